@@ -1,0 +1,28 @@
+/*
+ * cli.h - the subcommands of the one `handoff` binary (git/redis style).
+ *
+ * Each command lives in its own file under src/cli/ (or next to the module it drives) and
+ * has this signature: argv[0] is the command name; return the process exit code
+ * (0 ok, 1 failure, 2 usage error). Every command answers --help on stdout with exit 0.
+ * Logs and errors go to stderr; results (what an operator greps) go to stdout.
+ */
+#ifndef HO_CLI_H
+#define HO_CLI_H
+
+typedef int(ho_cmd_fn)(int argc, char **argv);
+
+int ho_cmd_broker(int argc, char **argv);  /* handoff broker: the hub */
+int ho_cmd_worker(int argc, char **argv);  /* handoff worker NAME: one built-in worker */
+int ho_cmd_run(int argc, char **argv);     /* handoff run: broker + one of each, supervised */
+int ho_cmd_import(int argc, char **argv);  /* handoff import FILE --source PROFILE */
+int ho_cmd_webhook(int argc, char **argv); /* handoff webhook: HTTP server for form webhooks */
+int ho_cmd_status(int argc, char **argv);  /* handoff status */
+int ho_cmd_lead(int argc, char **argv);    /* handoff lead EMAIL */
+int ho_cmd_report(int argc, char **argv);  /* handoff report --week 2026-W47 */
+int ho_cmd_score(int argc, char **argv);   /* handoff score --explain EMAIL | --dry-run */
+int ho_cmd_dlq(int argc, char **argv);     /* handoff dlq list|replay */
+int ho_cmd_forget(int argc, char **argv);  /* handoff forget EMAIL */
+int ho_cmd_keygen(int argc, char **argv);  /* handoff keygen */
+int ho_cmd_demo(int argc, char **argv);    /* handoff demo-data: seeded generator */
+
+#endif

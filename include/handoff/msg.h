@@ -1,0 +1,116 @@
+/*
+ * msg.h - the message envelope and its msgpack codec.
+ *
+ * Every body frame on the wire is one msgpack map (an envelope) or a msgpack array of
+ * envelopes (a batch). The envelope is specified in proto/handoff-protocol.md:
+ *
+ *     { "v": 1, "type": "lead.raw", "id": "hubspot-9f2c...", "ts": 1790000000000,
+ *       "origin": "import@laptop", "payload": { ... } }
+ *
+ * In memory the payload is a jansson json_t object, so workers read and build payloads with
+ * jansson's API. Unknown envelope keys are kept in `extra` and written back on encode.
+ *
+ * Ownership: ho_msg_new / ho_msg_decode return a message the caller owns and frees with
+ * ho_msg_destroy (&msg), which nulls the pointer and is safe twice. Setters copy strings;
+ * ho_msg_set_payload steals the reference it is given.
+ *
+ * The decoder never asserts on input: malformed, truncated or oversized bodies return an
+ * error code and fill ho_err_t with a message that names the field ("payload.fields.email:
+ * invalid UTF-8"). Batch decoding is per element, so one bad envelope does not lose the rest.
+ */
+#ifndef HO_MSG_H
+#define HO_MSG_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define HO_SCHEMA_VERSION 1
+#define HO_MSG_MAX_BODY (16u * 1024u * 1024u) /* largest frame a decoder accepts */
+#define HO_MSG_MAX_DEPTH 32                    /* deepest nesting inside a payload */
+#define HO_MSG_MAX_ID 128                      /* longest event id, in bytes */
+#define HO_MSG_MAX_TYPE 64                     /* longest type name, in bytes */
+
+typedef enum {
+    HO_OK = 0,
+    HO_ERR_TRUNCATED = -2,   /* the bytes end inside a msgpack object */
+    HO_ERR_MALFORMED = -3,   /* not msgpack, trailing bytes, or wrong msgpack type */
+    HO_ERR_MISSING = -4,     /* a required field is absent */
+    HO_ERR_FIELD = -5,       /* a field has the wrong type or an invalid value */
+    HO_ERR_VERSION = -6,     /* unknown schema version */
+    HO_ERR_TOO_LARGE = -7,   /* over HO_MSG_MAX_BODY, too deep, or a string too long */
+    HO_ERR_NOMEM = -8,
+    HO_ERR_IO = -9,          /* file or socket error (used by callers) */
+    HO_ERR_CONFIG = -10,     /* configuration error (used by callers) */
+    HO_ERR_STATE = -11,      /* illegal state or transition (used by callers) */
+    HO_ERR_NOT_FOUND = -12,  /* used by callers */
+} ho_rc_t;
+
+/* What went wrong, for the operator: which field, and why. */
+typedef struct {
+    int code;           /* an ho_rc_t */
+    char field[96];     /* dotted path of the offending field, "" when not about a field */
+    char message[256];  /* a full sentence that already includes the field */
+} ho_err_t;
+
+/* Name of a code: "truncated", "malformed", ... */
+const char *ho_strerror(int code);
+/* Fill err (if not NULL) and return code. printf-style message. */
+int ho_err_set(ho_err_t *err, int code, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+typedef struct ho_msg ho_msg_t;
+
+/* A new envelope of the given type with a fresh random event id, ts = now, empty payload. */
+ho_msg_t *ho_msg_new(const char *type);
+void ho_msg_destroy(ho_msg_t **self_p);
+ho_msg_t *ho_msg_dup(const ho_msg_t *self);
+
+unsigned ho_msg_version(const ho_msg_t *self);
+const char *ho_msg_type(const ho_msg_t *self);
+const char *ho_msg_id(const ho_msg_t *self);
+int64_t ho_msg_ts(const ho_msg_t *self); /* milliseconds since the Unix epoch, UTC */
+const char *ho_msg_origin(const ho_msg_t *self);
+/* Borrowed; always a JSON object. Modify it in place to change the payload. */
+json_t *ho_msg_payload(const ho_msg_t *self);
+/* Unknown top-level envelope keys, preserved (borrowed; an object, maybe empty). */
+json_t *ho_msg_extra(const ho_msg_t *self);
+
+int ho_msg_set_type(ho_msg_t *self, const char *type);
+int ho_msg_set_id(ho_msg_t *self, const char *id);
+void ho_msg_set_ts(ho_msg_t *self, int64_t ts_ms);
+int ho_msg_set_origin(ho_msg_t *self, const char *origin);
+/* Steals the reference to payload, which must be an object. */
+int ho_msg_set_payload(ho_msg_t *self, json_t *payload);
+
+/* Encode one envelope as a msgpack map. *buf_p is malloc'd, caller frees. */
+int ho_msg_encode(const ho_msg_t *self, char **buf_p, size_t *len_p);
+/* Encode n envelopes as one msgpack array (a batch frame). */
+int ho_msg_encode_batch(ho_msg_t *const *msgs, size_t n, char **buf_p, size_t *len_p);
+
+/* Decode one envelope (a map). Returns HO_OK and *msg_p, or an error and fills err. */
+int ho_msg_decode(const void *buf, size_t len, ho_msg_t **msg_p, ho_err_t *err);
+
+/* Decode a frame that holds either one envelope or a batch. Every good element is
+ * returned in *msgs_p (a malloc'd array of *n_p messages; free each and the array with
+ * ho_msg_batch_free). For each bad element, on_error (if not NULL) is called with its
+ * index and error, and decoding goes on. Returns HO_OK if the frame itself was readable
+ * (even if some elements were bad), or an error if the frame is not msgpack at all. */
+typedef void(ho_msg_error_fn)(size_t index, const ho_err_t *err, void *arg);
+int ho_msg_decode_frame(const void *buf, size_t len, ho_msg_t ***msgs_p, size_t *n_p,
+                        ho_msg_error_fn *on_error, void *arg, ho_err_t *err);
+void ho_msg_batch_free(ho_msg_t ***msgs_p, size_t n);
+
+/* Read only the type of a frame without building the payload (used by the broker to route).
+ * For a batch, the type of its first element. Copies at most cap-1 bytes into type. */
+int ho_msg_peek_type(const void *buf, size_t len, char *type, size_t cap);
+
+/* A deterministic event id "<prefix>-<32 hex>" from arbitrary bytes (FNV-1a 128-bit), used
+ * by connectors so that re-importing the same record yields the same id. Writes into out
+ * (at least HO_MSG_MAX_ID bytes). */
+void ho_msg_make_id(char *out, size_t cap, const char *prefix, const void *data, size_t len);
+
+/* Current time in ms since the Unix epoch (UTC). */
+int64_t ho_now_ms(void);
+
+#endif

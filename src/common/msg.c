@@ -1,0 +1,913 @@
+/* msg.c - the envelope and its msgpack codec; see include/handoff/msg.h and
+ * proto/handoff-protocol.md. The decoder validates the raw bytes before msgpack-c builds
+ * objects, so a hostile length prefix cannot make it allocate more than the input justifies. */
+#include "handoff/msg.h"
+
+#include <msgpack.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+struct ho_msg {
+    unsigned version;
+    char *type;
+    char *id;
+    int64_t ts;
+    char *origin;
+    json_t *payload;
+    json_t *extra;
+};
+
+static const char *s_codes[] = {"ok",       "unknown",   "truncated", "malformed",
+                                "missing",  "bad field", "version",   "too large",
+                                "no memory", "i/o",      "config",    "state",
+                                "not found"};
+
+const char *ho_strerror(int code)
+{
+    int idx = -code;
+    if (idx < 0 || idx >= (int)(sizeof s_codes / sizeof s_codes[0])) {
+        return "unknown";
+    }
+    return s_codes[idx];
+}
+
+int ho_err_set(ho_err_t *err, int code, const char *field, const char *fmt, ...)
+{
+    if (err) {
+        err->code = code;
+        snprintf(err->field, sizeof err->field, "%s", field ? field : "");
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->message, sizeof err->message, fmt, ap);
+        va_end(ap);
+    }
+    return code;
+}
+
+int64_t ho_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void s_random_id(char *out, size_t cap)
+{
+    unsigned char raw[16];
+    if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw) {
+        /* getrandom cannot really fail for 16 bytes; fall back to time + address entropy */
+        uint64_t t = (uint64_t)ho_now_ms() ^ (uint64_t)(uintptr_t)out;
+        for (size_t i = 0; i < sizeof raw; i++) {
+            t = t * 6364136223846793005ULL + 1442695040888963407ULL;
+            raw[i] = (unsigned char)(t >> 56);
+        }
+    }
+    static const char hex[] = "0123456789abcdef";
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof raw && n + 2 < cap; i++) {
+        out[n++] = hex[raw[i] >> 4];
+        out[n++] = hex[raw[i] & 15];
+    }
+    out[n] = '\0';
+}
+
+void ho_msg_make_id(char *out, size_t cap, const char *prefix, const void *data, size_t len)
+{
+    /* Two independent 64-bit FNV-1a lanes make a 128-bit digest: collisions are not a
+     * practical concern for idempotency keys of lead records. */
+    uint64_t h1 = 0xcbf29ce484222325ULL, h2 = 0x84222325cbf29ce4ULL;
+    const unsigned char *p = data;
+    for (size_t i = 0; i < len; i++) {
+        h1 = (h1 ^ p[i]) * 0x100000001b3ULL;
+        h2 = (h2 ^ p[i] ^ (unsigned char)i) * 0x100000001b3ULL;
+    }
+    snprintf(out, cap, "%s-%016llx%016llx", prefix ? prefix : "id", (unsigned long long)h1,
+             (unsigned long long)h2);
+}
+
+static char *s_strdup(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+ho_msg_t *ho_msg_new(const char *type)
+{
+    ho_msg_t *self = calloc(1, sizeof *self);
+    if (!self) {
+        return NULL;
+    }
+    char id[40];
+    s_random_id(id, sizeof id);
+    self->version = HO_SCHEMA_VERSION;
+    self->type = s_strdup(type ? type : "");
+    self->id = strdup(id);
+    self->ts = ho_now_ms();
+    self->origin = strdup("");
+    self->payload = json_object();
+    self->extra = json_object();
+    if (!self->type || !self->id || !self->origin || !self->payload || !self->extra) {
+        ho_msg_destroy(&self);
+    }
+    return self;
+}
+
+void ho_msg_destroy(ho_msg_t **self_p)
+{
+    if (!self_p || !*self_p) {
+        return;
+    }
+    ho_msg_t *self = *self_p;
+    free(self->type);
+    free(self->id);
+    free(self->origin);
+    json_decref(self->payload);
+    json_decref(self->extra);
+    free(self);
+    *self_p = NULL;
+}
+
+ho_msg_t *ho_msg_dup(const ho_msg_t *self)
+{
+    ho_msg_t *copy = calloc(1, sizeof *copy);
+    if (!copy) {
+        return NULL;
+    }
+    copy->version = self->version;
+    copy->type = s_strdup(self->type);
+    copy->id = s_strdup(self->id);
+    copy->ts = self->ts;
+    copy->origin = s_strdup(self->origin);
+    copy->payload = json_deep_copy(self->payload);
+    copy->extra = json_deep_copy(self->extra);
+    if (!copy->type || !copy->id || !copy->origin || !copy->payload || !copy->extra) {
+        ho_msg_destroy(&copy);
+    }
+    return copy;
+}
+
+unsigned ho_msg_version(const ho_msg_t *self)
+{
+    return self->version;
+}
+const char *ho_msg_type(const ho_msg_t *self)
+{
+    return self->type;
+}
+const char *ho_msg_id(const ho_msg_t *self)
+{
+    return self->id;
+}
+int64_t ho_msg_ts(const ho_msg_t *self)
+{
+    return self->ts;
+}
+const char *ho_msg_origin(const ho_msg_t *self)
+{
+    return self->origin;
+}
+json_t *ho_msg_payload(const ho_msg_t *self)
+{
+    return self->payload;
+}
+json_t *ho_msg_extra(const ho_msg_t *self)
+{
+    return self->extra;
+}
+
+static int s_replace(char **slot, const char *value)
+{
+    char *copy = strdup(value ? value : "");
+    if (!copy) {
+        return HO_ERR_NOMEM;
+    }
+    free(*slot);
+    *slot = copy;
+    return HO_OK;
+}
+
+static int s_valid_type(const char *s, size_t len)
+{
+    if (len == 0 || len >= HO_MSG_MAX_TYPE) {
+        return 0;
+    }
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+              c == '-')) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int s_valid_id(const char *s, size_t len)
+{
+    if (len == 0 || len > HO_MSG_MAX_ID) {
+        return 0;
+    }
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c <= 0x20 || c >= 0x7f) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+int ho_msg_set_type(ho_msg_t *self, const char *type)
+{
+    if (!type || !s_valid_type(type, strlen(type))) {
+        return HO_ERR_FIELD;
+    }
+    return s_replace(&self->type, type);
+}
+
+int ho_msg_set_id(ho_msg_t *self, const char *id)
+{
+    if (!id || !s_valid_id(id, strlen(id))) {
+        return HO_ERR_FIELD;
+    }
+    return s_replace(&self->id, id);
+}
+
+void ho_msg_set_ts(ho_msg_t *self, int64_t ts_ms)
+{
+    self->ts = ts_ms;
+}
+
+int ho_msg_set_origin(ho_msg_t *self, const char *origin)
+{
+    return s_replace(&self->origin, origin);
+}
+
+int ho_msg_set_payload(ho_msg_t *self, json_t *payload)
+{
+    if (!json_is_object(payload)) {
+        json_decref(payload);
+        return HO_ERR_FIELD;
+    }
+    json_decref(self->payload);
+    self->payload = payload;
+    return HO_OK;
+}
+
+/* ---------------------------------------------------------------- encoding */
+
+static int s_pack_json(msgpack_packer *pk, const json_t *value)
+{
+    switch (json_typeof(value)) {
+    case JSON_OBJECT: {
+        const char *key;
+        json_t *item;
+        msgpack_pack_map(pk, json_object_size(value));
+        json_object_foreach((json_t *)value, key, item)
+        {
+            size_t klen = strlen(key);
+            msgpack_pack_str(pk, klen);
+            msgpack_pack_str_body(pk, key, klen);
+            if (s_pack_json(pk, item) != 0) {
+                return -1;
+            }
+        }
+        return 0;
+    }
+    case JSON_ARRAY: {
+        size_t i;
+        json_t *item;
+        msgpack_pack_array(pk, json_array_size(value));
+        json_array_foreach(value, i, item)
+        {
+            if (s_pack_json(pk, item) != 0) {
+                return -1;
+            }
+        }
+        return 0;
+    }
+    case JSON_STRING: {
+        size_t len = json_string_length(value);
+        msgpack_pack_str(pk, len);
+        msgpack_pack_str_body(pk, json_string_value(value), len);
+        return 0;
+    }
+    case JSON_INTEGER:
+        msgpack_pack_int64(pk, (int64_t)json_integer_value(value));
+        return 0;
+    case JSON_REAL:
+        msgpack_pack_double(pk, json_real_value(value));
+        return 0;
+    case JSON_TRUE:
+        msgpack_pack_true(pk);
+        return 0;
+    case JSON_FALSE:
+        msgpack_pack_false(pk);
+        return 0;
+    case JSON_NULL:
+        msgpack_pack_nil(pk);
+        return 0;
+    }
+    return -1;
+}
+
+static void s_pack_cstr(msgpack_packer *pk, const char *s)
+{
+    size_t len = strlen(s);
+    msgpack_pack_str(pk, len);
+    msgpack_pack_str_body(pk, s, len);
+}
+
+static int s_pack_envelope(msgpack_packer *pk, const ho_msg_t *self)
+{
+    msgpack_pack_map(pk, 6 + json_object_size(self->extra));
+    s_pack_cstr(pk, "v");
+    msgpack_pack_unsigned_int(pk, self->version);
+    s_pack_cstr(pk, "type");
+    s_pack_cstr(pk, self->type);
+    s_pack_cstr(pk, "id");
+    s_pack_cstr(pk, self->id);
+    s_pack_cstr(pk, "ts");
+    msgpack_pack_int64(pk, self->ts);
+    s_pack_cstr(pk, "origin");
+    s_pack_cstr(pk, self->origin);
+    s_pack_cstr(pk, "payload");
+    if (s_pack_json(pk, self->payload) != 0) {
+        return -1;
+    }
+    const char *key;
+    json_t *item;
+    json_object_foreach(self->extra, key, item)
+    {
+        s_pack_cstr(pk, key);
+        if (s_pack_json(pk, item) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int s_finish(msgpack_sbuffer *sbuf, int rc, char **buf_p, size_t *len_p)
+{
+    if (rc != 0 || !sbuf->data) {
+        msgpack_sbuffer_destroy(sbuf);
+        return rc != 0 ? HO_ERR_FIELD : HO_ERR_NOMEM;
+    }
+    *buf_p = sbuf->data; /* msgpack's sbuffer grows with realloc, so free() releases it */
+    *len_p = sbuf->size;
+    return HO_OK;
+}
+
+int ho_msg_encode(const ho_msg_t *self, char **buf_p, size_t *len_p)
+{
+    msgpack_sbuffer sbuf;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&sbuf);
+    msgpack_packer_init(&pk, &sbuf, msgpack_sbuffer_write);
+    int rc = s_pack_envelope(&pk, self);
+    return s_finish(&sbuf, rc, buf_p, len_p);
+}
+
+int ho_msg_encode_batch(ho_msg_t *const *msgs, size_t n, char **buf_p, size_t *len_p)
+{
+    msgpack_sbuffer sbuf;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&sbuf);
+    msgpack_packer_init(&pk, &sbuf, msgpack_sbuffer_write);
+    msgpack_pack_array(&pk, n);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        rc = s_pack_envelope(&pk, msgs[i]);
+    }
+    return s_finish(&sbuf, rc, buf_p, len_p);
+}
+
+/* ---------------------------------------------------------------- validation
+ * A single pass over the raw bytes: every length must fit in what is left, containers may
+ * not claim more elements than bytes remain, and nesting is bounded. */
+
+static int s_need(size_t len, size_t off, size_t n)
+{
+    return n <= len && off <= len - n;
+}
+
+static uint64_t s_be(const uint8_t *p, int n)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < n; i++) {
+        v = (v << 8) | p[i];
+    }
+    return v;
+}
+
+static int s_check(const uint8_t *p, size_t len, size_t *off, int depth)
+{
+    if (depth > HO_MSG_MAX_DEPTH + 2) {
+        return HO_ERR_TOO_LARGE;
+    }
+    if (!s_need(len, *off, 1)) {
+        return HO_ERR_TRUNCATED;
+    }
+    uint8_t b = p[(*off)++];
+    uint64_t count = 0; /* container elements to follow */
+    uint64_t skip = 0;  /* raw bytes to follow */
+    int lenbytes = 0;
+
+    if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3) {
+        return HO_OK;
+    } else if (b >= 0x80 && b <= 0x8f) {
+        count = 2u * (b & 0x0f);
+    } else if (b >= 0x90 && b <= 0x9f) {
+        count = b & 0x0f;
+    } else if (b >= 0xa0 && b <= 0xbf) {
+        skip = b & 0x1f;
+    } else {
+        switch (b) {
+        case 0xc4: case 0xd9: lenbytes = 1; break;
+        case 0xc5: case 0xda: lenbytes = 2; break;
+        case 0xc6: case 0xdb: lenbytes = 4; break;
+        case 0xc7: lenbytes = 1; skip = 1; break;
+        case 0xc8: lenbytes = 2; skip = 1; break;
+        case 0xc9: lenbytes = 4; skip = 1; break;
+        case 0xca: skip = 4; break;
+        case 0xcb: skip = 8; break;
+        case 0xcc: case 0xd0: skip = 1; break;
+        case 0xcd: case 0xd1: skip = 2; break;
+        case 0xce: case 0xd2: skip = 4; break;
+        case 0xcf: case 0xd3: skip = 8; break;
+        case 0xd4: skip = 2; break;
+        case 0xd5: skip = 3; break;
+        case 0xd6: skip = 5; break;
+        case 0xd7: skip = 9; break;
+        case 0xd8: skip = 17; break;
+        case 0xdc: case 0xdd: case 0xde: case 0xdf: {
+            int n = (b == 0xdc || b == 0xde) ? 2 : 4;
+            if (!s_need(len, *off, (size_t)n)) {
+                return HO_ERR_TRUNCATED;
+            }
+            count = s_be(p + *off, n);
+            *off += (size_t)n;
+            if (b >= 0xde) {
+                count *= 2;
+            }
+            break;
+        }
+        default:
+            return HO_ERR_MALFORMED; /* 0xc1 is never used */
+        }
+        if (lenbytes) {
+            if (!s_need(len, *off, (size_t)lenbytes)) {
+                return HO_ERR_TRUNCATED;
+            }
+            skip += s_be(p + *off, lenbytes);
+            *off += (size_t)lenbytes;
+        }
+    }
+    if (skip) {
+        if (skip > len || !s_need(len, *off, (size_t)skip)) {
+            return HO_ERR_TRUNCATED;
+        }
+        *off += (size_t)skip;
+        return HO_OK;
+    }
+    if (count > len - *off) {
+        return HO_ERR_TRUNCATED; /* every element needs at least one byte */
+    }
+    for (uint64_t i = 0; i < count; i++) {
+        int rc = s_check(p, len, off, depth + 1);
+        if (rc != HO_OK) {
+            return rc;
+        }
+    }
+    return HO_OK;
+}
+
+/* Validate buf as exactly one msgpack object. */
+static int s_validate(const void *buf, size_t len, ho_err_t *err)
+{
+    if (!buf || len == 0) {
+        return ho_err_set(err, HO_ERR_TRUNCATED, "", "empty body");
+    }
+    if (len > HO_MSG_MAX_BODY) {
+        return ho_err_set(err, HO_ERR_TOO_LARGE, "", "body of %zu bytes exceeds the limit of %u",
+                          len, HO_MSG_MAX_BODY);
+    }
+    size_t off = 0;
+    int rc = s_check(buf, len, &off, 0);
+    if (rc == HO_ERR_TRUNCATED) {
+        return ho_err_set(err, rc, "", "truncated msgpack at byte %zu of %zu", off, len);
+    }
+    if (rc == HO_ERR_TOO_LARGE) {
+        return ho_err_set(err, rc, "", "msgpack nested deeper than %d levels", HO_MSG_MAX_DEPTH);
+    }
+    if (rc != HO_OK) {
+        return ho_err_set(err, rc, "", "not msgpack: invalid byte at offset %zu", off - 1);
+    }
+    if (off != len) {
+        return ho_err_set(err, HO_ERR_MALFORMED, "", "%zu trailing bytes after the msgpack object",
+                          len - off);
+    }
+    return HO_OK;
+}
+
+/* ---------------------------------------------------------------- decoding */
+
+static void s_path(char *out, size_t cap, const char *parent, const char *key, size_t klen)
+{
+    if (parent[0]) {
+        snprintf(out, cap, "%s.%.*s", parent, (int)(klen > 48 ? 48 : klen), key);
+    } else {
+        snprintf(out, cap, "%.*s", (int)(klen > 48 ? 48 : klen), key);
+    }
+}
+
+static int s_to_json(const msgpack_object *o, const char *path, int depth, json_t **out,
+                     ho_err_t *err)
+{
+    *out = NULL;
+    if (depth > HO_MSG_MAX_DEPTH) {
+        return ho_err_set(err, HO_ERR_TOO_LARGE, path, "%s: nested deeper than %d levels", path,
+                          HO_MSG_MAX_DEPTH);
+    }
+    switch (o->type) {
+    case MSGPACK_OBJECT_NIL:
+        *out = json_null();
+        return HO_OK;
+    case MSGPACK_OBJECT_BOOLEAN:
+        *out = json_boolean(o->via.boolean);
+        return HO_OK;
+    case MSGPACK_OBJECT_POSITIVE_INTEGER:
+        if (o->via.u64 > (uint64_t)INT64_MAX) {
+            return ho_err_set(err, HO_ERR_FIELD, path, "%s: integer out of range", path);
+        }
+        *out = json_integer((json_int_t)o->via.u64);
+        break;
+    case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+        *out = json_integer((json_int_t)o->via.i64);
+        break;
+    case MSGPACK_OBJECT_FLOAT32:
+    case MSGPACK_OBJECT_FLOAT64:
+        *out = json_real(o->via.f64);
+        if (!*out) {
+            return ho_err_set(err, HO_ERR_FIELD, path, "%s: NaN or infinite number", path);
+        }
+        return HO_OK;
+    case MSGPACK_OBJECT_STR:
+        *out = json_stringn(o->via.str.ptr, o->via.str.size);
+        if (!*out) {
+            return ho_err_set(err, HO_ERR_FIELD, path, "%s: invalid UTF-8 in string", path);
+        }
+        return HO_OK;
+    case MSGPACK_OBJECT_BIN:
+    case MSGPACK_OBJECT_EXT:
+        return ho_err_set(err, HO_ERR_FIELD, path, "%s: binary and ext values are not allowed",
+                          path);
+    case MSGPACK_OBJECT_ARRAY: {
+        json_t *arr = json_array();
+        char sub[96];
+        for (uint32_t i = 0; arr && i < o->via.array.size; i++) {
+            snprintf(sub, sizeof sub, "%s[%u]", path, i);
+            json_t *item;
+            int rc = s_to_json(&o->via.array.ptr[i], sub, depth + 1, &item, err);
+            if (rc != HO_OK) {
+                json_decref(arr);
+                return rc;
+            }
+            json_array_append_new(arr, item);
+        }
+        *out = arr;
+        break;
+    }
+    case MSGPACK_OBJECT_MAP: {
+        json_t *obj = json_object();
+        char sub[96];
+        for (uint32_t i = 0; obj && i < o->via.map.size; i++) {
+            const msgpack_object *k = &o->via.map.ptr[i].key;
+            if (k->type != MSGPACK_OBJECT_STR) {
+                json_decref(obj);
+                return ho_err_set(err, HO_ERR_FIELD, path, "%s: map key #%u is not a string",
+                                  path[0] ? path : "(root)", i);
+            }
+            s_path(sub, sizeof sub, path, k->via.str.ptr, k->via.str.size);
+            if (memchr(k->via.str.ptr, 0, k->via.str.size)) {
+                json_decref(obj);
+                return ho_err_set(err, HO_ERR_FIELD, sub, "%s: map key contains a NUL byte", sub);
+            }
+            json_t *item;
+            int rc = s_to_json(&o->via.map.ptr[i].val, sub, depth + 1, &item, err);
+            if (rc != HO_OK) {
+                json_decref(obj);
+                return rc;
+            }
+            if (json_object_setn_new(obj, k->via.str.ptr, k->via.str.size, item) != 0) {
+                json_decref(obj);
+                return ho_err_set(err, HO_ERR_FIELD, sub, "%s: map key is not valid UTF-8", sub);
+            }
+        }
+        *out = obj;
+        break;
+    }
+    default:
+        return ho_err_set(err, HO_ERR_MALFORMED, path, "%s: unknown msgpack type", path);
+    }
+    if (!*out) {
+        return ho_err_set(err, HO_ERR_NOMEM, path, "%s: out of memory", path);
+    }
+    return HO_OK;
+}
+
+static int s_key_is(const msgpack_object *k, const char *name)
+{
+    size_t n = strlen(name);
+    return k->type == MSGPACK_OBJECT_STR && k->via.str.size == n &&
+           memcmp(k->via.str.ptr, name, n) == 0;
+}
+
+static int s_get_str(const msgpack_object *v, const char *name, char **out, ho_err_t *err)
+{
+    if (v->type != MSGPACK_OBJECT_STR) {
+        return ho_err_set(err, HO_ERR_FIELD, name, "%s: expected a string", name);
+    }
+    *out = strndup(v->via.str.ptr, v->via.str.size);
+    if (!*out) {
+        return ho_err_set(err, HO_ERR_NOMEM, name, "%s: out of memory", name);
+    }
+    if (strlen(*out) != v->via.str.size) {
+        return ho_err_set(err, HO_ERR_FIELD, name, "%s: contains a NUL byte", name);
+    }
+    return HO_OK;
+}
+
+static int s_envelope(const msgpack_object *root, ho_msg_t **msg_p, ho_err_t *err)
+{
+    *msg_p = NULL;
+    if (root->type != MSGPACK_OBJECT_MAP) {
+        return ho_err_set(err, HO_ERR_MALFORMED, "", "envelope is not a msgpack map");
+    }
+    ho_msg_t *self = calloc(1, sizeof *self);
+    if (!self) {
+        return ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
+    }
+    self->extra = json_object();
+    int rc = HO_OK;
+    int have_v = 0;
+    int have_ts = 0;
+    for (uint32_t i = 0; rc == HO_OK && i < root->via.map.size; i++) {
+        const msgpack_object *k = &root->via.map.ptr[i].key;
+        const msgpack_object *v = &root->via.map.ptr[i].val;
+        if (s_key_is(k, "v")) {
+            if (v->type != MSGPACK_OBJECT_POSITIVE_INTEGER) {
+                rc = ho_err_set(err, HO_ERR_FIELD, "v", "v: expected a positive integer");
+            } else if (v->via.u64 != HO_SCHEMA_VERSION) {
+                rc = ho_err_set(err, HO_ERR_VERSION, "v",
+                                "v: unsupported schema version %llu (this build speaks %d)",
+                                (unsigned long long)v->via.u64, HO_SCHEMA_VERSION);
+            } else {
+                self->version = (unsigned)v->via.u64;
+                have_v = 1;
+            }
+        } else if (s_key_is(k, "type")) {
+            free(self->type);
+            self->type = NULL;
+            rc = s_get_str(v, "type", &self->type, err);
+            if (rc == HO_OK && !s_valid_type(self->type, strlen(self->type))) {
+                rc = ho_err_set(err, HO_ERR_FIELD, "type",
+                                "type: must be 1-%d characters of a-z 0-9 . _ -",
+                                HO_MSG_MAX_TYPE - 1);
+            }
+        } else if (s_key_is(k, "id")) {
+            free(self->id);
+            self->id = NULL;
+            rc = s_get_str(v, "id", &self->id, err);
+            if (rc == HO_OK && !s_valid_id(self->id, strlen(self->id))) {
+                rc = ho_err_set(err, HO_ERR_FIELD, "id",
+                                "id: must be 1-%d printable ASCII characters", HO_MSG_MAX_ID);
+            }
+        } else if (s_key_is(k, "ts")) {
+            if (v->type == MSGPACK_OBJECT_POSITIVE_INTEGER && v->via.u64 <= (uint64_t)INT64_MAX) {
+                self->ts = (int64_t)v->via.u64;
+                have_ts = 1;
+            } else {
+                rc = ho_err_set(err, HO_ERR_FIELD, "ts",
+                                "ts: expected milliseconds since the epoch (non-negative integer)");
+            }
+        } else if (s_key_is(k, "origin")) {
+            free(self->origin);
+            self->origin = NULL;
+            rc = s_get_str(v, "origin", &self->origin, err);
+        } else if (s_key_is(k, "payload")) {
+            if (v->type != MSGPACK_OBJECT_MAP) {
+                rc = ho_err_set(err, HO_ERR_FIELD, "payload", "payload: expected a map");
+            } else {
+                json_decref(self->payload);
+                rc = s_to_json(v, "payload", 0, &self->payload, err);
+            }
+        } else if (k->type == MSGPACK_OBJECT_STR) {
+            /* Unknown envelope keys are kept, so a newer peer's fields survive a hop. */
+            char name[64];
+            s_path(name, sizeof name, "", k->via.str.ptr, k->via.str.size);
+            json_t *item = NULL;
+            rc = s_to_json(v, name, 1, &item, err);
+            if (rc == HO_OK &&
+                json_object_setn_new(self->extra, k->via.str.ptr, k->via.str.size, item) != 0) {
+                rc = ho_err_set(err, HO_ERR_FIELD, name, "%s: key is not valid UTF-8", name);
+            }
+        } else {
+            rc = ho_err_set(err, HO_ERR_FIELD, "", "envelope key #%u is not a string", i);
+        }
+    }
+    if (rc == HO_OK) {
+        /* The version is checked first so an unknown version is reported as such. */
+        if (!have_v) {
+            rc = ho_err_set(err, HO_ERR_MISSING, "v", "v: missing schema version");
+        } else if (!self->type) {
+            rc = ho_err_set(err, HO_ERR_MISSING, "type", "type: missing");
+        } else if (!self->id) {
+            rc = ho_err_set(err, HO_ERR_MISSING, "id", "id: missing event id");
+        } else if (!have_ts) {
+            rc = ho_err_set(err, HO_ERR_MISSING, "ts", "ts: missing timestamp");
+        } else if (!self->payload) {
+            rc = ho_err_set(err, HO_ERR_MISSING, "payload", "payload: missing");
+        }
+    }
+    if (rc == HO_OK && !self->origin) {
+        self->origin = strdup("");
+    }
+    if (rc == HO_OK && (!self->origin || !self->extra)) {
+        rc = ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
+    }
+    if (rc != HO_OK) {
+        ho_msg_destroy(&self);
+        return rc;
+    }
+    *msg_p = self;
+    return HO_OK;
+}
+
+static int s_unpack(const void *buf, size_t len, msgpack_unpacked *result, ho_err_t *err)
+{
+    int rc = s_validate(buf, len, err);
+    if (rc != HO_OK) {
+        return rc;
+    }
+    msgpack_unpacked_init(result);
+    size_t off = 0;
+    msgpack_unpack_return ret = msgpack_unpack_next(result, buf, len, &off);
+    if (ret != MSGPACK_UNPACK_SUCCESS) {
+        msgpack_unpacked_destroy(result);
+        if (ret == MSGPACK_UNPACK_NOMEM_ERROR) {
+            return ho_err_set(err, HO_ERR_NOMEM, "", "out of memory decoding %zu bytes", len);
+        }
+        return ho_err_set(err, HO_ERR_MALFORMED, "", "msgpack decoder rejected the body");
+    }
+    return HO_OK;
+}
+
+int ho_msg_decode(const void *buf, size_t len, ho_msg_t **msg_p, ho_err_t *err)
+{
+    *msg_p = NULL;
+    msgpack_unpacked result;
+    int rc = s_unpack(buf, len, &result, err);
+    if (rc != HO_OK) {
+        return rc;
+    }
+    rc = s_envelope(&result.data, msg_p, err);
+    msgpack_unpacked_destroy(&result);
+    return rc;
+}
+
+int ho_msg_decode_frame(const void *buf, size_t len, ho_msg_t ***msgs_p, size_t *n_p,
+                        ho_msg_error_fn *on_error, void *arg, ho_err_t *err)
+{
+    *msgs_p = NULL;
+    *n_p = 0;
+    msgpack_unpacked result;
+    int rc = s_unpack(buf, len, &result, err);
+    if (rc != HO_OK) {
+        return rc;
+    }
+    const msgpack_object *root = &result.data;
+    size_t count = root->type == MSGPACK_OBJECT_ARRAY ? root->via.array.size : 1;
+    if (root->type != MSGPACK_OBJECT_ARRAY && root->type != MSGPACK_OBJECT_MAP) {
+        msgpack_unpacked_destroy(&result);
+        return ho_err_set(err, HO_ERR_MALFORMED, "", "body is neither an envelope nor a batch");
+    }
+    ho_msg_t **msgs = calloc(count ? count : 1, sizeof *msgs);
+    if (!msgs) {
+        msgpack_unpacked_destroy(&result);
+        return ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < count; i++) {
+        const msgpack_object *o = root->type == MSGPACK_OBJECT_ARRAY ? &root->via.array.ptr[i]
+                                                                      : root;
+        ho_err_t item_err = {0};
+        ho_msg_t *msg = NULL;
+        if (s_envelope(o, &msg, &item_err) == HO_OK) {
+            msgs[n++] = msg;
+        } else if (on_error) {
+            on_error(i, &item_err, arg);
+        }
+    }
+    msgpack_unpacked_destroy(&result);
+    *msgs_p = msgs;
+    *n_p = n;
+    return HO_OK;
+}
+
+void ho_msg_batch_free(ho_msg_t ***msgs_p, size_t n)
+{
+    if (!msgs_p || !*msgs_p) {
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        ho_msg_destroy(&(*msgs_p)[i]);
+    }
+    free(*msgs_p);
+    *msgs_p = NULL;
+}
+
+/* Walk the top-level map without building objects: the broker calls this for every frame. */
+static int s_read_str_header(const uint8_t *p, size_t len, size_t *off, size_t *slen)
+{
+    if (!s_need(len, *off, 1)) {
+        return -1;
+    }
+    uint8_t b = p[*off];
+    int n = 0;
+    if (b >= 0xa0 && b <= 0xbf) {
+        *slen = b & 0x1f;
+    } else if (b == 0xd9 || b == 0xda || b == 0xdb) {
+        n = b == 0xd9 ? 1 : b == 0xda ? 2 : 4;
+        if (!s_need(len, *off + 1, (size_t)n)) {
+            return -1;
+        }
+        *slen = (size_t)s_be(p + *off + 1, n);
+    } else {
+        return 0; /* not a string */
+    }
+    *off += 1 + (size_t)n;
+    return s_need(len, *off, *slen) ? 1 : -1;
+}
+
+int ho_msg_peek_type(const void *buf, size_t len, char *type, size_t cap)
+{
+    const uint8_t *p = buf;
+    size_t off = 0;
+    if (!p || len == 0 || cap == 0) {
+        return HO_ERR_TRUNCATED;
+    }
+    type[0] = '\0';
+    uint8_t b = p[0];
+    /* a batch: step into the first element */
+    if ((b >= 0x90 && b <= 0x9f) || b == 0xdc || b == 0xdd) {
+        off = b <= 0x9f ? 1 : (b == 0xdc ? 3 : 5);
+        if (!s_need(len, off, 1)) {
+            return HO_ERR_TRUNCATED;
+        }
+        b = p[off];
+    }
+    uint64_t pairs;
+    if (b >= 0x80 && b <= 0x8f) {
+        pairs = b & 0x0f;
+        off += 1;
+    } else if (b == 0xde || b == 0xdf) {
+        int n = b == 0xde ? 2 : 4;
+        if (!s_need(len, off + 1, (size_t)n)) {
+            return HO_ERR_TRUNCATED;
+        }
+        pairs = s_be(p + off + 1, n);
+        off += 1 + (size_t)n;
+    } else {
+        return HO_ERR_MALFORMED;
+    }
+    for (uint64_t i = 0; i < pairs; i++) {
+        size_t klen;
+        int r = s_read_str_header(p, len, &off, &klen);
+        if (r <= 0) {
+            return r < 0 ? HO_ERR_TRUNCATED : HO_ERR_MALFORMED;
+        }
+        int is_type = klen == 4 && memcmp(p + off, "type", 4) == 0;
+        off += klen;
+        if (is_type) {
+            size_t vlen;
+            r = s_read_str_header(p, len, &off, &vlen);
+            if (r <= 0) {
+                return r < 0 ? HO_ERR_TRUNCATED : HO_ERR_FIELD;
+            }
+            if (vlen + 1 > cap || !s_valid_type((const char *)p + off, vlen)) {
+                return HO_ERR_FIELD;
+            }
+            memcpy(type, p + off, vlen);
+            type[vlen] = '\0';
+            return HO_OK;
+        }
+        /* skip the value */
+        int rc = s_check(p, len, &off, 1);
+        if (rc != HO_OK) {
+            return rc;
+        }
+    }
+    return HO_ERR_MISSING;
+}
