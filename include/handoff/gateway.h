@@ -1,0 +1,62 @@
+/*
+ * gateway.h - the gateway configuration (deploy/handoff.yaml): endpoints, heartbeat, CURVE,
+ * data dir, the routing table and per-worker settings.
+ *
+ * Lookup order of the file when no path is given: $HANDOFF_CONFIG, ./deploy/handoff.yaml,
+ * <source dir>/deploy/handoff.yaml (the build's own tree), /etc/handoff/handoff.yaml;
+ * if none exists, built-in defaults equal to the shipped deploy/handoff.yaml are used.
+ *
+ * Ownership: ho_gateway_load returns an object freed with ho_gateway_destroy (&g); strings it
+ * returns are borrowed from it.
+ */
+#ifndef HO_GATEWAY_H
+#define HO_GATEWAY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "handoff/conf.h"
+#include "handoff/msg.h"
+
+typedef struct ho_gateway ho_gateway_t;
+
+/* path may be NULL (lookup order above). Errors name file, line and key. */
+ho_gateway_t *ho_gateway_load(const char *path, ho_err_t *err);
+void ho_gateway_destroy(ho_gateway_t **self_p);
+
+/* The file actually loaded, or "(built-in defaults)". */
+const char *ho_gateway_path(const ho_gateway_t *self);
+/* Folder that relative config paths (scoring.yaml, profiles/, keys/) resolve against. */
+const char *ho_gateway_config_dir(const ho_gateway_t *self);
+/* The parsed document (NULL for built-in defaults). */
+const ho_conf_t *ho_gateway_conf(const ho_gateway_t *self);
+
+const char *ho_gateway_endpoint(const ho_gateway_t *self);
+int ho_gateway_heartbeat_ms(const ho_gateway_t *self);
+int ho_gateway_liveness(const ho_gateway_t *self);
+int ho_gateway_max_queue(const ho_gateway_t *self);
+int ho_gateway_max_attempts(const ho_gateway_t *self);
+bool ho_gateway_curve_enabled(const ho_gateway_t *self);
+/* Absolute paths (resolved against the config dir). */
+const char *ho_gateway_curve_server_cert(const ho_gateway_t *self);
+const char *ho_gateway_curve_allowed_keys(const ho_gateway_t *self);
+
+const char *ho_gateway_data_dir(const ho_gateway_t *self);
+/* Command-line overrides. */
+int ho_gateway_set_data_dir(ho_gateway_t *self, const char *dir);
+int ho_gateway_set_endpoint(ho_gateway_t *self, const char *endpoint);
+
+/* Routing table: the service that messages of `type` go to next, or NULL. */
+const char *ho_gateway_route(const ho_gateway_t *self, const char *type);
+size_t ho_gateway_route_count(const ho_gateway_t *self);
+/* i-th route; returns type and sets *service. */
+const char *ho_gateway_route_at(const ho_gateway_t *self, size_t i, const char **service);
+
+/* workers.<name> settings map, or NULL. */
+const ho_node_t *ho_gateway_worker_settings(const ho_gateway_t *self, const char *name);
+
+/* Resolve a path relative to the config dir (absolute paths are returned as they are).
+ * Writes into out; returns out. */
+char *ho_gateway_resolve(const ho_gateway_t *self, const char *rel, char *out, size_t cap);
+
+#endif
