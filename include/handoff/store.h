@@ -1,0 +1,205 @@
+/*
+ * store.h - the lead store: the one owner of handoff's state (docs/store-schema.md).
+ *
+ * The interface is engine-agnostic (Redis ae style): src/store/store.c holds the logic that
+ * is the same for every engine (identity, merge rules, lifecycle application), and calls a
+ * small backend vtable (src/store/store_backend.h) for persistence. SQLite (WAL) is the
+ * default and only backend today (src/store/store_sqlite.c); another engine is one more
+ * vtable, workers do not change.
+ *
+ *     ho_err_t err;
+ *     ho_store_t *s = ho_store_open ("data/handoff.db", &err);   // creates + migrates
+ *     if (!s) { fprintf (stderr, "%s\n", err.message); return 1; }
+ *     ho_store_begin (s, &err);
+ *     ho_store_upsert_lead (s, "ev-1", payload, &res, &err);      // lead.normalized payload
+ *     ho_store_commit (s, &err);
+ *     ho_store_destroy (&s);
+ *
+ * Everything is returned, never printed. Strings in ho_lead_t are owned by the struct
+ * (free with ho_lead_clear). JSON results (query, lead view) are new references the caller
+ * releases with json_decref.
+ */
+#ifndef HO_STORE_H
+#define HO_STORE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "handoff/conf.h"
+#include "handoff/msg.h"
+
+#define HO_STORE_SCHEMA_VERSION 2 /* newest migration this build knows */
+#define HO_NULL_INT INT64_MIN     /* an absent INTEGER column in ho_lead_t */
+
+typedef struct ho_store ho_store_t;
+
+/* ---- options (deploy/store.yaml, workers.store in handoff.yaml) ---- */
+typedef struct {
+    bool readonly;        /* open an existing database read-only (reports, `handoff lead`) */
+    bool strip_plus;      /* plus_addressing: strip -> a+tag@x.com is a@x.com */
+    const char *backend;  /* "sqlite" (default) */
+    /* Per-field source precedence: field -> ordered source names (json object of arrays).
+     * Borrowed reference; may be NULL. */
+    const json_t *precedence;
+} ho_store_opts_t;
+
+/* Load deploy/store.yaml (config dir copy or built-in) into a json object
+ * {plus_addressing, precedence, sla: {...}, rescore: {...}}; settings (workers.store of
+ * handoff.yaml, may be NULL) override its top-level keys. NULL with err on a config error. */
+json_t *ho_store_config_load(const char *config_dir, const ho_conf_t *gateway,
+                             const ho_node_t *settings, ho_err_t *err);
+
+/* Open (create and migrate when writable) the database at path. NULL with err on failure. */
+ho_store_t *ho_store_open(const char *path, ho_err_t *err);
+ho_store_t *ho_store_open_opts(const char *path, const ho_store_opts_t *opts, ho_err_t *err);
+void ho_store_destroy(ho_store_t **self_p);
+
+int ho_store_schema_version(const ho_store_t *self);
+const char *ho_store_backend_name(const ho_store_t *self);
+
+/* ---- transactions: begin/commit wrap a whole batch; save/release/undo nest inside it so
+ * one bad message can be rolled back without losing the rest of the batch ---- */
+int ho_store_begin(ho_store_t *self, ho_err_t *err);
+int ho_store_commit(ho_store_t *self, ho_err_t *err);
+void ho_store_rollback(ho_store_t *self);
+int ho_store_save(ho_store_t *self, ho_err_t *err);
+int ho_store_release(ho_store_t *self, ho_err_t *err);
+void ho_store_undo(ho_store_t *self);
+
+/* ---- identity ---- */
+/* Normalize an email the way the store keys leads: trim, lowercase, NFC, and (when
+ * strip_plus) drop a "+tag" from the local part. Returns a malloc'd string, or NULL with err
+ * when it does not look like an address. */
+char *ho_store_normalize_email(const ho_store_t *self, const char *email, ho_err_t *err);
+
+/* Idempotency: record that event id was applied. 1 = new (apply it), 0 = seen before
+ * (skip it), < 0 = error. */
+int ho_store_claim_event(ho_store_t *self, const char *event_id, const char *type, int64_t at,
+                         ho_err_t *err);
+
+/* ---- the lead row ---- */
+typedef struct {
+    int64_t id;
+    char *email, *first_name, *last_name, *title, *phone, *company, *domain;
+    int personal_email;
+    char *industry, *industry_group;
+    int64_t employees;  /* HO_NULL_INT when unknown */
+    double revenue;     /* NAN when unknown */
+    char *country, *state, *city, *timezone;
+    char *fields_json;        /* every normalized field, merged */
+    char *field_sources_json; /* field -> [source, observed_at]: the merge trail */
+    char *stage, *owner_rep_id;
+    char *original_source, *source_channel, *original_campaign;
+    int64_t first_touch_at, last_touch_at, created_at, updated_at;
+    int64_t fit, interest, score;
+    char *grade, *quadrant, *model_version;
+    int64_t scored_at, mql_at, first_mql_at;
+    int erased;
+} ho_lead_t;
+
+void ho_lead_init(ho_lead_t *lead);
+void ho_lead_clear(ho_lead_t *lead);
+/* Replace a string slot with a copy of value (NULL or "" -> NULL). */
+int ho_lead_set(char **slot, const char *value);
+
+/* By email (when not NULL) or id. HO_ERR_NOT_FOUND when absent. lead is re-initialized. */
+int ho_store_lead_get(ho_store_t *self, const char *email, int64_t id, ho_lead_t *lead,
+                      ho_err_t *err);
+/* Insert (lead->id == 0, sets it) or update every column. */
+int ho_store_lead_put(ho_store_t *self, ho_lead_t *lead, ho_err_t *err);
+
+/* ---- upsert/merge from lead.normalized ----
+ * The merge rule (documented in deploy/store.yaml): for every field, a non-empty incoming
+ * value replaces the stored one when (a) the stored one is empty, or (b) the field has a
+ * precedence list and the incoming source ranks higher (listed sources rank by position,
+ * unlisted ones after all listed ones), or (c) both rank equal and the incoming record is at
+ * least as new (observed_at) as the one that set the stored value. Empty values never
+ * overwrite. Original source/campaign come from the earliest observed record. */
+typedef struct {
+    int64_t lead_id;
+    bool created;  /* a new lead row */
+    bool changed;  /* some field or touch time changed */
+    bool duplicate; /* event id seen before: nothing changed */
+} ho_upsert_t;
+int ho_store_upsert_lead(ho_store_t *self, const char *event_id, const json_t *payload,
+                         ho_upsert_t *res, ho_err_t *err);
+
+/* ---- rows and queries (names are the contract every backend implements) ---- */
+typedef enum {
+    HO_T_LEAD_SOURCES = 0,
+    HO_T_ACTIVITIES,
+    HO_T_STAGE_HISTORY,
+    HO_T_SCORES,
+    HO_T_ASSIGNMENTS,
+    HO_T_SLA_BREACHES,
+    HO_T_OUTCOMES,
+    HO_T_PENDING_OUTCOMES,
+    HO_T_QUARANTINE,
+    HO_T_ERASURES,
+    HO_T__COUNT
+} ho_table_t;
+
+/* Insert a row (a json object: column -> value; absent columns are NULL). *id_p = the new
+ * row id, or 0 when a UNIQUE constraint made it a duplicate (nothing inserted). */
+int ho_store_add(ho_store_t *self, ho_table_t table, const json_t *row, int64_t *id_p,
+                 ho_err_t *err);
+/* Set columns (json object) of row id. */
+int ho_store_update(ho_store_t *self, ho_table_t table, int64_t id, const json_t *set,
+                    ho_err_t *err);
+
+typedef enum {
+    HO_Q_ACTIVITIES = 0,  /* {lead_id, limit}: newest first */
+    HO_Q_SOURCES,         /* {lead_id} */
+    HO_Q_SCORES,          /* {lead_id}: newest first */
+    HO_Q_HISTORY,         /* {lead_id}: oldest first */
+    HO_Q_ASSIGNMENTS,     /* {lead_id}: newest first, with their breaches */
+    HO_Q_OUTCOMES,        /* {lead_id}: oldest first */
+    HO_Q_OPEN_ASSIGNMENTS,/* {lead_id}: status open, newest first */
+    HO_Q_SLA_DUE,         /* {now}: open assignments with a step due */
+    HO_Q_DOMAIN_OWNER,    /* {domain, lead_id}: owner of another lead of that domain */
+    HO_Q_PENDING,         /* {email}: pending outcomes, oldest occurred first */
+    HO_Q_RESCORE,         /* {since, limit}: unowned ML/MQL/RECYCLED with touch >= since */
+    HO_Q_QUARANTINE_LIST, /* {limit, all}: newest first (all=0: not yet replayed) */
+    HO_Q_QUARANTINE_GET,  /* {id} */
+    HO_Q_TOP_PAGES,       /* {lead_id, limit}: page paths by views */
+    HO_Q_COUNTS,          /* {}: rows per table */
+    HO_Q_ACTIVITY_STATS,  /* {lead_id}: n, first, last occurred_at */
+    HO_Q_LEAD_IDS,        /* {}: every lead id, ascending */
+    HO_Q__COUNT
+} ho_query_t;
+
+/* Run a named query with named arguments; *rows_p = a json array of row objects. */
+int ho_store_query(ho_store_t *self, ho_query_t query, const json_t *args, json_t **rows_p,
+                   ho_err_t *err);
+/* Delete pending outcome by event id. */
+int ho_store_pending_delete(ho_store_t *self, const char *event_id, ho_err_t *err);
+
+/* Erase a person's personal data (handoff forget): the lead row's PII columns, activity
+ * URLs, outcome notes, source record ids, pending outcomes and quarantined raw payloads
+ * that mention the email. Anonymous rows stay so counts stay right; an erasures row is
+ * added. lead_id may be 0 (unknown person: only pending/quarantine are scrubbed). */
+int ho_store_erase(ho_store_t *self, int64_t lead_id, const char *email, int64_t at,
+                   ho_err_t *err);
+
+/* ---- lifecycle ---- */
+/* Apply lifecycle event (lifecycle.h names: "qualify", "accept", ...) to the lead: checks
+ * the transition table, sets lead->stage (and mql_at/first_mql_at on entry to MQL), writes
+ * the lead and appends a stage_history row with time, actor, reason and the lead's score.
+ * HO_ERR_STATE with a clear message when the transition is illegal (nothing written). */
+int ho_store_transition(ho_store_t *self, ho_lead_t *lead, const char *event, int64_t at,
+                        const char *actor, const char *reason, const char *event_id,
+                        ho_err_t *err);
+/* Append a non-transition note to the lead's history (kind = assigned, sla_remind,
+ * sla_reassign, ...; from_stage = to_stage = the current stage). */
+int ho_store_note(ho_store_t *self, const ho_lead_t *lead, const char *kind, int64_t at,
+                  const char *actor, const char *reason, const char *event_id, ho_err_t *err);
+
+/* The lead row as a json object (fields and field_sources parsed). Caller owns it. */
+json_t *ho_store_lead_json(const ho_lead_t *lead);
+
+/* Everything about one lead, for `handoff lead`: {lead, sources, activities, scores,
+ * history, assignments, outcomes}. HO_ERR_NOT_FOUND when there is no such lead. */
+int ho_store_lead_view(ho_store_t *self, const char *email, json_t **view_p, ho_err_t *err);
+
+#endif

@@ -1,0 +1,35 @@
+/*
+ * store_backend.h - what a storage engine implements (Redis ae style: store.c is the
+ * interface and the engine-independent logic, store_<engine>.c fills this table).
+ *
+ * Every function returns HO_OK or an ho_rc_t error with err filled (err may be NULL).
+ * Row and query shapes are named in include/handoff/store.h (ho_table_t, ho_query_t) and
+ * the columns are those of docs/store-schema.md.
+ */
+#ifndef HO_STORE_BACKEND_H
+#define HO_STORE_BACKEND_H
+
+#include "handoff/store.h"
+
+typedef enum { HO_TX_BEGIN, HO_TX_COMMIT, HO_TX_ROLLBACK, HO_TX_SAVE, HO_TX_RELEASE, HO_TX_UNDO } ho_tx_t;
+
+typedef struct {
+    const char *name;
+    int (*open)(const char *path, bool readonly, void **db_p, ho_err_t *err);
+    void (*close)(void **db_p);
+    int (*version)(void *db);
+    int (*tx)(void *db, ho_tx_t op, ho_err_t *err);
+    /* 1 new, 0 already applied. */
+    int (*event_claim)(void *db, const char *event_id, const char *type, int64_t at, ho_err_t *err);
+    int (*lead_get)(void *db, const char *email, int64_t id, ho_lead_t *lead, ho_err_t *err);
+    int (*lead_put)(void *db, ho_lead_t *lead, ho_err_t *err);
+    int (*row_add)(void *db, ho_table_t t, const json_t *row, int64_t *id_p, ho_err_t *err);
+    int (*row_update)(void *db, ho_table_t t, int64_t id, const json_t *set, ho_err_t *err);
+    int (*query)(void *db, ho_query_t q, const json_t *args, json_t **rows_p, ho_err_t *err);
+    int (*pending_delete)(void *db, const char *event_id, ho_err_t *err);
+    int (*erase)(void *db, int64_t lead_id, const char *email, int64_t at, ho_err_t *err);
+} ho_store_backend_t;
+
+extern const ho_store_backend_t ho_store_backend_sqlite;
+
+#endif

@@ -1,0 +1,897 @@
+/* store_sqlite.c - the SQLite (WAL) storage engine; see src/store/store_backend.h and
+ * docs/store-schema.md. Statements are prepared once and cached: the store worker applies
+ * whole batches inside one transaction, so the per-row cost is a few sqlite3_step calls. */
+#include <math.h>
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "store/store_backend.h"
+
+/* ---- migrations: index i brings the schema from version i to i+1; never edit a shipped
+ * one, append a new one ---- */
+static const char *const s_migrations[] = {
+    /* 1: the schema of docs/store-schema.md, version 1 */
+    "CREATE TABLE schema_version (version INTEGER NOT NULL);"
+    "CREATE TABLE leads ("
+    " id INTEGER PRIMARY KEY,"
+    " email TEXT NOT NULL UNIQUE,"
+    " first_name TEXT, last_name TEXT, title TEXT, phone TEXT,"
+    " company TEXT, domain TEXT, personal_email INTEGER NOT NULL DEFAULT 0,"
+    " industry TEXT, industry_group TEXT, employees INTEGER, revenue REAL,"
+    " country TEXT, state TEXT, city TEXT, timezone TEXT,"
+    " fields_json TEXT,"
+    " stage TEXT NOT NULL DEFAULT 'ML',"
+    " owner_rep_id TEXT,"
+    " original_source TEXT, source_channel TEXT, original_campaign TEXT,"
+    " first_touch_at INTEGER, last_touch_at INTEGER,"
+    " created_at INTEGER NOT NULL,"
+    " updated_at INTEGER NOT NULL,"
+    " fit INTEGER, interest INTEGER, score INTEGER, grade TEXT, quadrant TEXT, model_version TEXT,"
+    " scored_at INTEGER,"
+    " mql_at INTEGER,"
+    " first_mql_at INTEGER,"
+    " erased INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX leads_domain ON leads(domain);"
+    "CREATE INDEX leads_mql_at ON leads(mql_at);"
+    "CREATE TABLE lead_sources ("
+    " id INTEGER PRIMARY KEY,"
+    " lead_id INTEGER NOT NULL REFERENCES leads(id),"
+    " event_id TEXT NOT NULL UNIQUE,"
+    " source TEXT NOT NULL,"
+    " source_record_id TEXT,"
+    " original_source TEXT, campaign TEXT,"
+    " file TEXT, line INTEGER,"
+    " observed_at INTEGER NOT NULL);"
+    "CREATE TABLE activities ("
+    " id INTEGER PRIMARY KEY,"
+    " lead_id INTEGER NOT NULL REFERENCES leads(id),"
+    " event_id TEXT NOT NULL UNIQUE,"
+    " type TEXT NOT NULL, occurred_at INTEGER NOT NULL,"
+    " url TEXT, path TEXT, campaign TEXT, asset TEXT, source_system TEXT);"
+    "CREATE INDEX activities_lead ON activities(lead_id, occurred_at);"
+    "CREATE TABLE stage_history ("
+    " id INTEGER PRIMARY KEY,"
+    " lead_id INTEGER NOT NULL REFERENCES leads(id),"
+    " from_stage TEXT, to_stage TEXT NOT NULL,"
+    " at INTEGER NOT NULL,"
+    " actor TEXT NOT NULL,"
+    " reason TEXT,"
+    " score INTEGER, fit INTEGER, interest INTEGER,"
+    " event_id TEXT);"
+    "CREATE INDEX stage_history_lead ON stage_history(lead_id, at);"
+    "CREATE TABLE scores ("
+    " id INTEGER PRIMARY KEY,"
+    " lead_id INTEGER NOT NULL REFERENCES leads(id),"
+    " event_id TEXT NOT NULL UNIQUE,"
+    " at INTEGER NOT NULL, model_version TEXT NOT NULL,"
+    " fit INTEGER NOT NULL, interest INTEGER NOT NULL, score INTEGER NOT NULL,"
+    " grade TEXT, quadrant TEXT, mql INTEGER NOT NULL,"
+    " explanation_json TEXT);"
+    "CREATE TABLE assignments ("
+    " id INTEGER PRIMARY KEY,"
+    " lead_id INTEGER NOT NULL REFERENCES leads(id),"
+    " event_id TEXT NOT NULL UNIQUE,"
+    " rep_id TEXT, rep_name TEXT, queue TEXT, rule TEXT, reason TEXT,"
+    " assigned_at INTEGER NOT NULL,"
+    " sla_due INTEGER,"
+    " accepted_at INTEGER,"
+    " reminded_at INTEGER,"
+    " status TEXT NOT NULL DEFAULT 'open');"
+    "CREATE INDEX assignments_lead ON assignments(lead_id);"
+    "CREATE TABLE sla_breaches ("
+    " id INTEGER PRIMARY KEY,"
+    " assignment_id INTEGER NOT NULL REFERENCES assignments(id),"
+    " lead_id INTEGER NOT NULL, rep_id TEXT,"
+    " step TEXT NOT NULL,"
+    " at INTEGER NOT NULL,"
+    " UNIQUE(assignment_id, step));"
+    "CREATE TABLE outcomes ("
+    " id INTEGER PRIMARY KEY,"
+    " lead_id INTEGER NOT NULL REFERENCES leads(id),"
+    " event_id TEXT NOT NULL UNIQUE,"
+    " feedback_id TEXT,"
+    " rep_id TEXT, outcome TEXT NOT NULL,"
+    " reason TEXT, reason_owner TEXT,"
+    " stage_reached TEXT,"
+    " occurred_at INTEGER NOT NULL,"
+    " notes TEXT, amount REAL,"
+    " not_owner INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX outcomes_lead ON outcomes(lead_id, occurred_at);"
+    "CREATE TABLE pending_outcomes ("
+    " event_id TEXT PRIMARY KEY, email TEXT NOT NULL, body TEXT NOT NULL, received_at INTEGER);"
+    "CREATE TABLE quarantine ("
+    " id INTEGER PRIMARY KEY,"
+    " event_id TEXT NOT NULL UNIQUE,"
+    " stage TEXT, code TEXT, field TEXT, reason TEXT,"
+    " source TEXT, file TEXT, line INTEGER,"
+    " input_event_id TEXT, input_type TEXT,"
+    " raw_json TEXT,"
+    " at INTEGER NOT NULL,"
+    " replayed_at INTEGER);"
+    "CREATE TABLE events ("
+    " event_id TEXT PRIMARY KEY, type TEXT NOT NULL, applied_at INTEGER NOT NULL"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE erasures (id INTEGER PRIMARY KEY, lead_id INTEGER, at INTEGER NOT NULL);",
+    /* 2: additive: the merge trail, the reassign deadline, history notes, lookup indexes */
+    "ALTER TABLE leads ADD COLUMN field_sources_json TEXT;"
+    "ALTER TABLE assignments ADD COLUMN reassign_due INTEGER;"
+    "ALTER TABLE stage_history ADD COLUMN kind TEXT NOT NULL DEFAULT 'transition';"
+    "CREATE INDEX pending_outcomes_email ON pending_outcomes(email);"
+    "CREATE INDEX lead_sources_lead ON lead_sources(lead_id);"
+    "CREATE INDEX assignments_open ON assignments(status, sla_due);"
+    "CREATE INDEX leads_last_touch ON leads(last_touch_at);",
+};
+#define S_N_MIGRATIONS ((int)(sizeof s_migrations / sizeof s_migrations[0]))
+
+/* ---- the lead row, column by column ---- */
+typedef enum { C_S, C_I, C_D, C_B } s_ctype_t;
+typedef struct {
+    const char *name;
+    s_ctype_t type;
+    size_t off;
+} s_col_t;
+
+#define S_COL(n, t) {#n, t, offsetof(ho_lead_t, n)}
+static const s_col_t s_lead_cols[] = {
+    S_COL(email, C_S),           S_COL(first_name, C_S),      S_COL(last_name, C_S),
+    S_COL(title, C_S),           S_COL(phone, C_S),           S_COL(company, C_S),
+    S_COL(domain, C_S),          S_COL(personal_email, C_B),  S_COL(industry, C_S),
+    S_COL(industry_group, C_S),  S_COL(employees, C_I),       S_COL(revenue, C_D),
+    S_COL(country, C_S),         S_COL(state, C_S),           S_COL(city, C_S),
+    S_COL(timezone, C_S),        S_COL(fields_json, C_S),     S_COL(stage, C_S),
+    S_COL(owner_rep_id, C_S),    S_COL(original_source, C_S), S_COL(source_channel, C_S),
+    S_COL(original_campaign, C_S), S_COL(first_touch_at, C_I), S_COL(last_touch_at, C_I),
+    S_COL(created_at, C_I),      S_COL(updated_at, C_I),      S_COL(fit, C_I),
+    S_COL(interest, C_I),        S_COL(score, C_I),           S_COL(grade, C_S),
+    S_COL(quadrant, C_S),        S_COL(model_version, C_S),   S_COL(scored_at, C_I),
+    S_COL(mql_at, C_I),          S_COL(first_mql_at, C_I),    S_COL(erased, C_B),
+    S_COL(field_sources_json, C_S),
+};
+#define S_N_LEAD_COLS (sizeof s_lead_cols / sizeof s_lead_cols[0])
+
+/* ---- insertable tables ---- */
+typedef struct {
+    const char *table;
+    const char *const cols[16];
+} s_table_t;
+
+static const s_table_t s_tables[HO_T__COUNT] = {
+    [HO_T_LEAD_SOURCES] = {"lead_sources",
+                           {"lead_id", "event_id", "source", "source_record_id", "original_source",
+                            "campaign", "file", "line", "observed_at"}},
+    [HO_T_ACTIVITIES] = {"activities",
+                         {"lead_id", "event_id", "type", "occurred_at", "url", "path", "campaign",
+                          "asset", "source_system"}},
+    [HO_T_STAGE_HISTORY] = {"stage_history",
+                            {"lead_id", "from_stage", "to_stage", "at", "actor", "reason", "score",
+                             "fit", "interest", "event_id", "kind"}},
+    [HO_T_SCORES] = {"scores",
+                     {"lead_id", "event_id", "at", "model_version", "fit", "interest", "score",
+                      "grade", "quadrant", "mql", "explanation_json"}},
+    [HO_T_ASSIGNMENTS] = {"assignments",
+                          {"lead_id", "event_id", "rep_id", "rep_name", "queue", "rule", "reason",
+                           "assigned_at", "sla_due", "reassign_due", "accepted_at", "reminded_at",
+                           "status"}},
+    [HO_T_SLA_BREACHES] = {"sla_breaches", {"assignment_id", "lead_id", "rep_id", "step", "at"}},
+    [HO_T_OUTCOMES] = {"outcomes",
+                       {"lead_id", "event_id", "feedback_id", "rep_id", "outcome", "reason",
+                        "reason_owner", "stage_reached", "occurred_at", "notes", "amount",
+                        "not_owner"}},
+    [HO_T_PENDING_OUTCOMES] = {"pending_outcomes", {"event_id", "email", "body", "received_at"}},
+    [HO_T_QUARANTINE] = {"quarantine",
+                         {"event_id", "stage", "code", "field", "reason", "source", "file", "line",
+                          "input_event_id", "input_type", "raw_json", "at", "replayed_at"}},
+    [HO_T_ERASURES] = {"erasures", {"lead_id", "at"}},
+};
+
+/* ---- named queries (:name parameters are bound from the args object) ---- */
+static const char *const s_queries[HO_Q__COUNT] = {
+    [HO_Q_ACTIVITIES] = "SELECT id, type, occurred_at, url, path, campaign, asset, source_system,"
+                        " event_id FROM activities WHERE lead_id = :lead_id"
+                        " ORDER BY occurred_at DESC, id DESC LIMIT :limit",
+    [HO_Q_SOURCES] = "SELECT source, source_record_id, original_source, campaign, file, line,"
+                     " observed_at, event_id FROM lead_sources WHERE lead_id = :lead_id"
+                     " ORDER BY observed_at, id",
+    [HO_Q_SCORES] = "SELECT at, model_version, fit, interest, score, grade, quadrant, mql,"
+                    " explanation_json, event_id FROM scores WHERE lead_id = :lead_id"
+                    " ORDER BY at DESC, id DESC",
+    [HO_Q_HISTORY] = "SELECT from_stage, to_stage, at, actor, reason, score, fit, interest, kind,"
+                     " event_id FROM stage_history WHERE lead_id = :lead_id ORDER BY at, id",
+    [HO_Q_ASSIGNMENTS] =
+        "SELECT a.id, a.rep_id, a.rep_name, a.queue, a.rule, a.reason, a.assigned_at, a.sla_due,"
+        " a.reassign_due, a.accepted_at, a.reminded_at, a.status,"
+        " (SELECT group_concat(step, ',') FROM sla_breaches b WHERE b.assignment_id = a.id)"
+        " AS breaches FROM assignments a WHERE a.lead_id = :lead_id"
+        " ORDER BY a.assigned_at DESC, a.id DESC",
+    [HO_Q_OUTCOMES] = "SELECT outcome, rep_id, reason, reason_owner, stage_reached, occurred_at,"
+                      " notes, amount, not_owner, feedback_id, event_id FROM outcomes"
+                      " WHERE lead_id = :lead_id ORDER BY occurred_at, id",
+    [HO_Q_OPEN_ASSIGNMENTS] = "SELECT id, rep_id, assigned_at, sla_due, reassign_due"
+                              " FROM assignments WHERE lead_id = :lead_id AND status = 'open'"
+                              " ORDER BY assigned_at DESC, id DESC",
+    [HO_Q_SLA_DUE] =
+        "SELECT a.id, a.lead_id, a.rep_id, a.assigned_at, a.sla_due,"
+        " COALESCE(a.reassign_due, a.sla_due + (a.sla_due - a.assigned_at)) AS reassign_due,"
+        " EXISTS (SELECT 1 FROM sla_breaches b WHERE b.assignment_id = a.id"
+        "   AND b.step = 'remind') AS reminded"
+        " FROM assignments a WHERE a.status = 'open' AND a.rep_id IS NOT NULL"
+        " AND a.accepted_at IS NULL AND a.sla_due IS NOT NULL AND a.sla_due <= :now"
+        " ORDER BY a.sla_due, a.id",
+    [HO_Q_DOMAIN_OWNER] = "SELECT owner_rep_id FROM leads WHERE domain = :domain"
+                          " AND personal_email = 0 AND id <> :lead_id AND erased = 0"
+                          " AND owner_rep_id IS NOT NULL ORDER BY updated_at DESC, id LIMIT 1",
+    [HO_Q_PENDING] = "SELECT event_id, body FROM pending_outcomes WHERE email = :email"
+                     " ORDER BY json_extract(body, '$.payload.occurred_at'), event_id",
+    [HO_Q_RESCORE] = "SELECT id FROM leads WHERE owner_rep_id IS NULL"
+                     " AND stage IN ('ML', 'MQL', 'RECYCLED') AND erased = 0"
+                     " AND last_touch_at >= :since ORDER BY id LIMIT :limit",
+    [HO_Q_QUARANTINE_LIST] =
+        "SELECT id, stage, code, field, reason, source, file, line, input_event_id, input_type,"
+        " at, replayed_at FROM quarantine WHERE (:all OR replayed_at IS NULL)"
+        " ORDER BY id DESC LIMIT :limit",
+    [HO_Q_QUARANTINE_GET] =
+        "SELECT id, event_id, stage, code, field, reason, source, file, line, input_event_id,"
+        " input_type, raw_json, at, replayed_at FROM quarantine WHERE id = :id",
+    [HO_Q_TOP_PAGES] = "SELECT path, COUNT(*) AS views FROM activities WHERE lead_id = :lead_id"
+                       " AND type = 'page_view' AND path IS NOT NULL AND path <> ''"
+                       " GROUP BY path ORDER BY views DESC, path LIMIT :limit",
+    [HO_Q_COUNTS] = "SELECT (SELECT COUNT(*) FROM leads) AS leads,"
+                    " (SELECT COUNT(*) FROM lead_sources) AS lead_sources,"
+                    " (SELECT COUNT(*) FROM activities) AS activities,"
+                    " (SELECT COUNT(*) FROM stage_history) AS stage_history,"
+                    " (SELECT COUNT(*) FROM scores) AS scores,"
+                    " (SELECT COUNT(*) FROM assignments) AS assignments,"
+                    " (SELECT COUNT(*) FROM outcomes) AS outcomes,"
+                    " (SELECT COUNT(*) FROM pending_outcomes) AS pending_outcomes,"
+                    " (SELECT COUNT(*) FROM quarantine) AS quarantine,"
+                    " (SELECT COUNT(*) FROM events) AS events,"
+                    " (SELECT COUNT(*) FROM erasures) AS erasures",
+    [HO_Q_ACTIVITY_STATS] = "SELECT COUNT(*) AS n, MIN(occurred_at) AS first,"
+                            " MAX(occurred_at) AS last FROM activities WHERE lead_id = :lead_id",
+    [HO_Q_LEAD_IDS] = "SELECT id FROM leads ORDER BY id",
+};
+
+typedef struct {
+    sqlite3 *db;
+    bool readonly;
+    int version;
+    int save_depth;
+    sqlite3_stmt *claim, *get_email, *get_id, *insert, *update;
+    sqlite3_stmt *add[HO_T__COUNT];
+    sqlite3_stmt *query[HO_Q__COUNT];
+} s_db_t;
+
+static int s_fail(s_db_t *self, ho_err_t *err, const char *what)
+{
+    int code = sqlite3_errcode(self->db);
+    return ho_err_set(err, code == SQLITE_BUSY || code == SQLITE_LOCKED ? HO_ERR_IO : HO_ERR_IO,
+                      "", "sqlite: %s: %s", what, sqlite3_errmsg(self->db));
+}
+
+static int s_exec(s_db_t *self, const char *sql, ho_err_t *err)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(self->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        ho_err_set(err, HO_ERR_IO, "", "sqlite: %s", msg ? msg : sqlite3_errmsg(self->db));
+        sqlite3_free(msg);
+        return HO_ERR_IO;
+    }
+    return HO_OK;
+}
+
+static int s_prepare(s_db_t *self, sqlite3_stmt **stmt, const char *sql, ho_err_t *err)
+{
+    if (*stmt) {
+        sqlite3_reset(*stmt);
+        sqlite3_clear_bindings(*stmt);
+        return HO_OK;
+    }
+    if (sqlite3_prepare_v3(self->db, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt, NULL) !=
+        SQLITE_OK) {
+        return s_fail(self, err, "prepare");
+    }
+    return HO_OK;
+}
+
+static int s_read_version(s_db_t *self)
+{
+    sqlite3_stmt *st = NULL;
+    int version = 0;
+    if (sqlite3_prepare_v2(self->db,
+                           "SELECT name FROM sqlite_master WHERE type='table' AND "
+                           "name='schema_version'",
+                           -1, &st, NULL) != SQLITE_OK) {
+        return -1;
+    }
+    int has = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    if (!has) {
+        return 0;
+    }
+    if (sqlite3_prepare_v2(self->db, "SELECT MAX(version) FROM schema_version", -1, &st, NULL) !=
+        SQLITE_OK) {
+        return -1;
+    }
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        version = sqlite3_column_int(st, 0);
+    }
+    sqlite3_finalize(st);
+    return version;
+}
+
+static int s_migrate(s_db_t *self, const char *path, ho_err_t *err)
+{
+    /* IMMEDIATE: two processes opening a fresh file at once must not both migrate. */
+    if (s_exec(self, "BEGIN IMMEDIATE", err) != HO_OK) {
+        return HO_ERR_IO;
+    }
+    int version = s_read_version(self);
+    if (version < 0) {
+        s_exec(self, "ROLLBACK", NULL);
+        return s_fail(self, err, "read schema_version");
+    }
+    if (version > S_N_MIGRATIONS) {
+        s_exec(self, "ROLLBACK", NULL);
+        return ho_err_set(err, HO_ERR_VERSION, "schema_version",
+                          "%s: schema version %d is newer than this build knows (%d)", path,
+                          version, S_N_MIGRATIONS);
+    }
+    for (int v = version; v < S_N_MIGRATIONS; v++) {
+        if (s_exec(self, s_migrations[v], err) != HO_OK) {
+            s_exec(self, "ROLLBACK", NULL);
+            return HO_ERR_IO;
+        }
+        char sql[96];
+        snprintf(sql, sizeof sql,
+                 v == 0 ? "INSERT INTO schema_version (version) VALUES (%d)"
+                        : "UPDATE schema_version SET version = %d",
+                 v + 1);
+        if (s_exec(self, sql, err) != HO_OK) {
+            s_exec(self, "ROLLBACK", NULL);
+            return HO_ERR_IO;
+        }
+    }
+    if (s_exec(self, "COMMIT", err) != HO_OK) {
+        s_exec(self, "ROLLBACK", NULL);
+        return HO_ERR_IO;
+    }
+    self->version = S_N_MIGRATIONS;
+    return HO_OK;
+}
+
+static void s_close(void **db_p)
+{
+    if (!db_p || !*db_p) {
+        return;
+    }
+    s_db_t *self = *db_p;
+    sqlite3_finalize(self->claim);
+    sqlite3_finalize(self->get_email);
+    sqlite3_finalize(self->get_id);
+    sqlite3_finalize(self->insert);
+    sqlite3_finalize(self->update);
+    for (int i = 0; i < HO_T__COUNT; i++) {
+        sqlite3_finalize(self->add[i]);
+    }
+    for (int i = 0; i < HO_Q__COUNT; i++) {
+        sqlite3_finalize(self->query[i]);
+    }
+    sqlite3_close(self->db);
+    free(self);
+    *db_p = NULL;
+}
+
+static int s_open(const char *path, bool readonly, void **db_p, ho_err_t *err)
+{
+    s_db_t *self = calloc(1, sizeof *self);
+    if (!self) {
+        return ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
+    }
+    self->readonly = readonly;
+    struct stat st;
+    if (readonly && stat(path, &st) != 0) {
+        free(self);
+        return ho_err_set(err, HO_ERR_NOT_FOUND, "", "%s: no database here (has the store run?)",
+                          path);
+    }
+    int flags = readonly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    if (sqlite3_open_v2(path, &self->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        ho_err_set(err, HO_ERR_IO, "", "%s: cannot open: %s", path,
+                   self->db ? sqlite3_errmsg(self->db) : "out of memory");
+        void *p = self;
+        s_close(&p);
+        return HO_ERR_IO;
+    }
+    sqlite3_busy_timeout(self->db, 5000);
+    int rc = HO_OK;
+    if (!readonly) {
+        /* WAL lets the report worker and `handoff lead` read while the store writes;
+         * NORMAL sync is durable across process crashes, which is what at-least-once needs
+         * (a power loss can lose the last commits; the broker journal replays them). */
+        rc = s_exec(self, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                          " PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;",
+                    err);
+        if (rc == HO_OK) {
+            rc = s_migrate(self, path, err);
+        }
+    } else {
+        self->version = s_read_version(self);
+        if (self->version <= 0) {
+            rc = ho_err_set(err, HO_ERR_VERSION, "schema_version",
+                            "%s: not a handoff store (no schema_version)", path);
+        } else if (self->version > S_N_MIGRATIONS) {
+            rc = ho_err_set(err, HO_ERR_VERSION, "schema_version",
+                            "%s: schema version %d is newer than this build knows (%d)", path,
+                            self->version, S_N_MIGRATIONS);
+        }
+    }
+    if (rc != HO_OK) {
+        void *p = self;
+        s_close(&p);
+        return rc;
+    }
+    *db_p = self;
+    return HO_OK;
+}
+
+static int s_version(void *db)
+{
+    return ((s_db_t *)db)->version;
+}
+
+static int s_tx(void *db, ho_tx_t op, ho_err_t *err)
+{
+    s_db_t *self = db;
+    switch (op) {
+    case HO_TX_BEGIN:
+        self->save_depth = 0;
+        return s_exec(self, "BEGIN IMMEDIATE", err);
+    case HO_TX_COMMIT:
+        return s_exec(self, "COMMIT", err);
+    case HO_TX_ROLLBACK:
+        self->save_depth = 0;
+        return s_exec(self, "ROLLBACK", err);
+    case HO_TX_SAVE:
+        return s_exec(self, "SAVEPOINT ho_msg", err);
+    case HO_TX_RELEASE:
+        return s_exec(self, "RELEASE ho_msg", err);
+    case HO_TX_UNDO: {
+        int rc = s_exec(self, "ROLLBACK TO ho_msg", err);
+        if (rc == HO_OK) {
+            rc = s_exec(self, "RELEASE ho_msg", err);
+        }
+        return rc;
+    }
+    }
+    return HO_ERR_STATE;
+}
+
+static void s_bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+    if (s) {
+        sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+    } else {
+        sqlite3_bind_null(st, i);
+    }
+}
+
+static int s_event_claim(void *db, const char *event_id, const char *type, int64_t at,
+                         ho_err_t *err)
+{
+    s_db_t *self = db;
+    if (s_prepare(self, &self->claim,
+                  "INSERT OR IGNORE INTO events (event_id, type, applied_at) VALUES (?, ?, ?)",
+                  err) != HO_OK) {
+        return HO_ERR_IO;
+    }
+    s_bind_text(self->claim, 1, event_id);
+    s_bind_text(self->claim, 2, type);
+    sqlite3_bind_int64(self->claim, 3, at);
+    int rc = sqlite3_step(self->claim);
+    sqlite3_reset(self->claim);
+    if (rc != SQLITE_DONE) {
+        return s_fail(self, err, "record event");
+    }
+    return sqlite3_changes(self->db) > 0 ? 1 : 0;
+}
+
+/* ---- leads ---- */
+static char *s_dup_col(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? strdup((const char *)t) : NULL;
+}
+
+static int s_lead_get(void *db, const char *email, int64_t id, ho_lead_t *lead, ho_err_t *err)
+{
+    s_db_t *self = db;
+    sqlite3_stmt **stp = email ? &self->get_email : &self->get_id;
+    if (!*stp) {
+        char sql[1024] = "SELECT id";
+        for (size_t i = 0; i < S_N_LEAD_COLS; i++) {
+            strcat(sql, ", ");
+            strcat(sql, s_lead_cols[i].name);
+        }
+        strcat(sql, email ? " FROM leads WHERE email = ?" : " FROM leads WHERE id = ?");
+        if (s_prepare(self, stp, sql, err) != HO_OK) {
+            return HO_ERR_IO;
+        }
+    }
+    sqlite3_stmt *st = *stp;
+    if (email) {
+        s_bind_text(st, 1, email);
+    } else {
+        sqlite3_bind_int64(st, 1, id);
+    }
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        sqlite3_reset(st);
+        return HO_ERR_NOT_FOUND;
+    }
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return s_fail(self, err, "read lead");
+    }
+    ho_lead_clear(lead);
+    lead->id = sqlite3_column_int64(st, 0);
+    for (size_t i = 0; i < S_N_LEAD_COLS; i++) {
+        char *base = (char *)lead + s_lead_cols[i].off;
+        int c = (int)i + 1;
+        bool null = sqlite3_column_type(st, c) == SQLITE_NULL;
+        switch (s_lead_cols[i].type) {
+        case C_S:
+            *(char **)base = s_dup_col(st, c);
+            break;
+        case C_I:
+            *(int64_t *)base = null ? HO_NULL_INT : sqlite3_column_int64(st, c);
+            break;
+        case C_D:
+            *(double *)base = null ? NAN : sqlite3_column_double(st, c);
+            break;
+        case C_B:
+            *(int *)base = sqlite3_column_int(st, c);
+            break;
+        }
+    }
+    sqlite3_reset(st);
+    return HO_OK;
+}
+
+static void s_bind_lead(sqlite3_stmt *st, const ho_lead_t *lead)
+{
+    for (size_t i = 0; i < S_N_LEAD_COLS; i++) {
+        const char *base = (const char *)lead + s_lead_cols[i].off;
+        int c = (int)i + 1;
+        switch (s_lead_cols[i].type) {
+        case C_S:
+            s_bind_text(st, c, *(char *const *)base);
+            break;
+        case C_I: {
+            int64_t v = *(const int64_t *)base;
+            if (v == HO_NULL_INT) {
+                sqlite3_bind_null(st, c);
+            } else {
+                sqlite3_bind_int64(st, c, v);
+            }
+            break;
+        }
+        case C_D: {
+            double v = *(const double *)base;
+            if (isnan(v)) {
+                sqlite3_bind_null(st, c);
+            } else {
+                sqlite3_bind_double(st, c, v);
+            }
+            break;
+        }
+        case C_B:
+            sqlite3_bind_int(st, c, *(const int *)base);
+            break;
+        }
+    }
+}
+
+static int s_lead_put(void *db, ho_lead_t *lead, ho_err_t *err)
+{
+    s_db_t *self = db;
+    sqlite3_stmt **stp = lead->id ? &self->update : &self->insert;
+    if (!*stp) {
+        char sql[2048];
+        size_t used = 0;
+        if (lead->id) {
+            used += (size_t)snprintf(sql + used, sizeof sql - used, "UPDATE leads SET ");
+            for (size_t i = 0; i < S_N_LEAD_COLS; i++) {
+                used += (size_t)snprintf(sql + used, sizeof sql - used, "%s%s = ?%zu",
+                                         i ? ", " : "", s_lead_cols[i].name, i + 1);
+            }
+            snprintf(sql + used, sizeof sql - used, " WHERE id = ?%zu", S_N_LEAD_COLS + 1);
+        } else {
+            used += (size_t)snprintf(sql + used, sizeof sql - used, "INSERT INTO leads (");
+            for (size_t i = 0; i < S_N_LEAD_COLS; i++) {
+                used += (size_t)snprintf(sql + used, sizeof sql - used, "%s%s", i ? ", " : "",
+                                         s_lead_cols[i].name);
+            }
+            used += (size_t)snprintf(sql + used, sizeof sql - used, ") VALUES (");
+            for (size_t i = 0; i < S_N_LEAD_COLS; i++) {
+                used += (size_t)snprintf(sql + used, sizeof sql - used, "%s?", i ? ", " : "");
+            }
+            snprintf(sql + used, sizeof sql - used, ")");
+        }
+        if (s_prepare(self, stp, sql, err) != HO_OK) {
+            return HO_ERR_IO;
+        }
+    }
+    sqlite3_stmt *st = *stp;
+    s_bind_lead(st, lead);
+    if (lead->id) {
+        sqlite3_bind_int64(st, (int)S_N_LEAD_COLS + 1, lead->id);
+    }
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc != SQLITE_DONE) {
+        return s_fail(self, err, lead->id ? "update lead" : "insert lead");
+    }
+    if (!lead->id) {
+        lead->id = sqlite3_last_insert_rowid(self->db);
+    }
+    return HO_OK;
+}
+
+/* ---- generic rows ---- */
+static void s_bind_json(sqlite3_stmt *st, int i, const json_t *v)
+{
+    if (!v || json_is_null(v)) {
+        sqlite3_bind_null(st, i);
+    } else if (json_is_string(v)) {
+        sqlite3_bind_text(st, i, json_string_value(v), (int)json_string_length(v),
+                          SQLITE_TRANSIENT);
+    } else if (json_is_integer(v)) {
+        sqlite3_bind_int64(st, i, json_integer_value(v));
+    } else if (json_is_real(v)) {
+        sqlite3_bind_double(st, i, json_real_value(v));
+    } else if (json_is_boolean(v)) {
+        sqlite3_bind_int(st, i, json_is_true(v));
+    } else {
+        char *text = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
+        if (text) {
+            sqlite3_bind_text(st, i, text, -1, free);
+        } else {
+            sqlite3_bind_null(st, i);
+        }
+    }
+}
+
+static int s_ncols(const s_table_t *t)
+{
+    int n = 0;
+    while (n < 16 && t->cols[n]) {
+        n++;
+    }
+    return n;
+}
+
+static int s_row_add(void *db, ho_table_t table, const json_t *row, int64_t *id_p, ho_err_t *err)
+{
+    s_db_t *self = db;
+    if ((int)table < 0 || table >= HO_T__COUNT) {
+        return ho_err_set(err, HO_ERR_FIELD, "table", "unknown table %d", (int)table);
+    }
+    const s_table_t *t = &s_tables[table];
+    int n = s_ncols(t);
+    if (!self->add[table]) {
+        char sql[1024];
+        size_t used = (size_t)snprintf(sql, sizeof sql, "INSERT OR IGNORE INTO %s (", t->table);
+        for (int i = 0; i < n; i++) {
+            used += (size_t)snprintf(sql + used, sizeof sql - used, "%s%s", i ? ", " : "",
+                                     t->cols[i]);
+        }
+        used += (size_t)snprintf(sql + used, sizeof sql - used, ") VALUES (");
+        for (int i = 0; i < n; i++) {
+            used += (size_t)snprintf(sql + used, sizeof sql - used, "%s?", i ? ", " : "");
+        }
+        snprintf(sql + used, sizeof sql - used, ")");
+        if (s_prepare(self, &self->add[table], sql, err) != HO_OK) {
+            return HO_ERR_IO;
+        }
+    }
+    sqlite3_stmt *st = self->add[table];
+    for (int i = 0; i < n; i++) {
+        s_bind_json(st, i + 1, json_object_get(row, t->cols[i]));
+    }
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc != SQLITE_DONE) {
+        char what[64];
+        snprintf(what, sizeof what, "insert into %s", t->table);
+        return s_fail(self, err, what);
+    }
+    if (id_p) {
+        *id_p = sqlite3_changes(self->db) > 0 ? sqlite3_last_insert_rowid(self->db) : 0;
+    }
+    return HO_OK;
+}
+
+static int s_row_update(void *db, ho_table_t table, int64_t id, const json_t *set, ho_err_t *err)
+{
+    s_db_t *self = db;
+    if ((int)table < 0 || table >= HO_T__COUNT || table == HO_T_PENDING_OUTCOMES) {
+        return ho_err_set(err, HO_ERR_FIELD, "table", "table %d has no row id", (int)table);
+    }
+    const s_table_t *t = &s_tables[table];
+    int n = s_ncols(t);
+    char sql[1024];
+    size_t used = (size_t)snprintf(sql, sizeof sql, "UPDATE %s SET ", t->table);
+    const json_t *vals[16];
+    int nv = 0;
+    /* Only known column names go into the SQL text: values are always bound. */
+    for (int i = 0; i < n; i++) {
+        const json_t *v = json_object_get(set, t->cols[i]);
+        if (v) {
+            used += (size_t)snprintf(sql + used, sizeof sql - used, "%s%s = ?", nv ? ", " : "",
+                                     t->cols[i]);
+            vals[nv++] = v;
+        }
+    }
+    if (nv == 0) {
+        return HO_OK;
+    }
+    snprintf(sql + used, sizeof sql - used, " WHERE id = ?");
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(self->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        return s_fail(self, err, "prepare update");
+    }
+    for (int i = 0; i < nv; i++) {
+        s_bind_json(st, i + 1, vals[i]);
+    }
+    sqlite3_bind_int64(st, nv + 1, id);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        return s_fail(self, err, "update");
+    }
+    return HO_OK;
+}
+
+static json_t *s_col_json(sqlite3_stmt *st, int i)
+{
+    switch (sqlite3_column_type(st, i)) {
+    case SQLITE_INTEGER:
+        return json_integer(sqlite3_column_int64(st, i));
+    case SQLITE_FLOAT:
+        return json_real(sqlite3_column_double(st, i));
+    case SQLITE_TEXT: {
+        json_t *s = json_stringn((const char *)sqlite3_column_text(st, i),
+                                 (size_t)sqlite3_column_bytes(st, i));
+        return s ? s : json_string("(invalid UTF-8)");
+    }
+    case SQLITE_BLOB:
+        return json_stringn((const char *)sqlite3_column_blob(st, i),
+                            (size_t)sqlite3_column_bytes(st, i));
+    default:
+        return json_null();
+    }
+}
+
+static int s_query(void *db, ho_query_t q, const json_t *args, json_t **rows_p, ho_err_t *err)
+{
+    s_db_t *self = db;
+    if ((int)q < 0 || q >= HO_Q__COUNT || !s_queries[q]) {
+        return ho_err_set(err, HO_ERR_FIELD, "query", "unknown query %d", (int)q);
+    }
+    if (s_prepare(self, &self->query[q], s_queries[q], err) != HO_OK) {
+        return HO_ERR_IO;
+    }
+    sqlite3_stmt *st = self->query[q];
+    int np = sqlite3_bind_parameter_count(st);
+    for (int i = 1; i <= np; i++) {
+        const char *name = sqlite3_bind_parameter_name(st, i);
+        const json_t *v = name ? json_object_get(args, name + 1) : NULL;
+        if (!v && name && strcmp(name + 1, "limit") == 0) {
+            sqlite3_bind_int64(st, i, -1);
+        } else if (!v && name && strcmp(name + 1, "lead_id") == 0) {
+            sqlite3_bind_int64(st, i, 0);
+        } else {
+            s_bind_json(st, i, v);
+        }
+    }
+    json_t *rows = json_array();
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        json_t *row = json_object();
+        int nc = sqlite3_column_count(st);
+        for (int c = 0; c < nc; c++) {
+            json_object_set_new(row, sqlite3_column_name(st, c), s_col_json(st, c));
+        }
+        json_array_append_new(rows, row);
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc != SQLITE_DONE) {
+        json_decref(rows);
+        return s_fail(self, err, "query");
+    }
+    *rows_p = rows;
+    return HO_OK;
+}
+
+static int s_pending_delete(void *db, const char *event_id, ho_err_t *err)
+{
+    s_db_t *self = db;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(self->db, "DELETE FROM pending_outcomes WHERE event_id = ?", -1, &st,
+                           NULL) != SQLITE_OK) {
+        return s_fail(self, err, "prepare delete");
+    }
+    s_bind_text(st, 1, event_id);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? HO_OK : s_fail(self, err, "delete pending outcome");
+}
+
+static int s_erase(void *db, int64_t lead_id, const char *email, int64_t at, ho_err_t *err)
+{
+    s_db_t *self = db;
+    /* Order matters: quarantine rows are found through the lead's event ids before the
+     * lead's own rows lose their identifying columns. */
+    static const char *const sql[] = {
+        "UPDATE quarantine SET raw_json = NULL WHERE raw_json IS NOT NULL AND (instr(lower(raw_json), "
+        ":email) > 0 OR input_event_id IN (SELECT event_id FROM lead_sources WHERE lead_id = :id"
+        " UNION SELECT event_id FROM activities WHERE lead_id = :id"
+        " UNION SELECT event_id FROM outcomes WHERE lead_id = :id))",
+        "DELETE FROM pending_outcomes WHERE email = :email",
+        "UPDATE leads SET email = 'erased-' || id || '@invalid', first_name = NULL,"
+        " last_name = NULL, title = NULL, phone = NULL, company = NULL, city = NULL,"
+        " domain = NULL, timezone = NULL, fields_json = '{}', field_sources_json = NULL,"
+        " erased = 1, updated_at = :at WHERE id = :id",
+        "UPDATE activities SET url = NULL WHERE lead_id = :id",
+        "UPDATE lead_sources SET source_record_id = NULL WHERE lead_id = :id",
+        "UPDATE outcomes SET notes = NULL WHERE lead_id = :id",
+        "UPDATE scores SET explanation_json = NULL WHERE lead_id = :id",
+        "INSERT INTO erasures (lead_id, at) SELECT :id, :at WHERE :id > 0",
+    };
+    for (size_t k = 0; k < sizeof sql / sizeof sql[0]; k++) {
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(self->db, sql[k], -1, &st, NULL) != SQLITE_OK) {
+            return s_fail(self, err, "prepare erase");
+        }
+        int np = sqlite3_bind_parameter_count(st);
+        for (int i = 1; i <= np; i++) {
+            const char *name = sqlite3_bind_parameter_name(st, i);
+            if (strcmp(name, ":email") == 0) {
+                s_bind_text(st, i, email ? email : "\x01");
+            } else if (strcmp(name, ":id") == 0) {
+                sqlite3_bind_int64(st, i, lead_id);
+            } else {
+                sqlite3_bind_int64(st, i, at);
+            }
+        }
+        int rc = sqlite3_step(st);
+        sqlite3_finalize(st);
+        if (rc != SQLITE_DONE) {
+            return s_fail(self, err, "erase");
+        }
+    }
+    return HO_OK;
+}
+
+const ho_store_backend_t ho_store_backend_sqlite = {
+    .name = "sqlite",
+    .open = s_open,
+    .close = s_close,
+    .version = s_version,
+    .tx = s_tx,
+    .event_claim = s_event_claim,
+    .lead_get = s_lead_get,
+    .lead_put = s_lead_put,
+    .row_add = s_row_add,
+    .row_update = s_row_update,
+    .query = s_query,
+    .pending_delete = s_pending_delete,
+    .erase = s_erase,
+};
