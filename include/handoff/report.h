@@ -1,0 +1,124 @@
+/*
+ * report.h - the weekly conversion workbook (libxlsxwriter) and the ISO-week arithmetic it
+ * stands on.
+ *
+ * The report reads the store's SQLite database READ-ONLY (the store worker owns every
+ * write; WAL mode gives the reader a consistent snapshot) and writes one .xlsx with seven
+ * sheets: Summary, Funnel, Sources, Lost reasons, Reps, Calibration, Handoffs. Every number
+ * is defined in reports/README.md precisely enough that a test recomputes it.
+ *
+ *     ho_report_opts_t opts = {.db_path = "data/handoff.db", .output = "w47.xlsx",
+ *                              .timezone = "Europe/Berlin"};
+ *     ho_week_parse ("2026-W47", &opts.week);
+ *     ho_report_result_t res;
+ *     ho_err_t err;
+ *     ho_report_error_t rc = ho_report_write (&opts, &res, &err);
+ *     if (rc != HO_REPORT_OK)
+ *         fprintf (stderr, "%s: %s\n", ho_report_strerror (rc), err.message);
+ *
+ * Determinism: the same database and week give a byte-identical file (the document's
+ * created date is the end of the report week, never the wall clock).
+ *
+ * Time zones: week boundaries are local midnights of the configured IANA zone. The
+ * implementation sets TZ for the duration of a call (and restores it), so these functions
+ * are not thread-safe with respect to other users of localtime/mktime in the process.
+ */
+#ifndef HO_REPORT_H
+#define HO_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "handoff/msg.h" /* ho_err_t */
+
+/* Errors of the report writer (libxlsxwriter style: a typed enum and a strerror). */
+typedef enum {
+    HO_REPORT_OK = 0,
+    HO_REPORT_ERR_WEEK,     /* not an ISO week "YYYY-Www", or a week the year does not have */
+    HO_REPORT_ERR_TIMEZONE, /* not a known IANA time zone */
+    HO_REPORT_ERR_DB_OPEN,  /* database missing or unreadable */
+    HO_REPORT_ERR_SCHEMA,   /* database is not a handoff store (or an unknown version) */
+    HO_REPORT_ERR_SQL,      /* a query failed */
+    HO_REPORT_ERR_XLSX,     /* libxlsxwriter refused (cannot create file, ...) */
+    HO_REPORT_ERR_IO,       /* file system error writing the output */
+    HO_REPORT_ERR_NOMEM,
+    HO_REPORT_ERR_ARG,      /* missing or invalid option */
+} ho_report_error_t;
+
+/* "ok", "bad ISO week", ... (static string). */
+const char *ho_report_strerror(ho_report_error_t code);
+
+/* ---- ISO 8601 weeks ---- */
+typedef struct {
+    int year; /* ISO week-numbering year */
+    int week; /* 1..52 or 53 */
+} ho_week_t;
+
+/* Parse "2026-W47" (also "2026W47"). HO_REPORT_OK or HO_REPORT_ERR_WEEK. */
+ho_report_error_t ho_week_parse(const char *text, ho_week_t *out);
+/* "2026-W47" into out (at least 9 bytes; 16 is plenty). Returns out. */
+char *ho_week_format(ho_week_t week, char *out, size_t cap);
+/* Number of ISO weeks in an ISO year: 52 or 53. */
+int ho_week_count(int year);
+/* Days since 1970-01-01 of the Monday that starts the week (calendar arithmetic, no zone). */
+int64_t ho_week_monday(ho_week_t week);
+/* The ISO week that contains the calendar day `days` (days since 1970-01-01). */
+ho_week_t ho_week_of_day(int64_t days);
+/* week + n weeks (n may be negative). */
+ho_week_t ho_week_add(ho_week_t week, int n);
+/* Compare: <0, 0, >0. */
+int ho_week_cmp(ho_week_t a, ho_week_t b);
+
+/* True if tz names a zone this machine knows ("UTC" or a file under the zoneinfo folder). */
+bool ho_tz_valid(const char *tz);
+/* [start_ms, end_ms) of the week in zone tz: from the first instant of Monday (local) to
+ * the first instant of the next Monday (local), as UTC milliseconds. A week that contains a
+ * DST change is 167 or 169 hours long. */
+ho_report_error_t ho_week_bounds(ho_week_t week, const char *tz, int64_t *start_ms,
+                                 int64_t *end_ms, ho_err_t *err);
+/* The week that contains the instant ms (UTC milliseconds) in zone tz. */
+ho_report_error_t ho_week_of_ms(int64_t ms, const char *tz, ho_week_t *out, ho_err_t *err);
+/* The last complete week at instant now_ms in zone tz (the week before the current one). */
+ho_report_error_t ho_week_last_complete(int64_t now_ms, const char *tz, ho_week_t *out,
+                                        ho_err_t *err);
+
+/* Median of n values (sorts v in place). The mean of the two middle values when n is even.
+ * Returns false (and leaves *out alone) when n == 0. */
+bool ho_report_median(int64_t *v, size_t n, double *out);
+
+/* ---- the workbook ---- */
+
+/* Progress of a long report: called after each sheet (done = true, rows = rows written) and
+ * every 10,000 rows of a big sheet (done = false). */
+typedef void(ho_report_progress_fn)(void *arg, const char *sheet, int64_t rows, bool done);
+
+typedef struct {
+    const char *db_path;    /* the store's database, opened read-only (required) */
+    const char *output;     /* the .xlsx to write (required) */
+    const char *timezone;   /* IANA zone of the week boundaries; NULL = "UTC" */
+    const char *config_dir; /* where reasons.yaml is looked for; NULL = built-in copy only */
+    ho_week_t week;         /* the report week */
+    ho_report_progress_fn *progress; /* may be NULL */
+    void *progress_arg;
+} ho_report_opts_t;
+
+#define HO_REPORT_SHEETS 7
+
+typedef struct {
+    int sheets;                         /* sheets written (HO_REPORT_SHEETS) */
+    const char *sheet_names[HO_REPORT_SHEETS]; /* static strings */
+    int64_t leads;                      /* leads created in the report week (Summary "Leads") */
+    int64_t mqls;                       /* MQLs of the report week (rows of Handoffs) */
+    int64_t week_start_ms, week_end_ms; /* the report week's bounds (UTC ms) */
+} ho_report_result_t;
+
+/* The sheet names in workbook order (static). */
+const char *ho_report_sheet_name(int index);
+
+/* Write the workbook. res and err may be NULL. On error no partial file is left at
+ * opts->output (the workbook is written to a temporary name and renamed). */
+ho_report_error_t ho_report_write(const ho_report_opts_t *opts, ho_report_result_t *res,
+                                  ho_err_t *err);
+
+#endif

@@ -1,0 +1,148 @@
+/* handoffs.c - the Handoffs sheet: this week's MQLs with their handoff context, one row per
+ * lead, for the handoff meeting (reports/README.md, "Handoffs"). Can be long: rows are
+ * streamed (constant-memory workbook) and progress is reported every 10,000 rows. */
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "report/report_int.h"
+
+/* The explanation rule with the most points (the first one on a tie), as
+ * "rule (+15): detail". Empty when there is none. */
+static void s_top_reason(const char *json, char *out, size_t cap)
+{
+    out[0] = '\0';
+    if (!json || !*json) {
+        return;
+    }
+    json_t *arr = json_loads(json, 0, NULL);
+    if (!json_is_array(arr)) {
+        json_decref(arr);
+        return;
+    }
+    json_t *best = NULL;
+    json_int_t best_pts = 0;
+    size_t i;
+    json_t *e;
+    json_array_foreach(arr, i, e)
+    {
+        json_t *pts = json_object_get(e, "points");
+        if (!json_is_integer(pts)) {
+            continue;
+        }
+        if (!best || json_integer_value(pts) > best_pts) {
+            best = e;
+            best_pts = json_integer_value(pts);
+        }
+    }
+    if (best) {
+        const char *rule = json_string_value(json_object_get(best, "rule"));
+        const char *detail = json_string_value(json_object_get(best, "detail"));
+        snprintf(out, cap, "%s (%+lld)%s%s", rule ? rule : "?", (long long)best_pts,
+                 detail && *detail ? ": " : "", detail && *detail ? detail : "");
+    }
+    json_decref(arr);
+}
+
+static void s_join(char *out, size_t cap, const char *a, const char *b, const char *c,
+                   const char *sep)
+{
+    const char *parts[3] = {a, b, c};
+    size_t len = 0;
+    out[0] = '\0';
+    for (int i = 0; i < 3; i++) {
+        if (parts[i] && *parts[i]) {
+            int w = snprintf(out + len, cap - len, "%s%s", len ? sep : "", parts[i]);
+            if (w < 0 || (size_t)w >= cap - len) {
+                return;
+            }
+            len += (size_t)w;
+        }
+    }
+}
+
+ho_report_error_t ho_report_handoffs(ho_rctx_t *ctx, lxw_worksheet *ws)
+{
+    sqlite3_stmt *st;
+    ho_report_error_t rc = ho_rsql_prepare(
+        ctx,
+        "SELECT c.e, l.first_name, l.last_name, l.email, l.company, l.title, l.city, l.state,"
+        " l.country, l.original_source, l.original_campaign, sa.score, sa.grade, sa.quadrant,"
+        " sc.explanation_json, a.rep_id, a.rep_name, a.queue, a.assigned_at,"
+        " (SELECT h.to_stage FROM temp.transitions h WHERE h.lead_id = c.lead_id"
+        "   AND h.at < :asof ORDER BY h.at DESC, h.id DESC LIMIT 1)"
+        " FROM temp.cohort c JOIN main.leads l ON l.id = c.lead_id"
+        " LEFT JOIN temp.score_asof sa ON sa.lead_id = c.lead_id"
+        " LEFT JOIN main.scores sc ON sc.id = sa.score_id"
+        " LEFT JOIN main.assignments a ON a.id = (SELECT x.id FROM main.assignments x"
+        "   WHERE x.lead_id = c.lead_id AND x.assigned_at < :asof"
+        "   ORDER BY x.assigned_at DESC, x.id DESC LIMIT 1)"
+        " WHERE c.idx = 11 ORDER BY c.e, c.lead_id",
+        &st);
+    if (rc != HO_REPORT_OK) {
+        return rc;
+    }
+    static const char *const cols[] = {
+        "MQL at", "Name", "Email", "Company", "Title", "Location", "Source", "Campaign",
+        "Score", "Grade", "Quadrant", "Top reason", "Owner", "Assigned at", "Status",
+    };
+    enum { NCOL = 15 };
+    ho_rheader(ctx, ws, 0, cols, NCOL);
+    static const double widths[NCOL] = {16, 22, 30, 24, 24, 26, 16, 24, 7, 7, 14, 44, 20, 16, 12};
+    for (int i = 0; i < NCOL; i++) {
+        worksheet_set_column(ws, (lxw_col_t)i, (lxw_col_t)i, widths[i], NULL);
+    }
+    worksheet_freeze_panes(ws, 1, 0);
+
+    lxw_row_t row = 1;
+    int s;
+    char buf[1024];
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        lxw_datetime dt = ho_rdatetime(sqlite3_column_int64(st, 0));
+        worksheet_write_datetime(ws, row, 0, &dt, ctx->f_dt);
+        s_join(buf, sizeof buf, ho_rcol_text(st, 1), ho_rcol_text(st, 2), NULL, " ");
+        worksheet_write_string(ws, row, 1, buf, NULL);
+        worksheet_write_string(ws, row, 2, ho_rcol_text(st, 3), NULL);
+        worksheet_write_string(ws, row, 3, ho_rcol_text(st, 4), NULL);
+        worksheet_write_string(ws, row, 4, ho_rcol_text(st, 5), NULL);
+        s_join(buf, sizeof buf, ho_rcol_text(st, 6), ho_rcol_text(st, 7), ho_rcol_text(st, 8),
+               ", ");
+        worksheet_write_string(ws, row, 5, buf, NULL);
+        worksheet_write_string(ws, row, 6, ho_rcol_text(st, 9), NULL);
+        worksheet_write_string(ws, row, 7, ho_rcol_text(st, 10), NULL);
+        if (sqlite3_column_type(st, 11) != SQLITE_NULL) {
+            worksheet_write_number(ws, row, 8, (double)sqlite3_column_int64(st, 11), ctx->f_int);
+        }
+        worksheet_write_string(ws, row, 9, ho_rcol_text(st, 12), NULL);
+        worksheet_write_string(ws, row, 10, ho_rcol_text(st, 13), NULL);
+        s_top_reason((const char *)sqlite3_column_text(st, 14), buf, sizeof buf);
+        worksheet_write_string(ws, row, 11, buf, NULL);
+        const char *rep_id = ho_rcol_text(st, 15), *rep_name = ho_rcol_text(st, 16);
+        const char *queue = ho_rcol_text(st, 17);
+        if (*rep_name) {
+            worksheet_write_string(ws, row, 12, rep_name, NULL);
+        } else if (*rep_id) {
+            worksheet_write_string(ws, row, 12, rep_id, NULL);
+        } else if (*queue) {
+            snprintf(buf, sizeof buf, "queue %s", queue);
+            worksheet_write_string(ws, row, 12, buf, NULL);
+        }
+        if (sqlite3_column_type(st, 18) != SQLITE_NULL) {
+            dt = ho_rdatetime(sqlite3_column_int64(st, 18));
+            worksheet_write_datetime(ws, row, 13, &dt, ctx->f_dt);
+        }
+        worksheet_write_string(ws, row, 14, ho_rcol_text(st, 19), NULL);
+        if (row % 10000 == 0) {
+            ho_rprogress(ctx, "Handoffs", (int64_t)row, false);
+        }
+        row++;
+    }
+    sqlite3_finalize(st);
+    if (s != SQLITE_DONE) {
+        return ho_rsql_fail(ctx, "handoffs");
+    }
+    /* The filter covers the header and every data row (at least one row so it is valid). */
+    worksheet_autofilter(ws, 0, 0, row > 1 ? row - 1 : 1, NCOL - 1);
+    ho_rprogress(ctx, "Handoffs", (int64_t)(row - 1), true);
+    return HO_REPORT_OK;
+}

@@ -1,0 +1,189 @@
+/* reasons.c - the Lost reasons sheet: rejected (at SAL) and lost (after SQL) outcomes of the
+ * last 12 weeks by reason code, a Pareto chart, and the same broken down by original source
+ * and by rep (reports/README.md, "Lost reasons"). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report/report_int.h"
+
+#define S_WHERE                                                                               \
+    " WHERE o.outcome IN ('rejected', 'lost') AND o.occurred_at >= :a12"                      \
+    " AND o.occurred_at < :asof"
+
+typedef struct {
+    char *code;
+    double rejected, lost, week;
+} s_reason_t;
+
+static void s_free(s_reason_t *r, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(r[i].code);
+    }
+    free(r);
+}
+
+/* One breakdown table (by source or by rep) from `row` on; returns the next free row. */
+static ho_report_error_t s_breakdown(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t *row,
+                                     const char *title, const char *head, const char *key_sql)
+{
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "SELECT %s AS k, coalesce(nullif(o.reason, ''), 'unspecified') AS code,"
+             " sum(o.outcome = 'rejected'), sum(o.outcome = 'lost'), count(*) AS n"
+             " FROM main.outcomes o LEFT JOIN main.leads l ON l.id = o.lead_id" S_WHERE
+             " GROUP BY k, code ORDER BY k, n DESC, code",
+             key_sql);
+    sqlite3_stmt *st;
+    ho_report_error_t rc = ho_rsql_prepare(ctx, sql, &st);
+    if (rc != HO_REPORT_OK) {
+        return rc;
+    }
+    worksheet_write_string(ws, *row, 0, title, ctx->f_bold);
+    (*row)++;
+    const char *cols[] = {head, "Code", "Reason", "Rejected (SAL)", "Lost (after SQL)", "Total"};
+    ho_rheader(ctx, ws, *row, cols, 6);
+    (*row)++;
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *code = ho_rcol_text(st, 1);
+        worksheet_write_string(ws, *row, 0, ho_rcol_text(st, 0), ctx->f_text);
+        worksheet_write_string(ws, *row, 1, code, ctx->f_text);
+        worksheet_write_string(ws, *row, 2, ho_rreason_label(ctx, code), ctx->f_text);
+        for (int k = 0; k < 3; k++) {
+            worksheet_write_number(ws, *row, (lxw_col_t)(3 + k),
+                                   (double)sqlite3_column_int64(st, 2 + k), ctx->f_int);
+        }
+        (*row)++;
+    }
+    sqlite3_finalize(st);
+    return s == SQLITE_DONE ? HO_REPORT_OK : ho_rsql_fail(ctx, "lost reasons breakdown");
+}
+
+ho_report_error_t ho_report_reasons(ho_rctx_t *ctx, lxw_worksheet *ws)
+{
+    sqlite3_stmt *st;
+    ho_report_error_t rc = ho_rsql_prepare(
+        ctx,
+        "SELECT coalesce(nullif(o.reason, ''), 'unspecified') AS code,"
+        " sum(o.outcome = 'rejected'), sum(o.outcome = 'lost'),"
+        " sum(o.occurred_at >= :wa), count(*) AS n FROM main.outcomes o" S_WHERE
+        " GROUP BY code ORDER BY n DESC, code",
+        &st);
+    if (rc != HO_REPORT_OK) {
+        return rc;
+    }
+    s_reason_t *r = NULL;
+    size_t n = 0, cap = 0;
+    double grand = 0;
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            s_reason_t *nr = realloc(r, cap * sizeof *r);
+            if (!nr) {
+                break;
+            }
+            r = nr;
+        }
+        r[n].code = strdup(ho_rcol_text(st, 0));
+        r[n].rejected = (double)sqlite3_column_int64(st, 1);
+        r[n].lost = (double)sqlite3_column_int64(st, 2);
+        r[n].week = (double)sqlite3_column_int64(st, 3);
+        grand += r[n].rejected + r[n].lost;
+        n++;
+    }
+    sqlite3_finalize(st);
+    if (s != SQLITE_DONE) {
+        s_free(r, n);
+        return s == SQLITE_ROW ? (ho_err_set(ctx->err, HO_ERR_NOMEM, "", "out of memory"),
+                                  HO_REPORT_ERR_NOMEM)
+                               : ho_rsql_fail(ctx, "lost reasons");
+    }
+
+    char sub[200];
+    snprintf(sub, sizeof sub,
+             "Rejected and lost outcomes recorded %s..%s by reason code (time zone %s)",
+             ctx->weeks[0].label, ctx->weeks[HO_RW_THIS].label, ctx->tz);
+    ho_rtitle(ctx, ws, "Lost and rejected reasons (last 12 weeks)", sub);
+    static const char *const cols[] = {
+        "Code", "Reason", "Rejected (SAL)", "Lost (after SQL)", "Total", "This week",
+        "Share", "Cumulative share",
+    };
+    ho_rheader(ctx, ws, 3, cols, 8);
+    worksheet_set_column(ws, 0, 0, 22, NULL);
+    worksheet_set_column(ws, 1, 1, 30, NULL);
+    worksheet_set_column(ws, 2, 7, 13, NULL);
+    worksheet_freeze_panes(ws, 4, 0);
+    lxw_row_t row = 4;
+    double cum = 0, trej = 0, tlost = 0, tweek = 0;
+    for (size_t i = 0; i < n; i++, row++) {
+        double total = r[i].rejected + r[i].lost;
+        cum += total;
+        trej += r[i].rejected;
+        tlost += r[i].lost;
+        tweek += r[i].week;
+        worksheet_write_string(ws, row, 0, r[i].code, ctx->f_text);
+        worksheet_write_string(ws, row, 1, ho_rreason_label(ctx, r[i].code), ctx->f_text);
+        worksheet_write_number(ws, row, 2, r[i].rejected, ctx->f_int);
+        worksheet_write_number(ws, row, 3, r[i].lost, ctx->f_int);
+        worksheet_write_number(ws, row, 4, total, ctx->f_int);
+        worksheet_write_number(ws, row, 5, r[i].week, ctx->f_int);
+        ho_rrate(ctx, ws, row, 6, total, grand, NULL);
+        ho_rrate(ctx, ws, row, 7, cum, grand, NULL);
+    }
+    worksheet_write_string(ws, row, 0, "Total", ctx->f_tot_text);
+    worksheet_write_blank(ws, row, 1, ctx->f_tot_text);
+    worksheet_write_number(ws, row, 2, trej, ctx->f_tot_int);
+    worksheet_write_number(ws, row, 3, tlost, ctx->f_tot_int);
+    worksheet_write_number(ws, row, 4, grand, ctx->f_tot_int);
+    worksheet_write_number(ws, row, 5, tweek, ctx->f_tot_int);
+    row++;
+
+    if (n > 0) {
+        /* Bars = total per reason, line = cumulative share on a secondary axis. Built as a
+         * two-series column chart and turned into a bar+line combination after close
+         * (ho_report_pareto_patch), since libxlsxwriter 1.1 cannot combine chart types. */
+        lxw_chart *chart = ho_rchart(ctx, LXW_CHART_COLUMN);
+        if (!chart) {
+            s_free(r, n);
+            ho_err_set(ctx->err, HO_ERR_NOMEM, "", "lost reasons: cannot create chart");
+            return HO_REPORT_ERR_XLSX;
+        }
+        lxw_row_t first = 4, last = (lxw_row_t)(4 + n - 1);
+        lxw_chart_series *bars = chart_add_series(chart, NULL, NULL);
+        chart_series_set_categories(bars, "Lost reasons", first, 1, last, 1);
+        chart_series_set_values(bars, "Lost reasons", first, 4, last, 4);
+        chart_series_set_name(bars, "Rejected + lost");
+        lxw_chart_series *line = chart_add_series(chart, NULL, NULL);
+        chart_series_set_categories(line, "Lost reasons", first, 1, last, 1);
+        chart_series_set_values(line, "Lost reasons", first, 7, last, 7);
+        chart_series_set_name(line, "Cumulative share");
+        chart_title_set_name(chart, "Lost and rejected reasons (Pareto)");
+        chart_axis_set_name(chart->x_axis, "Reason");
+        chart_axis_set_name(chart->y_axis, "Leads");
+        chart_legend_set_position(chart, LXW_CHART_LEGEND_BOTTOM);
+        lxw_chart_options co = {.x_scale = 1.6, .y_scale = 1.3};
+        worksheet_insert_chart_opt(ws, 3, 9, chart, &co);
+        ctx->pareto_chart = ctx->charts;
+    }
+    s_free(r, n);
+
+    /* Leave room for the chart next to a short table before the breakdowns. */
+    if (row < 24) {
+        row = 24;
+    } else {
+        row++;
+    }
+    rc = s_breakdown(ctx, ws, &row, "By original source", "Original source",
+                     "coalesce(nullif(l.original_source, ''), '(none)')");
+    if (rc == HO_REPORT_OK) {
+        row++;
+        rc = s_breakdown(ctx, ws, &row, "By rep", "Rep", "coalesce(nullif(o.rep_id, ''), '(none)')");
+    }
+    if (rc == HO_REPORT_OK) {
+        ho_rprogress(ctx, "Lost reasons", (int64_t)row, true);
+    }
+    return rc;
+}

@@ -1,0 +1,101 @@
+/* report_int.h - what the sheet writers of the report share (private to src/report/). */
+#ifndef HO_REPORT_INT_H
+#define HO_REPORT_INT_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <xlsxwriter.h>
+
+#include "handoff/conf.h"
+#include "handoff/report.h"
+
+/* ---- calendar helpers (week.c) ---- */
+int64_t ho_days_from_civil(int64_t y, int m, int d);
+void ho_civil_from_days(int64_t days, int *y, int *m, int *d);
+
+typedef struct {
+    bool had;
+    char value[256];
+} ho_tz_saved_t;
+
+/* Set TZ to tz (validated) until ho_tz_pop. */
+ho_report_error_t ho_tz_push(const char *tz, ho_tz_saved_t *saved, ho_err_t *err);
+void ho_tz_pop(const ho_tz_saved_t *saved);
+/* With TZ pushed: UTC ms of the first instant of local calendar day `days`. */
+int64_t ho_local_midnight_ms(int64_t days);
+/* With TZ pushed: local calendar day (days since 1970-01-01) of instant ms. */
+int64_t ho_local_day_of_ms(int64_t ms);
+
+/* ---- the report context ---- */
+#define HO_RW 12 /* weeks in the trailing window; weeks[HO_RW-1] is the report week */
+#define HO_RW_THIS (HO_RW - 1)
+#define HO_RW_LAST (HO_RW - 2)
+#define HO_P4 HO_RW /* period index of the 4-week window in the temp table `periods` */
+
+typedef struct {
+    char label[16]; /* 2026-W47 */
+    int64_t monday; /* days since epoch */
+    int64_t a, b;   /* [a, b) in UTC ms */
+} ho_rweek_t;
+
+typedef struct {
+    const ho_report_opts_t *opts;
+    ho_err_t *err;
+    sqlite3 *db;
+    lxw_workbook *wb;
+    const char *tz;
+    ho_rweek_t weeks[HO_RW];
+    int64_t as_of;   /* end of the report week: only data before it is read */
+    int64_t win4_a;  /* start of the 4-week window (weeks HO_RW-4 .. HO_RW-1) */
+    int64_t win12_a; /* start of the 12-week window */
+    ho_conf_t *reasons; /* reasons.yaml (labels), or NULL */
+    /* formats */
+    lxw_format *f_title, *f_sub, *f_head, *f_text, *f_bold, *f_int, *f_avg, *f_money, *f_pct,
+        *f_hours, *f_date, *f_dt, *f_dint, *f_dpct, *f_dhours, *f_dmoney, *f_note, *f_tot_text,
+        *f_tot_int, *f_tot_money, *f_tot_pct;
+    /* results */
+    int64_t leads_week;
+    int64_t mqls_week;
+    int pareto_chart; /* 1-based number of the Pareto chart among the workbook's charts */
+    int charts;       /* charts created so far */
+} ho_rctx_t;
+
+/* SQL helpers: on failure they fill ctx->err and return HO_REPORT_ERR_SQL. */
+ho_report_error_t ho_rsql_prepare(ho_rctx_t *ctx, const char *sql, sqlite3_stmt **st);
+ho_report_error_t ho_rsql_exec(ho_rctx_t *ctx, const char *sql);
+ho_report_error_t ho_rsql_fail(ho_rctx_t *ctx, const char *what);
+/* Bind :asof, :a4, :a12, :wa, :wb (this week) if the statement has them. */
+void ho_rsql_bind_common(ho_rctx_t *ctx, sqlite3_stmt *st);
+/* Text of column i, "" for NULL. */
+const char *ho_rcol_text(sqlite3_stmt *st, int i);
+
+/* Write helpers. */
+lxw_datetime ho_rdatetime(int64_t ms);
+lxw_datetime ho_rdate_of_days(int64_t days);
+void ho_rtitle(ho_rctx_t *ctx, lxw_worksheet *ws, const char *title, const char *subtitle);
+void ho_rheader(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t row, const char *const *cols,
+                int n);
+/* A rate num/den as a percent cell, or a blank (formatted) cell when den == 0. */
+void ho_rrate(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t row, lxw_col_t col, double num,
+              double den, lxw_format *fmt);
+const char *ho_rreason_label(ho_rctx_t *ctx, const char *code);
+void ho_rprogress(ho_rctx_t *ctx, const char *sheet, int64_t rows, bool done);
+lxw_chart *ho_rchart(ho_rctx_t *ctx, uint8_t type);
+
+/* The sheets, in workbook order. Each writes its rows strictly top to bottom (the workbook
+ * is in constant-memory mode). */
+ho_report_error_t ho_report_summary(ho_rctx_t *ctx, lxw_worksheet *ws);
+ho_report_error_t ho_report_funnel(ho_rctx_t *ctx, lxw_worksheet *ws);
+ho_report_error_t ho_report_sources(ho_rctx_t *ctx, lxw_worksheet *ws);
+ho_report_error_t ho_report_reasons(ho_rctx_t *ctx, lxw_worksheet *ws);
+ho_report_error_t ho_report_reps(ho_rctx_t *ctx, lxw_worksheet *ws);
+ho_report_error_t ho_report_calibration(ho_rctx_t *ctx, lxw_worksheet *ws);
+ho_report_error_t ho_report_handoffs(ho_rctx_t *ctx, lxw_worksheet *ws);
+
+/* Turn chart number `chart` (1-based) of the finished .xlsx at path, a clustered column
+ * chart with two series, into a Pareto chart: the second series becomes a line on a
+ * secondary 0-100 % axis (libxlsxwriter 1.1 cannot combine chart types). */
+ho_report_error_t ho_report_pareto_patch(const char *path, int chart, ho_err_t *err);
+
+#endif

@@ -1,0 +1,119 @@
+/* reps.c - the Reps sheet: per rep, the assignments of the last 4 weeks, acceptance, median
+ * time to accept, SLA breaches, SQL rate and won (reports/README.md, "Reps"). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report/report_int.h"
+
+#define S_WHERE                                                                               \
+    " WHERE s.rep_id IS NOT NULL AND s.rep_id <> '' AND s.assigned_at >= :a4"                 \
+    " AND s.assigned_at < :asof"
+
+ho_report_error_t ho_report_reps(ho_rctx_t *ctx, lxw_worksheet *ws)
+{
+    sqlite3_stmt *st, *med;
+    ho_report_error_t rc = ho_rsql_prepare(
+        ctx,
+        "SELECT s.rep_id, coalesce(max(nullif(s.rep_name, '')), ''), count(*),"
+        " count(CASE WHEN s.accepted_at IS NOT NULL AND s.accepted_at < :asof THEN 1 END),"
+        " count(CASE WHEN EXISTS (SELECT 1 FROM main.sla_breaches b"
+        "   WHERE b.assignment_id = s.id AND b.at < :asof) THEN 1 END),"
+        " count(DISTINCT s.lead_id),"
+        " count(DISTINCT CASE WHEN r.sql >= s.assigned_at THEN s.lead_id END),"
+        " count(DISTINCT CASE WHEN r.won >= s.assigned_at THEN s.lead_id END)"
+        " FROM main.assignments s LEFT JOIN temp.reach r ON r.lead_id = s.lead_id" S_WHERE
+        " GROUP BY s.rep_id ORDER BY s.rep_id",
+        &st);
+    if (rc != HO_REPORT_OK) {
+        return rc;
+    }
+    rc = ho_rsql_prepare(ctx,
+                         "SELECT s.rep_id, s.accepted_at - s.assigned_at FROM main.assignments s"
+                         S_WHERE " AND s.accepted_at IS NOT NULL AND s.accepted_at < :asof"
+                         " ORDER BY s.rep_id",
+                         &med);
+    if (rc != HO_REPORT_OK) {
+        sqlite3_finalize(st);
+        return rc;
+    }
+    char sub[200];
+    snprintf(sub, sizeof sub,
+             "Assignments made %s..%s; acceptance, SQL and won by the end of %s (time zone %s)",
+             ctx->weeks[HO_RW - 4].label, ctx->weeks[HO_RW_THIS].label,
+             ctx->weeks[HO_RW_THIS].label, ctx->tz);
+    ho_rtitle(ctx, ws, "Reps: speed-to-lead, SLA and conversion (last 4 weeks)", sub);
+    static const char *const cols[] = {
+        "Rep", "Name", "Assigned", "Accepted", "Acceptance rate", "Median time to accept (h)",
+        "SLA breaches", "Leads", "SQL", "SQL rate", "Won",
+    };
+    ho_rheader(ctx, ws, 3, cols, 11);
+    worksheet_set_column(ws, 0, 0, 14, NULL);
+    worksheet_set_column(ws, 1, 1, 24, NULL);
+    worksheet_set_column(ws, 2, 10, 12, NULL);
+    worksheet_set_column(ws, 5, 5, 16, NULL);
+    worksheet_freeze_panes(ws, 4, 2);
+
+    lxw_row_t row = 4;
+    int s, ms = sqlite3_step(med);
+    int64_t *v = NULL;
+    size_t cap = 0;
+    rc = HO_REPORT_OK;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *rep = ho_rcol_text(st, 0);
+        /* Both queries are ordered by rep id: collect this rep's acceptance times. */
+        size_t n = 0;
+        while (ms == SQLITE_ROW && strcmp(ho_rcol_text(med, 0), rep) < 0) {
+            ms = sqlite3_step(med);
+        }
+        while (ms == SQLITE_ROW && !strcmp(ho_rcol_text(med, 0), rep)) {
+            if (n == cap) {
+                cap = cap ? cap * 2 : 256;
+                int64_t *nv = realloc(v, cap * sizeof *v);
+                if (!nv) {
+                    rc = HO_REPORT_ERR_NOMEM;
+                    break;
+                }
+                v = nv;
+            }
+            v[n++] = sqlite3_column_int64(med, 1);
+            ms = sqlite3_step(med);
+        }
+        if (rc != HO_REPORT_OK) {
+            break;
+        }
+        double assigned = (double)sqlite3_column_int64(st, 2);
+        double accepted = (double)sqlite3_column_int64(st, 3);
+        double leads = (double)sqlite3_column_int64(st, 5);
+        double sql = (double)sqlite3_column_int64(st, 6);
+        worksheet_write_string(ws, row, 0, rep, ctx->f_text);
+        worksheet_write_string(ws, row, 1, ho_rcol_text(st, 1), ctx->f_text);
+        worksheet_write_number(ws, row, 2, assigned, ctx->f_int);
+        worksheet_write_number(ws, row, 3, accepted, ctx->f_int);
+        ho_rrate(ctx, ws, row, 4, accepted, assigned, NULL);
+        double m;
+        if (ho_report_median(v, n, &m)) {
+            worksheet_write_number(ws, row, 5, m / 3600000.0, ctx->f_hours);
+        } else {
+            worksheet_write_blank(ws, row, 5, ctx->f_hours);
+        }
+        worksheet_write_number(ws, row, 6, (double)sqlite3_column_int64(st, 4), ctx->f_int);
+        worksheet_write_number(ws, row, 7, leads, ctx->f_int);
+        worksheet_write_number(ws, row, 8, sql, ctx->f_int);
+        ho_rrate(ctx, ws, row, 9, sql, leads, NULL);
+        worksheet_write_number(ws, row, 10, (double)sqlite3_column_int64(st, 7), ctx->f_int);
+        row++;
+    }
+    free(v);
+    sqlite3_finalize(st);
+    sqlite3_finalize(med);
+    if (rc == HO_REPORT_ERR_NOMEM) {
+        ho_err_set(ctx->err, HO_ERR_NOMEM, "", "reps: out of memory");
+        return rc;
+    }
+    if (s != SQLITE_DONE) {
+        return ho_rsql_fail(ctx, "reps");
+    }
+    ho_rprogress(ctx, "Reps", (int64_t)(row - 4), true);
+    return HO_REPORT_OK;
+}

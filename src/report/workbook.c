@@ -1,0 +1,500 @@
+/* workbook.c - the report driver: opens the store read-only, prepares the shared temp
+ * tables every sheet reads, writes the seven sheets and closes the workbook.
+ *
+ * All definitions (which timestamp puts an event in a week, what counts as reached) are in
+ * reports/README.md; the temp tables below are their building blocks:
+ *   periods(idx, a, b)       idx 0..11 = the 12 weeks ending with the report week,
+ *                            idx 12    = the 4-week window (weeks 8..11)
+ *   transitions              view: the stage_history rows that are stage changes
+ *   reach(lead_id, mql, sal, sql, opp, won)
+ *                            per lead, the LATEST time before as_of it entered a stage of
+ *                            each "at least" set (so "reached S at or after t" = reach.S >= t)
+ *   cohort(idx, lead_id, e)  MQL cohorts: leads with an MQL entry in period idx; e = the
+ *                            first such entry
+ *   score_asof(lead_id, score_id, score, grade, quadrant)
+ *                            the lead's latest score before as_of */
+#include "handoff/report.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "handoff/defaults.h"
+#include "report/report_int.h"
+
+static const char *const s_sheet_names[HO_REPORT_SHEETS] = {
+    "Summary", "Funnel", "Sources", "Lost reasons", "Reps", "Calibration", "Handoffs",
+};
+
+const char *ho_report_sheet_name(int index)
+{
+    return index >= 0 && index < HO_REPORT_SHEETS ? s_sheet_names[index] : NULL;
+}
+
+const char *ho_report_strerror(ho_report_error_t code)
+{
+    switch (code) {
+    case HO_REPORT_OK: return "ok";
+    case HO_REPORT_ERR_WEEK: return "bad ISO week";
+    case HO_REPORT_ERR_TIMEZONE: return "unknown time zone";
+    case HO_REPORT_ERR_DB_OPEN: return "cannot open database";
+    case HO_REPORT_ERR_SCHEMA: return "not a handoff store database";
+    case HO_REPORT_ERR_SQL: return "query failed";
+    case HO_REPORT_ERR_XLSX: return "cannot write workbook";
+    case HO_REPORT_ERR_IO: return "i/o error";
+    case HO_REPORT_ERR_NOMEM: return "out of memory";
+    case HO_REPORT_ERR_ARG: return "invalid argument";
+    }
+    return "unknown error";
+}
+
+/* ---- SQL helpers ---- */
+
+ho_report_error_t ho_rsql_fail(ho_rctx_t *ctx, const char *what)
+{
+    ho_err_set(ctx->err, HO_ERR_IO, "", "%s: %s: %s", ctx->opts->db_path, what,
+               sqlite3_errmsg(ctx->db));
+    return HO_REPORT_ERR_SQL;
+}
+
+ho_report_error_t ho_rsql_prepare(ho_rctx_t *ctx, const char *sql, sqlite3_stmt **st)
+{
+    if (sqlite3_prepare_v2(ctx->db, sql, -1, st, NULL) != SQLITE_OK) {
+        *st = NULL;
+        return ho_rsql_fail(ctx, "prepare");
+    }
+    ho_rsql_bind_common(ctx, *st);
+    return HO_REPORT_OK;
+}
+
+ho_report_error_t ho_rsql_exec(ho_rctx_t *ctx, const char *sql)
+{
+    sqlite3_stmt *st;
+    ho_report_error_t rc = ho_rsql_prepare(ctx, sql, &st);
+    if (rc != HO_REPORT_OK) {
+        return rc;
+    }
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+    }
+    sqlite3_finalize(st);
+    return s == SQLITE_DONE ? HO_REPORT_OK : ho_rsql_fail(ctx, "exec");
+}
+
+static void s_bind(sqlite3_stmt *st, const char *name, int64_t v)
+{
+    int i = sqlite3_bind_parameter_index(st, name);
+    if (i > 0) {
+        sqlite3_bind_int64(st, i, v);
+    }
+}
+
+void ho_rsql_bind_common(ho_rctx_t *ctx, sqlite3_stmt *st)
+{
+    s_bind(st, ":asof", ctx->as_of);
+    s_bind(st, ":a4", ctx->win4_a);
+    s_bind(st, ":a12", ctx->win12_a);
+    s_bind(st, ":wa", ctx->weeks[HO_RW_THIS].a);
+    s_bind(st, ":wb", ctx->weeks[HO_RW_THIS].b);
+}
+
+const char *ho_rcol_text(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? (const char *)t : "";
+}
+
+/* ---- write helpers ---- */
+
+lxw_datetime ho_rdatetime(int64_t ms)
+{
+    time_t t = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+    struct tm tm;
+    localtime_r(&t, &tm);
+    lxw_datetime dt = {tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                       (double)tm.tm_sec};
+    return dt;
+}
+
+lxw_datetime ho_rdate_of_days(int64_t days)
+{
+    int y, m, d;
+    ho_civil_from_days(days, &y, &m, &d);
+    lxw_datetime dt = {y, m, d, 0, 0, 0};
+    return dt;
+}
+
+void ho_rtitle(ho_rctx_t *ctx, lxw_worksheet *ws, const char *title, const char *subtitle)
+{
+    worksheet_set_row(ws, 0, 22, NULL);
+    worksheet_write_string(ws, 0, 0, title, ctx->f_title);
+    worksheet_write_string(ws, 1, 0, subtitle, ctx->f_sub);
+}
+
+void ho_rheader(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t row, const char *const *cols,
+                int n)
+{
+    for (int i = 0; i < n; i++) {
+        worksheet_write_string(ws, row, (lxw_col_t)i, cols[i], ctx->f_head);
+    }
+}
+
+void ho_rrate(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t row, lxw_col_t col, double num,
+              double den, lxw_format *fmt)
+{
+    if (den > 0) {
+        worksheet_write_number(ws, row, col, num / den, fmt ? fmt : ctx->f_pct);
+    } else {
+        worksheet_write_blank(ws, row, col, fmt ? fmt : ctx->f_pct);
+    }
+}
+
+void ho_rprogress(ho_rctx_t *ctx, const char *sheet, int64_t rows, bool done)
+{
+    if (ctx->opts->progress) {
+        ctx->opts->progress(ctx->opts->progress_arg, sheet, rows, done);
+    }
+}
+
+lxw_chart *ho_rchart(ho_rctx_t *ctx, uint8_t type)
+{
+    lxw_chart *c = workbook_add_chart(ctx->wb, type);
+    if (c) {
+        ctx->charts++;
+    }
+    return c;
+}
+
+/* Labels from reasons.yaml. Accepted shapes (the taxonomy file is the feedback worker's):
+ *   reasons: { budget: "No budget", timing: { label: "Not now", owner: sales } }
+ *   reasons: [ { code: budget, label: "No budget" }, ... ]
+ * or the same maps/lists at the root. A code without a label is shown as the code. */
+const char *ho_rreason_label(ho_rctx_t *ctx, const char *code)
+{
+    if (!ctx->reasons) {
+        return code;
+    }
+    const ho_node_t *root = ho_conf_root(ctx->reasons);
+    const ho_node_t *list = ho_node_get(root, "reasons");
+    if (!list) {
+        list = root;
+    }
+    if (ho_node_kind(list) == HO_NODE_MAP) {
+        const ho_node_t *v = ho_node_get(list, code);
+        if (v && ho_node_kind(v) == HO_NODE_SCALAR && ho_node_str(v) && *ho_node_str(v)) {
+            return ho_node_str(v);
+        }
+        if (v && ho_node_kind(v) == HO_NODE_MAP) {
+            const ho_node_t *l = ho_node_get(v, "label");
+            if (l && ho_node_str(l) && *ho_node_str(l)) {
+                return ho_node_str(l);
+            }
+        }
+    } else if (ho_node_kind(list) == HO_NODE_SEQ) {
+        for (size_t i = 0; i < ho_node_size(list); i++) {
+            const ho_node_t *item = ho_node_at(list, i);
+            const ho_node_t *c = ho_node_get(item, "code");
+            const ho_node_t *l = ho_node_get(item, "label");
+            if (c && ho_node_str(c) && !strcmp(ho_node_str(c), code) && l && ho_node_str(l)
+                && *ho_node_str(l)) {
+                return ho_node_str(l);
+            }
+        }
+    }
+    return code;
+}
+
+/* ---- setup ---- */
+
+static ho_report_error_t s_open_db(ho_rctx_t *ctx)
+{
+    struct stat st;
+    if (stat(ctx->opts->db_path, &st) != 0) {
+        ho_err_set(ctx->err, HO_ERR_NOT_FOUND, "db",
+                   "%s: no database (%s); has the store run with this data dir?",
+                   ctx->opts->db_path, strerror(errno));
+        return HO_REPORT_ERR_DB_OPEN;
+    }
+    /* Read-only: the store worker is the only writer; WAL lets us read while it writes. */
+    if (sqlite3_open_v2(ctx->opts->db_path, &ctx->db, SQLITE_OPEN_READONLY, NULL)
+        != SQLITE_OK) {
+        ho_err_set(ctx->err, HO_ERR_IO, "db", "%s: cannot open read-only: %s",
+                   ctx->opts->db_path, ctx->db ? sqlite3_errmsg(ctx->db) : "out of memory");
+        return HO_REPORT_ERR_DB_OPEN;
+    }
+    sqlite3_busy_timeout(ctx->db, 10000);
+    sqlite3_stmt *s = NULL;
+    int version = -1;
+    if (sqlite3_prepare_v2(ctx->db, "SELECT max(version) FROM schema_version", -1, &s, NULL)
+            == SQLITE_OK
+        && sqlite3_step(s) == SQLITE_ROW) {
+        version = sqlite3_column_type(s, 0) == SQLITE_NULL ? -1 : sqlite3_column_int(s, 0);
+    }
+    const char *why = sqlite3_errmsg(ctx->db);
+    char msg[200];
+    snprintf(msg, sizeof msg, "%s", why ? why : "");
+    sqlite3_finalize(s);
+    if (version < 1) {
+        ho_err_set(ctx->err, HO_ERR_CONFIG, "schema_version",
+                   "%s: not a handoff store database (schema_version: %s)", ctx->opts->db_path,
+                   version == -1 ? msg : "empty");
+        return HO_REPORT_ERR_SCHEMA;
+    }
+    return HO_REPORT_OK;
+}
+
+static ho_report_error_t s_prepare_tables(ho_rctx_t *ctx)
+{
+    static const char *const ddl[] = {
+        "CREATE TEMP TABLE periods (idx INTEGER PRIMARY KEY, a INTEGER NOT NULL, "
+        "b INTEGER NOT NULL)",
+        "CREATE TEMP TABLE reach (lead_id INTEGER PRIMARY KEY, mql INTEGER, sal INTEGER, "
+        "sql INTEGER, opp INTEGER, won INTEGER)",
+        "INSERT INTO temp.reach SELECT lead_id,"
+        " max(CASE WHEN to_stage IN ('MQL','SAL','SQL','OPPORTUNITY','WON') THEN at END),"
+        " max(CASE WHEN to_stage IN ('SAL','SQL','OPPORTUNITY','WON') THEN at END),"
+        " max(CASE WHEN to_stage IN ('SQL','OPPORTUNITY','WON') THEN at END),"
+        " max(CASE WHEN to_stage IN ('OPPORTUNITY','WON') THEN at END),"
+        " max(CASE WHEN to_stage = 'WON' THEN at END)"
+        " FROM temp.transitions WHERE at < :asof GROUP BY lead_id",
+        "CREATE TEMP TABLE cohort (idx INTEGER NOT NULL, lead_id INTEGER NOT NULL, "
+        "e INTEGER NOT NULL, PRIMARY KEY (idx, lead_id))",
+        "INSERT INTO temp.cohort SELECT p.idx, h.lead_id, min(h.at) FROM temp.transitions h"
+        " JOIN temp.periods p ON h.at >= p.a AND h.at < p.b"
+        " WHERE h.to_stage = 'MQL' AND h.at >= :a12 AND h.at < :asof GROUP BY p.idx, h.lead_id",
+        "CREATE TEMP TABLE score_asof (lead_id INTEGER PRIMARY KEY, score_id INTEGER, "
+        "score INTEGER, grade TEXT, quadrant TEXT)",
+        "INSERT INTO temp.score_asof SELECT lead_id, id, score, grade, quadrant FROM ("
+        " SELECT lead_id, id, score, grade, quadrant, row_number() OVER"
+        " (PARTITION BY lead_id ORDER BY at DESC, id DESC) AS rn"
+        " FROM main.scores WHERE at < :asof) WHERE rn = 1",
+        "CREATE TEMP TABLE won_amount (lead_id INTEGER PRIMARY KEY, amount REAL)",
+        "INSERT INTO temp.won_amount SELECT lead_id, total(amount) FROM main.outcomes"
+        " WHERE outcome = 'won' AND occurred_at < :asof GROUP BY lead_id",
+    };
+    /* Schema v2 adds stage_history.kind: only 'transition' rows are stage changes (the
+     * others are notes that repeat the current stage). A v1 database has transitions only. */
+    sqlite3_stmt *k;
+    ho_report_error_t rc = ho_rsql_prepare(
+        ctx, "SELECT count(*) FROM pragma_table_info('stage_history') WHERE name = 'kind'", &k);
+    if (rc != HO_REPORT_OK) {
+        return rc;
+    }
+    bool has_kind = sqlite3_step(k) == SQLITE_ROW && sqlite3_column_int(k, 0) > 0;
+    sqlite3_finalize(k);
+    rc = ho_rsql_exec(ctx, has_kind ? "CREATE TEMP VIEW transitions AS SELECT * FROM"
+                                      " main.stage_history WHERE kind = 'transition'"
+                                    : "CREATE TEMP VIEW transitions AS SELECT * FROM"
+                                      " main.stage_history");
+    if (rc != HO_REPORT_OK || (rc = ho_rsql_exec(ctx, ddl[0])) != HO_REPORT_OK) {
+        return rc;
+    }
+    sqlite3_stmt *st;
+    if ((rc = ho_rsql_prepare(ctx, "INSERT INTO temp.periods VALUES (?, ?, ?)", &st))
+        != HO_REPORT_OK) {
+        return rc;
+    }
+    for (int i = 0; i <= HO_P4; i++) {
+        sqlite3_bind_int(st, 1, i);
+        sqlite3_bind_int64(st, 2, i < HO_RW ? ctx->weeks[i].a : ctx->win4_a);
+        sqlite3_bind_int64(st, 3, i < HO_RW ? ctx->weeks[i].b : ctx->as_of);
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            sqlite3_finalize(st);
+            return ho_rsql_fail(ctx, "periods");
+        }
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    for (size_t i = 1; i < sizeof ddl / sizeof ddl[0]; i++) {
+        if ((rc = ho_rsql_exec(ctx, ddl[i])) != HO_REPORT_OK) {
+            return rc;
+        }
+    }
+    return HO_REPORT_OK;
+}
+
+static void s_formats(ho_rctx_t *ctx)
+{
+    lxw_workbook *wb = ctx->wb;
+#define NEWFMT(var, numfmt)                                                                   \
+    do {                                                                                      \
+        var = workbook_add_format(wb);                                                        \
+        if (numfmt) {                                                                         \
+            format_set_num_format(var, numfmt);                                               \
+        }                                                                                     \
+    } while (0)
+    NEWFMT(ctx->f_title, NULL);
+    format_set_bold(ctx->f_title);
+    format_set_font_size(ctx->f_title, 14);
+    NEWFMT(ctx->f_sub, NULL);
+    format_set_italic(ctx->f_sub);
+    format_set_font_color(ctx->f_sub, 0x595959);
+    NEWFMT(ctx->f_head, NULL);
+    format_set_bold(ctx->f_head);
+    format_set_bg_color(ctx->f_head, 0xD9E1F2);
+    format_set_bottom(ctx->f_head, LXW_BORDER_THIN);
+    format_set_text_wrap(ctx->f_head);
+    format_set_align(ctx->f_head, LXW_ALIGN_VERTICAL_TOP);
+    NEWFMT(ctx->f_text, NULL);
+    NEWFMT(ctx->f_bold, NULL);
+    format_set_bold(ctx->f_bold);
+    NEWFMT(ctx->f_int, "#,##0");
+    NEWFMT(ctx->f_avg, "#,##0.0");
+    NEWFMT(ctx->f_money, "#,##0.00");
+    NEWFMT(ctx->f_pct, "0.0%");
+    NEWFMT(ctx->f_hours, "#,##0.0");
+    NEWFMT(ctx->f_date, "yyyy-mm-dd");
+    NEWFMT(ctx->f_dt, "yyyy-mm-dd hh:mm");
+    NEWFMT(ctx->f_dint, "+#,##0;-#,##0;0");
+    NEWFMT(ctx->f_dpct, "+0.0%;-0.0%;0.0%");
+    NEWFMT(ctx->f_dhours, "+#,##0.0;-#,##0.0;0.0");
+    NEWFMT(ctx->f_dmoney, "+#,##0.00;-#,##0.00;0.00");
+    NEWFMT(ctx->f_note, NULL);
+    format_set_italic(ctx->f_note);
+    format_set_font_color(ctx->f_note, 0x595959);
+    NEWFMT(ctx->f_tot_text, NULL);
+    format_set_bold(ctx->f_tot_text);
+    format_set_top(ctx->f_tot_text, LXW_BORDER_THIN);
+    NEWFMT(ctx->f_tot_int, "#,##0");
+    format_set_bold(ctx->f_tot_int);
+    format_set_top(ctx->f_tot_int, LXW_BORDER_THIN);
+    NEWFMT(ctx->f_tot_money, "#,##0.00");
+    format_set_bold(ctx->f_tot_money);
+    format_set_top(ctx->f_tot_money, LXW_BORDER_THIN);
+    NEWFMT(ctx->f_tot_pct, "0.0%");
+    format_set_bold(ctx->f_tot_pct);
+    format_set_top(ctx->f_tot_pct, LXW_BORDER_THIN);
+#undef NEWFMT
+}
+
+typedef ho_report_error_t(s_sheet_fn)(ho_rctx_t *ctx, lxw_worksheet *ws);
+
+static ho_report_error_t s_write(ho_rctx_t *ctx, const char *tmp_path)
+{
+    static s_sheet_fn *const fns[HO_REPORT_SHEETS] = {
+        ho_report_summary, ho_report_funnel,      ho_report_sources,  ho_report_reasons,
+        ho_report_reps,    ho_report_calibration, ho_report_handoffs,
+    };
+    /* Constant memory: each row is flushed once a later row is written, so the Handoffs
+     * list (one row per MQL of the week) never sits in memory. Every sheet writes its rows
+     * in order for this reason. */
+    lxw_workbook_options wopts = {.constant_memory = LXW_TRUE, .tmpdir = NULL};
+    ctx->wb = workbook_new_opt(tmp_path, &wopts);
+    if (!ctx->wb) {
+        ho_err_set(ctx->err, HO_ERR_IO, "output", "%s: cannot create workbook", tmp_path);
+        return HO_REPORT_ERR_XLSX;
+    }
+    char title[96];
+    snprintf(title, sizeof title, "handoff weekly conversion report %s",
+             ctx->weeks[HO_RW_THIS].label);
+    /* Fixed creation date (the end of the report week), never "now": same data, same
+     * week -> the same bytes. */
+    lxw_doc_properties props = {.title = title,
+                                .subject = "MQL to SQL conversion and lost-lead reasons",
+                                .author = "handoff",
+                                .company = "",
+                                .comments = "Definitions: reports/README.md",
+                                .created = (time_t)(ctx->as_of / 1000)};
+    workbook_set_properties(ctx->wb, &props);
+    s_formats(ctx);
+    lxw_worksheet *ws[HO_REPORT_SHEETS];
+    for (int i = 0; i < HO_REPORT_SHEETS; i++) {
+        ws[i] = workbook_add_worksheet(ctx->wb, s_sheet_names[i]);
+    }
+    ho_report_error_t rc = HO_REPORT_OK;
+    for (int i = 0; i < HO_REPORT_SHEETS && rc == HO_REPORT_OK; i++) {
+        rc = fns[i](ctx, ws[i]);
+    }
+    lxw_error xrc = workbook_close(ctx->wb);
+    ctx->wb = NULL;
+    if (rc == HO_REPORT_OK && xrc != LXW_NO_ERROR) {
+        ho_err_set(ctx->err, HO_ERR_IO, "output", "%s: %s", tmp_path, lxw_strerror(xrc));
+        rc = HO_REPORT_ERR_XLSX;
+    }
+    if (rc == HO_REPORT_OK && ctx->pareto_chart > 0) {
+        rc = ho_report_pareto_patch(tmp_path, ctx->pareto_chart, ctx->err);
+    }
+    return rc;
+}
+
+ho_report_error_t ho_report_write(const ho_report_opts_t *opts, ho_report_result_t *res,
+                                  ho_err_t *err)
+{
+    ho_err_t dummy;
+    if (!err) {
+        err = &dummy;
+    }
+    memset(err, 0, sizeof *err);
+    if (!opts || !opts->db_path || !opts->output) {
+        ho_err_set(err, HO_ERR_MISSING, "", "report: database path and output are required");
+        return HO_REPORT_ERR_ARG;
+    }
+    if (opts->week.week < 1 || opts->week.week > ho_week_count(opts->week.year)) {
+        ho_err_set(err, HO_ERR_FIELD, "week", "week: %d-W%02d does not exist", opts->week.year,
+                   opts->week.week);
+        return HO_REPORT_ERR_WEEK;
+    }
+    ho_rctx_t ctx = {.opts = opts, .err = err, .tz = opts->timezone ? opts->timezone : "UTC"};
+    ho_tz_saved_t saved;
+    ho_report_error_t rc = ho_tz_push(ctx.tz, &saved, err);
+    if (rc != HO_REPORT_OK) {
+        return rc;
+    }
+    for (int i = 0; i < HO_RW; i++) {
+        ho_week_t w = ho_week_add(opts->week, i - HO_RW_THIS);
+        ho_rweek_t *rw = &ctx.weeks[i];
+        ho_week_format(w, rw->label, sizeof rw->label);
+        rw->monday = ho_week_monday(w);
+        rw->a = ho_local_midnight_ms(rw->monday);
+        rw->b = ho_local_midnight_ms(rw->monday + 7);
+    }
+    ctx.as_of = ctx.weeks[HO_RW_THIS].b;
+    ctx.win4_a = ctx.weeks[HO_RW - 4].a;
+    ctx.win12_a = ctx.weeks[0].a;
+
+    ho_err_t cerr;
+    ctx.reasons = ho_conf_load_named(opts->config_dir, "reasons.yaml", &cerr);
+
+    char tmp_path[4096];
+    snprintf(tmp_path, sizeof tmp_path, "%s.tmp-%ld", opts->output, (long)getpid());
+    rc = s_open_db(&ctx);
+    if (rc == HO_REPORT_OK) {
+        /* One read transaction: every sheet sees the same snapshot of the store. */
+        rc = ho_rsql_exec(&ctx, "BEGIN");
+    }
+    if (rc == HO_REPORT_OK) {
+        rc = s_prepare_tables(&ctx);
+    }
+    if (rc == HO_REPORT_OK) {
+        rc = s_write(&ctx, tmp_path);
+    }
+    if (rc == HO_REPORT_OK && rename(tmp_path, opts->output) != 0) {
+        ho_err_set(err, HO_ERR_IO, "output", "%s: cannot write: %s", opts->output,
+                   strerror(errno));
+        rc = HO_REPORT_ERR_IO;
+    }
+    if (rc != HO_REPORT_OK) {
+        unlink(tmp_path);
+    }
+    if (res && rc == HO_REPORT_OK) {
+        memset(res, 0, sizeof *res);
+        res->sheets = HO_REPORT_SHEETS;
+        for (int i = 0; i < HO_REPORT_SHEETS; i++) {
+            res->sheet_names[i] = s_sheet_names[i];
+        }
+        res->leads = ctx.leads_week;
+        res->mqls = ctx.mqls_week;
+        res->week_start_ms = ctx.weeks[HO_RW_THIS].a;
+        res->week_end_ms = ctx.weeks[HO_RW_THIS].b;
+    }
+    if (ctx.db) {
+        sqlite3_close_v2(ctx.db);
+    }
+    ho_conf_destroy(&ctx.reasons);
+    ho_tz_pop(&saved);
+    return rc;
+}
