@@ -1,0 +1,328 @@
+/* test_store.c - the store API on a real SQLite file: schema creation and reopening,
+ * identity (case, whitespace, NFC, plus addressing), the merge rule with per-field
+ * precedence, idempotent upserts, read-only opening. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "handoff/store.h"
+
+typedef struct {
+    char dir[64];
+    char path[128];
+} s_tmp_t;
+
+static int s_setup(void **state)
+{
+    s_tmp_t *t = calloc(1, sizeof *t);
+    snprintf(t->dir, sizeof t->dir, "/tmp/ho-store-XXXXXX");
+    if (!mkdtemp(t->dir)) {
+        return -1;
+    }
+    snprintf(t->path, sizeof t->path, "%s/handoff.db", t->dir);
+    *state = t;
+    return 0;
+}
+
+static int s_teardown(void **state)
+{
+    s_tmp_t *t = *state;
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", t->dir);
+    int rc = system(cmd);
+    free(t);
+    return rc == 0 ? 0 : -1;
+}
+
+static char *s_one(const char *db, const char *sql)
+{
+    sqlite3 *h = NULL;
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
+    char *out = NULL;
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)) {
+        out = strdup((const char *)sqlite3_column_text(st, 0));
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    return out ? out : strdup("(null)");
+}
+
+static void s_expect(const char *db, const char *sql, const char *want)
+{
+    char *got = s_one(db, sql);
+    if (strcmp(got, want) != 0) {
+        fail_msg("%s: got %s, want %s", sql, got, want);
+    }
+    free(got);
+}
+
+static void s_upsert(ho_store_t *s, const char *id, const char *source, const char *email,
+                     long long at, json_t *fields)
+{
+    json_t *p = json_pack("{sssssosI}", "email", email, "source", source, "fields", fields,
+                          "observed_at", (json_int_t)at);
+    ho_upsert_t res;
+    ho_err_t err = {0};
+    int rc = ho_store_upsert_lead(s, id, p, &res, &err);
+    if (rc != HO_OK) {
+        fail_msg("upsert %s: %s", id, err.message);
+    }
+    json_decref(p);
+}
+
+static void test_create_and_reopen(void **state)
+{
+    s_tmp_t *t = *state;
+    ho_err_t err = {0};
+    ho_store_t *s = ho_store_open(t->path, &err);
+    assert_non_null(s);
+    assert_int_equal(ho_store_schema_version(s), HO_STORE_SCHEMA_VERSION);
+    assert_string_equal(ho_store_backend_name(s), "sqlite");
+    s_upsert(s, "ev-1", "hubspot", "a@acme.com", 1000, json_pack("{ss}", "first_name", "Ann"));
+    ho_store_destroy(&s);
+    ho_store_destroy(&s);
+    s_expect(t->path, "PRAGMA journal_mode", "wal");
+    s_expect(t->path, "SELECT group_concat(version) FROM schema_version", "2");
+    s_expect(t->path,
+             "SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND name IN ('leads',"
+             "'lead_sources','activities','stage_history','scores','assignments','sla_breaches',"
+             "'outcomes','pending_outcomes','quarantine','events','erasures','schema_version')",
+             "13");
+    s_expect(t->path, "SELECT COUNT(*) FROM pragma_table_info('leads') WHERE name="
+                      "'field_sources_json'",
+             "1");
+    /* reopening keeps the data and does not migrate twice */
+    s = ho_store_open(t->path, &err);
+    assert_non_null(s);
+    assert_int_equal(ho_store_schema_version(s), 2);
+    ho_store_destroy(&s);
+    s_expect(t->path, "SELECT COUNT(*) FROM schema_version", "1");
+    s_expect(t->path, "SELECT first_name FROM leads WHERE email='a@acme.com'", "Ann");
+}
+
+static void test_migrate_from_v1(void **state)
+{
+    s_tmp_t *t = *state;
+    /* a version-1 database as the report engineer may have made it: v1 tables, no v2 columns */
+    sqlite3 *h = NULL;
+    assert_int_equal(sqlite3_open(t->path, &h), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(h,
+                                  "CREATE TABLE schema_version (version INTEGER NOT NULL);"
+                                  "INSERT INTO schema_version VALUES (1);"
+                                  "CREATE TABLE leads (id INTEGER PRIMARY KEY, email TEXT NOT NULL "
+                                  "UNIQUE, stage TEXT NOT NULL DEFAULT 'ML', last_touch_at INTEGER, created_at INTEGER "
+                                  "NOT NULL, updated_at INTEGER NOT NULL);"
+                                  "CREATE TABLE assignments (id INTEGER PRIMARY KEY, lead_id "
+                                  "INTEGER, status TEXT, sla_due INTEGER);"
+                                  "CREATE TABLE stage_history (id INTEGER PRIMARY KEY, lead_id "
+                                  "INTEGER, to_stage TEXT, at INTEGER);"
+                                  "CREATE TABLE pending_outcomes (event_id TEXT PRIMARY KEY, email "
+                                  "TEXT);"
+                                  "CREATE TABLE lead_sources (id INTEGER PRIMARY KEY, lead_id "
+                                  "INTEGER);"
+                                  "INSERT INTO leads (email, created_at, updated_at) VALUES "
+                                  "('old@acme.com', 1, 1);",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(h);
+    ho_err_t err = {0};
+    ho_store_t *s = ho_store_open(t->path, &err);
+    assert_non_null(s);
+    assert_int_equal(ho_store_schema_version(s), 2);
+    ho_store_destroy(&s);
+    s_expect(t->path, "SELECT version FROM schema_version", "2");
+    s_expect(t->path, "SELECT COUNT(*) FROM pragma_table_info('assignments') WHERE name="
+                      "'reassign_due'",
+             "1");
+    s_expect(t->path, "SELECT email FROM leads", "old@acme.com");
+}
+
+static void test_newer_schema_refused(void **state)
+{
+    s_tmp_t *t = *state;
+    ho_err_t err = {0};
+    ho_store_t *s = ho_store_open(t->path, &err);
+    ho_store_destroy(&s);
+    sqlite3 *h = NULL;
+    sqlite3_open(t->path, &h);
+    sqlite3_exec(h, "UPDATE schema_version SET version = 99", NULL, NULL, NULL);
+    sqlite3_close(h);
+    s = ho_store_open(t->path, &err);
+    assert_null(s);
+    assert_int_equal(err.code, HO_ERR_VERSION);
+    assert_non_null(strstr(err.message, "newer"));
+}
+
+static void test_readonly(void **state)
+{
+    s_tmp_t *t = *state;
+    ho_err_t err = {0};
+    ho_store_opts_t ro = {.readonly = true};
+    ho_store_t *s = ho_store_open_opts(t->path, &ro, &err);
+    assert_null(s);
+    assert_int_equal(err.code, HO_ERR_NOT_FOUND);
+    s = ho_store_open(t->path, &err);
+    s_upsert(s, "ev-1", "hubspot", "a@acme.com", 1000, json_pack("{ss}", "first_name", "Ann"));
+    ho_store_t *r = ho_store_open_opts(t->path, &ro, &err);
+    assert_non_null(r);
+    json_t *view = NULL;
+    assert_int_equal(ho_store_lead_view(r, " A@ACME.com ", &view, &err), HO_OK);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(view, "lead"),
+                                                          "first_name")),
+                        "Ann");
+    json_decref(view);
+    /* a read-only store cannot write */
+    ho_upsert_t res;
+    json_t *p = json_pack("{sss{}}", "email", "b@acme.com", "fields");
+    assert_int_not_equal(ho_store_upsert_lead(r, "ev-2", p, &res, &err), HO_OK);
+    json_decref(p);
+    assert_int_equal(ho_store_lead_view(r, "nobody@acme.com", &view, &err), HO_ERR_NOT_FOUND);
+    ho_store_destroy(&r);
+    ho_store_destroy(&s);
+}
+
+static void test_normalize_email(void **state)
+{
+    (void)state;
+    ho_err_t err = {0};
+    char *e = ho_store_normalize_email(NULL, "  Jane.DOE@Example.COM\t", &err);
+    assert_string_equal(e, "jane.doe@example.com");
+    free(e);
+    /* NFC: e + combining acute == precomposed e-acute */
+    char *a = ho_store_normalize_email(NULL, "Jose\xcc\x81@acme.com", &err);
+    char *b = ho_store_normalize_email(NULL, "jos\xc3\xa9@ACME.com", &err);
+    assert_string_equal(a, b);
+    assert_string_equal(a, "jos\xc3\xa9@acme.com");
+    free(a);
+    free(b);
+    assert_null(ho_store_normalize_email(NULL, "not an email", &err));
+    assert_string_equal(err.field, "email");
+    assert_null(ho_store_normalize_email(NULL, "   ", &err));
+    assert_null(ho_store_normalize_email(NULL, "a@b@c.com", &err));
+    assert_null(ho_store_normalize_email(NULL, "\xff\xfe@x.com", &err));
+    e = ho_store_normalize_email(NULL, "a+tag@x.com", &err);
+    assert_string_equal(e, "a+tag@x.com");
+    free(e);
+}
+
+static void test_dedup(void **state)
+{
+    s_tmp_t *t = *state;
+    ho_err_t err = {0};
+    ho_store_t *s = ho_store_open(t->path, &err);
+    s_upsert(s, "ev-1", "hubspot", "Jane.Doe@Acme.com", 1000, json_object());
+    s_upsert(s, "ev-2", "salesforce", "  jane.doe@ACME.COM ", 2000, json_object());
+    s_upsert(s, "ev-3", "form", "jane.doe@acme.com", 3000, json_object());
+    s_upsert(s, "ev-4", "hubspot", "Jose\xcc\x81@acme.com", 1000, json_object());
+    s_upsert(s, "ev-5", "form", "jos\xc3\xa9@acme.com", 1000, json_object());
+    s_upsert(s, "ev-6", "form", "jane.doe+webinar@acme.com", 1000, json_object());
+    ho_store_destroy(&s);
+    s_expect(t->path, "SELECT COUNT(*) FROM leads", "3");
+    s_expect(t->path,
+             "SELECT group_concat(source, ',') FROM (SELECT source FROM lead_sources s JOIN leads l "
+             "ON l.id = s.lead_id WHERE l.email = 'jane.doe@acme.com' ORDER BY s.id)",
+             "hubspot,salesforce,form");
+    s_expect(t->path,
+             "SELECT first_touch_at || '-' || last_touch_at FROM leads WHERE email = "
+             "'jane.doe@acme.com'",
+             "1000-3000");
+}
+
+static void test_plus_addressing_strip(void **state)
+{
+    s_tmp_t *t = *state;
+    ho_err_t err = {0};
+    ho_store_opts_t opts = {.strip_plus = true};
+    ho_store_t *s = ho_store_open_opts(t->path, &opts, &err);
+    s_upsert(s, "ev-1", "hubspot", "jane+webinar@acme.com", 1000, json_object());
+    s_upsert(s, "ev-2", "hubspot", "jane@acme.com", 1000, json_object());
+    s_upsert(s, "ev-3", "hubspot", "Jane+Other@acme.com", 1000, json_object());
+    ho_store_destroy(&s);
+    s_expect(t->path, "SELECT COUNT(*) || ' ' || MIN(email) FROM leads", "1 jane@acme.com");
+}
+
+static void test_merge_rules(void **state)
+{
+    s_tmp_t *t = *state;
+    ho_err_t err = {0};
+    json_t *prec = json_pack("{s[ss]}", "title", "salesforce", "hubspot");
+    ho_store_opts_t opts = {.precedence = prec};
+    ho_store_t *s = ho_store_open_opts(t->path, &opts, &err);
+    json_decref(prec);
+    /* salesforce says Director (older record); hubspot says Manager (newer): precedence wins */
+    s_upsert(s, "ev-sf", "salesforce", "p@acme.com", 1000,
+             json_pack("{ssssssssss}", "title", "Director", "city", "Boston", "company", "Acme",
+                       "original_source", "Trade Show", "campaign", "expo-2026"));
+    s_upsert(s, "ev-hs", "hubspot", "p@acme.com", 2000,
+             json_pack("{ssssssssss}", "title", "Manager", "city", "New York", "company", "",
+                       "original_source", "Paid Search", "phone", "555-1"));
+    /* an older form record: fills the empty field but does not beat newer values */
+    s_upsert(s, "ev-form", "form", "p@acme.com", 500,
+             json_pack("{ssssssss}", "city", "Chicago", "industry", "Software", "first_name",
+                       "Pat", "original_source", "Web Form"));
+    /* a newer unlisted source for a listed field: salesforce still wins the title */
+    s_upsert(s, "ev-fb", "facebook", "p@acme.com", 9000, json_pack("{ss}", "title", "CEO"));
+    ho_store_destroy(&s);
+    s_expect(t->path, "SELECT title FROM leads", "Director");
+    s_expect(t->path, "SELECT city FROM leads", "New York");     /* newest wins */
+    s_expect(t->path, "SELECT company FROM leads", "Acme");      /* empty never overwrites */
+    s_expect(t->path, "SELECT phone FROM leads", "555-1");
+    s_expect(t->path, "SELECT first_name FROM leads", "Pat");    /* fills the empty field */
+    s_expect(t->path, "SELECT industry FROM leads", "Software");
+    s_expect(t->path, "SELECT original_source FROM leads", "Web Form"); /* earliest record */
+    s_expect(t->path, "SELECT created_at FROM leads", "500");
+    s_expect(t->path, "SELECT json_extract(field_sources_json, '$.title[0]') FROM leads",
+             "salesforce");
+    s_expect(t->path, "SELECT json_extract(fields_json, '$.city') FROM leads", "New York");
+    s_expect(t->path, "SELECT COUNT(*) FROM lead_sources", "4");
+}
+
+static void test_idempotent_upsert(void **state)
+{
+    s_tmp_t *t = *state;
+    ho_err_t err = {0};
+    ho_store_t *s = ho_store_open(t->path, &err);
+    json_t *p = json_pack("{sssss{ss}sI}", "email", "a@acme.com", "source", "hubspot", "fields",
+                          "title", "VP", "observed_at", (json_int_t)1000);
+    ho_upsert_t res;
+    assert_int_equal(ho_store_upsert_lead(s, "ev-1", p, &res, &err), HO_OK);
+    assert_true(res.created);
+    assert_false(res.duplicate);
+    assert_int_equal(ho_store_upsert_lead(s, "ev-1", p, &res, &err), HO_OK);
+    assert_true(res.duplicate);
+    assert_false(res.created);
+    json_decref(p);
+    /* a bad email is refused with the field named, nothing is written */
+    p = json_pack("{sss{}}", "email", "nobody", "fields");
+    assert_int_equal(ho_store_upsert_lead(s, "ev-2", p, &res, &err), HO_ERR_FIELD);
+    assert_string_equal(err.field, "payload.email");
+    json_decref(p);
+    ho_store_destroy(&s);
+    s_expect(t->path, "SELECT COUNT(*) FROM lead_sources", "1");
+    s_expect(t->path, "SELECT COUNT(*) FROM events", "1");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_create_and_reopen, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_migrate_from_v1, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_newer_schema_refused, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_readonly, s_setup, s_teardown),
+        cmocka_unit_test(test_normalize_email),
+        cmocka_unit_test_setup_teardown(test_dedup, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_plus_addressing_strip, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_merge_rules, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_idempotent_upsert, s_setup, s_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
