@@ -1,0 +1,1425 @@
+/* routing.c - the routing engine: deploy/routing.yaml + reps CSV + router state -> decision.
+ * See include/handoff/routing.h and the comments in deploy/routing.yaml. */
+#include "route/route_internal.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "handoff/conf.h"
+#include "handoff/defaults.h"
+
+#define DAY_MS 86400000LL
+
+typedef struct {
+    char *name;
+    long long emp_min, emp_max; /* -1 = no bound */
+    double rev_min, rev_max;    /* < 0 = no bound */
+    bool has_emp, has_rev;
+} s_segment_t;
+
+typedef struct {
+    char *name;
+    ho_rt_strs_t countries, states;
+} s_region_t;
+
+typedef struct {
+    ho_rt_strs_t countries, states, regions, segments, industries, grades, quadrants;
+    bool has_emp, has_rev;
+    long long emp_min, emp_max;
+    double rev_min, rev_max;
+} s_cond_t;
+
+typedef enum { TEAM_TERRITORY = 1, TEAM_REPS, TEAM_REGION, TEAM_QUEUE } s_team_kind_t;
+
+typedef struct {
+    char *name;
+    int line;
+    s_cond_t when;
+    s_team_kind_t kind;
+    ho_rt_strs_t reps; /* TEAM_REPS */
+    char *region;      /* TEAM_REGION */
+    char *queue;       /* TEAM_QUEUE */
+    char *overflow;    /* queue when nobody of the team is available (NULL = fallback) */
+} s_rule_t;
+
+typedef struct {
+    s_cond_t when;
+    int64_t deadline_ms, reassign_after_ms; /* reassign_after_ms < 0: the default */
+} s_sla_t;
+
+struct ho_routing {
+    ho_rt_rep_t *reps;
+    size_t n_reps;
+    char *fallback_queue;
+    long long per_day;  /* default daily cap per rep, -1 = none */
+    long long window_days; /* 0 = ISO calendar week (Monday..Sunday, UTC) */
+    bool account_match;
+    s_segment_t *segments;
+    size_t n_segments;
+    s_region_t *regions;
+    size_t n_regions;
+    s_rule_t *rules;
+    size_t n_rules;
+    int64_t sla_deadline_ms, sla_reassign_after_ms;
+    s_sla_t *sla;
+    size_t n_sla;
+};
+
+/* ------------------------------------------------------------------ helpers */
+
+int ho_parse_duration_ms(const char *text, int64_t *ms_p)
+{
+    if (!text || !*text) {
+        return HO_ERR_FIELD;
+    }
+    const char *s = text;
+    int64_t total = 0;
+    while (*s) {
+        if (!isdigit((unsigned char)*s)) {
+            return HO_ERR_FIELD;
+        }
+        char *end;
+        long long n = strtoll(s, &end, 10);
+        if (n < 0 || n > 100000000LL) {
+            return HO_ERR_FIELD;
+        }
+        int64_t unit;
+        switch (*end) {
+        case 'd':
+            unit = DAY_MS;
+            break;
+        case 'h':
+            unit = 3600000;
+            break;
+        case 'm':
+            unit = 60000;
+            break;
+        case 's':
+            unit = 1000;
+            break;
+        default:
+            return HO_ERR_FIELD;
+        }
+        total += n * unit;
+        s = end + 1;
+    }
+    *ms_p = total;
+    return HO_OK;
+}
+
+static void s_cond_free(s_cond_t *c)
+{
+    ho_rt_strs_free(&c->countries);
+    ho_rt_strs_free(&c->states);
+    ho_rt_strs_free(&c->regions);
+    ho_rt_strs_free(&c->segments);
+    ho_rt_strs_free(&c->industries);
+    ho_rt_strs_free(&c->grades);
+    ho_rt_strs_free(&c->quadrants);
+}
+
+void ho_routing_destroy(ho_routing_t **self_p)
+{
+    if (!self_p || !*self_p) {
+        return;
+    }
+    ho_routing_t *self = *self_p;
+    ho_rt_reps_free(self->reps, self->n_reps);
+    free(self->fallback_queue);
+    for (size_t i = 0; i < self->n_segments; i++) {
+        free(self->segments[i].name);
+    }
+    free(self->segments);
+    for (size_t i = 0; i < self->n_regions; i++) {
+        free(self->regions[i].name);
+        ho_rt_strs_free(&self->regions[i].countries);
+        ho_rt_strs_free(&self->regions[i].states);
+    }
+    free(self->regions);
+    for (size_t i = 0; i < self->n_rules; i++) {
+        s_rule_t *r = &self->rules[i];
+        free(r->name);
+        s_cond_free(&r->when);
+        ho_rt_strs_free(&r->reps);
+        free(r->region);
+        free(r->queue);
+        free(r->overflow);
+    }
+    free(self->rules);
+    for (size_t i = 0; i < self->n_sla; i++) {
+        s_cond_free(&self->sla[i].when);
+    }
+    free(self->sla);
+    free(self);
+    *self_p = NULL;
+}
+
+size_t ho_routing_rep_count(const ho_routing_t *self)
+{
+    return self->n_reps;
+}
+
+size_t ho_routing_rule_count(const ho_routing_t *self)
+{
+    return self->n_rules;
+}
+
+const char *ho_routing_fallback_queue(const ho_routing_t *self)
+{
+    return self->fallback_queue;
+}
+
+static const ho_rt_rep_t *s_rep(const ho_routing_t *self, const char *id)
+{
+    for (size_t i = 0; id && i < self->n_reps; i++) {
+        if (strcmp(self->reps[i].rep_id, id) == 0) {
+            return &self->reps[i];
+        }
+    }
+    return NULL;
+}
+
+bool ho_routing_rep(const ho_routing_t *self, const char *rep_id, const char **name_p,
+                    const char **email_p)
+{
+    const ho_rt_rep_t *r = s_rep(self, rep_id);
+    if (r) {
+        if (name_p) {
+            *name_p = r->name;
+        }
+        if (email_p) {
+            *email_p = r->email;
+        }
+    }
+    return r != NULL;
+}
+
+static int s_push(ho_rt_strs_t *s, const char *v, bool upper)
+{
+    char **grown = realloc(s->v, (s->n + 1) * sizeof *grown);
+    if (!grown) {
+        return HO_ERR_NOMEM;
+    }
+    s->v = grown;
+    if (!(s->v[s->n] = strdup(v))) {
+        return HO_ERR_NOMEM;
+    }
+    for (char *q = s->v[s->n]; upper && *q; q++) {
+        *q = (char)toupper((unsigned char)*q);
+    }
+    s->n++;
+    return HO_OK;
+}
+
+/* ------------------------------------------------------------------ loading */
+
+typedef struct {
+    ho_routing_t *r;
+    const ho_conf_t *conf;
+    ho_err_t *err;
+} s_loader_t;
+
+/* A scalar or a sequence of scalars -> list. */
+static int s_load_list(s_loader_t *L, const ho_node_t *node, bool upper, ho_rt_strs_t *out)
+{
+    if (!node) {
+        return HO_OK;
+    }
+    if (ho_node_kind(node) == HO_NODE_SCALAR) {
+        return s_push(out, ho_node_str(node), upper);
+    }
+    if (ho_node_kind(node) != HO_NODE_SEQ) {
+        return ho_conf_fail(L->conf, node, L->err, HO_ERR_CONFIG,
+                            "expected a value or a list of values");
+    }
+    for (size_t i = 0; i < ho_node_size(node); i++) {
+        const ho_node_t *item = ho_node_at(node, i);
+        if (ho_node_kind(item) != HO_NODE_SCALAR) {
+            return ho_conf_fail(L->conf, item, L->err, HO_ERR_CONFIG, "expected a single value");
+        }
+        if (s_push(out, ho_node_str(item), upper) != HO_OK) {
+            return ho_err_set(L->err, HO_ERR_NOMEM, "", "out of memory");
+        }
+    }
+    return HO_OK;
+}
+
+static bool s_region_known(const ho_routing_t *r, const char *name)
+{
+    for (size_t i = 0; i < r->n_regions; i++) {
+        if (strcasecmp(r->regions[i].name, name) == 0) {
+            return true;
+        }
+    }
+    for (size_t i = 0; i < r->n_reps; i++) {
+        if (strcasecmp(r->reps[i].region, name) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool s_segment_known(const ho_routing_t *r, const char *name)
+{
+    for (size_t i = 0; i < r->n_segments; i++) {
+        if (strcasecmp(r->segments[i].name, name) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static int s_load_band(s_loader_t *L, const ho_node_t *map, bool *has, double *lo, double *hi)
+{
+    static const char *const keys[] = {"min", "max", NULL};
+    if (!map) {
+        return HO_OK;
+    }
+    int rc;
+    if ((rc = ho_conf_check_keys(L->conf, map, keys, L->err)) ||
+        (rc = ho_conf_double(L->conf, map, "min", -1, lo, L->err)) ||
+        (rc = ho_conf_double(L->conf, map, "max", -1, hi, L->err))) {
+        return rc;
+    }
+    *has = true;
+    return HO_OK;
+}
+
+static int s_load_cond(s_loader_t *L, const ho_node_t *map, s_cond_t *c)
+{
+    static const char *const keys[] = {"country", "state", "region", "segment", "industry",
+                                       "grade", "quadrant", "employees", "revenue", NULL};
+    int rc;
+    if (!map) {
+        return HO_OK;
+    }
+    if ((rc = ho_conf_check_keys(L->conf, map, keys, L->err)) ||
+        (rc = s_load_list(L, ho_node_get(map, "country"), true, &c->countries)) ||
+        (rc = s_load_list(L, ho_node_get(map, "state"), true, &c->states)) ||
+        (rc = s_load_list(L, ho_node_get(map, "region"), false, &c->regions)) ||
+        (rc = s_load_list(L, ho_node_get(map, "segment"), false, &c->segments)) ||
+        (rc = s_load_list(L, ho_node_get(map, "industry"), false, &c->industries)) ||
+        (rc = s_load_list(L, ho_node_get(map, "grade"), true, &c->grades)) ||
+        (rc = s_load_list(L, ho_node_get(map, "quadrant"), false, &c->quadrants))) {
+        return rc;
+    }
+    for (size_t i = 0; i < c->regions.n; i++) {
+        if (!s_region_known(L->r, c->regions.v[i])) {
+            return ho_conf_fail(L->conf, ho_node_get(map, "region"), L->err, HO_ERR_CONFIG,
+                                "unknown region \"%.40s\" (not in regions: nor in the reps file)",
+                                c->regions.v[i]);
+        }
+    }
+    for (size_t i = 0; i < c->segments.n; i++) {
+        if (!s_segment_known(L->r, c->segments.v[i])) {
+            return ho_conf_fail(L->conf, ho_node_get(map, "segment"), L->err, HO_ERR_CONFIG,
+                                "unknown segment \"%.40s\" (define it under segments:)",
+                                c->segments.v[i]);
+        }
+    }
+    double lo = -1, hi = -1;
+    if ((rc = s_load_band(L, ho_node_get(map, "employees"), &c->has_emp, &lo, &hi))) {
+        return rc;
+    }
+    c->emp_min = lo < 0 ? -1 : (long long)lo;
+    c->emp_max = hi < 0 ? -1 : (long long)hi;
+    return s_load_band(L, ho_node_get(map, "revenue"), &c->has_rev, &c->rev_min, &c->rev_max);
+}
+
+static int s_load_duration(s_loader_t *L, const ho_node_t *map, const char *key, int64_t def,
+                           int64_t *out)
+{
+    const char *text;
+    int rc = ho_conf_str(L->conf, map, key, NULL, &text, L->err);
+    if (rc != HO_OK) {
+        return rc;
+    }
+    if (!text) {
+        *out = def;
+        return HO_OK;
+    }
+    if (ho_parse_duration_ms(text, out) != HO_OK) {
+        return ho_conf_fail(L->conf, ho_node_get(map, key), L->err, HO_ERR_CONFIG,
+                            "expected a duration like 2h, 90m or 1d, got \"%.40s\"", text);
+    }
+    return HO_OK;
+}
+
+static int s_load_segments(s_loader_t *L, const ho_node_t *seq)
+{
+    static const char *const keys[] = {"name", "employee_min", "employee_max", "revenue_min",
+                                       "revenue_max", NULL};
+    if (!seq) {
+        return HO_OK;
+    }
+    if (ho_node_kind(seq) != HO_NODE_SEQ) {
+        return ho_conf_fail(L->conf, seq, L->err, HO_ERR_CONFIG, "expected a list of segments");
+    }
+    L->r->segments = calloc(ho_node_size(seq) + 1, sizeof *L->r->segments);
+    if (!L->r->segments) {
+        return ho_err_set(L->err, HO_ERR_NOMEM, "", "out of memory");
+    }
+    for (size_t i = 0; i < ho_node_size(seq); i++) {
+        const ho_node_t *m = ho_node_at(seq, i);
+        s_segment_t *s = &L->r->segments[L->r->n_segments++];
+        const char *name;
+        int rc;
+        double rmin, rmax;
+        if ((rc = ho_conf_check_keys(L->conf, m, keys, L->err)) ||
+            (rc = ho_conf_need_str(L->conf, m, "name", &name, L->err)) ||
+            (rc = ho_conf_int(L->conf, m, "employee_min", -1, &s->emp_min, L->err)) ||
+            (rc = ho_conf_int(L->conf, m, "employee_max", -1, &s->emp_max, L->err)) ||
+            (rc = ho_conf_double(L->conf, m, "revenue_min", -1, &rmin, L->err)) ||
+            (rc = ho_conf_double(L->conf, m, "revenue_max", -1, &rmax, L->err))) {
+            return rc;
+        }
+        if (!(s->name = strdup(name))) {
+            return ho_err_set(L->err, HO_ERR_NOMEM, "", "out of memory");
+        }
+        s->rev_min = rmin;
+        s->rev_max = rmax;
+        s->has_emp = s->emp_min >= 0 || s->emp_max >= 0;
+        s->has_rev = rmin >= 0 || rmax >= 0;
+        if (!s->has_emp && !s->has_rev) {
+            return ho_conf_fail(L->conf, m, L->err, HO_ERR_CONFIG,
+                                "segment \"%.40s\" needs an employee or revenue band", name);
+        }
+    }
+    return HO_OK;
+}
+
+static int s_load_regions(s_loader_t *L, const ho_node_t *map)
+{
+    static const char *const keys[] = {"countries", "us_states", NULL};
+    if (!map) {
+        return HO_OK;
+    }
+    if (ho_node_kind(map) != HO_NODE_MAP) {
+        return ho_conf_fail(L->conf, map, L->err, HO_ERR_CONFIG,
+                            "expected a map of region name -> {countries, us_states}");
+    }
+    L->r->regions = calloc(ho_node_size(map) + 1, sizeof *L->r->regions);
+    if (!L->r->regions) {
+        return ho_err_set(L->err, HO_ERR_NOMEM, "", "out of memory");
+    }
+    for (size_t i = 0; i < ho_node_size(map); i++) {
+        const ho_node_t *m = ho_node_at(map, i);
+        s_region_t *g = &L->r->regions[L->r->n_regions++];
+        int rc;
+        if (!(g->name = strdup(ho_node_key_at(map, i)))) {
+            return ho_err_set(L->err, HO_ERR_NOMEM, "", "out of memory");
+        }
+        if ((rc = ho_conf_check_keys(L->conf, m, keys, L->err)) ||
+            (rc = s_load_list(L, ho_node_get(m, "countries"), true, &g->countries)) ||
+            (rc = s_load_list(L, ho_node_get(m, "us_states"), true, &g->states))) {
+            return rc;
+        }
+    }
+    return HO_OK;
+}
+
+static int s_load_rules(s_loader_t *L, const ho_node_t *seq)
+{
+    static const char *const keys[] = {"name", "when", "team", "queue", "overflow", NULL};
+    if (!seq || ho_node_kind(seq) != HO_NODE_SEQ) {
+        return ho_conf_fail(L->conf, seq ? seq : ho_conf_root(L->conf), L->err, HO_ERR_CONFIG,
+                            "expected rules: a list of routing rules");
+    }
+    L->r->rules = calloc(ho_node_size(seq) + 1, sizeof *L->r->rules);
+    if (!L->r->rules) {
+        return ho_err_set(L->err, HO_ERR_NOMEM, "", "out of memory");
+    }
+    for (size_t i = 0; i < ho_node_size(seq); i++) {
+        const ho_node_t *m = ho_node_at(seq, i);
+        s_rule_t *rule = &L->r->rules[L->r->n_rules++];
+        const char *name, *queue, *overflow;
+        int rc;
+        rule->line = ho_node_line(m);
+        if ((rc = ho_conf_check_keys(L->conf, m, keys, L->err)) ||
+            (rc = ho_conf_need_str(L->conf, m, "name", &name, L->err)) ||
+            (rc = ho_conf_str(L->conf, m, "queue", NULL, &queue, L->err)) ||
+            (rc = ho_conf_str(L->conf, m, "overflow", NULL, &overflow, L->err))) {
+            return rc;
+        }
+        for (size_t k = 0; k + 1 < L->r->n_rules; k++) {
+            if (strcmp(L->r->rules[k].name, name) == 0) {
+                return ho_conf_fail(L->conf, ho_node_get(m, "name"), L->err, HO_ERR_CONFIG,
+                                    "duplicate rule name \"%.40s\"", name);
+            }
+        }
+        if (!(rule->name = strdup(name)) || (queue && !(rule->queue = strdup(queue))) ||
+            (overflow && !(rule->overflow = strdup(overflow)))) {
+            return ho_err_set(L->err, HO_ERR_NOMEM, "", "out of memory");
+        }
+        const ho_node_t *when = ho_node_get(m, "when");
+        if (when && ho_node_kind(when) != HO_NODE_MAP) {
+            return ho_conf_fail(L->conf, when, L->err, HO_ERR_CONFIG,
+                                "expected a map of conditions");
+        }
+        if ((rc = s_load_cond(L, when, &rule->when))) {
+            return rc;
+        }
+        const ho_node_t *team = ho_node_get(m, "team");
+        if (queue && team) {
+            return ho_conf_fail(L->conf, team, L->err, HO_ERR_CONFIG,
+                                "a rule sends leads to a team or to a queue, not both");
+        }
+        if (queue) {
+            rule->kind = TEAM_QUEUE;
+            continue;
+        }
+        if (!team) {
+            return ho_conf_fail(L->conf, m, L->err, HO_ERR_CONFIG,
+                                "rule \"%.40s\" needs team: or queue:", name);
+        }
+        if (ho_node_kind(team) == HO_NODE_SCALAR && strcmp(ho_node_str(team), "territory") == 0) {
+            rule->kind = TEAM_TERRITORY;
+        } else if (ho_node_kind(team) == HO_NODE_MAP && ho_node_size(team) == 1 &&
+                   ho_node_get(team, "region")) {
+            const char *region;
+            if ((rc = ho_conf_str(L->conf, team, "region", "", &region, L->err))) {
+                return rc;
+            }
+            if (!s_region_known(L->r, region)) {
+                return ho_conf_fail(L->conf, ho_node_get(team, "region"), L->err, HO_ERR_CONFIG,
+                                    "no rep of the reps file has region \"%.40s\"", region);
+            }
+            rule->kind = TEAM_REGION;
+            if (!(rule->region = strdup(region))) {
+                return ho_err_set(L->err, HO_ERR_NOMEM, "", "out of memory");
+            }
+        } else if (ho_node_kind(team) == HO_NODE_SEQ) {
+            rule->kind = TEAM_REPS;
+            if ((rc = s_load_list(L, team, false, &rule->reps))) {
+                return rc;
+            }
+            for (size_t k = 0; k < rule->reps.n; k++) {
+                if (!s_rep(L->r, rule->reps.v[k])) {
+                    return ho_conf_fail(L->conf, ho_node_at(team, k), L->err, HO_ERR_CONFIG,
+                                        "unknown rep \"%.40s\" (not in the reps file)",
+                                        rule->reps.v[k]);
+                }
+            }
+        } else {
+            return ho_conf_fail(L->conf, team, L->err, HO_ERR_CONFIG,
+                                "expected territory, {region: NAME} or a list of rep ids");
+        }
+    }
+    return HO_OK;
+}
+
+static int s_load_sla(s_loader_t *L, const ho_node_t *map)
+{
+    static const char *const keys[] = {"deadline", "reassign_after", "rules", NULL};
+    static const char *const rkeys[] = {"when", "deadline", "reassign_after", NULL};
+    int rc;
+    L->r->sla_deadline_ms = 24 * 3600000LL;
+    L->r->sla_reassign_after_ms = 2 * 3600000LL;
+    if (!map) {
+        return HO_OK;
+    }
+    if ((rc = ho_conf_check_keys(L->conf, map, keys, L->err)) ||
+        (rc = s_load_duration(L, map, "deadline", L->r->sla_deadline_ms,
+                              &L->r->sla_deadline_ms)) ||
+        (rc = s_load_duration(L, map, "reassign_after", L->r->sla_reassign_after_ms,
+                              &L->r->sla_reassign_after_ms))) {
+        return rc;
+    }
+    const ho_node_t *seq = ho_node_get(map, "rules");
+    if (!seq) {
+        return HO_OK;
+    }
+    if (ho_node_kind(seq) != HO_NODE_SEQ) {
+        return ho_conf_fail(L->conf, seq, L->err, HO_ERR_CONFIG, "expected a list of SLA rules");
+    }
+    L->r->sla = calloc(ho_node_size(seq) + 1, sizeof *L->r->sla);
+    if (!L->r->sla) {
+        return ho_err_set(L->err, HO_ERR_NOMEM, "", "out of memory");
+    }
+    for (size_t i = 0; i < ho_node_size(seq); i++) {
+        const ho_node_t *m = ho_node_at(seq, i);
+        s_sla_t *s = &L->r->sla[L->r->n_sla++];
+        if ((rc = ho_conf_check_keys(L->conf, m, rkeys, L->err))) {
+            return rc;
+        }
+        if (!ho_node_get(m, "deadline")) {
+            return ho_conf_fail(L->conf, m, L->err, HO_ERR_CONFIG, "missing required key 'deadline'");
+        }
+        if ((rc = s_load_cond(L, ho_node_get(m, "when"), &s->when)) ||
+            (rc = s_load_duration(L, m, "deadline", 0, &s->deadline_ms)) ||
+            (rc = s_load_duration(L, m, "reassign_after", -1, &s->reassign_after_ms))) {
+            return rc;
+        }
+    }
+    return HO_OK;
+}
+
+static int s_load(s_loader_t *L)
+{
+    static const char *const keys[] = {"reps",     "fallback_queue", "account_match", "capacity",
+                                       "segments", "regions",        "rules",         "sla",
+                                       NULL};
+    static const char *const cap_keys[] = {"per_day", "window", NULL};
+    const ho_node_t *root = ho_conf_root(L->conf);
+    int rc;
+    const char *fallback;
+    if ((rc = ho_conf_check_keys(L->conf, root, keys, L->err)) ||
+        (rc = ho_conf_str(L->conf, root, "fallback_queue", "unassigned", &fallback, L->err)) ||
+        (rc = ho_conf_bool(L->conf, root, "account_match", true, &L->r->account_match, L->err))) {
+        return rc;
+    }
+    if (!fallback[0]) {
+        return ho_conf_fail(L->conf, ho_node_get(root, "fallback_queue"), L->err, HO_ERR_CONFIG,
+                            "the fallback queue needs a name");
+    }
+    if (!(L->r->fallback_queue = strdup(fallback))) {
+        return ho_err_set(L->err, HO_ERR_NOMEM, "", "out of memory");
+    }
+    const ho_node_t *cap = ho_node_get(root, "capacity");
+    const char *window;
+    if ((cap && (rc = ho_conf_check_keys(L->conf, cap, cap_keys, L->err))) ||
+        (rc = ho_conf_int(L->conf, cap, "per_day", 0, &L->r->per_day, L->err)) ||
+        (rc = ho_conf_str(L->conf, cap, "window", "week", &window, L->err))) {
+        return rc;
+    }
+    if (L->r->per_day <= 0) {
+        L->r->per_day = -1;
+    }
+    if (strcmp(window, "week") == 0) {
+        L->r->window_days = 0;
+    } else {
+        char *end;
+        L->r->window_days = strtoll(window, &end, 10);
+        if (*end || L->r->window_days < 1 || L->r->window_days > 366) {
+            return ho_conf_fail(L->conf, ho_node_get(cap, "window"), L->err, HO_ERR_CONFIG,
+                                "expected week or a number of days 1..366, got \"%.40s\"",
+                                window);
+        }
+    }
+    if ((rc = s_load_segments(L, ho_node_get(root, "segments"))) ||
+        (rc = s_load_regions(L, ho_node_get(root, "regions"))) ||
+        (rc = s_load_rules(L, ho_node_get(root, "rules"))) ||
+        (rc = s_load_sla(L, ho_node_get(root, "sla")))) {
+        return rc;
+    }
+    return HO_OK;
+}
+
+static ho_routing_t *s_build(const ho_conf_t *conf, const char *csv, size_t csv_len,
+                             const char *csv_name, ho_err_t *err)
+{
+    ho_routing_t *r = calloc(1, sizeof *r);
+    if (!r) {
+        ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
+        return NULL;
+    }
+    s_loader_t L = {.r = r, .conf = conf, .err = err};
+    if (ho_rt_reps_parse(csv, csv_len, csv_name, &r->reps, &r->n_reps, err) != HO_OK ||
+        s_load(&L) != HO_OK) {
+        ho_routing_destroy(&r);
+    }
+    return r;
+}
+
+ho_routing_t *ho_routing_parse(const char *yaml, size_t yaml_len, const char *yaml_name,
+                               const char *reps_csv, size_t csv_len, const char *csv_name,
+                               ho_err_t *err)
+{
+    ho_conf_t *conf = ho_conf_parse(yaml, yaml_len, yaml_name, err);
+    if (!conf) {
+        return NULL;
+    }
+    ho_routing_t *r = s_build(conf, reps_csv, csv_len, csv_name, err);
+    ho_conf_destroy(&conf);
+    return r;
+}
+
+ho_routing_t *ho_routing_load(const char *config_dir, const char *name, ho_err_t *err)
+{
+    ho_conf_t *conf = ho_conf_load_named(config_dir, name ? name : "routing.yaml", err);
+    if (!conf) {
+        return NULL;
+    }
+    const char *reps_name;
+    ho_routing_t *r = NULL;
+    if (ho_conf_str(conf, ho_conf_root(conf), "reps", "reps.csv", &reps_name, err) == HO_OK) {
+        char from[4096];
+        size_t len;
+        char *csv = ho_file_load_named(config_dir, reps_name, &len, from, sizeof from, err);
+        if (csv) {
+            r = s_build(conf, csv, len, from, err);
+            free(csv);
+        }
+    }
+    ho_conf_destroy(&conf);
+    return r;
+}
+
+/* ------------------------------------------------------------------ the lead */
+
+typedef struct {
+    long long lead_id;
+    const char *email, *country, *state, *industry, *industry_group, *grade, *quadrant, *domain;
+    bool has_emp, has_rev;
+    long long employees;
+    double revenue;
+    const s_segment_t *segment;
+} s_lead_t;
+
+static const char *s_str(const json_t *fields, const json_t *lead, const char *key)
+{
+    const json_t *v = json_object_get(fields, key);
+    if (!json_is_string(v)) {
+        v = json_object_get(lead, key);
+    }
+    return json_is_string(v) && json_string_length(v) ? json_string_value(v) : NULL;
+}
+
+static bool s_num(const json_t *fields, const json_t *lead, const char *key, double *out)
+{
+    const json_t *v = json_object_get(fields, key);
+    if (!v) {
+        v = json_object_get(lead, key);
+    }
+    if (json_is_number(v)) {
+        *out = json_number_value(v);
+        return true;
+    }
+    if (json_is_string(v)) {
+        char *end;
+        double d = strtod(json_string_value(v), &end);
+        if (end != json_string_value(v) && !*end) {
+            *out = d;
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool s_segment_fits(const s_segment_t *s, const s_lead_t *l)
+{
+    bool checked = false;
+    if (s->has_emp && l->has_emp) {
+        if ((s->emp_min >= 0 && l->employees < s->emp_min) ||
+            (s->emp_max >= 0 && l->employees > s->emp_max)) {
+            return false;
+        }
+        checked = true;
+    }
+    if (s->has_rev && l->has_rev) {
+        if ((s->rev_min >= 0 && l->revenue < s->rev_min) ||
+            (s->rev_max >= 0 && l->revenue > s->rev_max)) {
+            return false;
+        }
+        checked = true;
+    }
+    return checked;
+}
+
+static int s_lead(const ho_routing_t *self, const json_t *req, s_lead_t *l, ho_err_t *err)
+{
+    memset(l, 0, sizeof *l);
+    const json_t *lead = json_object_get(req, "lead");
+    if (!json_is_object(lead)) {
+        return ho_err_set(err, lead ? HO_ERR_FIELD : HO_ERR_MISSING, "lead",
+                          "lead: %s", lead ? "expected a map" : "missing");
+    }
+    const json_t *id = json_object_get(lead, "lead_id");
+    if (!json_is_integer(id)) {
+        return ho_err_set(err, id ? HO_ERR_FIELD : HO_ERR_MISSING, "lead.lead_id",
+                          "lead.lead_id: %s", id ? "expected an integer" : "missing");
+    }
+    l->lead_id = json_integer_value(id);
+    const json_t *f = json_object_get(lead, "fields");
+    l->email = s_str(f, lead, "email");
+    l->country = s_str(f, lead, "country");
+    l->state = s_str(f, lead, "state");
+    l->industry = s_str(f, lead, "industry");
+    l->industry_group = s_str(f, lead, "industry_group");
+    l->domain = s_str(f, lead, "domain");
+    double d;
+    if (s_num(f, lead, "employees", &d) && d >= 0) {
+        l->has_emp = true;
+        l->employees = (long long)d;
+    }
+    if (s_num(f, lead, "revenue", &d) && d >= 0) {
+        l->has_rev = true;
+        l->revenue = d;
+    }
+    const json_t *score = json_object_get(lead, "score");
+    if (!json_is_object(score)) {
+        score = json_object_get(req, "score");
+    }
+    l->grade = s_str(score, lead, "grade");
+    l->quadrant = s_str(score, lead, "quadrant");
+    for (size_t i = 0; i < self->n_segments && !l->segment; i++) {
+        if (s_segment_fits(&self->segments[i], l)) {
+            l->segment = &self->segments[i];
+        }
+    }
+    return HO_OK;
+}
+
+/* ------------------------------------------------------------------ matching */
+
+static bool s_rep_territory(const ho_rt_rep_t *r, const s_lead_t *l)
+{
+    if (r->countries.n && !ho_rt_strs_has(&r->countries, l->country)) {
+        return false;
+    }
+    if (r->states.n && l->country && strcasecmp(l->country, "US") == 0 &&
+        !ho_rt_strs_has(&r->states, l->state)) {
+        return false;
+    }
+    return r->countries.n > 0 || r->states.n > 0;
+}
+
+/* The rep covers the lead's company size (unknown size: every band). */
+static bool s_rep_band(const ho_rt_rep_t *r, const s_lead_t *l)
+{
+    if (l->has_emp && ((r->emp_min >= 0 && l->employees < r->emp_min) ||
+                       (r->emp_max >= 0 && l->employees > r->emp_max))) {
+        return false;
+    }
+    if (l->segment && !r->all_segments && !ho_rt_strs_has(&r->segments, l->segment->name)) {
+        return false;
+    }
+    return true;
+}
+
+static bool s_in_region(const ho_routing_t *self, const char *name, const s_lead_t *l)
+{
+    for (size_t i = 0; i < self->n_regions; i++) {
+        const s_region_t *g = &self->regions[i];
+        if (strcasecmp(g->name, name) == 0) {
+            if (!ho_rt_strs_has(&g->countries, l->country)) {
+                return false;
+            }
+            return !g->states.n || strcasecmp(l->country, "US") != 0 ||
+                   ho_rt_strs_has(&g->states, l->state);
+        }
+    }
+    for (size_t i = 0; i < self->n_reps; i++) {
+        if (strcasecmp(self->reps[i].region, name) == 0 && s_rep_territory(&self->reps[i], l)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool s_grade_match(const ho_rt_strs_t *grades, const char *grade)
+{
+    if (!grade) {
+        return false;
+    }
+    for (size_t i = 0; i < grades->n; i++) {
+        const char *g = grades->v[i];
+        if (strlen(g) == 1 ? toupper((unsigned char)grade[0]) == g[0]
+                           : strcasecmp(g, grade) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool s_cond_match(const ho_routing_t *self, const s_cond_t *c, const s_lead_t *l)
+{
+    if (c->countries.n && !ho_rt_strs_has(&c->countries, l->country)) {
+        return false;
+    }
+    if (c->states.n && !ho_rt_strs_has(&c->states, l->state)) {
+        return false;
+    }
+    if (c->regions.n) {
+        bool any = false;
+        for (size_t i = 0; i < c->regions.n && !any; i++) {
+            any = l->country && s_in_region(self, c->regions.v[i], l);
+        }
+        if (!any) {
+            return false;
+        }
+    }
+    if (c->segments.n && (!l->segment || !ho_rt_strs_has(&c->segments, l->segment->name))) {
+        return false;
+    }
+    if (c->has_emp && (!l->has_emp || (c->emp_min >= 0 && l->employees < c->emp_min) ||
+                       (c->emp_max >= 0 && l->employees > c->emp_max))) {
+        return false;
+    }
+    if (c->has_rev && (!l->has_rev || (c->rev_min >= 0 && l->revenue < c->rev_min) ||
+                       (c->rev_max >= 0 && l->revenue > c->rev_max))) {
+        return false;
+    }
+    if (c->industries.n && !ho_rt_strs_has(&c->industries, l->industry) &&
+        !ho_rt_strs_has(&c->industries, l->industry_group)) {
+        return false;
+    }
+    if (c->grades.n && !s_grade_match(&c->grades, l->grade)) {
+        return false;
+    }
+    if (c->quadrants.n && !ho_rt_strs_has(&c->quadrants, l->quadrant)) {
+        return false;
+    }
+    return true;
+}
+
+void ho_routing_sla(const ho_routing_t *self, const json_t *request, int64_t assigned_at,
+                    int64_t *sla_due_p, int64_t *reassign_due_p)
+{
+    s_lead_t l;
+    int64_t deadline = self->sla_deadline_ms, after = self->sla_reassign_after_ms;
+    if (s_lead(self, request, &l, NULL) == HO_OK) {
+        for (size_t i = 0; i < self->n_sla; i++) {
+            if (s_cond_match(self, &self->sla[i].when, &l)) {
+                deadline = self->sla[i].deadline_ms;
+                if (self->sla[i].reassign_after_ms >= 0) {
+                    after = self->sla[i].reassign_after_ms;
+                }
+                break;
+            }
+        }
+    }
+    *sla_due_p = assigned_at + deadline;
+    *reassign_due_p = assigned_at + deadline + after;
+}
+
+/* ------------------------------------------------------------------ deciding */
+
+typedef struct {
+    char text[1024];
+    size_t len;
+} s_buf_t;
+
+static void s_add(s_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void s_add(s_buf_t *b, const char *fmt, ...)
+{
+    if (b->len >= sizeof b->text - 1) {
+        return;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(b->text + b->len, sizeof b->text - b->len, fmt, ap);
+    va_end(ap);
+    if (n > 0) {
+        b->len += (size_t)n;
+        if (b->len > sizeof b->text - 1) {
+            b->len = sizeof b->text - 1;
+        }
+    }
+}
+
+typedef struct {
+    const ho_routing_t *self;
+    ho_route_state_t *st;
+    int64_t as_of, day;
+    const ho_rt_strs_t *exclude;
+} s_ctx_t;
+
+static bool s_is_ooo(const ho_rt_rep_t *r, int64_t day)
+{
+    /* Dates, when given, say when the absence is; the flag alone means "away until further
+     * notice". Exports leave the flag set after an absence ended, so dates win. */
+    if (r->has_ooo_dates) {
+        return day >= r->ooo_start_day && day <= r->ooo_end_day;
+    }
+    return r->ooo_flag;
+}
+
+static int64_t s_window_start(const ho_routing_t *self, int64_t day)
+{
+    if (self->window_days > 0) {
+        return day - (self->window_days - 1);
+    }
+    /* 1970-01-01 was a Thursday; ISO weeks start on Monday */
+    int64_t dow = ((day + 3) % 7 + 7) % 7; /* 0 = Monday */
+    return day - dow;
+}
+
+static const char *s_window_label(const ho_routing_t *self, char *buf, size_t cap)
+{
+    if (self->window_days > 0) {
+        snprintf(buf, cap, "in %lld days", self->window_days);
+        return buf;
+    }
+    return "this week";
+}
+
+int ho_route_state_counts(const ho_routing_t *routing, ho_route_state_t *state,
+                          const char *rep_id, int64_t at_ms, int *day_p, int *window_p)
+{
+    int64_t day = at_ms >= 0 ? at_ms / DAY_MS : (at_ms - DAY_MS + 1) / DAY_MS;
+    if (day_p) {
+        *day_p = ho_rt_state_count(state, rep_id, day, day);
+    }
+    if (window_p) {
+        *window_p = ho_rt_state_count(state, rep_id, s_window_start(routing, day), day);
+    }
+    return HO_OK;
+}
+
+typedef enum { E_OK = 0, E_EXCLUDED, E_INACTIVE, E_OOO, E_DAY_CAP, E_WEEK_CAP, E_WEIGHT0 } s_why_t;
+
+/* Can rep r take one more lead right now? (OOO is the caller's business.) */
+static s_why_t s_can_take(const s_ctx_t *c, const ho_rt_rep_t *r, bool caps, int *day_n,
+                          int *win_n)
+{
+    *day_n = *win_n = 0;
+    if (ho_rt_strs_has(c->exclude, r->rep_id)) {
+        return E_EXCLUDED;
+    }
+    if (!r->active) {
+        return E_INACTIVE;
+    }
+    if (s_is_ooo(r, c->day)) {
+        return E_OOO;
+    }
+    if (c->st) {
+        *day_n = ho_rt_state_count(c->st, r->rep_id, c->day, c->day);
+        *win_n = ho_rt_state_count(c->st, r->rep_id, s_window_start(c->self, c->day), c->day);
+    }
+    long long per_day = r->daily_capacity >= 0 ? r->daily_capacity : c->self->per_day;
+    if (caps && per_day >= 0 && *day_n >= per_day) {
+        return E_DAY_CAP;
+    }
+    if (caps && r->weekly_capacity >= 0 && *win_n >= r->weekly_capacity) {
+        return E_WEEK_CAP;
+    }
+    return E_OK;
+}
+
+typedef struct {
+    const ho_rt_rep_t *rep;     /* in the rotation */
+    const ho_rt_rep_t *takes;   /* who gets the lead: rep, or rep's backup while rep is away */
+    int day_n, win_n;           /* counts of `takes` before this lead */
+    long long cw;
+} s_cand_t;
+
+/* Why-not text for the fallback sentence. */
+static void s_why_text(s_buf_t *b, const s_ctx_t *c, const ho_rt_rep_t *r, s_why_t why, int day_n,
+                       int win_n)
+{
+    char wl[32];
+    long long per_day = r->daily_capacity >= 0 ? r->daily_capacity : c->self->per_day;
+    switch (why) {
+    case E_EXCLUDED:
+        s_add(b, "%s excluded", r->rep_id);
+        break;
+    case E_INACTIVE:
+        s_add(b, "%s inactive", r->rep_id);
+        break;
+    case E_OOO:
+        s_add(b, "%s out of office", r->rep_id);
+        break;
+    case E_DAY_CAP:
+        s_add(b, "%s at daily capacity %d/%lld", r->rep_id, day_n, per_day);
+        break;
+    case E_WEEK_CAP:
+        s_add(b, "%s at capacity %d/%lld %s", r->rep_id, win_n, r->weekly_capacity,
+              s_window_label(c->self, wl, sizeof wl));
+        break;
+    case E_WEIGHT0:
+        s_add(b, "%s has weight 0", r->rep_id);
+        break;
+    case E_OK:
+        break;
+    }
+}
+
+static bool s_in_team(const ho_routing_t *self, const s_rule_t *rule, const ho_rt_rep_t *r,
+                      const s_lead_t *l)
+{
+    switch (rule->kind) {
+    case TEAM_TERRITORY:
+        return s_rep_territory(r, l) && s_rep_band(r, l);
+    case TEAM_REGION:
+        return strcasecmp(r->region, rule->region) == 0;
+    case TEAM_REPS:
+        return ho_rt_strs_has(&rule->reps, r->rep_id);
+    case TEAM_QUEUE:
+        break;
+    }
+    (void)self;
+    return false;
+}
+
+/* Smooth weighted round robin (nginx): every eligible rep gains its weight, the one with the
+ * most current weight is picked and pays back the total. Over any run of sum(weights)
+ * picks each rep gets exactly its share, interleaved rather than in bursts. */
+static int s_rotate(const s_ctx_t *c, const s_rule_t *rule, const s_lead_t *l, s_cand_t *pick,
+                    s_buf_t *why, ho_err_t *err)
+{
+    const ho_routing_t *self = c->self;
+    s_cand_t *cands = calloc(self->n_reps + 1, sizeof *cands);
+    if (!cands) {
+        return ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
+    }
+    size_t n = 0, members = 0;
+    long long total = 0;
+    /* team order: the rule's list order for explicit teams, else the reps file order */
+    size_t order_n = rule->kind == TEAM_REPS ? rule->reps.n : self->n_reps;
+    for (size_t i = 0; i < order_n; i++) {
+        const ho_rt_rep_t *r =
+            rule->kind == TEAM_REPS ? s_rep(self, rule->reps.v[i]) : &self->reps[i];
+        if (!r || !s_in_team(self, rule, r, l)) {
+            continue;
+        }
+        members++;
+        int dn, wn;
+        s_why_t w = r->weight <= 0 ? E_WEIGHT0 : s_can_take(c, r, true, &dn, &wn);
+        const ho_rt_rep_t *takes = r;
+        if (w == E_OOO) {
+            const ho_rt_rep_t *b = s_rep(self, r->backup);
+            s_why_t bw = b ? s_can_take(c, b, true, &dn, &wn) : E_OOO;
+            if (bw == E_OK) {
+                takes = b;
+                w = E_OK;
+            } else {
+                if (why->len) {
+                    s_add(why, ", ");
+                }
+                s_add(why, "%s out of office", r->rep_id);
+                if (b) {
+                    s_add(why, " and backup ");
+                    s_why_text(why, c, b, bw, dn, wn);
+                }
+                continue;
+            }
+        }
+        if (w != E_OK) {
+            if (why->len) {
+                s_add(why, ", ");
+            }
+            s_why_text(why, c, r, w, dn, wn);
+            continue;
+        }
+        s_cand_t *cd = &cands[n++];
+        cd->rep = r;
+        cd->takes = takes;
+        cd->day_n = dn;
+        cd->win_n = wn;
+        cd->cw = (c->st ? ho_rt_state_rr_get(c->st, rule->name, r->rep_id) : 0) + r->weight;
+        total += r->weight;
+    }
+    if (!members) {
+        s_add(why, "no rep of the team covers this lead");
+    }
+    int rc = HO_OK;
+    if (n) {
+        size_t best = 0;
+        for (size_t i = 1; i < n; i++) {
+            if (cands[i].cw > cands[best].cw) {
+                best = i;
+            }
+        }
+        cands[best].cw -= total;
+        for (size_t i = 0; c->st && i < n && rc == HO_OK; i++) {
+            rc = ho_rt_state_rr_set(c->st, rule->name, cands[i].rep->rep_id, cands[i].cw, err);
+        }
+        *pick = cands[best];
+    } else {
+        memset(pick, 0, sizeof *pick);
+    }
+    free(cands);
+    return rc;
+}
+
+static void s_where(s_buf_t *b, const s_lead_t *l)
+{
+    if (l->state && l->country && strcasecmp(l->country, "US") == 0) {
+        s_add(b, "%s", l->state);
+    } else {
+        s_add(b, "%s", l->country ? l->country : "unknown country");
+    }
+}
+
+static void s_segment_text(s_buf_t *b, const s_lead_t *l, const char *sep)
+{
+    const s_segment_t *s = l->segment;
+    if (s) {
+        if (s->has_emp && l->has_emp) {
+            if (s->emp_max < 0) {
+                s_add(b, "%s%s %lld+ employees", sep, s->name, s->emp_min < 0 ? 0 : s->emp_min);
+            } else {
+                s_add(b, "%s%s %lld-%lld employees", sep, s->name, s->emp_min < 0 ? 1 : s->emp_min,
+                      s->emp_max);
+            }
+        } else {
+            s_add(b, "%s%s by revenue", sep, s->name);
+        }
+    } else if (l->has_emp) {
+        s_add(b, "%s%lld employees", sep, l->employees);
+    }
+}
+
+static void s_rule_text(s_buf_t *b, const ho_routing_t *self, const s_rule_t *rule,
+                        const s_lead_t *l, const ho_rt_rep_t *rep)
+{
+    const s_cond_t *c = &rule->when;
+    bool geo = c->countries.n || c->states.n || c->regions.n || rule->kind == TEAM_TERRITORY ||
+               rule->kind == TEAM_REGION;
+    s_add(b, "rule %s: ", rule->name);
+    size_t body = b->len;
+    if (geo) {
+        const char *region = rep && rep->region[0] ? rep->region
+                             : rule->region       ? rule->region
+                             : c->regions.n       ? c->regions.v[0]
+                                                  : NULL;
+        s_add(b, "territory ");
+        if (region) {
+            s_add(b, "%s (", region);
+        }
+        s_where(b, l);
+        if (region) {
+            s_add(b, ")");
+        }
+    }
+    if (c->segments.n || c->has_emp || c->has_rev || l->segment || rule->kind == TEAM_TERRITORY) {
+        s_segment_text(b, l, b->len > body ? ", " : "");
+    }
+    if (c->industries.n) {
+        s_add(b, "%sindustry %s", b->len > body ? ", " : "",
+              l->industry_group ? l->industry_group : l->industry ? l->industry : "?");
+    }
+    if (c->grades.n || c->quadrants.n) {
+        s_add(b, "%sgrade %s", b->len > body ? ", " : "", l->grade ? l->grade : "?");
+        if (c->quadrants.n) {
+            s_add(b, " (%s)", l->quadrant ? l->quadrant : "?");
+        }
+    }
+    if (b->len == body) {
+        s_add(b, "matches every lead");
+    }
+    (void)self;
+}
+
+static json_t *s_payload(const s_lead_t *l, const ho_rt_rep_t *rep, const char *queue,
+                         const char *rule, const char *reason, int64_t at, int64_t sla_due,
+                         int64_t reassign_due, const char *from)
+{
+    json_t *p = json_object();
+    json_object_set_new(p, "lead_id", json_integer(l->lead_id));
+    json_object_set_new(p, "email", l->email ? json_string(l->email) : json_null());
+    json_object_set_new(p, "rep_id", rep ? json_string(rep->rep_id) : json_null());
+    json_object_set_new(p, "rep_name", rep ? json_string(rep->name) : json_null());
+    json_object_set_new(p, "rep_email", rep ? json_string(rep->email) : json_null());
+    json_object_set_new(p, "queue", queue ? json_string(queue) : json_null());
+    json_object_set_new(p, "rule", json_string(rule));
+    json_t *r = json_string(reason);
+    json_object_set_new(p, "reason", r ? r : json_string("(reason not valid UTF-8)"));
+    json_object_set_new(p, "assigned_at", json_integer(at));
+    json_object_set_new(p, "sla_due", json_integer(sla_due));
+    json_object_set_new(p, "reassign_due", json_integer(reassign_due));
+    json_object_set_new(p, "reassigned_from", from ? json_string(from) : json_null());
+    return p;
+}
+
+static int s_get_time(const json_t *req, const char *key, int64_t *out, ho_err_t *err)
+{
+    const json_t *v = json_object_get(req, key);
+    if (!json_is_integer(v)) {
+        return ho_err_set(err, v ? HO_ERR_FIELD : HO_ERR_MISSING, key, "%s: %s", key,
+                          v ? "expected an integer time in ms" : "missing");
+    }
+    *out = json_integer_value(v);
+    return HO_OK;
+}
+
+static int s_decide(const ho_routing_t *self, ho_route_state_t *st, const json_t *req,
+                    json_t **out, ho_err_t *err)
+{
+    s_lead_t l;
+    int rc = s_lead(self, req, &l, err);
+    if (rc != HO_OK) {
+        return rc;
+    }
+    const char *step = json_string_value(json_object_get(req, "step"));
+    const char *why_req = json_string_value(json_object_get(req, "reason"));
+    bool reassign = step && strcmp(step, "reassign") == 0;
+    int64_t as_of = 0;
+    if ((rc = s_get_time(req, reassign ? "now" : "as_of", &as_of, err))) {
+        return rc;
+    }
+    /* who must not get it: the request's exclusions, the breaching rep, earlier breachers */
+    ho_rt_strs_t exclude = {0};
+    const char *from = NULL;
+    const json_t *ex = json_object_get(req, "exclude");
+    for (size_t i = 0; json_is_array(ex) && i < json_array_size(ex); i++) {
+        const char *id = json_string_value(json_array_get(ex, i));
+        if (id && !ho_rt_strs_has(&exclude, id) && s_push(&exclude, id, false)) {
+            rc = ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
+        }
+    }
+    if (reassign) {
+        from = json_string_value(json_object_get(req, "rep_id"));
+    } else if (why_req && strcmp(why_req, "sla_breach") == 0) {
+        from = json_string_value(json_object_get(json_object_get(req, "lead"), "owner"));
+    }
+    if (from && st && rc == HO_OK) {
+        rc = ho_rt_state_add_breacher(st, l.lead_id, from, as_of, err);
+    }
+    if (st && rc == HO_OK && ho_rt_state_breachers(st, l.lead_id, &exclude) != HO_OK) {
+        rc = ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
+    }
+    if (from && rc == HO_OK && !ho_rt_strs_has(&exclude, from) && s_push(&exclude, from, false)) {
+        rc = ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
+    }
+    if (rc != HO_OK) {
+        ho_rt_strs_free(&exclude);
+        return rc;
+    }
+
+    s_ctx_t c = {.self = self, .st = st, .as_of = as_of, .exclude = &exclude};
+    c.day = as_of >= 0 ? as_of / DAY_MS : (as_of - DAY_MS + 1) / DAY_MS;
+    s_buf_t b = {{0}, 0};
+    const ho_rt_rep_t *rep = NULL;
+    const char *queue = NULL, *rule_name = NULL;
+    int dn = 0, wn = 0;
+
+    /* 1. lead-to-account matching: the company already has an owner */
+    const char *owner = json_string_value(json_object_get(req, "account_owner"));
+    const ho_rt_rep_t *o = self->account_match ? s_rep(self, owner) : NULL;
+    if (o) {
+        s_why_t w = s_can_take(&c, o, false, &dn, &wn);
+        const ho_rt_rep_t *b2 = s_rep(self, o->backup);
+        if (w == E_OK) {
+            rep = o;
+            s_add(&b, "account match: %s is owned by %s (%s)", l.domain ? l.domain : "the company",
+                  o->rep_id, o->name);
+        } else if (w == E_OOO && b2 && s_can_take(&c, b2, false, &dn, &wn) == E_OK) {
+            rep = b2;
+            s_add(&b, "account match: %s is owned by %s, out of office until %s; backup %s (%s)",
+                  l.domain ? l.domain : "the company", o->rep_id,
+                  o->ooo_end[0] ? o->ooo_end : "further notice", b2->rep_id, b2->name);
+        }
+        if (rep) {
+            rule_name = "account_match";
+        }
+    }
+
+    /* 2. ordered rules, first match wins */
+    const s_rule_t *matched = NULL;
+    for (size_t i = 0; !rep && i < self->n_rules && !matched; i++) {
+        if (s_cond_match(self, &self->rules[i].when, &l)) {
+            matched = &self->rules[i];
+        }
+    }
+    if (matched) {
+        rule_name = matched->name;
+        if (matched->kind == TEAM_QUEUE) {
+            s_rule_text(&b, self, matched, &l, NULL);
+            queue = matched->queue;
+            s_add(&b, "; queue %s", queue);
+        } else {
+            s_cand_t pick;
+            s_buf_t whynot = {{0}, 0};
+            if ((rc = s_rotate(&c, matched, &l, &pick, &whynot, err)) != HO_OK) {
+                ho_rt_strs_free(&exclude);
+                return rc;
+            }
+            if (pick.takes) {
+                char wl[32];
+                rep = pick.takes;
+                dn = pick.day_n;
+                wn = pick.win_n;
+                s_rule_text(&b, self, matched, &l, pick.rep);
+                if (pick.takes != pick.rep) {
+                    s_add(&b, ", round robin weight %lld: %s out of office", pick.rep->weight,
+                          pick.rep->rep_id);
+                    if (pick.rep->ooo_end[0]) {
+                        s_add(&b, " until %s", pick.rep->ooo_end);
+                    }
+                    s_add(&b, ", backup %s", rep->rep_id);
+                } else {
+                    s_add(&b, ", round robin weight %lld", rep->weight);
+                }
+                if (rep->weekly_capacity >= 0) {
+                    s_add(&b, ", %d/%lld %s", wn + 1, rep->weekly_capacity,
+                          s_window_label(self, wl, sizeof wl));
+                } else {
+                    s_add(&b, ", %d %s", wn + 1, s_window_label(self, wl, sizeof wl));
+                }
+                long long per_day = rep->daily_capacity >= 0 ? rep->daily_capacity : self->per_day;
+                if (per_day >= 0) {
+                    s_add(&b, ", %d/%lld today", dn + 1, per_day);
+                }
+            } else {
+                queue = matched->overflow ? matched->overflow : self->fallback_queue;
+                s_rule_text(&b, self, matched, &l, NULL);
+                s_add(&b, "; nobody available (%s); queue %s", whynot.text, queue);
+            }
+        }
+    } else if (!rep) {
+        queue = self->fallback_queue;
+        rule_name = "fallback";
+        s_add(&b, "no rule matched (");
+        s_where(&b, &l);
+        if (l.has_emp) {
+            s_add(&b, ", %lld employees", l.employees);
+        }
+        if (l.grade) {
+            s_add(&b, ", grade %s", l.grade);
+        }
+        s_add(&b, "); queue %s", queue);
+    }
+    if (rep && st) {
+        rc = ho_rt_state_add(st, rep->rep_id, c.day, err);
+    }
+    ho_rt_strs_free(&exclude);
+    if (rc != HO_OK) {
+        return rc;
+    }
+    if (from) {
+        s_add(&b, "; reassigned from %s after the follow-up SLA was missed", from);
+    }
+    int64_t due, re_due;
+    ho_routing_sla(self, req, as_of, &due, &re_due);
+    *out = s_payload(&l, rep, queue, rule_name, b.text, as_of, due, re_due, from);
+    return *out ? HO_OK : ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
+}
+
+int ho_routing_decide(const ho_routing_t *self, ho_route_state_t *state, const char *event_id,
+                      const json_t *request, json_t **assigned_p, bool *replayed_p,
+                      ho_err_t *err)
+{
+    *assigned_p = NULL;
+    if (replayed_p) {
+        *replayed_p = false;
+    }
+    if (!json_is_object(request)) {
+        return ho_err_set(err, HO_ERR_FIELD, "payload", "payload: expected a map");
+    }
+    if (!state) {
+        return s_decide(self, NULL, request, assigned_p, err);
+    }
+    int rc = ho_rt_state_begin(state, err);
+    if (rc != HO_OK) {
+        return rc;
+    }
+    json_t *stored = event_id ? ho_rt_state_decision(state, event_id) : NULL;
+    if (stored) {
+        ho_rt_state_rollback(state);
+        *assigned_p = stored;
+        if (replayed_p) {
+            *replayed_p = true;
+        }
+        return HO_OK;
+    }
+    rc = s_decide(self, state, request, assigned_p, err);
+    if (rc == HO_OK && event_id) {
+        rc = ho_rt_state_put_decision(state, event_id, *assigned_p, err);
+    }
+    if (rc == HO_OK) {
+        rc = ho_rt_state_commit(state, err);
+    }
+    if (rc != HO_OK) {
+        ho_rt_state_rollback(state);
+        json_decref(*assigned_p);
+        *assigned_p = NULL;
+    }
+    return rc;
+}

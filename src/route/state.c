@@ -1,0 +1,244 @@
+/* state.c - the router's own state in <data_dir>/router.db: round-robin positions, leads
+ * counted per rep per day, decisions by event id, and which reps breached a lead's SLA.
+ * The store's handoff.db is not touched: routing state belongs to the route worker. */
+#include "route/route_internal.h"
+
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { Q_DECISION_GET, Q_DECISION_PUT, Q_COUNT, Q_ADD, Q_RR_GET, Q_RR_SET, Q_BR_GET, Q_BR_ADD, Q_N };
+
+static const char *const s_sql[Q_N] = {
+    "SELECT payload FROM decisions WHERE event_id = ?1",
+    "INSERT OR IGNORE INTO decisions (event_id, payload, at) VALUES (?1, ?2, ?3)",
+    "SELECT coalesce(sum(n), 0) FROM counts WHERE rep_id = ?1 AND day BETWEEN ?2 AND ?3",
+    "INSERT INTO counts (rep_id, day, n) VALUES (?1, ?2, 1) "
+    "ON CONFLICT (rep_id, day) DO UPDATE SET n = n + 1",
+    "SELECT current FROM rotation WHERE team = ?1 AND rep_id = ?2",
+    "INSERT INTO rotation (team, rep_id, current) VALUES (?1, ?2, ?3) "
+    "ON CONFLICT (team, rep_id) DO UPDATE SET current = excluded.current",
+    "SELECT rep_id FROM breaches WHERE lead_id = ?1 ORDER BY at, rep_id",
+    "INSERT OR IGNORE INTO breaches (lead_id, rep_id, at) VALUES (?1, ?2, ?3)",
+};
+
+static const char s_schema[] =
+    "PRAGMA journal_mode = WAL;"
+    "PRAGMA synchronous = NORMAL;"
+    "PRAGMA busy_timeout = 5000;"
+    "CREATE TABLE IF NOT EXISTS router_meta (key TEXT PRIMARY KEY, value TEXT);"
+    "INSERT OR IGNORE INTO router_meta VALUES ('schema_version', '1');"
+    "CREATE TABLE IF NOT EXISTS rotation (team TEXT NOT NULL, rep_id TEXT NOT NULL,"
+    " current INTEGER NOT NULL, PRIMARY KEY (team, rep_id)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS counts (rep_id TEXT NOT NULL, day INTEGER NOT NULL,"
+    " n INTEGER NOT NULL, PRIMARY KEY (rep_id, day)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS decisions (event_id TEXT PRIMARY KEY, payload TEXT NOT NULL,"
+    " at INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS breaches (lead_id INTEGER NOT NULL, rep_id TEXT NOT NULL,"
+    " at INTEGER NOT NULL, PRIMARY KEY (lead_id, rep_id)) WITHOUT ROWID;";
+
+struct ho_route_state {
+    sqlite3 *db;
+    sqlite3_stmt *q[Q_N];
+    char *path;
+};
+
+void ho_route_state_destroy(ho_route_state_t **self_p)
+{
+    if (!self_p || !*self_p) {
+        return;
+    }
+    ho_route_state_t *self = *self_p;
+    for (int i = 0; i < Q_N; i++) {
+        sqlite3_finalize(self->q[i]);
+    }
+    sqlite3_close(self->db);
+    free(self->path);
+    free(self);
+    *self_p = NULL;
+}
+
+ho_route_state_t *ho_route_state_open(const char *path, ho_err_t *err)
+{
+    ho_route_state_t *self = calloc(1, sizeof *self);
+    if (!self || !(self->path = strdup(path))) {
+        free(self);
+        ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
+        return NULL;
+    }
+    if (sqlite3_open_v2(path, &self->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+        SQLITE_OK) {
+        ho_err_set(err, HO_ERR_IO, "", "%s: cannot open router state: %s", path,
+                   self->db ? sqlite3_errmsg(self->db) : "out of memory");
+        goto fail;
+    }
+    char *msg = NULL;
+    if (sqlite3_exec(self->db, s_schema, NULL, NULL, &msg) != SQLITE_OK) {
+        ho_err_set(err, HO_ERR_IO, "", "%s: cannot set up router state: %s", path,
+                   msg ? msg : "?");
+        sqlite3_free(msg);
+        goto fail;
+    }
+    for (int i = 0; i < Q_N; i++) {
+        if (sqlite3_prepare_v2(self->db, s_sql[i], -1, &self->q[i], NULL) != SQLITE_OK) {
+            ho_err_set(err, HO_ERR_IO, "", "%s: %s", path, sqlite3_errmsg(self->db));
+            goto fail;
+        }
+    }
+    return self;
+fail:
+    ho_route_state_destroy(&self);
+    return NULL;
+}
+
+static int s_exec(ho_route_state_t *st, const char *sql, ho_err_t *err)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        ho_err_set(err, HO_ERR_IO, "", "%s: %s", st->path, msg ? msg : "?");
+        sqlite3_free(msg);
+        return HO_ERR_IO;
+    }
+    return HO_OK;
+}
+
+int ho_rt_state_begin(ho_route_state_t *st, ho_err_t *err)
+{
+    return s_exec(st, "BEGIN IMMEDIATE", err);
+}
+
+int ho_rt_state_commit(ho_route_state_t *st, ho_err_t *err)
+{
+    return s_exec(st, "COMMIT", err);
+}
+
+void ho_rt_state_rollback(ho_route_state_t *st)
+{
+    sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static sqlite3_stmt *s_q(ho_route_state_t *st, int i)
+{
+    sqlite3_reset(st->q[i]);
+    sqlite3_clear_bindings(st->q[i]);
+    return st->q[i];
+}
+
+static int s_step_done(ho_route_state_t *st, sqlite3_stmt *q, ho_err_t *err)
+{
+    int rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    if (rc != SQLITE_DONE) {
+        return ho_err_set(err, HO_ERR_IO, "", "%s: %s", st->path, sqlite3_errmsg(st->db));
+    }
+    return HO_OK;
+}
+
+json_t *ho_rt_state_decision(ho_route_state_t *st, const char *event_id)
+{
+    sqlite3_stmt *q = s_q(st, Q_DECISION_GET);
+    sqlite3_bind_text(q, 1, event_id, -1, SQLITE_STATIC);
+    json_t *out = NULL;
+    if (sqlite3_step(q) == SQLITE_ROW) {
+        out = json_loads((const char *)sqlite3_column_text(q, 0), 0, NULL);
+    }
+    sqlite3_reset(q);
+    return out;
+}
+
+int ho_rt_state_put_decision(ho_route_state_t *st, const char *event_id, const json_t *payload,
+                             ho_err_t *err)
+{
+    char *text = json_dumps(payload, JSON_COMPACT);
+    if (!text) {
+        return ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
+    }
+    sqlite3_stmt *q = s_q(st, Q_DECISION_PUT);
+    sqlite3_bind_text(q, 1, event_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, text, -1, SQLITE_STATIC);
+    json_t *at = json_object_get(payload, "assigned_at");
+    sqlite3_bind_int64(q, 3, json_is_integer(at) ? json_integer_value(at) : 0);
+    int rc = s_step_done(st, q, err);
+    free(text);
+    return rc;
+}
+
+int ho_rt_state_count(ho_route_state_t *st, const char *rep_id, int64_t from_day, int64_t to_day)
+{
+    sqlite3_stmt *q = s_q(st, Q_COUNT);
+    sqlite3_bind_text(q, 1, rep_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 2, from_day);
+    sqlite3_bind_int64(q, 3, to_day);
+    int n = 0;
+    if (sqlite3_step(q) == SQLITE_ROW) {
+        n = sqlite3_column_int(q, 0);
+    }
+    sqlite3_reset(q);
+    return n;
+}
+
+int ho_rt_state_add(ho_route_state_t *st, const char *rep_id, int64_t day, ho_err_t *err)
+{
+    sqlite3_stmt *q = s_q(st, Q_ADD);
+    sqlite3_bind_text(q, 1, rep_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 2, day);
+    return s_step_done(st, q, err);
+}
+
+long long ho_rt_state_rr_get(ho_route_state_t *st, const char *team, const char *rep_id)
+{
+    sqlite3_stmt *q = s_q(st, Q_RR_GET);
+    sqlite3_bind_text(q, 1, team, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, rep_id, -1, SQLITE_STATIC);
+    long long v = 0;
+    if (sqlite3_step(q) == SQLITE_ROW) {
+        v = sqlite3_column_int64(q, 0);
+    }
+    sqlite3_reset(q);
+    return v;
+}
+
+int ho_rt_state_rr_set(ho_route_state_t *st, const char *team, const char *rep_id, long long cw,
+                       ho_err_t *err)
+{
+    sqlite3_stmt *q = s_q(st, Q_RR_SET);
+    sqlite3_bind_text(q, 1, team, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, rep_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 3, cw);
+    return s_step_done(st, q, err);
+}
+
+int ho_rt_state_breachers(ho_route_state_t *st, long long lead_id, ho_rt_strs_t *out)
+{
+    sqlite3_stmt *q = s_q(st, Q_BR_GET);
+    sqlite3_bind_int64(q, 1, lead_id);
+    int rc = HO_OK;
+    while (rc == HO_OK && sqlite3_step(q) == SQLITE_ROW) {
+        const char *rep = (const char *)sqlite3_column_text(q, 0);
+        if (ho_rt_strs_has(out, rep)) {
+            continue;
+        }
+        char **grown = realloc(out->v, (out->n + 1) * sizeof *grown);
+        char *copy = grown ? strdup(rep) : NULL;
+        if (grown) {
+            out->v = grown;
+        }
+        if (!copy) {
+            rc = HO_ERR_NOMEM;
+            break;
+        }
+        out->v[out->n++] = copy;
+    }
+    sqlite3_reset(q);
+    return rc;
+}
+
+int ho_rt_state_add_breacher(ho_route_state_t *st, long long lead_id, const char *rep_id,
+                             int64_t at, ho_err_t *err)
+{
+    sqlite3_stmt *q = s_q(st, Q_BR_ADD);
+    sqlite3_bind_int64(q, 1, lead_id);
+    sqlite3_bind_text(q, 2, rep_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 3, at);
+    return s_step_done(st, q, err);
+}
