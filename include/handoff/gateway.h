@@ -40,6 +40,11 @@ bool ho_gateway_curve_enabled(const ho_gateway_t *self);
 /* Absolute paths (resolved against the config dir). */
 const char *ho_gateway_curve_server_cert(const ho_gateway_t *self);
 const char *ho_gateway_curve_allowed_keys(const ho_gateway_t *self);
+/* For workers and clients: their own secret cert (broker.curve.client_cert, default
+ * keys/client.cert_secret) and the broker's public cert (broker.curve.server_public, default
+ * keys/broker.cert). Absolute paths. */
+const char *ho_gateway_curve_client_cert(const ho_gateway_t *self);
+const char *ho_gateway_curve_server_public(const ho_gateway_t *self);
 
 const char *ho_gateway_data_dir(const ho_gateway_t *self);
 /* Command-line overrides. */

@@ -26,6 +26,8 @@ struct ho_gateway {
     bool curve;
     char *server_cert;
     char *allowed_keys;
+    char *client_cert;
+    char *server_public;
     char *data_dir;
     s_route_t *routes;
     size_t n_routes;
@@ -115,7 +117,8 @@ static int s_read(ho_gateway_t *self, ho_err_t *err)
         *ints[i].slot = (int)v;
     }
     const ho_node_t *curve = ho_node_get(broker, "curve");
-    static const char *const ckeys[] = {"enabled", "server_cert", "allowed_keys", NULL};
+    static const char *const ckeys[] = {"enabled",     "server_cert",   "allowed_keys",
+                                        "client_cert", "server_public", NULL};
     if ((rc = ho_conf_check_keys(c, curve, ckeys, err)) != HO_OK ||
         (rc = ho_conf_bool(c, curve, "enabled", false, &self->curve, err)) != HO_OK) {
         return rc;
@@ -128,6 +131,17 @@ static int s_read(ho_gateway_t *self, ho_err_t *err)
     }
     if ((rc = ho_conf_str(c, curve, "allowed_keys", "keys/allowed", &s, err)) != HO_OK ||
         (rc = s_set(&self->allowed_keys, ho_gateway_resolve(self, s, path, sizeof path))) !=
+            HO_OK) {
+        return rc;
+    }
+    if ((rc = ho_conf_str(c, curve, "client_cert", "keys/client.cert_secret", &s, err)) !=
+            HO_OK ||
+        (rc = s_set(&self->client_cert, ho_gateway_resolve(self, s, path, sizeof path))) !=
+            HO_OK) {
+        return rc;
+    }
+    if ((rc = ho_conf_str(c, curve, "server_public", "keys/broker.cert", &s, err)) != HO_OK ||
+        (rc = s_set(&self->server_public, ho_gateway_resolve(self, s, path, sizeof path))) !=
             HO_OK) {
         return rc;
     }
@@ -227,6 +241,8 @@ void ho_gateway_destroy(ho_gateway_t **self_p)
     free(self->endpoint);
     free(self->server_cert);
     free(self->allowed_keys);
+    free(self->client_cert);
+    free(self->server_public);
     free(self->data_dir);
     free(self);
     *self_p = NULL;
@@ -275,6 +291,14 @@ const char *ho_gateway_curve_server_cert(const ho_gateway_t *self)
 const char *ho_gateway_curve_allowed_keys(const ho_gateway_t *self)
 {
     return self->allowed_keys;
+}
+const char *ho_gateway_curve_client_cert(const ho_gateway_t *self)
+{
+    return self->client_cert;
+}
+const char *ho_gateway_curve_server_public(const ho_gateway_t *self)
+{
+    return self->server_public;
 }
 const char *ho_gateway_data_dir(const ho_gateway_t *self)
 {

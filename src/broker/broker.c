@@ -1,0 +1,1122 @@
+/*
+ * broker.c - the handoff broker: Majordomo MDP/0.1 plus handoff's extensions E1-E9.
+ * Protocol: proto/handoff-protocol.md sections 1-5; public API: include/handoff/broker.h.
+ *
+ * Shape: one ROUTER socket, one thread, a loop that drains up to S_BATCH messages per poll
+ * wake-up. The hot path (client request -> worker -> reply -> client) works on zmq_msg_t
+ * directly: frames are received into a fixed array, moved (not copied) into a pooled request,
+ * handed to the worker as reference-counted copies (kept for a requeue), and moved on to the
+ * client. Payloads are never decoded; only each reply frame's "type" is peeked for routing.
+ *
+ * State machine of a request:
+ *     queued --(worker with credit)--> in flight --(REPLY with its token)--> done
+ *        ^                                |
+ *        +------(worker died: front of the queue)---+-- attempts >= max_attempts --> dead letter
+ */
+#include "handoff/broker.h"
+
+#include <czmq.h>
+#include <errno.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "broker/idmap.h"
+#include "broker/reqpool.h"
+#include "handoff/log.h"
+
+#define S_MAX_FRAMES 512     /* frames in one message, identity included */
+#define S_BATCH 2048         /* messages handled per poll wake-up */
+#define S_MAX_SERVICES 4096  /* distinct service names the broker will keep */
+#define S_SERVICE_MAX 64     /* longest service name (E8) */
+#define S_MAX_CREDIT 1000    /* largest READY credit (E4) */
+#define S_HWM 100000         /* ROUTER high-water marks; max_queue is the real bound */
+#define S_LOG_EVERY_MS 1000  /* at most one protocol-error line per second */
+
+enum {
+    S_READY = 0x01,
+    S_REQUEST = 0x02,
+    S_REPLY = 0x03,
+    S_HEARTBEAT = 0x04,
+    S_DISCONNECT = 0x05,
+};
+
+static const char S_MDPC[] = "MDPC01";
+static const char S_MDPW[] = "MDPW01";
+
+typedef struct s_worker s_worker_t;
+
+typedef struct {
+    char name[S_SERVICE_MAX + 1];
+    size_t len;
+    ho_req_list_t queue;
+    s_worker_t *ready_head, *ready_tail; /* workers with credit left, round robin */
+    size_t n_workers;
+    size_t in_flight;
+    uint64_t requests, replies, routed_in, dead_letters;
+} s_service_t;
+
+struct s_worker {
+    unsigned char id[HO_IDMAP_MAX_KEY];
+    size_t idlen;
+    char label[2 * 12 + 1]; /* hex of the identity, for logs and mmi.status */
+    s_service_t *service;
+    int credit;
+    int in_flight;
+    ho_req_list_t inflight;
+    bool ready;
+    s_worker_t *rprev, *rnext; /* in service->ready_* */
+    s_worker_t *prev, *next;   /* in broker->wfirst/wlast */
+    int64_t last_seen, expiry;
+    uint64_t handled;
+};
+
+struct ho_broker {
+    const ho_gateway_t *gw;
+    zsock_t *router;
+    void *sock;
+    zactor_t *auth;
+    zcert_t *cert;
+    zhashx_t *services; /* name -> s_service_t (owned) */
+    zhashx_t *routes;   /* type -> s_service_t (borrowed from services) */
+    ho_idmap_t *workers;
+    s_worker_t *wfirst, *wlast;
+    ho_reqpool_t *pool;
+    int hb_ms, liveness, max_queue, max_attempts;
+    int64_t now, started, next_hb;
+    char **endpoints;
+    size_t n_endpoints;
+    atomic_int stop;
+    ho_broker_counters_t c;
+    int64_t last_log;
+    uint64_t suppressed;
+    zmq_msg_t in[S_MAX_FRAMES];
+    zmq_msg_t scratch;
+};
+
+/* ------------------------------------------------------------------------------------ */
+/* small helpers */
+
+int ho_broker_valid_service(const void *name, size_t len)
+{
+    const unsigned char *s = name;
+    if (!s || len == 0 || len > S_SERVICE_MAX) {
+        return 0;
+    }
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = s[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
+              ch == '-')) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static void s_hex(const void *data, size_t len, char *out, size_t cap)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = data;
+    size_t n = 0;
+    for (size_t i = 0; i < len && n + 2 < cap; i++) {
+        out[n++] = hex[p[i] >> 4];
+        out[n++] = hex[p[i] & 15];
+    }
+    out[n] = '\0';
+}
+
+static bool s_is(zmq_msg_t *m, const char *lit, size_t len)
+{
+    return zmq_msg_size(m) == len && memcmp(zmq_msg_data(m), lit, len) == 0;
+}
+
+/* Protocol errors and similar peer faults: counted always, logged at most once a second so a
+ * flood of garbage cannot flood the log too. */
+static void s_limited_warn(ho_broker_t *self, const zmq_msg_t *peer, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void s_limited_warn(ho_broker_t *self, const zmq_msg_t *peer, const char *fmt, ...)
+{
+    if (self->last_log && self->now - self->last_log < S_LOG_EVERY_MS) {
+        self->suppressed++;
+        return;
+    }
+    char what[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    char hex[33] = "?";
+    if (peer) {
+        s_hex(zmq_msg_data((zmq_msg_t *)peer), zmq_msg_size((zmq_msg_t *)peer), hex, sizeof hex);
+    }
+    if (self->suppressed) {
+        ho_warn("%s peer=%s (%llu similar lines suppressed)", what, hex,
+                (unsigned long long)self->suppressed);
+    } else {
+        ho_warn("%s peer=%s", what, hex);
+    }
+    self->last_log = self->now ? self->now : 1;
+    self->suppressed = 0;
+}
+
+#define s_proto_error(self, peer, ...)                                                         \
+    do {                                                                                       \
+        (self)->c.protocol_errors++;                                                           \
+        s_limited_warn((self), (peer), "protocol error: " __VA_ARGS__);                        \
+    } while (0)
+
+static inline int s_send(ho_broker_t *self, const void *data, size_t len, bool more)
+{
+    return zmq_send(self->sock, data, len, more ? ZMQ_SNDMORE : 0);
+}
+
+static void s_send_command(ho_broker_t *self, const void *id, size_t idlen, unsigned char cmd)
+{
+    s_send(self, id, idlen, true);
+    s_send(self, "", 0, true);
+    s_send(self, S_MDPW, 6, true);
+    s_send(self, &cmd, 1, false);
+}
+
+/* Send a reply to a client: consumes client (an identity) and the body frames. */
+static void s_send_client(ho_broker_t *self, zmq_msg_t *client, const char *service, size_t slen,
+                          zmq_msg_t *frames, size_t n)
+{
+    zmq_msg_send(client, self->sock, ZMQ_SNDMORE);
+    s_send(self, "", 0, true);
+    s_send(self, S_MDPC, 6, true);
+    s_send(self, service, slen, n > 0);
+    for (size_t i = 0; i < n; i++) {
+        zmq_msg_send(&frames[i], self->sock, i + 1 < n ? ZMQ_SNDMORE : 0);
+    }
+}
+
+static void s_send_client_bytes(ho_broker_t *self, zmq_msg_t *client, const char *service,
+                                size_t slen, const void *body, size_t blen)
+{
+    zmq_msg_t frame;
+    if (zmq_msg_init_size(&frame, blen) != 0) {
+        return;
+    }
+    memcpy(zmq_msg_data(&frame), body, blen);
+    s_send_client(self, client, service, slen, &frame, 1);
+    zmq_msg_close(&frame);
+}
+
+/* Encode an envelope made by the broker itself (error, status, dead.letter). Steals payload. */
+static int s_envelope(const char *type, json_t *payload, char **buf, size_t *len)
+{
+    ho_msg_t *msg = ho_msg_new(type);
+    if (!msg || !payload) {
+        ho_msg_destroy(&msg);
+        json_decref(payload);
+        return HO_ERR_NOMEM;
+    }
+    ho_msg_set_origin(msg, "broker");
+    ho_msg_set_payload(msg, payload);
+    int rc = ho_msg_encode(msg, buf, len);
+    ho_msg_destroy(&msg);
+    return rc;
+}
+
+/* Answer a client with one "error" envelope (E5, E6). Consumes client. */
+static void s_send_error(ho_broker_t *self, zmq_msg_t *client, const char *service, size_t slen,
+                         int code, const char *message)
+{
+    char name[S_SERVICE_MAX + 1];
+    size_t n = slen < S_SERVICE_MAX ? slen : S_SERVICE_MAX;
+    memcpy(name, service, n);
+    name[n] = '\0';
+    json_t *payload = json_pack("{s:i, s:s, s:s}", "code", code, "message", message, "service",
+                                name);
+    char *buf = NULL;
+    size_t len = 0;
+    if (s_envelope("error", payload, &buf, &len) == HO_OK) {
+        s_send_client_bytes(self, client, service, slen, buf, len);
+    }
+    free(buf);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* services and workers */
+
+static void s_service_free(void **item)
+{
+    free(*item);
+    *item = NULL;
+}
+
+static s_service_t *s_service_require(ho_broker_t *self, const void *name, size_t len)
+{
+    char key[S_SERVICE_MAX + 1];
+    if (len > S_SERVICE_MAX) {
+        return NULL;
+    }
+    memcpy(key, name, len);
+    key[len] = '\0';
+    s_service_t *svc = zhashx_lookup(self->services, key);
+    if (svc) {
+        return svc;
+    }
+    if (zhashx_size(self->services) >= S_MAX_SERVICES) {
+        return NULL;
+    }
+    svc = calloc(1, sizeof *svc);
+    if (!svc) {
+        return NULL;
+    }
+    memcpy(svc->name, key, len + 1);
+    svc->len = len;
+    zhashx_insert(self->services, key, svc);
+    return svc;
+}
+
+static void s_ready_push(s_service_t *svc, s_worker_t *w)
+{
+    w->ready = true;
+    w->rnext = NULL;
+    w->rprev = svc->ready_tail;
+    if (svc->ready_tail) {
+        svc->ready_tail->rnext = w;
+    } else {
+        svc->ready_head = w;
+    }
+    svc->ready_tail = w;
+}
+
+static void s_ready_remove(s_service_t *svc, s_worker_t *w)
+{
+    if (!w->ready) {
+        return;
+    }
+    if (w->rprev) {
+        w->rprev->rnext = w->rnext;
+    } else {
+        svc->ready_head = w->rnext;
+    }
+    if (w->rnext) {
+        w->rnext->rprev = w->rprev;
+    } else {
+        svc->ready_tail = w->rprev;
+    }
+    w->rprev = w->rnext = NULL;
+    w->ready = false;
+}
+
+static void s_deliver(ho_broker_t *self, s_worker_t *w, ho_req_t *req)
+{
+    uint8_t token[8];
+    ho_token_put(token, ho_reqpool_retoken(self->pool, req));
+    req->attempts++;
+    req->worker = w;
+    ho_req_list_push_back(&w->inflight, req);
+    w->in_flight++;
+    w->service->in_flight++;
+    unsigned char cmd = S_REQUEST;
+    s_send(self, w->id, w->idlen, true);
+    s_send(self, "", 0, true);
+    s_send(self, S_MDPW, 6, true);
+    s_send(self, &cmd, 1, true);
+    s_send(self, token, sizeof token, true);
+    s_send(self, "", 0, req->nframes > 0);
+    for (size_t i = 0; i < req->nframes; i++) {
+        /* keep our frame for a redelivery; for large frames this is a refcount, not a copy */
+        zmq_msg_t copy;
+        zmq_msg_init(&copy);
+        zmq_msg_copy(&copy, &req->frames[i]);
+        if (zmq_msg_send(&copy, self->sock, i + 1 < req->nframes ? ZMQ_SNDMORE : 0) < 0) {
+            zmq_msg_close(&copy);
+        }
+    }
+}
+
+/* Hand queued requests to workers with credit, round robin. */
+static void s_dispatch(ho_broker_t *self, s_service_t *svc)
+{
+    while (svc->queue.head && svc->ready_head) {
+        s_worker_t *w = svc->ready_head;
+        s_deliver(self, w, ho_req_list_pop_front(&svc->queue));
+        s_ready_remove(svc, w);
+        if (w->in_flight < w->credit) {
+            s_ready_push(svc, w);
+        }
+    }
+}
+
+static void s_enqueue_internal(ho_broker_t *self, s_service_t *target, zmq_msg_t *frame,
+                               bool move)
+{
+    ho_req_t *req = ho_reqpool_alloc(self->pool, 1);
+    if (!req) {
+        ho_error("out of memory: routed frame for service=%s lost", target->name);
+        return;
+    }
+    if (move) {
+        zmq_msg_move(&req->frames[0], frame);
+    } else {
+        zmq_msg_copy(&req->frames[0], frame);
+    }
+    req->service = target;
+    target->routed_in++;
+    self->c.routed++;
+    ho_req_list_push_back(&target->queue, req);
+    s_dispatch(self, target);
+}
+
+/* E2/E3: every body frame whose type is in the routing table becomes a new internal request
+ * to the routed service. Returns the number of frames routed. */
+static size_t s_route_frames(ho_broker_t *self, zmq_msg_t *frames, size_t n, bool move)
+{
+    size_t routed = 0;
+    char type[HO_MSG_MAX_TYPE];
+    for (size_t i = 0; i < n; i++) {
+        if (ho_msg_peek_type(zmq_msg_data(&frames[i]), zmq_msg_size(&frames[i]), type,
+                             sizeof type) != HO_OK) {
+            continue;
+        }
+        s_service_t *target = zhashx_lookup(self->routes, type);
+        if (target) {
+            s_enqueue_internal(self, target, &frames[i], move);
+            routed++;
+        }
+    }
+    return routed;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* dead letters (E6) */
+
+static void s_count_bad(size_t index, const ho_err_t *err, void *arg)
+{
+    (void)index;
+    (void)err;
+    (*(int *)arg)++;
+}
+
+static json_t *s_envelope_json(const ho_msg_t *m)
+{
+    json_t *o = json_deep_copy(ho_msg_extra(m));
+    if (!o) {
+        o = json_object();
+    }
+    json_object_set_new(o, "v", json_integer(ho_msg_version(m)));
+    json_object_set_new(o, "type", json_string(ho_msg_type(m)));
+    json_object_set_new(o, "id", json_string(ho_msg_id(m)));
+    json_object_set_new(o, "ts", json_integer(ho_msg_ts(m)));
+    json_object_set_new(o, "origin", json_string(ho_msg_origin(m)));
+    json_object_set_new(o, "payload", json_deep_copy(ho_msg_payload(m)));
+    return o;
+}
+
+static char *s_base64(const unsigned char *p, size_t len)
+{
+    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char *out = malloc(4 * ((len + 2) / 3) + 1);
+    if (!out) {
+        return NULL;
+    }
+    size_t o = 0;
+    for (size_t i = 0; i < len; i += 3) {
+        uint32_t v = (uint32_t)p[i] << 16;
+        if (i + 1 < len) {
+            v |= (uint32_t)p[i + 1] << 8;
+        }
+        if (i + 2 < len) {
+            v |= p[i + 2];
+        }
+        out[o++] = tab[(v >> 18) & 63];
+        out[o++] = tab[(v >> 12) & 63];
+        out[o++] = i + 1 < len ? tab[(v >> 6) & 63] : '=';
+        out[o++] = i + 2 < len ? tab[v & 63] : '=';
+    }
+    out[o] = '\0';
+    return out;
+}
+
+/* One body frame as JSON: an envelope map, an array of them for a batch, or {"raw": base64}
+ * when any part of it cannot be decoded (so nothing is lost either way). */
+static json_t *s_frame_json(zmq_msg_t *frame)
+{
+    const unsigned char *data = zmq_msg_data(frame);
+    size_t len = zmq_msg_size(frame);
+    ho_msg_t **msgs = NULL;
+    size_t n = 0;
+    int bad = 0;
+    ho_err_t err;
+    json_t *out = NULL;
+    if (ho_msg_decode_frame(data, len, &msgs, &n, s_count_bad, &bad, &err) == HO_OK && !bad &&
+        n > 0) {
+        bool batch = len > 0 && ((data[0] >= 0x90 && data[0] <= 0x9f) || data[0] == 0xdc ||
+                                 data[0] == 0xdd);
+        if (batch) {
+            out = json_array();
+            for (size_t i = 0; i < n; i++) {
+                json_array_append_new(out, s_envelope_json(msgs[i]));
+            }
+        } else {
+            out = s_envelope_json(msgs[0]);
+        }
+    }
+    ho_msg_batch_free(&msgs, n);
+    if (!out) {
+        char *b64 = s_base64(data, len);
+        out = json_pack("{s:s}", "raw", b64 ? b64 : "");
+        free(b64);
+    }
+    return out;
+}
+
+/* Give up on req: emit a dead.letter routed by the table, answer its client 500, free it. */
+static void s_dead_letter(ho_broker_t *self, ho_req_t *req, const char *reason)
+{
+    s_service_t *svc = req->service;
+    svc->dead_letters++;
+    self->c.dead_letters++;
+    bool loop = false;
+    json_t *frames = json_array();
+    char type[HO_MSG_MAX_TYPE];
+    for (size_t i = 0; i < req->nframes; i++) {
+        json_array_append_new(frames, s_frame_json(&req->frames[i]));
+        if (ho_msg_peek_type(zmq_msg_data(&req->frames[i]), zmq_msg_size(&req->frames[i]), type,
+                             sizeof type) == HO_OK &&
+            strcmp(type, "dead.letter") == 0) {
+            loop = true;
+        }
+    }
+    json_t *payload = json_pack("{s:s, s:i, s:s, s:o}", "service", svc->name, "attempts",
+                                (int)req->attempts, "reason", reason, "frames", frames);
+    char *buf = NULL;
+    size_t len = 0;
+    s_service_t *target = zhashx_lookup(self->routes, "dead.letter");
+    int rc = s_envelope("dead.letter", payload, &buf, &len);
+    if (rc == HO_OK && target && !loop) {
+        zmq_msg_t frame;
+        if (zmq_msg_init_size(&frame, len) == 0) {
+            memcpy(zmq_msg_data(&frame), buf, len);
+            s_enqueue_internal(self, target, &frame, true);
+            zmq_msg_close(&frame);
+        }
+        ho_warn("dead letter service=%s attempts=%u reason=\"%s\" routed_to=%s", svc->name,
+                req->attempts, reason, target->name);
+    } else {
+        /* nowhere to put it (no route, or the dead-letter service itself keeps failing):
+         * the log is the last place the operator can find it */
+        char *b64 = rc == HO_OK ? s_base64((unsigned char *)buf, len) : NULL;
+        ho_error("dead letter NOT routed (%s) service=%s attempts=%u reason=\"%s\" "
+                 "envelope_base64=%s",
+                 loop ? "it is itself a dead letter" : "no 'dead.letter' route", svc->name,
+                 req->attempts, reason, b64 ? b64 : "(encode failed)");
+        free(b64);
+    }
+    free(buf);
+    if (req->has_client) {
+        char message[200];
+        snprintf(message, sizeof message, "gave up after %u deliveries: %s", req->attempts,
+                 reason);
+        s_send_error(self, &req->client, svc->name, svc->len, 500, message);
+    }
+    ho_reqpool_free(self->pool, req);
+}
+
+/* ------------------------------------------------------------------------------------ */
+
+static void s_worker_delete(ho_broker_t *self, s_worker_t *w, bool send_disconnect,
+                            const char *reason)
+{
+    if (send_disconnect) {
+        s_send_command(self, w->id, w->idlen, S_DISCONNECT);
+    }
+    s_service_t *svc = w->service;
+    size_t requeued = w->inflight.count;
+    /* from the tail, so the requeued requests keep their order at the front of the queue */
+    while (w->inflight.tail) {
+        ho_req_t *req = w->inflight.tail;
+        ho_req_list_remove(&w->inflight, req);
+        svc->in_flight--;
+        req->worker = NULL;
+        req->token = 0; /* a late reply for this delivery is now stale */
+        if ((int)req->attempts >= self->max_attempts) {
+            s_dead_letter(self, req, reason);
+        } else {
+            ho_req_list_push_front(&svc->queue, req);
+            self->c.requeued++;
+        }
+    }
+    s_ready_remove(svc, w);
+    svc->n_workers--;
+    ho_idmap_remove(self->workers, w->id, w->idlen);
+    if (w->prev) {
+        w->prev->next = w->next;
+    } else {
+        self->wfirst = w->next;
+    }
+    if (w->next) {
+        w->next->prev = w->prev;
+    } else {
+        self->wlast = w->prev;
+    }
+    ho_info("worker gone service=%s id=%s reason=\"%s\" requeued=%zu", svc->name, w->label,
+            reason, requeued);
+    free(w);
+    s_dispatch(self, svc);
+}
+
+static void s_worker_ready(ho_broker_t *self, zmq_msg_t *f, size_t n)
+{
+    zmq_msg_t *id = &f[0];
+    if (n < 5 || n > 6) {
+        s_proto_error(self, id, "READY needs a service frame and at most a credit frame");
+        s_send_command(self, zmq_msg_data(id), zmq_msg_size(id), S_DISCONNECT);
+        return;
+    }
+    const char *name = zmq_msg_data(&f[4]);
+    size_t len = zmq_msg_size(&f[4]);
+    if (!ho_broker_valid_service(name, len) || (len >= 4 && memcmp(name, "mmi.", 4) == 0)) {
+        s_proto_error(self, id, "READY with an invalid or reserved service name");
+        s_send_command(self, zmq_msg_data(id), zmq_msg_size(id), S_DISCONNECT);
+        return;
+    }
+    int credit = 1;
+    if (n == 6) {
+        size_t clen = zmq_msg_size(&f[5]);
+        const char *c = zmq_msg_data(&f[5]);
+        long v = 0;
+        bool ok = clen >= 1 && clen <= 4;
+        for (size_t i = 0; ok && i < clen; i++) {
+            ok = c[i] >= '0' && c[i] <= '9';
+            v = v * 10 + (c[i] - '0');
+        }
+        if (!ok || v < 1 || v > S_MAX_CREDIT) {
+            s_proto_error(self, id, "READY credit must be ASCII decimal 1..%d", S_MAX_CREDIT);
+            s_send_command(self, zmq_msg_data(id), zmq_msg_size(id), S_DISCONNECT);
+            return;
+        }
+        credit = (int)v;
+    }
+    s_service_t *svc = s_service_require(self, name, len);
+    s_worker_t *w = svc ? calloc(1, sizeof *w) : NULL;
+    if (!w || ho_idmap_put(self->workers, zmq_msg_data(id), zmq_msg_size(id), w) != 0) {
+        free(w);
+        ho_error("cannot register a worker (too many services or out of memory)");
+        s_send_command(self, zmq_msg_data(id), zmq_msg_size(id), S_DISCONNECT);
+        return;
+    }
+    w->idlen = zmq_msg_size(id);
+    memcpy(w->id, zmq_msg_data(id), w->idlen);
+    s_hex(w->id, w->idlen, w->label, sizeof w->label);
+    w->service = svc;
+    w->credit = credit;
+    w->last_seen = self->now;
+    w->expiry = self->now + (int64_t)self->hb_ms * self->liveness;
+    w->prev = self->wlast;
+    if (self->wlast) {
+        self->wlast->next = w;
+    } else {
+        self->wfirst = w;
+    }
+    self->wlast = w;
+    svc->n_workers++;
+    s_ready_push(svc, w);
+    ho_info("worker ready service=%s id=%s credit=%d", svc->name, w->label, credit);
+    s_dispatch(self, svc);
+}
+
+static void s_worker_reply(ho_broker_t *self, s_worker_t *w, zmq_msg_t *f, size_t n)
+{
+    if (n < 6 || zmq_msg_size(&f[5]) != 0 ||
+        (zmq_msg_size(&f[4]) != 0 && zmq_msg_size(&f[4]) != 8)) {
+        s_proto_error(self, &f[0], "REPLY needs [token (0 or 8 bytes)][empty][body...]");
+        s_worker_delete(self, w, true, "protocol error");
+        return;
+    }
+    zmq_msg_t *body = &f[6];
+    size_t nbody = n - 6;
+    if (zmq_msg_size(&f[4]) == 0) {
+        /* E3: unsolicited output, routed by type only */
+        if (s_route_frames(self, body, nbody, true) < nbody) {
+            s_limited_warn(self, &f[0], "unsolicited REPLY frame(s) with no route dropped "
+                                        "service=%s", w->service->name);
+        }
+        return;
+    }
+    ho_req_t *req = ho_reqpool_find(self->pool, ho_token_get(zmq_msg_data(&f[4])));
+    if (!req || req->worker != w) {
+        /* a late duplicate: the request was requeued (and maybe answered) already */
+        self->c.stale_replies++;
+        return;
+    }
+    s_service_t *svc = w->service;
+    ho_req_list_remove(&w->inflight, req);
+    w->in_flight--;
+    w->handled++;
+    svc->in_flight--;
+    svc->replies++;
+    self->c.replies++;
+    if (req->has_client) {
+        s_route_frames(self, body, nbody, false);
+        s_send_client(self, &req->client, svc->name, svc->len, body, nbody);
+    } else {
+        s_route_frames(self, body, nbody, true);
+    }
+    ho_reqpool_free(self->pool, req);
+    if (!w->ready && w->in_flight < w->credit) {
+        s_ready_push(svc, w);
+    }
+    s_dispatch(self, svc);
+}
+
+static void s_worker_msg(ho_broker_t *self, zmq_msg_t *f, size_t n)
+{
+    zmq_msg_t *id = &f[0];
+    s_worker_t *w = ho_idmap_get(self->workers, zmq_msg_data(id), zmq_msg_size(id));
+    unsigned char cmd = n >= 4 && zmq_msg_size(&f[3]) == 1 ? *(unsigned char *)zmq_msg_data(&f[3])
+                                                            : 0;
+    if (cmd < S_READY || cmd > S_DISCONNECT || cmd == S_REQUEST) {
+        s_proto_error(self, id, "bad or missing worker command");
+        if (w) {
+            s_worker_delete(self, w, true, "protocol error");
+        } else {
+            s_send_command(self, zmq_msg_data(id), zmq_msg_size(id), S_DISCONNECT);
+        }
+        return;
+    }
+    if (cmd == S_READY) {
+        if (w) {
+            s_proto_error(self, id, "READY from a worker that is already registered");
+            s_worker_delete(self, w, true, "protocol error: second READY");
+        } else {
+            s_worker_ready(self, f, n);
+        }
+        return;
+    }
+    if (!w) {
+        /* e.g. a worker we expired, or one left over from before a broker restart: tell it
+         * to reconnect and register again */
+        if (cmd != S_DISCONNECT) {
+            s_send_command(self, zmq_msg_data(id), zmq_msg_size(id), S_DISCONNECT);
+        }
+        return;
+    }
+    w->last_seen = self->now;
+    w->expiry = self->now + (int64_t)self->hb_ms * self->liveness;
+    if (cmd == S_REPLY) {
+        s_worker_reply(self, w, f, n);
+    } else if (cmd == S_DISCONNECT) {
+        s_worker_delete(self, w, false, "worker disconnected");
+    } else if (n != 4) {
+        s_proto_error(self, id, "HEARTBEAT with extra frames");
+        s_worker_delete(self, w, true, "protocol error");
+    }
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* MMI (E7) */
+
+static int s_cmp_str(const void *a, const void *b)
+{
+    return strcmp((const char *)a, (const char *)b);
+}
+
+static json_t *s_status(ho_broker_t *self)
+{
+    json_t *services = json_array();
+    zlistx_t *names = zhashx_keys(self->services);
+    if (names) {
+        zlistx_set_comparator(names, s_cmp_str);
+        zlistx_sort(names);
+        for (const char *name = zlistx_first(names); name; name = zlistx_next(names)) {
+            s_service_t *s = zhashx_lookup(self->services, name);
+            json_array_append_new(
+                services,
+                json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "name", s->name, "workers",
+                          (json_int_t)s->n_workers, "queued", (json_int_t)s->queue.count,
+                          "in_flight", (json_int_t)s->in_flight, "requests",
+                          (json_int_t)s->requests, "replies", (json_int_t)s->replies,
+                          "routed_in", (json_int_t)s->routed_in, "dead_letters",
+                          (json_int_t)s->dead_letters));
+        }
+        zlistx_destroy(&names);
+    }
+    json_t *workers = json_array();
+    for (s_worker_t *w = self->wfirst; w; w = w->next) {
+        json_array_append_new(workers,
+                              json_pack("{s:s, s:s, s:i, s:i, s:I, s:I}", "id", w->label,
+                                        "service", w->service->name, "credit", w->credit,
+                                        "in_flight", w->in_flight, "handled",
+                                        (json_int_t)w->handled, "last_seen_ms",
+                                        (json_int_t)(self->now - w->last_seen)));
+    }
+    json_t *routes = json_object();
+    for (size_t i = 0; i < ho_gateway_route_count(self->gw); i++) {
+        const char *service = NULL;
+        const char *type = ho_gateway_route_at(self->gw, i, &service);
+        json_object_set_new(routes, type, json_string(service));
+    }
+    json_t *endpoints = json_array();
+    for (size_t i = 0; i < self->n_endpoints; i++) {
+        json_array_append_new(endpoints, json_string(self->endpoints[i]));
+    }
+    const ho_broker_counters_t *c = &self->c;
+    json_t *counters = json_pack(
+        "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "requests", (json_int_t)c->requests,
+        "replies", (json_int_t)c->replies, "routed", (json_int_t)c->routed, "dead_letters",
+        (json_int_t)c->dead_letters, "protocol_errors", (json_int_t)c->protocol_errors,
+        "refused", (json_int_t)c->refused, "requeued", (json_int_t)c->requeued,
+        "stale_replies", (json_int_t)c->stale_replies);
+    return json_pack("{s:I, s:s, s:o, s:o, s:o, s:o, s:o, s:i, s:i}", "uptime_ms",
+                     (json_int_t)(self->now - self->started), "endpoint",
+                     self->n_endpoints ? self->endpoints[0] : "", "endpoints", endpoints,
+                     "services", services, "workers", workers, "routes", routes, "counters",
+                     counters, "heartbeat_ms", self->hb_ms, "liveness", self->liveness);
+}
+
+static void s_mmi(ho_broker_t *self, zmq_msg_t *f, size_t n)
+{
+    zmq_msg_t *svcf = &f[3];
+    const char *name = zmq_msg_data(svcf);
+    size_t len = zmq_msg_size(svcf);
+    if (s_is(svcf, "mmi.service", 11)) {
+        char key[S_SERVICE_MAX + 1] = "";
+        size_t klen = zmq_msg_size(&f[4]);
+        s_service_t *s = NULL;
+        if (ho_broker_valid_service(zmq_msg_data(&f[4]), klen)) {
+            memcpy(key, zmq_msg_data(&f[4]), klen);
+            key[klen] = '\0';
+            s = zhashx_lookup(self->services, key);
+        }
+        const char *code = s && s->n_workers > 0 ? "200" : "404";
+        s_send_client_bytes(self, &f[0], name, len, code, 3);
+    } else if (s_is(svcf, "mmi.status", 10)) {
+        char *buf = NULL;
+        size_t blen = 0;
+        if (s_envelope("status", s_status(self), &buf, &blen) == HO_OK) {
+            s_send_client_bytes(self, &f[0], name, len, buf, blen);
+        }
+        free(buf);
+    } else {
+        s_send_client_bytes(self, &f[0], name, len, "501", 3);
+    }
+}
+
+/* ------------------------------------------------------------------------------------ */
+
+static void s_client_msg(ho_broker_t *self, zmq_msg_t *f, size_t n)
+{
+    if (n < 5) {
+        s_proto_error(self, &f[0], "client request needs a service frame and a body");
+        return;
+    }
+    const char *name = zmq_msg_data(&f[3]);
+    size_t len = zmq_msg_size(&f[3]);
+    if (!ho_broker_valid_service(name, len)) {
+        s_proto_error(self, &f[0], "client request for an invalid service name");
+        s_send_error(self, &f[0], name, len > S_SERVICE_MAX ? S_SERVICE_MAX : len, 400,
+                     "invalid service name (1-64 bytes of a-z 0-9 . _ -)");
+        return;
+    }
+    if (len >= 4 && memcmp(name, "mmi.", 4) == 0) {
+        s_mmi(self, f, n);
+        return;
+    }
+    s_service_t *svc = s_service_require(self, name, len);
+    if (!svc || (int)svc->queue.count >= self->max_queue) {
+        char message[160];
+        if (svc) {
+            snprintf(message, sizeof message,
+                     "queue of service '%s' is full (max_queue=%d); retry later", svc->name,
+                     self->max_queue);
+        } else {
+            snprintf(message, sizeof message, "too many services (%d); retry later",
+                     S_MAX_SERVICES);
+        }
+        self->c.refused++;
+        s_send_error(self, &f[0], name, len, 503, message);
+        return;
+    }
+    ho_req_t *req = ho_reqpool_alloc(self->pool, n - 4);
+    if (!req) {
+        self->c.refused++;
+        s_send_error(self, &f[0], name, len, 503, "broker out of memory; retry later");
+        return;
+    }
+    zmq_msg_init(&req->client);
+    zmq_msg_move(&req->client, &f[0]);
+    req->has_client = true;
+    for (size_t i = 4; i < n; i++) {
+        zmq_msg_move(&req->frames[i - 4], &f[i]);
+    }
+    req->service = svc;
+    svc->requests++;
+    self->c.requests++;
+    ho_req_list_push_back(&svc->queue, req);
+    s_dispatch(self, svc);
+}
+
+static void s_handle(ho_broker_t *self, size_t n)
+{
+    zmq_msg_t *f = self->in;
+    if (n < 3 || zmq_msg_size(&f[1]) != 0) {
+        s_proto_error(self, &f[0], "message without an empty delimiter and a protocol header");
+        return;
+    }
+    if (s_is(&f[2], S_MDPW, 6)) {
+        s_worker_msg(self, f, n);
+    } else if (s_is(&f[2], S_MDPC, 6)) {
+        s_client_msg(self, f, n);
+    } else {
+        s_proto_error(self, &f[0], "unknown protocol header (want MDPC01 or MDPW01)");
+    }
+}
+
+/* Receive and handle one message: 1 handled, 0 nothing waiting, -1 socket failure. */
+static int s_recv(ho_broker_t *self)
+{
+    size_t n = 0;
+    bool overflow = false;
+    for (;;) {
+        zmq_msg_t *m = n < S_MAX_FRAMES ? &self->in[n] : &self->scratch;
+        if (zmq_msg_recv(m, self->sock, n == 0 ? ZMQ_DONTWAIT : 0) < 0) {
+            if (errno == EINTR && n > 0) {
+                continue;
+            }
+            if (n == 0 && (errno == EAGAIN || errno == EINTR)) {
+                return 0;
+            }
+            return -1;
+        }
+        bool more = zmq_msg_more(m);
+        if (n < S_MAX_FRAMES) {
+            n++;
+        } else {
+            overflow = true;
+        }
+        if (!more) {
+            break;
+        }
+    }
+    if (overflow) {
+        s_proto_error(self, &self->in[0], "message longer than %d frames", S_MAX_FRAMES);
+    } else {
+        s_handle(self, n);
+    }
+    return 1;
+}
+
+static void s_heartbeat(ho_broker_t *self)
+{
+    s_worker_t *w = self->wfirst;
+    while (w) {
+        s_worker_t *next = w->next;
+        if (self->now >= w->expiry) {
+            s_worker_delete(self, w, true, "heartbeat expired");
+        } else {
+            s_send_command(self, w->id, w->idlen, S_HEARTBEAT);
+        }
+        w = next;
+    }
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* life cycle */
+
+static int s_setup_curve(ho_broker_t *self, ho_err_t *err)
+{
+    const char *path = ho_gateway_curve_server_cert(self->gw);
+    const char *allowed = ho_gateway_curve_allowed_keys(self->gw);
+    self->cert = zcert_load(path);
+    if (!self->cert) {
+        return ho_err_set(err, HO_ERR_CONFIG, "broker.curve.server_cert",
+                          "broker.curve.server_cert: cannot load certificate '%s' (make one "
+                          "with `handoff keygen broker`)",
+                          path);
+    }
+    const char *secret = zcert_secret_txt(self->cert);
+    if (!secret || strspn(secret, "0") == strlen(secret)) {
+        return ho_err_set(err, HO_ERR_CONFIG, "broker.curve.server_cert",
+                          "broker.curve.server_cert: '%s' holds no secret key (give the "
+                          "*_secret file)",
+                          path);
+    }
+    int mode = zsys_file_mode(allowed);
+    if (mode == -1 || !S_ISDIR((mode_t)mode)) {
+        return ho_err_set(err, HO_ERR_CONFIG, "broker.curve.allowed_keys",
+                          "broker.curve.allowed_keys: '%s' is not a folder", allowed);
+    }
+    self->auth = zactor_new(zauth, NULL);
+    if (!self->auth) {
+        return ho_err_set(err, HO_ERR_IO, "", "cannot start the zauth authenticator");
+    }
+    zstr_sendx(self->auth, "CURVE", allowed, NULL);
+    zsock_wait(self->auth);
+    zsock_set_zap_domain(self->router, "global");
+    zsock_set_curve_server(self->router, 1);
+    zcert_apply(self->cert, self->router);
+    return HO_OK;
+}
+
+ho_broker_t *ho_broker_new(const ho_gateway_t *gateway, ho_err_t *err)
+{
+    ho_broker_t *self = calloc(1, sizeof *self);
+    if (!self) {
+        ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
+        return NULL;
+    }
+    self->gw = gateway;
+    self->hb_ms = ho_gateway_heartbeat_ms(gateway);
+    self->liveness = ho_gateway_liveness(gateway);
+    self->max_queue = ho_gateway_max_queue(gateway);
+    self->max_attempts = ho_gateway_max_attempts(gateway);
+    for (size_t i = 0; i < S_MAX_FRAMES; i++) {
+        zmq_msg_init(&self->in[i]);
+    }
+    zmq_msg_init(&self->scratch);
+    self->services = zhashx_new();
+    self->routes = zhashx_new();
+    self->workers = ho_idmap_new();
+    self->pool = ho_reqpool_new();
+    self->router = zsock_new(ZMQ_ROUTER);
+    if (!self->services || !self->routes || !self->workers || !self->pool || !self->router) {
+        ho_err_set(err, HO_ERR_NOMEM, "", "cannot create the broker (out of memory or sockets)");
+        goto err;
+    }
+    zhashx_set_destructor(self->services, s_service_free);
+    self->sock = zsock_resolve(self->router);
+    zsock_set_sndhwm(self->router, S_HWM);
+    zsock_set_rcvhwm(self->router, S_HWM);
+    zsock_set_linger(self->router, 0);
+    for (size_t i = 0; i < ho_gateway_route_count(gateway); i++) {
+        const char *service = NULL;
+        const char *type = ho_gateway_route_at(gateway, i, &service);
+        size_t len = strlen(service);
+        if (!ho_broker_valid_service(service, len) || strncmp(service, "mmi.", 4) == 0) {
+            ho_err_set(err, HO_ERR_CONFIG, "routes",
+                       "%s: routes.%s: '%s' is not a valid service name (1-64 of a-z 0-9 . _ -, "
+                       "not mmi.*)",
+                       ho_gateway_path(gateway), type, service);
+            goto err;
+        }
+        s_service_t *svc = s_service_require(self, service, len);
+        if (!svc) {
+            ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
+            goto err;
+        }
+        zhashx_update(self->routes, type, svc);
+    }
+    if (ho_gateway_curve_enabled(gateway) && s_setup_curve(self, err) != HO_OK) {
+        goto err;
+    }
+    self->started = self->now = zclock_mono();
+    return self;
+err:
+    ho_broker_destroy(&self);
+    return NULL;
+}
+
+void ho_broker_destroy(ho_broker_t **self_p)
+{
+    if (!self_p || !*self_p) {
+        return;
+    }
+    ho_broker_t *self = *self_p;
+    s_worker_t *w = self->wfirst;
+    while (w) {
+        s_worker_t *next = w->next;
+        free(w);
+        w = next;
+    }
+    zsock_destroy(&self->router);
+    zactor_destroy(&self->auth);
+    zcert_destroy(&self->cert);
+    ho_reqpool_destroy(&self->pool);
+    ho_idmap_destroy(&self->workers);
+    zhashx_destroy(&self->routes);
+    zhashx_destroy(&self->services);
+    for (size_t i = 0; i < S_MAX_FRAMES; i++) {
+        zmq_msg_close(&self->in[i]);
+    }
+    zmq_msg_close(&self->scratch);
+    for (size_t i = 0; i < self->n_endpoints; i++) {
+        free(self->endpoints[i]);
+    }
+    free(self->endpoints);
+    free(self);
+    *self_p = NULL;
+}
+
+int ho_broker_bind(ho_broker_t *self, const char *endpoint, ho_err_t *err)
+{
+    if (zsock_bind(self->router, "%s", endpoint) < 0) {
+        return ho_err_set(err, HO_ERR_IO, "", "cannot bind %s: %s", endpoint,
+                          zmq_strerror(zmq_errno()));
+    }
+    char *resolved = zsock_last_endpoint(self->router);
+    char **grown = realloc(self->endpoints, (self->n_endpoints + 1) * sizeof *grown);
+    if (!grown) {
+        free(resolved);
+        return ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
+    }
+    self->endpoints = grown;
+    self->endpoints[self->n_endpoints++] = resolved ? resolved : strdup(endpoint);
+    return HO_OK;
+}
+
+const char *ho_broker_endpoint(const ho_broker_t *self, size_t i)
+{
+    return i < self->n_endpoints ? self->endpoints[i] : NULL;
+}
+
+void ho_broker_stop(ho_broker_t *self)
+{
+    atomic_store(&self->stop, 1);
+}
+
+void ho_broker_counters(const ho_broker_t *self, ho_broker_counters_t *out)
+{
+    *out = self->c;
+}
+
+int ho_broker_run(ho_broker_t *self)
+{
+    self->now = zclock_mono();
+    self->next_hb = self->now + self->hb_ms;
+    while (!atomic_load(&self->stop) && !zsys_interrupted) {
+        int64_t wait = self->next_hb - self->now;
+        /* bounded so ho_broker_stop is noticed quickly */
+        wait = wait < 0 ? 0 : (wait > 100 ? 100 : wait);
+        zmq_pollitem_t item = {self->sock, 0, ZMQ_POLLIN, 0};
+        int rc = zmq_poll(&item, 1, (long)wait);
+        if (rc < 0) {
+            if (zmq_errno() == EINTR) {
+                continue;
+            }
+            ho_error("poll failed: %s", zmq_strerror(zmq_errno()));
+            return HO_ERR_IO;
+        }
+        self->now = zclock_mono();
+        if (rc > 0) {
+            for (int i = 0; i < S_BATCH; i++) {
+                int r = s_recv(self);
+                if (r == 0) {
+                    break;
+                }
+                if (r < 0) {
+                    if (zmq_errno() == ETERM) {
+                        return HO_OK;
+                    }
+                    ho_error("receive failed: %s", zmq_strerror(zmq_errno()));
+                    return HO_ERR_IO;
+                }
+            }
+            self->now = zclock_mono();
+        }
+        if (self->now >= self->next_hb) {
+            s_heartbeat(self);
+            self->next_hb = self->now + self->hb_ms;
+        }
+    }
+    return HO_OK;
+}

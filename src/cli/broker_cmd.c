@@ -1,0 +1,130 @@
+/* broker_cmd.c - `handoff broker`: run the hub (src/broker/broker.c) until SIGINT/SIGTERM. */
+#include <czmq.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "handoff/broker.h"
+#include "handoff/cli.h"
+#include "handoff/gateway.h"
+#include "handoff/log.h"
+
+#define S_MAX_BINDS 16
+
+static void s_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: handoff broker [-c PATH] [--bind ENDPOINT]... [--data-dir DIR]\n"
+            "\n"
+            "Run the broker: workers register for services, clients send requests, and each\n"
+            "reply is routed to the next service by message type (routes: in handoff.yaml).\n"
+            "Stops cleanly on SIGINT/SIGTERM. Protocol: proto/handoff-protocol.md.\n"
+            "\n"
+            "  -c, --config PATH     gateway config (default: $HANDOFF_CONFIG, ./deploy/handoff.yaml,\n"
+            "                        built-in defaults)\n"
+            "  -b, --bind ENDPOINT   endpoint to bind, repeatable: tcp://HOST:PORT (PORT * = any\n"
+            "                        free port), ipc:///path (default: broker.endpoint)\n"
+            "      --data-dir DIR    data folder (default: data_dir of the config)\n"
+            "  -h, --help            this help\n"
+            "\n"
+            "stdout: one 'bound endpoint=...' line per endpoint, then 'broker ready ...';\n"
+            "on exit 'broker stopped requests=... replies=...'.\n");
+}
+
+int ho_cmd_broker(int argc, char **argv)
+{
+    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                         {"bind", required_argument, NULL, 'b'},
+                                         {"data-dir", required_argument, NULL, 'd'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *config = NULL;
+    const char *data_dir = NULL;
+    const char *binds[S_MAX_BINDS];
+    size_t n_binds = 0;
+    int ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "c:b:h", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'c':
+            config = optarg;
+            break;
+        case 'b':
+            if (n_binds == S_MAX_BINDS) {
+                fprintf(stderr, "handoff broker: at most %d --bind options\n", S_MAX_BINDS);
+                return 2;
+            }
+            binds[n_binds++] = optarg;
+            break;
+        case 'd':
+            data_dir = optarg;
+            break;
+        case 'h':
+            s_usage(stdout);
+            return 0;
+        default:
+            s_usage(stderr);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "handoff broker: unexpected argument '%s'\n", argv[optind]);
+        s_usage(stderr);
+        return 2;
+    }
+    ho_err_t err = {0};
+    ho_gateway_t *gw = ho_gateway_load(config, &err);
+    if (!gw) {
+        fprintf(stderr, "handoff broker: %s\n", err.message);
+        return 1;
+    }
+    if (data_dir && ho_gateway_set_data_dir(gw, data_dir) != HO_OK) {
+        fprintf(stderr, "handoff broker: out of memory\n");
+        ho_gateway_destroy(&gw);
+        return 1;
+    }
+    if (n_binds == 0) {
+        binds[n_binds++] = ho_gateway_endpoint(gw);
+    }
+    /* czmq's handler sets zsys_interrupted on SIGINT/SIGTERM; the broker loop watches it */
+    zsys_handler_reset();
+    zsys_catch_interrupts();
+    int rc = 1;
+    ho_broker_t *broker = ho_broker_new(gw, &err);
+    if (!broker) {
+        fprintf(stderr, "handoff broker: %s\n", err.message);
+        goto done;
+    }
+    for (size_t i = 0; i < n_binds; i++) {
+        if (ho_broker_bind(broker, binds[i], &err) != HO_OK) {
+            fprintf(stderr, "handoff broker: %s\n", err.message);
+            goto done;
+        }
+        printf("bound endpoint=%s\n", ho_broker_endpoint(broker, i));
+    }
+    printf("broker ready config=%s routes=%zu heartbeat_ms=%d liveness=%d max_queue=%d "
+           "max_attempts=%d curve=%s\n",
+           ho_gateway_path(gw), ho_gateway_route_count(gw), ho_gateway_heartbeat_ms(gw),
+           ho_gateway_liveness(gw), ho_gateway_max_queue(gw), ho_gateway_max_attempts(gw),
+           ho_gateway_curve_enabled(gw) ? "on" : "off");
+    fflush(stdout);
+    ho_info("broker ready endpoints=%zu", n_binds);
+    if (ho_broker_run(broker) != HO_OK) {
+        goto done;
+    }
+    ho_broker_counters_t c;
+    ho_broker_counters(broker, &c);
+    printf("broker stopped requests=%llu replies=%llu routed=%llu dead_letters=%llu "
+           "protocol_errors=%llu refused=%llu requeued=%llu\n",
+           (unsigned long long)c.requests, (unsigned long long)c.replies,
+           (unsigned long long)c.routed, (unsigned long long)c.dead_letters,
+           (unsigned long long)c.protocol_errors, (unsigned long long)c.refused,
+           (unsigned long long)c.requeued);
+    fflush(stdout);
+    rc = 0;
+done:
+    ho_broker_destroy(&broker);
+    ho_gateway_destroy(&gw);
+    return rc;
+}

@@ -1,0 +1,546 @@
+#!/usr/bin/python3
+"""Integration tests of `handoff broker`: a real broker process, raw MDP peers (pyzmq) written
+from proto/handoff-protocol.md sections 1-5, over tcp and ipc.
+
+Covers: load balancing over 3 workers, SIGKILL of a worker holding a request (answered by
+another worker), heartbeat expiry (mmi.status shows the worker gone, its request requeued),
+garbage from strangers, routing by type through a custom table (an `enrich` service inserted
+between two others), unsolicited output (E3), backpressure 503 (E5), dead letters after
+max_attempts (E6), MMI (E7) and a clean SIGTERM exit.
+
+Run: HO_BIN=build/handoff /usr/bin/python3 tests/integration/test_broker.py
+The file doubles as a worker process: test_broker.py --peer-worker ENDPOINT SERVICE MODE.
+"""
+import os
+import random
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+import msgpack
+import zmq
+
+MDPC = b"MDPC01"
+MDPW = b"MDPW01"
+READY, REQUEST, REPLY, HEARTBEAT, DISCONNECT = b"\x01", b"\x02", b"\x03", b"\x04", b"\x05"
+HB_MS = 100  # heartbeat of the test broker; liveness 3 -> a silent worker dies in 300 ms
+DEADLINE = 10.0  # seconds any single wait may take before the test fails
+
+
+def envelope(type_, payload, id_=None):
+    return {"v": 1, "type": type_, "id": id_ or "t-%016x" % random.getrandbits(64),
+            "ts": int(time.time() * 1000), "origin": "test", "payload": payload}
+
+
+def pack(type_, payload, id_=None):
+    return msgpack.packb(envelope(type_, payload, id_), use_bin_type=True)
+
+
+def unpack(frame):
+    return msgpack.unpackb(frame, raw=False)
+
+
+def write_config(folder, routes=None, max_queue=1000, max_attempts=5, extra=""):
+    path = os.path.join(folder, "handoff.yaml")
+    lines = ["broker:", "  endpoint: tcp://127.0.0.1:5570",
+             "  heartbeat_ms: %d" % HB_MS, "  liveness: 3",
+             "  max_queue: %d" % max_queue, "  max_attempts: %d" % max_attempts]
+    lines += extra.splitlines()
+    lines += ["data_dir: %s" % os.path.join(folder, "data"), "routes:"]
+    for type_, service in (routes or {"test.none": "nowhere"}).items():
+        lines.append("  %s: %s" % (type_, service))
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return path
+
+
+class Broker:
+    """A `handoff broker` child process."""
+
+    def __init__(self, folder, config, binds):
+        self.log = open(os.path.join(folder, "broker.log"), "w+")
+        args = [os.environ["HO_BIN"], "broker", "-c", config]
+        for b in binds:
+            args += ["--bind", b]
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.log)
+        self.endpoints = []
+        buf = b""
+        end = time.time() + DEADLINE
+        while b"broker ready" not in buf:
+            if self.proc.poll() is not None or time.time() > end:
+                raise AssertionError("broker did not start: %r %s" % (buf, self.stderr()))
+            r, _, _ = select.select([self.proc.stdout], [], [], 0.2)
+            if r:
+                buf += os.read(self.proc.stdout.fileno(), 4096)
+        for line in buf.decode().splitlines():
+            if line.startswith("bound endpoint="):
+                self.endpoints.append(line.split("=", 1)[1])
+
+    def stderr(self):
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read()
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def stop(self):
+        """SIGTERM; returns the exit code (kills it if it does not stop in time)."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(DEADLINE)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc.stdout.close()
+        self.log.close()
+        return self.proc.returncode
+
+
+class Client:
+    def __init__(self, ctx, endpoint):
+        self.sock = ctx.socket(zmq.DEALER)
+        self.sock.linger = 0
+        self.sock.connect(endpoint)
+
+    def send(self, service, *body):
+        self.sock.send_multipart([b"", MDPC, service.encode()] + list(body))
+
+    def recv(self, timeout=DEADLINE, pump=()):
+        """One reply (service, [body frames]); pumps the given in-test workers while waiting."""
+        end = time.time() + timeout
+        while time.time() < end:
+            if self.sock.poll(10):
+                msg = self.sock.recv_multipart()
+                assert msg[0] == b"" and msg[1] == MDPC, msg
+                return msg[2].decode(), msg[3:]
+            for w in pump:
+                w.pump()
+        raise AssertionError("no reply within %.1f s" % timeout)
+
+    def request(self, service, *body, pump=()):
+        self.send(service, *body)
+        return self.recv(pump=pump)
+
+    def status(self, pump=()):
+        service, body = self.request("mmi.status", b"", pump=pump)
+        assert service == "mmi.status"
+        env = unpack(body[0])
+        assert env["type"] == "status", env
+        return env["payload"]
+
+    def close(self):
+        self.sock.close()
+
+
+class Worker:
+    """A raw MDP worker inside the test process. mode: 'echo' answers every request with its
+    body plus a frame naming the worker; 'hold' keeps requests; 'mute' also stops heartbeats;
+    a callable gets (token, body) and returns the reply body (or None to hold)."""
+
+    def __init__(self, ctx, endpoint, service, name, mode="echo", credit=None):
+        self.sock = ctx.socket(zmq.DEALER)
+        self.sock.linger = 0
+        self.sock.connect(endpoint)
+        self.name, self.mode = name, mode
+        self.got = []        # (token, body) of every request received
+        self.disconnected = False
+        ready = [b"", MDPW, READY, service.encode()]
+        if credit is not None:
+            ready.append(str(credit).encode())
+        self.sock.send_multipart(ready)
+        self.next_hb = time.time() + HB_MS / 1000.0
+
+    def pump(self):
+        while self.sock.poll(0):
+            msg = self.sock.recv_multipart()
+            assert msg[0] == b"" and msg[1] == MDPW, msg
+            if msg[2] == REQUEST:
+                token, empty, body = msg[3], msg[4], msg[5:]
+                assert empty == b""
+                self.got.append((token, body))
+                if self.mode == "echo":
+                    self.reply(token, body + [self.name.encode()])
+                elif callable(self.mode):
+                    out = self.mode(token, body)
+                    if out is not None:
+                        self.reply(token, out)
+            elif msg[2] == DISCONNECT:
+                self.disconnected = True
+        if self.mode != "mute" and time.time() >= self.next_hb:
+            self.sock.send_multipart([b"", MDPW, HEARTBEAT])
+            self.next_hb = time.time() + HB_MS / 1000.0
+
+    def reply(self, token, body):
+        self.sock.send_multipart([b"", MDPW, REPLY, token, b""] + list(body))
+
+    def disconnect(self):
+        self.sock.send_multipart([b"", MDPW, DISCONNECT])
+
+    def close(self):
+        self.sock.close()
+
+
+def wait_for(cond, pump=(), timeout=DEADLINE, what="condition"):
+    end = time.time() + timeout
+    while time.time() < end:
+        for w in pump:
+            w.pump()
+        if cond():
+            return
+        time.sleep(0.005)
+    raise AssertionError("timed out waiting for " + what)
+
+
+def peer_worker_main(endpoint, service, mode):
+    """Worker process for the SIGKILL test: prints 'got' for each request it receives."""
+    ctx = zmq.Context()
+    w = Worker(ctx, endpoint, service, "proc-%d" % os.getpid(),
+               mode="hold" if mode == "hold" else "echo")
+    seen = 0
+    while True:
+        w.pump()
+        while seen < len(w.got):
+            print("got", flush=True)
+            seen += 1
+        time.sleep(0.005)
+
+
+class BrokerCase(unittest.TestCase):
+    routes = None
+    max_queue = 1000
+    max_attempts = 5
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="ho-broker-")
+        self.ipc = "ipc://" + os.path.join(self.tmp, "broker.ipc")
+        cfg = write_config(self.tmp, self.routes, self.max_queue, self.max_attempts)
+        self.broker = Broker(self.tmp, cfg, ["tcp://127.0.0.1:*", self.ipc])
+        self.tcp = self.broker.endpoints[0]
+        self.ctx = zmq.Context()
+        self.procs = []
+        self.peers = []
+
+    def tearDown(self):
+        for p in self.procs:
+            if p.poll() is None:
+                p.kill()
+            p.wait()
+            if p.stdout:
+                p.stdout.close()
+        for s in self.peers:
+            s.close()
+        self.ctx.term()
+        try:
+            log = self.broker.stderr()
+            code = self.broker.stop()
+            self.assertEqual(code, 0, "broker exit code\n" + log[-3000:])
+        finally:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def client(self, endpoint=None):
+        c = Client(self.ctx, endpoint or self.tcp)
+        self.peers.append(c)
+        return c
+
+    def worker(self, service, name, endpoint=None, **kw):
+        w = Worker(self.ctx, endpoint or self.ipc, service, name, **kw)
+        self.peers.append(w)
+        return w
+
+    def wait_workers(self, client, service, count, pump=()):
+        def ok():
+            st = client.status(pump=pump)
+            n = [s["workers"] for s in st["services"] if s["name"] == service]
+            return (n[0] if n else 0) == count
+        wait_for(ok, pump, what="%d workers on %s" % (count, service))
+
+
+class TestCore(BrokerCase):
+    def test_tcp_and_ipc_echo_and_mmi(self):
+        w = self.worker("echo", "w1", endpoint=self.tcp)
+        for ep in (self.tcp, self.ipc):
+            c = self.client(ep)
+            body = pack("test.echo", {"via": ep})
+            service, reply = c.request("echo", body, pump=[w])
+            self.assertEqual(service, "echo")
+            self.assertEqual(reply, [body, b"w1"])
+            # MMI (E7)
+            self.assertEqual(c.request("mmi.service", b"echo", pump=[w])[1], [b"200"])
+            self.assertEqual(c.request("mmi.service", b"nosuch", pump=[w])[1], [b"404"])
+            self.assertEqual(c.request("mmi.bogus", b"x", pump=[w])[1], [b"501"])
+        st = self.client().status(pump=[w])
+        self.assertIn(self.tcp, st["endpoints"])
+        self.assertIn(self.ipc, st["endpoints"])
+        self.assertEqual([x["service"] for x in st["workers"]], ["echo"])
+        self.assertGreaterEqual(st["counters"]["requests"], 2)
+
+    def test_load_balanced_over_three_workers(self):
+        workers = [self.worker("lb", "w%d" % i) for i in range(3)]
+        c = self.client()
+        self.wait_workers(c, "lb", 3, pump=workers)
+        n = 60
+        for i in range(n):
+            c.send("lb", pack("test.lb", {"i": i}))
+        by = {}
+        for _ in range(n):
+            _, reply = c.recv(pump=workers)
+            by[reply[-1]] = by.get(reply[-1], 0) + 1
+        self.assertEqual(sum(by.values()), n)
+        self.assertEqual(sorted(by), [b"w0", b"w1", b"w2"])
+        for name, count in by.items():
+            self.assertGreaterEqual(count, n // 6, "share of %s: %r" % (name, by))
+        st = c.status(pump=workers)
+        self.assertEqual(sorted(w["handled"] for w in st["workers"]), sorted(by.values()))
+
+    def test_credit_keeps_many_requests_in_flight(self):
+        held = []
+        w = self.worker("cr", "wc", credit=5,
+                        mode=lambda token, body: held.append((token, body)))
+        c = self.client()
+        self.wait_workers(c, "cr", 1, pump=[w])
+        for i in range(8):
+            c.send("cr", pack("test.cr", {"i": i}))
+        wait_for(lambda: len(held) == 5, [w], what="5 deliveries with credit 5")
+        time.sleep(0.1)
+        w.pump()
+        self.assertEqual(len(held), 5)  # credit is the limit
+        for token, body in held:
+            w.reply(token, body)
+        wait_for(lambda: len(held) == 8, [w], what="the other 3 after replies freed credit")
+        for token, body in held[5:]:
+            w.reply(token, body)
+        replies = sorted(c.recv(pump=[w])[1][0] for _ in range(8))
+        self.assertEqual(replies, sorted(b[0] for _, b in held))
+
+    def test_sigkill_of_worker_mid_request_is_answered_by_another(self):
+        p = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--peer-worker",
+                              self.ipc, "kill", "hold"], stdout=subprocess.PIPE)
+        self.procs.append(p)
+        c = self.client()
+        self.wait_workers(c, "kill", 1)
+        body = pack("test.kill", {"n": 1})
+        c.send("kill", body)
+        r, _, _ = select.select([p.stdout], [], [], DEADLINE)
+        self.assertTrue(r and p.stdout.readline().startswith(b"got"), "held worker got nothing")
+        backup = self.worker("kill", "backup")
+        self.wait_workers(c, "kill", 2, pump=[backup])
+        self.assertEqual(backup.got, [])  # the request is still held by the doomed worker
+        p.kill()
+        p.wait()
+        service, reply = c.recv(pump=[backup])
+        self.assertEqual((service, reply), ("kill", [body, b"backup"]))
+        st = c.status(pump=[backup])
+        self.assertEqual(len(st["workers"]), 1)
+        self.assertGreaterEqual(st["counters"]["requeued"], 1)
+
+    def test_silent_worker_is_dropped_and_its_request_requeued(self):
+        mute = self.worker("hb", "mute", mode="mute")
+        c = self.client()
+        self.wait_workers(c, "hb", 1)
+        body = pack("test.hb", {"n": 2})
+        c.send("hb", body)
+        wait_for(lambda: len(mute.got) == 1, [mute], what="delivery to the mute worker")
+        good = self.worker("hb", "good")
+        # the mute worker never heartbeats: after heartbeat_ms * liveness it is gone ...
+        service, reply = c.recv(pump=[good, mute])
+        self.assertEqual(reply, [body, b"good"])
+        st = c.status(pump=[good])
+        ids = [(w["service"], w["handled"]) for w in st["workers"]]
+        self.assertEqual(ids, [("hb", 1)])
+        svc = [s for s in st["services"] if s["name"] == "hb"][0]
+        self.assertEqual((svc["workers"], svc["queued"], svc["in_flight"]), (1, 0, 0))
+        # ... and was told so
+        wait_for(lambda: mute.disconnected, [mute], what="DISCONNECT to the expired worker")
+        # a late reply from it is a duplicate and is ignored
+        mute.reply(mute.got[0][0], [b"late"])
+        self.assertEqual(c.request("mmi.service", b"hb", pump=[good])[1], [b"200"])
+        self.assertFalse(c.sock.poll(100))
+
+    def test_garbage_from_strangers_does_not_take_it_down(self):
+        w = self.worker("echo", "w1")
+        stranger = self.ctx.socket(zmq.DEALER)
+        stranger.linger = 0
+        stranger.connect(self.tcp)
+        self.peers.append(stranger)
+        rnd = random.Random(7)
+        garbage = [
+            [b""], [b"x"], [b"", b""], [b"", b"MDPC01"], [b"", b"MDPW01"],
+            [b"", b"XXXX01", b"echo", b"body"], [b"", b"MDPW01", b"\x09"],
+            [b"", b"MDPW01", b"\x02", b"tok", b"", b"x"], [b"", b"MDPW01", b"\x01"],
+            [b"", b"MDPW01", b"\x01", b"BAD SERVICE"], [b"", b"MDPW01", b"\x01", b"mmi.x"],
+            [b"", b"MDPW01", b"\x01", b"svc", b"credit"], [b"", b"MDPW01", b"\x01", b"svc",
+                                                          b"99999"],
+            [b"", b"MDPW01", b"\x03", b"12345678", b""], [b"", b"MDPW01", b"\x04", b"x"],
+            [b"", b"MDPC01", b"Bad/Service", b"x"], [b"", b"MDPC01", b"x" * 100, b"x"],
+            [b"", b"MDPC01", b"echo"], [b"", b"MDPC01", b"mmi.service"],
+            [b"", b"MDPW01", b"\x03\x03"], [b"", b"MDPW01", b""],
+            [b"", b"MDPC01", b"echo", pack("test.echo", {"a": 1})[:7]],  # truncated msgpack
+            [b"\x00" * 70000],
+            [b""] * 1000,  # 1000 frames
+        ]
+        for _ in range(300):
+            garbage.append([bytes(rnd.getrandbits(8) for _ in range(rnd.randint(0, 40)))
+                            for _ in range(rnd.randint(1, 8))])
+        for msg in garbage:
+            stranger.send_multipart(msg)
+        # a registered worker that turns rogue: bad command byte -> DISCONNECT, dropped
+        rogue = self.worker("echo", "rogue")
+        self.wait_workers(self.client(), "echo", 2, pump=[w, rogue])
+        rogue.sock.send_multipart([b"", MDPW, b"\x07"])
+        # not even ZMTP: raw bytes on the TCP port
+        host, port = self.tcp.rsplit("/", 1)[1].rsplit(":", 1)
+        for _ in range(5):
+            s = socket.create_connection((host, int(port)), timeout=5)
+            s.sendall(bytes(rnd.getrandbits(8) for _ in range(rnd.randint(1, 5000))))
+            s.close()
+        c = self.client()
+        wait_for(lambda: rogue.disconnected, [w, rogue], what="DISCONNECT to the rogue")
+        time.sleep(0.2)
+        self.assertTrue(self.broker.alive())
+        body = pack("test.echo", {"after": "garbage"})
+        for _ in range(5):
+            self.assertEqual(c.request("echo", body, pump=[w])[1], [body, b"w1"])
+        st = c.status(pump=[w])
+        self.assertGreaterEqual(st["counters"]["protocol_errors"], 20)
+        self.assertEqual([x["id"] for x in st["workers"]].__len__(), 1)
+        log = self.broker.stderr()
+        self.assertIn("protocol error", log)
+        # rate-limited: far fewer log lines than errors
+        self.assertLess(log.count("protocol error"), st["counters"]["protocol_errors"] // 4)
+
+
+class TestRouting(BrokerCase):
+    # the default pipeline is ingest -> store; `enrich` is inserted by configuration only
+    routes = {"t.raw": "enrich", "t.enriched": "store", "t.tick": "store",
+              "dead.letter": "dlq"}
+    max_queue = 5
+    max_attempts = 2
+
+    def test_reply_types_are_routed_through_the_table(self):
+        def ingest(token, body):
+            raw = unpack(body[0])
+            return [pack("t.raw", {"name": raw["payload"]["name"]}), pack("t.note", {})]
+
+        def enrich(token, body):
+            raw = unpack(body[0])
+            return [pack("t.enriched", {"name": raw["payload"]["name"], "enriched": True})]
+
+        stored = []
+        pumps = [self.worker("ingest", "i", mode=ingest),
+                 self.worker("enrich", "e", mode=enrich),
+                 self.worker("store", "s", mode=lambda t, b: stored.append(b) or [b"ok"])]
+        c = self.client()
+        service, reply = c.request("ingest", pack("t.in", {"name": "Ada"}), pump=pumps)
+        # the client sees everything ingest made of its request
+        self.assertEqual(service, "ingest")
+        self.assertEqual([unpack(f)["type"] for f in reply], ["t.raw", "t.note"])
+        wait_for(lambda: stored, pumps, what="the enriched message at store")
+        env = unpack(stored[0][0])
+        self.assertEqual((env["type"], env["payload"]), ("t.enriched",
+                                                          {"name": "Ada", "enriched": True}))
+        # E3: unsolicited output (empty token) is routed too, and answers nobody
+        pumps[0].reply(b"", [pack("t.tick", {"now": 1})])
+        wait_for(lambda: len(stored) == 2, pumps, what="the unsolicited tick at store")
+        self.assertEqual(unpack(stored[1][0])["type"], "t.tick")
+        st = c.status(pump=pumps)
+        self.assertEqual(st["routes"]["t.raw"], "enrich")
+        svc = {s["name"]: s for s in st["services"]}
+        self.assertEqual((svc["enrich"]["routed_in"], svc["store"]["routed_in"]), (1, 2))
+        self.assertFalse(c.sock.poll(100))  # nothing else came back to the client
+
+    def test_backpressure_503_when_queue_is_full(self):
+        c = self.client()
+        bodies = [pack("t.bp", {"i": i}) for i in range(8)]
+        for b in bodies:
+            c.send("slow", b)
+        errors = []
+        for _ in range(3):
+            service, reply = c.recv()
+            env = unpack(reply[0])
+            errors.append((service, env["type"], env["payload"]["code"],
+                           env["payload"]["service"]))
+        self.assertEqual(errors, [("slow", "error", 503, "slow")] * 3)
+        w = self.worker("slow", "late")
+        got = [c.recv(pump=[w])[1] for _ in range(5)]
+        self.assertEqual(sorted(r[0] for r in got), sorted(bodies[:5]))
+        self.assertEqual(c.status(pump=[w])["counters"]["refused"], 3)
+
+    def test_dead_letter_after_max_attempts(self):
+        dead = []
+        dlq = self.worker("dlq", "d", mode=lambda t, b: dead.append(b) or [b"ok"])
+        c = self.client()
+        body = pack("t.poison", {"x": 1}, id_="poison-1")
+        c.send("crashy", body)
+        for i in range(2):  # two workers each take it and die (DISCONNECT)
+            w = self.worker("crashy", "c%d" % i, mode="hold")
+            wait_for(lambda: w.got, [w, dlq], what="delivery %d" % (i + 1))
+            self.assertEqual(w.got[0][1], [body])
+            w.disconnect()
+        service, reply = c.recv(pump=[dlq])
+        env = unpack(reply[0])
+        self.assertEqual((service, env["type"], env["payload"]["code"]), ("crashy", "error", 500))
+        wait_for(lambda: dead, [dlq], what="the dead letter at the dlq service")
+        letter = unpack(dead[0][0])
+        self.assertEqual(letter["type"], "dead.letter")
+        p = letter["payload"]
+        self.assertEqual((p["service"], p["attempts"]), ("crashy", 2))
+        self.assertEqual(p["frames"][0]["id"], "poison-1")
+        self.assertEqual(p["frames"][0]["payload"], {"x": 1})
+        self.assertEqual(c.status(pump=[dlq])["counters"]["dead_letters"], 1)
+
+
+class TestLifecycle(unittest.TestCase):
+    def test_help_and_usage_errors(self):
+        out = subprocess.run([os.environ["HO_BIN"], "broker", "--help"], capture_output=True)
+        self.assertEqual(out.returncode, 0)
+        self.assertIn(b"--bind", out.stdout)
+        bad = subprocess.run([os.environ["HO_BIN"], "broker", "--nope"], capture_output=True)
+        self.assertEqual(bad.returncode, 2)
+
+    def test_bad_config_and_bind_fail_clearly(self):
+        tmp = tempfile.mkdtemp(prefix="ho-broker-")
+        try:
+            cfg = os.path.join(tmp, "bad.yaml")
+            with open(cfg, "w") as f:
+                f.write("broker:\n  heartbeat_ms: fast\n")
+            out = subprocess.run([os.environ["HO_BIN"], "broker", "-c", cfg],
+                                 capture_output=True, timeout=DEADLINE)
+            self.assertEqual(out.returncode, 1)
+            self.assertIn(b"bad.yaml:2", out.stderr)
+            self.assertIn(b"heartbeat_ms", out.stderr)
+            good = write_config(tmp)
+            out = subprocess.run([os.environ["HO_BIN"], "broker", "-c", good, "--bind",
+                                  "bogus://x"], capture_output=True, timeout=DEADLINE)
+            self.assertEqual(out.returncode, 1)
+            self.assertIn(b"bogus://x", out.stderr)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def test_sigint_stops_cleanly(self):
+        tmp = tempfile.mkdtemp(prefix="ho-broker-")
+        try:
+            b = Broker(tmp, write_config(tmp), ["ipc://" + os.path.join(tmp, "b.ipc")])
+            b.proc.send_signal(signal.SIGINT)
+            b.proc.wait(DEADLINE)
+            out = b.proc.stdout.read()
+            self.assertEqual(b.stop(), 0)
+            self.assertIn(b"broker stopped", out)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 5 and sys.argv[1] == "--peer-worker":
+        peer_worker_main(*sys.argv[2:])
+        sys.exit(0)
+    if "HO_BIN" not in os.environ:
+        sys.exit("set HO_BIN to the handoff binary")
+    unittest.main(verbosity=2)
