@@ -160,13 +160,13 @@ ho_report_error_t ho_report_reasons(ho_rctx_t *ctx, lxw_worksheet *ws)
         chart_series_set_categories(line, "Lost reasons", first, 1, last, 1);
         chart_series_set_values(line, "Lost reasons", first, 7, last, 7);
         chart_series_set_name(line, "Cumulative share");
-        chart_title_set_name(chart, "Lost and rejected reasons (Pareto)");
+        chart_title_set_name(chart, HO_REPORT_PARETO_TITLE);
         chart_axis_set_name(chart->x_axis, "Reason");
         chart_axis_set_name(chart->y_axis, "Leads");
         chart_legend_set_position(chart, LXW_CHART_LEGEND_BOTTOM);
         lxw_chart_options co = {.x_scale = 1.6, .y_scale = 1.3};
         worksheet_insert_chart_opt(ws, 3, 9, chart, &co);
-        ctx->pareto_chart = ctx->charts;
+        ctx->pareto = true;
     }
     s_free(r, n);
 

@@ -57,7 +57,7 @@ typedef struct {
     /* results */
     int64_t leads_week;
     int64_t mqls_week;
-    int pareto_chart; /* 1-based number of the Pareto chart among the workbook's charts */
+    bool pareto;      /* the Pareto chart was added (needs finishing after close) */
     int charts;       /* charts created so far */
 } ho_rctx_t;
 
@@ -93,9 +93,14 @@ ho_report_error_t ho_report_reps(ho_rctx_t *ctx, lxw_worksheet *ws);
 ho_report_error_t ho_report_calibration(ho_rctx_t *ctx, lxw_worksheet *ws);
 ho_report_error_t ho_report_handoffs(ho_rctx_t *ctx, lxw_worksheet *ws);
 
-/* Turn chart number `chart` (1-based) of the finished .xlsx at path, a clustered column
- * chart with two series, into a Pareto chart: the second series becomes a line on a
- * secondary 0-100 % axis (libxlsxwriter 1.1 cannot combine chart types). */
-ho_report_error_t ho_report_pareto_patch(const char *path, int chart, ho_err_t *err);
+/* Title of the Pareto chart: it identifies the chart part to finish. */
+#define HO_REPORT_PARETO_TITLE "Lost and rejected reasons (Pareto)"
+
+/* Finish the chart parts of the closed .xlsx at path (see pareto.c): text categories as
+ * string references, and the chart titled pareto_title (a clustered column chart with two
+ * series) into bars + a cumulative line on a secondary 0-100 % axis, which libxlsxwriter 1.1
+ * cannot combine itself. pareto_title may be NULL. */
+ho_report_error_t ho_report_pareto_patch(const char *path, const char *pareto_title,
+                                         ho_err_t *err);
 
 #endif

@@ -415,8 +415,9 @@ static ho_report_error_t s_write(ho_rctx_t *ctx, const char *tmp_path)
         ho_err_set(ctx->err, HO_ERR_IO, "output", "%s: %s", tmp_path, lxw_strerror(xrc));
         rc = HO_REPORT_ERR_XLSX;
     }
-    if (rc == HO_REPORT_OK && ctx->pareto_chart > 0) {
-        rc = ho_report_pareto_patch(tmp_path, ctx->pareto_chart, ctx->err);
+    if (rc == HO_REPORT_OK && ctx->charts > 0) {
+        rc = ho_report_pareto_patch(tmp_path, ctx->pareto ? HO_REPORT_PARETO_TITLE : NULL,
+                                    ctx->err);
     }
     return rc;
 }

@@ -1,0 +1,745 @@
+#!/usr/bin/python3
+"""The weekly workbook, end to end: a store database with known outcomes (schema made by the
+store's own migration code), `handoff report`, and every sheet read back with openpyxl and
+checked against an independent computation written from reports/README.md.
+
+The expected numbers are computed here with Python's sqlite3 and zoneinfo over the same file;
+none of them is copied from the C code.
+"""
+import datetime as dt
+import json
+import os
+import random
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import zipfile
+from zoneinfo import ZoneInfo
+
+import openpyxl
+
+HO_BIN = os.environ.get("HO_BIN", "")
+TZ = "Europe/Berlin"
+WEEK = "2026-W47"
+STAGES_FROM = {  # "reached S" = a transition into any of these (reports/README.md)
+    "MQL": ("MQL", "SAL", "SQL", "OPPORTUNITY", "WON"),
+    "SAL": ("SAL", "SQL", "OPPORTUNITY", "WON"),
+    "SQL": ("SQL", "OPPORTUNITY", "WON"),
+    "OPPORTUNITY": ("OPPORTUNITY", "WON"),
+    "WON": ("WON",),
+}
+LABELS = {"budget": "No budget", "timing": "Not now", "competitor": "Chose a competitor",
+          "unspecified": "No reason given"}
+HOUR = 3600 * 1000
+DAY = 24 * HOUR
+
+
+# ---------------------------------------------------------------- weeks (zoneinfo)
+def week_bounds(label, tz=TZ):
+    y, w = int(label[:4]), int(label[6:])
+    z = ZoneInfo(tz)
+    mon = dt.date.fromisocalendar(y, w, 1)
+    start = dt.datetime(mon.year, mon.month, mon.day, tzinfo=z)
+    nxt = mon + dt.timedelta(days=7)
+    end = dt.datetime(nxt.year, nxt.month, nxt.day, tzinfo=z)
+    return int(start.timestamp() * 1000), int(end.timestamp() * 1000)
+
+
+def week_add(label, n):
+    y, w = int(label[:4]), int(label[6:])
+    d = dt.date.fromisocalendar(y, w, 1) + dt.timedelta(weeks=n)
+    iy, iw, _ = d.isocalendar()
+    return "%04d-W%02d" % (iy, iw)
+
+
+# ---------------------------------------------------------------- the known database
+def store_schema(db_path):
+    """Create an empty store database with the store's own migrations (ho_store_open),
+    through the fixture mode of the unit test program built next to handoff."""
+    helper = os.path.join(os.path.dirname(HO_BIN), "test_report_store")
+    out = subprocess.run([helper, "--make-db", db_path], capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "schema_version=" in out.stdout, out.stdout
+
+
+class Builder:
+    """Inserts rows the way the store records them: leads, transitions (+ note rows that
+    must not count), scores, assignments, SLA breaches, outcomes."""
+
+    def __init__(self, db_path):
+        self.c = sqlite3.connect(db_path)
+        self.ev = 0
+
+    def eid(self, p):
+        self.ev += 1
+        return "%s-%06d" % (p, self.ev)
+
+    def lead(self, i, created, source, campaign, **kw):
+        cols = dict(email="lead%03d@example%d.com" % (i, i % 7), first_name="First%d" % i,
+                    last_name="Last%d" % i, title=["CTO", "Data Engineer", "VP Ops", None][i % 4],
+                    company="Company %d" % (i % 23), city=["Berlin", "Austin", None][i % 3],
+                    state=[None, "TX", "BY"][i % 3], country=["DE", "US", "DE"][i % 3],
+                    original_source=source, original_campaign=campaign,
+                    created_at=created, updated_at=created)
+        cols.update(kw)
+        keys = ",".join(cols)
+        q = ",".join("?" * len(cols))
+        cur = self.c.execute("INSERT INTO leads (%s) VALUES (%s)" % (keys, q), list(cols.values()))
+        return cur.lastrowid
+
+    def move(self, lead, frm, to, at, kind="transition", reason=None):
+        self.c.execute("INSERT INTO stage_history (lead_id, from_stage, to_stage, at, actor,"
+                       " reason, kind, event_id) VALUES (?,?,?,?,?,?,?,?)",
+                       (lead, frm, to, at, "store", reason, kind, self.eid("h")))
+        if kind == "transition":
+            self.c.execute("UPDATE leads SET stage=? WHERE id=?", (to, lead))
+
+    def score(self, lead, at, score, grade, quadrant, expl, mql):
+        self.c.execute("INSERT INTO scores (lead_id, event_id, at, model_version, fit, interest,"
+                       " score, grade, quadrant, mql, explanation_json) VALUES"
+                       " (?,?,?,?,?,?,?,?,?,?,?)",
+                       (lead, self.eid("s"), at, "v1", score // 2, score - score // 2, score,
+                        grade, quadrant, 1 if mql else 0, json.dumps(expl) if expl else None))
+
+    def assign(self, lead, rep, name, at, accepted_at=None, queue=None):
+        cur = self.c.execute("INSERT INTO assignments (lead_id, event_id, rep_id, rep_name, queue,"
+                             " rule, assigned_at, sla_due, accepted_at, status) VALUES"
+                             " (?,?,?,?,?,?,?,?,?,?)",
+                             (lead, self.eid("a"), rep, name, queue, "territory", at, at + 4 * HOUR,
+                              accepted_at, "accepted" if accepted_at else "open"))
+        return cur.lastrowid
+
+    def breach(self, asg, lead, rep, step, at):
+        self.c.execute("INSERT INTO sla_breaches (assignment_id, lead_id, rep_id, step, at)"
+                       " VALUES (?,?,?,?,?)", (asg, lead, rep, step, at))
+
+    def outcome(self, lead, rep, outcome, at, reason=None, amount=None):
+        self.c.execute("INSERT INTO outcomes (lead_id, event_id, rep_id, outcome, reason,"
+                       " occurred_at, amount) VALUES (?,?,?,?,?,?,?)",
+                       (lead, self.eid("o"), rep, outcome, reason, at, amount))
+
+
+REPS = [("r1", "Ana Alves"), ("r2", "Ben Brandt"), ("r3", "Chen Cho"), ("r4", "Dana Dorn")]
+SOURCES = ["Paid Search", "Organic Search", "Email Marketing", "facebook", None, ""]
+CAMPAIGNS = ["Q4 Launch", "Webinar Nov", None]
+REASONS = ["budget", "timing", "competitor", "not_a_fit", None, ""]
+
+
+def build_db(db_path, seed=47, n=420):
+    """Leads spread over 2026-W33..W48 (the report covers W36..W47; W48 data must be
+    ignored), with every path through the lifecycle and the edge cases the definitions
+    name: boundaries, re-MQL, note rows, reassignment, blank reasons, negative scores."""
+    store_schema(db_path)
+    rnd = random.Random(seed)
+    b = Builder(db_path)
+    first, _ = week_bounds("2026-W33")
+    _, last = week_bounds("2026-W48")
+    w47a, w47b = week_bounds(WEEK)
+    special = {0: w47a, 1: w47b, 2: w47a - 1, 3: w47b - 1}
+    for i in range(n):
+        created = special.get(i, rnd.randrange(first, last))
+        src = SOURCES[rnd.randrange(len(SOURCES))]
+        camp = CAMPAIGNS[rnd.randrange(len(CAMPAIGNS))]
+        lid = b.lead(i, created, src, camp, erased=1 if i == 5 else 0)
+        quadrant = rnd.choice(["mql_now", "group_offering", "nurture", "never", None])
+        expl = [{"rule": "title_cxo", "kind": "fit", "points": rnd.randrange(0, 30),
+                 "detail": "title is C-level"},
+                {"rule": "pricing_visits", "kind": "interest", "points": rnd.randrange(0, 30),
+                 "detail": ""},
+                {"rule": "competitor_domain", "kind": "fit", "points": -10, "detail": "x"}]
+        if rnd.random() < 0.15:  # tie: the first of the tied rules wins
+            expl[1]["points"] = expl[0]["points"]
+        qualifies = i in special or rnd.random() < 0.62
+        t = created + rnd.randrange(0, 5 * DAY) if i not in special else created
+        if not qualifies:
+            if rnd.random() < 0.9:
+                b.score(lid, created + HOUR, rnd.randrange(-15, 60), "C3", quadrant, expl, False)
+            continue
+        b.score(lid, t - HOUR, rnd.randrange(0, 40), "C3", quadrant, expl, False)
+        b.score(lid, t, rnd.randrange(60, 130), "A1", quadrant or "mql_now", expl, True)
+        if rnd.random() < 0.1:  # a later re-score after the report week ends: ignored
+            b.score(lid, last + HOUR, 5, "D4", "never", [], False)
+        b.move(lid, "ML", "MQL", t)
+        if rnd.random() < 0.12:  # decays, comes back: two MQL entries
+            t2 = t + rnd.randrange(HOUR, 9 * DAY)
+            b.move(lid, "MQL", "RECYCLED", t2)
+            t = t2 + rnd.randrange(HOUR, 5 * DAY)
+            b.move(lid, "RECYCLED", "MQL", t)
+        rep, name = REPS[rnd.randrange(len(REPS))]
+        if rnd.random() < 0.05:
+            asg = b.assign(lid, None, None, t, queue="overflow")
+            continue
+        p = rnd.random()
+        accepted = t + rnd.randrange(5 * 60 * 1000, 30 * HOUR) if p < 0.65 else None
+        asg = b.assign(lid, rep, name if rnd.random() < 0.9 else "", t, accepted)
+        b.move(lid, "MQL", "MQL", t + 1000, kind="assigned")  # a note: never counts
+        if accepted is None or accepted > asg_due(t):
+            if rnd.random() < 0.6:
+                b.breach(asg, lid, rep, "remind", asg_due(t))
+                if rnd.random() < 0.5:
+                    b.breach(asg, lid, rep, "reassign", asg_due(t) + 4 * HOUR)
+                    if accepted is None:
+                        k = [r[0] for r in REPS].index(rep)
+                        rep2, name2 = REPS[(k + 1) % len(REPS)]
+                        b.assign(lid, rep2, name2, asg_due(t) + 4 * HOUR)
+        if p >= 0.65:
+            if p < 0.85:
+                at = t + rnd.randrange(HOUR, 3 * DAY)
+                b.outcome(lid, rep, "rejected", at, REASONS[rnd.randrange(len(REASONS))])
+                b.move(lid, "MQL", rnd.choice(["RECYCLED", "DISQUALIFIED"]), at)
+            continue
+        b.outcome(lid, rep, "accepted", accepted)
+        b.move(lid, "MQL", "SAL", accepted)
+        at = accepted + rnd.randrange(HOUR, 6 * DAY)
+        r = rnd.random()
+        if r < 0.25:
+            b.outcome(lid, rep, "lost", at, REASONS[rnd.randrange(len(REASONS))])
+            b.move(lid, "SAL", "LOST", at)
+            continue
+        if r < 0.4:
+            continue
+        b.outcome(lid, rep, "sql", at)
+        b.move(lid, "SAL", "SQL", at)
+        stage = "SQL"
+        if rnd.random() < 0.6:
+            at += rnd.randrange(HOUR, 5 * DAY)
+            b.outcome(lid, rep, "opportunity", at)
+            b.move(lid, "SQL", "OPPORTUNITY", at)
+            stage = "OPPORTUNITY"
+        r = rnd.random()
+        at += rnd.randrange(HOUR, 8 * DAY)
+        if r < 0.45:
+            b.outcome(lid, rep, "won", at, amount=rnd.choice([None, 12000.0, 48500.5, 9000.0]))
+            b.move(lid, stage, "WON", at)
+        elif r < 0.75:
+            b.outcome(lid, rep, "lost", at, REASONS[rnd.randrange(len(REASONS))])
+            b.move(lid, stage, "LOST", at)
+    b.c.commit()
+    b.c.close()
+
+
+def asg_due(t):
+    return t + 4 * HOUR
+
+
+# ---------------------------------------------------------------- expected numbers
+class Expected:
+    """reports/README.md, computed independently over the same database file."""
+
+    def __init__(self, db_path, week=WEEK, tz=TZ):
+        self.c = sqlite3.connect("file:%s?mode=ro" % db_path, uri=True)
+        self.week = week
+        self.weeks = [week_add(week, k) for k in range(-11, 1)]
+        self.bounds = {w: week_bounds(w, tz) for w in self.weeks}
+        self.as_of = self.bounds[week][1]
+        self.a12 = self.bounds[self.weeks[0]][0]
+        self.a4 = self.bounds[self.weeks[-4]][0]
+
+    def q(self, sql, *args):
+        return self.c.execute(sql, args).fetchall()
+
+    def v(self, sql, *args):
+        return self.c.execute(sql, args).fetchone()[0]
+
+    def entered(self, stage, a, b):
+        return self.v("SELECT count(DISTINCT lead_id) FROM stage_history WHERE kind='transition'"
+                      " AND to_stage=? AND at>=? AND at<?", stage, a, b)
+
+    def reached_after(self, lead, stage, t):
+        """Lead has a transition into the 'at least stage' set in [t, as_of)."""
+        s = STAGES_FROM[stage]
+        return self.v("SELECT count(*) FROM stage_history WHERE kind='transition' AND lead_id=?"
+                      " AND to_stage IN (%s) AND at>=? AND at<?" % ",".join("?" * len(s)),
+                      lead, *s, t, self.as_of) > 0
+
+    def cohort(self, a, b):
+        return self.q("SELECT lead_id, min(at) FROM stage_history WHERE kind='transition' AND"
+                      " to_stage='MQL' AND at>=? AND at<? GROUP BY lead_id ORDER BY lead_id", a, b)
+
+    def summary_period(self, a, b):
+        d = {}
+        d["Leads"] = self.v("SELECT count(*) FROM leads WHERE created_at>=? AND created_at<?", a, b)
+        for name, st in (("MQLs", "MQL"), ("SALs", "SAL"), ("SQLs", "SQL"),
+                         ("Opportunities", "OPPORTUNITY"), ("Won", "WON"),
+                         ("Recycled", "RECYCLED")):
+            d[name] = self.entered(st, a, b)
+        d["Won amount"] = self.v("SELECT coalesce(sum(amount),0) FROM outcomes WHERE"
+                                 " outcome='won' AND occurred_at>=? AND occurred_at<?", a, b)
+        coh = self.cohort(a, b)
+        d["MQL→SQL rate"] = (sum(self.reached_after(l, "SQL", e) for l, e in coh) / len(coh)
+                             if coh else None)
+        acc = self.v("SELECT count(*) FROM outcomes WHERE outcome='accepted' AND occurred_at>=?"
+                     " AND occurred_at<?", a, b)
+        rej = self.v("SELECT count(*) FROM outcomes WHERE outcome='rejected' AND occurred_at>=?"
+                     " AND occurred_at<?", a, b)
+        d["SAL acceptance rate"] = acc / (acc + rej) if acc + rej else None
+        durs = [r[0] for r in self.q("SELECT accepted_at-assigned_at FROM assignments WHERE"
+                                     " assigned_at>=? AND assigned_at<? AND accepted_at IS NOT"
+                                     " NULL AND accepted_at<?", a, b, self.as_of)]
+        d["Median speed-to-lead (h)"] = statistics.median(durs) / HOUR if durs else None
+        d["SLA breaches"] = self.v("SELECT count(DISTINCT assignment_id) FROM sla_breaches"
+                                   " WHERE at>=? AND at<?", a, b)
+        return d
+
+    def summary(self):
+        per = {w: self.summary_period(*self.bounds[w]) for w in self.weeks[-4:]}
+        window = self.summary_period(self.a4, self.as_of)
+        this, last = per[self.week], per[self.weeks[-2]]
+        out = {}
+        for k in this:
+            if k.endswith("rate") or k.startswith("Median"):
+                delta = (this[k] - last[k]) if this[k] is not None and last[k] is not None else None
+                out[k] = (this[k], last[k], delta, window[k])
+            else:
+                out[k] = (this[k], last[k], this[k] - last[k],
+                          sum(per[w][k] for w in self.weeks[-4:]) / 4)
+        return out
+
+    def funnel(self):
+        rows = []
+        for w in self.weeks:
+            coh = self.cohort(*self.bounds[w])
+            n = [len(coh)] + [sum(self.reached_after(l, s, e) for l, e in coh)
+                              for s in ("SAL", "SQL", "OPPORTUNITY", "WON")]
+            rows.append((w, n))
+        return rows
+
+    def reached_ever(self, lead, stage):
+        return self.reached_after(lead, stage, -(2 ** 62))
+
+    def sources(self):
+        groups = {}
+        for lid, src, camp in self.q("SELECT id, original_source, original_campaign FROM leads"
+                                     " WHERE created_at>=? AND created_at<?", self.a12, self.as_of):
+            key = (src or "(none)", camp or "(none)")
+            g = groups.setdefault(key, [0, 0, 0, 0, 0.0])
+            g[0] += 1
+            g[1] += self.reached_ever(lid, "MQL")
+            g[2] += self.reached_ever(lid, "SQL")
+            g[3] += self.reached_ever(lid, "WON")
+            g[4] += self.v("SELECT coalesce(sum(amount),0) FROM outcomes WHERE lead_id=? AND"
+                           " outcome='won' AND occurred_at<?", lid, self.as_of)
+        return sorted(groups.items(), key=lambda kv: (-kv[1][0], kv[0][0], kv[0][1]))
+
+    def reason_rows(self):
+        return self.q("SELECT o.outcome, o.reason, o.rep_id, l.original_source, o.occurred_at"
+                      " FROM outcomes o JOIN leads l ON l.id=o.lead_id WHERE o.outcome IN"
+                      " ('rejected','lost') AND o.occurred_at>=? AND o.occurred_at<?",
+                      self.a12, self.as_of)
+
+    def reasons(self):
+        by = {}
+        wa = self.bounds[self.week][0]
+        for outcome, reason, _rep, _src, at in self.reason_rows():
+            code = reason or "unspecified"
+            g = by.setdefault(code, [0, 0, 0])
+            g[0 if outcome == "rejected" else 1] += 1
+            g[2] += at >= wa
+        return sorted(by.items(), key=lambda kv: (-(kv[1][0] + kv[1][1]), kv[0]))
+
+    def reasons_by(self, which):
+        by = {}
+        for outcome, reason, rep, src, _at in self.reason_rows():
+            k = (rep if which == "rep" else src) or "(none)"
+            g = by.setdefault((k, reason or "unspecified"), [0, 0])
+            g[0 if outcome == "rejected" else 1] += 1
+        return sorted(by.items(), key=lambda kv: (kv[0][0], -(kv[1][0] + kv[1][1]), kv[0][1]))
+
+    def reps(self):
+        out = {}
+        rows = self.q("SELECT id, lead_id, rep_id, rep_name, assigned_at, accepted_at FROM"
+                      " assignments WHERE rep_id IS NOT NULL AND rep_id<>'' AND assigned_at>=?"
+                      " AND assigned_at<?", self.a4, self.as_of)
+        for aid, lid, rep, name, at, acc in rows:
+            g = out.setdefault(rep, dict(names=set(), assigned=0, accepted=0, durs=[], sla=0,
+                                         leads=set(), sql=set(), won=set()))
+            if name:
+                g["names"].add(name)
+            g["assigned"] += 1
+            if acc is not None and acc < self.as_of:
+                g["accepted"] += 1
+                g["durs"].append(acc - at)
+            if self.v("SELECT count(*) FROM sla_breaches WHERE assignment_id=? AND at<?",
+                      aid, self.as_of):
+                g["sla"] += 1
+            g["leads"].add(lid)
+            if self.reached_after(lid, "SQL", at):
+                g["sql"].add(lid)
+            if self.reached_after(lid, "WON", at):
+                g["won"].add(lid)
+        return out
+
+    def score_asof(self, lid):
+        return self.c.execute("SELECT id, score, grade, quadrant, explanation_json FROM scores"
+                              " WHERE lead_id=? AND at<? ORDER BY at DESC, id DESC LIMIT 1",
+                              (lid, self.as_of)).fetchone()
+
+    def calibration(self):
+        bands, quads = {}, {}
+        for (lid,) in self.q("SELECT id FROM leads WHERE created_at>=? AND created_at<?",
+                             self.a12, self.as_of):
+            s = self.score_asof(lid)
+            if s is None or s[1] is None:
+                continue
+            band = (s[1] // 10) * 10  # Python's // is floor division, also for negatives
+            flags = [1, self.reached_ever(lid, "MQL"), self.reached_ever(lid, "SQL"),
+                     self.reached_ever(lid, "WON")]
+            for d, k in ((bands, band), (quads, s[3] or "(none)")):
+                g = d.setdefault(k, [0, 0, 0, 0])
+                for i in range(4):
+                    g[i] += flags[i]
+        order = {"mql_now": 0, "group_offering": 1, "nurture": 2, "never": 3}
+        return (sorted(bands.items()),
+                sorted(quads.items(), key=lambda kv: (order.get(kv[0], 4), kv[0])))
+
+    def handoffs(self, tz=TZ):
+        a, b = self.bounds[self.week]
+        rows = []
+        z = ZoneInfo(tz)
+        for lid, e in sorted(self.cohort(a, b), key=lambda r: (r[1], r[0])):
+            l = self.c.execute("SELECT first_name, last_name, email, company, title, city, state,"
+                               " country, original_source, original_campaign FROM leads WHERE"
+                               " id=?", (lid,)).fetchone()
+            s = self.score_asof(lid)
+            top = ""
+            if s and s[4]:
+                best = None
+                for item in json.loads(s[4]):
+                    if isinstance(item.get("points"), int) and (best is None or
+                                                                item["points"] > best["points"]):
+                        best = item
+                if best:
+                    top = "%s (%+d)" % (best["rule"], best["points"])
+                    if best.get("detail"):
+                        top += ": " + best["detail"]
+            asg = self.c.execute("SELECT rep_id, rep_name, queue, assigned_at FROM assignments"
+                                 " WHERE lead_id=? AND assigned_at<? ORDER BY assigned_at DESC,"
+                                 " id DESC LIMIT 1", (lid, self.as_of)).fetchone()
+            owner, assigned = "", None
+            if asg:
+                owner = asg[1] or asg[0] or ("queue " + asg[2] if asg[2] else "")
+                assigned = dt.datetime.fromtimestamp(asg[3] // 1000, z).replace(tzinfo=None)
+            status = self.v("SELECT to_stage FROM stage_history WHERE kind='transition' AND"
+                            " lead_id=? AND at<? ORDER BY at DESC, id DESC LIMIT 1",
+                            lid, self.as_of)
+            rows.append([
+                dt.datetime.fromtimestamp(e // 1000, z).replace(tzinfo=None),
+                " ".join(x for x in (l[0], l[1]) if x), l[2] or "", l[3] or "", l[4] or "",
+                ", ".join(x for x in (l[5], l[6], l[7]) if x), l[8] or "", l[9] or "",
+                s[1] if s else None, (s[2] or "") if s else "", (s[3] or "") if s else "",
+                top, owner, assigned, status or ""])
+        return rows
+
+
+# ---------------------------------------------------------------- reading the workbook
+def cell_text(v):
+    return "" if v is None else v
+
+
+def rows_until(ws, start, stop_text=None):
+    out = []
+    r = start
+    while True:
+        a = ws.cell(r, 1).value
+        if a is None or a == stop_text:
+            return out, r
+        out.append([ws.cell(r, c).value for c in range(1, ws.max_column + 1)])
+        r += 1
+
+
+def find_row(ws, text, col=1):
+    for r in range(1, ws.max_row + 1):
+        if ws.cell(r, col).value == text:
+            return r
+    raise AssertionError("%s: no row %r" % (ws.title, text))
+
+
+def close(a, b, what):
+    if a is None or b is None:
+        assert a is None and b is None, "%s: %r != %r" % (what, a, b)
+        return
+    assert abs(float(a) - float(b)) < 1e-9 * max(1.0, abs(float(b))), "%s: %r != %r" % (what, a, b)
+
+
+def rate(n, d):
+    return n / d if d else None
+
+
+def run_report(db, out, *extra, week=WEEK, tz=TZ):
+    cmd = [HO_BIN, "report", "--week", week, "-o", out, "--db", db, "--timezone", tz] + list(extra)
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+
+
+def check_summary(wb, exp):
+    ws = wb["Summary"]
+    hdr = find_row(ws, "Metric")
+    assert ws.cell(hdr, 2).value == WEEK and ws.cell(hdr, 3).value == week_add(WEEK, -1)
+    assert ws.freeze_panes == "B%d" % (hdr + 1)
+    s = exp.summary()
+    assert len(s) == 12
+    for metric, values in s.items():
+        r = find_row(ws, metric)
+        got = [ws.cell(r, c).value for c in range(2, 6)]
+        for g, e, col in zip(got, values, ("this", "last", "delta", "4w")):
+            close(g, e, "Summary %s %s" % (metric, col))
+        fmt = ws.cell(r, 2).number_format
+        if metric.endswith("rate"):
+            assert fmt == "0.0%", (metric, fmt)
+            assert ws.cell(r, 4).number_format.startswith("+0.0%"), metric
+        elif metric in ("Leads", "MQLs", "SLA breaches"):
+            assert fmt == "#,##0", (metric, fmt)
+    # the data set is built so that the week has something in every row
+    for metric in ("Leads", "MQLs", "SALs", "SQLs", "Won"):
+        assert s[metric][0] > 0 or s[metric][1] > 0, metric
+    return s
+
+
+def check_funnel(wb, exp):
+    ws = wb["Funnel"]
+    hdr = find_row(ws, "MQL cohort")
+    rows, _ = rows_until(ws, hdr + 1)
+    fun = exp.funnel()
+    assert [r[0] for r in rows] == [w for w, _ in fun]
+    for r, (w, n) in zip(rows, fun):
+        mon = dt.date.fromisocalendar(int(w[:4]), int(w[6:]), 1)
+        assert r[1].date() == mon, (w, r[1])
+        assert r[2:7] == n, (w, r[2:7], n)
+        for k, (num, den) in enumerate([(n[1], n[0]), (n[2], n[1]), (n[3], n[2]), (n[4], n[3]),
+                                        (n[2], n[0]), (n[4], n[0])]):
+            close(r[7 + k], rate(num, den), "Funnel %s rate %d" % (w, k))
+    assert ws.cell(hdr + 1, 8).number_format == "0.0%"
+    assert sum(n[0] for _, n in fun) > 50
+    assert len(ws._charts) == 1
+    ch = ws._charts[0]
+    assert len(ch.series) == 5
+    return fun
+
+
+def check_sources(wb, exp):
+    ws = wb["Sources"]
+    hdr = find_row(ws, "Original source")
+    rows, total_row = rows_until(ws, hdr + 1, "Total")
+    src = exp.sources()
+    assert len(rows) == len(src) and len(src) >= 6
+    tot = [0, 0, 0, 0, 0.0]
+    for r, ((s, c), g) in zip(rows, src):
+        assert (r[0], r[1]) == (s, c)
+        assert r[2:6] == g[:4], (s, c, r[2:6], g)
+        close(r[6], g[4], "Sources amount %s/%s" % (s, c))
+        close(r[7], rate(g[1], g[0]), "lead->mql")
+        close(r[8], rate(g[2], g[1]), "mql->sql")
+        close(r[9], rate(g[3], g[2]), "sql->won")
+        close(r[10], rate(g[3], g[0]), "lead->won")
+        tot = [x + y for x, y in zip(tot, g)]
+    assert ws.cell(total_row, 1).value == "Total"
+    assert [ws.cell(total_row, c).value for c in range(3, 7)] == tot[:4]
+    assert ws.column_dimensions["B"].width >= 20
+
+
+def check_reasons(wb, exp):
+    ws = wb["Lost reasons"]
+    hdr = find_row(ws, "Code")
+    rows, total_row = rows_until(ws, hdr + 1, "Total")
+    rs = exp.reasons()
+    grand = sum(g[0] + g[1] for _, g in rs)
+    assert grand > 10
+    cum = 0
+    assert len(rows) == len(rs)
+    for r, (code, g) in zip(rows, rs):
+        cum += g[0] + g[1]
+        assert r[0] == code
+        assert r[1] == LABELS.get(code, code), (code, r[1])
+        assert r[2:6] == [g[0], g[1], g[0] + g[1], g[2]], (code, r[2:6], g)
+        close(r[6], (g[0] + g[1]) / grand, "share")
+        close(r[7], cum / grand, "cumulative")
+    assert [ws.cell(total_row, c).value for c in range(3, 6)] == [
+        sum(g[0] for _, g in rs), sum(g[1] for _, g in rs), grand]
+    assert "unspecified" in [c for c, _ in rs]  # blank and NULL reasons are 'unspecified'
+    assert ws.cell(hdr + 1, 8).number_format == "0.0%"
+    for title, which, head in (("By original source", "source", "Original source"),
+                               ("By rep", "rep", "Rep")):
+        t = find_row(ws, title)
+        assert ws.cell(t + 1, 1).value == head
+        got, _ = rows_until(ws, t + 2)
+        want = exp.reasons_by(which)
+        assert len(got) == len(want), (title, len(got), len(want))
+        for r, ((k, code), g) in zip(got, want):
+            assert r[:6] == [k, code, LABELS.get(code, code), g[0], g[1], g[0] + g[1]], (r, k, g)
+    assert len(ws._charts) == 1
+
+
+def check_pareto_xml(path):
+    """The Pareto chart: bars + cumulative line on a secondary axis (0-100 %)."""
+    with zipfile.ZipFile(path) as z:
+        assert z.testzip() is None
+        charts = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
+        assert len(charts) == 3, charts
+        pareto = [z.read(n).decode() for n in charts if "Pareto" in z.read(n).decode()]
+    assert len(pareto) == 1
+    x = pareto[0]
+    assert x.count("<c:barChart>") == 1 and x.count("<c:lineChart>") == 1
+    assert x.count("<c:valAx>") == 2 and '<c:crosses val="max"/>' in x
+    assert '<c:max val="1"/>' in x and 'formatCode="0%"' in x
+    bar = x[x.index("<c:barChart>"):x.index("</c:barChart>")]
+    line = x[x.index("<c:lineChart>"):x.index("</c:lineChart>")]
+    assert "$E$" in bar and "$H$" in line  # totals as bars, cumulative share as the line
+
+
+def check_reps(wb, exp):
+    ws = wb["Reps"]
+    hdr = find_row(ws, "Rep")
+    rows, _ = rows_until(ws, hdr + 1)
+    reps = exp.reps()
+    assert [r[0] for r in rows] == sorted(reps)
+    assert len(rows) == len(REPS)
+    for r in rows:
+        g = reps[r[0]]
+        assert r[1] == (max(g["names"]) if g["names"] else None), (r[1], g["names"])
+        assert r[2:4] == [g["assigned"], g["accepted"]]
+        close(r[4], rate(g["accepted"], g["assigned"]), "acceptance")
+        close(r[5], statistics.median(g["durs"]) / HOUR if g["durs"] else None, "median")
+        assert r[6] == g["sla"], (r[0], r[6], g["sla"])
+        assert r[7:9] == [len(g["leads"]), len(g["sql"])]
+        close(r[9], rate(len(g["sql"]), len(g["leads"])), "sql rate")
+        assert r[10] == len(g["won"])
+    assert sum(reps[k]["sla"] for k in reps) > 0
+    assert ws.cell(hdr + 1, 6).number_format == "#,##0.0"
+
+
+def check_calibration(wb, exp):
+    ws = wb["Calibration"]
+    bands, quads = exp.calibration()
+    assert any(b < 0 for b, _ in bands)  # negative scores fall in floor bands (-20..-11)
+    for title, head, want, key in (("By score band", "Score band", bands,
+                                    lambda b: "%d\u2013%d" % (b, b + 9)),
+                                   ("By quadrant", "Quadrant", quads, lambda q: q)):
+        t = find_row(ws, title)
+        assert ws.cell(t + 1, 1).value == head
+        got, _ = rows_until(ws, t + 2)
+        assert len(got) == len(want), (title, [g[0] for g in got], want)
+        for r, (k, g) in zip(got, want):
+            assert r[0] == key(k), (r[0], k)
+            assert r[1:5] == g, (k, r[1:5], g)
+            close(r[5], rate(g[1], g[0]), "mql rate")
+            close(r[6], rate(g[2], g[0]), "sql rate")
+            close(r[7], rate(g[3], g[0]), "won rate")
+            close(r[8], rate(g[2], g[1]), "mql->sql")
+    assert len(ws._charts) == 1
+
+
+def check_handoffs(wb, exp):
+    ws = wb["Handoffs"]
+    assert ws.freeze_panes == "A2"
+    assert ws.cell(1, 1).value == "MQL at" and ws.cell(1, 15).value == "Status"
+    want = exp.handoffs()
+    assert len(want) > 5
+    n = ws.max_row - 1
+    assert n == len(want), (n, len(want))
+    assert ws.auto_filter.ref == "A1:O%d" % (n + 1), ws.auto_filter.ref
+    for i, w in enumerate(want):
+        got = [ws.cell(i + 2, c).value for c in range(1, 16)]
+        for k in (0, 13):
+            if w[k] is None:
+                assert got[k] is None
+            else:
+                assert abs((got[k] - w[k]).total_seconds()) < 0.01, (i, k, got[k], w[k])
+        rest_g = [cell_text(x) for j, x in enumerate(got) if j not in (0, 13)]
+        rest_w = [cell_text(x) for j, x in enumerate(w) if j not in (0, 13)]
+        assert rest_g == rest_w, (i, rest_g, rest_w)
+    assert ws.cell(2, 1).number_format == "yyyy-mm-dd hh:mm"
+    assert any(r[11] for r in want) and any(r[12] for r in want)
+    return want
+
+
+def main():
+    assert HO_BIN, "HO_BIN is not set"
+    tmp = tempfile.mkdtemp(prefix="ho-report-")
+    try:
+        db = os.path.join(tmp, "handoff.db")
+        build_db(db)
+        conf = os.path.join(tmp, "conf")
+        os.mkdir(conf)
+        with open(os.path.join(conf, "handoff.yaml"), "w") as f:
+            f.write("data_dir: %s\nworkers:\n  report:\n    timezone: %s\n" % (tmp, TZ))
+        with open(os.path.join(conf, "reasons.yaml"), "w") as f:
+            f.write("reasons:\n" + "".join('  %s:\n    label: "%s"\n' % kv for kv in LABELS.items()))
+        out = os.path.join(tmp, "w47.xlsx")
+        res = run_report(db, out, "-c", os.path.join(conf, "handoff.yaml"))
+        assert res.returncode == 0, res.stderr
+        exp = Expected(db)
+        leads = exp.summary()["Leads"][0]
+        assert res.stdout.strip() == "report week=%s path=%s sheets=7 leads=%d" % (
+            WEEK, out, leads), res.stdout
+        for sheet in ("Summary", "Funnel", "Sources", "Lost reasons", "Reps", "Calibration",
+                      "Handoffs"):
+            assert 'sheet="%s"' % sheet in res.stderr, res.stderr  # progress per sheet
+
+        wb = openpyxl.load_workbook(out)
+        assert wb.sheetnames == ["Summary", "Funnel", "Sources", "Lost reasons", "Reps",
+                                 "Calibration", "Handoffs"]
+        check_summary(wb, exp)
+        check_funnel(wb, exp)
+        check_sources(wb, exp)
+        check_reasons(wb, exp)
+        check_pareto_xml(out)
+        check_reps(wb, exp)
+        check_calibration(wb, exp)
+        check_handoffs(wb, exp)
+        created = wb.properties.created
+        assert created == dt.datetime.fromtimestamp(exp.as_of // 1000, dt.timezone.utc
+                                                    ).replace(tzinfo=None), created
+
+        # determinism: same database and week -> the same bytes
+        out2 = os.path.join(tmp, "again.xlsx")
+        res = run_report(db, out2, "-c", os.path.join(conf, "handoff.yaml"), "--quiet")
+        assert res.returncode == 0, res.stderr
+        assert res.stderr == ""
+        with open(out, "rb") as f1, open(out2, "rb") as f2:
+            assert f1.read() == f2.read(), "two runs differ"
+
+        # the default output path under the data dir, and the config's time zone
+        res = subprocess.run([HO_BIN, "report", "--week", WEEK, "-c",
+                              os.path.join(conf, "handoff.yaml"), "-q"],
+                             capture_output=True, text=True, timeout=300)
+        assert res.returncode == 0, res.stderr
+        default = os.path.join(tmp, "reports", "handoff-%s.xlsx" % WEEK)
+        assert "path=%s " % default in res.stdout, res.stdout
+        with open(out, "rb") as f1, open(default, "rb") as f2:
+            assert f1.read() == f2.read(), "config time zone not used"
+
+        # another zone moves the week boundaries, so the numbers change with them
+        out3 = os.path.join(tmp, "ny.xlsx")
+        res = run_report(db, out3, "-c", os.path.join(conf, "handoff.yaml"), tz="America/New_York")
+        assert res.returncode == 0, res.stderr
+        ny = Expected(db, tz="America/New_York")
+        assert "leads=%d" % ny.summary()["Leads"][0] in res.stdout
+        wb3 = openpyxl.load_workbook(out3)
+        got = [wb3["Handoffs"].cell(r, 3).value for r in range(2, wb3["Handoffs"].max_row + 1)]
+        assert got == [r[2] for r in ny.handoffs(tz="America/New_York")]
+
+        # usage errors exit 2, failures exit 1, nothing written
+        bad = run_report(db, os.path.join(tmp, "bad.xlsx"), week="2026-W54")
+        assert bad.returncode == 2 and "--week" in bad.stderr, bad.stderr
+        bad = run_report(db, os.path.join(tmp, "bad.xlsx"), week="2025-W53")
+        assert bad.returncode == 2, bad.stderr  # 2025 has 52 ISO weeks
+        bad = run_report(db, os.path.join(tmp, "bad.xlsx"), tz="Europe/Atlantis")
+        assert bad.returncode == 2 and "Europe/Atlantis" in bad.stderr, bad.stderr
+        bad = run_report(os.path.join(tmp, "missing.db"), os.path.join(tmp, "bad.xlsx"))
+        assert bad.returncode == 1 and "missing.db" in bad.stderr, bad.stderr
+        assert not os.path.exists(os.path.join(tmp, "bad.xlsx"))
+        assert not os.path.exists(os.path.join(tmp, "missing.db"))
+        h = subprocess.run([HO_BIN, "report", "--help"], capture_output=True, text=True,
+                           timeout=30)
+        assert h.returncode == 0 and "--week" in h.stdout
+        print("test_report: ok (%d leads this week, %d MQLs, %d handoff rows)" % (
+            leads, exp.summary()["MQLs"][0], len(exp.handoffs())))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

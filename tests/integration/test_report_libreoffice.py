@@ -1,0 +1,85 @@
+#!/usr/bin/python3
+"""The weekly workbook opens in LibreOffice: headless conversion to PDF succeeds, and a
+LibreOffice round trip to .xlsx keeps the numbers and the Pareto chart's line on its
+secondary axis (so LibreOffice understood the combined chart, not just skipped it).
+
+Needs soffice (Debian: libreoffice-calc-nogui, installed by deploy/install-deps.sh --test).
+Missing soffice is a failure with that message, never a skip."""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+
+import openpyxl
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import test_report as tr  # noqa: E402  (the known-outcome database and the checks)
+
+
+def soffice():
+    for name in ("soffice", "libreoffice"):
+        path = shutil.which(name)
+        if path:
+            return path
+    raise AssertionError("soffice not found: install libreoffice-calc-nogui "
+                         "(deploy/install-deps.sh --test)")
+
+
+def convert(exe, src, fmt, outdir, profile):
+    res = subprocess.run([exe, "--headless", "--norestore", "--nologo",
+                          "-env:UserInstallation=file://" + profile,
+                          "--convert-to", fmt, "--outdir", outdir, src],
+                         capture_output=True, text=True, timeout=240)
+    assert res.returncode == 0, (res.returncode, res.stdout, res.stderr)
+    assert "Error" not in res.stderr, res.stderr
+    return res
+
+
+def main():
+    exe = soffice()
+    tmp = tempfile.mkdtemp(prefix="ho-report-lo-")
+    try:
+        db = os.path.join(tmp, "handoff.db")
+        tr.build_db(db)
+        out = os.path.join(tmp, "week.xlsx")
+        res = tr.run_report(db, out, "-q")
+        assert res.returncode == 0, res.stderr
+        profile = os.path.join(tmp, "lo-profile")
+
+        convert(exe, out, "pdf", os.path.join(tmp, "pdf"), profile)
+        pdf = os.path.join(tmp, "pdf", "week.pdf")
+        with open(pdf, "rb") as f:
+            head = f.read(5)
+        assert head == b"%PDF-", head
+        assert os.path.getsize(pdf) > 20000, os.path.getsize(pdf)  # 7 sheets and 3 charts
+
+        convert(exe, out, "xlsx:Calc MS Excel 2007 XML", os.path.join(tmp, "lo"), profile)
+        back = os.path.join(tmp, "lo", "week.xlsx")
+        wb0 = openpyxl.load_workbook(out)
+        wb1 = openpyxl.load_workbook(back)
+        assert wb1.sheetnames == wb0.sheetnames
+        for sheet in ("Summary", "Funnel", "Reps"):
+            a, b = wb0[sheet], wb1[sheet]
+            for row in range(1, a.max_row + 1):
+                for col in range(1, a.max_column + 1):
+                    x, y = a.cell(row, col).value, b.cell(row, col).value
+                    if isinstance(x, float) or isinstance(y, float):
+                        assert abs((x or 0) - (y or 0)) < 1e-9, (sheet, row, col, x, y)
+                    else:
+                        assert x == y, (sheet, row, col, x, y)
+        with zipfile.ZipFile(back) as z:
+            charts = [z.read(n).decode() for n in z.namelist()
+                      if n.startswith("xl/charts/chart") and n.endswith(".xml")]
+        assert len(charts) == 3, len(charts)
+        combo = [c for c in charts if "<c:lineChart>" in c and "<c:barChart>" in c]
+        assert len(combo) == 1, "LibreOffice lost the Pareto line"
+        assert 'c:crosses val="max"' in combo[0]
+        print("test_report_libreoffice: ok (%s)" % exe)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
