@@ -161,7 +161,7 @@ static json_t *s_snapshot(s_ctx_t *self, const ho_lead_t *lead, ho_err_t *err)
         return NULL;
     }
     json_t *fields = lead->fields_json ? json_loads(lead->fields_json, 0, NULL) : NULL;
-    return json_pack("{sIsosososo}", "lead_id", (json_int_t)lead->id, "email",
+    return json_pack("{sIsososososo}", "lead_id", (json_int_t)lead->id, "email",
                      s_jstr(lead->email), "stage", s_jstr(lead->stage), "owner",
                      s_jstr(lead->owner_rep_id), "fields", fields ? fields : json_object(),
                      "activities", acts);
@@ -672,10 +672,9 @@ static int s_handoff_packet(s_ctx_t *self, const ho_lead_t *lead, const json_t *
         last = lead->last_touch_at;
     }
     json_object_set_new(o, "engagement",
-                        json_pack("{sosoRsoso}", "first_touch_at", s_jint(first), "last_touch_at",
-                                  s_jint(last), "activity_count",
-                                  json_object_get(st, "n") ?: json_integer(0), "recent", recent,
-                                  "top_pages", top));
+                        json_pack("{sososIsoso}", "first_touch_at", s_jint(first), "last_touch_at",
+                                  s_jint(last), "activity_count", (json_int_t)s_int(st, "n", 0),
+                                  "recent", recent, "top_pages", top));
     json_t *score = s_score_obj(lead);
     json_t *latest = json_array_get(scores, 0);
     const char *ex = s_str(latest, "explanation_json");

@@ -1,0 +1,672 @@
+/* test_store_worker.c - the store worker driven in-process (ho_worker_call) with real
+ * envelopes and a real SQLite file in a temp dir: batches, idempotent replay, scoring and
+ * routing requests, the handoff packet, outcomes (pending, out of order, not owner,
+ * illegal), the SLA clock with a chosen `now`, erasure, dead letters and replay, and the
+ * whole ML -> ... -> WON path. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "handoff/worker.h"
+
+extern const ho_worker_def_t ho_worker_store;
+
+#define H 3600000LL
+
+typedef struct {
+    char dir[64];
+    char db[128];
+    void *ctx;
+    ho_out_t *out;
+} s_t;
+
+static int s_setup(void **state)
+{
+    s_t *t = calloc(1, sizeof *t);
+    snprintf(t->dir, sizeof t->dir, "/tmp/ho-sw-XXXXXX");
+    if (!mkdtemp(t->dir)) {
+        return -1;
+    }
+    snprintf(t->db, sizeof t->db, "%s/handoff.db", t->dir);
+    ho_worker_env_t env = {.name = "store", .data_dir = t->dir, .origin = "store@test"};
+    ho_err_t err = {0};
+    if (ho_worker_store.cb_init(&env, &t->ctx, &err) != HO_OK) {
+        fprintf(stderr, "init: %s\n", err.message);
+        return -1;
+    }
+    t->out = ho_out_new("store@test");
+    *state = t;
+    return 0;
+}
+
+static int s_teardown(void **state)
+{
+    s_t *t = *state;
+    ho_worker_store.cb_exit(&t->ctx);
+    ho_out_destroy(&t->out);
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", t->dir);
+    int rc = system(cmd);
+    free(t);
+    return rc == 0 ? 0 : -1;
+}
+
+static ho_msg_t *s_msg(const char *type, const char *id, long long ts, json_t *payload)
+{
+    ho_msg_t *m = ho_msg_new(type);
+    if (id) {
+        ho_msg_set_id(m, id);
+    }
+    ho_msg_set_ts(m, ts);
+    ho_msg_set_payload(m, payload);
+    return m;
+}
+
+static ho_msg_t *s_lead(const char *id, const char *email, const char *source, long long at,
+                        json_t *fields)
+{
+    if (!fields) {
+        fields = json_object();
+    }
+    json_object_set_new(fields, "email", json_string(email));
+    if (!json_object_get(fields, "domain")) {
+        json_object_set_new(fields, "domain", json_string(strchr(email, '@') + 1));
+    }
+    return s_msg("lead.normalized", id, at,
+                 json_pack("{sssss{sssi}sosI}", "source", source, "email", email, "source_ref",
+                           "file", "export.csv", "line", 2, "fields", fields, "observed_at",
+                           (json_int_t)at));
+}
+
+static ho_msg_t *s_act(const char *id, const char *email, const char *type, const char *path,
+                       long long at)
+{
+    char url[128];
+    snprintf(url, sizeof url, "https://acme.example%s?utm=x", path);
+    return s_msg("activity.normalized", id, at,
+                 json_pack("{sssssssIsssssss{}}", "source", "web", "email", email, "type", type,
+                           "occurred_at", (json_int_t)at, "url", url, "path", path,
+                           "source_system", "web", "attributes"));
+}
+
+static ho_msg_t *s_scored(const char *id, long long lead_id, long long as_of, int fit,
+                          int interest, bool mql)
+{
+    return s_msg("lead.scored", id, as_of,
+                 json_pack("{sIsIsssisisisssssbs[{sssssiss}]}", "lead_id", (json_int_t)lead_id,
+                           "as_of", (json_int_t)as_of, "model_version", "m1", "fit", fit,
+                           "interest", interest, "score", fit + interest, "grade",
+                           mql ? "A1" : "C3", "quadrant", mql ? "mql_now" : "nurture", "mql", mql,
+                           "explanation", "rule", "title_vp", "kind", "fit", "points", fit,
+                           "detail", "title contains VP"));
+}
+
+static ho_msg_t *s_assigned(const char *id, long long lead_id, const char *rep, long long at,
+                            long long sla_due)
+{
+    return s_msg("lead.assigned", id, at,
+                 json_pack("{sIsssssssssosssssIsIso}", "lead_id", (json_int_t)lead_id, "email",
+                           "", "rep_id", rep, "rep_name", "Rep One", "rep_email", "r@x.com",
+                           "queue", json_null(), "rule", "east", "reason", "territory east",
+                           "assigned_at", (json_int_t)at, "sla_due", (json_int_t)sla_due,
+                           "reassigned_from", json_null()));
+}
+
+static ho_msg_t *s_outcome(const char *id, const char *email, const char *rep,
+                           const char *outcome, const char *reason, const char *disposition,
+                           long long at)
+{
+    json_t *p = json_pack("{sssssssssIsssO}", "feedback_id", id, "email", email, "rep_id", rep,
+                          "outcome", outcome, "occurred_at", (json_int_t)at, "notes",
+                          "called, note with jane@acme.com", "amount", json_null());
+    if (reason) {
+        json_object_set_new(p, "reason", json_string(reason));
+        json_object_set_new(p, "reason_owner", json_string("sales"));
+    }
+    if (disposition) {
+        json_object_set_new(p, "disposition", json_string(disposition));
+    }
+    if (strcmp(outcome, "won") == 0) {
+        json_object_set_new(p, "amount", json_real(12000.5));
+    }
+    return s_msg("lead.outcome", id, at, p);
+}
+
+static ho_msg_t *s_tick(long long now)
+{
+    return s_msg("tick", NULL, now, json_pack("{sI}", "now", (json_int_t)now));
+}
+
+/* Apply a batch (takes the messages), check the handler's code. */
+static void s_call(s_t *t, int n, ...)
+{
+    ho_msg_t *in[32];
+    va_list ap;
+    va_start(ap, n);
+    for (int i = 0; i < n; i++) {
+        in[i] = va_arg(ap, ho_msg_t *);
+    }
+    va_end(ap);
+    ho_out_clear(t->out);
+    int rc = ho_worker_call(&ho_worker_store, t->ctx, in, (size_t)n, t->out);
+    for (int i = 0; i < n; i++) {
+        ho_msg_destroy(&in[i]);
+    }
+    assert_int_equal(rc, HO_WORKER_OK);
+}
+
+static int s_count_out(s_t *t, const char *type)
+{
+    int c = 0;
+    for (size_t i = 0; i < ho_out_count(t->out); i++) {
+        c += strcmp(ho_msg_type(ho_out_at(t->out, i)), type) == 0;
+    }
+    return c;
+}
+
+static json_t *s_first_out(s_t *t, const char *type)
+{
+    for (size_t i = 0; i < ho_out_count(t->out); i++) {
+        if (strcmp(ho_msg_type(ho_out_at(t->out, i)), type) == 0) {
+            return ho_msg_payload(ho_out_at(t->out, i));
+        }
+    }
+    fail_msg("no %s in the output", type);
+    return NULL;
+}
+
+static char *s_q(s_t *t, const char *sql)
+{
+    sqlite3 *h = NULL;
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_open_v2(t->db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK) {
+        fail_msg("%s: %s", sql, sqlite3_errmsg(h));
+    }
+    char *out = NULL;
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)) {
+        out = strdup((const char *)sqlite3_column_text(st, 0));
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    return out ? out : strdup("(null)");
+}
+
+static void s_expect(s_t *t, const char *sql, const char *want)
+{
+    char *got = s_q(t, sql);
+    if (strcmp(got, want) != 0) {
+        fail_msg("%s\n  got  %s\n  want %s", sql, got, want);
+    }
+    free(got);
+}
+
+static long long s_lead_id(s_t *t, const char *email)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT id FROM leads WHERE email = '%s'", email);
+    char *v = s_q(t, sql);
+    long long id = atoll(v);
+    free(v);
+    return id;
+}
+
+/* Every row of every table, as text, for "the database did not change" checks. */
+static char *s_dump(s_t *t)
+{
+    static const char *const tables[] = {"leads", "lead_sources", "activities", "stage_history",
+                                         "scores", "assignments", "sla_breaches", "outcomes",
+                                         "pending_outcomes", "quarantine", "events", "erasures"};
+    size_t cap = 1 << 16, used = 0;
+    char *buf = calloc(1, cap);
+    sqlite3 *h = NULL;
+    sqlite3_open_v2(t->db, &h, SQLITE_OPEN_READONLY, NULL);
+    for (size_t k = 0; k < sizeof tables / sizeof tables[0]; k++) {
+        char sql[96];
+        snprintf(sql, sizeof sql, "SELECT * FROM %s ORDER BY 1", tables[k]);
+        sqlite3_stmt *st = NULL;
+        sqlite3_prepare_v2(h, sql, -1, &st, NULL);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            for (int c = 0; c < sqlite3_column_count(st); c++) {
+                const char *v = (const char *)sqlite3_column_text(st, c);
+                size_t need = strlen(v ? v : "~") + 2;
+                if (used + need >= cap) {
+                    cap *= 2;
+                    buf = realloc(buf, cap);
+                }
+                used += (size_t)snprintf(buf + used, cap - used, "%s|", v ? v : "~");
+            }
+            buf[used++] = '\n';
+            buf[used] = '\0';
+        }
+        sqlite3_finalize(st);
+    }
+    sqlite3_close(h);
+    return buf;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+
+static void s_import(s_t *t)
+{
+    s_call(t, 5,
+           s_lead("l-hs-1", "jane@acme.com", "hubspot", 1 * H,
+                  json_pack("{ssssssss}", "first_name", "Jane", "title", "Manager", "company",
+                            "Acme", "original_source", "Paid Search")),
+           s_lead("l-sf-1", "jane@acme.com", "salesforce", 2 * H,
+                  json_pack("{ssss}", "title", "VP Marketing", "phone", "555-0100")),
+           s_act("a-1", "jane@acme.com", "page_view", "/pricing", 3 * H),
+           s_act("a-2", "jane@acme.com", "page_view", "/pricing", 4 * H),
+           s_lead("l-hs-2", "bob@beta.com", "hubspot", 1 * H, NULL));
+}
+
+static void test_batch_once_per_lead_and_replay(void **state)
+{
+    s_t *t = *state;
+    s_import(t);
+    /* one score.request per lead per batch, with the newest event time as as_of */
+    assert_int_equal(s_count_out(t, "score.request"), 2);
+    json_t *sr = s_first_out(t, "score.request");
+    assert_string_equal(json_string_value(json_object_get(sr, "reason")), "new");
+    json_t *lead = json_object_get(sr, "lead");
+    assert_string_equal(json_string_value(json_object_get(lead, "email")), "jane@acme.com");
+    assert_int_equal(json_integer_value(json_object_get(sr, "as_of")), 4 * H);
+    assert_int_equal(json_array_size(json_object_get(lead, "activities")), 2);
+    s_expect(t, "SELECT COUNT(*) FROM leads", "2");
+    long long jane = s_lead_id(t, "jane@acme.com");
+    s_call(t, 5, s_scored("s-1", jane, 5 * H, 60, 40, true),
+           s_assigned("as-1", jane, "r1", 5 * H, 7 * H),
+           s_outcome("o-1", "jane@acme.com", "r1", "accepted", NULL, NULL, 6 * H),
+           s_outcome("o-2", "jane@acme.com", "r1", "sql", NULL, NULL, 8 * H),
+           s_outcome("o-3", "jane@acme.com", "r1", "won", NULL, NULL, 9 * H));
+    s_expect(t, "SELECT stage FROM leads WHERE email='jane@acme.com'", "WON");
+    char *before = s_dump(t);
+    /* the whole import again, twice: nothing changes, nothing is emitted */
+    for (int round = 0; round < 2; round++) {
+        s_import(t);
+        assert_int_equal((int)ho_out_count(t->out), 0);
+        s_call(t, 5, s_scored("s-1", jane, 5 * H, 60, 40, true),
+               s_assigned("as-1", jane, "r1", 5 * H, 7 * H),
+               s_outcome("o-1", "jane@acme.com", "r1", "accepted", NULL, NULL, 6 * H),
+               s_outcome("o-2", "jane@acme.com", "r1", "sql", NULL, NULL, 8 * H),
+               s_outcome("o-3", "jane@acme.com", "r1", "won", NULL, NULL, 9 * H));
+        assert_int_equal((int)ho_out_count(t->out), 0);
+        char *after = s_dump(t);
+        assert_string_equal(before, after);
+        free(after);
+    }
+    free(before);
+}
+
+static void test_scored_mql_routes_with_account_owner(void **state)
+{
+    s_t *t = *state;
+    s_import(t);
+    long long jane = s_lead_id(t, "jane@acme.com");
+    s_call(t, 2, s_scored("s-1", jane, 5 * H, 60, 40, true),
+           s_assigned("as-1", jane, "r1", 5 * H, 7 * H));
+    s_call(t, 1, s_lead("l-3", "tom@acme.com", "form", 6 * H, NULL));
+    long long tom = s_lead_id(t, "tom@acme.com");
+    s_call(t, 1, s_scored("s-2", tom, 7 * H, 50, 40, true));
+    assert_int_equal(s_count_out(t, "route.request"), 1);
+    json_t *rr = s_first_out(t, "route.request");
+    assert_string_equal(json_string_value(json_object_get(rr, "account_owner")), "r1");
+    assert_string_equal(json_string_value(json_object_get(rr, "reason")), "mql");
+    assert_int_equal(json_integer_value(json_object_get(rr, "as_of")), 7 * H);
+    json_t *score = json_object_get(json_object_get(rr, "lead"), "score");
+    assert_int_equal(json_integer_value(json_object_get(score, "fit")), 50);
+    assert_string_equal(json_string_value(json_object_get(score, "model_version")), "m1");
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "SELECT stage || ' ' || mql_at || ' ' || (SELECT actor || ':' || score || ':' || "
+             "reason FROM stage_history WHERE lead_id = %lld AND kind = 'transition') FROM leads "
+             "WHERE id = %lld",
+             tom, tom);
+    char want[200];
+    snprintf(want, sizeof want, "MQL %lld score:90:score 90 (fit 50, interest 40, A1) by model m1",
+             7 * H);
+    s_expect(t, sql, want);
+    /* a free-mail lead gets no account owner */
+    s_call(t, 1, s_lead("l-4", "someone@gmail.com", "form", 6 * H,
+                        json_pack("{sb}", "personal_email", 1)));
+    s_call(t, 1, s_scored("s-3", s_lead_id(t, "someone@gmail.com"), 7 * H, 50, 40, true));
+    assert_true(json_is_null(json_object_get(s_first_out(t, "route.request"), "account_owner")));
+}
+
+static void test_handoff_packet(void **state)
+{
+    s_t *t = *state;
+    s_import(t);
+    long long jane = s_lead_id(t, "jane@acme.com");
+    s_call(t, 1, s_scored("s-1", jane, 5 * H, 60, 40, true));
+    s_call(t, 1, s_assigned("as-1", jane, "r1", 5 * H, 7 * H));
+    assert_int_equal(s_count_out(t, "handoff.ready"), 1);
+    json_t *p = s_first_out(t, "handoff.ready");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(p, "rep"), "rep_id")),
+                        "r1");
+    json_t *contact = json_object_get(p, "contact");
+    assert_string_equal(json_string_value(json_object_get(contact, "first_name")), "Jane");
+    assert_string_equal(json_string_value(json_object_get(contact, "title")), "VP Marketing");
+    assert_string_equal(json_string_value(json_object_get(p, "journey_stage")), "decision");
+    assert_string_equal(json_string_value(json_object_get(p, "stage")), "MQL");
+    json_t *eng = json_object_get(p, "engagement");
+    assert_int_equal(json_integer_value(json_object_get(eng, "activity_count")), 2);
+    assert_int_equal(json_integer_value(json_object_get(eng, "first_touch_at")), 1 * H);
+    assert_int_equal(json_integer_value(json_object_get(eng, "last_touch_at")), 4 * H);
+    json_t *top = json_array_get(json_object_get(eng, "top_pages"), 0);
+    assert_string_equal(json_string_value(json_object_get(top, "path")), "/pricing");
+    assert_int_equal(json_integer_value(json_object_get(top, "views")), 2);
+    json_t *score = json_object_get(p, "score");
+    assert_int_equal(json_array_size(json_object_get(score, "explanation")), 1);
+    json_t *src = json_object_get(p, "source");
+    assert_string_equal(json_string_value(json_object_get(src, "original_source")), "Paid Search");
+    assert_int_equal(json_array_size(json_object_get(src, "sources")), 2); /* hubspot, salesforce */
+    assert_int_equal(json_integer_value(json_object_get(p, "sla_due")), 7 * H);
+    assert_int_equal(json_integer_value(json_object_get(p, "handed_off_at")), 5 * H);
+    s_expect(t, "SELECT owner_rep_id FROM leads WHERE email='jane@acme.com'", "r1");
+    s_expect(t, "SELECT kind || ':' || actor FROM stage_history WHERE kind <> 'transition'",
+             "assigned:route");
+}
+
+static void test_outcomes(void **state)
+{
+    s_t *t = *state;
+    s_import(t);
+    long long jane = s_lead_id(t, "jane@acme.com");
+    s_call(t, 2, s_scored("s-1", jane, 5 * H, 60, 40, true),
+           s_assigned("as-1", jane, "r1", 5 * H, 7 * H));
+    /* illegal: won straight from MQL is refused, kept in quarantine, the batch goes on */
+    s_call(t, 2, s_outcome("o-bad", "jane@acme.com", "r1", "won", NULL, NULL, 6 * H),
+           s_outcome("o-acc", "jane@acme.com", "r1", "accepted", NULL, NULL, 6 * H));
+    s_expect(t, "SELECT stage FROM leads WHERE email='jane@acme.com'", "SAL");
+    s_expect(t, "SELECT code || ' ' || input_type || ' ' || input_event_id FROM quarantine",
+             "illegal_transition lead.outcome o-bad");
+    s_expect(t, "SELECT instr(reason, 'illegal transition: win is not allowed from stage MQL') > 0 "
+                "FROM quarantine",
+             "1");
+    s_expect(t, "SELECT status || ' ' || accepted_at FROM assignments", "accepted 21600000");
+    s_expect(t, "SELECT COUNT(*) FROM outcomes WHERE event_id = 'o-bad'", "0");
+    /* a rep who does not own the lead: recorded, flagged */
+    s_call(t, 1, s_outcome("o-sql", "jane@acme.com", "r9", "sql", NULL, NULL, 7 * H));
+    s_expect(t, "SELECT not_owner || ' ' || stage_reached || ' ' || rep_id FROM outcomes WHERE "
+                "event_id = 'o-sql'",
+             "1 SAL r9");
+    s_expect(t, "SELECT COUNT(*) FROM stage_history WHERE kind = 'outcome_not_owner'", "1");
+    /* missing reason and unknown outcome are quarantined with their own codes */
+    s_call(t, 2, s_outcome("o-lost", "jane@acme.com", "r1", "lost", NULL, NULL, 8 * H),
+           s_outcome("o-what", "jane@acme.com", "r1", "maybe", "x", NULL, 8 * H));
+    s_expect(t, "SELECT group_concat(code, ',') FROM (SELECT code FROM quarantine ORDER BY id)",
+             "illegal_transition,missing_reason,unknown_outcome");
+    /* lost with a reason records the stage reached */
+    s_call(t, 1, s_outcome("o-lost2", "jane@acme.com", "r1", "lost", "competitor", NULL, 9 * H));
+    s_expect(t, "SELECT stage FROM leads WHERE email='jane@acme.com'", "LOST");
+    s_expect(t, "SELECT stage_reached || ' ' || reason FROM outcomes WHERE event_id='o-lost2'",
+             "SQL competitor");
+    /* rejected with disposition disqualify */
+    long long bob = s_lead_id(t, "bob@beta.com");
+    s_call(t, 3, s_scored("s-2", bob, 5 * H, 60, 40, true),
+           s_assigned("as-2", bob, "r2", 5 * H, 7 * H),
+           s_outcome("o-rej", "bob@beta.com", "r2", "rejected", "student", "disqualify", 6 * H));
+    s_expect(t, "SELECT stage FROM leads WHERE email='bob@beta.com'", "DISQUALIFIED");
+    s_expect(t, "SELECT status FROM assignments WHERE event_id='as-2'", "closed");
+}
+
+static void test_pending_outcome_out_of_order(void **state)
+{
+    s_t *t = *state;
+    /* sales speaks first */
+    s_call(t, 1, s_outcome("o-1", "New.Person@Gamma.com", "r1", "accepted", NULL, NULL, 6 * H));
+    s_expect(t, "SELECT COUNT(*) || ' ' || email FROM pending_outcomes", "1 new.person@gamma.com");
+    s_expect(t, "SELECT COUNT(*) FROM leads", "0");
+    /* the lead arrives: accepted cannot apply to an ML lead yet, so it keeps waiting */
+    s_call(t, 1, s_lead("l-1", "new.person@gamma.com", "hubspot", 1 * H, NULL));
+    s_expect(t, "SELECT COUNT(*) FROM pending_outcomes", "1");
+    s_expect(t, "SELECT COUNT(*) FROM quarantine", "0");
+    long long id = s_lead_id(t, "new.person@gamma.com");
+    s_call(t, 1, s_scored("s-1", id, 5 * H, 60, 40, true));
+    s_expect(t, "SELECT COUNT(*) FROM pending_outcomes", "0");
+    s_expect(t, "SELECT stage FROM leads", "SAL");
+    s_expect(t, "SELECT outcome || ' ' || occurred_at FROM outcomes", "accepted 21600000");
+    /* the same outcome again (redelivery) changes nothing */
+    char *before = s_dump(t);
+    s_call(t, 1, s_outcome("o-1", "New.Person@Gamma.com", "r1", "accepted", NULL, NULL, 6 * H));
+    char *after = s_dump(t);
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+}
+
+static void test_sla_remind_then_reassign(void **state)
+{
+    s_t *t = *state;
+    s_import(t);
+    long long jane = s_lead_id(t, "jane@acme.com");
+    long long bob = s_lead_id(t, "bob@beta.com");
+    s_call(t, 4, s_scored("s-1", jane, 5 * H, 60, 40, true),
+           s_assigned("as-1", jane, "r1", 5 * H, 7 * H), s_scored("s-2", bob, 5 * H, 60, 40, true),
+           s_assigned("as-2", bob, "r2", 5 * H, 7 * H));
+    /* bob's rep accepts in time: his clock stops */
+    s_call(t, 1, s_outcome("o-1", "bob@beta.com", "r2", "accepted", NULL, NULL, 6 * H));
+    s_call(t, 1, s_tick(6 * H));
+    assert_int_equal(s_count_out(t, "sla.breach"), 0);
+    s_call(t, 1, s_tick(7 * H));
+    assert_int_equal(s_count_out(t, "sla.breach"), 1);
+    json_t *b = s_first_out(t, "sla.breach");
+    assert_string_equal(json_string_value(json_object_get(b, "step")), "remind");
+    assert_string_equal(json_string_value(json_object_get(b, "rep_id")), "r1");
+    assert_int_equal(json_integer_value(json_object_get(b, "lead_id")), jane);
+    s_call(t, 1, s_tick(8 * H)); /* reminded already, reassign due at 9h (2h SLA again) */
+    assert_int_equal(s_count_out(t, "sla.breach"), 0);
+    s_call(t, 1, s_tick(9 * H));
+    assert_int_equal(s_count_out(t, "sla.breach"), 1);
+    b = s_first_out(t, "sla.breach");
+    assert_string_equal(json_string_value(json_object_get(b, "step")), "reassign");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(b, "exclude"), 0)), "r1");
+    assert_string_equal(json_string_value(json_object_get(b, "reason")), "sla_breach");
+    assert_non_null(json_object_get(json_object_get(b, "lead"), "score"));
+    s_call(t, 1, s_tick(20 * H));
+    assert_int_equal(s_count_out(t, "sla.breach"), 0);
+    s_expect(t, "SELECT group_concat(step || '@' || at, ',') FROM (SELECT * FROM sla_breaches "
+                "ORDER BY id)",
+             "remind@25200000,reassign@32400000");
+    s_expect(t, "SELECT status || ' ' || reminded_at FROM assignments WHERE event_id = 'as-1'",
+             "reassigned 25200000");
+    s_expect(t, "SELECT group_concat(kind, ',') FROM (SELECT kind FROM stage_history WHERE "
+                "kind LIKE 'sla%' ORDER BY id)",
+             "sla_remind,sla_reassign");
+    /* route's new assignment supersedes; the new rep's clock runs */
+    s_call(t, 1, s_assigned("as-3", jane, "r3", 9 * H, 10 * H));
+    s_expect(t, "SELECT owner_rep_id FROM leads WHERE id = (SELECT lead_id FROM assignments "
+                "WHERE event_id = 'as-3')",
+             "r3");
+    s_call(t, 1, s_tick(10 * H));
+    assert_int_equal(s_count_out(t, "sla.breach"), 1);
+    assert_string_equal(json_string_value(json_object_get(s_first_out(t, "sla.breach"), "rep_id")),
+                        "r3");
+}
+
+static void test_score_decay_and_owner_kept(void **state)
+{
+    s_t *t = *state;
+    s_import(t);
+    long long jane = s_lead_id(t, "jane@acme.com");
+    long long bob = s_lead_id(t, "bob@beta.com");
+    s_call(t, 3, s_scored("s-1", jane, 5 * H, 60, 40, true), s_scored("s-2", bob, 5 * H, 60, 40, true),
+           s_assigned("as-2", bob, "r2", 5 * H, 7 * H));
+    s_call(t, 2, s_scored("s-3", jane, 6 * H, 60, 5, false), s_scored("s-4", bob, 6 * H, 60, 5, false));
+    s_expect(t, "SELECT stage FROM leads WHERE email='jane@acme.com'", "RECYCLED");
+    s_expect(t, "SELECT stage || ' ' || owner_rep_id FROM leads WHERE email='bob@beta.com'",
+             "MQL r2");
+    s_expect(t, "SELECT reason FROM stage_history WHERE to_stage = 'RECYCLED'", "score_decayed");
+    /* a late, older score is recorded but does not move the lead */
+    s_call(t, 1, s_scored("s-5", jane, 5 * H + 1, 90, 90, true));
+    s_expect(t, "SELECT stage || ' ' || score FROM leads WHERE email='jane@acme.com'", "RECYCLED 65");
+    s_expect(t, "SELECT COUNT(*) FROM scores", "5");
+}
+
+static void test_activity_for_unknown_email(void **state)
+{
+    s_t *t = *state;
+    s_call(t, 1, s_act("a-9", "  Visitor@Delta.io ", "webinar_attended", "/webinars/x", 2 * H));
+    s_expect(t, "SELECT email || ' ' || stage || ' ' || original_source || ' ' || domain FROM leads",
+             "visitor@delta.io ML web delta.io");
+    s_expect(t, "SELECT COUNT(*) FROM activities", "1");
+    s_expect(t, "SELECT source FROM lead_sources", "web");
+    assert_int_equal(s_count_out(t, "score.request"), 1);
+    /* a bad activity is quarantined with the field named, not lost */
+    s_call(t, 1, s_act("a-10", "nope", "page_view", "/x", 2 * H));
+    s_expect(t, "SELECT field || ' ' || input_event_id FROM quarantine", "payload.email a-10");
+}
+
+static void test_forget_keeps_counts(void **state)
+{
+    s_t *t = *state;
+    s_import(t);
+    long long jane = s_lead_id(t, "jane@acme.com");
+    s_call(t, 3, s_scored("s-1", jane, 5 * H, 60, 40, true),
+           s_assigned("as-1", jane, "r1", 5 * H, 7 * H),
+           s_outcome("o-1", "jane@acme.com", "r1", "accepted", NULL, NULL, 6 * H));
+    s_call(t, 1, s_outcome("o-bad", "jane@acme.com", "r1", "won", NULL, NULL, 6 * H));
+    s_call(t, 1, s_msg("lead.forget", "f-1", 10 * H, json_pack("{ss}", "email", "JANE@acme.com")));
+    json_t *r = s_first_out(t, "lead.forgotten");
+    assert_true(json_is_true(json_object_get(r, "found")));
+    assert_int_equal(json_integer_value(json_object_get(r, "lead_id")), jane);
+    s_expect(t, "SELECT COUNT(*) FROM leads", "2");
+    s_expect(t, "SELECT COUNT(*) FROM leads WHERE email LIKE '%jane%' OR first_name IS NOT NULL "
+                "OR title IS NOT NULL OR phone IS NOT NULL",
+             "0");
+    char want[64];
+    snprintf(want, sizeof want, "erased-%lld@invalid 1 SAL Paid Search", jane);
+    s_expect(t, "SELECT email || ' ' || erased || ' ' || stage || ' ' || original_source FROM "
+                "leads WHERE erased = 1",
+             want);
+    s_expect(t, "SELECT COUNT(*) || ' ' || COUNT(url) FROM activities", "2 0");
+    s_expect(t, "SELECT COUNT(*) || ' ' || COUNT(notes) FROM outcomes", "1 0");
+    s_expect(t, "SELECT COUNT(*) || ' ' || COUNT(raw_json) FROM quarantine", "1 0");
+    s_expect(t, "SELECT COUNT(*) FROM erasures", "1");
+    s_expect(t, "SELECT COUNT(*) FROM stage_history WHERE kind = 'transition'", "2");
+    /* nothing anywhere still spells the address */
+    s_expect(t,
+             "SELECT (SELECT COUNT(*) FROM leads WHERE fields_json LIKE '%jane%') + (SELECT COUNT(*) "
+             "FROM pending_outcomes WHERE body LIKE '%jane%')",
+             "0");
+}
+
+static void test_full_path_history(void **state)
+{
+    s_t *t = *state;
+    s_call(t, 1, s_lead("l-1", "kim@acme.com", "hubspot", 1 * H, NULL));
+    long long kim = s_lead_id(t, "kim@acme.com");
+    s_call(t, 1, s_scored("s-1", kim, 2 * H, 60, 40, true));
+    assert_int_equal(s_count_out(t, "route.request"), 1);
+    s_call(t, 1, s_assigned("as-1", kim, "r1", 2 * H, 4 * H));
+    s_call(t, 1, s_outcome("o-1", "kim@acme.com", "r1", "accepted", NULL, NULL, 3 * H));
+    s_call(t, 1, s_outcome("o-2", "kim@acme.com", "r1", "rejected", "timing", "recycle", 4 * H));
+    s_expect(t, "SELECT stage || ' ' || IFNULL(owner_rep_id, '-') FROM leads", "RECYCLED -");
+    s_call(t, 1, s_scored("s-2", kim, 10 * H, 70, 45, true));
+    assert_int_equal(s_count_out(t, "route.request"), 1);
+    s_call(t, 1, s_assigned("as-2", kim, "r2", 10 * H, 12 * H));
+    s_call(t, 1, s_outcome("o-3", "kim@acme.com", "r2", "accepted", NULL, NULL, 11 * H));
+    s_call(t, 1, s_outcome("o-4", "kim@acme.com", "r2", "sql", NULL, NULL, 12 * H));
+    s_call(t, 1, s_outcome("o-5", "kim@acme.com", "r2", "won", NULL, NULL, 13 * H));
+    s_expect(t,
+             "SELECT group_concat(from_stage || '>' || to_stage || '@' || (at / 3600000) || ':' || "
+             "actor || ':' || IFNULL(score, '-'), ' ') FROM (SELECT * FROM stage_history WHERE "
+             "kind = 'transition' ORDER BY id)",
+             "ML>MQL@2:score:100 MQL>SAL@3:r1:100 SAL>RECYCLED@4:r1:100 RECYCLED>MQL@10:score:115 "
+             "MQL>SAL@11:r2:115 SAL>SQL@12:r2:115 SQL>WON@13:r2:115");
+    s_expect(t, "SELECT (first_mql_at / 3600000) || ' ' || (mql_at / 3600000) FROM leads", "2 10");
+    s_expect(t, "SELECT amount FROM outcomes WHERE outcome = 'won'", "12000.5");
+    s_expect(t, "SELECT group_concat(status, ',') FROM (SELECT status FROM assignments ORDER BY id)",
+             "accepted,accepted");
+}
+
+static void test_quarantine_dead_letter_and_replay(void **state)
+{
+    s_t *t = *state;
+    s_call(t, 1, s_lead("l-1", "kim@acme.com", "hubspot", 1 * H, NULL));
+    s_call(t, 1, s_outcome("o-bad", "kim@acme.com", "r1", "sql", NULL, NULL, 2 * H));
+    /* a quarantine message from ingest and a dead letter from the broker */
+    s_call(t, 2,
+           s_msg("quarantine", "q-ing-1", 3 * H,
+                 json_pack("{sssssssssssss{sssi}s{ss}}", "stage", "ingest", "code", "bad_email",
+                           "field", "fields.email", "reason", "fields.email: not an address",
+                           "event_id", "raw-7", "event_type", "lead.raw", "source_ref", "file",
+                           "x.csv", "line", 7, "raw", "source", "hubspot")),
+           s_msg("dead.letter", "dl-1", 3 * H,
+                 json_pack("{sssisss[{sssss{ss}}]}", "service", "score", "attempts", 5, "reason",
+                           "worker died", "frames", "type", "score.request", "id", "sr-1",
+                           "payload", "reason", "new")));
+    s_expect(t, "SELECT group_concat(code || ':' || IFNULL(file, '-') || ':' || IFNULL(line, '-'), "
+                "',') FROM (SELECT * FROM quarantine ORDER BY id)",
+             "illegal_transition:-:-,bad_email:x.csv:7,dead_letter:-:-");
+    /* the same quarantine message again is one row */
+    s_call(t, 1,
+           s_msg("quarantine", "q-ing-1", 3 * H,
+                 json_pack("{ssss}", "stage", "ingest", "code", "bad_email")));
+    s_expect(t, "SELECT COUNT(*) FROM quarantine", "3");
+    s_call(t, 1, s_msg("dlq.replay", "r-1", 4 * H, json_pack("{s[iii]}", "ids", 1, 3, 99)));
+    assert_int_equal(s_count_out(t, "lead.outcome"), 1);
+    assert_int_equal(s_count_out(t, "score.request"), 1);
+    for (size_t i = 0; i < ho_out_count(t->out); i++) {
+        ho_msg_t *m = ho_out_at(t->out, i);
+        if (strcmp(ho_msg_type(m), "lead.outcome") == 0) {
+            assert_string_equal(ho_msg_id(m), "o-bad");
+            assert_string_equal(
+                json_string_value(json_object_get(ho_msg_payload(m), "outcome")), "sql");
+        }
+    }
+    json_t *rep = s_first_out(t, "dlq.replayed");
+    assert_int_equal(json_array_size(json_object_get(rep, "replayed")), 2);
+    assert_int_equal(json_array_size(json_object_get(rep, "failed")), 1);
+    s_expect(t, "SELECT group_concat(IFNULL(replayed_at, '-'), ',') FROM (SELECT * FROM "
+                "quarantine ORDER BY id)",
+             "14400000,-,14400000");
+}
+
+static void test_tick_rescore(void **state)
+{
+    s_t *t = *state;
+    s_import(t);
+    long long bob = s_lead_id(t, "bob@beta.com");
+    s_call(t, 2, s_scored("s-2", bob, 5 * H, 60, 40, true),
+           s_assigned("as-2", bob, "r2", 5 * H, 100 * H));
+    /* jane (unowned, touched within the week) is re-scored; bob is owned */
+    s_call(t, 1, s_tick(24 * H));
+    assert_int_equal(s_count_out(t, "score.request"), 1);
+    json_t *sr = s_first_out(t, "score.request");
+    assert_string_equal(json_string_value(json_object_get(sr, "reason")), "rescore");
+    assert_int_equal(json_integer_value(json_object_get(sr, "as_of")), 24 * H);
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(sr, "lead"), "email")), "jane@acme.com");
+    /* not again before the interval */
+    s_call(t, 1, s_tick(24 * H + 60000));
+    assert_int_equal(s_count_out(t, "score.request"), 0);
+}
+
+int main(void)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, s_setup, s_teardown)
+    const struct CMUnitTest tests[] = {
+        T(test_batch_once_per_lead_and_replay),
+        T(test_scored_mql_routes_with_account_owner),
+        T(test_handoff_packet),
+        T(test_outcomes),
+        T(test_pending_outcome_out_of_order),
+        T(test_sla_remind_then_reassign),
+        T(test_score_decay_and_owner_kept),
+        T(test_activity_for_unknown_email),
+        T(test_forget_keeps_counts),
+        T(test_full_path_history),
+        T(test_quarantine_dead_letter_and_replay),
+        T(test_tick_rescore),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
