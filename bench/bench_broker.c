@@ -325,7 +325,7 @@ int main(int argc, char **argv)
 {
     double seconds = 2.0;
     bool ipc = false;
-    char bin[PATH_MAX] = "";
+    char bin[PATH_MAX + 16] = "";
     if (getenv("HO_BIN")) {
         snprintf(bin, sizeof bin, "%s", getenv("HO_BIN"));
     }
