@@ -1,0 +1,245 @@
+/* dlq_cmd.c - `handoff dlq`: list and show quarantined records and dead letters (read-only
+ * from the store's database), replay them (a dlq.replay message to the store, which owns
+ * the database and re-emits each one as its original type). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "handoff/cli.h"
+#include "handoff/client.h"
+#include "handoff/gateway.h"
+#include "handoff/store.h"
+
+#pragma weak ho_client_new
+#pragma weak ho_client_destroy
+#pragma weak ho_client_request
+
+static void s_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: handoff dlq list [--all] [--limit N] [--json]\n"
+            "       handoff dlq show ID [--json]\n"
+            "       handoff dlq replay ID... [--connect ENDPOINT]\n"
+            "\n"
+            "Records refused anywhere in the pipeline (bad rows, illegal transitions) and\n"
+            "requests the broker gave up on are kept in the store's quarantine with their\n"
+            "reason. `list` shows those not replayed yet (--all: every one), `show` one with\n"
+            "its payload, `replay` re-emits them as their original message type.\n"
+            "\n"
+            "  --data-dir DIR  data folder (default: data_dir of the gateway config)\n"
+            "  --db PATH       the database file (default <data-dir>/handoff.db)\n"
+            "  -c, --config F  gateway config (handoff.yaml)\n"
+            "  --connect EP    broker endpoint for replay (default: broker.endpoint)\n");
+}
+
+static const char *s_s(const json_t *o, const char *k)
+{
+    const json_t *v = json_object_get(o, k);
+    return json_is_string(v) && json_string_value(v)[0] ? json_string_value(v) : "-";
+}
+
+static const char *s_time(const json_t *v, char *buf, size_t cap)
+{
+    if (!json_is_integer(v)) {
+        return "-";
+    }
+    time_t t = (time_t)(json_integer_value(v) / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+static void s_line(const json_t *r)
+{
+    char t1[32], t2[32];
+    const json_t *line = json_object_get(r, "line");
+    printf("id=%lld at=%s stage=%s code=%s field=%s type=%s event=%s file=%s line=%lld "
+           "replayed=%s reason=\"%s\"\n",
+           (long long)json_integer_value(json_object_get(r, "id")),
+           s_time(json_object_get(r, "at"), t1, sizeof t1), s_s(r, "stage"), s_s(r, "code"),
+           s_s(r, "field"), s_s(r, "input_type"), s_s(r, "input_event_id"), s_s(r, "file"),
+           json_is_integer(line) ? (long long)json_integer_value(line) : 0LL,
+           s_time(json_object_get(r, "replayed_at"), t2, sizeof t2), s_s(r, "reason"));
+}
+
+static int s_replay(ho_gateway_t *gw, const char *endpoint, char **ids, int n_ids)
+{
+    if (!ho_client_new) {
+        fprintf(stderr, "handoff dlq: this build has no broker client library\n");
+        return 1;
+    }
+    json_t *arr = json_array();
+    for (int i = 0; i < n_ids; i++) {
+        char *end = NULL;
+        long long id = strtoll(ids[i], &end, 10);
+        if (!end || *end || id <= 0) {
+            fprintf(stderr, "handoff dlq replay: \"%s\" is not a quarantine id\n", ids[i]);
+            json_decref(arr);
+            return 2;
+        }
+        json_array_append_new(arr, json_integer(id));
+    }
+    ho_err_t err = {0};
+    ho_client_opts_t opts = {.window = 1, .timeout_ms = 10000, .retries = 2};
+    ho_client_t *client = ho_client_new(endpoint ? endpoint : ho_gateway_endpoint(gw), &opts, &err);
+    if (!client) {
+        fprintf(stderr, "handoff dlq replay: %s\n", err.message);
+        json_decref(arr);
+        return 1;
+    }
+    ho_msg_t *msg = ho_msg_new("dlq.replay");
+    json_object_set_new(ho_msg_payload(msg), "ids", arr);
+    ho_msg_t **reply = NULL;
+    size_t n = 0;
+    int rc = 1;
+    if (ho_client_request(client, "store", &msg, 1, &reply, &n, &err) != HO_OK) {
+        fprintf(stderr, "handoff dlq replay: %s\n", err.message);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(ho_msg_type(reply[i]), "dlq.replayed") != 0) {
+            continue;
+        }
+        json_t *p = ho_msg_payload(reply[i]);
+        size_t k;
+        json_t *v;
+        json_array_foreach(json_object_get(p, "replayed"), k, v)
+        {
+            printf("replayed id=%lld\n", (long long)json_integer_value(v));
+        }
+        rc = 0;
+        json_array_foreach(json_object_get(p, "failed"), k, v)
+        {
+            fprintf(stderr, "handoff dlq replay: id=%lld: %s\n",
+                    (long long)json_integer_value(json_object_get(v, "id")), s_s(v, "error"));
+            rc = 1;
+        }
+    }
+    ho_msg_batch_free(&reply, n);
+    ho_msg_destroy(&msg);
+    ho_client_destroy(&client);
+    return rc;
+}
+
+int ho_cmd_dlq(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"all", no_argument, NULL, 'a'},           {"limit", required_argument, NULL, 'l'},
+        {"json", no_argument, NULL, 'j'},          {"data-dir", required_argument, NULL, 'd'},
+        {"db", required_argument, NULL, 'b'},      {"config", required_argument, NULL, 'c'},
+        {"connect", required_argument, NULL, 'e'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *data_dir = NULL, *db = NULL, *config = NULL, *endpoint = NULL;
+    bool all = false, as_json = false;
+    long long limit = 100;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'a': all = true; break;
+        case 'l': limit = atoll(optarg); break;
+        case 'j': as_json = true; break;
+        case 'd': data_dir = optarg; break;
+        case 'b': db = optarg; break;
+        case 'c': config = optarg; break;
+        case 'e': endpoint = optarg; break;
+        case 'h': s_usage(stdout); return 0;
+        default: s_usage(stderr); return 2;
+        }
+    }
+    if (optind >= argc) {
+        s_usage(stderr);
+        return 2;
+    }
+    const char *sub = argv[optind++];
+    bool list = strcmp(sub, "list") == 0, show = strcmp(sub, "show") == 0,
+         replay = strcmp(sub, "replay") == 0;
+    if ((!list && !show && !replay) || (list && optind != argc) ||
+        (show && argc - optind != 1) || (replay && optind >= argc) || limit <= 0) {
+        fprintf(stderr, "handoff dlq: bad usage\n");
+        s_usage(stderr);
+        return 2;
+    }
+    ho_err_t err = {0};
+    ho_gateway_t *gw = ho_gateway_load(config, &err);
+    if (!gw) {
+        fprintf(stderr, "handoff dlq: %s\n", err.message);
+        return 1;
+    }
+    if (replay) {
+        int rc = s_replay(gw, endpoint, argv + optind, argc - optind);
+        ho_gateway_destroy(&gw);
+        return rc;
+    }
+    char path[4096];
+    if (db) {
+        snprintf(path, sizeof path, "%s", db);
+    } else {
+        snprintf(path, sizeof path, "%.4000s/handoff.db", data_dir ? data_dir : ho_gateway_data_dir(gw));
+    }
+    ho_store_opts_t opts = {.readonly = true};
+    ho_store_t *s = ho_store_open_opts(path, &opts, &err);
+    int rc = 1;
+    json_t *rows = NULL, *args = NULL;
+    if (!s) {
+        fprintf(stderr, "handoff dlq: %s\n", err.message);
+        goto done;
+    }
+    if (list) {
+        args = json_pack("{sIsi}", "limit", (json_int_t)limit, "all", all ? 1 : 0);
+        if (ho_store_query(s, HO_Q_QUARANTINE_LIST, args, &rows, &err) != HO_OK) {
+            fprintf(stderr, "handoff dlq: %s\n", err.message);
+            goto done;
+        }
+    } else {
+        char *end = NULL;
+        long long id = strtoll(argv[optind], &end, 10);
+        if (!end || *end || id <= 0) {
+            fprintf(stderr, "handoff dlq show: \"%s\" is not a quarantine id\n", argv[optind]);
+            rc = 2;
+            goto done;
+        }
+        args = json_pack("{sI}", "id", (json_int_t)id);
+        if (ho_store_query(s, HO_Q_QUARANTINE_GET, args, &rows, &err) != HO_OK) {
+            fprintf(stderr, "handoff dlq: %s\n", err.message);
+            goto done;
+        }
+        if (json_array_size(rows) == 0) {
+            fprintf(stderr, "handoff dlq show: no quarantine row %lld\n", id);
+            goto done;
+        }
+        json_t *r = json_array_get(rows, 0);
+        const char *raw = json_string_value(json_object_get(r, "raw_json"));
+        json_t *parsed = raw ? json_loads(raw, 0, NULL) : NULL;
+        json_object_set_new(r, "raw", parsed ? parsed : json_null());
+        json_object_del(r, "raw_json");
+    }
+    if (as_json) {
+        char *text = json_dumps(show ? json_array_get(rows, 0) : rows, JSON_INDENT(2));
+        printf("%s\n", text ? text : "null");
+        free(text);
+    } else {
+        size_t i;
+        json_t *r;
+        json_array_foreach(rows, i, r)
+        {
+            s_line(r);
+        }
+        if (show) {
+            char *text = json_dumps(json_object_get(json_array_get(rows, 0), "raw"),
+                                    JSON_INDENT(2) | JSON_SORT_KEYS);
+            printf("raw=%s\n", text ? text : "null (erased)");
+            free(text);
+        }
+    }
+    rc = 0;
+done:
+    json_decref(args);
+    json_decref(rows);
+    ho_store_destroy(&s);
+    ho_gateway_destroy(&gw);
+    return rc;
+}

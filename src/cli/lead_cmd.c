@@ -1,0 +1,248 @@
+/* lead_cmd.c - `handoff lead EMAIL`: one lead on one screen (who, where, what, when, why),
+ * read straight from the store's database, read-only. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "handoff/cli.h"
+#include "handoff/gateway.h"
+#include "handoff/lifecycle.h"
+#include "handoff/store.h"
+
+static void s_usage(FILE *out)
+{
+    fprintf(out, "usage: handoff lead EMAIL [--json] [--data-dir DIR] [-c CONFIG] [--db PATH]\n"
+                 "\n"
+                 "Show one lead: profile, sources, activities, score history with the reasons,\n"
+                 "stage history, owner, assignments and SLA, outcomes. Reads <data-dir>/handoff.db\n"
+                 "read-only (safe while the store runs).\n"
+                 "\n"
+                 "  --json          the whole view as one JSON document\n"
+                 "  --data-dir DIR  data folder (default: data_dir of the gateway config)\n"
+                 "  -c, --config F  gateway config (handoff.yaml)\n"
+                 "  --db PATH       the database file (default <data-dir>/handoff.db)\n");
+}
+
+static const char *s_time(json_t *v, char *buf, size_t cap)
+{
+    if (!json_is_integer(v)) {
+        return "-";
+    }
+    time_t t = (time_t)(json_integer_value(v) / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, cap, "%Y-%m-%dT%H:%MZ", &tm);
+    return buf;
+}
+
+static const char *s_s(const json_t *o, const char *k)
+{
+    const json_t *v = json_object_get(o, k);
+    return json_is_string(v) && json_string_value(v)[0] ? json_string_value(v) : "-";
+}
+
+static long long s_i(const json_t *o, const char *k)
+{
+    const json_t *v = json_object_get(o, k);
+    return json_is_integer(v) ? (long long)json_integer_value(v) : 0;
+}
+
+static void s_print(const json_t *view, const ho_lifecycle_t *lc)
+{
+    char t1[32], t2[32];
+    const json_t *l = json_object_get(view, "lead");
+    size_t i;
+    json_t *r;
+    printf("lead %s id=%lld stage=%s (%s) owner=%s%s\n", s_s(l, "email"), s_i(l, "lead_id"),
+           s_s(l, "stage"), ho_lifecycle_display(lc, s_s(l, "stage")), s_s(l, "owner_rep_id"),
+           json_is_true(json_object_get(l, "erased")) ? " ERASED" : "");
+    printf("who      %s %s, %s, %s (%s)%s phone=%s\n", s_s(l, "first_name"), s_s(l, "last_name"),
+           s_s(l, "title"), s_s(l, "company"), s_s(l, "domain"),
+           json_is_true(json_object_get(l, "personal_email")) ? " personal-email" : "",
+           s_s(l, "phone"));
+    char emp[32] = "-", rev[32] = "-";
+    if (json_is_integer(json_object_get(l, "employees"))) {
+        snprintf(emp, sizeof emp, "%lld", s_i(l, "employees"));
+    }
+    if (json_is_number(json_object_get(l, "revenue"))) {
+        snprintf(rev, sizeof rev, "%.0f", json_number_value(json_object_get(l, "revenue")));
+    }
+    printf("company  industry=%s group=%s employees=%s revenue=%s\n", s_s(l, "industry"),
+           s_s(l, "industry_group"), emp, rev);
+    printf("where    country=%s state=%s city=%s tz=%s\n", s_s(l, "country"), s_s(l, "state"),
+           s_s(l, "city"), s_s(l, "timezone"));
+    const json_t *st = json_array_get(json_object_get(view, "activity_stats"), 0);
+    printf("when     created=%s first_touch=%s last_touch=%s activities=%lld mql=%s\n",
+           s_time(json_object_get(l, "created_at"), t1, sizeof t1),
+           s_time(json_object_get(l, "first_touch_at"), t2, sizeof t2),
+           s_time(json_object_get(l, "last_touch_at"), (char[32]){0}, 32), s_i(st, "n"),
+           s_time(json_object_get(l, "mql_at"), (char[32]){0}, 32));
+    printf("source   original=%s channel=%s campaign=%s\n", s_s(l, "original_source"),
+           s_s(l, "source_channel"), s_s(l, "original_campaign"));
+    const json_t *latest = json_array_get(json_object_get(view, "scores"), 0);
+    if (latest) {
+        printf("why      score=%lld fit=%lld interest=%lld grade=%s quadrant=%s mql=%lld model=%s "
+               "at=%s\n",
+               s_i(latest, "score"), s_i(latest, "fit"), s_i(latest, "interest"),
+               s_s(latest, "grade"), s_s(latest, "quadrant"), s_i(latest, "mql"),
+               s_s(latest, "model_version"), s_time(json_object_get(latest, "at"), t1, sizeof t1));
+        json_array_foreach(json_object_get(latest, "explanation"), i, r)
+        {
+            printf("         %+4lld %-8s %-24s %s\n", s_i(r, "points"), s_s(r, "kind"),
+                   s_s(r, "rule"), s_s(r, "detail"));
+        }
+    } else {
+        printf("why      not scored yet\n");
+    }
+
+    printf("\nsources (%zu)\n", json_array_size(json_object_get(view, "sources")));
+    json_array_foreach(json_object_get(view, "sources"), i, r)
+    {
+        printf("  %s  %-12s record=%s original=%s campaign=%s at=%s:%lld\n",
+               s_time(json_object_get(r, "observed_at"), t1, sizeof t1), s_s(r, "source"),
+               s_s(r, "source_record_id"), s_s(r, "original_source"), s_s(r, "campaign"),
+               s_s(r, "file"), s_i(r, "line"));
+    }
+    printf("\nactivities (newest %zu of %lld)\n",
+           json_array_size(json_object_get(view, "activities")), s_i(st, "n"));
+    json_array_foreach(json_object_get(view, "activities"), i, r)
+    {
+        if (i >= 15) {
+            break;
+        }
+        printf("  %s  %-18s %s%s%s\n", s_time(json_object_get(r, "occurred_at"), t1, sizeof t1),
+               s_s(r, "type"), s_s(r, "path"),
+               strcmp(s_s(r, "campaign"), "-") ? " campaign=" : "",
+               strcmp(s_s(r, "campaign"), "-") ? s_s(r, "campaign") : "");
+    }
+    if (json_array_size(json_object_get(view, "top_pages"))) {
+        printf("  top pages:");
+        json_array_foreach(json_object_get(view, "top_pages"), i, r)
+        {
+            printf(" %s (%lld)", s_s(r, "path"), s_i(r, "views"));
+        }
+        printf("\n");
+    }
+    printf("\nstage history\n");
+    json_array_foreach(json_object_get(view, "history"), i, r)
+    {
+        const char *kind = s_s(r, "kind");
+        if (strcmp(kind, "transition") == 0) {
+            printf("  %s  %s -> %s  by %s score=%s: %s\n",
+                   s_time(json_object_get(r, "at"), t1, sizeof t1), s_s(r, "from_stage"),
+                   s_s(r, "to_stage"), s_s(r, "actor"),
+                   json_is_integer(json_object_get(r, "score")) ? (snprintf(t2, sizeof t2, "%lld", s_i(r, "score")), t2) : "-",
+                   s_s(r, "reason"));
+        } else {
+            printf("  %s  [%s] by %s: %s\n", s_time(json_object_get(r, "at"), t1, sizeof t1), kind,
+                   s_s(r, "actor"), s_s(r, "reason"));
+        }
+    }
+    printf("\nassignments\n");
+    json_array_foreach(json_object_get(view, "assignments"), i, r)
+    {
+        printf("  %s  rep=%s (%s) queue=%s rule=%s status=%s sla_due=%s accepted=%s "
+               "breaches=%s\n",
+               s_time(json_object_get(r, "assigned_at"), t1, sizeof t1), s_s(r, "rep_id"),
+               s_s(r, "rep_name"), s_s(r, "queue"), s_s(r, "rule"), s_s(r, "status"),
+               s_time(json_object_get(r, "sla_due"), t2, sizeof t2),
+               s_time(json_object_get(r, "accepted_at"), (char[32]){0}, 32), s_s(r, "breaches"));
+    }
+    printf("\noutcomes\n");
+    json_array_foreach(json_object_get(view, "outcomes"), i, r)
+    {
+        printf("  %s  %-11s by %s reason=%s (%s) stage_reached=%s%s%s\n",
+               s_time(json_object_get(r, "occurred_at"), t1, sizeof t1), s_s(r, "outcome"),
+               s_s(r, "rep_id"), s_s(r, "reason"), s_s(r, "reason_owner"),
+               s_s(r, "stage_reached"), s_i(r, "not_owner") ? " NOT-OWNER" : "",
+               json_is_number(json_object_get(r, "amount")) ? " amount" : "");
+    }
+    printf("\nscore history\n");
+    json_array_foreach(json_object_get(view, "scores"), i, r)
+    {
+        printf("  %s  score=%lld fit=%lld interest=%lld grade=%s mql=%lld model=%s rules=%zu\n",
+               s_time(json_object_get(r, "at"), t1, sizeof t1), s_i(r, "score"), s_i(r, "fit"),
+               s_i(r, "interest"), s_s(r, "grade"), s_i(r, "mql"), s_s(r, "model_version"),
+               json_array_size(json_object_get(r, "explanation")));
+    }
+}
+
+int ho_cmd_lead(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"json", no_argument, NULL, 'j'},          {"data-dir", required_argument, NULL, 'd'},
+        {"config", required_argument, NULL, 'c'},  {"db", required_argument, NULL, 'b'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+    };
+    const char *data_dir = NULL, *config = NULL, *db = NULL;
+    bool as_json = false;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'j': as_json = true; break;
+        case 'd': data_dir = optarg; break;
+        case 'c': config = optarg; break;
+        case 'b': db = optarg; break;
+        case 'h': s_usage(stdout); return 0;
+        default: s_usage(stderr); return 2;
+        }
+    }
+    if (argc - optind != 1) {
+        fprintf(stderr, "handoff lead: expected exactly one EMAIL\n");
+        s_usage(stderr);
+        return 2;
+    }
+    const char *email = argv[optind];
+    ho_err_t err = {0};
+    ho_gateway_t *gw = ho_gateway_load(config, &err);
+    if (!gw) {
+        fprintf(stderr, "handoff lead: %s\n", err.message);
+        return 1;
+    }
+    char path[4096];
+    if (db) {
+        snprintf(path, sizeof path, "%s", db);
+    } else {
+        snprintf(path, sizeof path, "%.4000s/handoff.db", data_dir ? data_dir : ho_gateway_data_dir(gw));
+    }
+    ho_store_opts_t opts = {.readonly = true};
+    ho_store_t *s = ho_store_open_opts(path, &opts, &err);
+    int rc = 1;
+    json_t *view = NULL;
+    ho_lifecycle_t *lc = NULL;
+    if (!s) {
+        fprintf(stderr, "handoff lead: %s\n", err.message);
+        goto done;
+    }
+    int vrc = ho_store_lead_view(s, email, &view, &err);
+    if (vrc == HO_ERR_NOT_FOUND) {
+        fprintf(stderr, "handoff lead: %s\n", err.message);
+        goto done;
+    }
+    if (vrc != HO_OK) {
+        fprintf(stderr, "handoff lead: %s\n", err.message);
+        rc = vrc == HO_ERR_FIELD || vrc == HO_ERR_MISSING ? 2 : 1;
+        goto done;
+    }
+    if (as_json) {
+        char *text = json_dumps(view, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        printf("%s\n", text ? text : "{}");
+        free(text);
+    } else {
+        lc = ho_lifecycle_load(ho_gateway_config_dir(gw), &err);
+        if (!lc) {
+            fprintf(stderr, "handoff lead: %s (showing canonical stage names)\n", err.message);
+        }
+        s_print(view, lc);
+    }
+    rc = 0;
+done:
+    json_decref(view);
+    ho_lifecycle_destroy(&lc);
+    ho_store_destroy(&s);
+    ho_gateway_destroy(&gw);
+    return rc;
+}
