@@ -1,0 +1,36 @@
+/*
+ * outbox.h - what the outbox worker has delivered, is still retrying, or gave up on.
+ *
+ * The `outbox` worker (src/workers/outbox/) delivers handoff.ready, rep.reminder and
+ * report.ready through its connectors: a JSON file per packet under
+ * <data_dir>/<dir>/<rep>/<lead>-<event>.json (written to a temp file and renamed), an HTTP
+ * POST to the CRM webhook, and a ZeroMQ PUB socket (topic "handoff.<rep_id>"). Webhook
+ * deliveries live in <data_dir>/outbox.db: a failed POST is retried with exponential backoff
+ * from the worker's tick, survives restarts, and after max_attempts stays there as `failed`,
+ * visible and never dropped, until an operator requeues it.
+ *
+ * These functions read or change outbox.db from another process (`handoff status`,
+ * `handoff dlq`); the worker itself need not run.
+ */
+#ifndef HO_OUTBOX_H
+#define HO_OUTBOX_H
+
+#include <jansson.h>
+
+#include "handoff/msg.h"
+
+/* Summary of <data_dir>/outbox.db as a new object the caller owns:
+ *   { "db": path, "exists": bool, "pending": n, "delivered": n, "failed": n,
+ *     "oldest_pending_at": ms | null,
+ *     "problems": [ { "event_id", "type", "connector", "target", "rep_id", "lead_id",
+ *                     "status", "attempts", "last_status", "last_error", "next_at",
+ *                     "created_at" } ... ] }
+ * problems lists failed deliveries and pending ones that already failed at least once (at
+ * most 50, oldest first). A missing outbox.db is not an error (exists: false, zeros). */
+int ho_outbox_status(const char *data_dir, json_t **out, ho_err_t *err);
+
+/* Put failed deliveries back in the retry queue (attempts reset, due now). event_id NULL =
+ * all failed ones. *n_p (may be NULL) = how many were requeued. */
+int ho_outbox_requeue(const char *data_dir, const char *event_id, int *n_p, ho_err_t *err);
+
+#endif

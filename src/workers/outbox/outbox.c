@@ -1,0 +1,444 @@
+/* outbox.c - the `outbox` worker: delivers handoff.ready, rep.reminder and report.ready.
+ *
+ * Connectors, in order, for every packet:
+ *   file     <data_dir>/<dir>/<rep or queue>/<lead>-<event>.json, via temp file + rename, so
+ *            a reader never sees half a packet. A write failure fails the request (RETRY):
+ *            the broker redelivers it.
+ *   pub      a ZeroMQ PUB socket (pub_endpoint), topic "handoff.<rep_id>" (queued leads:
+ *            "handoff.queue.<queue>", reports: "report.ready"), body = the packet JSON.
+ *   webhook  HTTP POST of the packet JSON to webhook_url. Queued in <data_dir>/outbox.db and
+ *            tried at once; failures are retried from cb_tick with exponential backoff,
+ *            survive restarts, and after max_attempts stay `failed` (handoff status).
+ * The packet JSON is the envelope: {"type", "id", "ts", "origin", "payload"}.
+ * Redelivery of the same event id writes and publishes nothing new and never POSTs twice. */
+#include <curl/curl.h>
+#include <czmq.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "handoff/log.h"
+#include "handoff/worker.h"
+#include "workers/outbox/outbox_int.h"
+
+typedef struct {
+    char *dir;
+    char *webhook_url;
+    long long webhook_timeout_ms;
+    long long max_attempts;
+    long long backoff_ms;
+    long long backoff_max_ms;
+    char *pub_endpoint;
+} s_settings_t;
+
+static const ho_config_map_t s_config_map[] = {
+    {HO_CFG_STR, "dir", "outbox", offsetof(s_settings_t, dir),
+     "folder of the JSON packet files, relative to data_dir"},
+    {HO_CFG_STR, "webhook_url", "", offsetof(s_settings_t, webhook_url),
+     "CRM webhook the packets are POSTed to; empty = off"},
+    {HO_CFG_INT, "webhook_timeout_ms", "5000", offsetof(s_settings_t, webhook_timeout_ms),
+     "give up on one POST after this long"},
+    {HO_CFG_INT, "max_attempts", "8", offsetof(s_settings_t, max_attempts),
+     "POST attempts before a delivery stays failed (visible in handoff status)"},
+    {HO_CFG_INT, "backoff_ms", "1000", offsetof(s_settings_t, backoff_ms),
+     "wait after the first failed POST; doubles after each further failure"},
+    {HO_CFG_INT, "backoff_max_ms", "600000", offsetof(s_settings_t, backoff_max_ms),
+     "longest wait between two POST attempts"},
+    {HO_CFG_STR, "pub_endpoint", "", offsetof(s_settings_t, pub_endpoint),
+     "ZeroMQ PUB endpoint to bind (tcp://127.0.0.1:5571, ipc://...); empty = off"},
+    {0},
+};
+
+typedef struct {
+    s_settings_t set;
+    char outdir[4096];
+    ho_outbox_db_t *db;
+    CURL *curl;
+    zsock_t *pub;
+} s_ctx_t;
+
+static int s_mkdirs(const char *dir)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s", dir);
+    for (char *p = path + 1; *p; p++) {
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(path, 0755) != 0 && errno != EEXIST) {
+                return -1;
+            }
+            *p = '/';
+        }
+    }
+    return mkdir(path, 0755) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+static void s_exit(void **ctx_p)
+{
+    if (!ctx_p || !*ctx_p) {
+        return;
+    }
+    s_ctx_t *ctx = *ctx_p;
+    ho_outbox_db_close(&ctx->db);
+    if (ctx->curl) {
+        curl_easy_cleanup(ctx->curl);
+    }
+    zsock_destroy(&ctx->pub);
+    ho_config_map_free(s_config_map, &ctx->set);
+    free(ctx);
+    *ctx_p = NULL;
+}
+
+static int s_init(const ho_worker_env_t *env, void **ctx_p, ho_err_t *err)
+{
+    s_ctx_t *ctx = calloc(1, sizeof *ctx);
+    if (!ctx) {
+        return ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
+    }
+    int rc = ho_config_map_apply(env->conf, env->settings, s_config_map, &ctx->set, err);
+    const char *data_dir = env->data_dir && env->data_dir[0] ? env->data_dir : ".";
+    if (rc == HO_OK && (ctx->set.max_attempts < 1 || ctx->set.backoff_ms < 0 ||
+                        ctx->set.webhook_timeout_ms < 1)) {
+        rc = ho_err_set(err, HO_ERR_CONFIG, "workers.outbox",
+                        "workers.outbox: max_attempts and webhook_timeout_ms must be >= 1, "
+                        "backoff_ms >= 0");
+    }
+    if (rc == HO_OK) {
+        if (ctx->set.dir[0] == '/') {
+            snprintf(ctx->outdir, sizeof ctx->outdir, "%s", ctx->set.dir);
+        } else {
+            snprintf(ctx->outdir, sizeof ctx->outdir, "%s/%s", data_dir, ctx->set.dir);
+        }
+        if (s_mkdirs(data_dir) != 0 || s_mkdirs(ctx->outdir) != 0) {
+            rc = ho_err_set(err, HO_ERR_IO, "workers.outbox.dir", "%s: cannot create: %s",
+                            ctx->outdir, strerror(errno));
+        }
+    }
+    if (rc == HO_OK && !(ctx->db = ho_outbox_db_open(data_dir, err))) {
+        rc = err ? err->code : HO_ERR_IO;
+    }
+    if (rc == HO_OK && ctx->set.webhook_url[0]) {
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+        if (!(ctx->curl = curl_easy_init())) {
+            rc = ho_err_set(err, HO_ERR_NOMEM, "workers.outbox.webhook_url",
+                            "cannot start libcurl");
+        }
+    }
+    if (rc == HO_OK && ctx->set.pub_endpoint[0]) {
+        ctx->pub = zsock_new(ZMQ_PUB);
+        if (!ctx->pub || zsock_bind(ctx->pub, "%s", ctx->set.pub_endpoint) < 0) {
+            rc = ho_err_set(err, HO_ERR_IO, "workers.outbox.pub_endpoint",
+                            "workers.outbox.pub_endpoint: cannot bind %s: %s",
+                            ctx->set.pub_endpoint, zmq_strerror(zmq_errno()));
+        } else {
+            zsock_set_sndhwm(ctx->pub, 100000);
+        }
+    }
+    if (rc != HO_OK) {
+        s_exit((void **)&ctx);
+        return rc;
+    }
+    *ctx_p = ctx;
+    return HO_OK;
+}
+
+/* A path segment from an id: [A-Za-z0-9._-], anything else becomes '_'. */
+static void s_safe(char *out, size_t cap, const char *in, const char *empty)
+{
+    if (!in || !in[0]) {
+        in = empty;
+    }
+    size_t n = 0;
+    if (in[0] == '.') {
+        out[n++] = '_';
+    }
+    for (; *in && n + 1 < cap; in++) {
+        char c = *in;
+        out[n++] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                           c == '.' || c == '-' || c == '_'
+                       ? c
+                       : '_';
+    }
+    out[n] = '\0';
+}
+
+/* Formatting through a helper: paths may be long, and a cut message is fine. */
+static void s_fmt(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void s_fmt(char *out, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(out, cap, fmt, ap);
+    va_end(ap);
+}
+
+static int s_write_atomic(const char *dir, const char *name, const char *body, char *path,
+                          size_t cap, char *why, size_t why_cap)
+{
+    char tmp[4200];
+    if (s_mkdirs(dir) != 0) {
+        s_fmt(why, why_cap, "%s: cannot create: %s", dir, strerror(errno));
+        return -1;
+    }
+    s_fmt(path, cap, "%s/%s", dir, name);
+    s_fmt(tmp, sizeof tmp, "%s/.%s.tmp.%d", dir, name, (int)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) {
+        s_fmt(why, why_cap, "%s: %s", tmp, strerror(errno));
+        return -1;
+    }
+    size_t len = strlen(body), off = 0;
+    while (off < len) {
+        ssize_t w = write(fd, body + off, len - off);
+        if (w < 0 && errno == EINTR) {
+            continue;
+        }
+        if (w <= 0) {
+            s_fmt(why, why_cap, "%s: %s", tmp, strerror(errno));
+            close(fd);
+            unlink(tmp);
+            return -1;
+        }
+        off += (size_t)w;
+    }
+    if (write(fd, "\n", 1) != 1 || fsync(fd) != 0 || close(fd) != 0) {
+        s_fmt(why, why_cap, "%s: %s", tmp, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    if (rename(tmp, path) != 0) {
+        s_fmt(why, why_cap, "%s: %s", path, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+static size_t s_discard(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+    (void)ptr;
+    (void)arg;
+    return size * nmemb;
+}
+
+/* One POST. Returns the HTTP status (0 if none) and fills why on failure. */
+static int s_post(s_ctx_t *ctx, const ho_outbox_item_t *it, char *why, size_t why_cap, bool *ok)
+{
+    char errbuf[CURL_ERROR_SIZE] = "";
+    char h_event[200], h_type[120];
+    snprintf(h_event, sizeof h_event, "X-Handoff-Event: %s", it->event_id);
+    snprintf(h_type, sizeof h_type, "X-Handoff-Type: %s", it->type);
+    struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
+    headers = curl_slist_append(headers, h_event);
+    headers = curl_slist_append(headers, h_type);
+    char h_key[200];
+    snprintf(h_key, sizeof h_key, "Idempotency-Key: %s", it->event_id);
+    headers = curl_slist_append(headers, h_key);
+    CURL *c = ctx->curl;
+    curl_easy_reset(c);
+    curl_easy_setopt(c, CURLOPT_URL, it->target);
+    curl_easy_setopt(c, CURLOPT_POST, 1L);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, it->body);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(it->body));
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)ctx->set.webhook_timeout_ms);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)ctx->set.webhook_timeout_ms);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, "handoff-outbox/" HO_VERSION);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, s_discard);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+    CURLcode res = curl_easy_perform(c);
+    long status = 0;
+    *ok = false;
+    if (res != CURLE_OK) {
+        snprintf(why, why_cap, "%s", errbuf[0] ? errbuf : curl_easy_strerror(res));
+    } else {
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+        if (status >= 200 && status < 300) {
+            *ok = true;
+        } else {
+            snprintf(why, why_cap, "HTTP %ld from the webhook", status);
+        }
+    }
+    curl_slist_free_all(headers);
+    return (int)status;
+}
+
+/* Try every webhook delivery due at now. */
+static void s_flush(s_ctx_t *ctx, int64_t now)
+{
+    if (!ctx->curl) {
+        return;
+    }
+    ho_outbox_item_t *items = NULL;
+    size_t n = 0;
+    if (ho_outbox_db_due(ctx->db, now, 50, &items, &n) != HO_OK) {
+        ho_warn("outbox: cannot read the retry queue");
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        ho_outbox_item_t *it = &items[i];
+        char why[CURL_ERROR_SIZE + 64] = "";
+        bool ok;
+        int status = s_post(ctx, it, why, sizeof why, &ok);
+        int attempt = it->attempts + 1;
+        /* 4xx other than timeout / too early / too many: the CRM refuses this packet;
+         * retrying will not help, so it stays failed for an operator to look at */
+        bool refused = status >= 400 && status < 500 && status != 408 && status != 425 &&
+                       status != 429;
+        bool give_up = !ok && (refused || attempt >= ctx->set.max_attempts);
+        int64_t backoff = ctx->set.backoff_ms;
+        for (int k = 1; k < attempt && backoff < ctx->set.backoff_max_ms; k++) {
+            backoff *= 2;
+        }
+        if (backoff > ctx->set.backoff_max_ms) {
+            backoff = ctx->set.backoff_max_ms;
+        }
+        ho_err_t err = {0};
+        if (ho_outbox_db_result(ctx->db, it, now, status, ok ? NULL : why, backoff, give_up,
+                                &err) != HO_OK) {
+            ho_warn("outbox: cannot record a webhook attempt: %s", err.message);
+        }
+        if (ok) {
+            ho_info("outbox: webhook delivered event=%s type=%s status=%d attempts=%d",
+                    it->event_id, it->type, status, attempt);
+        } else if (give_up) {
+            ho_error("outbox: webhook delivery failed for good event=%s type=%s attempts=%d "
+                     "error=\"%s\" (kept in outbox.db, see handoff status)",
+                     it->event_id, it->type, attempt, why);
+        } else {
+            ho_warn("outbox: webhook attempt failed event=%s attempt=%d/%lld error=\"%s\" "
+                    "retry_in_ms=%lld",
+                    it->event_id, attempt, ctx->set.max_attempts, why, (long long)backoff);
+        }
+    }
+    ho_outbox_items_free(items, n);
+}
+
+/* Deliver one packet to the file and PUB connectors and queue it for the webhook. */
+static int s_deliver(s_ctx_t *ctx, const ho_msg_t *in, int64_t now, ho_out_t *out)
+{
+    const char *type = ho_msg_type(in);
+    const json_t *p = ho_msg_payload(in);
+    const char *rep = NULL, *queue = NULL;
+    long long lead_id = -1;
+    char folder[160], name[320], topic[200];
+    if (strcmp(type, "report.ready") == 0) {
+        char week[64];
+        s_safe(week, sizeof week, json_string_value(json_object_get(p, "week")), "report");
+        snprintf(folder, sizeof folder, "_reports");
+        snprintf(name, sizeof name, "%s-%s.json", week, ho_msg_id(in));
+        snprintf(topic, sizeof topic, "report.ready");
+    } else {
+        const json_t *r = json_object_get(p, "rep");
+        rep = json_string_value(json_object_get(r, "rep_id"));
+        if (!rep) {
+            rep = json_string_value(json_object_get(p, "rep_id"));
+        }
+        queue = json_string_value(json_object_get(p, "queue"));
+        const json_t *lid = json_object_get(p, "lead_id");
+        if (!json_is_integer(lid)) {
+            return ho_out_quarantine(out, in, "outbox", "missing_field", "lead_id",
+                                     "lead_id: missing; a packet must name its lead") == HO_OK
+                       ? HO_WORKER_OK
+                       : HO_WORKER_RETRY;
+        }
+        lead_id = json_integer_value(lid);
+        char who[128];
+        if (rep) {
+            s_safe(who, sizeof who, rep, "_unassigned");
+            snprintf(topic, sizeof topic, "handoff.%s", rep);
+        } else {
+            char q[100];
+            s_safe(q, sizeof q, queue, "unassigned");
+            snprintf(who, sizeof who, "_queue-%s", q);
+            snprintf(topic, sizeof topic, "handoff.queue.%s", queue ? queue : "unassigned");
+        }
+        snprintf(folder, sizeof folder, "%s", who);
+        snprintf(name, sizeof name, "%lld-%s.json", lead_id, ho_msg_id(in));
+    }
+    json_t *env = json_pack("{s:s,s:s,s:I,s:s,s:O}", "type", type, "id", ho_msg_id(in), "ts",
+                            (json_int_t)ho_msg_ts(in), "origin", ho_msg_origin(in), "payload", p);
+    char *body = env ? json_dumps(env, JSON_COMPACT) : NULL;
+    json_decref(env);
+    if (!body) {
+        return HO_WORKER_RETRY;
+    }
+    int rc = HO_WORKER_OK;
+    ho_err_t err = {0};
+    if (!ho_outbox_db_sent(ctx->db, ho_msg_id(in))) {
+        char dir[4400], path[4800], why[512];
+        s_fmt(dir, sizeof dir, "%s/%s", ctx->outdir, folder);
+        if (s_write_atomic(dir, name, body, path, sizeof path, why, sizeof why) != 0) {
+            ho_warn("outbox: cannot write packet event=%s: %s", ho_msg_id(in), why);
+            free(body);
+            return HO_WORKER_RETRY;
+        }
+        if (ctx->pub && zsock_send(ctx->pub, "ss", topic, body) != 0) {
+            ho_warn("outbox: cannot publish event=%s topic=%s", ho_msg_id(in), topic);
+        }
+        if (ho_outbox_db_mark_sent(ctx->db, ho_msg_id(in), path, now, &err) != HO_OK) {
+            ho_warn("outbox: %s", err.message);
+        }
+        ho_info("outbox: delivered event=%s type=%s file=%s%s%s", ho_msg_id(in), type, path,
+                ctx->pub ? " topic=" : "", ctx->pub ? topic : "");
+    }
+    if (ctx->curl && ho_outbox_db_enqueue(ctx->db, ho_msg_id(in), type, "webhook",
+                                          ctx->set.webhook_url, rep, lead_id, body, now,
+                                          &err) != HO_OK) {
+        ho_warn("outbox: cannot queue the webhook delivery event=%s: %s", ho_msg_id(in),
+                err.message);
+        rc = HO_WORKER_RETRY;
+    }
+    free(body);
+    return rc;
+}
+
+static int s_handle(void *ctx_v, ho_msg_t *const *in, size_t n, ho_out_t *out)
+{
+    s_ctx_t *ctx = ctx_v;
+    int64_t now = ho_now_ms();
+    for (size_t i = 0; i < n; i++) {
+        const char *type = ho_msg_type(in[i]);
+        int rc;
+        if (!strcmp(type, "handoff.ready") || !strcmp(type, "rep.reminder") ||
+            !strcmp(type, "report.ready")) {
+            rc = s_deliver(ctx, in[i], now, out);
+        } else {
+            char why[160];
+            snprintf(why, sizeof why,
+                     "outbox delivers handoff.ready, rep.reminder and report.ready, not %.64s",
+                     type);
+            rc = ho_out_quarantine(out, in[i], "outbox", "unknown_type", "type", why) == HO_OK
+                     ? HO_WORKER_OK
+                     : HO_WORKER_RETRY;
+        }
+        if (rc != HO_WORKER_OK) {
+            return rc;
+        }
+    }
+    s_flush(ctx, now);
+    return HO_WORKER_OK;
+}
+
+static int s_tick(void *ctx_v, int64_t now_ms, ho_out_t *out)
+{
+    (void)out;
+    s_flush(ctx_v, now_ms);
+    return HO_WORKER_OK;
+}
+
+const ho_worker_def_t ho_worker_outbox = {
+    .name = "outbox",
+    .description = "delivers handoff packets: JSON files, CRM webhook with retry, PUB per rep",
+    .cb_init = s_init,
+    .cb_handle = s_handle,
+    .cb_tick = s_tick,
+    .tick_ms = 1000,
+    .cb_exit = s_exit,
+};
