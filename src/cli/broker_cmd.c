@@ -24,8 +24,10 @@ static void s_usage(FILE *out)
             "  -c, --config PATH     gateway config (default: $HANDOFF_CONFIG, ./deploy/handoff.yaml,\n"
             "                        built-in defaults)\n"
             "  -b, --bind ENDPOINT   endpoint to bind, repeatable: tcp://HOST:PORT (PORT * = any\n"
-            "                        free port), ipc:///path (default: broker.endpoint)\n"
-            "      --data-dir DIR    data folder (default: data_dir of the config)\n"
+            "                        free port), ipc:///path (default: broker.endpoint and the\n"
+            "                        list broker.bind of the config)\n"
+            "      --data-dir DIR    data folder (default: data_dir of the config; reserved for\n"
+            "                        the broker journal, which does not exist yet)\n"
             "  -h, --help            this help\n"
             "\n"
             "stdout: one 'bound endpoint=...' line per endpoint, then 'broker ready ...';\n"
@@ -85,7 +87,25 @@ int ho_cmd_broker(int argc, char **argv)
         return 1;
     }
     if (n_binds == 0) {
+        /* broker.endpoint, plus any extra endpoints listed under broker.bind */
         binds[n_binds++] = ho_gateway_endpoint(gw);
+        const ho_node_t *extra =
+            ho_node_get(ho_node_get(ho_conf_root(ho_gateway_conf(gw)), "broker"), "bind");
+        if (extra && ho_node_kind(extra) == HO_NODE_SCALAR && ho_node_str(extra)[0]) {
+            binds[n_binds++] = ho_node_str(extra);
+        }
+        for (size_t i = 0; extra && ho_node_kind(extra) == HO_NODE_SEQ &&
+                           i < ho_node_size(extra) && n_binds < S_MAX_BINDS;
+             i++) {
+            const char *ep = ho_node_str(ho_node_at(extra, i));
+            if (!ep || !ep[0]) {
+                fprintf(stderr, "handoff broker: %s:%d: broker.bind[%zu]: expected an endpoint\n",
+                        ho_gateway_path(gw), ho_node_line(ho_node_at(extra, i)), i);
+                ho_gateway_destroy(&gw);
+                return 1;
+            }
+            binds[n_binds++] = ep;
+        }
     }
     /* czmq's handler sets zsys_interrupted on SIGINT/SIGTERM; the broker loop watches it */
     zsys_handler_reset();

@@ -524,6 +524,29 @@ class TestLifecycle(unittest.TestCase):
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
+    def test_config_endpoint_and_bind_list_are_bound(self):
+        tmp = tempfile.mkdtemp(prefix="ho-broker-")
+        try:
+            a, b2 = ("ipc://" + os.path.join(tmp, n) for n in ("a.ipc", "b.ipc"))
+            cfg = write_config(tmp)
+            text = open(cfg).read().replace("  endpoint: tcp://127.0.0.1:5570",
+                                            "  endpoint: %s\n  bind:\n    - %s" % (a, b2))
+            with open(cfg, "w") as f:
+                f.write(text)
+            b = Broker(tmp, cfg, [])
+            try:
+                self.assertEqual(b.endpoints, [a, b2])
+                ctx = zmq.Context()
+                for ep in (a, b2):
+                    c = Client(ctx, ep)
+                    self.assertEqual(c.request("mmi.service", b"x")[1], [b"404"])
+                    c.close()
+                ctx.term()
+            finally:
+                self.assertEqual(b.stop(), 0)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
     def test_sigint_stops_cleanly(self):
         tmp = tempfile.mkdtemp(prefix="ho-broker-")
         try:
