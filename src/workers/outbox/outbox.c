@@ -305,8 +305,9 @@ static void s_flush(s_ctx_t *ctx, int64_t now)
             ho_warn("outbox: cannot record a webhook attempt: %s", err.message);
         }
         if (ok) {
-            ho_info("outbox: webhook delivered event=%s type=%s status=%d attempts=%d",
-                    it->event_id, it->type, status, attempt);
+            ho_log(attempt > 1 ? HO_LOG_INFO : HO_LOG_DEBUG,
+                   "outbox: webhook delivered event=%s type=%s status=%d attempts=%d",
+                   it->event_id, it->type, status, attempt);
         } else if (give_up) {
             ho_error("outbox: webhook delivery failed for good event=%s type=%s attempts=%d "
                      "error=\"%s\" (kept in outbox.db, see handoff status)",
@@ -385,7 +386,7 @@ static int s_deliver(s_ctx_t *ctx, const ho_msg_t *in, int64_t now, ho_out_t *ou
         if (ho_outbox_db_mark_sent(ctx->db, ho_msg_id(in), path, now, &err) != HO_OK) {
             ho_warn("outbox: %s", err.message);
         }
-        ho_info("outbox: delivered event=%s type=%s file=%s%s%s", ho_msg_id(in), type, path,
+        ho_debug("outbox: delivered event=%s type=%s file=%s%s%s", ho_msg_id(in), type, path,
                 ctx->pub ? " topic=" : "", ctx->pub ? topic : "");
     }
     if (ctx->curl && ho_outbox_db_enqueue(ctx->db, ho_msg_id(in), type, "webhook",

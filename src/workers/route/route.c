@@ -126,7 +126,7 @@ static int s_assign(s_ctx_t *ctx, const ho_msg_t *in, ho_out_t *out)
         return HO_WORKER_RETRY;
     }
     const char *rep = json_string_value(json_object_get(assigned, "rep_id"));
-    ho_info("route: lead=%lld rep=%s queue=%s rule=%s%s",
+    ho_debug("route: lead=%lld rep=%s queue=%s rule=%s%s",
             (long long)json_integer_value(json_object_get(assigned, "lead_id")), rep ? rep : "-",
             json_string_value(json_object_get(assigned, "queue"))
                 ? json_string_value(json_object_get(assigned, "queue"))
@@ -189,7 +189,7 @@ static int s_remind(s_ctx_t *ctx, const ho_msg_t *in, ho_out_t *out)
              "passed. Accept it, or it is reassigned.",
              lead_email ? lead_email : "(unknown)");
     json_object_set_new(r, "message", json_string(text));
-    ho_info("route: reminder lead=%lld rep=%s", (long long)json_integer_value(lead_id),
+    ho_debug("route: reminder lead=%lld rep=%s", (long long)json_integer_value(lead_id),
             rep ? rep : "-");
     return ho_out_emit(out, &msg) == HO_OK ? HO_WORKER_OK : HO_WORKER_RETRY;
 }
