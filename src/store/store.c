@@ -410,7 +410,7 @@ int ho_store_upsert_lead(ho_store_t *self, const char *event_id, const json_t *p
         lead.stage = strdup("ML");
         lead.created_at = lead.updated_at = observed;
         merged = json_object();
-        meta = json_object();
+        meta = json_pack("{s[sI]}", "_", source, (json_int_t)observed);
     } else if (rc != HO_OK) {
         free(email);
         return rc;
@@ -440,7 +440,12 @@ int ho_store_upsert_lead(ho_store_t *self, const char *event_id, const json_t *p
         json_t *cur = json_object_get(merged, key);
         bool take = s_empty(cur);
         if (!take) {
+            /* "_" is who set every field without an entry of its own (the first record):
+             * keeps the merge trail small for the common single-source lead */
             json_t *m = json_object_get(meta, key);
+            if (!m) {
+                m = json_object_get(meta, "_");
+            }
             const char *cur_src = json_string_value(json_array_get(m, 0));
             int64_t cur_at = json_integer_value(json_array_get(m, 1));
             size_t r_in = s_rank(self, key, source), r_cur = s_rank(self, key, cur_src);
@@ -450,8 +455,10 @@ int ho_store_upsert_lead(ho_store_t *self, const char *event_id, const json_t *p
             if (!cur || !json_equal(cur, val)) {
                 changed = true;
             }
-            json_object_set_new(merged, key, json_deep_copy(val));
-            json_object_set_new(meta, key, json_pack("[sI]", source, (json_int_t)observed));
+            json_object_set(merged, key, val); /* shared, never modified */
+            if (!res->created) {
+                json_object_set_new(meta, key, json_pack("[sI]", source, (json_int_t)observed));
+            }
         }
     }
 
@@ -487,8 +494,10 @@ int ho_store_upsert_lead(ho_store_t *self, const char *event_id, const json_t *p
     s_project(&lead, merged);
     free(lead.fields_json);
     free(lead.field_sources_json);
-    lead.fields_json = json_dumps(merged, JSON_COMPACT | JSON_SORT_KEYS);
-    lead.field_sources_json = json_dumps(meta, JSON_COMPACT | JSON_SORT_KEYS);
+    /* objects keep insertion order, so the same records in the same order give the same
+     * text (replays compare equal) without paying for sorting */
+    lead.fields_json = json_dumps(merged, JSON_COMPACT);
+    lead.field_sources_json = json_dumps(meta, JSON_COMPACT);
     json_decref(merged);
     json_decref(meta);
 

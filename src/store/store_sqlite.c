@@ -413,7 +413,8 @@ static int s_open(const char *path, bool readonly, void **db_p, ho_err_t *err)
          * NORMAL sync is durable across process crashes, which is what at-least-once needs
          * (a power loss can lose the last commits; the broker journal replays them). */
         rc = s_exec(self, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                          " PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;",
+                          " PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"
+                          " PRAGMA cache_size=-65536;",
                     err);
         if (rc == HO_OK) {
             rc = s_migrate(self, path, err);

@@ -280,8 +280,14 @@ static void test_merge_rules(void **state)
     s_expect(t->path, "SELECT industry FROM leads", "Software");
     s_expect(t->path, "SELECT original_source FROM leads", "Web Form"); /* earliest record */
     s_expect(t->path, "SELECT created_at FROM leads", "500");
-    s_expect(t->path, "SELECT json_extract(field_sources_json, '$.title[0]') FROM leads",
+    /* the merge trail: "_" names the first record, fields set later have their own entry */
+    s_expect(t->path, "SELECT json_extract(field_sources_json, '$._[0]') FROM leads",
              "salesforce");
+    s_expect(t->path, "SELECT json_extract(field_sources_json, '$.title') FROM leads", "(null)");
+    s_expect(t->path, "SELECT json_extract(field_sources_json, '$.city') FROM leads",
+             "[\"hubspot\",2000]");
+    s_expect(t->path, "SELECT json_extract(field_sources_json, '$.first_name') FROM leads",
+             "[\"form\",500]");
     s_expect(t->path, "SELECT json_extract(fields_json, '$.city') FROM leads", "New York");
     s_expect(t->path, "SELECT COUNT(*) FROM lead_sources", "4");
 }
