@@ -317,6 +317,60 @@ static void test_idempotent_upsert(void **state)
     s_expect(t->path, "SELECT COUNT(*) FROM events", "1");
 }
 
+static void test_config(void **state)
+{
+    s_tmp_t *t = *state;
+    ho_err_t err = {0};
+    /* the shipped defaults */
+    json_t *c = ho_store_config_load(NULL, NULL, NULL, &err);
+    assert_non_null(c);
+    assert_string_equal(json_string_value(json_object_get(c, "plus_addressing")), "keep");
+    assert_string_equal(json_string_value(json_array_get(
+                            json_object_get(json_object_get(c, "precedence"), "title"), 0)),
+                        "salesforce");
+    json_decref(c);
+    /* a config-dir copy, then workers.store of handoff.yaml overriding it */
+    char path[256];
+    snprintf(path, sizeof path, "%s/store.yaml", t->dir);
+    FILE *f = fopen(path, "w");
+    fputs("plus_addressing: keep\nprecedence:\n  city: [form]\n", f);
+    fclose(f);
+    const char *gw = "workers:\n  store:\n    plus_addressing: strip\n";
+    ho_conf_t *conf = ho_conf_parse(gw, strlen(gw), "handoff.yaml", &err);
+    assert_non_null(conf);
+    const ho_node_t *settings = ho_node_get(ho_node_get(ho_conf_root(conf), "workers"), "store");
+    c = ho_store_config_load(t->dir, conf, settings, &err);
+    assert_non_null(c);
+    assert_string_equal(json_string_value(json_object_get(c, "plus_addressing")), "strip");
+    assert_non_null(json_object_get(json_object_get(c, "precedence"), "city"));
+    assert_null(json_object_get(json_object_get(c, "precedence"), "title"));
+    ho_store_opts_t opts = {.strip_plus = true, .precedence = json_object_get(c, "precedence")};
+    ho_store_t *s = ho_store_open_opts(t->path, &opts, &err);
+    s_upsert(s, "ev-1", "hubspot", "a+x@acme.com", 2000, json_pack("{ss}", "city", "Boston"));
+    s_upsert(s, "ev-2", "form", "a@acme.com", 1000, json_pack("{ss}", "city", "Chicago"));
+    ho_store_destroy(&s);
+    json_decref(c);
+    ho_conf_destroy(&conf);
+    s_expect(t->path, "SELECT COUNT(*) || ' ' || city FROM leads", "1 Chicago");
+    /* errors name the file, line and key */
+    f = fopen(path, "w");
+    fputs("plus_addressing: keep\nprecedence:\n  city: form\n", f);
+    fclose(f);
+    assert_null(ho_store_config_load(t->dir, NULL, NULL, &err));
+    assert_non_null(strstr(err.message, "store.yaml:3"));
+    assert_non_null(strstr(err.message, "precedence.city"));
+    f = fopen(path, "w");
+    fputs("plus_addressing: sometimes\n", f);
+    fclose(f);
+    assert_null(ho_store_config_load(t->dir, NULL, NULL, &err));
+    assert_non_null(strstr(err.message, "keep or strip"));
+    f = fopen(path, "w");
+    fputs("plus_adressing: strip\n", f);
+    fclose(f);
+    assert_null(ho_store_config_load(t->dir, NULL, NULL, &err));
+    assert_non_null(strstr(err.message, "plus_adressing"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -329,6 +383,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_plus_addressing_strip, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_merge_rules, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_idempotent_upsert, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_config, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
