@@ -57,12 +57,11 @@ int main(int argc, char **argv)
     double start = s_now();
     for (long i = 0; i < leads; i++) {
         const char *const *pl = s_places[i % 10];
-        json_t *req = json_pack(
-            "{s:{s:I,s:{s:s,s:s,s:I},s:{s:s,s:s}},s:I,s:n,s:[]}", "lead", "lead_id",
-            (json_int_t)i, "fields", "country", pl[0], "state", pl[1], "employees",
-            (json_int_t)((i * 37) % 5000 + 1), "score", "grade", (i % 7) ? "B2" : "A1",
-            "quadrant", "mql_now", "as_of", (json_int_t)(t0 + i * 8640000LL), "account_owner",
-            "exclude");
+        json_t *req = json_pack("{s:{s:I,s:{s:s,s:s,s:I},s:{s:s,s:s}},s:I,s:n,s:[]}", "lead",
+                                "lead_id", (json_int_t)i, "fields", "country", pl[0], "state",
+                                pl[1], "employees", (json_int_t)((i * 37) % 5000 + 1), "score",
+                                "grade", (i % 7) ? "B2" : "A1", "quadrant", "mql_now", "as_of",
+                                (json_int_t)(t0 + i * 8640000LL), "account_owner", "exclude");
         char id[32];
         snprintf(id, sizeof id, "bench-%ld", i);
         json_t *out = NULL;
@@ -88,9 +87,12 @@ int main(int argc, char **argv)
     /* outbox: file connector only */
     const char *yaml = "workers:\n  outbox:\n    dir: outbox\n";
     ho_conf_t *conf = ho_conf_parse(yaml, strlen(yaml), "bench.yaml", &err);
-    ho_worker_env_t env = {.name = "outbox", .data_dir = dir, .config_dir = dir, .conf = conf,
-                           .settings = ho_node_get(ho_node_get(ho_conf_root(conf), "workers"),
-                                                   "outbox")};
+    ho_worker_env_t env = {.name = "outbox",
+                           .data_dir = dir,
+                           .config_dir = dir,
+                           .conf = conf,
+                           .settings =
+                               ho_node_get(ho_node_get(ho_conf_root(conf), "workers"), "outbox")};
     void *ctx = NULL;
     if (ho_worker_outbox.cb_init(&env, &ctx, &err) != HO_OK) {
         fprintf(stderr, "bench_routing: %s\n", err.message);

@@ -53,8 +53,8 @@ void ho_route_state_destroy(ho_route_state_t **self_p);
 
 /* Leads counted for rep_id on the UTC day containing at_ms, and in the capacity window that
  * contains at_ms (the ISO week, or the rolling window of N days, per routing.yaml). */
-int ho_route_state_counts(const ho_routing_t *routing, ho_route_state_t *state,
-                          const char *rep_id, int64_t at_ms, int *day_p, int *window_p);
+int ho_route_state_counts(const ho_routing_t *routing, ho_route_state_t *state, const char *rep_id,
+                          int64_t at_ms, int *day_p, int *window_p);
 
 /* Decide who gets a lead. request is a route.request payload, or an sla.breach payload with
  * step "reassign" (the breaching rep and every earlier breaching rep of that lead are
@@ -65,8 +65,7 @@ int ho_route_state_counts(const ho_routing_t *routing, ho_route_state_t *state,
  * NULL) tells whether it was a stored one. A request without lead or lead.lead_id fails with
  * HO_ERR_MISSING / HO_ERR_FIELD naming the field. */
 int ho_routing_decide(const ho_routing_t *self, ho_route_state_t *state, const char *event_id,
-                      const json_t *request, json_t **assigned_p, bool *replayed_p,
-                      ho_err_t *err);
+                      const json_t *request, json_t **assigned_p, bool *replayed_p, ho_err_t *err);
 
 /* SLA of a lead (request as above) assigned at assigned_at: when the rep must have accepted,
  * and when the lead is reassigned if they have not. */

@@ -36,18 +36,17 @@ enum {
 };
 
 static const char *const s_columns[C_COUNT] = {
-    "rep_id",          "name",     "email",         "region",   "countries", "us_states",
-    "segments",        "employee_min", "employee_max", "weekly_capacity", "timezone",
-    "out_of_office",   "ooo_start", "ooo_end",      "backup_rep_id", "weight", "active",
-    "daily_capacity",
+    "rep_id",    "name",         "email",         "region",          "countries", "us_states",
+    "segments",  "employee_min", "employee_max",  "weekly_capacity", "timezone",  "out_of_office",
+    "ooo_start", "ooo_end",      "backup_rep_id", "weight",          "active",    "daily_capacity",
 };
 
 typedef struct {
     const char *name; /* file name for messages */
     char **fields;    /* current record */
     size_t n, cap;
-    int line;         /* current physical line */
-    int rec_line;     /* line the current record started on */
+    int line;     /* current physical line */
+    int rec_line; /* line the current record started on */
     bool header_done;
     int col[C_COUNT]; /* index of each known column in the header, -1 if absent */
     size_t header_n;
@@ -409,8 +408,7 @@ int ho_rt_reps_parse(const char *text, size_t len, const char *name, ho_rt_rep_t
         p.rc = ho_err_set(err, HO_ERR_NOMEM, "", "%s: out of memory", name);
     }
     if (p.rc == HO_OK && !p.header_done) {
-        p.rc = ho_err_set(err, HO_ERR_CONFIG, "", "%s:1: empty file: expected a header line",
-                          name);
+        p.rc = ho_err_set(err, HO_ERR_CONFIG, "", "%s:1: empty file: expected a header line", name);
     }
     /* backups must name a rep of the file */
     for (size_t i = 0; p.rc == HO_OK && i < p.n_reps; i++) {

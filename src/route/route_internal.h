@@ -17,21 +17,21 @@ typedef struct {
     char *rep_id, *name, *email, *region, *timezone, *backup;
     ho_rt_strs_t countries, states, segments;
     bool all_segments;
-    long long emp_min, emp_max;  /* -1 = no bound */
-    long long weekly_capacity;   /* -1 = unlimited */
-    long long daily_capacity;    /* -1 = the routing.yaml default */
-    long long weight;            /* share in round robin; 0 = never picked by rotation */
+    long long emp_min, emp_max; /* -1 = no bound */
+    long long weekly_capacity;  /* -1 = unlimited */
+    long long daily_capacity;   /* -1 = the routing.yaml default */
+    long long weight;           /* share in round robin; 0 = never picked by rotation */
     bool active;
     bool ooo_flag;
     bool has_ooo_dates;
     int64_t ooo_start_day, ooo_end_day; /* days since 1970-01-01, inclusive */
     char ooo_start[11], ooo_end[11];
-    int line;                    /* line of the record in the CSV */
+    int line; /* line of the record in the CSV */
 } ho_rt_rep_t;
 
 /* Read a reps CSV (sales_reps.csv format + optional weight, active, daily_capacity). */
-int ho_rt_reps_parse(const char *text, size_t len, const char *name, ho_rt_rep_t **reps_p, size_t *n_p,
-                 ho_err_t *err);
+int ho_rt_reps_parse(const char *text, size_t len, const char *name, ho_rt_rep_t **reps_p,
+                     size_t *n_p, ho_err_t *err);
 void ho_rt_reps_free(ho_rt_rep_t *reps, size_t n);
 void ho_rt_strs_free(ho_rt_strs_t *s);
 bool ho_rt_strs_has(const ho_rt_strs_t *s, const char *value); /* case-insensitive */
@@ -45,17 +45,17 @@ void ho_rt_state_rollback(ho_route_state_t *st);
 /* Stored decision payload for event_id or NULL. */
 json_t *ho_rt_state_decision(ho_route_state_t *st, const char *event_id);
 int ho_rt_state_put_decision(ho_route_state_t *st, const char *event_id, const json_t *payload,
-                         ho_err_t *err);
+                             ho_err_t *err);
 /* Sum of counts of rep over days [from_day, to_day]. */
 int ho_rt_state_count(ho_route_state_t *st, const char *rep_id, int64_t from_day, int64_t to_day);
 int ho_rt_state_add(ho_route_state_t *st, const char *rep_id, int64_t day, ho_err_t *err);
 /* Smooth weighted round robin current weight of rep in team (0 when unseen). */
 long long ho_rt_state_rr_get(ho_route_state_t *st, const char *team, const char *rep_id);
 int ho_rt_state_rr_set(ho_route_state_t *st, const char *team, const char *rep_id, long long cw,
-                   ho_err_t *err);
+                       ho_err_t *err);
 /* Reps that breached the SLA on lead_id (appends to out, deduplicated). */
 int ho_rt_state_breachers(ho_route_state_t *st, long long lead_id, ho_rt_strs_t *out);
 int ho_rt_state_add_breacher(ho_route_state_t *st, long long lead_id, const char *rep_id,
-                         int64_t at, ho_err_t *err);
+                             int64_t at, ho_err_t *err);
 
 #endif

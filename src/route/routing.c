@@ -56,7 +56,7 @@ struct ho_routing {
     ho_rt_rep_t *reps;
     size_t n_reps;
     char *fallback_queue;
-    long long per_day;  /* default daily cap per rep, -1 = none */
+    long long per_day;     /* default daily cap per rep, -1 = none */
     long long window_days; /* 0 = ISO calendar week (Monday..Sunday, UTC) */
     bool account_match;
     s_segment_t *segments;
@@ -292,8 +292,8 @@ static int s_load_band(s_loader_t *L, const ho_node_t *map, bool *has, double *l
 
 static int s_load_cond(s_loader_t *L, const ho_node_t *map, s_cond_t *c)
 {
-    static const char *const keys[] = {"country", "state", "region", "segment", "industry",
-                                       "grade", "quadrant", "employees", "revenue", NULL};
+    static const char *const keys[] = {"country", "state",    "region",    "segment", "industry",
+                                       "grade",   "quadrant", "employees", "revenue", NULL};
     int rc;
     if (!map) {
         return HO_OK;
@@ -352,8 +352,8 @@ static int s_load_duration(s_loader_t *L, const ho_node_t *map, const char *key,
 
 static int s_load_segments(s_loader_t *L, const ho_node_t *seq)
 {
-    static const char *const keys[] = {"name", "employee_min", "employee_max", "revenue_min",
-                                       "revenue_max", NULL};
+    static const char *const keys[] = {"name",        "employee_min", "employee_max",
+                                       "revenue_min", "revenue_max",  NULL};
     if (!seq) {
         return HO_OK;
     }
@@ -524,8 +524,7 @@ static int s_load_sla(s_loader_t *L, const ho_node_t *map)
         return HO_OK;
     }
     if ((rc = ho_conf_check_keys(L->conf, map, keys, L->err)) ||
-        (rc = s_load_duration(L, map, "deadline", L->r->sla_deadline_ms,
-                              &L->r->sla_deadline_ms)) ||
+        (rc = s_load_duration(L, map, "deadline", L->r->sla_deadline_ms, &L->r->sla_deadline_ms)) ||
         (rc = s_load_duration(L, map, "reassign_after", L->r->sla_reassign_after_ms,
                               &L->r->sla_reassign_after_ms))) {
         return rc;
@@ -548,7 +547,8 @@ static int s_load_sla(s_loader_t *L, const ho_node_t *map)
             return rc;
         }
         if (!ho_node_get(m, "deadline")) {
-            return ho_conf_fail(L->conf, m, L->err, HO_ERR_CONFIG, "missing required key 'deadline'");
+            return ho_conf_fail(L->conf, m, L->err, HO_ERR_CONFIG,
+                                "missing required key 'deadline'");
         }
         if ((rc = s_load_cond(L, ho_node_get(m, "when"), &s->when)) ||
             (rc = s_load_duration(L, m, "deadline", 0, &s->deadline_ms)) ||
@@ -597,8 +597,7 @@ static int s_load(s_loader_t *L)
         L->r->window_days = strtoll(window, &end, 10);
         if (*end || L->r->window_days < 1 || L->r->window_days > 366) {
             return ho_conf_fail(L->conf, ho_node_get(cap, "window"), L->err, HO_ERR_CONFIG,
-                                "expected week or a number of days 1..366, got \"%.40s\"",
-                                window);
+                                "expected week or a number of days 1..366, got \"%.40s\"", window);
         }
     }
     if ((rc = s_load_segments(L, ho_node_get(root, "segments"))) ||
@@ -726,8 +725,8 @@ static int s_lead(const ho_routing_t *self, const json_t *req, s_lead_t *l, ho_e
     memset(l, 0, sizeof *l);
     const json_t *lead = json_object_get(req, "lead");
     if (!json_is_object(lead)) {
-        return ho_err_set(err, lead ? HO_ERR_FIELD : HO_ERR_MISSING, "lead",
-                          "lead: %s", lead ? "expected a map" : "missing");
+        return ho_err_set(err, lead ? HO_ERR_FIELD : HO_ERR_MISSING, "lead", "lead: %s",
+                          lead ? "expected a map" : "missing");
     }
     const json_t *id = json_object_get(lead, "lead_id");
     if (!json_is_integer(id)) {
@@ -819,8 +818,7 @@ static bool s_grade_match(const ho_rt_strs_t *grades, const char *grade)
     }
     for (size_t i = 0; i < grades->n; i++) {
         const char *g = grades->v[i];
-        if (strlen(g) == 1 ? toupper((unsigned char)grade[0]) == g[0]
-                           : strcasecmp(g, grade) == 0) {
+        if (strlen(g) == 1 ? toupper((unsigned char)grade[0]) == g[0] : strcasecmp(g, grade) == 0) {
             return true;
         }
     }
@@ -949,8 +947,8 @@ static const char *s_window_label(const ho_routing_t *self, char *buf, size_t ca
     return "this week";
 }
 
-int ho_route_state_counts(const ho_routing_t *routing, ho_route_state_t *state,
-                          const char *rep_id, int64_t at_ms, int *day_p, int *window_p)
+int ho_route_state_counts(const ho_routing_t *routing, ho_route_state_t *state, const char *rep_id,
+                          int64_t at_ms, int *day_p, int *window_p)
 {
     int64_t day = at_ms >= 0 ? at_ms / DAY_MS : (at_ms - DAY_MS + 1) / DAY_MS;
     if (day_p) {
@@ -965,8 +963,7 @@ int ho_route_state_counts(const ho_routing_t *routing, ho_route_state_t *state,
 typedef enum { E_OK = 0, E_EXCLUDED, E_INACTIVE, E_OOO, E_DAY_CAP, E_WEEK_CAP, E_WEIGHT0 } s_why_t;
 
 /* Can rep r take one more lead right now? (OOO is the caller's business.) */
-static s_why_t s_can_take(const s_ctx_t *c, const ho_rt_rep_t *r, bool caps, int *day_n,
-                          int *win_n)
+static s_why_t s_can_take(const s_ctx_t *c, const ho_rt_rep_t *r, bool caps, int *day_n, int *win_n)
 {
     *day_n = *win_n = 0;
     if (ho_rt_strs_has(c->exclude, r->rep_id)) {
@@ -993,9 +990,9 @@ static s_why_t s_can_take(const s_ctx_t *c, const ho_rt_rep_t *r, bool caps, int
 }
 
 typedef struct {
-    const ho_rt_rep_t *rep;     /* in the rotation */
-    const ho_rt_rep_t *takes;   /* who gets the lead: rep, or rep's backup while rep is away */
-    int day_n, win_n;           /* counts of `takes` before this lead */
+    const ho_rt_rep_t *rep;   /* in the rotation */
+    const ho_rt_rep_t *takes; /* who gets the lead: rep, or rep's backup while rep is away */
+    int day_n, win_n;         /* counts of `takes` before this lead */
     long long cw;
 } s_cand_t;
 
@@ -1166,9 +1163,9 @@ static void s_rule_text(s_buf_t *b, const ho_routing_t *self, const s_rule_t *ru
     size_t body = b->len;
     if (geo) {
         const char *region = rep && rep->region[0] ? rep->region
-                             : rule->region       ? rule->region
-                             : c->regions.n       ? c->regions.v[0]
-                                                  : NULL;
+                             : rule->region        ? rule->region
+                             : c->regions.n        ? c->regions.v[0]
+                                                   : NULL;
         s_add(b, "territory ");
         if (region) {
             s_add(b, "%s (", region);
@@ -1183,7 +1180,9 @@ static void s_rule_text(s_buf_t *b, const ho_routing_t *self, const s_rule_t *ru
     }
     if (c->industries.n) {
         s_add(b, "%sindustry %s", b->len > body ? ", " : "",
-              l->industry_group ? l->industry_group : l->industry ? l->industry : "?");
+              l->industry_group ? l->industry_group
+              : l->industry     ? l->industry
+                                : "?");
     }
     if (c->grades.n || c->quadrants.n) {
         s_add(b, "%sgrade %s", b->len > body ? ", " : "", l->grade ? l->grade : "?");
@@ -1229,8 +1228,8 @@ static int s_get_time(const json_t *req, const char *key, int64_t *out, ho_err_t
     return HO_OK;
 }
 
-static int s_decide(const ho_routing_t *self, ho_route_state_t *st, const json_t *req,
-                    json_t **out, ho_err_t *err)
+static int s_decide(const ho_routing_t *self, ho_route_state_t *st, const json_t *req, json_t **out,
+                    ho_err_t *err)
 {
     s_lead_t l;
     int rc = s_lead(self, req, &l, err);
@@ -1383,8 +1382,7 @@ static int s_decide(const ho_routing_t *self, ho_route_state_t *st, const json_t
 }
 
 int ho_routing_decide(const ho_routing_t *self, ho_route_state_t *state, const char *event_id,
-                      const json_t *request, json_t **assigned_p, bool *replayed_p,
-                      ho_err_t *err)
+                      const json_t *request, json_t **assigned_p, bool *replayed_p, ho_err_t *err)
 {
     *assigned_p = NULL;
     if (replayed_p) {

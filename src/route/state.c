@@ -7,7 +7,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { Q_DECISION_GET, Q_DECISION_PUT, Q_COUNT, Q_ADD, Q_RR_GET, Q_RR_SET, Q_BR_GET, Q_BR_ADD, Q_N };
+enum {
+    Q_DECISION_GET,
+    Q_DECISION_PUT,
+    Q_COUNT,
+    Q_ADD,
+    Q_RR_GET,
+    Q_RR_SET,
+    Q_BR_GET,
+    Q_BR_ADD,
+    Q_N
+};
 
 static const char *const s_sql[Q_N] = {
     "SELECT payload FROM decisions WHERE event_id = ?1",
@@ -74,8 +84,7 @@ ho_route_state_t *ho_route_state_open(const char *path, ho_err_t *err)
     }
     char *msg = NULL;
     if (sqlite3_exec(self->db, s_schema, NULL, NULL, &msg) != SQLITE_OK) {
-        ho_err_set(err, HO_ERR_IO, "", "%s: cannot set up router state: %s", path,
-                   msg ? msg : "?");
+        ho_err_set(err, HO_ERR_IO, "", "%s: cannot set up router state: %s", path, msg ? msg : "?");
         sqlite3_free(msg);
         goto fail;
     }

@@ -24,12 +24,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         csv_len = size - yaml_len - 1;
     }
     ho_err_t err;
-    ho_routing_t *r =
-        ho_routing_parse(yaml, yaml_len, "fuzz.yaml", csv, csv_len, "fuzz.csv", &err);
+    ho_routing_t *r = ho_routing_parse(yaml, yaml_len, "fuzz.yaml", csv, csv_len, "fuzz.csv", &err);
     if (r) {
-        json_t *req = json_pack("{s:{s:i,s:{s:s,s:s,s:i}},s:I}", "lead", "lead_id", 1, "fields",
-                                "country", "US", "state", "NY", "employees", 50, "as_of",
-                                (json_int_t)1795165200000LL);
+        json_t *req =
+            json_pack("{s:{s:i,s:{s:s,s:s,s:i}},s:I}", "lead", "lead_id", 1, "fields", "country",
+                      "US", "state", "NY", "employees", 50, "as_of", (json_int_t)1795165200000LL);
         json_t *out = NULL;
         ho_routing_decide(r, NULL, NULL, req, &out, NULL, &err);
         json_decref(out);

@@ -32,10 +32,10 @@ typedef struct {
     struct MHD_Daemon *d;
     int port;
     pthread_mutex_t lock;
-    int fail_first;      /* answer 503 to this many requests */
-    int always_status;   /* if non-zero, answer this to every request */
-    int requests;        /* every POST seen */
-    int delivered;       /* POSTs answered 200 */
+    int fail_first;    /* answer 503 to this many requests */
+    int always_status; /* if non-zero, answer this to every request */
+    int requests;      /* every POST seen */
+    int delivered;     /* POSTs answered 200 */
     char last_body[8192];
     char last_event[200];
     char last_type[64];
@@ -280,8 +280,7 @@ static void test_file_outbox_writes_valid_json(void **state)
     json_t *p = json_object_get(doc, "payload");
     assert_int_equal(json_integer_value(json_object_get(p, "lead_id")), 42);
     assert_string_equal(
-        json_string_value(json_object_get(json_object_get(p, "contact"), "company")),
-        "Acme Ltd");
+        json_string_value(json_object_get(json_object_get(p, "contact"), "company")), "Acme Ltd");
     json_decref(doc);
 
     /* redelivery: still one file, no temp file left behind */
@@ -294,8 +293,8 @@ static void test_file_outbox_writes_valid_json(void **state)
     assert_int_equal(s_call(&w, s_packet("ev-file-2", NULL, 43), NULL), HO_WORKER_OK);
     ho_msg_t *rem = ho_msg_new("rep.reminder");
     ho_msg_set_id(rem, "ev-rem-1");
-    ho_msg_set_payload(rem, json_pack("{s:I,s:s,s:s}", "lead_id", (json_int_t)42, "rep_id",
-                                      "R01", "message", "Lead is waiting"));
+    ho_msg_set_payload(rem, json_pack("{s:I,s:s,s:s}", "lead_id", (json_int_t)42, "rep_id", "R01",
+                                      "message", "Lead is waiting"));
     assert_int_equal(s_call(&w, rem, NULL), HO_WORKER_OK);
     ho_msg_t *rep = ho_msg_new("report.ready");
     ho_msg_set_id(rep, "ev-report-1");
@@ -418,8 +417,8 @@ static void test_webhook_retries_until_delivered_once(void **state)
     assert_int_equal(s_db_int(w.dir, "SELECT count(*) FROM attempts WHERE n = 3 AND "
                                      "backoff_ms IS NULL"),
                      1);
-    assert_int_equal(
-        s_db_int(w.dir, "SELECT attempts FROM deliveries WHERE status = 'delivered'"), 3);
+    assert_int_equal(s_db_int(w.dir, "SELECT attempts FROM deliveries WHERE status = 'delivered'"),
+                     3);
 
     /* redelivery of the same event and later ticks never POST it again */
     assert_int_equal(s_call(&w, s_packet("ev-hook-1", "R01", 77), NULL), HO_WORKER_OK);

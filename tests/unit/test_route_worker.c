@@ -213,8 +213,8 @@ static void test_sla_breach_remind_then_reassign(void **state)
     ho_out_destroy(&out);
 
     /* the clock passes sla_due: remind */
-    out = s_handle(&w, s_wire("sla.breach", "br-9-remind", s_breach(9, "R1", "remind",
-                                                                    T0 + 2 * HOUR + 1)));
+    out = s_handle(
+        &w, s_wire("sla.breach", "br-9-remind", s_breach(9, "R1", "remind", T0 + 2 * HOUR + 1)));
     assert_int_equal(ho_out_count(out), 1);
     ho_msg_t *r = ho_out_at(out, 0);
     assert_string_equal(ho_msg_type(r), "rep.reminder");
@@ -251,9 +251,9 @@ static void test_bad_input_is_quarantined(void **state)
     (void)state;
     s_w_t w;
     s_setup(&w);
-    ho_out_t *out = s_handle(
-        &w, s_wire("route.request", "rr-bad", json_pack("{s:{s:s},s:I}", "lead", "email",
-                                                        "x@y.test", "as_of", (json_int_t)T0)));
+    ho_out_t *out = s_handle(&w, s_wire("route.request", "rr-bad",
+                                        json_pack("{s:{s:s},s:I}", "lead", "email", "x@y.test",
+                                                  "as_of", (json_int_t)T0)));
     assert_int_equal(ho_out_count(out), 1);
     ho_msg_t *q = ho_out_at(out, 0);
     assert_string_equal(ho_msg_type(q), "quarantine");
@@ -302,10 +302,12 @@ static void test_config_error_fails_init_with_file_and_line(void **state)
     const char *yaml = "workers:\n  route:\n    rules: my-routing.yaml\n";
     ho_err_t err = {0};
     w.conf = ho_conf_parse(yaml, strlen(yaml), "handoff.yaml", &err);
-    ho_worker_env_t env = {.name = "route", .data_dir = w.dir, .config_dir = w.dir,
+    ho_worker_env_t env = {.name = "route",
+                           .data_dir = w.dir,
+                           .config_dir = w.dir,
                            .conf = w.conf,
-                           .settings = ho_node_get(
-                               ho_node_get(ho_conf_root(w.conf), "workers"), "route")};
+                           .settings =
+                               ho_node_get(ho_node_get(ho_conf_root(w.conf), "workers"), "route")};
     w.ctx = NULL;
     assert_int_not_equal(ho_worker_route.cb_init(&env, &w.ctx, &err), HO_OK);
     assert_null(w.ctx);

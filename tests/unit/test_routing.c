@@ -120,9 +120,9 @@ static json_t *s_req(const s_lead_t *l)
     if (l->revenue >= 0) {
         json_object_set_new(fields, "revenue", json_real(l->revenue));
     }
-    json_t *score = json_pack("{s:i,s:i,s:s,s:s}", "fit", 50, "interest", 40, "grade",
-                              l->grade ? l->grade : "B2", "quadrant",
-                              l->quadrant ? l->quadrant : "mql_now");
+    json_t *score =
+        json_pack("{s:i,s:i,s:s,s:s}", "fit", 50, "interest", 40, "grade",
+                  l->grade ? l->grade : "B2", "quadrant", l->quadrant ? l->quadrant : "mql_now");
     json_t *lead = json_pack("{s:I,s:s,s:s,s:o,s:o}", "lead_id", (json_int_t)l->id, "email",
                              json_string_value(json_object_get(fields, "email")), "stage", "MQL",
                              "fields", fields, "score", score);
@@ -134,8 +134,8 @@ static json_t *s_req(const s_lead_t *l)
 static ho_routing_t *s_load(const char *yaml, const char *csv)
 {
     ho_err_t err = {0};
-    ho_routing_t *r = ho_routing_parse(yaml, strlen(yaml), "routing.yaml", csv, strlen(csv),
-                                       "reps.csv", &err);
+    ho_routing_t *r =
+        ho_routing_parse(yaml, strlen(yaml), "routing.yaml", csv, strlen(csv), "reps.csv", &err);
     if (!r) {
         fail_msg("load failed: %s", err.message);
     }
@@ -143,8 +143,7 @@ static ho_routing_t *s_load(const char *yaml, const char *csv)
 }
 
 /* Decide and return the payload (caller decrefs). */
-static json_t *s_decide(ho_routing_t *r, ho_route_state_t *st, const char *event_id,
-                        json_t *req)
+static json_t *s_decide(ho_routing_t *r, ho_route_state_t *st, const char *event_id, json_t *req)
 {
     ho_err_t err = {0};
     json_t *out = NULL;
@@ -211,7 +210,11 @@ static void test_rule_segment_band(void **state)
     s_lead_t l = {.id = 6, .country = "US", .state = "NJ", .employees = 1001, .revenue = -1};
     s_expect(&l, "us-enterprise", "R1", NULL);
     /* one employee less is Mid-Market: falls through to the territory rule, R2's band */
-    s_lead_t l2 = {.id = 7, .country = "US", .state = "NJ", .employees = 1000, .revenue = -1,
+    s_lead_t l2 = {.id = 7,
+                   .country = "US",
+                   .state = "NJ",
+                   .employees = 1000,
+                   .revenue = -1,
                    .as_of = s_at(2026, 11, 20, 9)};
     s_expect(&l2, "territory", "R2", NULL);
     /* employees band condition in a rule */
@@ -227,7 +230,11 @@ static void test_rule_segment_band(void **state)
 static void test_rule_industry(void **state)
 {
     (void)state;
-    s_lead_t l = {.id = 11, .country = "US", .state = "NY", .employees = 50, .revenue = -1,
+    s_lead_t l = {.id = 11,
+                  .country = "US",
+                  .state = "NY",
+                  .employees = 50,
+                  .revenue = -1,
                   .industry = "finance"};
     s_expect(&l, "finance", "R4", NULL);
 }
@@ -236,16 +243,21 @@ static void test_rule_grade_and_quadrant(void **state)
 {
     (void)state;
     /* letter matches every grade of that band */
-    s_lead_t l = {.id = 12, .country = "US", .state = "NY", .employees = 50, .revenue = -1,
-                  .grade = "D3"};
+    s_lead_t l = {
+        .id = 12, .country = "US", .state = "NY", .employees = 50, .revenue = -1, .grade = "D3"};
     s_expect(&l, "grade-d", NULL, "nurture");
     /* exact grade */
     s_lead_t l2 = {.id = 13, .country = "GB", .employees = 50, .revenue = -1, .grade = "A1"};
     s_expect(&l2, "uk-a1", "R4", NULL);
     s_lead_t l3 = {.id = 14, .country = "GB", .employees = 50, .revenue = -1, .grade = "A2"};
     s_expect(&l3, "territory", "R4", NULL);
-    s_lead_t l4 = {.id = 15, .country = "US", .state = "NY", .employees = 50, .revenue = -1,
-                   .grade = "B3", .quadrant = "group_offering"};
+    s_lead_t l4 = {.id = 15,
+                   .country = "US",
+                   .state = "NY",
+                   .employees = 50,
+                   .revenue = -1,
+                   .grade = "B3",
+                   .quadrant = "group_offering"};
     s_expect(&l4, "group", NULL, "group-sales");
 }
 
@@ -264,7 +276,11 @@ static void test_ooo_dates_and_backup(void **state)
     (void)state;
     ho_routing_t *r = s_load(s_rules, s_reps);
     /* R2 (NY SMB) is away 2026-11-02..13 with backup R1 */
-    s_lead_t l = {.id = 20, .country = "US", .state = "NY", .employees = 50, .revenue = -1,
+    s_lead_t l = {.id = 20,
+                  .country = "US",
+                  .state = "NY",
+                  .employees = 50,
+                  .revenue = -1,
                   .as_of = s_at(2026, 11, 13, 23)};
     json_t *out = s_decide(r, NULL, NULL, s_req(&l));
     assert_string_equal(s_s(out, "rep_id"), "R1");
@@ -319,8 +335,8 @@ static void s_run(ho_routing_t *r, ho_route_state_t *st, int from, int n, int64_
                   int counts[4])
 {
     for (int i = from; i < from + n; i++) {
-        s_lead_t l = {.id = 1000 + i, .country = "US", .employees = 50, .revenue = -1,
-                      .as_of = at(i)};
+        s_lead_t l = {
+            .id = 1000 + i, .country = "US", .employees = 50, .revenue = -1, .as_of = at(i)};
         json_t *out = s_decide(r, st, NULL, s_req(&l));
         const char *rep = json_string_value(json_object_get(out, "rep_id"));
         counts[rep ? rep[0] - 'A' : 3]++;
@@ -406,8 +422,8 @@ static void test_daily_cap_and_overflow(void **state)
     assert_int_equal(counts[2], 5);
     assert_int_equal(counts[3], 5);
     /* queued leads go to the rule's overflow queue, with the reason */
-    s_lead_t l = {.id = 99, .country = "US", .employees = 50, .revenue = -1,
-                  .as_of = s_same_day(30)};
+    s_lead_t l = {
+        .id = 99, .country = "US", .employees = 50, .revenue = -1, .as_of = s_same_day(30)};
     json_t *out = s_decide(r, st, NULL, s_req(&l));
     assert_string_equal(s_s(out, "queue"), "busy");
     assert_non_null(strstr(s_s(out, "reason"), "A at daily capacity 5/5"));
@@ -433,13 +449,16 @@ static void test_rolling_window_days(void **state)
 {
     (void)state;
     /* capacity counted over a rolling 3 days instead of the calendar week */
-    s_pool_t p = {.cap_a = "2", .cap_b = "0", .cap_c = "0", .wa = 1, .wb = 1, .wc = 1,
-                  .window = "3"};
+    s_pool_t p = {
+        .cap_a = "2", .cap_b = "0", .cap_c = "0", .wa = 1, .wb = 1, .wc = 1, .window = "3"};
     ho_routing_t *r = s_pool(&p);
     ho_route_state_t *st = ho_route_state_open(":memory:", NULL);
     int got[6];
     for (int d = 0; d < 6; d++) {
-        s_lead_t l = {.id = 300 + d, .country = "US", .employees = 50, .revenue = -1,
+        s_lead_t l = {.id = 300 + d,
+                      .country = "US",
+                      .employees = 50,
+                      .revenue = -1,
                       .as_of = s_at(2026, 3, 2 + d, 12)};
         json_t *out = s_decide(r, st, NULL, s_req(&l));
         got[d] = json_is_string(json_object_get(out, "rep_id"));
@@ -458,8 +477,8 @@ static void test_ooo_without_backup_and_inactive_skip(void **state)
 {
     (void)state;
     /* A away (no dates: until further notice), no backup: B and C share everything */
-    s_pool_t p = {.cap_a = "", .cap_b = "", .cap_c = "", .wa = 5, .wb = 1, .wc = 1,
-                  .ooo_a = "TRUE"};
+    s_pool_t p = {
+        .cap_a = "", .cap_b = "", .cap_c = "", .wa = 5, .wb = 1, .wc = 1, .ooo_a = "TRUE"};
     ho_routing_t *r = s_pool(&p);
     int counts[4] = {0};
     ho_route_state_t *st = ho_route_state_open(":memory:", NULL);
@@ -471,8 +490,14 @@ static void test_ooo_without_backup_and_inactive_skip(void **state)
     ho_routing_destroy(&r);
 
     /* A away with backup C: A's turns (weight 2 of 4) go to C */
-    s_pool_t p2 = {.cap_a = "", .cap_b = "", .cap_c = "", .wa = 2, .wb = 1, .wc = 1,
-                   .ooo_a = "TRUE", .backup_a = "C"};
+    s_pool_t p2 = {.cap_a = "",
+                   .cap_b = "",
+                   .cap_c = "",
+                   .wa = 2,
+                   .wb = 1,
+                   .wc = 1,
+                   .ooo_a = "TRUE",
+                   .backup_a = "C"};
     r = s_pool(&p2);
     st = ho_route_state_open(":memory:", NULL);
     memset(counts, 0, sizeof counts);
@@ -484,8 +509,8 @@ static void test_ooo_without_backup_and_inactive_skip(void **state)
     ho_routing_destroy(&r);
 
     /* A inactive: never assigned, whatever its weight */
-    s_pool_t p3 = {.cap_a = "", .cap_b = "", .cap_c = "", .wa = 5, .wb = 1, .wc = 1,
-                   .active_a = "FALSE"};
+    s_pool_t p3 = {
+        .cap_a = "", .cap_b = "", .cap_c = "", .wa = 5, .wb = 1, .wc = 1, .active_a = "FALSE"};
     r = s_pool(&p3);
     st = ho_route_state_open(":memory:", NULL);
     memset(counts, 0, sizeof counts);
@@ -501,8 +526,8 @@ static void test_account_match(void **state)
 {
     (void)state;
     /* a US enterprise lead whose domain is owned by R5 goes to R5, not to the rules */
-    s_lead_t l = {.id = 40, .country = "US", .state = "NY", .employees = 5000, .revenue = -1,
-                  .owner = "R5"};
+    s_lead_t l = {
+        .id = 40, .country = "US", .state = "NY", .employees = 5000, .revenue = -1, .owner = "R5"};
     s_expect(&l, "account_match", "R5", NULL);
     ho_routing_t *r = s_load(s_rules, s_reps);
     json_t *out = s_decide(r, NULL, NULL, s_req(&l));
@@ -516,7 +541,11 @@ static void test_account_match(void **state)
     l.owner = "R99";
     s_expect(&l, "us-enterprise", "R1", NULL);
     /* the owner is away: the owner's backup */
-    s_lead_t l2 = {.id = 41, .country = "DE", .employees = 10, .revenue = -1, .owner = "R2",
+    s_lead_t l2 = {.id = 41,
+                   .country = "DE",
+                   .employees = 10,
+                   .revenue = -1,
+                   .owner = "R2",
                    .as_of = s_at(2026, 11, 5, 10)};
     s_expect(&l2, "account_match", "R1", NULL);
 }
@@ -532,15 +561,28 @@ static void test_sla_due_per_segment(void **state)
     } cases[] = {
         /* A grade: 2 h, then the default 2 h more */
         {{.id = 50, .country = "GB", .employees = 50, .revenue = -1, .grade = "A2", .as_of = t},
-         2 * HOUR, 4 * HOUR},
+         2 * HOUR,
+         4 * HOUR},
         /* Enterprise: 4 h, then 1 h */
-        {{.id = 51, .country = "US", .state = "NY", .employees = 5000, .revenue = -1,
-          .grade = "B1", .as_of = t},
-         4 * HOUR, 5 * HOUR},
+        {{.id = 51,
+          .country = "US",
+          .state = "NY",
+          .employees = 5000,
+          .revenue = -1,
+          .grade = "B1",
+          .as_of = t},
+         4 * HOUR,
+         5 * HOUR},
         /* everyone else: 24 h, then 2 h */
-        {{.id = 52, .country = "US", .state = "NY", .employees = 50, .revenue = -1,
-          .grade = "C2", .as_of = t},
-         24 * HOUR, 26 * HOUR},
+        {{.id = 52,
+          .country = "US",
+          .state = "NY",
+          .employees = 50,
+          .revenue = -1,
+          .grade = "C2",
+          .as_of = t},
+         24 * HOUR,
+         26 * HOUR},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         json_t *out = s_decide(r, NULL, NULL, s_req(&cases[i].l));
@@ -615,8 +657,8 @@ static void test_idempotent_by_event_id(void **state)
     s_pool_t p = {.cap_a = "", .cap_b = "", .cap_c = "", .wa = 1, .wb = 1, .wc = 1};
     ho_routing_t *r = s_pool(&p);
     ho_route_state_t *st = ho_route_state_open(":memory:", NULL);
-    s_lead_t l = {.id = 70, .country = "US", .employees = 50, .revenue = -1,
-                  .as_of = s_same_day(0)};
+    s_lead_t l = {
+        .id = 70, .country = "US", .employees = 50, .revenue = -1, .as_of = s_same_day(0)};
     ho_err_t err = {0};
     json_t *a = NULL, *b = NULL;
     bool replayed = true;
@@ -654,8 +696,8 @@ static void test_state_survives_reopen(void **state)
     char want[13] = {0}, got[13] = {0};
     ho_route_state_t *mem = ho_route_state_open(":memory:", NULL);
     for (int i = 0; i < 12; i++) {
-        s_lead_t l = {.id = 80 + i, .country = "US", .employees = 50, .revenue = -1,
-                      .as_of = s_same_day(i)};
+        s_lead_t l = {
+            .id = 80 + i, .country = "US", .employees = 50, .revenue = -1, .as_of = s_same_day(i)};
         json_t *out = s_decide(r, mem, NULL, s_req(&l));
         want[i] = s_s(out, "rep_id")[0];
         json_decref(out);
@@ -668,7 +710,10 @@ static void test_state_survives_reopen(void **state)
         ho_route_state_t *st = ho_route_state_open(path, &err);
         assert_non_null(st);
         for (int i = run ? 5 : 0; i < (run ? 12 : 5); i++) {
-            s_lead_t l = {.id = 80 + i, .country = "US", .employees = 50, .revenue = -1,
+            s_lead_t l = {.id = 80 + i,
+                          .country = "US",
+                          .employees = 50,
+                          .revenue = -1,
                           .as_of = s_same_day(i)};
             json_t *out = s_decide(r, st, NULL, s_req(&l));
             got[i] = s_s(out, "rep_id")[0];
@@ -703,8 +748,13 @@ static void test_reason_sentence_with_shipped_config(void **state)
     assert_non_null(r);
     assert_int_equal(ho_routing_rep_count(r), 10);
     ho_route_state_t *st = ho_route_state_open(":memory:", NULL);
-    s_lead_t l = {.id = 90, .country = "US", .state = "NY", .employees = 5000, .revenue = -1,
-                  .grade = "B1", .as_of = s_at(2026, 11, 18, 9)};
+    s_lead_t l = {.id = 90,
+                  .country = "US",
+                  .state = "NY",
+                  .employees = 5000,
+                  .revenue = -1,
+                  .grade = "B1",
+                  .as_of = s_at(2026, 11, 18, 9)};
     json_t *out = s_decide(r, st, "ev-90", s_req(&l));
     assert_string_equal(s_s(out, "rep_id"), "HE1");
     assert_string_equal(s_s(out, "rep_name"), "Odalys Brennick");
@@ -719,8 +769,8 @@ static void test_reason_sentence_with_shipped_config(void **state)
 static void s_expect_error(const char *yaml, const char *csv, const char *want)
 {
     ho_err_t err = {0};
-    ho_routing_t *r = ho_routing_parse(yaml, strlen(yaml), "routing.yaml", csv, strlen(csv),
-                                       "reps.csv", &err);
+    ho_routing_t *r =
+        ho_routing_parse(yaml, strlen(yaml), "routing.yaml", csv, strlen(csv), "reps.csv", &err);
     assert_null(r);
     assert_int_not_equal(err.code, HO_OK);
     if (!strstr(err.message, want)) {

@@ -86,8 +86,8 @@ ho_outbox_db_t *ho_outbox_db_open(const char *data_dir, ho_err_t *err)
         return NULL;
     }
     snprintf(self->path, sizeof self->path, "%s/outbox.db", data_dir);
-    if (sqlite3_open_v2(self->path, &self->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-                        NULL) != SQLITE_OK) {
+    if (sqlite3_open_v2(self->path, &self->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+        SQLITE_OK) {
         ho_err_set(err, HO_ERR_IO, "", "%s: cannot open: %s", self->path,
                    self->db ? sqlite3_errmsg(self->db) : "out of memory");
         goto fail;
@@ -300,9 +300,8 @@ int ho_outbox_status(const char *data_dir, json_t **out, ho_err_t *err)
     bool exists;
     *out = NULL;
     sqlite3 *db = s_open_existing(data_dir, SQLITE_OPEN_READONLY, path, sizeof path, &exists, err);
-    json_t *o = json_pack("{s:s,s:b,s:i,s:i,s:i,s:n,s:[]}", "db", path, "exists", exists,
-                          "pending", 0, "delivered", 0, "failed", 0, "oldest_pending_at",
-                          "problems");
+    json_t *o = json_pack("{s:s,s:b,s:i,s:i,s:i,s:n,s:[]}", "db", path, "exists", exists, "pending",
+                          0, "delivered", 0, "failed", 0, "oldest_pending_at", "problems");
     if (!o) {
         sqlite3_close(db);
         return ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
@@ -335,9 +334,9 @@ int ho_outbox_status(const char *data_dir, json_t **out, ho_err_t *err)
     }
     sqlite3_finalize(q);
     q = NULL;
-    static const char *const cols[] = {"event_id",  "type",     "connector",   "target",
-                                       "rep_id",    "lead_id",  "status",      "attempts",
-                                       "last_status", "last_error", "next_at", "created_at"};
+    static const char *const cols[] = {"event_id",    "type",       "connector", "target",
+                                       "rep_id",      "lead_id",    "status",    "attempts",
+                                       "last_status", "last_error", "next_at",   "created_at"};
     if (rc == HO_OK &&
         sqlite3_prepare_v2(db,
                            "SELECT event_id, type, connector, target, rep_id, lead_id, status,"
@@ -373,8 +372,7 @@ int ho_outbox_requeue(const char *data_dir, const char *event_id, int *n_p, ho_e
     if (n_p) {
         *n_p = 0;
     }
-    sqlite3 *db =
-        s_open_existing(data_dir, SQLITE_OPEN_READWRITE, path, sizeof path, &exists, err);
+    sqlite3 *db = s_open_existing(data_dir, SQLITE_OPEN_READWRITE, path, sizeof path, &exists, err);
     if (!exists) {
         return HO_OK;
     }

@@ -102,8 +102,8 @@ static int s_init(const ho_worker_env_t *env, void **ctx_p, ho_err_t *err)
     }
     int rc = ho_config_map_apply(env->conf, env->settings, s_config_map, &ctx->set, err);
     const char *data_dir = env->data_dir && env->data_dir[0] ? env->data_dir : ".";
-    if (rc == HO_OK && (ctx->set.max_attempts < 1 || ctx->set.backoff_ms < 0 ||
-                        ctx->set.webhook_timeout_ms < 1)) {
+    if (rc == HO_OK &&
+        (ctx->set.max_attempts < 1 || ctx->set.backoff_ms < 0 || ctx->set.webhook_timeout_ms < 1)) {
         rc = ho_err_set(err, HO_ERR_CONFIG, "workers.outbox",
                         "workers.outbox: max_attempts and webhook_timeout_ms must be >= 1, "
                         "backoff_ms >= 0");
@@ -125,8 +125,8 @@ static int s_init(const ho_worker_env_t *env, void **ctx_p, ho_err_t *err)
     if (rc == HO_OK && ctx->set.webhook_url[0]) {
         curl_global_init(CURL_GLOBAL_DEFAULT);
         if (!(ctx->curl = curl_easy_init())) {
-            rc = ho_err_set(err, HO_ERR_NOMEM, "workers.outbox.webhook_url",
-                            "cannot start libcurl");
+            rc =
+                ho_err_set(err, HO_ERR_NOMEM, "workers.outbox.webhook_url", "cannot start libcurl");
         }
     }
     if (rc == HO_OK && ctx->set.pub_endpoint[0]) {
@@ -168,7 +168,8 @@ static void s_safe(char *out, size_t cap, const char *in, const char *empty)
 }
 
 /* Formatting through a helper: paths may be long, and a cut message is fine. */
-static void s_fmt(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void s_fmt(char *out, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static void s_fmt(char *out, size_t cap, const char *fmt, ...)
 {
     va_list ap;
@@ -289,8 +290,8 @@ static void s_flush(s_ctx_t *ctx, int64_t now)
         int attempt = it->attempts + 1;
         /* 4xx other than timeout / too early / too many: the CRM refuses this packet;
          * retrying will not help, so it stays failed for an operator to look at */
-        bool refused = status >= 400 && status < 500 && status != 408 && status != 425 &&
-                       status != 429;
+        bool refused =
+            status >= 400 && status < 500 && status != 408 && status != 425 && status != 429;
         bool give_up = !ok && (refused || attempt >= ctx->set.max_attempts);
         int64_t backoff = ctx->set.backoff_ms;
         for (int k = 1; k < attempt && backoff < ctx->set.backoff_max_ms; k++) {
@@ -306,8 +307,8 @@ static void s_flush(s_ctx_t *ctx, int64_t now)
         }
         if (ok) {
             ho_log(attempt > 1 ? HO_LOG_INFO : HO_LOG_DEBUG,
-                   "outbox: webhook delivered event=%s type=%s status=%d attempts=%d",
-                   it->event_id, it->type, status, attempt);
+                   "outbox: webhook delivered event=%s type=%s status=%d attempts=%d", it->event_id,
+                   it->type, status, attempt);
         } else if (give_up) {
             ho_error("outbox: webhook delivery failed for good event=%s type=%s attempts=%d "
                      "error=\"%s\" (kept in outbox.db, see handoff status)",
@@ -387,11 +388,11 @@ static int s_deliver(s_ctx_t *ctx, const ho_msg_t *in, int64_t now, ho_out_t *ou
             ho_warn("outbox: %s", err.message);
         }
         ho_debug("outbox: delivered event=%s type=%s file=%s%s%s", ho_msg_id(in), type, path,
-                ctx->pub ? " topic=" : "", ctx->pub ? topic : "");
+                 ctx->pub ? " topic=" : "", ctx->pub ? topic : "");
     }
-    if (ctx->curl && ho_outbox_db_enqueue(ctx->db, ho_msg_id(in), type, "webhook",
-                                          ctx->set.webhook_url, rep, lead_id, body, now,
-                                          &err) != HO_OK) {
+    if (ctx->curl &&
+        ho_outbox_db_enqueue(ctx->db, ho_msg_id(in), type, "webhook", ctx->set.webhook_url, rep,
+                             lead_id, body, now, &err) != HO_OK) {
         ho_warn("outbox: cannot queue the webhook delivery event=%s: %s", ho_msg_id(in),
                 err.message);
         rc = HO_WORKER_RETRY;

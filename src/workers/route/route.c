@@ -127,11 +127,11 @@ static int s_assign(s_ctx_t *ctx, const ho_msg_t *in, ho_out_t *out)
     }
     const char *rep = json_string_value(json_object_get(assigned, "rep_id"));
     ho_debug("route: lead=%lld rep=%s queue=%s rule=%s%s",
-            (long long)json_integer_value(json_object_get(assigned, "lead_id")), rep ? rep : "-",
-            json_string_value(json_object_get(assigned, "queue"))
-                ? json_string_value(json_object_get(assigned, "queue"))
-                : "-",
-            json_string_value(json_object_get(assigned, "rule")), replayed ? " replayed=1" : "");
+             (long long)json_integer_value(json_object_get(assigned, "lead_id")), rep ? rep : "-",
+             json_string_value(json_object_get(assigned, "queue"))
+                 ? json_string_value(json_object_get(assigned, "queue"))
+                 : "-",
+             json_string_value(json_object_get(assigned, "rule")), replayed ? " replayed=1" : "");
     return ho_out_emit(out, &msg) == HO_OK ? HO_WORKER_OK : HO_WORKER_RETRY;
 }
 
@@ -178,9 +178,8 @@ static int s_remind(s_ctx_t *ctx, const ho_msg_t *in, ho_out_t *out)
     json_t *re = json_object_get(p, "reassign_due");
     int64_t due, re_due;
     ho_routing_sla(ctx->routing, p, assigned_at, &due, &re_due);
-    json_object_set_new(r, "reassign_due", json_integer(json_is_integer(re)
-                                                            ? json_integer_value(re)
-                                                            : re_due));
+    json_object_set_new(r, "reassign_due",
+                        json_integer(json_is_integer(re) ? json_integer_value(re) : re_due));
     s_copy(r, p, "now");
     char text[512];
     const char *lead_email = json_string_value(json_object_get(p, "email"));
@@ -190,7 +189,7 @@ static int s_remind(s_ctx_t *ctx, const ho_msg_t *in, ho_out_t *out)
              lead_email ? lead_email : "(unknown)");
     json_object_set_new(r, "message", json_string(text));
     ho_debug("route: reminder lead=%lld rep=%s", (long long)json_integer_value(lead_id),
-            rep ? rep : "-");
+             rep ? rep : "-");
     return ho_out_emit(out, &msg) == HO_OK ? HO_WORKER_OK : HO_WORKER_RETRY;
 }
 
