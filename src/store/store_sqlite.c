@@ -649,8 +649,8 @@ static void s_bind_json(sqlite3_stmt *st, int i, const json_t *v)
     if (!v || json_is_null(v)) {
         sqlite3_bind_null(st, i);
     } else if (json_is_string(v)) {
-        sqlite3_bind_text(st, i, json_string_value(v), (int)json_string_length(v),
-                          SQLITE_TRANSIENT);
+        /* the row outlives the step that reads the binding */
+        sqlite3_bind_text(st, i, json_string_value(v), (int)json_string_length(v), SQLITE_STATIC);
     } else if (json_is_integer(v)) {
         sqlite3_bind_int64(st, i, json_integer_value(v));
     } else if (json_is_real(v)) {

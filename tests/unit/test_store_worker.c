@@ -144,21 +144,32 @@ static ho_msg_t *s_tick(long long now)
     return s_msg("tick", NULL, now, json_pack("{sI}", "now", (json_int_t)now));
 }
 
-/* Apply a batch (takes the messages), check the handler's code. */
+/* Apply a batch (takes the messages), check the handler's code. The batch goes through the
+ * wire codec first (one msgpack batch frame, decoded again), as the runtime would hand it. */
 static void s_call(s_t *t, int n, ...)
 {
-    ho_msg_t *in[32];
+    ho_msg_t *built[32];
     va_list ap;
     va_start(ap, n);
     for (int i = 0; i < n; i++) {
-        in[i] = va_arg(ap, ho_msg_t *);
+        built[i] = va_arg(ap, ho_msg_t *);
     }
     va_end(ap);
+    char *frame = NULL;
+    size_t len = 0;
+    assert_int_equal(ho_msg_encode_batch(built, (size_t)n, &frame, &len), HO_OK);
+    for (int i = 0; i < n; i++) {
+        ho_msg_destroy(&built[i]);
+    }
+    ho_msg_t **in = NULL;
+    size_t got = 0;
+    ho_err_t err = {0};
+    assert_int_equal(ho_msg_decode_frame(frame, len, &in, &got, NULL, NULL, &err), HO_OK);
+    free(frame);
+    assert_int_equal((int)got, n);
     ho_out_clear(t->out);
     int rc = ho_worker_call(&ho_worker_store, t->ctx, in, (size_t)n, t->out);
-    for (int i = 0; i < n; i++) {
-        ho_msg_destroy(&in[i]);
-    }
+    ho_msg_batch_free(&in, got);
     assert_int_equal(rc, HO_WORKER_OK);
 }
 
