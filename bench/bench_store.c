@@ -30,14 +30,13 @@ static json_t *s_payload(long i, const char *source, long long at)
     snprintf(first, sizeof first, "First%ld", i);
     snprintf(company, sizeof company, "Company %ld", i % 5000);
     snprintf(rec, sizeof rec, "%s-%ld", source, i);
-    return json_pack("{sssss{sssi}s{sssssssssssssssisssssssssb}sI}", "source", source, "email",
-                     email, "source_ref", "file", "bench.csv", "line", (int)(i + 2), "fields",
-                     "email", email, "first_name", first, "last_name", "Bench", "title",
-                     i % 3 ? "Manager" : "VP Sales", "company", company, "domain",
-                     strchr(email, '@') + 1, "country", "US", "employees", (int)(i % 900 + 10),
-                     "industry", "Software", "original_source", "Paid Search", "campaign",
-                     "bench-q4", "source_record_id", rec, "personal_email", 0, "observed_at",
-                     (json_int_t)at);
+    return json_pack(
+        "{sssss{sssi}s{sssssssssssssssisssssssssb}sI}", "source", source, "email", email,
+        "source_ref", "file", "bench.csv", "line", (int)(i + 2), "fields", "email", email,
+        "first_name", first, "last_name", "Bench", "title", i % 3 ? "Manager" : "VP Sales",
+        "company", company, "domain", strchr(email, '@') + 1, "country", "US", "employees",
+        (int)(i % 900 + 10), "industry", "Software", "original_source", "Paid Search", "campaign",
+        "bench-q4", "source_record_id", rec, "personal_email", 0, "observed_at", (json_int_t)at);
 }
 
 static double s_cpu(void)
@@ -49,12 +48,12 @@ static double s_cpu(void)
 
 /* Returns upserts per wall-clock second; *cpu_rate = per CPU second of this process (the
  * figure that does not move when other jobs share the machine). */
-static double s_phase(ho_store_t *s, long from, long to, long step, long batch,
-                      const char *source, long long at, const char *prefix, double *cpu_rate)
+static double s_phase(ho_store_t *s, long from, long to, long step, long batch, const char *source,
+                      long long at, const char *prefix, double *cpu_rate)
 {
     double total = 0, cpu = 0;
     json_t **buf = calloc((size_t)batch, sizeof *buf);
-    char (*ids)[48] = calloc((size_t)batch, sizeof *ids);
+    char(*ids)[48] = calloc((size_t)batch, sizeof *ids);
     long done = 0;
     for (long i = from; i < to; i += step * batch) {
         long n = 0;

@@ -58,7 +58,7 @@ def main(db_path, out, week, tz):
         FROM transitions WHERE at < :asof GROUP BY lead_id""", P)
     c.execute("CREATE UNIQUE INDEX temp.reach_id ON reach(lead_id)")
     c.execute("""CREATE TEMP TABLE cohort AS SELECT p.idx idx, h.lead_id lead_id, min(h.at) e
-        FROM transitions h JOIN periods p ON h.at >= p.a AND h.at < p.b
+        FROM transitions h CROSS JOIN periods p ON h.at >= p.a AND h.at < p.b
         WHERE h.to_stage='MQL' AND h.at >= :a12 AND h.at < :asof GROUP BY p.idx, h.lead_id""", P)
     c.execute("""CREATE TEMP TABLE score_asof AS SELECT lead_id, id score_id, score, grade, quadrant
         FROM (SELECT lead_id, id, score, grade, quadrant, row_number() OVER
@@ -94,22 +94,22 @@ def main(db_path, out, week, tz):
     def fill(sql, fn):
         for row in c.execute(sql, P):
             fn(per[row[0]], row)
-    fill("SELECT p.idx, count(*) FROM leads l JOIN periods p ON l.created_at>=p.a AND"
+    fill("SELECT p.idx, count(*) FROM leads l CROSS JOIN periods p ON l.created_at>=p.a AND"
          " l.created_at<p.b WHERE l.created_at>=:a12 AND l.created_at<:asof GROUP BY p.idx",
          lambda d, r: d.__setitem__("Leads", r[1]))
-    fill("SELECT p.idx, h.to_stage, count(DISTINCT h.lead_id) FROM transitions h JOIN periods p"
+    fill("SELECT p.idx, h.to_stage, count(DISTINCT h.lead_id) FROM transitions h CROSS JOIN periods p"
          " ON h.at>=p.a AND h.at<p.b WHERE h.at>=:a12 AND h.at<:asof GROUP BY p.idx, h.to_stage",
          lambda d, r: d.__setitem__(r[1], r[2]))
-    fill("SELECT p.idx, total(o.amount) FROM outcomes o JOIN periods p ON o.occurred_at>=p.a AND"
+    fill("SELECT p.idx, total(o.amount) FROM outcomes o CROSS JOIN periods p ON o.occurred_at>=p.a AND"
          " o.occurred_at<p.b WHERE o.outcome='won' GROUP BY p.idx",
          lambda d, r: d.__setitem__("amount", r[1]))
-    fill("SELECT p.idx, sum(o.outcome='accepted'), count(*) FROM outcomes o JOIN periods p ON"
+    fill("SELECT p.idx, sum(o.outcome='accepted'), count(*) FROM outcomes o CROSS JOIN periods p ON"
          " o.occurred_at>=p.a AND o.occurred_at<p.b WHERE o.outcome IN ('accepted','rejected')"
          " GROUP BY p.idx", lambda d, r: d.__setitem__("acc", (r[1], r[2])))
     fill("SELECT c.idx, count(*), count(CASE WHEN r.sql>=c.e THEN 1 END) FROM cohort c LEFT JOIN"
          " reach r ON r.lead_id=c.lead_id GROUP BY c.idx",
          lambda d, r: d.__setitem__("coh", (r[2], r[1])))
-    fill("SELECT p.idx, count(DISTINCT b.assignment_id) FROM sla_breaches b JOIN periods p ON"
+    fill("SELECT p.idx, count(DISTINCT b.assignment_id) FROM sla_breaches b CROSS JOIN periods p ON"
          " b.at>=p.a AND b.at<p.b GROUP BY p.idx", lambda d, r: d.__setitem__("sla", r[1]))
     durs = [[] for _ in range(13)]
     for idx, v in c.execute("SELECT p.idx, s.accepted_at-s.assigned_at FROM assignments s JOIN"

@@ -180,7 +180,8 @@ ho_report_error_t ho_report_reasons(ho_rctx_t *ctx, lxw_worksheet *ws)
                      "coalesce(nullif(l.original_source, ''), '(none)')");
     if (rc == HO_REPORT_OK) {
         row++;
-        rc = s_breakdown(ctx, ws, &row, "By rep", "Rep", "coalesce(nullif(o.rep_id, ''), '(none)')");
+        rc = s_breakdown(ctx, ws, &row, "By rep", "Rep",
+                         "coalesce(nullif(o.rep_id, ''), '(none)')");
     }
     if (rc == HO_REPORT_OK) {
         ho_rprogress(ctx, "Lost reasons", (int64_t)row, true);

@@ -88,7 +88,7 @@ static ho_report_error_t s_medians(ho_rctx_t *ctx, s_period_t *p)
     ho_report_error_t rc = ho_rsql_prepare(
         ctx,
         "SELECT p.idx, s.accepted_at - s.assigned_at FROM main.assignments s"
-        " JOIN temp.periods p ON s.assigned_at >= p.a AND s.assigned_at < p.b"
+        " CROSS JOIN temp.periods p ON s.assigned_at >= p.a AND s.assigned_at < p.b"
         " WHERE s.accepted_at IS NOT NULL AND s.accepted_at < :asof ORDER BY p.idx",
         &st);
     if (rc != HO_REPORT_OK) {
@@ -171,14 +171,14 @@ ho_report_error_t ho_report_summary(ho_rctx_t *ctx, lxw_worksheet *ws)
     memset(p, 0, sizeof p);
     ho_report_error_t rc;
     if ((rc = s_query(ctx,
-                      "SELECT p.idx, count(*) FROM main.leads l JOIN temp.periods p"
+                      "SELECT p.idx, count(*) FROM main.leads l CROSS JOIN temp.periods p"
                       " ON l.created_at >= p.a AND l.created_at < p.b"
                       " WHERE l.created_at >= :a12 AND l.created_at < :asof GROUP BY p.idx",
                       p, s_row_leads))
             != HO_REPORT_OK
         || (rc = s_query(ctx,
                          "SELECT p.idx, h.to_stage, count(DISTINCT h.lead_id)"
-                         " FROM temp.transitions h JOIN temp.periods p"
+                         " FROM temp.transitions h CROSS JOIN temp.periods p"
                          " ON h.at >= p.a AND h.at < p.b"
                          " WHERE h.at >= :a12 AND h.at < :asof AND h.to_stage IN"
                          " ('MQL','SAL','SQL','OPPORTUNITY','WON','RECYCLED')"
@@ -186,14 +186,15 @@ ho_report_error_t ho_report_summary(ho_rctx_t *ctx, lxw_worksheet *ws)
                          p, s_row_stage))
                != HO_REPORT_OK
         || (rc = s_query(ctx,
-                         "SELECT p.idx, total(o.amount) FROM main.outcomes o JOIN temp.periods p"
+                         "SELECT p.idx, total(o.amount) FROM main.outcomes o"
+                         " CROSS JOIN temp.periods p"
                          " ON o.occurred_at >= p.a AND o.occurred_at < p.b"
                          " WHERE o.outcome = 'won' GROUP BY p.idx",
                          p, s_row_amount))
                != HO_REPORT_OK
         || (rc = s_query(ctx,
                          "SELECT p.idx, sum(o.outcome = 'accepted'), count(*)"
-                         " FROM main.outcomes o JOIN temp.periods p"
+                         " FROM main.outcomes o CROSS JOIN temp.periods p"
                          " ON o.occurred_at >= p.a AND o.occurred_at < p.b"
                          " WHERE o.outcome IN ('accepted', 'rejected') GROUP BY p.idx",
                          p, s_row_accept))
@@ -206,7 +207,7 @@ ho_report_error_t ho_report_summary(ho_rctx_t *ctx, lxw_worksheet *ws)
                != HO_REPORT_OK
         || (rc = s_query(ctx,
                          "SELECT p.idx, count(DISTINCT b.assignment_id) FROM main.sla_breaches b"
-                         " JOIN temp.periods p ON b.at >= p.a AND b.at < p.b GROUP BY p.idx",
+                         " CROSS JOIN temp.periods p ON b.at >= p.a AND b.at < p.b GROUP BY p.idx",
                          p, s_row_sla))
                != HO_REPORT_OK
         || (rc = s_medians(ctx, p)) != HO_REPORT_OK) {

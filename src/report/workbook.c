@@ -264,7 +264,7 @@ static ho_report_error_t s_prepare_tables(ho_rctx_t *ctx)
         "CREATE TEMP TABLE cohort (idx INTEGER NOT NULL, lead_id INTEGER NOT NULL, "
         "e INTEGER NOT NULL, PRIMARY KEY (idx, lead_id))",
         "INSERT INTO temp.cohort SELECT p.idx, h.lead_id, min(h.at) FROM temp.transitions h"
-        " JOIN temp.periods p ON h.at >= p.a AND h.at < p.b"
+        " CROSS JOIN temp.periods p ON h.at >= p.a AND h.at < p.b"
         " WHERE h.to_stage = 'MQL' AND h.at >= :a12 AND h.at < :asof GROUP BY p.idx, h.lead_id",
         "CREATE TEMP TABLE score_asof (lead_id INTEGER PRIMARY KEY, score_id INTEGER, "
         "score INTEGER, grade TEXT, quadrant TEXT)",
