@@ -36,9 +36,9 @@ typedef struct ho_store ho_store_t;
 
 /* ---- options (deploy/store.yaml, workers.store in handoff.yaml) ---- */
 typedef struct {
-    bool readonly;        /* open an existing database read-only (reports, `handoff lead`) */
-    bool strip_plus;      /* plus_addressing: strip -> a+tag@x.com is a@x.com */
-    const char *backend;  /* "sqlite" (default) */
+    bool readonly;       /* open an existing database read-only (reports, `handoff lead`) */
+    bool strip_plus;     /* plus_addressing: strip -> a+tag@x.com is a@x.com */
+    const char *backend; /* "sqlite" (default) */
     /* Per-field source precedence: field -> ordered source names (json object of arrays).
      * Borrowed reference; may be NULL. */
     const json_t *precedence;
@@ -84,8 +84,8 @@ typedef struct {
     char *email, *first_name, *last_name, *title, *phone, *company, *domain;
     int personal_email;
     char *industry, *industry_group;
-    int64_t employees;  /* HO_NULL_INT when unknown */
-    double revenue;     /* NAN when unknown */
+    int64_t employees; /* HO_NULL_INT when unknown */
+    double revenue;    /* NAN when unknown */
     char *country, *state, *city, *timezone;
     char *fields_json;        /* every normalized field, merged */
     char *field_sources_json; /* field -> [source, observed_at]: the merge trail */
@@ -118,8 +118,8 @@ int ho_store_lead_put(ho_store_t *self, ho_lead_t *lead, ho_err_t *err);
  * overwrite. Original source/campaign come from the earliest observed record. */
 typedef struct {
     int64_t lead_id;
-    bool created;  /* a new lead row */
-    bool changed;  /* some field or touch time changed */
+    bool created;   /* a new lead row */
+    bool changed;   /* some field or touch time changed */
     bool duplicate; /* event id seen before: nothing changed */
 } ho_upsert_t;
 int ho_store_upsert_lead(ho_store_t *self, const char *event_id, const json_t *payload,
@@ -149,23 +149,23 @@ int ho_store_update(ho_store_t *self, ho_table_t table, int64_t id, const json_t
                     ho_err_t *err);
 
 typedef enum {
-    HO_Q_ACTIVITIES = 0,  /* {lead_id, limit}: newest first */
-    HO_Q_SOURCES,         /* {lead_id} */
-    HO_Q_SCORES,          /* {lead_id}: newest first */
-    HO_Q_HISTORY,         /* {lead_id}: oldest first */
-    HO_Q_ASSIGNMENTS,     /* {lead_id}: newest first, with their breaches */
-    HO_Q_OUTCOMES,        /* {lead_id}: oldest first */
-    HO_Q_OPEN_ASSIGNMENTS,/* {lead_id}: status open, newest first */
-    HO_Q_SLA_DUE,         /* {now}: open assignments with a step due */
-    HO_Q_DOMAIN_OWNER,    /* {domain, lead_id}: owner of another lead of that domain */
-    HO_Q_PENDING,         /* {email}: pending outcomes, oldest occurred first */
-    HO_Q_RESCORE,         /* {since, limit}: unowned ML/MQL/RECYCLED with touch >= since */
-    HO_Q_QUARANTINE_LIST, /* {limit, all}: newest first (all=0: not yet replayed) */
-    HO_Q_QUARANTINE_GET,  /* {id} */
-    HO_Q_TOP_PAGES,       /* {lead_id, limit}: page paths by views */
-    HO_Q_COUNTS,          /* {}: rows per table */
-    HO_Q_ACTIVITY_STATS,  /* {lead_id}: n, first, last occurred_at */
-    HO_Q_LEAD_IDS,        /* {}: every lead id, ascending */
+    HO_Q_ACTIVITIES = 0,   /* {lead_id, limit}: newest first */
+    HO_Q_SOURCES,          /* {lead_id} */
+    HO_Q_SCORES,           /* {lead_id}: newest first */
+    HO_Q_HISTORY,          /* {lead_id}: oldest first */
+    HO_Q_ASSIGNMENTS,      /* {lead_id}: newest first, with their breaches */
+    HO_Q_OUTCOMES,         /* {lead_id}: oldest first */
+    HO_Q_OPEN_ASSIGNMENTS, /* {lead_id}: status open, newest first */
+    HO_Q_SLA_DUE,          /* {now}: open assignments with a step due */
+    HO_Q_DOMAIN_OWNER,     /* {domain, lead_id}: owner of another lead of that domain */
+    HO_Q_PENDING,          /* {email}: pending outcomes, oldest occurred first */
+    HO_Q_RESCORE,          /* {since, limit}: unowned ML/MQL/RECYCLED with touch >= since */
+    HO_Q_QUARANTINE_LIST,  /* {limit, all}: newest first (all=0: not yet replayed) */
+    HO_Q_QUARANTINE_GET,   /* {id} */
+    HO_Q_TOP_PAGES,        /* {lead_id, limit}: page paths by views */
+    HO_Q_COUNTS,           /* {}: rows per table */
+    HO_Q_ACTIVITY_STATS,   /* {lead_id}: n, first, last occurred_at */
+    HO_Q_LEAD_IDS,         /* {}: every lead id, ascending */
     HO_Q__COUNT
 } ho_query_t;
 
@@ -179,8 +179,7 @@ int ho_store_pending_delete(ho_store_t *self, const char *event_id, ho_err_t *er
  * URLs, outcome notes, source record ids, pending outcomes and quarantined raw payloads
  * that mention the email. Anonymous rows stay so counts stay right; an erasures row is
  * added. lead_id may be 0 (unknown person: only pending/quarantine are scrubbed). */
-int ho_store_erase(ho_store_t *self, int64_t lead_id, const char *email, int64_t at,
-                   ho_err_t *err);
+int ho_store_erase(ho_store_t *self, int64_t lead_id, const char *email, int64_t at, ho_err_t *err);
 
 /* ---- lifecycle ---- */
 /* Apply lifecycle event (lifecycle.h names: "qualify", "accept", ...) to the lead: checks
@@ -188,8 +187,7 @@ int ho_store_erase(ho_store_t *self, int64_t lead_id, const char *email, int64_t
  * the lead and appends a stage_history row with time, actor, reason and the lead's score.
  * HO_ERR_STATE with a clear message when the transition is illegal (nothing written). */
 int ho_store_transition(ho_store_t *self, ho_lead_t *lead, const char *event, int64_t at,
-                        const char *actor, const char *reason, const char *event_id,
-                        ho_err_t *err);
+                        const char *actor, const char *reason, const char *event_id, ho_err_t *err);
 /* Append a non-transition note to the lead's history (kind = assigned, sla_remind,
  * sla_reassign, ...; from_stage = to_stage = the current stage). */
 int ho_store_note(ho_store_t *self, const ho_lead_t *lead, const char *kind, int64_t at,

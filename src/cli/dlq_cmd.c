@@ -18,20 +18,19 @@
 
 static void s_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: handoff dlq list [--all] [--limit N] [--json]\n"
-            "       handoff dlq show ID [--json]\n"
-            "       handoff dlq replay ID... [--connect ENDPOINT]\n"
-            "\n"
-            "Records refused anywhere in the pipeline (bad rows, illegal transitions) and\n"
-            "requests the broker gave up on are kept in the store's quarantine with their\n"
-            "reason. `list` shows those not replayed yet (--all: every one), `show` one with\n"
-            "its payload, `replay` re-emits them as their original message type.\n"
-            "\n"
-            "  --data-dir DIR  data folder (default: data_dir of the gateway config)\n"
-            "  --db PATH       the database file (default <data-dir>/handoff.db)\n"
-            "  -c, --config F  gateway config (handoff.yaml)\n"
-            "  --connect EP    broker endpoint for replay (default: broker.endpoint)\n");
+    fprintf(out, "usage: handoff dlq list [--all] [--limit N] [--json]\n"
+                 "       handoff dlq show ID [--json]\n"
+                 "       handoff dlq replay ID... [--connect ENDPOINT]\n"
+                 "\n"
+                 "Records refused anywhere in the pipeline (bad rows, illegal transitions) and\n"
+                 "requests the broker gave up on are kept in the store's quarantine with their\n"
+                 "reason. `list` shows those not replayed yet (--all: every one), `show` one with\n"
+                 "its payload, `replay` re-emits them as their original message type.\n"
+                 "\n"
+                 "  --data-dir DIR  data folder (default: data_dir of the gateway config)\n"
+                 "  --db PATH       the database file (default <data-dir>/handoff.db)\n"
+                 "  -c, --config F  gateway config (handoff.yaml)\n"
+                 "  --connect EP    broker endpoint for replay (default: broker.endpoint)\n");
 }
 
 static const char *s_s(const json_t *o, const char *k)
@@ -126,10 +125,14 @@ static int s_replay(ho_gateway_t *gw, const char *endpoint, char **ids, int n_id
 int ho_cmd_dlq(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"all", no_argument, NULL, 'a'},           {"limit", required_argument, NULL, 'l'},
-        {"json", no_argument, NULL, 'j'},          {"data-dir", required_argument, NULL, 'd'},
-        {"db", required_argument, NULL, 'b'},      {"config", required_argument, NULL, 'c'},
-        {"connect", required_argument, NULL, 'e'}, {"help", no_argument, NULL, 'h'},
+        {"all", no_argument, NULL, 'a'},
+        {"limit", required_argument, NULL, 'l'},
+        {"json", no_argument, NULL, 'j'},
+        {"data-dir", required_argument, NULL, 'd'},
+        {"db", required_argument, NULL, 'b'},
+        {"config", required_argument, NULL, 'c'},
+        {"connect", required_argument, NULL, 'e'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *data_dir = NULL, *db = NULL, *config = NULL, *endpoint = NULL;
@@ -139,15 +142,33 @@ int ho_cmd_dlq(int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
         switch (c) {
-        case 'a': all = true; break;
-        case 'l': limit = atoll(optarg); break;
-        case 'j': as_json = true; break;
-        case 'd': data_dir = optarg; break;
-        case 'b': db = optarg; break;
-        case 'c': config = optarg; break;
-        case 'e': endpoint = optarg; break;
-        case 'h': s_usage(stdout); return 0;
-        default: s_usage(stderr); return 2;
+        case 'a':
+            all = true;
+            break;
+        case 'l':
+            limit = atoll(optarg);
+            break;
+        case 'j':
+            as_json = true;
+            break;
+        case 'd':
+            data_dir = optarg;
+            break;
+        case 'b':
+            db = optarg;
+            break;
+        case 'c':
+            config = optarg;
+            break;
+        case 'e':
+            endpoint = optarg;
+            break;
+        case 'h':
+            s_usage(stdout);
+            return 0;
+        default:
+            s_usage(stderr);
+            return 2;
         }
     }
     if (optind >= argc) {
@@ -157,8 +178,8 @@ int ho_cmd_dlq(int argc, char **argv)
     const char *sub = argv[optind++];
     bool list = strcmp(sub, "list") == 0, show = strcmp(sub, "show") == 0,
          replay = strcmp(sub, "replay") == 0;
-    if ((!list && !show && !replay) || (list && optind != argc) ||
-        (show && argc - optind != 1) || (replay && optind >= argc) || limit <= 0) {
+    if ((!list && !show && !replay) || (list && optind != argc) || (show && argc - optind != 1) ||
+        (replay && optind >= argc) || limit <= 0) {
         fprintf(stderr, "handoff dlq: bad usage\n");
         s_usage(stderr);
         return 2;
@@ -178,7 +199,8 @@ int ho_cmd_dlq(int argc, char **argv)
     if (db) {
         snprintf(path, sizeof path, "%s", db);
     } else {
-        snprintf(path, sizeof path, "%.4000s/handoff.db", data_dir ? data_dir : ho_gateway_data_dir(gw));
+        snprintf(path, sizeof path, "%.4000s/handoff.db",
+                 data_dir ? data_dir : ho_gateway_data_dir(gw));
     }
     ho_store_opts_t opts = {.readonly = true};
     ho_store_t *s = ho_store_open_opts(path, &opts, &err);

@@ -32,8 +32,10 @@ static void s_usage(FILE *out)
 int ho_cmd_forget(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"connect", required_argument, NULL, 'e'}, {"config", required_argument, NULL, 'c'},
-        {"timeout", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'},
+        {"connect", required_argument, NULL, 'e'},
+        {"config", required_argument, NULL, 'c'},
+        {"timeout", required_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *endpoint = NULL, *config = NULL;
@@ -42,11 +44,21 @@ int ho_cmd_forget(int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
         switch (c) {
-        case 'e': endpoint = optarg; break;
-        case 'c': config = optarg; break;
-        case 't': timeout = atoi(optarg); break;
-        case 'h': s_usage(stdout); return 0;
-        default: s_usage(stderr); return 2;
+        case 'e':
+            endpoint = optarg;
+            break;
+        case 'c':
+            config = optarg;
+            break;
+        case 't':
+            timeout = atoi(optarg);
+            break;
+        case 'h':
+            s_usage(stdout);
+            return 0;
+        default:
+            s_usage(stderr);
+            return 2;
         }
     }
     if (argc - optind != 1 || !strchr(argv[optind], '@') || timeout <= 0) {

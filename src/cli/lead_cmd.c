@@ -13,16 +13,17 @@
 
 static void s_usage(FILE *out)
 {
-    fprintf(out, "usage: handoff lead EMAIL [--json] [--data-dir DIR] [-c CONFIG] [--db PATH]\n"
-                 "\n"
-                 "Show one lead: profile, sources, activities, score history with the reasons,\n"
-                 "stage history, owner, assignments and SLA, outcomes. Reads <data-dir>/handoff.db\n"
-                 "read-only (safe while the store runs).\n"
-                 "\n"
-                 "  --json          the whole view as one JSON document\n"
-                 "  --data-dir DIR  data folder (default: data_dir of the gateway config)\n"
-                 "  -c, --config F  gateway config (handoff.yaml)\n"
-                 "  --db PATH       the database file (default <data-dir>/handoff.db)\n");
+    fprintf(out,
+            "usage: handoff lead EMAIL [--json] [--data-dir DIR] [-c CONFIG] [--db PATH]\n"
+            "\n"
+            "Show one lead: profile, sources, activities, score history with the reasons,\n"
+            "stage history, owner, assignments and SLA, outcomes. Reads <data-dir>/handoff.db\n"
+            "read-only (safe while the store runs).\n"
+            "\n"
+            "  --json          the whole view as one JSON document\n"
+            "  --data-dir DIR  data folder (default: data_dir of the gateway config)\n"
+            "  -c, --config F  gateway config (handoff.yaml)\n"
+            "  --db PATH       the database file (default <data-dir>/handoff.db)\n");
 }
 
 static const char *s_time(json_t *v, char *buf, size_t cap)
@@ -113,8 +114,7 @@ static void s_print(const json_t *view, const ho_lifecycle_t *lc)
             break;
         }
         printf("  %s  %-18s %s%s%s\n", s_time(json_object_get(r, "occurred_at"), t1, sizeof t1),
-               s_s(r, "type"), s_s(r, "path"),
-               strcmp(s_s(r, "campaign"), "-") ? " campaign=" : "",
+               s_s(r, "type"), s_s(r, "path"), strcmp(s_s(r, "campaign"), "-") ? " campaign=" : "",
                strcmp(s_s(r, "campaign"), "-") ? s_s(r, "campaign") : "");
     }
     if (json_array_size(json_object_get(view, "top_pages"))) {
@@ -133,7 +133,9 @@ static void s_print(const json_t *view, const ho_lifecycle_t *lc)
             printf("  %s  %s -> %s  by %s score=%s: %s\n",
                    s_time(json_object_get(r, "at"), t1, sizeof t1), s_s(r, "from_stage"),
                    s_s(r, "to_stage"), s_s(r, "actor"),
-                   json_is_integer(json_object_get(r, "score")) ? (snprintf(t2, sizeof t2, "%lld", s_i(r, "score")), t2) : "-",
+                   json_is_integer(json_object_get(r, "score"))
+                       ? (snprintf(t2, sizeof t2, "%lld", s_i(r, "score")), t2)
+                       : "-",
                    s_s(r, "reason"));
         } else {
             printf("  %s  [%s] by %s: %s\n", s_time(json_object_get(r, "at"), t1, sizeof t1), kind,
@@ -155,8 +157,8 @@ static void s_print(const json_t *view, const ho_lifecycle_t *lc)
     {
         printf("  %s  %-11s by %s reason=%s (%s) stage_reached=%s%s%s\n",
                s_time(json_object_get(r, "occurred_at"), t1, sizeof t1), s_s(r, "outcome"),
-               s_s(r, "rep_id"), s_s(r, "reason"), s_s(r, "reason_owner"),
-               s_s(r, "stage_reached"), s_i(r, "not_owner") ? " NOT-OWNER" : "",
+               s_s(r, "rep_id"), s_s(r, "reason"), s_s(r, "reason_owner"), s_s(r, "stage_reached"),
+               s_i(r, "not_owner") ? " NOT-OWNER" : "",
                json_is_number(json_object_get(r, "amount")) ? " amount" : "");
     }
     printf("\nscore history\n");
@@ -172,9 +174,9 @@ static void s_print(const json_t *view, const ho_lifecycle_t *lc)
 int ho_cmd_lead(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"json", no_argument, NULL, 'j'},          {"data-dir", required_argument, NULL, 'd'},
-        {"config", required_argument, NULL, 'c'},  {"db", required_argument, NULL, 'b'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+        {"json", no_argument, NULL, 'j'},         {"data-dir", required_argument, NULL, 'd'},
+        {"config", required_argument, NULL, 'c'}, {"db", required_argument, NULL, 'b'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
     const char *data_dir = NULL, *config = NULL, *db = NULL;
     bool as_json = false;
@@ -182,12 +184,24 @@ int ho_cmd_lead(int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
         switch (c) {
-        case 'j': as_json = true; break;
-        case 'd': data_dir = optarg; break;
-        case 'c': config = optarg; break;
-        case 'b': db = optarg; break;
-        case 'h': s_usage(stdout); return 0;
-        default: s_usage(stderr); return 2;
+        case 'j':
+            as_json = true;
+            break;
+        case 'd':
+            data_dir = optarg;
+            break;
+        case 'c':
+            config = optarg;
+            break;
+        case 'b':
+            db = optarg;
+            break;
+        case 'h':
+            s_usage(stdout);
+            return 0;
+        default:
+            s_usage(stderr);
+            return 2;
         }
     }
     if (argc - optind != 1) {
@@ -206,7 +220,8 @@ int ho_cmd_lead(int argc, char **argv)
     if (db) {
         snprintf(path, sizeof path, "%s", db);
     } else {
-        snprintf(path, sizeof path, "%.4000s/handoff.db", data_dir ? data_dir : ho_gateway_data_dir(gw));
+        snprintf(path, sizeof path, "%.4000s/handoff.db",
+                 data_dir ? data_dir : ho_gateway_data_dir(gw));
     }
     ho_store_opts_t opts = {.readonly = true};
     ho_store_t *s = ho_store_open_opts(path, &opts, &err);

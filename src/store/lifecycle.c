@@ -112,7 +112,7 @@ const char *ho_lifecycle_outcome_event(const char *outcome, const char *disposit
     }
     if (strcmp(outcome, "rejected") == 0) {
         return disposition && strcmp(disposition, "disqualify") == 0 ? "reject_disqualify"
-                                                                      : "reject_recycle";
+                                                                     : "reject_recycle";
     }
     if (strcmp(outcome, "sql") == 0) {
         return "convert_sql";

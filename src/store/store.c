@@ -199,14 +199,29 @@ void ho_lead_init(ho_lead_t *lead)
 
 void ho_lead_clear(ho_lead_t *lead)
 {
-    char **strs[] = {&lead->email,          &lead->first_name,      &lead->last_name,
-                     &lead->title,          &lead->phone,           &lead->company,
-                     &lead->domain,         &lead->industry,        &lead->industry_group,
-                     &lead->country,        &lead->state,           &lead->city,
-                     &lead->timezone,       &lead->fields_json,     &lead->field_sources_json,
-                     &lead->stage,          &lead->owner_rep_id,    &lead->original_source,
-                     &lead->source_channel, &lead->original_campaign, &lead->grade,
-                     &lead->quadrant,       &lead->model_version};
+    char **strs[] = {&lead->email,
+                     &lead->first_name,
+                     &lead->last_name,
+                     &lead->title,
+                     &lead->phone,
+                     &lead->company,
+                     &lead->domain,
+                     &lead->industry,
+                     &lead->industry_group,
+                     &lead->country,
+                     &lead->state,
+                     &lead->city,
+                     &lead->timezone,
+                     &lead->fields_json,
+                     &lead->field_sources_json,
+                     &lead->stage,
+                     &lead->owner_rep_id,
+                     &lead->original_source,
+                     &lead->source_channel,
+                     &lead->original_campaign,
+                     &lead->grade,
+                     &lead->quadrant,
+                     &lead->model_version};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
         free(*strs[i]);
     }
@@ -270,8 +285,7 @@ int ho_store_pending_delete(ho_store_t *self, const char *event_id, ho_err_t *er
     return self->be->pending_delete(self->db, event_id, err);
 }
 
-int ho_store_erase(ho_store_t *self, int64_t lead_id, const char *email, int64_t at,
-                   ho_err_t *err)
+int ho_store_erase(ho_store_t *self, int64_t lead_id, const char *email, int64_t at, ho_err_t *err)
 {
     return self->be->erase(self->db, lead_id, email, at, err);
 }
@@ -552,8 +566,7 @@ static int s_history(ho_store_t *self, const ho_lead_t *lead, const char *from, 
 }
 
 int ho_store_transition(ho_store_t *self, ho_lead_t *lead, const char *event, int64_t at,
-                        const char *actor, const char *reason, const char *event_id,
-                        ho_err_t *err)
+                        const char *actor, const char *reason, const char *event_id, ho_err_t *err)
 {
     const char *to = NULL;
     int rc = ho_lifecycle_next(lead->stage, event, &to, err);
@@ -586,8 +599,7 @@ int ho_store_transition(ho_store_t *self, ho_lead_t *lead, const char *event, in
 int ho_store_note(ho_store_t *self, const ho_lead_t *lead, const char *kind, int64_t at,
                   const char *actor, const char *reason, const char *event_id, ho_err_t *err)
 {
-    return s_history(self, lead, lead->stage, lead->stage, kind, at, actor, reason, event_id,
-                     err);
+    return s_history(self, lead, lead->stage, lead->stage, kind, at, actor, reason, event_id, err);
 }
 
 /* ---- the one-screen view ---- */
@@ -697,8 +709,7 @@ int ho_store_lead_view(ho_store_t *self, const char *email, json_t **view_p, ho_
 }
 
 /* ---- configuration ---- */
-static int s_conf_precedence(const ho_conf_t *c, const ho_node_t *node, json_t *out,
-                             ho_err_t *err)
+static int s_conf_precedence(const ho_conf_t *c, const ho_node_t *node, json_t *out, ho_err_t *err)
 {
     if (ho_node_kind(node) != HO_NODE_MAP) {
         return ho_conf_fail(c, node, err, HO_ERR_CONFIG,
@@ -784,10 +795,10 @@ static int s_conf_apply(const ho_conf_t *c, const ho_node_t *map, json_t *out, h
 json_t *ho_store_config_load(const char *config_dir, const ho_conf_t *gateway,
                              const ho_node_t *settings, ho_err_t *err)
 {
-    json_t *out = json_pack("{sss{}sIsIsIsI}", "plus_addressing", "keep", "precedence",
-                            "reassign_after_ms", (json_int_t)0, "rescore_interval_ms",
-                            (json_int_t)3600000, "rescore_window_ms", (json_int_t)(7LL * 86400000),
-                            "rescore_limit", (json_int_t)1000);
+    json_t *out =
+        json_pack("{sss{}sIsIsIsI}", "plus_addressing", "keep", "precedence", "reassign_after_ms",
+                  (json_int_t)0, "rescore_interval_ms", (json_int_t)3600000, "rescore_window_ms",
+                  (json_int_t)(7LL * 86400000), "rescore_limit", (json_int_t)1000);
     const char *name = "store.yaml";
     if (settings && gateway) {
         const char *alt = NULL;

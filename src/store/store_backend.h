@@ -11,7 +11,14 @@
 
 #include "handoff/store.h"
 
-typedef enum { HO_TX_BEGIN, HO_TX_COMMIT, HO_TX_ROLLBACK, HO_TX_SAVE, HO_TX_RELEASE, HO_TX_UNDO } ho_tx_t;
+typedef enum {
+    HO_TX_BEGIN,
+    HO_TX_COMMIT,
+    HO_TX_ROLLBACK,
+    HO_TX_SAVE,
+    HO_TX_RELEASE,
+    HO_TX_UNDO
+} ho_tx_t;
 
 typedef struct {
     const char *name;

@@ -135,20 +135,47 @@ typedef struct {
     size_t off;
 } s_col_t;
 
-#define S_COL(n, t) {#n, t, offsetof(ho_lead_t, n)}
+#define S_COL(n, t)                                                                                \
+    {                                                                                              \
+#n, t, offsetof(ho_lead_t, n)                                                              \
+    }
 static const s_col_t s_lead_cols[] = {
-    S_COL(email, C_S),           S_COL(first_name, C_S),      S_COL(last_name, C_S),
-    S_COL(title, C_S),           S_COL(phone, C_S),           S_COL(company, C_S),
-    S_COL(domain, C_S),          S_COL(personal_email, C_B),  S_COL(industry, C_S),
-    S_COL(industry_group, C_S),  S_COL(employees, C_I),       S_COL(revenue, C_D),
-    S_COL(country, C_S),         S_COL(state, C_S),           S_COL(city, C_S),
-    S_COL(timezone, C_S),        S_COL(fields_json, C_S),     S_COL(stage, C_S),
-    S_COL(owner_rep_id, C_S),    S_COL(original_source, C_S), S_COL(source_channel, C_S),
-    S_COL(original_campaign, C_S), S_COL(first_touch_at, C_I), S_COL(last_touch_at, C_I),
-    S_COL(created_at, C_I),      S_COL(updated_at, C_I),      S_COL(fit, C_I),
-    S_COL(interest, C_I),        S_COL(score, C_I),           S_COL(grade, C_S),
-    S_COL(quadrant, C_S),        S_COL(model_version, C_S),   S_COL(scored_at, C_I),
-    S_COL(mql_at, C_I),          S_COL(first_mql_at, C_I),    S_COL(erased, C_B),
+    S_COL(email, C_S),
+    S_COL(first_name, C_S),
+    S_COL(last_name, C_S),
+    S_COL(title, C_S),
+    S_COL(phone, C_S),
+    S_COL(company, C_S),
+    S_COL(domain, C_S),
+    S_COL(personal_email, C_B),
+    S_COL(industry, C_S),
+    S_COL(industry_group, C_S),
+    S_COL(employees, C_I),
+    S_COL(revenue, C_D),
+    S_COL(country, C_S),
+    S_COL(state, C_S),
+    S_COL(city, C_S),
+    S_COL(timezone, C_S),
+    S_COL(fields_json, C_S),
+    S_COL(stage, C_S),
+    S_COL(owner_rep_id, C_S),
+    S_COL(original_source, C_S),
+    S_COL(source_channel, C_S),
+    S_COL(original_campaign, C_S),
+    S_COL(first_touch_at, C_I),
+    S_COL(last_touch_at, C_I),
+    S_COL(created_at, C_I),
+    S_COL(updated_at, C_I),
+    S_COL(fit, C_I),
+    S_COL(interest, C_I),
+    S_COL(score, C_I),
+    S_COL(grade, C_S),
+    S_COL(quadrant, C_S),
+    S_COL(model_version, C_S),
+    S_COL(scored_at, C_I),
+    S_COL(mql_at, C_I),
+    S_COL(first_mql_at, C_I),
+    S_COL(erased, C_B),
     S_COL(field_sources_json, C_S),
 };
 #define S_N_LEAD_COLS (sizeof s_lead_cols / sizeof s_lead_cols[0])
@@ -268,8 +295,8 @@ typedef struct {
 static int s_fail(s_db_t *self, ho_err_t *err, const char *what)
 {
     int code = sqlite3_errcode(self->db);
-    return ho_err_set(err, code == SQLITE_BUSY || code == SQLITE_LOCKED ? HO_ERR_IO : HO_ERR_IO,
-                      "", "sqlite: %s: %s", what, sqlite3_errmsg(self->db));
+    return ho_err_set(err, code == SQLITE_BUSY || code == SQLITE_LOCKED ? HO_ERR_IO : HO_ERR_IO, "",
+                      "sqlite: %s: %s", what, sqlite3_errmsg(self->db));
 }
 
 static int s_exec(s_db_t *self, const char *sql, ho_err_t *err)
@@ -290,8 +317,7 @@ static int s_prepare(s_db_t *self, sqlite3_stmt **stmt, const char *sql, ho_err_
         sqlite3_clear_bindings(*stmt);
         return HO_OK;
     }
-    if (sqlite3_prepare_v3(self->db, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt, NULL) !=
-        SQLITE_OK) {
+    if (sqlite3_prepare_v3(self->db, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt, NULL) != SQLITE_OK) {
         return s_fail(self, err, "prepare");
     }
     return HO_OK;
@@ -412,9 +438,10 @@ static int s_open(const char *path, bool readonly, void **db_p, ho_err_t *err)
         /* WAL lets the report worker and `handoff lead` read while the store writes;
          * NORMAL sync is durable across process crashes, which is what at-least-once needs
          * (a power loss can lose the last commits; the broker journal replays them). */
-        rc = s_exec(self, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                          " PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"
-                          " PRAGMA cache_size=-65536;",
+        rc = s_exec(self,
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                    " PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"
+                    " PRAGMA cache_size=-65536;",
                     err);
         if (rc == HO_OK) {
             rc = s_migrate(self, path, err);
@@ -688,8 +715,8 @@ static int s_row_add(void *db, ho_table_t table, const json_t *row, int64_t *id_
         char sql[1024];
         size_t used = (size_t)snprintf(sql, sizeof sql, "INSERT OR IGNORE INTO %s (", t->table);
         for (int i = 0; i < n; i++) {
-            used += (size_t)snprintf(sql + used, sizeof sql - used, "%s%s", i ? ", " : "",
-                                     t->cols[i]);
+            used +=
+                (size_t)snprintf(sql + used, sizeof sql - used, "%s%s", i ? ", " : "", t->cols[i]);
         }
         used += (size_t)snprintf(sql + used, sizeof sql - used, ") VALUES (");
         for (int i = 0; i < n; i++) {
@@ -841,7 +868,8 @@ static int s_erase(void *db, int64_t lead_id, const char *email, int64_t at, ho_
     /* Order matters: quarantine rows are found through the lead's event ids before the
      * lead's own rows lose their identifying columns. */
     static const char *const sql[] = {
-        "UPDATE quarantine SET raw_json = NULL WHERE raw_json IS NOT NULL AND (instr(lower(raw_json), "
+        "UPDATE quarantine SET raw_json = NULL WHERE raw_json IS NOT NULL AND "
+        "(instr(lower(raw_json), "
         ":email) > 0 OR input_event_id IN (SELECT event_id FROM lead_sources WHERE lead_id = :id"
         " UNION SELECT event_id FROM activities WHERE lead_id = :id"
         " UNION SELECT event_id FROM outcomes WHERE lead_id = :id))",

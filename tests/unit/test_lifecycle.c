@@ -17,20 +17,32 @@
 
 /* The expected table, written out independently of src/store/lifecycle.c. */
 static const char *const s_legal[] = {
-    "qualify ML MQL",          "qualify RECYCLED MQL",          "decay MQL RECYCLED",
-    "accept MQL SAL",          "reject_recycle MQL RECYCLED",   "reject_recycle SAL RECYCLED",
-    "reject_disqualify MQL DISQUALIFIED", "reject_disqualify SAL DISQUALIFIED",
-    "convert_sql SAL SQL",     "open_opportunity SQL OPPORTUNITY", "win SQL WON",
-    "win OPPORTUNITY WON",     "lose SAL LOST",                 "lose SQL LOST",
-    "lose OPPORTUNITY LOST",   "recycle LOST RECYCLED",         "disqualify ML DISQUALIFIED",
-    "disqualify MQL DISQUALIFIED", "disqualify SAL DISQUALIFIED",
-    "disqualify RECYCLED DISQUALIFIED", "reopen DISQUALIFIED RECYCLED",
+    "qualify ML MQL",
+    "qualify RECYCLED MQL",
+    "decay MQL RECYCLED",
+    "accept MQL SAL",
+    "reject_recycle MQL RECYCLED",
+    "reject_recycle SAL RECYCLED",
+    "reject_disqualify MQL DISQUALIFIED",
+    "reject_disqualify SAL DISQUALIFIED",
+    "convert_sql SAL SQL",
+    "open_opportunity SQL OPPORTUNITY",
+    "win SQL WON",
+    "win OPPORTUNITY WON",
+    "lose SAL LOST",
+    "lose SQL LOST",
+    "lose OPPORTUNITY LOST",
+    "recycle LOST RECYCLED",
+    "disqualify ML DISQUALIFIED",
+    "disqualify MQL DISQUALIFIED",
+    "disqualify SAL DISQUALIFIED",
+    "disqualify RECYCLED DISQUALIFIED",
+    "reopen DISQUALIFIED RECYCLED",
 };
-static const char *const s_events[] = {"qualify",  "decay",      "accept",
-                                       "reject_recycle", "reject_disqualify", "convert_sql",
-                                       "open_opportunity", "win", "lose", "recycle",
-                                       "disqualify", "reopen"};
-static const char *const s_stages[] = {"ML",  "MQL",  "SAL",      "SQL",          "OPPORTUNITY",
+static const char *const s_events[] = {
+    "qualify",          "decay", "accept", "reject_recycle", "reject_disqualify", "convert_sql",
+    "open_opportunity", "win",   "lose",   "recycle",        "disqualify",        "reopen"};
+static const char *const s_stages[] = {"ML",  "MQL",  "SAL",      "SQL",         "OPPORTUNITY",
                                        "WON", "LOST", "RECYCLED", "DISQUALIFIED"};
 
 static const char *s_expected(const char *event, const char *from)
@@ -174,9 +186,8 @@ static void test_store_transition_writes_history(void **state)
     lead.score = 80;
     lead.fit = 50;
     lead.interest = 30;
-    assert_int_equal(ho_store_transition(s, &lead, "qualify", 2000, "score", "score 80", "ev-2",
-                                         &err),
-                     HO_OK);
+    assert_int_equal(
+        ho_store_transition(s, &lead, "qualify", 2000, "score", "score 80", "ev-2", &err), HO_OK);
     assert_string_equal(lead.stage, "MQL");
     /* illegal: refused, nothing written, stage unchanged */
     assert_int_equal(ho_store_transition(s, &lead, "win", 3000, "rep-1", "won", "ev-3", &err),

@@ -97,8 +97,9 @@ static void test_create_and_reopen(void **state)
              "'lead_sources','activities','stage_history','scores','assignments','sla_breaches',"
              "'outcomes','pending_outcomes','quarantine','events','erasures','schema_version')",
              "13");
-    s_expect(t->path, "SELECT COUNT(*) FROM pragma_table_info('leads') WHERE name="
-                      "'field_sources_json'",
+    s_expect(t->path,
+             "SELECT COUNT(*) FROM pragma_table_info('leads') WHERE name="
+             "'field_sources_json'",
              "1");
     /* reopening keeps the data and does not migrate twice */
     s = ho_store_open(t->path, &err);
@@ -115,24 +116,26 @@ static void test_migrate_from_v1(void **state)
     /* a version-1 database as the report engineer may have made it: v1 tables, no v2 columns */
     sqlite3 *h = NULL;
     assert_int_equal(sqlite3_open(t->path, &h), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(h,
-                                  "CREATE TABLE schema_version (version INTEGER NOT NULL);"
-                                  "INSERT INTO schema_version VALUES (1);"
-                                  "CREATE TABLE leads (id INTEGER PRIMARY KEY, email TEXT NOT NULL "
-                                  "UNIQUE, stage TEXT NOT NULL DEFAULT 'ML', last_touch_at INTEGER, created_at INTEGER "
-                                  "NOT NULL, updated_at INTEGER NOT NULL);"
-                                  "CREATE TABLE assignments (id INTEGER PRIMARY KEY, lead_id "
-                                  "INTEGER, status TEXT, sla_due INTEGER);"
-                                  "CREATE TABLE stage_history (id INTEGER PRIMARY KEY, lead_id "
-                                  "INTEGER, to_stage TEXT, at INTEGER);"
-                                  "CREATE TABLE pending_outcomes (event_id TEXT PRIMARY KEY, email "
-                                  "TEXT);"
-                                  "CREATE TABLE lead_sources (id INTEGER PRIMARY KEY, lead_id "
-                                  "INTEGER);"
-                                  "INSERT INTO leads (email, created_at, updated_at) VALUES "
-                                  "('old@acme.com', 1, 1);",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(
+            h,
+            "CREATE TABLE schema_version (version INTEGER NOT NULL);"
+            "INSERT INTO schema_version VALUES (1);"
+            "CREATE TABLE leads (id INTEGER PRIMARY KEY, email TEXT NOT NULL "
+            "UNIQUE, stage TEXT NOT NULL DEFAULT 'ML', last_touch_at INTEGER, created_at INTEGER "
+            "NOT NULL, updated_at INTEGER NOT NULL);"
+            "CREATE TABLE assignments (id INTEGER PRIMARY KEY, lead_id "
+            "INTEGER, status TEXT, sla_due INTEGER);"
+            "CREATE TABLE stage_history (id INTEGER PRIMARY KEY, lead_id "
+            "INTEGER, to_stage TEXT, at INTEGER);"
+            "CREATE TABLE pending_outcomes (event_id TEXT PRIMARY KEY, email "
+            "TEXT);"
+            "CREATE TABLE lead_sources (id INTEGER PRIMARY KEY, lead_id "
+            "INTEGER);"
+            "INSERT INTO leads (email, created_at, updated_at) VALUES "
+            "('old@acme.com', 1, 1);",
+            NULL, NULL, NULL),
+        SQLITE_OK);
     sqlite3_close(h);
     ho_err_t err = {0};
     ho_store_t *s = ho_store_open(t->path, &err);
@@ -140,8 +143,9 @@ static void test_migrate_from_v1(void **state)
     assert_int_equal(ho_store_schema_version(s), 2);
     ho_store_destroy(&s);
     s_expect(t->path, "SELECT version FROM schema_version", "2");
-    s_expect(t->path, "SELECT COUNT(*) FROM pragma_table_info('assignments') WHERE name="
-                      "'reassign_due'",
+    s_expect(t->path,
+             "SELECT COUNT(*) FROM pragma_table_info('assignments') WHERE name="
+             "'reassign_due'",
              "1");
     s_expect(t->path, "SELECT email FROM leads", "old@acme.com");
 }
@@ -176,9 +180,8 @@ static void test_readonly(void **state)
     assert_non_null(r);
     json_t *view = NULL;
     assert_int_equal(ho_store_lead_view(r, " A@ACME.com ", &view, &err), HO_OK);
-    assert_string_equal(json_string_value(json_object_get(json_object_get(view, "lead"),
-                                                          "first_name")),
-                        "Ann");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(view, "lead"), "first_name")), "Ann");
     json_decref(view);
     /* a read-only store cannot write */
     ho_upsert_t res;
@@ -227,10 +230,11 @@ static void test_dedup(void **state)
     s_upsert(s, "ev-6", "form", "jane.doe+webinar@acme.com", 1000, json_object());
     ho_store_destroy(&s);
     s_expect(t->path, "SELECT COUNT(*) FROM leads", "3");
-    s_expect(t->path,
-             "SELECT group_concat(source, ',') FROM (SELECT source FROM lead_sources s JOIN leads l "
-             "ON l.id = s.lead_id WHERE l.email = 'jane.doe@acme.com' ORDER BY s.id)",
-             "hubspot,salesforce,form");
+    s_expect(
+        t->path,
+        "SELECT group_concat(source, ',') FROM (SELECT source FROM lead_sources s JOIN leads l "
+        "ON l.id = s.lead_id WHERE l.email = 'jane.doe@acme.com' ORDER BY s.id)",
+        "hubspot,salesforce,form");
     s_expect(t->path,
              "SELECT first_touch_at || '-' || last_touch_at FROM leads WHERE email = "
              "'jane.doe@acme.com'",
@@ -267,22 +271,21 @@ static void test_merge_rules(void **state)
                        "original_source", "Paid Search", "phone", "555-1"));
     /* an older form record: fills the empty field but does not beat newer values */
     s_upsert(s, "ev-form", "form", "p@acme.com", 500,
-             json_pack("{ssssssss}", "city", "Chicago", "industry", "Software", "first_name",
-                       "Pat", "original_source", "Web Form"));
+             json_pack("{ssssssss}", "city", "Chicago", "industry", "Software", "first_name", "Pat",
+                       "original_source", "Web Form"));
     /* a newer unlisted source for a listed field: salesforce still wins the title */
     s_upsert(s, "ev-fb", "facebook", "p@acme.com", 9000, json_pack("{ss}", "title", "CEO"));
     ho_store_destroy(&s);
     s_expect(t->path, "SELECT title FROM leads", "Director");
-    s_expect(t->path, "SELECT city FROM leads", "New York");     /* newest wins */
-    s_expect(t->path, "SELECT company FROM leads", "Acme");      /* empty never overwrites */
+    s_expect(t->path, "SELECT city FROM leads", "New York"); /* newest wins */
+    s_expect(t->path, "SELECT company FROM leads", "Acme");  /* empty never overwrites */
     s_expect(t->path, "SELECT phone FROM leads", "555-1");
-    s_expect(t->path, "SELECT first_name FROM leads", "Pat");    /* fills the empty field */
+    s_expect(t->path, "SELECT first_name FROM leads", "Pat"); /* fills the empty field */
     s_expect(t->path, "SELECT industry FROM leads", "Software");
     s_expect(t->path, "SELECT original_source FROM leads", "Web Form"); /* earliest record */
     s_expect(t->path, "SELECT created_at FROM leads", "500");
     /* the merge trail: "_" names the first record, fields set later have their own entry */
-    s_expect(t->path, "SELECT json_extract(field_sources_json, '$._[0]') FROM leads",
-             "salesforce");
+    s_expect(t->path, "SELECT json_extract(field_sources_json, '$._[0]') FROM leads", "salesforce");
     s_expect(t->path, "SELECT json_extract(field_sources_json, '$.title') FROM leads", "(null)");
     s_expect(t->path, "SELECT json_extract(field_sources_json, '$.city') FROM leads",
              "[\"hubspot\",2000]");

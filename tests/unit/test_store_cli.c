@@ -48,12 +48,13 @@ static int s_setup(void **state)
         return -1;
     }
     *state = t;
-    s_send(t, "lead.normalized", "l1",
-           "{\"source\":\"hubspot\",\"email\":\"jane@acme.com\",\"source_ref\":{\"file\":\"hs.csv\","
-           "\"line\":2},\"observed_at\":1795000000000,\"fields\":{\"first_name\":\"Jane\","
-           "\"last_name\":\"Doe\",\"title\":\"VP Marketing\",\"company\":\"Acme\",\"domain\":"
-           "\"acme.com\",\"country\":\"US\",\"city\":\"New York\",\"original_source\":\"Paid "
-           "Search\",\"campaign\":\"q4-search\",\"source_record_id\":\"hs-1\"}}");
+    s_send(
+        t, "lead.normalized", "l1",
+        "{\"source\":\"hubspot\",\"email\":\"jane@acme.com\",\"source_ref\":{\"file\":\"hs.csv\","
+        "\"line\":2},\"observed_at\":1795000000000,\"fields\":{\"first_name\":\"Jane\","
+        "\"last_name\":\"Doe\",\"title\":\"VP Marketing\",\"company\":\"Acme\",\"domain\":"
+        "\"acme.com\",\"country\":\"US\",\"city\":\"New York\",\"original_source\":\"Paid "
+        "Search\",\"campaign\":\"q4-search\",\"source_record_id\":\"hs-1\"}}");
     s_send(t, "lead.normalized", "l2",
            "{\"source\":\"salesforce\",\"email\":\"Jane@Acme.com\",\"source_ref\":{\"file\":"
            "\"sf.csv\",\"line\":5},\"observed_at\":1795100000000,\"fields\":{\"phone\":\"+1 555 "

@@ -92,12 +92,12 @@ static ho_msg_t *s_act(const char *id, const char *email, const char *type, cons
     snprintf(url, sizeof url, "https://acme.example%s?utm=x", path);
     return s_msg("activity.normalized", id, at,
                  json_pack("{sssssssIsssssss{}}", "source", "web", "email", email, "type", type,
-                           "occurred_at", (json_int_t)at, "url", url, "path", path,
-                           "source_system", "web", "attributes"));
+                           "occurred_at", (json_int_t)at, "url", url, "path", path, "source_system",
+                           "web", "attributes"));
 }
 
-static ho_msg_t *s_scored(const char *id, long long lead_id, long long as_of, int fit,
-                          int interest, bool mql)
+static ho_msg_t *s_scored(const char *id, long long lead_id, long long as_of, int fit, int interest,
+                          bool mql)
 {
     return s_msg("lead.scored", id, as_of,
                  json_pack("{sIsIsssisisisssssbs[{sssssiss}]}", "lead_id", (json_int_t)lead_id,
@@ -112,16 +112,15 @@ static ho_msg_t *s_assigned(const char *id, long long lead_id, const char *rep, 
                             long long sla_due)
 {
     return s_msg("lead.assigned", id, at,
-                 json_pack("{sIsssssssssosssssIsIso}", "lead_id", (json_int_t)lead_id, "email",
-                           "", "rep_id", rep, "rep_name", "Rep One", "rep_email", "r@x.com",
-                           "queue", json_null(), "rule", "east", "reason", "territory east",
-                           "assigned_at", (json_int_t)at, "sla_due", (json_int_t)sla_due,
-                           "reassigned_from", json_null()));
+                 json_pack("{sIsssssssssosssssIsIso}", "lead_id", (json_int_t)lead_id, "email", "",
+                           "rep_id", rep, "rep_name", "Rep One", "rep_email", "r@x.com", "queue",
+                           json_null(), "rule", "east", "reason", "territory east", "assigned_at",
+                           (json_int_t)at, "sla_due", (json_int_t)sla_due, "reassigned_from",
+                           json_null()));
 }
 
-static ho_msg_t *s_outcome(const char *id, const char *email, const char *rep,
-                           const char *outcome, const char *reason, const char *disposition,
-                           long long at)
+static ho_msg_t *s_outcome(const char *id, const char *email, const char *rep, const char *outcome,
+                           const char *reason, const char *disposition, long long at)
 {
     json_t *p = json_pack("{sssssssssIsssO}", "feedback_id", id, "email", email, "rep_id", rep,
                           "outcome", outcome, "occurred_at", (json_int_t)at, "notes",
@@ -232,9 +231,10 @@ static long long s_lead_id(s_t *t, const char *email)
 /* Every row of every table, as text, for "the database did not change" checks. */
 static char *s_dump(s_t *t)
 {
-    static const char *const tables[] = {"leads", "lead_sources", "activities", "stage_history",
-                                         "scores", "assignments", "sla_breaches", "outcomes",
-                                         "pending_outcomes", "quarantine", "events", "erasures"};
+    static const char *const tables[] = {"leads",         "lead_sources", "activities",
+                                         "stage_history", "scores",       "assignments",
+                                         "sla_breaches",  "outcomes",     "pending_outcomes",
+                                         "quarantine",    "events",       "erasures"};
     size_t cap = 1 << 16, used = 0;
     char *buf = calloc(1, cap);
     sqlite3 *h = NULL;
@@ -345,8 +345,9 @@ static void test_scored_mql_routes_with_account_owner(void **state)
              7 * H);
     s_expect(t, sql, want);
     /* a free-mail lead gets no account owner */
-    s_call(t, 1, s_lead("l-4", "someone@gmail.com", "form", 6 * H,
-                        json_pack("{sb}", "personal_email", 1)));
+    s_call(
+        t, 1,
+        s_lead("l-4", "someone@gmail.com", "form", 6 * H, json_pack("{sb}", "personal_email", 1)));
     s_call(t, 1, s_scored("s-3", s_lead_id(t, "someone@gmail.com"), 7 * H, 50, 40, true));
     assert_true(json_is_null(json_object_get(s_first_out(t, "route.request"), "account_owner")));
 }
@@ -399,15 +400,17 @@ static void test_outcomes(void **state)
     s_expect(t, "SELECT stage FROM leads WHERE email='jane@acme.com'", "SAL");
     s_expect(t, "SELECT code || ' ' || input_type || ' ' || input_event_id FROM quarantine",
              "illegal_transition lead.outcome o-bad");
-    s_expect(t, "SELECT instr(reason, 'illegal transition: win is not allowed from stage MQL') > 0 "
-                "FROM quarantine",
+    s_expect(t,
+             "SELECT instr(reason, 'illegal transition: win is not allowed from stage MQL') > 0 "
+             "FROM quarantine",
              "1");
     s_expect(t, "SELECT status || ' ' || accepted_at FROM assignments", "accepted 21600000");
     s_expect(t, "SELECT COUNT(*) FROM outcomes WHERE event_id = 'o-bad'", "0");
     /* a rep who does not own the lead: recorded, flagged */
     s_call(t, 1, s_outcome("o-sql", "jane@acme.com", "r9", "sql", NULL, NULL, 7 * H));
-    s_expect(t, "SELECT not_owner || ' ' || stage_reached || ' ' || rep_id FROM outcomes WHERE "
-                "event_id = 'o-sql'",
+    s_expect(t,
+             "SELECT not_owner || ' ' || stage_reached || ' ' || rep_id FROM outcomes WHERE "
+             "event_id = 'o-sql'",
              "1 SAL r9");
     s_expect(t, "SELECT COUNT(*) FROM stage_history WHERE kind = 'outcome_not_owner'", "1");
     /* missing reason and unknown outcome are quarantined with their own codes */
@@ -484,18 +487,21 @@ static void test_sla_remind_then_reassign(void **state)
     assert_non_null(json_object_get(json_object_get(b, "lead"), "score"));
     s_call(t, 1, s_tick(20 * H));
     assert_int_equal(s_count_out(t, "sla.breach"), 0);
-    s_expect(t, "SELECT group_concat(step || '@' || at, ',') FROM (SELECT * FROM sla_breaches "
-                "ORDER BY id)",
+    s_expect(t,
+             "SELECT group_concat(step || '@' || at, ',') FROM (SELECT * FROM sla_breaches "
+             "ORDER BY id)",
              "remind@25200000,reassign@32400000");
     s_expect(t, "SELECT status || ' ' || reminded_at FROM assignments WHERE event_id = 'as-1'",
              "reassigned 25200000");
-    s_expect(t, "SELECT group_concat(kind, ',') FROM (SELECT kind FROM stage_history WHERE "
-                "kind LIKE 'sla%' ORDER BY id)",
+    s_expect(t,
+             "SELECT group_concat(kind, ',') FROM (SELECT kind FROM stage_history WHERE "
+             "kind LIKE 'sla%' ORDER BY id)",
              "sla_remind,sla_reassign");
     /* route's new assignment supersedes; the new rep's clock runs */
     s_call(t, 1, s_assigned("as-3", jane, "r3", 9 * H, 10 * H));
-    s_expect(t, "SELECT owner_rep_id FROM leads WHERE id = (SELECT lead_id FROM assignments "
-                "WHERE event_id = 'as-3')",
+    s_expect(t,
+             "SELECT owner_rep_id FROM leads WHERE id = (SELECT lead_id FROM assignments "
+             "WHERE event_id = 'as-3')",
              "r3");
     s_call(t, 1, s_tick(10 * H));
     assert_int_equal(s_count_out(t, "sla.breach"), 1);
@@ -509,16 +515,18 @@ static void test_score_decay_and_owner_kept(void **state)
     s_import(t);
     long long jane = s_lead_id(t, "jane@acme.com");
     long long bob = s_lead_id(t, "bob@beta.com");
-    s_call(t, 3, s_scored("s-1", jane, 5 * H, 60, 40, true), s_scored("s-2", bob, 5 * H, 60, 40, true),
-           s_assigned("as-2", bob, "r2", 5 * H, 7 * H));
-    s_call(t, 2, s_scored("s-3", jane, 6 * H, 60, 5, false), s_scored("s-4", bob, 6 * H, 60, 5, false));
+    s_call(t, 3, s_scored("s-1", jane, 5 * H, 60, 40, true),
+           s_scored("s-2", bob, 5 * H, 60, 40, true), s_assigned("as-2", bob, "r2", 5 * H, 7 * H));
+    s_call(t, 2, s_scored("s-3", jane, 6 * H, 60, 5, false),
+           s_scored("s-4", bob, 6 * H, 60, 5, false));
     s_expect(t, "SELECT stage FROM leads WHERE email='jane@acme.com'", "RECYCLED");
     s_expect(t, "SELECT stage || ' ' || owner_rep_id FROM leads WHERE email='bob@beta.com'",
              "MQL r2");
     s_expect(t, "SELECT reason FROM stage_history WHERE to_stage = 'RECYCLED'", "score_decayed");
     /* a late, older score is recorded but does not move the lead */
     s_call(t, 1, s_scored("s-5", jane, 5 * H + 1, 90, 90, true));
-    s_expect(t, "SELECT stage || ' ' || score FROM leads WHERE email='jane@acme.com'", "RECYCLED 65");
+    s_expect(t, "SELECT stage || ' ' || score FROM leads WHERE email='jane@acme.com'",
+             "RECYCLED 65");
     s_expect(t, "SELECT COUNT(*) FROM scores", "5");
 }
 
@@ -526,7 +534,8 @@ static void test_activity_for_unknown_email(void **state)
 {
     s_t *t = *state;
     s_call(t, 1, s_act("a-9", "  Visitor@Delta.io ", "webinar_attended", "/webinars/x", 2 * H));
-    s_expect(t, "SELECT email || ' ' || stage || ' ' || original_source || ' ' || domain FROM leads",
+    s_expect(t,
+             "SELECT email || ' ' || stage || ' ' || original_source || ' ' || domain FROM leads",
              "visitor@delta.io ML web delta.io");
     s_expect(t, "SELECT COUNT(*) FROM activities", "1");
     s_expect(t, "SELECT source FROM lead_sources", "web");
@@ -550,13 +559,15 @@ static void test_forget_keeps_counts(void **state)
     assert_true(json_is_true(json_object_get(r, "found")));
     assert_int_equal(json_integer_value(json_object_get(r, "lead_id")), jane);
     s_expect(t, "SELECT COUNT(*) FROM leads", "2");
-    s_expect(t, "SELECT COUNT(*) FROM leads WHERE email LIKE '%jane%' OR first_name IS NOT NULL "
-                "OR title IS NOT NULL OR phone IS NOT NULL",
+    s_expect(t,
+             "SELECT COUNT(*) FROM leads WHERE email LIKE '%jane%' OR first_name IS NOT NULL "
+             "OR title IS NOT NULL OR phone IS NOT NULL",
              "0");
     char want[64];
     snprintf(want, sizeof want, "erased-%lld@invalid 1 SAL Paid Search", jane);
-    s_expect(t, "SELECT email || ' ' || erased || ' ' || stage || ' ' || original_source FROM "
-                "leads WHERE erased = 1",
+    s_expect(t,
+             "SELECT email || ' ' || erased || ' ' || stage || ' ' || original_source FROM "
+             "leads WHERE erased = 1",
              want);
     s_expect(t, "SELECT COUNT(*) || ' ' || COUNT(url) FROM activities", "2 0");
     s_expect(t, "SELECT COUNT(*) || ' ' || COUNT(notes) FROM outcomes", "1 0");
@@ -564,10 +575,11 @@ static void test_forget_keeps_counts(void **state)
     s_expect(t, "SELECT COUNT(*) FROM erasures", "1");
     s_expect(t, "SELECT COUNT(*) FROM stage_history WHERE kind = 'transition'", "2");
     /* nothing anywhere still spells the address */
-    s_expect(t,
-             "SELECT (SELECT COUNT(*) FROM leads WHERE fields_json LIKE '%jane%') + (SELECT COUNT(*) "
-             "FROM pending_outcomes WHERE body LIKE '%jane%')",
-             "0");
+    s_expect(
+        t,
+        "SELECT (SELECT COUNT(*) FROM leads WHERE fields_json LIKE '%jane%') + (SELECT COUNT(*) "
+        "FROM pending_outcomes WHERE body LIKE '%jane%')",
+        "0");
 }
 
 static void test_full_path_history(void **state)
@@ -595,7 +607,8 @@ static void test_full_path_history(void **state)
              "MQL>SAL@11:r2:115 SAL>SQL@12:r2:115 SQL>WON@13:r2:115");
     s_expect(t, "SELECT (first_mql_at / 3600000) || ' ' || (mql_at / 3600000) FROM leads", "2 10");
     s_expect(t, "SELECT amount FROM outcomes WHERE outcome = 'won'", "12000.5");
-    s_expect(t, "SELECT group_concat(status, ',') FROM (SELECT status FROM assignments ORDER BY id)",
+    s_expect(t,
+             "SELECT group_concat(status, ',') FROM (SELECT status FROM assignments ORDER BY id)",
              "accepted,accepted");
 }
 
@@ -615,8 +628,9 @@ static void test_quarantine_dead_letter_and_replay(void **state)
                  json_pack("{sssisss[{sssss{ss}}]}", "service", "score", "attempts", 5, "reason",
                            "worker died", "frames", "type", "score.request", "id", "sr-1",
                            "payload", "reason", "new")));
-    s_expect(t, "SELECT group_concat(code || ':' || IFNULL(file, '-') || ':' || IFNULL(line, '-'), "
-                "',') FROM (SELECT * FROM quarantine ORDER BY id)",
+    s_expect(t,
+             "SELECT group_concat(code || ':' || IFNULL(file, '-') || ':' || IFNULL(line, '-'), "
+             "',') FROM (SELECT * FROM quarantine ORDER BY id)",
              "illegal_transition:-:-,bad_email:x.csv:7,dead_letter:-:-");
     /* the same quarantine message again is one row */
     s_call(t, 1,
@@ -630,15 +644,16 @@ static void test_quarantine_dead_letter_and_replay(void **state)
         ho_msg_t *m = ho_out_at(t->out, i);
         if (strcmp(ho_msg_type(m), "lead.outcome") == 0) {
             assert_string_equal(ho_msg_id(m), "o-bad");
-            assert_string_equal(
-                json_string_value(json_object_get(ho_msg_payload(m), "outcome")), "sql");
+            assert_string_equal(json_string_value(json_object_get(ho_msg_payload(m), "outcome")),
+                                "sql");
         }
     }
     json_t *rep = s_first_out(t, "dlq.replayed");
     assert_int_equal(json_array_size(json_object_get(rep, "replayed")), 2);
     assert_int_equal(json_array_size(json_object_get(rep, "failed")), 1);
-    s_expect(t, "SELECT group_concat(IFNULL(replayed_at, '-'), ',') FROM (SELECT * FROM "
-                "quarantine ORDER BY id)",
+    s_expect(t,
+             "SELECT group_concat(IFNULL(replayed_at, '-'), ',') FROM (SELECT * FROM "
+             "quarantine ORDER BY id)",
              "14400000,-,14400000");
 }
 
@@ -655,8 +670,8 @@ static void test_tick_rescore(void **state)
     json_t *sr = s_first_out(t, "score.request");
     assert_string_equal(json_string_value(json_object_get(sr, "reason")), "rescore");
     assert_int_equal(json_integer_value(json_object_get(sr, "as_of")), 24 * H);
-    assert_string_equal(
-        json_string_value(json_object_get(json_object_get(sr, "lead"), "email")), "jane@acme.com");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(sr, "lead"), "email")),
+                        "jane@acme.com");
     /* not again before the interval */
     s_call(t, 1, s_tick(24 * H + 60000));
     assert_int_equal(s_count_out(t, "score.request"), 0);

@@ -169,9 +169,9 @@ static json_t *s_snapshot(s_ctx_t *self, const ho_lead_t *lead, ho_err_t *err)
 
 static json_t *s_score_obj(const ho_lead_t *lead)
 {
-    return json_pack("{sososososo}", "fit", s_jint(lead->fit), "interest",
-                     s_jint(lead->interest), "grade", s_jstr(lead->grade), "quadrant",
-                     s_jstr(lead->quadrant), "model_version", s_jstr(lead->model_version));
+    return json_pack("{sososososo}", "fit", s_jint(lead->fit), "interest", s_jint(lead->interest),
+                     "grade", s_jstr(lead->grade), "quadrant", s_jstr(lead->quadrant),
+                     "model_version", s_jstr(lead->model_version));
 }
 
 static ho_msg_t *s_new_msg(const char *type, const char *id_prefix, const char *key)
@@ -254,7 +254,8 @@ static void s_want_score(s_ctx_t *self, int64_t lead_id, const char *reason, int
     }
     /* "new" beats "update" beats "activity": the scorer learns the lead is new */
     const char *r = s_str(cur, "reason");
-    if (strcmp(reason, "new") == 0 || (strcmp(reason, "update") == 0 && strcmp(r, "activity") == 0)) {
+    if (strcmp(reason, "new") == 0 ||
+        (strcmp(reason, "update") == 0 && strcmp(r, "activity") == 0)) {
         json_object_set_new(cur, "reason", json_string(reason));
     }
 }
@@ -410,15 +411,13 @@ static int s_on_activity(s_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_er
         lead.fields_json = strdup("{}");
         rc = ho_store_lead_put(self->store, &lead, err);
         if (rc == HO_OK) {
-            json_t *row = json_pack("{sIsssssosososI}", "lead_id", (json_int_t)lead.id,
-                                    "event_id", ho_msg_id(in), "source",
-                                    source ? source : "activity", "original_source",
-                                    s_jstr(source), "campaign", s_jstr(s_str(p, "campaign")),
-                                    "file",
-                                    json_incref(json_object_get(json_object_get(p, "source_ref"),
-                                                                "file")
-                                                    ?: json_null()),
-                                    "observed_at", (json_int_t)at);
+            json_t *row =
+                json_pack("{sIsssssosososI}", "lead_id", (json_int_t)lead.id, "event_id",
+                          ho_msg_id(in), "source", source ? source : "activity", "original_source",
+                          s_jstr(source), "campaign", s_jstr(s_str(p, "campaign")), "file",
+                          json_incref(json_object_get(json_object_get(p, "source_ref"), "file")
+                                          ?: json_null()),
+                          "observed_at", (json_int_t)at);
             rc = ho_store_add(self->store, HO_T_LEAD_SOURCES, row, NULL, err);
             json_decref(row);
         }
@@ -541,8 +540,8 @@ static int s_on_scored(s_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_
     bool qualified = false;
     if (rc == HO_OK && mql && lead.stage &&
         (strcmp(lead.stage, "ML") == 0 || strcmp(lead.stage, "RECYCLED") == 0)) {
-        rc = ho_store_transition(self->store, &lead, "qualify", as_of, "score", why,
-                                 ho_msg_id(in), err);
+        rc = ho_store_transition(self->store, &lead, "qualify", as_of, "score", why, ho_msg_id(in),
+                                 err);
         qualified = rc == HO_OK;
     } else if (rc == HO_OK && !mql && lead.stage && strcmp(lead.stage, "MQL") == 0 &&
                !lead.owner_rep_id) {
@@ -562,11 +561,11 @@ static int s_on_scored(s_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_
 /* ---- lead.assigned -> handoff.ready ---- */
 static const char *s_journey(const json_t *acts)
 {
-    static const char *const decision[] = {"/pricing", "/demo", "/trial", "/contact", "/quote",
-                                           "/buy", NULL};
-    static const char *const consider[] = {"/case-stud", "/customers", "/product", "/compare",
-                                           "/docs", "/features", "/integrations", "/solutions",
-                                           "/webinar", NULL};
+    static const char *const decision[] = {"/pricing", "/demo", "/trial", "/contact",
+                                           "/quote",   "/buy",  NULL};
+    static const char *const consider[] = {
+        "/case-stud", "/customers",    "/product",   "/compare", "/docs",
+        "/features",  "/integrations", "/solutions", "/webinar", NULL};
     int level = 0;
     size_t i;
     json_t *a;
@@ -665,7 +664,8 @@ static int s_handoff_packet(s_ctx_t *self, const ho_lead_t *lead, const json_t *
     }
     json_t *st = json_array_get(stats, 0);
     int64_t first = s_int(st, "first", HO_NULL_INT), last = s_int(st, "last", HO_NULL_INT);
-    if (lead->first_touch_at != HO_NULL_INT && (first == HO_NULL_INT || lead->first_touch_at < first)) {
+    if (lead->first_touch_at != HO_NULL_INT &&
+        (first == HO_NULL_INT || lead->first_touch_at < first)) {
         first = lead->first_touch_at;
     }
     if (lead->last_touch_at != HO_NULL_INT && (last == HO_NULL_INT || lead->last_touch_at > last)) {
@@ -772,8 +772,7 @@ static int s_on_assigned(s_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_er
     }
     if (rc == HO_OK) {
         char why[400];
-        snprintf(why, sizeof why, "%s %s%s%s by rule %s: %s",
-                 rep ? "assigned to" : "queued in",
+        snprintf(why, sizeof why, "%s %s%s%s by rule %s: %s", rep ? "assigned to" : "queued in",
                  rep ? (s_str(p, "rep_name") ? s_str(p, "rep_name") : rep)
                      : (s_str(p, "queue") ? s_str(p, "queue") : "(no queue)"),
                  rep ? " " : "", rep ? rep : "", s_str(p, "rule") ? s_str(p, "rule") : "-",
@@ -791,8 +790,8 @@ static int s_on_assigned(s_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_er
 }
 
 /* ---- lead.outcome ---- */
-static int s_close_assignments(s_ctx_t *self, int64_t lead_id, const char *status,
-                               const char *rep, int64_t accepted_at, ho_err_t *err)
+static int s_close_assignments(s_ctx_t *self, int64_t lead_id, const char *status, const char *rep,
+                               int64_t accepted_at, ho_err_t *err)
 {
     json_t *open = NULL;
     json_t *args = json_pack("{sI}", "lead_id", (json_int_t)lead_id);
@@ -820,8 +819,8 @@ static int s_close_assignments(s_ctx_t *self, int64_t lead_id, const char *statu
 }
 
 /* Apply an outcome to a known lead. HO_ERR_STATE when the lifecycle refuses it. */
-static int s_apply_outcome(s_ctx_t *self, ho_lead_t *lead, const char *event_id,
-                           const json_t *p, ho_err_t *err)
+static int s_apply_outcome(s_ctx_t *self, ho_lead_t *lead, const char *event_id, const json_t *p,
+                           ho_err_t *err)
 {
     const char *outcome = s_str(p, "outcome");
     const char *event = ho_lifecycle_outcome_event(outcome, s_str(p, "disposition"));
@@ -832,8 +831,8 @@ static int s_apply_outcome(s_ctx_t *self, ho_lead_t *lead, const char *event_id,
     const char *reason = s_str(p, "reason");
     if ((strcmp(outcome, "rejected") == 0 || strcmp(outcome, "lost") == 0) &&
         (!reason || !reason[0])) {
-        return ho_err_set(err, HO_ERR_MISSING, "payload.reason",
-                          "outcome %s needs a reason code", outcome);
+        return ho_err_set(err, HO_ERR_MISSING, "payload.reason", "outcome %s needs a reason code",
+                          outcome);
     }
     int64_t at = s_int(p, "occurred_at", HO_NULL_INT);
     if (at == HO_NULL_INT) {
@@ -857,8 +856,8 @@ static int s_apply_outcome(s_ctx_t *self, ho_lead_t *lead, const char *event_id,
     json_t *row = json_object();
     json_object_set_new(row, "lead_id", json_integer(lead->id));
     json_object_set_new(row, "event_id", json_string(event_id));
-    static const char *const cols[] = {"feedback_id", "rep_id", "outcome", "reason",
-                                       "reason_owner", "notes", "amount"};
+    static const char *const cols[] = {"feedback_id",  "rep_id", "outcome", "reason",
+                                       "reason_owner", "notes",  "amount"};
     for (size_t k = 0; k < sizeof cols / sizeof cols[0]; k++) {
         json_object_set(row, cols[k], json_object_get(p, cols[k]));
     }
@@ -994,14 +993,14 @@ static int s_on_dead_letter(s_ctx_t *self, const ho_msg_t *in, ho_err_t *err)
 }
 
 /* ---- tick: SLA and periodic re-score ---- */
-static int s_breach(s_ctx_t *self, const json_t *a, ho_lead_t *lead, const char *step,
-                    int64_t now, ho_out_t *out, ho_err_t *err)
+static int s_breach(s_ctx_t *self, const json_t *a, ho_lead_t *lead, const char *step, int64_t now,
+                    ho_out_t *out, ho_err_t *err)
 {
     int64_t aid = s_int(a, "id", 0);
     const char *rep = s_str(a, "rep_id");
-    json_t *row = json_pack("{sIsIsssssI}", "assignment_id", (json_int_t)aid, "lead_id",
-                            (json_int_t)lead->id, "rep_id", rep ? rep : "", "step", step, "at",
-                            (json_int_t)now);
+    json_t *row =
+        json_pack("{sIsIsssssI}", "assignment_id", (json_int_t)aid, "lead_id", (json_int_t)lead->id,
+                  "rep_id", rep ? rep : "", "step", step, "at", (json_int_t)now);
     int64_t bid = 0;
     int rc = ho_store_add(self->store, HO_T_SLA_BREACHES, row, &bid, err);
     json_decref(row);
@@ -1199,8 +1198,9 @@ static int s_on_replay(s_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_
     int rc = HO_OK;
     json_array_foreach(ids, i, v)
     {
-        int64_t id = json_is_integer(v) ? json_integer_value(v)
-                                        : (json_is_string(v) ? strtoll(json_string_value(v), NULL, 10) : 0);
+        int64_t id = json_is_integer(v)
+                         ? json_integer_value(v)
+                         : (json_is_string(v) ? strtoll(json_string_value(v), NULL, 10) : 0);
         json_t *rows = NULL;
         json_t *args = json_pack("{sI}", "id", (json_int_t)id);
         rc = ho_store_query(self->store, HO_Q_QUARANTINE_GET, args, &rows, err);
@@ -1220,8 +1220,8 @@ static int s_on_replay(s_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_
             json_decref(set);
             json_array_append_new(done, json_integer(id));
         } else {
-            json_array_append_new(failed, json_pack("{sIss}", "id", (json_int_t)id, "error",
-                                                    why.message));
+            json_array_append_new(failed,
+                                  json_pack("{sIss}", "id", (json_int_t)id, "error", why.message));
         }
         json_decref(rows);
         if (rc != HO_OK) {
