@@ -76,14 +76,14 @@ static void s_step(sqlite3 *db, sqlite3_stmt *st)
 #define HOUR 3600000LL
 #define DAY (24 * HOUR)
 
-static const char *const s_sources[] = {"Paid Search", "Organic Search", "Email Marketing",
-                                        "Paid Social", "Referrals", "Direct Traffic",
+static const char *const s_sources[] = {"Paid Search",     "Organic Search", "Email Marketing",
+                                        "Paid Social",     "Referrals",      "Direct Traffic",
                                         "Offline Sources", "facebook"};
 static const char *const s_quadrants[] = {"mql_now", "group_offering", "nurture", "never"};
-static const char *const s_reasons[] = {"budget", "timing", "competitor", "unresponsive",
-                                        "no_decision_maker", "not_a_fit", "bad_contact_data",
-                                        "unspecified"};
-static const char *const s_types[] = {"email_open", "email_click", "page_view",
+static const char *const s_reasons[] = {
+    "budget",    "timing",           "competitor", "unresponsive", "no_decision_maker",
+    "not_a_fit", "bad_contact_data", "unspecified"};
+static const char *const s_types[] = {"email_open",       "email_click",      "page_view",
                                       "webinar_attended", "content_download", "demo_request"};
 
 typedef struct {
@@ -101,26 +101,28 @@ static void s_generate(const char *db_path, long leads, long activities)
     ho_store_destroy(&store);
     sqlite3 *db;
     s_check(sqlite3_open(db_path, &db), db, "open");
-    sqlite3_exec(db, "PRAGMA synchronous=OFF; PRAGMA cache_size=-262144; BEGIN", NULL, NULL,
-                 NULL);
-    sqlite3_stmt *lead = s_prep(db,
-        "INSERT INTO leads (id, email, first_name, last_name, title, company, city, country,"
-        " original_source, original_campaign, stage, created_at, updated_at, score)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
-    sqlite3_stmt *hist = s_prep(db,
+    sqlite3_exec(db, "PRAGMA synchronous=OFF; PRAGMA cache_size=-262144; BEGIN", NULL, NULL, NULL);
+    sqlite3_stmt *lead = s_prep(
+        db, "INSERT INTO leads (id, email, first_name, last_name, title, company, city, country,"
+            " original_source, original_campaign, stage, created_at, updated_at, score)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    sqlite3_stmt *hist = s_prep(
+        db,
         "INSERT INTO stage_history (lead_id, from_stage, to_stage, at, actor) VALUES (?,?,?,?,?)");
-    sqlite3_stmt *score = s_prep(db,
-        "INSERT INTO scores (lead_id, event_id, at, model_version, fit, interest, score, grade,"
-        " quadrant, mql, explanation_json) VALUES (?,?,?,'v1',?,?,?,?,?,?,?)");
-    sqlite3_stmt *asg = s_prep(db,
-        "INSERT INTO assignments (id, lead_id, event_id, rep_id, rep_name, rule, assigned_at,"
-        " sla_due, accepted_at, status) VALUES (?,?,?,?,?,'territory',?,?,?,?)");
-    sqlite3_stmt *breach = s_prep(db,
+    sqlite3_stmt *score = s_prep(
+        db, "INSERT INTO scores (lead_id, event_id, at, model_version, fit, interest, score, grade,"
+            " quadrant, mql, explanation_json) VALUES (?,?,?,'v1',?,?,?,?,?,?,?)");
+    sqlite3_stmt *asg = s_prep(
+        db, "INSERT INTO assignments (id, lead_id, event_id, rep_id, rep_name, rule, assigned_at,"
+            " sla_due, accepted_at, status) VALUES (?,?,?,?,?,'territory',?,?,?,?)");
+    sqlite3_stmt *breach = s_prep(
+        db,
         "INSERT INTO sla_breaches (assignment_id, lead_id, rep_id, step, at) VALUES (?,?,?,?,?)");
-    sqlite3_stmt *outc = s_prep(db,
-        "INSERT INTO outcomes (lead_id, event_id, rep_id, outcome, reason, occurred_at, amount)"
-        " VALUES (?,?,?,?,?,?,?)");
-    sqlite3_stmt *act = s_prep(db,
+    sqlite3_stmt *outc = s_prep(
+        db, "INSERT INTO outcomes (lead_id, event_id, rep_id, outcome, reason, occurred_at, amount)"
+            " VALUES (?,?,?,?,?,?,?)");
+    sqlite3_stmt *act = s_prep(
+        db,
         "INSERT INTO activities (lead_id, event_id, type, occurred_at, path) VALUES (?,?,?,?,?)");
     ho_week_t w;
     ho_week_parse(WEEK, &w);
@@ -349,17 +351,30 @@ int main(int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
         switch (c) {
-        case 'l': leads = atol(optarg); break;
-        case 'a': activities = atol(optarg); break;
-        case 'd': dir = optarg; break;
-        case 'k': keep = true; break;
-        case 'p': python = optarg; break;
-        case 's': script = optarg; break;
+        case 'l':
+            leads = atol(optarg);
+            break;
+        case 'a':
+            activities = atol(optarg);
+            break;
+        case 'd':
+            dir = optarg;
+            break;
+        case 'k':
+            keep = true;
+            break;
+        case 'p':
+            python = optarg;
+            break;
+        case 's':
+            script = optarg;
+            break;
         case 'h':
             printf("usage: bench_report [--leads N] [--activities N] [--dir DIR] [--keep]\n"
                    "                    [--python PATH] [--script report_xlsxwriter.py]\n");
             return 0;
-        default: return 2;
+        default:
+            return 2;
         }
     }
     char tmpl[] = "/tmp/ho-bench-report-XXXXXX";

@@ -43,7 +43,7 @@ typedef enum {
     HO_REPORT_ERR_XLSX,     /* libxlsxwriter refused (cannot create file, ...) */
     HO_REPORT_ERR_IO,       /* file system error writing the output */
     HO_REPORT_ERR_NOMEM,
-    HO_REPORT_ERR_ARG,      /* missing or invalid option */
+    HO_REPORT_ERR_ARG, /* missing or invalid option */
 } ho_report_error_t;
 
 /* "ok", "bad ISO week", ... (static string). */
@@ -75,8 +75,8 @@ bool ho_tz_valid(const char *tz);
 /* [start_ms, end_ms) of the week in zone tz: from the first instant of Monday (local) to
  * the first instant of the next Monday (local), as UTC milliseconds. A week that contains a
  * DST change is 167 or 169 hours long. */
-ho_report_error_t ho_week_bounds(ho_week_t week, const char *tz, int64_t *start_ms,
-                                 int64_t *end_ms, ho_err_t *err);
+ho_report_error_t ho_week_bounds(ho_week_t week, const char *tz, int64_t *start_ms, int64_t *end_ms,
+                                 ho_err_t *err);
 /* The week that contains the instant ms (UTC milliseconds) in zone tz. */
 ho_report_error_t ho_week_of_ms(int64_t ms, const char *tz, ho_week_t *out, ho_err_t *err);
 /* The last complete week at instant now_ms in zone tz (the week before the current one). */
@@ -106,7 +106,7 @@ typedef struct {
 #define HO_REPORT_SHEETS 7
 
 typedef struct {
-    int sheets;                         /* sheets written (HO_REPORT_SHEETS) */
+    int sheets;                                /* sheets written (HO_REPORT_SHEETS) */
     const char *sheet_names[HO_REPORT_SHEETS]; /* static strings */
     int64_t leads;                      /* leads created in the report week (Summary "Leads") */
     int64_t mqls;                       /* MQLs of the report week (rows of Handoffs) */

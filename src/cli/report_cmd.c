@@ -63,10 +63,14 @@ static int s_mkdirs(const char *path)
 int ho_cmd_report(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"week", required_argument, NULL, 'w'},    {"output", required_argument, NULL, 'o'},
-        {"data-dir", required_argument, NULL, 'd'}, {"timezone", required_argument, NULL, 't'},
-        {"config", required_argument, NULL, 'c'},  {"db", required_argument, NULL, 'b'},
-        {"quiet", no_argument, NULL, 'q'},         {"help", no_argument, NULL, 'h'},
+        {"week", required_argument, NULL, 'w'},
+        {"output", required_argument, NULL, 'o'},
+        {"data-dir", required_argument, NULL, 'd'},
+        {"timezone", required_argument, NULL, 't'},
+        {"config", required_argument, NULL, 'c'},
+        {"db", required_argument, NULL, 'b'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *week_arg = NULL, *output = NULL, *data_dir = NULL, *tz = NULL, *config = NULL,
@@ -76,15 +80,33 @@ int ho_cmd_report(int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, "o:c:qh", longopts, NULL)) != -1) {
         switch (c) {
-        case 'w': week_arg = optarg; break;
-        case 'o': output = optarg; break;
-        case 'd': data_dir = optarg; break;
-        case 't': tz = optarg; break;
-        case 'c': config = optarg; break;
-        case 'b': db = optarg; break;
-        case 'q': quiet = true; break;
-        case 'h': s_usage(stdout); return 0;
-        default: s_usage(stderr); return 2;
+        case 'w':
+            week_arg = optarg;
+            break;
+        case 'o':
+            output = optarg;
+            break;
+        case 'd':
+            data_dir = optarg;
+            break;
+        case 't':
+            tz = optarg;
+            break;
+        case 'c':
+            config = optarg;
+            break;
+        case 'b':
+            db = optarg;
+            break;
+        case 'q':
+            quiet = true;
+            break;
+        case 'h':
+            s_usage(stdout);
+            return 0;
+        default:
+            s_usage(stderr);
+            return 2;
         }
     }
     if (optind < argc) {
@@ -146,8 +168,8 @@ int ho_cmd_report(int argc, char **argv)
             fprintf(stderr, "handoff report: %s: cannot create: %s\n", dir, strerror(errno));
             goto done;
         }
-        if (snprintf(out_path, sizeof out_path, "%s/handoff-%s.xlsx", dir, week)
-            >= (int)sizeof out_path) {
+        if (snprintf(out_path, sizeof out_path, "%s/handoff-%s.xlsx", dir, week) >=
+            (int)sizeof out_path) {
             fprintf(stderr, "handoff report: --data-dir: path too long\n");
             goto done;
         }

@@ -6,22 +6,23 @@
 
 #include "report/report_int.h"
 
-#define S_FROM                                                                                \
-    " FROM main.leads l JOIN temp.score_asof sa ON sa.lead_id = l.id"                         \
-    " LEFT JOIN temp.reach r ON r.lead_id = l.id"                                             \
+#define S_FROM                                                                                     \
+    " FROM main.leads l JOIN temp.score_asof sa ON sa.lead_id = l.id"                              \
+    " LEFT JOIN temp.reach r ON r.lead_id = l.id"                                                  \
     " WHERE l.created_at >= :a12 AND l.created_at < :asof AND sa.score IS NOT NULL"
 
 static ho_report_error_t s_table(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t *row,
-                                 const char *head, const char *sql, bool band,
-                                 lxw_row_t *first, lxw_row_t *last)
+                                 const char *head, const char *sql, bool band, lxw_row_t *first,
+                                 lxw_row_t *last)
 {
     sqlite3_stmt *st;
     ho_report_error_t rc = ho_rsql_prepare(ctx, sql, &st);
     if (rc != HO_REPORT_OK) {
         return rc;
     }
-    const char *cols[] = {head, "Leads", "MQL", "SQL", "Won", "MQL rate", "SQL rate",
-                          "Won rate", "MQL\xe2\x86\x92SQL"};
+    const char *cols[] = {head,       "Leads",    "MQL",
+                          "SQL",      "Won",      "MQL rate",
+                          "SQL rate", "Won rate", "MQL\xe2\x86\x92SQL"};
     ho_rheader(ctx, ws, *row, cols, 9);
     (*row)++;
     *first = *row;
@@ -64,11 +65,11 @@ ho_report_error_t ho_report_calibration(ho_rctx_t *ctx, lxw_worksheet *ws)
     worksheet_set_column(ws, 1, 8, 11, NULL);
     lxw_row_t row = 3, bf, bl, qf, ql;
     worksheet_write_string(ws, row++, 0, "By score band", ctx->f_bold);
-    ho_report_error_t rc = s_table(
-        ctx, ws, &row, "Score band",
-        "SELECT sa.score - (((sa.score % 10) + 10) % 10) AS band, count(*), count(r.mql),"
-        " count(r.sql), count(r.won)" S_FROM " GROUP BY band ORDER BY band",
-        true, &bf, &bl);
+    ho_report_error_t rc =
+        s_table(ctx, ws, &row, "Score band",
+                "SELECT sa.score - (((sa.score % 10) + 10) % 10) AS band, count(*), count(r.mql),"
+                " count(r.sql), count(r.won)" S_FROM " GROUP BY band ORDER BY band",
+                true, &bf, &bl);
     if (rc != HO_REPORT_OK) {
         return rc;
     }

@@ -43,9 +43,19 @@ ho_report_error_t ho_report_funnel(ho_rctx_t *ctx, lxw_worksheet *ws)
              ctx->weeks[HO_RW_THIS].label, ctx->tz);
     ho_rtitle(ctx, ws, "Funnel by weekly MQL cohort (last 12 weeks)", sub);
     static const char *const cols[] = {
-        "MQL cohort", "Week starts", "MQL", "SAL", "SQL", "Opportunity", "Won",
-        "MQL\xe2\x86\x92SAL", "SAL\xe2\x86\x92SQL", "SQL\xe2\x86\x92Opp", "Opp\xe2\x86\x92Won",
-        "MQL\xe2\x86\x92SQL", "MQL\xe2\x86\x92Won",
+        "MQL cohort",
+        "Week starts",
+        "MQL",
+        "SAL",
+        "SQL",
+        "Opportunity",
+        "Won",
+        "MQL\xe2\x86\x92SAL",
+        "SAL\xe2\x86\x92SQL",
+        "SQL\xe2\x86\x92Opp",
+        "Opp\xe2\x86\x92Won",
+        "MQL\xe2\x86\x92SQL",
+        "MQL\xe2\x86\x92Won",
     };
     ho_rheader(ctx, ws, 3, cols, 13);
     worksheet_set_column(ws, 0, 0, 12, NULL);
@@ -78,8 +88,7 @@ ho_report_error_t ho_report_funnel(ho_rctx_t *ctx, lxw_worksheet *ws)
     for (int k = 0; k < 5; k++) {
         lxw_chart_series *ser = chart_add_series(chart, NULL, NULL);
         chart_series_set_categories(ser, "Funnel", first, 0, last, 0);
-        chart_series_set_values(ser, "Funnel", first, (lxw_col_t)(2 + k), last,
-                                (lxw_col_t)(2 + k));
+        chart_series_set_values(ser, "Funnel", first, (lxw_col_t)(2 + k), last, (lxw_col_t)(2 + k));
         chart_series_set_name_range(ser, "Funnel", 3, (lxw_col_t)(2 + k));
     }
     chart_title_set_name(chart, "MQL cohorts: stages reached");

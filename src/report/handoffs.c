@@ -83,8 +83,8 @@ ho_report_error_t ho_report_handoffs(ho_rctx_t *ctx, lxw_worksheet *ws)
         return rc;
     }
     static const char *const cols[] = {
-        "MQL at", "Name", "Email", "Company", "Title", "Location", "Source", "Campaign",
-        "Score", "Grade", "Quadrant", "Top reason", "Owner", "Assigned at", "Status",
+        "MQL at", "Name",  "Email",    "Company",    "Title", "Location",    "Source", "Campaign",
+        "Score",  "Grade", "Quadrant", "Top reason", "Owner", "Assigned at", "Status",
     };
     enum { NCOL = 15 };
     ho_rheader(ctx, ws, 0, cols, NCOL);

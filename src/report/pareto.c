@@ -123,12 +123,12 @@ static char *s_pareto(const char *xml)
         return NULL;
     }
     s_buf_t b = {0};
-    s_add(&b, xml, (size_t)(s2 - xml));                 /* up to the second series */
-    s_add(&b, e2, (size_t)(bar_end - e2));              /* rest of the bar chart */
+    s_add(&b, xml, (size_t)(s2 - xml));    /* up to the second series */
+    s_add(&b, e2, (size_t)(bar_end - e2)); /* rest of the bar chart */
     s_adds(&b, "</c:barChart><c:lineChart><c:grouping val=\"standard\"/>");
-    s_add(&b, s2, (size_t)(cat - s2));                  /* idx, order, tx */
+    s_add(&b, s2, (size_t)(cat - s2)); /* idx, order, tx */
     s_adds(&b, "<c:marker><c:symbol val=\"circle\"/><c:size val=\"6\"/></c:marker>");
-    s_add(&b, cat, (size_t)(e2 - cat));                 /* cat, val, </c:ser> */
+    s_add(&b, cat, (size_t)(e2 - cat)); /* cat, val, </c:ser> */
     s_adds(&b, "<c:marker val=\"1\"/><c:axId val=\"50990003\"/><c:axId val=\"50990004\"/>"
                "</c:lineChart>");
     const char *after_bar = bar_end + strlen("</c:barChart>");
@@ -212,8 +212,7 @@ static char *s_inflate(const unsigned char *p, size_t clen, size_t ulen, uint16_
     return out;
 }
 
-ho_report_error_t ho_report_pareto_patch(const char *path, const char *pareto_title,
-                                         ho_err_t *err)
+ho_report_error_t ho_report_pareto_patch(const char *path, const char *pareto_title, ho_err_t *err)
 {
     size_t len = 0;
     unsigned char *z = s_read_all(path, &len);
@@ -262,8 +261,8 @@ ho_report_error_t ho_report_pareto_patch(const char *path, const char *pareto_ti
         uint16_t nlen = s_u16(hdr + 28), xlen = s_u16(hdr + 30), clen_c = s_u16(hdr + 32);
         uint16_t method = s_u16(hdr + 10);
         uint32_t csize = s_u32(hdr + 20), usize = s_u32(hdr + 24), loff = s_u32(hdr + 42);
-        if (p + 46 + nlen + xlen + clen_c > eocd || csize == 0xFFFFFFFFu
-            || usize == 0xFFFFFFFFu || loff == 0xFFFFFFFFu || (size_t)loff + 30 > len) {
+        if (p + 46 + nlen + xlen + clen_c > eocd || csize == 0xFFFFFFFFu || usize == 0xFFFFFFFFu ||
+            loff == 0xFFFFFFFFu || (size_t)loff + 30 > len) {
             problem = "unsupported zip entry (zip64)";
             break;
         }
@@ -296,15 +295,15 @@ ho_report_error_t ho_report_pareto_patch(const char *path, const char *pareto_ti
         s_put32(hdr + 42, (uint32_t)written);
         unsigned char loc[30];
         s_put32(loc, 0x04034b50);
-        memcpy(loc + 4, hdr + 6, 2);   /* version needed */
-        memcpy(loc + 6, hdr + 8, 2);   /* flags */
-        memcpy(loc + 8, hdr + 10, 2);  /* method */
-        memcpy(loc + 10, hdr + 12, 4); /* time, date */
+        memcpy(loc + 4, hdr + 6, 2);    /* version needed */
+        memcpy(loc + 6, hdr + 8, 2);    /* flags */
+        memcpy(loc + 8, hdr + 10, 2);   /* method */
+        memcpy(loc + 10, hdr + 12, 4);  /* time, date */
         memcpy(loc + 14, hdr + 16, 12); /* crc, sizes */
         s_put16(loc + 26, nlen);
         s_put16(loc + 28, 0);
-        if (fwrite(loc, 1, 30, out) != 30 || fwrite(z + p + 46, 1, nlen, out) != nlen
-            || fwrite(payload, 1, plen, out) != plen) {
+        if (fwrite(loc, 1, 30, out) != 30 || fwrite(z + p + 46, 1, nlen, out) != nlen ||
+            fwrite(payload, 1, plen, out) != plen) {
             problem = "write error";
         }
         written += 30u + nlen + plen;

@@ -7,8 +7,8 @@
 
 #include "report/report_int.h"
 
-#define S_WHERE                                                                               \
-    " WHERE o.outcome IN ('rejected', 'lost') AND o.occurred_at >= :a12"                      \
+#define S_WHERE                                                                                    \
+    " WHERE o.outcome IN ('rejected', 'lost') AND o.occurred_at >= :a12"                           \
     " AND o.occurred_at < :asof"
 
 typedef struct {
@@ -64,13 +64,13 @@ static ho_report_error_t s_breakdown(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_
 ho_report_error_t ho_report_reasons(ho_rctx_t *ctx, lxw_worksheet *ws)
 {
     sqlite3_stmt *st;
-    ho_report_error_t rc = ho_rsql_prepare(
-        ctx,
-        "SELECT coalesce(nullif(o.reason, ''), 'unspecified') AS code,"
-        " sum(o.outcome = 'rejected'), sum(o.outcome = 'lost'),"
-        " sum(o.occurred_at >= :wa), count(*) AS n FROM main.outcomes o" S_WHERE
-        " GROUP BY code ORDER BY n DESC, code",
-        &st);
+    ho_report_error_t rc =
+        ho_rsql_prepare(ctx,
+                        "SELECT coalesce(nullif(o.reason, ''), 'unspecified') AS code,"
+                        " sum(o.outcome = 'rejected'), sum(o.outcome = 'lost'),"
+                        " sum(o.occurred_at >= :wa), count(*) AS n FROM main.outcomes o" S_WHERE
+                        " GROUP BY code ORDER BY n DESC, code",
+                        &st);
     if (rc != HO_REPORT_OK) {
         return rc;
     }
@@ -97,9 +97,9 @@ ho_report_error_t ho_report_reasons(ho_rctx_t *ctx, lxw_worksheet *ws)
     sqlite3_finalize(st);
     if (s != SQLITE_DONE) {
         s_free(r, n);
-        return s == SQLITE_ROW ? (ho_err_set(ctx->err, HO_ERR_NOMEM, "", "out of memory"),
-                                  HO_REPORT_ERR_NOMEM)
-                               : ho_rsql_fail(ctx, "lost reasons");
+        return s == SQLITE_ROW
+                   ? (ho_err_set(ctx->err, HO_ERR_NOMEM, "", "out of memory"), HO_REPORT_ERR_NOMEM)
+                   : ho_rsql_fail(ctx, "lost reasons");
     }
 
     char sub[200];
@@ -108,8 +108,8 @@ ho_report_error_t ho_report_reasons(ho_rctx_t *ctx, lxw_worksheet *ws)
              ctx->weeks[0].label, ctx->weeks[HO_RW_THIS].label, ctx->tz);
     ho_rtitle(ctx, ws, "Lost and rejected reasons (last 12 weeks)", sub);
     static const char *const cols[] = {
-        "Code", "Reason", "Rejected (SAL)", "Lost (after SQL)", "Total", "This week",
-        "Share", "Cumulative share",
+        "Code",  "Reason",    "Rejected (SAL)", "Lost (after SQL)",
+        "Total", "This week", "Share",          "Cumulative share",
     };
     ho_rheader(ctx, ws, 3, cols, 8);
     worksheet_set_column(ws, 0, 0, 22, NULL);
@@ -180,8 +180,8 @@ ho_report_error_t ho_report_reasons(ho_rctx_t *ctx, lxw_worksheet *ws)
                      "coalesce(nullif(l.original_source, ''), '(none)')");
     if (rc == HO_REPORT_OK) {
         row++;
-        rc = s_breakdown(ctx, ws, &row, "By rep", "Rep",
-                         "coalesce(nullif(o.rep_id, ''), '(none)')");
+        rc =
+            s_breakdown(ctx, ws, &row, "By rep", "Rep", "coalesce(nullif(o.rep_id, ''), '(none)')");
     }
     if (rc == HO_REPORT_OK) {
         ho_rprogress(ctx, "Lost reasons", (int64_t)row, true);

@@ -46,9 +46,9 @@ typedef struct {
     lxw_workbook *wb;
     const char *tz;
     ho_rweek_t weeks[HO_RW];
-    int64_t as_of;   /* end of the report week: only data before it is read */
-    int64_t win4_a;  /* start of the 4-week window (weeks HO_RW-4 .. HO_RW-1) */
-    int64_t win12_a; /* start of the 12-week window */
+    int64_t as_of;      /* end of the report week: only data before it is read */
+    int64_t win4_a;     /* start of the 4-week window (weeks HO_RW-4 .. HO_RW-1) */
+    int64_t win12_a;    /* start of the 12-week window */
     ho_conf_t *reasons; /* reasons.yaml (labels), or NULL */
     /* formats */
     lxw_format *f_title, *f_sub, *f_head, *f_text, *f_bold, *f_int, *f_avg, *f_money, *f_pct,
@@ -57,8 +57,8 @@ typedef struct {
     /* results */
     int64_t leads_week;
     int64_t mqls_week;
-    bool pareto;      /* the Pareto chart was added (needs finishing after close) */
-    int charts;       /* charts created so far */
+    bool pareto; /* the Pareto chart was added (needs finishing after close) */
+    int charts;  /* charts created so far */
 } ho_rctx_t;
 
 /* SQL helpers: on failure they fill ctx->err and return HO_REPORT_ERR_SQL. */
@@ -74,8 +74,7 @@ const char *ho_rcol_text(sqlite3_stmt *st, int i);
 lxw_datetime ho_rdatetime(int64_t ms);
 lxw_datetime ho_rdate_of_days(int64_t days);
 void ho_rtitle(ho_rctx_t *ctx, lxw_worksheet *ws, const char *title, const char *subtitle);
-void ho_rheader(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t row, const char *const *cols,
-                int n);
+void ho_rheader(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t row, const char *const *cols, int n);
 /* A rate num/den as a percent cell, or a blank (formatted) cell when den == 0. */
 void ho_rrate(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t row, lxw_col_t col, double num,
               double den, lxw_format *fmt);
@@ -100,7 +99,6 @@ ho_report_error_t ho_report_handoffs(ho_rctx_t *ctx, lxw_worksheet *ws);
  * string references, and the chart titled pareto_title (a clustered column chart with two
  * series) into bars + a cumulative line on a secondary 0-100 % axis, which libxlsxwriter 1.1
  * cannot combine itself. pareto_title may be NULL. */
-ho_report_error_t ho_report_pareto_patch(const char *path, const char *pareto_title,
-                                         ho_err_t *err);
+ho_report_error_t ho_report_pareto_patch(const char *path, const char *pareto_title, ho_err_t *err);
 
 #endif

@@ -6,8 +6,8 @@
 
 #include "report/report_int.h"
 
-#define S_WHERE                                                                               \
-    " WHERE s.rep_id IS NOT NULL AND s.rep_id <> '' AND s.assigned_at >= :a4"                 \
+#define S_WHERE                                                                                    \
+    " WHERE s.rep_id IS NOT NULL AND s.rep_id <> '' AND s.assigned_at >= :a4"                      \
     " AND s.assigned_at < :asof"
 
 ho_report_error_t ho_report_reps(ho_rctx_t *ctx, lxw_worksheet *ws)
@@ -28,11 +28,12 @@ ho_report_error_t ho_report_reps(ho_rctx_t *ctx, lxw_worksheet *ws)
     if (rc != HO_REPORT_OK) {
         return rc;
     }
-    rc = ho_rsql_prepare(ctx,
-                         "SELECT s.rep_id, s.accepted_at - s.assigned_at FROM main.assignments s"
-                         S_WHERE " AND s.accepted_at IS NOT NULL AND s.accepted_at < :asof"
-                         " ORDER BY s.rep_id",
-                         &med);
+    rc = ho_rsql_prepare(
+        ctx,
+        "SELECT s.rep_id, s.accepted_at - s.assigned_at FROM main.assignments s" S_WHERE
+        " AND s.accepted_at IS NOT NULL AND s.accepted_at < :asof"
+        " ORDER BY s.rep_id",
+        &med);
     if (rc != HO_REPORT_OK) {
         sqlite3_finalize(st);
         return rc;
@@ -44,8 +45,17 @@ ho_report_error_t ho_report_reps(ho_rctx_t *ctx, lxw_worksheet *ws)
              ctx->weeks[HO_RW_THIS].label, ctx->tz);
     ho_rtitle(ctx, ws, "Reps: speed-to-lead, SLA and conversion (last 4 weeks)", sub);
     static const char *const cols[] = {
-        "Rep", "Name", "Assigned", "Accepted", "Acceptance rate", "Median time to accept (h)",
-        "SLA breaches", "Leads", "SQL", "SQL rate", "Won",
+        "Rep",
+        "Name",
+        "Assigned",
+        "Accepted",
+        "Acceptance rate",
+        "Median time to accept (h)",
+        "SLA breaches",
+        "Leads",
+        "SQL",
+        "SQL rate",
+        "Won",
     };
     ho_rheader(ctx, ws, 3, cols, 11);
     worksheet_set_column(ws, 0, 0, 14, NULL);

@@ -8,16 +8,16 @@
 ho_report_error_t ho_report_sources(ho_rctx_t *ctx, lxw_worksheet *ws)
 {
     sqlite3_stmt *st;
-    ho_report_error_t rc = ho_rsql_prepare(
-        ctx,
-        "SELECT coalesce(nullif(l.original_source, ''), '(none)') AS src,"
-        " coalesce(nullif(l.original_campaign, ''), '(none)') AS camp,"
-        " count(*) AS n, count(r.mql), count(r.sql), count(r.won), total(w.amount)"
-        " FROM main.leads l LEFT JOIN temp.reach r ON r.lead_id = l.id"
-        " LEFT JOIN temp.won_amount w ON w.lead_id = l.id"
-        " WHERE l.created_at >= :a12 AND l.created_at < :asof"
-        " GROUP BY src, camp ORDER BY n DESC, src, camp",
-        &st);
+    ho_report_error_t rc =
+        ho_rsql_prepare(ctx,
+                        "SELECT coalesce(nullif(l.original_source, ''), '(none)') AS src,"
+                        " coalesce(nullif(l.original_campaign, ''), '(none)') AS camp,"
+                        " count(*) AS n, count(r.mql), count(r.sql), count(r.won), total(w.amount)"
+                        " FROM main.leads l LEFT JOIN temp.reach r ON r.lead_id = l.id"
+                        " LEFT JOIN temp.won_amount w ON w.lead_id = l.id"
+                        " WHERE l.created_at >= :a12 AND l.created_at < :asof"
+                        " GROUP BY src, camp ORDER BY n DESC, src, camp",
+                        &st);
     if (rc != HO_REPORT_OK) {
         return rc;
     }
@@ -29,8 +29,17 @@ ho_report_error_t ho_report_sources(ho_rctx_t *ctx, lxw_worksheet *ws)
              ctx->tz);
     ho_rtitle(ctx, ws, "Conversion by source and campaign (last 12 weeks)", sub);
     static const char *const cols[] = {
-        "Original source", "Campaign", "Leads", "MQL", "SQL", "Won", "Won amount",
-        "Lead\xe2\x86\x92MQL", "MQL\xe2\x86\x92SQL", "SQL\xe2\x86\x92Won", "Lead\xe2\x86\x92Won",
+        "Original source",
+        "Campaign",
+        "Leads",
+        "MQL",
+        "SQL",
+        "Won",
+        "Won amount",
+        "Lead\xe2\x86\x92MQL",
+        "MQL\xe2\x86\x92SQL",
+        "SQL\xe2\x86\x92Won",
+        "Lead\xe2\x86\x92Won",
     };
     ho_rheader(ctx, ws, 3, cols, 11);
     worksheet_set_column(ws, 0, 0, 22, NULL);

@@ -10,10 +10,10 @@
 
 typedef struct {
     double leads, mql, sal, sql, opp, won, won_amount, recycled, sla;
-    double cohort, cohort_sql;  /* MQL->SQL: cohort size and how many reached SQL */
-    double accepted, decided;   /* SAL acceptance: accepted / (accepted + rejected) */
+    double cohort, cohort_sql; /* MQL->SQL: cohort size and how many reached SQL */
+    double accepted, decided;  /* SAL acceptance: accepted / (accepted + rejected) */
     bool has_median;
-    double median_h;            /* median speed-to-lead, hours */
+    double median_h; /* median speed-to-lead, hours */
 } s_period_t;
 
 static ho_report_error_t s_query(ho_rctx_t *ctx, const char *sql, s_period_t *p,
@@ -85,12 +85,12 @@ static void s_row_sla(s_period_t *p, sqlite3_stmt *st)
 static ho_report_error_t s_medians(ho_rctx_t *ctx, s_period_t *p)
 {
     sqlite3_stmt *st;
-    ho_report_error_t rc = ho_rsql_prepare(
-        ctx,
-        "SELECT p.idx, s.accepted_at - s.assigned_at FROM main.assignments s"
-        " CROSS JOIN temp.periods p ON s.assigned_at >= p.a AND s.assigned_at < p.b"
-        " WHERE s.accepted_at IS NOT NULL AND s.accepted_at < :asof ORDER BY p.idx",
-        &st);
+    ho_report_error_t rc =
+        ho_rsql_prepare(ctx,
+                        "SELECT p.idx, s.accepted_at - s.assigned_at FROM main.assignments s"
+                        " CROSS JOIN temp.periods p ON s.assigned_at >= p.a AND s.assigned_at < p.b"
+                        " WHERE s.accepted_at IS NOT NULL AND s.accepted_at < :asof ORDER BY p.idx",
+                        &st);
     if (rc != HO_REPORT_OK) {
         return rc;
     }
@@ -135,8 +135,8 @@ typedef enum { K_COUNT, K_MONEY, K_RATE, K_HOURS } s_kind_t;
 typedef struct {
     const char *name;
     s_kind_t kind;
-    size_t off;      /* count/money: the value; rate: numerator */
-    size_t off_den;  /* rate: denominator */
+    size_t off;     /* count/money: the value; rate: numerator */
+    size_t off_den; /* rate: denominator */
     const char *note;
 } s_metric_t;
 
@@ -174,43 +174,37 @@ ho_report_error_t ho_report_summary(ho_rctx_t *ctx, lxw_worksheet *ws)
                       "SELECT p.idx, count(*) FROM main.leads l CROSS JOIN temp.periods p"
                       " ON l.created_at >= p.a AND l.created_at < p.b"
                       " WHERE l.created_at >= :a12 AND l.created_at < :asof GROUP BY p.idx",
-                      p, s_row_leads))
-            != HO_REPORT_OK
-        || (rc = s_query(ctx,
-                         "SELECT p.idx, h.to_stage, count(DISTINCT h.lead_id)"
-                         " FROM temp.transitions h CROSS JOIN temp.periods p"
-                         " ON h.at >= p.a AND h.at < p.b"
-                         " WHERE h.at >= :a12 AND h.at < :asof AND h.to_stage IN"
-                         " ('MQL','SAL','SQL','OPPORTUNITY','WON','RECYCLED')"
-                         " GROUP BY p.idx, h.to_stage",
-                         p, s_row_stage))
-               != HO_REPORT_OK
-        || (rc = s_query(ctx,
-                         "SELECT p.idx, total(o.amount) FROM main.outcomes o"
-                         " CROSS JOIN temp.periods p"
-                         " ON o.occurred_at >= p.a AND o.occurred_at < p.b"
-                         " WHERE o.outcome = 'won' GROUP BY p.idx",
-                         p, s_row_amount))
-               != HO_REPORT_OK
-        || (rc = s_query(ctx,
-                         "SELECT p.idx, sum(o.outcome = 'accepted'), count(*)"
-                         " FROM main.outcomes o CROSS JOIN temp.periods p"
-                         " ON o.occurred_at >= p.a AND o.occurred_at < p.b"
-                         " WHERE o.outcome IN ('accepted', 'rejected') GROUP BY p.idx",
-                         p, s_row_accept))
-               != HO_REPORT_OK
-        || (rc = s_query(ctx,
-                         "SELECT c.idx, count(*), count(CASE WHEN r.sql >= c.e THEN 1 END)"
-                         " FROM temp.cohort c LEFT JOIN temp.reach r ON r.lead_id = c.lead_id"
-                         " GROUP BY c.idx",
-                         p, s_row_cohort))
-               != HO_REPORT_OK
-        || (rc = s_query(ctx,
-                         "SELECT p.idx, count(DISTINCT b.assignment_id) FROM main.sla_breaches b"
-                         " CROSS JOIN temp.periods p ON b.at >= p.a AND b.at < p.b GROUP BY p.idx",
-                         p, s_row_sla))
-               != HO_REPORT_OK
-        || (rc = s_medians(ctx, p)) != HO_REPORT_OK) {
+                      p, s_row_leads)) != HO_REPORT_OK ||
+        (rc = s_query(ctx,
+                      "SELECT p.idx, h.to_stage, count(DISTINCT h.lead_id)"
+                      " FROM temp.transitions h CROSS JOIN temp.periods p"
+                      " ON h.at >= p.a AND h.at < p.b"
+                      " WHERE h.at >= :a12 AND h.at < :asof AND h.to_stage IN"
+                      " ('MQL','SAL','SQL','OPPORTUNITY','WON','RECYCLED')"
+                      " GROUP BY p.idx, h.to_stage",
+                      p, s_row_stage)) != HO_REPORT_OK ||
+        (rc = s_query(ctx,
+                      "SELECT p.idx, total(o.amount) FROM main.outcomes o"
+                      " CROSS JOIN temp.periods p"
+                      " ON o.occurred_at >= p.a AND o.occurred_at < p.b"
+                      " WHERE o.outcome = 'won' GROUP BY p.idx",
+                      p, s_row_amount)) != HO_REPORT_OK ||
+        (rc = s_query(ctx,
+                      "SELECT p.idx, sum(o.outcome = 'accepted'), count(*)"
+                      " FROM main.outcomes o CROSS JOIN temp.periods p"
+                      " ON o.occurred_at >= p.a AND o.occurred_at < p.b"
+                      " WHERE o.outcome IN ('accepted', 'rejected') GROUP BY p.idx",
+                      p, s_row_accept)) != HO_REPORT_OK ||
+        (rc = s_query(ctx,
+                      "SELECT c.idx, count(*), count(CASE WHEN r.sql >= c.e THEN 1 END)"
+                      " FROM temp.cohort c LEFT JOIN temp.reach r ON r.lead_id = c.lead_id"
+                      " GROUP BY c.idx",
+                      p, s_row_cohort)) != HO_REPORT_OK ||
+        (rc = s_query(ctx,
+                      "SELECT p.idx, count(DISTINCT b.assignment_id) FROM main.sla_breaches b"
+                      " CROSS JOIN temp.periods p ON b.at >= p.a AND b.at < p.b GROUP BY p.idx",
+                      p, s_row_sla)) != HO_REPORT_OK ||
+        (rc = s_medians(ctx, p)) != HO_REPORT_OK) {
         return rc;
     }
     ctx->leads_week = (int64_t)p[HO_RW_THIS].leads;
@@ -230,8 +224,8 @@ ho_report_error_t ho_report_summary(ho_rctx_t *ctx, lxw_worksheet *ws)
     char h4[32];
     snprintf(h4, sizeof h4, "4-week average (%s..%s)", ctx->weeks[HO_RW - 4].label + 5,
              w->label + 5);
-    const char *cols[] = {"Metric", w->label, ctx->weeks[HO_RW_LAST].label, "Delta", h4,
-                          "Definition"};
+    const char *cols[] = {"Metric", w->label, ctx->weeks[HO_RW_LAST].label,
+                          "Delta",  h4,       "Definition"};
     ho_rheader(ctx, ws, 3, cols, 6);
     worksheet_set_column(ws, 0, 0, 28, NULL);
     worksheet_set_column(ws, 1, 4, 14, NULL);

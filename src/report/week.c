@@ -212,8 +212,8 @@ int64_t ho_local_day_of_ms(int64_t ms)
     return ho_days_from_civil(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
 }
 
-ho_report_error_t ho_week_bounds(ho_week_t week, const char *tz, int64_t *start_ms,
-                                 int64_t *end_ms, ho_err_t *err)
+ho_report_error_t ho_week_bounds(ho_week_t week, const char *tz, int64_t *start_ms, int64_t *end_ms,
+                                 ho_err_t *err)
 {
     ho_tz_saved_t saved;
     ho_report_error_t rc = ho_tz_push(tz, &saved, err);

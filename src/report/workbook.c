@@ -38,16 +38,26 @@ const char *ho_report_sheet_name(int index)
 const char *ho_report_strerror(ho_report_error_t code)
 {
     switch (code) {
-    case HO_REPORT_OK: return "ok";
-    case HO_REPORT_ERR_WEEK: return "bad ISO week";
-    case HO_REPORT_ERR_TIMEZONE: return "unknown time zone";
-    case HO_REPORT_ERR_DB_OPEN: return "cannot open database";
-    case HO_REPORT_ERR_SCHEMA: return "not a handoff store database";
-    case HO_REPORT_ERR_SQL: return "query failed";
-    case HO_REPORT_ERR_XLSX: return "cannot write workbook";
-    case HO_REPORT_ERR_IO: return "i/o error";
-    case HO_REPORT_ERR_NOMEM: return "out of memory";
-    case HO_REPORT_ERR_ARG: return "invalid argument";
+    case HO_REPORT_OK:
+        return "ok";
+    case HO_REPORT_ERR_WEEK:
+        return "bad ISO week";
+    case HO_REPORT_ERR_TIMEZONE:
+        return "unknown time zone";
+    case HO_REPORT_ERR_DB_OPEN:
+        return "cannot open database";
+    case HO_REPORT_ERR_SCHEMA:
+        return "not a handoff store database";
+    case HO_REPORT_ERR_SQL:
+        return "query failed";
+    case HO_REPORT_ERR_XLSX:
+        return "cannot write workbook";
+    case HO_REPORT_ERR_IO:
+        return "i/o error";
+    case HO_REPORT_ERR_NOMEM:
+        return "out of memory";
+    case HO_REPORT_ERR_ARG:
+        return "invalid argument";
     }
     return "unknown error";
 }
@@ -115,8 +125,8 @@ lxw_datetime ho_rdatetime(int64_t ms)
     time_t t = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
     struct tm tm;
     localtime_r(&t, &tm);
-    lxw_datetime dt = {tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                       (double)tm.tm_sec};
+    lxw_datetime dt = {tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                       tm.tm_hour,        tm.tm_min,     (double)tm.tm_sec};
     return dt;
 }
 
@@ -135,8 +145,7 @@ void ho_rtitle(ho_rctx_t *ctx, lxw_worksheet *ws, const char *title, const char 
     worksheet_write_string(ws, 1, 0, subtitle, ctx->f_sub);
 }
 
-void ho_rheader(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t row, const char *const *cols,
-                int n)
+void ho_rheader(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t row, const char *const *cols, int n)
 {
     for (int i = 0; i < n; i++) {
         worksheet_write_string(ws, row, (lxw_col_t)i, cols[i], ctx->f_head);
@@ -199,8 +208,8 @@ const char *ho_rreason_label(ho_rctx_t *ctx, const char *code)
             const ho_node_t *item = ho_node_at(list, i);
             const ho_node_t *c = ho_node_get(item, "code");
             const ho_node_t *l = ho_node_get(item, "label");
-            if (c && ho_node_str(c) && !strcmp(ho_node_str(c), code) && l && ho_node_str(l)
-                && *ho_node_str(l)) {
+            if (c && ho_node_str(c) && !strcmp(ho_node_str(c), code) && l && ho_node_str(l) &&
+                *ho_node_str(l)) {
                 return ho_node_str(l);
             }
         }
@@ -220,18 +229,17 @@ static ho_report_error_t s_open_db(ho_rctx_t *ctx)
         return HO_REPORT_ERR_DB_OPEN;
     }
     /* Read-only: the store worker is the only writer; WAL lets us read while it writes. */
-    if (sqlite3_open_v2(ctx->opts->db_path, &ctx->db, SQLITE_OPEN_READONLY, NULL)
-        != SQLITE_OK) {
-        ho_err_set(ctx->err, HO_ERR_IO, "db", "%s: cannot open read-only: %s",
-                   ctx->opts->db_path, ctx->db ? sqlite3_errmsg(ctx->db) : "out of memory");
+    if (sqlite3_open_v2(ctx->opts->db_path, &ctx->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        ho_err_set(ctx->err, HO_ERR_IO, "db", "%s: cannot open read-only: %s", ctx->opts->db_path,
+                   ctx->db ? sqlite3_errmsg(ctx->db) : "out of memory");
         return HO_REPORT_ERR_DB_OPEN;
     }
     sqlite3_busy_timeout(ctx->db, 10000);
     sqlite3_stmt *s = NULL;
     int version = -1;
-    if (sqlite3_prepare_v2(ctx->db, "SELECT max(version) FROM schema_version", -1, &s, NULL)
-            == SQLITE_OK
-        && sqlite3_step(s) == SQLITE_ROW) {
+    if (sqlite3_prepare_v2(ctx->db, "SELECT max(version) FROM schema_version", -1, &s, NULL) ==
+            SQLITE_OK &&
+        sqlite3_step(s) == SQLITE_ROW) {
         version = sqlite3_column_type(s, 0) == SQLITE_NULL ? -1 : sqlite3_column_int(s, 0);
     }
     const char *why = sqlite3_errmsg(ctx->db);
@@ -294,8 +302,8 @@ static ho_report_error_t s_prepare_tables(ho_rctx_t *ctx)
         return rc;
     }
     sqlite3_stmt *st;
-    if ((rc = ho_rsql_prepare(ctx, "INSERT INTO temp.periods VALUES (?, ?, ?)", &st))
-        != HO_REPORT_OK) {
+    if ((rc = ho_rsql_prepare(ctx, "INSERT INTO temp.periods VALUES (?, ?, ?)", &st)) !=
+        HO_REPORT_OK) {
         return rc;
     }
     for (int i = 0; i <= HO_P4; i++) {
@@ -320,12 +328,12 @@ static ho_report_error_t s_prepare_tables(ho_rctx_t *ctx)
 static void s_formats(ho_rctx_t *ctx)
 {
     lxw_workbook *wb = ctx->wb;
-#define NEWFMT(var, numfmt)                                                                   \
-    do {                                                                                      \
-        var = workbook_add_format(wb);                                                        \
-        if (numfmt) {                                                                         \
-            format_set_num_format(var, numfmt);                                               \
-        }                                                                                     \
+#define NEWFMT(var, numfmt)                                                                        \
+    do {                                                                                           \
+        var = workbook_add_format(wb);                                                             \
+        if (numfmt) {                                                                              \
+            format_set_num_format(var, numfmt);                                                    \
+        }                                                                                          \
     } while (0)
     NEWFMT(ctx->f_title, NULL);
     format_set_bold(ctx->f_title);
@@ -416,8 +424,8 @@ static ho_report_error_t s_write(ho_rctx_t *ctx, const char *tmp_path)
         rc = HO_REPORT_ERR_XLSX;
     }
     if (rc == HO_REPORT_OK && ctx->charts > 0) {
-        rc = ho_report_pareto_patch(tmp_path, ctx->pareto ? HO_REPORT_PARETO_TITLE : NULL,
-                                    ctx->err);
+        rc =
+            ho_report_pareto_patch(tmp_path, ctx->pareto ? HO_REPORT_PARETO_TITLE : NULL, ctx->err);
     }
     return rc;
 }
@@ -474,8 +482,7 @@ ho_report_error_t ho_report_write(const ho_report_opts_t *opts, ho_report_result
         rc = s_write(&ctx, tmp_path);
     }
     if (rc == HO_REPORT_OK && rename(tmp_path, opts->output) != 0) {
-        ho_err_set(err, HO_ERR_IO, "output", "%s: cannot write: %s", opts->output,
-                   strerror(errno));
+        ho_err_set(err, HO_ERR_IO, "output", "%s: cannot write: %s", opts->output, strerror(errno));
         rc = HO_REPORT_ERR_IO;
     }
     if (rc != HO_REPORT_OK) {

@@ -2,11 +2,11 @@
  * real store database: report.request -> a workbook on disk + report.ready; bad requests go
  * to quarantine; the weekly schedule emits one report.request per week boundary and
  * remembers it across restarts. */
+#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -80,8 +80,12 @@ static void *s_start(const char *yaml)
     ho_err_t err;
     ho_conf_t *conf = ho_conf_parse(yaml, strlen(yaml), "test.yaml", &err);
     assert_non_null(conf);
-    ho_worker_env_t env = {.name = "report", .data_dir = s_dir, .config_dir = NULL,
-                           .conf = conf, .settings = ho_conf_root(conf), .origin = "test"};
+    ho_worker_env_t env = {.name = "report",
+                           .data_dir = s_dir,
+                           .config_dir = NULL,
+                           .conf = conf,
+                           .settings = ho_conf_root(conf),
+                           .origin = "test"};
     void *ctx = NULL;
     int rc = ho_worker_report.cb_init(&env, &ctx, &err);
     ho_conf_destroy(&conf);
@@ -154,15 +158,13 @@ static void test_bad_requests_are_quarantined(void **state)
 {
     (void)state;
     void *ctx = s_start("timezone: UTC\n");
-    s_expect_quarantine(ctx, "report.request", json_pack("{s:s}", "week", "2026-W99"),
-                        "bad_week");
+    s_expect_quarantine(ctx, "report.request", json_pack("{s:s}", "week", "2026-W99"), "bad_week");
     s_expect_quarantine(ctx, "report.request", json_pack("{s:i}", "week", 47), "bad_week");
     s_expect_quarantine(ctx, "report.request",
                         json_pack("{s:s, s:s}", "week", "2026-W47", "timezone", "Nowhere/City"),
                         "bad_timezone");
     s_expect_quarantine(ctx, "report.request",
-                        json_pack("{s:s, s:s}", "week", "2026-W47", "output",
-                                  "no/such/dir/x.xlsx"),
+                        json_pack("{s:s, s:s}", "week", "2026-W47", "output", "no/such/dir/x.xlsx"),
                         "report_failed");
     s_expect_quarantine(ctx, "lead.raw", json_object(), "unknown_type");
     ho_worker_report.cb_exit(&ctx);
@@ -191,8 +193,8 @@ static int s_tick(void *ctx, int64_t now, char *week, size_t cap)
         ho_msg_t *m = ho_out_at(out, 0);
         assert_string_equal(ho_msg_type(m), "report.request");
         snprintf(week, cap, "%s", json_string_value(json_object_get(ho_msg_payload(m), "week")));
-        assert_string_equal(
-            json_string_value(json_object_get(ho_msg_payload(m), "timezone")), "Europe/Berlin");
+        assert_string_equal(json_string_value(json_object_get(ho_msg_payload(m), "timezone")),
+                            "Europe/Berlin");
     }
     ho_out_destroy(&out);
     return n;

@@ -1,10 +1,10 @@
 /* test_week.c - ISO 8601 week arithmetic (year edges, 53-week years) and week boundaries in
  * IANA time zones (offsets, DST weeks of 167 and 169 hours), plus the report's median. */
+#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -53,8 +53,8 @@ static void test_parse_and_format(void **state)
     assert_int_equal(ho_week_parse("2026W05", &w), HO_REPORT_OK);
     assert_string_equal(ho_week_format(w, buf, sizeof buf), "2026-W05");
     assert_int_equal(ho_week_parse("2026-W53", &w), HO_REPORT_OK); /* 2026 has 53 weeks */
-    const char *bad[] = {"2025-W53", "2026-W54", "2026-W00", "2026-47", "26-W47", "2026-W4",
-                         "2026-W470", "2026-W4x", "", "W47", "2026-X47"};
+    const char *bad[] = {"2025-W53",  "2026-W54", "2026-W00", "2026-47", "26-W47",  "2026-W4",
+                         "2026-W470", "2026-W4x", "",         "W47",     "2026-X47"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         if (ho_week_parse(bad[i], &w) != HO_REPORT_ERR_WEEK) {
             fail_msg("accepted \"%s\"", bad[i]);

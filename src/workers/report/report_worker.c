@@ -92,9 +92,9 @@ static int s_init(const ho_worker_env_t *env, void **ctx_p, ho_err_t *err)
     }
     int rc = ho_config_map_apply(env->conf, env->settings, s_config_map, &ctx->set, err);
     if (rc == HO_OK && !ho_tz_valid(ctx->set.timezone)) {
-        rc = ho_err_set(err, HO_ERR_CONFIG, "workers.report.timezone",
-                        "workers.report.timezone: unknown IANA time zone \"%s\"",
-                        ctx->set.timezone);
+        rc =
+            ho_err_set(err, HO_ERR_CONFIG, "workers.report.timezone",
+                       "workers.report.timezone: unknown IANA time zone \"%s\"", ctx->set.timezone);
     }
     if (rc != HO_OK) {
         s_exit((void **)&ctx);
@@ -102,8 +102,7 @@ static int s_init(const ho_worker_env_t *env, void **ctx_p, ho_err_t *err)
     }
     snprintf(ctx->data_dir, sizeof ctx->data_dir, "%s",
              env->data_dir && env->data_dir[0] ? env->data_dir : ".");
-    snprintf(ctx->config_dir, sizeof ctx->config_dir, "%s",
-             env->config_dir ? env->config_dir : "");
+    snprintf(ctx->config_dir, sizeof ctx->config_dir, "%s", env->config_dir ? env->config_dir : "");
     s_path(ctx->db_path, sizeof ctx->db_path, ctx->data_dir, ctx->set.db);
     s_path(ctx->state_path, sizeof ctx->state_path, ctx->data_dir, ctx->set.state);
     *ctx_p = ctx;
@@ -174,9 +173,9 @@ static int s_request(s_ctx_t *ctx, const ho_msg_t *in, ho_out_t *out)
     for (int i = 0; i < res.sheets; i++) {
         json_array_append_new(sheets, json_string(res.sheet_names[i]));
     }
-    json_t *body = json_pack("{s:s, s:s, s:o, s:I, s:I, s:s}", "week", week, "path", path,
-                             "sheets", sheets, "leads", (json_int_t)res.leads, "generated_at",
-                             (json_int_t)now, "timezone", tz);
+    json_t *body =
+        json_pack("{s:s, s:s, s:o, s:I, s:I, s:s}", "week", week, "path", path, "sheets", sheets,
+                  "leads", (json_int_t)res.leads, "generated_at", (json_int_t)now, "timezone", tz);
     if (!ready || !body) {
         ho_msg_destroy(&ready);
         json_decref(body);
