@@ -1,0 +1,166 @@
+#!/usr/bin/python3
+"""The workbook over a database written by the real store worker: the scenario of
+tests/unit/test_report_pipeline.c (five leads, messages applied by ho_worker_store exactly as
+the broker delivers them) and the numbers it implies, worked out by hand from
+reports/README.md and written down here one by one."""
+import datetime as dt
+import os
+import shutil
+import subprocess
+import tempfile
+
+import openpyxl
+
+HO_BIN = os.environ.get("HO_BIN", "")
+
+
+def rows(ws, first, ncols):
+    out = []
+    r = first
+    while ws.cell(r, 1).value not in (None, "Total"):
+        out.append([ws.cell(r, c).value for c in range(1, ncols + 1)])
+        r += 1
+    return out
+
+
+def approx(got, want):
+    if isinstance(want, float) and got is not None:
+        return abs(got - want) < 1e-9
+    return got == want
+
+
+def check_rows(name, got, want):
+    assert len(got) == len(want), (name, got, want)
+    for g, w in zip(got, want):
+        assert len(g) == len(w) and all(approx(a, b) for a, b in zip(g, w)), (name, g, w)
+
+
+def find(ws, text):
+    for r in range(1, ws.max_row + 1):
+        if ws.cell(r, 1).value == text:
+            return r
+    raise AssertionError("%s: no %r" % (ws.title, text))
+
+
+def main():
+    assert HO_BIN, "HO_BIN is not set"
+    tmp = tempfile.mkdtemp(prefix="ho-report-pipe-")
+    try:
+        maker = os.path.join(os.path.dirname(HO_BIN), "test_report_pipeline")
+        res = subprocess.run([maker, "--make-db", tmp], capture_output=True, text=True,
+                             timeout=120)
+        assert res.returncode == 0, res.stderr
+        out = os.path.join(tmp, "w47.xlsx")
+        conf = os.path.join(tmp, "conf")
+        os.mkdir(conf)
+        with open(os.path.join(conf, "handoff.yaml"), "w") as fh:
+            fh.write("data_dir: %s\n" % tmp)
+        with open(os.path.join(conf, "reasons.yaml"), "w") as fh:
+            fh.write("reasons:\n" + "".join("  - code: %s\n    label: %s\n" % kv
+                                             for kv in LABELS.items()))
+        res = subprocess.run([HO_BIN, "report", "--week", "2026-W47", "-c",
+                              os.path.join(conf, "handoff.yaml"), "--timezone", "UTC", "-o",
+                              out, "-q"],
+                             capture_output=True, text=True, timeout=120)
+        assert res.returncode == 0, res.stderr
+        assert res.stdout.strip() == "report week=2026-W47 path=%s sheets=7 leads=4" % out
+        wb = openpyxl.load_workbook(out)
+        third, half = 1 / 3, 0.5
+
+        s = wb["Summary"]
+        got = {s.cell(r, 1).value: [s.cell(r, c).value for c in range(2, 6)]
+               for r in range(5, 17)}
+        want = {
+            "Leads": [4, 1, 3, 1.25],
+            "MQLs": [3, 1, 2, 1.0],
+            "SALs": [2, 0, 2, 0.5],
+            "SQLs": [1, 0, 1, 0.25],
+            "Opportunities": [0, 0, 0, 0.0],
+            "Won": [1, 0, 1, 0.25],
+            "Won amount": [12000.5, 0, 12000.5, 3000.125],
+            "MQL→SQL rate": [third, 0.0, third, 0.25],
+            "SAL acceptance rate": [2 / 3, None, None, 2 / 3],
+            "Median speed-to-lead (h)": [12.5, None, None, 12.5],
+            "SLA breaches": [0, 0, 0, 0.0],
+            "Recycled": [1, 0, 1, 0.25],
+        }
+        assert set(got) == set(want), got.keys()
+        for k in want:
+            assert all(approx(a, b) for a, b in zip(got[k], want[k])), (k, got[k], want[k])
+
+        f = wb["Funnel"]
+        fun = {f.cell(r, 1).value: [f.cell(r, c).value for c in range(3, 14)]
+               for r in range(5, 17)}
+        assert len(fun) == 12 and min(fun) == "2026-W36" and max(fun) == "2026-W47"
+        check_rows("Funnel W47", [fun["2026-W47"]],
+                   [[3, 2, 1, 1, 1, 2 / 3, half, 1.0, 1.0, third, third]])
+        check_rows("Funnel W46", [fun["2026-W46"]],
+                   [[1, 0, 0, 0, 0, 0.0, None, None, None, 0.0, 0.0]])
+        for w in fun:
+            if w not in ("2026-W46", "2026-W47"):
+                assert fun[w] == [0] * 5 + [None] * 6, (w, fun[w])
+
+        src = wb["Sources"]
+        check_rows("Sources", rows(src, 5, 11), [
+            ["Paid Search", "Q4 Launch", 3, 3, 1, 1, 12000.5, 1.0, third, 1.0, third],
+            ["Organic Search", "Webinar Nov", 2, 1, 0, 0, 0, half, 0.0, None, 0.0]])
+
+        lr = wb["Lost reasons"]
+        check_rows("Lost reasons", rows(lr, 5, 8), [
+            ["budget", "No budget", 1, 0, 1, 1, half, half],
+            ["competitor", "Chose a competitor", 0, 1, 1, 1, half, 1.0]])
+        r = find(lr, "By original source")
+        check_rows("by source", rows(lr, r + 2, 6), [
+            ["Organic Search", "budget", "No budget", 1, 0, 1],
+            ["Paid Search", "competitor", "Chose a competitor", 0, 1, 1]])
+        r = find(lr, "By rep")
+        check_rows("by rep", rows(lr, r + 2, 6), [
+            ["r1", "competitor", "Chose a competitor", 0, 1, 1],
+            ["r2", "budget", "No budget", 1, 0, 1]])
+
+        check_rows("Reps", rows(wb["Reps"], 5, 11), [
+            ["r1", "Ana Alves", 2, 2, 1.0, 12.5, 0, 2, 1, half, 1],
+            ["r2", "Ben Brandt", 2, 0, 0.0, None, 0, 2, 0, 0.0, 0]])
+
+        cal = wb["Calibration"]
+        r = find(cal, "By score band")
+        check_rows("bands", rows(cal, r + 2, 9), [
+            ["20–29", 1, 0, 0, 0, 0.0, 0.0, 0.0, None],
+            ["60–69", 1, 1, 0, 0, 1.0, 0.0, 0.0, 0.0],
+            ["70–79", 2, 2, 1, 1, 1.0, half, half, half],  # bob as of W47: 75, not 90
+            ["80–89", 1, 1, 0, 0, 1.0, 0.0, 0.0, 0.0]])
+        r = find(cal, "By quadrant")
+        check_rows("quadrants", rows(cal, r + 2, 9), [
+            ["mql_now", 4, 4, 1, 1, 1.0, 0.25, 0.25, 0.25],
+            ["nurture", 1, 0, 0, 0, 0.0, 0.0, 0.0, None]])
+
+        h = wb["Handoffs"]
+        got = [[h.cell(r, c).value for c in range(1, 16)] for r in range(2, h.max_row + 1)]
+        d = dt.datetime
+        want = [
+            [d(2026, 11, 16, 2), "Jane Example", "jane@acme.example", "Acme", "VP Data",
+             "Berlin, DE", "Paid Search", "Q4 Launch", 70, "A1", "mql_now",
+             "title_vp (+40): title contains VP", "Ana Alves", d(2026, 11, 16, 2), "WON"],
+            [d(2026, 11, 16, 5), "Bob Example", "bob@beta.example", "Acme", "VP Data",
+             "Berlin, DE", "Organic Search", "Webinar Nov", 75, "A1", "mql_now",
+             "title_vp (+45): title contains VP", "Ben Brandt", d(2026, 11, 16, 5), "RECYCLED"],
+            [d(2026, 11, 16, 6), "Carol Example", "carol@gamma.example", "Acme", "VP Data",
+             "Berlin, DE", "Paid Search", "Q4 Launch", 82, "A1", "mql_now",
+             "title_vp (+50): title contains VP", "Ana Alves", d(2026, 11, 16, 6), "LOST"],
+        ]
+        assert len(got) == 3, got
+        for g, w in zip(got, want):
+            for k in (0, 13):
+                assert abs((g[k] - w[k]).total_seconds()) < 0.01, (g, w)
+            assert g[1:13] + g[14:] == w[1:13] + w[14:], (g, w)
+        print("test_report_pipeline: ok")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+# Labels from the config folder's reasons.yaml, here in its list shape.
+LABELS = {"budget": "No budget", "competitor": "Chose a competitor"}
+
+
+if __name__ == "__main__":
+    main()
