@@ -15,11 +15,12 @@
  *         (competitor)
  *   dan   lead T0+3h, scored T0+4h (score 20, not MQL)
  *   old   lead T0-3d (2026-W46), MQL T0-3d+1h (score 64), assigned r2, never accepted */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h> /* after the four above, which it needs */
 
 #include <sqlite3.h>
 #include <stdio.h>

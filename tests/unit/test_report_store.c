@@ -4,11 +4,12 @@
  *
  * Also a fixture maker for the Python report tests: `test_report_store --make-db PATH`
  * creates an empty store database with the store's real schema and exits. */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h> /* after the four above, which it needs */
 
 #include <sqlite3.h>
 #include <stdio.h>

@@ -2,11 +2,12 @@
  * real store database: report.request -> a workbook on disk + report.ready; bad requests go
  * to quarantine; the weekly schedule emits one report.request per week boundary and
  * remembers it across restarts. */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h> /* after the four above, which it needs */
 
 #include <sqlite3.h>
 #include <stdio.h>

@@ -1,10 +1,11 @@
 /* test_week.c - ISO 8601 week arithmetic (year edges, 53-week years) and week boundaries in
  * IANA time zones (offsets, DST weeks of 167 and 169 hours), plus the report's median. */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h> /* after the four above, which it needs */
 
 #include <stdlib.h>
 #include <string.h>
