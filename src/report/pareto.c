@@ -161,26 +161,28 @@ static ho_report_error_t s_fail(ho_err_t *err, const char *path, const char *wha
     return HO_REPORT_ERR_IO;
 }
 
-static unsigned char *s_read_all(const char *path, size_t *len)
+/* Read n bytes at offset off. */
+static bool s_pread(FILE *f, long off, void *buf, size_t n)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        return NULL;
+    return fseek(f, off, SEEK_SET) == 0 && fread(buf, 1, n, f) == n;
+}
+
+/* Copy n bytes at offset off of in to out, in chunks (an entry can be big: the Handoffs
+ * sheet of a large week). */
+static bool s_copy(FILE *in, long off, size_t n, FILE *out)
+{
+    unsigned char chunk[65536];
+    if (fseek(in, off, SEEK_SET) != 0) {
+        return false;
     }
-    unsigned char *data = NULL;
-    if (fseek(f, 0, SEEK_END) == 0) {
-        long n = ftell(f);
-        if (n > 0 && fseek(f, 0, SEEK_SET) == 0 && (data = malloc((size_t)n)) != NULL) {
-            if (fread(data, 1, (size_t)n, f) != (size_t)n) {
-                free(data);
-                data = NULL;
-            } else {
-                *len = (size_t)n;
-            }
+    while (n > 0) {
+        size_t k = n < sizeof chunk ? n : sizeof chunk;
+        if (fread(chunk, 1, k, in) != k || fwrite(chunk, 1, k, out) != k) {
+            return false;
         }
+        n -= k;
     }
-    fclose(f);
-    return data;
+    return true;
 }
 
 static char *s_inflate(const unsigned char *p, size_t clen, size_t ulen, uint16_t method)
@@ -214,86 +216,96 @@ static char *s_inflate(const unsigned char *p, size_t clen, size_t ulen, uint16_
 
 ho_report_error_t ho_report_pareto_patch(const char *path, const char *pareto_title, ho_err_t *err)
 {
-    size_t len = 0;
-    unsigned char *z = s_read_all(path, &len);
-    if (!z) {
+    FILE *in = fopen(path, "rb");
+    if (!in) {
         return s_fail(err, path, "cannot read the workbook back");
     }
-    /* End of central directory: the last 22+ bytes (no archive comment from libxlsxwriter,
-     * but search back over a possible one). */
-    size_t eocd = (size_t)-1;
-    for (size_t i = len >= 22 ? len - 22 : 0; len >= 22; i--) {
-        if (s_u32(z + i) == 0x06054b50) {
-            eocd = i;
-            break;
-        }
-        if (i == 0 || len - i > 65557) {
-            break;
+    long len = fseek(in, 0, SEEK_END) == 0 ? ftell(in) : -1;
+    /* End of central directory: the last 22 bytes, or further back over an archive comment
+     * (libxlsxwriter writes none). Only the tail and the central directory are read into
+     * memory; entries are streamed. */
+    unsigned char tail[65557 + 22];
+    size_t tlen = len < 0 ? 0 : (size_t)len < sizeof tail ? (size_t)len : sizeof tail;
+    long tail_off = len - (long)tlen;
+    long eocd = -1;
+    if (tlen >= 22 && s_pread(in, tail_off, tail, tlen)) {
+        for (size_t i = tlen - 22;; i--) {
+            if (s_u32(tail + i) == 0x06054b50) {
+                eocd = tail_off + (long)i;
+                break;
+            }
+            if (i == 0) {
+                break;
+            }
         }
     }
-    if (eocd == (size_t)-1) {
-        free(z);
+    if (eocd < 0) {
+        fclose(in);
         return s_fail(err, path, "not a zip archive");
     }
-    uint16_t count = s_u16(z + eocd + 10);
-    uint32_t cd_size = s_u32(z + eocd + 12), cd_off = s_u32(z + eocd + 16);
-    if ((size_t)cd_off + cd_size > eocd) {
-        free(z);
+    unsigned char end[22];
+    memcpy(end, tail + (eocd - tail_off), 22);
+    uint16_t count = s_u16(end + 10);
+    uint32_t cd_size = s_u32(end + 12), cd_off = s_u32(end + 16);
+    unsigned char *cdir = malloc(cd_size ? cd_size : 1);
+    if (!cdir || (long)cd_off + (long)cd_size > eocd || !s_pread(in, (long)cd_off, cdir, cd_size)) {
+        free(cdir);
+        fclose(in);
         return s_fail(err, path, "bad central directory");
     }
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s.zip-%ld", path, (long)getpid());
     FILE *out = fopen(tmp, "wb");
     if (!out) {
-        free(z);
+        free(cdir);
+        fclose(in);
         return s_fail(err, path, "cannot write the finished workbook");
     }
     s_buf_t cd = {0};
     const char *problem = NULL;
-    size_t p = cd_off, written = 0;
+    size_t p = 0, written = 0;
     for (uint16_t k = 0; k < count && !problem; k++) {
-        if (p + 46 > eocd || s_u32(z + p) != 0x02014b50) {
+        if (p + 46 > cd_size || s_u32(cdir + p) != 0x02014b50) {
             problem = "bad central directory entry";
             break;
         }
-        unsigned char hdr[46];
-        memcpy(hdr, z + p, 46);
+        unsigned char hdr[46], loc[30];
+        memcpy(hdr, cdir + p, 46);
         uint16_t nlen = s_u16(hdr + 28), xlen = s_u16(hdr + 30), clen_c = s_u16(hdr + 32);
         uint16_t method = s_u16(hdr + 10);
         uint32_t csize = s_u32(hdr + 20), usize = s_u32(hdr + 24), loff = s_u32(hdr + 42);
-        if (p + 46 + nlen + xlen + clen_c > eocd || csize == 0xFFFFFFFFu || usize == 0xFFFFFFFFu ||
-            loff == 0xFFFFFFFFu || (size_t)loff + 30 > len) {
-            problem = "unsupported zip entry (zip64)";
+        if (p + 46 + nlen + xlen + clen_c > cd_size || csize == 0xFFFFFFFFu ||
+            usize == 0xFFFFFFFFu || loff == 0xFFFFFFFFu || !s_pread(in, (long)loff, loc, 30)) {
+            problem = "unsupported zip entry (zip64) or truncated archive";
             break;
         }
-        char name[256];
-        snprintf(name, sizeof name, "%.*s", nlen < 255 ? nlen : 255, (const char *)z + p + 46);
-        size_t data = loff + 30u + s_u16(z + loff + 26) + s_u16(z + loff + 28);
-        if (data + csize > len) {
+        const unsigned char *name = cdir + p + 46;
+        long data = (long)loff + 30 + s_u16(loc + 26) + s_u16(loc + 28);
+        if (data + (long)csize > eocd) {
             problem = "truncated zip entry";
             break;
         }
-        const unsigned char *payload = z + data;
-        size_t plen = csize;
         char *patched = NULL;
-        if (!strncmp(name, "xl/charts/chart", 15) && (method == 0 || method == 8)) {
-            char *xml = s_inflate(z + data, csize, usize, method);
+        size_t plen = csize;
+        if (nlen > 15 && !memcmp(name, "xl/charts/chart", 15) && (method == 0 || method == 8)) {
+            unsigned char *raw = malloc(csize ? csize : 1);
+            char *xml =
+                raw && s_pread(in, data, raw, csize) ? s_inflate(raw, csize, usize, method) : NULL;
             patched = xml ? s_patch_chart(xml, pareto_title) : NULL;
             free(xml);
+            free(raw);
             if (!patched) {
                 problem = "cannot rewrite a chart part";
                 break;
             }
-            payload = (const unsigned char *)patched;
             plen = strlen(patched);
             s_put16(hdr + 10, 0); /* stored */
-            s_put32(hdr + 16, (uint32_t)crc32(0L, payload, (uInt)plen));
+            s_put32(hdr + 16, (uint32_t)crc32(0L, (const Bytef *)patched, (uInt)plen));
             s_put32(hdr + 20, (uint32_t)plen);
             s_put32(hdr + 24, (uint32_t)plen);
         }
         s_put16(hdr + 8, (uint16_t)(s_u16(hdr + 8) & ~0x0008u)); /* sizes are in the header */
         s_put32(hdr + 42, (uint32_t)written);
-        unsigned char loc[30];
         s_put32(loc, 0x04034b50);
         memcpy(loc + 4, hdr + 6, 2);    /* version needed */
         memcpy(loc + 6, hdr + 8, 2);    /* flags */
@@ -302,13 +314,18 @@ ho_report_error_t ho_report_pareto_patch(const char *path, const char *pareto_ti
         memcpy(loc + 14, hdr + 16, 12); /* crc, sizes */
         s_put16(loc + 26, nlen);
         s_put16(loc + 28, 0);
-        if (fwrite(loc, 1, 30, out) != 30 || fwrite(z + p + 46, 1, nlen, out) != nlen ||
-            fwrite(payload, 1, plen, out) != plen) {
-            problem = "write error";
+        bool ok = fwrite(loc, 1, 30, out) == 30 && fwrite(name, 1, nlen, out) == nlen;
+        if (ok && patched) {
+            ok = fwrite(patched, 1, plen, out) == plen;
+        } else if (ok) {
+            ok = s_copy(in, data, plen, out);
+        }
+        if (!ok) {
+            problem = "read or write error";
         }
         written += 30u + nlen + plen;
         s_add(&cd, (const char *)hdr, 46);
-        s_add(&cd, (const char *)z + p + 46, (size_t)nlen + xlen + clen_c);
+        s_add(&cd, (const char *)name, (size_t)nlen + xlen + clen_c);
         free(patched);
         p += 46u + nlen + xlen + clen_c;
     }
@@ -316,8 +333,6 @@ ho_report_error_t ho_report_pareto_patch(const char *path, const char *pareto_ti
         problem = "out of memory";
     }
     if (!problem) {
-        unsigned char end[22];
-        memcpy(end, z + eocd, 22);
         s_put32(end + 12, (uint32_t)cd.len);
         s_put32(end + 16, (uint32_t)written);
         s_put16(end + 20, 0);
@@ -326,7 +341,8 @@ ho_report_error_t ho_report_pareto_patch(const char *path, const char *pareto_ti
         }
     }
     free(cd.s);
-    free(z);
+    free(cdir);
+    fclose(in);
     if (fclose(out) != 0 && !problem) {
         problem = "write error";
     }
