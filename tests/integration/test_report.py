@@ -578,8 +578,12 @@ def check_pareto_xml(path):
         assert z.testzip() is None
         charts = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
         assert len(charts) == 3, charts
-        pareto = [z.read(n).decode() for n in charts if "Pareto" in z.read(n).decode()]
+        xmls = [z.read(n).decode() for n in charts]
+        pareto = [x for x in xmls if "Pareto" in x]
     assert len(pareto) == 1
+    for x in xmls:  # every chart: a title and both axes labelled; text categories
+        assert x.count("<c:title>") >= 3, x[:300]
+        assert "<c:cat><c:strRef>" in x and "<c:cat><c:numRef>" not in x
     x = pareto[0]
     assert x.count("<c:barChart>") == 1 and x.count("<c:lineChart>") == 1
     assert x.count("<c:valAx>") == 2 and '<c:crosses val="max"/>' in x
