@@ -1,0 +1,179 @@
+/* demo_cmd.c - `handoff demo-data`: the project's own seeded demo world in the real export
+ * formats, and `handoff demo-data feedback`: simulated sales outcomes for the leads the store
+ * assigned (the demo's stand-in for the reps). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "connectors/demo/demo.h"
+#include "handoff/cli.h"
+#include "handoff/log.h"
+#include "handoff/normalize.h"
+
+static void s_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: handoff demo-data --out DIR [--seed N] [--now TIME] [--leads N] [--only LIST]\n"
+            "       handoff demo-data feedback --data-dir DIR --out FILE [--seed N] [--now TIME]\n"
+            "\n"
+            "Write a seeded, invented lead world in the real export formats:\n"
+            "  hubspot_contacts.csv   HubSpot contacts export (labels, UTF-8 BOM, CRLF)\n"
+            "  salesforce_leads.csv   Salesforce Lead export (API names, all quoted, LF)\n"
+            "  marketo_leads.csv      Marketo bulk lead extract (REST field names)\n"
+            "  form_webhooks.jsonl    Facebook / LinkedIn / HubSpot forms / Typeform payloads\n"
+            "  linkedin_lead_forms.json  LinkedIn form definitions (question ids)\n"
+            "  activities.csv         engagement events (Marketo bulk extract layout)\n"
+            "  feedback.csv           sales outcomes\n"
+            "  manifest.json          exact counts: records, accepted, quarantined by reason\n"
+            "The same seed and --now give byte-identical files. Some rows are dirty on purpose\n"
+            "(missing email, bad dates, wrong column counts); manifest.json says how many.\n"
+            "\n"
+            "  --out DIR        output folder (created)\n"
+            "  --seed N         PRNG seed (default 1)\n"
+            "  --now TIME       end of the 12-week window (default 2026-11-23T00:00:00Z)\n"
+            "  --leads N        people in the world (default 600)\n"
+            "  --only LIST      comma list of: hubspot,salesforce,marketo,webhooks,activities,\n"
+            "                   feedback (default all)\n"
+            "  -c, --config-dir DIR  where reps.csv is read (default: the built-in copy)\n"
+            "\n"
+            "feedback: read <data-dir>/handoff.db read-only and write plausible outcomes\n"
+            "(accepted -> sql -> opportunity -> won/lost, rejections with reasons) from each\n"
+            "lead's assigned rep, stamped after assigned_at and not after --now.\n"
+            "\n"
+            "Prints: demo-data out=DIR seed=N leads=N   |   demo-data feedback out=FILE rows=N\n");
+}
+
+static int s_parse_now(const char *s, int64_t *out)
+{
+    if (ho_norm_date(s, NULL, out) != 0) {
+        fprintf(stderr, "handoff demo-data: --now: not a date: '%s'\n", s);
+        return -1;
+    }
+    return 0;
+}
+
+static int s_feedback(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"data-dir", required_argument, NULL, 'd'}, {"db", required_argument, NULL, 'b'},
+        {"seed", required_argument, NULL, 's'},     {"out", required_argument, NULL, 'o'},
+        {"now", required_argument, NULL, 'n'},      {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *data_dir = NULL, *out = NULL, *db = NULL;
+    uint64_t seed = 1;
+    int64_t now = HO_DEMO_NOW_DEFAULT;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            data_dir = optarg;
+            break;
+        case 'b':
+            db = optarg;
+            break;
+        case 's':
+            seed = strtoull(optarg, NULL, 10);
+            break;
+        case 'o':
+            out = optarg;
+            break;
+        case 'n':
+            if (s_parse_now(optarg, &now) != 0) {
+                return 2;
+            }
+            break;
+        case 'h':
+            s_usage(stdout);
+            return 0;
+        default:
+            s_usage(stderr);
+            return 2;
+        }
+    }
+    if ((!data_dir && !db) || !out || optind != argc) {
+        s_usage(stderr);
+        return 2;
+    }
+    char path[4096];
+    if (!db) {
+        snprintf(path, sizeof path, "%.4000s/handoff.db", data_dir);
+        db = path;
+    }
+    ho_err_t err = {0};
+    long rows = 0;
+    if (ho_demo_feedback(db, seed, now, out, &rows, &err) != HO_OK) {
+        fprintf(stderr, "handoff demo-data feedback: %s\n", err.message);
+        return 1;
+    }
+    printf("demo-data feedback out=%s rows=%ld\n", out, rows);
+    return 0;
+}
+
+int ho_cmd_demo(int argc, char **argv)
+{
+    if (argc > 1 && strcmp(argv[1], "feedback") == 0) {
+        return s_feedback(argc - 1, argv + 1);
+    }
+    static const struct option longopts[] = {
+        {"out", required_argument, NULL, 'o'},   {"seed", required_argument, NULL, 's'},
+        {"now", required_argument, NULL, 'n'},   {"leads", required_argument, NULL, 'l'},
+        {"only", required_argument, NULL, 'y'},  {"config-dir", required_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+    };
+    ho_demo_opts_t o = {.seed = 1, .now_ms = HO_DEMO_NOW_DEFAULT, .leads = 600};
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "ho:c:", longopts, NULL)) != -1) {
+        char *end;
+        switch (c) {
+        case 'o':
+            o.out_dir = optarg;
+            break;
+        case 's':
+            o.seed = strtoull(optarg, &end, 10);
+            if (*end) {
+                fprintf(stderr, "handoff demo-data: --seed: not a number: '%s'\n", optarg);
+                return 2;
+            }
+            break;
+        case 'n':
+            if (s_parse_now(optarg, &o.now_ms) != 0) {
+                return 2;
+            }
+            break;
+        case 'l':
+            o.leads = strtol(optarg, &end, 10);
+            if (*end || o.leads <= 0) {
+                fprintf(stderr, "handoff demo-data: --leads: expected a positive number\n");
+                return 2;
+            }
+            break;
+        case 'y':
+            o.only = optarg;
+            break;
+        case 'c':
+            o.config_dir = optarg;
+            break;
+        case 'h':
+            s_usage(stdout);
+            return 0;
+        default:
+            s_usage(stderr);
+            return 2;
+        }
+    }
+    if (!o.out_dir || optind != argc) {
+        s_usage(stderr);
+        return 2;
+    }
+    ho_err_t err = {0};
+    if (ho_demo_generate(&o, &err) != HO_OK) {
+        fprintf(stderr, "handoff demo-data: %s\n", err.message);
+        return 1;
+    }
+    printf("demo-data out=%s seed=%llu leads=%ld\n", o.out_dir, (unsigned long long)o.seed, o.leads);
+    return 0;
+}

@@ -1,0 +1,2055 @@
+/* demo.c - the seeded demo world; see demo.h
+ *
+ * Every person, company and event is a pure function of (seed, index): person i is drawn
+ * from a PRNG seeded with (seed, "person", i), so a file can be written by walking the
+ * indexes without holding the world in memory (the 1 GB benchmark file), and two runs with
+ * the same seed and now write the same bytes. All names and domains are invented. */
+#include "connectors/demo/demo.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "handoff/csvio.h"
+#include "handoff/defaults.h"
+
+#define DAY 86400000LL
+#define HOUR 3600000LL
+#define WINDOW (84 * DAY)
+
+/* ---- PRNG: splitmix64 ---- */
+typedef struct {
+    uint64_t s;
+} s_rng_t;
+
+static uint64_t s_next(s_rng_t *r)
+{
+    uint64_t z = (r->s += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+static s_rng_t s_rng(uint64_t seed, uint64_t tag, uint64_t i, uint64_t k)
+{
+    s_rng_t r = {seed ^ (tag * 0xD6E8FEB86659FD93ULL)};
+    r.s ^= s_next(&r) + i * 0x9E3779B97F4A7C15ULL;
+    r.s ^= s_next(&r) + k * 0xC2B2AE3D27D4EB4FULL;
+    s_next(&r);
+    return r;
+}
+
+static uint64_t s_below(s_rng_t *r, uint64_t n)
+{
+    return n ? s_next(r) % n : 0;
+}
+
+static double s_unit(s_rng_t *r)
+{
+    return (double)(s_next(r) >> 11) / 9007199254740992.0;
+}
+
+static bool s_chance(s_rng_t *r, double p)
+{
+    return s_unit(r) < p;
+}
+
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+#define PICK(r, a) ((a)[s_below((r), N_OF(a))])
+
+enum { T_PERSON = 1, T_COMPANY, T_ACT, T_FILE, T_DIRTY, T_FEEDBACK, T_SIM };
+
+/* ---- vocabulary ---- */
+static const char *const s_first[] = {
+    "Adaeze",  "Aurelio", "Beatrix",  "Bertil",   "Calloway", "Cosima",   "Dagny",    "Dorian",
+    "Elspeth", "Emeric",  "Fenna",    "Florian",  "Gwendolyn", "Gideon",  "Halloran", "Hester",
+    "Imogen",  "Ignatius", "Jessamy", "Joaquim",  "Katja",    "Kasimir",  "Leocadia", "Lysander",
+    "Maren",   "Matthias", "Nerys",   "Nikolai",  "Odile",    "Osric",    "Perpetua", "Piet",
+    "Quilla",  "Quentin", "Rosalind", "Ruairi",   "Saoirse",  "Severin",  "Tamsin",   "Thaddeus",
+    "Ulrike",  "Ulysses", "Valeska",  "Vitus",    "Wilhelmina", "Wystan", "Xanthe",   "Yannick",
+    "Yseult",  "Zeno",    "Anouk",    "Bartholomew", "Clementine", "Desmond", "Eulalie", "Fitzroy",
+    "Ginevra", "Horatio", "Isolde",   "Jasper",   "Kiri",     "Lorenzo",  "Mireille", "Nandor",
+    "Ottilie", "Peregrine", "Rafferty", "Sigrun", "Teodor",   "Ursula",   "Valentin", "Winifred",
+    "Aiko",    "Haruki",  "Priyanka", "Devraj",   "Meilin",   "Arjun",    "Sunniva",  "Tomasz",
+};
+static const char *const s_last[] = {
+    "Abernethy", "Blackwood", "Carrow",    "Dunmore",   "Eldridge",  "Fairweather", "Glenister",
+    "Hawthorne", "Inglewood", "Jellicoe",  "Kettering", "Lockhart",  "Mortimer",  "Northcote",
+    "Oakley",    "Pemberton", "Quimby",    "Ravensworth", "Strickland", "Thistlethwaite",
+    "Underwood", "Vandermolen", "Whitcombe", "Yardley", "Zellweger", "Ashdown",   "Brightwater",
+    "Coldridge", "Draycott",  "Eversley",  "Foxcroft",  "Gresham",   "Holloway",  "Ivesdale",
+    "Kilbride",  "Larkspur",  "Merriweather", "Nethercott", "Ormsby", "Pendragon", "Redfern",
+    "Silverthorn", "Tregarth", "Umberleigh", "Vasquez-Hale", "Wetherby", "Achterberg",
+    "Brandvold", "Castellanos", "Dabrowski", "Engström", "Fitzwilliam", "Grünewald",
+    "Haugland",  "Iwasaki",   "Jankowski", "Kowalczyk", "Lindqvist", "Moreau-Lenoir",
+    "Nakamura",  "Okonjo",    "Papadakis", "Rautenberg", "Szabó",    "Takahashi", "Uchida",
+    "Vermeulen", "Wojcik",    "Yamamoto",  "Zamora",    "Bhattacharya", "Chaudhury",
+    "Deshpande", "Fernsby",   "Gallowglass", "Hinojosa", "Ishikawa", "Jorgensen", "Kavanagh",
+    "Lindgren",
+};
+static const char *const s_words[] = {
+    "Alder",     "Basalt",   "Cobalt",   "Driftwood", "Ember",    "Fennel",   "Gannet",
+    "Heron",     "Ironbark", "Juniper",  "Kestrel",   "Larch",    "Marram",   "Nettle",
+    "Osprey",    "Pumice",   "Quillon",  "Rowan",     "Sorrel",   "Tamarack", "Umber",
+    "Verdigris", "Wrenfold", "Yarrow",   "Zephyr",    "Bramble",  "Cinder",   "Dunlin",
+    "Eskar",     "Fjordline", "Gossamer", "Halcyon",  "Inkwell",  "Jackdaw",  "Kittiwake",
+    "Lodestar",  "Moraine",  "Nimbus",   "Oriel",     "Plover",   "Quarrystone", "Runnel",
+    "Saltmarsh", "Thistle",  "Upland",   "Vireo",     "Weirgate", "Yewbank",
+};
+
+typedef struct {
+    const char *hubspot;    /* HubSpot industry label */
+    const char *salesforce; /* Salesforce picklist value */
+    const char *sector[3];  /* words for company names */
+} s_industry_t;
+
+static const s_industry_t s_industries[] = {
+    {"Computer Software", "Technology", {"Analytics", "Software", "Data Systems"}},
+    {"Information Technology and Services", "Technology", {"Cloud", "Digital", "Systems"}},
+    {"Financial Services", "Finance", {"Capital", "Financial", "Ledger"}},
+    {"Banking", "Banking", {"Bank", "Savings Bank", "Trust Bank"}},
+    {"Insurance", "Insurance", {"Insurance", "Mutual", "Assurance"}},
+    {"Hospital & Health Care", "Healthcare", {"Health", "Medical", "Clinics"}},
+    {"Telecommunications", "Telecommunications", {"Telecom", "Networks", "Fibre"}},
+    {"Machinery", "Manufacturing", {"Robotics", "Machining", "Industries"}},
+    {"Retail", "Retail", {"Outfitters", "Market", "Stores"}},
+    {"Logistics and Supply Chain", "Transportation", {"Logistics", "Freight", "Shipping"}},
+    {"Utilities", "Utilities", {"Energy", "Power", "Water"}},
+    {"Computer Games", "Entertainment", {"Games", "Studios", "Interactive"}},
+};
+#define IND_NONPROFIT 100
+#define IND_EDU 101
+
+typedef struct {
+    const char *code;
+    const char *names[3]; /* how exports write it: [0] English name, [1] alias, [2] native */
+    const char *tld;
+    const char *legal[2];
+    int weight;
+} s_country_t;
+
+static const s_country_t s_countries[] = {
+    {"US", {"United States", "USA", "US"}, ".com", {"Inc.", "LLC"}, 50},
+    {"GB", {"United Kingdom", "UK", "GB"}, ".co.uk", {"Ltd", "plc"}, 10},
+    {"IE", {"Ireland", "IE", "Éire"}, ".ie", {"Ltd", "DAC"}, 3},
+    {"DE", {"Germany", "DE", "Deutschland"}, ".de", {"GmbH", "AG"}, 7},
+    {"NL", {"Netherlands", "NL", "Nederland"}, ".nl", {"B.V.", "N.V."}, 4},
+    {"FR", {"France", "FR", "France"}, ".fr", {"SAS", "SA"}, 3},
+    {"SE", {"Sweden", "SE", "Sverige"}, ".se", {"AB", "AB"}, 3},
+    {"CH", {"Switzerland", "CH", "Schweiz"}, ".ch", {"AG", "GmbH"}, 2},
+    {"DK", {"Denmark", "DK", "Danmark"}, ".dk", {"A/S", "ApS"}, 1},
+    {"NO", {"Norway", "NO", "Norge"}, ".no", {"AS", "ASA"}, 1},
+    {"FI", {"Finland", "FI", "Suomi"}, ".fi", {"Oy", "Oyj"}, 1},
+    {"AT", {"Austria", "AT", "Österreich"}, ".at", {"GmbH", "AG"}, 1},
+    {"BE", {"Belgium", "BE", "België"}, ".be", {"NV", "BV"}, 1},
+    {"ES", {"Spain", "ES", "España"}, ".es", {"S.L.", "S.A."}, 1},
+    {"AU", {"Australia", "AU", "Australia"}, ".com.au", {"Pty Ltd", "Pty Ltd"}, 4},
+    {"IN", {"India", "IN", "India"}, ".in", {"Pvt. Ltd.", "Ltd."}, 3},
+    {"JP", {"Japan", "JP", "Japan"}, ".co.jp", {"K.K.", "Co., Ltd."}, 2},
+    {"SG", {"Singapore", "SG", "Singapore"}, ".com.sg", {"Pte. Ltd.", "Pte. Ltd."}, 2},
+    {"NZ", {"New Zealand", "NZ", "Aotearoa"}, ".co.nz", {"Limited", "Limited"}, 1},
+    {"CA", {"Canada", "CA", "Canada"}, ".ca", {"Inc.", "Ltd."}, 1},
+};
+
+typedef struct {
+    const char *code, *name, *city, *phone_prefix;
+} s_state_t;
+
+static const s_state_t s_us_states[] = {
+    {"NY", "New York", "New York", "212.555."},  {"MA", "Massachusetts", "Boston", "617.555."},
+    {"GA", "Georgia", "Atlanta", "404.555."},    {"FL", "Florida", "Miami", "305.555."},
+    {"NC", "North Carolina", "Raleigh", "919.555."}, {"PA", "Pennsylvania", "Philadelphia", "215.555."},
+    {"VA", "Virginia", "Arlington", "703.555."}, {"OH", "Ohio", "Columbus", "614.555."},
+    {"NJ", "New Jersey", "Newark", "973.555."},  {"TX", "Texas", "Austin", "512.555."},
+    {"CO", "Colorado", "Denver", "303.555."},    {"WA", "Washington", "Seattle", "206.555."},
+    {"IL", "Illinois", "Chicago", "312.555."},   {"MN", "Minnesota", "Minneapolis", "612.555."},
+    {"AZ", "Arizona", "Phoenix", "602.555."},    {"OR", "Oregon", "Portland", "503.555."},
+    {"UT", "Utah", "Salt Lake City", "801.555."}, {"CA", "California", "San Francisco", "415.555."},
+};
+
+static const char *const s_cities[][3] = {
+    /* by country code order of s_countries (US handled by states) */
+    {"", "", ""},
+    {"London", "Manchester", "Bristol"},
+    {"Dublin", "Cork", "Galway"},
+    {"Berlin", "München", "Hamburg"},
+    {"Amsterdam", "Rotterdam", "Utrecht"},
+    {"Paris", "Lyon", "Toulouse"},
+    {"Stockholm", "Göteborg", "Uppsala"},
+    {"Zürich", "Basel", "Bern"},
+    {"København", "Aarhus", "Odense"},
+    {"Oslo", "Bergen", "Trondheim"},
+    {"Helsinki", "Espoo", "Tampere"},
+    {"Wien", "Graz", "Linz"},
+    {"Brussel", "Antwerpen", "Gent"},
+    {"Madrid", "Barcelona", "Valencia"},
+    {"Sydney", "Melbourne", "Brisbane"},
+    {"Bengaluru", "Chennai", "Pune"},
+    {"Tokyo", "Osaka", "Nagoya"},
+    {"Singapore", "Singapore", "Singapore"},
+    {"Auckland", "Wellington", "Christchurch"},
+    {"Toronto", "Vancouver", "Montréal"},
+};
+static const char *const s_phone_prefix[] = {
+    "", "+44 20 7946 0", "+353 1 555 0", "+49 30 55501", "+31 20 555 0", "+33 1 99 00 0",
+    "+46 8 555 0", "+41 44 555 0", "+45 55 50 0", "+47 55 55 0", "+358 9 5550 0",
+    "+43 1 5550 0", "+32 2 555 0", "+34 91 555 0", "+61 2 5550 0", "+91 80 5555 0",
+    "+81 3 5555 0", "+65 5555 0", "+64 9 555 0", "+1 416 555 0",
+};
+
+static const char *const s_title_hot[] = {
+    "Chief Data Officer",          "VP, Data Platform",      "VP Engineering",
+    "Head of Data",                "Director of Data Engineering", "Director, Analytics & BI",
+    "CTO",                         "Head of Platform Engineering", "VP of Analytics",
+};
+static const char *const s_title_mid[] = {
+    "Data Engineer",   "Senior Data Engineer", "Analytics Engineer", "Staff Engineer",
+    "Engineering Manager", "Solutions Architect", "IT Manager",       "Product Manager",
+    "BI Developer",    "Data Platform Lead",
+};
+static const char *const s_title_cold[] = {
+    "Marketing Coordinator", "Operations Analyst", "Procurement Manager", "Office Manager",
+    "Consultant",            "Software Developer", "Junior Analyst",      "Sales Associate",
+};
+static const char *const s_title_student[] = {"Student", "Graduate Student", "PhD Candidate",
+                                              "Intern"};
+static const char *const s_title_personal[] = {"Independent Consultant", "Open to Work",
+                                               "Freelance Data Engineer", "Self-employed"};
+static const char *const s_personal_domains[] = {"gmail.com", "yahoo.com", "outlook.com",
+                                                 "hotmail.com", "icloud.com", "gmx.de",
+                                                 "yahoo.co.uk", "proton.me"};
+static const char *const s_hs_sources[][2] = {
+    {"Organic Search", "google"},        {"Paid Search", "google"},
+    {"Email Marketing", "nurture-q4"},   {"Organic Social", "LinkedIn"},
+    {"Paid Social", "LinkedIn"},         {"Referrals", "capterra.com"},
+    {"Other Campaigns", "autumn-roadshow-2026"}, {"Direct Traffic", ""},
+    {"Offline Sources", "Import"},       {"Paid Social", "Facebook"},
+};
+static const char *const s_sf_sources[] = {"Web",           "Phone Inquiry", "Partner Referral",
+                                           "Purchased List", "Trade Show",    "Webinar", "Other"};
+static const char *const s_mk_sources[] = {"Website",        "Paid Search", "Email",
+                                           "Webinar",        "Trade Show",  "Paid Social",
+                                           "Organic Search", "Partner"};
+static const char *const s_conversions[] = {"Pipeline Cost Benchmark 2026: Download",
+                                            "Pricing - Talk to Sales",
+                                            "Demo Request: Northwind Pipelines Demo",
+                                            "Newsletter Signup", "Streaming ETL Webinar: Register",
+                                            ""};
+static const char *const s_messages_hot[] = {
+    "We run Kafka, Airflow, and a lot of cron jobs; looking for one place to monitor them. "
+    "Budget is approved for Q1.",
+    "Evaluating vendors now.\nNeed SSO, audit logs, and an EU region.",
+    "Please send pricing for 40 pipelines, \"enterprise\" tier.",
+    "Our current ETL vendor renews in March, comparing options.",
+};
+static const char *const s_messages_cold[] = {
+    "Just curious, writing a thesis on data pipelines.",
+    "Can you send me the whitepaper, thanks",
+    "",
+    "",
+    "",
+};
+
+/* ---- the world ---- */
+typedef enum { P_NORMAL = 0, P_PERSONAL, P_STUDENT, P_NONPROFIT } s_pkind_t;
+typedef enum { F_HUBSPOT = 0, F_SALESFORCE, F_MARKETO, F_WEBHOOK, F_NFILES } s_file_t;
+typedef enum { W_FACEBOOK = 0, W_LINKEDIN, W_HSFORM, W_TYPEFORM } s_wshape_t;
+
+typedef struct {
+    long company;
+    int industry; /* index into s_industries, or IND_NONPROFIT / IND_EDU */
+    int country;  /* index into s_countries */
+    int state;    /* index into s_us_states (US only), else -1 */
+    int city;
+    long employees;
+    long long revenue; /* 0 = unknown */
+    char name[200];
+    char domain[200];
+} s_company_t;
+
+typedef struct {
+    long i;
+    s_pkind_t kind;
+    int temp; /* 2 hot, 1 warm, 0 cold */
+    char first[48], last[48];
+    char email[256];
+    char title[64];
+    s_company_t co;
+    int64_t created_at;
+    bool in_file[F_NFILES];
+    s_wshape_t shape;
+    int64_t file_created[F_NFILES];
+} s_person_t;
+
+typedef struct {
+    const ho_demo_opts_t *o;
+    long n_companies;
+} s_world_t;
+
+static void s_lower_ascii(char *s)
+{
+    for (; *s; s++) {
+        if (*s >= 'A' && *s <= 'Z') {
+            *s = (char)(*s - 'A' + 'a');
+        }
+    }
+}
+
+/* Lowercase ASCII letters only; transliterate the few non-ASCII letters of our name lists. */
+static void s_slug(const char *in, char *out, size_t cap)
+{
+    static const char *const map[][2] = {{"ö", "o"}, {"ü", "u"}, {"ä", "a"}, {"ó", "o"},
+                                         {"é", "e"}, {"å", "a"}, {"ø", "o"}};
+    size_t o = 0;
+    for (const char *p = in; *p && o + 1 < cap;) {
+        bool done = false;
+        for (size_t k = 0; k < N_OF(map); k++) {
+            size_t l = strlen(map[k][0]);
+            if (strncmp(p, map[k][0], l) == 0) {
+                out[o++] = map[k][1][0];
+                p += l;
+                done = true;
+                break;
+            }
+        }
+        if (done) {
+            continue;
+        }
+        char c = *p++;
+        if (c >= 'A' && c <= 'Z') {
+            c = (char)(c - 'A' + 'a');
+        }
+        if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
+            out[o++] = c;
+        }
+    }
+    out[o] = '\0';
+}
+
+static int s_pick_country(s_rng_t *r)
+{
+    int total = 0;
+    for (size_t i = 0; i < N_OF(s_countries); i++) {
+        total += s_countries[i].weight;
+    }
+    int x = (int)s_below(r, (uint64_t)total);
+    for (size_t i = 0; i < N_OF(s_countries); i++) {
+        if (x < s_countries[i].weight) {
+            return (int)i;
+        }
+        x -= s_countries[i].weight;
+    }
+    return 0;
+}
+
+static void s_company(const s_world_t *w, long c, s_company_t *co)
+{
+    s_rng_t r = s_rng(w->o->seed, T_COMPANY, (uint64_t)c, 0);
+    memset(co, 0, sizeof *co);
+    co->company = c;
+    co->industry = (int)s_below(&r, N_OF(s_industries));
+    co->country = s_pick_country(&r);
+    co->state = -1;
+    if (strcmp(s_countries[co->country].code, "US") == 0) {
+        co->state = (int)s_below(&r, N_OF(s_us_states));
+        /* California is outside the sales territories on purpose (rarely: fallback queue) */
+        if (co->state == (int)N_OF(s_us_states) - 1 && !s_chance(&r, 0.3)) {
+            co->state = (int)s_below(&r, N_OF(s_us_states) - 1);
+        }
+    }
+    co->city = (int)s_below(&r, 3);
+    double u = s_unit(&r);
+    co->employees = u < 0.35   ? 5 + (long)s_below(&r, 95)
+                    : u < 0.65 ? 100 + (long)s_below(&r, 900)
+                               : 1001 + (long)s_below(&r, 24000);
+    co->revenue = s_chance(&r, 0.6) ? (long long)co->employees * (80000 + (long long)s_below(&r, 300000))
+                                    : 0;
+    const s_industry_t *ind = &s_industries[co->industry];
+    const char *word = s_words[c % (long)N_OF(s_words)];
+    const char *sector = ind->sector[(c / (long)N_OF(s_words)) % 3];
+    long gen = c / (long)(N_OF(s_words) * 3);
+    const s_country_t *ct = &s_countries[co->country];
+    const char *legal = ct->legal[s_below(&r, 2)];
+    char sw[40], ss[40];
+    s_slug(word, sw, sizeof sw);
+    s_slug(sector, ss, sizeof ss);
+    if (gen > 0) {
+        snprintf(co->name, sizeof co->name, "%s %s %ld %s", word, sector, gen + 1, legal);
+        snprintf(co->domain, sizeof co->domain, "%s%s%ld%s", sw, ss, gen + 1, ct->tld);
+    } else {
+        snprintf(co->name, sizeof co->name, "%s %s%s%s", word, sector,
+                 strcmp(ct->code, "US") == 0 ? ", " : " ", legal);
+        snprintf(co->domain, sizeof co->domain, "%s%s%s%s", sw, c % 3 == 0 ? "-" : "", ss, ct->tld);
+    }
+}
+
+static void s_person(const s_world_t *w, long i, s_person_t *p)
+{
+    s_rng_t r = s_rng(w->o->seed, T_PERSON, (uint64_t)i, 0);
+    memset(p, 0, sizeof *p);
+    p->i = i;
+    long nf = (long)N_OF(s_first), nl = (long)N_OF(s_last);
+    /* (first, last, round) is unique per i, so emails never collide by accident */
+    snprintf(p->first, sizeof p->first, "%s", s_first[i % nf]);
+    snprintf(p->last, sizeof p->last, "%s", s_last[(i / nf + i) % nl]);
+    long round = i / (nf * nl);
+    double u = s_unit(&r);
+    p->kind = u < 0.09 ? P_PERSONAL : u < 0.14 ? P_STUDENT : u < 0.19 ? P_NONPROFIT : P_NORMAL;
+    s_company(w, (long)s_below(&r, (uint64_t)w->n_companies), &p->co);
+    char fs[48], ls[48], local[120];
+    s_slug(p->first, fs, sizeof fs);
+    s_slug(p->last, ls, sizeof ls);
+    char suffix[24] = "";
+    if (round > 0) {
+        snprintf(suffix, sizeof suffix, "%ld", round + 1);
+    }
+    int fmt = (int)s_below(&r, 4);
+    if (fmt == 0 || fmt == 1) {
+        snprintf(local, sizeof local, "%s.%s%s", fs, ls, suffix);
+    } else if (fmt == 2) {
+        snprintf(local, sizeof local, "%s_%s%s", fs, ls, suffix);
+    } else {
+        snprintf(local, sizeof local, "%s.%s%s", ls, fs, suffix);
+    }
+    const char *domain = p->co.domain;
+    char dombuf[200];
+    if (p->kind == P_PERSONAL) {
+        domain = PICK(&r, s_personal_domains);
+        snprintf(local + strlen(local), sizeof local - strlen(local), "%02d",
+                 (int)(i % 97));
+        snprintf(p->title, sizeof p->title, "%s", PICK(&r, s_title_personal));
+        p->co.name[0] = '\0';
+        p->co.employees = 0;
+        p->co.revenue = 0;
+        p->temp = s_chance(&r, 0.2) ? 1 : 0;
+    } else if (p->kind == P_STUDENT) {
+        const char *word = s_words[(i / 7) % (long)N_OF(s_words)];
+        char sw[48];
+        s_slug(word, sw, sizeof sw);
+        bool us = strcmp(s_countries[p->co.country].code, "US") == 0;
+        snprintf(p->co.name, sizeof p->co.name, "%s %s", word, us ? "State University" : "University");
+        snprintf(dombuf, sizeof dombuf, us ? "%s-state.edu" : "uni-%s%s", sw,
+                 us ? "" : s_countries[p->co.country].tld);
+        domain = dombuf;
+        snprintf(p->co.domain, sizeof p->co.domain, "%s", dombuf);
+        p->co.industry = IND_EDU;
+        p->co.employees = 2000 + (long)s_below(&r, 8000);
+        p->co.revenue = 0;
+        snprintf(p->title, sizeof p->title, "%s", PICK(&r, s_title_student));
+        p->temp = s_chance(&r, 0.3) ? 1 : 0;
+    } else if (p->kind == P_NONPROFIT) {
+        const char *word = s_words[(i / 5) % (long)N_OF(s_words)];
+        char sw[48];
+        s_slug(word, sw, sizeof sw);
+        snprintf(p->co.name, sizeof p->co.name, "%s %s", word, s_chance(&r, 0.5) ? "Foundation" : "Community Trust");
+        snprintf(dombuf, sizeof dombuf, "%s-foundation.org", sw);
+        domain = dombuf;
+        snprintf(p->co.domain, sizeof p->co.domain, "%s", dombuf);
+        p->co.industry = IND_NONPROFIT;
+        p->co.employees = 5 + (long)s_below(&r, 60);
+        p->co.revenue = 0;
+        snprintf(p->title, sizeof p->title, "%s",
+                 s_chance(&r, 0.5) ? "Program Director" : "Volunteer Coordinator");
+        p->temp = s_chance(&r, 0.25) ? 1 : 0;
+    } else {
+        double t = s_unit(&r);
+        bool big = p->co.employees > 1000;
+        p->temp = (t < (big ? 0.35 : 0.12)) ? 2 : (t < 0.5 ? 1 : 0);
+        const char *title = p->temp == 2   ? PICK(&r, s_title_hot)
+                            : p->temp == 1 ? PICK(&r, s_title_mid)
+                                           : PICK(&r, s_title_cold);
+        snprintf(p->title, sizeof p->title, "%s", title);
+    }
+    snprintf(p->email, sizeof p->email, "%s@%s", local, domain);
+    s_lower_ascii(p->email);
+    p->created_at = w->o->now_ms - HOUR - (int64_t)s_below(&r, (uint64_t)(WINDOW - 2 * HOUR));
+    p->created_at -= p->created_at % 1000;
+    double f = s_unit(&r);
+    s_file_t primary = f < 0.40 ? F_HUBSPOT : f < 0.65 ? F_SALESFORCE : f < 0.80 ? F_MARKETO : F_WEBHOOK;
+    p->in_file[primary] = true;
+    p->file_created[primary] = p->created_at;
+    if (s_chance(&r, 0.18)) {
+        s_file_t second = (s_file_t)((primary + 1 + s_below(&r, F_NFILES - 1)) % F_NFILES);
+        p->in_file[second] = true;
+        int64_t later = p->created_at + (int64_t)s_below(&r, 20 * DAY);
+        if (later > w->o->now_ms - HOUR) {
+            later = w->o->now_ms - HOUR;
+        }
+        p->file_created[second] = later - later % 1000;
+    }
+    double s = s_unit(&r);
+    p->shape = s < 0.35 ? W_FACEBOOK : s < 0.6 ? W_LINKEDIN : s < 0.8 ? W_HSFORM : W_TYPEFORM;
+}
+
+/* How a file writes the address: mostly as is, sometimes in capitals or with stray spaces
+ * (the same person must still be recognised). */
+static void s_email_variant(s_rng_t *r, const char *email, char *out, size_t cap)
+{
+    double u = s_unit(r);
+    if (u < 0.06) {
+        snprintf(out, cap, "%s", email);
+        for (char *c = out; *c; c++) {
+            if (*c >= 'a' && *c <= 'z') {
+                *c = (char)(*c - 'a' + 'A');
+            }
+        }
+    } else if (u < 0.11) {
+        snprintf(out, cap, "%s", email);
+        if (out[0] >= 'a' && out[0] <= 'z') {
+            out[0] = (char)(out[0] - 'a' + 'A');
+        }
+        char *dot = strchr(out, '.');
+        char *at = strchr(out, '@');
+        if (dot && at && dot < at && dot[1] >= 'a' && dot[1] <= 'z') {
+            dot[1] = (char)(dot[1] - 'a' + 'A');
+        }
+    } else if (u < 0.15) {
+        snprintf(out, cap, " %s\t", email);
+    } else if (u < 0.17) {
+        snprintf(out, cap, "%s ", email);
+    } else {
+        snprintf(out, cap, "%s", email);
+    }
+}
+
+/* ---- formatting helpers ---- */
+static void s_fmt_time(int64_t ms, const char *fmt, char *out, size_t cap)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, cap, fmt, &tm);
+}
+
+static void s_iso(int64_t ms, char *out, size_t cap)
+{
+    s_fmt_time(ms, "%Y-%m-%dT%H:%M:%SZ", out, cap);
+}
+
+static const char *s_hs_bucket(long n)
+{
+    return n <= 5 ? "1-5" : n <= 25 ? "5-25" : n <= 50 ? "25-50" : n <= 100 ? "50-100"
+           : n <= 500 ? "100-500" : n <= 1000 ? "500-1000" : "1000+";
+}
+
+static const char *s_industry_hs(const s_person_t *p)
+{
+    if (p->co.industry == IND_EDU) {
+        return "Higher Education";
+    }
+    if (p->co.industry == IND_NONPROFIT) {
+        return "Non-Profit Organization Management";
+    }
+    if (p->kind == P_PERSONAL) {
+        return "";
+    }
+    return s_industries[p->co.industry].hubspot;
+}
+
+static const char *s_industry_sf(const s_person_t *p)
+{
+    if (p->co.industry == IND_EDU) {
+        return "Education";
+    }
+    if (p->co.industry == IND_NONPROFIT) {
+        return "Not For Profit";
+    }
+    if (p->kind == P_PERSONAL) {
+        return "";
+    }
+    return s_industries[p->co.industry].salesforce;
+}
+
+static const char *s_city(const s_person_t *p)
+{
+    if (p->co.state >= 0) {
+        return s_us_states[p->co.state].city;
+    }
+    return s_cities[p->co.country][p->co.city];
+}
+
+static void s_phone(s_rng_t *r, const s_person_t *p, char *out, size_t cap)
+{
+    if (s_chance(r, 0.35)) {
+        out[0] = '\0';
+        return;
+    }
+    int n = 100 + (int)s_below(r, 99);
+    if (p->co.state >= 0) {
+        snprintf(out, cap, "%s0%d", s_us_states[p->co.state].phone_prefix, n);
+    } else {
+        snprintf(out, cap, "%s%d", s_phone_prefix[p->co.country], n);
+    }
+}
+
+/* A CSV line writer: fields joined by commas, RFC 4180 quoting. */
+typedef struct {
+    FILE *f;
+    bool first;
+    bool all_quoted;
+    const char *eol;
+} s_csvw_t;
+
+static void s_cell(s_csvw_t *w, const char *s)
+{
+    if (!w->first) {
+        fputc(',', w->f);
+    }
+    w->first = false;
+    ho_csv_write_field(w->f, s ? s : "", w->all_quoted);
+}
+
+static void s_cellf(s_csvw_t *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void s_cellf(s_csvw_t *w, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    s_cell(w, buf);
+}
+
+static void s_endrow(s_csvw_t *w)
+{
+    fputs(w->eol, w->f);
+    w->first = true;
+}
+
+/* ---- manifest bookkeeping ---- */
+typedef struct {
+    const char *file;
+    const char *profile;
+    const char *kind;
+    long records, accepted;
+    long q_missing_email, q_bad_email, q_bad_date, q_columns, q_type, q_json, q_outcome;
+} s_count_t;
+
+static json_t *s_count_json(const s_count_t *c)
+{
+    json_t *q = json_object();
+    if (c->q_columns) {
+        json_object_set_new(q, "bad_column_count", json_integer(c->q_columns));
+    }
+    if (c->q_json) {
+        json_object_set_new(q, "bad_json", json_integer(c->q_json));
+    }
+    if (c->q_missing_email) {
+        json_object_set_new(q, "missing_email", json_integer(c->q_missing_email));
+    }
+    if (c->q_bad_email) {
+        json_object_set_new(q, "bad_email", json_integer(c->q_bad_email));
+    }
+    if (c->q_bad_date) {
+        json_object_set_new(q, "bad_date", json_integer(c->q_bad_date));
+    }
+    if (c->q_type) {
+        json_object_set_new(q, "unknown_activity_type", json_integer(c->q_type));
+    }
+    if (c->q_outcome) {
+        json_object_set_new(q, "unknown_outcome", json_integer(c->q_outcome));
+    }
+    long total = c->q_columns + c->q_json + c->q_missing_email + c->q_bad_email + c->q_bad_date +
+                 c->q_type + c->q_outcome;
+    return json_pack("{s:s, s:s, s:I, s:I, s:I, s:o}", "profile", c->profile, "kind", c->kind,
+                     "records", (json_int_t)c->records, "accepted", (json_int_t)c->accepted,
+                     "quarantined", (json_int_t)total, "quarantined_by_reason", q);
+}
+
+/* Where dirty rows go: k evenly spread positions among n good rows, deterministic. */
+static long s_dirty_every(long n, long k)
+{
+    return k > 0 ? (n / (k + 1) > 0 ? n / (k + 1) : 1) : 0;
+}
+
+/* ---- HubSpot ---- */
+static int s_write_hubspot(const s_world_t *w, FILE *f, s_count_t *c, char *seen)
+{
+    static const char *const cols[] = {
+        "Record ID", "First Name", "Last Name", "Email", "Phone Number", "Job Title",
+        "Company Name", "Industry", "Number of Employees", "Annual Revenue", "Country/Region",
+        "State/Region", "City", "Lifecycle Stage", "Lead Status", "Original Source",
+        "Original Source Drill-Down 1", "HubSpot Score", "Contact owner", "Create Date",
+        "Last Activity Date", "Marketing emails opened", "Marketing emails clicked",
+        "Number of Pageviews", "Recent Conversion", "Message"};
+    s_csvw_t cw = {f, true, false, "\r\n"};
+    fputs("\xEF\xBB\xBF", f);
+    for (size_t k = 0; k < N_OF(cols); k++) {
+        s_cell(&cw, cols[k]);
+    }
+    s_endrow(&cw);
+    long n = w->o->leads;
+    long kd = n / 200 + 1;
+    long every = s_dirty_every(n, 4);
+    long dirty_no = 0;
+    for (long i = 0; i < n; i++) {
+        if (every && i > 0 && i % every == 0 && dirty_no < 4) {
+            /* dirty rows: missing email, bad date, bad email, too few columns (x kd for the
+             * first two) */
+            int what = (int)dirty_no++;
+            long reps = what < 2 ? kd : 1;
+            for (long d = 0; d < reps; d++) {
+                s_rng_t r = s_rng(w->o->seed, T_DIRTY, 100 + what, (uint64_t)d);
+                long id = 90000000000L + (long)s_below(&r, 9999999999L);
+                if (what == 3) {
+                    fprintf(f, "%ld,Truncated,Row,broken.row%ld@example-truncated.com,,Analyst\r\n",
+                            id, d);
+                    c->q_columns++;
+                } else {
+                    s_cellf(&cw, "%ld", id);
+                    s_cell(&cw, PICK(&r, s_first));
+                    s_cell(&cw, PICK(&r, s_last));
+                    if (what == 0) {
+                        s_cell(&cw, "");
+                        c->q_missing_email++;
+                    } else if (what == 1) {
+                        s_cellf(&cw, "dated.badly%ld@%s", d, "kestrel-analytics.com");
+                        c->q_bad_date++;
+                    } else {
+                        s_cell(&cw, "n/a");
+                        c->q_bad_email++;
+                    }
+                    for (int k = 4; k < 19; k++) {
+                        s_cell(&cw, k == 10 ? "USA" : k == 13 ? "Lead" : "");
+                    }
+                    s_cell(&cw, what == 1 ? "31/13/2026 25:61" : "2026-11-02 10:00");
+                    for (int k = 20; k < 26; k++) {
+                        s_cell(&cw, "");
+                    }
+                    s_endrow(&cw);
+                }
+                c->records++;
+            }
+        }
+        s_person_t p;
+        s_person(w, i, &p);
+        if (!p.in_file[F_HUBSPOT]) {
+            continue;
+        }
+        s_rng_t r = s_rng(w->o->seed, T_FILE, (uint64_t)i, F_HUBSPOT);
+        char email[300], phone[48], when[32], last[32];
+        s_email_variant(&r, p.email, email, sizeof email);
+        s_phone(&r, &p, phone, sizeof phone);
+        s_cellf(&cw, "%ld", 10000000000L + (long)(s_next(&r) % 89999999999ULL));
+        s_cell(&cw, p.first);
+        s_cell(&cw, p.last);
+        s_cell(&cw, email);
+        s_cell(&cw, phone);
+        s_cell(&cw, p.title);
+        s_cell(&cw, p.co.name);
+        s_cell(&cw, s_industry_hs(&p));
+        s_cell(&cw, p.co.employees && s_chance(&r, 0.8) ? s_hs_bucket(p.co.employees) : "");
+        if (p.co.revenue) {
+            s_cellf(&cw, "%lld", p.co.revenue);
+        } else {
+            s_cell(&cw, "");
+        }
+        const s_country_t *ct = &s_countries[p.co.country];
+        s_cell(&cw, ct->names[s_chance(&r, 0.7) ? 0 : 1]);
+        if (p.co.state >= 0) {
+            s_cell(&cw, s_chance(&r, 0.7) ? s_us_states[p.co.state].name
+                                          : s_us_states[p.co.state].code);
+        } else {
+            s_cell(&cw, "");
+        }
+        s_cell(&cw, s_city(&p));
+        static const char *const stages[] = {"Subscriber", "Lead", "Lead", "Marketing Qualified Lead"};
+        static const char *const statuses[] = {"New", "Open", "In Progress", "", "Attempted to Contact",
+                                               "Connected", "Unqualified", "Bad Timing"};
+        s_cell(&cw, p.temp == 2 && s_chance(&r, 0.5) ? "Marketing Qualified Lead" : PICK(&r, stages));
+        s_cell(&cw, PICK(&r, statuses));
+        size_t src = s_below(&r, N_OF(s_hs_sources));
+        s_cell(&cw, s_hs_sources[src][0]);
+        s_cell(&cw, s_hs_sources[src][1]);
+        s_cellf(&cw, "%d", p.temp == 2 ? 50 + (int)s_below(&r, 45) : (int)s_below(&r, 45));
+        s_cell(&cw, "");
+        s_fmt_time(p.file_created[F_HUBSPOT], "%Y-%m-%d %H:%M", when, sizeof when);
+        s_cell(&cw, when);
+        int64_t la = p.file_created[F_HUBSPOT] + (int64_t)s_below(&r, 10 * DAY);
+        if (la < w->o->now_ms && s_chance(&r, 0.8)) {
+            s_fmt_time(la, "%Y-%m-%d %H:%M", last, sizeof last);
+            s_cell(&cw, last);
+        } else {
+            s_cell(&cw, "");
+        }
+        s_cellf(&cw, "%d", (int)s_below(&r, 30));
+        s_cellf(&cw, "%d", (int)s_below(&r, 8));
+        s_cellf(&cw, "%d", (int)s_below(&r, 90));
+        s_cell(&cw, PICK(&r, s_conversions));
+        s_cell(&cw, p.temp == 2 ? PICK(&r, s_messages_hot) : PICK(&r, s_messages_cold));
+        s_endrow(&cw);
+        c->records++;
+        c->accepted++;
+        if (seen) {
+            seen[i] |= 1;
+        }
+    }
+    return ferror(f) ? -1 : 0;
+}
+
+/* ---- Salesforce ---- */
+static void s_sf_id(s_rng_t *r, const char *prefix, char *out)
+{
+    static const char alnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    memcpy(out, prefix, 3);
+    memcpy(out + 3, "8d0000", 6);
+    for (int k = 9; k < 18; k++) {
+        out[k] = alnum[s_below(r, sizeof alnum - 1)];
+    }
+    out[18] = '\0';
+}
+
+static int s_write_salesforce(const s_world_t *w, FILE *f, s_count_t *c, char *seen)
+{
+    static const char *const cols[] = {
+        "Id", "FirstName", "LastName", "Email", "Title", "Company", "Industry", "LeadSource",
+        "Status", "Rating", "Phone", "Country", "State", "City", "NumberOfEmployees",
+        "AnnualRevenue", "Description", "OwnerId", "IsConverted", "CreatedDate",
+        "LastModifiedDate"};
+    s_csvw_t cw = {f, true, true, "\n"};
+    for (size_t k = 0; k < N_OF(cols); k++) {
+        s_cell(&cw, cols[k]);
+    }
+    s_endrow(&cw);
+    long n = w->o->leads;
+    long kd = n / 300 + 1;
+    long every = s_dirty_every(n, 3);
+    long dirty_no = 0;
+    for (long i = 0; i < n; i++) {
+        if (every && i > 0 && i % every == 0 && dirty_no < 3) {
+            int what = (int)dirty_no++;
+            long reps = what == 0 ? kd : 1;
+            for (long d = 0; d < reps; d++) {
+                s_rng_t r = s_rng(w->o->seed, T_DIRTY, 200 + what, (uint64_t)d);
+                char id[20];
+                s_sf_id(&r, "00Q", id);
+                const char *email = what == 0 ? "" : "quentin.baddate@juniper-ledger.com";
+                const char *created = what == 1 ? "2026-02-30T10:00:00.000Z" : "2026-10-20T10:00:00.000Z";
+                const char *vals[21] = {id, "Quentin", "Nodate", email, "Analyst", "[not provided]",
+                                        "", "Web", "Open - Not Contacted", "", "", "US", "NY",
+                                        "New York", "", "", "", "0058d0000mkxcOOAAY", "false",
+                                        created, created};
+                for (int k = 0; k < 21; k++) {
+                    s_cell(&cw, vals[k]);
+                }
+                if (what == 2) {
+                    /* a stray extra column, as when a Description comma was not quoted */
+                    s_cell(&cw, "extra");
+                    c->q_columns++;
+                } else if (what == 0) {
+                    c->q_missing_email++;
+                } else {
+                    c->q_bad_date++;
+                }
+                s_endrow(&cw);
+                c->records++;
+            }
+        }
+        s_person_t p;
+        s_person(w, i, &p);
+        if (!p.in_file[F_SALESFORCE]) {
+            continue;
+        }
+        s_rng_t r = s_rng(w->o->seed, T_FILE, (uint64_t)i, F_SALESFORCE);
+        char id[20], owner[20], email[200], phone[48], created[40], modified[40];
+        s_sf_id(&r, "00Q", id);
+        s_sf_id(&r, s_chance(&r, 0.85) ? "005" : "00G", owner);
+        s_email_variant(&r, p.email, email, sizeof email);
+        s_phone(&r, &p, phone, sizeof phone);
+        s_cell(&cw, id);
+        s_cell(&cw, p.first);
+        s_cell(&cw, p.last);
+        s_cell(&cw, email);
+        s_cell(&cw, p.title);
+        s_cell(&cw, p.co.name[0] ? p.co.name : "[not provided]");
+        s_cell(&cw, s_industry_sf(&p));
+        s_cell(&cw, PICK(&r, s_sf_sources));
+        static const char *const st[] = {"Open - Not Contacted", "Working - Contacted",
+                                         "Closed - Not Converted", "Open - Not Contacted"};
+        s_cell(&cw, PICK(&r, st));
+        static const char *const rating[] = {"Hot", "Warm", "Cold", ""};
+        s_cell(&cw, p.temp == 2 ? "Hot" : PICK(&r, rating));
+        s_cell(&cw, phone);
+        const s_country_t *ct = &s_countries[p.co.country];
+        s_cell(&cw, ct->names[s_below(&r, 3) == 0 ? 0 : (s_chance(&r, 0.5) ? 1 : 2)]);
+        s_cell(&cw, p.co.state >= 0 ? s_us_states[p.co.state].code : "");
+        s_cell(&cw, s_city(&p));
+        if (p.co.employees && s_chance(&r, 0.85)) {
+            s_cellf(&cw, "%ld", p.co.employees);
+        } else {
+            s_cell(&cw, "");
+        }
+        if (p.co.revenue) {
+            s_cellf(&cw, "%lld", p.co.revenue);
+        } else {
+            s_cell(&cw, "");
+        }
+        s_cell(&cw, p.temp == 2 ? PICK(&r, s_messages_hot) : "");
+        s_cell(&cw, owner);
+        s_cell(&cw, "false");
+        s_fmt_time(p.file_created[F_SALESFORCE], "%Y-%m-%dT%H:%M:%S.000Z", created, sizeof created);
+        int64_t mod = p.file_created[F_SALESFORCE] + (int64_t)s_below(&r, 5 * DAY);
+        if (mod > w->o->now_ms) {
+            mod = w->o->now_ms;
+        }
+        s_fmt_time(mod, "%Y-%m-%dT%H:%M:%S.000Z", modified, sizeof modified);
+        s_cell(&cw, created);
+        s_cell(&cw, modified);
+        s_endrow(&cw);
+        c->records++;
+        c->accepted++;
+        if (seen) {
+            seen[i] |= 2;
+        }
+    }
+    return ferror(f) ? -1 : 0;
+}
+
+/* ---- Marketo (Bulk Lead Extract: REST API field names) ---- */
+static int s_write_marketo(const s_world_t *w, FILE *f, s_count_t *c, char *seen)
+{
+    static const char *const cols[] = {"id",      "firstName", "lastName", "email",
+                                       "title",   "company",   "industry", "numberOfEmployees",
+                                       "annualRevenue", "phone", "city",   "state",
+                                       "country", "leadSource", "leadStatus", "leadScore",
+                                       "createdAt", "updatedAt"};
+    s_csvw_t cw = {f, true, false, "\n"};
+    for (size_t k = 0; k < N_OF(cols); k++) {
+        s_cell(&cw, cols[k]);
+    }
+    s_endrow(&cw);
+    long n = w->o->leads;
+    long every = s_dirty_every(n, 2);
+    long dirty_no = 0;
+    for (long i = 0; i < n; i++) {
+        if (every && i > 0 && i % every == 0 && dirty_no < 2) {
+            int what = (int)dirty_no++;
+            if (what == 0) {
+                fputs("9900001,Nomail,Person,,Analyst,Tamarack Freight Inc.,Transportation,,,,"
+                      "Denver,Colorado,United States,Website,New,0,2026-10-01T08:00:00Z,"
+                      "2026-10-01T08:00:00Z\n",
+                      f);
+                c->q_missing_email++;
+            } else {
+                fputs("9900002,Bad,Address,bad.address@@larch-telecom.com,Analyst,Larch Telecom Ltd,"
+                      "Telecommunications,,,,London,,United Kingdom,Website,New,0,"
+                      "2026-10-02T08:00:00Z,2026-10-02T08:00:00Z\n",
+                      f);
+                c->q_bad_email++;
+            }
+            c->records++;
+        }
+        s_person_t p;
+        s_person(w, i, &p);
+        if (!p.in_file[F_MARKETO]) {
+            continue;
+        }
+        s_rng_t r = s_rng(w->o->seed, T_FILE, (uint64_t)i, F_MARKETO);
+        char email[300], phone[48], created[40], updated[40];
+        s_email_variant(&r, p.email, email, sizeof email);
+        s_phone(&r, &p, phone, sizeof phone);
+        s_cellf(&cw, "%ld", 1000000 + i);
+        s_cell(&cw, p.first);
+        s_cell(&cw, p.last);
+        s_cell(&cw, email);
+        s_cell(&cw, p.title);
+        s_cell(&cw, p.co.name);
+        s_cell(&cw, s_industry_sf(&p));
+        if (p.co.employees && s_chance(&r, 0.7)) {
+            s_cellf(&cw, "%ld", p.co.employees);
+        } else {
+            s_cell(&cw, "");
+        }
+        if (p.co.revenue) {
+            s_cellf(&cw, "%lld", p.co.revenue);
+        } else {
+            s_cell(&cw, "");
+        }
+        s_cell(&cw, phone);
+        s_cell(&cw, s_city(&p));
+        s_cell(&cw, p.co.state >= 0 ? s_us_states[p.co.state].name : "");
+        const s_country_t *ct = &s_countries[p.co.country];
+        s_cell(&cw, ct->names[s_chance(&r, 0.85) ? 0 : 2]);
+        s_cell(&cw, PICK(&r, s_mk_sources));
+        static const char *const st[] = {"New", "Nurture", "Marketing Qualified", "Open"};
+        s_cell(&cw, PICK(&r, st));
+        s_cellf(&cw, "%d", p.temp == 2 ? 60 + (int)s_below(&r, 40) : (int)s_below(&r, 50));
+        s_iso(p.file_created[F_MARKETO], created, sizeof created);
+        s_iso(p.file_created[F_MARKETO] + (int64_t)s_below(&r, 3 * DAY) < w->o->now_ms
+                  ? p.file_created[F_MARKETO] + (int64_t)s_below(&r, 3 * DAY)
+                  : p.file_created[F_MARKETO],
+              updated, sizeof updated);
+        s_cell(&cw, created);
+        s_cell(&cw, updated);
+        s_endrow(&cw);
+        c->records++;
+        c->accepted++;
+        if (seen) {
+            seen[i] |= 4;
+        }
+    }
+    return ferror(f) ? -1 : 0;
+}
+
+/* ---- webhooks ---- */
+static json_t *s_linkedin_forms(void)
+{
+    /* two forms; question ids are what responses refer to */
+    const char *text =
+        "{\"elements\":["
+        "{\"id\":6025514,\"name\":\"Pipeline Cost Benchmark 2026\",\"versionId\":3,"
+        "\"state\":\"PUBLISHED\",\"owner\":{\"sponsoredAccount\":\"urn:li:sponsoredAccount:518804412\"},"
+        "\"creationLocale\":{\"country\":\"US\",\"language\":\"en\"},\"created\":1785571200000,"
+        "\"lastModified\":1788249600000,\"content\":{\"questions\":["
+        "{\"questionId\":40117,\"name\":\"firstName\",\"question\":{\"localized\":{\"en_US\":\"First name\"}},\"responseRequired\":true,\"predefinedField\":\"FIRST_NAME\",\"questionDetails\":{\"textQuestionDetails\":{}}},"
+        "{\"questionId\":40118,\"name\":\"lastName\",\"question\":{\"localized\":{\"en_US\":\"Last name\"}},\"responseRequired\":true,\"predefinedField\":\"LAST_NAME\",\"questionDetails\":{\"textQuestionDetails\":{}}},"
+        "{\"questionId\":40119,\"name\":\"email\",\"question\":{\"localized\":{\"en_US\":\"Work email\"}},\"responseRequired\":true,\"predefinedField\":\"EMAIL\",\"questionDetails\":{\"textQuestionDetails\":{}}},"
+        "{\"questionId\":40120,\"name\":\"company\",\"question\":{\"localized\":{\"en_US\":\"Company name\"}},\"responseRequired\":true,\"predefinedField\":\"COMPANY_NAME\",\"questionDetails\":{\"textQuestionDetails\":{}}},"
+        "{\"questionId\":40121,\"name\":\"title\",\"question\":{\"localized\":{\"en_US\":\"Job title\"}},\"responseRequired\":true,\"predefinedField\":\"JOB_TITLE\",\"questionDetails\":{\"textQuestionDetails\":{}}},"
+        "{\"questionId\":40122,\"name\":\"country\",\"question\":{\"localized\":{\"en_US\":\"Country\"}},\"responseRequired\":true,\"predefinedField\":\"COUNTRY\",\"questionDetails\":{\"textQuestionDetails\":{}}}"
+        "]}},"
+        "{\"id\":6031877,\"name\":\"Streaming ETL Demo\",\"versionId\":1,"
+        "\"state\":\"PUBLISHED\",\"owner\":{\"sponsoredAccount\":\"urn:li:sponsoredAccount:518804412\"},"
+        "\"creationLocale\":{\"country\":\"US\",\"language\":\"en\"},\"created\":1787000000000,"
+        "\"lastModified\":1787000000000,\"content\":{\"questions\":["
+        "{\"questionId\":51201,\"name\":\"firstName\",\"question\":{\"localized\":{\"en_US\":\"First name\"}},\"responseRequired\":true,\"predefinedField\":\"FIRST_NAME\",\"questionDetails\":{\"textQuestionDetails\":{}}},"
+        "{\"questionId\":51202,\"name\":\"lastName\",\"question\":{\"localized\":{\"en_US\":\"Last name\"}},\"responseRequired\":true,\"predefinedField\":\"LAST_NAME\",\"questionDetails\":{\"textQuestionDetails\":{}}},"
+        "{\"questionId\":51203,\"name\":\"email\",\"question\":{\"localized\":{\"en_US\":\"Business email\"}},\"responseRequired\":true,\"predefinedField\":\"EMAIL\",\"questionDetails\":{\"textQuestionDetails\":{}}},"
+        "{\"questionId\":51204,\"name\":\"company\",\"question\":{\"localized\":{\"en_US\":\"Company\"}},\"responseRequired\":true,\"predefinedField\":\"COMPANY_NAME\",\"questionDetails\":{\"textQuestionDetails\":{}}},"
+        "{\"questionId\":51205,\"name\":\"size\",\"question\":{\"localized\":{\"en_US\":\"Company size\"}},\"responseRequired\":false,\"predefinedField\":\"COMPANY_SIZE\",\"questionDetails\":{\"multipleChoiceQuestionDetails\":{\"options\":[{\"id\":1,\"text\":\"1-50\"},{\"id\":2,\"text\":\"51-1000\"},{\"id\":3,\"text\":\"1001+\"}]}}},"
+        "{\"questionId\":51206,\"name\":\"timeline\",\"question\":{\"localized\":{\"en_US\":\"When are you looking to buy?\"}},\"responseRequired\":false,\"questionDetails\":{\"multipleChoiceQuestionDetails\":{\"options\":[{\"id\":1,\"text\":\"This quarter\"},{\"id\":2,\"text\":\"This year\"},{\"id\":3,\"text\":\"Just researching\"}]}}}"
+        "]}}"
+        "],\"paging\":{\"start\":0,\"count\":10,\"links\":[],\"total\":2}}";
+    return json_loads(text, 0, NULL);
+}
+
+static json_t *s_li_answer(int qid, const char *text)
+{
+    return json_pack("{s:i, s:{s:{s:s}}}", "questionId", qid, "answerDetails",
+                     "textQuestionAnswer", "answer", text);
+}
+
+static json_t *s_webhook(const s_world_t *w, const s_person_t *p, s_rng_t *r, const char *email)
+{
+    int64_t at = p->file_created[F_WEBHOOK];
+    char iso[40], hex[40];
+    static const char hexd[] = "0123456789abcdef";
+    const char *country = s_countries[p->co.country].names[0];
+    switch (p->shape) {
+    case W_FACEBOOK: {
+        char created[40], id[24], name[120];
+        s_fmt_time(at, "%Y-%m-%dT%H:%M:%S+0000", created, sizeof created);
+        snprintf(id, sizeof id, "%llu", 8000000000000000ULL + (unsigned long long)s_below(r, 999999999999999ULL));
+        json_t *fd = json_array();
+        if (s_chance(r, 0.5)) {
+            snprintf(name, sizeof name, "%s %s", p->first, p->last);
+            json_array_append_new(fd, json_pack("{s:s, s:[s]}", "name", "full_name", "values", name));
+        } else {
+            json_array_append_new(fd, json_pack("{s:s, s:[s]}", "name", "first_name", "values", p->first));
+            json_array_append_new(fd, json_pack("{s:s, s:[s]}", "name", "last_name", "values", p->last));
+        }
+        json_array_append_new(fd, json_pack("{s:s, s:[s]}", "name", s_chance(r, 0.3) ? "work_email" : "email",
+                                            "values", email));
+        if (p->co.name[0]) {
+            json_array_append_new(fd, json_pack("{s:s, s:[s]}", "name", "company_name", "values", p->co.name));
+        }
+        json_array_append_new(fd, json_pack("{s:s, s:[s]}", "name", "job_title", "values", p->title));
+        if (p->co.state >= 0) {
+            json_array_append_new(fd, json_pack("{s:s, s:[s]}", "name", "state", "values",
+                                                s_us_states[p->co.state].name));
+        }
+        json_array_append_new(fd, json_pack("{s:s, s:[s]}", "name", "how_many_pipelines_do_you_run?",
+                                            "values", p->temp == 2 ? "more_than_50" : "1-10"));
+        bool retarget = s_chance(r, 0.5);
+        return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:b, s:s}", "id", id,
+                         "created_time", created, "ad_id", "120210938475610381", "ad_name",
+                         retarget ? "Retargeting - Pricing Page Visitors - Ad 3" : "Benchmark Report - Lookalike - Ad 1",
+                         "adset_id", "120210938475610378", "adset_name",
+                         retarget ? "Retargeting - Pricing Page Visitors - Adset" : "Benchmark Report - Lookalike - Adset",
+                         "campaign_id", "120210938475610377", "campaign_name",
+                         retarget ? "Retargeting - Pricing Page Visitors" : "Benchmark Report 2026",
+                         "form_id", "1187045529931620", "field_data", fd, "is_organic", 0,
+                         "platform", s_chance(r, 0.6) ? "fb" : "ig");
+    }
+    case W_LINKEDIN: {
+        bool demo = s_chance(r, 0.5);
+        char id[64], urn[96], person[40];
+        snprintf(id, sizeof id, "%08llx-%04llx-4%03llx-a%03llx-%012llx-%d",
+                 (unsigned long long)s_below(r, 0xFFFFFFFFULL), (unsigned long long)s_below(r, 0xFFFF),
+                 (unsigned long long)s_below(r, 0xFFF), (unsigned long long)s_below(r, 0xFFF),
+                 (unsigned long long)s_below(r, 0xFFFFFFFFFFFFULL), (int)s_below(r, 9));
+        snprintf(urn, sizeof urn, "urn:li:versionedLeadGenForm:(urn:li:leadGenForm:%s,%s)",
+                 demo ? "6031877" : "6025514", demo ? "1" : "3");
+        snprintf(person, sizeof person, "urn:li:person:%c%c%c%c_%c%c%cZ-", 'A' + (int)s_below(r, 26),
+                 'a' + (int)s_below(r, 26), 'A' + (int)s_below(r, 26), 'a' + (int)s_below(r, 26),
+                 '0' + (int)s_below(r, 10), 'A' + (int)s_below(r, 26), 'a' + (int)s_below(r, 26));
+        json_t *ans = json_array();
+        int base = demo ? 51201 : 40117;
+        json_array_append_new(ans, s_li_answer(base, p->first));
+        json_array_append_new(ans, s_li_answer(base + 1, p->last));
+        json_array_append_new(ans, s_li_answer(base + 2, email));
+        json_array_append_new(ans, s_li_answer(base + 3, p->co.name[0] ? p->co.name : "Self-employed"));
+        if (demo) {
+            int opt = p->co.employees > 1000 ? 3 : p->co.employees > 50 ? 2 : 1;
+            json_array_append_new(ans, json_pack("{s:i, s:{s:{s:[i]}}}", "questionId", 51205,
+                                                 "answerDetails", "multipleChoiceAnswer", "options", opt));
+            json_array_append_new(ans, json_pack("{s:i, s:{s:{s:[i]}}}", "questionId", 51206,
+                                                 "answerDetails", "multipleChoiceAnswer", "options",
+                                                 p->temp == 2 ? 1 : 3));
+        } else {
+            json_array_append_new(ans, s_li_answer(40121, p->title));
+            json_array_append_new(ans, s_li_answer(40122, country));
+        }
+        return json_pack("{s:s, s:{s:s}, s:s, s:s, s:s, s:b, s:I, s:{s:{s:s}}, s:{s:s}, s:{s:o, s:[{s:b, s:i}]}}",
+                         "id", id, "owner", "sponsoredAccount", "urn:li:sponsoredAccount:518804412",
+                         "submitter", person, "versionedLeadGenFormUrn", urn, "leadType", "SPONSORED",
+                         "testLead", 0, "submittedAt", (json_int_t)at, "leadMetadata",
+                         "sponsoredLeadMetadata", "campaign", "urn:li:sponsoredCampaign:402217731",
+                         "associatedEntity", "associatedCreative", "urn:li:sponsoredCreative:461576644",
+                         "formResponse", "answers", ans, "consentResponses", "accepted", 1,
+                         "consentId", 1);
+    }
+    case W_HSFORM: {
+        for (int k = 0; k < 32; k++) {
+            hex[k] = hexd[s_below(r, 16)];
+        }
+        hex[32] = '\0';
+        char sub[24], ip[24];
+        snprintf(sub, sizeof sub, "%lld", (long long)at);
+        snprintf(ip, sizeof ip, "198.51.100.%d", 1 + (int)s_below(r, 254));
+        json_t *fields = json_array();
+#define HSF(nm, val) json_array_append_new(fields, json_pack("{s:s, s:s, s:s}", "objectTypeId", "0-1", "name", nm, "value", val))
+        HSF("email", email);
+        HSF("firstname", p->first);
+        HSF("lastname", p->last);
+        if (p->co.name[0]) {
+            HSF("company", p->co.name);
+        }
+        HSF("jobtitle", p->title);
+        HSF("country", country);
+        if (p->co.state >= 0) {
+            HSF("state", s_us_states[p->co.state].code);
+        }
+        if (p->co.employees) {
+            HSF("numemployees", s_hs_bucket(p->co.employees));
+        }
+        if (p->temp == 2) {
+            HSF("message", "Looking for pricing, we run 60+ pipelines.");
+        }
+#undef HSF
+        bool pricing = p->temp == 2 || s_chance(r, 0.3);
+        return json_pack("{s:o, s:s, s:{s:s, s:s, s:s, s:s}, s:{s:{s:b, s:s, s:[{s:b, s:i, s:s}]}}}",
+                         "fields", fields, "submittedAt", sub, "context", "hutk", hex, "pageUri",
+                         pricing ? "https://www.northwind-pipelines.com/pricing"
+                                 : "https://www.northwind-pipelines.com/resources",
+                         "pageName", pricing ? "Pricing | Northwind Pipelines" : "Resources | Northwind Pipelines",
+                         "ipAddress", ip, "legalConsentOptions", "consent", "consentToProcess", 1,
+                         "text", "I agree to allow Northwind Pipelines to store and process my personal data.",
+                         "communications", "value", 0, "subscriptionTypeId", 4417, "text",
+                         "I agree to receive marketing email from Northwind Pipelines.");
+    }
+    case W_TYPEFORM:
+    default: {
+        static const char b32[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+        char evid[32], token[40], landed[40];
+        for (int k = 0; k < 26; k++) {
+            evid[k] = b32[s_below(r, 32)];
+        }
+        evid[26] = '\0';
+        for (int k = 0; k < 32; k++) {
+            token[k] = "0123456789abcdefghijklmnopqrstuvwxyz"[s_below(r, 36)];
+        }
+        token[32] = '\0';
+        s_iso(at - 60000 - (int64_t)s_below(r, 600000), landed, sizeof landed);
+        s_iso(at, iso, sizeof iso);
+        json_t *def = json_loads(
+            "{\"id\":\"Xq3dR8vN\",\"title\":\"Pipeline health check\",\"fields\":["
+            "{\"id\":\"Jk2mPq9sLw4T\",\"title\":\"First, what's your first name?\",\"type\":\"short_text\",\"ref\":\"first_name\",\"properties\":{}},"
+            "{\"id\":\"Rt7vBn3cXz8Q\",\"title\":\"And your last name?\",\"type\":\"short_text\",\"ref\":\"last_name\",\"properties\":{}},"
+            "{\"id\":\"Hy6uGf1dSa5E\",\"title\":\"Which email should we send your score to?\",\"type\":\"email\",\"ref\":\"email\",\"properties\":{}},"
+            "{\"id\":\"Ml0kNj4hBg2W\",\"title\":\"Where do you work?\",\"type\":\"short_text\",\"ref\":\"company\",\"properties\":{}},"
+            "{\"id\":\"Pq8wEr5tYu1I\",\"title\":\"What's your role?\",\"type\":\"short_text\",\"ref\":\"role\",\"properties\":{}},"
+            "{\"id\":\"Zx9cVb6nMa3S\",\"title\":\"How many pipelines do you run in production?\",\"type\":\"multiple_choice\",\"ref\":\"pipeline_count\",\"properties\":{}}]}",
+            0, NULL);
+        json_t *ans = json_array();
+        json_array_append_new(ans, json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "type", "text", "text", p->first,
+                                             "field", "id", "Jk2mPq9sLw4T", "type", "short_text", "ref", "first_name"));
+        json_array_append_new(ans, json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "type", "text", "text", p->last,
+                                             "field", "id", "Rt7vBn3cXz8Q", "type", "short_text", "ref", "last_name"));
+        json_array_append_new(ans, json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "type", "email", "email", email,
+                                             "field", "id", "Hy6uGf1dSa5E", "type", "email", "ref", "email"));
+        json_array_append_new(ans, json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "type", "text", "text",
+                                             p->co.name[0] ? p->co.name : "Freelance", "field", "id",
+                                             "Ml0kNj4hBg2W", "type", "short_text", "ref", "company"));
+        json_array_append_new(ans, json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "type", "text", "text", p->title,
+                                             "field", "id", "Pq8wEr5tYu1I", "type", "short_text", "ref", "role"));
+        json_array_append_new(ans, json_pack("{s:s, s:{s:s}, s:{s:s, s:s, s:s}}", "type", "choice", "choice",
+                                             "label", p->temp == 2 ? "50+" : "1-5", "field", "id",
+                                             "Zx9cVb6nMa3S", "type", "multiple_choice", "ref", "pipeline_count"));
+        return json_pack("{s:s, s:s, s:{s:s, s:s, s:s, s:s, s:{s:s, s:s}, s:o, s:o}}", "event_id", evid,
+                         "event_type", "form_response", "form_response", "form_id", "Xq3dR8vN", "token",
+                         token, "landed_at", landed, "submitted_at", iso, "hidden", "utm_source",
+                         s_chance(r, 0.5) ? "google" : "linkedin", "utm_campaign", "pipeline-health-check",
+                         "definition", def, "answers", ans);
+    }
+    }
+}
+
+typedef struct {
+    int64_t at;
+    long i;
+    int dirty; /* 0 = a person, 1 = facebook without email, 2 = malformed JSON */
+} s_wh_t;
+
+static int s_cmp_wh(const void *a, const void *b)
+{
+    const s_wh_t *x = a, *y = b;
+    return x->at < y->at ? -1 : x->at > y->at ? 1 : (x->i < y->i ? -1 : x->i > y->i);
+}
+
+static int s_write_webhooks(const s_world_t *w, FILE *f, s_count_t *c, char *seen)
+{
+    long n = w->o->leads, m = 0, cap = 64;
+    s_wh_t *list = malloc((size_t)cap * sizeof *list);
+    if (!list) {
+        return -1;
+    }
+    for (long i = 0; i < n; i++) {
+        s_person_t p;
+        s_person(w, i, &p);
+        if (!p.in_file[F_WEBHOOK]) {
+            continue;
+        }
+        if (m + 2 >= cap) {
+            cap *= 2;
+            s_wh_t *g = realloc(list, (size_t)cap * sizeof *g);
+            if (!g) {
+                free(list);
+                return -1;
+            }
+            list = g;
+        }
+        list[m++] = (s_wh_t){p.file_created[F_WEBHOOK], i, 0};
+    }
+    if (m + 2 >= cap) {
+        s_wh_t *g = realloc(list, (size_t)(cap + 4) * sizeof *g);
+        if (!g) {
+            free(list);
+            return -1;
+        }
+        list = g;
+    }
+    list[m++] = (s_wh_t){w->o->now_ms - 30 * DAY, -1, 1};
+    list[m++] = (s_wh_t){w->o->now_ms - 20 * DAY, -2, 2};
+    qsort(list, (size_t)m, sizeof *list, s_cmp_wh);
+    for (long k = 0; k < m; k++) {
+        c->records++;
+        if (list[k].dirty == 2) {
+            /* a delivery cut short: not a complete JSON document */
+            fputs("{\"id\":\"8384085734440999\",\"created_time\":\"2026-11-03T10:00:00+0000\",\"field_data\":[{\"name\":\"email\",\"values\":[\"cut.off@\n", f);
+            c->q_json++;
+            continue;
+        }
+        json_t *doc;
+        if (list[k].dirty == 1) {
+            doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:[{s:s, s:[s]}, {s:s, s:[s]}], s:b, s:s}",
+                            "id", "8384085734440001", "created_time", "2026-10-24T12:00:00+0000", "ad_id",
+                            "120210938475610381", "ad_name", "Benchmark Report - Lookalike - Ad 1", "adset_id",
+                            "120210938475610378", "adset_name", "Benchmark Report - Lookalike - Adset",
+                            "campaign_id", "120210938475610377", "campaign_name", "Benchmark Report 2026",
+                            "form_id", "1187045529931620", "field_data", "name", "full_name", "values",
+                            "No Email Given", "name", "phone_number", "values", "+15125550199",
+                            "is_organic", 0, "platform", "fb");
+            c->q_missing_email++;
+        } else {
+            s_person_t p;
+            s_person(w, list[k].i, &p);
+            s_rng_t r = s_rng(w->o->seed, T_FILE, (uint64_t)list[k].i, F_WEBHOOK);
+            char email[300];
+            s_email_variant(&r, p.email, email, sizeof email);
+            doc = s_webhook(w, &p, &r, email);
+            c->accepted++;
+            if (seen) {
+                seen[list[k].i] |= 8;
+            }
+        }
+        char *line = json_dumps(doc, JSON_COMPACT);
+        json_decref(doc);
+        if (line) {
+            fputs(line, f);
+            fputc('\n', f);
+            free(line);
+        }
+    }
+    free(list);
+    return ferror(f) ? -1 : 0;
+}
+
+/* ---- activities ---- */
+typedef struct {
+    int64_t at;
+    long i;
+    int k; /* k-th activity of person i; < 0 for dirty rows */
+} s_act_t;
+
+static int s_cmp_act(const void *a, const void *b)
+{
+    const s_act_t *x = a, *y = b;
+    if (x->at != y->at) {
+        return x->at < y->at ? -1 : 1;
+    }
+    if (x->i != y->i) {
+        return x->i < y->i ? -1 : 1;
+    }
+    return x->k - y->k;
+}
+
+static int s_act_count(const s_world_t *w, const s_person_t *p)
+{
+    s_rng_t r = s_rng(w->o->seed, T_ACT, (uint64_t)p->i, 9999);
+    if (p->temp == 2) {
+        return 10 + (int)s_below(&r, 18);
+    }
+    if (p->temp == 1) {
+        return 3 + (int)s_below(&r, 9);
+    }
+    return (int)s_below(&r, 5);
+}
+
+typedef struct {
+    int64_t at;
+    const char *type;
+    char id[64];
+    char url[200];
+    const char *campaign, *asset, *system;
+    char attrs[400];
+} s_activity_t;
+
+static const char *const s_blog[] = {"exactly-once-in-practice", "backfills-without-tears",
+                                     "airflow-vs-cron", "cdc-for-humans", "schema-drift-playbook"};
+
+static void s_activity(const s_world_t *w, const s_person_t *p, int k, s_activity_t *a)
+{
+    s_rng_t r = s_rng(w->o->seed, T_ACT, (uint64_t)p->i, (uint64_t)k);
+    memset(a, 0, sizeof *a);
+    int64_t start = p->created_at - 5 * DAY;
+    int64_t floor = w->o->now_ms - WINDOW;
+    if (start < floor) {
+        start = floor;
+    }
+    a->at = start + (int64_t)s_below(&r, (uint64_t)(w->o->now_ms - start - 60000));
+    a->at -= a->at % 1000;
+    static const char *const hot_types[] = {"page_view", "page_view", "page_view", "email_open",
+                                            "email_click", "content_download", "webinar_attended",
+                                            "demo_request", "free_trial_signup", "page_view"};
+    static const char *const cold_types[] = {"email_open", "email_open", "email_open", "page_view",
+                                             "email_click", "content_download", "unsubscribe"};
+    const char *type = p->temp == 2 ? PICK(&r, hot_types) : PICK(&r, cold_types);
+    if (p->temp == 2 && k == 0) {
+        type = "demo_request";
+    }
+    a->type = type;
+    const char *site = "https://www.northwind-pipelines.com";
+    char ip[24];
+    snprintf(ip, sizeof ip, "%s.%d", s_chance(&r, 0.5) ? "198.51.100" : "192.0.2", 1 + (int)s_below(&r, 254));
+    if (!strcmp(type, "email_open") || !strcmp(type, "email_click") || !strcmp(type, "unsubscribe")) {
+        bool sg = s_chance(&r, 0.5);
+        static const char *const camps[][2] = {{"Trial Onboarding Day 2", "Connect your first source"},
+                                               {"Q4 Nurture", "The real cost of broken pipelines"},
+                                               {"Streaming ETL Webinar Invite", "You're invited: streaming ETL"},
+                                               {"Monthly Newsletter November", "Pipeline notes #11"}};
+        size_t ci = s_below(&r, N_OF(camps));
+        a->campaign = camps[ci][0];
+        a->asset = camps[ci][1];
+        if (sg) {
+            a->system = "sendgrid";
+            static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+            for (int q = 0; q < 22; q++) {
+                a->id[q] = b64[s_below(&r, 64)];
+            }
+            char msgid[40];
+            for (int q = 0; q < 22; q++) {
+                msgid[q] = b64[s_below(&r, 64)];
+            }
+            msgid[22] = '\0';
+            snprintf(a->attrs, sizeof a->attrs, "{\"sg_message_id\":\"%s.filter0001\",\"ip\":\"%s\",\"asm_group_id\":%d}",
+                     msgid, ip, 4417 + (int)s_below(&r, 3));
+        } else {
+            a->system = "marketo";
+            snprintf(a->id, sizeof a->id, "%d", 600000000 + (int)s_below(&r, 99999999));
+            bool mobile = s_chance(&r, 0.4);
+            snprintf(a->attrs, sizeof a->attrs,
+                     "{\"Campaign Run ID\":%d,\"Device\":\"%s\",\"Is Mobile Device\":%s,\"Platform\":\"%s\"}",
+                     29000 + (int)s_below(&r, 999), mobile ? "Mobile" : "Desktop", mobile ? "true" : "false",
+                     mobile ? "iOS" : "Windows");
+        }
+        if (!strcmp(type, "email_click")) {
+            snprintf(a->url, sizeof a->url, "%s/blog/%s?utm_source=email&utm_campaign=q4-nurture", site,
+                     PICK(&r, s_blog));
+        }
+        return;
+    }
+    if (!strcmp(type, "webinar_attended")) {
+        a->system = "on24";
+        snprintf(a->id, sizeof a->id, "on24-%08d", 10000000 + (int)s_below(&r, 89999999));
+        a->campaign = "Streaming ETL Webinar Series";
+        a->asset = "Streaming ETL without the pager";
+        snprintf(a->attrs, sizeof a->attrs, "{\"Minutes Attended\":%d,\"Registered\":true}",
+                 5 + (int)s_below(&r, 55));
+        return;
+    }
+    a->system = "website";
+    static const char hexd[] = "0123456789abcdef";
+    int q = 0;
+    for (int g = 0; g < 5; g++) {
+        static const int len[] = {8, 4, 4, 4, 12};
+        for (int x = 0; x < len[g]; x++) {
+            a->id[q++] = g == 2 && x == 0 ? '4' : hexd[s_below(&r, 16)];
+        }
+        if (g < 4) {
+            a->id[q++] = '-';
+        }
+    }
+    a->id[q] = '\0';
+    const char *ref = PICK(&r, ((const char *const[]){"https://www.google.com/", "https://www.linkedin.com/",
+                                                    "https://www.northwind-pipelines.com/", "https://news.ycombinator.com/"}));
+    if (!strcmp(type, "page_view")) {
+        double u = s_unit(&r);
+        if (p->temp == 2 && u < 0.35) {
+            snprintf(a->url, sizeof a->url, "%s/pricing%s", site,
+                     s_chance(&r, 0.3) ? "?plan=enterprise" : s_chance(&r, 0.3) ? "#faq" : "");
+        } else if (u < 0.55) {
+            snprintf(a->url, sizeof a->url, "%s/blog/%s%s", site, PICK(&r, s_blog),
+                     s_chance(&r, 0.3) ? "?utm_source=linkedin&utm_campaign=fy27-q1-linkedin" : "");
+            if (strstr(a->url, "utm_campaign")) {
+                a->campaign = "fy27-q1-linkedin";
+            }
+        } else if (u < 0.7) {
+            snprintf(a->url, sizeof a->url, "%s/product/%s", site,
+                     PICK(&r, ((const char *const[]){"connectors", "observability", "streaming", "security"})));
+        } else if (u < 0.8) {
+            snprintf(a->url, sizeof a->url, "%s/careers", site);
+        } else {
+            snprintf(a->url, sizeof a->url, "%s/customers", site);
+        }
+    } else if (!strcmp(type, "content_download")) {
+        snprintf(a->url, sizeof a->url, "%s/resources/pipeline-cost-benchmark-2026.pdf", site);
+        a->asset = "Pipeline Cost Benchmark 2026";
+    } else if (!strcmp(type, "demo_request")) {
+        snprintf(a->url, sizeof a->url, "%s/demo", site);
+        a->asset = "Demo Request Form";
+        ref = "https://www.northwind-pipelines.com/pricing";
+    } else { /* free_trial_signup */
+        snprintf(a->url, sizeof a->url, "%s/signup", site);
+        a->asset = "Free Trial Signup";
+        snprintf(a->attrs, sizeof a->attrs, "{\"Plan\":\"%s\",\"Client IP Address\":\"%s\"}",
+                 s_chance(&r, 0.5) ? "Team" : "Business", ip);
+        return;
+    }
+    snprintf(a->attrs, sizeof a->attrs, "{\"Referrer URL\":\"%s\",\"Client IP Address\":\"%s\"}", ref, ip);
+}
+
+static int s_write_activities(const s_world_t *w, FILE *f, s_count_t *c)
+{
+    long n = w->o->leads, m = 0, cap = 1024;
+    s_act_t *list = malloc((size_t)cap * sizeof *list);
+    if (!list) {
+        return -1;
+    }
+    for (long i = 0; i < n; i++) {
+        s_person_t p;
+        s_person(w, i, &p);
+        int cnt = s_act_count(w, &p);
+        for (int k = 0; k < cnt; k++) {
+            if (m == cap) {
+                cap *= 2;
+                s_act_t *g = realloc(list, (size_t)cap * sizeof *g);
+                if (!g) {
+                    free(list);
+                    return -1;
+                }
+                list = g;
+            }
+            s_activity_t a;
+            s_activity(w, &p, k, &a);
+            list[m++] = (s_act_t){a.at, i, k};
+        }
+    }
+    long kd = n / 300 + 1;
+    long ndirty = 2 * kd + 2;
+    s_act_t *g = realloc(list, (size_t)(m + ndirty) * sizeof *g);
+    if (!g) {
+        free(list);
+        return -1;
+    }
+    list = g;
+    for (long d = 0; d < ndirty; d++) {
+        list[m++] = (s_act_t){w->o->now_ms - WINDOW + (d + 1) * (WINDOW / (ndirty + 1)), -1, (int)-(d + 1)};
+    }
+    qsort(list, (size_t)m, sizeof *list, s_cmp_act);
+    fputs("activity_id,email,activity_type,activity_date,url,campaign_name,asset_name,source_system,attributes\n", f);
+    s_csvw_t cw = {f, true, false, "\n"};
+    for (long x = 0; x < m; x++) {
+        c->records++;
+        if (list[x].k < 0) {
+            long d = -list[x].k - 1;
+            char when[40];
+            s_iso(list[x].at, when, sizeof when);
+            if (d < kd) {
+                fprintf(f, "bad-date-%ld,horatio.yardley@osprey-health.com,page_view,14/10/2026 9h,"
+                           "https://www.northwind-pipelines.com/pricing,,,website,{}\n", d);
+                c->q_bad_date++;
+            } else if (d < 2 * kd) {
+                fprintf(f, "no-email-%ld,,page_view,%s,https://www.northwind-pipelines.com/blog,,,website,{}\n",
+                        d, when);
+                c->q_missing_email++;
+            } else if (d == 2 * kd) {
+                fprintf(f, "odd-type-1,horatio.yardley@osprey-health.com,fax_received,%s,,,,website,{}\n", when);
+                c->q_type++;
+            } else {
+                fprintf(f, "short-row-1,horatio.yardley@osprey-health.com,page_view\n");
+                c->q_columns++;
+            }
+            continue;
+        }
+        s_person_t p;
+        s_person(w, list[x].i, &p);
+        s_activity_t a;
+        s_activity(w, &p, list[x].k, &a);
+        s_rng_t r = s_rng(w->o->seed, T_ACT, (uint64_t)p.i, 100000 + (uint64_t)list[x].k);
+        char email[300], when[40];
+        s_email_variant(&r, p.email, email, sizeof email);
+        s_iso(a.at, when, sizeof when);
+        s_cell(&cw, a.id);
+        s_cell(&cw, email);
+        s_cell(&cw, a.type);
+        s_cell(&cw, when);
+        s_cell(&cw, a.url);
+        s_cell(&cw, a.campaign);
+        s_cell(&cw, a.asset);
+        s_cell(&cw, a.system);
+        s_cell(&cw, a.attrs[0] ? a.attrs : "{}");
+        s_endrow(&cw);
+        c->accepted++;
+    }
+    free(list);
+    return ferror(f) ? -1 : 0;
+}
+
+/* ---- feedback (initial demo log: reps chosen by territory from reps.csv) ---- */
+typedef struct {
+    char id[16];
+    char countries[200];
+    char states[400];
+    long emin, emax;
+} s_rep_t;
+
+static int s_load_reps(const char *config_dir, s_rep_t **reps_p, size_t *n_p)
+{
+    *reps_p = NULL;
+    *n_p = 0;
+    size_t len;
+    char from[256];
+    ho_err_t err;
+    char *text = ho_file_load_named(config_dir, "reps.csv", &len, from, sizeof from, &err);
+    if (!text) {
+        return -1;
+    }
+    ho_csv_t *csv = ho_csv_open_mem(text, len, NULL, &err);
+    const ho_csv_row_t *row;
+    int col_id = -1, col_c = -1, col_s = -1, col_min = -1, col_max = -1;
+    s_rep_t *reps = NULL;
+    size_t n = 0;
+    bool header = true;
+    while (csv && ho_csv_next(csv, &row, &err) == 1) {
+        if (header) {
+            for (size_t k = 0; k < row->n; k++) {
+                const char *h = row->fields[k];
+                if (!strcmp(h, "rep_id")) {
+                    col_id = (int)k;
+                } else if (!strcmp(h, "countries")) {
+                    col_c = (int)k;
+                } else if (!strcmp(h, "us_states")) {
+                    col_s = (int)k;
+                } else if (!strcmp(h, "employee_min")) {
+                    col_min = (int)k;
+                } else if (!strcmp(h, "employee_max")) {
+                    col_max = (int)k;
+                }
+            }
+            header = false;
+            continue;
+        }
+        if (col_id < 0 || col_c < 0 || (size_t)col_id >= row->n || (size_t)col_c >= row->n) {
+            continue;
+        }
+        s_rep_t *g = realloc(reps, (n + 1) * sizeof *g);
+        if (!g) {
+            break;
+        }
+        reps = g;
+        s_rep_t *rep = &reps[n++];
+        memset(rep, 0, sizeof *rep);
+        snprintf(rep->id, sizeof rep->id, "%s", row->fields[col_id]);
+        snprintf(rep->countries, sizeof rep->countries, ";%s;", row->fields[col_c]);
+        if (col_s >= 0 && (size_t)col_s < row->n && row->fields[col_s][0]) {
+            snprintf(rep->states, sizeof rep->states, ";%s;", row->fields[col_s]);
+        }
+        rep->emin = col_min >= 0 && (size_t)col_min < row->n ? atol(row->fields[col_min]) : 0;
+        rep->emax = col_max >= 0 && (size_t)col_max < row->n && row->fields[col_max][0]
+                        ? atol(row->fields[col_max])
+                        : 0;
+    }
+    ho_csv_destroy(&csv);
+    free(text);
+    *reps_p = reps;
+    *n_p = n;
+    return 0;
+}
+
+static const char *s_rep_for(const s_rep_t *reps, size_t n, const s_person_t *p)
+{
+    char cc[8], st[8];
+    snprintf(cc, sizeof cc, ";%s;", s_countries[p->co.country].code);
+    snprintf(st, sizeof st, ";%s;", p->co.state >= 0 ? s_us_states[p->co.state].code : "");
+    for (size_t k = 0; k < n; k++) {
+        if (!strstr(reps[k].countries, cc)) {
+            continue;
+        }
+        if (reps[k].states[0] && !strstr(reps[k].states, st)) {
+            continue;
+        }
+        long e = p->co.employees ? p->co.employees : 1;
+        if ((reps[k].emin && e < reps[k].emin) || (reps[k].emax && e > reps[k].emax)) {
+            continue;
+        }
+        return reps[k].id;
+    }
+    return NULL;
+}
+
+static const char *const s_reject_reasons[] = {"not_a_fit", "bad_contact_data", "student_or_intern",
+                                               "personal_email", "no_decision_maker", "timing", ""};
+static const char *const s_lost_reasons[] = {"budget", "timing", "competitor", "unresponsive",
+                                             "no_decision_maker", "not_a_fit", ""};
+static const char *const s_notes_accept[] = {"Accepted - calling Thursday", "Inbound demo request, real project",
+                                             "", "Good fit, booked discovery"};
+static const char *const s_notes_lost[] = {"Chose an open-source stack", "Budget frozen until next FY",
+                                           "Went dark after the demo", "", "Stayed with the incumbent, \"for now\""};
+
+typedef struct {
+    int64_t at;
+    long seq;
+    char *text; /* the row after its id, without the line end */
+} s_fb_line_t;
+
+/* Rows are collected and written sorted by time, like a real outcome log. */
+typedef struct {
+    FILE *f;
+    long rows;
+    long seq;
+    uint64_t seed;
+    s_fb_line_t *lines;
+    size_t n, cap;
+} s_fb_t;
+
+static void s_fb_row(s_fb_t *fb, const char *email, const char *rep, const char *outcome,
+                     const char *reason, int64_t at, const char *notes, double amount)
+{
+    char when[40], amt[32] = "";
+    s_iso(at, when, sizeof when);
+    if (amount > 0) {
+        snprintf(amt, sizeof amt, "%.0f", amount);
+    }
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    if (!mem) {
+        return;
+    }
+    s_csvw_t cw = {mem, false, false, "\n"};
+    s_cell(&cw, email);
+    s_cell(&cw, rep);
+    s_cell(&cw, outcome);
+    s_cell(&cw, reason);
+    s_cell(&cw, when);
+    s_cell(&cw, notes);
+    s_cell(&cw, amt);
+    fclose(mem);
+    if (fb->n == fb->cap) {
+        size_t cap = fb->cap ? fb->cap * 2 : 256;
+        s_fb_line_t *g = realloc(fb->lines, cap * sizeof *g);
+        if (!g) {
+            free(buf);
+            return;
+        }
+        fb->lines = g;
+        fb->cap = cap;
+    }
+    fb->lines[fb->n++] = (s_fb_line_t){at, fb->seq++, buf};
+    fb->rows++;
+}
+
+static int s_cmp_fb(const void *a, const void *b)
+{
+    const s_fb_line_t *x = a, *y = b;
+    if (x->at != y->at) {
+        return x->at < y->at ? -1 : 1;
+    }
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static void s_fb_flush(s_fb_t *fb)
+{
+    qsort(fb->lines, fb->n, sizeof *fb->lines, s_cmp_fb);
+    for (size_t k = 0; k < fb->n; k++) {
+        fprintf(fb->f, "NWF-%05zu%s\n", k + 1, fb->lines[k].text);
+        free(fb->lines[k].text);
+    }
+    free(fb->lines);
+    fb->lines = NULL;
+    fb->n = fb->cap = 0;
+}
+
+/* One lead's outcome history from assigned_at on; stops at now. */
+static void s_fb_story(s_fb_t *fb, s_rng_t *r, const char *email, const char *rep, int temp,
+                       bool personal, int64_t assigned_at, int64_t now)
+{
+    int64_t t = assigned_at + HOUR + (int64_t)s_below(r, 30 * HOUR);
+    if (t >= now || s_chance(r, 0.12)) {
+        return; /* not worked yet */
+    }
+    double reject_p = temp == 2 ? 0.1 : personal ? 0.7 : 0.35;
+    if (s_chance(r, reject_p)) {
+        const char *why = personal ? "personal_email" : PICK(r, s_reject_reasons);
+        s_fb_row(fb, email, rep, "rejected", why, t, why[0] ? "" : "no reason given", 0);
+        return;
+    }
+    s_fb_row(fb, email, rep, "accepted", "", t, PICK(r, s_notes_accept), 0);
+    static const char *const path[] = {"sql", "opportunity"};
+    for (int k = 0; k < 2; k++) {
+        t += DAY + (int64_t)s_below(r, 6 * DAY);
+        if (t >= now) {
+            return;
+        }
+        if (s_chance(r, temp == 2 ? 0.2 : 0.45)) {
+            s_fb_row(fb, email, rep, "lost", PICK(r, s_lost_reasons), t, PICK(r, s_notes_lost), 0);
+            return;
+        }
+        s_fb_row(fb, email, rep, path[k], "", t, k == 0 ? "Champion identified, security review next"
+                                                         : "Opportunity created, stage 2", 0);
+    }
+    t += 2 * DAY + (int64_t)s_below(r, 10 * DAY);
+    if (t >= now || s_chance(r, 0.3)) {
+        return; /* still open */
+    }
+    if (s_chance(r, 0.45)) {
+        s_fb_row(fb, email, rep, "won", "", t, "Signed annual plan", 12000.0 + (double)s_below(r, 90) * 1000.0);
+    } else {
+        s_fb_row(fb, email, rep, "lost", PICK(r, s_lost_reasons), t, PICK(r, s_notes_lost), 0);
+    }
+}
+
+static int s_write_feedback(const s_world_t *w, FILE *f, s_count_t *c)
+{
+    s_rep_t *reps;
+    size_t nreps;
+    s_load_reps(w->o->config_dir, &reps, &nreps);
+    fputs("feedback_id,lead_email,rep_id,outcome,reason,occurred_at,notes,amount\n", f);
+    s_fb_t fb = {f, 0, 0, w->o->seed, NULL, 0, 0};
+    for (long i = 0; i < w->o->leads; i++) {
+        s_person_t p;
+        s_person(w, i, &p);
+        if (p.temp == 0 && p.kind == P_NORMAL) {
+            continue;
+        }
+        const char *rep = s_rep_for(reps, nreps, &p);
+        if (!rep) {
+            continue;
+        }
+        s_rng_t r = s_rng(w->o->seed, T_FEEDBACK, (uint64_t)i, 0);
+        if (!s_chance(&r, p.temp == 2 ? 0.9 : 0.35)) {
+            continue;
+        }
+        int64_t assigned = p.created_at + HOUR + (int64_t)s_below(&r, 3 * DAY);
+        char email[300];
+        s_email_variant(&r, p.email, email, sizeof email);
+        s_fb_story(&fb, &r, email, rep, p.temp, p.kind == P_PERSONAL, assigned, w->o->now_ms);
+    }
+    /* one row the feedback worker must refuse: an outcome code nobody defined */
+    s_fb_row(&fb, "horatio.yardley@osprey-health.com", nreps ? reps[0].id : "R01", "maybe_later", "",
+             w->o->now_ms - 2 * DAY, "", 0);
+    s_fb_flush(&fb);
+    c->records = fb.rows;
+    c->accepted = fb.rows - 1;
+    c->q_outcome = 1;
+    free(reps);
+    return ferror(f) ? -1 : 0;
+}
+
+/* ---- driver ---- */
+static bool s_wanted(const ho_demo_opts_t *o, const char *group)
+{
+    if (!o->only || !o->only[0]) {
+        return true;
+    }
+    size_t gl = strlen(group);
+    for (const char *p = o->only; *p;) {
+        size_t n = strcspn(p, ",");
+        if (n == gl && strncmp(p, group, n) == 0) {
+            return true;
+        }
+        p += n;
+        if (*p == ',') {
+            p++;
+        }
+    }
+    return false;
+}
+
+static FILE *s_open(const char *dir, const char *name, char *path, size_t cap, ho_err_t *err)
+{
+    snprintf(path, cap, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    if (!f) {
+        ho_err_set(err, HO_ERR_IO, "", "%s: %s", path, strerror(errno));
+    }
+    return f;
+}
+
+static int s_close(FILE *f, int wrc, const char *path, ho_err_t *err)
+{
+    int rc = fclose(f);
+    if (wrc != 0 || rc != 0) {
+        return ho_err_set(err, HO_ERR_IO, "", "%s: write failed", path);
+    }
+    return HO_OK;
+}
+
+int ho_demo_generate(const ho_demo_opts_t *opts, ho_err_t *err)
+{
+    ho_demo_opts_t o = *opts;
+    if (o.leads <= 0) {
+        o.leads = 600;
+    }
+    if (!o.now_ms) {
+        o.now_ms = HO_DEMO_NOW_DEFAULT;
+    }
+    if (mkdir(o.out_dir, 0755) != 0 && errno != EEXIST) {
+        return ho_err_set(err, HO_ERR_IO, "", "%s: %s", o.out_dir, strerror(errno));
+    }
+    s_world_t w = {&o, o.leads / 4 > 12 ? o.leads / 4 : 12};
+    if (w.n_companies > 20000) {
+        w.n_companies = 20000;
+    }
+    char *seen = calloc((size_t)o.leads, 1);
+    if (!seen) {
+        return ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
+    }
+    json_t *files = json_object();
+    char path[4096];
+    int rc = HO_OK;
+    struct {
+        const char *group, *file, *profile, *kind;
+        int which;
+    } plan[] = {
+        {"hubspot", "hubspot_contacts.csv", "hubspot", "lead", 0},
+        {"salesforce", "salesforce_leads.csv", "salesforce", "lead", 1},
+        {"marketo", "marketo_leads.csv", "marketo", "lead", 2},
+        {"webhooks", "form_webhooks.jsonl", "webhooks", "lead", 3},
+        {"activities", "activities.csv", "activities", "activity", 4},
+        {"feedback", "feedback.csv", "feedback", "feedback", 5},
+    };
+    json_t *lead_files = json_array();
+    long lead_read = 0, lead_acc = 0, lead_q = 0;
+    json_t *lead_reasons = json_object();
+    for (size_t k = 0; k < N_OF(plan) && rc == HO_OK; k++) {
+        if (!s_wanted(&o, plan[k].group)) {
+            continue;
+        }
+        s_count_t c = {plan[k].file, plan[k].profile, plan[k].kind, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+        FILE *f = s_open(o.out_dir, plan[k].file, path, sizeof path, err);
+        if (!f) {
+            rc = HO_ERR_IO;
+            break;
+        }
+        int wrc;
+        switch (plan[k].which) {
+        case 0:
+            wrc = s_write_hubspot(&w, f, &c, seen);
+            break;
+        case 1:
+            wrc = s_write_salesforce(&w, f, &c, seen);
+            break;
+        case 2:
+            wrc = s_write_marketo(&w, f, &c, seen);
+            break;
+        case 3:
+            wrc = s_write_webhooks(&w, f, &c, seen);
+            break;
+        case 4:
+            wrc = s_write_activities(&w, f, &c);
+            break;
+        default:
+            wrc = s_write_feedback(&w, f, &c);
+            break;
+        }
+        rc = s_close(f, wrc, path, err);
+        json_t *cj = s_count_json(&c);
+        json_object_set_new(files, plan[k].file, cj);
+        if (plan[k].which <= 3) {
+            json_array_append_new(lead_files, json_string(plan[k].file));
+            lead_read += c.records;
+            lead_acc += c.accepted;
+            const char *key;
+            json_t *val;
+            json_object_foreach(json_object_get(cj, "quarantined_by_reason"), key, val)
+            {
+                lead_q += (long)json_integer_value(val);
+                json_int_t prev = json_integer_value(json_object_get(lead_reasons, key));
+                json_object_set_new(lead_reasons, key, json_integer(prev + json_integer_value(val)));
+            }
+        }
+        if (plan[k].which == 3 && rc == HO_OK) {
+            FILE *lf = s_open(o.out_dir, "linkedin_lead_forms.json", path, sizeof path, err);
+            if (!lf) {
+                rc = HO_ERR_IO;
+                break;
+            }
+            json_t *forms = s_linkedin_forms();
+            int drc = json_dumpf(forms, lf, JSON_INDENT(2));
+            fputc('\n', lf);
+            json_decref(forms);
+            rc = s_close(lf, drc, path, err);
+        }
+    }
+    /* the people behind the accepted lead records: an import of all lead files in one
+     * command reports accepted - distinct as duplicates */
+    long distinct = 0, hot = 0, personal = 0, students = 0, nonprofits = 0;
+    for (long i = 0; i < o.leads; i++) {
+        if (!seen[i]) {
+            continue;
+        }
+        distinct++;
+        s_person_t p;
+        s_person(&w, i, &p);
+        hot += p.temp == 2 && p.kind == P_NORMAL;
+        personal += p.kind == P_PERSONAL;
+        students += p.kind == P_STUDENT;
+        nonprofits += p.kind == P_NONPROFIT;
+    }
+    free(seen);
+    if (rc == HO_OK) {
+        char now[40];
+        s_iso(o.now_ms, now, sizeof now);
+        json_t *m = json_pack(
+            "{s:s, s:I, s:s, s:I, s:o, s:{s:o, s:I, s:I, s:I, s:I, s:o}, s:{s:I, s:I, s:I, s:I}}",
+            "generator", "handoff demo-data", "seed", (json_int_t)o.seed, "now", now, "people",
+            (json_int_t)o.leads, "files", files, "import_all_leads", "files", lead_files, "read",
+            (json_int_t)lead_read, "accepted", (json_int_t)lead_acc, "duplicates",
+            (json_int_t)(lead_acc - distinct), "quarantined", (json_int_t)lead_q,
+            "quarantined_by_reason", lead_reasons, "people_in_lead_files", "distinct_emails",
+            (json_int_t)distinct, "hot", (json_int_t)hot, "personal_email", (json_int_t)personal,
+            "students", (json_int_t)students);
+        json_object_set_new(json_object_get(m, "people_in_lead_files"), "nonprofits",
+                            json_integer(nonprofits));
+        FILE *mf = s_open(o.out_dir, "manifest.json", path, sizeof path, err);
+        if (!mf) {
+            rc = HO_ERR_IO;
+        } else {
+            int drc = json_dumpf(m, mf, JSON_INDENT(2));
+            fputc('\n', mf);
+            rc = s_close(mf, drc, path, err);
+        }
+        json_decref(m);
+    } else {
+        json_decref(files);
+        json_decref(lead_files);
+        json_decref(lead_reasons);
+    }
+    return rc;
+}
+
+int ho_demo_feedback(const char *db_path, uint64_t seed, int64_t now_ms, const char *out_path,
+                     long *rows_p, ho_err_t *err)
+{
+    *rows_p = 0;
+    if (!now_ms) {
+        now_ms = HO_DEMO_NOW_DEFAULT;
+    }
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        int rc = ho_err_set(err, HO_ERR_IO, "", "%s: %s", db_path, db ? sqlite3_errmsg(db) : "cannot open");
+        sqlite3_close(db);
+        return rc;
+    }
+    sqlite3_busy_timeout(db, 5000);
+    /* the current owner of each lead: its newest assignment that was not handed on */
+    const char *sql = "SELECT l.id, l.email, a.rep_id, a.assigned_at, l.personal_email, "
+                      "COALESCE(l.grade, ''), COALESCE(l.title, '') "
+                      "FROM assignments a JOIN leads l ON l.id = a.lead_id "
+                      "WHERE a.rep_id IS NOT NULL AND a.status IN ('open', 'accepted') "
+                      "AND l.erased = 0 AND a.assigned_at < ? ORDER BY l.id, a.assigned_at DESC";
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        int rc = ho_err_set(err, HO_ERR_IO, "", "%s: %s (is it a handoff store?)", db_path, sqlite3_errmsg(db));
+        sqlite3_close(db);
+        return rc;
+    }
+    sqlite3_bind_int64(st, 1, now_ms);
+    FILE *f = fopen(out_path, "wb");
+    if (!f) {
+        sqlite3_finalize(st);
+        sqlite3_close(db);
+        return ho_err_set(err, HO_ERR_IO, "", "%s: %s", out_path, strerror(errno));
+    }
+    fputs("feedback_id,lead_email,rep_id,outcome,reason,occurred_at,notes,amount\n", f);
+    s_fb_t fb = {f, 0, 0, seed, NULL, 0, 0};
+    long long last_lead = -1;
+    int src;
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        long long lead = sqlite3_column_int64(st, 0);
+        if (lead == last_lead) {
+            continue;
+        }
+        last_lead = lead;
+        const char *email = (const char *)sqlite3_column_text(st, 1);
+        const char *rep = (const char *)sqlite3_column_text(st, 2);
+        int64_t assigned = sqlite3_column_int64(st, 3);
+        bool personal = sqlite3_column_int(st, 4) != 0;
+        const char *grade = (const char *)sqlite3_column_text(st, 5);
+        const char *title = (const char *)sqlite3_column_text(st, 6);
+        if (!email || !rep) {
+            continue;
+        }
+        int temp = grade && (grade[0] == 'A' || grade[0] == 'B') ? 2 : 1;
+        if (title && (strstr(title, "Student") || strstr(title, "Intern"))) {
+            temp = 0;
+        }
+        uint64_t h = 1469598103934665603ULL;
+        for (const char *c = email; *c; c++) {
+            h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+        }
+        s_rng_t r = s_rng(seed, T_SIM, h, 0);
+        s_fb_story(&fb, &r, email, rep, temp, personal, assigned, now_ms);
+    }
+    s_fb_flush(&fb);
+    int rc = HO_OK;
+    if (src != SQLITE_DONE) {
+        rc = ho_err_set(err, HO_ERR_IO, "", "%s: %s", db_path, sqlite3_errmsg(db));
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    if (fclose(f) != 0 && rc == HO_OK) {
+        rc = ho_err_set(err, HO_ERR_IO, "", "%s: write failed", out_path);
+    }
+    *rows_p = fb.rows;
+    return rc;
+}
