@@ -27,9 +27,20 @@ typedef struct {
     int retries;       /* resends before giving up with an error (default 5) */
     const char *curve_server_key; /* broker public key (z85) to enable CURVE, or NULL */
     const char *curve_cert_path;  /* this client's certificate file, with CURVE */
+    /* Alternative to curve_server_key: the broker's public certificate file (czmq zcert),
+     * as broker.curve.server_public names it. */
+    const char *curve_server_cert;
 } ho_client_opts_t;
 
-/* Called once per reply. tag is what ho_client_send returned for that request. */
+/* Fill the CURVE fields of opts from the gateway config when broker.curve.enabled (client_cert
+ * and server_public); leaves them alone otherwise. The strings are borrowed from gw. */
+struct ho_gateway;
+void ho_client_opts_curve(ho_client_opts_t *opts, const struct ho_gateway *gw);
+
+/* Called once per reply. tag is what ho_client_send returned for that request. A request that
+ * failed for good (no reply after `retries` resends) is reported once with msgs == NULL and
+ * n == 0; a reply without body frames has msgs != NULL and n == 0. A 503 "error" reply
+ * (broker queue full, E5) is never delivered: the client backs off and resends it. */
 typedef void(ho_client_reply_fn)(void *arg, uint64_t tag, ho_msg_t *const *msgs, size_t n);
 
 ho_client_t *ho_client_new(const char *endpoint, const ho_client_opts_t *opts, ho_err_t *err);

@@ -101,6 +101,12 @@ int ho_msg_decode_frame(const void *buf, size_t len, ho_msg_t ***msgs_p, size_t 
                         ho_msg_error_fn *on_error, void *arg, ho_err_t *err);
 void ho_msg_batch_free(ho_msg_t ***msgs_p, size_t n);
 
+/* Where the index-th element of a batch frame lies in buf (for a single envelope, index 0 is
+ * the whole frame), so a bad element can be quarantined as its own raw bytes. HO_OK and
+ * *off_p / *len_p, or an error if the frame cannot be walked that far. */
+int ho_msg_frame_element(const void *buf, size_t len, size_t index, size_t *off_p,
+                         size_t *len_p);
+
 /* Read only the type of a frame without building the payload (used by the broker to route).
  * For a batch, the type of its first element. Copies at most cap-1 bytes into type. */
 int ho_msg_peek_type(const void *buf, size_t len, char *type, size_t cap);

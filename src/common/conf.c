@@ -90,7 +90,7 @@ typedef struct {
 
 static int s_fail_at(s_reader_t *r, int line, const char *fmt, const char *detail)
 {
-    char msg[200];
+    char msg[512];
     snprintf(msg, sizeof msg, fmt, detail);
     return ho_err_set(r->err, HO_ERR_CONFIG, "", "%s:%d: %s", r->name, line, msg);
 }

@@ -828,6 +828,41 @@ void ho_msg_batch_free(ho_msg_t ***msgs_p, size_t n)
     *msgs_p = NULL;
 }
 
+int ho_msg_frame_element(const void *buf, size_t len, size_t index, size_t *off_p,
+                         size_t *len_p)
+{
+    const uint8_t *p = buf;
+    if (!p || len == 0 || len > HO_MSG_MAX_BODY) {
+        return HO_ERR_TRUNCATED;
+    }
+    size_t off = 0;
+    uint64_t count = 1;
+    uint8_t b = p[0];
+    if ((b >= 0x90 && b <= 0x9f) || b == 0xdc || b == 0xdd) {
+        int n = b <= 0x9f ? 0 : (b == 0xdc ? 2 : 4);
+        if (!s_need(len, 1, (size_t)n)) {
+            return HO_ERR_TRUNCATED;
+        }
+        count = n ? s_be(p + 1, n) : (uint64_t)(b & 0x0f);
+        off = 1 + (size_t)n;
+    }
+    if (index >= count) {
+        return HO_ERR_NOT_FOUND;
+    }
+    for (size_t i = 0;; i++) {
+        size_t start = off;
+        int rc = s_check(p, len, &off, 1);
+        if (rc != HO_OK) {
+            return rc;
+        }
+        if (i == index) {
+            *off_p = start;
+            *len_p = off - start;
+            return HO_OK;
+        }
+    }
+}
+
 /* Walk the top-level map without building objects: the broker calls this for every frame. */
 static int s_read_str_header(const uint8_t *p, size_t len, size_t *off, size_t *slen)
 {

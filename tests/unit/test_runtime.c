@@ -1,0 +1,718 @@
+/* test_runtime.c - the worker runtime (src/runtime/worker_runtime.c) and the client library
+ * (src/runtime/client.c) against a real `handoff broker` process ($HO_BIN), over real
+ * ZeroMQ sockets. Workers run in threads of this process; clients in the main thread. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <czmq.h>
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "handoff/client.h"
+#include "handoff/runtime.h"
+
+#define S_DEADLINE_MS 10000
+
+static char s_dir[256];
+
+/* ---------------------------------------------------------------- broker process */
+
+typedef struct {
+    pid_t pid;
+    char endpoint[256];
+} s_broker_t;
+
+static void s_write_config(const char *name, int max_queue, const char *routes)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", s_dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f,
+            "broker:\n  endpoint: tcp://127.0.0.1:5570\n  heartbeat_ms: 100\n  liveness: 3\n"
+            "  max_queue: %d\n  max_attempts: 5\ndata_dir: %s/data\nroutes:\n%s",
+            max_queue, s_dir, routes ? routes : "  test.none: nowhere\n");
+    fclose(f);
+}
+
+static void s_broker_start(s_broker_t *b, const char *config, const char *bind)
+{
+    const char *bin = getenv("HO_BIN");
+    assert_non_null(bin);
+    char cfg[512], log[512];
+    snprintf(cfg, sizeof cfg, "%s/%s", s_dir, config);
+    snprintf(log, sizeof log, "%s/broker.log", s_dir);
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    b->pid = fork();
+    assert_true(b->pid >= 0);
+    if (b->pid == 0) {
+        dup2(fds[1], 1);
+        FILE *e = fopen(log, "a");
+        if (e) {
+            dup2(fileno(e), 2);
+        }
+        close(fds[0]);
+        execl(bin, "handoff", "broker", "-c", cfg, "--bind", bind, (char *)NULL);
+        _exit(127);
+    }
+    close(fds[1]);
+    char buf[4096] = "";
+    size_t len = 0;
+    int64_t end = zclock_mono() + S_DEADLINE_MS;
+    while (!strstr(buf, "broker ready") && zclock_mono() < end && len < sizeof buf - 1) {
+        struct pollfd p = {fds[0], POLLIN, 0};
+        if (poll(&p, 1, 100) > 0) {
+            ssize_t r = read(fds[0], buf + len, sizeof buf - 1 - len);
+            if (r <= 0) {
+                break;
+            }
+            len += (size_t)r;
+            buf[len] = '\0';
+        }
+    }
+    close(fds[0]);
+    assert_non_null(strstr(buf, "broker ready"));
+    char *ep = strstr(buf, "bound endpoint=");
+    assert_non_null(ep);
+    ep += strlen("bound endpoint=");
+    size_t n = strcspn(ep, "\n");
+    snprintf(b->endpoint, sizeof b->endpoint, "%.*s", (int)n, ep);
+}
+
+static void s_broker_stop(s_broker_t *b)
+{
+    if (b->pid <= 0) {
+        return;
+    }
+    kill(b->pid, SIGTERM);
+    int status = 0;
+    int64_t end = zclock_mono() + S_DEADLINE_MS;
+    while (waitpid(b->pid, &status, WNOHANG) == 0) {
+        if (zclock_mono() > end) {
+            kill(b->pid, SIGKILL);
+            waitpid(b->pid, &status, 0);
+            break;
+        }
+        zclock_sleep(10);
+    }
+    b->pid = 0;
+}
+
+/* ---------------------------------------------------------------- worker threads */
+
+typedef struct {
+    const ho_worker_def_t *def;
+    ho_runtime_opts_t opts;
+    volatile sig_atomic_t stop;
+    pthread_t thread;
+    int rc;
+} s_worker_t;
+
+static void *s_worker_main(void *arg)
+{
+    s_worker_t *w = arg;
+    w->rc = ho_worker_run(w->def, &w->opts);
+    return NULL;
+}
+
+static s_worker_t *s_worker_start(const ho_worker_def_t *def, const char *endpoint,
+                                  const char *service)
+{
+    s_worker_t *w = calloc(1, sizeof *w);
+    w->def = def;
+    w->opts.endpoint = endpoint;
+    w->opts.service = service;
+    w->opts.heartbeat_ms = 100;
+    w->opts.liveness = 3;
+    w->opts.credit = 8;
+    w->opts.retry_backoff_ms = 5;
+    w->opts.stop = &w->stop;
+    assert_int_equal(pthread_create(&w->thread, NULL, s_worker_main, w), 0);
+    return w;
+}
+
+static int s_worker_stop(s_worker_t **w_p)
+{
+    s_worker_t *w = *w_p;
+    w->stop = 1;
+    pthread_join(w->thread, NULL);
+    int rc = w->rc;
+    free(w);
+    *w_p = NULL;
+    return rc;
+}
+
+/* ---------------------------------------------------------------- test workers */
+
+static int s_echo(void *ctx, ho_msg_t *const *in, size_t n, ho_out_t *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        ho_msg_t *copy = ho_msg_dup(in[i]);
+        ho_out_emit(out, &copy);
+    }
+    return HO_WORKER_OK;
+}
+
+static int s_flaky_calls;
+static int s_flaky(void *ctx, ho_msg_t *const *in, size_t n, ho_out_t *out)
+{
+    if (++s_flaky_calls <= 2) {
+        ho_msg_t *partial = ho_msg_new("partial.output");
+        ho_out_emit(out, &partial); /* must not leak into the reply of a failed attempt */
+        return HO_WORKER_RETRY;
+    }
+    return s_echo(ctx, in, n, out);
+}
+
+static int s_broken(void *ctx, ho_msg_t *const *in, size_t n, ho_out_t *out)
+{
+    return HO_WORKER_ERROR;
+}
+
+static int s_ticks;
+static int s_tick(void *ctx, int64_t now, ho_out_t *out)
+{
+    ho_msg_t *m = ho_msg_new("test.tick");
+    json_object_set_new(ho_msg_payload(m), "n", json_integer(++s_ticks));
+    ho_out_emit(out, &m);
+    return HO_WORKER_OK;
+}
+
+static pthread_mutex_t s_sink_lock = PTHREAD_MUTEX_INITIALIZER;
+static int s_sink_ticks;
+static char s_sink_origin[256];
+static int s_sink(void *ctx, ho_msg_t *const *in, size_t n, ho_out_t *out)
+{
+    pthread_mutex_lock(&s_sink_lock);
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(ho_msg_type(in[i]), "test.tick") == 0) {
+            s_sink_ticks++;
+            snprintf(s_sink_origin, sizeof s_sink_origin, "%s", ho_msg_origin(in[i]));
+        }
+    }
+    pthread_mutex_unlock(&s_sink_lock);
+    return HO_WORKER_OK;
+}
+
+static const ho_worker_def_t s_def_echo = {.name = "echo", .cb_handle = s_echo};
+static const ho_worker_def_t s_def_flaky = {.name = "flaky", .cb_handle = s_flaky};
+static const ho_worker_def_t s_def_broken = {.name = "broken", .cb_handle = s_broken};
+static const ho_worker_def_t s_def_ticker = {
+    .name = "ticker", .cb_handle = s_echo, .cb_tick = s_tick, .tick_ms = 20};
+static const ho_worker_def_t s_def_sink = {.name = "sink", .cb_handle = s_sink};
+
+/* ---------------------------------------------------------------- helpers */
+
+static ho_msg_t *s_lead(int i)
+{
+    ho_msg_t *m = ho_msg_new("lead.raw");
+    json_t *p = ho_msg_payload(m);
+    json_object_set_new(p, "i", json_integer(i));
+    json_object_set_new(p, "email", json_string("jürgen.müller@example.de"));
+    json_object_set_new(p, "fields", json_pack("{s:s, s:f}", "company", "Acme GmbH", "score", 0.5));
+    return m;
+}
+
+static void s_assert_same(const ho_msg_t *a, const ho_msg_t *b)
+{
+    assert_string_equal(ho_msg_type(a), ho_msg_type(b));
+    assert_string_equal(ho_msg_id(a), ho_msg_id(b));
+    assert_true(ho_msg_ts(a) == ho_msg_ts(b));
+    assert_true(json_equal(ho_msg_payload(a), ho_msg_payload(b)));
+}
+
+static ho_client_t *s_client(const char *endpoint, int window, int timeout_ms, int retries)
+{
+    ho_client_opts_t opts = {.window = window, .timeout_ms = timeout_ms, .retries = retries};
+    ho_err_t err = {0};
+    ho_client_t *c = ho_client_new(endpoint, &opts, &err);
+    assert_non_null(c);
+    return c;
+}
+
+/* Status of one service, polled until pred holds or the deadline passes. */
+static json_t *s_service(json_t *st, const char *name)
+{
+    size_t i;
+    json_t *s;
+    json_array_foreach(json_object_get(st, "services"), i, s)
+    {
+        if (strcmp(json_string_value(json_object_get(s, "name")), name) == 0) {
+            return s;
+        }
+    }
+    return NULL;
+}
+
+static int s_wait_workers(const char *endpoint, const char *service, int want)
+{
+    ho_client_t *c = s_client(endpoint, 1, 1000, 3);
+    int64_t end = zclock_mono() + S_DEADLINE_MS;
+    int got = -1;
+    while (zclock_mono() < end) {
+        json_t *st = NULL;
+        ho_err_t err = {0};
+        if (ho_client_status(c, &st, &err) == HO_OK) {
+            json_t *s = s_service(st, service);
+            got = s ? (int)json_integer_value(json_object_get(s, "workers")) : 0;
+            json_decref(st);
+            if (got == want) {
+                break;
+            }
+        }
+        zclock_sleep(20);
+    }
+    ho_client_destroy(&c);
+    return got;
+}
+
+/* ---------------------------------------------------------------- tests */
+
+static void test_echo_roundtrip(void **state)
+{
+    s_write_config("handoff.yaml", 1000, NULL);
+    s_broker_t b = {0};
+    s_broker_start(&b, "handoff.yaml", "tcp://127.0.0.1:*");
+    s_worker_t *w = s_worker_start(&s_def_echo, b.endpoint, NULL);
+    ho_client_t *c = s_client(b.endpoint, 4, 5000, 2);
+
+    ho_msg_t *in[3] = {s_lead(1), s_lead(2), s_lead(3)};
+    ho_msg_t **reply = NULL;
+    size_t n = 0;
+    ho_err_t err = {0};
+    assert_int_equal(ho_client_request(c, "echo", in, 3, &reply, &n, &err), HO_OK);
+    assert_int_equal(n, 3);
+    for (size_t i = 0; i < 3; i++) {
+        s_assert_same(reply[i], in[i]);
+    }
+    ho_msg_batch_free(&reply, n);
+
+    /* the broker lists the worker under its service, with the credit from READY */
+    json_t *st = NULL;
+    assert_int_equal(ho_client_status(c, &st, &err), HO_OK);
+    json_t *svc = s_service(st, "echo");
+    assert_non_null(svc);
+    assert_int_equal(json_integer_value(json_object_get(svc, "workers")), 1);
+    json_t *wk = json_array_get(json_object_get(st, "workers"), 0);
+    assert_int_equal(json_integer_value(json_object_get(wk, "credit")), 8);
+    json_decref(st);
+
+    for (size_t i = 0; i < 3; i++) {
+        ho_msg_destroy(&in[i]);
+    }
+    ho_client_destroy(&c);
+    assert_int_equal(s_worker_stop(&w), 0);
+    /* DISCONNECT on exit: the broker forgets the worker without waiting for the heartbeat */
+    assert_int_equal(s_wait_workers(b.endpoint, "echo", 0), 0);
+    s_broker_stop(&b);
+}
+
+typedef struct {
+    int replies;
+    int mismatched;
+    int failed;
+    uint64_t tags[400];
+} s_window_t;
+
+static void s_window_reply(void *arg, uint64_t tag, ho_msg_t *const *msgs, size_t n)
+{
+    s_window_t *w = arg;
+    if (!msgs) {
+        w->failed++;
+        return;
+    }
+    w->replies++;
+    /* the reply must belong to the request this tag was given for */
+    int i = n == 1 ? (int)json_integer_value(json_object_get(ho_msg_payload(msgs[0]), "i")) : -1;
+    if (i < 0 || i >= 400 || w->tags[i] != tag) {
+        w->mismatched++;
+    }
+}
+
+static void test_window_matches_replies(void **state)
+{
+    s_write_config("handoff.yaml", 1000, NULL);
+    s_broker_t b = {0};
+    s_broker_start(&b, "handoff.yaml", "tcp://127.0.0.1:*");
+    s_worker_t *w1 = s_worker_start(&s_def_echo, b.endpoint, NULL);
+    s_worker_t *w2 = s_worker_start(&s_def_echo, b.endpoint, NULL);
+    ho_client_t *c = s_client(b.endpoint, 8, 5000, 2);
+    s_window_t win = {0};
+    ho_err_t err = {0};
+    for (int i = 0; i < 400; i++) {
+        ho_msg_t *m = s_lead(i);
+        win.tags[i] = ho_client_send(c, "echo", &m, 1, s_window_reply, &win, &err);
+        assert_true(win.tags[i] > 0);
+        assert_true(ho_client_pending(c) <= 8); /* backpressure: never more than the window */
+        ho_msg_destroy(&m);
+    }
+    assert_int_equal(ho_client_flush(c, &err), HO_OK);
+    assert_int_equal(win.replies, 400);
+    assert_int_equal(win.mismatched, 0);
+    assert_int_equal(win.failed, 0);
+    assert_int_equal(ho_client_pending(c), 0);
+    ho_client_destroy(&c);
+    assert_int_equal(s_worker_stop(&w1), 0);
+    assert_int_equal(s_worker_stop(&w2), 0);
+    s_broker_stop(&b);
+}
+
+/* Raw client: a body of hand-made frames, to send what ho_msg_encode never produces. */
+static zmsg_t *s_raw_request(const char *endpoint, const char *service, zmsg_t *body)
+{
+    zsock_t *s = zsock_new_dealer(endpoint);
+    assert_non_null(s);
+    zmsg_pushstr(body, service);
+    zmsg_pushstr(body, "MDPC01");
+    zmsg_pushmem(body, "", 0);
+    assert_int_equal(zmsg_send(&body, s), 0);
+    zsock_set_rcvtimeo(s, S_DEADLINE_MS);
+    zmsg_t *reply = zmsg_recv(s);
+    zsock_destroy(&s);
+    assert_non_null(reply);
+    zframe_t *f = zmsg_pop(reply); /* "" */
+    zframe_destroy(&f);
+    f = zmsg_pop(reply); /* MDPC01 */
+    zframe_destroy(&f);
+    f = zmsg_pop(reply); /* service */
+    zframe_destroy(&f);
+    return reply;
+}
+
+static ho_msg_t **s_decode_all(zmsg_t *reply, size_t *n_p)
+{
+    ho_msg_t **all = calloc(64, sizeof *all);
+    size_t n = 0;
+    for (zframe_t *f = zmsg_first(reply); f; f = zmsg_next(reply)) {
+        ho_msg_t **msgs = NULL;
+        size_t k = 0;
+        ho_err_t err = {0};
+        assert_int_equal(
+            ho_msg_decode_frame(zframe_data(f), zframe_size(f), &msgs, &k, NULL, NULL, &err),
+            HO_OK);
+        for (size_t i = 0; i < k && n < 64; i++) {
+            all[n++] = msgs[i];
+        }
+        free(msgs);
+    }
+    *n_p = n;
+    return all;
+}
+
+static const ho_msg_t *s_find(ho_msg_t **all, size_t n, const char *type, const char *key,
+                              const char *value)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(ho_msg_type(all[i]), type) != 0) {
+            continue;
+        }
+        const char *v = json_string_value(json_object_get(ho_msg_payload(all[i]), key));
+        if (!key || (v && strstr(v, value))) {
+            return all[i];
+        }
+    }
+    return NULL;
+}
+
+static void test_bad_frames_quarantined_good_ones_pass(void **state)
+{
+    s_write_config("handoff.yaml", 1000, NULL);
+    s_broker_t b = {0};
+    s_broker_start(&b, "handoff.yaml", "tcp://127.0.0.1:*");
+    s_worker_t *w = s_worker_start(&s_def_echo, b.endpoint, NULL);
+
+    ho_msg_t *good = s_lead(7);
+    ho_msg_t *good2 = s_lead(8);
+    char *buf = NULL;
+    size_t len = 0;
+    zmsg_t *body = zmsg_new();
+    /* frame 0: a good single envelope */
+    assert_int_equal(ho_msg_encode(good, &buf, &len), HO_OK);
+    zmsg_addmem(body, buf, len);
+    free(buf);
+    /* frame 1: not msgpack at all */
+    zmsg_addstr(body, "\xc1garbage");
+    /* frame 2: a batch [good2, envelope whose payload.email is invalid UTF-8] */
+    ho_msg_t *pair[2] = {good2, s_lead(9)};
+    json_object_set_new(ho_msg_payload(pair[1]), "email", json_string("XXXX"));
+    assert_int_equal(ho_msg_encode_batch(pair, 2, &buf, &len), HO_OK);
+    char *x = memmem(buf, len, "XXXX", 4);
+    assert_non_null(x);
+    x[1] = (char)0xff; /* break the UTF-8 of payload.email in the second element */
+    zmsg_addmem(body, buf, len);
+    free(buf);
+    zmsg_t *reply = s_raw_request(b.endpoint, "echo", body);
+
+    size_t n = 0;
+    ho_msg_t **all = s_decode_all(reply, &n);
+    /* good ones came back echoed */
+    int echoed = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(ho_msg_type(all[i]), "lead.raw") == 0) {
+            assert_true(strcmp(ho_msg_id(all[i]), ho_msg_id(good)) == 0 ||
+                        strcmp(ho_msg_id(all[i]), ho_msg_id(good2)) == 0);
+            echoed++;
+        }
+    }
+    assert_int_equal(echoed, 2);
+    /* the garbage frame is quarantined with its index and raw bytes */
+    const ho_msg_t *q1 = s_find(all, n, "quarantine", "field", "frame[1]");
+    assert_non_null(q1);
+    assert_string_equal(json_string_value(json_object_get(ho_msg_payload(q1), "code")),
+                        "bad_frame");
+    json_t *raw = json_object_get(ho_msg_payload(q1), "raw");
+    assert_string_equal(json_string_value(json_object_get(raw, "base64")), "wWdhcmJhZ2U=");
+    /* the bad batch element names frame, element and field */
+    const ho_msg_t *q2 = s_find(all, n, "quarantine", "field", "frame[2][1].payload.email");
+    assert_non_null(q2);
+    assert_non_null(
+        strstr(json_string_value(json_object_get(ho_msg_payload(q2), "reason")), "invalid UTF-8"));
+    assert_string_equal(json_string_value(json_object_get(ho_msg_payload(q2), "stage")), "echo");
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(ho_msg_payload(q2), "raw"), "element")),
+        1);
+    /* frames are grouped by type: one lead.raw batch frame, one quarantine batch frame */
+    assert_int_equal(zmsg_size(reply), 2);
+
+    ho_msg_batch_free(&all, n);
+    zmsg_destroy(&reply);
+    ho_msg_destroy(&good);
+    ho_msg_destroy(&good2);
+    ho_msg_destroy(&pair[1]);
+    assert_int_equal(s_worker_stop(&w), 0);
+    s_broker_stop(&b);
+}
+
+static void test_retry_then_error(void **state)
+{
+    s_write_config("handoff.yaml", 1000, NULL);
+    s_broker_t b = {0};
+    s_broker_start(&b, "handoff.yaml", "tcp://127.0.0.1:*");
+    s_worker_t *wf = s_worker_start(&s_def_flaky, b.endpoint, NULL);
+    s_worker_t *wb = s_worker_start(&s_def_broken, b.endpoint, NULL);
+    ho_client_t *c = s_client(b.endpoint, 2, 5000, 2);
+    ho_err_t err = {0};
+
+    /* RETRY twice, then OK: the reply is the handler's last output only */
+    s_flaky_calls = 0;
+    ho_msg_t *in = s_lead(1);
+    ho_msg_t **reply = NULL;
+    size_t n = 0;
+    assert_int_equal(ho_client_request(c, "flaky", &in, 1, &reply, &n, &err), HO_OK);
+    assert_int_equal(s_flaky_calls, 3);
+    assert_int_equal(n, 1);
+    s_assert_same(reply[0], in);
+    ho_msg_batch_free(&reply, n);
+
+    /* ERROR: an "error" 500 envelope naming the event, and the input quarantined */
+    ho_msg_t *two[2] = {s_lead(2), s_lead(3)};
+    assert_int_equal(ho_client_request(c, "broken", two, 2, &reply, &n, &err), HO_OK);
+    int errors = 0, quarantined = 0;
+    for (size_t i = 0; i < n; i++) {
+        json_t *p = ho_msg_payload(reply[i]);
+        if (strcmp(ho_msg_type(reply[i]), "error") == 0) {
+            assert_int_equal(json_integer_value(json_object_get(p, "code")), 500);
+            assert_string_equal(json_string_value(json_object_get(p, "event_id")),
+                                ho_msg_id(two[errors]));
+            errors++;
+        } else if (strcmp(ho_msg_type(reply[i]), "quarantine") == 0) {
+            assert_string_equal(json_string_value(json_object_get(p, "code")), "worker_error");
+            assert_true(json_equal(json_object_get(p, "raw"), ho_msg_payload(two[quarantined])));
+            quarantined++;
+        }
+    }
+    assert_int_equal(errors, 2);
+    assert_int_equal(quarantined, 2);
+    ho_msg_batch_free(&reply, n);
+
+    ho_msg_destroy(&in);
+    ho_msg_destroy(&two[0]);
+    ho_msg_destroy(&two[1]);
+    ho_client_destroy(&c);
+    assert_int_equal(s_worker_stop(&wf), 0);
+    assert_int_equal(s_worker_stop(&wb), 0);
+    s_broker_stop(&b);
+}
+
+static void test_tick_output_is_routed(void **state)
+{
+    s_write_config("handoff.yaml", 1000, "  test.tick: sink\n");
+    s_broker_t b = {0};
+    s_broker_start(&b, "handoff.yaml", "tcp://127.0.0.1:*");
+    s_sink_ticks = 0;
+    s_worker_t *sink = s_worker_start(&s_def_sink, b.endpoint, NULL);
+    s_worker_t *ticker = s_worker_start(&s_def_ticker, b.endpoint, NULL);
+    int64_t end = zclock_mono() + S_DEADLINE_MS;
+    int got = 0;
+    while (zclock_mono() < end && got < 3) {
+        pthread_mutex_lock(&s_sink_lock);
+        got = s_sink_ticks;
+        pthread_mutex_unlock(&s_sink_lock);
+        zclock_sleep(10);
+    }
+    assert_true(got >= 3);
+    pthread_mutex_lock(&s_sink_lock);
+    /* origin stamped by the runtime: name@host:pid */
+    assert_non_null(strstr(s_sink_origin, "ticker@"));
+    pthread_mutex_unlock(&s_sink_lock);
+    assert_int_equal(s_worker_stop(&ticker), 0);
+    assert_int_equal(s_worker_stop(&sink), 0);
+    s_broker_stop(&b);
+}
+
+typedef struct {
+    int done;
+    int ok;
+} s_count_t;
+
+static void s_count_reply(void *arg, uint64_t tag, ho_msg_t *const *msgs, size_t n)
+{
+    s_count_t *c = arg;
+    c->done++;
+    c->ok += msgs && n == 1 && strcmp(ho_msg_type(msgs[0]), "lead.raw") == 0;
+}
+
+static void test_backpressure_503_is_resent(void **state)
+{
+    /* max_queue 1 and no worker yet: the second and third requests are refused with 503
+     * until a worker appears; the client backs off and resends, so all three get answers. */
+    s_write_config("handoff.yaml", 1, NULL);
+    s_broker_t b = {0};
+    s_broker_start(&b, "handoff.yaml", "tcp://127.0.0.1:*");
+    ho_client_t *c = s_client(b.endpoint, 4, 8000, 1);
+    s_count_t count = {0};
+    ho_err_t err = {0};
+    for (int i = 0; i < 3; i++) {
+        ho_msg_t *m = s_lead(i);
+        assert_true(ho_client_send(c, "echo", &m, 1, s_count_reply, &count, &err) > 0);
+        ho_msg_destroy(&m);
+    }
+    /* wait until the broker has refused at least once */
+    ho_client_t *probe = s_client(b.endpoint, 1, 1000, 3);
+    int64_t end = zclock_mono() + S_DEADLINE_MS;
+    long long refused = 0;
+    while (zclock_mono() < end && refused == 0) {
+        json_t *st = NULL;
+        if (ho_client_status(probe, &st, &err) == HO_OK) {
+            refused =
+                json_integer_value(json_object_get(json_object_get(st, "counters"), "refused"));
+            json_decref(st);
+        }
+        zclock_sleep(20);
+    }
+    assert_true(refused > 0);
+    ho_client_destroy(&probe);
+    assert_int_equal(count.done, 0); /* a 503 is never handed to the caller */
+    s_worker_t *w = s_worker_start(&s_def_echo, b.endpoint, NULL);
+    assert_int_equal(ho_client_flush(c, &err), HO_OK);
+    assert_int_equal(count.done, 3);
+    assert_int_equal(count.ok, 3);
+    ho_client_destroy(&c);
+    assert_int_equal(s_worker_stop(&w), 0);
+    s_broker_stop(&b);
+}
+
+static void test_worker_reregisters_after_broker_restart(void **state)
+{
+    s_write_config("handoff.yaml", 1000, NULL);
+    s_broker_t b = {0};
+    s_broker_start(&b, "handoff.yaml", "tcp://127.0.0.1:*");
+    char endpoint[256];
+    snprintf(endpoint, sizeof endpoint, "%s", b.endpoint);
+    s_worker_t *w = s_worker_start(&s_def_echo, endpoint, NULL);
+    assert_int_equal(s_wait_workers(endpoint, "echo", 1), 1);
+    s_broker_stop(&b);
+    /* a new broker on the same endpoint knows nothing of the worker: the worker hears no
+     * heartbeat (or gets DISCONNECT), reconnects with a new socket and sends READY again */
+    s_broker_start(&b, "handoff.yaml", endpoint);
+    assert_int_equal(s_wait_workers(endpoint, "echo", 1), 1);
+    ho_client_t *c = s_client(endpoint, 1, 5000, 2);
+    ho_msg_t *in = s_lead(1);
+    ho_msg_t **reply = NULL;
+    size_t n = 0;
+    ho_err_t err = {0};
+    assert_int_equal(ho_client_request(c, "echo", &in, 1, &reply, &n, &err), HO_OK);
+    assert_int_equal(n, 1);
+    s_assert_same(reply[0], in);
+    ho_msg_batch_free(&reply, n);
+    ho_msg_destroy(&in);
+    ho_client_destroy(&c);
+    assert_int_equal(s_worker_stop(&w), 0);
+    s_broker_stop(&b);
+}
+
+static void test_client_gives_up_without_broker(void **state)
+{
+    /* nothing listens there: every attempt times out, then the request fails with a
+     * message naming endpoint and service */
+    ho_client_t *c = s_client("tcp://127.0.0.1:1", 2, 100, 1);
+    ho_msg_t *in = s_lead(1);
+    ho_msg_t **reply = NULL;
+    size_t n = 0;
+    ho_err_t err = {0};
+    assert_int_equal(ho_client_request(c, "echo", &in, 1, &reply, &n, &err), HO_ERR_IO);
+    assert_null(reply);
+    assert_non_null(strstr(err.message, "tcp://127.0.0.1:1"));
+    assert_non_null(strstr(err.message, "echo"));
+    json_t *st = NULL;
+    assert_int_equal(ho_client_status(c, &st, &err), HO_ERR_IO);
+    assert_null(st);
+    ho_msg_destroy(&in);
+    ho_client_destroy(&c);
+}
+
+static void test_client_bad_curve_config(void **state)
+{
+    ho_client_opts_t opts = {.curve_server_key = "short", .curve_cert_path = "/nonexistent"};
+    ho_err_t err = {0};
+    assert_null(ho_client_new("tcp://127.0.0.1:1", &opts, &err));
+    assert_string_equal(err.field, "broker.curve.client_cert");
+    assert_null(ho_client_new(NULL, NULL, &err));
+    assert_int_equal(err.code, HO_ERR_CONFIG);
+}
+
+static void test_worker_init_failure(void **state)
+{
+    ho_runtime_opts_t opts = {.endpoint = NULL};
+    assert_int_equal(ho_worker_run(&s_def_echo, &opts), 1);
+}
+
+int main(void)
+{
+    snprintf(s_dir, sizeof s_dir, "/tmp/ho-test-runtime-XXXXXX");
+    if (!mkdtemp(s_dir)) {
+        return 1;
+    }
+    setenv("HO_LOG_LEVEL", "error", 0);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_echo_roundtrip),
+        cmocka_unit_test(test_window_matches_replies),
+        cmocka_unit_test(test_bad_frames_quarantined_good_ones_pass),
+        cmocka_unit_test(test_retry_then_error),
+        cmocka_unit_test(test_tick_output_is_routed),
+        cmocka_unit_test(test_backpressure_503_is_resent),
+        cmocka_unit_test(test_worker_reregisters_after_broker_restart),
+        cmocka_unit_test(test_client_gives_up_without_broker),
+        cmocka_unit_test(test_client_bad_curve_config),
+        cmocka_unit_test(test_worker_init_failure),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", s_dir);
+    if (system(cmd) != 0) {
+        fprintf(stderr, "could not remove %s\n", s_dir);
+    }
+    return rc;
+}
