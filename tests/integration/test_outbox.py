@@ -1,0 +1,234 @@
+#!/usr/bin/python3
+"""Integration test of the outbox worker as real processes: `handoff broker` + `handoff worker
+outbox`, a CRM webhook played by a Python http.server CHILD PROCESS that answers 503 to the
+first attempts, and a ZeroMQ SUB socket on the worker's PUB endpoint.
+
+Asserts: the packet POST arrives exactly once with the packet body after two refusals; the
+attempts and their backoff are recorded in outbox.db; the retry queue survives a SIGKILL of
+the worker (a new worker process delivers it); the JSON file is written under
+data/outbox/<rep>/<lead>-<event>.json; the subscriber of topic handoff.<rep> receives it.
+
+Run: HO_BIN=build/handoff /usr/bin/python3 tests/integration/test_outbox.py
+The file doubles as the webhook server: test_outbox.py --http-server DIR FAIL_FIRST.
+"""
+import json
+import os
+import random
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+import msgpack
+import zmq
+
+DEADLINE = 15.0  # seconds any single wait may take
+
+
+def http_server_main(folder, fail_first):
+    """The CRM webhook: 503 for the first fail_first POSTs, then 200. Logs every request."""
+    import http.server
+
+    log_path = os.path.join(folder, "http.log")
+    state = {"n": 0}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            state["n"] += 1
+            status = 503 if state["n"] <= fail_first else 200
+            with open(log_path, "a") as f:
+                f.write(json.dumps({"n": state["n"], "status": status, "path": self.path,
+                                    "event": self.headers.get("X-Handoff-Event"),
+                                    "type": self.headers.get("Content-Type"),
+                                    "body": body.decode("utf-8")}) + "\n")
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(b'{"ok": %s}' % (b"true" if status == 200 else b"false"))
+
+        def log_message(self, *args):
+            pass
+
+    srv = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    tmp = os.path.join(folder, "http.port.tmp")
+    with open(tmp, "w") as f:
+        f.write(str(srv.server_address[1]))
+    os.rename(tmp, os.path.join(folder, "http.port"))
+    srv.serve_forever()
+
+
+def wait_for(what, fn, deadline=DEADLINE):
+    end = time.time() + deadline
+    while time.time() < end:
+        v = fn()
+        if v:
+            return v
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting for " + what)
+
+
+def free_port():
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class OutboxProcesses(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="ho-outbox-it-")
+        self.procs = []
+        self.logs = []
+        self.ctx = zmq.Context()
+        self.socks = []
+
+    def tearDown(self):
+        for p in self.procs:
+            if p.poll() is None:
+                p.kill()
+            try:
+                p.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+        for f in self.logs:
+            f.close()
+        for s in self.socks:
+            s.close(linger=0)
+        self.ctx.term()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def spawn(self, name, args, ready=None):
+        log = open(os.path.join(self.dir, name + ".log"), "w+")
+        self.logs.append(log)
+        p = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+        self.procs.append(p)
+        if ready:
+            def seen():
+                if p.poll() is not None:
+                    raise AssertionError("%s exited: %s" % (name, self.read_log(name)))
+                return ready in self.read_log(name)
+            wait_for(name + " to be ready", seen)
+        return p
+
+    def read_log(self, name):
+        with open(os.path.join(self.dir, name + ".log")) as f:
+            return f.read()
+
+    def http_log(self):
+        path = os.path.join(self.dir, "http.log")
+        if not os.path.exists(path):
+            return []
+        with open(path) as f:
+            return [json.loads(line) for line in f if line.strip()]
+
+    def test_webhook_retry_file_and_pub(self):
+        # the webhook: a separate Python process, 503 twice, then 200
+        self.spawn("http", [sys.executable, os.path.abspath(__file__), "--http-server",
+                            self.dir, "2"])
+        port_file = os.path.join(self.dir, "http.port")
+        wait_for("http server port", lambda: os.path.exists(port_file))
+        with open(port_file) as f:
+            http_port = int(f.read())
+
+        endpoint = "tcp://127.0.0.1:%d" % free_port()
+        pub = "ipc://%s/pub.sock" % self.dir
+        data = os.path.join(self.dir, "data")
+        config = os.path.join(self.dir, "handoff.yaml")
+        with open(config, "w") as f:
+            f.write("broker:\n  endpoint: %s\n  heartbeat_ms: 250\n  liveness: 3\n"
+                    "data_dir: %s\n"
+                    "routes:\n  handoff.ready: outbox\n"
+                    "workers:\n  outbox:\n    dir: outbox\n"
+                    "    webhook_url: http://127.0.0.1:%d/crm/hook\n"
+                    "    backoff_ms: 300\n    max_attempts: 6\n    pub_endpoint: \"%s\"\n"
+                    % (endpoint, data, http_port, pub))
+        hb = os.environ["HO_BIN"]
+        self.spawn("broker", [hb, "broker", "-c", config, "--bind", endpoint,
+                              "--data-dir", data], ready="broker ready")
+        worker_args = [hb, "worker", "outbox", "-c", config, "--connect", endpoint,
+                       "--data-dir", data]
+        worker = self.spawn("worker", worker_args)
+
+        sub = self.ctx.socket(zmq.SUB)
+        self.socks.append(sub)
+        sub.setsockopt(zmq.SUBSCRIBE, b"handoff.R01")
+        sub.connect(pub)
+
+        client = self.ctx.socket(zmq.DEALER)
+        self.socks.append(client)
+        client.setsockopt(zmq.LINGER, 0)
+        client.connect(endpoint)
+        event_id = "it-ho-%016x" % random.getrandbits(64)
+        packet = {"v": 1, "type": "handoff.ready", "id": event_id,
+                  "ts": int(time.time() * 1000), "origin": "test",
+                  "payload": {"lead_id": 4242, "email": "jane@acme.test",
+                              "rep": {"rep_id": "R01", "name": "Ann", "email": "ann@x.test"},
+                              "contact": {"company": "Acme Ltd"}, "stage": "MQL"}}
+        # the worker may still be registering: the broker queues the request for it
+        client.send_multipart([b"", b"MDPC01", b"outbox", msgpack.packb(packet)])
+
+        # attempt 1 at once (503); then the worker is killed before it can retry
+        wait_for("first POST", lambda: len(self.http_log()) >= 1)
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=5)
+        self.assertEqual(len([r for r in self.http_log() if r["status"] == 200]), 0)
+
+        # a new worker process finds the delivery in outbox.db and retries with backoff
+        self.spawn("worker2", worker_args)
+        wait_for("delivery", lambda: any(r["status"] == 200 for r in self.http_log()))
+        time.sleep(1.5)  # let any (wrong) extra retry happen before counting
+        log = self.http_log()
+        ok = [r for r in log if r["status"] == 200]
+        self.assertEqual(len(ok), 1, log)
+        self.assertEqual([r["status"] for r in log], [503, 503, 200])
+        self.assertEqual(ok[0]["event"], event_id)
+        self.assertEqual(ok[0]["path"], "/crm/hook")
+        body = json.loads(ok[0]["body"])
+        self.assertEqual(body["id"], event_id)
+        self.assertEqual(body["type"], "handoff.ready")
+        self.assertEqual(body["payload"]["lead_id"], 4242)
+        self.assertEqual(body["payload"]["contact"]["company"], "Acme Ltd")
+
+        db = sqlite3.connect(os.path.join(data, "outbox.db"))
+        try:
+            rows = db.execute("SELECT n, http_status, backoff_ms FROM attempts a"
+                              " JOIN deliveries d ON d.id = a.delivery_id"
+                              " WHERE d.event_id = ? ORDER BY a.id", (event_id,)).fetchall()
+            status = db.execute("SELECT status, attempts FROM deliveries WHERE event_id = ?",
+                                (event_id,)).fetchone()
+        finally:
+            db.close()
+        self.assertEqual(rows, [(1, 503, 300), (2, 503, 600), (3, 200, None)])
+        self.assertEqual(status, ("delivered", 3))
+
+        path = os.path.join(data, "outbox", "R01", "4242-%s.json" % event_id)
+        with open(path) as f:
+            self.assertEqual(json.load(f)["payload"]["rep"]["rep_id"], "R01")
+
+        # PUB: a packet published after the subscriber joined reaches it under its topic
+        got = None
+        end = time.time() + DEADLINE
+        n = 0
+        while got is None and time.time() < end:
+            n += 1
+            p2 = dict(packet, id="%s-pub-%d" % (event_id, n))
+            client.send_multipart([b"", b"MDPC01", b"outbox", msgpack.packb(p2)])
+            if sub.poll(300):
+                got = sub.recv_multipart()
+        self.assertIsNotNone(got, "no packet on topic handoff.R01")
+        self.assertEqual(got[0], b"handoff.R01")
+        self.assertEqual(json.loads(got[1])["payload"]["lead_id"], 4242)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) >= 4 and sys.argv[1] == "--http-server":
+        http_server_main(sys.argv[2], int(sys.argv[3]))
+        sys.exit(0)
+    unittest.main()
