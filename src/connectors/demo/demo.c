@@ -1933,7 +1933,11 @@ int ho_demo_generate(const ho_demo_opts_t *opts, ho_err_t *err)
     /* the people behind the accepted lead records: an import of all lead files in one
      * command reports accepted - distinct as duplicates */
     long distinct = 0, hot = 0, personal = 0, students = 0, nonprofits = 0;
+    long csv_distinct = 0, csv_acc = 0;
     for (long i = 0; i < o.leads; i++) {
+        int csv_bits = seen[i] & 7;
+        csv_distinct += csv_bits != 0;
+        csv_acc += (csv_bits & 1) + ((csv_bits >> 1) & 1) + ((csv_bits >> 2) & 1);
         if (!seen[i]) {
             continue;
         }
@@ -1960,6 +1964,12 @@ int ho_demo_generate(const ho_demo_opts_t *opts, ho_err_t *err)
             "students", (json_int_t)students);
         json_object_set_new(json_object_get(m, "people_in_lead_files"), "nonprofits",
                             json_integer(nonprofits));
+        /* the three CSV lead exports alone (no webhooks) in one command */
+        json_object_set_new(m, "import_csv_leads",
+                            json_pack("{s:[sss], s:I, s:I}", "files", "hubspot_contacts.csv",
+                                      "salesforce_leads.csv", "marketo_leads.csv", "accepted",
+                                      (json_int_t)csv_acc, "duplicates",
+                                      (json_int_t)(csv_acc - csv_distinct)));
         FILE *mf = s_open(o.out_dir, "manifest.json", path, sizeof path, err);
         if (!mf) {
             rc = HO_ERR_IO;

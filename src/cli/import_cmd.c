@@ -1,0 +1,609 @@
+/* import_cmd.c - `handoff import FILE...`: read exports through a connector and a mapping
+ * profile and send the records to the pipeline in batches, with a window of requests in
+ * flight (backpressure from the broker).
+ *
+ * Leads and activities go to service "ingest", feedback rows to "feedback", records the
+ * connector could not read to "store" as `quarantine` envelopes. The broker forwards each
+ * worker's complete reply to us as well as routing it on, so the summary counts what the
+ * pipeline actually did: accepted = normalized records in the replies, quarantined = the
+ * connector's refusals plus the workers' `quarantine` envelopes, by reason. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "handoff/cli.h"
+#include "handoff/client.h"
+#include "handoff/connector.h"
+#include "handoff/gateway.h"
+#include "handoff/log.h"
+#include "handoff/normalize.h"
+#include "handoff/worker.h"
+
+#pragma weak ho_client_new
+#pragma weak ho_client_destroy
+#pragma weak ho_client_send
+#pragma weak ho_client_flush
+#pragma weak ho_client_status
+#pragma weak ho_client_opts_curve
+
+static void s_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: handoff import FILE... [--source PROFILE | --profile-file PATH]\n"
+            "                      [-c CONFIG] [--connect ENDPOINT] [--batch N] [--window N]\n"
+            "                      [--dry-run] [--progress-mb N] [--list]\n"
+            "\n"
+            "Read CSV / JSON Lines exports and send their records into the pipeline: leads and\n"
+            "activities to `ingest`, feedback rows to `feedback`, unreadable records to the\n"
+            "quarantine (with file, line, field and reason). Without --source the profile is\n"
+            "chosen by the file's header row (deploy/profiles/*.yaml; the config folder's\n"
+            "profiles/ first).\n"
+            "\n"
+            "  --source NAME        mapping profile (hubspot, salesforce, marketo, mautic,\n"
+            "                       activities, feedback, webhooks, csv, or your own)\n"
+            "  --profile-file PATH  a profile YAML file outside the config folder\n"
+            "  -c, --config F       gateway config (handoff.yaml): endpoint, config folder\n"
+            "  --connect EP         broker endpoint (default: broker.endpoint of the config)\n"
+            "  --batch N            records per request (default 500)\n"
+            "  --window N           requests in flight (default 8)\n"
+            "  --timeout MS         resend a request unanswered this long (default 30000)\n"
+            "  --dry-run            no broker: parse and normalize in-process, same summary\n"
+            "  --progress-mb N      progress on stderr every N MB read (default 64)\n"
+            "  --list               list the profiles and connectors, then exit\n"
+            "\n"
+            "Prints per file, then one line per quarantine reason:\n"
+            "  import file=F profile=P read=N accepted=N duplicates=N quarantined=N\n"
+            "  quarantine file=F reason=CODE count=N\n"
+            "duplicates = leads whose normalized email was already seen earlier in this command.\n"
+            "Exit 0 when every record was read and answered (quarantined rows are kept),\n"
+            "1 on an I/O error or when the broker cannot be reached, 2 on usage errors.\n");
+}
+
+/* ---- counters ---- */
+typedef struct {
+    char code[48];
+    long count;
+} s_reason_t;
+
+typedef struct {
+    const char *file;
+    char profile[64];
+    long read, accepted, duplicates, quarantined, failed, sent;
+    s_reason_t reasons[32];
+    size_t n_reasons;
+} s_stats_t;
+
+/* emails seen in this command: a set of 64-bit hashes (16 bytes per distinct address) */
+typedef struct {
+    uint64_t *slots;
+    size_t cap, n;
+} s_seen_t;
+
+static uint64_t s_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++) {
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    }
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    return h ? h : 1;
+}
+
+/* true if it was new */
+static bool s_seen_add(s_seen_t *set, uint64_t h)
+{
+    if ((set->n + 1) * 2 > set->cap) {
+        size_t cap = set->cap ? set->cap * 2 : 4096;
+        uint64_t *slots = calloc(cap, sizeof *slots);
+        if (!slots) {
+            return true;
+        }
+        for (size_t i = 0; i < set->cap; i++) {
+            if (set->slots[i]) {
+                size_t k = set->slots[i] & (cap - 1);
+                while (slots[k]) {
+                    k = (k + 1) & (cap - 1);
+                }
+                slots[k] = set->slots[i];
+            }
+        }
+        free(set->slots);
+        set->slots = slots;
+        set->cap = cap;
+    }
+    size_t k = h & (set->cap - 1);
+    while (set->slots[k]) {
+        if (set->slots[k] == h) {
+            return false;
+        }
+        k = (k + 1) & (set->cap - 1);
+    }
+    set->slots[k] = h;
+    set->n++;
+    return true;
+}
+
+typedef struct {
+    s_stats_t *stats;
+    s_seen_t *seen;
+} s_ctx_t;
+
+static void s_reason(s_stats_t *st, const char *code)
+{
+    st->quarantined++;
+    for (size_t i = 0; i < st->n_reasons; i++) {
+        if (strcmp(st->reasons[i].code, code) == 0) {
+            st->reasons[i].count++;
+            return;
+        }
+    }
+    if (st->n_reasons < sizeof st->reasons / sizeof st->reasons[0]) {
+        snprintf(st->reasons[st->n_reasons].code, sizeof st->reasons[0].code, "%s", code);
+        st->reasons[st->n_reasons++].count = 1;
+    }
+}
+
+/* Count one worker reply: what the pipeline made of our records. */
+static void s_count_reply(s_ctx_t *c, ho_msg_t *const *msgs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *type = ho_msg_type(msgs[i]);
+        const json_t *p = ho_msg_payload(msgs[i]);
+        if (!strcmp(type, "lead.normalized")) {
+            c->stats->accepted++;
+            const char *email = json_string_value(json_object_get(p, "email"));
+            if (email && !s_seen_add(c->seen, s_hash(email))) {
+                c->stats->duplicates++;
+            }
+        } else if (!strcmp(type, "activity.normalized") || !strcmp(type, "lead.outcome")) {
+            c->stats->accepted++;
+        } else if (!strcmp(type, "quarantine")) {
+            const char *code = json_string_value(json_object_get(p, "code"));
+            s_reason(c->stats, code ? code : "unknown");
+        } else if (!strcmp(type, "error")) {
+            const char *m = json_string_value(json_object_get(p, "message"));
+            ho_warn("worker refused a batch: %s", m ? m : "(no message)");
+        }
+    }
+}
+
+typedef struct {
+    s_ctx_t *ctx;
+    long records; /* in this request */
+} s_req_t;
+
+static void s_on_reply(void *arg, uint64_t tag, ho_msg_t *const *msgs, size_t n)
+{
+    (void)tag;
+    s_req_t *req = arg;
+    if (!msgs) {
+        req->ctx->stats->failed += req->records;
+    } else {
+        s_count_reply(req->ctx, msgs, n);
+    }
+    free(req);
+}
+
+/* ---- sending: one batch buffer per service ---- */
+typedef struct {
+    const char *service;
+    ho_msg_t **msgs;
+    size_t n;
+} s_batch_t;
+
+typedef struct {
+    ho_client_t *client;        /* NULL in --dry-run */
+    bool dry_run;
+    /* in-process workers for --dry-run: [0] ingest, [1] feedback (NULL when not built in) */
+    const ho_worker_def_t *dry[2];
+    void *dry_ctx[2];
+    size_t batch;
+    s_ctx_t *ctx;
+    int io_error;
+    char error[300];
+} s_sender_t;
+
+static void s_flush_batch(s_sender_t *s, s_batch_t *b)
+{
+    if (b->n == 0) {
+        return;
+    }
+    bool counted = strcmp(b->service, "store") == 0; /* quarantines: counted when read */
+    if (s->client) {
+        s_req_t *req = calloc(1, sizeof *req);
+        req->ctx = s->ctx;
+        req->records = counted ? 0 : (long)b->n;
+        ho_err_t err = {0};
+        uint64_t tag = ho_client_send(s->client, b->service, b->msgs, b->n, s_on_reply, req, &err);
+        if (tag == 0) {
+            free(req);
+            s->ctx->stats->failed += counted ? 0 : (long)b->n;
+            if (!s->io_error) {
+                snprintf(s->error, sizeof s->error, "send to %s: %s", b->service, err.message);
+            }
+            s->io_error = 1;
+        }
+        if (!counted) {
+            s->ctx->stats->sent += (long)b->n;
+        }
+    } else if (!counted && s->dry[strcmp(b->service, "feedback") == 0]) {
+        int w = strcmp(b->service, "feedback") == 0;
+        ho_out_t *out = ho_out_new("import@dry-run");
+        int rc = ho_worker_call(s->dry[w], s->dry_ctx[w], b->msgs, b->n, out);
+        if (rc == HO_WORKER_OK) {
+            size_t n = ho_out_count(out);
+            ho_msg_t **res = malloc((n ? n : 1) * sizeof *res);
+            for (size_t i = 0; res && i < n; i++) {
+                res[i] = ho_out_at(out, i);
+            }
+            if (res) {
+                s_count_reply(s->ctx, res, n);
+            }
+            free(res);
+        } else {
+            s->ctx->stats->failed += (long)b->n;
+        }
+        ho_out_destroy(&out);
+    } else if (!counted) {
+        s->ctx->stats->accepted += (long)b->n; /* dry run without a worker for the kind */
+    }
+    for (size_t i = 0; i < b->n; i++) {
+        ho_msg_destroy(&b->msgs[i]);
+    }
+    b->n = 0;
+}
+
+static void s_add(s_sender_t *s, s_batch_t *b, ho_msg_t *msg)
+{
+    b->msgs[b->n++] = msg;
+    if (b->n >= s->batch) {
+        s_flush_batch(s, b);
+    }
+}
+
+/* ---- one file ---- */
+static void s_print(const s_stats_t *st)
+{
+    printf("import file=%s profile=%s read=%ld accepted=%ld duplicates=%ld quarantined=%ld%s",
+           st->file, st->profile, st->read, st->accepted, st->duplicates, st->quarantined,
+           st->failed ? "" : "\n");
+    if (st->failed) {
+        printf(" failed=%ld\n", st->failed);
+    }
+    for (size_t i = 0; i < st->n_reasons; i++) {
+        printf("quarantine file=%s reason=%s count=%ld\n", st->file, st->reasons[i].code,
+               st->reasons[i].count);
+    }
+}
+
+static long s_peak_rss_kb(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss;
+}
+
+typedef struct {
+    const char *config_dir;
+    const char *source;
+    const char *profile_file;
+    long progress_mb;
+} s_opts_t;
+
+static int s_import_file(s_sender_t *s, const s_opts_t *o, const char *path, s_stats_t *st)
+{
+    ho_err_t err = {0};
+    ho_profile_t *profile = NULL;
+    char format[16] = "csv";
+    char **cols = NULL;
+    size_t ncols = 0;
+    if (ho_connector_sniff(path, format, sizeof format, &cols, &ncols, &err) != HO_OK) {
+        fprintf(stderr, "handoff import: %s\n", err.message);
+        return 1;
+    }
+    if (o->profile_file) {
+        profile = ho_profile_load_file(o->profile_file, &err);
+    } else if (o->source) {
+        profile = ho_profile_load(o->config_dir, o->source, &err);
+    } else {
+        profile = ho_profile_detect(o->config_dir, format, (const char *const *)cols, ncols, &err);
+    }
+    ho_connector_cols_free(&cols, ncols);
+    if (!profile) {
+        fprintf(stderr, "handoff import: %s: %s\n", path, err.message);
+        return 1;
+    }
+    snprintf(st->profile, sizeof st->profile, "%s", ho_profile_name(profile));
+    const char *cname = ho_profile_connector(profile);
+    if (!cname) {
+        cname = format;
+    }
+    const ho_connector_def_t *conn = ho_connector_find(cname);
+    if (!conn) {
+        fprintf(stderr, "handoff import: %s: profile %s needs connector '%s', not in this build\n",
+                path, ho_profile_name(profile), cname);
+        ho_profile_destroy(&profile);
+        return 1;
+    }
+    ho_connector_args_t args = {path, profile, o->config_dir};
+    void *cctx = NULL;
+    if (conn->cb_open(&args, &cctx, &err) != HO_OK) {
+        fprintf(stderr, "handoff import: %s\n", err.message);
+        ho_profile_destroy(&profile);
+        return 1;
+    }
+    ho_kind_t kind = ho_profile_kind(profile);
+    const char *service = kind == HO_KIND_FEEDBACK ? "feedback" : "ingest";
+    ho_msg_t *data_buf[s->batch], *q_buf[s->batch];
+    s_batch_t data = {service, data_buf, 0};
+    s_batch_t quar = {"store", q_buf, 0};
+    ho_info("file=%s profile=%s connector=%s kind=%s -> %s", path, ho_profile_name(profile),
+            conn->name, ho_profile_kind_name(kind), service);
+    uint64_t step = (uint64_t)(o->progress_mb > 0 ? o->progress_mb : 64) << 20;
+    uint64_t next_report = step;
+    int64_t t0 = ho_now_ms();
+    int rc = 0;
+    for (;;) {
+        ho_msg_t *msg = NULL;
+        int r = conn->cb_next(cctx, &msg, &err);
+        if (r == 0) {
+            break;
+        }
+        if (r < 0) {
+            fprintf(stderr, "handoff import: %s: %s\n", path, err.message);
+            rc = 1;
+            break;
+        }
+        st->read++;
+        if (strcmp(ho_msg_type(msg), "quarantine") == 0) {
+            const char *code = json_string_value(json_object_get(ho_msg_payload(msg), "code"));
+            s_reason(st, code ? code : "unknown");
+            s_add(s, &quar, msg);
+        } else {
+            s_add(s, &data, msg);
+        }
+        if (s->io_error) {
+            rc = 1;
+            break;
+        }
+        uint64_t off = conn->cb_offset ? conn->cb_offset(cctx) : 0;
+        if (off >= next_report) {
+            double secs = (double)(ho_now_ms() - t0) / 1000.0;
+            ho_info("file=%s read_mb=%.0f records=%ld rate=%.0f/s mb_per_s=%.1f rss_mb=%.1f", path,
+                    (double)off / 1048576.0, st->read, secs > 0 ? (double)st->read / secs : 0.0,
+                    secs > 0 ? (double)off / 1048576.0 / secs : 0.0, (double)s_peak_rss_kb() / 1024.0);
+            next_report += step;
+        }
+    }
+    s_flush_batch(s, &data);
+    s_flush_batch(s, &quar);
+    if (s->client && ho_client_flush(s->client, &err) != HO_OK) {
+        if (!s->io_error) {
+            snprintf(s->error, sizeof s->error, "%s", err.message);
+        }
+        s->io_error = 1;
+    }
+    double secs = (double)(ho_now_ms() - t0) / 1000.0;
+    ho_info("file=%s done records=%ld seconds=%.2f rate=%.0f/s peak_rss_mb=%.1f", path, st->read,
+            secs, secs > 0 ? (double)st->read / secs : 0.0, (double)s_peak_rss_kb() / 1024.0);
+    conn->cb_close(&cctx);
+    ho_profile_destroy(&profile);
+    if (s->io_error || st->failed) {
+        rc = 1;
+    }
+    return rc;
+}
+
+static void s_list(const char *config_dir)
+{
+    char **names = ho_profile_names(config_dir);
+    for (size_t i = 0; names && names[i]; i++) {
+        ho_err_t err;
+        ho_profile_t *p = ho_profile_load(config_dir, names[i], &err);
+        if (p) {
+            printf("profile name=%s kind=%s connector=%s description=\"%s\"\n", names[i],
+                   ho_profile_kind_name(ho_profile_kind(p)),
+                   ho_profile_connector(p) ? ho_profile_connector(p) : "auto",
+                   ho_profile_description(p));
+            ho_profile_destroy(&p);
+        } else {
+            printf("profile name=%s error=\"%s\"\n", names[i], err.message);
+        }
+    }
+    ho_profile_names_free(&names);
+    const ho_connector_def_t *c;
+    for (size_t i = 0; (c = ho_connector_at(i)) != NULL; i++) {
+        printf("connector name=%s description=\"%s\"\n", c->name, c->description);
+    }
+}
+
+int ho_cmd_import(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"source", required_argument, NULL, 's'},   {"profile-file", required_argument, NULL, 'p'},
+        {"config", required_argument, NULL, 'c'},   {"connect", required_argument, NULL, 'e'},
+        {"batch", required_argument, NULL, 'b'},    {"window", required_argument, NULL, 'w'},
+        {"timeout", required_argument, NULL, 't'},  {"dry-run", no_argument, NULL, 'n'},
+        {"progress-mb", required_argument, NULL, 'm'}, {"list", no_argument, NULL, 'l'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+    };
+    s_opts_t o = {0};
+    o.progress_mb = 64;
+    const char *config = NULL, *endpoint = NULL;
+    long batch = 500, window = 8, timeout = 30000;
+    bool dry = false, list = false;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "hc:", longopts, NULL)) != -1) {
+        switch (c) {
+        case 's':
+            o.source = optarg;
+            break;
+        case 'p':
+            o.profile_file = optarg;
+            break;
+        case 'c':
+            config = optarg;
+            break;
+        case 'e':
+            endpoint = optarg;
+            break;
+        case 'b':
+            batch = atol(optarg);
+            break;
+        case 'w':
+            window = atol(optarg);
+            break;
+        case 't':
+            timeout = atol(optarg);
+            break;
+        case 'n':
+            dry = true;
+            break;
+        case 'm':
+            o.progress_mb = atol(optarg);
+            break;
+        case 'l':
+            list = true;
+            break;
+        case 'h':
+            s_usage(stdout);
+            return 0;
+        default:
+            s_usage(stderr);
+            return 2;
+        }
+    }
+    if (batch < 1 || batch > 10000 || window < 1 || window > 1024 || timeout < 100) {
+        fprintf(stderr, "handoff import: --batch 1..10000, --window 1..1024, --timeout >= 100\n");
+        return 2;
+    }
+    if ((optind >= argc && !list) || (o.source && o.profile_file)) {
+        s_usage(stderr);
+        return 2;
+    }
+    ho_err_t err = {0};
+    ho_gateway_t *gw = ho_gateway_load(config, &err);
+    if (!gw) {
+        fprintf(stderr, "handoff import: %s\n", err.message);
+        return 1;
+    }
+    o.config_dir = ho_gateway_config_dir(gw);
+    if (list) {
+        s_list(o.config_dir);
+        ho_gateway_destroy(&gw);
+        return 0;
+    }
+    s_sender_t s = {0};
+    s.batch = (size_t)batch;
+    if (dry) {
+        static const char *const names[2] = {"ingest", "feedback"};
+        s.dry_run = true;
+        for (int w = 0; w < 2; w++) {
+            ho_worker_env_t env = {.name = names[w],
+                                   .config_dir = o.config_dir,
+                                   .conf = ho_gateway_conf(gw),
+                                   .settings = ho_gateway_worker_settings(gw, names[w]),
+                                   .origin = "import@dry-run"};
+            s.dry[w] = ho_worker_find(names[w]);
+            if (s.dry[w] && s.dry[w]->cb_init &&
+                s.dry[w]->cb_init(&env, &s.dry_ctx[w], &err) != HO_OK) {
+                fprintf(stderr, "handoff import: %s: %s\n", names[w], err.message);
+                s.dry[w] = NULL;
+            }
+        }
+    } else {
+        if (!ho_client_new) {
+            fprintf(stderr, "handoff import: this build has no broker client library\n");
+            ho_gateway_destroy(&gw);
+            return 1;
+        }
+        const char *ep = endpoint ? endpoint : ho_gateway_endpoint(gw);
+        ho_client_opts_t copts = {.window = (int)window, .timeout_ms = (int)timeout, .retries = 3};
+        if (ho_client_opts_curve) {
+            ho_client_opts_curve(&copts, gw);
+        }
+        /* Fail fast when nobody answers rather than after the resends of the first batch. */
+        ho_client_opts_t popts = copts;
+        popts.window = 1;
+        popts.timeout_ms = 3000;
+        popts.retries = 1;
+        ho_client_t *probe = ho_client_new(ep, &popts, &err);
+        json_t *status = NULL;
+        if (!probe || ho_client_status(probe, &status, &err) != HO_OK) {
+            fprintf(stderr, "handoff import: broker unreachable at %s: %s\n", ep, err.message);
+            if (probe) {
+                ho_client_destroy(&probe);
+            }
+            ho_gateway_destroy(&gw);
+            return 1;
+        }
+        json_decref(status);
+        ho_client_destroy(&probe);
+        s.client = ho_client_new(ep, &copts, &err);
+        if (!s.client) {
+            fprintf(stderr, "handoff import: %s: %s\n", ep, err.message);
+            ho_gateway_destroy(&gw);
+            return 1;
+        }
+    }
+    s_seen_t seen = {0};
+    int nfiles = argc - optind;
+    s_stats_t *stats = calloc((size_t)nfiles, sizeof *stats);
+    int rc = 0;
+    for (int i = 0; i < nfiles && stats; i++) {
+        stats[i].file = argv[optind + i];
+        s_ctx_t ctx = {&stats[i], &seen};
+        s.ctx = &ctx;
+        int frc = s_import_file(&s, &o, argv[optind + i], &stats[i]);
+        if (stats[i].profile[0]) {
+            s_print(&stats[i]);
+        }
+        fflush(stdout);
+        if (frc != 0) {
+            rc = 1;
+            if (s.io_error) {
+                fprintf(stderr, "handoff import: %s\n", s.error[0] ? s.error : "I/O error");
+                break;
+            }
+        }
+    }
+    if (nfiles > 1 && stats) {
+        s_stats_t total = {.file = "(all)"};
+        snprintf(total.profile, sizeof total.profile, "-");
+        for (int i = 0; i < nfiles; i++) {
+            total.read += stats[i].read;
+            total.accepted += stats[i].accepted;
+            total.duplicates += stats[i].duplicates;
+            total.failed += stats[i].failed;
+            for (size_t k = 0; k < stats[i].n_reasons; k++) {
+                for (long m = 0; m < stats[i].reasons[k].count; m++) {
+                    s_reason(&total, stats[i].reasons[k].code);
+                }
+            }
+        }
+        printf("import total files=%d read=%ld accepted=%ld duplicates=%ld quarantined=%ld\n",
+               nfiles, total.read, total.accepted, total.duplicates, total.quarantined);
+        for (size_t k = 0; k < total.n_reasons; k++) {
+            printf("quarantine total reason=%s count=%ld\n", total.reasons[k].code,
+                   total.reasons[k].count);
+        }
+    }
+    free(stats);
+    free(seen.slots);
+    if (s.client) {
+        ho_client_destroy(&s.client);
+    }
+    for (int w = 0; w < 2; w++) {
+        if (s.dry[w] && s.dry[w]->cb_exit) {
+            s.dry[w]->cb_exit(&s.dry_ctx[w]);
+        }
+    }
+    ho_gateway_destroy(&gw);
+    return rc;
+}
