@@ -104,6 +104,18 @@ class OutboxProcesses(unittest.TestCase):
         self.ctx.term()
         shutil.rmtree(self.dir, ignore_errors=True)
 
+    def stop_clean(self, name, proc):
+        """SIGTERM: the worker must exit 0 (a sanitizer build exits non-zero on a leak)."""
+        proc.send_signal(signal.SIGTERM)
+        try:
+            rc = proc.wait(timeout=DEADLINE)
+        except subprocess.TimeoutExpired:
+            raise AssertionError("%s did not stop on SIGTERM" % name)
+        with open(os.path.join(self.dir, name + ".log")) as f:
+            log = f.read()
+        self.assertEqual(rc, 0, log[-3000:])
+        self.assertNotIn("Sanitizer", log)
+
     def spawn(self, name, args, ready=None):
         log = open(os.path.join(self.dir, name + ".log"), "w+")
         self.logs.append(log)
@@ -181,7 +193,7 @@ class OutboxProcesses(unittest.TestCase):
         self.assertEqual(len([r for r in self.http_log() if r["status"] == 200]), 0)
 
         # a new worker process finds the delivery in outbox.db and retries with backoff
-        self.spawn("worker2", worker_args)
+        worker2 = self.spawn("worker2", worker_args)
         wait_for("delivery", lambda: any(r["status"] == 200 for r in self.http_log()))
         time.sleep(1.5)  # let any (wrong) extra retry happen before counting
         log = self.http_log()
@@ -225,6 +237,7 @@ class OutboxProcesses(unittest.TestCase):
         self.assertIsNotNone(got, "no packet on topic handoff.R01")
         self.assertEqual(got[0], b"handoff.R01")
         self.assertEqual(json.loads(got[1])["payload"]["lead_id"], 4242)
+        self.stop_clean("worker2", worker2)
 
 
 if __name__ == "__main__":

@@ -109,6 +109,18 @@ class RouteProcesses(unittest.TestCase):
         self.ctx.term()
         shutil.rmtree(self.dir, ignore_errors=True)
 
+    def stop_clean(self, name, proc):
+        """SIGTERM: the worker must exit 0 (a sanitizer build exits non-zero on a leak)."""
+        proc.send_signal(signal.SIGTERM)
+        try:
+            rc = proc.wait(timeout=DEADLINE)
+        except subprocess.TimeoutExpired:
+            raise AssertionError("%s did not stop on SIGTERM" % name)
+        with open(os.path.join(self.dir, name + ".log")) as f:
+            log = f.read()
+        self.assertEqual(rc, 0, log[-3000:])
+        self.assertNotIn("Sanitizer", log)
+
     def spawn(self, name, args, ready=None):
         log = open(os.path.join(self.dir, name + ".log"), "w+")
         self.logs.append(log)
@@ -185,6 +197,7 @@ class RouteProcesses(unittest.TestCase):
         self.assertEqual(out[0]["payload"]["rep_id"], "R2")
         self.assertEqual(out[0]["payload"]["reassigned_from"], "R1")
         self.assertEqual(out[0]["payload"]["assigned_at"], T0 + 4 * HOUR + 1)
+        self.stop_clean("worker2", self.procs["worker2"])
 
 
 if __name__ == "__main__":
