@@ -192,6 +192,16 @@ class OutboxProcesses(unittest.TestCase):
         worker.wait(timeout=5)
         self.assertEqual(len([r for r in self.http_log() if r["status"] == 200]), 0)
 
+        # the failure is visible to the operator while nobody retries it
+        st = subprocess.run([hb, "status", "-c", config, "--data-dir", data],
+                            capture_output=True, text=True, timeout=DEADLINE)
+        problem = [l for l in st.stdout.splitlines() if l.startswith("outbox.problem")]
+        self.assertEqual(len(problem), 1, st.stdout + st.stderr)
+        self.assertIn("event_id=%s" % event_id, problem[0])
+        self.assertIn("attempts=1", problem[0])
+        self.assertIn("last_status=503", problem[0])
+        self.assertIn("status=pending", problem[0])
+
         # a new worker process finds the delivery in outbox.db and retries with backoff
         worker2 = self.spawn("worker2", worker_args)
         wait_for("delivery", lambda: any(r["status"] == 200 for r in self.http_log()))
@@ -219,6 +229,13 @@ class OutboxProcesses(unittest.TestCase):
             db.close()
         self.assertEqual(rows, [(1, 503, 300), (2, 503, 600), (3, 200, None)])
         self.assertEqual(status, ("delivered", 3))
+        st = subprocess.run([hb, "status", "-c", config, "--data-dir", data],
+                            capture_output=True, text=True, timeout=DEADLINE)
+        summary = [l for l in st.stdout.splitlines() if l.startswith("outbox ")]
+        self.assertEqual(len(summary), 1, st.stdout + st.stderr)
+        self.assertIn("delivered=1", summary[0])
+        self.assertIn("failed=0", summary[0])
+        self.assertNotIn("outbox.problem", st.stdout)
 
         path = os.path.join(data, "outbox", "R01", "4242-%s.json" % event_id)
         with open(path) as f:
