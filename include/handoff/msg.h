@@ -27,9 +27,13 @@
 
 #define HO_SCHEMA_VERSION 1
 #define HO_MSG_MAX_BODY (16u * 1024u * 1024u) /* largest frame a decoder accepts */
-#define HO_MSG_MAX_DEPTH 32                    /* deepest nesting inside a payload */
+/* Deepest nesting inside a payload (a value directly in the payload is at depth 1). Kept
+ * under msgpack-c's own limit of 32 open containers per frame: batch + envelope + payload +
+ * 24 levels + slack. */
+#define HO_MSG_MAX_DEPTH 24
 #define HO_MSG_MAX_ID 128                      /* longest event id, in bytes */
 #define HO_MSG_MAX_TYPE 64                     /* longest type name, in bytes */
+#define HO_MSG_MAX_ORIGIN 256                  /* longest origin, in bytes */
 
 typedef enum {
     HO_OK = 0,
@@ -106,6 +110,13 @@ void ho_msg_batch_free(ho_msg_t ***msgs_p, size_t n);
  * *off_p / *len_p, or an error if the frame cannot be walked that far. */
 int ho_msg_frame_element(const void *buf, size_t len, size_t index, size_t *off_p,
                          size_t *len_p);
+
+/* The envelope as a JSON object {"v", "type", "id", "ts", "origin", "payload", ...extra}
+ * (new reference), e.g. for test vectors and `--json` output. */
+json_t *ho_msg_to_json(const ho_msg_t *self);
+/* The reverse, with the same rules as the decoder (version, type and id grammar, ts an
+ * integer >= 0, payload an object; other keys are kept as extra). */
+int ho_msg_from_json(const json_t *obj, ho_msg_t **msg_p, ho_err_t *err);
 
 /* Read only the type of a frame without building the payload (used by the broker to route).
  * For a batch, the type of its first element. Copies at most cap-1 bytes into type. */

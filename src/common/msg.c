@@ -239,9 +239,107 @@ void ho_msg_set_ts(ho_msg_t *self, int64_t ts_ms)
     self->ts = ts_ms;
 }
 
+static int s_utf8_valid(const char *s, size_t len);
+
 int ho_msg_set_origin(ho_msg_t *self, const char *origin)
 {
+    size_t len = origin ? strlen(origin) : 0;
+    if (len > HO_MSG_MAX_ORIGIN || (origin && !s_utf8_valid(origin, len))) {
+        return HO_ERR_FIELD;
+    }
     return s_replace(&self->origin, origin);
+}
+
+json_t *ho_msg_to_json(const ho_msg_t *self)
+{
+    json_t *obj = json_object();
+    if (!obj) {
+        return NULL;
+    }
+    json_object_set_new(obj, "v", json_integer(self->version));
+    json_object_set_new(obj, "type", json_string(self->type));
+    json_object_set_new(obj, "id", json_string(self->id));
+    json_object_set_new(obj, "ts", json_integer(self->ts));
+    json_object_set_new(obj, "origin", json_string(self->origin));
+    json_object_set_new(obj, "payload", json_deep_copy(self->payload));
+    const char *key;
+    json_t *item;
+    json_object_foreach(self->extra, key, item)
+    {
+        json_object_set_new(obj, key, json_deep_copy(item));
+    }
+    return obj;
+}
+
+int ho_msg_from_json(const json_t *obj, ho_msg_t **msg_p, ho_err_t *err)
+{
+    *msg_p = NULL;
+    if (!json_is_object(obj)) {
+        return ho_err_set(err, HO_ERR_MALFORMED, "", "envelope is not a JSON object");
+    }
+    json_t *v = json_object_get(obj, "v");
+    if (!v) {
+        return ho_err_set(err, HO_ERR_MISSING, "v", "v: missing schema version");
+    }
+    if (!json_is_integer(v) || json_integer_value(v) < 0) {
+        return ho_err_set(err, HO_ERR_FIELD, "v", "v: expected a positive integer");
+    }
+    if (json_integer_value(v) != HO_SCHEMA_VERSION) {
+        return ho_err_set(err, HO_ERR_VERSION, "v",
+                          "v: unsupported schema version %lld (this build speaks %d)",
+                          (long long)json_integer_value(v), HO_SCHEMA_VERSION);
+    }
+    static const char *const names[] = {"type", "id", "ts", "payload"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (!json_object_get(obj, names[i])) {
+            return ho_err_set(err, HO_ERR_MISSING, names[i], "%s: missing", names[i]);
+        }
+    }
+    json_t *ts = json_object_get(obj, "ts");
+    json_t *origin = json_object_get(obj, "origin");
+    if (!json_is_integer(ts) || json_integer_value(ts) < 0) {
+        return ho_err_set(err, HO_ERR_FIELD, "ts",
+                          "ts: expected milliseconds since the epoch (non-negative integer)");
+    }
+    if (origin && !json_is_string(origin)) {
+        return ho_err_set(err, HO_ERR_FIELD, "origin", "origin: expected a string");
+    }
+    ho_msg_t *self = ho_msg_new("x");
+    if (!self) {
+        return ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
+    }
+    int rc = HO_OK;
+    const char *type = json_string_value(json_object_get(obj, "type"));
+    const char *id = json_string_value(json_object_get(obj, "id"));
+    if (!type || ho_msg_set_type(self, type) != HO_OK) {
+        rc = ho_err_set(err, HO_ERR_FIELD, "type", "type: must be 1-%d characters of a-z 0-9 . _ -",
+                        HO_MSG_MAX_TYPE - 1);
+    } else if (!id || ho_msg_set_id(self, id) != HO_OK) {
+        rc = ho_err_set(err, HO_ERR_FIELD, "id", "id: must be 1-%d printable ASCII characters",
+                        HO_MSG_MAX_ID);
+    } else if (origin && ho_msg_set_origin(self, json_string_value(origin)) != HO_OK) {
+        rc = ho_err_set(err, HO_ERR_FIELD, "origin", "origin: longer than %d bytes",
+                        HO_MSG_MAX_ORIGIN);
+    } else if (ho_msg_set_payload(self, json_deep_copy(json_object_get(obj, "payload"))) !=
+               HO_OK) {
+        rc = ho_err_set(err, HO_ERR_FIELD, "payload", "payload: expected an object");
+    }
+    ho_msg_set_ts(self, json_integer_value(ts));
+    const char *key;
+    json_t *item;
+    json_object_foreach((json_t *)obj, key, item)
+    {
+        if (rc == HO_OK && strcmp(key, "v") && strcmp(key, "type") && strcmp(key, "id") &&
+            strcmp(key, "ts") && strcmp(key, "origin") && strcmp(key, "payload")) {
+            json_object_set_new(self->extra, key, json_deep_copy(item));
+        }
+    }
+    if (rc != HO_OK) {
+        ho_msg_destroy(&self);
+        return rc;
+    }
+    *msg_p = self;
+    return HO_OK;
 }
 
 int ho_msg_set_payload(ho_msg_t *self, json_t *payload)
@@ -594,6 +692,10 @@ static int s_to_json(const msgpack_object *o, const char *path, int depth, json_
                 json_decref(obj);
                 return ho_err_set(err, HO_ERR_FIELD, sub, "%s: map key contains a NUL byte", sub);
             }
+            if (json_object_getn(obj, k->via.str.ptr, k->via.str.size)) {
+                json_decref(obj);
+                return ho_err_set(err, HO_ERR_FIELD, sub, "%s: duplicate map key", sub);
+            }
             json_t *item;
             int rc = s_to_json(&o->via.map.ptr[i].val, sub, depth + 1, &item, err);
             if (rc != HO_OK) {
@@ -624,6 +726,48 @@ static int s_key_is(const msgpack_object *k, const char *name)
            memcmp(k->via.str.ptr, name, n) == 0;
 }
 
+/* Well-formed UTF-8 (no overlongs, no surrogates, at most U+10FFFF). */
+static int s_utf8_valid(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < len) {
+        unsigned char c = p[i];
+        size_t n;
+        uint32_t cp;
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if (c >= 0xc2 && c <= 0xdf) {
+            n = 1;
+            cp = c & 0x1f;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            n = 2;
+            cp = c & 0x0f;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            n = 3;
+            cp = c & 0x07;
+        } else {
+            return 0;
+        }
+        if (len - i <= n) {
+            return 0;
+        }
+        for (size_t k = 1; k <= n; k++) {
+            if ((p[i + k] & 0xc0) != 0x80) {
+                return 0;
+            }
+            cp = (cp << 6) | (p[i + k] & 0x3f);
+        }
+        if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
+            (cp >= 0xd800 && cp <= 0xdfff)) {
+            return 0;
+        }
+        i += n + 1;
+    }
+    return 1;
+}
+
 static int s_get_str(const msgpack_object *v, const char *name, char **out, ho_err_t *err)
 {
     if (v->type != MSGPACK_OBJECT_STR) {
@@ -635,6 +779,9 @@ static int s_get_str(const msgpack_object *v, const char *name, char **out, ho_e
     }
     if (strlen(*out) != v->via.str.size) {
         return ho_err_set(err, HO_ERR_FIELD, name, "%s: contains a NUL byte", name);
+    }
+    if (!s_utf8_valid(*out, v->via.str.size)) {
+        return ho_err_set(err, HO_ERR_FIELD, name, "%s: invalid UTF-8 in string", name);
     }
     return HO_OK;
 }
@@ -653,9 +800,35 @@ static int s_envelope(const msgpack_object *root, ho_msg_t **msg_p, ho_err_t *er
     int rc = HO_OK;
     int have_v = 0;
     int have_ts = 0;
+    /* The version decides how to read everything else, so an unknown version is reported
+     * as such whatever else is wrong with the envelope. */
+    for (uint32_t i = 0; i < root->via.map.size; i++) {
+        const msgpack_object *k = &root->via.map.ptr[i].key;
+        const msgpack_object *v = &root->via.map.ptr[i].val;
+        if (s_key_is(k, "v") && v->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
+            v->via.u64 != HO_SCHEMA_VERSION) {
+            rc = ho_err_set(err, HO_ERR_VERSION, "v",
+                            "v: unsupported schema version %llu (this build speaks %d)",
+                            (unsigned long long)v->via.u64, HO_SCHEMA_VERSION);
+        }
+    }
+    static const char *const known[] = {"v", "type", "id", "ts", "origin", "payload"};
+    unsigned seen = 0;
     for (uint32_t i = 0; rc == HO_OK && i < root->via.map.size; i++) {
         const msgpack_object *k = &root->via.map.ptr[i].key;
         const msgpack_object *v = &root->via.map.ptr[i].val;
+        for (unsigned f = 0; f < sizeof known / sizeof known[0]; f++) {
+            if (s_key_is(k, known[f])) {
+                if (seen & (1u << f)) {
+                    rc = ho_err_set(err, HO_ERR_FIELD, known[f], "%s: duplicate envelope key",
+                                    known[f]);
+                }
+                seen |= 1u << f;
+            }
+        }
+        if (rc != HO_OK) {
+            break;
+        }
         if (s_key_is(k, "v")) {
             if (v->type != MSGPACK_OBJECT_POSITIVE_INTEGER) {
                 rc = ho_err_set(err, HO_ERR_FIELD, "v", "v: expected a positive integer");
@@ -696,6 +869,10 @@ static int s_envelope(const msgpack_object *root, ho_msg_t **msg_p, ho_err_t *er
             free(self->origin);
             self->origin = NULL;
             rc = s_get_str(v, "origin", &self->origin, err);
+            if (rc == HO_OK && strlen(self->origin) > HO_MSG_MAX_ORIGIN) {
+                rc = ho_err_set(err, HO_ERR_TOO_LARGE, "origin",
+                                "origin: longer than %d bytes", HO_MSG_MAX_ORIGIN);
+            }
         } else if (s_key_is(k, "payload")) {
             if (v->type != MSGPACK_OBJECT_MAP) {
                 rc = ho_err_set(err, HO_ERR_FIELD, "payload", "payload: expected a map");
@@ -708,6 +885,10 @@ static int s_envelope(const msgpack_object *root, ho_msg_t **msg_p, ho_err_t *er
             char name[64];
             s_path(name, sizeof name, "", k->via.str.ptr, k->via.str.size);
             json_t *item = NULL;
+            if (json_object_getn(self->extra, k->via.str.ptr, k->via.str.size)) {
+                rc = ho_err_set(err, HO_ERR_FIELD, name, "%s: duplicate envelope key", name);
+                break;
+            }
             rc = s_to_json(v, name, 1, &item, err);
             if (rc == HO_OK &&
                 json_object_setn_new(self->extra, k->via.str.ptr, k->via.str.size, item) != 0) {
@@ -757,7 +938,9 @@ static int s_unpack(const void *buf, size_t len, msgpack_unpacked *result, ho_er
     if (ret != MSGPACK_UNPACK_SUCCESS) {
         msgpack_unpacked_destroy(result);
         if (ret == MSGPACK_UNPACK_NOMEM_ERROR) {
-            return ho_err_set(err, HO_ERR_NOMEM, "", "out of memory decoding %zu bytes", len);
+            /* msgpack-c reports its nesting limit as NOMEM; the walker keeps us under it, so
+         * this is a real allocation failure */
+        return ho_err_set(err, HO_ERR_NOMEM, "", "out of memory decoding %zu bytes", len);
         }
         return ho_err_set(err, HO_ERR_MALFORMED, "", "msgpack decoder rejected the body");
     }
