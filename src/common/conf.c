@@ -82,10 +82,13 @@ static int s_node_add(ho_node_t *parent, char *key, ho_node_t *kid)
     return 0;
 }
 
+#define S_MAX_DEPTH 64 /* nesting of maps and sequences; deeper is refused, not recursed */
+
 typedef struct {
     yaml_parser_t parser;
     const char *name;
     ho_err_t *err;
+    int depth;
 } s_reader_t;
 
 static int s_fail_at(s_reader_t *r, int line, const char *fmt, const char *detail)
@@ -127,14 +130,21 @@ static int s_parse_children(s_reader_t *r, ho_node_t *node)
                 yaml_event_delete(&ev);
                 return s_fail_at(r, line, "%s: map keys must be plain scalars", node->path);
             }
-            key = strdup((const char *)ev.data.scalar.value);
+            int key_line = (int)ev.start_mark.line + 1;
+            key = strndup((const char *)ev.data.scalar.value, ev.data.scalar.length);
+            int has_nul = key && strlen(key) != ev.data.scalar.length;
             yaml_event_delete(&ev);
             if (!key) {
                 return ho_err_set(r->err, HO_ERR_NOMEM, "", "out of memory");
             }
+            if (has_nul) {
+                free(key);
+                return s_fail_at(r, key_line, "%s: a map key contains a NUL character",
+                                 node->path[0] ? node->path : "(root)");
+            }
             for (size_t i = 0; i < node->n; i++) {
                 if (strcmp(node->keys[i], key) == 0) {
-                    int line = (int)r->parser.mark.line + 1;
+                    int line = key_line;
                     char what[200];
                     snprintf(what, sizeof what, "%s%s%s", node->path, node->path[0] ? "." : "",
                              key);
@@ -177,10 +187,16 @@ static int s_parse_node(s_reader_t *r, yaml_event_t *ev, const char *path, ho_no
         if (node) {
             node->text = strndup((const char *)ev->data.scalar.value, ev->data.scalar.length);
         }
+        int has_nul = node && node->text && strlen(node->text) != ev->data.scalar.length;
         yaml_event_delete(ev);
         if (!node || !node->text) {
             s_node_free(node);
             return ho_err_set(r->err, HO_ERR_NOMEM, "", "out of memory");
+        }
+        if (has_nul) {
+            s_node_free(node);
+            return s_fail_at(r, line, "%s: value contains a NUL character",
+                             path[0] ? path : "(root)");
         }
         *out = node;
         return HO_OK;
@@ -189,11 +205,17 @@ static int s_parse_node(s_reader_t *r, yaml_event_t *ev, const char *path, ho_no
     case YAML_SEQUENCE_START_EVENT: {
         ho_node_kind_t kind = ev->type == YAML_MAPPING_START_EVENT ? HO_NODE_MAP : HO_NODE_SEQ;
         yaml_event_delete(ev);
+        if (r->depth >= S_MAX_DEPTH) {
+            return s_fail_at(r, line, "%s: nested deeper than 64 levels",
+                             path[0] ? path : "(root)");
+        }
         ho_node_t *node = s_node_new(kind, line, path);
         if (!node) {
             return ho_err_set(r->err, HO_ERR_NOMEM, "", "out of memory");
         }
+        r->depth++;
         rc = s_parse_children(r, node);
+        r->depth--;
         if (rc != HO_OK) {
             s_node_free(node);
             return rc;
