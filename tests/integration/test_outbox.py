@@ -166,7 +166,7 @@ class OutboxProcesses(unittest.TestCase):
                               "--data-dir", data], ready="broker ready")
         worker_args = [hb, "worker", "outbox", "-c", config, "--connect", endpoint,
                        "--data-dir", data]
-        worker = self.spawn("worker", worker_args)
+        worker = self.spawn("worker", worker_args, ready="worker ready")
 
         sub = self.ctx.socket(zmq.SUB)
         self.socks.append(sub)
@@ -188,6 +188,20 @@ class OutboxProcesses(unittest.TestCase):
 
         # attempt 1 at once (503); then the worker is killed before it can retry
         wait_for("first POST", lambda: len(self.http_log()) >= 1)
+        # (the server logs before it answers: wait until the worker has recorded the refusal)
+
+        def recorded():
+            try:
+                db = sqlite3.connect(os.path.join(data, "outbox.db"), timeout=5)
+                try:
+                    row = db.execute("SELECT attempts FROM deliveries WHERE event_id = ?",
+                                     (event_id,)).fetchone()
+                finally:
+                    db.close()
+            except sqlite3.OperationalError:
+                return False
+            return row is not None and row[0] == 1
+        wait_for("attempt 1 in outbox.db", recorded)
         worker.send_signal(signal.SIGKILL)
         worker.wait(timeout=5)
         self.assertEqual(len([r for r in self.http_log() if r["status"] == 200]), 0)
@@ -203,7 +217,7 @@ class OutboxProcesses(unittest.TestCase):
         self.assertIn("status=pending", problem[0])
 
         # a new worker process finds the delivery in outbox.db and retries with backoff
-        worker2 = self.spawn("worker2", worker_args)
+        worker2 = self.spawn("worker2", worker_args, ready="worker ready")
         wait_for("delivery", lambda: any(r["status"] == 200 for r in self.http_log()))
         time.sleep(1.5)  # let any (wrong) extra retry happen before counting
         log = self.http_log()

@@ -139,7 +139,8 @@ class RouteProcesses(unittest.TestCase):
 
     def start_worker(self, name):
         return self.spawn(name, [os.environ["HO_BIN"], "worker", "route", "-c", self.config,
-                                 "--connect", self.endpoint, "--data-dir", self.data])
+                                 "--connect", self.endpoint, "--data-dir", self.data],
+                          ready="worker ready")
 
     def call(self, type_, event_id, payload):
         env = {"v": 1, "type": type_, "id": event_id, "ts": int(time.time() * 1000),
