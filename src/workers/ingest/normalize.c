@@ -12,6 +12,7 @@
 #include "handoff/csvio.h"
 
 /* ---- text ---- */
+static char *s_lower(const char *in);
 static bool s_is_space_at(const unsigned char *p, size_t *adv)
 {
     if (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n' || *p == '\v' || *p == '\f') {
@@ -84,30 +85,12 @@ char *ho_norm_email(const char *in)
         return NULL;
     }
     /* Lowercase code point by code point, then NFC again (lowercasing can decompose). */
-    size_t len = strlen(t);
-    utf8proc_uint8_t *out = malloc(len * 4 + 1);
+    char *out = s_lower(t);
+    free(t);
     if (!out) {
-        free(t);
         return NULL;
     }
-    size_t o = 0;
-    const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)t;
-    utf8proc_ssize_t left = (utf8proc_ssize_t)len;
-    while (left > 0) {
-        utf8proc_int32_t cp;
-        utf8proc_ssize_t n = utf8proc_iterate(p, left, &cp);
-        if (n <= 0) {
-            free(out);
-            free(t);
-            return NULL;
-        }
-        o += (size_t)utf8proc_encode_char(utf8proc_tolower(cp), out + o);
-        p += n;
-        left -= n;
-    }
-    out[o] = '\0';
-    free(t);
-    char *nfc = (char *)utf8proc_NFC(out);
+    char *nfc = (char *)utf8proc_NFC((const utf8proc_uint8_t *)out);
     free(out);
     return nfc;
 }
@@ -277,10 +260,38 @@ static const s_state_t s_states[] = {
     {"PR", "puerto rico"},    {NULL, NULL},
 };
 
-/* Lowercase ASCII, drop dots, collapse runs of spaces; into out. */
+/* Lowercase every letter (not only ASCII: "Österreich"); malloc'd, NULL if not UTF-8. */
+static char *s_lower(const char *in)
+{
+    size_t len = strlen(in);
+    utf8proc_uint8_t *out = malloc(len * 4 + 1);
+    if (!out) {
+        return NULL;
+    }
+    size_t o = 0;
+    const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)in;
+    utf8proc_ssize_t left = (utf8proc_ssize_t)len;
+    while (left > 0) {
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t n = utf8proc_iterate(p, left, &cp);
+        if (n <= 0) {
+            free(out);
+            return NULL;
+        }
+        o += (size_t)utf8proc_encode_char(utf8proc_tolower(cp), out + o);
+        p += n;
+        left -= n;
+    }
+    out[o] = '\0';
+    return (char *)out;
+}
+
+/* Lowercase, drop dots, collapse runs of spaces; into out. */
 static void s_key(const char *in, char *out, size_t cap)
 {
-    char *t = s_trim_dup(in);
+    char *low = s_lower(in);
+    char *t = s_trim_dup(low ? low : in);
+    free(low);
     size_t o = 0;
     bool space = false;
     for (const char *p = t ? t : ""; *p && o + 1 < cap; p++) {
