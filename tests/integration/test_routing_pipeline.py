@@ -1,0 +1,176 @@
+#!/usr/bin/python3
+"""End to end through real processes: `handoff broker` + the store, route and outbox workers
+with the SHIPPED routing.yaml and reps.csv (built-in copies), and the controllable clock
+(`tick` messages with a chosen `now`).
+
+A scored MQL from New York with 5000 employees goes store -> route (rule us-east-enterprise,
+rep HE1, weight 2) -> store -> handoff.ready -> outbox file data/outbox/HE1/<lead>-<event>.json
+holding the packet (contact, location, score, sla_due 4 h after the MQL). A tick past sla_due
+makes the store send sla.breach remind -> route -> rep.reminder file for HE1; a tick past
+reassign_due makes it send sla.breach reassign -> route picks HE2 (never HE1) -> a new
+handoff packet for HE2.
+
+Run: HO_BIN=build/handoff /usr/bin/python3 tests/integration/test_routing_pipeline.py
+"""
+import glob
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+
+import msgpack
+import zmq
+
+DEADLINE = 20.0
+T0 = 1795165200000  # 2026-11-20T09:00:00Z, a Friday
+HOUR = 3600000
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_for(what, fn, deadline=DEADLINE):
+    end = time.time() + deadline
+    while time.time() < end:
+        v = fn()
+        if v:
+            return v
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting for " + what)
+
+
+class Pipeline(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="ho-route-pipe-")
+        self.procs = []
+        self.logs = []
+        self.ctx = zmq.Context()
+        self.client = None
+
+    def tearDown(self):
+        for p in self.procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in self.procs:
+            try:
+                p.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait(timeout=5)
+        for f in self.logs:
+            f.close()
+        if self.client is not None:
+            self.client.close(linger=0)
+        self.ctx.term()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def spawn(self, name, args, ready):
+        path = os.path.join(self.dir, name + ".log")
+        log = open(path, "w+")
+        self.logs.append(log)
+        p = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+        self.procs.append(p)
+
+        def seen():
+            with open(path) as f:
+                text = f.read()
+            if p.poll() is not None:
+                raise AssertionError("%s exited: %s" % (name, text))
+            return ready in text
+        wait_for(name + " ready", seen)
+        return p
+
+    def send(self, service, type_, id_, payload, ts=None):
+        env = {"v": 1, "type": type_, "id": id_, "ts": ts or int(time.time() * 1000),
+               "origin": "test", "payload": payload}
+        self.client.send_multipart([b"", b"MDPC01", service.encode(), msgpack.packb(env)])
+        if not self.client.poll(int(DEADLINE * 1000)):
+            raise AssertionError("no reply to " + id_)
+        self.client.recv_multipart()
+
+    def packets(self, rep, type_):
+        out = []
+        for path in glob.glob(os.path.join(self.data, "outbox", rep, "*.json")):
+            with open(path) as f:
+                doc = json.load(f)
+            if doc["type"] == type_:
+                out.append(doc)
+        return out
+
+    def test_mql_to_packet_then_sla_remind_and_reassign(self):
+        endpoint = "tcp://127.0.0.1:%d" % free_port()
+        self.data = os.path.join(self.dir, "data")
+        config = os.path.join(self.dir, "handoff.yaml")
+        with open(config, "w") as f:
+            f.write("broker:\n  endpoint: %s\n  heartbeat_ms: 250\n  liveness: 3\n"
+                    "data_dir: %s\n"
+                    "routes:\n  route.request: route\n  lead.assigned: store\n"
+                    "  handoff.ready: outbox\n  sla.breach: route\n  rep.reminder: outbox\n"
+                    "  quarantine: store\n"
+                    "workers:\n  route:\n    rules: routing.yaml\n  outbox:\n    dir: outbox\n"
+                    % (endpoint, self.data))
+        hb = os.environ["HO_BIN"]
+        self.spawn("broker", [hb, "broker", "-c", config, "--bind", endpoint,
+                              "--data-dir", self.data], "broker ready")
+        for name in ("store", "route", "outbox"):
+            self.spawn(name, [hb, "worker", name, "-c", config, "--connect", endpoint,
+                              "--data-dir", self.data], "worker ready")
+        self.client = self.ctx.socket(zmq.DEALER)
+        self.client.connect(endpoint)
+
+        email = "dana.whitlock@bigbank.example"
+        fields = {"email": email, "first_name": "Dana", "last_name": "Whitlock",
+                  "title": "VP Data", "company": "Big Bank Corp", "domain": "bigbank.example",
+                  "industry": "Banking", "industry_group": "finance", "employees": 5000,
+                  "employees_label": "5000", "country": "US", "state": "NY",
+                  "city": "New York", "lifecycle_stage": "Lead", "original_source": "Paid Search",
+                  "source_channel": "paid_search", "campaign": "q4-pipelines",
+                  "created_at": T0 - 48 * HOUR}
+        self.send("store", "lead.normalized", "it-pipe-lead-1",
+                  {"source": "hubspot", "source_ref": {"file": "contacts.csv", "line": 2},
+                   "email": email, "fields": fields, "observed_at": T0 - 48 * HOUR},
+                  ts=T0 - 48 * HOUR)
+        self.send("store", "lead.scored", "it-pipe-score-1",
+                  {"email": email, "as_of": T0, "model_version": "test-1", "fit": 70,
+                   "interest": 55, "score": 125, "grade": "B1", "quadrant": "mql_now",
+                   "mql": True,
+                   "explanation": [{"rule": "enterprise", "kind": "fit", "points": 30,
+                                    "detail": "5000 employees"}]}, ts=T0)
+
+        ho = wait_for("handoff packet for HE1", lambda: self.packets("HE1", "handoff.ready"))
+        p = ho[0]["payload"]
+        self.assertEqual(p["rep"]["rep_id"], "HE1")
+        self.assertEqual(p["rep"]["name"], "Odalys Brennick")
+        self.assertEqual(p["contact"]["company"], "Big Bank Corp")
+        self.assertEqual(p["location"]["state"], "NY")
+        self.assertEqual(p["sla_due"], T0 + 4 * HOUR)  # Enterprise: 4 h (routing.yaml)
+        lead_id = p["lead_id"]
+        name = os.path.basename(glob.glob(os.path.join(self.data, "outbox", "HE1", "*.json"))[0])
+        self.assertTrue(name.startswith("%d-" % lead_id), name)
+
+        # the clock passes sla_due: a reminder to HE1
+        self.send("store", "tick", "it-pipe-tick-1", {"now": T0 + 4 * HOUR + 60000})
+        rem = wait_for("reminder for HE1", lambda: self.packets("HE1", "rep.reminder"))
+        self.assertEqual(rem[0]["payload"]["lead_id"], lead_id)
+        self.assertEqual(rem[0]["payload"]["rep_email"], "odalys.brennick@handoff.example")
+        self.assertEqual(rem[0]["payload"]["reassign_due"], T0 + 6 * HOUR)
+
+        # the clock passes reassign_due: someone else of the team, never HE1 again
+        self.send("store", "tick", "it-pipe-tick-2", {"now": T0 + 6 * HOUR + 60000})
+        ho2 = wait_for("handoff packet for HE2", lambda: self.packets("HE2", "handoff.ready"))
+        self.assertEqual(ho2[0]["payload"]["lead_id"], lead_id)
+        self.assertEqual(len(self.packets("HE1", "handoff.ready")), 1)
+
+
+if __name__ == "__main__":
+    unittest.main()
