@@ -279,7 +279,7 @@ typedef struct {
     s_pkind_t kind;
     int temp; /* 2 hot, 1 warm, 0 cold */
     char first[48], last[48];
-    char email[256];
+    char email[384];
     char title[64];
     s_company_t co;
     int64_t created_at;
@@ -734,7 +734,7 @@ static int s_write_hubspot(const s_world_t *w, FILE *f, s_count_t *c, char *seen
             continue;
         }
         s_rng_t r = s_rng(w->o->seed, T_FILE, (uint64_t)i, F_HUBSPOT);
-        char email[300], phone[48], when[32], last[32];
+        char email[512], phone[48], when[32], last[32];
         s_email_variant(&r, p.email, email, sizeof email);
         s_phone(&r, &p, phone, sizeof phone);
         s_cellf(&cw, "%ld", 10000000000L + (long)(s_next(&r) % 89999999999ULL));
@@ -952,7 +952,7 @@ static int s_write_marketo(const s_world_t *w, FILE *f, s_count_t *c, char *seen
             continue;
         }
         s_rng_t r = s_rng(w->o->seed, T_FILE, (uint64_t)i, F_MARKETO);
-        char email[300], phone[48], created[40], updated[40];
+        char email[512], phone[48], created[40], updated[40];
         s_email_variant(&r, p.email, email, sizeof email);
         s_phone(&r, &p, phone, sizeof phone);
         s_cellf(&cw, "%ld", 1000000 + i);
@@ -1272,7 +1272,7 @@ static int s_write_webhooks(const s_world_t *w, FILE *f, s_count_t *c, char *see
             s_person_t p;
             s_person(w, list[k].i, &p);
             s_rng_t r = s_rng(w->o->seed, T_FILE, (uint64_t)list[k].i, F_WEBHOOK);
-            char email[300];
+            char email[512];
             s_email_variant(&r, p.email, email, sizeof email);
             doc = s_webhook(w, &p, &r, email);
             c->accepted++;
@@ -1524,7 +1524,7 @@ static int s_write_activities(const s_world_t *w, FILE *f, s_count_t *c)
         s_activity_t a;
         s_activity(w, &p, list[x].k, &a);
         s_rng_t r = s_rng(w->o->seed, T_ACT, (uint64_t)p.i, 100000 + (uint64_t)list[x].k);
-        char email[300], when[40];
+        char email[512], when[40];
         s_email_variant(&r, p.email, email, sizeof email);
         s_iso(a.at, when, sizeof when);
         s_cell(&cw, a.id);
@@ -1779,7 +1779,7 @@ static int s_write_feedback(const s_world_t *w, FILE *f, s_count_t *c)
             continue;
         }
         int64_t assigned = p.created_at + HOUR + (int64_t)s_below(&r, 3 * DAY);
-        char email[300];
+        char email[512];
         s_email_variant(&r, p.email, email, sizeof email);
         s_fb_story(&fb, &r, email, rep, p.temp, p.kind == P_PERSONAL, assigned, w->o->now_ms);
     }

@@ -37,7 +37,7 @@ static void s_where(const json_t *payload, char *out, size_t cap)
 static int s_refuse(ho_out_t *out, const ho_msg_t *in, const char *code, const char *field,
                     const char *fmt, const char *arg)
 {
-    char where[512], why[1024];
+    char where[512], why[1300];
     s_where(ho_msg_payload(in), where, sizeof where);
     char msg[700];
     snprintf(msg, sizeof msg, fmt, arg ? arg : "");
