@@ -512,6 +512,15 @@ static void test_webhook_unreachable_is_retried(void **state)
     assert_true(json_is_string(json_object_get(pr, "last_error")));
     assert_int_equal(json_integer_value(json_object_get(pr, "last_status")), 0);
     json_decref(st);
+    /* two more packets, one attempt each; then all three are due, but a flush stops at the
+     * first transport failure (the CRM is down: the others would only add waiting) */
+    assert_int_equal(s_call(&w, s_packet("ev-down-2", "R03", 7), NULL), HO_WORKER_OK);
+    assert_int_equal(s_call(&w, s_packet("ev-down-3", "R03", 8), NULL), HO_WORKER_OK);
+    assert_int_equal(s_db_int(w.dir, "SELECT count(*) FROM attempts"), 3);
+    ho_worker_outbox.cb_tick(w.ctx, ho_now_ms() + 3600000, NULL);
+    assert_int_equal(s_db_int(w.dir, "SELECT count(*) FROM attempts"), 4);
+    assert_int_equal(s_db_int(w.dir, "SELECT count(*) FROM deliveries WHERE status = 'pending'"),
+                     3);
     s_worker_stop(&w);
     s_rmrf(w.dir);
 }

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "handoff/log.h"
@@ -270,7 +271,17 @@ static int s_post(s_ctx_t *ctx, const ho_outbox_item_t *it, char *why, size_t wh
     return (int)status;
 }
 
-/* Try every webhook delivery due at now. */
+static int64_t s_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Try the webhook deliveries due at now. The worker's heartbeats wait while we POST, so one
+ * flush stops after about FLUSH_BUDGET_MS, and at the first transport failure (the CRM is
+ * down or unreachable: the rest would fail the same way); what is left is tried next tick. */
+#define FLUSH_BUDGET_MS 2000
 static void s_flush(s_ctx_t *ctx, int64_t now)
 {
     if (!ctx->curl) {
@@ -282,12 +293,15 @@ static void s_flush(s_ctx_t *ctx, int64_t now)
         ho_warn("outbox: cannot read the retry queue");
         return;
     }
-    for (size_t i = 0; i < n; i++) {
+    int64_t started = s_mono_ms();
+    bool down = false;
+    for (size_t i = 0; i < n && !down && s_mono_ms() - started < FLUSH_BUDGET_MS; i++) {
         ho_outbox_item_t *it = &items[i];
         char why[CURL_ERROR_SIZE + 64] = "";
         bool ok;
         int status = s_post(ctx, it, why, sizeof why, &ok);
         int attempt = it->attempts + 1;
+        down = !ok && status == 0;
         /* 4xx other than timeout / too early / too many: the CRM refuses this packet;
          * retrying will not help, so it stays failed for an operator to look at */
         bool refused =
