@@ -611,6 +611,10 @@ static int s_validate(const void *buf, size_t len, ho_err_t *err)
 
 /* ---------------------------------------------------------------- decoding */
 
+/* msgpack-c may hand out a NULL pointer for a zero-length str; every consumer here wants a
+ * valid pointer (memchr, jansson), so an empty string reads as "". */
+#define S_STR(o) ((o)->via.str.size ? (o)->via.str.ptr : "")
+
 static void s_path(char *out, size_t cap, const char *parent, const char *key, size_t klen)
 {
     if (parent[0]) {
@@ -652,7 +656,7 @@ static int s_to_json(const msgpack_object *o, const char *path, int depth, json_
         }
         return HO_OK;
     case MSGPACK_OBJECT_STR:
-        *out = json_stringn(o->via.str.ptr, o->via.str.size);
+        *out = json_stringn(S_STR(o), o->via.str.size);
         if (!*out) {
             return ho_err_set(err, HO_ERR_FIELD, path, "%s: invalid UTF-8 in string", path);
         }
@@ -687,12 +691,12 @@ static int s_to_json(const msgpack_object *o, const char *path, int depth, json_
                 return ho_err_set(err, HO_ERR_FIELD, path, "%s: map key #%u is not a string",
                                   path[0] ? path : "(root)", i);
             }
-            s_path(sub, sizeof sub, path, k->via.str.ptr, k->via.str.size);
-            if (memchr(k->via.str.ptr, 0, k->via.str.size)) {
+            s_path(sub, sizeof sub, path, S_STR(k), k->via.str.size);
+            if (memchr(S_STR(k), 0, k->via.str.size)) {
                 json_decref(obj);
                 return ho_err_set(err, HO_ERR_FIELD, sub, "%s: map key contains a NUL byte", sub);
             }
-            if (json_object_getn(obj, k->via.str.ptr, k->via.str.size)) {
+            if (json_object_getn(obj, S_STR(k), k->via.str.size)) {
                 json_decref(obj);
                 return ho_err_set(err, HO_ERR_FIELD, sub, "%s: duplicate map key", sub);
             }
@@ -702,7 +706,7 @@ static int s_to_json(const msgpack_object *o, const char *path, int depth, json_
                 json_decref(obj);
                 return rc;
             }
-            if (json_object_setn_new(obj, k->via.str.ptr, k->via.str.size, item) != 0) {
+            if (json_object_setn_new(obj, S_STR(k), k->via.str.size, item) != 0) {
                 json_decref(obj);
                 return ho_err_set(err, HO_ERR_FIELD, sub, "%s: map key is not valid UTF-8", sub);
             }
@@ -723,7 +727,7 @@ static int s_key_is(const msgpack_object *k, const char *name)
 {
     size_t n = strlen(name);
     return k->type == MSGPACK_OBJECT_STR && k->via.str.size == n &&
-           memcmp(k->via.str.ptr, name, n) == 0;
+           memcmp(S_STR(k), name, n) == 0;
 }
 
 /* Well-formed UTF-8 (no overlongs, no surrogates, at most U+10FFFF). */
@@ -773,7 +777,7 @@ static int s_get_str(const msgpack_object *v, const char *name, char **out, ho_e
     if (v->type != MSGPACK_OBJECT_STR) {
         return ho_err_set(err, HO_ERR_FIELD, name, "%s: expected a string", name);
     }
-    *out = strndup(v->via.str.ptr, v->via.str.size);
+    *out = strndup(S_STR(v), v->via.str.size);
     if (!*out) {
         return ho_err_set(err, HO_ERR_NOMEM, name, "%s: out of memory", name);
     }
@@ -883,15 +887,21 @@ static int s_envelope(const msgpack_object *root, ho_msg_t **msg_p, ho_err_t *er
         } else if (k->type == MSGPACK_OBJECT_STR) {
             /* Unknown envelope keys are kept, so a newer peer's fields survive a hop. */
             char name[64];
-            s_path(name, sizeof name, "", k->via.str.ptr, k->via.str.size);
+            s_path(name, sizeof name, "", S_STR(k), k->via.str.size);
             json_t *item = NULL;
-            if (json_object_getn(self->extra, k->via.str.ptr, k->via.str.size)) {
+            if (memchr(S_STR(k), 0, k->via.str.size)) {
+                /* it could not be written back: keys are NUL-terminated in memory */
+                rc = ho_err_set(err, HO_ERR_FIELD, name, "%s: envelope key contains a NUL byte",
+                                name);
+                break;
+            }
+            if (json_object_getn(self->extra, S_STR(k), k->via.str.size)) {
                 rc = ho_err_set(err, HO_ERR_FIELD, name, "%s: duplicate envelope key", name);
                 break;
             }
             rc = s_to_json(v, name, 1, &item, err);
             if (rc == HO_OK &&
-                json_object_setn_new(self->extra, k->via.str.ptr, k->via.str.size, item) != 0) {
+                json_object_setn_new(self->extra, S_STR(k), k->via.str.size, item) != 0) {
                 rc = ho_err_set(err, HO_ERR_FIELD, name, "%s: key is not valid UTF-8", name);
             }
         } else {

@@ -972,6 +972,27 @@ static void test_unknown_fields_preserved(void **state)
     s_buf_free(&b);
 }
 
+static void test_empty_strings_and_keys(void **state)
+{
+    /* found by fuzz_msg: zero-length str keys (msgpack-c may give them a NULL pointer) */
+    const char *text = "{\"v\":1,\"type\":\"t\",\"id\":\"i\",\"ts\":5,\"origin\":\"\","
+                       "\"payload\":{\"\":\"\",\"a\":{\"\":[\"\"]}},\"\":\"\"}";
+    s_buf_t b = s_pack_text(text);
+    ho_msg_t *m = NULL;
+    ho_err_t err = {0};
+    assert_int_equal(ho_msg_decode(b.data, b.len, &m, &err), HO_OK);
+    assert_string_equal(json_string_value(json_object_get(ho_msg_payload(m), "")), "");
+    assert_non_null(json_object_get(ho_msg_extra(m), ""));
+    char *buf = NULL;
+    size_t len = 0;
+    assert_int_equal(ho_msg_encode(m, &buf, &len), HO_OK);
+    assert_int_equal(len, b.len);
+    assert_memory_equal(buf, b.data, len);
+    free(buf);
+    ho_msg_destroy(&m);
+    s_buf_free(&b);
+}
+
 static void test_invalid_utf8_named_by_field(void **state)
 {
     struct {
@@ -1146,6 +1167,13 @@ static void test_duplicate_keys_refused(void **state)
     assert_int_equal(ho_msg_decode(b.data, b.len, &m, &err), HO_ERR_FIELD);
     assert_string_equal(err.field, "x1");
     s_buf_free(&b);
+
+    /* found by fuzz_msg: an unknown key with a NUL byte could not be written back intact */
+    b = s_pack_text("{\"v\":1,\"type\":\"t\",\"id\":\"i\",\"ts\":5,\"payload\":{},\"oQQgin\":1}");
+    s_patch(&b, "QQ", "\x07\x00", 2);
+    assert_int_equal(ho_msg_decode(b.data, b.len, &m, &err), HO_ERR_FIELD);
+    assert_non_null(strstr(err.message, "NUL"));
+    s_buf_free(&b);
 }
 
 static void test_setters_and_new(void **state)
@@ -1250,6 +1278,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_wrong_types_per_field),
         cmocka_unit_test(test_unknown_version),
         cmocka_unit_test(test_unknown_fields_preserved),
+        cmocka_unit_test(test_empty_strings_and_keys),
         cmocka_unit_test(test_invalid_utf8_named_by_field),
         cmocka_unit_test(test_batch_with_one_bad_element),
         cmocka_unit_test(test_peek_type),

@@ -1,0 +1,43 @@
+#!/bin/sh
+# run.sh [SECONDS] - build the libFuzzer targets with clang (ASan + UBSan, library instrumented
+# too) and run each for SECONDS (default 120) on a seed corpus: the codec test vectors
+# (proto/vectors/*.hex, as binary) for fuzz_msg, the shipped deploy/*.yaml for fuzz_conf and
+# fuzz_routing's own inputs. Prints each fuzzer's executions; exits non-zero on a crash
+# (the crashing input is left as build-fuzz/crash-*).
+#
+#   tests/fuzz/run.sh 60          # or HO_FUZZ_BUILD=/tmp/bf tests/fuzz/run.sh
+set -eu
+secs=${1:-120}
+src=$(cd "$(dirname "$0")/../.." && pwd)
+build=${HO_FUZZ_BUILD:-$src/build-fuzz}
+
+CC=${CC:-clang} cmake -S "$src" -B "$build" -DHO_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$build" -j2 >/dev/null
+
+corpus=$build/corpus
+rm -rf "$corpus"
+mkdir -p "$corpus/fuzz_msg" "$corpus/fuzz_conf" "$corpus/fuzz_routing"
+for f in "$src"/proto/vectors/*.hex; do
+    tr -d ' \n' <"$f" | xxd -r -p >"$corpus/fuzz_msg/$(basename "$f" .hex).bin"
+done
+cp "$src"/deploy/*.yaml "$corpus/fuzz_conf/"
+cp "$src"/deploy/*.csv "$corpus/fuzz_routing/" 2>/dev/null || true
+
+status=0
+cd "$build"
+for fuzzer in "$build"/fuzz_*; do
+    [ -x "$fuzzer" ] || continue
+    name=$(basename "$fuzzer")
+    mkdir -p "$corpus/$name"
+    log="$build/$name.log"
+    if "$fuzzer" -max_total_time="$secs" -print_final_stats=1 "$corpus/$name" >"$log" 2>&1; then
+        result=ok
+    else
+        result=CRASH
+        status=1
+    fi
+    execs=$(sed -n 's/^stat::number_executed_units: *//p' "$log")
+    cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1 | cut -d' ' -f2)
+    echo "fuzzer=$name seconds=$secs execs=${execs:-?} coverage=${cov:-?} result=$result log=$log"
+done
+exit $status

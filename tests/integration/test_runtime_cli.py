@@ -1,0 +1,350 @@
+#!/usr/bin/python3
+"""Integration tests of `handoff worker`, `handoff status` and `handoff keygen` as real
+processes around a real `handoff broker`: a raw MDP client (pyzmq) talks to a built-in worker
+through the broker; status output is checked line by line and as JSON; CURVE end to end with
+keys made by `handoff keygen` (allowed keys in, a stranger's key out).
+
+Run: HO_BIN=build/handoff /usr/bin/python3 tests/integration/test_runtime_cli.py
+"""
+import json
+import os
+import random
+import select
+import shutil
+import signal
+import stat
+import subprocess
+import tempfile
+import time
+import unittest
+
+import msgpack
+import zmq
+
+DEADLINE = 10.0
+HB_MS = 100
+
+
+def envelope(type_, payload, id_=None):
+    return {"v": 1, "type": type_, "id": id_ or "t-%016x" % random.getrandbits(64),
+            "ts": int(time.time() * 1000), "origin": "test", "payload": payload}
+
+
+def pack(obj):
+    return msgpack.packb(obj, use_bin_type=True)
+
+
+class Proc:
+    """A child process of the built binary with stdout captured and stderr in a file."""
+
+    def __init__(self, folder, name, args, ready=None):
+        self.log_path = os.path.join(folder, name + ".log")
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen([os.environ["HO_BIN"]] + args, stdout=subprocess.PIPE,
+                                     stderr=self.log)
+        self.out = b""
+        self.stopped = False
+        if ready:
+            self.wait_for(ready)
+
+    def wait_for(self, text):
+        end = time.time() + DEADLINE
+        while text.encode() not in self.out:
+            if self.proc.poll() is not None or time.time() > end:
+                raise AssertionError("no %r from %s: %r %s" % (text, self.proc.args, self.out,
+                                                                self.stderr()))
+            r, _, _ = select.select([self.proc.stdout], [], [], 0.1)
+            if r:
+                self.out += os.read(self.proc.stdout.fileno(), 4096)
+
+    def stderr(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.stopped:
+            return self.proc.returncode
+        self.stopped = True
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(DEADLINE)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.out += self.proc.stdout.read() or b""
+        self.proc.stdout.close()
+        self.log.close()
+        return self.proc.returncode
+
+
+def run(args, timeout=DEADLINE * 2):
+    return subprocess.run([os.environ["HO_BIN"]] + args, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def write_config(folder, curve=None, routes=None):
+    lines = ["broker:", "  endpoint: tcp://127.0.0.1:5570", "  heartbeat_ms: %d" % HB_MS,
+             "  liveness: 3", "  max_queue: 100", "  max_attempts: 3"]
+    if curve:
+        lines += ["  curve:", "    enabled: true"] + ["    %s: %s" % kv for kv in curve.items()]
+    lines += ["data_dir: %s" % os.path.join(folder, "data"), "routes:"]
+    for type_, service in (routes or {"test.none": "nowhere"}).items():
+        lines.append("  %s: %s" % (type_, service))
+    path = os.path.join(folder, "handoff.yaml")
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return path
+
+
+def start_broker(folder, config):
+    b = Proc(folder, "broker", ["broker", "-c", config, "--bind", "tcp://127.0.0.1:*"],
+             ready="broker ready")
+    endpoint = [l.split("=", 1)[1] for l in b.out.decode().splitlines()
+                if l.startswith("bound endpoint=")][0]
+    return b, endpoint
+
+
+def request(ctx, endpoint, service, frames, timeout=DEADLINE, curve=None):
+    s = ctx.socket(zmq.DEALER)
+    s.linger = 0
+    if curve:
+        s.curve_publickey, s.curve_secretkey, s.curve_serverkey = curve
+    s.connect(endpoint)
+    try:
+        s.send_multipart([b"", b"MDPC01", service.encode()] + frames)
+        if not s.poll(int(timeout * 1000)):
+            raise AssertionError("no reply from %s" % service)
+        msg = s.recv_multipart()
+        assert msg[:2] == [b"", b"MDPC01"] and msg[2] == service.encode(), msg[:3]
+        return msg[3:]
+    finally:
+        s.close()
+
+
+def status_lines(out):
+    return [l for l in out.splitlines() if l]
+
+
+def workers_of(status_out, service):
+    for line in status_lines(status_out):
+        if line.startswith("service name=%s " % service):
+            fields = dict(kv.split("=", 1) for kv in line.split()[1:])
+            return int(fields["workers"])
+    return 0
+
+
+class WorkerCliTest(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="ho-rt-cli-")
+        self.ctx = zmq.Context()
+        self.procs = []
+
+    def tearDown(self):
+        for p in self.procs:
+            p.stop(signal.SIGKILL)
+        self.ctx.destroy(linger=0)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def wait_workers(self, config, endpoint, service, want, extra=()):
+        end = time.time() + DEADLINE
+        got = None
+        while time.time() < end:
+            r = run(["status", "-c", config, "--connect", endpoint, "--timeout", "2000"] +
+                    list(extra))
+            if r.returncode == 0:
+                got = workers_of(r.stdout, service)
+                if got == want:
+                    return r
+            time.sleep(0.05)
+        raise AssertionError("service %s has %r workers, wanted %d" % (service, got, want))
+
+    def test_usage(self):
+        r = run(["worker", "--help"])
+        self.assertEqual(r.returncode, 0)
+        self.assertIn("usage: handoff worker NAME", r.stdout)
+        self.assertIn("echo", r.stdout)
+        r = run(["worker", "--list"])
+        self.assertEqual(r.returncode, 0)
+        self.assertRegex(r.stdout, r"(?m)^\s+echo\s+replies each input envelope")
+        r = run(["worker", "no-such-worker"])
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("unknown worker 'no-such-worker'", r.stderr)
+        r = run(["worker"])
+        self.assertEqual(r.returncode, 2)
+        r = run(["worker", "echo", "--credit", "0"])
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--credit", r.stderr)
+        r = run(["worker", "echo", "--service", "mmi.echo"])
+        self.assertEqual(r.returncode, 2)
+        for cmd in ("status", "keygen"):
+            r = run([cmd, "--help"])
+            self.assertEqual(r.returncode, 0, cmd)
+            self.assertIn("usage: handoff %s" % cmd, r.stdout)
+        self.assertEqual(run(["status", "--bogus"]).returncode, 2)
+        self.assertEqual(run(["keygen"]).returncode, 2)
+
+    def test_echo_worker_through_the_broker(self):
+        config = write_config(self.dir)
+        broker, endpoint = start_broker(self.dir, config)
+        self.procs.append(broker)
+        worker = Proc(self.dir, "worker", ["worker", "echo", "-c", config, "--connect", endpoint,
+                                           "--credit", "4"], ready="worker ready")
+        self.procs.append(worker)
+        self.assertIn(b"service=echo", worker.out)
+        self.wait_workers(config, endpoint, "echo", 1)
+
+        # a batch of three and a single envelope in one request: each comes back unchanged,
+        # one batch frame per type
+        batch = [envelope("lead.raw", {"fields": {"email": "a%d@example.com" % i}})
+                 for i in range(3)]
+        single = envelope("activity.raw", {"fields": {"activity_id": "A-1"}})
+        frames = request(self.ctx, endpoint, "echo", [pack(batch), pack(single)])
+        self.assertEqual(len(frames), 2)
+        got = msgpack.unpackb(frames[0], raw=False)
+        self.assertEqual(got, batch)
+        self.assertEqual(msgpack.unpackb(frames[1], raw=False), [single])
+
+        # a garbage frame next to a good one: the good one comes back, the bad one is
+        # quarantined with its frame index and raw bytes
+        frames = request(self.ctx, endpoint, "echo", [b"\xc1nonsense", pack(single)])
+        by_type = {}
+        for f in frames:
+            for env in msgpack.unpackb(f, raw=False):
+                by_type.setdefault(env["type"], []).append(env)
+        self.assertEqual(by_type["activity.raw"], [single])
+        q = by_type["quarantine"][0]["payload"]
+        self.assertEqual(q["code"], "bad_frame")
+        self.assertEqual(q["field"], "frame[0]")
+        self.assertEqual(q["stage"], "echo")
+        self.assertEqual(q["raw"]["base64"], "wW5vbnNlbnNl")
+
+        # status: greppable lines and JSON agree
+        r = run(["status", "-c", config, "--connect", endpoint])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        lines = status_lines(r.stdout)
+        self.assertTrue(lines[0].startswith("broker "), lines[0])
+        self.assertRegex(r.stdout, r"(?m)^counters requests=\d+ replies=\d+")
+        self.assertRegex(r.stdout, r"(?m)^service name=echo workers=1 queued=0 in_flight=0 "
+                                   r"requests=2 replies=2 ")
+        self.assertRegex(r.stdout, r"(?m)^worker id=[0-9a-f]+ service=echo credit=4 ")
+        self.assertIn("route type=test.none service=nowhere", lines)
+        self.assertRegex(r.stdout, r"(?m)^outbox db=\S+ exists=false pending=0")
+        r = run(["status", "-c", config, "--connect", endpoint, "--json"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        st = json.loads(r.stdout)
+        echo = [s for s in st["services"] if s["name"] == "echo"][0]
+        self.assertEqual((echo["workers"], echo["requests"], echo["replies"]), (1, 2, 2))
+        self.assertEqual(st["workers"][0]["credit"], 4)
+        self.assertEqual(st["routes"], {"test.none": "nowhere"})
+
+        # SIGTERM: the worker says DISCONNECT and exits 0; the broker drops it at once (with
+        # liveness 3 x 100 ms either way; what is checked is the clean exit and the log)
+        self.assertEqual(worker.stop(), 0)
+        self.assertIn("stopped requests=2", worker.stderr())
+        self.wait_workers(config, endpoint, "echo", 0)
+
+    def test_worker_waits_for_the_broker_and_registers(self):
+        # the worker starts first; the broker comes up later on the same endpoint
+        config = write_config(self.dir)
+        broker, endpoint = start_broker(self.dir, config)
+        broker.stop()
+        worker = Proc(self.dir, "worker", ["worker", "echo", "-c", config, "--connect", endpoint],
+                      ready="worker ready")
+        self.procs.append(worker)
+        time.sleep(0.3)
+        broker = Proc(self.dir, "broker2", ["broker", "-c", config, "--bind", endpoint],
+                      ready="broker ready")
+        self.procs.append(broker)
+        self.wait_workers(config, endpoint, "echo", 1)
+        env = envelope("lead.raw", {"n": 1})
+        frames = request(self.ctx, endpoint, "echo", [pack(env)])
+        self.assertEqual(msgpack.unpackb(frames[0], raw=False), [env])
+
+    def test_status_without_broker(self):
+        config = write_config(self.dir)
+        r = run(["status", "-c", config, "--connect", "tcp://127.0.0.1:1", "--timeout", "300"])
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("did not answer within 300 ms", r.stderr)
+        self.assertEqual(r.stdout, "")
+        r = run(["status", "--timeout", "soon"])
+        self.assertEqual(r.returncode, 2)
+
+    def test_bad_config_is_reported(self):
+        path = os.path.join(self.dir, "bad.yaml")
+        with open(path, "w") as f:
+            f.write("broker:\n  heartbeat_ms: often\n")
+        for cmd in (["worker", "echo"], ["status"]):
+            r = run(cmd + ["-c", path])
+            self.assertEqual(r.returncode, 1, cmd)
+            self.assertIn("bad.yaml:2", r.stderr)
+
+    def test_keygen(self):
+        keys = os.path.join(self.dir, "keys")
+        r = run(["keygen", "broker", "--dir", keys])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        fields = dict(kv.split("=", 1) for kv in r.stdout.split())
+        pub, sec = os.path.join(keys, "broker.cert"), os.path.join(keys, "broker.cert_secret")
+        self.assertEqual(fields["cert"], pub)
+        self.assertEqual(fields["secret"], sec)
+        with open(pub) as f:
+            text = f.read()
+        self.assertIn('public-key = "%s"' % fields["public_key"], text)
+        self.assertNotIn("secret-key", text)
+        with open(sec) as f:
+            self.assertIn("secret-key", f.read())
+        self.assertEqual(stat.S_IMODE(os.stat(sec).st_mode) & 0o077, 0)
+        self.assertEqual(len(fields["public_key"]), 40)
+        # no silent overwrite
+        r = run(["keygen", "broker", "--dir", keys])
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("already exists", r.stderr)
+        r = run(["keygen", "broker", "--dir", keys, "--force"])
+        self.assertEqual(r.returncode, 0)
+        self.assertNotEqual(dict(kv.split("=", 1) for kv in r.stdout.split())["public_key"],
+                            fields["public_key"])
+        self.assertEqual(run(["keygen", "../evil", "--dir", keys]).returncode, 2)
+
+    def test_curve_end_to_end(self):
+        keys = os.path.join(self.dir, "keys")
+        allowed = os.path.join(keys, "allowed")
+        os.makedirs(allowed)
+        for name in ("broker", "worker", "stranger"):
+            self.assertEqual(run(["keygen", name, "--dir", keys]).returncode, 0)
+        shutil.copy(os.path.join(keys, "worker.cert"), allowed)
+        config = write_config(self.dir, curve={
+            "server_cert": "keys/broker.cert_secret", "allowed_keys": "keys/allowed",
+            "client_cert": "keys/worker.cert_secret", "server_public": "keys/broker.cert"})
+        broker, endpoint = start_broker(self.dir, config)
+        self.procs.append(broker)
+        worker = Proc(self.dir, "worker", ["worker", "echo", "-c", config, "--connect", endpoint],
+                      ready="worker ready")
+        self.procs.append(worker)
+        self.assertIn("curve=on", worker.stderr())
+        # handoff status uses the same client cert from the config: it is let in
+        r = self.wait_workers(config, endpoint, "echo", 1)
+        self.assertIn("service name=echo workers=1", r.stdout)
+        # a client with a key that is not in allowed_keys gets no answer
+        stranger_cfg = os.path.join(self.dir, "stranger.yaml")
+        with open(config) as f:
+            text = f.read().replace("keys/worker.cert_secret", "keys/stranger.cert_secret")
+        with open(stranger_cfg, "w") as f:
+            f.write(text)
+        r = run(["status", "-c", stranger_cfg, "--connect", endpoint, "--timeout", "500"])
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("did not answer", r.stderr)
+        # a missing client cert is a clear configuration error
+        broken_cfg = os.path.join(self.dir, "broken.yaml")
+        with open(broken_cfg, "w") as f:
+            f.write(text.replace("keys/stranger.cert_secret", "keys/none.cert_secret"))
+        r = run(["status", "-c", broken_cfg, "--connect", endpoint])
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("broker.curve.client_cert", r.stderr)
+        r = run(["worker", "echo", "-c", broken_cfg, "--connect", endpoint])
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("broker.curve.client_cert", r.stderr)
+        self.assertEqual(worker.stop(), 0)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
