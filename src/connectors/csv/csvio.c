@@ -12,9 +12,14 @@
 
 #define S_BUF (64u * 1024u)
 
+/* One record: its fields live in one buffer, so a row costs no allocation once the buffers
+ * have grown to the file's widest record (slots are swapped, never freed, between rows). */
 typedef struct {
     ho_csv_row_t row;
-    size_t cap;
+    size_t cap;   /* of fields / lens / offs */
+    size_t *offs; /* field offsets into buf while the record is being built */
+    char *buf;
+    size_t blen, bcap;
 } s_slot_t;
 
 struct ho_csv {
@@ -46,19 +51,12 @@ static int s_no_space(unsigned char c)
     return 0;
 }
 
-static void s_slot_clear(s_slot_t *s)
-{
-    for (size_t i = 0; i < s->row.n; i++) {
-        free(s->row.fields[i]);
-    }
-    s->row.n = 0;
-}
-
 static void s_slot_free(s_slot_t *s)
 {
-    s_slot_clear(s);
     free(s->row.fields);
     free(s->row.lens);
+    free(s->offs);
+    free(s->buf);
     memset(s, 0, sizeof *s);
 }
 
@@ -76,7 +74,11 @@ static void s_on_field(void *data, size_t len, void *arg)
         if (l) {
             c->row.lens = l;
         }
-        if (!f || !l) {
+        size_t *o = realloc(c->offs, cap * sizeof *o);
+        if (o) {
+            c->offs = o;
+        }
+        if (!f || !l || !o) {
             return; /* out of memory: the field is dropped, the count check will flag it */
         }
         c->cap = cap;
@@ -84,16 +86,25 @@ static void s_on_field(void *data, size_t len, void *arg)
     if (self->rec_too_large) {
         len = 0;
     }
-    char *copy = malloc(len + 1);
-    if (!copy) {
-        return;
+    if (c->blen + len + 1 > c->bcap) {
+        size_t cap = c->bcap ? c->bcap : 1024;
+        while (cap < c->blen + len + 1) {
+            cap *= 2;
+        }
+        char *b = realloc(c->buf, cap);
+        if (!b) {
+            return;
+        }
+        c->buf = b;
+        c->bcap = cap;
     }
     if (len) {
-        memcpy(copy, data, len);
+        memcpy(c->buf + c->blen, data, len);
     }
-    copy[len] = '\0';
-    c->row.fields[c->row.n] = copy;
+    c->buf[c->blen + len] = '\0';
+    c->offs[c->row.n] = c->blen;
     c->row.lens[c->row.n] = len;
+    c->blen += len + 1;
     c->row.n++;
 }
 
@@ -105,7 +116,8 @@ static void s_on_record(int term, void *arg)
         size_t cap = self->rows_cap ? self->rows_cap * 2 : 8;
         s_slot_t *r = realloc(self->rows, cap * sizeof *r);
         if (!r) {
-            s_slot_free(&self->cur);
+            self->cur.row.n = 0;
+            self->cur.blen = 0;
             return;
         }
         memset(r + self->rows_cap, 0, (cap - self->rows_cap) * sizeof *r);
@@ -113,12 +125,17 @@ static void s_on_record(int term, void *arg)
         self->rows_cap = cap;
     }
     s_slot_t *dst = &self->rows[self->nrows++];
-    s_slot_free(dst);
+    s_slot_t old = *dst;
     *dst = self->cur;
+    for (size_t i = 0; i < dst->row.n; i++) {
+        dst->row.fields[i] = dst->buf + dst->offs[i];
+    }
     dst->row.line = self->rec_start;
     dst->row.end_line = self->line;
     dst->row.too_large = self->rec_too_large;
-    memset(&self->cur, 0, sizeof self->cur);
+    self->cur = old; /* reuse the consumed slot's buffers */
+    self->cur.row.n = 0;
+    self->cur.blen = 0;
     self->rec_bytes = 0;
     self->rec_too_large = false;
 }

@@ -13,6 +13,7 @@
 
 /* ---- text ---- */
 static char *s_lower(const char *in);
+static bool s_ascii(const char *s);
 static bool s_is_space_at(const unsigned char *p, size_t *adv)
 {
     if (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n' || *p == '\v' || *p == '\f') {
@@ -63,9 +64,34 @@ static char *s_trim_dup(const char *in)
     return out;
 }
 
+static bool s_ascii(const char *s)
+{
+    for (; *s; s++) {
+        if ((unsigned char)*s >= 0x80) {
+            return false;
+        }
+    }
+    return true;
+}
+
 char *ho_norm_text(const char *in)
 {
-    if (!in || ho_utf8_invalid_at(in, strlen(in)) >= 0) {
+    if (!in) {
+        return NULL;
+    }
+    if (s_ascii(in)) {
+        /* most fields: ASCII is valid UTF-8 and already NFC */
+        const char *b = in;
+        while (*b == ' ' || (*b >= '\t' && *b <= '\r')) {
+            b++;
+        }
+        size_t n = strlen(b);
+        while (n > 0 && (b[n - 1] == ' ' || (b[n - 1] >= '\t' && b[n - 1] <= '\r'))) {
+            n--;
+        }
+        return strndup(b, n);
+    }
+    if (ho_utf8_invalid_at(in, strlen(in)) >= 0) {
         return NULL;
     }
     char *t = s_trim_dup(in);
@@ -89,6 +115,9 @@ char *ho_norm_email(const char *in)
     free(t);
     if (!out) {
         return NULL;
+    }
+    if (s_ascii(out)) {
+        return out;
     }
     char *nfc = (char *)utf8proc_NFC((const utf8proc_uint8_t *)out);
     free(out);
@@ -264,6 +293,13 @@ static const s_state_t s_states[] = {
 static char *s_lower(const char *in)
 {
     size_t len = strlen(in);
+    if (s_ascii(in)) {
+        char *out = malloc(len + 1);
+        for (size_t i = 0; out && i <= len; i++) {
+            out[i] = (char)tolower((unsigned char)in[i]);
+        }
+        return out;
+    }
     utf8proc_uint8_t *out = malloc(len * 4 + 1);
     if (!out) {
         return NULL;
