@@ -148,13 +148,14 @@ class Import(unittest.TestCase):
             man = json.load(f)
         self.start_pipeline()
 
-        # the three CSV lead exports in one command
-        csvs = [os.path.join(demo, n) for n in
-                ("hubspot_contacts.csv", "salesforce_leads.csv", "marketo_leads.csv")]
-        r = self.run_cmd(["import", "-c", self.config, "--batch", "50"] + csvs)
+        # the four lead sources in one command: three CSV exports and the webhook capture
+        lead_files = ("hubspot_contacts.csv", "salesforce_leads.csv", "marketo_leads.csv",
+                      "form_webhooks.jsonl")
+        r = self.run_cmd(["import", "-c", self.config, "--batch", "50"] +
+                         [os.path.join(demo, n) for n in lead_files])
         self.assertEqual(r.returncode, 0, r.stderr)
         got = parse_summary(r.stdout)
-        for name in ("hubspot_contacts.csv", "salesforce_leads.csv", "marketo_leads.csv"):
+        for name in lead_files:
             want = man["files"][name]
             self.assertEqual(got[name]["profile"], want["profile"])  # auto-detected
             self.assertEqual(got[name]["read"], want["records"], name)
@@ -163,27 +164,30 @@ class Import(unittest.TestCase):
             self.assertEqual(got[name]["reasons"], want["quarantined_by_reason"], name)
         self.assertEqual(got["hubspot_contacts.csv"]["duplicates"], 0)
         dups = sum(got[n]["duplicates"] for n in got)
-        self.assertEqual(dups, man["import_csv_leads"]["duplicates"])
+        self.assertEqual(dups, man["import_all_leads"]["duplicates"])
         self.assertGreater(dups, 0)
-        m = re.search(r"^import total files=3 read=(\d+) accepted=(\d+) duplicates=(\d+) "
+        m = re.search(r"^import total files=4 read=(\d+) accepted=(\d+) duplicates=(\d+) "
                       r"quarantined=(\d+)$", r.stdout, re.M)
         self.assertIsNotNone(m, r.stdout)
-        self.assertEqual(int(m.group(3)), dups)
+        self.assertEqual([int(x) for x in m.groups()],
+                         [man["import_all_leads"][k] for k in
+                          ("read", "accepted", "duplicates", "quarantined")])
 
         # every distinct person is one lead in SQLite; every refused record is a row
-        distinct = man["import_csv_leads"]["accepted"] - man["import_csv_leads"]["duplicates"]
+        distinct = man["import_all_leads"]["accepted"] - man["import_all_leads"]["duplicates"]
+        self.assertEqual(distinct, man["people_in_lead_files"]["distinct_emails"])
         wait_for("%d leads in SQLite" % distinct,
                  lambda: self.count("SELECT count(*) FROM leads") == distinct)
-        q_total = sum(man["files"][n]["quarantined"] for n in
-                      ("hubspot_contacts.csv", "salesforce_leads.csv", "marketo_leads.csv"))
+        q_total = man["import_all_leads"]["quarantined"]
         wait_for("%d quarantine rows" % q_total,
                  lambda: self.count("SELECT count(*) FROM quarantine") == q_total)
         by_code = dict(self.query("SELECT code, count(*) FROM quarantine GROUP BY code"))
-        want_codes = {}
-        for n in ("hubspot_contacts.csv", "salesforce_leads.csv", "marketo_leads.csv"):
-            for code, k in man["files"][n]["quarantined_by_reason"].items():
-                want_codes[code] = want_codes.get(code, 0) + k
-        self.assertEqual(by_code, want_codes)
+        self.assertEqual(by_code, man["import_all_leads"]["quarantined_by_reason"])
+        # form leads keep their platform as the source
+        sources = dict(self.query("SELECT source, count(*) FROM lead_sources GROUP BY source"))
+        for src in ("hubspot", "salesforce", "marketo", "facebook", "linkedin", "hubspot_form",
+                    "typeform"):
+            self.assertGreater(sources.get(src, 0), 0, src)
         # the emails were written differently across files: stored lowercased and trimmed
         self.assertEqual(self.count("SELECT count(*) FROM leads WHERE email != lower(trim(email))"), 0)
 
