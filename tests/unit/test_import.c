@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -434,6 +435,60 @@ static void test_profile_errors(void **state)
     ho_profile_names_free(&names);
 }
 
+/* A profile's options reach its connector (config map); an unclosed quote is cut at
+ * max_record_bytes and quarantined; a JSON line that is not UTF-8 is refused with its line. */
+static void test_options_and_limits(void **state)
+{
+    (void)state;
+    const char *yaml = "name: semi\nkind: lead\ndetect: [mail]\ncolumns:\n  mail: email\n"
+                       "  name: first_name\noptions:\n  delimiter: \";\"\n  max_record_bytes: 300\n";
+    ho_err_t err;
+    ho_profile_t *p = ho_profile_parse(yaml, strlen(yaml), "semi.yaml", &err);
+    assert_non_null(p);
+    char path[] = "/tmp/test_import_XXXXXX";
+    int fd = mkstemp(path);
+    FILE *f = fdopen(fd, "w");
+    fputs("mail;name\nann@example.com;Ann\nbob@example.com;\"Bob\n", f);
+    for (int i = 0; i < 50; i++) {
+        fputs("a line inside a quote that is never closed\n", f);
+    }
+    fclose(f);
+    s_result_t r;
+    s_run(path, p, &r);
+    assert_int_equal(r.read, 2);
+    assert_int_equal(r.n_ok, 1);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(ho_msg_payload(r.ok[0]), "fields"), "first_name")), "Ann");
+    s_expect_q(&r, 3, "import", "record_too_large", "", path);
+    s_result_free(&r);
+    unlink(path);
+    ho_profile_destroy(&p);
+
+    /* an unknown option is a configuration error naming the file and line */
+    const char *bad = "name: x\nkind: lead\ncolumns: {email: email}\noptions:\n  delimeter: \";\"\n";
+    p = ho_profile_parse(bad, strlen(bad), "x.yaml", &err);
+    assert_non_null(p);
+    ho_connector_args_t args = {"/dev/null", p, NULL};
+    void *ctx = NULL;
+    assert_int_not_equal(ho_connector_find("csv")->cb_open(&args, &ctx, &err), HO_OK);
+    assert_non_null(strstr(err.message, "delimeter"));
+    ho_profile_destroy(&p);
+
+    char jpath[] = "/tmp/test_import_j_XXXXXX";
+    fd = mkstemp(jpath);
+    f = fdopen(fd, "w");
+    fputs("{\"activity_id\":\"1\",\"email\":\"a@example.com\",\"activity_type\":\"page_view\","
+          "\"activity_date\":\"2026-10-01T00:00:00Z\",\"url\":\"/m\xfcnchen\"}\n", f);
+    fclose(f);
+    p = ho_profile_load(NULL, "activities", &err);
+    s_run(jpath, p, &r);
+    assert_int_equal(r.read, 1);
+    assert_int_equal(r.n_q, 1);
+    s_expect_q(&r, 1, "import", "bad_json", "", jpath);
+    s_result_free(&r);
+    ho_profile_destroy(&p);
+    unlink(jpath);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -444,6 +499,7 @@ int main(void)
         cmocka_unit_test(test_reimport_same_ids),
         cmocka_unit_test(test_detect_errors),
         cmocka_unit_test(test_profile_errors),
+        cmocka_unit_test(test_options_and_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
