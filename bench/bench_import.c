@@ -104,8 +104,10 @@ static int s_pass(const char *path, bool normalize, long *records, long *accepte
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"mb", required_argument, NULL, 'm'},  {"dir", required_argument, NULL, 'd'},
-        {"bin", required_argument, NULL, 'b'}, {"keep", no_argument, NULL, 'k'},
+        {"mb", required_argument, NULL, 'm'},
+        {"dir", required_argument, NULL, 'd'},
+        {"bin", required_argument, NULL, 'b'},
+        {"keep", no_argument, NULL, 'k'},
         {NULL, 0, NULL, 0},
     };
     long mb = 1024;
@@ -137,7 +139,10 @@ int main(int argc, char **argv)
 
     /* size the world from a small sample: bytes per record of this generator */
     ho_err_t err = {0};
-    ho_demo_opts_t o = {.seed = 1, .now_ms = HO_DEMO_NOW_DEFAULT, .leads = 20000, .out_dir = out,
+    ho_demo_opts_t o = {.seed = 1,
+                        .now_ms = HO_DEMO_NOW_DEFAULT,
+                        .leads = 20000,
+                        .out_dir = out,
                         .only = "hubspot"};
     if (ho_demo_generate(&o, &err) != HO_OK) {
         fprintf(stderr, "generate: %s\n", err.message);
@@ -152,8 +157,8 @@ int main(int argc, char **argv)
     }
     double gen_s = (double)(ho_now_ms() - t0) / 1000.0;
     double size = s_size_mb(path);
-    printf("file=%s size_mb=%.0f people=%ld generate_s=%.1f gen_rss_mb=%.1f\n", path, size,
-           o.leads, gen_s, (double)s_rss_kb() / 1024.0);
+    printf("file=%s size_mb=%.0f people=%ld generate_s=%.1f gen_rss_mb=%.1f\n", path, size, o.leads,
+           gen_s, (double)s_rss_kb() / 1024.0);
     fflush(stdout);
 
     long records, accepted;
@@ -162,8 +167,9 @@ int main(int argc, char **argv)
         return 1;
     }
     double s = (double)(ho_now_ms() - t0) / 1000.0;
-    printf("parse        records=%ld seconds=%.1f records_per_s=%.0f mb_per_s=%.1f peak_rss_mb=%.1f\n",
-           records, s, (double)records / s, size / s, (double)s_rss_kb() / 1024.0);
+    printf(
+        "parse        records=%ld seconds=%.1f records_per_s=%.0f mb_per_s=%.1f peak_rss_mb=%.1f\n",
+        records, s, (double)records / s, size / s, (double)s_rss_kb() / 1024.0);
     fflush(stdout);
 
     t0 = ho_now_ms();

@@ -66,8 +66,8 @@ char **ho_profile_names(const char *config_dir);
 void ho_profile_names_free(char ***names_p);
 /* The profile matching a file's header best. NULL with err listing the profiles tried when
  * none (or two equally) match. format is "csv" or "jsonl". */
-ho_profile_t *ho_profile_detect(const char *config_dir, const char *format,
-                                const char *const *cols, size_t n, ho_err_t *err);
+ho_profile_t *ho_profile_detect(const char *config_dir, const char *format, const char *const *cols,
+                                size_t n, ho_err_t *err);
 
 /* ---- connectors ---- */
 typedef struct {
@@ -106,8 +106,7 @@ const char *ho_connector_raw_type(ho_kind_t kind);
  * be NULL), the source_ref {file, line}, the event id from the profile's id fields or from
  * record bytes. */
 ho_msg_t *ho_connector_record(const ho_profile_t *profile, const char *file, long line,
-                              json_t *fields, json_t *extra, const void *rec_bytes,
-                              size_t rec_len);
+                              json_t *fields, json_t *extra, const void *rec_bytes, size_t rec_len);
 /* A `quarantine` envelope for a record the connector could not read (stage "import"). raw
  * is the record as text (may be NULL); it is kept so nothing is lost. */
 ho_msg_t *ho_connector_quarantine(const ho_profile_t *profile, const char *file, long line,

@@ -23,12 +23,12 @@
 typedef struct ho_csv ho_csv_t;
 
 typedef struct {
-    char **fields;    /* NUL-terminated copies of the fields */
-    size_t *lens;     /* byte length of each field (fields may contain NUL only if the file does) */
-    size_t n;         /* number of fields */
-    long line;        /* physical line (1-based) where the record starts */
-    long end_line;    /* physical line where it ends (> line when a field held line breaks) */
-    bool too_large;   /* the record passed max_record_bytes: fields are empty, skip it */
+    char **fields;  /* NUL-terminated copies of the fields */
+    size_t *lens;   /* byte length of each field (fields may contain NUL only if the file does) */
+    size_t n;       /* number of fields */
+    long line;      /* physical line (1-based) where the record starts */
+    long end_line;  /* physical line where it ends (> line when a field held line breaks) */
+    bool too_large; /* the record passed max_record_bytes: fields are empty, skip it */
 } ho_csv_row_t;
 
 typedef struct {

@@ -56,9 +56,12 @@ static int s_parse_now(const char *s, int64_t *out)
 static int s_feedback(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"data-dir", required_argument, NULL, 'd'}, {"db", required_argument, NULL, 'b'},
-        {"seed", required_argument, NULL, 's'},     {"out", required_argument, NULL, 'o'},
-        {"now", required_argument, NULL, 'n'},      {"help", no_argument, NULL, 'h'},
+        {"data-dir", required_argument, NULL, 'd'},
+        {"db", required_argument, NULL, 'b'},
+        {"seed", required_argument, NULL, 's'},
+        {"out", required_argument, NULL, 'o'},
+        {"now", required_argument, NULL, 'n'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *data_dir = NULL, *out = NULL, *db = NULL;
@@ -118,10 +121,10 @@ int ho_cmd_demo(int argc, char **argv)
         return s_feedback(argc - 1, argv + 1);
     }
     static const struct option longopts[] = {
-        {"out", required_argument, NULL, 'o'},   {"seed", required_argument, NULL, 's'},
-        {"now", required_argument, NULL, 'n'},   {"leads", required_argument, NULL, 'l'},
-        {"only", required_argument, NULL, 'y'},  {"config-dir", required_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+        {"out", required_argument, NULL, 'o'},  {"seed", required_argument, NULL, 's'},
+        {"now", required_argument, NULL, 'n'},  {"leads", required_argument, NULL, 'l'},
+        {"only", required_argument, NULL, 'y'}, {"config-dir", required_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
     };
     ho_demo_opts_t o = {.seed = 1, .now_ms = HO_DEMO_NOW_DEFAULT, .leads = 600};
     optind = 1;
@@ -174,6 +177,7 @@ int ho_cmd_demo(int argc, char **argv)
         fprintf(stderr, "handoff demo-data: %s\n", err.message);
         return 1;
     }
-    printf("demo-data out=%s seed=%llu leads=%ld\n", o.out_dir, (unsigned long long)o.seed, o.leads);
+    printf("demo-data out=%s seed=%llu leads=%ld\n", o.out_dir, (unsigned long long)o.seed,
+           o.leads);
     return 0;
 }

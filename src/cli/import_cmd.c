@@ -197,7 +197,7 @@ typedef struct {
 } s_batch_t;
 
 typedef struct {
-    ho_client_t *client;        /* NULL in --dry-run */
+    ho_client_t *client; /* NULL in --dry-run */
     bool dry_run;
     /* in-process workers for --dry-run: [0] ingest, [1] feedback (NULL when not built in) */
     const ho_worker_def_t *dry[2];
@@ -376,7 +376,8 @@ static int s_import_file(s_sender_t *s, const s_opts_t *o, const char *path, s_s
             double secs = (double)(ho_now_ms() - t0) / 1000.0;
             ho_info("file=%s read_mb=%.0f records=%ld rate=%.0f/s mb_per_s=%.1f rss_mb=%.1f", path,
                     (double)off / 1048576.0, st->read, secs > 0 ? (double)st->read / secs : 0.0,
-                    secs > 0 ? (double)off / 1048576.0 / secs : 0.0, (double)s_peak_rss_kb() / 1024.0);
+                    secs > 0 ? (double)off / 1048576.0 / secs : 0.0,
+                    (double)s_peak_rss_kb() / 1024.0);
             next_report += step;
         }
     }
@@ -425,12 +426,18 @@ static void s_list(const char *config_dir)
 int ho_cmd_import(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"source", required_argument, NULL, 's'},   {"profile-file", required_argument, NULL, 'p'},
-        {"config", required_argument, NULL, 'c'},   {"connect", required_argument, NULL, 'e'},
-        {"batch", required_argument, NULL, 'b'},    {"window", required_argument, NULL, 'w'},
-        {"timeout", required_argument, NULL, 't'},  {"dry-run", no_argument, NULL, 'n'},
-        {"progress-mb", required_argument, NULL, 'm'}, {"list", no_argument, NULL, 'l'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+        {"source", required_argument, NULL, 's'},
+        {"profile-file", required_argument, NULL, 'p'},
+        {"config", required_argument, NULL, 'c'},
+        {"connect", required_argument, NULL, 'e'},
+        {"batch", required_argument, NULL, 'b'},
+        {"window", required_argument, NULL, 'w'},
+        {"timeout", required_argument, NULL, 't'},
+        {"dry-run", no_argument, NULL, 'n'},
+        {"progress-mb", required_argument, NULL, 'm'},
+        {"list", no_argument, NULL, 'l'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     s_opts_t o = {0};
     o.progress_mb = 64;

@@ -29,15 +29,18 @@ struct ho_profile {
 };
 
 static const char *const s_lead_fields[] = {
-    "email",        "first_name",   "last_name",      "title",          "company",
-    "city",         "phone",        "message",        "industry",       "employees",
-    "revenue",      "country",      "state",          "lifecycle_stage", "lead_status",
-    "original_source", "source_detail", "campaign",   "owner",          "created_at",
-    "source_record_id", "website",  "full_name",      "postal_code",    "address",
-    "updated_at",   NULL};
+    "email",           "first_name",      "last_name",
+    "title",           "company",         "city",
+    "phone",           "message",         "industry",
+    "employees",       "revenue",         "country",
+    "state",           "lifecycle_stage", "lead_status",
+    "original_source", "source_detail",   "campaign",
+    "owner",           "created_at",      "source_record_id",
+    "website",         "full_name",       "postal_code",
+    "address",         "updated_at",      NULL};
 static const char *const s_activity_fields[] = {
-    "activity_id", "email", "activity_type", "activity_date", "url", "campaign", "asset",
-    "source_system", "attributes", NULL};
+    "activity_id", "email", "activity_type", "activity_date", "url",
+    "campaign",    "asset", "source_system", "attributes",    NULL};
 static const char *const s_feedback_fields[] = {
     "feedback_id", "email", "rep_id", "outcome", "reason", "occurred_at", "notes", "amount", NULL};
 
@@ -140,10 +143,9 @@ static int s_strlist(const ho_conf_t *conf, const ho_node_t *node, char ***out, 
 
 static ho_profile_t *s_build(ho_conf_t *conf, ho_err_t *err)
 {
-    static const char *const allowed[] = {"name",    "description", "kind",      "connector",
-                                          "source",  "encoding",    "date_formats", "detect",
-                                          "detect_any", "columns",  "id_fields", "options",
-                                          NULL};
+    static const char *const allowed[] = {
+        "name",   "description", "kind",    "connector", "source",  "encoding", "date_formats",
+        "detect", "detect_any",  "columns", "id_fields", "options", NULL};
     ho_profile_t *self = calloc(1, sizeof *self);
     if (!self) {
         ho_conf_destroy(&conf);
@@ -163,12 +165,12 @@ static ho_profile_t *s_build(ho_conf_t *conf, ho_err_t *err)
         ho_conf_str(conf, root, "encoding", "utf-8", &encoding, err) != HO_OK ||
         s_strlist(conf, ho_node_get(root, "date_formats"), &self->date_formats, &n_fmt, true,
                   err) != HO_OK ||
-        s_strlist(conf, ho_node_get(root, "detect"), &self->detect, &self->n_detect, false,
-                  err) != HO_OK ||
+        s_strlist(conf, ho_node_get(root, "detect"), &self->detect, &self->n_detect, false, err) !=
+            HO_OK ||
         s_strlist(conf, ho_node_get(root, "detect_any"), &self->detect_any, &self->n_detect_any,
                   false, err) != HO_OK ||
-        s_strlist(conf, ho_node_get(root, "id_fields"), &self->id_fields, &self->n_id_fields,
-                  false, err) != HO_OK) {
+        s_strlist(conf, ho_node_get(root, "id_fields"), &self->id_fields, &self->n_id_fields, false,
+                  err) != HO_OK) {
         ho_profile_destroy(&self);
         return NULL;
     }
@@ -423,8 +425,8 @@ void ho_profile_names_free(char ***names_p)
     *names_p = NULL;
 }
 
-ho_profile_t *ho_profile_detect(const char *config_dir, const char *format,
-                                const char *const *cols, size_t n, ho_err_t *err)
+ho_profile_t *ho_profile_detect(const char *config_dir, const char *format, const char *const *cols,
+                                size_t n, ho_err_t *err)
 {
     char **names = ho_profile_names(config_dir);
     ho_profile_t *best = NULL;
@@ -441,7 +443,8 @@ ho_profile_t *ho_profile_detect(const char *config_dir, const char *format,
         snprintf(tried + strlen(tried), sizeof tried - strlen(tried), "%s%s", tried[0] ? ", " : "",
                  names[i]);
         /* a JSON file can only match a profile whose fields are JSON keys, and back */
-        bool json_profile = p->n_detect_any > 0 || (p->connector && strcmp(p->connector, "csv") != 0);
+        bool json_profile =
+            p->n_detect_any > 0 || (p->connector && strcmp(p->connector, "csv") != 0);
         bool fits = strcmp(format, "jsonl") == 0 || !json_profile;
         int score = fits ? ho_profile_match(p, cols, n) : 0;
         if (score > best_score) {

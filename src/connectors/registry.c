@@ -136,8 +136,7 @@ static json_t *s_source_ref(const char *file, long line)
 }
 
 ho_msg_t *ho_connector_record(const ho_profile_t *profile, const char *file, long line,
-                              json_t *fields, json_t *extra, const void *rec_bytes,
-                              size_t rec_len)
+                              json_t *fields, json_t *extra, const void *rec_bytes, size_t rec_len)
 {
     ho_kind_t kind = ho_profile_kind(profile);
     ho_msg_t *msg = ho_msg_new(ho_connector_raw_type(kind));

@@ -57,7 +57,7 @@ static void test_bom_crlf_quotes(void **state)
     assert_string_equal(r->fields[1], "");
     assert_int_equal(r->lens[2], 0);
     r = s_next(c);
-    assert_int_equal(r->line, 6); /* the blank line 5 is skipped but counted */
+    assert_int_equal(r->line, 6);                  /* the blank line 5 is skipped but counted */
     assert_string_equal(r->fields[1], " spaced "); /* fields as written */
     assert_string_equal(r->fields[2], "\t");
     s_end(c);

@@ -25,10 +25,9 @@
 
 extern const ho_worker_def_t ho_worker_ingest;
 
-static const char *const s_files[] = {"hubspot_contacts.csv", "salesforce_leads.csv",
-                                      "marketo_leads.csv",    "activities.csv",
-                                      "form_webhooks.jsonl",  "linkedin_lead_forms.json",
-                                      "feedback.csv",         "manifest.json"};
+static const char *const s_files[] = {
+    "hubspot_contacts.csv", "salesforce_leads.csv",     "marketo_leads.csv", "activities.csv",
+    "form_webhooks.jsonl",  "linkedin_lead_forms.json", "feedback.csv",      "manifest.json"};
 #define N_FILES (sizeof s_files / sizeof s_files[0])
 
 static char *s_read(const char *dir, const char *name, size_t *len)
@@ -70,7 +69,8 @@ static void s_rmdir(const char *dir)
 
 static void s_gen(const char *dir, uint64_t seed, long leads)
 {
-    ho_demo_opts_t o = {.seed = seed, .now_ms = HO_DEMO_NOW_DEFAULT, .leads = leads, .out_dir = dir};
+    ho_demo_opts_t o = {
+        .seed = seed, .now_ms = HO_DEMO_NOW_DEFAULT, .leads = leads, .out_dir = dir};
     ho_err_t err = {0};
     if (ho_demo_generate(&o, &err) != HO_OK) {
         fail_msg("generate: %s", err.message);
@@ -184,14 +184,16 @@ static void s_ingest_batch(ho_msg_t **batch, size_t n, s_counts_t *c)
         const json_t *p = ho_msg_payload(m);
         if (strcmp(ho_msg_type(m), "quarantine") == 0) {
             const char *code = json_string_value(json_object_get(p, "code"));
-            json_object_set_new(c->reasons, code,
-                                json_integer(json_integer_value(json_object_get(c->reasons, code)) + 1));
+            json_object_set_new(
+                c->reasons, code,
+                json_integer(json_integer_value(json_object_get(c->reasons, code)) + 1));
         } else {
             c->accepted++;
             if (strcmp(ho_msg_type(m), "lead.normalized") == 0) {
                 const char *e = json_string_value(json_object_get(p, "email"));
-                json_object_set_new(c->emails, e,
-                                    json_integer(json_integer_value(json_object_get(c->emails, e)) + 1));
+                json_object_set_new(
+                    c->emails, e,
+                    json_integer(json_integer_value(json_object_get(c->emails, e)) + 1));
             }
         }
     }
@@ -229,8 +231,9 @@ static void s_count(const char *dir, const char *file, s_counts_t *c)
         c->read++;
         if (strcmp(ho_msg_type(m), "quarantine") == 0) {
             const char *code = json_string_value(json_object_get(ho_msg_payload(m), "code"));
-            json_object_set_new(c->reasons, code,
-                                json_integer(json_integer_value(json_object_get(c->reasons, code)) + 1));
+            json_object_set_new(
+                c->reasons, code,
+                json_integer(json_integer_value(json_object_get(c->reasons, code)) + 1));
             ho_msg_destroy(&m);
         } else if (feedback) {
             ho_msg_destroy(&m);
@@ -312,7 +315,8 @@ static void test_manifest_matches_parser(void **state)
     /* feedback rows: the connector reads exactly the manifest's records */
     s_counts_t fb = {0, 0, json_object(), json_object()};
     s_count(d, "feedback.csv", &fb);
-    assert_int_equal(fb.read, json_integer_value(json_object_get(json_object_get(files, "feedback.csv"), "records")));
+    assert_int_equal(fb.read, json_integer_value(json_object_get(
+                                  json_object_get(files, "feedback.csv"), "records")));
     json_decref(fb.reasons);
     json_decref(fb.emails);
     json_decref(man);
@@ -341,19 +345,23 @@ static void test_feedback_simulation(void **state)
         snprintf(stmt, sizeof stmt,
                  "INSERT INTO leads (id, email, created_at, updated_at, grade, title) VALUES "
                  "(%d, 'lead%d@example.com', %lld, %lld, '%s', 'Head of Data')",
-                 i, i, (long long)(now - 40 * day), (long long)(now - 40 * day), i % 2 ? "A1" : "C3");
+                 i, i, (long long)(now - 40 * day), (long long)(now - 40 * day),
+                 i % 2 ? "A1" : "C3");
         assert_int_equal(sqlite3_exec(sql, stmt, NULL, NULL, NULL), SQLITE_OK);
         /* lead 1..50: assigned (and lead 5's first rep was reassigned); 51..60: queued */
         snprintf(stmt, sizeof stmt,
                  "INSERT INTO assignments (lead_id, event_id, rep_id, assigned_at, status) VALUES "
                  "(%d, 'ev%d', %s, %lld, 'open')",
-                 i, i, i <= 50 ? (i % 3 ? "'HE1'" : "'EU1'") : "NULL", (long long)(now - (i % 30 + 1) * day));
+                 i, i, i <= 50 ? (i % 3 ? "'HE1'" : "'EU1'") : "NULL",
+                 (long long)(now - (i % 30 + 1) * day));
         assert_int_equal(sqlite3_exec(sql, stmt, NULL, NULL, NULL), SQLITE_OK);
     }
-    assert_int_equal(sqlite3_exec(sql, "INSERT INTO assignments (lead_id, event_id, rep_id, assigned_at, status) "
-                                       "VALUES (5, 'old5', 'XX9', 1, 'reassigned')",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(sql,
+                     "INSERT INTO assignments (lead_id, event_id, rep_id, assigned_at, status) "
+                     "VALUES (5, 'old5', 'XX9', 1, 'reassigned')",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
     sqlite3_close(sql);
 
     long rows = 0;
@@ -370,7 +378,7 @@ static void test_feedback_simulation(void **state)
         n++;
         assert_int_equal(row->n, 8);
         int lead = atoi(row->fields[1] + 4);
-        assert_true(lead >= 1 && lead <= 50); /* only assigned leads */
+        assert_true(lead >= 1 && lead <= 50);                          /* only assigned leads */
         assert_string_equal(row->fields[2], lead % 3 ? "HE1" : "EU1"); /* the current rep */
         int64_t at;
         assert_int_equal(ho_norm_date(row->fields[5], NULL, &at), 0);
@@ -406,7 +414,8 @@ static void test_feedback_simulation(void **state)
     free(t1);
     free(t2);
     /* not a store: a clear error */
-    assert_int_not_equal(ho_demo_feedback("/nonexistent/handoff.db", 1, now, out2, &rows2, &err), HO_OK);
+    assert_int_not_equal(ho_demo_feedback("/nonexistent/handoff.db", 1, now, out2, &rows2, &err),
+                         HO_OK);
     snprintf(stmt, sizeof stmt, "%s/handoff.db-wal", d);
     unlink(stmt);
     snprintf(stmt, sizeof stmt, "%s/handoff.db-shm", d);

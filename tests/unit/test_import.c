@@ -205,10 +205,12 @@ static void test_hubspot_quirks(void **state)
     /* CRLF + a quoted line break: the record starts on line 2, the next on line 4 */
     const json_t *ada = s_ok_email(&r, "ada.lovelace@example-analytics.com");
     const json_t *f = json_object_get(ada, "fields");
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(ada, "source_ref"), "line")), 2);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(ada, "source_ref"), "line")), 2);
     assert_string_equal(json_string_value(json_object_get(f, "message")),
                         "Needs SSO, audit logs\r\nand an EU region");
-    assert_string_equal(json_string_value(json_object_get(f, "company")), "Example Analytics, Inc.");
+    assert_string_equal(json_string_value(json_object_get(f, "company")),
+                        "Example Analytics, Inc.");
     assert_string_equal(json_string_value(json_object_get(f, "country")), "US");
     assert_string_equal(json_string_value(json_object_get(f, "state")), "NY");
     assert_int_equal(json_integer_value(json_object_get(f, "employees")), 1001);
@@ -224,20 +226,24 @@ static void test_hubspot_quirks(void **state)
 
     const json_t *barnaby = s_ok_email(&r, "barnaby@quillfeather.co.uk");
     f = json_object_get(barnaby, "fields");
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(barnaby, "source_ref"), "line")), 4);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(barnaby, "source_ref"), "line")), 4);
     assert_string_equal(json_string_value(json_object_get(f, "company")), "Quill, Feather & Co");
-    assert_string_equal(json_string_value(json_object_get(f, "message")), "She said \"call me\" twice");
+    assert_string_equal(json_string_value(json_object_get(f, "message")),
+                        "She said \"call me\" twice");
     assert_string_equal(json_string_value(json_object_get(f, "country")), "GB");
     assert_int_equal(json_integer_value(json_object_get(f, "employees")), 300);
     assert_string_equal(json_string_value(json_object_get(f, "source_channel")), "referral");
 
     /* a row of empty fields but an email is a lead */
     const json_t *only = s_ok_email(&r, "only.email@example-analytics.com");
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(only, "source_ref"), "line")), 10);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(only, "source_ref"), "line")), 10);
 
     const json_t *joerg = s_ok_email(&r, "joerg.weiss@beispiel-logistik.de");
     f = json_object_get(joerg, "fields");
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(joerg, "source_ref"), "line")), 13);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(joerg, "source_ref"), "line")), 13);
     assert_string_equal(json_string_value(json_object_get(f, "first_name")), "Jörg");
     assert_string_equal(json_string_value(json_object_get(f, "country")), "DE");
     assert_string_equal(json_string_value(json_object_get(f, "message")),
@@ -270,7 +276,8 @@ static void test_salesforce_quirks(void **state)
     assert_int_equal(json_integer_value(json_object_get(f, "created_at")), 1795003660000LL);
     const json_t *dev = s_ok_email(&r, "dev.rao@gmail.com");
     f = json_object_get(dev, "fields");
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(dev, "source_ref"), "line")), 4);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(dev, "source_ref"), "line")), 4);
     assert_true(json_is_true(json_object_get(f, "personal_email")));
     assert_string_equal(json_string_value(json_object_get(f, "state")), "TX");
     assert_string_equal(json_string_value(json_object_get(f, "source_channel")), "form");
@@ -291,7 +298,8 @@ static void test_latin1_only_when_profile_says_so(void **state)
     assert_int_equal(r.read, 3);
     assert_int_equal(r.n_ok, 3);
     assert_int_equal(r.n_q, 0);
-    const json_t *f = json_object_get(s_ok_email(&r, "jurgen.muller@example-maschinen.de"), "fields");
+    const json_t *f =
+        json_object_get(s_ok_email(&r, "jurgen.muller@example-maschinen.de"), "fields");
     assert_string_equal(json_string_value(json_object_get(f, "first_name")), "Jürgen");
     assert_string_equal(json_string_value(json_object_get(f, "city")), "Zürich");
     assert_string_equal(json_string_value(json_object_get(f, "country")), "CH");
@@ -311,7 +319,8 @@ static void test_latin1_only_when_profile_says_so(void **state)
     s_expect_q(&r, 3, "import", "bad_utf8", "first_name", path);
     assert_non_null(strstr(s_q(s_q_at(&r, 2), "reason"), "invalid UTF-8 at byte 2"));
     /* the refused record is kept, readable (bytes shown as Latin-1) */
-    const json_t *rec = json_object_get(json_object_get(ho_msg_payload(s_q_at(&r, 2)), "raw"), "record");
+    const json_t *rec =
+        json_object_get(json_object_get(ho_msg_payload(s_q_at(&r, 2)), "raw"), "record");
     assert_string_equal(json_string_value(json_array_get(rec, 1)), "Jürgen");
     s_result_free(&r);
     ho_profile_destroy(&utf8);
@@ -340,17 +349,20 @@ static void test_activities_jsonl(void **state)
             assert_string_equal(ho_msg_type(r.ok[i]), "activity.normalized");
         }
         if (strcmp(json_string_value(json_object_get(p, "activity_id")), "698554701") == 0) {
-            assert_int_equal(json_integer_value(json_object_get(json_object_get(p, "source_ref"), "line")), 8);
+            assert_int_equal(
+                json_integer_value(json_object_get(json_object_get(p, "source_ref"), "line")), 8);
             assert_string_equal(json_string_value(json_object_get(p, "type")), "email_open");
         }
     }
     assert_non_null(a1);
-    assert_string_equal(json_string_value(json_object_get(a1, "email")), "ada.lovelace@example-analytics.com");
+    assert_string_equal(json_string_value(json_object_get(a1, "email")),
+                        "ada.lovelace@example-analytics.com");
     assert_string_equal(json_string_value(json_object_get(a1, "path")), "/pricing");
     assert_string_equal(json_string_value(json_object_get(a1, "type")), "page_view");
     assert_int_equal(json_integer_value(json_object_get(a1, "occurred_at")), 1791969165000LL);
-    assert_string_equal(json_string_value(json_object_get(json_object_get(a1, "attributes"), "Referrer URL")),
-                        "https://www.google.com/");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(a1, "attributes"), "Referrer URL")),
+        "https://www.google.com/");
     s_result_free(&r);
     free(path);
 }
@@ -440,8 +452,9 @@ static void test_profile_errors(void **state)
 static void test_options_and_limits(void **state)
 {
     (void)state;
-    const char *yaml = "name: semi\nkind: lead\ndetect: [mail]\ncolumns:\n  mail: email\n"
-                       "  name: first_name\noptions:\n  delimiter: \";\"\n  max_record_bytes: 300\n";
+    const char *yaml =
+        "name: semi\nkind: lead\ndetect: [mail]\ncolumns:\n  mail: email\n"
+        "  name: first_name\noptions:\n  delimiter: \";\"\n  max_record_bytes: 300\n";
     ho_err_t err;
     ho_profile_t *p = ho_profile_parse(yaml, strlen(yaml), "semi.yaml", &err);
     assert_non_null(p);
@@ -457,14 +470,17 @@ static void test_options_and_limits(void **state)
     s_run(path, p, &r);
     assert_int_equal(r.read, 2);
     assert_int_equal(r.n_ok, 1);
-    assert_string_equal(json_string_value(json_object_get(json_object_get(ho_msg_payload(r.ok[0]), "fields"), "first_name")), "Ann");
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(ho_msg_payload(r.ok[0]), "fields"), "first_name")),
+                        "Ann");
     s_expect_q(&r, 3, "import", "record_too_large", "", path);
     s_result_free(&r);
     unlink(path);
     ho_profile_destroy(&p);
 
     /* an unknown option is a configuration error naming the file and line */
-    const char *bad = "name: x\nkind: lead\ncolumns: {email: email}\noptions:\n  delimeter: \";\"\n";
+    const char *bad =
+        "name: x\nkind: lead\ncolumns: {email: email}\noptions:\n  delimeter: \";\"\n";
     p = ho_profile_parse(bad, strlen(bad), "x.yaml", &err);
     assert_non_null(p);
     ho_connector_args_t args = {"/dev/null", p, NULL};
@@ -477,7 +493,8 @@ static void test_options_and_limits(void **state)
     fd = mkstemp(jpath);
     f = fdopen(fd, "w");
     fputs("{\"activity_id\":\"1\",\"email\":\"a@example.com\",\"activity_type\":\"page_view\","
-          "\"activity_date\":\"2026-10-01T00:00:00Z\",\"url\":\"/m\xfcnchen\"}\n", f);
+          "\"activity_date\":\"2026-10-01T00:00:00Z\",\"url\":\"/m\xfcnchen\"}\n",
+          f);
     fclose(f);
     p = ho_profile_load(NULL, "activities", &err);
     s_run(jpath, p, &r);

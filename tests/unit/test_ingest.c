@@ -70,11 +70,13 @@ static void test_lead_normalized(void **state)
         "lead.raw", "lead-hubspot-0001",
         "{\"source\":\"hubspot\",\"source_ref\":{\"file\":\"contacts.csv\",\"line\":7},"
         "\"date_formats\":[\"%d.%m.%Y %H:%M\"],"
-        "\"fields\":{\"email\":\"  Ada.Lovelace@Example-Analytics.COM \",\"full_name\":\"Ada King Lovelace\","
+        "\"fields\":{\"email\":\"  Ada.Lovelace@Example-Analytics.COM \",\"full_name\":\"Ada King "
+        "Lovelace\","
         "\"title\":\" VP, Data Platform \",\"company\":\"Example Analytics, Inc.\","
         "\"industry\":\"Hospital & Health Care\",\"employees\":\"500-1000\",\"revenue\":\"$12.5M\","
         "\"country\":\"United States\",\"state\":\"new york\",\"original_source\":\"Paid Social\","
-        "\"created_at\":\"14.10.2026 09:12\",\"lifecycle_stage\":\"Lead\",\"favourite_tool\":\"Airflow\"},"
+        "\"created_at\":\"14.10.2026 "
+        "09:12\",\"lifecycle_stage\":\"Lead\",\"favourite_tool\":\"Airflow\"},"
         "\"extra\":{\"HubSpot Score\":\"52\"}}");
     ho_out_t *out = s_call(&in, 1);
     assert_int_equal(ho_out_count(out), 1);
@@ -83,11 +85,14 @@ static void test_lead_normalized(void **state)
     assert_string_equal(ho_msg_id(m), "lead-hubspot-0001"); /* the raw id, for idempotence */
     assert_int_equal(ho_msg_ts(m), 1790000000000LL);
     const json_t *p = ho_msg_payload(m);
-    assert_string_equal(json_string_value(json_object_get(p, "email")), "ada.lovelace@example-analytics.com");
+    assert_string_equal(json_string_value(json_object_get(p, "email")),
+                        "ada.lovelace@example-analytics.com");
     assert_string_equal(json_string_value(json_object_get(p, "source")), "hubspot");
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(p, "source_ref"), "line")), 7);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(p, "source_ref"), "line")),
+                     7);
     assert_int_equal(json_integer_value(json_object_get(p, "observed_at")), 1791969120000LL);
-    assert_string_equal(json_string_value(json_object_get(json_object_get(p, "extra"), "HubSpot Score")), "52");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(p, "extra"), "HubSpot Score")), "52");
     assert_string_equal(json_string_value(s_f(m, "domain")), "example-analytics.com");
     assert_true(json_is_false(s_f(m, "personal_email")));
     assert_string_equal(json_string_value(s_f(m, "first_name")), "Ada King");
@@ -115,13 +120,20 @@ static void test_lead_variants(void **state)
     ho_msg_t *in[3];
     /* no created_at: observed_at is the envelope time; a state name without a country is US;
      * a free-mail domain is flagged; an unknown country is kept as a label */
-    in[0] = s_msg("lead.raw", "a", "{\"source\":\"facebook\",\"fields\":{\"email\":\"dev.rao@GMAIL.com\",\"state\":\"Texas\"}}");
-    in[1] = s_msg("lead.raw", "b", "{\"source\":\"csv\",\"fields\":{\"email\":\"x@example.org\",\"country\":\"Atlantis\",\"state\":\"Bavaria\",\"employees\":\"lots\"}}");
-    in[2] = s_msg("lead.raw", "c", "{\"source\":\"salesforce\",\"fields\":{\"email\":\"y@example.org\",\"country\":\"DE\",\"state\":\"Bayern\",\"original_source\":\"Web\"}}");
+    in[0] = s_msg("lead.raw", "a",
+                  "{\"source\":\"facebook\",\"fields\":{\"email\":\"dev.rao@GMAIL.com\",\"state\":"
+                  "\"Texas\"}}");
+    in[1] = s_msg("lead.raw", "b",
+                  "{\"source\":\"csv\",\"fields\":{\"email\":\"x@example.org\",\"country\":"
+                  "\"Atlantis\",\"state\":\"Bavaria\",\"employees\":\"lots\"}}");
+    in[2] = s_msg("lead.raw", "c",
+                  "{\"source\":\"salesforce\",\"fields\":{\"email\":\"y@example.org\",\"country\":"
+                  "\"DE\",\"state\":\"Bayern\",\"original_source\":\"Web\"}}");
     ho_out_t *out = s_call(in, 3);
     assert_int_equal(ho_out_count(out), 3);
     ho_msg_t *a = ho_out_at(out, 0), *b = ho_out_at(out, 1), *c = ho_out_at(out, 2);
-    assert_int_equal(json_integer_value(json_object_get(ho_msg_payload(a), "observed_at")), 1790000000000LL);
+    assert_int_equal(json_integer_value(json_object_get(ho_msg_payload(a), "observed_at")),
+                     1790000000000LL);
     assert_string_equal(json_string_value(s_f(a, "state")), "TX");
     assert_string_equal(json_string_value(s_f(a, "country")), "US");
     assert_true(json_is_true(s_f(a, "personal_email")));
@@ -159,17 +171,29 @@ static void test_lead_refusals(void **state)
 {
     (void)state;
     ho_msg_t *in[6];
-    in[0] = s_msg("lead.raw", "r0", "{\"source\":\"hubspot\",\"source_ref\":{\"file\":\"c.csv\",\"line\":5},\"fields\":{\"first_name\":\"No\"}}");
-    in[1] = s_msg("lead.raw", "r1", "{\"source\":\"hubspot\",\"source_ref\":{\"file\":\"c.csv\",\"line\":6},\"fields\":{\"email\":\"n/a\"}}");
-    in[2] = s_msg("lead.raw", "r2", "{\"source\":\"hubspot\",\"source_ref\":{\"file\":\"c.csv\",\"line\":7},\"fields\":{\"email\":\"ok@example.com\",\"created_at\":\"31/13/2026 25:61\"}}");
-    in[3] = s_msg("lead.raw", "r3", "{\"source\":\"hubspot\",\"source_ref\":{\"file\":\"c.csv\",\"line\":8},\"fields\":{\"email\":\"good@example.com\"}}");
-    in[4] = s_msg("lead.raw", "r4", "{\"source\":\"hubspot\",\"source_ref\":{\"webhook\":\"facebook\",\"id\":\"8384\"},\"fields\":\"oops\"}");
+    in[0] = s_msg("lead.raw", "r0",
+                  "{\"source\":\"hubspot\",\"source_ref\":{\"file\":\"c.csv\",\"line\":5},"
+                  "\"fields\":{\"first_name\":\"No\"}}");
+    in[1] = s_msg("lead.raw", "r1",
+                  "{\"source\":\"hubspot\",\"source_ref\":{\"file\":\"c.csv\",\"line\":6},"
+                  "\"fields\":{\"email\":\"n/a\"}}");
+    in[2] = s_msg("lead.raw", "r2",
+                  "{\"source\":\"hubspot\",\"source_ref\":{\"file\":\"c.csv\",\"line\":7},"
+                  "\"fields\":{\"email\":\"ok@example.com\",\"created_at\":\"31/13/2026 25:61\"}}");
+    in[3] = s_msg("lead.raw", "r3",
+                  "{\"source\":\"hubspot\",\"source_ref\":{\"file\":\"c.csv\",\"line\":8},"
+                  "\"fields\":{\"email\":\"good@example.com\"}}");
+    in[4] = s_msg("lead.raw", "r4",
+                  "{\"source\":\"hubspot\",\"source_ref\":{\"webhook\":\"facebook\",\"id\":"
+                  "\"8384\"},\"fields\":\"oops\"}");
     in[5] = s_msg("tick", "r5", "{\"now\":1}");
     ho_out_t *out = s_call(in, 6);
     assert_int_equal(ho_out_count(out), 6);
     s_expect_q(ho_out_at(out, 0), "missing_email", "email", "r0", "c.csv:5: no email address");
-    s_expect_q(ho_out_at(out, 1), "bad_email", "email", "r1", "c.csv:6: \"n/a\" is not an email address");
-    s_expect_q(ho_out_at(out, 2), "bad_date", "created_at", "r2", "c.csv:7: created_at \"31/13/2026 25:61\"");
+    s_expect_q(ho_out_at(out, 1), "bad_email", "email", "r1",
+               "c.csv:6: \"n/a\" is not an email address");
+    s_expect_q(ho_out_at(out, 2), "bad_date", "created_at", "r2",
+               "c.csv:7: created_at \"31/13/2026 25:61\"");
     assert_string_equal(ho_msg_type(ho_out_at(out, 3)), "lead.normalized"); /* the batch goes on */
     s_expect_q(ho_out_at(out, 4), "bad_record", "fields", "r4", "facebook 8384:");
     s_expect_q(ho_out_at(out, 5), "unknown_type", "type", "r5", "\"tick\"");
@@ -186,18 +210,30 @@ static void test_activities(void **state)
 {
     (void)state;
     ho_msg_t *in[5];
-    in[0] = s_msg("activity.raw", "act-1",
-                  "{\"source\":\"activities\",\"source_ref\":{\"file\":\"a.csv\",\"line\":2},\"fields\":{"
-                  "\"activity_id\":\"45dd\",\"email\":\" Aditi@Tamarind.IN\",\"activity_type\":\"page_view\","
-                  "\"activity_date\":\"2026-10-01T01:49:29Z\",\"url\":\"https://www.example.com/pricing?plan=team\","
-                  "\"campaign\":\"fy27\",\"source_system\":\"website\","
-                  "\"attributes\":\"{\\\"Referrer URL\\\":\\\"https://www.google.com/\\\"}\"}}");
+    in[0] = s_msg(
+        "activity.raw", "act-1",
+        "{\"source\":\"activities\",\"source_ref\":{\"file\":\"a.csv\",\"line\":2},\"fields\":{"
+        "\"activity_id\":\"45dd\",\"email\":\" Aditi@Tamarind.IN\",\"activity_type\":\"page_view\","
+        "\"activity_date\":\"2026-10-01T01:49:29Z\",\"url\":\"https://www.example.com/"
+        "pricing?plan=team\","
+        "\"campaign\":\"fy27\",\"source_system\":\"website\","
+        "\"attributes\":\"{\\\"Referrer URL\\\":\\\"https://www.google.com/\\\"}\"}}");
     in[1] = s_msg("activity.raw", "act-2",
-                  "{\"source\":\"activities\",\"fields\":{\"email\":\"a@example.com\",\"activity_type\":\"Visit Webpage\","
-                  "\"activity_date\":\"2026-10-01 02:00:00\",\"url\":\"/blog/x#top\",\"attributes\":\"not json\"}}");
-    in[2] = s_msg("activity.raw", "act-3", "{\"source\":\"activities\",\"source_ref\":{\"file\":\"a.csv\",\"line\":4},\"fields\":{\"email\":\"a@example.com\",\"activity_type\":\"page_view\"}}");
-    in[3] = s_msg("activity.raw", "act-4", "{\"source\":\"activities\",\"source_ref\":{\"file\":\"a.csv\",\"line\":5},\"fields\":{\"email\":\"a@example.com\",\"activity_type\":\"fax_received\",\"activity_date\":\"2026-10-01\"}}");
-    in[4] = s_msg("activity.raw", "act-5", "{\"source\":\"activities\",\"source_ref\":{\"file\":\"a.csv\",\"line\":6},\"fields\":{\"email\":\"a@example.com\",\"activity_type\":\"email_open\",\"activity_date\":\"14/10/2026 9h\"}}");
+                  "{\"source\":\"activities\",\"fields\":{\"email\":\"a@example.com\",\"activity_"
+                  "type\":\"Visit Webpage\","
+                  "\"activity_date\":\"2026-10-01 "
+                  "02:00:00\",\"url\":\"/blog/x#top\",\"attributes\":\"not json\"}}");
+    in[2] = s_msg("activity.raw", "act-3",
+                  "{\"source\":\"activities\",\"source_ref\":{\"file\":\"a.csv\",\"line\":4},"
+                  "\"fields\":{\"email\":\"a@example.com\",\"activity_type\":\"page_view\"}}");
+    in[3] = s_msg("activity.raw", "act-4",
+                  "{\"source\":\"activities\",\"source_ref\":{\"file\":\"a.csv\",\"line\":5},"
+                  "\"fields\":{\"email\":\"a@example.com\",\"activity_type\":\"fax_received\","
+                  "\"activity_date\":\"2026-10-01\"}}");
+    in[4] = s_msg("activity.raw", "act-5",
+                  "{\"source\":\"activities\",\"source_ref\":{\"file\":\"a.csv\",\"line\":6},"
+                  "\"fields\":{\"email\":\"a@example.com\",\"activity_type\":\"email_open\","
+                  "\"activity_date\":\"14/10/2026 9h\"}}");
     ho_out_t *out = s_call(in, 5);
     assert_int_equal(ho_out_count(out), 5);
     ho_msg_t *a = ho_out_at(out, 0);
@@ -209,18 +245,22 @@ static void test_activities(void **state)
     assert_string_equal(json_string_value(json_object_get(p, "type")), "page_view");
     assert_int_equal(json_integer_value(json_object_get(p, "occurred_at")), 1790819369000LL);
     assert_string_equal(json_string_value(json_object_get(p, "path")), "/pricing");
-    assert_string_equal(json_string_value(json_object_get(p, "url")), "https://www.example.com/pricing?plan=team");
+    assert_string_equal(json_string_value(json_object_get(p, "url")),
+                        "https://www.example.com/pricing?plan=team");
     assert_string_equal(json_string_value(json_object_get(p, "campaign")), "fy27");
     assert_string_equal(json_string_value(json_object_get(p, "source_system")), "website");
-    assert_string_equal(json_string_value(json_object_get(json_object_get(p, "attributes"), "Referrer URL")),
-                        "https://www.google.com/");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(p, "attributes"), "Referrer URL")),
+        "https://www.google.com/");
     p = ho_msg_payload(ho_out_at(out, 1));
     assert_string_equal(json_string_value(json_object_get(p, "type")), "page_view");
     assert_string_equal(json_string_value(json_object_get(p, "path")), "/blog/x");
     assert_string_equal(json_string_value(json_object_get(p, "activity_id")), "act-2");
-    assert_string_equal(json_string_value(json_object_get(json_object_get(p, "attributes"), "raw")), "not json");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(p, "attributes"), "raw")),
+                        "not json");
     s_expect_q(ho_out_at(out, 2), "missing_date", "activity_date", "act-3", "a.csv:4:");
-    s_expect_q(ho_out_at(out, 3), "unknown_activity_type", "activity_type", "act-4", "\"fax_received\"");
+    s_expect_q(ho_out_at(out, 3), "unknown_activity_type", "activity_type", "act-4",
+               "\"fax_received\"");
     s_expect_q(ho_out_at(out, 4), "bad_date", "activity_date", "act-5", "a.csv:6:");
     ho_out_destroy(&out);
     for (int i = 0; i < 5; i++) {

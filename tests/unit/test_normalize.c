@@ -31,9 +31,9 @@ static void test_email(void **state)
     (void)state;
     s_email_is(" MARGUERITE.WHITLOCK@MARRAMBANK.CO.UK\t", "marguerite.whitlock@marrambank.co.uk");
     s_email_is("Ada.Lovelace@Example.com ", "ada.lovelace@example.com");
-    s_email_is("\xC2\xA0jo@x.io\xC2\xA0", "jo@x.io");                  /* no-break spaces */
-    s_email_is("J\xC3\x96RG@example.de", "j\xC3\xB6rg@example.de");    /* Ö -> ö */
-    s_email_is("jo\xCC\x88rg@example.de", "j\xC3\xB6rg@example.de");   /* o + combining ¨ -> NFC */
+    s_email_is("\xC2\xA0jo@x.io\xC2\xA0", "jo@x.io");                /* no-break spaces */
+    s_email_is("J\xC3\x96RG@example.de", "j\xC3\xB6rg@example.de");  /* Ö -> ö */
+    s_email_is("jo\xCC\x88rg@example.de", "j\xC3\xB6rg@example.de"); /* o + combining ¨ -> NFC */
     s_email_is("", NULL);
     s_email_is("   ", NULL);
     s_email_is("M\xFCller@x.de", NULL); /* not UTF-8 */
@@ -62,13 +62,33 @@ static void test_country_state(void **state)
 {
     (void)state;
     static const char *const cases[][2] = {
-        {"USA", "US"}, {"United States", "US"}, {"U.S.A.", "US"}, {"us", "US"},
-        {"United States of America", "US"}, {"UK", "GB"}, {"United Kingdom", "GB"},
-        {"GB", "GB"}, {"England", "GB"}, {"Deutschland", "DE"}, {"Germany", "DE"},
-        {"de", "DE"}, {"Nederland", "NL"}, {"The Netherlands", "NL"}, {"Schweiz", "CH"},
-        {"\xC3\x96sterreich", "AT"}, {"Espa\xC3\xB1" "a", "ES"}, {"Sverige", "SE"},
-        {"  japan ", "JP"}, {"Aotearoa", "NZ"}, {"Ireland", "IE"}, {"India", "IN"},
-        {"Singapore", "SG"}, {"Australia", "AU"}, {"Canada", "CA"},
+        {"USA", "US"},
+        {"United States", "US"},
+        {"U.S.A.", "US"},
+        {"us", "US"},
+        {"United States of America", "US"},
+        {"UK", "GB"},
+        {"United Kingdom", "GB"},
+        {"GB", "GB"},
+        {"England", "GB"},
+        {"Deutschland", "DE"},
+        {"Germany", "DE"},
+        {"de", "DE"},
+        {"Nederland", "NL"},
+        {"The Netherlands", "NL"},
+        {"Schweiz", "CH"},
+        {"\xC3\x96sterreich", "AT"},
+        {"Espa\xC3\xB1"
+         "a",
+         "ES"},
+        {"Sverige", "SE"},
+        {"  japan ", "JP"},
+        {"Aotearoa", "NZ"},
+        {"Ireland", "IE"},
+        {"India", "IN"},
+        {"Singapore", "SG"},
+        {"Australia", "AU"},
+        {"Canada", "CA"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const char *got = ho_norm_country(cases[i][0]);
@@ -169,17 +189,30 @@ static void test_vocabularies(void **state)
 {
     (void)state;
     static const char *const ind[][2] = {
-        {"Computer Software", "software"}, {"Technology", "software"},
-        {"Information Technology and Services", "software"}, {"Financial Services", "finance"},
-        {"Banking", "finance"}, {"Insurance", "finance"}, {"Finance", "finance"},
-        {"Hospital & Health Care", "healthcare"}, {"Healthcare", "healthcare"},
-        {"Telecommunications", "telecom"}, {"Machinery", "manufacturing"},
-        {"Manufacturing", "manufacturing"}, {"Retail", "retail"},
-        {"Logistics and Supply Chain", "logistics"}, {"Transportation", "logistics"},
-        {"Utilities", "utilities"}, {"Non-Profit Organization Management", "nonprofit"},
-        {"Not For Profit", "nonprofit"}, {"Higher Education", "education"},
-        {"Education", "education"}, {"Computer Games", "media"}, {"Entertainment", "media"},
-        {"Media", "media"}, {"Basket Weaving", "other"},
+        {"Computer Software", "software"},
+        {"Technology", "software"},
+        {"Information Technology and Services", "software"},
+        {"Financial Services", "finance"},
+        {"Banking", "finance"},
+        {"Insurance", "finance"},
+        {"Finance", "finance"},
+        {"Hospital & Health Care", "healthcare"},
+        {"Healthcare", "healthcare"},
+        {"Telecommunications", "telecom"},
+        {"Machinery", "manufacturing"},
+        {"Manufacturing", "manufacturing"},
+        {"Retail", "retail"},
+        {"Logistics and Supply Chain", "logistics"},
+        {"Transportation", "logistics"},
+        {"Utilities", "utilities"},
+        {"Non-Profit Organization Management", "nonprofit"},
+        {"Not For Profit", "nonprofit"},
+        {"Higher Education", "education"},
+        {"Education", "education"},
+        {"Computer Games", "media"},
+        {"Entertainment", "media"},
+        {"Media", "media"},
+        {"Basket Weaving", "other"},
     };
     for (size_t i = 0; i < sizeof ind / sizeof ind[0]; i++) {
         const char *g = ho_norm_industry_group(ind[i][0]);
@@ -189,16 +222,27 @@ static void test_vocabularies(void **state)
     }
     assert_null(ho_norm_industry_group(""));
     static const char *const ch[][3] = {
-        {"Paid Search", "hubspot", "paid_search"}, {"Organic Search", "hubspot", "organic_search"},
-        {"Email Marketing", "hubspot", "email"}, {"Organic Social", "hubspot", "organic_social"},
-        {"Paid Social", "hubspot", "paid_social"}, {"Referrals", "hubspot", "referral"},
-        {"Direct Traffic", "hubspot", "direct"}, {"Offline Sources", "hubspot", "list"},
-        {"Other Campaigns", "hubspot", "other"}, {"Web", "salesforce", "form"},
-        {"Phone Inquiry", "salesforce", "direct"}, {"Partner Referral", "salesforce", "partner"},
-        {"Purchased List", "salesforce", "list"}, {"Trade Show", "salesforce", "event"},
-        {"Webinar", "salesforce", "webinar"}, {"Website", "marketo", "form"},
-        {"", "facebook", "paid_social"}, {"", "linkedin", "paid_social"},
-        {"", "typeform", "form"}, {"", "hubspot_form", "form"}, {"", "csv", "other"},
+        {"Paid Search", "hubspot", "paid_search"},
+        {"Organic Search", "hubspot", "organic_search"},
+        {"Email Marketing", "hubspot", "email"},
+        {"Organic Social", "hubspot", "organic_social"},
+        {"Paid Social", "hubspot", "paid_social"},
+        {"Referrals", "hubspot", "referral"},
+        {"Direct Traffic", "hubspot", "direct"},
+        {"Offline Sources", "hubspot", "list"},
+        {"Other Campaigns", "hubspot", "other"},
+        {"Web", "salesforce", "form"},
+        {"Phone Inquiry", "salesforce", "direct"},
+        {"Partner Referral", "salesforce", "partner"},
+        {"Purchased List", "salesforce", "list"},
+        {"Trade Show", "salesforce", "event"},
+        {"Webinar", "salesforce", "webinar"},
+        {"Website", "marketo", "form"},
+        {"", "facebook", "paid_social"},
+        {"", "linkedin", "paid_social"},
+        {"", "typeform", "form"},
+        {"", "hubspot_form", "form"},
+        {"", "csv", "other"},
     };
     for (size_t i = 0; i < sizeof ch / sizeof ch[0]; i++) {
         const char *c = ho_norm_source_channel(ch[i][0], ch[i][1]);
@@ -207,11 +251,17 @@ static void test_vocabularies(void **state)
         }
     }
     static const char *const at[][2] = {
-        {"page_view", "page_view"}, {"Visit Webpage", "page_view"}, {"open", "email_open"},
-        {"email_click", "email_click"}, {"Click Link in Email", "email_click"},
-        {"webinar_attended", "webinar_attended"}, {"Fill Out Form", "form_submit"},
-        {"demo_request", "demo_request"}, {"free_trial_signup", "free_trial_signup"},
-        {"unsubscribe", "unsubscribe"}, {"content_download", "content_download"},
+        {"page_view", "page_view"},
+        {"Visit Webpage", "page_view"},
+        {"open", "email_open"},
+        {"email_click", "email_click"},
+        {"Click Link in Email", "email_click"},
+        {"webinar_attended", "webinar_attended"},
+        {"Fill Out Form", "form_submit"},
+        {"demo_request", "demo_request"},
+        {"free_trial_signup", "free_trial_signup"},
+        {"unsubscribe", "unsubscribe"},
+        {"content_download", "content_download"},
     };
     for (size_t i = 0; i < sizeof at / sizeof at[0]; i++) {
         const char *t = ho_norm_activity_type(at[i][0]);
@@ -254,8 +304,8 @@ static void test_url_path(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_email),   cmocka_unit_test(test_country_state),
-        cmocka_unit_test(test_numbers), cmocka_unit_test(test_dates),
+        cmocka_unit_test(test_email),        cmocka_unit_test(test_country_state),
+        cmocka_unit_test(test_numbers),      cmocka_unit_test(test_dates),
         cmocka_unit_test(test_vocabularies), cmocka_unit_test(test_url_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -93,9 +93,9 @@ static int s_open(const ho_connector_args_t *args, void **ctx_p, ho_err_t *err)
     if (rc != 1) {
         void *p = self;
         s_close(&p);
-        return rc == 0 ? ho_err_set(err, HO_ERR_FIELD, "", "%s: empty file (no header row)",
-                                    args->path)
-                       : rc;
+        return rc == 0
+                   ? ho_err_set(err, HO_ERR_FIELD, "", "%s: empty file (no header row)", args->path)
+                   : rc;
     }
     self->ncols = row->n;
     self->header = calloc(row->n, sizeof *self->header);
@@ -145,15 +145,15 @@ static int s_next(void *ctx, ho_msg_t **msg_p, ho_err_t *err)
         snprintf(why, sizeof why,
                  "%s:%ld: record longer than the limit (lines %ld-%ld), an unclosed quote?",
                  self->file, row->line, row->line, row->end_line);
-        *msg_p = ho_connector_quarantine(self->profile, self->file, row->line,
-                                         "record_too_large", "", why, NULL);
+        *msg_p = ho_connector_quarantine(self->profile, self->file, row->line, "record_too_large",
+                                         "", why, NULL);
         return *msg_p ? 1 : ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
     }
     if (row->n != self->ncols) {
-        snprintf(why, sizeof why, "%s:%ld: %zu fields, the header has %zu", self->file,
-                 row->line, row->n, self->ncols);
-        *msg_p = ho_connector_quarantine(self->profile, self->file, row->line,
-                                         "bad_column_count", "", why, s_raw_row(row));
+        snprintf(why, sizeof why, "%s:%ld: %zu fields, the header has %zu", self->file, row->line,
+                 row->n, self->ncols);
+        *msg_p = ho_connector_quarantine(self->profile, self->file, row->line, "bad_column_count",
+                                         "", why, s_raw_row(row));
         return *msg_p ? 1 : ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
     }
     if (!self->latin1) {
@@ -164,9 +164,8 @@ static int s_next(void *ctx, ho_msg_t **msg_p, ho_err_t *err)
                          "%s:%ld: column \"%s\" (field %zu): invalid UTF-8 at byte %ld (set "
                          "encoding: latin1 in the profile if the file is Latin-1)",
                          self->file, row->line, self->header[i], i + 1, at + 1);
-                *msg_p = ho_connector_quarantine(self->profile, self->file, row->line,
-                                                 "bad_utf8", self->header[i], why,
-                                                 s_raw_row(row));
+                *msg_p = ho_connector_quarantine(self->profile, self->file, row->line, "bad_utf8",
+                                                 self->header[i], why, s_raw_row(row));
                 return *msg_p ? 1 : ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
             }
         }

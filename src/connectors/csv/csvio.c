@@ -31,7 +31,7 @@ struct ho_csv {
     size_t len, pos;
     bool eof, finished, bom_checked, bom;
     uint64_t offset;
-    long line;         /* physical line being fed */
+    long line; /* physical line being fed */
     bool at_line_start;
     long rec_start;
     size_t rec_bytes;

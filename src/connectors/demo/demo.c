@@ -7,9 +7,9 @@
 #include "connectors/demo/demo.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <sqlite3.h>
 #include <stdarg.h>
-#include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,40 +68,43 @@ enum { T_PERSON = 1, T_COMPANY, T_ACT, T_FILE, T_DIRTY, T_FEEDBACK, T_SIM };
 
 /* ---- vocabulary ---- */
 static const char *const s_first[] = {
-    "Adaeze",  "Aurelio", "Beatrix",  "Bertil",   "Calloway", "Cosima",   "Dagny",    "Dorian",
-    "Elspeth", "Emeric",  "Fenna",    "Florian",  "Gwendolyn", "Gideon",  "Halloran", "Hester",
-    "Imogen",  "Ignatius", "Jessamy", "Joaquim",  "Katja",    "Kasimir",  "Leocadia", "Lysander",
-    "Maren",   "Matthias", "Nerys",   "Nikolai",  "Odile",    "Osric",    "Perpetua", "Piet",
-    "Quilla",  "Quentin", "Rosalind", "Ruairi",   "Saoirse",  "Severin",  "Tamsin",   "Thaddeus",
-    "Ulrike",  "Ulysses", "Valeska",  "Vitus",    "Wilhelmina", "Wystan", "Xanthe",   "Yannick",
-    "Yseult",  "Zeno",    "Anouk",    "Bartholomew", "Clementine", "Desmond", "Eulalie", "Fitzroy",
-    "Ginevra", "Horatio", "Isolde",   "Jasper",   "Kiri",     "Lorenzo",  "Mireille", "Nandor",
-    "Ottilie", "Peregrine", "Rafferty", "Sigrun", "Teodor",   "Ursula",   "Valentin", "Winifred",
-    "Aiko",    "Haruki",  "Priyanka", "Devraj",   "Meilin",   "Arjun",    "Sunniva",  "Tomasz",
+    "Adaeze",   "Aurelio",  "Beatrix",     "Bertil",     "Calloway", "Cosima",    "Dagny",
+    "Dorian",   "Elspeth",  "Emeric",      "Fenna",      "Florian",  "Gwendolyn", "Gideon",
+    "Halloran", "Hester",   "Imogen",      "Ignatius",   "Jessamy",  "Joaquim",   "Katja",
+    "Kasimir",  "Leocadia", "Lysander",    "Maren",      "Matthias", "Nerys",     "Nikolai",
+    "Odile",    "Osric",    "Perpetua",    "Piet",       "Quilla",   "Quentin",   "Rosalind",
+    "Ruairi",   "Saoirse",  "Severin",     "Tamsin",     "Thaddeus", "Ulrike",    "Ulysses",
+    "Valeska",  "Vitus",    "Wilhelmina",  "Wystan",     "Xanthe",   "Yannick",   "Yseult",
+    "Zeno",     "Anouk",    "Bartholomew", "Clementine", "Desmond",  "Eulalie",   "Fitzroy",
+    "Ginevra",  "Horatio",  "Isolde",      "Jasper",     "Kiri",     "Lorenzo",   "Mireille",
+    "Nandor",   "Ottilie",  "Peregrine",   "Rafferty",   "Sigrun",   "Teodor",    "Ursula",
+    "Valentin", "Winifred", "Aiko",        "Haruki",     "Priyanka", "Devraj",    "Meilin",
+    "Arjun",    "Sunniva",  "Tomasz",
 };
 static const char *const s_last[] = {
-    "Abernethy", "Blackwood", "Carrow",    "Dunmore",   "Eldridge",  "Fairweather", "Glenister",
-    "Hawthorne", "Inglewood", "Jellicoe",  "Kettering", "Lockhart",  "Mortimer",  "Northcote",
-    "Oakley",    "Pemberton", "Quimby",    "Ravensworth", "Strickland", "Thistlethwaite",
-    "Underwood", "Vandermolen", "Whitcombe", "Yardley", "Zellweger", "Ashdown",   "Brightwater",
-    "Coldridge", "Draycott",  "Eversley",  "Foxcroft",  "Gresham",   "Holloway",  "Ivesdale",
-    "Kilbride",  "Larkspur",  "Merriweather", "Nethercott", "Ormsby", "Pendragon", "Redfern",
-    "Silverthorn", "Tregarth", "Umberleigh", "Vasquez-Hale", "Wetherby", "Achterberg",
-    "Brandvold", "Castellanos", "Dabrowski", "Engström", "Fitzwilliam", "Grünewald",
-    "Haugland",  "Iwasaki",   "Jankowski", "Kowalczyk", "Lindqvist", "Moreau-Lenoir",
-    "Nakamura",  "Okonjo",    "Papadakis", "Rautenberg", "Szabó",    "Takahashi", "Uchida",
-    "Vermeulen", "Wojcik",    "Yamamoto",  "Zamora",    "Bhattacharya", "Chaudhury",
-    "Deshpande", "Fernsby",   "Gallowglass", "Hinojosa", "Ishikawa", "Jorgensen", "Kavanagh",
-    "Lindgren",
+    "Abernethy",    "Blackwood",      "Carrow",       "Dunmore",     "Eldridge",      "Fairweather",
+    "Glenister",    "Hawthorne",      "Inglewood",    "Jellicoe",    "Kettering",     "Lockhart",
+    "Mortimer",     "Northcote",      "Oakley",       "Pemberton",   "Quimby",        "Ravensworth",
+    "Strickland",   "Thistlethwaite", "Underwood",    "Vandermolen", "Whitcombe",     "Yardley",
+    "Zellweger",    "Ashdown",        "Brightwater",  "Coldridge",   "Draycott",      "Eversley",
+    "Foxcroft",     "Gresham",        "Holloway",     "Ivesdale",    "Kilbride",      "Larkspur",
+    "Merriweather", "Nethercott",     "Ormsby",       "Pendragon",   "Redfern",       "Silverthorn",
+    "Tregarth",     "Umberleigh",     "Vasquez-Hale", "Wetherby",    "Achterberg",    "Brandvold",
+    "Castellanos",  "Dabrowski",      "Engström",     "Fitzwilliam", "Grünewald",     "Haugland",
+    "Iwasaki",      "Jankowski",      "Kowalczyk",    "Lindqvist",   "Moreau-Lenoir", "Nakamura",
+    "Okonjo",       "Papadakis",      "Rautenberg",   "Szabó",       "Takahashi",     "Uchida",
+    "Vermeulen",    "Wojcik",         "Yamamoto",     "Zamora",      "Bhattacharya",  "Chaudhury",
+    "Deshpande",    "Fernsby",        "Gallowglass",  "Hinojosa",    "Ishikawa",      "Jorgensen",
+    "Kavanagh",     "Lindgren",
 };
 static const char *const s_words[] = {
-    "Alder",     "Basalt",   "Cobalt",   "Driftwood", "Ember",    "Fennel",   "Gannet",
-    "Heron",     "Ironbark", "Juniper",  "Kestrel",   "Larch",    "Marram",   "Nettle",
-    "Osprey",    "Pumice",   "Quillon",  "Rowan",     "Sorrel",   "Tamarack", "Umber",
-    "Verdigris", "Wrenfold", "Yarrow",   "Zephyr",    "Bramble",  "Cinder",   "Dunlin",
-    "Eskar",     "Fjordline", "Gossamer", "Halcyon",  "Inkwell",  "Jackdaw",  "Kittiwake",
-    "Lodestar",  "Moraine",  "Nimbus",   "Oriel",     "Plover",   "Quarrystone", "Runnel",
-    "Saltmarsh", "Thistle",  "Upland",   "Vireo",     "Weirgate", "Yewbank",
+    "Alder",     "Basalt",    "Cobalt",   "Driftwood", "Ember",    "Fennel",      "Gannet",
+    "Heron",     "Ironbark",  "Juniper",  "Kestrel",   "Larch",    "Marram",      "Nettle",
+    "Osprey",    "Pumice",    "Quillon",  "Rowan",     "Sorrel",   "Tamarack",    "Umber",
+    "Verdigris", "Wrenfold",  "Yarrow",   "Zephyr",    "Bramble",  "Cinder",      "Dunlin",
+    "Eskar",     "Fjordline", "Gossamer", "Halcyon",   "Inkwell",  "Jackdaw",     "Kittiwake",
+    "Lodestar",  "Moraine",   "Nimbus",   "Oriel",     "Plover",   "Quarrystone", "Runnel",
+    "Saltmarsh", "Thistle",   "Upland",   "Vireo",     "Weirgate", "Yewbank",
 };
 
 typedef struct {
@@ -163,15 +166,24 @@ typedef struct {
 } s_state_t;
 
 static const s_state_t s_us_states[] = {
-    {"NY", "New York", "New York", "212.555."},  {"MA", "Massachusetts", "Boston", "617.555."},
-    {"GA", "Georgia", "Atlanta", "404.555."},    {"FL", "Florida", "Miami", "305.555."},
-    {"NC", "North Carolina", "Raleigh", "919.555."}, {"PA", "Pennsylvania", "Philadelphia", "215.555."},
-    {"VA", "Virginia", "Arlington", "703.555."}, {"OH", "Ohio", "Columbus", "614.555."},
-    {"NJ", "New Jersey", "Newark", "973.555."},  {"TX", "Texas", "Austin", "512.555."},
-    {"CO", "Colorado", "Denver", "303.555."},    {"WA", "Washington", "Seattle", "206.555."},
-    {"IL", "Illinois", "Chicago", "312.555."},   {"MN", "Minnesota", "Minneapolis", "612.555."},
-    {"AZ", "Arizona", "Phoenix", "602.555."},    {"OR", "Oregon", "Portland", "503.555."},
-    {"UT", "Utah", "Salt Lake City", "801.555."}, {"CA", "California", "San Francisco", "415.555."},
+    {"NY", "New York", "New York", "212.555."},
+    {"MA", "Massachusetts", "Boston", "617.555."},
+    {"GA", "Georgia", "Atlanta", "404.555."},
+    {"FL", "Florida", "Miami", "305.555."},
+    {"NC", "North Carolina", "Raleigh", "919.555."},
+    {"PA", "Pennsylvania", "Philadelphia", "215.555."},
+    {"VA", "Virginia", "Arlington", "703.555."},
+    {"OH", "Ohio", "Columbus", "614.555."},
+    {"NJ", "New Jersey", "Newark", "973.555."},
+    {"TX", "Texas", "Austin", "512.555."},
+    {"CO", "Colorado", "Denver", "303.555."},
+    {"WA", "Washington", "Seattle", "206.555."},
+    {"IL", "Illinois", "Chicago", "312.555."},
+    {"MN", "Minnesota", "Minneapolis", "612.555."},
+    {"AZ", "Arizona", "Phoenix", "602.555."},
+    {"OR", "Oregon", "Portland", "503.555."},
+    {"UT", "Utah", "Salt Lake City", "801.555."},
+    {"CA", "California", "San Francisco", "415.555."},
 };
 
 static const char *const s_cities[][3] = {
@@ -198,50 +210,77 @@ static const char *const s_cities[][3] = {
     {"Toronto", "Vancouver", "Montréal"},
 };
 static const char *const s_phone_prefix[] = {
-    "", "+44 20 7946 0", "+353 1 555 0", "+49 30 55501", "+31 20 555 0", "+33 1 99 00 0",
-    "+46 8 555 0", "+41 44 555 0", "+45 55 50 0", "+47 55 55 0", "+358 9 5550 0",
-    "+43 1 5550 0", "+32 2 555 0", "+34 91 555 0", "+61 2 5550 0", "+91 80 5555 0",
-    "+81 3 5555 0", "+65 5555 0", "+64 9 555 0", "+1 416 555 0",
+    "",
+    "+44 20 7946 0",
+    "+353 1 555 0",
+    "+49 30 55501",
+    "+31 20 555 0",
+    "+33 1 99 00 0",
+    "+46 8 555 0",
+    "+41 44 555 0",
+    "+45 55 50 0",
+    "+47 55 55 0",
+    "+358 9 5550 0",
+    "+43 1 5550 0",
+    "+32 2 555 0",
+    "+34 91 555 0",
+    "+61 2 5550 0",
+    "+91 80 5555 0",
+    "+81 3 5555 0",
+    "+65 5555 0",
+    "+64 9 555 0",
+    "+1 416 555 0",
 };
 
 static const char *const s_title_hot[] = {
-    "Chief Data Officer",          "VP, Data Platform",      "VP Engineering",
-    "Head of Data",                "Director of Data Engineering", "Director, Analytics & BI",
-    "CTO",                         "Head of Platform Engineering", "VP of Analytics",
+    "Chief Data Officer",
+    "VP, Data Platform",
+    "VP Engineering",
+    "Head of Data",
+    "Director of Data Engineering",
+    "Director, Analytics & BI",
+    "CTO",
+    "Head of Platform Engineering",
+    "VP of Analytics",
 };
 static const char *const s_title_mid[] = {
-    "Data Engineer",   "Senior Data Engineer", "Analytics Engineer", "Staff Engineer",
-    "Engineering Manager", "Solutions Architect", "IT Manager",       "Product Manager",
-    "BI Developer",    "Data Platform Lead",
+    "Data Engineer",       "Senior Data Engineer", "Analytics Engineer", "Staff Engineer",
+    "Engineering Manager", "Solutions Architect",  "IT Manager",         "Product Manager",
+    "BI Developer",        "Data Platform Lead",
 };
 static const char *const s_title_cold[] = {
-    "Marketing Coordinator", "Operations Analyst", "Procurement Manager", "Office Manager",
-    "Consultant",            "Software Developer", "Junior Analyst",      "Sales Associate",
+    "Marketing Coordinator", "Operations Analyst", "Procurement Manager",
+    "Office Manager",        "Consultant",         "Software Developer",
+    "Junior Analyst",        "Sales Associate",
 };
 static const char *const s_title_student[] = {"Student", "Graduate Student", "PhD Candidate",
                                               "Intern"};
 static const char *const s_title_personal[] = {"Independent Consultant", "Open to Work",
                                                "Freelance Data Engineer", "Self-employed"};
-static const char *const s_personal_domains[] = {"gmail.com", "yahoo.com", "outlook.com",
+static const char *const s_personal_domains[] = {"gmail.com",   "yahoo.com",  "outlook.com",
                                                  "hotmail.com", "icloud.com", "gmx.de",
                                                  "yahoo.co.uk", "proton.me"};
 static const char *const s_hs_sources[][2] = {
-    {"Organic Search", "google"},        {"Paid Search", "google"},
-    {"Email Marketing", "nurture-q4"},   {"Organic Social", "LinkedIn"},
-    {"Paid Social", "LinkedIn"},         {"Referrals", "capterra.com"},
-    {"Other Campaigns", "autumn-roadshow-2026"}, {"Direct Traffic", ""},
-    {"Offline Sources", "Import"},       {"Paid Social", "Facebook"},
+    {"Organic Search", "google"},
+    {"Paid Search", "google"},
+    {"Email Marketing", "nurture-q4"},
+    {"Organic Social", "LinkedIn"},
+    {"Paid Social", "LinkedIn"},
+    {"Referrals", "capterra.com"},
+    {"Other Campaigns", "autumn-roadshow-2026"},
+    {"Direct Traffic", ""},
+    {"Offline Sources", "Import"},
+    {"Paid Social", "Facebook"},
 };
-static const char *const s_sf_sources[] = {"Web",           "Phone Inquiry", "Partner Referral",
-                                           "Purchased List", "Trade Show",    "Webinar", "Other"};
+static const char *const s_sf_sources[] = {
+    "Web", "Phone Inquiry", "Partner Referral", "Purchased List", "Trade Show", "Webinar", "Other"};
 static const char *const s_mk_sources[] = {"Website",        "Paid Search", "Email",
                                            "Webinar",        "Trade Show",  "Paid Social",
                                            "Organic Search", "Partner"};
-static const char *const s_conversions[] = {"Pipeline Cost Benchmark 2026: Download",
-                                            "Pricing - Talk to Sales",
-                                            "Demo Request: Northwind Pipelines Demo",
-                                            "Newsletter Signup", "Streaming ETL Webinar: Register",
-                                            ""};
+static const char *const s_conversions[] = {
+    "Pipeline Cost Benchmark 2026: Download", "Pricing - Talk to Sales",
+    "Demo Request: Northwind Pipelines Demo", "Newsletter Signup",
+    "Streaming ETL Webinar: Register",        ""};
 static const char *const s_messages_hot[] = {
     "We run Kafka, Airflow, and a lot of cron jobs; looking for one place to monitor them. "
     "Budget is approved for Q1.",
@@ -369,8 +408,8 @@ static void s_company(const s_world_t *w, long c, s_company_t *co)
     co->employees = u < 0.35   ? 5 + (long)s_below(&r, 95)
                     : u < 0.65 ? 100 + (long)s_below(&r, 900)
                                : 1001 + (long)s_below(&r, 24000);
-    co->revenue = s_chance(&r, 0.6) ? (long long)co->employees * (80000 + (long long)s_below(&r, 300000))
-                                    : 0;
+    co->revenue =
+        s_chance(&r, 0.6) ? (long long)co->employees * (80000 + (long long)s_below(&r, 300000)) : 0;
     const s_industry_t *ind = &s_industries[co->industry];
     const char *word = s_words[c % (long)N_OF(s_words)];
     const char *sector = ind->sector[(c / (long)N_OF(s_words)) % 3];
@@ -422,8 +461,7 @@ static void s_person(const s_world_t *w, long i, s_person_t *p)
     char dombuf[200];
     if (p->kind == P_PERSONAL) {
         domain = PICK(&r, s_personal_domains);
-        snprintf(local + strlen(local), sizeof local - strlen(local), "%02d",
-                 (int)(i % 97));
+        snprintf(local + strlen(local), sizeof local - strlen(local), "%02d", (int)(i % 97));
         snprintf(p->title, sizeof p->title, "%s", PICK(&r, s_title_personal));
         p->co.name[0] = '\0';
         p->co.employees = 0;
@@ -434,7 +472,8 @@ static void s_person(const s_world_t *w, long i, s_person_t *p)
         char sw[48];
         s_slug(word, sw, sizeof sw);
         bool us = strcmp(s_countries[p->co.country].code, "US") == 0;
-        snprintf(p->co.name, sizeof p->co.name, "%s %s", word, us ? "State University" : "University");
+        snprintf(p->co.name, sizeof p->co.name, "%s %s", word,
+                 us ? "State University" : "University");
         snprintf(dombuf, sizeof dombuf, us ? "%s-state.edu" : "uni-%s%s", sw,
                  us ? "" : s_countries[p->co.country].tld);
         domain = dombuf;
@@ -448,7 +487,8 @@ static void s_person(const s_world_t *w, long i, s_person_t *p)
         const char *word = s_words[(i / 5) % (long)N_OF(s_words)];
         char sw[48];
         s_slug(word, sw, sizeof sw);
-        snprintf(p->co.name, sizeof p->co.name, "%s %s", word, s_chance(&r, 0.5) ? "Foundation" : "Community Trust");
+        snprintf(p->co.name, sizeof p->co.name, "%s %s", word,
+                 s_chance(&r, 0.5) ? "Foundation" : "Community Trust");
         snprintf(dombuf, sizeof dombuf, "%s-foundation.org", sw);
         domain = dombuf;
         snprintf(p->co.domain, sizeof p->co.domain, "%s", dombuf);
@@ -472,7 +512,10 @@ static void s_person(const s_world_t *w, long i, s_person_t *p)
     p->created_at = w->o->now_ms - HOUR - (int64_t)s_below(&r, (uint64_t)(WINDOW - 2 * HOUR));
     p->created_at -= p->created_at % 1000;
     double f = s_unit(&r);
-    s_file_t primary = f < 0.40 ? F_HUBSPOT : f < 0.65 ? F_SALESFORCE : f < 0.80 ? F_MARKETO : F_WEBHOOK;
+    s_file_t primary = f < 0.40   ? F_HUBSPOT
+                       : f < 0.65 ? F_SALESFORCE
+                       : f < 0.80 ? F_MARKETO
+                                  : F_WEBHOOK;
     p->in_file[primary] = true;
     p->file_created[primary] = p->created_at;
     if (s_chance(&r, 0.18)) {
@@ -535,8 +578,13 @@ static void s_iso(int64_t ms, char *out, size_t cap)
 
 static const char *s_hs_bucket(long n)
 {
-    return n <= 5 ? "1-5" : n <= 25 ? "5-25" : n <= 50 ? "25-50" : n <= 100 ? "50-100"
-           : n <= 500 ? "100-500" : n <= 1000 ? "500-1000" : "1000+";
+    return n <= 5      ? "1-5"
+           : n <= 25   ? "5-25"
+           : n <= 50   ? "25-50"
+           : n <= 100  ? "50-100"
+           : n <= 500  ? "100-500"
+           : n <= 1000 ? "500-1000"
+                       : "1000+";
 }
 
 static const char *s_industry_hs(const s_person_t *p)
@@ -672,13 +720,32 @@ static long s_dirty_every(long n, long k)
 /* ---- HubSpot ---- */
 static int s_write_hubspot(const s_world_t *w, FILE *f, s_count_t *c, char *seen)
 {
-    static const char *const cols[] = {
-        "Record ID", "First Name", "Last Name", "Email", "Phone Number", "Job Title",
-        "Company Name", "Industry", "Number of Employees", "Annual Revenue", "Country/Region",
-        "State/Region", "City", "Lifecycle Stage", "Lead Status", "Original Source",
-        "Original Source Drill-Down 1", "HubSpot Score", "Contact owner", "Create Date",
-        "Last Activity Date", "Marketing emails opened", "Marketing emails clicked",
-        "Number of Pageviews", "Recent Conversion", "Message"};
+    static const char *const cols[] = {"Record ID",
+                                       "First Name",
+                                       "Last Name",
+                                       "Email",
+                                       "Phone Number",
+                                       "Job Title",
+                                       "Company Name",
+                                       "Industry",
+                                       "Number of Employees",
+                                       "Annual Revenue",
+                                       "Country/Region",
+                                       "State/Region",
+                                       "City",
+                                       "Lifecycle Stage",
+                                       "Lead Status",
+                                       "Original Source",
+                                       "Original Source Drill-Down 1",
+                                       "HubSpot Score",
+                                       "Contact owner",
+                                       "Create Date",
+                                       "Last Activity Date",
+                                       "Marketing emails opened",
+                                       "Marketing emails clicked",
+                                       "Number of Pageviews",
+                                       "Recent Conversion",
+                                       "Message"};
     s_csvw_t cw = {f, true, false, "\r\n"};
     fputs("\xEF\xBB\xBF", f);
     for (size_t k = 0; k < N_OF(cols); k++) {
@@ -754,16 +821,19 @@ static int s_write_hubspot(const s_world_t *w, FILE *f, s_count_t *c, char *seen
         const s_country_t *ct = &s_countries[p.co.country];
         s_cell(&cw, ct->names[s_chance(&r, 0.7) ? 0 : 1]);
         if (p.co.state >= 0) {
-            s_cell(&cw, s_chance(&r, 0.7) ? s_us_states[p.co.state].name
-                                          : s_us_states[p.co.state].code);
+            s_cell(&cw,
+                   s_chance(&r, 0.7) ? s_us_states[p.co.state].name : s_us_states[p.co.state].code);
         } else {
             s_cell(&cw, "");
         }
         s_cell(&cw, s_city(&p));
-        static const char *const stages[] = {"Subscriber", "Lead", "Lead", "Marketing Qualified Lead"};
-        static const char *const statuses[] = {"New", "Open", "In Progress", "", "Attempted to Contact",
-                                               "Connected", "Unqualified", "Bad Timing"};
-        s_cell(&cw, p.temp == 2 && s_chance(&r, 0.5) ? "Marketing Qualified Lead" : PICK(&r, stages));
+        static const char *const stages[] = {"Subscriber", "Lead", "Lead",
+                                             "Marketing Qualified Lead"};
+        static const char *const statuses[] = {
+            "New",       "Open",        "In Progress", "", "Attempted to Contact",
+            "Connected", "Unqualified", "Bad Timing"};
+        s_cell(&cw,
+               p.temp == 2 && s_chance(&r, 0.5) ? "Marketing Qualified Lead" : PICK(&r, stages));
         s_cell(&cw, PICK(&r, statuses));
         size_t src = s_below(&r, N_OF(s_hs_sources));
         s_cell(&cw, s_hs_sources[src][0]);
@@ -808,11 +878,27 @@ static void s_sf_id(s_rng_t *r, const char *prefix, char *out)
 
 static int s_write_salesforce(const s_world_t *w, FILE *f, s_count_t *c, char *seen)
 {
-    static const char *const cols[] = {
-        "Id", "FirstName", "LastName", "Email", "Title", "Company", "Industry", "LeadSource",
-        "Status", "Rating", "Phone", "Country", "State", "City", "NumberOfEmployees",
-        "AnnualRevenue", "Description", "OwnerId", "IsConverted", "CreatedDate",
-        "LastModifiedDate"};
+    static const char *const cols[] = {"Id",
+                                       "FirstName",
+                                       "LastName",
+                                       "Email",
+                                       "Title",
+                                       "Company",
+                                       "Industry",
+                                       "LeadSource",
+                                       "Status",
+                                       "Rating",
+                                       "Phone",
+                                       "Country",
+                                       "State",
+                                       "City",
+                                       "NumberOfEmployees",
+                                       "AnnualRevenue",
+                                       "Description",
+                                       "OwnerId",
+                                       "IsConverted",
+                                       "CreatedDate",
+                                       "LastModifiedDate"};
     s_csvw_t cw = {f, true, true, "\n"};
     for (size_t k = 0; k < N_OF(cols); k++) {
         s_cell(&cw, cols[k]);
@@ -831,11 +917,15 @@ static int s_write_salesforce(const s_world_t *w, FILE *f, s_count_t *c, char *s
                 char id[20];
                 s_sf_id(&r, "00Q", id);
                 const char *email = what == 0 ? "" : "quentin.baddate@juniper-ledger.com";
-                const char *created = what == 1 ? "2026-02-30T10:00:00.000Z" : "2026-10-20T10:00:00.000Z";
-                const char *vals[21] = {id, "Quentin", "Nodate", email, "Analyst", "[not provided]",
-                                        "", "Web", "Open - Not Contacted", "", "", "US", "NY",
-                                        "New York", "", "", "", "0058d0000mkxcOOAAY", "false",
-                                        created, created};
+                const char *created =
+                    what == 1 ? "2026-02-30T10:00:00.000Z" : "2026-10-20T10:00:00.000Z";
+                const char *vals[21] = {id,      "Quentin",  "Nodate",
+                                        email,   "Analyst",  "[not provided]",
+                                        "",      "Web",      "Open - Not Contacted",
+                                        "",      "",         "US",
+                                        "NY",    "New York", "",
+                                        "",      "",         "0058d0000mkxcOOAAY",
+                                        "false", created,    created};
                 for (int k = 0; k < 21; k++) {
                     s_cell(&cw, vals[k]);
                 }
@@ -915,11 +1005,10 @@ static int s_write_salesforce(const s_world_t *w, FILE *f, s_count_t *c, char *s
 /* ---- Marketo (Bulk Lead Extract: REST API field names) ---- */
 static int s_write_marketo(const s_world_t *w, FILE *f, s_count_t *c, char *seen)
 {
-    static const char *const cols[] = {"id",      "firstName", "lastName", "email",
-                                       "title",   "company",   "industry", "numberOfEmployees",
-                                       "annualRevenue", "phone", "city",   "state",
-                                       "country", "leadSource", "leadStatus", "leadScore",
-                                       "createdAt", "updatedAt"};
+    static const char *const cols[] = {
+        "id",       "firstName",         "lastName",      "email",     "title",     "company",
+        "industry", "numberOfEmployees", "annualRevenue", "phone",     "city",      "state",
+        "country",  "leadSource",        "leadStatus",    "leadScore", "createdAt", "updatedAt"};
     s_csvw_t cw = {f, true, false, "\n"};
     for (size_t k = 0; k < N_OF(cols); k++) {
         s_cell(&cw, cols[k]);
@@ -938,10 +1027,11 @@ static int s_write_marketo(const s_world_t *w, FILE *f, s_count_t *c, char *seen
                       f);
                 c->q_missing_email++;
             } else {
-                fputs("9900002,Bad,Address,bad.address@@larch-telecom.com,Analyst,Larch Telecom Ltd,"
-                      "Telecommunications,,,,London,,United Kingdom,Website,New,0,"
-                      "2026-10-02T08:00:00Z,2026-10-02T08:00:00Z\n",
-                      f);
+                fputs(
+                    "9900002,Bad,Address,bad.address@@larch-telecom.com,Analyst,Larch Telecom Ltd,"
+                    "Telecommunications,,,,London,,United Kingdom,Website,New,0,"
+                    "2026-10-02T08:00:00Z,2026-10-02T08:00:00Z\n",
+                    f);
                 c->q_bad_email++;
             }
             c->records++;
@@ -1005,26 +1095,59 @@ static json_t *s_linkedin_forms(void)
     const char *text =
         "{\"elements\":["
         "{\"id\":6025514,\"name\":\"Pipeline Cost Benchmark 2026\",\"versionId\":3,"
-        "\"state\":\"PUBLISHED\",\"owner\":{\"sponsoredAccount\":\"urn:li:sponsoredAccount:518804412\"},"
+        "\"state\":\"PUBLISHED\",\"owner\":{\"sponsoredAccount\":\"urn:li:sponsoredAccount:"
+        "518804412\"},"
         "\"creationLocale\":{\"country\":\"US\",\"language\":\"en\"},\"created\":1785571200000,"
         "\"lastModified\":1788249600000,\"content\":{\"questions\":["
-        "{\"questionId\":40117,\"name\":\"firstName\",\"question\":{\"localized\":{\"en_US\":\"First name\"}},\"responseRequired\":true,\"predefinedField\":\"FIRST_NAME\",\"questionDetails\":{\"textQuestionDetails\":{}}},"
-        "{\"questionId\":40118,\"name\":\"lastName\",\"question\":{\"localized\":{\"en_US\":\"Last name\"}},\"responseRequired\":true,\"predefinedField\":\"LAST_NAME\",\"questionDetails\":{\"textQuestionDetails\":{}}},"
-        "{\"questionId\":40119,\"name\":\"email\",\"question\":{\"localized\":{\"en_US\":\"Work email\"}},\"responseRequired\":true,\"predefinedField\":\"EMAIL\",\"questionDetails\":{\"textQuestionDetails\":{}}},"
-        "{\"questionId\":40120,\"name\":\"company\",\"question\":{\"localized\":{\"en_US\":\"Company name\"}},\"responseRequired\":true,\"predefinedField\":\"COMPANY_NAME\",\"questionDetails\":{\"textQuestionDetails\":{}}},"
-        "{\"questionId\":40121,\"name\":\"title\",\"question\":{\"localized\":{\"en_US\":\"Job title\"}},\"responseRequired\":true,\"predefinedField\":\"JOB_TITLE\",\"questionDetails\":{\"textQuestionDetails\":{}}},"
-        "{\"questionId\":40122,\"name\":\"country\",\"question\":{\"localized\":{\"en_US\":\"Country\"}},\"responseRequired\":true,\"predefinedField\":\"COUNTRY\",\"questionDetails\":{\"textQuestionDetails\":{}}}"
+        "{\"questionId\":40117,\"name\":\"firstName\",\"question\":{\"localized\":{\"en_US\":"
+        "\"First "
+        "name\"}},\"responseRequired\":true,\"predefinedField\":\"FIRST_NAME\",\"questionDetails\":"
+        "{\"textQuestionDetails\":{}}},"
+        "{\"questionId\":40118,\"name\":\"lastName\",\"question\":{\"localized\":{\"en_US\":\"Last "
+        "name\"}},\"responseRequired\":true,\"predefinedField\":\"LAST_NAME\",\"questionDetails\":{"
+        "\"textQuestionDetails\":{}}},"
+        "{\"questionId\":40119,\"name\":\"email\",\"question\":{\"localized\":{\"en_US\":\"Work "
+        "email\"}},\"responseRequired\":true,\"predefinedField\":\"EMAIL\",\"questionDetails\":{"
+        "\"textQuestionDetails\":{}}},"
+        "{\"questionId\":40120,\"name\":\"company\",\"question\":{\"localized\":{\"en_US\":"
+        "\"Company "
+        "name\"}},\"responseRequired\":true,\"predefinedField\":\"COMPANY_NAME\","
+        "\"questionDetails\":{\"textQuestionDetails\":{}}},"
+        "{\"questionId\":40121,\"name\":\"title\",\"question\":{\"localized\":{\"en_US\":\"Job "
+        "title\"}},\"responseRequired\":true,\"predefinedField\":\"JOB_TITLE\",\"questionDetails\":"
+        "{\"textQuestionDetails\":{}}},"
+        "{\"questionId\":40122,\"name\":\"country\",\"question\":{\"localized\":{\"en_US\":"
+        "\"Country\"}},\"responseRequired\":true,\"predefinedField\":\"COUNTRY\","
+        "\"questionDetails\":{\"textQuestionDetails\":{}}}"
         "]}},"
         "{\"id\":6031877,\"name\":\"Streaming ETL Demo\",\"versionId\":1,"
-        "\"state\":\"PUBLISHED\",\"owner\":{\"sponsoredAccount\":\"urn:li:sponsoredAccount:518804412\"},"
+        "\"state\":\"PUBLISHED\",\"owner\":{\"sponsoredAccount\":\"urn:li:sponsoredAccount:"
+        "518804412\"},"
         "\"creationLocale\":{\"country\":\"US\",\"language\":\"en\"},\"created\":1787000000000,"
         "\"lastModified\":1787000000000,\"content\":{\"questions\":["
-        "{\"questionId\":51201,\"name\":\"firstName\",\"question\":{\"localized\":{\"en_US\":\"First name\"}},\"responseRequired\":true,\"predefinedField\":\"FIRST_NAME\",\"questionDetails\":{\"textQuestionDetails\":{}}},"
-        "{\"questionId\":51202,\"name\":\"lastName\",\"question\":{\"localized\":{\"en_US\":\"Last name\"}},\"responseRequired\":true,\"predefinedField\":\"LAST_NAME\",\"questionDetails\":{\"textQuestionDetails\":{}}},"
-        "{\"questionId\":51203,\"name\":\"email\",\"question\":{\"localized\":{\"en_US\":\"Business email\"}},\"responseRequired\":true,\"predefinedField\":\"EMAIL\",\"questionDetails\":{\"textQuestionDetails\":{}}},"
-        "{\"questionId\":51204,\"name\":\"company\",\"question\":{\"localized\":{\"en_US\":\"Company\"}},\"responseRequired\":true,\"predefinedField\":\"COMPANY_NAME\",\"questionDetails\":{\"textQuestionDetails\":{}}},"
-        "{\"questionId\":51205,\"name\":\"size\",\"question\":{\"localized\":{\"en_US\":\"Company size\"}},\"responseRequired\":false,\"predefinedField\":\"COMPANY_SIZE\",\"questionDetails\":{\"multipleChoiceQuestionDetails\":{\"options\":[{\"id\":1,\"text\":\"1-50\"},{\"id\":2,\"text\":\"51-1000\"},{\"id\":3,\"text\":\"1001+\"}]}}},"
-        "{\"questionId\":51206,\"name\":\"timeline\",\"question\":{\"localized\":{\"en_US\":\"When are you looking to buy?\"}},\"responseRequired\":false,\"questionDetails\":{\"multipleChoiceQuestionDetails\":{\"options\":[{\"id\":1,\"text\":\"This quarter\"},{\"id\":2,\"text\":\"This year\"},{\"id\":3,\"text\":\"Just researching\"}]}}}"
+        "{\"questionId\":51201,\"name\":\"firstName\",\"question\":{\"localized\":{\"en_US\":"
+        "\"First "
+        "name\"}},\"responseRequired\":true,\"predefinedField\":\"FIRST_NAME\",\"questionDetails\":"
+        "{\"textQuestionDetails\":{}}},"
+        "{\"questionId\":51202,\"name\":\"lastName\",\"question\":{\"localized\":{\"en_US\":\"Last "
+        "name\"}},\"responseRequired\":true,\"predefinedField\":\"LAST_NAME\",\"questionDetails\":{"
+        "\"textQuestionDetails\":{}}},"
+        "{\"questionId\":51203,\"name\":\"email\",\"question\":{\"localized\":{\"en_US\":"
+        "\"Business "
+        "email\"}},\"responseRequired\":true,\"predefinedField\":\"EMAIL\",\"questionDetails\":{"
+        "\"textQuestionDetails\":{}}},"
+        "{\"questionId\":51204,\"name\":\"company\",\"question\":{\"localized\":{\"en_US\":"
+        "\"Company\"}},\"responseRequired\":true,\"predefinedField\":\"COMPANY_NAME\","
+        "\"questionDetails\":{\"textQuestionDetails\":{}}},"
+        "{\"questionId\":51205,\"name\":\"size\",\"question\":{\"localized\":{\"en_US\":\"Company "
+        "size\"}},\"responseRequired\":false,\"predefinedField\":\"COMPANY_SIZE\","
+        "\"questionDetails\":{\"multipleChoiceQuestionDetails\":{\"options\":[{\"id\":1,\"text\":"
+        "\"1-50\"},{\"id\":2,\"text\":\"51-1000\"},{\"id\":3,\"text\":\"1001+\"}]}}},"
+        "{\"questionId\":51206,\"name\":\"timeline\",\"question\":{\"localized\":{\"en_US\":\"When "
+        "are you looking to "
+        "buy?\"}},\"responseRequired\":false,\"questionDetails\":{"
+        "\"multipleChoiceQuestionDetails\":{\"options\":[{\"id\":1,\"text\":\"This "
+        "quarter\"},{\"id\":2,\"text\":\"This year\"},{\"id\":3,\"text\":\"Just researching\"}]}}}"
         "]}}"
         "],\"paging\":{\"start\":0,\"count\":10,\"links\":[],\"total\":2}}";
     return json_loads(text, 0, NULL);
@@ -1032,8 +1155,8 @@ static json_t *s_linkedin_forms(void)
 
 static json_t *s_li_answer(int qid, const char *text)
 {
-    return json_pack("{s:i, s:{s:{s:s}}}", "questionId", qid, "answerDetails",
-                     "textQuestionAnswer", "answer", text);
+    return json_pack("{s:i, s:{s:{s:s}}}", "questionId", qid, "answerDetails", "textQuestionAnswer",
+                     "answer", text);
 }
 
 static json_t *s_webhook(const s_world_t *w, const s_person_t *p, s_rng_t *r, const char *email)
@@ -1046,33 +1169,43 @@ static json_t *s_webhook(const s_world_t *w, const s_person_t *p, s_rng_t *r, co
     case W_FACEBOOK: {
         char created[40], id[24], name[120];
         s_fmt_time(at, "%Y-%m-%dT%H:%M:%S+0000", created, sizeof created);
-        snprintf(id, sizeof id, "%llu", 8000000000000000ULL + (unsigned long long)s_below(r, 999999999999999ULL));
+        snprintf(id, sizeof id, "%llu",
+                 8000000000000000ULL + (unsigned long long)s_below(r, 999999999999999ULL));
         json_t *fd = json_array();
         if (s_chance(r, 0.5)) {
             snprintf(name, sizeof name, "%s %s", p->first, p->last);
-            json_array_append_new(fd, json_pack("{s:s, s:[s]}", "name", "full_name", "values", name));
+            json_array_append_new(fd,
+                                  json_pack("{s:s, s:[s]}", "name", "full_name", "values", name));
         } else {
-            json_array_append_new(fd, json_pack("{s:s, s:[s]}", "name", "first_name", "values", p->first));
-            json_array_append_new(fd, json_pack("{s:s, s:[s]}", "name", "last_name", "values", p->last));
+            json_array_append_new(
+                fd, json_pack("{s:s, s:[s]}", "name", "first_name", "values", p->first));
+            json_array_append_new(
+                fd, json_pack("{s:s, s:[s]}", "name", "last_name", "values", p->last));
         }
-        json_array_append_new(fd, json_pack("{s:s, s:[s]}", "name", s_chance(r, 0.3) ? "work_email" : "email",
-                                            "values", email));
+        json_array_append_new(fd, json_pack("{s:s, s:[s]}", "name",
+                                            s_chance(r, 0.3) ? "work_email" : "email", "values",
+                                            email));
         if (p->co.name[0]) {
-            json_array_append_new(fd, json_pack("{s:s, s:[s]}", "name", "company_name", "values", p->co.name));
+            json_array_append_new(
+                fd, json_pack("{s:s, s:[s]}", "name", "company_name", "values", p->co.name));
         }
-        json_array_append_new(fd, json_pack("{s:s, s:[s]}", "name", "job_title", "values", p->title));
+        json_array_append_new(fd,
+                              json_pack("{s:s, s:[s]}", "name", "job_title", "values", p->title));
         if (p->co.state >= 0) {
             json_array_append_new(fd, json_pack("{s:s, s:[s]}", "name", "state", "values",
                                                 s_us_states[p->co.state].name));
         }
-        json_array_append_new(fd, json_pack("{s:s, s:[s]}", "name", "how_many_pipelines_do_you_run?",
-                                            "values", p->temp == 2 ? "more_than_50" : "1-10"));
+        json_array_append_new(fd,
+                              json_pack("{s:s, s:[s]}", "name", "how_many_pipelines_do_you_run?",
+                                        "values", p->temp == 2 ? "more_than_50" : "1-10"));
         bool retarget = s_chance(r, 0.5);
         return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:b, s:s}", "id", id,
                          "created_time", created, "ad_id", "120210938475610381", "ad_name",
-                         retarget ? "Retargeting - Pricing Page Visitors - Ad 3" : "Benchmark Report - Lookalike - Ad 1",
+                         retarget ? "Retargeting - Pricing Page Visitors - Ad 3"
+                                  : "Benchmark Report - Lookalike - Ad 1",
                          "adset_id", "120210938475610378", "adset_name",
-                         retarget ? "Retargeting - Pricing Page Visitors - Adset" : "Benchmark Report - Lookalike - Adset",
+                         retarget ? "Retargeting - Pricing Page Visitors - Adset"
+                                  : "Benchmark Report - Lookalike - Adset",
                          "campaign_id", "120210938475610377", "campaign_name",
                          retarget ? "Retargeting - Pricing Page Visitors" : "Benchmark Report 2026",
                          "form_id", "1187045529931620", "field_data", fd, "is_organic", 0,
@@ -1082,24 +1215,28 @@ static json_t *s_webhook(const s_world_t *w, const s_person_t *p, s_rng_t *r, co
         bool demo = s_chance(r, 0.5);
         char id[64], urn[96], person[40];
         snprintf(id, sizeof id, "%08llx-%04llx-4%03llx-a%03llx-%012llx-%d",
-                 (unsigned long long)s_below(r, 0xFFFFFFFFULL), (unsigned long long)s_below(r, 0xFFFF),
-                 (unsigned long long)s_below(r, 0xFFF), (unsigned long long)s_below(r, 0xFFF),
+                 (unsigned long long)s_below(r, 0xFFFFFFFFULL),
+                 (unsigned long long)s_below(r, 0xFFFF), (unsigned long long)s_below(r, 0xFFF),
+                 (unsigned long long)s_below(r, 0xFFF),
                  (unsigned long long)s_below(r, 0xFFFFFFFFFFFFULL), (int)s_below(r, 9));
         snprintf(urn, sizeof urn, "urn:li:versionedLeadGenForm:(urn:li:leadGenForm:%s,%s)",
                  demo ? "6031877" : "6025514", demo ? "1" : "3");
-        snprintf(person, sizeof person, "urn:li:person:%c%c%c%c_%c%c%cZ-", 'A' + (int)s_below(r, 26),
-                 'a' + (int)s_below(r, 26), 'A' + (int)s_below(r, 26), 'a' + (int)s_below(r, 26),
-                 '0' + (int)s_below(r, 10), 'A' + (int)s_below(r, 26), 'a' + (int)s_below(r, 26));
+        snprintf(person, sizeof person, "urn:li:person:%c%c%c%c_%c%c%cZ-",
+                 'A' + (int)s_below(r, 26), 'a' + (int)s_below(r, 26), 'A' + (int)s_below(r, 26),
+                 'a' + (int)s_below(r, 26), '0' + (int)s_below(r, 10), 'A' + (int)s_below(r, 26),
+                 'a' + (int)s_below(r, 26));
         json_t *ans = json_array();
         int base = demo ? 51201 : 40117;
         json_array_append_new(ans, s_li_answer(base, p->first));
         json_array_append_new(ans, s_li_answer(base + 1, p->last));
         json_array_append_new(ans, s_li_answer(base + 2, email));
-        json_array_append_new(ans, s_li_answer(base + 3, p->co.name[0] ? p->co.name : "Self-employed"));
+        json_array_append_new(ans,
+                              s_li_answer(base + 3, p->co.name[0] ? p->co.name : "Self-employed"));
         if (demo) {
             int opt = p->co.employees > 1000 ? 3 : p->co.employees > 50 ? 2 : 1;
             json_array_append_new(ans, json_pack("{s:i, s:{s:{s:[i]}}}", "questionId", 51205,
-                                                 "answerDetails", "multipleChoiceAnswer", "options", opt));
+                                                 "answerDetails", "multipleChoiceAnswer", "options",
+                                                 opt));
             json_array_append_new(ans, json_pack("{s:i, s:{s:{s:[i]}}}", "questionId", 51206,
                                                  "answerDetails", "multipleChoiceAnswer", "options",
                                                  p->temp == 2 ? 1 : 3));
@@ -1107,14 +1244,15 @@ static json_t *s_webhook(const s_world_t *w, const s_person_t *p, s_rng_t *r, co
             json_array_append_new(ans, s_li_answer(40121, p->title));
             json_array_append_new(ans, s_li_answer(40122, country));
         }
-        return json_pack("{s:s, s:{s:s}, s:s, s:s, s:s, s:b, s:I, s:{s:{s:s}}, s:{s:s}, s:{s:o, s:[{s:b, s:i}]}}",
+        return json_pack("{s:s, s:{s:s}, s:s, s:s, s:s, s:b, s:I, s:{s:{s:s}}, s:{s:s}, s:{s:o, "
+                         "s:[{s:b, s:i}]}}",
                          "id", id, "owner", "sponsoredAccount", "urn:li:sponsoredAccount:518804412",
-                         "submitter", person, "versionedLeadGenFormUrn", urn, "leadType", "SPONSORED",
-                         "testLead", 0, "submittedAt", (json_int_t)at, "leadMetadata",
+                         "submitter", person, "versionedLeadGenFormUrn", urn, "leadType",
+                         "SPONSORED", "testLead", 0, "submittedAt", (json_int_t)at, "leadMetadata",
                          "sponsoredLeadMetadata", "campaign", "urn:li:sponsoredCampaign:402217731",
-                         "associatedEntity", "associatedCreative", "urn:li:sponsoredCreative:461576644",
-                         "formResponse", "answers", ans, "consentResponses", "accepted", 1,
-                         "consentId", 1);
+                         "associatedEntity", "associatedCreative",
+                         "urn:li:sponsoredCreative:461576644", "formResponse", "answers", ans,
+                         "consentResponses", "accepted", 1, "consentId", 1);
     }
     case W_HSFORM: {
         for (int k = 0; k < 32; k++) {
@@ -1125,7 +1263,9 @@ static json_t *s_webhook(const s_world_t *w, const s_person_t *p, s_rng_t *r, co
         snprintf(sub, sizeof sub, "%lld", (long long)at);
         snprintf(ip, sizeof ip, "198.51.100.%d", 1 + (int)s_below(r, 254));
         json_t *fields = json_array();
-#define HSF(nm, val) json_array_append_new(fields, json_pack("{s:s, s:s, s:s}", "objectTypeId", "0-1", "name", nm, "value", val))
+#define HSF(nm, val)                                                                               \
+    json_array_append_new(                                                                         \
+        fields, json_pack("{s:s, s:s, s:s}", "objectTypeId", "0-1", "name", nm, "value", val))
         HSF("email", email);
         HSF("firstname", p->first);
         HSF("lastname", p->last);
@@ -1145,15 +1285,17 @@ static json_t *s_webhook(const s_world_t *w, const s_person_t *p, s_rng_t *r, co
         }
 #undef HSF
         bool pricing = p->temp == 2 || s_chance(r, 0.3);
-        return json_pack("{s:o, s:s, s:{s:s, s:s, s:s, s:s}, s:{s:{s:b, s:s, s:[{s:b, s:i, s:s}]}}}",
-                         "fields", fields, "submittedAt", sub, "context", "hutk", hex, "pageUri",
-                         pricing ? "https://www.northwind-pipelines.com/pricing"
-                                 : "https://www.northwind-pipelines.com/resources",
-                         "pageName", pricing ? "Pricing | Northwind Pipelines" : "Resources | Northwind Pipelines",
-                         "ipAddress", ip, "legalConsentOptions", "consent", "consentToProcess", 1,
-                         "text", "I agree to allow Northwind Pipelines to store and process my personal data.",
-                         "communications", "value", 0, "subscriptionTypeId", 4417, "text",
-                         "I agree to receive marketing email from Northwind Pipelines.");
+        return json_pack(
+            "{s:o, s:s, s:{s:s, s:s, s:s, s:s}, s:{s:{s:b, s:s, s:[{s:b, s:i, s:s}]}}}", "fields",
+            fields, "submittedAt", sub, "context", "hutk", hex, "pageUri",
+            pricing ? "https://www.northwind-pipelines.com/pricing"
+                    : "https://www.northwind-pipelines.com/resources",
+            "pageName",
+            pricing ? "Pricing | Northwind Pipelines" : "Resources | Northwind Pipelines",
+            "ipAddress", ip, "legalConsentOptions", "consent", "consentToProcess", 1, "text",
+            "I agree to allow Northwind Pipelines to store and process my personal data.",
+            "communications", "value", 0, "subscriptionTypeId", 4417, "text",
+            "I agree to receive marketing email from Northwind Pipelines.");
     }
     case W_TYPEFORM:
     default: {
@@ -1169,35 +1311,49 @@ static json_t *s_webhook(const s_world_t *w, const s_person_t *p, s_rng_t *r, co
         token[32] = '\0';
         s_iso(at - 60000 - (int64_t)s_below(r, 600000), landed, sizeof landed);
         s_iso(at, iso, sizeof iso);
-        json_t *def = json_loads(
-            "{\"id\":\"Xq3dR8vN\",\"title\":\"Pipeline health check\",\"fields\":["
-            "{\"id\":\"Jk2mPq9sLw4T\",\"title\":\"First, what's your first name?\",\"type\":\"short_text\",\"ref\":\"first_name\",\"properties\":{}},"
-            "{\"id\":\"Rt7vBn3cXz8Q\",\"title\":\"And your last name?\",\"type\":\"short_text\",\"ref\":\"last_name\",\"properties\":{}},"
-            "{\"id\":\"Hy6uGf1dSa5E\",\"title\":\"Which email should we send your score to?\",\"type\":\"email\",\"ref\":\"email\",\"properties\":{}},"
-            "{\"id\":\"Ml0kNj4hBg2W\",\"title\":\"Where do you work?\",\"type\":\"short_text\",\"ref\":\"company\",\"properties\":{}},"
-            "{\"id\":\"Pq8wEr5tYu1I\",\"title\":\"What's your role?\",\"type\":\"short_text\",\"ref\":\"role\",\"properties\":{}},"
-            "{\"id\":\"Zx9cVb6nMa3S\",\"title\":\"How many pipelines do you run in production?\",\"type\":\"multiple_choice\",\"ref\":\"pipeline_count\",\"properties\":{}}]}",
-            0, NULL);
+        json_t *def =
+            json_loads("{\"id\":\"Xq3dR8vN\",\"title\":\"Pipeline health check\",\"fields\":["
+                       "{\"id\":\"Jk2mPq9sLw4T\",\"title\":\"First, what's your first "
+                       "name?\",\"type\":\"short_text\",\"ref\":\"first_name\",\"properties\":{}},"
+                       "{\"id\":\"Rt7vBn3cXz8Q\",\"title\":\"And your last "
+                       "name?\",\"type\":\"short_text\",\"ref\":\"last_name\",\"properties\":{}},"
+                       "{\"id\":\"Hy6uGf1dSa5E\",\"title\":\"Which email should we send your score "
+                       "to?\",\"type\":\"email\",\"ref\":\"email\",\"properties\":{}},"
+                       "{\"id\":\"Ml0kNj4hBg2W\",\"title\":\"Where do you "
+                       "work?\",\"type\":\"short_text\",\"ref\":\"company\",\"properties\":{}},"
+                       "{\"id\":\"Pq8wEr5tYu1I\",\"title\":\"What's your "
+                       "role?\",\"type\":\"short_text\",\"ref\":\"role\",\"properties\":{}},"
+                       "{\"id\":\"Zx9cVb6nMa3S\",\"title\":\"How many pipelines do you run in "
+                       "production?\",\"type\":\"multiple_choice\",\"ref\":\"pipeline_count\","
+                       "\"properties\":{}}]}",
+                       0, NULL);
         json_t *ans = json_array();
-        json_array_append_new(ans, json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "type", "text", "text", p->first,
-                                             "field", "id", "Jk2mPq9sLw4T", "type", "short_text", "ref", "first_name"));
-        json_array_append_new(ans, json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "type", "text", "text", p->last,
-                                             "field", "id", "Rt7vBn3cXz8Q", "type", "short_text", "ref", "last_name"));
-        json_array_append_new(ans, json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "type", "email", "email", email,
-                                             "field", "id", "Hy6uGf1dSa5E", "type", "email", "ref", "email"));
-        json_array_append_new(ans, json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "type", "text", "text",
-                                             p->co.name[0] ? p->co.name : "Freelance", "field", "id",
-                                             "Ml0kNj4hBg2W", "type", "short_text", "ref", "company"));
-        json_array_append_new(ans, json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "type", "text", "text", p->title,
-                                             "field", "id", "Pq8wEr5tYu1I", "type", "short_text", "ref", "role"));
-        json_array_append_new(ans, json_pack("{s:s, s:{s:s}, s:{s:s, s:s, s:s}}", "type", "choice", "choice",
-                                             "label", p->temp == 2 ? "50+" : "1-5", "field", "id",
-                                             "Zx9cVb6nMa3S", "type", "multiple_choice", "ref", "pipeline_count"));
-        return json_pack("{s:s, s:s, s:{s:s, s:s, s:s, s:s, s:{s:s, s:s}, s:o, s:o}}", "event_id", evid,
-                         "event_type", "form_response", "form_response", "form_id", "Xq3dR8vN", "token",
-                         token, "landed_at", landed, "submitted_at", iso, "hidden", "utm_source",
-                         s_chance(r, 0.5) ? "google" : "linkedin", "utm_campaign", "pipeline-health-check",
-                         "definition", def, "answers", ans);
+        json_array_append_new(ans, json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "type", "text",
+                                             "text", p->first, "field", "id", "Jk2mPq9sLw4T",
+                                             "type", "short_text", "ref", "first_name"));
+        json_array_append_new(ans, json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "type", "text",
+                                             "text", p->last, "field", "id", "Rt7vBn3cXz8Q", "type",
+                                             "short_text", "ref", "last_name"));
+        json_array_append_new(ans, json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "type", "email",
+                                             "email", email, "field", "id", "Hy6uGf1dSa5E", "type",
+                                             "email", "ref", "email"));
+        json_array_append_new(ans,
+                              json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "type", "text", "text",
+                                        p->co.name[0] ? p->co.name : "Freelance", "field", "id",
+                                        "Ml0kNj4hBg2W", "type", "short_text", "ref", "company"));
+        json_array_append_new(ans, json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "type", "text",
+                                             "text", p->title, "field", "id", "Pq8wEr5tYu1I",
+                                             "type", "short_text", "ref", "role"));
+        json_array_append_new(ans, json_pack("{s:s, s:{s:s}, s:{s:s, s:s, s:s}}", "type", "choice",
+                                             "choice", "label", p->temp == 2 ? "50+" : "1-5",
+                                             "field", "id", "Zx9cVb6nMa3S", "type",
+                                             "multiple_choice", "ref", "pipeline_count"));
+        return json_pack("{s:s, s:s, s:{s:s, s:s, s:s, s:s, s:{s:s, s:s}, s:o, s:o}}", "event_id",
+                         evid, "event_type", "form_response", "form_response", "form_id",
+                         "Xq3dR8vN", "token", token, "landed_at", landed, "submitted_at", iso,
+                         "hidden", "utm_source", s_chance(r, 0.5) ? "google" : "linkedin",
+                         "utm_campaign", "pipeline-health-check", "definition", def, "answers",
+                         ans);
     }
     }
 }
@@ -1253,20 +1409,24 @@ static int s_write_webhooks(const s_world_t *w, FILE *f, s_count_t *c, char *see
         c->records++;
         if (list[k].dirty == 2) {
             /* a delivery cut short: not a complete JSON document */
-            fputs("{\"id\":\"8384085734440999\",\"created_time\":\"2026-11-03T10:00:00+0000\",\"field_data\":[{\"name\":\"email\",\"values\":[\"cut.off@\n", f);
+            fputs("{\"id\":\"8384085734440999\",\"created_time\":\"2026-11-03T10:00:00+0000\","
+                  "\"field_data\":[{\"name\":\"email\",\"values\":[\"cut.off@\n",
+                  f);
             c->q_json++;
             continue;
         }
         json_t *doc;
         if (list[k].dirty == 1) {
-            doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:[{s:s, s:[s]}, {s:s, s:[s]}], s:b, s:s}",
-                            "id", "8384085734440001", "created_time", "2026-10-24T12:00:00+0000", "ad_id",
-                            "120210938475610381", "ad_name", "Benchmark Report - Lookalike - Ad 1", "adset_id",
-                            "120210938475610378", "adset_name", "Benchmark Report - Lookalike - Adset",
-                            "campaign_id", "120210938475610377", "campaign_name", "Benchmark Report 2026",
-                            "form_id", "1187045529931620", "field_data", "name", "full_name", "values",
-                            "No Email Given", "name", "phone_number", "values", "+15125550199",
-                            "is_organic", 0, "platform", "fb");
+            doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:[{s:s, s:[s]}, {s:s, "
+                            "s:[s]}], s:b, s:s}",
+                            "id", "8384085734440001", "created_time", "2026-10-24T12:00:00+0000",
+                            "ad_id", "120210938475610381", "ad_name",
+                            "Benchmark Report - Lookalike - Ad 1", "adset_id", "120210938475610378",
+                            "adset_name", "Benchmark Report - Lookalike - Adset", "campaign_id",
+                            "120210938475610377", "campaign_name", "Benchmark Report 2026",
+                            "form_id", "1187045529931620", "field_data", "name", "full_name",
+                            "values", "No Email Given", "name", "phone_number", "values",
+                            "+15125550199", "is_organic", 0, "platform", "fb");
             c->q_missing_email++;
         } else {
             s_person_t p;
@@ -1346,11 +1506,12 @@ static void s_activity(const s_world_t *w, const s_person_t *p, int k, s_activit
     }
     a->at = start + (int64_t)s_below(&r, (uint64_t)(w->o->now_ms - start - 60000));
     a->at -= a->at % 1000;
-    static const char *const hot_types[] = {"page_view", "page_view", "page_view", "email_open",
-                                            "email_click", "content_download", "webinar_attended",
-                                            "demo_request", "free_trial_signup", "page_view"};
-    static const char *const cold_types[] = {"email_open", "email_open", "email_open", "page_view",
-                                             "email_click", "content_download", "unsubscribe"};
+    static const char *const hot_types[] = {
+        "page_view",        "page_view",        "page_view",    "email_open",        "email_click",
+        "content_download", "webinar_attended", "demo_request", "free_trial_signup", "page_view"};
+    static const char *const cold_types[] = {"email_open", "email_open",  "email_open",
+                                             "page_view",  "email_click", "content_download",
+                                             "unsubscribe"};
     const char *type = p->temp == 2 ? PICK(&r, hot_types) : PICK(&r, cold_types);
     if (p->temp == 2 && k == 0) {
         type = "demo_request";
@@ -1358,19 +1519,23 @@ static void s_activity(const s_world_t *w, const s_person_t *p, int k, s_activit
     a->type = type;
     const char *site = "https://www.northwind-pipelines.com";
     char ip[24];
-    snprintf(ip, sizeof ip, "%s.%d", s_chance(&r, 0.5) ? "198.51.100" : "192.0.2", 1 + (int)s_below(&r, 254));
-    if (!strcmp(type, "email_open") || !strcmp(type, "email_click") || !strcmp(type, "unsubscribe")) {
+    snprintf(ip, sizeof ip, "%s.%d", s_chance(&r, 0.5) ? "198.51.100" : "192.0.2",
+             1 + (int)s_below(&r, 254));
+    if (!strcmp(type, "email_open") || !strcmp(type, "email_click") ||
+        !strcmp(type, "unsubscribe")) {
         bool sg = s_chance(&r, 0.5);
-        static const char *const camps[][2] = {{"Trial Onboarding Day 2", "Connect your first source"},
-                                               {"Q4 Nurture", "The real cost of broken pipelines"},
-                                               {"Streaming ETL Webinar Invite", "You're invited: streaming ETL"},
-                                               {"Monthly Newsletter November", "Pipeline notes #11"}};
+        static const char *const camps[][2] = {
+            {"Trial Onboarding Day 2", "Connect your first source"},
+            {"Q4 Nurture", "The real cost of broken pipelines"},
+            {"Streaming ETL Webinar Invite", "You're invited: streaming ETL"},
+            {"Monthly Newsletter November", "Pipeline notes #11"}};
         size_t ci = s_below(&r, N_OF(camps));
         a->campaign = camps[ci][0];
         a->asset = camps[ci][1];
         if (sg) {
             a->system = "sendgrid";
-            static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+            static const char b64[] =
+                "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
             for (int q = 0; q < 22; q++) {
                 a->id[q] = b64[s_below(&r, 64)];
             }
@@ -1379,20 +1544,22 @@ static void s_activity(const s_world_t *w, const s_person_t *p, int k, s_activit
                 msgid[q] = b64[s_below(&r, 64)];
             }
             msgid[22] = '\0';
-            snprintf(a->attrs, sizeof a->attrs, "{\"sg_message_id\":\"%s.filter0001\",\"ip\":\"%s\",\"asm_group_id\":%d}",
+            snprintf(a->attrs, sizeof a->attrs,
+                     "{\"sg_message_id\":\"%s.filter0001\",\"ip\":\"%s\",\"asm_group_id\":%d}",
                      msgid, ip, 4417 + (int)s_below(&r, 3));
         } else {
             a->system = "marketo";
             snprintf(a->id, sizeof a->id, "%d", 600000000 + (int)s_below(&r, 99999999));
             bool mobile = s_chance(&r, 0.4);
             snprintf(a->attrs, sizeof a->attrs,
-                     "{\"Campaign Run ID\":%d,\"Device\":\"%s\",\"Is Mobile Device\":%s,\"Platform\":\"%s\"}",
-                     29000 + (int)s_below(&r, 999), mobile ? "Mobile" : "Desktop", mobile ? "true" : "false",
-                     mobile ? "iOS" : "Windows");
+                     "{\"Campaign Run ID\":%d,\"Device\":\"%s\",\"Is Mobile "
+                     "Device\":%s,\"Platform\":\"%s\"}",
+                     29000 + (int)s_below(&r, 999), mobile ? "Mobile" : "Desktop",
+                     mobile ? "true" : "false", mobile ? "iOS" : "Windows");
         }
         if (!strcmp(type, "email_click")) {
-            snprintf(a->url, sizeof a->url, "%s/blog/%s?utm_source=email&utm_campaign=q4-nurture", site,
-                     PICK(&r, s_blog));
+            snprintf(a->url, sizeof a->url, "%s/blog/%s?utm_source=email&utm_campaign=q4-nurture",
+                     site, PICK(&r, s_blog));
         }
         return;
     }
@@ -1418,13 +1585,17 @@ static void s_activity(const s_world_t *w, const s_person_t *p, int k, s_activit
         }
     }
     a->id[q] = '\0';
-    const char *ref = PICK(&r, ((const char *const[]){"https://www.google.com/", "https://www.linkedin.com/",
-                                                    "https://www.northwind-pipelines.com/", "https://news.ycombinator.com/"}));
+    const char *ref =
+        PICK(&r, ((const char *const[]){"https://www.google.com/", "https://www.linkedin.com/",
+                                        "https://www.northwind-pipelines.com/",
+                                        "https://news.ycombinator.com/"}));
     if (!strcmp(type, "page_view")) {
         double u = s_unit(&r);
         if (p->temp == 2 && u < 0.35) {
             snprintf(a->url, sizeof a->url, "%s/pricing%s", site,
-                     s_chance(&r, 0.3) ? "?plan=enterprise" : s_chance(&r, 0.3) ? "#faq" : "");
+                     s_chance(&r, 0.3)   ? "?plan=enterprise"
+                     : s_chance(&r, 0.3) ? "#faq"
+                                         : "");
         } else if (u < 0.55) {
             snprintf(a->url, sizeof a->url, "%s/blog/%s%s", site, PICK(&r, s_blog),
                      s_chance(&r, 0.3) ? "?utm_source=linkedin&utm_campaign=fy27-q1-linkedin" : "");
@@ -1433,7 +1604,8 @@ static void s_activity(const s_world_t *w, const s_person_t *p, int k, s_activit
             }
         } else if (u < 0.7) {
             snprintf(a->url, sizeof a->url, "%s/product/%s", site,
-                     PICK(&r, ((const char *const[]){"connectors", "observability", "streaming", "security"})));
+                     PICK(&r, ((const char *const[]){"connectors", "observability", "streaming",
+                                                     "security"})));
         } else if (u < 0.8) {
             snprintf(a->url, sizeof a->url, "%s/careers", site);
         } else {
@@ -1453,7 +1625,8 @@ static void s_activity(const s_world_t *w, const s_person_t *p, int k, s_activit
                  s_chance(&r, 0.5) ? "Team" : "Business", ip);
         return;
     }
-    snprintf(a->attrs, sizeof a->attrs, "{\"Referrer URL\":\"%s\",\"Client IP Address\":\"%s\"}", ref, ip);
+    snprintf(a->attrs, sizeof a->attrs, "{\"Referrer URL\":\"%s\",\"Client IP Address\":\"%s\"}",
+             ref, ip);
 }
 
 static int s_write_activities(const s_world_t *w, FILE *f, s_count_t *c)
@@ -1491,10 +1664,13 @@ static int s_write_activities(const s_world_t *w, FILE *f, s_count_t *c)
     }
     list = g;
     for (long d = 0; d < ndirty; d++) {
-        list[m++] = (s_act_t){w->o->now_ms - WINDOW + (d + 1) * (WINDOW / (ndirty + 1)), -1, (int)-(d + 1)};
+        list[m++] =
+            (s_act_t){w->o->now_ms - WINDOW + (d + 1) * (WINDOW / (ndirty + 1)), -1, (int)-(d + 1)};
     }
     qsort(list, (size_t)m, sizeof *list, s_cmp_act);
-    fputs("activity_id,email,activity_type,activity_date,url,campaign_name,asset_name,source_system,attributes\n", f);
+    fputs("activity_id,email,activity_type,activity_date,url,campaign_name,asset_name,source_"
+          "system,attributes\n",
+          f);
     s_csvw_t cw = {f, true, false, "\n"};
     for (long x = 0; x < m; x++) {
         c->records++;
@@ -1503,15 +1679,22 @@ static int s_write_activities(const s_world_t *w, FILE *f, s_count_t *c)
             char when[40];
             s_iso(list[x].at, when, sizeof when);
             if (d < kd) {
-                fprintf(f, "bad-date-%ld,horatio.yardley@osprey-health.com,page_view,14/10/2026 9h,"
-                           "https://www.northwind-pipelines.com/pricing,,,website,{}\n", d);
+                fprintf(f,
+                        "bad-date-%ld,horatio.yardley@osprey-health.com,page_view,14/10/2026 9h,"
+                        "https://www.northwind-pipelines.com/pricing,,,website,{}\n",
+                        d);
                 c->q_bad_date++;
             } else if (d < 2 * kd) {
-                fprintf(f, "no-email-%ld,,page_view,%s,https://www.northwind-pipelines.com/blog,,,website,{}\n",
+                fprintf(f,
+                        "no-email-%ld,,page_view,%s,https://www.northwind-pipelines.com/"
+                        "blog,,,website,{}\n",
                         d, when);
                 c->q_missing_email++;
             } else if (d == 2 * kd) {
-                fprintf(f, "odd-type-1,horatio.yardley@osprey-health.com,fax_received,%s,,,,website,{}\n", when);
+                fprintf(
+                    f,
+                    "odd-type-1,horatio.yardley@osprey-health.com,fax_received,%s,,,,website,{}\n",
+                    when);
                 c->q_type++;
             } else {
                 fprintf(f, "short-row-1,horatio.yardley@osprey-health.com,page_view\n");
@@ -1635,14 +1818,21 @@ static const char *s_rep_for(const s_rep_t *reps, size_t n, const s_person_t *p)
     return NULL;
 }
 
-static const char *const s_reject_reasons[] = {"not_a_fit", "bad_contact_data", "student_or_intern",
-                                               "personal_email", "no_decision_maker", "timing", ""};
-static const char *const s_lost_reasons[] = {"budget", "timing", "competitor", "unresponsive",
-                                             "no_decision_maker", "not_a_fit", ""};
-static const char *const s_notes_accept[] = {"Accepted - calling Thursday", "Inbound demo request, real project",
-                                             "", "Good fit, booked discovery"};
-static const char *const s_notes_lost[] = {"Chose an open-source stack", "Budget frozen until next FY",
-                                           "Went dark after the demo", "", "Stayed with the incumbent, \"for now\""};
+static const char *const s_reject_reasons[] = {"not_a_fit",
+                                               "bad_contact_data",
+                                               "student_or_intern",
+                                               "personal_email",
+                                               "no_decision_maker",
+                                               "timing",
+                                               ""};
+static const char *const s_lost_reasons[] = {
+    "budget", "timing", "competitor", "unresponsive", "no_decision_maker", "not_a_fit", ""};
+static const char *const s_notes_accept[] = {"Accepted - calling Thursday",
+                                             "Inbound demo request, real project", "",
+                                             "Good fit, booked discovery"};
+static const char *const s_notes_lost[] = {
+    "Chose an open-source stack", "Budget frozen until next FY", "Went dark after the demo", "",
+    "Stayed with the incumbent, \"for now\""};
 
 typedef struct {
     int64_t at;
@@ -1743,15 +1933,18 @@ static void s_fb_story(s_fb_t *fb, s_rng_t *r, const char *email, const char *re
             s_fb_row(fb, email, rep, "lost", PICK(r, s_lost_reasons), t, PICK(r, s_notes_lost), 0);
             return;
         }
-        s_fb_row(fb, email, rep, path[k], "", t, k == 0 ? "Champion identified, security review next"
-                                                         : "Opportunity created, stage 2", 0);
+        s_fb_row(fb, email, rep, path[k], "", t,
+                 k == 0 ? "Champion identified, security review next"
+                        : "Opportunity created, stage 2",
+                 0);
     }
     t += 2 * DAY + (int64_t)s_below(r, 10 * DAY);
     if (t >= now || s_chance(r, 0.3)) {
         return; /* still open */
     }
     if (s_chance(r, 0.45)) {
-        s_fb_row(fb, email, rep, "won", "", t, "Signed annual plan", 12000.0 + (double)s_below(r, 90) * 1000.0);
+        s_fb_row(fb, email, rep, "won", "", t, "Signed annual plan",
+                 12000.0 + (double)s_below(r, 90) * 1000.0);
     } else {
         s_fb_row(fb, email, rep, "lost", PICK(r, s_lost_reasons), t, PICK(r, s_notes_lost), 0);
     }
@@ -1784,8 +1977,8 @@ static int s_write_feedback(const s_world_t *w, FILE *f, s_count_t *c)
         s_fb_story(&fb, &r, email, rep, p.temp, p.kind == P_PERSONAL, assigned, w->o->now_ms);
     }
     /* one row the feedback worker must refuse: an outcome code nobody defined */
-    s_fb_row(&fb, "horatio.yardley@osprey-health.com", nreps ? reps[0].id : "R01", "maybe_later", "",
-             w->o->now_ms - 2 * DAY, "", 0);
+    s_fb_row(&fb, "horatio.yardley@osprey-health.com", nreps ? reps[0].id : "R01", "maybe_later",
+             "", w->o->now_ms - 2 * DAY, "", 0);
     s_fb_flush(&fb);
     c->records = fb.rows;
     c->accepted = fb.rows - 1;
@@ -1914,7 +2107,8 @@ int ho_demo_generate(const ho_demo_opts_t *opts, ho_err_t *err)
             {
                 lead_q += (long)json_integer_value(val);
                 json_int_t prev = json_integer_value(json_object_get(lead_reasons, key));
-                json_object_set_new(lead_reasons, key, json_integer(prev + json_integer_value(val)));
+                json_object_set_new(lead_reasons, key,
+                                    json_integer(prev + json_integer_value(val)));
             }
         }
         if (plan[k].which == 3 && rc == HO_OK) {
@@ -1996,7 +2190,8 @@ int ho_demo_feedback(const char *db_path, uint64_t seed, int64_t now_ms, const c
     }
     sqlite3 *db = NULL;
     if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-        int rc = ho_err_set(err, HO_ERR_IO, "", "%s: %s", db_path, db ? sqlite3_errmsg(db) : "cannot open");
+        int rc = ho_err_set(err, HO_ERR_IO, "", "%s: %s", db_path,
+                            db ? sqlite3_errmsg(db) : "cannot open");
         sqlite3_close(db);
         return rc;
     }
@@ -2009,7 +2204,8 @@ int ho_demo_feedback(const char *db_path, uint64_t seed, int64_t now_ms, const c
                       "AND l.erased = 0 AND a.assigned_at < ? ORDER BY l.id, a.assigned_at DESC";
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        int rc = ho_err_set(err, HO_ERR_IO, "", "%s: %s (is it a handoff store?)", db_path, sqlite3_errmsg(db));
+        int rc = ho_err_set(err, HO_ERR_IO, "", "%s: %s (is it a handoff store?)", db_path,
+                            sqlite3_errmsg(db));
         sqlite3_close(db);
         return rc;
     }

@@ -15,8 +15,8 @@
 
 typedef struct {
     uint64_t seed;
-    int64_t now_ms;         /* end of the 12-week window (default 2026-11-23T00:00:00Z) */
-    long leads;             /* people in the world (default 600) */
+    int64_t now_ms; /* end of the 12-week window (default 2026-11-23T00:00:00Z) */
+    long leads;     /* people in the world (default 600) */
     const char *out_dir;
     const char *config_dir; /* where reps.csv is looked up (NULL: built-in copy) */
     const char *only;       /* comma list of file groups: hubspot,salesforce,marketo,

@@ -144,8 +144,8 @@ static int s_next(void *ctx, ho_msg_t **msg_p, ho_err_t *err)
                 raw = json_string(u); /* NULL when not UTF-8: the reason says so */
                 free(u);
             }
-            *msg_p = ho_connector_quarantine(self->profile, self->file, self->lineno,
-                                             "bad_json", "", why, raw);
+            *msg_p = ho_connector_quarantine(self->profile, self->file, self->lineno, "bad_json",
+                                             "", why, raw);
             return *msg_p ? 1 : HO_ERR_NOMEM;
         }
         json_t *fields = json_object();

@@ -28,7 +28,8 @@ static void s_where(const json_t *payload, char *out, size_t cap)
     if (file) {
         snprintf(out, cap, "%s:%lld: ", file, (long long)json_integer_value(line));
     } else if (s_str(ref, "webhook")) {
-        snprintf(out, cap, "%s %s: ", s_str(ref, "webhook"), s_str(ref, "id") ? s_str(ref, "id") : "");
+        snprintf(out, cap, "%s %s: ", s_str(ref, "webhook"),
+                 s_str(ref, "id") ? s_str(ref, "id") : "");
     } else {
         out[0] = '\0';
     }
@@ -92,9 +93,9 @@ static void s_set_text(json_t *obj, const char *key, const char *val)
 }
 
 static const char *const s_text_fields[] = {
-    "first_name", "last_name", "title",       "company",   "city",     "phone",
-    "message",    "lifecycle_stage", "lead_status", "source_detail", "campaign", "owner",
-    "source_record_id", "website", "postal_code", "address", NULL};
+    "first_name",       "last_name",       "title",       "company",       "city",     "phone",
+    "message",          "lifecycle_stage", "lead_status", "source_detail", "campaign", "owner",
+    "source_record_id", "website",         "postal_code", "address",       NULL};
 
 static bool s_in(const char *const *list, const char *key)
 {
@@ -111,7 +112,8 @@ static int s_lead(const ho_msg_t *in, ho_out_t *out)
     const json_t *p = ho_msg_payload(in);
     const json_t *fields = json_object_get(p, "fields");
     if (!json_is_object(fields)) {
-        return s_refuse(out, in, "bad_record", "fields", "payload.fields is missing or not a map%s", "");
+        return s_refuse(out, in, "bad_record", "fields", "payload.fields is missing or not a map%s",
+                        "");
     }
     char *email = s_email(in, fields, out);
     if (!email) {
@@ -199,7 +201,8 @@ static int s_lead(const ho_msg_t *in, ho_out_t *out)
     const char *state = s_str(fields, "state");
     if (state) {
         const char *usps = ho_norm_us_state(state);
-        bool us = country_code ? strcmp(country_code, "US") == 0 : usps != NULL && strlen(state) > 2;
+        bool us =
+            country_code ? strcmp(country_code, "US") == 0 : usps != NULL && strlen(state) > 2;
         if (us && usps) {
             json_object_set_new(nf, "state", json_string(usps));
             if (!country_code) {
@@ -250,7 +253,8 @@ static int s_activity(const ho_msg_t *in, ho_out_t *out)
     const json_t *p = ho_msg_payload(in);
     const json_t *fields = json_object_get(p, "fields");
     if (!json_is_object(fields)) {
-        return s_refuse(out, in, "bad_record", "fields", "payload.fields is missing or not a map%s", "");
+        return s_refuse(out, in, "bad_record", "fields", "payload.fields is missing or not a map%s",
+                        "");
     }
     char *email = s_email(in, fields, out);
     if (!email) {
@@ -261,7 +265,8 @@ static int s_activity(const ho_msg_t *in, ho_out_t *out)
     if (!type) {
         free(email);
         if (!type_raw || !type_raw[0]) {
-            return s_refuse(out, in, "unknown_activity_type", "activity_type", "no activity_type%s", "");
+            return s_refuse(out, in, "unknown_activity_type", "activity_type", "no activity_type%s",
+                            "");
         }
         return s_refuse(out, in, "unknown_activity_type", "activity_type",
                         "activity_type \"%s\" is not one of email_open, email_click, page_view, "
