@@ -1,0 +1,355 @@
+/* feedback.c - the `feedback` worker: feedback.raw -> lead.outcome, validated against the
+ * reason taxonomy (feedback.h, reasons.h).
+ *
+ * Feedback arrives by CSV (`handoff import feedback.csv`), by HTTP (`handoff webhook`,
+ * POST /feedback) and by any ZeroMQ client sending feedback.raw to service `feedback`; all
+ * three meet here. A row that breaks a rule is quarantined with a reason naming the row and
+ * the field; the rest of the batch goes on. The store applies the outcome to the lifecycle. */
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "handoff/feedback.h"
+#include "handoff/normalize.h"
+#include "handoff/worker.h"
+
+#define STAGE "feedback"
+
+static const char *s_str(const json_t *obj, const char *key)
+{
+    return json_string_value(json_object_get(obj, key));
+}
+
+/* A field as trimmed text (malloc'd), "" when absent/blank; numbers are written out. */
+static char *s_field(const json_t *fields, const char *key)
+{
+    const json_t *v = json_object_get(fields, key);
+    char buf[64];
+    const char *s = NULL;
+    if (json_is_string(v)) {
+        s = json_string_value(v);
+    } else if (json_is_integer(v)) {
+        snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(v));
+        s = buf;
+    } else if (json_is_real(v)) {
+        snprintf(buf, sizeof buf, "%.17g", json_real_value(v));
+        s = buf;
+    }
+    if (!s) {
+        return strdup("");
+    }
+    char *t = ho_norm_text(s);
+    return t ? t : strdup(s);
+}
+
+/* "Closed Won", "closed-won", "SAL" -> the catalog's word. */
+static unsigned s_outcome(const char *in, char *word, size_t cap)
+{
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)in; *p && n + 1 < cap; p++) {
+        word[n++] = (*p == ' ' || *p == '-') ? '_' : (char)tolower(*p);
+    }
+    word[n] = '\0';
+    static const struct {
+        const char *alias, *name;
+    } aliases[] = {{"sal", "accepted"},   {"accept", "accepted"},   {"reject", "rejected"},
+                   {"opp", "opportunity"}, {"closed_won", "won"},    {"closed_lost", "lost"},
+                   {NULL, NULL}};
+    for (size_t i = 0; aliases[i].alias; i++) {
+        if (strcmp(word, aliases[i].alias) == 0) {
+            snprintf(word, cap, "%s", aliases[i].name);
+        }
+    }
+    return ho_outcome_parse(word);
+}
+
+/* "36000", "$36,000.50", "36 000" -> 36000. 0 and *out, -1 when not a number >= 0. */
+static int s_amount(const char *in, double *out)
+{
+    char buf[64];
+    size_t n = 0;
+    for (const char *p = in; *p; p++) {
+        if (*p == '$' || *p == ',' || *p == ' ' || *p == '_') {
+            continue;
+        }
+        if (n + 1 >= sizeof buf) {
+            return -1;
+        }
+        buf[n++] = *p;
+    }
+    buf[n] = '\0';
+    if (n == 0) {
+        return -1;
+    }
+    char *end;
+    double v = strtod(buf, &end);
+    if (*end != '\0' || !isfinite(v) || v < 0) {
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* "feedback NWF-00012 (feedback.csv:13): " */
+static void s_where(const json_t *p, const char *fid, char *out, size_t cap)
+{
+    const json_t *ref = json_object_get(p, "source_ref");
+    const char *file = s_str(ref, "file");
+    char at[300] = "";
+    if (file) {
+        snprintf(at, sizeof at, " (%.200s:%lld)", file,
+                 (long long)json_integer_value(json_object_get(ref, "line")));
+    } else if (s_str(ref, "webhook")) {
+        snprintf(at, sizeof at, " (%.100s %.100s)", s_str(ref, "webhook"),
+                 s_str(ref, "id") ? s_str(ref, "id") : "");
+    }
+    snprintf(out, cap, "feedback %.80s%s: ", fid[0] ? fid : "(no feedback_id)", at);
+}
+
+static int s_refuse(ho_feedback_refusal_t *why, const char *where, int rc, const char *code,
+                    const char *field, const char *fmt, const char *a, const char *b)
+{
+    char msg[300];
+    snprintf(msg, sizeof msg, fmt, a ? a : "", b ? b : "");
+    why->code = code;
+    snprintf(why->field, sizeof why->field, "%s", field);
+    snprintf(why->reason, sizeof why->reason, "%s%s", where, msg);
+    return rc;
+}
+
+int ho_feedback_validate(const ho_reasons_t *reasons, const ho_msg_t *in, ho_msg_t **out_p,
+                         ho_feedback_refusal_t *why)
+{
+    *out_p = NULL;
+    memset(why, 0, sizeof *why);
+    const json_t *p = ho_msg_payload(in);
+    const json_t *fields = json_object_get(p, "fields");
+    char where[400];
+    if (!json_is_object(fields)) {
+        s_where(p, "", where, sizeof where);
+        return s_refuse(why, where, HO_ERR_MISSING, "bad_record", "fields",
+                        "payload.fields is missing or not a map%s%s", NULL, NULL);
+    }
+    char *fid = s_field(fields, "feedback_id"), *email_raw = s_field(fields, "email");
+    char *outcome_raw = s_field(fields, "outcome"), *reason_raw = s_field(fields, "reason");
+    char *at_raw = s_field(fields, "occurred_at"), *notes = s_field(fields, "notes");
+    char *amount_raw = s_field(fields, "amount"), *rep = s_field(fields, "rep_id");
+    char *email = NULL;
+    int rc = HO_OK;
+    s_where(p, fid, where, sizeof where);
+    char word[64], code[64];
+    unsigned outcome = s_outcome(outcome_raw, word, sizeof word);
+    const ho_reason_t *r = NULL;
+    int64_t at = 0;
+    double amount = 0;
+    bool has_amount = amount_raw[0] != '\0';
+    if (!email_raw[0]) {
+        rc = s_refuse(why, where, HO_ERR_MISSING, "missing_email", "fields.email",
+                      "no email address%s%s", NULL, NULL);
+        goto done;
+    }
+    email = ho_norm_email(email_raw);
+    if (!email || !ho_norm_email_valid(email)) {
+        rc = s_refuse(why, where, HO_ERR_FIELD, "bad_email", "fields.email",
+                      "\"%.120s\" is not an email address%s", email_raw, NULL);
+        goto done;
+    }
+    if (!outcome_raw[0]) {
+        rc = s_refuse(why, where, HO_ERR_MISSING, "unknown_outcome", "fields.outcome",
+                      "no outcome (expected accepted, rejected, sql, opportunity, won or lost)%s%s",
+                      NULL, NULL);
+        goto done;
+    }
+    if (!outcome) {
+        rc = s_refuse(why, where, HO_ERR_FIELD, "unknown_outcome", "fields.outcome",
+                      "unknown outcome \"%.60s\" (expected accepted, rejected, sql, opportunity, "
+                      "won or lost)%s",
+                      outcome_raw, NULL);
+        goto done;
+    }
+    snprintf(code, sizeof code, "%.63s", reason_raw);
+    for (char *c = code; *c; c++) {
+        *c = (char)tolower((unsigned char)*c);
+    }
+    if (ho_outcome_needs_reason(outcome)) {
+        if (!code[0]) {
+            const char *blank = ho_reasons_blank(reasons);
+            if (!blank) {
+                rc = s_refuse(why, where, HO_ERR_MISSING, "missing_reason", "fields.reason",
+                              "outcome %s needs a reason code (reasons.yaml)%s", word, NULL);
+                goto done;
+            }
+            snprintf(code, sizeof code, "%s", blank);
+        }
+        r = ho_reasons_find(reasons, code);
+        if (!r) {
+            rc = s_refuse(why, where, HO_ERR_FIELD, "unknown_reason", "fields.reason",
+                          "unknown reason code \"%.60s\" (not in reasons.yaml) on outcome %s",
+                          reason_raw, word);
+            goto done;
+        }
+        if (!(r->outcomes & outcome)) {
+            rc = s_refuse(why, where, HO_ERR_FIELD, "reason_not_allowed", "fields.reason",
+                          "reason \"%s\" may not be used on outcome %s (reasons.yaml)", r->code,
+                          word);
+            goto done;
+        }
+    } else if (code[0]) {
+        rc = s_refuse(why, where, HO_ERR_FIELD, "unexpected_reason", "fields.reason",
+                      "outcome %s takes no reason, got \"%.60s\"", word, reason_raw);
+        goto done;
+    }
+    if (!at_raw[0]) {
+        rc = s_refuse(why, where, HO_ERR_MISSING, "missing_date", "fields.occurred_at",
+                      "no occurred_at (when the status changed)%s%s", NULL, NULL);
+        goto done;
+    }
+    if (ho_norm_date(at_raw, NULL, &at) != 0) {
+        rc = s_refuse(why, where, HO_ERR_FIELD, "bad_date", "fields.occurred_at",
+                      "occurred_at \"%.60s\" is not a date%s", at_raw, NULL);
+        goto done;
+    }
+    if (has_amount && s_amount(amount_raw, &amount) != 0) {
+        rc = s_refuse(why, where, HO_ERR_FIELD, "bad_amount", "fields.amount",
+                      "amount \"%.60s\" is not a number >= 0%s", amount_raw, NULL);
+        goto done;
+    }
+
+    ho_msg_t *o = ho_msg_new("lead.outcome");
+    if (!o) {
+        rc = s_refuse(why, where, HO_ERR_NOMEM, "bad_record", "", "out of memory%s%s", NULL, NULL);
+        goto done;
+    }
+    /* One feedback row, one event: whichever way it arrived (CSV, HTTP, ZeroMQ). */
+    char id[HO_MSG_MAX_ID];
+    if (fid[0]) {
+        ho_msg_make_id(id, sizeof id, "outcome", fid, strlen(fid));
+    } else {
+        ho_msg_make_id(id, sizeof id, "outcome", ho_msg_id(in), strlen(ho_msg_id(in)));
+    }
+    ho_msg_set_id(o, id);
+    ho_msg_set_ts(o, ho_msg_ts(in));
+    json_t *op = ho_msg_payload(o);
+    json_object_set_new(op, "feedback_id", fid[0] ? json_string(fid) : json_null());
+    json_object_set_new(op, "email", json_string(email));
+    json_object_set_new(op, "rep_id", rep[0] ? json_string(rep) : json_null());
+    json_object_set_new(op, "outcome", json_string(word));
+    json_object_set_new(op, "reason", r ? json_string(r->code) : json_null());
+    json_object_set_new(op, "reason_owner", r ? json_string(r->owner) : json_null());
+    json_object_set_new(op, "disposition", r && outcome == HO_OUTCOME_REJECTED && r->disposition
+                                               ? json_string(r->disposition)
+                                               : json_null());
+    json_object_set_new(op, "occurred_at", json_integer(at));
+    json_object_set_new(op, "notes", notes[0] ? json_string(notes) : json_null());
+    json_object_set_new(op, "amount", has_amount ? json_real(amount) : json_null());
+    if (json_object_get(p, "source_ref")) {
+        json_object_set(op, "source_ref", json_object_get(p, "source_ref"));
+    }
+    if (s_str(p, "source")) {
+        json_object_set(op, "source", json_object_get(p, "source"));
+    }
+    *out_p = o;
+done:
+    free(fid);
+    free(email_raw);
+    free(outcome_raw);
+    free(reason_raw);
+    free(at_raw);
+    free(notes);
+    free(amount_raw);
+    free(rep);
+    free(email);
+    return rc;
+}
+
+/* ---- the worker ---- */
+
+typedef struct {
+    char *reasons;
+} s_settings_t;
+
+static const ho_config_map_t s_config[] = {
+    {HO_CFG_STR, "reasons", "reasons.yaml", offsetof(s_settings_t, reasons),
+     "reason taxonomy (config folder, else built-in)"},
+    {0},
+};
+
+typedef struct {
+    ho_reasons_t *reasons;
+} s_ctx_t;
+
+static int s_init(const ho_worker_env_t *env, void **ctx_p, ho_err_t *err)
+{
+    s_settings_t set = {0};
+    if (ho_config_map_apply(env ? env->conf : NULL, env ? env->settings : NULL, s_config, &set,
+                            err) != HO_OK) {
+        return err->code;
+    }
+    s_ctx_t *self = calloc(1, sizeof *self);
+    if (!self) {
+        ho_config_map_free(s_config, &set);
+        return ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
+    }
+    self->reasons = ho_reasons_load(env ? env->config_dir : NULL, set.reasons, err);
+    ho_config_map_free(s_config, &set);
+    if (!self->reasons) {
+        free(self);
+        return err->code ? err->code : HO_ERR_CONFIG;
+    }
+    *ctx_p = self;
+    return HO_OK;
+}
+
+static void s_exit(void **ctx_p)
+{
+    if (!ctx_p || !*ctx_p) {
+        return;
+    }
+    s_ctx_t *self = *ctx_p;
+    ho_reasons_destroy(&self->reasons);
+    free(self);
+    *ctx_p = NULL;
+}
+
+static int s_handle(void *ctx, ho_msg_t *const *in, size_t n, ho_out_t *out)
+{
+    s_ctx_t *self = ctx;
+    ho_reasons_t *own = NULL;
+    if (!self) {
+        /* driven without init (ho_worker_call in tests): the built-in taxonomy */
+        ho_err_t err = {0};
+        own = ho_reasons_load(NULL, "reasons.yaml", &err);
+        if (!own) {
+            return HO_WORKER_ERROR;
+        }
+    }
+    const ho_reasons_t *reasons = self ? self->reasons : own;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(ho_msg_type(in[i]), "feedback.raw") != 0) {
+            char why[200];
+            snprintf(why, sizeof why, "the feedback worker takes feedback.raw, not %s",
+                     ho_msg_type(in[i]));
+            ho_out_quarantine(out, in[i], STAGE, "unknown_type", "type", why);
+            continue;
+        }
+        ho_msg_t *o = NULL;
+        ho_feedback_refusal_t why;
+        if (ho_feedback_validate(reasons, in[i], &o, &why) == HO_OK) {
+            ho_out_emit(out, &o);
+        } else {
+            ho_out_quarantine(out, in[i], STAGE, why.code, why.field, why.reason);
+        }
+    }
+    ho_reasons_destroy(&own);
+    return HO_WORKER_OK;
+}
+
+const ho_worker_def_t ho_worker_feedback = {
+    .name = "feedback",
+    .description = "sales feedback -> lead.outcome, reasons checked against reasons.yaml",
+    .cb_init = s_init,
+    .cb_handle = s_handle,
+    .cb_exit = s_exit,
+};
