@@ -1,0 +1,108 @@
+/*
+ * scoring.h - the scoring model: fit x interest with recency decay, grade, quadrant, MQL,
+ * and an explanation of every rule that fired.
+ *
+ * The model is data (deploy/scoring.yaml, documented there): it is the qualification
+ * agreement between marketing and sales. A model is loaded once and is read-only afterwards,
+ * so one model may score from several threads.
+ *
+ *     ho_err_t err = {0};
+ *     ho_score_model_t *m = ho_score_model_load (config_dir, "scoring.yaml", &err);
+ *     if (!m) fprintf (stderr, "%s\n", err.message);   // "scoring.yaml:14: fit.rules[2]..."
+ *     ho_score_result_t r;
+ *     if (ho_score_lead (m, lead, as_of, &r, &err) == HO_OK) { ... r.grade ... }
+ *     ho_score_result_clear (&r);
+ *     ho_score_model_destroy (&m);
+ *
+ * `lead` is the score.request snapshot (proto/messages.md): {lead_id, email, stage, owner,
+ * fields: {...normalized fields...}, activities: [{type, path, url, occurred_at, campaign}]}.
+ *
+ * Arithmetic (deterministic, documented in deploy/scoring.yaml): every firing of a rule
+ * contributes points x decay factor, rounded half away from zero to an integer ONCE PER
+ * FIRING; a dimension is the sum of its firings' rounded points, then clamped to its floor
+ * and ceiling (the clamp is itself listed in the explanation). So the points of the
+ * explanation always add up to fit and interest exactly.
+ */
+#ifndef HO_SCORING_H
+#define HO_SCORING_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "handoff/conf.h"
+#include "handoff/msg.h"
+
+#define HO_DAY_MS 86400000LL
+
+typedef struct ho_score_model ho_score_model_t;
+
+/* Load <config_dir>/<name> (or the built-in copy, or an absolute name) with
+ * ho_conf_load_named. NULL with err naming file, line and key on any error. */
+ho_score_model_t *ho_score_model_load(const char *config_dir, const char *name, ho_err_t *err);
+/* Load a model file by path (relative to the current directory). */
+ho_score_model_t *ho_score_model_load_file(const char *path, ho_err_t *err);
+/* Parse model text; name stands for the file in error messages. */
+ho_score_model_t *ho_score_model_parse(const char *text, size_t len, const char *name,
+                                       ho_err_t *err);
+/* Build from an already parsed YAML document (borrowed; only read during the call). */
+ho_score_model_t *ho_score_model_from_conf(const ho_conf_t *conf, ho_err_t *err);
+void ho_score_model_destroy(ho_score_model_t **self_p);
+
+const char *ho_score_model_version(const ho_score_model_t *self);
+/* Where the model came from ("deploy/scoring.yaml", "(built-in)/scoring.yaml"). */
+const char *ho_score_model_name(const ho_score_model_t *self);
+/* The interest window in ms (activities older than as_of - window are ignored). */
+int64_t ho_score_model_window_ms(const ho_score_model_t *self);
+
+/* One rule firing. Strings are owned by the result (rule names borrowed from the model). */
+typedef struct {
+    const char *rule;    /* rule name (or "fit.floor", "interest.ceiling", ...) */
+    const char *kind;    /* "fit" | "interest" */
+    int points;          /* rounded contribution: what the total is made of */
+    int raw;             /* the rule's points before decay */
+    double value;        /* exact contribution before rounding (raw x factor) */
+    double factor;       /* decay factor applied (1 for fit rules and undecayed rules) */
+    double age_days;     /* age of the activity at as_of (-1 for fit rules) */
+    int64_t occurred_at; /* the activity's time (0 for fit rules) */
+    char detail[200];    /* for people: what matched, and the decay arithmetic */
+} ho_score_hit_t;
+
+typedef struct {
+    const char *model_version; /* borrowed from the model */
+    int64_t as_of;
+    int fit, interest, score;  /* score = fit + interest */
+    char grade[4];             /* fit band letter A-D + interest band digit 1-4, e.g. "A1" */
+    const char *quadrant;      /* "mql_now" | "group_offering" | "nurture" | "never" */
+    bool mql;
+    bool disqualified;         /* a disqualify rule fired (mql forced false) */
+    ho_score_hit_t *hits;      /* every rule that fired, fit rules first, in model order */
+    size_t n_hits;
+    size_t activities;         /* activities in the snapshot */
+    size_t counted;            /* activities inside the window that were looked at */
+    size_t out_of_window;      /* older than the window (ignored) */
+    size_t future;             /* after as_of (ignored) */
+    size_t capped;             /* dropped by a per type per day cap */
+} ho_score_result_t;
+
+/* Score one lead snapshot at as_of (ms). HO_OK, or HO_ERR_FIELD/HO_ERR_MISSING with err.field
+ * naming the offending snapshot field ("lead.activities[3].occurred_at"). res is always
+ * initialized (clear it either way). */
+int ho_score_lead(const ho_score_model_t *model, const json_t *lead, int64_t as_of,
+                  ho_score_result_t *res, ho_err_t *err);
+void ho_score_result_clear(ho_score_result_t *res);
+
+/* The explanation array of lead.scored: [{rule, kind, points, detail, ...}] (new reference).
+ * Interest entries also carry raw, factor, value, age_days, occurred_at. */
+json_t *ho_score_explanation_json(const ho_score_result_t *res);
+/* Fill a lead.scored payload object with model_version, fit, interest, score, grade,
+ * quadrant, mql, explanation (and as_of). */
+int ho_score_result_to_payload(const ho_score_result_t *res, json_t *payload);
+
+/* Round half away from zero (the model's only rounding). */
+int ho_score_round(double v);
+/* Parse "2026-11-20", "2026-11-20T09:00", "2026-11-20T09:00:00Z" (UTC) or epoch ms. */
+int ho_score_parse_time(const char *text, int64_t *ms_p);
+
+#endif
