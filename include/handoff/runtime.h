@@ -11,6 +11,10 @@
  * Returns 0 after a clean stop (SIGINT/SIGTERM or *opts->stop set; DISCONNECT is sent), or
  * 1 when the worker could not start (cb_init failed, bad options); the reason is logged.
  * See proto/handoff-protocol.md sections 3-5.
+ *
+ * Several workers may run in threads of one process (each call owns its socket); call
+ * zsys_init() once in the main thread before starting them, because czmq's lazy global
+ * initialisation is not safe when two threads create their first sockets at once.
  */
 #ifndef HO_RUNTIME_H
 #define HO_RUNTIME_H

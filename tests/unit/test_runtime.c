@@ -696,6 +696,9 @@ int main(void)
         return 1;
     }
     setenv("HO_LOG_LEVEL", "error", 0);
+    /* czmq initialises itself on first socket; doing that from several threads at once trips
+     * an assertion in zsys_init, so do it here, before any worker thread starts */
+    zsys_init();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_echo_roundtrip),
         cmocka_unit_test(test_window_matches_replies),
