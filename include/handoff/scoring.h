@@ -72,18 +72,18 @@ typedef struct {
 typedef struct {
     const char *model_version; /* borrowed from the model */
     int64_t as_of;
-    int fit, interest, score;  /* score = fit + interest */
-    char grade[4];             /* fit band letter A-D + interest band digit 1-4, e.g. "A1" */
-    const char *quadrant;      /* "mql_now" | "group_offering" | "nurture" | "never" */
+    int fit, interest, score; /* score = fit + interest */
+    char grade[4];            /* fit band letter A-D + interest band digit 1-4, e.g. "A1" */
+    const char *quadrant;     /* "mql_now" | "group_offering" | "nurture" | "never" */
     bool mql;
-    bool disqualified;         /* a disqualify rule fired (mql forced false) */
-    ho_score_hit_t *hits;      /* every rule that fired, fit rules first, in model order */
+    bool disqualified;    /* a disqualify rule fired (mql forced false) */
+    ho_score_hit_t *hits; /* every rule that fired, fit rules first, in model order */
     size_t n_hits;
-    size_t activities;         /* activities in the snapshot */
-    size_t counted;            /* activities inside the window that were looked at */
-    size_t out_of_window;      /* older than the window (ignored) */
-    size_t future;             /* after as_of (ignored) */
-    size_t capped;             /* dropped by a per type per day cap */
+    size_t activities;    /* activities in the snapshot */
+    size_t counted;       /* activities inside the window that were looked at */
+    size_t out_of_window; /* older than the window (ignored) */
+    size_t future;        /* after as_of (ignored) */
+    size_t capped;        /* dropped by a per type per day cap */
 } ho_score_result_t;
 
 /* Score one lead snapshot at as_of (ms). HO_OK, or HO_ERR_FIELD/HO_ERR_MISSING with err.field

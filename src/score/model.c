@@ -82,8 +82,8 @@ struct ho_score_model {
 
 static const char *const s_quadrants[] = {"mql_now", "group_offering", "nurture", "never", NULL};
 static const char *const s_activity_types[] = {
-    "email_open",        "email_click", "page_view", "webinar_attended", "content_download",
-    "demo_request",      "free_trial_signup", "unsubscribe", "form_submit", NULL};
+    "email_open",   "email_click",       "page_view",   "webinar_attended", "content_download",
+    "demo_request", "free_trial_signup", "unsubscribe", "form_submit",      NULL};
 
 /* ---- small helpers ---- */
 
@@ -186,8 +186,7 @@ static int s_points(s_load_t *ld, const ho_node_t *rule, long long *out)
 {
     int rc = s_need_int(ld, rule, "points", out);
     if (rc == HO_OK && (*out > 100000 || *out < -100000)) {
-        rc = s_fail(ld, ho_node_get(rule, "points"), "points out of range -100000..100000%s",
-                    "");
+        rc = s_fail(ld, ho_node_get(rule, "points"), "points out of range -100000..100000%s", "");
     }
     return rc;
 }
@@ -295,12 +294,11 @@ static int s_name(s_load_t *ld, const ho_node_t *rule, char **out)
 
 static int s_fit_rule(s_load_t *ld, const ho_node_t *node, s_fit_rule_t *r)
 {
-    static const char *const keys[] = {"name", "description", "group", "field", "fields",
-                                       "match", "in", "equals", "min", "max", "missing",
-                                       "points", "disqualify", NULL};
+    static const char *const keys[] = {"name",    "description", "group",      "field", "fields",
+                                       "match",   "in",          "equals",     "min",   "max",
+                                       "missing", "points",      "disqualify", NULL};
     if (ho_node_kind(node) != HO_NODE_MAP) {
-        return s_fail(ld, node, "expected a rule (a map with name, field, a test, points)%s",
-                      "");
+        return s_fail(ld, node, "expected a rule (a map with name, field, a test, points)%s", "");
     }
     int rc = ho_conf_check_keys(ld->conf, node, keys, ld->err);
     if (rc == HO_OK) {
@@ -391,9 +389,9 @@ static int s_fit_rule(s_load_t *ld, const ho_node_t *node, s_fit_rule_t *r)
 
 static int s_int_rule(s_load_t *ld, const ho_node_t *node, s_int_rule_t *r)
 {
-    static const char *const keys[] = {"name", "description", "group", "type",  "types", "path",
-                                       "url",  "campaign",    "points", "decay", "max_per_day",
-                                       NULL};
+    static const char *const keys[] = {"name",   "description", "group",       "type",
+                                       "types",  "path",        "url",         "campaign",
+                                       "points", "decay",       "max_per_day", NULL};
     if (ho_node_kind(node) != HO_NODE_MAP) {
         return s_fail(ld, node, "expected a rule (a map with name, type/path, points)%s", "");
     }
@@ -533,8 +531,7 @@ static int s_load_interest(s_load_t *ld, const ho_node_t *root)
             rc = s_fail(ld, decay, "give half_life_days or percent + every_days, not both%s", "");
         } else if (hl) {
             m->decay = S_DECAY_HALF_LIFE;
-            rc = ho_conf_double(ld->conf, decay, "half_life_days", 0, &m->half_life_days,
-                                ld->err);
+            rc = ho_conf_double(ld->conf, decay, "half_life_days", 0, &m->half_life_days, ld->err);
             if (rc == HO_OK && !(m->half_life_days > 0)) {
                 rc = s_fail(ld, ho_node_get(decay, "half_life_days"), "must be above 0%s", "");
             }
@@ -555,8 +552,8 @@ static int s_load_interest(s_load_t *ld, const ho_node_t *root)
                 rc = ho_conf_int(ld->conf, decay, "every_days", 0, &m->every_days, ld->err);
             }
             if (rc == HO_OK && m->every_days < 1) {
-                rc = s_fail(ld, ho_node_get(decay, "every_days"), "must be 1 or more (whole days)%s",
-                            "");
+                rc = s_fail(ld, ho_node_get(decay, "every_days"),
+                            "must be 1 or more (whole days)%s", "");
             }
         }
     }
@@ -617,8 +614,7 @@ static int s_load_grades(s_load_t *ld, const ho_node_t *root)
 {
     static const char *const gkeys[] = {"fit_bands", "interest_bands", NULL};
     static const char *const qkeys[] = {"good_fit", "high_interest", NULL};
-    static const char *const mkeys[] = {"quadrants", "min_fit", "min_interest", "min_score",
-                                        NULL};
+    static const char *const mkeys[] = {"quadrants", "min_fit", "min_interest", "min_score", NULL};
     static const char *const letters[3] = {"A", "B", "C"};
     static const char *const digits[3] = {"1", "2", "3"};
     ho_score_model_t *m = ld->m;
@@ -685,8 +681,8 @@ static int s_load_grades(s_load_t *ld, const ho_node_t *root)
 
 ho_score_model_t *ho_score_model_from_conf(const ho_conf_t *conf, ho_err_t *err)
 {
-    static const char *const keys[] = {"version", "description", "fit",       "interest",
-                                       "grades",  "quadrants",   "mql",       NULL};
+    static const char *const keys[] = {"version", "description", "fit", "interest",
+                                       "grades",  "quadrants",   "mql", NULL};
     ho_score_model_t *m = calloc(1, sizeof *m);
     if (!m) {
         ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
@@ -930,8 +926,7 @@ static int s_clamp(ho_score_result_t *res, size_t *cap, const char *kind, int *s
     h->factor = 1;
     h->age_days = -1;
     snprintf(h->detail, sizeof h->detail, "%s %d %s %s %lld", kind, *sum,
-             low ? "is below the floor" : "is above the ceiling", low ? "raised to" : "cut to",
-             to);
+             low ? "is below the floor" : "is above the ceiling", low ? "raised to" : "cut to", to);
     *sum = (int)to;
     return HO_OK;
 }
@@ -996,8 +991,8 @@ static int s_interest(const ho_score_model_t *m, const json_t *acts, int64_t as_
                             at ? "expected an integer" : "missing");
         } else if (!json_is_string(json_object_get(a, "type"))) {
             snprintf(field, sizeof field, "lead.activities[%zu].type", i);
-            rc = ho_err_set(err, json_object_get(a, "type") ? HO_ERR_FIELD : HO_ERR_MISSING,
-                            field, "%s: expected the activity type (a string)", field);
+            rc = ho_err_set(err, json_object_get(a, "type") ? HO_ERR_FIELD : HO_ERR_MISSING, field,
+                            "%s: expected the activity type (a string)", field);
         } else {
             int64_t t = json_integer_value(at);
             if (t > as_of) {

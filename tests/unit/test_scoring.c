@@ -89,8 +89,7 @@ static const char *s_fired(const ho_score_result_t *r, char *buf, size_t cap)
     buf[0] = '\0';
     for (size_t i = 0; i < r->n_hits; i++) {
         size_t len = strlen(buf);
-        snprintf(buf + len, cap - len, "%s%s:%d", i ? "," : "", r->hits[i].rule,
-                 r->hits[i].points);
+        snprintf(buf + len, cap - len, "%s%s:%d", i ? "," : "", r->hits[i].rule, r->hits[i].points);
     }
     return buf;
 }
@@ -130,10 +129,10 @@ static void test_fit_rule_types_and_ceiling(void **state)
     char buf[1024];
     /* vp 20 + software 15 (list, any case) + region 10 + big 20 + rev 5 + stack 10 (title
      * holds kafka) = 80, over the ceiling 50: the clamp takes 30 and is listed. */
-    json_t *f = json_pack("{s:s,s:s,s:s,s:i,s:f,s:s,s:s,s:b}", "title", "VP Data, Kafka",
-                          "industry_group", "Software", "country", "US", "employees", 5000,
-                          "revenue", 2e7, "company", "Acme", "domain", "acme.com",
-                          "personal_email", 0);
+    json_t *f =
+        json_pack("{s:s,s:s,s:s,s:i,s:f,s:s,s:s,s:b}", "title", "VP Data, Kafka", "industry_group",
+                  "Software", "country", "US", "employees", 5000, "revenue", 2e7, "company", "Acme",
+                  "domain", "acme.com", "personal_email", 0);
     assert_string_equal(s_score(m, s_lead(f, NULL), T0, &r, buf, sizeof buf),
                         "vp:20,software:15,region:10,big:20,rev:5,stack:10,fit.ceiling:-30");
     assert_int_equal(r.fit, 50);
@@ -175,8 +174,7 @@ static void test_fit_bands_on_and_around_edges(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         json_t *f = json_pack("{s:i,s:s}", "employees", cases[i].employees, "company", "Acme");
-        assert_string_equal(s_score(m, s_lead(f, NULL), T0, &r, buf, sizeof buf),
-                            cases[i].fired);
+        assert_string_equal(s_score(m, s_lead(f, NULL), T0, &r, buf, sizeof buf), cases[i].fired);
         ho_score_result_clear(&r);
     }
     /* min is inclusive for reals too */
@@ -248,12 +246,11 @@ static void test_half_life_decay_arithmetic(void **state)
      *   careers  -5 at 19 d: no decay             -> -5
      *   open      1 at 20 d:  1 x 0.25    = 0.25   -> 0   (fired, worth nothing now)
      * listed oldest first (the order caps are counted in): sum 15 */
-    json_t *acts = json_pack("[oooooo]", s_act("page_view", "/pricing", T0 - 5 * DAY),
-                             s_act("demo_request", "/demo", T0 - 10 * DAY),
-                             s_act("page_view", "/blog/x", T0 - 10 * DAY),
-                             s_act("form_submit", "/contact", T0 - 10 * DAY),
-                             s_act("page_view", "/careers", T0 - 19 * DAY),
-                             s_act("email_open", NULL, T0 - 20 * DAY));
+    json_t *acts = json_pack(
+        "[oooooo]", s_act("page_view", "/pricing", T0 - 5 * DAY),
+        s_act("demo_request", "/demo", T0 - 10 * DAY), s_act("page_view", "/blog/x", T0 - 10 * DAY),
+        s_act("form_submit", "/contact", T0 - 10 * DAY),
+        s_act("page_view", "/careers", T0 - 19 * DAY), s_act("email_open", NULL, T0 - 20 * DAY));
     json_t *f = json_pack("{s:s}", "company", "Acme");
     assert_string_equal(s_score(m, s_lead(f, acts), T0, &r, buf, sizeof buf),
                         "open:0,careers:-5,complaint:-3,any_page:1,demo:15,pricing:7");
@@ -343,8 +340,7 @@ static void test_window_cut_off_and_future(void **state)
     json_t *acts = json_pack("[oo]", s_act("demo_request", NULL, T0 + 1),
                              s_act("demo_request", NULL, T0 - 30 * DAY - 1));
     assert_string_equal(
-        s_score(m, s_lead(json_pack("{s:s}", "company", "A"), acts), T0, &r, buf, sizeof buf),
-        "");
+        s_score(m, s_lead(json_pack("{s:s}", "company", "A"), acts), T0, &r, buf, sizeof buf), "");
     assert_int_equal(r.interest, 0);
     assert_int_equal(r.out_of_window, 1);
     assert_int_equal(r.future, 1);
@@ -363,13 +359,11 @@ static void test_caps_per_type_per_day_and_per_rule(void **state)
     /* email_open capped at 2 per UTC day: 4 opens on 2026-11-19, 3 on 2026-11-20 (from 00:01)
      * -> the first two of each day count (each ~0.9 day old: 1 x 0.94 -> 1) */
     const int64_t d19 = T0 - 9 * HOUR; /* 2026-11-20T00:00Z */
-    json_t *acts = json_pack("[ooooooo]", s_act("email_open", NULL, d19 + 3 * 60000),
-                             s_act("email_open", NULL, d19 + 2 * 60000),
-                             s_act("email_open", NULL, d19 + 1 * 60000),
-                             s_act("email_open", NULL, d19 - 60000),
-                             s_act("email_open", NULL, d19 - 12 * HOUR),
-                             s_act("email_open", NULL, d19 - 13 * HOUR),
-                             s_act("email_open", NULL, d19 - 14 * HOUR));
+    json_t *acts = json_pack(
+        "[ooooooo]", s_act("email_open", NULL, d19 + 3 * 60000),
+        s_act("email_open", NULL, d19 + 2 * 60000), s_act("email_open", NULL, d19 + 1 * 60000),
+        s_act("email_open", NULL, d19 - 60000), s_act("email_open", NULL, d19 - 12 * HOUR),
+        s_act("email_open", NULL, d19 - 13 * HOUR), s_act("email_open", NULL, d19 - 14 * HOUR));
     assert_string_equal(
         s_score(m, s_lead(json_pack("{s:s}", "company", "A"), acts), T0, &r, buf, sizeof buf),
         "open:1,open:1,open:1,open:1");
@@ -426,27 +420,26 @@ static void test_interest_floor_ceiling_negative_campaign(void **state)
     ho_score_model_destroy(&m);
 }
 
-static const char s_bands_text[] =
-    "version: b-1\n"
-    "fit:\n"
-    "  rules:\n"
-    "    - {name: f40, field: f40, equals: true, points: 40}\n"
-    "    - {name: f25, field: f25, equals: true, points: 25}\n"
-    "    - {name: f10, field: f10, equals: true, points: 10}\n"
-    "    - {name: fplus, field: fplus, equals: true, points: 1}\n"
-    "    - {name: fminus, field: fminus, equals: true, points: -1}\n"
-    "interest:\n"
-    "  rules:\n"
-    "    - {name: i30, type: free_trial_signup, points: 30}\n"
-    "    - {name: i15, type: demo_request, points: 15}\n"
-    "    - {name: i5, type: content_download, points: 5}\n"
-    "    - {name: iplus, type: email_click, points: 1}\n"
-    "    - {name: iminus, type: email_open, points: -1}\n"
-    "grades:\n"
-    "  fit_bands: {A: 40, B: 25, C: 10}\n"
-    "  interest_bands: {\"1\": 30, \"2\": 15, \"3\": 5}\n"
-    "quadrants: {good_fit: 25, high_interest: 15}\n"
-    "mql: %s\n";
+static const char s_bands_text[] = "version: b-1\n"
+                                   "fit:\n"
+                                   "  rules:\n"
+                                   "    - {name: f40, field: f40, equals: true, points: 40}\n"
+                                   "    - {name: f25, field: f25, equals: true, points: 25}\n"
+                                   "    - {name: f10, field: f10, equals: true, points: 10}\n"
+                                   "    - {name: fplus, field: fplus, equals: true, points: 1}\n"
+                                   "    - {name: fminus, field: fminus, equals: true, points: -1}\n"
+                                   "interest:\n"
+                                   "  rules:\n"
+                                   "    - {name: i30, type: free_trial_signup, points: 30}\n"
+                                   "    - {name: i15, type: demo_request, points: 15}\n"
+                                   "    - {name: i5, type: content_download, points: 5}\n"
+                                   "    - {name: iplus, type: email_click, points: 1}\n"
+                                   "    - {name: iminus, type: email_open, points: -1}\n"
+                                   "grades:\n"
+                                   "  fit_bands: {A: 40, B: 25, C: 10}\n"
+                                   "  interest_bands: {\"1\": 30, \"2\": 15, \"3\": 5}\n"
+                                   "quadrants: {good_fit: 25, high_interest: 15}\n"
+                                   "mql: %s\n";
 
 /* A lead worth exactly fit = base + adj and interest = ibase + iadj (adj in -1, 0, 1). */
 static json_t *s_band_lead(int base, int adj, int ibase, int iadj)
@@ -461,8 +454,9 @@ static json_t *s_band_lead(int base, int adj, int ibase, int iadj)
         json_object_set_new(f, adj > 0 ? "fplus" : "fminus", json_true());
     }
     json_t *acts = json_array();
-    const char *type = ibase == 30 ? "free_trial_signup" : ibase == 15 ? "demo_request"
-                                                                        : "content_download";
+    const char *type = ibase == 30   ? "free_trial_signup"
+                       : ibase == 15 ? "demo_request"
+                                     : "content_download";
     if (ibase) {
         json_array_append_new(acts, s_act(type, NULL, T0));
     }
@@ -500,8 +494,8 @@ static void test_grade_and_quadrant_boundaries(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         ho_score_result_t r;
         char buf[256];
-        s_score(m, s_band_lead(cases[i].base, cases[i].adj, cases[i].ibase, cases[i].iadj), T0,
-                &r, buf, sizeof buf);
+        s_score(m, s_band_lead(cases[i].base, cases[i].adj, cases[i].ibase, cases[i].iadj), T0, &r,
+                buf, sizeof buf);
         assert_int_equal(r.fit, cases[i].fit);
         assert_int_equal(r.interest, cases[i].interest);
         assert_string_equal(r.grade, cases[i].grade);
@@ -530,8 +524,8 @@ static void test_mql_rule_by_thresholds(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         ho_score_result_t r;
         char buf[256];
-        s_score(m, s_band_lead(cases[i].base, cases[i].adj, cases[i].ibase, cases[i].iadj), T0,
-                &r, buf, sizeof buf);
+        s_score(m, s_band_lead(cases[i].base, cases[i].adj, cases[i].ibase, cases[i].iadj), T0, &r,
+                buf, sizeof buf);
         assert_int_equal(r.mql, cases[i].mql);
         ho_score_result_clear(&r);
     }
@@ -540,23 +534,23 @@ static void test_mql_rule_by_thresholds(void **state)
 
 /* ---- bad model files ---- */
 static const char *const s_base_lines[] = {
-    "version: \"x-1\"",                                 /* 1 */
-    "fit:",                                             /* 2 */
-    "  rules:",                                         /* 3 */
-    "    - name: a",                                    /* 4 */
-    "      field: title",                               /* 5 */
-    "      match: 'vp'",                                /* 6 */
-    "      points: 5",                                  /* 7 */
-    "interest:",                                        /* 8 */
-    "  rules:",                                         /* 9 */
-    "    - name: b",                                    /* 10 */
-    "      type: demo_request",                         /* 11 */
-    "      points: 10",                                 /* 12 */
-    "grades:",                                          /* 13 */
-    "  fit_bands: {A: 30, B: 20, C: 10}",               /* 14 */
+    "version: \"x-1\"",                                    /* 1 */
+    "fit:",                                                /* 2 */
+    "  rules:",                                            /* 3 */
+    "    - name: a",                                       /* 4 */
+    "      field: title",                                  /* 5 */
+    "      match: 'vp'",                                   /* 6 */
+    "      points: 5",                                     /* 7 */
+    "interest:",                                           /* 8 */
+    "  rules:",                                            /* 9 */
+    "    - name: b",                                       /* 10 */
+    "      type: demo_request",                            /* 11 */
+    "      points: 10",                                    /* 12 */
+    "grades:",                                             /* 13 */
+    "  fit_bands: {A: 30, B: 20, C: 10}",                  /* 14 */
     "  interest_bands: {\"1\": 30, \"2\": 20, \"3\": 10}", /* 15 */
-    "quadrants: {good_fit: 20, high_interest: 20}",     /* 16 */
-    "mql: {quadrants: [mql_now]}",                      /* 17 */
+    "quadrants: {good_fit: 20, high_interest: 20}",        /* 16 */
+    "mql: {quadrants: [mql_now]}",                         /* 17 */
 };
 
 /* Write the base model with line `line` replaced by `with` (NULL: dropped) and load it. */

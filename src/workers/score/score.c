@@ -67,7 +67,7 @@ static int s_refuse(ho_out_t *out, const ho_msg_t *in, const char *code, const c
                     const char *reason)
 {
     return ho_out_quarantine(out, in, "score", code, field, reason) == HO_OK ? HO_WORKER_OK
-                                                                           : HO_WORKER_RETRY;
+                                                                             : HO_WORKER_RETRY;
 }
 
 static int s_score(s_ctx_t *ctx, const ho_msg_t *in, ho_out_t *out)
@@ -103,8 +103,8 @@ static int s_score(s_ctx_t *ctx, const ho_msg_t *in, ho_out_t *out)
     }
     if (rc != HO_OK) {
         ho_score_result_clear(&res);
-        return s_refuse(out, in, rc == HO_ERR_MISSING ? "missing_field" : "bad_field",
-                        err.field, err.message);
+        return s_refuse(out, in, rc == HO_ERR_MISSING ? "missing_field" : "bad_field", err.field,
+                        err.message);
     }
     ho_msg_t *msg = ho_msg_new("lead.scored");
     char mid[HO_MSG_MAX_ID];
@@ -112,8 +112,7 @@ static int s_score(s_ctx_t *ctx, const ho_msg_t *in, ho_out_t *out)
     json_t *r = msg ? ho_msg_payload(msg) : NULL;
     if (!msg || ho_msg_set_id(msg, mid) != HO_OK ||
         json_object_set_new(r, "lead_id", json_integer(json_integer_value(id))) != 0 ||
-        json_object_set_new(r, "email", email ? json_incref((json_t *)email) : json_null()) !=
-            0 ||
+        json_object_set_new(r, "email", email ? json_incref((json_t *)email) : json_null()) != 0 ||
         ho_score_result_to_payload(&res, r) != HO_OK) {
         ho_msg_destroy(&msg);
         ho_score_result_clear(&res);
@@ -137,7 +136,7 @@ static int s_handle(void *ctx_v, ho_msg_t *const *in, size_t n, ho_out_t *out)
             rc = s_score(ctx, in[i], out);
         } else {
             char why[160];
-            snprintf(why, sizeof why, "score handles score.request, not %.64s",
+            snprintf(why, sizeof why, "type: score handles score.request, not %.64s",
                      ho_msg_type(in[i]));
             rc = s_refuse(out, in[i], "unknown_type", "type", why);
         }

@@ -1,0 +1,316 @@
+/* test_score_worker.c - the `score` worker driven in-process through ho_worker_call with real
+ * envelopes (encoded and decoded by the codec, as the runtime hands them over):
+ * score.request -> lead.scored with every catalog field, an event id derived from the request
+ * (redelivery gives the same reply), malformed requests quarantined with the field named while
+ * the good ones of the same batch go through, the model file from workers.score.model in the
+ * config folder, the built-in model by default, and a bad model failing init with file:line. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "handoff/conf.h"
+#include "handoff/worker.h"
+
+extern const ho_worker_def_t ho_worker_score;
+
+#define DAY 86400000LL
+#define T0 1795165200000LL /* 2026-11-20T09:00:00Z */
+
+static const char s_model[] = "version: w-7\n"
+                              "fit:\n"
+                              "  rules:\n"
+                              "    - {name: vp, field: title, match: '\\bvp\\b', points: 30}\n"
+                              "interest:\n"
+                              "  decay: {half_life_days: 10}\n"
+                              "  rules:\n"
+                              "    - {name: demo, type: demo_request, points: 30}\n"
+                              "grades:\n"
+                              "  fit_bands: {A: 30, B: 20, C: 10}\n"
+                              "  interest_bands: {\"1\": 30, \"2\": 10, \"3\": 5}\n"
+                              "quadrants: {good_fit: 20, high_interest: 10}\n"
+                              "mql: {quadrants: [mql_now]}\n";
+
+typedef struct {
+    char dir[64];
+    ho_conf_t *conf;
+    void *ctx;
+} s_w_t;
+
+static void s_write(const char *dir, const char *name, const char *text)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static int s_start(s_w_t *w, const char *gateway_yaml, ho_err_t *err)
+{
+    snprintf(w->dir, sizeof w->dir, "/tmp/ho-scorew-XXXXXX");
+    assert_non_null(mkdtemp(w->dir));
+    s_write(w->dir, "my-model.yaml", s_model);
+    w->conf = ho_conf_parse(gateway_yaml, strlen(gateway_yaml), "handoff.yaml", err);
+    assert_non_null(w->conf);
+    ho_worker_env_t env = {
+        .name = "score",
+        .data_dir = w->dir,
+        .config_dir = w->dir,
+        .conf = w->conf,
+        .settings = ho_node_get(ho_node_get(ho_conf_root(w->conf), "workers"), "score"),
+        .origin = "score@test",
+    };
+    return ho_worker_score.cb_init(&env, &w->ctx, err);
+}
+
+static void s_stop(s_w_t *w)
+{
+    ho_worker_score.cb_exit(&w->ctx);
+    ho_worker_score.cb_exit(&w->ctx); /* safe twice */
+    ho_conf_destroy(&w->conf);
+    char path[256];
+    snprintf(path, sizeof path, "%s/my-model.yaml", w->dir);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/bad.yaml", w->dir);
+    unlink(path);
+    rmdir(w->dir);
+}
+
+/* An envelope as it arrives from the broker: built, encoded to msgpack, decoded again. */
+static ho_msg_t *s_wire(const char *type, const char *id, json_t *payload)
+{
+    ho_msg_t *m = ho_msg_new(type);
+    ho_msg_set_id(m, id);
+    ho_msg_set_origin(m, "store@test");
+    ho_msg_set_payload(m, payload);
+    char *buf;
+    size_t len;
+    assert_int_equal(ho_msg_encode(m, &buf, &len), HO_OK);
+    ho_msg_destroy(&m);
+    ho_err_t err = {0};
+    assert_int_equal(ho_msg_decode(buf, len, &m, &err), HO_OK);
+    free(buf);
+    return m;
+}
+
+static json_t *s_request(long long lead_id, const char *title, json_t *acts)
+{
+    return json_pack("{s:I,s:s,s:{s:I,s:s,s:s,s:n,s:{s:s,s:s},s:o}}", "as_of", (json_int_t)T0,
+                     "reason", "activity", "lead", "lead_id", (json_int_t)lead_id, "email",
+                     "pat@acme.test", "stage", "ML", "owner", "fields", "title", title, "company",
+                     "Acme", "activities", acts ? acts : json_array());
+}
+
+/* Encode what the worker emitted and decode it again, as the broker would see it. */
+static ho_msg_t **s_reply(ho_out_t *out, size_t *n)
+{
+    size_t cnt = ho_out_count(out);
+    ho_msg_t **msgs = ho_out_take(out, &cnt);
+    char *buf;
+    size_t len;
+    assert_int_equal(ho_msg_encode_batch(msgs, cnt, &buf, &len), HO_OK);
+    ho_msg_batch_free(&msgs, cnt);
+    ho_err_t err = {0};
+    ho_msg_t **back = NULL;
+    assert_int_equal(ho_msg_decode_frame(buf, len, &back, n, NULL, NULL, &err), HO_OK);
+    free(buf);
+    return back;
+}
+
+static void test_request_scored_with_every_field_and_stable_id(void **state)
+{
+    (void)state;
+    s_w_t w = {0};
+    ho_err_t err = {0};
+    if (s_start(&w, "workers:\n  score:\n    model: my-model.yaml\n", &err) != HO_OK) {
+        fail_msg("init: %s", err.message);
+    }
+    /* demo 10 days old: 30 x 0.5 = 15 */
+    json_t *acts = json_pack("[{s:s,s:s,s:n,s:I,s:n}]", "type", "demo_request", "path", "/demo",
+                             "url", "occurred_at", (json_int_t)(T0 - 10 * DAY), "campaign");
+    char ids[2][HO_MSG_MAX_ID];
+    char *bodies[2];
+    for (int round = 0; round < 2; round++) {
+        ho_msg_t *in =
+            s_wire("score.request", "sr-1", s_request(41, "VP Data", json_deep_copy(acts)));
+        ho_out_t *out = ho_out_new("score@test");
+        assert_int_equal(ho_worker_call(&ho_worker_score, w.ctx, &in, 1, out), HO_WORKER_OK);
+        size_t n = 0;
+        ho_msg_t **rep = s_reply(out, &n);
+        assert_int_equal(n, 1);
+        assert_string_equal(ho_msg_type(rep[0]), "lead.scored");
+        assert_string_equal(ho_msg_origin(rep[0]), "score@test");
+        assert_int_equal(ho_msg_ts(rep[0]), T0);
+        const json_t *p = ho_msg_payload(rep[0]);
+        assert_int_equal(json_integer_value(json_object_get(p, "lead_id")), 41);
+        assert_string_equal(json_string_value(json_object_get(p, "email")), "pat@acme.test");
+        assert_int_equal(json_integer_value(json_object_get(p, "as_of")), T0);
+        assert_string_equal(json_string_value(json_object_get(p, "model_version")), "w-7");
+        assert_int_equal(json_integer_value(json_object_get(p, "fit")), 30);
+        assert_int_equal(json_integer_value(json_object_get(p, "interest")), 15);
+        assert_int_equal(json_integer_value(json_object_get(p, "score")), 45);
+        assert_string_equal(json_string_value(json_object_get(p, "grade")), "A2");
+        assert_string_equal(json_string_value(json_object_get(p, "quadrant")), "mql_now");
+        assert_true(json_is_true(json_object_get(p, "mql")));
+        const json_t *ex = json_object_get(p, "explanation");
+        assert_int_equal(json_array_size(ex), 2);
+        assert_string_equal(json_string_value(json_object_get(json_array_get(ex, 0), "rule")),
+                            "vp");
+        assert_string_equal(json_string_value(json_object_get(json_array_get(ex, 0), "kind")),
+                            "fit");
+        assert_string_equal(json_string_value(json_object_get(json_array_get(ex, 1), "rule")),
+                            "demo");
+        assert_int_equal(json_integer_value(json_object_get(json_array_get(ex, 1), "points")), 15);
+        assert_int_equal(json_integer_value(json_object_get(json_array_get(ex, 1), "raw")), 30);
+        snprintf(ids[round], sizeof ids[round], "%s", ho_msg_id(rep[0]));
+        bodies[round] = json_dumps(p, JSON_SORT_KEYS);
+        ho_msg_batch_free(&rep, n);
+        ho_out_destroy(&out);
+        ho_msg_destroy(&in);
+    }
+    /* redelivery of the same request: same event id, same payload */
+    assert_string_equal(ids[0], ids[1]);
+    assert_string_equal(bodies[0], bodies[1]);
+    assert_int_equal(strncmp(ids[0], "scored-", 7), 0);
+    /* another request id gives another event id */
+    ho_msg_t *in = s_wire("score.request", "sr-2", s_request(41, "VP Data", NULL));
+    ho_out_t *out = ho_out_new("score@test");
+    assert_int_equal(ho_worker_call(&ho_worker_score, w.ctx, &in, 1, out), HO_WORKER_OK);
+    assert_int_equal(ho_out_count(out), 1);
+    assert_string_not_equal(ho_msg_id(ho_out_at(out, 0)), ids[0]);
+    ho_out_destroy(&out);
+    ho_msg_destroy(&in);
+    free(bodies[0]);
+    free(bodies[1]);
+    json_decref(acts);
+    s_stop(&w);
+}
+
+static void test_malformed_requests_quarantined_rest_go_through(void **state)
+{
+    (void)state;
+    s_w_t w = {0};
+    ho_err_t err = {0};
+    if (s_start(&w, "workers:\n  score:\n    model: my-model.yaml\n", &err) != HO_OK) {
+        fail_msg("init: %s", err.message);
+    }
+    json_t *no_lead = json_pack("{s:I}", "as_of", (json_int_t)T0);
+    json_t *bad_as_of = s_request(2, "VP", NULL);
+    json_object_set_new(bad_as_of, "as_of", json_string("yesterday"));
+    json_t *bad_id = s_request(3, "VP", NULL);
+    json_object_set_new(json_object_get(bad_id, "lead"), "lead_id", json_string("x"));
+    json_t *bad_act = s_request(
+        4, "VP", json_pack("[{s:s,s:s}]", "type", "demo_request", "occurred_at", "2026-11-20"));
+    ho_msg_t *in[7] = {
+        s_wire("score.request", "ok-1", s_request(1, "VP", NULL)),
+        s_wire("score.request", "bad-1", no_lead),
+        s_wire("score.request", "bad-2", bad_as_of),
+        s_wire("score.request", "bad-3", bad_id),
+        s_wire("score.request", "bad-4", bad_act),
+        s_wire("lead.scored", "bad-5", json_object()),
+        s_wire("score.request", "ok-2", s_request(5, "Analyst", NULL)),
+    };
+    ho_out_t *out = ho_out_new("score@test");
+    assert_int_equal(ho_worker_call(&ho_worker_score, w.ctx, in, 7, out), HO_WORKER_OK);
+    size_t n = 0;
+    ho_msg_t **rep = s_reply(out, &n);
+    assert_int_equal(n, 7);
+    const struct {
+        const char *type, *code, *field;
+        long long lead_id;
+    } want[] = {
+        {"lead.scored", NULL, NULL, 1},
+        {"quarantine", "missing_field", "lead", 0},
+        {"quarantine", "bad_field", "as_of", 0},
+        {"quarantine", "bad_field", "lead.lead_id", 0},
+        {"quarantine", "bad_field", "lead.activities[0].occurred_at", 0},
+        {"quarantine", "unknown_type", "type", 0},
+        {"lead.scored", NULL, NULL, 5},
+    };
+    for (size_t i = 0; i < n; i++) {
+        const json_t *p = ho_msg_payload(rep[i]);
+        assert_string_equal(ho_msg_type(rep[i]), want[i].type);
+        if (want[i].code) {
+            assert_string_equal(json_string_value(json_object_get(p, "stage")), "score");
+            assert_string_equal(json_string_value(json_object_get(p, "code")), want[i].code);
+            assert_string_equal(json_string_value(json_object_get(p, "field")), want[i].field);
+            assert_non_null(strstr(json_string_value(json_object_get(p, "reason")), want[i].field));
+            assert_string_equal(json_string_value(json_object_get(p, "event_id")),
+                                ho_msg_id(in[i]));
+            assert_true(json_is_object(json_object_get(p, "raw")));
+        } else {
+            assert_int_equal(json_integer_value(json_object_get(p, "lead_id")), want[i].lead_id);
+        }
+    }
+    ho_msg_batch_free(&rep, n);
+    ho_out_destroy(&out);
+    for (size_t i = 0; i < 7; i++) {
+        ho_msg_destroy(&in[i]);
+    }
+    s_stop(&w);
+}
+
+static void test_model_settings(void **state)
+{
+    (void)state;
+    /* no settings: the built-in deploy/scoring.yaml */
+    s_w_t w = {0};
+    ho_err_t err = {0};
+    if (s_start(&w, "routes: {}\n", &err) != HO_OK) {
+        fail_msg("init: %s", err.message);
+    }
+    ho_msg_t *in = s_wire("score.request", "sr-b", s_request(9, "VP", NULL));
+    ho_out_t *out = ho_out_new("score@test");
+    assert_int_equal(ho_worker_call(&ho_worker_score, w.ctx, &in, 1, out), HO_WORKER_OK);
+    assert_string_equal(
+        json_string_value(json_object_get(ho_msg_payload(ho_out_at(out, 0)), "model_version")),
+        "2026.11-1");
+    ho_out_destroy(&out);
+    ho_msg_destroy(&in);
+    s_stop(&w);
+
+    /* a bad model file: init fails naming file, line and key */
+    memset(&w, 0, sizeof w);
+    snprintf(w.dir, sizeof w.dir, "/tmp/ho-scorew-XXXXXX");
+    assert_non_null(mkdtemp(w.dir));
+    s_write(w.dir, "bad.yaml",
+            "version: x\nfit:\n  rules:\n    - {name: a, field: title, "
+            "match: '(', points: 1}\n");
+    const char *yaml = "workers:\n  score:\n    model: bad.yaml\n";
+    w.conf = ho_conf_parse(yaml, strlen(yaml), "handoff.yaml", &err);
+    ho_worker_env_t env = {
+        .name = "score",
+        .config_dir = w.dir,
+        .conf = w.conf,
+        .settings = ho_node_get(ho_node_get(ho_conf_root(w.conf), "workers"), "score"),
+    };
+    assert_int_equal(ho_worker_score.cb_init(&env, &w.ctx, &err), HO_ERR_CONFIG);
+    assert_null(w.ctx);
+    assert_non_null(strstr(err.message, "bad.yaml:4: fit.rules[0].match: bad regular expression"));
+    s_stop(&w);
+
+    /* an unknown setting is refused */
+    memset(&w, 0, sizeof w);
+    assert_int_not_equal(s_start(&w, "workers:\n  score:\n    modle: my-model.yaml\n", &err),
+                         HO_OK);
+    assert_non_null(strstr(err.message, "modle"));
+    s_stop(&w);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_request_scored_with_every_field_and_stable_id),
+        cmocka_unit_test(test_malformed_requests_quarantined_rest_go_through),
+        cmocka_unit_test(test_model_settings),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
