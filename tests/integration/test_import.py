@@ -120,9 +120,11 @@ class Import(unittest.TestCase):
                     % (self.endpoint, self.data))
         self.spawn("broker", [self.bin, "broker", "-c", self.config, "--bind", self.endpoint,
                               "--data-dir", self.data], "broker ready")
+        self.workers = {}
         for name in ("ingest", "store"):
-            self.spawn(name, [self.bin, "worker", name, "-c", self.config, "--connect",
-                              self.endpoint, "--data-dir", self.data], "worker ready")
+            self.workers[name] = self.spawn(
+                name, [self.bin, "worker", name, "-c", self.config, "--connect",
+                       self.endpoint, "--data-dir", self.data], "worker ready")
         self.db = os.path.join(self.data, "handoff.db")
 
     def query(self, sql, args=()):
@@ -254,6 +256,13 @@ class Import(unittest.TestCase):
         self.assertEqual(self.count("SELECT count(*) FROM leads"), leads + 1)
         self.assertEqual(self.count("SELECT count(*) FROM quarantine"), quarantined)
         self.assertEqual(self.count("SELECT count(*) FROM lead_sources"), sources + 1)
+
+        # the ingest worker stops cleanly (a sanitizer build exits non-zero on a leak)
+        ingest = self.workers["ingest"]
+        ingest.send_signal(signal.SIGTERM)
+        self.assertEqual(ingest.wait(timeout=DEADLINE), 0)
+        with open(os.path.join(self.dir, "ingest.log")) as f:
+            self.assertNotIn("Sanitizer", f.read())
 
     def test_no_profile_and_unreachable_broker(self):
         bad = os.path.join(self.dir, "unknown.csv")
