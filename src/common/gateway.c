@@ -124,7 +124,7 @@ static int s_read(ho_gateway_t *self, ho_err_t *err)
         return rc;
     }
     char path[4096];
-    if ((rc = ho_conf_str(c, curve, "server_cert", "keys/broker.secret", &s, err)) != HO_OK ||
+    if ((rc = ho_conf_str(c, curve, "server_cert", "keys/broker.cert_secret", &s, err)) != HO_OK ||
         (rc = s_set(&self->server_cert, ho_gateway_resolve(self, s, path, sizeof path))) !=
             HO_OK) {
         return rc;
