@@ -447,6 +447,33 @@ static void test_profile_errors(void **state)
     ho_profile_names_free(&names);
 }
 
+/* Mautic's export: recognised by its aliases, its date format from the profile. */
+static void test_mautic(void **state)
+{
+    (void)state;
+    char *path = s_fixture("mautic_contacts.csv");
+    s_result_t r;
+    s_run(path, NULL, &r);
+    assert_int_equal(r.read, 2);
+    assert_int_equal(r.n_ok, 1);
+    assert_int_equal(r.n_q, 1);
+    s_expect_q(&r, 3, "ingest", "bad_date", "created_at", path); /* 14/10/2026: not Mautic's */
+    const json_t *imke = s_ok_email(&r, "imke.brandt@example-werke.de");
+    assert_string_equal(json_string_value(json_object_get(imke, "source")), "mautic");
+    const json_t *f = json_object_get(imke, "fields");
+    assert_string_equal(json_string_value(json_object_get(f, "title")), "Head of Data");
+    assert_string_equal(json_string_value(json_object_get(f, "country")), "DE");
+    assert_string_equal(json_string_value(json_object_get(f, "source_record_id")), "17");
+    assert_int_equal(json_integer_value(json_object_get(f, "created_at")), 1791969165000LL);
+    /* points and date_modified are not mapped: kept in extra */
+    const json_t *extra = json_object_get(imke, "extra");
+    assert_string_equal(json_string_value(json_object_get(extra, "points")), "12");
+    assert_string_equal(json_string_value(json_object_get(extra, "date_modified")),
+                        "2026-10-15 10:00:00");
+    s_result_free(&r);
+    free(path);
+}
+
 /* A profile's options reach its connector (config map); an unclosed quote is cut at
  * max_record_bytes and quarantined; a JSON line that is not UTF-8 is refused with its line. */
 static void test_options_and_limits(void **state)
@@ -517,6 +544,7 @@ int main(void)
         cmocka_unit_test(test_detect_errors),
         cmocka_unit_test(test_profile_errors),
         cmocka_unit_test(test_options_and_limits),
+        cmocka_unit_test(test_mautic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
