@@ -1,0 +1,138 @@
+/* webhook_cmd.c - `handoff webhook`: run the form-webhook and feedback HTTP server
+ * (src/connectors/webhook/server.c) until SIGINT/SIGTERM. */
+#include <czmq.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "handoff/cli.h"
+#include "handoff/gateway.h"
+#include "handoff/log.h"
+#include "handoff/webhook.h"
+
+static volatile sig_atomic_t s_stop;
+
+static void s_on_signal(int sig)
+{
+    (void)sig;
+    s_stop = 1;
+}
+
+static void s_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: handoff webhook [--listen ADDR:PORT] [--connect ENDPOINT] [-c CONFIG]\n"
+            "                       [--settings FILE]\n"
+            "\n"
+            "HTTP server for lead-form webhooks and sales feedback. Each submission is mapped\n"
+            "to lead.raw (feedback to feedback.raw) and sent through the broker; the sender\n"
+            "gets 202 only once the broker has taken it, 503 when it cannot.\n"
+            "\n"
+            "  GET  /healthz               liveness\n"
+            "  GET  /webhooks/facebook     subscription handshake (hub.verify_token)\n"
+            "  POST /webhooks/facebook     Lead object or leadgen notification (X-Hub-Signature-256)\n"
+            "  POST /webhooks/linkedin     leadFormResponses element (X-LI-Signature)\n"
+            "  POST /webhooks/hubspot      Forms v3 submission (X-Handoff-Secret)\n"
+            "  POST /webhooks/typeform     form_response event (Typeform-Signature)\n"
+            "  POST /webhooks/form         plain JSON {email, first_name, ...} (X-Handoff-Secret)\n"
+            "  POST /feedback              sales outcome(s) (Authorization: Bearer TOKEN)\n"
+            "\n"
+            "  --listen A:P     address to bind (default: listen of webhook.yaml; port 0 = any)\n"
+            "  --connect EP     broker endpoint (default: broker.endpoint of the config)\n"
+            "  -c, --config F   gateway config (handoff.yaml); webhook.yaml is read next to it\n"
+            "  --settings F     a webhook.yaml elsewhere\n"
+            "\n"
+            "Prints `webhook listening=ADDR:PORT broker=ENDPOINT` on stdout once it accepts\n"
+            "connections. Settings, secrets and answers: deploy/webhook.yaml.\n");
+}
+
+int ho_cmd_webhook(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"listen", required_argument, NULL, 'l'},   {"connect", required_argument, NULL, 'e'},
+        {"config", required_argument, NULL, 'c'},   {"settings", required_argument, NULL, 's'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+    };
+    const char *listen = NULL, *endpoint = NULL, *config = NULL, *settings = NULL;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'l':
+            listen = optarg;
+            break;
+        case 'e':
+            endpoint = optarg;
+            break;
+        case 'c':
+            config = optarg;
+            break;
+        case 's':
+            settings = optarg;
+            break;
+        case 'h':
+            s_usage(stdout);
+            return 0;
+        default:
+            s_usage(stderr);
+            return 2;
+        }
+    }
+    if (optind != argc) {
+        fprintf(stderr, "handoff webhook: unexpected argument \"%s\"\n", argv[optind]);
+        s_usage(stderr);
+        return 2;
+    }
+    ho_log_set_component("webhook");
+    ho_err_t err = {0};
+    ho_gateway_t *gw = ho_gateway_load(config, &err);
+    if (!gw) {
+        fprintf(stderr, "handoff webhook: %s\n", err.message);
+        return 1;
+    }
+    ho_webhook_settings_t set;
+    if (ho_webhook_settings_load(ho_gateway_config_dir(gw), settings, &set, &err) != HO_OK) {
+        fprintf(stderr, "handoff webhook: %s\n", err.message);
+        ho_gateway_destroy(&gw);
+        return 1;
+    }
+    if (listen) {
+        free(set.listen);
+        set.listen = strdup(listen);
+    }
+    ho_client_opts_t copts = {0};
+    ho_client_opts_curve(&copts, gw);
+    const char *ep = endpoint ? endpoint : ho_gateway_endpoint(gw);
+    /* czmq would install its own handler when the first socket is made (in the server
+     * thread); keep ours, and watch both flags */
+    setenv("ZSYS_SIGHANDLER", "false", 1);
+    struct sigaction sa = {0};
+    sa.sa_handler = s_on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    ho_webhook_t *w = ho_webhook_new(&set, ho_gateway_config_dir(gw), ep, &copts, &err);
+    int rc = 1;
+    if (!w) {
+        fprintf(stderr, "handoff webhook: %s\n", err.message);
+        goto done;
+    }
+    const char *colon = strrchr(set.listen, ':');
+    printf("webhook listening=%.*s:%d broker=%s\n", (int)(colon - set.listen), set.listen,
+           ho_webhook_port(w), ep);
+    fflush(stdout);
+    ho_info("listening on port %d, broker %s", ho_webhook_port(w), ep);
+    while (!s_stop && !zsys_interrupted) {
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    ho_info("stopping");
+    ho_webhook_destroy(&w);
+    rc = 0;
+done:
+    ho_webhook_settings_free(&set);
+    ho_gateway_destroy(&gw);
+    return rc;
+}

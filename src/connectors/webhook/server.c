@@ -1,0 +1,916 @@
+/* server.c - the webhook HTTP server (webhook.h): libmicrohttpd with one internal polling
+ * thread, which is also the only thread that touches the broker client's ZeroMQ socket (the
+ * client is created lazily inside that thread). Requests are therefore answered one after
+ * another, each only once the broker has taken its message: a webhook sender's retry is the
+ * backpressure, and event ids make a retried submission the same event. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "handoff/defaults.h"
+#include "handoff/feedback.h"
+#include "handoff/forms.h"
+#include "handoff/log.h"
+#include "handoff/normalize.h"
+#include "handoff/webhook.h"
+
+/* ---- settings ---- */
+
+const ho_config_map_t ho_webhook_config[] = {
+    {HO_CFG_STR, "listen", "127.0.0.1:8080", offsetof(ho_webhook_settings_t, listen),
+     "address:port to bind (port 0 = any free port)"},
+    {HO_CFG_INT, "body_limit", "1048576", offsetof(ho_webhook_settings_t, body_limit),
+     "largest request body in bytes (413 above)"},
+    {HO_CFG_INT, "broker_timeout_ms", "5000", offsetof(ho_webhook_settings_t, broker_timeout_ms),
+     "wait for the broker this long before answering 503"},
+    {HO_CFG_BOOL, "allow_unsigned", "false", offsetof(ho_webhook_settings_t, allow_unsigned),
+     "endpoints without a secret accept unsigned posts"},
+    {HO_CFG_STR, "linkedin_forms", "linkedin_lead_forms.json",
+     offsetof(ho_webhook_settings_t, linkedin_forms), "LinkedIn leadForms JSON"},
+    {HO_CFG_STR, "reasons", "reasons.yaml", offsetof(ho_webhook_settings_t, reasons),
+     "reason taxonomy"},
+    {HO_CFG_STR, "facebook_app_secret", NULL, offsetof(ho_webhook_settings_t, facebook_app_secret),
+     "Facebook app secret (X-Hub-Signature-256)"},
+    {HO_CFG_STR, "facebook_verify_token", NULL,
+     offsetof(ho_webhook_settings_t, facebook_verify_token), "verify token of the GET handshake"},
+    {HO_CFG_STR, "linkedin_secret", NULL, offsetof(ho_webhook_settings_t, linkedin_secret),
+     "LinkedIn client secret (X-LI-Signature)"},
+    {HO_CFG_STR, "hubspot_secret", NULL, offsetof(ho_webhook_settings_t, hubspot_secret),
+     "X-Handoff-Secret of /webhooks/hubspot"},
+    {HO_CFG_STR, "typeform_secret", NULL, offsetof(ho_webhook_settings_t, typeform_secret),
+     "Typeform webhook secret (Typeform-Signature)"},
+    {HO_CFG_STR, "form_secret", NULL, offsetof(ho_webhook_settings_t, form_secret),
+     "X-Handoff-Secret of /webhooks/form"},
+    {HO_CFG_STR, "feedback_token", NULL, offsetof(ho_webhook_settings_t, feedback_token),
+     "bearer token of /feedback"},
+    {0},
+};
+
+/* "env:NAME" -> the variable's value (a missing variable is an error: a silently empty
+ * secret would turn signature checks off). */
+static int s_env_secret(char **slot, const char *key, const char *origin, ho_err_t *err)
+{
+    if (!*slot || strncmp(*slot, "env:", 4) != 0) {
+        return HO_OK;
+    }
+    const char *v = getenv(*slot + 4);
+    if (!v) {
+        return ho_err_set(err, HO_ERR_CONFIG, key, "%s: %s: environment variable %s is not set",
+                          origin, key, *slot + 4);
+    }
+    char *copy = strdup(v);
+    if (!copy) {
+        return ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
+    }
+    free(*slot);
+    *slot = copy;
+    return HO_OK;
+}
+
+int ho_webhook_settings_load(const char *config_dir, const char *path, ho_webhook_settings_t *s,
+                             ho_err_t *err)
+{
+    memset(s, 0, sizeof *s);
+    ho_conf_t *conf = path ? ho_conf_load(path, err)
+                           : ho_conf_load_named(config_dir, "webhook.yaml", err);
+    if (!conf) {
+        return err->code ? err->code : HO_ERR_CONFIG;
+    }
+    int rc = ho_config_map_apply(conf, ho_conf_root(conf), ho_webhook_config, s, err);
+    struct {
+        char **slot;
+        const char *key;
+    } secrets[] = {
+        {&s->facebook_app_secret, "facebook_app_secret"},
+        {&s->facebook_verify_token, "facebook_verify_token"},
+        {&s->linkedin_secret, "linkedin_secret"},
+        {&s->hubspot_secret, "hubspot_secret"},
+        {&s->typeform_secret, "typeform_secret"},
+        {&s->form_secret, "form_secret"},
+        {&s->feedback_token, "feedback_token"},
+    };
+    for (size_t i = 0; rc == HO_OK && i < sizeof secrets / sizeof secrets[0]; i++) {
+        rc = s_env_secret(secrets[i].slot, secrets[i].key, ho_conf_name(conf), err);
+    }
+    if (rc == HO_OK && (s->body_limit < 1 || s->body_limit > 64LL * 1024 * 1024)) {
+        rc = ho_err_set(err, HO_ERR_CONFIG, "body_limit", "%s: body_limit: expected 1..67108864",
+                        ho_conf_name(conf));
+    }
+    if (rc == HO_OK && s->broker_timeout_ms < 100) {
+        rc = ho_err_set(err, HO_ERR_CONFIG, "broker_timeout_ms",
+                        "%s: broker_timeout_ms: expected at least 100", ho_conf_name(conf));
+    }
+    ho_conf_destroy(&conf);
+    if (rc != HO_OK) {
+        ho_webhook_settings_free(s);
+    }
+    return rc;
+}
+
+void ho_webhook_settings_free(ho_webhook_settings_t *s)
+{
+    ho_config_map_free(ho_webhook_config, s);
+}
+
+/* ---- routes ---- */
+
+typedef enum {
+    R_NONE = 0,
+    R_HEALTH,
+    R_FACEBOOK,
+    R_LINKEDIN,
+    R_HUBSPOT,
+    R_TYPEFORM,
+    R_FORM,
+    R_FEEDBACK,
+} s_route_t;
+
+static const struct {
+    const char *path;
+    s_route_t route;
+    const char *allow; /* methods */
+} s_routes[] = {
+    {"/healthz", R_HEALTH, "GET"},
+    {"/webhooks/facebook", R_FACEBOOK, "GET, POST"},
+    {"/webhooks/linkedin", R_LINKEDIN, "POST"},
+    {"/webhooks/hubspot", R_HUBSPOT, "POST"},
+    {"/webhooks/typeform", R_TYPEFORM, "POST"},
+    {"/webhooks/form", R_FORM, "POST"},
+    {"/feedback", R_FEEDBACK, "POST"},
+};
+
+static int s_find_route(const char *url)
+{
+    size_t n = strlen(url);
+    while (n > 1 && url[n - 1] == '/') {
+        n--;
+    }
+    for (size_t i = 0; i < sizeof s_routes / sizeof s_routes[0]; i++) {
+        if (strlen(s_routes[i].path) == n && strncmp(url, s_routes[i].path, n) == 0) {
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
+/* ---- server ---- */
+
+struct ho_webhook {
+    ho_webhook_settings_t set; /* a copy: strings owned here */
+    struct MHD_Daemon *daemon;
+    int port;
+    char *endpoint;
+    ho_client_opts_t copts;
+    ho_client_t *client; /* created and used only in the MHD thread */
+    ho_linkedin_forms_t *linkedin;
+    ho_reasons_t *reasons;
+    unsigned long requests;
+};
+
+typedef struct {
+    s_route_t route;
+    char *buf;
+    size_t len, cap;
+    bool too_large;
+} s_req_t;
+
+static enum MHD_Result s_send(struct MHD_Connection *c, unsigned status, const char *type,
+                              const char *body, const char *allow)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body), (void *)body,
+                                                             MHD_RESPMEM_MUST_COPY);
+    if (!r) {
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, "Content-Type", type);
+    if (allow) {
+        MHD_add_response_header(r, "Allow", allow);
+    }
+    enum MHD_Result ret = MHD_queue_response(c, status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+/* A JSON answer (body stolen). */
+static enum MHD_Result s_json(struct MHD_Connection *c, unsigned status, json_t *body,
+                              const char *allow)
+{
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_decref(body);
+    enum MHD_Result ret = s_send(c, status, "application/json", text ? text : "{}", allow);
+    free(text);
+    return ret;
+}
+
+static enum MHD_Result s_error(struct MHD_Connection *c, unsigned status, const char *field,
+                               const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static enum MHD_Result s_error(struct MHD_Connection *c, unsigned status, const char *field,
+                               const char *fmt, ...)
+{
+    char msg[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    json_t *body = json_object();
+    json_t *m = json_string(msg);
+    json_object_set_new(body, "error", m ? m : json_string("(message not valid UTF-8)"));
+    json_t *f = json_string(field ? field : "");
+    json_object_set_new(body, "field", f ? f : json_string(""));
+    return s_json(c, status, body, NULL);
+}
+
+static const char *s_header(struct MHD_Connection *c, const char *name)
+{
+    return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
+}
+
+/* The broker client, made in this (the MHD) thread on first use. */
+static ho_client_t *s_client(ho_webhook_t *self, ho_err_t *err)
+{
+    if (!self->client) {
+        self->client = ho_client_new(self->endpoint, &self->copts, err);
+    }
+    return self->client;
+}
+
+/* Send msgs to service and wait. HO_OK and the reply (caller frees) or an error. */
+static int s_request(ho_webhook_t *self, const char *service, ho_msg_t **msgs, size_t n,
+                     ho_msg_t ***reply_p, size_t *n_reply_p, ho_err_t *err)
+{
+    *reply_p = NULL;
+    *n_reply_p = 0;
+    if (n == 0) {
+        return HO_OK;
+    }
+    ho_client_t *cl = s_client(self, err);
+    if (!cl) {
+        return err->code ? err->code : HO_ERR_IO;
+    }
+    int rc = ho_client_request(cl, service, msgs, n, reply_p, n_reply_p, err);
+    if (rc != HO_OK) {
+        /* a fresh socket next time: whatever the old one still waits for is stale */
+        ho_client_destroy(&self->client);
+    }
+    return rc;
+}
+
+/* Is the request signed/authorised for its route? 0 ok, else an answer was queued. */
+static int s_auth(ho_webhook_t *self, struct MHD_Connection *c, s_req_t *rq, enum MHD_Result *ret)
+{
+    const ho_webhook_settings_t *s = &self->set;
+    const char *secret = NULL, *name = NULL;
+    switch (rq->route) {
+    case R_FACEBOOK:
+        secret = s->facebook_app_secret, name = "facebook_app_secret";
+        break;
+    case R_LINKEDIN:
+        secret = s->linkedin_secret, name = "linkedin_secret";
+        break;
+    case R_HUBSPOT:
+        secret = s->hubspot_secret, name = "hubspot_secret";
+        break;
+    case R_TYPEFORM:
+        secret = s->typeform_secret, name = "typeform_secret";
+        break;
+    case R_FORM:
+        secret = s->form_secret, name = "form_secret";
+        break;
+    case R_FEEDBACK:
+        secret = s->feedback_token, name = "feedback_token";
+        break;
+    default:
+        return 0;
+    }
+    if (!secret || !secret[0]) {
+        if (s->allow_unsigned) {
+            return 0;
+        }
+        *ret = s_error(c, MHD_HTTP_UNAUTHORIZED, "",
+                       "this endpoint has no secret configured (webhook.yaml %s) and "
+                       "allow_unsigned is false",
+                       name);
+        return -1;
+    }
+    int rc = HO_SIG_OK;
+    const char *hname = "";
+    switch (rq->route) {
+    case R_FACEBOOK:
+        hname = "X-Hub-Signature-256";
+        rc = ho_webhook_verify_hex(secret, rq->buf, rq->len, s_header(c, hname), "sha256=", false);
+        break;
+    case R_LINKEDIN:
+        hname = "X-LI-Signature";
+        rc = ho_webhook_verify_hex(secret, rq->buf, rq->len, s_header(c, hname), "hmacsha256=",
+                                   true);
+        break;
+    case R_TYPEFORM:
+        hname = "Typeform-Signature";
+        rc = ho_webhook_verify_base64(secret, rq->buf, rq->len, s_header(c, hname), "sha256=");
+        break;
+    case R_FEEDBACK: {
+        hname = "Authorization";
+        const char *h = s_header(c, hname);
+        if (!h || !h[0]) {
+            rc = HO_SIG_MISSING;
+        } else if (strncasecmp(h, "Bearer ", 7) != 0) {
+            rc = HO_SIG_PREFIX;
+        } else {
+            rc = ho_webhook_secret_equal(h + 7, secret) ? HO_SIG_OK : HO_SIG_MISMATCH;
+        }
+        break;
+    }
+    default: {
+        hname = "X-Handoff-Secret";
+        const char *h = s_header(c, hname);
+        rc = !h || !h[0]                           ? HO_SIG_MISSING
+             : ho_webhook_secret_equal(h, secret) ? HO_SIG_OK
+                                                   : HO_SIG_MISMATCH;
+        break;
+    }
+    }
+    if (rc == HO_SIG_OK) {
+        return 0;
+    }
+    *ret = s_error(c, MHD_HTTP_UNAUTHORIZED, hname, "%s: %s", hname, ho_sig_strerror(rc));
+    return -1;
+}
+
+static json_t *s_parse(struct MHD_Connection *c, s_req_t *rq, enum MHD_Result *ret)
+{
+    json_error_t jerr;
+    json_t *doc = rq->len ? json_loadb(rq->buf, rq->len, JSON_REJECT_DUPLICATES, &jerr) : NULL;
+    if (!doc) {
+        *ret = rq->len ? s_error(c, MHD_HTTP_BAD_REQUEST, "body",
+                                 "malformed JSON: %s (line %d, column %d)", jerr.text, jerr.line,
+                                 jerr.column)
+                       : s_error(c, MHD_HTTP_BAD_REQUEST, "body", "empty body: expected JSON");
+    }
+    return doc;
+}
+
+/* Reply envelopes: the first quarantine or error among them, if any. */
+static const ho_msg_t *s_refusal(ho_msg_t *const *reply, size_t n, const char *type)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(ho_msg_type(reply[i]), type) == 0) {
+            return reply[i];
+        }
+    }
+    return NULL;
+}
+
+typedef struct {
+    ho_msg_t **good; /* to the service */
+    size_t n_good;
+    ho_msg_t **bad; /* to the quarantine */
+    size_t n_bad;
+    const ho_msg_t *first_bad;
+} s_batch_t;
+
+static void s_batch_free(s_batch_t *b)
+{
+    for (size_t i = 0; i < b->n_good; i++) {
+        ho_msg_destroy(&b->good[i]);
+    }
+    for (size_t i = 0; i < b->n_bad; i++) {
+        ho_msg_destroy(&b->bad[i]);
+    }
+    free(b->good);
+    free(b->bad);
+    memset(b, 0, sizeof *b);
+}
+
+/* Send the batch: good ones to `service`, refused ones to the store's quarantine; answer. */
+static enum MHD_Result s_deliver(ho_webhook_t *self, struct MHD_Connection *c, s_batch_t *b,
+                                 const char *service, const char *path)
+{
+    ho_err_t err = {0};
+    ho_msg_t **reply = NULL;
+    size_t n_reply = 0;
+    json_t *ids = json_array();
+    const ho_msg_t *refused = NULL;
+    ho_msg_t **qreply = NULL;
+    size_t n_qreply = 0;
+    enum MHD_Result ret;
+    if (s_request(self, service, b->good, b->n_good, &reply, &n_reply, &err) != HO_OK) {
+        ho_warn("%s: broker did not take it: %s", path, err.message);
+        ret = s_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "", "broker unavailable: %s", err.message);
+        goto done;
+    }
+    const ho_msg_t *error = s_refusal(reply, n_reply, "error");
+    if (error) {
+        const char *m = json_string_value(json_object_get(ho_msg_payload(error), "message"));
+        ho_warn("%s: %s answered error: %s", path, service, m ? m : "");
+        ret = s_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "", "%s refused the request: %s", service,
+                      m ? m : "(no message)");
+        goto done;
+    }
+    if (s_request(self, "store", b->bad, b->n_bad, &qreply, &n_qreply, &err) != HO_OK) {
+        ho_warn("%s: quarantine not taken: %s", path, err.message);
+        ret = s_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "", "broker unavailable: %s", err.message);
+        goto done;
+    }
+    /* the downstream worker may itself have quarantined one (a date that is no date) */
+    refused = b->first_bad ? b->first_bad : s_refusal(reply, n_reply, "quarantine");
+    for (size_t i = 0; i < b->n_good; i++) {
+        json_array_append_new(ids, json_string(ho_msg_id(b->good[i])));
+    }
+    if (refused) {
+        const json_t *q = ho_msg_payload(refused);
+        json_t *body = json_object();
+        json_object_set(body, "error", json_object_get(q, "reason"));
+        json_object_set(body, "code", json_object_get(q, "code"));
+        json_object_set(body, "field", json_object_get(q, "field"));
+        json_object_set(body, "event_id", json_object_get(q, "event_id"));
+        json_object_set_new(body, "status", json_string("quarantined"));
+        json_object_set(body, "accepted", ids);
+        ho_info("%s status=422 code=%s event_id=%s", path,
+                json_string_value(json_object_get(q, "code")),
+                json_string_value(json_object_get(q, "event_id")));
+        ret = s_json(c, MHD_HTTP_UNPROCESSABLE_CONTENT, body, NULL);
+        goto done;
+    }
+    json_t *body = json_object();
+    json_object_set_new(body, "status", json_string("accepted"));
+    json_object_set(body, "event_id", json_array_get(ids, 0));
+    if (json_array_size(ids) > 1) {
+        json_object_set(body, "event_ids", ids);
+    }
+    ho_info("%s status=202 event_id=%s n=%zu", path,
+            json_string_value(json_array_get(ids, 0)), json_array_size(ids));
+    ret = s_json(c, MHD_HTTP_ACCEPTED, body, NULL);
+done:
+    json_decref(ids);
+    ho_msg_batch_free(&reply, n_reply);
+    ho_msg_batch_free(&qreply, n_qreply);
+    return ret;
+}
+
+static int s_push(ho_msg_t ***arr, size_t *n, ho_msg_t *m)
+{
+    ho_msg_t **g = realloc(*arr, (*n + 1) * sizeof *g);
+    if (!g) {
+        ho_msg_destroy(&m);
+        return -1;
+    }
+    *arr = g;
+    g[(*n)++] = m;
+    return 0;
+}
+
+static enum MHD_Result s_form(ho_webhook_t *self, struct MHD_Connection *c, s_req_t *rq,
+                              const char *path)
+{
+    enum MHD_Result ret = MHD_NO;
+    json_t *doc = s_parse(c, rq, &ret);
+    if (!doc) {
+        return ret;
+    }
+    static const ho_form_shape_t expect[] = {
+        [R_FACEBOOK] = HO_FORM_FACEBOOK, [R_LINKEDIN] = HO_FORM_LINKEDIN,
+        [R_HUBSPOT] = HO_FORM_HUBSPOT,   [R_TYPEFORM] = HO_FORM_TYPEFORM,
+        [R_FORM] = HO_FORM_PLAIN,
+    };
+    ho_form_opts_t fo = {.linkedin = self->linkedin, .expect = expect[rq->route]};
+    ho_form_result_t res;
+    ho_err_t err = {0};
+    int rc = ho_form_map(doc, &fo, &res, &err);
+    json_decref(doc);
+    if (rc != HO_OK) {
+        return s_error(c, MHD_HTTP_BAD_REQUEST, err.field, "%s", err.message);
+    }
+    s_batch_t b = {0};
+    for (size_t i = 0; i < res.n; i++) {
+        ho_form_item_t *it = &res.items[i];
+        const char *qcode = it->qcode, *qfield = it->field;
+        char why[600];
+        snprintf(why, sizeof why, "%s", it->reason);
+        if (!qcode) {
+            /* a lead needs an address: say so now rather than after ingest */
+            const json_t *fields = json_object_get(ho_msg_payload(it->msg), "fields");
+            const char *raw = json_string_value(json_object_get(fields, "email"));
+            char *email = raw ? ho_norm_email(raw) : NULL;
+            const char *sid = json_string_value(
+                json_object_get(json_object_get(ho_msg_payload(it->msg), "source_ref"), "id"));
+            if (!email || !email[0]) {
+                qcode = "missing_email", qfield = "email";
+                snprintf(why, sizeof why, "%s submission %s: no email address",
+                         ho_form_shape_source(res.shape), sid ? sid : "");
+            } else if (!ho_norm_email_valid(email)) {
+                qcode = "bad_email", qfield = "email";
+                snprintf(why, sizeof why, "%s submission %s: \"%.200s\" is not an email address",
+                         ho_form_shape_source(res.shape), sid ? sid : "", raw);
+            }
+            free(email);
+        }
+        if (qcode) {
+            ho_msg_t *q = ho_form_quarantine(it->msg, "webhook", qcode, qfield, why);
+            if (q && s_push(&b.bad, &b.n_bad, q) == 0 && !b.first_bad) {
+                b.first_bad = b.bad[b.n_bad - 1];
+            }
+        } else {
+            s_push(&b.good, &b.n_good, it->msg);
+            it->msg = NULL;
+        }
+    }
+    ho_form_result_clear(&res);
+    ret = s_deliver(self, c, &b, "ingest", path);
+    s_batch_free(&b);
+    return ret;
+}
+
+/* One outcome object of POST /feedback -> feedback.raw. */
+static ho_msg_t *s_feedback_raw(const json_t *obj, size_t index)
+{
+    static const struct {
+        const char *key, *field;
+    } names[] = {{"feedback_id", "feedback_id"}, {"email", "email"},     {"lead_email", "email"},
+                 {"rep_id", "rep_id"},           {"outcome", "outcome"}, {"reason", "reason"},
+                 {"occurred_at", "occurred_at"}, {"notes", "notes"},     {"amount", "amount"},
+                 {NULL, NULL}};
+    json_t *fields = json_object(), *extra = json_object();
+    const char *key;
+    json_t *val;
+    json_object_foreach((json_t *)obj, key, val)
+    {
+        const char *f = NULL;
+        for (size_t i = 0; names[i].key && !f; i++) {
+            f = strcmp(key, names[i].key) == 0 ? names[i].field : NULL;
+        }
+        if (!f) {
+            json_object_set(extra, key, val);
+            continue;
+        }
+        json_t *text = NULL;
+        if (json_is_string(val)) {
+            text = json_incref(val);
+        } else if (!json_is_null(val)) {
+            char *t = json_dumps(val, JSON_COMPACT | JSON_ENCODE_ANY);
+            text = t ? json_string(t) : NULL;
+            free(t);
+        }
+        if (text && !json_object_get(fields, f)) {
+            json_object_set_new(fields, f, text);
+        } else {
+            json_decref(text);
+        }
+    }
+    /* live traffic: event time is now when the sender did not say */
+    if (!json_object_get(fields, "occurred_at")) {
+        char iso[40];
+        time_t now = (time_t)(ho_now_ms() / 1000);
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        strftime(iso, sizeof iso, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        json_object_set_new(fields, "occurred_at", json_string(iso));
+    }
+    char sid[HO_MSG_MAX_ID], id[HO_MSG_MAX_ID];
+    const char *fid = json_string_value(json_object_get(fields, "feedback_id"));
+    if (fid && fid[0]) {
+        snprintf(sid, sizeof sid, "%s", fid);
+    } else {
+        char *t = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
+        ho_msg_make_id(sid, sizeof sid, "doc", t ? t : "", t ? strlen(t) : 0);
+        free(t);
+    }
+    ho_msg_make_id(id, sizeof id, "fb-http", sid, strlen(sid));
+    ho_msg_t *m = ho_msg_new("feedback.raw");
+    if (!m) {
+        json_decref(fields);
+        json_decref(extra);
+        return NULL;
+    }
+    ho_msg_set_id(m, id);
+    json_t *p = ho_msg_payload(m);
+    json_object_set_new(p, "source", json_string("http"));
+    json_t *ref = json_pack("{s:s, s:s, s:I}", "webhook", "feedback", "id", sid, "index",
+                            (json_int_t)index);
+    json_object_set_new(p, "source_ref", ref ? ref : json_object());
+    json_object_set_new(p, "fields", fields);
+    if (json_object_size(extra)) {
+        json_object_set_new(p, "extra", extra);
+    } else {
+        json_decref(extra);
+    }
+    return m;
+}
+
+static enum MHD_Result s_feedback(ho_webhook_t *self, struct MHD_Connection *c, s_req_t *rq,
+                                  const char *path)
+{
+    enum MHD_Result ret = MHD_NO;
+    json_t *doc = s_parse(c, rq, &ret);
+    if (!doc) {
+        return ret;
+    }
+    bool was_array = json_is_array(doc);
+    json_t *list = was_array ? json_incref(doc) : json_pack("[O]", doc);
+    json_decref(doc);
+    size_t n = json_array_size(list);
+    if (n == 0 || n > 1000) {
+        json_decref(list);
+        return s_error(c, MHD_HTTP_BAD_REQUEST, "body",
+                       "expected one outcome object or an array of 1..1000 of them");
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!json_is_object(json_array_get(list, i))) {
+            json_decref(list);
+            char field[32];
+            snprintf(field, sizeof field, "[%zu]", i);
+            return s_error(c, MHD_HTTP_BAD_REQUEST, field,
+                           "%s: expected an object {feedback_id, email, outcome, reason, "
+                           "occurred_at, notes, amount}",
+                           was_array ? field : "body");
+        }
+    }
+    s_batch_t b = {0};
+    for (size_t i = 0; i < n; i++) {
+        ho_msg_t *m = s_feedback_raw(json_array_get(list, i), i);
+        if (!m) {
+            continue;
+        }
+        ho_msg_t *o = NULL;
+        ho_feedback_refusal_t why;
+        if (ho_feedback_validate(self->reasons, m, &o, &why) != HO_OK) {
+            ho_msg_t *q = ho_form_quarantine(m, "webhook", why.code, why.field, why.reason);
+            if (q && s_push(&b.bad, &b.n_bad, q) == 0 && !b.first_bad) {
+                b.first_bad = b.bad[b.n_bad - 1];
+            }
+            ho_msg_destroy(&m);
+        } else {
+            ho_msg_destroy(&o);
+            s_push(&b.good, &b.n_good, m);
+        }
+    }
+    json_decref(list);
+    ret = s_deliver(self, c, &b, "feedback", path);
+    s_batch_free(&b);
+    return ret;
+}
+
+static enum MHD_Result s_get(ho_webhook_t *self, struct MHD_Connection *c, s_route_t route)
+{
+    if (route == R_HEALTH) {
+        return s_json(c, MHD_HTTP_OK,
+                      json_pack("{s:s, s:I}", "status", "ok", "requests",
+                                (json_int_t)self->requests),
+                      NULL);
+    }
+    /* Facebook's subscription handshake */
+    const char *mode = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "hub.mode");
+    const char *token = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "hub.verify_token");
+    const char *challenge = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "hub.challenge");
+    if (!mode || strcmp(mode, "subscribe") != 0 || !challenge) {
+        return s_error(c, MHD_HTTP_BAD_REQUEST, mode ? "hub.challenge" : "hub.mode",
+                       "expected hub.mode=subscribe, hub.verify_token and hub.challenge");
+    }
+    if (!ho_webhook_secret_equal(token, self->set.facebook_verify_token)) {
+        ho_warn("facebook verify handshake with a wrong token");
+        return s_error(c, MHD_HTTP_FORBIDDEN, "hub.verify_token", "verify token does not match");
+    }
+    ho_info("facebook subscription verified");
+    return s_send(c, MHD_HTTP_OK, "text/plain", challenge, NULL);
+}
+
+static enum MHD_Result s_handler(void *cls, struct MHD_Connection *c, const char *url,
+                                 const char *method, const char *version, const char *upload,
+                                 size_t *upload_size, void **con_cls)
+{
+    (void)version;
+    ho_webhook_t *self = cls;
+    s_req_t *rq = *con_cls;
+    if (!rq) {
+        self->requests++;
+        int i = s_find_route(url);
+        if (i < 0) {
+            return s_error(c, MHD_HTTP_NOT_FOUND, "", "no such endpoint");
+        }
+        s_route_t route = s_routes[i].route;
+        bool get = strcmp(method, "GET") == 0, post = strcmp(method, "POST") == 0;
+        bool allowed = (get && (route == R_HEALTH || route == R_FACEBOOK)) ||
+                       (post && route != R_HEALTH);
+        if (!allowed) {
+            json_t *body = json_pack("{s:s, s:s}", "error", "method not allowed", "field", "");
+            return s_json(c, MHD_HTTP_METHOD_NOT_ALLOWED, body, s_routes[i].allow);
+        }
+        if (get) {
+            return s_get(self, c, route);
+        }
+        const char *cl = s_header(c, "Content-Length");
+        if (cl && strtoull(cl, NULL, 10) > (unsigned long long)self->set.body_limit) {
+            return s_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "body",
+                           "body of %s bytes is over the limit of %lld", cl,
+                           self->set.body_limit);
+        }
+        rq = calloc(1, sizeof *rq);
+        if (!rq) {
+            return MHD_NO;
+        }
+        rq->route = route;
+        *con_cls = rq;
+        return MHD_YES;
+    }
+    if (*upload_size > 0) {
+        /* past the limit (a chunked body says no length up front): read on, keep nothing */
+        if (!rq->too_large) {
+            if (rq->len + *upload_size > (size_t)self->set.body_limit) {
+                rq->too_large = true;
+                free(rq->buf);
+                rq->buf = NULL;
+                rq->len = rq->cap = 0;
+            } else {
+                if (rq->len + *upload_size + 1 > rq->cap) {
+                    size_t cap = rq->cap ? rq->cap : 4096;
+                    while (cap < rq->len + *upload_size + 1) {
+                        cap *= 2;
+                    }
+                    char *g = realloc(rq->buf, cap);
+                    if (!g) {
+                        return MHD_NO;
+                    }
+                    rq->buf = g;
+                    rq->cap = cap;
+                }
+                memcpy(rq->buf + rq->len, upload, *upload_size);
+                rq->len += *upload_size;
+                rq->buf[rq->len] = '\0';
+            }
+        }
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (rq->too_large) {
+        return s_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "body", "body is over the limit of %lld bytes",
+                       self->set.body_limit);
+    }
+    enum MHD_Result ret = MHD_NO;
+    if (s_auth(self, c, rq, &ret) != 0) {
+        ho_info("%s status=401", url);
+        return ret;
+    }
+    return rq->route == R_FEEDBACK ? s_feedback(self, c, rq, url) : s_form(self, c, rq, url);
+}
+
+static void s_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                        enum MHD_RequestTerminationCode toe)
+{
+    (void)cls, (void)c, (void)toe;
+    s_req_t *rq = *con_cls;
+    if (rq) {
+        free(rq->buf);
+        free(rq);
+        *con_cls = NULL;
+    }
+}
+
+static void s_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char line[512];
+    vsnprintf(line, sizeof line, fmt, ap);
+    size_t n = strlen(line);
+    while (n && line[n - 1] == '\n') {
+        line[--n] = '\0';
+    }
+    ho_debug("microhttpd: %s", line);
+}
+
+static char *s_dup(const char *s)
+{
+    return strdup(s ? s : "");
+}
+
+static int s_resolve(const char *config_dir, const char *name, char *out, size_t cap)
+{
+    if (!name || !name[0]) {
+        return -1;
+    }
+    if (name[0] == '/' || !config_dir) {
+        snprintf(out, cap, "%s", name);
+    } else {
+        snprintf(out, cap, "%s/%s", config_dir, name);
+    }
+    return 0;
+}
+
+ho_webhook_t *ho_webhook_new(const ho_webhook_settings_t *s, const char *config_dir,
+                             const char *endpoint, const ho_client_opts_t *copts, ho_err_t *err)
+{
+    ho_webhook_t *self = calloc(1, sizeof *self);
+    if (!self) {
+        ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
+        return NULL;
+    }
+    self->set = *s;
+    self->set.listen = s_dup(s->listen);
+    self->set.linkedin_forms = s_dup(s->linkedin_forms);
+    self->set.reasons = s_dup(s->reasons);
+    self->set.facebook_app_secret = s_dup(s->facebook_app_secret);
+    self->set.facebook_verify_token = s_dup(s->facebook_verify_token);
+    self->set.linkedin_secret = s_dup(s->linkedin_secret);
+    self->set.hubspot_secret = s_dup(s->hubspot_secret);
+    self->set.typeform_secret = s_dup(s->typeform_secret);
+    self->set.form_secret = s_dup(s->form_secret);
+    self->set.feedback_token = s_dup(s->feedback_token);
+    self->endpoint = s_dup(endpoint);
+    if (copts) {
+        self->copts = *copts;
+    }
+    self->copts.window = 1;
+    self->copts.timeout_ms = (int)s->broker_timeout_ms;
+    self->copts.retries = -1; /* no resend: the webhook sender retries, we answer 503 */
+
+    char path[4096];
+    if (s_resolve(config_dir, s->linkedin_forms, path, sizeof path) == 0) {
+        FILE *f = fopen(path, "rb");
+        if (f) {
+            fclose(f);
+            self->linkedin = ho_linkedin_forms_load(path, err);
+            if (!self->linkedin) {
+                goto fail;
+            }
+        } else {
+            ho_warn("no LinkedIn form definitions at %s: LinkedIn posts get 422", path);
+        }
+    }
+    self->reasons = ho_reasons_load(config_dir, s->reasons, err);
+    if (!self->reasons) {
+        goto fail;
+    }
+
+    /* listen = host:port (IPv4) */
+    struct sockaddr_in addr = {.sin_family = AF_INET};
+    const char *colon = strrchr(s->listen ? s->listen : "", ':');
+    char host[256];
+    if (!colon || (size_t)(colon - s->listen) >= sizeof host) {
+        ho_err_set(err, HO_ERR_CONFIG, "listen", "listen: expected ADDRESS:PORT, got \"%s\"",
+                   s->listen ? s->listen : "");
+        goto fail;
+    }
+    memcpy(host, s->listen, (size_t)(colon - s->listen));
+    host[colon - s->listen] = '\0';
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    if (*end || port < 0 || port > 65535 ||
+        inet_pton(AF_INET, strcmp(host, "localhost") == 0 ? "127.0.0.1" : host,
+                  &addr.sin_addr) != 1) {
+        ho_err_set(err, HO_ERR_CONFIG, "listen",
+                   "listen: expected an IPv4 ADDRESS:PORT, got \"%s\"", s->listen);
+        goto fail;
+    }
+    addr.sin_port = htons((uint16_t)port);
+    self->daemon = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+        s_handler, self, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        MHD_OPTION_NOTIFY_COMPLETED, s_completed, self, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned int)30, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)256,
+        MHD_OPTION_EXTERNAL_LOGGER, s_mhd_log, self, MHD_OPTION_END);
+    if (!self->daemon) {
+        ho_err_set(err, HO_ERR_IO, "listen", "cannot listen on %s: %s", s->listen,
+                   strerror(errno ? errno : EADDRINUSE));
+        goto fail;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(self->daemon, MHD_DAEMON_INFO_LISTEN_FD);
+    struct sockaddr_in bound;
+    socklen_t blen = sizeof bound;
+    if (info && getsockname(info->listen_fd, (struct sockaddr *)&bound, &blen) == 0) {
+        self->port = ntohs(bound.sin_port);
+    } else {
+        self->port = (int)port;
+    }
+    return self;
+fail:
+    ho_webhook_destroy(&self);
+    return NULL;
+}
+
+int ho_webhook_port(const ho_webhook_t *self)
+{
+    return self ? self->port : -1;
+}
+
+void ho_webhook_destroy(ho_webhook_t **self_p)
+{
+    if (!self_p || !*self_p) {
+        return;
+    }
+    ho_webhook_t *self = *self_p;
+    if (self->daemon) {
+        MHD_stop_daemon(self->daemon); /* joins the thread that owned the client */
+    }
+    ho_client_destroy(&self->client);
+    ho_linkedin_forms_destroy(&self->linkedin);
+    ho_reasons_destroy(&self->reasons);
+    ho_webhook_settings_free(&self->set);
+    free(self->endpoint);
+    free(self);
+    *self_p = NULL;
+}
