@@ -36,7 +36,7 @@ for fuzzer in "$build"/fuzz_*; do
         result=CRASH
         status=1
     fi
-    execs=$(sed -n 's/^stat::number_executed_units: *//p' "$log")
+    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
     cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1 | cut -d' ' -f2)
     echo "fuzzer=$name seconds=$secs execs=${execs:-?} coverage=${cov:-?} result=$result log=$log"
 done
