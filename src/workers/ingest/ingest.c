@@ -5,6 +5,7 @@
  * not a date, an activity type nobody defined) is quarantined with its file and line and
  * the rest of the batch goes on. Fields nobody defined are kept. Ids are carried over from
  * the raw record, so a redelivered or re-imported record is the same event downstream. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,9 +86,30 @@ static const char *const *s_formats(const json_t *payload, const char **buf, siz
 
 static void s_set_text(json_t *obj, const char *key, const char *val)
 {
+    /* ASCII (most fields): trim in place and copy once; else the full Unicode path */
+    const unsigned char *p = (const unsigned char *)val;
+    size_t n = 0;
+    bool ascii = true;
+    for (; p[n]; n++) {
+        ascii = ascii && p[n] < 0x80;
+    }
+    if (ascii) {
+        const char *b = val;
+        while (n > 0 && (*b == ' ' || (*b >= '\t' && *b <= '\r'))) {
+            b++;
+            n--;
+        }
+        while (n > 0 && (b[n - 1] == ' ' || (b[n - 1] >= '\t' && b[n - 1] <= '\r'))) {
+            n--;
+        }
+        if (n > 0) {
+            json_object_set_new_nocheck(obj, key, json_stringn_nocheck(b, n));
+        }
+        return;
+    }
     char *t = ho_norm_text(val);
     if (t && t[0]) {
-        json_object_set_new(obj, key, json_string(t));
+        json_object_set_new_nocheck(obj, key, json_string_nocheck(t));
     }
     free(t);
 }
