@@ -925,8 +925,8 @@ static int s_clamp(ho_score_result_t *res, size_t *cap, const char *kind, int *s
     h->value = h->points;
     h->factor = 1;
     h->age_days = -1;
-    snprintf(h->detail, sizeof h->detail, "%s %d %s %s %lld", kind, *sum,
-             low ? "is below the floor" : "is above the ceiling", low ? "raised to" : "cut to", to);
+    snprintf(h->detail, sizeof h->detail, "%s %d is %s the %s: %s %lld", kind, *sum,
+             low ? "below" : "above", low ? "floor" : "ceiling", low ? "raised to" : "cut to", to);
     *sum = (int)to;
     return HO_OK;
 }
@@ -1075,6 +1075,9 @@ static int s_interest(const ho_score_model_t *m, const json_t *acts, int64_t as_
             gmtime_r(&secs, &tm);
             strftime(date, sizeof date, "%Y-%m-%dT%H:%MZ", &tm);
             const char *path = json_string_value(json_object_get(a, "path"));
+            if (path && !path[0]) {
+                path = NULL;
+            }
             if (h->factor == 1.0) {
                 snprintf(h->detail, sizeof h->detail, "%s%s%.80s at %s (%.2f d old)%s", type,
                          path ? " " : "", path ? path : "", date, h->age_days,

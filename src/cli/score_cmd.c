@@ -1,0 +1,471 @@
+/* score_cmd.c - `handoff score --explain EMAIL` and `handoff score --dry-run --model NEW.yaml`.
+ *
+ * Both read the store's database read-only (docs/store-schema.md: leads.fields_json and
+ * activities, the same snapshot the store sends in score.request) and score in-process with
+ * the same model code as the score worker, so what they print is what the worker would say. */
+#include <ctype.h>
+#include <getopt.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "handoff/cli.h"
+#include "handoff/gateway.h"
+#include "handoff/scoring.h"
+
+#define S_MAX_ACTIVITIES 500 /* what the store puts in a score.request snapshot */
+
+static void s_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: handoff score --explain EMAIL [--model FILE] [--as-of DATE] [--json]\n"
+            "       handoff score --dry-run --model NEW.yaml [--as-of DATE] [--limit N]\n"
+            "       common: [-c CONFIG] [--data-dir DIR] [--db PATH]\n"
+            "\n"
+            "--explain: score one stored lead now (or at --as-of) and print every rule that\n"
+            "fired with its points (decayed activities show raw points, age and factor), then\n"
+            "the totals, grade, quadrant and MQL verdict.\n"
+            "--dry-run: score every stored lead with the current model and with NEW.yaml and\n"
+            "print how many MQLs each makes, the quadrant counts, and the leads that change\n"
+            "(became_mql / no_longer_mql). Nothing is written: run it before switching models.\n"
+            "\n"
+            "  --model FILE     model file (--explain: instead of the current one; --dry-run:\n"
+            "                   the candidate)\n"
+            "  --current FILE   --dry-run: compare against this file instead of the current\n"
+            "                   model (workers.score.model of the gateway config)\n"
+            "  --as-of DATE     score as of 2026-11-20, 2026-11-20T09:00Z or epoch ms\n"
+            "                   (default: now)\n"
+            "  --limit N        --dry-run: list at most N changed leads per direction\n"
+            "                   (default 100, 0 = all)\n"
+            "  --json           --explain: print the lead.scored payload as JSON\n"
+            "  --data-dir DIR   data folder (default: data_dir of the gateway config)\n"
+            "  -c, --config F   gateway config (handoff.yaml)\n"
+            "  --db PATH        the database file (default <data-dir>/handoff.db)\n"
+            "\n"
+            "Reads the database read-only; safe while the store runs.\n");
+}
+
+typedef struct {
+    sqlite3 *db;
+    sqlite3_stmt *acts;
+} s_db_t;
+
+static void s_db_close(s_db_t *d)
+{
+    sqlite3_finalize(d->acts);
+    sqlite3_close(d->db);
+    memset(d, 0, sizeof *d);
+}
+
+static int s_db_open(s_db_t *d, const char *path)
+{
+    memset(d, 0, sizeof *d);
+    if (sqlite3_open_v2(path, &d->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        fprintf(stderr, "handoff score: %s: cannot open: %s\n", path,
+                d->db ? sqlite3_errmsg(d->db) : "out of memory");
+        s_db_close(d);
+        return -1;
+    }
+    sqlite3_busy_timeout(d->db, 5000);
+    if (sqlite3_prepare_v2(d->db,
+                           "SELECT type, path, url, occurred_at, campaign FROM activities "
+                           "WHERE lead_id = ?1 AND occurred_at <= ?2 "
+                           "ORDER BY occurred_at DESC, id DESC LIMIT ?3",
+                           -1, &d->acts, NULL) != SQLITE_OK) {
+        fprintf(stderr, "handoff score: %s: not a handoff store: %s\n", path,
+                sqlite3_errmsg(d->db));
+        s_db_close(d);
+        return -1;
+    }
+    return 0;
+}
+
+static json_t *s_col_str(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? json_string((const char *)t) : json_null();
+}
+
+/* The score.request snapshot of one lead row (id, email, stage, owner_rep_id, fields_json). */
+static json_t *s_snapshot(s_db_t *d, sqlite3_stmt *row, int64_t as_of)
+{
+    int64_t id = sqlite3_column_int64(row, 0);
+    const unsigned char *fj = sqlite3_column_text(row, 4);
+    json_t *fields = fj ? json_loads((const char *)fj, 0, NULL) : NULL;
+    if (!json_is_object(fields)) {
+        json_decref(fields);
+        fields = json_object();
+    }
+    json_t *acts = json_array();
+    sqlite3_reset(d->acts);
+    sqlite3_bind_int64(d->acts, 1, id);
+    sqlite3_bind_int64(d->acts, 2, as_of);
+    sqlite3_bind_int(d->acts, 3, S_MAX_ACTIVITIES);
+    while (sqlite3_step(d->acts) == SQLITE_ROW) {
+        json_t *a = json_object();
+        json_object_set_new(a, "type", s_col_str(d->acts, 0));
+        json_object_set_new(a, "path", s_col_str(d->acts, 1));
+        json_object_set_new(a, "url", s_col_str(d->acts, 2));
+        json_object_set_new(a, "occurred_at", json_integer(sqlite3_column_int64(d->acts, 3)));
+        json_object_set_new(a, "campaign", s_col_str(d->acts, 4));
+        json_array_append_new(acts, a);
+    }
+    json_t *lead = json_object();
+    json_object_set_new(lead, "lead_id", json_integer(id));
+    json_object_set_new(lead, "email", s_col_str(row, 1));
+    json_object_set_new(lead, "stage", s_col_str(row, 2));
+    json_object_set_new(lead, "owner", s_col_str(row, 3));
+    json_object_set_new(lead, "fields", fields);
+    json_object_set_new(lead, "activities", acts);
+    return lead;
+}
+
+static const char *s_time(int64_t ms, char *buf, size_t cap)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+static ho_score_model_t *s_current_model(ho_gateway_t *gw, const char *override, ho_err_t *err)
+{
+    if (override) {
+        return ho_score_model_load_file(override, err);
+    }
+    const char *name = "scoring.yaml";
+    const ho_node_t *set = ho_gateway_worker_settings(gw, "score");
+    const char *m = ho_node_str(ho_node_get(set, "model"));
+    if (m && m[0]) {
+        name = m;
+    }
+    return ho_score_model_load(ho_gateway_config_dir(gw), name, err);
+}
+
+static void s_print_explain(const json_t *lead, const ho_score_result_t *r,
+                            const ho_score_model_t *m, sqlite3_stmt *row)
+{
+    char t1[32];
+    printf("lead email=%s lead_id=%lld stage=%s model=%s as_of=%s\n",
+           json_string_value(json_object_get(lead, "email")),
+           (long long)json_integer_value(json_object_get(lead, "lead_id")),
+           json_string_value(json_object_get(lead, "stage"))
+               ? json_string_value(json_object_get(lead, "stage"))
+               : "-",
+           ho_score_model_version(m), s_time(r->as_of, t1, sizeof t1));
+    printf("model file=%s window_days=%lld\n", ho_score_model_name(m),
+           (long long)(ho_score_model_window_ms(m) / HO_DAY_MS));
+    printf("activities total=%zu counted=%zu out_of_window=%zu future=%zu capped=%zu\n",
+           r->activities, r->counted, r->out_of_window, r->future, r->capped);
+    printf("%-28s %-9s %7s  %s\n", "RULE", "KIND", "POINTS", "DETAIL");
+    for (size_t i = 0; i < r->n_hits; i++) {
+        const ho_score_hit_t *h = &r->hits[i];
+        printf("%-28s %-9s %+7d  %s\n", h->rule, h->kind, h->points, h->detail);
+    }
+    printf("total fit=%d interest=%d score=%d grade=%s quadrant=%s mql=%s%s\n", r->fit, r->interest,
+           r->score, r->grade, r->quadrant, r->mql ? "yes" : "no",
+           r->disqualified ? " disqualified=yes" : "");
+    if (sqlite3_column_type(row, 5) != SQLITE_NULL) {
+        printf("stored fit=%lld interest=%lld score=%lld grade=%s quadrant=%s model=%s "
+               "scored_at=%s\n",
+               (long long)sqlite3_column_int64(row, 5), (long long)sqlite3_column_int64(row, 6),
+               (long long)sqlite3_column_int64(row, 7),
+               sqlite3_column_text(row, 8) ? (const char *)sqlite3_column_text(row, 8) : "-",
+               sqlite3_column_text(row, 9) ? (const char *)sqlite3_column_text(row, 9) : "-",
+               sqlite3_column_text(row, 10) ? (const char *)sqlite3_column_text(row, 10) : "-",
+               s_time(sqlite3_column_int64(row, 11), t1, sizeof t1));
+    } else {
+        printf("stored none (not scored yet)\n");
+    }
+}
+
+static int s_explain(s_db_t *d, const ho_score_model_t *m, const char *email_in, int64_t as_of,
+                     bool as_json)
+{
+    char email[512];
+    size_t k = 0;
+    while (isspace((unsigned char)*email_in)) {
+        email_in++;
+    }
+    for (; *email_in && k + 1 < sizeof email; email_in++) {
+        email[k++] = (char)tolower((unsigned char)*email_in);
+    }
+    while (k && isspace((unsigned char)email[k - 1])) {
+        k--;
+    }
+    email[k] = '\0';
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(d->db,
+                           "SELECT id, email, stage, owner_rep_id, fields_json, fit, interest, "
+                           "score, grade, quadrant, model_version, scored_at FROM leads "
+                           "WHERE email = ?1 AND erased = 0",
+                           -1, &st, NULL) != SQLITE_OK) {
+        fprintf(stderr, "handoff score: %s\n", sqlite3_errmsg(d->db));
+        return 1;
+    }
+    sqlite3_bind_text(st, 1, email, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        fprintf(stderr, "handoff score: no lead with email %s\n", email);
+        sqlite3_finalize(st);
+        return 1;
+    }
+    json_t *lead = s_snapshot(d, st, as_of);
+    ho_score_result_t r;
+    ho_err_t err = {0};
+    int rc = 0;
+    if (ho_score_lead(m, lead, as_of, &r, &err) != HO_OK) {
+        fprintf(stderr, "handoff score: lead %s: %s\n", email, err.message);
+        rc = 1;
+    } else if (as_json) {
+        json_t *p = json_pack("{sOsO}", "lead_id", json_object_get(lead, "lead_id"), "email",
+                              json_object_get(lead, "email"));
+        ho_score_result_to_payload(&r, p);
+        char *text = json_dumps(p, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        printf("%s\n", text ? text : "{}");
+        free(text);
+        json_decref(p);
+    } else {
+        s_print_explain(lead, &r, m, st);
+    }
+    ho_score_result_clear(&r);
+    json_decref(lead);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+typedef struct {
+    size_t mql;
+    size_t quadrant[4];
+    size_t failed;
+} s_tally_t;
+
+static int s_quadrant_index(const char *q)
+{
+    static const char *const names[] = {"mql_now", "group_offering", "nurture", "never"};
+    for (int i = 0; i < 4; i++) {
+        if (strcmp(names[i], q) == 0) {
+            return i;
+        }
+    }
+    return 3;
+}
+
+static void s_print_tally(const char *which, const ho_score_model_t *m, const s_tally_t *t)
+{
+    printf("model which=%s version=%s file=%s mql=%zu mql_now=%zu group_offering=%zu "
+           "nurture=%zu never=%zu failed=%zu\n",
+           which, ho_score_model_version(m), ho_score_model_name(m), t->mql, t->quadrant[0],
+           t->quadrant[1], t->quadrant[2], t->quadrant[3], t->failed);
+}
+
+static int s_dry_run(s_db_t *d, const ho_score_model_t *cur, const ho_score_model_t *cand,
+                     int64_t as_of, long limit)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(d->db,
+                           "SELECT id, email, stage, owner_rep_id, fields_json FROM leads "
+                           "WHERE erased = 0 ORDER BY id",
+                           -1, &st, NULL) != SQLITE_OK) {
+        fprintf(stderr, "handoff score: %s\n", sqlite3_errmsg(d->db));
+        return 1;
+    }
+    s_tally_t tc = {0}, tn = {0};
+    size_t leads = 0, became = 0, dropped = 0, changed_grade = 0;
+    json_t *became_l = json_array(), *dropped_l = json_array();
+    int src;
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        json_t *lead = s_snapshot(d, st, as_of);
+        ho_score_result_t a, b;
+        ho_err_t ea = {0}, eb = {0};
+        int ra = ho_score_lead(cur, lead, as_of, &a, &ea);
+        int rb = ho_score_lead(cand, lead, as_of, &b, &eb);
+        leads++;
+        if (ra == HO_OK) {
+            tc.mql += a.mql;
+            tc.quadrant[s_quadrant_index(a.quadrant)]++;
+        } else {
+            tc.failed++;
+        }
+        if (rb == HO_OK) {
+            tn.mql += b.mql;
+            tn.quadrant[s_quadrant_index(b.quadrant)]++;
+        } else {
+            tn.failed++;
+        }
+        if (ra == HO_OK && rb == HO_OK) {
+            changed_grade += strcmp(a.grade, b.grade) != 0;
+            if (a.mql != b.mql) {
+                char line[768];
+                snprintf(line, sizeof line,
+                         "lead_id=%lld email=%s current=%s/%d/%d/%s new=%s/%d/%d/%s",
+                         (long long)sqlite3_column_int64(st, 0),
+                         json_string_value(json_object_get(lead, "email")), a.grade, a.fit,
+                         a.interest, a.quadrant, b.grade, b.fit, b.interest, b.quadrant);
+                if (b.mql) {
+                    became++;
+                    if (limit == 0 || (long)json_array_size(became_l) < limit) {
+                        json_array_append_new(became_l, json_string(line));
+                    }
+                } else {
+                    dropped++;
+                    if (limit == 0 || (long)json_array_size(dropped_l) < limit) {
+                        json_array_append_new(dropped_l, json_string(line));
+                    }
+                }
+            }
+        }
+        ho_score_result_clear(&a);
+        ho_score_result_clear(&b);
+        json_decref(lead);
+    }
+    int rc = 0;
+    if (src != SQLITE_DONE) {
+        fprintf(stderr, "handoff score: reading leads: %s\n", sqlite3_errmsg(d->db));
+        rc = 1;
+    }
+    char t1[32];
+    printf("dry-run leads=%zu as_of=%s\n", leads, s_time(as_of, t1, sizeof t1));
+    s_print_tally("current", cur, &tc);
+    s_print_tally("new", cand, &tn);
+    printf("change mql_delta=%+ld became_mql=%zu no_longer_mql=%zu grade_changed=%zu\n",
+           (long)tn.mql - (long)tc.mql, became, dropped, changed_grade);
+    size_t i;
+    json_t *v;
+    json_array_foreach(became_l, i, v)
+    {
+        printf("became_mql %s\n", json_string_value(v));
+    }
+    if (json_array_size(became_l) < became) {
+        printf("became_mql more=%zu (raise --limit)\n", became - json_array_size(became_l));
+    }
+    json_array_foreach(dropped_l, i, v)
+    {
+        printf("no_longer_mql %s\n", json_string_value(v));
+    }
+    if (json_array_size(dropped_l) < dropped) {
+        printf("no_longer_mql more=%zu (raise --limit)\n", dropped - json_array_size(dropped_l));
+    }
+    json_decref(became_l);
+    json_decref(dropped_l);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int ho_cmd_score(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"explain", required_argument, NULL, 'e'}, {"dry-run", no_argument, NULL, 'n'},
+        {"model", required_argument, NULL, 'm'},   {"current", required_argument, NULL, 'C'},
+        {"as-of", required_argument, NULL, 'a'},   {"limit", required_argument, NULL, 'l'},
+        {"json", no_argument, NULL, 'j'},          {"data-dir", required_argument, NULL, 'd'},
+        {"config", required_argument, NULL, 'c'},  {"db", required_argument, NULL, 'b'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+    };
+    const char *explain = NULL, *model = NULL, *current = NULL, *data_dir = NULL, *config = NULL,
+               *db = NULL;
+    bool dry_run = false, as_json = false;
+    int64_t as_of = ho_now_ms();
+    long limit = 100;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'e':
+            explain = optarg;
+            break;
+        case 'n':
+            dry_run = true;
+            break;
+        case 'm':
+            model = optarg;
+            break;
+        case 'C':
+            current = optarg;
+            break;
+        case 'a':
+            if (ho_score_parse_time(optarg, &as_of) != HO_OK) {
+                fprintf(stderr,
+                        "handoff score: --as-of %s: expected 2026-11-20, 2026-11-20T09:00Z or "
+                        "epoch ms\n",
+                        optarg);
+                return 2;
+            }
+            break;
+        case 'l': {
+            char *end;
+            limit = strtol(optarg, &end, 10);
+            if (*end || end == optarg || limit < 0) {
+                fprintf(stderr, "handoff score: --limit %s: expected a number >= 0\n", optarg);
+                return 2;
+            }
+            break;
+        }
+        case 'j':
+            as_json = true;
+            break;
+        case 'd':
+            data_dir = optarg;
+            break;
+        case 'c':
+            config = optarg;
+            break;
+        case 'b':
+            db = optarg;
+            break;
+        case 'h':
+            s_usage(stdout);
+            return 0;
+        default:
+            s_usage(stderr);
+            return 2;
+        }
+    }
+    if (optind != argc || !!explain == dry_run) {
+        fprintf(stderr, "handoff score: give either --explain EMAIL or --dry-run\n");
+        s_usage(stderr);
+        return 2;
+    }
+    if (dry_run && !model) {
+        fprintf(stderr, "handoff score: --dry-run needs --model NEW.yaml (the candidate)\n");
+        return 2;
+    }
+    ho_err_t err = {0};
+    ho_gateway_t *gw = ho_gateway_load(config, &err);
+    if (!gw) {
+        fprintf(stderr, "handoff score: %s\n", err.message);
+        return 1;
+    }
+    int rc = 1;
+    ho_score_model_t *cur = NULL, *cand = NULL;
+    s_db_t d = {0};
+    cur = s_current_model(gw, explain ? model : current, &err);
+    if (!cur) {
+        fprintf(stderr, "handoff score: %s\n", err.message);
+        goto done;
+    }
+    if (dry_run && !(cand = ho_score_model_load_file(model, &err))) {
+        fprintf(stderr, "handoff score: %s\n", err.message);
+        goto done;
+    }
+    char path[4096];
+    if (db) {
+        snprintf(path, sizeof path, "%s", db);
+    } else {
+        snprintf(path, sizeof path, "%.4000s/handoff.db",
+                 data_dir ? data_dir : ho_gateway_data_dir(gw));
+    }
+    if (s_db_open(&d, path) != 0) {
+        goto done;
+    }
+    rc = explain ? s_explain(&d, cur, explain, as_of, as_json)
+                 : s_dry_run(&d, cur, cand, as_of, limit);
+done:
+    s_db_close(&d);
+    ho_score_model_destroy(&cur);
+    ho_score_model_destroy(&cand);
+    ho_gateway_destroy(&gw);
+    return rc;
+}
