@@ -142,6 +142,7 @@ class Pipeline:
         return p
 
     def close(self):
+        """Stop everything; returns (exit code, log text) of the webhook server."""
         for p in self.procs:
             if p.poll() is None:
                 p.send_signal(signal.SIGTERM)
@@ -151,9 +152,14 @@ class Pipeline:
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait(timeout=5)
+        result = (None, "")
+        if getattr(self, "webhook", None):
+            with open(os.path.join(self.dir, "webhook.log")) as f:
+                result = (self.webhook.returncode, f.read())
         for f in self.logs:
             f.close()
         shutil.rmtree(self.dir, ignore_errors=True)
+        return result
 
     def url(self, path):
         return "http://127.0.0.1:%d%s" % (self.port, path)
@@ -206,7 +212,10 @@ class Webhook(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.p.close()
+        rc, log = cls.p.close()
+        # SIGTERM is a clean stop: exit 0, nothing reported by a sanitizer build
+        if rc != 0 or "Sanitizer" in log or "runtime error" in log:
+            raise AssertionError("webhook server exit %r:\n%s" % (rc, log[-4000:]))
 
     def post(self, route, body, headers=None):
         return self.p.request("POST", "/webhooks/" + route, body,
@@ -475,7 +484,9 @@ class NoBroker(unittest.TestCase):
             self.assertEqual(status, 503, reply)
             self.assertIsNone(p.webhook.poll())
         finally:
-            p.close()
+            rc, log = p.close()
+        self.assertEqual(rc, 0, log)
+        self.assertNotIn("Sanitizer", log)
 
 
 if __name__ == "__main__":
