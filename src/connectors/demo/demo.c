@@ -1837,7 +1837,8 @@ static const char *const s_notes_lost[] = {
 typedef struct {
     int64_t at;
     long seq;
-    char *text; /* the row after its id, without the line end */
+    char id[48]; /* "" = numbered in time order when written */
+    char *text;  /* the row after its id, without the line end */
 } s_fb_line_t;
 
 /* Rows are collected and written sorted by time, like a real outcome log. */
@@ -1848,6 +1849,8 @@ typedef struct {
     uint64_t seed;
     s_fb_line_t *lines;
     size_t n, cap;
+    const char *tag; /* simulation: ids SIM-<tag>-<step>, stable across runs */
+    int step;
 } s_fb_t;
 
 static void s_fb_row(s_fb_t *fb, const char *email, const char *rep, const char *outcome,
@@ -1883,7 +1886,14 @@ static void s_fb_row(s_fb_t *fb, const char *email, const char *rep, const char 
         fb->lines = g;
         fb->cap = cap;
     }
-    fb->lines[fb->n++] = (s_fb_line_t){at, fb->seq++, buf};
+    s_fb_line_t *ln = &fb->lines[fb->n++];
+    ln->at = at;
+    ln->seq = fb->seq++;
+    ln->text = buf;
+    ln->id[0] = '\0';
+    if (fb->tag) {
+        snprintf(ln->id, sizeof ln->id, "SIM-%.30s-%d", fb->tag, ++fb->step);
+    }
     fb->rows++;
 }
 
@@ -1900,7 +1910,11 @@ static void s_fb_flush(s_fb_t *fb)
 {
     qsort(fb->lines, fb->n, sizeof *fb->lines, s_cmp_fb);
     for (size_t k = 0; k < fb->n; k++) {
-        fprintf(fb->f, "NWF-%05zu%s\n", k + 1, fb->lines[k].text);
+        if (fb->lines[k].id[0]) {
+            fprintf(fb->f, "%s%s\n", fb->lines[k].id, fb->lines[k].text);
+        } else {
+            fprintf(fb->f, "NWF-%05zu%s\n", k + 1, fb->lines[k].text);
+        }
         free(fb->lines[k].text);
     }
     free(fb->lines);
@@ -1909,16 +1923,20 @@ static void s_fb_flush(s_fb_t *fb)
 }
 
 /* One lead's outcome history from assigned_at on; stops at now. */
+/* kind: 0 a company lead, 1 personal mailbox, 2 student, 3 non-profit */
 static void s_fb_story(s_fb_t *fb, s_rng_t *r, const char *email, const char *rep, int temp,
-                       bool personal, int64_t assigned_at, int64_t now)
+                       int kind, int64_t assigned_at, int64_t now)
 {
     int64_t t = assigned_at + HOUR + (int64_t)s_below(r, 30 * HOUR);
     if (t >= now || s_chance(r, 0.12)) {
         return; /* not worked yet */
     }
-    double reject_p = temp == 2 ? 0.1 : personal ? 0.7 : 0.35;
+    double reject_p = kind ? 0.7 : temp == 2 ? 0.1 : 0.35;
     if (s_chance(r, reject_p)) {
-        const char *why = personal ? "personal_email" : PICK(r, s_reject_reasons);
+        const char *why = kind == 1   ? "personal_email"
+                          : kind == 2 ? "student_or_intern"
+                          : kind == 3 ? "nonprofit_no_budget"
+                                      : PICK(r, s_reject_reasons);
         s_fb_row(fb, email, rep, "rejected", why, t, why[0] ? "" : "no reason given", 0);
         return;
     }
@@ -1956,7 +1974,7 @@ static int s_write_feedback(const s_world_t *w, FILE *f, s_count_t *c)
     size_t nreps;
     s_load_reps(w->o->config_dir, &reps, &nreps);
     fputs("feedback_id,lead_email,rep_id,outcome,reason,occurred_at,notes,amount\n", f);
-    s_fb_t fb = {f, 0, 0, w->o->seed, NULL, 0, 0};
+    s_fb_t fb = {f, 0, 0, w->o->seed, NULL, 0, 0, NULL, 0};
     for (long i = 0; i < w->o->leads; i++) {
         s_person_t p;
         s_person(w, i, &p);
@@ -1974,7 +1992,12 @@ static int s_write_feedback(const s_world_t *w, FILE *f, s_count_t *c)
         int64_t assigned = p.created_at + HOUR + (int64_t)s_below(&r, 3 * DAY);
         char email[512];
         s_email_variant(&r, p.email, email, sizeof email);
-        s_fb_story(&fb, &r, email, rep, p.temp, p.kind == P_PERSONAL, assigned, w->o->now_ms);
+        s_fb_story(&fb, &r, email, rep, p.temp,
+                   p.kind == P_PERSONAL    ? 1
+                   : p.kind == P_STUDENT   ? 2
+                   : p.kind == P_NONPROFIT ? 3
+                                           : 0,
+                   assigned, w->o->now_ms);
     }
     /* one row the feedback worker must refuse: an outcome code nobody defined */
     s_fb_row(&fb, "horatio.yardley@osprey-health.com", nreps ? reps[0].id : "R01", "maybe_later",
@@ -2198,7 +2221,8 @@ int ho_demo_feedback(const char *db_path, uint64_t seed, int64_t now_ms, const c
     sqlite3_busy_timeout(db, 5000);
     /* the current owner of each lead: its newest assignment that was not handed on */
     const char *sql = "SELECT l.id, l.email, a.rep_id, a.assigned_at, l.personal_email, "
-                      "COALESCE(l.grade, ''), COALESCE(l.title, '') "
+                      "COALESCE(l.grade, ''), COALESCE(l.title, ''), "
+                      "COALESCE(l.industry_group, '') "
                       "FROM assignments a JOIN leads l ON l.id = a.lead_id "
                       "WHERE a.rep_id IS NOT NULL AND a.status IN ('open', 'accepted') "
                       "AND l.erased = 0 AND a.assigned_at < ? ORDER BY l.id, a.assigned_at DESC";
@@ -2217,7 +2241,7 @@ int ho_demo_feedback(const char *db_path, uint64_t seed, int64_t now_ms, const c
         return ho_err_set(err, HO_ERR_IO, "", "%s: %s", out_path, strerror(errno));
     }
     fputs("feedback_id,lead_email,rep_id,outcome,reason,occurred_at,notes,amount\n", f);
-    s_fb_t fb = {f, 0, 0, seed, NULL, 0, 0};
+    s_fb_t fb = {f, 0, 0, seed, NULL, 0, 0, NULL, 0};
     long long last_lead = -1;
     int src;
     while ((src = sqlite3_step(st)) == SQLITE_ROW) {
@@ -2236,15 +2260,24 @@ int ho_demo_feedback(const char *db_path, uint64_t seed, int64_t now_ms, const c
             continue;
         }
         int temp = grade && (grade[0] == 'A' || grade[0] == 'B') ? 2 : 1;
-        if (title && (strstr(title, "Student") || strstr(title, "Intern"))) {
-            temp = 0;
+        const char *group = (const char *)sqlite3_column_text(st, 7);
+        int kind = personal ? 1 : 0;
+        if (title &&
+            (strstr(title, "Student") || strstr(title, "Intern") || strstr(title, "PhD"))) {
+            kind = 2;
+        } else if (group && strcmp(group, "nonprofit") == 0) {
+            kind = 3;
         }
         uint64_t h = 1469598103934665603ULL;
         for (const char *c = email; *c; c++) {
             h = (h ^ (unsigned char)*c) * 1099511628211ULL;
         }
         s_rng_t r = s_rng(seed, T_SIM, h, 0);
-        s_fb_story(&fb, &r, email, rep, temp, personal, assigned, now_ms);
+        char tag[32];
+        snprintf(tag, sizeof tag, "%lld", lead);
+        fb.tag = tag;
+        fb.step = 0;
+        s_fb_story(&fb, &r, email, rep, temp, kind, assigned, now_ms);
     }
     s_fb_flush(&fb);
     int rc = HO_OK;

@@ -1,0 +1,197 @@
+#!/usr/bin/python3
+"""The demo's whole loop through real processes: `handoff broker` + ingest, store, score, route
+and feedback workers (shipped scoring.yaml, routing.yaml, reps.csv, reasons.yaml), the seeded
+demo leads and activities imported, leads scored and routed to reps, then
+`handoff demo-data feedback` reads the store's SQLite read-only and writes outcomes of the
+ASSIGNED reps, and `handoff import` sends them to the feedback worker.
+
+Asserts: every simulated row is accepted by the feedback worker (valid outcomes and reason
+codes), every outcome lands in the store's outcomes table from the lead's own rep (no
+not_owner, no illegal lifecycle transition: the stories follow the lifecycle), accepted
+assignments are marked accepted, and a second import of the same file changes nothing.
+
+Run: HO_BIN=build/handoff /usr/bin/python3 tests/integration/test_import_feedback.py
+"""
+import calendar
+import csv
+import os
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import tempfile
+import time
+import unittest
+
+DEADLINE = 60.0
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_for(what, fn, deadline=DEADLINE):
+    end = time.time() + deadline
+    last = None
+    while time.time() < end:
+        last = fn()
+        if last:
+            return last
+        time.sleep(0.2)
+    raise AssertionError("timed out waiting for %s (last: %r)" % (what, last))
+
+
+class FeedbackLoop(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="ho-import-fb-")
+        self.procs = []
+        self.logs = []
+        self.bin = os.environ["HO_BIN"]
+
+    def tearDown(self):
+        for p in self.procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in self.procs:
+            try:
+                p.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait(timeout=5)
+        for f in self.logs:
+            f.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def spawn(self, name, args, ready):
+        path = os.path.join(self.dir, name + ".log")
+        log = open(path, "w+")
+        self.logs.append(log)
+        p = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+        self.procs.append(p)
+
+        def seen():
+            with open(path) as f:
+                text = f.read()
+            if p.poll() is not None:
+                raise AssertionError("%s exited: %s" % (name, text))
+            return ready in text
+        wait_for(name + " ready", seen)
+
+    def run_cmd(self, args, timeout=180):
+        return subprocess.run([self.bin] + args, capture_output=True, text=True, timeout=timeout)
+
+    def query(self, sql, args=()):
+        if not os.path.exists(self.db):
+            return None
+        con = sqlite3.connect("file:%s?mode=ro" % self.db, uri=True, timeout=5)
+        try:
+            return con.execute(sql, args).fetchall()
+        except sqlite3.OperationalError:
+            return None
+        finally:
+            con.close()
+
+    def count(self, sql, args=()):
+        rows = self.query(sql, args)
+        return rows[0][0] if rows else None
+
+    def stable(self, sql, polls=4):
+        """The value once it has stopped changing (the pipeline has settled)."""
+        seen = []
+
+        def settled():
+            seen.append(self.count(sql))
+            return len(seen) >= polls and seen[-1] is not None and seen[-1] > 0 and \
+                len(set(seen[-polls:])) == 1
+        wait_for("%s to settle" % sql, settled)
+        return seen[-1]
+
+    def test_assigned_reps_outcomes(self):
+        endpoint = "tcp://127.0.0.1:%d" % free_port()
+        data = os.path.join(self.dir, "data")
+        self.db = os.path.join(data, "handoff.db")
+        config = os.path.join(self.dir, "handoff.yaml")
+        with open(config, "w") as f:
+            f.write("broker:\n  endpoint: %s\n  heartbeat_ms: 250\n  liveness: 4\n"
+                    "data_dir: %s\n"
+                    "routes:\n  lead.raw: ingest\n  activity.raw: ingest\n"
+                    "  lead.normalized: store\n  activity.normalized: store\n"
+                    "  score.request: score\n  lead.scored: store\n"
+                    "  route.request: route\n  lead.assigned: store\n"
+                    "  feedback.raw: feedback\n  lead.outcome: store\n  quarantine: store\n"
+                    "workers:\n  route:\n    rules: routing.yaml\n    state: router.db\n"
+                    "  feedback:\n    reasons: reasons.yaml\n"
+                    % (endpoint, data))
+        demo = os.path.join(self.dir, "demo")
+        r = self.run_cmd(["demo-data", "--out", demo, "--seed", "9", "--leads", "160"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.spawn("broker", [self.bin, "broker", "-c", config, "--bind", endpoint,
+                              "--data-dir", data], "broker ready")
+        for name in ("ingest", "store", "score", "route", "feedback"):
+            self.spawn(name, [self.bin, "worker", name, "-c", config, "--connect", endpoint,
+                              "--data-dir", data], "worker ready")
+
+        files = [os.path.join(demo, n) for n in
+                 ("hubspot_contacts.csv", "salesforce_leads.csv", "marketo_leads.csv",
+                  "form_webhooks.jsonl", "activities.csv")]
+        r = self.run_cmd(["import", "-c", config] + files)
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+        # scoring and routing run behind the import: wait until they have settled
+        assigned = self.stable("SELECT count(*) FROM assignments WHERE rep_id IS NOT NULL")
+        self.assertGreater(assigned, 3)
+
+        out = os.path.join(self.dir, "feedback.csv")
+        r = self.run_cmd(["demo-data", "feedback", "--data-dir", data, "--seed", "9",
+                          "--out", out])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rows = int(re.search(r"rows=(\d+)", r.stdout).group(1))
+        self.assertGreater(rows, 0)
+        with open(out) as f:
+            log = list(csv.DictReader(f))
+        self.assertEqual(len(log), rows)
+        owners = dict(self.query(
+            "SELECT l.email, a.rep_id FROM assignments a JOIN leads l ON l.id = a.lead_id "
+            "WHERE a.rep_id IS NOT NULL AND a.status IN ('open', 'accepted')"))
+        times = dict(self.query(
+            "SELECT l.email, max(a.assigned_at) FROM assignments a JOIN leads l "
+            "ON l.id = a.lead_id WHERE a.rep_id IS NOT NULL GROUP BY l.email"))
+        for row in log:
+            self.assertEqual(row["rep_id"], owners[row["lead_email"]])  # the assigned rep
+            at = calendar.timegm(time.strptime(row["occurred_at"], "%Y-%m-%dT%H:%M:%SZ"))
+            self.assertGreater(at * 1000, times[row["lead_email"]])   # after assigned_at
+
+        r = self.run_cmd(["import", "-c", config, out])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        m = re.search(r"^import file=\S+ profile=feedback read=(\d+) accepted=(\d+) "
+                      r"duplicates=0 quarantined=(\d+)$", r.stdout, re.M)
+        self.assertIsNotNone(m, r.stdout)
+        self.assertEqual([int(x) for x in m.groups()], [rows, rows, 0])
+
+        wait_for("%d outcomes in SQLite" % rows,
+                 lambda: self.count("SELECT count(*) FROM outcomes") == rows)
+        self.assertEqual(self.count("SELECT count(*) FROM outcomes WHERE not_owner != 0"), 0)
+        self.assertEqual(self.count("SELECT count(*) FROM quarantine WHERE code IN "
+                                    "('illegal_transition', 'unknown_outcome', "
+                                    "'unknown_reason', 'missing_reason')"), 0)
+        accepted = {row["lead_email"] for row in log if row["outcome"] == "accepted"}
+        if accepted:
+            marks = "SELECT count(DISTINCT l.email) FROM assignments a JOIN leads l " \
+                    "ON l.id = a.lead_id WHERE a.accepted_at IS NOT NULL"
+            wait_for("accepted assignments", lambda: self.count(marks) == len(accepted))
+
+        # the same file again: same feedback ids, nothing new
+        r = self.run_cmd(["import", "-c", config, out])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        time.sleep(0.5)
+        self.assertEqual(self.count("SELECT count(*) FROM outcomes"), rows)
+
+
+if __name__ == "__main__":
+    unittest.main()
