@@ -206,7 +206,22 @@ static int s_sink(void *ctx, ho_msg_t *const *in, size_t n, ho_out_t *out)
     return HO_WORKER_OK;
 }
 
+static int s_slow_calls;
+static int s_slow(void *ctx, ho_msg_t *const *in, size_t n, ho_out_t *out)
+{
+    if (++s_slow_calls == 1) {
+        zclock_sleep(700); /* longer than the client's timeout: the client resends */
+    }
+    for (size_t i = 0; i < n; i++) {
+        ho_msg_t *m = ho_msg_dup(in[i]);
+        json_object_set_new(ho_msg_payload(m), "call", json_integer(s_slow_calls));
+        ho_out_emit(out, &m);
+    }
+    return HO_WORKER_OK;
+}
+
 static const ho_worker_def_t s_def_echo = {.name = "echo", .cb_handle = s_echo};
+static const ho_worker_def_t s_def_slow = {.name = "slow", .cb_handle = s_slow};
 static const ho_worker_def_t s_def_flaky = {.name = "flaky", .cb_handle = s_flaky};
 static const ho_worker_def_t s_def_broken = {.name = "broken", .cb_handle = s_broken};
 static const ho_worker_def_t s_def_ticker = {
@@ -653,6 +668,54 @@ static void test_worker_reregisters_after_broker_restart(void **state)
     s_broker_stop(&b);
 }
 
+typedef struct {
+    int replies;
+    int last_call;
+} s_slow_t;
+
+static void s_slow_reply(void *arg, uint64_t tag, ho_msg_t *const *msgs, size_t n)
+{
+    s_slow_t *r = arg;
+    r->replies++;
+    if (msgs && n == 1) {
+        r->last_call = (int)json_integer_value(json_object_get(ho_msg_payload(msgs[0]), "call"));
+    }
+}
+
+static void test_client_resends_after_timeout(void **state)
+{
+    s_write_config("handoff.yaml", 1000, NULL);
+    s_broker_t b = {0};
+    s_broker_start(&b, "handoff.yaml", "tcp://127.0.0.1:*");
+    s_slow_calls = 0;
+    s_worker_t *w = s_worker_start(&s_def_slow, b.endpoint, NULL);
+    assert_int_equal(s_wait_workers(b.endpoint, "slow", 1), 1);
+    ho_client_t *c = s_client(b.endpoint, 2, 300, 3);
+    s_slow_t r = {0};
+    ho_err_t err = {0};
+    ho_msg_t *in = s_lead(1);
+    assert_true(ho_client_send(c, "slow", &in, 1, s_slow_reply, &r, &err) > 0);
+    assert_int_equal(ho_client_flush(c, &err), HO_OK);
+    /* answered exactly once, by a later delivery (how many resends happened while the
+     * first call slept depends on timing): the first attempt's late reply went to the
+     * socket the client had already replaced */
+    assert_int_equal(r.replies, 1);
+    assert_true(r.last_call >= 2);
+    assert_true(s_slow_calls >= 2);
+    /* the next request on the same client gets its own answer, not a leftover */
+    ho_msg_t **reply = NULL;
+    size_t n = 0;
+    assert_int_equal(ho_client_request(c, "slow", &in, 1, &reply, &n, &err), HO_OK);
+    assert_int_equal(n, 1);
+    assert_true(json_integer_value(json_object_get(ho_msg_payload(reply[0]), "call")) >
+                r.last_call);
+    ho_msg_batch_free(&reply, n);
+    ho_msg_destroy(&in);
+    ho_client_destroy(&c);
+    assert_int_equal(s_worker_stop(&w), 0);
+    s_broker_stop(&b);
+}
+
 static void test_client_gives_up_without_broker(void **state)
 {
     /* nothing listens there: every attempt times out, then the request fails with a
@@ -707,6 +770,7 @@ int main(void)
         cmocka_unit_test(test_tick_output_is_routed),
         cmocka_unit_test(test_backpressure_503_is_resent),
         cmocka_unit_test(test_worker_reregisters_after_broker_restart),
+        cmocka_unit_test(test_client_resends_after_timeout),
         cmocka_unit_test(test_client_gives_up_without_broker),
         cmocka_unit_test(test_client_bad_curve_config),
         cmocka_unit_test(test_worker_init_failure),
