@@ -13,8 +13,9 @@
  *   POST /feedback                Authorization: Bearer <feedback_token>; one outcome object
  *                                 or an array of them (fields of feedback.raw)
  *
- * Answers: 202 {status:"accepted", event_id} only after the broker has answered the request
- * (lead.raw to `ingest`, feedback.raw to `feedback`); 503 when the broker does not answer in
+ * Answers: 202 {status:"accepted", event_id[, event_ids][, outcome_ids]} only after the broker
+ * has answered the request (lead.raw to `ingest`, feedback.raw to `feedback`; outcome_ids =
+ * the lead.outcome ids the feedback worker made); 503 when the broker does not answer in
  * time; 401 bad/missing signature or token; 400 {error, field} for a body that is not JSON
  * or not a form of that source; 422 {error, code, field, event_id} for a submission that
  * cannot be a lead or outcome (no email, leadgen id only, unknown reason ...), after it was

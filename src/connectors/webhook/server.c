@@ -444,6 +444,17 @@ static enum MHD_Result s_deliver(ho_webhook_t *self, struct MHD_Connection *c, s
     if (json_array_size(ids) > 1) {
         json_object_set(body, "event_ids", ids);
     }
+    /* the feedback worker's lead.outcome ids: what the store keys the outcome by */
+    json_t *outcomes = json_array();
+    for (size_t i = 0; i < n_reply; i++) {
+        if (strcmp(ho_msg_type(reply[i]), "lead.outcome") == 0) {
+            json_array_append_new(outcomes, json_string(ho_msg_id(reply[i])));
+        }
+    }
+    if (json_array_size(outcomes)) {
+        json_object_set(body, "outcome_ids", outcomes);
+    }
+    json_decref(outcomes);
     ho_info("%s status=202 event_id=%s n=%zu", path,
             json_string_value(json_array_get(ids, 0)), json_array_size(ids));
     ret = s_json(c, MHD_HTTP_ACCEPTED, body, NULL);
