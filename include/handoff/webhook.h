@@ -37,12 +37,12 @@
 
 /* deploy/webhook.yaml. A secret written as "env:NAME" is read from the environment. */
 typedef struct {
-    char *listen;                 /* "127.0.0.1:8080"; port 0 = any free port */
-    long long body_limit;         /* bytes; larger bodies get 413 */
-    long long broker_timeout_ms;  /* wait for the broker's answer before 503 */
-    bool allow_unsigned;          /* endpoints without a configured secret accept anything */
-    char *linkedin_forms;         /* LinkedIn leadForms JSON (relative: config folder) */
-    char *reasons;                /* reason taxonomy for /feedback pre-checks */
+    char *listen;                /* "127.0.0.1:8080"; port 0 = any free port */
+    long long body_limit;        /* bytes; larger bodies get 413 */
+    long long broker_timeout_ms; /* wait for the broker's answer before 503 */
+    bool allow_unsigned;         /* endpoints without a configured secret accept anything */
+    char *linkedin_forms;        /* LinkedIn leadForms JSON (relative: config folder) */
+    char *reasons;               /* reason taxonomy for /feedback pre-checks */
     char *facebook_app_secret;
     char *facebook_verify_token;
     char *linkedin_secret;
@@ -74,8 +74,8 @@ const char *ho_sig_strerror(int rc);
 int ho_webhook_verify_hex(const char *secret, const void *body, size_t len, const char *header,
                           const char *prefix, bool optional_prefix);
 /* header = prefix + base64(HMAC-SHA256(secret, body)) (Typeform). */
-int ho_webhook_verify_base64(const char *secret, const void *body, size_t len,
-                             const char *header, const char *prefix);
+int ho_webhook_verify_base64(const char *secret, const void *body, size_t len, const char *header,
+                             const char *prefix);
 /* Shared secrets and bearer tokens, compared without leaking where they differ. */
 bool ho_webhook_secret_equal(const char *given, const char *expected);
 /* Hex of HMAC-SHA256(secret, body) into out (65 bytes), for tests and clients. */

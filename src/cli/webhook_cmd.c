@@ -23,38 +23,39 @@ static void s_on_signal(int sig)
 
 static void s_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: handoff webhook [--listen ADDR:PORT] [--connect ENDPOINT] [-c CONFIG]\n"
-            "                       [--settings FILE]\n"
-            "\n"
-            "HTTP server for lead-form webhooks and sales feedback. Each submission is mapped\n"
-            "to lead.raw (feedback to feedback.raw) and sent through the broker; the sender\n"
-            "gets 202 only once the broker has taken it, 503 when it cannot.\n"
-            "\n"
-            "  GET  /healthz               liveness\n"
-            "  GET  /webhooks/facebook     subscription handshake (hub.verify_token)\n"
-            "  POST /webhooks/facebook     Lead object or leadgen notification (X-Hub-Signature-256)\n"
-            "  POST /webhooks/linkedin     leadFormResponses element (X-LI-Signature)\n"
-            "  POST /webhooks/hubspot      Forms v3 submission (X-Handoff-Secret)\n"
-            "  POST /webhooks/typeform     form_response event (Typeform-Signature)\n"
-            "  POST /webhooks/form         plain JSON {email, first_name, ...} (X-Handoff-Secret)\n"
-            "  POST /feedback              sales outcome(s) (Authorization: Bearer TOKEN)\n"
-            "\n"
-            "  --listen A:P     address to bind (default: listen of webhook.yaml; port 0 = any)\n"
-            "  --connect EP     broker endpoint (default: broker.endpoint of the config)\n"
-            "  -c, --config F   gateway config (handoff.yaml); webhook.yaml is read next to it\n"
-            "  --settings F     a webhook.yaml elsewhere\n"
-            "\n"
-            "Prints `webhook listening=ADDR:PORT broker=ENDPOINT` on stdout once it accepts\n"
-            "connections. Settings, secrets and answers: deploy/webhook.yaml.\n");
+    fprintf(
+        out,
+        "usage: handoff webhook [--listen ADDR:PORT] [--connect ENDPOINT] [-c CONFIG]\n"
+        "                       [--settings FILE]\n"
+        "\n"
+        "HTTP server for lead-form webhooks and sales feedback. Each submission is mapped\n"
+        "to lead.raw (feedback to feedback.raw) and sent through the broker; the sender\n"
+        "gets 202 only once the broker has taken it, 503 when it cannot.\n"
+        "\n"
+        "  GET  /healthz               liveness\n"
+        "  GET  /webhooks/facebook     subscription handshake (hub.verify_token)\n"
+        "  POST /webhooks/facebook     Lead object or leadgen notification (X-Hub-Signature-256)\n"
+        "  POST /webhooks/linkedin     leadFormResponses element (X-LI-Signature)\n"
+        "  POST /webhooks/hubspot      Forms v3 submission (X-Handoff-Secret)\n"
+        "  POST /webhooks/typeform     form_response event (Typeform-Signature)\n"
+        "  POST /webhooks/form         plain JSON {email, first_name, ...} (X-Handoff-Secret)\n"
+        "  POST /feedback              sales outcome(s) (Authorization: Bearer TOKEN)\n"
+        "\n"
+        "  --listen A:P     address to bind (default: listen of webhook.yaml; port 0 = any)\n"
+        "  --connect EP     broker endpoint (default: broker.endpoint of the config)\n"
+        "  -c, --config F   gateway config (handoff.yaml); webhook.yaml is read next to it\n"
+        "  --settings F     a webhook.yaml elsewhere\n"
+        "\n"
+        "Prints `webhook listening=ADDR:PORT broker=ENDPOINT` on stdout once it accepts\n"
+        "connections. Settings, secrets and answers: deploy/webhook.yaml.\n");
 }
 
 int ho_cmd_webhook(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"listen", required_argument, NULL, 'l'},   {"connect", required_argument, NULL, 'e'},
-        {"config", required_argument, NULL, 'c'},   {"settings", required_argument, NULL, 's'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+        {"listen", required_argument, NULL, 'l'}, {"connect", required_argument, NULL, 'e'},
+        {"config", required_argument, NULL, 'c'}, {"settings", required_argument, NULL, 's'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
     const char *listen = NULL, *endpoint = NULL, *config = NULL, *settings = NULL;
     optind = 1;

@@ -96,8 +96,8 @@ static void test_every_outcome(void **state)
 {
     (void)state;
     ho_msg_t *in[] = {
-        s_row("T1", " Ada@Example.COM ", "accepted", "", "2026-10-01T12:20:41Z", "calling Thu",
-              "", 2),
+        s_row("T1", " Ada@Example.COM ", "accepted", "", "2026-10-01T12:20:41Z", "calling Thu", "",
+              2),
         s_row("T2", "ada@example.com", "sql", NULL, "2026-10-02T00:00:00Z", NULL, NULL, 3),
         s_row("T3", "ada@example.com", "opportunity", "", "2026-10-03", "", "", 4),
         s_row("T4", "ada@example.com", "won", "", "2026-10-04T10:00:00Z", "Signed", "$36,000", 5),
@@ -109,8 +109,8 @@ static void test_every_outcome(void **state)
     };
     ho_out_t *out = s_run(in, 7);
     assert_int_equal(ho_out_count(out), 7);
-    static const char *const outcomes[] = {"accepted", "sql",      "opportunity", "won",
-                                           "rejected", "lost",     "rejected"};
+    static const char *const outcomes[] = {"accepted", "sql",  "opportunity", "won",
+                                           "rejected", "lost", "rejected"};
     for (size_t i = 0; i < 7; i++) {
         assert_string_equal(ho_msg_type(ho_out_at(out, i)), "lead.outcome");
         assert_string_equal(s_s(s_p(out, i), "outcome"), outcomes[i]);
@@ -190,8 +190,7 @@ static void test_refusals(void **state)
     ho_msg_t *in[] = {
         s_row("Q1", "a@example.com", "lost", "weather", "2026-10-01T00:00:00Z", "", "", 2),
         s_row("Q2", "a@example.com", "accepted", "timing", "2026-10-01T00:00:00Z", "", "", 3),
-        s_row("Q3", "a@example.com", "lost", "bad_contact_data", "2026-10-01T00:00:00Z", "", "",
-              4),
+        s_row("Q3", "a@example.com", "lost", "bad_contact_data", "2026-10-01T00:00:00Z", "", "", 4),
         s_row("Q4", "a@example.com", "on_hold", "", "2026-10-01T00:00:00Z", "", "", 5),
         s_row("Q5", "", "accepted", "", "2026-10-01T00:00:00Z", "", "", 6),
         s_row("Q6", "not-an-address", "accepted", "", "2026-10-01T00:00:00Z", "", "", 7),
@@ -223,23 +222,23 @@ static void test_duplicates_same_event(void **state)
 {
     (void)state;
     /* the same feedback id by CSV and by HTTP (other envelope id, other source_ref) */
-    ho_msg_t *csv = s_row("NWF-7", "x@example.com", "lost", "budget", "2026-10-01T00:00:00Z",
-                          "", "", 2);
+    ho_msg_t *csv =
+        s_row("NWF-7", "x@example.com", "lost", "budget", "2026-10-01T00:00:00Z", "", "", 2);
     ho_msg_t *http = s_msg("feedback.raw", "fb-http-1",
                            "{\"source\":\"http\",\"source_ref\":{\"webhook\":\"feedback\",\"id\":"
                            "\"NWF-7\"},\"fields\":{\"feedback_id\":\"NWF-7\",\"email\":\"X@example."
                            "com\",\"outcome\":\"lost\",\"reason\":\"budget\",\"occurred_at\":"
                            "\"2026-10-01T00:00:00Z\"}}");
-    ho_msg_t *other = s_row("NWF-8", "x@example.com", "lost", "budget", "2026-10-01T00:00:00Z",
-                            "", "", 3);
+    ho_msg_t *other =
+        s_row("NWF-8", "x@example.com", "lost", "budget", "2026-10-01T00:00:00Z", "", "", 3);
     ho_msg_t *in[] = {csv, http, other};
     ho_out_t *out = s_run(in, 3);
     assert_int_equal(ho_out_count(out), 3);
     assert_string_equal(ho_msg_id(ho_out_at(out, 0)), ho_msg_id(ho_out_at(out, 1)));
     assert_string_not_equal(ho_msg_id(ho_out_at(out, 0)), ho_msg_id(ho_out_at(out, 2)));
     /* and a rerun of the same row gives the same id again */
-    ho_msg_t *again[] = {s_row("NWF-7", "x@example.com", "lost", "budget",
-                               "2026-10-01T00:00:00Z", "", "", 2)};
+    ho_msg_t *again[] = {
+        s_row("NWF-7", "x@example.com", "lost", "budget", "2026-10-01T00:00:00Z", "", "", 2)};
     ho_out_t *out2 = s_run(again, 1);
     assert_string_equal(ho_msg_id(ho_out_at(out2, 0)), ho_msg_id(ho_out_at(out, 0)));
     /* a redelivered bad row is quarantined under the same id too */
@@ -305,12 +304,9 @@ static void test_registered(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_every_outcome),
-        cmocka_unit_test(test_blank_reason_is_unspecified),
-        cmocka_unit_test(test_refusals),
-        cmocka_unit_test(test_duplicates_same_event),
-        cmocka_unit_test(test_not_feedback),
-        cmocka_unit_test(test_refuse_blank_when_configured),
+        cmocka_unit_test(test_every_outcome), cmocka_unit_test(test_blank_reason_is_unspecified),
+        cmocka_unit_test(test_refusals),      cmocka_unit_test(test_duplicates_same_event),
+        cmocka_unit_test(test_not_feedback),  cmocka_unit_test(test_refuse_blank_when_configured),
         cmocka_unit_test(test_registered),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

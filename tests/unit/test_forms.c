@@ -50,8 +50,7 @@ static ho_linkedin_forms_t *s_forms(void)
 }
 
 /* Map a fixture; exactly n items. */
-static void s_map(const char *name, const ho_linkedin_forms_t *li, ho_form_result_t *res,
-                  size_t n)
+static void s_map(const char *name, const ho_linkedin_forms_t *li, ho_form_result_t *res, size_t n)
 {
     json_t *doc = s_load(name);
     ho_form_opts_t o = {.linkedin = li};
@@ -278,8 +277,8 @@ static void test_plain(void **state)
     s_eq(f, "employees", "85"); /* a number becomes text */
     s_eq(f, "created_at", "2026-09-21T07:30:00Z");
     s_eq(f, "campaign", "docs-cta");
-    assert_true(json_is_array(
-        json_object_get(json_object_get(ho_msg_payload(m), "extra"), "interests")));
+    assert_true(
+        json_is_array(json_object_get(json_object_get(ho_msg_payload(m), "extra"), "interests")));
     ho_form_result_clear(&res);
 
     /* no id: the same document gives the same event id, another one another */
@@ -453,12 +452,9 @@ static void test_connector(void **state)
         const char *type, *code, *email;
         long line;
     } want[] = {
-        {"lead.raw", NULL, "first@example.org", 1},
-        {"quarantine", "bad_json", NULL, 3},
-        {"quarantine", "unknown_shape", NULL, 4},
-        {"quarantine", "leadgen_not_fetched", NULL, 5},
-        {"lead.raw", NULL, "second@example.org", 5},
-        {"lead.raw", NULL, "third@example.org", 6},
+        {"lead.raw", NULL, "first@example.org", 1},  {"quarantine", "bad_json", NULL, 3},
+        {"quarantine", "unknown_shape", NULL, 4},    {"quarantine", "leadgen_not_fetched", NULL, 5},
+        {"lead.raw", NULL, "second@example.org", 5}, {"lead.raw", NULL, "third@example.org", 6},
         {"quarantine", "bad_record", NULL, 7},
     };
     size_t n = 0;
@@ -501,11 +497,16 @@ int main(void)
     const char *src = getenv("HO_SOURCE_DIR");
     snprintf(s_dir, sizeof s_dir, "%s/tests/fixtures/webhooks", src ? src : HO_SOURCE_DIR);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_facebook_lead),     cmocka_unit_test(test_facebook_change),
-        cmocka_unit_test(test_facebook_no_email), cmocka_unit_test(test_linkedin),
-        cmocka_unit_test(test_hubspot),           cmocka_unit_test(test_typeform),
-        cmocka_unit_test(test_plain),             cmocka_unit_test(test_detect_and_expect),
-        cmocka_unit_test(test_wrong_types),       cmocka_unit_test(test_linkedin_forms_errors),
+        cmocka_unit_test(test_facebook_lead),
+        cmocka_unit_test(test_facebook_change),
+        cmocka_unit_test(test_facebook_no_email),
+        cmocka_unit_test(test_linkedin),
+        cmocka_unit_test(test_hubspot),
+        cmocka_unit_test(test_typeform),
+        cmocka_unit_test(test_plain),
+        cmocka_unit_test(test_detect_and_expect),
+        cmocka_unit_test(test_wrong_types),
+        cmocka_unit_test(test_linkedin_forms_errors),
         cmocka_unit_test(test_connector),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

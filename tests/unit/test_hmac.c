@@ -83,8 +83,7 @@ static void test_linkedin_optional_prefix(void **state)
     char with[100];
     snprintf(with, sizeof with, "hmacsha256=%s", s_mac_hex);
     assert_int_equal(
-        ho_webhook_verify_hex(s_key, s_data, strlen(s_data), with, "hmacsha256=", true),
-        HO_SIG_OK);
+        ho_webhook_verify_hex(s_key, s_data, strlen(s_data), with, "hmacsha256=", true), HO_SIG_OK);
     assert_int_equal(
         ho_webhook_verify_hex(s_key, s_data, strlen(s_data), s_mac_hex, "hmacsha256=", true),
         HO_SIG_OK);

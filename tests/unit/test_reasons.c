@@ -113,10 +113,10 @@ static void s_bad(const char *yaml, const char *where, const char *needle)
 static void test_errors_name_file_line_key(void **state)
 {
     (void)state;
-    s_bad("reasons:\n  timing:\n    label: x\n    owner: ops\n    outcomes: [lost]\n",
-          "r.yaml:4", "owner");
-    s_bad("reasons:\n  timing:\n    label: x\n    owner: sales\n    outcomes: [won]\n",
-          "r.yaml:5", "only rejected and lost");
+    s_bad("reasons:\n  timing:\n    label: x\n    owner: ops\n    outcomes: [lost]\n", "r.yaml:4",
+          "owner");
+    s_bad("reasons:\n  timing:\n    label: x\n    owner: sales\n    outcomes: [won]\n", "r.yaml:5",
+          "only rejected and lost");
     s_bad("reasons:\n  timing:\n    label: x\n    owner: sales\n    outcomes: [rejected]\n",
           "r.yaml:3", "disposition");
     s_bad("reasons:\n  timing:\n    label: x\n    owner: sales\n    outcomes: [rejected]\n"
@@ -131,10 +131,8 @@ static void test_errors_name_file_line_key(void **state)
     s_bad("blank_reason: nothing\nreasons:\n  timing: {label: x, owner: sales, outcomes: [lost]}\n",
           "r.yaml:1", "blank_reason");
     s_bad("reasons: []\n", "r.yaml:1", "reasons");
-    s_bad("reason:\n  timing: {label: x, owner: sales, outcomes: [lost]}\n", "r.yaml:2",
-          "reason");
-    s_bad("reasons:\n  timing: {label: x, owner: sales, outcomes: lost}\n", "r.yaml:2",
-          "outcomes");
+    s_bad("reason:\n  timing: {label: x, owner: sales, outcomes: [lost]}\n", "r.yaml:2", "reason");
+    s_bad("reasons:\n  timing: {label: x, owner: sales, outcomes: lost}\n", "r.yaml:2", "outcomes");
 }
 
 int main(void)

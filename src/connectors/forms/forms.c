@@ -400,14 +400,22 @@ static const char *s_li_predefined(const char *pre)
     static const struct {
         const char *pre, *field;
     } table[] = {
-        {"FIRST_NAME", "first_name"},   {"LAST_NAME", "last_name"},
-        {"EMAIL", "email"},             {"WORK_EMAIL", "email"},
-        {"COMPANY_NAME", "company"},    {"JOB_TITLE", "title"},
-        {"COUNTRY", "country"},         {"COMPANY_SIZE", "employees"},
-        {"PHONE_NUMBER", "phone"},      {"WORK_PHONE", "phone"},
-        {"CITY", "city"},               {"STATE", "state"},
-        {"POSTAL_CODE", "postal_code"}, {"ZIP_CODE", "postal_code"},
-        {"INDUSTRY", "industry"},       {"COMPANY_WEBSITE", "website"},
+        {"FIRST_NAME", "first_name"},
+        {"LAST_NAME", "last_name"},
+        {"EMAIL", "email"},
+        {"WORK_EMAIL", "email"},
+        {"COMPANY_NAME", "company"},
+        {"JOB_TITLE", "title"},
+        {"COUNTRY", "country"},
+        {"COMPANY_SIZE", "employees"},
+        {"PHONE_NUMBER", "phone"},
+        {"WORK_PHONE", "phone"},
+        {"CITY", "city"},
+        {"STATE", "state"},
+        {"POSTAL_CODE", "postal_code"},
+        {"ZIP_CODE", "postal_code"},
+        {"INDUSTRY", "industry"},
+        {"COMPANY_WEBSITE", "website"},
         {NULL, NULL},
     };
     for (size_t i = 0; pre && table[i].pre; i++) {
@@ -481,8 +489,9 @@ static ho_msg_t *s_lead(const char *source, const char *subid, json_t *fields, j
     json_t *p = ho_msg_payload(msg);
     json_object_set_new(p, "source", json_string(source));
     json_t *sid = json_string(subid);
-    json_object_set_new(p, "source_ref",
-                        json_pack("{s:s, s:o}", "webhook", source, "id", sid ? sid : json_string("")));
+    json_object_set_new(
+        p, "source_ref",
+        json_pack("{s:s, s:o}", "webhook", source, "id", sid ? sid : json_string("")));
     if (!json_object_get(fields, "source_record_id") && subid[0]) {
         s_put_str(fields, "source_record_id", subid);
     }
@@ -568,9 +577,9 @@ static void s_fb_meta(const json_t *lead, json_t *fields, json_t *extra)
     s_put_str(fields, "campaign", s_str(lead, "campaign_name"));
     s_put_str(fields, "source_detail", s_str(lead, "ad_name"));
     s_put(fields, "created_at", s_text(json_object_get(lead, "created_time")));
-    static const char *const keep[] = {"ad_id",      "adset_id", "adset_name", "campaign_id",
-                                       "form_id",    "page_id",  "adgroup_id", "is_organic",
-                                       "platform",   "partner_name", "retailer_item_id", NULL};
+    static const char *const keep[] = {
+        "ad_id",      "adset_id",   "adset_name", "campaign_id",  "form_id",          "page_id",
+        "adgroup_id", "is_organic", "platform",   "partner_name", "retailer_item_id", NULL};
     for (size_t i = 0; keep[i]; i++) {
         const json_t *v = json_object_get(lead, keep[i]);
         if (v && !json_is_null(v)) {
@@ -636,8 +645,7 @@ static int s_facebook_change(s_build_t *b, const json_t *doc, ho_err_t *err)
             s_fb_meta(value, fields, extra);
             json_object_set(extra, "notification", (json_t *)value);
             ho_form_item_t *it = s_add(b, s_lead("facebook", subid, fields, extra));
-            snprintf(fieldpath, sizeof fieldpath, "entry[%zu].changes[%zu].value.field_data", i,
-                     k);
+            snprintf(fieldpath, sizeof fieldpath, "entry[%zu].changes[%zu].value.field_data", i, k);
             s_flag(it, "leadgen_not_fetched", fieldpath,
                    "facebook leadgen notification for lead %s carries only the leadgen_id: "
                    "fetch the Lead object (GET /%s?fields=field_data,...) and send it instead",
@@ -671,8 +679,9 @@ static void s_linkedin(s_build_t *b, const json_t *doc, const ho_linkedin_forms_
     if (form) {
         s_put_str(fields, "source_detail", s_str(form, "name"));
     }
-    static const char *const keep[] = {"versionedLeadGenFormUrn", "leadType", "testLead",
-                                       "submitter", "owner", "associatedEntity", NULL};
+    static const char *const keep[] = {
+        "versionedLeadGenFormUrn", "leadType", "testLead", "submitter", "owner",
+        "associatedEntity",        NULL};
     for (size_t i = 0; keep[i]; i++) {
         const json_t *v = json_object_get(doc, keep[i]);
         if (v && !json_is_null(v)) {
@@ -703,15 +712,16 @@ static void s_linkedin(s_build_t *b, const json_t *doc, const ho_linkedin_forms_
         const json_t *det = json_object_get(a, "answerDetails");
         json_t *v = NULL;
         const json_t *text = json_object_get(json_object_get(det, "textQuestionAnswer"), "answer");
-        const json_t *opts = json_object_get(json_object_get(det, "multipleChoiceAnswer"), "options");
+        const json_t *opts =
+            json_object_get(json_object_get(det, "multipleChoiceAnswer"), "options");
         if (text) {
             v = s_text(text);
         } else if (json_is_array(opts)) {
             /* option ids -> their text from the form definition */
-            const json_t *defs = json_object_get(
-                json_object_get(json_object_get(question, "questionDetails"),
-                                "multipleChoiceQuestionDetails"),
-                "options");
+            const json_t *defs =
+                json_object_get(json_object_get(json_object_get(question, "questionDetails"),
+                                                "multipleChoiceQuestionDetails"),
+                                "options");
             char buf[1024] = "";
             size_t n = 0, j, m;
             json_t *o, *d;
@@ -840,8 +850,8 @@ static json_t *s_tf_value(const json_t *a)
         json_array_foreach(labels, i, l)
         {
             if (json_is_string(l)) {
-                int w = snprintf(buf + n, sizeof buf - n, "%s%s", n ? "; " : "",
-                                 json_string_value(l));
+                int w =
+                    snprintf(buf + n, sizeof buf - n, "%s%s", n ? "; " : "", json_string_value(l));
                 if (w > 0 && (size_t)w < sizeof buf - n) {
                     n += (size_t)w;
                 }
@@ -947,8 +957,7 @@ static void s_plain(s_build_t *b, const json_t *doc)
 
 /* ---- entry points ---- */
 
-int ho_form_map(const json_t *doc, const ho_form_opts_t *opts, ho_form_result_t *res,
-                ho_err_t *err)
+int ho_form_map(const json_t *doc, const ho_form_opts_t *opts, ho_form_result_t *res, ho_err_t *err)
 {
     memset(res, 0, sizeof *res);
     if (!json_is_object(doc)) {

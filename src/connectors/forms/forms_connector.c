@@ -189,8 +189,8 @@ static int s_line(s_ctx_t *self, const char *p, size_t n, ho_msg_t **msg_p)
         s_file_ref(self, it->msg);
         if (it->qcode) {
             snprintf(why, sizeof why, "%s:%ld: %s", self->file, self->lineno, it->reason);
-            self->pending[self->n_pending] = ho_form_quarantine(it->msg, "import", it->qcode,
-                                                                it->field, why);
+            self->pending[self->n_pending] =
+                ho_form_quarantine(it->msg, "import", it->qcode, it->field, why);
         } else {
             self->pending[self->n_pending] = it->msg;
             it->msg = NULL;

@@ -55,8 +55,8 @@ static const char *s_after(const char *header, const char *prefix, bool optional
     return optional ? header : NULL;
 }
 
-static int s_compare(const char *secret, const void *body, size_t len,
-                     const unsigned char *given, size_t given_len)
+static int s_compare(const char *secret, const void *body, size_t len, const unsigned char *given,
+                     size_t given_len)
 {
     unsigned char mac[crypto_auth_hmacsha256_BYTES];
     if (given_len != sizeof mac) {
@@ -89,8 +89,8 @@ int ho_webhook_verify_hex(const char *secret, const void *body, size_t len, cons
     return s_compare(secret ? secret : "", body, len, given, n);
 }
 
-int ho_webhook_verify_base64(const char *secret, const void *body, size_t len,
-                             const char *header, const char *prefix)
+int ho_webhook_verify_base64(const char *secret, const void *body, size_t len, const char *header,
+                             const char *prefix)
 {
     if (sodium_init() < 0) {
         return HO_SIG_MISMATCH;

@@ -5,9 +5,9 @@
  * backpressure, and event ids make a retried submission the same event. */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,8 +78,8 @@ int ho_webhook_settings_load(const char *config_dir, const char *path, ho_webhoo
                              ho_err_t *err)
 {
     memset(s, 0, sizeof *s);
-    ho_conf_t *conf = path ? ho_conf_load(path, err)
-                           : ho_conf_load_named(config_dir, "webhook.yaml", err);
+    ho_conf_t *conf =
+        path ? ho_conf_load(path, err) : ho_conf_load_named(config_dir, "webhook.yaml", err);
     if (!conf) {
         return err->code ? err->code : HO_ERR_CONFIG;
     }
@@ -184,8 +184,8 @@ typedef struct {
 static enum MHD_Result s_send(struct MHD_Connection *c, unsigned status, const char *type,
                               const char *body, const char *allow)
 {
-    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body), (void *)body,
-                                                             MHD_RESPMEM_MUST_COPY);
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
     if (!r) {
         return MHD_NO;
     }
@@ -308,8 +308,8 @@ static int s_auth(ho_webhook_t *self, struct MHD_Connection *c, s_req_t *rq, enu
         break;
     case R_LINKEDIN:
         hname = "X-LI-Signature";
-        rc = ho_webhook_verify_hex(secret, rq->buf, rq->len, s_header(c, hname), "hmacsha256=",
-                                   true);
+        rc = ho_webhook_verify_hex(secret, rq->buf, rq->len, s_header(c, hname),
+                                   "hmacsha256=", true);
         break;
     case R_TYPEFORM:
         hname = "Typeform-Signature";
@@ -330,9 +330,9 @@ static int s_auth(ho_webhook_t *self, struct MHD_Connection *c, s_req_t *rq, enu
     default: {
         hname = "X-Handoff-Secret";
         const char *h = s_header(c, hname);
-        rc = !h || !h[0]                           ? HO_SIG_MISSING
+        rc = !h || !h[0]                          ? HO_SIG_MISSING
              : ho_webhook_secret_equal(h, secret) ? HO_SIG_OK
-                                                   : HO_SIG_MISMATCH;
+                                                  : HO_SIG_MISMATCH;
         break;
     }
     }
@@ -455,8 +455,8 @@ static enum MHD_Result s_deliver(ho_webhook_t *self, struct MHD_Connection *c, s
         json_object_set(body, "outcome_ids", outcomes);
     }
     json_decref(outcomes);
-    ho_info("%s status=202 event_id=%s n=%zu", path,
-            json_string_value(json_array_get(ids, 0)), json_array_size(ids));
+    ho_info("%s status=202 event_id=%s n=%zu", path, json_string_value(json_array_get(ids, 0)),
+            json_array_size(ids));
     ret = s_json(c, MHD_HTTP_ACCEPTED, body, NULL);
 done:
     json_decref(ids);
@@ -543,10 +543,11 @@ static ho_msg_t *s_feedback_raw(const json_t *obj, size_t index)
 {
     static const struct {
         const char *key, *field;
-    } names[] = {{"feedback_id", "feedback_id"}, {"email", "email"},     {"lead_email", "email"},
-                 {"rep_id", "rep_id"},           {"outcome", "outcome"}, {"reason", "reason"},
-                 {"occurred_at", "occurred_at"}, {"notes", "notes"},     {"amount", "amount"},
-                 {NULL, NULL}};
+    } names[] = {{"feedback_id", "feedback_id"}, {"email", "email"},
+                 {"lead_email", "email"},        {"rep_id", "rep_id"},
+                 {"outcome", "outcome"},         {"reason", "reason"},
+                 {"occurred_at", "occurred_at"}, {"notes", "notes"},
+                 {"amount", "amount"},           {NULL, NULL}};
     json_t *fields = json_object(), *extra = json_object();
     const char *key;
     json_t *val;
@@ -602,8 +603,8 @@ static ho_msg_t *s_feedback_raw(const json_t *obj, size_t index)
     ho_msg_set_id(m, id);
     json_t *p = ho_msg_payload(m);
     json_object_set_new(p, "source", json_string("http"));
-    json_t *ref = json_pack("{s:s, s:s, s:I}", "webhook", "feedback", "id", sid, "index",
-                            (json_int_t)index);
+    json_t *ref =
+        json_pack("{s:s, s:s, s:I}", "webhook", "feedback", "id", sid, "index", (json_int_t)index);
     json_object_set_new(p, "source_ref", ref ? ref : json_object());
     json_object_set_new(p, "fields", fields);
     if (json_object_size(extra)) {
@@ -670,10 +671,9 @@ static enum MHD_Result s_feedback(ho_webhook_t *self, struct MHD_Connection *c, 
 static enum MHD_Result s_get(ho_webhook_t *self, struct MHD_Connection *c, s_route_t route)
 {
     if (route == R_HEALTH) {
-        return s_json(c, MHD_HTTP_OK,
-                      json_pack("{s:s, s:I}", "status", "ok", "requests",
-                                (json_int_t)self->requests),
-                      NULL);
+        return s_json(
+            c, MHD_HTTP_OK,
+            json_pack("{s:s, s:I}", "status", "ok", "requests", (json_int_t)self->requests), NULL);
     }
     /* Facebook's subscription handshake */
     const char *mode = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "hub.mode");
@@ -706,8 +706,8 @@ static enum MHD_Result s_handler(void *cls, struct MHD_Connection *c, const char
         }
         s_route_t route = s_routes[i].route;
         bool get = strcmp(method, "GET") == 0, post = strcmp(method, "POST") == 0;
-        bool allowed = (get && (route == R_HEALTH || route == R_FACEBOOK)) ||
-                       (post && route != R_HEALTH);
+        bool allowed =
+            (get && (route == R_HEALTH || route == R_FACEBOOK)) || (post && route != R_HEALTH);
         if (!allowed) {
             json_t *body = json_pack("{s:s, s:s}", "error", "method not allowed", "field", "");
             return s_json(c, MHD_HTTP_METHOD_NOT_ALLOWED, body, s_routes[i].allow);
@@ -718,8 +718,7 @@ static enum MHD_Result s_handler(void *cls, struct MHD_Connection *c, const char
         const char *cl = s_header(c, "Content-Length");
         if (cl && strtoull(cl, NULL, 10) > (unsigned long long)self->set.body_limit) {
             return s_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "body",
-                           "body of %s bytes is over the limit of %lld", cl,
-                           self->set.body_limit);
+                           "body of %s bytes is over the limit of %lld", cl, self->set.body_limit);
         }
         rq = calloc(1, sizeof *rq);
         if (!rq) {
@@ -759,8 +758,8 @@ static enum MHD_Result s_handler(void *cls, struct MHD_Connection *c, const char
         return MHD_YES;
     }
     if (rq->too_large) {
-        return s_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "body", "body is over the limit of %lld bytes",
-                       self->set.body_limit);
+        return s_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "body",
+                       "body is over the limit of %lld bytes", self->set.body_limit);
     }
     enum MHD_Result ret = MHD_NO;
     if (s_auth(self, c, rq, &ret) != 0) {
@@ -871,8 +870,8 @@ ho_webhook_t *ho_webhook_new(const ho_webhook_settings_t *s, const char *config_
     char *end;
     long port = strtol(colon + 1, &end, 10);
     if (*end || port < 0 || port > 65535 ||
-        inet_pton(AF_INET, strcmp(host, "localhost") == 0 ? "127.0.0.1" : host,
-                  &addr.sin_addr) != 1) {
+        inet_pton(AF_INET, strcmp(host, "localhost") == 0 ? "127.0.0.1" : host, &addr.sin_addr) !=
+            1) {
         ho_err_set(err, HO_ERR_CONFIG, "listen",
                    "listen: expected an IPv4 ADDRESS:PORT, got \"%s\"", s->listen);
         goto fail;

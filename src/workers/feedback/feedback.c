@@ -54,8 +54,12 @@ static unsigned s_outcome(const char *in, char *word, size_t cap)
     word[n] = '\0';
     static const struct {
         const char *alias, *name;
-    } aliases[] = {{"sal", "accepted"},   {"accept", "accepted"},   {"reject", "rejected"},
-                   {"opp", "opportunity"}, {"closed_won", "won"},    {"closed_lost", "lost"},
+    } aliases[] = {{"sal", "accepted"},
+                   {"accept", "accepted"},
+                   {"reject", "rejected"},
+                   {"opp", "opportunity"},
+                   {"closed_won", "won"},
+                   {"closed_lost", "lost"},
                    {NULL, NULL}};
     for (size_t i = 0; aliases[i].alias; i++) {
         if (strcmp(word, aliases[i].alias) == 0) {
@@ -238,9 +242,10 @@ int ho_feedback_validate(const ho_reasons_t *reasons, const ho_msg_t *in, ho_msg
     json_object_set_new(op, "outcome", json_string(word));
     json_object_set_new(op, "reason", r ? json_string(r->code) : json_null());
     json_object_set_new(op, "reason_owner", r ? json_string(r->owner) : json_null());
-    json_object_set_new(op, "disposition", r && outcome == HO_OUTCOME_REJECTED && r->disposition
-                                               ? json_string(r->disposition)
-                                               : json_null());
+    json_object_set_new(op, "disposition",
+                        r && outcome == HO_OUTCOME_REJECTED && r->disposition
+                            ? json_string(r->disposition)
+                            : json_null());
     json_object_set_new(op, "occurred_at", json_integer(at));
     json_object_set_new(op, "notes", notes[0] ? json_string(notes) : json_null());
     json_object_set_new(op, "amount", has_amount ? json_real(amount) : json_null());

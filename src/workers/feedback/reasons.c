@@ -6,8 +6,8 @@
 #include "handoff/defaults.h"
 #include "handoff/reasons.h"
 
-static const char *const s_outcomes[] = {"accepted", "rejected", "sql", "opportunity", "won",
-                                         "lost"};
+static const char *const s_outcomes[] = {"accepted",    "rejected", "sql",
+                                         "opportunity", "won",      "lost"};
 #define S_N_OUTCOMES (sizeof s_outcomes / sizeof s_outcomes[0])
 
 unsigned ho_outcome_parse(const char *name)
@@ -60,8 +60,8 @@ static int s_reason(ho_reasons_t *self, const char *code, const ho_node_t *node,
         return ho_conf_fail(c, node, err, HO_ERR_CONFIG,
                             "expected a map {label, owner, outcomes, disposition}");
     }
-    static const char *const keys[] = {"label", "owner", "outcomes", "disposition",
-                                       "description", NULL};
+    static const char *const keys[] = {"label",       "owner",       "outcomes",
+                                       "disposition", "description", NULL};
     if (ho_conf_check_keys(c, node, keys, err) != HO_OK) {
         return err->code;
     }
@@ -160,9 +160,9 @@ static ho_reasons_t *s_build(ho_conf_t *conf, ho_err_t *err)
     }
     if (blank[0]) {
         if (!ho_reasons_find(self, blank)) {
-            ho_conf_fail(conf, ho_node_get(root, "blank_reason") ? ho_node_get(root, "blank_reason")
-                                                                 : root,
-                         err, HO_ERR_CONFIG, "blank_reason: \"%s\" is not a reason below", blank);
+            ho_conf_fail(
+                conf, ho_node_get(root, "blank_reason") ? ho_node_get(root, "blank_reason") : root,
+                err, HO_ERR_CONFIG, "blank_reason: \"%s\" is not a reason below", blank);
             goto fail;
         }
         self->blank = blank;
