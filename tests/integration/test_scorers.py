@@ -223,6 +223,15 @@ class Scorers(unittest.TestCase):
         sizes = sorted(n // BATCH for n in origins.values())
         self.assertEqual(sorted(handled), sizes)
 
+        # stateless workers stop cleanly on SIGTERM (exit 0, no sanitizer report)
+        for k, p in enumerate(self.procs[1:]):
+            p.send_signal(signal.SIGTERM)
+            self.assertEqual(p.wait(timeout=10), 0)
+            with open(os.path.join(self.dir, "score%d.log" % k)) as f:
+                log = f.read()
+            self.assertNotIn("Sanitizer", log)
+            self.assertIn("stopped requests=", log)
+
 
 if __name__ == "__main__":
     unittest.main()
