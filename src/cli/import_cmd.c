@@ -53,6 +53,7 @@ static void s_usage(FILE *out)
             "  --dry-run            no broker: parse and normalize in-process, same summary\n"
             "  --progress-mb N      progress on stderr every N MB read (default 64)\n"
             "  --list               list the profiles and connectors, then exit\n"
+            "  --format csv|jsonl   what FILE \"-\" (stdin) holds (default csv; needs --source)\n"
             "\n"
             "Prints per file, then one line per quarantine reason:\n"
             "  import file=F profile=P read=N accepted=N duplicates=N quarantined=N\n"
@@ -290,6 +291,7 @@ static long s_peak_rss_kb(void)
 
 typedef struct {
     const char *config_dir;
+    const char *stdin_format; /* "csv" or "jsonl" for FILE "-" */
     const char *source;
     const char *profile_file;
     long progress_mb;
@@ -302,7 +304,15 @@ static int s_import_file(s_sender_t *s, const s_opts_t *o, const char *path, s_s
     char format[16] = "csv";
     char **cols = NULL;
     size_t ncols = 0;
-    if (ho_connector_sniff(path, format, sizeof format, &cols, &ncols, &err) != HO_OK) {
+    bool from_stdin = strcmp(path, "-") == 0;
+    if (from_stdin) {
+        /* a pipe cannot be peeked at: the profile says what it is */
+        if (!o->source && !o->profile_file) {
+            fprintf(stderr, "handoff import: reading stdin (-) needs --source or --profile-file\n");
+            return 1;
+        }
+        snprintf(format, sizeof format, "%s", o->stdin_format ? o->stdin_format : "csv");
+    } else if (ho_connector_sniff(path, format, sizeof format, &cols, &ncols, &err) != HO_OK) {
         fprintf(stderr, "handoff import: %s\n", err.message);
         return 1;
     }
@@ -436,6 +446,7 @@ int ho_cmd_import(int argc, char **argv)
         {"dry-run", no_argument, NULL, 'n'},
         {"progress-mb", required_argument, NULL, 'm'},
         {"list", no_argument, NULL, 'l'},
+        {"format", required_argument, NULL, 'f'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -477,6 +488,13 @@ int ho_cmd_import(int argc, char **argv)
             break;
         case 'l':
             list = true;
+            break;
+        case 'f':
+            if (strcmp(optarg, "csv") != 0 && strcmp(optarg, "jsonl") != 0) {
+                fprintf(stderr, "handoff import: --format csv|jsonl\n");
+                return 2;
+            }
+            o.stdin_format = optarg;
             break;
         case 'h':
             s_usage(stdout);

@@ -282,6 +282,19 @@ class Import(unittest.TestCase):
             self.assertIn(name, r.stderr)
         r = self.run_cmd(["import"])
         self.assertEqual(r.returncode, 2)
+        # stdin needs the profile named; then it reads like a file
+        fixture = os.path.join(self.src, "tests", "fixtures", "salesforce_quirks.csv")
+        with open(fixture, "rb") as f:
+            data = f.read()
+        r = subprocess.run([self.bin, "import", "--dry-run", "-"], input=data,
+                           capture_output=True, timeout=60)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(b"needs --source", r.stderr)
+        r = subprocess.run([self.bin, "import", "--dry-run", "--source", "salesforce", "-"],
+                           input=data, capture_output=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(b"import file=- profile=salesforce read=4 accepted=2 duplicates=0 "
+                      b"quarantined=2\n", r.stdout)
         r = self.run_cmd(["import", "--help"])
         self.assertEqual(r.returncode, 0)
         self.assertIn("--source", r.stdout)
