@@ -60,7 +60,7 @@ int64_t ho_score_model_window_ms(const ho_score_model_t *self);
 typedef struct {
     const char *rule;    /* rule name (or "fit.floor", "interest.ceiling", ...) */
     const char *kind;    /* "fit" | "interest" */
-    int points;          /* rounded contribution: what the total is made of */
+    long long points;    /* rounded contribution: what the total is made of */
     int raw;             /* the rule's points before decay */
     double value;        /* exact contribution before rounding (raw x factor) */
     double factor;       /* decay factor applied (1 for fit rules and undecayed rules) */

@@ -163,7 +163,7 @@ static void s_print_explain(const json_t *lead, const ho_score_result_t *r,
     printf("%-28s %-9s %7s  %s\n", "RULE", "KIND", "POINTS", "DETAIL");
     for (size_t i = 0; i < r->n_hits; i++) {
         const ho_score_hit_t *h = &r->hits[i];
-        printf("%-28s %-9s %+7d  %s\n", h->rule, h->kind, h->points, h->detail);
+        printf("%-28s %-9s %+7lld  %s\n", h->rule, h->kind, h->points, h->detail);
     }
     printf("total fit=%d interest=%d score=%d grade=%s quadrant=%s mql=%s%s\n", r->fit, r->interest,
            r->score, r->grade, r->quadrant, r->mql ? "yes" : "no",

@@ -16,6 +16,12 @@
 #include "handoff/defaults.h"
 #include "handoff/scoring.h"
 
+/* Floors and ceilings stay within +-1e9 so fit + interest fits an int; sums are 64-bit. */
+#define S_LIMIT 1000000000LL
+/* Bounds that keep every sum far from overflow: rules per section, activities per lead. */
+#define S_MAX_RULES 1000
+#define S_MAX_ACTIVITIES 10000
+
 typedef enum { S_MATCH = 1, S_IN, S_EQUALS, S_RANGE, S_MISSING } s_test_t;
 typedef enum { S_EQ_TEXT = 0, S_EQ_BOOL, S_EQ_NUM } s_eq_kind_t;
 
@@ -456,8 +462,14 @@ static int s_floor_ceiling(s_load_t *ld, const ho_node_t *map, long long *floor_
                            long long *ceil_p)
 {
     int rc = ho_conf_int(ld->conf, map, "floor", -1000000, floor_p, ld->err);
+    if (rc == HO_OK && (*floor_p < -S_LIMIT || *floor_p > S_LIMIT)) {
+        rc = s_fail(ld, ho_node_get(map, "floor"), "out of range -1000000000..1000000000%s", "");
+    }
     if (rc == HO_OK) {
         rc = ho_conf_int(ld->conf, map, "ceiling", 1000000, ceil_p, ld->err);
+    }
+    if (rc == HO_OK && (*ceil_p < -S_LIMIT || *ceil_p > S_LIMIT)) {
+        rc = s_fail(ld, ho_node_get(map, "ceiling"), "out of range -1000000000..1000000000%s", "");
     }
     if (rc == HO_OK && *floor_p > *ceil_p) {
         rc = s_fail(ld, ho_node_get(map, "ceiling"), "ceiling is below floor%s", "");
@@ -493,6 +505,9 @@ static int s_load_fit(s_load_t *ld, const ho_node_t *root)
         return rc;
     }
     size_t n = ho_node_size(rules);
+    if (n > S_MAX_RULES) {
+        return s_fail(ld, rules, "more than 1000 rules%s", "");
+    }
     ld->m->fit = calloc(n ? n : 1, sizeof(s_fit_rule_t));
     for (size_t i = 0; rc == HO_OK && i < n; i++) {
         ld->m->n_fit = i + 1;
@@ -551,9 +566,9 @@ static int s_load_interest(s_load_t *ld, const ho_node_t *root)
             if (rc == HO_OK) {
                 rc = ho_conf_int(ld->conf, decay, "every_days", 0, &m->every_days, ld->err);
             }
-            if (rc == HO_OK && m->every_days < 1) {
+            if (rc == HO_OK && (m->every_days < 1 || m->every_days > 36500)) {
                 rc = s_fail(ld, ho_node_get(decay, "every_days"),
-                            "must be 1 or more (whole days)%s", "");
+                            "must be 1 to 36500 (whole days)%s", "");
             }
         }
     }
@@ -585,6 +600,9 @@ static int s_load_interest(s_load_t *ld, const ho_node_t *root)
         return rc;
     }
     size_t n = ho_node_size(rules);
+    if (n > S_MAX_RULES) {
+        return s_fail(ld, rules, "more than 1000 rules%s", "");
+    }
     m->irules = calloc(n ? n : 1, sizeof(s_int_rule_t));
     for (size_t i = 0; rc == HO_OK && i < n; i++) {
         m->n_int = i + 1;
@@ -905,7 +923,7 @@ static bool s_fit_test(const s_fit_rule_t *r, const json_t *v, const char *field
     return false;
 }
 
-static int s_clamp(ho_score_result_t *res, size_t *cap, const char *kind, int *sum,
+static int s_clamp(ho_score_result_t *res, size_t *cap, const char *kind, long long *sum,
                    long long floor_v, long long ceil_v)
 {
     ho_score_hit_t *h;
@@ -920,14 +938,14 @@ static int s_clamp(ho_score_result_t *res, size_t *cap, const char *kind, int *s
     h->rule = strcmp(kind, "fit") == 0 ? (low ? "fit.floor" : "fit.ceiling")
                                        : (low ? "interest.floor" : "interest.ceiling");
     h->kind = kind;
-    h->points = (int)(to - *sum);
-    h->raw = h->points;
+    h->points = to - *sum;
+    h->raw = 0;
     h->value = h->points;
     h->factor = 1;
     h->age_days = -1;
-    snprintf(h->detail, sizeof h->detail, "%s %d is %s the %s: %s %lld", kind, *sum,
+    snprintf(h->detail, sizeof h->detail, "%s %lld is %s the %s: %s %lld", kind, *sum,
              low ? "below" : "above", low ? "floor" : "ceiling", low ? "raised to" : "cut to", to);
-    *sum = (int)to;
+    *sum = to;
     return HO_OK;
 }
 
@@ -966,9 +984,14 @@ static double s_factor(const ho_score_model_t *m, const s_int_rule_t *r, int64_t
 }
 
 static int s_interest(const ho_score_model_t *m, const json_t *acts, int64_t as_of,
-                      ho_score_result_t *res, size_t *cap, int *sum, ho_err_t *err)
+                      ho_score_result_t *res, size_t *cap, long long *sum, ho_err_t *err)
 {
     size_t n = json_array_size(acts);
+    if (n > S_MAX_ACTIVITIES) {
+        return ho_err_set(err, HO_ERR_TOO_LARGE, "lead.activities",
+                          "lead.activities: %zu activities, at most %d are scored", n,
+                          S_MAX_ACTIVITIES);
+    }
     s_act_t *v = calloc(n ? n : 1, sizeof *v);
     long long *cap_count = calloc(m->n_caps ? m->n_caps : 1, sizeof *cap_count);
     long long *rule_count = calloc(m->n_int ? m->n_int : 1, sizeof *rule_count);
@@ -995,6 +1018,12 @@ static int s_interest(const ho_score_model_t *m, const json_t *acts, int64_t as_
                             "%s: expected the activity type (a string)", field);
         } else {
             int64_t t = json_integer_value(at);
+            if (t < 0) {
+                snprintf(field, sizeof field, "lead.activities[%zu].occurred_at", i);
+                rc = ho_err_set(err, HO_ERR_FIELD, field,
+                                "%s: expected ms since the epoch (not negative)", field);
+                break;
+            }
             if (t > as_of) {
                 res->future++;
             } else if (m->window_ms > 0 && as_of - t > m->window_ms) {
@@ -1084,7 +1113,7 @@ static int s_interest(const ho_score_model_t *m, const json_t *acts, int64_t as_
                          ru->decay ? "" : ", no decay");
             } else {
                 snprintf(h->detail, sizeof h->detail,
-                         "%s%s%.80s at %s (%.2f d old): %d x %.4f = %.2f -> %d", type,
+                         "%s%s%.80s at %s (%.2f d old): %d x %.4f = %.2f -> %lld", type,
                          path ? " " : "", path ? path : "", date, h->age_days, h->raw, h->factor,
                          h->value, h->points);
             }
@@ -1126,7 +1155,7 @@ int ho_score_lead(const ho_score_model_t *m, const json_t *lead, int64_t as_of,
                           "lead.activities: expected an array");
     }
     size_t cap = 0;
-    int fit = 0, interest = 0;
+    long long fit = 0, interest = 0;
     bool *group_done = calloc(m->n_groups ? m->n_groups : 1, sizeof *group_done);
     if (!group_done) {
         return ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
@@ -1156,7 +1185,8 @@ int ho_score_lead(const ho_score_model_t *m, const json_t *lead, int64_t as_of,
         }
         h->rule = r->name;
         h->kind = "fit";
-        h->points = h->raw = (int)r->points;
+        h->raw = (int)r->points;
+        h->points = r->points;
         h->value = (double)r->points;
         h->factor = 1;
         h->age_days = -1;
@@ -1185,9 +1215,9 @@ int ho_score_lead(const ho_score_model_t *m, const json_t *lead, int64_t as_of,
     if (rc != HO_OK) {
         return rc;
     }
-    res->fit = fit;
-    res->interest = interest;
-    res->score = fit + interest;
+    res->fit = (int)fit;
+    res->interest = (int)interest;
+    res->score = (int)(fit + interest);
     res->grade[0] = fit >= m->fit_bands[0]   ? 'A'
                     : fit >= m->fit_bands[1] ? 'B'
                     : fit >= m->fit_bands[2] ? 'C'
@@ -1222,8 +1252,8 @@ json_t *ho_score_explanation_json(const ho_score_result_t *res)
     json_t *arr = json_array();
     for (size_t i = 0; arr && i < res->n_hits; i++) {
         const ho_score_hit_t *h = &res->hits[i];
-        json_t *e = json_pack("{sssssiss}", "rule", h->rule, "kind", h->kind, "points", h->points,
-                              "detail", h->detail);
+        json_t *e = json_pack("{sssssIss}", "rule", h->rule, "kind", h->kind, "points",
+                              (json_int_t)h->points, "detail", h->detail);
         if (e && h->occurred_at) {
             json_object_set_new(e, "raw", json_integer(h->raw));
             json_object_set_new(e, "factor", json_real(s_round_to(h->factor, 1e-6)));

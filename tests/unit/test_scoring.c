@@ -89,7 +89,8 @@ static const char *s_fired(const ho_score_result_t *r, char *buf, size_t cap)
     buf[0] = '\0';
     for (size_t i = 0; i < r->n_hits; i++) {
         size_t len = strlen(buf);
-        snprintf(buf + len, cap - len, "%s%s:%d", i ? "," : "", r->hits[i].rule, r->hits[i].points);
+        snprintf(buf + len, cap - len, "%s%s:%lld", i ? "," : "", r->hits[i].rule,
+                 r->hits[i].points);
     }
     return buf;
 }
@@ -624,6 +625,9 @@ static void test_bad_model_files_name_file_line_key(void **state)
     s_expect_error(17, "mql: {quadrants: [mql_later]}",
                    "17: mql.quadrants[0]: unknown quadrant 'mql_later'");
     s_expect_error(10, "    - name: a", "10: interest.rules[0].name: duplicate rule name 'a'");
+    s_expect_error(2, "fit:\n  floor: -2000000000", "3: fit.floor: out of range");
+    s_expect_error(8, "interest:\n  window_days: -1",
+                   "9: interest.window_days: window_days must be 0 (no window) to 36500");
 }
 
 static void test_bad_snapshot_names_the_field(void **state)
@@ -641,6 +645,48 @@ static void test_bad_snapshot_names_the_field(void **state)
     lead = s_lead(NULL, acts);
     assert_int_equal(ho_score_lead(m, lead, T0, &r, &err), HO_ERR_MISSING);
     assert_string_equal(err.field, "lead.activities[1].occurred_at");
+    ho_score_result_clear(&r);
+    json_decref(lead);
+    ho_score_model_destroy(&m);
+}
+
+static void test_big_sums_do_not_overflow(void **state)
+{
+    (void)state;
+    /* 10000 activities x two rules of 100000 points = 2e9, beyond an int: summed in 64 bits
+     * and clamped to the ceiling 1e9; the clamp entry takes 1e9 */
+    ho_score_model_t *m = s_parse("version: big\n"
+                                  "fit:\n  rules: []\n"
+                                  "interest:\n  ceiling: 1000000000\n  rules:\n"
+                                  "    - {name: d1, type: demo_request, points: 100000}\n"
+                                  "    - {name: d2, type: demo_request, points: 100000}\n"
+                                  "grades:\n  fit_bands: {A: 3, B: 2, C: 1}\n"
+                                  "  interest_bands: {\"1\": 3, \"2\": 2, \"3\": 1}\n"
+                                  "quadrants: {good_fit: 1, high_interest: 1}\n"
+                                  "mql: {min_score: 1}\n");
+    json_t *acts = json_array();
+    for (int i = 0; i < 10000; i++) {
+        json_array_append_new(acts, s_act("demo_request", NULL, T0 - i));
+    }
+    ho_score_result_t r;
+    ho_err_t err = {0};
+    json_t *lead = s_lead(NULL, acts);
+    assert_int_equal(ho_score_lead(m, lead, T0, &r, &err), HO_OK);
+    assert_int_equal(r.interest, 1000000000);
+    assert_int_equal(r.n_hits, 20001);
+    assert_string_equal(r.hits[20000].rule, "interest.ceiling");
+    assert_true(r.hits[20000].points == -1000000000LL);
+    ho_score_result_clear(&r);
+    /* one more activity is refused, naming the field */
+    json_array_append_new(json_object_get(lead, "activities"), s_act("email_open", NULL, T0));
+    assert_int_equal(ho_score_lead(m, lead, T0, &r, &err), HO_ERR_TOO_LARGE);
+    assert_string_equal(err.field, "lead.activities");
+    ho_score_result_clear(&r);
+    json_decref(lead);
+    /* a time before 1970 is a bad field, not an overflow */
+    lead = s_lead(NULL, json_pack("[o]", s_act("demo_request", NULL, INT64_MIN)));
+    assert_int_equal(ho_score_lead(m, lead, T0, &r, &err), HO_ERR_FIELD);
+    assert_string_equal(err.field, "lead.activities[0].occurred_at");
     ho_score_result_clear(&r);
     json_decref(lead);
     ho_score_model_destroy(&m);
@@ -736,6 +782,7 @@ int main(void)
         cmocka_unit_test(test_mql_rule_by_thresholds),
         cmocka_unit_test(test_bad_model_files_name_file_line_key),
         cmocka_unit_test(test_bad_snapshot_names_the_field),
+        cmocka_unit_test(test_big_sums_do_not_overflow),
         cmocka_unit_test(test_shipped_model),
         cmocka_unit_test(test_rounding_and_time_parsing),
     };
