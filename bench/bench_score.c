@@ -11,8 +11,10 @@
  * Part 2, through the real broker: a fresh `handoff broker` child and 1, then 2, `handoff
  * worker score` children; the client keeps W pre-encoded batches of 100 score.request in
  * flight (raw Majordomo client, so the client costs little) and times B batches. Prints
- * leads/s and the speed-up over one scorer. All processes share this machine's CPUs, so the
- * scaling shown is bounded by the core count printed in the header.
+ * leads/s, the speed-up over one scorer, and the scorers' CPU time (rusage of the children):
+ * leads per scorer CPU-second stays flat when the work is spread, so with a core per scorer
+ * the throughput grows with the scorers. All processes share this machine's CPUs, so the
+ * wall-clock scaling shown is bounded by the core count printed in the header.
  */
 #include <errno.h>
 #include <limits.h>
@@ -22,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -144,7 +147,7 @@ static int s_spawn(s_child_t *c, const char *bin, char *const argv[], const char
     char line[512];
     while (c->out && fgets(line, sizeof line, c->out)) {
         if (endpoint && strncmp(line, "bound endpoint=", 15) == 0) {
-            snprintf(endpoint, cap, "%s", line + 15);
+            snprintf(endpoint, cap, "%.200s", line + 15);
             endpoint[strcspn(endpoint, "\n")] = '\0';
         }
         if (strstr(line, ready)) {
@@ -154,22 +157,30 @@ static int s_spawn(s_child_t *c, const char *bin, char *const argv[], const char
     return -1;
 }
 
-static void s_stop(s_child_t *c)
+/* Stop a child; returns the CPU seconds (user + system) it used. */
+static double s_stop(s_child_t *c)
 {
+    double cpu = 0;
     if (c->pid > 0) {
+        struct rusage ru;
         kill(c->pid, SIGTERM);
-        waitpid(c->pid, NULL, 0);
+        if (wait4(c->pid, NULL, 0, &ru) == c->pid) {
+            cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+                  (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+        }
         c->pid = 0;
     }
     if (c->out) {
         fclose(c->out);
         c->out = NULL;
     }
+    return cpu;
 }
 
 /* One broker + `scorers` score workers; B batches with W in flight. leads/s or -1. */
 static double s_through_broker(const char *bin, const char *cfg, int scorers, char **frames,
-                               size_t *lens, size_t n_frames, int batches, int window)
+                               size_t *lens, size_t n_frames, int batches, int window,
+                               double *scorer_cpu, double *broker_cpu)
 {
     s_child_t broker = {0}, workers[S_MAX_SCORERS] = {{0}};
     char endpoint[256] = "";
@@ -242,10 +253,11 @@ done:
     if (ctx) {
         zmq_ctx_term(ctx);
     }
+    *scorer_cpu = 0;
     for (int i = 0; i < scorers; i++) {
-        s_stop(&workers[i]);
+        *scorer_cpu += s_stop(&workers[i]);
     }
-    s_stop(&broker);
+    *broker_cpu = s_stop(&broker);
     return rate;
 }
 
@@ -396,11 +408,14 @@ int main(int argc, char **argv)
     /* ---- part 2: through the broker ---- */
     printf("\nthrough handoff broker (tcp, batches of %d, %d in flight, %d batches timed)\n",
            S_BATCH, window, batches);
-    printf("%-8s %12s %10s %14s\n", "scorers", "leads/s", "speed-up", "per scorer/s");
+    printf("%-8s %12s %10s %14s %16s %16s\n", "scorers", "leads/s", "speed-up", "per scorer/s",
+           "scorer CPU s", "leads/scorer-CPU-s");
     double one = 0;
     int rc = 0;
     for (int s = 1; s <= S_MAX_SCORERS; s++) {
-        double rate = s_through_broker(bin, cfg, s, frames, lens, n_frames, batches, window);
+        double cpu = 0, bcpu = 0;
+        double rate =
+            s_through_broker(bin, cfg, s, frames, lens, n_frames, batches, window, &cpu, &bcpu);
         if (rate < 0) {
             rc = 1;
             continue;
@@ -408,7 +423,9 @@ int main(int argc, char **argv)
         if (s == 1) {
             one = rate;
         }
-        printf("%-8d %12.0f %9.2fx %14.0f\n", s, rate, one > 0 ? rate / one : 0, rate / s);
+        printf("%-8d %12.0f %9.2fx %14.0f %16.2f %16.0f\n", s, rate, one > 0 ? rate / one : 0,
+               rate / s, cpu, cpu > 0 ? (double)(batches + s) * S_BATCH / cpu : 0);
+        printf("         (broker CPU %.2f s)\n", bcpu);
     }
     unlink(cfg);
     for (size_t b = 0; b < n_frames; b++) {
