@@ -127,6 +127,10 @@ static void test_numbers(void **state)
     assert_int_equal(ho_norm_employees("500-100", &e), -1);
     assert_int_equal(ho_norm_employees("", &e), -1);
     assert_int_equal(ho_norm_employees("12.5", &e), -1);
+    /* found by fuzz_import: a number past long long must be refused, not cast */
+    assert_int_equal(ho_norm_employees("99999999999999999999999", &e), -1);
+    assert_int_equal(ho_norm_employees("1-99999999999999999999999", &e), -1);
+    assert_int_equal(ho_norm_employees("99999999999999999999999+", &e), -1);
     double r;
     assert_int_equal(ho_norm_revenue("193556000", &r), 0);
     assert_true(r == 193556000.0);

@@ -282,8 +282,8 @@ static const char *const s_conversions[] = {
     "Demo Request: Northwind Pipelines Demo", "Newsletter Signup",
     "Streaming ETL Webinar: Register",        ""};
 static const char *const s_messages_hot[] = {
-    "We run Kafka, Airflow, and a lot of cron jobs; looking for one place to monitor them. "
-    "Budget is approved for Q1.",
+    ("We run Kafka, Airflow, and a lot of cron jobs; looking for one place to monitor them. "
+     "Budget is approved for Q1."),
     "Evaluating vendors now.\nNeed SSO, audit logs, and an EU region.",
     "Please send pricing for 40 pipelines, \"enterprise\" tier.",
     "Our current ETL vendor renews in March, comparing options.",

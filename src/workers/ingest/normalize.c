@@ -474,8 +474,8 @@ int ho_norm_employees(const char *in, long long *out)
     }
     double a, b;
     const char *e;
-    if (!s_parse_num(p, &e, &a)) {
-        return -1;
+    if (!s_parse_num(p, &e, &a) || a > 1e12) {
+        return -1; /* no company has a trillion people: and the cast below stays defined */
     }
     while (isspace((unsigned char)*e)) {
         e++;
@@ -496,7 +496,7 @@ int ho_norm_employees(const char *in, long long *out)
         while (isspace((unsigned char)*e)) {
             e++;
         }
-        if (!s_parse_num(e, &e, &b) || b < a) {
+        if (!s_parse_num(e, &e, &b) || b < a || b > 1e12) {
             return -1;
         }
         while (isspace((unsigned char)*e)) {
