@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -447,6 +448,73 @@ static void test_profile_errors(void **state)
     ho_profile_names_free(&names);
 }
 
+/* Adding a source is a config change: a profile in <config dir>/profiles/ is listed,
+ * auto-detected from its header and used; a config-dir file of a shipped name wins. */
+static void test_config_dir_profiles(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/test_import_cfg_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char sub[300], path[400];
+    snprintf(sub, sizeof sub, "%s/profiles", dir);
+    assert_int_equal(mkdir(sub, 0755), 0);
+    snprintf(path, sizeof path, "%s/mycrm.yaml", sub);
+    FILE *f = fopen(path, "w");
+    fputs("name: mycrm\nkind: lead\ndetect: [Contact Mail, Org]\nid_fields: [source_record_id]\n"
+          "columns:\n  Contact Mail: email\n  Org: company\n  Ref: source_record_id\n",
+          f);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/hubspot.yaml", sub);
+    f = fopen(path, "w");
+    fputs("name: hubspot\ndescription: local override\nkind: lead\ndetect: [Email]\n"
+          "columns:\n  Email: email\n",
+          f);
+    fclose(f);
+    char **names = ho_profile_names(dir);
+    bool mycrm = false;
+    size_t hubspots = 0;
+    for (size_t i = 0; names[i]; i++) {
+        mycrm = mycrm || strcmp(names[i], "mycrm") == 0;
+        hubspots += strcmp(names[i], "hubspot") == 0;
+    }
+    ho_profile_names_free(&names);
+    assert_true(mycrm);
+    assert_int_equal(hubspots, 1);
+    ho_err_t err;
+    ho_profile_t *p = ho_profile_load(dir, "hubspot", &err);
+    assert_non_null(p);
+    assert_string_equal(ho_profile_description(p), "local override");
+    ho_profile_destroy(&p);
+
+    snprintf(path, sizeof path, "%s/export.csv", dir);
+    f = fopen(path, "w");
+    fputs("Ref,Contact Mail,Org,Shoe size\nC-1,Zoe@Example-Org.com,Example Org,42\n", f);
+    fclose(f);
+    const char *cols[] = {"Ref", "Contact Mail", "Org", "Shoe size"};
+    p = ho_profile_detect(dir, "csv", cols, 4, &err);
+    assert_non_null(p);
+    assert_string_equal(ho_profile_name(p), "mycrm");
+    s_result_t r;
+    s_run(path, p, &r);
+    assert_int_equal(r.n_ok, 1);
+    const json_t *zoe = s_ok_email(&r, "zoe@example-org.com");
+    assert_string_equal(json_string_value(json_object_get(zoe, "source")), "mycrm");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(zoe, "extra"), "Shoe size")), "42");
+    char id[HO_MSG_MAX_ID];
+    ho_msg_make_id(id, sizeof id, "lead-mycrm", "C-1", 3);
+    assert_string_equal(ho_msg_id(r.ok[0]), id);
+    s_result_free(&r);
+    ho_profile_destroy(&p);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/mycrm.yaml", sub);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/hubspot.yaml", sub);
+    unlink(path);
+    rmdir(sub);
+    rmdir(dir);
+}
+
 /* Mautic's export: recognised by its aliases, its date format from the profile. */
 static void test_mautic(void **state)
 {
@@ -545,6 +613,7 @@ int main(void)
         cmocka_unit_test(test_profile_errors),
         cmocka_unit_test(test_options_and_limits),
         cmocka_unit_test(test_mautic),
+        cmocka_unit_test(test_config_dir_profiles),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
