@@ -348,6 +348,9 @@ static int s_dry_run(s_db_t *d, const ho_score_model_t *cur, const ho_score_mode
     if (json_array_size(dropped_l) < dropped) {
         printf("no_longer_mql more=%zu (raise --limit)\n", dropped - json_array_size(dropped_l));
     }
+    printf("switch: point workers.score.model at %s (or put it in place of %s), then restart "
+           "the score workers (leads are re-scored on their next event or periodic re-score)\n",
+           ho_score_model_name(cand), ho_score_model_name(cur));
     json_decref(became_l);
     json_decref(dropped_l);
     sqlite3_finalize(st);
