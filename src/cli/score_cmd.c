@@ -16,6 +16,7 @@
 #include "handoff/scoring.h"
 
 #define S_MAX_ACTIVITIES 500 /* what the store puts in a score.request snapshot */
+#define S_AS_OF_STORED (-1)  /* --as-of stored: each lead at its own last scoring time */
 
 static void s_usage(FILE *out)
 {
@@ -35,8 +36,9 @@ static void s_usage(FILE *out)
             "                   the candidate)\n"
             "  --current FILE   --dry-run: compare against this file instead of the current\n"
             "                   model (workers.score.model of the gateway config)\n"
-            "  --as-of DATE     score as of 2026-11-20, 2026-11-20T09:00Z or epoch ms\n"
-            "                   (default: now)\n"
+            "  --as-of DATE     score as of 2026-11-20, 2026-11-20T09:00Z or epoch ms, or\n"
+            "                   'stored': each lead as of its last scoring (leads.scored_at;\n"
+            "                   now if never scored) (default: now)\n"
             "  --limit N        --dry-run: list at most N changed leads per direction\n"
             "                   (default 100, 0 = all)\n"
             "  --json           --explain: print the lead.scored payload as JSON\n"
@@ -212,6 +214,10 @@ static int s_explain(s_db_t *d, const ho_score_model_t *m, const char *email_in,
         sqlite3_finalize(st);
         return 1;
     }
+    if (as_of == S_AS_OF_STORED) {
+        as_of =
+            sqlite3_column_type(st, 11) == SQLITE_NULL ? ho_now_ms() : sqlite3_column_int64(st, 11);
+    }
     json_t *lead = s_snapshot(d, st, as_of);
     ho_score_result_t r;
     ho_err_t err = {0};
@@ -266,8 +272,8 @@ static int s_dry_run(s_db_t *d, const ho_score_model_t *cur, const ho_score_mode
 {
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(d->db,
-                           "SELECT id, email, stage, owner_rep_id, fields_json FROM leads "
-                           "WHERE erased = 0 ORDER BY id",
+                           "SELECT id, email, stage, owner_rep_id, fields_json, scored_at "
+                           "FROM leads WHERE erased = 0 ORDER BY id",
                            -1, &st, NULL) != SQLITE_OK) {
         fprintf(stderr, "handoff score: %s\n", sqlite3_errmsg(d->db));
         return 1;
@@ -277,11 +283,16 @@ static int s_dry_run(s_db_t *d, const ho_score_model_t *cur, const ho_score_mode
     json_t *became_l = json_array(), *dropped_l = json_array();
     int src;
     while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-        json_t *lead = s_snapshot(d, st, as_of);
+        int64_t at = as_of;
+        if (at == S_AS_OF_STORED) {
+            at = sqlite3_column_type(st, 5) == SQLITE_NULL ? ho_now_ms()
+                                                           : sqlite3_column_int64(st, 5);
+        }
+        json_t *lead = s_snapshot(d, st, at);
         ho_score_result_t a, b;
         ho_err_t ea = {0}, eb = {0};
-        int ra = ho_score_lead(cur, lead, as_of, &a, &ea);
-        int rb = ho_score_lead(cand, lead, as_of, &b, &eb);
+        int ra = ho_score_lead(cur, lead, at, &a, &ea);
+        int rb = ho_score_lead(cand, lead, at, &b, &eb);
         leads++;
         if (ra == HO_OK) {
             tc.mql += a.mql;
@@ -327,7 +338,8 @@ static int s_dry_run(s_db_t *d, const ho_score_model_t *cur, const ho_score_mode
         rc = 1;
     }
     char t1[32];
-    printf("dry-run leads=%zu as_of=%s\n", leads, s_time(as_of, t1, sizeof t1));
+    printf("dry-run leads=%zu as_of=%s\n", leads,
+           as_of == S_AS_OF_STORED ? "stored" : s_time(as_of, t1, sizeof t1));
     s_print_tally("current", cur, &tc);
     s_print_tally("new", cand, &tn);
     printf("change mql_delta=%+ld became_mql=%zu no_longer_mql=%zu grade_changed=%zu\n",
@@ -389,10 +401,12 @@ int ho_cmd_score(int argc, char **argv)
             current = optarg;
             break;
         case 'a':
-            if (ho_score_parse_time(optarg, &as_of) != HO_OK) {
+            if (strcmp(optarg, "stored") == 0) {
+                as_of = S_AS_OF_STORED;
+            } else if (ho_score_parse_time(optarg, &as_of) != HO_OK) {
                 fprintf(stderr,
-                        "handoff score: --as-of %s: expected 2026-11-20, 2026-11-20T09:00Z or "
-                        "epoch ms\n",
+                        "handoff score: --as-of %s: expected 2026-11-20, 2026-11-20T09:00Z, "
+                        "epoch ms or stored\n",
                         optarg);
                 return 2;
             }

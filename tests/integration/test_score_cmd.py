@@ -192,6 +192,21 @@ class ScoreCmd(unittest.TestCase):
         self.assertEqual([(r, k, int(p)) for r, k, p in rules],
                          [(e["rule"], e["kind"], e["points"]) for e in json.loads(ex)])
 
+    def test_as_of_stored(self):
+        # --explain --as-of stored scores each lead as of its leads.scored_at
+        for lead_id, email in self.leads[:10]:
+            scored_at = self.query("SELECT scored_at FROM leads WHERE id = ?", (lead_id,))[0][0]
+            doc = json.loads(self.explain(email, "--as-of", "stored", "--json"))
+            self.assertEqual(doc["as_of"], scored_at)
+        # --dry-run --as-of stored: the same model changes nothing, every lead is counted
+        same = self.model_variant("same-2", "mql:\n  quadrants: [mql_now]")
+        r = self.run_cmd(["score", "-c", self.config, "--dry-run", "--model", same,
+                          "--as-of", "stored"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout, r"(?m)^dry-run leads=%d as_of=stored$" % len(self.leads))
+        self.assertRegex(r.stdout, r"(?m)^change mql_delta=\+0 became_mql=0 no_longer_mql=0 "
+                                   r"grade_changed=0$")
+
     def test_explain_errors(self):
         r = self.run_cmd(["score", "-c", self.config, "--explain", "nobody@nowhere.test"])
         self.assertEqual(r.returncode, 1)
