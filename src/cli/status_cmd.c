@@ -205,10 +205,14 @@ int ho_cmd_status(int argc, char **argv)
     json_t *st = NULL;
     int rc = 1;
     if (ho_client_status(client, &st, &err) != HO_OK) {
-        fprintf(stderr,
-                "handoff status: the broker at %s did not answer within %ld ms (is it "
-                "running? `handoff broker` or `handoff run`)\n",
-                endpoint, timeout);
+        if (strstr(err.message, "no reply within")) {
+            fprintf(stderr,
+                    "handoff status: the broker at %s did not answer within %ld ms (is it "
+                    "running? `handoff broker` or `handoff run`)\n",
+                    endpoint, timeout);
+        } else {
+            fprintf(stderr, "handoff status: %s\n", err.message);
+        }
         goto done;
     }
     if (ho_outbox_status) {

@@ -158,8 +158,12 @@ static int s_connect(s_rt_t *rt)
     }
     if (zsock_connect(rt->sock, "%s", rt->opts->endpoint) != 0) {
         ho_error("cannot connect to %s: %s", rt->opts->endpoint, zmq_strerror(errno));
+        zsock_destroy(&rt->sock); /* a DEALER without a peer would block the DISCONNECT */
         return -1;
     }
+    /* A send never blocks longer than the broker's liveness window: past that the broker
+     * has declared us dead anyway and we reconnect. */
+    zsock_set_sndtimeo(rt->sock, rt->hb_ms * rt->liveness);
     zmsg_t *zmsg = s_header(S_READY);
     zmsg_addstr(zmsg, rt->service);
     zmsg_addstrf(zmsg, "%d", rt->credit);
@@ -551,6 +555,7 @@ int ho_worker_run(const ho_worker_def_t *def, const ho_runtime_opts_t *opts)
     if (rt.sock) {
         /* Tell the broker at once, so it requeues what we held instead of waiting for the
          * heartbeat to expire. */
+        zsock_set_sndtimeo(rt.sock, 0);
         s_send_command(&rt, S_DISCONNECT);
         zsock_set_linger(rt.sock, 1000);
         zsock_destroy(&rt.sock);

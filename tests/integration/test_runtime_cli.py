@@ -269,6 +269,14 @@ class WorkerCliTest(unittest.TestCase):
         self.assertEqual(r.stdout, "")
         r = run(["status", "--timeout", "soon"])
         self.assertEqual(r.returncode, 2)
+        # an endpoint ZeroMQ cannot parse: a clear error at once, from both commands (the
+        # worker used to block forever sending DISCONNECT on a socket without a peer)
+        r = run(["status", "-c", config, "--connect", "nonsense"])
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("cannot send to the broker at nonsense", r.stderr)
+        r = run(["worker", "echo", "-c", config, "--connect", "nonsense"])
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("cannot connect to nonsense", r.stderr)
 
     def test_bad_config_is_reported(self):
         path = os.path.join(self.dir, "bad.yaml")
