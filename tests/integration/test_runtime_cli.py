@@ -245,21 +245,30 @@ class WorkerCliTest(unittest.TestCase):
         self.wait_workers(config, endpoint, "echo", 0)
 
     def test_worker_waits_for_the_broker_and_registers(self):
-        # the worker starts first; the broker comes up later on the same endpoint
+        # the worker starts first; the broker comes up later on the same endpoint (ipc in
+        # the test folder: no other test can take it in between, as a freed tcp port could)
         config = write_config(self.dir)
-        broker, endpoint = start_broker(self.dir, config)
-        broker.stop()
+        endpoint = "ipc://%s/broker.ipc" % self.dir
         worker = Proc(self.dir, "worker", ["worker", "echo", "-c", config, "--connect", endpoint],
                       ready="worker ready")
         self.procs.append(worker)
         time.sleep(0.3)
-        broker = Proc(self.dir, "broker2", ["broker", "-c", config, "--bind", endpoint],
+        broker = Proc(self.dir, "broker", ["broker", "-c", config, "--bind", endpoint],
                       ready="broker ready")
         self.procs.append(broker)
         self.wait_workers(config, endpoint, "echo", 1)
         env = envelope("lead.raw", {"n": 1})
         frames = request(self.ctx, endpoint, "echo", [pack(env)])
         self.assertEqual(msgpack.unpackb(frames[0], raw=False), [env])
+        # and again after a broker restart: the worker re-registers by itself
+        self.assertEqual(broker.stop(), 0)
+        broker = Proc(self.dir, "broker2", ["broker", "-c", config, "--bind", endpoint],
+                      ready="broker ready")
+        self.procs.append(broker)
+        self.wait_workers(config, endpoint, "echo", 1)
+        frames = request(self.ctx, endpoint, "echo", [pack(env)])
+        self.assertEqual(msgpack.unpackb(frames[0], raw=False), [env])
+        self.assertEqual(worker.stop(), 0)
 
     def test_status_without_broker(self):
         config = write_config(self.dir)

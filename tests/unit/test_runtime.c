@@ -641,11 +641,12 @@ static void test_backpressure_503_is_resent(void **state)
 
 static void test_worker_reregisters_after_broker_restart(void **state)
 {
+    /* ipc in the test folder: a freed tcp port could be taken by a parallel test */
     s_write_config("handoff.yaml", 1000, NULL);
     s_broker_t b = {0};
-    s_broker_start(&b, "handoff.yaml", "tcp://127.0.0.1:*");
-    char endpoint[256];
-    snprintf(endpoint, sizeof endpoint, "%s", b.endpoint);
+    char endpoint[300];
+    snprintf(endpoint, sizeof endpoint, "ipc://%s/restart.ipc", s_dir);
+    s_broker_start(&b, "handoff.yaml", endpoint);
     s_worker_t *w = s_worker_start(&s_def_echo, endpoint, NULL);
     assert_int_equal(s_wait_workers(endpoint, "echo", 1), 1);
     s_broker_stop(&b);
