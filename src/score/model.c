@@ -197,6 +197,84 @@ static int s_points(s_load_t *ld, const ho_node_t *rule, long long *out)
     return rc;
 }
 
+/* Rough size of the automaton glibc's regcomp builds. It copies a sub-expression for every
+ * '+' and for every bound of {m,n}, so stacked or nested repetitions multiply ("a++++...",
+ * "(a{200}){200}") and can exhaust memory; such patterns are refused before regcomp. */
+#define S_RE_MAX_COST 20000.0
+#define S_RE_MAX_LEN 1000
+
+static double s_re_cost(const char **pp, int depth, bool *bad)
+{
+    double total = 0, last = 0;
+    const char *p = *pp;
+    while (*p && *p != ')' && !*bad) {
+        double atom = 1;
+        if (*p == '(') {
+            if (depth >= 32) {
+                *bad = true;
+                break;
+            }
+            p++;
+            atom = s_re_cost(&p, depth + 1, bad) + 1;
+            if (*p == ')') {
+                p++;
+            }
+        } else if (*p == '[') {
+            p++;
+            p += *p == '^';
+            p += *p == ']';
+            while (*p && *p != ']') {
+                if (*p == '[' && (p[1] == ':' || p[1] == '.' || p[1] == '=')) {
+                    char close = p[1];
+                    p += 2;
+                    while (*p && !(*p == close && p[1] == ']')) {
+                        p++;
+                    }
+                    p += *p ? 2 : 0;
+                } else {
+                    p++;
+                }
+            }
+            p += *p == ']';
+        } else if (*p == '\\') {
+            p++;
+            p += *p != '\0';
+        } else if (*p == '|') {
+            p++;
+            last = 0;
+            continue;
+        } else if (*p == '*' || *p == '+' || *p == '?' || *p == '{') {
+            double mult = 1;
+            if (*p == '{') {
+                char *end;
+                double lo = strtod(p + 1, &end), hi = lo;
+                if (*end == ',') {
+                    const char *q = end + 1;
+                    hi = *q == '}' ? lo + 1 : strtod(q, &end);
+                }
+                mult = hi > lo ? hi : lo;
+                mult = mult < 1 ? 1 : mult;
+                p = strchr(p, '}') ? strchr(p, '}') + 1 : p + strlen(p);
+            } else {
+                mult = *p == '+' ? 2 : 1;
+                p++;
+            }
+            total += last * (mult - 1);
+            last *= mult;
+            if (total > S_RE_MAX_COST) {
+                *bad = true;
+            }
+            continue;
+        } else {
+            p++;
+        }
+        total += atom;
+        last = atom;
+    }
+    *pp = p;
+    return total;
+}
+
 static int s_regex(s_load_t *ld, const ho_node_t *map, const char *key, regex_t *re, bool *has,
                    char **text)
 {
@@ -207,6 +285,22 @@ static int s_regex(s_load_t *ld, const ho_node_t *map, const char *key, regex_t 
     const char *pat = ho_node_str(n);
     if (!pat) {
         return s_fail(ld, n, "expected a regular expression (a single value)%s", "");
+    }
+    if (strlen(pat) > S_RE_MAX_LEN) {
+        return s_fail(ld, n, "regular expression longer than 1000 characters%s", "");
+    }
+    bool bad = false;
+    const char *walk = pat;
+    double cost = 0;
+    while (*walk && !bad) {
+        cost += s_re_cost(&walk, 0, &bad);
+        walk += *walk == ')'; /* an unbalanced ')' is regcomp's to report */
+    }
+    if (bad || cost > S_RE_MAX_COST) {
+        return s_fail(ld, n,
+                      "regular expression too complex (stacked or nested repetitions such as "
+                      "'a++' or '(a{200}){200}'): '%.60s'",
+                      pat);
     }
     int rc = regcomp(re, pat, REG_EXTENDED | REG_ICASE | REG_NOSUB);
     if (rc != 0) {

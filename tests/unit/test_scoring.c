@@ -608,6 +608,12 @@ static void test_bad_model_files_name_file_line_key(void **state)
     s_expect_error(6, "      match: '([a-z'", "6: fit.rules[0].match: bad regular expression");
     s_expect_error(7, "      points: ten", "7: fit.rules[0].points: expected an integer");
     s_expect_error(7, "      points: [1, 2]", "7: fit.rules[0].points: expected a single value");
+    m = s_load_variant(6, "      match: '^[[:alpha:]]{2,8}[]x-]+(\\\\.|[^)(]){0,50}(a|b)+$'", &err,
+                       path, sizeof path);
+    if (!m) {
+        fail_msg("%s", err.message);
+    }
+    ho_score_model_destroy(&m);
     s_expect_error(1, NULL, "1: (root): missing required key 'version'");
     s_expect_error(1, "version: \"x-1\"\ncolor: blue", "2: color: unknown key 'color'");
     s_expect_error(11, "      type: page_veiw",
@@ -626,6 +632,13 @@ static void test_bad_model_files_name_file_line_key(void **state)
                    "17: mql.quadrants[0]: unknown quadrant 'mql_later'");
     s_expect_error(10, "    - name: a", "10: interest.rules[0].name: duplicate rule name 'a'");
     s_expect_error(2, "fit:\n  floor: -2000000000", "3: fit.floor: out of range");
+    s_expect_error(6, "      match: 'trainee++++++++++++++++++++++++++++++++++++++++'",
+                   "6: fit.rules[0].match: regular expression too complex");
+    s_expect_error(6, "      match: '(a{200}){200}'",
+                   "6: fit.rules[0].match: regular expression too complex");
+    s_expect_error(6,
+                   "      match: '((((((((((((((((((((x+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)'",
+                   "6: fit.rules[0].match: regular expression too complex");
     s_expect_error(8, "interest:\n  window_days: -1",
                    "9: interest.window_days: window_days must be 0 (no window) to 36500");
 }
