@@ -55,6 +55,10 @@ const char *ho_score_model_version(const ho_score_model_t *self);
 const char *ho_score_model_name(const ho_score_model_t *self);
 /* The interest window in ms (activities older than as_of - window are ignored). */
 int64_t ho_score_model_window_ms(const ho_score_model_t *self);
+/* One line for operators: "fit_rules=24 interest_rules=13 groups=8 window_days=90
+ * decay=half_life_days:30 caps=3 fit_bands=60/40/20 interest_bands=40/20/8 good_fit=40
+ * high_interest=20 mql=quadrants:mql_now". Writes into buf; returns buf. */
+char *ho_score_model_describe(const ho_score_model_t *self, char *buf, size_t cap);
 
 /* One rule firing. Strings are owned by the result (rule names borrowed from the model). */
 typedef struct {

@@ -23,6 +23,7 @@ static void s_usage(FILE *out)
     fprintf(out,
             "usage: handoff score --explain EMAIL [--model FILE] [--as-of DATE] [--json]\n"
             "       handoff score --dry-run --model NEW.yaml [--as-of DATE] [--limit N]\n"
+            "       handoff score --check [--model FILE]\n"
             "       common: [-c CONFIG] [--data-dir DIR] [--db PATH]\n"
             "\n"
             "--explain: score one stored lead now (or at --as-of) and print every rule that\n"
@@ -31,6 +32,8 @@ static void s_usage(FILE *out)
             "--dry-run: score every stored lead with the current model and with NEW.yaml and\n"
             "print how many MQLs each makes, the quadrant counts, and the leads that change\n"
             "(became_mql / no_longer_mql). Nothing is written: run it before switching models.\n"
+            "--check: load the model (the current one, or --model FILE), print a summary line\n"
+            "and exit 0, or print the error (file:line: key: why) and exit 1. No database.\n"
             "\n"
             "  --model FILE     model file (--explain: instead of the current one; --dry-run:\n"
             "                   the candidate)\n"
@@ -372,16 +375,23 @@ static int s_dry_run(s_db_t *d, const ho_score_model_t *cur, const ho_score_mode
 int ho_cmd_score(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"explain", required_argument, NULL, 'e'}, {"dry-run", no_argument, NULL, 'n'},
-        {"model", required_argument, NULL, 'm'},   {"current", required_argument, NULL, 'C'},
-        {"as-of", required_argument, NULL, 'a'},   {"limit", required_argument, NULL, 'l'},
-        {"json", no_argument, NULL, 'j'},          {"data-dir", required_argument, NULL, 'd'},
-        {"config", required_argument, NULL, 'c'},  {"db", required_argument, NULL, 'b'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+        {"explain", required_argument, NULL, 'e'},
+        {"dry-run", no_argument, NULL, 'n'},
+        {"model", required_argument, NULL, 'm'},
+        {"current", required_argument, NULL, 'C'},
+        {"as-of", required_argument, NULL, 'a'},
+        {"limit", required_argument, NULL, 'l'},
+        {"json", no_argument, NULL, 'j'},
+        {"data-dir", required_argument, NULL, 'd'},
+        {"config", required_argument, NULL, 'c'},
+        {"db", required_argument, NULL, 'b'},
+        {"check", no_argument, NULL, 'k'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     const char *explain = NULL, *model = NULL, *current = NULL, *data_dir = NULL, *config = NULL,
                *db = NULL;
-    bool dry_run = false, as_json = false;
+    bool dry_run = false, as_json = false, check = false;
     int64_t as_of = ho_now_ms();
     long limit = 100;
     optind = 1;
@@ -393,6 +403,9 @@ int ho_cmd_score(int argc, char **argv)
             break;
         case 'n':
             dry_run = true;
+            break;
+        case 'k':
+            check = true;
             break;
         case 'm':
             model = optarg;
@@ -440,8 +453,8 @@ int ho_cmd_score(int argc, char **argv)
             return 2;
         }
     }
-    if (optind != argc || !!explain == dry_run) {
-        fprintf(stderr, "handoff score: give either --explain EMAIL or --dry-run\n");
+    if (optind != argc || (!!explain + dry_run + check) != 1) {
+        fprintf(stderr, "handoff score: give one of --explain EMAIL, --dry-run or --check\n");
         s_usage(stderr);
         return 2;
     }
@@ -458,9 +471,16 @@ int ho_cmd_score(int argc, char **argv)
     int rc = 1;
     ho_score_model_t *cur = NULL, *cand = NULL;
     s_db_t d = {0};
-    cur = s_current_model(gw, explain ? model : current, &err);
+    cur = s_current_model(gw, explain || check ? model : current, &err);
     if (!cur) {
         fprintf(stderr, "handoff score: %s\n", err.message);
+        goto done;
+    }
+    if (check) {
+        char line[512];
+        printf("model ok version=%s file=%s %s\n", ho_score_model_version(cur),
+               ho_score_model_name(cur), ho_score_model_describe(cur, line, sizeof line));
+        rc = 0;
         goto done;
     }
     if (dry_run && !(cand = ho_score_model_load_file(model, &err))) {

@@ -879,6 +879,44 @@ int64_t ho_score_model_window_ms(const ho_score_model_t *self)
     return self ? self->window_ms : 0;
 }
 
+char *ho_score_model_describe(const ho_score_model_t *self, char *buf, size_t cap)
+{
+    char decay[64] = "none", mql[160] = "";
+    if (self->decay == S_DECAY_HALF_LIFE) {
+        snprintf(decay, sizeof decay, "half_life_days:%g", self->half_life_days);
+    } else if (self->decay == S_DECAY_STEP) {
+        snprintf(decay, sizeof decay, "percent:%g/every_days:%lld", self->percent,
+                 self->every_days);
+    }
+    size_t len = 0;
+    for (unsigned k = 0; s_quadrants[k]; k++) {
+        if (self->mql_quadrants & (1u << k)) {
+            len += (size_t)snprintf(mql + len, sizeof mql - len, "%s%s",
+                                    len ? "," : "quadrants:", s_quadrants[k]);
+        }
+    }
+    if (self->has_min_fit && len < sizeof mql) {
+        len += (size_t)snprintf(mql + len, sizeof mql - len, "%smin_fit:%lld", len ? "+" : "",
+                                self->min_fit);
+    }
+    if (self->has_min_interest && len < sizeof mql) {
+        len += (size_t)snprintf(mql + len, sizeof mql - len, "%smin_interest:%lld", len ? "+" : "",
+                                self->min_interest);
+    }
+    if (self->has_min_score && len < sizeof mql) {
+        snprintf(mql + len, sizeof mql - len, "%smin_score:%lld", len ? "+" : "", self->min_score);
+    }
+    snprintf(buf, cap,
+             "fit_rules=%zu interest_rules=%zu groups=%zu window_days=%lld decay=%s caps=%zu "
+             "fit_bands=%lld/%lld/%lld interest_bands=%lld/%lld/%lld good_fit=%lld "
+             "high_interest=%lld mql=%s",
+             self->n_fit, self->n_int, self->n_groups, (long long)(self->window_ms / HO_DAY_MS),
+             decay, self->n_caps, self->fit_bands[0], self->fit_bands[1], self->fit_bands[2],
+             self->int_bands[0], self->int_bands[1], self->int_bands[2], self->good_fit,
+             self->high_interest, mql);
+    return buf;
+}
+
 /* ---- scoring ---- */
 
 int ho_score_round(double v)

@@ -225,6 +225,21 @@ class ScoreCmd(unittest.TestCase):
         r = self.run_cmd(["score", "-c", self.config, "--dry-run", "--model", bad])
         self.assertEqual(r.returncode, 1)
         self.assertIn("bad.yaml:4: fit.rules[0].match: bad regular expression", r.stderr)
+        r = self.run_cmd(["score", "-c", self.config, "--check", "--model", bad])
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("bad.yaml:4: fit.rules[0].match: bad regular expression", r.stderr)
+        # --check of the current (built-in) model: a summary of the shipped file
+        r = self.run_cmd(["score", "-c", self.config, "--check"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(os.path.join(self.src, "deploy", "scoring.yaml")) as f:
+            text = f.read()
+        fit_part, interest_part = text.split("\ninterest:\n")[0], \
+            text.split("\ninterest:\n")[1].split("\ngrades:")[0]
+        self.assertRegex(r.stdout, r"(?m)^model ok version=2026\.11-1 file=\(built-in\)/scoring"
+                                   r"\.yaml fit_rules=%d interest_rules=%d " %
+                         (fit_part.count("- name:"), interest_part.count("- name:")))
+        self.assertIn(" window_days=90 decay=half_life_days:30 ", r.stdout)
+        self.assertIn(" mql=quadrants:mql_now\n", r.stdout)
 
     def model_variant(self, name, mql_line, drop_disqualify=False):
         with open(os.path.join(self.src, "deploy", "scoring.yaml")) as f:
