@@ -111,6 +111,41 @@ static bool s_in_list(const char *const *list, const char *s)
     return false;
 }
 
+/* Copy at most max bytes of in to out (which holds max + 4), never cutting a UTF-8 sequence,
+ * and mark a cut with "...": explanation details go into JSON, which must be valid UTF-8. */
+static const char *s_clip(const char *in, size_t max, char *out)
+{
+    size_t n = strlen(in);
+    if (n <= max) {
+        memcpy(out, in, n + 1);
+        return out;
+    }
+    n = max;
+    while (n > 0 && ((unsigned char)in[n] & 0xC0) == 0x80) {
+        n--; /* in[n] continues a sequence: cut before the sequence starts */
+    }
+    memcpy(out, in, n);
+    memcpy(out + n, "...", 4);
+    return out;
+}
+
+/* After a snprintf that may have truncated: drop an incomplete UTF-8 sequence at the end. */
+static void s_utf8_tail(char *s)
+{
+    size_t n = strlen(s), i = n;
+    while (i > 0 && ((unsigned char)s[i - 1] & 0xC0) == 0x80) {
+        i--;
+    }
+    if (i == 0) {
+        return;
+    }
+    unsigned char lead = (unsigned char)s[i - 1];
+    size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+    if (lead >= 0xC0 && n - (i - 1) < need) {
+        s[i - 1] = '\0';
+    }
+}
+
 void ho_score_model_destroy(ho_score_model_t **self_p)
 {
     if (!self_p || !*self_p) {
@@ -299,15 +334,16 @@ static int s_regex(s_load_t *ld, const ho_node_t *map, const char *key, regex_t 
     if (bad || cost > S_RE_MAX_COST) {
         return s_fail(ld, n,
                       "regular expression too complex (stacked or nested repetitions such as "
-                      "'a++' or '(a{200}){200}'): '%.60s'",
-                      pat);
+                      "'a++' or '(a{200}){200}'): '%s'",
+                      s_clip(pat, 60, (char[64]){0}));
     }
     int rc = regcomp(re, pat, REG_EXTENDED | REG_ICASE | REG_NOSUB);
     if (rc != 0) {
         char why[128];
         regerror(rc, re, why, sizeof why);
         char msg[200];
-        snprintf(msg, sizeof msg, "bad regular expression '%.60s': %.100s", pat, why);
+        snprintf(msg, sizeof msg, "bad regular expression '%s': %.100s",
+                 s_clip(pat, 60, (char[64]){0}), why);
         return s_fail(ld, n, "%s", msg);
     }
     *has = true;
@@ -1011,14 +1047,16 @@ static bool s_fit_test(const s_fit_rule_t *r, const json_t *v, const char *field
         return false;
     case S_MATCH:
         if (t && regexec(&r->re, t, 0, NULL, 0) == 0) {
-            snprintf(detail, cap, "%s \"%.60s\" matches '%.100s'", field, t, r->pattern);
+            snprintf(detail, cap, "%s \"%s\" matches '%s'", field, s_clip(t, 60, (char[64]){0}),
+                     s_clip(r->pattern, 80, (char[84]){0}));
             return true;
         }
         return false;
     case S_IN:
         for (size_t i = 0; t && i < r->n_values; i++) {
             if (strcasecmp(t, r->values[i]) == 0) {
-                snprintf(detail, cap, "%s \"%.60s\" is in the list", field, t);
+                snprintf(detail, cap, "%s \"%s\" is in the list", field,
+                         s_clip(t, 60, (char[64]){0}));
                 return true;
             }
         }
@@ -1034,7 +1072,8 @@ static bool s_fit_test(const s_fit_rule_t *r, const json_t *v, const char *field
             eq = t && strcasecmp(t, r->values[0]) == 0;
         }
         if (eq) {
-            snprintf(detail, cap, "%s = %.60s", field, t ? t : r->values[0]);
+            snprintf(detail, cap, "%s = %s", field,
+                     s_clip(t ? t : r->values[0], 60, (char[64]){0}));
         }
         return eq;
     }
@@ -1239,16 +1278,18 @@ static int s_interest(const ho_score_model_t *m, const json_t *acts, int64_t as_
             if (path && !path[0]) {
                 path = NULL;
             }
+            char pbuf[84];
             if (h->factor == 1.0) {
-                snprintf(h->detail, sizeof h->detail, "%s%s%.80s at %s (%.2f d old)%s", type,
-                         path ? " " : "", path ? path : "", date, h->age_days,
+                snprintf(h->detail, sizeof h->detail, "%s%s%s at %s (%.2f d old)%s", type,
+                         path ? " " : "", path ? s_clip(path, 80, pbuf) : "", date, h->age_days,
                          ru->decay ? "" : ", no decay");
             } else {
                 snprintf(h->detail, sizeof h->detail,
-                         "%s%s%.80s at %s (%.2f d old): %d x %.4f = %.2f -> %lld", type,
-                         path ? " " : "", path ? path : "", date, h->age_days, h->raw, h->factor,
-                         h->value, h->points);
+                         "%s%s%s at %s (%.2f d old): %d x %.4f = %.2f -> %lld", type,
+                         path ? " " : "", path ? s_clip(path, 80, pbuf) : "", date, h->age_days,
+                         h->raw, h->factor, h->value, h->points);
             }
+            s_utf8_tail(h->detail);
             *sum += h->points;
         }
     }
@@ -1307,6 +1348,7 @@ int ho_score_lead(const ho_score_model_t *m, const json_t *lead, int64_t as_of,
         if (!fired) {
             continue;
         }
+        s_utf8_tail(detail);
         if (r->group >= 0) {
             group_done[r->group] = true;
         }
@@ -1324,10 +1366,12 @@ int ho_score_lead(const ho_score_model_t *m, const json_t *lead, int64_t as_of,
         h->age_days = -1;
         if (r->disqualify) {
             res->disqualified = true;
-            snprintf(h->detail, sizeof h->detail, "%.170s (disqualifies)", detail);
+            snprintf(h->detail, sizeof h->detail, "%s (disqualifies)",
+                     s_clip(detail, 170, (char[174]){0}));
         } else {
             memcpy(h->detail, detail, sizeof h->detail);
         }
+        s_utf8_tail(h->detail);
         fit += h->points;
     }
     free(group_done);

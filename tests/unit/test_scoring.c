@@ -663,6 +663,43 @@ static void test_bad_snapshot_names_the_field(void **state)
     ho_score_model_destroy(&m);
 }
 
+static void test_details_stay_valid_utf8(void **state)
+{
+    (void)state;
+    ho_score_model_t *m = s_parse(s_model_text);
+    ho_score_result_t r;
+    char buf[512];
+    /* the title is cut in the detail at 60 bytes, inside a two-byte "e" with acute accent;
+     * a long path with three-byte characters is cut too: every detail must stay valid UTF-8 */
+    char title[128], path[256];
+    snprintf(title, sizeof title, "%s",
+             "VP of Data and Analytics, Pipelines and Platform Group Ref É"
+             "gion Europe");
+    assert_int_equal((unsigned char)title[59], 0xC3);
+    strcpy(path, "/pricing/");
+    for (int i = 0; i < 40; i++) {
+        strcat(path, "\xe2\x82\xac"); /* the euro sign */
+    }
+    json_t *f = json_pack("{s:s,s:s}", "title", title, "company", "Acme");
+    json_t *acts = json_pack("[o]", s_act("page_view", path, T0 - DAY));
+    assert_string_equal(s_score(m, s_lead(f, acts), T0, &r, buf, sizeof buf), "vp:20,pricing:9");
+    for (size_t i = 0; i < r.n_hits; i++) {
+        json_t *d = json_string(r.hits[i].detail);
+        if (!d) {
+            fail_msg("detail %zu is not valid UTF-8: %s", i, r.hits[i].detail);
+        }
+        json_decref(d);
+    }
+    assert_non_null(strstr(r.hits[0].detail, "\"VP of Data and Analytics, Pipelines and Platform "
+                                             "Group Ref ...\""));
+    json_t *ex = ho_score_explanation_json(&r);
+    assert_non_null(ex);
+    assert_int_equal(json_array_size(ex), 2);
+    json_decref(ex);
+    ho_score_result_clear(&r);
+    ho_score_model_destroy(&m);
+}
+
 static void test_big_sums_do_not_overflow(void **state)
 {
     (void)state;
@@ -795,6 +832,7 @@ int main(void)
         cmocka_unit_test(test_mql_rule_by_thresholds),
         cmocka_unit_test(test_bad_model_files_name_file_line_key),
         cmocka_unit_test(test_bad_snapshot_names_the_field),
+        cmocka_unit_test(test_details_stay_valid_utf8),
         cmocka_unit_test(test_big_sums_do_not_overflow),
         cmocka_unit_test(test_shipped_model),
         cmocka_unit_test(test_rounding_and_time_parsing),
