@@ -1508,6 +1508,12 @@ int ho_score_parse_time(const char *text, int64_t *ms_p)
     tm.tm_hour = h;
     tm.tm_min = mi;
     tm.tm_sec = s;
-    *ms_p = (int64_t)timegm(&tm) * 1000;
+    time_t t = timegm(&tm);
+    struct tm back;
+    /* timegm would roll 2026-02-30 over to March: refuse dates that do not exist */
+    if (!gmtime_r(&t, &back) || back.tm_mday != d || back.tm_mon != mo - 1) {
+        return HO_ERR_FIELD;
+    }
+    *ms_p = (int64_t)t * 1000;
     return HO_OK;
 }

@@ -812,6 +812,8 @@ static void test_rounding_and_time_parsing(void **state)
     assert_int_equal(ho_score_parse_time("1795165200000", &t), HO_OK);
     assert_int_equal(t, T0);
     assert_int_not_equal(ho_score_parse_time("2026-13-01", &t), HO_OK);
+    assert_int_not_equal(ho_score_parse_time("2026-02-30", &t), HO_OK);
+    assert_int_equal(ho_score_parse_time("2028-02-29", &t), HO_OK);
     assert_int_not_equal(ho_score_parse_time("yesterday", &t), HO_OK);
     assert_int_not_equal(ho_score_parse_time("2026-11-20T09", &t), HO_OK);
 }
