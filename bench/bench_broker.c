@@ -147,8 +147,12 @@ static pid_t s_start_broker(const char *bin, bool ipc)
     s_endpoint[0] = '\0';
     while (f && fgets(line, sizeof line, f)) {
         if (strncmp(line, "bound endpoint=", 15) == 0) {
-            snprintf(s_endpoint, sizeof s_endpoint, "%s", line + 15);
-            s_endpoint[strcspn(s_endpoint, "\n")] = '\0';
+            size_t n = strcspn(line + 15, "\n");
+            if (n >= sizeof s_endpoint) {
+                n = sizeof s_endpoint - 1;
+            }
+            memcpy(s_endpoint, line + 15, n);
+            s_endpoint[n] = '\0';
         }
         if (strncmp(line, "broker ready", 12) == 0) {
             break;

@@ -6,6 +6,7 @@
  * `bad_record` item), never a crash. */
 #include <ctype.h>
 #include <stdbool.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -454,6 +455,17 @@ static ho_form_item_t *s_add(s_build_t *b, ho_msg_t *msg)
     return it;
 }
 
+/* snprintf that truncates on purpose: diagnostics are cut to their buffer. Through a va_list
+ * so GCC's -Wformat-truncation (which cannot see the callers' real lengths) stays quiet. */
+static void s_fmt(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void s_fmt(char *out, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(out, cap, fmt, ap);
+    va_end(ap);
+}
+
 static void s_flag(ho_form_item_t *it, const char *qcode, const char *field, const char *fmt,
                    const char *a, const char *b2)
 {
@@ -462,7 +474,7 @@ static void s_flag(ho_form_item_t *it, const char *qcode, const char *field, con
     }
     it->qcode = qcode;
     snprintf(it->field, sizeof it->field, "%s", field);
-    snprintf(it->reason, sizeof it->reason, fmt, a ? a : "", b2 ? b2 : "");
+    s_fmt(it->reason, sizeof it->reason, fmt, a ? a : "", b2 ? b2 : "");
 }
 
 /* A deterministic id for a submission that carries none: the hash of its canonical text. */
@@ -783,7 +795,7 @@ static void s_linkedin(s_build_t *b, const json_t *doc, const ho_linkedin_forms_
                "linkedin lead %s: versionedLeadGenFormUrn does not name a lead form%s", subid, "");
     } else if (!form) {
         char why[160];
-        snprintf(why, sizeof why, "%s is not in the lead form definitions%s", fid,
+        s_fmt(why, sizeof why, "%s is not in the lead form definitions%s", fid,
                  forms ? "" : " (none loaded)");
         s_flag(it, "unknown_form", "versionedLeadGenFormUrn",
                "linkedin lead %s: form %s; add it to the leadForms file (linkedin_forms)", subid,
