@@ -1,0 +1,925 @@
+/* run_cmd.c - `handoff run`: the embedded default. Starts the broker and one of each built-in
+ * worker (N scorers) as child processes of this supervisor, restarts a child that dies, sends
+ * the store its clock tick, and stops them all on SIGINT/SIGTERM. With --demo it also writes
+ * the seeded demo lead sources, sends them through the pipeline, simulates sales feedback and
+ * asks the report worker for the weekly workbook.
+ *
+ * Every step is the real thing: children are `handoff broker` / `handoff worker NAME`, the demo
+ * steps are `handoff demo-data` / `handoff import` processes, and the workbook comes from a
+ * report.request sent through the broker to the report worker. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "handoff/cli.h"
+#include "handoff/client.h"
+#include "handoff/gateway.h"
+#include "handoff/log.h"
+#include "handoff/scoring.h"
+
+#define RUN_MAX_CHILDREN 40
+#define RUN_MAX_ARGS 16
+#define RUN_MAX_SCORERS 32
+
+static const char *s_workers[] = {"ingest", "store", "score", "route", "feedback", "report", "outbox"};
+#define RUN_N_WORKERS (sizeof s_workers / sizeof s_workers[0])
+
+typedef struct {
+    char label[32];            /* "broker", "worker.score.2", "webhook" */
+    char *argv[RUN_MAX_ARGS];  /* owned strings, NULL-terminated */
+    pid_t pid;                 /* 0 when not running */
+    int restarts;
+    int backoff_ms;
+    int64_t start_at;          /* monotonic ms of the next (re)start when pid == 0 */
+} s_child_t;
+
+typedef struct {
+    char exe[PATH_MAX];
+    char data_dir[PATH_MAX];
+    const char *config;   /* -c as given, or NULL */
+    char endpoint[512];
+    ho_gateway_t *gw;
+    s_child_t children[RUN_MAX_CHILDREN];
+    size_t n_children;
+    pid_t step_pid;       /* the demo step running now, or 0 */
+    int step_status;
+    bool step_done;
+    int restarts;
+} s_run_t;
+
+static volatile sig_atomic_t s_stop = 0;
+
+static void s_on_signal(int sig)
+{
+    s_stop = sig;
+}
+
+static int64_t s_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t s_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Paths are checked against PATH_MAX - 256 up front; through a va_list GCC does not guess. */
+static void s_fmt(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void s_fmt(char *out, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(out, cap, fmt, ap);
+    va_end(ap);
+}
+
+static void s_sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static void s_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: handoff run [-c CONFIG] [--data-dir DIR] [--endpoint EP] [--scorers N]\n"
+            "                   [--webhook] [--tick SECONDS]\n"
+            "                   [--demo [--seed N] [--now TIME] [--leads N]] [--once]\n"
+            "\n"
+            "The embedded default on one machine: the broker and one of each built-in worker\n"
+            "(ingest store score route feedback report outbox) as supervised child processes.\n"
+            "A child that dies is restarted (backoff 1 s doubling to 30 s). The store gets a\n"
+            "clock tick (SLA deadlines, re-scores). Ctrl-C / SIGTERM stops every child cleanly.\n"
+            "\n"
+            "  -c, --config PATH  gateway config (default: $HANDOFF_CONFIG, ./deploy/handoff.yaml,\n"
+            "                     built-in defaults)\n"
+            "      --data-dir DIR state folder: handoff.db, router.db, outbox/, reports/\n"
+            "                     (default: data_dir of the config)\n"
+            "      --endpoint EP  broker endpoint, tcp://HOST:PORT or ipc:///path\n"
+            "                     (default: broker.endpoint of the config)\n"
+            "      --scorers N    score worker processes (default 1)\n"
+            "      --webhook      also run `handoff webhook` (form webhooks, /feedback)\n"
+            "      --tick S       seconds between clock ticks to the store (default 60; 0 = off)\n"
+            "      --demo         write the seeded demo lead sources to DIR/demo, import them\n"
+            "                     (HubSpot, Salesforce, Marketo, form webhooks, activities),\n"
+            "                     simulate the reps' feedback, import it, then request the\n"
+            "                     weekly workbook from the report worker\n"
+            "      --seed N       demo seed (default 1)\n"
+            "      --now TIME     end of the demo's 12-week window (default: this Monday 00:00 UTC)\n"
+            "      --leads N      people in the demo world (default 600)\n"
+            "      --once         stop after the demo's workbook (or at once without --demo)\n"
+            "  -h, --help         this help\n"
+            "\n"
+            "stdout (greppable): 'run ready ...', the demo steps' own lines ('demo-data ...',\n"
+            "'import ...'), 'run report week=W leads=N path=P', 'workbook: PATH', 'run stopped ...'.\n"
+            "Children's logs go to stderr (HO_LOG_LEVEL, default warn for children).\n"
+            "Exit 0 on a clean stop, 1 when a step failed, 2 on usage errors.\n");
+}
+
+/* ---- children --------------------------------------------------------------------------- */
+
+static s_child_t *s_child_add(s_run_t *run, const char *label, const char *const *args)
+{
+    if (run->n_children >= RUN_MAX_CHILDREN) {
+        return NULL;
+    }
+    s_child_t *c = &run->children[run->n_children++];
+    memset(c, 0, sizeof *c);
+    snprintf(c->label, sizeof c->label, "%s", label);
+    size_t n = 0;
+    c->argv[n++] = strdup(run->exe);
+    for (size_t i = 0; args[i] && n < RUN_MAX_ARGS - 1; i++) {
+        c->argv[n++] = strdup(args[i]);
+    }
+    c->argv[n] = NULL;
+    c->backoff_ms = 1000;
+    return c;
+}
+
+static void s_children_free(s_run_t *run)
+{
+    for (size_t i = 0; i < run->n_children; i++) {
+        for (size_t k = 0; run->children[i].argv[k]; k++) {
+            free(run->children[i].argv[k]);
+        }
+    }
+    run->n_children = 0;
+}
+
+/* fork + exec. quiet: stdout to /dev/null (daemons); otherwise inherited (demo steps). */
+static pid_t s_spawn(char *const *argv, bool quiet)
+{
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0) {
+        return -1;
+    }
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGTERM); /* the supervisor died: go too */
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        if (quiet) {
+            int fd = open("/dev/null", O_WRONLY);
+            if (fd >= 0) {
+                dup2(fd, 1);
+                close(fd);
+            }
+        }
+        execv(argv[0], argv);
+        fprintf(stderr, "handoff run: cannot exec %s: %s\n", argv[0], strerror(errno));
+        _exit(127);
+    }
+    return pid;
+}
+
+static int s_child_start(s_child_t *c)
+{
+    c->pid = s_spawn(c->argv, true);
+    if (c->pid < 0) {
+        c->pid = 0;
+        ho_error("cannot fork %s: %s", c->label, strerror(errno));
+        return -1;
+    }
+    ho_debug("started %s pid=%d", c->label, (int)c->pid);
+    return 0;
+}
+
+static void s_describe_status(int status, char *out, size_t cap)
+{
+    if (WIFEXITED(status)) {
+        snprintf(out, cap, "exit=%d", WEXITSTATUS(status));
+    } else if (WIFSIGNALED(status)) {
+        snprintf(out, cap, "signal=%s", strsignal(WTERMSIG(status)));
+    } else {
+        snprintf(out, cap, "status=%d", status);
+    }
+}
+
+/* Reap every exited process; schedule restarts unless stopping. */
+static void s_reap(s_run_t *run)
+{
+    int status;
+    pid_t pid;
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        if (run->step_pid && pid == run->step_pid) {
+            run->step_status = status;
+            run->step_done = true;
+            run->step_pid = 0;
+            continue;
+        }
+        for (size_t i = 0; i < run->n_children; i++) {
+            s_child_t *c = &run->children[i];
+            if (c->pid != pid) {
+                continue;
+            }
+            c->pid = 0;
+            if (s_stop) {
+                break;
+            }
+            char how[64];
+            s_describe_status(status, how, sizeof how);
+            ho_warn("%s died (%s); restarting in %d ms", c->label, how, c->backoff_ms);
+            c->start_at = s_mono_ms() + c->backoff_ms;
+            c->backoff_ms = c->backoff_ms * 2 > 30000 ? 30000 : c->backoff_ms * 2;
+            c->restarts++;
+            run->restarts++;
+            break;
+        }
+    }
+}
+
+/* Reap, and start the children whose restart is due. */
+static void s_supervise(s_run_t *run)
+{
+    s_reap(run);
+    if (s_stop) {
+        return;
+    }
+    int64_t now = s_mono_ms();
+    for (size_t i = 0; i < run->n_children; i++) {
+        s_child_t *c = &run->children[i];
+        if (c->pid == 0 && c->start_at <= now) {
+            if (s_child_start(c) == 0 && c->restarts) {
+                printf("run restarted %s pid=%d restarts=%d\n", c->label, (int)c->pid,
+                       c->restarts);
+                fflush(stdout);
+            }
+        }
+    }
+}
+
+/* SIGTERM to every running child in [from, to), then wait up to grace_ms; SIGKILL the rest.
+ * Returns how many had to be killed. */
+static int s_stop_range(s_run_t *run, size_t from, size_t to, int grace_ms)
+{
+    for (size_t i = from; i < to; i++) {
+        if (run->children[i].pid > 0) {
+            kill(run->children[i].pid, SIGTERM);
+        }
+    }
+    int64_t deadline = s_mono_ms() + grace_ms;
+    for (;;) {
+        s_reap(run);
+        bool alive = false;
+        for (size_t i = from; i < to; i++) {
+            alive = alive || run->children[i].pid > 0;
+        }
+        if (!alive) {
+            return 0;
+        }
+        if (s_mono_ms() >= deadline) {
+            break;
+        }
+        s_sleep_ms(20);
+    }
+    int killed = 0;
+    for (size_t i = from; i < to; i++) {
+        s_child_t *c = &run->children[i];
+        if (c->pid > 0) {
+            ho_warn("%s did not stop within %d ms: SIGKILL", c->label, grace_ms);
+            kill(c->pid, SIGKILL);
+            waitpid(c->pid, NULL, 0);
+            c->pid = 0;
+            killed++;
+        }
+    }
+    return killed;
+}
+
+/* Workers first (they say DISCONNECT to a live broker), then the broker (child 0). */
+static int s_stop_all(s_run_t *run)
+{
+    if (!s_stop) {
+        s_stop = SIGTERM;
+    }
+    if (run->step_pid > 0) {
+        kill(run->step_pid, SIGTERM);
+    }
+    int killed = s_stop_range(run, 1, run->n_children, 10000);
+    killed += s_stop_range(run, 0, run->n_children ? 1 : 0, 5000);
+    if (run->step_pid > 0) {
+        waitpid(run->step_pid, NULL, 0);
+        run->step_pid = 0;
+    }
+    return killed;
+}
+
+/* Run one foreground step (demo-data, import) while supervising the children.
+ * Returns its exit code, or -1 when it did not finish (stop requested, or killed). */
+static int s_step(s_run_t *run, const char *const *args)
+{
+    char *argv[RUN_MAX_ARGS + 2];
+    size_t n = 0;
+    argv[n++] = run->exe;
+    for (size_t i = 0; args[i] && n < RUN_MAX_ARGS; i++) {
+        argv[n++] = (char *)args[i];
+    }
+    argv[n] = NULL;
+    run->step_done = false;
+    run->step_pid = s_spawn(argv, false);
+    if (run->step_pid < 0) {
+        run->step_pid = 0;
+        ho_error("cannot fork %s: %s", args[0], strerror(errno));
+        return -1;
+    }
+    while (!run->step_done) {
+        if (s_stop) {
+            return -1;
+        }
+        s_supervise(run);
+        if (!run->step_done) {
+            s_sleep_ms(20);
+        }
+    }
+    if (WIFEXITED(run->step_status)) {
+        return WEXITSTATUS(run->step_status);
+    }
+    char how[64];
+    s_describe_status(run->step_status, how, sizeof how);
+    ho_error("%s ended by %s", args[0], how);
+    return -1;
+}
+
+/* ---- the broker's view --------------------------------------------------------------------- */
+
+static ho_client_t *s_client(s_run_t *run, int timeout_ms)
+{
+    ho_client_opts_t opts = {.window = 4, .timeout_ms = timeout_ms, .retries = -1};
+    ho_client_opts_curve(&opts, run->gw);
+    ho_err_t err = {0};
+    ho_client_t *c = ho_client_new(run->endpoint, &opts, &err);
+    if (!c) {
+        ho_error("client for %s: %s", run->endpoint, err.message);
+    }
+    return c;
+}
+
+/* One status poll. Returns NULL when the broker did not answer. */
+static json_t *s_status(s_run_t *run)
+{
+    ho_client_t *c = s_client(run, 1000);
+    if (!c) {
+        return NULL;
+    }
+    json_t *st = NULL;
+    ho_err_t err = {0};
+    if (ho_client_status(c, &st, &err) != HO_OK) {
+        ho_debug("status: %s", err.message);
+        st = NULL;
+    }
+    ho_client_destroy(&c);
+    return st;
+}
+
+static int s_service_int(const json_t *st, const char *service, const char *key)
+{
+    size_t i;
+    json_t *s;
+    json_array_foreach(json_object_get(st, "services"), i, s)
+    {
+        const char *name = json_string_value(json_object_get(s, "name"));
+        if (name && strcmp(name, service) == 0) {
+            return (int)json_integer_value(json_object_get(s, key));
+        }
+    }
+    return 0;
+}
+
+/* Wait until every worker has registered: broker answers and each service has its count. */
+static int s_wait_ready(s_run_t *run, int scorers, int timeout_ms)
+{
+    int64_t deadline = s_mono_ms() + timeout_ms;
+    while (!s_stop && s_mono_ms() < deadline) {
+        s_supervise(run);
+        json_t *st = s_status(run);
+        if (st) {
+            bool all = true;
+            for (size_t i = 0; i < RUN_N_WORKERS; i++) {
+                int want = strcmp(s_workers[i], "score") == 0 ? scorers : 1;
+                all = all && s_service_int(st, s_workers[i], "workers") >= want;
+            }
+            json_decref(st);
+            if (all) {
+                return 0;
+            }
+        }
+        s_sleep_ms(100);
+    }
+    return -1;
+}
+
+/* Wait until the pipeline has drained: nothing queued or in flight anywhere, and the broker's
+ * counters unchanged, over three polls in a row. */
+static int s_wait_idle(s_run_t *run, int timeout_ms)
+{
+    int64_t deadline = s_mono_ms() + timeout_ms;
+    int quiet = 0;
+    json_int_t last = -1;
+    while (!s_stop && s_mono_ms() < deadline) {
+        s_supervise(run);
+        json_t *st = s_status(run);
+        if (st) {
+            bool busy = false;
+            size_t i;
+            json_t *s;
+            json_array_foreach(json_object_get(st, "services"), i, s)
+            {
+                busy = busy || json_integer_value(json_object_get(s, "queued")) > 0 ||
+                       json_integer_value(json_object_get(s, "in_flight")) > 0;
+            }
+            json_t *ctr = json_object_get(st, "counters");
+            json_int_t seen = json_integer_value(json_object_get(ctr, "replies")) +
+                              json_integer_value(json_object_get(ctr, "routed"));
+            quiet = (!busy && seen == last) ? quiet + 1 : 0;
+            last = seen;
+            json_decref(st);
+            if (quiet >= 3) {
+                return 0;
+            }
+        }
+        s_sleep_ms(100);
+    }
+    return -1;
+}
+
+static int s_tick(s_run_t *run, int64_t now_ms)
+{
+    ho_client_t *c = s_client(run, 5000);
+    if (!c) {
+        return -1;
+    }
+    ho_msg_t *m = ho_msg_new("tick");
+    char id[64];
+    snprintf(id, sizeof id, "tick-%lld", (long long)now_ms);
+    ho_msg_set_id(m, id);
+    ho_msg_set_origin(m, "run");
+    ho_msg_set_ts(m, now_ms);
+    ho_msg_set_payload(m, json_pack("{sI}", "now", (json_int_t)now_ms));
+    ho_msg_t **reply = NULL;
+    size_t n = 0;
+    ho_err_t err = {0};
+    int rc = ho_client_request(c, "store", &m, 1, &reply, &n, &err);
+    if (rc != HO_OK) {
+        ho_warn("tick: %s", err.message);
+    }
+    ho_msg_batch_free(&reply, n);
+    ho_msg_destroy(&m);
+    ho_client_destroy(&c);
+    return rc == HO_OK ? 0 : -1;
+}
+
+/* report.request through the broker to the report worker; prints where the workbook is. */
+static int s_report(s_run_t *run, int64_t now_ms)
+{
+    ho_client_t *c = s_client(run, 300000);
+    if (!c) {
+        return -1;
+    }
+    ho_msg_t *m = ho_msg_new("report.request");
+    char id[64];
+    snprintf(id, sizeof id, "run-report-%lld", (long long)now_ms);
+    ho_msg_set_id(m, id);
+    ho_msg_set_origin(m, "run");
+    ho_msg_set_ts(m, s_wall_ms());
+    ho_msg_set_payload(m, json_pack("{sI}", "now", (json_int_t)now_ms));
+    ho_msg_t **reply = NULL;
+    size_t n = 0;
+    ho_err_t err = {0};
+    int rc = ho_client_request(c, "report", &m, 1, &reply, &n, &err);
+    int result = -1;
+    if (rc != HO_OK) {
+        ho_error("report.request: %s", err.message);
+    }
+    for (size_t i = 0; rc == HO_OK && i < n; i++) {
+        json_t *p = ho_msg_payload(reply[i]);
+        const char *type = ho_msg_type(reply[i]);
+        if (type && strcmp(type, "report.ready") == 0) {
+            const char *path = json_string_value(json_object_get(p, "path"));
+            const char *week = json_string_value(json_object_get(p, "week"));
+            printf("run report week=%s leads=%lld path=%s\n", week ? week : "?",
+                   (long long)json_integer_value(json_object_get(p, "leads")), path ? path : "?");
+            printf("workbook: %s\n", path ? path : "?");
+            fflush(stdout);
+            result = path ? 0 : -1;
+        } else if (type && (strcmp(type, "error") == 0 || strcmp(type, "quarantine") == 0)) {
+            char *text = json_dumps(p, JSON_COMPACT);
+            ho_error("report worker refused the request: %s", text ? text : "?");
+            free(text);
+        }
+    }
+    if (rc == HO_OK && result != 0 && n == 0) {
+        ho_error("report worker answered without a workbook");
+    }
+    ho_msg_batch_free(&reply, n);
+    ho_msg_destroy(&m);
+    ho_client_destroy(&c);
+    return result;
+}
+
+/* ---- the demo ----------------------------------------------------------------------------- */
+
+static bool s_exists(const char *dir, const char *name)
+{
+    char path[PATH_MAX];
+    s_fmt(path, sizeof path, "%s/%s", dir, name);
+    return access(path, R_OK) == 0;
+}
+
+static int s_demo(s_run_t *run, const char *seed, const char *now_text, int64_t now_ms,
+                  const char *leads)
+{
+    char demo[PATH_MAX], feedback[PATH_MAX];
+    s_fmt(demo, sizeof demo, "%s/demo", run->data_dir);
+    s_fmt(feedback, sizeof feedback, "%s/demo/feedback_simulated.csv", run->data_dir);
+    char f[6][PATH_MAX];
+    static const char *names[6] = {"hubspot_contacts.csv", "salesforce_leads.csv",
+                                   "marketo_leads.csv",    "form_webhooks.jsonl",
+                                   "activities.csv",       "linkedin_lead_forms.json"};
+    for (int i = 0; i < 6; i++) {
+        s_fmt(f[i], sizeof f[i], "%s/%s", demo, names[i]);
+    }
+    const char *conf_args[3] = {NULL, NULL, NULL};
+    if (run->config) {
+        conf_args[0] = "-c";
+        conf_args[1] = run->config;
+    }
+    char config_dir[PATH_MAX] = "";
+    const char *cdir = ho_gateway_config_dir(run->gw);
+    if (cdir && s_exists(cdir, "reps.csv")) {
+        s_fmt(config_dir, sizeof config_dir, "%s", cdir);
+    }
+
+    /* 1. the lead sources */
+    {
+        const char *a[] = {"demo-data", "--out", demo, "--seed", seed, "--now", now_text,
+                           "--leads", leads, config_dir[0] ? "--config-dir" : NULL, config_dir,
+                           NULL};
+        if (s_step(run, a) != 0) {
+            ho_error("demo-data failed");
+            return -1;
+        }
+    }
+    /* 2. leads from four sources, then their activities (activities name known people) */
+    {
+        const char *a[] = {"import", "--connect", run->endpoint, f[0], f[1], f[2], f[3],
+                           conf_args[0], conf_args[1], NULL};
+        printf("run step=import-leads\n");
+        if (s_step(run, a) != 0) {
+            ho_error("import of the demo leads failed");
+            return -1;
+        }
+    }
+    if (s_wait_idle(run, 600000) != 0) {
+        return -1;
+    }
+    {
+        const char *a[] = {"import", "--connect", run->endpoint, f[4], conf_args[0],
+                           conf_args[1], NULL};
+        printf("run step=import-activities\n");
+        if (s_step(run, a) != 0) {
+            ho_error("import of the demo activities failed");
+            return -1;
+        }
+    }
+    if (s_wait_idle(run, 600000) != 0) {
+        return -1;
+    }
+    /* 3. what the assigned reps answered, simulated from the database, sent back in */
+    {
+        const char *a[] = {"demo-data", "feedback", "--data-dir", run->data_dir, "--out", feedback,
+                           "--seed", seed, "--now", now_text, NULL};
+        printf("run step=feedback\n");
+        if (s_step(run, a) != 0) {
+            ho_error("demo feedback simulation failed");
+            return -1;
+        }
+    }
+    {
+        const char *a[] = {"import", "--connect", run->endpoint, "--source", "feedback", feedback,
+                           conf_args[0], conf_args[1], NULL};
+        if (s_step(run, a) != 0) {
+            ho_error("import of the demo feedback failed");
+            return -1;
+        }
+    }
+    if (s_wait_idle(run, 600000) != 0) {
+        return -1;
+    }
+    /* 4. the workbook, from the report worker */
+    printf("run step=report\n");
+    fflush(stdout);
+    return s_report(run, now_ms);
+}
+
+/* ---- the command -------------------------------------------------------------------------- */
+
+static int s_mkdirs(const char *path)
+{
+    char tmp[PATH_MAX];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(tmp, 0755) != 0 && errno != EEXIST) {
+                return -1;
+            }
+            *p = '/';
+        }
+    }
+    return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+static int s_positive(const char *text, long max, long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (errno || !end || *end || v < 0 || v > max) {
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int ho_cmd_run(int argc, char **argv)
+{
+    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                         {"data-dir", required_argument, NULL, 'd'},
+                                         {"endpoint", required_argument, NULL, 'e'},
+                                         {"scorers", required_argument, NULL, 'S'},
+                                         {"webhook", no_argument, NULL, 'w'},
+                                         {"tick", required_argument, NULL, 't'},
+                                         {"demo", no_argument, NULL, 'D'},
+                                         {"seed", required_argument, NULL, 's'},
+                                         {"now", required_argument, NULL, 'n'},
+                                         {"leads", required_argument, NULL, 'l'},
+                                         {"once", no_argument, NULL, 'o'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *config = NULL, *data_dir = NULL, *endpoint = NULL, *seed = "1", *now_arg = NULL;
+    const char *leads = "600";
+    long scorers = 1, tick_s = 60, tmp = 0;
+    bool webhook = false, demo = false, once = false;
+    int ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'c':
+            config = optarg;
+            break;
+        case 'd':
+            data_dir = optarg;
+            break;
+        case 'e':
+            endpoint = optarg;
+            break;
+        case 'S':
+            if (s_positive(optarg, RUN_MAX_SCORERS, &scorers) != 0 || scorers < 1) {
+                fprintf(stderr, "handoff run: --scorers wants 1..%d, not '%s'\n", RUN_MAX_SCORERS,
+                        optarg);
+                return 2;
+            }
+            break;
+        case 'w':
+            webhook = true;
+            break;
+        case 't':
+            if (s_positive(optarg, 86400, &tick_s) != 0) {
+                fprintf(stderr, "handoff run: --tick wants seconds 0..86400, not '%s'\n", optarg);
+                return 2;
+            }
+            break;
+        case 'D':
+            demo = true;
+            break;
+        case 's':
+            if (s_positive(optarg, LONG_MAX, &tmp) != 0) {
+                fprintf(stderr, "handoff run: --seed wants a number, not '%s'\n", optarg);
+                return 2;
+            }
+            seed = optarg;
+            break;
+        case 'n':
+            now_arg = optarg;
+            break;
+        case 'l':
+            if (s_positive(optarg, 10000000, &tmp) != 0 || tmp < 1) {
+                fprintf(stderr, "handoff run: --leads wants 1..10000000, not '%s'\n", optarg);
+                return 2;
+            }
+            leads = optarg;
+            break;
+        case 'o':
+            once = true;
+            break;
+        case 'h':
+            s_usage(stdout);
+            return 0;
+        default:
+            s_usage(stderr);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "handoff run: unexpected argument '%s'\n", argv[optind]);
+        s_usage(stderr);
+        return 2;
+    }
+    if (!demo && (now_arg || strcmp(seed, "1") != 0 || strcmp(leads, "600") != 0)) {
+        fprintf(stderr, "handoff run: --seed, --now and --leads go with --demo\n");
+        return 2;
+    }
+
+    /* the demo's clock: --now, else this Monday 00:00 UTC, so the demo's 12 weeks end with the
+     * week the workbook reports on, and re-runs within a week are idempotent */
+    int64_t now_ms = 0;
+    char now_text[64];
+    if (now_arg) {
+        if (ho_score_parse_time(now_arg, &now_ms) != 0) {
+            fprintf(stderr, "handoff run: --now '%s' is not a time (2026-11-23T00:00:00Z)\n",
+                    now_arg);
+            return 2;
+        }
+    } else {
+        int64_t day = s_wall_ms() / 86400000; /* 1970-01-01 was a Thursday */
+        now_ms = (day - (day + 3) % 7) * 86400000;
+
+    }
+    {
+        time_t secs = (time_t)(now_ms / 1000);
+        struct tm tm;
+        gmtime_r(&secs, &tm);
+        strftime(now_text, sizeof now_text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    }
+
+    s_run_t *run = calloc(1, sizeof *run);
+    if (!run) {
+        return 1;
+    }
+    int rc = 1;
+    ho_err_t err = {0};
+    run->gw = ho_gateway_load(config, &err);
+    if (!run->gw) {
+        fprintf(stderr, "handoff run: %s\n", err.message);
+        free(run);
+        return 1;
+    }
+    run->config = config;
+    ssize_t len = readlink("/proc/self/exe", run->exe, sizeof run->exe - 1);
+    if (len <= 0) {
+        fprintf(stderr, "handoff run: cannot find its own binary: %s\n", strerror(errno));
+        goto done;
+    }
+    run->exe[len] = '\0';
+    snprintf(run->endpoint, sizeof run->endpoint, "%s",
+             endpoint ? endpoint : ho_gateway_endpoint(run->gw));
+    {
+        const char *dd = data_dir ? data_dir : ho_gateway_data_dir(run->gw);
+        if (!dd || s_mkdirs(dd) != 0 || !realpath(dd, run->data_dir) ||
+            strlen(run->data_dir) > PATH_MAX - 256) {
+            fprintf(stderr, "handoff run: data dir '%s': %s\n", dd ? dd : "(none)",
+                    strerror(errno));
+            goto done;
+        }
+    }
+
+    /* children: the broker first (index 0), then the workers */
+    {
+        const char *a[8] = {"broker", "--bind", run->endpoint, "--data-dir", run->data_dir};
+        size_t k = 5;
+        if (config) {
+            a[k++] = "-c";
+            a[k++] = config;
+        }
+        a[k] = NULL;
+        s_child_add(run, "broker", a);
+    }
+    for (size_t w = 0; w < RUN_N_WORKERS; w++) {
+        int copies = strcmp(s_workers[w], "score") == 0 ? (int)scorers : 1;
+        for (int i = 1; i <= copies; i++) {
+            char label[32];
+            if (copies > 1) {
+                snprintf(label, sizeof label, "worker.%s.%d", s_workers[w], i);
+            } else {
+                snprintf(label, sizeof label, "worker.%s", s_workers[w]);
+            }
+            const char *a[10] = {"worker", s_workers[w], "--connect", run->endpoint,
+                                 "--data-dir", run->data_dir};
+            size_t k = 6;
+            if (config) {
+                a[k++] = "-c";
+                a[k++] = config;
+            }
+            a[k] = NULL;
+            s_child_add(run, label, a);
+        }
+    }
+    if (webhook) {
+        const char *a[6] = {"webhook", "--connect", run->endpoint};
+        size_t k = 3;
+        if (config) {
+            a[k++] = "-c";
+            a[k++] = config;
+        }
+        a[k] = NULL;
+        s_child_add(run, "webhook", a);
+    }
+
+    /* signals: a flag; the loop does the rest */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = s_on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    setenv("HO_LOG_LEVEL", "warn", 0); /* children: warnings and errors unless asked */
+
+    if (s_child_start(&run->children[0]) != 0) {
+        goto done;
+    }
+    /* the broker binds before workers connect (ipc needs the socket file) */
+    {
+        int64_t deadline = s_mono_ms() + 10000;
+        json_t *st = NULL;
+        while (!s_stop && s_mono_ms() < deadline && !(st = s_status(run))) {
+            s_supervise(run);
+            if (run->children[0].pid == 0) {
+                break;
+            }
+            s_sleep_ms(50);
+        }
+        if (!st) {
+            if (!s_stop) {
+                fprintf(stderr, "handoff run: the broker did not come up on %s\n", run->endpoint);
+            }
+            s_stop_all(run);
+            goto done;
+        }
+        json_decref(st);
+    }
+    for (size_t i = 1; i < run->n_children; i++) {
+        s_child_start(&run->children[i]);
+    }
+    if (s_wait_ready(run, (int)scorers, 30000) != 0) {
+        if (!s_stop) {
+            fprintf(stderr, "handoff run: workers did not all register within 30 s\n");
+        }
+        s_stop_all(run);
+        rc = s_stop == SIGINT || s_stop == SIGTERM ? 0 : 1;
+        goto done;
+    }
+    printf("run ready endpoint=%s data_dir=%s workers=%zu scorers=%ld config=%s\n", run->endpoint,
+           run->data_dir, run->n_children - 1, scorers, ho_gateway_path(run->gw));
+    fflush(stdout);
+
+    int result = 0;
+    if (demo) {
+        printf("run demo seed=%s now=%s leads=%s dir=%s/demo\n", seed, now_text, leads,
+               run->data_dir);
+        fflush(stdout);
+        if (s_demo(run, seed, now_text, now_ms, leads) != 0 && !s_stop) {
+            result = 1;
+            once = true;
+        }
+    }
+    int64_t next_tick = s_mono_ms() + tick_s * 1000;
+    while (!once && !s_stop) {
+        s_supervise(run);
+        if (tick_s > 0 && s_mono_ms() >= next_tick) {
+            s_tick(run, s_wall_ms());
+            next_tick = s_mono_ms() + tick_s * 1000;
+        }
+        s_sleep_ms(100);
+    }
+    int sig = (int)s_stop;
+    int killed = s_stop_all(run);
+    printf("run stopped%s%s restarts=%d killed=%d\n", sig ? " signal=" : "",
+           sig ? (sig == SIGINT ? "INT" : "TERM") : "", run->restarts, killed);
+    rc = result != 0 ? 1 : killed ? 1 : 0;
+done:
+    s_children_free(run);
+    ho_gateway_destroy(&run->gw);
+    free(run);
+    return rc;
+}
