@@ -33,27 +33,28 @@
 #define RUN_MAX_ARGS 16
 #define RUN_MAX_SCORERS 32
 
-static const char *s_workers[] = {"ingest", "store", "score", "route", "feedback", "report", "outbox"};
+static const char *s_workers[] = {"ingest",   "store",  "score", "route",
+                                  "feedback", "report", "outbox"};
 #define RUN_N_WORKERS (sizeof s_workers / sizeof s_workers[0])
 
 typedef struct {
-    char label[32];            /* "broker", "worker.score.2", "webhook" */
-    char *argv[RUN_MAX_ARGS];  /* owned strings, NULL-terminated */
-    pid_t pid;                 /* 0 when not running */
+    char label[32];           /* "broker", "worker.score.2", "webhook" */
+    char *argv[RUN_MAX_ARGS]; /* owned strings, NULL-terminated */
+    pid_t pid;                /* 0 when not running */
     int restarts;
     int backoff_ms;
-    int64_t start_at;          /* monotonic ms of the next (re)start when pid == 0 */
+    int64_t start_at; /* monotonic ms of the next (re)start when pid == 0 */
 } s_child_t;
 
 typedef struct {
     char exe[PATH_MAX];
     char data_dir[PATH_MAX];
-    const char *config;   /* -c as given, or NULL */
+    const char *config; /* -c as given, or NULL */
     char endpoint[512];
     ho_gateway_t *gw;
     s_child_t children[RUN_MAX_CHILDREN];
     size_t n_children;
-    pid_t step_pid;       /* the demo step running now, or 0 */
+    pid_t step_pid; /* the demo step running now, or 0 */
     int step_status;
     bool step_done;
     int restarts;
@@ -81,7 +82,8 @@ static int64_t s_wall_ms(void)
 }
 
 /* Paths are checked against PATH_MAX - 256 up front; through a va_list GCC does not guess. */
-static void s_fmt(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void s_fmt(char *out, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static void s_fmt(char *out, size_t cap, const char *fmt, ...)
 {
     va_list ap;
@@ -98,39 +100,40 @@ static void s_sleep_ms(int ms)
 
 static void s_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: handoff run [-c CONFIG] [--data-dir DIR] [--endpoint EP] [--scorers N]\n"
-            "                   [--webhook] [--tick SECONDS]\n"
-            "                   [--demo [--seed N] [--now TIME] [--leads N]] [--once]\n"
-            "\n"
-            "The embedded default on one machine: the broker and one of each built-in worker\n"
-            "(ingest store score route feedback report outbox) as supervised child processes.\n"
-            "A child that dies is restarted (backoff 1 s doubling to 30 s). The store gets a\n"
-            "clock tick (SLA deadlines, re-scores). Ctrl-C / SIGTERM stops every child cleanly.\n"
-            "\n"
-            "  -c, --config PATH  gateway config (default: $HANDOFF_CONFIG, ./deploy/handoff.yaml,\n"
-            "                     built-in defaults)\n"
-            "      --data-dir DIR state folder: handoff.db, router.db, outbox/, reports/\n"
-            "                     (default: data_dir of the config)\n"
-            "      --endpoint EP  broker endpoint, tcp://HOST:PORT or ipc:///path\n"
-            "                     (default: broker.endpoint of the config)\n"
-            "      --scorers N    score worker processes (default 1)\n"
-            "      --webhook      also run `handoff webhook` (form webhooks, /feedback)\n"
-            "      --tick S       seconds between clock ticks to the store (default 60; 0 = off)\n"
-            "      --demo         write the seeded demo lead sources to DIR/demo, import them\n"
-            "                     (HubSpot, Salesforce, Marketo, form webhooks, activities),\n"
-            "                     simulate the reps' feedback, import it, then request the\n"
-            "                     weekly workbook from the report worker\n"
-            "      --seed N       demo seed (default 1)\n"
-            "      --now TIME     end of the demo's 12-week window (default: this Monday 00:00 UTC)\n"
-            "      --leads N      people in the demo world (default 600)\n"
-            "      --once         stop after the demo's workbook (or at once without --demo)\n"
-            "  -h, --help         this help\n"
-            "\n"
-            "stdout (greppable): 'run ready ...', the demo steps' own lines ('demo-data ...',\n"
-            "'import ...'), 'run report week=W leads=N path=P', 'workbook: PATH', 'run stopped ...'.\n"
-            "Children's logs go to stderr (HO_LOG_LEVEL, default warn for children).\n"
-            "Exit 0 on a clean stop, 1 when a step failed, 2 on usage errors.\n");
+    fprintf(
+        out,
+        "usage: handoff run [-c CONFIG] [--data-dir DIR] [--endpoint EP] [--scorers N]\n"
+        "                   [--webhook] [--tick SECONDS]\n"
+        "                   [--demo [--seed N] [--now TIME] [--leads N]] [--once]\n"
+        "\n"
+        "The embedded default on one machine: the broker and one of each built-in worker\n"
+        "(ingest store score route feedback report outbox) as supervised child processes.\n"
+        "A child that dies is restarted (backoff 1 s doubling to 30 s). The store gets a\n"
+        "clock tick (SLA deadlines, re-scores). Ctrl-C / SIGTERM stops every child cleanly.\n"
+        "\n"
+        "  -c, --config PATH  gateway config (default: $HANDOFF_CONFIG, ./deploy/handoff.yaml,\n"
+        "                     built-in defaults)\n"
+        "      --data-dir DIR state folder: handoff.db, router.db, outbox/, reports/\n"
+        "                     (default: data_dir of the config)\n"
+        "      --endpoint EP  broker endpoint, tcp://HOST:PORT or ipc:///path\n"
+        "                     (default: broker.endpoint of the config)\n"
+        "      --scorers N    score worker processes (default 1)\n"
+        "      --webhook      also run `handoff webhook` (form webhooks, /feedback)\n"
+        "      --tick S       seconds between clock ticks to the store (default 60; 0 = off)\n"
+        "      --demo         write the seeded demo lead sources to DIR/demo, import them\n"
+        "                     (HubSpot, Salesforce, Marketo, form webhooks, activities),\n"
+        "                     simulate the reps' feedback, import it, then request the\n"
+        "                     weekly workbook from the report worker\n"
+        "      --seed N       demo seed (default 1)\n"
+        "      --now TIME     end of the demo's 12-week window (default: this Monday 00:00 UTC)\n"
+        "      --leads N      people in the demo world (default 600)\n"
+        "      --once         stop after the demo's workbook (or at once without --demo)\n"
+        "  -h, --help         this help\n"
+        "\n"
+        "stdout (greppable): 'run ready ...', the demo steps' own lines ('demo-data ...',\n"
+        "'import ...'), 'run report week=W leads=N path=P', 'workbook: PATH', 'run stopped ...'.\n"
+        "Children's logs go to stderr (HO_LOG_LEVEL, default warn for children).\n"
+        "Exit 0 on a clean stop, 1 when a step failed, 2 on usage errors.\n");
 }
 
 /* ---- children --------------------------------------------------------------------------- */
@@ -261,8 +264,7 @@ static void s_supervise(s_run_t *run)
         s_child_t *c = &run->children[i];
         if (c->pid == 0 && c->start_at <= now) {
             if (s_child_start(c) == 0 && c->restarts) {
-                printf("run restarted %s pid=%d restarts=%d\n", c->label, (int)c->pid,
-                       c->restarts);
+                printf("run restarted %s pid=%d restarts=%d\n", c->label, (int)c->pid, c->restarts);
                 fflush(stdout);
             }
         }
@@ -572,9 +574,10 @@ static int s_demo(s_run_t *run, const char *seed, const char *now_text, int64_t 
 
     /* 1. the lead sources */
     {
-        const char *a[] = {"demo-data", "--out", demo, "--seed", seed, "--now", now_text,
-                           "--leads", leads, config_dir[0] ? "--config-dir" : NULL, config_dir,
-                           NULL};
+        const char *a[] = {
+            "demo-data", "--out",  demo,      "--seed", seed,
+            "--now",     now_text, "--leads", leads,    config_dir[0] ? "--config-dir" : NULL,
+            config_dir,  NULL};
         if (s_step(run, a) != 0) {
             ho_error("demo-data failed");
             return -1;
@@ -582,8 +585,8 @@ static int s_demo(s_run_t *run, const char *seed, const char *now_text, int64_t 
     }
     /* 2. leads from four sources, then their activities (activities name known people) */
     {
-        const char *a[] = {"import", "--connect", run->endpoint, f[0], f[1], f[2], f[3],
-                           conf_args[0], conf_args[1], NULL};
+        const char *a[] = {"import", "--connect", run->endpoint, f[0],         f[1],
+                           f[2],     f[3],        conf_args[0],  conf_args[1], NULL};
         printf("run step=import-leads\n");
         if (s_step(run, a) != 0) {
             ho_error("import of the demo leads failed");
@@ -594,8 +597,8 @@ static int s_demo(s_run_t *run, const char *seed, const char *now_text, int64_t 
         return -1;
     }
     {
-        const char *a[] = {"import", "--connect", run->endpoint, f[4], conf_args[0],
-                           conf_args[1], NULL};
+        const char *a[] = {"import",     "--connect",  run->endpoint, f[4],
+                           conf_args[0], conf_args[1], NULL};
         printf("run step=import-activities\n");
         if (s_step(run, a) != 0) {
             ho_error("import of the demo activities failed");
@@ -608,7 +611,7 @@ static int s_demo(s_run_t *run, const char *seed, const char *now_text, int64_t 
     /* 3. what the assigned reps answered, simulated from the database, sent back in */
     {
         const char *a[] = {"demo-data", "feedback", "--data-dir", run->data_dir, "--out", feedback,
-                           "--seed", seed, "--now", now_text, NULL};
+                           "--seed",    seed,       "--now",      now_text,      NULL};
         printf("run step=feedback\n");
         if (s_step(run, a) != 0) {
             ho_error("demo feedback simulation failed");
@@ -616,8 +619,8 @@ static int s_demo(s_run_t *run, const char *seed, const char *now_text, int64_t 
         }
     }
     {
-        const char *a[] = {"import", "--connect", run->endpoint, "--source", "feedback", feedback,
-                           conf_args[0], conf_args[1], NULL};
+        const char *a[] = {"import", "--connect",  run->endpoint, "--source", "feedback",
+                           feedback, conf_args[0], conf_args[1],  NULL};
         if (s_step(run, a) != 0) {
             ho_error("import of the demo feedback failed");
             return -1;
@@ -764,7 +767,6 @@ int ho_cmd_run(int argc, char **argv)
     } else {
         int64_t day = s_wall_ms() / 86400000; /* 1970-01-01 was a Thursday */
         now_ms = (day - (day + 3) % 7) * 86400000;
-
     }
     {
         time_t secs = (time_t)(now_ms / 1000);
@@ -824,8 +826,8 @@ int ho_cmd_run(int argc, char **argv)
             } else {
                 snprintf(label, sizeof label, "worker.%s", s_workers[w]);
             }
-            const char *a[10] = {"worker", s_workers[w], "--connect", run->endpoint,
-                                 "--data-dir", run->data_dir};
+            const char *a[10] = {"worker",      s_workers[w], "--connect",
+                                 run->endpoint, "--data-dir", run->data_dir};
             size_t k = 6;
             if (config) {
                 a[k++] = "-c";
