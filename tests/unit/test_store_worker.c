@@ -530,6 +530,31 @@ static void test_score_decay_and_owner_kept(void **state)
     s_expect(t, "SELECT COUNT(*) FROM scores", "5");
 }
 
+/* An activity that arrives after the lead was scored but happened before that scoring (a
+ * late CSV, a webhook retried for hours) must still move the score: the request is made as of
+ * the lead's last scoring, never older, or the store drops the reply as "older score". */
+static void test_late_activity_rescored_as_of_last_scoring(void **state)
+{
+    s_t *t = *state;
+    s_import(t);
+    long long jane = s_lead_id(t, "jane@acme.com");
+    s_call(t, 1, s_scored("s-1", jane, 5 * H, 60, 40, true));
+    s_call(t, 1, s_act("a-late", "jane@acme.com", "demo_request", "/demo", 2 * H));
+    assert_int_equal(s_count_out(t, "score.request"), 1);
+    json_t *sr = s_first_out(t, "score.request");
+    assert_string_equal(json_string_value(json_object_get(sr, "reason")), "activity");
+    long long as_of = json_integer_value(json_object_get(sr, "as_of"));
+    assert_int_equal(as_of, 5 * H);
+    /* the scorer answers as of that time: the lead takes the new score */
+    s_call(t, 1, s_scored("s-2", jane, as_of, 60, 70, true));
+    s_expect(t, "SELECT score || ' ' || scored_at FROM leads WHERE email='jane@acme.com'",
+             "130 18000000");
+    /* an activity newer than the last scoring keeps its own time */
+    s_call(t, 1, s_act("a-new", "jane@acme.com", "page_view", "/pricing", 8 * H));
+    assert_int_equal(json_integer_value(json_object_get(s_first_out(t, "score.request"), "as_of")),
+                     8 * H);
+}
+
 static void test_activity_for_unknown_email(void **state)
 {
     s_t *t = *state;
@@ -688,6 +713,7 @@ int main(void)
         T(test_pending_outcome_out_of_order),
         T(test_sla_remind_then_reassign),
         T(test_score_decay_and_owner_kept),
+        T(test_late_activity_rescored_as_of_last_scoring),
         T(test_activity_for_unknown_email),
         T(test_forget_keeps_counts),
         T(test_full_path_history),

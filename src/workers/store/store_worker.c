@@ -281,7 +281,15 @@ static int s_flush_scores(s_ctx_t *self, ho_out_t *out, ho_err_t *err)
         if (lead.erased) {
             continue;
         }
+        /* Event time, but never older than the lead's last scoring: a late activity that
+         * happened before it would be scored "as of" the past and its lead.scored dropped as
+         * an older score (s_on_scored), so the lead's score would never move. Scoring as of
+         * the last scoring counts the late activity (it is not after as_of) and decays to
+         * the same point in time the lead's score already stands at. */
         int64_t as_of = s_int(v, "as_of", 0);
+        if (lead.scored_at != HO_NULL_INT && lead.scored_at > as_of) {
+            as_of = lead.scored_at;
+        }
         char k[256];
         snprintf(k, sizeof k, "%lld|%lld|%s|%s", (long long)id, (long long)as_of,
                  s_str(v, "reason"), lead.updated_at != HO_NULL_INT ? "u" : "");
