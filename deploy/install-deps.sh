@@ -10,6 +10,7 @@ build_pkgs=(
     libzmq3-dev libczmq-dev libsodium-dev libmsgpack-dev libxlsxwriter-dev
     libsqlite3-dev libcsv-dev libyaml-dev libjansson-dev libmicrohttpd-dev
     libcurl4-openssl-dev libutf8proc-dev libcmocka-dev zlib1g-dev
+    tzdata
 )
 test_pkgs=(
     python3 python3-openpyxl python3-zmq python3-msgpack python3-xlsxwriter
