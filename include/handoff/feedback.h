@@ -5,10 +5,10 @@
  *
  * Rules: outcome is one of accepted, rejected, sql, opportunity, won, lost (trimmed, any
  * case); rejected and lost need a reason code from the taxonomy that lists that outcome
- * (a blank reason becomes the taxonomy's blank_reason, `unspecified`); the other outcomes
- * must not carry one; email is required and must be an address (normalized); occurred_at is
- * required and a date; amount, when given, is a number >= 0 ("$36,000" is fine); notes are
- * kept beside the code. reason_owner and disposition come from the taxonomy. The event id is
+ * (a blank one is refused with missing_reason, unless the taxonomy sets blank_reason); the other
+ * outcomes must not carry one; email is required and must be an address (normalized); occurred_at
+ * is required and a date; amount, when given, is a number >= 0 ("$36,000" is fine); notes are kept
+ * beside the code. reason_owner and disposition come from the taxonomy. The event id is
  * ho_msg_make_id("outcome", feedback_id) (else from the input's id), so the same row arriving
  * by CSV, HTTP and ZeroMQ is one event.
  */

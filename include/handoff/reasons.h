@@ -57,7 +57,8 @@ size_t ho_reasons_count(const ho_reasons_t *self);
 const ho_reason_t *ho_reasons_at(const ho_reasons_t *self, size_t index);
 /* The reason with this code, or NULL. */
 const ho_reason_t *ho_reasons_find(const ho_reasons_t *self, const char *code);
-/* The code for a blank reason on rejected/lost ("unspecified"), or NULL = refuse them. */
+/* The code a blank reason on rejected/lost becomes (blank_reason), or NULL = refuse them with
+ * missing_reason (the default: the protocol requires a reason). */
 const char *ho_reasons_blank(const ho_reasons_t *self);
 
 #endif

@@ -10,8 +10,8 @@ challenge and refuses a wrong token (403); bad, missing and wrongly prefixed sig
 401 and nothing arrives; oversized bodies are 413 (with and without Content-Length);
 malformed JSON is 400 with {error, field}; unknown paths 404, wrong methods 405; a lead
 without an email and a leadgen notification without answers are 422 and land in the
-store's quarantine; /feedback refuses a wrong token (401), takes outcomes (blank reason ->
-unspecified) and quarantines an unknown reason (422); after a burst of garbage the server
+store's quarantine; /feedback refuses a wrong token (401), takes outcomes, refuses and
+quarantines a blank or unknown reason (422); after a burst of garbage the server
 still answers; with no broker the answer is 503.
 
 Run: HO_BIN=build/handoff /usr/bin/python3 tests/integration/test_webhook.py
@@ -397,7 +397,15 @@ class Webhook(unittest.TestCase):
                "notes": "Closed lost"}
         self.assertEqual(self.feedback(row, token="wrong")[0], 401)
         self.assertEqual(self.feedback(row, token=None)[0], 401)
+        # a loss without a reason is refused (the protocol requires one), naming the codes
         status, body = self.feedback(row)
+        self.assertEqual(status, 422, body)
+        self.assertEqual((body["code"], body["field"]), ("missing_reason", "fields.reason"))
+        self.assertIn("lost needs a reason code", body["error"])
+        self.assertIn("competitor", body["error"])
+        self.assertEqual(self.quarantined(body["event_id"])[:2], ("webhook", "missing_reason"))
+        # the rep choosing `unspecified` is a reason
+        status, body = self.feedback(dict(row, reason="unspecified"))
         self.assertEqual(status, 202, body)
         # the store has not seen this lead: the outcome waits for it, validated
         rows = wait_for("pending outcome", lambda: self.p.query(

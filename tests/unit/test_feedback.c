@@ -1,6 +1,7 @@
 /* test_feedback.c - the feedback worker driven in-process (cb_init with a gateway-less env,
  * ho_worker_call) with envelopes that went through the codec: every outcome becomes a
- * lead.outcome with the taxonomy's owner and disposition; blank reasons become unspecified;
+ * lead.outcome with the taxonomy's owner and disposition; blank reasons are refused (unless
+ * the taxonomy names a blank_reason);
  * unknown or misplaced reasons, unknown outcomes, bad emails, dates and amounts are
  * quarantined with stage, code, field and the raw row while the rest of the batch goes on;
  * the same feedback_id gives the same event id whichever way it came. */
@@ -146,24 +147,65 @@ static void test_every_outcome(void **state)
     ho_out_destroy(&out);
 }
 
-static void test_blank_reason_is_unspecified(void **state)
+static void test_blank_reason_refused(void **state)
 {
     (void)state;
+    /* the shipped taxonomy: a rejection or loss without a reason is refused (the protocol
+     * requires one), naming the row, the field and the codes that outcome may use */
     ho_msg_t *in[] = {
         s_row("U1", "ilse@example.nl", "lost", "", "2026-10-22T09:44:16Z", "Closed lost", "", 2),
         s_row("U2", "ilse@example.nl", "rejected", "  ", "2026-10-22T09:44:16Z", NULL, NULL, 3),
         s_row("U3", "ilse@example.nl", "Rejected", NULL, "2026-10-22T09:44:16Z", NULL, NULL, 4),
+        s_row("U4", "ilse@example.nl", "lost", "unspecified", "2026-10-22T09:44:16Z", NULL, NULL,
+              5),
     };
-    ho_out_t *out = s_run(in, 3);
-    assert_int_equal(ho_out_count(out), 3);
+    ho_out_t *out = s_run(in, 4);
+    assert_int_equal(ho_out_count(out), 4);
     for (size_t i = 0; i < 3; i++) {
-        assert_string_equal(ho_msg_type(ho_out_at(out, i)), "lead.outcome");
-        assert_string_equal(s_s(s_p(out, i), "reason"), "unspecified");
-        assert_string_equal(s_s(s_p(out, i), "reason_owner"), "sales");
+        assert_string_equal(ho_msg_type(ho_out_at(out, i)), "quarantine");
+        const json_t *p = s_p(out, i);
+        assert_string_equal(s_s(p, "code"), "missing_reason");
+        assert_string_equal(s_s(p, "field"), "fields.reason");
+        const char *reason = s_s(p, "reason");
+        if (!strstr(reason, "needs a reason code from reasons.yaml (one of ") ||
+            !strstr(reason, "competitor") || !strstr(reason, "fb_test.csv:")) {
+            fail_msg("unclear refusal: %s", reason);
+        }
     }
-    assert_string_equal(s_s(s_p(out, 1), "disposition"), "recycle");
-    assert_string_equal(s_s(s_p(out, 0), "notes"), "Closed lost");
+    assert_non_null(
+        strstr(s_s(s_p(out, 0), "reason"), "feedback U1 (fb_test.csv:2): outcome lost"));
+    /* a lost reason list does not offer rejection-only codes */
+    assert_null(strstr(s_s(s_p(out, 0), "reason"), "student_or_intern"));
+    assert_non_null(strstr(s_s(s_p(out, 1), "reason"), "student_or_intern"));
+    /* the rep choosing "unspecified" is a reason */
+    assert_string_equal(ho_msg_type(ho_out_at(out, 3)), "lead.outcome");
+    assert_string_equal(s_s(s_p(out, 3), "reason"), "unspecified");
+    assert_string_equal(s_s(s_p(out, 3), "reason_owner"), "sales");
     ho_out_destroy(&out);
+}
+
+static void test_blank_reason_when_configured(void **state)
+{
+    (void)state;
+    /* a deployment whose sales tool leaves blanks may name a code for them */
+    const char *yaml = "blank_reason: unspecified\n"
+                       "reasons:\n"
+                       "  unspecified: {label: No reason given, owner: sales, outcomes: [rejected, "
+                       "lost], disposition: recycle}\n";
+    ho_err_t err = {0};
+    ho_reasons_t *r = ho_reasons_parse(yaml, strlen(yaml), "lenient.yaml", &err);
+    if (!r) {
+        fail_msg("%s", err.message);
+    }
+    ho_msg_t *in = s_row("U5", "ilse@example.nl", "rejected", "", "2026-10-22", "", "", 2);
+    ho_msg_t *o = NULL;
+    ho_feedback_refusal_t why;
+    assert_int_equal(ho_feedback_validate(r, in, &o, &why), HO_OK);
+    assert_string_equal(s_s(ho_msg_payload(o), "reason"), "unspecified");
+    assert_string_equal(s_s(ho_msg_payload(o), "disposition"), "recycle");
+    ho_msg_destroy(&o);
+    ho_msg_destroy(&in);
+    ho_reasons_destroy(&r);
 }
 
 static void s_expect_q(ho_out_t *out, size_t i, const char *code, const char *field,
@@ -304,9 +346,13 @@ static void test_registered(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_every_outcome), cmocka_unit_test(test_blank_reason_is_unspecified),
-        cmocka_unit_test(test_refusals),      cmocka_unit_test(test_duplicates_same_event),
-        cmocka_unit_test(test_not_feedback),  cmocka_unit_test(test_refuse_blank_when_configured),
+        cmocka_unit_test(test_every_outcome),
+        cmocka_unit_test(test_blank_reason_refused),
+        cmocka_unit_test(test_blank_reason_when_configured),
+        cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_duplicates_same_event),
+        cmocka_unit_test(test_not_feedback),
+        cmocka_unit_test(test_refuse_blank_when_configured),
         cmocka_unit_test(test_registered),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1818,15 +1818,13 @@ static const char *s_rep_for(const s_rep_t *reps, size_t n, const s_person_t *p)
     return NULL;
 }
 
-static const char *const s_reject_reasons[] = {"not_a_fit",
-                                               "bad_contact_data",
-                                               "student_or_intern",
-                                               "personal_email",
-                                               "no_decision_maker",
-                                               "timing",
-                                               ""};
+static const char *const s_reject_reasons[] = {
+    "not_a_fit",         "bad_contact_data", "student_or_intern", "personal_email",
+    "no_decision_maker", "timing",           "unspecified"};
+/* "unspecified" is the rep choosing not to say: a blank reason would be refused (reasons.yaml) */
 static const char *const s_lost_reasons[] = {
-    "budget", "timing", "competitor", "unresponsive", "no_decision_maker", "not_a_fit", ""};
+    "budget",    "timing",     "competitor", "unresponsive", "no_decision_maker",
+    "not_a_fit", "unspecified"};
 static const char *const s_notes_accept[] = {"Accepted - calling Thursday",
                                              "Inbound demo request, real project", "",
                                              "Good fit, booked discovery"};
@@ -1937,7 +1935,8 @@ static void s_fb_story(s_fb_t *fb, s_rng_t *r, const char *email, const char *re
                           : kind == 2 ? "student_or_intern"
                           : kind == 3 ? "nonprofit_no_budget"
                                       : PICK(r, s_reject_reasons);
-        s_fb_row(fb, email, rep, "rejected", why, t, why[0] ? "" : "no reason given", 0);
+        s_fb_row(fb, email, rep, "rejected", why, t,
+                 strcmp(why, "unspecified") != 0 ? "" : "no reason given", 0);
         return;
     }
     s_fb_row(fb, email, rep, "accepted", "", t, PICK(r, s_notes_accept), 0);

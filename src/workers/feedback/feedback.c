@@ -115,13 +115,33 @@ static void s_where(const json_t *p, const char *fid, char *out, size_t cap)
 
 /* snprintf that truncates on purpose (diagnostics cut to their buffer), through a va_list so
  * GCC's -Wformat-truncation estimate of the callers' lengths does not fail the build. */
-static void s_fmt(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void s_fmt(char *out, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static void s_fmt(char *out, size_t cap, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(out, cap, fmt, ap);
     va_end(ap);
+}
+
+/* "timing, competitor, ..." : the codes an outcome may use, cut to the buffer. */
+static void s_codes(const ho_reasons_t *reasons, unsigned outcome, char *out, size_t cap)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < ho_reasons_count(reasons); i++) {
+        const ho_reason_t *r = ho_reasons_at(reasons, i);
+        if (!(r->outcomes & outcome)) {
+            continue;
+        }
+        size_t len = strlen(r->code);
+        if (used + len + 7 >= cap) {
+            snprintf(out + used, cap - used, "%s...", used ? ", " : "");
+            return;
+        }
+        used += (size_t)snprintf(out + used, cap - used, "%s%s", used ? ", " : "", r->code);
+    }
 }
 
 static int s_refuse(ho_feedback_refusal_t *why, const char *where, int rc, const char *code,
@@ -193,8 +213,11 @@ int ho_feedback_validate(const ho_reasons_t *reasons, const ho_msg_t *in, ho_msg
         if (!code[0]) {
             const char *blank = ho_reasons_blank(reasons);
             if (!blank) {
+                char codes[200];
+                s_codes(reasons, outcome, codes, sizeof codes);
                 rc = s_refuse(why, where, HO_ERR_MISSING, "missing_reason", "fields.reason",
-                              "outcome %s needs a reason code (reasons.yaml)%s", word, NULL);
+                              "outcome %s needs a reason code from reasons.yaml (one of %s)", word,
+                              codes);
                 goto done;
             }
             snprintf(code, sizeof code, "%s", blank);

@@ -155,7 +155,7 @@ static ho_reasons_t *s_build(ho_conf_t *conf, ho_err_t *err)
         }
     }
     const char *blank;
-    if (ho_conf_str(conf, root, "blank_reason", "unspecified", &blank, err) != HO_OK) {
+    if (ho_conf_str(conf, root, "blank_reason", "", &blank, err) != HO_OK) {
         goto fail;
     }
     if (blank[0]) {
