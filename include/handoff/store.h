@@ -159,7 +159,8 @@ typedef enum {
     HO_Q_SLA_DUE,          /* {now}: open assignments with a step due */
     HO_Q_DOMAIN_OWNER,     /* {domain, lead_id}: owner of another lead of that domain */
     HO_Q_PENDING,          /* {email}: pending outcomes, oldest occurred first */
-    HO_Q_RESCORE,          /* {since, limit}: unowned ML/MQL/RECYCLED with touch >= since */
+    HO_Q_RESCORE,          /* {since, limit}: unowned ML/MQL/RECYCLED with touch >= since,
+                            * never scored first, then least recently scored */
     HO_Q_QUARANTINE_LIST,  /* {limit, all}: newest first (all=0: not yet replayed) */
     HO_Q_QUARANTINE_GET,   /* {id} */
     HO_Q_TOP_PAGES,        /* {lead_id, limit}: page paths by views */

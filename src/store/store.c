@@ -781,7 +781,7 @@ static int s_conf_apply(const ho_conf_t *c, const ho_node_t *map, json_t *out, h
         long long iv = 0, win = 0, lim = 0;
         if (ho_conf_check_keys(c, rs, rk, err) != HO_OK ||
             ho_conf_int(c, rs, "interval_ms", 3600000, &iv, err) != HO_OK ||
-            ho_conf_int(c, rs, "window_ms", 7LL * 86400000, &win, err) != HO_OK ||
+            ho_conf_int(c, rs, "window_ms", 90LL * 86400000, &win, err) != HO_OK ||
             ho_conf_int(c, rs, "limit", 1000, &lim, err) != HO_OK) {
             return HO_ERR_CONFIG;
         }
@@ -798,7 +798,7 @@ json_t *ho_store_config_load(const char *config_dir, const ho_conf_t *gateway,
     json_t *out =
         json_pack("{sss{}sIsIsIsI}", "plus_addressing", "keep", "precedence", "reassign_after_ms",
                   (json_int_t)0, "rescore_interval_ms", (json_int_t)3600000, "rescore_window_ms",
-                  (json_int_t)(7LL * 86400000), "rescore_limit", (json_int_t)1000);
+                  (json_int_t)(90LL * 86400000), "rescore_limit", (json_int_t)1000);
     const char *name = "store.yaml";
     if (settings && gateway) {
         const char *alt = NULL;

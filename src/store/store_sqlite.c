@@ -255,7 +255,8 @@ static const char *const s_queries[HO_Q__COUNT] = {
                      " ORDER BY json_extract(body, '$.payload.occurred_at'), event_id",
     [HO_Q_RESCORE] = "SELECT id FROM leads WHERE owner_rep_id IS NULL"
                      " AND stage IN ('ML', 'MQL', 'RECYCLED') AND erased = 0"
-                     " AND last_touch_at >= :since ORDER BY id LIMIT :limit",
+                     " AND last_touch_at >= :since"
+                     " ORDER BY scored_at IS NOT NULL, scored_at, id LIMIT :limit",
     [HO_Q_QUARANTINE_LIST] =
         "SELECT id, stage, code, field, reason, source, file, line, input_event_id, input_type,"
         " at, replayed_at FROM quarantine WHERE (:all OR replayed_at IS NULL)"

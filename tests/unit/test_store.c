@@ -12,6 +12,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "handoff/scoring.h"
 #include "handoff/store.h"
 
 typedef struct {
@@ -331,6 +332,14 @@ static void test_config(void **state)
     assert_string_equal(json_string_value(json_array_get(
                             json_object_get(json_object_get(c, "precedence"), "title"), 0)),
                         "salesforce");
+    /* the re-score window reaches as far back as the shipped model counts activities, or
+     * interest of leads last touched between the two would never decay */
+    ho_score_model_t *model = ho_score_model_load(NULL, "scoring.yaml", &err);
+    assert_non_null(model);
+    assert_true(ho_score_model_window_ms(model) > 0);
+    assert_true(json_integer_value(json_object_get(c, "rescore_window_ms")) >=
+                ho_score_model_window_ms(model));
+    ho_score_model_destroy(&model);
     json_decref(c);
     /* a config-dir copy, then workers.store of handoff.yaml overriding it */
     char path[256];

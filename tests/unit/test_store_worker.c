@@ -702,6 +702,54 @@ static void test_tick_rescore(void **state)
     assert_int_equal(s_count_out(t, "score.request"), 0);
 }
 
+/* A lead last touched a month ago still has decaying interest (the model counts 90 days):
+ * the tick re-scores it. With a 7-day window it kept its month-old score for ever. */
+static void test_rescore_reaches_model_window(void **state)
+{
+    s_t *t = *state;
+    s_import(t);
+    s_call(t, 1, s_tick(30 * 24 * H));
+    assert_int_equal(s_count_out(t, "score.request"), 2);
+    /* past the model window there is nothing left to decay */
+    s_call(t, 1, s_tick(100 * 24 * H));
+    assert_int_equal(s_count_out(t, "score.request"), 0);
+}
+
+/* With more leads in the window than `limit`, every tick takes the least recently scored
+ * (never scored first): each lead gets its turn instead of the lowest ids every time. */
+static void test_rescore_rotates_past_limit(void **state)
+{
+    s_t *t = *state;
+    ho_worker_store.cb_exit(&t->ctx);
+    const char *yaml = "workers:\n  store:\n    rescore:\n      limit: 1\n";
+    ho_err_t err = {0};
+    ho_conf_t *conf = ho_conf_parse(yaml, strlen(yaml), "handoff.yaml", &err);
+    assert_non_null(conf);
+    ho_worker_env_t env = {.name = "store",
+                           .data_dir = t->dir,
+                           .origin = "store@test",
+                           .conf = conf,
+                           .settings =
+                               ho_node_get(ho_node_get(ho_conf_root(conf), "workers"), "store")};
+    assert_int_equal(ho_worker_store.cb_init(&env, &t->ctx, &err), HO_OK);
+    ho_conf_destroy(&conf);
+    s_import(t);
+    long long jane = s_lead_id(t, "jane@acme.com"), bob = s_lead_id(t, "bob@beta.com");
+    const long long D = 24 * H;
+    long long want[] = {jane, bob, jane, bob};
+    for (int i = 0; i < 4; i++) {
+        long long now = 10 * D + i * H;
+        s_call(t, 1, s_tick(now));
+        assert_int_equal(s_count_out(t, "score.request"), 1);
+        json_t *lead = json_object_get(s_first_out(t, "score.request"), "lead");
+        long long id = json_integer_value(json_object_get(lead, "lead_id"));
+        assert_int_equal(id, want[i]);
+        char sid[32];
+        snprintf(sid, sizeof sid, "s-rot-%d", i);
+        s_call(t, 1, s_scored(sid, id, now, 10, 5, false));
+    }
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, s_setup, s_teardown)
@@ -719,6 +767,8 @@ int main(void)
         T(test_full_path_history),
         T(test_quarantine_dead_letter_and_replay),
         T(test_tick_rescore),
+        T(test_rescore_reaches_model_window),
+        T(test_rescore_rotates_past_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
