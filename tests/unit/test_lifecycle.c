@@ -208,6 +208,71 @@ static void test_store_transition_writes_history(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* Every event from every stage through the store itself: a legal one moves the stored stage
+ * and appends exactly one history row with what it moved from and to; an illegal one is
+ * refused with HO_ERR_STATE and leaves the stored lead and the history untouched. */
+static void test_store_every_transition(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/ho-lc-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof path, "%s/handoff.db", dir);
+    ho_err_t err = {0};
+    ho_store_t *s = ho_store_open(path, &err);
+    assert_non_null(s);
+    json_t *p = json_pack("{sss{}sI}", "email", "a@acme.com", "source", "hubspot", "fields",
+                          "observed_at", (json_int_t)1000);
+    ho_upsert_t res;
+    assert_int_equal(ho_store_upsert_lead(s, "ev-1", p, &res, &err), HO_OK);
+    json_decref(p);
+    int rows = 0, legal = 0, illegal = 0;
+    for (size_t e = 0; e < sizeof s_events / sizeof s_events[0]; e++) {
+        for (size_t st = 0; st < sizeof s_stages / sizeof s_stages[0]; st++) {
+            ho_lead_t lead;
+            ho_lead_init(&lead);
+            assert_int_equal(ho_store_lead_get(s, "a@acme.com", 0, &lead, &err), HO_OK);
+            ho_lead_set(&lead.stage, s_stages[st]);
+            assert_int_equal(ho_store_lead_put(s, &lead, &err), HO_OK);
+            const char *want = s_expected(s_events[e], s_stages[st]);
+            char id[64];
+            snprintf(id, sizeof id, "ev-%s-%s", s_events[e], s_stages[st]);
+            int rc =
+                ho_store_transition(s, &lead, s_events[e], 2000 + rows, "rep-1", "test", id, &err);
+            ho_lead_clear(&lead);
+            assert_int_equal(ho_store_lead_get(s, "a@acme.com", 0, &lead, &err), HO_OK);
+            if (want) {
+                assert_int_equal(rc, HO_OK);
+                assert_string_equal(lead.stage, want);
+                rows++;
+                legal++;
+            } else {
+                assert_int_equal(rc, HO_ERR_STATE);
+                assert_non_null(strstr(err.message, s_events[e]));
+                assert_string_equal(lead.stage, s_stages[st]);
+                illegal++;
+            }
+            ho_lead_clear(&lead);
+            char sql[256];
+            snprintf(sql, sizeof sql,
+                     "SELECT COUNT(*) FROM stage_history WHERE event_id = '%s' AND from_stage = "
+                     "'%s' AND to_stage = '%s' AND actor = 'rep-1' AND kind = 'transition'",
+                     id, s_stages[st], want ? want : "-");
+            ho_store_destroy(&s);
+            assert_int_equal(s_count(path, sql), want ? 1 : 0);
+            assert_int_equal(s_count(path, "SELECT COUNT(*) FROM stage_history"), rows);
+            s = ho_store_open(path, &err);
+            assert_non_null(s);
+        }
+    }
+    ho_store_destroy(&s);
+    assert_int_equal(legal, (int)(sizeof s_legal / sizeof s_legal[0]));
+    assert_int_equal(illegal, 12 * 9 - legal);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -216,6 +281,7 @@ int main(void)
         cmocka_unit_test(test_outcome_events),
         cmocka_unit_test(test_display_names),
         cmocka_unit_test(test_store_transition_writes_history),
+        cmocka_unit_test(test_store_every_transition),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
