@@ -151,6 +151,229 @@ static void test_migrate_from_v1(void **state)
     s_expect(t->path, "SELECT email FROM leads", "old@acme.com");
 }
 
+/* The version-1 schema exactly as shipped (docs/store-schema.md, version 1), written out
+ * here independently of the migration code. */
+static const char s_v1_schema[] =
+    "CREATE TABLE schema_version (version INTEGER NOT NULL);"
+    "CREATE TABLE leads ("
+    " id INTEGER PRIMARY KEY,"
+    " email TEXT NOT NULL UNIQUE,"
+    " first_name TEXT, last_name TEXT, title TEXT, phone TEXT,"
+    " company TEXT, domain TEXT, personal_email INTEGER NOT NULL DEFAULT 0,"
+    " industry TEXT, industry_group TEXT, employees INTEGER, revenue REAL,"
+    " country TEXT, state TEXT, city TEXT, timezone TEXT,"
+    " fields_json TEXT,"
+    " stage TEXT NOT NULL DEFAULT 'ML',"
+    " owner_rep_id TEXT,"
+    " original_source TEXT, source_channel TEXT, original_campaign TEXT,"
+    " first_touch_at INTEGER, last_touch_at INTEGER,"
+    " created_at INTEGER NOT NULL,"
+    " updated_at INTEGER NOT NULL,"
+    " fit INTEGER, interest INTEGER, score INTEGER, grade TEXT, quadrant TEXT, model_version TEXT,"
+    " scored_at INTEGER,"
+    " mql_at INTEGER,"
+    " first_mql_at INTEGER,"
+    " erased INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX leads_domain ON leads(domain);"
+    "CREATE INDEX leads_mql_at ON leads(mql_at);"
+    "CREATE TABLE lead_sources ("
+    " id INTEGER PRIMARY KEY,"
+    " lead_id INTEGER NOT NULL REFERENCES leads(id),"
+    " event_id TEXT NOT NULL UNIQUE,"
+    " source TEXT NOT NULL,"
+    " source_record_id TEXT,"
+    " original_source TEXT, campaign TEXT,"
+    " file TEXT, line INTEGER,"
+    " observed_at INTEGER NOT NULL);"
+    "CREATE TABLE activities ("
+    " id INTEGER PRIMARY KEY,"
+    " lead_id INTEGER NOT NULL REFERENCES leads(id),"
+    " event_id TEXT NOT NULL UNIQUE,"
+    " type TEXT NOT NULL, occurred_at INTEGER NOT NULL,"
+    " url TEXT, path TEXT, campaign TEXT, asset TEXT, source_system TEXT);"
+    "CREATE INDEX activities_lead ON activities(lead_id, occurred_at);"
+    "CREATE TABLE stage_history ("
+    " id INTEGER PRIMARY KEY,"
+    " lead_id INTEGER NOT NULL REFERENCES leads(id),"
+    " from_stage TEXT, to_stage TEXT NOT NULL,"
+    " at INTEGER NOT NULL,"
+    " actor TEXT NOT NULL,"
+    " reason TEXT,"
+    " score INTEGER, fit INTEGER, interest INTEGER,"
+    " event_id TEXT);"
+    "CREATE INDEX stage_history_lead ON stage_history(lead_id, at);"
+    "CREATE TABLE scores ("
+    " id INTEGER PRIMARY KEY,"
+    " lead_id INTEGER NOT NULL REFERENCES leads(id),"
+    " event_id TEXT NOT NULL UNIQUE,"
+    " at INTEGER NOT NULL, model_version TEXT NOT NULL,"
+    " fit INTEGER NOT NULL, interest INTEGER NOT NULL, score INTEGER NOT NULL,"
+    " grade TEXT, quadrant TEXT, mql INTEGER NOT NULL,"
+    " explanation_json TEXT);"
+    "CREATE TABLE assignments ("
+    " id INTEGER PRIMARY KEY,"
+    " lead_id INTEGER NOT NULL REFERENCES leads(id),"
+    " event_id TEXT NOT NULL UNIQUE,"
+    " rep_id TEXT, rep_name TEXT, queue TEXT, rule TEXT, reason TEXT,"
+    " assigned_at INTEGER NOT NULL,"
+    " sla_due INTEGER,"
+    " accepted_at INTEGER,"
+    " reminded_at INTEGER,"
+    " status TEXT NOT NULL DEFAULT 'open');"
+    "CREATE INDEX assignments_lead ON assignments(lead_id);"
+    "CREATE TABLE sla_breaches ("
+    " id INTEGER PRIMARY KEY,"
+    " assignment_id INTEGER NOT NULL REFERENCES assignments(id),"
+    " lead_id INTEGER NOT NULL, rep_id TEXT,"
+    " step TEXT NOT NULL,"
+    " at INTEGER NOT NULL,"
+    " UNIQUE(assignment_id, step));"
+    "CREATE TABLE outcomes ("
+    " id INTEGER PRIMARY KEY,"
+    " lead_id INTEGER NOT NULL REFERENCES leads(id),"
+    " event_id TEXT NOT NULL UNIQUE,"
+    " feedback_id TEXT,"
+    " rep_id TEXT, outcome TEXT NOT NULL,"
+    " reason TEXT, reason_owner TEXT,"
+    " stage_reached TEXT,"
+    " occurred_at INTEGER NOT NULL,"
+    " notes TEXT, amount REAL,"
+    " not_owner INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX outcomes_lead ON outcomes(lead_id, occurred_at);"
+    "CREATE TABLE pending_outcomes ("
+    " event_id TEXT PRIMARY KEY, email TEXT NOT NULL, body TEXT NOT NULL, received_at INTEGER);"
+    "CREATE TABLE quarantine ("
+    " id INTEGER PRIMARY KEY,"
+    " event_id TEXT NOT NULL UNIQUE,"
+    " stage TEXT, code TEXT, field TEXT, reason TEXT,"
+    " source TEXT, file TEXT, line INTEGER,"
+    " input_event_id TEXT, input_type TEXT,"
+    " raw_json TEXT,"
+    " at INTEGER NOT NULL,"
+    " replayed_at INTEGER);"
+    "CREATE TABLE events ("
+    " event_id TEXT PRIMARY KEY, type TEXT NOT NULL, applied_at INTEGER NOT NULL"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE erasures (id INTEGER PRIMARY KEY, lead_id INTEGER, at INTEGER NOT NULL);";
+
+/* A full version-1 database with a row in every table: the migration to version 2 keeps
+ * every row, adds the new columns with their defaults and the new indexes, and the store
+ * then works on it (an upsert merges into the old lead). */
+static void test_migrate_full_v1(void **state)
+{
+    s_tmp_t *t = *state;
+    sqlite3 *h = NULL;
+    assert_int_equal(sqlite3_open(t->path, &h), SQLITE_OK);
+    char *msg = NULL;
+    int rc = sqlite3_exec(h, s_v1_schema, NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        fail_msg("v1 schema: %s", msg);
+    }
+    assert_int_equal(
+        sqlite3_exec(
+            h,
+            "INSERT INTO schema_version VALUES (1);"
+            "INSERT INTO leads (id, email, first_name, stage, created_at, updated_at, "
+            "fields_json, original_source) VALUES (7, 'old@acme.com', 'Olga', 'MQL', 100, 100, "
+            "'{\"first_name\":\"Olga\",\"city\":\"Oslo\"}', 'Trade Show');"
+            "INSERT INTO lead_sources (lead_id, event_id, source, observed_at) VALUES "
+            "(7, 'ev-old', 'hubspot', 100);"
+            "INSERT INTO activities (lead_id, event_id, type, occurred_at) VALUES "
+            "(7, 'act-old', 'page_view', 150);"
+            "INSERT INTO stage_history (lead_id, from_stage, to_stage, at, actor) VALUES "
+            "(7, 'ML', 'MQL', 160, 'score');"
+            "INSERT INTO scores (lead_id, event_id, at, model_version, fit, interest, score, "
+            "mql) VALUES (7, 'sc-old', 160, 'm0', 50, 30, 80, 1);"
+            "INSERT INTO assignments (lead_id, event_id, assigned_at, sla_due) VALUES "
+            "(7, 'as-old', 170, 180);"
+            "INSERT INTO sla_breaches (assignment_id, lead_id, step, at) VALUES (1, 7, "
+            "'remind', 181);"
+            "INSERT INTO outcomes (lead_id, event_id, outcome, occurred_at) VALUES "
+            "(7, 'oc-old', 'accepted', 190);"
+            "INSERT INTO pending_outcomes VALUES ('po-old', 'new@acme.com', '{}', 191);"
+            "INSERT INTO quarantine (event_id, at) VALUES ('q-old', 192);"
+            "INSERT INTO events VALUES ('ev-old', 'lead.normalized', 100);"
+            "INSERT INTO erasures (lead_id, at) VALUES (3, 193);",
+            NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(h);
+    ho_err_t err = {0};
+    ho_store_t *s = ho_store_open(t->path, &err);
+    assert_non_null(s);
+    assert_int_equal(ho_store_schema_version(s), HO_STORE_SCHEMA_VERSION);
+    /* the old event id is still known: replaying it changes nothing */
+    s_upsert(s, "ev-old", "hubspot", "old@acme.com", 100, json_pack("{ss}", "city", "Rome"));
+    s_upsert(s, "ev-new", "salesforce", "old@acme.com", 200, json_pack("{ss}", "title", "CTO"));
+    ho_store_destroy(&s);
+    s_expect(t->path, "SELECT group_concat(version) FROM schema_version", "2");
+    s_expect(t->path,
+             "SELECT (SELECT COUNT(*) FROM leads) || (SELECT COUNT(*) FROM lead_sources) ||"
+             " (SELECT COUNT(*) FROM activities) || (SELECT COUNT(*) FROM stage_history) ||"
+             " (SELECT COUNT(*) FROM scores) || (SELECT COUNT(*) FROM assignments) ||"
+             " (SELECT COUNT(*) FROM sla_breaches) || (SELECT COUNT(*) FROM outcomes) ||"
+             " (SELECT COUNT(*) FROM pending_outcomes) || (SELECT COUNT(*) FROM quarantine) ||"
+             " (SELECT COUNT(*) FROM events) || (SELECT COUNT(*) FROM erasures)",
+             "121111111121");
+    s_expect(t->path,
+             "SELECT stage || ' ' || first_name || ' ' || title || ' ' || city || ' ' || "
+             "original_source || ' ' || json_extract(field_sources_json, '$.title[0]') FROM leads",
+             "MQL Olga CTO Oslo Trade Show salesforce");
+    s_expect(t->path, "SELECT kind FROM stage_history", "transition");
+    s_expect(t->path, "SELECT IFNULL(reassign_due, 'null') || ' ' || status FROM assignments",
+             "null open");
+    s_expect(t->path,
+             "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name IN "
+             "('pending_outcomes_email', 'lead_sources_lead', 'assignments_open', "
+             "'leads_last_touch')",
+             "4");
+}
+
+/* An empty (zero-byte) file, as `touch data/handoff.db` leaves it, is a new database. */
+static void test_migrate_empty_file(void **state)
+{
+    s_tmp_t *t = *state;
+    FILE *f = fopen(t->path, "w");
+    assert_non_null(f);
+    fclose(f);
+    ho_err_t err = {0};
+    ho_store_t *s = ho_store_open(t->path, &err);
+    assert_non_null(s);
+    assert_int_equal(ho_store_schema_version(s), HO_STORE_SCHEMA_VERSION);
+    s_upsert(s, "ev-1", "hubspot", "a@acme.com", 1000, json_pack("{ss}", "first_name", "Ann"));
+    ho_store_destroy(&s);
+    s_expect(t->path, "SELECT group_concat(version) FROM schema_version", "2");
+    s_expect(t->path, "PRAGMA journal_mode", "wal");
+    s_expect(t->path, "SELECT first_name FROM leads", "Ann");
+    /* a read-only opener refuses an empty file that is not a store yet */
+    char side[160];
+    snprintf(side, sizeof side, "%s-wal", t->path);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", t->path);
+    unlink(side);
+    f = fopen(t->path, "w");
+    fclose(f);
+    ho_store_opts_t ro = {.readonly = true};
+    assert_null(ho_store_open_opts(t->path, &ro, &err));
+    assert_int_equal(err.code, HO_ERR_VERSION);
+}
+
+/* Equal rank and equal observed_at: the record that arrived last wins (documented rule 4);
+ * an older record of a field without precedence never beats a newer one. */
+static void test_merge_tie_and_order(void **state)
+{
+    s_tmp_t *t = *state;
+    ho_err_t err = {0};
+    ho_store_t *s = ho_store_open(t->path, &err);
+    s_upsert(s, "ev-1", "hubspot", "p@acme.com", 5000, json_pack("{ss}", "city", "Boston"));
+    s_upsert(s, "ev-2", "salesforce", "p@acme.com", 5000, json_pack("{ss}", "city", "Denver"));
+    s_upsert(s, "ev-3", "form", "p@acme.com", 4999, json_pack("{ss}", "city", "Austin"));
+    ho_store_destroy(&s);
+    s_expect(t->path, "SELECT city FROM leads", "Denver");
+    s_expect(t->path, "SELECT json_extract(field_sources_json, '$.city') FROM leads",
+             "[\"salesforce\",5000]");
+    s_expect(t->path, "SELECT first_touch_at || ' ' || last_touch_at FROM leads", "4999 5000");
+}
+
 static void test_newer_schema_refused(void **state)
 {
     s_tmp_t *t = *state;
@@ -388,6 +611,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_create_and_reopen, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_migrate_from_v1, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_migrate_full_v1, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_migrate_empty_file, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_merge_tie_and_order, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_newer_schema_refused, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_readonly, s_setup, s_teardown),
         cmocka_unit_test(test_normalize_email),
