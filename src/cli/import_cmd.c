@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "cli/dupcount.h"
 #include "handoff/cli.h"
 #include "handoff/client.h"
 #include "handoff/connector.h"
@@ -58,7 +59,9 @@ static void s_usage(FILE *out)
             "Prints per file, then one line per quarantine reason:\n"
             "  import file=F profile=P read=N accepted=N duplicates=N quarantined=N\n"
             "  quarantine file=F reason=CODE count=N\n"
-            "duplicates = leads whose normalized email was already seen earlier in this command.\n"
+            "duplicates = leads whose normalized email was already seen earlier in this command\n"
+            "(counted in sorted runs in $TMPDIR, 8 bytes per lead: memory stays the same for\n"
+            "any file size; \"unknown\" when no temporary file can be written).\n"
             "Exit 0 when every record was read and answered (quarantined rows are kept),\n"
             "1 on an I/O error or when the broker cannot be reached, 2 on usage errors.\n");
 }
@@ -73,65 +76,14 @@ typedef struct {
     const char *file;
     char profile[64];
     long read, accepted, duplicates, quarantined, failed, sent;
+    bool dups_unknown; /* the duplicate counter failed (no temporary space) */
     s_reason_t reasons[32];
     size_t n_reasons;
 } s_stats_t;
 
-/* emails seen in this command: a set of 64-bit hashes (16 bytes per distinct address) */
-typedef struct {
-    uint64_t *slots;
-    size_t cap, n;
-} s_seen_t;
-
-static uint64_t s_hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++) {
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    }
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    return h ? h : 1;
-}
-
-/* true if it was new */
-static bool s_seen_add(s_seen_t *set, uint64_t h)
-{
-    if ((set->n + 1) * 2 > set->cap) {
-        size_t cap = set->cap ? set->cap * 2 : 4096;
-        uint64_t *slots = calloc(cap, sizeof *slots);
-        if (!slots) {
-            return true;
-        }
-        for (size_t i = 0; i < set->cap; i++) {
-            if (set->slots[i]) {
-                size_t k = set->slots[i] & (cap - 1);
-                while (slots[k]) {
-                    k = (k + 1) & (cap - 1);
-                }
-                slots[k] = set->slots[i];
-            }
-        }
-        free(set->slots);
-        set->slots = slots;
-        set->cap = cap;
-    }
-    size_t k = h & (set->cap - 1);
-    while (set->slots[k]) {
-        if (set->slots[k] == h) {
-            return false;
-        }
-        k = (k + 1) & (set->cap - 1);
-    }
-    set->slots[k] = h;
-    set->n++;
-    return true;
-}
-
 typedef struct {
     s_stats_t *stats;
-    s_seen_t *seen;
+    ho_dupcount_t *seen; /* normalized emails of this command, counted on disk (dupcount.h) */
 } s_ctx_t;
 
 static void s_reason(s_stats_t *st, const char *code)
@@ -158,8 +110,11 @@ static void s_count_reply(s_ctx_t *c, ho_msg_t *const *msgs, size_t n)
         if (!strcmp(type, "lead.normalized")) {
             c->stats->accepted++;
             const char *email = json_string_value(json_object_get(p, "email"));
-            if (email && !s_seen_add(c->seen, s_hash(email))) {
-                c->stats->duplicates++;
+            ho_err_t err;
+            if (email && c->seen && ho_dupcount_add(c->seen, email, &err) != HO_OK) {
+                ho_warn("%s", err.message); /* once: the counter stops, the import goes on */
+                c->stats->dups_unknown = true;
+                ho_dupcount_destroy(&c->seen);
             }
         } else if (!strcmp(type, "activity.normalized") || !strcmp(type, "lead.outcome")) {
             c->stats->accepted++;
@@ -268,11 +223,21 @@ static void s_add(s_sender_t *s, s_batch_t *b, ho_msg_t *msg)
 }
 
 /* ---- one file ---- */
+static const char *s_dups(const s_stats_t *st, char *buf, size_t cap)
+{
+    if (st->dups_unknown) {
+        return "unknown";
+    }
+    snprintf(buf, cap, "%ld", st->duplicates);
+    return buf;
+}
+
 static void s_print(const s_stats_t *st)
 {
-    printf("import file=%s profile=%s read=%ld accepted=%ld duplicates=%ld quarantined=%ld%s",
-           st->file, st->profile, st->read, st->accepted, st->duplicates, st->quarantined,
-           st->failed ? "" : "\n");
+    char dups[32];
+    printf("import file=%s profile=%s read=%ld accepted=%ld duplicates=%s quarantined=%ld%s",
+           st->file, st->profile, st->read, st->accepted, s_dups(st, dups, sizeof dups),
+           st->quarantined, st->failed ? "" : "\n");
     if (st->failed) {
         printf(" failed=%ld\n", st->failed);
     }
@@ -577,15 +542,23 @@ int ho_cmd_import(int argc, char **argv)
             return 1;
         }
     }
-    s_seen_t seen = {0};
+    ho_dupcount_t *seen = ho_dupcount_new(0, NULL);
     int nfiles = argc - optind;
     s_stats_t *stats = calloc((size_t)nfiles, sizeof *stats);
     int rc = 0;
     for (int i = 0; i < nfiles && stats; i++) {
         stats[i].file = argv[optind + i];
-        s_ctx_t ctx = {&stats[i], &seen};
+        s_ctx_t ctx = {&stats[i], seen};
         s.ctx = &ctx;
         int frc = s_import_file(&s, &o, argv[optind + i], &stats[i]);
+        seen = ctx.seen; /* NULL once the counter failed */
+        if (!seen) {
+            stats[i].dups_unknown = true;
+        } else if (ho_dupcount_close_group(seen, &stats[i].duplicates, &err) != HO_OK) {
+            ho_warn("%s", err.message);
+            stats[i].dups_unknown = true;
+            ho_dupcount_destroy(&seen);
+        }
         if (stats[i].profile[0]) {
             s_print(&stats[i]);
         }
@@ -605,6 +578,7 @@ int ho_cmd_import(int argc, char **argv)
             total.read += stats[i].read;
             total.accepted += stats[i].accepted;
             total.duplicates += stats[i].duplicates;
+            total.dups_unknown = total.dups_unknown || stats[i].dups_unknown;
             total.failed += stats[i].failed;
             for (size_t k = 0; k < stats[i].n_reasons; k++) {
                 for (long m = 0; m < stats[i].reasons[k].count; m++) {
@@ -612,15 +586,17 @@ int ho_cmd_import(int argc, char **argv)
                 }
             }
         }
-        printf("import total files=%d read=%ld accepted=%ld duplicates=%ld quarantined=%ld\n",
-               nfiles, total.read, total.accepted, total.duplicates, total.quarantined);
+        char dups[32];
+        printf("import total files=%d read=%ld accepted=%ld duplicates=%s quarantined=%ld\n",
+               nfiles, total.read, total.accepted, s_dups(&total, dups, sizeof dups),
+               total.quarantined);
         for (size_t k = 0; k < total.n_reasons; k++) {
             printf("quarantine total reason=%s count=%ld\n", total.reasons[k].code,
                    total.reasons[k].count);
         }
     }
     free(stats);
-    free(seen.slots);
+    ho_dupcount_destroy(&seen);
     if (s.client) {
         ho_client_destroy(&s.client);
     }
