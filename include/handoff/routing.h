@@ -51,8 +51,9 @@ const char *ho_routing_fallback_queue(const ho_routing_t *self);
 ho_route_state_t *ho_route_state_open(const char *path, ho_err_t *err);
 void ho_route_state_destroy(ho_route_state_t **self_p);
 
-/* Leads counted for rep_id on the UTC day containing at_ms, and in the capacity window that
- * contains at_ms (the ISO week, or the rolling window of N days, per routing.yaml). */
+/* Leads counted for rep_id on the day containing at_ms, and in the capacity window that
+ * contains at_ms (the ISO week, or the rolling window of N days, per routing.yaml). Days are
+ * calendar days in the rep's time zone (reps CSV `timezone`; UTC when empty or unknown rep). */
 int ho_route_state_counts(const ho_routing_t *routing, ho_route_state_t *state, const char *rep_id,
                           int64_t at_ms, int *day_p, int *window_p);
 

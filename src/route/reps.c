@@ -229,6 +229,7 @@ static void s_rep_free(ho_rt_rep_t *r)
     free(r->region);
     free(r->timezone);
     free(r->backup);
+    ho_tz_destroy(&r->tz);
     ho_rt_strs_free(&r->countries);
     ho_rt_strs_free(&r->states);
     ho_rt_strs_free(&r->segments);
@@ -328,6 +329,12 @@ static int s_record(s_parser_t *p)
         (rc = s_int(p, C_WEIGHT, 1, &r->weight)) || (rc = s_bool(p, C_OOO, false, &r->ooo_flag)) ||
         (rc = s_bool(p, C_ACTIVE, true, &r->active))) {
         return rc;
+    }
+    ho_err_t tz_err = {0};
+    if (!(r->tz = ho_tz_load(r->timezone, &tz_err))) {
+        p->rc = ho_err_set(p->err, tz_err.code, s_columns[C_TIMEZONE], "%s:%d: timezone: %s",
+                           p->name, p->rec_line, tz_err.message);
+        return p->rc;
     }
     r->all_segments = r->segments.n == 0 || ho_rt_strs_has(&r->segments, "All");
     if (r->emp_min >= 0 && r->emp_max >= 0 && r->emp_max < r->emp_min) {

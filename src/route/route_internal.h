@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "handoff/routing.h"
+#include "handoff/tz.h"
 
 typedef struct {
     char **v;
@@ -24,9 +25,10 @@ typedef struct {
     bool active;
     bool ooo_flag;
     bool has_ooo_dates;
-    int64_t ooo_start_day, ooo_end_day; /* days since 1970-01-01, inclusive */
+    int64_t ooo_start_day, ooo_end_day; /* local days since 1970-01-01, inclusive */
     char ooo_start[11], ooo_end[11];
-    int line; /* line of the record in the CSV */
+    ho_tz_t *tz; /* the rep's time zone (UTC when the column is empty): days, weeks, absences */
+    int line;    /* line of the record in the CSV */
 } ho_rt_rep_t;
 
 /* Read a reps CSV (sales_reps.csv format + optional weight, active, daily_capacity). */

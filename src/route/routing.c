@@ -914,7 +914,7 @@ static void s_add(s_buf_t *b, const char *fmt, ...)
 typedef struct {
     const ho_routing_t *self;
     ho_route_state_t *st;
-    int64_t as_of, day;
+    int64_t as_of;
     const ho_rt_strs_t *exclude;
 } s_ctx_t;
 
@@ -950,7 +950,9 @@ static const char *s_window_label(const ho_routing_t *self, char *buf, size_t ca
 int ho_route_state_counts(const ho_routing_t *routing, ho_route_state_t *state, const char *rep_id,
                           int64_t at_ms, int *day_p, int *window_p)
 {
-    int64_t day = at_ms >= 0 ? at_ms / DAY_MS : (at_ms - DAY_MS + 1) / DAY_MS;
+    const ho_rt_rep_t *r = s_rep(routing, rep_id);
+    int64_t day =
+        r ? ho_tz_day(r->tz, at_ms) : (at_ms >= 0 ? at_ms / DAY_MS : (at_ms - DAY_MS + 1) / DAY_MS);
     if (day_p) {
         *day_p = ho_rt_state_count(state, rep_id, day, day);
     }
@@ -972,12 +974,14 @@ static s_why_t s_can_take(const s_ctx_t *c, const ho_rt_rep_t *r, bool caps, int
     if (!r->active) {
         return E_INACTIVE;
     }
-    if (s_is_ooo(r, c->day)) {
+    /* the rep's own calendar: "today", the week and the absence dates are local days */
+    int64_t day = ho_tz_day(r->tz, c->as_of);
+    if (s_is_ooo(r, day)) {
         return E_OOO;
     }
     if (c->st) {
-        *day_n = ho_rt_state_count(c->st, r->rep_id, c->day, c->day);
-        *win_n = ho_rt_state_count(c->st, r->rep_id, s_window_start(c->self, c->day), c->day);
+        *day_n = ho_rt_state_count(c->st, r->rep_id, day, day);
+        *win_n = ho_rt_state_count(c->st, r->rep_id, s_window_start(c->self, day), day);
     }
     long long per_day = r->daily_capacity >= 0 ? r->daily_capacity : c->self->per_day;
     if (caps && per_day >= 0 && *day_n >= per_day) {
@@ -1273,7 +1277,6 @@ static int s_decide(const ho_routing_t *self, ho_route_state_t *st, const json_t
     }
 
     s_ctx_t c = {.self = self, .st = st, .as_of = as_of, .exclude = &exclude};
-    c.day = as_of >= 0 ? as_of / DAY_MS : (as_of - DAY_MS + 1) / DAY_MS;
     s_buf_t b = {{0}, 0};
     const ho_rt_rep_t *rep = NULL;
     const char *queue = NULL, *rule_name = NULL;
@@ -1366,7 +1369,7 @@ static int s_decide(const ho_routing_t *self, ho_route_state_t *st, const json_t
         s_add(&b, "); queue %s", queue);
     }
     if (rep && st) {
-        rc = ho_rt_state_add(st, rep->rep_id, c.day, err);
+        rc = ho_rt_state_add(st, rep->rep_id, ho_tz_day(rep->tz, as_of), err);
     }
     ho_rt_strs_free(&exclude);
     if (rc != HO_OK) {
