@@ -618,6 +618,7 @@ static void test_full_path_history(void **state)
     s_call(t, 1, s_outcome("o-1", "kim@acme.com", "r1", "accepted", NULL, NULL, 3 * H));
     s_call(t, 1, s_outcome("o-2", "kim@acme.com", "r1", "rejected", "timing", "recycle", 4 * H));
     s_expect(t, "SELECT stage || ' ' || IFNULL(owner_rep_id, '-') FROM leads", "RECYCLED -");
+    s_call(t, 1, s_act("a-2", "kim@acme.com", "demo_request", "/demo", 9 * H));
     s_call(t, 1, s_scored("s-2", kim, 10 * H, 70, 45, true));
     assert_int_equal(s_count_out(t, "route.request"), 1);
     s_call(t, 1, s_assigned("as-2", kim, "r2", 10 * H, 12 * H));
@@ -635,6 +636,66 @@ static void test_full_path_history(void **state)
     s_expect(t,
              "SELECT group_concat(status, ',') FROM (SELECT status FROM assignments ORDER BY id)",
              "accepted,accepted");
+}
+
+/* Rejected with a recycle reason: the unchanged score does not make it an MQL again (the rep
+ * would get back the lead they just refused); new engagement after the rejection does. */
+static void test_sales_recycled_needs_new_engagement(void **state)
+{
+    s_t *t = *state;
+    s_call(t, 1, s_lead("l-1", "kim@acme.com", "hubspot", 1 * H, NULL));
+    long long kim = s_lead_id(t, "kim@acme.com");
+    s_call(t, 3, s_scored("s-1", kim, 2 * H, 60, 40, true),
+           s_assigned("as-1", kim, "r1", 2 * H, 4 * H),
+           s_outcome("o-1", "kim@acme.com", "r1", "rejected", "timing", "recycle", 3 * H));
+    s_call(t, 1, s_scored("s-2", kim, 5 * H, 60, 40, true)); /* a re-score, same data */
+    s_expect(t, "SELECT stage || ' ' || IFNULL(owner_rep_id, '-') FROM leads", "RECYCLED -");
+    assert_int_equal(s_count_out(t, "route.request"), 0);
+    /* an activity from before the rejection is not new engagement */
+    s_call(t, 1, s_act("a-0", "kim@acme.com", "page_view", "/pricing", 2 * H + 1));
+    s_call(t, 1, s_scored("s-3", kim, 6 * H, 60, 45, true));
+    s_expect(t, "SELECT stage FROM leads", "RECYCLED");
+    s_call(t, 1, s_act("a-1", "kim@acme.com", "demo_request", "/demo", 7 * H));
+    s_call(t, 1, s_scored("s-4", kim, 7 * H, 60, 85, true));
+    s_expect(t, "SELECT stage FROM leads", "MQL");
+    assert_int_equal(s_count_out(t, "route.request"), 1);
+    /* a score decay is not a rejection: a decayed lead re-qualifies on its score alone */
+    s_call(t, 1, s_lead("l-2", "bo@beta.com", "hubspot", 1 * H, NULL));
+    long long bo = s_lead_id(t, "bo@beta.com");
+    s_call(t, 1, s_scored("s-5", bo, 2 * H, 60, 40, true));
+    s_call(t, 1, s_scored("s-6", bo, 3 * H, 60, 5, false));
+    s_expect(t, "SELECT stage FROM leads WHERE id = (SELECT MAX(id) FROM leads)", "RECYCLED");
+    s_call(t, 1, s_scored("s-7", bo, 4 * H, 80, 40, true));
+    s_expect(t, "SELECT stage FROM leads WHERE id = (SELECT MAX(id) FROM leads)", "MQL");
+}
+
+/* The rep accepted while an SLA reassignment was in flight: the late lead.assigned does not
+ * take the lead from them, start a new SLA clock or send a packet. */
+static void test_assignment_after_accept_ignored(void **state)
+{
+    s_t *t = *state;
+    s_import(t);
+    long long jane = s_lead_id(t, "jane@acme.com");
+    s_call(t, 3, s_scored("s-1", jane, 5 * H, 60, 40, true),
+           s_assigned("as-1", jane, "r1", 5 * H, 7 * H),
+           s_outcome("o-1", "jane@acme.com", "r1", "accepted", NULL, NULL, 8 * H));
+    s_call(t, 1, s_assigned("as-2", jane, "r2", 9 * H, 11 * H));
+    assert_int_equal(s_count_out(t, "handoff.ready"), 0);
+    s_expect(t, "SELECT stage || ' ' || owner_rep_id FROM leads WHERE email='jane@acme.com'",
+             "SAL r1");
+    s_expect(t, "SELECT group_concat(status, ',') FROM assignments", "accepted");
+    s_expect(t,
+             "SELECT instr(reason, 'assignment to r2 ignored: the lead is already SAL') > 0 FROM "
+             "stage_history WHERE kind = 'assignment_ignored'",
+             "1");
+    s_call(t, 1, s_tick(20 * H));
+    assert_int_equal(s_count_out(t, "sla.breach"), 0);
+    /* accepted on a lead nobody was assigned yet: the accepting rep owns it */
+    long long bob = s_lead_id(t, "bob@beta.com");
+    s_call(t, 2, s_scored("s-2", bob, 5 * H, 60, 40, true),
+           s_outcome("o-2", "bob@beta.com", "r7", "accepted", NULL, NULL, 6 * H));
+    s_expect(t, "SELECT stage || ' ' || owner_rep_id FROM leads WHERE email='bob@beta.com'",
+             "SAL r7");
 }
 
 static void test_quarantine_dead_letter_and_replay(void **state)
@@ -765,6 +826,8 @@ int main(void)
         T(test_activity_for_unknown_email),
         T(test_forget_keeps_counts),
         T(test_full_path_history),
+        T(test_sales_recycled_needs_new_engagement),
+        T(test_assignment_after_accept_ignored),
         T(test_quarantine_dead_letter_and_replay),
         T(test_tick_rescore),
         T(test_rescore_reaches_model_window),

@@ -466,6 +466,37 @@ static int s_on_activity(s_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_er
 }
 
 /* ---- lead.scored ---- */
+/* Sales sent the lead back (a rejection, not a decayed score) and nothing has happened since:
+ * the score that made it an MQL is still the score it has, so re-qualifying it on the next
+ * re-score would hand the rep the lead they just refused. It becomes an MQL again only on
+ * engagement (an activity or a lead record) after the rejection. */
+static int s_sales_recycled(s_ctx_t *self, const ho_lead_t *lead, bool *hold, ho_err_t *err)
+{
+    *hold = false;
+    json_t *rows = NULL;
+    json_t *args = json_pack("{sIsi}", "lead_id", (json_int_t)lead->id, "limit", 1000);
+    int rc = ho_store_query(self->store, HO_Q_HISTORY, args, &rows, err);
+    json_decref(args);
+    const json_t *last = NULL;
+    size_t i;
+    json_t *r;
+    json_array_foreach(rows, i, r)
+    {
+        const char *kind = s_str(r, "kind");
+        if (!kind || strcmp(kind, "transition") == 0) {
+            last = r;
+        }
+    }
+    if (rc == HO_OK && last && s_str(last, "to_stage") &&
+        strcmp(s_str(last, "to_stage"), "RECYCLED") == 0 && s_str(last, "actor") &&
+        strcmp(s_str(last, "actor"), "score") != 0) {
+        int64_t since = s_int(last, "at", 0);
+        *hold = lead->last_touch_at == HO_NULL_INT || lead->last_touch_at <= since;
+    }
+    json_decref(rows);
+    return rc;
+}
+
 static int s_find_lead(s_ctx_t *self, const json_t *p, ho_lead_t *lead, ho_err_t *err)
 {
     int64_t id = s_int(p, "lead_id", 0);
@@ -545,8 +576,11 @@ static int s_on_scored(s_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_
     snprintf(why, sizeof why, "score %lld (fit %lld, interest %lld, %s) by model %s",
              (long long)score, (long long)fit, (long long)interest,
              s_str(p, "grade") ? s_str(p, "grade") : "-", model);
-    bool qualified = false;
-    if (rc == HO_OK && mql && lead.stage &&
+    bool qualified = false, hold = false;
+    if (rc == HO_OK && mql && lead.stage && strcmp(lead.stage, "RECYCLED") == 0) {
+        rc = s_sales_recycled(self, &lead, &hold, err);
+    }
+    if (rc == HO_OK && mql && !hold && lead.stage &&
         (strcmp(lead.stage, "ML") == 0 || strcmp(lead.stage, "RECYCLED") == 0)) {
         rc = ho_store_transition(self->store, &lead, "qualify", as_of, "score", why, ho_msg_id(in),
                                  err);
@@ -733,6 +767,23 @@ static int s_on_assigned(s_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_er
         ho_lead_clear(&lead);
         return rc;
     }
+    /* Routed while it was an MQL, answered after sales took it (an SLA reassignment in flight
+     * when the rep accepted, or the router lagging behind the feedback): the rep who accepted
+     * keeps it, no new SLA clock starts and no packet goes out. Kept as a note. */
+    static const char *const held[] = {"SAL", "SQL", "OPPORTUNITY", "WON", "LOST", "DISQUALIFIED"};
+    for (size_t k = 0; lead.stage && k < sizeof held / sizeof held[0]; k++) {
+        if (strcmp(lead.stage, held[k]) == 0) {
+            const char *who = s_str(p, "rep_id") ? s_str(p, "rep_id") : s_str(p, "queue");
+            char note[300];
+            snprintf(note, sizeof note,
+                     "assignment to %.60s ignored: the lead is already %s (owner %.60s)",
+                     who ? who : "-", lead.stage, lead.owner_rep_id ? lead.owner_rep_id : "-");
+            rc = ho_store_note(self->store, &lead, "assignment_ignored", at, "route", note,
+                               ho_msg_id(in), err);
+            ho_lead_clear(&lead);
+            return rc;
+        }
+    }
     /* an earlier open assignment of the same lead is superseded */
     json_t *open = NULL;
     json_t *args = json_pack("{sI}", "lead_id", (json_int_t)lead.id);
@@ -888,6 +939,11 @@ static int s_apply_outcome(s_ctx_t *self, ho_lead_t *lead, const char *event_id,
     if (strcmp(outcome, "accepted") == 0 && !not_owner) {
         rc = s_close_assignments(self, lead->id, "accepted", lead->owner_rep_id ? NULL : rep, at,
                                  err);
+        if (rc == HO_OK && !lead->owner_rep_id && rep && rep[0]) {
+            /* accepted before (or without) a routing decision: the accepting rep owns it */
+            ho_lead_set(&lead->owner_rep_id, rep);
+            rc = ho_store_lead_put(self->store, lead, err);
+        }
     } else if (strcmp(outcome, "rejected") == 0 || strcmp(outcome, "won") == 0 ||
                strcmp(outcome, "lost") == 0) {
         rc = s_close_assignments(self, lead->id, "closed", NULL, HO_NULL_INT, err);
