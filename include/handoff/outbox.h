@@ -4,7 +4,9 @@
  * The `outbox` worker (src/workers/outbox/) delivers handoff.ready, rep.reminder and
  * report.ready through its connectors: a JSON file per packet under
  * <data_dir>/<dir>/<rep>/<lead>-<event>.json (written to a temp file and renamed), an HTTP
- * POST to the CRM webhook, and a ZeroMQ PUB socket (topic "handoff.<rep_id>"). Webhook
+ * POST to the CRM webhook, and a ZeroMQ PUB socket (topic "handoff.rep.<rep_id>.", queued
+ * leads "handoff.queue.<queue>.": ids closed by '.' and percent-encoded outside
+ * [A-Za-z0-9_-], so a SUB prefix filter matches exactly one rep or queue). Webhook
  * deliveries live in <data_dir>/outbox.db: a failed POST is retried with exponential backoff
  * from the worker's tick, survives restarts, and after max_attempts stays there as `failed`,
  * visible and never dropped, until an operator requeues it.

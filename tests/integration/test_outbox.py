@@ -6,7 +6,7 @@ first attempts, and a ZeroMQ SUB socket on the worker's PUB endpoint.
 Asserts: the packet POST arrives exactly once with the packet body after two refusals; the
 attempts and their backoff are recorded in outbox.db; the retry queue survives a SIGKILL of
 the worker (a new worker process delivers it); the JSON file is written under
-data/outbox/<rep>/<lead>-<event>.json; the subscriber of topic handoff.<rep> receives it.
+data/outbox/<rep>/<lead>-<event>.json; the subscriber of topic handoff.rep.<rep>. receives it.
 
 Run: HO_BIN=build/handoff /usr/bin/python3 tests/integration/test_outbox.py
 The file doubles as the webhook server: test_outbox.py --http-server DIR FAIL_FIRST.
@@ -170,7 +170,7 @@ class OutboxProcesses(unittest.TestCase):
 
         sub = self.ctx.socket(zmq.SUB)
         self.socks.append(sub)
-        sub.setsockopt(zmq.SUBSCRIBE, b"handoff.R01")
+        sub.setsockopt(zmq.SUBSCRIBE, b"handoff.rep.R01.")
         sub.connect(pub)
 
         client = self.ctx.socket(zmq.DEALER)
@@ -265,8 +265,8 @@ class OutboxProcesses(unittest.TestCase):
             client.send_multipart([b"", b"MDPC01", b"outbox", msgpack.packb(p2)])
             if sub.poll(300):
                 got = sub.recv_multipart()
-        self.assertIsNotNone(got, "no packet on topic handoff.R01")
-        self.assertEqual(got[0], b"handoff.R01")
+        self.assertIsNotNone(got, "no packet on topic handoff.rep.R01.")
+        self.assertEqual(got[0], b"handoff.rep.R01.")
         self.assertEqual(json.loads(got[1])["payload"]["lead_id"], 4242)
         self.stop_clean("worker2", worker2)
 

@@ -536,7 +536,43 @@ static void test_status_without_db(void **state)
     json_decref(st);
 }
 
-static void test_pub_subscriber_receives_rep_topic(void **state)
+static char *s_recv_id(zsock_t *sub, char **topic_p)
+{
+    char *topic = NULL, *body = NULL;
+    if (zsock_recv(sub, "ss", &topic, &body) != 0) {
+        return NULL;
+    }
+    json_t *doc = json_loads(body, 0, NULL);
+    assert_non_null(doc);
+    char *id = strdup(json_string_value(json_object_get(doc, "id")));
+    json_decref(doc);
+    zstr_free(&body);
+    if (topic_p) {
+        *topic_p = topic;
+    } else {
+        zstr_free(&topic);
+    }
+    return id;
+}
+
+static void s_drain(zsock_t *sub)
+{
+    zsock_set_rcvtimeo(sub, 200);
+    char *id;
+    while ((id = s_recv_id(sub, NULL))) {
+        free(id);
+    }
+}
+
+/* A queued lead: no rep, queue named. */
+static ho_msg_t *s_queued(const char *id, const char *queue, long long lead_id)
+{
+    ho_msg_t *m = s_packet(id, NULL, lead_id);
+    json_object_set_new(ho_msg_payload(m), "queue", json_string(queue));
+    return m;
+}
+
+static void test_pub_topics_match_one_rep_exactly(void **state)
 {
     (void)state;
     s_worker_t w = {0};
@@ -545,47 +581,89 @@ static void test_pub_subscriber_receives_rep_topic(void **state)
     snprintf(ep, sizeof ep, "ipc://%s/pub.sock", w.dir);
     snprintf(set, sizeof set, "    pub_endpoint: \"%s\"\n", ep);
     s_worker_start(&w, set);
-    zsock_t *sub = zsock_new_sub(ep, "handoff.R01");
-    assert_non_null(sub);
-    zsock_set_rcvtimeo(sub, 100);
-    /* PUB drops messages until the subscription has arrived (slow joiner): send distinct
-     * packets until one comes through, at most 100 tries */
-    char *topic = NULL, *body = NULL;
-    int sent = 0;
-    for (int i = 0; i < 100 && !topic; i++) {
+    /* SUB filters are byte prefixes: R01's subscriber must not get R010's, "R01.x"'s or the
+     * queue's packets; "handoff.queue." gets every queue's; "handoff." everything */
+    zsock_t *mine = zsock_new_sub(ep, "handoff.rep.R01.");
+    zsock_t *queues = zsock_new_sub(ep, "handoff.queue.");
+    zsock_t *all = zsock_new_sub(ep, "handoff.");
+    assert_non_null(mine);
+    assert_non_null(queues);
+    assert_non_null(all);
+    zsock_set_rcvtimeo(mine, 100);
+    zsock_set_rcvtimeo(queues, 1);
+    zsock_set_rcvtimeo(all, 1);
+    /* PUB drops messages until a subscription has arrived (slow joiner): send distinct
+     * packets until every subscriber has had one, at most 100 rounds */
+    bool got[3] = {false, false, false};
+    for (int i = 0; i < 100 && !(got[0] && got[1] && got[2]); i++) {
         char id[32];
         snprintf(id, sizeof id, "ev-pub-%d", i);
         assert_int_equal(s_call(&w, s_packet(id, "R01", 100 + i), NULL), HO_WORKER_OK);
-        sent++;
-        zsock_recv(sub, "ss", &topic, &body);
+        snprintf(id, sizeof id, "ev-pubq-%d", i);
+        assert_int_equal(s_call(&w, s_queued(id, "unassigned", 300 + i), NULL), HO_WORKER_OK);
+        zsock_t *subs[3] = {mine, queues, all};
+        for (int k = 0; k < 3; k++) {
+            char *topic = NULL, *eid = s_recv_id(subs[k], &topic);
+            if (eid) {
+                got[k] = true;
+                if (k == 0) {
+                    assert_string_equal(topic, "handoff.rep.R01.");
+                }
+                if (k == 1) {
+                    assert_string_equal(topic, "handoff.queue.unassigned.");
+                }
+            }
+            free(eid);
+            zstr_free(&topic);
+        }
     }
-    assert_non_null(topic);
-    assert_string_equal(topic, "handoff.R01");
-    json_t *doc = json_loads(body, 0, NULL);
-    assert_non_null(doc);
-    assert_string_equal(json_string_value(json_object_get(
-                            json_object_get(json_object_get(doc, "payload"), "rep"), "rep_id")),
-                        "R01");
-    json_decref(doc);
+    assert_true(got[0] && got[1] && got[2]);
+    s_drain(mine);
+    s_drain(queues);
+    s_drain(all);
+
+    /* the neighbours of R01 first, then R01 itself */
+    assert_int_equal(s_call(&w, s_packet("ev-r010", "R010", 900), NULL), HO_WORKER_OK);
+    assert_int_equal(s_call(&w, s_packet("ev-r01x", "R01.x", 901), NULL), HO_WORKER_OK);
+    assert_int_equal(s_call(&w, s_packet("ev-r02", "R02", 902), NULL), HO_WORKER_OK);
+    assert_int_equal(s_call(&w, s_packet("ev-rq", "queue", 903), NULL), HO_WORKER_OK);
+    assert_int_equal(s_call(&w, s_queued("ev-q", "R01", 904), NULL), HO_WORKER_OK);
+    assert_int_equal(s_call(&w, s_packet("ev-mine", "R01", 905), NULL), HO_WORKER_OK);
+    zsock_set_rcvtimeo(mine, 5000);
+    zsock_set_rcvtimeo(queues, 5000);
+    zsock_set_rcvtimeo(all, 5000);
+    char *topic = NULL, *id = s_recv_id(mine, &topic);
+    assert_non_null(id);
+    assert_string_equal(id, "ev-mine"); /* nothing of the others came first */
+    assert_string_equal(topic, "handoff.rep.R01.");
+    free(id);
     zstr_free(&topic);
-    zstr_free(&body);
-    /* drain what the slow joiner still let through */
-    while (zsock_recv(sub, "ss", &topic, &body) == 0) {
+    id = s_recv_id(queues, &topic);
+    assert_non_null(id);
+    assert_string_equal(id, "ev-q"); /* the rep called "queue" is not a queue */
+    assert_string_equal(topic, "handoff.queue.R01.");
+    free(id);
+    zstr_free(&topic);
+    /* everything, in order, with the exact topics */
+    static const char *const want[][2] = {
+        {"ev-r010", "handoff.rep.R010."}, {"ev-r01x", "handoff.rep.R01%2Ex."},
+        {"ev-r02", "handoff.rep.R02."},   {"ev-rq", "handoff.rep.queue."},
+        {"ev-q", "handoff.queue.R01."},   {"ev-mine", "handoff.rep.R01."},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        id = s_recv_id(all, &topic);
+        assert_non_null(id);
+        assert_string_equal(id, want[i][0]);
+        assert_string_equal(topic, want[i][1]);
+        free(id);
         zstr_free(&topic);
-        zstr_free(&body);
     }
-    /* another rep's packet is not seen by R01's subscriber; R01's next one is */
-    assert_int_equal(s_call(&w, s_packet("ev-pub-other", "R02", 900), NULL), HO_WORKER_OK);
-    assert_int_equal(s_call(&w, s_packet("ev-pub-mine", "R01", 901), NULL), HO_WORKER_OK);
-    zsock_set_rcvtimeo(sub, 5000);
-    assert_int_equal(zsock_recv(sub, "ss", &topic, &body), 0);
-    assert_string_equal(topic, "handoff.R01");
-    doc = json_loads(body, 0, NULL);
-    assert_string_equal(json_string_value(json_object_get(doc, "id")), "ev-pub-mine");
-    json_decref(doc);
-    zstr_free(&topic);
-    zstr_free(&body);
-    zsock_destroy(&sub);
+    /* and nothing more for R01 */
+    zsock_set_rcvtimeo(mine, 300);
+    assert_null(s_recv_id(mine, NULL));
+    zsock_destroy(&mine);
+    zsock_destroy(&queues);
+    zsock_destroy(&all);
     s_worker_stop(&w);
     s_rmrf(w.dir);
 }
@@ -599,7 +677,7 @@ int main(void)
         cmocka_unit_test(test_webhook_gives_up_visibly_and_requeues),
         cmocka_unit_test(test_webhook_unreachable_is_retried),
         cmocka_unit_test(test_status_without_db),
-        cmocka_unit_test(test_pub_subscriber_receives_rep_topic),
+        cmocka_unit_test(test_pub_topics_match_one_rep_exactly),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     zsys_shutdown();

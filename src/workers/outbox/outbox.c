@@ -3,9 +3,12 @@
  * Connectors, in order, for every packet:
  *   file     <data_dir>/<dir>/<rep or queue>/<lead>-<event>.json, via temp file + rename, so
  *            a reader never sees half a packet. A write failure fails the request (RETRY):
- *            the broker redelivers it.
- *   pub      a ZeroMQ PUB socket (pub_endpoint), topic "handoff.<rep_id>" (queued leads:
- *            "handoff.queue.<queue>", reports: "report.ready"), body = the packet JSON.
+ *            the runtime re-runs it, then quarantines it (worker.h).
+ *   pub      a ZeroMQ PUB socket (pub_endpoint), topic "handoff.rep.<rep_id>." (queued
+ *            leads: "handoff.queue.<queue>.", reports: "report.ready"), body = the packet
+ *            JSON. SUB filters match prefixes, so every id is closed by a '.' and written
+ *            with only [A-Za-z0-9_-] (anything else as %XX): subscribing to "handoff.rep.R1."
+ *            never receives R10's or "R1.x"'s packets, and a rep called "queue" is not a queue.
  *   webhook  HTTP POST of the packet JSON to webhook_url. Queued in <data_dir>/outbox.db and
  *            tried at once; failures are retried from cb_tick with exponential backoff,
  *            survive restarts, and after max_attempts stay `failed` (handoff status).
@@ -165,6 +168,25 @@ static void s_safe(char *out, size_t cap, const char *in, const char *empty)
                        ? c
                        : '_';
     }
+    out[n] = '\0';
+}
+
+/* "<prefix><id>." with id percent-encoded outside [A-Za-z0-9_-] (see the file comment). */
+static void s_topic(char *out, size_t cap, const char *prefix, const char *id)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = (size_t)snprintf(out, cap, "%s", prefix);
+    for (const unsigned char *p = (const unsigned char *)id; *p && n + 5 < cap; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+            *p == '_' || *p == '-') {
+            out[n++] = (char)*p;
+        } else {
+            out[n++] = '%';
+            out[n++] = hex[*p >> 4];
+            out[n++] = hex[*p & 15];
+        }
+    }
+    out[n++] = '.';
     out[n] = '\0';
 }
 
@@ -368,12 +390,12 @@ static int s_deliver(s_ctx_t *ctx, const ho_msg_t *in, int64_t now, ho_out_t *ou
         char who[128];
         if (rep) {
             s_safe(who, sizeof who, rep, "_unassigned");
-            snprintf(topic, sizeof topic, "handoff.%s", rep);
+            s_topic(topic, sizeof topic, "handoff.rep.", rep);
         } else {
             char q[100];
             s_safe(q, sizeof q, queue, "unassigned");
             snprintf(who, sizeof who, "_queue-%s", q);
-            snprintf(topic, sizeof topic, "handoff.queue.%s", queue ? queue : "unassigned");
+            s_topic(topic, sizeof topic, "handoff.queue.", queue ? queue : "unassigned");
         }
         snprintf(folder, sizeof folder, "%s", who);
         snprintf(name, sizeof name, "%lld-%s.json", lead_id, ho_msg_id(in));
