@@ -352,6 +352,40 @@ static void test_scored_mql_routes_with_account_owner(void **state)
     assert_true(json_is_null(json_object_get(s_first_out(t, "route.request"), "account_owner")));
 }
 
+/* A replayed import outruns the router: re-scores of an MQL land before its lead.assigned.
+ * They repeat the same route.request (same id, as of the MQL time) instead of asking anew as
+ * of each re-score, so the lead gets one assignment stamped when it became an MQL. */
+static void test_rescore_before_assignment_repeats_route(void **state)
+{
+    s_t *t = *state;
+    s_import(t);
+    long long jane = s_lead_id(t, "jane@acme.com");
+    s_call(t, 1, s_scored("s-1", jane, 5 * H, 60, 40, true));
+    assert_int_equal(s_count_out(t, "route.request"), 1);
+    char first[HO_MSG_MAX_ID];
+    for (size_t i = 0; i < ho_out_count(t->out); i++) {
+        if (strcmp(ho_msg_type(ho_out_at(t->out, i)), "route.request") == 0) {
+            snprintf(first, sizeof first, "%s", ho_msg_id(ho_out_at(t->out, i)));
+        }
+    }
+    s_call(t, 1, s_scored("s-2", jane, 9 * H, 62, 45, true));
+    assert_int_equal(s_count_out(t, "route.request"), 1);
+    json_t *rr = s_first_out(t, "route.request");
+    assert_int_equal(json_integer_value(json_object_get(rr, "as_of")), 5 * H);
+    for (size_t i = 0; i < ho_out_count(t->out); i++) {
+        if (strcmp(ho_msg_type(ho_out_at(t->out, i)), "route.request") == 0) {
+            assert_string_equal(ho_msg_id(ho_out_at(t->out, i)), first);
+        }
+    }
+    /* the router answers both with the same lead.assigned: taken once */
+    s_call(t, 2, s_assigned("as-1", jane, "r1", 5 * H, 7 * H),
+           s_assigned("as-1", jane, "r1", 5 * H, 7 * H));
+    s_expect(t, "SELECT COUNT(*) || ' ' || min(assigned_at) FROM assignments", "1 18000000");
+    /* owned now: a further re-score asks nothing */
+    s_call(t, 1, s_scored("s-3", jane, 11 * H, 62, 46, true));
+    assert_int_equal(s_count_out(t, "route.request"), 0);
+}
+
 static void test_handoff_packet(void **state)
 {
     s_t *t = *state;
@@ -817,6 +851,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_batch_once_per_lead_and_replay),
         T(test_scored_mql_routes_with_account_owner),
+        T(test_rescore_before_assignment_repeats_route),
         T(test_handoff_packet),
         T(test_outcomes),
         T(test_pending_outcome_out_of_order),

@@ -220,6 +220,28 @@ static int s_route_fields(s_ctx_t *self, const ho_lead_t *lead, json_t *p, int64
     return HO_OK;
 }
 
+/* route.request.as_of for an unowned MQL: the time of its ML->MQL transition (messages.md,
+ * "Time semantics"), which also keys the request id. A re-score that lands before the router's
+ * lead.assigned (a replayed import outruns the router) thus repeats the same request: the
+ * router answers a known id with the same decision and the store takes that lead.assigned once.
+ * (It used to ask anew as of each re-score: one lead got an assignment per re-score, the last
+ * one stamped at its newest activity.) Only a lead the router has already answered without an
+ * owner (an open queued assignment) asks anew, as of this score. */
+static int64_t s_route_as_of(s_ctx_t *self, const ho_lead_t *lead, int64_t as_of, int *rc,
+                             ho_err_t *err)
+{
+    if (lead->mql_at == HO_NULL_INT || lead->mql_at > as_of) {
+        return as_of;
+    }
+    json_t *open = NULL;
+    json_t *args = json_pack("{sI}", "lead_id", (json_int_t)lead->id);
+    *rc = ho_store_query(self->store, HO_Q_OPEN_ASSIGNMENTS, args, &open, err);
+    json_decref(args);
+    int64_t at = *rc == HO_OK && json_array_size(open) == 0 ? lead->mql_at : as_of;
+    json_decref(open);
+    return at;
+}
+
 static int s_emit_route(s_ctx_t *self, const ho_lead_t *lead, int64_t as_of, const char *why,
                         ho_out_t *out, ho_err_t *err)
 {
@@ -591,7 +613,10 @@ static int s_on_scored(s_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_
                                  ho_msg_id(in), err);
     }
     if (rc == HO_OK && mql && strcmp(lead.stage, "MQL") == 0 && !lead.owner_rep_id) {
-        rc = s_emit_route(self, &lead, as_of, "mql", out, err);
+        int64_t route_as_of = s_route_as_of(self, &lead, as_of, &rc, err);
+        if (rc == HO_OK) {
+            rc = s_emit_route(self, &lead, route_as_of, "mql", out, err);
+        }
     }
     if (rc == HO_OK && qualified) {
         rc = s_apply_pending(self, lead.email, out, err);
