@@ -1,5 +1,5 @@
 /* test_scoring.c - the scoring model (src/score/model.c): each fit test (regex, list, equals,
- * numeric bands, missing, several fields, groups, disqualify), interest rules by type, path and
+ * numeric bands, missing, several fields, groups, disqualify), interest rules by type, path, url and
  * campaign, decay arithmetic at chosen ages (half-life and percent per N days; the expected
  * values are worked out by hand in the comments), the window cut-off, caps per type per day
  * and per rule per day, floors and ceilings, negative rules, grade and quadrant boundaries on
@@ -818,6 +818,60 @@ static void test_rounding_and_time_parsing(void **state)
     assert_int_not_equal(ho_score_parse_time("2026-11-20T09", &t), HO_OK);
 }
 
+/* The rule tests the other cases leave out: an interest rule on the full URL (query string
+ * included, which `path` never sees), a band with only a maximum (exclusive), `equals` on a
+ * number and on text (case-insensitive), a number given as text, a field taken from the lead
+ * itself (email) when `fields` does not hold it, and what each firing's detail says. */
+static void test_url_rules_and_remaining_fit_tests(void **state)
+{
+    (void)state;
+    ho_score_model_t *m =
+        s_parse("version: r-1\n"
+                "fit:\n  rules:\n"
+                "    - {name: micro, field: employees, max: 10, points: -10}\n"
+                "    - {name: eq_num, field: employees, equals: 5, points: 1}\n"
+                "    - {name: eq_text, field: lead_status, equals: Working, points: 2}\n"
+                "    - {name: mail, field: email, match: '@acme\\.test$', points: 3}\n"
+                "interest:\n  rules:\n"
+                "    - {name: team_plan, type: page_view, url: 'plan=team', points: 7}\n"
+                "    - {name: any_view, type: page_view, points: 1}\n"
+                "grades:\n  fit_bands: {A: 3, B: 2, C: 1}\n"
+                "  interest_bands: {\"1\": 3, \"2\": 2, \"3\": 1}\n"
+                "quadrants: {good_fit: 1, high_interest: 1}\n"
+                "mql: {min_score: 1}\n");
+    ho_score_result_t r;
+    char buf[512];
+    /* 5 employees: under max 10 and equal to 5; "working" equals Working; email from the
+     * lead: -10 + 1 + 2 + 3 */
+    json_t *f = json_pack("{s:i,s:s}", "employees", 5, "lead_status", "working");
+    assert_string_equal(s_score(m, s_lead(f, NULL), T0, &r, buf, sizeof buf),
+                        "micro:-10,eq_num:1,eq_text:2,mail:3");
+    assert_int_equal(r.fit, -4);
+    assert_non_null(strstr(r.hits[3].detail, "pat@acme.test"));
+    ho_score_result_clear(&r);
+    /* max is exclusive; a count given as text is a number */
+    f = json_pack("{s:s}", "employees", "10");
+    assert_string_equal(s_score(m, s_lead(f, NULL), T0, &r, buf, sizeof buf), "mail:3");
+    ho_score_result_clear(&r);
+    f = json_pack("{s:s}", "employees", "9");
+    assert_string_equal(s_score(m, s_lead(f, NULL), T0, &r, buf, sizeof buf), "micro:-10,mail:3");
+    ho_score_result_clear(&r);
+    /* url sees the query string; path alone does not; rules without a group both fire;
+     * no decay section: points never fade; listed oldest first */
+    json_t *a1 = s_act("page_view", "/pricing", T0 - 3 * HOUR);
+    json_object_set_new(a1, "url", json_string("https://www.example.com/pricing?plan=team"));
+    json_t *a2 = s_act("page_view", "/pricing", T0 - 2 * HOUR);
+    json_object_set_new(a2, "url", json_string("https://www.example.com/pricing?plan=free"));
+    json_t *a3 = s_act("page_view", "/pricing?plan=team", T0 - HOUR); /* no url: no match */
+    assert_string_equal(
+        s_score(m, s_lead(NULL, json_pack("[ooo]", a1, a2, a3)), T0, &r, buf, sizeof buf),
+        "mail:3,team_plan:7,any_view:1,any_view:1,any_view:1");
+    assert_int_equal(r.interest, 10);
+    assert_non_null(strstr(r.hits[1].detail, "page_view"));
+    ho_score_result_clear(&r);
+    ho_score_model_destroy(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -838,6 +892,7 @@ int main(void)
         cmocka_unit_test(test_big_sums_do_not_overflow),
         cmocka_unit_test(test_shipped_model),
         cmocka_unit_test(test_rounding_and_time_parsing),
+        cmocka_unit_test(test_url_rules_and_remaining_fit_tests),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
