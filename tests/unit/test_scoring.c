@@ -1,6 +1,6 @@
 /* test_scoring.c - the scoring model (src/score/model.c): each fit test (regex, list, equals,
- * numeric bands, missing, several fields, groups, disqualify), interest rules by type, path, url and
- * campaign, decay arithmetic at chosen ages (half-life and percent per N days; the expected
+ * numeric bands, missing, several fields, groups, disqualify), interest rules by type, path,
+ * url and campaign, decay arithmetic at chosen ages (half-life and percent per N days; the expected
  * values are worked out by hand in the comments), the window cut-off, caps per type per day
  * and per rule per day, floors and ceilings, negative rules, grade and quadrant boundaries on
  * and either side of each threshold, the MQL rule, bad model files (file, line and key), the
