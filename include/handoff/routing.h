@@ -57,6 +57,21 @@ void ho_route_state_destroy(ho_route_state_t **self_p);
 int ho_route_state_counts(const ho_routing_t *routing, ho_route_state_t *state, const char *rep_id,
                           int64_t at_ms, int *day_p, int *window_p);
 
+/* What a prune removed. */
+typedef struct {
+    int decisions, counts, breaches;
+} ho_rt_pruned_t;
+
+/* Retention of router.db, so it does not grow with every lead ever routed. Removes
+ * decisions recorded (wall clock) before now_ms - keep_ms: they only make a redelivered
+ * request idempotent, and redelivery comes within minutes; per-day counts older than
+ * keep_ms, or than the capacity window if that is longer, before the newest counted day
+ * (event time: an import of last quarter keeps the counts it needs); SLA breachers recorded
+ * before now_ms - keep_ms. Rotation positions are kept (one row per team and rep).
+ * keep_ms <= 0 removes nothing. out (may be NULL) gets the numbers removed. */
+int ho_route_state_prune(const ho_routing_t *routing, ho_route_state_t *state, int64_t now_ms,
+                         int64_t keep_ms, ho_rt_pruned_t *out, ho_err_t *err);
+
 /* Decide who gets a lead. request is a route.request payload, or an sla.breach payload with
  * step "reassign" (the breaching rep and every earlier breaching rep of that lead are
  * excluded; assigned_at = its `now`). On success *assigned_p is a new lead.assigned payload:

@@ -962,6 +962,23 @@ int ho_route_state_counts(const ho_routing_t *routing, ho_route_state_t *state, 
     return HO_OK;
 }
 
+int ho_route_state_prune(const ho_routing_t *routing, ho_route_state_t *state, int64_t now_ms,
+                         int64_t keep_ms, ho_rt_pruned_t *out, ho_err_t *err)
+{
+    if (out) {
+        memset(out, 0, sizeof *out);
+    }
+    if (keep_ms <= 0) {
+        return HO_OK;
+    }
+    int64_t keep_days = (keep_ms + DAY_MS - 1) / DAY_MS;
+    int64_t window = routing->window_days > 0 ? routing->window_days : 7;
+    if (keep_days < window) {
+        keep_days = window;
+    }
+    return ho_rt_state_prune(state, now_ms - keep_ms, keep_days, now_ms - keep_ms, out, err);
+}
+
 typedef enum { E_OK = 0, E_EXCLUDED, E_INACTIVE, E_OOO, E_DAY_CAP, E_WEEK_CAP, E_WEIGHT0 } s_why_t;
 
 /* Can rep r take one more lead right now? (OOO is the caller's business.) */

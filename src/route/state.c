@@ -21,7 +21,8 @@ enum {
 
 static const char *const s_sql[Q_N] = {
     "SELECT payload FROM decisions WHERE event_id = ?1",
-    "INSERT OR IGNORE INTO decisions (event_id, payload, at) VALUES (?1, ?2, ?3)",
+    "INSERT OR IGNORE INTO decisions (event_id, payload, at, decided_at)"
+    " VALUES (?1, ?2, ?3, CAST(strftime('%s', 'now') AS INTEGER) * 1000)",
     "SELECT coalesce(sum(n), 0) FROM counts WHERE rep_id = ?1 AND day BETWEEN ?2 AND ?3",
     "INSERT INTO counts (rep_id, day, n) VALUES (?1, ?2, 1) "
     "ON CONFLICT (rep_id, day) DO UPDATE SET n = n + 1",
@@ -37,13 +38,13 @@ static const char s_schema[] =
     "PRAGMA synchronous = NORMAL;"
     "PRAGMA busy_timeout = 5000;"
     "CREATE TABLE IF NOT EXISTS router_meta (key TEXT PRIMARY KEY, value TEXT);"
-    "INSERT OR IGNORE INTO router_meta VALUES ('schema_version', '1');"
+    "INSERT OR IGNORE INTO router_meta VALUES ('schema_version', '2');"
     "CREATE TABLE IF NOT EXISTS rotation (team TEXT NOT NULL, rep_id TEXT NOT NULL,"
     " current INTEGER NOT NULL, PRIMARY KEY (team, rep_id)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS counts (rep_id TEXT NOT NULL, day INTEGER NOT NULL,"
     " n INTEGER NOT NULL, PRIMARY KEY (rep_id, day)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS decisions (event_id TEXT PRIMARY KEY, payload TEXT NOT NULL,"
-    " at INTEGER NOT NULL) WITHOUT ROWID;"
+    " at INTEGER NOT NULL, decided_at INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS breaches (lead_id INTEGER NOT NULL, rep_id TEXT NOT NULL,"
     " at INTEGER NOT NULL, PRIMARY KEY (lead_id, rep_id)) WITHOUT ROWID;";
 
@@ -85,6 +86,35 @@ ho_route_state_t *ho_route_state_open(const char *path, ho_err_t *err)
     char *msg = NULL;
     if (sqlite3_exec(self->db, s_schema, NULL, NULL, &msg) != SQLITE_OK) {
         ho_err_set(err, HO_ERR_IO, "", "%s: cannot set up router state: %s", path, msg ? msg : "?");
+        sqlite3_free(msg);
+        goto fail;
+    }
+    /* schema 1 had no decided_at: add it, stamped now, so old decisions live one more
+     * retention period rather than being forgotten at the first prune */
+    sqlite3_stmt *probe = NULL;
+    if (sqlite3_prepare_v2(self->db, "SELECT decided_at FROM decisions LIMIT 0", -1, &probe,
+                           NULL) != SQLITE_OK &&
+        sqlite3_exec(self->db,
+                     "BEGIN IMMEDIATE;"
+                     "ALTER TABLE decisions ADD COLUMN decided_at INTEGER NOT NULL DEFAULT 0;"
+                     "UPDATE decisions SET decided_at = CAST(strftime('%s', 'now') AS INTEGER)"
+                     " * 1000;"
+                     "UPDATE router_meta SET value = '2' WHERE key = 'schema_version';"
+                     "COMMIT;",
+                     NULL, NULL, &msg) != SQLITE_OK) {
+        ho_err_set(err, HO_ERR_IO, "", "%s: cannot upgrade router state: %s", path,
+                   msg ? msg : "?");
+        sqlite3_free(msg);
+        sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
+        sqlite3_finalize(probe);
+        goto fail;
+    }
+    sqlite3_finalize(probe);
+    if (sqlite3_exec(self->db,
+                     "CREATE INDEX IF NOT EXISTS decisions_decided ON decisions (decided_at);"
+                     "CREATE INDEX IF NOT EXISTS breaches_at ON breaches (at);",
+                     NULL, NULL, &msg) != SQLITE_OK) {
+        ho_err_set(err, HO_ERR_IO, "", "%s: %s", path, msg ? msg : "?");
         sqlite3_free(msg);
         goto fail;
     }
@@ -250,4 +280,45 @@ int ho_rt_state_add_breacher(ho_route_state_t *st, long long lead_id, const char
     sqlite3_bind_text(q, 2, rep_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(q, 3, at);
     return s_step_done(st, q, err);
+}
+
+int ho_rt_state_prune(ho_route_state_t *st, int64_t decided_before, int64_t keep_days,
+                      int64_t breached_before, ho_rt_pruned_t *out, ho_err_t *err)
+{
+    static const char *const sql[3] = {
+        "DELETE FROM decisions WHERE decided_at < ?1",
+        /* counts: relative to the newest day counted (event time), so replaying an old
+         * quarter does not lose the counts it is building */
+        "DELETE FROM counts WHERE day < (SELECT max(day) FROM counts) - ?1",
+        "DELETE FROM breaches WHERE at < ?1",
+    };
+    int64_t arg[3] = {decided_before, keep_days, breached_before};
+    int n[3] = {0, 0, 0};
+    int rc = ho_rt_state_begin(st, err);
+    for (int i = 0; i < 3 && rc == HO_OK; i++) {
+        sqlite3_stmt *q = NULL;
+        if (sqlite3_prepare_v2(st->db, sql[i], -1, &q, NULL) != SQLITE_OK) {
+            rc = ho_err_set(err, HO_ERR_IO, "", "%s: %s", st->path, sqlite3_errmsg(st->db));
+            break;
+        }
+        sqlite3_bind_int64(q, 1, arg[i]);
+        if (sqlite3_step(q) != SQLITE_DONE) {
+            rc = ho_err_set(err, HO_ERR_IO, "", "%s: %s", st->path, sqlite3_errmsg(st->db));
+        }
+        n[i] = sqlite3_changes(st->db);
+        sqlite3_finalize(q);
+    }
+    if (rc == HO_OK) {
+        rc = ho_rt_state_commit(st, err);
+    }
+    if (rc != HO_OK) {
+        ho_rt_state_rollback(st);
+        return rc;
+    }
+    if (out) {
+        out->decisions = n[0];
+        out->counts = n[1];
+        out->breaches = n[2];
+    }
+    return HO_OK;
 }

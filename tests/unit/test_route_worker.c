@@ -312,6 +312,17 @@ static void test_config_error_fails_init_with_file_and_line(void **state)
     assert_int_not_equal(ho_worker_route.cb_init(&env, &w.ctx, &err), HO_OK);
     assert_null(w.ctx);
     assert_non_null(strstr(err.message, "my-routing.yaml:4: rules[0].team[1]: unknown rep"));
+    ho_conf_destroy(&w.conf);
+
+    /* a retention that is not a duration */
+    s_write(w.dir, "my-routing.yaml", "reps: team.csv\nrules:\n  - name: x\n    team: [R1]\n");
+    yaml = "workers:\n  route:\n    rules: my-routing.yaml\n    retention: a while\n";
+    w.conf = ho_conf_parse(yaml, strlen(yaml), "handoff.yaml", &err);
+    env.conf = w.conf;
+    env.settings = ho_node_get(ho_node_get(ho_conf_root(w.conf), "workers"), "route");
+    assert_int_not_equal(ho_worker_route.cb_init(&env, &w.ctx, &err), HO_OK);
+    assert_null(w.ctx);
+    assert_non_null(strstr(err.message, "workers.route.retention: expected a duration"));
     s_teardown(&w);
 }
 

@@ -14,6 +14,8 @@
 
 #include <cmocka.h>
 
+#include <sqlite3.h>
+
 #include "handoff/routing.h"
 
 #define HOUR 3600000LL
@@ -940,6 +942,128 @@ static void test_state_survives_reopen(void **state)
     ho_routing_destroy(&r);
 }
 
+static void s_rm_db(const char *path)
+{
+    char extra[300];
+    unlink(path);
+    snprintf(extra, sizeof extra, "%s-wal", path);
+    unlink(extra);
+    snprintf(extra, sizeof extra, "%s-shm", path);
+    unlink(extra);
+}
+
+static bool s_replayed(ho_routing_t *r, ho_route_state_t *st, const char *event_id,
+                       const s_lead_t *l)
+{
+    ho_err_t err = {0};
+    json_t *out = NULL, *req = s_req(l);
+    bool replayed = false;
+    assert_int_equal(ho_routing_decide(r, st, event_id, req, &out, &replayed, &err), HO_OK);
+    json_decref(req);
+    json_decref(out);
+    return replayed;
+}
+
+static void test_state_retention(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/ho-routing-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof path, "%s/router.db", dir);
+    s_pool_t p = {.cap_a = "", .cap_b = "", .cap_c = "", .wa = 1, .wb = 1, .wc = 1};
+    ho_routing_t *r = s_pool(&p);
+    ho_err_t err = {0};
+    ho_route_state_t *st = ho_route_state_open(path, &err);
+    assert_non_null(st);
+    int64_t wall = (int64_t)time(NULL) * 1000;
+    /* 40 leads, one a day at noon UTC, from 44 to 5 days before yesterday */
+    int64_t yesterday = (wall / (24 * HOUR) - 1) * 24 * HOUR + 12 * HOUR;
+    int64_t t0 = yesterday - 44 * 24 * HOUR;
+    for (int i = 0; i < 40; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "ev-ret-%d", i);
+        s_lead_t l = {.id = 500 + i,
+                      .country = "US",
+                      .employees = 50,
+                      .revenue = -1,
+                      .as_of = t0 + i * 24 * HOUR};
+        json_decref(s_decide(r, st, id, s_req(&l)));
+    }
+    /* two SLA breaches, recorded 40 days and 1 day ago (the store's tick clock) */
+    s_lead_t b1 = {.id = 600, .country = "US", .employees = 50, .revenue = -1, .as_of = t0};
+    json_decref(s_decide(r, st, "ev-br-old", s_breach(&b1, "A", wall - 40 * 24 * HOUR)));
+    s_lead_t b2 = {.id = 601, .country = "US", .employees = 50, .revenue = -1, .as_of = t0};
+    json_decref(s_decide(r, st, "ev-br-new", s_breach(&b2, "B", wall - 24 * HOUR)));
+
+    /* keep 30 days: decisions are young (recorded just now) and stay; counts more than 30
+     * days before the newest counted day (yesterday's reassignment) go: the leads of days
+     * 0..13 and the reassignment 40 days ago; the 40-day-old breach goes */
+    ho_rt_pruned_t n;
+    assert_int_equal(ho_route_state_prune(r, st, wall, 30 * 24 * HOUR, &n, &err), HO_OK);
+    assert_int_equal(n.decisions, 0);
+    assert_int_equal(n.breaches, 1);
+    assert_true(n.counts >= 14 && n.counts <= 15);
+    const char *reps[] = {"A", "B", "C"};
+    int sum = 0, old = 0;
+    for (int k = 0; k < 3; k++) {
+        int d = 0;
+        ho_route_state_counts(r, st, reps[k], t0 + 14 * 24 * HOUR, &d, NULL);
+        sum += d;
+        ho_route_state_counts(r, st, reps[k], t0, &d, NULL);
+        old += d;
+    }
+    assert_int_equal(old, 0); /* day 0 forgotten */
+    assert_int_equal(sum, 1); /* the oldest day within the retention is intact */
+    /* a redelivered request is still recognised */
+    s_lead_t l = {.id = 539, .country = "US", .employees = 50, .revenue = -1, .as_of = t0};
+    assert_true(s_replayed(r, st, "ev-ret-39", &l));
+    /* nothing to do the second time; keep 0 never removes anything */
+    assert_int_equal(ho_route_state_prune(r, st, wall, 30 * 24 * HOUR, &n, &err), HO_OK);
+    assert_int_equal(n.decisions + n.counts + n.breaches, 0);
+    /* B breached a day ago: still excluded when lead 601 is reassigned again */
+    json_t *again = s_decide(r, st, "ev-br-new-2", s_breach(&b2, "C", wall));
+    assert_string_equal(s_s(again, "rep_id"), "A");
+    json_decref(again);
+    assert_int_equal(ho_route_state_prune(r, st, wall + 1000 * 24 * HOUR, 0, &n, &err), HO_OK);
+    assert_int_equal(n.decisions + n.counts + n.breaches, 0);
+    /* 31 days on, every decision is older than the retention: redelivery after that long is
+     * a new decision (the documented trade-off) */
+    assert_int_equal(ho_route_state_prune(r, st, wall + 31 * 24 * HOUR, 30 * 24 * HOUR, &n, &err),
+                     HO_OK);
+    assert_int_equal(n.decisions, 43);
+    assert_false(s_replayed(r, st, "ev-ret-39", &l));
+    ho_route_state_destroy(&st);
+    s_rm_db(path);
+
+    /* a router.db of schema 1 (no decided_at) is upgraded in place; its decisions count as
+     * recorded at the upgrade */
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "CREATE TABLE router_meta (key TEXT PRIMARY KEY, value TEXT);"
+                     "INSERT INTO router_meta VALUES ('schema_version', '1');"
+                     "CREATE TABLE decisions (event_id TEXT PRIMARY KEY, payload TEXT NOT NULL,"
+                     " at INTEGER NOT NULL) WITHOUT ROWID;"
+                     "INSERT INTO decisions VALUES ('ev-v1', '{\"lead_id\": 1, \"rep_id\": \"B\"}',"
+                     " 0);",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+    st = ho_route_state_open(path, &err);
+    if (!st) {
+        fail_msg("upgrade: %s", err.message);
+    }
+    assert_int_equal(ho_route_state_prune(r, st, wall, 30 * 24 * HOUR, &n, &err), HO_OK);
+    assert_int_equal(n.decisions, 0);
+    assert_true(s_replayed(r, st, "ev-v1", &l));
+    ho_route_state_destroy(&st);
+    s_rm_db(path);
+    rmdir(dir);
+    ho_routing_destroy(&r);
+}
+
 static void test_reason_sentence_with_shipped_config(void **state)
 {
     (void)state;
@@ -1075,6 +1199,7 @@ int main(void)
         cmocka_unit_test(test_sla_breach_reassign_excludes_breachers),
         cmocka_unit_test(test_idempotent_by_event_id),
         cmocka_unit_test(test_state_survives_reopen),
+        cmocka_unit_test(test_state_retention),
         cmocka_unit_test(test_reason_sentence_with_shipped_config),
         cmocka_unit_test(test_config_errors_name_file_line_key),
         cmocka_unit_test(test_bad_request_names_field),

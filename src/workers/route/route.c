@@ -14,8 +14,9 @@
 #include "handoff/worker.h"
 
 typedef struct {
-    char *rules; /* routing.yaml name, relative to the config dir */
-    char *state; /* router state file, relative to the data dir */
+    char *rules;     /* routing.yaml name, relative to the config dir */
+    char *state;     /* router state file, relative to the data dir */
+    char *retention; /* duration; "0" = keep everything */
 } s_settings_t;
 
 static const ho_config_map_t s_config_map[] = {
@@ -23,12 +24,18 @@ static const ho_config_map_t s_config_map[] = {
      "routing rules and SLA (names the reps CSV), in the config folder"},
     {HO_CFG_STR, "state", "router.db", offsetof(s_settings_t, state),
      "router state (rotation, counts, decisions), relative to data_dir"},
+    {HO_CFG_STR, "retention", "90d", offsetof(s_settings_t, retention),
+     "forget decisions, day counts and SLA breachers older than this (hourly); 0 = never"},
     {0},
 };
+
+#define PRUNE_EVERY_MS 3600000LL
 
 typedef struct {
     ho_routing_t *routing;
     ho_route_state_t *state;
+    int64_t keep_ms; /* retention, 0 = forever */
+    int64_t pruned_at;
 } s_ctx_t;
 
 static int s_mkdirs(const char *dir)
@@ -66,6 +73,13 @@ static int s_init(const ho_worker_env_t *env, void **ctx_p, ho_err_t *err)
     s_ctx_t *ctx = calloc(1, sizeof *ctx);
     if (rc == HO_OK && !ctx) {
         rc = ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
+    }
+    if (rc == HO_OK && strcmp(set.retention, "0") != 0 &&
+        ho_parse_duration_ms(set.retention, &ctx->keep_ms) != HO_OK) {
+        rc = ho_err_set(err, HO_ERR_CONFIG, "workers.route.retention",
+                        "workers.route.retention: expected a duration like 90d or 0, got "
+                        "\"%.40s\"",
+                        set.retention);
     }
     if (rc == HO_OK) {
         ctx->routing = ho_routing_load(env->config_dir, set.rules, err);
@@ -228,10 +242,34 @@ static int s_handle(void *ctx_v, ho_msg_t *const *in, size_t n, ho_out_t *out)
     return HO_WORKER_OK;
 }
 
+/* Retention of router.db, once an hour (the first a minute after start). */
+static int s_tick(void *ctx_v, int64_t now_ms, ho_out_t *out)
+{
+    s_ctx_t *ctx = ctx_v;
+    (void)out;
+    if (!ctx->keep_ms || (ctx->pruned_at && now_ms - ctx->pruned_at < PRUNE_EVERY_MS)) {
+        return HO_WORKER_OK;
+    }
+    ctx->pruned_at = now_ms;
+    ho_rt_pruned_t n;
+    ho_err_t err = {0};
+    if (ho_route_state_prune(ctx->routing, ctx->state, now_ms, ctx->keep_ms, &n, &err) != HO_OK) {
+        ho_warn("route: cannot prune the router state: %s", err.message);
+        return HO_WORKER_OK;
+    }
+    if (n.decisions || n.counts || n.breaches) {
+        ho_info("route: pruned router state decisions=%d counts=%d breaches=%d", n.decisions,
+                n.counts, n.breaches);
+    }
+    return HO_WORKER_OK;
+}
+
 const ho_worker_def_t ho_worker_route = {
     .name = "route",
     .description = "routing rules, round robin with caps, account match, SLA reminders",
     .cb_init = s_init,
     .cb_handle = s_handle,
+    .cb_tick = s_tick,
+    .tick_ms = 60000,
     .cb_exit = s_exit,
 };
