@@ -17,7 +17,8 @@ static void s_usage(FILE *out)
             "usage: handoff lead EMAIL [--json] [--data-dir DIR] [-c CONFIG] [--db PATH]\n"
             "\n"
             "Show one lead: profile, sources, activities, score history with the reasons,\n"
-            "stage history, owner, assignments and SLA, outcomes. Reads <data-dir>/handoff.db\n"
+            "stage history, owner, assignments and SLA, outcomes (and those still waiting for the\n"
+            "lead). Reads <data-dir>/handoff.db\n"
             "read-only (safe while the store runs).\n"
             "\n"
             "  --json          the whole view as one JSON document\n"
@@ -48,6 +49,43 @@ static long long s_i(const json_t *o, const char *k)
 {
     const json_t *v = json_object_get(o, k);
     return json_is_integer(v) ? (long long)json_integer_value(v) : 0;
+}
+
+/* Outcomes the store keeps until the lead arrives or reaches the stage they need. */
+static void s_print_waiting(const json_t *rows)
+{
+    char t1[32];
+    size_t i;
+    json_t *r;
+    if (json_array_size(rows) == 0) {
+        return;
+    }
+    printf("\nwaiting outcomes (applied when the lead reaches their stage)\n");
+    json_array_foreach(rows, i, r)
+    {
+        json_t *body = json_loads(s_s(r, "body"), 0, NULL);
+        const json_t *p = json_object_get(body, "payload");
+        printf("  %s  %-11s by %s reason=%s feedback_id=%s event=%s\n",
+               s_time(json_object_get(p, "occurred_at"), t1, sizeof t1), s_s(p, "outcome"),
+               s_s(p, "rep_id"), s_s(p, "reason"), s_s(p, "feedback_id"), s_s(r, "event_id"));
+        json_decref(body);
+    }
+}
+
+/* view.waiting = the pending outcomes of this (normalized) email; best effort */
+static json_t *s_waiting(ho_store_t *s, const char *email)
+{
+    ho_err_t err = {0};
+    char *key = ho_store_normalize_email(s, email, &err);
+    json_t *rows = NULL;
+    json_t *args = key ? json_pack("{ss}", "email", key) : NULL;
+    if (!args || ho_store_query(s, HO_Q_PENDING, args, &rows, &err) != HO_OK) {
+        json_decref(rows);
+        rows = json_array();
+    }
+    json_decref(args);
+    free(key);
+    return rows;
 }
 
 static void s_print(const json_t *view, const ho_lifecycle_t *lc)
@@ -155,12 +193,17 @@ static void s_print(const json_t *view, const ho_lifecycle_t *lc)
     printf("\noutcomes\n");
     json_array_foreach(json_object_get(view, "outcomes"), i, r)
     {
-        printf("  %s  %-11s by %s reason=%s (%s) stage_reached=%s%s%s\n",
+        char amount[48] = "";
+        if (json_is_number(json_object_get(r, "amount"))) {
+            snprintf(amount, sizeof amount, " amount=%.2f",
+                     json_number_value(json_object_get(r, "amount")));
+        }
+        printf("  %s  %-11s by %s reason=%s (%s) stage_reached=%s%s%s notes=%s\n",
                s_time(json_object_get(r, "occurred_at"), t1, sizeof t1), s_s(r, "outcome"),
                s_s(r, "rep_id"), s_s(r, "reason"), s_s(r, "reason_owner"), s_s(r, "stage_reached"),
-               s_i(r, "not_owner") ? " NOT-OWNER" : "",
-               json_is_number(json_object_get(r, "amount")) ? " amount" : "");
+               s_i(r, "not_owner") ? " NOT-OWNER" : "", amount, s_s(r, "notes"));
     }
+    s_print_waiting(json_object_get(view, "waiting"));
     printf("\nscore history\n");
     json_array_foreach(json_object_get(view, "scores"), i, r)
     {
@@ -235,6 +278,18 @@ int ho_cmd_lead(int argc, char **argv)
     int vrc = ho_store_lead_view(s, email, &view, &err);
     if (vrc == HO_ERR_NOT_FOUND) {
         fprintf(stderr, "handoff lead: %s\n", err.message);
+        /* sales may have spoken first: say what waits for this lead */
+        json_t *waiting = s_waiting(s, email);
+        if (as_json && json_array_size(waiting)) {
+            json_t *doc = json_pack("{sO}", "waiting", waiting);
+            char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+            printf("%s\n", text ? text : "{}");
+            free(text);
+            json_decref(doc);
+        } else {
+            s_print_waiting(waiting);
+        }
+        json_decref(waiting);
         goto done;
     }
     if (vrc != HO_OK) {
@@ -242,6 +297,7 @@ int ho_cmd_lead(int argc, char **argv)
         rc = vrc == HO_ERR_FIELD || vrc == HO_ERR_MISSING ? 2 : 1;
         goto done;
     }
+    json_object_set_new(view, "waiting", s_waiting(s, email));
     if (as_json) {
         char *text = json_dumps(view, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         printf("%s\n", text ? text : "{}");
