@@ -16,6 +16,7 @@
 #pragma weak ho_cmd_report
 #pragma weak ho_cmd_score
 #pragma weak ho_cmd_dlq
+#pragma weak ho_cmd_outbox
 #pragma weak ho_cmd_forget
 #pragma weak ho_cmd_keygen
 #pragma weak ho_cmd_demo
@@ -37,6 +38,7 @@ static const s_command_t s_commands[] = {
     {"report", ho_cmd_report, "write the weekly conversion workbook (.xlsx)"},
     {"score", ho_cmd_score, "explain a lead's score, or dry-run a new scoring model"},
     {"dlq", ho_cmd_dlq, "list, show and replay dead letters and quarantined records"},
+    {"outbox", ho_cmd_outbox, "list, show and retry CRM webhook deliveries"},
     {"forget", ho_cmd_forget, "erase a person's personal data, keeping anonymous counts"},
     {"keygen", ho_cmd_keygen, "make CURVE key pairs for the broker and workers"},
     {"demo-data", ho_cmd_demo, "write seeded demo exports (HubSpot, Salesforce, webhooks, ...)"},

@@ -21,6 +21,7 @@ int ho_cmd_lead(int argc, char **argv);    /* handoff lead EMAIL */
 int ho_cmd_report(int argc, char **argv);  /* handoff report --week 2026-W47 */
 int ho_cmd_score(int argc, char **argv);   /* handoff score --explain EMAIL | --dry-run */
 int ho_cmd_dlq(int argc, char **argv);     /* handoff dlq list|replay */
+int ho_cmd_outbox(int argc, char **argv);  /* handoff outbox list|show|retry */
 int ho_cmd_forget(int argc, char **argv);  /* handoff forget EMAIL */
 int ho_cmd_keygen(int argc, char **argv);  /* handoff keygen */
 int ho_cmd_demo(int argc, char **argv);    /* handoff demo-data: seeded generator */

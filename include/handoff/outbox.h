@@ -9,7 +9,8 @@
  * [A-Za-z0-9_-], so a SUB prefix filter matches exactly one rep or queue). Webhook
  * deliveries live in <data_dir>/outbox.db: a failed POST is retried with exponential backoff
  * from the worker's tick, survives restarts, and after max_attempts stays there as `failed`,
- * visible and never dropped, until an operator requeues it.
+ * visible and never dropped, until an operator requeues it (`handoff outbox retry`).
+ * Delivered rows are forgotten after workers.outbox.retention (default 30d).
  *
  * These functions read or change outbox.db from another process (`handoff status`,
  * `handoff dlq`); the worker itself need not run.
@@ -31,8 +32,18 @@
  * most 50, oldest first). A missing outbox.db is not an error (exists: false, zeros). */
 int ho_outbox_status(const char *data_dir, json_t **out, ho_err_t *err);
 
-/* Put failed deliveries back in the retry queue (attempts reset, due now). event_id NULL =
- * all failed ones. *n_p (may be NULL) = how many were requeued. */
+/* Deliveries as an array of objects (the `problems` fields plus delivered_at), oldest
+ * first, at most limit (<= 0: all). which: "problems" (failed, and pending ones that failed
+ * at least once; NULL means this), "failed", "pending", "delivered" or "all". event_id
+ * non-NULL: that event's deliveries whatever their status, each with "attempts_log":
+ * [{n, at, http_status, error, backoff_ms}]. A missing outbox.db is an empty array. */
+int ho_outbox_list(const char *data_dir, const char *which, const char *event_id, int limit,
+                   json_t **out, ho_err_t *err);
+
+/* Put deliveries back in the retry queue, due now. event_id NULL = every failed one;
+ * otherwise that event's failed (attempts reset) or pending (tried now instead of after its
+ * backoff) deliveries. *n_p (may be NULL) = how many were requeued. The worker picks them
+ * up at its next tick (about a second). */
 int ho_outbox_requeue(const char *data_dir, const char *event_id, int *n_p, ho_err_t *err);
 
 #endif

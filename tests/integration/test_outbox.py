@@ -7,6 +7,8 @@ Asserts: the packet POST arrives exactly once with the packet body after two ref
 attempts and their backoff are recorded in outbox.db; the retry queue survives a SIGKILL of
 the worker (a new worker process delivers it); the JSON file is written under
 data/outbox/<rep>/<lead>-<event>.json; the subscriber of topic handoff.rep.<rep>. receives it.
+And the operator's side: `handoff outbox list|show|retry` on a delivery the worker gave up on,
+which is then delivered by the running worker.
 
 Run: HO_BIN=build/handoff /usr/bin/python3 tests/integration/test_outbox.py
 The file doubles as the webhook server: test_outbox.py --http-server DIR FAIL_FIRST.
@@ -269,6 +271,85 @@ class OutboxProcesses(unittest.TestCase):
         self.assertEqual(got[0], b"handoff.rep.R01.")
         self.assertEqual(json.loads(got[1])["payload"]["lead_id"], 4242)
         self.stop_clean("worker2", worker2)
+
+    def test_cli_lists_shows_and_retries_a_failed_delivery(self):
+        # the CRM refuses 3 times; the worker gives up after 2 attempts
+        self.spawn("http", [sys.executable, os.path.abspath(__file__), "--http-server",
+                            self.dir, "3"])
+        port_file = os.path.join(self.dir, "http.port")
+        wait_for("http server port", lambda: os.path.exists(port_file))
+        with open(port_file) as f:
+            http_port = int(f.read())
+        endpoint = "ipc://%s/broker.sock" % self.dir
+        data = os.path.join(self.dir, "data")
+        config = os.path.join(self.dir, "handoff.yaml")
+        with open(config, "w") as f:
+            f.write("broker:\n  endpoint: %s\n  heartbeat_ms: 250\n  liveness: 3\n"
+                    "data_dir: %s\n"
+                    "routes:\n  handoff.ready: outbox\n"
+                    "workers:\n  outbox:\n"
+                    "    webhook_url: http://127.0.0.1:%d/crm/hook\n"
+                    "    backoff_ms: 200\n    max_attempts: 2\n" % (endpoint, data, http_port))
+        hb = os.environ["HO_BIN"]
+        self.spawn("broker", [hb, "broker", "-c", config, "--bind", endpoint,
+                              "--data-dir", data], ready="broker ready")
+        worker = self.spawn("worker", [hb, "worker", "outbox", "-c", config, "--connect",
+                                       endpoint, "--data-dir", data], ready="worker ready")
+        client = self.ctx.socket(zmq.DEALER)
+        self.socks.append(client)
+        client.setsockopt(zmq.LINGER, 0)
+        client.connect(endpoint)
+        event_id = "it-cli-%016x" % random.getrandbits(64)
+        packet = {"v": 1, "type": "handoff.ready", "id": event_id,
+                  "ts": int(time.time() * 1000), "origin": "test",
+                  "payload": {"lead_id": 77, "email": "ann@acme.test",
+                              "rep": {"rep_id": "R02", "name": "Bo", "email": "bo@x.test"}}}
+        client.send_multipart([b"", b"MDPC01", b"outbox", msgpack.packb(packet)])
+
+        def cli(*args):
+            return subprocess.run([hb, "outbox"] + list(args) + ["-c", config, "--data-dir",
+                                  data], capture_output=True, text=True, timeout=DEADLINE)
+
+        def failed():
+            r = cli("list", "--failed")
+            return r.stdout if event_id in r.stdout else None
+        out = wait_for("the delivery to fail for good", failed)
+        line = [l for l in out.splitlines() if event_id in l][0]
+        self.assertIn("status=failed", line)
+        self.assertIn("attempts=2", line)
+        self.assertIn("last_status=503", line)
+        self.assertIn("rep=R02", line)
+        self.assertIn('error="HTTP 503 from the webhook"', line)
+        # --json and show (every attempt with its status and backoff)
+        rows = json.loads(cli("list", "--json").stdout)
+        self.assertEqual([r["event_id"] for r in rows], [event_id])
+        show = cli("show", event_id)
+        self.assertEqual(show.returncode, 0, show.stderr)
+        attempts = [l.strip() for l in show.stdout.splitlines() if l.startswith("  attempt=")]
+        self.assertEqual(len(attempts), 2, show.stdout)
+        self.assertIn("http_status=503 backoff_ms=200", attempts[0])
+        self.assertIn("http_status=503 backoff_ms=-", attempts[1])
+        # unknown ids and bad usage are clear errors
+        r = cli("retry", "no-such-event")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("no-such-event: no failed or pending delivery", r.stderr)
+        self.assertEqual(cli("show", "no-such-event").returncode, 1)
+        self.assertEqual(cli("retry").returncode, 2)
+        self.assertEqual(cli("list", "extra").returncode, 2)
+        # retry: the worker tries again (503 once more, then 200 after the backoff)
+        r = cli("retry", event_id)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.strip(), "requeued 1 event=%s" % event_id)
+        wait_for("delivery after retry",
+                 lambda: any(x["status"] == 200 for x in self.http_log()))
+        self.assertEqual([x["status"] for x in self.http_log()], [503, 503, 503, 200])
+
+        def delivered():
+            r = cli("list", "--delivered")
+            return event_id in r.stdout and "status=delivered" in r.stdout
+        wait_for("delivered in outbox.db", delivered)
+        self.assertEqual(cli("list").stdout, "")  # no problems left
+        self.stop_clean("worker", worker)
 
 
 if __name__ == "__main__":

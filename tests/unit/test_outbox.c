@@ -525,6 +525,107 @@ static void test_webhook_unreachable_is_retried(void **state)
     s_rmrf(w.dir);
 }
 
+static void test_list_show_retry_and_retention(void **state)
+{
+    (void)state;
+    s_server_t *srv = s_server_start(0, 0); /* 200 */
+    s_worker_t w = {0};
+    s_tmpdir(&w);
+    char set[512];
+    snprintf(set, sizeof set,
+             "    webhook_url: http://127.0.0.1:%d/hook\n    backoff_ms: 1000\n"
+             "    max_attempts: 2\n    retention: 30d\n",
+             srv->port);
+    s_worker_start(&w, set);
+    int64_t t = ho_now_ms();
+    assert_int_equal(s_call(&w, s_packet("ev-ok", "R01", 1), NULL), HO_WORKER_OK);
+    pthread_mutex_lock(&srv->lock);
+    srv->always_status = 500;
+    pthread_mutex_unlock(&srv->lock);
+    assert_int_equal(s_call(&w, s_packet("ev-bad", "R01", 2), NULL), HO_WORKER_OK);
+    ho_worker_outbox.cb_tick(w.ctx, t + 60000, NULL); /* attempt 2 of 2: failed */
+    assert_int_equal(s_call(&w, s_packet("ev-later", "R02", 3), NULL), HO_WORKER_OK);
+
+    /* list: problems by default, or by status */
+    json_t *rows = NULL;
+    ho_err_t err = {0};
+    assert_int_equal(ho_outbox_list(w.dir, NULL, NULL, 0, &rows, &err), HO_OK);
+    assert_int_equal(json_array_size(rows), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(rows, 0), "event_id")),
+                        "ev-bad");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(rows, 0), "status")),
+                        "failed");
+    json_decref(rows);
+    assert_int_equal(ho_outbox_list(w.dir, "delivered", NULL, 0, &rows, &err), HO_OK);
+    assert_int_equal(json_array_size(rows), 1);
+    json_decref(rows);
+    assert_int_equal(ho_outbox_list(w.dir, "all", NULL, 2, &rows, &err), HO_OK);
+    assert_int_equal(json_array_size(rows), 2); /* limit */
+    json_decref(rows);
+    assert_int_not_equal(ho_outbox_list(w.dir, "broken", NULL, 0, &rows, &err), HO_OK);
+    assert_non_null(strstr(err.message, "expected problems, failed"));
+    /* show: one event with every attempt */
+    assert_int_equal(ho_outbox_list(w.dir, NULL, "ev-bad", 0, &rows, &err), HO_OK);
+    assert_int_equal(json_array_size(rows), 1);
+    json_t *log = json_object_get(json_array_get(rows, 0), "attempts_log");
+    assert_int_equal(json_array_size(log), 2);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(log, 0), "http_status")),
+                     500);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(log, 0), "backoff_ms")),
+                     1000);
+    assert_true(json_is_null(json_object_get(json_array_get(log, 1), "backoff_ms")));
+    json_decref(rows);
+
+    /* retry by event id: a pending one is due now (attempts kept), a failed one starts over;
+     * an unknown id or a delivered one requeues nothing */
+    int n = -1;
+    assert_int_equal(ho_outbox_requeue(w.dir, "ev-later", &n, &err), HO_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(s_db_int(w.dir, "SELECT next_at FROM deliveries WHERE event_id = 'ev-later'"),
+                     0);
+    assert_int_equal(s_db_int(w.dir, "SELECT attempts FROM deliveries WHERE event_id = 'ev-later'"),
+                     1);
+    assert_int_equal(ho_outbox_requeue(w.dir, "ev-ok", &n, &err), HO_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(ho_outbox_requeue(w.dir, "ev-none", &n, &err), HO_OK);
+    assert_int_equal(n, 0);
+
+    /* retention: 31 days on, the delivered row, its attempt and the file/PUB dedup rows go;
+     * failed and pending deliveries stay with their attempts, however old */
+    pthread_mutex_lock(&srv->lock);
+    srv->always_status = 503;
+    pthread_mutex_unlock(&srv->lock);
+    ho_worker_outbox.cb_tick(w.ctx, t + 31 * 24 * 3600000LL, NULL);
+    assert_int_equal(s_db_int(w.dir, "SELECT count(*) FROM deliveries WHERE status = 'delivered'"),
+                     0);
+    assert_int_equal(s_db_int(w.dir, "SELECT count(*) FROM deliveries"), 2);
+    assert_int_equal(s_db_int(w.dir, "SELECT count(*) FROM deliveries WHERE status = 'failed'"),
+                     2); /* ev-later's second attempt failed too */
+    assert_int_equal(s_db_int(w.dir, "SELECT count(*) FROM attempts"), 4);
+    assert_int_equal(s_db_int(w.dir, "SELECT count(*) FROM sent"), 0);
+    /* every failed one back in the queue, delivered at the next tick */
+    pthread_mutex_lock(&srv->lock);
+    srv->always_status = 0;
+    pthread_mutex_unlock(&srv->lock);
+    assert_int_equal(ho_outbox_requeue(w.dir, NULL, &n, &err), HO_OK);
+    assert_int_equal(n, 2);
+    ho_worker_outbox.cb_tick(w.ctx, t + 31 * 24 * 3600000LL + 1000, NULL);
+    assert_int_equal(s_db_int(w.dir, "SELECT count(*) FROM deliveries WHERE status = 'delivered'"),
+                     2);
+    s_worker_stop(&w);
+
+    /* a retention that is not a duration is a config error */
+    const char *yaml = "workers:\n  outbox:\n    retention: forever\n";
+    w.conf = ho_conf_parse(yaml, strlen(yaml), "handoff.yaml", &err);
+    w.env.conf = w.conf;
+    w.env.settings = ho_node_get(ho_node_get(ho_conf_root(w.conf), "workers"), "outbox");
+    assert_int_not_equal(ho_worker_outbox.cb_init(&w.env, &w.ctx, &err), HO_OK);
+    assert_non_null(strstr(err.message, "workers.outbox.retention: expected a duration"));
+    ho_conf_destroy(&w.conf);
+    s_server_stop(&srv);
+    s_rmrf(w.dir);
+}
+
 static void test_status_without_db(void **state)
 {
     (void)state;
@@ -676,6 +777,7 @@ int main(void)
         cmocka_unit_test(test_webhook_retries_until_delivered_once),
         cmocka_unit_test(test_webhook_gives_up_visibly_and_requeues),
         cmocka_unit_test(test_webhook_unreachable_is_retried),
+        cmocka_unit_test(test_list_show_retry_and_retention),
         cmocka_unit_test(test_status_without_db),
         cmocka_unit_test(test_pub_topics_match_one_rep_exactly),
     };

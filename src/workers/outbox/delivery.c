@@ -35,6 +35,8 @@ static const char s_schema[] =
     " at INTEGER NOT NULL, http_status INTEGER, error TEXT,"
     " backoff_ms INTEGER);" /* wait before the next attempt; NULL when none follows */
     "CREATE INDEX IF NOT EXISTS attempts_delivery ON attempts (delivery_id);"
+    "CREATE INDEX IF NOT EXISTS deliveries_delivered ON deliveries (delivered_at)"
+    " WHERE status = 'delivered';"
     /* packets already written to files / published: redelivery does not repeat them */
     "CREATE TABLE IF NOT EXISTS sent (event_id TEXT PRIMARY KEY, path TEXT, at INTEGER NOT NULL)"
     " WITHOUT ROWID;";
@@ -258,6 +260,41 @@ int ho_outbox_db_mark_sent(ho_outbox_db_t *self, const char *event_id, const cha
     return s_done(self, q, err);
 }
 
+int ho_outbox_db_prune(ho_outbox_db_t *self, int64_t before, int *n_p, ho_err_t *err)
+{
+    /* failed and pending deliveries are never dropped; their attempts stay with them */
+    static const char sql[] =
+        "DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries"
+        " WHERE status = 'delivered' AND delivered_at < ?1);"
+        "DELETE FROM deliveries WHERE status = 'delivered' AND delivered_at < ?1;"
+        "DELETE FROM sent WHERE at < ?1;";
+    int n = 0, rc = HO_OK;
+    sqlite3_exec(self->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    const char *tail = sql;
+    while (rc == HO_OK && tail && *tail) {
+        sqlite3_stmt *q = NULL;
+        if (sqlite3_prepare_v2(self->db, tail, -1, &q, &tail) != SQLITE_OK) {
+            rc = ho_err_set(err, HO_ERR_IO, "", "%s: %s", self->path, sqlite3_errmsg(self->db));
+            break;
+        }
+        if (!q) {
+            break;
+        }
+        sqlite3_bind_int64(q, 1, before);
+        if (sqlite3_step(q) != SQLITE_DONE) {
+            rc = ho_err_set(err, HO_ERR_IO, "", "%s: %s", self->path, sqlite3_errmsg(self->db));
+        } else if (strstr(sqlite3_sql(q), "FROM deliveries WHERE")) {
+            n = sqlite3_changes(self->db);
+        }
+        sqlite3_finalize(q);
+    }
+    sqlite3_exec(self->db, rc == HO_OK ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL);
+    if (n_p) {
+        *n_p = n;
+    }
+    return rc;
+}
+
 /* ---- read by other processes ---- */
 
 static sqlite3 *s_open_existing(const char *data_dir, int flags, char *path, size_t cap,
@@ -382,8 +419,10 @@ int ho_outbox_requeue(const char *data_dir, const char *event_id, int *n_p, ho_e
     sqlite3_stmt *q = NULL;
     int rc = HO_OK;
     if (sqlite3_prepare_v2(db,
-                           "UPDATE deliveries SET status = 'pending', attempts = 0, next_at = 0"
-                           " WHERE status = 'failed' AND (?1 IS NULL OR event_id = ?1)",
+                           "UPDATE deliveries SET attempts = CASE status WHEN 'failed'"
+                           " THEN 0 ELSE attempts END, status = 'pending', next_at = 0"
+                           " WHERE (status = 'failed' OR (?1 IS NOT NULL AND"
+                           " status = 'pending')) AND (?1 IS NULL OR event_id = ?1)",
                            -1, &q, NULL) != SQLITE_OK) {
         rc = ho_err_set(err, HO_ERR_IO, "", "%s: %s", path, sqlite3_errmsg(db));
     } else {
@@ -397,4 +436,84 @@ int ho_outbox_requeue(const char *data_dir, const char *event_id, int *n_p, ho_e
     sqlite3_finalize(q);
     sqlite3_close(db);
     return rc;
+}
+
+int ho_outbox_list(const char *data_dir, const char *which, const char *event_id, int limit,
+                   json_t **out, ho_err_t *err)
+{
+    static const char *const cols[] = {
+        "event_id", "type",        "connector",  "target",  "rep_id",     "lead_id",     "status",
+        "attempts", "last_status", "last_error", "next_at", "created_at", "delivered_at"};
+    char path[4096];
+    bool exists;
+    *out = NULL;
+    if (!which) {
+        which = "problems";
+    }
+    if (strcmp(which, "problems") && strcmp(which, "failed") && strcmp(which, "pending") &&
+        strcmp(which, "delivered") && strcmp(which, "all")) {
+        return ho_err_set(err, HO_ERR_FIELD, "which",
+                          "expected problems, failed, pending, delivered or all, got \"%.20s\"",
+                          which);
+    }
+    sqlite3 *db = s_open_existing(data_dir, SQLITE_OPEN_READONLY, path, sizeof path, &exists, err);
+    json_t *rows = json_array();
+    if (!exists) {
+        *out = rows;
+        return HO_OK;
+    }
+    if (!db) {
+        json_decref(rows);
+        return err ? err->code : HO_ERR_IO;
+    }
+    sqlite3_stmt *q = NULL, *qa = NULL;
+    int rc = HO_OK;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT id, event_id, type, connector, target, rep_id, lead_id, status,"
+                           " attempts, last_status, last_error, next_at, created_at, delivered_at"
+                           " FROM deliveries WHERE (?1 IS NULL OR event_id = ?1) AND"
+                           " (?2 = 'all' OR status = ?2 OR (?2 = 'problems' AND"
+                           " (status = 'failed' OR (status = 'pending' AND attempts > 0))))"
+                           " ORDER BY created_at, id LIMIT ?3",
+                           -1, &q, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db,
+                           "SELECT n, at, http_status, error, backoff_ms FROM attempts"
+                           " WHERE delivery_id = ?1 ORDER BY id",
+                           -1, &qa, NULL) != SQLITE_OK) {
+        rc = ho_err_set(err, HO_ERR_IO, "", "%s: %s", path, sqlite3_errmsg(db));
+    } else {
+        s_text_or_null(q, 1, event_id);
+        sqlite3_bind_text(q, 2, event_id ? "all" : which, -1, SQLITE_STATIC);
+        sqlite3_bind_int(q, 3, limit > 0 ? limit : -1);
+    }
+    while (rc == HO_OK && sqlite3_step(q) == SQLITE_ROW) {
+        json_t *r = json_object();
+        for (int i = 0; i < (int)(sizeof cols / sizeof cols[0]); i++) {
+            json_object_set_new(r, cols[i], s_col(q, i + 1));
+        }
+        if (event_id) { /* one delivery: its attempts too */
+            static const char *const acols[] = {"n", "at", "http_status", "error", "backoff_ms"};
+            json_t *atts = json_array();
+            sqlite3_reset(qa);
+            sqlite3_bind_int64(qa, 1, sqlite3_column_int64(q, 0));
+            while (sqlite3_step(qa) == SQLITE_ROW) {
+                json_t *a = json_object();
+                for (int i = 0; i < 5; i++) {
+                    json_object_set_new(a, acols[i], s_col(qa, i));
+                }
+                json_array_append_new(atts, a);
+            }
+            json_object_set_new(r, "attempts_log", atts);
+        }
+        json_array_append_new(rows, r);
+    }
+    sqlite3_finalize(q);
+    sqlite3_finalize(qa);
+    sqlite3_close(db);
+    if (rc != HO_OK) {
+        json_decref(rows);
+        return rc;
+    }
+    *out = rows;
+    return HO_OK;
 }

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "handoff/log.h"
+#include "handoff/routing.h" /* ho_parse_duration_ms */
 #include "handoff/worker.h"
 #include "workers/outbox/outbox_int.h"
 
@@ -38,6 +39,7 @@ typedef struct {
     long long backoff_ms;
     long long backoff_max_ms;
     char *pub_endpoint;
+    char *retention;
 } s_settings_t;
 
 static const ho_config_map_t s_config_map[] = {
@@ -55,6 +57,8 @@ static const ho_config_map_t s_config_map[] = {
      "longest wait between two POST attempts"},
     {HO_CFG_STR, "pub_endpoint", "", offsetof(s_settings_t, pub_endpoint),
      "ZeroMQ PUB endpoint to bind (tcp://127.0.0.1:5571, ipc://...); empty = off"},
+    {HO_CFG_STR, "retention", "30d", offsetof(s_settings_t, retention),
+     "forget delivered webhook rows older than this (hourly; failed ones stay); 0 = never"},
     {0},
 };
 
@@ -64,6 +68,8 @@ typedef struct {
     ho_outbox_db_t *db;
     CURL *curl;
     zsock_t *pub;
+    int64_t keep_ms; /* retention, 0 = forever */
+    int64_t pruned_at;
 } s_ctx_t;
 
 static int s_mkdirs(const char *dir)
@@ -111,6 +117,13 @@ static int s_init(const ho_worker_env_t *env, void **ctx_p, ho_err_t *err)
         rc = ho_err_set(err, HO_ERR_CONFIG, "workers.outbox",
                         "workers.outbox: max_attempts and webhook_timeout_ms must be >= 1, "
                         "backoff_ms >= 0");
+    }
+    if (rc == HO_OK && strcmp(ctx->set.retention, "0") != 0 &&
+        ho_parse_duration_ms(ctx->set.retention, &ctx->keep_ms) != HO_OK) {
+        rc = ho_err_set(err, HO_ERR_CONFIG, "workers.outbox.retention",
+                        "workers.outbox.retention: expected a duration like 30d or 0, got "
+                        "\"%.40s\"",
+                        ctx->set.retention);
     }
     if (rc == HO_OK) {
         if (ctx->set.dir[0] == '/') {
@@ -464,10 +477,24 @@ static int s_handle(void *ctx_v, ho_msg_t *const *in, size_t n, ho_out_t *out)
     return HO_WORKER_OK;
 }
 
+#define PRUNE_EVERY_MS 3600000LL
+
 static int s_tick(void *ctx_v, int64_t now_ms, ho_out_t *out)
 {
+    s_ctx_t *ctx = ctx_v;
     (void)out;
-    s_flush(ctx_v, now_ms);
+    s_flush(ctx, now_ms);
+    if (ctx->keep_ms && (!ctx->pruned_at || now_ms - ctx->pruned_at >= PRUNE_EVERY_MS)) {
+        ctx->pruned_at = now_ms;
+        int n = 0;
+        ho_err_t err = {0};
+        if (ho_outbox_db_prune(ctx->db, now_ms - ctx->keep_ms, &n, &err) != HO_OK) {
+            ho_warn("outbox: cannot prune outbox.db: %s", err.message);
+        } else if (n) {
+            ho_info("outbox: forgot %d delivered webhook deliveries older than %s", n,
+                    ctx->set.retention);
+        }
+    }
     return HO_WORKER_OK;
 }
 

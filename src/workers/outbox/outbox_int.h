@@ -34,4 +34,8 @@ bool ho_outbox_db_sent(ho_outbox_db_t *self, const char *event_id);
 int ho_outbox_db_mark_sent(ho_outbox_db_t *self, const char *event_id, const char *path,
                            int64_t now, ho_err_t *err);
 
+/* Forget delivered deliveries (and their attempts) delivered before `before`, and the
+ * file/PUB dedup rows older than it. Failed and pending ones stay. *n_p = deliveries removed. */
+int ho_outbox_db_prune(ho_outbox_db_t *self, int64_t before, int *n_p, ho_err_t *err);
+
 #endif

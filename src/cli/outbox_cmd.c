@@ -1,0 +1,209 @@
+/* outbox_cmd.c - `handoff outbox`: the webhook deliveries of the outbox worker
+ * (<data_dir>/outbox.db): list them, show one with every attempt, and retry failed ones.
+ * Works whether or not the worker runs; a requeued delivery is tried at its next tick. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "handoff/cli.h"
+#include "handoff/gateway.h"
+#include "handoff/outbox.h"
+
+static void s_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: handoff outbox list [--failed|--pending|--delivered|--all] [--limit N] "
+            "[--json]\n"
+            "       handoff outbox show EVENT_ID [--json]\n"
+            "       handoff outbox retry EVENT_ID... | --failed\n"
+            "\n"
+            "Handoff packets POSTed to the CRM webhook are kept in <data-dir>/outbox.db until\n"
+            "delivered. A delivery that keeps failing stays `failed` there, never dropped.\n"
+            "`list` shows the problems by default (failed, and pending after a failed attempt),\n"
+            "`show` one event's deliveries with every attempt, `retry` puts failed deliveries\n"
+            "back in the queue (attempts reset) or tries a pending one now; the outbox worker\n"
+            "sends them at its next tick.\n"
+            "\n"
+            "  --data-dir DIR  data folder (default: data_dir of the gateway config)\n"
+            "  -c, --config F  gateway config (handoff.yaml)\n");
+}
+
+static void s_time(const json_t *v, char *buf, size_t cap)
+{
+    if (!json_is_integer(v) || json_integer_value(v) <= 0) {
+        snprintf(buf, cap, "-");
+        return;
+    }
+    time_t t = (time_t)(json_integer_value(v) / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static const char *s_s(const json_t *o, const char *k)
+{
+    const json_t *v = json_object_get(o, k);
+    return json_is_string(v) && json_string_value(v)[0] ? json_string_value(v) : "-";
+}
+
+static long long s_i(const json_t *o, const char *k)
+{
+    return (long long)json_integer_value(json_object_get(o, k));
+}
+
+/* An integer member as text, "-" when null or absent. */
+static const char *s_n(const json_t *o, const char *k, char *buf, size_t cap)
+{
+    const json_t *v = json_object_get(o, k);
+    if (!json_is_integer(v)) {
+        return "-";
+    }
+    snprintf(buf, cap, "%lld", (long long)json_integer_value(v));
+    return buf;
+}
+
+static void s_line(const json_t *r)
+{
+    char last[24];
+    char created[32], next[32], done[32];
+    s_time(json_object_get(r, "created_at"), created, sizeof created);
+    s_time(json_object_get(r, "next_at"), next, sizeof next);
+    s_time(json_object_get(r, "delivered_at"), done, sizeof done);
+    bool pending = strcmp(s_s(r, "status"), "pending") == 0;
+    printf("event=%s status=%s type=%s rep=%s lead=%lld attempts=%lld last_status=%s "
+           "created=%s next=%s delivered=%s target=%s error=\"%s\"\n",
+           s_s(r, "event_id"), s_s(r, "status"), s_s(r, "type"), s_s(r, "rep_id"),
+           s_i(r, "lead_id"), s_i(r, "attempts"), s_n(r, "last_status", last, sizeof last), created,
+           pending ? next : "-", done, s_s(r, "target"), s_s(r, "last_error"));
+}
+
+int ho_cmd_outbox(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"failed", no_argument, NULL, 'f'},         {"pending", no_argument, NULL, 'p'},
+        {"delivered", no_argument, NULL, 'D'},      {"all", no_argument, NULL, 'a'},
+        {"limit", required_argument, NULL, 'l'},    {"json", no_argument, NULL, 'j'},
+        {"data-dir", required_argument, NULL, 'd'}, {"config", required_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+    };
+    const char *data_dir = NULL, *config = NULL, *which = NULL;
+    bool as_json = false;
+    long long limit = 100;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'f':
+            which = "failed";
+            break;
+        case 'p':
+            which = "pending";
+            break;
+        case 'D':
+            which = "delivered";
+            break;
+        case 'a':
+            which = "all";
+            break;
+        case 'l': {
+            char *end = NULL;
+            limit = strtoll(optarg, &end, 10);
+            if (!end || *end || limit <= 0) {
+                fprintf(stderr, "handoff outbox: --limit: expected a number > 0, got \"%s\"\n",
+                        optarg);
+                return 2;
+            }
+            break;
+        }
+        case 'j':
+            as_json = true;
+            break;
+        case 'd':
+            data_dir = optarg;
+            break;
+        case 'c':
+            config = optarg;
+            break;
+        case 'h':
+            s_usage(stdout);
+            return 0;
+        default:
+            s_usage(stderr);
+            return 2;
+        }
+    }
+    const char *sub = optind < argc ? argv[optind++] : "";
+    bool list = !strcmp(sub, "list"), show = !strcmp(sub, "show"), retry = !strcmp(sub, "retry");
+    int n_args = argc - optind;
+    bool retry_failed = retry && which && !strcmp(which, "failed");
+    if ((!list && !show && !retry) || (list && n_args) || (show && (n_args != 1 || which)) ||
+        (retry && (retry_failed ? n_args != 0 : (n_args == 0 || which)))) {
+        fprintf(stderr, "handoff outbox: bad usage\n");
+        s_usage(stderr);
+        return 2;
+    }
+    ho_err_t err = {0};
+    ho_gateway_t *gw = ho_gateway_load(config, &err);
+    if (!gw) {
+        fprintf(stderr, "handoff outbox: %s\n", err.message);
+        return 1;
+    }
+    const char *dir = data_dir ? data_dir : ho_gateway_data_dir(gw);
+    int rc = 0;
+    if (retry) {
+        for (int i = retry_failed ? -1 : 0; i < (retry_failed ? 0 : n_args) && rc == 0; i++) {
+            const char *id = i < 0 ? NULL : argv[optind + i];
+            int n = 0;
+            if (ho_outbox_requeue(dir, id, &n, &err) != HO_OK) {
+                fprintf(stderr, "handoff outbox retry: %s\n", err.message);
+                rc = 1;
+            } else if (id && n == 0) {
+                fprintf(stderr,
+                        "handoff outbox retry: %s: no failed or pending delivery with this "
+                        "event id in %s/outbox.db\n",
+                        id, dir);
+                rc = 1;
+            } else {
+                printf("requeued %d%s%s\n", n, id ? " event=" : " failed", id ? id : "");
+            }
+        }
+        ho_gateway_destroy(&gw);
+        return rc;
+    }
+    json_t *rows = NULL;
+    if (ho_outbox_list(dir, which, show ? argv[optind] : NULL, show ? 0 : (int)limit, &rows,
+                       &err) != HO_OK) {
+        fprintf(stderr, "handoff outbox: %s\n", err.message);
+        ho_gateway_destroy(&gw);
+        return 1;
+    }
+    if (show && json_array_size(rows) == 0) {
+        fprintf(stderr, "handoff outbox show: no delivery of event %s in %s/outbox.db\n",
+                argv[optind], dir);
+        rc = 1;
+    } else if (as_json) {
+        char *text = json_dumps(rows, JSON_INDENT(2));
+        printf("%s\n", text ? text : "[]");
+        free(text);
+    } else {
+        size_t i, k;
+        json_t *r, *a;
+        json_array_foreach(rows, i, r)
+        {
+            s_line(r);
+            json_array_foreach(json_object_get(r, "attempts_log"), k, a)
+            {
+                char at[32], st[24], bo[24];
+                s_time(json_object_get(a, "at"), at, sizeof at);
+                printf("  attempt=%lld at=%s http_status=%s backoff_ms=%s error=\"%s\"\n",
+                       s_i(a, "n"), at, s_n(a, "http_status", st, sizeof st),
+                       s_n(a, "backoff_ms", bo, sizeof bo), s_s(a, "error"));
+            }
+        }
+    }
+    json_decref(rows);
+    ho_gateway_destroy(&gw);
+    return rc;
+}
