@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 
 #include "cli/dupcount.h"
 #include "handoff/cli.h"
@@ -35,6 +36,7 @@ static void s_usage(FILE *out)
     fprintf(out,
             "usage: handoff import FILE... [--source PROFILE | --profile-file PATH]\n"
             "                      [-c CONFIG] [--connect ENDPOINT] [--batch N] [--window N]\n"
+            "                      [--max-backlog N]\n"
             "                      [--dry-run] [--progress-mb N] [--list]\n"
             "\n"
             "Read CSV / JSON Lines exports and send their records into the pipeline: leads and\n"
@@ -51,6 +53,9 @@ static void s_usage(FILE *out)
             "  --batch N            records per request (default 500)\n"
             "  --window N           requests in flight (default 8)\n"
             "  --timeout MS         resend a request unanswered this long (default 30000)\n"
+            "  --max-backlog N      pause while the broker holds more than N queued requests\n"
+            "                       for the workers downstream, e.g. a slower store (default\n"
+            "                       16; 0 = never pause)\n"
             "  --dry-run            no broker: parse and normalize in-process, same summary\n"
             "  --progress-mb N      progress on stderr every N MB read (default 64)\n"
             "  --list               list the profiles and connectors, then exit\n"
@@ -162,7 +167,77 @@ typedef struct {
     s_ctx_t *ctx;
     int io_error;
     char error[300];
+    /* downstream backpressure: the window bounds our requests to ingest, but the broker
+     * forwards ingest's replies to the store as requests of its own, which it never refuses;
+     * a store slower than ingest would queue the whole file in the broker's memory */
+    long max_backlog;
+    int64_t waited_ms;
+    bool warned_orphans;
 } s_sender_t;
+
+/* Requests queued in the broker for services that have workers (-1 if the status could not
+ * be read). A queue without workers is not drained by waiting: named once, not counted. */
+static long s_backlog(s_sender_t *s, char *worst, size_t cap)
+{
+    json_t *st = NULL;
+    ho_err_t err = {0};
+    if (ho_client_status(s->client, &st, &err) != HO_OK) {
+        ho_debug("backlog: %s", err.message);
+        return -1;
+    }
+    long total = 0, most = -1;
+    size_t i;
+    json_t *svc;
+    json_array_foreach(json_object_get(st, "services"), i, svc)
+    {
+        const char *name = json_string_value(json_object_get(svc, "name"));
+        long queued = (long)json_integer_value(json_object_get(svc, "queued"));
+        long workers = (long)json_integer_value(json_object_get(svc, "workers"));
+        if (workers <= 0) {
+            if (queued > s->max_backlog && !s->warned_orphans) {
+                ho_warn("service %s has %ld queued requests and no workers", name ? name : "?",
+                        queued);
+                s->warned_orphans = true;
+            }
+            continue;
+        }
+        total += queued;
+        if (queued > most) {
+            most = queued;
+            snprintf(worst, cap, "%s=%ld", name ? name : "?", queued);
+        }
+    }
+    json_decref(st);
+    return total;
+}
+
+/* After each data batch (one mmi.status round trip to the broker, answered by the broker
+ * itself): above max_backlog, wait until the queues are down to half. The status requests
+ * keep our own replies flowing meanwhile. So the broker holds at most about max_backlog +
+ * window requests of this import, whatever the file size. */
+static void s_throttle(s_sender_t *s)
+{
+    if (!s->client || s->max_backlog <= 0 || s->io_error) {
+        return;
+    }
+    int64_t now = ho_now_ms();
+    char worst[96] = "";
+    long backlog = s_backlog(s, worst, sizeof worst);
+    if (backlog <= s->max_backlog) {
+        return;
+    }
+    ho_info("pipeline backlog: %ld requests queued (most: %s); waiting until %ld or fewer", backlog,
+            worst, s->max_backlog / 2);
+    while (backlog > s->max_backlog / 2) {
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        backlog = s_backlog(s, worst, sizeof worst);
+        if (backlog < 0) {
+            break; /* the broker went away: the next send says so */
+        }
+    }
+    s->waited_ms += ho_now_ms() - now;
+}
 
 static void s_flush_batch(s_sender_t *s, s_batch_t *b)
 {
@@ -186,6 +261,7 @@ static void s_flush_batch(s_sender_t *s, s_batch_t *b)
         }
         if (!counted) {
             s->ctx->stats->sent += (long)b->n;
+            s_throttle(s);
         }
     } else if (!counted && s->dry[strcmp(b->service, "feedback") == 0]) {
         int w = strcmp(b->service, "feedback") == 0;
@@ -365,8 +441,10 @@ static int s_import_file(s_sender_t *s, const s_opts_t *o, const char *path, s_s
         s->io_error = 1;
     }
     double secs = (double)(ho_now_ms() - t0) / 1000.0;
-    ho_info("file=%s done records=%ld seconds=%.2f rate=%.0f/s peak_rss_mb=%.1f", path, st->read,
-            secs, secs > 0 ? (double)st->read / secs : 0.0, (double)s_peak_rss_kb() / 1024.0);
+    ho_info("file=%s done records=%ld seconds=%.2f rate=%.0f/s peak_rss_mb=%.1f "
+            "waited_for_backlog_s=%.1f",
+            path, st->read, secs, secs > 0 ? (double)st->read / secs : 0.0,
+            (double)s_peak_rss_kb() / 1024.0, (double)s->waited_ms / 1000.0);
     conn->cb_close(&cctx);
     ho_profile_destroy(&profile);
     if (s->io_error || st->failed) {
@@ -401,24 +479,18 @@ static void s_list(const char *config_dir)
 int ho_cmd_import(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"source", required_argument, NULL, 's'},
-        {"profile-file", required_argument, NULL, 'p'},
-        {"config", required_argument, NULL, 'c'},
-        {"connect", required_argument, NULL, 'e'},
-        {"batch", required_argument, NULL, 'b'},
-        {"window", required_argument, NULL, 'w'},
-        {"timeout", required_argument, NULL, 't'},
-        {"dry-run", no_argument, NULL, 'n'},
-        {"progress-mb", required_argument, NULL, 'm'},
-        {"list", no_argument, NULL, 'l'},
-        {"format", required_argument, NULL, 'f'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"source", required_argument, NULL, 's'},  {"profile-file", required_argument, NULL, 'p'},
+        {"config", required_argument, NULL, 'c'},  {"connect", required_argument, NULL, 'e'},
+        {"batch", required_argument, NULL, 'b'},   {"window", required_argument, NULL, 'w'},
+        {"timeout", required_argument, NULL, 't'}, {"max-backlog", required_argument, NULL, 'B'},
+        {"dry-run", no_argument, NULL, 'n'},       {"progress-mb", required_argument, NULL, 'm'},
+        {"list", no_argument, NULL, 'l'},          {"format", required_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
     s_opts_t o = {0};
     o.progress_mb = 64;
     const char *config = NULL, *endpoint = NULL;
-    long batch = 500, window = 8, timeout = 30000;
+    long batch = 500, window = 8, timeout = 30000, max_backlog = 16;
     bool dry = false, list = false;
     optind = 1;
     int c;
@@ -441,6 +513,9 @@ int ho_cmd_import(int argc, char **argv)
             break;
         case 'w':
             window = atol(optarg);
+            break;
+        case 'B':
+            max_backlog = atol(optarg);
             break;
         case 't':
             timeout = atol(optarg);
@@ -469,8 +544,10 @@ int ho_cmd_import(int argc, char **argv)
             return 2;
         }
     }
-    if (batch < 1 || batch > 10000 || window < 1 || window > 1024 || timeout < 100) {
-        fprintf(stderr, "handoff import: --batch 1..10000, --window 1..1024, --timeout >= 100\n");
+    if (batch < 1 || batch > 10000 || window < 1 || window > 1024 || timeout < 100 ||
+        max_backlog < 0) {
+        fprintf(stderr, "handoff import: --batch 1..10000, --window 1..1024, --timeout >= 100, "
+                        "--max-backlog >= 0\n");
         return 2;
     }
     if ((optind >= argc && !list) || (o.source && o.profile_file)) {
@@ -491,6 +568,7 @@ int ho_cmd_import(int argc, char **argv)
     }
     s_sender_t s = {0};
     s.batch = (size_t)batch;
+    s.max_backlog = max_backlog;
     if (dry) {
         static const char *const names[2] = {"ingest", "feedback"};
         s.dry_run = true;
