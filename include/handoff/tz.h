@@ -37,4 +37,9 @@ int32_t ho_tz_offset(const ho_tz_t *self, int64_t at_ms);
 /* The local calendar day containing at_ms, as days since 1970-01-01. */
 int64_t ho_tz_day(const ho_tz_t *self, int64_t at_ms);
 
+/* A lead's likely zone from its ISO country and (US, CA, AU) state or province code: the
+ * zone most of that state lives in. NULL when it cannot be told (a country of several zones
+ * without its state, or an unknown code). Borrowed static string. */
+const char *ho_tz_guess(const char *country, const char *state);
+
 #endif

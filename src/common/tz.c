@@ -461,3 +461,128 @@ int64_t ho_tz_day(const ho_tz_t *self, int64_t at_ms)
 {
     return s_floor_div(at_ms + (int64_t)ho_tz_offset(self, at_ms) * 1000, DAY_S * 1000);
 }
+
+/* ------------------------------------------------------------------ guessing */
+
+typedef struct {
+    const char *code, *zone;
+} s_pair_t;
+
+static const char *s_find(const s_pair_t *t, const char *code)
+{
+    for (; code && t->code; t++) {
+        if (strcasecmp(t->code, code) == 0) {
+            return t->zone;
+        }
+    }
+    return NULL;
+}
+
+const char *ho_tz_guess(const char *country, const char *state)
+{
+    /* countries of one zone (or one that almost everyone lives in) */
+    static const s_pair_t one[] = {
+        {"GB", "Europe/London"},     {"IE", "Europe/Dublin"},
+        {"DE", "Europe/Berlin"},     {"FR", "Europe/Paris"},
+        {"NL", "Europe/Amsterdam"},  {"BE", "Europe/Brussels"},
+        {"LU", "Europe/Luxembourg"}, {"CH", "Europe/Zurich"},
+        {"AT", "Europe/Vienna"},     {"IT", "Europe/Rome"},
+        {"ES", "Europe/Madrid"},     {"PT", "Europe/Lisbon"},
+        {"DK", "Europe/Copenhagen"}, {"SE", "Europe/Stockholm"},
+        {"NO", "Europe/Oslo"},       {"FI", "Europe/Helsinki"},
+        {"PL", "Europe/Warsaw"},     {"CZ", "Europe/Prague"},
+        {"GR", "Europe/Athens"},     {"RO", "Europe/Bucharest"},
+        {"HU", "Europe/Budapest"},   {"IS", "Atlantic/Reykjavik"},
+        {"IL", "Asia/Jerusalem"},    {"AE", "Asia/Dubai"},
+        {"SA", "Asia/Riyadh"},       {"IN", "Asia/Kolkata"},
+        {"SG", "Asia/Singapore"},    {"JP", "Asia/Tokyo"},
+        {"KR", "Asia/Seoul"},        {"HK", "Asia/Hong_Kong"},
+        {"CN", "Asia/Shanghai"},     {"TW", "Asia/Taipei"},
+        {"MY", "Asia/Kuala_Lumpur"}, {"PH", "Asia/Manila"},
+        {"TH", "Asia/Bangkok"},      {"VN", "Asia/Ho_Chi_Minh"},
+        {"NZ", "Pacific/Auckland"},  {"ZA", "Africa/Johannesburg"},
+        {"NG", "Africa/Lagos"},      {"KE", "Africa/Nairobi"},
+        {"EG", "Africa/Cairo"},      {"AR", "America/Argentina/Buenos_Aires"},
+        {"CL", "America/Santiago"},  {"CO", "America/Bogota"},
+        {"PE", "America/Lima"},      {NULL, NULL},
+    };
+    static const s_pair_t us[] = {
+        {"CT", "America/New_York"},
+        {"DC", "America/New_York"},
+        {"DE", "America/New_York"},
+        {"FL", "America/New_York"},
+        {"GA", "America/New_York"},
+        {"IN", "America/Indiana/Indianapolis"},
+        {"KY", "America/New_York"},
+        {"MA", "America/New_York"},
+        {"MD", "America/New_York"},
+        {"ME", "America/New_York"},
+        {"MI", "America/Detroit"},
+        {"NC", "America/New_York"},
+        {"NH", "America/New_York"},
+        {"NJ", "America/New_York"},
+        {"NY", "America/New_York"},
+        {"OH", "America/New_York"},
+        {"PA", "America/New_York"},
+        {"RI", "America/New_York"},
+        {"SC", "America/New_York"},
+        {"VA", "America/New_York"},
+        {"VT", "America/New_York"},
+        {"WV", "America/New_York"},
+        {"AL", "America/Chicago"},
+        {"AR", "America/Chicago"},
+        {"IA", "America/Chicago"},
+        {"IL", "America/Chicago"},
+        {"KS", "America/Chicago"},
+        {"LA", "America/Chicago"},
+        {"MN", "America/Chicago"},
+        {"MO", "America/Chicago"},
+        {"MS", "America/Chicago"},
+        {"ND", "America/Chicago"},
+        {"NE", "America/Chicago"},
+        {"OK", "America/Chicago"},
+        {"SD", "America/Chicago"},
+        {"TN", "America/Chicago"},
+        {"TX", "America/Chicago"},
+        {"WI", "America/Chicago"},
+        {"AZ", "America/Phoenix"},
+        {"CO", "America/Denver"},
+        {"ID", "America/Boise"},
+        {"MT", "America/Denver"},
+        {"NM", "America/Denver"},
+        {"UT", "America/Denver"},
+        {"WY", "America/Denver"},
+        {"CA", "America/Los_Angeles"},
+        {"NV", "America/Los_Angeles"},
+        {"OR", "America/Los_Angeles"},
+        {"WA", "America/Los_Angeles"},
+        {"AK", "America/Anchorage"},
+        {"HI", "Pacific/Honolulu"},
+        {"PR", "America/Puerto_Rico"},
+        {NULL, NULL},
+    };
+    static const s_pair_t ca[] = {
+        {"ON", "America/Toronto"},  {"QC", "America/Toronto"},    {"BC", "America/Vancouver"},
+        {"AB", "America/Edmonton"}, {"MB", "America/Winnipeg"},   {"SK", "America/Regina"},
+        {"NS", "America/Halifax"},  {"NB", "America/Moncton"},    {"PE", "America/Halifax"},
+        {"NL", "America/St_Johns"}, {"YT", "America/Whitehorse"}, {NULL, NULL},
+    };
+    static const s_pair_t au[] = {
+        {"NSW", "Australia/Sydney"}, {"ACT", "Australia/Sydney"},   {"VIC", "Australia/Melbourne"},
+        {"TAS", "Australia/Hobart"}, {"QLD", "Australia/Brisbane"}, {"SA", "Australia/Adelaide"},
+        {"WA", "Australia/Perth"},   {"NT", "Australia/Darwin"},    {NULL, NULL},
+    };
+    if (!country) {
+        return NULL;
+    }
+    if (strcasecmp(country, "US") == 0) {
+        return s_find(us, state);
+    }
+    if (strcasecmp(country, "CA") == 0) {
+        return s_find(ca, state);
+    }
+    if (strcasecmp(country, "AU") == 0) {
+        return s_find(au, state);
+    }
+    return s_find(one, country);
+}

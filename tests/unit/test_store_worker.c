@@ -3,6 +3,7 @@
  * routing requests, the handoff packet, outcomes (pending, out of order, not owner,
  * illegal), the SLA clock with a chosen `now`, erasure, dead letters and replay, and the
  * whole ML -> ... -> WON path. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -419,6 +420,75 @@ static void test_handoff_packet(void **state)
     s_expect(t, "SELECT owner_rep_id FROM leads WHERE email='jane@acme.com'", "r1");
     s_expect(t, "SELECT kind || ':' || actor FROM stage_history WHERE kind <> 'transition'",
              "assigned:route");
+}
+
+/* The packet answers who / where / what / when / why / how without another lookup: the
+ * lead's time zone (inferred from US state when no source gave one), every engaged item with
+ * its journey stage (early awareness .. late decision), how often lately, and the score's
+ * strongest reasons. */
+static void test_handoff_packet_full_context(void **state)
+{
+    s_t *t = *state;
+    const long long D = 24 * H, at = 40 * D;
+    s_call(t, 5,
+           s_lead("l-1", "kim@acme.com", "hubspot", 5 * D,
+                  json_pack("{ssss}", "country", "US", "state", "TX")),
+           s_act("a-1", "kim@acme.com", "page_view", "/blog/etl-101", 5 * D),
+           s_act("a-2", "kim@acme.com", "webinar_attended", "/webinars/pipelines", 15 * D),
+           s_act("a-3", "kim@acme.com", "page_view", "/pricing", 36 * D),
+           s_act("a-4", "kim@acme.com", "demo_request", "/demo", 39 * D));
+    long long kim = s_lead_id(t, "kim@acme.com");
+    s_call(
+        t, 1,
+        s_msg("lead.scored", "s-ctx", at,
+              json_pack("{sIsIsssisisisssssbs[{sssssiss}{sssssiss}{sssssiss}{sssssiss}]}",
+                        "lead_id", (json_int_t)kim, "as_of", (json_int_t)at, "model_version", "m1",
+                        "fit", 30, "interest", 30, "score", 60, "grade", "A1", "quadrant",
+                        "mql_now", "mql", true, "explanation", "rule", "title_vp", "kind", "fit",
+                        "points", 30, "detail", "title contains VP", "rule", "unsub", "kind",
+                        "interest", "points", -5, "detail", "unsubscribed once", "rule", "pricing",
+                        "kind", "interest", "points", 10, "detail", "/pricing", "rule", "demo",
+                        "kind", "interest", "points", 25, "detail", "demo_request")));
+    s_call(t, 1, s_assigned("as-ctx", kim, "r1", at, at + 2 * H));
+    json_t *p = s_first_out(t, "handoff.ready");
+    assert_non_null(p);
+    json_t *loc = json_object_get(p, "location");
+    assert_string_equal(json_string_value(json_object_get(loc, "timezone")), "America/Chicago");
+    assert_true(json_is_true(json_object_get(loc, "timezone_inferred")));
+    assert_string_equal(json_string_value(json_object_get(p, "journey_stage")), "decision");
+    json_t *eng = json_object_get(p, "engagement");
+    assert_int_equal(json_integer_value(json_object_get(eng, "activity_count")), 4);
+    assert_int_equal(json_integer_value(json_object_get(eng, "awareness")), 1);
+    assert_int_equal(json_integer_value(json_object_get(eng, "consideration")), 1);
+    assert_int_equal(json_integer_value(json_object_get(eng, "decision")), 2);
+    assert_int_equal(json_integer_value(json_object_get(eng, "last_7d")), 2);
+    assert_int_equal(json_integer_value(json_object_get(eng, "last_30d")), 3);
+    /* 4 activities from day 5 to day 39: 34 days = 4.86 weeks, 0.8 a week */
+    assert_true(fabs(json_real_value(json_object_get(eng, "per_week")) - 0.8) < 1e-9);
+    json_t *recent = json_object_get(eng, "recent");
+    assert_int_equal(json_array_size(recent), 4);
+    static const char *const want[][2] = {{"demo_request", "decision"},
+                                          {"page_view", "decision"},
+                                          {"webinar_attended", "consideration"},
+                                          {"page_view", "awareness"}};
+    for (size_t i = 0; i < 4; i++) {
+        json_t *r = json_array_get(recent, i);
+        assert_string_equal(json_string_value(json_object_get(r, "type")), want[i][0]);
+        assert_string_equal(json_string_value(json_object_get(r, "journey")), want[i][1]);
+        assert_non_null(json_object_get(r, "asset"));
+        assert_non_null(json_object_get(r, "campaign"));
+    }
+    json_t *score = json_object_get(p, "score");
+    assert_int_equal(json_integer_value(json_object_get(score, "mql_at")), at);
+    json_t *top = json_object_get(score, "top_reasons");
+    assert_int_equal(json_array_size(top), 3); /* the negative one is not a reason */
+    static const char *const rules[] = {"title_vp", "demo", "pricing"};
+    for (size_t i = 0; i < 3; i++) {
+        assert_string_equal(json_string_value(json_object_get(json_array_get(top, i), "rule")),
+                            rules[i]);
+    }
+    assert_int_equal(json_array_size(json_object_get(score, "explanation")), 4);
+    assert_string_equal(json_string_value(json_object_get(p, "reason")), "territory east");
 }
 
 static void test_outcomes(void **state)
@@ -853,6 +923,7 @@ int main(void)
         T(test_scored_mql_routes_with_account_owner),
         T(test_rescore_before_assignment_repeats_route),
         T(test_handoff_packet),
+        T(test_handoff_packet_full_context),
         T(test_outcomes),
         T(test_pending_outcome_out_of_order),
         T(test_sla_remind_then_reassign),

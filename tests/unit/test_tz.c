@@ -167,12 +167,46 @@ static void test_bad_names_and_files(void **state)
     assert_non_null(strstr(err.message, "not a TZif"));
 }
 
+static void test_guess_from_country_and_state(void **state)
+{
+    (void)state;
+    assert_string_equal(ho_tz_guess("US", "NY"), "America/New_York");
+    assert_string_equal(ho_tz_guess("us", "tx"), "America/Chicago");
+    assert_string_equal(ho_tz_guess("US", "AZ"), "America/Phoenix");
+    assert_string_equal(ho_tz_guess("DE", NULL), "Europe/Berlin");
+    assert_string_equal(ho_tz_guess("AU", "QLD"), "Australia/Brisbane");
+    assert_string_equal(ho_tz_guess("CA", "BC"), "America/Vancouver");
+    assert_null(ho_tz_guess("US", NULL)); /* several zones: cannot tell */
+    assert_null(ho_tz_guess("US", "ZZ"));
+    assert_null(ho_tz_guess("XX", NULL));
+    assert_null(ho_tz_guess(NULL, "NY"));
+    /* every zone the table can answer exists in tzdata */
+    static const char *const states[] = {
+        "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DC", "DE", "FL", "GA", "HI", "ID",
+        "IL", "IN", "IA", "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO",
+        "MT", "NE", "NV", "NH", "NJ", "NM", "NY", "NC", "ND", "OH", "OK", "OR", "PA",
+        "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA", "WV", "WI", "WY", "PR"};
+    for (size_t i = 0; i < sizeof states / sizeof states[0]; i++) {
+        const char *z = ho_tz_guess("US", states[i]);
+        if (!z) {
+            fail_msg("no zone for US-%s", states[i]);
+        }
+        ho_err_t err = {0};
+        ho_tz_t *tz = ho_tz_load(z, &err);
+        if (!tz) {
+            fail_msg("US-%s: %s", states[i], err.message);
+        }
+        ho_tz_destroy(&tz);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_offsets_match_libc),
         cmocka_unit_test(test_local_day),
         cmocka_unit_test(test_bad_names_and_files),
+        cmocka_unit_test(test_guess_from_country_and_state),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,6 +15,7 @@
 
 #include "handoff/lifecycle.h"
 #include "handoff/store.h"
+#include "handoff/tz.h"
 #include "handoff/worker.h"
 
 typedef struct {
@@ -144,11 +145,11 @@ static json_t *s_activities(s_ctx_t *self, int64_t lead_id, int limit, ho_err_t 
     json_t *r;
     json_array_foreach(rows, i, r)
     {
-        json_array_append_new(out, json_pack("{sOsOsOsOsO}", "type", json_object_get(r, "type"),
-                                             "path", json_object_get(r, "path"), "url",
-                                             json_object_get(r, "url"), "occurred_at",
-                                             json_object_get(r, "occurred_at"), "campaign",
-                                             json_object_get(r, "campaign")));
+        json_array_append_new(
+            out, json_pack("{sOsOsOsOsOsO}", "type", json_object_get(r, "type"), "path",
+                           json_object_get(r, "path"), "url", json_object_get(r, "url"),
+                           "occurred_at", json_object_get(r, "occurred_at"), "campaign",
+                           json_object_get(r, "campaign"), "asset", json_object_get(r, "asset")));
     }
     json_decref(rows);
     return out;
@@ -626,38 +627,69 @@ static int s_on_scored(s_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_
 }
 
 /* ---- lead.assigned -> handoff.ready ---- */
-static const char *s_journey(const json_t *acts)
+static const char *const s_stages[] = {"awareness", "consideration", "decision"};
+
+/* Buyer-journey stage of one activity: 0 awareness (early: blog, emails, general pages),
+ * 1 consideration (webinars, downloads, product and case-study pages), 2 decision (late:
+ * pricing, demo, trial, contact). */
+static int s_act_stage(const json_t *a)
 {
     static const char *const decision[] = {"/pricing", "/demo", "/trial", "/contact",
                                            "/quote",   "/buy",  NULL};
     static const char *const consider[] = {
         "/case-stud", "/customers",    "/product",   "/compare", "/docs",
         "/features",  "/integrations", "/solutions", "/webinar", NULL};
-    int level = 0;
-    size_t i;
-    json_t *a;
-    json_array_foreach(acts, i, a)
-    {
-        const char *t = s_str(a, "type");
-        const char *path = s_str(a, "path");
-        if (t && (strcmp(t, "demo_request") == 0 || strcmp(t, "free_trial_signup") == 0)) {
-            return "decision";
-        }
-        for (int k = 0; path && decision[k]; k++) {
-            if (strstr(path, decision[k])) {
-                return "decision";
-            }
-        }
-        if (t && (strcmp(t, "webinar_attended") == 0 || strcmp(t, "content_download") == 0)) {
-            level = 1;
-        }
-        for (int k = 0; path && consider[k]; k++) {
-            if (strstr(path, consider[k])) {
-                level = 1;
-            }
+    const char *t = s_str(a, "type");
+    const char *path = s_str(a, "path");
+    if (t && (strcmp(t, "demo_request") == 0 || strcmp(t, "free_trial_signup") == 0)) {
+        return 2;
+    }
+    for (int k = 0; path && decision[k]; k++) {
+        if (strstr(path, decision[k])) {
+            return 2;
         }
     }
-    return level ? "consideration" : "awareness";
+    if (t && (strcmp(t, "webinar_attended") == 0 || strcmp(t, "content_download") == 0)) {
+        return 1;
+    }
+    for (int k = 0; path && consider[k]; k++) {
+        if (strstr(path, consider[k])) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The explanation entries that added most, largest first: why this lead is an MQL. */
+static json_t *s_top_reasons(const json_t *explanation, size_t max)
+{
+    json_t *out = json_array();
+    size_t n = json_array_size(explanation);
+    bool *used = calloc(n + 1, sizeof *used);
+    for (size_t k = 0; used && k < max; k++) {
+        size_t best = n;
+        for (size_t i = 0; i < n; i++) {
+            json_int_t pts =
+                json_integer_value(json_object_get(json_array_get(explanation, i), "points"));
+            if (!used[i] && pts > 0 &&
+                (best == n || pts > json_integer_value(json_object_get(
+                                        json_array_get(explanation, best), "points")))) {
+                best = i;
+            }
+        }
+        if (best == n) {
+            break;
+        }
+        used[best] = true;
+        const json_t *e = json_array_get(explanation, best);
+        json_array_append_new(out, json_pack("{sOsOsOsO}", "kind",
+                                             json_object_get(e, "kind") ?: json_null(), "rule",
+                                             json_object_get(e, "rule") ?: json_null(), "points",
+                                             json_object_get(e, "points"), "detail",
+                                             json_object_get(e, "detail") ?: json_null()));
+    }
+    free(used);
+    return out;
 }
 
 static int s_handoff_packet(s_ctx_t *self, const ho_lead_t *lead, const json_t *p,
@@ -711,24 +743,37 @@ static int s_handoff_packet(s_ctx_t *self, const ho_lead_t *lead, const json_t *
     json_object_set_new(contact, "revenue",
                         lead->revenue == lead->revenue ? json_real(lead->revenue) : json_null());
     json_object_set_new(o, "contact", contact);
+    /* the lead's zone: given by a source, else the one its country/state lives in */
+    const char *tz = lead->timezone ? lead->timezone : ho_tz_guess(lead->country, lead->state);
     json_object_set_new(o, "location",
-                        json_pack("{sosososo}", "country", s_jstr(lead->country), "state",
+                        json_pack("{sosososos b}", "country", s_jstr(lead->country), "state",
                                   s_jstr(lead->state), "city", s_jstr(lead->city), "timezone",
-                                  s_jstr(lead->timezone)));
+                                  s_jstr(tz), "timezone_inferred", !lead->timezone && tz));
     json_object_set_new(o, "stage", s_jstr(lead->stage));
-    json_object_set_new(o, "journey_stage", json_string(s_journey(acts)));
+    /* what they engaged with, early (awareness) to late (decision) stage, and how often */
     json_t *recent = json_array();
+    int by_stage[3] = {0, 0, 0}, journey = 0, last_7d = 0, last_30d = 0;
     size_t i;
     json_t *a;
     json_array_foreach(acts, i, a)
     {
-        if (i >= 10) {
-            break;
+        int stage = s_act_stage(a);
+        int64_t when = s_int(a, "occurred_at", 0);
+        by_stage[stage]++;
+        journey = stage > journey ? stage : journey;
+        last_7d += when <= at && when > at - 7 * 86400000LL;
+        last_30d += when <= at && when > at - 30 * 86400000LL;
+        if (i < 10) {
+            json_array_append_new(
+                recent,
+                json_pack("{sOsOsOsOsOss}", "type", json_object_get(a, "type"), "path",
+                          json_object_get(a, "path") ?: json_null(), "occurred_at",
+                          json_object_get(a, "occurred_at"), "campaign",
+                          json_object_get(a, "campaign") ?: json_null(), "asset",
+                          json_object_get(a, "asset") ?: json_null(), "journey", s_stages[stage]));
         }
-        json_array_append_new(recent, json_pack("{sOsOsO}", "type", json_object_get(a, "type"),
-                                                "path", json_object_get(a, "path"), "occurred_at",
-                                                json_object_get(a, "occurred_at")));
     }
+    json_object_set_new(o, "journey_stage", json_string(s_stages[journey]));
     json_t *st = json_array_get(stats, 0);
     int64_t first = s_int(st, "first", HO_NULL_INT), last = s_int(st, "last", HO_NULL_INT);
     if (lead->first_touch_at != HO_NULL_INT &&
@@ -738,15 +783,23 @@ static int s_handoff_packet(s_ctx_t *self, const ho_lead_t *lead, const json_t *
     if (lead->last_touch_at != HO_NULL_INT && (last == HO_NULL_INT || lead->last_touch_at > last)) {
         last = lead->last_touch_at;
     }
-    json_object_set_new(o, "engagement",
-                        json_pack("{sososIsoso}", "first_touch_at", s_jint(first), "last_touch_at",
-                                  s_jint(last), "activity_count", (json_int_t)s_int(st, "n", 0),
-                                  "recent", recent, "top_pages", top));
+    int64_t n_acts = s_int(st, "n", 0);
+    double weeks = first != HO_NULL_INT && last > first ? (double)(last - first) / 604800000.0 : 0;
+    json_object_set_new(
+        o, "engagement",
+        json_pack("{sososIsisisfsososisisi}", "first_touch_at", s_jint(first), "last_touch_at",
+                  s_jint(last), "activity_count", (json_int_t)n_acts, "last_7d", last_7d,
+                  "last_30d", last_30d, "per_week",
+                  (double)(long long)(10.0 * (double)n_acts / (weeks > 1 ? weeks : 1) + 0.5) / 10,
+                  "recent", recent, "top_pages", top, "awareness", by_stage[0], "consideration",
+                  by_stage[1], "decision", by_stage[2]));
     json_t *score = s_score_obj(lead);
     json_t *latest = json_array_get(scores, 0);
     const char *ex = s_str(latest, "explanation_json");
     json_t *exj = ex ? json_loads(ex, 0, NULL) : NULL;
     json_object_set_new(score, "score", s_jint(lead->score));
+    json_object_set_new(score, "mql_at", s_jint(lead->mql_at));
+    json_object_set_new(score, "top_reasons", s_top_reasons(exj, 5));
     json_object_set_new(score, "explanation", exj ? exj : json_array());
     json_object_set_new(o, "score", score);
     json_t *names = json_array();
