@@ -18,6 +18,7 @@ import os
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import tempfile
 import time
@@ -170,6 +171,25 @@ class Pipeline(unittest.TestCase):
         ho2 = wait_for("handoff packet for HE2", lambda: self.packets("HE2", "handoff.ready"))
         self.assertEqual(ho2[0]["payload"]["lead_id"], lead_id)
         self.assertEqual(len(self.packets("HE1", "handoff.ready")), 1)
+
+        # every step is in the lead's history, in order, stamped by the controllable clock
+        def history():
+            db = sqlite3.connect(os.path.join(self.data, "handoff.db"), timeout=5)
+            try:
+                return db.execute("SELECT kind, at, reason FROM stage_history"
+                                  " WHERE lead_id = ? AND kind <> 'transition' ORDER BY id",
+                                  (lead_id,)).fetchall()
+            finally:
+                db.close()
+        steps = wait_for("the reassignment in the history",
+                         lambda: [r for r in history() if r[0] == "assigned"][1:] and history())
+        self.assertEqual([r[0] for r in steps],
+                         ["assigned", "sla_remind", "sla_reassign", "assigned"], steps)
+        self.assertEqual([r[1] for r in steps],
+                         [T0, T0 + 4 * HOUR + 60000, T0 + 6 * HOUR + 60000,
+                          T0 + 6 * HOUR + 60000])
+        self.assertIn("HE1", steps[1][2])
+        self.assertIn("reassigned from HE1", steps[3][2])
 
 
 if __name__ == "__main__":
