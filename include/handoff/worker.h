@@ -20,8 +20,8 @@
  *         .name = "score", .description = "fit x interest scoring",
  *         .cb_init = s_init, .cb_handle = s_handle, .cb_exit = s_exit };
  *
- * Handlers never log deep inside; they return a code, and put bad records into quarantine
- * with ho_out_quarantine so nothing is lost.
+ * Handlers never log deep inside; they return a code (ho_worker_rc_t, below), and put bad
+ * records into quarantine with ho_out_quarantine so nothing is lost.
  */
 #ifndef HO_WORKER_H
 #define HO_WORKER_H
@@ -32,10 +32,33 @@
 #include "handoff/conf.h"
 #include "handoff/msg.h"
 
+/* What cb_handle returns. The broker never sees these codes: the worker runtime
+ * (src/runtime/worker_runtime.c) acts on them and always answers the REPLY itself, so a
+ * failing handler never leaves a request in flight (and never reaches the broker's dead
+ * letters, which are only for requests whose workers died; handoff-protocol.md E6).
+ *
+ * On anything but HO_WORKER_OK, whatever the handler put in `out` is dropped (ho_out_clear):
+ * a request's output is all or nothing. Then:
+ *   HO_WORKER_RETRY  the runtime calls cb_handle again with the same batch, in the same
+ *                    process, up to ho_runtime_opts_t.retries more times (default 3), waiting
+ *                    retry_backoff_ms (default 50) doubling between attempts and heartbeating
+ *                    meanwhile. Still failing after that, or a stop signal arrived: as ERROR,
+ *                    with quarantine code "retries_exhausted".
+ *   HO_WORKER_ERROR  (and any other non-zero code) no retry. The REPLY carries, for every
+ *                    input envelope, one `error` envelope {code: 500, message, event_id,
+ *                    service} and one `quarantine` envelope (code "worker_error") holding the
+ *                    input payload, which the broker routes to the store like any quarantine
+ *                    (`handoff dlq`): nothing is lost (handoff-protocol.md 8.2, 8.3).
+ * So return RETRY for what may pass by itself within a second (SQLITE_BUSY, out of memory),
+ * ERROR for what will fail again, and handle bad *records* with ho_out_quarantine and
+ * HO_WORKER_OK so the good records of the batch still go on.
+ * cb_tick uses the same codes, but a failed tick is neither retried nor quarantined: its
+ * output is dropped with a warning and the next tick runs as usual. ho_worker_call (tests)
+ * calls cb_handle once and clears `out` on failure; it never retries. */
 typedef enum {
     HO_WORKER_OK = 0,     /* handled; reply with what is in out */
-    HO_WORKER_ERROR = -1, /* permanent failure of the whole request: dead-letter it */
-    HO_WORKER_RETRY = -2, /* transient failure: the broker redelivers later */
+    HO_WORKER_ERROR = -1, /* permanent failure of the whole batch: error + quarantine per input */
+    HO_WORKER_RETRY = -2, /* transient: the runtime re-runs the handler in-process with backoff */
 } ho_worker_rc_t;
 
 /* ---- output collector ---- */
@@ -62,12 +85,12 @@ ho_msg_t **ho_out_take(ho_out_t *self, size_t *n_p);
 
 /* ---- descriptor ---- */
 typedef struct {
-    const char *name;        /* instance name, e.g. "score" */
-    const char *data_dir;    /* where state files live (the store's SQLite, router state) */
-    const char *config_dir;  /* where the deploy YAML files are read from */
-    const ho_conf_t *conf;   /* the gateway config (handoff.yaml), may be NULL */
+    const char *name;          /* instance name, e.g. "score" */
+    const char *data_dir;      /* where state files live (the store's SQLite, router state) */
+    const char *config_dir;    /* where the deploy YAML files are read from */
+    const ho_conf_t *conf;     /* the gateway config (handoff.yaml), may be NULL */
     const ho_node_t *settings; /* workers.<name> in handoff.yaml, may be NULL */
-    const char *origin;      /* "name@host:pid" */
+    const char *origin;        /* "name@host:pid" */
 } ho_worker_env_t;
 
 typedef struct {
@@ -75,10 +98,13 @@ typedef struct {
     const char *description; /* one line for `handoff worker --list` */
     /* Create the worker's context. Return HO_OK, or an error with err filled. */
     int (*cb_init)(const ho_worker_env_t *env, void **ctx_p, ho_err_t *err);
-    /* Handle a batch of decoded envelopes (n >= 1). */
+    /* Handle a batch of decoded envelopes (n >= 1). Returns ho_worker_rc_t. May be called
+     * again with the same batch (HO_WORKER_RETRY, or a redelivery after a worker died), so
+     * effects must be idempotent by event id. */
     int (*cb_handle)(void *ctx, ho_msg_t *const *in, size_t n, ho_out_t *out);
     /* Optional: called about every tick_ms with the wall clock; may emit messages, which are
-     * sent to the broker as an unsolicited request routed by type (timers, SLA checks). */
+     * sent to the broker as an unsolicited REPLY (empty token, E3) routed by type (timers,
+     * SLA checks). On failure its output is dropped, not retried. */
     int (*cb_tick)(void *ctx, int64_t now_ms, ho_out_t *out);
     int tick_ms;
     /* Free the context and null *ctx_p. */

@@ -162,7 +162,7 @@ static int s_request(s_ctx_t *ctx, const ho_msg_t *in, ho_out_t *out)
     ho_report_result_t res;
     ho_report_error_t rc = ho_report_write(&opts, &res, &err);
     if (rc == HO_REPORT_ERR_SQL) {
-        return HO_WORKER_RETRY; /* e.g. the database is busy: the broker redelivers */
+        return HO_WORKER_RETRY; /* e.g. the database is busy: the runtime runs us again */
     }
     if (rc != HO_REPORT_OK) {
         snprintf(why, sizeof why, "%s: %s", ho_report_strerror(rc), err.message);
