@@ -10,6 +10,7 @@
  * 2. runs each writer in a fresh child process (this program re-executed with --run, and the
  *    Python script) and reads the child's wall time and peak RSS (wait4 rusage);
  * 3. prints both side by side. Never run by the test suite. */
+#include <errno.h>
 #include <getopt.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -382,6 +383,10 @@ int main(int argc, char **argv)
         dir = mkdtemp(tmpl); /* ours: removed at the end unless --keep */
     } else {
         keep = true; /* a folder given by the user is never removed (re-runs reuse its db) */
+        if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+            fprintf(stderr, "bench_report: --dir %s: %s\n", dir, strerror(errno));
+            return 1;
+        }
     }
     if (!dir) {
         perror("mkdtemp");
