@@ -23,6 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <czmq.h>
+
 #include "handoff/cli.h"
 #include "handoff/client.h"
 #include "handoff/gateway.h"
@@ -848,7 +850,9 @@ int ho_cmd_run(int argc, char **argv)
         s_child_add(run, "webhook", a);
     }
 
-    /* signals: a flag; the loop does the rest */
+    /* signals: a flag; the loop does the rest. czmq would install its own SIGINT/SIGTERM
+     * handlers when the first client socket is made, replacing this one: tell it not to. */
+    zsys_handler_set(NULL);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = s_on_signal;
