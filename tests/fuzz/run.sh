@@ -1,13 +1,18 @@
 #!/bin/sh
 # run.sh [SECONDS] - build the libFuzzer targets with clang (ASan + UBSan, library instrumented
 # too) and run each for SECONDS (default 120) on a seed corpus: the codec test vectors
-# (proto/vectors/*.hex, as binary) for fuzz_msg, the shipped deploy/*.yaml for fuzz_conf and
-# fuzz_routing's own inputs. Prints each fuzzer's executions; exits non-zero on a crash
+# (proto/vectors/*.hex, as binary) for fuzz_msg, the shipped deploy/*.yaml for fuzz_conf,
+# deploy/*.csv for fuzz_routing, the CSV fixtures and profiles-shaped exports for fuzz_import,
+# and for fuzz_scoring the shipped and test models each joined by a NUL to lead snapshots
+# (tests/fuzz/scoring_seeds/). Prints each fuzzer's executions; exits non-zero on a crash
 # (the crashing input is left as build-fuzz/crash-*).
 #
 #   tests/fuzz/run.sh 60          # or HO_FUZZ_BUILD=/tmp/bf tests/fuzz/run.sh
+#   tests/fuzz/run.sh 60 fuzz_scoring fuzz_import   # only these
 set -eu
 secs=${1:-120}
+[ $# -gt 0 ] && shift
+only="$*"
 src=$(cd "$(dirname "$0")/../.." && pwd)
 build=${HO_FUZZ_BUILD:-$src/build-fuzz}
 
@@ -16,18 +21,33 @@ cmake --build "$build" -j2 >/dev/null
 
 corpus=$build/corpus
 rm -rf "$corpus"
-mkdir -p "$corpus/fuzz_msg" "$corpus/fuzz_conf" "$corpus/fuzz_routing"
+mkdir -p "$corpus/fuzz_msg" "$corpus/fuzz_conf" "$corpus/fuzz_routing" "$corpus/fuzz_import" \
+    "$corpus/fuzz_scoring"
 for f in "$src"/proto/vectors/*.hex; do
     tr -d ' \n' <"$f" | xxd -r -p >"$corpus/fuzz_msg/$(basename "$f" .hex).bin"
 done
 cp "$src"/deploy/*.yaml "$corpus/fuzz_conf/"
 cp "$src"/deploy/*.csv "$corpus/fuzz_routing/" 2>/dev/null || true
+cp "$src"/tests/fixtures/*.csv "$src"/tests/fixtures/*.jsonl "$corpus/fuzz_import/"
+# model + NUL + lead: the shipped model and a lead; an empty model (= shipped) and each lead
+i=0
+for lead in "$src"/tests/fuzz/scoring_seeds/*.json; do
+    i=$((i + 1))
+    { cat "$src/deploy/scoring.yaml"; printf '\0'; cat "$lead"; } >"$corpus/fuzz_scoring/shipped-$i"
+    { printf '\0'; cat "$lead"; } >"$corpus/fuzz_scoring/lead-$i"
+done
+for model in "$src"/tests/fuzz/scoring_seeds/*.yaml; do
+    cp "$model" "$corpus/fuzz_scoring/"
+done
 
 status=0
 cd "$build"
 for fuzzer in "$build"/fuzz_*; do
     [ -x "$fuzzer" ] || continue
     name=$(basename "$fuzzer")
+    if [ -n "$only" ]; then
+        case " $only " in *" $name "*) ;; *) continue ;; esac
+    fi
     mkdir -p "$corpus/$name"
     log="$build/$name.log"
     if "$fuzzer" -max_total_time="$secs" -print_final_stats=1 "$corpus/$name" >"$log" 2>&1; then
