@@ -650,9 +650,18 @@ static void test_late_activity_rescored_as_of_last_scoring(void **state)
     long long as_of = json_integer_value(json_object_get(sr, "as_of"));
     assert_int_equal(as_of, 5 * H);
     /* the scorer answers as of that time: the lead takes the new score */
+    char first_id[HO_MSG_MAX_ID];
+    snprintf(first_id, sizeof first_id, "%s", ho_msg_id(ho_out_at(t->out, 0)));
     s_call(t, 1, s_scored("s-2", jane, as_of, 60, 70, true));
     s_expect(t, "SELECT score || ' ' || scored_at FROM leads WHERE email='jane@acme.com'",
              "130 18000000");
+    /* a second late activity asks as of the same time, under another id: the scorer's reply
+     * id derives from it, so an equal id would make the new score a duplicate */
+    s_call(t, 1, s_act("a-late-2", "jane@acme.com", "webinar_attended", "/webinar", 3 * H));
+    assert_int_equal(s_count_out(t, "score.request"), 1);
+    assert_int_equal(json_integer_value(json_object_get(s_first_out(t, "score.request"), "as_of")),
+                     5 * H);
+    assert_string_not_equal(ho_msg_id(ho_out_at(t->out, 0)), first_id);
     /* an activity newer than the last scoring keeps its own time */
     s_call(t, 1, s_act("a-new", "jane@acme.com", "page_view", "/pricing", 8 * H));
     assert_int_equal(json_integer_value(json_object_get(s_first_out(t, "score.request"), "as_of")),

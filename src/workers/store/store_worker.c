@@ -309,15 +309,26 @@ static int s_flush_scores(s_ctx_t *self, ho_out_t *out, ho_err_t *err)
          * an older score (s_on_scored), so the lead's score would never move. Scoring as of
          * the last scoring counts the late activity (it is not after as_of) and decays to
          * the same point in time the lead's score already stands at. */
-        int64_t as_of = s_int(v, "as_of", 0);
+        int64_t trigger = s_int(v, "as_of", 0), as_of = trigger;
         if (lead.scored_at != HO_NULL_INT && lead.scored_at > as_of) {
             as_of = lead.scored_at;
         }
-        char k[256];
-        snprintf(k, sizeof k, "%lld|%lld|%s|%s", (long long)id, (long long)as_of,
-                 s_str(v, "reason"), lead.updated_at != HO_NULL_INT ? "u" : "");
-        ho_msg_t *m = s_new_msg("score.request", "sr", k);
         json_t *snap = s_snapshot(self, &lead, err);
+        /* The id names what is scored, not only when: with as_of clamped, two late records
+         * of one lead ask "as of" the same time, and equal ids would make the second reply a
+         * duplicate of the first (dropped, the lead keeps the score without the new record).
+         * The snapshot's hash tells them apart and is the same when a batch is redelivered. */
+        char *text = snap ? json_dumps(snap, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+        uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+        for (const char *c = text; c && *c; c++) {
+            h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+        }
+        free(text);
+        char k[256];
+        snprintf(k, sizeof k, "%lld|%lld|%s|%s|%lld|%016llx", (long long)id, (long long)as_of,
+                 s_str(v, "reason"), lead.updated_at != HO_NULL_INT ? "u" : "", (long long)trigger,
+                 (unsigned long long)h);
+        ho_msg_t *m = s_new_msg("score.request", "sr", k);
         if (!m || !snap) {
             ho_msg_destroy(&m);
             json_decref(snap);
