@@ -179,6 +179,7 @@ static const s_col_t s_lead_cols[] = {
     S_COL(field_sources_json, C_S),
 };
 #define S_N_LEAD_COLS (sizeof s_lead_cols / sizeof s_lead_cols[0])
+_Static_assert(S_N_LEAD_COLS <= 64, "changed-column masks are 64 bits");
 
 /* ---- insertable tables ---- */
 typedef struct {
@@ -283,12 +284,27 @@ static const char *const s_queries[HO_Q__COUNT] = {
     [HO_Q_LEAD_IDS] = "SELECT id FROM leads ORDER BY id",
 };
 
+/* UPDATE statements of the lead row by the set of columns that changed (bit i = column i
+ * of s_lead_cols): a merge typically changes a handful of columns, and an UPDATE that names an
+ * indexed column (email, domain, mql_at, last_touch_at) rewrites that index entry even when
+ * the value is the same. A few shapes recur (merge, touch, score), so a small cache does. */
+#define S_UPD_CACHE 8
+typedef struct {
+    uint64_t mask;
+    sqlite3_stmt *st;
+} s_upd_t;
+
 typedef struct {
     sqlite3 *db;
     bool readonly;
     int version;
     int save_depth;
     sqlite3_stmt *claim, *get_email, *get_id, *insert, *update;
+    s_upd_t upd[S_UPD_CACHE];
+    unsigned upd_next;
+    /* the lead row as last read or written (id 0 = none): lead_put of that id writes only
+     * the columns that differ. Dropped on rollback, undo and erase. */
+    ho_lead_t last;
     sqlite3_stmt *add[HO_T__COUNT];
     sqlite3_stmt *query[HO_Q__COUNT];
 } s_db_t;
@@ -401,6 +417,10 @@ static void s_close(void **db_p)
     sqlite3_finalize(self->get_id);
     sqlite3_finalize(self->insert);
     sqlite3_finalize(self->update);
+    for (int i = 0; i < S_UPD_CACHE; i++) {
+        sqlite3_finalize(self->upd[i].st);
+    }
+    ho_lead_clear(&self->last);
     for (int i = 0; i < HO_T__COUNT; i++) {
         sqlite3_finalize(self->add[i]);
     }
@@ -419,6 +439,7 @@ static int s_open(const char *path, bool readonly, void **db_p, ho_err_t *err)
         return ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
     }
     self->readonly = readonly;
+    ho_lead_init(&self->last);
     struct stat st;
     if (readonly && stat(path, &st) != 0) {
         free(self);
@@ -483,12 +504,14 @@ static int s_tx(void *db, ho_tx_t op, ho_err_t *err)
         return s_exec(self, "COMMIT", err);
     case HO_TX_ROLLBACK:
         self->save_depth = 0;
+        ho_lead_clear(&self->last);
         return s_exec(self, "ROLLBACK", err);
     case HO_TX_SAVE:
         return s_exec(self, "SAVEPOINT ho_msg", err);
     case HO_TX_RELEASE:
         return s_exec(self, "RELEASE ho_msg", err);
     case HO_TX_UNDO: {
+        ho_lead_clear(&self->last);
         int rc = s_exec(self, "ROLLBACK TO ho_msg", err);
         if (rc == HO_OK) {
             rc = s_exec(self, "RELEASE ho_msg", err);
@@ -533,6 +556,70 @@ static char *s_dup_col(sqlite3_stmt *st, int i)
 {
     const unsigned char *t = sqlite3_column_text(st, i);
     return t ? strdup((const char *)t) : NULL;
+}
+
+/* Copy every column of src into dst (dst cleared first). HO_ERR_NOMEM leaves dst empty. */
+static int s_lead_copy(ho_lead_t *dst, const ho_lead_t *src)
+{
+    ho_lead_clear(dst);
+    dst->id = src->id;
+    for (size_t i = 0; i < S_N_LEAD_COLS; i++) {
+        const char *from = (const char *)src + s_lead_cols[i].off;
+        char *to = (char *)dst + s_lead_cols[i].off;
+        switch (s_lead_cols[i].type) {
+        case C_S: {
+            const char *v = *(char *const *)from;
+            if (v && !(*(char **)to = strdup(v))) {
+                ho_lead_clear(dst);
+                return HO_ERR_NOMEM;
+            }
+            break;
+        }
+        case C_I:
+            *(int64_t *)to = *(const int64_t *)from;
+            break;
+        case C_D:
+            *(double *)to = *(const double *)from;
+            break;
+        case C_B:
+            *(int *)to = *(const int *)from;
+            break;
+        }
+    }
+    return HO_OK;
+}
+
+/* Bit i set when column i of a and b differ (as stored: NULL and "" are both NULL). */
+static uint64_t s_lead_diff(const ho_lead_t *a, const ho_lead_t *b)
+{
+    uint64_t mask = 0;
+    for (size_t i = 0; i < S_N_LEAD_COLS; i++) {
+        const char *pa = (const char *)a + s_lead_cols[i].off;
+        const char *pb = (const char *)b + s_lead_cols[i].off;
+        bool same = true;
+        switch (s_lead_cols[i].type) {
+        case C_S: {
+            const char *x = *(char *const *)pa, *y = *(char *const *)pb;
+            same = (!x || !*x) ? (!y || !*y) : (y && strcmp(x, y) == 0);
+            break;
+        }
+        case C_I:
+            same = *(const int64_t *)pa == *(const int64_t *)pb;
+            break;
+        case C_D: {
+            double x = *(const double *)pa, y = *(const double *)pb;
+            same = (isnan(x) && isnan(y)) || memcmp(&x, &y, sizeof x) == 0;
+            break;
+        }
+        case C_B:
+            same = (*(const int *)pa != 0) == (*(const int *)pb != 0);
+            break;
+        }
+        if (!same) {
+            mask |= 1ULL << i;
+        }
+    }
+    return mask;
 }
 
 static int s_lead_get(void *db, const char *email, int64_t id, ho_lead_t *lead, ho_err_t *err)
@@ -587,12 +674,18 @@ static int s_lead_get(void *db, const char *email, int64_t id, ho_lead_t *lead, 
         }
     }
     sqlite3_reset(st);
+    if (!self->readonly && s_lead_copy(&self->last, lead) != HO_OK) {
+        ho_lead_clear(&self->last); /* no snapshot: the next put writes every column */
+    }
     return HO_OK;
 }
 
-static void s_bind_lead(sqlite3_stmt *st, const ho_lead_t *lead)
+static void s_bind_lead_mask(sqlite3_stmt *st, const ho_lead_t *lead, uint64_t mask)
 {
     for (size_t i = 0; i < S_N_LEAD_COLS; i++) {
+        if (!(mask & (1ULL << i))) {
+            continue;
+        }
         const char *base = (const char *)lead + s_lead_cols[i].off;
         int c = (int)i + 1;
         switch (s_lead_cols[i].type) {
@@ -624,9 +717,65 @@ static void s_bind_lead(sqlite3_stmt *st, const ho_lead_t *lead)
     }
 }
 
+/* UPDATE of the columns in mask only (mask != 0, lead->id set). */
+static void s_bind_lead(sqlite3_stmt *st, const ho_lead_t *lead)
+{
+    s_bind_lead_mask(st, lead, ~0ULL);
+}
+
+static int s_lead_update_some(s_db_t *self, const ho_lead_t *lead, uint64_t mask, ho_err_t *err)
+{
+    sqlite3_stmt *st = NULL;
+    for (int i = 0; i < S_UPD_CACHE; i++) {
+        if (self->upd[i].st && self->upd[i].mask == mask) {
+            st = self->upd[i].st;
+            break;
+        }
+    }
+    if (!st) {
+        char sql[2048];
+        size_t used = (size_t)snprintf(sql, sizeof sql, "UPDATE leads SET ");
+        int n = 0;
+        for (size_t i = 0; i < S_N_LEAD_COLS; i++) {
+            if (mask & (1ULL << i)) {
+                used += (size_t)snprintf(sql + used, sizeof sql - used, "%s%s = ?%zu",
+                                         n++ ? ", " : "", s_lead_cols[i].name, i + 1);
+            }
+        }
+        snprintf(sql + used, sizeof sql - used, " WHERE id = ?%zu", S_N_LEAD_COLS + 1);
+        s_upd_t *slot = &self->upd[self->upd_next++ % S_UPD_CACHE];
+        sqlite3_finalize(slot->st);
+        slot->st = NULL;
+        if (sqlite3_prepare_v3(self->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &slot->st, NULL) !=
+            SQLITE_OK) {
+            return s_fail(self, err, "prepare update lead");
+        }
+        slot->mask = mask;
+        st = slot->st;
+    }
+    /* ?N is the column's number in s_lead_cols, as in the full statement */
+    s_bind_lead_mask(st, lead, mask);
+    sqlite3_bind_int64(st, (int)S_N_LEAD_COLS + 1, lead->id);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_DONE ? HO_OK : s_fail(self, err, "update lead");
+}
+
 static int s_lead_put(void *db, ho_lead_t *lead, ho_err_t *err)
 {
     s_db_t *self = db;
+    if (lead->id && self->last.id == lead->id) {
+        uint64_t mask = s_lead_diff(lead, &self->last);
+        int rc = mask ? s_lead_update_some(self, lead, mask, err) : HO_OK;
+        if (rc == HO_OK && mask && s_lead_copy(&self->last, lead) != HO_OK) {
+            ho_lead_clear(&self->last);
+        }
+        if (rc != HO_OK) {
+            ho_lead_clear(&self->last);
+        }
+        return rc;
+    }
     sqlite3_stmt **stp = lead->id ? &self->update : &self->insert;
     if (!*stp) {
         char sql[2048];
@@ -667,6 +816,9 @@ static int s_lead_put(void *db, ho_lead_t *lead, ho_err_t *err)
     }
     if (!lead->id) {
         lead->id = sqlite3_last_insert_rowid(self->db);
+    }
+    if (s_lead_copy(&self->last, lead) != HO_OK) {
+        ho_lead_clear(&self->last);
     }
     return HO_OK;
 }
@@ -866,6 +1018,7 @@ static int s_pending_delete(void *db, const char *event_id, ho_err_t *err)
 static int s_erase(void *db, int64_t lead_id, const char *email, int64_t at, ho_err_t *err)
 {
     s_db_t *self = db;
+    ho_lead_clear(&self->last);
     /* Order matters: quarantine rows are found through the lead's event ids before the
      * lead's own rows lose their identifying columns. */
     static const char *const sql[] = {

@@ -374,6 +374,78 @@ static void test_merge_tie_and_order(void **state)
     s_expect(t->path, "SELECT first_touch_at || ' ' || last_touch_at FROM leads", "4999 5000");
 }
 
+/* The stored text of the merged fields is exactly what jansson's compact dump writes, for
+ * every kind of value (escapes, control characters, UTF-8, nesting, numbers), so the store's
+ * own writer can never store something else than the JSON it means. */
+static void test_fields_json_text(void **state)
+{
+    s_tmp_t *t = *state;
+    ho_err_t err = {0};
+    ho_store_t *s = ho_store_open(t->path, &err);
+    json_t *fields = json_pack("{sssssssssIsIsfsbsbs{sss[iss]}s[]s{}}", "first_name",
+                               "Ann \"the\" O'Neil \\ /x", "city", "Z\xc3\xbcrich \xf0\x9f\x98\x80",
+                               "notes", "tab\tnl\ncr\rff\fbs\bctl\x01\x1f\x7f", "title", "VP",
+                               "employees", (json_int_t)-42, "big", (json_int_t)9007199254740993LL,
+                               "revenue", 1.5, "personal_email", 0, "verified", 1, "extra", "k",
+                               "v", "list", 1, "a", "", "empty_list", "empty_map");
+    s_upsert(s, "ev-1", "hubspot", "a@acme.com", 1000, json_deep_copy(fields));
+    ho_store_destroy(&s);
+    /* what the store keeps: every non-empty field but the email, in arrival order */
+    json_object_del(fields, "empty_list");
+    json_object_del(fields, "empty_map");
+    char *want = json_dumps(fields, JSON_COMPACT);
+    s_expect(t->path, "SELECT fields_json FROM leads", want);
+    free(want);
+    json_decref(fields);
+    s_expect(t->path, "SELECT field_sources_json FROM leads", "{\"_\":[\"hubspot\",1000]}");
+}
+
+/* lead_put writes only changed columns when it knows the row as last read; a put of a lead
+ * read before another one, or after an undone savepoint, must still write what it holds. */
+static void test_lead_put_after_other_read_and_undo(void **state)
+{
+    s_tmp_t *t = *state;
+    ho_err_t err = {0};
+    ho_store_t *s = ho_store_open(t->path, &err);
+    s_upsert(s, "ev-a", "hubspot", "a@acme.com", 1000, json_pack("{ss}", "city", "Boston"));
+    s_upsert(s, "ev-b", "hubspot", "b@acme.com", 1000, json_pack("{ss}", "city", "Denver"));
+    ho_lead_t a, b;
+    ho_lead_init(&a);
+    ho_lead_init(&b);
+    assert_int_equal(ho_store_lead_get(s, "a@acme.com", 0, &a, &err), HO_OK);
+    assert_int_equal(ho_store_lead_get(s, "b@acme.com", 0, &b, &err), HO_OK);
+    ho_lead_set(&a.city, "Austin");
+    a.score = 7;
+    assert_int_equal(ho_store_lead_put(s, &a, &err), HO_OK);
+    ho_lead_set(&b.city, "Dallas");
+    assert_int_equal(ho_store_lead_put(s, &b, &err), HO_OK);
+    /* a put undone by its savepoint, then the same lead put again unchanged */
+    assert_int_equal(ho_store_begin(s, &err), HO_OK);
+    assert_int_equal(ho_store_lead_get(s, "a@acme.com", 0, &a, &err), HO_OK);
+    assert_int_equal(ho_store_save(s, &err), HO_OK);
+    ho_lead_set(&a.city, "El Paso");
+    assert_int_equal(ho_store_lead_put(s, &a, &err), HO_OK);
+    ho_store_undo(s);
+    assert_int_equal(ho_store_lead_put(s, &a, &err), HO_OK);
+    assert_int_equal(ho_store_commit(s, &err), HO_OK);
+    /* a rolled-back batch, then the put again */
+    assert_int_equal(ho_store_begin(s, &err), HO_OK);
+    assert_int_equal(ho_store_lead_get(s, "b@acme.com", 0, &b, &err), HO_OK);
+    ho_lead_set(&b.city, "Houston");
+    assert_int_equal(ho_store_lead_put(s, &b, &err), HO_OK);
+    ho_store_rollback(s);
+    assert_int_equal(ho_store_lead_put(s, &b, &err), HO_OK);
+    /* clearing a column is a change too */
+    assert_int_equal(ho_store_lead_get(s, "a@acme.com", 0, &a, &err), HO_OK);
+    a.score = HO_NULL_INT;
+    assert_int_equal(ho_store_lead_put(s, &a, &err), HO_OK);
+    ho_lead_clear(&a);
+    ho_lead_clear(&b);
+    ho_store_destroy(&s);
+    s_expect(t->path, "SELECT group_concat(city || ':' || IFNULL(score, '-'), ',') FROM leads",
+             "El Paso:-,Houston:-");
+}
+
 static void test_newer_schema_refused(void **state)
 {
     s_tmp_t *t = *state;
@@ -614,6 +686,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_migrate_full_v1, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_migrate_empty_file, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_merge_tie_and_order, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_fields_json_text, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_lead_put_after_other_read_and_undo, s_setup,
+                                        s_teardown),
         cmocka_unit_test_setup_teardown(test_newer_schema_refused, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_readonly, s_setup, s_teardown),
         cmocka_unit_test(test_normalize_email),
