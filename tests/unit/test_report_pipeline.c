@@ -10,7 +10,8 @@
  *   jane  lead T0+1h, MQL T0+2h (score 70), assigned r1, accepted T0+3h, sql T0+1d,
  *         won T0+2d (12000.5)
  *   bob   lead T0+1h, MQL T0+5h (score 75), assigned r2, rejected T0+1d (budget, recycle);
- *         qualifies again T0+8d (2026-W48: after the report week, must not count)
+ *         engages again and qualifies again T0+8d (2026-W48: after the report week, must
+ *         not count; without the new activity the store would keep him RECYCLED)
  *   carol lead T0+2h, MQL T0+6h (score 82), assigned r1, accepted T0+30h, lost T0+3d
  *         (competitor)
  *   dan   lead T0+3h, scored T0+4h (score 20, not MQL)
@@ -149,6 +150,19 @@ static int s_outcome(s_store_t *s, const char *email, const char *rep, const cha
     return s_apply(s, s_msg("lead.outcome", id, at, p));
 }
 
+/* New engagement: what lets a lead sales rejected qualify again (the store holds it in
+ * RECYCLED until then). */
+static int s_activity(s_store_t *s, const char *email, const char *type, long long at)
+{
+    char id[64];
+    snprintf(id, sizeof id, "act-%s-%lld", email, at);
+    return s_apply(s, s_msg("activity.normalized", id, at,
+                            json_pack("{sssssssIsssssss{sssi}}", "source", "activities", "email",
+                                      email, "activity_id", id, "occurred_at", (json_int_t)at,
+                                      "type", type, "path", "/pricing", "source_system", "test",
+                                      "source_ref", "file", "activities.csv", "line", 2)));
+}
+
 static int s_build(const char *dir)
 {
     s_store_t s = {0};
@@ -180,6 +194,7 @@ static int s_build(const char *dir)
     rc |= s_outcome(&s, "carol@gamma.example", "r1", "accepted", NULL, T0 + 30 * H, 0);
     rc |= s_outcome(&s, "jane@acme.example", "r1", "won", NULL, T0 + 2 * D, 12000.5);
     rc |= s_outcome(&s, "carol@gamma.example", "r1", "lost", "competitor", T0 + 3 * D, 0);
+    rc |= s_activity(&s, "bob@beta.example", "page_view", T0 + 8 * D - H);
     rc |= s_scored(&s, "bob@beta.example", T0 + 8 * D, 50, 40, true);
     ho_worker_store.cb_exit(&s.ctx);
     return rc;
