@@ -124,6 +124,9 @@ ho_report_error_t ho_report_reps(ho_rctx_t *ctx, lxw_worksheet *ws)
     if (s != SQLITE_DONE) {
         return ho_rsql_fail(ctx, "reps");
     }
+    if (row > 4) {
+        worksheet_autofilter(ws, 3, 0, row - 1, 10); /* sort/filter by rep, acceptance, breaches */
+    }
     ho_rprogress(ctx, "Reps", (int64_t)(row - 4), true);
     return HO_REPORT_OK;
 }

@@ -77,6 +77,10 @@ ho_report_error_t ho_report_sources(ho_rctx_t *ctx, lxw_worksheet *ws)
         return ho_rsql_fail(ctx, "sources");
     }
     int64_t rows = (int64_t)(row - 4);
+    if (rows > 0) {
+        /* Filter by source or campaign; the Total row stays outside the range. */
+        worksheet_autofilter(ws, 3, 0, row - 1, 10);
+    }
     worksheet_write_string(ws, row, 0, "Total", ctx->f_tot_text);
     worksheet_write_blank(ws, row, 1, ctx->f_tot_text);
     for (int k = 0; k < 4; k++) {

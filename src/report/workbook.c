@@ -381,6 +381,26 @@ static void s_formats(ho_rctx_t *ctx)
 
 typedef ho_report_error_t(s_sheet_fn)(ho_rctx_t *ctx, lxw_worksheet *ws);
 
+/* Print setup, for the copies handed round at the Monday meeting: landscape, the sheet and
+ * page number in the footer, the report week in the header; a single-table sheet repeats its
+ * header row on every page (head_row >= 0) and all but the wide Handoffs list print one page
+ * wide (the list would shrink to an unreadable size; it pages across instead). */
+static void s_page_setup(ho_rctx_t *ctx, lxw_worksheet *ws, int head_row, bool fit_width)
+{
+    char header[128];
+    snprintf(header, sizeof header, "&Lhandoff weekly conversion report&R%s",
+             ctx->weeks[HO_RW_THIS].label);
+    worksheet_set_landscape(ws);
+    worksheet_set_header(ws, header);
+    worksheet_set_footer(ws, "&L&A&RPage &P of &N");
+    if (head_row >= 0) {
+        worksheet_repeat_rows(ws, (lxw_row_t)head_row, (lxw_row_t)head_row);
+    }
+    if (fit_width) {
+        worksheet_fit_to_pages(ws, 1, 0);
+    }
+}
+
 static ho_report_error_t s_write(ho_rctx_t *ctx, const char *tmp_path)
 {
     static s_sheet_fn *const fns[HO_REPORT_SHEETS] = {
@@ -414,8 +434,11 @@ static ho_report_error_t s_write(ho_rctx_t *ctx, const char *tmp_path)
         ws[i] = workbook_add_worksheet(ctx->wb, s_sheet_names[i]);
     }
     ho_report_error_t rc = HO_REPORT_OK;
+    /* The header row each sheet repeats on printed pages (-1: several tables, or one page). */
+    static const int head_row[HO_REPORT_SHEETS] = {-1, 3, 3, -1, 3, -1, 0};
     for (int i = 0; i < HO_REPORT_SHEETS && rc == HO_REPORT_OK; i++) {
         rc = fns[i](ctx, ws[i]);
+        s_page_setup(ctx, ws[i], head_row[i], i != HO_REPORT_SHEETS - 1);
     }
     lxw_error xrc = workbook_close(ctx->wb);
     ctx->wb = NULL;

@@ -538,6 +538,8 @@ def check_sources(wb, exp):
     assert ws.cell(total_row, 1).value == "Total"
     assert [ws.cell(total_row, c).value for c in range(3, 7)] == tot[:4]
     assert ws.column_dimensions["B"].width >= 20
+    # filter by source/campaign over the data rows only (not the Total row)
+    assert ws.auto_filter.ref == "A%d:K%d" % (hdr, total_row - 1), ws.auto_filter.ref
 
 
 def check_reasons(wb, exp):
@@ -612,6 +614,23 @@ def check_reps(wb, exp):
         assert r[10] == len(g["won"])
     assert sum(reps[k]["sla"] for k in reps) > 0
     assert ws.cell(hdr + 1, 6).number_format == "#,##0.0"
+    assert ws.auto_filter.ref == "A%d:K%d" % (hdr, hdr + len(rows)), ws.auto_filter.ref
+
+
+def check_print_setup(wb):
+    """The Monday meeting prints it: landscape, the week in the page header, single-table
+    sheets repeat their header row, all but the wide Handoffs list fit one page wide."""
+    repeat = {"Funnel": "$4:$4", "Sources": "$4:$4", "Reps": "$4:$4", "Handoffs": "$1:$1"}
+    for ws in wb.worksheets:
+        assert ws.page_setup.orientation == "landscape", ws.title
+        assert WEEK in ws.oddHeader.right.text, (ws.title, ws.oddHeader.right.text)
+        assert "&P" in ws.oddFooter.right.text, ws.title
+        assert ws.print_title_rows == repeat.get(ws.title), (ws.title, ws.print_title_rows)
+        fit = bool(ws.sheet_properties.pageSetUpPr and ws.sheet_properties.pageSetUpPr.fitToPage)
+        assert fit == (ws.title != "Handoffs"), (ws.title, fit)
+        if fit:
+            assert ws.page_setup.fitToWidth in (1, None) and ws.page_setup.fitToHeight == 0, (
+                ws.title, ws.page_setup.fitToWidth, ws.page_setup.fitToHeight)
 
 
 def check_calibration(wb, exp):
@@ -693,6 +712,7 @@ def main():
         check_reps(wb, exp)
         check_calibration(wb, exp)
         check_handoffs(wb, exp)
+        check_print_setup(wb)
         created = wb.properties.created
         assert created == dt.datetime.fromtimestamp(exp.as_of // 1000, dt.timezone.utc
                                                     ).replace(tzinfo=None), created
