@@ -669,19 +669,26 @@ int ho_store_upsert_lead(ho_store_t *self, const char *event_id, const json_t *p
         }
     }
 
-    /* Original source and campaign belong to the earliest record that names them. */
+    /* Original source and campaign are those of the earliest record (deploy/store.yaml),
+     * whatever order the records arrive in: an earlier record replaces both, even with no
+     * campaign, exactly as if it had come first (its source name stands for an original
+     * source it does not name). A row without an original source (older data) is filled. */
     const char *osrc = s_str(fields, "original_source");
+    const char *camp = s_str(fields, "campaign");
+    if (osrc && !osrc[0]) {
+        osrc = NULL;
+    }
+    if (camp && !camp[0]) {
+        camp = NULL;
+    }
     if (res->created || observed < lead.created_at || !lead.original_source) {
-        if (osrc && osrc[0]) {
-            ho_lead_set(&lead.original_source, osrc);
-            ho_lead_set(&lead.source_channel, s_str(fields, "source_channel"));
-        } else if (!lead.original_source) {
-            ho_lead_set(&lead.original_source, source);
-        }
-        const char *camp = s_str(fields, "campaign");
-        if (camp && camp[0]) {
+        bool earliest = res->created || observed < lead.created_at;
+        ho_lead_set(&lead.original_source, osrc ? osrc : source);
+        ho_lead_set(&lead.source_channel, s_str(fields, "source_channel"));
+        if (earliest || !lead.original_campaign) {
             ho_lead_set(&lead.original_campaign, camp);
         }
+        changed = true;
     }
     if (observed < lead.created_at) {
         lead.created_at = observed;

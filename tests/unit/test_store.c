@@ -446,6 +446,41 @@ static void test_lead_put_after_other_read_and_undo(void **state)
              "El Paso:-,Houston:-");
 }
 
+/* Original source and campaign are the earliest record's, in whatever order the records
+ * arrive: an earlier record without an original source names its own source, and without a
+ * campaign leaves none (as if it had come first). */
+static void test_origin_order_independent(void **state)
+{
+    s_tmp_t *t = *state;
+    char other[160];
+    snprintf(other, sizeof other, "%s/other.db", t->dir);
+    const char *paths[2] = {t->path, other};
+    for (int order = 0; order < 2; order++) {
+        ho_err_t err = {0};
+        ho_store_t *s = ho_store_open(paths[order], &err);
+        for (int k = 0; k < 3; k++) {
+            int i = order ? 2 - k : k;
+            if (i == 0) {
+                s_upsert(s, "ev-form", "typeform", "p@acme.com", 500,
+                         json_pack("{ss}", "campaign", "spring-promo"));
+            } else if (i == 1) {
+                s_upsert(s, "ev-hs", "hubspot", "p@acme.com", 1000,
+                         json_pack("{ss}", "original_source", "Paid Search"));
+            } else {
+                s_upsert(s, "ev-sf", "salesforce", "q@acme.com", 2000,
+                         json_pack("{ssss}", "original_source", "Trade Show", "campaign", "expo"));
+                s_upsert(s, "ev-fb", "facebook", "q@acme.com", 1500, json_object());
+            }
+        }
+        ho_store_destroy(&s);
+        s_expect(paths[order],
+                 "SELECT group_concat(email || ':' || original_source || ':' || "
+                 "IFNULL(original_campaign, '-') || ':' || first_touch_at || ':' || "
+                 "last_touch_at, ',') FROM (SELECT * FROM leads ORDER BY email)",
+                 "p@acme.com:typeform:spring-promo:500:1000,q@acme.com:facebook:-:1500:2000");
+    }
+}
+
 static void test_newer_schema_refused(void **state)
 {
     s_tmp_t *t = *state;
@@ -689,6 +724,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fields_json_text, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_lead_put_after_other_read_and_undo, s_setup,
                                         s_teardown),
+        cmocka_unit_test_setup_teardown(test_origin_order_independent, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_newer_schema_refused, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_readonly, s_setup, s_teardown),
         cmocka_unit_test(test_normalize_email),
