@@ -89,8 +89,11 @@ bool ho_report_median(int64_t *v, size_t n, double *out);
 
 /* ---- the workbook ---- */
 
-/* Progress of a long report: called after each sheet (done = true, rows = rows written) and
- * every 10,000 rows of a big sheet (done = false). */
+/* Progress of a long report: called when a sheet starts (rows = 0, done = false), every
+ * 10,000 rows of a big sheet (done = false) and after it (done = true, rows = rows written).
+ * Before the sheets, the shared tables are announced the same way under the name
+ * HO_REPORT_PREPARE. */
+#define HO_REPORT_PREPARE "(shared tables)"
 typedef void(ho_report_progress_fn)(void *arg, const char *sheet, int64_t rows, bool done);
 
 typedef struct {

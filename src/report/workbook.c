@@ -437,6 +437,7 @@ static ho_report_error_t s_write(ho_rctx_t *ctx, const char *tmp_path)
     /* The header row each sheet repeats on printed pages (-1: several tables, or one page). */
     static const int head_row[HO_REPORT_SHEETS] = {-1, 3, 3, -1, 3, -1, 0};
     for (int i = 0; i < HO_REPORT_SHEETS && rc == HO_REPORT_OK; i++) {
+        ho_rprogress(ctx, s_sheet_names[i], 0, false); /* started: says what takes the time */
         rc = fns[i](ctx, ws[i]);
         s_page_setup(ctx, ws[i], head_row[i], i != HO_REPORT_SHEETS - 1);
     }
@@ -499,7 +500,13 @@ ho_report_error_t ho_report_write(const ho_report_opts_t *opts, ho_report_result
         rc = ho_rsql_exec(&ctx, "BEGIN");
     }
     if (rc == HO_REPORT_OK) {
+        /* The shared temp tables read every stage change and score once: on a big store the
+         * longest step, so it is announced like a sheet. */
+        ho_rprogress(&ctx, HO_REPORT_PREPARE, 0, false);
         rc = s_prepare_tables(&ctx);
+        if (rc == HO_REPORT_OK) {
+            ho_rprogress(&ctx, HO_REPORT_PREPARE, 0, true);
+        }
     }
     if (rc == HO_REPORT_OK) {
         rc = s_write(&ctx, tmp_path);

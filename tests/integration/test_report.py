@@ -700,6 +700,14 @@ def main():
         for sheet in ("Summary", "Funnel", "Sources", "Lost reasons", "Reps", "Calibration",
                       "Handoffs"):
             assert 'sheet="%s"' % sheet in res.stderr, res.stderr  # progress per sheet
+        # each step is announced when it starts and when it is done, in order, the shared
+        # tables (the longest step on a big store) first
+        steps = [l.split("report: ", 1)[1] for l in res.stderr.splitlines() if "sheet=" in l]
+        starts = [l for l in steps if l.endswith(" rows=0")]
+        assert starts == ['sheet="%s" rows=0' % s for s in (
+            "(shared tables)", "Summary", "Funnel", "Sources", "Lost reasons", "Reps",
+            "Calibration", "Handoffs")], steps
+        assert steps[-1].startswith('sheet="Handoffs" rows=') and steps[-1].endswith(" done")
 
         wb = openpyxl.load_workbook(out)
         assert wb.sheetnames == ["Summary", "Funnel", "Sources", "Lost reasons", "Reps",
