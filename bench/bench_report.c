@@ -8,7 +8,7 @@
  *    leads over 16 weeks with transitions, scores, assignments, SLA breaches, outcomes and
  *    activities (seeded, so every run has the same data);
  * 2. runs each writer in a fresh child process (this program re-executed with --run, and the
- *    Python script) and reads the child's wall time and peak RSS (wait4 rusage);
+ *    Python script) and reads the child's wall time, CPU time and peak RSS (wait4 rusage);
  * 3. prints both side by side. Never run by the test suite. */
 #include <errno.h>
 #include <getopt.h>
@@ -291,6 +291,7 @@ static void s_generate(const char *db_path, long leads, long activities)
 
 typedef struct {
     double wall;
+    double cpu; /* user + system seconds: what the writer costs, whatever else runs */
     long maxrss_kb;
     int status;
 } s_run_t;
@@ -310,6 +311,8 @@ static s_run_t s_child(char *const argv[])
     wait4(pid, &status, 0, &ru);
     r.wall = s_now() - t0;
     r.maxrss_kb = ru.ru_maxrss;
+    r.cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+            (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
     r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
     return r;
 }
@@ -432,10 +435,11 @@ int main(int argc, char **argv)
     s_run_t rc_c = s_child(cargv);
     char *pargv[] = {(char *)python, (char *)script, db, out_py, WEEK, TZ, NULL};
     s_run_t rc_py = s_child(pargv);
-    printf("%-28s %10s %14s %10s %7s\n", "writer", "wall_s", "peak_rss_MB", "xlsx_MB", "exit");
-    printf("%-28s %10.2f %14.1f %10.1f %7d\n", "handoff (C, libxlsxwriter)", rc_c.wall,
-           (double)rc_c.maxrss_kb / 1024.0, s_mb(out_c), rc_c.status);
-    printf("%-28s %10.2f %14.1f %10.1f %7d\n", "Python XlsxWriter", rc_py.wall,
+    printf("%-28s %10s %10s %14s %10s %7s\n", "writer", "wall_s", "cpu_s", "peak_rss_MB", "xlsx_MB",
+           "exit");
+    printf("%-28s %10.2f %10.2f %14.1f %10.1f %7d\n", "handoff (C, libxlsxwriter)", rc_c.wall,
+           rc_c.cpu, (double)rc_c.maxrss_kb / 1024.0, s_mb(out_c), rc_c.status);
+    printf("%-28s %10.2f %10.2f %14.1f %10.1f %7d\n", "Python XlsxWriter", rc_py.wall, rc_py.cpu,
            (double)rc_py.maxrss_kb / 1024.0, s_mb(out_py), rc_py.status);
     if (!keep) {
         char cmd[4200];
