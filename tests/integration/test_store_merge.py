@@ -183,6 +183,13 @@ class StoreMerge(unittest.TestCase):
                        "worker ready")
         self.db = os.path.join(self.data, "handoff.db")
 
+    def stop_clean(self, name):
+        """SIGTERM a worker: exit 0 (a sanitizer build exits non-zero on a leak or error)."""
+        i = [os.path.basename(f.name) for f in self.logs].index(name + ".log")
+        p = self.procs[i]
+        p.send_signal(signal.SIGTERM)
+        self.assertEqual(p.wait(timeout=20), 0, open(self.logs[i].name).read()[-3000:])
+
     def run_cmd(self, args, timeout=120):
         r = subprocess.run([self.bin] + args, capture_output=True, text=True, timeout=timeout)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
@@ -323,6 +330,8 @@ class StoreMerge(unittest.TestCase):
         self.import_all()
         self.assertEqual(self.dump(), after_forget)
         self.assertIsNone(self.lead("jane.doe@acme.com", "id"))
+        self.stop_clean("store-a")
+        self.stop_clean("ingest-a")
 
     def test_precedence_config_and_plus_strip(self):
         # the form is trusted first for titles, HubSpot first for companies; phone has no
@@ -347,6 +356,7 @@ class StoreMerge(unittest.TestCase):
         before = self.dump()
         self.import_all()
         self.assertEqual(self.dump(), before)
+        self.stop_clean("store-b")
 
 
 if __name__ == "__main__":
