@@ -86,6 +86,14 @@ ho_report_error_t ho_report_calibration(ho_rctx_t *ctx, lxw_worksheet *ws)
         return rc;
     }
     rows += (int64_t)(ql + 1 - qf);
+    /* The question of the sheet, answered in a sentence for whoever opens it on Monday. */
+    worksheet_write_string(ws, row + 1, 0,
+                           "How to read: the MQL rate column shows where the MQL line falls. "
+                           "If the bands just below it reach SQL about as often as the bands "
+                           "just above it, the threshold is too high (good leads wait in "
+                           "nurture); if the bands just above it rarely reach SQL, it is too "
+                           "low (sales gets leads it rejects).",
+                           ctx->f_note);
     if (bl >= bf) {
         lxw_chart *chart = ho_rchart(ctx, LXW_CHART_COLUMN);
         if (!chart) {

@@ -651,6 +651,11 @@ def check_calibration(wb, exp):
             close(r[6], rate(g[2], g[0]), "sql rate")
             close(r[7], rate(g[3], g[0]), "won rate")
             close(r[8], rate(g[2], g[1]), "mql->sql")
+    # one blank row after the quadrant table, then the sentence that says how to read it
+    t = find_row(ws, "By quadrant")
+    note = ws.cell(t + 2 + len(quads) + 1, 1).value
+    assert ws.cell(t + 2 + len(quads), 1).value is None
+    assert note.startswith("How to read:") and "threshold is too high" in note, note
     assert len(ws._charts) == 1
 
 
