@@ -342,11 +342,16 @@ static void test_feedback_simulation(void **state)
     const int64_t now = HO_DEMO_NOW_DEFAULT, day = 86400000LL;
     char stmt[1024];
     for (int i = 1; i <= 60; i++) {
+        /* the reps answer from the lead's stage: 7 decayed to RECYCLED (nothing to answer),
+         * 28 is already an SQL (its first answer is about the opportunity) */
         snprintf(stmt, sizeof stmt,
-                 "INSERT INTO leads (id, email, created_at, updated_at, grade, title) VALUES "
-                 "(%d, 'lead%d@example.com', %lld, %lld, '%s', 'Head of Data')",
+                 "INSERT INTO leads (id, email, created_at, updated_at, grade, title, stage) "
+                 "VALUES (%d, 'lead%d@example.com', %lld, %lld, '%s', 'Head of Data', '%s')",
                  i, i, (long long)(now - 40 * day), (long long)(now - 40 * day),
-                 i % 2 ? "A1" : "C3");
+                 i % 2 ? "A1" : "C3",
+                 i == 7    ? "RECYCLED"
+                 : i == 28 ? "SQL"
+                           : "MQL");
         assert_int_equal(sqlite3_exec(sql, stmt, NULL, NULL, NULL), SQLITE_OK);
         /* lead 1..50: assigned (and lead 5's first rep was reassigned); 51..60: queued */
         snprintf(stmt, sizeof stmt,
@@ -373,18 +378,23 @@ static void test_feedback_simulation(void **state)
     const ho_csv_row_t *row;
     ho_csv_next(csv, &row, &err);
     assert_string_equal(row->fields[0], "feedback_id");
-    long n = 0, rejected = 0, accepted = 0;
+    long n = 0, rejected = 0, accepted = 0, from_sql = 0;
     while (ho_csv_next(csv, &row, &err) == 1) {
         n++;
         assert_int_equal(row->n, 8);
         int lead = atoi(row->fields[1] + 4);
         assert_true(lead >= 1 && lead <= 50);                          /* only assigned leads */
+        assert_int_not_equal(lead, 7);                                 /* only open stages */
         assert_string_equal(row->fields[2], lead % 3 ? "HE1" : "EU1"); /* the current rep */
         int64_t at;
         assert_int_equal(ho_norm_date(row->fields[5], NULL, &at), 0);
         assert_true(at > now - (lead % 30 + 1) * day); /* after assigned_at */
         assert_true(at <= now);
         const char *o = row->fields[3];
+        if (lead == 28) {
+            assert_true(!strcmp(o, "opportunity") || !strcmp(o, "won") || !strcmp(o, "lost"));
+            from_sql++;
+        }
         assert_true(!strcmp(o, "accepted") || !strcmp(o, "rejected") || !strcmp(o, "sql") ||
                     !strcmp(o, "opportunity") || !strcmp(o, "won") || !strcmp(o, "lost"));
         rejected += !strcmp(o, "rejected");
@@ -401,6 +411,7 @@ static void test_feedback_simulation(void **state)
     assert_int_equal(n, rows);
     assert_true(rejected > 0);
     assert_true(accepted > 0);
+    assert_true(from_sql > 0);
     /* same seed, same outcomes */
     char out2[600];
     snprintf(out2, sizeof out2, "%s/feedback2.csv", d);

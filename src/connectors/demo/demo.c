@@ -1818,19 +1818,60 @@ static const char *s_rep_for(const s_rep_t *reps, size_t n, const s_person_t *p)
     return NULL;
 }
 
-static const char *const s_reject_reasons[] = {
-    "not_a_fit",         "bad_contact_data", "student_or_intern", "personal_email",
-    "no_decision_maker", "timing",           "unspecified"};
-/* "unspecified" is the rep choosing not to say: a blank reason would be refused (reasons.yaml) */
-static const char *const s_lost_reasons[] = {
-    "budget",    "timing",     "competitor", "unresponsive", "no_decision_maker",
-    "not_a_fit", "unspecified"};
+/* What reps answer, weighted. A rejection mostly says the lead should not have reached sales
+ * (marketing's codes), sometimes that the moment is wrong (sales'); a loss after acceptance is
+ * sales' own. "unspecified" is the rep choosing not to say: a blank reason would be refused. */
+typedef struct {
+    const char *code;
+    int weight;
+    const char *note;
+} s_why_t;
+
+static const s_why_t s_reject_why[] = {
+    {"not_a_fit", 30, "Three pipelines in total, far below our floor"},
+    {"bad_contact_data", 22, "Phone number dead and the email bounced"},
+    {"no_decision_maker", 14, "Researching for their manager, no project of their own"},
+    {"timing", 14, "Interested, but not before next budget year"},
+    {"budget", 8, ""},
+    {"unresponsive", 7, "No reply to three calls and two emails"},
+    {"unspecified", 5, ""},
+};
+static const s_why_t s_lost_sal_why[] = {
+    {"unresponsive", 30, "Went dark after the first call"},
+    {"no_decision_maker", 22, "Our contact cannot sign, the buyer will not meet"},
+    {"timing", 18, "Platform migration first, back in two quarters"},
+    {"budget", 12, "Budget frozen until next FY"},
+    {"not_a_fit", 10, "Needs on-prem only"},
+    {"unspecified", 8, ""},
+};
+static const s_why_t s_lost_deal_why[] = {
+    {"competitor", 34, "Chose an open-source stack"},
+    {"budget", 22, "Budget frozen until next FY"},
+    {"timing", 20, "Pushed to next fiscal year"},
+    {"unresponsive", 10, "Went dark after the demo"},
+    {"no_decision_maker", 8, "Champion left the company"},
+    {"unspecified", 6, ""},
+};
 static const char *const s_notes_accept[] = {"Accepted - calling Thursday",
                                              "Inbound demo request, real project", "",
                                              "Good fit, booked discovery"};
-static const char *const s_notes_lost[] = {
-    "Chose an open-source stack", "Budget frozen until next FY", "Went dark after the demo", "",
-    "Stayed with the incumbent, \"for now\""};
+
+static const s_why_t *s_pick_why(s_rng_t *r, const s_why_t *list, size_t n)
+{
+    int total = 0;
+    for (size_t k = 0; k < n; k++) {
+        total += list[k].weight;
+    }
+    int x = (int)s_below(r, (uint64_t)total);
+    for (size_t k = 0; k < n; k++) {
+        if (x < list[k].weight) {
+            return &list[k];
+        }
+        x -= list[k].weight;
+    }
+    return &list[0];
+}
+#define PICK_WHY(r, a) s_pick_why((r), (a), N_OF(a))
 
 typedef struct {
     int64_t at;
@@ -1920,50 +1961,80 @@ static void s_fb_flush(s_fb_t *fb)
     fb->n = fb->cap = 0;
 }
 
-/* One lead's outcome history from assigned_at on; stops at now. */
-/* kind: 0 a company lead, 1 personal mailbox, 2 student, 3 non-profit */
-static void s_fb_story(s_fb_t *fb, s_rng_t *r, const char *email, const char *rep, int temp,
-                       int kind, int64_t assigned_at, int64_t now)
+/* One lead's outcome history, from the stage it is in (1 MQL, 2 SAL, 3 SQL, 4 OPPORTUNITY)
+ * at `since` on, each outcome legal from the stage the previous one left it in; stops at now.
+ * grade: the lead's fit letter ('A'..'D'); kind: 0 a company lead, 1 personal mailbox,
+ * 2 student or intern, 3 non-profit. */
+static void s_fb_story(s_fb_t *fb, s_rng_t *r, const char *email, const char *rep, char grade,
+                       int kind, int stage, int64_t since, int64_t now)
 {
-    int64_t t = assigned_at + HOUR + (int64_t)s_below(r, 30 * HOUR);
-    if (t >= now || s_chance(r, 0.12)) {
-        return; /* not worked yet */
+    int g = grade == 'A' ? 0 : grade == 'B' ? 1 : grade == 'C' ? 2 : 3;
+    int64_t t = since;
+    if (stage == 1) {
+        /* time to the first answer: mostly within the hour or the day, some days late */
+        double u = s_unit(r);
+        t += u < 0.45   ? 10 * 60000 + (int64_t)s_below(r, 3 * HOUR)
+             : u < 0.85 ? 3 * HOUR + (int64_t)s_below(r, 21 * HOUR)
+                        : DAY + (int64_t)s_below(r, 3 * DAY);
+        t -= t % 1000;
+        if (t >= now || s_chance(r, 0.04)) {
+            return; /* not worked yet */
+        }
+        static const double reject_p[] = {0.16, 0.26, 0.38, 0.5};
+        if (s_chance(r, kind ? 0.85 : reject_p[g])) {
+            const s_why_t *why = PICK_WHY(r, s_reject_why);
+            const char *code = kind == 1   ? "personal_email"
+                               : kind == 2 ? "student_or_intern"
+                               : kind == 3 ? "nonprofit_no_budget"
+                                           : why->code;
+            s_fb_row(fb, email, rep, "rejected", code, t, kind ? "" : why->note, 0);
+            return;
+        }
+        s_fb_row(fb, email, rep, "accepted", "", t, PICK(r, s_notes_accept), 0);
+        stage = 2;
     }
-    double reject_p = kind ? 0.7 : temp == 2 ? 0.1 : 0.35;
-    if (s_chance(r, reject_p)) {
-        const char *why = kind == 1   ? "personal_email"
-                          : kind == 2 ? "student_or_intern"
-                          : kind == 3 ? "nonprofit_no_budget"
-                                      : PICK(r, s_reject_reasons);
-        s_fb_row(fb, email, rep, "rejected", why, t,
-                 strcmp(why, "unspecified") != 0 ? "" : "no reason given", 0);
-        return;
-    }
-    s_fb_row(fb, email, rep, "accepted", "", t, PICK(r, s_notes_accept), 0);
-    static const char *const path[] = {"sql", "opportunity"};
-    for (int k = 0; k < 2; k++) {
-        t += DAY + (int64_t)s_below(r, 6 * DAY);
+    if (stage == 2) {
+        t += DAY + (int64_t)s_below(r, 8 * DAY);
         if (t >= now) {
             return;
         }
-        if (s_chance(r, temp == 2 ? 0.2 : 0.45)) {
-            s_fb_row(fb, email, rep, "lost", PICK(r, s_lost_reasons), t, PICK(r, s_notes_lost), 0);
+        static const double sql_p[] = {0.5, 0.4, 0.28, 0.18};
+        if (!s_chance(r, sql_p[g])) {
+            if (s_chance(r, 0.8)) {
+                const s_why_t *why = PICK_WHY(r, s_lost_sal_why);
+                s_fb_row(fb, email, rep, "lost", why->code, t, why->note, 0);
+            }
+            return; /* lost, or still being worked */
+        }
+        s_fb_row(fb, email, rep, "sql", "", t, "Champion identified, security review next", 0);
+        stage = 3;
+    }
+    if (stage == 3) {
+        t += 2 * DAY + (int64_t)s_below(r, 8 * DAY);
+        if (t >= now) {
             return;
         }
-        s_fb_row(fb, email, rep, path[k], "", t,
-                 k == 0 ? "Champion identified, security review next"
-                        : "Opportunity created, stage 2",
-                 0);
+        if (!s_chance(r, 0.75)) {
+            const s_why_t *why = PICK_WHY(r, s_lost_deal_why);
+            s_fb_row(fb, email, rep, "lost", why->code, t, why->note, 0);
+            return;
+        }
+        s_fb_row(fb, email, rep, "opportunity", "", t, "Opportunity created, stage 2", 0);
+        stage = 4;
     }
-    t += 2 * DAY + (int64_t)s_below(r, 10 * DAY);
-    if (t >= now || s_chance(r, 0.3)) {
-        return; /* still open */
-    }
-    if (s_chance(r, 0.45)) {
-        s_fb_row(fb, email, rep, "won", "", t, "Signed annual plan",
-                 12000.0 + (double)s_below(r, 90) * 1000.0);
-    } else {
-        s_fb_row(fb, email, rep, "lost", PICK(r, s_lost_reasons), t, PICK(r, s_notes_lost), 0);
+    if (stage == 4) {
+        t += 5 * DAY + (int64_t)s_below(r, 25 * DAY);
+        if (t >= now || s_chance(r, 0.12)) {
+            return; /* still open */
+        }
+        if (s_chance(r, 0.5)) {
+            double base = g == 0 ? 30000.0 : 12000.0;
+            s_fb_row(fb, email, rep, "won", "", t, "Signed annual plan",
+                     base + (double)s_below(r, 70) * 1000.0);
+        } else {
+            const s_why_t *why = PICK_WHY(r, s_lost_deal_why);
+            s_fb_row(fb, email, rep, "lost", why->code, t, why->note, 0);
+        }
     }
 }
 
@@ -1991,12 +2062,12 @@ static int s_write_feedback(const s_world_t *w, FILE *f, s_count_t *c)
         int64_t assigned = p.created_at + HOUR + (int64_t)s_below(&r, 3 * DAY);
         char email[512];
         s_email_variant(&r, p.email, email, sizeof email);
-        s_fb_story(&fb, &r, email, rep, p.temp,
+        s_fb_story(&fb, &r, email, rep, p.temp == 2 ? 'A' : 'C',
                    p.kind == P_PERSONAL    ? 1
                    : p.kind == P_STUDENT   ? 2
                    : p.kind == P_NONPROFIT ? 3
                                            : 0,
-                   assigned, w->o->now_ms);
+                   1, assigned, w->o->now_ms);
     }
     /* one row the feedback worker must refuse: an outcome code nobody defined */
     s_fb_row(&fb, "horatio.yardley@osprey-health.com", nreps ? reps[0].id : "R01", "maybe_later",
@@ -2218,10 +2289,13 @@ int ho_demo_feedback(const char *db_path, uint64_t seed, int64_t now_ms, const c
         return rc;
     }
     sqlite3_busy_timeout(db, 5000);
-    /* the current owner of each lead: its newest assignment that was not handed on */
+    /* the current owner of each lead (its newest assignment that was not handed on), the
+     * lead's stage and when it entered it: the rep answers from where the lead really is */
     const char *sql = "SELECT l.id, l.email, a.rep_id, a.assigned_at, l.personal_email, "
                       "COALESCE(l.grade, ''), COALESCE(l.title, ''), "
-                      "COALESCE(l.industry_group, '') "
+                      "COALESCE(l.industry_group, ''), l.stage, "
+                      "(SELECT max(h.at) FROM stage_history h WHERE h.lead_id = l.id "
+                      "AND h.kind = 'transition') "
                       "FROM assignments a JOIN leads l ON l.id = a.lead_id "
                       "WHERE a.rep_id IS NOT NULL AND a.status IN ('open', 'accepted') "
                       "AND l.erased = 0 AND a.assigned_at < ? ORDER BY l.id, a.assigned_at DESC";
@@ -2258,8 +2332,20 @@ int ho_demo_feedback(const char *db_path, uint64_t seed, int64_t now_ms, const c
         if (!email || !rep) {
             continue;
         }
-        int temp = grade && (grade[0] == 'A' || grade[0] == 'B') ? 2 : 1;
         const char *group = (const char *)sqlite3_column_text(st, 7);
+        const char *stage_name = (const char *)sqlite3_column_text(st, 8);
+        int64_t entered = sqlite3_column_int64(st, 9);
+        static const char *const open_stages[] = {"MQL", "SAL", "SQL", "OPPORTUNITY"};
+        int stage = 0;
+        for (int k = 0; stage_name && k < 4; k++) {
+            if (strcmp(stage_name, open_stages[k]) == 0) {
+                stage = k + 1;
+            }
+        }
+        if (stage == 0) {
+            continue; /* nothing a rep can answer (recycled, decided, or never qualified) */
+        }
+        int64_t since = entered > assigned ? entered : assigned;
         int kind = personal ? 1 : 0;
         if (title &&
             (strstr(title, "Student") || strstr(title, "Intern") || strstr(title, "PhD"))) {
@@ -2275,8 +2361,9 @@ int ho_demo_feedback(const char *db_path, uint64_t seed, int64_t now_ms, const c
         char tag[32];
         snprintf(tag, sizeof tag, "%lld", lead);
         fb.tag = tag;
-        fb.step = 0;
-        s_fb_story(&fb, &r, email, rep, temp, kind, assigned, now_ms);
+        fb.step = stage - 1; /* ids SIM-<lead>-<funnel step>: a later run goes on, no clash */
+        s_fb_story(&fb, &r, email, rep, grade && grade[0] ? grade[0] : 'C', kind, stage, since,
+                   now_ms);
     }
     s_fb_flush(&fb);
     int rc = HO_OK;
