@@ -23,6 +23,9 @@
 #define DAY 86400000LL
 #define HOUR 3600000LL
 #define WINDOW (84 * DAY)
+/* people appear over two more weeks than the report's 12: the first report week then has
+ * leads that qualify in it, as any week of a going concern does */
+#define HISTORY (WINDOW + 14 * DAY)
 
 /* ---- PRNG: splitmix64 ---- */
 typedef struct {
@@ -257,6 +260,9 @@ static const char *const s_title_student[] = {"Student", "Graduate Student", "Ph
                                               "Intern"};
 static const char *const s_title_personal[] = {"Independent Consultant", "Open to Work",
                                                "Freelance Data Engineer", "Self-employed"};
+static const char *const s_title_intern[] = {"Data Engineering Intern", "Analytics Intern",
+                                             "Working Student, Data Platform",
+                                             "Intern, BI & Reporting"};
 static const char *const s_personal_domains[] = {"gmail.com",   "yahoo.com",  "outlook.com",
                                                  "hotmail.com", "icloud.com", "gmx.de",
                                                  "yahoo.co.uk", "proton.me"};
@@ -316,7 +322,8 @@ typedef struct {
 typedef struct {
     long i;
     s_pkind_t kind;
-    int temp; /* 2 hot, 1 warm, 0 cold */
+    int temp;     /* 2 hot, 1 warm, 0 cold */
+    bool at_work; /* P_PERSONAL: names a real employer; P_STUDENT: an intern at one */
     char first[48], last[48];
     char email[384];
     char title[64];
@@ -462,11 +469,26 @@ static void s_person(const s_world_t *w, long i, s_person_t *p)
     if (p->kind == P_PERSONAL) {
         domain = PICK(&r, s_personal_domains);
         snprintf(local + strlen(local), sizeof local - strlen(local), "%02d", (int)(i % 97));
-        snprintf(p->title, sizeof p->title, "%s", PICK(&r, s_title_personal));
-        p->co.name[0] = '\0';
-        p->co.employees = 0;
-        p->co.revenue = 0;
-        p->temp = s_chance(&r, 0.2) ? 1 : 0;
+        /* some fill in a real employer and a senior title but sign up from a free mailbox:
+         * the model can score them an MQL, the rep cannot verify them (personal_email) */
+        p->at_work = s_chance(&r, 0.45);
+        if (p->at_work) {
+            double t = s_unit(&r);
+            p->temp = t < 0.4 ? 2 : t < 0.75 ? 1 : 0;
+            snprintf(p->title, sizeof p->title, "%s",
+                     p->temp == 2 ? PICK(&r, s_title_hot) : PICK(&r, s_title_mid));
+        } else {
+            snprintf(p->title, sizeof p->title, "%s", PICK(&r, s_title_personal));
+            p->co.name[0] = '\0';
+            p->co.employees = 0;
+            p->co.revenue = 0;
+            p->temp = s_chance(&r, 0.2) ? 1 : 0;
+        }
+    } else if (p->kind == P_STUDENT && s_chance(&r, 0.4)) {
+        /* an intern at a customer-like company: a work address, eager, cannot buy */
+        p->at_work = true;
+        snprintf(p->title, sizeof p->title, "%s", PICK(&r, s_title_intern));
+        p->temp = s_chance(&r, 0.5) ? 2 : 1;
     } else if (p->kind == P_STUDENT) {
         const char *word = s_words[(i / 7) % (long)N_OF(s_words)];
         char sw[48];
@@ -501,7 +523,7 @@ static void s_person(const s_world_t *w, long i, s_person_t *p)
     } else {
         double t = s_unit(&r);
         bool big = p->co.employees > 1000;
-        p->temp = (t < (big ? 0.35 : 0.12)) ? 2 : (t < 0.5 ? 1 : 0);
+        p->temp = (t < (big ? 0.45 : 0.18)) ? 2 : (t < 0.55 ? 1 : 0);
         const char *title = p->temp == 2   ? PICK(&r, s_title_hot)
                             : p->temp == 1 ? PICK(&r, s_title_mid)
                                            : PICK(&r, s_title_cold);
@@ -509,7 +531,7 @@ static void s_person(const s_world_t *w, long i, s_person_t *p)
     }
     snprintf(p->email, sizeof p->email, "%s@%s", local, domain);
     s_lower_ascii(p->email);
-    p->created_at = w->o->now_ms - HOUR - (int64_t)s_below(&r, (uint64_t)(WINDOW - 2 * HOUR));
+    p->created_at = w->o->now_ms - HOUR - (int64_t)s_below(&r, (uint64_t)(HISTORY - 2 * HOUR));
     p->created_at -= p->created_at % 1000;
     double f = s_unit(&r);
     s_file_t primary = f < 0.40   ? F_HUBSPOT
@@ -595,7 +617,7 @@ static const char *s_industry_hs(const s_person_t *p)
     if (p->co.industry == IND_NONPROFIT) {
         return "Non-Profit Organization Management";
     }
-    if (p->kind == P_PERSONAL) {
+    if (p->kind == P_PERSONAL && !p->at_work) {
         return "";
     }
     return s_industries[p->co.industry].hubspot;
@@ -609,7 +631,7 @@ static const char *s_industry_sf(const s_person_t *p)
     if (p->co.industry == IND_NONPROFIT) {
         return "Not For Profit";
     }
-    if (p->kind == P_PERSONAL) {
+    if (p->kind == P_PERSONAL && !p->at_work) {
         return "";
     }
     return s_industries[p->co.industry].salesforce;
@@ -1499,13 +1521,23 @@ static void s_activity(const s_world_t *w, const s_person_t *p, int k, s_activit
 {
     s_rng_t r = s_rng(w->o->seed, T_ACT, (uint64_t)p->i, (uint64_t)k);
     memset(a, 0, sizeof *a);
-    int64_t start = p->created_at - 5 * DAY;
-    int64_t floor = w->o->now_ms - WINDOW;
+    /* People engage in a burst around the time they become known (a few days before, most
+     * in the weeks after), then taper off; a hot lead asks for the demo within two days.
+     * (Spread evenly up to now, interest kept piling up: early leads qualified weeks late,
+     * the first cohorts were empty and MQLs bunched into the last weeks.) */
+    int64_t start = p->created_at - 3 * DAY;
+    int64_t floor = w->o->now_ms - HISTORY - 3 * DAY;
     if (start < floor) {
         start = floor;
     }
-    a->at = start + (int64_t)s_below(&r, (uint64_t)(w->o->now_ms - start - 60000));
-    a->at -= a->at % 1000;
+    int64_t end = w->o->now_ms - 60000;
+    double when = s_unit(&r);
+    int64_t at = p->temp == 2 && k == 0 ? p->created_at + (int64_t)(when * 2 * DAY)
+                                        : start + (int64_t)(when * when * 45 * DAY);
+    if (at >= end) {
+        at = start + (int64_t)s_below(&r, (uint64_t)(end - start));
+    }
+    a->at = at - at % 1000;
     static const char *const hot_types[] = {
         "page_view",        "page_view",        "page_view",    "email_open",        "email_click",
         "content_download", "webinar_attended", "demo_request", "free_trial_signup", "page_view"};
