@@ -47,9 +47,13 @@ const char *ho_gateway_curve_client_cert(const ho_gateway_t *self);
 const char *ho_gateway_curve_server_public(const ho_gateway_t *self);
 
 const char *ho_gateway_data_dir(const ho_gateway_t *self);
+/* broker.journal as written (default "broker.journal"; relative to data_dir unless absolute),
+ * or "" when the journal is off ("", false). */
+const char *ho_gateway_journal(const ho_gateway_t *self);
 /* Command-line overrides. */
 int ho_gateway_set_data_dir(ho_gateway_t *self, const char *dir);
 int ho_gateway_set_endpoint(ho_gateway_t *self, const char *endpoint);
+int ho_gateway_set_journal(ho_gateway_t *self, const char *path);
 
 /* Routing table: the service that messages of `type` go to next, or NULL. */
 const char *ho_gateway_route(const ho_gateway_t *self, const char *type);

@@ -29,6 +29,7 @@ struct ho_gateway {
     char *client_cert;
     char *server_public;
     char *data_dir;
+    char *journal;
     s_route_t *routes;
     size_t n_routes;
 };
@@ -87,8 +88,9 @@ static int s_read(ho_gateway_t *self, ho_err_t *err)
         return rc;
     }
     const ho_node_t *broker = ho_node_get(root, "broker");
-    static const char *const bkeys[] = {"endpoint", "bind",         "heartbeat_ms", "liveness",
-                                        "max_queue", "max_attempts", "curve",        NULL};
+    static const char *const bkeys[] = {"endpoint", "bind",      "heartbeat_ms",
+                                        "liveness", "max_queue", "max_attempts",
+                                        "curve",    "journal",   NULL};
     if ((rc = ho_conf_check_keys(c, broker, bkeys, err)) != HO_OK) {
         return rc;
     }
@@ -115,6 +117,16 @@ static int s_read(ho_gateway_t *self, ho_err_t *err)
                                 "must be between %lld and %lld", ints[i].min, ints[i].max);
         }
         *ints[i].slot = (int)v;
+    }
+    /* broker.journal: a file under data_dir (or absolute); "" or false = no journal */
+    if ((rc = ho_conf_str(c, broker, "journal", "broker.journal", &s, err)) != HO_OK) {
+        return rc;
+    }
+    if (strcmp(s, "false") == 0 || strcmp(s, "off") == 0 || strcmp(s, "no") == 0) {
+        s = "";
+    }
+    if ((rc = s_set(&self->journal, s)) != HO_OK) {
+        return rc;
     }
     const ho_node_t *curve = ho_node_get(broker, "curve");
     static const char *const ckeys[] = {"enabled",     "server_cert",   "allowed_keys",
@@ -244,6 +256,7 @@ void ho_gateway_destroy(ho_gateway_t **self_p)
     free(self->client_cert);
     free(self->server_public);
     free(self->data_dir);
+    free(self->journal);
     free(self);
     *self_p = NULL;
 }
@@ -303,6 +316,14 @@ const char *ho_gateway_curve_server_public(const ho_gateway_t *self)
 const char *ho_gateway_data_dir(const ho_gateway_t *self)
 {
     return self->data_dir;
+}
+const char *ho_gateway_journal(const ho_gateway_t *self)
+{
+    return self->journal;
+}
+int ho_gateway_set_journal(ho_gateway_t *self, const char *path)
+{
+    return s_set(&self->journal, path);
 }
 int ho_gateway_set_data_dir(ho_gateway_t *self, const char *dir)
 {
