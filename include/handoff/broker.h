@@ -13,6 +13,10 @@
  * the thread that calls ho_broker_run (it may be a thread other than the creator's, e.g. in
  * a benchmark, as long as only that thread uses the broker while it runs).
  *
+ * With broker.journal on (the default), ho_broker_new opens <data_dir>/broker.journal and
+ * queues every routed request it holds; a reply reaches its client only after what the reply
+ * caused is committed to that file (proto/handoff-protocol.md E11).
+ *
  * Ownership: ho_broker_new borrows the gateway, which must outlive the broker.
  */
 #ifndef HO_BROKER_H
@@ -55,6 +59,11 @@ int ho_broker_run(ho_broker_t *self);
 void ho_broker_stop(ho_broker_t *self);
 
 void ho_broker_counters(const ho_broker_t *self, ho_broker_counters_t *out);
+
+/* The journal file (broker.journal under the data dir, proto E11), or NULL when the journal
+ * is off; pending = requests it holds now, recovered = requests loaded from it at start.
+ * Either out pointer may be NULL. */
+const char *ho_broker_journal(const ho_broker_t *self, uint64_t *pending, uint64_t *recovered);
 
 /* Service names (E8): 1-64 bytes of [a-z0-9._-]. */
 int ho_broker_valid_service(const void *name, size_t len);

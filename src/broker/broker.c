@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 
 #include "broker/idmap.h"
+#include "broker/journal.h"
 #include "broker/reqpool.h"
 #include "handoff/log.h"
 
@@ -86,6 +87,9 @@ struct ho_broker {
     ho_idmap_t *workers;
     s_worker_t *wfirst, *wlast;
     ho_reqpool_t *pool;
+    ho_journal_t *journal; /* NULL: routed requests live in memory only */
+    ho_req_list_t acks;    /* client replies held until the journal batch is on disk */
+    uint64_t recovered;    /* requests loaded from the journal at start */
     int hb_ms, liveness, max_queue, max_attempts;
     int64_t now, started, next_hb;
     char **endpoints;
@@ -223,9 +227,8 @@ static int s_envelope(const char *type, json_t *payload, char **buf, size_t *len
     return rc;
 }
 
-/* Answer a client with one "error" envelope (E5, E6). Consumes client. */
-static void s_send_error(ho_broker_t *self, zmq_msg_t *client, const char *service, size_t slen,
-                         int code, const char *message)
+static int s_error_envelope(const char *service, size_t slen, int code, const char *message,
+                            char **buf, size_t *len)
 {
     char name[S_SERVICE_MAX + 1];
     size_t n = slen < S_SERVICE_MAX ? slen : S_SERVICE_MAX;
@@ -233,9 +236,16 @@ static void s_send_error(ho_broker_t *self, zmq_msg_t *client, const char *servi
     name[n] = '\0';
     json_t *payload = json_pack("{s:i, s:s, s:s}", "code", code, "message", message, "service",
                                 name);
+    return s_envelope("error", payload, buf, len);
+}
+
+/* Answer a client with one "error" envelope (E5, E6). Consumes client. */
+static void s_send_error(ho_broker_t *self, zmq_msg_t *client, const char *service, size_t slen,
+                         int code, const char *message)
+{
     char *buf = NULL;
     size_t len = 0;
-    if (s_envelope("error", payload, &buf, &len) == HO_OK) {
+    if (s_error_envelope(service, slen, code, message, &buf, &len) == HO_OK) {
         s_send_client_bytes(self, client, service, slen, buf, len);
     }
     free(buf);
@@ -347,6 +357,75 @@ static void s_dispatch(ho_broker_t *self, s_service_t *svc)
     }
 }
 
+/* Answer a client with a worker's reply. With a journal, the answer acknowledges everything
+ * the reply caused (routed requests, the parent's removal), so it waits in self->acks until
+ * the batch is committed (s_flush, E11). Consumes client and moves the frames. */
+static void s_ack(ho_broker_t *self, zmq_msg_t *client, s_service_t *svc, zmq_msg_t *frames,
+                  size_t n)
+{
+    if (!self->journal) {
+        s_send_client(self, client, svc->name, svc->len, frames, n);
+        return;
+    }
+    ho_req_t *ack = ho_reqpool_alloc(self->pool, n);
+    if (!ack) {
+        ho_error("out of memory: reply for service=%s not sent (the client resends)", svc->name);
+        return;
+    }
+    zmq_msg_init(&ack->client);
+    zmq_msg_move(&ack->client, client);
+    ack->has_client = true;
+    for (size_t i = 0; i < n; i++) {
+        zmq_msg_move(&ack->frames[i], &frames[i]);
+    }
+    ack->service = svc;
+    ho_req_list_push_back(&self->acks, ack);
+}
+
+/* s_ack for an "error" envelope made by the broker (E6). */
+static void s_ack_error(ho_broker_t *self, zmq_msg_t *client, s_service_t *svc, int code,
+                        const char *message)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    zmq_msg_t frame;
+    if (s_error_envelope(svc->name, svc->len, code, message, &buf, &len) == HO_OK &&
+        zmq_msg_init_size(&frame, len) == 0) {
+        memcpy(zmq_msg_data(&frame), buf, len);
+        s_ack(self, client, svc, &frame, 1);
+        zmq_msg_close(&frame);
+    }
+    free(buf);
+}
+
+/* Make the journal batch durable, then send the replies that waited for it. When the commit
+ * fails nothing of the batch is durable: the replies are dropped so the clients resend (their
+ * effects are idempotent), and internal requests whose removal was rolled back stay in the
+ * file to be delivered again after a restart. */
+static void s_flush(ho_broker_t *self)
+{
+    if (!self->journal) {
+        return;
+    }
+    bool durable = true;
+    if (ho_journal_dirty(self->journal)) {
+        ho_err_t err = {0};
+        if (ho_journal_commit(self->journal, &err) != HO_OK) {
+            durable = false;
+            ho_error("%s; %zu client replies withheld (the clients resend)", err.message,
+                     self->acks.count);
+        }
+    }
+    ho_req_t *ack;
+    while ((ack = ho_req_list_pop_front(&self->acks))) {
+        if (durable) {
+            s_service_t *svc = ack->service;
+            s_send_client(self, &ack->client, svc->name, svc->len, ack->frames, ack->nframes);
+        }
+        ho_reqpool_free(self->pool, ack);
+    }
+}
+
 static void s_enqueue_internal(ho_broker_t *self, s_service_t *target, zmq_msg_t *frame,
                                bool move)
 {
@@ -361,6 +440,12 @@ static void s_enqueue_internal(ho_broker_t *self, s_service_t *target, zmq_msg_t
         zmq_msg_copy(&req->frames[0], frame);
     }
     req->service = target;
+    if (self->journal) {
+        /* a failure marks the batch; s_flush then withholds its acknowledgements */
+        const void *data = zmq_msg_data(&req->frames[0]);
+        size_t len = zmq_msg_size(&req->frames[0]);
+        ho_journal_add(self->journal, target->name, 0, &data, &len, 1, &req->jid);
+    }
     target->routed_in++;
     self->c.routed++;
     ho_req_list_push_back(&target->queue, req);
@@ -513,11 +598,14 @@ static void s_dead_letter(ho_broker_t *self, ho_req_t *req, const char *reason)
         free(b64);
     }
     free(buf);
+    if (req->jid) {
+        ho_journal_remove(self->journal, req->jid); /* the dead.letter took its place */
+    }
     if (req->has_client) {
         char message[200];
         snprintf(message, sizeof message, "gave up after %u deliveries: %s", req->attempts,
                  reason);
-        s_send_error(self, &req->client, svc->name, svc->len, 500, message);
+        s_ack_error(self, &req->client, svc, 500, message);
     }
     ho_reqpool_free(self->pool, req);
 }
@@ -544,6 +632,9 @@ static void s_worker_delete(ho_broker_t *self, s_worker_t *w, bool send_disconne
         } else {
             ho_req_list_push_front(&svc->queue, req);
             self->c.requeued++;
+            if (req->jid) {
+                ho_journal_set_attempts(self->journal, req->jid, req->attempts);
+            }
         }
     }
     s_ready_remove(svc, w);
@@ -656,9 +747,12 @@ static void s_worker_reply(ho_broker_t *self, s_worker_t *w, zmq_msg_t *f, size_
     svc->in_flight--;
     svc->replies++;
     self->c.replies++;
+    if (req->jid) {
+        ho_journal_remove(self->journal, req->jid); /* same batch as its routed children */
+    }
     if (req->has_client) {
         s_route_frames(self, body, nbody, false);
-        s_send_client(self, &req->client, svc->name, svc->len, body, nbody);
+        s_ack(self, &req->client, svc, body, nbody);
     } else {
         s_route_frames(self, body, nbody, true);
     }
@@ -767,11 +861,25 @@ static json_t *s_status(ho_broker_t *self)
         (json_int_t)c->dead_letters, "protocol_errors", (json_int_t)c->protocol_errors,
         "refused", (json_int_t)c->refused, "requeued", (json_int_t)c->requeued,
         "stale_replies", (json_int_t)c->stale_replies);
-    return json_pack("{s:I, s:s, s:o, s:o, s:o, s:o, s:o, s:i, s:i}", "uptime_ms",
-                     (json_int_t)(self->now - self->started), "endpoint",
-                     self->n_endpoints ? self->endpoints[0] : "", "endpoints", endpoints,
-                     "services", services, "workers", workers, "routes", routes, "counters",
-                     counters, "heartbeat_ms", self->hb_ms, "liveness", self->liveness);
+    json_t *st = json_pack("{s:I, s:s, s:o, s:o, s:o, s:o, s:o, s:i, s:i}", "uptime_ms",
+                           (json_int_t)(self->now - self->started), "endpoint",
+                           self->n_endpoints ? self->endpoints[0] : "", "endpoints", endpoints,
+                           "services", services, "workers", workers, "routes", routes, "counters",
+                           counters, "heartbeat_ms", self->hb_ms, "liveness", self->liveness);
+    /* E11: scalars, so `handoff status` prints them on its broker line */
+    if (st && self->journal) {
+        ho_journal_stats_t js;
+        ho_journal_stats(self->journal, &js);
+        json_object_set_new(st, "journal", json_string(ho_journal_path(self->journal)));
+        json_object_set_new(st, "journal_pending", json_integer((json_int_t)js.pending));
+        json_object_set_new(st, "journal_bytes", json_integer((json_int_t)js.bytes));
+        json_object_set_new(st, "journal_commits", json_integer((json_int_t)js.commits));
+        json_object_set_new(st, "journal_failures", json_integer((json_int_t)js.failures));
+        json_object_set_new(st, "journal_recovered", json_integer((json_int_t)self->recovered));
+    } else if (st) {
+        json_object_set_new(st, "journal", json_string("off"));
+    }
+    return st;
 }
 
 static void s_mmi(ho_broker_t *self, zmq_msg_t *f, size_t n)
@@ -958,6 +1066,84 @@ static int s_setup_curve(ho_broker_t *self, ho_err_t *err)
     return HO_OK;
 }
 
+/* One journaled request back into its service queue, in journal order (E11). */
+static int s_journal_row(void *arg, const ho_journal_row_t *row)
+{
+    ho_broker_t *self = arg;
+    size_t len = strlen(row->service);
+    if (!ho_broker_valid_service(row->service, len) || strncmp(row->service, "mmi.", 4) == 0) {
+        return HO_ERR_FIELD;
+    }
+    s_service_t *svc = s_service_require(self, row->service, len);
+    ho_req_t *req = svc ? ho_reqpool_alloc(self->pool, row->nframes) : NULL;
+    if (!req) {
+        return HO_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < row->nframes; i++) {
+        if (zmq_msg_init_size(&req->frames[i], row->lens[i]) != 0) {
+            ho_reqpool_free(self->pool, req);
+            return HO_ERR_NOMEM;
+        }
+        if (row->lens[i]) {
+            memcpy(zmq_msg_data(&req->frames[i]), row->frames[i], row->lens[i]);
+        }
+    }
+    req->service = svc;
+    req->attempts = row->attempts;
+    req->jid = row->id;
+    ho_req_list_push_back(&svc->queue, req);
+    self->recovered++;
+    return HO_OK;
+}
+
+/* Open broker.journal under the data dir (unless it is off) and queue what it holds. */
+static int s_journal_open(ho_broker_t *self, ho_err_t *err)
+{
+    const char *rel = ho_gateway_journal(self->gw);
+    if (!rel || !rel[0]) {
+        return HO_OK;
+    }
+    char path[4096];
+    const char *dir = ho_gateway_data_dir(self->gw);
+    int n = rel[0] == '/' || !dir || !dir[0] ? snprintf(path, sizeof path, "%s", rel)
+                                             : snprintf(path, sizeof path, "%s/%s", dir, rel);
+    if (n < 0 || (size_t)n >= sizeof path) {
+        return ho_err_set(err, HO_ERR_CONFIG, "broker.journal", "broker.journal: path too long");
+    }
+    char *slash = strrchr(path, '/');
+    if (slash && slash != path) {
+        *slash = '\0';
+        int rc = zsys_dir_create("%s", path);
+        int mode = zsys_file_mode(path);
+        if (rc != 0 || mode == -1 || !S_ISDIR((mode_t)mode)) {
+            ho_err_set(err, HO_ERR_IO, "broker.journal",
+                       "broker journal: cannot create the folder '%s'", path);
+            return HO_ERR_IO;
+        }
+        *slash = '/';
+    }
+    self->journal = ho_journal_open(path, err);
+    if (!self->journal) {
+        return err ? err->code : HO_ERR_IO;
+    }
+    ho_err_t lerr = {0};
+    int rc = ho_journal_load(self->journal, s_journal_row, self, &lerr);
+    if (rc != HO_OK) {
+        if (lerr.message[0]) {
+            if (err) {
+                *err = lerr;
+            }
+        } else {
+            ho_err_set(err, rc, "broker.journal",
+                       "broker journal %s: a pending request names an invalid service, or out "
+                       "of memory while loading",
+                       path);
+        }
+        return rc;
+    }
+    return HO_OK;
+}
+
 ho_broker_t *ho_broker_new(const ho_gateway_t *gateway, ho_err_t *err)
 {
     ho_broker_t *self = calloc(1, sizeof *self);
@@ -1009,6 +1195,9 @@ ho_broker_t *ho_broker_new(const ho_gateway_t *gateway, ho_err_t *err)
     if (ho_gateway_curve_enabled(gateway) && s_setup_curve(self, err) != HO_OK) {
         goto err;
     }
+    if (s_journal_open(self, err) != HO_OK) {
+        goto err;
+    }
     self->started = self->now = zclock_mono();
     return self;
 err:
@@ -1029,6 +1218,7 @@ void ho_broker_destroy(ho_broker_t **self_p)
         w = next;
     }
     zsock_destroy(&self->router);
+    ho_journal_destroy(&self->journal);
     zactor_destroy(&self->auth);
     zcert_destroy(&self->cert);
     ho_reqpool_destroy(&self->pool);
@@ -1079,6 +1269,21 @@ void ho_broker_counters(const ho_broker_t *self, ho_broker_counters_t *out)
     *out = self->c;
 }
 
+const char *ho_broker_journal(const ho_broker_t *self, uint64_t *pending, uint64_t *recovered)
+{
+    ho_journal_stats_t js = {0};
+    if (self->journal) {
+        ho_journal_stats(self->journal, &js);
+    }
+    if (pending) {
+        *pending = js.pending;
+    }
+    if (recovered) {
+        *recovered = self->recovered;
+    }
+    return self->journal ? ho_journal_path(self->journal) : NULL;
+}
+
 int ho_broker_run(ho_broker_t *self)
 {
     self->now = zclock_mono();
@@ -1104,19 +1309,26 @@ int ho_broker_run(ho_broker_t *self)
                     break;
                 }
                 if (r < 0) {
-                    if (zmq_errno() == ETERM) {
+                    int e = zmq_errno();
+                    s_flush(self);
+                    if (e == ETERM) {
                         return HO_OK;
                     }
-                    ho_error("receive failed: %s", zmq_strerror(zmq_errno()));
+                    ho_error("receive failed: %s", zmq_strerror(e));
                     return HO_ERR_IO;
                 }
             }
+            /* group commit: one transaction + fsync for everything this pass did, then the
+             * acknowledgements (E11) */
+            s_flush(self);
             self->now = zclock_mono();
         }
         if (self->now >= self->next_hb) {
             s_heartbeat(self);
+            s_flush(self); /* requeues and dead letters of expired workers */
             self->next_hb = self->now + self->hb_ms;
         }
     }
+    s_flush(self);
     return HO_OK;
 }

@@ -107,6 +107,7 @@ ho_req_t *ho_reqpool_alloc(ho_reqpool_t *self, size_t nframes)
     self->free_list = req->next;
     req->token = 0;
     req->attempts = 0;
+    req->jid = 0;
     req->service = NULL;
     req->worker = NULL;
     req->prev = req->next = NULL;

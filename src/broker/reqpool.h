@@ -24,6 +24,7 @@ struct ho_req {
     uint64_t token;      /* token of the current delivery; 0 when not in flight */
     uint32_t slot;       /* index in the pool (low half of every token) */
     uint32_t attempts;   /* deliveries so far */
+    uint64_t jid;        /* its row in the broker journal; 0 when not journaled */
     void *service;       /* the broker's service this request is for */
     void *worker;        /* the worker holding it, when in flight */
     ho_req_t *prev, *next; /* links in whichever list holds it (queue or in-flight) */

@@ -26,11 +26,14 @@ static void s_usage(FILE *out)
             "  -b, --bind ENDPOINT   endpoint to bind, repeatable: tcp://HOST:PORT (PORT * = any\n"
             "                        free port), ipc:///path (default: broker.endpoint and the\n"
             "                        list broker.bind of the config)\n"
-            "      --data-dir DIR    data folder (default: data_dir of the config; reserved for\n"
-            "                        the broker journal, which does not exist yet)\n"
+            "      --data-dir DIR    data folder (default: data_dir of the config); holds the\n"
+            "                        journal broker.journal (config broker.journal, \"\" or false\n"
+            "                        = off): routed requests are fsynced there before the broker\n"
+            "                        answers a client, and queued again after a restart\n"
             "  -h, --help            this help\n"
             "\n"
-            "stdout: one 'bound endpoint=...' line per endpoint, then 'broker ready ...';\n"
+            "stdout: one 'bound endpoint=...' line per endpoint, then 'broker ready ...\n"
+            "journal=PATH|off recovered=N' (N = requests loaded from the journal);\n"
             "on exit 'broker stopped requests=... replies=...'.\n");
 }
 
@@ -123,11 +126,14 @@ int ho_cmd_broker(int argc, char **argv)
         }
         printf("bound endpoint=%s\n", ho_broker_endpoint(broker, i));
     }
+    uint64_t recovered = 0;
+    const char *journal = ho_broker_journal(broker, NULL, &recovered);
     printf("broker ready config=%s routes=%zu heartbeat_ms=%d liveness=%d max_queue=%d "
-           "max_attempts=%d curve=%s\n",
+           "max_attempts=%d curve=%s journal=%s recovered=%llu\n",
            ho_gateway_path(gw), ho_gateway_route_count(gw), ho_gateway_heartbeat_ms(gw),
            ho_gateway_liveness(gw), ho_gateway_max_queue(gw), ho_gateway_max_attempts(gw),
-           ho_gateway_curve_enabled(gw) ? "on" : "off");
+           ho_gateway_curve_enabled(gw) ? "on" : "off", journal ? journal : "off",
+           (unsigned long long)recovered);
     fflush(stdout);
     ho_info("broker ready endpoints=%zu", n_binds);
     if (ho_broker_run(broker) != HO_OK) {

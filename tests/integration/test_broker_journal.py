@@ -1,0 +1,256 @@
+#!/usr/bin/python3
+"""The broker journal (proto/handoff-protocol.md E11) with real processes: `handoff broker`,
+the ingest and store workers, `handoff import` of a generated CSV, `kill -9` of the broker
+and a restart on the same data dir, the store's SQLite file read back.
+
+1. Routed requests pending when the broker dies: import with the store worker not running
+   (ingest answers, so import reports every record accepted, while every lead.normalized
+   batch waits in the broker for the store), SIGKILL the broker, start it again, then start
+   the store: every accepted lead is in handoff.db exactly once.
+2. The same with `broker.journal: false` loses them (what the journal is for): the restarted
+   broker has nothing queued for the store.
+3. kill -9 in the middle of a running import with every worker up: import still exits 0
+   (it resends what was not answered) and every accepted lead lands exactly once.
+4. A journal file that is not a journal stops the broker with an error naming the file.
+
+Run: HO_BIN=build/handoff /usr/bin/python3 tests/integration/test_broker_journal.py
+"""
+import os
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import tempfile
+import time
+import unittest
+
+DEADLINE = 60.0
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_for(what, fn, deadline=DEADLINE):
+    end = time.time() + deadline
+    last = None
+    while time.time() < end:
+        last = fn()
+        if last:
+            return last
+        time.sleep(0.1)
+    raise AssertionError("timed out waiting for %s (last: %r)" % (what, last))
+
+
+class Journal(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="ho-journal-")
+        self.bin = os.environ["HO_BIN"]
+        self.procs = []
+        self.logs = []
+        self.endpoint = "tcp://127.0.0.1:%d" % free_port()
+        self.data = os.path.join(self.dir, "data")
+        self.db = os.path.join(self.data, "handoff.db")
+
+    def tearDown(self):
+        for p in self.procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in self.procs:
+            try:
+                p.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait(timeout=5)
+        for f in self.logs:
+            f.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def write_config(self, journal=None):
+        self.config = os.path.join(self.dir, "handoff.yaml")
+        with open(self.config, "w") as f:
+            f.write("broker:\n  endpoint: %s\n  heartbeat_ms: 250\n  liveness: 4\n"
+                    % self.endpoint)
+            if journal is not None:
+                f.write("  journal: %s\n" % journal)
+            f.write("data_dir: %s\n"
+                    "routes:\n  lead.raw: ingest\n  lead.normalized: store\n"
+                    "  quarantine: store\n" % self.data)
+
+    def write_csv(self, n, name="leads.csv"):
+        path = os.path.join(self.dir, name)
+        with open(path, "w") as f:
+            f.write("email,first_name,last_name,company\n")
+            for i in range(n):
+                f.write("lead%05d@example%d.com,Ann%d,Lee%d,Firm %d GmbH\n"
+                        % (i, i % 97, i, i, i % 13))
+        return path
+
+    def spawn(self, name, args, ready):
+        path = os.path.join(self.dir, name + ".log")
+        log = open(path, "a+")
+        self.logs.append(log)
+        p = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+        self.procs.append(p)
+        start = log.tell()
+
+        def seen():
+            with open(path) as f:
+                f.seek(start)
+                text = f.read()
+            if p.poll() is not None:
+                raise AssertionError("%s exited: %s" % (name, text))
+            m = re.search(ready, text)
+            return m
+        m = wait_for(name + " ready", seen)
+        return p, m
+
+    def broker(self):
+        p, m = self.spawn("broker", [self.bin, "broker", "-c", self.config, "--bind",
+                                     self.endpoint, "--data-dir", self.data],
+                          r"broker ready .*journal=(\S+) recovered=(\d+)\n")
+        return p, m.group(1), int(m.group(2))
+
+    def worker(self, name):
+        p, _ = self.spawn(name, [self.bin, "worker", name, "-c", self.config, "--connect",
+                                 self.endpoint, "--data-dir", self.data], "worker ready")
+        return p
+
+    def kill9(self, p):
+        p.send_signal(signal.SIGKILL)
+        p.wait(timeout=10)
+
+    def status(self):
+        r = subprocess.run([self.bin, "status", "-c", self.config, "--connect", self.endpoint,
+                            "--data-dir", self.data], capture_output=True, text=True,
+                           timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out = {}
+        for line in r.stdout.splitlines():
+            if line.startswith("broker "):
+                out["broker"] = dict(re.findall(r"(\w+)=(\S+)", line))
+            m = re.match(r"service name=(\S+) (.*)", line)
+            if m:
+                out[m.group(1)] = dict(re.findall(r"(\w+)=(\S+)", m.group(2)))
+        return out
+
+    def count(self, sql):
+        if not os.path.exists(self.db):
+            return None
+        con = sqlite3.connect("file:%s?mode=ro" % self.db, uri=True, timeout=5)
+        try:
+            return con.execute(sql).fetchone()[0]
+        except sqlite3.OperationalError:
+            return None
+        finally:
+            con.close()
+
+    def import_args(self, csv, batch, timeout_ms=30000):
+        return [self.bin, "import", "-c", self.config, "--connect", self.endpoint,
+                "--source", "csv", "--batch", str(batch), "--max-backlog", "0",
+                "--timeout", str(timeout_ms), csv]
+
+    def accepted(self, stdout):
+        m = re.search(r"^import file=\S+ profile=csv read=(\d+) accepted=(\d+) ", stdout, re.M)
+        self.assertIsNotNone(m, stdout)
+        return int(m.group(1)), int(m.group(2))
+
+    def assert_all_stored_once(self, n):
+        wait_for("%d leads in SQLite" % n, lambda: self.count("SELECT count(*) FROM leads") == n)
+        self.assertEqual(self.count("SELECT count(*) FROM lead_sources"), n)
+        self.assertEqual(self.count("SELECT count(DISTINCT event_id) FROM lead_sources"), n)
+        self.assertEqual(self.count("SELECT count(*) FROM leads WHERE email NOT LIKE "
+                                    "'lead_____@example%.com'"), 0)
+
+    def test_pending_routed_requests_survive_kill9(self):
+        n, batch = 3000, 100
+        self.write_config()  # journal on by default
+        csv = self.write_csv(n)
+        broker, journal, recovered = self.broker()
+        self.assertEqual(journal, os.path.join(self.data, "broker.journal"))
+        self.assertEqual(recovered, 0)
+        self.worker("ingest")
+        r = subprocess.run(self.import_args(csv, batch), capture_output=True, text=True,
+                           timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.accepted(r.stdout), (n, n))
+        # every ingest reply was acknowledged: its lead.normalized batch is on disk
+        st = self.status()
+        self.assertEqual(int(st["store"]["queued"]), n // batch)
+        self.assertEqual(int(st["broker"]["journal_pending"]), n // batch)
+        self.assertGreater(int(st["broker"]["journal_bytes"]), n * 50)
+        self.kill9(broker)
+        self.assertIsNone(self.count("SELECT count(*) FROM leads"))  # no store ran yet
+
+        broker, journal, recovered = self.broker()
+        self.assertEqual(recovered, n // batch)
+        self.worker("store")
+        self.assert_all_stored_once(n)
+        wait_for("journal emptied", lambda: self.status()["broker"]["journal_pending"] == "0")
+        # a clean stop and start: nothing left to recover
+        broker.send_signal(signal.SIGTERM)
+        self.assertEqual(broker.wait(timeout=10), 0)
+        _, _, recovered = self.broker()
+        self.assertEqual(recovered, 0)
+
+    def test_without_journal_the_same_kill_loses_them(self):
+        n, batch = 500, 100
+        self.write_config(journal="false")
+        csv = self.write_csv(n)
+        broker, journal, _ = self.broker()
+        self.assertEqual(journal, "off")
+        self.worker("ingest")
+        r = subprocess.run(self.import_args(csv, batch), capture_output=True, text=True,
+                           timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.accepted(r.stdout), (n, n))
+        self.assertEqual(int(self.status()["store"]["queued"]), n // batch)
+        self.kill9(broker)
+        _, journal, recovered = self.broker()
+        self.assertEqual((journal, recovered), ("off", 0))
+        self.assertEqual(int(self.status()["store"]["queued"]), 0)  # the accepted leads are gone
+        self.assertFalse(os.path.exists(os.path.join(self.data, "broker.journal")))
+
+    def test_kill9_in_the_middle_of_an_import(self):
+        n, batch = 6000, 50
+        self.write_config()
+        csv = self.write_csv(n)
+        broker, _, _ = self.broker()
+        self.worker("ingest")
+        self.worker("store")
+        log = open(os.path.join(self.dir, "import.log"), "w+")
+        self.logs.append(log)
+        imp = subprocess.Popen(self.import_args(csv, batch, timeout_ms=2000), stdout=log,
+                               stderr=subprocess.STDOUT, text=True)
+        self.procs.append(imp)
+        wait_for("some leads stored", lambda: (self.count("SELECT count(*) FROM leads") or 0)
+                 >= n // 10 or imp.poll() is not None)
+        self.kill9(broker)
+        self.broker()
+        self.assertEqual(imp.wait(timeout=DEADLINE), 0)
+        log.seek(0)
+        self.assertEqual(self.accepted(log.read()), (n, n))
+        self.assert_all_stored_once(n)
+
+    def test_a_file_that_is_not_a_journal_is_a_clear_error(self):
+        self.write_config(journal="broker.journal")
+        os.makedirs(self.data)
+        path = os.path.join(self.data, "broker.journal")
+        with open(path, "wb") as f:
+            f.write(b"this is not SQLite" * 500)
+        r = subprocess.run([self.bin, "broker", "-c", self.config, "--bind", self.endpoint,
+                            "--data-dir", self.data], capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(path, r.stderr)
+        self.assertIn("not a usable journal", r.stderr)
+        self.assertNotIn("broker ready", r.stdout)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
