@@ -16,6 +16,7 @@
 #include "handoff/report.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -494,7 +495,17 @@ ho_report_error_t ho_report_write(const ho_report_opts_t *opts, ho_report_result
 
     char tmp_path[4096];
     snprintf(tmp_path, sizeof tmp_path, "%s.tmp-%ld", opts->output, (long)getpid());
-    rc = s_open_db(&ctx);
+    /* Fail before the queries (16 s over 1M leads), with our own message, when the output
+     * cannot be created: libxlsxwriter would only find out at close, and print to stderr. */
+    int fd = open(tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        ho_err_set(err, HO_ERR_IO, "output", "%s: cannot write: %s", opts->output, strerror(errno));
+        rc = HO_REPORT_ERR_IO;
+    } else {
+        close(fd);
+        unlink(tmp_path);
+        rc = s_open_db(&ctx);
+    }
     if (rc == HO_REPORT_OK) {
         /* One read transaction: every sheet sees the same snapshot of the store. */
         rc = ho_rsql_exec(&ctx, "BEGIN");

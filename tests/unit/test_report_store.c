@@ -141,7 +141,10 @@ static void test_unwritable_output_leaves_nothing(void **state)
     ho_week_parse("2026-W47", &opts.week);
     ho_err_t err;
     ho_report_error_t rc = ho_report_write(&opts, NULL, &err);
-    assert_true(rc == HO_REPORT_ERR_XLSX || rc == HO_REPORT_ERR_IO);
+    /* refused before any query, with the path and the reason */
+    assert_int_equal(rc, HO_REPORT_ERR_IO);
+    assert_non_null(strstr(err.message, out));
+    assert_non_null(strstr(err.message, "No such file or directory"));
     assert_false(s_exists(out));
 }
 
