@@ -69,6 +69,11 @@ def main():
                         assert abs((x or 0) - (y or 0)) < 1e-9, (sheet, row, col, x, y)
                     else:
                         assert x == y, (sheet, row, col, x, y)
+        # LibreOffice understood the print setup too (what a printed copy looks like)
+        for sheet in wb0.sheetnames:
+            assert wb1[sheet].page_setup.orientation == "landscape", sheet
+        assert wb1["Sources"].print_title_rows == wb0["Sources"].print_title_rows == "$4:$4"
+        assert wb1["Handoffs"].print_title_rows == "$1:$1", wb1["Handoffs"].print_title_rows
         with zipfile.ZipFile(back) as z:
             charts = [z.read(n).decode() for n in z.namelist()
                       if n.startswith("xl/charts/chart") and n.endswith(".xml")]
