@@ -589,7 +589,7 @@ static int s_lead_copy(ho_lead_t *dst, const ho_lead_t *src)
     return HO_OK;
 }
 
-/* Bit i set when column i of a and b differ (as stored: NULL and "" are both NULL). */
+/* Bit i set when column i of a and b differ (NULL and "" differ, as they do when bound). */
 static uint64_t s_lead_diff(const ho_lead_t *a, const ho_lead_t *b)
 {
     uint64_t mask = 0;
@@ -600,7 +600,7 @@ static uint64_t s_lead_diff(const ho_lead_t *a, const ho_lead_t *b)
         switch (s_lead_cols[i].type) {
         case C_S: {
             const char *x = *(char *const *)pa, *y = *(char *const *)pb;
-            same = (!x || !*x) ? (!y || !*y) : (y && strcmp(x, y) == 0);
+            same = (!x || !y) ? x == y : strcmp(x, y) == 0;
             break;
         }
         case C_I:
