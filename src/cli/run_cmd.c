@@ -599,8 +599,10 @@ static int s_demo(s_run_t *run, const char *seed, const char *now_text, int64_t 
         return -1;
     }
     {
-        const char *a[] = {"import",     "--connect",  run->endpoint, f[4],
-                           conf_args[0], conf_args[1], NULL};
+        /* small batches: the store scores a lead once per batch, as of its newest event in
+         * it, so a 500-record batch (~2 weeks of demo activity) would stamp MQLs days late */
+        const char *a[] = {"import", "--connect",  run->endpoint, "--batch", "50",
+                           f[4],     conf_args[0], conf_args[1],  NULL};
         printf("run step=import-activities\n");
         if (s_step(run, a) != 0) {
             ho_error("import of the demo activities failed");
