@@ -149,24 +149,25 @@ int ho_store_update(ho_store_t *self, ho_table_t table, int64_t id, const json_t
                     ho_err_t *err);
 
 typedef enum {
-    HO_Q_ACTIVITIES = 0,   /* {lead_id, limit}: newest first */
-    HO_Q_SOURCES,          /* {lead_id} */
-    HO_Q_SCORES,           /* {lead_id}: newest first */
-    HO_Q_HISTORY,          /* {lead_id}: oldest first */
-    HO_Q_ASSIGNMENTS,      /* {lead_id}: newest first, with their breaches */
-    HO_Q_OUTCOMES,         /* {lead_id}: oldest first */
-    HO_Q_OPEN_ASSIGNMENTS, /* {lead_id}: status open, newest first */
-    HO_Q_SLA_DUE,          /* {now}: open assignments with a step due */
-    HO_Q_DOMAIN_OWNER,     /* {domain, lead_id}: owner of another lead of that domain */
-    HO_Q_PENDING,          /* {email}: pending outcomes, oldest occurred first */
-    HO_Q_RESCORE,          /* {since, limit}: unowned ML/MQL/RECYCLED with touch >= since,
-                            * never scored first, then least recently scored */
-    HO_Q_QUARANTINE_LIST,  /* {limit, all}: newest first (all=0: not yet replayed) */
-    HO_Q_QUARANTINE_GET,   /* {id} */
-    HO_Q_TOP_PAGES,        /* {lead_id, limit}: page paths by views */
-    HO_Q_COUNTS,           /* {}: rows per table */
-    HO_Q_ACTIVITY_STATS,   /* {lead_id}: n, first, last occurred_at */
-    HO_Q_LEAD_IDS,         /* {}: every lead id, ascending */
+    HO_Q_ACTIVITIES = 0,      /* {lead_id, limit}: newest first */
+    HO_Q_SOURCES,             /* {lead_id} */
+    HO_Q_SCORES,              /* {lead_id}: newest first */
+    HO_Q_HISTORY,             /* {lead_id}: oldest first */
+    HO_Q_ASSIGNMENTS,         /* {lead_id}: newest first, with their breaches */
+    HO_Q_OUTCOMES,            /* {lead_id}: oldest first */
+    HO_Q_OPEN_ASSIGNMENTS,    /* {lead_id}: status open, newest first */
+    HO_Q_SLA_DUE,             /* {now}: open assignments with a step due */
+    HO_Q_DOMAIN_OWNER,        /* {domain, lead_id}: owner of another lead of that domain */
+    HO_Q_PENDING,             /* {email}: pending outcomes, oldest occurred first */
+    HO_Q_RESCORE,             /* {since, limit}: unowned ML/MQL/RECYCLED with touch >= since,
+                               * never scored first, then least recently scored */
+    HO_Q_QUARANTINE_LIST,     /* {limit, all}: newest first (all=0: not yet replayed) */
+    HO_Q_QUARANTINE_GET,      /* {id} */
+    HO_Q_TOP_PAGES,           /* {lead_id, limit}: page paths by views */
+    HO_Q_COUNTS,              /* {}: rows per table */
+    HO_Q_ACTIVITY_STATS,      /* {lead_id}: n, first, last occurred_at */
+    HO_Q_LEAD_IDS,            /* {}: every lead id, ascending */
+    HO_Q_QUARANTINE_BY_EVENT, /* {event_id}: id, replayed_at, at of that quarantine row */
     HO_Q__COUNT
 } ho_query_t;
 

@@ -282,6 +282,8 @@ static const char *const s_queries[HO_Q__COUNT] = {
     [HO_Q_ACTIVITY_STATS] = "SELECT COUNT(*) AS n, MIN(occurred_at) AS first,"
                             " MAX(occurred_at) AS last FROM activities WHERE lead_id = :lead_id",
     [HO_Q_LEAD_IDS] = "SELECT id FROM leads ORDER BY id",
+    [HO_Q_QUARANTINE_BY_EVENT] = "SELECT id, replayed_at, at FROM quarantine"
+                                 " WHERE event_id = :event_id",
 };
 
 /* UPDATE statements of the lead row by the set of columns that changed (bit i = column i

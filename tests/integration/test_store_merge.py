@@ -10,7 +10,9 @@ empty never overwrites, per-field source precedence, otherwise the newest record
 date, whatever order the files arrive in); every source recorded (lead_sources with source,
 record id, campaign, file and line; original source/campaign of the earliest record; first and
 last touch); replaying the whole import twice changes no row; `handoff forget` through the
-broker erases the person and a replay does not bring them back. A second pipeline with its
+broker erases the person and a replay does not bring them back; a refused record replayed
+with `handoff dlq replay` and refused again is open again in `handoff dlq list`. A second
+pipeline with its
 own precedence and `plus_addressing: strip` (workers.store in handoff.yaml) merges by that.
 
 Run: HO_BIN=build/handoff /usr/bin/python3 tests/integration/test_store_merge.py
@@ -188,7 +190,9 @@ class StoreMerge(unittest.TestCase):
         i = [os.path.basename(f.name) for f in self.logs].index(name + ".log")
         p = self.procs[i]
         p.send_signal(signal.SIGTERM)
-        self.assertEqual(p.wait(timeout=20), 0, open(self.logs[i].name).read()[-3000:])
+        code = p.wait(timeout=20)
+        with open(self.logs[i].name) as f:
+            self.assertEqual(code, 0, f.read()[-3000:])
 
     def run_cmd(self, args, timeout=120):
         r = subprocess.run([self.bin] + args, capture_output=True, text=True, timeout=timeout)
@@ -330,6 +334,32 @@ class StoreMerge(unittest.TestCase):
         self.import_all()
         self.assertEqual(self.dump(), after_forget)
         self.assertIsNone(self.lead("jane.doe@acme.com", "id"))
+
+        # ---- a refused lead record through `handoff dlq list / replay` ----
+        bad = os.path.join(self.dir, "hubspot_bad_date.csv")
+        with open(bad, "w") as f:
+            f.write(HUBSPOT.splitlines()[0] + "\n201,Zed,Zulu,zed@zulu.example,,,Zulu,,,,"
+                    "United States,,,Lead,,Paid Search,,,not-a-date,\n")
+        self.run_cmd(["import", "-c", self.config, bad])
+        self.import_all()
+        q = self.query("SELECT id, stage, code, field, line, input_type, replayed_at FROM "
+                       "quarantine WHERE file = ?", (bad,))
+        self.assertEqual(q, [(q[0][0], "ingest", "bad_date", "created_at", 2, "lead.raw", None)])
+        dlq = ["-c", self.config, "--data-dir", self.data]
+        r = self.run_cmd(["dlq", "list"] + dlq)
+        self.assertIn("code=bad_date field=created_at", r.stdout)
+        self.assertIn("line=2", r.stdout)
+        r = self.run_cmd(["dlq", "replay", str(q[0][0])] + dlq)
+        self.assertIn("replayed id=%d" % q[0][0], r.stdout)
+        # the replayed record goes through ingest again and is refused again: the row is
+        # open again (listed), not marked done; no lead, no second row
+        self.import_all()
+        wait_for("the row open again", lambda: self.query(
+            "SELECT replayed_at FROM quarantine WHERE id = ?", (q[0][0],)) == [(None,)])
+        self.assertIn("line=2", self.run_cmd(["dlq", "list"] + dlq).stdout)
+        self.assertEqual(self.one("SELECT count(*) FROM quarantine")[0], 1)
+        self.assertIsNone(self.lead("zed@zulu.example", "id"))
+
         self.stop_clean("store-a")
         self.stop_clean("ingest-a")
 

@@ -634,6 +634,49 @@ static void test_score_decay_and_owner_kept(void **state)
     s_expect(t, "SELECT COUNT(*) FROM scores", "5");
 }
 
+/* A replayed record that is refused again is open again in the quarantine (not "replayed"
+ * and gone from `dlq list`); a late redelivery of the first refusal changes nothing. */
+static void test_replay_refused_again_reopens(void **state)
+{
+    s_t *t = *state;
+    s_call(t, 1, s_lead("l-1", "kim@acme.com", "hubspot", 1 * H, NULL));
+    s_call(t, 1, s_outcome("o-bad", "kim@acme.com", "r1", "sql", NULL, NULL, 2 * H));
+    s_call(t, 1,
+           s_msg("quarantine", "q-ing-1", 3 * H,
+                 json_pack("{sssssssssssss{sssi}s{ss}}", "stage", "ingest", "code", "bad_date",
+                           "field", "created_at", "reason", "x.csv:7: not a date", "event_id",
+                           "raw-7", "event_type", "lead.raw", "source_ref", "file", "x.csv", "line",
+                           7, "raw", "source", "hubspot")));
+    s_call(t, 1, s_msg("dlq.replay", "r-1", 4 * H, json_pack("{s[ii]}", "ids", 1, 2)));
+    s_expect(t, "SELECT group_concat(IFNULL(replayed_at, '-'), ',') FROM quarantine",
+             "14400000,14400000");
+    /* the replayed outcome is still illegal (kim is still ML): the store refuses it again */
+    ho_msg_t *again = NULL;
+    for (size_t i = 0; i < ho_out_count(t->out); i++) {
+        if (strcmp(ho_msg_type(ho_out_at(t->out, i)), "lead.outcome") == 0) {
+            again = s_msg("lead.outcome", ho_msg_id(ho_out_at(t->out, i)), 5 * H,
+                          json_deep_copy(ho_msg_payload(ho_out_at(t->out, i))));
+        }
+    }
+    assert_non_null(again);
+    s_call(t, 1, again);
+    /* a late redelivery of the first ingest refusal (older than the replay): still replayed */
+    s_call(t, 1,
+           s_msg("quarantine", "q-ing-1", 3 * H,
+                 json_pack("{ssss}", "stage", "ingest", "code", "bad_date")));
+    s_expect(t, "SELECT group_concat(IFNULL(replayed_at, '-'), ',') FROM quarantine", "-,14400000");
+    /* ingest refuses the replayed record again, after the replay: open again, new reason */
+    s_call(t, 1,
+           s_msg("quarantine", "q-ing-1", 6 * H,
+                 json_pack("{ssssssss}", "stage", "ingest", "code", "bad_date", "field",
+                           "created_at", "reason", "x.csv:7: still not a date")));
+    s_expect(t, "SELECT group_concat(IFNULL(replayed_at, '-') || ' ' || code, ',') FROM quarantine",
+             "- illegal_transition,- bad_date");
+    s_expect(t, "SELECT at FROM quarantine WHERE id = 2", "21600000");
+    s_expect(t, "SELECT reason FROM quarantine WHERE id = 2", "x.csv:7: still not a date");
+    s_expect(t, "SELECT COUNT(*) FROM quarantine", "2");
+}
+
 /* An activity that arrives after the lead was scored but happened before that scoring (a
  * late CSV, a webhook retried for hours) must still move the score: the request is made as of
  * the lead's last scoring, never older, or the store drops the reply as "older score". */
@@ -944,6 +987,7 @@ int main(void)
         T(test_sales_recycled_needs_new_engagement),
         T(test_assignment_after_accept_ignored),
         T(test_quarantine_dead_letter_and_replay),
+        T(test_replay_refused_again_reopens),
         T(test_tick_rescore),
         T(test_rescore_reaches_model_window),
         T(test_rescore_rotates_past_limit),

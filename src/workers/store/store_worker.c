@@ -369,8 +369,29 @@ static int s_quarantine_row(s_ctx_t *self, const char *qid, const char *stage, c
     json_object_set_new(row, "input_type", s_jstr(in_type));
     json_object_set(row, "raw_json", raw ? (json_t *)raw : json_null());
     json_object_set_new(row, "at", json_integer(at));
-    int rc = ho_store_add(self->store, HO_T_QUARANTINE, row, NULL, err);
+    int64_t id = 0;
+    int rc = ho_store_add(self->store, HO_T_QUARANTINE, row, &id, err);
     json_decref(row);
+    if (rc != HO_OK || id != 0) {
+        return rc;
+    }
+    /* The same refusal again (its id derives from the input's). A redelivery changes
+     * nothing; but after a `dlq replay` (replayed_at set) a refusal newer than the replay
+     * means the replayed record failed again: back into the list of open rows, with the new
+     * reason, instead of looking done. */
+    json_t *rows = NULL, *args = json_pack("{ss}", "event_id", qid);
+    rc = ho_store_query(self->store, HO_Q_QUARANTINE_BY_EVENT, args, &rows, err);
+    json_decref(args);
+    json_t *old = json_array_get(rows, 0);
+    const json_t *replayed = json_object_get(old, "replayed_at");
+    if (rc == HO_OK && json_is_integer(replayed) && at >= json_integer_value(replayed)) {
+        json_t *set =
+            json_pack("{sosssssssI}", "replayed_at", json_null(), "code", code ? code : "", "field",
+                      field ? field : "", "reason", reason ? reason : "", "at", (json_int_t)at);
+        rc = ho_store_update(self->store, HO_T_QUARANTINE, s_int(old, "id", 0), set, err);
+        json_decref(set);
+    }
+    json_decref(rows);
     return rc;
 }
 
