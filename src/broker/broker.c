@@ -37,6 +37,7 @@
 #define S_MAX_CREDIT 1000    /* largest READY credit (E4) */
 #define S_HWM 100000         /* ROUTER high-water marks; max_queue is the real bound */
 #define S_LOG_EVERY_MS 1000  /* at most one protocol-error line per second */
+#define S_JOURNAL_MAX_MS 20  /* longest a journal batch stays open when no client waits */
 
 enum {
     S_READY = 0x01,
@@ -90,6 +91,7 @@ struct ho_broker {
     ho_journal_t *journal; /* NULL: routed requests live in memory only */
     ho_req_list_t acks;    /* client replies held until the journal batch is on disk */
     uint64_t recovered;    /* requests loaded from the journal at start */
+    int64_t batch_opened;  /* when the open journal batch was first seen; 0: none */
     int hb_ms, liveness, max_queue, max_attempts;
     int64_t now, started, next_hb;
     char **endpoints;
@@ -401,14 +403,26 @@ static void s_ack_error(ho_broker_t *self, zmq_msg_t *client, s_service_t *svc, 
 /* Make the journal batch durable, then send the replies that waited for it. When the commit
  * fails nothing of the batch is durable: the replies are dropped so the clients resend (their
  * effects are idempotent), and internal requests whose removal was rolled back stay in the
- * file to be delivered again after a restart. */
-static void s_flush(ho_broker_t *self)
+ * file to be delivered again after a restart.
+ *
+ * A batch without a client waiting (only internal requests answered and routed) acknowledges
+ * nothing, so it may stay open for up to S_JOURNAL_MAX_MS and share its fsync with what
+ * follows: a crash before its commit rolls it back to the parents, which are delivered again.
+ * force: commit whatever is open (the broker stops). */
+static void s_flush(ho_broker_t *self, bool force)
 {
     if (!self->journal) {
         return;
     }
     bool durable = true;
     if (ho_journal_dirty(self->journal)) {
+        if (!self->batch_opened) {
+            self->batch_opened = self->now ? self->now : 1;
+        }
+        if (!force && self->acks.count == 0 && self->now - self->batch_opened < S_JOURNAL_MAX_MS) {
+            return;
+        }
+        self->batch_opened = 0;
         ho_err_t err = {0};
         if (ho_journal_commit(self->journal, &err) != HO_OK) {
             durable = false;
@@ -876,6 +890,8 @@ static json_t *s_status(ho_broker_t *self)
         json_object_set_new(st, "journal_commits", json_integer((json_int_t)js.commits));
         json_object_set_new(st, "journal_failures", json_integer((json_int_t)js.failures));
         json_object_set_new(st, "journal_recovered", json_integer((json_int_t)self->recovered));
+        /* a batch of internal work not yet committed (at most S_JOURNAL_MAX_MS old) */
+        json_object_set_new(st, "journal_open", json_boolean(ho_journal_dirty(self->journal)));
     } else if (st) {
         json_object_set_new(st, "journal", json_string("off"));
     }
@@ -1290,6 +1306,9 @@ int ho_broker_run(ho_broker_t *self)
     self->next_hb = self->now + self->hb_ms;
     while (!atomic_load(&self->stop) && !zsys_interrupted) {
         int64_t wait = self->next_hb - self->now;
+        if (self->batch_opened && self->batch_opened + S_JOURNAL_MAX_MS - self->now < wait) {
+            wait = self->batch_opened + S_JOURNAL_MAX_MS - self->now;
+        }
         /* bounded so ho_broker_stop is noticed quickly */
         wait = wait < 0 ? 0 : (wait > 100 ? 100 : wait);
         zmq_pollitem_t item = {self->sock, 0, ZMQ_POLLIN, 0};
@@ -1310,7 +1329,7 @@ int ho_broker_run(ho_broker_t *self)
                 }
                 if (r < 0) {
                     int e = zmq_errno();
-                    s_flush(self);
+                    s_flush(self, true);
                     if (e == ETERM) {
                         return HO_OK;
                     }
@@ -1318,17 +1337,18 @@ int ho_broker_run(ho_broker_t *self)
                     return HO_ERR_IO;
                 }
             }
-            /* group commit: one transaction + fsync for everything this pass did, then the
-             * acknowledgements (E11) */
-            s_flush(self);
             self->now = zclock_mono();
         }
+        /* group commit: one transaction + fsync for everything this pass did, then the
+         * acknowledgements (E11); a batch no client waits for may wait a little longer */
+        s_flush(self, false);
+        self->now = zclock_mono();
         if (self->now >= self->next_hb) {
             s_heartbeat(self);
-            s_flush(self); /* requeues and dead letters of expired workers */
+            s_flush(self, false); /* requeues and dead letters of expired workers */
             self->next_hb = self->now + self->hb_ms;
         }
     }
-    s_flush(self);
+    s_flush(self, true);
     return HO_OK;
 }
