@@ -8,10 +8,16 @@
  * body frame (an envelope, or a batch of 100 envelopes) plus a 16-byte stamp frame used for
  * round-trip latency.
  *
- *     bench_broker [--seconds S] [--ipc] [--bin PATH/handoff]
+ *     bench_broker [--seconds S] [--ipc] [--route] [--bin PATH/handoff]
  *
  * Prints one row per scenario: requests/s, leads/s (envelopes/s), p50/p99 round trip and the
  * broker's peak RSS (VmHWM of the child).
+ *
+ * --route: the echo replies are routed one hop (bench.echo: sink) to sink workers (as many as
+ * echo workers) that answer with no body, so every request makes one internal request; each
+ * scenario runs with the broker journal off and on (proto E11: the client's reply waits for
+ * the fsync of the batch that journaled its routed request). Extra column: e2e/s = routed
+ * requests the sinks answered per second, from the first request until the sinks drained.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -41,9 +47,18 @@ typedef struct {
     int workers;
     int window;
     int batch; /* envelopes per body frame */
+    bool route;   /* replies routed one hop to sink workers */
+    bool journal; /* broker.journal on */
 } s_scenario_t;
 
+typedef struct {
+    const char *service;
+    bool sink; /* answer with no body (nothing routed) and count */
+} s_worker_arg_t;
+
 static atomic_int s_stop_workers;
+static atomic_ullong s_sunk; /* requests answered by sink workers */
+static char s_dir[64];       /* config and data dir of the broker child */
 static void *s_ctx;
 static char s_endpoint[256];
 static FILE *s_broker_out; /* kept open until the broker exits, so it never gets SIGPIPE */
@@ -56,9 +71,9 @@ static uint64_t s_now_ns(void)
 }
 
 /* ---- echo worker thread: raw MDP/0.1 with the credit extension ---- */
-static void *s_worker(void *arg)
+static void *s_worker(void *varg)
 {
-    (void)arg;
+    const s_worker_arg_t *arg = varg;
     void *s = zmq_socket(s_ctx, ZMQ_DEALER);
     int zero = 0, hwm = 100000;
     zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
@@ -68,7 +83,7 @@ static void *s_worker(void *arg)
     zmq_send(s, "", 0, ZMQ_SNDMORE);
     zmq_send(s, "MDPW01", 6, ZMQ_SNDMORE);
     zmq_send(s, "\x01", 1, ZMQ_SNDMORE);
-    zmq_send(s, "echo", 4, ZMQ_SNDMORE);
+    zmq_send(s, arg->service, strlen(arg->service), ZMQ_SNDMORE);
     zmq_send(s, S_CREDIT, strlen(S_CREDIT), 0);
     zmq_msg_t f[16];
     for (int i = 0; i < 16; i++) {
@@ -91,8 +106,16 @@ static void *s_worker(void *arg)
                 n++;
             }
             /* [""][MDPW01][cmd][token][""][body...] */
-            if (n >= 5 && zmq_msg_size(&f[2]) == 1 &&
+            if (n >= 5 && arg->sink && zmq_msg_size(&f[2]) == 1 &&
                 *(unsigned char *)zmq_msg_data(&f[2]) == 0x02) {
+                zmq_send(s, "", 0, ZMQ_SNDMORE);
+                zmq_send(s, "MDPW01", 6, ZMQ_SNDMORE);
+                zmq_send(s, "\x03", 1, ZMQ_SNDMORE);
+                zmq_msg_send(&f[3], s, ZMQ_SNDMORE);
+                zmq_send(s, "", 0, 0);
+                atomic_fetch_add(&s_sunk, 1);
+            } else if (n >= 5 && zmq_msg_size(&f[2]) == 1 &&
+                       *(unsigned char *)zmq_msg_data(&f[2]) == 0x02) {
                 zmq_send(s, "", 0, ZMQ_SNDMORE);
                 zmq_send(s, "MDPW01", 6, ZMQ_SNDMORE);
                 zmq_send(s, "\x03", 1, ZMQ_SNDMORE);
@@ -120,8 +143,26 @@ static void *s_worker(void *arg)
 }
 
 /* ---- the broker child ---- */
-static pid_t s_start_broker(const char *bin, bool ipc)
+static pid_t s_start_broker(const char *bin, bool ipc, const s_scenario_t *sc)
 {
+    /* a config of its own: the routing table of the scenario, the journal on or off, and a
+     * fresh data dir (so no journal of an earlier run is loaded) */
+    char config[128], cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s/data'", s_dir);
+    if (system(cmd) != 0) {
+        return -1;
+    }
+    snprintf(config, sizeof config, "%s/handoff.yaml", s_dir);
+    FILE *cf = fopen(config, "w");
+    if (!cf) {
+        return -1;
+    }
+    fprintf(cf,
+            "broker:\n  journal: %s\n  max_queue: 1000000\ndata_dir: %s/data\nroutes:\n"
+            "  %s: sink\n",
+            sc->journal ? "broker.journal" : "false", s_dir,
+            sc->route ? "bench.echo" : "bench.unrouted");
+    fclose(cf);
     int out[2];
     if (pipe(out) != 0) {
         return -1;
@@ -138,7 +179,7 @@ static pid_t s_start_broker(const char *bin, bool ipc)
         dup2(out[1], 1);
         close(out[0]);
         close(out[1]);
-        execl(bin, bin, "broker", "--bind", bind, (char *)NULL);
+        execl(bin, bin, "broker", "-c", config, "--bind", bind, (char *)NULL);
         _exit(127);
     }
     close(out[1]);
@@ -227,15 +268,21 @@ static void s_send_request(void *c, const char *body, size_t len, uint64_t seq)
 static int s_run(const s_scenario_t *sc, const char *bin, bool ipc, double seconds,
                  uint64_t *samples)
 {
-    pid_t broker = s_start_broker(bin, ipc);
+    pid_t broker = s_start_broker(bin, ipc, sc);
     if (broker < 0) {
         fprintf(stderr, "bench_broker: cannot start %s broker\n", bin);
         return -1;
     }
     atomic_store(&s_stop_workers, 0);
-    pthread_t th[S_MAX_WORKERS];
+    atomic_store(&s_sunk, 0);
+    static const s_worker_arg_t echo = {"echo", false}, sink = {"sink", true};
+    pthread_t th[2 * S_MAX_WORKERS];
+    int n_threads = 0;
     for (int i = 0; i < sc->workers; i++) {
-        pthread_create(&th[i], NULL, s_worker, NULL);
+        pthread_create(&th[n_threads++], NULL, s_worker, (void *)&echo);
+        if (sc->route) {
+            pthread_create(&th[n_threads++], NULL, s_worker, (void *)&sink);
+        }
     }
     void *c = zmq_socket(s_ctx, ZMQ_DEALER);
     int zero = 0, hwm = 100000;
@@ -301,9 +348,23 @@ static int s_run(const s_scenario_t *sc, const char *bin, bool ipc, double secon
     }
     double elapsed = (double)(end - (t0 ? t0 : warm_end)) / 1e9;
     zmq_msg_close(&m);
+    double e2e = 0;
+    if (sc->route) {
+        /* every answered request made one routed request: wait for the sinks to drain */
+        uint64_t deadline = s_now_ns() + 60000000000ull;
+        while (atomic_load(&s_sunk) < done && s_now_ns() < deadline) {
+            usleep(1000);
+        }
+        uint64_t sunk = atomic_load(&s_sunk);
+        if (sunk < done) {
+            fprintf(stderr, "bench_broker: %llu routed requests not drained\n",
+                    (unsigned long long)(done - sunk));
+        }
+        e2e = (double)sunk / ((double)(s_now_ns() - start) / 1e9);
+    }
     long rss = s_vmhwm_kb(broker);
     atomic_store(&s_stop_workers, 1);
-    for (int i = 0; i < sc->workers; i++) {
+    for (int i = 0; i < n_threads; i++) {
         pthread_join(th[i], NULL);
     }
     zmq_close(c);
@@ -319,8 +380,12 @@ static int s_run(const s_scenario_t *sc, const char *bin, bool ipc, double secon
     double rps = (double)measured / elapsed;
     double p50 = n_samples ? (double)samples[n_samples / 2] / 1000.0 : 0;
     double p99 = n_samples ? (double)samples[(n_samples * 99) / 100] / 1000.0 : 0;
-    printf("%-26s %7d %6d %6d %12.0f %12.0f %10.1f %10.1f %9.1f\n", sc->name, sc->workers,
-           sc->window, sc->batch, rps, rps * sc->batch, p50, p99, rss / 1024.0);
+    printf("%-34s %7d %6d %6d %12.0f %12.0f %10.1f %10.1f %9.1f", sc->name, sc->workers, sc->window,
+           sc->batch, rps, rps * sc->batch, p50, p99, rss / 1024.0);
+    if (sc->route) {
+        printf(" %10.0f", e2e);
+    }
+    printf("\n");
     fflush(stdout);
     return 0;
 }
@@ -328,7 +393,8 @@ static int s_run(const s_scenario_t *sc, const char *bin, bool ipc, double secon
 int main(int argc, char **argv)
 {
     double seconds = 2.0;
-    bool ipc = false;
+    bool ipc = false, route = false;
+    const char *only = NULL;
     char bin[PATH_MAX + 16] = "";
     if (getenv("HO_BIN")) {
         snprintf(bin, sizeof bin, "%s", getenv("HO_BIN"));
@@ -338,10 +404,16 @@ int main(int argc, char **argv)
             seconds = atof(argv[++i]);
         } else if (!strcmp(argv[i], "--ipc")) {
             ipc = true;
+        } else if (!strcmp(argv[i], "--route")) {
+            route = true;
+        } else if (!strcmp(argv[i], "--only") && i + 1 < argc) {
+            only = argv[++i];
         } else if (!strcmp(argv[i], "--bin") && i + 1 < argc) {
             snprintf(bin, sizeof bin, "%s", argv[++i]);
         } else {
-            printf("usage: bench_broker [--seconds S] [--ipc] [--bin PATH/handoff]\n"
+            printf("usage: bench_broker [--seconds S] [--ipc] [--route] [--only TEXT] "
+                   "[--bin PATH/handoff]\n"
+                   "(--only: just the scenarios whose name contains TEXT)\n"
                    "(default binary: $HO_BIN, else 'handoff' next to this program)\n");
             return strcmp(argv[i], "--help") == 0 ? 0 : 2;
         }
@@ -358,11 +430,32 @@ int main(int argc, char **argv)
         snprintf(bin, sizeof bin, "%s/handoff", self);
     }
     signal(SIGPIPE, SIG_IGN);
-    static const s_scenario_t scenarios[] = {
-        {"1 worker, 1 in flight", 1, 1, 1},       {"1 worker, 100 in flight", 1, 100, 1},
-        {"4 workers, 1 in flight", 4, 1, 1},      {"4 workers, 100 in flight", 4, 100, 1},
-        {"4 workers, 1000 in flight", 4, 1000, 1},   {"4 workers, 100, batch 100", 4, 100, 100},
+    static const s_scenario_t plain[] = {
+        {"1 worker, 1 in flight", 1, 1, 1, false, false},
+        {"1 worker, 100 in flight", 1, 100, 1, false, false},
+        {"4 workers, 1 in flight", 4, 1, 1, false, false},
+        {"4 workers, 100 in flight", 4, 100, 1, false, false},
+        {"4 workers, 1000 in flight", 4, 1000, 1, false, false},
+        {"4 workers, 100, batch 100", 4, 100, 100, false, false},
     };
+    static const s_scenario_t routed[] = {
+        {"routed, 4 workers, 1, journal off", 4, 1, 1, true, false},
+        {"routed, 4 workers, 1, journal on", 4, 1, 1, true, true},
+        {"routed, 4 workers, 100, journal off", 4, 100, 1, true, false},
+        {"routed, 4 workers, 100, journal on", 4, 100, 1, true, true},
+        {"routed, 4 workers, 1000, journal off", 4, 1000, 1, true, false},
+        {"routed, 4 workers, 1000, journal on", 4, 1000, 1, true, true},
+        {"routed, 4w, 100, batch 100, j. off", 4, 100, 100, true, false},
+        {"routed, 4w, 100, batch 100, j. on", 4, 100, 100, true, true},
+    };
+    const s_scenario_t *scenarios = route ? routed : plain;
+    size_t n_scenarios = route ? sizeof routed / sizeof routed[0] : sizeof plain / sizeof plain[0];
+    snprintf(s_dir, sizeof s_dir, "%s/ho-bench-broker-XXXXXX",
+             getenv("TMPDIR") && strlen(getenv("TMPDIR")) < 30 ? getenv("TMPDIR") : "/tmp");
+    if (!mkdtemp(s_dir)) {
+        fprintf(stderr, "bench_broker: cannot make a temporary folder\n");
+        return 1;
+    }
     uint64_t *samples = malloc(S_MAX_SAMPLES * sizeof *samples);
     s_ctx = zmq_ctx_new();
     if (!samples || !s_ctx) {
@@ -370,15 +463,24 @@ int main(int argc, char **argv)
     }
     printf("bench_broker: %s, %.1f s per scenario, worker credit %s, broker %s\n",
            ipc ? "ipc" : "tcp", seconds, S_CREDIT, bin);
-    printf("%-26s %7s %6s %6s %12s %12s %10s %10s %9s\n", "scenario", "workers", "window",
-           "batch", "requests/s", "leads/s", "p50 us", "p99 us", "RSS MB");
+    printf("%-34s %7s %6s %6s %12s %12s %10s %10s %9s%s\n", "scenario", "workers", "window",
+           "batch", "requests/s", "leads/s", "p50 us", "p99 us", "RSS MB",
+           route ? "      e2e/s" : "");
     int rc = 0;
-    for (size_t i = 0; i < sizeof scenarios / sizeof scenarios[0]; i++) {
+    for (size_t i = 0; i < n_scenarios; i++) {
+        if (only && !strstr(scenarios[i].name, only)) {
+            continue;
+        }
         if (s_run(&scenarios[i], bin, ipc, seconds, samples) != 0) {
             rc = 1;
         }
     }
     zmq_ctx_term(s_ctx);
     free(samples);
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", s_dir);
+    if (system(cmd) != 0) {
+        fprintf(stderr, "bench_broker: cannot remove %s\n", s_dir);
+    }
     return rc;
 }
