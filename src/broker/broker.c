@@ -360,12 +360,13 @@ static void s_dispatch(ho_broker_t *self, s_service_t *svc)
 }
 
 /* Answer a client with a worker's reply. With a journal, the answer acknowledges everything
- * the reply caused (routed requests, the parent's removal), so it waits in self->acks until
- * the batch is committed (s_flush, E11). Consumes client and moves the frames. */
+ * the reply caused (journaled: routed requests, a dead letter), so it waits in self->acks
+ * until the batch is committed (s_flush, E11); a reply that caused nothing (journaled 0)
+ * goes at once. Consumes client and moves the frames. */
 static void s_ack(ho_broker_t *self, zmq_msg_t *client, s_service_t *svc, zmq_msg_t *frames,
-                  size_t n)
+                  size_t n, bool journaled)
 {
-    if (!self->journal) {
+    if (!self->journal || !journaled) {
         s_send_client(self, client, svc->name, svc->len, frames, n);
         return;
     }
@@ -394,7 +395,7 @@ static void s_ack_error(ho_broker_t *self, zmq_msg_t *client, s_service_t *svc, 
     if (s_error_envelope(svc->name, svc->len, code, message, &buf, &len) == HO_OK &&
         zmq_msg_init_size(&frame, len) == 0) {
         memcpy(zmq_msg_data(&frame), buf, len);
-        s_ack(self, client, svc, &frame, 1);
+        s_ack(self, client, svc, &frame, 1, true);
         zmq_msg_close(&frame);
     }
     free(buf);
@@ -765,8 +766,8 @@ static void s_worker_reply(ho_broker_t *self, s_worker_t *w, zmq_msg_t *f, size_
         ho_journal_remove(self->journal, req->jid); /* same batch as its routed children */
     }
     if (req->has_client) {
-        s_route_frames(self, body, nbody, false);
-        s_ack(self, &req->client, svc, body, nbody);
+        size_t routed = s_route_frames(self, body, nbody, false);
+        s_ack(self, &req->client, svc, body, nbody, routed > 0);
     } else {
         s_route_frames(self, body, nbody, true);
     }
