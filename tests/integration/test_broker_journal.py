@@ -12,6 +12,8 @@ and a restart on the same data dir, the store's SQLite file read back.
 3. kill -9 in the middle of a running import with every worker up: import still exits 0
    (it resends what was not answered) and every accepted lead lands exactly once.
 4. A journal file that is not a journal stops the broker with an error naming the file.
+5. Delivery attempts survive the restart (raw MDP peers): a routed request whose worker dies
+   once before the kill -9 and once after is dead-lettered at max_attempts 2, not retried.
 
 Run: HO_BIN=build/handoff /usr/bin/python3 tests/integration/test_broker_journal.py
 """
@@ -24,7 +26,14 @@ import sqlite3
 import subprocess
 import tempfile
 import time
+import sys
 import unittest
+
+import zmq
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from test_broker import Broker, Client, Worker, pack, unpack, write_config  # noqa: E402
+from test_broker import wait_for as pump_until  # noqa: E402
 
 DEADLINE = 60.0
 
@@ -257,6 +266,64 @@ class Journal(unittest.TestCase):
         self.assertIn(path, r.stderr)
         self.assertIn("not a usable journal", r.stderr)
         self.assertNotIn("broker ready", r.stdout)
+
+
+class Attempts(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="ho-journal-att-")
+        self.ipc = "ipc://" + os.path.join(self.tmp, "broker.ipc")
+        self.cfg = write_config(self.tmp, {"test.x": "victim", "dead.letter": "dlq"},
+                                max_attempts=2)
+        self.ctx = zmq.Context()
+        self.brokers = []
+
+    def tearDown(self):
+        self.ctx.destroy(linger=0)
+        for b in self.brokers:
+            b.stop()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def broker(self):
+        b = Broker(self.tmp, self.cfg, [self.ipc])
+        self.brokers.append(b)
+        return b
+
+    def test_attempts_survive_a_restart(self):
+        b = self.broker()
+        src = Worker(self.ctx, self.ipc, "src", "s",
+                     mode=lambda token, body: [pack("test.x", {"n": 1}, id_="x-1")])
+        c = Client(self.ctx, self.ipc)
+        c.send("src", pack("test.in", {}))
+        c.recv(pump=[src])  # acknowledged: the routed test.x request is journaled
+        # the first victim takes it and dies: requeued with attempts 1
+        v1 = Worker(self.ctx, self.ipc, "victim", "v1", mode="hold")
+        pump_until(lambda: len(v1.got) == 1, pump=[src, v1], what="first delivery")
+        v1.disconnect()
+        v1.close()
+
+        def requeued_and_committed():
+            st = c.status(pump=[src])
+            victim = [s for s in st["services"] if s["name"] == "victim"][0]
+            return victim["queued"] == 1 and st["journal_open"] is False
+        pump_until(requeued_and_committed, pump=[src], what="requeue committed")
+        b.proc.send_signal(signal.SIGKILL)
+        b.proc.wait(timeout=10)
+
+        self.broker()
+        c2 = Client(self.ctx, self.ipc)
+        dlq = Worker(self.ctx, self.ipc, "dlq", "d", mode="hold")
+        self.assertEqual(c2.status(pump=[dlq])["journal_recovered"], 1)
+        v2 = Worker(self.ctx, self.ipc, "victim", "v2", mode="hold")
+        pump_until(lambda: len(v2.got) == 1, pump=[dlq, v2], what="second delivery")
+        v2.disconnect()  # the second attempt of max_attempts 2: a dead letter, not a retry
+        pump_until(lambda: len(dlq.got) == 1, pump=[dlq], what="the dead letter")
+        env = unpack(dlq.got[0][1][0])
+        self.assertEqual(env["type"], "dead.letter")
+        self.assertEqual(env["payload"]["service"], "victim")
+        self.assertEqual(env["payload"]["attempts"], 2)
+        self.assertEqual(env["payload"]["frames"][0]["id"], "x-1")
+        for s in (c, c2, src, dlq, v2):
+            s.sock.close()
 
 
 if __name__ == "__main__":
