@@ -5,6 +5,8 @@
  *
  * Phase "insert": N new people. Phase "merge": N/2 records of people already stored, from
  * a second source (the dedup/merge path: read, merge fields by the precedence rule, write).
+ * Phase "insert_savepoint": N/2 more new people with a SAVEPOINT/RELEASE around every upsert,
+ * as the store worker applies a batch (one bad message is undone alone).
  * Payload building is outside the timed section; everything the store does is inside it.
  * Then the yardstick of the same run on the same machine: plain batched SQLite inserts of one
  * short row (3 columns, no index but the rowid; same batch size, WAL, synchronous=NORMAL).
@@ -14,12 +16,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
 
 #include "handoff/store.h"
+#include "handoff/worker.h"
+
+extern const ho_worker_def_t ho_worker_store;
 
 static double s_now(void)
 {
@@ -54,7 +60,7 @@ static double s_cpu(void)
 /* Returns upserts per wall-clock second; *cpu_rate = per CPU second of this process (the
  * figure that does not move when other jobs share the machine). */
 static double s_phase(ho_store_t *s, long from, long to, long step, long batch, const char *source,
-                      long long at, const char *prefix, double *cpu_rate)
+                      long long at, const char *prefix, bool savepoints, double *cpu_rate)
 {
     double total = 0, cpu = 0;
     json_t **buf = calloc((size_t)batch, sizeof *buf);
@@ -75,7 +81,10 @@ static double s_phase(ho_store_t *s, long from, long to, long step, long batch, 
             exit(1);
         }
         for (long k = 0; k < n; k++) {
-            if (ho_store_upsert_lead(s, ids[k], buf[k], &res, &err) != HO_OK) {
+            /* the store worker's shape: a savepoint around every message of the batch */
+            if ((savepoints && ho_store_save(s, &err) != HO_OK) ||
+                ho_store_upsert_lead(s, ids[k], buf[k], &res, &err) != HO_OK ||
+                (savepoints && ho_store_release(s, &err) != HO_OK)) {
                 fprintf(stderr, "upsert: %s\n", err.message);
                 exit(1);
             }
@@ -95,6 +104,58 @@ static double s_phase(ho_store_t *s, long from, long to, long step, long batch, 
     free(ids);
     *cpu_rate = (double)done / cpu;
     return (double)done / total;
+}
+
+/* The store worker's own handler (ho_worker_call, no broker): N new people as lead.normalized
+ * envelopes in batches of BATCH, each batch one call (one transaction, a savepoint per message,
+ * the score.request per lead built at the end). Upserts per wall second; *cpu_rate per CPU. */
+static double s_worker(const char *dir, long n, long batch, double *cpu_rate)
+{
+    ho_worker_env_t env = {.name = "store", .data_dir = dir, .origin = "store@bench"};
+    ho_err_t err = {0};
+    void *ctx = NULL;
+    if (ho_worker_store.cb_init(&env, &ctx, &err) != HO_OK) {
+        fprintf(stderr, "worker: %s\n", err.message);
+        exit(1);
+    }
+    ho_out_t *out = ho_out_new("store@bench");
+    ho_msg_t **msgs = calloc((size_t)batch, sizeof *msgs);
+    double total = 0, cpu = 0;
+    for (long i = 0; i < n; i += batch) {
+        long k = 0;
+        for (; k < batch && i + k < n; k++) {
+            char id[48];
+            snprintf(id, sizeof id, "w-%ld", i + k);
+            msgs[k] = ho_msg_new("lead.normalized");
+            ho_msg_set_id(msgs[k], id);
+            ho_msg_set_ts(msgs[k], 1793000000000LL + i + k);
+            ho_msg_set_payload(msgs[k],
+                               s_payload(1000000 + i + k, "salesforce", 1793000000000LL + i + k));
+        }
+        ho_out_clear(out);
+        double t0 = s_now(), c0 = s_cpu();
+        int rc = ho_worker_call(&ho_worker_store, ctx, msgs, (size_t)k, out);
+        total += s_now() - t0;
+        cpu += s_cpu() - c0;
+        if (rc != HO_WORKER_OK || ho_out_count(out) != (size_t)k) {
+            fprintf(stderr, "worker: rc %d, %zu replies for %ld\n", rc, ho_out_count(out), k);
+            exit(1);
+        }
+        for (long j = 0; j < k; j++) {
+            ho_msg_destroy(&msgs[j]);
+        }
+    }
+    free(msgs);
+    ho_out_destroy(&out);
+    ho_worker_store.cb_exit(&ctx);
+    char path[600];
+    const char *sides[] = {"", "-wal", "-shm"};
+    for (int j = 0; j < 3; j++) {
+        snprintf(path, sizeof path, "%s/handoff.db%s", dir, sides[j]);
+        unlink(path);
+    }
+    *cpu_rate = (double)n / cpu;
+    return (double)n / total;
 }
 
 /* Plain batched inserts: rows per wall second, *cpu_rate per CPU second. */
@@ -165,9 +226,22 @@ int main(int argc, char **argv)
         return 1;
     }
     double ins_cpu = 0, mrg_cpu = 0;
-    double ins = s_phase(s, 0, n, 1, batch, "hubspot", 1790000000000LL, "hs", &ins_cpu);
-    double mrg = s_phase(s, 0, n, 2, batch, "salesforce", 1791000000000LL, "sf", &mrg_cpu);
+    double ins = s_phase(s, 0, n, 1, batch, "hubspot", 1790000000000LL, "hs", false, &ins_cpu);
+    double mrg = s_phase(s, 0, n, 2, batch, "salesforce", 1791000000000LL, "sf", false, &mrg_cpu);
+    /* new people again, a savepoint per upsert as the store worker applies a batch */
+    double sp_cpu = 0;
+    double sp =
+        s_phase(s, n, n + n / 2, 1, batch, "hubspot", 1792000000000LL, "hs2", true, &sp_cpu);
     ho_store_destroy(&s);
+    double wk_cpu = 0;
+    char wdir[512];
+    snprintf(wdir, sizeof wdir, "%s/bench_store-worker-%d", dir, (int)getpid());
+    if (mkdir(wdir, 0700) != 0) {
+        perror(wdir);
+        return 1;
+    }
+    double wk = s_worker(wdir, n / 2, 500, &wk_cpu);
+    rmdir(wdir);
     double plain_cpu = 0;
     double plain = s_plain(dir, n, batch, &plain_cpu);
     struct rusage ru;
@@ -175,10 +249,12 @@ int main(int argc, char **argv)
     double load[1] = {0};
     getloadavg(load, 1);
     printf("bench_store leads=%ld batch=%ld insert_upserts_per_s=%.0f merge_upserts_per_s=%.0f "
-           "insert_per_cpu_s=%.0f merge_per_cpu_s=%.0f plain_sqlite_rows_per_s=%.0f "
+           "insert_per_cpu_s=%.0f merge_per_cpu_s=%.0f insert_savepoint_upserts_per_s=%.0f "
+           "insert_savepoint_per_cpu_s=%.0f worker_upserts_per_s=%.0f worker_per_cpu_s=%.0f "
+           "plain_sqlite_rows_per_s=%.0f "
            "plain_rows_per_cpu_s=%.0f peak_rss_mb=%.1f loadavg=%.2f\n",
-           n, batch, ins, mrg, ins_cpu, mrg_cpu, plain, plain_cpu, (double)ru.ru_maxrss / 1024.0,
-           load[0]);
+           n, batch, ins, mrg, ins_cpu, mrg_cpu, sp, sp_cpu, wk, wk_cpu, plain, plain_cpu,
+           (double)ru.ru_maxrss / 1024.0, load[0]);
     printf("bench_store target insert_upserts_per_s>=100000: %s\n",
            ins >= 100000 ? "met" : "NOT met");
     char wal[600];

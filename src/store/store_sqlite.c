@@ -302,6 +302,9 @@ typedef struct {
     int version;
     int save_depth;
     sqlite3_stmt *claim, *get_email, *get_id, *insert, *update;
+    /* SAVEPOINT, RELEASE, ROLLBACK TO: one pair per message of a batch, so prepared once
+     * (sqlite3_exec parsed them again for every message) */
+    sqlite3_stmt *sp_save, *sp_release, *sp_undo;
     s_upd_t upd[S_UPD_CACHE];
     unsigned upd_next;
     /* the lead row as last read or written (id 0 = none): lead_put of that id writes only
@@ -419,6 +422,9 @@ static void s_close(void **db_p)
     sqlite3_finalize(self->get_id);
     sqlite3_finalize(self->insert);
     sqlite3_finalize(self->update);
+    sqlite3_finalize(self->sp_save);
+    sqlite3_finalize(self->sp_release);
+    sqlite3_finalize(self->sp_undo);
     for (int i = 0; i < S_UPD_CACHE; i++) {
         sqlite3_finalize(self->upd[i].st);
     }
@@ -495,6 +501,20 @@ static int s_version(void *db)
     return ((s_db_t *)db)->version;
 }
 
+/* Run a statement without parameters or rows, prepared on first use and kept. */
+static int s_step_once(s_db_t *self, sqlite3_stmt **stp, const char *sql, ho_err_t *err)
+{
+    if (s_prepare(self, stp, sql, err) != HO_OK) {
+        return HO_ERR_IO;
+    }
+    int rc = sqlite3_step(*stp);
+    sqlite3_reset(*stp);
+    if (rc != SQLITE_DONE) {
+        return ho_err_set(err, HO_ERR_IO, "", "sqlite: %s: %s", sql, sqlite3_errmsg(self->db));
+    }
+    return HO_OK;
+}
+
 static int s_tx(void *db, ho_tx_t op, ho_err_t *err)
 {
     s_db_t *self = db;
@@ -509,14 +529,14 @@ static int s_tx(void *db, ho_tx_t op, ho_err_t *err)
         ho_lead_clear(&self->last);
         return s_exec(self, "ROLLBACK", err);
     case HO_TX_SAVE:
-        return s_exec(self, "SAVEPOINT ho_msg", err);
+        return s_step_once(self, &self->sp_save, "SAVEPOINT ho_msg", err);
     case HO_TX_RELEASE:
-        return s_exec(self, "RELEASE ho_msg", err);
+        return s_step_once(self, &self->sp_release, "RELEASE ho_msg", err);
     case HO_TX_UNDO: {
         ho_lead_clear(&self->last);
-        int rc = s_exec(self, "ROLLBACK TO ho_msg", err);
+        int rc = s_step_once(self, &self->sp_undo, "ROLLBACK TO ho_msg", err);
         if (rc == HO_OK) {
-            rc = s_exec(self, "RELEASE ho_msg", err);
+            rc = s_step_once(self, &self->sp_release, "RELEASE ho_msg", err);
         }
         return rc;
     }

@@ -26,6 +26,9 @@ typedef struct {
     bool rescored_once;
     /* per batch: lead id -> {reason, as_of, trigger} for the one score.request per lead */
     json_t *to_score;
+    /* per message: lead id -> its to_score entry before the message (null: none), so an
+     * undone message takes its entries back without copying the whole batch's map */
+    json_t *to_score_undo;
 } s_ctx_t;
 
 /* data errors: the message is kept in quarantine; anything else retries the batch */
@@ -90,6 +93,7 @@ static void s_exit(void **ctx_p)
     ho_store_destroy(&self->store);
     json_decref(self->conf);
     json_decref(self->to_score);
+    json_decref(self->to_score_undo);
     free(self->origin);
     free(self);
     *ctx_p = NULL;
@@ -104,6 +108,7 @@ static int s_init(const ho_worker_env_t *env, void **ctx_p, ho_err_t *err)
     void *vp = self;
     self->origin = strdup(env->origin ? env->origin : "store");
     self->to_score = json_object();
+    self->to_score_undo = json_object();
     self->conf = ho_store_config_load(env->config_dir, env->conf, env->settings, err);
     if (!self->conf) {
         s_exit(&vp);
@@ -267,6 +272,9 @@ static void s_want_score(s_ctx_t *self, int64_t lead_id, const char *reason, int
     char key[32];
     snprintf(key, sizeof key, "%lld", (long long)lead_id);
     json_t *cur = json_object_get(self->to_score, key);
+    if (!json_object_get(self->to_score_undo, key)) {
+        json_object_set_new(self->to_score_undo, key, cur ? json_deep_copy(cur) : json_null());
+    }
     if (!cur) {
         json_object_set_new(self->to_score, key,
                             json_pack("{sssI}", "reason", reason, "as_of", (json_int_t)as_of));
@@ -317,13 +325,22 @@ static int s_flush_scores(s_ctx_t *self, ho_out_t *out, ho_err_t *err)
         /* The id names what is scored, not only when: with as_of clamped, two late records
          * of one lead ask "as of" the same time, and equal ids would make the second reply a
          * duplicate of the first (dropped, the lead keeps the score without the new record).
-         * The snapshot's hash tells them apart and is the same when a batch is redelivered. */
-        char *text = snap ? json_dumps(snap, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+         * A fingerprint of what the scorer reads (fields, stage, owner, the activities' count
+         * and times) tells them apart and is the same when a batch is redelivered. */
         uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-        for (const char *c = text; c && *c; c++) {
-            h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+        const char *parts[] = {lead.fields_json, lead.stage, lead.owner_rep_id};
+        for (size_t pi = 0; pi < sizeof parts / sizeof parts[0]; pi++) {
+            for (const char *c = parts[pi] ? parts[pi] : ""; *c; c++) {
+                h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+            }
+            h = (h ^ 0xff) * 1099511628211ULL;
         }
-        free(text);
+        size_t ai;
+        json_t *act;
+        json_array_foreach(json_object_get(snap, "activities"), ai, act)
+        {
+            h = (h ^ (uint64_t)s_int(act, "occurred_at", 0)) * 1099511628211ULL;
+        }
         char k[256];
         snprintf(k, sizeof k, "%lld|%lld|%s|%s|%lld|%016llx", (long long)id, (long long)as_of,
                  s_str(v, "reason"), lead.updated_at != HO_NULL_INT ? "u" : "", (long long)trigger,
@@ -1492,12 +1509,12 @@ static int s_handle(void *ctx, ho_msg_t *const *in, size_t n, ho_out_t *out)
         if ((rc = ho_store_save(self->store, &err)) != HO_OK) {
             break;
         }
-        /* to_score entries made by a message that is undone must go with it */
-        json_t *before = json_deep_copy(self->to_score);
+        /* to_score entries made by a message that is undone must go with it (a per-message
+         * undo log: copying the whole map per message was quadratic in the batch size) */
+        json_object_clear(self->to_score_undo);
         const char *code = NULL;
         int arc = s_apply(self, in[i], mine, &code, &err);
         if (arc == HO_OK || arc == 1 || arc == 0) {
-            json_decref(before);
             rc = ho_store_release(self->store, &err);
             if (rc == HO_OK) {
                 rc = s_move(mine, out);
@@ -1505,12 +1522,20 @@ static int s_handle(void *ctx, ho_msg_t *const *in, size_t n, ho_out_t *out)
         } else if (s_data_error(arc)) {
             ho_store_undo(self->store);
             ho_out_clear(mine);
-            json_decref(self->to_score);
-            self->to_score = before;
+            const char *key;
+            json_t *was;
+            json_object_foreach(self->to_score_undo, key, was)
+            {
+                if (json_is_null(was)) {
+                    json_object_del(self->to_score, key);
+                } else {
+                    json_object_set(self->to_score, key, was);
+                }
+            }
+            json_object_clear(self->to_score_undo);
             ho_err_t qerr = {0};
             rc = s_quarantine_msg(self, in[i], code, &err, &qerr);
         } else {
-            json_decref(before);
             rc = arc;
         }
     }
