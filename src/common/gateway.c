@@ -118,11 +118,12 @@ static int s_read(ho_gateway_t *self, ho_err_t *err)
         }
         *ints[i].slot = (int)v;
     }
-    /* broker.journal: a file under data_dir (or absolute); "" or false = no journal */
+    /* broker.journal: a file under data_dir (or absolute); "", false or null = no journal */
     if ((rc = ho_conf_str(c, broker, "journal", "broker.journal", &s, err)) != HO_OK) {
         return rc;
     }
-    if (strcmp(s, "false") == 0 || strcmp(s, "off") == 0 || strcmp(s, "no") == 0) {
+    if (strcmp(s, "false") == 0 || strcmp(s, "off") == 0 || strcmp(s, "no") == 0 ||
+        strcmp(s, "~") == 0 || strcmp(s, "null") == 0) {
         s = "";
     }
     if ((rc = s_set(&self->journal, s)) != HO_OK) {
