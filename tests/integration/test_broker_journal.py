@@ -14,11 +14,16 @@ and a restart on the same data dir, the store's SQLite file read back.
 4. A journal file that is not a journal stops the broker with an error naming the file.
 5. Delivery attempts survive the restart (raw MDP peers): a routed request whose worker dies
    once before the kill -9 and once after is dead-lettered at max_attempts 2, not retried.
+6. A journal that cannot be written (the broker's file size limit plays a full disk): the
+   failed commit is logged with the file name and counted, the reply it would have
+   acknowledged is never sent, the broker goes on serving, and after a restart the journal
+   holds exactly the routed requests of the replies that were sent.
 
 Run: HO_BIN=build/handoff /usr/bin/python3 tests/integration/test_broker_journal.py
 """
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -287,6 +292,65 @@ class Attempts(unittest.TestCase):
         b = Broker(self.tmp, self.cfg, [self.ipc])
         self.brokers.append(b)
         return b
+
+    def test_failed_commit_acknowledges_nothing(self):
+        limit = 256 * 1024
+
+        def small_disk():
+            resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG instead of a signal
+        real_popen = subprocess.Popen
+
+        def popen(*a, **kw):
+            return real_popen(*a, preexec_fn=small_disk, **kw)
+        subprocess.Popen = popen
+        try:
+            b = self.broker()
+        finally:
+            subprocess.Popen = real_popen
+        big = "x" * 20000  # each reply routes ~20 KB (to a service nobody serves)
+        src = Worker(self.ctx, self.ipc, "src", "s",
+                     mode=lambda token, body: [pack("test.x", {"pad": big})])
+        c = Client(self.ctx, self.ipc)
+        answered, failed_at = 0, None
+        for i in range(100):
+            c.send("src", pack("test.in", {"i": i}))
+            # until request i is answered, or a status says a commit failed
+            end = time.time() + DEADLINE
+            while failed_at is None:
+                self.assertLess(time.time(), end, "request %d: no answer, no failure" % i)
+                src.pump()
+                c.send("mmi.status", b"")
+                service, body = c.recv(pump=[src])
+                if service == "src":
+                    answered += 1
+                    c.recv(pump=[src])  # the status sent after it
+                    break
+                if unpack(body[0])["payload"]["journal_failures"] > 0:
+                    failed_at = i
+                time.sleep(0.002)
+            if failed_at is not None:
+                break
+        self.assertIsNotNone(failed_at, "the journal never hit the size limit")
+        self.assertEqual(answered, failed_at)
+        self.assertGreater(answered, 3)
+        # one more round trip: had the reply been sent, it would be ahead of this status
+        c.send("mmi.status", b"")
+        service, body = c.recv(pump=[src])
+        self.assertEqual(service, "mmi.status")
+        self.assertTrue(b.alive())
+        log = b.stderr()
+        self.assertIn(os.path.join(self.tmp, "data", "broker.journal"), log)
+        self.assertIn("rolled back", log)
+        # what was acknowledged is on disk: exactly the routed request of each answered reply
+        b.proc.send_signal(signal.SIGKILL)
+        b.proc.wait(timeout=10)
+        self.broker()
+        c2 = Client(self.ctx, self.ipc)
+        st = c2.status()
+        self.assertEqual(st["journal_recovered"], answered)
+        for s in (c, c2, src):
+            s.sock.close()
 
     def test_attempts_survive_a_restart(self):
         b = self.broker()
