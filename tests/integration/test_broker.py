@@ -29,7 +29,9 @@ import zmq
 MDPC = b"MDPC01"
 MDPW = b"MDPW01"
 READY, REQUEST, REPLY, HEARTBEAT, DISCONNECT = b"\x01", b"\x02", b"\x03", b"\x04", b"\x05"
-HB_MS = 100  # heartbeat of the test broker; liveness 3 -> a silent worker dies in 300 ms
+HB_MS = 300  # heartbeat of the test broker; liveness 3 -> a silent worker dies in 900 ms
+# (100 ms dropped live workers whose Python peer was not pumped for 300 ms when six sanitizer
+# builds ran at once, and the load-balancing test then saw two workers instead of three)
 DEADLINE = 10.0  # seconds any single wait may take before the test fails
 
 
