@@ -634,6 +634,35 @@ static void test_score_decay_and_owner_kept(void **state)
     s_expect(t, "SELECT COUNT(*) FROM scores", "5");
 }
 
+/* A batch is first applied without a savepoint per message; one refused message makes it
+ * start again with savepoints: the good messages of the batch are applied once with their
+ * replies and requests, the refused one is quarantined alone. */
+static void test_batch_with_refused_message(void **state)
+{
+    s_t *t = *state;
+    s_call(t, 4, s_lead("l-a", "ann@acme.com", "hubspot", 1 * H, NULL),
+           s_outcome("o-bad", "ann@acme.com", "r1", "won", NULL, NULL, 2 * H),
+           s_act("a-1", "ann@acme.com", "page_view", "/pricing", 3 * H),
+           s_lead("l-b", "ben@beta.com", "hubspot", 1 * H, NULL));
+    s_expect(t, "SELECT COUNT(*) || ' ' || group_concat(email, ',') FROM leads",
+             "2 ann@acme.com,ben@beta.com");
+    s_expect(t, "SELECT COUNT(*) FROM activities", "1");
+    s_expect(t, "SELECT code || ' ' || input_event_id FROM quarantine", "illegal_transition o-bad");
+    s_expect(t, "SELECT COUNT(*) FROM events", "3");
+    assert_int_equal(s_count_out(t, "score.request"), 2);
+    assert_int_equal(json_integer_value(json_object_get(s_first_out(t, "score.request"), "as_of")),
+                     3 * H);
+    char *before = s_dump(t);
+    s_call(t, 4, s_lead("l-a", "ann@acme.com", "hubspot", 1 * H, NULL),
+           s_outcome("o-bad", "ann@acme.com", "r1", "won", NULL, NULL, 2 * H),
+           s_act("a-1", "ann@acme.com", "page_view", "/pricing", 3 * H),
+           s_lead("l-b", "ben@beta.com", "hubspot", 1 * H, NULL));
+    char *after = s_dump(t);
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+}
+
 /* A replayed record that is refused again is open again in the quarantine (not "replayed"
  * and gone from `dlq list`); a late redelivery of the first refusal changes nothing. */
 static void test_replay_refused_again_reopens(void **state)
@@ -988,6 +1017,7 @@ int main(void)
         T(test_assignment_after_accept_ignored),
         T(test_quarantine_dead_letter_and_replay),
         T(test_replay_refused_again_reopens),
+        T(test_batch_with_refused_message),
         T(test_tick_rescore),
         T(test_rescore_reaches_model_window),
         T(test_rescore_rotates_past_limit),
