@@ -234,23 +234,33 @@ static int s_points(s_load_t *ld, const ho_node_t *rule, long long *out)
 
 /* Rough size of the automaton glibc's regcomp builds. It copies a sub-expression for every
  * '+' and for every bound of {m,n}, so stacked or nested repetitions multiply ("a++++...",
- * "(a{200}){200}") and can exhaust memory; such patterns are refused before regcomp. */
+ * "(a{200}){200}") and can exhaust memory; such patterns are refused before regcomp.
+ * A repetition (*, +, {m,n} with n > 1) of a sub-expression that can match the empty string
+ * ("(()*){0,1000}", "((a?)*){0,400}", "(a|)+") is refused too: regcomp's epsilon closures over
+ * such chains take time cubic in their length (29 s and 230 s for those two; a 60-character
+ * model pattern held fuzz_scoring for minutes). It means nothing a non-empty group would not. */
 #define S_RE_MAX_COST 20000.0
 #define S_RE_MAX_LEN 1000
 
-static double s_re_cost(const char **pp, int depth, bool *bad)
+/* Cost of the expression at *pp up to an unmatched ')' or the end; *nullable_p: it can match
+ * the empty string. */
+static double s_re_cost(const char **pp, int depth, bool *bad, bool *nullable_p)
 {
     double total = 0, last = 0;
+    bool seq_nullable = true;  /* the current alternative before its last atom */
+    bool last_nullable = true; /* its last atom with the quantifiers seen so far */
+    bool any_nullable = false; /* some finished alternative */
     const char *p = *pp;
     while (*p && *p != ')' && !*bad) {
         double atom = 1;
+        bool atom_nullable = false;
         if (*p == '(') {
             if (depth >= 32) {
                 *bad = true;
                 break;
             }
             p++;
-            atom = s_re_cost(&p, depth + 1, bad) + 1;
+            atom = s_re_cost(&p, depth + 1, bad, &atom_nullable) + 1;
             if (*p == ')') {
                 p++;
             }
@@ -273,20 +283,28 @@ static double s_re_cost(const char **pp, int depth, bool *bad)
             p += *p == ']';
         } else if (*p == '\\') {
             p++;
+            atom_nullable = *p && strchr("bB<>`'", *p) != NULL; /* zero-width assertions */
             p += *p != '\0';
         } else if (*p == '|') {
             p++;
+            any_nullable = any_nullable || (seq_nullable && last_nullable);
+            seq_nullable = true;
             last = 0;
+            last_nullable = true;
             continue;
         } else if (*p == '*' || *p == '+' || *p == '?' || *p == '{') {
             double mult = 1;
+            bool optional = *p == '*' || *p == '?';
+            bool repeats = *p == '*' || *p == '+'; /* more than one copy can match */
             if (*p == '{') {
                 char *end;
                 double lo = strtod(p + 1, &end), hi = lo;
                 if (*end == ',') {
                     const char *q = end + 1;
                     hi = *q == '}' ? lo + 1 : strtod(q, &end);
+                    repeats = *q == '}';
                 }
+                optional = lo < 1;
                 mult = hi > lo ? hi : lo;
                 mult = mult < 1 ? 1 : mult;
                 p = strchr(p, '}') ? strchr(p, '}') + 1 : p + strlen(p);
@@ -294,19 +312,28 @@ static double s_re_cost(const char **pp, int depth, bool *bad)
                 mult = *p == '+' ? 2 : 1;
                 p++;
             }
+            if (last > 0 && last_nullable && (repeats || mult > 1)) {
+                *bad = true; /* a repeated group that can match nothing */
+            }
             total += last * (mult - 1);
             last *= mult;
+            last_nullable = last_nullable || optional;
             if (total > S_RE_MAX_COST) {
                 *bad = true;
             }
             continue;
         } else {
+            atom_nullable = *p == '^' || *p == '$';
             p++;
         }
+        /* the previous atom is complete (with its quantifiers): it joins the sequence */
+        seq_nullable = seq_nullable && last_nullable;
         total += atom;
         last = atom;
+        last_nullable = atom_nullable;
     }
     *pp = p;
+    *nullable_p = any_nullable || (seq_nullable && last_nullable);
     return total;
 }
 
@@ -324,17 +351,18 @@ static int s_regex(s_load_t *ld, const ho_node_t *map, const char *key, regex_t 
     if (strlen(pat) > S_RE_MAX_LEN) {
         return s_fail(ld, n, "regular expression longer than 1000 characters%s", "");
     }
-    bool bad = false;
+    bool bad = false, nullable;
     const char *walk = pat;
     double cost = 0;
     while (*walk && !bad) {
-        cost += s_re_cost(&walk, 0, &bad);
+        cost += s_re_cost(&walk, 0, &bad, &nullable);
         walk += *walk == ')'; /* an unbalanced ')' is regcomp's to report */
     }
     if (bad || cost > S_RE_MAX_COST) {
         return s_fail(ld, n,
                       "regular expression too complex (stacked or nested repetitions such as "
-                      "'a++' or '(a{200}){200}'): '%s'",
+                      "'a++' or '(a{200}){200}', or a repeated group that can match nothing "
+                      "such as '(a?)*'): '%s'",
                       s_clip(pat, 60, (char[64]){0}));
     }
     int rc = regcomp(re, pat, REG_EXTENDED | REG_ICASE | REG_NOSUB);

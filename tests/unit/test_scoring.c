@@ -639,6 +639,23 @@ static void test_bad_model_files_name_file_line_key(void **state)
     s_expect_error(6,
                    "      match: '((((((((((((((((((((x+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)'",
                    "6: fit.rules[0].match: regular expression too complex");
+    /* a repeated group that can match nothing: regcomp takes time cubic in the copies (the
+     * first took 29 s; fuzz_scoring found the kind) */
+    s_expect_error(6, "      match: '(()*){0,1000}'",
+                   "6: fit.rules[0].match: regular expression too complex");
+    s_expect_error(6, "      match: '((a?)*){0,400}'",
+                   "6: fit.rules[0].match: regular expression too complex");
+    s_expect_error(6, "      match: '(vp|)+'",
+                   "6: fit.rules[0].match: regular expression too complex");
+    s_expect_error(6, "      match: '(a?){0,}'",
+                   "6: fit.rules[0].match: regular expression too complex");
+    /* ... while optional and anchored groups, and repeated ones that need a character, load */
+    m = s_load_variant(6, "      match: '(^|/)(vp|svp)?(\\s*,\\s*)*x{0,1000}(ab){0,500}(a?)?$'",
+                       &err, path, sizeof path);
+    if (!m) {
+        fail_msg("%s", err.message);
+    }
+    ho_score_model_destroy(&m);
     s_expect_error(8, "interest:\n  window_days: -1",
                    "9: interest.window_days: window_days must be 0 (no window) to 36500");
 }
