@@ -195,6 +195,11 @@ int ho_store_transition(ho_store_t *self, ho_lead_t *lead, const char *event, in
 int ho_store_note(ho_store_t *self, const ho_lead_t *lead, const char *kind, int64_t at,
                   const char *actor, const char *reason, const char *event_id, ho_err_t *err);
 
+/* The lead's merged fields (its fields_json) as a new json object the caller owns; an empty
+ * object when there are none. Served from the store's memory of recent upserts when that
+ * holds exactly this text, else parsed. */
+json_t *ho_store_lead_fields(ho_store_t *self, const ho_lead_t *lead);
+
 /* The lead row as a json object (fields and field_sources parsed). Caller owns it. */
 json_t *ho_store_lead_json(const ho_lead_t *lead);
 

@@ -481,6 +481,41 @@ static void test_origin_order_independent(void **state)
     }
 }
 
+/* ho_store_lead_fields: the merged fields as stored, from the memory of recent upserts or
+ * parsed; a copy the caller may change; never stale when the row's text changed since. */
+static void test_lead_fields(void **state)
+{
+    s_tmp_t *t = *state;
+    ho_err_t err = {0};
+    ho_store_t *s = ho_store_open(t->path, &err);
+    s_upsert(s, "ev-1", "hubspot", "a@acme.com", 1000,
+             json_pack("{sssisf}", "city", "Boston", "employees", 40, "revenue", 2.0));
+    ho_lead_t lead;
+    ho_lead_init(&lead);
+    assert_int_equal(ho_store_lead_get(s, "a@acme.com", 0, &lead, &err), HO_OK);
+    json_t *parsed = json_loads(lead.fields_json, 0, NULL);
+    json_t *f = ho_store_lead_fields(s, &lead);
+    assert_true(json_equal(f, parsed));
+    json_object_set_new(f, "city", json_string("changed by the caller"));
+    json_decref(f);
+    f = ho_store_lead_fields(s, &lead);
+    assert_true(json_equal(f, parsed));
+    json_decref(f);
+    json_decref(parsed);
+    /* the row changed behind the memory (any writer through lead_put): the new text wins */
+    ho_lead_set(&lead.fields_json, "{\"city\":\"Denver\"}");
+    assert_int_equal(ho_store_lead_put(s, &lead, &err), HO_OK);
+    f = ho_store_lead_fields(s, &lead);
+    assert_string_equal(json_string_value(json_object_get(f, "city")), "Denver");
+    json_decref(f);
+    ho_lead_set(&lead.fields_json, NULL);
+    f = ho_store_lead_fields(s, &lead);
+    assert_int_equal(json_object_size(f), 0);
+    json_decref(f);
+    ho_lead_clear(&lead);
+    ho_store_destroy(&s);
+}
+
 static void test_newer_schema_refused(void **state)
 {
     s_tmp_t *t = *state;
@@ -725,6 +760,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_lead_put_after_other_read_and_undo, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_origin_order_independent, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_lead_fields, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_newer_schema_refused, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_readonly, s_setup, s_teardown),
         cmocka_unit_test(test_normalize_email),

@@ -166,10 +166,9 @@ static json_t *s_snapshot(s_ctx_t *self, const ho_lead_t *lead, ho_err_t *err)
     if (!acts) {
         return NULL;
     }
-    json_t *fields = lead->fields_json ? json_loads(lead->fields_json, 0, NULL) : NULL;
     return json_pack("{sIsososososo}", "lead_id", (json_int_t)lead->id, "email",
                      s_jstr(lead->email), "stage", s_jstr(lead->stage), "owner",
-                     s_jstr(lead->owner_rep_id), "fields", fields ? fields : json_object(),
+                     s_jstr(lead->owner_rep_id), "fields", ho_store_lead_fields(self->store, lead),
                      "activities", acts);
 }
 
