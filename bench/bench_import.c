@@ -252,6 +252,9 @@ static int s_real(const char *bin, const char *out, const char *path, long recor
     int st = s_run_child(args, sum, log, &s, &rss);
     char line[512];
     s_grep(sum, "import file=", line, sizeof line);
+    if (!records && strstr(line, "read=")) {
+        sscanf(strstr(line, "read="), "read=%ld", &records);
+    }
     printf("handoff import (broker + ingest + store) exit=%d seconds=%.1f records_per_s=%.0f "
            "peak_rss_mb=%.1f (file %.0f MB)\n  %s\n",
            st, s, (double)records / s, rss, size, line);
@@ -358,7 +361,16 @@ int main(int argc, char **argv)
     char sum[4200], line[512];
     snprintf(sum, sizeof sum, "%s/import.out", out);
     if (bin) {
-        char *args[] = {(char *)bin, "import", "--dry-run", "--source", "hubspot", path, NULL};
+        /* a config of its own, so the dry run does not depend on the source tree's */
+        char dcfg[4200];
+        snprintf(dcfg, sizeof dcfg, "%s/dry-run.yaml", out);
+        FILE *cf = fopen(dcfg, "w");
+        if (cf) {
+            fprintf(cf, "broker:\n  endpoint: ipc://%s/unused.ipc\n", out);
+            fclose(cf);
+        }
+        char *args[] = {(char *)bin, "import",  "-c", dcfg, "--dry-run",
+                        "--source",  "hubspot", path, NULL};
         double s = 0, rss = 0;
         int st = s_run_child(args, sum, NULL, &s, &rss);
         s_grep(sum, "import file=", line, sizeof line);
@@ -377,7 +389,8 @@ int main(int argc, char **argv)
     }
     if (!keep) {
         static const char *const files[] = {"handoff.yaml", "broker.log", "ingest.log",
-                                            "store.log",    "import.out", "import.log"};
+                                            "store.log",    "import.out", "import.log",
+                                            "dry-run.yaml"};
         for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
             snprintf(path, sizeof path, "%s/%s", out, files[i]);
             unlink(path);
