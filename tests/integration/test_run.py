@@ -95,7 +95,8 @@ class RunTest(unittest.TestCase):
 
     def status(self):
         r = subprocess.run([HO_BIN, "status", "--connect", self.endpoint, "--json",
-                            "--data-dir", self.data], capture_output=True, text=True, timeout=30)
+                            "--timeout", "20000", "--data-dir", self.data],
+                           capture_output=True, text=True, timeout=30)
         self.assertEqual(r.returncode, 0, r.stderr)
         return json.loads(r.stdout)
 
