@@ -196,7 +196,10 @@ class RunTest(unittest.TestCase):
         self.assertRegex(line, r"^run restarted worker\.route pid=(\d+) restarts=1$")
         new_pid = int(re.search(r"pid=(\d+)", line).group(1))
         self.assertNotEqual(new_pid, victim[0])
-        self.assertIn(new_pid, self.children())
+        # (right after fork, and while it execs, /proc shows a child's command line briefly
+        # as the parent's or empty: wait for it to read as the route worker)
+        wait_for("the new route worker process", lambda: self.children().get(
+            new_pid, [None])[1:3] == ["worker", "route"], deadline=30)
         wait_for("route registered again", lambda: any(
             w["service"] == "route" for w in self.status()["workers"]) and True, deadline=30)
 
