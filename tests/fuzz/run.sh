@@ -5,7 +5,8 @@
 # deploy/*.csv for fuzz_routing, the CSV fixtures and profiles-shaped exports for fuzz_import,
 # and for fuzz_scoring the shipped and test models each joined by a NUL to lead snapshots
 # (tests/fuzz/scoring_seeds/). Prints each fuzzer's executions; exits non-zero on a crash
-# (the crashing input is left as build-fuzz/crash-*).
+# or on an input slower than HO_FUZZ_TIMEOUT seconds (default 30; the input is left as
+# build-fuzz/crash-* or timeout-*).
 #
 #   tests/fuzz/run.sh 60          # or HO_FUZZ_BUILD=/tmp/bf tests/fuzz/run.sh
 #   tests/fuzz/run.sh 60 fuzz_scoring fuzz_import   # only these
@@ -50,7 +51,8 @@ for fuzzer in "$build"/fuzz_*; do
     fi
     mkdir -p "$corpus/$name"
     log="$build/$name.log"
-    if "$fuzzer" -max_total_time="$secs" -print_final_stats=1 "$corpus/$name" >"$log" 2>&1; then
+    if "$fuzzer" -max_total_time="$secs" -timeout="${HO_FUZZ_TIMEOUT:-30}" -print_final_stats=1 \
+        "$corpus/$name" >"$log" 2>&1; then
         result=ok
     else
         result=CRASH
