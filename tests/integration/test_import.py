@@ -15,132 +15,42 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
-import sqlite3
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
 
-DEADLINE = 30.0
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def wait_for(what, fn, deadline=DEADLINE):
-    end = time.time() + deadline
-    last = None
-    while time.time() < end:
-        last = fn()
-        if last:
-            return last
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting for %s (last: %r)" % (what, last))
-
-
-def parse_summary(text):
-    """{file: {read, accepted, duplicates, quarantined, reasons: {code: n}}}"""
-    out = {}
-    for line in text.splitlines():
-        m = re.match(r"import file=(\S+) profile=(\S+) read=(\d+) accepted=(\d+) "
-                     r"duplicates=(\d+) quarantined=(\d+)$", line)
-        if m:
-            out[os.path.basename(m.group(1))] = {
-                "profile": m.group(2), "read": int(m.group(3)), "accepted": int(m.group(4)),
-                "duplicates": int(m.group(5)), "quarantined": int(m.group(6)), "reasons": {}}
-            continue
-        m = re.match(r"quarantine file=(\S+) reason=(\S+) count=(\d+)$", line)
-        if m:
-            out[os.path.basename(m.group(1))]["reasons"][m.group(2)] = int(m.group(3))
-    return out
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import free_port, parse_summary, wait_for  # noqa: E402
 
 
 class Import(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="ho-import-")
-        self.procs = []
-        self.logs = []
         self.bin = os.environ["HO_BIN"]
-        self.src = os.environ.get("HO_SOURCE_DIR",
-                                  os.path.dirname(os.path.dirname(os.path.dirname(
-                                      os.path.abspath(__file__)))))
+        self.src = harness.source_dir()
+        self.pipe = None
 
     def tearDown(self):
-        for p in self.procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        for p in self.procs:
-            try:
-                p.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait(timeout=5)
-        for f in self.logs:
-            f.close()
+        if self.pipe is not None:
+            self.pipe.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
-    def spawn(self, name, args, ready):
-        path = os.path.join(self.dir, name + ".log")
-        log = open(path, "w+")
-        self.logs.append(log)
-        p = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
-        self.procs.append(p)
-
-        def seen():
-            with open(path) as f:
-                text = f.read()
-            if p.poll() is not None:
-                raise AssertionError("%s exited: %s" % (name, text))
-            return ready in text
-        wait_for(name + " ready", seen)
-        return p
-
     def run_cmd(self, args, timeout=120):
-        r = subprocess.run([self.bin] + args, capture_output=True, text=True, timeout=timeout)
-        return r
+        return harness.run(args, timeout)
 
     def start_pipeline(self):
-        self.endpoint = "tcp://127.0.0.1:%d" % free_port()
-        self.data = os.path.join(self.dir, "data")
-        self.config = os.path.join(self.dir, "handoff.yaml")
-        with open(self.config, "w") as f:
-            # score/route are not running: their messages have no route here and are dropped
-            f.write("broker:\n  endpoint: %s\n  heartbeat_ms: 250\n  liveness: 4\n"
-                    "data_dir: %s\n"
-                    "routes:\n  lead.raw: ingest\n  activity.raw: ingest\n"
-                    "  lead.normalized: store\n  activity.normalized: store\n"
-                    "  quarantine: store\n"
-                    % (self.endpoint, self.data))
-        self.spawn("broker", [self.bin, "broker", "-c", self.config, "--bind", self.endpoint,
-                              "--data-dir", self.data], "broker ready")
-        self.workers = {}
-        for name in ("ingest", "store"):
-            self.workers[name] = self.spawn(
-                name, [self.bin, "worker", name, "-c", self.config, "--connect",
-                       self.endpoint, "--data-dir", self.data], "worker ready")
-        self.db = os.path.join(self.data, "handoff.db")
-
-    def query(self, sql, args=()):
-        if not os.path.exists(self.db):
-            return None
-        con = sqlite3.connect("file:%s?mode=ro" % self.db, uri=True, timeout=5)
-        try:
-            return con.execute(sql, args).fetchall()
-        except sqlite3.OperationalError:
-            return None
-        finally:
-            con.close()
-
-    def count(self, sql, args=()):
-        rows = self.query(sql, args)
-        return rows[0][0] if rows else None
+        self.pipe = harness.Pipeline(self.dir)
+        # score/route are not running: their messages have no route here and are dropped
+        self.config = self.pipe.write_config(
+            "routes:\n  lead.raw: ingest\n  activity.raw: ingest\n"
+            "  lead.normalized: store\n  activity.normalized: store\n"
+            "  quarantine: store\n")
+        self.pipe.start("ingest", "store")
+        self.query = self.pipe.query
+        self.count = self.pipe.count
 
     def test_demo_files_and_fixture(self):
         demo = os.path.join(self.dir, "demo")
@@ -258,11 +168,8 @@ class Import(unittest.TestCase):
         self.assertEqual(self.count("SELECT count(*) FROM lead_sources"), sources + 1)
 
         # the ingest worker stops cleanly (a sanitizer build exits non-zero on a leak)
-        ingest = self.workers["ingest"]
-        ingest.send_signal(signal.SIGTERM)
-        self.assertEqual(ingest.wait(timeout=DEADLINE), 0)
-        with open(os.path.join(self.dir, "ingest.log")) as f:
-            self.assertNotIn("Sanitizer", f.read())
+        self.assertEqual(self.pipe.stop("ingest", timeout=harness.DEADLINE), 0)
+        self.assertNotIn("Sanitizer", self.pipe.log("ingest"))
 
     def test_no_profile_and_unreachable_broker(self):
         bad = os.path.join(self.dir, "unknown.csv")
