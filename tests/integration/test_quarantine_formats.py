@@ -19,25 +19,13 @@ import datetime
 import os
 import re
 import shutil
-import signal
-import sqlite3
-import subprocess
+import sys
 import tempfile
-import time
 import unittest
 
-DEADLINE = 30.0
-
-
-def wait_for(what, fn, deadline=DEADLINE):
-    end = time.time() + deadline
-    last = None
-    while time.time() < end:
-        last = fn()
-        if last:
-            return last
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting for %s (last: %r)" % (what, last))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import wait_for  # noqa: E402
 
 
 SUMMARY = re.compile(r"^import file=(\S+) profile=(\S+) read=(\d+) accepted=(\d+) "
@@ -95,74 +83,25 @@ CASES = [
 class QuarantineFormats(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="ho-qfmt-")
-        self.procs = []
-        self.logs = []
-        self.bin = os.environ["HO_BIN"]
-        self.src = os.environ.get("HO_SOURCE_DIR",
-                                  os.path.dirname(os.path.dirname(os.path.dirname(
-                                      os.path.abspath(__file__)))))
+        self.src = harness.source_dir()
+        self.pipe = None
 
     def tearDown(self):
-        for p in self.procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        for p in self.procs:
-            try:
-                p.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait(timeout=5)
-        for f in self.logs:
-            f.close()
+        if self.pipe is not None:
+            self.pipe.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
-    def spawn(self, name, args, ready):
-        path = os.path.join(self.dir, name + ".log")
-        log = open(path, "w+")
-        self.logs.append(log)
-        p = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
-        self.procs.append(p)
-
-        def seen():
-            with open(path) as f:
-                text = f.read()
-            if p.poll() is not None:
-                raise AssertionError("%s exited: %s" % (name, text))
-            return ready in text
-        wait_for(name + " ready", seen)
-        return p
-
     def start_pipeline(self):
-        self.endpoint = "ipc://%s/broker.ipc" % self.dir
-        self.data = os.path.join(self.dir, "data")
-        self.config = os.path.join(self.dir, "handoff.yaml")
-        with open(self.config, "w") as f:
-            f.write("broker:\n  endpoint: %s\n  heartbeat_ms: 250\n  liveness: 4\n"
-                    "data_dir: %s\n"
-                    "routes:\n  lead.raw: ingest\n  activity.raw: ingest\n"
-                    "  lead.normalized: store\n  activity.normalized: store\n"
-                    "  quarantine: store\n" % (self.endpoint, self.data))
-        self.spawn("broker", [self.bin, "broker", "-c", self.config, "--bind", self.endpoint,
-                              "--data-dir", self.data], "broker ready")
-        for name in ("ingest", "store"):
-            self.spawn(name, [self.bin, "worker", name, "-c", self.config, "--connect",
-                              self.endpoint, "--data-dir", self.data], "worker ready")
-        self.db = os.path.join(self.data, "handoff.db")
-
-    def query(self, sql, args=()):
-        if not os.path.exists(self.db):
-            return None
-        con = sqlite3.connect("file:%s?mode=ro" % self.db, uri=True, timeout=5)
-        try:
-            return con.execute(sql, args).fetchall()
-        except sqlite3.OperationalError:
-            return None
-        finally:
-            con.close()
+        self.pipe = harness.Pipeline(self.dir, "ipc")
+        self.config = self.pipe.write_config(
+            "routes:\n  lead.raw: ingest\n  activity.raw: ingest\n"
+            "  lead.normalized: store\n  activity.normalized: store\n"
+            "  quarantine: store\n")
+        self.pipe.start("ingest", "store")
+        self.query = self.pipe.query
 
     def import_file(self, path, opts):
-        r = subprocess.run([self.bin, "import", "-c", self.config] + opts + [path],
-                           capture_output=True, text=True, timeout=120)
+        r = harness.run(["import", "-c", self.config] + opts + [path], timeout=120)
         self.assertEqual(r.returncode, 0, r.stderr)  # quarantined rows are kept: exit 0
         m = SUMMARY.search(r.stdout)
         self.assertIsNotNone(m, r.stdout)
