@@ -21,13 +21,15 @@ import calendar
 import json
 import os
 import shutil
-import signal
-import socket
 import sqlite3
-import subprocess
+import sys
 import tempfile
 import time
 import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import wait_for  # noqa: E402
 
 DEADLINE = 30.0
 
@@ -100,25 +102,6 @@ TABLES = ("leads", "lead_sources", "activities", "stage_history", "scores", "ass
           "sla_breaches", "outcomes", "pending_outcomes", "quarantine", "events", "erasures")
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def wait_for(what, fn, deadline=DEADLINE):
-    end = time.time() + deadline
-    last = None
-    while time.time() < end:
-        last = fn()
-        if last:
-            return last
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting for %s (last: %r)" % (what, last))
-
-
 class StoreMerge(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="ho-merge-")
@@ -134,81 +117,36 @@ class StoreMerge(unittest.TestCase):
                 f.write(text)
             self.files.append(path)
         self.markers = 0
+        self.pipe = None
 
     def tearDown(self):
-        for p in self.procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        for p in self.procs:
-            try:
-                p.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait(timeout=5)
-        for f in self.logs:
-            f.close()
+        if self.pipe is not None:
+            self.pipe.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
-    def spawn(self, name, args, ready):
-        path = os.path.join(self.dir, name + ".log")
-        log = open(path, "w+")
-        self.logs.append(log)
-        p = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
-        self.procs.append(p)
-
-        def seen():
-            with open(path) as f:
-                text = f.read()
-            if p.poll() is not None:
-                raise AssertionError("%s exited: %s" % (name, text))
-            return ready in text
-        wait_for(name + " ready", seen)
-        return p
-
     def start(self, tag, store_settings=""):
-        endpoint = "ipc://%s/%s.ipc" % (self.dir, tag)
-        self.data = os.path.join(self.dir, "data-" + tag)
-        self.config = os.path.join(self.dir, tag + ".yaml")
-        with open(self.config, "w") as f:
-            # no score/route workers: their requests have no route here and are dropped
-            f.write("broker:\n  endpoint: %s\n  heartbeat_ms: 250\n  liveness: 4\n"
-                    "data_dir: %s\n"
-                    "routes:\n  lead.raw: ingest\n  activity.raw: ingest\n"
-                    "  lead.normalized: store\n  activity.normalized: store\n"
-                    "  quarantine: store\n  lead.forget: store\n%s"
-                    % (endpoint, self.data, store_settings))
-        self.spawn("broker-" + tag, [self.bin, "broker", "-c", self.config, "--bind", endpoint,
-                                     "--data-dir", self.data], "broker ready")
-        for name in ("ingest", "store"):
-            self.spawn(name + "-" + tag, [self.bin, "worker", name, "-c", self.config,
-                                          "--connect", endpoint, "--data-dir", self.data],
-                       "worker ready")
-        self.db = os.path.join(self.data, "handoff.db")
+        self.pipe = harness.Pipeline(self.dir, "ipc", tag=tag, deadline=DEADLINE)
+        # no score/route workers: their requests have no route here and are dropped
+        self.config = self.pipe.write_config(
+            "routes:\n  lead.raw: ingest\n  activity.raw: ingest\n"
+            "  lead.normalized: store\n  activity.normalized: store\n"
+            "  quarantine: store\n  lead.forget: store\n%s" % store_settings)
+        self.data = self.pipe.data
+        self.db = self.pipe.db
+        self.pipe.start("ingest", "store")
 
     def stop_clean(self, name):
         """SIGTERM a worker: exit 0 (a sanitizer build exits non-zero on a leak or error)."""
-        i = [os.path.basename(f.name) for f in self.logs].index(name + ".log")
-        p = self.procs[i]
-        p.send_signal(signal.SIGTERM)
-        code = p.wait(timeout=20)
-        with open(self.logs[i].name) as f:
-            self.assertEqual(code, 0, f.read()[-3000:])
+        code = self.pipe.stop(name, timeout=20)
+        self.assertEqual(code, 0, self.pipe.log(name)[-3000:])
 
     def run_cmd(self, args, timeout=120):
-        r = subprocess.run([self.bin] + args, capture_output=True, text=True, timeout=timeout)
+        r = harness.run(args, timeout)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         return r
 
     def query(self, sql, args=()):
-        if not os.path.exists(self.db):
-            return None
-        con = sqlite3.connect("file:%s?mode=ro" % self.db, uri=True, timeout=5)
-        try:
-            return con.execute(sql, args).fetchall()
-        except sqlite3.OperationalError:
-            return None
-        finally:
-            con.close()
+        return self.pipe.query(sql, args)
 
     def one(self, sql, args=()):
         rows = self.query(sql, args)
