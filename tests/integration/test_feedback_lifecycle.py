@@ -28,16 +28,18 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
-import sqlite3
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
 
 import msgpack
 import zmq
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import wait_for  # noqa: E402
 
 DEADLINE = 30.0
 T0 = 1795165200000  # 2026-11-20T09:00:00Z
@@ -85,52 +87,18 @@ def iso(ms):
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ms // 1000))
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def wait_for(what, fn, deadline=DEADLINE):
-    end = time.time() + deadline
-    last = None
-    while time.time() < end:
-        last = fn()
-        if last:
-            return last
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting for %s (last: %r)" % (what, last))
-
-
 class Lifecycle(unittest.TestCase):
     def setUp(self):
         self.bin = os.environ["HO_BIN"]
         self.dir = tempfile.mkdtemp(prefix="ho-fb-life-")
-        self.procs = []
-        self.logs = []
+        self.pipe = harness.Pipeline(self.dir, deadline=DEADLINE)
         self.ctx = zmq.Context()
         self.sock = None
         self.n_files = 0
 
     def tearDown(self):
-        for p in self.procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        for p in self.procs:
-            try:
-                p.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait(timeout=5)
-        bad = []
-        for f in self.logs:
-            f.seek(0)
-            text = f.read()
-            if "Sanitizer" in text:
-                bad.append(f.name + ":\n" + text[-3000:])
-            f.close()
+        self.pipe.close()
+        bad = self.pipe.sanitizer_reports()
         if self.sock is not None:
             self.sock.close(linger=0)
         self.ctx.term()
@@ -140,21 +108,6 @@ class Lifecycle(unittest.TestCase):
             raise AssertionError("sanitizer report:\n" + "\n".join(bad))
 
     # ---- plumbing ----
-    def spawn(self, name, args, ready):
-        path = os.path.join(self.dir, name + ".log")
-        log = open(path, "w+")
-        self.logs.append(log)
-        p = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
-        self.procs.append(p)
-
-        def seen():
-            with open(path) as f:
-                text = f.read()
-            if p.poll() is not None:
-                raise AssertionError("%s exited: %s" % (name, text))
-            return ready in text and text
-        return wait_for(name + " ready", seen)
-
     def run_cmd(self, *args):
         r = subprocess.run([self.bin] + list(args) + ["-c", self.config], capture_output=True,
                            text=True, timeout=120)
@@ -170,19 +123,10 @@ class Lifecycle(unittest.TestCase):
         return path, r.stdout
 
     def query(self, sql, args=()):
-        if not os.path.exists(self.db):
-            return None
-        con = sqlite3.connect("file:%s?mode=ro" % self.db, uri=True, timeout=5)
-        try:
-            return con.execute(sql, args).fetchall()
-        except sqlite3.OperationalError:
-            return None
-        finally:
-            con.close()
+        return self.pipe.query(sql, args)
 
     def one(self, sql, args=()):
-        rows = self.query(sql, args)
-        return rows[0] if rows else None
+        return self.pipe.one(sql, args)
 
     def lead(self, email):
         """(id, stage, owner, score, scored_at)"""
@@ -267,38 +211,30 @@ class Lifecycle(unittest.TestCase):
 
     # ---- the test ----
     def test_full_path_and_every_outcome(self):
-        endpoint = "tcp://127.0.0.1:%d" % free_port()
-        data = os.path.join(self.dir, "data")
-        self.db = os.path.join(data, "handoff.db")
-        self.config = os.path.join(self.dir, "handoff.yaml")
+        endpoint, data = self.pipe.endpoint, self.pipe.data
+        self.db = self.pipe.db
+        self.config = self.pipe.config
         for name, text in (("lifecycle-scoring.yaml", MODEL), ("reps.csv", REPS),
                            ("lifecycle-routing.yaml", ROUTING)):
             with open(os.path.join(self.dir, name), "w") as f:
                 f.write(text)
-        src = os.environ.get("HO_SOURCE_DIR", os.path.dirname(os.path.dirname(
-            os.path.dirname(os.path.abspath(__file__)))))
+        src = harness.source_dir()
         shutil.copy(os.path.join(src, "tests", "fixtures", "webhooks",
                                  "linkedin_lead_forms.json"), self.dir)
         with open(os.path.join(self.dir, "webhook.yaml"), "w") as f:
             f.write("listen: 127.0.0.1:0\nfeedback_token: %s\n" % json.dumps(TOKEN))
-        with open(self.config, "w") as f:
-            f.write("broker:\n  endpoint: %s\n  heartbeat_ms: 250\n  liveness: 4\n"
-                    "data_dir: %s\n"
-                    "routes:\n  lead.raw: ingest\n  activity.raw: ingest\n"
-                    "  lead.normalized: store\n  activity.normalized: store\n"
-                    "  score.request: score\n  lead.scored: store\n"
-                    "  route.request: route\n  lead.assigned: store\n  sla.breach: route\n"
-                    "  feedback.raw: feedback\n  lead.outcome: store\n  quarantine: store\n"
-                    "workers:\n  score:\n    model: lifecycle-scoring.yaml\n"
-                    "  route:\n    rules: lifecycle-routing.yaml\n    state: router.db\n"
-                    % (endpoint, data))
-        self.spawn("broker", [self.bin, "broker", "-c", self.config, "--bind", endpoint,
-                              "--data-dir", data], "broker ready")
-        for name in ("ingest", "store", "score", "route", "feedback"):
-            self.spawn(name, [self.bin, "worker", name, "-c", self.config, "--connect",
-                              endpoint, "--data-dir", data], "worker ready")
-        text = self.spawn("webhook", [self.bin, "webhook", "-c", self.config],
-                          "webhook listening=")
+        self.pipe.write_config(
+            "routes:\n  lead.raw: ingest\n  activity.raw: ingest\n"
+            "  lead.normalized: store\n  activity.normalized: store\n"
+            "  score.request: score\n  lead.scored: store\n"
+            "  route.request: route\n  lead.assigned: store\n  sla.breach: route\n"
+            "  feedback.raw: feedback\n  lead.outcome: store\n  quarantine: store\n"
+            "workers:\n  score:\n    model: lifecycle-scoring.yaml\n"
+            "  route:\n    rules: lifecycle-routing.yaml\n    state: router.db\n")
+        self.pipe.start("ingest", "store", "score", "route", "feedback")
+        self.pipe.spawn("webhook", [self.bin, "webhook", "-c", self.config],
+                        "webhook listening=")
+        text = self.pipe.seen["webhook"]
         self.port = int(re.search(r"webhook listening=\S+:(\d+)", text).group(1))
         self.sock = self.ctx.socket(zmq.DEALER)
         self.sock.linger = 0
