@@ -17,89 +17,38 @@ import csv
 import os
 import re
 import shutil
-import signal
-import socket
-import sqlite3
-import subprocess
+import sys
 import tempfile
 import time
 import unittest
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
 DEADLINE = 60.0
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def wait_for(what, fn, deadline=DEADLINE):
-    end = time.time() + deadline
-    last = None
-    while time.time() < end:
-        last = fn()
-        if last:
-            return last
-        time.sleep(0.2)
-    raise AssertionError("timed out waiting for %s (last: %r)" % (what, last))
+    return harness.wait_for(what, fn, deadline, interval=0.2)
 
 
 class FeedbackLoop(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="ho-import-fb-")
-        self.procs = []
-        self.logs = []
-        self.bin = os.environ["HO_BIN"]
+        self.pipe = harness.Pipeline(self.dir, deadline=DEADLINE, interval=0.2)
 
     def tearDown(self):
-        for p in self.procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        for p in self.procs:
-            try:
-                p.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait(timeout=5)
-        for f in self.logs:
-            f.close()
+        self.pipe.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
-    def spawn(self, name, args, ready):
-        path = os.path.join(self.dir, name + ".log")
-        log = open(path, "w+")
-        self.logs.append(log)
-        p = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
-        self.procs.append(p)
-
-        def seen():
-            with open(path) as f:
-                text = f.read()
-            if p.poll() is not None:
-                raise AssertionError("%s exited: %s" % (name, text))
-            return ready in text
-        wait_for(name + " ready", seen)
-
     def run_cmd(self, args, timeout=180):
-        return subprocess.run([self.bin] + args, capture_output=True, text=True, timeout=timeout)
+        return harness.run(args, timeout)
 
     def query(self, sql, args=()):
-        if not os.path.exists(self.db):
-            return None
-        con = sqlite3.connect("file:%s?mode=ro" % self.db, uri=True, timeout=5)
-        try:
-            return con.execute(sql, args).fetchall()
-        except sqlite3.OperationalError:
-            return None
-        finally:
-            con.close()
+        return self.pipe.query(sql, args)
 
     def count(self, sql, args=()):
-        rows = self.query(sql, args)
-        return rows[0][0] if rows else None
+        return self.pipe.count(sql, args)
 
     def stable(self, sql, polls=4):
         """The value once it has stopped changing (the pipeline has settled)."""
@@ -113,29 +62,19 @@ class FeedbackLoop(unittest.TestCase):
         return seen[-1]
 
     def test_assigned_reps_outcomes(self):
-        endpoint = "tcp://127.0.0.1:%d" % free_port()
-        data = os.path.join(self.dir, "data")
-        self.db = os.path.join(data, "handoff.db")
-        config = os.path.join(self.dir, "handoff.yaml")
-        with open(config, "w") as f:
-            f.write("broker:\n  endpoint: %s\n  heartbeat_ms: 250\n  liveness: 4\n"
-                    "data_dir: %s\n"
-                    "routes:\n  lead.raw: ingest\n  activity.raw: ingest\n"
-                    "  lead.normalized: store\n  activity.normalized: store\n"
-                    "  score.request: score\n  lead.scored: store\n"
-                    "  route.request: route\n  lead.assigned: store\n"
-                    "  feedback.raw: feedback\n  lead.outcome: store\n  quarantine: store\n"
-                    "workers:\n  route:\n    rules: routing.yaml\n    state: router.db\n"
-                    "  feedback:\n    reasons: reasons.yaml\n"
-                    % (endpoint, data))
+        data = self.pipe.data
+        config = self.pipe.write_config(
+            "routes:\n  lead.raw: ingest\n  activity.raw: ingest\n"
+            "  lead.normalized: store\n  activity.normalized: store\n"
+            "  score.request: score\n  lead.scored: store\n"
+            "  route.request: route\n  lead.assigned: store\n"
+            "  feedback.raw: feedback\n  lead.outcome: store\n  quarantine: store\n"
+            "workers:\n  route:\n    rules: routing.yaml\n    state: router.db\n"
+            "  feedback:\n    reasons: reasons.yaml\n")
         demo = os.path.join(self.dir, "demo")
         r = self.run_cmd(["demo-data", "--out", demo, "--seed", "9", "--leads", "160"])
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.spawn("broker", [self.bin, "broker", "-c", config, "--bind", endpoint,
-                              "--data-dir", data], "broker ready")
-        for name in ("ingest", "store", "score", "route", "feedback"):
-            self.spawn(name, [self.bin, "worker", name, "-c", config, "--connect", endpoint,
-                              "--data-dir", data], "worker ready")
+        self.pipe.start("ingest", "store", "score", "route", "feedback")
 
         files = [os.path.join(demo, n) for n in
                  ("hubspot_contacts.csv", "salesforce_leads.csv", "marketo_leads.csv",
