@@ -85,6 +85,26 @@ def query(db, sql, args=()):
         con.close()
 
 
+def dealer(ctx, endpoint):
+    """A DEALER socket (linger 0) connected to the broker: an MDP client."""
+    import zmq
+    sock = ctx.socket(zmq.DEALER)
+    sock.linger = 0
+    sock.connect(endpoint)
+    return sock
+
+
+def mdp_request(sock, service, type_, id_, payload, ts, deadline=DEADLINE):
+    """One envelope (v1, origin "test") to SERVICE through the broker; the reply's frames
+    (AssertionError when none comes within `deadline` seconds)."""
+    import msgpack
+    env = {"v": 1, "type": type_, "id": id_, "ts": ts, "origin": "test", "payload": payload}
+    sock.send_multipart([b"", b"MDPC01", service.encode(), msgpack.packb(env)])
+    if not sock.poll(int(deadline * 1000)):
+        raise AssertionError("no reply to " + id_)
+    return sock.recv_multipart()
+
+
 class Procs:
     """The processes of one test. Each logs stdout+stderr to FOLDER/NAME.log (appended, so a
     restarted process keeps one log); close() stops whatever is still running."""

@@ -18,19 +18,16 @@ Run: HO_BIN=build/handoff /usr/bin/python3 tests/integration/test_scorers_decay.
 import json
 import os
 import shutil
-import signal
-import socket
-import sqlite3
-import subprocess
+import sys
 import tempfile
-import time
 import unittest
 
-import msgpack
 import zmq
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
 DEADLINE = 30.0
-MDPC = b"MDPC01"
 T0 = 1795165200000  # 2026-11-20T09:00:00Z
 DAY = 86400000
 
@@ -51,82 +48,29 @@ mql: {quadrants: [mql_now]}
 """
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def wait_for(what, fn, deadline=DEADLINE):
-    end = time.time() + deadline
-    while time.time() < end:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for " + what)
+    return harness.wait_for(what, fn, deadline, interval=0.05)
 
 
 class Decay(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="ho-scoredecay-")
-        self.procs = []
-        self.logs = []
+        self.pipe = harness.Pipeline(self.dir, deadline=DEADLINE, interval=0.05)
         self.ctx = zmq.Context()
         self.sock = None
-        self.bin = os.environ["HO_BIN"]
 
     def tearDown(self):
-        for p in self.procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        for p in self.procs:
-            try:
-                p.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait(timeout=5)
-        for f in self.logs:
-            f.close()
+        self.pipe.close()
         if self.sock is not None:
             self.sock.close(linger=0)
         self.ctx.term()
         shutil.rmtree(self.dir, ignore_errors=True)
 
-    def spawn(self, name, args, ready):
-        path = os.path.join(self.dir, name + ".log")
-        log = open(path, "w+")
-        self.logs.append(log)
-        p = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
-        self.procs.append(p)
-
-        def seen():
-            with open(path) as f:
-                text = f.read()
-            if p.poll() is not None:
-                raise AssertionError("%s exited: %s" % (name, text))
-            return ready in text
-        wait_for(name + " ready", seen)
-
     def send(self, service, type_, id_, payload, ts):
-        env = {"v": 1, "type": type_, "id": id_, "ts": ts, "origin": "test", "payload": payload}
-        self.sock.send_multipart([b"", MDPC, service.encode(), msgpack.packb(env)])
-        if not self.sock.poll(int(DEADLINE * 1000)):
-            raise AssertionError("no reply to " + id_)
-        self.sock.recv_multipart()
+        harness.mdp_request(self.sock, service, type_, id_, payload, ts, DEADLINE)
 
     def query(self, sql, args=()):
-        if not os.path.exists(self.db):
-            return None
-        con = sqlite3.connect("file:%s?mode=ro" % self.db, uri=True, timeout=5)
-        try:
-            return con.execute(sql, args).fetchall()
-        except sqlite3.OperationalError:
-            return None
-        finally:
-            con.close()
+        return self.pipe.query(sql, args)
 
     def lead(self, email):
         rows = self.query("SELECT id, stage, fit, interest, grade, quadrant, model_version, "
@@ -147,27 +91,14 @@ class Decay(unittest.TestCase):
             "attributes": {}}, at)
 
     def test_mql_then_decay_drops_unowned_lead(self):
-        endpoint = "tcp://127.0.0.1:%d" % free_port()
-        data = os.path.join(self.dir, "data")
-        self.db = os.path.join(data, "handoff.db")
-        config = os.path.join(self.dir, "handoff.yaml")
         with open(os.path.join(self.dir, "decay-scoring.yaml"), "w") as f:
             f.write(MODEL)
-        with open(config, "w") as f:
-            # no route worker: route.request has no route here and is dropped
-            f.write("broker:\n  endpoint: %s\n  heartbeat_ms: 250\n  liveness: 4\n"
-                    "data_dir: %s\n"
-                    "routes:\n  score.request: score\n  lead.scored: store\n"
-                    "  quarantine: store\n"
-                    "workers:\n  score:\n    model: decay-scoring.yaml\n" % (endpoint, data))
-        self.spawn("broker", [self.bin, "broker", "-c", config, "--bind", endpoint],
-                   "broker ready")
-        for name in ("store", "score"):
-            self.spawn(name, [self.bin, "worker", name, "-c", config, "--connect", endpoint,
-                              "--data-dir", data], "worker ready")
-        self.sock = self.ctx.socket(zmq.DEALER)
-        self.sock.linger = 0
-        self.sock.connect(endpoint)
+        # no route worker: route.request has no route here and is dropped
+        self.pipe.write_config("routes:\n  score.request: score\n  lead.scored: store\n"
+                               "  quarantine: store\n"
+                               "workers:\n  score:\n    model: decay-scoring.yaml\n")
+        self.pipe.start("store", "score")
+        self.sock = harness.dealer(self.ctx, self.pipe.endpoint)
 
         a, b = "ada@acme.test", "bob@acme.test"
         for email in (a, b):
