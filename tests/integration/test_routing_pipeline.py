@@ -16,88 +16,43 @@ import glob
 import json
 import os
 import shutil
-import signal
-import socket
 import sqlite3
-import subprocess
+import sys
 import tempfile
 import time
 import unittest
 
-import msgpack
 import zmq
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
 
 DEADLINE = 20.0
 T0 = 1795165200000  # 2026-11-20T09:00:00Z, a Friday
 HOUR = 3600000
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def wait_for(what, fn, deadline=DEADLINE):
-    end = time.time() + deadline
-    while time.time() < end:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for " + what)
+    return harness.wait_for(what, fn, deadline, interval=0.05)
 
 
 class Pipeline(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="ho-route-pipe-")
-        self.procs = []
-        self.logs = []
+        self.pipe = harness.Pipeline(self.dir, deadline=DEADLINE, interval=0.05)
         self.ctx = zmq.Context()
         self.client = None
 
     def tearDown(self):
-        for p in self.procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        for p in self.procs:
-            try:
-                p.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait(timeout=5)
-        for f in self.logs:
-            f.close()
+        self.pipe.close()
         if self.client is not None:
             self.client.close(linger=0)
         self.ctx.term()
         shutil.rmtree(self.dir, ignore_errors=True)
 
-    def spawn(self, name, args, ready):
-        path = os.path.join(self.dir, name + ".log")
-        log = open(path, "w+")
-        self.logs.append(log)
-        p = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
-        self.procs.append(p)
-
-        def seen():
-            with open(path) as f:
-                text = f.read()
-            if p.poll() is not None:
-                raise AssertionError("%s exited: %s" % (name, text))
-            return ready in text
-        wait_for(name + " ready", seen)
-        return p
-
     def send(self, service, type_, id_, payload, ts=None):
-        env = {"v": 1, "type": type_, "id": id_, "ts": ts or int(time.time() * 1000),
-               "origin": "test", "payload": payload}
-        self.client.send_multipart([b"", b"MDPC01", service.encode(), msgpack.packb(env)])
-        if not self.client.poll(int(DEADLINE * 1000)):
-            raise AssertionError("no reply to " + id_)
-        self.client.recv_multipart()
+        harness.mdp_request(self.client, service, type_, id_, payload,
+                            ts or int(time.time() * 1000), DEADLINE)
 
     def packets(self, rep, type_):
         out = []
@@ -109,25 +64,15 @@ class Pipeline(unittest.TestCase):
         return out
 
     def test_mql_to_packet_then_sla_remind_and_reassign(self):
-        endpoint = "tcp://127.0.0.1:%d" % free_port()
-        self.data = os.path.join(self.dir, "data")
-        config = os.path.join(self.dir, "handoff.yaml")
-        with open(config, "w") as f:
-            f.write("broker:\n  endpoint: %s\n  heartbeat_ms: 250\n  liveness: 3\n"
-                    "data_dir: %s\n"
-                    "routes:\n  route.request: route\n  lead.assigned: store\n"
-                    "  handoff.ready: outbox\n  sla.breach: route\n  rep.reminder: outbox\n"
-                    "  quarantine: store\n"
-                    "workers:\n  route:\n    rules: routing.yaml\n  outbox:\n    dir: outbox\n"
-                    % (endpoint, self.data))
-        hb = os.environ["HO_BIN"]
-        self.spawn("broker", [hb, "broker", "-c", config, "--bind", endpoint,
-                              "--data-dir", self.data], "broker ready")
-        for name in ("store", "route", "outbox"):
-            self.spawn(name, [hb, "worker", name, "-c", config, "--connect", endpoint,
-                              "--data-dir", self.data], "worker ready")
-        self.client = self.ctx.socket(zmq.DEALER)
-        self.client.connect(endpoint)
+        self.data = self.pipe.data
+        self.pipe.write_config(
+            "routes:\n  route.request: route\n  lead.assigned: store\n"
+            "  handoff.ready: outbox\n  sla.breach: route\n  rep.reminder: outbox\n"
+            "  quarantine: store\n"
+            "workers:\n  route:\n    rules: routing.yaml\n  outbox:\n    dir: outbox\n",
+            liveness=3)
+        self.pipe.start("store", "route", "outbox")
+        self.client = harness.dealer(self.ctx, self.pipe.endpoint)
 
         email = "dana.whitlock@bigbank.example"
         fields = {"email": email, "first_name": "Dana", "last_name": "Whitlock",
