@@ -15,14 +15,15 @@ import collections
 import os
 import shutil
 import signal
-import socket
-import subprocess
+import sys
 import tempfile
-import time
 import unittest
 
 import msgpack
 import zmq
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
 
 DEADLINE = 60.0
 MDPC = b"MDPC01"
@@ -47,22 +48,8 @@ mql: {quadrants: [mql_now]}
 """
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def wait_for(what, fn, deadline=DEADLINE):
-    end = time.time() + deadline
-    while time.time() < end:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for " + what)
+    return harness.wait_for(what, fn, deadline, interval=0.05)
 
 
 def request(i):
@@ -88,44 +75,17 @@ def request(i):
 class Scorers(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="ho-scorers-")
-        self.procs = []
-        self.logs = []
+        self.pipe = harness.Pipeline(self.dir, deadline=DEADLINE, interval=0.05)
         self.ctx = zmq.Context()
         self.sock = None
         self.bin = os.environ["HO_BIN"]
 
     def tearDown(self):
-        for p in self.procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        for p in self.procs:
-            try:
-                p.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait(timeout=5)
-        for f in self.logs:
-            f.close()
+        self.pipe.close()
         if self.sock is not None:
             self.sock.close(linger=0)
         self.ctx.term()
         shutil.rmtree(self.dir, ignore_errors=True)
-
-    def spawn(self, name, args, ready):
-        path = os.path.join(self.dir, name + ".log")
-        log = open(path, "w+")
-        self.logs.append(log)
-        p = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
-        self.procs.append(p)
-
-        def seen():
-            with open(path) as f:
-                text = f.read()
-            if p.poll() is not None:
-                raise AssertionError("%s exited: %s" % (name, text))
-            return ready in text
-        wait_for(name + " ready", seen)
-        return p
 
     def recv(self):
         if not self.sock.poll(int(DEADLINE * 1000)):
@@ -141,25 +101,17 @@ class Scorers(unittest.TestCase):
         return msgpack.unpackb(body[0], raw=False)["payload"]
 
     def test_three_scorers_share_the_load_and_score_each_lead_once(self):
-        endpoint = "tcp://127.0.0.1:%d" % free_port()
-        config = os.path.join(self.dir, "handoff.yaml")
+        endpoint, config = self.pipe.endpoint, self.pipe.config
         with open(os.path.join(self.dir, "test-scoring.yaml"), "w") as f:
             f.write(MODEL)
-        with open(config, "w") as f:
-            # lead.scored has no route here: the replies come back to this client only
-            f.write("broker:\n  endpoint: %s\n  heartbeat_ms: 250\n  liveness: 4\n"
-                    "data_dir: %s\n"
-                    "routes:\n  score.request: score\n"
-                    "workers:\n  score:\n    model: test-scoring.yaml\n"
-                    % (endpoint, os.path.join(self.dir, "data")))
-        self.spawn("broker", [self.bin, "broker", "-c", config, "--bind", endpoint],
-                   "broker ready")
-        for k in range(3):
-            self.spawn("score%d" % k, [self.bin, "worker", "score", "-c", config, "--connect",
-                                       endpoint, "--credit", "2"], "worker ready")
-        self.sock = self.ctx.socket(zmq.DEALER)
-        self.sock.linger = 0
-        self.sock.connect(endpoint)
+        # lead.scored has no route here: the replies come back to this client only
+        self.pipe.write_config("routes:\n  score.request: score\n"
+                               "workers:\n  score:\n    model: test-scoring.yaml\n")
+        self.pipe.start_broker()
+        scorers = [self.pipe.spawn("score%d" % k, [self.bin, "worker", "score", "-c", config,
+                                                   "--connect", endpoint, "--credit", "2"],
+                                   "worker ready") for k in range(3)]
+        self.sock = harness.dealer(self.ctx, endpoint)
         wait_for("3 score workers registered", lambda: len(
             [w for w in self.status()["workers"] if w["service"] == "score"]) == 3)
 
@@ -214,7 +166,7 @@ class Scorers(unittest.TestCase):
         self.assertTrue(all(n > 0 for n in origins.values()), origins)
         self.assertTrue(all(o.startswith("score@") for o in origins), origins)
         pids = {o.rsplit(":", 1)[1] for o in origins}
-        self.assertEqual(pids, {str(p.pid) for p in self.procs[1:]})
+        self.assertEqual(pids, {str(p.pid) for p in scorers})
         workers = [w for w in self.status()["workers"] if w["service"] == "score"]
         self.assertEqual(len(workers), 3)
         handled = [w["handled"] for w in workers]
@@ -224,11 +176,9 @@ class Scorers(unittest.TestCase):
         self.assertEqual(sorted(handled), sizes)
 
         # stateless workers stop cleanly on SIGTERM (exit 0, no sanitizer report)
-        for k, p in enumerate(self.procs[1:]):
-            p.send_signal(signal.SIGTERM)
-            self.assertEqual(p.wait(timeout=10), 0)
-            with open(os.path.join(self.dir, "score%d.log" % k)) as f:
-                log = f.read()
+        for k in range(len(scorers)):
+            self.assertEqual(self.pipe.stop("score%d" % k, signal.SIGTERM, timeout=10), 0)
+            log = self.pipe.log("score%d" % k)
             self.assertNotIn("Sanitizer", log)
             self.assertIn("stopped requests=", log)
 
