@@ -16,33 +16,19 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
-import sqlite3
-import subprocess
+import sys
 import tempfile
 import time
 import unittest
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
 DEADLINE = 60.0
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def wait_for(what, fn, deadline=DEADLINE):
-    end = time.time() + deadline
-    while time.time() < end:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting for " + what)
+    return harness.wait_for(what, fn, deadline)
 
 
 def iso(ms):
@@ -53,11 +39,8 @@ class ScoreCmd(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.dir = tempfile.mkdtemp(prefix="ho-scorecmd-")
-        cls.procs = []
-        cls.logs = []
-        cls.bin = os.environ["HO_BIN"]
-        cls.src = os.environ.get("HO_SOURCE_DIR", os.path.dirname(os.path.dirname(
-            os.path.dirname(os.path.abspath(__file__)))))
+        cls.pipe = harness.Pipeline(cls.dir, deadline=DEADLINE)
+        cls.src = harness.source_dir()
         try:
             cls.build_store()
         except BaseException:
@@ -70,74 +53,30 @@ class ScoreCmd(unittest.TestCase):
 
     @classmethod
     def stop(cls):
-        for p in cls.procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        for p in cls.procs:
-            try:
-                p.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait(timeout=5)
-        for f in cls.logs:
-            f.close()
+        cls.pipe.close()
         shutil.rmtree(cls.dir, ignore_errors=True)
 
     @classmethod
-    def spawn(cls, name, args, ready):
-        path = os.path.join(cls.dir, name + ".log")
-        log = open(path, "w+")
-        cls.logs.append(log)
-        p = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
-        cls.procs.append(p)
-
-        def seen():
-            with open(path) as f:
-                text = f.read()
-            if p.poll() is not None:
-                raise AssertionError("%s exited: %s" % (name, text))
-            return ready in text
-        wait_for(name + " ready", seen)
-        return p
-
-    @classmethod
     def run_cmd(cls, args, timeout=120):
-        return subprocess.run([cls.bin] + args, capture_output=True, text=True, timeout=timeout)
+        return harness.run(args, timeout)
 
     @classmethod
     def query(cls, sql, args=()):
-        if not os.path.exists(cls.db):
-            return None
-        con = sqlite3.connect("file:%s?mode=ro" % cls.db, uri=True, timeout=5)
-        try:
-            return con.execute(sql, args).fetchall()
-        except sqlite3.OperationalError:
-            return None
-        finally:
-            con.close()
+        return cls.pipe.query(sql, args)
 
     @classmethod
     def build_store(cls):
-        endpoint = "tcp://127.0.0.1:%d" % free_port()
-        cls.data = os.path.join(cls.dir, "data")
-        cls.db = os.path.join(cls.data, "handoff.db")
-        cls.config = os.path.join(cls.dir, "handoff.yaml")
-        with open(cls.config, "w") as f:
-            # no route worker here: route.request has no route and is dropped
-            f.write("broker:\n  endpoint: %s\n  heartbeat_ms: 250\n  liveness: 4\n"
-                    "data_dir: %s\n"
-                    "routes:\n  lead.raw: ingest\n  activity.raw: ingest\n"
-                    "  lead.normalized: store\n  activity.normalized: store\n"
-                    "  score.request: score\n  lead.scored: store\n  quarantine: store\n"
-                    % (endpoint, cls.data))
+        cls.data = cls.pipe.data
+        cls.db = cls.pipe.db
+        # no route worker here: route.request has no route and is dropped
+        cls.config = cls.pipe.write_config(
+            "routes:\n  lead.raw: ingest\n  activity.raw: ingest\n"
+            "  lead.normalized: store\n  activity.normalized: store\n"
+            "  score.request: score\n  lead.scored: store\n  quarantine: store\n")
         demo = os.path.join(cls.dir, "demo")
         r = cls.run_cmd(["demo-data", "--out", demo, "--seed", "11", "--leads", "80"])
         assert r.returncode == 0, r.stderr
-        cls.spawn("broker", [cls.bin, "broker", "-c", cls.config, "--bind", endpoint,
-                             "--data-dir", cls.data], "broker ready")
-        for name in ("ingest", "store", "score"):
-            cls.spawn(name, [cls.bin, "worker", name, "-c", cls.config, "--connect", endpoint,
-                             "--data-dir", cls.data], "worker ready")
+        cls.pipe.start("ingest", "store", "score")
         for files in (("hubspot_contacts.csv", "salesforce_leads.csv", "form_webhooks.jsonl"),
                       ("activities.csv",)):
             r = cls.run_cmd(["import", "-c", cls.config] + [os.path.join(demo, n) for n in files])
