@@ -26,8 +26,6 @@ import re
 import resource
 import shutil
 import signal
-import socket
-import sqlite3
 import subprocess
 import tempfile
 import time
@@ -39,63 +37,32 @@ import zmq
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from test_broker import Broker, Client, Worker, pack, unpack, write_config  # noqa: E402
 from test_broker import wait_for as pump_until  # noqa: E402
+import harness  # noqa: E402
 
 DEADLINE = 60.0
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def wait_for(what, fn, deadline=DEADLINE):
-    end = time.time() + deadline
-    last = None
-    while time.time() < end:
-        last = fn()
-        if last:
-            return last
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting for %s (last: %r)" % (what, last))
+    return harness.wait_for(what, fn, deadline)
 
 
 class Journal(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="ho-journal-")
         self.bin = os.environ["HO_BIN"]
-        self.procs = []
-        self.logs = []
-        self.endpoint = "tcp://127.0.0.1:%d" % free_port()
-        self.data = os.path.join(self.dir, "data")
-        self.db = os.path.join(self.data, "handoff.db")
+        self.pipe = harness.Pipeline(self.dir, deadline=DEADLINE)
+        self.endpoint = self.pipe.endpoint
+        self.data = self.pipe.data
+        self.db = self.pipe.db
 
     def tearDown(self):
-        for p in self.procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        for p in self.procs:
-            try:
-                p.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait(timeout=5)
-        for f in self.logs:
-            f.close()
+        self.pipe.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def write_config(self, journal=None):
-        self.config = os.path.join(self.dir, "handoff.yaml")
-        with open(self.config, "w") as f:
-            f.write("broker:\n  endpoint: %s\n  heartbeat_ms: 250\n  liveness: 4\n"
-                    % self.endpoint)
-            if journal is not None:
-                f.write("  journal: %s\n" % journal)
-            f.write("data_dir: %s\n"
-                    "routes:\n  lead.raw: ingest\n  lead.normalized: store\n"
-                    "  quarantine: store\n" % self.data)
+        self.config = self.pipe.write_config(
+            "routes:\n  lead.raw: ingest\n  lead.normalized: store\n  quarantine: store\n",
+            broker="" if journal is None else "  journal: %s\n" % journal)
 
     def write_csv(self, n, name="leads.csv"):
         path = os.path.join(self.dir, name)
@@ -106,44 +73,21 @@ class Journal(unittest.TestCase):
                         % (i, i % 97, i, i, i % 13))
         return path
 
-    def spawn(self, name, args, ready):
-        path = os.path.join(self.dir, name + ".log")
-        log = open(path, "a+")
-        self.logs.append(log)
-        p = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
-        self.procs.append(p)
-        start = log.tell()
-
-        def seen():
-            with open(path) as f:
-                f.seek(start)
-                text = f.read()
-            if p.poll() is not None:
-                raise AssertionError("%s exited: %s" % (name, text))
-            m = re.search(ready, text)
-            return m
-        m = wait_for(name + " ready", seen)
-        return p, m
-
     def broker(self):
-        p, m = self.spawn("broker", [self.bin, "broker", "-c", self.config, "--bind",
-                                     self.endpoint, "--data-dir", self.data],
-                          r"broker ready .*journal=(\S+) recovered=(\d+)\n")
+        p = self.pipe.start_broker(re.compile(r"broker ready .*journal=(\S+) recovered=(\d+)\n"))
+        m = self.pipe.seen["broker"]
         return p, m.group(1), int(m.group(2))
 
     def worker(self, name):
-        p, _ = self.spawn(name, [self.bin, "worker", name, "-c", self.config, "--connect",
-                                 self.endpoint, "--data-dir", self.data], "worker ready")
-        return p
+        return self.pipe.start_worker(name)
 
     def kill9(self, p):
         p.send_signal(signal.SIGKILL)
         p.wait(timeout=10)
 
     def status(self):
-        r = subprocess.run([self.bin, "status", "-c", self.config, "--connect", self.endpoint,
-                            "--data-dir", self.data], capture_output=True, text=True,
-                           timeout=30)
+        r = harness.run(["status", "-c", self.config, "--connect", self.endpoint,
+                         "--data-dir", self.data], timeout=30)
         self.assertEqual(r.returncode, 0, r.stderr)
         out = {}
         for line in r.stdout.splitlines():
@@ -155,15 +99,7 @@ class Journal(unittest.TestCase):
         return out
 
     def count(self, sql):
-        if not os.path.exists(self.db):
-            return None
-        con = sqlite3.connect("file:%s?mode=ro" % self.db, uri=True, timeout=5)
-        try:
-            return con.execute(sql).fetchone()[0]
-        except sqlite3.OperationalError:
-            return None
-        finally:
-            con.close()
+        return self.pipe.count(sql)
 
     def import_args(self, csv, batch, timeout_ms=30000):
         return [self.bin, "import", "-c", self.config, "--connect", self.endpoint,
@@ -245,18 +181,14 @@ class Journal(unittest.TestCase):
         broker, _, _ = self.broker()
         self.worker("ingest")
         self.worker("store")
-        log = open(os.path.join(self.dir, "import.log"), "w+")
-        self.logs.append(log)
-        imp = subprocess.Popen(self.import_args(csv, batch, timeout_ms=2000), stdout=log,
-                               stderr=subprocess.STDOUT, text=True)
-        self.procs.append(imp)
+        imp = self.pipe.spawn("import", self.import_args(csv, batch, timeout_ms=2000),
+                              text=True)
         wait_for("some leads stored", lambda: (self.count("SELECT count(*) FROM leads") or 0)
                  >= n // 10 or imp.poll() is not None)
         self.kill9(broker)
         self.broker()
         self.assertEqual(imp.wait(timeout=DEADLINE), 0)
-        log.seek(0)
-        self.assertEqual(self.accepted(log.read()), (n, n))
+        self.assertEqual(self.accepted(self.pipe.log("import")), (n, n))
         self.assert_all_stored_once(n)
 
     def test_a_file_that_is_not_a_journal_is_a_clear_error(self):
