@@ -29,7 +29,7 @@
 #include "handoff/conf.h"
 #include "handoff/msg.h"
 
-#define HO_STORE_SCHEMA_VERSION 2 /* newest migration this build knows */
+#define HO_STORE_SCHEMA_VERSION 3 /* newest migration this build knows */
 #define HO_NULL_INT INT64_MIN     /* an absent INTEGER column in ho_lead_t */
 
 typedef struct ho_store ho_store_t;
@@ -42,6 +42,9 @@ typedef struct {
     /* Per-field source precedence: field -> ordered source names (json object of arrays).
      * Borrowed reference; may be NULL. */
     const json_t *precedence;
+    /* store.yaml durability: "normal" (default; NULL too) or "full" (PRAGMA synchronous
+     * NORMAL / FULL of the writer, docs/store-schema.md "Write path and durability") */
+    const char *durability;
 } ho_store_opts_t;
 
 /* Load deploy/store.yaml (config dir copy or built-in) into a json object
@@ -56,6 +59,9 @@ ho_store_t *ho_store_open_opts(const char *path, const ho_store_opts_t *opts, ho
 void ho_store_destroy(ho_store_t **self_p);
 
 int ho_store_schema_version(const ho_store_t *self);
+/* The engine's durability level in force on this connection, read back from the engine
+ * (SQLite: PRAGMA synchronous, 1 NORMAL, 2 FULL); -1 when it cannot be read. */
+int ho_store_synchronous(const ho_store_t *self);
 const char *ho_store_backend_name(const ho_store_t *self);
 
 /* ---- transactions: begin/commit wrap a whole batch; save/release/undo nest inside it so
@@ -96,6 +102,7 @@ typedef struct {
     char *grade, *quadrant, *model_version;
     int64_t scored_at, mql_at, first_mql_at;
     int erased;
+    int64_t score_seq; /* score.request seq of the score held (HO_NULL_INT: none, or unknown) */
 } ho_lead_t;
 
 void ho_lead_init(ho_lead_t *lead);

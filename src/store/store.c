@@ -55,6 +55,14 @@ ho_store_t *ho_store_open_opts(const char *path, const ho_store_opts_t *opts, ho
                    opts->backend);
         return NULL;
     }
+    int sync = 1;
+    if (opts->durability && strcmp(opts->durability, "full") == 0) {
+        sync = 2;
+    } else if (opts->durability && strcmp(opts->durability, "normal") != 0) {
+        ho_err_set(err, HO_ERR_CONFIG, "durability",
+                   "durability: expected normal or full, got \"%s\"", opts->durability);
+        return NULL;
+    }
     ho_store_t *self = calloc(1, sizeof *self);
     if (!self) {
         ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
@@ -68,6 +76,15 @@ ho_store_t *ho_store_open_opts(const char *path, const ho_store_opts_t *opts, ho
     if (be->open(path, opts->readonly, &self->db, err) != HO_OK) {
         json_decref(self->precedence);
         free(self);
+        return NULL;
+    }
+    int got = opts->readonly ? sync : be->synchronous(self->db, sync, err);
+    if (got != sync) {
+        if (got >= 0) {
+            ho_err_set(err, HO_ERR_IO, "durability", "%s: the engine did not take durability %s",
+                       path, sync == 2 ? "full" : "normal");
+        }
+        ho_store_destroy(&self);
         return NULL;
     }
     return self;
@@ -93,6 +110,11 @@ void ho_store_destroy(ho_store_t **self_p)
 int ho_store_schema_version(const ho_store_t *self)
 {
     return self->be->version(self->db);
+}
+
+int ho_store_synchronous(const ho_store_t *self)
+{
+    return self->be->synchronous(self->db, -1, NULL);
 }
 
 const char *ho_store_backend_name(const ho_store_t *self)
@@ -236,6 +258,7 @@ void ho_lead_init(ho_lead_t *lead)
     lead->first_touch_at = lead->last_touch_at = HO_NULL_INT;
     lead->fit = lead->interest = lead->score = HO_NULL_INT;
     lead->scored_at = lead->mql_at = lead->first_mql_at = HO_NULL_INT;
+    lead->score_seq = HO_NULL_INT;
 }
 
 void ho_lead_clear(ho_lead_t *lead)
@@ -1006,8 +1029,8 @@ static int s_conf_apply(const ho_conf_t *c, const ho_node_t *map, json_t *out, h
     if (!map) {
         return HO_OK;
     }
-    static const char *const keys[] = {"plus_addressing", "precedence", "sla",
-                                       "rescore",         "config",     NULL};
+    static const char *const keys[] = {"plus_addressing", "precedence", "sla", "rescore",
+                                       "config",          "durability", NULL};
     if (ho_conf_check_keys(c, map, keys, err) != HO_OK) {
         return HO_ERR_CONFIG;
     }
@@ -1021,6 +1044,17 @@ static int s_conf_apply(const ho_conf_t *c, const ho_node_t *map, json_t *out, h
                                 "expected keep or strip, got \"%s\"", plus);
         }
         json_object_set_new(out, "plus_addressing", json_string(plus));
+    }
+    const char *dur = NULL;
+    if (ho_conf_str(c, map, "durability", NULL, &dur, err) != HO_OK) {
+        return HO_ERR_CONFIG;
+    }
+    if (dur) {
+        if (strcmp(dur, "normal") != 0 && strcmp(dur, "full") != 0) {
+            return ho_conf_fail(c, ho_node_get(map, "durability"), err, HO_ERR_CONFIG,
+                                "expected normal or full, got \"%s\"", dur);
+        }
+        json_object_set_new(out, "durability", json_string(dur));
     }
     const ho_node_t *prec = ho_node_get(map, "precedence");
     if (prec && s_conf_precedence(c, prec, out, err) != HO_OK) {
@@ -1056,10 +1090,10 @@ static int s_conf_apply(const ho_conf_t *c, const ho_node_t *map, json_t *out, h
 json_t *ho_store_config_load(const char *config_dir, const ho_conf_t *gateway,
                              const ho_node_t *settings, ho_err_t *err)
 {
-    json_t *out =
-        json_pack("{sss{}sIsIsIsI}", "plus_addressing", "keep", "precedence", "reassign_after_ms",
-                  (json_int_t)0, "rescore_interval_ms", (json_int_t)3600000, "rescore_window_ms",
-                  (json_int_t)(90LL * 86400000), "rescore_limit", (json_int_t)1000);
+    json_t *out = json_pack("{sssss{}sIsIsIsI}", "plus_addressing", "keep", "durability", "normal",
+                            "precedence", "reassign_after_ms", (json_int_t)0, "rescore_interval_ms",
+                            (json_int_t)3600000, "rescore_window_ms", (json_int_t)(90LL * 86400000),
+                            "rescore_limit", (json_int_t)1000);
     const char *name = "store.yaml";
     if (settings && gateway) {
         const char *alt = NULL;

@@ -35,6 +35,10 @@ typedef struct {
     int (*query)(void *db, ho_query_t q, const json_t *args, json_t **rows_p, ho_err_t *err);
     int (*pending_delete)(void *db, const char *event_id, ho_err_t *err);
     int (*erase)(void *db, int64_t lead_id, const char *email, int64_t at, ho_err_t *err);
+    /* Durability of commits: level >= 0 sets it (1 = a commit survives a process crash, 2 =
+     * also an operating system crash or power loss: SQLite's PRAGMA synchronous NORMAL/FULL);
+     * < 0 only reads. The level in force, or -1 with err. */
+    int (*synchronous)(void *db, int level, ho_err_t *err);
 } ho_store_backend_t;
 
 extern const ho_store_backend_t ho_store_backend_sqlite;

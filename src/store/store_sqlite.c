@@ -124,6 +124,8 @@ static const char *const s_migrations[] = {
     "CREATE INDEX lead_sources_lead ON lead_sources(lead_id);"
     "CREATE INDEX assignments_open ON assignments(status, sla_due);"
     "CREATE INDEX leads_last_touch ON leads(last_touch_at);",
+    /* 3: additive: the score.request seq of the score a lead holds (replies out of order) */
+    "ALTER TABLE leads ADD COLUMN score_seq INTEGER;",
 };
 #define S_N_MIGRATIONS ((int)(sizeof s_migrations / sizeof s_migrations[0]))
 
@@ -177,6 +179,7 @@ static const s_col_t s_lead_cols[] = {
     S_COL(first_mql_at, C_I),
     S_COL(erased, C_B),
     S_COL(field_sources_json, C_S),
+    S_COL(score_seq, C_I),
 };
 #define S_N_LEAD_COLS (sizeof s_lead_cols / sizeof s_lead_cols[0])
 _Static_assert(S_N_LEAD_COLS <= 64, "changed-column masks are 64 bits");
@@ -466,8 +469,11 @@ static int s_open(const char *path, bool readonly, void **db_p, ho_err_t *err)
     int rc = HO_OK;
     if (!readonly) {
         /* WAL lets the report worker and `handoff lead` read while the store writes;
-         * NORMAL sync is durable across process crashes, which is what at-least-once needs
-         * (a power loss can lose the last commits; the broker journal replays them). */
+         * NORMAL sync is durable across process crashes. A power loss can lose the commits
+         * since the last WAL sync, and nothing replays them: the broker journal forgets a
+         * request once the store has answered it. Re-running the imports restores them
+         * (event ids), or store.yaml `durability: full` syncs every commit (s_synchronous;
+         * docs/store-schema.md, "Write path and durability"). */
         rc = s_exec(self,
                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
                     " PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"
@@ -1085,6 +1091,29 @@ static int s_erase(void *db, int64_t lead_id, const char *email, int64_t at, ho_
     return HO_OK;
 }
 
+/* PRAGMA synchronous of this connection: set it when level >= 0 (1 NORMAL, 2 FULL), then
+ * read it back. The level in force, or -1 with err. */
+static int s_synchronous(void *db, int level, ho_err_t *err)
+{
+    s_db_t *self = db;
+    char sql[48];
+    snprintf(sql, sizeof sql, "PRAGMA synchronous=%d", level);
+    if (level >= 0 && s_exec(self, sql, err) != HO_OK) {
+        return -1;
+    }
+    sqlite3_stmt *st = NULL;
+    int got = -1;
+    if (sqlite3_prepare_v2(self->db, "PRAGMA synchronous", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+        got = sqlite3_column_int(st, 0);
+    }
+    sqlite3_finalize(st);
+    if (got < 0) {
+        s_fail(self, err, "PRAGMA synchronous");
+    }
+    return got;
+}
+
 const ho_store_backend_t ho_store_backend_sqlite = {
     .name = "sqlite",
     .open = s_open,
@@ -1099,4 +1128,5 @@ const ho_store_backend_t ho_store_backend_sqlite = {
     .query = s_query,
     .pending_delete = s_pending_delete,
     .erase = s_erase,
+    .synchronous = s_synchronous,
 };

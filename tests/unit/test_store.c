@@ -92,7 +92,7 @@ static void test_create_and_reopen(void **state)
     ho_store_destroy(&s);
     ho_store_destroy(&s);
     s_expect(t->path, "PRAGMA journal_mode", "wal");
-    s_expect(t->path, "SELECT group_concat(version) FROM schema_version", "2");
+    s_expect(t->path, "SELECT group_concat(version) FROM schema_version", "3");
     s_expect(t->path,
              "SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND name IN ('leads',"
              "'lead_sources','activities','stage_history','scores','assignments','sla_breaches',"
@@ -105,7 +105,7 @@ static void test_create_and_reopen(void **state)
     /* reopening keeps the data and does not migrate twice */
     s = ho_store_open(t->path, &err);
     assert_non_null(s);
-    assert_int_equal(ho_store_schema_version(s), 2);
+    assert_int_equal(ho_store_schema_version(s), HO_STORE_SCHEMA_VERSION);
     ho_store_destroy(&s);
     s_expect(t->path, "SELECT COUNT(*) FROM schema_version", "1");
     s_expect(t->path, "SELECT first_name FROM leads WHERE email='a@acme.com'", "Ann");
@@ -141,9 +141,11 @@ static void test_migrate_from_v1(void **state)
     ho_err_t err = {0};
     ho_store_t *s = ho_store_open(t->path, &err);
     assert_non_null(s);
-    assert_int_equal(ho_store_schema_version(s), 2);
+    assert_int_equal(ho_store_schema_version(s), HO_STORE_SCHEMA_VERSION);
     ho_store_destroy(&s);
-    s_expect(t->path, "SELECT version FROM schema_version", "2");
+    s_expect(t->path, "SELECT version FROM schema_version", "3");
+    s_expect(t->path, "SELECT COUNT(*) FROM pragma_table_info('leads') WHERE name='score_seq'",
+             "1");
     s_expect(t->path,
              "SELECT COUNT(*) FROM pragma_table_info('assignments') WHERE name="
              "'reassign_due'",
@@ -305,7 +307,7 @@ static void test_migrate_full_v1(void **state)
     s_upsert(s, "ev-old", "hubspot", "old@acme.com", 100, json_pack("{ss}", "city", "Rome"));
     s_upsert(s, "ev-new", "salesforce", "old@acme.com", 200, json_pack("{ss}", "title", "CTO"));
     ho_store_destroy(&s);
-    s_expect(t->path, "SELECT group_concat(version) FROM schema_version", "2");
+    s_expect(t->path, "SELECT group_concat(version) FROM schema_version", "3");
     s_expect(t->path,
              "SELECT (SELECT COUNT(*) FROM leads) || (SELECT COUNT(*) FROM lead_sources) ||"
              " (SELECT COUNT(*) FROM activities) || (SELECT COUNT(*) FROM stage_history) ||"
@@ -341,7 +343,7 @@ static void test_migrate_empty_file(void **state)
     assert_int_equal(ho_store_schema_version(s), HO_STORE_SCHEMA_VERSION);
     s_upsert(s, "ev-1", "hubspot", "a@acme.com", 1000, json_pack("{ss}", "first_name", "Ann"));
     ho_store_destroy(&s);
-    s_expect(t->path, "SELECT group_concat(version) FROM schema_version", "2");
+    s_expect(t->path, "SELECT group_concat(version) FROM schema_version", "3");
     s_expect(t->path, "PRAGMA journal_mode", "wal");
     s_expect(t->path, "SELECT first_name FROM leads", "Ann");
     /* a read-only opener refuses an empty file that is not a store yet */
@@ -748,6 +750,49 @@ static void test_config(void **state)
     assert_non_null(strstr(err.message, "plus_adressing"));
 }
 
+/* store.yaml durability reaches SQLite: PRAGMA synchronous of the writer's connection, read
+ * back from that connection (another connection has its own). */
+static void test_durability(void **state)
+{
+    s_tmp_t *t = *state;
+    ho_err_t err = {0};
+    ho_store_t *s = ho_store_open(t->path, &err);
+    assert_non_null(s);
+    assert_int_equal(ho_store_synchronous(s), 1); /* NORMAL */
+    ho_store_destroy(&s);
+    ho_store_opts_t opts = {.durability = "full"};
+    s = ho_store_open_opts(t->path, &opts, &err);
+    assert_non_null(s);
+    assert_int_equal(ho_store_synchronous(s), 2); /* FULL */
+    ho_store_destroy(&s);
+    opts.durability = "normal";
+    s = ho_store_open_opts(t->path, &opts, &err);
+    assert_int_equal(ho_store_synchronous(s), 1);
+    ho_store_destroy(&s);
+    opts.durability = "paranoid";
+    assert_null(ho_store_open_opts(t->path, &opts, &err));
+    assert_non_null(strstr(err.message, "normal or full"));
+    /* the config: normal by default; store.yaml, then workers.store, may say full */
+    json_t *c = ho_store_config_load(NULL, NULL, NULL, &err);
+    assert_string_equal(json_string_value(json_object_get(c, "durability")), "normal");
+    json_decref(c);
+    char path[256];
+    snprintf(path, sizeof path, "%s/store.yaml", t->dir);
+    FILE *f = fopen(path, "w");
+    fputs("plus_addressing: keep\ndurability: full\n", f);
+    fclose(f);
+    c = ho_store_config_load(t->dir, NULL, NULL, &err);
+    assert_non_null(c);
+    assert_string_equal(json_string_value(json_object_get(c, "durability")), "full");
+    json_decref(c);
+    f = fopen(path, "w");
+    fputs("plus_addressing: keep\ndurability: always\n", f);
+    fclose(f);
+    assert_null(ho_store_config_load(t->dir, NULL, NULL, &err));
+    assert_non_null(strstr(err.message, "store.yaml:2"));
+    assert_non_null(strstr(err.message, "normal or full"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -769,6 +814,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_merge_rules, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_idempotent_upsert, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_config, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_durability, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
