@@ -81,7 +81,10 @@ def main():
             "MQL→SQL rate": [third, 0.0, third, 0.25],
             "SAL acceptance rate": [2 / 3, None, None, 2 / 3],
             "Median speed-to-lead (h)": [12.5, None, None, 12.5],
-            "SLA breaches": [0, 0, 0, 0.0],
+            # carol accepted at T0+30h, her 4 h SLA was due at T0+10h: no tick ran in between,
+            # the acceptance records the breach at the deadline (old's never-accepted
+            # assignment has no tick either: none)
+            "SLA breaches": [1, 0, 1, 0.25],
             "Recycled": [1, 0, 1, 0.25],
         }
         assert set(got) == set(want), got.keys()
@@ -119,7 +122,7 @@ def main():
             ["r2", "budget", "No budget", 1, 0, 1]])
 
         check_rows("Reps", rows(wb["Reps"], 5, 11), [
-            ["r1", "Ana Alves", 2, 2, 1.0, 12.5, 0, 2, 1, half, 1],
+            ["r1", "Ana Alves", 2, 2, 1.0, 12.5, 1, 2, 1, half, 1],
             ["r2", "Ben Brandt", 2, 0, 0.0, None, 0, 2, 0, 0.0, 0]])
 
         cal = wb["Calibration"]

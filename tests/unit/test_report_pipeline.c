@@ -12,8 +12,8 @@
  *   bob   lead T0+1h, MQL T0+5h (score 75), assigned r2, rejected T0+1d (budget, recycle);
  *         engages again and qualifies again T0+8d (2026-W48: after the report week, must
  *         not count; without the new activity the store would keep him RECYCLED)
- *   carol lead T0+2h, MQL T0+6h (score 82), assigned r1, accepted T0+30h, lost T0+3d
- *         (competitor)
+ *   carol lead T0+2h, MQL T0+6h (score 82), assigned r1, accepted T0+30h (after the 4 h
+ *         SLA: one breach, recorded at its deadline T0+10h), lost T0+3d (competitor)
  *   dan   lead T0+3h, scored T0+4h (score 20, not MQL)
  *   old   lead T0-3d (2026-W46), MQL T0-3d+1h (score 64), assigned r2, never accepted */
 #include <setjmp.h>

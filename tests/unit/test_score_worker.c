@@ -305,12 +305,43 @@ static void test_model_settings(void **state)
     s_stop(&w);
 }
 
+/* score.request.seq (the store's request order) comes back in lead.scored.seq, through the
+ * wire both ways; a request without one gets a reply without one. */
+static void test_request_seq_echoed(void **state)
+{
+    (void)state;
+    s_w_t w = {0};
+    ho_err_t err = {0};
+    if (s_start(&w, "workers:\n  score:\n    model: my-model.yaml\n", &err) != HO_OK) {
+        fail_msg("init: %s", err.message);
+    }
+    json_t *with = s_request(41, "VP Data", NULL);
+    json_object_set_new(with, "seq", json_integer(1780000000000123LL));
+    ho_msg_t *in[2] = {s_wire("score.request", "sr-s1", with),
+                       s_wire("score.request", "sr-s2", s_request(42, "VP Data", NULL))};
+    ho_out_t *out = ho_out_new("score@test");
+    assert_int_equal(ho_worker_call(&ho_worker_score, w.ctx, in, 2, out), HO_WORKER_OK);
+    size_t n = 0;
+    ho_msg_t **rep = s_reply(out, &n);
+    assert_int_equal(n, 2);
+    const json_t *seq = json_object_get(ho_msg_payload(rep[0]), "seq");
+    assert_true(json_is_integer(seq));
+    assert_true(json_integer_value(seq) == 1780000000000123LL);
+    assert_null(json_object_get(ho_msg_payload(rep[1]), "seq"));
+    ho_msg_batch_free(&rep, n);
+    ho_out_destroy(&out);
+    ho_msg_destroy(&in[0]);
+    ho_msg_destroy(&in[1]);
+    s_stop(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_request_scored_with_every_field_and_stable_id),
         cmocka_unit_test(test_malformed_requests_quarantined_rest_go_through),
         cmocka_unit_test(test_model_settings),
+        cmocka_unit_test(test_request_seq_echoed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

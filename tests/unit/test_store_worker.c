@@ -996,6 +996,146 @@ static void test_rescore_rotates_past_limit(void **state)
     }
 }
 
+/* A replayed history (an import of last quarter, the demo) has no clock ticks between the
+ * assignment and the acceptance: an acceptance after sla_due records the breach the tick
+ * would have recorded, stamped at the deadline, once (a later tick or a replay adds
+ * nothing). An acceptance in time, or at the deadline itself, is no breach. */
+static void test_late_accept_records_breach_at_deadline(void **state)
+{
+    s_t *t = *state;
+    s_import(t);
+    long long jane = s_lead_id(t, "jane@acme.com");
+    long long bob = s_lead_id(t, "bob@beta.com");
+    s_call(t, 4, s_scored("s-1", jane, 5 * H, 60, 40, true),
+           s_assigned("as-1", jane, "r1", 5 * H, 7 * H), s_scored("s-2", bob, 5 * H, 60, 40, true),
+           s_assigned("as-2", bob, "r2", 5 * H, 7 * H));
+    s_call(t, 2, s_outcome("o-1", "jane@acme.com", "r1", "accepted", NULL, NULL, 8 * H),
+           s_outcome("o-2", "bob@beta.com", "r2", "accepted", NULL, NULL, 7 * H));
+    assert_int_equal(s_count_out(t, "sla.breach"), 0); /* nothing to remind: accepted */
+    s_expect(t,
+             "SELECT group_concat(a.event_id || ' ' || b.step || '@' || b.at || ' ' || b.rep_id, "
+             "',') FROM sla_breaches b JOIN assignments a ON a.id = b.assignment_id",
+             "as-1 remind@25200000 r1");
+    s_expect(t, "SELECT group_concat(status || ' ' || accepted_at, ',') FROM assignments",
+             "accepted 28800000,accepted 25200000");
+    /* a later tick, the same outcome again, the whole history again: still one breach */
+    s_call(t, 1, s_tick(20 * H));
+    assert_int_equal(s_count_out(t, "sla.breach"), 0);
+    s_call(t, 1, s_outcome("o-1", "jane@acme.com", "r1", "accepted", NULL, NULL, 8 * H));
+    s_expect(t, "SELECT COUNT(*) FROM sla_breaches", "1");
+    /* a tick that saw the deadline pass first keeps its own row: the acceptance adds none */
+    s_call(t, 1, s_lead("l-3", "kim@gamma.com", "hubspot", 1 * H, NULL));
+    long long kim = s_lead_id(t, "kim@gamma.com");
+    s_call(t, 2, s_scored("s-4", kim, 5 * H, 60, 40, true),
+           s_assigned("as-3", kim, "r3", 5 * H, 7 * H));
+    s_call(t, 1, s_tick(7 * H + 5));
+    assert_int_equal(s_count_out(t, "sla.breach"), 1);
+    s_call(t, 1, s_outcome("o-3", "kim@gamma.com", "r3", "accepted", NULL, NULL, 8 * H));
+    s_expect(t,
+             "SELECT group_concat(step || '@' || at, ',') FROM sla_breaches WHERE lead_id = "
+             "(SELECT id FROM leads WHERE email = 'kim@gamma.com')",
+             "remind@25200005");
+}
+
+/* The lead decayed back to RECYCLED while its route.request was being answered: the late
+ * lead.assigned is a note, the lead stays RECYCLED without owner, SLA clock or packet, and
+ * when it qualifies again it is routed afresh. */
+static void test_assignment_after_decay_ignored(void **state)
+{
+    s_t *t = *state;
+    s_import(t);
+    long long jane = s_lead_id(t, "jane@acme.com");
+    s_call(t, 1, s_scored("s-1", jane, 5 * H, 60, 40, true));
+    assert_int_equal(s_count_out(t, "route.request"), 1);
+    s_call(t, 1, s_scored("s-2", jane, 6 * H, 60, 5, false));
+    s_expect(t, "SELECT stage FROM leads WHERE email='jane@acme.com'", "RECYCLED");
+    s_call(t, 1, s_assigned("as-1", jane, "r1", 5 * H, 7 * H));
+    assert_int_equal(s_count_out(t, "handoff.ready"), 0);
+    s_expect(t,
+             "SELECT stage || ' ' || IFNULL(owner_rep_id, '-') FROM leads WHERE "
+             "email='jane@acme.com'",
+             "RECYCLED -");
+    s_expect(t, "SELECT COUNT(*) FROM assignments", "0");
+    s_expect(t,
+             "SELECT instr(reason, 'assignment to r1 ignored: the lead is already RECYCLED') > 0 "
+             "FROM stage_history WHERE kind = 'assignment_ignored'",
+             "1");
+    s_call(t, 1, s_tick(20 * H));
+    assert_int_equal(s_count_out(t, "sla.breach"), 0);
+    /* engaged again, qualified again: a new routing request */
+    s_call(t, 1, s_act("a-9", "jane@acme.com", "demo_request", "/demo", 21 * H));
+    s_call(t, 1, s_scored("s-3", jane, 21 * H, 60, 60, true));
+    s_expect(t, "SELECT stage FROM leads WHERE email='jane@acme.com'", "MQL");
+    assert_int_equal(s_count_out(t, "route.request"), 1);
+    assert_int_equal(json_integer_value(json_object_get(s_first_out(t, "route.request"), "as_of")),
+                     21 * H);
+}
+
+/* The reply to the request made from the older snapshot of a lead. */
+static ho_msg_t *s_scored_for(const char *id, json_t *request, int interest)
+{
+    long long lead_id =
+        json_integer_value(json_object_get(json_object_get(request, "lead"), "lead_id"));
+    ho_msg_t *m = s_scored(id, lead_id, json_integer_value(json_object_get(request, "as_of")), 60,
+                           interest, true);
+    json_object_set(ho_msg_payload(m), "seq", json_object_get(request, "seq"));
+    return m;
+}
+
+/* With several scorers two requests for one lead can be answered in either order. The lead
+ * takes the score of the newer request (as_of, then the store's request seq, which the scorer
+ * echoes); the older one is kept in the score history only. */
+static void test_scores_applied_in_request_order(void **state)
+{
+    s_t *t = *state;
+    s_import(t);
+    long long ids[2] = {s_lead_id(t, "jane@acme.com"), s_lead_id(t, "bob@beta.com")};
+    const char *emails[2] = {"jane@acme.com", "bob@beta.com"};
+    for (int reversed = 0; reversed < 2; reversed++) {
+        const char *email = emails[reversed];
+        char sid[32], aid[32], sql[160];
+        snprintf(sid, sizeof sid, "s0-%d", reversed);
+        s_call(t, 1, s_scored(sid, ids[reversed], 5 * H, 60, 40, true));
+        /* two late activities, two requests as of the same time (the last scoring) */
+        json_t *req[2];
+        for (int k = 0; k < 2; k++) {
+            snprintf(aid, sizeof aid, "late-%d-%d", reversed, k);
+            s_call(t, 1, s_act(aid, email, "page_view", "/docs", (2 + k) * H));
+            req[k] = json_incref(s_first_out(t, "score.request"));
+            assert_int_equal(json_integer_value(json_object_get(req[k], "as_of")), 5 * H);
+        }
+        assert_true(json_is_integer(json_object_get(req[0], "seq")));
+        assert_true(json_integer_value(json_object_get(req[1], "seq")) >
+                    json_integer_value(json_object_get(req[0], "seq")));
+        char old_id[32], new_id[32];
+        snprintf(old_id, sizeof old_id, "old-%d", reversed);
+        snprintf(new_id, sizeof new_id, "new-%d", reversed);
+        if (reversed) {
+            s_call(t, 1, s_scored_for(new_id, req[1], 11));
+            s_call(t, 1, s_scored_for(old_id, req[0], 7));
+        } else {
+            s_call(t, 1, s_scored_for(old_id, req[0], 7));
+            s_call(t, 1, s_scored_for(new_id, req[1], 11));
+        }
+        snprintf(sql, sizeof sql, "SELECT interest || ' ' || scored_at FROM leads WHERE email='%s'",
+                 email);
+        s_expect(t, sql, "11 18000000");
+        snprintf(sql, sizeof sql,
+                 "SELECT group_concat(interest, ',') FROM (SELECT interest FROM scores WHERE "
+                 "lead_id = %lld ORDER BY id)",
+                 ids[reversed]);
+        s_expect(t, sql, reversed ? "40,11,7" : "40,7,11");
+        json_decref(req[0]);
+        json_decref(req[1]);
+    }
+    /* a newer as_of still wins over any seq; a reply without seq (an older scorer) is ordered
+     * by as_of alone, as before */
+    s_call(t, 1, s_scored("s-later", ids[0], 6 * H, 60, 3, true));
+    s_expect(t, "SELECT interest FROM leads WHERE email='jane@acme.com'", "3");
+    s_call(t, 1, s_scored("s-noseq", ids[0], 6 * H, 60, 4, true));
+    s_expect(t, "SELECT interest FROM leads WHERE email='jane@acme.com'", "4");
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, s_setup, s_teardown)
@@ -1021,6 +1161,9 @@ int main(void)
         T(test_tick_rescore),
         T(test_rescore_reaches_model_window),
         T(test_rescore_rotates_past_limit),
+        T(test_late_accept_records_breach_at_deadline),
+        T(test_assignment_after_decay_ignored),
+        T(test_scores_applied_in_request_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

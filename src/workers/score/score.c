@@ -113,7 +113,9 @@ static int s_score(s_ctx_t *ctx, const ho_msg_t *in, ho_out_t *out)
     if (!msg || ho_msg_set_id(msg, mid) != HO_OK ||
         json_object_set_new(r, "lead_id", json_integer(json_integer_value(id))) != 0 ||
         json_object_set_new(r, "email", email ? json_incref((json_t *)email) : json_null()) != 0 ||
-        ho_score_result_to_payload(&res, r) != HO_OK) {
+        ho_score_result_to_payload(&res, r) != HO_OK ||
+        (json_is_integer(json_object_get(p, "seq")) &&
+         json_object_set(r, "seq", json_object_get(p, "seq")) != 0)) {
         ho_msg_destroy(&msg);
         ho_score_result_clear(&res);
         return HO_WORKER_RETRY;

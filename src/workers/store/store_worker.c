@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "handoff/lifecycle.h"
+#include "handoff/log.h"
 #include "handoff/store.h"
 #include "handoff/tz.h"
 #include "handoff/worker.h"
@@ -24,6 +25,7 @@ typedef struct {
     char *origin;
     int64_t last_rescore;
     bool rescored_once;
+    int64_t last_seq; /* score.request seq last handed out */
     /* per batch: lead id -> {reason, as_of, trigger} for the one score.request per lead */
     json_t *to_score;
     /* per message: lead id -> its to_score entry before the message (null: none), so an
@@ -125,12 +127,17 @@ static int s_init(const ho_worker_env_t *env, void **ctx_p, ho_err_t *err)
     ho_store_opts_t opts = {
         .strip_plus = strcmp(s_str(self->conf, "plus_addressing"), "strip") == 0,
         .precedence = json_object_get(self->conf, "precedence"),
+        .durability = s_str(self->conf, "durability"),
     };
     self->store = ho_store_open_opts(path, &opts, err);
     if (!self->store) {
         s_exit(&vp);
         return err->code ? err->code : HO_ERR_IO;
     }
+    /* read back from the engine: what a commit survives (docs/store-schema.md) */
+    int sync = ho_store_synchronous(self->store);
+    ho_info("store: %s durability %s (synchronous=%d)", path,
+            sync == 2 ? "full" : (sync == 1 ? "normal" : "other"), sync);
     *ctx_p = self;
     return HO_OK;
 }
@@ -354,6 +361,13 @@ static int s_flush_scores(s_ctx_t *self, ho_out_t *out, ho_err_t *err)
         ho_msg_set_ts(m, as_of);
         json_t *p = ho_msg_payload(m);
         json_object_set_new(p, "as_of", json_integer(as_of));
+        /* Two requests of one lead can be as of the same time (as_of clamped above) and be
+         * answered in either order by two scorers: seq says which snapshot is newer (the
+         * scorer echoes it in lead.scored, s_on_scored compares it after as_of). The clock
+         * in microseconds, strictly increasing: it keeps growing across restarts. */
+        int64_t seq = ho_now_ms() * 1000;
+        self->last_seq = seq > self->last_seq ? seq : self->last_seq + 1;
+        json_object_set_new(p, "seq", json_integer(self->last_seq));
         json_object_set(p, "reason", json_object_get(v, "reason"));
         json_object_set_new(p, "lead", snap);
         if ((rc = ho_out_emit(out, &m)) != HO_OK) {
@@ -630,11 +644,20 @@ static int s_on_scored(s_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_
     json_object_set(row, "explanation_json", ex ? (json_t *)ex : json_array());
     rc = ho_store_add(self->store, HO_T_SCORES, row, NULL, err);
     json_decref(row);
-    /* An older score arriving late is kept in scores but does not move the lead. */
-    if (rc != HO_OK || (lead.scored_at != HO_NULL_INT && as_of < lead.scored_at)) {
+    /* An older score arriving late is kept in scores but does not move the lead: older =
+     * as of an earlier time, or as of the same time but answering an earlier request (its
+     * seq, when both the reply and the score the lead holds have one). */
+    const json_t *jseq = json_object_get(p, "seq");
+    int64_t seq = json_is_integer(jseq) ? json_integer_value(jseq) : HO_NULL_INT;
+    bool older =
+        lead.scored_at != HO_NULL_INT &&
+        (as_of < lead.scored_at || (as_of == lead.scored_at && seq != HO_NULL_INT &&
+                                    lead.score_seq != HO_NULL_INT && seq < lead.score_seq));
+    if (rc != HO_OK || older) {
         ho_lead_clear(&lead);
         return rc;
     }
+    lead.score_seq = seq;
     lead.fit = fit;
     lead.interest = interest;
     lead.score = score;
@@ -895,8 +918,11 @@ static int s_on_assigned(s_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_er
     }
     /* Routed while it was an MQL, answered after sales took it (an SLA reassignment in flight
      * when the rep accepted, or the router lagging behind the feedback): the rep who accepted
-     * keeps it, no new SLA clock starts and no packet goes out. Kept as a note. */
-    static const char *const held[] = {"SAL", "SQL", "OPPORTUNITY", "WON", "LOST", "DISQUALIFIED"};
+     * keeps it, no new SLA clock starts and no packet goes out. Kept as a note. The same for a
+     * lead that went back to RECYCLED meanwhile (its score decayed, or sales rejected it):
+     * it is not sales-ready, so nobody gets it; when it qualifies again it is routed afresh. */
+    static const char *const held[] = {"SAL",  "SQL",          "OPPORTUNITY", "WON",
+                                       "LOST", "DISQUALIFIED", "RECYCLED"};
     for (size_t k = 0; lead.stage && k < sizeof held / sizeof held[0]; k++) {
         if (strcmp(lead.stage, held[k]) == 0) {
             const char *who = s_str(p, "rep_id") ? s_str(p, "rep_id") : s_str(p, "queue");
@@ -975,9 +1001,38 @@ static int s_on_assigned(s_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_er
 }
 
 /* ---- lead.outcome ---- */
-static int s_close_assignments(s_ctx_t *self, int64_t lead_id, const char *status, const char *rep,
+/* An acceptance after the deadline of an assignment no tick has seen pass (a replayed
+ * history has no clock between the two): the breach the tick would have recorded, stamped
+ * at the deadline. Step remind, so a tick that did see it pass has the row already
+ * (UNIQUE(assignment_id, step): recorded once whichever comes first). No sla.breach goes
+ * out: the rep has the lead, there is nobody to remind and nothing to reassign. */
+static int s_late_accept_breach(s_ctx_t *self, ho_lead_t *lead, const json_t *a, int64_t at,
+                                ho_err_t *err)
+{
+    int64_t due = s_int(a, "sla_due", HO_NULL_INT);
+    const char *rep = s_str(a, "rep_id");
+    if (!rep || due == HO_NULL_INT || at <= due) {
+        return HO_OK;
+    }
+    json_t *row =
+        json_pack("{sIsIsssssI}", "assignment_id", (json_int_t)s_int(a, "id", 0), "lead_id",
+                  (json_int_t)lead->id, "rep_id", rep, "step", "remind", "at", (json_int_t)due);
+    int64_t bid = 0;
+    int rc = ho_store_add(self->store, HO_T_SLA_BREACHES, row, &bid, err);
+    json_decref(row);
+    if (rc != HO_OK || bid == 0) {
+        return rc;
+    }
+    char why[200];
+    snprintf(why, sizeof why, "accepted by %.60s %.1f h after the SLA deadline (due %lld)", rep,
+             (double)(at - due) / 3600000.0, (long long)due);
+    return ho_store_note(self->store, lead, "sla_late_accept", at, "store", why, NULL, err);
+}
+
+static int s_close_assignments(s_ctx_t *self, ho_lead_t *lead, const char *status, const char *rep,
                                int64_t accepted_at, ho_err_t *err)
 {
+    int64_t lead_id = lead->id;
     json_t *open = NULL;
     json_t *args = json_pack("{sI}", "lead_id", (json_int_t)lead_id);
     int rc = ho_store_query(self->store, HO_Q_OPEN_ASSIGNMENTS, args, &open, err);
@@ -995,8 +1050,11 @@ static int s_close_assignments(s_ctx_t *self, int64_t lead_id, const char *statu
         json_t *set = json_pack("{ss}", "status", status);
         if (accepted_at != HO_NULL_INT) {
             json_object_set_new(set, "accepted_at", json_integer(accepted_at));
+            rc = s_late_accept_breach(self, lead, a, accepted_at, err);
         }
-        rc = ho_store_update(self->store, HO_T_ASSIGNMENTS, s_int(a, "id", 0), set, err);
+        if (rc == HO_OK) {
+            rc = ho_store_update(self->store, HO_T_ASSIGNMENTS, s_int(a, "id", 0), set, err);
+        }
         json_decref(set);
     }
     json_decref(open);
@@ -1063,8 +1121,7 @@ static int s_apply_outcome(s_ctx_t *self, ho_lead_t *lead, const char *event_id,
     }
     /* The SLA clock stops only for the owner's acceptance (a flagged one does not count). */
     if (strcmp(outcome, "accepted") == 0 && !not_owner) {
-        rc = s_close_assignments(self, lead->id, "accepted", lead->owner_rep_id ? NULL : rep, at,
-                                 err);
+        rc = s_close_assignments(self, lead, "accepted", lead->owner_rep_id ? NULL : rep, at, err);
         if (rc == HO_OK && !lead->owner_rep_id && rep && rep[0]) {
             /* accepted before (or without) a routing decision: the accepting rep owns it */
             ho_lead_set(&lead->owner_rep_id, rep);
@@ -1072,7 +1129,7 @@ static int s_apply_outcome(s_ctx_t *self, ho_lead_t *lead, const char *event_id,
         }
     } else if (strcmp(outcome, "rejected") == 0 || strcmp(outcome, "won") == 0 ||
                strcmp(outcome, "lost") == 0) {
-        rc = s_close_assignments(self, lead->id, "closed", NULL, HO_NULL_INT, err);
+        rc = s_close_assignments(self, lead, "closed", NULL, HO_NULL_INT, err);
     }
     if (rc == HO_OK && strcmp(outcome, "rejected") == 0 && !not_owner) {
         /* back to marketing: a later MQL is routed afresh */
