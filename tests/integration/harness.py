@@ -179,14 +179,14 @@ class Procs:
                 bad.append(f.name + ":\n" + text[-3000:])
         return bad
 
-    def close(self):
-        """SIGTERM whatever still runs, SIGKILL what has not stopped within 5 s."""
+    def close(self, timeout=5):
+        """SIGTERM whatever still runs, SIGKILL what has not stopped within `timeout` s."""
         for _, p in self.all:
             if p.poll() is None:
                 p.send_signal(signal.SIGTERM)
         for _, p in self.all:
             try:
-                p.wait(timeout=5)
+                p.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait(timeout=5)

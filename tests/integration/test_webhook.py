@@ -24,15 +24,16 @@ import json
 import os
 import random
 import shutil
-import signal
 import socket
-import sqlite3
-import subprocess
+import sys
 import tempfile
-import time
 import unittest
 import urllib.error
 import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import wait_for  # noqa: E402
 
 DEADLINE = 30.0
 SECRETS = {
@@ -47,28 +48,8 @@ SECRETS = {
 BODY_LIMIT = 65536
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def wait_for(what, fn, deadline=DEADLINE):
-    end = time.time() + deadline
-    last = None
-    while time.time() < end:
-        last = fn()
-        if last:
-            return last
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting for %s (last: %r)" % (what, last))
-
-
 def src_dir():
-    return os.environ.get("HO_SOURCE_DIR", os.path.dirname(os.path.dirname(os.path.dirname(
-        os.path.abspath(__file__)))))
+    return harness.source_dir()
 
 
 def fixture(name):
@@ -84,23 +65,14 @@ def b64_sig(secret, body):
     return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
 
 
-class Pipeline:
+class Pipeline(harness.Pipeline):
     """broker + ingest + store + feedback workers + handoff webhook, in one temp dir"""
 
     def __init__(self, with_broker=True):
-        self.bin = os.environ["HO_BIN"]
-        self.dir = tempfile.mkdtemp(prefix="ho-webhook-")
-        self.procs = []
-        self.logs = []
-        self.endpoint = "tcp://127.0.0.1:%d" % free_port()
-        self.data = os.path.join(self.dir, "data")
-        self.config = os.path.join(self.dir, "handoff.yaml")
-        with open(self.config, "w") as f:
-            f.write("broker:\n  endpoint: %s\n  heartbeat_ms: 250\n  liveness: 4\n"
-                    "data_dir: %s\n"
-                    "routes:\n  lead.raw: ingest\n  lead.normalized: store\n"
-                    "  feedback.raw: feedback\n  lead.outcome: store\n  quarantine: store\n"
-                    % (self.endpoint, self.data))
+        super().__init__(tempfile.mkdtemp(prefix="ho-webhook-"))
+        self.write_config("routes:\n  lead.raw: ingest\n  lead.normalized: store\n"
+                          "  feedback.raw: feedback\n  lead.outcome: store\n"
+                          "  quarantine: store\n")
         with open(os.path.join(self.dir, "webhook.yaml"), "w") as f:
             f.write("listen: 127.0.0.1:0\nbody_limit: %d\nbroker_timeout_ms: %d\n"
                     % (BODY_LIMIT, 5000 if with_broker else 1000))
@@ -108,56 +80,24 @@ class Pipeline:
                 f.write("%s: %s\n" % (k, json.dumps(v)))
         shutil.copy(os.path.join(src_dir(), "tests", "fixtures", "webhooks",
                                  "linkedin_lead_forms.json"), self.dir)
-        self.db = os.path.join(self.data, "handoff.db")
         try:
             if with_broker:
-                self.spawn("broker", [self.bin, "broker", "-c", self.config, "--bind",
-                                      self.endpoint, "--data-dir", self.data], "broker ready")
-                for name in ("ingest", "store", "feedback"):
-                    self.spawn(name, [self.bin, "worker", name, "-c", self.config, "--connect",
-                                      self.endpoint, "--data-dir", self.data], "worker ready")
+                self.start("ingest", "store", "feedback")
             self.webhook = self.spawn("webhook", [self.bin, "webhook", "-c", self.config],
                                       "webhook listening=")
-            with open(os.path.join(self.dir, "webhook.log")) as f:
-                line = [x for x in f.read().splitlines() if x.startswith("webhook listening=")][0]
+            line = [x for x in self.log("webhook").splitlines()
+                    if x.startswith("webhook listening=")][0]
             self.port = int(line.split()[1].rsplit(":", 1)[1])
         except Exception:
             self.close()
             raise
 
-    def spawn(self, name, args, ready):
-        path = os.path.join(self.dir, name + ".log")
-        log = open(path, "w+")
-        self.logs.append(log)
-        p = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
-        self.procs.append(p)
-
-        def seen():
-            with open(path) as f:
-                text = f.read()
-            if p.poll() is not None:
-                raise AssertionError("%s exited: %s" % (name, text))
-            return ready in text
-        wait_for(name + " ready", seen)
-        return p
-
     def close(self):
         """Stop everything; returns (exit code, log text) of the webhook server."""
-        for p in self.procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        for p in self.procs:
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait(timeout=5)
+        super().close(timeout=10)
         result = (None, "")
         if getattr(self, "webhook", None):
-            with open(os.path.join(self.dir, "webhook.log")) as f:
-                result = (self.webhook.returncode, f.read())
-        for f in self.logs:
-            f.close()
+            result = (self.webhook.returncode, self.log("webhook"))
         shutil.rmtree(self.dir, ignore_errors=True)
         return result
 
@@ -176,17 +116,6 @@ class Pipeline:
         if ctype.startswith("application/json"):
             return status, json.loads(raw.decode())
         return status, raw.decode()
-
-    def query(self, sql, args=()):
-        if not os.path.exists(self.db):
-            return None
-        con = sqlite3.connect("file:%s?mode=ro" % self.db, uri=True, timeout=5)
-        try:
-            return con.execute(sql, args).fetchall()
-        except sqlite3.OperationalError:
-            return None
-        finally:
-            con.close()
 
 
 def signed(route, body):
