@@ -21,14 +21,16 @@ Run: HO_BIN=build/handoff /usr/bin/python3 tests/integration/test_import_backlog
 import os
 import re
 import shutil
-import signal
-import subprocess
+import sys
 import tempfile
 import time
 import unittest
 
 import msgpack
 import zmq
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
 
 DEADLINE = 30.0
 MDPC, MDPW = b"MDPC01", b"MDPW01"
@@ -88,23 +90,17 @@ class Status:
 
 
 def wait_for(what, fn, pump, deadline=DEADLINE):
-    end = time.time() + deadline
-    last = None
-    while time.time() < end:
+    """fn()'s first truthy value, pumping the raw MDP peers before each try."""
+    def step():
         pump()
-        last = fn()
-        if last:
-            return last
-        time.sleep(0.02)
-    raise AssertionError("timed out waiting for %s (last: %r)" % (what, last))
+        return fn()
+    return harness.wait_for(what, step, deadline, interval=0.02)
 
 
 class ImportBacklog(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="ho-backlog-")
-        self.procs = []
-        self.logs = []
-        self.bin = os.environ["HO_BIN"]
+        self.pipes = []
         self.ctx = zmq.Context()
         self.socks = []
         self.csv = os.path.join(self.dir, "leads.csv")
@@ -114,68 +110,39 @@ class ImportBacklog(unittest.TestCase):
                 f.write("person%d@example-backlog.com,P%d,Q,Backlog Inc\n" % (i, i))
 
     def tearDown(self):
-        for p in self.procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        for p in self.procs:
-            try:
-                p.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait(timeout=5)
-        for f in self.logs:
-            f.close()
+        for pipe in self.pipes:
+            pipe.close()
         for sock in self.socks:
             sock.close(linger=0)
         self.ctx.term()
         shutil.rmtree(self.dir, ignore_errors=True)
 
-    def spawn(self, name, args, ready=None):
-        path = os.path.join(self.dir, name + ".log")
-        log = open(path, "w+")
-        self.logs.append(log)
-        p = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
-        self.procs.append(p)
-        if ready:
-            def seen():
-                with open(path) as f:
-                    text = f.read()
-                if p.poll() is not None:
-                    raise AssertionError("%s exited: %s" % (name, text))
-                return ready in text
-            wait_for(name + " ready", seen, lambda: None)
-        return p, path
-
     def pipeline(self, tag):
-        endpoint = "ipc://%s/broker-%s.ipc" % (self.dir, tag)
-        config = os.path.join(self.dir, "handoff-%s.yaml" % tag)
-        with open(config, "w") as f:
-            f.write("broker:\n  endpoint: %s\n  heartbeat_ms: 250\n  liveness: 8\n"
-                    "data_dir: %s\nroutes:\n  lead.raw: ingest\n  lead.normalized: sink\n"
-                    % (endpoint, os.path.join(self.dir, "data-" + tag)))
-        self.spawn("broker-" + tag, [self.bin, "broker", "-c", config, "--bind", endpoint],
-                   "broker ready")
-        self.spawn("ingest-" + tag, [self.bin, "worker", "ingest", "-c", config, "--connect",
-                                     endpoint], "worker ready")
-        sink = Sink(self.ctx, endpoint)
-        status = Status(self.ctx, endpoint)
+        pipe = harness.Pipeline(self.dir, "ipc", tag=tag, interval=0.02)
+        self.pipes.append(pipe)
+        pipe.write_config("routes:\n  lead.raw: ingest\n  lead.normalized: sink\n", liveness=8)
+        pipe.start("ingest")
+        sink = Sink(self.ctx, pipe.endpoint)
+        status = Status(self.ctx, pipe.endpoint)
         self.socks += [sink.sock, status.sock]
         wait_for("sink registered", lambda: status.services(sink.pump).get("sink", {})
                  .get("workers") == 1, sink.pump)
-        return config, sink, status
+        return pipe, sink, status
 
-    def run_import(self, tag, config, max_backlog):
-        return self.spawn("import-" + tag, [
-            self.bin, "import", "-c", config, "--source", "csv", "--batch", str(BATCH),
+    def run_import(self, pipe, max_backlog):
+        name = pipe.name("import")
+        p = pipe.spawn(name, [
+            pipe.bin, "import", "-c", pipe.config, "--source", "csv", "--batch", str(BATCH),
             "--window", str(WINDOW), "--max-backlog", str(max_backlog), self.csv])
+        return p, pipe.log_path(name)
 
     def sink_queue(self, status, sink):
         s = status.services(sink.pump)["sink"]
         return s["queued"] + s["in_flight"]
 
     def test_import_waits_for_a_slow_downstream_worker(self):
-        config, sink, status = self.pipeline("on")
-        imp, log = self.run_import("on", config, MAX_BACKLOG)
+        pipe, sink, status = self.pipeline("on")
+        imp, log = self.run_import(pipe, MAX_BACKLOG)
         bound = MAX_BACKLOG + WINDOW + 1 + 1  # + the one request the sink holds (credit 1)
         most = [0]
 
@@ -209,8 +176,8 @@ class ImportBacklog(unittest.TestCase):
         wait_for("every batch at the sink", lambda: sink.requests >= LEADS // BATCH, sink.pump)
 
     def test_without_the_bound_the_file_waits_in_the_broker(self):
-        config, sink, status = self.pipeline("off")
-        imp, log = self.run_import("off", config, 0)
+        pipe, sink, status = self.pipeline("off")
+        imp, log = self.run_import(pipe, 0)
         wait_for("the import to finish", lambda: imp.poll() is not None, sink.pump, deadline=120)
         self.assertEqual(imp.returncode, 0)
         # every batch is now waiting in the broker for the held sink
