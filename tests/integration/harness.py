@@ -157,7 +157,11 @@ class Procs:
         """Signal the process and return its exit code."""
         p = self.byname[name]
         p.send_signal(sig)
-        return p.wait(timeout=timeout)
+        try:
+            return p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError("%s did not stop on signal %d within %g s:\n%s"
+                                 % (name, sig, timeout, self.log(name)[-3000:]))
 
     def stop_clean(self, name, timeout=20):
         """SIGTERM: exit 0 and no sanitizer report (a sanitizer build exits non-zero on a leak
@@ -179,11 +183,11 @@ class Procs:
                 bad.append(f.name + ":\n" + text[-3000:])
         return bad
 
-    def close(self, timeout=5):
-        """SIGTERM whatever still runs, SIGKILL what has not stopped within `timeout` s."""
+    def close(self, timeout=5, sig=signal.SIGTERM):
+        """`sig` to whatever still runs, SIGKILL what has not stopped within `timeout` s."""
         for _, p in self.all:
             if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
+                p.send_signal(sig)
         for _, p in self.all:
             try:
                 p.wait(timeout=timeout)
@@ -228,11 +232,14 @@ class Pipeline(Procs):
                           [self.bin, "broker", "-c", self.config, "--bind", self.endpoint,
                            "--data-dir", self.data], ready)
 
-    def start_worker(self, service, ready="worker ready"):
-        """`handoff worker SERVICE`; waits for its ready line (it has registered)."""
-        return self.spawn(self.name(service),
-                          [self.bin, "worker", service, "-c", self.config, "--connect",
-                           self.endpoint, "--data-dir", self.data], ready)
+    def worker_args(self, service):
+        return [self.bin, "worker", service, "-c", self.config, "--connect", self.endpoint,
+                "--data-dir", self.data]
+
+    def start_worker(self, service, ready="worker ready", name=None):
+        """`handoff worker SERVICE` (its log NAME.log, by default the service's); waits for
+        its ready line (it has registered)."""
+        return self.spawn(self.name(name or service), self.worker_args(service), ready)
 
     def start(self, *workers):
         self.start_broker()

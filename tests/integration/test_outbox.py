@@ -28,6 +28,9 @@ import unittest
 import msgpack
 import zmq
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
 DEADLINE = 15.0  # seconds any single wait may take
 
 
@@ -65,75 +68,32 @@ def http_server_main(folder, fail_first):
 
 
 def wait_for(what, fn, deadline=DEADLINE):
-    end = time.time() + deadline
-    while time.time() < end:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for " + what)
-
-
-def free_port():
-    import socket
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    return harness.wait_for(what, fn, deadline, interval=0.05)
 
 
 class OutboxProcesses(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="ho-outbox-it-")
-        self.procs = []
-        self.logs = []
+        self.pipe = None
         self.ctx = zmq.Context()
         self.socks = []
 
     def tearDown(self):
-        for p in self.procs:
-            if p.poll() is None:
-                p.kill()
-            try:
-                p.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                pass
-        for f in self.logs:
-            f.close()
+        if self.pipe is not None:
+            self.pipe.close(sig=signal.SIGKILL)
         for s in self.socks:
             s.close(linger=0)
         self.ctx.term()
         shutil.rmtree(self.dir, ignore_errors=True)
 
-    def stop_clean(self, name, proc):
-        """SIGTERM: the worker must exit 0 (a sanitizer build exits non-zero on a leak)."""
-        proc.send_signal(signal.SIGTERM)
-        try:
-            rc = proc.wait(timeout=DEADLINE)
-        except subprocess.TimeoutExpired:
-            raise AssertionError("%s did not stop on SIGTERM" % name)
-        with open(os.path.join(self.dir, name + ".log")) as f:
-            log = f.read()
-        self.assertEqual(rc, 0, log[-3000:])
-        self.assertNotIn("Sanitizer", log)
-
-    def spawn(self, name, args, ready=None):
-        log = open(os.path.join(self.dir, name + ".log"), "w+")
-        self.logs.append(log)
-        p = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
-        self.procs.append(p)
-        if ready:
-            def seen():
-                if p.poll() is not None:
-                    raise AssertionError("%s exited: %s" % (name, self.read_log(name)))
-                return ready in self.read_log(name)
-            wait_for(name + " to be ready", seen)
-        return p
-
-    def read_log(self, name):
-        with open(os.path.join(self.dir, name + ".log")) as f:
-            return f.read()
+    def start_http(self, fail_first):
+        """The CRM webhook (this file with --http-server) and its port."""
+        self.pipe.spawn("http", [sys.executable, os.path.abspath(__file__), "--http-server",
+                                 self.dir, str(fail_first)])
+        port_file = os.path.join(self.dir, "http.port")
+        wait_for("http server port", lambda: os.path.exists(port_file))
+        with open(port_file) as f:
+            return int(f.read())
 
     def http_log(self):
         path = os.path.join(self.dir, "http.log")
@@ -144,31 +104,20 @@ class OutboxProcesses(unittest.TestCase):
 
     def test_webhook_retry_file_and_pub(self):
         # the webhook: a separate Python process, 503 twice, then 200
-        self.spawn("http", [sys.executable, os.path.abspath(__file__), "--http-server",
-                            self.dir, "2"])
-        port_file = os.path.join(self.dir, "http.port")
-        wait_for("http server port", lambda: os.path.exists(port_file))
-        with open(port_file) as f:
-            http_port = int(f.read())
+        self.pipe = harness.Pipeline(self.dir, "tcp", deadline=DEADLINE, interval=0.05)
+        http_port = self.start_http(2)
 
-        endpoint = "tcp://127.0.0.1:%d" % free_port()
+        endpoint, data = self.pipe.endpoint, self.pipe.data
         pub = "ipc://%s/pub.sock" % self.dir
-        data = os.path.join(self.dir, "data")
-        config = os.path.join(self.dir, "handoff.yaml")
-        with open(config, "w") as f:
-            f.write("broker:\n  endpoint: %s\n  heartbeat_ms: 250\n  liveness: 3\n"
-                    "data_dir: %s\n"
-                    "routes:\n  handoff.ready: outbox\n"
-                    "workers:\n  outbox:\n    dir: outbox\n"
-                    "    webhook_url: http://127.0.0.1:%d/crm/hook\n"
-                    "    backoff_ms: 300\n    max_attempts: 6\n    pub_endpoint: \"%s\"\n"
-                    % (endpoint, data, http_port, pub))
-        hb = os.environ["HO_BIN"]
-        self.spawn("broker", [hb, "broker", "-c", config, "--bind", endpoint,
-                              "--data-dir", data], ready="broker ready")
-        worker_args = [hb, "worker", "outbox", "-c", config, "--connect", endpoint,
-                       "--data-dir", data]
-        worker = self.spawn("worker", worker_args, ready="worker ready")
+        config = self.pipe.write_config(
+            "routes:\n  handoff.ready: outbox\n"
+            "workers:\n  outbox:\n    dir: outbox\n"
+            "    webhook_url: http://127.0.0.1:%d/crm/hook\n"
+            "    backoff_ms: 300\n    max_attempts: 6\n    pub_endpoint: \"%s\"\n"
+            % (http_port, pub), liveness=3)
+        hb = self.pipe.bin
+        self.pipe.start_broker()
+        worker = self.pipe.start_worker("outbox", name="worker")
 
         sub = self.ctx.socket(zmq.SUB)
         self.socks.append(sub)
@@ -219,7 +168,7 @@ class OutboxProcesses(unittest.TestCase):
         self.assertIn("status=pending", problem[0])
 
         # a new worker process finds the delivery in outbox.db and retries with backoff
-        worker2 = self.spawn("worker2", worker_args, ready="worker ready")
+        self.pipe.start_worker("outbox", name="worker2")
         wait_for("delivery", lambda: any(r["status"] == 200 for r in self.http_log()))
         time.sleep(1.5)  # let any (wrong) extra retry happen before counting
         log = self.http_log()
@@ -270,31 +219,21 @@ class OutboxProcesses(unittest.TestCase):
         self.assertIsNotNone(got, "no packet on topic handoff.rep.R01.")
         self.assertEqual(got[0], b"handoff.rep.R01.")
         self.assertEqual(json.loads(got[1])["payload"]["lead_id"], 4242)
-        self.stop_clean("worker2", worker2)
+        self.pipe.stop_clean("worker2", timeout=DEADLINE)
 
     def test_cli_lists_shows_and_retries_a_failed_delivery(self):
         # the CRM refuses 3 times; the worker gives up after 2 attempts
-        self.spawn("http", [sys.executable, os.path.abspath(__file__), "--http-server",
-                            self.dir, "3"])
-        port_file = os.path.join(self.dir, "http.port")
-        wait_for("http server port", lambda: os.path.exists(port_file))
-        with open(port_file) as f:
-            http_port = int(f.read())
-        endpoint = "ipc://%s/broker.sock" % self.dir
-        data = os.path.join(self.dir, "data")
-        config = os.path.join(self.dir, "handoff.yaml")
-        with open(config, "w") as f:
-            f.write("broker:\n  endpoint: %s\n  heartbeat_ms: 250\n  liveness: 3\n"
-                    "data_dir: %s\n"
-                    "routes:\n  handoff.ready: outbox\n"
-                    "workers:\n  outbox:\n"
-                    "    webhook_url: http://127.0.0.1:%d/crm/hook\n"
-                    "    backoff_ms: 200\n    max_attempts: 2\n" % (endpoint, data, http_port))
-        hb = os.environ["HO_BIN"]
-        self.spawn("broker", [hb, "broker", "-c", config, "--bind", endpoint,
-                              "--data-dir", data], ready="broker ready")
-        worker = self.spawn("worker", [hb, "worker", "outbox", "-c", config, "--connect",
-                                       endpoint, "--data-dir", data], ready="worker ready")
+        self.pipe = harness.Pipeline(self.dir, "ipc", deadline=DEADLINE, interval=0.05)
+        http_port = self.start_http(3)
+        endpoint, data = self.pipe.endpoint, self.pipe.data
+        config = self.pipe.write_config(
+            "routes:\n  handoff.ready: outbox\n"
+            "workers:\n  outbox:\n"
+            "    webhook_url: http://127.0.0.1:%d/crm/hook\n"
+            "    backoff_ms: 200\n    max_attempts: 2\n" % http_port, liveness=3)
+        hb = self.pipe.bin
+        self.pipe.start_broker()
+        self.pipe.start_worker("outbox", name="worker")
         client = self.ctx.socket(zmq.DEALER)
         self.socks.append(client)
         client.setsockopt(zmq.LINGER, 0)
@@ -349,7 +288,7 @@ class OutboxProcesses(unittest.TestCase):
             return event_id in r.stdout and "status=delivered" in r.stdout
         wait_for("delivered in outbox.db", delivered)
         self.assertEqual(cli("list").stdout, "")  # no problems left
-        self.stop_clean("worker", worker)
+        self.pipe.stop_clean("worker", timeout=DEADLINE)
 
 
 if __name__ == "__main__":
