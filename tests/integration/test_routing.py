@@ -11,14 +11,16 @@ Run: HO_BIN=build/handoff /usr/bin/python3 tests/integration/test_routing.py
 import os
 import shutil
 import signal
-import socket
-import subprocess
+import sys
 import tempfile
 import time
 import unittest
 
 import msgpack
 import zmq
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
 
 DEADLINE = 15.0
 T0 = 1795165200000  # 2026-11-20T09:00:00Z
@@ -42,14 +44,6 @@ sla:
     - when: {grade: [A]}
       deadline: 2h
 """
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def lead(lead_id, grade="B1"):
@@ -76,79 +70,30 @@ def breach(lead_id, rep, step, now):
 class RouteProcesses(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="ho-route-it-")
-        self.procs = {}
-        self.logs = []
         self.ctx = zmq.Context()
         with open(os.path.join(self.dir, "team.csv"), "w") as f:
             f.write(REPS)
         with open(os.path.join(self.dir, "routing.yaml"), "w") as f:
             f.write(RULES)
-        self.endpoint = "tcp://127.0.0.1:%d" % free_port()
-        self.data = os.path.join(self.dir, "data")
-        self.config = os.path.join(self.dir, "handoff.yaml")
-        with open(self.config, "w") as f:
-            f.write("broker:\n  endpoint: %s\n  heartbeat_ms: 250\n  liveness: 3\n"
-                    "data_dir: %s\nroutes:\n  route.request: route\n  sla.breach: route\n"
-                    "workers:\n  route:\n    rules: routing.yaml\n"
-                    % (self.endpoint, self.data))
-        self.client = self.ctx.socket(zmq.DEALER)
-        self.client.setsockopt(zmq.LINGER, 0)
-        self.client.connect(self.endpoint)
+        self.pipe = harness.Pipeline(self.dir, deadline=DEADLINE, interval=0.05)
+        self.endpoint, self.data = self.pipe.endpoint, self.pipe.data
+        self.config = self.pipe.write_config(
+            "routes:\n  route.request: route\n  sla.breach: route\n"
+            "workers:\n  route:\n    rules: routing.yaml\n", liveness=3)
+        self.client = harness.dealer(self.ctx, self.endpoint)
 
     def tearDown(self):
-        for p in self.procs.values():
-            if p.poll() is None:
-                p.kill()
-            try:
-                p.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                pass
-        for f in self.logs:
-            f.close()
+        self.pipe.close(sig=signal.SIGKILL)
         self.client.close(linger=0)
         self.ctx.term()
         shutil.rmtree(self.dir, ignore_errors=True)
 
-    def stop_clean(self, name, proc):
-        """SIGTERM: the worker must exit 0 (a sanitizer build exits non-zero on a leak)."""
-        proc.send_signal(signal.SIGTERM)
-        try:
-            rc = proc.wait(timeout=DEADLINE)
-        except subprocess.TimeoutExpired:
-            raise AssertionError("%s did not stop on SIGTERM" % name)
-        with open(os.path.join(self.dir, name + ".log")) as f:
-            log = f.read()
-        self.assertEqual(rc, 0, log[-3000:])
-        self.assertNotIn("Sanitizer", log)
-
-    def spawn(self, name, args, ready=None):
-        log = open(os.path.join(self.dir, name + ".log"), "w+")
-        self.logs.append(log)
-        p = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
-        self.procs[name] = p
-        end = time.time() + DEADLINE
-        while ready:
-            with open(os.path.join(self.dir, name + ".log")) as f:
-                if ready in f.read():
-                    break
-            if p.poll() is not None or time.time() > end:
-                with open(os.path.join(self.dir, name + ".log")) as f:
-                    raise AssertionError("%s did not start: %s" % (name, f.read()))
-            time.sleep(0.05)
-        return p
-
     def start_worker(self, name):
-        return self.spawn(name, [os.environ["HO_BIN"], "worker", "route", "-c", self.config,
-                                 "--connect", self.endpoint, "--data-dir", self.data],
-                          ready="worker ready")
+        return self.pipe.start_worker("route", name=name)
 
     def call(self, type_, event_id, payload):
-        env = {"v": 1, "type": type_, "id": event_id, "ts": int(time.time() * 1000),
-               "origin": "test", "payload": payload}
-        self.client.send_multipart([b"", b"MDPC01", b"route", msgpack.packb(env)])
-        if not self.client.poll(int(DEADLINE * 1000)):
-            raise AssertionError("no reply to %s %s" % (type_, event_id))
-        frames = self.client.recv_multipart()
+        frames = harness.mdp_request(self.client, "route", type_, event_id, payload,
+                                     int(time.time() * 1000), DEADLINE)
         self.assertEqual(frames[1], b"MDPC01")
         out = []
         for frame in frames[3:]:
@@ -157,9 +102,7 @@ class RouteProcesses(unittest.TestCase):
         return out
 
     def test_route_restart_remind_reassign(self):
-        hb = os.environ["HO_BIN"]
-        self.spawn("broker", [hb, "broker", "-c", self.config, "--bind", self.endpoint,
-                              "--data-dir", self.data], ready="broker ready")
+        self.pipe.start_broker()
         self.start_worker("worker")
 
         got = []
@@ -179,8 +122,8 @@ class RouteProcesses(unittest.TestCase):
         self.assertEqual(out[0]["id"], first_id)
 
         # kill the worker; a new process continues the rotation from router.db
-        self.procs["worker"].send_signal(signal.SIGKILL)
-        self.procs["worker"].wait(timeout=5)
+        self.pipe.proc("worker").send_signal(signal.SIGKILL)
+        self.pipe.proc("worker").wait(timeout=5)
         self.start_worker("worker2")
         out = self.call("route.request", "it-rr-4", route_request(4))
         self.assertEqual(out[0]["payload"]["rep_id"], "R2")
@@ -198,7 +141,7 @@ class RouteProcesses(unittest.TestCase):
         self.assertEqual(out[0]["payload"]["rep_id"], "R2")
         self.assertEqual(out[0]["payload"]["reassigned_from"], "R1")
         self.assertEqual(out[0]["payload"]["assigned_at"], T0 + 4 * HOUR + 1)
-        self.stop_clean("worker2", self.procs["worker2"])
+        self.pipe.stop_clean("worker2", timeout=DEADLINE)
 
 
 if __name__ == "__main__":
