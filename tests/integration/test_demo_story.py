@@ -17,7 +17,12 @@ Asserts, over the 12 weeks of the report:
   before hold less than a third of the 12 weeks' MQLs and of the assignments;
 - at most one assignment to a rep per MQL (no re-routing of a lead already routed), and every
   simulated outcome was legal from the lead's stage: no illegal_transition in quarantine,
-  the feedback import quarantined nothing.
+  the feedback import quarantined nothing;
+- SLA breaches show although the replay has no clock ticks (acceptances after sla_due record
+  them at the deadline): on the Summary (4-week average) and the Reps sheet, and in the
+  database one per late acceptance;
+- a lead that decayed to RECYCLED before its routing answer came has no owner and no open
+  assignment (the answer is an assignment_ignored note).
 
 Run: HO_BIN=build/handoff /usr/bin/python3 tests/integration/test_demo_story.py
 """
@@ -173,6 +178,28 @@ class DemoStoryTest(unittest.TestCase):
                       re.M)
         self.assertIsNotNone(m, self.run_result.stdout)
         self.assertEqual(m.group(1), m.group(2))
+
+    def test_sla_breaches_of_late_acceptances_are_counted(self):
+        late = self.q("SELECT count(*) FROM assignments WHERE rep_id IS NOT NULL "
+                      "AND accepted_at > sla_due")[0][0]
+        self.assertGreater(late, 0)
+        stamped = self.q("SELECT count(*) FROM sla_breaches b JOIN assignments a "
+                         "ON a.id = b.assignment_id WHERE b.at = a.sla_due "
+                         "AND a.accepted_at > a.sla_due")[0][0]
+        self.assertEqual(stamped, late)
+        self.assertEqual(self.q("SELECT count(*) FROM (SELECT assignment_id, step FROM "
+                                "sla_breaches GROUP BY 1, 2 HAVING count(*) > 1)")[0][0], 0)
+        rows = {r[0]: r for r in self.wb["Summary"].iter_rows(values_only=True) if r and r[0]}
+        self.assertGreater(rows["SLA breaches"][4], 0)
+        reps = table(self.wb["Reps"], "Rep")
+        self.assertGreater(sum(r["SLA breaches"] for r in reps), 0, reps)
+
+    def test_recycled_leads_have_no_owner_from_a_late_routing_answer(self):
+        self.assertEqual(self.q("SELECT count(*) FROM leads l JOIN assignments a "
+                                "ON a.lead_id = l.id WHERE l.stage = 'RECYCLED' "
+                                "AND a.status = 'open'")[0][0], 0)
+        self.assertEqual(self.q("SELECT count(*) FROM leads WHERE stage = 'RECYCLED' "
+                                "AND owner_rep_id IS NOT NULL")[0][0], 0)
 
 
 if __name__ == "__main__":
