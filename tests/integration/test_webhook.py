@@ -35,7 +35,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import wait_for  # noqa: E402
 
-DEADLINE = 30.0
 SECRETS = {
     "facebook_app_secret": "fb-app-secret-1234",
     "facebook_verify_token": "verify-me-please",
