@@ -650,6 +650,12 @@ static uint64_t s_lead_diff(const ho_lead_t *a, const ho_lead_t *b)
     return mask;
 }
 
+/* The schema version that added a lead column (1 = the first schema). */
+static int s_lead_col_since(const char *name)
+{
+    return strcmp(name, "score_seq") == 0 ? 3 : (strcmp(name, "field_sources_json") == 0 ? 2 : 1);
+}
+
 static int s_lead_get(void *db, const char *email, int64_t id, ho_lead_t *lead, ho_err_t *err)
 {
     s_db_t *self = db;
@@ -657,8 +663,12 @@ static int s_lead_get(void *db, const char *email, int64_t id, ho_lead_t *lead, 
     if (!*stp) {
         char sql[1024] = "SELECT id";
         for (size_t i = 0; i < S_N_LEAD_COLS; i++) {
+            /* a read-only opener (`handoff lead`) of a database the store has not migrated
+             * yet: a column of a later version reads as NULL */
             strcat(sql, ", ");
-            strcat(sql, s_lead_cols[i].name);
+            strcat(sql, self->version < s_lead_col_since(s_lead_cols[i].name)
+                            ? "NULL"
+                            : s_lead_cols[i].name);
         }
         strcat(sql, email ? " FROM leads WHERE email = ?" : " FROM leads WHERE id = ?");
         if (s_prepare(self, stp, sql, err) != HO_OK) {
