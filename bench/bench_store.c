@@ -1,7 +1,14 @@
 /* bench_store.c - lead upserts per second through the store API (ho_store_upsert_lead), in
  * batched transactions as the store worker applies them, on a real SQLite file (WAL).
  *
- *     bench_store [N=200000] [BATCH=1000] [DIR=/tmp]
+ *     bench_store [N=200000] [BATCH=1000] [DIR=/tmp] [PHASES=insert,merge,savepoint,worker,plain]
+ *
+ * PHASES picks what runs (merge needs insert: it merges into the people insert stored), so a
+ * callgrind run can count one phase alone:
+ *     valgrind --tool=callgrind --toggle-collect=ho_store_begin --toggle-collect=ho_store_commit
+ *         --toggle-collect=ho_store_upsert_lead build/bench_store 10000 1000 /tmp insert
+ * gives the instructions of N insert upserts (with their batch's BEGIN/COMMIT); "insert,merge"
+ * minus "insert" those of the N/2 merges.
  *
  * Phase "insert": N new people. Phase "merge": N/2 records of people already stored, from
  * a second source (the dedup/merge path: read, merge fields by the precedence rule, write).
@@ -205,13 +212,36 @@ static double s_plain(const char *dir, long n, long batch, double *cpu_rate)
     return (double)n / wall;
 }
 
+/* Whether the comma-separated list names the phase. */
+static bool s_has(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = list; *p;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len == n && strncmp(p, name, n) == 0) {
+            return true;
+        }
+        p += len + (end ? 1 : 0);
+    }
+    return false;
+}
+
 int main(int argc, char **argv)
 {
     long n = argc > 1 ? atol(argv[1]) : 200000;
     long batch = argc > 2 ? atol(argv[2]) : 1000;
     const char *dir = argc > 3 ? argv[3] : "/tmp";
+    const char *phases = argc > 4 ? argv[4] : "insert,merge,savepoint,worker,plain";
     if (n <= 0 || batch <= 0) {
-        fprintf(stderr, "usage: bench_store [N] [BATCH] [DIR]\n");
+        fprintf(stderr, "usage: bench_store [N] [BATCH] [DIR] [PHASES]\n");
+        return 2;
+    }
+    bool run_ins = s_has(phases, "insert"), run_mrg = s_has(phases, "merge");
+    bool run_sp = s_has(phases, "savepoint"), run_wk = s_has(phases, "worker");
+    bool run_plain = s_has(phases, "plain");
+    if (run_mrg && !run_ins) {
+        fprintf(stderr, "bench_store: the merge phase needs the insert phase\n");
         return 2;
     }
     char path[512];
@@ -225,25 +255,34 @@ int main(int argc, char **argv)
         fprintf(stderr, "open: %s\n", err.message);
         return 1;
     }
-    double ins_cpu = 0, mrg_cpu = 0;
-    double ins = s_phase(s, 0, n, 1, batch, "hubspot", 1790000000000LL, "hs", false, &ins_cpu);
-    double mrg = s_phase(s, 0, n, 2, batch, "salesforce", 1791000000000LL, "sf", false, &mrg_cpu);
-    /* new people again, a savepoint per upsert as the store worker applies a batch */
-    double sp_cpu = 0;
-    double sp =
-        s_phase(s, n, n + n / 2, 1, batch, "hubspot", 1792000000000LL, "hs2", true, &sp_cpu);
-    ho_store_destroy(&s);
-    double wk_cpu = 0;
-    char wdir[512];
-    snprintf(wdir, sizeof wdir, "%s/bench_store-worker-%d", dir, (int)getpid());
-    if (mkdir(wdir, 0700) != 0) {
-        perror(wdir);
-        return 1;
+    double ins = 0, ins_cpu = 0, mrg = 0, mrg_cpu = 0;
+    if (run_ins) {
+        ins = s_phase(s, 0, n, 1, batch, "hubspot", 1790000000000LL, "hs", false, &ins_cpu);
     }
-    double wk = s_worker(wdir, n / 2, 500, &wk_cpu);
-    rmdir(wdir);
-    double plain_cpu = 0;
-    double plain = s_plain(dir, n, batch, &plain_cpu);
+    if (run_mrg) {
+        mrg = s_phase(s, 0, n, 2, batch, "salesforce", 1791000000000LL, "sf", false, &mrg_cpu);
+    }
+    /* new people again, a savepoint per upsert as the store worker applies a batch */
+    double sp = 0, sp_cpu = 0;
+    if (run_sp) {
+        sp = s_phase(s, n, n + n / 2, 1, batch, "hubspot", 1792000000000LL, "hs2", true, &sp_cpu);
+    }
+    ho_store_destroy(&s);
+    double wk = 0, wk_cpu = 0;
+    if (run_wk) {
+        char wdir[512];
+        snprintf(wdir, sizeof wdir, "%s/bench_store-worker-%d", dir, (int)getpid());
+        if (mkdir(wdir, 0700) != 0) {
+            perror(wdir);
+            return 1;
+        }
+        wk = s_worker(wdir, n / 2, 500, &wk_cpu);
+        rmdir(wdir);
+    }
+    double plain = 0, plain_cpu = 0;
+    if (run_plain) {
+        plain = s_plain(dir, n, batch, &plain_cpu);
+    }
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     double load[1] = {0};
@@ -255,8 +294,10 @@ int main(int argc, char **argv)
            "plain_rows_per_cpu_s=%.0f peak_rss_mb=%.1f loadavg=%.2f\n",
            n, batch, ins, mrg, ins_cpu, mrg_cpu, sp, sp_cpu, wk, wk_cpu, plain, plain_cpu,
            (double)ru.ru_maxrss / 1024.0, load[0]);
-    printf("bench_store target insert_upserts_per_s>=100000: %s\n",
-           ins >= 100000 ? "met" : "NOT met");
+    if (run_ins) {
+        printf("bench_store target insert_upserts_per_s>=100000: %s\n",
+               ins >= 100000 ? "met" : "NOT met");
+    }
     char wal[600];
     unlink(path);
     snprintf(wal, sizeof wal, "%s-wal", path);
