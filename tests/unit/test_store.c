@@ -92,7 +92,7 @@ static void test_create_and_reopen(void **state)
     ho_store_destroy(&s);
     ho_store_destroy(&s);
     s_expect(t->path, "PRAGMA journal_mode", "wal");
-    s_expect(t->path, "SELECT group_concat(version) FROM schema_version", "3");
+    s_expect(t->path, "SELECT group_concat(version) FROM schema_version", "4");
     s_expect(t->path,
              "SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND name IN ('leads',"
              "'lead_sources','activities','stage_history','scores','assignments','sla_breaches',"
@@ -114,7 +114,8 @@ static void test_create_and_reopen(void **state)
 static void test_migrate_from_v1(void **state)
 {
     s_tmp_t *t = *state;
-    /* a version-1 database as the report engineer may have made it: v1 tables, no v2 columns */
+    /* a version-1 database as the report engineer may have made it: v1 tables, no v2 columns
+     * (leads has the columns later migrations index: domain, owner_rep_id, mql_at) */
     sqlite3 *h = NULL;
     assert_int_equal(sqlite3_open(t->path, &h), SQLITE_OK);
     assert_int_equal(
@@ -124,7 +125,8 @@ static void test_migrate_from_v1(void **state)
             "INSERT INTO schema_version VALUES (1);"
             "CREATE TABLE leads (id INTEGER PRIMARY KEY, email TEXT NOT NULL "
             "UNIQUE, stage TEXT NOT NULL DEFAULT 'ML', last_touch_at INTEGER, created_at INTEGER "
-            "NOT NULL, updated_at INTEGER NOT NULL);"
+            "NOT NULL, updated_at INTEGER NOT NULL, domain TEXT, owner_rep_id TEXT, "
+            "mql_at INTEGER);"
             "CREATE TABLE assignments (id INTEGER PRIMARY KEY, lead_id "
             "INTEGER, status TEXT, sla_due INTEGER);"
             "CREATE TABLE stage_history (id INTEGER PRIMARY KEY, lead_id "
@@ -143,7 +145,7 @@ static void test_migrate_from_v1(void **state)
     assert_non_null(s);
     assert_int_equal(ho_store_schema_version(s), HO_STORE_SCHEMA_VERSION);
     ho_store_destroy(&s);
-    s_expect(t->path, "SELECT version FROM schema_version", "3");
+    s_expect(t->path, "SELECT version FROM schema_version", "4");
     s_expect(t->path, "SELECT COUNT(*) FROM pragma_table_info('leads') WHERE name='score_seq'",
              "1");
     s_expect(t->path,
@@ -307,7 +309,7 @@ static void test_migrate_full_v1(void **state)
     s_upsert(s, "ev-old", "hubspot", "old@acme.com", 100, json_pack("{ss}", "city", "Rome"));
     s_upsert(s, "ev-new", "salesforce", "old@acme.com", 200, json_pack("{ss}", "title", "CTO"));
     ho_store_destroy(&s);
-    s_expect(t->path, "SELECT group_concat(version) FROM schema_version", "3");
+    s_expect(t->path, "SELECT group_concat(version) FROM schema_version", "4");
     s_expect(t->path,
              "SELECT (SELECT COUNT(*) FROM leads) || (SELECT COUNT(*) FROM lead_sources) ||"
              " (SELECT COUNT(*) FROM activities) || (SELECT COUNT(*) FROM stage_history) ||"
@@ -330,6 +332,157 @@ static void test_migrate_full_v1(void **state)
              "4");
 }
 
+/* Versions 2 and 3 as shipped (docs/store-schema.md), written out here independently of the
+ * migration code: applied to s_v1_schema they make a version-3 database. */
+static const char s_v2_v3_schema[] =
+    "ALTER TABLE leads ADD COLUMN field_sources_json TEXT;"
+    "ALTER TABLE assignments ADD COLUMN reassign_due INTEGER;"
+    "ALTER TABLE stage_history ADD COLUMN kind TEXT NOT NULL DEFAULT 'transition';"
+    "CREATE INDEX pending_outcomes_email ON pending_outcomes(email);"
+    "CREATE INDEX lead_sources_lead ON lead_sources(lead_id);"
+    "CREATE INDEX assignments_open ON assignments(status, sla_due);"
+    "CREATE INDEX leads_last_touch ON leads(last_touch_at);"
+    "ALTER TABLE leads ADD COLUMN score_seq INTEGER;";
+
+/* The EXPLAIN QUERY PLAN lines of sql, joined with ';'. */
+static char *s_plan(const char *db, const char *sql)
+{
+    sqlite3 *h = NULL;
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    char q[1024];
+    snprintf(q, sizeof q, "EXPLAIN QUERY PLAN %s", sql);
+    assert_int_equal(sqlite3_prepare_v2(h, q, -1, &st, NULL), SQLITE_OK);
+    char out[1024] = "";
+    size_t used = 0;
+    while (sqlite3_step(st) == SQLITE_ROW && used < sizeof out) {
+        used += (size_t)snprintf(out + used, sizeof out - used, "%s;",
+                                 (const char *)sqlite3_column_text(st, 3));
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    return strdup(out);
+}
+
+/* A populated version-3 database: version 4 keeps every row (lead_sources rows keep their ids
+ * and columns through the table copy), lead_sources.event_id has no unique index any more,
+ * the domain and mql_at indexes are partial and still serve their queries, and idempotency
+ * (events) holds: an old event id replayed changes nothing, a new one adds its source row. */
+static void test_migrate_populated_v3(void **state)
+{
+    s_tmp_t *t = *state;
+    sqlite3 *h = NULL;
+    assert_int_equal(sqlite3_open(t->path, &h), SQLITE_OK);
+    char *msg = NULL;
+    if (sqlite3_exec(h, s_v1_schema, NULL, NULL, &msg) != SQLITE_OK ||
+        sqlite3_exec(h, s_v2_v3_schema, NULL, NULL, &msg) != SQLITE_OK) {
+        fail_msg("v3 schema: %s", msg);
+    }
+    if (sqlite3_exec(
+            h,
+            "INSERT INTO schema_version VALUES (3);"
+            "INSERT INTO leads (id, email, first_name, domain, owner_rep_id, stage, mql_at, "
+            "created_at, updated_at, last_touch_at, fields_json, field_sources_json, "
+            "original_source, score_seq) VALUES "
+            "(7, 'ann@acme.com', 'Ann', 'acme.com', 'rep-1', 'SAL', 150, 100, 150, 150, "
+            "'{\"first_name\":\"Ann\"}', '{\"_\":[\"hubspot\",100]}', 'Trade Show', 4),"
+            "(8, 'bob@acme.com', 'Bob', 'acme.com', NULL, 'ML', NULL, 110, 110, 110, "
+            "'{\"first_name\":\"Bob\"}', '{\"_\":[\"hubspot\",110]}', 'Webinar', NULL);"
+            "INSERT INTO lead_sources (id, lead_id, event_id, source, source_record_id, "
+            "original_source, campaign, file, line, observed_at) VALUES "
+            "(3, 7, 'ev-a', 'hubspot', 'hs-1', 'Trade Show', 'q1', 'a.csv', 2, 100),"
+            "(5, 7, 'ev-b', 'salesforce', 'sf-1', NULL, NULL, 'b.xlsx', 9, 120),"
+            "(6, 8, 'ev-c', 'hubspot', 'hs-2', 'Webinar', NULL, 'a.csv', 3, 110);"
+            "INSERT INTO events VALUES ('ev-a', 'lead.normalized', 100),"
+            "('ev-b', 'lead.normalized', 120), ('ev-c', 'lead.normalized', 110);"
+            "INSERT INTO activities (lead_id, event_id, type, occurred_at) VALUES "
+            "(7, 'act-1', 'page_view', 130);"
+            "INSERT INTO stage_history (lead_id, from_stage, to_stage, at, actor, kind) VALUES "
+            "(7, 'ML', 'MQL', 150, 'score', 'transition');"
+            "INSERT INTO scores (lead_id, event_id, at, model_version, fit, interest, score, "
+            "mql) VALUES (7, 'sc-1', 150, 'm1', 50, 30, 80, 1);"
+            "INSERT INTO assignments (lead_id, event_id, rep_id, assigned_at, sla_due, status) "
+            "VALUES (7, 'as-1', 'rep-1', 160, 170, 'accepted');"
+            "INSERT INTO outcomes (lead_id, event_id, rep_id, outcome, occurred_at) VALUES "
+            "(7, 'oc-1', 'rep-1', 'accepted', 165);",
+            NULL, NULL, &msg) != SQLITE_OK) {
+        fail_msg("v3 rows: %s", msg);
+    }
+    sqlite3_close(h);
+
+    ho_err_t err = {0};
+    ho_store_t *s = ho_store_open(t->path, &err);
+    assert_non_null(s);
+    assert_int_equal(ho_store_schema_version(s), 4);
+    /* the domain owner query still finds the owned lead of the domain */
+    json_t *rows = NULL;
+    json_t *args = json_pack("{sssi}", "domain", "acme.com", "lead_id", 8);
+    assert_int_equal(ho_store_query(s, HO_Q_DOMAIN_OWNER, args, &rows, &err), HO_OK);
+    assert_int_equal(json_array_size(rows), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(rows, 0), "owner_rep_id")),
+                        "rep-1");
+    json_decref(rows);
+    json_decref(args);
+    /* replayed old event: nothing changes; new event: one more source row with file and line */
+    s_upsert(s, "ev-b", "salesforce", "ann@acme.com", 120, json_pack("{ss}", "title", "CEO"));
+    json_t *p = json_pack("{sssss{sssi}s{ss}sI}", "email", "Ann@Acme.com", "source", "webform",
+                          "source_ref", "file", "c.csv", "line", 4, "fields", "title", "CTO",
+                          "observed_at", (json_int_t)200);
+    ho_upsert_t res;
+    assert_int_equal(ho_store_upsert_lead(s, "ev-d", p, &res, &err), HO_OK);
+    assert_false(res.created);
+    assert_int_equal(res.lead_id, 7);
+    assert_int_equal(ho_store_upsert_lead(s, "ev-d", p, &res, &err), HO_OK);
+    assert_true(res.duplicate);
+    json_decref(p);
+    ho_store_destroy(&s);
+
+    s_expect(t->path, "SELECT group_concat(version) FROM schema_version", "4");
+    s_expect(t->path, "PRAGMA integrity_check", "ok");
+    s_expect(t->path,
+             "SELECT group_concat(id || ':' || lead_id || ':' || event_id || ':' || source || ':'"
+             " || IFNULL(source_record_id, '-') || ':' || IFNULL(original_source, '-') || ':' ||"
+             " IFNULL(campaign, '-') || ':' || file || ':' || line || ':' || observed_at, ' ')"
+             " FROM (SELECT * FROM lead_sources ORDER BY id)",
+             "3:7:ev-a:hubspot:hs-1:Trade Show:q1:a.csv:2:100 "
+             "5:7:ev-b:salesforce:sf-1:-:-:b.xlsx:9:120 "
+             "6:8:ev-c:hubspot:hs-2:Webinar:-:a.csv:3:110 "
+             "7:7:ev-d:webform:-:-:-:c.csv:4:200");
+    s_expect(t->path,
+             "SELECT (SELECT COUNT(*) FROM leads) || (SELECT COUNT(*) FROM activities) ||"
+             " (SELECT COUNT(*) FROM stage_history) || (SELECT COUNT(*) FROM scores) ||"
+             " (SELECT COUNT(*) FROM assignments) || (SELECT COUNT(*) FROM outcomes) ||"
+             " (SELECT COUNT(*) FROM events)",
+             "2111114");
+    s_expect(t->path,
+             "SELECT title || ' ' || score_seq || ' ' || owner_rep_id FROM leads WHERE id = 7",
+             "CTO 4 rep-1");
+    /* indexes: no unique one on lead_sources, the lead_id one kept; two partial on leads */
+    s_expect(t->path,
+             "SELECT group_concat(name || ':' || \"unique\" || ':' || partial, ' ') FROM"
+             " (SELECT * FROM pragma_index_list('lead_sources') ORDER BY name)",
+             "lead_sources_lead:0:0");
+    s_expect(t->path,
+             "SELECT group_concat(name, ' ') FROM (SELECT name FROM pragma_index_list('leads')"
+             " WHERE partial ORDER BY name)",
+             "leads_domain leads_mql_at");
+    /* ... and they hold what their queries ask for */
+    s_expect(t->path,
+             "SELECT group_concat(id) FROM leads INDEXED BY leads_domain WHERE domain = "
+             "'acme.com' AND owner_rep_id IS NOT NULL",
+             "7");
+    s_expect(t->path,
+             "SELECT group_concat(id) FROM leads INDEXED BY leads_mql_at WHERE mql_at >= 0", "7");
+    char *plan = s_plan(t->path, "SELECT owner_rep_id FROM leads WHERE domain = 'acme.com'"
+                                 " AND personal_email = 0 AND id <> 8 AND erased = 0"
+                                 " AND owner_rep_id IS NOT NULL ORDER BY updated_at DESC, id"
+                                 " LIMIT 1");
+    if (!strstr(plan, "USING INDEX leads_domain")) {
+        fail_msg("domain owner query plan: %s", plan);
+    }
+    free(plan);
+}
+
 /* An empty (zero-byte) file, as `touch data/handoff.db` leaves it, is a new database. */
 static void test_migrate_empty_file(void **state)
 {
@@ -343,7 +496,7 @@ static void test_migrate_empty_file(void **state)
     assert_int_equal(ho_store_schema_version(s), HO_STORE_SCHEMA_VERSION);
     s_upsert(s, "ev-1", "hubspot", "a@acme.com", 1000, json_pack("{ss}", "first_name", "Ann"));
     ho_store_destroy(&s);
-    s_expect(t->path, "SELECT group_concat(version) FROM schema_version", "3");
+    s_expect(t->path, "SELECT group_concat(version) FROM schema_version", "4");
     s_expect(t->path, "PRAGMA journal_mode", "wal");
     s_expect(t->path, "SELECT first_name FROM leads", "Ann");
     /* a read-only opener refuses an empty file that is not a store yet */
@@ -800,6 +953,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_migrate_from_v1, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_migrate_full_v1, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_migrate_empty_file, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_migrate_populated_v3, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_merge_tie_and_order, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_fields_json_text, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_lead_put_after_other_read_and_undo, s_setup,
