@@ -105,7 +105,7 @@ static void s_usage(FILE *out)
     fprintf(
         out,
         "usage: handoff run [-c CONFIG] [--data-dir DIR] [--endpoint EP] [--scorers N]\n"
-        "                   [--webhook] [--tick SECONDS]\n"
+        "                   [--webhook] [--tick SECONDS] [--ready-timeout S]\n"
         "                   [--demo [--seed N] [--now TIME] [--leads N]] [--once]\n"
         "\n"
         "The embedded default on one machine: the broker and one of each built-in worker\n"
@@ -130,6 +130,8 @@ static void s_usage(FILE *out)
         "      --now TIME     end of the demo's 12-week window (default: this Monday 00:00 UTC)\n"
         "      --leads N      people in the demo world (default 600)\n"
         "      --once         stop after the demo's workbook (or at once without --demo)\n"
+        "      --ready-timeout S  give up when the workers have not all registered\n"
+        "                     by then (default 30 s)\n"
         "  -h, --help         this help\n"
         "\n"
         "stdout (greppable): 'run ready ...', the demo steps' own lines ('demo-data ...',\n"
@@ -671,22 +673,17 @@ static int s_positive(const char *text, long max, long *out)
 
 int ho_cmd_run(int argc, char **argv)
 {
-    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-                                         {"data-dir", required_argument, NULL, 'd'},
-                                         {"endpoint", required_argument, NULL, 'e'},
-                                         {"scorers", required_argument, NULL, 'S'},
-                                         {"webhook", no_argument, NULL, 'w'},
-                                         {"tick", required_argument, NULL, 't'},
-                                         {"demo", no_argument, NULL, 'D'},
-                                         {"seed", required_argument, NULL, 's'},
-                                         {"now", required_argument, NULL, 'n'},
-                                         {"leads", required_argument, NULL, 'l'},
-                                         {"once", no_argument, NULL, 'o'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},   {"data-dir", required_argument, NULL, 'd'},
+        {"endpoint", required_argument, NULL, 'e'}, {"scorers", required_argument, NULL, 'S'},
+        {"webhook", no_argument, NULL, 'w'},        {"tick", required_argument, NULL, 't'},
+        {"demo", no_argument, NULL, 'D'},           {"seed", required_argument, NULL, 's'},
+        {"now", required_argument, NULL, 'n'},      {"leads", required_argument, NULL, 'l'},
+        {"once", no_argument, NULL, 'o'},           {"ready-timeout", required_argument, NULL, 'R'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
     const char *config = NULL, *data_dir = NULL, *endpoint = NULL, *seed = "1", *now_arg = NULL;
     const char *leads = "600";
-    long scorers = 1, tick_s = 60, tmp = 0;
+    long scorers = 1, tick_s = 60, tmp = 0, ready_s = 30;
     bool webhook = false, demo = false, once = false;
     int ch;
     optind = 1;
@@ -739,6 +736,13 @@ int ho_cmd_run(int argc, char **argv)
             break;
         case 'o':
             once = true;
+            break;
+        case 'R':
+            if (s_positive(optarg, 3600, &ready_s) != 0 || ready_s < 1) {
+                fprintf(stderr, "handoff run: --ready-timeout wants seconds 1..3600, not '%s'\n",
+                        optarg);
+                return 2;
+            }
             break;
         case 'h':
             s_usage(stdout);
@@ -889,12 +893,28 @@ int ho_cmd_run(int argc, char **argv)
     for (size_t i = 1; i < run->n_children; i++) {
         s_child_start(&run->children[i]);
     }
-    if (s_wait_ready(run, (int)scorers, 30000) != 0) {
-        if (!s_stop) {
-            fprintf(stderr, "handoff run: workers did not all register within 30 s\n");
+    if (s_wait_ready(run, (int)scorers, (int)ready_s * 1000) != 0) {
+        int sig = (int)s_stop;
+        if (!sig) {
+            char missing[256] = "";
+            json_t *st = s_status(run);
+            for (size_t i = 0; i < RUN_N_WORKERS; i++) {
+                int want = strcmp(s_workers[i], "score") == 0 ? (int)scorers : 1;
+                if (!st || s_service_int(st, s_workers[i], "workers") < want) {
+                    size_t n = strlen(missing);
+                    snprintf(missing + n, sizeof missing - n, " %s", s_workers[i]);
+                }
+            }
+            json_decref(st);
+            fprintf(stderr,
+                    "handoff run: workers did not all register within %ld s; missing:%s "
+                    "(their errors are above)\n",
+                    ready_s, missing);
         }
-        s_stop_all(run);
-        rc = s_stop == SIGINT || s_stop == SIGTERM ? 0 : 1;
+        int killed = s_stop_all(run);
+        printf("run stopped%s%s restarts=%d killed=%d\n", sig ? " signal=" : "",
+               sig ? (sig == SIGINT ? "INT" : "TERM") : "", run->restarts, killed);
+        rc = sig ? 0 : 1;
         goto done;
     }
     printf("run ready endpoint=%s data_dir=%s workers=%zu scorers=%ld config=%s\n", run->endpoint,

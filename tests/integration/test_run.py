@@ -217,6 +217,25 @@ class RunTest(unittest.TestCase):
         self.assertRegex(out, r"(?m)^run stopped signal=TERM restarts=0 killed=0$")
         self.assertEqual(procs_with(self.dir), {})
 
+    def test_a_worker_that_cannot_start_is_named_and_the_run_ends(self):
+        src = os.environ.get("HO_SOURCE_DIR",
+                             os.path.join(os.path.dirname(__file__), "..", ".."))
+        conf = os.path.join(self.dir, "conf")
+        shutil.copytree(os.path.join(src, "deploy"), conf)
+        with open(os.path.join(conf, "scoring.yaml"), "a") as f:
+            f.write("\nnot_a_model_key: 1\n")
+        r = subprocess.run([HO_BIN, "run", "-c", os.path.join(conf, "handoff.yaml"),
+                            "--endpoint", self.endpoint, "--data-dir", self.data,
+                            "--ready-timeout", "3", "--tick", "0"],
+                           capture_output=True, text=True, timeout=120)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("missing: score (their errors are above)", r.stderr)
+        self.assertIn(os.path.join(conf, "scoring.yaml"), r.stderr)  # the worker's own error
+        self.assertIn("not_a_model_key", r.stderr)
+        self.assertRegex(r.stdout, r"(?m)^run stopped restarts=[1-9]\d* killed=0$")
+        self.assertNotIn("run ready", r.stdout)
+        self.assertEqual(procs_with(self.dir), {})
+
     def test_usage_and_config_errors(self):
         r = subprocess.run([HO_BIN, "run", "--help"], capture_output=True, text=True)
         self.assertEqual(r.returncode, 0)
