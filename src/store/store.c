@@ -613,6 +613,164 @@ static json_t *s_trail(const char *source, int64_t observed)
     return a;
 }
 
+/* ---- reading back the store's own JSON text ----
+ * fields_json and field_sources_json are written by s_compact: no whitespace, and for nearly
+ * every lead only objects, arrays, strings without escapes, integers, true, false and null.
+ * That subset is read here directly into jansson values (json_loads was ~57k of a merge's
+ * 239k instructions: its lexer reads the text a character at a time through a callback).
+ * Anything else (an escape, a real, whitespace, deep nesting, invalid text) returns NULL and
+ * the caller reads the text with json_loads, so the result is the same in every case. */
+#define S_PARSE_DEPTH 32
+
+static json_t *s_parse_value(const char **pp, int depth);
+
+static bool s_parse_span(const char **pp, const char **start, size_t *len)
+{
+    const char *p = *pp + 1; /* past the opening quote */
+    const char *s = p;
+    while (*p != '"') {
+        if (*p == '\\' || (unsigned char)*p < 0x20) { /* escapes and the end of the text */
+            return false;
+        }
+        p++;
+    }
+    *start = s;
+    *len = (size_t)(p - s);
+    *pp = p + 1;
+    return true;
+}
+
+static json_t *s_parse_value(const char **pp, int depth)
+{
+    const char *p = *pp;
+    json_t *v = NULL;
+    if (depth > S_PARSE_DEPTH) {
+        return NULL;
+    }
+    switch (*p) {
+    case '{':
+        v = json_object();
+        p++;
+        if (*p == '}') {
+            p++;
+            break;
+        }
+        for (;;) {
+            const char *k;
+            size_t klen;
+            json_t *item;
+            if (*p != '"' || !s_parse_span(&p, &k, &klen) || *p++ != ':' ||
+                !(item = s_parse_value(&p, depth + 1))) {
+                json_decref(v);
+                return NULL;
+            }
+            if (json_object_setn_new(v, k, klen, item) != 0) { /* not UTF-8 */
+                json_decref(v);
+                return NULL;
+            }
+            if (*p == '}') {
+                p++;
+                break;
+            }
+            if (*p++ != ',') {
+                json_decref(v);
+                return NULL;
+            }
+        }
+        break;
+    case '[':
+        v = json_array();
+        p++;
+        if (*p == ']') {
+            p++;
+            break;
+        }
+        for (;;) {
+            json_t *item = s_parse_value(&p, depth + 1);
+            if (!item || json_array_append_new(v, item) != 0) {
+                json_decref(v);
+                return NULL;
+            }
+            if (*p == ']') {
+                p++;
+                break;
+            }
+            if (*p++ != ',') {
+                json_decref(v);
+                return NULL;
+            }
+        }
+        break;
+    case '"': {
+        const char *str;
+        size_t len;
+        if (!s_parse_span(&p, &str, &len)) {
+            return NULL;
+        }
+        v = json_stringn(str, len); /* NULL when not UTF-8 */
+        break;
+    }
+    case 't':
+        if (strncmp(p, "true", 4) == 0) {
+            v = json_true();
+            p += 4;
+        }
+        break;
+    case 'f':
+        if (strncmp(p, "false", 5) == 0) {
+            v = json_false();
+            p += 5;
+        }
+        break;
+    case 'n':
+        if (strncmp(p, "null", 4) == 0) {
+            v = json_null();
+            p += 4;
+        }
+        break;
+    default: {
+        /* integers only; 18 digits cannot overflow json_int_t */
+        bool neg = *p == '-';
+        const char *d = neg ? p + 1 : p;
+        const char *e = d;
+        json_int_t x = 0;
+        while (*e >= '0' && *e <= '9' && e - d < 18) {
+            x = x * 10 + (*e - '0');
+            e++;
+        }
+        if (e == d || (*e >= '0' && *e <= '9') || *e == '.' || *e == 'e' || *e == 'E' ||
+            (*d == '0' && e - d > 1)) {
+            return NULL;
+        }
+        v = json_integer(neg ? -x : x);
+        p = e;
+    }
+    }
+    if (v) {
+        *pp = p;
+    }
+    return v;
+}
+
+/* The object the text holds (a new reference), or NULL when it holds none. */
+static json_t *s_load_object(const char *text)
+{
+    const char *p = text;
+    json_t *v = *p == '{' ? s_parse_value(&p, 0) : NULL;
+    if (v && *p != '\0') {
+        json_decref(v);
+        v = NULL;
+    }
+    if (!v) {
+        v = json_loads(text, 0, NULL);
+    }
+    if (!json_is_object(v)) {
+        json_decref(v);
+        return NULL;
+    }
+    return v;
+}
+
 static void s_fcache_put(ho_store_t *self, int64_t id, const char *text, json_t *obj)
 {
     if (!self->fcache) {
@@ -643,7 +801,7 @@ json_t *ho_store_lead_fields(ho_store_t *self, const ho_lead_t *lead)
     if (e && e->obj && e->id == lead->id && strcmp(e->text, lead->fields_json) == 0) {
         f = json_deep_copy(e->obj);
     } else {
-        f = json_loads(lead->fields_json, 0, NULL);
+        f = s_load_object(lead->fields_json);
     }
     if (!json_is_object(f)) {
         json_decref(f);
@@ -702,14 +860,12 @@ int ho_store_upsert_lead(ho_store_t *self, const char *event_id, const json_t *p
         return rc;
     } else {
         free(email);
-        merged = lead.fields_json ? json_loads(lead.fields_json, 0, NULL) : NULL;
-        meta = lead.field_sources_json ? json_loads(lead.field_sources_json, 0, NULL) : NULL;
-        if (!json_is_object(merged)) {
-            json_decref(merged);
+        merged = lead.fields_json ? s_load_object(lead.fields_json) : NULL;
+        meta = lead.field_sources_json ? s_load_object(lead.field_sources_json) : NULL;
+        if (!merged) {
             merged = json_object();
         }
-        if (!json_is_object(meta)) {
-            json_decref(meta);
+        if (!meta) {
             meta = json_object();
         }
     }
@@ -802,19 +958,19 @@ int ho_store_upsert_lead(ho_store_t *self, const char *event_id, const json_t *p
     json_decref(merged);
     if (rc == HO_OK) {
         const json_t *ref = json_object_get(payload, "source_ref");
-        json_t *row = json_object();
-        json_object_set_new(row, "lead_id", json_integer(lead.id));
-        json_object_set_new(row, "event_id", json_string(event_id));
-        json_object_set_new(row, "source", json_string(source));
-        json_object_set(row, "source_record_id", json_object_get(fields, "source_record_id"));
-        json_object_set(row, "original_source", json_object_get(fields, "original_source"));
-        json_object_set(row, "campaign", json_object_get(fields, "campaign"));
-        json_t *file = json_object_get(ref, "file");
-        json_object_set(row, "file", file ? file : json_object_get(ref, "webhook"));
-        json_object_set(row, "line", json_object_get(ref, "line"));
-        json_object_set_new(row, "observed_at", json_integer(observed));
-        rc = self->be->row_add(self->db, HO_T_LEAD_SOURCES, row, NULL, err);
-        json_decref(row);
+        const json_t *file = json_object_get(ref, "file");
+        ho_source_row_t row = {
+            .lead_id = lead.id,
+            .event_id = event_id,
+            .source = source,
+            .source_record_id = json_object_get(fields, "source_record_id"),
+            .original_source = json_object_get(fields, "original_source"),
+            .campaign = json_object_get(fields, "campaign"),
+            .file = file ? file : json_object_get(ref, "webhook"),
+            .line = json_object_get(ref, "line"),
+            .observed_at = observed,
+        };
+        rc = self->be->source_add(self->db, &row, err);
     }
     res->lead_id = lead.id;
     res->changed = changed;

@@ -973,6 +973,8 @@ static int s_ncols(const s_table_t *t)
     return n;
 }
 
+static int s_add_prepare(s_db_t *self, ho_table_t table, ho_err_t *err);
+
 static int s_row_add(void *db, ho_table_t table, const json_t *row, int64_t *id_p, ho_err_t *err)
 {
     s_db_t *self = db;
@@ -981,21 +983,8 @@ static int s_row_add(void *db, ho_table_t table, const json_t *row, int64_t *id_
     }
     const s_table_t *t = &s_tables[table];
     int n = s_ncols(t);
-    if (!self->add[table]) {
-        char sql[1024];
-        size_t used = (size_t)snprintf(sql, sizeof sql, "INSERT OR IGNORE INTO %s (", t->table);
-        for (int i = 0; i < n; i++) {
-            used +=
-                (size_t)snprintf(sql + used, sizeof sql - used, "%s%s", i ? ", " : "", t->cols[i]);
-        }
-        used += (size_t)snprintf(sql + used, sizeof sql - used, ") VALUES (");
-        for (int i = 0; i < n; i++) {
-            used += (size_t)snprintf(sql + used, sizeof sql - used, "%s?", i ? ", " : "");
-        }
-        snprintf(sql + used, sizeof sql - used, ")");
-        if (s_prepare(self, &self->add[table], sql, err) != HO_OK) {
-            return HO_ERR_IO;
-        }
+    if (s_add_prepare(self, table, err) != HO_OK) {
+        return HO_ERR_IO;
     }
     sqlite3_stmt *st = self->add[table];
     for (int i = 0; i < n; i++) {
@@ -1012,6 +1001,52 @@ static int s_row_add(void *db, ho_table_t table, const json_t *row, int64_t *id_
         *id_p = sqlite3_changes(self->db) > 0 ? sqlite3_last_insert_rowid(self->db) : 0;
     }
     return HO_OK;
+}
+
+static int s_source_add(void *db, const ho_source_row_t *row, ho_err_t *err)
+{
+    s_db_t *self = db;
+    /* every parameter is bound before each step: no reset + clear_bindings of the kept
+     * statement (s_add_prepare only prepares it once) */
+    if (!self->add[HO_T_LEAD_SOURCES] && s_add_prepare(self, HO_T_LEAD_SOURCES, err) != HO_OK) {
+        return HO_ERR_IO;
+    }
+    sqlite3_stmt *st = self->add[HO_T_LEAD_SOURCES];
+    /* the column order of s_tables[HO_T_LEAD_SOURCES] */
+    sqlite3_bind_int64(st, 1, row->lead_id);
+    s_bind_text(st, 2, row->event_id);
+    s_bind_text(st, 3, row->source);
+    s_bind_json(st, 4, row->source_record_id);
+    s_bind_json(st, 5, row->original_source);
+    s_bind_json(st, 6, row->campaign);
+    s_bind_json(st, 7, row->file);
+    s_bind_json(st, 8, row->line);
+    sqlite3_bind_int64(st, 9, row->observed_at);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? HO_OK : s_fail(self, err, "insert into lead_sources");
+}
+
+/* The kept INSERT of a table (prepared on first use; reset and unbound when kept). */
+static int s_add_prepare(s_db_t *self, ho_table_t table, ho_err_t *err)
+{
+    const s_table_t *t = &s_tables[table];
+    int n = s_ncols(t);
+    if (!self->add[table]) {
+        char sql[1024];
+        size_t used = (size_t)snprintf(sql, sizeof sql, "INSERT OR IGNORE INTO %s (", t->table);
+        for (int i = 0; i < n; i++) {
+            used +=
+                (size_t)snprintf(sql + used, sizeof sql - used, "%s%s", i ? ", " : "", t->cols[i]);
+        }
+        used += (size_t)snprintf(sql + used, sizeof sql - used, ") VALUES (");
+        for (int i = 0; i < n; i++) {
+            used += (size_t)snprintf(sql + used, sizeof sql - used, "%s?", i ? ", " : "");
+        }
+        snprintf(sql + used, sizeof sql - used, ")");
+        return s_prepare(self, &self->add[table], sql, err);
+    }
+    return s_prepare(self, &self->add[table], NULL, err);
 }
 
 static int s_row_update(void *db, ho_table_t table, int64_t id, const json_t *set, ho_err_t *err)
@@ -1212,6 +1247,7 @@ const ho_store_backend_t ho_store_backend_sqlite = {
     .lead_get = s_lead_get,
     .lead_put = s_lead_put,
     .row_add = s_row_add,
+    .source_add = s_source_add,
     .row_update = s_row_update,
     .query = s_query,
     .pending_delete = s_pending_delete,
