@@ -374,14 +374,10 @@ static bool s_empty(const json_t *v)
     return false;
 }
 
-/* Position of source in the field's precedence list; unlisted sources rank after all
- * listed ones; fields without a list rank every source equal. */
-static size_t s_rank(const ho_store_t *self, const char *field, const char *source)
+/* Position of source in a field's precedence list (the list of deploy/store.yaml, looked up
+ * once per field by the caller); unlisted sources rank after all listed ones. */
+static size_t s_rank(const json_t *list, const char *source)
 {
-    const json_t *list = self->precedence ? json_object_get(self->precedence, field) : NULL;
-    if (!list) {
-        return 0;
-    }
     size_t i;
     const json_t *v;
     json_array_foreach(list, i, v)
@@ -411,25 +407,35 @@ static int64_t s_int(const json_t *obj, const char *key, int64_t def)
     return def;
 }
 
+/* ho_lead_set, but a column that already holds the value keeps its copy (a merge mostly
+ * projects the values the row has: no strdup and free for each). */
+static void s_set(char **slot, const char *value)
+{
+    if (!value || !value[0] ? !*slot : (*slot && strcmp(*slot, value) == 0)) {
+        return;
+    }
+    ho_lead_set(slot, value);
+}
+
 /* Project the merged fields onto the lead's typed columns. */
 static void s_project(ho_lead_t *lead, const json_t *f)
 {
-    ho_lead_set(&lead->first_name, s_str(f, "first_name"));
-    ho_lead_set(&lead->last_name, s_str(f, "last_name"));
-    ho_lead_set(&lead->title, s_str(f, "title"));
-    ho_lead_set(&lead->phone, s_str(f, "phone"));
-    ho_lead_set(&lead->company, s_str(f, "company"));
-    ho_lead_set(&lead->industry, s_str(f, "industry"));
-    ho_lead_set(&lead->industry_group, s_str(f, "industry_group"));
-    ho_lead_set(&lead->country, s_str(f, "country"));
-    ho_lead_set(&lead->state, s_str(f, "state"));
-    ho_lead_set(&lead->city, s_str(f, "city"));
-    ho_lead_set(&lead->timezone, s_str(f, "timezone"));
+    s_set(&lead->first_name, s_str(f, "first_name"));
+    s_set(&lead->last_name, s_str(f, "last_name"));
+    s_set(&lead->title, s_str(f, "title"));
+    s_set(&lead->phone, s_str(f, "phone"));
+    s_set(&lead->company, s_str(f, "company"));
+    s_set(&lead->industry, s_str(f, "industry"));
+    s_set(&lead->industry_group, s_str(f, "industry_group"));
+    s_set(&lead->country, s_str(f, "country"));
+    s_set(&lead->state, s_str(f, "state"));
+    s_set(&lead->city, s_str(f, "city"));
+    s_set(&lead->timezone, s_str(f, "timezone"));
     const char *domain = s_str(f, "domain");
     if (domain) {
-        ho_lead_set(&lead->domain, domain);
+        s_set(&lead->domain, domain);
     } else if (!lead->domain && lead->email && strchr(lead->email, '@')) {
-        ho_lead_set(&lead->domain, strchr(lead->email, '@') + 1);
+        s_set(&lead->domain, strchr(lead->email, '@') + 1);
     }
     const json_t *pe = json_object_get(f, "personal_email");
     if (pe) {
@@ -454,74 +460,118 @@ typedef struct {
     char *buf;
     size_t len, cap;
     bool oom;
+    /* a value that recurs (the merge trail's [source, observed_at] of this record): its text
+     * is written once and copied from the buffer after that */
+    const json_t *memo;
+    size_t memo_off, memo_len;
 } s_text_t;
 
-static void s_put(s_text_t *t, const char *p, size_t n)
+/* Room for n more bytes and the final NUL (false when out of memory). */
+static bool s_reserve(s_text_t *t, size_t n)
 {
     if (t->oom) {
-        return;
+        return false;
     }
     if (t->len + n + 1 > t->cap) {
-        size_t cap = t->cap ? t->cap : 256;
+        size_t cap = t->cap ? t->cap : 1024; /* most texts fit: no realloc */
         while (t->len + n + 1 > cap) {
             cap *= 2;
         }
         char *nb = realloc(t->buf, cap);
         if (!nb) {
             t->oom = true;
-            return;
+            return false;
         }
         t->buf = nb;
         t->cap = cap;
     }
-    memcpy(t->buf + t->len, p, n);
-    t->len += n;
-    t->buf[t->len] = '\0';
+    return true;
 }
 
+static void s_put(s_text_t *t, const char *p, size_t n)
+{
+    if (s_reserve(t, n)) {
+        memcpy(t->buf + t->len, p, n);
+        t->len += n;
+    }
+}
+
+static void s_putc(s_text_t *t, char c)
+{
+    if (s_reserve(t, 1)) {
+        t->buf[t->len++] = c;
+    }
+}
+
+/* A JSON string: room for the worst case (every byte \u00XX) is made once, then the bytes
+ * are written without a check each (a call per token was most of the writer's cost). */
 static void s_put_str(s_text_t *t, const char *s, size_t n)
 {
     static const char hex[] = "0123456789ABCDEF"; /* jansson writes \u001F */
-    s_put(t, "\"", 1);
-    size_t run = 0;
+    if (!s_reserve(t, n * 6 + 2)) {
+        return;
+    }
+    char *o = t->buf + t->len;
+    *o++ = '"';
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c >= 0x20 && c != '"' && c != '\\') {
+            *o++ = (char)c;
             continue;
         }
-        s_put(t, s + run, i - run);
-        run = i + 1;
-        char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+        *o++ = '\\';
         switch (c) {
         case '"':
         case '\\':
-            esc[1] = (char)c;
-            s_put(t, esc, 2);
+            *o++ = (char)c;
             break;
         case '\b':
-            s_put(t, "\\b", 2);
+            *o++ = 'b';
             break;
         case '\f':
-            s_put(t, "\\f", 2);
+            *o++ = 'f';
             break;
         case '\n':
-            s_put(t, "\\n", 2);
+            *o++ = 'n';
             break;
         case '\r':
-            s_put(t, "\\r", 2);
+            *o++ = 'r';
             break;
         case '\t':
-            s_put(t, "\\t", 2);
+            *o++ = 't';
             break;
         default:
-            s_put(t, esc, 6);
+            *o++ = 'u';
+            *o++ = '0';
+            *o++ = '0';
+            *o++ = hex[c >> 4];
+            *o++ = hex[c & 15];
         }
     }
-    s_put(t, s + run, n - run);
-    s_put(t, "\"", 1);
+    *o++ = '"';
+    t->len = (size_t)(o - t->buf);
 }
 
+static void s_put_json_any(s_text_t *t, const json_t *v);
+
 static void s_put_json(s_text_t *t, const json_t *v)
+{
+    if (v != t->memo || !v) {
+        s_put_json_any(t, v);
+    } else if (t->memo_len) {
+        if (s_reserve(t, t->memo_len)) { /* may move the buffer: copy after it */
+            memcpy(t->buf + t->len, t->buf + t->memo_off, t->memo_len);
+            t->len += t->memo_len;
+        }
+    } else {
+        size_t off = t->len;
+        s_put_json_any(t, v);
+        t->memo_off = off;
+        t->memo_len = t->len - off;
+    }
+}
+
+static void s_put_json_any(s_text_t *t, const json_t *v)
 {
     char num[32];
     switch (json_typeof(v)) {
@@ -529,29 +579,29 @@ static void s_put_json(s_text_t *t, const json_t *v)
         const char *key;
         const json_t *val;
         bool first = true;
-        s_put(t, "{", 1);
+        s_putc(t, '{');
         json_object_foreach((json_t *)v, key, val)
         {
             if (!first) {
-                s_put(t, ",", 1);
+                s_putc(t, ',');
             }
             first = false;
             s_put_str(t, key, strlen(key));
-            s_put(t, ":", 1);
+            s_putc(t, ':');
             s_put_json(t, val);
         }
-        s_put(t, "}", 1);
+        s_putc(t, '}');
         break;
     }
     case JSON_ARRAY:
-        s_put(t, "[", 1);
+        s_putc(t, '[');
         for (size_t i = 0; i < json_array_size(v); i++) {
             if (i) {
-                s_put(t, ",", 1);
+                s_putc(t, ',');
             }
             s_put_json(t, json_array_get(v, i));
         }
-        s_put(t, "]", 1);
+        s_putc(t, ']');
         break;
     case JSON_STRING:
         s_put_str(t, json_string_value(v), json_string_length(v));
@@ -592,15 +642,17 @@ static void s_put_json(s_text_t *t, const json_t *v)
     }
 }
 
-/* malloc'd compact JSON text of v, or NULL when out of memory */
-static char *s_compact(const json_t *v)
+/* malloc'd compact JSON text of v, or NULL when out of memory; memo: a value that recurs
+ * in v, or NULL */
+static char *s_compact(const json_t *v, const json_t *memo)
 {
-    s_text_t t = {0};
+    s_text_t t = {.memo = memo};
     s_put_json(&t, v);
-    if (t.oom) {
+    if (t.oom || !s_reserve(&t, 0)) {
         free(t.buf);
         return NULL;
     }
+    t.buf[t.len] = '\0';
     return t.buf;
 }
 
@@ -874,23 +926,31 @@ int ho_store_upsert_lead(ho_store_t *self, const char *event_id, const json_t *p
     const char *key;
     json_t *val;
     bool changed = res->created;
+    json_t *trail = NULL, *first = NULL;
     json_object_foreach((json_t *)fields, key, val)
     {
         if (s_empty(val) || strcmp(key, "email") == 0) {
             continue;
         }
-        json_t *cur = json_object_get(merged, key);
+        /* a new lead's merged fields are those of this record so far: nothing to look up */
+        json_t *cur = res->created ? NULL : json_object_get(merged, key);
         bool take = s_empty(cur);
         if (!take) {
             /* "_" is who set every field without an entry of its own (the first record):
              * keeps the merge trail small for the common single-source lead */
             json_t *m = json_object_get(meta, key);
             if (!m) {
-                m = json_object_get(meta, "_");
+                if (!first) {
+                    first = json_object_get(meta, "_");
+                }
+                m = first;
             }
             const char *cur_src = json_string_value(json_array_get(m, 0));
             int64_t cur_at = json_integer_value(json_array_get(m, 1));
-            size_t r_in = s_rank(self, key, source), r_cur = s_rank(self, key, cur_src);
+            /* fields without a list rank every source equal */
+            const json_t *list = self->precedence ? json_object_get(self->precedence, key) : NULL;
+            size_t r_in = list ? s_rank(list, source) : 0;
+            size_t r_cur = list ? s_rank(list, cur_src) : 0;
             take = r_in < r_cur || (r_in == r_cur && observed >= cur_at);
         }
         if (take) {
@@ -899,7 +959,12 @@ int ho_store_upsert_lead(ho_store_t *self, const char *event_id, const json_t *p
             }
             json_object_set(merged, key, val); /* shared, never modified */
             if (!res->created) {
-                json_object_set_new(meta, key, s_trail(source, observed));
+                /* one [source, observed_at] for every field this record sets: meta is
+                 * only written out, never changed through it */
+                if (!trail) {
+                    trail = s_trail(source, observed);
+                }
+                json_object_set(meta, key, trail);
             }
         }
     }
@@ -945,9 +1010,10 @@ int ho_store_upsert_lead(ho_store_t *self, const char *event_id, const json_t *p
     free(lead.field_sources_json);
     /* objects keep insertion order, so the same records in the same order give the same
      * text (replays compare equal) without paying for sorting */
-    lead.fields_json = s_compact(merged);
-    lead.field_sources_json = s_compact(meta);
+    lead.fields_json = s_compact(merged, NULL);
+    lead.field_sources_json = s_compact(meta, trail);
     json_decref(meta);
+    json_decref(trail);
 
     rc = self->be->lead_put(self->db, &lead, err);
     if (rc == HO_OK) {

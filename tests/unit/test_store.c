@@ -731,17 +731,18 @@ static void test_stored_text_read_back(void **state)
                 "{\"_\":[\"hubspot\",1000],\"title\":[\"hubspot\",1500]}");
     assert_int_equal(ho_store_lead_put(s, &lead, &err), HO_OK);
     ho_lead_clear(&lead);
-    s_upsert(s, "ev-2", "salesforce", "a@acme.com", 2000, json_pack("{ss}", "phone", "555"));
+    s_upsert(s, "ev-2", "salesforce", "a@acme.com", 2000,
+             json_pack("{ssss}", "phone", "555", "timezone", "EST"));
     s_upsert(s, "ev-3", "form", "a@acme.com", 1200,
              json_pack("{ssss}", "title", "CEO", "state", "MA"));
     ho_store_destroy(&s);
     s_expect(t->path, "SELECT fields_json FROM leads",
              "{\"city\":\"Bo\\\"ston\",\"revenue\":2.5,\"title\":\"VP\",\"phone\":\"555\","
-             "\"state\":\"MA\"}");
-    s_expect(
-        t->path, "SELECT field_sources_json FROM leads",
-        "{\"_\":[\"hubspot\",1000],\"title\":[\"hubspot\",1500],\"phone\":[\"salesforce\",2000],"
-        "\"state\":[\"form\",1200]}");
+             "\"timezone\":\"EST\",\"state\":\"MA\"}");
+    s_expect(t->path, "SELECT field_sources_json FROM leads",
+             "{\"_\":[\"hubspot\",1000],\"title\":[\"hubspot\",1500],\"phone\":[\"salesforce\","
+             "2000],\"timezone\":[\"salesforce\",2000],"
+             "\"state\":[\"form\",1200]}");
 }
 
 static void test_newer_schema_refused(void **state)
