@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -420,34 +421,58 @@ static void s_set(char **slot, const char *value)
 /* Project the merged fields onto the lead's typed columns. */
 static void s_project(ho_lead_t *lead, const json_t *f)
 {
-    s_set(&lead->first_name, s_str(f, "first_name"));
-    s_set(&lead->last_name, s_str(f, "last_name"));
-    s_set(&lead->title, s_str(f, "title"));
-    s_set(&lead->phone, s_str(f, "phone"));
-    s_set(&lead->company, s_str(f, "company"));
-    s_set(&lead->industry, s_str(f, "industry"));
-    s_set(&lead->industry_group, s_str(f, "industry_group"));
-    s_set(&lead->country, s_str(f, "country"));
-    s_set(&lead->state, s_str(f, "state"));
-    s_set(&lead->city, s_str(f, "city"));
-    s_set(&lead->timezone, s_str(f, "timezone"));
-    const char *domain = s_str(f, "domain");
+    /* one pass over the fields (a lookup per column was ~2.5k instructions an upsert) */
+    enum { P_STRS = 11, P_DOMAIN = P_STRS, P_PERSONAL, P_EMPLOYEES, P_REVENUE, P_N };
+    static const struct {
+        const char *key;
+        size_t off; /* of the string columns */
+    } cols[P_N] = {
+        {"first_name", offsetof(ho_lead_t, first_name)},
+        {"last_name", offsetof(ho_lead_t, last_name)},
+        {"title", offsetof(ho_lead_t, title)},
+        {"phone", offsetof(ho_lead_t, phone)},
+        {"company", offsetof(ho_lead_t, company)},
+        {"industry", offsetof(ho_lead_t, industry)},
+        {"industry_group", offsetof(ho_lead_t, industry_group)},
+        {"country", offsetof(ho_lead_t, country)},
+        {"state", offsetof(ho_lead_t, state)},
+        {"city", offsetof(ho_lead_t, city)},
+        {"timezone", offsetof(ho_lead_t, timezone)},
+        {"domain", 0},
+        {"personal_email", 0},
+        {"employees", 0},
+        {"revenue", 0},
+    };
+    const json_t *vals[P_N] = {NULL};
+    const char *key;
+    const json_t *v;
+    json_object_foreach((json_t *)f, key, v)
+    {
+        for (size_t i = 0; i < P_N; i++) {
+            if (cols[i].key[0] == key[0] && strcmp(cols[i].key, key) == 0) {
+                vals[i] = v;
+                break;
+            }
+        }
+    }
+    for (size_t i = 0; i < P_STRS; i++) {
+        s_set((char **)((char *)lead + cols[i].off),
+              json_is_string(vals[i]) ? json_string_value(vals[i]) : NULL);
+    }
+    const char *domain = json_is_string(vals[P_DOMAIN]) ? json_string_value(vals[P_DOMAIN]) : NULL;
     if (domain) {
         s_set(&lead->domain, domain);
     } else if (!lead->domain && lead->email && strchr(lead->email, '@')) {
         s_set(&lead->domain, strchr(lead->email, '@') + 1);
     }
-    const json_t *pe = json_object_get(f, "personal_email");
-    if (pe) {
-        lead->personal_email = json_is_true(pe) ? 1 : 0;
+    if (vals[P_PERSONAL]) {
+        lead->personal_email = json_is_true(vals[P_PERSONAL]) ? 1 : 0;
     }
-    const json_t *emp = json_object_get(f, "employees");
-    if (json_is_number(emp)) {
-        lead->employees = (int64_t)json_number_value(emp);
+    if (json_is_number(vals[P_EMPLOYEES])) {
+        lead->employees = (int64_t)json_number_value(vals[P_EMPLOYEES]);
     }
-    const json_t *rev = json_object_get(f, "revenue");
-    if (json_is_number(rev)) {
-        lead->revenue = json_number_value(rev);
+    if (json_is_number(vals[P_REVENUE])) {
+        lead->revenue = json_number_value(vals[P_REVENUE]);
     }
 }
 
@@ -552,6 +577,22 @@ static void s_put_str(s_text_t *t, const char *s, size_t n)
     t->len = (size_t)(o - t->buf);
 }
 
+/* by hand: snprintf was most of the cost of the merge trail's [source, time] pairs */
+static void s_put_int(s_text_t *t, json_int_t x)
+{
+    char num[32];
+    unsigned long long u = x < 0 ? 0ULL - (unsigned long long)x : (unsigned long long)x;
+    char *end = num + sizeof num, *p = end;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (x < 0) {
+        *--p = '-';
+    }
+    s_put(t, p, (size_t)(end - p));
+}
+
 static void s_put_json_any(s_text_t *t, const json_t *v);
 
 static void s_put_json(s_text_t *t, const json_t *v)
@@ -573,7 +614,6 @@ static void s_put_json(s_text_t *t, const json_t *v)
 
 static void s_put_json_any(s_text_t *t, const json_t *v)
 {
-    char num[32];
     switch (json_typeof(v)) {
     case JSON_OBJECT: {
         const char *key;
@@ -606,21 +646,9 @@ static void s_put_json_any(s_text_t *t, const json_t *v)
     case JSON_STRING:
         s_put_str(t, json_string_value(v), json_string_length(v));
         break;
-    case JSON_INTEGER: {
-        /* by hand: snprintf was most of the cost of the merge trail's [source, time] pairs */
-        json_int_t x = json_integer_value(v);
-        unsigned long long u = x < 0 ? 0ULL - (unsigned long long)x : (unsigned long long)x;
-        char *end = num + sizeof num, *p = end;
-        do {
-            *--p = (char)('0' + u % 10);
-            u /= 10;
-        } while (u);
-        if (x < 0) {
-            *--p = '-';
-        }
-        s_put(t, p, (size_t)(end - p));
+    case JSON_INTEGER:
+        s_put_int(t, json_integer_value(v));
         break;
-    }
     case JSON_REAL: {
         char *text = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
         if (!text) {
@@ -648,6 +676,23 @@ static char *s_compact(const json_t *v, const json_t *memo)
 {
     s_text_t t = {.memo = memo};
     s_put_json(&t, v);
+    if (t.oom || !s_reserve(&t, 0)) {
+        free(t.buf);
+        return NULL;
+    }
+    t.buf[t.len] = '\0';
+    return t.buf;
+}
+
+/* {"_":[source,observed_at]}, the trail of a new lead, as s_compact writes it */
+static char *s_first_trail(const char *source, int64_t observed)
+{
+    s_text_t t = {0};
+    s_put(&t, "{\"_\":[", 6);
+    s_put_str(&t, source, strlen(source));
+    s_putc(&t, ',');
+    s_put_int(&t, observed);
+    s_put(&t, "]}", 2);
     if (t.oom || !s_reserve(&t, 0)) {
         free(t.buf);
         return NULL;
@@ -904,9 +949,7 @@ int ho_store_upsert_lead(ho_store_t *self, const char *event_id, const json_t *p
         email = NULL;
         lead.stage = strdup("ML");
         lead.created_at = lead.updated_at = observed;
-        merged = json_object();
-        meta = json_object();
-        json_object_set_new(meta, "_", s_trail(source, observed));
+        merged = json_object(); /* meta stays NULL: a new lead's trail is written below */
     } else if (rc != HO_OK) {
         free(email);
         return rc;
@@ -1011,7 +1054,9 @@ int ho_store_upsert_lead(ho_store_t *self, const char *event_id, const json_t *p
     /* objects keep insertion order, so the same records in the same order give the same
      * text (replays compare equal) without paying for sorting */
     lead.fields_json = s_compact(merged, NULL);
-    lead.field_sources_json = s_compact(meta, trail);
+    /* a new lead's trail is {"_": [source, observed_at]}: written without building it */
+    lead.field_sources_json =
+        res->created ? s_first_trail(source, observed) : s_compact(meta, trail);
     json_decref(meta);
     json_decref(trail);
 

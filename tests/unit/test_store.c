@@ -745,6 +745,34 @@ static void test_stored_text_read_back(void **state)
              "\"state\":[\"form\",1200]}");
 }
 
+/* The merged fields projected onto the typed columns, for a new lead and after a merge: every
+ * projected field, non-string values leaving a text column empty, the domain from the email
+ * when no record names one. */
+static void test_projection(void **state)
+{
+    s_tmp_t *t = *state;
+    ho_err_t err = {0};
+    ho_store_t *s = ho_store_open(t->path, &err);
+    s_upsert(s, "ev-1", "hubspot", "a@acme.com", 1000,
+             json_pack("{sssssssssssssssssssssisbsisf}", "first_name", "Ann", "last_name", "Lee",
+                       "title", "VP", "phone", "555", "company", "Acme", "industry", "Software",
+                       "industry_group", "Tech", "country", "US", "state", "MA", "city", "Boston",
+                       "timezone", 7, "personal_email", 1, "employees", 40, "revenue", 2.5));
+    s_upsert(s, "ev-2", "hubspot", "b@beta.io", 1000, json_pack("{ss}", "city", "Austin"));
+    const char *q = "SELECT first_name||'|'||last_name||'|'||title||'|'||phone||'|'||company||'|'||"
+                    "industry||'|'||industry_group||'|'||country||'|'||state||'|'||city||'|'||"
+                    "IFNULL(timezone,'-')||'|'||domain||'|'||personal_email||'|'||employees||'|'||"
+                    "revenue FROM leads WHERE email = 'a@acme.com'";
+    s_expect(t->path, q, "Ann|Lee|VP|555|Acme|Software|Tech|US|MA|Boston|-|acme.com|1|40|2.5");
+    s_upsert(s, "ev-3", "salesforce", "a@acme.com", 2000,
+             json_pack("{sssssssbsisfss}", "title", "CEO", "city", "Denver", "domain", "acme.io",
+                       "personal_email", 0, "employees", 50, "revenue", 3.0, "timezone", "EST"));
+    s_expect(t->path, q, "Ann|Lee|CEO|555|Acme|Software|Tech|US|MA|Denver|EST|acme.io|0|50|3.0");
+    s_expect(t->path, "SELECT domain || '|' || city FROM leads WHERE email = 'b@beta.io'",
+             "beta.io|Austin");
+    ho_store_destroy(&s);
+}
+
 static void test_newer_schema_refused(void **state)
 {
     s_tmp_t *t = *state;
@@ -1035,6 +1063,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_origin_order_independent, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_lead_fields, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_stored_text_read_back, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_projection, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_newer_schema_refused, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_readonly, s_setup, s_teardown),
         cmocka_unit_test(test_normalize_email),
