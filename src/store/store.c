@@ -419,7 +419,8 @@ static void s_set(char **slot, const char *value)
 }
 
 /* Project the merged fields onto the lead's typed columns. */
-static void s_project(ho_lead_t *lead, const json_t *f)
+/* skip_empty: f is a record's fields, of which the merge keeps the non-empty ones only */
+static void s_project(ho_lead_t *lead, const json_t *f, bool skip_empty)
 {
     /* one pass over the fields (a lookup per column was ~2.5k instructions an upsert) */
     enum { P_STRS = 11, P_DOMAIN = P_STRS, P_PERSONAL, P_EMPLOYEES, P_REVENUE, P_N };
@@ -448,6 +449,9 @@ static void s_project(ho_lead_t *lead, const json_t *f)
     const json_t *v;
     json_object_foreach((json_t *)f, key, v)
     {
+        if (skip_empty && s_empty(v)) {
+            continue;
+        }
         for (size_t i = 0; i < P_N; i++) {
             if (cols[i].key[0] == key[0] && strcmp(cols[i].key, key) == 0) {
                 vals[i] = v;
@@ -676,6 +680,37 @@ static char *s_compact(const json_t *v, const json_t *memo)
 {
     s_text_t t = {.memo = memo};
     s_put_json(&t, v);
+    if (t.oom || !s_reserve(&t, 0)) {
+        free(t.buf);
+        return NULL;
+    }
+    t.buf[t.len] = '\0';
+    return t.buf;
+}
+
+/* A new lead's merged fields, as s_compact writes them: the record's fields but the email
+ * and the empty ones, in the record's order (no object is built for them). */
+static char *s_compact_new(const json_t *fields)
+{
+    s_text_t t = {0};
+    const char *key;
+    const json_t *val;
+    bool any = false;
+    s_putc(&t, '{');
+    json_object_foreach((json_t *)fields, key, val)
+    {
+        if (s_empty(val) || strcmp(key, "email") == 0) {
+            continue;
+        }
+        if (any) {
+            s_putc(&t, ',');
+        }
+        any = true;
+        s_put_str(&t, key, strlen(key));
+        s_putc(&t, ':');
+        s_put_json(&t, val);
+    }
+    s_putc(&t, '}');
     if (t.oom || !s_reserve(&t, 0)) {
         free(t.buf);
         return NULL;
@@ -949,7 +984,8 @@ int ho_store_upsert_lead(ho_store_t *self, const char *event_id, const json_t *p
         email = NULL;
         lead.stage = strdup("ML");
         lead.created_at = lead.updated_at = observed;
-        merged = json_object(); /* meta stays NULL: a new lead's trail is written below */
+        /* merged and meta stay NULL: a new lead's fields and trail are written from the
+         * record below */
     } else if (rc != HO_OK) {
         free(email);
         return rc;
@@ -970,13 +1006,13 @@ int ho_store_upsert_lead(ho_store_t *self, const char *event_id, const json_t *p
     json_t *val;
     bool changed = res->created;
     json_t *trail = NULL, *first = NULL;
-    json_object_foreach((json_t *)fields, key, val)
+    /* a new lead takes every non-empty field of its record: written from the record below */
+    json_object_foreach(res->created ? NULL : (json_t *)fields, key, val)
     {
         if (s_empty(val) || strcmp(key, "email") == 0) {
             continue;
         }
-        /* a new lead's merged fields are those of this record so far: nothing to look up */
-        json_t *cur = res->created ? NULL : json_object_get(merged, key);
+        json_t *cur = json_object_get(merged, key);
         bool take = s_empty(cur);
         if (!take) {
             /* "_" is who set every field without an entry of its own (the first record):
@@ -1048,12 +1084,12 @@ int ho_store_upsert_lead(ho_store_t *self, const char *event_id, const json_t *p
     if (observed > lead.updated_at) {
         lead.updated_at = observed;
     }
-    s_project(&lead, merged);
+    s_project(&lead, res->created ? fields : merged, res->created);
     free(lead.fields_json);
     free(lead.field_sources_json);
     /* objects keep insertion order, so the same records in the same order give the same
      * text (replays compare equal) without paying for sorting */
-    lead.fields_json = s_compact(merged, NULL);
+    lead.fields_json = res->created ? s_compact_new(fields) : s_compact(merged, NULL);
     /* a new lead's trail is {"_": [source, observed_at]}: written without building it */
     lead.field_sources_json =
         res->created ? s_first_trail(source, observed) : s_compact(meta, trail);
@@ -1064,7 +1100,9 @@ int ho_store_upsert_lead(ho_store_t *self, const char *event_id, const json_t *p
     if (rc == HO_OK) {
         /* a rolled-back put leaves an entry whose text the stored row does not have: the
          * text check keeps it from being used */
-        s_fcache_put(self, lead.id, lead.fields_json, merged);
+        if (merged) { /* a new lead's fields are read back from its text when asked for */
+            s_fcache_put(self, lead.id, lead.fields_json, merged);
+        }
     }
     json_decref(merged);
     if (rc == HO_OK) {

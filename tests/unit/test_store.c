@@ -770,6 +770,13 @@ static void test_projection(void **state)
     s_expect(t->path, q, "Ann|Lee|CEO|555|Acme|Software|Tech|US|MA|Denver|EST|acme.io|0|50|3.0");
     s_expect(t->path, "SELECT domain || '|' || city FROM leads WHERE email = 'b@beta.io'",
              "beta.io|Austin");
+    /* empty values are not fields of the lead: a blank title leaves the column empty */
+    s_upsert(s, "ev-4", "hubspot", "c@gamma.io", 1000,
+             json_pack("{sssssn}", "title", "  ", "city", "Lima", "revenue"));
+    s_expect(t->path,
+             "SELECT IFNULL(title, '-') || '|' || city || '|' || IFNULL(revenue, '-') || '|' || "
+             "fields_json FROM leads WHERE email = 'c@gamma.io'",
+             "-|Lima|-|{\"city\":\"Lima\"}");
     ho_store_destroy(&s);
 }
 
