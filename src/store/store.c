@@ -1033,18 +1033,21 @@ int ho_store_upsert_lead(ho_store_t *self, const char *event_id, const json_t *p
             take = r_in < r_cur || (r_in == r_cur && observed >= cur_at);
         }
         if (take) {
-            if (!cur || !json_equal(cur, val)) {
+            bool same = cur && json_equal(cur, val);
+            if (!same) {
                 changed = true;
             }
-            json_object_set(merged, key, val); /* shared, never modified */
-            if (!res->created) {
-                /* one [source, observed_at] for every field this record sets: meta is
-                 * only written out, never changed through it */
-                if (!trail) {
-                    trail = s_trail(source, observed);
-                }
-                json_object_set(meta, key, trail);
+            /* an equal string, integer or boolean is written the same way: the value read
+             * back stays (objects may list their keys in another order, reals -0.0 and 0.0) */
+            if (!same || !(json_is_string(val) || json_is_integer(val) || json_is_boolean(val))) {
+                json_object_set(merged, key, val); /* shared, never modified */
             }
+            /* one [source, observed_at] for every field this record sets: meta is only
+             * written out, never changed through it */
+            if (!trail) {
+                trail = s_trail(source, observed);
+            }
+            json_object_set(meta, key, trail);
         }
     }
 
