@@ -698,6 +698,42 @@ static int s_lead_copy(ho_lead_t *dst, const ho_lead_t *src)
     return HO_OK;
 }
 
+/* The columns in mask of src into the snapshot dst (the others already hold src's values):
+ * after a merge's UPDATE a handful of columns, not a copy of every string. */
+static int s_lead_copy_cols(ho_lead_t *dst, const ho_lead_t *src, uint64_t mask)
+{
+    for (size_t i = 0; i < S_N_LEAD_COLS; i++) {
+        if (!(mask & (1ULL << i))) {
+            continue;
+        }
+        const char *from = (const char *)src + s_lead_cols[i].off;
+        char *to = (char *)dst + s_lead_cols[i].off;
+        switch (s_lead_cols[i].type) {
+        case C_S: {
+            const char *v = *(char *const *)from;
+            char *copy = NULL;
+            if (v && !(copy = strdup(v))) {
+                ho_lead_clear(dst);
+                return HO_ERR_NOMEM;
+            }
+            free(*(char **)to);
+            *(char **)to = copy;
+            break;
+        }
+        case C_I:
+            *(int64_t *)to = *(const int64_t *)from;
+            break;
+        case C_D:
+            *(double *)to = *(const double *)from;
+            break;
+        case C_B:
+            *(int *)to = *(const int *)from;
+            break;
+        }
+    }
+    return HO_OK;
+}
+
 /* Bit i set when column i of a and b differ (NULL and "" differ, as they do when bound). */
 static uint64_t s_lead_diff(const ho_lead_t *a, const ho_lead_t *b)
 {
@@ -886,7 +922,7 @@ static int s_lead_put(void *db, ho_lead_t *lead, ho_err_t *err)
     if (lead->id && self->last.id == lead->id) {
         uint64_t mask = s_lead_diff(lead, &self->last);
         int rc = mask ? s_lead_update_some(self, lead, mask, err) : HO_OK;
-        if (rc == HO_OK && mask && s_lead_copy(&self->last, lead) != HO_OK) {
+        if (rc == HO_OK && mask && s_lead_copy_cols(&self->last, lead, mask) != HO_OK) {
             ho_lead_clear(&self->last);
         }
         if (rc != HO_OK) {
