@@ -469,50 +469,52 @@ static int s_wait_idle(s_run_t *run, int timeout_ms)
     return -1;
 }
 
-static int s_tick(s_run_t *run, int64_t now_ms)
+/* One envelope {now} of `type` to `service`, waiting for the reply (caller frees it with
+ * ho_msg_batch_free). Returns HO_OK or an error code with err filled. */
+static int s_request(s_run_t *run, int timeout_ms, const char *service, const char *type,
+                     const char *id, int64_t now_ms, ho_msg_t ***reply_p, size_t *n_p,
+                     ho_err_t *err)
 {
-    ho_client_t *c = s_client(run, 5000);
+    ho_client_t *c = s_client(run, timeout_ms);
     if (!c) {
-        return -1;
+        s_fmt(err->message, sizeof err->message, "no client for %s", run->endpoint);
+        return HO_ERR_IO;
     }
-    ho_msg_t *m = ho_msg_new("tick");
-    char id[64];
-    snprintf(id, sizeof id, "tick-%lld", (long long)now_ms);
+    ho_msg_t *m = ho_msg_new(type);
     ho_msg_set_id(m, id);
     ho_msg_set_origin(m, "run");
-    ho_msg_set_ts(m, now_ms);
+    ho_msg_set_ts(m, s_wall_ms());
     ho_msg_set_payload(m, json_pack("{sI}", "now", (json_int_t)now_ms));
+    int rc = ho_client_request(c, service, &m, 1, reply_p, n_p, err);
+    ho_msg_destroy(&m);
+    ho_client_destroy(&c);
+    return rc;
+}
+
+static int s_tick(s_run_t *run, int64_t now_ms)
+{
+    char id[64];
+    snprintf(id, sizeof id, "tick-%lld", (long long)now_ms);
     ho_msg_t **reply = NULL;
     size_t n = 0;
     ho_err_t err = {0};
-    int rc = ho_client_request(c, "store", &m, 1, &reply, &n, &err);
+    int rc = s_request(run, 5000, "store", "tick", id, now_ms, &reply, &n, &err);
     if (rc != HO_OK) {
         ho_warn("tick: %s", err.message);
     }
     ho_msg_batch_free(&reply, n);
-    ho_msg_destroy(&m);
-    ho_client_destroy(&c);
     return rc == HO_OK ? 0 : -1;
 }
 
 /* report.request through the broker to the report worker; prints where the workbook is. */
 static int s_report(s_run_t *run, int64_t now_ms)
 {
-    ho_client_t *c = s_client(run, 300000);
-    if (!c) {
-        return -1;
-    }
-    ho_msg_t *m = ho_msg_new("report.request");
     char id[64];
     snprintf(id, sizeof id, "run-report-%lld", (long long)now_ms);
-    ho_msg_set_id(m, id);
-    ho_msg_set_origin(m, "run");
-    ho_msg_set_ts(m, s_wall_ms());
-    ho_msg_set_payload(m, json_pack("{sI}", "now", (json_int_t)now_ms));
     ho_msg_t **reply = NULL;
     size_t n = 0;
     ho_err_t err = {0};
-    int rc = ho_client_request(c, "report", &m, 1, &reply, &n, &err);
+    int rc = s_request(run, 300000, "report", "report.request", id, now_ms, &reply, &n, &err);
     int result = -1;
     if (rc != HO_OK) {
         ho_error("report.request: %s", err.message);
@@ -538,8 +540,6 @@ static int s_report(s_run_t *run, int64_t now_ms)
         ho_error("report worker answered without a workbook");
     }
     ho_msg_batch_free(&reply, n);
-    ho_msg_destroy(&m);
-    ho_client_destroy(&c);
     return result;
 }
 
