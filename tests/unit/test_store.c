@@ -847,6 +847,67 @@ static void test_normalize_email(void **state)
     free(e);
 }
 
+/* The writer answers "new email" from a set of the emails it knows (store_sqlite.c): a lead
+ * another connection stored since, one rolled back, one upserted outside a transaction and
+ * one erased must still give the right answer. */
+static bool s_created(ho_store_t *s, const char *id, const char *email, long long at)
+{
+    json_t *p = json_pack("{sssssosI}", "email", email, "source", "form", "fields", json_object(),
+                          "observed_at", (json_int_t)at);
+    ho_upsert_t res;
+    ho_err_t err = {0};
+    int rc = ho_store_upsert_lead(s, id, p, &res, &err);
+    json_decref(p);
+    if (rc != HO_OK) {
+        fail_msg("upsert %s: %s", id, err.message);
+    }
+    return res.created;
+}
+
+static void test_known_emails_other_writer(void **state)
+{
+    s_tmp_t *t = *state;
+    ho_err_t err = {0};
+    ho_store_t *a = ho_store_open(t->path, &err);
+    ho_store_t *b = ho_store_open(t->path, &err);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_int_equal(ho_store_begin(a, &err), HO_OK);
+    assert_true(s_created(a, "ev-1", "one@acme.com", 1000));
+    assert_false(s_created(a, "ev-2", "one@acme.com", 1001));
+    assert_int_equal(ho_store_commit(a, &err), HO_OK);
+    /* the other connection stores two people, one inside a transaction, one without */
+    assert_int_equal(ho_store_begin(b, &err), HO_OK);
+    assert_true(s_created(b, "ev-3", "two@acme.com", 1000));
+    assert_int_equal(ho_store_commit(b, &err), HO_OK);
+    assert_true(s_created(b, "ev-4", "three@acme.com", 1000));
+    assert_int_equal(ho_store_begin(a, &err), HO_OK);
+    assert_false(s_created(a, "ev-5", "two@acme.com", 2000));
+    assert_false(s_created(a, "ev-6", "three@acme.com", 2000));
+    assert_int_equal(ho_store_commit(a, &err), HO_OK);
+    /* a rolled-back new lead is new again */
+    assert_int_equal(ho_store_begin(a, &err), HO_OK);
+    assert_true(s_created(a, "ev-7", "four@acme.com", 1000));
+    ho_store_rollback(a);
+    assert_int_equal(ho_store_begin(a, &err), HO_OK);
+    assert_true(s_created(a, "ev-8", "four@acme.com", 1000));
+    assert_int_equal(ho_store_commit(a, &err), HO_OK);
+    /* an erased person who comes back is a new lead; the others are still found */
+    ho_lead_t lead;
+    ho_lead_init(&lead);
+    assert_int_equal(ho_store_lead_get(a, "four@acme.com", 0, &lead, &err), HO_OK);
+    assert_int_equal(ho_store_begin(a, &err), HO_OK);
+    assert_int_equal(ho_store_erase(a, lead.id, "four@acme.com", 3000, &err), HO_OK);
+    assert_true(s_created(a, "ev-9", "four@acme.com", 4000));
+    assert_false(s_created(a, "ev-10", "one@acme.com", 4000));
+    assert_int_equal(ho_store_commit(a, &err), HO_OK);
+    ho_lead_clear(&lead);
+    ho_store_destroy(&a);
+    ho_store_destroy(&b);
+    s_expect(t->path, "SELECT COUNT(*) FROM leads", "5");
+    s_expect(t->path, "SELECT COUNT(*) FROM lead_sources", "9");
+}
+
 static void test_dedup(void **state)
 {
     s_tmp_t *t = *state;
@@ -1080,6 +1141,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_idempotent_upsert, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_config, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_durability, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_known_emails_other_writer, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
