@@ -452,13 +452,19 @@ static int s_on_lead(s_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_t 
         s_want_score(self, res.lead_id, res.created ? "new" : "update", at);
     }
     if (res.created) {
-        ho_lead_t lead;
-        ho_lead_init(&lead);
-        rc = ho_store_lead_get(self->store, NULL, res.lead_id, &lead, err);
-        if (rc == HO_OK) {
-            rc = s_apply_pending(self, lead.email, out, err);
+        /* the new lead's email is the record's, normalized as the upsert keyed it (reading
+         * the row back by id for it was ~13% of the handler) */
+        const json_t *p = ho_msg_payload(in);
+        const char *raw = s_str(p, "email");
+        if (!raw) {
+            raw = s_str(json_object_get(p, "fields"), "email");
         }
-        ho_lead_clear(&lead);
+        char *email = ho_store_normalize_email(self->store, raw, err);
+        if (!email) {
+            return err->code;
+        }
+        rc = s_apply_pending(self, email, out, err);
+        free(email);
     }
     return rc;
 }
