@@ -803,37 +803,6 @@ static char *s_dup_col(sqlite3_stmt *st, int i)
     return t ? strdup((const char *)t) : NULL;
 }
 
-/* Copy every column of src into dst (dst cleared first). HO_ERR_NOMEM leaves dst empty. */
-static int s_lead_copy(ho_lead_t *dst, const ho_lead_t *src)
-{
-    ho_lead_clear(dst);
-    dst->id = src->id;
-    for (size_t i = 0; i < S_N_LEAD_COLS; i++) {
-        const char *from = (const char *)src + s_lead_cols[i].off;
-        char *to = (char *)dst + s_lead_cols[i].off;
-        switch (s_lead_cols[i].type) {
-        case C_S: {
-            const char *v = *(char *const *)from;
-            if (v && !(*(char **)to = strdup(v))) {
-                ho_lead_clear(dst);
-                return HO_ERR_NOMEM;
-            }
-            break;
-        }
-        case C_I:
-            *(int64_t *)to = *(const int64_t *)from;
-            break;
-        case C_D:
-            *(double *)to = *(const double *)from;
-            break;
-        case C_B:
-            *(int *)to = *(const int *)from;
-            break;
-        }
-    }
-    return HO_OK;
-}
-
 /* The columns in mask of src into the snapshot dst (the others already hold src's values):
  * after a merge's UPDATE a handful of columns, not a copy of every string. */
 static int s_lead_copy_cols(ho_lead_t *dst, const ho_lead_t *src, uint64_t mask)
@@ -868,6 +837,14 @@ static int s_lead_copy_cols(ho_lead_t *dst, const ho_lead_t *src, uint64_t mask)
         }
     }
     return HO_OK;
+}
+
+/* Copy every column of src into dst (dst cleared first). HO_ERR_NOMEM leaves dst empty. */
+static int s_lead_copy(ho_lead_t *dst, const ho_lead_t *src)
+{
+    ho_lead_clear(dst);
+    dst->id = src->id;
+    return s_lead_copy_cols(dst, src, UINT64_MAX);
 }
 
 /* Bit i set when column i of a and b differ (NULL and "" differ, as they do when bound). */
