@@ -16,7 +16,11 @@
  * Answers: 202 {status:"accepted", event_id[, event_ids][, outcome_ids]} only after the broker
  * has answered the request (lead.raw to `ingest`, feedback.raw to `feedback`; outcome_ids =
  * the lead.outcome ids the feedback worker made); 503 when the broker does not answer in
- * time; 401 bad/missing signature or token; 400 {error, field} for a body that is not JSON
+ * time; 503 with Retry-After (before anything is sent) while more than max_backlog requests
+ * wait in the broker's queues for services with workers (a slow store): the broker status is
+ * read at most every 200 ms, the submissions forwarded since are added to it, and once over
+ * the limit the server refuses until the estimate is down to half; 401 bad/missing
+ * signature or token; 400 {error, field} for a body that is not JSON
  * or not a form of that source; 422 {error, code, field, event_id} for a submission that
  * cannot be a lead or outcome (no email, leadgen id only, unknown reason ...), after it was
  * sent to the quarantine (service `store`); 413 over body_limit (not buffered past the
@@ -40,6 +44,8 @@ typedef struct {
     char *listen;                /* "127.0.0.1:8080"; port 0 = any free port */
     long long body_limit;        /* bytes; larger bodies get 413 */
     long long broker_timeout_ms; /* wait for the broker's answer before 503 */
+    long long max_backlog;       /* 503 + Retry-After above this many queued requests; 0 = off */
+    long long retry_after_s;     /* Retry-After of those 503 answers, seconds */
     bool allow_unsigned;         /* endpoints without a configured secret accept anything */
     char *linkedin_forms;        /* LinkedIn leadForms JSON (relative: config folder) */
     char *reasons;               /* reason taxonomy for /feedback pre-checks */

@@ -26,11 +26,14 @@ static void s_usage(FILE *out)
     fprintf(
         out,
         "usage: handoff webhook [--listen ADDR:PORT] [--connect ENDPOINT] [-c CONFIG]\n"
-        "                       [--settings FILE]\n"
+        "                       [--settings FILE] [--max-backlog N]\n"
         "\n"
         "HTTP server for lead-form webhooks and sales feedback. Each submission is mapped\n"
         "to lead.raw (feedback to feedback.raw) and sent through the broker; the sender\n"
-        "gets 202 only once the broker has taken it, 503 when it cannot.\n"
+        "gets 202 only once the broker has taken it (and journaled what it caused: a 202\n"
+        "is never lost), 503 when it cannot, and 503 with Retry-After while the pipeline\n"
+        "is backed up (more than max_backlog requests queued in the broker for workers,\n"
+        "e.g. a slow store; form vendors retry on 5xx).\n"
         "\n"
         "  GET  /healthz               liveness\n"
         "  GET  /webhooks/facebook     subscription handshake (hub.verify_token)\n"
@@ -45,6 +48,9 @@ static void s_usage(FILE *out)
         "  --connect EP     broker endpoint (default: broker.endpoint of the config)\n"
         "  -c, --config F   gateway config (handoff.yaml); webhook.yaml is read next to it\n"
         "  --settings F     a webhook.yaml elsewhere\n"
+        "  --max-backlog N  answer 503 + Retry-After (retry_after_s) while more than N\n"
+        "                   requests wait in the broker's queues; polled at most every\n"
+        "                   200 ms (default: max_backlog of webhook.yaml, 100; 0 = off)\n"
         "\n"
         "Prints `webhook listening=ADDR:PORT broker=ENDPOINT` on stdout once it accepts\n"
         "connections. Settings, secrets and answers: deploy/webhook.yaml.\n");
@@ -53,11 +59,16 @@ static void s_usage(FILE *out)
 int ho_cmd_webhook(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"listen", required_argument, NULL, 'l'}, {"connect", required_argument, NULL, 'e'},
-        {"config", required_argument, NULL, 'c'}, {"settings", required_argument, NULL, 's'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+        {"listen", required_argument, NULL, 'l'},
+        {"connect", required_argument, NULL, 'e'},
+        {"config", required_argument, NULL, 'c'},
+        {"settings", required_argument, NULL, 's'},
+        {"max-backlog", required_argument, NULL, 'b'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     const char *listen = NULL, *endpoint = NULL, *config = NULL, *settings = NULL;
+    long long max_backlog = -1;
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
@@ -74,6 +85,16 @@ int ho_cmd_webhook(int argc, char **argv)
         case 's':
             settings = optarg;
             break;
+        case 'b': {
+            char *end = NULL;
+            max_backlog = strtoll(optarg, &end, 10);
+            if (!optarg[0] || !end || *end || max_backlog < 0 || max_backlog > 1000000) {
+                fprintf(stderr, "handoff webhook: --max-backlog: expected 0..1000000, got '%s'\n",
+                        optarg);
+                return 2;
+            }
+            break;
+        }
         case 'h':
             s_usage(stdout);
             return 0;
@@ -99,6 +120,9 @@ int ho_cmd_webhook(int argc, char **argv)
         fprintf(stderr, "handoff webhook: %s\n", err.message);
         ho_gateway_destroy(&gw);
         return 1;
+    }
+    if (max_backlog >= 0) {
+        set.max_backlog = max_backlog;
     }
     if (listen) {
         free(set.listen);

@@ -2,7 +2,13 @@
  * thread, which is also the only thread that touches the broker client's ZeroMQ socket (the
  * client is created lazily inside that thread). Requests are therefore answered one after
  * another, each only once the broker has taken its message: a webhook sender's retry is the
- * backpressure, and event ids make a retried submission the same event. */
+ * backpressure, and event ids make a retried submission the same event.
+ *
+ * Nothing is lost once answered 2xx: the answer waits for the broker's reply, which the broker
+ * sends only after the messages that reply caused (lead.normalized for the store, ...) are in
+ * its journal (E11). What the broker does not refuse is a backlog behind a slow worker: the
+ * webhook reads mmi.status (at most every S_BACKLOG_POLL_MS) and answers 503 with
+ * Retry-After, before forwarding anything, while more than max_backlog requests wait. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <microhttpd.h>
@@ -21,6 +27,8 @@
 #include "handoff/normalize.h"
 #include "handoff/webhook.h"
 
+#define S_BACKLOG_POLL_MS 200 /* read the broker's queues at most this often */
+
 /* ---- settings ---- */
 
 const ho_config_map_t ho_webhook_config[] = {
@@ -30,6 +38,10 @@ const ho_config_map_t ho_webhook_config[] = {
      "largest request body in bytes (413 above)"},
     {HO_CFG_INT, "broker_timeout_ms", "5000", offsetof(ho_webhook_settings_t, broker_timeout_ms),
      "wait for the broker this long before answering 503"},
+    {HO_CFG_INT, "max_backlog", "100", offsetof(ho_webhook_settings_t, max_backlog),
+     "answer 503 while more requests than this wait in the broker (0 = off)"},
+    {HO_CFG_INT, "retry_after_s", "5", offsetof(ho_webhook_settings_t, retry_after_s),
+     "Retry-After seconds of a backlog 503"},
     {HO_CFG_BOOL, "allow_unsigned", "false", offsetof(ho_webhook_settings_t, allow_unsigned),
      "endpoints without a secret accept unsigned posts"},
     {HO_CFG_STR, "linkedin_forms", "linkedin_lead_forms.json",
@@ -107,6 +119,14 @@ int ho_webhook_settings_load(const char *config_dir, const char *path, ho_webhoo
         rc = ho_err_set(err, HO_ERR_CONFIG, "broker_timeout_ms",
                         "%s: broker_timeout_ms: expected at least 100", ho_conf_name(conf));
     }
+    if (rc == HO_OK && (s->max_backlog < 0 || s->max_backlog > 1000000)) {
+        rc = ho_err_set(err, HO_ERR_CONFIG, "max_backlog",
+                        "%s: max_backlog: expected 0 (off) .. 1000000", ho_conf_name(conf));
+    }
+    if (rc == HO_OK && (s->retry_after_s < 1 || s->retry_after_s > 3600)) {
+        rc = ho_err_set(err, HO_ERR_CONFIG, "retry_after_s", "%s: retry_after_s: expected 1..3600",
+                        ho_conf_name(conf));
+    }
     ho_conf_destroy(&conf);
     if (rc != HO_OK) {
         ho_webhook_settings_free(s);
@@ -172,6 +192,13 @@ struct ho_webhook {
     ho_linkedin_forms_t *linkedin;
     ho_reasons_t *reasons;
     unsigned long requests;
+    /* backlog (MHD thread only): the broker's count at backlog_at, plus the requests this
+     * server forwarded since; shedding = answering 503 until it is down to half */
+    int64_t backlog_at;
+    long backlog, forwarded;
+    bool shedding;
+    unsigned long shed; /* 503s for the backlog */
+    char worst[96];     /* "store=12": the longest queue at the last read */
 };
 
 typedef struct {
@@ -181,8 +208,8 @@ typedef struct {
     bool too_large;
 } s_req_t;
 
-static enum MHD_Result s_send(struct MHD_Connection *c, unsigned status, const char *type,
-                              const char *body, const char *allow)
+static enum MHD_Result s_send_h(struct MHD_Connection *c, unsigned status, const char *type,
+                                const char *body, const char *hname, const char *hval)
 {
     struct MHD_Response *r =
         MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
@@ -190,12 +217,18 @@ static enum MHD_Result s_send(struct MHD_Connection *c, unsigned status, const c
         return MHD_NO;
     }
     MHD_add_response_header(r, "Content-Type", type);
-    if (allow) {
-        MHD_add_response_header(r, "Allow", allow);
+    if (hname && hval) {
+        MHD_add_response_header(r, hname, hval);
     }
     enum MHD_Result ret = MHD_queue_response(c, status, r);
     MHD_destroy_response(r);
     return ret;
+}
+
+static enum MHD_Result s_send(struct MHD_Connection *c, unsigned status, const char *type,
+                              const char *body, const char *allow)
+{
+    return s_send_h(c, status, type, body, "Allow", allow);
 }
 
 /* A JSON answer (body stolen). */
@@ -258,8 +291,98 @@ static int s_request(ho_webhook_t *self, const char *service, ho_msg_t **msgs, s
     if (rc != HO_OK) {
         /* a fresh socket next time: whatever the old one still waits for is stale */
         ho_client_destroy(&self->client);
+    } else {
+        self->forwarded++; /* one more request the broker routes on (to the store) */
     }
     return rc;
+}
+
+/* Requests queued in the broker for services that have workers, as import's --max-backlog
+ * counts them (a queue without workers is not drained by refusing: not counted); -1 when
+ * the broker does not answer. */
+static long s_broker_backlog(ho_webhook_t *self, ho_err_t *err)
+{
+    ho_client_t *cl = s_client(self, err);
+    json_t *st = NULL;
+    if (!cl || ho_client_status(cl, &st, err) != HO_OK) {
+        ho_client_destroy(&self->client);
+        return -1;
+    }
+    long total = 0, most = 0;
+    snprintf(self->worst, sizeof self->worst, "none");
+    size_t i;
+    json_t *svc;
+    json_array_foreach(json_object_get(st, "services"), i, svc)
+    {
+        const char *name = json_string_value(json_object_get(svc, "name"));
+        long queued = (long)json_integer_value(json_object_get(svc, "queued"));
+        if (json_integer_value(json_object_get(svc, "workers")) <= 0) {
+            continue;
+        }
+        total += queued;
+        if (queued > most) {
+            most = queued;
+            snprintf(self->worst, sizeof self->worst, "%.60s=%ld", name ? name : "?", queued);
+        }
+    }
+    json_decref(st);
+    return total;
+}
+
+/* May a submission be taken now? 0 yes; else a 503 was queued (with Retry-After when the
+ * pipeline is backed up; without when the broker does not answer its status). */
+static int s_admit(ho_webhook_t *self, struct MHD_Connection *c, const char *path,
+                   enum MHD_Result *ret)
+{
+    long limit = (long)self->set.max_backlog;
+    if (limit <= 0) {
+        return 0;
+    }
+    int64_t now = ho_now_ms();
+    if (self->backlog_at == 0 || now - self->backlog_at >= S_BACKLOG_POLL_MS) {
+        ho_err_t err = {0};
+        long b = s_broker_backlog(self, &err);
+        self->backlog_at = ho_now_ms();
+        if (b < 0) {
+            ho_warn("%s: broker status unavailable: %s", path, err.message);
+            *ret =
+                s_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "", "broker unavailable: %s", err.message);
+            return -1;
+        }
+        self->backlog = b;
+        self->forwarded = 0;
+    }
+    long estimate = self->backlog + self->forwarded;
+    if (self->shedding && estimate <= limit / 2) {
+        self->shedding = false;
+        ho_info("pipeline backlog down to %ld requests: accepting again (refused %lu)", estimate,
+                self->shed);
+    } else if (!self->shedding && estimate > limit) {
+        self->shedding = true;
+        ho_warn("pipeline backlog: %ld requests waiting in the broker (longest queue at the last "
+                "look: %s), over max_backlog %ld: answering 503 until %ld or fewer",
+                estimate, self->worst, limit, limit / 2);
+    }
+    if (!self->shedding) {
+        return 0;
+    }
+    self->shed++;
+    char msg[300], retry[24];
+    snprintf(retry, sizeof retry, "%lld", self->set.retry_after_s);
+    snprintf(msg, sizeof msg,
+             "pipeline backlog: %ld requests waiting in the broker (longest queue at the last "
+             "look: %s), over max_backlog %ld; nothing was taken, retry after %s s",
+             estimate, self->worst, limit, retry);
+    json_t *body =
+        json_pack("{s:s, s:s, s:I, s:I}", "error", msg, "field", "", "backlog",
+                  (json_int_t)estimate, "retry_after", (json_int_t)self->set.retry_after_s);
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_decref(body);
+    ho_info("%s status=503 backlog=%ld", path, estimate);
+    *ret = s_send_h(c, MHD_HTTP_SERVICE_UNAVAILABLE, "application/json", text ? text : "{}",
+                    "Retry-After", retry);
+    free(text);
+    return -1;
 }
 
 /* Is the request signed/authorised for its route? 0 ok, else an answer was queued. */
@@ -671,9 +794,12 @@ static enum MHD_Result s_feedback(ho_webhook_t *self, struct MHD_Connection *c, 
 static enum MHD_Result s_get(ho_webhook_t *self, struct MHD_Connection *c, s_route_t route)
 {
     if (route == R_HEALTH) {
-        return s_json(
-            c, MHD_HTTP_OK,
-            json_pack("{s:s, s:I}", "status", "ok", "requests", (json_int_t)self->requests), NULL);
+        return s_json(c, MHD_HTTP_OK,
+                      json_pack("{s:s, s:I, s:b, s:I, s:I}", "status", "ok", "requests",
+                                (json_int_t)self->requests, "accepting", !self->shedding, "backlog",
+                                (json_int_t)(self->backlog + self->forwarded), "refused_backlog",
+                                (json_int_t)self->shed),
+                      NULL);
     }
     /* Facebook's subscription handshake */
     const char *mode = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "hub.mode");
@@ -764,6 +890,9 @@ static enum MHD_Result s_handler(void *cls, struct MHD_Connection *c, const char
     enum MHD_Result ret = MHD_NO;
     if (s_auth(self, c, rq, &ret) != 0) {
         ho_info("%s status=401", url);
+        return ret;
+    }
+    if (s_admit(self, c, url, &ret) != 0) {
         return ret;
     }
     return rq->route == R_FEEDBACK ? s_feedback(self, c, rq, url) : s_form(self, c, rq, url);
