@@ -51,9 +51,12 @@ const char *ho_routing_fallback_queue(const ho_routing_t *self);
 ho_route_state_t *ho_route_state_open(const char *path, ho_err_t *err);
 void ho_route_state_destroy(ho_route_state_t **self_p);
 
-/* Leads counted for rep_id on the day containing at_ms, and in the capacity window that
- * contains at_ms (the ISO week, or the rolling window of N days, per routing.yaml). Days are
- * calendar days in the rep's time zone (reps CSV `timezone`; UTC when empty or unknown rep). */
+/* Leads counted for rep_id on the day containing at_ms, and the rep's open load in the
+ * capacity window that contains at_ms (the ISO week, or the rolling window of N days, per
+ * routing.yaml). Days are calendar days in the rep's time zone (reps CSV `timezone`; UTC when
+ * empty or unknown rep). The open load leaves out leads reassigned away from the rep after an
+ * ignored SLA (sla.breach step reassign); the day count keeps them: per_day limits how many
+ * leads a rep is handed in one day, whatever became of them. */
 int ho_route_state_counts(const ho_routing_t *routing, ho_route_state_t *state, const char *rep_id,
                           int64_t at_ms, int *day_p, int *window_p);
 
@@ -83,10 +86,14 @@ int ho_route_state_prune(const ho_routing_t *routing, ho_route_state_t *state, i
 int ho_routing_decide(const ho_routing_t *self, ho_route_state_t *state, const char *event_id,
                       const json_t *request, json_t **assigned_p, bool *replayed_p, ho_err_t *err);
 
-/* SLA of a lead (request as above) assigned at assigned_at: when the rep must have accepted,
- * and when the lead is reassigned if they have not. */
-void ho_routing_sla(const ho_routing_t *self, const json_t *request, int64_t assigned_at,
-                    int64_t *sla_due_p, int64_t *reassign_due_p);
+/* SLA of a lead (request as above) assigned at assigned_at to rep_id (NULL: queued): when
+ * the rep must have accepted, and when the lead is reassigned if they have not. Both count
+ * only working time: the rep's working_hours (reps CSV) or else routing.yaml
+ * sla.business_hours, in the rep's zone; a queued lead (or unknown rep) uses
+ * sla.business_hours in sla.timezone. Without working hours the clock runs around the clock.
+ * reassign_due counts reassign_after from sla_due the same way. */
+void ho_routing_sla(const ho_routing_t *self, const json_t *request, const char *rep_id,
+                    int64_t assigned_at, int64_t *sla_due_p, int64_t *reassign_due_p);
 
 /* A rep by id: name and email (borrowed), false if unknown. */
 bool ho_routing_rep(const ho_routing_t *self, const char *rep_id, const char **name_p,

@@ -32,13 +32,15 @@ enum {
     C_WEIGHT,
     C_ACTIVE,
     C_DAILY,
+    C_HOURS,
     C_COUNT
 };
 
 static const char *const s_columns[C_COUNT] = {
-    "rep_id",    "name",         "email",         "region",          "countries", "us_states",
-    "segments",  "employee_min", "employee_max",  "weekly_capacity", "timezone",  "out_of_office",
-    "ooo_start", "ooo_end",      "backup_rep_id", "weight",          "active",    "daily_capacity",
+    "rep_id",    "name",          "email",          "region",        "countries",
+    "us_states", "segments",      "employee_min",   "employee_max",  "weekly_capacity",
+    "timezone",  "out_of_office", "ooo_start",      "ooo_end",       "backup_rep_id",
+    "weight",    "active",        "daily_capacity", "working_hours",
 };
 
 typedef struct {
@@ -230,6 +232,7 @@ static void s_rep_free(ho_rt_rep_t *r)
     free(r->timezone);
     free(r->backup);
     ho_tz_destroy(&r->tz);
+    free(r->hours);
     ho_rt_strs_free(&r->countries);
     ho_rt_strs_free(&r->states);
     ho_rt_strs_free(&r->segments);
@@ -335,6 +338,21 @@ static int s_record(s_parser_t *p)
         p->rc = ho_err_set(p->err, tz_err.code, s_columns[C_TIMEZONE], "%s:%d: timezone: %s",
                            p->name, p->rec_line, tz_err.message);
         return p->rc;
+    }
+    const char *hours = s_get(p, C_HOURS);
+    r->own_hours = strspn(hours, " \t") < strlen(hours);
+    if (r->own_hours) {
+        char why[160];
+        rc = ho_rt_hours_parse(hours, &r->hours, why, sizeof why);
+        if (rc == HO_ERR_NOMEM) {
+            p->oom = true;
+            return rc;
+        }
+        if (rc != HO_OK) {
+            p->rc = ho_err_set(p->err, HO_ERR_CONFIG, s_columns[C_HOURS], "%s:%d: %s: %s", p->name,
+                               p->rec_line, s_columns[C_HOURS], why);
+            return p->rc;
+        }
     }
     r->all_segments = r->segments.n == 0 || ho_rt_strs_has(&r->segments, "All");
     if (r->emp_min >= 0 && r->emp_max >= 0 && r->emp_max < r->emp_min) {

@@ -14,6 +14,20 @@ typedef struct {
     size_t n;
 } ho_rt_strs_t;
 
+/* Working hours: a week of local minutes (bit m of open[d] = minute m of day d, 0 = Monday). */
+typedef struct {
+    uint8_t open[7][180];
+    int64_t week_min; /* open minutes per week (> 0) */
+} ho_rt_hours_t;
+
+/* "09:00-18:00 Mon-Fri", "08:00-12:00 13:00-17:00 Mon-Thu, 08:00-14:00 Fri", "24/7".
+ * *hours_p = NULL for 24/7 (around the clock); an error writes why (no file/line: the
+ * caller names them) and returns HO_ERR_CONFIG. */
+int ho_rt_hours_parse(const char *text, ho_rt_hours_t **hours_p, char *why, size_t cap);
+/* The instant when dur_ms of working time (hours in tz) has passed since t: outside working
+ * hours the clock waits for the next opening. hours NULL = around the clock: t + dur_ms. */
+int64_t ho_rt_hours_add(const ho_rt_hours_t *hours, const ho_tz_t *tz, int64_t t, int64_t dur_ms);
+
 typedef struct {
     char *rep_id, *name, *email, *region, *timezone, *backup;
     ho_rt_strs_t countries, states, segments;
@@ -27,8 +41,10 @@ typedef struct {
     bool has_ooo_dates;
     int64_t ooo_start_day, ooo_end_day; /* local days since 1970-01-01, inclusive */
     char ooo_start[11], ooo_end[11];
-    ho_tz_t *tz; /* the rep's time zone (UTC when the column is empty): days, weeks, absences */
-    int line;    /* line of the record in the CSV */
+    ho_tz_t *tz;    /* the rep's time zone (UTC when the column is empty): days, weeks, absences */
+    bool own_hours; /* working_hours column set: hours (NULL = 24/7), else the default */
+    ho_rt_hours_t *hours; /* the SLA clock runs in these (rep's zone) */
+    int line;             /* line of the record in the CSV */
 } ho_rt_rep_t;
 
 /* Read a reps CSV (sales_reps.csv format + optional weight, active, daily_capacity). */
@@ -51,14 +67,21 @@ int ho_rt_state_put_decision(ho_route_state_t *st, const char *event_id, const j
 /* Sum of counts of rep over days [from_day, to_day]. */
 int ho_rt_state_count(ho_route_state_t *st, const char *rep_id, int64_t from_day, int64_t to_day);
 int ho_rt_state_add(ho_route_state_t *st, const char *rep_id, int64_t day, ho_err_t *err);
+/* Open load: counts minus the leads reassigned away from the rep (released), days
+ * [from_day, to_day]. */
+int ho_rt_state_load(ho_route_state_t *st, const char *rep_id, int64_t from_day, int64_t to_day);
+/* One lead counted on day for rep_id left the rep (reassigned after an ignored SLA): it no
+ * longer counts in the rep's open load. Never below the day's count; no row, no-op. */
+int ho_rt_state_release(ho_route_state_t *st, const char *rep_id, int64_t day, ho_err_t *err);
 /* Smooth weighted round robin current weight of rep in team (0 when unseen). */
 long long ho_rt_state_rr_get(ho_route_state_t *st, const char *team, const char *rep_id);
 int ho_rt_state_rr_set(ho_route_state_t *st, const char *team, const char *rep_id, long long cw,
                        ho_err_t *err);
 /* Reps that breached the SLA on lead_id (appends to out, deduplicated). */
 int ho_rt_state_breachers(ho_route_state_t *st, long long lead_id, ho_rt_strs_t *out);
+/* *added_p (may be NULL): true when this (lead, rep) was not recorded before. */
 int ho_rt_state_add_breacher(ho_route_state_t *st, long long lead_id, const char *rep_id,
-                             int64_t at, ho_err_t *err);
+                             int64_t at, bool *added_p, ho_err_t *err);
 
 /* Forget decisions recorded before decided_before (wall clock), counts more than keep_days
  * before the newest counted day, breaches before breached_before. */

@@ -68,6 +68,8 @@ struct ho_routing {
     int64_t sla_deadline_ms, sla_reassign_after_ms;
     s_sla_t *sla;
     size_t n_sla;
+    ho_rt_hours_t *sla_hours; /* sla.business_hours: every rep's default; NULL = 24/7 */
+    ho_tz_t *sla_tz;          /* sla.timezone: the zone of a queued lead's SLA clock */
 };
 
 /* ------------------------------------------------------------------ helpers */
@@ -155,6 +157,8 @@ void ho_routing_destroy(ho_routing_t **self_p)
         s_cond_free(&self->sla[i].when);
     }
     free(self->sla);
+    free(self->sla_hours);
+    ho_tz_destroy(&self->sla_tz);
     free(self);
     *self_p = NULL;
 }
@@ -513,18 +517,53 @@ static int s_load_rules(s_loader_t *L, const ho_node_t *seq)
     return HO_OK;
 }
 
+/* sla.business_hours and sla.timezone: the default working hours of every rep, and the zone
+ * of the SLA clock of a lead that went to a queue. */
+static int s_load_sla_clock(s_loader_t *L, const ho_node_t *map)
+{
+    const char *hours, *zone;
+    int rc;
+    if ((rc = ho_conf_str(L->conf, map, "business_hours", NULL, &hours, L->err)) ||
+        (rc = ho_conf_str(L->conf, map, "timezone", "UTC", &zone, L->err))) {
+        return rc;
+    }
+    if (hours) {
+        char why[160];
+        rc = ho_rt_hours_parse(hours, &L->r->sla_hours, why, sizeof why);
+        if (rc == HO_ERR_NOMEM) {
+            return ho_err_set(L->err, HO_ERR_NOMEM, "", "out of memory");
+        }
+        if (rc != HO_OK) {
+            return ho_conf_fail(L->conf, ho_node_get(map, "business_hours"), L->err, HO_ERR_CONFIG,
+                                "%s", why);
+        }
+    }
+    ho_err_t tz_err = {0};
+    if (!(L->r->sla_tz = ho_tz_load(zone, &tz_err))) {
+        return ho_conf_fail(L->conf, ho_node_get(map, "timezone"), L->err, HO_ERR_CONFIG, "%s",
+                            tz_err.message);
+    }
+    return HO_OK;
+}
+
 static int s_load_sla(s_loader_t *L, const ho_node_t *map)
 {
-    static const char *const keys[] = {"deadline", "reassign_after", "rules", NULL};
+    static const char *const keys[] = {"deadline",       "reassign_after", "rules",
+                                       "business_hours", "timezone",       NULL};
     static const char *const rkeys[] = {"when", "deadline", "reassign_after", NULL};
     int rc;
     L->r->sla_deadline_ms = 24 * 3600000LL;
     L->r->sla_reassign_after_ms = 2 * 3600000LL;
+    if (map && (rc = ho_conf_check_keys(L->conf, map, keys, L->err))) {
+        return rc;
+    }
+    if ((rc = s_load_sla_clock(L, map))) {
+        return rc;
+    }
     if (!map) {
         return HO_OK;
     }
-    if ((rc = ho_conf_check_keys(L->conf, map, keys, L->err)) ||
-        (rc = s_load_duration(L, map, "deadline", L->r->sla_deadline_ms, &L->r->sla_deadline_ms)) ||
+    if ((rc = s_load_duration(L, map, "deadline", L->r->sla_deadline_ms, &L->r->sla_deadline_ms)) ||
         (rc = s_load_duration(L, map, "reassign_after", L->r->sla_reassign_after_ms,
                               &L->r->sla_reassign_after_ms))) {
         return rc;
@@ -866,8 +905,8 @@ static bool s_cond_match(const ho_routing_t *self, const s_cond_t *c, const s_le
     return true;
 }
 
-void ho_routing_sla(const ho_routing_t *self, const json_t *request, int64_t assigned_at,
-                    int64_t *sla_due_p, int64_t *reassign_due_p)
+void ho_routing_sla(const ho_routing_t *self, const json_t *request, const char *rep_id,
+                    int64_t assigned_at, int64_t *sla_due_p, int64_t *reassign_due_p)
 {
     s_lead_t l;
     int64_t deadline = self->sla_deadline_ms, after = self->sla_reassign_after_ms;
@@ -882,8 +921,13 @@ void ho_routing_sla(const ho_routing_t *self, const json_t *request, int64_t ass
             }
         }
     }
-    *sla_due_p = assigned_at + deadline;
-    *reassign_due_p = assigned_at + deadline + after;
+    /* the clock runs in the rep's working hours (own, else the default), in the rep's zone;
+     * a queued lead (or a rep this config does not know) in the default hours and zone */
+    const ho_rt_rep_t *rep = s_rep(self, rep_id);
+    const ho_rt_hours_t *hours = rep && rep->own_hours ? rep->hours : self->sla_hours;
+    const ho_tz_t *tz = rep ? rep->tz : self->sla_tz;
+    *sla_due_p = ho_rt_hours_add(hours, tz, assigned_at, deadline);
+    *reassign_due_p = ho_rt_hours_add(hours, tz, *sla_due_p, after);
 }
 
 /* ------------------------------------------------------------------ deciding */
@@ -957,7 +1001,7 @@ int ho_route_state_counts(const ho_routing_t *routing, ho_route_state_t *state, 
         *day_p = ho_rt_state_count(state, rep_id, day, day);
     }
     if (window_p) {
-        *window_p = ho_rt_state_count(state, rep_id, s_window_start(routing, day), day);
+        *window_p = ho_rt_state_load(state, rep_id, s_window_start(routing, day), day);
     }
     return HO_OK;
 }
@@ -998,7 +1042,7 @@ static s_why_t s_can_take(const s_ctx_t *c, const ho_rt_rep_t *r, bool caps, int
     }
     if (c->st) {
         *day_n = ho_rt_state_count(c->st, r->rep_id, day, day);
-        *win_n = ho_rt_state_count(c->st, r->rep_id, s_window_start(c->self, day), day);
+        *win_n = ho_rt_state_load(c->st, r->rep_id, s_window_start(c->self, day), day);
     }
     long long per_day = r->daily_capacity >= 0 ? r->daily_capacity : c->self->per_day;
     if (caps && per_day >= 0 && *day_n >= per_day) {
@@ -1279,8 +1323,18 @@ static int s_decide(const ho_routing_t *self, ho_route_state_t *st, const json_t
     } else if (why_req && strcmp(why_req, "sla_breach") == 0) {
         from = json_string_value(json_object_get(json_object_get(req, "lead"), "owner"));
     }
+    bool first_breach = false;
     if (from && st && rc == HO_OK) {
-        rc = ho_rt_state_add_breacher(st, l.lead_id, from, as_of, err);
+        rc = ho_rt_state_add_breacher(st, l.lead_id, from, as_of, &first_breach, err);
+    }
+    /* The rep ignored the lead and it leaves them: it no longer counts in their open load
+     * (the capacity window), once per lead and rep, on the day it was counted. The daily cap
+     * still counts it: it limits how many leads one rep is handed in a day, and a rep who lets
+     * leads lapse must not be handed more of them that same day. */
+    const json_t *was = json_object_get(req, "assigned_at");
+    const ho_rt_rep_t *gone = s_rep(self, from);
+    if (first_breach && gone && json_is_integer(was) && rc == HO_OK) {
+        rc = ho_rt_state_release(st, from, ho_tz_day(gone->tz, json_integer_value(was)), err);
     }
     if (st && rc == HO_OK && ho_rt_state_breachers(st, l.lead_id, &exclude) != HO_OK) {
         rc = ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
@@ -1396,7 +1450,7 @@ static int s_decide(const ho_routing_t *self, ho_route_state_t *st, const json_t
         s_add(&b, "; reassigned from %s after the follow-up SLA was missed", from);
     }
     int64_t due, re_due;
-    ho_routing_sla(self, req, as_of, &due, &re_due);
+    ho_routing_sla(self, req, rep ? rep->rep_id : NULL, as_of, &due, &re_due);
     *out = s_payload(&l, rep, queue, rule_name, b.text, as_of, due, re_due, from);
     return *out ? HO_OK : ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
 }

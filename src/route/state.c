@@ -1,5 +1,6 @@
 /* state.c - the router's own state in <data_dir>/router.db: round-robin positions, leads
- * counted per rep per day, decisions by event id, and which reps breached a lead's SLA.
+ * counted per rep per day (and how many of them were reassigned away: released), decisions by
+ * event id, and which reps breached a lead's SLA.
  * The store's handoff.db is not touched: routing state belongs to the route worker. */
 #include "route/route_internal.h"
 
@@ -16,6 +17,8 @@ enum {
     Q_RR_SET,
     Q_BR_GET,
     Q_BR_ADD,
+    Q_LOAD,
+    Q_RELEASE,
     Q_N
 };
 
@@ -31,6 +34,8 @@ static const char *const s_sql[Q_N] = {
     "ON CONFLICT (team, rep_id) DO UPDATE SET current = excluded.current",
     "SELECT rep_id FROM breaches WHERE lead_id = ?1 ORDER BY at, rep_id",
     "INSERT OR IGNORE INTO breaches (lead_id, rep_id, at) VALUES (?1, ?2, ?3)",
+    "SELECT coalesce(sum(n - released), 0) FROM counts WHERE rep_id = ?1 AND day BETWEEN ?2 AND ?3",
+    "UPDATE counts SET released = released + 1 WHERE rep_id = ?1 AND day = ?2 AND released < n",
 };
 
 static const char s_schema[] =
@@ -38,11 +43,12 @@ static const char s_schema[] =
     "PRAGMA synchronous = NORMAL;"
     "PRAGMA busy_timeout = 5000;"
     "CREATE TABLE IF NOT EXISTS router_meta (key TEXT PRIMARY KEY, value TEXT);"
-    "INSERT OR IGNORE INTO router_meta VALUES ('schema_version', '2');"
+    "INSERT OR IGNORE INTO router_meta VALUES ('schema_version', '3');"
     "CREATE TABLE IF NOT EXISTS rotation (team TEXT NOT NULL, rep_id TEXT NOT NULL,"
     " current INTEGER NOT NULL, PRIMARY KEY (team, rep_id)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS counts (rep_id TEXT NOT NULL, day INTEGER NOT NULL,"
-    " n INTEGER NOT NULL, PRIMARY KEY (rep_id, day)) WITHOUT ROWID;"
+    " n INTEGER NOT NULL, released INTEGER NOT NULL DEFAULT 0,"
+    " PRIMARY KEY (rep_id, day)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS decisions (event_id TEXT PRIMARY KEY, payload TEXT NOT NULL,"
     " at INTEGER NOT NULL, decided_at INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS breaches (lead_id INTEGER NOT NULL, rep_id TEXT NOT NULL,"
@@ -100,6 +106,24 @@ ho_route_state_t *ho_route_state_open(const char *path, ho_err_t *err)
                      "UPDATE decisions SET decided_at = CAST(strftime('%s', 'now') AS INTEGER)"
                      " * 1000;"
                      "UPDATE router_meta SET value = '2' WHERE key = 'schema_version';"
+                     "COMMIT;",
+                     NULL, NULL, &msg) != SQLITE_OK) {
+        ho_err_set(err, HO_ERR_IO, "", "%s: cannot upgrade router state: %s", path,
+                   msg ? msg : "?");
+        sqlite3_free(msg);
+        sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
+        sqlite3_finalize(probe);
+        goto fail;
+    }
+    sqlite3_finalize(probe);
+    probe = NULL;
+    /* schema 2 had no released: nothing was released then */
+    if (sqlite3_prepare_v2(self->db, "SELECT released FROM counts LIMIT 0", -1, &probe, NULL) !=
+            SQLITE_OK &&
+        sqlite3_exec(self->db,
+                     "BEGIN IMMEDIATE;"
+                     "ALTER TABLE counts ADD COLUMN released INTEGER NOT NULL DEFAULT 0;"
+                     "UPDATE router_meta SET value = '3' WHERE key = 'schema_version';"
                      "COMMIT;",
                      NULL, NULL, &msg) != SQLITE_OK) {
         ho_err_set(err, HO_ERR_IO, "", "%s: cannot upgrade router state: %s", path,
@@ -224,6 +248,28 @@ int ho_rt_state_add(ho_route_state_t *st, const char *rep_id, int64_t day, ho_er
     return s_step_done(st, q, err);
 }
 
+int ho_rt_state_load(ho_route_state_t *st, const char *rep_id, int64_t from_day, int64_t to_day)
+{
+    sqlite3_stmt *q = s_q(st, Q_LOAD);
+    sqlite3_bind_text(q, 1, rep_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 2, from_day);
+    sqlite3_bind_int64(q, 3, to_day);
+    int n = 0;
+    if (sqlite3_step(q) == SQLITE_ROW) {
+        n = sqlite3_column_int(q, 0);
+    }
+    sqlite3_reset(q);
+    return n;
+}
+
+int ho_rt_state_release(ho_route_state_t *st, const char *rep_id, int64_t day, ho_err_t *err)
+{
+    sqlite3_stmt *q = s_q(st, Q_RELEASE);
+    sqlite3_bind_text(q, 1, rep_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 2, day);
+    return s_step_done(st, q, err);
+}
+
 long long ho_rt_state_rr_get(ho_route_state_t *st, const char *team, const char *rep_id)
 {
     sqlite3_stmt *q = s_q(st, Q_RR_GET);
@@ -273,13 +319,17 @@ int ho_rt_state_breachers(ho_route_state_t *st, long long lead_id, ho_rt_strs_t 
 }
 
 int ho_rt_state_add_breacher(ho_route_state_t *st, long long lead_id, const char *rep_id,
-                             int64_t at, ho_err_t *err)
+                             int64_t at, bool *added_p, ho_err_t *err)
 {
     sqlite3_stmt *q = s_q(st, Q_BR_ADD);
     sqlite3_bind_int64(q, 1, lead_id);
     sqlite3_bind_text(q, 2, rep_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(q, 3, at);
-    return s_step_done(st, q, err);
+    int rc = s_step_done(st, q, err);
+    if (added_p) {
+        *added_p = rc == HO_OK && sqlite3_changes(st->db) > 0;
+    }
+    return rc;
 }
 
 int ho_rt_state_prune(ho_route_state_t *st, int64_t decided_before, int64_t keep_days,

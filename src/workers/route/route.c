@@ -191,7 +191,7 @@ static int s_remind(s_ctx_t *ctx, const ho_msg_t *in, ho_out_t *out)
     json_int_t assigned_at = json_integer_value(json_object_get(p, "assigned_at"));
     json_t *re = json_object_get(p, "reassign_due");
     int64_t due, re_due;
-    ho_routing_sla(ctx->routing, p, assigned_at, &due, &re_due);
+    ho_routing_sla(ctx->routing, p, rep, assigned_at, &due, &re_due);
     json_object_set_new(r, "reassign_due",
                         json_integer(json_is_integer(re) ? json_integer_value(re) : re_due));
     s_copy(r, p, "now");
