@@ -1,8 +1,10 @@
 #!/bin/bash
 # bench/valgrind.sh - the broker and every built-in worker under valgrind, through a small real
 # pipeline: demo-data -> handoff import (leads + activities) -> ingest -> store -> score ->
-# route -> outbox; sales feedback for the assigned leads -> feedback -> store; a report.request
-# -> report -> outbox; then SIGTERM to every process. Each process runs as
+# route -> outbox; form submissions posted with curl to `handoff webhook` (good, unsigned,
+# malformed, without an email, a sales outcome) -> ingest/feedback -> store; sales feedback
+# for the assigned leads -> feedback -> store; a report.request -> report -> outbox; then
+# SIGTERM to every process. Each process runs as
 #
 #     valgrind --leak-check=full --error-exitcode=1 handoff ...
 #
@@ -55,6 +57,9 @@ mkdir -p "$T/conf" "$T/data" "$T/demo"
 cp -r "$SRC"/deploy/*.yaml "$SRC"/deploy/reps.csv "$SRC"/deploy/profiles "$T/conf/"
 sed -i -e "s|^  endpoint: .*|  endpoint: $EP|" -e "s|^  heartbeat_ms: .*|  heartbeat_ms: 5000|" \
     -e "s|^data_dir: .*|data_dir: $T/data|" "$T/conf/handoff.yaml"
+WH_SECRET=vg-form-secret WH_TOKEN=vg-feedback-token
+sed -i -e "s|^form_secret: .*|form_secret: $WH_SECRET|" \
+    -e "s|^feedback_token: .*|feedback_token: $WH_TOKEN|" "$T/conf/webhook.yaml"
 CONF="$T/conf/handoff.yaml"
 
 start() { # name, then the handoff arguments
@@ -105,13 +110,42 @@ done
 for w in "${WORKERS[@]}"; do
     wait_line "$w" "worker ready" 120
 done
-echo "valgrind.sh: broker + ${#WORKERS[@]} workers up under valgrind ($(($(date +%s) - t0)) s)"
+start webhook webhook -c "$CONF" --listen 127.0.0.1:0
+wait_line webhook "webhook listening=" 120
+WH_URL=http://$(sed -n 's/^webhook listening=\([^ ]*\).*/\1/p' "$T/webhook.out" | head -n 1)
+echo "valgrind.sh: broker + ${#WORKERS[@]} workers + webhook up under valgrind" \
+    "($(($(date +%s) - t0)) s)"
 
 # 1. leads and activities; import itself runs under valgrind too
 "${VG[@]}" --log-file="$T/vg-import.log" "$BIN" import -c "$CONF" \
     "$T/demo/hubspot_contacts.csv" "$T/demo/activities.csv" >"$T/import.out" 2>"$T/import.err"
 IMPORT_RC=$?
 [ $IMPORT_RC -le 1 ] || die "import failed (exit $IMPORT_RC): $(tail -n 3 "$T/import.err")"
+wait_quiet
+
+# 1b. form webhooks over real HTTP: status codes as webhook.h says (202 accepted, 401 no
+# secret, 400 malformed JSON, 422 no email -> quarantine, 202 for a sales outcome, 404)
+post() { # expected status, path, body, header...
+    local want=$1 path=$2 body=$3 got
+    shift 3
+    got=$(curl -s -o "$T/curl.body" -w '%{http_code}' --max-time 300 -X POST \
+        -H 'Content-Type: application/json' "$@" --data-binary "$body" "$WH_URL$path")
+    [ "$got" = "$want" ] || die "POST $path: expected $want, got $got: $(cat "$T/curl.body")"
+    WH_POSTS=$((WH_POSTS + 1))
+}
+WH_POSTS=0
+S=(-H "X-Handoff-Secret: $WH_SECRET")
+post 202 /webhooks/form '{"submission_id":"vg-1","email":"ada.vg@example.com","first_name":"Ada","company":"Valgrind Ltd","country":"UK"}' "${S[@]}"
+post 202 /webhooks/form '{"submission_id":"vg-1","email":"ada.vg@example.com","first_name":"Ada","company":"Valgrind Ltd","country":"UK"}' "${S[@]}"
+post 202 /webhooks/form '{"email":"grace.vg@example.org","full_name":"Grace Hopper","created_at":"2026-11-30T10:00:00Z"}' "${S[@]}"
+post 401 /webhooks/form '{"email":"mallory.vg@example.com"}' -H "X-Handoff-Secret: wrong"
+post 400 /webhooks/form '{"email": "half.vg@example.com", ' "${S[@]}"
+post 422 /webhooks/form '{"submission_id":"vg-noemail","first_name":"Nobody"}' "${S[@]}"
+post 422 /webhooks/form '{"submission_id":"vg-bad","email":"not-an-address"}' "${S[@]}"
+post 202 /feedback '{"feedback_id":"vg-fb-1","email":"ada.vg@example.com","outcome":"accepted","occurred_at":"2026-12-01T09:00:00Z"}' \
+    -H "Authorization: Bearer $WH_TOKEN"
+post 404 /webhooks/nowhere '{}'
+curl -s --max-time 300 "$WH_URL/healthz" | grep -q '"accepting":true' || die "webhook /healthz"
 wait_quiet
 
 # 2. sales feedback for the leads the route worker assigned (feedback worker -> store)
@@ -194,6 +228,7 @@ stop() {
     RC[$1]=$?
     unset "PIDS[$1]"
 }
+stop webhook # a client of the broker: first
 if [ "${BROKER_FIRST:-0}" = 1 ]; then
     stop broker # the workers lose their broker, retry connecting, then get SIGTERM
     sleep 2
@@ -213,7 +248,7 @@ leak() { # log, kind -> bytes
 }
 fail=0
 printf '%-10s %5s %7s %12s %12s %12s\n' process exit errors definitely indirectly possibly
-for n in broker "${WORKERS[@]}" import status report-cli; do
+for n in broker "${WORKERS[@]}" webhook import status report-cli; do
     log="$T/vg-$n.log"
     case $n in
     import) rc=$IMPORT_RC ;;
@@ -227,6 +262,7 @@ for n in broker "${WORKERS[@]}" import status report-cli; do
     [ "$rc" = 0 ] && [ "${errs:-1}" = 0 ] || fail=1
 done
 grep -h "^import file=" "$T/import.out" | sed 's/^/  /'
+echo "  webhook: $WH_POSTS posts answered as expected (202 x4, 401, 400, 422 x2, 404)"
 sed -n 's/^counters /  broker counters /p' "$T/status.out"
 echo "valgrind.sh: $([ $fail = 0 ] && echo clean || echo "NOT clean (logs: $T/vg-*.log)") in $(($(date +%s) - t0)) s"
 [ $fail = 0 ] || KEEP=1
