@@ -746,30 +746,195 @@ static json_t *s_trail(const char *source, int64_t observed)
 }
 
 /* ---- reading back the store's own JSON text ----
- * fields_json and field_sources_json are written by s_compact: no whitespace, and for nearly
- * every lead only objects, arrays, strings without escapes, integers, true, false and null.
- * That subset is read here directly into jansson values (json_loads was ~57k of a merge's
- * 239k instructions: its lexer reads the text a character at a time through a callback).
- * Anything else (an escape, a real, whitespace, deep nesting, invalid text) returns NULL and
- * the caller reads the text with json_loads, so the result is the same in every case. */
+ * fields_json and field_sources_json are written by s_compact: no whitespace, objects,
+ * arrays, strings, integers, reals, true, false and null. That grammar is read here directly
+ * into jansson values (json_loads was ~57k of a merge's 239k instructions: its lexer reads
+ * the text a character at a time through a callback). Anything else (whitespace, deep
+ * nesting, invalid text, a value json_loads refuses such as \u0000 or a number out of range)
+ * returns NULL and the caller reads the text with json_loads, so the result is the same in
+ * every case (test_stored_text_read_back compares the two). */
 #define S_PARSE_DEPTH 32
 
 static json_t *s_parse_value(const char **pp, int depth);
 
-static bool s_parse_span(const char **pp, const char **start, size_t *len)
+static int s_hex4(const char *p)
+{
+    int v = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = p[i];
+        int d = c >= '0' && c <= '9'   ? c - '0'
+                : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                       : -1;
+        if (d < 0) {
+            return -1;
+        }
+        v = v * 16 + d;
+    }
+    return v;
+}
+
+/* A string at *pp (its opening quote). Without escapes *start points into the text and
+ * *owned is NULL; with escapes the decoded bytes are in *owned (free it). False for
+ * anything json_loads would refuse or read differently: a raw control character, a bad
+ * escape, a lone surrogate, \u0000. The UTF-8 of the result is checked by jansson. */
+static bool s_parse_span(const char **pp, const char **start, size_t *len, char **owned)
 {
     const char *p = *pp + 1; /* past the opening quote */
     const char *s = p;
-    while (*p != '"') {
-        if (*p == '\\' || (unsigned char)*p < 0x20) { /* escapes and the end of the text */
+    *owned = NULL;
+    while (*p != '"' && *p != '\\') {
+        if ((unsigned char)*p < 0x20) { /* control characters and the end of the text */
             return false;
         }
         p++;
     }
-    *start = s;
-    *len = (size_t)(p - s);
+    if (*p == '"') {
+        *start = s;
+        *len = (size_t)(p - s);
+        *pp = p + 1;
+        return true;
+    }
+    /* escapes: the decoded text is never longer than the escaped one */
+    const char *end = p;
+    while (*end != '"') {
+        if ((unsigned char)*end < 0x20) {
+            return false;
+        }
+        end += *end == '\\' && end[1] ? 2 : 1;
+    }
+    char *out = malloc((size_t)(end - s) + 1), *o = out;
+    if (!out) {
+        return false;
+    }
+    memcpy(o, s, (size_t)(p - s));
+    o += p - s;
+    while (*p != '"') {
+        if (*p != '\\') {
+            *o++ = *p++;
+            continue;
+        }
+        p++;
+        char c = *p++;
+        switch (c) {
+        case '"':
+        case '\\':
+        case '/':
+            *o++ = c;
+            break;
+        case 'b':
+            *o++ = '\b';
+            break;
+        case 'f':
+            *o++ = '\f';
+            break;
+        case 'n':
+            *o++ = '\n';
+            break;
+        case 'r':
+            *o++ = '\r';
+            break;
+        case 't':
+            *o++ = '\t';
+            break;
+        case 'u': {
+            int32_t cp = s_hex4(p);
+            if (cp <= 0) { /* bad hex digits, or \u0000 (json_loads refuses it) */
+                free(out);
+                return false;
+            }
+            p += 4;
+            if (cp >= 0xDC00 && cp <= 0xDFFF) { /* a lone low surrogate */
+                free(out);
+                return false;
+            }
+            if (cp >= 0xD800 && cp <= 0xDBFF) {
+                int32_t lo = p[0] == '\\' && p[1] == 'u' ? s_hex4(p + 2) : -1;
+                if (lo < 0xDC00 || lo > 0xDFFF) {
+                    free(out);
+                    return false;
+                }
+                p += 6;
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+            }
+            /* at most 4 bytes from at least 6 escaped ones */
+            o += utf8proc_encode_char(cp, (utf8proc_uint8_t *)o);
+            break;
+        }
+        default:
+            free(out);
+            return false;
+        }
+    }
+    *o = '\0';
+    *start = out;
+    *len = (size_t)(o - out);
+    *owned = out;
     *pp = p + 1;
     return true;
+}
+
+/* A number at p: an integer of at most 18 digits (cannot overflow json_int_t) or a real
+ * read by strtod as json_loads reads it; NULL for what JSON or json_loads refuses
+ * (leading zeros, a bare sign, an integer beyond 18 digits, a real out of range). */
+static json_t *s_parse_number(const char **pp)
+{
+    const char *p = *pp;
+    const char *d = *p == '-' ? p + 1 : p;
+    const char *e = d;
+    while (*e >= '0' && *e <= '9') {
+        e++;
+    }
+    if (e == d || (*d == '0' && e - d > 1)) {
+        return NULL;
+    }
+    bool real = false;
+    if (*e == '.') {
+        const char *f = ++e;
+        while (*e >= '0' && *e <= '9') {
+            e++;
+        }
+        if (e == f) {
+            return NULL;
+        }
+        real = true;
+    }
+    if (*e == 'e' || *e == 'E') {
+        e++;
+        if (*e == '+' || *e == '-') {
+            e++;
+        }
+        const char *x = e;
+        while (*e >= '0' && *e <= '9') {
+            e++;
+        }
+        if (e == x) {
+            return NULL;
+        }
+        real = true;
+    }
+    json_t *v;
+    if (real) {
+        char *stop;
+        double x = strtod(p, &stop);
+        if (stop != e || isinf(x)) {
+            return NULL;
+        }
+        v = json_real(x);
+    } else {
+        if (e - d > 18) {
+            return NULL;
+        }
+        json_int_t x = 0;
+        for (const char *c = d; c < e; c++) {
+            x = x * 10 + (*c - '0');
+        }
+        v = json_integer(p != d ? -x : x);
+    }
+    if (v) {
+        *pp = e;
+    }
+    return v;
 }
 
 static json_t *s_parse_value(const char **pp, int depth)
@@ -790,16 +955,16 @@ static json_t *s_parse_value(const char **pp, int depth)
         for (;;) {
             const char *k;
             size_t klen;
-            json_t *item;
-            if (*p != '"' || !s_parse_span(&p, &k, &klen) || *p++ != ':' ||
-                !(item = s_parse_value(&p, depth + 1))) {
+            char *kown = NULL;
+            json_t *item = NULL;
+            if (*p != '"' || !s_parse_span(&p, &k, &klen, &kown) || *p++ != ':' ||
+                !(item = s_parse_value(&p, depth + 1)) ||
+                json_object_setn_new(v, k, klen, item) != 0) { /* not UTF-8 */
+                free(kown);
                 json_decref(v);
                 return NULL;
             }
-            if (json_object_setn_new(v, k, klen, item) != 0) { /* not UTF-8 */
-                json_decref(v);
-                return NULL;
-            }
+            free(kown);
             if (*p == '}') {
                 p++;
                 break;
@@ -836,10 +1001,12 @@ static json_t *s_parse_value(const char **pp, int depth)
     case '"': {
         const char *str;
         size_t len;
-        if (!s_parse_span(&p, &str, &len)) {
+        char *own;
+        if (!s_parse_span(&p, &str, &len, &own)) {
             return NULL;
         }
         v = json_stringn(str, len); /* NULL when not UTF-8 */
+        free(own);
         break;
     }
     case 't':
@@ -860,23 +1027,8 @@ static json_t *s_parse_value(const char **pp, int depth)
             p += 4;
         }
         break;
-    default: {
-        /* integers only; 18 digits cannot overflow json_int_t */
-        bool neg = *p == '-';
-        const char *d = neg ? p + 1 : p;
-        const char *e = d;
-        json_int_t x = 0;
-        while (*e >= '0' && *e <= '9' && e - d < 18) {
-            x = x * 10 + (*e - '0');
-            e++;
-        }
-        if (e == d || (*e >= '0' && *e <= '9') || *e == '.' || *e == 'e' || *e == 'E' ||
-            (*d == '0' && e - d > 1)) {
-            return NULL;
-        }
-        v = json_integer(neg ? -x : x);
-        p = e;
-    }
+    default:
+        return s_parse_number(pp);
     }
     if (v) {
         *pp = p;

@@ -4,7 +4,8 @@
 # (proto/vectors/*.hex, as binary) for fuzz_msg, the shipped deploy/*.yaml for fuzz_conf,
 # deploy/*.csv for fuzz_routing, the CSV fixtures and profiles-shaped exports for fuzz_import,
 # and for fuzz_scoring the shipped and test models each joined by a NUL to lead snapshots
-# (tests/fuzz/scoring_seeds/). Prints each fuzzer's executions; exits non-zero on a crash
+# (tests/fuzz/scoring_seeds/), and two stored-JSON texts for fuzz_stored_json. Prints each
+# fuzzer's executions; exits non-zero on a crash
 # or on an input slower than HO_FUZZ_TIMEOUT seconds (default 30; the input is left as
 # build-fuzz/crash-* or timeout-*).
 #
@@ -23,7 +24,7 @@ cmake --build "$build" -j2 >/dev/null
 corpus=$build/corpus
 rm -rf "$corpus"
 mkdir -p "$corpus/fuzz_msg" "$corpus/fuzz_conf" "$corpus/fuzz_routing" "$corpus/fuzz_import" \
-    "$corpus/fuzz_scoring"
+    "$corpus/fuzz_scoring" "$corpus/fuzz_stored_json"
 for f in "$src"/proto/vectors/*.hex; do
     tr -d ' \n' <"$f" | xxd -r -p >"$corpus/fuzz_msg/$(basename "$f" .hex).bin"
 done
@@ -40,6 +41,12 @@ done
 for model in "$src"/tests/fuzz/scoring_seeds/*.yaml; do
     cp "$model" "$corpus/fuzz_scoring/"
 done
+
+# the store's own JSON text: what the demo leads' fields and merge trails look like
+printf '%s' '{"domain":"acme.se","personal_email":false,"employees":1001,"revenue":474660004.0,"message":"Evaluating.\nNeed SSO, \"enterprise\" tier \u00e9\ud83d\ude00","tags":[1,[],{}],"x":null}' \
+    >"$corpus/fuzz_stored_json/fields.json"
+printf '%s' '{"_":["hubspot",1000],"title":["salesforce",1500],"phone":["form",-2.5e-3]}' \
+    >"$corpus/fuzz_stored_json/trail.json"
 
 status=0
 cd "$build"
