@@ -197,6 +197,27 @@ static const s_col_t s_lead_cols[] = {
 #define S_N_LEAD_COLS (sizeof s_lead_cols / sizeof s_lead_cols[0])
 _Static_assert(S_N_LEAD_COLS <= 64, "changed-column masks are 64 bits");
 
+/* the columns an index reads (see S_UPD_CACHE) and the ones a new lead from a record never
+ * has (see s_lead_insert), by name so a reordered s_lead_cols cannot break them */
+static uint64_t s_cols_mask(const char *const *names)
+{
+    uint64_t m = 0;
+    for (; *names; names++) {
+        for (size_t i = 0; i < S_N_LEAD_COLS; i++) {
+            if (strcmp(s_lead_cols[i].name, *names) == 0) {
+                m |= 1ULL << i;
+            }
+        }
+    }
+    return m;
+}
+#define S_ALL_COLS (S_N_LEAD_COLS == 64 ? ~0ULL : (1ULL << S_N_LEAD_COLS) - 1)
+static const char *const s_indexed_names[] = {"email",  "domain",        "owner_rep_id",
+                                              "mql_at", "last_touch_at", NULL};
+static const char *const s_late_names[] = {
+    "owner_rep_id",  "fit",       "interest", "score",        "grade",     "quadrant",
+    "model_version", "scored_at", "mql_at",   "first_mql_at", "score_seq", NULL};
+
 /* ---- insertable tables ---- */
 typedef struct {
     const char *table;
@@ -303,10 +324,14 @@ static const char *const s_queries[HO_Q__COUNT] = {
 };
 
 /* UPDATE statements of the lead row by the set of columns that changed (bit i = column i
- * of s_lead_cols): a merge typically changes a handful of columns, and an UPDATE that names an
- * indexed column (email, domain, mql_at, last_touch_at) rewrites that index entry even when
- * the value is the same. A few shapes recur (merge, touch, score), so a small cache does. */
-#define S_UPD_CACHE 8
+ * of s_lead_cols): an UPDATE that names an indexed column (email, domain, mql_at,
+ * last_touch_at, and owner_rep_id, the domain index's condition) rewrites that index entry
+ * even when the value is the same, so those are named only when they changed; every other
+ * column is always named (rebinding an unchanged value costs little, the row is rewritten
+ * whole anyway). So there are at most 32 shapes, whatever mix of fields real records change,
+ * and the cache below never thrashes (with a shape per set of changed columns, real exports
+ * re-prepared a statement for most merges). */
+#define S_UPD_CACHE 32
 typedef struct {
     uint64_t mask;
     sqlite3_stmt *st;
@@ -326,6 +351,7 @@ typedef struct {
     /* INSERTs of a new lead by the set of its non-NULL columns (s_lead_insert) */
     s_upd_t ins[S_UPD_CACHE];
     unsigned ins_next;
+    uint64_t indexed_cols, late_cols; /* s_cols_mask of the name lists, computed once */
     /* the lead row as last read or written (id 0 = none): lead_put of that id writes only
      * the columns that differ. Dropped on rollback, undo and erase. */
     ho_lead_t last;
@@ -997,6 +1023,10 @@ static void s_bind_lead(sqlite3_stmt *st, const ho_lead_t *lead)
 
 static int s_lead_update_some(s_db_t *self, const ho_lead_t *lead, uint64_t mask, ho_err_t *err)
 {
+    if (!self->indexed_cols) {
+        self->indexed_cols = s_cols_mask(s_indexed_names);
+    }
+    mask |= S_ALL_COLS & ~self->indexed_cols;
     sqlite3_stmt *st = NULL;
     for (int i = 0; i < S_UPD_CACHE; i++) {
         if (self->upd[i].st && self->upd[i].mask == mask) {
@@ -1060,13 +1090,17 @@ static uint64_t s_lead_nonnull(const ho_lead_t *lead)
     return mask;
 }
 
-/* INSERT of a new lead naming only its non-NULL columns: a new lead has ~15 of 38 set (no
- * score, owner, MQL times yet), and an omitted column is NULL exactly as a bound NULL is
- * (every column with a DEFAULT is NOT NULL, so never omitted). Statements are kept by
- * column set; a few shapes recur. */
+/* INSERT of a new lead naming every column except the "late" ones it does not have: a new
+ * lead from a record has no score, owner or MQL times yet (11 columns not bound), and an
+ * omitted column is NULL exactly as a bound NULL is (every column with a DEFAULT is NOT NULL,
+ * so never omitted). The profile columns are always named, whether the record had them or
+ * not, so real records with their varying blanks share one statement. */
 static int s_lead_insert(s_db_t *self, ho_lead_t *lead, ho_err_t *err)
 {
-    uint64_t mask = s_lead_nonnull(lead);
+    if (!self->late_cols) {
+        self->late_cols = s_cols_mask(s_late_names);
+    }
+    uint64_t mask = s_lead_nonnull(lead) | (S_ALL_COLS & ~self->late_cols);
     sqlite3_stmt *st = NULL;
     for (int i = 0; i < S_UPD_CACHE; i++) {
         if (self->ins[i].st && self->ins[i].mask == mask) {
