@@ -180,6 +180,10 @@ ho_msg_t *ho_connector_record(const ho_profile_t *profile, const char *file, lon
     ho_msg_set_id(msg, id);
     json_t *p = ho_msg_payload(msg);
     json_object_set_new(p, "source", json_string(ho_profile_source(profile)));
+    if (ho_profile_name(profile) && strcmp(ho_profile_name(profile), ho_profile_source(profile))) {
+        /* ingest re-reads this profile's date formats for a date it cannot read */
+        json_object_set_new(p, "profile", json_string(ho_profile_name(profile)));
+    }
     json_object_set_new(p, "source_ref", s_source_ref(file, line));
     json_object_set_new(p, "fields", fields);
     if (extra && json_object_size(extra) > 0) {

@@ -4,16 +4,42 @@
  * A record that cannot be normalized (no email, an address that is not one, a date that is
  * not a date, an activity type nobody defined) is quarantined with its file and line and
  * the rest of the batch goes on. Fields nobody defined are kept. Ids are carried over from
- * the raw record, so a redelivered or re-imported record is the same event downstream. */
+ * the raw record, so a redelivered or re-imported record is the same event downstream.
+ *
+ * Dates are read with the formats the record carries (date_formats: its profile's when it was
+ * imported), then the built-in forms. A date none of them reads is tried once more with the
+ * date_formats its profile (payload.profile, else payload.source) lists *now* in the config
+ * folder, re-read whenever the file changes: an operator who adds the missing format to the
+ * profile and runs `handoff dlq replay` gets the quarantined record in, without restarting
+ * anything. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "handoff/connector.h"
+#include "handoff/log.h"
 #include "handoff/normalize.h"
 #include "handoff/worker.h"
 
 #define STAGE "ingest"
+#define S_PROFILES 16 /* profiles whose current date formats are kept */
+
+/* The date_formats a profile lists now, and the file they came from (changed = re-read). */
+typedef struct {
+    char name[64];
+    bool found;      /* the profile exists */
+    char **formats;  /* NULL-terminated */
+    struct stat st;  /* of <config>/profiles/<name>.yaml; st_ino 0 = no such file */
+    char label[200]; /* the formats as a reason shows them */
+} s_profile_fmts_t;
+
+typedef struct {
+    char *config_dir; /* NULL: built-in profiles only */
+    s_profile_fmts_t profiles[S_PROFILES];
+    size_t n_profiles;
+} s_ctx_t;
 
 static const char *s_str(const json_t *obj, const char *key)
 {
@@ -84,6 +110,131 @@ static const char *const *s_formats(const json_t *payload, const char **buf, siz
     return buf;
 }
 
+static void s_fmts_free(s_profile_fmts_t *pf)
+{
+    for (size_t i = 0; pf->formats && pf->formats[i]; i++) {
+        free(pf->formats[i]);
+    }
+    free(pf->formats);
+    pf->formats = NULL;
+}
+
+static bool s_same_file(const struct stat *a, const struct stat *b)
+{
+    return a->st_ino == b->st_ino && a->st_dev == b->st_dev && a->st_size == b->st_size &&
+           a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+/* A profile name from a payload, if it can be one (no path in it). */
+static const char *s_profile_name(const json_t *payload)
+{
+    const char *name = s_str(payload, "profile");
+    if (!name || !name[0]) {
+        name = s_str(payload, "source");
+    }
+    if (!name || !name[0] || name[0] == '.' ||
+        strlen(name) >= sizeof((s_profile_fmts_t *)0)->name) {
+        return NULL;
+    }
+    for (const char *c = name; *c; c++) {
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+              *c == '_' || *c == '-' || *c == '.')) {
+            return NULL;
+        }
+    }
+    return name;
+}
+
+/* The current date formats of the payload's profile (cached, re-read when its file in the
+ * config folder appears, changes or goes), or NULL when there is no such profile. */
+static const s_profile_fmts_t *s_current(s_ctx_t *ctx, const json_t *payload)
+{
+    const char *name = ctx ? s_profile_name(payload) : NULL;
+    if (!name) {
+        return NULL;
+    }
+    struct stat st = {0};
+    if (ctx->config_dir) {
+        char path[4400];
+        snprintf(path, sizeof path, "%.4000s/profiles/%s.yaml", ctx->config_dir, name);
+        if (stat(path, &st) != 0) {
+            memset(&st, 0, sizeof st);
+        }
+    }
+    s_profile_fmts_t *pf = NULL;
+    for (size_t i = 0; i < ctx->n_profiles && !pf; i++) {
+        pf = strcmp(ctx->profiles[i].name, name) == 0 ? &ctx->profiles[i] : NULL;
+    }
+    if (pf && s_same_file(&pf->st, &st)) {
+        return pf->found ? pf : NULL;
+    }
+    if (!pf) {
+        if (ctx->n_profiles == S_PROFILES) {
+            s_fmts_free(&ctx->profiles[--ctx->n_profiles]); /* the last one makes room */
+        }
+        pf = &ctx->profiles[ctx->n_profiles++];
+        memset(pf, 0, sizeof *pf);
+        snprintf(pf->name, sizeof pf->name, "%s", name);
+    }
+    s_fmts_free(pf);
+    pf->st = st;
+    pf->found = false;
+    ho_err_t err = {0};
+    ho_profile_t *prof = ho_profile_load(ctx->config_dir, name, &err);
+    if (!prof) {
+        ho_debug("profile %s for a date: %s", name, err.message);
+        return NULL;
+    }
+    const char *const *f = ho_profile_date_formats(prof);
+    size_t n = 0;
+    while (f && f[n]) {
+        n++;
+    }
+    pf->formats = calloc(n + 1, sizeof *pf->formats);
+    size_t len = 0;
+    pf->label[0] = '\0';
+    for (size_t i = 0; pf->formats && i < n; i++) {
+        pf->formats[i] = strdup(f[i]);
+        int w = snprintf(pf->label + len, sizeof pf->label - len, "%s\"%s\"", i ? ", " : "", f[i]);
+        len = w > 0 && (size_t)w < sizeof pf->label - len ? len + (size_t)w : len;
+    }
+    pf->found = pf->formats != NULL;
+    ho_profile_destroy(&prof);
+    if (pf->found) {
+        ho_debug("profile %s: current date_formats [%s]", name, pf->label);
+    }
+    return pf->found ? pf : NULL;
+}
+
+/* Parse a date field: the record's formats and the built-in forms, then the profile's current
+ * formats. 0 and *ms, or -1 after quarantining the record with a reason that says where the
+ * formats are configured. */
+static int s_date(s_ctx_t *ctx, const ho_msg_t *in, ho_out_t *out, const char *field,
+                  const char *raw, const char *const *fmts, int64_t *ms)
+{
+    const json_t *p = ho_msg_payload(in);
+    if (ho_norm_date(raw, fmts, ms) == 0) {
+        return 0;
+    }
+    const s_profile_fmts_t *cur = s_current(ctx, p);
+    if (cur && cur->formats[0] && ho_norm_date(raw, (const char *const *)cur->formats, ms) == 0) {
+        return 0;
+    }
+    char where[512], why[1300];
+    s_where(p, where, sizeof where);
+    if (cur) {
+        snprintf(why, sizeof why,
+                 "%s%s \"%.200s\" is not a date: not in the date_formats of profile %s [%s] nor a "
+                 "built-in form (ISO 8601, YYYY-MM-DD[ HH:MM[:SS]], MM/DD/YYYY, epoch); add its "
+                 "format to profiles/%s.yaml and replay",
+                 where, field, raw, cur->name, cur->label, cur->name);
+    } else {
+        snprintf(why, sizeof why, "%s%s \"%.200s\" is not a date", where, field, raw);
+    }
+    ho_out_quarantine(out, in, STAGE, "bad_date", field, why);
+    return -1;
+}
+
 static void s_set_text(json_t *obj, const char *key, const char *val)
 {
     /* ASCII (most fields): trim in place and copy once; else the full Unicode path */
@@ -129,7 +280,7 @@ static bool s_in(const char *const *list, const char *key)
     return false;
 }
 
-static int s_lead(const ho_msg_t *in, ho_out_t *out)
+static int s_lead(s_ctx_t *ctx, const ho_msg_t *in, ho_out_t *out)
 {
     const json_t *p = ho_msg_payload(in);
     const json_t *fields = json_object_get(p, "fields");
@@ -154,11 +305,10 @@ static int s_lead(const ho_msg_t *in, ho_out_t *out)
     bool have_created = false;
     const char *created_raw = s_str(fields, "created_at");
     if (created_raw && strspn(created_raw, " \t") != strlen(created_raw)) {
-        if (ho_norm_date(created_raw, fmts, &created) != 0) {
+        if (s_date(ctx, in, out, "created_at", created_raw, fmts, &created) != 0) {
             json_decref(nf);
             free(email);
-            return s_refuse(out, in, "bad_date", "created_at", "created_at \"%s\" is not a date",
-                            created_raw);
+            return HO_OK;
         }
         have_created = true;
         json_object_set_new(nf, "created_at", json_integer(created));
@@ -270,7 +420,7 @@ static int s_lead(const ho_msg_t *in, ho_out_t *out)
     return ho_out_emit(out, &msg);
 }
 
-static int s_activity(const ho_msg_t *in, ho_out_t *out)
+static int s_activity(s_ctx_t *ctx, const ho_msg_t *in, ho_out_t *out)
 {
     const json_t *p = ho_msg_payload(in);
     const json_t *fields = json_object_get(p, "fields");
@@ -304,10 +454,9 @@ static int s_activity(const ho_msg_t *in, ho_out_t *out)
         free(email);
         return s_refuse(out, in, "missing_date", "activity_date", "no activity_date%s", "");
     }
-    if (ho_norm_date(date_raw, fmts, &when) != 0) {
+    if (s_date(ctx, in, out, "activity_date", date_raw, fmts, &when) != 0) {
         free(email);
-        return s_refuse(out, in, "bad_date", "activity_date", "activity_date \"%s\" is not a date",
-                        date_raw);
+        return HO_OK;
     }
     ho_msg_t *msg = ho_msg_new("activity.normalized");
     ho_msg_set_id(msg, ho_msg_id(in));
@@ -354,22 +503,27 @@ static int s_activity(const ho_msg_t *in, ho_out_t *out)
 
 static int s_init(const ho_worker_env_t *env, void **ctx_p, ho_err_t *err)
 {
-    (void)env;
-    (void)err;
-    *ctx_p = NULL;
+    s_ctx_t *ctx = calloc(1, sizeof *ctx);
+    if (!ctx) {
+        return ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
+    }
+    if (env && env->config_dir && !(ctx->config_dir = strdup(env->config_dir))) {
+        free(ctx);
+        return ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
+    }
+    *ctx_p = ctx;
     return HO_OK;
 }
 
 static int s_handle(void *ctx, ho_msg_t *const *in, size_t n, ho_out_t *out)
 {
-    (void)ctx;
     for (size_t i = 0; i < n; i++) {
         const char *type = ho_msg_type(in[i]);
         int rc;
         if (strcmp(type, "lead.raw") == 0) {
-            rc = s_lead(in[i], out);
+            rc = s_lead(ctx, in[i], out);
         } else if (strcmp(type, "activity.raw") == 0) {
-            rc = s_activity(in[i], out);
+            rc = s_activity(ctx, in[i], out);
         } else {
             rc = s_refuse(out, in[i], "unknown_type", "type",
                           "ingest takes lead.raw and activity.raw, not \"%s\"", type);
@@ -383,6 +537,14 @@ static int s_handle(void *ctx, ho_msg_t *const *in, size_t n, ho_out_t *out)
 
 static void s_exit(void **ctx_p)
 {
+    s_ctx_t *ctx = *ctx_p;
+    if (ctx) {
+        for (size_t i = 0; i < ctx->n_profiles; i++) {
+            s_fmts_free(&ctx->profiles[i]);
+        }
+        free(ctx->config_dir);
+        free(ctx);
+    }
     *ctx_p = NULL;
 }
 
