@@ -1,5 +1,6 @@
 /* test_webhook.c - webhook.yaml: the shipped defaults, a config folder's copy, "env:NAME"
- * secrets (and a missing variable refused rather than read as an empty secret), limits and
+ * secrets (and a missing variable refused rather than read as an empty secret), limits (body,
+ * broker timeout, max_backlog, retry_after_s) and
  * unknown keys reported with file:line:key; `handoff webhook --help` and usage errors. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -60,6 +61,9 @@ static void test_shipped_defaults(void **state)
     assert_string_equal(s.facebook_app_secret, "");
     assert_string_equal(s.feedback_token, "");
     assert_string_equal(s.linkedin_forms, "linkedin_lead_forms.json");
+    /* backpressure on by default */
+    assert_int_equal(s.max_backlog, 100);
+    assert_int_equal(s.retry_after_s, 5);
     ho_webhook_settings_free(&s);
 }
 
@@ -107,6 +111,10 @@ static void test_errors(void **state)
     s_bad("body_limit: 0\n", "body_limit", NULL);
     s_bad("broker_timeout_ms: 5\n", "broker_timeout_ms", NULL);
     s_bad("allow_unsigned: perhaps\n", "allow_unsigned", ":1");
+    s_bad("max_backlog: -1\n", "max_backlog", NULL);
+    s_bad("max_backlog: many\n", "max_backlog", ":1");
+    s_bad("retry_after_s: 0\n", "retry_after_s", NULL);
+    s_bad("retry_after_s: 86400\n", "retry_after_s", NULL);
 }
 
 static int s_run(const char *const argv[], char *out, size_t cap)
@@ -141,6 +149,10 @@ static void test_command_line(void **state)
     assert_int_equal(s_run(bad, out, sizeof out), 2);
     const char *extra[] = {"stray", NULL};
     assert_int_equal(s_run(extra, out, sizeof out), 2);
+    assert_non_null(strstr(out, "--max-backlog"));
+    const char *backlog[] = {"--max-backlog", "-3", NULL};
+    assert_int_equal(s_run(backlog, out, sizeof out), 2);
+    assert_non_null(strstr(out, "--max-backlog"));
     /* a settings file that does not parse: exit 1 naming it */
     const char *path = s_write("body_limit: [\n");
     char arg[200];
