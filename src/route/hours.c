@@ -15,6 +15,8 @@
 
 #define DAY_MS 86400000LL
 #define MIN_MS 60000LL
+#define MIN_T (-62167219200000LL) /* 0000-01-01T00:00:00Z */
+#define MAX_T 253402300799000LL   /* 9999-12-31T23:59:59Z */
 
 static const char *const s_days[7] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
 static const char *const s_long[7] = {"monday", "tuesday",  "wednesday", "thursday",
@@ -177,11 +179,13 @@ static int64_t s_floor_div(int64_t a, int64_t b)
 
 int64_t ho_rt_hours_add(const ho_rt_hours_t *h, const ho_tz_t *tz, int64_t t, int64_t dur_ms)
 {
-    if (!h) {
-        return t + dur_ms;
-    }
     int64_t left = dur_ms > 0 ? dur_ms : 0;
-    int64_t week_ms = h->week_min * MIN_MS;
+    int64_t week_ms = h ? h->week_min * MIN_MS : 0;
+    /* around the clock; and degenerate input (over a thousand years of working time, an
+     * instant outside the years 0..9999): the plain sum, saturated */
+    if (!h || left / week_ms > 52 * 1000 || t < MIN_T || t > MAX_T) {
+        return t > 0 && left > INT64_MAX - t ? INT64_MAX : t + left;
+    }
     /* Far deadlines skip whole weeks first (same local wall time, whatever the offset did),
      * so a deadline of years costs no more than one of weeks; this is exact unless a DST
      * change falls inside working hours (then within that hour per change). The last weeks

@@ -25,7 +25,8 @@ typedef struct {
  * caller names them) and returns HO_ERR_CONFIG. */
 int ho_rt_hours_parse(const char *text, ho_rt_hours_t **hours_p, char *why, size_t cap);
 /* The instant when dur_ms of working time (hours in tz) has passed since t: outside working
- * hours the clock waits for the next opening. hours NULL = around the clock: t + dur_ms. */
+ * hours the clock waits for the next opening. hours NULL = around the clock: t + dur_ms
+ * (as for absurd input: over 1000 years of working time, t outside years 0..9999). */
 int64_t ho_rt_hours_add(const ho_rt_hours_t *hours, const ho_tz_t *tz, int64_t t, int64_t dur_ms);
 
 typedef struct {
