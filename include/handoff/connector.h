@@ -69,6 +69,22 @@ void ho_profile_names_free(char ***names_p);
 ho_profile_t *ho_profile_detect(const char *config_dir, const char *format, const char *const *cols,
                                 size_t n, ho_err_t *err);
 
+/* ---- a profile's date formats as the config folder lists them now ----
+ * For a date a record's own date_formats (its profile's when it was imported) do not read:
+ * an operator adds the format to the profile and replays the record (`handoff dlq replay`).
+ * Profiles are found by payload.profile, else payload.source, and re-read when their file in
+ * the config folder changes. Not thread-safe: one per worker. */
+typedef struct ho_profile_dates ho_profile_dates_t;
+
+ho_profile_dates_t *ho_profile_dates_new(const char *config_dir); /* NULL: out of memory */
+void ho_profile_dates_destroy(ho_profile_dates_t **self_p);
+/* Read raw with the payload's date_formats and the built-in forms, then (self not NULL) with
+ * the formats its profile lists now. 0 and *ms, or -1; then `tried` (may be NULL) names the
+ * profile and its current formats when there is one ("the date_formats of profile acme
+ * [\"%d.%m.%Y\"]"), else is "". */
+int ho_profile_dates_parse(ho_profile_dates_t *self, const json_t *payload, const char *raw,
+                           int64_t *ms, char *tried, size_t cap);
+
 /* ---- connectors ---- */
 typedef struct {
     const char *path;            /* the file ("-" = stdin) */

@@ -14,11 +14,13 @@ time: it re-reads the profile's date_formats when the file changes.
   * the format added to profiles/acme.yaml, both rows replayed: the European date is a lead
     with created_at 2026-03-05T14:22Z and its row stays replayed (not listed by
     `dlq list`); "someday soon" is refused again and open again with its reason, and is the
-    only row `dlq list` shows. An activity with the same date format goes the same way.
+    only row `dlq list` shows. An activity and a sales outcome (feedback worker) with the
+    same date format go the same way.
 
 Run: HO_BIN=build/handoff /usr/bin/python3 tests/integration/test_dlq_date_replay.py
 """
 import calendar
+import json
 import os
 import re
 import shutil
@@ -56,6 +58,20 @@ columns:
   What: activity_type
   Happened: activity_date
 """
+FEEDBACK = """name: acme_feedback
+description: the reps' outcome log of the same CRM
+kind: feedback
+encoding: utf-8
+date_formats: [%s]
+detect: [feedback_id, lead_email, outcome]
+id_fields: [feedback_id]
+columns:
+  feedback_id: feedback_id
+  lead_email: email
+  outcome: outcome
+  reason: reason
+  occurred_at: occurred_at
+"""
 ISO = '"%Y-%m-%d %H:%M"'
 EURO = '"%d.%m.%Y %H:%M"'
 
@@ -70,6 +86,7 @@ class DlqDateReplay(unittest.TestCase):
         self.p = harness.Pipeline(self.dir, "ipc", interval=0.05)
         self.p.write_config("routes:\n  lead.raw: ingest\n  activity.raw: ingest\n"
                             "  lead.normalized: store\n  activity.normalized: store\n"
+                            "  feedback.raw: feedback\n  lead.outcome: store\n"
                             "  quarantine: store\n")
         os.mkdir(os.path.join(self.dir, "profiles"))
         self.profile(ISO)
@@ -82,6 +99,10 @@ class DlqDateReplay(unittest.TestCase):
         self.acts = os.path.join(self.dir, "acme_activities.csv")
         with open(self.acts, "w") as f:
             f.write("Contact,What,Happened\ngood@acme-dates.example,page_view,06.03.2026 09:30\n")
+        self.outcomes = os.path.join(self.dir, "acme_feedback.csv")
+        with open(self.outcomes, "w") as f:
+            f.write("feedback_id,lead_email,outcome,reason,occurred_at\n"
+                    "fb-1,later@acme-dates.example,accepted,,07.03.2026 11:15\n")
 
     def tearDown(self):
         self.p.close()
@@ -91,7 +112,8 @@ class DlqDateReplay(unittest.TestCase):
 
     def profile(self, formats):
         # a new file each time (rename): a reader never sees half of it
-        for name, text in (("acme", PROFILE), ("acme_activities", ACTIVITIES)):
+        for name, text in (("acme", PROFILE), ("acme_activities", ACTIVITIES),
+                           ("acme_feedback", FEEDBACK)):
             tmp = os.path.join(self.dir, "profiles", ".%s.tmp" % name)
             with open(tmp, "w") as f:
                 f.write(text % formats)
@@ -115,7 +137,7 @@ class DlqDateReplay(unittest.TestCase):
         return wait_for("line %d refused again" % line, again)
 
     def test_replay_after_the_format_is_added(self):
-        self.p.start("ingest", "store")
+        self.p.start("ingest", "store", "feedback")
         out = self.cli("import", "--source", "acme", self.csv)
         summary = harness.parse_summary(out)["acme.csv"]
         self.assertEqual((summary["read"], summary["accepted"], summary["quarantined"]), (3, 1, 2))
@@ -127,7 +149,7 @@ class DlqDateReplay(unittest.TestCase):
         self.assertEqual(euro[1:3], ("bad_date", "created_at"))
         self.assertIn('created_at "05.03.2026 14:22" is not a date', euro[3])
         self.assertIn('date_formats of profile acme ["%Y-%m-%d %H:%M"]', euro[3])
-        self.assertIn("add its format to profiles/acme.yaml and replay", euro[3])
+        self.assertIn("add its format to that profile's date_formats and replay", euro[3])
         listed = self.cli("dlq", "list")
         self.assertEqual(len(re.findall(r"code=bad_date field=created_at", listed)), 2, listed)
 
@@ -174,6 +196,25 @@ class DlqDateReplay(unittest.TestCase):
             "SELECT occurred_at FROM activities WHERE type = 'page_view'"))
         self.assertEqual(when, (ms("2026-03-06T09:30"),))
         self.assertIsNotNone(self.row(2, self.acts)[5])
+
+        # a sales outcome: the feedback worker reads dates the same way (its profile lists
+        # ISO only again, so the outcome is refused first)
+        self.profile(ISO)
+        out = self.cli("import", "--source", "acme_feedback", self.outcomes)
+        self.assertEqual(harness.parse_summary(out)["acme_feedback.csv"]["reasons"],
+                         {"bad_date": 1})
+        fb = wait_for("the outcome quarantined", lambda: self.row(2, self.outcomes))
+        self.assertEqual(fb[1:3], ("bad_date", "fields.occurred_at"))
+        self.assertIn("date_formats of profile acme_feedback", fb[3])
+        self.profile(ISO + ", " + EURO)
+        self.cli("dlq", "replay", str(fb[0]))
+        # nobody of that address yet: the store keeps the outcome until the lead shows up
+        body = wait_for("the replayed outcome", lambda: self.p.one(
+            "SELECT body FROM pending_outcomes WHERE email = 'later@acme-dates.example'"))
+        outcome = json.loads(body[0])["payload"]
+        self.assertEqual((outcome["feedback_id"], outcome["outcome"], outcome["occurred_at"]),
+                         ("fb-1", "accepted", ms("2026-03-07T11:15")))
+        self.assertIsNotNone(self.row(2, self.outcomes)[5])
 
 
 if __name__ == "__main__":

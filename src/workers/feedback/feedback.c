@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "handoff/connector.h"
 #include "handoff/feedback.h"
 #include "handoff/normalize.h"
 #include "handoff/worker.h"
@@ -158,6 +159,12 @@ static int s_refuse(ho_feedback_refusal_t *why, const char *where, int rc, const
 int ho_feedback_validate(const ho_reasons_t *reasons, const ho_msg_t *in, ho_msg_t **out_p,
                          ho_feedback_refusal_t *why)
 {
+    return ho_feedback_validate_dates(reasons, NULL, in, out_p, why);
+}
+
+int ho_feedback_validate_dates(const ho_reasons_t *reasons, ho_profile_dates_t *dates,
+                               const ho_msg_t *in, ho_msg_t **out_p, ho_feedback_refusal_t *why)
+{
     *out_p = NULL;
     memset(why, 0, sizeof *why);
     const json_t *p = ho_msg_payload(in);
@@ -245,9 +252,13 @@ int ho_feedback_validate(const ho_reasons_t *reasons, const ho_msg_t *in, ho_msg
                       "no occurred_at (when the status changed)%s%s", NULL, NULL);
         goto done;
     }
-    if (ho_norm_date(at_raw, NULL, &at) != 0) {
+    char tried[300];
+    if (ho_profile_dates_parse(dates, p, at_raw, &at, tried, sizeof tried) != 0) {
         rc = s_refuse(why, where, HO_ERR_FIELD, "bad_date", "fields.occurred_at",
-                      "occurred_at \"%.60s\" is not a date%s", at_raw, NULL);
+                      tried[0] ? "occurred_at \"%.60s\" is not a date: not in %s nor a built-in "
+                                 "form; add its format there and replay"
+                               : "occurred_at \"%.60s\" is not a date%s",
+                      at_raw, tried);
         goto done;
     }
     if (has_amount && s_amount(amount_raw, &amount) != 0) {
@@ -318,6 +329,7 @@ static const ho_config_map_t s_config[] = {
 
 typedef struct {
     ho_reasons_t *reasons;
+    ho_profile_dates_t *dates; /* the profiles' current date formats */
 } s_ctx_t;
 
 static int s_init(const ho_worker_env_t *env, void **ctx_p, ho_err_t *err)
@@ -338,6 +350,12 @@ static int s_init(const ho_worker_env_t *env, void **ctx_p, ho_err_t *err)
         free(self);
         return err->code ? err->code : HO_ERR_CONFIG;
     }
+    self->dates = ho_profile_dates_new(env ? env->config_dir : NULL);
+    if (!self->dates) {
+        ho_reasons_destroy(&self->reasons);
+        free(self);
+        return ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
+    }
     *ctx_p = self;
     return HO_OK;
 }
@@ -349,6 +367,7 @@ static void s_exit(void **ctx_p)
     }
     s_ctx_t *self = *ctx_p;
     ho_reasons_destroy(&self->reasons);
+    ho_profile_dates_destroy(&self->dates);
     free(self);
     *ctx_p = NULL;
 }
@@ -376,7 +395,8 @@ static int s_handle(void *ctx, ho_msg_t *const *in, size_t n, ho_out_t *out)
         }
         ho_msg_t *o = NULL;
         ho_feedback_refusal_t why;
-        if (ho_feedback_validate(reasons, in[i], &o, &why) == HO_OK) {
+        if (ho_feedback_validate_dates(reasons, self ? self->dates : NULL, in[i], &o, &why) ==
+            HO_OK) {
             ho_out_emit(out, &o);
         } else {
             ho_out_quarantine(out, in[i], STAGE, why.code, why.field, why.reason);

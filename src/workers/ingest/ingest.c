@@ -16,29 +16,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "handoff/connector.h"
-#include "handoff/log.h"
 #include "handoff/normalize.h"
 #include "handoff/worker.h"
 
 #define STAGE "ingest"
-#define S_PROFILES 16 /* profiles whose current date formats are kept */
-
-/* The date_formats a profile lists now, and the file they came from (changed = re-read). */
 typedef struct {
-    char name[64];
-    bool found;      /* the profile exists */
-    char **formats;  /* NULL-terminated */
-    struct stat st;  /* of <config>/profiles/<name>.yaml; st_ino 0 = no such file */
-    char label[200]; /* the formats as a reason shows them */
-} s_profile_fmts_t;
-
-typedef struct {
-    char *config_dir; /* NULL: built-in profiles only */
-    s_profile_fmts_t profiles[S_PROFILES];
-    size_t n_profiles;
+    ho_profile_dates_t *dates; /* the profiles' current date formats; NULL: the record's only */
 } s_ctx_t;
 
 static const char *s_str(const json_t *obj, const char *key)
@@ -110,105 +95,9 @@ static const char *const *s_formats(const json_t *payload, const char **buf, siz
     return buf;
 }
 
-static void s_fmts_free(s_profile_fmts_t *pf)
-{
-    for (size_t i = 0; pf->formats && pf->formats[i]; i++) {
-        free(pf->formats[i]);
-    }
-    free(pf->formats);
-    pf->formats = NULL;
-}
-
-static bool s_same_file(const struct stat *a, const struct stat *b)
-{
-    return a->st_ino == b->st_ino && a->st_dev == b->st_dev && a->st_size == b->st_size &&
-           a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
-}
-
-/* A profile name from a payload, if it can be one (no path in it). */
-static const char *s_profile_name(const json_t *payload)
-{
-    const char *name = s_str(payload, "profile");
-    if (!name || !name[0]) {
-        name = s_str(payload, "source");
-    }
-    if (!name || !name[0] || name[0] == '.' ||
-        strlen(name) >= sizeof((s_profile_fmts_t *)0)->name) {
-        return NULL;
-    }
-    for (const char *c = name; *c; c++) {
-        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
-              *c == '_' || *c == '-' || *c == '.')) {
-            return NULL;
-        }
-    }
-    return name;
-}
-
-/* The current date formats of the payload's profile (cached, re-read when its file in the
- * config folder appears, changes or goes), or NULL when there is no such profile. */
-static const s_profile_fmts_t *s_current(s_ctx_t *ctx, const json_t *payload)
-{
-    const char *name = ctx ? s_profile_name(payload) : NULL;
-    if (!name) {
-        return NULL;
-    }
-    struct stat st = {0};
-    if (ctx->config_dir) {
-        char path[4400];
-        snprintf(path, sizeof path, "%.4000s/profiles/%s.yaml", ctx->config_dir, name);
-        if (stat(path, &st) != 0) {
-            memset(&st, 0, sizeof st);
-        }
-    }
-    s_profile_fmts_t *pf = NULL;
-    for (size_t i = 0; i < ctx->n_profiles && !pf; i++) {
-        pf = strcmp(ctx->profiles[i].name, name) == 0 ? &ctx->profiles[i] : NULL;
-    }
-    if (pf && s_same_file(&pf->st, &st)) {
-        return pf->found ? pf : NULL;
-    }
-    if (!pf) {
-        if (ctx->n_profiles == S_PROFILES) {
-            s_fmts_free(&ctx->profiles[--ctx->n_profiles]); /* the last one makes room */
-        }
-        pf = &ctx->profiles[ctx->n_profiles++];
-        memset(pf, 0, sizeof *pf);
-        snprintf(pf->name, sizeof pf->name, "%s", name);
-    }
-    s_fmts_free(pf);
-    pf->st = st;
-    pf->found = false;
-    ho_err_t err = {0};
-    ho_profile_t *prof = ho_profile_load(ctx->config_dir, name, &err);
-    if (!prof) {
-        ho_debug("profile %s for a date: %s", name, err.message);
-        return NULL;
-    }
-    const char *const *f = ho_profile_date_formats(prof);
-    size_t n = 0;
-    while (f && f[n]) {
-        n++;
-    }
-    pf->formats = calloc(n + 1, sizeof *pf->formats);
-    size_t len = 0;
-    pf->label[0] = '\0';
-    for (size_t i = 0; pf->formats && i < n; i++) {
-        pf->formats[i] = strdup(f[i]);
-        int w = snprintf(pf->label + len, sizeof pf->label - len, "%s\"%s\"", i ? ", " : "", f[i]);
-        len = w > 0 && (size_t)w < sizeof pf->label - len ? len + (size_t)w : len;
-    }
-    pf->found = pf->formats != NULL;
-    ho_profile_destroy(&prof);
-    if (pf->found) {
-        ho_debug("profile %s: current date_formats [%s]", name, pf->label);
-    }
-    return pf->found ? pf : NULL;
-}
-
-/* Parse a date field: the record's formats and the built-in forms, then the profile's current
- * formats. 0 and *ms, or -1 after quarantining the record with a reason that says where the
- * formats are configured. */
+/* Parse a date field: the record's formats and the built-in forms, then its profile's current
+ * formats. 0 and *ms, or -1 after quarantining the record with a reason that says which
+ * formats were tried and where to add one. */
 static int s_date(s_ctx_t *ctx, const ho_msg_t *in, ho_out_t *out, const char *field,
                   const char *raw, const char *const *fmts, int64_t *ms)
 {
@@ -216,18 +105,18 @@ static int s_date(s_ctx_t *ctx, const ho_msg_t *in, ho_out_t *out, const char *f
     if (ho_norm_date(raw, fmts, ms) == 0) {
         return 0;
     }
-    const s_profile_fmts_t *cur = s_current(ctx, p);
-    if (cur && cur->formats[0] && ho_norm_date(raw, (const char *const *)cur->formats, ms) == 0) {
+    char tried[300];
+    if (ho_profile_dates_parse(ctx ? ctx->dates : NULL, p, raw, ms, tried, sizeof tried) == 0) {
         return 0;
     }
     char where[512], why[1300];
     s_where(p, where, sizeof where);
-    if (cur) {
+    if (tried[0]) {
         snprintf(why, sizeof why,
-                 "%s%s \"%.200s\" is not a date: not in the date_formats of profile %s [%s] nor a "
-                 "built-in form (ISO 8601, YYYY-MM-DD[ HH:MM[:SS]], MM/DD/YYYY, epoch); add its "
-                 "format to profiles/%s.yaml and replay",
-                 where, field, raw, cur->name, cur->label, cur->name);
+                 "%s%s \"%.200s\" is not a date: not in %s nor a built-in form (ISO 8601, "
+                 "YYYY-MM-DD[ HH:MM[:SS]], MM/DD/YYYY, epoch); add its format to that profile's "
+                 "date_formats and replay",
+                 where, field, raw, tried);
     } else {
         snprintf(why, sizeof why, "%s%s \"%.200s\" is not a date", where, field, raw);
     }
@@ -504,10 +393,7 @@ static int s_activity(s_ctx_t *ctx, const ho_msg_t *in, ho_out_t *out)
 static int s_init(const ho_worker_env_t *env, void **ctx_p, ho_err_t *err)
 {
     s_ctx_t *ctx = calloc(1, sizeof *ctx);
-    if (!ctx) {
-        return ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
-    }
-    if (env && env->config_dir && !(ctx->config_dir = strdup(env->config_dir))) {
+    if (!ctx || !(ctx->dates = ho_profile_dates_new(env ? env->config_dir : NULL))) {
         free(ctx);
         return ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
     }
@@ -539,10 +425,7 @@ static void s_exit(void **ctx_p)
 {
     s_ctx_t *ctx = *ctx_p;
     if (ctx) {
-        for (size_t i = 0; i < ctx->n_profiles; i++) {
-            s_fmts_free(&ctx->profiles[i]);
-        }
-        free(ctx->config_dir);
+        ho_profile_dates_destroy(&ctx->dates);
         free(ctx);
     }
     *ctx_p = NULL;
