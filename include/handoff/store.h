@@ -62,6 +62,10 @@ int ho_store_schema_version(const ho_store_t *self);
 /* The engine's durability level in force on this connection, read back from the engine
  * (SQLite: PRAGMA synchronous, 1 NORMAL, 2 FULL); -1 when it cannot be read. */
 int ho_store_synchronous(const ho_store_t *self);
+/* Checkpoints run beside the writer so far (SQLite: WAL pages copied into the database file
+ * by a thread of its own, so no commit waits for that), or -1 when this connection runs none
+ * (read-only, or the thread could not start: the engine then checkpoints inside commits). */
+long ho_store_background_checkpoints(const ho_store_t *self);
 const char *ho_store_backend_name(const ho_store_t *self);
 
 /* ---- transactions: begin/commit wrap a whole batch; save/release/undo nest inside it so

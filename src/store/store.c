@@ -118,6 +118,11 @@ int ho_store_synchronous(const ho_store_t *self)
     return self->be->synchronous(self->db, -1, NULL);
 }
 
+long ho_store_background_checkpoints(const ho_store_t *self)
+{
+    return self->be->background_checkpoints ? self->be->background_checkpoints(self->db) : -1;
+}
+
 const char *ho_store_backend_name(const ho_store_t *self)
 {
     return self->be->name;

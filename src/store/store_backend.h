@@ -50,6 +50,10 @@ typedef struct {
      * also an operating system crash or power loss: SQLite's PRAGMA synchronous NORMAL/FULL);
      * < 0 only reads. The level in force, or -1 with err. */
     int (*synchronous)(void *db, int level, ho_err_t *err);
+    /* Checkpoints the engine ran in the background so far (copying its log into the
+     * database file beside the writer), or -1 when it runs none (readers, engines without
+     * a log). NULL = -1. */
+    long (*background_checkpoints)(void *db);
 } ho_store_backend_t;
 
 extern const ho_store_backend_t ho_store_backend_sqlite;
