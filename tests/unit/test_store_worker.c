@@ -1037,6 +1037,33 @@ static void test_late_accept_records_breach_at_deadline(void **state)
              "remind@25200005");
 }
 
+/* A rejection is the rep's answer too: one after the deadline that no tick saw records the
+ * breach at the deadline (and a note), one in time none; won/lost closings are no answer. */
+static void test_late_reject_records_breach_at_deadline(void **state)
+{
+    s_t *t = *state;
+    s_import(t);
+    long long jane = s_lead_id(t, "jane@acme.com");
+    long long bob = s_lead_id(t, "bob@beta.com");
+    s_call(t, 4, s_scored("s-1", jane, 5 * H, 60, 40, true),
+           s_assigned("as-1", jane, "r1", 5 * H, 7 * H), s_scored("s-2", bob, 5 * H, 60, 40, true),
+           s_assigned("as-2", bob, "r2", 5 * H, 7 * H));
+    s_call(t, 2, s_outcome("o-1", "jane@acme.com", "r1", "rejected", "timing", "recycle", 9 * H),
+           s_outcome("o-2", "bob@beta.com", "r2", "rejected", "timing", "recycle", 6 * H));
+    s_expect(t,
+             "SELECT group_concat(a.event_id || ' ' || b.step || '@' || b.at || ' ' || b.rep_id, "
+             "',') FROM sla_breaches b JOIN assignments a ON a.id = b.assignment_id",
+             "as-1 remind@25200000 r1");
+    s_expect(t, "SELECT group_concat(status, ',') FROM assignments", "closed,closed");
+    s_expect(t,
+             "SELECT count(*) FROM stage_history WHERE kind = 'sla_late_reject' AND "
+             "instr(reason, 'rejected by r1 2.0 h after the SLA deadline') > 0",
+             "1");
+    /* the same rejection again: still one breach */
+    s_call(t, 1, s_outcome("o-1", "jane@acme.com", "r1", "rejected", "timing", "recycle", 9 * H));
+    s_expect(t, "SELECT COUNT(*) FROM sla_breaches", "1");
+}
+
 /* The lead decayed back to RECYCLED while its route.request was being answered: the late
  * lead.assigned is a note, the lead stays RECYCLED without owner, SLA clock or packet, and
  * when it qualifies again it is routed afresh. */
@@ -1162,6 +1189,7 @@ int main(void)
         T(test_rescore_reaches_model_window),
         T(test_rescore_rotates_past_limit),
         T(test_late_accept_records_breach_at_deadline),
+        T(test_late_reject_records_breach_at_deadline),
         T(test_assignment_after_decay_ignored),
         T(test_scores_applied_in_request_order),
     };

@@ -1012,8 +1012,12 @@ static int s_on_assigned(s_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_er
  * at the deadline. Step remind, so a tick that did see it pass has the row already
  * (UNIQUE(assignment_id, step): recorded once whichever comes first). No sla.breach goes
  * out: the rep has the lead, there is nobody to remind and nothing to reassign. */
-static int s_late_accept_breach(s_ctx_t *self, ho_lead_t *lead, const json_t *a, int64_t at,
-                                ho_err_t *err)
+/* The assigned rep's first answer (an acceptance or a rejection) came after the SLA
+ * deadline and no tick saw the deadline pass (replayed history, a store that was down): the
+ * breach is recorded as of the deadline, once per assignment (UNIQUE(assignment_id, step)),
+ * with a note on the lead saying how late. */
+static int s_late_answer_breach(s_ctx_t *self, ho_lead_t *lead, const json_t *a, const char *answer,
+                                int64_t at, ho_err_t *err)
 {
     int64_t due = s_int(a, "sla_due", HO_NULL_INT);
     const char *rep = s_str(a, "rep_id");
@@ -1030,13 +1034,18 @@ static int s_late_accept_breach(s_ctx_t *self, ho_lead_t *lead, const json_t *a,
         return rc;
     }
     char why[200];
-    snprintf(why, sizeof why, "accepted by %.60s %.1f h after the SLA deadline (due %lld)", rep,
+    snprintf(why, sizeof why, "%s by %.60s %.1f h after the SLA deadline (due %lld)", answer, rep,
              (double)(at - due) / 3600000.0, (long long)due);
-    return ho_store_note(self->store, lead, "sla_late_accept", at, "store", why, NULL, err);
+    return ho_store_note(self->store, lead,
+                         strcmp(answer, "accepted") == 0 ? "sla_late_accept" : "sla_late_reject",
+                         at, "store", why, NULL, err);
 }
 
+/* Close the lead's open assignments (those of rep only, when rep is set) with status.
+ * answer/answered_at: the rep's acceptance or rejection, which stops the SLA clock (an
+ * acceptance also sets accepted_at); NULL for closings that are no answer (won, lost). */
 static int s_close_assignments(s_ctx_t *self, ho_lead_t *lead, const char *status, const char *rep,
-                               int64_t accepted_at, ho_err_t *err)
+                               const char *answer, int64_t answered_at, ho_err_t *err)
 {
     int64_t lead_id = lead->id;
     json_t *open = NULL;
@@ -1054,9 +1063,11 @@ static int s_close_assignments(s_ctx_t *self, ho_lead_t *lead, const char *statu
             continue;
         }
         json_t *set = json_pack("{ss}", "status", status);
-        if (accepted_at != HO_NULL_INT) {
-            json_object_set_new(set, "accepted_at", json_integer(accepted_at));
-            rc = s_late_accept_breach(self, lead, a, accepted_at, err);
+        if (answer && strcmp(answer, "accepted") == 0) {
+            json_object_set_new(set, "accepted_at", json_integer(answered_at));
+        }
+        if (answer) {
+            rc = s_late_answer_breach(self, lead, a, answer, answered_at, err);
         }
         if (rc == HO_OK) {
             rc = ho_store_update(self->store, HO_T_ASSIGNMENTS, s_int(a, "id", 0), set, err);
@@ -1127,15 +1138,19 @@ static int s_apply_outcome(s_ctx_t *self, ho_lead_t *lead, const char *event_id,
     }
     /* The SLA clock stops only for the owner's acceptance (a flagged one does not count). */
     if (strcmp(outcome, "accepted") == 0 && !not_owner) {
-        rc = s_close_assignments(self, lead, "accepted", lead->owner_rep_id ? NULL : rep, at, err);
+        rc = s_close_assignments(self, lead, "accepted", lead->owner_rep_id ? NULL : rep,
+                                 "accepted", at, err);
         if (rc == HO_OK && !lead->owner_rep_id && rep && rep[0]) {
             /* accepted before (or without) a routing decision: the accepting rep owns it */
             ho_lead_set(&lead->owner_rep_id, rep);
             rc = ho_store_lead_put(self->store, lead, err);
         }
+    } else if (strcmp(outcome, "rejected") == 0 && !not_owner) {
+        /* the owner's rejection answers the lead too: late, it is a breach */
+        rc = s_close_assignments(self, lead, "closed", NULL, "rejected", at, err);
     } else if (strcmp(outcome, "rejected") == 0 || strcmp(outcome, "won") == 0 ||
                strcmp(outcome, "lost") == 0) {
-        rc = s_close_assignments(self, lead, "closed", NULL, HO_NULL_INT, err);
+        rc = s_close_assignments(self, lead, "closed", NULL, NULL, HO_NULL_INT, err);
     }
     if (rc == HO_OK && strcmp(outcome, "rejected") == 0 && !not_owner) {
         /* back to marketing: a later MQL is routed afresh */
