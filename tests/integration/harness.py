@@ -1,7 +1,10 @@
 """Plumbing shared by the integration tests (not a test: CMake only runs test_*.py).
 
-free_port, wait_for, parse_summary (the greppable `handoff import` summary), query (SQLite
-read-only), Procs (processes of one test, each logging to NAME.log in the test's folder) and
+free_port, wait_for, temp_dir (a test's folder, removed after it), parse_summary (the
+greppable `handoff import` summary), query (SQLite read-only), broker_config (a handoff.yaml
+with a broker section and routes), raw MDP peers written from proto/handoff-protocol.md
+(envelope/packb/unpackb, dealer, mdp_request, mdp_call, MdpClient, MdpWorker), Procs
+(processes of one test, each logging to NAME.log in the test's folder; spawn_broker) and
 Pipeline (a handoff.yaml, `handoff broker` and named `handoff worker NAME` over tcp or ipc,
 CLI commands, the store's SQLite read back).
 
@@ -9,11 +12,14 @@ Nothing here asserts on its own behalf except stop_clean / sanitizer_reports: fa
 AssertionError with the process's log, so a test that calls them still fails.
 """
 import os
+import random
 import re
+import shutil
 import signal
 import socket
 import sqlite3
 import subprocess
+import tempfile
 import time
 
 DEADLINE = 30.0
@@ -28,16 +34,27 @@ def free_port():
     return port
 
 
-def wait_for(what, fn, deadline=DEADLINE, interval=0.1):
-    """fn()'s first truthy value; AssertionError naming `what` after `deadline` seconds."""
+def wait_for(what, fn, deadline=DEADLINE, interval=0.1, pump=()):
+    """fn()'s first truthy value; AssertionError naming `what` after `deadline` seconds.
+    `pump`: in-test MdpWorkers pumped before each try (they answer and heartbeat meanwhile)."""
     end = time.time() + deadline
     last = None
     while time.time() < end:
+        for w in pump:
+            w.pump()
         last = fn()
         if last:
             return last
         time.sleep(interval)
     raise AssertionError("timed out waiting for %s (last: %r)" % (what, last))
+
+
+def temp_dir(test, prefix):
+    """A new folder for a unittest.TestCase, removed (with all in it) by test.addCleanup: after
+    tearDown and the cleanups registered later, also when setUp fails half way."""
+    folder = tempfile.mkdtemp(prefix=prefix)
+    test.addCleanup(shutil.rmtree, folder, ignore_errors=True)
+    return folder
 
 
 def source_dir():
@@ -85,11 +102,56 @@ def query(db, sql, args=()):
         con.close()
 
 
-def dealer(ctx, endpoint):
-    """A DEALER socket (linger 0) connected to the broker: an MDP client."""
+def broker_config(folder, heartbeat_ms, routes=None, liveness=3, max_queue=1000, max_attempts=5,
+                  extra="", data_dir=None, name="handoff.yaml"):
+    """FOLDER/NAME: a broker section (endpoint tcp://127.0.0.1:5570, which `--bind` overrides;
+    heartbeat, liveness, max_queue, max_attempts, then the `extra` lines), data_dir (by default
+    FOLDER/data) and the routes {type: service} (by default test.none -> nowhere). Its path."""
+    lines = ["broker:", "  endpoint: tcp://127.0.0.1:5570", "  heartbeat_ms: %d" % heartbeat_ms,
+             "  liveness: %d" % liveness, "  max_queue: %d" % max_queue,
+             "  max_attempts: %d" % max_attempts]
+    lines += extra.splitlines()
+    lines += ["data_dir: %s" % (data_dir or os.path.join(folder, "data")), "routes:"]
+    for type_, service in (routes or {"test.none": "nowhere"}).items():
+        lines.append("  %s: %s" % (type_, service))
+    path = os.path.join(folder, name)
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return path
+
+
+# Raw MDP (proto/handoff-protocol.md sections 1-5): frames as the broker sees them on the wire.
+MDPC = b"MDPC01"
+MDPW = b"MDPW01"
+READY, REQUEST, REPLY, HEARTBEAT, DISCONNECT = b"\x01", b"\x02", b"\x03", b"\x04", b"\x05"
+
+
+def envelope(type_, payload, id_=None, ts=None, origin="test"):
+    """A v1 envelope (dict in canonical key order); a random id and the current time unless
+    given."""
+    return {"v": 1, "type": type_, "id": id_ or "t-%016x" % random.getrandbits(64),
+            "ts": int(time.time() * 1000) if ts is None else ts, "origin": origin,
+            "payload": payload}
+
+
+def packb(obj):
+    import msgpack
+    return msgpack.packb(obj, use_bin_type=True)
+
+
+def unpackb(frame):
+    import msgpack
+    return msgpack.unpackb(frame, raw=False)
+
+
+def dealer(ctx, endpoint, curve=None):
+    """A DEALER socket (linger 0) connected to the broker: an MDP peer. curve: (public key,
+    secret key, server public key) of a CURVE client, set before connecting."""
     import zmq
     sock = ctx.socket(zmq.DEALER)
     sock.linger = 0
+    if curve:
+        sock.curve_publickey, sock.curve_secretkey, sock.curve_serverkey = curve
     sock.connect(endpoint)
     return sock
 
@@ -97,17 +159,123 @@ def dealer(ctx, endpoint):
 def mdp_request(sock, service, type_, id_, payload, ts, deadline=DEADLINE):
     """One envelope (v1, origin "test") to SERVICE through the broker; the reply's frames
     (AssertionError when none comes within `deadline` seconds)."""
-    import msgpack
-    env = {"v": 1, "type": type_, "id": id_, "ts": ts, "origin": "test", "payload": payload}
-    sock.send_multipart([b"", b"MDPC01", service.encode(), msgpack.packb(env)])
+    sock.send_multipart([b"", MDPC, service.encode(), packb(envelope(type_, payload, id_, ts))])
     if not sock.poll(int(deadline * 1000)):
         raise AssertionError("no reply to " + id_)
     return sock.recv_multipart()
 
 
+def mdp_call(ctx, endpoint, service, frames, deadline=DEADLINE, curve=None):
+    """FRAMES to SERVICE from a client socket of its own (closed after): the reply's body
+    frames. AssertionError when no reply comes within `deadline` s or its header is not
+    ["", MDPC01, SERVICE]."""
+    c = MdpClient(ctx, endpoint, curve=curve)
+    try:
+        c.send(service, *frames)
+        got, body = c.recv(deadline)
+        if got != service:
+            raise AssertionError("reply from %r to a request to %r" % (got, service))
+        return body
+    finally:
+        c.close()
+
+
+class MdpClient:
+    """A raw MDP client (DEALER) of the broker."""
+
+    def __init__(self, ctx, endpoint, curve=None):
+        self.sock = dealer(ctx, endpoint, curve)
+
+    def send(self, service, *body):
+        self.sock.send_multipart([b"", MDPC, service.encode()] + list(body))
+
+    def recv(self, timeout=DEADLINE, pump=()):
+        """One reply (service, [body frames]), its header checked; pumps the given MdpWorkers
+        while waiting. AssertionError when none comes within `timeout` s."""
+        end = time.time() + timeout
+        while time.time() < end:
+            if self.sock.poll(10):
+                msg = self.sock.recv_multipart()
+                if len(msg) < 3 or msg[0] != b"" or msg[1] != MDPC:
+                    raise AssertionError("not an MDP client reply: %r" % (msg,))
+                return msg[2].decode(), msg[3:]
+            for w in pump:
+                w.pump()
+        raise AssertionError("no reply within %.1f s" % timeout)
+
+    def request(self, service, *body, pump=()):
+        self.send(service, *body)
+        return self.recv(pump=pump)
+
+    def status(self, pump=()):
+        """The broker's mmi.status payload."""
+        service, body = self.request("mmi.status", b"", pump=pump)
+        if service != "mmi.status":
+            raise AssertionError("mmi.status answered as %r" % service)
+        env = unpackb(body[0])
+        if env["type"] != "status":
+            raise AssertionError("mmi.status reply: %r" % (env,))
+        return env["payload"]
+
+    def close(self):
+        self.sock.close()
+
+
+class MdpWorker:
+    """A raw MDP worker inside the test process; it acts only when pumped. mode: 'echo'
+    answers every request with its body plus a frame naming the worker; 'hold' keeps
+    requests; 'mute' also stops heartbeats; a callable gets (token, body) and returns the
+    reply body (or None to hold). READY carries `credit` when given."""
+
+    def __init__(self, ctx, endpoint, service, name, heartbeat_ms, mode="echo", credit=None,
+                 curve=None):
+        self.sock = dealer(ctx, endpoint, curve)
+        self.name, self.mode = name, mode
+        self.hb = heartbeat_ms / 1000.0
+        self.got = []        # (token, body) of every request received
+        self.disconnected = False
+        ready = [b"", MDPW, READY, service.encode()]
+        if credit is not None:
+            ready.append(str(credit).encode())
+        self.sock.send_multipart(ready)
+        self.next_hb = time.time() + self.hb
+
+    def pump(self):
+        while self.sock.poll(0):
+            msg = self.sock.recv_multipart()
+            if len(msg) < 3 or msg[0] != b"" or msg[1] != MDPW:
+                raise AssertionError("not an MDP worker command: %r" % (msg,))
+            if msg[2] == REQUEST:
+                token, empty, body = msg[3], msg[4], msg[5:]
+                if empty != b"":
+                    raise AssertionError("REQUEST without the empty frame: %r" % (msg,))
+                self.got.append((token, body))
+                if self.mode == "echo":
+                    self.reply(token, body + [self.name.encode()])
+                elif callable(self.mode):
+                    out = self.mode(token, body)
+                    if out is not None:
+                        self.reply(token, out)
+            elif msg[2] == DISCONNECT:
+                self.disconnected = True
+        if self.mode != "mute" and time.time() >= self.next_hb:
+            self.sock.send_multipart([b"", MDPW, HEARTBEAT])
+            self.next_hb = time.time() + self.hb
+
+    def reply(self, token, body):
+        self.sock.send_multipart([b"", MDPW, REPLY, token, b""] + list(body))
+
+    def disconnect(self):
+        self.sock.send_multipart([b"", MDPW, DISCONNECT])
+
+    def close(self):
+        self.sock.close()
+
+
 class Procs:
     """The processes of one test. Each logs stdout+stderr to FOLDER/NAME.log (appended, so a
-    restarted process keeps one log); close() stops whatever is still running."""
+    restarted process keeps one log), or with out=True stdout alone to FOLDER/NAME.out and
+    stderr to NAME.log; close() stops whatever is still running."""
 
     def __init__(self, folder, deadline=DEADLINE, interval=0.1):
         self.dir = folder
@@ -117,38 +285,66 @@ class Procs:
         self.all = []       # (name, Popen) in start order, restarts included
         self.byname = {}    # name -> latest Popen
         self.logs = []
-        self.seen = {}      # name -> the ready line's re.Match, or the log text
+        self.seen = {}      # name -> the ready line's re.Match, or the (stdout) text up to it
 
     def log_path(self, name):
         return os.path.join(self.dir, name + ".log")
+
+    def out_path(self, name):
+        return os.path.join(self.dir, name + ".out")
 
     def log(self, name):
         with open(self.log_path(name), errors="replace") as f:
             return f.read()
 
-    def spawn(self, name, args, ready=None, **popen):
+    def out(self, name):
+        """What a process started with out=True wrote to stdout (all its starts)."""
+        with open(self.out_path(name), errors="replace") as f:
+            return f.read()
+
+    def spawn(self, name, args, ready=None, out=False, **popen):
         """Start args; with `ready` (a string, or a compiled regex) wait until the process has
-        written it (after this start) and fail with its log if it exits first."""
+        written it (after this start; with out=True on stdout) and fail with its log if it
+        exits first."""
         path = self.log_path(name)
         log = open(path, "a+")
         self.logs.append(log)
-        start = log.tell()
-        p = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, **popen)
+        if out:
+            watch = self.out_path(name)
+            stdout = open(watch, "a+")
+            self.logs.append(stdout)
+            stderr = log
+        else:
+            watch, stdout, stderr = path, log, subprocess.STDOUT
+        start = stdout.tell()
+        p = subprocess.Popen(args, stdout=stdout, stderr=stderr, **popen)
         self.all.append((name, p))
         self.byname[name] = p
         if ready is not None:
             def ready_seen():
-                with open(path, errors="replace") as f:
+                with open(watch, errors="replace") as f:
                     f.seek(start)
                     text = f.read()
                 if p.poll() is not None:
-                    raise AssertionError("%s exited: %s" % (name, text))
+                    raise AssertionError("%s exited %s: %s%s" % (
+                        name, p.returncode, text, self.log(name) if out else ""))
                 if isinstance(ready, str):
                     return ready in text and text
                 return ready.search(text)
             self.seen[name] = wait_for(name + " ready", ready_seen, self.deadline,
                                        self.interval)
         return p
+
+    def spawn_broker(self, config, binds=("tcp://127.0.0.1:*",), name="broker"):
+        """`handoff broker -c CONFIG --bind B...` with stdout in NAME.out; waits for its
+        'broker ready' line there. The endpoints it says it bound ('bound endpoint=' lines), in
+        order."""
+        args = [self.bin, "broker", "-c", config]
+        for b in binds:
+            args += ["--bind", b]
+        self.spawn(name, args, "broker ready", out=True)
+        return [line.split("=", 1)[1] for line in self.seen[name].splitlines()
+                if line.startswith("bound endpoint=")]
 
     def proc(self, name):
         return self.byname[name]

@@ -13,199 +13,42 @@ The file doubles as a worker process: test_broker.py --peer-worker ENDPOINT SERV
 """
 import os
 import random
-import select
-import shutil
 import signal
 import socket
-import subprocess
 import sys
-import tempfile
 import time
 import unittest
 
-import msgpack
-import zmq
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import (MDPW, DEADLINE, MdpClient, MdpWorker, envelope, packb,  # noqa: E402
+                     unpackb as unpack, wait_for)
 
-MDPC = b"MDPC01"
-MDPW = b"MDPW01"
-READY, REQUEST, REPLY, HEARTBEAT, DISCONNECT = b"\x01", b"\x02", b"\x03", b"\x04", b"\x05"
 HB_MS = 300  # heartbeat of the test broker; liveness 3 -> a silent worker dies in 900 ms
 # (100 ms dropped live workers whose Python peer was not pumped for 300 ms when six sanitizer
 # builds ran at once, and the load-balancing test then saw two workers instead of three)
-DEADLINE = 10.0  # seconds any single wait may take before the test fails
-
-
-def envelope(type_, payload, id_=None):
-    return {"v": 1, "type": type_, "id": id_ or "t-%016x" % random.getrandbits(64),
-            "ts": int(time.time() * 1000), "origin": "test", "payload": payload}
 
 
 def pack(type_, payload, id_=None):
-    return msgpack.packb(envelope(type_, payload, id_), use_bin_type=True)
-
-
-def unpack(frame):
-    return msgpack.unpackb(frame, raw=False)
+    return packb(envelope(type_, payload, id_))
 
 
 def write_config(folder, routes=None, max_queue=1000, max_attempts=5, extra=""):
-    path = os.path.join(folder, "handoff.yaml")
-    lines = ["broker:", "  endpoint: tcp://127.0.0.1:5570",
-             "  heartbeat_ms: %d" % HB_MS, "  liveness: 3",
-             "  max_queue: %d" % max_queue, "  max_attempts: %d" % max_attempts]
-    lines += extra.splitlines()
-    lines += ["data_dir: %s" % os.path.join(folder, "data"), "routes:"]
-    for type_, service in (routes or {"test.none": "nowhere"}).items():
-        lines.append("  %s: %s" % (type_, service))
-    with open(path, "w") as f:
-        f.write("\n".join(lines) + "\n")
-    return path
+    return harness.broker_config(folder, HB_MS, routes, max_queue=max_queue,
+                                 max_attempts=max_attempts, extra=extra)
 
 
-class Broker:
-    """A `handoff broker` child process."""
-
-    def __init__(self, folder, config, binds):
-        self.log = open(os.path.join(folder, "broker.log"), "w+")
-        args = [os.environ["HO_BIN"], "broker", "-c", config]
-        for b in binds:
-            args += ["--bind", b]
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.log)
-        self.endpoints = []
-        buf = b""
-        end = time.time() + DEADLINE
-        while b"broker ready" not in buf:
-            if self.proc.poll() is not None or time.time() > end:
-                raise AssertionError("broker did not start: %r %s" % (buf, self.stderr()))
-            r, _, _ = select.select([self.proc.stdout], [], [], 0.2)
-            if r:
-                buf += os.read(self.proc.stdout.fileno(), 4096)
-        for line in buf.decode().splitlines():
-            if line.startswith("bound endpoint="):
-                self.endpoints.append(line.split("=", 1)[1])
-
-    def stderr(self):
-        self.log.flush()
-        self.log.seek(0)
-        return self.log.read()
-
-    def alive(self):
-        return self.proc.poll() is None
-
-    def stop(self):
-        """SIGTERM; returns the exit code (kills it if it does not stop in time)."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(DEADLINE)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc.stdout.close()
-        self.log.close()
-        return self.proc.returncode
-
-
-class Client:
-    def __init__(self, ctx, endpoint):
-        self.sock = ctx.socket(zmq.DEALER)
-        self.sock.linger = 0
-        self.sock.connect(endpoint)
-
-    def send(self, service, *body):
-        self.sock.send_multipart([b"", MDPC, service.encode()] + list(body))
-
-    def recv(self, timeout=DEADLINE, pump=()):
-        """One reply (service, [body frames]); pumps the given in-test workers while waiting."""
-        end = time.time() + timeout
-        while time.time() < end:
-            if self.sock.poll(10):
-                msg = self.sock.recv_multipart()
-                assert msg[0] == b"" and msg[1] == MDPC, msg
-                return msg[2].decode(), msg[3:]
-            for w in pump:
-                w.pump()
-        raise AssertionError("no reply within %.1f s" % timeout)
-
-    def request(self, service, *body, pump=()):
-        self.send(service, *body)
-        return self.recv(pump=pump)
-
-    def status(self, pump=()):
-        service, body = self.request("mmi.status", b"", pump=pump)
-        assert service == "mmi.status"
-        env = unpack(body[0])
-        assert env["type"] == "status", env
-        return env["payload"]
-
-    def close(self):
-        self.sock.close()
-
-
-class Worker:
-    """A raw MDP worker inside the test process. mode: 'echo' answers every request with its
-    body plus a frame naming the worker; 'hold' keeps requests; 'mute' also stops heartbeats;
-    a callable gets (token, body) and returns the reply body (or None to hold)."""
-
-    def __init__(self, ctx, endpoint, service, name, mode="echo", credit=None):
-        self.sock = ctx.socket(zmq.DEALER)
-        self.sock.linger = 0
-        self.sock.connect(endpoint)
-        self.name, self.mode = name, mode
-        self.got = []        # (token, body) of every request received
-        self.disconnected = False
-        ready = [b"", MDPW, READY, service.encode()]
-        if credit is not None:
-            ready.append(str(credit).encode())
-        self.sock.send_multipart(ready)
-        self.next_hb = time.time() + HB_MS / 1000.0
-
-    def pump(self):
-        while self.sock.poll(0):
-            msg = self.sock.recv_multipart()
-            assert msg[0] == b"" and msg[1] == MDPW, msg
-            if msg[2] == REQUEST:
-                token, empty, body = msg[3], msg[4], msg[5:]
-                assert empty == b""
-                self.got.append((token, body))
-                if self.mode == "echo":
-                    self.reply(token, body + [self.name.encode()])
-                elif callable(self.mode):
-                    out = self.mode(token, body)
-                    if out is not None:
-                        self.reply(token, out)
-            elif msg[2] == DISCONNECT:
-                self.disconnected = True
-        if self.mode != "mute" and time.time() >= self.next_hb:
-            self.sock.send_multipart([b"", MDPW, HEARTBEAT])
-            self.next_hb = time.time() + HB_MS / 1000.0
-
-    def reply(self, token, body):
-        self.sock.send_multipart([b"", MDPW, REPLY, token, b""] + list(body))
-
-    def disconnect(self):
-        self.sock.send_multipart([b"", MDPW, DISCONNECT])
-
-    def close(self):
-        self.sock.close()
-
-
-def wait_for(cond, pump=(), timeout=DEADLINE, what="condition"):
-    end = time.time() + timeout
-    while time.time() < end:
-        for w in pump:
-            w.pump()
-        if cond():
-            return
-        time.sleep(0.005)
-    raise AssertionError("timed out waiting for " + what)
+def until(what, cond, pump=()):
+    """wait_for that pumps the in-test workers every 5 ms."""
+    return wait_for(what, cond, interval=0.005, pump=pump)
 
 
 def peer_worker_main(endpoint, service, mode):
     """Worker process for the SIGKILL test: prints 'got' for each request it receives."""
+    import zmq
     ctx = zmq.Context()
-    w = Worker(ctx, endpoint, service, "proc-%d" % os.getpid(),
-               mode="hold" if mode == "hold" else "echo")
+    w = MdpWorker(ctx, endpoint, service, "proc-%d" % os.getpid(), HB_MS,
+                  mode="hold" if mode == "hold" else "echo")
     seen = 0
     while True:
         w.pump()
@@ -221,39 +64,36 @@ class BrokerCase(unittest.TestCase):
     max_attempts = 5
 
     def setUp(self):
-        self.tmp = tempfile.mkdtemp(prefix="ho-broker-")
+        import zmq
+        self.tmp = harness.temp_dir(self, "ho-broker-")
         self.ipc = "ipc://" + os.path.join(self.tmp, "broker.ipc")
         cfg = write_config(self.tmp, self.routes, self.max_queue, self.max_attempts)
-        self.broker = Broker(self.tmp, cfg, ["tcp://127.0.0.1:*", self.ipc])
-        self.tcp = self.broker.endpoints[0]
+        self.procs = harness.Procs(self.tmp)
+        self.addCleanup(self.procs.close, sig=signal.SIGKILL)
+        self.tcp = self.procs.spawn_broker(cfg, ["tcp://127.0.0.1:*", self.ipc])[0]
         self.ctx = zmq.Context()
-        self.procs = []
         self.peers = []
 
     def tearDown(self):
-        for p in self.procs:
-            if p.poll() is None:
-                p.kill()
-            p.wait()
-            if p.stdout:
-                p.stdout.close()
+        for name, p in self.procs.all:
+            if name != "broker":
+                self.procs.stop(name, signal.SIGKILL)
         for s in self.peers:
             s.close()
         self.ctx.term()
-        try:
-            log = self.broker.stderr()
-            code = self.broker.stop()
-            self.assertEqual(code, 0, "broker exit code\n" + log[-3000:])
-        finally:
-            shutil.rmtree(self.tmp, ignore_errors=True)
+        code = self.procs.stop("broker")
+        self.assertEqual(code, 0, "broker exit code\n" + self.procs.log("broker")[-3000:])
+
+    def broker_alive(self):
+        return self.procs.proc("broker").poll() is None
 
     def client(self, endpoint=None):
-        c = Client(self.ctx, endpoint or self.tcp)
+        c = MdpClient(self.ctx, endpoint or self.tcp)
         self.peers.append(c)
         return c
 
     def worker(self, service, name, endpoint=None, **kw):
-        w = Worker(self.ctx, endpoint or self.ipc, service, name, **kw)
+        w = MdpWorker(self.ctx, endpoint or self.ipc, service, name, HB_MS, **kw)
         self.peers.append(w)
         return w
 
@@ -262,7 +102,7 @@ class BrokerCase(unittest.TestCase):
             st = client.status(pump=pump)
             n = [s["workers"] for s in st["services"] if s["name"] == service]
             return (n[0] if n else 0) == count
-        wait_for(ok, pump, what="%d workers on %s" % (count, service))
+        until("%d workers on %s" % (count, service), ok, pump)
 
 
 class TestCore(BrokerCase):
@@ -310,33 +150,30 @@ class TestCore(BrokerCase):
         self.wait_workers(c, "cr", 1, pump=[w])
         for i in range(8):
             c.send("cr", pack("test.cr", {"i": i}))
-        wait_for(lambda: len(held) == 5, [w], what="5 deliveries with credit 5")
+        until("5 deliveries with credit 5", lambda: len(held) == 5, [w])
         time.sleep(0.1)
         w.pump()
         self.assertEqual(len(held), 5)  # credit is the limit
         for token, body in held:
             w.reply(token, body)
-        wait_for(lambda: len(held) == 8, [w], what="the other 3 after replies freed credit")
+        until("the other 3 after replies freed credit", lambda: len(held) == 8, [w])
         for token, body in held[5:]:
             w.reply(token, body)
         replies = sorted(c.recv(pump=[w])[1][0] for _ in range(8))
         self.assertEqual(replies, sorted(b[0] for _, b in held))
 
     def test_sigkill_of_worker_mid_request_is_answered_by_another(self):
-        p = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--peer-worker",
-                              self.ipc, "kill", "hold"], stdout=subprocess.PIPE)
-        self.procs.append(p)
+        self.procs.spawn("peer", [sys.executable, os.path.abspath(__file__), "--peer-worker",
+                                  self.ipc, "kill", "hold"], out=True)
         c = self.client()
         self.wait_workers(c, "kill", 1)
         body = pack("test.kill", {"n": 1})
         c.send("kill", body)
-        r, _, _ = select.select([p.stdout], [], [], DEADLINE)
-        self.assertTrue(r and p.stdout.readline().startswith(b"got"), "held worker got nothing")
+        wait_for("the held worker's 'got'", lambda: self.procs.out("peer").startswith("got"))
         backup = self.worker("kill", "backup")
         self.wait_workers(c, "kill", 2, pump=[backup])
         self.assertEqual(backup.got, [])  # the request is still held by the doomed worker
-        p.kill()
-        p.wait()
+        self.procs.stop("peer", signal.SIGKILL)
         service, reply = c.recv(pump=[backup])
         self.assertEqual((service, reply), ("kill", [body, b"backup"]))
         st = c.status(pump=[backup])
@@ -349,7 +186,7 @@ class TestCore(BrokerCase):
         self.wait_workers(c, "hb", 1)
         body = pack("test.hb", {"n": 2})
         c.send("hb", body)
-        wait_for(lambda: len(mute.got) == 1, [mute], what="delivery to the mute worker")
+        until("delivery to the mute worker", lambda: len(mute.got) == 1, [mute])
         good = self.worker("hb", "good")
         # the mute worker never heartbeats: after heartbeat_ms * liveness it is gone ...
         service, reply = c.recv(pump=[good, mute])
@@ -360,7 +197,7 @@ class TestCore(BrokerCase):
         svc = [s for s in st["services"] if s["name"] == "hb"][0]
         self.assertEqual((svc["workers"], svc["queued"], svc["in_flight"]), (1, 0, 0))
         # ... and was told so
-        wait_for(lambda: mute.disconnected, [mute], what="DISCONNECT to the expired worker")
+        until("DISCONNECT to the expired worker", lambda: mute.disconnected, [mute])
         # a late reply from it is a duplicate and is ignored
         mute.reply(mute.got[0][0], [b"late"])
         self.assertEqual(c.request("mmi.service", b"hb", pump=[good])[1], [b"200"])
@@ -368,9 +205,7 @@ class TestCore(BrokerCase):
 
     def test_garbage_from_strangers_does_not_take_it_down(self):
         w = self.worker("echo", "w1")
-        stranger = self.ctx.socket(zmq.DEALER)
-        stranger.linger = 0
-        stranger.connect(self.tcp)
+        stranger = harness.dealer(self.ctx, self.tcp)
         self.peers.append(stranger)
         rnd = random.Random(7)
         garbage = [
@@ -404,16 +239,16 @@ class TestCore(BrokerCase):
             s.sendall(bytes(rnd.getrandbits(8) for _ in range(rnd.randint(1, 5000))))
             s.close()
         c = self.client()
-        wait_for(lambda: rogue.disconnected, [w, rogue], what="DISCONNECT to the rogue")
+        until("DISCONNECT to the rogue", lambda: rogue.disconnected, [w, rogue])
         time.sleep(0.2)
-        self.assertTrue(self.broker.alive())
+        self.assertTrue(self.broker_alive())
         body = pack("test.echo", {"after": "garbage"})
         for _ in range(5):
             self.assertEqual(c.request("echo", body, pump=[w])[1], [body, b"w1"])
         st = c.status(pump=[w])
         self.assertGreaterEqual(st["counters"]["protocol_errors"], 20)
         self.assertEqual([x["id"] for x in st["workers"]].__len__(), 1)
-        log = self.broker.stderr()
+        log = self.procs.log("broker")
         self.assertIn("protocol error", log)
         # rate-limited: far fewer log lines than errors
         self.assertLess(log.count("protocol error"), st["counters"]["protocol_errors"] // 4)
@@ -444,13 +279,13 @@ class TestRouting(BrokerCase):
         # the client sees everything ingest made of its request
         self.assertEqual(service, "ingest")
         self.assertEqual([unpack(f)["type"] for f in reply], ["t.raw", "t.note"])
-        wait_for(lambda: stored, pumps, what="the enriched message at store")
+        until("the enriched message at store", lambda: stored, pumps)
         env = unpack(stored[0][0])
         self.assertEqual((env["type"], env["payload"]), ("t.enriched",
                                                           {"name": "Ada", "enriched": True}))
         # E3: unsolicited output (empty token) is routed too, and answers nobody
         pumps[0].reply(b"", [pack("t.tick", {"now": 1})])
-        wait_for(lambda: len(stored) == 2, pumps, what="the unsolicited tick at store")
+        until("the unsolicited tick at store", lambda: len(stored) == 2, pumps)
         self.assertEqual(unpack(stored[1][0])["type"], "t.tick")
         st = c.status(pump=pumps)
         self.assertEqual(st["routes"]["t.raw"], "enrich")
@@ -483,13 +318,13 @@ class TestRouting(BrokerCase):
         c.send("crashy", body)
         for i in range(2):  # two workers each take it and die (DISCONNECT)
             w = self.worker("crashy", "c%d" % i, mode="hold")
-            wait_for(lambda: w.got, [w, dlq], what="delivery %d" % (i + 1))
+            until("delivery %d" % (i + 1), lambda: w.got, [w, dlq])
             self.assertEqual(w.got[0][1], [body])
             w.disconnect()
         service, reply = c.recv(pump=[dlq])
         env = unpack(reply[0])
         self.assertEqual((service, env["type"], env["payload"]["code"]), ("crashy", "error", 500))
-        wait_for(lambda: dead, [dlq], what="the dead letter at the dlq service")
+        until("the dead letter at the dlq service", lambda: dead, [dlq])
         letter = unpack(dead[0][0])
         self.assertEqual(letter["type"], "dead.letter")
         p = letter["payload"]
@@ -501,65 +336,59 @@ class TestRouting(BrokerCase):
 
 class TestLifecycle(unittest.TestCase):
     def test_help_and_usage_errors(self):
-        out = subprocess.run([os.environ["HO_BIN"], "broker", "--help"], capture_output=True)
+        out = harness.run(["broker", "--help"])
         self.assertEqual(out.returncode, 0)
-        self.assertIn(b"--bind", out.stdout)
-        bad = subprocess.run([os.environ["HO_BIN"], "broker", "--nope"], capture_output=True)
+        self.assertIn("--bind", out.stdout)
+        bad = harness.run(["broker", "--nope"])
         self.assertEqual(bad.returncode, 2)
 
     def test_bad_config_and_bind_fail_clearly(self):
-        tmp = tempfile.mkdtemp(prefix="ho-broker-")
-        try:
-            cfg = os.path.join(tmp, "bad.yaml")
-            with open(cfg, "w") as f:
-                f.write("broker:\n  heartbeat_ms: fast\n")
-            out = subprocess.run([os.environ["HO_BIN"], "broker", "-c", cfg],
-                                 capture_output=True, timeout=DEADLINE)
-            self.assertEqual(out.returncode, 1)
-            self.assertIn(b"bad.yaml:2", out.stderr)
-            self.assertIn(b"heartbeat_ms", out.stderr)
-            good = write_config(tmp)
-            out = subprocess.run([os.environ["HO_BIN"], "broker", "-c", good, "--bind",
-                                  "bogus://x"], capture_output=True, timeout=DEADLINE)
-            self.assertEqual(out.returncode, 1)
-            self.assertIn(b"bogus://x", out.stderr)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+        tmp = harness.temp_dir(self, "ho-broker-")
+        cfg = os.path.join(tmp, "bad.yaml")
+        with open(cfg, "w") as f:
+            f.write("broker:\n  heartbeat_ms: fast\n")
+        out = harness.run(["broker", "-c", cfg], timeout=DEADLINE)
+        self.assertEqual(out.returncode, 1)
+        self.assertIn("bad.yaml:2", out.stderr)
+        self.assertIn("heartbeat_ms", out.stderr)
+        good = write_config(tmp)
+        out = harness.run(["broker", "-c", good, "--bind", "bogus://x"], timeout=DEADLINE)
+        self.assertEqual(out.returncode, 1)
+        self.assertIn("bogus://x", out.stderr)
+
+    def broker_procs(self):
+        tmp = harness.temp_dir(self, "ho-broker-")
+        procs = harness.Procs(tmp)
+        self.addCleanup(procs.close)
+        return tmp, procs
 
     def test_config_endpoint_and_bind_list_are_bound(self):
-        tmp = tempfile.mkdtemp(prefix="ho-broker-")
+        import zmq
+        tmp, procs = self.broker_procs()
+        a, b2 = ("ipc://" + os.path.join(tmp, n) for n in ("a.ipc", "b.ipc"))
+        cfg = write_config(tmp)
+        with open(cfg) as f:
+            text = f.read().replace("  endpoint: tcp://127.0.0.1:5570",
+                                    "  endpoint: %s\n  bind:\n    - %s" % (a, b2))
+        with open(cfg, "w") as f:
+            f.write(text)
+        endpoints = procs.spawn_broker(cfg, [])
         try:
-            a, b2 = ("ipc://" + os.path.join(tmp, n) for n in ("a.ipc", "b.ipc"))
-            cfg = write_config(tmp)
-            text = open(cfg).read().replace("  endpoint: tcp://127.0.0.1:5570",
-                                            "  endpoint: %s\n  bind:\n    - %s" % (a, b2))
-            with open(cfg, "w") as f:
-                f.write(text)
-            b = Broker(tmp, cfg, [])
-            try:
-                self.assertEqual(b.endpoints, [a, b2])
-                ctx = zmq.Context()
-                for ep in (a, b2):
-                    c = Client(ctx, ep)
-                    self.assertEqual(c.request("mmi.service", b"x")[1], [b"404"])
-                    c.close()
-                ctx.term()
-            finally:
-                self.assertEqual(b.stop(), 0)
+            self.assertEqual(endpoints, [a, b2])
+            ctx = zmq.Context()
+            for ep in (a, b2):
+                c = MdpClient(ctx, ep)
+                self.assertEqual(c.request("mmi.service", b"x")[1], [b"404"])
+                c.close()
+            ctx.term()
         finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+            self.assertEqual(procs.stop("broker"), 0)
 
     def test_sigint_stops_cleanly(self):
-        tmp = tempfile.mkdtemp(prefix="ho-broker-")
-        try:
-            b = Broker(tmp, write_config(tmp), ["ipc://" + os.path.join(tmp, "b.ipc")])
-            b.proc.send_signal(signal.SIGINT)
-            b.proc.wait(DEADLINE)
-            out = b.proc.stdout.read()
-            self.assertEqual(b.stop(), 0)
-            self.assertIn(b"broker stopped", out)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+        tmp, procs = self.broker_procs()
+        procs.spawn_broker(write_config(tmp), ["ipc://" + os.path.join(tmp, "b.ipc")])
+        self.assertEqual(procs.stop("broker", signal.SIGINT), 0)
+        self.assertIn("broker stopped", procs.out("broker"))
 
 
 if __name__ == "__main__":
