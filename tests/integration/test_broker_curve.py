@@ -5,22 +5,21 @@ zcert format (pyzmq's zmq.auth.create_certificates writes the same ZPL files as
 `handoff keygen`: NAME.key / NAME.key_secret here)."""
 import os
 import shutil
-import subprocess
 import sys
-import tempfile
 import unittest
 
 import zmq
 import zmq.auth
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_broker import (DEADLINE, MDPC, Broker, Worker, pack,  # noqa: E402
-                         write_config)
+import harness  # noqa: E402
+from harness import DEADLINE, MDPC, MdpClient, MdpWorker  # noqa: E402
+from test_broker import HB_MS, pack, write_config  # noqa: E402
 
 
 class TestCurve(unittest.TestCase):
     def setUp(self):
-        self.tmp = tempfile.mkdtemp(prefix="ho-curve-")
+        self.tmp = harness.temp_dir(self, "ho-curve-")
         keys = os.path.join(self.tmp, "keys")
         allowed = os.path.join(keys, "allowed")
         os.makedirs(allowed)
@@ -40,65 +39,48 @@ class TestCurve(unittest.TestCase):
         for s in self.socks:
             s.close()
         self.ctx.term()
-        shutil.rmtree(self.tmp, ignore_errors=True)
 
-    def secure(self, sock, secret_file):
+    def curve(self, secret_file):
+        """(public, secret, server public) keys of a CURVE client with that certificate."""
         pub, sec = zmq.auth.load_certificate(secret_file)
         server_pub, _ = zmq.auth.load_certificate(self.server_pub)
-        sock.curve_publickey, sock.curve_secretkey = pub, sec
-        sock.curve_serverkey = server_pub
-        return sock
+        return pub, sec, server_pub
 
     def test_only_allowed_keys_get_in(self):
         ipc = "ipc://" + os.path.join(self.tmp, "b.ipc")
-        broker = Broker(self.tmp, self.cfg, ["tcp://127.0.0.1:*", ipc])
+        procs = harness.Procs(self.tmp)
+        self.addCleanup(procs.close)
+        tcp = procs.spawn_broker(self.cfg, ["tcp://127.0.0.1:*", ipc])[0]
         try:
-            tcp = broker.endpoints[0]
             # a worker with an allowed key, over ipc
-            w = Worker.__new__(Worker)
-            w.sock = self.secure(self.ctx.socket(zmq.DEALER), self.worker_sec)
-            w.sock.linger = 0
+            w = MdpWorker(self.ctx, ipc, "echo", "sw", HB_MS, curve=self.curve(self.worker_sec))
             self.socks.append(w.sock)
-            w.sock.connect(ipc)
-            w.name, w.mode, w.got, w.disconnected = "sw", "echo", [], False
-            w.next_hb = 0
-            w.sock.send_multipart([b"", b"MDPW01", b"\x01", b"echo"])
             # an allowed client over tcp gets its answer
-            good = self.secure(self.ctx.socket(zmq.DEALER), self.client_sec)
-            good.linger = 0
-            self.socks.append(good)
-            good.connect(tcp)
+            good = MdpClient(self.ctx, tcp, curve=self.curve(self.client_sec))
+            self.socks.append(good.sock)
             body = pack("test.echo", {"secure": True})
-            good.send_multipart([b"", MDPC, b"echo", body])
-            got = None
-            for _ in range(int(DEADLINE * 100)):
-                w.pump()
-                if good.poll(10):
-                    got = good.recv_multipart()
-                    break
-            self.assertEqual(got, [b"", MDPC, b"echo", body, b"sw"])
+            good.send("echo", body)
+            self.assertEqual(good.recv(pump=[w]), ("echo", [body, b"sw"]))
             # a client with a key that is not allowed, and a plain-text client: nothing
-            bad = self.secure(self.ctx.socket(zmq.DEALER), self.stranger_sec)
-            plain = self.ctx.socket(zmq.DEALER)
+            bad = harness.dealer(self.ctx, tcp, curve=self.curve(self.stranger_sec))
+            plain = harness.dealer(self.ctx, tcp)
             for s in (bad, plain):
-                s.linger = 0
                 self.socks.append(s)
-                s.connect(tcp)
                 s.send_multipart([b"", MDPC, b"echo", body])
             for _ in range(50):
                 w.pump()
                 self.assertFalse(bad.poll(5) or plain.poll(5))
             self.assertEqual(len(w.got), 1)  # the refused requests never reached the worker
-            self.assertTrue(broker.alive())
+            self.assertTrue(procs.proc("broker").poll() is None)
         finally:
-            self.assertEqual(broker.stop(), 0)
+            self.assertEqual(procs.stop("broker"), 0)
 
     def test_missing_server_cert_is_a_clear_error(self):
         os.remove(self.server_sec)
-        out = subprocess.run([os.environ["HO_BIN"], "broker", "-c", self.cfg, "--bind",
-                              "tcp://127.0.0.1:*"], capture_output=True, timeout=DEADLINE)
+        out = harness.run(["broker", "-c", self.cfg, "--bind", "tcp://127.0.0.1:*"],
+                          timeout=DEADLINE)
         self.assertEqual(out.returncode, 1)
-        self.assertIn(b"broker.curve.server_cert", out.stderr)
+        self.assertIn("broker.curve.server_cert", out.stderr)
 
 
 if __name__ == "__main__":
