@@ -15,117 +15,49 @@ Run: HO_BIN=build/handoff /usr/bin/python3 tests/integration/test_python_worker.
 import base64
 import json
 import os
-import random
-import select
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import unittest
 
-import msgpack
 import zmq
 
-DEADLINE = 10.0
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import DEADLINE, packb as pack, unpackb  # noqa: E402
+
 HB_MS = 100
-SRC = os.environ.get("HO_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
+SRC = harness.source_dir()
 WORKER = os.path.join(SRC, "examples", "python_worker.py")
 
 
-def envelope(type_, payload, id_=None):
-    return {"v": 1, "type": type_, "id": id_ or "t-%016x" % random.getrandbits(64),
-            "ts": int(time.time() * 1000), "origin": "test@pytest:1", "payload": payload}
-
-
-def pack(obj):
-    return msgpack.packb(obj, use_bin_type=True)
-
-
-class Proc:
-    def __init__(self, folder, name, argv, ready):
-        self.log_path = os.path.join(folder, name + ".log")
-        self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=self.log)
-        self.out = b""
-        self.stopped = False
-        end = time.time() + DEADLINE
-        while ready.encode() not in self.out:
-            if self.proc.poll() is not None or time.time() > end:
-                raise AssertionError("%s did not start: %r %s" % (name, self.out, self.stderr()))
-            r, _, _ = select.select([self.proc.stdout], [], [], 0.1)
-            if r:
-                self.out += os.read(self.proc.stdout.fileno(), 4096)
-
-    def stderr(self):
-        with open(self.log_path) as f:
-            return f.read()
-
-    def stop(self, sig=signal.SIGTERM):
-        if self.stopped:
-            return self.proc.returncode
-        self.stopped = True
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(DEADLINE)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc.stdout.close()
-        self.log.close()
-        return self.proc.returncode
+def envelope(type_, payload):
+    return harness.envelope(type_, payload, origin="test@pytest:1")
 
 
 class PythonWorkerTest(unittest.TestCase):
     def setUp(self):
-        self.dir = tempfile.mkdtemp(prefix="ho-pyworker-")
+        self.dir = harness.temp_dir(self, "ho-pyworker-")
         self.ctx = zmq.Context()
-        self.procs = []
-        self.config = os.path.join(self.dir, "handoff.yaml")
-        with open(self.config, "w") as f:
-            f.write("broker:\n  endpoint: tcp://127.0.0.1:5570\n  heartbeat_ms: %d\n"
-                    "  liveness: 3\n  max_queue: 100\n  max_attempts: 3\n"
-                    "data_dir: %s\nroutes:\n  lead.raw: enrich\n" % (HB_MS, self.dir))
-        self.broker = self.start("broker", [os.environ["HO_BIN"], "broker", "-c", self.config,
-                                            "--bind", "tcp://127.0.0.1:*"], "broker ready")
-        self.endpoint = [l.split("=", 1)[1] for l in self.broker.out.decode().splitlines()
-                         if l.startswith("bound endpoint=")][0]
+        self.addCleanup(self.ctx.destroy, linger=0)
+        self.procs = harness.Procs(self.dir)
+        self.addCleanup(self.procs.close, sig=signal.SIGKILL)
+        self.config = harness.broker_config(self.dir, HB_MS, {"lead.raw": "enrich"},
+                                            max_queue=100, max_attempts=3, data_dir=self.dir)
+        self.endpoint = self.procs.spawn_broker(self.config)[0]
         self.record = os.path.join(self.dir, "handled.jsonl")
-        self.py = self.start("python_worker", [
+        self.procs.spawn("python_worker", [
             sys.executable, WORKER, "--connect", self.endpoint, "--service", "enrich",
             "--heartbeat-ms", str(HB_MS), "--credit", "4", "--record", self.record],
-            "python worker ready")
-
-    def tearDown(self):
-        for p in reversed(self.procs):
-            p.stop(signal.SIGKILL)
-        self.ctx.destroy(linger=0)
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-    def start(self, name, argv, ready):
-        p = Proc(self.dir, name, argv, ready)
-        self.procs.append(p)
-        return p
+            "python worker ready", out=True)
 
     def request(self, service, frames):
-        s = self.ctx.socket(zmq.DEALER)
-        s.linger = 0
-        s.connect(self.endpoint)
-        try:
-            s.send_multipart([b"", b"MDPC01", service.encode()] + frames)
-            self.assertTrue(s.poll(int(DEADLINE * 1000)), "no reply from %s" % service)
-            msg = s.recv_multipart()
-            self.assertEqual(msg[:3], [b"", b"MDPC01", service.encode()])
-            return msg[3:]
-        finally:
-            s.close()
+        return harness.mdp_call(self.ctx, self.endpoint, service, frames)
 
     def status(self):
-        r = subprocess.run([os.environ["HO_BIN"], "status", "-c", self.config, "--connect",
-                            self.endpoint, "--json"], capture_output=True, text=True,
-                           timeout=DEADLINE * 2)
+        r = harness.run(["status", "-c", self.config, "--connect", self.endpoint, "--json"],
+                        timeout=DEADLINE * 2)
         self.assertEqual(r.returncode, 0, r.stderr)
         return json.loads(r.stdout)
 
@@ -166,7 +98,7 @@ class PythonWorkerTest(unittest.TestCase):
                      "email": "bob@gmail.com", "employees": "12"}})]
         frames = self.request("enrich", [pack(leads)])
         self.assertEqual(len(frames), 1)  # one output type -> one batch frame
-        out = msgpack.unpackb(frames[0], raw=False)
+        out = unpackb(frames[0])
         self.assertEqual([e["id"] for e in out], [e["id"] for e in leads])
         for got, sent in zip(out, leads):
             self.assertEqual(list(got.keys())[:6], ["v", "type", "id", "ts", "origin", "payload"])
@@ -188,7 +120,7 @@ class PythonWorkerTest(unittest.TestCase):
         frames = self.request("enrich", [pack([leads[0], bad, good]), b"\xc1"])
         by_type = {}
         for f in frames:
-            batch = msgpack.unpackb(f, raw=False)
+            batch = unpackb(f)
             self.assertEqual(len({e["type"] for e in batch}), 1)  # one type per frame
             by_type[batch[0]["type"]] = batch
         self.assertEqual([e["id"] for e in by_type["lead.enriched"]], [leads[0]["id"], good["id"]])
@@ -196,33 +128,33 @@ class PythonWorkerTest(unittest.TestCase):
         self.assertEqual(q["unknown_version"]["field"], "frame[0][1].v")
         self.assertEqual(q["unknown_version"]["raw"]["element"], 1)
         # the quarantined bytes are exactly the element that was sent
-        self.assertEqual(msgpack.unpackb(base64.b64decode(
-            q["unknown_version"]["raw"]["base64"]), raw=False), bad)
+        self.assertEqual(unpackb(base64.b64decode(
+            q["unknown_version"]["raw"]["base64"])), bad)
         self.assertEqual(q["bad_frame"]["field"], "frame[1]")
 
     def test_routing_table_delivers_to_python_worker(self):
         # lead.raw is routed to "enrich": the echo worker's reply (a lead.raw batch) is
         # forwarded to the client AND enqueued for the Python worker by the broker (E2)
-        echo = self.start("echo", [os.environ["HO_BIN"], "worker", "echo", "-c", self.config,
-                                   "--connect", self.endpoint], "worker ready")
+        self.procs.spawn("echo", [self.procs.bin, "worker", "echo", "-c", self.config,
+                                  "--connect", self.endpoint], "worker ready", out=True)
         self.wait_status(lambda s: self.service(s, "echo")["workers"] == 1 and
                          self.service(s, "enrich")["workers"] == 1, "workers not registered")
         lead = envelope("lead.raw", {"source": "webhook", "fields": {"email": "e@example.org"}})
         frames = self.request("echo", [pack(lead)])
-        self.assertEqual(msgpack.unpackb(frames[0], raw=False), [lead])
+        self.assertEqual(unpackb(frames[0]), [lead])
         st = self.wait_status(lambda s: self.service(s, "enrich")["replies"] >= 1,
                               "routed request never answered by the python worker")
         self.assertGreaterEqual(self.service(st, "enrich")["routed_in"], 1)
         with open(self.record) as f:
             handled = [json.loads(l) for l in f if l.strip()]
         self.assertIn({"id": lead["id"], "type": "lead.raw"}, handled)
-        echo.stop()
+        self.procs.stop("echo")
 
     def test_sigterm_disconnects(self):
         self.wait_status(lambda s: self.service(s, "enrich")["workers"] == 1,
                          "python worker not registered")
-        self.assertEqual(self.py.stop(), 0)
-        self.assertIn("stopped handled=", self.py.stderr())
+        self.assertEqual(self.procs.stop("python_worker"), 0)
+        self.assertIn("stopped handled=", self.procs.log("python_worker"))
         self.wait_status(lambda s: self.service(s, "enrich")["workers"] == 0,
                          "broker still lists the python worker")
 
