@@ -6,120 +6,32 @@ keys made by `handoff keygen` (allowed keys in, a stranger's key out).
 
 Run: HO_BIN=build/handoff /usr/bin/python3 tests/integration/test_runtime_cli.py
 """
+import functools
 import json
 import os
-import random
-import select
 import shutil
 import signal
 import stat
-import subprocess
-import tempfile
+import sys
 import time
 import unittest
 
-import msgpack
 import zmq
 
-DEADLINE = 10.0
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import DEADLINE, envelope, mdp_call as request, packb as pack, unpackb  # noqa: E402
+
 HB_MS = 100
+run = functools.partial(harness.run, timeout=DEADLINE * 2)
 
 
-def envelope(type_, payload, id_=None):
-    return {"v": 1, "type": type_, "id": id_ or "t-%016x" % random.getrandbits(64),
-            "ts": int(time.time() * 1000), "origin": "test", "payload": payload}
-
-
-def pack(obj):
-    return msgpack.packb(obj, use_bin_type=True)
-
-
-class Proc:
-    """A child process of the built binary with stdout captured and stderr in a file."""
-
-    def __init__(self, folder, name, args, ready=None):
-        self.log_path = os.path.join(folder, name + ".log")
-        self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen([os.environ["HO_BIN"]] + args, stdout=subprocess.PIPE,
-                                     stderr=self.log)
-        self.out = b""
-        self.stopped = False
-        if ready:
-            self.wait_for(ready)
-
-    def wait_for(self, text):
-        end = time.time() + DEADLINE
-        while text.encode() not in self.out:
-            if self.proc.poll() is not None or time.time() > end:
-                raise AssertionError("no %r from %s: %r %s" % (text, self.proc.args, self.out,
-                                                                self.stderr()))
-            r, _, _ = select.select([self.proc.stdout], [], [], 0.1)
-            if r:
-                self.out += os.read(self.proc.stdout.fileno(), 4096)
-
-    def stderr(self):
-        with open(self.log_path) as f:
-            return f.read()
-
-    def stop(self, sig=signal.SIGTERM):
-        if self.stopped:
-            return self.proc.returncode
-        self.stopped = True
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(DEADLINE)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.out += self.proc.stdout.read() or b""
-        self.proc.stdout.close()
-        self.log.close()
-        return self.proc.returncode
-
-
-def run(args, timeout=DEADLINE * 2):
-    return subprocess.run([os.environ["HO_BIN"]] + args, capture_output=True, text=True,
-                          timeout=timeout)
-
-
-def write_config(folder, curve=None, routes=None):
-    lines = ["broker:", "  endpoint: tcp://127.0.0.1:5570", "  heartbeat_ms: %d" % HB_MS,
-             "  liveness: 3", "  max_queue: 100", "  max_attempts: 3"]
+def write_config(folder, curve=None):
+    extra = ""
     if curve:
-        lines += ["  curve:", "    enabled: true"] + ["    %s: %s" % kv for kv in curve.items()]
-    lines += ["data_dir: %s" % os.path.join(folder, "data"), "routes:"]
-    for type_, service in (routes or {"test.none": "nowhere"}).items():
-        lines.append("  %s: %s" % (type_, service))
-    path = os.path.join(folder, "handoff.yaml")
-    with open(path, "w") as f:
-        f.write("\n".join(lines) + "\n")
-    return path
-
-
-def start_broker(folder, config):
-    b = Proc(folder, "broker", ["broker", "-c", config, "--bind", "tcp://127.0.0.1:*"],
-             ready="broker ready")
-    endpoint = [l.split("=", 1)[1] for l in b.out.decode().splitlines()
-                if l.startswith("bound endpoint=")][0]
-    return b, endpoint
-
-
-def request(ctx, endpoint, service, frames, timeout=DEADLINE, curve=None):
-    s = ctx.socket(zmq.DEALER)
-    s.linger = 0
-    if curve:
-        s.curve_publickey, s.curve_secretkey, s.curve_serverkey = curve
-    s.connect(endpoint)
-    try:
-        s.send_multipart([b"", b"MDPC01", service.encode()] + frames)
-        if not s.poll(int(timeout * 1000)):
-            raise AssertionError("no reply from %s" % service)
-        msg = s.recv_multipart()
-        assert msg[:2] == [b"", b"MDPC01"] and msg[2] == service.encode(), msg[:3]
-        return msg[3:]
-    finally:
-        s.close()
+        extra = "  curve:\n    enabled: true\n" + "".join("    %s: %s\n" % kv
+                                                          for kv in curve.items())
+    return harness.broker_config(folder, HB_MS, max_queue=100, max_attempts=3, extra=extra)
 
 
 def status_lines(out):
@@ -136,15 +48,17 @@ def workers_of(status_out, service):
 
 class WorkerCliTest(unittest.TestCase):
     def setUp(self):
-        self.dir = tempfile.mkdtemp(prefix="ho-rt-cli-")
+        self.dir = harness.temp_dir(self, "ho-rt-cli-")
         self.ctx = zmq.Context()
-        self.procs = []
+        self.addCleanup(self.ctx.destroy, linger=0)
+        self.procs = harness.Procs(self.dir)
+        self.addCleanup(self.procs.close, sig=signal.SIGKILL)
 
-    def tearDown(self):
-        for p in self.procs:
-            p.stop(signal.SIGKILL)
-        self.ctx.destroy(linger=0)
-        shutil.rmtree(self.dir, ignore_errors=True)
+    def start_worker(self, config, endpoint, *args):
+        """`handoff worker echo` on ENDPOINT; waits for its 'worker ready' line on stdout."""
+        return self.procs.spawn("worker", [self.procs.bin, "worker", "echo", "-c", config,
+                                           "--connect", endpoint] + list(args),
+                                "worker ready", out=True)
 
     def wait_workers(self, config, endpoint, service, want, extra=()):
         end = time.time() + DEADLINE
@@ -186,12 +100,9 @@ class WorkerCliTest(unittest.TestCase):
 
     def test_echo_worker_through_the_broker(self):
         config = write_config(self.dir)
-        broker, endpoint = start_broker(self.dir, config)
-        self.procs.append(broker)
-        worker = Proc(self.dir, "worker", ["worker", "echo", "-c", config, "--connect", endpoint,
-                                           "--credit", "4"], ready="worker ready")
-        self.procs.append(worker)
-        self.assertIn(b"service=echo", worker.out)
+        endpoint = self.procs.spawn_broker(config)[0]
+        self.start_worker(config, endpoint, "--credit", "4")
+        self.assertIn("service=echo", self.procs.out("worker"))
         self.wait_workers(config, endpoint, "echo", 1)
 
         # a batch of three and a single envelope in one request: each comes back unchanged,
@@ -201,16 +112,16 @@ class WorkerCliTest(unittest.TestCase):
         single = envelope("activity.raw", {"fields": {"activity_id": "A-1"}})
         frames = request(self.ctx, endpoint, "echo", [pack(batch), pack(single)])
         self.assertEqual(len(frames), 2)
-        got = msgpack.unpackb(frames[0], raw=False)
+        got = unpackb(frames[0])
         self.assertEqual(got, batch)
-        self.assertEqual(msgpack.unpackb(frames[1], raw=False), [single])
+        self.assertEqual(unpackb(frames[1]), [single])
 
         # a garbage frame next to a good one: the good one comes back, the bad one is
         # quarantined with its frame index and raw bytes
         frames = request(self.ctx, endpoint, "echo", [b"\xc1nonsense", pack(single)])
         by_type = {}
         for f in frames:
-            for env in msgpack.unpackb(f, raw=False):
+            for env in unpackb(f):
                 by_type.setdefault(env["type"], []).append(env)
         self.assertEqual(by_type["activity.raw"], [single])
         q = by_type["quarantine"][0]["payload"]
@@ -240,8 +151,8 @@ class WorkerCliTest(unittest.TestCase):
 
         # SIGTERM: the worker says DISCONNECT and exits 0; the broker drops it at once (with
         # liveness 3 x 100 ms either way; what is checked is the clean exit and the log)
-        self.assertEqual(worker.stop(), 0)
-        self.assertIn("stopped requests=2", worker.stderr())
+        self.assertEqual(self.procs.stop("worker"), 0)
+        self.assertIn("stopped requests=2", self.procs.log("worker"))
         self.wait_workers(config, endpoint, "echo", 0)
 
     def test_worker_waits_for_the_broker_and_registers(self):
@@ -249,26 +160,20 @@ class WorkerCliTest(unittest.TestCase):
         # the test folder: no other test can take it in between, as a freed tcp port could)
         config = write_config(self.dir)
         endpoint = "ipc://%s/broker.ipc" % self.dir
-        worker = Proc(self.dir, "worker", ["worker", "echo", "-c", config, "--connect", endpoint],
-                      ready="worker ready")
-        self.procs.append(worker)
+        self.start_worker(config, endpoint)
         time.sleep(0.3)
-        broker = Proc(self.dir, "broker", ["broker", "-c", config, "--bind", endpoint],
-                      ready="broker ready")
-        self.procs.append(broker)
+        self.procs.spawn_broker(config, [endpoint])
         self.wait_workers(config, endpoint, "echo", 1)
         env = envelope("lead.raw", {"n": 1})
         frames = request(self.ctx, endpoint, "echo", [pack(env)])
-        self.assertEqual(msgpack.unpackb(frames[0], raw=False), [env])
+        self.assertEqual(unpackb(frames[0]), [env])
         # and again after a broker restart: the worker re-registers by itself
-        self.assertEqual(broker.stop(), 0)
-        broker = Proc(self.dir, "broker2", ["broker", "-c", config, "--bind", endpoint],
-                      ready="broker ready")
-        self.procs.append(broker)
+        self.assertEqual(self.procs.stop("broker"), 0)
+        self.procs.spawn_broker(config, [endpoint], name="broker2")
         self.wait_workers(config, endpoint, "echo", 1)
         frames = request(self.ctx, endpoint, "echo", [pack(env)])
-        self.assertEqual(msgpack.unpackb(frames[0], raw=False), [env])
-        self.assertEqual(worker.stop(), 0)
+        self.assertEqual(unpackb(frames[0]), [env])
+        self.assertEqual(self.procs.stop("worker"), 0)
 
     def test_status_without_broker(self):
         config = write_config(self.dir)
@@ -332,12 +237,9 @@ class WorkerCliTest(unittest.TestCase):
         config = write_config(self.dir, curve={
             "server_cert": "keys/broker.cert_secret", "allowed_keys": "keys/allowed",
             "client_cert": "keys/worker.cert_secret", "server_public": "keys/broker.cert"})
-        broker, endpoint = start_broker(self.dir, config)
-        self.procs.append(broker)
-        worker = Proc(self.dir, "worker", ["worker", "echo", "-c", config, "--connect", endpoint],
-                      ready="worker ready")
-        self.procs.append(worker)
-        self.assertIn("curve=on", worker.stderr())
+        endpoint = self.procs.spawn_broker(config)[0]
+        self.start_worker(config, endpoint)
+        self.assertIn("curve=on", self.procs.log("worker"))
         # handoff status uses the same client cert from the config: it is let in
         r = self.wait_workers(config, endpoint, "echo", 1)
         self.assertIn("service name=echo workers=1", r.stdout)
@@ -360,7 +262,7 @@ class WorkerCliTest(unittest.TestCase):
         r = run(["worker", "echo", "-c", broken_cfg, "--connect", endpoint])
         self.assertEqual(r.returncode, 1)
         self.assertIn("broker.curve.client_cert", r.stderr)
-        self.assertEqual(worker.stop(), 0)
+        self.assertEqual(self.procs.stop("worker"), 0)
 
 
 if __name__ == "__main__":
