@@ -1,6 +1,7 @@
 """Plumbing shared by the integration tests (not a test: CMake only runs test_*.py).
 
-free_port, wait_for, temp_dir (a test's folder, removed after it), parse_summary (the
+free_port, wait_for, temp_dir / procs_for / zmq_context (a test's folder, processes and
+ZeroMQ context, cleaned up after it), parse_summary (the
 greppable `handoff import` summary), query (SQLite read-only), broker_config (a handoff.yaml
 with a broker section and routes), raw MDP peers written from proto/handoff-protocol.md
 (envelope/packb/unpackb, dealer, mdp_request, mdp_call, MdpClient, MdpWorker), Procs
@@ -55,6 +56,22 @@ def temp_dir(test, prefix):
     folder = tempfile.mkdtemp(prefix=prefix)
     test.addCleanup(shutil.rmtree, folder, ignore_errors=True)
     return folder
+
+
+def procs_for(test, prefix, sig=signal.SIGTERM):
+    """Procs in a new temp_dir (its .dir) for a unittest.TestCase; on cleanup `sig` to what
+    still runs (SIGKILL after 5 s), then the folder removed."""
+    procs = Procs(temp_dir(test, prefix))
+    test.addCleanup(procs.close, sig=sig)
+    return procs
+
+
+def zmq_context(test):
+    """A zmq.Context for a unittest.TestCase, destroyed (linger 0) on its cleanup."""
+    import zmq
+    ctx = zmq.Context()
+    test.addCleanup(ctx.destroy, linger=0)
+    return ctx
 
 
 def source_dir():

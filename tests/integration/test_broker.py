@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""Integration tests of `handoff broker`: a real broker process, raw MDP peers (pyzmq) written
-from proto/handoff-protocol.md sections 1-5, over tcp and ipc.
+"""Integration tests of `handoff broker`: a real broker process, raw MDP peers (pyzmq; harness
+MdpClient/MdpWorker, written from proto/handoff-protocol.md sections 1-5), over tcp and ipc.
 
 Covers: load balancing over 3 workers, SIGKILL of a worker holding a request (answered by
 another worker), heartbeat expiry (mmi.status shows the worker gone, its request requeued),
@@ -18,6 +18,8 @@ import socket
 import sys
 import time
 import unittest
+
+import zmq
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
@@ -45,7 +47,6 @@ def until(what, cond, pump=()):
 
 def peer_worker_main(endpoint, service, mode):
     """Worker process for the SIGKILL test: prints 'got' for each request it receives."""
-    import zmq
     ctx = zmq.Context()
     w = MdpWorker(ctx, endpoint, service, "proc-%d" % os.getpid(), HB_MS,
                   mode="hold" if mode == "hold" else "echo")
@@ -64,12 +65,10 @@ class BrokerCase(unittest.TestCase):
     max_attempts = 5
 
     def setUp(self):
-        import zmq
-        self.tmp = harness.temp_dir(self, "ho-broker-")
+        self.procs = harness.procs_for(self, "ho-broker-", signal.SIGKILL)
+        self.tmp = self.procs.dir
         self.ipc = "ipc://" + os.path.join(self.tmp, "broker.ipc")
         cfg = write_config(self.tmp, self.routes, self.max_queue, self.max_attempts)
-        self.procs = harness.Procs(self.tmp)
-        self.addCleanup(self.procs.close, sig=signal.SIGKILL)
         self.tcp = self.procs.spawn_broker(cfg, ["tcp://127.0.0.1:*", self.ipc])[0]
         self.ctx = zmq.Context()
         self.peers = []
@@ -356,15 +355,9 @@ class TestLifecycle(unittest.TestCase):
         self.assertEqual(out.returncode, 1)
         self.assertIn("bogus://x", out.stderr)
 
-    def broker_procs(self):
-        tmp = harness.temp_dir(self, "ho-broker-")
-        procs = harness.Procs(tmp)
-        self.addCleanup(procs.close)
-        return tmp, procs
-
     def test_config_endpoint_and_bind_list_are_bound(self):
-        import zmq
-        tmp, procs = self.broker_procs()
+        procs = harness.procs_for(self, "ho-broker-")
+        tmp = procs.dir
         a, b2 = ("ipc://" + os.path.join(tmp, n) for n in ("a.ipc", "b.ipc"))
         cfg = write_config(tmp)
         with open(cfg) as f:
@@ -385,8 +378,8 @@ class TestLifecycle(unittest.TestCase):
             self.assertEqual(procs.stop("broker"), 0)
 
     def test_sigint_stops_cleanly(self):
-        tmp, procs = self.broker_procs()
-        procs.spawn_broker(write_config(tmp), ["ipc://" + os.path.join(tmp, "b.ipc")])
+        procs = harness.procs_for(self, "ho-broker-")
+        procs.spawn_broker(write_config(procs.dir), ["ipc://" + os.path.join(procs.dir, "b.ipc")])
         self.assertEqual(procs.stop("broker", signal.SIGINT), 0)
         self.assertIn("broker stopped", procs.out("broker"))
 

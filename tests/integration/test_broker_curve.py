@@ -19,7 +19,8 @@ from test_broker import HB_MS, pack, write_config  # noqa: E402
 
 class TestCurve(unittest.TestCase):
     def setUp(self):
-        self.tmp = harness.temp_dir(self, "ho-curve-")
+        self.procs = harness.procs_for(self, "ho-curve-")
+        self.tmp = self.procs.dir
         keys = os.path.join(self.tmp, "keys")
         allowed = os.path.join(keys, "allowed")
         os.makedirs(allowed)
@@ -48,9 +49,7 @@ class TestCurve(unittest.TestCase):
 
     def test_only_allowed_keys_get_in(self):
         ipc = "ipc://" + os.path.join(self.tmp, "b.ipc")
-        procs = harness.Procs(self.tmp)
-        self.addCleanup(procs.close)
-        tcp = procs.spawn_broker(self.cfg, ["tcp://127.0.0.1:*", ipc])[0]
+        tcp = self.procs.spawn_broker(self.cfg, ["tcp://127.0.0.1:*", ipc])[0]
         try:
             # a worker with an allowed key, over ipc
             w = MdpWorker(self.ctx, ipc, "echo", "sw", HB_MS, curve=self.curve(self.worker_sec))
@@ -71,9 +70,9 @@ class TestCurve(unittest.TestCase):
                 w.pump()
                 self.assertFalse(bad.poll(5) or plain.poll(5))
             self.assertEqual(len(w.got), 1)  # the refused requests never reached the worker
-            self.assertTrue(procs.proc("broker").poll() is None)
+            self.assertTrue(self.procs.proc("broker").poll() is None)
         finally:
-            self.assertEqual(procs.stop("broker"), 0)
+            self.assertEqual(self.procs.stop("broker"), 0)
 
     def test_missing_server_cert_is_a_clear_error(self):
         os.remove(self.server_sec)

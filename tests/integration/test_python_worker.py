@@ -21,8 +21,6 @@ import sys
 import time
 import unittest
 
-import zmq
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import DEADLINE, packb as pack, unpackb  # noqa: E402
@@ -38,11 +36,9 @@ def envelope(type_, payload):
 
 class PythonWorkerTest(unittest.TestCase):
     def setUp(self):
-        self.dir = harness.temp_dir(self, "ho-pyworker-")
-        self.ctx = zmq.Context()
-        self.addCleanup(self.ctx.destroy, linger=0)
-        self.procs = harness.Procs(self.dir)
-        self.addCleanup(self.procs.close, sig=signal.SIGKILL)
+        self.ctx = harness.zmq_context(self)
+        self.procs = harness.procs_for(self, "ho-pyworker-", signal.SIGKILL)
+        self.dir = self.procs.dir
         self.config = harness.broker_config(self.dir, HB_MS, {"lead.raw": "enrich"},
                                             max_queue=100, max_attempts=3, data_dir=self.dir)
         self.endpoint = self.procs.spawn_broker(self.config)[0]

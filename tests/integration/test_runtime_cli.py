@@ -16,8 +16,6 @@ import sys
 import time
 import unittest
 
-import zmq
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import DEADLINE, envelope, mdp_call as request, packb as pack, unpackb  # noqa: E402
@@ -48,11 +46,9 @@ def workers_of(status_out, service):
 
 class WorkerCliTest(unittest.TestCase):
     def setUp(self):
-        self.dir = harness.temp_dir(self, "ho-rt-cli-")
-        self.ctx = zmq.Context()
-        self.addCleanup(self.ctx.destroy, linger=0)
-        self.procs = harness.Procs(self.dir)
-        self.addCleanup(self.procs.close, sig=signal.SIGKILL)
+        self.ctx = harness.zmq_context(self)
+        self.procs = harness.procs_for(self, "ho-rt-cli-", signal.SIGKILL)
+        self.dir = self.procs.dir
 
     def start_worker(self, config, endpoint, *args):
         """`handoff worker echo` on ENDPOINT; waits for its 'worker ready' line on stdout."""
