@@ -1405,7 +1405,144 @@ static int s_on_forget(s_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_
     return rc;
 }
 
-static int s_replay_one(s_ctx_t *self, const json_t *row, ho_out_t *out, ho_err_t *err)
+/* `dlq replay --set`: the operator's edit of a quarantined record (dlq.replay `set`: field ->
+ * text, or null to drop it). Only a raw record (a connector's fields as text, under
+ * payload.fields) can be edited: it is validated again from scratch when replayed. A record
+ * the store refused is normalized (typed fields, derived keys) and a dead letter is whatever
+ * request it was: those are replayed as they are. The names are the canonical fields a
+ * profile may map (src/connectors/profile.c), `attributes` (a map) left out. */
+static const char *const s_edit_lead[] = {"email",           "first_name",      "last_name",
+                                          "title",           "company",         "city",
+                                          "phone",           "message",         "industry",
+                                          "employees",       "revenue",         "country",
+                                          "state",           "lifecycle_stage", "lead_status",
+                                          "original_source", "source_detail",   "campaign",
+                                          "owner",           "created_at",      "source_record_id",
+                                          "website",         "full_name",       "postal_code",
+                                          "address",         "updated_at",      NULL};
+static const char *const s_edit_activity[] = {"activity_id",   "email",         "activity_type",
+                                              "activity_date", "url",           "campaign",
+                                              "asset",         "source_system", NULL};
+static const char *const s_edit_feedback[] = {"feedback_id", "email", "rep_id", "outcome", "reason",
+                                              "occurred_at", "notes", "amount", NULL};
+
+static size_t s_edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b), d[33];
+    if (la > 32 || lb > 32) {
+        return SIZE_MAX;
+    }
+    for (size_t j = 0; j <= lb; j++) {
+        d[j] = j;
+    }
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = d[0];
+        d[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = d[j], best = diag + (a[i - 1] != b[j - 1]);
+            best = up + 1 < best ? up + 1 : best;
+            best = d[j - 1] + 1 < best ? d[j - 1] + 1 : best;
+            d[j] = best;
+            diag = up;
+        }
+    }
+    return d[lb];
+}
+
+/* Apply `set` to raw.fields (every name checked first: nothing changes on an error) and
+ * append {at, set, was} to raw.replay_edits, so the row keeps what the operator changed and
+ * every value it replaced. */
+static int s_replay_edit(const json_t *row, json_t *raw, const json_t *set, int64_t at,
+                         ho_err_t *err)
+{
+    long long id = (long long)s_int(row, "id", 0);
+    const char *type = s_str(row, "input_type") ? s_str(row, "input_type") : "";
+    const char *const *known = strcmp(type, "lead.raw") == 0       ? s_edit_lead
+                               : strcmp(type, "activity.raw") == 0 ? s_edit_activity
+                               : strcmp(type, "feedback.raw") == 0 ? s_edit_feedback
+                                                                   : NULL;
+    if (!known) {
+        return ho_err_set(err, HO_ERR_FIELD, "set",
+                          "quarantine row %lld holds a %s refused by %s: only a raw record "
+                          "(lead.raw, activity.raw, feedback.raw) can be edited; replay it "
+                          "without --set",
+                          id, type[0] ? type : "record of no type",
+                          s_str(row, "stage") ? s_str(row, "stage") : "?");
+    }
+    json_t *fields = json_object_get(raw, "fields");
+    if (!json_is_object(fields)) {
+        return ho_err_set(err, HO_ERR_FIELD, "set",
+                          "quarantine row %lld has no fields to edit (the importer could not "
+                          "read the record: fix the file and import it again)",
+                          id);
+    }
+    const char *kind = known == s_edit_lead       ? "lead"
+                       : known == s_edit_activity ? "activity"
+                                                  : "feedback";
+    json_t *now = json_object(), *was = json_object();
+    const char *key;
+    json_t *v;
+    int rc = HO_OK;
+    json_object_foreach((json_t *)set, key, v)
+    {
+        /* "fields.email" (as the feedback worker names it in `dlq list`) is "email" */
+        const char *name = strncmp(key, "fields.", 7) == 0 ? key + 7 : key;
+        size_t i = 0, near = SIZE_MAX, best = SIZE_MAX;
+        for (; known[i] && strcmp(known[i], name) != 0; i++) {
+            size_t d = s_edit_distance(known[i], name);
+            if (d < best) {
+                best = d;
+                near = i;
+            }
+        }
+        if (!known[i]) {
+            rc = ho_err_set(err, HO_ERR_FIELD, key,
+                            "quarantine row %lld: \"%s\" is not a field of a %s record%s%s%s", id,
+                            key, kind, best <= 2 ? " (did you mean " : "",
+                            best <= 2 ? known[near] : "", best <= 2 ? "?)" : "");
+            break;
+        }
+        if (!json_is_string(v) && !json_is_null(v)) {
+            rc = ho_err_set(err, HO_ERR_FIELD, key,
+                            "quarantine row %lld: the new value of %s must be text or null", id,
+                            key);
+            break;
+        }
+        if (json_object_get(now, name)) {
+            rc = ho_err_set(err, HO_ERR_FIELD, key, "quarantine row %lld: %s is set twice", id,
+                            name);
+            break;
+        }
+        json_t *old = json_object_get(fields, name);
+        json_object_set_new(was, name, old ? json_incref(old) : json_null());
+        json_object_set_new(now, name, json_incref(v));
+    }
+    if (rc == HO_OK) {
+        json_object_foreach(now, key, v)
+        {
+            if (json_is_null(v)) {
+                json_object_del(fields, key);
+            } else {
+                json_object_set(fields, key, v);
+            }
+        }
+        json_t *log = json_object_get(raw, "replay_edits");
+        if (!json_is_array(log)) {
+            log = json_array();
+            json_object_set_new(raw, "replay_edits", log);
+        }
+        json_array_append_new(log,
+                              json_pack("{sIsOsO}", "at", (json_int_t)at, "set", now, "was", was));
+    }
+    json_decref(now);
+    json_decref(was);
+    return rc;
+}
+
+/* Re-emit the row's payload; with `set`, edited first (*edited_p: the payload as sent, for
+ * the row's raw_json). */
+static int s_replay_one(s_ctx_t *self, const json_t *row, const json_t *set, int64_t at,
+                        json_t **edited_p, ho_out_t *out, ho_err_t *err)
 {
     json_t *raw = s_str(row, "raw_json") ? json_loads(s_str(row, "raw_json"), 0, NULL) : NULL;
     if (!json_is_object(raw)) {
@@ -1416,6 +1553,13 @@ static int s_replay_one(s_ctx_t *self, const json_t *row, ho_out_t *out, ho_err_
     }
     const char *type = s_str(row, "input_type");
     int rc = HO_OK;
+    if (set && (rc = s_replay_edit(row, raw, set, at, err)) != HO_OK) {
+        json_decref(raw);
+        return rc;
+    }
+    if (set) {
+        *edited_p = json_deep_copy(raw);
+    }
     if (type && strcmp(type, "dead.letter") == 0) {
         size_t i;
         json_t *f;
@@ -1460,6 +1604,12 @@ static int s_on_replay(s_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_
     if (!json_is_array(ids)) {
         return ho_err_set(err, HO_ERR_MISSING, "payload.ids", "dlq.replay needs ids (a list)");
     }
+    const json_t *set = json_object_get(ho_msg_payload(in), "set");
+    if (set && !json_is_object(set) && !json_is_null(set)) {
+        return ho_err_set(err, HO_ERR_FIELD, "payload.set",
+                          "dlq.replay set must be a map of field -> text or null");
+    }
+    set = json_object_size(set) ? set : NULL;
     json_t *done = json_array(), *failed = json_array();
     size_t i;
     json_t *v;
@@ -1479,15 +1629,20 @@ static int s_on_replay(s_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_
         }
         json_t *row = json_array_get(rows, 0);
         ho_err_t why = {0};
-        int r = row ? s_replay_one(self, row, out, &why)
+        json_t *edited = NULL;
+        int r = row ? s_replay_one(self, row, set, ho_msg_ts(in), &edited, out, &why)
                     : ho_err_set(&why, HO_ERR_NOT_FOUND, "ids", "no quarantine row %lld",
                                  (long long)id);
         if (r == HO_OK) {
-            json_t *set = json_pack("{sI}", "replayed_at", (json_int_t)ho_msg_ts(in));
-            rc = ho_store_update(self->store, HO_T_QUARANTINE, id, set, err);
-            json_decref(set);
+            json_t *cols = json_pack("{sI}", "replayed_at", (json_int_t)ho_msg_ts(in));
+            if (edited) {
+                json_object_set_new(cols, "raw_json", edited);
+            }
+            rc = ho_store_update(self->store, HO_T_QUARANTINE, id, cols, err);
+            json_decref(cols);
             json_array_append_new(done, json_integer(id));
         } else {
+            json_decref(edited);
             json_array_append_new(failed,
                                   json_pack("{sIss}", "id", (json_int_t)id, "error", why.message));
         }
