@@ -1,6 +1,6 @@
 """Plumbing shared by the integration tests (not a test: CMake only runs test_*.py).
 
-free_port, wait_for, temp_dir / procs_for / zmq_context (a test's folder, processes and
+free_port, wait_for / pump_until, temp_dir / procs_for / zmq_context (a test's folder, processes and
 ZeroMQ context, cleaned up after it), parse_summary (the
 greppable `handoff import` summary), query (SQLite read-only), broker_config (a handoff.yaml
 with a broker section and routes), raw MDP peers written from proto/handoff-protocol.md
@@ -48,6 +48,11 @@ def wait_for(what, fn, deadline=DEADLINE, interval=0.1, pump=()):
             return last
         time.sleep(interval)
     raise AssertionError("timed out waiting for %s (last: %r)" % (what, last))
+
+
+def pump_until(what, fn, pump, deadline=DEADLINE):
+    """wait_for that pumps the in-test MdpWorkers `pump` every 5 ms."""
+    return wait_for(what, fn, deadline, 0.005, pump)
 
 
 def temp_dir(test, prefix):
@@ -352,14 +357,14 @@ class Procs:
                                        self.interval)
         return p
 
-    def spawn_broker(self, config, binds=("tcp://127.0.0.1:*",), name="broker"):
+    def spawn_broker(self, config, binds=("tcp://127.0.0.1:*",), name="broker", **popen):
         """`handoff broker -c CONFIG --bind B...` with stdout in NAME.out; waits for its
         'broker ready' line there. The endpoints it says it bound ('bound endpoint=' lines), in
         order."""
         args = [self.bin, "broker", "-c", config]
         for b in binds:
             args += ["--bind", b]
-        self.spawn(name, args, "broker ready", out=True)
+        self.spawn(name, args, "broker ready", out=True, **popen)
         return [line.split("=", 1)[1] for line in self.seen[name].splitlines()
                 if line.startswith("bound endpoint=")]
 

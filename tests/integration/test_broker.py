@@ -24,7 +24,7 @@ import zmq
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import (MDPW, DEADLINE, MdpClient, MdpWorker, envelope, packb,  # noqa: E402
-                     unpackb as unpack, wait_for)
+                     pump_until, unpackb as unpack, wait_for)
 
 HB_MS = 300  # heartbeat of the test broker; liveness 3 -> a silent worker dies in 900 ms
 # (100 ms dropped live workers whose Python peer was not pumped for 300 ms when six sanitizer
@@ -38,11 +38,6 @@ def pack(type_, payload, id_=None):
 def write_config(folder, routes=None, max_queue=1000, max_attempts=5, extra=""):
     return harness.broker_config(folder, HB_MS, routes, max_queue=max_queue,
                                  max_attempts=max_attempts, extra=extra)
-
-
-def until(what, cond, pump=()):
-    """wait_for that pumps the in-test workers every 5 ms."""
-    return wait_for(what, cond, interval=0.005, pump=pump)
 
 
 def peer_worker_main(endpoint, service, mode):
@@ -101,7 +96,7 @@ class BrokerCase(unittest.TestCase):
             st = client.status(pump=pump)
             n = [s["workers"] for s in st["services"] if s["name"] == service]
             return (n[0] if n else 0) == count
-        until("%d workers on %s" % (count, service), ok, pump)
+        pump_until("%d workers on %s" % (count, service), ok, pump)
 
 
 class TestCore(BrokerCase):
@@ -149,13 +144,13 @@ class TestCore(BrokerCase):
         self.wait_workers(c, "cr", 1, pump=[w])
         for i in range(8):
             c.send("cr", pack("test.cr", {"i": i}))
-        until("5 deliveries with credit 5", lambda: len(held) == 5, [w])
+        pump_until("5 deliveries with credit 5", lambda: len(held) == 5, [w])
         time.sleep(0.1)
         w.pump()
         self.assertEqual(len(held), 5)  # credit is the limit
         for token, body in held:
             w.reply(token, body)
-        until("the other 3 after replies freed credit", lambda: len(held) == 8, [w])
+        pump_until("the other 3 after replies freed credit", lambda: len(held) == 8, [w])
         for token, body in held[5:]:
             w.reply(token, body)
         replies = sorted(c.recv(pump=[w])[1][0] for _ in range(8))
@@ -185,7 +180,7 @@ class TestCore(BrokerCase):
         self.wait_workers(c, "hb", 1)
         body = pack("test.hb", {"n": 2})
         c.send("hb", body)
-        until("delivery to the mute worker", lambda: len(mute.got) == 1, [mute])
+        pump_until("delivery to the mute worker", lambda: len(mute.got) == 1, [mute])
         good = self.worker("hb", "good")
         # the mute worker never heartbeats: after heartbeat_ms * liveness it is gone ...
         service, reply = c.recv(pump=[good, mute])
@@ -196,7 +191,7 @@ class TestCore(BrokerCase):
         svc = [s for s in st["services"] if s["name"] == "hb"][0]
         self.assertEqual((svc["workers"], svc["queued"], svc["in_flight"]), (1, 0, 0))
         # ... and was told so
-        until("DISCONNECT to the expired worker", lambda: mute.disconnected, [mute])
+        pump_until("DISCONNECT to the expired worker", lambda: mute.disconnected, [mute])
         # a late reply from it is a duplicate and is ignored
         mute.reply(mute.got[0][0], [b"late"])
         self.assertEqual(c.request("mmi.service", b"hb", pump=[good])[1], [b"200"])
@@ -238,7 +233,7 @@ class TestCore(BrokerCase):
             s.sendall(bytes(rnd.getrandbits(8) for _ in range(rnd.randint(1, 5000))))
             s.close()
         c = self.client()
-        until("DISCONNECT to the rogue", lambda: rogue.disconnected, [w, rogue])
+        pump_until("DISCONNECT to the rogue", lambda: rogue.disconnected, [w, rogue])
         time.sleep(0.2)
         self.assertTrue(self.broker_alive())
         body = pack("test.echo", {"after": "garbage"})
@@ -278,13 +273,13 @@ class TestRouting(BrokerCase):
         # the client sees everything ingest made of its request
         self.assertEqual(service, "ingest")
         self.assertEqual([unpack(f)["type"] for f in reply], ["t.raw", "t.note"])
-        until("the enriched message at store", lambda: stored, pumps)
+        pump_until("the enriched message at store", lambda: stored, pumps)
         env = unpack(stored[0][0])
         self.assertEqual((env["type"], env["payload"]), ("t.enriched",
                                                           {"name": "Ada", "enriched": True}))
         # E3: unsolicited output (empty token) is routed too, and answers nobody
         pumps[0].reply(b"", [pack("t.tick", {"now": 1})])
-        until("the unsolicited tick at store", lambda: len(stored) == 2, pumps)
+        pump_until("the unsolicited tick at store", lambda: len(stored) == 2, pumps)
         self.assertEqual(unpack(stored[1][0])["type"], "t.tick")
         st = c.status(pump=pumps)
         self.assertEqual(st["routes"]["t.raw"], "enrich")
@@ -317,13 +312,13 @@ class TestRouting(BrokerCase):
         c.send("crashy", body)
         for i in range(2):  # two workers each take it and die (DISCONNECT)
             w = self.worker("crashy", "c%d" % i, mode="hold")
-            until("delivery %d" % (i + 1), lambda: w.got, [w, dlq])
+            pump_until("delivery %d" % (i + 1), lambda: w.got, [w, dlq])
             self.assertEqual(w.got[0][1], [body])
             w.disconnect()
         service, reply = c.recv(pump=[dlq])
         env = unpack(reply[0])
         self.assertEqual((service, env["type"], env["payload"]["code"]), ("crashy", "error", 500))
-        until("the dead letter at the dlq service", lambda: dead, [dlq])
+        pump_until("the dead letter at the dlq service", lambda: dead, [dlq])
         letter = unpack(dead[0][0])
         self.assertEqual(letter["type"], "dead.letter")
         p = letter["payload"]

@@ -32,12 +32,10 @@ import time
 import sys
 import unittest
 
-import zmq
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_broker import Broker, Client, Worker, pack, unpack, write_config  # noqa: E402
-from test_broker import wait_for as pump_until  # noqa: E402
+from test_broker import HB_MS, pack, write_config  # noqa: E402
 import harness  # noqa: E402
+from harness import MdpClient, pump_until, unpackb as unpack  # noqa: E402
 
 DEADLINE = 60.0
 
@@ -207,23 +205,22 @@ class Journal(unittest.TestCase):
 
 class Attempts(unittest.TestCase):
     def setUp(self):
-        self.tmp = tempfile.mkdtemp(prefix="ho-journal-att-")
+        self.procs = harness.procs_for(self, "ho-journal-att-")
+        self.tmp = self.procs.dir
         self.ipc = "ipc://" + os.path.join(self.tmp, "broker.ipc")
         self.cfg = write_config(self.tmp, {"test.x": "victim", "dead.letter": "dlq"},
                                 max_attempts=2)
-        self.ctx = zmq.Context()
-        self.brokers = []
+        self.ctx = harness.zmq_context(self)
 
-    def tearDown(self):
-        self.ctx.destroy(linger=0)
-        for b in self.brokers:
-            b.stop()
-        shutil.rmtree(self.tmp, ignore_errors=True)
+    def worker(self, service, name, **kw):
+        return harness.MdpWorker(self.ctx, self.ipc, service, name, HB_MS, **kw)
 
-    def broker(self):
-        b = Broker(self.tmp, self.cfg, [self.ipc])
-        self.brokers.append(b)
-        return b
+    def broker(self, **popen):
+        """`handoff broker` on the ipc endpoint (a restart appends to broker.log)."""
+        self.procs.spawn_broker(self.cfg, [self.ipc], **popen)
+
+    def kill_broker(self):
+        self.procs.stop("broker", signal.SIGKILL, timeout=10)
 
     def test_failed_commit_acknowledges_nothing(self):
         limit = 256 * 1024
@@ -231,19 +228,10 @@ class Attempts(unittest.TestCase):
         def small_disk():
             resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
             signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG instead of a signal
-        real_popen = subprocess.Popen
-
-        def popen(*a, **kw):
-            return real_popen(*a, preexec_fn=small_disk, **kw)
-        subprocess.Popen = popen
-        try:
-            b = self.broker()
-        finally:
-            subprocess.Popen = real_popen
+        self.broker(preexec_fn=small_disk)
         big = "x" * 20000  # each reply routes ~20 KB (to a service nobody serves)
-        src = Worker(self.ctx, self.ipc, "src", "s",
-                     mode=lambda token, body: [pack("test.x", {"pad": big})])
-        c = Client(self.ctx, self.ipc)
+        src = self.worker("src", "s", mode=lambda token, body: [pack("test.x", {"pad": big})])
+        c = MdpClient(self.ctx, self.ipc)
         answered, failed_at = 0, None
         for i in range(100):
             c.send("src", pack("test.in", {"i": i}))
@@ -270,30 +258,29 @@ class Attempts(unittest.TestCase):
         c.send("mmi.status", b"")
         service, body = c.recv(pump=[src])
         self.assertEqual(service, "mmi.status")
-        self.assertTrue(b.alive())
-        log = b.stderr()
+        self.assertTrue(self.procs.proc("broker").poll() is None)
+        log = self.procs.log("broker")
         self.assertIn(os.path.join(self.tmp, "data", "broker.journal"), log)
         self.assertIn("rolled back", log)
         # what was acknowledged is on disk: exactly the routed request of each answered reply
-        b.proc.send_signal(signal.SIGKILL)
-        b.proc.wait(timeout=10)
+        self.kill_broker()
         self.broker()
-        c2 = Client(self.ctx, self.ipc)
+        c2 = MdpClient(self.ctx, self.ipc)
         st = c2.status()
         self.assertEqual(st["journal_recovered"], answered)
         for s in (c, c2, src):
             s.sock.close()
 
     def test_attempts_survive_a_restart(self):
-        b = self.broker()
-        src = Worker(self.ctx, self.ipc, "src", "s",
-                     mode=lambda token, body: [pack("test.x", {"n": 1}, id_="x-1")])
-        c = Client(self.ctx, self.ipc)
+        self.broker()
+        src = self.worker("src", "s",
+                          mode=lambda token, body: [pack("test.x", {"n": 1}, id_="x-1")])
+        c = MdpClient(self.ctx, self.ipc)
         c.send("src", pack("test.in", {}))
         c.recv(pump=[src])  # acknowledged: the routed test.x request is journaled
         # the first victim takes it and dies: requeued with attempts 1
-        v1 = Worker(self.ctx, self.ipc, "victim", "v1", mode="hold")
-        pump_until(lambda: len(v1.got) == 1, pump=[src, v1], what="first delivery")
+        v1 = self.worker("victim", "v1", mode="hold")
+        pump_until("first delivery", lambda: len(v1.got) == 1, [src, v1])
         v1.disconnect()
         v1.close()
 
@@ -301,18 +288,17 @@ class Attempts(unittest.TestCase):
             st = c.status(pump=[src])
             victim = [s for s in st["services"] if s["name"] == "victim"][0]
             return victim["queued"] == 1 and st["journal_open"] is False
-        pump_until(requeued_and_committed, pump=[src], what="requeue committed")
-        b.proc.send_signal(signal.SIGKILL)
-        b.proc.wait(timeout=10)
+        pump_until("requeue committed", requeued_and_committed, [src])
+        self.kill_broker()
 
         self.broker()
-        c2 = Client(self.ctx, self.ipc)
-        dlq = Worker(self.ctx, self.ipc, "dlq", "d", mode="hold")
+        c2 = MdpClient(self.ctx, self.ipc)
+        dlq = self.worker("dlq", "d", mode="hold")
         self.assertEqual(c2.status(pump=[dlq])["journal_recovered"], 1)
-        v2 = Worker(self.ctx, self.ipc, "victim", "v2", mode="hold")
-        pump_until(lambda: len(v2.got) == 1, pump=[dlq, v2], what="second delivery")
+        v2 = self.worker("victim", "v2", mode="hold")
+        pump_until("second delivery", lambda: len(v2.got) == 1, [dlq, v2])
         v2.disconnect()  # the second attempt of max_attempts 2: a dead letter, not a retry
-        pump_until(lambda: len(dlq.got) == 1, pump=[dlq], what="the dead letter")
+        pump_until("the dead letter", lambda: len(dlq.got) == 1, [dlq])
         env = unpack(dlq.got[0][1][0])
         self.assertEqual(env["type"], "dead.letter")
         self.assertEqual(env["payload"]["service"], "victim")
