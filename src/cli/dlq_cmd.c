@@ -1,6 +1,9 @@
 /* dlq_cmd.c - `handoff dlq`: list and show quarantined records and dead letters (read-only
  * from the store's database), replay them (a dlq.replay message to the store, which owns
- * the database and re-emits each one as its original type). */
+ * the database and re-emits each one as its original type), optionally with fields edited
+ * by the operator (--set/--unset: dlq.replay `set`; the store checks the names against the
+ * record's kind and keeps every edit and the value it replaced in the row's raw_json under
+ * replay_edits). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +23,8 @@ static void s_usage(FILE *out)
 {
     fprintf(out, "usage: handoff dlq list [--all] [--limit N] [--json]\n"
                  "       handoff dlq show ID [--json]\n"
-                 "       handoff dlq replay ID... [--connect ENDPOINT]\n"
+                 "       handoff dlq replay ID... [--set FIELD=VALUE]... [--unset FIELD]...\n"
+                 "                              [--connect ENDPOINT]\n"
                  "\n"
                  "Records refused anywhere in the pipeline (bad rows, illegal transitions) and\n"
                  "requests the broker gave up on are kept in the store's quarantine with their\n"
@@ -33,10 +37,29 @@ static void s_usage(FILE *out)
                  "folder; the reason names it) and replay: ingest reads the profile's current\n"
                  "formats for a date the record's own do not read, no restart needed.\n"
                  "\n"
+                 "Replay with a fix of the record itself: --set FIELD=VALUE replaces a field's\n"
+                 "text (repeatable), --unset FIELD drops it, before the record is replayed,\n"
+                 "e.g. `handoff dlq replay 42 --set email=jane@acme.com`. Only for the IDs\n"
+                 "given, and only records refused before normalization (lead.raw,\n"
+                 "activity.raw, feedback.raw rows): the edited record is validated again. FIELD\n"
+                 "is a canonical field of that kind (`fields.` before it is accepted too):\n"
+                 "  lead      email first_name last_name full_name title company website\n"
+                 "            industry employees revenue country state city postal_code address\n"
+                 "            phone message lifecycle_stage lead_status original_source\n"
+                 "            source_detail campaign owner created_at updated_at source_record_id\n"
+                 "  activity  activity_id email activity_type activity_date url campaign asset\n"
+                 "            source_system\n"
+                 "  feedback  feedback_id email rep_id outcome reason occurred_at notes amount\n"
+                 "The row keeps the edited record and, under replay_edits, every edit with the\n"
+                 "value it replaced (`dlq show`; `dlq list` says edited=FIELDS). Refused again,\n"
+                 "the row is listed again with the new reason; nothing is lost.\n"
+                 "\n"
                  "  --data-dir DIR  data folder (default: data_dir of the gateway config)\n"
                  "  --db PATH       the database file (default <data-dir>/handoff.db)\n"
                  "  -c, --config F  gateway config (handoff.yaml)\n"
-                 "  --connect EP    broker endpoint for replay (default: broker.endpoint)\n");
+                 "  --connect EP    broker endpoint for replay (default: broker.endpoint)\n"
+                 "  --set F=V       replay: set field F of the record to V (repeatable)\n"
+                 "  --unset F       replay: drop field F of the record (repeatable)\n");
 }
 
 static const char *s_s(const json_t *o, const char *k)
@@ -57,20 +80,88 @@ static const char *s_time(const json_t *v, char *buf, size_t cap)
     return buf;
 }
 
+/* The names of the fields the operator's edits (`replay_edits` of the row's payload) set or
+ * dropped, comma-separated, in the order first edited; "" when none. */
+static void s_edited(const json_t *edits, char *buf, size_t cap)
+{
+    json_t *seen = json_object();
+    size_t i, used = 0;
+    json_t *e;
+    buf[0] = '\0';
+    json_array_foreach(edits, i, e)
+    {
+        const char *k;
+        json_t *v;
+        json_object_foreach(json_object_get(e, "set"), k, v)
+        {
+            size_t len = strlen(k);
+            if (json_object_get(seen, k) || used + len + 2 > cap) {
+                continue;
+            }
+            json_object_set_new(seen, k, json_true());
+            used += (size_t)snprintf(buf + used, cap - used, "%s%s", used ? "," : "", k);
+        }
+    }
+    json_decref(seen);
+}
+
 static void s_line(const json_t *r)
 {
-    char t1[32], t2[32];
+    char t1[32], t2[32], edited[512], part[540] = "";
     const json_t *line = json_object_get(r, "line");
+    const json_t *edits = json_object_get(r, "replay_edits"); /* list */
+    s_edited(edits ? edits : json_object_get(json_object_get(r, "raw"), "replay_edits"), edited,
+             sizeof edited);
+    if (edited[0]) {
+        snprintf(part, sizeof part, " edited=%s", edited);
+    }
     printf("id=%lld at=%s stage=%s code=%s field=%s type=%s event=%s file=%s line=%lld "
-           "replayed=%s reason=\"%s\"\n",
+           "replayed=%s%s reason=\"%s\"\n",
            (long long)json_integer_value(json_object_get(r, "id")),
            s_time(json_object_get(r, "at"), t1, sizeof t1), s_s(r, "stage"), s_s(r, "code"),
            s_s(r, "field"), s_s(r, "input_type"), s_s(r, "input_event_id"), s_s(r, "file"),
            json_is_integer(line) ? (long long)json_integer_value(line) : 0LL,
-           s_time(json_object_get(r, "replayed_at"), t2, sizeof t2), s_s(r, "reason"));
+           s_time(json_object_get(r, "replayed_at"), t2, sizeof t2), part, s_s(r, "reason"));
 }
 
-static int s_replay(ho_gateway_t *gw, const char *endpoint, char **ids, int n_ids)
+/* `--set F=V` / `--unset F` into the dlq.replay `set` map (F without a `fields.` prefix -> V,
+ * or null). 0, or 2 after saying what is wrong. */
+static int s_add_edit(json_t *set, const char *arg, bool unset)
+{
+    const char *eq = unset ? NULL : strchr(arg, '=');
+    size_t len = unset ? strlen(arg) : (eq ? (size_t)(eq - arg) : 0);
+    if (!unset && !eq) {
+        fprintf(stderr,
+                "handoff dlq replay: --set needs FIELD=VALUE, got \"%s\" (--unset FIELD drops "
+                "a field)\n",
+                arg);
+        return 2;
+    }
+    if (len == 0 || len > 64 || strspn(arg, "abcdefghijklmnopqrstuvwxyz0123456789_.") < len) {
+        fprintf(stderr,
+                "handoff dlq replay: %s \"%.*s\" is not a field name (lower-case letters, "
+                "digits, _ and ., e.g. email or fields.email)\n",
+                unset ? "--unset" : "--set", (int)(len ? len : strlen(arg)), arg);
+        return 2;
+    }
+    char name[72];
+    snprintf(name, sizeof name, "%.*s", (int)len, arg);
+    const char *bare = strncmp(name, "fields.", 7) == 0 ? name + 7 : name;
+    if (json_object_get(set, bare)) {
+        fprintf(stderr, "handoff dlq replay: field %s is given twice\n", bare);
+        return 2;
+    }
+    json_t *value = unset ? json_null() : json_string(eq + 1);
+    if (!value) {
+        fprintf(stderr, "handoff dlq replay: the value of --set %s is not valid UTF-8\n", name);
+        return 2;
+    }
+    json_object_set_new(set, bare, value);
+    return 0;
+}
+
+static int s_replay(ho_gateway_t *gw, const char *endpoint, char **ids, int n_ids,
+                    const json_t *set)
 {
     if (!ho_client_new) {
         fprintf(stderr, "handoff dlq: this build has no broker client library\n");
@@ -97,6 +188,13 @@ static int s_replay(ho_gateway_t *gw, const char *endpoint, char **ids, int n_id
     }
     ho_msg_t *msg = ho_msg_new("dlq.replay");
     json_object_set_new(ho_msg_payload(msg), "ids", arr);
+    char edited[512] = "";
+    if (json_object_size(set)) {
+        json_object_set(ho_msg_payload(msg), "set", (json_t *)set);
+        json_t *one = json_pack("[{sO}]", "set", set);
+        s_edited(one, edited, sizeof edited);
+        json_decref(one);
+    }
     ho_msg_t **reply = NULL;
     size_t n = 0;
     int rc = 1;
@@ -112,7 +210,8 @@ static int s_replay(ho_gateway_t *gw, const char *endpoint, char **ids, int n_id
         json_t *v;
         json_array_foreach(json_object_get(p, "replayed"), k, v)
         {
-            printf("replayed id=%lld\n", (long long)json_integer_value(v));
+            printf("replayed id=%lld%s%s\n", (long long)json_integer_value(v),
+                   edited[0] ? " edited=" : "", edited);
         }
         rc = 0;
         json_array_foreach(json_object_get(p, "failed"), k, v)
@@ -128,6 +227,58 @@ static int s_replay(ho_gateway_t *gw, const char *endpoint, char **ids, int n_id
     return rc;
 }
 
+/* The operator's edits of each listed row (`replay_edits` of its payload: the list query does
+ * not read payloads, so one read of each row). */
+static int s_list_edits(ho_store_t *s, json_t *rows, ho_err_t *err)
+{
+    size_t i;
+    json_t *r;
+    json_array_foreach(rows, i, r)
+    {
+        json_t *args = json_pack("{sO}", "id", json_object_get(r, "id")), *got = NULL;
+        int rc = ho_store_query(s, HO_Q_QUARANTINE_GET, args, &got, err);
+        json_decref(args);
+        if (rc != HO_OK) {
+            return rc;
+        }
+        const char *raw = json_string_value(json_object_get(json_array_get(got, 0), "raw_json"));
+        /* cheap test first: most rows were never edited */
+        json_t *parsed = raw && strstr(raw, "\"replay_edits\"") ? json_loads(raw, 0, NULL) : NULL;
+        json_t *edits = json_object_get(parsed, "replay_edits");
+        if (json_is_array(edits)) {
+            json_object_set(r, "replay_edits", edits);
+        }
+        json_decref(parsed);
+        json_decref(got);
+    }
+    return HO_OK;
+}
+
+/* One line per edited field of every edit: edit at=T field=F was="old" now="new" (- for a
+ * field that was absent / dropped). */
+static void s_show_edits(const json_t *edits)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(edits, i, e)
+    {
+        char t[32];
+        const char *k;
+        json_t *v;
+        json_t *was = json_object_get(e, "was");
+        json_object_foreach(json_object_get(e, "set"), k, v)
+        {
+            const json_t *old = json_object_get(was, k);
+            printf("edit at=%s field=%s was=%s%s%s now=%s%s%s\n",
+                   s_time(json_object_get(e, "at"), t, sizeof t), k,
+                   json_is_string(old) ? "\"" : "",
+                   json_is_string(old) ? json_string_value(old) : "-",
+                   json_is_string(old) ? "\"" : "", json_is_string(v) ? "\"" : "",
+                   json_is_string(v) ? json_string_value(v) : "-", json_is_string(v) ? "\"" : "");
+        }
+    }
+}
+
 int ho_cmd_dlq(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -138,12 +289,15 @@ int ho_cmd_dlq(int argc, char **argv)
         {"db", required_argument, NULL, 'b'},
         {"config", required_argument, NULL, 'c'},
         {"connect", required_argument, NULL, 'e'},
+        {"set", required_argument, NULL, 's'},
+        {"unset", required_argument, NULL, 'u'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *data_dir = NULL, *db = NULL, *config = NULL, *endpoint = NULL;
     bool all = false, as_json = false;
     long long limit = 100;
+    json_t *set = json_object();
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
@@ -169,15 +323,25 @@ int ho_cmd_dlq(int argc, char **argv)
         case 'e':
             endpoint = optarg;
             break;
+        case 's':
+        case 'u':
+            if (s_add_edit(set, optarg, c == 'u') != 0) {
+                json_decref(set);
+                return 2;
+            }
+            break;
         case 'h':
+            json_decref(set);
             s_usage(stdout);
             return 0;
         default:
+            json_decref(set);
             s_usage(stderr);
             return 2;
         }
     }
     if (optind >= argc) {
+        json_decref(set);
         s_usage(stderr);
         return 2;
     }
@@ -188,19 +352,28 @@ int ho_cmd_dlq(int argc, char **argv)
         (replay && optind >= argc) || limit <= 0) {
         fprintf(stderr, "handoff dlq: bad usage\n");
         s_usage(stderr);
+        json_decref(set);
+        return 2;
+    }
+    if (!replay && json_object_size(set)) {
+        fprintf(stderr, "handoff dlq %s: --set and --unset go with `dlq replay ID...`\n", sub);
+        json_decref(set);
         return 2;
     }
     ho_err_t err = {0};
     ho_gateway_t *gw = ho_gateway_load(config, &err);
     if (!gw) {
         fprintf(stderr, "handoff dlq: %s\n", err.message);
+        json_decref(set);
         return 1;
     }
     if (replay) {
-        int rc = s_replay(gw, endpoint, argv + optind, argc - optind);
+        int rc = s_replay(gw, endpoint, argv + optind, argc - optind, set);
         ho_gateway_destroy(&gw);
+        json_decref(set);
         return rc;
     }
+    json_decref(set);
     char path[4096];
     if (db) {
         snprintf(path, sizeof path, "%s", db);
@@ -218,7 +391,8 @@ int ho_cmd_dlq(int argc, char **argv)
     }
     if (list) {
         args = json_pack("{sIsi}", "limit", (json_int_t)limit, "all", all ? 1 : 0);
-        if (ho_store_query(s, HO_Q_QUARANTINE_LIST, args, &rows, &err) != HO_OK) {
+        if (ho_store_query(s, HO_Q_QUARANTINE_LIST, args, &rows, &err) != HO_OK ||
+            s_list_edits(s, rows, &err) != HO_OK) {
             fprintf(stderr, "handoff dlq: %s\n", err.message);
             goto done;
         }
@@ -257,6 +431,8 @@ int ho_cmd_dlq(int argc, char **argv)
             s_line(r);
         }
         if (show) {
+            s_show_edits(
+                json_object_get(json_object_get(json_array_get(rows, 0), "raw"), "replay_edits"));
             char *text = json_dumps(json_object_get(json_array_get(rows, 0), "raw"),
                                     JSON_INDENT(2) | JSON_SORT_KEYS);
             printf("raw=%s\n", text ? text : "null (erased)");
