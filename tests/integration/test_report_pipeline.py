@@ -82,9 +82,10 @@ def main():
             "SAL acceptance rate": [2 / 3, None, None, 2 / 3],
             "Median speed-to-lead (h)": [12.5, None, None, 12.5],
             # carol accepted at T0+30h, her 4 h SLA was due at T0+10h: no tick ran in between,
-            # the acceptance records the breach at the deadline (old's never-accepted
-            # assignment has no tick either: none)
-            "SLA breaches": [1, 0, 1, 0.25],
+            # the acceptance records the breach at the deadline; bob's rejection at T0+1d
+            # came after his deadline T0+9h: the same (old's never-answered assignment has no
+            # tick either: none)
+            "SLA breaches": [2, 0, 2, 0.5],
             "Recycled": [1, 0, 1, 0.25],
         }
         assert set(got) == set(want), got.keys()
@@ -123,7 +124,7 @@ def main():
 
         check_rows("Reps", rows(wb["Reps"], 5, 11), [
             ["r1", "Ana Alves", 2, 2, 1.0, 12.5, 1, 2, 1, half, 1],
-            ["r2", "Ben Brandt", 2, 0, 0.0, None, 0, 2, 0, 0.0, 0]])
+            ["r2", "Ben Brandt", 2, 0, 0.0, None, 1, 2, 0, 0.0, 0]])
 
         cal = wb["Calibration"]
         r = find(cal, "By score band")

@@ -9,7 +9,8 @@
  * The scenario (T0 = Monday 2026-11-16 00:00 UTC, the start of 2026-W47):
  *   jane  lead T0+1h, MQL T0+2h (score 70), assigned r1, accepted T0+3h, sql T0+1d,
  *         won T0+2d (12000.5)
- *   bob   lead T0+1h, MQL T0+5h (score 75), assigned r2, rejected T0+1d (budget, recycle);
+ *   bob   lead T0+1h, MQL T0+5h (score 75), assigned r2, rejected T0+1d (budget, recycle;
+ *         after his 4 h SLA: a breach at its deadline T0+9h);
  *         engages again and qualifies again T0+8d (2026-W48: after the report week, must
  *         not count; without the new activity the store would keep him RECYCLED)
  *   carol lead T0+2h, MQL T0+6h (score 82), assigned r1, accepted T0+30h (after the 4 h
