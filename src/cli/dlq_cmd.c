@@ -227,31 +227,23 @@ static int s_replay(ho_gateway_t *gw, const char *endpoint, char **ids, int n_id
     return rc;
 }
 
-/* The operator's edits of each listed row (`replay_edits` of its payload: the list query does
- * not read payloads, so one read of each row). */
-static int s_list_edits(ho_store_t *s, json_t *rows, ho_err_t *err)
+/* The operator's edits of each listed row: the list query reads `replay_edits` out of the
+ * row's payload (replay_edits_json, NULL for rows never edited); parsed here into
+ * replay_edits. */
+static void s_list_edits(json_t *rows)
 {
     size_t i;
     json_t *r;
     json_array_foreach(rows, i, r)
     {
-        json_t *args = json_pack("{sO}", "id", json_object_get(r, "id")), *got = NULL;
-        int rc = ho_store_query(s, HO_Q_QUARANTINE_GET, args, &got, err);
-        json_decref(args);
-        if (rc != HO_OK) {
-            return rc;
-        }
-        const char *raw = json_string_value(json_object_get(json_array_get(got, 0), "raw_json"));
-        /* cheap test first: most rows were never edited */
-        json_t *parsed = raw && strstr(raw, "\"replay_edits\"") ? json_loads(raw, 0, NULL) : NULL;
-        json_t *edits = json_object_get(parsed, "replay_edits");
+        const char *text = json_string_value(json_object_get(r, "replay_edits_json"));
+        json_t *edits = text ? json_loads(text, 0, NULL) : NULL;
         if (json_is_array(edits)) {
             json_object_set(r, "replay_edits", edits);
         }
-        json_decref(parsed);
-        json_decref(got);
+        json_decref(edits);
+        json_object_del(r, "replay_edits_json");
     }
-    return HO_OK;
 }
 
 /* One line per edited field of every edit: edit at=T field=F was="old" now="new" (- for a
@@ -391,11 +383,11 @@ int ho_cmd_dlq(int argc, char **argv)
     }
     if (list) {
         args = json_pack("{sIsi}", "limit", (json_int_t)limit, "all", all ? 1 : 0);
-        if (ho_store_query(s, HO_Q_QUARANTINE_LIST, args, &rows, &err) != HO_OK ||
-            s_list_edits(s, rows, &err) != HO_OK) {
+        if (ho_store_query(s, HO_Q_QUARANTINE_LIST, args, &rows, &err) != HO_OK) {
             fprintf(stderr, "handoff dlq: %s\n", err.message);
             goto done;
         }
+        s_list_edits(rows);
     } else {
         char *end = NULL;
         long long id = strtoll(argv[optind], &end, 10);

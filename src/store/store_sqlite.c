@@ -299,7 +299,9 @@ static const char *const s_queries[HO_Q__COUNT] = {
                      " ORDER BY scored_at IS NOT NULL, scored_at, id LIMIT :limit",
     [HO_Q_QUARANTINE_LIST] =
         "SELECT id, stage, code, field, reason, source, file, line, input_event_id, input_type,"
-        " at, replayed_at FROM quarantine WHERE (:all OR replayed_at IS NULL)"
+        " at, replayed_at,"
+        " CASE WHEN json_valid(raw_json) THEN json_extract(raw_json, '$.replay_edits') END"
+        " AS replay_edits_json FROM quarantine WHERE (:all OR replayed_at IS NULL)"
         " ORDER BY id DESC LIMIT :limit",
     [HO_Q_QUARANTINE_GET] =
         "SELECT id, event_id, stage, code, field, reason, source, file, line, input_event_id,"
