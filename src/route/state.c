@@ -226,9 +226,12 @@ int ho_rt_state_put_decision(ho_route_state_t *st, const char *event_id, const j
     return rc;
 }
 
-int ho_rt_state_count(ho_route_state_t *st, const char *rep_id, int64_t from_day, int64_t to_day)
+/* Sum of the count query q (Q_COUNT: all counted, Q_LOAD: minus released) of rep_id over days
+ * [from_day, to_day]. */
+static int s_sum(ho_route_state_t *st, int q_id, const char *rep_id, int64_t from_day,
+                 int64_t to_day)
 {
-    sqlite3_stmt *q = s_q(st, Q_COUNT);
+    sqlite3_stmt *q = s_q(st, q_id);
     sqlite3_bind_text(q, 1, rep_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(q, 2, from_day);
     sqlite3_bind_int64(q, 3, to_day);
@@ -238,36 +241,35 @@ int ho_rt_state_count(ho_route_state_t *st, const char *rep_id, int64_t from_day
     }
     sqlite3_reset(q);
     return n;
+}
+
+/* One more of rep_id's day (q_id Q_ADD: counted, Q_RELEASE: released). */
+static int s_bump(ho_route_state_t *st, int q_id, const char *rep_id, int64_t day, ho_err_t *err)
+{
+    sqlite3_stmt *q = s_q(st, q_id);
+    sqlite3_bind_text(q, 1, rep_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 2, day);
+    return s_step_done(st, q, err);
+}
+
+int ho_rt_state_count(ho_route_state_t *st, const char *rep_id, int64_t from_day, int64_t to_day)
+{
+    return s_sum(st, Q_COUNT, rep_id, from_day, to_day);
 }
 
 int ho_rt_state_add(ho_route_state_t *st, const char *rep_id, int64_t day, ho_err_t *err)
 {
-    sqlite3_stmt *q = s_q(st, Q_ADD);
-    sqlite3_bind_text(q, 1, rep_id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 2, day);
-    return s_step_done(st, q, err);
+    return s_bump(st, Q_ADD, rep_id, day, err);
 }
 
 int ho_rt_state_load(ho_route_state_t *st, const char *rep_id, int64_t from_day, int64_t to_day)
 {
-    sqlite3_stmt *q = s_q(st, Q_LOAD);
-    sqlite3_bind_text(q, 1, rep_id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 2, from_day);
-    sqlite3_bind_int64(q, 3, to_day);
-    int n = 0;
-    if (sqlite3_step(q) == SQLITE_ROW) {
-        n = sqlite3_column_int(q, 0);
-    }
-    sqlite3_reset(q);
-    return n;
+    return s_sum(st, Q_LOAD, rep_id, from_day, to_day);
 }
 
 int ho_rt_state_release(ho_route_state_t *st, const char *rep_id, int64_t day, ho_err_t *err)
 {
-    sqlite3_stmt *q = s_q(st, Q_RELEASE);
-    sqlite3_bind_text(q, 1, rep_id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 2, day);
-    return s_step_done(st, q, err);
+    return s_bump(st, Q_RELEASE, rep_id, day, err);
 }
 
 long long ho_rt_state_rr_get(ho_route_state_t *st, const char *team, const char *rep_id)
