@@ -84,6 +84,9 @@ void ho_profile_dates_destroy(ho_profile_dates_t **self_p);
  * [\"%d.%m.%Y\"]"), else is "". */
 int ho_profile_dates_parse(ho_profile_dates_t *self, const json_t *payload, const char *raw,
                            int64_t *ms, char *tried, size_t cap);
+/* A record's own date_formats (the text items of payload.date_formats, at most cap - 1) as a
+ * NULL-terminated list in buf; returns buf. */
+const char *const *ho_profile_payload_formats(const json_t *payload, const char **buf, size_t cap);
 
 /* ---- connectors ---- */
 typedef struct {

@@ -157,7 +157,7 @@ static const s_entry_t *s_current(ho_profile_dates_t *self, const json_t *payloa
     return e->found ? e : NULL;
 }
 
-static const char *const *s_payload_formats(const json_t *payload, const char **buf, size_t cap)
+const char *const *ho_profile_payload_formats(const json_t *payload, const char **buf, size_t cap)
 {
     const json_t *arr = json_object_get(payload, "date_formats");
     size_t n = 0;
@@ -178,7 +178,7 @@ int ho_profile_dates_parse(ho_profile_dates_t *self, const json_t *payload, cons
         tried[0] = '\0';
     }
     const char *buf[16];
-    if (ho_norm_date(raw, s_payload_formats(payload, buf, 16), ms) == 0) {
+    if (ho_norm_date(raw, ho_profile_payload_formats(payload, buf, 16), ms) == 0) {
         return 0;
     }
     const s_entry_t *e = self ? s_current(self, payload) : NULL;

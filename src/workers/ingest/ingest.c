@@ -81,20 +81,6 @@ static char *s_email(const ho_msg_t *in, const json_t *fields, ho_out_t *out)
     return email;
 }
 
-static const char *const *s_formats(const json_t *payload, const char **buf, size_t cap)
-{
-    const json_t *arr = json_object_get(payload, "date_formats");
-    size_t n = 0;
-    for (size_t i = 0; i < json_array_size(arr) && n + 1 < cap; i++) {
-        const char *f = json_string_value(json_array_get(arr, i));
-        if (f) {
-            buf[n++] = f;
-        }
-    }
-    buf[n] = NULL;
-    return buf;
-}
-
 /* Parse a date field: the record's formats and the built-in forms, then its profile's current
  * formats. 0 and *ms, or -1 after quarantining the record with a reason that says which
  * formats were tried and where to add one. */
@@ -182,7 +168,7 @@ static int s_lead(s_ctx_t *ctx, const ho_msg_t *in, ho_out_t *out)
         return HO_OK;
     }
     const char *fmts[16];
-    s_formats(p, fmts, 16);
+    ho_profile_payload_formats(p, fmts, 16);
     const char *source = s_str(p, "source");
     json_t *nf = json_object();
     json_object_set_new(nf, "email", json_string(email));
@@ -336,7 +322,7 @@ static int s_activity(s_ctx_t *ctx, const ho_msg_t *in, ho_out_t *out)
                         type_raw);
     }
     const char *fmts[16];
-    s_formats(p, fmts, 16);
+    ho_profile_payload_formats(p, fmts, 16);
     const char *date_raw = s_str(fields, "activity_date");
     int64_t when;
     if (!date_raw || strspn(date_raw, " \t") == strlen(date_raw)) {
