@@ -51,6 +51,13 @@ bool ho_profile_latin1(const ho_profile_t *self);
 const char *const *ho_profile_date_formats(const ho_profile_t *self);
 /* Canonical field of a source column, or NULL when unmapped (kept in `extra`). */
 const char *ho_profile_field(const ho_profile_t *self, const char *column);
+/* Whether name is a text field of a kind's raw records (kind "lead", "activity", "feedback";
+ * false for another): a canonical field a profile may map, but for an activity's `attributes`
+ * (a map). What `dlq replay --set` may edit. */
+bool ho_profile_text_field_known(const char *kind, const char *name);
+/* The text field of kind nearest to name, at most 2 single-character edits away (the first in
+ * the profile's field order of the nearest ones), or NULL: for a "did you mean". */
+const char *ho_profile_text_field_near(const char *kind, const char *name);
 /* Canonical fields whose values make the record's id ("-"-joined); n = 0: whole record. */
 const char *const *ho_profile_id_fields(const ho_profile_t *self, size_t *n_p);
 /* The profile's `options:` map for the connector's config map (may be NULL). */

@@ -1,5 +1,6 @@
 /* profile.c - mapping profiles (deploy/profiles/NAME.yaml); see include/handoff/connector.h */
 #include <dirent.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,65 @@ static bool s_known(const char *const *list, const char *f)
         }
     }
     return false;
+}
+
+static const char *const *s_fields_named(const char *kind)
+{
+    return !kind                           ? NULL
+           : strcmp(kind, "lead") == 0     ? s_lead_fields
+           : strcmp(kind, "activity") == 0 ? s_activity_fields
+           : strcmp(kind, "feedback") == 0 ? s_feedback_fields
+                                           : NULL;
+}
+
+/* Every canonical field holds text but an activity's attributes (a map). */
+static bool s_text_field(const char *f)
+{
+    return strcmp(f, "attributes") != 0;
+}
+
+bool ho_profile_text_field_known(const char *kind, const char *name)
+{
+    const char *const *list = s_fields_named(kind);
+    return list && name && s_text_field(name) && s_known(list, name);
+}
+
+static size_t s_edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b), d[33];
+    if (la > 32 || lb > 32) {
+        return SIZE_MAX;
+    }
+    for (size_t j = 0; j <= lb; j++) {
+        d[j] = j;
+    }
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = d[0];
+        d[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = d[j], best = diag + (a[i - 1] != b[j - 1]);
+            best = up + 1 < best ? up + 1 : best;
+            best = d[j - 1] + 1 < best ? d[j - 1] + 1 : best;
+            d[j] = best;
+            diag = up;
+        }
+    }
+    return d[lb];
+}
+
+const char *ho_profile_text_field_near(const char *kind, const char *name)
+{
+    const char *const *list = s_fields_named(kind);
+    const char *near = NULL;
+    size_t best = 3; /* at most 2 edits */
+    for (size_t i = 0; list && name && list[i]; i++) {
+        size_t d = s_text_field(list[i]) ? s_edit_distance(list[i], name) : SIZE_MAX;
+        if (d < best) {
+            best = d;
+            near = list[i];
+        }
+    }
+    return near;
 }
 
 const char *ho_profile_kind_name(ho_kind_t kind)

@@ -448,6 +448,32 @@ static void test_profile_errors(void **state)
     ho_profile_names_free(&names);
 }
 
+/* The text fields of each kind (what `dlq replay --set` may edit) and the "did you mean". */
+static void test_text_fields(void **state)
+{
+    (void)state;
+    assert_true(ho_profile_text_field_known("lead", "email"));
+    assert_true(ho_profile_text_field_known("lead", "updated_at"));
+    assert_true(ho_profile_text_field_known("activity", "source_system"));
+    assert_true(ho_profile_text_field_known("feedback", "amount"));
+    assert_false(ho_profile_text_field_known("lead", "activity_type"));
+    assert_false(ho_profile_text_field_known("activity", "attributes")); /* a map */
+    assert_false(ho_profile_text_field_known("feedback", "Email"));
+    assert_false(ho_profile_text_field_known("leads", "email"));
+    assert_false(ho_profile_text_field_known(NULL, "email"));
+    assert_false(ho_profile_text_field_known("lead", NULL));
+    assert_string_equal(ho_profile_text_field_near("lead", "emial"), "email");
+    assert_string_equal(ho_profile_text_field_near("feedback", "rep_idd"), "rep_id");
+    /* the nearest wins (city 1 edit, title 2 but listed first) */
+    assert_string_equal(ho_profile_text_field_near("lead", "tity"), "city");
+    /* of equals (first_name, last_name, full_name: 2 edits), the first in the profile's order */
+    assert_string_equal(ho_profile_text_field_near("lead", "fust_name"), "first_name");
+    assert_null(ho_profile_text_field_near("lead", "telephone_number"));
+    assert_null(ho_profile_text_field_near("activity", "attribute")); /* not a text field */
+    assert_null(ho_profile_text_field_near("lead", "a_name_longer_than_thirty_two_chars"));
+    assert_null(ho_profile_text_field_near("nope", "email"));
+}
+
 /* Adding a source is a config change: a profile in <config dir>/profiles/ is listed,
  * auto-detected from its header and used; a config-dir file of a shipped name wins. */
 static void test_config_dir_profiles(void **state)
@@ -611,6 +637,7 @@ int main(void)
         cmocka_unit_test(test_reimport_same_ids),
         cmocka_unit_test(test_detect_errors),
         cmocka_unit_test(test_profile_errors),
+        cmocka_unit_test(test_text_fields),
         cmocka_unit_test(test_options_and_limits),
         cmocka_unit_test(test_mautic),
         cmocka_unit_test(test_config_dir_profiles),

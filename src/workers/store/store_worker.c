@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "handoff/connector.h"
 #include "handoff/lifecycle.h"
 #include "handoff/log.h"
 #include "handoff/store.h"
@@ -1409,45 +1410,8 @@ static int s_on_forget(s_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_
  * text, or null to drop it). Only a raw record (a connector's fields as text, under
  * payload.fields) can be edited: it is validated again from scratch when replayed. A record
  * the store refused is normalized (typed fields, derived keys) and a dead letter is whatever
- * request it was: those are replayed as they are. The names are the canonical fields a
- * profile may map (src/connectors/profile.c), `attributes` (a map) left out. */
-static const char *const s_edit_lead[] = {"email",           "first_name",      "last_name",
-                                          "title",           "company",         "city",
-                                          "phone",           "message",         "industry",
-                                          "employees",       "revenue",         "country",
-                                          "state",           "lifecycle_stage", "lead_status",
-                                          "original_source", "source_detail",   "campaign",
-                                          "owner",           "created_at",      "source_record_id",
-                                          "website",         "full_name",       "postal_code",
-                                          "address",         "updated_at",      NULL};
-static const char *const s_edit_activity[] = {"activity_id",   "email",         "activity_type",
-                                              "activity_date", "url",           "campaign",
-                                              "asset",         "source_system", NULL};
-static const char *const s_edit_feedback[] = {"feedback_id", "email", "rep_id", "outcome", "reason",
-                                              "occurred_at", "notes", "amount", NULL};
-
-static size_t s_edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b), d[33];
-    if (la > 32 || lb > 32) {
-        return SIZE_MAX;
-    }
-    for (size_t j = 0; j <= lb; j++) {
-        d[j] = j;
-    }
-    for (size_t i = 1; i <= la; i++) {
-        size_t diag = d[0];
-        d[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t up = d[j], best = diag + (a[i - 1] != b[j - 1]);
-            best = up + 1 < best ? up + 1 : best;
-            best = d[j - 1] + 1 < best ? d[j - 1] + 1 : best;
-            d[j] = best;
-            diag = up;
-        }
-    }
-    return d[lb];
-}
+ * request it was: those are replayed as they are. The names are the text fields a profile may
+ * map (connector.h: ho_profile_text_field_known). */
 
 /* Apply `set` to raw.fields (every name checked first: nothing changes on an error) and
  * append {at, set, was} to raw.replay_edits, so the row keeps what the operator changed and
@@ -1457,11 +1421,11 @@ static int s_replay_edit(const json_t *row, json_t *raw, const json_t *set, int6
 {
     long long id = (long long)s_int(row, "id", 0);
     const char *type = s_str(row, "input_type") ? s_str(row, "input_type") : "";
-    const char *const *known = strcmp(type, "lead.raw") == 0       ? s_edit_lead
-                               : strcmp(type, "activity.raw") == 0 ? s_edit_activity
-                               : strcmp(type, "feedback.raw") == 0 ? s_edit_feedback
-                                                                   : NULL;
-    if (!known) {
+    const char *kind = strcmp(type, "lead.raw") == 0       ? "lead"
+                       : strcmp(type, "activity.raw") == 0 ? "activity"
+                       : strcmp(type, "feedback.raw") == 0 ? "feedback"
+                                                           : NULL;
+    if (!kind) {
         return ho_err_set(err, HO_ERR_FIELD, "set",
                           "quarantine row %lld holds a %s refused by %s: only a raw record "
                           "(lead.raw, activity.raw, feedback.raw) can be edited; replay it "
@@ -1476,9 +1440,6 @@ static int s_replay_edit(const json_t *row, json_t *raw, const json_t *set, int6
                           "read the record: fix the file and import it again)",
                           id);
     }
-    const char *kind = known == s_edit_lead       ? "lead"
-                       : known == s_edit_activity ? "activity"
-                                                  : "feedback";
     json_t *now = json_object(), *was = json_object();
     const char *key;
     json_t *v;
@@ -1487,19 +1448,12 @@ static int s_replay_edit(const json_t *row, json_t *raw, const json_t *set, int6
     {
         /* "fields.email" (as the feedback worker names it in `dlq list`) is "email" */
         const char *name = strncmp(key, "fields.", 7) == 0 ? key + 7 : key;
-        size_t i = 0, near = SIZE_MAX, best = SIZE_MAX;
-        for (; known[i] && strcmp(known[i], name) != 0; i++) {
-            size_t d = s_edit_distance(known[i], name);
-            if (d < best) {
-                best = d;
-                near = i;
-            }
-        }
-        if (!known[i]) {
+        if (!ho_profile_text_field_known(kind, name)) {
+            const char *near = ho_profile_text_field_near(kind, name);
             rc = ho_err_set(err, HO_ERR_FIELD, key,
                             "quarantine row %lld: \"%s\" is not a field of a %s record%s%s%s", id,
-                            key, kind, best <= 2 ? " (did you mean " : "",
-                            best <= 2 ? known[near] : "", best <= 2 ? "?)" : "");
+                            key, kind, near ? " (did you mean " : "", near ? near : "",
+                            near ? "?)" : "");
             break;
         }
         if (!json_is_string(v) && !json_is_null(v)) {
