@@ -21,58 +21,15 @@
 #include <sqlite3.h>
 
 #include "handoff/worker.h"
+#include "store_worker_fixture.h"
 
-extern const ho_worker_def_t ho_worker_store;
 extern const ho_worker_def_t ho_worker_ingest;
 
 #define H 3600000LL
 
-typedef struct {
-    char dir[64];
-    char db[128];
-    void *ctx;
-    ho_out_t *out;
-} s_t;
-
 static int s_setup(void **state)
 {
-    s_t *t = calloc(1, sizeof *t);
-    snprintf(t->dir, sizeof t->dir, "/tmp/ho-dlqedit-XXXXXX");
-    if (!mkdtemp(t->dir)) {
-        return -1;
-    }
-    snprintf(t->db, sizeof t->db, "%s/handoff.db", t->dir);
-    ho_worker_env_t env = {.name = "store", .data_dir = t->dir, .origin = "store@test"};
-    ho_err_t err = {0};
-    if (ho_worker_store.cb_init(&env, &t->ctx, &err) != HO_OK) {
-        fprintf(stderr, "init: %s\n", err.message);
-        return -1;
-    }
-    t->out = ho_out_new("store@test");
-    *state = t;
-    return 0;
-}
-
-static int s_teardown(void **state)
-{
-    s_t *t = *state;
-    ho_worker_store.cb_exit(&t->ctx);
-    ho_out_destroy(&t->out);
-    char cmd[160];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", t->dir);
-    int rc = system(cmd);
-    free(t);
-    return rc == 0 ? 0 : -1;
-}
-
-static ho_msg_t *s_msg(const char *type, const char *id, long long ts, json_t *payload)
-{
-    assert_non_null(payload); /* a json_pack format that does not match its arguments */
-    ho_msg_t *m = ho_msg_new(type);
-    ho_msg_set_id(m, id);
-    ho_msg_set_ts(m, ts);
-    ho_msg_set_payload(m, payload);
-    return m;
+    return s_store_setup(state, "/tmp/ho-dlqedit-XXXXXX");
 }
 
 /* One message to the store through the wire codec, as the runtime hands it. */
@@ -101,32 +58,6 @@ static ho_msg_t *s_out(s_t *t, const char *type)
     }
     fail_msg("no %s in the output", type);
     return NULL;
-}
-
-static char *s_q(s_t *t, const char *sql)
-{
-    sqlite3 *h = NULL;
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_open_v2(t->db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK) {
-        fail_msg("%s: %s", sql, sqlite3_errmsg(h));
-    }
-    char *out = NULL;
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)) {
-        out = strdup((const char *)sqlite3_column_text(st, 0));
-    }
-    sqlite3_finalize(st);
-    sqlite3_close(h);
-    return out ? out : strdup("(null)");
-}
-
-static void s_expect(s_t *t, const char *sql, const char *want)
-{
-    char *got = s_q(t, sql);
-    if (strcmp(got, want) != 0) {
-        fail_msg("%s\n  got  %s\n  want %s", sql, got, want);
-    }
-    free(got);
 }
 
 /* The quarantine message ingest makes of a lead.raw it refuses for its email (ho_out_quarantine

@@ -32,8 +32,7 @@
 
 #include "handoff/report.h"
 #include "handoff/worker.h"
-
-extern const ho_worker_def_t ho_worker_store;
+#include "store_worker_fixture.h"
 
 #define H 3600000LL
 #define D (24 * H)
@@ -43,15 +42,6 @@ typedef struct {
     void *ctx;
     char db[600];
 } s_store_t;
-
-static ho_msg_t *s_msg(const char *type, const char *id, long long ts, json_t *payload)
-{
-    ho_msg_t *m = ho_msg_new(type);
-    ho_msg_set_id(m, id);
-    ho_msg_set_ts(m, ts);
-    ho_msg_set_payload(m, payload);
-    return m;
-}
 
 static int s_apply(s_store_t *s, ho_msg_t *m)
 {

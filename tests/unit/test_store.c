@@ -15,6 +15,7 @@
 
 #include "handoff/scoring.h"
 #include "handoff/store.h"
+#include "tmp_dir_fixture.h"
 
 typedef struct {
     char dir[64];
@@ -24,11 +25,11 @@ typedef struct {
 static int s_setup(void **state)
 {
     s_tmp_t *t = calloc(1, sizeof *t);
-    snprintf(t->dir, sizeof t->dir, "/tmp/ho-store-XXXXXX");
-    if (!mkdtemp(t->dir)) {
+    if (!t || s_tmp_dir_new(t->dir, sizeof t->dir, t->path, sizeof t->path,
+                            "/tmp/ho-store-XXXXXX") != 0) {
+        free(t);
         return -1;
     }
-    snprintf(t->path, sizeof t->path, "%s/handoff.db", t->dir);
     *state = t;
     return 0;
 }
@@ -36,11 +37,9 @@ static int s_setup(void **state)
 static int s_teardown(void **state)
 {
     s_tmp_t *t = *state;
-    char cmd[160];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", t->dir);
-    int rc = system(cmd);
+    int rc = s_tmp_dir_remove(t->dir);
     free(t);
-    return rc == 0 ? 0 : -1;
+    return rc;
 }
 
 static char *s_one(const char *db, const char *sql)

@@ -13,13 +13,7 @@
 #include <cmocka.h>
 
 #include "handoff/worker.h"
-
-extern const ho_worker_def_t ho_worker_store;
-
-typedef struct {
-    char dir[64];
-    void *ctx;
-} s_t;
+#include "store_worker_fixture.h"
 
 static void s_send(s_t *t, const char *type, const char *id, const char *json)
 {
@@ -37,17 +31,10 @@ static void s_send(s_t *t, const char *type, const char *id, const char *json)
 
 static int s_setup(void **state)
 {
-    s_t *t = calloc(1, sizeof *t);
-    snprintf(t->dir, sizeof t->dir, "/tmp/ho-cli-XXXXXX");
-    if (!mkdtemp(t->dir)) {
+    if (s_store_setup(state, "/tmp/ho-cli-XXXXXX") != 0) {
         return -1;
     }
-    ho_worker_env_t env = {.name = "store", .data_dir = t->dir, .origin = "store@test"};
-    ho_err_t err = {0};
-    if (ho_worker_store.cb_init(&env, &t->ctx, &err) != HO_OK) {
-        return -1;
-    }
-    *state = t;
+    s_t *t = *state;
     s_send(
         t, "lead.normalized", "l1",
         "{\"source\":\"hubspot\",\"email\":\"jane@acme.com\",\"source_ref\":{\"file\":\"hs.csv\","
@@ -75,17 +62,6 @@ static int s_setup(void **state)
            "{\"email\":\"jane@acme.com\",\"rep_id\":\"r1\",\"outcome\":\"won\",\"occurred_at\":"
            "1795302000000}");
     return 0;
-}
-
-static int s_teardown(void **state)
-{
-    s_t *t = *state;
-    ho_worker_store.cb_exit(&t->ctx);
-    char cmd[160];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", t->dir);
-    int rc = system(cmd);
-    free(t);
-    return rc == 0 ? 0 : -1;
 }
 
 /* Run `handoff <args>`, capture stdout, return the exit code. */
