@@ -17,6 +17,7 @@
 #include <sqlite3.h>
 
 #include "handoff/routing.h"
+#include "routing_fixture.h"
 
 #define HOUR 3600000LL
 
@@ -132,36 +133,6 @@ static json_t *s_req(const s_lead_t *l)
     return json_pack("{s:o,s:I,s:s?,s:[],s:s}", "lead", lead, "as_of",
                      (json_int_t)(l->as_of ? l->as_of : s_at(2026, 11, 20, 9)), "account_owner",
                      l->owner, "exclude", "reason", "mql");
-}
-
-static ho_routing_t *s_load(const char *yaml, const char *csv)
-{
-    ho_err_t err = {0};
-    ho_routing_t *r =
-        ho_routing_parse(yaml, strlen(yaml), "routing.yaml", csv, strlen(csv), "reps.csv", &err);
-    if (!r) {
-        fail_msg("load failed: %s", err.message);
-    }
-    return r;
-}
-
-/* Decide and return the payload (caller decrefs). */
-static json_t *s_decide(ho_routing_t *r, ho_route_state_t *st, const char *event_id, json_t *req)
-{
-    ho_err_t err = {0};
-    json_t *out = NULL;
-    int rc = ho_routing_decide(r, st, event_id, req, &out, NULL, &err);
-    json_decref(req);
-    if (rc != HO_OK) {
-        fail_msg("decide failed: %s", err.message);
-    }
-    return out;
-}
-
-static const char *s_s(const json_t *p, const char *key)
-{
-    const char *v = json_string_value(json_object_get(p, key));
-    return v ? v : "(null)";
 }
 
 /* Route one lead with a throwaway state and check rule and rep (or queue). */
@@ -891,9 +862,8 @@ static void test_state_survives_reopen(void **state)
 {
     (void)state;
     char dir[] = "/tmp/ho-routing-XXXXXX";
-    assert_non_null(mkdtemp(dir));
     char path[256];
-    snprintf(path, sizeof path, "%s/router.db", dir);
+    s_db_dir(dir, path, sizeof path);
     s_pool_t p = {.cap_a = "", .cap_b = "", .cap_c = "", .wa = 3, .wb = 2, .wc = 1};
     ho_routing_t *r = s_pool(&p);
 
@@ -932,24 +902,9 @@ static void test_state_survives_reopen(void **state)
         ho_route_state_destroy(&st);
     }
     assert_string_equal(got, want);
-    unlink(path);
-    char extra[300];
-    snprintf(extra, sizeof extra, "%s-wal", path);
-    unlink(extra);
-    snprintf(extra, sizeof extra, "%s-shm", path);
-    unlink(extra);
+    s_rm_db(path);
     rmdir(dir);
     ho_routing_destroy(&r);
-}
-
-static void s_rm_db(const char *path)
-{
-    char extra[300];
-    unlink(path);
-    snprintf(extra, sizeof extra, "%s-wal", path);
-    unlink(extra);
-    snprintf(extra, sizeof extra, "%s-shm", path);
-    unlink(extra);
 }
 
 static bool s_replayed(ho_routing_t *r, ho_route_state_t *st, const char *event_id,
@@ -968,9 +923,8 @@ static void test_state_retention(void **state)
 {
     (void)state;
     char dir[] = "/tmp/ho-routing-XXXXXX";
-    assert_non_null(mkdtemp(dir));
     char path[256];
-    snprintf(path, sizeof path, "%s/router.db", dir);
+    s_db_dir(dir, path, sizeof path);
     s_pool_t p = {.cap_a = "", .cap_b = "", .cap_c = "", .wa = 1, .wb = 1, .wc = 1};
     ho_routing_t *r = s_pool(&p);
     ho_err_t err = {0};
@@ -1091,18 +1045,6 @@ static void test_reason_sentence_with_shipped_config(void **state)
     json_decref(out);
     ho_route_state_destroy(&st);
     ho_routing_destroy(&r);
-}
-
-static void s_expect_error(const char *yaml, const char *csv, const char *want)
-{
-    ho_err_t err = {0};
-    ho_routing_t *r =
-        ho_routing_parse(yaml, strlen(yaml), "routing.yaml", csv, strlen(csv), "reps.csv", &err);
-    assert_null(r);
-    assert_int_not_equal(err.code, HO_OK);
-    if (!strstr(err.message, want)) {
-        fail_msg("error \"%s\" does not contain \"%s\"", err.message, want);
-    }
 }
 
 static void test_config_errors_name_file_line_key(void **state)

@@ -20,6 +20,7 @@
 
 #include "handoff/routing.h"
 #include "route/route_internal.h"
+#include "routing_fixture.h"
 
 #define MIN 60000LL
 #define HOUR 3600000LL
@@ -56,17 +57,6 @@ static const char s_rules[] = "reps: reps.csv\n"
                               "    - when: {grade: [A]}\n"
                               "      deadline: 24h\n";
 
-static ho_routing_t *s_load(const char *yaml, const char *csv)
-{
-    ho_err_t err = {0};
-    ho_routing_t *r =
-        ho_routing_parse(yaml, strlen(yaml), "routing.yaml", csv, strlen(csv), "reps.csv", &err);
-    if (!r) {
-        fail_msg("load failed: %s", err.message);
-    }
-    return r;
-}
-
 static json_t *s_req(long long id, const char *country, const char *grade, int64_t as_of)
 {
     json_t *lead = json_pack("{s:I,s:s,s:{s:s},s:{s:s,s:s}}", "lead_id", (json_int_t)id, "email",
@@ -76,28 +66,9 @@ static json_t *s_req(long long id, const char *country, const char *grade, int64
                      "reason", "mql");
 }
 
-static json_t *s_decide(const ho_routing_t *r, ho_route_state_t *st, const char *event_id,
-                        json_t *req)
-{
-    ho_err_t err = {0};
-    json_t *out = NULL;
-    int rc = ho_routing_decide(r, st, event_id, req, &out, NULL, &err);
-    json_decref(req);
-    if (rc != HO_OK) {
-        fail_msg("decide failed: %s", err.message);
-    }
-    return out;
-}
-
 static int64_t s_int(const json_t *p, const char *key)
 {
     return json_integer_value(json_object_get(p, key));
-}
-
-static const char *s_s(const json_t *p, const char *key)
-{
-    const char *v = json_string_value(json_object_get(p, key));
-    return v ? v : "(null)";
 }
 
 typedef struct {
@@ -275,17 +246,6 @@ static void test_hours_parse_and_long_deadlines(void **state)
     ho_tz_destroy(&ny);
 }
 
-static void s_expect_error(const char *yaml, const char *csv, const char *want)
-{
-    ho_err_t err = {0};
-    ho_routing_t *r =
-        ho_routing_parse(yaml, strlen(yaml), "routing.yaml", csv, strlen(csv), "reps.csv", &err);
-    assert_null(r);
-    if (!strstr(err.message, want)) {
-        fail_msg("error \"%s\" does not contain \"%s\"", err.message, want);
-    }
-}
-
 static void test_config_errors_name_file_line_field(void **state)
 {
     (void)state;
@@ -408,9 +368,8 @@ static void test_open_load_in_an_older_router_db(void **state)
 {
     (void)state;
     char dir[] = "/tmp/ho-routing-sla-XXXXXX";
-    assert_non_null(mkdtemp(dir));
     char path[256];
-    snprintf(path, sizeof path, "%s/router.db", dir);
+    s_db_dir(dir, path, sizeof path);
     sqlite3 *db = NULL;
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     int64_t mon = s_utc(2026, 11, 16, 15, 0);
@@ -460,12 +419,7 @@ static void test_open_load_in_an_older_router_db(void **state)
     assert_string_equal((const char *)sqlite3_column_text(q, 0), "3");
     sqlite3_finalize(q);
     sqlite3_close(db);
-    char extra[300];
-    unlink(path);
-    snprintf(extra, sizeof extra, "%s-wal", path);
-    unlink(extra);
-    snprintf(extra, sizeof extra, "%s-shm", path);
-    unlink(extra);
+    s_rm_db(path);
     rmdir(dir);
 }
 
