@@ -75,6 +75,25 @@ void ho_route_state_destroy(ho_route_state_t **self_p)
     *self_p = NULL;
 }
 
+/* An older router.db: when probe (a read of a newer column) does not prepare, run upgrade (one
+ * transaction adding it). HO_OK, or an error naming path, rolled back. */
+static int s_upgrade(sqlite3 *db, const char *path, const char *probe, const char *upgrade,
+                     ho_err_t *err)
+{
+    sqlite3_stmt *q = NULL;
+    char *msg = NULL;
+    int rc = HO_OK;
+    if (sqlite3_prepare_v2(db, probe, -1, &q, NULL) != SQLITE_OK &&
+        sqlite3_exec(db, upgrade, NULL, NULL, &msg) != SQLITE_OK) {
+        rc = ho_err_set(err, HO_ERR_IO, "", "%s: cannot upgrade router state: %s", path,
+                        msg ? msg : "?");
+        sqlite3_free(msg);
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    }
+    sqlite3_finalize(q);
+    return rc;
+}
+
 ho_route_state_t *ho_route_state_open(const char *path, ho_err_t *err)
 {
     ho_route_state_t *self = calloc(1, sizeof *self);
@@ -97,43 +116,25 @@ ho_route_state_t *ho_route_state_open(const char *path, ho_err_t *err)
     }
     /* schema 1 had no decided_at: add it, stamped now, so old decisions live one more
      * retention period rather than being forgotten at the first prune */
-    sqlite3_stmt *probe = NULL;
-    if (sqlite3_prepare_v2(self->db, "SELECT decided_at FROM decisions LIMIT 0", -1, &probe,
-                           NULL) != SQLITE_OK &&
-        sqlite3_exec(self->db,
-                     "BEGIN IMMEDIATE;"
-                     "ALTER TABLE decisions ADD COLUMN decided_at INTEGER NOT NULL DEFAULT 0;"
-                     "UPDATE decisions SET decided_at = CAST(strftime('%s', 'now') AS INTEGER)"
-                     " * 1000;"
-                     "UPDATE router_meta SET value = '2' WHERE key = 'schema_version';"
-                     "COMMIT;",
-                     NULL, NULL, &msg) != SQLITE_OK) {
-        ho_err_set(err, HO_ERR_IO, "", "%s: cannot upgrade router state: %s", path,
-                   msg ? msg : "?");
-        sqlite3_free(msg);
-        sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
-        sqlite3_finalize(probe);
+    if (s_upgrade(self->db, path, "SELECT decided_at FROM decisions LIMIT 0",
+                  "BEGIN IMMEDIATE;"
+                  "ALTER TABLE decisions ADD COLUMN decided_at INTEGER NOT NULL DEFAULT 0;"
+                  "UPDATE decisions SET decided_at = CAST(strftime('%s', 'now') AS INTEGER)"
+                  " * 1000;"
+                  "UPDATE router_meta SET value = '2' WHERE key = 'schema_version';"
+                  "COMMIT;",
+                  err) != HO_OK) {
         goto fail;
     }
-    sqlite3_finalize(probe);
-    probe = NULL;
     /* schema 2 had no released: nothing was released then */
-    if (sqlite3_prepare_v2(self->db, "SELECT released FROM counts LIMIT 0", -1, &probe, NULL) !=
-            SQLITE_OK &&
-        sqlite3_exec(self->db,
-                     "BEGIN IMMEDIATE;"
-                     "ALTER TABLE counts ADD COLUMN released INTEGER NOT NULL DEFAULT 0;"
-                     "UPDATE router_meta SET value = '3' WHERE key = 'schema_version';"
-                     "COMMIT;",
-                     NULL, NULL, &msg) != SQLITE_OK) {
-        ho_err_set(err, HO_ERR_IO, "", "%s: cannot upgrade router state: %s", path,
-                   msg ? msg : "?");
-        sqlite3_free(msg);
-        sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
-        sqlite3_finalize(probe);
+    if (s_upgrade(self->db, path, "SELECT released FROM counts LIMIT 0",
+                  "BEGIN IMMEDIATE;"
+                  "ALTER TABLE counts ADD COLUMN released INTEGER NOT NULL DEFAULT 0;"
+                  "UPDATE router_meta SET value = '3' WHERE key = 'schema_version';"
+                  "COMMIT;",
+                  err) != HO_OK) {
         goto fail;
     }
-    sqlite3_finalize(probe);
     if (sqlite3_exec(self->db,
                      "CREATE INDEX IF NOT EXISTS decisions_decided ON decisions (decided_at);"
                      "CREATE INDEX IF NOT EXISTS breaches_at ON breaches (at);",
