@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db_file_fixture.h"
 #include "handoff/worker.h"
-#include "tmp_dir_fixture.h"
 
 extern const ho_worker_def_t ho_worker_store;
 
@@ -69,32 +69,15 @@ static inline ho_msg_t *s_msg(const char *type, const char *id, long long ts, js
     return m;
 }
 
-/* The first column of the first row of sql on the database file, as malloc'd text ("(null)"
- * for none). */
+/* One value of the store's database file (db_file_fixture.h: s_db_text, s_db_expect). */
 static inline char *s_q(s_t *t, const char *sql)
 {
-    sqlite3 *h = NULL;
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_open_v2(t->db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK) {
-        fail_msg("%s: %s", sql, sqlite3_errmsg(h));
-    }
-    char *out = NULL;
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)) {
-        out = strdup((const char *)sqlite3_column_text(st, 0));
-    }
-    sqlite3_finalize(st);
-    sqlite3_close(h);
-    return out ? out : strdup("(null)");
+    return s_db_text(t->db, sql);
 }
 
 static inline void s_expect(s_t *t, const char *sql, const char *want)
 {
-    char *got = s_q(t, sql);
-    if (strcmp(got, want) != 0) {
-        fail_msg("%s\n  got  %s\n  want %s", sql, got, want);
-    }
-    free(got);
+    s_db_expect(t->db, sql, want);
 }
 
 #endif

@@ -13,9 +13,9 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "db_file_fixture.h"
 #include "handoff/scoring.h"
 #include "handoff/store.h"
-#include "tmp_dir_fixture.h"
 
 typedef struct {
     char dir[64];
@@ -42,28 +42,9 @@ static int s_teardown(void **state)
     return rc;
 }
 
-static char *s_one(const char *db, const char *sql)
-{
-    sqlite3 *h = NULL;
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
-    char *out = NULL;
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)) {
-        out = strdup((const char *)sqlite3_column_text(st, 0));
-    }
-    sqlite3_finalize(st);
-    sqlite3_close(h);
-    return out ? out : strdup("(null)");
-}
-
 static void s_expect(const char *db, const char *sql, const char *want)
 {
-    char *got = s_one(db, sql);
-    if (strcmp(got, want) != 0) {
-        fail_msg("%s: got %s, want %s", sql, got, want);
-    }
-    free(got);
+    s_db_expect(db, sql, want);
 }
 
 static void s_upsert(ho_store_t *s, const char *id, const char *source, const char *email,
