@@ -70,6 +70,18 @@ class Pipeline(unittest.TestCase):
         self.ctx.term()
         shutil.rmtree(self.dir, ignore_errors=True)
 
+    def start(self, route_settings="    rules: routing.yaml\n"):
+        """store, route and outbox up, routed as in production; route_settings: the route
+        worker's lines of the config."""
+        self.pipe.write_config(
+            "routes:\n  route.request: route\n  lead.assigned: store\n"
+            "  handoff.ready: outbox\n  sla.breach: route\n  rep.reminder: outbox\n"
+            "  quarantine: store\n"
+            "workers:\n  route:\n" + route_settings + "  outbox:\n    dir: outbox\n",
+            liveness=3)
+        self.pipe.start("store", "route", "outbox")
+        self.client = harness.dealer(self.ctx, self.pipe.endpoint)
+
     def send(self, service, type_, id_, payload, ts=None):
         harness.mdp_request(self.client, service, type_, id_, payload,
                             ts or int(time.time() * 1000), DEADLINE)
@@ -84,14 +96,7 @@ class Pipeline(unittest.TestCase):
         return out
 
     def test_mql_to_packet_then_sla_remind_and_reassign(self):
-        self.pipe.write_config(
-            "routes:\n  route.request: route\n  lead.assigned: store\n"
-            "  handoff.ready: outbox\n  sla.breach: route\n  rep.reminder: outbox\n"
-            "  quarantine: store\n"
-            "workers:\n  route:\n    rules: routing.yaml\n  outbox:\n    dir: outbox\n",
-            liveness=3)
-        self.pipe.start("store", "route", "outbox")
-        self.client = harness.dealer(self.ctx, self.pipe.endpoint)
+        self.start()
 
         email = "dana.whitlock@bigbank.example"
         fields = {"email": email, "first_name": "Dana", "last_name": "Whitlock",
@@ -177,14 +182,7 @@ class Pipeline(unittest.TestCase):
             " ORDER BY a.id", (email,))
 
     def test_friday_evening_sla_lands_on_monday_working_time(self):
-        self.pipe.write_config(
-            "routes:\n  route.request: route\n  lead.assigned: store\n"
-            "  handoff.ready: outbox\n  sla.breach: route\n  rep.reminder: outbox\n"
-            "  quarantine: store\n"
-            "workers:\n  route:\n    rules: routing.yaml\n  outbox:\n    dir: outbox\n",
-            liveness=3)
-        self.pipe.start("store", "route", "outbox")
-        self.client = harness.dealer(self.ctx, self.pipe.endpoint)
+        self.start()
         email = "friday.evening@bigbank.example"
         friday_1755 = T0 + 13 * HOUR + 55 * MINUTE  # 17:55 in New York (EST, UTC-5)
         self.mql(1, email, friday_1755)
@@ -209,15 +207,7 @@ class Pipeline(unittest.TestCase):
         for name, text in (("sla-reps.csv", SLA_REPS), ("sla-routing.yaml", SLA_ROUTING)):
             with open(os.path.join(self.dir, name), "w") as f:
                 f.write(text)
-        self.pipe.write_config(
-            "routes:\n  route.request: route\n  lead.assigned: store\n"
-            "  handoff.ready: outbox\n  sla.breach: route\n  rep.reminder: outbox\n"
-            "  quarantine: store\n"
-            "workers:\n  route:\n    rules: sla-routing.yaml\n    state: router.db\n"
-            "  outbox:\n    dir: outbox\n",
-            liveness=3)
-        self.pipe.start("store", "route", "outbox")
-        self.client = harness.dealer(self.ctx, self.pipe.endpoint)
+        self.start("    rules: sla-routing.yaml\n    state: router.db\n")
         mon_10 = MON + 6 * HOUR  # Monday 10:00 in New York
         self.mql(1, "first@acme.example", mon_10)
         rows = wait_for("lead 1 assigned", lambda: self.assignments("first@acme.example"))

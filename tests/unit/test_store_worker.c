@@ -490,15 +490,24 @@ static void test_pending_outcome_out_of_order(void **state)
     free(after);
 }
 
+/* The import, then jane and bob scored MQL at 5 h and assigned (as-1 to r1, as-2 to r2), SLA
+ * due at 7 h. */
+static void s_jane_and_bob_assigned(s_t *t, long long *jane_p, long long *bob_p)
+{
+    s_import(t);
+    *jane_p = s_lead_id(t, "jane@acme.com");
+    *bob_p = s_lead_id(t, "bob@beta.com");
+    s_call(t, 4, s_scored("s-1", *jane_p, 5 * H, 60, 40, true),
+           s_assigned("as-1", *jane_p, "r1", 5 * H, 7 * H),
+           s_scored("s-2", *bob_p, 5 * H, 60, 40, true),
+           s_assigned("as-2", *bob_p, "r2", 5 * H, 7 * H));
+}
+
 static void test_sla_remind_then_reassign(void **state)
 {
     s_t *t = *state;
-    s_import(t);
-    long long jane = s_lead_id(t, "jane@acme.com");
-    long long bob = s_lead_id(t, "bob@beta.com");
-    s_call(t, 4, s_scored("s-1", jane, 5 * H, 60, 40, true),
-           s_assigned("as-1", jane, "r1", 5 * H, 7 * H), s_scored("s-2", bob, 5 * H, 60, 40, true),
-           s_assigned("as-2", bob, "r2", 5 * H, 7 * H));
+    long long jane, bob;
+    s_jane_and_bob_assigned(t, &jane, &bob);
     /* bob's rep accepts in time: his clock stops */
     s_call(t, 1, s_outcome("o-1", "bob@beta.com", "r2", "accepted", NULL, NULL, 6 * H));
     s_call(t, 1, s_tick(6 * H));
@@ -932,12 +941,8 @@ static void test_rescore_rotates_past_limit(void **state)
 static void test_late_accept_records_breach_at_deadline(void **state)
 {
     s_t *t = *state;
-    s_import(t);
-    long long jane = s_lead_id(t, "jane@acme.com");
-    long long bob = s_lead_id(t, "bob@beta.com");
-    s_call(t, 4, s_scored("s-1", jane, 5 * H, 60, 40, true),
-           s_assigned("as-1", jane, "r1", 5 * H, 7 * H), s_scored("s-2", bob, 5 * H, 60, 40, true),
-           s_assigned("as-2", bob, "r2", 5 * H, 7 * H));
+    long long jane, bob;
+    s_jane_and_bob_assigned(t, &jane, &bob);
     s_call(t, 2, s_outcome("o-1", "jane@acme.com", "r1", "accepted", NULL, NULL, 8 * H),
            s_outcome("o-2", "bob@beta.com", "r2", "accepted", NULL, NULL, 7 * H));
     assert_int_equal(s_count_out(t, "sla.breach"), 0); /* nothing to remind: accepted */
@@ -971,12 +976,8 @@ static void test_late_accept_records_breach_at_deadline(void **state)
 static void test_late_reject_records_breach_at_deadline(void **state)
 {
     s_t *t = *state;
-    s_import(t);
-    long long jane = s_lead_id(t, "jane@acme.com");
-    long long bob = s_lead_id(t, "bob@beta.com");
-    s_call(t, 4, s_scored("s-1", jane, 5 * H, 60, 40, true),
-           s_assigned("as-1", jane, "r1", 5 * H, 7 * H), s_scored("s-2", bob, 5 * H, 60, 40, true),
-           s_assigned("as-2", bob, "r2", 5 * H, 7 * H));
+    long long jane, bob;
+    s_jane_and_bob_assigned(t, &jane, &bob);
     s_call(t, 2, s_outcome("o-1", "jane@acme.com", "r1", "rejected", "timing", "recycle", 9 * H),
            s_outcome("o-2", "bob@beta.com", "r2", "rejected", "timing", "recycle", 6 * H));
     s_expect(t,
