@@ -1074,8 +1074,6 @@ static void test_config(void **state)
     assert_non_null(strstr(err.message, "plus_adressing"));
 }
 
-/* store.yaml durability reaches SQLite: PRAGMA synchronous of the writer's connection, read
- * back from that connection (another connection has its own). */
 static long s_file_size(const char *path)
 {
     struct stat st;
@@ -1130,6 +1128,8 @@ static void test_background_checkpoint(void **state)
     ho_store_destroy(&s);
 }
 
+/* store.yaml durability reaches SQLite: PRAGMA synchronous of the writer's connection, read
+ * back from that connection (another connection has its own). */
 static void test_durability(void **state)
 {
     s_tmp_t *t = *state;
