@@ -1149,19 +1149,40 @@ static void s_bind_lead(sqlite3_stmt *st, const ho_lead_t *lead)
     s_bind_lead_mask(st, lead, ~0ULL);
 }
 
+/* The kept statement of one shape (mask) of a cache of S_UPD_CACHE, or NULL. */
+static sqlite3_stmt *s_shape_find(const s_upd_t *cache, uint64_t mask)
+{
+    for (int i = 0; i < S_UPD_CACHE; i++) {
+        if (cache[i].st && cache[i].mask == mask) {
+            return cache[i].st;
+        }
+    }
+    return NULL;
+}
+
+/* Prepare sql as the statement of shape mask in the cache's next slot (round robin). */
+static sqlite3_stmt *s_shape_put(s_db_t *self, s_upd_t *cache, unsigned *next, uint64_t mask,
+                                 const char *sql, const char *what, ho_err_t *err)
+{
+    s_upd_t *slot = &cache[(*next)++ % S_UPD_CACHE];
+    sqlite3_finalize(slot->st);
+    slot->st = NULL;
+    if (sqlite3_prepare_v3(self->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &slot->st, NULL) !=
+        SQLITE_OK) {
+        s_fail(self, err, what);
+        return NULL;
+    }
+    slot->mask = mask;
+    return slot->st;
+}
+
 static int s_lead_update_some(s_db_t *self, const ho_lead_t *lead, uint64_t mask, ho_err_t *err)
 {
     if (!self->indexed_cols) {
         self->indexed_cols = s_cols_mask(s_indexed_names);
     }
     mask |= S_ALL_COLS & ~self->indexed_cols;
-    sqlite3_stmt *st = NULL;
-    for (int i = 0; i < S_UPD_CACHE; i++) {
-        if (self->upd[i].st && self->upd[i].mask == mask) {
-            st = self->upd[i].st;
-            break;
-        }
-    }
+    sqlite3_stmt *st = s_shape_find(self->upd, mask);
     if (!st) {
         char sql[2048];
         size_t used = (size_t)snprintf(sql, sizeof sql, "UPDATE leads SET ");
@@ -1173,15 +1194,10 @@ static int s_lead_update_some(s_db_t *self, const ho_lead_t *lead, uint64_t mask
             }
         }
         snprintf(sql + used, sizeof sql - used, " WHERE id = ?%zu", S_N_LEAD_COLS + 1);
-        s_upd_t *slot = &self->upd[self->upd_next++ % S_UPD_CACHE];
-        sqlite3_finalize(slot->st);
-        slot->st = NULL;
-        if (sqlite3_prepare_v3(self->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &slot->st, NULL) !=
-            SQLITE_OK) {
-            return s_fail(self, err, "prepare update lead");
+        st = s_shape_put(self, self->upd, &self->upd_next, mask, sql, "prepare update lead", err);
+        if (!st) {
+            return HO_ERR_IO;
         }
-        slot->mask = mask;
-        st = slot->st;
     }
     /* ?N is the column's number in s_lead_cols, as in the full statement */
     s_bind_lead_mask(st, lead, mask);
@@ -1229,13 +1245,7 @@ static int s_lead_insert(s_db_t *self, ho_lead_t *lead, ho_err_t *err)
         self->late_cols = s_cols_mask(s_late_names);
     }
     uint64_t mask = s_lead_nonnull(lead) | (S_ALL_COLS & ~self->late_cols);
-    sqlite3_stmt *st = NULL;
-    for (int i = 0; i < S_UPD_CACHE; i++) {
-        if (self->ins[i].st && self->ins[i].mask == mask) {
-            st = self->ins[i].st;
-            break;
-        }
-    }
+    sqlite3_stmt *st = s_shape_find(self->ins, mask);
     if (!st) {
         char sql[2048];
         size_t used = (size_t)snprintf(sql, sizeof sql, "INSERT INTO leads (");
@@ -1255,15 +1265,10 @@ static int s_lead_insert(s_db_t *self, ho_lead_t *lead, ho_err_t *err)
             }
         }
         snprintf(sql + used, sizeof sql - used, ")");
-        s_upd_t *slot = &self->ins[self->ins_next++ % S_UPD_CACHE];
-        sqlite3_finalize(slot->st);
-        slot->st = NULL;
-        if (sqlite3_prepare_v3(self->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &slot->st, NULL) !=
-            SQLITE_OK) {
-            return s_fail(self, err, "prepare insert lead");
+        st = s_shape_put(self, self->ins, &self->ins_next, mask, sql, "prepare insert lead", err);
+        if (!st) {
+            return HO_ERR_IO;
         }
-        slot->mask = mask;
-        st = slot->st;
     }
     /* ?N is the column's number in s_lead_cols */
     s_bind_lead_mask(st, lead, mask);
