@@ -679,18 +679,25 @@ static void s_put_json_any(s_text_t *t, const json_t *v)
     }
 }
 
+/* The NUL-terminated text written into t (the caller frees it), or NULL when a write ran out
+ * of memory (t's buffer freed). */
+static char *s_text_end(s_text_t *t)
+{
+    if (t->oom || !s_reserve(t, 0)) {
+        free(t->buf);
+        return NULL;
+    }
+    t->buf[t->len] = '\0';
+    return t->buf;
+}
+
 /* malloc'd compact JSON text of v, or NULL when out of memory; memo: a value that recurs
  * in v, or NULL */
 static char *s_compact(const json_t *v, const json_t *memo)
 {
     s_text_t t = {.memo = memo};
     s_put_json(&t, v);
-    if (t.oom || !s_reserve(&t, 0)) {
-        free(t.buf);
-        return NULL;
-    }
-    t.buf[t.len] = '\0';
-    return t.buf;
+    return s_text_end(&t);
 }
 
 /* A new lead's merged fields, as s_compact writes them: the record's fields but the email
@@ -716,12 +723,7 @@ static char *s_compact_new(const json_t *fields)
         s_put_json(&t, val);
     }
     s_putc(&t, '}');
-    if (t.oom || !s_reserve(&t, 0)) {
-        free(t.buf);
-        return NULL;
-    }
-    t.buf[t.len] = '\0';
-    return t.buf;
+    return s_text_end(&t);
 }
 
 /* {"_":[source,observed_at]}, the trail of a new lead, as s_compact writes it */
@@ -733,12 +735,7 @@ static char *s_first_trail(const char *source, int64_t observed)
     s_putc(&t, ',');
     s_put_int(&t, observed);
     s_put(&t, "]}", 2);
-    if (t.oom || !s_reserve(&t, 0)) {
-        free(t.buf);
-        return NULL;
-    }
-    t.buf[t.len] = '\0';
-    return t.buf;
+    return s_text_end(&t);
 }
 
 /* [source, observed_at] of the merge trail (json_pack parses its format on every call) */
