@@ -137,6 +137,21 @@ int sw_find_lead(sw_ctx_t *self, const json_t *p, ho_lead_t *lead, ho_err_t *err
     return rc;
 }
 
+static int s_route_again(sw_ctx_t *self, const ho_lead_t *lead, const json_t *p, ho_out_t *out,
+                         ho_err_t *err)
+{
+    int rc = HO_OK;
+    if (json_is_true(json_object_get(p, "mql")) && lead->stage &&
+        strcmp(lead->stage, "MQL") == 0 && !lead->owner_rep_id) {
+        int64_t as_of = sw_int(p, "as_of", 0);
+        int64_t route_as_of = s_route_as_of(self, lead, as_of, &rc, err);
+        if (rc == HO_OK) {
+            rc = sw_emit_route(self, lead, route_as_of, "mql", out, err);
+        }
+    }
+    return rc;
+}
+
 int sw_on_scored(sw_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_t *err)
 {
     const json_t *p = ho_msg_payload(in);
@@ -155,6 +170,11 @@ int sw_on_scored(sw_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_t *er
                           "lead.scored needs model_version, fit and interest");
     }
     rc = ho_store_claim_event(self->store, ho_msg_id(in), "lead.scored", as_of, err);
+    if (rc == 0) {
+        /* applied before (a redelivery): the route.request of an unowned MQL again, with the
+         * id the first delivery gave it, never silence (issue 14) */
+        rc = s_route_again(self, &lead, p, out, err);
+    }
     if (rc <= 0) {
         ho_lead_clear(&lead);
         return rc;
