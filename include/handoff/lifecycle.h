@@ -92,12 +92,22 @@ typedef struct {
     const char *implied[3];                 /* their outcomes: accepted, sql, opportunity */
 } ho_outcome_step_t;
 
-/* Derive the sales stages. start: the stage marketing or a CRM export gave the lead (NULL:
- * ML); first_mql_at: when marketing first made it an MQL (INT64_MIN: never). Returns the
- * stage after the last outcome that moved it, or NULL when none moved it (the lead keeps
- * start). Unknown outcomes are skipped (stage_before == stage_after, moved false). */
-const char *ho_lifecycle_derive(ho_outcome_step_t *steps, size_t n, const char *start,
-                                int64_t first_mql_at);
+/* A stage move not made by sales (stage_history): marketing's model (applied when the lead
+ * is in its from-stage at that time) or a CRM export (crm: applied when it moves the lead
+ * forward). */
+typedef struct {
+    const char *from, *to;
+    int64_t at;
+    bool crm;
+} ho_stage_move_t;
+
+/* Derive the sales stages. moves: the lead's other moves, oldest first (the lead starts at
+ * ML); a move at the same instant as an outcome comes first. first_mql_at: when marketing
+ * first made it an MQL (INT64_MIN: never). Returns the lead's stage after everything, or
+ * NULL when no outcome moved it (the lead keeps what the other moves made it). Unknown
+ * outcomes are skipped (stage_before == stage_after, moved false). */
+const char *ho_lifecycle_derive(ho_outcome_step_t *steps, size_t n, const ho_stage_move_t *moves,
+                                size_t n_moves, int64_t first_mql_at);
 /* "sales_accepted_without_mql,out_of_order" for flags (buf, cap); "" for 0. */
 const char *ho_outcome_flags_text(unsigned flags, char *buf, size_t cap);
 

@@ -218,17 +218,38 @@ static void s_derive_one(ho_outcome_step_t *s, const char **cur, int *r, int *r_
     s->moved = true;
 }
 
-const char *ho_lifecycle_derive(ho_outcome_step_t *steps, size_t n, const char *start,
-                                int64_t first_mql_at)
+/* Apply the other moves up to time until (inclusive). */
+static void s_moves_until(const ho_stage_move_t *moves, size_t n_moves, size_t *next,
+                          int64_t until, const char **cur, int *r)
+{
+    for (; *next < n_moves && moves[*next].at <= until; (*next)++) {
+        const ho_stage_move_t *m = &moves[*next];
+        int to = ho_stage_parse(m->to);
+        if (to < 0) {
+            continue;
+        }
+        bool apply = m->crm ? s_funnel(m->to) > *r || (*r == 0 && s_funnel(m->to) == 0)
+                            : (m->from && strcmp(m->from, *cur) == 0);
+        if (apply) {
+            *cur = s_stages[to];
+            *r = s_funnel(*cur);
+        }
+    }
+}
+
+const char *ho_lifecycle_derive(ho_outcome_step_t *steps, size_t n, const ho_stage_move_t *moves,
+                                size_t n_moves, int64_t first_mql_at)
 {
     if (n > 1) {
         qsort(steps, n, sizeof *steps, s_step_cmp);
     }
-    const char *cur = ho_stage_parse(start) >= 0 ? s_stages[ho_stage_parse(start)] : "ML";
-    int r = s_funnel(cur), r_sales = 0;
-    const char *derived = NULL;
+    const char *cur = "ML";
+    int r = 0, r_sales = 0;
+    size_t next = 0;
+    bool moved = false;
     for (size_t i = 0; i < n; i++) {
         ho_outcome_step_t *s = &steps[i];
+        s_moves_until(moves, n_moves, &next, s->occurred_at, &cur, &r);
         s->flags = 0;
         s->moved = false;
         s->n_implied = 0;
@@ -238,11 +259,10 @@ const char *ho_lifecycle_derive(ho_outcome_step_t *steps, size_t n, const char *
         }
         s_derive_one(s, &cur, &r, &r_sales);
         s->stage_after = cur;
-        if (s->moved) {
-            derived = cur;
-        }
+        moved = moved || s->moved;
     }
-    return derived;
+    s_moves_until(moves, n_moves, &next, INT64_MAX, &cur, &r);
+    return moved ? cur : NULL;
 }
 
 const char *ho_outcome_flags_text(unsigned flags, char *buf, size_t cap)

@@ -20,6 +20,11 @@ static const char *s_str(const json_t *o, const char *k)
     return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
+static const char *sw_or(const char *s)
+{
+    return s ? s : "";
+}
+
 static int64_t s_int(const json_t *o, const char *k, int64_t def)
 {
     const json_t *v = json_object_get(o, k);
@@ -63,22 +68,43 @@ int ho_store_outcome_add(ho_store_t *self, const ho_outcome_row_t *r, int64_t *i
     return rc;
 }
 
-/* The stage marketing or a CRM export gave the lead: the newest transition not made by
- * sales (docs/store-schema.md, stage_history.actor). */
-static char *s_start_stage(const json_t *history)
+/* The lead's moves not made by sales (lifecycle.h ho_stage_move_t), oldest first; the
+ * strings are borrowed from history. */
+static ho_stage_move_t *s_moves(const json_t *history, size_t *n_p)
 {
-    const char *start = "ML";
-    size_t i;
+    ho_stage_move_t *moves = calloc(json_array_size(history) + 1, sizeof *moves);
+    size_t n = 0, i;
     json_t *h;
     json_array_foreach(history, i, h)
     {
-        const char *actor = s_str(h, "actor"), *kind = s_str(h, "kind");
-        if ((!kind || strcmp(kind, "transition") == 0) && actor && strcmp(actor, "sales") != 0 &&
-            s_str(h, "to_stage")) {
-            start = s_str(h, "to_stage");
+        const char *actor = sw_or(s_str(h, "actor")), *kind = s_str(h, "kind");
+        if (!moves || (kind && strcmp(kind, "transition") != 0) || strcmp(actor, "sales") == 0 ||
+            !s_str(h, "to_stage")) {
+            continue;
+        }
+        moves[n].from = s_str(h, "from_stage");
+        moves[n].to = s_str(h, "to_stage");
+        moves[n].at = s_int(h, "at", 0);
+        moves[n].crm = strcmp(actor, "crm_import") == 0;
+        n++;
+    }
+    *n_p = n;
+    return moves;
+}
+
+/* The lead's score as of at (scores: newest first), for the history rows of sales moves:
+ * what the score was then, whatever order the rows arrived in. */
+static const json_t *s_score_at(const json_t *scores, int64_t at)
+{
+    size_t i;
+    json_t *sc;
+    json_array_foreach(scores, i, sc)
+    {
+        if (s_int(sc, "at", INT64_MAX) <= at) {
+            return sc;
         }
     }
-    return strdup(start);
+    return NULL;
 }
 
 /* The worker's flags of a row (reason_*) plus the derived ones, as stored text. */
@@ -103,10 +129,11 @@ static void s_flags_text(const char *stored, unsigned derived, char *out, size_t
     snprintf(out, cap, "%s%s%s", d, d[0] && own[0] ? "," : "", own);
 }
 
-static int s_history_row(ho_store_t *self, const ho_lead_t *lead, const char *from, const char *to,
-                         int64_t at, const char *reason, const char *event_id, bool implied,
-                         ho_err_t *err)
+static int s_history_row(ho_store_t *self, const ho_lead_t *lead, const json_t *scores,
+                         const char *from, const char *to, int64_t at, const char *reason,
+                         const char *event_id, bool implied, ho_err_t *err)
 {
+    const json_t *sc = s_score_at(scores, at);
     json_t *row = json_object();
     json_object_set_new(row, "lead_id", json_integer(lead->id));
     json_object_set_new(row, "from_stage", s_jstr(from));
@@ -115,8 +142,11 @@ static int s_history_row(ho_store_t *self, const ho_lead_t *lead, const char *fr
     json_object_set_new(row, "actor", json_string("sales"));
     json_object_set_new(row, "reason", s_jstr(reason));
     json_object_set_new(row, "event_id", s_jstr(event_id));
-    json_object_set_new(row, "score",
-                        lead->score == HO_NULL_INT ? json_null() : json_integer(lead->score));
+    static const char *const nums[] = {"score", "fit", "interest"};
+    for (size_t i = 0; i < 3; i++) {
+        const json_t *v = json_object_get(sc, nums[i]);
+        json_object_set_new(row, nums[i], v ? json_incref((json_t *)v) : json_null());
+    }
     json_object_set_new(row, "implied", json_integer(implied));
     json_object_set_new(row, "kind", json_string("transition"));
     int rc = row ? ho_store_add(self, HO_T_STAGE_HISTORY, row, NULL, err)
@@ -127,8 +157,8 @@ static int s_history_row(ho_store_t *self, const ho_lead_t *lead, const char *fr
 
 /* The rows of one derived step: its implied stages (outcome and history rows), its own
  * history row when it moved the lead, and the recorded row's stage_reached and flags. */
-static int s_write_step(ho_store_t *self, const ho_lead_t *lead, const ho_outcome_step_t *s,
-                        const json_t *rec, ho_err_t *err)
+static int s_write_step(ho_store_t *self, const ho_lead_t *lead, const json_t *scores,
+                        const ho_outcome_step_t *s, const json_t *rec, ho_err_t *err)
 {
     static const char *const implied_stage[] = {"SAL", "SQL", "OPPORTUNITY"};
     const char *eid = s_str(rec, "event_id");
@@ -150,7 +180,7 @@ static int s_write_step(ho_store_t *self, const ho_lead_t *lead, const ho_outcom
         rc = ho_store_add(self, HO_T_OUTCOMES, row, NULL, err);
         json_decref(row);
         if (rc == HO_OK) {
-            rc = s_history_row(self, lead, from, to, s->occurred_at, why, id, true, err);
+            rc = s_history_row(self, lead, scores, from, to, s->occurred_at, why, id, true, err);
         }
         from = to;
     }
@@ -159,13 +189,14 @@ static int s_write_step(ho_store_t *self, const ho_lead_t *lead, const ho_outcom
         const char *reason = s_str(rec, "reason");
         snprintf(why, sizeof why, "%s%s%.150s", s->outcome, reason ? ": " : "",
                  reason ? reason : "");
-        rc = s_history_row(self, lead, from, s->stage_after, s->occurred_at, why, eid, false, err);
+        rc = s_history_row(self, lead, scores, from, s->stage_after, s->occurred_at, why, eid,
+                           false, err);
     }
     if (rc == HO_OK) {
         char flags[320];
         s_flags_text(s_str(rec, "flags"), s->flags, flags, sizeof flags);
-        json_t *set = json_pack("{ssso}", "stage_reached", s->stage_before, "flags",
-                                s_jstr(flags));
+        /* the stage it had reached: after the stages this outcome implies */
+        json_t *set = json_pack("{ssso}", "stage_reached", from, "flags", s_jstr(flags));
         rc = ho_store_update(self, HO_T_OUTCOMES, s_int(rec, "id", 0), set, err);
         json_decref(set);
     }
@@ -198,26 +229,28 @@ static ho_outcome_step_t *s_steps(const json_t *rows, const char *skip_event_id,
 int ho_store_derive_stages(ho_store_t *self, ho_lead_t *lead, const char *new_event_id,
                            char **flags_p, ho_err_t *err)
 {
-    json_t *rows = NULL, *hist = NULL;
+    json_t *rows = NULL, *hist = NULL, *scores = NULL;
     json_t *args = json_pack("{sIsi}", "lead_id", (json_int_t)lead->id, "limit", -1);
     int rc = ho_store_query(self, HO_Q_OUTCOMES_RECORDED, args, &rows, err);
     if (rc == HO_OK) {
         rc = ho_store_query(self, HO_Q_HISTORY, args, &hist, err);
     }
+    if (rc == HO_OK) {
+        rc = ho_store_query(self, HO_Q_SCORES, args, &scores, err);
+    }
     json_decref(args);
-    char *start = rc == HO_OK ? s_start_stage(hist) : NULL;
-    json_decref(hist);
-    size_t n_all = 0, n_old = 0;
+    size_t n_all = 0, n_old = 0, n_moves = 0;
+    ho_stage_move_t *moves = rc == HO_OK ? s_moves(hist, &n_moves) : NULL;
     ho_outcome_step_t *all = rc == HO_OK ? s_steps(rows, NULL, &n_all) : NULL;
     ho_outcome_step_t *old = rc == HO_OK ? s_steps(rows, new_event_id, &n_old) : NULL;
-    if (rc == HO_OK && (!start || !all || !old)) {
+    if (rc == HO_OK && (!moves || !all || !old)) {
         rc = ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
     }
     int64_t mql = lead->first_mql_at == HO_NULL_INT ? INT64_MIN : lead->first_mql_at;
     const char *now = NULL, *before = NULL;
     if (rc == HO_OK) {
-        before = new_event_id ? ho_lifecycle_derive(old, n_old, start, mql) : NULL;
-        now = ho_lifecycle_derive(all, n_all, start, mql);
+        before = new_event_id ? ho_lifecycle_derive(old, n_old, moves, n_moves, mql) : NULL;
+        now = ho_lifecycle_derive(all, n_all, moves, n_moves, mql);
         rc = s_exec(self, HO_X_IMPLIED_CLEAR, json_pack("{sI}", "lead_id", (json_int_t)lead->id),
                     err);
     }
@@ -227,7 +260,7 @@ int ho_store_derive_stages(ho_store_t *self, ho_lead_t *lead, const char *new_ev
     }
     for (size_t i = 0; rc == HO_OK && i < n_all; i++) {
         const json_t *rec = json_array_get(rows, all[i].ref);
-        rc = s_write_step(self, lead, &all[i], rec, err);
+        rc = s_write_step(self, lead, scores, &all[i], rec, err);
         if (rc == HO_OK && flags_p && new_event_id && s_str(rec, "event_id") &&
             strcmp(s_str(rec, "event_id"), new_event_id) == 0) {
             char flags[320];
@@ -242,10 +275,12 @@ int ho_store_derive_stages(ho_store_t *self, ho_lead_t *lead, const char *new_ev
         ho_lead_set(&lead->stage, now);
         rc = ho_store_lead_put(self, lead, err);
     }
-    free(start);
+    free(moves);
     free(all);
     free(old);
     json_decref(rows);
+    json_decref(hist); /* after the last use of the moves' borrowed strings */
+    json_decref(scores);
     return rc;
 }
 
