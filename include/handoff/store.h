@@ -246,7 +246,8 @@ int ho_store_outcome_add(ho_store_t *self, const ho_outcome_row_t *row, int64_t 
  * ho_lifecycle_derive): rewrites its implied outcomes and its `sales` stage_history rows, the
  * stage_reached and derived flags of every recorded outcome, and the lead's stage when the
  * derivation's result differs from what it was without new_event_id (the outcome just
- * recorded; NULL: compare with none). *flags_p (may be NULL): new_event_id's row's flags. */
+ * recorded; NULL: rows and flags only, the stage stays). *flags_p (may be NULL):
+ * new_event_id's row's flags. */
 int ho_store_derive_stages(ho_store_t *self, ho_lead_t *lead, const char *new_event_id,
                            char **flags_p, ho_err_t *err);
 

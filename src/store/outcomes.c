@@ -270,7 +270,7 @@ int ho_store_derive_stages(ho_store_t *self, ho_lead_t *lead, const char *new_ev
     }
     /* the lead's stage moves only when sales' history says something new: a marketing move
      * made since (a requalification after a rejection) stands until then */
-    bool differs = now && (!before || strcmp(now, before) != 0);
+    bool differs = new_event_id && now && (!before || strcmp(now, before) != 0);
     if (rc == HO_OK && differs && (!lead->stage || strcmp(lead->stage, now) != 0)) {
         ho_lead_set(&lead->stage, now);
         rc = ho_store_lead_put(self, lead, err);

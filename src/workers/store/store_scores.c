@@ -152,6 +152,31 @@ static int s_route_again(sw_ctx_t *self, const ho_lead_t *lead, const json_t *p,
     return rc;
 }
 
+/* The model says MQL as of a time before sales took the lead (the score arrived after the
+ * outcome): marketing had qualified it by then. first_mql_at says so, and the outcomes'
+ * sales_accepted_without_mql flags are derived again, so they do not depend on whether the
+ * score or the feedback arrived first. The stage stays sales'. */
+static int s_mql_in_sales(sw_ctx_t *self, ho_lead_t *lead, int64_t as_of, const char *event_id,
+                          ho_err_t *err)
+{
+    static const char *const sales[] = {"SAL", "SQL", "OPPORTUNITY", "WON", "LOST"};
+    bool in_sales = false;
+    for (size_t i = 0; lead->stage && i < sizeof sales / sizeof sales[0]; i++) {
+        in_sales = in_sales || strcmp(lead->stage, sales[i]) == 0;
+    }
+    if (!in_sales || (lead->first_mql_at != HO_NULL_INT && lead->first_mql_at <= as_of)) {
+        return HO_OK;
+    }
+    lead->first_mql_at = as_of;
+    int rc = ho_store_lead_put(self->store, lead, err);
+    if (rc == HO_OK) {
+        rc = ho_store_note(self->store, lead, "mql_in_sales", as_of, "score",
+                           "the model qualifies the lead as of a time sales had not yet taken it",
+                           event_id, err);
+    }
+    return rc == HO_OK ? ho_store_derive_stages(self->store, lead, NULL, NULL, err) : rc;
+}
+
 int sw_on_scored(sw_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_t *err)
 {
     const json_t *p = ho_msg_payload(in);
@@ -223,6 +248,9 @@ int sw_on_scored(sw_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_t *er
     snprintf(why, sizeof why, "score %lld (fit %lld, interest %lld, %s) by model %s",
              (long long)score, (long long)fit, (long long)interest,
              sw_str(p, "grade") ? sw_str(p, "grade") : "-", model);
+    if (rc == HO_OK && mql) {
+        rc = s_mql_in_sales(self, &lead, as_of, ho_msg_id(in), err);
+    }
     bool qualified = false, hold = false;
     if (rc == HO_OK && mql && lead.stage && strcmp(lead.stage, "RECYCLED") == 0) {
         rc = s_sales_recycled(self, &lead, &hold, err);
