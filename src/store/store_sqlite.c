@@ -528,6 +528,8 @@ static int s_v5_columns(s_db_t *self, ho_err_t *err)
                              " received_at)"},
         {"quarantine", "CREATE INDEX quarantine_import ON quarantine(import_id)"
                        " WHERE import_id IS NOT NULL"},
+        /* the derivation of an outcome reads the lead's scores (a scan per outcome without) */
+        {"scores", "CREATE INDEX scores_lead ON scores(lead_id, at)"},
     };
     sqlite3_stmt *has_t = NULL, *has_c = NULL;
     int rc = HO_OK;
