@@ -6,7 +6,7 @@
  *   when its lead arrives; feedback dated before its lead is quarantined before_lead_created;
  *   import_results counts each record once;
  * - a CRM stage enters the lead at that stage (crm_import), forward only; a CRM owner keeps
- *   the lead (no route.request);
+ *   the lead (no route.request), unless store.yaml reroute_owned;
  * - import.summary is upserted by import_id, import.stats answers with the counts;
  * - a redelivered lead.normalized, activity.normalized, lead.scored, lead.assigned produces
  *   the same downstream messages with the same ids as its first delivery. */
@@ -251,6 +251,35 @@ static void test_crm_stage_and_owner(void **state)
              "new=3");
 }
 
+/* store.yaml reroute_owned: true: an owner from the CRM does not keep the lead from routing */
+static void test_reroute_owned(void **state)
+{
+    (void)state;
+    s_t t = {0};
+    assert_int_equal(s_tmp_dir_new(t.dir, sizeof t.dir, t.db, sizeof t.db, "/tmp/ho-rr-XXXXXX"),
+                     0);
+    char path[160];
+    snprintf(path, sizeof path, "%s/store.yaml", t.dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("reroute_owned: true\n", f);
+    fclose(f);
+    ho_worker_env_t env = {
+        .name = "store", .data_dir = t.dir, .config_dir = t.dir, .origin = "store@test"};
+    ho_err_t err = {0};
+    assert_int_equal(ho_worker_store.cb_init(&env, &t.ctx, &err), HO_OK);
+    t.out = ho_out_new("store@test");
+    s_call(&t, 1,
+           s_lead("l-1", "owned@acme.com", 1 * H, json_pack("{ss}", "owner", "Pat Owner"),
+                  "imp-rr"));
+    s_expect(&t, "SELECT IFNULL(owner_rep_id, '-') FROM leads", "-");
+    s_call(&t, 1, s_scored("s-1", s_lead_id(&t, "owned@acme.com"), 2 * H, true));
+    assert_int_equal(s_count_out(&t, "route.request"), 1);
+    ho_worker_store.cb_exit(&t.ctx);
+    ho_out_destroy(&t.out);
+    assert_int_equal(s_tmp_dir_remove(t.dir), 0);
+}
+
 /* ---- import.summary, import.stats ---- */
 
 static void test_import_summary_and_stats(void **state)
@@ -363,6 +392,7 @@ int main(void)
         T(test_pending_then_unknown_lead),
         T(test_before_lead_created),
         T(test_crm_stage_and_owner),
+        cmocka_unit_test(test_reroute_owned),
         T(test_import_summary_and_stats),
         T(test_redelivery_same_downstream),
     };
