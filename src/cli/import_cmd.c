@@ -14,10 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cli/dupcount.h"
+#include "cli/import_hints.h"
 #include "handoff/cli.h"
 #include "handoff/client.h"
 #include "handoff/connector.h"
@@ -425,10 +427,33 @@ static json_t *s_counts_json(const s_counts_t *c)
     return o;
 }
 
+/* Whether the broker has a worker for service "store" (mmi.status): without one, nobody
+ * can take the summary or say what was stored (a pipeline that routes elsewhere). */
+static bool s_store_present(s_sender_t *s)
+{
+    json_t *st = NULL;
+    ho_err_t err = {0};
+    if (!s->probe || ho_client_status(s->probe, &st, &err) != HO_OK) {
+        return false;
+    }
+    bool found = false;
+    size_t i;
+    json_t *svc;
+    json_array_foreach(json_object_get(st, "services"), i, svc)
+    {
+        const char *name = json_string_value(json_object_get(svc, "name"));
+        if (name && strcmp(name, "store") == 0 && json_integer_value(json_object_get(svc, "workers")) > 0) {
+            found = true;
+        }
+    }
+    json_decref(st);
+    return found;
+}
+
 /* import.summary to the store (CONTRACT-12): upserted there by import_id. */
 static void s_send_summary(s_sender_t *s, const s_stats_t *st)
 {
-    if (!s->client) {
+    if (!s->probe) {
         return;
     }
     const char *base = strrchr(st->file, '/') ? strrchr(st->file, '/') + 1 : st->file;
@@ -445,7 +470,7 @@ static void s_send_summary(s_sender_t *s, const s_stats_t *st)
     ho_msg_t **reply = NULL;
     size_t n = 0;
     ho_err_t err = {0};
-    if (ho_client_request(s->client, "store", &m, 1, &reply, &n, &err) != HO_OK) {
+    if (ho_client_request(s->probe, "store", &m, 1, &reply, &n, &err) != HO_OK) {
         ho_warn("import.summary of %s not delivered: %s", st->file, err.message);
     }
     ho_msg_batch_free(&reply, n);
@@ -584,6 +609,23 @@ typedef struct {
     long progress_mb;
 } s_opts_t;
 
+/* An error on stderr with the file's own bytes made harmless: a header or value quoted in a
+ * message could hold terminal escapes. */
+static void s_say(const char *msg, const char *prefix)
+{
+    fputs("handoff import: ", stderr);
+    for (int part = 0; part < 2; part++) {
+        const char *t = part == 0 ? prefix : msg;
+        for (const unsigned char *c = (const unsigned char *)t; c && *c; c++) {
+            fputc(*c < 0x20 || *c == 0x7F ? '?' : *c, stderr);
+        }
+        if (part == 0 && prefix) {
+            fputs(": ", stderr);
+        }
+    }
+    fputc('\n', stderr);
+}
+
 /* The profile for path: named, from a file, or by the file's header. NULL after printing why. */
 static ho_profile_t *s_profile_for(const s_opts_t *o, const char *path, char *format, size_t cap)
 {
@@ -598,9 +640,16 @@ static ho_profile_t *s_profile_for(const s_opts_t *o, const char *path, char *fo
             return NULL;
         }
         snprintf(format, cap, "%s", o->stdin_format ? o->stdin_format : "csv");
-    } else if (ho_connector_sniff(path, format, cap, &cols, &ncols, &err) != HO_OK) {
-        fprintf(stderr, "handoff import: %s\n", err.message);
-        return NULL;
+    } else {
+        char hint[1200];
+        if (ho_import_hint_file(path, hint, sizeof hint)) {
+            s_say(hint, NULL);
+            return NULL;
+        }
+        if (ho_connector_sniff(path, format, cap, &cols, &ncols, &err) != HO_OK) {
+            s_say(err.message, NULL);
+            return NULL;
+        }
     }
     ho_profile_t *profile = NULL;
     if (o->profile_file) {
@@ -610,10 +659,15 @@ static ho_profile_t *s_profile_for(const s_opts_t *o, const char *path, char *fo
     } else {
         profile = ho_profile_detect(o->config_dir, format, (const char *const *)cols, ncols, &err);
     }
-    ho_connector_cols_free(&cols, ncols);
     if (!profile) {
-        fprintf(stderr, "handoff import: %s: %s\n", path, err.message);
+        s_say(err.message, path);
+        char hint[600];
+        if (strcmp(format, "csv") == 0 &&
+            ho_import_hint_header((const char *const *)cols, ncols, hint, sizeof hint)) {
+            s_say(hint, "hint");
+        }
     }
+    ho_connector_cols_free(&cols, ncols);
     return profile;
 }
 
@@ -640,12 +694,22 @@ static void s_take(s_sender_t *s, s_stats_t *st, s_batch_t *data, s_batch_t *qua
     }
 }
 
-static void s_progress(const char *path, const s_stats_t *st, uint64_t off, int64_t t0)
+/* Progress on stderr: records and MB read, the rate, and with the file's size (a regular
+ * file, size > 0) the percent done and the time left at the rate so far. */
+static void s_progress(const char *path, const s_stats_t *st, uint64_t off, uint64_t size,
+                       int64_t t0)
 {
     double secs = (double)(ho_now_ms() - t0) / 1000.0;
-    ho_info("file=%s read_mb=%.0f records=%ld rate=%.0f/s mb_per_s=%.1f rss_mb=%.1f", path,
-            (double)off / 1048576.0, st->read, secs > 0 ? (double)st->read / secs : 0.0,
-            secs > 0 ? (double)off / 1048576.0 / secs : 0.0, (double)s_peak_rss_kb() / 1024.0);
+    double mbps = secs > 0 ? (double)off / 1048576.0 / secs : 0.0;
+    char pct[96] = "";
+    if (size > 0 && off <= size) {
+        double left = mbps > 0 ? (double)(size - off) / 1048576.0 / mbps : 0.0;
+        snprintf(pct, sizeof pct, " percent=%.1f eta_s=%.0f", 100.0 * (double)off / (double)size,
+                 left);
+    }
+    ho_info("file=%s read_mb=%.1f records=%ld rate=%.0f/s mb_per_s=%.1f%s rss_mb=%.1f", path,
+            (double)off / 1048576.0, st->read, secs > 0 ? (double)st->read / secs : 0.0, mbps,
+            pct, (double)s_peak_rss_kb() / 1024.0);
 }
 
 /* Read every record of an open connector and send it. 0, or 1 on an I/O error. */
@@ -657,7 +721,11 @@ static int s_pump(s_sender_t *s, const s_opts_t *o, const ho_connector_def_t *co
     s_batch_t quar = {"store", q_buf, 0};
     uint64_t step = (uint64_t)(o->progress_mb > 0 ? o->progress_mb : 64) << 20;
     uint64_t next_report = step;
-    int64_t t0 = ho_now_ms();
+    int64_t t0 = ho_now_ms(), last_report = t0;
+    struct stat sb;
+    uint64_t size = strcmp(path, "-") != 0 && stat(path, &sb) == 0 && S_ISREG(sb.st_mode)
+                        ? (uint64_t)sb.st_size
+                        : 0;
     int rc = 0;
     ho_err_t err = {0};
     for (;;) {
@@ -676,10 +744,18 @@ static int s_pump(s_sender_t *s, const s_opts_t *o, const ho_connector_def_t *co
             rc = 1;
             break;
         }
+        /* every progress_mb, and every 5 s on a slow pipeline; the clock read once per 1024 */
         uint64_t off = conn->cb_offset ? conn->cb_offset(cctx) : 0;
-        if (off >= next_report) {
-            s_progress(path, st, off, t0);
-            next_report += step;
+        bool due = off >= next_report;
+        if (!due && (st->read & 1023) == 0 && ho_now_ms() - last_report >= 5000) {
+            due = true;
+        }
+        if (due) {
+            s_progress(path, st, off, size, t0);
+            last_report = ho_now_ms();
+            while (next_report <= off) {
+                next_report += step;
+            }
         }
     }
     s_flush_batch(s, &data);
@@ -738,7 +814,10 @@ static int s_import_file(s_sender_t *s, const s_opts_t *o, const char *path, s_s
     int rc = s_pump(s, o, conn, cctx, path, st, service);
     conn->cb_close(&cctx);
     ho_profile_destroy(&profile);
-    if (!s->io_error) {
+    if (!s->io_error && s->probe && !s_store_present(s)) {
+        ho_warn("no store worker is connected: import.summary not sent, what was stored is not "
+                "known");
+    } else if (!s->io_error) {
         s_send_summary(s, st);
         s_wait_stored(s, st);
     }

@@ -562,9 +562,11 @@ static bool s_fb_sample_id(const char *id)
 static void s_mark_test(ho_form_item_t *it, const char *source, const char *subid,
                         const char *flag)
 {
-    if (!it || it->qcode) {
+    if (!it) {
         return;
     }
+    /* a test is never a lead, whatever else is wrong with it (an unknown test form, say) */
+    it->qcode = NULL;
     it->skip = "test_lead";
     s_fmt(it->reason, sizeof it->reason, "%s submission %s is a test lead (%s)", source, subid,
           flag);
@@ -657,7 +659,8 @@ static void s_facebook_lead(s_build_t *b, const json_t *lead, const json_t *sub_
     if (!ok) {
         s_flag(it, "bad_record", "field_data",
                "facebook lead %s: field_data is not an array of {name, values}%s", subid, where);
-    } else if (s_is_test(lead)) {
+    }
+    if (s_is_test(lead)) {
         s_mark_test(it, "facebook", subid, "is_test");
     } else if (s_fb_sample_id(subid)) {
         s_mark_test(it, "facebook", subid, "the App Dashboard's sample lead id");
