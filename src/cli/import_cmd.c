@@ -39,51 +39,52 @@
 
 static void s_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: handoff import FILE... [--source PROFILE | --profile-file PATH]\n"
-            "                      [-c CONFIG] [--connect ENDPOINT] [--batch N] [--window N]\n"
-            "                      [--max-backlog N] [--settle S] [--now TIME]\n"
-            "                      [--dry-run] [--progress-mb N] [--list]\n"
-            "\n"
-            "Read CSV / JSON Lines exports and send their records into the pipeline: leads and\n"
-            "activities to `ingest`, feedback rows to `feedback`, unreadable records to the\n"
-            "quarantine (with file, line, field and reason). Without --source the profile is\n"
-            "chosen by the file's header row (deploy/profiles/*.yaml; the config folder's\n"
-            "profiles/ first). Every record carries import_id = imp-<hash of the file's\n"
-            "content>: the same file imported again, from any path, is the same import.\n"
-            "\n"
-            "  --source NAME        mapping profile (hubspot, salesforce, marketo, mautic,\n"
-            "                       activities, feedback, webhooks, csv, or your own)\n"
-            "  --profile-file PATH  a profile YAML file outside the config folder\n"
-            "  -c, --config F       gateway config (handoff.yaml): endpoint, config folder\n"
-            "  --connect EP         broker endpoint (default: broker.endpoint of the config)\n"
-            "  --batch N            records per request (default 500)\n"
-            "  --window N           requests in flight (default 8)\n"
-            "  --timeout MS         resend a request unanswered this long (default 30000)\n"
-            "  --max-backlog N      pause while the broker holds more than N queued requests\n"
-            "                       for the workers downstream, e.g. a slower store (default\n"
-            "                       16; 0 = never pause)\n"
-            "  --settle S           after the last record, wait for the store to apply them\n"
-            "                       (import.stats) until it has made no progress for S seconds\n"
-            "                       (default 30); what it never applied is not_stored\n"
-            "  --now TIME           the import.summary's finished_at (deterministic runs)\n"
-            "  --dry-run            no broker: parse and normalize in-process, same summary\n"
-            "                       (new/merged as an empty store would count them)\n"
-            "  --progress-mb N      progress on stderr every N MB read (default 64)\n"
-            "  --list               list the profiles and connectors, then exit\n"
-            "  --format csv|jsonl   what FILE \"-\" (stdin) holds (default csv; needs --source)\n"
-            "\n"
-            "Prints per file, then one line per skip and quarantine reason:\n"
-            "  import file=F source=P kind=K read=N accepted=N skipped=N quarantined=N new=N\n"
-            "         merged=N [not_stored=N] check=ok|MISMATCH\n"
-            "  skip file=F reason=CODE count=N\n"
-            "  quarantine file=F reason=CODE count=N\n"
-            "read = accepted + skipped + quarantined (check=ok). skipped: records deliberately not\n"
-            "imported (test_lead, duplicate_delivery, notification_only); new/merged: people the\n"
-            "store created / merged into an existing one (\"-\" when it does not say).\n"
-            "Exit 0 when every record was read and stored (quarantined rows are kept); 1 on an\n"
-            "I/O error, an unreachable broker, check=MISMATCH, or records not stored (the store\n"
-            "refused them or did not apply them within --settle); 2 on usage errors.\n");
+    fprintf(
+        out,
+        "usage: handoff import FILE... [--source PROFILE | --profile-file PATH]\n"
+        "                      [-c CONFIG] [--connect ENDPOINT] [--batch N] [--window N]\n"
+        "                      [--max-backlog N] [--settle S] [--now TIME]\n"
+        "                      [--dry-run] [--progress-mb N] [--list]\n"
+        "\n"
+        "Read CSV / JSON Lines exports and send their records into the pipeline: leads and\n"
+        "activities to `ingest`, feedback rows to `feedback`, unreadable records to the\n"
+        "quarantine (with file, line, field and reason). Without --source the profile is\n"
+        "chosen by the file's header row (deploy/profiles/*.yaml; the config folder's\n"
+        "profiles/ first). Every record carries import_id = imp-<hash of the file's\n"
+        "content>: the same file imported again, from any path, is the same import.\n"
+        "\n"
+        "  --source NAME        mapping profile (hubspot, salesforce, marketo, mautic,\n"
+        "                       activities, feedback, webhooks, csv, or your own)\n"
+        "  --profile-file PATH  a profile YAML file outside the config folder\n"
+        "  -c, --config F       gateway config (handoff.yaml): endpoint, config folder\n"
+        "  --connect EP         broker endpoint (default: broker.endpoint of the config)\n"
+        "  --batch N            records per request (default 500)\n"
+        "  --window N           requests in flight (default 8)\n"
+        "  --timeout MS         resend a request unanswered this long (default 30000)\n"
+        "  --max-backlog N      pause while the broker holds more than N queued requests\n"
+        "                       for the workers downstream, e.g. a slower store (default\n"
+        "                       16; 0 = never pause)\n"
+        "  --settle S           after the last record, wait for the store to apply them\n"
+        "                       (import.stats) until it has made no progress for S seconds\n"
+        "                       (default 30); what it never applied is not_stored\n"
+        "  --now TIME           the import.summary's finished_at (deterministic runs)\n"
+        "  --dry-run            no broker: parse and normalize in-process, same summary\n"
+        "                       (new/merged as an empty store would count them)\n"
+        "  --progress-mb N      progress on stderr every N MB read (default 64)\n"
+        "  --list               list the profiles and connectors, then exit\n"
+        "  --format csv|jsonl   what FILE \"-\" (stdin) holds (default csv; needs --source)\n"
+        "\n"
+        "Prints per file, then one line per skip and quarantine reason:\n"
+        "  import file=F source=P kind=K read=N accepted=N skipped=N quarantined=N new=N\n"
+        "         merged=N [not_stored=N] check=ok|MISMATCH\n"
+        "  skip file=F reason=CODE count=N\n"
+        "  quarantine file=F reason=CODE count=N\n"
+        "read = accepted + skipped + quarantined (check=ok). skipped: records deliberately not\n"
+        "imported (test_lead, duplicate_delivery, notification_only); new/merged: people the\n"
+        "store created / merged into an existing one (\"-\" when it does not say).\n"
+        "Exit 0 when every record was read and stored (quarantined rows are kept); 1 on an\n"
+        "I/O error, an unreachable broker, check=MISMATCH, or records not stored (the store\n"
+        "refused them or did not apply them within --settle); 2 on usage errors.\n");
 }
 
 /* ---- counters ---- */
@@ -215,9 +216,9 @@ typedef struct {
     bool warned_orphans;
     /* the store's import.stats: a client of its own with a short timeout (NULL: --dry-run) */
     ho_client_t *probe;
-    bool no_stats;      /* the store answered import.stats with something else: not asked again */
-    long settle_ms;     /* give up waiting when the store applied nothing new for this long */
-    int64_t now_ms;     /* --now: finished_at of import.summary (0: the clock) */
+    bool no_stats;  /* the store answered import.stats with something else: not asked again */
+    long settle_ms; /* give up waiting when the store applied nothing new for this long */
+    int64_t now_ms; /* --now: finished_at of import.summary (0: the clock) */
 } s_sender_t;
 
 /* Requests queued in the broker for services that have workers (-1 if the status could not
@@ -442,7 +443,8 @@ static bool s_store_present(s_sender_t *s)
     json_array_foreach(json_object_get(st, "services"), i, svc)
     {
         const char *name = json_string_value(json_object_get(svc, "name"));
-        if (name && strcmp(name, "store") == 0 && json_integer_value(json_object_get(svc, "workers")) > 0) {
+        if (name && strcmp(name, "store") == 0 &&
+            json_integer_value(json_object_get(svc, "workers")) > 0) {
             found = true;
         }
     }
@@ -708,8 +710,8 @@ static void s_progress(const char *path, const s_stats_t *st, uint64_t off, uint
                  left);
     }
     ho_info("file=%s read_mb=%.1f records=%ld rate=%.0f/s mb_per_s=%.1f%s rss_mb=%.1f", path,
-            (double)off / 1048576.0, st->read, secs > 0 ? (double)st->read / secs : 0.0, mbps,
-            pct, (double)s_peak_rss_kb() / 1024.0);
+            (double)off / 1048576.0, st->read, secs > 0 ? (double)st->read / secs : 0.0, mbps, pct,
+            (double)s_peak_rss_kb() / 1024.0);
 }
 
 /* Read every record of an open connector and send it. 0, or 1 on an I/O error. */
@@ -873,19 +875,45 @@ static int s_parse(int argc, char **argv, s_args_t *a)
     int c;
     while ((c = getopt_long(argc, argv, "hc:", longopts, NULL)) != -1) {
         switch (c) {
-        case 's': a->o.source = optarg; break;
-        case 'p': a->o.profile_file = optarg; break;
-        case 'c': a->config = optarg; break;
-        case 'e': a->endpoint = optarg; break;
-        case 'b': a->batch = atol(optarg); break;
-        case 'w': a->window = atol(optarg); break;
-        case 'B': a->max_backlog = atol(optarg); break;
-        case 't': a->timeout = atol(optarg); break;
-        case 'n': a->dry = true; break;
-        case 'm': a->o.progress_mb = atol(optarg); break;
-        case 'l': a->list = true; break;
-        case 'N': a->now = optarg; break;
-        case 'S': a->settle_s = atol(optarg); break;
+        case 's':
+            a->o.source = optarg;
+            break;
+        case 'p':
+            a->o.profile_file = optarg;
+            break;
+        case 'c':
+            a->config = optarg;
+            break;
+        case 'e':
+            a->endpoint = optarg;
+            break;
+        case 'b':
+            a->batch = atol(optarg);
+            break;
+        case 'w':
+            a->window = atol(optarg);
+            break;
+        case 'B':
+            a->max_backlog = atol(optarg);
+            break;
+        case 't':
+            a->timeout = atol(optarg);
+            break;
+        case 'n':
+            a->dry = true;
+            break;
+        case 'm':
+            a->o.progress_mb = atol(optarg);
+            break;
+        case 'l':
+            a->list = true;
+            break;
+        case 'N':
+            a->now = optarg;
+            break;
+        case 'S':
+            a->settle_s = atol(optarg);
+            break;
         case 'f':
             if (strcmp(optarg, "csv") != 0 && strcmp(optarg, "jsonl") != 0) {
                 fprintf(stderr, "handoff import: --format csv|jsonl\n");
@@ -893,12 +921,16 @@ static int s_parse(int argc, char **argv, s_args_t *a)
             }
             a->o.stdin_format = optarg;
             break;
-        case 'h': s_usage(stdout); return 0;
-        default: s_usage(stderr); return 2;
+        case 'h':
+            s_usage(stdout);
+            return 0;
+        default:
+            s_usage(stderr);
+            return 2;
         }
     }
-    if (a->batch < 1 || a->batch > 10000 || a->window < 1 || a->window > 1024 ||
-        a->timeout < 100 || a->max_backlog < 0 || a->settle_s < 1) {
+    if (a->batch < 1 || a->batch > 10000 || a->window < 1 || a->window > 1024 || a->timeout < 100 ||
+        a->max_backlog < 0 || a->settle_s < 1) {
         fprintf(stderr, "handoff import: --batch 1..10000, --window 1..1024, --timeout >= 100, "
                         "--max-backlog >= 0, --settle >= 1\n");
         return 2;
@@ -1060,8 +1092,12 @@ static int s_run_files(s_sender_t *s, const s_opts_t *o, int nfiles, char **file
 
 int ho_cmd_import(int argc, char **argv)
 {
-    s_args_t a = {.o = {.progress_mb = 64}, .batch = 500, .window = 8, .timeout = 30000,
-                  .max_backlog = 16, .settle_s = 30};
+    s_args_t a = {.o = {.progress_mb = 64},
+                  .batch = 500,
+                  .window = 8,
+                  .timeout = 30000,
+                  .max_backlog = 16,
+                  .settle_s = 30};
     int prc = s_parse(argc, argv, &a);
     if (prc >= 0) {
         return prc;

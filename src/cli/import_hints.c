@@ -16,8 +16,7 @@ static bool s_utf16_no_bom(const unsigned char *h, size_t n)
     return pairs >= 4 && (even * 10 >= pairs * 9 || odd * 10 >= pairs * 9);
 }
 
-bool ho_import_hint_bytes(const unsigned char *h, size_t n, const char *path, char *out,
-                          size_t cap)
+bool ho_import_hint_bytes(const unsigned char *h, size_t n, const char *path, char *out, size_t cap)
 {
     if ((n >= 2 && ((h[0] == 0xFF && h[1] == 0xFE) || (h[0] == 0xFE && h[1] == 0xFF))) ||
         s_utf16_no_bom(h, n)) {
@@ -42,9 +41,8 @@ bool ho_import_hint_bytes(const unsigned char *h, size_t n, const char *path, ch
         return true;
     }
     if (n >= 2 && h[0] == 0x1F && h[1] == 0x8B) {
-        snprintf(out, cap,
-                 "%s is gzip-compressed: zcat '%s' | handoff import - --source PROFILE", path,
-                 path);
+        snprintf(out, cap, "%s is gzip-compressed: zcat '%s' | handoff import - --source PROFILE",
+                 path, path);
         return true;
     }
     size_t ctl = 0;

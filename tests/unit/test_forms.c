@@ -514,14 +514,22 @@ static void test_skips(void **state)
         long line;
         const char *type, *code;
     } want[] = {
-        {1, "lead.raw", NULL},            {2, "skip", "test_lead"},
-        {3, "lead.raw", NULL},            {4, "skip", "notification_only"},
-        {5, "skip", "duplicate_delivery"}, {6, "lead.raw", NULL},
-        {7, "skip", "duplicate_delivery"}, {8, "skip", "test_lead"},
-        {9, "skip", "test_lead"},         {10, "skip", "test_lead"},
-        {11, "lead.raw", NULL},           {12, "skip", "duplicate_delivery"},
-        {13, "skip", "duplicate_delivery"}, {14, "lead.raw", NULL},
-        {15, "lead.raw", NULL},           {16, "lead.raw", NULL},
+        {1, "lead.raw", NULL},
+        {2, "skip", "test_lead"},
+        {3, "lead.raw", NULL},
+        {4, "skip", "notification_only"},
+        {5, "skip", "duplicate_delivery"},
+        {6, "lead.raw", NULL},
+        {7, "skip", "duplicate_delivery"},
+        {8, "skip", "test_lead"},
+        {9, "skip", "test_lead"},
+        {10, "skip", "test_lead"},
+        {11, "lead.raw", NULL},
+        {12, "skip", "duplicate_delivery"},
+        {13, "skip", "duplicate_delivery"},
+        {14, "lead.raw", NULL},
+        {15, "lead.raw", NULL},
+        {16, "lead.raw", NULL},
         {16, "skip", "notification_only"},
     };
     size_t n = 0;
@@ -529,11 +537,11 @@ static void test_skips(void **state)
     while (conn->cb_next(ctx, &m, &err) == 1) {
         assert_true(n < sizeof want / sizeof want[0]);
         const json_t *pl = ho_msg_payload(m);
-        long line = (long)json_integer_value(
-            json_object_get(json_object_get(pl, "source_ref"), "line"));
+        long line =
+            (long)json_integer_value(json_object_get(json_object_get(pl, "source_ref"), "line"));
         if (strcmp(ho_msg_type(m), want[n].type) != 0 || line != want[n].line ||
-            (want[n].code && strcmp(json_string_value(json_object_get(pl, "code")),
-                                    want[n].code) != 0)) {
+            (want[n].code &&
+             strcmp(json_string_value(json_object_get(pl, "code")), want[n].code) != 0)) {
             fail_msg("#%zu: got %s %s line %ld, expected %s %s line %ld", n, ho_msg_type(m),
                      json_string_value(json_object_get(pl, "code")), line, want[n].type,
                      want[n].code ? want[n].code : "", want[n].line);
