@@ -428,28 +428,28 @@ static json_t *s_counts_json(const s_counts_t *c)
     return o;
 }
 
-/* Whether the broker has a worker for service "store" (mmi.status): without one, nobody
- * can take the summary or say what was stored (a pipeline that routes elsewhere). */
-static bool s_store_present(s_sender_t *s)
+/* Service "store" at the broker (mmi.status): 1 with workers, 0 known but without workers (it
+ * stopped or died: what was routed to it waits, not stored), -1 not there at all (a pipeline
+ * that routes elsewhere: nobody can say what was stored) or no answer. */
+static int s_store_state(s_sender_t *s)
 {
     json_t *st = NULL;
     ho_err_t err = {0};
     if (!s->probe || ho_client_status(s->probe, &st, &err) != HO_OK) {
-        return false;
+        return -1;
     }
-    bool found = false;
+    int state = -1;
     size_t i;
     json_t *svc;
     json_array_foreach(json_object_get(st, "services"), i, svc)
     {
         const char *name = json_string_value(json_object_get(svc, "name"));
-        if (name && strcmp(name, "store") == 0 &&
-            json_integer_value(json_object_get(svc, "workers")) > 0) {
-            found = true;
+        if (name && strcmp(name, "store") == 0) {
+            state = json_integer_value(json_object_get(svc, "workers")) > 0 ? 1 : 0;
         }
     }
     json_decref(st);
-    return found;
+    return state;
 }
 
 /* import.summary to the store (CONTRACT-12): upserted there by import_id. */
@@ -535,7 +535,9 @@ static void s_wait_stored(s_sender_t *s, s_stats_t *st)
             st->applied = s_int(r, "applied");
             st->new_people = s_int(r, "new");
             st->merged = s_int(r, "merged");
-            st->not_stored = st->accepted - done > 0 ? st->accepted - done : 0;
+            /* records the store gave up on (an I/O error, a corrupt page) are not stored */
+            st->not_stored =
+                (st->accepted - done > 0 ? st->accepted - done : 0) + s_int(r, "failed");
         }
         json_decref(r);
         if (got > 0 && done >= st->accepted) {
@@ -816,10 +818,14 @@ static int s_import_file(s_sender_t *s, const s_opts_t *o, const char *path, s_s
     int rc = s_pump(s, o, conn, cctx, path, st, service);
     conn->cb_close(&cctx);
     ho_profile_destroy(&profile);
-    if (!s->io_error && s->probe && !s_store_present(s)) {
-        ho_warn("no store worker is connected: import.summary not sent, what was stored is not "
-                "known");
+    int store = s->io_error || !s->probe ? -1 : s_store_state(s);
+    if (!s->io_error && s->probe && store < 0) {
+        ho_warn("the broker knows no store service: import.summary not sent, what was stored is "
+                "not known");
     } else if (!s->io_error) {
+        if (store == 0) {
+            ho_warn("the store service has no worker: waiting up to --settle for it");
+        }
         s_send_summary(s, st);
         s_wait_stored(s, st);
     }

@@ -15,13 +15,15 @@ store's (import.stats) and add up to accepted; the database holds exactly that: 
 new person, one source row per accepted record, one quarantine row per quarantined record,
 no test lead, an `imports` row per file equal to the printed line (import.summary), the
 crm_stage and owner the profiles mapped; importing the same files again from another folder
-adds nothing (same import ids, same quarantine event ids) and prints the same counts.
+adds nothing (same import ids, same quarantine event ids) and prints the same counts. With the
+store stopped (SIGSTOP) an import says not_stored=N and exits 1; resumed, nothing was lost.
 
 Run: HO_BIN=build/handoff /usr/bin/python3 tests/integration/test_import_counts.py
 """
 import json
 import os
 import shutil
+import signal
 import sys
 import unittest
 
@@ -137,6 +139,25 @@ class ImportCounts(unittest.TestCase):
             self.assertEqual(again[name]["accepted"], got[name]["accepted"])
         self.assertEqual([self.count("SELECT count(*) FROM %s" % t)
                           for t in ("leads", "lead_sources", "quarantine", "imports")], before)
+
+    def test_records_the_store_never_applied_are_not_stored_and_exit_1(self):
+        r = self.pipe.run(["import", "-c", self.config, self.first[0]])
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        # the store stops (a real SIGSTOP): what ingest accepts now waits in the broker
+        store = self.pipe.worker("store")
+        os.kill(store.pid, signal.SIGSTOP)
+        self.addCleanup(os.kill, store.pid, signal.SIGCONT)
+        r = self.pipe.run(["import", "-c", self.config, "--settle", "2", self.first[1]])
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        got = parse_summary(r.stdout)["salesforce_stages.csv"]
+        self.assertEqual((got["read"], got["accepted"], got["not_stored"], got["check"]),
+                         (7, 7, 7, "ok"))
+        self.assertIn("not stored", r.stderr)
+        # nothing was lost: resumed, the store applies what waited
+        os.kill(store.pid, signal.SIGCONT)
+        wait_for("the waiting leads", lambda: self.count(
+            "SELECT count(*) FROM leads WHERE email = 'maren.solberg@fernhill-data.no'") == 1,
+            deadline=60)
 
 
 if __name__ == "__main__":
