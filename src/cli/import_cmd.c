@@ -530,7 +530,10 @@ static void s_wait_stored(s_sender_t *s, s_stats_t *st)
             s->no_stats = true;
             return;
         }
-        long done = got > 0 ? s_int(r, "applied") + s_int(r, "quarantined") : last;
+        /* the store's quarantined counts every row of this import, ours (connector, ingest)
+         * too: only what it refused beyond those was accepted here */
+        long down = got > 0 ? s_int(r, "quarantined") - st->quarantined.total : 0;
+        long done = got > 0 ? s_int(r, "applied") + (down > 0 ? down : 0) : last;
         if (got > 0) {
             st->applied = s_int(r, "applied");
             st->new_people = s_int(r, "new");
