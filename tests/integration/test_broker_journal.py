@@ -102,10 +102,10 @@ class Journal(unittest.TestCase):
     def import_args(self, csv, batch, timeout_ms=30000):
         return [self.bin, "import", "-c", self.config, "--connect", self.endpoint,
                 "--source", "csv", "--batch", str(batch), "--max-backlog", "0",
-                "--timeout", str(timeout_ms), csv]
+                "--timeout", str(timeout_ms), "--no-wait", csv]
 
     def accepted(self, stdout):
-        m = re.search(r"^import file=\S+ profile=csv read=(\d+) accepted=(\d+) ", stdout, re.M)
+        m = re.search(r"^import file=\S+ source=csv kind=lead read=(\d+) accepted=(\d+) ", stdout, re.M)
         self.assertIsNotNone(m, stdout)
         return int(m.group(1)), int(m.group(2))
 
