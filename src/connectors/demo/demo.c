@@ -3340,7 +3340,7 @@ static int s_cp_story(const s_cp_t *cp, const s_cp_person_t *cpp, s_rng_t *r, s_
         if (t >= now) {
             break;
         }
-        if (step > 0 && s_chance(r, step == 3 ? 0.45 : 0.3)) {
+        if (n > 0 && s_chance(r, step == 3 ? 0.45 : 0.3)) {
             rows[n] = (s_cp_fb_row_t){"lost", "", t, "Went dark after the demo", 0};
             s_cp_reason(r, "lost", rows[n].reason, sizeof rows[n].reason);
             n++;
