@@ -16,6 +16,7 @@ never a generator's manifest -- and writes the counts a correct import must prod
   sal_by_week        {ISO week: leads whose accepted outcome (recorded or implied) is in it}
   unmatched_activities  accepted activity rows whose address is no person at all
   pending_feedback   feedback rows for addresses no lead source has (still unknown)
+  created_at         {email key: ms} per person (earliest accepted record with a date)
   cohorts            people by ISO week of created_at (earliest accepted record), total and
                      by the profile of that earliest record
 
@@ -550,6 +551,7 @@ def verify(folder, order=None, reasons_path=None, now_ms=None, grace_ms=7 * 8640
         "unknown_lead_after_grace": fb["unknown_lead_after_grace"],
         "before_lead_created": fb["before_lead_created"],
         "cohorts": cohorts,
+        "created_at": {k: p["created"] for k, p in sorted(w.people.items())},
     }
 
 
