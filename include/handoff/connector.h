@@ -67,6 +67,18 @@ const ho_node_t *ho_profile_options(const ho_profile_t *self);
  * of `detect` columns, all present; 1 if any `detect_any` key is present; 0 = no match. */
 int ho_profile_match(const ho_profile_t *self, const char *const *cols, size_t n);
 
+/* ---- what a CRM export says about stage and owner (the profile's `crm:` map) ----
+ * lifecycle_stage values -> our stage codes (ML, MQL, SAL, SQL, OPPORTUNITY, WON, LOST,
+ * DISQUALIFIED), lead_status values -> rules raising or replacing that stage, is_converted,
+ * and owner id prefixes that are queues (deploy/profiles/hubspot.yaml documents the rules). */
+/* The crm_stage of a lead record's canonical fields, or NULL (no crm: map, no known value). */
+const char *ho_profile_crm_stage(const ho_profile_t *self, const json_t *fields);
+/* Whether an owner value is not a person (a Salesforce queue 00G...). */
+bool ho_profile_not_owner(const ho_profile_t *self, const char *owner);
+/* For lead profiles: set fields.crm_stage; move an owner that is a queue to extra.owner_queue
+ * (extra may be NULL: the owner is then only dropped). */
+void ho_profile_crm_apply(const ho_profile_t *self, json_t *fields, json_t *extra);
+
 /* Names of every profile (built-in and in <config_dir>/profiles/), sorted, deduplicated.
  * Returns a NULL-terminated malloc'd array; free with ho_profile_names_free. */
 char **ho_profile_names(const char *config_dir);

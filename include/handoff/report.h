@@ -3,9 +3,9 @@
  * stands on.
  *
  * The report reads the store's SQLite database READ-ONLY (the store worker owns every
- * write; WAL mode gives the reader a consistent snapshot) and writes one .xlsx with seven
- * sheets: Summary, Funnel, Sources, Lost reasons, Reps, Calibration, Handoffs. Every number
- * is defined in reports/README.md precisely enough that a test recomputes it.
+ * write; WAL mode gives the reader a consistent snapshot) and writes one .xlsx with eight
+ * sheets: Summary, Funnel, Sources, Lost reasons, Reps, Calibration, Handoffs, Data quality.
+ * Every number is defined in reports/README.md precisely enough that a test recomputes it.
  *
  *     ho_report_opts_t opts = {.db_path = "data/handoff.db", .output = "w47.xlsx",
  *                              .timezone = "Europe/Berlin"};
@@ -16,8 +16,8 @@
  *     if (rc != HO_REPORT_OK)
  *         fprintf (stderr, "%s: %s\n", ho_report_strerror (rc), err.message);
  *
- * Determinism: the same database and week give a byte-identical file (the document's
- * created date is the end of the report week, never the wall clock).
+ * Determinism: the same database, week and now_ms give a byte-identical file (the document's
+ * created date is now_ms, else the end of the report week, never the wall clock).
  *
  * Time zones: week boundaries are local midnights of the configured IANA zone. The
  * implementation sets TZ for the duration of a call (and restores it), so these functions
@@ -102,11 +102,13 @@ typedef struct {
     const char *timezone;   /* IANA zone of the week boundaries; NULL = "UTC" */
     const char *config_dir; /* where reasons.yaml is looked for; NULL = built-in copy only */
     ho_week_t week;         /* the report week */
+    int64_t now_ms; /* the caller's clock (--now, report.request now): the document's created
+                       date; 0 = the end of the report week. Never read from the wall clock */
     ho_report_progress_fn *progress; /* may be NULL */
     void *progress_arg;
 } ho_report_opts_t;
 
-#define HO_REPORT_SHEETS 7
+#define HO_REPORT_SHEETS 8
 
 typedef struct {
     int sheets;                                /* sheets written (HO_REPORT_SHEETS) */

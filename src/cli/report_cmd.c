@@ -11,15 +11,18 @@
 #include "handoff/gateway.h"
 #include "handoff/log.h"
 #include "handoff/report.h"
+#include "handoff/scoring.h" /* ho_score_parse_time */
 
 static void s_usage(FILE *out)
 {
     fprintf(out,
             "usage: handoff report [--week 2026-W47] [-o FILE] [--data-dir DIR]\n"
-            "                      [--timezone ZONE] [-c CONFIG] [--db PATH] [--quiet]\n"
+            "                      [--timezone ZONE] [-c CONFIG] [--db PATH] [--now T]\n"
+            "                      [--quiet]\n"
             "\n"
             "Write the weekly conversion workbook (.xlsx): Summary, Funnel, Sources, Lost\n"
-            "reasons, Reps, Calibration, Handoffs. Reads <data-dir>/handoff.db read-only.\n"
+            "reasons, Reps, Calibration, Handoffs, Data quality. Reads <data-dir>/handoff.db\n"
+            "read-only.\n"
             "Definitions of every number: reports/README.md.\n"
             "\n"
             "  --week W         ISO week (default: the last complete week in ZONE)\n"
@@ -29,9 +32,11 @@ static void s_usage(FILE *out)
             "                   timezone of the gateway config, else UTC)\n"
             "  -c, --config F   gateway config (handoff.yaml); reasons.yaml is read next to it\n"
             "  --db PATH        the database file (default <data-dir>/handoff.db)\n"
+            "  --now T          the clock (ISO 8601 or epoch ms): picks the default week and\n"
+            "                   dates the document (default: the end of the report week)\n"
             "  -q, --quiet      no progress on stderr\n"
             "\n"
-            "Prints: report week=2026-W47 path=... sheets=7 leads=N\n");
+            "Prints: report week=2026-W47 path=... sheets=8 leads=N\n");
 }
 
 static void s_progress(void *arg, const char *sheet, int64_t rows, bool done)
@@ -69,12 +74,13 @@ int ho_cmd_report(int argc, char **argv)
         {"timezone", required_argument, NULL, 't'},
         {"config", required_argument, NULL, 'c'},
         {"db", required_argument, NULL, 'b'},
+        {"now", required_argument, NULL, 'n'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *week_arg = NULL, *output = NULL, *data_dir = NULL, *tz = NULL, *config = NULL,
-               *db = NULL;
+               *db = NULL, *now_arg = NULL;
     bool quiet = false;
     optind = 1;
     int c;
@@ -97,6 +103,9 @@ int ho_cmd_report(int argc, char **argv)
             break;
         case 'b':
             db = optarg;
+            break;
+        case 'n':
+            now_arg = optarg;
             break;
         case 'q':
             quiet = true;
@@ -136,6 +145,13 @@ int ho_cmd_report(int argc, char **argv)
         goto done;
     }
     ho_report_opts_t opts = {.timezone = tz, .config_dir = ho_gateway_config_dir(gw)};
+    if (now_arg && (ho_score_parse_time(now_arg, &opts.now_ms) != 0 || opts.now_ms <= 0)) {
+        fprintf(stderr,
+                "handoff report: --now: \"%s\" is not a time (2026-11-23T09:00:00Z or epoch ms)\n",
+                now_arg);
+        rc = 2;
+        goto done;
+    }
     if (week_arg) {
         if (ho_week_parse(week_arg, &opts.week) != HO_REPORT_OK) {
             fprintf(stderr,
@@ -145,7 +161,8 @@ int ho_cmd_report(int argc, char **argv)
             rc = 2;
             goto done;
         }
-    } else if (ho_week_last_complete(ho_now_ms(), tz, &opts.week, &err) != HO_REPORT_OK) {
+    } else if (ho_week_last_complete(opts.now_ms > 0 ? opts.now_ms : ho_now_ms(), tz, &opts.week,
+                                     &err) != HO_REPORT_OK) {
         fprintf(stderr, "handoff report: %s\n", err.message);
         goto done;
     }

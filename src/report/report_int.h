@@ -50,10 +50,17 @@ typedef struct {
     int64_t win4_a;     /* start of the 4-week window (weeks HO_RW-4 .. HO_RW-1) */
     int64_t win12_a;    /* start of the 12-week window */
     ho_conf_t *reasons; /* reasons.yaml (labels), or NULL */
+    /* What this store's schema has (issue 12 tables and columns arrive by migration; an
+     * older store still gets a workbook, with the Data quality parts it cannot fill said so) */
+    bool has_imports;        /* imports table (import.summary per file) */
+    bool has_import_results; /* import_results table (what the store did with each record) */
+    bool has_flags;          /* outcomes.flags */
+    bool has_implied;        /* outcomes.implied */
+    bool has_oimport;        /* outcomes.import_id */
     /* formats */
     lxw_format *f_title, *f_sub, *f_head, *f_text, *f_bold, *f_int, *f_avg, *f_money, *f_pct,
         *f_hours, *f_date, *f_dt, *f_dint, *f_dpct, *f_dhours, *f_dmoney, *f_note, *f_tot_text,
-        *f_tot_int, *f_tot_money, *f_tot_pct;
+        *f_tot_int, *f_tot_money, *f_tot_pct, *f_ok, *f_bad;
     /* results */
     int64_t leads_week;
     int64_t mqls_week;
@@ -91,6 +98,14 @@ ho_report_error_t ho_report_reasons(ho_rctx_t *ctx, lxw_worksheet *ws);
 ho_report_error_t ho_report_reps(ho_rctx_t *ctx, lxw_worksheet *ws);
 ho_report_error_t ho_report_calibration(ho_rctx_t *ctx, lxw_worksheet *ws);
 ho_report_error_t ho_report_handoffs(ho_rctx_t *ctx, lxw_worksheet *ws);
+ho_report_error_t ho_report_quality(ho_rctx_t *ctx, lxw_worksheet *ws);
+
+/* SQL condition: outcome row o carries the flag sales_accepted_without_mql (an outcome on a
+ * lead marketing never qualified). Only valid when ctx->has_flags. */
+#define HO_RSQL_NO_MQL                                                                             \
+    "instr(',' || coalesce(o.flags, '') || ',', ',sales_accepted_without_mql,') > 0"
+/* Summary's data-freshness table (quality.c): last import per source, from *row on. */
+ho_report_error_t ho_report_freshness(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t *row);
 
 /* Title of the Pareto chart: it identifies the chart part to finish. */
 #define HO_REPORT_PARETO_TITLE "Lost and rejected reasons (Pareto)"

@@ -10,6 +10,8 @@
 
 typedef struct {
     double leads, mql, sal, sql, opp, won, won_amount, recycled, sla;
+    double rejected, lost; /* outcome rows recorded in the period */
+    double no_mql;         /* outcome rows on leads marketing never qualified */
     double cohort, cohort_sql; /* MQL->SQL: cohort size and how many reached SQL */
     double accepted, decided;  /* SAL acceptance: accepted / (accepted + rejected) */
     bool has_median;
@@ -68,6 +70,17 @@ static void s_row_accept(s_period_t *p, sqlite3_stmt *st)
 {
     p->accepted = (double)sqlite3_column_int64(st, 1);
     p->decided = (double)sqlite3_column_int64(st, 2);
+}
+
+static void s_row_lost(s_period_t *p, sqlite3_stmt *st)
+{
+    p->rejected = (double)sqlite3_column_int64(st, 1);
+    p->lost = (double)sqlite3_column_int64(st, 2);
+}
+
+static void s_row_no_mql(s_period_t *p, sqlite3_stmt *st)
+{
+    p->no_mql = (double)sqlite3_column_int64(st, 1);
 }
 
 static void s_row_cohort(s_period_t *p, sqlite3_stmt *st)
@@ -150,12 +163,16 @@ static const s_metric_t s_metrics[] = {
     {"Opportunities", K_COUNT, OFF(opp), 0, "leads that entered OPPORTUNITY"},
     {"Won", K_COUNT, OFF(won), 0, "leads that entered WON"},
     {"Won amount", K_MONEY, OFF(won_amount), 0, "sum of won amounts recorded in the week"},
+    {"Rejected", K_COUNT, OFF(rejected), 0, "rejected outcomes (sales refused the lead) in the week"},
+    {"Lost", K_COUNT, OFF(lost), 0, "lost outcomes (closed lost) recorded in the week"},
+    {"Outcomes on leads marketing never qualified", K_COUNT, OFF(no_mql), 0,
+     "sales outcomes recorded in the week on leads that never were MQL (the model missed them)"},
     {"MQL\xe2\x86\x92SQL rate", K_RATE, OFF(cohort_sql), OFF(cohort),
      "share of the week's MQL cohort that reached SQL by the end of the report week"},
     {"SAL acceptance rate", K_RATE, OFF(accepted), OFF(decided),
      "accepted / (accepted + rejected) outcomes recorded in the week"},
-    {"Median speed-to-lead (h)", K_HOURS, 0, 0,
-     "median hours from assignment to acceptance, assignments made in the week"},
+    {"Median assignment\xe2\x86\x92" "acceptance (h)", K_HOURS, 0, 0,
+     "median hours from assignment to the rep's acceptance, assignments made in the week"},
     {"SLA breaches", K_COUNT, OFF(sla), 0, "assignments with an SLA breach in the week"},
     {"Recycled", K_COUNT, OFF(recycled), 0, "leads that entered RECYCLED"},
 };
@@ -204,6 +221,22 @@ ho_report_error_t ho_report_summary(ho_rctx_t *ctx, lxw_worksheet *ws)
                       "SELECT p.idx, count(DISTINCT b.assignment_id) FROM main.sla_breaches b"
                       " CROSS JOIN temp.periods p ON b.at >= p.a AND b.at < p.b GROUP BY p.idx",
                       p, s_row_sla)) != HO_REPORT_OK ||
+        (rc = s_query(ctx,
+                      "SELECT p.idx, sum(o.outcome = 'rejected'), sum(o.outcome = 'lost')"
+                      " FROM main.outcomes o CROSS JOIN temp.periods p"
+                      " ON o.occurred_at >= p.a AND o.occurred_at < p.b"
+                      " WHERE o.outcome IN ('rejected', 'lost') GROUP BY p.idx",
+                      p, s_row_lost)) != HO_REPORT_OK ||
+        (ctx->has_flags &&
+         (rc = s_query(ctx,
+                       ctx->has_implied
+                           ? "SELECT p.idx, count(*) FROM main.outcomes o CROSS JOIN temp.periods p"
+                             " ON o.occurred_at >= p.a AND o.occurred_at < p.b"
+                             " WHERE o.implied = 0 AND " HO_RSQL_NO_MQL " GROUP BY p.idx"
+                           : "SELECT p.idx, count(*) FROM main.outcomes o CROSS JOIN temp.periods p"
+                             " ON o.occurred_at >= p.a AND o.occurred_at < p.b"
+                             " WHERE " HO_RSQL_NO_MQL " GROUP BY p.idx",
+                       p, s_row_no_mql)) != HO_REPORT_OK) ||
         (rc = s_medians(ctx, p)) != HO_REPORT_OK) {
         return rc;
     }
@@ -218,7 +251,7 @@ ho_report_error_t ho_report_summary(ho_rctx_t *ctx, lxw_worksheet *ws)
     ho_civil_from_days(w->monday + 6, &y2, &m2, &d2);
     snprintf(sub, sizeof sub,
              "Monday %04d-%02d-%02d to Sunday %04d-%02d-%02d, time zone %s. Data before the "
-             "end of the week only. Definitions: reports/README.md",
+             "end of the week only. Definitions: the Definitions sheet",
              y1, m1, d1, y2, m2, d2, ctx->tz);
     ho_rtitle(ctx, ws, title, sub);
     char h4[32];
@@ -236,6 +269,10 @@ ho_report_error_t ho_report_summary(ho_rctx_t *ctx, lxw_worksheet *ws)
     lxw_row_t row = 4;
     for (size_t i = 0; i < sizeof s_metrics / sizeof s_metrics[0]; i++, row++) {
         const s_metric_t *m = &s_metrics[i];
+        if (m->off == OFF(no_mql) && !ctx->has_flags) {
+            row--; /* a store without outcome flags cannot tell: no row rather than a 0 */
+            continue;
+        }
         worksheet_write_string(ws, row, 0, m->name, ctx->f_bold);
         switch (m->kind) {
         case K_COUNT:
@@ -293,6 +330,8 @@ ho_report_error_t ho_report_summary(ho_rctx_t *ctx, lxw_worksheet *ws)
                            "values; rates and the median are computed over the four weeks "
                            "together.",
                            ctx->f_note);
+    row += 2;
+    ho_report_error_t frc = ho_report_freshness(ctx, ws, &row);
     ho_rprogress(ctx, "Summary", (int64_t)(sizeof s_metrics / sizeof s_metrics[0]), true);
-    return HO_REPORT_OK;
+    return frc;
 }

@@ -1,5 +1,5 @@
 /* workbook.c - the report driver: opens the store read-only, prepares the shared temp
- * tables every sheet reads, writes the seven sheets and closes the workbook.
+ * tables every sheet reads, writes the eight sheets and closes the workbook.
  *
  * All definitions (which timestamp puts an event in a week, what counts as reached) are in
  * reports/README.md; the temp tables below are their building blocks:
@@ -28,7 +28,7 @@
 #include "report/report_int.h"
 
 static const char *const s_sheet_names[HO_REPORT_SHEETS] = {
-    "Summary", "Funnel", "Sources", "Lost reasons", "Reps", "Calibration", "Handoffs",
+    "Summary", "Funnel", "Sources", "Lost reasons", "Reps", "Calibration", "Handoffs", "Data quality",
 };
 
 const char *ho_report_sheet_name(int index)
@@ -256,6 +256,24 @@ static ho_report_error_t s_open_db(ho_rctx_t *ctx)
     return HO_REPORT_OK;
 }
 
+/* 1 if the main database has table t (and column c, when c is not NULL). */
+static bool s_has(ho_rctx_t *ctx, const char *t, const char *c)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(ctx->db,
+                           "SELECT count(*) FROM pragma_table_info(?1) WHERE ?2 IS NULL OR name = ?2",
+                           -1, &st, NULL) != SQLITE_OK) {
+        return false;
+    }
+    sqlite3_bind_text(st, 1, t, -1, SQLITE_STATIC);
+    if (c) {
+        sqlite3_bind_text(st, 2, c, -1, SQLITE_STATIC);
+    }
+    bool has = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) > 0;
+    sqlite3_finalize(st);
+    return has;
+}
+
 static ho_report_error_t s_prepare_tables(ho_rctx_t *ctx)
 {
     static const char *const ddl[] = {
@@ -285,6 +303,11 @@ static ho_report_error_t s_prepare_tables(ho_rctx_t *ctx)
         "INSERT INTO temp.won_amount SELECT lead_id, total(amount) FROM main.outcomes"
         " WHERE outcome = 'won' AND occurred_at < :asof GROUP BY lead_id",
     };
+    ctx->has_imports = s_has(ctx, "imports", NULL);
+    ctx->has_import_results = s_has(ctx, "import_results", NULL);
+    ctx->has_flags = s_has(ctx, "outcomes", "flags");
+    ctx->has_implied = s_has(ctx, "outcomes", "implied");
+    ctx->has_oimport = s_has(ctx, "outcomes", "import_id");
     /* Schema v2 adds stage_history.kind: only 'transition' rows are stage changes (the
      * others are notes that repeat the current stage). A v1 database has transitions only. */
     sqlite3_stmt *k;
@@ -377,6 +400,12 @@ static void s_formats(ho_rctx_t *ctx)
     NEWFMT(ctx->f_tot_pct, "0.0%");
     format_set_bold(ctx->f_tot_pct);
     format_set_top(ctx->f_tot_pct, LXW_BORDER_THIN);
+    NEWFMT(ctx->f_ok, NULL);
+    format_set_font_color(ctx->f_ok, 0x006100);
+    NEWFMT(ctx->f_bad, NULL);
+    format_set_bold(ctx->f_bad);
+    format_set_font_color(ctx->f_bad, 0x9C0006);
+    format_set_bg_color(ctx->f_bad, 0xFFC7CE);
 #undef NEWFMT
 }
 
@@ -406,7 +435,7 @@ static ho_report_error_t s_write(ho_rctx_t *ctx, const char *tmp_path)
 {
     static s_sheet_fn *const fns[HO_REPORT_SHEETS] = {
         ho_report_summary, ho_report_funnel,      ho_report_sources,  ho_report_reasons,
-        ho_report_reps,    ho_report_calibration, ho_report_handoffs,
+        ho_report_reps,    ho_report_calibration, ho_report_handoffs, ho_report_quality,
     };
     /* Constant memory: each row is flushed once a later row is written, so the Handoffs
      * list (one row per MQL of the week) never sits in memory. Every sheet writes its rows
@@ -420,14 +449,16 @@ static ho_report_error_t s_write(ho_rctx_t *ctx, const char *tmp_path)
     char title[96];
     snprintf(title, sizeof title, "handoff weekly conversion report %s",
              ctx->weeks[HO_RW_THIS].label);
-    /* Fixed creation date (the end of the report week), never "now": same data, same
-     * week -> the same bytes. */
+    /* Fixed creation date, never the wall clock: the caller's --now when it gives one, else
+     * the end of the report week. Same data, same week and --now -> the same bytes. */
     lxw_doc_properties props = {.title = title,
                                 .subject = "MQL to SQL conversion and lost-lead reasons",
                                 .author = "handoff",
                                 .company = "",
                                 .comments = "Definitions: reports/README.md",
-                                .created = (time_t)(ctx->as_of / 1000)};
+                                .created = (time_t)((ctx->opts->now_ms > 0 ? ctx->opts->now_ms
+                                                                           : ctx->as_of) /
+                                                    1000)};
     workbook_set_properties(ctx->wb, &props);
     s_formats(ctx);
     lxw_worksheet *ws[HO_REPORT_SHEETS];
@@ -436,11 +467,11 @@ static ho_report_error_t s_write(ho_rctx_t *ctx, const char *tmp_path)
     }
     ho_report_error_t rc = HO_REPORT_OK;
     /* The header row each sheet repeats on printed pages (-1: several tables, or one page). */
-    static const int head_row[HO_REPORT_SHEETS] = {-1, 3, 3, -1, 3, -1, 0};
+    static const int head_row[HO_REPORT_SHEETS] = {-1, 3, 3, -1, 3, -1, 0, -1};
     for (int i = 0; i < HO_REPORT_SHEETS && rc == HO_REPORT_OK; i++) {
         ho_rprogress(ctx, s_sheet_names[i], 0, false); /* started: says what takes the time */
         rc = fns[i](ctx, ws[i]);
-        s_page_setup(ctx, ws[i], head_row[i], i != HO_REPORT_SHEETS - 1);
+        s_page_setup(ctx, ws[i], head_row[i], strcmp(s_sheet_names[i], "Handoffs") != 0);
     }
     lxw_error xrc = workbook_close(ctx->wb);
     ctx->wb = NULL;

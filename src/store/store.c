@@ -12,6 +12,7 @@
 #include <utf8proc.h>
 
 #include "handoff/defaults.h"
+#include "handoff/email.h"
 #include "handoff/lifecycle.h"
 #include "store/store_backend.h"
 
@@ -234,13 +235,7 @@ char *ho_store_normalize_email(const ho_store_t *self, const char *email, ho_err
 static char *s_email_check(const ho_store_t *self, char *out, ho_err_t *err)
 {
     char *at = strchr(out, '@');
-    bool bad = !at || at == out || !at[1] || strchr(at + 1, '@') || !strchr(at + 1, '.');
-    for (char *p = out; !bad && *p; p++) {
-        if (isspace((unsigned char)*p) || *p == ',' || *p == ';' || *p == '<' || *p == '>') {
-            bad = true;
-        }
-    }
-    if (bad) {
+    if (!ho_email_valid(out)) { /* the one policy of email.h, as ingest checks it */
         ho_err_set(err, HO_ERR_FIELD, "email", "email \"%.80s\" does not look like an address",
                    out);
         free(out);

@@ -280,9 +280,19 @@ class Expected:
         durs = [r[0] for r in self.q("SELECT accepted_at-assigned_at FROM assignments WHERE"
                                      " assigned_at>=? AND assigned_at<? AND accepted_at IS NOT"
                                      " NULL AND accepted_at<?", a, b, self.as_of)]
-        d["Median speed-to-lead (h)"] = statistics.median(durs) / HOUR if durs else None
+        d["Median assignment→acceptance (h)"] = statistics.median(durs) / HOUR if durs else None
         d["SLA breaches"] = self.v("SELECT count(DISTINCT assignment_id) FROM sla_breaches"
                                    " WHERE at>=? AND at<?", a, b)
+        d["Rejected"] = rej
+        d["Lost"] = self.v("SELECT count(*) FROM outcomes WHERE outcome='lost' AND occurred_at>=?"
+                           " AND occurred_at<?", a, b)
+        cols = [r[1] for r in self.q("PRAGMA table_info(outcomes)")]
+        if "flags" in cols:  # issue 12: outcomes sales recorded on leads never MQL
+            implied = " AND implied=0" if "implied" in cols else ""
+            d["Outcomes on leads marketing never qualified"] = self.v(
+                "SELECT count(*) FROM outcomes WHERE occurred_at>=? AND occurred_at<? AND"
+                " ','||coalesce(flags,'')||',' LIKE '%,sales_accepted_without_mql,%'" + implied,
+                a, b)
         return d
 
     def summary(self):
@@ -480,7 +490,8 @@ def check_summary(wb, exp):
     assert ws.cell(hdr, 2).value == WEEK and ws.cell(hdr, 3).value == week_add(WEEK, -1)
     assert ws.freeze_panes == "B%d" % (hdr + 1)
     s = exp.summary()
-    assert len(s) == 12
+    assert len(s) == len([r for r in range(hdr + 1, ws.max_row + 1)
+                          if ws.cell(r, 6).value and ws.cell(r, 2).data_type == "n"]), len(s)
     for metric, values in s.items():
         r = find_row(ws, metric)
         got = [ws.cell(r, c).value for c in range(2, 6)]
@@ -700,7 +711,7 @@ def main():
         assert res.returncode == 0, res.stderr
         exp = Expected(db)
         leads = exp.summary()["Leads"][0]
-        assert res.stdout.strip() == "report week=%s path=%s sheets=7 leads=%d" % (
+        assert res.stdout.strip() == "report week=%s path=%s sheets=8 leads=%d" % (
             WEEK, out, leads), res.stdout
         for sheet in ("Summary", "Funnel", "Sources", "Lost reasons", "Reps", "Calibration",
                       "Handoffs"):
@@ -711,12 +722,12 @@ def main():
         starts = [l for l in steps if l.endswith(" rows=0")]
         assert starts == ['sheet="%s" rows=0' % s for s in (
             "(shared tables)", "Summary", "Funnel", "Sources", "Lost reasons", "Reps",
-            "Calibration", "Handoffs")], steps
-        assert steps[-1].startswith('sheet="Handoffs" rows=') and steps[-1].endswith(" done")
+            "Calibration", "Handoffs", "Data quality")], steps
+        assert steps[-1].startswith('sheet="Data quality" rows=') and steps[-1].endswith(" done")
 
         wb = openpyxl.load_workbook(out)
         assert wb.sheetnames == ["Summary", "Funnel", "Sources", "Lost reasons", "Reps",
-                                 "Calibration", "Handoffs"]
+                                 "Calibration", "Handoffs", "Data quality"]
         check_summary(wb, exp)
         check_funnel(wb, exp)
         check_sources(wb, exp)

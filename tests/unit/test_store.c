@@ -831,13 +831,9 @@ static void test_normalize_email(void **state)
     char *e = ho_store_normalize_email(NULL, "  Jane.DOE@Example.COM\t", &err);
     assert_string_equal(e, "jane.doe@example.com");
     free(e);
-    /* NFC: e + combining acute == precomposed e-acute */
-    char *a = ho_store_normalize_email(NULL, "Jose\xcc\x81@acme.com", &err);
-    char *b = ho_store_normalize_email(NULL, "jos\xc3\xa9@ACME.com", &err);
-    assert_string_equal(a, b);
-    assert_string_equal(a, "jos\xc3\xa9@acme.com");
-    free(a);
-    free(b);
+    /* the shared policy (email.h): an address with non-ASCII letters is not valid */
+    assert_null(ho_store_normalize_email(NULL, "Jose\xcc\x81@acme.com", &err));
+    assert_null(ho_store_normalize_email(NULL, "jos\xc3\xa9@ACME.com", &err));
     assert_null(ho_store_normalize_email(NULL, "not an email", &err));
     assert_string_equal(err.field, "email");
     assert_null(ho_store_normalize_email(NULL, "   ", &err));
@@ -917,8 +913,8 @@ static void test_dedup(void **state)
     s_upsert(s, "ev-1", "hubspot", "Jane.Doe@Acme.com", 1000, json_object());
     s_upsert(s, "ev-2", "salesforce", "  jane.doe@ACME.COM ", 2000, json_object());
     s_upsert(s, "ev-3", "form", "jane.doe@acme.com", 3000, json_object());
-    s_upsert(s, "ev-4", "hubspot", "Jose\xcc\x81@acme.com", 1000, json_object());
-    s_upsert(s, "ev-5", "form", "jos\xc3\xa9@acme.com", 1000, json_object());
+    s_upsert(s, "ev-4", "hubspot", "Jose@acme.com", 1000, json_object());
+    s_upsert(s, "ev-5", "form", "\tjose@ACME.com", 1000, json_object());
     s_upsert(s, "ev-6", "form", "jane.doe+webinar@acme.com", 1000, json_object());
     ho_store_destroy(&s);
     s_expect(t->path, "SELECT COUNT(*) FROM leads", "3");

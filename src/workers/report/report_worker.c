@@ -131,7 +131,9 @@ static int s_request(s_ctx_t *ctx, const ho_msg_t *in, ho_out_t *out)
     json_t *now_j = json_object_get(p, "now");
     int64_t now = json_is_integer(now_j) ? (int64_t)json_integer_value(now_j) : ho_now_ms();
     ho_report_opts_t opts = {.timezone = tz,
-                             .config_dir = ctx->config_dir[0] ? ctx->config_dir : NULL};
+                             .config_dir = ctx->config_dir[0] ? ctx->config_dir : NULL,
+                             /* the requester's clock dates the document; none: the week's end */
+                             .now_ms = json_is_integer(now_j) ? now : 0};
     ho_err_t err;
     json_t *week_j = json_object_get(p, "week");
     if (week_j) {

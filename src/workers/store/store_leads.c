@@ -1,0 +1,285 @@
+/* store_leads.c - lead.normalized and activity.normalized, the lead snapshot the scorer and
+ * router read, and the one score.request per lead per batch. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "workers/store/store_worker_int.h"
+
+/* ---- snapshots ---- */
+json_t *sw_activities(sw_ctx_t *self, int64_t lead_id, int limit, ho_err_t *err)
+{
+    json_t *rows = NULL;
+    json_t *args = json_pack("{sIsi}", "lead_id", (json_int_t)lead_id, "limit", limit);
+    int rc = ho_store_query(self->store, HO_Q_ACTIVITIES, args, &rows, err);
+    json_decref(args);
+    if (rc != HO_OK) {
+        return NULL;
+    }
+    json_t *out = json_array();
+    size_t i;
+    json_t *r;
+    json_array_foreach(rows, i, r)
+    {
+        json_array_append_new(
+            out, json_pack("{sOsOsOsOsOsO}", "type", json_object_get(r, "type"), "path",
+                           json_object_get(r, "path"), "url", json_object_get(r, "url"),
+                           "occurred_at", json_object_get(r, "occurred_at"), "campaign",
+                           json_object_get(r, "campaign"), "asset", json_object_get(r, "asset")));
+    }
+    json_decref(rows);
+    return out;
+}
+
+json_t *sw_snapshot(sw_ctx_t *self, const ho_lead_t *lead, ho_err_t *err)
+{
+    json_t *acts = sw_activities(self, lead->id, 500, err);
+    if (!acts) {
+        return NULL;
+    }
+    return json_pack("{sIsososososo}", "lead_id", (json_int_t)lead->id, "email",
+                     sw_jstr(lead->email), "stage", sw_jstr(lead->stage), "owner",
+                     sw_jstr(lead->owner_rep_id), "fields", ho_store_lead_fields(self->store, lead),
+                     "activities", acts);
+}
+
+json_t *sw_score_obj(const ho_lead_t *lead)
+{
+    return json_pack("{sososososo}", "fit", sw_jint(lead->fit), "interest", sw_jint(lead->interest),
+                     "grade", sw_jstr(lead->grade), "quadrant", sw_jstr(lead->quadrant),
+                     "model_version", sw_jstr(lead->model_version));
+}
+
+ho_msg_t *sw_new_msg(const char *type, const char *id_prefix, const char *key)
+{
+    ho_msg_t *m = ho_msg_new(type);
+    if (m && key) {
+        char id[HO_MSG_MAX_ID];
+        ho_msg_make_id(id, sizeof id, id_prefix, key, strlen(key));
+        ho_msg_set_id(m, id);
+    }
+    return m;
+}
+/* One score.request per lead per batch: remember the newest trigger. */
+void sw_want_score(sw_ctx_t *self, int64_t lead_id, const char *reason, int64_t as_of)
+{
+    char key[32];
+    snprintf(key, sizeof key, "%lld", (long long)lead_id);
+    json_t *cur = json_object_get(self->to_score, key);
+    if (!json_object_get(self->to_score_undo, key)) {
+        json_object_set_new(self->to_score_undo, key, cur ? json_deep_copy(cur) : json_null());
+    }
+    if (!cur) {
+        json_object_set_new(self->to_score, key,
+                            json_pack("{sssI}", "reason", reason, "as_of", (json_int_t)as_of));
+        return;
+    }
+    if (as_of > sw_int(cur, "as_of", 0)) {
+        json_object_set_new(cur, "as_of", json_integer(as_of));
+    }
+    /* "new" beats "update" beats "activity": the scorer learns the lead is new */
+    const char *r = sw_str(cur, "reason");
+    if (strcmp(reason, "new") == 0 ||
+        (strcmp(reason, "update") == 0 && strcmp(r, "activity") == 0)) {
+        json_object_set_new(cur, "reason", json_string(reason));
+    }
+}
+
+int sw_flush_scores(sw_ctx_t *self, ho_out_t *out, ho_err_t *err)
+{
+    const char *key;
+    json_t *v;
+    int rc = HO_OK;
+    ho_lead_t lead;
+    ho_lead_init(&lead);
+    json_object_foreach(self->to_score, key, v)
+    {
+        int64_t id = strtoll(key, NULL, 10);
+        rc = ho_store_lead_get(self->store, NULL, id, &lead, err);
+        if (rc == HO_ERR_NOT_FOUND) {
+            rc = HO_OK;
+            continue;
+        }
+        if (rc != HO_OK) {
+            break;
+        }
+        if (lead.erased) {
+            continue;
+        }
+        /* Event time, but never older than the lead's last scoring: a late activity that
+         * happened before it would be scored "as of" the past and its lead.scored dropped as
+         * an older score (sw_on_scored), so the lead's score would never move. Scoring as of
+         * the last scoring counts the late activity (it is not after as_of) and decays to
+         * the same point in time the lead's score already stands at. */
+        int64_t trigger = sw_int(v, "as_of", 0), as_of = trigger;
+        if (lead.scored_at != HO_NULL_INT && lead.scored_at > as_of) {
+            as_of = lead.scored_at;
+        }
+        json_t *snap = sw_snapshot(self, &lead, err);
+        /* The id names what is scored, not only when: with as_of clamped, two late records
+         * of one lead ask "as of" the same time, and equal ids would make the second reply a
+         * duplicate of the first (dropped, the lead keeps the score without the new record).
+         * A fingerprint of what the scorer reads (fields, stage, owner, the activities' count
+         * and times) tells them apart and is the same when a batch is redelivered. */
+        uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+        const char *parts[] = {lead.fields_json, lead.stage, lead.owner_rep_id};
+        for (size_t pi = 0; pi < sizeof parts / sizeof parts[0]; pi++) {
+            for (const char *c = parts[pi] ? parts[pi] : ""; *c; c++) {
+                h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+            }
+            h = (h ^ 0xff) * 1099511628211ULL;
+        }
+        size_t ai;
+        json_t *act;
+        json_array_foreach(json_object_get(snap, "activities"), ai, act)
+        {
+            h = (h ^ (uint64_t)sw_int(act, "occurred_at", 0)) * 1099511628211ULL;
+        }
+        char k[256];
+        snprintf(k, sizeof k, "%lld|%lld|%s|%s|%lld|%016llx", (long long)id, (long long)as_of,
+                 sw_str(v, "reason"), lead.updated_at != HO_NULL_INT ? "u" : "", (long long)trigger,
+                 (unsigned long long)h);
+        ho_msg_t *m = sw_new_msg("score.request", "sr", k);
+        if (!m || !snap) {
+            ho_msg_destroy(&m);
+            json_decref(snap);
+            rc = err->code ? err->code : HO_ERR_NOMEM;
+            break;
+        }
+        ho_msg_set_ts(m, as_of);
+        json_t *p = ho_msg_payload(m);
+        json_object_set_new(p, "as_of", json_integer(as_of));
+        /* Two requests of one lead can be as of the same time (as_of clamped above) and be
+         * answered in either order by two scorers: seq says which snapshot is newer (the
+         * scorer echoes it in lead.scored, sw_on_scored compares it after as_of). The clock
+         * in microseconds, strictly increasing: it keeps growing across restarts. */
+        int64_t seq = ho_now_ms() * 1000;
+        self->last_seq = seq > self->last_seq ? seq : self->last_seq + 1;
+        json_object_set_new(p, "seq", json_integer(self->last_seq));
+        json_object_set(p, "reason", json_object_get(v, "reason"));
+        json_object_set_new(p, "lead", snap);
+        if ((rc = ho_out_emit(out, &m)) != HO_OK) {
+            break;
+        }
+    }
+    ho_lead_clear(&lead);
+    json_object_clear(self->to_score);
+    return rc;
+}
+/* ---- lead.normalized / activity.normalized ---- */
+
+int sw_on_lead(sw_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_t *err)
+{
+    ho_upsert_t res;
+    int rc = ho_store_upsert_lead(self->store, ho_msg_id(in), ho_msg_payload(in), &res, err);
+    if (rc != HO_OK || res.duplicate) {
+        return rc;
+    }
+    if (res.created || res.changed) {
+        int64_t at = sw_int(ho_msg_payload(in), "observed_at", ho_msg_ts(in));
+        sw_want_score(self, res.lead_id, res.created ? "new" : "update", at);
+    }
+    if (res.created) {
+        /* the new lead's email is the record's, normalized as the upsert keyed it (reading
+         * the row back by id for it was ~13% of the handler) */
+        const json_t *p = ho_msg_payload(in);
+        const char *raw = sw_str(p, "email");
+        if (!raw) {
+            raw = sw_str(json_object_get(p, "fields"), "email");
+        }
+        char *email = ho_store_normalize_email(self->store, raw, err);
+        if (!email) {
+            return err->code;
+        }
+        rc = sw_apply_pending(self, email, out, err);
+        free(email);
+    }
+    return rc;
+}
+
+int sw_on_activity(sw_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_t *err)
+{
+    const json_t *p = ho_msg_payload(in);
+    const char *type = sw_str(p, "type");
+    if (!type || !type[0]) {
+        return ho_err_set(err, HO_ERR_MISSING, "payload.type", "activity has no type");
+    }
+    char *email = ho_store_normalize_email(self->store, sw_str(p, "email"), err);
+    if (!email) {
+        snprintf(err->field, sizeof err->field, "payload.email");
+        return err->code;
+    }
+    int64_t at = sw_int(p, "occurred_at", ho_msg_ts(in));
+    int rc = ho_store_claim_event(self->store, ho_msg_id(in), "activity.normalized", at, err);
+    if (rc <= 0) {
+        free(email);
+        return rc;
+    }
+    ho_lead_t lead;
+    ho_lead_init(&lead);
+    bool created = false;
+    rc = ho_store_lead_get(self->store, email, 0, &lead, err);
+    const char *source = sw_str(p, "source_system");
+    if (!source || !source[0]) {
+        source = sw_str(p, "source");
+    }
+    if (rc == HO_ERR_NOT_FOUND) {
+        /* Engagement from someone no lead source has sent yet: a minimal marketing lead,
+         * so the activity is never lost and scoring can start. */
+        created = true;
+        ho_lead_init(&lead);
+        lead.email = email;
+        email = NULL;
+        ho_lead_set(&lead.stage, "ML");
+        ho_lead_set(&lead.domain, strchr(lead.email, '@') + 1);
+        ho_lead_set(&lead.original_source, source ? source : "activity");
+        ho_lead_set(&lead.original_campaign, sw_str(p, "campaign"));
+        lead.created_at = lead.updated_at = at;
+        lead.fields_json = strdup("{}");
+        rc = ho_store_lead_put(self->store, &lead, err);
+        if (rc == HO_OK) {
+            json_t *row =
+                json_pack("{sIsssssosososI}", "lead_id", (json_int_t)lead.id, "event_id",
+                          ho_msg_id(in), "source", source ? source : "activity", "original_source",
+                          sw_jstr(source), "campaign", sw_jstr(sw_str(p, "campaign")), "file",
+                          json_incref(json_object_get(json_object_get(p, "source_ref"), "file")
+                                          ?: json_null()),
+                          "observed_at", (json_int_t)at);
+            rc = ho_store_add(self->store, HO_T_LEAD_SOURCES, row, NULL, err);
+            json_decref(row);
+        }
+    }
+    free(email);
+    if (rc != HO_OK) {
+        ho_lead_clear(&lead);
+        return rc;
+    }
+    json_t *row = json_object();
+    json_object_set_new(row, "lead_id", json_integer(lead.id));
+    json_object_set_new(row, "event_id", json_string(ho_msg_id(in)));
+    json_object_set_new(row, "type", json_string(type));
+    json_object_set_new(row, "occurred_at", json_integer(at));
+    static const char *const cols[] = {"url", "path", "campaign", "asset", "source_system"};
+    for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
+        json_object_set(row, cols[i], json_object_get(p, cols[i]));
+    }
+    rc = ho_store_add(self->store, HO_T_ACTIVITIES, row, NULL, err);
+    json_decref(row);
+    if (rc == HO_OK) {
+        if (lead.first_touch_at == HO_NULL_INT || at < lead.first_touch_at) {
+            lead.first_touch_at = at;
+        }
+        if (lead.last_touch_at == HO_NULL_INT || at > lead.last_touch_at) {
+            lead.last_touch_at = at;
+        }
+        rc = ho_store_lead_put(self->store, &lead, err);
+    }
+    if (rc == HO_OK) {
+        sw_want_score(self, lead.id, created ? "new" : "activity", at);
+        if (created) {
+            rc = sw_apply_pending(self, lead.email, out, err);
+        }
+    }
+    ho_lead_clear(&lead);
+    return rc;
+}
