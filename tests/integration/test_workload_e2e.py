@@ -8,7 +8,7 @@ verifier reads it with Python's csv/json and the contract's email policy and say
 correct import must count. `handoff run` (broker + every worker, real processes, ipc) runs
 with the deploy/ config, the generated reps.csv and routing `team: territory`; every file is
 imported with its own `handoff import` (an activity extract first, before its people: files
-arrive in any order), a tick at NOW lets the feedback grace period pass, then
+arrive in any order), a tick 8 days after NOW lets the feedback grace period pass, then
 `handoff report --week 2026-W47`.
 
 The scoring model's MQL rule is made unreachable (min_score 100000) for this test only: then
@@ -52,6 +52,7 @@ import verify  # noqa: E402
 HO_BIN = os.environ.get("HO_BIN", os.path.join(os.getcwd(), "handoff"))
 NOW = "2026-11-23T00:00:00Z"
 WEEK_MS = 7 * 86400000
+GRACE_MS = 7 * 86400000  # store.yaml feedback_grace (default 7d)
 REPORT_WEEK = "2026-W47"
 PEOPLE, ACTIVITIES, FEEDBACK, SEED = 2000, 20000, 500, 12
 
@@ -156,7 +157,8 @@ class Corpus:
                         "--now", NOW, "--out", self.corpus], check=True, capture_output=True,
                        timeout=120)
         self.expect = verify.verify(self.corpus, None,
-                                    os.path.join(src, "deploy", "reasons.yaml"), ms(NOW))
+                                    os.path.join(src, "deploy", "reasons.yaml"),
+                                    ms(NOW) + GRACE_MS + 86400000, GRACE_MS)
         self.config = prepare_config(os.path.join(src, "deploy"), os.path.join(self.dir, "cfg"),
                                      os.path.join(self.corpus, "sales_reps", "reps.csv"))
         self.data = os.path.join(self.dir, "data")
@@ -170,7 +172,7 @@ class Corpus:
         try:
             harness.wait_for("run ready", self.ready, 60)
             self.import_all()
-            send_tick(self.endpoint, ms(NOW))
+            send_tick(self.endpoint, ms(NOW) + GRACE_MS + 86400000)
             wait_idle(self.endpoint)
         finally:
             self.stop()
@@ -243,17 +245,22 @@ def sheet_rows(ws):
     return [r for r in ws.iter_rows(values_only=True) if any(v is not None for v in r)]
 
 
+def block_at(rows, i):
+    """Rows (dicts keyed by the header row rows[i]) until a blank row or Total."""
+    out = []
+    for r in rows[i + 1:]:
+        if not r or r[0] is None or r[0] == "Total":
+            break
+        out.append(dict(zip(rows[i], r)))
+    return out
+
+
 def block(ws, first):
     """Rows (dicts) of the block whose header row starts with `first`, until a blank/Total."""
     rows = list(ws.iter_rows(values_only=True))
     for i, row in enumerate(rows):
         if row and row[0] == first:
-            out = []
-            for r in rows[i + 1:]:
-                if not r or r[0] is None or r[0] == "Total":
-                    break
-                out.append(dict(zip(row, r)))
-            return out
+            return block_at(rows, i)
     raise AssertionError("%s: no block headed %r" % (ws.title, first))
 
 
@@ -318,7 +325,8 @@ class WorkloadCounts(unittest.TestCase):
 
     def test_import_results(self):
         keys = {"lead": ("new", "merged"), "activity": ("matched", "unmatched"),
-                "feedback": ("recorded", "pending", "before_lead_created", "flagged")}
+                "feedback": ("recorded", "pending", "unknown_lead", "before_lead_created",
+                             "flagged")}
         for name, exp in self.e["files"].items():
             with self.subTest(file=name):
                 import_id = self.imports_row(name)[0]
@@ -407,7 +415,10 @@ class WorkloadWorkbook(unittest.TestCase):
                 "SALs": (self.e["sal_by_week"].get(this, 0), self.e["sal_by_week"].get(last, 0)),
                 "Rejected": (self.reason_total(this, "rejected"),
                              self.reason_total(last, "rejected")),
-                "Lost": (self.reason_total(this, "lost"), self.reason_total(last, "lost"))}
+                "Lost": (self.reason_total(this, "lost"), self.reason_total(last, "lost")),
+                "Outcomes on leads marketing never qualified": (
+                    self.e["without_mql_by_week"].get(this, 0),
+                    self.e["without_mql_by_week"].get(last, 0))}
         for metric, (w_this, w_last) in want.items():
             with self.subTest(metric=metric):
                 self.assertIn(metric, s)
@@ -427,18 +438,72 @@ class WorkloadWorkbook(unittest.TestCase):
                for r in block(self.c.wb["Lost reasons"], "Code") if r["Total"]}
         self.assertEqual(got, want)
 
-    def test_data_quality_sheet(self):
+    def dq_block(self, title):
+        rows = list(self.c.wb["Data quality"].iter_rows(values_only=True))
+        for i, row in enumerate(rows):
+            if row and row[0] == title:
+                return block_at(rows, i + 1)
+        raise AssertionError("Data quality: no block %r" % title)
+
+    def expected_by_source(self, kind, results):
+        want = {}
+        for exp in self.e["files"].values():
+            if exp["kind"] != kind:
+                continue
+            d = want.setdefault(exp["source"], {"Files": 0, "Rows read": 0, "Skipped": 0,
+                                                "Quarantined": 0, "Accepted": 0})
+            d["Files"] += 1
+            d["Rows read"] += exp["read"]
+            d["Skipped"] += sum(exp["skipped"].values())
+            d["Quarantined"] += sum(exp["quarantined"].values())
+            d["Accepted"] += exp["accepted"]
+            for head, key in results:
+                d[head] = d.get(head, 0) + exp.get(key, 0)
+        return want
+
+    def test_data_quality_per_source(self):
         self.assertIn("Data quality", self.c.wb.sheetnames)
-        rows = sheet_rows(self.c.wb["Data quality"])
-        text = "\n".join(" | ".join("" if v is None else str(v) for v in r) for r in rows)
-        # every file is a row carrying its read and accepted counts
-        for name, exp in self.e["files"].items():
-            with self.subTest(file=name):
-                row = [r for r in rows if name in [str(v) for v in r]]
-                self.assertTrue(row, "no row for %s in Data quality:\n%s" % (name, text))
-                cells = [v for v in row[0] if isinstance(v, (int, float))]
-                self.assertIn(exp["read"], cells, text)
-                self.assertIn(exp["accepted"], cells, text)
+        kinds = {
+            "lead": ("Lead files (CRM exports, form submissions)",
+                     [("New people", "new"), ("Merged into a known person", "merged")]),
+            "activity": ("Activity files", [("Matched to a lead", "matched"),
+                                            ("Unmatched (kept, no lead yet)", "unmatched")]),
+            "feedback": ("Sales feedback files",
+                         [("Outcomes recorded", "recorded"),
+                          ("Waiting for the lead (pending)", "pending"),
+                          ("Lead unknown after grace", "unknown_lead"),
+                          ("Dated before the lead existed", "before_lead_created"),
+                          ("Recorded with a flag", "flagged")]),
+        }
+        for kind, (title, results) in kinds.items():
+            with self.subTest(kind=kind):
+                want = self.expected_by_source(kind, results)
+                got = {r["Source"]: {k: r.get(k) for k in want[next(iter(want))]}
+                       for r in self.dq_block(title)}
+                self.assertEqual(got, want)
+
+    def test_data_quality_reasons(self):
+        want = {}
+        for exp in self.e["files"].values():
+            for what, label in (("skipped", "Skipped"), ("quarantined", "Quarantined")):
+                for reason, n in exp[what].items():
+                    k = (exp["source"], exp["kind"], label, reason)
+                    want[k] = want.get(k, 0) + n
+        got = {(r["Source"], r["Kind"], r["Skipped or quarantined"], r["Reason"]): r["Rows"]
+               for r in self.dq_block("Skipped and quarantined rows by reason")}
+        self.assertEqual(got, want)
+
+    def test_data_quality_outcomes_of_the_week(self):
+        title = "Sales outcomes recorded in %s, by feedback source" % REPORT_WEEK
+        rows = {r["Source"]: r for r in self.dq_block(title)}
+        by = self.e["outcomes_by_week"].get(REPORT_WEEK, {})
+        heads = {"Accepted": "accepted", "Rejected": "rejected", "Sales qualified": "sql",
+                 "Opportunity": "opportunity", "Won": "won", "Lost": "lost"}
+        got = {h: rows.get("feedback", {}).get(h) for h in heads}
+        got["never MQL"] = rows.get("feedback", {}).get("On leads marketing never qualified")
+        want = {h: by.get(o, 0) for h, o in heads.items()}
+        want["never MQL"] = self.e["without_mql_by_week"].get(REPORT_WEEK, 0)
+        self.assertEqual(got, want)
 
     def test_workbook_is_byte_identical_for_the_same_database_and_week(self):
         again = os.path.join(self.c.dir, "w2.xlsx")

@@ -9,9 +9,12 @@ never a generator's manifest -- and writes the counts a correct import must prod
   people             distinct email keys over the accepted records of the lead sources only
   files.<name>       read / accepted / skipped{reason} / quarantined{reason}, and
                      new / merged (lead files), matched / unmatched (activities, at arrival),
-                     recorded / pending / before_lead_created / flagged (feedback)
+                     recorded / pending / unknown_lead / before_lead_created / flagged
+                     (feedback; unknown_lead = pending older than the grace period at --now)
   outcomes           recorded outcome rows per type
   flags              recorded rows per flag code (sales_accepted_without_mql, ...)
+  outcomes_by_week   {ISO week: {outcome: n}} of recorded rows; without_mql_by_week the same
+                     for rows flagged sales_accepted_without_mql
   reasons_by_week    {ISO week: {rejected|lost: {reason: n}}} of recorded rows (UTC weeks)
   sal_by_week        {ISO week: leads whose accepted outcome (recorded or implied) is in it}
   unmatched_activities  accepted activity rows whose address is no person at all
@@ -430,17 +433,22 @@ def read_feedback(w, path):
 
 def apply_feedback(w, now_ms, grace_ms):
     """Store-side results of the accepted feedback rows, in arrival order."""
-    res = {"outcomes": {}, "flags": {}, "reasons_by_week": {}, "pending": 0,
+    res = {"outcomes": {}, "flags": {}, "reasons_by_week": {}, "outcomes_by_week": {},
+           "without_mql_by_week": {}, "pending": 0,
            "unknown_lead_after_grace": 0, "before_lead_created": 0, "recorded_rows": []}
     last_at = {}
     for fb in w.feedback:
         f = fb["file"]
         p = w.people.get(fb["key"])
         if p is None:
-            bump(f, "pending")
+            # waits as pending; at a tick past the grace period it counts as unknown_lead
+            # (the row is kept either way)
             res["pending"] += 1
             if now_ms is not None and now_ms - fb["at"] > grace_ms:
                 res["unknown_lead_after_grace"] += 1
+                bump(f, "unknown_lead")
+            else:
+                bump(f, "pending")
             continue
         if p["created"] is not None and fb["at"] < p["created"]:
             bump(f, "before_lead_created")
@@ -464,6 +472,9 @@ def apply_feedback(w, now_ms, grace_ms):
             wk = res["reasons_by_week"].setdefault(iso_week(fb["at"]), {})
             bump(wk.setdefault(o, {}), reason)
         bump(res["outcomes"], o)
+        bump(res["outcomes_by_week"].setdefault(iso_week(fb["at"]), {}), o)
+        if "sales_accepted_without_mql" in flags:
+            bump(res["without_mql_by_week"], iso_week(fb["at"]))
         for fl in flags:
             bump(res["flags"], fl)
         if flags:
@@ -546,6 +557,8 @@ def verify(folder, order=None, reasons_path=None, now_ms=None, grace_ms=7 * 8640
         "flags": fb["flags"],
         "flagged_rows": sum(f.get("flagged", 0) for f in w.files.values()),
         "reasons_by_week": fb["reasons_by_week"],
+        "outcomes_by_week": fb["outcomes_by_week"],
+        "without_mql_by_week": fb["without_mql_by_week"],
         "sal_by_week": sal_weeks(w, fb["recorded_rows"]),
         "pending_feedback": fb["pending"],
         "unknown_lead_after_grace": fb["unknown_lead_after_grace"],
