@@ -61,8 +61,8 @@ ho_report_error_t ho_report_calibration(ho_rctx_t *ctx, lxw_worksheet *ws)
              ctx->weeks[0].label, ctx->weeks[HO_RW_THIS].label, ctx->weeks[HO_RW_THIS].label,
              ctx->tz);
     ho_rtitle(ctx, ws, "Score calibration: is the MQL threshold right?", sub);
-    worksheet_set_column(ws, 0, 0, 16, NULL);
-    worksheet_set_column(ws, 1, 8, 11, NULL);
+    ho_rcols(ctx, ws, 0, 0, 16);
+    ho_rcols(ctx, ws, 1, 8, 11);
     lxw_row_t row = 3, bf, bl, qf, ql;
     worksheet_write_string(ws, row++, 0, "By score band", ctx->f_bold);
     ho_report_error_t rc =

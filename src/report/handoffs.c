@@ -87,11 +87,11 @@ ho_report_error_t ho_report_handoffs(ho_rctx_t *ctx, lxw_worksheet *ws)
         "Score",  "Grade", "Quadrant", "Top reason", "Owner", "Assigned at", "Status",
     };
     enum { NCOL = 15 };
-    ho_rheader(ctx, ws, 0, cols, NCOL);
     static const double widths[NCOL] = {16, 22, 30, 24, 24, 26, 16, 24, 7, 7, 14, 44, 20, 16, 12};
     for (int i = 0; i < NCOL; i++) {
-        worksheet_set_column(ws, (lxw_col_t)i, (lxw_col_t)i, widths[i], NULL);
+        ho_rcols(ctx, ws, (lxw_col_t)i, (lxw_col_t)i, widths[i]);
     }
+    ho_rheader(ctx, ws, 0, cols, NCOL);
     worksheet_freeze_panes(ws, 1, 0);
 
     lxw_row_t row = 1;

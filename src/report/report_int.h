@@ -64,6 +64,7 @@ typedef struct {
     /* results */
     int64_t leads_week;
     int64_t mqls_week;
+    double colw[64]; /* column widths of the current sheet (ho_rcols), for header heights */
     bool pareto; /* the Pareto chart was added (needs finishing after close) */
     int charts;  /* charts created so far */
 } ho_rctx_t;
@@ -81,6 +82,10 @@ const char *ho_rcol_text(sqlite3_stmt *st, int i);
 lxw_datetime ho_rdatetime(int64_t ms);
 lxw_datetime ho_rdate_of_days(int64_t days);
 void ho_rtitle(ho_rctx_t *ctx, lxw_worksheet *ws, const char *title, const char *subtitle);
+/* Column widths: worksheet_set_column, remembered so ho_rheader can size its row. */
+void ho_rcols(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_col_t first, lxw_col_t last, double width);
+/* A header row; wrapped headers get the row height their longest one needs (so they never
+ * overlap the first data row). Set the widths (ho_rcols) first. */
 void ho_rheader(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t row, const char *const *cols, int n);
 /* A rate num/den as a percent cell, or a blank (formatted) cell when den == 0. */
 void ho_rrate(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t row, lxw_col_t col, double num,

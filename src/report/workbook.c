@@ -146,8 +146,63 @@ void ho_rtitle(ho_rctx_t *ctx, lxw_worksheet *ws, const char *title, const char 
     worksheet_write_string(ws, 1, 0, subtitle, ctx->f_sub);
 }
 
+void ho_rcols(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_col_t first, lxw_col_t last, double width)
+{
+    for (lxw_col_t c = first; c <= last && c < 64; c++) {
+        ctx->colw[c] = width;
+    }
+    worksheet_set_column(ws, first, last, width, NULL);
+}
+
+/* Lines a bold header needs at a column width (in characters): greedy word wrap, counting
+ * UTF-8 characters; a bold character is taken as 1.15 widths, a word longer than a line
+ * breaks. */
+static int s_wrap_lines(const char *text, double width)
+{
+    int cpl = (int)(width / 1.15);
+    if (cpl < 1) {
+        cpl = 1;
+    }
+    int lines = 1, used = 0;
+    const char *p = text;
+    while (*p) {
+        while (*p == ' ') {
+            p++;
+        }
+        int w = 0;
+        const char *q = p;
+        while (*q && *q != ' ') {
+            w += ((unsigned char)*q & 0xC0) != 0x80;
+            q++;
+        }
+        if (w == 0) {
+            break;
+        }
+        int need = used ? used + 1 + w : w;
+        if (need <= cpl) {
+            used = need;
+        } else {
+            if (used) {
+                lines++;
+            }
+            lines += (w - 1) / cpl;
+            used = w - ((w - 1) / cpl) * cpl;
+        }
+        p = q;
+    }
+    return lines;
+}
+
 void ho_rheader(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t row, const char *const *cols, int n)
 {
+    int lines = 1;
+    for (int i = 0; i < n && i < 64; i++) {
+        int l = s_wrap_lines(cols[i], ctx->colw[i]);
+        lines = l > lines ? l : lines;
+    }
+    if (lines > 1) {
+        worksheet_set_row(ws, row, 15.0 * lines + 2, NULL);
+    }
     for (int i = 0; i < n; i++) {
         worksheet_write_string(ws, row, (lxw_col_t)i, cols[i], ctx->f_head);
     }
@@ -470,6 +525,9 @@ static ho_report_error_t s_write(ho_rctx_t *ctx, const char *tmp_path)
     static const int head_row[HO_REPORT_SHEETS] = {-1, 3, 3, -1, 3, -1, 0, -1};
     for (int i = 0; i < HO_REPORT_SHEETS && rc == HO_REPORT_OK; i++) {
         ho_rprogress(ctx, s_sheet_names[i], 0, false); /* started: says what takes the time */
+        for (int c = 0; c < 64; c++) {
+            ctx->colw[c] = 8.43; /* Excel's default width */
+        }
         rc = fns[i](ctx, ws[i]);
         s_page_setup(ctx, ws[i], head_row[i], strcmp(s_sheet_names[i], "Handoffs") != 0);
     }
