@@ -34,7 +34,7 @@ static ho_report_error_t s_table(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t *r
             snprintf(label, sizeof label, "%lld\xe2\x80\x93%lld", b, b + 9);
             worksheet_write_string(ws, *row, 0, label, ctx->f_text);
         } else {
-            worksheet_write_string(ws, *row, 0, ho_rcol_text(st, 0), ctx->f_text);
+            worksheet_write_string(ws, *row, 0, ho_rquadrant_label(ho_rcol_text(st, 0)), ctx->f_text);
         }
         double n[4];
         for (int k = 0; k < 4; k++) {

@@ -64,7 +64,7 @@ def main():
                               out, "-q"],
                              capture_output=True, text=True, timeout=120)
         assert res.returncode == 0, res.stderr
-        assert res.stdout.strip() == "report week=2026-W47 path=%s sheets=8 leads=4" % out
+        assert res.stdout.strip() == "report week=2026-W47 path=%s sheets=9 leads=4" % out
         wb = openpyxl.load_workbook(out)
         third, half = 1 / 3, 0.5
 
@@ -142,22 +142,22 @@ def main():
             ["80–89", 1, 1, 0, 0, 1.0, 0.0, 0.0, 0.0]])
         r = find(cal, "By quadrant")
         check_rows("quadrants", rows(cal, r + 2, 9), [
-            ["mql_now", 4, 4, 1, 1, 1.0, 0.25, 0.25, 0.25],
-            ["nurture", 1, 0, 0, 0, 0.0, 0.0, 0.0, None]])
+            ["Good fit, high interest", 4, 4, 1, 1, 1.0, 0.25, 0.25, 0.25],
+            ["Good fit, low interest", 1, 0, 0, 0, 0.0, 0.0, 0.0, None]])
 
         h = wb["Handoffs"]
         got = [[h.cell(r, c).value for c in range(1, 16)] for r in range(2, h.max_row + 1)]
         d = dt.datetime
         want = [
             [d(2026, 11, 16, 2), "Jane Example", "jane@acme.example", "Acme", "VP Data",
-             "Berlin, DE", "Paid Search", "Q4 Launch", 70, "A1", "mql_now",
-             "title_vp (+40): title contains VP", "Ana Alves", d(2026, 11, 16, 2), "WON"],
+             "Berlin, DE", "Paid Search", "Q4 Launch", 70, "A1", "Good fit, high interest",
+             "title_vp (+40): title contains VP", "Ana Alves", d(2026, 11, 16, 2), "Won"],
             [d(2026, 11, 16, 5), "Bob Example", "bob@beta.example", "Acme", "VP Data",
-             "Berlin, DE", "Organic Search", "Webinar Nov", 75, "A1", "mql_now",
-             "title_vp (+45): title contains VP", "Ben Brandt", d(2026, 11, 16, 5), "RECYCLED"],
+             "Berlin, DE", "Organic Search", "Webinar Nov", 75, "A1", "Good fit, high interest",
+             "title_vp (+45): title contains VP", "Ben Brandt", d(2026, 11, 16, 5), "Nurture"],
             [d(2026, 11, 16, 6), "Carol Example", "carol@gamma.example", "Acme", "VP Data",
-             "Berlin, DE", "Paid Search", "Q4 Launch", 82, "A1", "mql_now",
-             "title_vp (+50): title contains VP", "Ana Alves", d(2026, 11, 16, 6), "LOST"],
+             "Berlin, DE", "Paid Search", "Q4 Launch", 82, "A1", "Good fit, high interest",
+             "title_vp (+50): title contains VP", "Ana Alves", d(2026, 11, 16, 6), "Lost"],
         ]
         assert len(got) == 3, got
         for g, w in zip(got, want):
