@@ -3,8 +3,9 @@
  * stands on.
  *
  * The report reads the store's SQLite database READ-ONLY (the store worker owns every
- * write; WAL mode gives the reader a consistent snapshot) and writes one .xlsx with eight
- * sheets: Summary, Funnel, Sources, Lost reasons, Reps, Calibration, Handoffs, Data quality.
+ * write; WAL mode gives the reader a consistent snapshot) and writes one .xlsx with nine
+ * sheets: Summary, Funnel, Sources, Lost reasons, Reps, Calibration, Handoffs, Data quality,
+ * Definitions.
  * Every number is defined in reports/README.md precisely enough that a test recomputes it.
  *
  *     ho_report_opts_t opts = {.db_path = "data/handoff.db", .output = "w47.xlsx",
@@ -29,6 +30,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "handoff/msg.h" /* ho_err_t */
 
@@ -108,7 +110,7 @@ typedef struct {
     void *progress_arg;
 } ho_report_opts_t;
 
-#define HO_REPORT_SHEETS 8
+#define HO_REPORT_SHEETS 9
 
 typedef struct {
     int sheets;                                /* sheets written (HO_REPORT_SHEETS) */
@@ -120,6 +122,10 @@ typedef struct {
 
 /* The sheet names in workbook order (static). */
 const char *ho_report_sheet_name(int index);
+
+/* The definitions of the Definitions sheet as the Markdown table of reports/README.md's
+ * "Definitions" section (`handoff report --definitions-md`). 0, or -1 on a write error. */
+int ho_report_definitions_markdown(FILE *out);
 
 /* Write the workbook. res and err may be NULL. On error no partial file is left at
  * opts->output (the workbook is written to a temporary name and renamed). */

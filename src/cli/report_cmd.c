@@ -19,10 +19,11 @@ static void s_usage(FILE *out)
             "usage: handoff report [--week 2026-W47] [-o FILE] [--data-dir DIR]\n"
             "                      [--timezone ZONE] [-c CONFIG] [--db PATH] [--now T]\n"
             "                      [--quiet]\n"
+            "       handoff report --definitions-md\n"
             "\n"
             "Write the weekly conversion workbook (.xlsx): Summary, Funnel, Sources, Lost\n"
-            "reasons, Reps, Calibration, Handoffs, Data quality. Reads <data-dir>/handoff.db\n"
-            "read-only.\n"
+            "reasons, Reps, Calibration, Handoffs, Data quality, Definitions. Reads\n"
+            "<data-dir>/handoff.db read-only.\n"
             "Definitions of every number: reports/README.md.\n"
             "\n"
             "  --week W         ISO week (default: the last complete week in ZONE)\n"
@@ -35,8 +36,10 @@ static void s_usage(FILE *out)
             "  --now T          the clock (ISO 8601 or epoch ms): picks the default week and\n"
             "                   dates the document (default: the end of the report week)\n"
             "  -q, --quiet      no progress on stderr\n"
+            "  --definitions-md print the Definitions sheet as the Markdown table of\n"
+            "                   reports/README.md (its one source) and exit\n"
             "\n"
-            "Prints: report week=2026-W47 path=... sheets=8 leads=N\n");
+            "Prints: report week=2026-W47 path=... sheets=9 leads=N\n");
 }
 
 static void s_progress(void *arg, const char *sheet, int64_t rows, bool done)
@@ -75,6 +78,7 @@ int ho_cmd_report(int argc, char **argv)
         {"config", required_argument, NULL, 'c'},
         {"db", required_argument, NULL, 'b'},
         {"now", required_argument, NULL, 'n'},
+        {"definitions-md", no_argument, NULL, 'm'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -107,6 +111,8 @@ int ho_cmd_report(int argc, char **argv)
         case 'n':
             now_arg = optarg;
             break;
+        case 'm':
+            return ho_report_definitions_markdown(stdout) == 0 ? 0 : 1;
         case 'q':
             quiet = true;
             break;

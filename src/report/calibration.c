@@ -34,7 +34,7 @@ static ho_report_error_t s_table(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t *r
             snprintf(label, sizeof label, "%lld\xe2\x80\x93%lld", b, b + 9);
             worksheet_write_string(ws, *row, 0, label, ctx->f_text);
         } else {
-            worksheet_write_string(ws, *row, 0, ho_rcol_text(st, 0), ctx->f_text);
+            worksheet_write_string(ws, *row, 0, ho_rquadrant_label(ho_rcol_text(st, 0)), ctx->f_text);
         }
         double n[4];
         for (int k = 0; k < 4; k++) {
@@ -61,8 +61,8 @@ ho_report_error_t ho_report_calibration(ho_rctx_t *ctx, lxw_worksheet *ws)
              ctx->weeks[0].label, ctx->weeks[HO_RW_THIS].label, ctx->weeks[HO_RW_THIS].label,
              ctx->tz);
     ho_rtitle(ctx, ws, "Score calibration: is the MQL threshold right?", sub);
-    worksheet_set_column(ws, 0, 0, 16, NULL);
-    worksheet_set_column(ws, 1, 8, 11, NULL);
+    ho_rcols(ctx, ws, 0, 0, 16);
+    ho_rcols(ctx, ws, 1, 8, 11);
     lxw_row_t row = 3, bf, bl, qf, ql;
     worksheet_write_string(ws, row++, 0, "By score band", ctx->f_bold);
     ho_report_error_t rc =

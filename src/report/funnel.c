@@ -57,11 +57,11 @@ ho_report_error_t ho_report_funnel(ho_rctx_t *ctx, lxw_worksheet *ws)
         "MQL\xe2\x86\x92SQL",
         "MQL\xe2\x86\x92Won",
     };
+    ho_rcols(ctx, ws, 0, 0, 12);
+    ho_rcols(ctx, ws, 1, 1, 12);
+    ho_rcols(ctx, ws, 2, 6, 11);
+    ho_rcols(ctx, ws, 7, 12, 10);
     ho_rheader(ctx, ws, 3, cols, 13);
-    worksheet_set_column(ws, 0, 0, 12, NULL);
-    worksheet_set_column(ws, 1, 1, 12, NULL);
-    worksheet_set_column(ws, 2, 6, 11, NULL);
-    worksheet_set_column(ws, 7, 12, 10, NULL);
     worksheet_freeze_panes(ws, 4, 1);
     lxw_row_t first = 4;
     for (int i = 0; i < HO_RW; i++) {

@@ -165,7 +165,6 @@ static ho_report_error_t s_kind_table(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row
     }
     cols[nc++] = "Check";
     ho_rheader(ctx, ws, *row, cols, nc);
-    worksheet_set_row(ws, *row, 45, NULL);
     (*row)++;
     lxw_row_t first = *row;
     double tot[7 + S_MAXRES + 1] = {0};
@@ -235,7 +234,6 @@ static ho_report_error_t s_reasons(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t 
     static const char *const cols[] = {"Source", "Kind", "Skipped or quarantined", "Reason",
                                        "Rows"};
     ho_rheader(ctx, ws, *row, cols, 5);
-    worksheet_set_row(ws, *row, 30, NULL);
     (*row)++;
     lxw_row_t first = *row;
     double tot = 0;
@@ -292,7 +290,6 @@ static ho_report_error_t s_week_outcomes(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_
                                        "Opportunity", "Won",   "Lost",
                                        "On leads marketing never qualified"};
     ho_rheader(ctx, ws, *row, cols, 8);
-    worksheet_set_row(ws, *row, 45, NULL);
     (*row)++;
     lxw_row_t first = *row;
     double tot[8] = {0};
@@ -348,10 +345,10 @@ ho_report_error_t ho_report_quality(ho_rctx_t *ctx, lxw_worksheet *ws)
               "Every import the store has recorded (one file or one webhook day each), by source. "
               "Rows read = skipped + quarantined + accepted; accepted rows are then new, merged, "
               "matched, unmatched, recorded or pending.");
-    worksheet_set_column(ws, 0, 0, 30, NULL);
-    worksheet_set_column(ws, 1, 1, 8, NULL);
-    worksheet_set_column(ws, 2, 2, 16, NULL);
-    worksheet_set_column(ws, 3, 13, 12, NULL);
+    ho_rcols(ctx, ws, 0, 0, 30);
+    ho_rcols(ctx, ws, 1, 1, 8);
+    ho_rcols(ctx, ws, 2, 2, 16);
+    ho_rcols(ctx, ws, 3, 13, 12);
     lxw_row_t row = 3;
     if (!ctx->has_imports) {
         worksheet_write_string(ws, row, 0,

@@ -111,10 +111,10 @@ ho_report_error_t ho_report_reasons(ho_rctx_t *ctx, lxw_worksheet *ws)
         "Code",  "Reason",    "Rejected (SAL)", "Lost (after SQL)",
         "Total", "This week", "Share",          "Cumulative share",
     };
+    ho_rcols(ctx, ws, 0, 0, 22);
+    ho_rcols(ctx, ws, 1, 1, 30);
+    ho_rcols(ctx, ws, 2, 7, 13);
     ho_rheader(ctx, ws, 3, cols, 8);
-    worksheet_set_column(ws, 0, 0, 22, NULL);
-    worksheet_set_column(ws, 1, 1, 30, NULL);
-    worksheet_set_column(ws, 2, 7, 13, NULL);
     worksheet_freeze_panes(ws, 4, 0);
     lxw_row_t row = 4;
     double cum = 0, trej = 0, tlost = 0, tweek = 0;

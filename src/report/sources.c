@@ -41,12 +41,12 @@ ho_report_error_t ho_report_sources(ho_rctx_t *ctx, lxw_worksheet *ws)
         "SQL\xe2\x86\x92Won",
         "Lead\xe2\x86\x92Won",
     };
+    ho_rcols(ctx, ws, 0, 0, 22);
+    ho_rcols(ctx, ws, 1, 1, 30);
+    ho_rcols(ctx, ws, 2, 5, 10);
+    ho_rcols(ctx, ws, 6, 6, 14);
+    ho_rcols(ctx, ws, 7, 10, 11);
     ho_rheader(ctx, ws, 3, cols, 11);
-    worksheet_set_column(ws, 0, 0, 22, NULL);
-    worksheet_set_column(ws, 1, 1, 30, NULL);
-    worksheet_set_column(ws, 2, 5, 10, NULL);
-    worksheet_set_column(ws, 6, 6, 14, NULL);
-    worksheet_set_column(ws, 7, 10, 11, NULL);
     worksheet_freeze_panes(ws, 4, 2);
     lxw_row_t row = 4;
     double tot[5] = {0};

@@ -259,10 +259,10 @@ ho_report_error_t ho_report_summary(ho_rctx_t *ctx, lxw_worksheet *ws)
              w->label + 5);
     const char *cols[] = {"Metric", w->label, ctx->weeks[HO_RW_LAST].label,
                           "Delta",  h4,       "Definition"};
+    ho_rcols(ctx, ws, 0, 0, 28);
+    ho_rcols(ctx, ws, 1, 4, 14);
+    ho_rcols(ctx, ws, 5, 5, 70);
     ho_rheader(ctx, ws, 3, cols, 6);
-    worksheet_set_column(ws, 0, 0, 28, NULL);
-    worksheet_set_column(ws, 1, 4, 14, NULL);
-    worksheet_set_column(ws, 5, 5, 70, NULL);
     worksheet_freeze_panes(ws, 4, 1);
 
     const s_period_t *t = &p[HO_RW_THIS], *l = &p[HO_RW_LAST], *f = &p[HO_P4];

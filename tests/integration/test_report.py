@@ -33,6 +33,12 @@ STAGES_FROM = {  # "reached S" = a transition into any of these (reports/README.
 }
 LABELS = {"budget": "No budget", "timing": "Not now", "competitor": "Chose a competitor",
           "unspecified": "No reason given"}
+# display names: lifecycle.yaml (the built-in copy) and the fit x interest quadrants
+STAGE_NAMES = {"ML": "Marketing lead", "MQL": "Marketing qualified", "SAL": "Sales accepted",
+               "SQL": "Sales qualified", "OPPORTUNITY": "Opportunity", "WON": "Won",
+               "LOST": "Lost", "RECYCLED": "Nurture", "DISQUALIFIED": "Disqualified"}
+QUADRANT_NAMES = {"mql_now": "Good fit, high interest", "group_offering": "Low fit, high interest",
+                  "nurture": "Good fit, low interest", "never": "Low fit, low interest"}
 HOUR = 3600 * 1000
 DAY = 24 * HOUR
 
@@ -414,7 +420,10 @@ class Expected:
             l = self.c.execute("SELECT first_name, last_name, email, company, title, city, state,"
                                " country, original_source, original_campaign FROM leads WHERE"
                                " id=?", (lid,)).fetchone()
-            s = self.score_asof(lid)
+            # the score that made it an MQL: the latest at or before its MQL entry
+            s = self.c.execute("SELECT id, score, grade, quadrant, explanation_json FROM scores"
+                               " WHERE lead_id=? AND at<=? ORDER BY at DESC, id DESC LIMIT 1",
+                               (lid, e)).fetchone()
             top = ""
             if s and s[4]:
                 best = None
@@ -440,8 +449,9 @@ class Expected:
                 dt.datetime.fromtimestamp(e // 1000, z).replace(tzinfo=None),
                 " ".join(x for x in (l[0], l[1]) if x), l[2] or "", l[3] or "", l[4] or "",
                 ", ".join(x for x in (l[5], l[6], l[7]) if x), l[8] or "", l[9] or "",
-                s[1] if s else None, (s[2] or "") if s else "", (s[3] or "") if s else "",
-                top, owner, assigned, status or ""])
+                s[1] if s else None, (s[2] or "") if s else "",
+                QUADRANT_NAMES.get(s[3], s[3] or "") if s else "",
+                top, owner, assigned, STAGE_NAMES.get(status, status or "")])
         return rows
 
 
@@ -630,15 +640,16 @@ def check_reps(wb, exp):
 
 def check_print_setup(wb):
     """The Monday meeting prints it: landscape, the week in the page header, single-table
-    sheets repeat their header row, all but the wide Handoffs list fit one page wide."""
-    repeat = {"Funnel": "$4:$4", "Sources": "$4:$4", "Reps": "$4:$4", "Handoffs": "$1:$1"}
+    sheets repeat their header row, every sheet fits one page wide."""
+    repeat = {"Funnel": "$4:$4", "Sources": "$4:$4", "Reps": "$4:$4", "Handoffs": "$1:$1",
+              "Definitions": "$4:$4"}
     for ws in wb.worksheets:
         assert ws.page_setup.orientation == "landscape", ws.title
         assert WEEK in ws.oddHeader.right.text, (ws.title, ws.oddHeader.right.text)
         assert "&P" in ws.oddFooter.right.text, ws.title
         assert ws.print_title_rows == repeat.get(ws.title), (ws.title, ws.print_title_rows)
         fit = bool(ws.sheet_properties.pageSetUpPr and ws.sheet_properties.pageSetUpPr.fitToPage)
-        assert fit == (ws.title != "Handoffs"), (ws.title, fit)
+        assert fit, ws.title  # every sheet prints one page wide
         if fit:
             assert ws.page_setup.fitToWidth in (1, None) and ws.page_setup.fitToHeight == 0, (
                 ws.title, ws.page_setup.fitToWidth, ws.page_setup.fitToHeight)
@@ -650,7 +661,8 @@ def check_calibration(wb, exp):
     assert any(b < 0 for b, _ in bands)  # negative scores fall in floor bands (-20..-11)
     for title, head, want, key in (("By score band", "Score band", bands,
                                     lambda b: "%d\u2013%d" % (b, b + 9)),
-                                   ("By quadrant", "Quadrant", quads, lambda q: q)):
+                                   ("By quadrant", "Quadrant", quads,
+                                    lambda q: QUADRANT_NAMES.get(q, q))):
         t = find_row(ws, title)
         assert ws.cell(t + 1, 1).value == head
         got, _ = rows_until(ws, t + 2)
@@ -711,7 +723,7 @@ def main():
         assert res.returncode == 0, res.stderr
         exp = Expected(db)
         leads = exp.summary()["Leads"][0]
-        assert res.stdout.strip() == "report week=%s path=%s sheets=8 leads=%d" % (
+        assert res.stdout.strip() == "report week=%s path=%s sheets=9 leads=%d" % (
             WEEK, out, leads), res.stdout
         for sheet in ("Summary", "Funnel", "Sources", "Lost reasons", "Reps", "Calibration",
                       "Handoffs"):
@@ -722,12 +734,12 @@ def main():
         starts = [l for l in steps if l.endswith(" rows=0")]
         assert starts == ['sheet="%s" rows=0' % s for s in (
             "(shared tables)", "Summary", "Funnel", "Sources", "Lost reasons", "Reps",
-            "Calibration", "Handoffs", "Data quality")], steps
-        assert steps[-1].startswith('sheet="Data quality" rows=') and steps[-1].endswith(" done")
+            "Calibration", "Handoffs", "Data quality", "Definitions")], steps
+        assert steps[-1].startswith('sheet="Definitions" rows=') and steps[-1].endswith(" done")
 
         wb = openpyxl.load_workbook(out)
         assert wb.sheetnames == ["Summary", "Funnel", "Sources", "Lost reasons", "Reps",
-                                 "Calibration", "Handoffs", "Data quality"]
+                                 "Calibration", "Handoffs", "Data quality", "Definitions"]
         check_summary(wb, exp)
         check_funnel(wb, exp)
         check_sources(wb, exp)

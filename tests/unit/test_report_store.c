@@ -74,6 +74,7 @@ static void test_empty_store_gives_every_sheet(void **state)
     }
     assert_int_equal(res.sheets, HO_REPORT_SHEETS);
     assert_string_equal(res.sheet_names[7], "Data quality");
+    assert_string_equal(res.sheet_names[8], "Definitions");
     assert_string_equal(res.sheet_names[0], "Summary");
     assert_string_equal(res.sheet_names[6], "Handoffs");
     assert_int_equal(res.leads, 0);
