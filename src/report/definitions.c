@@ -53,6 +53,10 @@ static const ho_report_def_t s_defs[] = {
     {"Funnel", "Cohort",
      "The leads that entered MQL in a week; each is followed to the stages it reached "
      "afterwards, by the end of the report week."},
+    {"Funnel", "Maturity",
+     "A cohort of the last 4 weeks (the report week and the 3 before) is immature: its leads "
+     "had less than 4 weeks to reach SQL, so its rates are still rising. The Summary's trend "
+     "chart is the MQL\xe2\x86\x92SQL column of this sheet."},
     {"Sources", "Source, campaign",
      "The lead's original source and campaign as the first record that created it gave "
      "them; blank = (none)."},

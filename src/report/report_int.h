@@ -31,6 +31,8 @@ int64_t ho_local_day_of_ms(int64_t ms);
 #define HO_RW 12 /* weeks in the trailing window; weeks[HO_RW-1] is the report week */
 #define HO_RW_THIS (HO_RW - 1)
 #define HO_RW_LAST (HO_RW - 2)
+/* cohorts of the last this-many weeks (W-3..W) are immature: less than 4 weeks to convert */
+#define HO_IMMATURE_WEEKS 4
 #define HO_P4 HO_RW /* period index of the 4-week window in the temp table `periods` */
 
 typedef struct {

@@ -533,6 +533,9 @@ def check_funnel(wb, exp):
                                         (n[2], n[0]), (n[4], n[0])]):
             close(r[7 + k], rate(num, den), "Funnel %s rate %d" % (w, k))
     assert ws.cell(hdr + 1, 8).number_format == "0.0%"
+    # the 4 youngest cohorts (W-3..W) are marked immature, the older ones are not
+    assert ws.cell(hdr, 14).value == "Maturity"
+    assert [bool(r[13]) for r in rows] == [False] * 8 + [True] * 4, [r[13] for r in rows]
     assert sum(n[0] for _, n in fun) > 50
     assert len(ws._charts) == 1
     ch = ws._charts[0]
@@ -600,10 +603,14 @@ def check_pareto_xml(path):
     with zipfile.ZipFile(path) as z:
         assert z.testzip() is None
         charts = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
-        assert len(charts) == 3, charts
+        assert len(charts) == 4, charts
         xmls = [z.read(n).decode() for n in charts]
         pareto = [x for x in xmls if "Pareto" in x]
     assert len(pareto) == 1
+    # the Summary's trend: the Funnel's MQL->SQL column (L) by cohort week (A), a line
+    trend = [x for x in xmls if "by MQL cohort week" in x]
+    assert len(trend) == 1 and "<c:lineChart>" in trend[0]
+    assert "Funnel!$L$5:$L$16" in trend[0] and "Funnel!$A$5:$A$16" in trend[0], trend[0][:2000]
     for x in xmls:  # every chart: a title and both axes labelled; text categories
         assert x.count("<c:title>") >= 3, x[:300]
         assert "<c:cat><c:strRef>" in x and "<c:cat><c:numRef>" not in x

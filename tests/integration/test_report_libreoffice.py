@@ -77,8 +77,8 @@ def main():
         with zipfile.ZipFile(back) as z:
             charts = [z.read(n).decode() for n in z.namelist()
                       if n.startswith("xl/charts/chart") and n.endswith(".xml")]
-        assert len(charts) == 3, len(charts)
-        combo = [c for c in charts if "<c:lineChart>" in c and "<c:barChart>" in c]
+        assert len(charts) == 4, len(charts)
+        combo = [c for c in charts if "<c:lineChart>" in c and "<c:barChart>" in c]  # Pareto
         assert len(combo) == 1, "LibreOffice lost the Pareto line"
         assert 'c:crosses val="max"' in combo[0]
         print("test_report_libreoffice: ok (%s)" % exe)
