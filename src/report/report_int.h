@@ -94,6 +94,8 @@ void ho_rheader(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t row, const char *co
 void ho_rrate(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t row, lxw_col_t col, double num,
               double den, lxw_format *fmt);
 const char *ho_rreason_label(ho_rctx_t *ctx, const char *code);
+/* reasons.yaml owner of a reason code ("marketing", "sales"), "" when not given. */
+const char *ho_rreason_owner(ho_rctx_t *ctx, const char *code);
 /* Display name of a stage code (lifecycle.yaml `stages`), else the code. */
 const char *ho_rstage_label(ho_rctx_t *ctx, const char *code);
 /* Display name of a fit x interest quadrant code (mql_now -> "Good fit, high interest"). */

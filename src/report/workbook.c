@@ -272,6 +272,28 @@ const char *ho_rreason_label(ho_rctx_t *ctx, const char *code)
     return code;
 }
 
+const char *ho_rreason_owner(ho_rctx_t *ctx, const char *code)
+{
+    const ho_node_t *root = ctx->reasons ? ho_conf_root(ctx->reasons) : NULL;
+    const ho_node_t *list = root ? ho_node_get(root, "reasons") : NULL;
+    if (!list) {
+        list = root;
+    }
+    const ho_node_t *v = NULL;
+    if (list && ho_node_kind(list) == HO_NODE_MAP) {
+        v = ho_node_get(list, code);
+    } else if (list && ho_node_kind(list) == HO_NODE_SEQ) {
+        for (size_t i = 0; i < ho_node_size(list) && !v; i++) {
+            const ho_node_t *c = ho_node_get(ho_node_at(list, i), "code");
+            if (c && ho_node_str(c) && !strcmp(ho_node_str(c), code)) {
+                v = ho_node_at(list, i);
+            }
+        }
+    }
+    const ho_node_t *o = v && ho_node_kind(v) == HO_NODE_MAP ? ho_node_get(v, "owner") : NULL;
+    return o && ho_node_str(o) ? ho_node_str(o) : "";
+}
+
 const char *ho_rstage_label(ho_rctx_t *ctx, const char *code)
 {
     const ho_node_t *stages =

@@ -39,6 +39,15 @@ STAGE_NAMES = {"ML": "Marketing lead", "MQL": "Marketing qualified", "SAL": "Sal
                "LOST": "Lost", "RECYCLED": "Nurture", "DISQUALIFIED": "Disqualified"}
 QUADRANT_NAMES = {"mql_now": "Good fit, high interest", "group_offering": "Low fit, high interest",
                   "nurture": "Good fit, low interest", "never": "Low fit, low interest"}
+OWNERS = {"budget": "sales", "timing": "sales", "competitor": "sales",
+          "unspecified": "sales"}  # reasons.yaml `owner`; not_a_fit is not in the file
+
+
+def reasons_yaml():
+    return "reasons:\n" + "".join('  %s:\n    label: "%s"\n    owner: %s\n' % (k, v, OWNERS[k])
+                                  for k, v in LABELS.items())
+
+
 HOUR = 3600 * 1000
 DAY = 24 * HOUR
 
@@ -90,6 +99,7 @@ class Builder:
                     company="Company %d" % (i % 23), city=["Berlin", "Austin", None][i % 3],
                     state=[None, "TX", "BY"][i % 3], country=["DE", "US", "DE"][i % 3],
                     original_source=source, original_campaign=campaign,
+                    source_channel=CHANNELS.get(source),
                     created_at=created, updated_at=created)
         cols.update(kw)
         keys = ",".join(cols)
@@ -132,6 +142,8 @@ class Builder:
 REPS = [("r1", "Ana Alves"), ("r2", "Ben Brandt"), ("r3", "Chen Cho"), ("r4", "Dana Dorn")]
 SOURCES = ["Paid Search", "Organic Search", "Email Marketing", "facebook", None, ""]
 CAMPAIGNS = ["Q4 Launch", "Webinar Nov", None]
+CHANNELS = {"Paid Search": "paid_search", "Organic Search": "organic_search",
+            "Email Marketing": "email", "facebook": "paid_social"}  # as the store normalizes
 REASONS = ["budget", "timing", "competitor", "not_a_fit", None, ""]
 
 
@@ -342,28 +354,30 @@ class Expected:
         return sorted(groups.items(), key=lambda kv: (-kv[1][0], kv[0][0], kv[0][1]))
 
     def reason_rows(self):
-        return self.q("SELECT o.outcome, o.reason, o.rep_id, l.original_source, o.occurred_at"
-                      " FROM outcomes o JOIN leads l ON l.id=o.lead_id WHERE o.outcome IN"
+        return self.q("SELECT o.outcome, o.reason, o.rep_id, l.original_source, o.occurred_at,"
+                      " l.source_channel FROM outcomes o JOIN leads l ON l.id=o.lead_id WHERE o.outcome IN"
                       " ('rejected','lost') AND o.occurred_at>=? AND o.occurred_at<?",
                       self.a12, self.as_of)
 
     def reasons(self):
         by = {}
         wa = self.bounds[self.week][0]
-        for outcome, reason, _rep, _src, at in self.reason_rows():
+        for outcome, reason, _rep, _src, at, _ch in self.reason_rows():
             code = reason or "unspecified"
             g = by.setdefault(code, [0, 0, 0])
             g[0 if outcome == "rejected" else 1] += 1
             g[2] += at >= wa
         return sorted(by.items(), key=lambda kv: (-(kv[1][0] + kv[1][1]), kv[0]))
 
-    def reasons_by(self, which):
-        by = {}
-        for outcome, reason, rep, src, _at in self.reason_rows():
-            k = (rep if which == "rep" else src) or "(none)"
-            g = by.setdefault((k, reason or "unspecified"), [0, 0])
-            g[0 if outcome == "rejected" else 1] += 1
-        return sorted(by.items(), key=lambda kv: (kv[0][0], -(kv[1][0] + kv[1][1]), kv[0][1]))
+    def reason_matrix(self, which):
+        """{(code, key): n} and the column keys: the 10 biggest (count desc, key), + Other."""
+        cells, per_key = {}, {}
+        for _outcome, reason, rep, _src, _at, channel in self.reason_rows():
+            k = (rep if which == "rep" else channel) or "(none)"
+            per_key[k] = per_key.get(k, 0) + 1
+            cells[(reason or "unspecified", k)] = cells.get((reason or "unspecified", k), 0) + 1
+        keys = sorted(per_key, key=lambda k: (-per_key[k], k))
+        return cells, keys[:10], len(keys) > 10
 
     def reps(self):
         out = {}
@@ -586,15 +600,36 @@ def check_reasons(wb, exp):
         sum(g[0] for _, g in rs), sum(g[1] for _, g in rs), grand]
     assert "unspecified" in [c for c, _ in rs]  # blank and NULL reasons are 'unspecified'
     assert ws.cell(hdr + 1, 8).number_format == "0.0%"
-    for title, which, head in (("By original source", "source", "Original source"),
-                               ("By rep", "rep", "Rep")):
+    # reasons.yaml owner of each code, and the marketing/sales split below the Total
+    owners = OWNERS
+    assert ws.cell(hdr, 9).value == "Owner of the fix"
+    for r in rows:
+        assert r[8] == owners.get(r[0], "(not in reasons.yaml)"), r
+    split = {}
+    for code, g in rs:
+        o = owners.get(code, "?")
+        split[o] = split.get(o, 0) + g[0] + g[1]
+    for label, key in (("Marketing's to fix", "marketing"), ("Sales' to fix", "sales"),
+                       ("Owner unknown", "?")):
+        r = find_row(ws, label, col=2)
+        assert ws.cell(r, 5).value == split.get(key, 0), (label, split)
+    # reason x channel and reason x rep: heat-mapped matrices, rows in the Pareto's order
+    for title, which in (("Reason \u00d7 channel (rejected + lost, 12 weeks)", "channel"),
+                         ("Reason \u00d7 rep (rejected + lost, 12 weeks)", "rep")):
         t = find_row(ws, title)
-        assert ws.cell(t + 1, 1).value == head
+        cells, keys, other = exp.reason_matrix(which)
+        head = [ws.cell(t + 1, c).value for c in range(1, 4 + len(keys) + other)]
+        assert head == ["Code", "Reason"] + keys + (["Other"] if other else []) + ["Total"], head
         got, _ = rows_until(ws, t + 2)
-        want = exp.reasons_by(which)
-        assert len(got) == len(want), (title, len(got), len(want))
-        for r, ((k, code), g) in zip(got, want):
-            assert r[:6] == [k, code, LABELS.get(code, code), g[0], g[1], g[0] + g[1]], (r, k, g)
+        assert [g[0] for g in got] == [code for code, _ in rs]
+        for g, (code, tot) in zip(got, rs):
+            want = [cells.get((code, k), 0) for k in keys]
+            assert g[2:2 + len(keys)] == want, (which, code, g, want)
+            assert g[2 + len(keys) + other] == tot[0] + tot[1]  # row total = the Pareto's
+        fmts = [cf for cf in ws.conditional_formatting
+                if str(cf.sqref).startswith("C%d:" % (t + 2))]
+        assert fmts and fmts[0].rules[0].type == "colorScale", ws.conditional_formatting
+        assert len(keys) >= 3
     assert len(ws._charts) == 1
 
 
@@ -724,7 +759,7 @@ def main():
         with open(os.path.join(conf, "handoff.yaml"), "w") as f:
             f.write("data_dir: %s\nworkers:\n  report:\n    timezone: %s\n" % (tmp, TZ))
         with open(os.path.join(conf, "reasons.yaml"), "w") as f:
-            f.write("reasons:\n" + "".join('  %s:\n    label: "%s"\n' % kv for kv in LABELS.items()))
+            f.write(reasons_yaml())
         out = os.path.join(tmp, "w47.xlsx")
         res = run_report(db, out, "-c", os.path.join(conf, "handoff.yaml"))
         assert res.returncode == 0, res.stderr

@@ -120,14 +120,17 @@ def main():
         check_rows("Lost reasons", rows(lr, 5, 8), [
             ["budget", "No budget", 1, 0, 1, 1, half, half],
             ["competitor", "Chose a competitor", 0, 1, 1, 1, half, 1.0]])
-        r = find(lr, "By original source")
-        check_rows("by source", rows(lr, r + 2, 6), [
-            ["Organic Search", "budget", "No budget", 1, 0, 1],
-            ["Paid Search", "competitor", "Chose a competitor", 0, 1, 1]])
-        r = find(lr, "By rep")
-        check_rows("by rep", rows(lr, r + 2, 6), [
-            ["r1", "competitor", "Chose a competitor", 0, 1, 1],
-            ["r2", "budget", "No budget", 1, 0, 1]])
+        # the scenario's leads carry no source_channel: one "(none)" column
+        r = find(lr, "Reason \u00d7 channel (rejected + lost, 12 weeks)")
+        check_rows("by channel", rows(lr, r + 1, 5), [
+            ["Code", "Reason", "(none)", "Total", None],
+            ["budget", "No budget", 1, 1, None],
+            ["competitor", "Chose a competitor", 1, 1, None]])
+        r = find(lr, "Reason \u00d7 rep (rejected + lost, 12 weeks)")
+        check_rows("by rep", rows(lr, r + 1, 5), [
+            ["Code", "Reason", "r1", "r2", "Total"],
+            ["budget", "No budget", 0, 1, 1],
+            ["competitor", "Chose a competitor", 1, 0, 1]])
 
         check_rows("Reps", rows(wb["Reps"], 5, 11), [
             ["r1", "Ana Alves", 2, 2, 1.0, 12.5, 1, 2, 1, half, 1],

@@ -322,8 +322,7 @@ def main():
         with open(os.path.join(conf, "handoff.yaml"), "w") as f:
             f.write("data_dir: %s\n" % tmp)
         with open(os.path.join(conf, "reasons.yaml"), "w") as f:
-            f.write("reasons:\n" + "".join('  %s:\n    label: "%s"\n' % kv
-                                           for kv in tr.LABELS.items()))
+            f.write(tr.reasons_yaml())
         out = os.path.join(tmp, "w47.xlsx")
         cmd = [tr.HO_BIN, "report", "-o", out, "--db", db, "--timezone", tr.TZ,
                "-c", os.path.join(conf, "handoff.yaml"), "--now", NOW, "-q"]
