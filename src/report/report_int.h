@@ -109,6 +109,7 @@ ho_report_error_t ho_report_summary(ho_rctx_t *ctx, lxw_worksheet *ws);
 ho_report_error_t ho_report_funnel(ho_rctx_t *ctx, lxw_worksheet *ws);
 ho_report_error_t ho_report_sources(ho_rctx_t *ctx, lxw_worksheet *ws);
 ho_report_error_t ho_report_reasons(ho_rctx_t *ctx, lxw_worksheet *ws);
+ho_report_error_t ho_report_drilldown(ho_rctx_t *ctx, lxw_worksheet *ws);
 ho_report_error_t ho_report_reps(ho_rctx_t *ctx, lxw_worksheet *ws);
 ho_report_error_t ho_report_calibration(ho_rctx_t *ctx, lxw_worksheet *ws);
 ho_report_error_t ho_report_handoffs(ho_rctx_t *ctx, lxw_worksheet *ws);

@@ -684,7 +684,7 @@ def check_print_setup(wb):
     """The Monday meeting prints it: landscape, the week in the page header, single-table
     sheets repeat their header row, every sheet fits one page wide."""
     repeat = {"Funnel": "$4:$4", "Sources": "$4:$4", "Reps": "$4:$4", "Handoffs": "$1:$1",
-              "Definitions": "$4:$4"}
+              "Definitions": "$4:$4", "Lost and rejected": "$4:$4"}
     for ws in wb.worksheets:
         assert ws.page_setup.orientation == "landscape", ws.title
         assert WEEK in ws.oddHeader.right.text, (ws.title, ws.oddHeader.right.text)
@@ -765,22 +765,22 @@ def main():
         assert res.returncode == 0, res.stderr
         exp = Expected(db)
         leads = exp.summary()["Leads"][0]
-        assert res.stdout.strip() == "report week=%s path=%s sheets=9 leads=%d" % (
+        assert res.stdout.strip() == "report week=%s path=%s sheets=10 leads=%d" % (
             WEEK, out, leads), res.stdout
-        for sheet in ("Summary", "Funnel", "Sources", "Lost reasons", "Reps", "Calibration",
-                      "Handoffs"):
+        for sheet in ("Summary", "Funnel", "Sources", "Lost reasons", "Lost and rejected", "Reps",
+                      "Calibration", "Handoffs"):
             assert 'sheet="%s"' % sheet in res.stderr, res.stderr  # progress per sheet
         # each step is announced when it starts and when it is done, in order, the shared
         # tables (the longest step on a big store) first
         steps = [l.split("report: ", 1)[1] for l in res.stderr.splitlines() if "sheet=" in l]
         starts = [l for l in steps if l.endswith(" rows=0")]
         assert starts == ['sheet="%s" rows=0' % s for s in (
-            "(shared tables)", "Summary", "Funnel", "Sources", "Lost reasons", "Reps",
+            "(shared tables)", "Summary", "Funnel", "Sources", "Lost reasons", "Lost and rejected", "Reps",
             "Calibration", "Handoffs", "Data quality", "Definitions")], steps
         assert steps[-1].startswith('sheet="Definitions" rows=') and steps[-1].endswith(" done")
 
         wb = openpyxl.load_workbook(out)
-        assert wb.sheetnames == ["Summary", "Funnel", "Sources", "Lost reasons", "Reps",
+        assert wb.sheetnames == ["Summary", "Funnel", "Sources", "Lost reasons", "Lost and rejected", "Reps",
                                  "Calibration", "Handoffs", "Data quality", "Definitions"]
         check_summary(wb, exp)
         check_funnel(wb, exp)
