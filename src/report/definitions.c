@@ -57,6 +57,10 @@ static const ho_report_def_t s_defs[] = {
      "A cohort of the last 4 weeks (the report week and the 3 before) is immature: its leads "
      "had less than 4 weeks to reach SQL, so its rates are still rising. The Summary's trend "
      "chart is the MQL\xe2\x86\x92SQL column of this sheet."},
+    {"Sources", "Channel",
+     "The lead's source_channel, normalized by the store from its original source (\"Web\" "
+     "and \"Website\" are one channel); blank = (none). The drill-down below splits each "
+     "channel into original source and campaign, with a subtotal per channel."},
     {"Sources", "Source, campaign",
      "The lead's original source and campaign as the first record that created it gave "
      "them; blank = (none)."},

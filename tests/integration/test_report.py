@@ -340,10 +340,12 @@ class Expected:
         return self.reached_after(lead, stage, -(2 ** 62))
 
     def sources(self):
+        """{(channel, source, campaign): [leads, mql, sql, won, amount]}"""
         groups = {}
-        for lid, src, camp in self.q("SELECT id, original_source, original_campaign FROM leads"
-                                     " WHERE created_at>=? AND created_at<?", self.a12, self.as_of):
-            key = (src or "(none)", camp or "(none)")
+        for lid, ch, src, camp in self.q("SELECT id, source_channel, original_source,"
+                                         " original_campaign FROM leads WHERE created_at>=? AND"
+                                         " created_at<?", self.a12, self.as_of):
+            key = (ch or "(none)", src or "(none)", camp or "(none)")
             g = groups.setdefault(key, [0, 0, 0, 0, 0.0])
             g[0] += 1
             g[1] += self.reached_ever(lid, "MQL")
@@ -351,7 +353,7 @@ class Expected:
             g[3] += self.reached_ever(lid, "WON")
             g[4] += self.v("SELECT coalesce(sum(amount),0) FROM outcomes WHERE lead_id=? AND"
                            " outcome='won' AND occurred_at<?", lid, self.as_of)
-        return sorted(groups.items(), key=lambda kv: (-kv[1][0], kv[0][0], kv[0][1]))
+        return groups
 
     def reason_rows(self):
         return self.q("SELECT o.outcome, o.reason, o.rep_id, l.original_source, o.occurred_at,"
@@ -557,27 +559,54 @@ def check_funnel(wb, exp):
     return fun
 
 
+def check_source_row(r, g, what):
+    assert r[:4] == g[:4], (what, r, g)
+    close(r[4], g[4], "Sources amount %s" % (what,))
+    close(r[5], rate(g[1], g[0]), "lead->mql")
+    close(r[6], rate(g[2], g[1]), "mql->sql")
+    close(r[7], rate(g[3], g[2]), "sql->won")
+    close(r[8], rate(g[3], g[0]), "lead->won")
+
+
 def check_sources(wb, exp):
     ws = wb["Sources"]
-    hdr = find_row(ws, "Original source")
+    groups = exp.sources()
+    chans = {}
+    for (ch, _s, _c), g in groups.items():
+        chans[ch] = [x + y for x, y in zip(chans.get(ch, [0, 0, 0, 0, 0.0]), g)]
+    order = sorted(chans, key=lambda c: (-chans[c][0], c))
+    assert len(order) >= 4, order
+    # the roll-up by channel, biggest first, and its Total
+    hdr = find_row(ws, "Channel")
     rows, total_row = rows_until(ws, hdr + 1, "Total")
-    src = exp.sources()
-    assert len(rows) == len(src) and len(src) >= 6
-    tot = [0, 0, 0, 0, 0.0]
-    for r, ((s, c), g) in zip(rows, src):
-        assert (r[0], r[1]) == (s, c)
-        assert r[2:6] == g[:4], (s, c, r[2:6], g)
-        close(r[6], g[4], "Sources amount %s/%s" % (s, c))
-        close(r[7], rate(g[1], g[0]), "lead->mql")
-        close(r[8], rate(g[2], g[1]), "mql->sql")
-        close(r[9], rate(g[3], g[2]), "sql->won")
-        close(r[10], rate(g[3], g[0]), "lead->won")
-        tot = [x + y for x, y in zip(tot, g)]
-    assert ws.cell(total_row, 1).value == "Total"
-    assert [ws.cell(total_row, c).value for c in range(3, 7)] == tot[:4]
+    assert [r[0] for r in rows] == order
+    for r, ch in zip(rows, order):
+        check_source_row(r[1:10], chans[ch], ch)
+    tot = [sum(chans[c][k] for c in order) for k in range(5)]
+    assert [ws.cell(total_row, c).value for c in range(2, 6)] == tot[:4]
+    # the chart: leads, MQL, SQL per channel
+    assert len(ws._charts) == 1 and len(ws._charts[0].series) == 3
+    # the drill-down: channel > source > campaign, a subtotal per channel, outlined
+    t = find_row(ws, "Channel", col=1) + 1
+    t = next(r for r in range(t, ws.max_row + 1) if ws.cell(r, 1).value == "Channel")
+    assert [ws.cell(t, c).value for c in (2, 3, 4)] == ["Original source", "Campaign", "Leads"]
+    r = t + 1
+    for ch in order:
+        details = sorted(((k, g) for k, g in groups.items() if k[0] == ch),
+                         key=lambda kv: (-kv[1][0], kv[0][1], kv[0][2]))
+        for (c, src, camp), g in details:
+            row = [ws.cell(r, k).value for k in range(1, 13)]
+            assert row[:3] == [c, src, camp], (row, c, src, camp)
+            check_source_row(row[3:], g, (c, src, camp))
+            assert ws.row_dimensions[r].outline_level == 1, r
+            r += 1
+        assert ws.cell(r, 1).value == "%s total" % ch, ws.cell(r, 1).value
+        check_source_row([ws.cell(r, k).value for k in range(4, 13)], chans[ch], ch)
+        assert not ws.row_dimensions[r].outline_level
+        r += 1
+    assert ws.cell(r, 1).value == "Total"
+    assert [ws.cell(r, c).value for c in range(4, 8)] == tot[:4]
     assert ws.column_dimensions["B"].width >= 20
-    # filter by source/campaign over the data rows only (not the Total row)
-    assert ws.auto_filter.ref == "A%d:K%d" % (hdr, total_row - 1), ws.auto_filter.ref
 
 
 def check_reasons(wb, exp):
@@ -638,7 +667,7 @@ def check_pareto_xml(path):
     with zipfile.ZipFile(path) as z:
         assert z.testzip() is None
         charts = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
-        assert len(charts) == 4, charts
+        assert len(charts) == 5, charts
         xmls = [z.read(n).decode() for n in charts]
         pareto = [x for x in xmls if "Pareto" in x]
     assert len(pareto) == 1
@@ -683,7 +712,7 @@ def check_reps(wb, exp):
 def check_print_setup(wb):
     """The Monday meeting prints it: landscape, the week in the page header, single-table
     sheets repeat their header row, every sheet fits one page wide."""
-    repeat = {"Funnel": "$4:$4", "Sources": "$4:$4", "Reps": "$4:$4", "Handoffs": "$1:$1",
+    repeat = {"Funnel": "$4:$4", "Reps": "$4:$4", "Handoffs": "$1:$1",
               "Definitions": "$4:$4", "Lost and rejected": "$4:$4"}
     for ws in wb.worksheets:
         assert ws.page_setup.orientation == "landscape", ws.title

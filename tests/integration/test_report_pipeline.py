@@ -112,9 +112,14 @@ def main():
                 assert fun[w] == [0] * 5 + [None] * 6, (w, fun[w])
 
         src = wb["Sources"]
-        check_rows("Sources", rows(src, 5, 11), [
-            ["Paid Search", "Q4 Launch", 3, 3, 1, 1, 12000.5, 1.0, third, 1.0, third],
-            ["Organic Search", "Webinar Nov", 2, 1, 0, 0, 0, half, 0.0, None, 0.0]])
+        # no source_channel in this scenario: one channel "(none)", drilled down to the sources
+        check_rows("Sources by channel", rows(src, 6, 10), [
+            ["(none)", 5, 4, 1, 1, 12000.5, 0.8, 0.25, 1.0, 0.2]])
+        r = [x for x in range(8, 40) if src.cell(x, 1).value == "Channel"][0]
+        check_rows("Sources drill-down", rows(src, r + 1, 12), [
+            ["(none)", "Paid Search", "Q4 Launch", 3, 3, 1, 1, 12000.5, 1.0, third, 1.0, third],
+            ["(none)", "Organic Search", "Webinar Nov", 2, 1, 0, 0, 0, half, 0.0, None, 0.0],
+            ["(none) total", None, None, 5, 4, 1, 1, 12000.5, 0.8, 0.25, 1.0, 0.2]])
 
         lr = wb["Lost reasons"]
         check_rows("Lost reasons", rows(lr, 5, 8), [
