@@ -53,6 +53,14 @@ static const ho_report_def_t s_defs[] = {
     {"Funnel", "Cohort",
      "The leads that entered MQL in a week; each is followed to the stages it reached "
      "afterwards, by the end of the report week."},
+    {"Funnel", "Maturity",
+     "A cohort of the last 4 weeks (the report week and the 3 before) is immature: its leads "
+     "had less than 4 weeks to reach SQL, so its rates are still rising. The Summary's trend "
+     "chart is the MQL\xe2\x86\x92SQL column of this sheet."},
+    {"Sources", "Channel",
+     "The lead's source_channel, normalized by the store from its original source (\"Web\" "
+     "and \"Website\" are one channel); blank = (none). The drill-down below splits each "
+     "channel into original source and campaign, with a subtotal per channel."},
     {"Sources", "Source, campaign",
      "The lead's original source and campaign as the first record that created it gave "
      "them; blank = (none)."},
@@ -61,8 +69,19 @@ static const ho_report_def_t s_defs[] = {
     {"Lost reasons", "Reason",
      "The reason code sales gave (trimmed, lower case), labelled from reasons.yaml; a blank "
      "reason is unspecified. Rejected = refused at acceptance; Lost = closed lost."},
+    {"Lost reasons", "Owner of the fix",
+     "From reasons.yaml: marketing (the lead should not have reached sales) or sales (a real "
+     "prospect sales did not convert). The split below the table sums each side."},
+    {"Lost reasons", "Reason \xc3\x97 channel, reason \xc3\x97 rep",
+     "Rejected + lost rows of the 12 weeks by reason and the lead's channel (source_channel, "
+     "normalized by the store) or the rep who recorded them; the 10 biggest columns, the "
+     "rest as Other; darker = more."},
     {"Lost reasons", "Share, cumulative share",
      "A reason's rows over all rows of the 12 weeks; running total in table order (Pareto)."},
+    {"Lost and rejected", "Row",
+     "One rejected or lost outcome recorded in the report week, oldest first, with the "
+     "lead, its channel, source and campaign, the rep who recorded it and any flags (e.g. "
+     "never MQL). Its rows are the Lost reasons sheet's \"This week\" column."},
     {"Reps", "Acceptance rate", "Accepted assignments / assignments in the 4 weeks."},
     {"Reps", "SQL, Won",
      "Distinct leads the rep was assigned that reached the stage after the assignment."},

@@ -348,7 +348,8 @@ ho_report_error_t ho_report_quality(ho_rctx_t *ctx, lxw_worksheet *ws)
     ho_rcols(ctx, ws, 0, 0, 30);
     ho_rcols(ctx, ws, 1, 1, 8);
     ho_rcols(ctx, ws, 2, 2, 16);
-    ho_rcols(ctx, ws, 3, 13, 12);
+    ho_rcols(ctx, ws, 3, 3, 20); /* also the reason column of the reasons table */
+    ho_rcols(ctx, ws, 4, 13, 12);
     lxw_row_t row = 3;
     if (!ctx->has_imports) {
         worksheet_write_string(ws, row, 0,

@@ -31,6 +31,8 @@ int64_t ho_local_day_of_ms(int64_t ms);
 #define HO_RW 12 /* weeks in the trailing window; weeks[HO_RW-1] is the report week */
 #define HO_RW_THIS (HO_RW - 1)
 #define HO_RW_LAST (HO_RW - 2)
+/* cohorts of the last this-many weeks (W-3..W) are immature: less than 4 weeks to convert */
+#define HO_IMMATURE_WEEKS 4
 #define HO_P4 HO_RW /* period index of the 4-week window in the temp table `periods` */
 
 typedef struct {
@@ -92,6 +94,8 @@ void ho_rheader(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t row, const char *co
 void ho_rrate(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t row, lxw_col_t col, double num,
               double den, lxw_format *fmt);
 const char *ho_rreason_label(ho_rctx_t *ctx, const char *code);
+/* reasons.yaml owner of a reason code ("marketing", "sales"), "" when not given. */
+const char *ho_rreason_owner(ho_rctx_t *ctx, const char *code);
 /* Display name of a stage code (lifecycle.yaml `stages`), else the code. */
 const char *ho_rstage_label(ho_rctx_t *ctx, const char *code);
 /* Display name of a fit x interest quadrant code (mql_now -> "Good fit, high interest"). */
@@ -105,6 +109,7 @@ ho_report_error_t ho_report_summary(ho_rctx_t *ctx, lxw_worksheet *ws);
 ho_report_error_t ho_report_funnel(ho_rctx_t *ctx, lxw_worksheet *ws);
 ho_report_error_t ho_report_sources(ho_rctx_t *ctx, lxw_worksheet *ws);
 ho_report_error_t ho_report_reasons(ho_rctx_t *ctx, lxw_worksheet *ws);
+ho_report_error_t ho_report_drilldown(ho_rctx_t *ctx, lxw_worksheet *ws);
 ho_report_error_t ho_report_reps(ho_rctx_t *ctx, lxw_worksheet *ws);
 ho_report_error_t ho_report_calibration(ho_rctx_t *ctx, lxw_worksheet *ws);
 ho_report_error_t ho_report_handoffs(ho_rctx_t *ctx, lxw_worksheet *ws);

@@ -259,7 +259,7 @@ ho_report_error_t ho_report_summary(ho_rctx_t *ctx, lxw_worksheet *ws)
              w->label + 5);
     const char *cols[] = {"Metric", w->label, ctx->weeks[HO_RW_LAST].label,
                           "Delta",  h4,       "Definition"};
-    ho_rcols(ctx, ws, 0, 0, 28);
+    ho_rcols(ctx, ws, 0, 0, 40);
     ho_rcols(ctx, ws, 1, 4, 14);
     ho_rcols(ctx, ws, 5, 5, 70);
     ho_rheader(ctx, ws, 3, cols, 6);
@@ -331,6 +331,22 @@ ho_report_error_t ho_report_summary(ho_rctx_t *ctx, lxw_worksheet *ws)
                            "together.",
                            ctx->f_note);
     row += 2;
+    /* the headline metric's trend, beside the freshness table: the Funnel's MQL->SQL column */
+    lxw_chart *chart = ho_rchart(ctx, LXW_CHART_LINE);
+    if (chart) {
+        lxw_chart_series *ser = chart_add_series(chart, NULL, NULL);
+        chart_series_set_categories(ser, "Funnel", 4, 0, 4 + HO_RW - 1, 0);
+        chart_series_set_values(ser, "Funnel", 4, 11, 4 + HO_RW - 1, 11);
+        chart_series_set_name(ser, "MQL\xe2\x86\x92SQL");
+        chart_series_set_marker_type(ser, LXW_CHART_MARKER_CIRCLE);
+        chart_title_set_name(chart, "MQL\xe2\x86\x92SQL by MQL cohort week (last 4 weeks immature)");
+        chart_legend_set_position(chart, LXW_CHART_LEGEND_NONE);
+        chart_axis_set_name(chart->x_axis, "MQL cohort week");
+        chart_axis_set_name(chart->y_axis, "Reached SQL");
+        chart_axis_set_num_format(chart->y_axis, "0%");
+        lxw_chart_options co = {.x_scale = 1.1, .y_scale = 1.0, .x_offset = 10};
+        worksheet_insert_chart_opt(ws, row, 5, chart, &co);
+    }
     ho_report_error_t frc = ho_report_freshness(ctx, ws, &row);
     ho_rprogress(ctx, "Summary", (int64_t)(sizeof s_metrics / sizeof s_metrics[0]), true);
     return frc;

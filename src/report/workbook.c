@@ -1,5 +1,5 @@
 /* workbook.c - the report driver: opens the store read-only, prepares the shared temp
- * tables every sheet reads, writes the nine sheets and closes the workbook.
+ * tables every sheet reads, writes the ten sheets and closes the workbook.
  *
  * All definitions (which timestamp puts an event in a week, what counts as reached) are in
  * reports/README.md; the temp tables below are their building blocks:
@@ -28,7 +28,8 @@
 #include "report/report_int.h"
 
 static const char *const s_sheet_names[HO_REPORT_SHEETS] = {
-    "Summary", "Funnel", "Sources", "Lost reasons", "Reps", "Calibration", "Handoffs", "Data quality", "Definitions",
+    "Summary",     "Funnel",   "Sources",      "Lost reasons", "Lost and rejected",
+    "Reps",        "Calibration", "Handoffs", "Data quality", "Definitions",
 };
 
 const char *ho_report_sheet_name(int index)
@@ -270,6 +271,28 @@ const char *ho_rreason_label(ho_rctx_t *ctx, const char *code)
         }
     }
     return code;
+}
+
+const char *ho_rreason_owner(ho_rctx_t *ctx, const char *code)
+{
+    const ho_node_t *root = ctx->reasons ? ho_conf_root(ctx->reasons) : NULL;
+    const ho_node_t *list = root ? ho_node_get(root, "reasons") : NULL;
+    if (!list) {
+        list = root;
+    }
+    const ho_node_t *v = NULL;
+    if (list && ho_node_kind(list) == HO_NODE_MAP) {
+        v = ho_node_get(list, code);
+    } else if (list && ho_node_kind(list) == HO_NODE_SEQ) {
+        for (size_t i = 0; i < ho_node_size(list) && !v; i++) {
+            const ho_node_t *c = ho_node_get(ho_node_at(list, i), "code");
+            if (c && ho_node_str(c) && !strcmp(ho_node_str(c), code)) {
+                v = ho_node_at(list, i);
+            }
+        }
+    }
+    const ho_node_t *o = v && ho_node_kind(v) == HO_NODE_MAP ? ho_node_get(v, "owner") : NULL;
+    return o && ho_node_str(o) ? ho_node_str(o) : "";
 }
 
 const char *ho_rstage_label(ho_rctx_t *ctx, const char *code)
@@ -519,7 +542,7 @@ static ho_report_error_t s_write(ho_rctx_t *ctx, const char *tmp_path)
 {
     static s_sheet_fn *const fns[HO_REPORT_SHEETS] = {
         ho_report_summary, ho_report_funnel,      ho_report_sources,  ho_report_reasons,
-        ho_report_reps,    ho_report_calibration, ho_report_handoffs, ho_report_quality, ho_report_definitions,
+        ho_report_drilldown, ho_report_reps,    ho_report_calibration, ho_report_handoffs, ho_report_quality, ho_report_definitions,
     };
     /* Constant memory: each row is flushed once a later row is written, so the Handoffs
      * list (one row per MQL of the week) never sits in memory. Every sheet writes its rows
@@ -551,7 +574,7 @@ static ho_report_error_t s_write(ho_rctx_t *ctx, const char *tmp_path)
     }
     ho_report_error_t rc = HO_REPORT_OK;
     /* The header row each sheet repeats on printed pages (-1: several tables, or one page). */
-    static const int head_row[HO_REPORT_SHEETS] = {-1, 3, 3, -1, 3, -1, 0, -1, 3};
+    static const int head_row[HO_REPORT_SHEETS] = {-1, 3, -1, -1, 3, 3, -1, 0, -1, 3};
     for (int i = 0; i < HO_REPORT_SHEETS && rc == HO_REPORT_OK; i++) {
         ho_rprogress(ctx, s_sheet_names[i], 0, false); /* started: says what takes the time */
         for (int c = 0; c < 64; c++) {

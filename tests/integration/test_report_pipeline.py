@@ -64,7 +64,7 @@ def main():
                               out, "-q"],
                              capture_output=True, text=True, timeout=120)
         assert res.returncode == 0, res.stderr
-        assert res.stdout.strip() == "report week=2026-W47 path=%s sheets=9 leads=4" % out
+        assert res.stdout.strip() == "report week=2026-W47 path=%s sheets=10 leads=4" % out
         wb = openpyxl.load_workbook(out)
         third, half = 1 / 3, 0.5
 
@@ -112,22 +112,30 @@ def main():
                 assert fun[w] == [0] * 5 + [None] * 6, (w, fun[w])
 
         src = wb["Sources"]
-        check_rows("Sources", rows(src, 5, 11), [
-            ["Paid Search", "Q4 Launch", 3, 3, 1, 1, 12000.5, 1.0, third, 1.0, third],
-            ["Organic Search", "Webinar Nov", 2, 1, 0, 0, 0, half, 0.0, None, 0.0]])
+        # no source_channel in this scenario: one channel "(none)", drilled down to the sources
+        check_rows("Sources by channel", rows(src, 6, 10), [
+            ["(none)", 5, 4, 1, 1, 12000.5, 0.8, 0.25, 1.0, 0.2]])
+        r = [x for x in range(8, 40) if src.cell(x, 1).value == "Channel"][0]
+        check_rows("Sources drill-down", rows(src, r + 1, 12), [
+            ["(none)", "Paid Search", "Q4 Launch", 3, 3, 1, 1, 12000.5, 1.0, third, 1.0, third],
+            ["(none)", "Organic Search", "Webinar Nov", 2, 1, 0, 0, 0, half, 0.0, None, 0.0],
+            ["(none) total", None, None, 5, 4, 1, 1, 12000.5, 0.8, 0.25, 1.0, 0.2]])
 
         lr = wb["Lost reasons"]
         check_rows("Lost reasons", rows(lr, 5, 8), [
             ["budget", "No budget", 1, 0, 1, 1, half, half],
             ["competitor", "Chose a competitor", 0, 1, 1, 1, half, 1.0]])
-        r = find(lr, "By original source")
-        check_rows("by source", rows(lr, r + 2, 6), [
-            ["Organic Search", "budget", "No budget", 1, 0, 1],
-            ["Paid Search", "competitor", "Chose a competitor", 0, 1, 1]])
-        r = find(lr, "By rep")
-        check_rows("by rep", rows(lr, r + 2, 6), [
-            ["r1", "competitor", "Chose a competitor", 0, 1, 1],
-            ["r2", "budget", "No budget", 1, 0, 1]])
+        # the scenario's leads carry no source_channel: one "(none)" column
+        r = find(lr, "Reason \u00d7 channel (rejected + lost, 12 weeks)")
+        check_rows("by channel", rows(lr, r + 1, 5), [
+            ["Code", "Reason", "(none)", "Total", None],
+            ["budget", "No budget", 1, 1, None],
+            ["competitor", "Chose a competitor", 1, 1, None]])
+        r = find(lr, "Reason \u00d7 rep (rejected + lost, 12 weeks)")
+        check_rows("by rep", rows(lr, r + 1, 5), [
+            ["Code", "Reason", "r1", "r2", "Total"],
+            ["budget", "No budget", 0, 1, 1],
+            ["competitor", "Chose a competitor", 1, 0, 1]])
 
         check_rows("Reps", rows(wb["Reps"], 5, 11), [
             ["r1", "Ana Alves", 2, 2, 1.0, 12.5, 1, 2, 1, half, 1],

@@ -295,6 +295,24 @@ def check_reconcile(wb, exp, week_tot):
     hdr = tr.find_row(lr, "Code")
     _, total = tr.rows_until(lr, hdr + 1, "Total")
     assert lr.cell(total, 6).value == this["Rejected"] + this["Lost"]
+    # the drill-down: one row per rejected/lost outcome of the week, = the two counts above
+    dd = wb["Lost and rejected"]
+    assert dd.cell(4, 1).value == "Recorded at" and dd.cell(4, 13).value == "Flags"
+    rows, _ = tr.rows_until(dd, 5)
+    want = exp.q("SELECT o.occurred_at, o.outcome, coalesce(nullif(o.reason,''),'unspecified'),"
+                 " l.email, coalesce(nullif(l.source_channel,''),'(none)'), o.rep_id, o.flags"
+                 " FROM outcomes o JOIN leads l ON l.id=o.lead_id WHERE o.outcome IN"
+                 " ('rejected','lost') AND o.occurred_at>=? AND o.occurred_at<?"
+                 " ORDER BY o.occurred_at, o.id", exp.wa, exp.wb)
+    assert len(rows) == len(want) == this["Rejected"] + this["Lost"]
+    words = {"sales_accepted_without_mql": "never MQL", "out_of_order": "out of order",
+             "reason_outside_taxonomy": "reason not in the list"}
+    for r, (at, oc, code, email, ch, rep, flags) in zip(rows, want):
+        assert r[0] == local(at), (r[0], at)
+        assert r[1] == oc.capitalize() and r[2] == tr.LABELS.get(code, code), (r, oc, code)
+        assert r[3] == tr.OWNERS.get(code, "(unknown)"), r
+        assert (r[5], r[7], r[10]) == (email, ch, rep or "(none)"), r
+        assert (r[12] or "") == "; ".join(words[f] for f in (flags or "").split(",") if f), r
     # the freshness table: last import per (source, kind) as in the imports table
     r = tr.find_row(s, "Data freshness: last import per source") + 1
     assert [s.cell(r, c).value for c in range(1, 6)] == ["Source", "Kind", "Files", "Rows read",
@@ -322,8 +340,7 @@ def main():
         with open(os.path.join(conf, "handoff.yaml"), "w") as f:
             f.write("data_dir: %s\n" % tmp)
         with open(os.path.join(conf, "reasons.yaml"), "w") as f:
-            f.write("reasons:\n" + "".join('  %s:\n    label: "%s"\n' % kv
-                                           for kv in tr.LABELS.items()))
+            f.write(tr.reasons_yaml())
         out = os.path.join(tmp, "w47.xlsx")
         cmd = [tr.HO_BIN, "report", "-o", out, "--db", db, "--timezone", tr.TZ,
                "-c", os.path.join(conf, "handoff.yaml"), "--now", NOW, "-q"]

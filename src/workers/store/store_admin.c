@@ -29,6 +29,8 @@ int sw_quarantine_row(sw_ctx_t *self, const char *qid, const char *stage, const 
     json_object_set_new(row, "input_type", sw_jstr(in_type));
     json_object_set(row, "raw_json", raw ? (json_t *)raw : json_null());
     json_object_set_new(row, "at", json_integer(at));
+    const json_t *imp = json_object_get(raw, "import_id");
+    json_object_set(row, "import_id", json_is_string(imp) ? (json_t *)imp : json_null());
     int64_t id = 0;
     int rc = ho_store_add(self->store, HO_T_QUARANTINE, row, &id, err);
     json_decref(row);
@@ -62,9 +64,22 @@ int sw_quarantine_msg(sw_ctx_t *self, const ho_msg_t *in, const char *code,
     int len = snprintf(key, sizeof key, "%s|store|%s|%s", ho_msg_id(in), code, why->field);
     ho_msg_make_id(qid, sizeof qid, "q", key, len > 0 ? (size_t)len : 0);
     const json_t *p = ho_msg_payload(in);
-    return sw_quarantine_row(self, qid, "store", code, why->field, why->message,
-                            json_object_get(p, "source_ref"), sw_str(p, "source"), ho_msg_id(in),
-                            ho_msg_type(in), p, ho_now_ms(), err);
+    /* a refusal counts once in its import's results (docs/store-schema.md, import_results) */
+    json_t *rows = NULL, *args = json_pack("{ss}", "event_id", qid);
+    int rc = ho_store_query(self->store, HO_Q_QUARANTINE_BY_EVENT, args, &rows, err);
+    json_decref(args);
+    bool seen = json_array_size(rows) > 0;
+    json_decref(rows);
+    /* at: the message's time, never the wall clock (the same input gives the same rows) */
+    if (rc == HO_OK) {
+        rc = sw_quarantine_row(self, qid, "store", code, why->field, why->message,
+                               json_object_get(p, "source_ref"), sw_str(p, "source"),
+                               ho_msg_id(in), ho_msg_type(in), p, ho_msg_ts(in), err);
+    }
+    if (rc == HO_OK && !seen && strcmp(code, "before_lead_created") == 0) {
+        rc = ho_store_import_count(self->store, sw_str(p, "import_id"), code, 1, err);
+    }
+    return rc;
 }
 
 /* ---- quarantine, dead letters ---- */

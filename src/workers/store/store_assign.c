@@ -222,7 +222,20 @@ int sw_on_assigned(sw_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_t *
     }
     int64_t at = sw_int(p, "assigned_at", ho_msg_ts(in));
     rc = ho_store_claim_event(self->store, ho_msg_id(in), "lead.assigned", at, err);
-    if (rc <= 0) {
+    if (rc == 0) {
+        /* applied before (a redelivery): the handoff.ready it made goes out again, with the
+         * same id, never silence (issue 14); an assignment the store ignored made none */
+        json_t *rows = NULL, *args = json_pack("{ss}", "event_id", ho_msg_id(in));
+        rc = ho_store_query(self->store, HO_Q_ASSIGNMENT_BY_EVENT, args, &rows, err);
+        json_decref(args);
+        if (rc == HO_OK && json_array_size(rows) > 0) {
+            rc = s_handoff_packet(self, &lead, p, ho_msg_id(in), out, err);
+        }
+        json_decref(rows);
+        ho_lead_clear(&lead);
+        return rc;
+    }
+    if (rc < 0) {
         ho_lead_clear(&lead);
         return rc;
     }

@@ -168,37 +168,226 @@ int sw_flush_scores(sw_ctx_t *self, ho_out_t *out, ho_err_t *err)
 }
 /* ---- lead.normalized / activity.normalized ---- */
 
+/* The record's email as the store keys it (malloc'd), NULL with err. */
+static char *s_record_email(sw_ctx_t *self, const json_t *p, ho_err_t *err)
+{
+    const char *raw = sw_str(p, "email");
+    if (!raw) {
+        raw = sw_str(json_object_get(p, "fields"), "email");
+    }
+    return ho_store_normalize_email(self->store, raw, err);
+}
+
+/* Funnel rank of a stage a CRM export may give; -1 for one it does not move a lead to
+ * (ML, MQL: marketing's model decides those). */
+static int s_crm_rank(const char *stage)
+{
+    static const char *const names[] = {"DISQUALIFIED", "SAL", "SQL", "OPPORTUNITY", "WON", "LOST"};
+    static const int ranks[] = {0, 1, 2, 3, 4, 4};
+    for (size_t i = 0; stage && i < sizeof names / sizeof names[0]; i++) {
+        if (strcmp(stage, names[i]) == 0) {
+            return ranks[i];
+        }
+    }
+    return -1;
+}
+
+static int s_stage_rank(const char *stage)
+{
+    int r = s_crm_rank(stage);
+    return r < 0 || (stage && strcmp(stage, "DISQUALIFIED") == 0) ? 0 : r;
+}
+
+/* What the CRM says about the person (lead.normalized fields crm_stage, owner): a lead it
+ * calls SAL or later enters at that stage (actor crm_import), forward only; a lead marketing
+ * has not passed on may be DISQUALIFIED by it; an owner is kept (no routing, no SLA) unless
+ * store.yaml reroute_owned. */
+static int s_crm_facts(sw_ctx_t *self, int64_t lead_id, const ho_msg_t *in, ho_err_t *err)
+{
+    const json_t *f = json_object_get(ho_msg_payload(in), "fields");
+    const char *crm = sw_str(f, "crm_stage"), *owner = sw_str(f, "owner");
+    bool reroute = json_is_true(json_object_get(self->conf, "reroute_owned"));
+    int rank = s_crm_rank(crm);
+    if (rank < 0 && (!owner || !owner[0] || reroute)) {
+        return HO_OK;
+    }
+    ho_lead_t lead;
+    ho_lead_init(&lead);
+    int rc = ho_store_lead_get(self->store, NULL, lead_id, &lead, err);
+    int64_t at = sw_int(ho_msg_payload(in), "observed_at", ho_msg_ts(in));
+    if (rc == HO_OK && owner && owner[0] && !reroute && !lead.owner_rep_id) {
+        ho_lead_set(&lead.owner_rep_id, owner);
+        rc = ho_store_lead_put(self->store, &lead, err);
+        char why[200];
+        snprintf(why, sizeof why, "owner %.120s from the CRM export", owner);
+        rc = rc == HO_OK ? ho_store_note(self->store, &lead, "crm_owner", at, "crm_import", why,
+                                         ho_msg_id(in), err)
+                         : rc;
+    }
+    bool pre_sales = s_stage_rank(lead.stage) == 0;
+    bool forward = rank > 0 && rank > s_stage_rank(lead.stage) &&
+                   (!lead.crm_stage || rank > s_stage_rank(lead.crm_stage));
+    bool disq = rank == 0 && pre_sales && strcmp(lead.stage, "DISQUALIFIED") != 0 &&
+                (!lead.crm_stage || s_stage_rank(lead.crm_stage) == 0);
+    if (rc == HO_OK && (forward || disq)) {
+        ho_lead_set(&lead.crm_stage, crm);
+        char why[120];
+        snprintf(why, sizeof why, "the CRM export says %s", crm);
+        rc = ho_store_set_stage(self->store, &lead, crm, at, "crm_import", why, ho_msg_id(in), err);
+    } else if (rc == HO_OK && rank > 0 && (!lead.crm_stage || rank > s_stage_rank(lead.crm_stage))) {
+        ho_lead_set(&lead.crm_stage, crm); /* sales already took it further */
+        rc = ho_store_lead_put(self->store, &lead, err);
+    }
+    ho_lead_clear(&lead);
+    return rc;
+}
+
+/* The activity row of a known lead and its touch times. */
+static int s_attach(sw_ctx_t *self, ho_lead_t *lead, const char *event_id, const json_t *p,
+                    int64_t at, ho_err_t *err)
+{
+    json_t *row = json_object();
+    json_object_set_new(row, "lead_id", json_integer(lead->id));
+    json_object_set_new(row, "event_id", json_string(event_id));
+    json_object_set_new(row, "type", sw_jstr(sw_str(p, "type")));
+    json_object_set_new(row, "occurred_at", json_integer(at));
+    static const char *const cols[] = {"url", "path", "campaign", "asset", "source_system"};
+    for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
+        json_object_set(row, cols[i], json_object_get(p, cols[i]));
+    }
+    int rc = ho_store_add(self->store, HO_T_ACTIVITIES, row, NULL, err);
+    json_decref(row);
+    if (rc == HO_OK) {
+        if (lead->first_touch_at == HO_NULL_INT || at < lead->first_touch_at) {
+            lead->first_touch_at = at;
+        }
+        if (lead->last_touch_at == HO_NULL_INT || at > lead->last_touch_at) {
+            lead->last_touch_at = at;
+        }
+        rc = ho_store_lead_put(self->store, lead, err);
+    }
+    return rc;
+}
+
+/* Activities that came before their person did (unmatched_activities): attached now, each
+ * moving its count in import_results from unmatched to matched. */
+static int s_attach_unmatched(sw_ctx_t *self, int64_t lead_id, const char *email, ho_err_t *err)
+{
+    json_t *rows = NULL, *args = json_pack("{ss}", "email", email);
+    int rc = ho_store_query(self->store, HO_Q_UNMATCHED, args, &rows, err);
+    json_decref(args);
+    ho_lead_t lead;
+    ho_lead_init(&lead);
+    size_t i;
+    json_t *r;
+    json_array_foreach(rows, i, r)
+    {
+        json_t *body = json_loads(sw_str(r, "body") ? sw_str(r, "body") : "", 0, NULL);
+        const json_t *p = json_object_get(body, "payload");
+        const char *eid = sw_str(r, "event_id");
+        const char *imp = sw_str(p, "import_id");
+        rc = rc == HO_OK ? ho_store_lead_get(self->store, NULL, lead_id, &lead, err) : rc;
+        rc = rc == HO_OK ? s_attach(self, &lead, eid, p, sw_int(p, "occurred_at", 0), err) : rc;
+        rc = rc == HO_OK ? ho_store_unmatched_delete(self->store, eid, err) : rc;
+        rc = rc == HO_OK ? ho_store_import_count(self->store, imp, "unmatched", -1, err) : rc;
+        rc = rc == HO_OK ? ho_store_import_count(self->store, imp, "matched", 1, err) : rc;
+        json_decref(body);
+    }
+    ho_lead_clear(&lead);
+    json_decref(rows);
+    return rc;
+}
+
+/* A lead record applied before (a redelivered batch whose reply was lost): the same
+ * score.request again (the id names the lead, its state and the trigger, so it is the one
+ * the first delivery emitted while nothing changed since), never silence (issue 14). */
+static int s_lead_again(sw_ctx_t *self, const ho_msg_t *in, ho_err_t *err)
+{
+    char *email = s_record_email(self, ho_msg_payload(in), err);
+    if (!email) {
+        return err->code;
+    }
+    ho_lead_t lead;
+    ho_lead_init(&lead);
+    int rc = ho_store_lead_get(self->store, email, 0, &lead, err);
+    free(email);
+    json_t *first = NULL;
+    if (rc == HO_OK && !lead.erased) {
+        json_t *args = json_pack("{sI}", "lead_id", (json_int_t)lead.id);
+        rc = ho_store_query(self->store, HO_Q_FIRST_SOURCE, args, &first, err);
+        json_decref(args);
+        const char *by = sw_str(json_array_get(first, 0), "event_id");
+        bool created = by && strcmp(by, ho_msg_id(in)) == 0;
+        int64_t at = sw_int(ho_msg_payload(in), "observed_at", ho_msg_ts(in));
+        if (rc == HO_OK) {
+            sw_want_score(self, lead.id, created ? "new" : "update", at);
+        }
+    } else if (rc == HO_ERR_NOT_FOUND) {
+        rc = HO_OK; /* erased since */
+    }
+    json_decref(first);
+    ho_lead_clear(&lead);
+    return rc;
+}
+
 int sw_on_lead(sw_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_t *err)
 {
     ho_upsert_t res;
-    int rc = ho_store_upsert_lead(self->store, ho_msg_id(in), ho_msg_payload(in), &res, err);
-    if (rc != HO_OK || res.duplicate) {
+    const json_t *p = ho_msg_payload(in);
+    int rc = ho_store_upsert_lead(self->store, ho_msg_id(in), p, &res, err);
+    if (rc == HO_OK && res.duplicate) {
+        return s_lead_again(self, in, err);
+    }
+    if (rc != HO_OK) {
         return rc;
     }
-    if (res.created || res.changed) {
-        int64_t at = sw_int(ho_msg_payload(in), "observed_at", ho_msg_ts(in));
+    rc = ho_store_import_count(self->store, sw_str(p, "import_id"), res.created ? "new" : "merged",
+                               1, err);
+    if (rc == HO_OK) {
+        rc = s_crm_facts(self, res.lead_id, in, err);
+    }
+    if (rc == HO_OK && (res.created || res.changed)) {
+        int64_t at = sw_int(p, "observed_at", ho_msg_ts(in));
         sw_want_score(self, res.lead_id, res.created ? "new" : "update", at);
     }
-    if (res.created) {
+    if (rc == HO_OK && res.created) {
         /* the new lead's email is the record's, normalized as the upsert keyed it (reading
          * the row back by id for it was ~13% of the handler) */
-        const json_t *p = ho_msg_payload(in);
-        const char *raw = sw_str(p, "email");
-        if (!raw) {
-            raw = sw_str(json_object_get(p, "fields"), "email");
-        }
-        char *email = ho_store_normalize_email(self->store, raw, err);
+        char *email = s_record_email(self, p, err);
         if (!email) {
             return err->code;
         }
-        rc = sw_apply_pending(self, email, out, err);
+        rc = s_attach_unmatched(self, res.lead_id, email, err);
+        if (rc == HO_OK) {
+            rc = sw_apply_pending(self, email, out, err);
+        }
         free(email);
+    }
+    return rc;
+}
+
+/* Engagement from someone no lead source has sent: kept (unmatched_activities), counted,
+ * attached when the person arrives. Activities never create a lead (issue 12). */
+static int s_activity_unmatched(sw_ctx_t *self, const ho_msg_t *in, const char *email, int64_t at,
+                                ho_err_t *err)
+{
+    const json_t *p = ho_msg_payload(in);
+    json_t *body = json_pack("{sssssIsO}", "id", ho_msg_id(in), "type", ho_msg_type(in), "ts",
+                             (json_int_t)ho_msg_ts(in), "payload", p);
+    json_t *row = json_pack("{sssssosIso}", "event_id", ho_msg_id(in), "email", email, "body",
+                            body, "occurred_at", (json_int_t)at, "import_id",
+                            sw_jstr(sw_str(p, "import_id")));
+    int rc = ho_store_add(self->store, HO_T_UNMATCHED_ACTIVITIES, row, NULL, err);
+    json_decref(row);
+    if (rc == HO_OK) {
+        rc = ho_store_import_count(self->store, sw_str(p, "import_id"), "unmatched", 1, err);
     }
     return rc;
 }
 
 int sw_on_activity(sw_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_t *err)
 {
+    (void)out;
     const json_t *p = ho_msg_payload(in);
     const char *type = sw_str(p, "type");
     if (!type || !type[0]) {
@@ -210,76 +399,27 @@ int sw_on_activity(sw_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_t *
         return err->code;
     }
     int64_t at = sw_int(p, "occurred_at", ho_msg_ts(in));
-    int rc = ho_store_claim_event(self->store, ho_msg_id(in), "activity.normalized", at, err);
-    if (rc <= 0) {
-        free(email);
-        return rc;
-    }
+    int claimed = ho_store_claim_event(self->store, ho_msg_id(in), "activity.normalized", at, err);
     ho_lead_t lead;
     ho_lead_init(&lead);
-    bool created = false;
-    rc = ho_store_lead_get(self->store, email, 0, &lead, err);
-    const char *source = sw_str(p, "source_system");
-    if (!source || !source[0]) {
-        source = sw_str(p, "source");
-    }
-    if (rc == HO_ERR_NOT_FOUND) {
-        /* Engagement from someone no lead source has sent yet: a minimal marketing lead,
-         * so the activity is never lost and scoring can start. */
-        created = true;
-        ho_lead_init(&lead);
-        lead.email = email;
-        email = NULL;
-        ho_lead_set(&lead.stage, "ML");
-        ho_lead_set(&lead.domain, strchr(lead.email, '@') + 1);
-        ho_lead_set(&lead.original_source, source ? source : "activity");
-        ho_lead_set(&lead.original_campaign, sw_str(p, "campaign"));
-        lead.created_at = lead.updated_at = at;
-        lead.fields_json = strdup("{}");
-        rc = ho_store_lead_put(self->store, &lead, err);
+    int rc = claimed < 0 ? claimed : ho_store_lead_get(self->store, email, 0, &lead, err);
+    if (claimed == 1 && rc == HO_ERR_NOT_FOUND) {
+        rc = s_activity_unmatched(self, in, email, at, err);
+    } else if (claimed == 1 && rc == HO_OK) {
+        rc = s_attach(self, &lead, ho_msg_id(in), p, at, err);
         if (rc == HO_OK) {
-            json_t *row =
-                json_pack("{sIsssssosososI}", "lead_id", (json_int_t)lead.id, "event_id",
-                          ho_msg_id(in), "source", source ? source : "activity", "original_source",
-                          sw_jstr(source), "campaign", sw_jstr(sw_str(p, "campaign")), "file",
-                          json_incref(json_object_get(json_object_get(p, "source_ref"), "file")
-                                          ?: json_null()),
-                          "observed_at", (json_int_t)at);
-            rc = ho_store_add(self->store, HO_T_LEAD_SOURCES, row, NULL, err);
-            json_decref(row);
+            rc = ho_store_import_count(self->store, sw_str(p, "import_id"), "matched", 1, err);
         }
+        if (rc == HO_OK) {
+            sw_want_score(self, lead.id, "activity", at);
+        }
+    } else if (claimed == 0 && rc == HO_OK && !lead.erased) {
+        /* applied before (a redelivery): the same score.request again, never silence */
+        sw_want_score(self, lead.id, "activity", at);
+    } else if (claimed == 0 && rc == HO_ERR_NOT_FOUND) {
+        rc = HO_OK; /* kept unmatched the first time: nothing goes downstream */
     }
     free(email);
-    if (rc != HO_OK) {
-        ho_lead_clear(&lead);
-        return rc;
-    }
-    json_t *row = json_object();
-    json_object_set_new(row, "lead_id", json_integer(lead.id));
-    json_object_set_new(row, "event_id", json_string(ho_msg_id(in)));
-    json_object_set_new(row, "type", json_string(type));
-    json_object_set_new(row, "occurred_at", json_integer(at));
-    static const char *const cols[] = {"url", "path", "campaign", "asset", "source_system"};
-    for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
-        json_object_set(row, cols[i], json_object_get(p, cols[i]));
-    }
-    rc = ho_store_add(self->store, HO_T_ACTIVITIES, row, NULL, err);
-    json_decref(row);
-    if (rc == HO_OK) {
-        if (lead.first_touch_at == HO_NULL_INT || at < lead.first_touch_at) {
-            lead.first_touch_at = at;
-        }
-        if (lead.last_touch_at == HO_NULL_INT || at > lead.last_touch_at) {
-            lead.last_touch_at = at;
-        }
-        rc = ho_store_lead_put(self->store, &lead, err);
-    }
-    if (rc == HO_OK) {
-        sw_want_score(self, lead.id, created ? "new" : "activity", at);
-        if (created) {
-            rc = sw_apply_pending(self, lead.email, out, err);
-        }
-    }
     ho_lead_clear(&lead);
     return rc;
 }

@@ -1,5 +1,6 @@
 /* store_outcomes.c - lead.outcome: sales feedback on a lead, and outcomes waiting for their
  * lead (pending_outcomes). */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,65 +79,13 @@ static int s_close_assignments(sw_ctx_t *self, ho_lead_t *lead, const char *stat
     return rc;
 }
 
-/* Apply an outcome to a known lead. HO_ERR_STATE when the lifecycle refuses it. */
-static int s_apply_outcome(sw_ctx_t *self, ho_lead_t *lead, const char *event_id, const json_t *p,
-                           ho_err_t *err)
+/* The SLA clock and ownership, as the outcome says at its arrival: the owner's acceptance
+ * stops the clock (a flagged one does not count), a rejection gives the lead back to
+ * marketing, won/lost close what is open. */
+static int s_assignment_effects(sw_ctx_t *self, ho_lead_t *lead, const char *outcome,
+                                const char *rep, bool not_owner, int64_t at, ho_err_t *err)
 {
-    const char *outcome = sw_str(p, "outcome");
-    const char *event = ho_lifecycle_outcome_event(outcome, sw_str(p, "disposition"));
-    if (!event) {
-        return ho_err_set(err, HO_ERR_FIELD, "payload.outcome", "unknown outcome \"%s\"",
-                          outcome ? outcome : "(none)");
-    }
-    const char *reason = sw_str(p, "reason");
-    if ((strcmp(outcome, "rejected") == 0 || strcmp(outcome, "lost") == 0) &&
-        (!reason || !reason[0])) {
-        return ho_err_set(err, HO_ERR_MISSING, "payload.reason", "outcome %s needs a reason code",
-                          outcome);
-    }
-    int64_t at = sw_int(p, "occurred_at", HO_NULL_INT);
-    if (at == HO_NULL_INT) {
-        return ho_err_set(err, HO_ERR_MISSING, "payload.occurred_at", "outcome has no occurred_at");
-    }
-    int rc = ho_store_claim_event(self->store, event_id, "lead.outcome", at, err);
-    if (rc <= 0) {
-        return rc;
-    }
-    const char *rep = sw_str(p, "rep_id");
-    bool not_owner = rep && rep[0] && lead->owner_rep_id && strcmp(rep, lead->owner_rep_id) != 0;
-    char *reached = lead->stage ? strdup(lead->stage) : NULL;
-    char why[200];
-    snprintf(why, sizeof why, "%s%s%s", outcome, reason ? ": " : "", reason ? reason : "");
-    rc = ho_store_transition(self->store, lead, event, at, rep && rep[0] ? rep : "feedback", why,
-                             event_id, err);
-    if (rc != HO_OK) {
-        free(reached);
-        return rc;
-    }
-    json_t *row = json_object();
-    json_object_set_new(row, "lead_id", json_integer(lead->id));
-    json_object_set_new(row, "event_id", json_string(event_id));
-    static const char *const cols[] = {"feedback_id",  "rep_id", "outcome", "reason",
-                                       "reason_owner", "notes",  "amount"};
-    for (size_t k = 0; k < sizeof cols / sizeof cols[0]; k++) {
-        json_object_set(row, cols[k], json_object_get(p, cols[k]));
-    }
-    json_object_set_new(row, "stage_reached", sw_jstr(reached));
-    json_object_set_new(row, "occurred_at", json_integer(at));
-    json_object_set_new(row, "not_owner", json_integer(not_owner));
-    rc = ho_store_add(self->store, HO_T_OUTCOMES, row, NULL, err);
-    json_decref(row);
-    free(reached);
-    if (rc == HO_OK && not_owner) {
-        char note[200];
-        snprintf(note, sizeof note, "%s recorded by %s, who does not own the lead (owner %s)",
-                 outcome, rep, lead->owner_rep_id);
-        rc = ho_store_note(self->store, lead, "outcome_not_owner", at, rep, note, event_id, err);
-    }
-    if (rc != HO_OK) {
-        return rc;
-    }
-    /* The SLA clock stops only for the owner's acceptance (a flagged one does not count). */
+    int rc = HO_OK;
     if (strcmp(outcome, "accepted") == 0 && !not_owner) {
         rc = s_close_assignments(self, lead, "accepted", lead->owner_rep_id ? NULL : rep,
                                  "accepted", at, err);
@@ -160,6 +109,144 @@ static int s_apply_outcome(sw_ctx_t *self, ho_lead_t *lead, const char *event_id
     return rc;
 }
 
+/* payload.flags (the feedback worker's: a list of codes) as comma-separated text */
+static void s_worker_flags(const json_t *p, char *out, size_t cap)
+{
+    size_t used = 0, i;
+    json_t *f;
+    out[0] = '\0';
+    json_array_foreach(json_object_get(p, "flags"), i, f)
+    {
+        if (json_is_string(f) && used < cap) {
+            used += (size_t)snprintf(out + used, cap - used, "%s%s", used ? "," : "",
+                                     json_string_value(f));
+        }
+    }
+}
+
+/* Check what cannot be a fact about this lead; HO_OK when the outcome can be recorded. */
+static int s_outcome_check(const ho_lead_t *lead, const json_t *p, int64_t *at_p, ho_err_t *err)
+{
+    const char *outcome = sw_str(p, "outcome");
+    if (!ho_lifecycle_outcome_event(outcome, NULL)) {
+        return ho_err_set(err, HO_ERR_FIELD, "payload.outcome", "unknown outcome \"%s\"",
+                          outcome ? outcome : "(none)");
+    }
+    int64_t at = sw_int(p, "occurred_at", HO_NULL_INT);
+    if (at == HO_NULL_INT) {
+        return ho_err_set(err, HO_ERR_MISSING, "payload.occurred_at", "outcome has no occurred_at");
+    }
+    if (at < lead->created_at) {
+        return ho_err_set(err, HO_ERR_STATE, "payload.occurred_at",
+                          "%s dated %lld, before lead %lld was created (%lld): it cannot be a "
+                          "fact about that lead",
+                          outcome, (long long)at, (long long)lead->id, (long long)lead->created_at);
+    }
+    *at_p = at;
+    return HO_OK;
+}
+
+/* Record an outcome of a known lead and derive its stages again (lifecycle.h): sales' word is
+ * never refused for stage order. 1 = recorded now, 0 = recorded before, else an error
+ * (HO_ERR_STATE on payload.occurred_at: before_lead_created). *flagged_p: recorded with a
+ * flag. */
+static int s_apply_outcome(sw_ctx_t *self, ho_lead_t *lead, const char *event_id, const json_t *p,
+                           bool *flagged_p, ho_err_t *err)
+{
+    int64_t at = 0;
+    int rc = s_outcome_check(lead, p, &at, err);
+    if (rc != HO_OK) {
+        return rc;
+    }
+    rc = ho_store_claim_event(self->store, event_id, "lead.outcome", at, err);
+    if (rc <= 0) {
+        return rc;
+    }
+    const char *outcome = sw_str(p, "outcome"), *reason = sw_str(p, "reason");
+    bool needs = strcmp(outcome, "rejected") == 0 || strcmp(outcome, "lost") == 0;
+    const char *rep = sw_str(p, "rep_id");
+    bool not_owner = rep && rep[0] && lead->owner_rep_id && strcmp(rep, lead->owner_rep_id) != 0;
+    char wflags[256];
+    s_worker_flags(p, wflags, sizeof wflags);
+    const json_t *amount = json_object_get(p, "amount");
+    ho_outcome_row_t row = {
+        .lead_id = lead->id,
+        .event_id = event_id,
+        .feedback_id = sw_str(p, "feedback_id"),
+        .rep_id = rep,
+        .outcome = outcome,
+        .reason = needs && (!reason || !reason[0]) ? "unspecified" : reason,
+        .reason_owner = sw_str(p, "reason_owner"),
+        .disposition = sw_str(p, "disposition"),
+        .notes = sw_str(p, "notes"),
+        .import_id = sw_str(p, "import_id"),
+        .flags = wflags,
+        .occurred_at = at,
+        .amount = json_is_number(amount) ? json_number_value(amount) : NAN,
+        .not_owner = not_owner,
+    };
+    rc = ho_store_outcome_add(self->store, &row, NULL, err);
+    char *flags = NULL;
+    if (rc == HO_OK) {
+        rc = ho_store_derive_stages(self->store, lead, event_id, &flags, err);
+    }
+    *flagged_p = flags && flags[0];
+    free(flags);
+    if (rc == HO_OK && not_owner) {
+        char note[200];
+        snprintf(note, sizeof note, "%s recorded by %.60s, who does not own the lead (owner %.60s)",
+                 outcome, rep, lead->owner_rep_id);
+        rc = ho_store_note(self->store, lead, "outcome_not_owner", at, rep, note, event_id, err);
+    }
+    if (rc == HO_OK) {
+        rc = s_assignment_effects(self, lead, outcome, rep, not_owner, at, err);
+    }
+    return rc == HO_OK ? 1 : rc;
+}
+
+/* import_results of a feedback record applied for the first time (from: the result it was
+ * counted under while it waited, moved to recorded) */
+static int s_count_recorded(sw_ctx_t *self, const json_t *p, const char *from, bool flagged,
+                            ho_err_t *err)
+{
+    const char *imp = sw_str(p, "import_id");
+    int rc = ho_store_import_count(self->store, imp, "recorded", 1, err);
+    if (rc == HO_OK && from) {
+        rc = ho_store_import_count(self->store, imp, from, -1, err);
+    }
+    if (rc == HO_OK && flagged) {
+        rc = ho_store_import_count(self->store, imp, "flagged", 1, err);
+    }
+    return rc;
+}
+
+/* A waiting outcome dated before its lead was created: quarantined before_lead_created. */
+static int s_pending_refused(sw_ctx_t *self, const json_t *row, const json_t *body,
+                             const ho_err_t *why, ho_err_t *err)
+{
+    const json_t *p = json_object_get(body, "payload");
+    const char *eid = sw_str(row, "event_id");
+    char key[512], qid[HO_MSG_MAX_ID];
+    int len = snprintf(key, sizeof key, "%s|store|before_lead_created|%s", eid, why->field);
+    ho_msg_make_id(qid, sizeof qid, "q", key, len > 0 ? (size_t)len : 0);
+    int rc = sw_quarantine_row(self, qid, "store", "before_lead_created", why->field,
+                               why->message, json_object_get(p, "source_ref"), sw_str(p, "source"),
+                               eid, "lead.outcome", p, sw_int(body, "ts", 0), err);
+    if (rc == HO_OK) {
+        rc = ho_store_import_count(self->store, sw_str(p, "import_id"), "before_lead_created", 1,
+                                   err);
+    }
+    if (rc == HO_OK) {
+        rc = ho_store_import_count(self->store, sw_str(p, "import_id"),
+                                   sw_str(row, "status") ? sw_str(row, "status") : "pending", -1,
+                                   err);
+    }
+    if (rc == HO_OK) {
+        rc = ho_store_pending_delete(self->store, eid, err);
+    }
+    return rc;
+}
+
 int sw_apply_pending(sw_ctx_t *self, const char *email, ho_out_t *out, ho_err_t *err)
 {
     (void)out;
@@ -169,37 +256,66 @@ int sw_apply_pending(sw_ctx_t *self, const char *email, ho_out_t *out, ho_err_t 
     json_decref(args);
     size_t i;
     json_t *r;
+    ho_lead_t lead;
+    ho_lead_init(&lead);
     json_array_foreach(rows, i, r)
     {
-        if (rc != HO_OK) {
-            break;
-        }
         json_t *body = json_loads(sw_str(r, "body") ? sw_str(r, "body") : "", 0, NULL);
+        const json_t *p = json_object_get(body, "payload");
         const char *eid = sw_str(r, "event_id");
-        ho_lead_t lead;
-        ho_lead_init(&lead);
-        rc = ho_store_lead_get(self->store, email, 0, &lead, err);
-        if (rc == HO_OK && (rc = ho_store_save(self->store, err)) == HO_OK) {
-            ho_err_t why = {0};
-            int arc = s_apply_outcome(self, &lead, eid, json_object_get(body, "payload"), &why);
-            if (arc == HO_OK) {
-                rc = ho_store_release(self->store, err);
-                if (rc == HO_OK) {
-                    rc = ho_store_pending_delete(self->store, eid, err);
-                }
-            } else {
-                /* not applicable yet (e.g. accepted before the lead is an MQL): it waits */
-                ho_store_undo(self->store);
-                if (!sw_data_error(arc)) {
-                    *err = why;
-                    rc = arc;
-                }
-            }
+        rc = rc == HO_OK ? ho_store_lead_get(self->store, email, 0, &lead, err) : rc;
+        ho_err_t why = {0};
+        bool flagged = false;
+        int arc = rc == HO_OK ? s_apply_outcome(self, &lead, eid, p, &flagged, &why) : rc;
+        if (rc != HO_OK) {
+            /* keep rc */
+        } else if (arc == 1) {
+            rc = s_count_recorded(self, p, sw_str(r, "status") ? sw_str(r, "status") : "pending",
+                                  flagged, err);
+            rc = rc == HO_OK ? ho_store_pending_delete(self->store, eid, err) : rc;
+        } else if (arc == 0) {
+            rc = ho_store_pending_delete(self->store, eid, err);
+        } else if (arc == HO_ERR_STATE) {
+            rc = s_pending_refused(self, r, body, &why, err);
+        } else {
+            /* a waiting row the store itself took (s_on_outcome checked it): an engine error */
+            *err = why;
+            rc = arc;
         }
-        ho_lead_clear(&lead);
         json_decref(body);
     }
+    ho_lead_clear(&lead);
     json_decref(rows);
+    return rc;
+}
+
+/* Sales spoke about someone no lead source has sent yet: the outcome waits (pending) until
+ * the lead arrives, and counts as unknown_lead after store.yaml feedback_grace (tick). */
+static int s_outcome_wait(sw_ctx_t *self, const ho_msg_t *in, const char *email, ho_err_t *err)
+{
+    const json_t *p = ho_msg_payload(in);
+    int64_t at = 0;
+    ho_lead_t none;
+    ho_lead_init(&none);
+    none.created_at = INT64_MIN;
+    int rc = s_outcome_check(&none, p, &at, err);
+    if (rc != HO_OK) {
+        return rc;
+    }
+    json_t *body = json_pack("{sssssIsO}", "id", ho_msg_id(in), "type", ho_msg_type(in), "ts",
+                             (json_int_t)ho_msg_ts(in), "payload", p);
+    /* received_at is the message's time (never the wall clock: the same input gives the
+     * same rows) */
+    json_t *row = json_pack("{sssssosIssso}", "event_id", ho_msg_id(in), "email", email, "body",
+                            body, "received_at", (json_int_t)ho_msg_ts(in), "status", "pending",
+                            "import_id", json_object_get(p, "import_id") ?
+                                json_incref(json_object_get(p, "import_id")) : json_null());
+    int64_t id = 0;
+    rc = ho_store_add(self->store, HO_T_PENDING_OUTCOMES, row, &id, err);
+    json_decref(row);
+    if (rc == HO_OK && id != 0) {
+        rc = ho_store_import_count(self->store, sw_str(p, "import_id"), "pending", 1, err);
+    }
     return rc;
 }
 
@@ -216,19 +332,13 @@ int sw_on_outcome(sw_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_t *e
     ho_lead_init(&lead);
     int rc = ho_store_lead_get(self->store, email, 0, &lead, err);
     if (rc == HO_ERR_NOT_FOUND) {
-        /* Sales spoke about someone marketing has not sent yet: keep it until the lead
-         * arrives (applied from sw_apply_pending), never lose it. */
-        json_t *body = json_pack("{sssssIsO}", "id", ho_msg_id(in), "type", ho_msg_type(in), "ts",
-                                 (json_int_t)ho_msg_ts(in), "payload", p);
-        json_t *row = json_pack("{sssssosI}", "event_id", ho_msg_id(in), "email", email, "body",
-                                body, "received_at", (json_int_t)ho_now_ms());
-        rc = ho_store_add(self->store, HO_T_PENDING_OUTCOMES, row, NULL, err);
-        json_decref(row);
+        rc = s_outcome_wait(self, in, email, err);
     } else if (rc == HO_OK) {
-        rc = s_apply_outcome(self, &lead, ho_msg_id(in), p, err);
+        bool flagged = false;
+        rc = s_apply_outcome(self, &lead, ho_msg_id(in), p, &flagged, err);
+        rc = rc == 1 ? s_count_recorded(self, p, NULL, flagged, err) : rc;
     }
     ho_lead_clear(&lead);
     free(email);
     return rc;
 }
-

@@ -137,6 +137,46 @@ int sw_find_lead(sw_ctx_t *self, const json_t *p, ho_lead_t *lead, ho_err_t *err
     return rc;
 }
 
+static int s_route_again(sw_ctx_t *self, const ho_lead_t *lead, const json_t *p, ho_out_t *out,
+                         ho_err_t *err)
+{
+    int rc = HO_OK;
+    if (json_is_true(json_object_get(p, "mql")) && lead->stage &&
+        strcmp(lead->stage, "MQL") == 0 && !lead->owner_rep_id) {
+        int64_t as_of = sw_int(p, "as_of", 0);
+        int64_t route_as_of = s_route_as_of(self, lead, as_of, &rc, err);
+        if (rc == HO_OK) {
+            rc = sw_emit_route(self, lead, route_as_of, "mql", out, err);
+        }
+    }
+    return rc;
+}
+
+/* The model says MQL as of a time before sales took the lead (the score arrived after the
+ * outcome): marketing had qualified it by then. first_mql_at says so, and the outcomes'
+ * sales_accepted_without_mql flags are derived again, so they do not depend on whether the
+ * score or the feedback arrived first. The stage stays sales'. */
+static int s_mql_in_sales(sw_ctx_t *self, ho_lead_t *lead, int64_t as_of, const char *event_id,
+                          ho_err_t *err)
+{
+    static const char *const sales[] = {"SAL", "SQL", "OPPORTUNITY", "WON", "LOST"};
+    bool in_sales = false;
+    for (size_t i = 0; lead->stage && i < sizeof sales / sizeof sales[0]; i++) {
+        in_sales = in_sales || strcmp(lead->stage, sales[i]) == 0;
+    }
+    if (!in_sales || (lead->first_mql_at != HO_NULL_INT && lead->first_mql_at <= as_of)) {
+        return HO_OK;
+    }
+    lead->first_mql_at = as_of;
+    int rc = ho_store_lead_put(self->store, lead, err);
+    if (rc == HO_OK) {
+        rc = ho_store_note(self->store, lead, "mql_in_sales", as_of, "score",
+                           "the model qualifies the lead as of a time sales had not yet taken it",
+                           event_id, err);
+    }
+    return rc == HO_OK ? ho_store_derive_stages(self->store, lead, NULL, NULL, err) : rc;
+}
+
 int sw_on_scored(sw_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_t *err)
 {
     const json_t *p = ho_msg_payload(in);
@@ -155,6 +195,11 @@ int sw_on_scored(sw_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_t *er
                           "lead.scored needs model_version, fit and interest");
     }
     rc = ho_store_claim_event(self->store, ho_msg_id(in), "lead.scored", as_of, err);
+    if (rc == 0) {
+        /* applied before (a redelivery): the route.request of an unowned MQL again, with the
+         * id the first delivery gave it, never silence (issue 14) */
+        rc = s_route_again(self, &lead, p, out, err);
+    }
     if (rc <= 0) {
         ho_lead_clear(&lead);
         return rc;
@@ -203,6 +248,9 @@ int sw_on_scored(sw_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_t *er
     snprintf(why, sizeof why, "score %lld (fit %lld, interest %lld, %s) by model %s",
              (long long)score, (long long)fit, (long long)interest,
              sw_str(p, "grade") ? sw_str(p, "grade") : "-", model);
+    if (rc == HO_OK && mql) {
+        rc = s_mql_in_sales(self, &lead, as_of, ho_msg_id(in), err);
+    }
     bool qualified = false, hold = false;
     if (rc == HO_OK && mql && lead.stage && strcmp(lead.stage, "RECYCLED") == 0) {
         rc = s_sales_recycled(self, &lead, &hold, err);

@@ -61,6 +61,27 @@ static int s_breach(sw_ctx_t *self, const json_t *a, ho_lead_t *lead, const char
     return ho_out_emit(out, &m);
 }
 
+/* Feedback still waiting for its lead feedback_grace after it arrived counts as
+ * unknown_lead from now on (the row stays, and is still applied if the lead arrives). */
+static int s_pending_grace(sw_ctx_t *self, int64_t now, ho_err_t *err)
+{
+    int64_t grace = sw_int(self->conf, "feedback_grace_ms", 7LL * 86400000);
+    json_t *due = NULL, *args = json_pack("{sI}", "before", (json_int_t)(now - grace));
+    int rc = ho_store_query(self->store, HO_Q_PENDING_DUE, args, &due, err);
+    json_decref(args);
+    size_t i;
+    json_t *r;
+    json_array_foreach(due, i, r)
+    {
+        const char *eid = sw_str(r, "event_id"), *imp = sw_str(r, "import_id");
+        rc = rc == HO_OK ? ho_store_pending_mark(self->store, eid, "unknown_lead", now, err) : rc;
+        rc = rc == HO_OK ? ho_store_import_count(self->store, imp, "pending", -1, err) : rc;
+        rc = rc == HO_OK ? ho_store_import_count(self->store, imp, "unknown_lead", 1, err) : rc;
+    }
+    json_decref(due);
+    return rc;
+}
+
 int sw_on_tick(sw_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_t *err)
 {
     int64_t now = sw_int(ho_msg_payload(in), "now", ho_msg_ts(in));
@@ -90,6 +111,9 @@ int sw_on_tick(sw_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_t *err)
     }
     ho_lead_clear(&lead);
     json_decref(due);
+    if (rc == HO_OK) {
+        rc = s_pending_grace(self, now, err);
+    }
     if (rc != HO_OK) {
         return rc;
     }

@@ -95,6 +95,9 @@ typedef int (*s_handler_t)(sw_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho
 /* The quarantine code of a lead.outcome the store refuses. */
 static const char *s_outcome_code(const ho_err_t *err)
 {
+    if (strcmp(err->field, "payload.occurred_at") == 0) {
+        return err->code == HO_ERR_STATE ? "before_lead_created" : "missing_date";
+    }
     if (err->code == HO_ERR_STATE) {
         return "illegal_transition";
     }
@@ -123,6 +126,8 @@ static const struct {
     {"tick", sw_on_tick, NULL},
     {"lead.forget", sw_on_forget, NULL},
     {"dlq.replay", sw_on_replay, NULL},
+    {"import.summary", sw_on_import_summary, NULL},
+    {"import.stats", sw_on_import_stats, NULL},
 };
 
 static int s_apply(sw_ctx_t *self, const ho_msg_t *in, ho_out_t *out, const char **code,

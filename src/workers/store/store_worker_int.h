@@ -4,7 +4,7 @@
  * family: store_leads.c (lead.normalized, activity.normalized, the scoring snapshot),
  * store_scores.c (lead.scored), store_assign.c (lead.assigned), store_outcomes.c
  * (lead.outcome, pending outcomes), store_admin.c (quarantine, dead.letter, lead.forget,
- * dlq.replay), store_tick.c (tick). Handlers return HO_OK, a data error (sw_data_error: the
+ * dlq.replay), store_imports.c (import.summary, import.stats), store_tick.c (tick). Handlers return HO_OK, a data error (sw_data_error: the
  * message is quarantined alone) or another error (the batch is retried). */
 #ifndef HO_STORE_WORKER_INT_H
 #define HO_STORE_WORKER_INT_H
@@ -104,6 +104,10 @@ int sw_on_quarantine(sw_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_t
 int sw_on_dead_letter(sw_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_t *err);
 int sw_on_forget(sw_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_t *err);
 int sw_on_replay(sw_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_t *err);
+
+/* store_imports.c */
+int sw_on_import_summary(sw_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_t *err);
+int sw_on_import_stats(sw_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_t *err);
 
 /* store_tick.c */
 int sw_on_tick(sw_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_t *err);
