@@ -2,7 +2,7 @@
 """Issue 12 end to end: a generated corpus through `handoff run`, every count checked against
 the independent verifier (tests/workload/verify.py), in the database and in the workbook.
 
-One real pipeline: `handoff demo-data --people 2000` writes the corpus (HubSpot, Salesforce,
+One real pipeline: `handoff demo-data --people 1500` writes the corpus (HubSpot, Salesforce,
 Marketo, form webhooks, three activity extracts, a dozen reps' feedback, reps.csv); the
 verifier reads it with Python's csv/json and the contract's email policy and says what a
 correct import must count. `handoff run` (broker + every worker, real processes, ipc) runs
@@ -54,7 +54,7 @@ NOW = "2026-11-23T00:00:00Z"
 WEEK_MS = 7 * 86400000
 GRACE_MS = 7 * 86400000  # store.yaml feedback_grace (default 7d)
 REPORT_WEEK = "2026-W47"
-PEOPLE, ACTIVITIES, FEEDBACK, SEED = 2000, 20000, 500, 12
+PEOPLE, ACTIVITIES, FEEDBACK, SEED = 1500, 12000, 400, 12
 
 
 def ms(text):

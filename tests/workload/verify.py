@@ -431,13 +431,52 @@ def read_feedback(w, path):
                            "reason": reason, "at": at})
 
 
-def apply_feedback(w, now_ms, grace_ms):
-    """Store-side results of the accepted feedback rows, in arrival order."""
+FUNNEL = {"accepted": 1, "sql": 2, "opportunity": 3, "won": 4, "lost": 4}
+OUTCOME_ORDER = {"accepted": 0, "rejected": 0, "sql": 1, "opportunity": 2, "won": 3, "lost": 3}
+
+
+def derive(rows, crm_rank):
+    """A lead's recorded outcomes taken in occurred_at order (never arrival order: the same
+    rows in any order give the same result). The funnel only moves forward: accepted (SAL),
+    sql, opportunity, won/lost; a jump implies the stages it skips (lost needs SAL before
+    it); rejected sends a lead at most SAL back to marketing. A row that would move the lead
+    backward (rejected past SAL, an earlier stage after a later one, anything after won or
+    lost) is recorded and flagged out_of_order. The CRM's own stage counts as reached.
+    Returns the instants of its accepted outcomes, recorded or implied (contract: "SAL in
+    week W = leads whose accepted outcome (recorded or implied) occurred in W")."""
+    r = max(0, crm_rank - RANK["MQL"]) if crm_rank >= RANK["SAL"] else 0
+    r_sales, terminal, sal = 0, False, []
+    for row in sorted(rows, key=lambda x: (x["at"], OUTCOME_ORDER[x["outcome"]], x["seq"])):
+        o = row["outcome"]
+        if o == "rejected":
+            if r <= 1 and not terminal:
+                r = r_sales = 0
+            else:
+                row["flags"].append("out_of_order")
+            continue
+        t = FUNNEL[o]
+        if terminal or t < r_sales:
+            row["flags"].append("out_of_order")
+            continue
+        if o == "accepted" or (t > r and r < 1):
+            sal.append(row["at"])  # a recorded accepted, or a jump over SAL (implied)
+        r_sales = t
+        r = max(r, t)
+        terminal = t == 4
+    return sal
+
+
+def apply_feedback(w, now_ms, grace_ms, model_mql=frozenset()):
+    """Store-side results of the accepted feedback rows. model_mql: email keys the scoring
+    model made MQL (none by default; the end-to-end test makes the MQL rule unreachable).
+    sales_accepted_without_mql follows the issue text: an outcome on a lead marketing's
+    model never qualified ("leads sales works that the model missed"); a CRM export's own
+    MQL stage is not marketing's qualification."""
     res = {"outcomes": {}, "flags": {}, "reasons_by_week": {}, "outcomes_by_week": {},
-           "without_mql_by_week": {}, "pending": 0,
-           "unknown_lead_after_grace": 0, "before_lead_created": 0, "recorded_rows": []}
-    last_at = {}
-    for fb in w.feedback:
+           "without_mql_by_week": {}, "pending": 0, "outcomes_on_crm_mql_leads": 0,
+           "unknown_lead_after_grace": 0, "before_lead_created": 0, "sal_by_week": {}}
+    per_lead = {}
+    for seq, fb in enumerate(w.feedback):
         f = fb["file"]
         p = w.people.get(fb["key"])
         if p is None:
@@ -455,54 +494,36 @@ def apply_feedback(w, now_ms, grace_ms):
             res["before_lead_created"] += 1
             continue
         bump(f, "recorded")
+        row = dict(fb, seq=seq, flags=[])
+        if fb["key"] not in model_mql:
+            row["flags"].append("sales_accepted_without_mql")
+        if p["rank"] >= RANK["MQL"]:
+            res["outcomes_on_crm_mql_leads"] += 1
         o, reason = fb["outcome"], fb["reason"]
-        flags = []
-        if p["rank"] < RANK["MQL"]:
-            flags.append("sales_accepted_without_mql")
-        if fb["at"] < last_at.get(fb["key"], fb["at"]):
-            flags.append("out_of_order")
-        last_at[fb["key"]] = max(fb["at"], last_at.get(fb["key"], fb["at"]))
         if o in ("lost", "rejected"):
             if reason == "":
                 reason = "unspecified"
             elif reason not in w.reasons:
-                flags.append("reason_outside_taxonomy")
+                row["flags"].append("reason_outside_taxonomy")
             elif o not in w.reasons[reason]:
-                flags.append("reason_not_for_outcome")
+                row["flags"].append("reason_not_for_outcome")
             wk = res["reasons_by_week"].setdefault(iso_week(fb["at"]), {})
             bump(wk.setdefault(o, {}), reason)
         bump(res["outcomes"], o)
         bump(res["outcomes_by_week"].setdefault(iso_week(fb["at"]), {}), o)
-        if "sales_accepted_without_mql" in flags:
-            bump(res["without_mql_by_week"], iso_week(fb["at"]))
-        for fl in flags:
-            bump(res["flags"], fl)
-        if flags:
-            bump(f, "flagged")
-        res["recorded_rows"].append((fb["key"], o, fb["at"]))
+        per_lead.setdefault(fb["key"], []).append(row)
+    for key, rows in per_lead.items():
+        weeks = {iso_week(at) for at in derive(rows, w.people[key]["rank"])}
+        for wk in weeks:
+            bump(res["sal_by_week"], wk)
+        for row in rows:
+            if "sales_accepted_without_mql" in row["flags"]:
+                bump(res["without_mql_by_week"], iso_week(row["at"]))
+            for fl in row["flags"]:
+                bump(res["flags"], fl)
+            if row["flags"]:
+                bump(row["file"], "flagged")
     return res
-
-
-def sal_weeks(w, recorded):
-    """{week: n} leads whose accepted outcome (recorded, else implied by a later stage when
-    the CRM had the lead below SAL) occurred in that week."""
-    per = {}
-    for key, o, at in recorded:
-        per.setdefault(key, []).append((o, at))
-    out = {}
-    for key, rows in per.items():
-        acc = [at for o, at in rows if o == "accepted"]
-        if acc:
-            when = min(acc)
-        elif w.people[key]["rank"] < RANK["SAL"]:
-            later = [at for o, at in rows if o in ("sql", "opportunity", "won")]
-            if not later:
-                continue
-            when = min(later)
-        else:
-            continue
-        bump(out, iso_week(when))
-    return out
 
 
 DEFAULT_ORDER = ["activities_02.csv", "hubspot_contacts.csv", "salesforce_leads.csv",
@@ -510,7 +531,8 @@ DEFAULT_ORDER = ["activities_02.csv", "hubspot_contacts.csv", "salesforce_leads.
                  "activities_03.csv", "feedback.csv"]
 
 
-def verify(folder, order=None, reasons_path=None, now_ms=None, grace_ms=7 * 86400000):
+def verify(folder, order=None, reasons_path=None, now_ms=None, grace_ms=7 * 86400000,
+           model_mql=frozenset()):
     if reasons_path is None:
         here = os.path.dirname(os.path.abspath(__file__))
         reasons_path = os.path.join(here, "..", "..", "deploy", "reasons.yaml")
@@ -527,7 +549,7 @@ def verify(folder, order=None, reasons_path=None, now_ms=None, grace_ms=7 * 8640
             read_activities(w, path)
         elif prof == "feedback":
             read_feedback(w, path)
-    fb = apply_feedback(w, now_ms, grace_ms)
+    fb = apply_feedback(w, now_ms, grace_ms, model_mql)
     for f in w.files.values():
         assert f["read"] == f["accepted"] + sum(f["skipped"].values()) + sum(
             f["quarantined"].values())
@@ -559,7 +581,8 @@ def verify(folder, order=None, reasons_path=None, now_ms=None, grace_ms=7 * 8640
         "reasons_by_week": fb["reasons_by_week"],
         "outcomes_by_week": fb["outcomes_by_week"],
         "without_mql_by_week": fb["without_mql_by_week"],
-        "sal_by_week": sal_weeks(w, fb["recorded_rows"]),
+        "sal_by_week": fb["sal_by_week"],
+        "outcomes_on_crm_mql_leads": fb["outcomes_on_crm_mql_leads"],
         "pending_feedback": fb["pending"],
         "unknown_lead_after_grace": fb["unknown_lead_after_grace"],
         "before_lead_created": fb["before_lead_created"],

@@ -3396,6 +3396,22 @@ static void s_cp_fb_person(s_cp_fbw_t *fw, const s_cp_person_t *cpp, double p_st
     }
     s_cp_fb_row_t rows[8];
     int n = s_cp_story(cp, cpp, &r, rows);
+    const char *last = n > 0 ? rows[n - 1].outcome : "";
+    bool deal = !strcmp(last, "sql") || !strcmp(last, "opportunity");
+    bool closed = !strcmp(last, "won") || !strcmp(last, "lost");
+    if ((deal || closed) && s_chance(&r, 0.25)) {
+        /* the rep contradicts the history: rejects a lead already past acceptance, or logs
+         * an acceptance after the deal closed */
+        int64_t at = rows[n - 1].at + HOUR + (int64_t)s_below(&r, 5 * DAY);
+        if (at < cp->wo.now_ms) {
+            rows[n] = (s_cp_fb_row_t){deal ? "rejected" : "accepted", "", at - at % 1000,
+                                      "Wrong contact after all", 0};
+            if (deal) {
+                s_cp_reason(&r, "rejected", rows[n].reason, sizeof rows[n].reason);
+            }
+            n++;
+        }
+    }
     if (n >= 2 && s_chance(&r, 0.3)) {
         /* entered out of order: a later step logged before an earlier one */
         int k = (int)s_below(&r, (uint64_t)(n - 1));
