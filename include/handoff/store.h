@@ -189,6 +189,8 @@ typedef enum {
     HO_Q_IMPORT_RESULTS,      /* {import_id}: result, n */
     HO_Q_IMPORT_QUARANTINED,  /* {import_id}: n quarantine rows of that import */
     HO_Q_FIRST_SOURCE,        /* {lead_id}: event_id of the record that created the lead */
+    HO_Q_COUNTER,             /* {name}: value of a store counter */
+    HO_X_COUNTER_SET,         /* {name, value} */
     HO_Q_ASSIGNMENT_BY_EVENT, /* {event_id}: id, status of the assignment that event made */
     /* writes, used through the typed operations below */
     HO_X_IMPLIED_CLEAR,       /* {lead_id} */
@@ -263,6 +265,11 @@ int ho_store_import_stats(ho_store_t *self, const char *import_id, json_t **stat
                           ho_err_t *err);
 /* pending_outcomes.status = status (pending | unknown_lead), unknown_at = at. */
 int ho_store_pending_mark(ho_store_t *self, const char *event_id, const char *status, int64_t at,
+                          ho_err_t *err);
+/* Hand out n values of a persistent counter (store_counters: no clock, so the same inputs
+ * give the same rows): *first_p = the first of them, each greater than any handed out
+ * before. In the caller's transaction (a rollback takes them back). */
+int ho_store_counter_take(ho_store_t *self, const char *name, int64_t n, int64_t *first_p,
                           ho_err_t *err);
 /* Drop an unmatched activity (it was attached to its lead). */
 int ho_store_unmatched_delete(ho_store_t *self, const char *event_id, ho_err_t *err);

@@ -382,3 +382,19 @@ int ho_store_unmatched_delete(ho_store_t *self, const char *event_id, ho_err_t *
 {
     return s_exec(self, HO_X_UNMATCHED_DELETE, json_pack("{ss}", "event_id", event_id), err);
 }
+
+int ho_store_counter_take(ho_store_t *self, const char *name, int64_t n, int64_t *first_p,
+                          ho_err_t *err)
+{
+    json_t *rows = NULL, *args = json_pack("{ss}", "name", name);
+    int rc = ho_store_query(self, HO_Q_COUNTER, args, &rows, err);
+    json_decref(args);
+    int64_t cur = s_int(json_array_get(rows, 0), "value", 0);
+    json_decref(rows);
+    if (rc != HO_OK) {
+        return rc;
+    }
+    *first_p = cur + 1;
+    return s_exec(self, HO_X_COUNTER_SET,
+                  json_pack("{sssI}", "name", name, "value", (json_int_t)(cur + n)), err);
+}

@@ -155,7 +155,11 @@ static const char *const s_migrations[] = {
     " accepted INT, skipped_json TEXT, quarantined_json TEXT, finished_at INT);"
     "CREATE TABLE import_results ("
     " import_id TEXT NOT NULL, result TEXT NOT NULL, n INT NOT NULL DEFAULT 0,"
-    " PRIMARY KEY(import_id, result)) WITHOUT ROWID;",
+    " PRIMARY KEY(import_id, result)) WITHOUT ROWID;"
+    /* counters the store keeps instead of reading the clock (score.request seq), starting
+     * above every seq a lead already holds (earlier versions used the clock) */
+    "CREATE TABLE store_counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;"
+    "INSERT INTO store_counters SELECT 'score_seq', COALESCE(MAX(score_seq), 0) FROM leads;",
 };
 #define S_N_MIGRATIONS ((int)(sizeof s_migrations / sizeof s_migrations[0]))
 _Static_assert(S_N_MIGRATIONS == HO_STORE_SCHEMA_VERSION, "store.h names the newest migration");
@@ -365,6 +369,9 @@ static const char *const s_queries[HO_Q__COUNT] = {
                             " ORDER BY result",
     [HO_Q_IMPORT_QUARANTINED] = "SELECT COUNT(*) AS n FROM quarantine"
                                 " WHERE import_id = :import_id",
+    [HO_Q_COUNTER] = "SELECT value FROM store_counters WHERE name = :name",
+    [HO_X_COUNTER_SET] = "INSERT INTO store_counters (name, value) VALUES (:name, :value)"
+                         " ON CONFLICT (name) DO UPDATE SET value = :value",
     [HO_Q_FIRST_SOURCE] = "SELECT event_id FROM lead_sources WHERE lead_id = :lead_id"
                           " ORDER BY id LIMIT 1",
     [HO_Q_ASSIGNMENT_BY_EVENT] = "SELECT id, status FROM assignments WHERE event_id = :event_id",
@@ -521,6 +528,8 @@ static int s_v5_columns(s_db_t *self, ho_err_t *err)
                              " received_at)"},
         {"quarantine", "CREATE INDEX quarantine_import ON quarantine(import_id)"
                        " WHERE import_id IS NOT NULL"},
+        /* the derivation of an outcome reads the lead's scores (a scan per outcome without) */
+        {"scores", "CREATE INDEX scores_lead ON scores(lead_id, at)"},
     };
     sqlite3_stmt *has_t = NULL, *has_c = NULL;
     int rc = HO_OK;

@@ -151,11 +151,16 @@ int sw_flush_scores(sw_ctx_t *self, ho_out_t *out, ho_err_t *err)
         json_object_set_new(p, "as_of", json_integer(as_of));
         /* Two requests of one lead can be as of the same time (as_of clamped above) and be
          * answered in either order by two scorers: seq says which snapshot is newer (the
-         * scorer echoes it in lead.scored, sw_on_scored compares it after as_of). The clock
-         * in microseconds, strictly increasing: it keeps growing across restarts. */
-        int64_t seq = ho_now_ms() * 1000;
-        self->last_seq = seq > self->last_seq ? seq : self->last_seq + 1;
-        json_object_set_new(p, "seq", json_integer(self->last_seq));
+         * scorer echoes it in lead.scored, sw_on_scored compares it after as_of). A counter
+         * kept in the database, not the clock (leads.score_seq stores it, and the same inputs
+         * must give the same rows), strictly increasing across restarts. */
+        int64_t seq = 0;
+        if ((rc = ho_store_counter_take(self->store, "score_seq", 1, &seq, err)) != HO_OK) {
+            ho_msg_destroy(&m);
+            json_decref(snap);
+            break;
+        }
+        json_object_set_new(p, "seq", json_integer(seq));
         json_object_set(p, "reason", json_object_get(v, "reason"));
         json_object_set_new(p, "lead", snap);
         if ((rc = ho_out_emit(out, &m)) != HO_OK) {

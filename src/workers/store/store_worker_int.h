@@ -24,7 +24,6 @@ typedef struct {
     char *origin;
     int64_t last_rescore;
     bool rescored_once;
-    int64_t last_seq; /* score.request seq last handed out */
     /* per batch: lead id -> {reason, as_of, trigger} for the one score.request per lead */
     json_t *to_score;
     /* per message: lead id -> its to_score entry before the message (null: none), so an
