@@ -3,8 +3,9 @@
  *
  * A connector turns one input file into raw envelopes (lead.raw, activity.raw, feedback.raw)
  * and, for records it cannot read at all (wrong column count, invalid UTF-8, broken JSON),
- * `quarantine` envelopes with the file and line. Connectors register like workers: a
- * descriptor with a name, a config map (settings read from the profile's `options:`) and
+ * `quarantine` envelopes with the file and line; records that are deliberately not leads
+ * (a form's test lead, a re-delivery) come back as `skip` envelopes. Connectors register like
+ * workers: a descriptor with a name, a config map (settings read from the profile's `options:`) and
  * open/next/close callbacks, listed in src/connectors/registry.c; a new source is one folder.
  *
  * What a source's columns mean is data, not code: a profile (deploy/profiles/<name>.yaml,
@@ -120,8 +121,10 @@ typedef struct {
     /* settings in the profile's `options:`, applied with ho_config_map_apply */
     const ho_config_map_t *config_map;
     int (*cb_open)(const ho_connector_args_t *args, void **ctx_p, ho_err_t *err);
-    /* 1 and *msg_p = next envelope (a raw record or a `quarantine`), 0 at the end, or an
-     * error (HO_ERR_IO: the file cannot be read further) with err filled. */
+    /* 1 and *msg_p = next envelope (a raw record, a `quarantine`, or a `skip`: a record
+     * deliberately not imported, payload {code, reason, event_id, source_ref}, counted by
+     * `handoff import` and never sent), 0 at the end, or an error (HO_ERR_IO: the file
+     * cannot be read further) with err filled. */
     int (*cb_next)(void *ctx, ho_msg_t **msg_p, ho_err_t *err);
     /* Bytes of input consumed so far (progress). */
     uint64_t (*cb_offset)(void *ctx);

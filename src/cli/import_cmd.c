@@ -14,10 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cli/dupcount.h"
+#include "cli/import_hints.h"
 #include "handoff/cli.h"
 #include "handoff/client.h"
 #include "handoff/connector.h"
@@ -37,51 +39,52 @@
 
 static void s_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: handoff import FILE... [--source PROFILE | --profile-file PATH]\n"
-            "                      [-c CONFIG] [--connect ENDPOINT] [--batch N] [--window N]\n"
-            "                      [--max-backlog N] [--settle S] [--now TIME]\n"
-            "                      [--dry-run] [--progress-mb N] [--list]\n"
-            "\n"
-            "Read CSV / JSON Lines exports and send their records into the pipeline: leads and\n"
-            "activities to `ingest`, feedback rows to `feedback`, unreadable records to the\n"
-            "quarantine (with file, line, field and reason). Without --source the profile is\n"
-            "chosen by the file's header row (deploy/profiles/*.yaml; the config folder's\n"
-            "profiles/ first). Every record carries import_id = imp-<hash of the file's\n"
-            "content>: the same file imported again, from any path, is the same import.\n"
-            "\n"
-            "  --source NAME        mapping profile (hubspot, salesforce, marketo, mautic,\n"
-            "                       activities, feedback, webhooks, csv, or your own)\n"
-            "  --profile-file PATH  a profile YAML file outside the config folder\n"
-            "  -c, --config F       gateway config (handoff.yaml): endpoint, config folder\n"
-            "  --connect EP         broker endpoint (default: broker.endpoint of the config)\n"
-            "  --batch N            records per request (default 500)\n"
-            "  --window N           requests in flight (default 8)\n"
-            "  --timeout MS         resend a request unanswered this long (default 30000)\n"
-            "  --max-backlog N      pause while the broker holds more than N queued requests\n"
-            "                       for the workers downstream, e.g. a slower store (default\n"
-            "                       16; 0 = never pause)\n"
-            "  --settle S           after the last record, wait for the store to apply them\n"
-            "                       (import.stats) until it has made no progress for S seconds\n"
-            "                       (default 30); what it never applied is not_stored\n"
-            "  --now TIME           the import.summary's finished_at (deterministic runs)\n"
-            "  --dry-run            no broker: parse and normalize in-process, same summary\n"
-            "                       (new/merged as an empty store would count them)\n"
-            "  --progress-mb N      progress on stderr every N MB read (default 64)\n"
-            "  --list               list the profiles and connectors, then exit\n"
-            "  --format csv|jsonl   what FILE \"-\" (stdin) holds (default csv; needs --source)\n"
-            "\n"
-            "Prints per file, then one line per skip and quarantine reason:\n"
-            "  import file=F source=P kind=K read=N accepted=N skipped=N quarantined=N new=N\n"
-            "         merged=N [not_stored=N] check=ok|MISMATCH\n"
-            "  skip file=F reason=CODE count=N\n"
-            "  quarantine file=F reason=CODE count=N\n"
-            "read = accepted + skipped + quarantined (check=ok). skipped: records deliberately not\n"
-            "imported (test_lead, duplicate_delivery, notification_only); new/merged: people the\n"
-            "store created / merged into an existing one (\"-\" when it does not say).\n"
-            "Exit 0 when every record was read and stored (quarantined rows are kept); 1 on an\n"
-            "I/O error, an unreachable broker, check=MISMATCH, or records not stored (the store\n"
-            "refused them or did not apply them within --settle); 2 on usage errors.\n");
+    fprintf(
+        out,
+        "usage: handoff import FILE... [--source PROFILE | --profile-file PATH]\n"
+        "                      [-c CONFIG] [--connect ENDPOINT] [--batch N] [--window N]\n"
+        "                      [--max-backlog N] [--settle S] [--now TIME]\n"
+        "                      [--dry-run] [--progress-mb N] [--list]\n"
+        "\n"
+        "Read CSV / JSON Lines exports and send their records into the pipeline: leads and\n"
+        "activities to `ingest`, feedback rows to `feedback`, unreadable records to the\n"
+        "quarantine (with file, line, field and reason). Without --source the profile is\n"
+        "chosen by the file's header row (deploy/profiles/*.yaml; the config folder's\n"
+        "profiles/ first). Every record carries import_id = imp-<hash of the file's\n"
+        "content>: the same file imported again, from any path, is the same import.\n"
+        "\n"
+        "  --source NAME        mapping profile (hubspot, salesforce, marketo, mautic,\n"
+        "                       activities, feedback, webhooks, csv, or your own)\n"
+        "  --profile-file PATH  a profile YAML file outside the config folder\n"
+        "  -c, --config F       gateway config (handoff.yaml): endpoint, config folder\n"
+        "  --connect EP         broker endpoint (default: broker.endpoint of the config)\n"
+        "  --batch N            records per request (default 500)\n"
+        "  --window N           requests in flight (default 8)\n"
+        "  --timeout MS         resend a request unanswered this long (default 30000)\n"
+        "  --max-backlog N      pause while the broker holds more than N queued requests\n"
+        "                       for the workers downstream, e.g. a slower store (default\n"
+        "                       16; 0 = never pause)\n"
+        "  --settle S           after the last record, wait for the store to apply them\n"
+        "                       (import.stats) until it has made no progress for S seconds\n"
+        "                       (default 30); what it never applied is not_stored\n"
+        "  --now TIME           the import.summary's finished_at (deterministic runs)\n"
+        "  --dry-run            no broker: parse and normalize in-process, same summary\n"
+        "                       (new/merged as an empty store would count them)\n"
+        "  --progress-mb N      progress on stderr every N MB read (default 64)\n"
+        "  --list               list the profiles and connectors, then exit\n"
+        "  --format csv|jsonl   what FILE \"-\" (stdin) holds (default csv; needs --source)\n"
+        "\n"
+        "Prints per file, then one line per skip and quarantine reason:\n"
+        "  import file=F source=P kind=K read=N accepted=N skipped=N quarantined=N new=N\n"
+        "         merged=N [not_stored=N] check=ok|MISMATCH\n"
+        "  skip file=F reason=CODE count=N\n"
+        "  quarantine file=F reason=CODE count=N\n"
+        "read = accepted + skipped + quarantined (check=ok). skipped: records deliberately not\n"
+        "imported (test_lead, duplicate_delivery, notification_only); new/merged: people the\n"
+        "store created / merged into an existing one (\"-\" when it does not say).\n"
+        "Exit 0 when every record was read and stored (quarantined rows are kept); 1 on an\n"
+        "I/O error, an unreachable broker, check=MISMATCH, or records not stored (the store\n"
+        "refused them or did not apply them within --settle); 2 on usage errors.\n");
 }
 
 /* ---- counters ---- */
@@ -213,9 +216,9 @@ typedef struct {
     bool warned_orphans;
     /* the store's import.stats: a client of its own with a short timeout (NULL: --dry-run) */
     ho_client_t *probe;
-    bool no_stats;      /* the store answered import.stats with something else: not asked again */
-    long settle_ms;     /* give up waiting when the store applied nothing new for this long */
-    int64_t now_ms;     /* --now: finished_at of import.summary (0: the clock) */
+    bool no_stats;  /* the store answered import.stats with something else: not asked again */
+    long settle_ms; /* give up waiting when the store applied nothing new for this long */
+    int64_t now_ms; /* --now: finished_at of import.summary (0: the clock) */
 } s_sender_t;
 
 /* Requests queued in the broker for services that have workers (-1 if the status could not
@@ -425,10 +428,34 @@ static json_t *s_counts_json(const s_counts_t *c)
     return o;
 }
 
+/* Service "store" at the broker (mmi.status): 1 with workers, 0 known but without workers (it
+ * stopped or died: what was routed to it waits, not stored), -1 not there at all (a pipeline
+ * that routes elsewhere: nobody can say what was stored) or no answer. */
+static int s_store_state(s_sender_t *s)
+{
+    json_t *st = NULL;
+    ho_err_t err = {0};
+    if (!s->probe || ho_client_status(s->probe, &st, &err) != HO_OK) {
+        return -1;
+    }
+    int state = -1;
+    size_t i;
+    json_t *svc;
+    json_array_foreach(json_object_get(st, "services"), i, svc)
+    {
+        const char *name = json_string_value(json_object_get(svc, "name"));
+        if (name && strcmp(name, "store") == 0) {
+            state = json_integer_value(json_object_get(svc, "workers")) > 0 ? 1 : 0;
+        }
+    }
+    json_decref(st);
+    return state;
+}
+
 /* import.summary to the store (CONTRACT-12): upserted there by import_id. */
 static void s_send_summary(s_sender_t *s, const s_stats_t *st)
 {
-    if (!s->client) {
+    if (!s->probe) {
         return;
     }
     const char *base = strrchr(st->file, '/') ? strrchr(st->file, '/') + 1 : st->file;
@@ -445,7 +472,7 @@ static void s_send_summary(s_sender_t *s, const s_stats_t *st)
     ho_msg_t **reply = NULL;
     size_t n = 0;
     ho_err_t err = {0};
-    if (ho_client_request(s->client, "store", &m, 1, &reply, &n, &err) != HO_OK) {
+    if (ho_client_request(s->probe, "store", &m, 1, &reply, &n, &err) != HO_OK) {
         ho_warn("import.summary of %s not delivered: %s", st->file, err.message);
     }
     ho_msg_batch_free(&reply, n);
@@ -503,12 +530,17 @@ static void s_wait_stored(s_sender_t *s, s_stats_t *st)
             s->no_stats = true;
             return;
         }
-        long done = got > 0 ? s_int(r, "applied") + s_int(r, "quarantined") : last;
+        /* the store's quarantined counts every row of this import, ours (connector, ingest)
+         * too: only what it refused beyond those was accepted here */
+        long down = got > 0 ? s_int(r, "quarantined") - st->quarantined.total : 0;
+        long done = got > 0 ? s_int(r, "applied") + (down > 0 ? down : 0) : last;
         if (got > 0) {
             st->applied = s_int(r, "applied");
             st->new_people = s_int(r, "new");
             st->merged = s_int(r, "merged");
-            st->not_stored = st->accepted - done > 0 ? st->accepted - done : 0;
+            /* records the store gave up on (an I/O error, a corrupt page) are not stored */
+            st->not_stored =
+                (st->accepted - done > 0 ? st->accepted - done : 0) + s_int(r, "failed");
         }
         json_decref(r);
         if (got > 0 && done >= st->accepted) {
@@ -584,6 +616,23 @@ typedef struct {
     long progress_mb;
 } s_opts_t;
 
+/* An error on stderr with the file's own bytes made harmless: a header or value quoted in a
+ * message could hold terminal escapes. */
+static void s_say(const char *msg, const char *prefix)
+{
+    fputs("handoff import: ", stderr);
+    for (int part = 0; part < 2; part++) {
+        const char *t = part == 0 ? prefix : msg;
+        for (const unsigned char *c = (const unsigned char *)t; c && *c; c++) {
+            fputc(*c < 0x20 || *c == 0x7F ? '?' : *c, stderr);
+        }
+        if (part == 0 && prefix) {
+            fputs(": ", stderr);
+        }
+    }
+    fputc('\n', stderr);
+}
+
 /* The profile for path: named, from a file, or by the file's header. NULL after printing why. */
 static ho_profile_t *s_profile_for(const s_opts_t *o, const char *path, char *format, size_t cap)
 {
@@ -598,9 +647,16 @@ static ho_profile_t *s_profile_for(const s_opts_t *o, const char *path, char *fo
             return NULL;
         }
         snprintf(format, cap, "%s", o->stdin_format ? o->stdin_format : "csv");
-    } else if (ho_connector_sniff(path, format, cap, &cols, &ncols, &err) != HO_OK) {
-        fprintf(stderr, "handoff import: %s\n", err.message);
-        return NULL;
+    } else {
+        char hint[1200];
+        if (ho_import_hint_file(path, hint, sizeof hint)) {
+            s_say(hint, NULL);
+            return NULL;
+        }
+        if (ho_connector_sniff(path, format, cap, &cols, &ncols, &err) != HO_OK) {
+            s_say(err.message, NULL);
+            return NULL;
+        }
     }
     ho_profile_t *profile = NULL;
     if (o->profile_file) {
@@ -610,10 +666,15 @@ static ho_profile_t *s_profile_for(const s_opts_t *o, const char *path, char *fo
     } else {
         profile = ho_profile_detect(o->config_dir, format, (const char *const *)cols, ncols, &err);
     }
-    ho_connector_cols_free(&cols, ncols);
     if (!profile) {
-        fprintf(stderr, "handoff import: %s: %s\n", path, err.message);
+        s_say(err.message, path);
+        char hint[600];
+        if (strcmp(format, "csv") == 0 &&
+            ho_import_hint_header((const char *const *)cols, ncols, hint, sizeof hint)) {
+            s_say(hint, "hint");
+        }
     }
+    ho_connector_cols_free(&cols, ncols);
     return profile;
 }
 
@@ -640,12 +701,22 @@ static void s_take(s_sender_t *s, s_stats_t *st, s_batch_t *data, s_batch_t *qua
     }
 }
 
-static void s_progress(const char *path, const s_stats_t *st, uint64_t off, int64_t t0)
+/* Progress on stderr: records and MB read, the rate, and with the file's size (a regular
+ * file, size > 0) the percent done and the time left at the rate so far. */
+static void s_progress(const char *path, const s_stats_t *st, uint64_t off, uint64_t size,
+                       int64_t t0)
 {
     double secs = (double)(ho_now_ms() - t0) / 1000.0;
-    ho_info("file=%s read_mb=%.0f records=%ld rate=%.0f/s mb_per_s=%.1f rss_mb=%.1f", path,
-            (double)off / 1048576.0, st->read, secs > 0 ? (double)st->read / secs : 0.0,
-            secs > 0 ? (double)off / 1048576.0 / secs : 0.0, (double)s_peak_rss_kb() / 1024.0);
+    double mbps = secs > 0 ? (double)off / 1048576.0 / secs : 0.0;
+    char pct[96] = "";
+    if (size > 0 && off <= size) {
+        double left = mbps > 0 ? (double)(size - off) / 1048576.0 / mbps : 0.0;
+        snprintf(pct, sizeof pct, " percent=%.1f eta_s=%.0f", 100.0 * (double)off / (double)size,
+                 left);
+    }
+    ho_info("file=%s read_mb=%.1f records=%ld rate=%.0f/s mb_per_s=%.1f%s rss_mb=%.1f", path,
+            (double)off / 1048576.0, st->read, secs > 0 ? (double)st->read / secs : 0.0, mbps, pct,
+            (double)s_peak_rss_kb() / 1024.0);
 }
 
 /* Read every record of an open connector and send it. 0, or 1 on an I/O error. */
@@ -657,7 +728,11 @@ static int s_pump(s_sender_t *s, const s_opts_t *o, const ho_connector_def_t *co
     s_batch_t quar = {"store", q_buf, 0};
     uint64_t step = (uint64_t)(o->progress_mb > 0 ? o->progress_mb : 64) << 20;
     uint64_t next_report = step;
-    int64_t t0 = ho_now_ms();
+    int64_t t0 = ho_now_ms(), last_report = t0;
+    struct stat sb;
+    uint64_t size = strcmp(path, "-") != 0 && stat(path, &sb) == 0 && S_ISREG(sb.st_mode)
+                        ? (uint64_t)sb.st_size
+                        : 0;
     int rc = 0;
     ho_err_t err = {0};
     for (;;) {
@@ -676,10 +751,18 @@ static int s_pump(s_sender_t *s, const s_opts_t *o, const ho_connector_def_t *co
             rc = 1;
             break;
         }
+        /* every progress_mb, and every 5 s on a slow pipeline; the clock read once per 1024 */
         uint64_t off = conn->cb_offset ? conn->cb_offset(cctx) : 0;
-        if (off >= next_report) {
-            s_progress(path, st, off, t0);
-            next_report += step;
+        bool due = off >= next_report;
+        if (!due && (st->read & 1023) == 0 && ho_now_ms() - last_report >= 5000) {
+            due = true;
+        }
+        if (due) {
+            s_progress(path, st, off, size, t0);
+            last_report = ho_now_ms();
+            while (next_report <= off) {
+                next_report += step;
+            }
         }
     }
     s_flush_batch(s, &data);
@@ -738,7 +821,14 @@ static int s_import_file(s_sender_t *s, const s_opts_t *o, const char *path, s_s
     int rc = s_pump(s, o, conn, cctx, path, st, service);
     conn->cb_close(&cctx);
     ho_profile_destroy(&profile);
-    if (!s->io_error) {
+    int store = s->io_error || !s->probe ? -1 : s_store_state(s);
+    if (!s->io_error && s->probe && store < 0) {
+        ho_warn("the broker knows no store service: import.summary not sent, what was stored is "
+                "not known");
+    } else if (!s->io_error) {
+        if (store == 0) {
+            ho_warn("the store service has no worker: waiting up to --settle for it");
+        }
         s_send_summary(s, st);
         s_wait_stored(s, st);
     }
@@ -794,19 +884,45 @@ static int s_parse(int argc, char **argv, s_args_t *a)
     int c;
     while ((c = getopt_long(argc, argv, "hc:", longopts, NULL)) != -1) {
         switch (c) {
-        case 's': a->o.source = optarg; break;
-        case 'p': a->o.profile_file = optarg; break;
-        case 'c': a->config = optarg; break;
-        case 'e': a->endpoint = optarg; break;
-        case 'b': a->batch = atol(optarg); break;
-        case 'w': a->window = atol(optarg); break;
-        case 'B': a->max_backlog = atol(optarg); break;
-        case 't': a->timeout = atol(optarg); break;
-        case 'n': a->dry = true; break;
-        case 'm': a->o.progress_mb = atol(optarg); break;
-        case 'l': a->list = true; break;
-        case 'N': a->now = optarg; break;
-        case 'S': a->settle_s = atol(optarg); break;
+        case 's':
+            a->o.source = optarg;
+            break;
+        case 'p':
+            a->o.profile_file = optarg;
+            break;
+        case 'c':
+            a->config = optarg;
+            break;
+        case 'e':
+            a->endpoint = optarg;
+            break;
+        case 'b':
+            a->batch = atol(optarg);
+            break;
+        case 'w':
+            a->window = atol(optarg);
+            break;
+        case 'B':
+            a->max_backlog = atol(optarg);
+            break;
+        case 't':
+            a->timeout = atol(optarg);
+            break;
+        case 'n':
+            a->dry = true;
+            break;
+        case 'm':
+            a->o.progress_mb = atol(optarg);
+            break;
+        case 'l':
+            a->list = true;
+            break;
+        case 'N':
+            a->now = optarg;
+            break;
+        case 'S':
+            a->settle_s = atol(optarg);
+            break;
         case 'f':
             if (strcmp(optarg, "csv") != 0 && strcmp(optarg, "jsonl") != 0) {
                 fprintf(stderr, "handoff import: --format csv|jsonl\n");
@@ -814,12 +930,16 @@ static int s_parse(int argc, char **argv, s_args_t *a)
             }
             a->o.stdin_format = optarg;
             break;
-        case 'h': s_usage(stdout); return 0;
-        default: s_usage(stderr); return 2;
+        case 'h':
+            s_usage(stdout);
+            return 0;
+        default:
+            s_usage(stderr);
+            return 2;
         }
     }
-    if (a->batch < 1 || a->batch > 10000 || a->window < 1 || a->window > 1024 ||
-        a->timeout < 100 || a->max_backlog < 0 || a->settle_s < 1) {
+    if (a->batch < 1 || a->batch > 10000 || a->window < 1 || a->window > 1024 || a->timeout < 100 ||
+        a->max_backlog < 0 || a->settle_s < 1) {
         fprintf(stderr, "handoff import: --batch 1..10000, --window 1..1024, --timeout >= 100, "
                         "--max-backlog >= 0, --settle >= 1\n");
         return 2;
@@ -981,8 +1101,12 @@ static int s_run_files(s_sender_t *s, const s_opts_t *o, int nfiles, char **file
 
 int ho_cmd_import(int argc, char **argv)
 {
-    s_args_t a = {.o = {.progress_mb = 64}, .batch = 500, .window = 8, .timeout = 30000,
-                  .max_backlog = 16, .settle_s = 30};
+    s_args_t a = {.o = {.progress_mb = 64},
+                  .batch = 500,
+                  .window = 8,
+                  .timeout = 30000,
+                  .max_backlog = 16,
+                  .settle_s = 30};
     int prc = s_parse(argc, argv, &a);
     if (prc >= 0) {
         return prc;

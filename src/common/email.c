@@ -50,8 +50,8 @@ char *ho_email_key(const char *in)
 
 static bool s_local_char(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '%' ||
-           c == '+' || c == '\'' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '%' || c == '+' ||
+           c == '\'' || c == '-';
 }
 
 static bool s_label_char(char c)

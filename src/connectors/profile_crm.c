@@ -23,7 +23,7 @@
 #include "connectors/profile_crm.h"
 #include "handoff/connector.h"
 
-static const char *const s_codes[] = {"ML",  "MQL", "SAL",  "SQL", "OPPORTUNITY",
+static const char *const s_codes[] = {"ML",  "MQL",  "SAL",          "SQL", "OPPORTUNITY",
                                       "WON", "LOST", "DISQUALIFIED", NULL};
 /* funnel order for at_least / if_at_*: a disqualified lead is no further than ML, a lost one
  * as far as a won one (both are closed) */
@@ -171,9 +171,8 @@ const char *ho_profile_crm_stage(const ho_profile_t *self, const json_t *fields)
         return NULL;
     }
     int stage = -1;
-    const ho_node_t *st =
-        s_lookup(ho_node_get(crm, "lifecycle_stage"),
-                 json_string_value(json_object_get(fields, "lifecycle_stage")));
+    const ho_node_t *st = s_lookup(ho_node_get(crm, "lifecycle_stage"),
+                                   json_string_value(json_object_get(fields, "lifecycle_stage")));
     if (st) {
         stage = s_code(ho_node_str(st));
     }

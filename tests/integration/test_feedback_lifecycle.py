@@ -289,7 +289,7 @@ class Lifecycle(unittest.TestCase):
             ("SAM-1", SAM, sam_rep, "rejected", "student_or_intern", iso(T0 + HOUR),
              "thesis project", ""),
         ])
-        self.assertRegex(out, r"read=4 accepted=2 duplicates=0 quarantined=2")
+        self.assertRegex(out, r"read=4 accepted=2 skipped=0 quarantined=2 ")
         wait_for("kim SAL", lambda: self.stage(KIM) == "SAL")
         q = wait_for("2 refusals", lambda: (lambda r: r and len(r) == 2 and r)(self.query(
             "SELECT code, field, file, line, reason FROM quarantine WHERE stage = 'feedback' "

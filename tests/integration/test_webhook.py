@@ -9,8 +9,8 @@ store under that id; a redelivery is the same event; the Facebook verify handsha
 challenge and refuses a wrong token (403); bad, missing and wrongly prefixed signatures are
 401 and nothing arrives; oversized bodies are 413 (with and without Content-Length);
 malformed JSON is 400 with {error, field}; unknown paths 404, wrong methods 405; a lead
-without an email and a leadgen notification without answers are 422 and land in the
-store's quarantine; /feedback refuses a wrong token (401), takes outcomes, refuses and
+without an email is 422 and lands in the store's quarantine, a leadgen notification without
+answers is 200 "skipped" (notification_only); /feedback refuses a wrong token (401), takes outcomes, refuses and
 quarantines a blank or unknown reason (422); after a burst of garbage the server
 still answers; with no broker the answer is 503.
 
@@ -304,11 +304,10 @@ class Webhook(unittest.TestCase):
         self.assertEqual(status, 422, body)
         self.assertEqual((body["code"], body["field"]), ("missing_email", "email"))
         self.assertEqual(self.quarantined(body["event_id"]), ("webhook", "missing_email", "email"))
+        # a leadgen notification without answers is no lead: skipped, not refused (issue 12)
         status, body = self.post("facebook", fixture("facebook_change_id_only.json"))
-        self.assertEqual(status, 422, body)
-        self.assertEqual(body["code"], "leadgen_not_fetched")
-        self.assertIn("5550001112228888", body["error"])
-        self.assertEqual(self.quarantined(body["event_id"])[:2], ("webhook", "leadgen_not_fetched"))
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body, {"status": "skipped", "code": "notification_only"})
         status, body = self.post("linkedin", fixture("linkedin_unknown_form.json"))
         self.assertEqual(status, 422, body)
         self.assertEqual(body["code"], "unknown_form")

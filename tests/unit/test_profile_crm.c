@@ -42,9 +42,9 @@ static void s_expect(const ho_profile_t *p, const char *life, const char *status
 {
     const char *got = s_stage(p, life, status, converted);
     if ((got == NULL) != (want == NULL) || (got && strcmp(got, want) != 0)) {
-        fail_msg("%s: lifecycle=%s status=%s converted=%s: expected %s, got %s",
-                 ho_profile_name(p), life ? life : "-", status ? status : "-",
-                 converted ? converted : "-", want ? want : "(none)", got ? got : "(none)");
+        fail_msg("%s: lifecycle=%s status=%s converted=%s: expected %s, got %s", ho_profile_name(p),
+                 life ? life : "-", status ? status : "-", converted ? converted : "-",
+                 want ? want : "(none)", got ? got : "(none)");
     }
 }
 
@@ -72,8 +72,8 @@ static void test_hubspot_rules(void **state)
     s_expect(p, "Customer", NULL, NULL, "WON");
     s_expect(p, "Evangelist", NULL, NULL, "WON");
     s_expect(p, " marketing QUALIFIED lead ", NULL, NULL, "MQL"); /* trimmed, any case */
-    s_expect(p, "salesqualifiedlead", NULL, NULL, "SQL");          /* API internal name */
-    s_expect(p, "Champion", NULL, NULL, NULL);                     /* not a default stage */
+    s_expect(p, "salesqualifiedlead", NULL, NULL, "SQL");         /* API internal name */
+    s_expect(p, "Champion", NULL, NULL, NULL);                    /* not a default stage */
     s_expect(p, NULL, NULL, NULL, NULL);
     /* the eight default Lead Status values */
     s_expect(p, "Lead", "New", NULL, "ML");
@@ -167,8 +167,7 @@ static json_t *s_import(const char *name)
             if (strcmp(ho_msg_type(ho_out_at(out, i)), "lead.normalized") == 0) {
                 json_t *rec = json_pack("{s:O, s:O*}", "fields", json_object_get(np, "fields"),
                                         "extra", json_object_get(np, "extra"));
-                json_object_set_new(by_email, json_string_value(json_object_get(np, "email")),
-                                    rec);
+                json_object_set_new(by_email, json_string_value(json_object_get(np, "email")), rec);
             }
         }
         ho_out_destroy(&out);
@@ -279,9 +278,9 @@ static void test_bad_crm_maps(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hubspot_rules),         cmocka_unit_test(test_salesforce_rules),
-        cmocka_unit_test(test_marketo_mautic_rules),  cmocka_unit_test(test_hubspot_export),
-        cmocka_unit_test(test_salesforce_export),     cmocka_unit_test(test_bad_crm_maps),
+        cmocka_unit_test(test_hubspot_rules),        cmocka_unit_test(test_salesforce_rules),
+        cmocka_unit_test(test_marketo_mautic_rules), cmocka_unit_test(test_hubspot_export),
+        cmocka_unit_test(test_salesforce_export),    cmocka_unit_test(test_bad_crm_maps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

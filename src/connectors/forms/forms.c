@@ -5,11 +5,11 @@
  * from the internet, so a wrong type is a fact about the record (kept in `extra`, or a
  * `bad_record` item), never a crash. */
 #include <ctype.h>
-#include <stdbool.h>
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
@@ -459,7 +459,8 @@ static ho_form_item_t *s_add(s_build_t *b, ho_msg_t *msg)
 
 /* snprintf that truncates on purpose: diagnostics are cut to their buffer. Through a va_list
  * so GCC's -Wformat-truncation (which cannot see the callers' real lengths) stays quiet. */
-static void s_fmt(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void s_fmt(char *out, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static void s_fmt(char *out, size_t cap, const char *fmt, ...)
 {
     va_list ap;
@@ -559,12 +560,13 @@ static bool s_fb_sample_id(const char *id)
     return id && strlen(id) >= 6 && strspn(id, "4") == strlen(id);
 }
 
-static void s_mark_test(ho_form_item_t *it, const char *source, const char *subid,
-                        const char *flag)
+static void s_mark_test(ho_form_item_t *it, const char *source, const char *subid, const char *flag)
 {
-    if (!it || it->qcode) {
+    if (!it) {
         return;
     }
+    /* a test is never a lead, whatever else is wrong with it (an unknown test form, say) */
+    it->qcode = NULL;
     it->skip = "test_lead";
     s_fmt(it->reason, sizeof it->reason, "%s submission %s is a test lead (%s)", source, subid,
           flag);
@@ -657,7 +659,8 @@ static void s_facebook_lead(s_build_t *b, const json_t *lead, const json_t *sub_
     if (!ok) {
         s_flag(it, "bad_record", "field_data",
                "facebook lead %s: field_data is not an array of {name, values}%s", subid, where);
-    } else if (s_is_test(lead)) {
+    }
+    if (s_is_test(lead)) {
         s_mark_test(it, "facebook", subid, "is_test");
     } else if (s_fb_sample_id(subid)) {
         s_mark_test(it, "facebook", subid, "the App Dashboard's sample lead id");
@@ -847,7 +850,7 @@ static void s_linkedin(s_build_t *b, const json_t *doc, const ho_linkedin_forms_
     } else if (!form) {
         char why[160];
         s_fmt(why, sizeof why, "%s is not in the lead form definitions%s", fid,
-                 forms ? "" : " (none loaded)");
+              forms ? "" : " (none loaded)");
         s_flag(it, "unknown_form", "versionedLeadGenFormUrn",
                "linkedin lead %s: form %s; add it to the leadForms file (linkedin_forms)", subid,
                why);

@@ -7,8 +7,8 @@
  * unknown form) with the library's code; all at stage `import` with the file and line.
  * Test leads, leadgen notifications without answers and a second delivery of a submission
  * already in this file come back as `skip` envelopes (test_lead, notification_only,
- * duplicate_delivery) that `handoff import` counts and does not send. A lead without an email goes on to ingest, which
- * quarantines it (missing_email) like a CSV row without one.
+ * duplicate_delivery) that `handoff import` counts and does not send. A lead without an email goes
+ * on to ingest, which quarantines it (missing_email) like a CSV row without one.
  *
  * LinkedIn answers need the form definitions: options.linkedin_forms (default
  * linkedin_lead_forms.json), looked for next to the imported file, then in the config folder.

@@ -1,6 +1,6 @@
 /* normalize.c - field normalizations of the ingest worker; see include/handoff/normalize.h */
-#include "handoff/email.h"
 #include "handoff/normalize.h"
+#include "handoff/email.h"
 
 #include <ctype.h>
 #include <stdio.h>
