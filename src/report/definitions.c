@@ -85,6 +85,11 @@ static const ho_report_def_t s_defs[] = {
     {"Reps", "Acceptance rate", "Accepted assignments / assignments in the 4 weeks."},
     {"Reps", "SQL, Won",
      "Distinct leads the rep was assigned that reached the stage after the assignment."},
+    {"Calibration", "Fit \xc3\x97 interest grid",
+     "Scored leads of the 12 weeks by fit band (rows) and interest band (columns), bands of "
+     "half the scoring.yaml thresholds (good_fit, high_interest); the MQL rule's cells are "
+     "top right, in bold. First grid: leads; second: the share that reached Sales qualified. "
+     "A cell with fewer than 10 leads shows \"k of n\" instead of a rate."},
     {"Calibration", "Score band",
      "The lead's latest score before the end of the week, in bands of 10 points."},
     {"Calibration", "Quadrant",

@@ -751,6 +751,43 @@ def check_calibration(wb, exp):
     assert ws.cell(t + 2 + len(quads), 1).value is None
     assert note.startswith("How to read:") and "threshold is too high" in note, note
     assert len(ws._charts) == 1
+    check_grid(ws, exp)
+
+
+def check_grid(ws, exp, good_fit=40, high_interest=20):
+    """The fit x interest grid: bands of half a threshold (fit rows best on top, interest
+    columns), leads per cell, then SQL share per cell; "k of n" below 10 leads."""
+    fs, is_ = good_fit // 2, high_interest // 2
+    n, q = {}, {}
+    for (lid,) in exp.q("SELECT id FROM leads WHERE created_at>=? AND created_at<?",
+                        exp.a12, exp.as_of):
+        s = exp.q("SELECT fit, interest FROM scores WHERE lead_id=? AND at<? ORDER BY at DESC,"
+                  " id DESC LIMIT 1", lid, exp.as_of)
+        if not s:
+            continue
+        f = min(max(s[0][0], 0) // fs, 4)
+        i = min(max(s[0][1], 0) // is_, 4)
+        n[(f, i)] = n.get((f, i), 0) + 1
+        q[(f, i)] = q.get((f, i), 0) + exp.reached_ever(lid, "SQL")
+    band = lambda k, st: "%d+" % (4 * st) if k == 4 else "%d\u2013%d" % (k * st, (k + 1) * st - 1)
+    t = find_row(ws, "Leads: fit \u2193 interest \u2192")
+    assert [ws.cell(t, c).value for c in range(2, 7)] == [band(i, is_) for i in range(5)]
+    t2 = find_row(ws, "Reached SQL: fit \u2193 interest \u2192")
+    for k, f in enumerate(range(4, -1, -1)):
+        assert ws.cell(t + 1 + k, 1).value == band(f, fs)
+        assert ws.cell(t2 + 1 + k, 1).value == band(f, fs)
+        for i in range(5):
+            cnt, sq = n.get((f, i), 0), q.get((f, i), 0)
+            assert ws.cell(t + 1 + k, 2 + i).value == cnt, (f, i)
+            got = ws.cell(t2 + 1 + k, 2 + i).value
+            if cnt >= 10:
+                close(got, sq / cnt, "grid %d/%d" % (f, i))
+            elif cnt:
+                assert got == "%d of %d" % (sq, cnt), (f, i, got)
+            else:
+                assert got is None
+    assert sum(n.values()) > 100 and any(0 < v < 10 for v in n.values())
+    assert any(v >= 10 for v in n.values())
 
 
 def check_handoffs(wb, exp):
