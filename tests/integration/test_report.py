@@ -225,7 +225,7 @@ def build_db(db_path, seed=47, n=420):
         stage = "SQL"
         if rnd.random() < 0.6:
             at += rnd.randrange(HOUR, 5 * DAY)
-            b.outcome(lid, rep, "opportunity", at)
+            b.outcome(lid, rep, "opportunity", at, amount=1000.0 * (lid % 7 + 1))
             b.move(lid, "SQL", "OPPORTUNITY", at)
             stage = "OPPORTUNITY"
         r = rnd.random()
@@ -285,7 +285,7 @@ class Expected:
                          ("Opportunities", "OPPORTUNITY"), ("Won", "WON"),
                          ("Recycled", "RECYCLED")):
             d[name] = self.entered(st, a, b)
-        d["Won amount"] = self.v("SELECT coalesce(sum(amount),0) FROM outcomes WHERE"
+        d["Won amount (USD)"] = self.v("SELECT coalesce(sum(amount),0) FROM outcomes WHERE"
                                  " outcome='won' AND occurred_at>=? AND occurred_at<?", a, b)
         coh = self.cohort(a, b)
         d["MQL→SQL rate"] = (sum(self.reached_after(l, "SQL", e) for l, e in coh) / len(coh)
@@ -302,6 +302,18 @@ class Expected:
         d["SLA breaches"] = self.v("SELECT count(DISTINCT assignment_id) FROM sla_breaches"
                                    " WHERE at>=? AND at<?", a, b)
         d["Rejected"] = rej
+        d["Pipeline opened (USD)"] = self.v("SELECT coalesce(sum(amount),0) FROM outcomes WHERE"
+                                            " outcome='opportunity' AND occurred_at>=? AND"
+                                            " occurred_at<?", a, b)
+        for to, frm in (("SAL", "MQL"), ("SQL", "SAL")):
+            days = []
+            for lid, at in self.q("SELECT lead_id, at FROM stage_history WHERE kind='transition'"
+                                  " AND to_stage=? AND at>=? AND at<?", to, a, b):
+                prev = self.v("SELECT max(at) FROM stage_history WHERE kind='transition' AND"
+                              " lead_id=? AND to_stage=? AND at<=?", lid, frm, at)
+                if prev is not None:
+                    days.append((at - prev) / DAY)
+            d["Median days %s\u2192%s" % (frm, to)] = statistics.median(days) if days else None
         d["Lost"] = self.v("SELECT count(*) FROM outcomes WHERE outcome='lost' AND occurred_at>=?"
                            " AND occurred_at<?", a, b)
         cols = [r[1] for r in self.q("PRAGMA table_info(outcomes)")]
@@ -530,8 +542,9 @@ def check_summary(wb, exp):
         elif metric in ("Leads", "MQLs", "SLA breaches"):
             assert fmt == "#,##0", (metric, fmt)
     # the data set is built so that the week has something in every row
-    for metric in ("Leads", "MQLs", "SALs", "SQLs", "Won"):
-        assert s[metric][0] > 0 or s[metric][1] > 0, metric
+    for metric in ("Leads", "MQLs", "SALs", "SQLs", "Won", "Pipeline opened (USD)",
+                   "Median days MQL\u2192SAL", "Median days SAL\u2192SQL"):
+        assert (s[metric][0] or 0) > 0 or (s[metric][1] or 0) > 0, metric
     return s
 
 
