@@ -98,7 +98,10 @@ ho_report_error_t ho_report_drilldown(ho_rctx_t *ctx, lxw_worksheet *ws)
         worksheet_write_string(ws, row, 2, label, ctx->f_wrap);
         worksheet_write_string(ws, row, 3, *owner ? owner : "(unknown)", NULL);
         for (int c = 3; c <= 9; c++) {
-            worksheet_write_string(ws, row, (lxw_col_t)(c + 1), ho_rcol_text(st, c), ctx->f_wrap);
+            const char *v = ho_rcol_text(st, c);
+            char cl[256];
+            worksheet_write_string(ws, row, (lxw_col_t)(c + 1),
+                                   c == 6 ? ho_rchannel_label(v, cl, sizeof cl) : v, ctx->f_wrap);
         }
         const char *stage = ho_rcol_text(st, 10);
         worksheet_write_string(ws, row, 11, *stage ? ho_rstage_label(ctx, stage) : "", NULL);

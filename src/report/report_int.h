@@ -98,6 +98,8 @@ const char *ho_rreason_label(ho_rctx_t *ctx, const char *code);
 const char *ho_rreason_owner(ho_rctx_t *ctx, const char *code);
 /* Display name of a stage code (lifecycle.yaml `stages`), else the code. */
 const char *ho_rstage_label(ho_rctx_t *ctx, const char *code);
+/* Display name of a channel code (paid_search -> "Paid search") in buf. Returns buf. */
+const char *ho_rchannel_label(const char *code, char *buf, size_t cap);
 /* Display name of a fit x interest quadrant code (mql_now -> "Good fit, high interest"). */
 const char *ho_rquadrant_label(const char *code);
 void ho_rprogress(ho_rctx_t *ctx, const char *sheet, int64_t rows, bool done);

@@ -303,6 +303,21 @@ const char *ho_rstage_label(ho_rctx_t *ctx, const char *code)
     return v && ho_node_str(v) && *ho_node_str(v) ? ho_node_str(v) : code;
 }
 
+const char *ho_rchannel_label(const char *code, char *buf, size_t cap)
+{
+    /* the store's normalized codes (paid_search) as words (Paid search); "(none)" stays */
+    snprintf(buf, cap, "%s", code);
+    for (char *p = buf; *p; p++) {
+        if (*p == '_') {
+            *p = ' ';
+        }
+    }
+    if (buf[0] >= 'a' && buf[0] <= 'z') {
+        buf[0] = (char)(buf[0] - 'a' + 'A');
+    }
+    return buf;
+}
+
 const char *ho_rquadrant_label(const char *code)
 {
     /* the four quadrants of scoring.yaml (fit x interest) */

@@ -48,6 +48,12 @@ def reasons_yaml():
                                   for k, v in LABELS.items())
 
 
+def chan_label(code):
+    """The store's channel code as shown: paid_search -> Paid search; (none) stays."""
+    t = code.replace("_", " ")
+    return t[:1].upper() + t[1:] if t[:1].islower() else t
+
+
 HOUR = 3600 * 1000
 DAY = 24 * HOUR
 
@@ -592,11 +598,11 @@ def check_sources(wb, exp):
     # the roll-up by channel, biggest first, and its Total
     hdr = find_row(ws, "Channel")
     rows, total_row = rows_until(ws, hdr + 1, "Total")
-    assert [r[0] for r in rows] == order
+    assert [r[0] for r in rows] == [chan_label(c) for c in order]
     for r, ch in zip(rows, order):
-        check_source_row(r[1:10], chans[ch], ch)
+        check_source_row(r[3:12], chans[ch], ch)
     tot = [sum(chans[c][k] for c in order) for k in range(5)]
-    assert [ws.cell(total_row, c).value for c in range(2, 6)] == tot[:4]
+    assert [ws.cell(total_row, c).value for c in range(4, 8)] == tot[:4]
     # the chart: leads, MQL, SQL per channel
     assert len(ws._charts) == 1 and len(ws._charts[0].series) == 3
     # the drill-down: channel > source > campaign, a subtotal per channel, outlined
@@ -609,11 +615,11 @@ def check_sources(wb, exp):
                          key=lambda kv: (-kv[1][0], kv[0][1], kv[0][2]))
         for (c, src, camp), g in details:
             row = [ws.cell(r, k).value for k in range(1, 13)]
-            assert row[:3] == [c, src, camp], (row, c, src, camp)
+            assert row[:3] == [chan_label(c), src, camp], (row, c, src, camp)
             check_source_row(row[3:], g, (c, src, camp))
             assert ws.row_dimensions[r].outline_level == 1, r
             r += 1
-        assert ws.cell(r, 1).value == "%s total" % ch, ws.cell(r, 1).value
+        assert ws.cell(r, 1).value == "%s total" % chan_label(ch), ws.cell(r, 1).value
         check_source_row([ws.cell(r, k).value for k in range(4, 13)], chans[ch], ch)
         assert not ws.row_dimensions[r].outline_level
         r += 1
@@ -661,7 +667,8 @@ def check_reasons(wb, exp):
         t = find_row(ws, title)
         cells, keys, other = exp.reason_matrix(which)
         head = [ws.cell(t + 1, c).value for c in range(1, 4 + len(keys) + other)]
-        assert head == ["Code", "Reason"] + keys + (["Other"] if other else []) + ["Total"], head
+        shown = [chan_label(k) for k in keys] if which == "channel" else keys
+        assert head == ["Code", "Reason"] + shown + (["Other"] if other else []) + ["Total"], head
         got, _ = rows_until(ws, t + 2)
         assert [g[0] for g in got] == [code for code, _ in rs]
         for g, (code, tot) in zip(got, rs):

@@ -118,8 +118,8 @@ def main():
 
         src = wb["Sources"]
         # no source_channel in this scenario: one channel "(none)", drilled down to the sources
-        check_rows("Sources by channel", rows(src, 6, 10), [
-            ["(none)", 5, 4, 1, 1, 12000.5, 0.8, 0.25, 1.0, 0.2]])
+        check_rows("Sources by channel", rows(src, 6, 12), [
+            ["(none)", None, None, 5, 4, 1, 1, 12000.5, 0.8, 0.25, 1.0, 0.2]])
         r = [x for x in range(8, 40) if src.cell(x, 1).value == "Channel"][0]
         check_rows("Sources drill-down", rows(src, r + 1, 12), [
             ["(none)", "Paid Search", "Q4 Launch", 3, 3, 1, 1, 12000.5, 1.0, third, 1.0, third],
