@@ -524,6 +524,13 @@ static void s_formats(ho_rctx_t *ctx)
     format_set_text_wrap(ctx->f_wrap_bold);
     format_set_bold(ctx->f_wrap_bold);
     format_set_align(ctx->f_wrap_bold, LXW_ALIGN_VERTICAL_TOP);
+    /* list sheets (Handoffs, Lost and rejected): every cell top-aligned, like the wrapped ones */
+    NEWFMT(ctx->f_top, NULL);
+    format_set_align(ctx->f_top, LXW_ALIGN_VERTICAL_TOP);
+    NEWFMT(ctx->f_dt_top, "yyyy-mm-dd hh:mm");
+    format_set_align(ctx->f_dt_top, LXW_ALIGN_VERTICAL_TOP);
+    NEWFMT(ctx->f_int_top, "#,##0");
+    format_set_align(ctx->f_int_top, LXW_ALIGN_VERTICAL_TOP);
     NEWFMT(ctx->f_small, NULL);
     format_set_italic(ctx->f_small);
     format_set_font_color(ctx->f_small, 0x808080);
