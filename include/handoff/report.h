@@ -106,6 +106,7 @@ typedef struct {
     ho_week_t week;         /* the report week */
     int64_t now_ms; /* the caller's clock (--now, report.request now): the document's created
                        date; 0 = the end of the report week. Never read from the wall clock */
+    const char *currency; /* ISO 4217 code of outcome amounts (shown with them); NULL = "USD" */
     ho_report_progress_fn *progress; /* may be NULL */
     void *progress_arg;
 } ho_report_opts_t;

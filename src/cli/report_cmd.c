@@ -140,8 +140,10 @@ int ho_cmd_report(int argc, char **argv)
     if (!data_dir) {
         data_dir = ho_gateway_data_dir(gw);
     }
+    const ho_node_t *rset = ho_gateway_worker_settings(gw, "report");
+    const ho_node_t *cur = rset ? ho_node_get(rset, "currency") : NULL;
     if (!tz) {
-        const ho_node_t *settings = ho_gateway_worker_settings(gw, "report");
+        const ho_node_t *settings = rset;
         const ho_node_t *z = settings ? ho_node_get(settings, "timezone") : NULL;
         tz = z && ho_node_str(z) && *ho_node_str(z) ? ho_node_str(z) : "UTC";
     }
@@ -150,7 +152,9 @@ int ho_cmd_report(int argc, char **argv)
         rc = 2;
         goto done;
     }
-    ho_report_opts_t opts = {.timezone = tz, .config_dir = ho_gateway_config_dir(gw)};
+    ho_report_opts_t opts = {.timezone = tz,
+                             .config_dir = ho_gateway_config_dir(gw),
+                             .currency = cur && ho_node_str(cur) ? ho_node_str(cur) : "USD"};
     if (now_arg && (ho_score_parse_time(now_arg, &opts.now_ms) != 0 || opts.now_ms <= 0)) {
         fprintf(stderr,
                 "handoff report: --now: \"%s\" is not a time (2026-11-23T09:00:00Z or epoch ms)\n",

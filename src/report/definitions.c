@@ -25,7 +25,15 @@ static const ho_report_def_t s_defs[] = {
                          "week."},
     {"Summary", "MQLs, SALs, SQLs, Opportunities, Won, Recycled",
      "Leads that entered that stage in the week (once per lead)."},
-    {"Summary", "Won amount", "Sum of the amounts of won outcomes recorded in the week."},
+    {"Summary", "Won amount", "Sum of the amounts of won outcomes recorded in the week, in the "
+                              "currency of workers.report.currency (default USD)."},
+    {"Summary", "Pipeline opened",
+     "Sum of the amounts of opportunity outcomes recorded in the week (opportunity value), "
+     "same currency."},
+    {"Summary", "Median days MQL\xe2\x86\x92SAL, SAL\xe2\x86\x92SQL",
+     "Velocity: for each entry into Sales accepted (Sales qualified) in the week, the days "
+     "since the lead's latest MQL (Sales accepted) entry before it; the median. Entries with "
+     "no such earlier stage (sales working a lead marketing never qualified) are left out."},
     {"Summary", "Rejected",
      "Rejected outcome rows recorded in the week: sales refused the lead."},
     {"Summary", "Lost", "Lost outcome rows recorded in the week: closed lost."},
@@ -85,6 +93,11 @@ static const ho_report_def_t s_defs[] = {
     {"Reps", "Acceptance rate", "Accepted assignments / assignments in the 4 weeks."},
     {"Reps", "SQL, Won",
      "Distinct leads the rep was assigned that reached the stage after the assignment."},
+    {"Calibration", "Fit \xc3\x97 interest grid",
+     "Scored leads of the 12 weeks by fit band (rows) and interest band (columns), bands of "
+     "half the scoring.yaml thresholds (good_fit, high_interest); the MQL rule's cells are "
+     "top right, in bold. First grid: leads; second: the share that reached Sales qualified. "
+     "A cell with fewer than 10 leads shows \"k of n\" instead of a rate."},
     {"Calibration", "Score band",
      "The lead's latest score before the end of the week, in bands of 10 points."},
     {"Calibration", "Quadrant",

@@ -92,16 +92,19 @@ ho_report_error_t ho_report_drilldown(ho_rctx_t *ctx, lxw_worksheet *ws)
             worksheet_set_row(ws, row, 15.0 * lines, NULL);
         }
         lxw_datetime dt = ho_rdatetime(sqlite3_column_int64(st, 0));
-        worksheet_write_datetime(ws, row, 0, &dt, ctx->f_dt);
+        worksheet_write_datetime(ws, row, 0, &dt, ctx->f_dt_top);
         worksheet_write_string(ws, row, 1,
-                               !strcmp(ho_rcol_text(st, 1), "lost") ? "Lost" : "Rejected", NULL);
+                               !strcmp(ho_rcol_text(st, 1), "lost") ? "Lost" : "Rejected", ctx->f_top);
         worksheet_write_string(ws, row, 2, label, ctx->f_wrap);
-        worksheet_write_string(ws, row, 3, *owner ? owner : "(unknown)", NULL);
+        worksheet_write_string(ws, row, 3, *owner ? owner : "(unknown)", ctx->f_top);
         for (int c = 3; c <= 9; c++) {
-            worksheet_write_string(ws, row, (lxw_col_t)(c + 1), ho_rcol_text(st, c), ctx->f_wrap);
+            const char *v = ho_rcol_text(st, c);
+            char cl[256];
+            worksheet_write_string(ws, row, (lxw_col_t)(c + 1),
+                                   c == 6 ? ho_rchannel_label(v, cl, sizeof cl) : v, ctx->f_wrap);
         }
         const char *stage = ho_rcol_text(st, 10);
-        worksheet_write_string(ws, row, 11, *stage ? ho_rstage_label(ctx, stage) : "", NULL);
+        worksheet_write_string(ws, row, 11, *stage ? ho_rstage_label(ctx, stage) : "", ctx->f_top);
         s_flags((const char *)sqlite3_column_text(st, 11), buf, sizeof buf);
         worksheet_write_string(ws, row, 12, buf, ctx->f_wrap);
         row++;

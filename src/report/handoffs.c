@@ -122,11 +122,13 @@ ho_report_error_t ho_report_handoffs(ho_rctx_t *ctx, lxw_worksheet *ws)
         s_top_reason((const char *)sqlite3_column_text(st, 14), buf, sizeof buf);
         int l = ho_rlines(buf, widths[11], false);
         lines = l > lines ? l : lines;
+        l = ho_rlines(ho_rquadrant_label(ho_rcol_text(st, 13)), widths[10], false);
+        lines = l > lines ? l : lines;
         if (lines > 1) {
             worksheet_set_row(ws, row, 15.0 * lines, NULL);
         }
         lxw_datetime dt = ho_rdatetime(sqlite3_column_int64(st, 0));
-        worksheet_write_datetime(ws, row, 0, &dt, ctx->f_dt);
+        worksheet_write_datetime(ws, row, 0, &dt, ctx->f_dt_top);
         s_join(buf, sizeof buf, ho_rcol_text(st, 1), ho_rcol_text(st, 2), NULL, " ");
         worksheet_write_string(ws, row, 1, buf, ctx->f_wrap);
         worksheet_write_string(ws, row, 2, ho_rcol_text(st, 3), ctx->f_wrap);
@@ -138,27 +140,27 @@ ho_report_error_t ho_report_handoffs(ho_rctx_t *ctx, lxw_worksheet *ws)
         worksheet_write_string(ws, row, 6, ho_rcol_text(st, 9), ctx->f_wrap);
         worksheet_write_string(ws, row, 7, ho_rcol_text(st, 10), ctx->f_wrap);
         if (sqlite3_column_type(st, 11) != SQLITE_NULL) {
-            worksheet_write_number(ws, row, 8, (double)sqlite3_column_int64(st, 11), ctx->f_int);
+            worksheet_write_number(ws, row, 8, (double)sqlite3_column_int64(st, 11), ctx->f_int_top);
         }
-        worksheet_write_string(ws, row, 9, ho_rcol_text(st, 12), NULL);
+        worksheet_write_string(ws, row, 9, ho_rcol_text(st, 12), ctx->f_top);
         worksheet_write_string(ws, row, 10, ho_rquadrant_label(ho_rcol_text(st, 13)), ctx->f_wrap);
         s_top_reason((const char *)sqlite3_column_text(st, 14), buf, sizeof buf);
         worksheet_write_string(ws, row, 11, buf, ctx->f_wrap);
         const char *rep_id = ho_rcol_text(st, 15), *rep_name = ho_rcol_text(st, 16);
         const char *queue = ho_rcol_text(st, 17);
         if (*rep_name) {
-            worksheet_write_string(ws, row, 12, rep_name, NULL);
+            worksheet_write_string(ws, row, 12, rep_name, ctx->f_top);
         } else if (*rep_id) {
-            worksheet_write_string(ws, row, 12, rep_id, NULL);
+            worksheet_write_string(ws, row, 12, rep_id, ctx->f_top);
         } else if (*queue) {
             snprintf(buf, sizeof buf, "queue %s", queue);
-            worksheet_write_string(ws, row, 12, buf, NULL);
+            worksheet_write_string(ws, row, 12, buf, ctx->f_top);
         }
         if (sqlite3_column_type(st, 18) != SQLITE_NULL) {
             dt = ho_rdatetime(sqlite3_column_int64(st, 18));
-            worksheet_write_datetime(ws, row, 13, &dt, ctx->f_dt);
+            worksheet_write_datetime(ws, row, 13, &dt, ctx->f_dt_top);
         }
-        worksheet_write_string(ws, row, 14, ho_rstage_label(ctx, ho_rcol_text(st, 19)), NULL);
+        worksheet_write_string(ws, row, 14, ho_rstage_label(ctx, ho_rcol_text(st, 19)), ctx->f_top);
         if (row % 10000 == 0) {
             ho_rprogress(ctx, "Handoffs", (int64_t)row, false);
         }

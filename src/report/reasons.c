@@ -31,7 +31,7 @@ static void s_free(s_reason_t *r, size_t n)
  * out. Counts are rejected + lost rows of the 12 weeks. */
 static ho_report_error_t s_matrix(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t *row,
                                   const char *title, const char *key_sql, const s_reason_t *r,
-                                  size_t n)
+                                  size_t n, bool channel)
 {
     char sql[1024];
     snprintf(sql, sizeof sql,
@@ -90,8 +90,10 @@ static ho_report_error_t s_matrix(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t *
         worksheet_write_string(ws, *row, 0, title, ctx->f_bold);
         (*row)++;
         const char *cols[S_MAXKEYS + 4] = {"Code", "Reason"};
+        char labels[S_MAXKEYS][128];
         for (int j = 0; j < nk; j++) {
-            cols[2 + j] = keys[j];
+            cols[2 + j] = channel ? ho_rchannel_label(keys[j], labels[j], sizeof labels[j])
+                                  : keys[j];
         }
         if (other) {
             cols[2 + nk] = "Other";
@@ -254,11 +256,11 @@ ho_report_error_t ho_report_reasons(ho_rctx_t *ctx, lxw_worksheet *ws)
         row++;
     }
     rc = s_matrix(ctx, ws, &row, "Reason \xc3\x97 channel (rejected + lost, 12 weeks)",
-                  "coalesce(nullif(l.source_channel, ''), '(none)')", r, n);
+                  "coalesce(nullif(l.source_channel, ''), '(none)')", r, n, true);
     if (rc == HO_REPORT_OK) {
         row++;
         rc = s_matrix(ctx, ws, &row, "Reason \xc3\x97 rep (rejected + lost, 12 weeks)",
-                      "coalesce(nullif(o.rep_id, ''), '(none)')", r, n);
+                      "coalesce(nullif(o.rep_id, ''), '(none)')", r, n, false);
     }
     s_free(r, n);
     if (rc == HO_REPORT_OK) {

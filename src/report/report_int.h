@@ -63,7 +63,8 @@ typedef struct {
     /* formats */
     lxw_format *f_title, *f_sub, *f_head, *f_text, *f_bold, *f_int, *f_avg, *f_money, *f_pct,
         *f_hours, *f_date, *f_dt, *f_dint, *f_dpct, *f_dhours, *f_dmoney, *f_note, *f_tot_text,
-        *f_tot_int, *f_tot_money, *f_tot_pct, *f_ok, *f_bad, *f_wrap, *f_wrap_bold;
+        *f_tot_int, *f_tot_money, *f_tot_pct, *f_ok, *f_bad, *f_wrap, *f_wrap_bold, *f_small, *f_top,
+        *f_dt_top, *f_int_top;
     /* results */
     int64_t leads_week;
     int64_t mqls_week;
@@ -98,6 +99,8 @@ const char *ho_rreason_label(ho_rctx_t *ctx, const char *code);
 const char *ho_rreason_owner(ho_rctx_t *ctx, const char *code);
 /* Display name of a stage code (lifecycle.yaml `stages`), else the code. */
 const char *ho_rstage_label(ho_rctx_t *ctx, const char *code);
+/* Display name of a channel code (paid_search -> "Paid search") in buf. Returns buf. */
+const char *ho_rchannel_label(const char *code, char *buf, size_t cap);
 /* Display name of a fit x interest quadrant code (mql_now -> "Good fit, high interest"). */
 const char *ho_rquadrant_label(const char *code);
 void ho_rprogress(ho_rctx_t *ctx, const char *sheet, int64_t rows, bool done);

@@ -63,11 +63,12 @@ static ho_report_error_t s_channels(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t
     }
     worksheet_write_string(ws, *row, 0, "By channel", ctx->f_bold);
     (*row)++;
-    const char *cols[10] = {"Channel"};
+    /* the counts in the drill-down's columns (D..L), so both tables line up */
+    const char *cols[12] = {"Channel", "", ""};
     for (int i = 0; i < 9; i++) {
-        cols[1 + i] = s_rates[i];
+        cols[3 + i] = s_rates[i];
     }
-    ho_rheader(ctx, ws, *row, cols, 10);
+    ho_rheader(ctx, ws, *row, cols, 12);
     lxw_row_t head = *row;
     (*row)++;
     lxw_row_t first = *row;
@@ -76,8 +77,10 @@ static ho_report_error_t s_channels(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
         double n[5];
         s_read(st, 1, n);
-        worksheet_write_string(ws, *row, 0, ho_rcol_text(st, 0), ctx->f_bold);
-        s_counts(ctx, ws, *row, 1, n, false);
+        char label[256];
+        worksheet_write_string(ws, *row, 0, ho_rchannel_label(ho_rcol_text(st, 0), label, sizeof label),
+                               ctx->f_bold);
+        s_counts(ctx, ws, *row, 3, n, false);
         for (int k = 0; k < 5; k++) {
             tot[k] += n[k];
         }
@@ -89,7 +92,9 @@ static ho_report_error_t s_channels(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t
     }
     lxw_row_t last = *row - 1;
     worksheet_write_string(ws, *row, 0, "Total", ctx->f_tot_text);
-    s_counts(ctx, ws, *row, 1, tot, true);
+    worksheet_write_blank(ws, *row, 1, ctx->f_tot_text);
+    worksheet_write_blank(ws, *row, 2, ctx->f_tot_text);
+    s_counts(ctx, ws, *row, 3, tot, true);
     *row += 2;
     if (last >= first) {
         lxw_chart *chart = ho_rchart(ctx, LXW_CHART_BAR);
@@ -100,14 +105,15 @@ static ho_report_error_t s_channels(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t
         for (int k = 0; k < 3; k++) { /* Leads, MQL, SQL per channel */
             lxw_chart_series *ser = chart_add_series(chart, NULL, NULL);
             chart_series_set_categories(ser, "Sources", first, 0, last, 0);
-            chart_series_set_values(ser, "Sources", first, (lxw_col_t)(1 + k), last,
-                                    (lxw_col_t)(1 + k));
-            chart_series_set_name_range(ser, "Sources", head, (lxw_col_t)(1 + k));
+            chart_series_set_values(ser, "Sources", first, (lxw_col_t)(3 + k), last,
+                                    (lxw_col_t)(3 + k));
+            chart_series_set_name_range(ser, "Sources", head, (lxw_col_t)(3 + k));
         }
         chart_title_set_name(chart, "Leads, MQLs and SQLs by channel (12 weeks)");
-        chart_axis_set_name(chart->x_axis, "Channel");
-        chart_axis_set_name(chart->y_axis, "Leads");
-        chart_axis_set_reverse(chart->x_axis); /* biggest channel on top, as in the table */
+        /* a bar chart's y axis is its category axis */
+        chart_axis_set_name(chart->y_axis, "Channel");
+        chart_axis_set_name(chart->x_axis, "Leads");
+        chart_axis_set_reverse(chart->y_axis); /* biggest channel on top, as in the table */
         chart_legend_set_position(chart, LXW_CHART_LEGEND_BOTTOM);
         lxw_chart_options co = {.x_scale = 1.9, .y_scale = 1.2};
         worksheet_insert_chart_opt(ws, *row, 0, chart, &co);
@@ -170,8 +176,8 @@ ho_report_error_t ho_report_sources(ho_rctx_t *ctx, lxw_worksheet *ws)
         s = sqlite3_step(st);
         const char *ch = s == SQLITE_ROW ? ho_rcol_text(st, 0) : NULL;
         if (any && (!ch || strcmp(ch, cur) != 0)) {
-            char label[300];
-            snprintf(label, sizeof label, "%s total", cur);
+            char label[300], cl[256];
+            snprintf(label, sizeof label, "%s total", ho_rchannel_label(cur, cl, sizeof cl));
             worksheet_write_string(ws, row, 0, label, ctx->f_tot_text);
             worksheet_write_blank(ws, row, 1, ctx->f_tot_text);
             worksheet_write_blank(ws, row, 2, ctx->f_tot_text);
@@ -187,7 +193,8 @@ ho_report_error_t ho_report_sources(ho_rctx_t *ctx, lxw_worksheet *ws)
         double n[5];
         s_read(st, 3, n);
         worksheet_set_row_opt(ws, row, LXW_DEF_ROW_HEIGHT, NULL, &detail);
-        worksheet_write_string(ws, row, 0, ch, ctx->f_text);
+        char cl[256];
+        worksheet_write_string(ws, row, 0, ho_rchannel_label(ch, cl, sizeof cl), ctx->f_text);
         worksheet_write_string(ws, row, 1, ho_rcol_text(st, 1), ctx->f_text);
         worksheet_write_string(ws, row, 2, ho_rcol_text(st, 2), ctx->f_text);
         s_counts(ctx, ws, row, 3, n, false);

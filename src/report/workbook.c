@@ -303,6 +303,21 @@ const char *ho_rstage_label(ho_rctx_t *ctx, const char *code)
     return v && ho_node_str(v) && *ho_node_str(v) ? ho_node_str(v) : code;
 }
 
+const char *ho_rchannel_label(const char *code, char *buf, size_t cap)
+{
+    /* the store's normalized codes (paid_search) as words (Paid search); "(none)" stays */
+    snprintf(buf, cap, "%s", code);
+    for (char *p = buf; *p; p++) {
+        if (*p == '_') {
+            *p = ' ';
+        }
+    }
+    if (buf[0] >= 'a' && buf[0] <= 'z') {
+        buf[0] = (char)(buf[0] - 'a' + 'A');
+    }
+    return buf;
+}
+
 const char *ho_rquadrant_label(const char *code)
 {
     /* the four quadrants of scoring.yaml (fit x interest) */
@@ -396,9 +411,9 @@ static ho_report_error_t s_prepare_tables(ho_rctx_t *ctx)
         " CROSS JOIN temp.periods p ON h.at >= p.a AND h.at < p.b"
         " WHERE h.to_stage = 'MQL' AND h.at >= :a12 AND h.at < :asof GROUP BY p.idx, h.lead_id",
         "CREATE TEMP TABLE score_asof (lead_id INTEGER PRIMARY KEY, score_id INTEGER, "
-        "score INTEGER, grade TEXT, quadrant TEXT)",
-        "INSERT INTO temp.score_asof SELECT lead_id, id, score, grade, quadrant FROM ("
-        " SELECT lead_id, id, score, grade, quadrant, row_number() OVER"
+        "score INTEGER, grade TEXT, quadrant TEXT, fit INTEGER, interest INTEGER)",
+        "INSERT INTO temp.score_asof SELECT lead_id, id, score, grade, quadrant, fit, interest"
+        " FROM (SELECT lead_id, id, score, grade, quadrant, fit, interest, row_number() OVER"
         " (PARTITION BY lead_id ORDER BY at DESC, id DESC) AS rn"
         " FROM main.scores WHERE at < :asof) WHERE rn = 1",
         "CREATE TEMP TABLE won_amount (lead_id INTEGER PRIMARY KEY, amount REAL)",
@@ -509,6 +524,17 @@ static void s_formats(ho_rctx_t *ctx)
     format_set_text_wrap(ctx->f_wrap_bold);
     format_set_bold(ctx->f_wrap_bold);
     format_set_align(ctx->f_wrap_bold, LXW_ALIGN_VERTICAL_TOP);
+    /* list sheets (Handoffs, Lost and rejected): every cell top-aligned, like the wrapped ones */
+    NEWFMT(ctx->f_top, NULL);
+    format_set_align(ctx->f_top, LXW_ALIGN_VERTICAL_TOP);
+    NEWFMT(ctx->f_dt_top, "yyyy-mm-dd hh:mm");
+    format_set_align(ctx->f_dt_top, LXW_ALIGN_VERTICAL_TOP);
+    NEWFMT(ctx->f_int_top, "#,##0");
+    format_set_align(ctx->f_int_top, LXW_ALIGN_VERTICAL_TOP);
+    NEWFMT(ctx->f_small, NULL);
+    format_set_italic(ctx->f_small);
+    format_set_font_color(ctx->f_small, 0x808080);
+    format_set_align(ctx->f_small, LXW_ALIGN_RIGHT);
     NEWFMT(ctx->f_ok, NULL);
     format_set_font_color(ctx->f_ok, 0x006100);
     NEWFMT(ctx->f_bad, NULL);

@@ -48,6 +48,12 @@ def reasons_yaml():
                                   for k, v in LABELS.items())
 
 
+def chan_label(code):
+    """The store's channel code as shown: paid_search -> Paid search; (none) stays."""
+    t = code.replace("_", " ")
+    return t[:1].upper() + t[1:] if t[:1].islower() else t
+
+
 HOUR = 3600 * 1000
 DAY = 24 * HOUR
 
@@ -225,7 +231,7 @@ def build_db(db_path, seed=47, n=420):
         stage = "SQL"
         if rnd.random() < 0.6:
             at += rnd.randrange(HOUR, 5 * DAY)
-            b.outcome(lid, rep, "opportunity", at)
+            b.outcome(lid, rep, "opportunity", at, amount=1000.0 * (lid % 7 + 1))
             b.move(lid, "SQL", "OPPORTUNITY", at)
             stage = "OPPORTUNITY"
         r = rnd.random()
@@ -285,7 +291,7 @@ class Expected:
                          ("Opportunities", "OPPORTUNITY"), ("Won", "WON"),
                          ("Recycled", "RECYCLED")):
             d[name] = self.entered(st, a, b)
-        d["Won amount"] = self.v("SELECT coalesce(sum(amount),0) FROM outcomes WHERE"
+        d["Won amount (USD)"] = self.v("SELECT coalesce(sum(amount),0) FROM outcomes WHERE"
                                  " outcome='won' AND occurred_at>=? AND occurred_at<?", a, b)
         coh = self.cohort(a, b)
         d["MQL→SQL rate"] = (sum(self.reached_after(l, "SQL", e) for l, e in coh) / len(coh)
@@ -302,6 +308,18 @@ class Expected:
         d["SLA breaches"] = self.v("SELECT count(DISTINCT assignment_id) FROM sla_breaches"
                                    " WHERE at>=? AND at<?", a, b)
         d["Rejected"] = rej
+        d["Pipeline opened (USD)"] = self.v("SELECT coalesce(sum(amount),0) FROM outcomes WHERE"
+                                            " outcome='opportunity' AND occurred_at>=? AND"
+                                            " occurred_at<?", a, b)
+        for to, frm in (("SAL", "MQL"), ("SQL", "SAL")):
+            days = []
+            for lid, at in self.q("SELECT lead_id, at FROM stage_history WHERE kind='transition'"
+                                  " AND to_stage=? AND at>=? AND at<?", to, a, b):
+                prev = self.v("SELECT max(at) FROM stage_history WHERE kind='transition' AND"
+                              " lead_id=? AND to_stage=? AND at<=?", lid, frm, at)
+                if prev is not None:
+                    days.append((at - prev) / DAY)
+            d["Median days %s\u2192%s" % (frm, to)] = statistics.median(days) if days else None
         d["Lost"] = self.v("SELECT count(*) FROM outcomes WHERE outcome='lost' AND occurred_at>=?"
                            " AND occurred_at<?", a, b)
         cols = [r[1] for r in self.q("PRAGMA table_info(outcomes)")]
@@ -530,8 +548,9 @@ def check_summary(wb, exp):
         elif metric in ("Leads", "MQLs", "SLA breaches"):
             assert fmt == "#,##0", (metric, fmt)
     # the data set is built so that the week has something in every row
-    for metric in ("Leads", "MQLs", "SALs", "SQLs", "Won"):
-        assert s[metric][0] > 0 or s[metric][1] > 0, metric
+    for metric in ("Leads", "MQLs", "SALs", "SQLs", "Won", "Pipeline opened (USD)",
+                   "Median days MQL\u2192SAL", "Median days SAL\u2192SQL"):
+        assert (s[metric][0] or 0) > 0 or (s[metric][1] or 0) > 0, metric
     return s
 
 
@@ -579,11 +598,11 @@ def check_sources(wb, exp):
     # the roll-up by channel, biggest first, and its Total
     hdr = find_row(ws, "Channel")
     rows, total_row = rows_until(ws, hdr + 1, "Total")
-    assert [r[0] for r in rows] == order
+    assert [r[0] for r in rows] == [chan_label(c) for c in order]
     for r, ch in zip(rows, order):
-        check_source_row(r[1:10], chans[ch], ch)
+        check_source_row(r[3:12], chans[ch], ch)
     tot = [sum(chans[c][k] for c in order) for k in range(5)]
-    assert [ws.cell(total_row, c).value for c in range(2, 6)] == tot[:4]
+    assert [ws.cell(total_row, c).value for c in range(4, 8)] == tot[:4]
     # the chart: leads, MQL, SQL per channel
     assert len(ws._charts) == 1 and len(ws._charts[0].series) == 3
     # the drill-down: channel > source > campaign, a subtotal per channel, outlined
@@ -596,11 +615,11 @@ def check_sources(wb, exp):
                          key=lambda kv: (-kv[1][0], kv[0][1], kv[0][2]))
         for (c, src, camp), g in details:
             row = [ws.cell(r, k).value for k in range(1, 13)]
-            assert row[:3] == [c, src, camp], (row, c, src, camp)
+            assert row[:3] == [chan_label(c), src, camp], (row, c, src, camp)
             check_source_row(row[3:], g, (c, src, camp))
             assert ws.row_dimensions[r].outline_level == 1, r
             r += 1
-        assert ws.cell(r, 1).value == "%s total" % ch, ws.cell(r, 1).value
+        assert ws.cell(r, 1).value == "%s total" % chan_label(ch), ws.cell(r, 1).value
         check_source_row([ws.cell(r, k).value for k in range(4, 13)], chans[ch], ch)
         assert not ws.row_dimensions[r].outline_level
         r += 1
@@ -648,7 +667,8 @@ def check_reasons(wb, exp):
         t = find_row(ws, title)
         cells, keys, other = exp.reason_matrix(which)
         head = [ws.cell(t + 1, c).value for c in range(1, 4 + len(keys) + other)]
-        assert head == ["Code", "Reason"] + keys + (["Other"] if other else []) + ["Total"], head
+        shown = [chan_label(k) for k in keys] if which == "channel" else keys
+        assert head == ["Code", "Reason"] + shown + (["Other"] if other else []) + ["Total"], head
         got, _ = rows_until(ws, t + 2)
         assert [g[0] for g in got] == [code for code, _ in rs]
         for g, (code, tot) in zip(got, rs):
@@ -751,6 +771,43 @@ def check_calibration(wb, exp):
     assert ws.cell(t + 2 + len(quads), 1).value is None
     assert note.startswith("How to read:") and "threshold is too high" in note, note
     assert len(ws._charts) == 1
+    check_grid(ws, exp)
+
+
+def check_grid(ws, exp, good_fit=40, high_interest=20):
+    """The fit x interest grid: bands of half a threshold (fit rows best on top, interest
+    columns), leads per cell, then SQL share per cell; "k of n" below 10 leads."""
+    fs, is_ = good_fit // 2, high_interest // 2
+    n, q = {}, {}
+    for (lid,) in exp.q("SELECT id FROM leads WHERE created_at>=? AND created_at<?",
+                        exp.a12, exp.as_of):
+        s = exp.q("SELECT fit, interest FROM scores WHERE lead_id=? AND at<? ORDER BY at DESC,"
+                  " id DESC LIMIT 1", lid, exp.as_of)
+        if not s:
+            continue
+        f = min(max(s[0][0], 0) // fs, 4)
+        i = min(max(s[0][1], 0) // is_, 4)
+        n[(f, i)] = n.get((f, i), 0) + 1
+        q[(f, i)] = q.get((f, i), 0) + exp.reached_ever(lid, "SQL")
+    band = lambda k, st: "%d+" % (4 * st) if k == 4 else "%d\u2013%d" % (k * st, (k + 1) * st - 1)
+    t = find_row(ws, "Leads: fit \u2193 interest \u2192")
+    assert [ws.cell(t, c).value for c in range(2, 7)] == [band(i, is_) for i in range(5)]
+    t2 = find_row(ws, "Reached SQL: fit \u2193 interest \u2192")
+    for k, f in enumerate(range(4, -1, -1)):
+        assert ws.cell(t + 1 + k, 1).value == band(f, fs)
+        assert ws.cell(t2 + 1 + k, 1).value == band(f, fs)
+        for i in range(5):
+            cnt, sq = n.get((f, i), 0), q.get((f, i), 0)
+            assert ws.cell(t + 1 + k, 2 + i).value == cnt, (f, i)
+            got = ws.cell(t2 + 1 + k, 2 + i).value
+            if cnt >= 10:
+                close(got, sq / cnt, "grid %d/%d" % (f, i))
+            elif cnt:
+                assert got == "%d of %d" % (sq, cnt), (f, i, got)
+            else:
+                assert got is None
+    assert sum(n.values()) > 100 and any(0 < v < 10 for v in n.values())
+    assert any(v >= 10 for v in n.values())
 
 
 def check_handoffs(wb, exp):

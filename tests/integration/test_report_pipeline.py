@@ -70,7 +70,7 @@ def main():
 
         s = wb["Summary"]
         got = {s.cell(r, 1).value: [s.cell(r, c).value for c in range(2, 6)]
-               for r in range(5, 20) if s.cell(r, 1).value}
+               for r in range(5, 23) if s.cell(r, 1).value}
         want = {
             "Leads": [4, 1, 3, 1.25],
             "MQLs": [3, 1, 2, 1.0],
@@ -79,7 +79,12 @@ def main():
             # won straight from SQL implies OPPORTUNITY (issue 12: funnels stay monotone)
             "Opportunities": [1, 0, 1, 0.25],
             "Won": [1, 0, 1, 0.25],
-            "Won amount": [12000.5, 0, 12000.5, 3000.125],
+            "Won amount (USD)": [12000.5, 0, 12000.5, 3000.125],
+            "Pipeline opened (USD)": [0, 0, 0, 0.0],  # no opportunity outcome here
+            # jane MQL T0+2h -> SAL T0+3h (1 h); carol T0+6h -> T0+30h (24 h): median 12.5 h
+            "Median days MQL→SAL": [12.5 / 24, None, None, 12.5 / 24],
+            # jane SAL T0+3h -> SQL T0+1d: 21 h
+            "Median days SAL→SQL": [21 / 24, None, None, 21 / 24],
             "Rejected": [1, 0, 1, 0.25],  # bob, T0+1d
             "Lost": [1, 0, 1, 0.25],      # carol, T0+3d
             "MQL→SQL rate": [third, 0.0, third, 0.25],
@@ -114,8 +119,8 @@ def main():
 
         src = wb["Sources"]
         # no source_channel in this scenario: one channel "(none)", drilled down to the sources
-        check_rows("Sources by channel", rows(src, 6, 10), [
-            ["(none)", 5, 4, 1, 1, 12000.5, 0.8, 0.25, 1.0, 0.2]])
+        check_rows("Sources by channel", rows(src, 6, 12), [
+            ["(none)", None, None, 5, 4, 1, 1, 12000.5, 0.8, 0.25, 1.0, 0.2]])
         r = [x for x in range(8, 40) if src.cell(x, 1).value == "Channel"][0]
         check_rows("Sources drill-down", rows(src, r + 1, 12), [
             ["(none)", "Paid Search", "Q4 Launch", 3, 3, 1, 1, 12000.5, 1.0, third, 1.0, third],

@@ -311,7 +311,7 @@ def check_reconcile(wb, exp, week_tot):
         assert r[0] == local(at), (r[0], at)
         assert r[1] == oc.capitalize() and r[2] == tr.LABELS.get(code, code), (r, oc, code)
         assert r[3] == tr.OWNERS.get(code, "(unknown)"), r
-        assert (r[5], r[7], r[10]) == (email, ch, rep or "(none)"), r
+        assert (r[5], r[7], r[10]) == (email, tr.chan_label(ch), rep or "(none)"), r
         assert (r[12] or "") == "; ".join(words[f] for f in (flags or "").split(",") if f), r
     # the freshness table: last import per (source, kind) as in the imports table
     r = tr.find_row(s, "Data freshness: last import per source") + 1
