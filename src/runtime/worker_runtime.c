@@ -353,6 +353,12 @@ static void s_on_request(s_rt_t *rt, zmsg_t *zmsg)
             s_quarantine_raw(rt, out, zframe_data(f), zframe_size(f), index, -1, &err);
             continue;
         }
+        if (k == 0) {
+            /* every element was bad (or an empty batch): nothing to hand over, and msgs may
+             * be NULL, which memcpy must not be given even for 0 bytes */
+            free(msgs);
+            continue;
+        }
         if (s_grow(&all, &cap, n + k) != 0) {
             ho_msg_batch_free(&msgs, k);
             continue;
