@@ -38,6 +38,10 @@
 #define S_HWM 100000         /* ROUTER high-water marks; max_queue is the real bound */
 #define S_LOG_EVERY_MS 1000  /* at most one protocol-error line per second */
 #define S_JOURNAL_MAX_MS 20  /* longest a journal batch stays open when no client waits */
+/* A client whose ROUTER identity starts with this speaks HDP (the handoff client library):
+ * it understands the broker's own "error" replies (503, 413). Anyone else is a plain MDP/0.1
+ * client and gets backpressure instead (E12). */
+#define S_AWARE_PREFIX HO_BROKER_CLIENT_PREFIX
 
 enum {
     S_READY = 0x01,
@@ -59,6 +63,7 @@ typedef struct {
     s_worker_t *ready_head, *ready_tail; /* workers with credit left, round robin */
     size_t n_workers;
     size_t in_flight;
+    ho_req_list_t parked; /* plain MDP clients' requests waiting for room in queue (E12) */
     uint64_t requests, replies, routed_in, dead_letters;
 } s_service_t;
 
@@ -77,6 +82,12 @@ struct s_worker {
     uint64_t handled;
 };
 
+/* One rate limiter of log lines: at most one line per S_LOG_EVERY_MS. */
+typedef struct {
+    int64_t last;
+    uint64_t suppressed;
+} s_limit_t;
+
 struct ho_broker {
     const ho_gateway_t *gw;
     zsock_t *router;
@@ -92,14 +103,18 @@ struct ho_broker {
     ho_req_list_t acks;    /* client replies held until the journal batch is on disk */
     uint64_t recovered;    /* requests loaded from the journal at start */
     int64_t batch_opened;  /* when the open journal batch was first seen; 0: none */
-    int hb_ms, liveness, max_queue, max_attempts;
+    int hb_ms, liveness, max_queue, max_attempts, request_timeout_ms;
+    int64_t max_queue_bytes; /* E12: bytes of requests held at most */
+    int64_t held_bytes;      /* bytes of every request held now (queued, parked, in flight) */
     int64_t now, started, next_hb;
     char **endpoints;
     size_t n_endpoints;
     atomic_int stop;
     ho_broker_counters_t c;
-    int64_t last_log;
-    uint64_t suppressed;
+    s_limit_t proto_log;  /* protocol errors */
+    /* refusals, drops and backpressure, each its own kind: a flood of one must neither flood
+     * the log nor hide the first line of another */
+    s_limit_t refuse_log, drop_log, park_log;
     zmq_msg_t in[S_MAX_FRAMES];
     zmq_msg_t scratch;
 };
@@ -142,12 +157,13 @@ static bool s_is(zmq_msg_t *m, const char *lit, size_t len)
 
 /* Protocol errors and similar peer faults: counted always, logged at most once a second so a
  * flood of garbage cannot flood the log too. */
-static void s_limited_warn(ho_broker_t *self, const zmq_msg_t *peer, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void s_limited_warn(ho_broker_t *self, const zmq_msg_t *peer, const char *fmt, ...)
+static void s_limited_log(ho_broker_t *self, s_limit_t *lim, const zmq_msg_t *peer,
+                          const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void s_limited_log(ho_broker_t *self, s_limit_t *lim, const zmq_msg_t *peer,
+                          const char *fmt, ...)
 {
-    if (self->last_log && self->now - self->last_log < S_LOG_EVERY_MS) {
-        self->suppressed++;
+    if (lim->last && self->now - lim->last < S_LOG_EVERY_MS) {
+        lim->suppressed++;
         return;
     }
     char what[256];
@@ -159,14 +175,42 @@ static void s_limited_warn(ho_broker_t *self, const zmq_msg_t *peer, const char 
     if (peer) {
         s_hex(zmq_msg_data((zmq_msg_t *)peer), zmq_msg_size((zmq_msg_t *)peer), hex, sizeof hex);
     }
-    if (self->suppressed) {
+    if (lim->suppressed) {
         ho_warn("%s peer=%s (%llu similar lines suppressed)", what, hex,
-                (unsigned long long)self->suppressed);
+                (unsigned long long)lim->suppressed);
     } else {
         ho_warn("%s peer=%s", what, hex);
     }
-    self->last_log = self->now ? self->now : 1;
-    self->suppressed = 0;
+    lim->last = self->now ? self->now : 1;
+    lim->suppressed = 0;
+}
+
+#define s_limited_warn(self, peer, ...) s_limited_log((self), &(self)->proto_log, (peer), __VA_ARGS__)
+#define s_refusal_warn(self, peer, ...) s_limited_log((self), &(self)->refuse_log, (peer), __VA_ARGS__)
+#define s_drop_warn(self, peer, ...) s_limited_log((self), &(self)->drop_log, (peer), __VA_ARGS__)
+#define s_park_warn(self, peer, ...) s_limited_log((self), &(self)->park_log, (peer), __VA_ARGS__)
+
+/* What a request counts against broker.max_queue_bytes: its frames and its bookkeeping. */
+static size_t s_req_bytes(ho_req_t *req)
+{
+    size_t n = sizeof *req + req->nframes * sizeof(zmq_msg_t);
+    for (size_t i = 0; i < req->nframes; i++) {
+        n += zmq_msg_size(&req->frames[i]);
+    }
+    return n;
+}
+
+static void s_req_hold(ho_broker_t *self, ho_req_t *req)
+{
+    req->bytes = s_req_bytes(req);
+    self->held_bytes += (int64_t)req->bytes;
+}
+
+/* Every request the broker is done with goes back through here (byte accounting, E12). */
+static void s_req_free(ho_broker_t *self, ho_req_t *req)
+{
+    self->held_bytes -= (int64_t)req->bytes;
+    ho_reqpool_free(self->pool, req);
 }
 
 #define s_proto_error(self, peer, ...)                                                         \
@@ -324,6 +368,7 @@ static void s_deliver(ho_broker_t *self, s_worker_t *w, ho_req_t *req)
     uint8_t token[8];
     ho_token_put(token, ho_reqpool_retoken(self->pool, req));
     req->attempts++;
+    req->delivered_at = self->now;
     req->worker = w;
     ho_req_list_push_back(&w->inflight, req);
     w->in_flight++;
@@ -346,15 +391,27 @@ static void s_deliver(ho_broker_t *self, s_worker_t *w, ho_req_t *req)
     }
 }
 
-/* Hand queued requests to workers with credit, round robin. */
+/* Hand queued requests to workers with credit, round robin; refill the queue from the
+ * parked requests of plain MDP clients as room appears (E12). */
 static void s_dispatch(ho_broker_t *self, s_service_t *svc)
 {
-    while (svc->queue.head && svc->ready_head) {
-        s_worker_t *w = svc->ready_head;
-        s_deliver(self, w, ho_req_list_pop_front(&svc->queue));
-        s_ready_remove(svc, w);
-        if (w->in_flight < w->credit) {
-            s_ready_push(svc, w);
+    for (;;) {
+        while (svc->queue.head && svc->ready_head) {
+            s_worker_t *w = svc->ready_head;
+            s_deliver(self, w, ho_req_list_pop_front(&svc->queue));
+            s_ready_remove(svc, w);
+            if (w->in_flight < w->credit) {
+                s_ready_push(svc, w);
+            }
+        }
+        if (!svc->parked.head || (int)svc->queue.count >= self->max_queue) {
+            return;
+        }
+        while (svc->parked.head && (int)svc->queue.count < self->max_queue) {
+            ho_req_list_push_back(&svc->queue, ho_req_list_pop_front(&svc->parked));
+        }
+        if (!svc->ready_head) {
+            return;
         }
     }
 }
@@ -382,6 +439,7 @@ static void s_ack(ho_broker_t *self, zmq_msg_t *client, s_service_t *svc, zmq_ms
         zmq_msg_move(&ack->frames[i], &frames[i]);
     }
     ack->service = svc;
+    s_req_hold(self, ack);
     ho_req_list_push_back(&self->acks, ack);
 }
 
@@ -437,7 +495,7 @@ static void s_flush(ho_broker_t *self, bool force)
             s_service_t *svc = ack->service;
             s_send_client(self, &ack->client, svc->name, svc->len, ack->frames, ack->nframes);
         }
-        ho_reqpool_free(self->pool, ack);
+        s_req_free(self, ack);
     }
 }
 
@@ -455,6 +513,7 @@ static void s_enqueue_internal(ho_broker_t *self, s_service_t *target, zmq_msg_t
         zmq_msg_copy(&req->frames[0], frame);
     }
     req->service = target;
+    s_req_hold(self, req); /* counted, never refused: it is a worker's output (E12) */
     if (self->journal) {
         /* a failure marks the batch; s_flush then withholds its acknowledgements */
         const void *data = zmq_msg_data(&req->frames[0]);
@@ -622,7 +681,7 @@ static void s_dead_letter(ho_broker_t *self, ho_req_t *req, const char *reason)
                  reason);
         s_ack_error(self, &req->client, svc, 500, message);
     }
-    ho_reqpool_free(self->pool, req);
+    s_req_free(self, req);
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -771,7 +830,7 @@ static void s_worker_reply(ho_broker_t *self, s_worker_t *w, zmq_msg_t *f, size_
     } else {
         s_route_frames(self, body, nbody, true);
     }
-    ho_reqpool_free(self->pool, req);
+    s_req_free(self, req);
     if (!w->ready && w->in_flight < w->credit) {
         s_ready_push(svc, w);
     }
@@ -841,8 +900,9 @@ static json_t *s_status(ho_broker_t *self)
             s_service_t *s = zhashx_lookup(self->services, name);
             json_array_append_new(
                 services,
-                json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "name", s->name, "workers",
-                          (json_int_t)s->n_workers, "queued", (json_int_t)s->queue.count,
+                json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "name", s->name,
+                          "workers", (json_int_t)s->n_workers, "queued",
+                          (json_int_t)s->queue.count, "parked", (json_int_t)s->parked.count,
                           "in_flight", (json_int_t)s->in_flight, "requests",
                           (json_int_t)s->requests, "replies", (json_int_t)s->replies,
                           "routed_in", (json_int_t)s->routed_in, "dead_letters",
@@ -871,16 +931,23 @@ static json_t *s_status(ho_broker_t *self)
     }
     const ho_broker_counters_t *c = &self->c;
     json_t *counters = json_pack(
-        "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "requests", (json_int_t)c->requests,
+        "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "requests",
+        (json_int_t)c->requests,
         "replies", (json_int_t)c->replies, "routed", (json_int_t)c->routed, "dead_letters",
         (json_int_t)c->dead_letters, "protocol_errors", (json_int_t)c->protocol_errors,
         "refused", (json_int_t)c->refused, "requeued", (json_int_t)c->requeued,
-        "stale_replies", (json_int_t)c->stale_replies);
+        "stale_replies", (json_int_t)c->stale_replies, "parked", (json_int_t)c->parked,
+        "dropped", (json_int_t)c->dropped, "timeouts", (json_int_t)c->timeouts);
     json_t *st = json_pack("{s:I, s:s, s:o, s:o, s:o, s:o, s:o, s:i, s:i}", "uptime_ms",
                            (json_int_t)(self->now - self->started), "endpoint",
                            self->n_endpoints ? self->endpoints[0] : "", "endpoints", endpoints,
                            "services", services, "workers", workers, "routes", routes, "counters",
                            counters, "heartbeat_ms", self->hb_ms, "liveness", self->liveness);
+    if (st) {
+        json_object_set_new(st, "held_bytes", json_integer((json_int_t)self->held_bytes));
+        json_object_set_new(st, "max_queue_bytes",
+                            json_integer((json_int_t)self->max_queue_bytes));
+    }
     /* E11: scalars, so `handoff status` prints them on its broker line */
     if (st && self->journal) {
         ho_journal_stats_t js;
@@ -929,6 +996,97 @@ static void s_mmi(ho_broker_t *self, zmq_msg_t *f, size_t n)
 
 /* ------------------------------------------------------------------------------------ */
 
+static bool s_aware(zmq_msg_t *id)
+{
+    return zmq_msg_size(id) > 4 && memcmp(zmq_msg_data(id), S_AWARE_PREFIX, 4) == 0;
+}
+
+/* A request the broker will not take: an HDP client is answered with `error` (E5, E12); a
+ * plain MDP client gets no broker-made reply that could pass for a worker's — the request is
+ * dropped and, like any lost request in MDP/0.1, the client's timeout resends it. Logged
+ * (rate-limited) and counted either way. Consumes nothing but f[0]. */
+static void s_refuse(ho_broker_t *self, zmq_msg_t *f, int code, const char *message)
+{
+    const char *name = zmq_msg_data(&f[3]);
+    size_t len = zmq_msg_size(&f[3]);
+    if (s_aware(&f[0])) {
+        self->c.refused++;
+        s_refusal_warn(self, &f[0], "refused service=%.*s code=%d: %s", (int)len, name, code,
+                       message);
+        s_send_error(self, &f[0], name, len, code, message);
+    } else {
+        self->c.dropped++;
+        s_drop_warn(self, &f[0],
+                       "dropped a plain MDP client's request service=%.*s (no error reply: it "
+                       "would look like the worker's; the client times out and resends): %s",
+                       (int)len, name, message);
+    }
+}
+
+/* E5/E12: admit, park or refuse a client request of `bytes`. */
+static void s_client_admit(ho_broker_t *self, zmq_msg_t *f, size_t n, s_service_t *svc,
+                           size_t bytes)
+{
+    char message[200];
+    bool aware = s_aware(&f[0]);
+    if (!svc) {
+        snprintf(message, sizeof message, "too many services (%d); retry later", S_MAX_SERVICES);
+        s_refuse(self, f, 503, message);
+        return;
+    }
+    if ((int64_t)bytes > self->max_queue_bytes) {
+        snprintf(message, sizeof message,
+                 "request of %zu bytes is larger than broker.max_queue_bytes=%lld; split it",
+                 bytes, (long long)self->max_queue_bytes);
+        s_refuse(self, f, 413, message);
+        return;
+    }
+    bool bytes_full = self->held_bytes + (int64_t)bytes > self->max_queue_bytes;
+    bool count_full = (int)svc->queue.count >= self->max_queue;
+    if (bytes_full || (aware && count_full)) {
+        if (bytes_full) {
+            snprintf(message, sizeof message,
+                     "broker holds %lld bytes of requests, %zu more would pass "
+                     "broker.max_queue_bytes=%lld; retry later",
+                     (long long)self->held_bytes, bytes, (long long)self->max_queue_bytes);
+        } else {
+            snprintf(message, sizeof message,
+                     "queue of service '%s' is full (max_queue=%d); retry later", svc->name,
+                     self->max_queue);
+        }
+        s_refuse(self, f, 503, message);
+        return;
+    }
+    ho_req_t *req = ho_reqpool_alloc(self->pool, n - 4);
+    if (!req) {
+        s_refuse(self, f, 503, "broker out of memory; retry later");
+        return;
+    }
+    zmq_msg_init(&req->client);
+    zmq_msg_move(&req->client, &f[0]);
+    req->has_client = true;
+    for (size_t i = 4; i < n; i++) {
+        zmq_msg_move(&req->frames[i - 4], &f[i]);
+    }
+    req->service = svc;
+    s_req_hold(self, req);
+    svc->requests++;
+    self->c.requests++;
+    if (count_full || svc->parked.head) {
+        /* a plain MDP client: it is not read into the queue until the queue has room again;
+         * behind any earlier parked request, so its order holds */
+        ho_req_list_push_back(&svc->parked, req);
+        self->c.parked++;
+        s_park_warn(self, &req->client,
+                       "backpressure service=%s queued=%zu parked=%zu: a plain MDP client's "
+                       "request waits until the queue has room",
+                       svc->name, svc->queue.count, svc->parked.count);
+        return;
+    }
+    ho_req_list_push_back(&svc->queue, req);
+    s_dispatch(self, svc);
+}
+
 static void s_client_msg(ho_broker_t *self, zmq_msg_t *f, size_t n)
 {
     if (n < 5) {
@@ -947,38 +1105,11 @@ static void s_client_msg(ho_broker_t *self, zmq_msg_t *f, size_t n)
         s_mmi(self, f, n);
         return;
     }
-    s_service_t *svc = s_service_require(self, name, len);
-    if (!svc || (int)svc->queue.count >= self->max_queue) {
-        char message[160];
-        if (svc) {
-            snprintf(message, sizeof message,
-                     "queue of service '%s' is full (max_queue=%d); retry later", svc->name,
-                     self->max_queue);
-        } else {
-            snprintf(message, sizeof message, "too many services (%d); retry later",
-                     S_MAX_SERVICES);
-        }
-        self->c.refused++;
-        s_send_error(self, &f[0], name, len, 503, message);
-        return;
-    }
-    ho_req_t *req = ho_reqpool_alloc(self->pool, n - 4);
-    if (!req) {
-        self->c.refused++;
-        s_send_error(self, &f[0], name, len, 503, "broker out of memory; retry later");
-        return;
-    }
-    zmq_msg_init(&req->client);
-    zmq_msg_move(&req->client, &f[0]);
-    req->has_client = true;
+    size_t bytes = sizeof(ho_req_t) + (n - 4) * sizeof(zmq_msg_t);
     for (size_t i = 4; i < n; i++) {
-        zmq_msg_move(&req->frames[i - 4], &f[i]);
+        bytes += zmq_msg_size(&f[i]);
     }
-    req->service = svc;
-    svc->requests++;
-    self->c.requests++;
-    ho_req_list_push_back(&svc->queue, req);
-    s_dispatch(self, svc);
+    s_client_admit(self, f, n, s_service_require(self, name, len), bytes);
 }
 
 static void s_handle(ho_broker_t *self, size_t n)
@@ -994,6 +1125,22 @@ static void s_handle(ho_broker_t *self, size_t n)
         s_client_msg(self, f, n);
     } else {
         s_proto_error(self, &f[0], "unknown protocol header (want MDPC01 or MDPW01)");
+    }
+}
+
+/* A message over S_MAX_FRAMES from a registered worker (say an echo of a 508-frame request,
+ * plus its header) is a broken REPLY: the worker is disconnected and what it held requeued,
+ * then dead-lettered after max_attempts (section 4.3). Dropping only the reply left the
+ * request in flight forever and the worker's credit used up. */
+static void s_overflow(ho_broker_t *self)
+{
+    zmq_msg_t *f = self->in;
+    if (zmq_msg_size(&f[1]) != 0 || !s_is(&f[2], S_MDPW, 6)) {
+        return;
+    }
+    s_worker_t *w = ho_idmap_get(self->workers, zmq_msg_data(&f[0]), zmq_msg_size(&f[0]));
+    if (w) {
+        s_worker_delete(self, w, true, "protocol error: message longer than 512 frames");
     }
 }
 
@@ -1025,9 +1172,20 @@ static int s_recv(ho_broker_t *self)
     }
     if (overflow) {
         s_proto_error(self, &self->in[0], "message longer than %d frames", S_MAX_FRAMES);
+        s_overflow(self);
     } else {
         s_handle(self, n);
     }
+    /* release what was not moved on (a refused request, a dropped reply) now rather than
+     * when the slot is next reused: a big refused message must not stay resident (E12) */
+    for (size_t i = 0; i < n; i++) {
+        if (zmq_msg_size(&self->in[i]) > 0) {
+            zmq_msg_close(&self->in[i]);
+            zmq_msg_init(&self->in[i]);
+        }
+    }
+    zmq_msg_close(&self->scratch);
+    zmq_msg_init(&self->scratch);
     return 1;
 }
 
@@ -1038,6 +1196,12 @@ static void s_heartbeat(ho_broker_t *self)
         s_worker_t *next = w->next;
         if (self->now >= w->expiry) {
             s_worker_delete(self, w, true, "heartbeat expired");
+        } else if (w->inflight.head &&
+                   self->now - w->inflight.head->delivered_at >= self->request_timeout_ms) {
+            /* alive but not answering: the reply may have been lost or refused; another
+             * worker (or this one, registered again) gets the request */
+            self->c.timeouts++;
+            s_worker_delete(self, w, true, "request timed out (broker.request_timeout_ms)");
         } else {
             s_send_command(self, w->id, w->idlen, S_HEARTBEAT);
         }
@@ -1108,6 +1272,7 @@ static int s_journal_row(void *arg, const ho_journal_row_t *row)
     req->service = svc;
     req->attempts = row->attempts;
     req->jid = row->id;
+    s_req_hold(self, req);
     ho_req_list_push_back(&svc->queue, req);
     self->recovered++;
     return HO_OK;
@@ -1173,6 +1338,8 @@ ho_broker_t *ho_broker_new(const ho_gateway_t *gateway, ho_err_t *err)
     self->liveness = ho_gateway_liveness(gateway);
     self->max_queue = ho_gateway_max_queue(gateway);
     self->max_attempts = ho_gateway_max_attempts(gateway);
+    self->max_queue_bytes = ho_gateway_max_queue_bytes(gateway);
+    self->request_timeout_ms = ho_gateway_request_timeout_ms(gateway);
     for (size_t i = 0; i < S_MAX_FRAMES; i++) {
         zmq_msg_init(&self->in[i]);
     }
@@ -1191,6 +1358,9 @@ ho_broker_t *ho_broker_new(const ho_gateway_t *gateway, ho_err_t *err)
     zsock_set_sndhwm(self->router, S_HWM);
     zsock_set_rcvhwm(self->router, S_HWM);
     zsock_set_linger(self->router, 0);
+    /* E12: libzmq refuses a bigger frame before allocating it (a 5.4 EB length from a
+     * garbage peer aborted the ASan build inside the allocator) */
+    zsock_set_maxmsgsize(self->router, ho_gateway_max_frame_bytes(gateway));
     for (size_t i = 0; i < ho_gateway_route_count(gateway); i++) {
         const char *service = NULL;
         const char *type = ho_gateway_route_at(gateway, i, &service);

@@ -152,6 +152,8 @@ static int s_connect(s_rt_t *rt)
     }
     zsock_set_linger(rt->sock, 0);
     zsock_set_rcvtimeo(rt->sock, 0);
+    zsock_set_maxmsgsize(rt->sock, rt->opts->max_frame_bytes > 0 ? rt->opts->max_frame_bytes
+                                                                  : (int)HO_MSG_MAX_BODY);
     if (rt->cert) {
         zcert_apply(rt->cert, rt->sock);
         zsock_set_curve_serverkey(rt->sock, rt->server_key);
