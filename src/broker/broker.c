@@ -38,6 +38,7 @@
 #define S_HWM 100000         /* ROUTER high-water marks; max_queue is the real bound */
 #define S_LOG_EVERY_MS 1000  /* at most one protocol-error line per second */
 #define S_JOURNAL_MAX_MS 20  /* longest a journal batch stays open when no client waits */
+#define S_JOURNAL_IDLE_MS 1000 /* quiet time after the last commit before the journal shrinks */
 /* A client whose ROUTER identity starts with this speaks HDP (the handoff client library):
  * it understands the broker's own "error" replies (503, 413). Anyone else is a plain MDP/0.1
  * client and gets backpressure instead (E12). */
@@ -103,6 +104,9 @@ struct ho_broker {
     ho_req_list_t acks;    /* client replies held until the journal batch is on disk */
     uint64_t recovered;    /* requests loaded from the journal at start */
     int64_t batch_opened;  /* when the open journal batch was first seen; 0: none */
+    int64_t last_commit;   /* when the journal was last written (or a rewrite failed) */
+    bool maintained;       /* ho_journal_idle ran since the last write */
+    bool resync;           /* a batch was rolled back: rewrite the journal from memory */
     int hb_ms, liveness, max_queue, max_attempts, request_timeout_ms;
     int64_t max_queue_bytes; /* E12: bytes of requests held at most */
     int64_t held_bytes;      /* bytes of every request held now (queued, parked, in flight) */
@@ -483,8 +487,11 @@ static void s_flush(ho_broker_t *self, bool force)
         }
         self->batch_opened = 0;
         ho_err_t err = {0};
+        self->last_commit = self->now;
+        self->maintained = false;
         if (ho_journal_commit(self->journal, &err) != HO_OK) {
             durable = false;
+            self->resync = true;
             ho_error("%s; %zu client replies withheld (the clients resend)", err.message,
                      self->acks.count);
         }
@@ -497,6 +504,75 @@ static void s_flush(ho_broker_t *self, bool force)
         }
         s_req_free(self, ack);
     }
+}
+
+/* Put one internal request back into the journal under its id (s_resync). */
+static void s_journal_put(ho_broker_t *self, ho_req_t *req)
+{
+    if (req->has_client || !req->jid || req->nframes > S_MAX_FRAMES) {
+        return;
+    }
+    const void *data[S_MAX_FRAMES];
+    size_t lens[S_MAX_FRAMES];
+    for (size_t i = 0; i < req->nframes; i++) {
+        data[i] = zmq_msg_data(&req->frames[i]);
+        lens[i] = zmq_msg_size(&req->frames[i]);
+    }
+    s_service_t *svc = req->service;
+    ho_journal_put(self->journal, req->jid, svc->name, req->attempts, data, lens, req->nframes);
+}
+
+/* After a rolled-back batch the file and memory disagree: rows whose removal was undone
+ * (answered requests that would be delivered again only after a restart, "pending forever"
+ * until then) and routed requests that exist only in memory. Memory is the truth: the file
+ * is rewritten from the internal requests queued and in flight, in one batch. */
+static void s_resync(ho_broker_t *self)
+{
+    ho_journal_clear(self->journal);
+    for (s_service_t *svc = zhashx_first(self->services); svc; svc = zhashx_next(self->services)) {
+        for (ho_req_t *r = svc->queue.head; r; r = r->next) {
+            s_journal_put(self, r);
+        }
+    }
+    for (s_worker_t *w = self->wfirst; w; w = w->next) {
+        for (ho_req_t *r = w->inflight.head; r; r = r->next) {
+            s_journal_put(self, r);
+        }
+    }
+    ho_err_t err = {0};
+    if (ho_journal_commit(self->journal, &err) != HO_OK) {
+        ho_error("%s; the journal is rewritten again in %d ms", err.message, S_JOURNAL_IDLE_MS);
+        return;
+    }
+    self->resync = false;
+    ho_journal_stats_t js;
+    ho_journal_stats(self->journal, &js);
+    ho_info("journal resynced from memory after a rolled-back batch pending=%llu",
+            (unsigned long long)js.pending);
+}
+
+/* When nothing has been written for S_JOURNAL_IDLE_MS: rewrite it if a batch was rolled
+ * back, then shrink the file and its WAL (issue 14 item 9: an empty journal stayed at the
+ * size of its largest backlog). Once per quiet period. */
+static void s_journal_idle(ho_broker_t *self)
+{
+    if (!self->journal || self->maintained || ho_journal_dirty(self->journal) ||
+        self->acks.count || self->now - self->last_commit < S_JOURNAL_IDLE_MS) {
+        return;
+    }
+    if (self->resync) {
+        s_resync(self);
+        if (self->resync) {
+            self->last_commit = self->now; /* try again after another quiet period */
+            return;
+        }
+    }
+    ho_err_t err = {0};
+    if (ho_journal_idle(self->journal, &err) != HO_OK) {
+        ho_warn("%s (the journal stays larger than it needs to be; nothing is lost)",
+                err.message);
+    }
+    self->maintained = true;
 }
 
 static void s_enqueue_internal(ho_broker_t *self, s_service_t *target, zmq_msg_t *frame,
@@ -957,6 +1033,9 @@ static json_t *s_status(ho_broker_t *self)
         json_object_set_new(st, "journal_bytes", json_integer((json_int_t)js.bytes));
         json_object_set_new(st, "journal_commits", json_integer((json_int_t)js.commits));
         json_object_set_new(st, "journal_failures", json_integer((json_int_t)js.failures));
+        json_object_set_new(st, "journal_shrinks", json_integer((json_int_t)js.shrinks));
+        /* a rolled-back batch not yet rewritten from memory (s_resync) */
+        json_object_set_new(st, "journal_resync", json_boolean(self->resync));
         json_object_set_new(st, "journal_recovered", json_integer((json_int_t)self->recovered));
         /* a batch of internal work not yet committed (at most S_JOURNAL_MAX_MS old) */
         json_object_set_new(st, "journal_open", json_boolean(ho_journal_dirty(self->journal)));
@@ -1475,10 +1554,15 @@ int ho_broker_run(ho_broker_t *self)
 {
     self->now = zclock_mono();
     self->next_hb = self->now + self->hb_ms;
+    self->last_commit = self->now; /* a recovered journal is shrunk after the first quiet second */
     while (!atomic_load(&self->stop) && !zsys_interrupted) {
         int64_t wait = self->next_hb - self->now;
         if (self->batch_opened && self->batch_opened + S_JOURNAL_MAX_MS - self->now < wait) {
             wait = self->batch_opened + S_JOURNAL_MAX_MS - self->now;
+        }
+        if (self->journal && !self->maintained &&
+            self->last_commit + S_JOURNAL_IDLE_MS - self->now < wait) {
+            wait = self->last_commit + S_JOURNAL_IDLE_MS - self->now;
         }
         /* bounded so ho_broker_stop is noticed quickly */
         wait = wait < 0 ? 0 : (wait > 100 ? 100 : wait);
@@ -1519,6 +1603,7 @@ int ho_broker_run(ho_broker_t *self)
             s_flush(self, false); /* requeues and dead letters of expired workers */
             self->next_hb = self->now + self->hb_ms;
         }
+        s_journal_idle(self);
     }
     s_flush(self, true);
     return HO_OK;
