@@ -189,8 +189,10 @@ static void s_limited_log(ho_broker_t *self, s_limit_t *lim, const zmq_msg_t *pe
     lim->suppressed = 0;
 }
 
-#define s_limited_warn(self, peer, ...) s_limited_log((self), &(self)->proto_log, (peer), __VA_ARGS__)
-#define s_refusal_warn(self, peer, ...) s_limited_log((self), &(self)->refuse_log, (peer), __VA_ARGS__)
+#define s_limited_warn(self, peer, ...)                                                        \
+    s_limited_log((self), &(self)->proto_log, (peer), __VA_ARGS__)
+#define s_refusal_warn(self, peer, ...)                                                        \
+    s_limited_log((self), &(self)->refuse_log, (peer), __VA_ARGS__)
 #define s_drop_warn(self, peer, ...) s_limited_log((self), &(self)->drop_log, (peer), __VA_ARGS__)
 #define s_park_warn(self, peer, ...) s_limited_log((self), &(self)->park_log, (peer), __VA_ARGS__)
 
@@ -978,11 +980,11 @@ static json_t *s_status(ho_broker_t *self)
                 services,
                 json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "name", s->name,
                           "workers", (json_int_t)s->n_workers, "queued",
-                          (json_int_t)s->queue.count, "parked", (json_int_t)s->parked.count,
+                          (json_int_t)s->queue.count,
                           "in_flight", (json_int_t)s->in_flight, "requests",
                           (json_int_t)s->requests, "replies", (json_int_t)s->replies,
                           "routed_in", (json_int_t)s->routed_in, "dead_letters",
-                          (json_int_t)s->dead_letters));
+                          (json_int_t)s->dead_letters, "parked", (json_int_t)s->parked.count));
         }
         zlistx_destroy(&names);
     }
