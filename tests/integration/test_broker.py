@@ -6,7 +6,11 @@ Covers: load balancing over 3 workers, SIGKILL of a worker holding a request (an
 another worker), heartbeat expiry (mmi.status shows the worker gone, its request requeued),
 garbage from strangers, routing by type through a custom table (an `enrich` service inserted
 between two others), unsolicited output (E3), backpressure 503 (E5), dead letters after
-max_attempts (E6), MMI (E7) and a clean SIGTERM exit.
+max_attempts (E6), MMI (E7) and a clean SIGTERM exit. Issue 14: load balancing asserted on
+what the balancer guarantees; a stock MDP client's burst held back, not answered 503 (E12);
+a 508-frame request whose echo breaks the frame limit requeued then dead-lettered (E6); the
+in-flight deadline; ten 100 MB requests within max_queue_bytes; oversized frames and a
+hostile 5.4 EB frame length cut off by ZMQ_MAXMSGSIZE (E12).
 
 Run: HO_BIN=build/handoff /usr/bin/python3 tests/integration/test_broker.py
 The file doubles as a worker process: test_broker.py --peer-worker ENDPOINT SERVICE MODE.
