@@ -57,6 +57,15 @@ static const char S_MDPW[] = "MDPW01";
 
 typedef struct s_worker s_worker_t;
 
+/* A plain MDP client with requests parked on one service (E12). */
+typedef struct s_pclient s_pclient_t;
+struct s_pclient {
+    ho_req_list_t reqs;   /* its parked requests, in arrival order */
+    s_pclient_t *next;    /* in the service's ring of clients with parked requests */
+    size_t idlen;
+    unsigned char id[HO_IDMAP_MAX_KEY];
+};
+
 typedef struct {
     char name[S_SERVICE_MAX + 1];
     size_t len;
@@ -64,7 +73,11 @@ typedef struct {
     s_worker_t *ready_head, *ready_tail; /* workers with credit left, round robin */
     size_t n_workers;
     size_t in_flight;
-    ho_req_list_t parked; /* plain MDP clients' requests waiting for room in queue (E12) */
+    /* plain MDP clients' requests waiting for room in queue (E12): per client, taken in turn
+     * so one client's burst does not hold up the others */
+    size_t parked;
+    ho_idmap_t *pclients; /* identity -> s_pclient_t */
+    s_pclient_t *ring_head, *ring_tail;
     uint64_t requests, replies, routed_in, dead_letters;
 } s_service_t;
 
@@ -308,8 +321,72 @@ static void s_send_error(ho_broker_t *self, zmq_msg_t *client, const char *servi
 
 static void s_service_free(void **item)
 {
-    free(*item);
+    s_service_t *svc = *item;
+    while (svc->ring_head) {
+        s_pclient_t *pc = svc->ring_head;
+        svc->ring_head = pc->next;
+        free(pc); /* its requests belong to the pool */
+    }
+    ho_idmap_destroy(&svc->pclients);
+    free(svc);
     *item = NULL;
+}
+
+static void s_ring_push(s_service_t *svc, s_pclient_t *pc)
+{
+    pc->next = NULL;
+    if (svc->ring_tail) {
+        svc->ring_tail->next = pc;
+    } else {
+        svc->ring_head = pc;
+    }
+    svc->ring_tail = pc;
+}
+
+/* Park a plain client's request behind that client's earlier ones. -1: out of memory. */
+static int s_park(s_service_t *svc, ho_req_t *req)
+{
+    const void *id = zmq_msg_data(&req->client);
+    size_t len = zmq_msg_size(&req->client);
+    if (!svc->pclients && !(svc->pclients = ho_idmap_new())) {
+        return -1;
+    }
+    s_pclient_t *pc = ho_idmap_get(svc->pclients, id, len);
+    if (!pc) {
+        pc = len >= 1 && len <= HO_IDMAP_MAX_KEY ? calloc(1, sizeof *pc) : NULL;
+        if (!pc || ho_idmap_put(svc->pclients, id, len, pc) != 0) {
+            free(pc);
+            return -1;
+        }
+        memcpy(pc->id, id, len);
+        pc->idlen = len;
+        s_ring_push(svc, pc);
+    }
+    ho_req_list_push_back(&pc->reqs, req);
+    svc->parked++;
+    return 0;
+}
+
+/* The next parked request, taking the clients in turn; NULL when none is parked. */
+static ho_req_t *s_unpark(s_service_t *svc)
+{
+    s_pclient_t *pc = svc->ring_head;
+    if (!pc) {
+        return NULL;
+    }
+    ho_req_t *req = ho_req_list_pop_front(&pc->reqs);
+    svc->ring_head = pc->next;
+    if (!svc->ring_head) {
+        svc->ring_tail = NULL;
+    }
+    if (pc->reqs.count) {
+        s_ring_push(svc, pc);
+    } else {
+        ho_idmap_remove(svc->pclients, pc->id, pc->idlen);
+        free(pc);
+    }
+    svc->parked--;
+    return req;
 }
 
 static s_service_t *s_service_require(ho_broker_t *self, const void *name, size_t len)
@@ -410,11 +487,11 @@ static void s_dispatch(ho_broker_t *self, s_service_t *svc)
                 s_ready_push(svc, w);
             }
         }
-        if (!svc->parked.head || (int)svc->queue.count >= self->max_queue) {
+        if (!svc->parked || (int)svc->queue.count >= self->max_queue) {
             return;
         }
-        while (svc->parked.head && (int)svc->queue.count < self->max_queue) {
-            ho_req_list_push_back(&svc->queue, ho_req_list_pop_front(&svc->parked));
+        while (svc->parked && (int)svc->queue.count < self->max_queue) {
+            ho_req_list_push_back(&svc->queue, s_unpark(svc));
         }
         if (!svc->ready_head) {
             return;
@@ -984,7 +1061,7 @@ static json_t *s_status(ho_broker_t *self)
                           "in_flight", (json_int_t)s->in_flight, "requests",
                           (json_int_t)s->requests, "replies", (json_int_t)s->replies,
                           "routed_in", (json_int_t)s->routed_in, "dead_letters",
-                          (json_int_t)s->dead_letters, "parked", (json_int_t)s->parked.count));
+                          (json_int_t)s->dead_letters, "parked", (json_int_t)s->parked));
         }
         zlistx_destroy(&names);
     }
@@ -1153,15 +1230,15 @@ static void s_client_admit(ho_broker_t *self, zmq_msg_t *f, size_t n, s_service_
     s_req_hold(self, req);
     svc->requests++;
     self->c.requests++;
-    if (count_full || svc->parked.head) {
-        /* a plain MDP client: it is not read into the queue until the queue has room again;
-         * behind any earlier parked request, so its order holds */
-        ho_req_list_push_back(&svc->parked, req);
+    /* a plain MDP client: its request is not taken into the queue until the queue has room;
+     * behind its own earlier parked requests, so its order holds (when the queue has room
+     * nothing is parked: s_dispatch refills it first) */
+    if ((count_full || svc->parked) && s_park(svc, req) == 0) {
         self->c.parked++;
         s_park_warn(self, &req->client,
                        "backpressure service=%s queued=%zu parked=%zu: a plain MDP client's "
                        "request waits until the queue has room",
-                       svc->name, svc->queue.count, svc->parked.count);
+                       svc->name, svc->queue.count, svc->parked);
         return;
     }
     ho_req_list_push_back(&svc->queue, req);

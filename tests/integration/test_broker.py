@@ -376,6 +376,33 @@ class TestRouting(BrokerCase):
         self.assertIn("backpressure service=slow", log)
         self.assertLess(log.count("backpressure service=slow"), 35)  # rate-limited
 
+    def test_parked_clients_are_taken_in_turn(self):
+        """E12: a burst from one plain MDP client does not hold up another: parked requests
+        move into the queue one client at a time, so B's two requests reach the worker right
+        after the queue's five, not behind A's 35 parked ones."""
+        a, b = StockMdClient(self.ctx, self.tcp), StockMdClient(self.ctx, self.tcp)
+        self.peers += [a, b]
+        probe = self.client(hdp=True)
+
+        def parked(n):
+            st = probe.status()
+            return [s["parked"] for s in st["services"] if s["name"] == "fair"] == [n]
+        for i in range(40):
+            a.send("fair", pack("t.a", {"i": i}))
+        pump_until("35 of A parked", lambda: parked(35), [])
+        for i in range(2):
+            b.send("fair", pack("t.b", {"i": i}))
+        pump_until("B parked too", lambda: parked(37), [])
+        w = self.worker("fair", "w")  # credit 1: it sees the requests in queue order
+        got_a = [a.recv(pump=[w]) for _ in range(40)]
+        got_b = [b.recv(pump=[w]) for _ in range(2)]
+        self.assertEqual([unpack(r[1][0])["payload"]["i"] for r in got_a], list(range(40)))
+        self.assertEqual([unpack(r[1][0])["payload"]["i"] for r in got_b], [0, 1])
+        order = [unpack(body[0])["type"] for _, body in w.got]
+        where_b = [k for k, t in enumerate(order) if t == "t.b"]
+        # queue A0-A4; then parked clients in turn: A5 B0 A6 B1 ...
+        self.assertEqual(where_b, [6, 8], order[:12])
+
     def test_reply_over_the_frame_limit_requeues_then_dead_letters(self):
         """Issue 14 item 3: a legal 508-frame request makes an echoing worker answer with more
         than 512 frames. The worker is disconnected and the request delivered again; after
