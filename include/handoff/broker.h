@@ -30,13 +30,22 @@
 
 typedef struct ho_broker ho_broker_t;
 
+/* A client that understands the broker's own "error" replies (503 queue full, 413 too large)
+ * marks itself by a ROUTER identity (ZMQ_ROUTING_ID) that starts with these 4 bytes; the
+ * handoff client library does. Any other client is treated as a plain MDP/0.1 client: instead
+ * of an error reply it gets backpressure (its requests wait, bounded in bytes). Proto E12. */
+#define HO_BROKER_CLIENT_PREFIX "HDP1"
+
 typedef struct {
     uint64_t requests;        /* client requests accepted */
     uint64_t replies;         /* worker replies matched to a request */
     uint64_t routed;          /* body frames routed to a next service (E2, E3) */
     uint64_t dead_letters;    /* requests given up after max_attempts (E6) */
     uint64_t protocol_errors; /* malformed messages from peers */
-    uint64_t refused;         /* client requests answered 503 (E5) */
+    uint64_t refused;         /* client requests answered 503 or 413 (E5, E12) */
+    uint64_t parked;          /* plain MDP requests held back until their queue had room (E12) */
+    uint64_t dropped;         /* plain MDP requests dropped: over max_queue_bytes (E12) */
+    uint64_t timeouts;        /* deliveries given up after request_timeout_ms */
     uint64_t requeued;        /* deliveries put back after a worker died */
     uint64_t stale_replies;   /* late duplicate replies ignored */
 } ho_broker_counters_t;

@@ -25,6 +25,8 @@ typedef struct {
     int window;        /* requests in flight at most (default 16) */
     int timeout_ms;    /* resend a request unanswered this long (default 10000) */
     int retries;       /* resends before giving up with an error (0 = default 5, <0 = none) */
+    int max_frame_bytes; /* ZMQ_MAXMSGSIZE: larger frames from the broker drop the connection
+                          * (broker.max_frame_bytes; 0 = HO_MSG_MAX_BODY) */
     const char *curve_server_key; /* broker public key (z85) to enable CURVE, or NULL */
     const char *curve_cert_path;  /* this client's certificate file, with CURVE */
     /* Alternative to curve_server_key: the broker's public certificate file (czmq zcert),

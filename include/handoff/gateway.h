@@ -36,6 +36,13 @@ int ho_gateway_heartbeat_ms(const ho_gateway_t *self);
 int ho_gateway_liveness(const ho_gateway_t *self);
 int ho_gateway_max_queue(const ho_gateway_t *self);
 int ho_gateway_max_attempts(const ho_gateway_t *self);
+/* broker.max_frame_bytes: ZMQ_MAXMSGSIZE of every socket (the largest frame a peer may send;
+ * a peer that sends a bigger one is disconnected by ZeroMQ). Default HO_MSG_MAX_BODY. */
+int ho_gateway_max_frame_bytes(const ho_gateway_t *self);
+/* broker.max_queue_bytes: bytes of requests the broker holds at most (default 256 MiB). */
+int ho_gateway_max_queue_bytes(const ho_gateway_t *self);
+/* broker.request_timeout_ms: longest a request stays with one worker (default 600000). */
+int ho_gateway_request_timeout_ms(const ho_gateway_t *self);
 bool ho_gateway_curve_enabled(const ho_gateway_t *self);
 /* Absolute paths (resolved against the config dir). */
 const char *ho_gateway_curve_server_cert(const ho_gateway_t *self);

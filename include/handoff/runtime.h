@@ -34,6 +34,7 @@ typedef struct {
     int liveness;               /* 0 = 3 */
     int retries;                /* extra attempts after HO_WORKER_RETRY; <0 = none; 0 = 3 */
     int retry_backoff_ms;       /* first wait between attempts, doubling; 0 = 50 */
+    int max_frame_bytes;        /* ZMQ_MAXMSGSIZE (broker.max_frame_bytes); 0 = HO_MSG_MAX_BODY */
     /* CURVE (E9): this worker's secret cert file and the broker's public cert file. Both set
      * enables CURVE. */
     const char *curve_client_cert;

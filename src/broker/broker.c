@@ -38,6 +38,11 @@
 #define S_HWM 100000         /* ROUTER high-water marks; max_queue is the real bound */
 #define S_LOG_EVERY_MS 1000  /* at most one protocol-error line per second */
 #define S_JOURNAL_MAX_MS 20  /* longest a journal batch stays open when no client waits */
+#define S_JOURNAL_IDLE_MS 1000 /* quiet time after the last commit before the journal shrinks */
+/* A client whose ROUTER identity starts with this speaks HDP (the handoff client library):
+ * it understands the broker's own "error" replies (503, 413). Anyone else is a plain MDP/0.1
+ * client and gets backpressure instead (E12). */
+#define S_AWARE_PREFIX HO_BROKER_CLIENT_PREFIX
 
 enum {
     S_READY = 0x01,
@@ -52,6 +57,15 @@ static const char S_MDPW[] = "MDPW01";
 
 typedef struct s_worker s_worker_t;
 
+/* A plain MDP client with requests parked on one service (E12). */
+typedef struct s_pclient s_pclient_t;
+struct s_pclient {
+    ho_req_list_t reqs;   /* its parked requests, in arrival order */
+    s_pclient_t *next;    /* in the service's ring of clients with parked requests */
+    size_t idlen;
+    unsigned char id[HO_IDMAP_MAX_KEY];
+};
+
 typedef struct {
     char name[S_SERVICE_MAX + 1];
     size_t len;
@@ -59,6 +73,11 @@ typedef struct {
     s_worker_t *ready_head, *ready_tail; /* workers with credit left, round robin */
     size_t n_workers;
     size_t in_flight;
+    /* plain MDP clients' requests waiting for room in queue (E12): per client, taken in turn
+     * so one client's burst does not hold up the others */
+    size_t parked;
+    ho_idmap_t *pclients; /* identity -> s_pclient_t */
+    s_pclient_t *ring_head, *ring_tail;
     uint64_t requests, replies, routed_in, dead_letters;
 } s_service_t;
 
@@ -77,6 +96,12 @@ struct s_worker {
     uint64_t handled;
 };
 
+/* One rate limiter of log lines: at most one line per S_LOG_EVERY_MS. */
+typedef struct {
+    int64_t last;
+    uint64_t suppressed;
+} s_limit_t;
+
 struct ho_broker {
     const ho_gateway_t *gw;
     zsock_t *router;
@@ -92,14 +117,21 @@ struct ho_broker {
     ho_req_list_t acks;    /* client replies held until the journal batch is on disk */
     uint64_t recovered;    /* requests loaded from the journal at start */
     int64_t batch_opened;  /* when the open journal batch was first seen; 0: none */
-    int hb_ms, liveness, max_queue, max_attempts;
+    int64_t last_commit;   /* when the journal was last written (or a rewrite failed) */
+    bool maintained;       /* ho_journal_idle ran since the last write */
+    bool resync;           /* a batch was rolled back: rewrite the journal from memory */
+    int hb_ms, liveness, max_queue, max_attempts, request_timeout_ms;
+    int64_t max_queue_bytes; /* E12: bytes of requests held at most */
+    int64_t held_bytes;      /* bytes of every request held now (queued, parked, in flight) */
     int64_t now, started, next_hb;
     char **endpoints;
     size_t n_endpoints;
     atomic_int stop;
     ho_broker_counters_t c;
-    int64_t last_log;
-    uint64_t suppressed;
+    s_limit_t proto_log;  /* protocol errors */
+    /* refusals, drops and backpressure, each its own kind: a flood of one must neither flood
+     * the log nor hide the first line of another */
+    s_limit_t refuse_log, drop_log, park_log;
     zmq_msg_t in[S_MAX_FRAMES];
     zmq_msg_t scratch;
 };
@@ -142,12 +174,13 @@ static bool s_is(zmq_msg_t *m, const char *lit, size_t len)
 
 /* Protocol errors and similar peer faults: counted always, logged at most once a second so a
  * flood of garbage cannot flood the log too. */
-static void s_limited_warn(ho_broker_t *self, const zmq_msg_t *peer, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void s_limited_warn(ho_broker_t *self, const zmq_msg_t *peer, const char *fmt, ...)
+static void s_limited_log(ho_broker_t *self, s_limit_t *lim, const zmq_msg_t *peer,
+                          const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void s_limited_log(ho_broker_t *self, s_limit_t *lim, const zmq_msg_t *peer,
+                          const char *fmt, ...)
 {
-    if (self->last_log && self->now - self->last_log < S_LOG_EVERY_MS) {
-        self->suppressed++;
+    if (lim->last && self->now - lim->last < S_LOG_EVERY_MS) {
+        lim->suppressed++;
         return;
     }
     char what[256];
@@ -159,14 +192,44 @@ static void s_limited_warn(ho_broker_t *self, const zmq_msg_t *peer, const char 
     if (peer) {
         s_hex(zmq_msg_data((zmq_msg_t *)peer), zmq_msg_size((zmq_msg_t *)peer), hex, sizeof hex);
     }
-    if (self->suppressed) {
+    if (lim->suppressed) {
         ho_warn("%s peer=%s (%llu similar lines suppressed)", what, hex,
-                (unsigned long long)self->suppressed);
+                (unsigned long long)lim->suppressed);
     } else {
         ho_warn("%s peer=%s", what, hex);
     }
-    self->last_log = self->now ? self->now : 1;
-    self->suppressed = 0;
+    lim->last = self->now ? self->now : 1;
+    lim->suppressed = 0;
+}
+
+#define s_limited_warn(self, peer, ...)                                                        \
+    s_limited_log((self), &(self)->proto_log, (peer), __VA_ARGS__)
+#define s_refusal_warn(self, peer, ...)                                                        \
+    s_limited_log((self), &(self)->refuse_log, (peer), __VA_ARGS__)
+#define s_drop_warn(self, peer, ...) s_limited_log((self), &(self)->drop_log, (peer), __VA_ARGS__)
+#define s_park_warn(self, peer, ...) s_limited_log((self), &(self)->park_log, (peer), __VA_ARGS__)
+
+/* What a request counts against broker.max_queue_bytes: its frames and its bookkeeping. */
+static size_t s_req_bytes(ho_req_t *req)
+{
+    size_t n = sizeof *req + req->nframes * sizeof(zmq_msg_t);
+    for (size_t i = 0; i < req->nframes; i++) {
+        n += zmq_msg_size(&req->frames[i]);
+    }
+    return n;
+}
+
+static void s_req_hold(ho_broker_t *self, ho_req_t *req)
+{
+    req->bytes = s_req_bytes(req);
+    self->held_bytes += (int64_t)req->bytes;
+}
+
+/* Every request the broker is done with goes back through here (byte accounting, E12). */
+static void s_req_free(ho_broker_t *self, ho_req_t *req)
+{
+    self->held_bytes -= (int64_t)req->bytes;
+    ho_reqpool_free(self->pool, req);
 }
 
 #define s_proto_error(self, peer, ...)                                                         \
@@ -258,8 +321,72 @@ static void s_send_error(ho_broker_t *self, zmq_msg_t *client, const char *servi
 
 static void s_service_free(void **item)
 {
-    free(*item);
+    s_service_t *svc = *item;
+    while (svc->ring_head) {
+        s_pclient_t *pc = svc->ring_head;
+        svc->ring_head = pc->next;
+        free(pc); /* its requests belong to the pool */
+    }
+    ho_idmap_destroy(&svc->pclients);
+    free(svc);
     *item = NULL;
+}
+
+static void s_ring_push(s_service_t *svc, s_pclient_t *pc)
+{
+    pc->next = NULL;
+    if (svc->ring_tail) {
+        svc->ring_tail->next = pc;
+    } else {
+        svc->ring_head = pc;
+    }
+    svc->ring_tail = pc;
+}
+
+/* Park a plain client's request behind that client's earlier ones. -1: out of memory. */
+static int s_park(s_service_t *svc, ho_req_t *req)
+{
+    const void *id = zmq_msg_data(&req->client);
+    size_t len = zmq_msg_size(&req->client);
+    if (!svc->pclients && !(svc->pclients = ho_idmap_new())) {
+        return -1;
+    }
+    s_pclient_t *pc = ho_idmap_get(svc->pclients, id, len);
+    if (!pc) {
+        pc = len >= 1 && len <= HO_IDMAP_MAX_KEY ? calloc(1, sizeof *pc) : NULL;
+        if (!pc || ho_idmap_put(svc->pclients, id, len, pc) != 0) {
+            free(pc);
+            return -1;
+        }
+        memcpy(pc->id, id, len);
+        pc->idlen = len;
+        s_ring_push(svc, pc);
+    }
+    ho_req_list_push_back(&pc->reqs, req);
+    svc->parked++;
+    return 0;
+}
+
+/* The next parked request, taking the clients in turn; NULL when none is parked. */
+static ho_req_t *s_unpark(s_service_t *svc)
+{
+    s_pclient_t *pc = svc->ring_head;
+    if (!pc) {
+        return NULL;
+    }
+    ho_req_t *req = ho_req_list_pop_front(&pc->reqs);
+    svc->ring_head = pc->next;
+    if (!svc->ring_head) {
+        svc->ring_tail = NULL;
+    }
+    if (pc->reqs.count) {
+        s_ring_push(svc, pc);
+    } else {
+        ho_idmap_remove(svc->pclients, pc->id, pc->idlen);
+        free(pc);
+    }
+    svc->parked--;
+    return req;
 }
 
 static s_service_t *s_service_require(ho_broker_t *self, const void *name, size_t len)
@@ -324,6 +451,7 @@ static void s_deliver(ho_broker_t *self, s_worker_t *w, ho_req_t *req)
     uint8_t token[8];
     ho_token_put(token, ho_reqpool_retoken(self->pool, req));
     req->attempts++;
+    req->delivered_at = self->now;
     req->worker = w;
     ho_req_list_push_back(&w->inflight, req);
     w->in_flight++;
@@ -346,15 +474,27 @@ static void s_deliver(ho_broker_t *self, s_worker_t *w, ho_req_t *req)
     }
 }
 
-/* Hand queued requests to workers with credit, round robin. */
+/* Hand queued requests to workers with credit, round robin; refill the queue from the
+ * parked requests of plain MDP clients as room appears (E12). */
 static void s_dispatch(ho_broker_t *self, s_service_t *svc)
 {
-    while (svc->queue.head && svc->ready_head) {
-        s_worker_t *w = svc->ready_head;
-        s_deliver(self, w, ho_req_list_pop_front(&svc->queue));
-        s_ready_remove(svc, w);
-        if (w->in_flight < w->credit) {
-            s_ready_push(svc, w);
+    for (;;) {
+        while (svc->queue.head && svc->ready_head) {
+            s_worker_t *w = svc->ready_head;
+            s_deliver(self, w, ho_req_list_pop_front(&svc->queue));
+            s_ready_remove(svc, w);
+            if (w->in_flight < w->credit) {
+                s_ready_push(svc, w);
+            }
+        }
+        if (!svc->parked || (int)svc->queue.count >= self->max_queue) {
+            return;
+        }
+        while (svc->parked && (int)svc->queue.count < self->max_queue) {
+            ho_req_list_push_back(&svc->queue, s_unpark(svc));
+        }
+        if (!svc->ready_head) {
+            return;
         }
     }
 }
@@ -382,6 +522,7 @@ static void s_ack(ho_broker_t *self, zmq_msg_t *client, s_service_t *svc, zmq_ms
         zmq_msg_move(&ack->frames[i], &frames[i]);
     }
     ack->service = svc;
+    s_req_hold(self, ack);
     ho_req_list_push_back(&self->acks, ack);
 }
 
@@ -425,8 +566,11 @@ static void s_flush(ho_broker_t *self, bool force)
         }
         self->batch_opened = 0;
         ho_err_t err = {0};
+        self->last_commit = self->now;
+        self->maintained = false;
         if (ho_journal_commit(self->journal, &err) != HO_OK) {
             durable = false;
+            self->resync = true;
             ho_error("%s; %zu client replies withheld (the clients resend)", err.message,
                      self->acks.count);
         }
@@ -437,8 +581,77 @@ static void s_flush(ho_broker_t *self, bool force)
             s_service_t *svc = ack->service;
             s_send_client(self, &ack->client, svc->name, svc->len, ack->frames, ack->nframes);
         }
-        ho_reqpool_free(self->pool, ack);
+        s_req_free(self, ack);
     }
+}
+
+/* Put one internal request back into the journal under its id (s_resync). */
+static void s_journal_put(ho_broker_t *self, ho_req_t *req)
+{
+    if (req->has_client || !req->jid || req->nframes > S_MAX_FRAMES) {
+        return;
+    }
+    const void *data[S_MAX_FRAMES];
+    size_t lens[S_MAX_FRAMES];
+    for (size_t i = 0; i < req->nframes; i++) {
+        data[i] = zmq_msg_data(&req->frames[i]);
+        lens[i] = zmq_msg_size(&req->frames[i]);
+    }
+    s_service_t *svc = req->service;
+    ho_journal_put(self->journal, req->jid, svc->name, req->attempts, data, lens, req->nframes);
+}
+
+/* After a rolled-back batch the file and memory disagree: rows whose removal was undone
+ * (answered requests that would be delivered again only after a restart, "pending forever"
+ * until then) and routed requests that exist only in memory. Memory is the truth: the file
+ * is rewritten from the internal requests queued and in flight, in one batch. */
+static void s_resync(ho_broker_t *self)
+{
+    ho_journal_clear(self->journal);
+    for (s_service_t *svc = zhashx_first(self->services); svc; svc = zhashx_next(self->services)) {
+        for (ho_req_t *r = svc->queue.head; r; r = r->next) {
+            s_journal_put(self, r);
+        }
+    }
+    for (s_worker_t *w = self->wfirst; w; w = w->next) {
+        for (ho_req_t *r = w->inflight.head; r; r = r->next) {
+            s_journal_put(self, r);
+        }
+    }
+    ho_err_t err = {0};
+    if (ho_journal_commit(self->journal, &err) != HO_OK) {
+        ho_error("%s; the journal is rewritten again in %d ms", err.message, S_JOURNAL_IDLE_MS);
+        return;
+    }
+    self->resync = false;
+    ho_journal_stats_t js;
+    ho_journal_stats(self->journal, &js);
+    ho_info("journal resynced from memory after a rolled-back batch pending=%llu",
+            (unsigned long long)js.pending);
+}
+
+/* When nothing has been written for S_JOURNAL_IDLE_MS: rewrite it if a batch was rolled
+ * back, then shrink the file and its WAL (issue 14 item 9: an empty journal stayed at the
+ * size of its largest backlog). Once per quiet period. */
+static void s_journal_idle(ho_broker_t *self)
+{
+    if (!self->journal || self->maintained || ho_journal_dirty(self->journal) ||
+        self->acks.count || self->now - self->last_commit < S_JOURNAL_IDLE_MS) {
+        return;
+    }
+    if (self->resync) {
+        s_resync(self);
+        if (self->resync) {
+            self->last_commit = self->now; /* try again after another quiet period */
+            return;
+        }
+    }
+    ho_err_t err = {0};
+    if (ho_journal_idle(self->journal, &err) != HO_OK) {
+        ho_warn("%s (the journal stays larger than it needs to be; nothing is lost)",
+                err.message);
+    }
+    self->maintained = true;
 }
 
 static void s_enqueue_internal(ho_broker_t *self, s_service_t *target, zmq_msg_t *frame,
@@ -455,6 +668,7 @@ static void s_enqueue_internal(ho_broker_t *self, s_service_t *target, zmq_msg_t
         zmq_msg_copy(&req->frames[0], frame);
     }
     req->service = target;
+    s_req_hold(self, req); /* counted, never refused: it is a worker's output (E12) */
     if (self->journal) {
         /* a failure marks the batch; s_flush then withholds its acknowledgements */
         const void *data = zmq_msg_data(&req->frames[0]);
@@ -622,7 +836,7 @@ static void s_dead_letter(ho_broker_t *self, ho_req_t *req, const char *reason)
                  reason);
         s_ack_error(self, &req->client, svc, 500, message);
     }
-    ho_reqpool_free(self->pool, req);
+    s_req_free(self, req);
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -771,7 +985,7 @@ static void s_worker_reply(ho_broker_t *self, s_worker_t *w, zmq_msg_t *f, size_
     } else {
         s_route_frames(self, body, nbody, true);
     }
-    ho_reqpool_free(self->pool, req);
+    s_req_free(self, req);
     if (!w->ready && w->in_flight < w->credit) {
         s_ready_push(svc, w);
     }
@@ -841,12 +1055,13 @@ static json_t *s_status(ho_broker_t *self)
             s_service_t *s = zhashx_lookup(self->services, name);
             json_array_append_new(
                 services,
-                json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "name", s->name, "workers",
-                          (json_int_t)s->n_workers, "queued", (json_int_t)s->queue.count,
+                json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "name", s->name,
+                          "workers", (json_int_t)s->n_workers, "queued",
+                          (json_int_t)s->queue.count,
                           "in_flight", (json_int_t)s->in_flight, "requests",
                           (json_int_t)s->requests, "replies", (json_int_t)s->replies,
                           "routed_in", (json_int_t)s->routed_in, "dead_letters",
-                          (json_int_t)s->dead_letters));
+                          (json_int_t)s->dead_letters, "parked", (json_int_t)s->parked));
         }
         zlistx_destroy(&names);
     }
@@ -871,16 +1086,23 @@ static json_t *s_status(ho_broker_t *self)
     }
     const ho_broker_counters_t *c = &self->c;
     json_t *counters = json_pack(
-        "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "requests", (json_int_t)c->requests,
+        "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "requests",
+        (json_int_t)c->requests,
         "replies", (json_int_t)c->replies, "routed", (json_int_t)c->routed, "dead_letters",
         (json_int_t)c->dead_letters, "protocol_errors", (json_int_t)c->protocol_errors,
         "refused", (json_int_t)c->refused, "requeued", (json_int_t)c->requeued,
-        "stale_replies", (json_int_t)c->stale_replies);
+        "stale_replies", (json_int_t)c->stale_replies, "parked", (json_int_t)c->parked,
+        "dropped", (json_int_t)c->dropped, "timeouts", (json_int_t)c->timeouts);
     json_t *st = json_pack("{s:I, s:s, s:o, s:o, s:o, s:o, s:o, s:i, s:i}", "uptime_ms",
                            (json_int_t)(self->now - self->started), "endpoint",
                            self->n_endpoints ? self->endpoints[0] : "", "endpoints", endpoints,
                            "services", services, "workers", workers, "routes", routes, "counters",
                            counters, "heartbeat_ms", self->hb_ms, "liveness", self->liveness);
+    if (st) {
+        json_object_set_new(st, "held_bytes", json_integer((json_int_t)self->held_bytes));
+        json_object_set_new(st, "max_queue_bytes",
+                            json_integer((json_int_t)self->max_queue_bytes));
+    }
     /* E11: scalars, so `handoff status` prints them on its broker line */
     if (st && self->journal) {
         ho_journal_stats_t js;
@@ -890,6 +1112,9 @@ static json_t *s_status(ho_broker_t *self)
         json_object_set_new(st, "journal_bytes", json_integer((json_int_t)js.bytes));
         json_object_set_new(st, "journal_commits", json_integer((json_int_t)js.commits));
         json_object_set_new(st, "journal_failures", json_integer((json_int_t)js.failures));
+        json_object_set_new(st, "journal_shrinks", json_integer((json_int_t)js.shrinks));
+        /* a rolled-back batch not yet rewritten from memory (s_resync) */
+        json_object_set_new(st, "journal_resync", json_boolean(self->resync));
         json_object_set_new(st, "journal_recovered", json_integer((json_int_t)self->recovered));
         /* a batch of internal work not yet committed (at most S_JOURNAL_MAX_MS old) */
         json_object_set_new(st, "journal_open", json_boolean(ho_journal_dirty(self->journal)));
@@ -929,6 +1154,97 @@ static void s_mmi(ho_broker_t *self, zmq_msg_t *f, size_t n)
 
 /* ------------------------------------------------------------------------------------ */
 
+static bool s_aware(zmq_msg_t *id)
+{
+    return zmq_msg_size(id) > 4 && memcmp(zmq_msg_data(id), S_AWARE_PREFIX, 4) == 0;
+}
+
+/* A request the broker will not take: an HDP client is answered with `error` (E5, E12); a
+ * plain MDP client gets no broker-made reply that could pass for a worker's — the request is
+ * dropped and, like any lost request in MDP/0.1, the client's timeout resends it. Logged
+ * (rate-limited) and counted either way. Consumes nothing but f[0]. */
+static void s_refuse(ho_broker_t *self, zmq_msg_t *f, int code, const char *message)
+{
+    const char *name = zmq_msg_data(&f[3]);
+    size_t len = zmq_msg_size(&f[3]);
+    if (s_aware(&f[0])) {
+        self->c.refused++;
+        s_refusal_warn(self, &f[0], "refused service=%.*s code=%d: %s", (int)len, name, code,
+                       message);
+        s_send_error(self, &f[0], name, len, code, message);
+    } else {
+        self->c.dropped++;
+        s_drop_warn(self, &f[0],
+                       "dropped a plain MDP client's request service=%.*s (no error reply: it "
+                       "would look like the worker's; the client times out and resends): %s",
+                       (int)len, name, message);
+    }
+}
+
+/* E5/E12: admit, park or refuse a client request of `bytes`. */
+static void s_client_admit(ho_broker_t *self, zmq_msg_t *f, size_t n, s_service_t *svc,
+                           size_t bytes)
+{
+    char message[200];
+    bool aware = s_aware(&f[0]);
+    if (!svc) {
+        snprintf(message, sizeof message, "too many services (%d); retry later", S_MAX_SERVICES);
+        s_refuse(self, f, 503, message);
+        return;
+    }
+    if ((int64_t)bytes > self->max_queue_bytes) {
+        snprintf(message, sizeof message,
+                 "request of %zu bytes is larger than broker.max_queue_bytes=%lld; split it",
+                 bytes, (long long)self->max_queue_bytes);
+        s_refuse(self, f, 413, message);
+        return;
+    }
+    bool bytes_full = self->held_bytes + (int64_t)bytes > self->max_queue_bytes;
+    bool count_full = (int)svc->queue.count >= self->max_queue;
+    if (bytes_full || (aware && count_full)) {
+        if (bytes_full) {
+            snprintf(message, sizeof message,
+                     "broker holds %lld bytes of requests, %zu more would pass "
+                     "broker.max_queue_bytes=%lld; retry later",
+                     (long long)self->held_bytes, bytes, (long long)self->max_queue_bytes);
+        } else {
+            snprintf(message, sizeof message,
+                     "queue of service '%s' is full (max_queue=%d); retry later", svc->name,
+                     self->max_queue);
+        }
+        s_refuse(self, f, 503, message);
+        return;
+    }
+    ho_req_t *req = ho_reqpool_alloc(self->pool, n - 4);
+    if (!req) {
+        s_refuse(self, f, 503, "broker out of memory; retry later");
+        return;
+    }
+    zmq_msg_init(&req->client);
+    zmq_msg_move(&req->client, &f[0]);
+    req->has_client = true;
+    for (size_t i = 4; i < n; i++) {
+        zmq_msg_move(&req->frames[i - 4], &f[i]);
+    }
+    req->service = svc;
+    s_req_hold(self, req);
+    svc->requests++;
+    self->c.requests++;
+    /* a plain MDP client: its request is not taken into the queue until the queue has room;
+     * behind its own earlier parked requests, so its order holds (when the queue has room
+     * nothing is parked: s_dispatch refills it first) */
+    if ((count_full || svc->parked) && s_park(svc, req) == 0) {
+        self->c.parked++;
+        s_park_warn(self, &req->client,
+                       "backpressure service=%s queued=%zu parked=%zu: a plain MDP client's "
+                       "request waits until the queue has room",
+                       svc->name, svc->queue.count, svc->parked);
+        return;
+    }
+    ho_req_list_push_back(&svc->queue, req);
+    s_dispatch(self, svc);
+}
+
 static void s_client_msg(ho_broker_t *self, zmq_msg_t *f, size_t n)
 {
     if (n < 5) {
@@ -947,38 +1263,11 @@ static void s_client_msg(ho_broker_t *self, zmq_msg_t *f, size_t n)
         s_mmi(self, f, n);
         return;
     }
-    s_service_t *svc = s_service_require(self, name, len);
-    if (!svc || (int)svc->queue.count >= self->max_queue) {
-        char message[160];
-        if (svc) {
-            snprintf(message, sizeof message,
-                     "queue of service '%s' is full (max_queue=%d); retry later", svc->name,
-                     self->max_queue);
-        } else {
-            snprintf(message, sizeof message, "too many services (%d); retry later",
-                     S_MAX_SERVICES);
-        }
-        self->c.refused++;
-        s_send_error(self, &f[0], name, len, 503, message);
-        return;
-    }
-    ho_req_t *req = ho_reqpool_alloc(self->pool, n - 4);
-    if (!req) {
-        self->c.refused++;
-        s_send_error(self, &f[0], name, len, 503, "broker out of memory; retry later");
-        return;
-    }
-    zmq_msg_init(&req->client);
-    zmq_msg_move(&req->client, &f[0]);
-    req->has_client = true;
+    size_t bytes = sizeof(ho_req_t) + (n - 4) * sizeof(zmq_msg_t);
     for (size_t i = 4; i < n; i++) {
-        zmq_msg_move(&req->frames[i - 4], &f[i]);
+        bytes += zmq_msg_size(&f[i]);
     }
-    req->service = svc;
-    svc->requests++;
-    self->c.requests++;
-    ho_req_list_push_back(&svc->queue, req);
-    s_dispatch(self, svc);
+    s_client_admit(self, f, n, s_service_require(self, name, len), bytes);
 }
 
 static void s_handle(ho_broker_t *self, size_t n)
@@ -994,6 +1283,22 @@ static void s_handle(ho_broker_t *self, size_t n)
         s_client_msg(self, f, n);
     } else {
         s_proto_error(self, &f[0], "unknown protocol header (want MDPC01 or MDPW01)");
+    }
+}
+
+/* A message over S_MAX_FRAMES from a registered worker (say an echo of a 508-frame request,
+ * plus its header) is a broken REPLY: the worker is disconnected and what it held requeued,
+ * then dead-lettered after max_attempts (section 4.3). Dropping only the reply left the
+ * request in flight forever and the worker's credit used up. */
+static void s_overflow(ho_broker_t *self)
+{
+    zmq_msg_t *f = self->in;
+    if (zmq_msg_size(&f[1]) != 0 || !s_is(&f[2], S_MDPW, 6)) {
+        return;
+    }
+    s_worker_t *w = ho_idmap_get(self->workers, zmq_msg_data(&f[0]), zmq_msg_size(&f[0]));
+    if (w) {
+        s_worker_delete(self, w, true, "protocol error: message longer than 512 frames");
     }
 }
 
@@ -1025,9 +1330,20 @@ static int s_recv(ho_broker_t *self)
     }
     if (overflow) {
         s_proto_error(self, &self->in[0], "message longer than %d frames", S_MAX_FRAMES);
+        s_overflow(self);
     } else {
         s_handle(self, n);
     }
+    /* release what was not moved on (a refused request, a dropped reply) now rather than
+     * when the slot is next reused: a big refused message must not stay resident (E12) */
+    for (size_t i = 0; i < n; i++) {
+        if (zmq_msg_size(&self->in[i]) > 0) {
+            zmq_msg_close(&self->in[i]);
+            zmq_msg_init(&self->in[i]);
+        }
+    }
+    zmq_msg_close(&self->scratch);
+    zmq_msg_init(&self->scratch);
     return 1;
 }
 
@@ -1038,6 +1354,12 @@ static void s_heartbeat(ho_broker_t *self)
         s_worker_t *next = w->next;
         if (self->now >= w->expiry) {
             s_worker_delete(self, w, true, "heartbeat expired");
+        } else if (w->inflight.head &&
+                   self->now - w->inflight.head->delivered_at >= self->request_timeout_ms) {
+            /* alive but not answering: the reply may have been lost or refused; another
+             * worker (or this one, registered again) gets the request */
+            self->c.timeouts++;
+            s_worker_delete(self, w, true, "request timed out (broker.request_timeout_ms)");
         } else {
             s_send_command(self, w->id, w->idlen, S_HEARTBEAT);
         }
@@ -1108,6 +1430,7 @@ static int s_journal_row(void *arg, const ho_journal_row_t *row)
     req->service = svc;
     req->attempts = row->attempts;
     req->jid = row->id;
+    s_req_hold(self, req);
     ho_req_list_push_back(&svc->queue, req);
     self->recovered++;
     return HO_OK;
@@ -1173,6 +1496,8 @@ ho_broker_t *ho_broker_new(const ho_gateway_t *gateway, ho_err_t *err)
     self->liveness = ho_gateway_liveness(gateway);
     self->max_queue = ho_gateway_max_queue(gateway);
     self->max_attempts = ho_gateway_max_attempts(gateway);
+    self->max_queue_bytes = ho_gateway_max_queue_bytes(gateway);
+    self->request_timeout_ms = ho_gateway_request_timeout_ms(gateway);
     for (size_t i = 0; i < S_MAX_FRAMES; i++) {
         zmq_msg_init(&self->in[i]);
     }
@@ -1191,6 +1516,9 @@ ho_broker_t *ho_broker_new(const ho_gateway_t *gateway, ho_err_t *err)
     zsock_set_sndhwm(self->router, S_HWM);
     zsock_set_rcvhwm(self->router, S_HWM);
     zsock_set_linger(self->router, 0);
+    /* E12: libzmq refuses a bigger frame before allocating it (a 5.4 EB length from a
+     * garbage peer aborted the ASan build inside the allocator) */
+    zsock_set_maxmsgsize(self->router, ho_gateway_max_frame_bytes(gateway));
     for (size_t i = 0; i < ho_gateway_route_count(gateway); i++) {
         const char *service = NULL;
         const char *type = ho_gateway_route_at(gateway, i, &service);
@@ -1305,10 +1633,15 @@ int ho_broker_run(ho_broker_t *self)
 {
     self->now = zclock_mono();
     self->next_hb = self->now + self->hb_ms;
+    self->last_commit = self->now; /* a recovered journal is shrunk after the first quiet second */
     while (!atomic_load(&self->stop) && !zsys_interrupted) {
         int64_t wait = self->next_hb - self->now;
         if (self->batch_opened && self->batch_opened + S_JOURNAL_MAX_MS - self->now < wait) {
             wait = self->batch_opened + S_JOURNAL_MAX_MS - self->now;
+        }
+        if (self->journal && !self->maintained &&
+            self->last_commit + S_JOURNAL_IDLE_MS - self->now < wait) {
+            wait = self->last_commit + S_JOURNAL_IDLE_MS - self->now;
         }
         /* bounded so ho_broker_stop is noticed quickly */
         wait = wait < 0 ? 0 : (wait > 100 ? 100 : wait);
@@ -1349,6 +1682,7 @@ int ho_broker_run(ho_broker_t *self)
             s_flush(self, false); /* requeues and dead letters of expired workers */
             self->next_hb = self->now + self->hb_ms;
         }
+        s_journal_idle(self);
     }
     s_flush(self, true);
     return HO_OK;

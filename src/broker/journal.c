@@ -138,6 +138,9 @@ ho_journal_t *ho_journal_open(const char *path, ho_err_t *err)
         s_fail(self, err, "cannot open");
         goto fail;
     }
+    /* free pages go back to the file system on ho_journal_idle (takes effect for a new file;
+     * an older file is converted below) */
+    s_exec(self, "PRAGMA auto_vacuum = INCREMENTAL");
     rc = s_exec(self, "PRAGMA journal_mode = WAL");
     if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
         s_fail(self, err, "in use by another broker");
@@ -166,6 +169,14 @@ ho_journal_t *ho_journal_open(const char *path, ho_err_t *err)
     }
     if (s_exec(self, "COMMIT") != SQLITE_OK) {
         s_fail(self, err, "cannot write");
+        goto fail;
+    }
+    /* a journal made before auto_vacuum was set (issue 14 item 9: 17-33 MB when empty) is
+     * rewritten once so that it can shrink from now on */
+    if (s_int(self, "PRAGMA auto_vacuum", 0, &rc) != 2 && rc == SQLITE_OK &&
+        (s_exec(self, "PRAGMA auto_vacuum = INCREMENTAL") != SQLITE_OK ||
+         s_exec(self, "VACUUM") != SQLITE_OK)) {
+        s_fail(self, err, "cannot convert to auto_vacuum (disk full?)");
         goto fail;
     }
     if (sqlite3_prepare_v2(self->db,
@@ -304,11 +315,9 @@ static int64_t s_now_ms(void)
     return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
-int ho_journal_add(ho_journal_t *self, const char *service, uint32_t attempts,
-                   const void *const *frames, const size_t *lens, size_t nframes, uint64_t *id_out)
+static int s_insert(ho_journal_t *self, uint64_t id, const char *service, uint32_t attempts,
+                    const void *const *frames, const size_t *lens, size_t nframes)
 {
-    uint64_t id = self->next_id++;
-    *id_out = id;
     if (s_begin(self) != HO_OK) {
         return HO_ERR_IO;
     }
@@ -361,6 +370,54 @@ int ho_journal_add(ho_journal_t *self, const char *service, uint32_t attempts,
     }
     self->st.pending++;
     self->st.bytes += total;
+    return HO_OK;
+}
+
+int ho_journal_add(ho_journal_t *self, const char *service, uint32_t attempts,
+                   const void *const *frames, const size_t *lens, size_t nframes, uint64_t *id_out)
+{
+    uint64_t id = self->next_id++;
+    *id_out = id;
+    return s_insert(self, id, service, attempts, frames, lens, nframes);
+}
+
+int ho_journal_put(ho_journal_t *self, uint64_t id, const char *service, uint32_t attempts,
+                   const void *const *frames, const size_t *lens, size_t nframes)
+{
+    if (id >= self->next_id) {
+        self->next_id = id + 1;
+    }
+    return s_insert(self, id, service, attempts, frames, lens, nframes);
+}
+
+int ho_journal_clear(ho_journal_t *self)
+{
+    if (s_begin(self) != HO_OK) {
+        return HO_ERR_IO;
+    }
+    if (s_exec(self, "DELETE FROM pending") != SQLITE_OK) {
+        s_failed(self, "clear");
+        return HO_ERR_IO;
+    }
+    self->st.pending = 0;
+    self->st.bytes = 0;
+    return HO_OK;
+}
+
+int ho_journal_idle(ho_journal_t *self, ho_err_t *err)
+{
+    if (self->in_txn) {
+        return HO_OK;
+    }
+    /* free pages back to the file system, then the WAL folded into the file and cut to
+     * zero: an empty journal is a few pages again, not the high-water mark of the backlog */
+    if (s_exec(self, "PRAGMA incremental_vacuum") != SQLITE_OK) {
+        return s_fail(self, err, "cannot shrink (incremental_vacuum)");
+    }
+    if (s_exec(self, "PRAGMA wal_checkpoint(TRUNCATE)") != SQLITE_OK) {
+        return s_fail(self, err, "cannot shrink (wal_checkpoint)");
+    }
+    self->st.shrinks++;
     return HO_OK;
 }
 

@@ -55,6 +55,15 @@ int ho_journal_load(ho_journal_t *self, int (*fn)(void *arg, const ho_journal_ro
 /* Record a request (part of the current batch); *id_out gets its id, never 0. */
 int ho_journal_add(ho_journal_t *self, const char *service, uint32_t attempts,
                    const void *const *frames, const size_t *lens, size_t nframes, uint64_t *id_out);
+/* Record a request under a given id (rewriting the journal from memory, ho_journal_clear). */
+int ho_journal_put(ho_journal_t *self, uint64_t id, const char *service, uint32_t attempts,
+                   const void *const *frames, const size_t *lens, size_t nframes);
+/* Delete every row (part of the current batch): the first step of a rewrite from memory after
+ * a batch was rolled back, so that the file matches what the broker holds again. */
+int ho_journal_clear(ho_journal_t *self);
+/* Maintenance while no batch is open: give free pages back (incremental vacuum) and truncate
+ * the WAL. HO_OK, or HO_ERR_IO with err (nothing is lost either way). */
+int ho_journal_idle(ho_journal_t *self, ho_err_t *err);
 /* Forget a request (no-op for an unknown id). */
 int ho_journal_remove(ho_journal_t *self, uint64_t id);
 /* Remember how often a request was delivered (after a requeue). */
@@ -71,6 +80,7 @@ typedef struct {
     uint64_t bytes;    /* their body frames, in bytes */
     uint64_t commits;  /* batches committed since open */
     uint64_t failures; /* batches rolled back since open */
+    uint64_t shrinks;  /* ho_journal_idle runs that succeeded */
 } ho_journal_stats_t;
 void ho_journal_stats(const ho_journal_t *self, ho_journal_stats_t *out);
 const char *ho_journal_path(const ho_journal_t *self);

@@ -108,6 +108,8 @@ ho_req_t *ho_reqpool_alloc(ho_reqpool_t *self, size_t nframes)
     req->token = 0;
     req->attempts = 0;
     req->jid = 0;
+    req->bytes = 0;
+    req->delivered_at = 0;
     req->service = NULL;
     req->worker = NULL;
     req->prev = req->next = NULL;

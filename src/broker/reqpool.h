@@ -25,6 +25,8 @@ struct ho_req {
     uint32_t slot;       /* index in the pool (low half of every token) */
     uint32_t attempts;   /* deliveries so far */
     uint64_t jid;        /* its row in the broker journal; 0 when not journaled */
+    size_t bytes;        /* what it counts against broker.max_queue_bytes (set by the broker) */
+    int64_t delivered_at; /* when the current delivery went out (request_timeout_ms) */
     void *service;       /* the broker's service this request is for */
     void *worker;        /* the worker holding it, when in flight */
     ho_req_t *prev, *next; /* links in whichever list holds it (queue or in-flight) */

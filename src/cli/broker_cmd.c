@@ -129,11 +129,13 @@ int ho_cmd_broker(int argc, char **argv)
     uint64_t recovered = 0;
     const char *journal = ho_broker_journal(broker, NULL, &recovered);
     printf("broker ready config=%s routes=%zu heartbeat_ms=%d liveness=%d max_queue=%d "
-           "max_attempts=%d curve=%s journal=%s recovered=%llu\n",
+           "max_attempts=%d max_frame_bytes=%d max_queue_bytes=%d request_timeout_ms=%d "
+           "curve=%s journal=%s recovered=%llu\n",
            ho_gateway_path(gw), ho_gateway_route_count(gw), ho_gateway_heartbeat_ms(gw),
            ho_gateway_liveness(gw), ho_gateway_max_queue(gw), ho_gateway_max_attempts(gw),
-           ho_gateway_curve_enabled(gw) ? "on" : "off", journal ? journal : "off",
-           (unsigned long long)recovered);
+           ho_gateway_max_frame_bytes(gw), ho_gateway_max_queue_bytes(gw),
+           ho_gateway_request_timeout_ms(gw), ho_gateway_curve_enabled(gw) ? "on" : "off",
+           journal ? journal : "off", (unsigned long long)recovered);
     fflush(stdout);
     ho_info("broker ready endpoints=%zu", n_binds);
     if (ho_broker_run(broker) != HO_OK) {
@@ -142,11 +144,13 @@ int ho_cmd_broker(int argc, char **argv)
     ho_broker_counters_t c;
     ho_broker_counters(broker, &c);
     printf("broker stopped requests=%llu replies=%llu routed=%llu dead_letters=%llu "
-           "protocol_errors=%llu refused=%llu requeued=%llu\n",
+           "protocol_errors=%llu refused=%llu parked=%llu dropped=%llu requeued=%llu "
+           "timeouts=%llu\n",
            (unsigned long long)c.requests, (unsigned long long)c.replies,
            (unsigned long long)c.routed, (unsigned long long)c.dead_letters,
            (unsigned long long)c.protocol_errors, (unsigned long long)c.refused,
-           (unsigned long long)c.requeued);
+           (unsigned long long)c.parked, (unsigned long long)c.dropped,
+           (unsigned long long)c.requeued, (unsigned long long)c.timeouts);
     fflush(stdout);
     rc = 0;
 done:

@@ -199,6 +199,7 @@ int ho_cmd_worker(int argc, char **argv)
         .credit = (int)credit,
         .heartbeat_ms = ho_gateway_heartbeat_ms(gw),
         .liveness = ho_gateway_liveness(gw),
+        .max_frame_bytes = ho_gateway_max_frame_bytes(gw),
     };
     if (ho_gateway_curve_enabled(gw)) {
         ropts.curve_client_cert = ho_gateway_curve_client_cert(gw);

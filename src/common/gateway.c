@@ -23,6 +23,9 @@ struct ho_gateway {
     int liveness;
     int max_queue;
     int max_attempts;
+    int max_frame_bytes;
+    int max_queue_bytes;
+    int request_timeout_ms;
     bool curve;
     char *server_cert;
     char *allowed_keys;
@@ -88,9 +91,12 @@ static int s_read(ho_gateway_t *self, ho_err_t *err)
         return rc;
     }
     const ho_node_t *broker = ho_node_get(root, "broker");
-    static const char *const bkeys[] = {"endpoint", "bind",      "heartbeat_ms",
-                                        "liveness", "max_queue", "max_attempts",
-                                        "curve",    "journal",   NULL};
+    static const char *const bkeys[] = {"endpoint",        "bind",
+                                        "heartbeat_ms",    "liveness",
+                                        "max_queue",       "max_attempts",
+                                        "max_frame_bytes", "max_queue_bytes",
+                                        "request_timeout_ms", "curve",
+                                        "journal",         NULL};
     if ((rc = ho_conf_check_keys(c, broker, bkeys, err)) != HO_OK) {
         return rc;
     }
@@ -107,7 +113,10 @@ static int s_read(ho_gateway_t *self, ho_err_t *err)
     } ints[] = {{"heartbeat_ms", 2500, 10, 600000, &self->heartbeat_ms},
                 {"liveness", 3, 1, 100, &self->liveness},
                 {"max_queue", 10000, 1, 100000000, &self->max_queue},
-                {"max_attempts", 5, 1, 1000, &self->max_attempts}};
+                {"max_attempts", 5, 1, 1000, &self->max_attempts},
+                {"max_frame_bytes", HO_MSG_MAX_BODY, 4096, 1073741824, &self->max_frame_bytes},
+                {"max_queue_bytes", 268435456, 1048576, 2147483647, &self->max_queue_bytes},
+                {"request_timeout_ms", 600000, 100, 86400000, &self->request_timeout_ms}};
     for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
         if ((rc = ho_conf_int(c, broker, ints[i].key, ints[i].def, &v, err)) != HO_OK) {
             return rc;
@@ -293,6 +302,18 @@ int ho_gateway_max_queue(const ho_gateway_t *self)
 int ho_gateway_max_attempts(const ho_gateway_t *self)
 {
     return self->max_attempts;
+}
+int ho_gateway_max_frame_bytes(const ho_gateway_t *self)
+{
+    return self->max_frame_bytes;
+}
+int ho_gateway_max_queue_bytes(const ho_gateway_t *self)
+{
+    return self->max_queue_bytes;
+}
+int ho_gateway_request_timeout_ms(const ho_gateway_t *self)
+{
+    return self->request_timeout_ms;
 }
 bool ho_gateway_curve_enabled(const ho_gateway_t *self)
 {

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "handoff/broker.h"
 #include "handoff/gateway.h"
 #include "runtime/runtime_int.h"
 
@@ -36,7 +37,7 @@ typedef struct {
 
 struct ho_client {
     char *endpoint;
-    int window, timeout_ms, retries;
+    int window, timeout_ms, retries, max_frame;
     zcert_t *cert;
     char server_key[41];
     s_slot_t *slots;
@@ -68,6 +69,8 @@ ho_client_t *ho_client_new(const char *endpoint, const ho_client_opts_t *opts, h
     self->window = opts && opts->window > 0 ? opts->window : 16;
     self->timeout_ms = opts && opts->timeout_ms > 0 ? opts->timeout_ms : 10000;
     self->retries = opts && opts->retries > 0 ? opts->retries : opts && opts->retries < 0 ? 0 : 5;
+    self->max_frame = opts && opts->max_frame_bytes > 0 ? opts->max_frame_bytes
+                                                        : (int)HO_MSG_MAX_BODY;
     self->endpoint = strdup(endpoint);
     self->slots = calloc((size_t)self->window, sizeof *self->slots);
     self->next_tag = 1;
@@ -158,6 +161,19 @@ static int s_open(ho_client_t *self, s_slot_t *slot)
     }
     zsock_set_linger(slot->sock, 0);
     zsock_set_rcvtimeo(slot->sock, 0);
+    zsock_set_maxmsgsize(slot->sock, self->max_frame);
+    /* E12: an identity with the HDP prefix tells the broker this client reads its "error"
+     * replies (503 is resent after a back-off), so it is refused rather than held back */
+    unsigned char id[16];
+    zuuid_t *uuid = zuuid_new();
+    memcpy(id, HO_BROKER_CLIENT_PREFIX, 4);
+    if (uuid) {
+        memcpy(id + 4, zuuid_data(uuid), sizeof id - 4);
+        zuuid_destroy(&uuid);
+    } else {
+        memset(id + 4, 'x', sizeof id - 4);
+    }
+    zmq_setsockopt(zsock_resolve(slot->sock), ZMQ_ROUTING_ID, id, sizeof id);
     if (self->cert) {
         zcert_apply(self->cert, slot->sock);
         zsock_set_curve_serverkey(slot->sock, self->server_key);

@@ -152,6 +152,8 @@ static int s_connect(s_rt_t *rt)
     }
     zsock_set_linger(rt->sock, 0);
     zsock_set_rcvtimeo(rt->sock, 0);
+    zsock_set_maxmsgsize(rt->sock, rt->opts->max_frame_bytes > 0 ? rt->opts->max_frame_bytes
+                                                                  : (int)HO_MSG_MAX_BODY);
     if (rt->cert) {
         zcert_apply(rt->cert, rt->sock);
         zsock_set_curve_serverkey(rt->sock, rt->server_key);
@@ -351,6 +353,12 @@ static void s_on_request(s_rt_t *rt, zmsg_t *zmsg)
         if (ho_msg_decode_frame(zframe_data(f), zframe_size(f), &msgs, &k, s_on_bad_element, &bad,
                                 &err) != HO_OK) {
             s_quarantine_raw(rt, out, zframe_data(f), zframe_size(f), index, -1, &err);
+            continue;
+        }
+        if (k == 0) {
+            /* every element was bad (or an empty batch): nothing to hand over, and msgs may
+             * be NULL, which memcpy must not be given even for 0 bytes */
+            free(msgs);
             continue;
         }
         if (s_grow(&all, &cap, n + k) != 0) {

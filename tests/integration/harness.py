@@ -177,12 +177,15 @@ def unpackb(frame):
     return msgpack.unpackb(frame, raw=False)
 
 
-def dealer(ctx, endpoint, curve=None):
+def dealer(ctx, endpoint, curve=None, identity=None):
     """A DEALER socket (linger 0) connected to the broker: an MDP peer. curve: (public key,
-    secret key, server public key) of a CURVE client, set before connecting."""
+    secret key, server public key) of a CURVE client, set before connecting. identity: its
+    ZMQ_ROUTING_ID (b"HDP1..." marks an HDP client that reads the broker's 503, proto E12)."""
     import zmq
     sock = ctx.socket(zmq.DEALER)
     sock.linger = 0
+    if identity:
+        sock.identity = identity
     if curve:
         sock.curve_publickey, sock.curve_secretkey, sock.curve_serverkey = curve
     sock.connect(endpoint)
@@ -216,8 +219,11 @@ def mdp_call(ctx, endpoint, service, frames, deadline=DEADLINE, curve=None):
 class MdpClient:
     """A raw MDP client (DEALER) of the broker."""
 
-    def __init__(self, ctx, endpoint, curve=None):
-        self.sock = dealer(ctx, endpoint, curve)
+    def __init__(self, ctx, endpoint, curve=None, hdp=False):
+        """hdp: an HDP-aware client (identity b"HDP1" + random): the broker answers it 503
+        when a queue is full instead of holding its requests back (proto E12)."""
+        ident = b"HDP1" + os.urandom(12) if hdp else None
+        self.sock = dealer(ctx, endpoint, curve, identity=ident)
 
     def send(self, service, *body):
         self.sock.send_multipart([b"", MDPC, service.encode()] + list(body))

@@ -510,6 +510,38 @@ static void test_bad_frames_quarantined_good_ones_pass(void **state)
     s_broker_stop(&b);
 }
 
+/* A frame whose every batch element is bad decodes to zero envelopes (msgs may be NULL):
+ * the runtime must quarantine each element and answer, not hand memcpy a NULL source (the
+ * UBSan build aborted the worker here, issue 14 item 8). The empty batch also yields none. */
+static void test_batch_of_only_bad_envelopes(void **state)
+{
+    s_write_config("handoff.yaml", 1000, NULL);
+    s_broker_t b = {0};
+    s_broker_start(&b, "handoff.yaml", "tcp://127.0.0.1:*");
+    s_worker_t *w = s_worker_start(&s_def_echo, b.endpoint, NULL);
+    for (int round = 0; round < 2; round++) {
+        zmsg_t *body = zmsg_new();
+        zmsg_addmem(body, "\x92\x01\xa1x", 4); /* [1, "x"]: two elements, neither an envelope */
+        zmsg_addmem(body, "\x90", 1);            /* [] */
+        zmsg_t *reply = s_raw_request(b.endpoint, "echo", body);
+        assert_non_null(reply);
+        size_t n = 0;
+        ho_msg_t **all = s_decode_all(reply, &n);
+        assert_int_equal(n, 2);
+        assert_non_null(s_find(all, n, "quarantine", "field", "frame[0][0]"));
+        assert_non_null(s_find(all, n, "quarantine", "field", "frame[0][1]"));
+        for (size_t i = 0; i < n; i++) {
+            assert_string_equal(
+                json_string_value(json_object_get(ho_msg_payload(all[i]), "code")),
+                "bad_envelope");
+        }
+        ho_msg_batch_free(&all, n);
+        zmsg_destroy(&reply);
+    }
+    assert_int_equal(s_worker_stop(&w), 0);
+    s_broker_stop(&b);
+}
+
 static void test_retry_then_error(void **state)
 {
     s_write_config("handoff.yaml", 1000, NULL);
@@ -790,6 +822,7 @@ int main(void)
         cmocka_unit_test(test_echo_roundtrip),
         cmocka_unit_test(test_window_matches_replies),
         cmocka_unit_test(test_bad_frames_quarantined_good_ones_pass),
+        cmocka_unit_test(test_batch_of_only_bad_envelopes),
         cmocka_unit_test(test_retry_then_error),
         cmocka_unit_test(test_tick_output_is_routed),
         cmocka_unit_test(test_backpressure_503_is_resent),
