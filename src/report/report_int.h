@@ -60,6 +60,7 @@ typedef struct {
     bool has_flags;          /* outcomes.flags */
     bool has_implied;        /* outcomes.implied */
     bool has_oimport;        /* outcomes.import_id */
+    bool has_pending_status; /* pending_outcomes.status (pending | unknown_lead) */
     /* formats */
     lxw_format *f_title, *f_sub, *f_head, *f_text, *f_bold, *f_int, *f_avg, *f_money, *f_pct,
         *f_hours, *f_date, *f_dt, *f_dint, *f_dpct, *f_dhours, *f_dmoney, *f_note, *f_tot_text,

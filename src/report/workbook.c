@@ -425,6 +425,7 @@ static ho_report_error_t s_prepare_tables(ho_rctx_t *ctx)
     ctx->has_flags = s_has(ctx, "outcomes", "flags");
     ctx->has_implied = s_has(ctx, "outcomes", "implied");
     ctx->has_oimport = s_has(ctx, "outcomes", "import_id");
+    ctx->has_pending_status = s_has(ctx, "pending_outcomes", "status");
     /* Schema v2 adds stage_history.kind: only 'transition' rows are stage changes (the
      * others are notes that repeat the current stage). A v1 database has transitions only. */
     sqlite3_stmt *k;

@@ -746,6 +746,36 @@ def check_print_setup(wb):
                 ws.title, ws.page_setup.fitToWidth, ws.page_setup.fitToHeight)
 
 
+def col_widths(ws):
+    w = {}
+    for dim in ws.column_dimensions.values():
+        if dim.width:
+            for c in range(dim.min or 1, (dim.max or dim.min or 1) + 1):
+                w[c] = dim.width
+    return w
+
+
+def check_header_heights(wb):
+    """Headers never overlap the first data row: a header row (blue fill) whose longest text
+    cannot fit its column on one line has a row height of at least one line (15 pt) per
+    line the text needs at that width (at least len/width lines, bold)."""
+    checked = 0
+    for ws in wb.worksheets:
+        widths = col_widths(ws)
+        for row in ws.iter_rows():
+            heads = [c for c in row if c.value and c.fill and c.fill.fgColor
+                     and c.fill.fgColor.rgb == "FFD9E1F2"]
+            if not heads:
+                continue
+            need = max(-(-int(len(str(c.value)) * 1.1) // int(widths.get(c.column, 8.43)))
+                       for c in heads)
+            h = ws.row_dimensions[heads[0].row].height or 15
+            assert h >= 15 * need - 1, (ws.title, heads[0].row, need, h,
+                                        [c.value for c in heads])
+            checked += need > 1
+    assert checked >= 5, checked  # wrapped headers exist and were checked
+
+
 def check_calibration(wb, exp):
     ws = wb["Calibration"]
     bands, quads = exp.calibration()
@@ -877,6 +907,7 @@ def main():
         check_calibration(wb, exp)
         check_handoffs(wb, exp)
         check_print_setup(wb)
+        check_header_heights(wb)
         created = wb.properties.created
         assert created == dt.datetime.fromtimestamp(exp.as_of // 1000, dt.timezone.utc
                                                     ).replace(tzinfo=None), created
