@@ -7,8 +7,10 @@
  * worker's complete reply to us as well as routing it on, so the summary counts what the
  * pipeline actually did: accepted = normalized records in the replies, quarantined = the
  * connector's refusals plus the workers' `quarantine` envelopes, by reason. */
+#include <czmq.h> /* zsys_interrupted: the broker client stops waiting when it is set */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,7 +70,30 @@ static void s_usage(FILE *out)
             "(counted in sorted runs in $TMPDIR, 8 bytes per lead: memory stays the same for\n"
             "any file size; \"unknown\" when no temporary file can be written).\n"
             "Exit 0 when every record was read and answered (quarantined rows are kept),\n"
-            "1 on an I/O error or when the broker cannot be reached, 2 on usage errors.\n");
+            "1 on an I/O error or when the broker cannot be reached, 2 on usage errors.\n"
+            "A broker that stops answering (not even mmi.status) for 15 s ends the import with\n"
+            "exit 1, also while it waits for the backlog. SIGINT / SIGTERM stop it at once:\n"
+            "nothing more is sent, and it prints what was sent and exits 130 / 143:\n"
+            "  import interrupted signal=TERM file=F read=N sent=N accepted=N unanswered=N\n");
+}
+
+/* ---- signals: SIGINT/SIGTERM stop the import at once (the client watches zsys_interrupted) */
+static volatile sig_atomic_t s_signal;
+
+static void s_on_signal(int sig)
+{
+    s_signal = sig;
+    zsys_interrupted = 1;
+}
+
+static void s_catch_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = s_on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
 }
 
 /* ---- counters ---- */
@@ -232,8 +257,8 @@ static void s_throttle(s_sender_t *s)
         struct timespec ts = {0, 100 * 1000 * 1000};
         nanosleep(&ts, NULL);
         backlog = s_backlog(s, worst, sizeof worst);
-        if (backlog < 0) {
-            break; /* the broker went away: the next send says so */
+        if (backlog < 0 || s_signal) {
+            break; /* the broker went away (the next send says so) or we were stopped */
         }
     }
     s->waited_ms += ho_now_ms() - now;
@@ -418,7 +443,7 @@ static int s_import_file(s_sender_t *s, const s_opts_t *o, const char *path, s_s
         } else {
             s_add(s, &data, msg);
         }
-        if (s->io_error) {
+        if (s->io_error || s_signal) {
             rc = 1;
             break;
         }
@@ -432,9 +457,20 @@ static int s_import_file(s_sender_t *s, const s_opts_t *o, const char *path, s_s
             next_report += step;
         }
     }
+    if (s_signal) { /* stopped: send nothing more; what is in flight is reported unanswered */
+        for (size_t i = 0; i < data.n; i++) {
+            ho_msg_destroy(&data.msgs[i]);
+        }
+        for (size_t i = 0; i < quar.n; i++) {
+            ho_msg_destroy(&quar.msgs[i]);
+        }
+        data.n = quar.n = 0;
+    }
     s_flush_batch(s, &data);
     s_flush_batch(s, &quar);
-    if (s->client && ho_client_flush(s->client, &err) != HO_OK) {
+    if (s_signal && s->client) {
+        ho_client_flush(s->client, NULL); /* fails what is in flight at once */
+    } else if (s->client && ho_client_flush(s->client, &err) != HO_OK) {
         if (!s->io_error) {
             snprintf(s->error, sizeof s->error, "%s", err.message);
         }
@@ -613,6 +649,7 @@ int ho_cmd_import(int argc, char **argv)
         }
         json_decref(status);
         ho_client_destroy(&probe);
+        s_catch_signals(); /* after czmq's own handler (installed with the first socket) */
         s.client = ho_client_new(ep, &copts, &err);
         if (!s.client) {
             fprintf(stderr, "handoff import: %s: %s\n", ep, err.message);
@@ -639,6 +676,15 @@ int ho_cmd_import(int argc, char **argv)
         }
         if (stats[i].profile[0]) {
             s_print(&stats[i]);
+        }
+        if (s_signal) {
+            printf("import interrupted signal=%s file=%s read=%ld sent=%ld accepted=%ld "
+                   "unanswered=%ld\n",
+                   s_signal == SIGINT ? "INT" : "TERM", stats[i].file, stats[i].read,
+                   stats[i].sent, stats[i].accepted, stats[i].failed);
+            fflush(stdout);
+            rc = 128 + s_signal;
+            break;
         }
         fflush(stdout);
         if (frc != 0) {
