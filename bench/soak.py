@@ -21,7 +21,8 @@ folder and the generator's counts are compared:
   unrouted        MQLs without an assignment
   not_handed_off  assigned MQLs without an outbox packet
   outcomes_lost   outcomes taken (HTTP 202) that are not recorded
-All must be 0. Exit 0 when they are, 1 otherwise.
+All must be 0. lost_in_quarantine / outcomes_lost_in_quarantine say how many of the lost ones
+are at least in the quarantine (a worker gave up on them: retries_exhausted, ...). Exit 0 when they are, 1 otherwise.
 
 Run (root; a short check, then the long run):
   nice -n 19 /usr/bin/python3 bench/soak.py --bin build/handoff --minutes 3 --kill-every 20
@@ -417,6 +418,8 @@ class Soak:
             "SELECT feedback_id, count(*) FROM outcomes WHERE feedback_id LIKE 'FB-%'"
             " GROUP BY feedback_id"))
         quarantine = con.execute("SELECT code, count(*) FROM quarantine GROUP BY code").fetchall()
+        quarantined_text = "\n".join(r[0] for r in con.execute(
+            "SELECT lower(raw_json) FROM quarantine WHERE raw_json IS NOT NULL"))
         dead = con.execute("SELECT count(*) FROM quarantine WHERE code LIKE '%dead%'"
                            " OR stage = 'broker'").fetchone()[0]
         con.close()
@@ -446,6 +449,9 @@ class Soak:
                     not_handed += 1
         double += sum(max(0, n - 1) for n in outcomes.values())
         outcomes_lost = [f for f in c.outcomes if f not in outcomes]
+        # where the lost ones are: in the quarantine (a worker gave up on them), or nowhere
+        lost_q = sum(1 for e in lost if e in quarantined_text)
+        outcomes_lost_q = sum(1 for f in outcomes_lost if c.outcomes[f] in quarantined_text)
         r = {
             "minutes": self.a.minutes,
             "faults_injected": len(c.kills) + len(c.disk_full),
@@ -463,6 +469,8 @@ class Soak:
             "unrouted": unrouted,
             "not_handed_off": not_handed,
             "outcomes_lost": len(outcomes_lost),
+            "lost_in_quarantine": lost_q,
+            "outcomes_lost_in_quarantine": outcomes_lost_q,
             "import_runs": c.import_runs,
             "import_failures": c.import_failures,
             "imports_given_up": c.import_given_up,
