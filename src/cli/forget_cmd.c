@@ -8,10 +8,10 @@
  *                  deliveries in outbox.db (ho_outbox_forget);
  *   broker.journal compacted the same way when no broker holds it (a running broker keeps it
  *                  locked: said so, `status=busy`);
- *   workbooks      the .xlsx files in <data_dir>/reports are scanned (not rewritten): the ones that name
- *                  the person are listed, to be regenerated or deleted by the operator.
- * The person's name and phone are read (read-only) from handoff.db before the erasure, and
- * looked for in the packet files and workbooks along with the email. */
+ *   workbooks      the .xlsx files in <data_dir>/reports are scanned (not rewritten): the ones that
+ * name the person are listed, to be regenerated or deleted by the operator. The person's name and
+ * phone are read (read-only) from handoff.db before the erasure, and looked for in the packet files
+ * and workbooks along with the email. */
 #include <dirent.h>
 #include <getopt.h>
 #include <sqlite3.h>
@@ -34,7 +34,6 @@
 #pragma weak ho_client_new
 #pragma weak ho_client_destroy
 #pragma weak ho_client_request
-
 
 /* ---- what identifies the person: email, "first last", phone ---- */
 typedef struct {
@@ -160,7 +159,6 @@ static int s_forget_packets(const char *dir, long long lead_id, const s_needles_
     }
     return removed;
 }
-
 
 /* ---- workbooks: an .xlsx is a zip of XML parts; the cells' text is in them ---- */
 static unsigned s_u16(const unsigned char *p)
@@ -342,11 +340,11 @@ static int s_forget_files(const ho_gateway_t *gw, const char *data_dir, long lon
         long long pending = 0;
         rc = access(path, F_OK) == 0 ? s_compact(path, 0, &pending, email) : -1;
         printf("forget file=%s status=%s pending_naming_person=%lld\n", path,
-               rc == -1              ? "absent"
-               : rc == SQLITE_OK     ? "compacted"
-               : rc == SQLITE_BUSY   ? "busy hint=\"held by the running broker: once it is "
-                                       "stopped, handoff forget EMAIL --files-only\""
-                                     : "error",
+               rc == -1            ? "absent"
+               : rc == SQLITE_OK   ? "compacted"
+               : rc == SQLITE_BUSY ? "busy hint=\"held by the running broker: once it is "
+                                     "stopped, handoff forget EMAIL --files-only\""
+                                   : "error",
                pending);
         bad |= rc != SQLITE_OK && rc != -1 && rc != SQLITE_BUSY; /* busy: said, with the hint */
     }
@@ -357,31 +355,32 @@ static int s_forget_files(const ho_gateway_t *gw, const char *data_dir, long lon
 
 static void s_usage(FILE *out)
 {
-    fprintf(out, "usage: handoff forget EMAIL [--connect ENDPOINT] [-c CONFIG] [--timeout MS]\n"
-                 "                      [--data-dir DIR] [--files-only]\n"
-                 "\n"
-                 "Erase a person's personal data everywhere handoff writes it, keeping anonymous\n"
-                 "rows so reports keep their counts: the store (profile, activity URLs, outcome\n"
-                 "notes, quarantined payloads; lead.forget via the broker), router.db's decisions,\n"
-                 "the outbox's packet files and outbox.db, the broker journal when no broker\n"
-                 "holds it; each SQLite file is VACUUMed and its WAL truncated so no old copy\n"
-                 "stays. Workbooks in <data-dir>/reports that name the person are listed (not\n"
-                 "rewritten). Exit 0 when every place was cleaned.\n"
-                 "\n"
-                 "  --connect EP    broker endpoint (default: broker.endpoint of the config)\n"
-                 "  -c, --config F  gateway config (handoff.yaml)\n"
-                 "  --timeout MS    how long to wait for the store (default 10000)\n"
-                 "  --data-dir DIR  the data folder (default: data_dir of the config)\n"
-                 "  --files-only    skip the store (no broker needed): clean the files only,\n"
-                 "                  e.g. the broker journal once the broker is stopped\n"
-                 "\n"
-                 "Prints: forgotten email=... found=1 lead_id=N, then one line per place:\n"
-                 "  forget file=handoff.db compacted=1\n"
-                 "  forget file=router.db decisions=N\n"
-                 "  forget file=outbox.db deliveries=N packets=N\n"
-                 "  forget file=broker.journal status=compacted|busy|absent\n"
-                 "  forget workbook=PATH names_person=1   (each workbook that does; not rewritten)\n"
-                 "  forget workbooks scanned=N naming_person=N\n");
+    fprintf(out,
+            "usage: handoff forget EMAIL [--connect ENDPOINT] [-c CONFIG] [--timeout MS]\n"
+            "                      [--data-dir DIR] [--files-only]\n"
+            "\n"
+            "Erase a person's personal data everywhere handoff writes it, keeping anonymous\n"
+            "rows so reports keep their counts: the store (profile, activity URLs, outcome\n"
+            "notes, quarantined payloads; lead.forget via the broker), router.db's decisions,\n"
+            "the outbox's packet files and outbox.db, the broker journal when no broker\n"
+            "holds it; each SQLite file is VACUUMed and its WAL truncated so no old copy\n"
+            "stays. Workbooks in <data-dir>/reports that name the person are listed (not\n"
+            "rewritten). Exit 0 when every place was cleaned.\n"
+            "\n"
+            "  --connect EP    broker endpoint (default: broker.endpoint of the config)\n"
+            "  -c, --config F  gateway config (handoff.yaml)\n"
+            "  --timeout MS    how long to wait for the store (default 10000)\n"
+            "  --data-dir DIR  the data folder (default: data_dir of the config)\n"
+            "  --files-only    skip the store (no broker needed): clean the files only,\n"
+            "                  e.g. the broker journal once the broker is stopped\n"
+            "\n"
+            "Prints: forgotten email=... found=1 lead_id=N, then one line per place:\n"
+            "  forget file=handoff.db compacted=1\n"
+            "  forget file=router.db decisions=N\n"
+            "  forget file=outbox.db deliveries=N packets=N\n"
+            "  forget file=broker.journal status=compacted|busy|absent\n"
+            "  forget workbook=PATH names_person=1   (each workbook that does; not rewritten)\n"
+            "  forget workbooks scanned=N naming_person=N\n");
 }
 
 int ho_cmd_forget(int argc, char **argv)

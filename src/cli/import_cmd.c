@@ -680,8 +680,8 @@ int ho_cmd_import(int argc, char **argv)
         if (s_signal) {
             printf("import interrupted signal=%s file=%s read=%ld sent=%ld accepted=%ld "
                    "unanswered=%ld\n",
-                   s_signal == SIGINT ? "INT" : "TERM", stats[i].file, stats[i].read,
-                   stats[i].sent, stats[i].accepted, stats[i].failed);
+                   s_signal == SIGINT ? "INT" : "TERM", stats[i].file, stats[i].read, stats[i].sent,
+                   stats[i].accepted, stats[i].failed);
             fflush(stdout);
             rc = 128 + s_signal;
             break;

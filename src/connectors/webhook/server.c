@@ -893,9 +893,9 @@ static enum MHD_Result s_get(ho_webhook_t *self, struct MHD_Connection *c, s_rou
         pthread_mutex_unlock(&self->mu);
         json_int_t requests = (json_int_t)__atomic_load_n(&self->requests, __ATOMIC_RELAXED);
         return s_json(c, MHD_HTTP_OK,
-                      json_pack("{s:s, s:I, s:b, s:I, s:I}", "status", "ok", "requests",
-                                requests, "accepting", accepting, "backlog", backlog,
-                                "refused_backlog", shed),
+                      json_pack("{s:s, s:I, s:b, s:I, s:I}", "status", "ok", "requests", requests,
+                                "accepting", accepting, "backlog", backlog, "refused_backlog",
+                                shed),
                       NULL);
     }
     /* Facebook's subscription handshake */
@@ -1118,8 +1118,7 @@ ho_webhook_t *ho_webhook_new(const ho_webhook_settings_t *s, const char *config_
         (unsigned int)s->threads, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned int)s->connection_timeout_s, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned int)s->connection_limit, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-        (unsigned int)s->per_ip_limit, MHD_OPTION_EXTERNAL_LOGGER, s_mhd_log, self,
-        MHD_OPTION_END);
+        (unsigned int)s->per_ip_limit, MHD_OPTION_EXTERNAL_LOGGER, s_mhd_log, self, MHD_OPTION_END);
     if (!self->daemon) {
         ho_err_set(err, HO_ERR_IO, "listen", "cannot listen on %s: %s", s->listen,
                    strerror(errno ? errno : EADDRINUSE));

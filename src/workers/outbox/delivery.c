@@ -526,8 +526,7 @@ int ho_outbox_forget(const char *data_dir, long long lead_id, const char *email,
     *n_p = 0;
     char path[4096];
     bool exists;
-    sqlite3 *db = s_open_existing(data_dir, SQLITE_OPEN_READWRITE, path, sizeof path, &exists,
-                                  err);
+    sqlite3 *db = s_open_existing(data_dir, SQLITE_OPEN_READWRITE, path, sizeof path, &exists, err);
     if (!db) {
         return exists ? HO_ERR_IO : HO_OK;
     }
