@@ -315,6 +315,15 @@ static void s_flush_batch(s_sender_t *s, s_batch_t *b)
     b->n = 0;
 }
 
+/* A batch that will not be sent (SIGINT/SIGTERM). */
+static void s_drop(s_batch_t *b)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        ho_msg_destroy(&b->msgs[i]);
+    }
+    b->n = 0;
+}
+
 static void s_add(s_sender_t *s, s_batch_t *b, ho_msg_t *msg)
 {
     b->msgs[b->n++] = msg;
@@ -346,6 +355,17 @@ static void s_print(const s_stats_t *st)
         printf("quarantine file=%s reason=%s count=%ld\n", st->file, st->reasons[i].code,
                st->reasons[i].count);
     }
+}
+
+/* The summary of an import stopped by SIGINT/SIGTERM; its exit status (130 / 143). */
+static int s_print_interrupted(const s_stats_t *st)
+{
+    printf("import interrupted signal=%s file=%s read=%ld sent=%ld accepted=%ld "
+           "unanswered=%ld\n",
+           s_signal == SIGINT ? "INT" : "TERM", st->file, st->read, st->sent, st->accepted,
+           st->failed);
+    fflush(stdout);
+    return 128 + s_signal;
 }
 
 static long s_peak_rss_kb(void)
@@ -458,13 +478,8 @@ static int s_import_file(s_sender_t *s, const s_opts_t *o, const char *path, s_s
         }
     }
     if (s_signal) { /* stopped: send nothing more; what is in flight is reported unanswered */
-        for (size_t i = 0; i < data.n; i++) {
-            ho_msg_destroy(&data.msgs[i]);
-        }
-        for (size_t i = 0; i < quar.n; i++) {
-            ho_msg_destroy(&quar.msgs[i]);
-        }
-        data.n = quar.n = 0;
+        s_drop(&data);
+        s_drop(&quar);
     }
     s_flush_batch(s, &data);
     s_flush_batch(s, &quar);
@@ -678,12 +693,7 @@ int ho_cmd_import(int argc, char **argv)
             s_print(&stats[i]);
         }
         if (s_signal) {
-            printf("import interrupted signal=%s file=%s read=%ld sent=%ld accepted=%ld "
-                   "unanswered=%ld\n",
-                   s_signal == SIGINT ? "INT" : "TERM", stats[i].file, stats[i].read, stats[i].sent,
-                   stats[i].accepted, stats[i].failed);
-            fflush(stdout);
-            rc = 128 + s_signal;
+            rc = s_print_interrupted(&stats[i]);
             break;
         }
         fflush(stdout);
