@@ -82,6 +82,7 @@ class ImportLiveness(unittest.TestCase):
         text = self.pipe.log("import")
         self.assertEqual(code, 1, text[-2000:])
         self.assertIn("broker answered nothing", text)
+        self.assertNotIn(harness.SANITIZER, text)
 
     def check_signal(self, sig, code):
         imp = self.start_import()
@@ -94,6 +95,7 @@ class ImportLiveness(unittest.TestCase):
                                  % (sig, self.pipe.log("import")[-2000:]))
         text = self.pipe.log("import")
         self.assertEqual(got, code, text[-2000:])
+        self.assertNotIn(harness.SANITIZER, text)
         m = re.search(r"^import interrupted signal=(\w+) file=\S+ read=(\d+) sent=(\d+) "
                       r"accepted=(\d+) unanswered=(\d+)$", text, re.M)
         self.assertIsNotNone(m, text[-2000:])

@@ -119,6 +119,8 @@ class WebhookDos(unittest.TestCase):
         wait_for("the posted lead stored", lambda: srv.count(
             "SELECT count(*) FROM leads WHERE email = 'dee.oss@slowloris.example'") == 1)
         self.assertIsNone(srv.proc("webhook").poll())
+        stop.set()
+        srv.stop_clean("webhook", timeout=DEADLINE)  # exit 0, no sanitizer report
 
     def test_healthz_while_a_post_waits_on_a_stalled_broker(self):
         srv = Server(harness.temp_dir(self, "ho-wh-stall-"), broker_timeout_ms=60000)
@@ -147,7 +149,8 @@ class WebhookDos(unittest.TestCase):
         self.assertEqual(status, 200)
         self.assertEqual(body["status"], "ok")
         self.assertNotIn("post", result)  # the POST is still waiting on the broker
-        t.join(timeout=0)
+        srv.stop_clean("webhook", timeout=DEADLINE)  # also with a POST in flight
+        t.join(timeout=DEADLINE)
 
 
 if __name__ == "__main__":
