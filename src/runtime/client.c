@@ -192,12 +192,14 @@ static int s_open(ho_client_t *self, s_slot_t *slot)
     return slot->sock ? 0 : -1;
 }
 
-/* One mmi.status probe on a fresh socket (a probe lost with a dead connection must not
- * linger in a pipe). */
+/* One mmi.status probe. The socket is kept while the broker is not taken for dead: an answer
+ * slower than S_PROBE_MS (a loaded broker) still counts, and ZeroMQ reconnects it to a
+ * restarted broker by itself. */
 static void s_probe_send(ho_client_t *self)
 {
-    zsock_destroy(&self->probe);
-    self->probe = s_connect(self);
+    if (!self->probe) {
+        self->probe = s_connect(self);
+    }
     if (self->probe) {
         zstr_sendx(self->probe, "", S_MDPC, "mmi.status", "", NULL);
     }
@@ -217,6 +219,7 @@ static void s_probe_drain(ho_client_t *self)
 /* After the broker was taken for dead: one probe, answered within S_PROBE_MS or not. */
 static int s_alive(ho_client_t *self)
 {
+    zsock_destroy(&self->probe); /* what the old one still queues is for a dead broker */
     s_probe_send(self);
     int64_t end = ho_now_ms() + S_PROBE_MS;
     while (self->dead && self->probe && !zsys_interrupted && ho_now_ms() < end) {
