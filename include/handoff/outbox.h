@@ -46,4 +46,12 @@ int ho_outbox_list(const char *data_dir, const char *which, const char *event_id
  * up at its next tick (about a second). */
 int ho_outbox_requeue(const char *data_dir, const char *event_id, int *n_p, ho_err_t *err);
 
+/* handoff forget: empty the body of every delivery of the person (lead_id > 0, or a body
+ * naming the email), then VACUUM outbox.db and truncate its WAL (no copy left in free pages
+ * or the WAL). Works beside a running outbox worker; a missing outbox.db is not an error.
+ * *n_p = deliveries emptied. The packet files are the caller's (they sit in the configured
+ * folder). */
+int ho_outbox_forget(const char *data_dir, long long lead_id, const char *email, int *n_p,
+                     ho_err_t *err);
+
 #endif

@@ -60,6 +60,12 @@ void ho_route_state_destroy(ho_route_state_t **self_p);
 int ho_route_state_counts(const ho_routing_t *routing, ho_route_state_t *state, const char *rep_id,
                           int64_t at_ms, int *day_p, int *window_p);
 
+/* handoff forget: remove router.db's decisions naming the person (email, or lead_id > 0),
+ * then VACUUM and truncate the WAL so no copy stays in free pages. An existing file only;
+ * works beside a running route worker. *n_p = decisions removed. */
+int ho_route_state_forget(const char *path, long long lead_id, const char *email, int *n_p,
+                          ho_err_t *err);
+
 /* What a prune removed. */
 typedef struct {
     int decisions, counts, breaches;

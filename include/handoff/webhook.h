@@ -41,14 +41,18 @@
 
 /* deploy/webhook.yaml. A secret written as "env:NAME" is read from the environment. */
 typedef struct {
-    char *listen;                /* "127.0.0.1:8080"; port 0 = any free port */
-    long long body_limit;        /* bytes; larger bodies get 413 */
-    long long broker_timeout_ms; /* wait for the broker's answer before 503 */
-    long long max_backlog;       /* 503 + Retry-After above this many queued requests; 0 = off */
-    long long retry_after_s;     /* Retry-After of those 503 answers, seconds */
-    bool allow_unsigned;         /* endpoints without a configured secret accept anything */
-    char *linkedin_forms;        /* LinkedIn leadForms JSON (relative: config folder) */
-    char *reasons;               /* reason taxonomy for /feedback pre-checks */
+    char *listen;                   /* "127.0.0.1:8080"; port 0 = any free port */
+    long long body_limit;           /* bytes; larger bodies get 413 */
+    long long broker_timeout_ms;    /* wait for the broker's answer before 503 */
+    long long max_backlog;          /* 503 + Retry-After above this many queued requests; 0 = off */
+    long long retry_after_s;        /* Retry-After of those 503 answers, seconds */
+    long long threads;              /* request threads (a POST waiting on the broker holds one) */
+    long long connection_limit;     /* open connections at most */
+    long long per_ip_limit;         /* open connections from one address at most */
+    long long connection_timeout_s; /* close a connection idle this long */
+    bool allow_unsigned;            /* endpoints without a configured secret accept anything */
+    char *linkedin_forms;           /* LinkedIn leadForms JSON (relative: config folder) */
+    char *reasons;                  /* reason taxonomy for /feedback pre-checks */
     char *facebook_app_secret;
     char *facebook_verify_token;
     char *linkedin_secret;

@@ -7,9 +7,11 @@
  * worker's complete reply to us as well as routing it on, so the summary counts what the
  * pipeline actually did: accepted = normalized records in the replies, quarantined = the
  * connector's refusals plus the workers' `quarantine` envelopes, by reason. */
+#include <czmq.h> /* zsys_interrupted: the broker client stops waiting when it is set */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,7 +88,30 @@ static void s_usage(FILE *out)
         "store created / merged into an existing one (\"-\" when it does not say).\n"
         "Exit 0 when every record was read and stored (quarantined rows are kept); 1 on an\n"
         "I/O error, an unreachable broker, check=MISMATCH, or records not stored (the store\n"
-        "refused them or did not apply them within --settle); 2 on usage errors.\n");
+        "refused them or did not apply them within --settle); 2 on usage errors.\n"
+        "A broker that stops answering (not even mmi.status) for 15 s ends the import with\n"
+        "exit 1, also while it waits for the backlog. SIGINT / SIGTERM stop it at once:\n"
+        "nothing more is sent, and it prints what was sent and exits 130 / 143:\n"
+        "  import interrupted signal=TERM file=F read=N sent=N accepted=N unanswered=N\n");
+}
+
+/* ---- signals: SIGINT/SIGTERM stop the import at once (the client watches zsys_interrupted) */
+static volatile sig_atomic_t s_signal;
+
+static void s_on_signal(int sig)
+{
+    s_signal = sig;
+    zsys_interrupted = 1;
+}
+
+static void s_catch_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = s_on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
 }
 
 /* ---- counters ---- */
@@ -281,8 +306,8 @@ static void s_throttle(s_sender_t *s)
         struct timespec ts = {0, 100 * 1000 * 1000};
         nanosleep(&ts, NULL);
         backlog = s_backlog(s, worst, sizeof worst);
-        if (backlog < 0) {
-            break; /* the broker went away: the next send says so */
+        if (backlog < 0 || s_signal) {
+            break; /* the broker went away (the next send says so) or we were stopped */
         }
     }
     s->waited_ms += ho_now_ms() - now;
@@ -333,6 +358,15 @@ static void s_flush_batch(s_sender_t *s, s_batch_t *b)
     } else if (!counted) {
         s->ctx->stats->accepted += (long)b->n; /* dry run without a worker for the kind */
     }
+    for (size_t i = 0; i < b->n; i++) {
+        ho_msg_destroy(&b->msgs[i]);
+    }
+    b->n = 0;
+}
+
+/* A batch that will not be sent (SIGINT/SIGTERM). */
+static void s_drop(s_batch_t *b)
+{
     for (size_t i = 0; i < b->n; i++) {
         ho_msg_destroy(&b->msgs[i]);
     }
@@ -604,6 +638,17 @@ static void s_print(const s_stats_t *st)
     }
 }
 
+/* The summary of an import stopped by SIGINT/SIGTERM; its exit status (130 / 143). */
+static int s_print_interrupted(const s_stats_t *st)
+{
+    printf("import interrupted signal=%s file=%s read=%ld sent=%ld accepted=%ld "
+           "unanswered=%ld\n",
+           s_signal == SIGINT ? "INT" : "TERM", st->file, st->read, st->sent, st->accepted,
+           st->failed);
+    fflush(stdout);
+    return 128 + s_signal;
+}
+
 static long s_peak_rss_kb(void)
 {
     struct rusage ru;
@@ -750,7 +795,7 @@ static int s_pump(s_sender_t *s, const s_opts_t *o, const ho_connector_def_t *co
             break;
         }
         s_take(s, st, &data, &quar, msg);
-        if (s->io_error) {
+        if (s->io_error || s_signal) {
             rc = 1;
             break;
         }
@@ -768,9 +813,15 @@ static int s_pump(s_sender_t *s, const s_opts_t *o, const ho_connector_def_t *co
             }
         }
     }
+    if (s_signal) { /* stopped: send nothing more; what is in flight is reported unanswered */
+        s_drop(&data);
+        s_drop(&quar);
+    }
     s_flush_batch(s, &data);
     s_flush_batch(s, &quar);
-    if (s->client && ho_client_flush(s->client, &err) != HO_OK) {
+    if (s_signal && s->client) {
+        ho_client_flush(s->client, NULL); /* fails what is in flight at once */
+    } else if (s->client && ho_client_flush(s->client, &err) != HO_OK) {
         if (!s->io_error) {
             snprintf(s->error, sizeof s->error, "%s", err.message);
         }
@@ -789,7 +840,7 @@ static int s_pump(s_sender_t *s, const s_opts_t *o, const ho_connector_def_t *co
  * was sent waits in the broker, not stored (asking would only queue more behind it). */
 static void s_after_file(s_sender_t *s, s_stats_t *st)
 {
-    if (s->io_error || !s->probe || s->no_wait) {
+    if (s->io_error || s_signal || !s->probe || s->no_wait) {
         return;
     }
     int store = s_store_state(s);
@@ -1026,6 +1077,7 @@ static int s_connect(s_sender_t *s, const s_args_t *a, ho_gateway_t *gw)
         return 1;
     }
     json_decref(status);
+    s_catch_signals(); /* after czmq's own handler (installed with the first socket) */
     s->client = ho_client_new(ep, &copts, &err);
     if (!s->client) {
         fprintf(stderr, "handoff import: %s: %s\n", ep, err.message);
@@ -1109,6 +1161,10 @@ static int s_run_files(s_sender_t *s, const s_opts_t *o, int nfiles, char **file
         }
         if (st->profile[0]) {
             s_print(st);
+        }
+        if (s_signal) {
+            rc = s_print_interrupted(&stats[i]);
+            break;
         }
         fflush(stdout);
         if (frc != 0) {

@@ -375,3 +375,49 @@ int ho_rt_state_prune(ho_route_state_t *st, int64_t decided_before, int64_t keep
     }
     return HO_OK;
 }
+
+/* handoff forget: drop the decisions that name the person (a decision payload is the
+ * lead.assigned it made, with the lead's contact). A redelivered request for an erased lead
+ * is then decided again; counts, rotation and breaches hold no personal data and stay.
+ * secure_delete zeroes what is deleted, VACUUM rewrites the file without the free pages
+ * older versions left behind, and the WAL is checkpointed and truncated. */
+int ho_route_state_forget(const char *path, long long lead_id, const char *email, int *n_p,
+                          ho_err_t *err)
+{
+    *n_p = 0;
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+        int rc = ho_err_set(err, HO_ERR_IO, "", "%s: cannot open: %s", path,
+                            db ? sqlite3_errmsg(db) : "out of memory");
+        sqlite3_close(db);
+        return rc;
+    }
+    sqlite3_busy_timeout(db, 10000);
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_exec(db, "PRAGMA secure_delete = ON", NULL, NULL, NULL);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_prepare_v2(db,
+                                "DELETE FROM decisions WHERE instr(lower(payload), lower(?1)) > 0"
+                                " OR (?2 > 0 AND json_valid(payload)"
+                                " AND json_extract(payload, '$.lead_id') = ?2)",
+                                -1, &st, NULL);
+    }
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, email, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, lead_id);
+        rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(db);
+        *n_p = sqlite3_changes(db);
+    }
+    sqlite3_finalize(st);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_exec(db, "VACUUM", NULL, NULL, NULL);
+    }
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    }
+    if (rc != SQLITE_OK) {
+        ho_err_set(err, HO_ERR_IO, "", "%s: forget: %s", path, sqlite3_errmsg(db));
+    }
+    sqlite3_close(db);
+    return rc == SQLITE_OK ? HO_OK : HO_ERR_IO;
+}

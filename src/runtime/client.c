@@ -4,7 +4,14 @@
  * MDP replies carry no request id, so each in-flight request gets a DEALER socket of its own
  * (a window of sockets): the reply that arrives on a socket answers the request it holds. A
  * request that times out is resent on a NEW socket, so a late reply to the first attempt goes
- * to an identity the broker can no longer reach and cannot be mistaken for a later answer. */
+ * to an identity the broker can no longer reach and cannot be mistaken for a later answer.
+ *
+ * Liveness: a request may legitimately wait long for a slow worker, but the broker itself
+ * answers mmi.status at once. While requests wait and nothing has come from the broker for
+ * S_PROBE_MS, the client sends mmi.status probes on a socket of their own; when nothing at
+ * all has come for HO_CLIENT_LIVENESS_MS, the broker is taken for dead: every pending request
+ * fails, and each later send first checks with one probe and fails at once if unanswered.
+ * So a caller waiting on a dead broker returns within about HO_CLIENT_LIVENESS_MS. */
 #include "handoff/client.h"
 
 #include <czmq.h>
@@ -20,6 +27,10 @@
 #define S_MDPC "MDPC01"
 #define S_BACKOFF_MIN 50
 #define S_BACKOFF_MAX 2000
+#define S_PROBE_MS 2000
+#ifndef HO_CLIENT_LIVENESS_MS
+#define HO_CLIENT_LIVENESS_MS 15000
+#endif
 
 typedef struct {
     zsock_t *sock;
@@ -45,6 +56,12 @@ struct ho_client {
     size_t pending;
     size_t failed; /* requests given up since the last flush */
     char last_error[256];
+    /* liveness (see the file comment) */
+    int64_t last_rx;     /* when anything last came from the broker */
+    int64_t quiet_since; /* when the current wait began (pending went from 0 to 1) */
+    zsock_t *probe;
+    int64_t probe_at; /* next probe, while quiet */
+    int dead;         /* the broker answered nothing for HO_CLIENT_LIVENESS_MS */
 };
 
 void ho_client_opts_curve(ho_client_opts_t *opts, const struct ho_gateway *gw)
@@ -141,6 +158,7 @@ void ho_client_destroy(ho_client_t **self_p)
         zsock_destroy(&self->slots[i].sock);
     }
     free(self->slots);
+    zsock_destroy(&self->probe);
     zcert_destroy(&self->cert);
     free(self->endpoint);
     free(self);
@@ -152,16 +170,15 @@ size_t ho_client_pending(const ho_client_t *self)
     return self->pending;
 }
 
-static int s_open(ho_client_t *self, s_slot_t *slot)
+static zsock_t *s_connect(ho_client_t *self)
 {
-    zsock_destroy(&slot->sock);
-    slot->sock = zsock_new(ZMQ_DEALER);
-    if (!slot->sock) {
-        return -1;
+    zsock_t *sock = zsock_new(ZMQ_DEALER);
+    if (!sock) {
+        return NULL;
     }
-    zsock_set_linger(slot->sock, 0);
-    zsock_set_rcvtimeo(slot->sock, 0);
-    zsock_set_maxmsgsize(slot->sock, self->max_frame);
+    zsock_set_linger(sock, 0);
+    zsock_set_rcvtimeo(sock, 0);
+    zsock_set_maxmsgsize(sock, self->max_frame);
     /* E12: an identity with the HDP prefix tells the broker this client reads its "error"
      * replies (503 is resent after a back-off), so it is refused rather than held back */
     unsigned char id[16];
@@ -173,16 +190,61 @@ static int s_open(ho_client_t *self, s_slot_t *slot)
     } else {
         memset(id + 4, 'x', sizeof id - 4);
     }
-    zmq_setsockopt(zsock_resolve(slot->sock), ZMQ_ROUTING_ID, id, sizeof id);
+    zmq_setsockopt(zsock_resolve(sock), ZMQ_ROUTING_ID, id, sizeof id);
     if (self->cert) {
-        zcert_apply(self->cert, slot->sock);
-        zsock_set_curve_serverkey(slot->sock, self->server_key);
+        zcert_apply(self->cert, sock);
+        zsock_set_curve_serverkey(sock, self->server_key);
     }
-    if (zsock_connect(slot->sock, "%s", self->endpoint) != 0) {
-        zsock_destroy(&slot->sock);
-        return -1;
+    if (zsock_connect(sock, "%s", self->endpoint) != 0) {
+        zsock_destroy(&sock);
     }
-    return 0;
+    return sock;
+}
+
+static int s_open(ho_client_t *self, s_slot_t *slot)
+{
+    zsock_destroy(&slot->sock);
+    slot->sock = s_connect(self);
+    return slot->sock ? 0 : -1;
+}
+
+/* One mmi.status probe. The socket is kept while the broker is not taken for dead: an answer
+ * slower than S_PROBE_MS (a loaded broker) still counts, and ZeroMQ reconnects it to a
+ * restarted broker by itself. */
+static void s_probe_send(ho_client_t *self)
+{
+    if (!self->probe) {
+        self->probe = s_connect(self);
+    }
+    if (self->probe) {
+        zstr_sendx(self->probe, "", S_MDPC, "mmi.status", "", NULL);
+    }
+}
+
+/* Drain the probe socket: any answer means the broker is alive. */
+static void s_probe_drain(ho_client_t *self)
+{
+    zmsg_t *zmsg;
+    while (self->probe && (zmsg = zmsg_recv_nowait(self->probe)) != NULL) {
+        zmsg_destroy(&zmsg);
+        self->last_rx = ho_now_ms();
+        self->dead = 0;
+    }
+}
+
+/* After the broker was taken for dead: one probe, answered within S_PROBE_MS or not. */
+static int s_alive(ho_client_t *self)
+{
+    zsock_destroy(&self->probe); /* what the old one still queues is for a dead broker */
+    s_probe_send(self);
+    int64_t end = ho_now_ms() + S_PROBE_MS;
+    while (self->dead && self->probe && !zsys_interrupted && ho_now_ms() < end) {
+        zmq_pollitem_t item = {zsock_resolve(self->probe), 0, ZMQ_POLLIN, 0};
+        if (zmq_poll(&item, 1, 100) > 0) {
+            s_probe_drain(self);
+        }
+    }
+    return !self->dead;
 }
 
 static int s_transmit(ho_client_t *self, s_slot_t *slot)
@@ -296,11 +358,39 @@ static void s_on_reply(ho_client_t *self, s_slot_t *slot, zmsg_t *zmsg)
     ho_msg_batch_free(&all, n);
 }
 
+/* Probe a quiet broker; fail everything pending when it has been silent too long (file
+ * comment). Returns 1 when it failed the pending requests. */
+static int s_liveness(ho_client_t *self, int64_t now)
+{
+    if (self->pending == 0) {
+        return 0;
+    }
+    int64_t heard = self->last_rx > self->quiet_since ? self->last_rx : self->quiet_since;
+    if (now - heard >= HO_CLIENT_LIVENESS_MS) {
+        char why[128];
+        snprintf(why, sizeof why, "the broker answered nothing, not even mmi.status, for %d ms",
+                 HO_CLIENT_LIVENESS_MS);
+        self->dead = 1;
+        zsock_destroy(&self->probe);
+        for (int i = 0; i < self->window; i++) {
+            if (self->slots[i].busy) {
+                s_fail(self, &self->slots[i], why);
+            }
+        }
+        return 1;
+    }
+    if (now - heard >= S_PROBE_MS && now >= self->probe_at) {
+        s_probe_send(self);
+        self->probe_at = now + S_PROBE_MS;
+    }
+    return 0;
+}
+
 /* Wait up to max_ms for replies and handle timeouts and 503 backoffs. */
 static void s_pump(ho_client_t *self, int max_ms)
 {
-    zmq_pollitem_t items[self->window];
-    int map[self->window];
+    zmq_pollitem_t items[self->window + 1];
+    int map[self->window + 1];
     int n = 0;
     int64_t now = ho_now_ms();
     int64_t wait = max_ms;
@@ -321,19 +411,31 @@ static void s_pump(ho_client_t *self, int max_ms)
     if (wait < 0) {
         wait = 0;
     }
+    if (self->probe) {
+        items[n] = (zmq_pollitem_t){zsock_resolve(self->probe), 0, ZMQ_POLLIN, 0};
+        map[n++] = -1;
+    }
     int rc = n ? zmq_poll(items, n, (long)wait) : (zclock_sleep((int)wait), 0);
     for (int k = 0; rc > 0 && k < n; k++) {
+        if (map[k] < 0) {
+            s_probe_drain(self);
+            continue;
+        }
         if (!(items[k].revents & ZMQ_POLLIN)) {
             continue;
         }
         s_slot_t *slot = &self->slots[map[k]];
         zmsg_t *zmsg = zmsg_recv(slot->sock);
         if (zmsg) {
+            self->last_rx = ho_now_ms();
             s_on_reply(self, slot, zmsg);
             zmsg_destroy(&zmsg);
         }
     }
     now = ho_now_ms();
+    if (!zsys_interrupted && s_liveness(self, now)) {
+        return;
+    }
     for (int i = 0; i < self->window; i++) {
         s_slot_t *slot = &self->slots[i];
         if (!slot->busy) {
@@ -381,6 +483,11 @@ static uint64_t s_submit(ho_client_t *self, const char *service, zmsg_t **body_p
             s_pump(self, 100);
         }
     }
+    if (self->dead && !s_alive(self)) { /* fail at once, not after another wait */
+        zmsg_destroy(body_p);
+        ho_err_set(err, HO_ERR_IO, "", "%s", self->last_error);
+        return 0;
+    }
     zmsg_t *request = *body_p;
     *body_p = NULL;
     zmsg_pushstr(request, service);
@@ -394,7 +501,9 @@ static uint64_t s_submit(ho_client_t *self, const char *service, zmsg_t **body_p
     slot->cb = on_reply;
     slot->arg = arg;
     snprintf(slot->service, sizeof slot->service, "%s", service);
-    self->pending++;
+    if (self->pending++ == 0) {
+        self->quiet_since = ho_now_ms();
+    }
     if (s_transmit(self, slot) != 0) {
         self->pending--;
         s_slot_reset(slot);

@@ -812,6 +812,74 @@ static void s_config_once(void)
     }
 }
 
+/* The name of an SQLite result code an operator can search for (SQLITE_CORRUPT, ...). */
+static const char *s_code_name(int rc)
+{
+    switch (rc) {
+    case SQLITE_IOERR_READ:
+        return "SQLITE_IOERR_READ";
+    case SQLITE_IOERR_SHORT_READ:
+        return "SQLITE_IOERR_SHORT_READ";
+    case SQLITE_IOERR_WRITE:
+        return "SQLITE_IOERR_WRITE";
+    case SQLITE_IOERR_FSYNC:
+        return "SQLITE_IOERR_FSYNC";
+    default:
+        break;
+    }
+    switch (rc & 0xff) {
+    case SQLITE_CORRUPT:
+        return "SQLITE_CORRUPT";
+    case SQLITE_NOTADB:
+        return "SQLITE_NOTADB";
+    case SQLITE_IOERR:
+        return "SQLITE_IOERR";
+    case SQLITE_FULL:
+        return "SQLITE_FULL";
+    case SQLITE_CANTOPEN:
+        return "SQLITE_CANTOPEN";
+    case SQLITE_READONLY:
+        return "SQLITE_READONLY";
+    case SQLITE_BUSY:
+        return "SQLITE_BUSY";
+    default:
+        return "SQLITE_ERROR";
+    }
+}
+
+/* PRAGMA quick_check before the store writes anything (issue 14 item 7): on a corrupt
+ * file every later write fails one by one and the records end in the quarantine as
+ * retries_exhausted under a vague warning; refusing to start says what is wrong, once. */
+static int s_quick_check(s_db_t *self, const char *path, ho_err_t *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(self->db, "PRAGMA quick_check(5)", -1, &st, NULL);
+    char first[300] = "";
+    int rows = 0;
+    bool ok = false;
+    while ((rc == SQLITE_OK || rc == SQLITE_ROW) && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *t = (const char *)sqlite3_column_text(st, 0);
+        ok = rows == 0 && t && strcmp(t, "ok") == 0;
+        if (rows++ == 0) {
+            snprintf(first, sizeof first, "%s", t ? t : "?");
+        }
+    }
+    if (rc == SQLITE_DONE && ok && rows == 1) {
+        sqlite3_finalize(st);
+        return HO_OK;
+    }
+    int code = rc == SQLITE_DONE ? SQLITE_CORRUPT : sqlite3_extended_errcode(self->db);
+    if (rc != SQLITE_DONE) {
+        snprintf(first, sizeof first, "%s", sqlite3_errmsg(self->db));
+    }
+    sqlite3_finalize(st);
+    return ho_err_set(err, HO_ERR_IO, "",
+                      "%s: %s: the database failed PRAGMA quick_check (%s%s); the store will "
+                      "not write to it. Restore it from a backup, or move it away and re-run "
+                      "the imports",
+                      path, s_code_name(code), first, rows > 1 ? ", ..." : "");
+}
+
 static int s_open(const char *path, bool readonly, void **db_p, ho_err_t *err)
 {
     s_config_once();
@@ -828,8 +896,9 @@ static int s_open(const char *path, bool readonly, void **db_p, ho_err_t *err)
                           path);
     }
     int flags = readonly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-    if (sqlite3_open_v2(path, &self->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-        ho_err_set(err, HO_ERR_IO, "", "%s: cannot open: %s", path,
+    int orc = sqlite3_open_v2(path, &self->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
+    if (orc != SQLITE_OK) {
+        ho_err_set(err, HO_ERR_IO, "", "%s: cannot open: %s: %s", path, s_code_name(orc),
                    self->db ? sqlite3_errmsg(self->db) : "out of memory");
         void *p = self;
         s_close(&p);
@@ -838,6 +907,9 @@ static int s_open(const char *path, bool readonly, void **db_p, ho_err_t *err)
     sqlite3_busy_timeout(self->db, 5000);
     int rc = HO_OK;
     if (!readonly) {
+        rc = s_quick_check(self, path, err);
+    }
+    if (!readonly && rc == HO_OK) {
         /* WAL lets the report worker and `handoff lead` read while the store writes;
          * NORMAL sync is durable across process crashes. A power loss can lose the commits
          * since the last WAL sync, and nothing replays them: the broker journal forgets a
@@ -855,7 +927,7 @@ static int s_open(const char *path, bool readonly, void **db_p, ho_err_t *err)
         if (rc == HO_OK) {
             s_ckpt_start(self, path);
         }
-    } else {
+    } else if (readonly) {
         self->version = s_read_version(self);
         if (self->version <= 0) {
             rc = ho_err_set(err, HO_ERR_VERSION, "schema_version",

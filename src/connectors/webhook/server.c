@@ -1,8 +1,11 @@
-/* server.c - the webhook HTTP server (webhook.h): libmicrohttpd with one internal polling
- * thread, which is also the only thread that touches the broker client's ZeroMQ socket (the
- * client is created lazily inside that thread). Requests are therefore answered one after
- * another, each only once the broker has taken its message: a webhook sender's retry is the
- * backpressure, and event ids make a retried submission the same event.
+/* server.c - the webhook HTTP server (webhook.h): libmicrohttpd with a pool of `threads`
+ * internal threads (epoll). Each thread has a broker client of its own (ZeroMQ sockets stay in
+ * the thread that made them), so a POST waiting on a slow broker holds one thread, not the
+ * server, and /healthz never talks to the broker. Against slow or idle peers (slowloris):
+ * connections idle for connection_timeout_s are closed, one address may hold at most
+ * per_ip_limit connections and all together connection_limit, bodies over body_limit get 413.
+ * Each request is answered only once the broker has taken its message: a webhook sender's
+ * retry is the backpressure, and event ids make a retried submission the same event.
  *
  * Nothing is lost once answered 2xx: the answer waits for the broker's reply, which the broker
  * sends only after the messages that reply caused (lead.normalized for the store, ...) are in
@@ -13,6 +16,7 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +46,15 @@ const ho_config_map_t ho_webhook_config[] = {
      "answer 503 while more requests than this wait in the broker (0 = off)"},
     {HO_CFG_INT, "retry_after_s", "5", offsetof(ho_webhook_settings_t, retry_after_s),
      "Retry-After seconds of a backlog 503"},
+    {HO_CFG_INT, "threads", "4", offsetof(ho_webhook_settings_t, threads),
+     "request threads; a POST waiting on the broker holds one, /healthz never waits"},
+    {HO_CFG_INT, "connection_limit", "1024", offsetof(ho_webhook_settings_t, connection_limit),
+     "open connections at most"},
+    {HO_CFG_INT, "per_ip_limit", "32", offsetof(ho_webhook_settings_t, per_ip_limit),
+     "open connections from one address at most (slowloris)"},
+    {HO_CFG_INT, "connection_timeout_s", "10",
+     offsetof(ho_webhook_settings_t, connection_timeout_s),
+     "close a connection that sends nothing for this long"},
     {HO_CFG_BOOL, "allow_unsigned", "false", offsetof(ho_webhook_settings_t, allow_unsigned),
      "endpoints without a secret accept unsigned posts"},
     {HO_CFG_STR, "linkedin_forms", "linkedin_lead_forms.json",
@@ -113,6 +126,14 @@ int ho_webhook_settings_load(const char *config_dir, const char *path, ho_webhoo
     }
     if (rc == HO_OK && (s->body_limit < 1 || s->body_limit > 64LL * 1024 * 1024)) {
         rc = ho_err_set(err, HO_ERR_CONFIG, "body_limit", "%s: body_limit: expected 1..67108864",
+                        ho_conf_name(conf));
+    }
+    if (rc == HO_OK && (s->threads < 1 || s->threads > 64 || s->connection_limit < 8 ||
+                        s->connection_limit > 65536 || s->per_ip_limit < 1 ||
+                        s->connection_timeout_s < 1 || s->connection_timeout_s > 3600)) {
+        rc = ho_err_set(err, HO_ERR_CONFIG, "threads",
+                        "%s: expected threads 1..64, connection_limit 8..65536, per_ip_limit >= 1, "
+                        "connection_timeout_s 1..3600",
                         ho_conf_name(conf));
     }
     if (rc == HO_OK && s->broker_timeout_ms < 100) {
@@ -188,18 +209,28 @@ struct ho_webhook {
     int port;
     char *endpoint;
     ho_client_opts_t copts;
-    ho_client_t *client; /* created and used only in the MHD thread */
+    pthread_key_t key; /* -> s_tls_t: the calling MHD thread's broker client */
+    bool have_key;
     ho_linkedin_forms_t *linkedin;
     ho_reasons_t *reasons;
-    unsigned long requests;
-    /* backlog (MHD thread only): the broker's count at backlog_at, plus the requests this
-     * server forwarded since; shedding = answering 503 until it is down to half */
+    unsigned long requests; /* atomic */
+    /* backlog (under mu): the broker's count at backlog_at, plus the requests this server
+     * forwarded since; shedding = answering 503 until it is down to half; polling = one
+     * thread is reading mmi.status (the others use the last count meanwhile) */
+    pthread_mutex_t mu;
     int64_t backlog_at;
     long backlog, forwarded;
-    bool shedding;
+    bool shedding, polling;
     unsigned long shed; /* 503s for the backlog */
     char worst[96];     /* "store=12": the longest queue at the last read */
+    struct s_tls *tls;  /* every thread's client (under mu), destroyed with the server */
 };
+
+/* One MHD thread's broker client: made in that thread on first use, used only there. */
+typedef struct s_tls {
+    ho_client_t *client;
+    struct s_tls *next;
+} s_tls_t;
 
 typedef struct {
     s_route_t route;
@@ -265,13 +296,41 @@ static const char *s_header(struct MHD_Connection *c, const char *name)
     return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
 }
 
-/* The broker client, made in this (the MHD) thread on first use. */
+/* This thread's broker client slot (NULL when out of memory). */
+static s_tls_t *s_tls(ho_webhook_t *self)
+{
+    s_tls_t *t = pthread_getspecific(self->key);
+    if (!t && (t = calloc(1, sizeof *t)) != NULL) {
+        pthread_setspecific(self->key, t);
+        pthread_mutex_lock(&self->mu);
+        t->next = self->tls;
+        self->tls = t;
+        pthread_mutex_unlock(&self->mu);
+    }
+    return t;
+}
+
+/* The broker client of this thread, made on first use. */
 static ho_client_t *s_client(ho_webhook_t *self, ho_err_t *err)
 {
-    if (!self->client) {
-        self->client = ho_client_new(self->endpoint, &self->copts, err);
+    s_tls_t *t = s_tls(self);
+    if (!t) {
+        ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
+        return NULL;
     }
-    return self->client;
+    if (!t->client) {
+        t->client = ho_client_new(self->endpoint, &self->copts, err);
+    }
+    return t->client;
+}
+
+/* Drop this thread's client: whatever its socket still waits for is stale. */
+static void s_client_drop(ho_webhook_t *self)
+{
+    s_tls_t *t = pthread_getspecific(self->key);
+    if (t) {
+        ho_client_destroy(&t->client);
+    }
 }
 
 /* Send msgs to service and wait. HO_OK and the reply (caller frees) or an error. */
@@ -289,10 +348,11 @@ static int s_request(ho_webhook_t *self, const char *service, ho_msg_t **msgs, s
     }
     int rc = ho_client_request(cl, service, msgs, n, reply_p, n_reply_p, err);
     if (rc != HO_OK) {
-        /* a fresh socket next time: whatever the old one still waits for is stale */
-        ho_client_destroy(&self->client);
+        s_client_drop(self); /* a fresh socket next time */
     } else {
+        pthread_mutex_lock(&self->mu);
         self->forwarded++; /* one more request the broker routes on (to the store) */
+        pthread_mutex_unlock(&self->mu);
     }
     return rc;
 }
@@ -300,16 +360,16 @@ static int s_request(ho_webhook_t *self, const char *service, ho_msg_t **msgs, s
 /* Requests queued in the broker for services that have workers, as import's --max-backlog
  * counts them (a queue without workers is not drained by refusing: not counted); -1 when
  * the broker does not answer. */
-static long s_broker_backlog(ho_webhook_t *self, ho_err_t *err)
+static long s_broker_backlog(ho_webhook_t *self, char *worst, size_t cap, ho_err_t *err)
 {
     ho_client_t *cl = s_client(self, err);
     json_t *st = NULL;
     if (!cl || ho_client_status(cl, &st, err) != HO_OK) {
-        ho_client_destroy(&self->client);
+        s_client_drop(self);
         return -1;
     }
     long total = 0, most = 0;
-    snprintf(self->worst, sizeof self->worst, "none");
+    snprintf(worst, cap, "none");
     size_t i;
     json_t *svc;
     json_array_foreach(json_object_get(st, "services"), i, svc)
@@ -322,36 +382,17 @@ static long s_broker_backlog(ho_webhook_t *self, ho_err_t *err)
         total += queued;
         if (queued > most) {
             most = queued;
-            snprintf(self->worst, sizeof self->worst, "%.60s=%ld", name ? name : "?", queued);
+            snprintf(worst, cap, "%.60s=%ld", name ? name : "?", queued);
         }
     }
     json_decref(st);
     return total;
 }
 
-/* May a submission be taken now? 0 yes; else a 503 was queued (with Retry-After when the
- * pipeline is backed up; without when the broker does not answer its status). */
-static int s_admit(ho_webhook_t *self, struct MHD_Connection *c, const char *path,
-                   enum MHD_Result *ret)
+/* Under mu: update the shedding state. -1 = take the request, else the estimate to report
+ * (worst gets the longest queue for that answer). */
+static long s_shed_decide(ho_webhook_t *self, long limit, char *worst, size_t cap)
 {
-    long limit = (long)self->set.max_backlog;
-    if (limit <= 0) {
-        return 0;
-    }
-    int64_t now = ho_now_ms();
-    if (self->backlog_at == 0 || now - self->backlog_at >= S_BACKLOG_POLL_MS) {
-        ho_err_t err = {0};
-        long b = s_broker_backlog(self, &err);
-        self->backlog_at = ho_now_ms();
-        if (b < 0) {
-            ho_warn("%s: broker status unavailable: %s", path, err.message);
-            *ret =
-                s_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "", "broker unavailable: %s", err.message);
-            return -1;
-        }
-        self->backlog = b;
-        self->forwarded = 0;
-    }
     long estimate = self->backlog + self->forwarded;
     if (self->shedding && estimate <= limit / 2) {
         self->shedding = false;
@@ -364,15 +405,24 @@ static int s_admit(ho_webhook_t *self, struct MHD_Connection *c, const char *pat
                 estimate, self->worst, limit, limit / 2);
     }
     if (!self->shedding) {
-        return 0;
+        return -1;
     }
     self->shed++;
+    snprintf(worst, cap, "%s", self->worst);
+    return estimate;
+}
+
+/* The 503 + Retry-After of a shed request. Returns -1 (an answer was queued). */
+static int s_shed_answer(ho_webhook_t *self, struct MHD_Connection *c, const char *path,
+                         long estimate, const char *worst, enum MHD_Result *ret)
+{
+    long limit = (long)self->set.max_backlog;
     char msg[300], retry[24];
     snprintf(retry, sizeof retry, "%lld", self->set.retry_after_s);
     snprintf(msg, sizeof msg,
              "pipeline backlog: %ld requests waiting in the broker (longest queue at the last "
              "look: %s), over max_backlog %ld; nothing was taken, retry after %s s",
-             estimate, self->worst, limit, retry);
+             estimate, worst, limit, retry);
     json_t *body =
         json_pack("{s:s, s:s, s:I, s:I}", "error", msg, "field", "", "backlog",
                   (json_int_t)estimate, "retry_after", (json_int_t)self->set.retry_after_s);
@@ -383,6 +433,48 @@ static int s_admit(ho_webhook_t *self, struct MHD_Connection *c, const char *pat
                     "Retry-After", retry);
     free(text);
     return -1;
+}
+
+/* May a submission be taken now? 0 yes; else a 503 was queued (with Retry-After when the
+ * pipeline is backed up; without when the broker does not answer its status). One thread
+ * at a time reads mmi.status, without the lock; the others use the last count meanwhile. */
+static int s_admit(ho_webhook_t *self, struct MHD_Connection *c, const char *path,
+                   enum MHD_Result *ret)
+{
+    long limit = (long)self->set.max_backlog;
+    if (limit <= 0) {
+        return 0;
+    }
+    int64_t now = ho_now_ms();
+    pthread_mutex_lock(&self->mu);
+    bool poll =
+        !self->polling && (self->backlog_at == 0 || now - self->backlog_at >= S_BACKLOG_POLL_MS);
+    self->polling = self->polling || poll;
+    pthread_mutex_unlock(&self->mu);
+    char worst[sizeof self->worst];
+    if (poll) {
+        ho_err_t err = {0};
+        long b = s_broker_backlog(self, worst, sizeof worst, &err);
+        pthread_mutex_lock(&self->mu);
+        self->polling = false;
+        self->backlog_at = ho_now_ms();
+        if (b >= 0) {
+            self->backlog = b;
+            self->forwarded = 0;
+            memcpy(self->worst, worst, sizeof worst);
+        }
+        pthread_mutex_unlock(&self->mu);
+        if (b < 0) {
+            ho_warn("%s: broker status unavailable: %s", path, err.message);
+            *ret =
+                s_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "", "broker unavailable: %s", err.message);
+            return -1;
+        }
+    }
+    pthread_mutex_lock(&self->mu);
+    long estimate = s_shed_decide(self, limit, worst, sizeof worst);
+    pthread_mutex_unlock(&self->mu);
+    return estimate < 0 ? 0 : s_shed_answer(self, c, path, estimate, worst, ret);
 }
 
 /* Is the request signed/authorised for its route? 0 ok, else an answer was queued. */
@@ -803,12 +895,17 @@ static enum MHD_Result s_feedback(ho_webhook_t *self, struct MHD_Connection *c, 
 
 static enum MHD_Result s_get(ho_webhook_t *self, struct MHD_Connection *c, s_route_t route)
 {
-    if (route == R_HEALTH) {
+    if (route == R_HEALTH) { /* never waits on the broker: the last counts it gave */
+        pthread_mutex_lock(&self->mu);
+        bool accepting = !self->shedding;
+        json_int_t backlog = (json_int_t)(self->backlog + self->forwarded);
+        json_int_t shed = (json_int_t)self->shed;
+        pthread_mutex_unlock(&self->mu);
+        json_int_t requests = (json_int_t)__atomic_load_n(&self->requests, __ATOMIC_RELAXED);
         return s_json(c, MHD_HTTP_OK,
-                      json_pack("{s:s, s:I, s:b, s:I, s:I}", "status", "ok", "requests",
-                                (json_int_t)self->requests, "accepting", !self->shedding, "backlog",
-                                (json_int_t)(self->backlog + self->forwarded), "refused_backlog",
-                                (json_int_t)self->shed),
+                      json_pack("{s:s, s:I, s:b, s:I, s:I}", "status", "ok", "requests", requests,
+                                "accepting", accepting, "backlog", backlog, "refused_backlog",
+                                shed),
                       NULL);
     }
     /* Facebook's subscription handshake */
@@ -835,7 +932,7 @@ static enum MHD_Result s_handler(void *cls, struct MHD_Connection *c, const char
     ho_webhook_t *self = cls;
     s_req_t *rq = *con_cls;
     if (!rq) {
-        self->requests++;
+        __atomic_fetch_add(&self->requests, 1, __ATOMIC_RELAXED);
         int i = s_find_route(url);
         if (i < 0) {
             return s_error(c, MHD_HTTP_NOT_FOUND, "", "no such endpoint");
@@ -976,6 +1073,14 @@ ho_webhook_t *ho_webhook_new(const ho_webhook_settings_t *s, const char *config_
     self->copts.window = 1;
     self->copts.timeout_ms = (int)s->broker_timeout_ms;
     self->copts.retries = -1; /* no resend: the webhook sender retries, we answer 503 */
+    if (pthread_mutex_init(&self->mu, NULL) != 0 || pthread_key_create(&self->key, NULL) != 0) {
+        ho_err_set(err, HO_ERR_NOMEM, "", "cannot create the request threads' state");
+        free(self->endpoint);
+        ho_webhook_settings_free(&self->set);
+        free(self);
+        return NULL;
+    }
+    self->have_key = true;
 
     char path[4096];
     if (s_resolve(config_dir, s->linkedin_forms, path, sizeof path) == 0) {
@@ -1017,11 +1122,13 @@ ho_webhook_t *ho_webhook_new(const ho_webhook_settings_t *s, const char *config_
     }
     addr.sin_port = htons((uint16_t)port);
     self->daemon = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
         s_handler, self, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-        MHD_OPTION_NOTIFY_COMPLETED, s_completed, self, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned int)30, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)256,
-        MHD_OPTION_EXTERNAL_LOGGER, s_mhd_log, self, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_COMPLETED, s_completed, self, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned int)s->threads, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned int)s->connection_timeout_s, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned int)s->connection_limit, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (unsigned int)s->per_ip_limit, MHD_OPTION_EXTERNAL_LOGGER, s_mhd_log, self, MHD_OPTION_END);
     if (!self->daemon) {
         ho_err_set(err, HO_ERR_IO, "listen", "cannot listen on %s: %s", s->listen,
                    strerror(errno ? errno : EADDRINUSE));
@@ -1053,9 +1160,18 @@ void ho_webhook_destroy(ho_webhook_t **self_p)
     }
     ho_webhook_t *self = *self_p;
     if (self->daemon) {
-        MHD_stop_daemon(self->daemon); /* joins the thread that owned the client */
+        MHD_stop_daemon(self->daemon); /* joins the threads that owned the clients */
     }
-    ho_client_destroy(&self->client);
+    while (self->tls) {
+        s_tls_t *t = self->tls;
+        self->tls = t->next;
+        ho_client_destroy(&t->client);
+        free(t);
+    }
+    if (self->have_key) {
+        pthread_key_delete(self->key);
+        pthread_mutex_destroy(&self->mu);
+    }
     ho_linkedin_forms_destroy(&self->linkedin);
     ho_reasons_destroy(&self->reasons);
     ho_webhook_settings_free(&self->set);

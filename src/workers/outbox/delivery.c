@@ -517,3 +517,45 @@ int ho_outbox_list(const char *data_dir, const char *which, const char *event_id
     *out = rows;
     return HO_OK;
 }
+
+/* handoff forget (outbox.h): see ho_route_state_forget for why secure_delete + VACUUM +
+ * a truncated WAL. The delivery rows stay (counts, status) with an empty body. */
+int ho_outbox_forget(const char *data_dir, long long lead_id, const char *email, int *n_p,
+                     ho_err_t *err)
+{
+    *n_p = 0;
+    char path[4096];
+    bool exists;
+    sqlite3 *db = s_open_existing(data_dir, SQLITE_OPEN_READWRITE, path, sizeof path, &exists, err);
+    if (!db) {
+        return exists ? HO_ERR_IO : HO_OK;
+    }
+    sqlite3_busy_timeout(db, 10000);
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_exec(db, "PRAGMA secure_delete = ON", NULL, NULL, NULL);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_prepare_v2(db,
+                                "UPDATE deliveries SET body = '{}', last_error = NULL"
+                                " WHERE (?2 > 0 AND lead_id = ?2)"
+                                " OR instr(lower(body), lower(?1)) > 0",
+                                -1, &st, NULL);
+    }
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, email, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, lead_id);
+        rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(db);
+        *n_p = sqlite3_changes(db);
+    }
+    sqlite3_finalize(st);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_exec(db, "VACUUM", NULL, NULL, NULL);
+    }
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    }
+    if (rc != SQLITE_OK) {
+        ho_err_set(err, HO_ERR_IO, "", "%s: forget: %s", path, sqlite3_errmsg(db));
+    }
+    sqlite3_close(db);
+    return rc == SQLITE_OK ? HO_OK : HO_ERR_IO;
+}

@@ -9,6 +9,8 @@
  *            JSON. SUB filters match prefixes, so every id is closed by a '.' and written
  *            with only [A-Za-z0-9_-] (anything else as %XX): subscribing to "handoff.rep.R1."
  *            never receives R10's or "R1.x"'s packets, and a rep called "queue" is not a queue.
+            With broker.curve.enabled it is a CURVE server (the broker's certificate) that
+            admits only the keys in broker.curve.allowed_keys, like the broker's socket.
  *   webhook  HTTP POST of the packet JSON to webhook_url. Queued in <data_dir>/outbox.db and
  *            tried at once; failures are retried from cb_tick with exponential backoff,
  *            survive restarts, and after max_attempts stay `failed` (handoff status).
@@ -68,6 +70,8 @@ typedef struct {
     ho_outbox_db_t *db;
     CURL *curl;
     zsock_t *pub;
+    zactor_t *auth; /* zauth for the PUB socket when broker.curve.enabled */
+    zcert_t *cert;
     int64_t keep_ms; /* retention, 0 = forever */
     int64_t pruned_at;
 } s_ctx_t;
@@ -99,9 +103,62 @@ static void s_exit(void **ctx_p)
         curl_easy_cleanup(ctx->curl);
     }
     zsock_destroy(&ctx->pub);
+    zactor_destroy(&ctx->auth);
+    zcert_destroy(&ctx->cert);
     ho_config_map_free(s_config_map, &ctx->set);
     free(ctx);
     *ctx_p = NULL;
+}
+
+/* broker.curve of the gateway config, resolved like the gateway does (relative to the
+ * config folder). The packets carry lead and rep emails: with CURVE on, the PUB socket is a
+ * CURVE server with the broker's certificate and admits only the keys in allowed_keys
+ * (zauth), the same rule as the broker's own socket. */
+static int s_pub_curve(s_ctx_t *ctx, const ho_worker_env_t *env, ho_err_t *err)
+{
+    const ho_node_t *broker = env->conf ? ho_node_get(ho_conf_root(env->conf), "broker") : NULL;
+    const ho_node_t *curve = broker ? ho_node_get(broker, "curve") : NULL;
+    bool on = false;
+    const char *cert = NULL, *allowed = NULL;
+    int rc = HO_OK;
+    if (curve && ((rc = ho_conf_bool(env->conf, curve, "enabled", false, &on, err)) != HO_OK ||
+                  (rc = ho_conf_str(env->conf, curve, "server_cert", "keys/broker.cert_secret",
+                                    &cert, err)) != HO_OK ||
+                  (rc = ho_conf_str(env->conf, curve, "allowed_keys", "keys/allowed", &allowed,
+                                    err)) != HO_OK)) {
+        return rc;
+    }
+    if (!on) {
+        return HO_OK;
+    }
+    char cert_path[4096], allowed_path[4096];
+    const char *base = env->config_dir && env->config_dir[0] ? env->config_dir : ".";
+    snprintf(cert_path, sizeof cert_path, "%s%s%s", cert[0] == '/' ? "" : base,
+             cert[0] == '/' ? "" : "/", cert);
+    snprintf(allowed_path, sizeof allowed_path, "%s%s%s", allowed[0] == '/' ? "" : base,
+             allowed[0] == '/' ? "" : "/", allowed);
+    ctx->cert = zcert_load(cert_path);
+    const char *secret = ctx->cert ? zcert_secret_txt(ctx->cert) : NULL;
+    if (!secret || strspn(secret, "0") == strlen(secret)) {
+        return ho_err_set(err, HO_ERR_CONFIG, "broker.curve.server_cert",
+                          "broker.curve.server_cert: cannot load a secret certificate from '%s' "
+                          "(the outbox PUB socket follows broker.curve)",
+                          cert_path);
+    }
+    int mode = zsys_file_mode(allowed_path);
+    if (mode == -1 || !S_ISDIR((mode_t)mode)) {
+        return ho_err_set(err, HO_ERR_CONFIG, "broker.curve.allowed_keys",
+                          "broker.curve.allowed_keys: '%s' is not a folder", allowed_path);
+    }
+    if (!(ctx->auth = zactor_new(zauth, NULL))) {
+        return ho_err_set(err, HO_ERR_IO, "", "cannot start the zauth authenticator");
+    }
+    zstr_sendx(ctx->auth, "CURVE", allowed_path, NULL);
+    zsock_wait(ctx->auth);
+    zsock_set_zap_domain(ctx->pub, "global");
+    zsock_set_curve_server(ctx->pub, 1);
+    zcert_apply(ctx->cert, ctx->pub);
+    return HO_OK;
 }
 
 static int s_init(const ho_worker_env_t *env, void **ctx_p, ho_err_t *err)
@@ -148,7 +205,15 @@ static int s_init(const ho_worker_env_t *env, void **ctx_p, ho_err_t *err)
     }
     if (rc == HO_OK && ctx->set.pub_endpoint[0]) {
         ctx->pub = zsock_new(ZMQ_PUB);
-        if (!ctx->pub || zsock_bind(ctx->pub, "%s", ctx->set.pub_endpoint) < 0) {
+        if (!ctx->pub) {
+            rc = ho_err_set(err, HO_ERR_NOMEM, "workers.outbox.pub_endpoint",
+                            "cannot create the PUB socket");
+        } else {
+            rc = s_pub_curve(ctx, env, err);
+        }
+    }
+    if (rc == HO_OK && ctx->pub) {
+        if (zsock_bind(ctx->pub, "%s", ctx->set.pub_endpoint) < 0) {
             rc = ho_err_set(err, HO_ERR_IO, "workers.outbox.pub_endpoint",
                             "workers.outbox.pub_endpoint: cannot bind %s: %s",
                             ctx->set.pub_endpoint, zmq_strerror(zmq_errno()));
