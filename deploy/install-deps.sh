@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the Debian packages handoff needs, only those that are missing.
 #   deploy/install-deps.sh          build + run
-#   deploy/install-deps.sh --test   also what the test suite needs (python readers, LibreOffice)
+#   deploy/install-deps.sh --test   also what the test suite needs (python readers, LibreOffice,
+#                                   systemd-analyze, openssl for the TLS test cert)
 # Runs apt-get as root (directly, or through sudo when not root).
 set -euo pipefail
 
@@ -16,6 +17,7 @@ test_pkgs=(
     python3 python3-openpyxl python3-zmq python3-msgpack python3-xlsxwriter
     sqlite3 clang libclang-rt-14-dev valgrind
     libreoffice-calc-nogui
+    systemd openssl python3-yaml
 )
 
 want=("${build_pkgs[@]}")
