@@ -10,6 +10,7 @@
 #define HO_CLI_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 struct option;
 
@@ -42,5 +43,13 @@ const char *ho_cli_nearest(const char *word, const char *const *choices, size_t 
 /* After getopt_long returned '?': when the bad argument was a long option near one of
  * `opts`, print "handoff CMD: did you mean --NAME?" to stderr. */
 void ho_cli_option_hint(const char *cmd, int argc, char **argv, const struct option *opts);
+struct ho_gateway;
+/* Before a request that would wait for the broker (dlq replay, forget): ask the broker at
+ * endpoint for its status within timeout_ms and, when service is given, require a live worker
+ * of it. 0, or -1 after printing to stderr why and what to start ("handoff WHAT: ..."). */
+int ho_cli_broker_check(const char *what, const char *endpoint, const struct ho_gateway *gw,
+                        const char *service, int timeout_ms);
+/* `handoff --version`: version, git revision, and the linked libraries' run-time versions. */
+void ho_cli_print_version(FILE *out);
 
 #endif

@@ -101,3 +101,91 @@ void ho_cli_option_hint(const char *cmd, int argc, char **argv, const struct opt
     }
     free(names);
 }
+
+/* ---- --version ---- */
+
+#include <curl/curl.h>
+#include <czmq.h>
+#include <jansson.h>
+#include <microhttpd.h>
+#include <msgpack.h>
+#include <sodium.h>
+#include <sqlite3.h>
+#include <utf8proc.h>
+#include <xlsxwriter.h>
+#include <yaml.h>
+#include <zmq.h>
+
+#ifndef HO_GIT_REVISION
+#define HO_GIT_REVISION "unknown"
+#endif
+
+void ho_cli_print_version(FILE *out)
+{
+    int maj = 0, min = 0, pat = 0;
+    fprintf(out, "handoff %s (git %s)\n", HO_VERSION, HO_GIT_REVISION);
+    /* the versions actually linked at run time, not the headers built against */
+    zmq_version(&maj, &min, &pat);
+    fprintf(out, "libzmq %d.%d.%d\n", maj, min, pat);
+    zsys_version(&maj, &min, &pat);
+    fprintf(out, "czmq %d.%d.%d\n", maj, min, pat);
+    fprintf(out, "sqlite %s\n", sqlite3_libversion());
+    fprintf(out, "msgpack-c %s\n", msgpack_version());
+    fprintf(out, "libxlsxwriter %s\n", lxw_version());
+    fprintf(out, "jansson %s\n", jansson_version_str());
+    fprintf(out, "libyaml %s\n", yaml_get_version_string());
+    fprintf(out, "libmicrohttpd %s\n", MHD_get_version());
+    fprintf(out, "libcurl %s\n", curl_version_info(CURLVERSION_NOW)->version);
+    fprintf(out, "libsodium %s\n", sodium_version_string());
+    fprintf(out, "utf8proc %s\n", utf8proc_version());
+}
+
+/* ---- fail fast when the broker is down ---- */
+
+#include "handoff/client.h"
+
+int ho_cli_broker_check(const char *what, const char *endpoint, const struct ho_gateway *gw,
+                        const char *service, int timeout_ms)
+{
+    ho_client_opts_t copts = {.window = 1, .timeout_ms = timeout_ms, .retries = -1};
+    ho_client_opts_curve(&copts, gw);
+    ho_err_t err = {0};
+    ho_client_t *client = ho_client_new(endpoint, &copts, &err);
+    if (!client) {
+        fprintf(stderr, "handoff %s: %s\n", what, err.message);
+        return -1;
+    }
+    json_t *st = NULL;
+    int rc = ho_client_status(client, &st, &err);
+    ho_client_destroy(&client);
+    if (rc != HO_OK) {
+        if (strstr(err.message, "no reply within")) {
+            fprintf(stderr,
+                    "handoff %s: the broker at %s did not answer within %d ms (is it running? "
+                    "`handoff broker` or `handoff run`; --connect ENDPOINT for another one)\n",
+                    what, endpoint, timeout_ms);
+        } else {
+            fprintf(stderr, "handoff %s: %s\n", what, err.message);
+        }
+        return -1;
+    }
+    long long workers = 0;
+    size_t i;
+    json_t *s;
+    json_array_foreach(json_object_get(st, "services"), i, s)
+    {
+        const char *name = json_string_value(json_object_get(s, "name"));
+        if (service && name && strcmp(name, service) == 0) {
+            workers = (long long)json_integer_value(json_object_get(s, "workers"));
+        }
+    }
+    json_decref(st);
+    if (service && workers == 0) {
+        fprintf(stderr,
+                "handoff %s: the broker at %s has no `%s` worker (start it: `handoff worker %s` "
+                "or `handoff run`)\n",
+                what, endpoint, service, service);
+        return -1;
+    }
+    return 0;
+}

@@ -76,8 +76,15 @@ int ho_cmd_forget(int argc, char **argv)
         fprintf(stderr, "handoff forget: %s\n", err.message);
         return 1;
     }
+    const char *ep = endpoint ? endpoint : ho_gateway_endpoint(gw);
+    /* a down broker or store fails in 3 s with a hint, not after the request's retries */
+    if (ho_cli_broker_check("forget", ep, gw, "store", timeout < 3000 ? timeout : 3000) != 0) {
+        ho_gateway_destroy(&gw);
+        return 1;
+    }
     ho_client_opts_t opts = {.window = 1, .timeout_ms = timeout, .retries = 2};
-    ho_client_t *client = ho_client_new(endpoint ? endpoint : ho_gateway_endpoint(gw), &opts, &err);
+    ho_client_opts_curve(&opts, gw);
+    ho_client_t *client = ho_client_new(ep, &opts, &err);
     int rc = 1;
     ho_msg_t *msg = NULL, **reply = NULL;
     size_t n = 0;
