@@ -1022,7 +1022,7 @@ static void s_print_webhook_url(s_run_t *run)
         ho_warn("webhook settings: %s", err.message);
         return;
     }
-    const char *scheme = "http";
+    const char *scheme = set.tls_cert && *set.tls_cert ? "https" : "http";
     printf("run webhook url=%s://%s/\n", scheme, set.listen ? set.listen : "?");
     fflush(stdout);
     ho_webhook_settings_free(&set);

@@ -26,6 +26,7 @@
 #include "handoff/log.h"
 #include "handoff/normalize.h"
 #include "handoff/webhook.h"
+#include "tls.h" /* HTTPS (tls_cert/tls_key), reloaded on SIGHUP */
 
 #define S_BACKLOG_POLL_MS 200 /* read the broker's queues at most this often */
 
@@ -62,6 +63,10 @@ const ho_config_map_t ho_webhook_config[] = {
      "X-Handoff-Secret of /webhooks/form"},
     {HO_CFG_STR, "feedback_token", NULL, offsetof(ho_webhook_settings_t, feedback_token),
      "bearer token of /feedback"},
+    {HO_CFG_STR, "tls_cert", NULL, offsetof(ho_webhook_settings_t, tls_cert),
+     "PEM certificate chain: serve HTTPS (relative: config folder; reloaded on SIGHUP)"},
+    {HO_CFG_STR, "tls_key", NULL, offsetof(ho_webhook_settings_t, tls_key),
+     "PEM private key of tls_cert"},
     {0},
 };
 
@@ -191,6 +196,7 @@ struct ho_webhook {
     ho_client_t *client; /* created and used only in the MHD thread */
     ho_linkedin_forms_t *linkedin;
     ho_reasons_t *reasons;
+    ho_tls_t *tls; /* NULL: plain HTTP */
     unsigned long requests;
     /* backlog (MHD thread only): the broker's count at backlog_at, plus the requests this
      * server forwarded since; shedding = answering 503 until it is down to half */
@@ -1006,12 +1012,26 @@ ho_webhook_t *ho_webhook_new(const ho_webhook_settings_t *s, const char *config_
         goto fail;
     }
     addr.sin_port = htons((uint16_t)port);
+    if (s->tls_cert && *s->tls_cert) {
+        char cert[4096], key[4096];
+        if (s_resolve(config_dir, s->tls_cert, cert, sizeof cert) != 0 ||
+            s_resolve(config_dir, s->tls_key ? s->tls_key : "", key, sizeof key) != 0 ||
+            !(self->tls = ho_tls_new(cert, key, err))) {
+            if (!err || !err->message[0]) {
+                ho_err_set(err, HO_ERR_CONFIG, "tls_key", "tls_cert and tls_key go together");
+            }
+            goto fail;
+        }
+    }
+    struct MHD_OptionItem tls_opts[2];
+    ho_tls_mhd_options(self->tls, tls_opts);
     self->daemon = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-        s_handler, self, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG |
+            ho_tls_mhd_flags(self->tls),
+        0, NULL, NULL, s_handler, self, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
         MHD_OPTION_NOTIFY_COMPLETED, s_completed, self, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned int)30, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)256,
-        MHD_OPTION_EXTERNAL_LOGGER, s_mhd_log, self, MHD_OPTION_END);
+        MHD_OPTION_EXTERNAL_LOGGER, s_mhd_log, self, MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_END);
     if (!self->daemon) {
         ho_err_set(err, HO_ERR_IO, "listen", "cannot listen on %s: %s", s->listen,
                    strerror(errno ? errno : EADDRINUSE));
@@ -1048,6 +1068,7 @@ void ho_webhook_destroy(ho_webhook_t **self_p)
     ho_client_destroy(&self->client);
     ho_linkedin_forms_destroy(&self->linkedin);
     ho_reasons_destroy(&self->reasons);
+    ho_tls_destroy(&self->tls);
     ho_webhook_settings_free(&self->set);
     free(self->endpoint);
     free(self);
