@@ -19,6 +19,7 @@ Run: HO_BIN=build/handoff /usr/bin/python3 tests/integration/test_metrics.py
 """
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -131,6 +132,19 @@ class MetricsTest(unittest.TestCase):
         self.assertGreater(files, 0)
         self.assertEqual(got[("handoff_outbox_packet_files", frozenset())], files)
         self.assertIn(("handoff_outbox_deliveries", frozenset({"status": "failed"}.items())), got)
+
+        # the shipped dashboard and alert rules use only metrics this endpoint serves
+        src = os.environ.get("HO_SOURCE_DIR", os.path.dirname(os.path.dirname(os.path.dirname(
+            os.path.abspath(__file__)))))
+        with open(os.path.join(src, "deploy", "grafana", "handoff-dashboard.json")) as f:
+            exprs = [t["expr"] for p in json.load(f)["panels"] for t in p["targets"]]
+        with open(os.path.join(src, "deploy", "prometheus", "alerts.yaml")) as f:
+            import yaml
+            exprs += [r["expr"] for g in yaml.safe_load(f)["groups"] for r in g["rules"]]
+        served = set(re.findall(r"^# HELP (\S+) ", text, re.M))
+        for expr in exprs:
+            for name in re.findall(r"handoff_[a-z_]+", expr):
+                self.assertIn(name, served, expr)
 
         self.assertEqual(get(base + "/healthz")[0], 200)
         self.assertEqual(get(base + "/readyz")[:3:2], (200, "ready\n"))
