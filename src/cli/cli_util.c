@@ -54,7 +54,7 @@ const char *ho_cli_nearest(const char *word, const char *const *choices, size_t 
             continue;
         }
         size_t d = ho_cli_distance(word, choices[i]);
-        if (len >= 3 && strncmp(choices[i], word, len) == 0) {
+        if (len >= 3 && d > 1 && strncmp(choices[i], word, len) == 0) {
             d = 1; /* a prefix of exactly one thing is as good as one typo */
         }
         if (d < best_d) {
