@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the Debian packages handoff needs, only those that are missing.
 #   deploy/install-deps.sh          build + run
-#   deploy/install-deps.sh --test   also what the test suite needs (python readers, LibreOffice)
+#   deploy/install-deps.sh --test   also what the test suite needs (python readers, LibreOffice,
+#                                   systemd-analyze, openssl for the TLS test cert)
 # Runs apt-get as root (directly, or through sudo when not root).
 set -euo pipefail
 
@@ -9,13 +10,14 @@ build_pkgs=(
     build-essential cmake pkg-config
     libzmq3-dev libczmq-dev libsodium-dev libmsgpack-dev libxlsxwriter-dev
     libsqlite3-dev libcsv-dev libyaml-dev libjansson-dev libmicrohttpd-dev
-    libcurl4-openssl-dev libutf8proc-dev libcmocka-dev zlib1g-dev
+    libcurl4-openssl-dev libutf8proc-dev libcmocka-dev zlib1g-dev libgnutls28-dev
     tzdata
 )
 test_pkgs=(
     python3 python3-openpyxl python3-zmq python3-msgpack python3-xlsxwriter
     sqlite3 clang libclang-rt-14-dev valgrind
     libreoffice-calc-nogui poppler-utils
+    systemd openssl python3-yaml python3-prometheus-client
 )
 
 want=("${build_pkgs[@]}")

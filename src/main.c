@@ -20,6 +20,8 @@
 #pragma weak ho_cmd_forget
 #pragma weak ho_cmd_keygen
 #pragma weak ho_cmd_demo
+#pragma weak ho_cmd_metrics
+#pragma weak ho_cmd_config
 
 typedef struct {
     const char *name;
@@ -42,12 +44,15 @@ static const s_command_t s_commands[] = {
     {"forget", ho_cmd_forget, "erase a person's personal data, keeping anonymous counts"},
     {"keygen", ho_cmd_keygen, "make CURVE key pairs for the broker and workers"},
     {"demo-data", ho_cmd_demo, "write seeded demo exports (HubSpot, Salesforce, webhooks, ...)"},
+    {"metrics", ho_cmd_metrics, "Prometheus metrics, /healthz and /readyz over HTTP"},
+    {"config", ho_cmd_config, "check every config file (file:line errors)"},
 };
+#define N_COMMANDS (sizeof s_commands / sizeof s_commands[0])
 
 static void s_usage(FILE *out)
 {
     fprintf(out, "usage: handoff COMMAND [options]   (handoff COMMAND --help for details)\n\n");
-    for (size_t i = 0; i < sizeof s_commands / sizeof s_commands[0]; i++) {
+    for (size_t i = 0; i < N_COMMANDS; i++) {
         if (s_commands[i].fn) {
             fprintf(out, "  %-10s %s\n", s_commands[i].name, s_commands[i].summary);
         }
@@ -64,15 +69,23 @@ int main(int argc, char **argv)
         s_usage(stdout);
         return 0;
     }
-    if (!strcmp(argv[1], "--version")) {
-        printf("handoff %s\n", HO_VERSION);
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+        ho_cli_print_version(stdout);
         return 0;
     }
-    for (size_t i = 0; i < sizeof s_commands / sizeof s_commands[0]; i++) {
+    const char *names[N_COMMANDS];
+    for (size_t i = 0; i < N_COMMANDS; i++) {
         if (!strcmp(argv[1], s_commands[i].name) && s_commands[i].fn) {
             ho_log_set_component(s_commands[i].name);
             return s_commands[i].fn(argc - 1, argv + 1);
         }
+        names[i] = s_commands[i].fn ? s_commands[i].name : NULL;
+    }
+    const char *near = ho_cli_nearest(argv[1], names, N_COMMANDS);
+    if (near) {
+        fprintf(stderr, "handoff: unknown command '%s', did you mean %s?\n", argv[1], near);
+        fprintf(stderr, "(handoff --help lists every command)\n");
+        return 2;
     }
     fprintf(stderr, "handoff: unknown command '%s'\n", argv[1]);
     s_usage(stderr);

@@ -9,6 +9,11 @@
 #ifndef HO_CLI_H
 #define HO_CLI_H
 
+#include <stddef.h>
+#include <stdio.h>
+
+struct option;
+
 typedef int(ho_cmd_fn)(int argc, char **argv);
 
 int ho_cmd_broker(int argc, char **argv);  /* handoff broker: the hub */
@@ -25,5 +30,26 @@ int ho_cmd_outbox(int argc, char **argv);  /* handoff outbox list|show|retry */
 int ho_cmd_forget(int argc, char **argv);  /* handoff forget EMAIL */
 int ho_cmd_keygen(int argc, char **argv);  /* handoff keygen */
 int ho_cmd_demo(int argc, char **argv);    /* handoff demo-data: seeded generator */
+int ho_cmd_metrics(int argc, char **argv); /* handoff metrics --listen: Prometheus + health */
+int ho_cmd_config(int argc, char **argv);  /* handoff config check: every config file */
+
+/* ---- shared helpers (src/cli/cli_util.c) ---- */
+
+/* Edit distance (insert, delete, substitute, swap of neighbours) between a and b. */
+size_t ho_cli_distance(const char *a, const char *b);
+/* The choice closest to `word` when it is close enough to be a typo of it (distance at most
+ * 2 and less than half the word, or word a prefix of one choice), else NULL. */
+const char *ho_cli_nearest(const char *word, const char *const *choices, size_t n);
+/* After getopt_long returned '?': when the bad argument was a long option near one of
+ * `opts`, print "handoff CMD: did you mean --NAME?" to stderr. */
+void ho_cli_option_hint(const char *cmd, int argc, char **argv, const struct option *opts);
+struct ho_gateway;
+/* Before a request that would wait for the broker (dlq replay, forget): ask the broker at
+ * endpoint for its status within timeout_ms and, when service is given, require a live worker
+ * of it. 0, or -1 after printing to stderr why and what to start ("handoff WHAT: ..."). */
+int ho_cli_broker_check(const char *what, const char *endpoint, const struct ho_gateway *gw,
+                        const char *service, int timeout_ms);
+/* `handoff --version`: version, git revision, and the linked libraries' run-time versions. */
+void ho_cli_print_version(FILE *out);
 
 #endif

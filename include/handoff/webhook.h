@@ -60,6 +60,8 @@ typedef struct {
     char *typeform_secret;
     char *form_secret;
     char *feedback_token;
+    char *tls_cert; /* PEM chain: serve HTTPS; relative to the config folder; SIGHUP reloads */
+    char *tls_key;  /* PEM private key of tls_cert */
 } ho_webhook_settings_t;
 
 extern const ho_config_map_t ho_webhook_config[];

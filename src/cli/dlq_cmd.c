@@ -179,8 +179,15 @@ static int s_replay(ho_gateway_t *gw, const char *endpoint, char **ids, int n_id
         json_array_append_new(arr, json_integer(id));
     }
     ho_err_t err = {0};
+    const char *ep = endpoint ? endpoint : ho_gateway_endpoint(gw);
+    /* a down broker or store fails in 3 s with a hint, not after the request's retries */
+    if (ho_cli_broker_check("dlq replay", ep, gw, "store", 3000) != 0) {
+        json_decref(arr);
+        return 1;
+    }
     ho_client_opts_t opts = {.window = 1, .timeout_ms = 10000, .retries = 2};
-    ho_client_t *client = ho_client_new(endpoint ? endpoint : ho_gateway_endpoint(gw), &opts, &err);
+    ho_client_opts_curve(&opts, gw);
+    ho_client_t *client = ho_client_new(ep, &opts, &err);
     if (!client) {
         fprintf(stderr, "handoff dlq replay: %s\n", err.message);
         json_decref(arr);
@@ -327,6 +334,7 @@ int ho_cmd_dlq(int argc, char **argv)
             s_usage(stdout);
             return 0;
         default:
+            ho_cli_option_hint("dlq", argc, argv, longopts);
             json_decref(set);
             s_usage(stderr);
             return 2;

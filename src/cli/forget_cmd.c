@@ -453,8 +453,14 @@ int ho_cmd_forget(int argc, char **argv)
         rc = s_forget_files(gw, data_dir, 0, argv[optind], &nd);
         goto done;
     }
+    const char *ep = endpoint ? endpoint : ho_gateway_endpoint(gw);
+    /* a down broker or store fails in 3 s with a hint, not after the request's retries */
+    if (ho_cli_broker_check("forget", ep, gw, "store", timeout < 3000 ? timeout : 3000) != 0) {
+        goto done;
+    }
     ho_client_opts_t opts = {.window = 1, .timeout_ms = timeout, .retries = 2};
-    client = ho_client_new(endpoint ? endpoint : ho_gateway_endpoint(gw), &opts, &err);
+    ho_client_opts_curve(&opts, gw);
+    client = ho_client_new(ep, &opts, &err);
     if (!client) {
         fprintf(stderr, "handoff forget: %s\n", err.message);
         goto done;

@@ -50,6 +50,7 @@ int ho_cmd_keygen(int argc, char **argv)
             s_usage(stdout);
             return 0;
         default:
+            ho_cli_option_hint("keygen", argc, argv, opts);
             s_usage(stderr);
             return 2;
         }

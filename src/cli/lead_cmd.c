@@ -1,5 +1,6 @@
 /* lead_cmd.c - `handoff lead EMAIL`: one lead on one screen (who, where, what, when, why),
  * read straight from the store's database, read-only. */
+#include <ctype.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,27 @@ static const char *s_time(json_t *v, char *buf, size_t cap)
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(buf, cap, "%Y-%m-%dT%H:%MZ", &tm);
+    return buf;
+}
+
+/* A reason sentence with every "(due <epoch ms>)" the store wrote shown as an ISO time
+ * (stored reasons keep the number; this is display only). */
+static const char *s_reason_text(const char *text, char *buf, size_t cap)
+{
+    const char *at = strstr(text, "(due ");
+    size_t len = 0;
+    while (at && isdigit((unsigned char)at[5 + len])) {
+        len++;
+    }
+    if (!at || len < 12 || len > 15 || at[5 + len] != ')') {
+        return text;
+    }
+    char t[32];
+    time_t secs = (time_t)(strtoll(at + 5, NULL, 10) / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    strftime(t, sizeof t, "%Y-%m-%dT%H:%MZ", &tm);
+    snprintf(buf, cap, "%.*s(due %s%s", (int)(at - text), text, t, at + 5 + len);
     return buf;
 }
 
@@ -176,8 +198,9 @@ static void s_print(const json_t *view, const ho_lifecycle_t *lc)
                        : "-",
                    s_s(r, "reason"));
         } else {
+            char why[1024];
             printf("  %s  [%s] by %s: %s\n", s_time(json_object_get(r, "at"), t1, sizeof t1), kind,
-                   s_s(r, "actor"), s_s(r, "reason"));
+                   s_s(r, "actor"), s_reason_text(s_s(r, "reason"), why, sizeof why));
         }
     }
     printf("\nassignments\n");
@@ -243,6 +266,7 @@ int ho_cmd_lead(int argc, char **argv)
             s_usage(stdout);
             return 0;
         default:
+            ho_cli_option_hint("lead", argc, argv, longopts);
             s_usage(stderr);
             return 2;
         }

@@ -1,10 +1,13 @@
 /* outbox_cmd.c - `handoff outbox`: the webhook deliveries of the outbox worker
  * (<data_dir>/outbox.db): list them, show one with every attempt, and retry failed ones.
  * Works whether or not the worker runs; a requeued delivery is tried at its next tick. */
+#include <dirent.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "handoff/cli.h"
@@ -14,7 +17,7 @@
 static void s_usage(FILE *out)
 {
     fprintf(out,
-            "usage: handoff outbox list [--failed|--pending|--delivered|--all] [--limit N] "
+            "usage: handoff outbox list [--failed|--pending|--delivered|--all|--files] [--limit N] "
             "[--json]\n"
             "       handoff outbox show EVENT_ID [--json]\n"
             "       handoff outbox retry EVENT_ID... | --failed\n"
@@ -25,7 +28,11 @@ static void s_usage(FILE *out)
             "`show` one event's deliveries with every attempt, `retry` puts failed deliveries\n"
             "back in the queue (attempts reset) or tries a pending one now; the outbox worker\n"
             "sends them at its next tick.\n"
+            "`list` also counts the handoff packets written as JSON files under\n"
+            "<data-dir>/<workers.outbox.dir> (one folder per rep); `list --files` names each\n"
+            "(newest first, up to --limit).\n"
             "\n"
+            "  --files         list the packet files, not the CRM deliveries\n"
             "  --data-dir DIR  data folder (default: data_dir of the gateway config)\n"
             "  -c, --config F  gateway config (handoff.yaml)\n");
 }
@@ -64,6 +71,109 @@ static const char *s_n(const json_t *o, const char *k, char *buf, size_t cap)
     return buf;
 }
 
+/* The packet folder: workers.outbox.dir (default "outbox") under the data dir. */
+static void s_packet_dir(const ho_gateway_t *gw, const char *data_dir, char *out, size_t cap)
+{
+    const char *rel = ho_node_str(ho_node_get(ho_gateway_worker_settings(gw, "outbox"), "dir"));
+    rel = rel && *rel ? rel : "outbox";
+    if (rel[0] == '/') {
+        snprintf(out, cap, "%s", rel);
+    } else {
+        snprintf(out, cap, "%s/%s", data_dir, rel);
+    }
+}
+
+typedef struct {
+    char path[PATH_MAX];
+    char rep[256];
+    time_t mtime;
+} s_packet_t;
+
+static int s_newest_first(const void *a, const void *b)
+{
+    const s_packet_t *x = a, *y = b;
+    return x->mtime < y->mtime ? 1 : x->mtime > y->mtime ? -1 : strcmp(x->path, y->path);
+}
+
+/* Every <dir>/<rep>/<name>.json (temp files, which do not end in .json, are skipped).
+ * Returns how many; *out (caller frees) holds them, *reps the number of rep folders. */
+static size_t s_packets(const char *dir, s_packet_t **out, size_t *reps)
+{
+    size_t n = 0, cap = 0;
+    *out = NULL;
+    *reps = 0;
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        char sub[PATH_MAX];
+        if (e->d_name[0] == '.' || snprintf(sub, sizeof sub, "%s/%s", dir, e->d_name) >=
+                                       (int)sizeof sub) {
+            continue;
+        }
+        DIR *rd = opendir(sub);
+        struct dirent *f;
+        size_t before = n;
+        while (rd && (f = readdir(rd))) {
+            size_t len = strlen(f->d_name);
+            struct stat st;
+            if (len < 6 || strcmp(f->d_name + len - 5, ".json") != 0) {
+                continue;
+            }
+            if (n == cap) {
+                cap = cap ? cap * 2 : 64;
+                s_packet_t *grown = realloc(*out, cap * sizeof **out);
+                if (!grown) {
+                    break;
+                }
+                *out = grown;
+            }
+            s_packet_t *p = &(*out)[n];
+            if (snprintf(p->path, sizeof p->path, "%s/%s", sub, f->d_name) >=
+                    (int)sizeof p->path ||
+                stat(p->path, &st) != 0) {
+                continue;
+            }
+            snprintf(p->rep, sizeof p->rep, "%s", e->d_name);
+            p->mtime = st.st_mtime;
+            n++;
+        }
+        *reps += n > before && e->d_name[0] != '_'; /* _reports: report.ready, not a rep */
+        if (rd) {
+            closedir(rd);
+        }
+    }
+    if (d) {
+        closedir(d);
+    }
+    if (n) {
+        qsort(*out, n, sizeof **out, s_newest_first);
+    }
+    return n;
+}
+
+/* 'outbox packets dir=D count=N reps=R newest=T', then with `each` one line per packet. */
+static void s_list_packets(const char *dir, bool each, long long limit)
+{
+    s_packet_t *p = NULL;
+    size_t reps = 0;
+    size_t n = s_packets(dir, &p, &reps);
+    char newest[32] = "-";
+    if (n) {
+        struct tm tm;
+        gmtime_r(&p[0].mtime, &tm);
+        strftime(newest, sizeof newest, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    }
+    printf("outbox packets dir=%s count=%zu reps=%zu newest=%s\n", dir, n, reps, newest);
+    for (size_t i = 0; each && i < n && (long long)i < limit; i++) {
+        char at[32];
+        struct tm tm;
+        gmtime_r(&p[i].mtime, &tm);
+        strftime(at, sizeof at, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        printf("packet folder=%s written=%s file=%s\n", p[i].rep, at, p[i].path);
+    }
+    free(p);
+}
+
 static void s_line(const json_t *r)
 {
     char last[24];
@@ -86,10 +196,11 @@ int ho_cmd_outbox(int argc, char **argv)
         {"delivered", no_argument, NULL, 'D'},      {"all", no_argument, NULL, 'a'},
         {"limit", required_argument, NULL, 'l'},    {"json", no_argument, NULL, 'j'},
         {"data-dir", required_argument, NULL, 'd'}, {"config", required_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+        {"files", no_argument, NULL, 'F'},          {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     const char *data_dir = NULL, *config = NULL, *which = NULL;
-    bool as_json = false;
+    bool as_json = false, files = false;
     long long limit = 100;
     optind = 1;
     int c;
@@ -120,6 +231,9 @@ int ho_cmd_outbox(int argc, char **argv)
         case 'j':
             as_json = true;
             break;
+        case 'F':
+            files = true;
+            break;
         case 'd':
             data_dir = optarg;
             break;
@@ -130,6 +244,7 @@ int ho_cmd_outbox(int argc, char **argv)
             s_usage(stdout);
             return 0;
         default:
+            ho_cli_option_hint("outbox", argc, argv, longopts);
             s_usage(stderr);
             return 2;
         }
@@ -139,7 +254,13 @@ int ho_cmd_outbox(int argc, char **argv)
     int n_args = argc - optind;
     bool retry_failed = retry && which && !strcmp(which, "failed");
     if ((!list && !show && !retry) || (list && n_args) || (show && (n_args != 1 || which)) ||
-        (retry && (retry_failed ? n_args != 0 : (n_args == 0 || which)))) {
+        (retry && (retry_failed ? n_args != 0 : (n_args == 0 || which))) || (files && !list) ||
+        (files && (which || as_json))) {
+        static const char *subs[] = {"list", "show", "retry"};
+        const char *near = ho_cli_nearest(sub, subs, 3);
+        if (near && strcmp(near, sub) != 0) {
+            fprintf(stderr, "handoff outbox: unknown '%s', did you mean %s?\n", sub, near);
+        }
         fprintf(stderr, "handoff outbox: bad usage\n");
         s_usage(stderr);
         return 2;
@@ -152,6 +273,13 @@ int ho_cmd_outbox(int argc, char **argv)
     }
     const char *dir = data_dir ? data_dir : ho_gateway_data_dir(gw);
     int rc = 0;
+    if (files) {
+        char pdir[PATH_MAX];
+        s_packet_dir(gw, dir, pdir, sizeof pdir);
+        s_list_packets(pdir, true, limit);
+        ho_gateway_destroy(&gw);
+        return 0;
+    }
     if (retry) {
         for (int i = retry_failed ? -1 : 0; i < (retry_failed ? 0 : n_args) && rc == 0; i++) {
             const char *id = i < 0 ? NULL : argv[optind + i];
@@ -190,6 +318,10 @@ int ho_cmd_outbox(int argc, char **argv)
     } else {
         size_t i, k;
         json_t *r, *a;
+        if (list) {
+            printf("outbox deliveries=%zu shown=%s\n", json_array_size(rows),
+                   which ? which : "problems");
+        }
         json_array_foreach(rows, i, r)
         {
             s_line(r);
@@ -202,6 +334,11 @@ int ho_cmd_outbox(int argc, char **argv)
                        s_n(a, "backoff_ms", bo, sizeof bo), s_s(a, "error"));
             }
         }
+    }
+    if (list && !as_json) {
+        char pdir[PATH_MAX];
+        s_packet_dir(gw, dir, pdir, sizeof pdir);
+        s_list_packets(pdir, false, limit);
     }
     json_decref(rows);
     ho_gateway_destroy(&gw);

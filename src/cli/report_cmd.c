@@ -68,6 +68,32 @@ static int s_mkdirs(const char *path)
     return mkdir(buf, 0755) != 0 && errno != EEXIST ? -1 : 0;
 }
 
+/* A week that has not ended has nothing (future) or only part (this week) to count: say so,
+ * and still write the workbook (the operator may want this week's numbers so far). */
+static void s_warn_unfinished(ho_week_t week, const char *tz, int64_t now_ms)
+{
+    ho_week_t now_week;
+    ho_err_t err = {0};
+    if (ho_week_of_ms(now_ms > 0 ? now_ms : ho_now_ms(), tz, &now_week, &err) != HO_REPORT_OK) {
+        return;
+    }
+    char w[16], n[16];
+    ho_week_format(week, w, sizeof w);
+    ho_week_format(now_week, n, sizeof n);
+    int cmp = ho_week_cmp(week, now_week);
+    if (cmp > 0) {
+        fprintf(stderr,
+                "handoff report: warning: %s is in the future (this is %s): the workbook will "
+                "have no leads\n",
+                w, n);
+    } else if (cmp == 0) {
+        fprintf(stderr,
+                "handoff report: warning: %s has not ended yet: the workbook counts only what "
+                "happened so far\n",
+                w);
+    }
+}
+
 int ho_cmd_report(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -120,6 +146,7 @@ int ho_cmd_report(int argc, char **argv)
             s_usage(stdout);
             return 0;
         default:
+            ho_cli_option_hint("report", argc, argv, longopts);
             s_usage(stderr);
             return 2;
         }
@@ -171,6 +198,7 @@ int ho_cmd_report(int argc, char **argv)
             rc = 2;
             goto done;
         }
+        s_warn_unfinished(opts.week, tz, opts.now_ms);
     } else if (ho_week_last_complete(opts.now_ms > 0 ? opts.now_ms : ho_now_ms(), tz, &opts.week,
                                      &err) != HO_REPORT_OK) {
         fprintf(stderr, "handoff report: %s\n", err.message);

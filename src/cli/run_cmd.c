@@ -30,6 +30,7 @@
 #include "handoff/gateway.h"
 #include "handoff/log.h"
 #include "handoff/scoring.h"
+#include "handoff/webhook.h"
 
 #define RUN_MAX_CHILDREN 40
 #define RUN_MAX_ARGS 16
@@ -60,7 +61,21 @@ typedef struct {
     int step_status;
     bool step_done;
     int restarts;
+    bool has_broker; /* children[0] is the broker (else it runs elsewhere) */
 } s_run_t;
+
+/* What this supervisor runs: --only / --without / --scorers / --webhook, resolved. */
+typedef struct {
+    bool broker;
+    bool worker[RUN_N_WORKERS];
+    bool webhook;
+    long scorers; /* score worker processes when worker[score] */
+} s_parts_t;
+
+/* The names --only and --without take. */
+static const char *s_part_names[] = {"broker", "ingest", "store",  "score",  "route",
+                                     "feedback", "report", "outbox", "webhook"};
+#define RUN_N_PARTS (sizeof s_part_names / sizeof s_part_names[0])
 
 static volatile sig_atomic_t s_stop = 0;
 
@@ -105,7 +120,8 @@ static void s_usage(FILE *out)
     fprintf(
         out,
         "usage: handoff run [-c CONFIG] [--data-dir DIR] [--endpoint EP] [--scorers N]\n"
-        "                   [--webhook] [--tick SECONDS] [--ready-timeout S]\n"
+        "                   [--only LIST | --without LIST] [--webhook] [--tick SECONDS]\n"
+        "                   [--ready-timeout S]\n"
         "                   [--demo [--seed N] [--now TIME] [--leads N]] [--once]\n"
         "\n"
         "The embedded default on one machine: the broker and one of each built-in worker\n"
@@ -119,8 +135,15 @@ static void s_usage(FILE *out)
         "                     (default: data_dir of the config)\n"
         "      --endpoint EP  broker endpoint, tcp://HOST:PORT or ipc:///path\n"
         "                     (default: broker.endpoint of the config)\n"
-        "      --scorers N    score worker processes (default 1)\n"
-        "      --webhook      also run `handoff webhook` (form webhooks, /feedback)\n"
+        "      --scorers N    score worker processes (default 1; 0 = no scorer here)\n"
+        "      --only LIST    run just these parts, comma-separated: broker ingest store\n"
+        "                     score route feedback report outbox webhook\n"
+        "                     (a host of a multi-machine layout: --only broker,store,report)\n"
+        "      --without LIST everything but these parts (--without score)\n"
+        "                     Without `broker` the workers connect to --endpoint, a broker\n"
+        "                     that runs elsewhere; readiness then waits for this host's parts.\n"
+        "      --webhook      also run `handoff webhook` (form webhooks, /feedback); prints\n"
+        "                     'run webhook url=URL'\n"
         "      --tick S       seconds between clock ticks to the store (default 60; 0 = off)\n"
         "      --demo         write the seeded demo lead sources to DIR/demo, import them\n"
         "                     (HubSpot, Salesforce, Marketo, form webhooks, activities),\n"
@@ -134,7 +157,7 @@ static void s_usage(FILE *out)
         "                     by then (default 30 s)\n"
         "  -h, --help         this help\n"
         "\n"
-        "stdout (greppable): 'run ready ...', the demo steps' own lines ('demo-data ...',\n"
+        "stdout (greppable): 'run ready ...', 'run webhook url=URL', the demo steps' own lines ('demo-data ...',\n"
         "'import ...'), 'run report week=W leads=N path=P', 'workbook: PATH', 'run stopped ...'.\n"
         "Children's logs go to stderr (HO_LOG_LEVEL, default warn for children).\n"
         "Exit 0 on a clean stop, 1 when a step failed, 2 on usage errors.\n");
@@ -322,8 +345,9 @@ static int s_stop_all(s_run_t *run)
     if (run->step_pid > 0) {
         kill(run->step_pid, SIGTERM);
     }
-    int killed = s_stop_range(run, 1, run->n_children, 10000);
-    killed += s_stop_range(run, 0, run->n_children ? 1 : 0, 5000);
+    size_t first_worker = run->has_broker ? 1 : 0;
+    int killed = s_stop_range(run, first_worker, run->n_children, 10000);
+    killed += s_stop_range(run, 0, first_worker, 5000);
     if (run->step_pid > 0) {
         waitpid(run->step_pid, NULL, 0);
         run->step_pid = 0;
@@ -412,8 +436,16 @@ static int s_service_int(const json_t *st, const char *service, const char *key)
     return 0;
 }
 
+/* Workers of service i the broker must list before this host is ready: this host's own, and
+ * with `everywhere` (the demo needs the whole pipeline) at least one from some host. */
+static int s_want_workers(const s_parts_t *parts, size_t i, bool everywhere)
+{
+    int own = !parts->worker[i] ? 0 : strcmp(s_workers[i], "score") == 0 ? (int)parts->scorers : 1;
+    return everywhere && own == 0 ? 1 : own;
+}
+
 /* Wait until every worker has registered: broker answers and each service has its count. */
-static int s_wait_ready(s_run_t *run, int scorers, int timeout_ms)
+static int s_wait_ready(s_run_t *run, const s_parts_t *parts, bool everywhere, int timeout_ms)
 {
     int64_t deadline = s_mono_ms() + timeout_ms;
     while (!s_stop && s_mono_ms() < deadline) {
@@ -422,8 +454,8 @@ static int s_wait_ready(s_run_t *run, int scorers, int timeout_ms)
         if (st) {
             bool all = true;
             for (size_t i = 0; i < RUN_N_WORKERS; i++) {
-                int want = strcmp(s_workers[i], "score") == 0 ? scorers : 1;
-                all = all && s_service_int(st, s_workers[i], "workers") >= want;
+                all = all && s_service_int(st, s_workers[i], "workers") >=
+                                 s_want_workers(parts, i, everywhere);
             }
             json_decref(st);
             if (all) {
@@ -671,7 +703,43 @@ static int s_positive(const char *text, long max, long *out)
     return 0;
 }
 
-int ho_cmd_run(int argc, char **argv)
+/* One comma-separated --only/--without list into `on`; unknown names are usage errors. */
+static int s_parse_parts(const char *opt, const char *list, bool on[RUN_N_PARTS])
+{
+    char *copy = strdup(list);
+    if (!copy) {
+        return -1;
+    }
+    int rc = 0;
+    char *save = NULL;
+    for (char *t = strtok_r(copy, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
+        size_t k = 0;
+        while (k < RUN_N_PARTS && strcmp(t, s_part_names[k]) != 0) {
+            k++;
+        }
+        if (k == RUN_N_PARTS) {
+            const char *near = ho_cli_nearest(t, s_part_names, RUN_N_PARTS);
+            fprintf(stderr, "handoff run: %s: unknown part '%s'%s%s%s (parts: broker ingest "
+                    "store score route feedback report outbox webhook)\n", opt, t,
+                    near ? ", did you mean " : "", near ? near : "", near ? "?" : "");
+            rc = -1;
+            break;
+        }
+        on[k] = true;
+    }
+    free(copy);
+    return rc;
+}
+
+typedef struct {
+    const char *config, *data_dir, *endpoint, *seed, *now_arg, *leads;
+    const char *only, *without;
+    long scorers, tick_s, ready_s;
+    bool scorers_given, webhook, demo, once;
+} s_args_t;
+
+/* Returns -1 to go on, else the exit code (0 after --help, 2 on a usage error). */
+static int s_parse_args(int argc, char **argv, s_args_t *a)
 {
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'},   {"data-dir", required_argument, NULL, 'd'},
@@ -680,74 +748,80 @@ int ho_cmd_run(int argc, char **argv)
         {"demo", no_argument, NULL, 'D'},           {"seed", required_argument, NULL, 's'},
         {"now", required_argument, NULL, 'n'},      {"leads", required_argument, NULL, 'l'},
         {"once", no_argument, NULL, 'o'},           {"ready-timeout", required_argument, NULL, 'R'},
+        {"only", required_argument, NULL, 'O'},     {"without", required_argument, NULL, 'W'},
         {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
-    const char *config = NULL, *data_dir = NULL, *endpoint = NULL, *seed = "1", *now_arg = NULL;
-    const char *leads = "600";
-    long scorers = 1, tick_s = 60, tmp = 0, ready_s = 30;
-    bool webhook = false, demo = false, once = false;
+    long tmp = 0;
     int ch;
     optind = 1;
     while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
         switch (ch) {
         case 'c':
-            config = optarg;
+            a->config = optarg;
             break;
         case 'd':
-            data_dir = optarg;
+            a->data_dir = optarg;
             break;
         case 'e':
-            endpoint = optarg;
+            a->endpoint = optarg;
             break;
         case 'S':
-            if (s_positive(optarg, RUN_MAX_SCORERS, &scorers) != 0 || scorers < 1) {
-                fprintf(stderr, "handoff run: --scorers wants 1..%d, not '%s'\n", RUN_MAX_SCORERS,
+            if (s_positive(optarg, RUN_MAX_SCORERS, &a->scorers) != 0) {
+                fprintf(stderr, "handoff run: --scorers wants 0..%d, not '%s'\n", RUN_MAX_SCORERS,
                         optarg);
                 return 2;
             }
+            a->scorers_given = true;
             break;
         case 'w':
-            webhook = true;
+            a->webhook = true;
             break;
         case 't':
-            if (s_positive(optarg, 86400, &tick_s) != 0) {
+            if (s_positive(optarg, 86400, &a->tick_s) != 0) {
                 fprintf(stderr, "handoff run: --tick wants seconds 0..86400, not '%s'\n", optarg);
                 return 2;
             }
             break;
         case 'D':
-            demo = true;
+            a->demo = true;
             break;
         case 's':
             if (s_positive(optarg, LONG_MAX, &tmp) != 0) {
                 fprintf(stderr, "handoff run: --seed wants a number, not '%s'\n", optarg);
                 return 2;
             }
-            seed = optarg;
+            a->seed = optarg;
             break;
         case 'n':
-            now_arg = optarg;
+            a->now_arg = optarg;
             break;
         case 'l':
             if (s_positive(optarg, 10000000, &tmp) != 0 || tmp < 1) {
                 fprintf(stderr, "handoff run: --leads wants 1..10000000, not '%s'\n", optarg);
                 return 2;
             }
-            leads = optarg;
+            a->leads = optarg;
             break;
         case 'o':
-            once = true;
+            a->once = true;
             break;
         case 'R':
-            if (s_positive(optarg, 3600, &ready_s) != 0 || ready_s < 1) {
+            if (s_positive(optarg, 3600, &a->ready_s) != 0 || a->ready_s < 1) {
                 fprintf(stderr, "handoff run: --ready-timeout wants seconds 1..3600, not '%s'\n",
                         optarg);
                 return 2;
             }
             break;
+        case 'O':
+            a->only = optarg;
+            break;
+        case 'W':
+            a->without = optarg;
+            break;
         case 'h':
             s_usage(stdout);
             return 0;
         default:
+            ho_cli_option_hint("run", argc, argv, opts);
             s_usage(stderr);
             return 2;
         }
@@ -757,65 +831,94 @@ int ho_cmd_run(int argc, char **argv)
         s_usage(stderr);
         return 2;
     }
-    if (!demo && (now_arg || strcmp(seed, "1") != 0 || strcmp(leads, "600") != 0)) {
+    if (!a->demo && (a->now_arg || strcmp(a->seed, "1") != 0 || strcmp(a->leads, "600") != 0)) {
         fprintf(stderr, "handoff run: --seed, --now and --leads go with --demo\n");
         return 2;
     }
+    return -1;
+}
 
-    /* the demo's clock: --now, else this Monday 00:00 UTC, so the demo's 12 weeks end with the
-     * week the workbook reports on, and re-runs within a week are idempotent */
-    int64_t now_ms = 0;
-    char now_text[64];
+/* --only / --without / --scorers / --webhook into the parts this host runs. */
+static int s_resolve_parts(const s_args_t *a, s_parts_t *parts)
+{
+    bool on[RUN_N_PARTS];
+    if (a->only && a->without) {
+        fprintf(stderr, "handoff run: --only and --without exclude each other\n");
+        return 2;
+    }
+    for (size_t k = 0; k < RUN_N_PARTS; k++) {
+        on[k] = a->only == NULL && strcmp(s_part_names[k], "webhook") != 0;
+    }
+    if (a->only && s_parse_parts("--only", a->only, on) != 0) {
+        return 2;
+    }
+    if (a->without) {
+        bool off[RUN_N_PARTS] = {false};
+        if (s_parse_parts("--without", a->without, off) != 0) {
+            return 2;
+        }
+        for (size_t k = 0; k < RUN_N_PARTS; k++) {
+            on[k] = on[k] && !off[k];
+        }
+    }
+    parts->broker = on[0];
+    for (size_t i = 0; i < RUN_N_WORKERS; i++) {
+        parts->worker[i] = on[i + 1];
+    }
+    parts->webhook = on[RUN_N_PARTS - 1] || a->webhook;
+    parts->scorers = a->scorers;
+    for (size_t i = 0; i < RUN_N_WORKERS; i++) {
+        if (strcmp(s_workers[i], "score") == 0) {
+            if (parts->worker[i] && a->scorers_given && a->scorers == 0) {
+                parts->worker[i] = false; /* --scorers 0: everything but the scorer */
+            } else if (!parts->worker[i]) {
+                if (a->scorers_given && a->scorers > 0) {
+                    fprintf(stderr, "handoff run: --scorers %ld, but score is not run here\n",
+                            a->scorers);
+                    return 2;
+                }
+                parts->scorers = 0;
+            }
+        }
+    }
+    bool any = parts->broker || parts->webhook;
+    for (size_t i = 0; i < RUN_N_WORKERS; i++) {
+        any = any || parts->worker[i];
+    }
+    if (!any) {
+        fprintf(stderr, "handoff run: nothing left to run\n");
+        return 2;
+    }
+    return -1;
+}
+
+/* The demo's clock: --now, else this Monday 00:00 UTC, so the demo's 12 weeks end with the
+ * week the workbook reports on, and re-runs within a week are idempotent. */
+static int s_demo_clock(const char *now_arg, int64_t *now_ms, char *now_text, size_t cap)
+{
     if (now_arg) {
-        if (ho_score_parse_time(now_arg, &now_ms) != 0) {
+        if (ho_score_parse_time(now_arg, now_ms) != 0) {
             fprintf(stderr, "handoff run: --now '%s' is not a time (2026-11-23T00:00:00Z)\n",
                     now_arg);
-            return 2;
+            return -1;
         }
     } else {
         int64_t day = s_wall_ms() / 86400000; /* 1970-01-01 was a Thursday */
-        now_ms = (day - (day + 3) % 7) * 86400000;
+        *now_ms = (day - (day + 3) % 7) * 86400000;
     }
-    {
-        time_t secs = (time_t)(now_ms / 1000);
-        struct tm tm;
-        gmtime_r(&secs, &tm);
-        strftime(now_text, sizeof now_text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    }
+    time_t secs = (time_t)(*now_ms / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    strftime(now_text, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return 0;
+}
 
-    s_run_t *run = calloc(1, sizeof *run);
-    if (!run) {
-        return 1;
-    }
-    int rc = 1;
-    ho_err_t err = {0};
-    run->gw = ho_gateway_load(config, &err);
-    if (!run->gw) {
-        fprintf(stderr, "handoff run: %s\n", err.message);
-        free(run);
-        return 1;
-    }
-    run->config = config;
-    ssize_t len = readlink("/proc/self/exe", run->exe, sizeof run->exe - 1);
-    if (len <= 0) {
-        fprintf(stderr, "handoff run: cannot find its own binary: %s\n", strerror(errno));
-        goto done;
-    }
-    run->exe[len] = '\0';
-    snprintf(run->endpoint, sizeof run->endpoint, "%s",
-             endpoint ? endpoint : ho_gateway_endpoint(run->gw));
-    {
-        const char *dd = data_dir ? data_dir : ho_gateway_data_dir(run->gw);
-        if (!dd || s_mkdirs(dd) != 0 || !realpath(dd, run->data_dir) ||
-            strlen(run->data_dir) > PATH_MAX - 256) {
-            fprintf(stderr, "handoff run: data dir '%s': %s\n", dd ? dd : "(none)",
-                    strerror(errno));
-            goto done;
-        }
-    }
-
-    /* children: the broker first (index 0), then the workers */
-    {
+/* The broker (index 0 when run here), then the workers, then the webhook server. */
+static void s_add_children(s_run_t *run, const s_parts_t *parts)
+{
+    const char *config = run->config;
+    run->has_broker = parts->broker;
+    if (parts->broker) {
         const char *a[8] = {"broker", "--bind", run->endpoint, "--data-dir", run->data_dir};
         size_t k = 5;
         if (config) {
@@ -826,7 +929,10 @@ int ho_cmd_run(int argc, char **argv)
         s_child_add(run, "broker", a);
     }
     for (size_t w = 0; w < RUN_N_WORKERS; w++) {
-        int copies = strcmp(s_workers[w], "score") == 0 ? (int)scorers : 1;
+        if (!parts->worker[w]) {
+            continue;
+        }
+        int copies = strcmp(s_workers[w], "score") == 0 ? (int)parts->scorers : 1;
         for (int i = 1; i <= copies; i++) {
             char label[32];
             if (copies > 1) {
@@ -845,7 +951,7 @@ int ho_cmd_run(int argc, char **argv)
             s_child_add(run, label, a);
         }
     }
-    if (webhook) {
+    if (parts->webhook) {
         const char *a[6] = {"webhook", "--connect", run->endpoint};
         size_t k = 3;
         if (config) {
@@ -855,7 +961,81 @@ int ho_cmd_run(int argc, char **argv)
         a[k] = NULL;
         s_child_add(run, "webhook", a);
     }
+}
 
+/* Start the broker (when it is ours) and wait for it to answer, then every other child.
+ * Without a broker here, wait for the one at the endpoint just the same. */
+static int s_start_children(s_run_t *run)
+{
+    if (run->has_broker && s_child_start(&run->children[0]) != 0) {
+        return -1;
+    }
+    /* the broker binds before workers connect (ipc needs the socket file) */
+    int64_t deadline = s_mono_ms() + 10000;
+    json_t *st = NULL;
+    while (!s_stop && s_mono_ms() < deadline && !(st = s_status(run))) {
+        s_supervise(run);
+        if (run->has_broker && run->children[0].pid == 0) {
+            break;
+        }
+        s_sleep_ms(50);
+    }
+    if (!st) {
+        if (!s_stop) {
+            fprintf(stderr, "handoff run: the broker did not %s on %s\n",
+                    run->has_broker ? "come up" : "answer", run->endpoint);
+        }
+        return -1;
+    }
+    json_decref(st);
+    for (size_t i = run->has_broker ? 1 : 0; i < run->n_children; i++) {
+        s_child_start(&run->children[i]);
+    }
+    return 0;
+}
+
+static void s_report_missing(s_run_t *run, const s_parts_t *parts, bool everywhere, long ready_s)
+{
+    char missing[256] = "";
+    json_t *st = s_status(run);
+    for (size_t i = 0; i < RUN_N_WORKERS; i++) {
+        if (!st || s_service_int(st, s_workers[i], "workers") <
+                       s_want_workers(parts, i, everywhere)) {
+            size_t n = strlen(missing);
+            snprintf(missing + n, sizeof missing - n, " %s", s_workers[i]);
+        }
+    }
+    json_decref(st);
+    fprintf(stderr,
+            "handoff run: workers did not all register within %ld s; missing:%s "
+            "(their errors are above)\n",
+            ready_s, missing);
+}
+
+/* Where the webhook server listens, from webhook.yaml (what `handoff webhook` binds). */
+static void s_print_webhook_url(s_run_t *run)
+{
+    ho_webhook_settings_t set;
+    memset(&set, 0, sizeof set);
+    ho_err_t err = {0};
+    if (ho_webhook_settings_load(ho_gateway_config_dir(run->gw), NULL, &set, &err) != HO_OK) {
+        ho_warn("webhook settings: %s", err.message);
+        return;
+    }
+    const char *scheme = set.tls_cert && *set.tls_cert ? "https" : "http";
+    printf("run webhook url=%s://%s/\n", scheme, set.listen ? set.listen : "?");
+    fflush(stdout);
+    ho_webhook_settings_free(&set);
+}
+
+static void s_print_stopped(s_run_t *run, int sig, int killed)
+{
+    printf("run stopped%s%s restarts=%d killed=%d\n", sig ? " signal=" : "",
+           sig ? (sig == SIGINT ? "INT" : "TERM") : "", run->restarts, killed);
+}
+
+static void s_install_signals(void)
+{
     /* signals: a flag; the loop does the rest. czmq would install its own SIGINT/SIGTERM
      * handlers when the first client socket is made, replacing this one: tell it not to. */
     zsys_handler_set(NULL);
@@ -866,85 +1046,116 @@ int ho_cmd_run(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     setenv("HO_LOG_LEVEL", "warn", 0); /* children: warnings and errors unless asked */
+}
 
-    if (s_child_start(&run->children[0]) != 0) {
-        goto done;
+/* Own binary, endpoint and data dir (created) of the run. */
+static int s_locate(s_run_t *run, const s_args_t *a)
+{
+    ssize_t len = readlink("/proc/self/exe", run->exe, sizeof run->exe - 1);
+    if (len <= 0) {
+        fprintf(stderr, "handoff run: cannot find its own binary: %s\n", strerror(errno));
+        return -1;
     }
-    /* the broker binds before workers connect (ipc needs the socket file) */
-    {
-        int64_t deadline = s_mono_ms() + 10000;
-        json_t *st = NULL;
-        while (!s_stop && s_mono_ms() < deadline && !(st = s_status(run))) {
-            s_supervise(run);
-            if (run->children[0].pid == 0) {
-                break;
-            }
-            s_sleep_ms(50);
-        }
-        if (!st) {
-            if (!s_stop) {
-                fprintf(stderr, "handoff run: the broker did not come up on %s\n", run->endpoint);
-            }
-            s_stop_all(run);
-            goto done;
-        }
-        json_decref(st);
+    run->exe[len] = '\0';
+    snprintf(run->endpoint, sizeof run->endpoint, "%s",
+             a->endpoint ? a->endpoint : ho_gateway_endpoint(run->gw));
+    const char *dd = a->data_dir ? a->data_dir : ho_gateway_data_dir(run->gw);
+    if (!dd || s_mkdirs(dd) != 0 || !realpath(dd, run->data_dir) ||
+        strlen(run->data_dir) > PATH_MAX - 256) {
+        fprintf(stderr, "handoff run: data dir '%s': %s\n", dd ? dd : "(none)", strerror(errno));
+        return -1;
     }
-    for (size_t i = 1; i < run->n_children; i++) {
-        s_child_start(&run->children[i]);
-    }
-    if (s_wait_ready(run, (int)scorers, (int)ready_s * 1000) != 0) {
-        int sig = (int)s_stop;
-        if (!sig) {
-            char missing[256] = "";
-            json_t *st = s_status(run);
-            for (size_t i = 0; i < RUN_N_WORKERS; i++) {
-                int want = strcmp(s_workers[i], "score") == 0 ? (int)scorers : 1;
-                if (!st || s_service_int(st, s_workers[i], "workers") < want) {
-                    size_t n = strlen(missing);
-                    snprintf(missing + n, sizeof missing - n, " %s", s_workers[i]);
-                }
-            }
-            json_decref(st);
-            fprintf(stderr,
-                    "handoff run: workers did not all register within %ld s; missing:%s "
-                    "(their errors are above)\n",
-                    ready_s, missing);
-        }
-        int killed = s_stop_all(run);
-        printf("run stopped%s%s restarts=%d killed=%d\n", sig ? " signal=" : "",
-               sig ? (sig == SIGINT ? "INT" : "TERM") : "", run->restarts, killed);
-        rc = sig ? 0 : 1;
-        goto done;
-    }
-    printf("run ready endpoint=%s data_dir=%s workers=%zu scorers=%ld config=%s\n", run->endpoint,
-           run->data_dir, run->n_children - 1, scorers, ho_gateway_path(run->gw));
-    fflush(stdout);
+    return 0;
+}
 
+/* Supervise until stopped (or at once with --once); the demo first when asked. */
+static int s_serve(s_run_t *run, const s_args_t *a, int64_t now_ms, const char *now_text)
+{
     int result = 0;
-    if (demo) {
-        printf("run demo seed=%s now=%s leads=%s dir=%s/demo\n", seed, now_text, leads,
+    bool once = a->once;
+    if (a->demo) {
+        printf("run demo seed=%s now=%s leads=%s dir=%s/demo\n", a->seed, now_text, a->leads,
                run->data_dir);
         fflush(stdout);
-        if (s_demo(run, seed, now_text, now_ms, leads) != 0 && !s_stop) {
+        if (s_demo(run, a->seed, now_text, now_ms, a->leads) != 0 && !s_stop) {
             result = 1;
             once = true;
         }
     }
-    int64_t next_tick = s_mono_ms() + tick_s * 1000;
+    int64_t next_tick = s_mono_ms() + a->tick_s * 1000;
     while (!once && !s_stop) {
         s_supervise(run);
-        if (tick_s > 0 && s_mono_ms() >= next_tick) {
+        if (a->tick_s > 0 && s_mono_ms() >= next_tick) {
             s_tick(run, s_wall_ms());
-            next_tick = s_mono_ms() + tick_s * 1000;
+            next_tick = s_mono_ms() + a->tick_s * 1000;
         }
         s_sleep_ms(100);
     }
     int sig = (int)s_stop;
     int killed = s_stop_all(run);
-    printf("run stopped%s%s restarts=%d killed=%d\n", sig ? " signal=" : "",
-           sig ? (sig == SIGINT ? "INT" : "TERM") : "", run->restarts, killed);
-    rc = result != 0 ? 1 : killed ? 1 : 0;
+    s_print_stopped(run, sig, killed);
+    return result != 0 ? 1 : killed ? 1 : 0;
+}
+
+int ho_cmd_run(int argc, char **argv)
+{
+    s_args_t a = {.seed = "1", .leads = "600", .scorers = 1, .tick_s = 60, .ready_s = 30};
+    int usage = s_parse_args(argc, argv, &a);
+    if (usage >= 0) {
+        return usage;
+    }
+    s_parts_t parts;
+    memset(&parts, 0, sizeof parts);
+    usage = s_resolve_parts(&a, &parts);
+    if (usage >= 0) {
+        return usage;
+    }
+    int64_t now_ms = 0;
+    char now_text[64];
+    if (s_demo_clock(a.now_arg, &now_ms, now_text, sizeof now_text) != 0) {
+        return 2;
+    }
+    s_run_t *run = calloc(1, sizeof *run);
+    if (!run) {
+        return 1;
+    }
+    int rc = 1;
+    ho_err_t err = {0};
+    run->gw = ho_gateway_load(a.config, &err);
+    if (!run->gw) {
+        fprintf(stderr, "handoff run: %s\n", err.message);
+        free(run);
+        return 1;
+    }
+    run->config = a.config;
+    if (s_locate(run, &a) != 0) {
+        goto done;
+    }
+    s_add_children(run, &parts);
+    s_install_signals();
+    if (s_start_children(run) != 0) {
+        s_stop_all(run);
+        goto done;
+    }
+    /* the demo needs the whole pipeline, from this host or others */
+    if (s_wait_ready(run, &parts, a.demo, (int)a.ready_s * 1000) != 0) {
+        int sig = (int)s_stop;
+        if (!sig) {
+            s_report_missing(run, &parts, a.demo, a.ready_s);
+        }
+        s_print_stopped(run, sig, s_stop_all(run));
+        rc = sig ? 0 : 1;
+        goto done;
+    }
+    size_t n_workers = run->n_children - (run->has_broker ? 1 : 0) - (parts.webhook ? 1 : 0);
+    printf("run ready endpoint=%s data_dir=%s workers=%zu scorers=%ld broker=%s config=%s\n",
+           run->endpoint, run->data_dir, n_workers, parts.scorers,
+           run->has_broker ? "here" : "remote", ho_gateway_path(run->gw));
+    fflush(stdout);
+    if (parts.webhook) {
+        s_print_webhook_url(run);
+    }
+    rc = s_serve(run, &a, now_ms, now_text);
 done:
     s_children_free(run);
     ho_gateway_destroy(&run->gw);

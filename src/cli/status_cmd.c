@@ -174,6 +174,7 @@ int ho_cmd_status(int argc, char **argv)
             s_usage(stdout);
             return 0;
         default:
+            ho_cli_option_hint("status", argc, argv, opts);
             s_usage(stderr);
             return 2;
         }

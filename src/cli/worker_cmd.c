@@ -137,6 +137,7 @@ int ho_cmd_worker(int argc, char **argv)
             s_usage(stdout);
             return 0;
         default:
+            ho_cli_option_hint("worker", argc, argv, opts);
             s_usage(stderr);
             return 2;
         }

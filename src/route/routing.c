@@ -1131,7 +1131,7 @@ static int s_rotate(const s_ctx_t *c, const s_rule_t *rule, const s_lead_t *l, s
             continue;
         }
         members++;
-        int dn, wn;
+        int dn = 0, wn = 0;
         s_why_t w = r->weight <= 0 ? E_WEIGHT0 : s_can_take(c, r, true, &dn, &wn);
         const ho_rt_rep_t *takes = r;
         if (w == E_OOO) {

@@ -280,7 +280,7 @@ static void s_path_is(const char *url, const char *want)
     char *p = ho_norm_url_path(url);
     assert_non_null(p);
     if (strcmp(p, want) != 0) {
-        fail_msg("path '%s' -> '%s', want '%s'", url, p, want);
+        fail_msg("path '%s' -> '%s', want '%s'", url ? url : "(null)", p, want);
     }
     free(p);
 }

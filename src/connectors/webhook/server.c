@@ -30,6 +30,7 @@
 #include "handoff/log.h"
 #include "handoff/normalize.h"
 #include "handoff/webhook.h"
+#include "tls.h" /* HTTPS (tls_cert/tls_key), reloaded on SIGHUP */
 
 #define S_BACKLOG_POLL_MS 200 /* read the broker's queues at most this often */
 
@@ -75,6 +76,10 @@ const ho_config_map_t ho_webhook_config[] = {
      "X-Handoff-Secret of /webhooks/form"},
     {HO_CFG_STR, "feedback_token", NULL, offsetof(ho_webhook_settings_t, feedback_token),
      "bearer token of /feedback"},
+    {HO_CFG_STR, "tls_cert", NULL, offsetof(ho_webhook_settings_t, tls_cert),
+     "PEM certificate chain: serve HTTPS (relative: config folder; reloaded on SIGHUP)"},
+    {HO_CFG_STR, "tls_key", NULL, offsetof(ho_webhook_settings_t, tls_key),
+     "PEM private key of tls_cert"},
     {0},
 };
 
@@ -209,7 +214,7 @@ struct ho_webhook {
     int port;
     char *endpoint;
     ho_client_opts_t copts;
-    pthread_key_t key; /* -> s_tls_t: the calling MHD thread's broker client */
+    pthread_key_t key; /* -> s_slot_t: the calling MHD thread's broker client */
     bool have_key;
     ho_linkedin_forms_t *linkedin;
     ho_reasons_t *reasons;
@@ -218,19 +223,20 @@ struct ho_webhook {
      * forwarded since; shedding = answering 503 until it is down to half; polling = one
      * thread is reading mmi.status (the others use the last count meanwhile) */
     pthread_mutex_t mu;
+    ho_tls_t *tls; /* NULL: plain HTTP */
     int64_t backlog_at;
     long backlog, forwarded;
     bool shedding, polling;
     unsigned long shed; /* 503s for the backlog */
     char worst[96];     /* "store=12": the longest queue at the last read */
-    struct s_tls *tls;  /* every thread's client (under mu), destroyed with the server */
+    struct s_slot *slots; /* every thread's client (under mu), destroyed with the server */
 };
 
 /* One MHD thread's broker client: made in that thread on first use, used only there. */
-typedef struct s_tls {
+typedef struct s_slot {
     ho_client_t *client;
-    struct s_tls *next;
-} s_tls_t;
+    struct s_slot *next;
+} s_slot_t;
 
 typedef struct {
     s_route_t route;
@@ -297,14 +303,14 @@ static const char *s_header(struct MHD_Connection *c, const char *name)
 }
 
 /* This thread's broker client slot (NULL when out of memory). */
-static s_tls_t *s_tls(ho_webhook_t *self)
+static s_slot_t *s_slot(ho_webhook_t *self)
 {
-    s_tls_t *t = pthread_getspecific(self->key);
+    s_slot_t *t = pthread_getspecific(self->key);
     if (!t && (t = calloc(1, sizeof *t)) != NULL) {
         pthread_setspecific(self->key, t);
         pthread_mutex_lock(&self->mu);
-        t->next = self->tls;
-        self->tls = t;
+        t->next = self->slots;
+        self->slots = t;
         pthread_mutex_unlock(&self->mu);
     }
     return t;
@@ -313,7 +319,7 @@ static s_tls_t *s_tls(ho_webhook_t *self)
 /* The broker client of this thread, made on first use. */
 static ho_client_t *s_client(ho_webhook_t *self, ho_err_t *err)
 {
-    s_tls_t *t = s_tls(self);
+    s_slot_t *t = s_slot(self);
     if (!t) {
         ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
         return NULL;
@@ -327,7 +333,7 @@ static ho_client_t *s_client(ho_webhook_t *self, ho_err_t *err)
 /* Drop this thread's client: whatever its socket still waits for is stale. */
 static void s_client_drop(ho_webhook_t *self)
 {
-    s_tls_t *t = pthread_getspecific(self->key);
+    s_slot_t *t = pthread_getspecific(self->key);
     if (t) {
         ho_client_destroy(&t->client);
     }
@@ -1121,14 +1127,29 @@ ho_webhook_t *ho_webhook_new(const ho_webhook_settings_t *s, const char *config_
         goto fail;
     }
     addr.sin_port = htons((uint16_t)port);
+    if (s->tls_cert && *s->tls_cert) {
+        char cert[4096], key[4096];
+        if (s_resolve(config_dir, s->tls_cert, cert, sizeof cert) != 0 ||
+            s_resolve(config_dir, s->tls_key ? s->tls_key : "", key, sizeof key) != 0 ||
+            !(self->tls = ho_tls_new(cert, key, err))) {
+            if (!err || !err->message[0]) {
+                ho_err_set(err, HO_ERR_CONFIG, "tls_key", "tls_cert and tls_key go together");
+            }
+            goto fail;
+        }
+    }
+    struct MHD_OptionItem tls_opts[2];
+    ho_tls_mhd_options(self->tls, tls_opts);
     self->daemon = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-        s_handler, self, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+            ho_tls_mhd_flags(self->tls),
+        0, NULL, NULL, s_handler, self, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
         MHD_OPTION_NOTIFY_COMPLETED, s_completed, self, MHD_OPTION_THREAD_POOL_SIZE,
         (unsigned int)s->threads, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned int)s->connection_timeout_s, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned int)s->connection_limit, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-        (unsigned int)s->per_ip_limit, MHD_OPTION_EXTERNAL_LOGGER, s_mhd_log, self, MHD_OPTION_END);
+        (unsigned int)s->per_ip_limit, MHD_OPTION_EXTERNAL_LOGGER, s_mhd_log, self,
+        MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_END);
     if (!self->daemon) {
         ho_err_set(err, HO_ERR_IO, "listen", "cannot listen on %s: %s", s->listen,
                    strerror(errno ? errno : EADDRINUSE));
@@ -1162,9 +1183,9 @@ void ho_webhook_destroy(ho_webhook_t **self_p)
     if (self->daemon) {
         MHD_stop_daemon(self->daemon); /* joins the threads that owned the clients */
     }
-    while (self->tls) {
-        s_tls_t *t = self->tls;
-        self->tls = t->next;
+    while (self->slots) {
+        s_slot_t *t = self->slots;
+        self->slots = t->next;
         ho_client_destroy(&t->client);
         free(t);
     }
@@ -1174,6 +1195,7 @@ void ho_webhook_destroy(ho_webhook_t **self_p)
     }
     ho_linkedin_forms_destroy(&self->linkedin);
     ho_reasons_destroy(&self->reasons);
+    ho_tls_destroy(&self->tls);
     ho_webhook_settings_free(&self->set);
     free(self->endpoint);
     free(self);
