@@ -16,6 +16,7 @@
 #include "handoff/connector.h"
 #include "handoff/lifecycle.h"
 #include "handoff/log.h"
+#include "handoff/scoring.h"
 #include "handoff/store.h"
 #include "handoff/tz.h"
 #include "handoff/worker.h"
@@ -649,8 +650,6 @@ static int s_on_scored(s_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_
     json_object_set_new(row, "mql", json_integer(mql));
     const json_t *ex = json_object_get(p, "explanation");
     json_object_set(row, "explanation_json", ex ? (json_t *)ex : json_array());
-    rc = ho_store_add(self->store, HO_T_SCORES, row, NULL, err);
-    json_decref(row);
     /* An older score arriving late is kept in scores but does not move the lead: older =
      * as of an earlier time, or as of the same time but answering an earlier request (its
      * seq, when both the reply and the score the lead holds have one). */
@@ -660,6 +659,19 @@ static int s_on_scored(s_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_
         lead.scored_at != HO_NULL_INT &&
         (as_of < lead.scored_at || (as_of == lead.scored_at && seq != HO_NULL_INT &&
                                     lead.score_seq != HO_NULL_INT && seq < lead.score_seq));
+    /* Scores are a history of changes: a re-score that leaves the lead's score as it is
+     * (same model, fit, interest, grade, quadrant, and no stage change to come from mql)
+     * writes no row; the lead still moves to the newer as_of below. */
+    const char *stage = lead.stage ? lead.stage : "";
+    bool moves = mql ? (!strcmp(stage, "ML") || !strcmp(stage, "RECYCLED"))
+                     : (!strcmp(stage, "MQL") && !lead.owner_rep_id);
+    bool same = !older && !moves && lead.scored_at != HO_NULL_INT && lead.fit == fit &&
+                lead.interest == interest && lead.model_version &&
+                !strcmp(lead.model_version, model) && lead.grade && s_str(p, "grade") &&
+                !strcmp(lead.grade, s_str(p, "grade")) && lead.quadrant &&
+                s_str(p, "quadrant") && !strcmp(lead.quadrant, s_str(p, "quadrant"));
+    rc = same ? HO_OK : ho_store_add(self->store, HO_T_SCORES, row, NULL, err);
+    json_decref(row);
     if (rc != HO_OK || older) {
         ho_lead_clear(&lead);
         return rc;
@@ -760,8 +772,8 @@ static json_t *s_top_reasons(const json_t *explanation, size_t max)
         }
         used[best] = true;
         const json_t *e = json_array_get(explanation, best);
-        json_array_append_new(out, json_pack("{sOsOsOsO}", "kind",
-                                             json_object_get(e, "kind") ?: json_null(), "rule",
+        /* compact explanations (lead.scored) carry no kind: derived from the entry */
+        json_array_append_new(out, json_pack("{sssOsOsO}", "kind", ho_score_entry_kind(e), "rule",
                                              json_object_get(e, "rule") ?: json_null(), "points",
                                              json_object_get(e, "points"), "detail",
                                              json_object_get(e, "detail") ?: json_null()));
