@@ -15,7 +15,7 @@ build_pkgs=(
 test_pkgs=(
     python3 python3-openpyxl python3-zmq python3-msgpack python3-xlsxwriter
     sqlite3 clang libclang-rt-14-dev valgrind
-    libreoffice-calc-nogui
+    libreoffice-calc-nogui poppler-utils
 )
 
 want=("${build_pkgs[@]}")

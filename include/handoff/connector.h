@@ -3,8 +3,9 @@
  *
  * A connector turns one input file into raw envelopes (lead.raw, activity.raw, feedback.raw)
  * and, for records it cannot read at all (wrong column count, invalid UTF-8, broken JSON),
- * `quarantine` envelopes with the file and line. Connectors register like workers: a
- * descriptor with a name, a config map (settings read from the profile's `options:`) and
+ * `quarantine` envelopes with the file and line; records that are deliberately not leads
+ * (a form's test lead, a re-delivery) come back as `skip` envelopes. Connectors register like
+ * workers: a descriptor with a name, a config map (settings read from the profile's `options:`) and
  * open/next/close callbacks, listed in src/connectors/registry.c; a new source is one folder.
  *
  * What a source's columns mean is data, not code: a profile (deploy/profiles/<name>.yaml,
@@ -67,6 +68,18 @@ const ho_node_t *ho_profile_options(const ho_profile_t *self);
  * of `detect` columns, all present; 1 if any `detect_any` key is present; 0 = no match. */
 int ho_profile_match(const ho_profile_t *self, const char *const *cols, size_t n);
 
+/* ---- what a CRM export says about stage and owner (the profile's `crm:` map) ----
+ * lifecycle_stage values -> our stage codes (ML, MQL, SAL, SQL, OPPORTUNITY, WON, LOST,
+ * DISQUALIFIED), lead_status values -> rules raising or replacing that stage, is_converted,
+ * and owner id prefixes that are queues (deploy/profiles/hubspot.yaml documents the rules). */
+/* The crm_stage of a lead record's canonical fields, or NULL (no crm: map, no known value). */
+const char *ho_profile_crm_stage(const ho_profile_t *self, const json_t *fields);
+/* Whether an owner value is not a person (a Salesforce queue 00G...). */
+bool ho_profile_not_owner(const ho_profile_t *self, const char *owner);
+/* For lead profiles: set fields.crm_stage; move an owner that is a queue to extra.owner_queue
+ * (extra may be NULL: the owner is then only dropped). */
+void ho_profile_crm_apply(const ho_profile_t *self, json_t *fields, json_t *extra);
+
 /* Names of every profile (built-in and in <config_dir>/profiles/), sorted, deduplicated.
  * Returns a NULL-terminated malloc'd array; free with ho_profile_names_free. */
 char **ho_profile_names(const char *config_dir);
@@ -108,8 +121,10 @@ typedef struct {
     /* settings in the profile's `options:`, applied with ho_config_map_apply */
     const ho_config_map_t *config_map;
     int (*cb_open)(const ho_connector_args_t *args, void **ctx_p, ho_err_t *err);
-    /* 1 and *msg_p = next envelope (a raw record or a `quarantine`), 0 at the end, or an
-     * error (HO_ERR_IO: the file cannot be read further) with err filled. */
+    /* 1 and *msg_p = next envelope (a raw record, a `quarantine`, or a `skip`: a record
+     * deliberately not imported, payload {code, reason, event_id, source_ref}, counted by
+     * `handoff import` and never sent), 0 at the end, or an error (HO_ERR_IO: the file
+     * cannot be read further) with err filled. */
     int (*cb_next)(void *ctx, ho_msg_t **msg_p, ho_err_t *err);
     /* Bytes of input consumed so far (progress). */
     uint64_t (*cb_offset)(void *ctx);

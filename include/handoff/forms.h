@@ -18,9 +18,15 @@
  * ho_msg_make_id("lead-<source>", <submission id>), so a webhook redelivery and a later
  * import of the same submission are the same event downstream.
  *
+ * A submission a marketer does not count as a lead is returned with a skip code (not an
+ * error, not accepted; CONTRACT-12): `test_lead` (LinkedIn testLead: true, Facebook is_test or
+ * the App Dashboard's sample lead id 444444444444, Typeform hidden test/is_test, any top-level
+ * test/is_test/testLead true), `notification_only` (a Facebook leadgen notification that
+ * carries only the leadgen_id: handoff does not call the Graph API). A re-delivery of the
+ * same submission is recognised by its event id (ho_form_seen_*): `duplicate_delivery`.
+ *
  * A submission that cannot become a lead at all is still returned (nothing is lost), with a
- * quarantine code and a reason: a leadgen notification that carries only the leadgen_id
- * (handoff does not call the Graph API: `leadgen_not_fetched`), a LinkedIn response whose
+ * quarantine code and a reason: a LinkedIn response whose
  * form is not in the definitions file (`unknown_form`), a record whose parts have the wrong
  * JSON types (`bad_record`). A missing email is NOT flagged here: ingest quarantines it
  * (`missing_email`) like for any other source; the webhook server checks it itself to answer
@@ -37,6 +43,7 @@
 #define HO_FORMS_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "handoff/msg.h"
@@ -82,7 +89,10 @@ typedef struct {
     ho_msg_t *msg;     /* lead.raw (owned by the result until the caller takes it) */
     const char *qcode; /* NULL: a lead; else why it cannot be one (static string) */
     char field[96];    /* offending field when qcode is set */
-    char reason[320];  /* a sentence naming the submission, when qcode is set */
+    char reason[320];  /* a sentence naming the submission, when qcode or skip is set */
+    /* NULL, or why this submission is deliberately not a lead: "test_lead",
+     * "notification_only" (static string; reason says which submission) */
+    const char *skip;
 } ho_form_item_t;
 
 typedef struct {
@@ -98,6 +108,18 @@ typedef struct {
 int ho_form_map(const json_t *doc, const ho_form_opts_t *opts, ho_form_result_t *res,
                 ho_err_t *err);
 void ho_form_result_clear(ho_form_result_t *res);
+
+/* ---- re-deliveries: the submissions (event ids) seen so far, e.g. in one import ---- */
+typedef struct ho_form_seen ho_form_seen_t;
+
+ho_form_seen_t *ho_form_seen_new(void); /* NULL: out of memory */
+void ho_form_seen_destroy(ho_form_seen_t **self_p);
+/* Remember id; true when it was already there (a re-delivery). */
+bool ho_form_seen_add(ho_form_seen_t *self, const char *id);
+
+/* A `skip` envelope for lead.raw `lead` (never sent: counted by `handoff import`): payload
+ * {code, field, reason, event_id, event_type, source_ref}. */
+ho_msg_t *ho_form_skip(const ho_msg_t *lead, const char *code, const char *reason);
 
 /* A `quarantine` envelope (proto/messages.md) for lead.raw `lead` refused at `stage`
  * ("import", "webhook"): id derived from the lead's id and the code, raw = the lead.raw

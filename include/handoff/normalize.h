@@ -17,11 +17,10 @@
  * invalid UTF-8. */
 char *ho_norm_text(const char *in);
 
-/* Email: trimmed, lowercased, Unicode NFC. NULL when in is empty or not UTF-8. Check the
- * result with ho_norm_email_valid. */
+/* Email: ho_email_key (email.h: ASCII whitespace trimmed, ASCII lower-cased, nothing else),
+ * NULL when in is NULL or blank. Check the result with ho_norm_email_valid. */
 char *ho_norm_email(const char *in);
-/* One @, a non-empty local part without spaces, a domain of dot-separated labels with a
- * top-level label of two or more letters. */
+/* ho_email_valid (email.h): the one policy of CONTRACT-12 section 3. */
 bool ho_norm_email_valid(const char *email);
 /* Free-mail domains (gmail.com, yahoo.*, outlook.com, gmx.de, ...). */
 bool ho_norm_personal_domain(const char *domain);

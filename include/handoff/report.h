@@ -3,9 +3,10 @@
  * stands on.
  *
  * The report reads the store's SQLite database READ-ONLY (the store worker owns every
- * write; WAL mode gives the reader a consistent snapshot) and writes one .xlsx with seven
- * sheets: Summary, Funnel, Sources, Lost reasons, Reps, Calibration, Handoffs. Every number
- * is defined in reports/README.md precisely enough that a test recomputes it.
+ * write; WAL mode gives the reader a consistent snapshot) and writes one .xlsx with ten
+ * sheets: Summary, Funnel, Sources, Lost reasons, Lost and rejected, Reps, Calibration,
+ * Handoffs, Data quality, Definitions.
+ * Every number is defined in reports/README.md precisely enough that a test recomputes it.
  *
  *     ho_report_opts_t opts = {.db_path = "data/handoff.db", .output = "w47.xlsx",
  *                              .timezone = "Europe/Berlin"};
@@ -16,8 +17,8 @@
  *     if (rc != HO_REPORT_OK)
  *         fprintf (stderr, "%s: %s\n", ho_report_strerror (rc), err.message);
  *
- * Determinism: the same database and week give a byte-identical file (the document's
- * created date is the end of the report week, never the wall clock).
+ * Determinism: the same database, week and now_ms give a byte-identical file (the document's
+ * created date is now_ms, else the end of the report week, never the wall clock).
  *
  * Time zones: week boundaries are local midnights of the configured IANA zone. The
  * implementation sets TZ for the duration of a call (and restores it), so these functions
@@ -29,6 +30,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "handoff/msg.h" /* ho_err_t */
 
@@ -102,11 +104,14 @@ typedef struct {
     const char *timezone;   /* IANA zone of the week boundaries; NULL = "UTC" */
     const char *config_dir; /* where reasons.yaml is looked for; NULL = built-in copy only */
     ho_week_t week;         /* the report week */
+    int64_t now_ms; /* the caller's clock (--now, report.request now): the document's created
+                       date; 0 = the end of the report week. Never read from the wall clock */
+    const char *currency; /* ISO 4217 code of outcome amounts (shown with them); NULL = "USD" */
     ho_report_progress_fn *progress; /* may be NULL */
     void *progress_arg;
 } ho_report_opts_t;
 
-#define HO_REPORT_SHEETS 7
+#define HO_REPORT_SHEETS 10
 
 typedef struct {
     int sheets;                                /* sheets written (HO_REPORT_SHEETS) */
@@ -118,6 +123,10 @@ typedef struct {
 
 /* The sheet names in workbook order (static). */
 const char *ho_report_sheet_name(int index);
+
+/* The definitions of the Definitions sheet as the Markdown table of reports/README.md's
+ * "Definitions" section (`handoff report --definitions-md`). 0, or -1 on a write error. */
+int ho_report_definitions_markdown(FILE *out);
 
 /* Write the workbook. res and err may be NULL. On error no partial file is left at
  * opts->output (the workbook is written to a temporary name and renamed). */

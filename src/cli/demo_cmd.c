@@ -15,6 +15,8 @@ static void s_usage(FILE *out)
 {
     fprintf(out,
             "usage: handoff demo-data --out DIR [--seed N] [--now TIME] [--leads N] [--only LIST]\n"
+            "       handoff demo-data --people N [--activities M] [--feedback K] [--seed N]\n"
+            "                         [--now TIME] [--activity-files P] --out DIR\n"
             "       handoff demo-data feedback --data-dir DIR --out FILE [--seed N] [--now TIME]\n"
             "\n"
             "Write a seeded, invented lead world in the real export formats:\n"
@@ -37,11 +39,23 @@ static void s_usage(FILE *out)
             "                   feedback (default all)\n"
             "  -c, --config-dir DIR  where reps.csv is read (default: the built-in copy)\n"
             "\n"
+            "--people N: the realistic corpus instead (issue 12), streaming, any size:\n"
+            "  hubspot_contacts.csv, salesforce_leads.csv, marketo_leads.csv,\n"
+            "  form_webhooks.jsonl (+ linkedin_lead_forms.json), activities_01..P.csv,\n"
+            "  feedback.csv, sales_reps/reps.csv; real dirt planted (BOM, CRLF, Windows-1252\n"
+            "  bytes, mojibake, bad and missing emails, short and long rows, bad JSON, bad\n"
+            "  dates, unknown types, re-deliveries, test leads, unknown people) and no\n"
+            "  manifest: tests/workload/verify.py counts what a correct import must report.\n"
+            "  --activities M  activity rows (default 10 x people), heavy-tailed over people\n"
+            "  --feedback K    feedback rows, about (default people / 10)\n"
+            "  --activity-files P  activity extracts (default 3)\n"
+            "\n"
             "feedback: read <data-dir>/handoff.db read-only and write plausible outcomes\n"
             "(accepted -> sql -> opportunity -> won/lost, rejections with reasons) from each\n"
             "lead's assigned rep, stamped after assigned_at and not after --now.\n"
             "\n"
-            "Prints: demo-data out=DIR seed=N leads=N   |   demo-data feedback out=FILE rows=N\n");
+            "Prints: demo-data out=DIR seed=N leads=N   |   demo-data feedback out=FILE rows=N\n"
+            "        demo-data out=DIR seed=N people=N activities=M feedback=K\n");
 }
 
 static int s_parse_now(const char *s, int64_t *out)
@@ -124,8 +138,11 @@ int ho_cmd_demo(int argc, char **argv)
         {"out", required_argument, NULL, 'o'},  {"seed", required_argument, NULL, 's'},
         {"now", required_argument, NULL, 'n'},  {"leads", required_argument, NULL, 'l'},
         {"only", required_argument, NULL, 'y'}, {"config-dir", required_argument, NULL, 'c'},
+        {"people", required_argument, NULL, 'P'}, {"activities", required_argument, NULL, 'A'},
+        {"feedback", required_argument, NULL, 'F'}, {"activity-files", required_argument, NULL, 'X'},
         {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
     };
+    long people = 0, activities = -1, feedback = -1, parts = 0;
     ho_demo_opts_t o = {.seed = 1, .now_ms = HO_DEMO_NOW_DEFAULT, .leads = 600};
     optind = 1;
     int c;
@@ -154,6 +171,20 @@ int ho_cmd_demo(int argc, char **argv)
                 return 2;
             }
             break;
+        case 'P':
+        case 'A':
+        case 'F':
+        case 'X': {
+            long v = strtol(optarg, &end, 10);
+            if (*end || v < 0 || (c == 'P' && v == 0)) {
+                fprintf(stderr, "handoff demo-data: --%s: expected a number\n",
+                        c == 'P' ? "people" : c == 'A' ? "activities" : c == 'F' ? "feedback"
+                                                                            : "activity-files");
+                return 2;
+            }
+            *(c == 'P' ? &people : c == 'A' ? &activities : c == 'F' ? &feedback : &parts) = v;
+            break;
+        }
         case 'y':
             o.only = optarg;
             break;
@@ -173,6 +204,27 @@ int ho_cmd_demo(int argc, char **argv)
         return 2;
     }
     ho_err_t err = {0};
+    if (people > 0) {
+        ho_demo_corpus_opts_t co = {.seed = o.seed,
+                                    .now_ms = o.now_ms,
+                                    .people = people,
+                                    .activities = activities >= 0 ? activities : 10 * people,
+                                    .feedback = feedback >= 0 ? feedback : people / 10,
+                                    .activity_files = (int)parts,
+                                    .out_dir = o.out_dir};
+        if (ho_demo_corpus(&co, &err) != HO_OK) {
+            fprintf(stderr, "handoff demo-data: %s\n", err.message);
+            return 1;
+        }
+        printf("demo-data out=%s seed=%llu people=%ld activities=%ld feedback=%ld\n", o.out_dir,
+               (unsigned long long)o.seed, co.people, co.activities, co.feedback);
+        return 0;
+    }
+    if (activities >= 0 || feedback >= 0 || parts) {
+        fprintf(stderr, "handoff demo-data: --activities, --feedback and --activity-files go "
+                        "with --people\n");
+        return 2;
+    }
     if (ho_demo_generate(&o, &err) != HO_OK) {
         fprintf(stderr, "handoff demo-data: %s\n", err.message);
         return 1;

@@ -8,20 +8,25 @@
  * pipeline actually did: accepted = normalized records in the replies, quarantined = the
  * connector's refusals plus the workers' `quarantine` envelopes, by reason. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli/dupcount.h"
+#include "cli/import_hints.h"
 #include "handoff/cli.h"
 #include "handoff/client.h"
 #include "handoff/connector.h"
 #include "handoff/gateway.h"
 #include "handoff/log.h"
 #include "handoff/normalize.h"
+#include "handoff/scoring.h"
 #include "handoff/worker.h"
 
 #pragma weak ho_client_new
@@ -29,46 +34,57 @@
 #pragma weak ho_client_send
 #pragma weak ho_client_flush
 #pragma weak ho_client_status
+#pragma weak ho_client_request
 #pragma weak ho_client_opts_curve
 
 static void s_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: handoff import FILE... [--source PROFILE | --profile-file PATH]\n"
-            "                      [-c CONFIG] [--connect ENDPOINT] [--batch N] [--window N]\n"
-            "                      [--max-backlog N]\n"
-            "                      [--dry-run] [--progress-mb N] [--list]\n"
-            "\n"
-            "Read CSV / JSON Lines exports and send their records into the pipeline: leads and\n"
-            "activities to `ingest`, feedback rows to `feedback`, unreadable records to the\n"
-            "quarantine (with file, line, field and reason). Without --source the profile is\n"
-            "chosen by the file's header row (deploy/profiles/*.yaml; the config folder's\n"
-            "profiles/ first).\n"
-            "\n"
-            "  --source NAME        mapping profile (hubspot, salesforce, marketo, mautic,\n"
-            "                       activities, feedback, webhooks, csv, or your own)\n"
-            "  --profile-file PATH  a profile YAML file outside the config folder\n"
-            "  -c, --config F       gateway config (handoff.yaml): endpoint, config folder\n"
-            "  --connect EP         broker endpoint (default: broker.endpoint of the config)\n"
-            "  --batch N            records per request (default 500)\n"
-            "  --window N           requests in flight (default 8)\n"
-            "  --timeout MS         resend a request unanswered this long (default 30000)\n"
-            "  --max-backlog N      pause while the broker holds more than N queued requests\n"
-            "                       for the workers downstream, e.g. a slower store (default\n"
-            "                       16; 0 = never pause)\n"
-            "  --dry-run            no broker: parse and normalize in-process, same summary\n"
-            "  --progress-mb N      progress on stderr every N MB read (default 64)\n"
-            "  --list               list the profiles and connectors, then exit\n"
-            "  --format csv|jsonl   what FILE \"-\" (stdin) holds (default csv; needs --source)\n"
-            "\n"
-            "Prints per file, then one line per quarantine reason:\n"
-            "  import file=F profile=P read=N accepted=N duplicates=N quarantined=N\n"
-            "  quarantine file=F reason=CODE count=N\n"
-            "duplicates = leads whose normalized email was already seen earlier in this command\n"
-            "(counted in sorted runs in $TMPDIR, 8 bytes per lead: memory stays the same for\n"
-            "any file size; \"unknown\" when no temporary file can be written).\n"
-            "Exit 0 when every record was read and answered (quarantined rows are kept),\n"
-            "1 on an I/O error or when the broker cannot be reached, 2 on usage errors.\n");
+    fprintf(
+        out,
+        "usage: handoff import FILE... [--source PROFILE | --profile-file PATH]\n"
+        "                      [-c CONFIG] [--connect ENDPOINT] [--batch N] [--window N]\n"
+        "                      [--max-backlog N] [--settle S] [--now TIME]\n"
+        "                      [--dry-run] [--progress-mb N] [--list]\n"
+        "\n"
+        "Read CSV / JSON Lines exports and send their records into the pipeline: leads and\n"
+        "activities to `ingest`, feedback rows to `feedback`, unreadable records to the\n"
+        "quarantine (with file, line, field and reason). Without --source the profile is\n"
+        "chosen by the file's header row (deploy/profiles/*.yaml; the config folder's\n"
+        "profiles/ first). Every record carries import_id = imp-<hash of the file's\n"
+        "content>: the same file imported again, from any path, is the same import.\n"
+        "\n"
+        "  --source NAME        mapping profile (hubspot, salesforce, marketo, mautic,\n"
+        "                       activities, feedback, webhooks, csv, or your own)\n"
+        "  --profile-file PATH  a profile YAML file outside the config folder\n"
+        "  -c, --config F       gateway config (handoff.yaml): endpoint, config folder\n"
+        "  --connect EP         broker endpoint (default: broker.endpoint of the config)\n"
+        "  --batch N            records per request (default 500)\n"
+        "  --window N           requests in flight (default 8)\n"
+        "  --timeout MS         resend a request unanswered this long (default 30000)\n"
+        "  --max-backlog N      pause while the broker holds more than N queued requests\n"
+        "                       for the workers downstream, e.g. a slower store (default\n"
+        "                       16; 0 = never pause)\n"
+        "  --settle S           after the last record, wait for the store to apply them\n"
+        "                       (import.stats) until it has made no progress for S seconds\n"
+        "                       (default 30); what it never applied is not_stored\n"
+        "  --now TIME           the import.summary's finished_at (deterministic runs)\n"
+        "  --dry-run            no broker: parse and normalize in-process, same summary\n"
+        "                       (new/merged as an empty store would count them)\n"
+        "  --progress-mb N      progress on stderr every N MB read (default 64)\n"
+        "  --list               list the profiles and connectors, then exit\n"
+        "  --format csv|jsonl   what FILE \"-\" (stdin) holds (default csv; needs --source)\n"
+        "\n"
+        "Prints per file, then one line per skip and quarantine reason:\n"
+        "  import file=F source=P kind=K read=N accepted=N skipped=N quarantined=N new=N\n"
+        "         merged=N [not_stored=N] check=ok|MISMATCH\n"
+        "  skip file=F reason=CODE count=N\n"
+        "  quarantine file=F reason=CODE count=N\n"
+        "read = accepted + skipped + quarantined (check=ok). skipped: records deliberately not\n"
+        "imported (test_lead, duplicate_delivery, notification_only); new/merged: people the\n"
+        "store created / merged into an existing one (\"-\" when it does not say).\n"
+        "Exit 0 when every record was read and stored (quarantined rows are kept); 1 on an\n"
+        "I/O error, an unreachable broker, check=MISMATCH, or records not stored (the store\n"
+        "refused them or did not apply them within --settle); 2 on usage errors.\n");
 }
 
 /* ---- counters ---- */
@@ -78,12 +94,22 @@ typedef struct {
 } s_reason_t;
 
 typedef struct {
+    s_reason_t r[32];
+    size_t n;
+    long total;
+} s_counts_t;
+
+typedef struct {
     const char *file;
     char profile[64];
-    long read, accepted, duplicates, quarantined, failed, sent;
+    const char *kind;
+    char import_id[32];
+    long read, accepted, failed, sent;
+    s_counts_t skipped, quarantined;
+    long duplicates;   /* leads whose email was seen before in this command (--dry-run) */
     bool dups_unknown; /* the duplicate counter failed (no temporary space) */
-    s_reason_t reasons[32];
-    size_t n_reasons;
+    /* from the store's import.stats: -1 = not known */
+    long applied, new_people, merged, not_stored;
 } s_stats_t;
 
 typedef struct {
@@ -91,19 +117,34 @@ typedef struct {
     ho_dupcount_t *seen; /* normalized emails of this command, counted on disk (dupcount.h) */
 } s_ctx_t;
 
-static void s_reason(s_stats_t *st, const char *code)
+static void s_count_n(s_counts_t *c, const char *code, long k)
 {
-    st->quarantined++;
-    for (size_t i = 0; i < st->n_reasons; i++) {
-        if (strcmp(st->reasons[i].code, code) == 0) {
-            st->reasons[i].count++;
+    const size_t cap = sizeof c->r / sizeof c->r[0];
+    c->total += k;
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < c->n; i++) {
+            if (strcmp(c->r[i].code, code) == 0) {
+                c->r[i].count += k;
+                return;
+            }
+        }
+        if (c->n < cap - 1 || (c->n < cap && strcmp(code, "other") == 0)) {
+            snprintf(c->r[c->n].code, sizeof c->r[0].code, "%s", code);
+            c->r[c->n++].count = k;
             return;
         }
+        code = "other"; /* more reasons than slots: the rest counted under one name */
     }
-    if (st->n_reasons < sizeof st->reasons / sizeof st->reasons[0]) {
-        snprintf(st->reasons[st->n_reasons].code, sizeof st->reasons[0].code, "%s", code);
-        st->reasons[st->n_reasons++].count = 1;
-    }
+}
+
+static void s_count(s_counts_t *c, const char *code)
+{
+    s_count_n(c, code, 1);
+}
+
+static void s_reason(s_stats_t *st, const char *code)
+{
+    s_count(&st->quarantined, code);
 }
 
 /* Count one worker reply: what the pipeline made of our records. */
@@ -173,6 +214,11 @@ typedef struct {
     long max_backlog;
     int64_t waited_ms;
     bool warned_orphans;
+    /* the store's import.stats: a client of its own with a short timeout (NULL: --dry-run) */
+    ho_client_t *probe;
+    bool no_stats;  /* the store answered import.stats with something else: not asked again */
+    long settle_ms; /* give up waiting when the store applied nothing new for this long */
+    int64_t now_ms; /* --now: finished_at of import.summary (0: the clock) */
 } s_sender_t;
 
 /* Requests queued in the broker for services that have workers (-1 if the status could not
@@ -299,27 +345,259 @@ static void s_add(s_sender_t *s, s_batch_t *b, ho_msg_t *msg)
 }
 
 /* ---- one file ---- */
-static const char *s_dups(const s_stats_t *st, char *buf, size_t cap)
+
+/* "imp-" + 16 hex of the file's content (FNV-1a 64): the same file from any path is the same
+ * import. Stdin is first copied to an unlinked temporary file that then becomes fd 0, so the
+ * connector reads it like a file. 0, or -1 with err. */
+static int s_content_id(const char *path, char *out, size_t cap, ho_err_t *err)
 {
-    if (st->dups_unknown) {
-        return "unknown";
+    bool from_stdin = strcmp(path, "-") == 0;
+    int fd = -1, spool = -1;
+    if (from_stdin) {
+        char tmpl[4096];
+        const char *dir = getenv("TMPDIR");
+        snprintf(tmpl, sizeof tmpl, "%s/handoff-import-XXXXXX", dir && dir[0] ? dir : "/tmp");
+        spool = mkstemp(tmpl);
+        if (spool < 0) {
+            return ho_err_set(err, HO_ERR_IO, "", "stdin: cannot spool to %s: %s", tmpl,
+                              strerror(errno));
+        }
+        unlink(tmpl);
+        fd = STDIN_FILENO;
+    } else if ((fd = open(path, O_RDONLY)) < 0) {
+        return ho_err_set(err, HO_ERR_IO, "", "%s: cannot open: %s", path, strerror(errno));
     }
-    snprintf(buf, cap, "%ld", st->duplicates);
-    return buf;
+    uint64_t h = 1469598103934665603ULL;
+    static unsigned char buf[1 << 16];
+    ssize_t got;
+    int rc = 0;
+    while ((got = read(fd, buf, sizeof buf)) > 0) {
+        for (ssize_t i = 0; i < got; i++) {
+            h = (h ^ buf[i]) * 1099511628211ULL;
+        }
+        if (spool >= 0 && write(spool, buf, (size_t)got) != got) {
+            rc = ho_err_set(err, HO_ERR_IO, "", "stdin: spool: %s", strerror(errno));
+            break;
+        }
+    }
+    if (got < 0 && rc == 0) {
+        rc = ho_err_set(err, HO_ERR_IO, "", "%s: read error: %s", path, strerror(errno));
+    }
+    if (spool >= 0) {
+        if (rc == 0 && (lseek(spool, 0, SEEK_SET) != 0 || dup2(spool, STDIN_FILENO) < 0)) {
+            rc = ho_err_set(err, HO_ERR_IO, "", "stdin: %s", strerror(errno));
+        }
+        close(spool);
+        clearerr(stdin);
+    } else {
+        close(fd);
+    }
+    snprintf(out, cap, "imp-%016llx", (unsigned long long)h);
+    return rc == 0 ? 0 : -1;
+}
+
+/* Every record carries its import; a quarantine the connector made gets ids from the import
+ * and the line, not the path, so a re-import from elsewhere adds no second row. */
+static void s_stamp(ho_msg_t *msg, const char *import_id)
+{
+    json_t *p = ho_msg_payload(msg);
+    json_object_set_new(p, "import_id", json_string(import_id));
+    const char *stage = json_string_value(json_object_get(p, "stage"));
+    const char *event = json_string_value(json_object_get(p, "event_id"));
+    if (strcmp(ho_msg_type(msg), "quarantine") != 0 || !stage || strcmp(stage, "import") != 0 ||
+        !event || strncmp(event, "import-", 7) != 0) {
+        return; /* the forms library's quarantines are keyed by the submission already */
+    }
+    long long line = json_integer_value(json_object_get(json_object_get(p, "source_ref"), "line"));
+    const char *code = json_string_value(json_object_get(p, "code"));
+    char key[256], id[HO_MSG_MAX_ID];
+    int len = snprintf(key, sizeof key, "%s|%lld", import_id, line);
+    ho_msg_make_id(id, sizeof id, "import", key, (size_t)len);
+    json_object_set_new(p, "event_id", json_string(id));
+    len = snprintf(key, sizeof key, "import|%s|%lld|%s", import_id, line, code ? code : "");
+    ho_msg_make_id(id, sizeof id, "q", key, (size_t)len);
+    ho_msg_set_id(msg, id);
+}
+
+static json_t *s_counts_json(const s_counts_t *c)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; i < c->n; i++) {
+        json_object_set_new(o, c->r[i].code, json_integer(c->r[i].count));
+    }
+    return o;
+}
+
+/* Service "store" at the broker (mmi.status): 1 with workers, 0 known but without workers (it
+ * stopped or died: what was routed to it waits, not stored), -1 not there at all (a pipeline
+ * that routes elsewhere: nobody can say what was stored) or no answer. */
+static int s_store_state(s_sender_t *s)
+{
+    json_t *st = NULL;
+    ho_err_t err = {0};
+    if (!s->probe || ho_client_status(s->probe, &st, &err) != HO_OK) {
+        return -1;
+    }
+    int state = -1;
+    size_t i;
+    json_t *svc;
+    json_array_foreach(json_object_get(st, "services"), i, svc)
+    {
+        const char *name = json_string_value(json_object_get(svc, "name"));
+        if (name && strcmp(name, "store") == 0) {
+            state = json_integer_value(json_object_get(svc, "workers")) > 0 ? 1 : 0;
+        }
+    }
+    json_decref(st);
+    return state;
+}
+
+/* import.summary to the store (CONTRACT-12): upserted there by import_id. */
+static void s_send_summary(s_sender_t *s, const s_stats_t *st)
+{
+    if (!s->probe) {
+        return;
+    }
+    const char *base = strrchr(st->file, '/') ? strrchr(st->file, '/') + 1 : st->file;
+    ho_msg_t *m = ho_msg_new("import.summary");
+    char id[HO_MSG_MAX_ID];
+    ho_msg_make_id(id, sizeof id, "imp-summary", st->import_id, strlen(st->import_id));
+    ho_msg_set_id(m, id);
+    ho_msg_set_payload(
+        m, json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:o, s:o, s:I}", "import_id", st->import_id,
+                     "source", st->profile, "kind", st->kind, "file", base, "read",
+                     (json_int_t)st->read, "accepted", (json_int_t)st->accepted, "skipped",
+                     s_counts_json(&st->skipped), "quarantined", s_counts_json(&st->quarantined),
+                     "finished_at", (json_int_t)(s->now_ms ? s->now_ms : ho_now_ms())));
+    ho_msg_t **reply = NULL;
+    size_t n = 0;
+    ho_err_t err = {0};
+    if (ho_client_request(s->probe, "store", &m, 1, &reply, &n, &err) != HO_OK) {
+        ho_warn("import.summary of %s not delivered: %s", st->file, err.message);
+    }
+    ho_msg_batch_free(&reply, n);
+    ho_msg_destroy(&m);
+}
+
+/* One import.stats round trip: 1 with the reply's payload (caller decrefs), 0 when the store
+ * answered something else (it does not know the request), -1 when nobody answered. */
+static int s_ask_stats(s_sender_t *s, const char *import_id, json_t **out)
+{
+    ho_msg_t *m = ho_msg_new("import.stats");
+    ho_msg_set_payload(m, json_pack("{s:s}", "import_id", import_id));
+    ho_msg_t **reply = NULL;
+    size_t n = 0;
+    ho_err_t err = {0};
+    int rc = ho_client_request(s->probe, "store", &m, 1, &reply, &n, &err);
+    ho_msg_destroy(&m);
+    if (rc != HO_OK) {
+        ho_debug("import.stats: %s", err.message);
+        return -1;
+    }
+    int found = 0;
+    for (size_t i = 0; i < n && !found; i++) {
+        const json_t *p = ho_msg_payload(reply[i]);
+        if (strcmp(ho_msg_type(reply[i]), "import.stats") == 0 &&
+            json_is_integer(json_object_get(p, "applied"))) {
+            *out = json_deep_copy(p);
+            found = 1;
+        }
+    }
+    ho_msg_batch_free(&reply, n);
+    return found;
+}
+
+static long s_int(const json_t *o, const char *key)
+{
+    return (long)json_integer_value(json_object_get(o, key));
+}
+
+/* Wait until the store has applied (or itself quarantined) every accepted record: new and
+ * merged come from it. Bounded: gives up after settle_ms without progress, and then the
+ * records it never applied are not_stored. */
+static void s_wait_stored(s_sender_t *s, s_stats_t *st)
+{
+    if (!s->probe || s->no_stats) {
+        return;
+    }
+    long last = -1;
+    int64_t since = ho_now_ms();
+    for (;;) {
+        json_t *r = NULL;
+        int got = s_ask_stats(s, st->import_id, &r);
+        if (got == 0) {
+            ho_warn("the store does not answer import.stats: new and merged are not known");
+            s->no_stats = true;
+            return;
+        }
+        /* the store's quarantined counts every row of this import, ours (connector, ingest)
+         * too: only what it refused beyond those was accepted here */
+        long down = got > 0 ? s_int(r, "quarantined") - st->quarantined.total : 0;
+        long done = got > 0 ? s_int(r, "applied") + (down > 0 ? down : 0) : last;
+        if (got > 0) {
+            st->applied = s_int(r, "applied");
+            st->new_people = s_int(r, "new");
+            st->merged = s_int(r, "merged");
+            /* records the store gave up on (an I/O error, a corrupt page) are not stored */
+            st->not_stored =
+                (st->accepted - done > 0 ? st->accepted - done : 0) + s_int(r, "failed");
+        }
+        json_decref(r);
+        if (got > 0 && done >= st->accepted) {
+            return;
+        }
+        if (done != last) {
+            last = done;
+            since = ho_now_ms();
+        } else if (ho_now_ms() - since >= s->settle_ms) {
+            if (got < 0) {
+                st->not_stored = st->accepted - (st->applied > 0 ? st->applied : 0);
+            }
+            ho_warn("file=%s: the store applied %ld of %ld accepted records and nothing more in "
+                    "%ld ms: %ld not stored",
+                    st->file, st->applied > 0 ? st->applied : 0, st->accepted, s->settle_ms,
+                    st->not_stored);
+            return;
+        }
+        struct timespec ts = {0, 200 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+static void s_num(char *buf, size_t cap, long v)
+{
+    if (v < 0) {
+        snprintf(buf, cap, "-");
+    } else {
+        snprintf(buf, cap, "%ld", v);
+    }
+}
+
+static bool s_balanced(const s_stats_t *st)
+{
+    return st->read == st->accepted + st->skipped.total + st->quarantined.total;
 }
 
 static void s_print(const s_stats_t *st)
 {
-    char dups[32];
-    printf("import file=%s profile=%s read=%ld accepted=%ld duplicates=%s quarantined=%ld%s",
-           st->file, st->profile, st->read, st->accepted, s_dups(st, dups, sizeof dups),
-           st->quarantined, st->failed ? "" : "\n");
-    if (st->failed) {
-        printf(" failed=%ld\n", st->failed);
+    char nw[32], mg[32];
+    s_num(nw, sizeof nw, st->new_people);
+    s_num(mg, sizeof mg, st->merged);
+    printf("import file=%s source=%s kind=%s read=%ld accepted=%ld skipped=%ld quarantined=%ld "
+           "new=%s merged=%s",
+           st->file, st->profile, st->kind, st->read, st->accepted, st->skipped.total,
+           st->quarantined.total, nw, mg);
+    if (st->failed || st->not_stored > 0) {
+        printf(" not_stored=%ld", st->failed + (st->not_stored > 0 ? st->not_stored : 0));
     }
-    for (size_t i = 0; i < st->n_reasons; i++) {
-        printf("quarantine file=%s reason=%s count=%ld\n", st->file, st->reasons[i].code,
-               st->reasons[i].count);
+    printf(" check=%s\n", s_balanced(st) ? "ok" : "MISMATCH");
+    for (size_t i = 0; i < st->skipped.n; i++) {
+        printf("skip file=%s reason=%s count=%ld\n", st->file, st->skipped.r[i].code,
+               st->skipped.r[i].count);
+    }
+    for (size_t i = 0; i < st->quarantined.n; i++) {
+        printf("quarantine file=%s reason=%s count=%ld\n", st->file, st->quarantined.r[i].code,
+               st->quarantined.r[i].count);
     }
 }
 
@@ -338,25 +616,49 @@ typedef struct {
     long progress_mb;
 } s_opts_t;
 
-static int s_import_file(s_sender_t *s, const s_opts_t *o, const char *path, s_stats_t *st)
+/* An error on stderr with the file's own bytes made harmless: a header or value quoted in a
+ * message could hold terminal escapes. */
+static void s_say(const char *msg, const char *prefix)
+{
+    fputs("handoff import: ", stderr);
+    for (int part = 0; part < 2; part++) {
+        const char *t = part == 0 ? prefix : msg;
+        for (const unsigned char *c = (const unsigned char *)t; c && *c; c++) {
+            fputc(*c < 0x20 || *c == 0x7F ? '?' : *c, stderr);
+        }
+        if (part == 0 && prefix) {
+            fputs(": ", stderr);
+        }
+    }
+    fputc('\n', stderr);
+}
+
+/* The profile for path: named, from a file, or by the file's header. NULL after printing why. */
+static ho_profile_t *s_profile_for(const s_opts_t *o, const char *path, char *format, size_t cap)
 {
     ho_err_t err = {0};
-    ho_profile_t *profile = NULL;
-    char format[16] = "csv";
     char **cols = NULL;
     size_t ncols = 0;
-    bool from_stdin = strcmp(path, "-") == 0;
-    if (from_stdin) {
+    snprintf(format, cap, "csv");
+    if (strcmp(path, "-") == 0) {
         /* a pipe cannot be peeked at: the profile says what it is */
         if (!o->source && !o->profile_file) {
             fprintf(stderr, "handoff import: reading stdin (-) needs --source or --profile-file\n");
-            return 1;
+            return NULL;
         }
-        snprintf(format, sizeof format, "%s", o->stdin_format ? o->stdin_format : "csv");
-    } else if (ho_connector_sniff(path, format, sizeof format, &cols, &ncols, &err) != HO_OK) {
-        fprintf(stderr, "handoff import: %s\n", err.message);
-        return 1;
+        snprintf(format, cap, "%s", o->stdin_format ? o->stdin_format : "csv");
+    } else {
+        char hint[1200];
+        if (ho_import_hint_file(path, hint, sizeof hint)) {
+            s_say(hint, NULL);
+            return NULL;
+        }
+        if (ho_connector_sniff(path, format, cap, &cols, &ncols, &err) != HO_OK) {
+            s_say(err.message, NULL);
+            return NULL;
+        }
     }
+    ho_profile_t *profile = NULL;
     if (o->profile_file) {
         profile = ho_profile_load_file(o->profile_file, &err);
     } else if (o->source) {
@@ -364,9 +666,132 @@ static int s_import_file(s_sender_t *s, const s_opts_t *o, const char *path, s_s
     } else {
         profile = ho_profile_detect(o->config_dir, format, (const char *const *)cols, ncols, &err);
     }
-    ho_connector_cols_free(&cols, ncols);
     if (!profile) {
-        fprintf(stderr, "handoff import: %s: %s\n", path, err.message);
+        s_say(err.message, path);
+        char hint[600];
+        if (strcmp(format, "csv") == 0 &&
+            ho_import_hint_header((const char *const *)cols, ncols, hint, sizeof hint)) {
+            s_say(hint, "hint");
+        }
+    }
+    ho_connector_cols_free(&cols, ncols);
+    return profile;
+}
+
+/* One record from the connector: counted, stamped, skipped or queued for sending. */
+static void s_take(s_sender_t *s, s_stats_t *st, s_batch_t *data, s_batch_t *quar, ho_msg_t *msg)
+{
+    st->read++;
+    const char *type = ho_msg_type(msg);
+    const json_t *p = ho_msg_payload(msg);
+    if (strcmp(type, "skip") == 0) {
+        const char *code = json_string_value(json_object_get(p, "code"));
+        s_count(&st->skipped, code ? code : "other");
+        ho_debug("skip %s", json_string_value(json_object_get(p, "reason")));
+        ho_msg_destroy(&msg);
+        return;
+    }
+    s_stamp(msg, st->import_id);
+    if (strcmp(type, "quarantine") == 0) {
+        const char *code = json_string_value(json_object_get(p, "code"));
+        s_reason(st, code ? code : "unknown");
+        s_add(s, quar, msg);
+    } else {
+        s_add(s, data, msg);
+    }
+}
+
+/* Progress on stderr: records and MB read, the rate, and with the file's size (a regular
+ * file, size > 0) the percent done and the time left at the rate so far. */
+static void s_progress(const char *path, const s_stats_t *st, uint64_t off, uint64_t size,
+                       int64_t t0)
+{
+    double secs = (double)(ho_now_ms() - t0) / 1000.0;
+    double mbps = secs > 0 ? (double)off / 1048576.0 / secs : 0.0;
+    char pct[96] = "";
+    if (size > 0 && off <= size) {
+        double left = mbps > 0 ? (double)(size - off) / 1048576.0 / mbps : 0.0;
+        snprintf(pct, sizeof pct, " percent=%.1f eta_s=%.0f", 100.0 * (double)off / (double)size,
+                 left);
+    }
+    ho_info("file=%s read_mb=%.1f records=%ld rate=%.0f/s mb_per_s=%.1f%s rss_mb=%.1f", path,
+            (double)off / 1048576.0, st->read, secs > 0 ? (double)st->read / secs : 0.0, mbps, pct,
+            (double)s_peak_rss_kb() / 1024.0);
+}
+
+/* Read every record of an open connector and send it. 0, or 1 on an I/O error. */
+static int s_pump(s_sender_t *s, const s_opts_t *o, const ho_connector_def_t *conn, void *cctx,
+                  const char *path, s_stats_t *st, const char *service)
+{
+    ho_msg_t *data_buf[s->batch], *q_buf[s->batch];
+    s_batch_t data = {service, data_buf, 0};
+    s_batch_t quar = {"store", q_buf, 0};
+    uint64_t step = (uint64_t)(o->progress_mb > 0 ? o->progress_mb : 64) << 20;
+    uint64_t next_report = step;
+    int64_t t0 = ho_now_ms(), last_report = t0;
+    struct stat sb;
+    uint64_t size = strcmp(path, "-") != 0 && stat(path, &sb) == 0 && S_ISREG(sb.st_mode)
+                        ? (uint64_t)sb.st_size
+                        : 0;
+    int rc = 0;
+    ho_err_t err = {0};
+    for (;;) {
+        ho_msg_t *msg = NULL;
+        int r = conn->cb_next(cctx, &msg, &err);
+        if (r == 0) {
+            break;
+        }
+        if (r < 0) {
+            fprintf(stderr, "handoff import: %s: %s\n", path, err.message);
+            rc = 1;
+            break;
+        }
+        s_take(s, st, &data, &quar, msg);
+        if (s->io_error) {
+            rc = 1;
+            break;
+        }
+        /* every progress_mb, and every 5 s on a slow pipeline; the clock read once per 1024 */
+        uint64_t off = conn->cb_offset ? conn->cb_offset(cctx) : 0;
+        bool due = off >= next_report;
+        if (!due && (st->read & 1023) == 0 && ho_now_ms() - last_report >= 5000) {
+            due = true;
+        }
+        if (due) {
+            s_progress(path, st, off, size, t0);
+            last_report = ho_now_ms();
+            while (next_report <= off) {
+                next_report += step;
+            }
+        }
+    }
+    s_flush_batch(s, &data);
+    s_flush_batch(s, &quar);
+    if (s->client && ho_client_flush(s->client, &err) != HO_OK) {
+        if (!s->io_error) {
+            snprintf(s->error, sizeof s->error, "%s", err.message);
+        }
+        s->io_error = 1;
+    }
+    double secs = (double)(ho_now_ms() - t0) / 1000.0;
+    ho_info("file=%s done records=%ld seconds=%.2f rate=%.0f/s peak_rss_mb=%.1f "
+            "waited_for_backlog_s=%.1f",
+            path, st->read, secs, secs > 0 ? (double)st->read / secs : 0.0,
+            (double)s_peak_rss_kb() / 1024.0, (double)s->waited_ms / 1000.0);
+    return rc;
+}
+
+static int s_import_file(s_sender_t *s, const s_opts_t *o, const char *path, s_stats_t *st)
+{
+    ho_err_t err = {0};
+    char format[16];
+    ho_profile_t *profile = s_profile_for(o, path, format, sizeof format);
+    if (!profile) {
+        return 1;
+    }
+    if (s_content_id(path, st->import_id, sizeof st->import_id, &err) != 0) {
+        fprintf(stderr, "handoff import: %s\n", err.message);
+        ho_profile_destroy(&profile);
         return 1;
     }
     snprintf(st->profile, sizeof st->profile, "%s", ho_profile_name(profile));
@@ -389,65 +814,25 @@ static int s_import_file(s_sender_t *s, const s_opts_t *o, const char *path, s_s
         return 1;
     }
     ho_kind_t kind = ho_profile_kind(profile);
+    st->kind = ho_profile_kind_name(kind);
     const char *service = kind == HO_KIND_FEEDBACK ? "feedback" : "ingest";
-    ho_msg_t *data_buf[s->batch], *q_buf[s->batch];
-    s_batch_t data = {service, data_buf, 0};
-    s_batch_t quar = {"store", q_buf, 0};
-    ho_info("file=%s profile=%s connector=%s kind=%s -> %s", path, ho_profile_name(profile),
-            conn->name, ho_profile_kind_name(kind), service);
-    uint64_t step = (uint64_t)(o->progress_mb > 0 ? o->progress_mb : 64) << 20;
-    uint64_t next_report = step;
-    int64_t t0 = ho_now_ms();
-    int rc = 0;
-    for (;;) {
-        ho_msg_t *msg = NULL;
-        int r = conn->cb_next(cctx, &msg, &err);
-        if (r == 0) {
-            break;
-        }
-        if (r < 0) {
-            fprintf(stderr, "handoff import: %s: %s\n", path, err.message);
-            rc = 1;
-            break;
-        }
-        st->read++;
-        if (strcmp(ho_msg_type(msg), "quarantine") == 0) {
-            const char *code = json_string_value(json_object_get(ho_msg_payload(msg), "code"));
-            s_reason(st, code ? code : "unknown");
-            s_add(s, &quar, msg);
-        } else {
-            s_add(s, &data, msg);
-        }
-        if (s->io_error) {
-            rc = 1;
-            break;
-        }
-        uint64_t off = conn->cb_offset ? conn->cb_offset(cctx) : 0;
-        if (off >= next_report) {
-            double secs = (double)(ho_now_ms() - t0) / 1000.0;
-            ho_info("file=%s read_mb=%.0f records=%ld rate=%.0f/s mb_per_s=%.1f rss_mb=%.1f", path,
-                    (double)off / 1048576.0, st->read, secs > 0 ? (double)st->read / secs : 0.0,
-                    secs > 0 ? (double)off / 1048576.0 / secs : 0.0,
-                    (double)s_peak_rss_kb() / 1024.0);
-            next_report += step;
-        }
-    }
-    s_flush_batch(s, &data);
-    s_flush_batch(s, &quar);
-    if (s->client && ho_client_flush(s->client, &err) != HO_OK) {
-        if (!s->io_error) {
-            snprintf(s->error, sizeof s->error, "%s", err.message);
-        }
-        s->io_error = 1;
-    }
-    double secs = (double)(ho_now_ms() - t0) / 1000.0;
-    ho_info("file=%s done records=%ld seconds=%.2f rate=%.0f/s peak_rss_mb=%.1f "
-            "waited_for_backlog_s=%.1f",
-            path, st->read, secs, secs > 0 ? (double)st->read / secs : 0.0,
-            (double)s_peak_rss_kb() / 1024.0, (double)s->waited_ms / 1000.0);
+    ho_info("file=%s profile=%s connector=%s kind=%s import_id=%s -> %s", path,
+            ho_profile_name(profile), conn->name, st->kind, st->import_id, service);
+    int rc = s_pump(s, o, conn, cctx, path, st, service);
     conn->cb_close(&cctx);
     ho_profile_destroy(&profile);
-    if (s->io_error || st->failed) {
+    int store = s->io_error || !s->probe ? -1 : s_store_state(s);
+    if (!s->io_error && s->probe && store < 0) {
+        ho_warn("the broker knows no store service: import.summary not sent, what was stored is "
+                "not known");
+    } else if (!s->io_error) {
+        if (store == 0) {
+            ho_warn("the store service has no worker: waiting up to --settle for it");
+        }
+        s_send_summary(s, st);
+        s_wait_stored(s, st);
+    }
+    if (s->io_error || st->failed || st->not_stored > 0 || !s_balanced(st)) {
         rc = 1;
     }
     return rc;
@@ -476,7 +861,14 @@ static void s_list(const char *config_dir)
     }
 }
 
-int ho_cmd_import(int argc, char **argv)
+typedef struct {
+    s_opts_t o;
+    const char *config, *endpoint, *now;
+    long batch, window, timeout, max_backlog, settle_s;
+    bool dry, list;
+} s_args_t;
+
+static int s_parse(int argc, char **argv, s_args_t *a)
 {
     static const struct option longopts[] = {
         {"source", required_argument, NULL, 's'},  {"profile-file", required_argument, NULL, 'p'},
@@ -485,56 +877,58 @@ int ho_cmd_import(int argc, char **argv)
         {"timeout", required_argument, NULL, 't'}, {"max-backlog", required_argument, NULL, 'B'},
         {"dry-run", no_argument, NULL, 'n'},       {"progress-mb", required_argument, NULL, 'm'},
         {"list", no_argument, NULL, 'l'},          {"format", required_argument, NULL, 'f'},
+        {"now", required_argument, NULL, 'N'},     {"settle", required_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
-    s_opts_t o = {0};
-    o.progress_mb = 64;
-    const char *config = NULL, *endpoint = NULL;
-    long batch = 500, window = 8, timeout = 30000, max_backlog = 16;
-    bool dry = false, list = false;
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "hc:", longopts, NULL)) != -1) {
         switch (c) {
         case 's':
-            o.source = optarg;
+            a->o.source = optarg;
             break;
         case 'p':
-            o.profile_file = optarg;
+            a->o.profile_file = optarg;
             break;
         case 'c':
-            config = optarg;
+            a->config = optarg;
             break;
         case 'e':
-            endpoint = optarg;
+            a->endpoint = optarg;
             break;
         case 'b':
-            batch = atol(optarg);
+            a->batch = atol(optarg);
             break;
         case 'w':
-            window = atol(optarg);
+            a->window = atol(optarg);
             break;
         case 'B':
-            max_backlog = atol(optarg);
+            a->max_backlog = atol(optarg);
             break;
         case 't':
-            timeout = atol(optarg);
+            a->timeout = atol(optarg);
             break;
         case 'n':
-            dry = true;
+            a->dry = true;
             break;
         case 'm':
-            o.progress_mb = atol(optarg);
+            a->o.progress_mb = atol(optarg);
             break;
         case 'l':
-            list = true;
+            a->list = true;
+            break;
+        case 'N':
+            a->now = optarg;
+            break;
+        case 'S':
+            a->settle_s = atol(optarg);
             break;
         case 'f':
             if (strcmp(optarg, "csv") != 0 && strcmp(optarg, "jsonl") != 0) {
                 fprintf(stderr, "handoff import: --format csv|jsonl\n");
                 return 2;
             }
-            o.stdin_format = optarg;
+            a->o.stdin_format = optarg;
             break;
         case 'h':
             s_usage(stdout);
@@ -544,139 +938,209 @@ int ho_cmd_import(int argc, char **argv)
             return 2;
         }
     }
-    if (batch < 1 || batch > 10000 || window < 1 || window > 1024 || timeout < 100 ||
-        max_backlog < 0) {
+    if (a->batch < 1 || a->batch > 10000 || a->window < 1 || a->window > 1024 || a->timeout < 100 ||
+        a->max_backlog < 0 || a->settle_s < 1) {
         fprintf(stderr, "handoff import: --batch 1..10000, --window 1..1024, --timeout >= 100, "
-                        "--max-backlog >= 0\n");
+                        "--max-backlog >= 0, --settle >= 1\n");
         return 2;
     }
-    if ((optind >= argc && !list) || (o.source && o.profile_file)) {
+    if ((optind >= argc && !a->list) || (a->o.source && a->o.profile_file)) {
         s_usage(stderr);
         return 2;
     }
+    return -1;
+}
+
+/* The in-process workers of --dry-run: ingest and feedback. */
+static void s_dry_init(s_sender_t *s, const s_opts_t *o, ho_gateway_t *gw)
+{
+    static const char *const names[2] = {"ingest", "feedback"};
+    s->dry_run = true;
+    for (int w = 0; w < 2; w++) {
+        ho_err_t err = {0};
+        ho_worker_env_t env = {.name = names[w],
+                               .config_dir = o->config_dir,
+                               .conf = ho_gateway_conf(gw),
+                               .settings = ho_gateway_worker_settings(gw, names[w]),
+                               .origin = "import@dry-run"};
+        s->dry[w] = ho_worker_find(names[w]);
+        if (s->dry[w] && s->dry[w]->cb_init &&
+            s->dry[w]->cb_init(&env, &s->dry_ctx[w], &err) != HO_OK) {
+            fprintf(stderr, "handoff import: %s: %s\n", names[w], err.message);
+            s->dry[w] = NULL;
+        }
+    }
+}
+
+/* The broker clients: one for the records, one with a short timeout for import.stats. */
+static int s_connect(s_sender_t *s, const s_args_t *a, ho_gateway_t *gw)
+{
     ho_err_t err = {0};
-    ho_gateway_t *gw = ho_gateway_load(config, &err);
-    if (!gw) {
-        fprintf(stderr, "handoff import: %s\n", err.message);
+    if (!ho_client_new) {
+        fprintf(stderr, "handoff import: this build has no broker client library\n");
         return 1;
     }
-    o.config_dir = ho_gateway_config_dir(gw);
-    if (list) {
-        s_list(o.config_dir);
-        ho_gateway_destroy(&gw);
-        return 0;
+    const char *ep = a->endpoint ? a->endpoint : ho_gateway_endpoint(gw);
+    ho_client_opts_t copts = {
+        .window = (int)a->window, .timeout_ms = (int)a->timeout, .retries = 3};
+    if (ho_client_opts_curve) {
+        ho_client_opts_curve(&copts, gw);
     }
-    s_sender_t s = {0};
-    s.batch = (size_t)batch;
-    s.max_backlog = max_backlog;
-    if (dry) {
-        static const char *const names[2] = {"ingest", "feedback"};
-        s.dry_run = true;
-        for (int w = 0; w < 2; w++) {
-            ho_worker_env_t env = {.name = names[w],
-                                   .config_dir = o.config_dir,
-                                   .conf = ho_gateway_conf(gw),
-                                   .settings = ho_gateway_worker_settings(gw, names[w]),
-                                   .origin = "import@dry-run"};
-            s.dry[w] = ho_worker_find(names[w]);
-            if (s.dry[w] && s.dry[w]->cb_init &&
-                s.dry[w]->cb_init(&env, &s.dry_ctx[w], &err) != HO_OK) {
-                fprintf(stderr, "handoff import: %s: %s\n", names[w], err.message);
-                s.dry[w] = NULL;
-            }
+    /* Fail fast when nobody answers rather than after the resends of the first batch. */
+    ho_client_opts_t popts = copts;
+    popts.window = 1;
+    popts.timeout_ms = 3000;
+    popts.retries = 1;
+    s->probe = ho_client_new(ep, &popts, &err);
+    json_t *status = NULL;
+    if (!s->probe || ho_client_status(s->probe, &status, &err) != HO_OK) {
+        fprintf(stderr, "handoff import: broker unreachable at %s: %s\n", ep, err.message);
+        return 1;
+    }
+    json_decref(status);
+    s->client = ho_client_new(ep, &copts, &err);
+    if (!s->client) {
+        fprintf(stderr, "handoff import: %s: %s\n", ep, err.message);
+        return 1;
+    }
+    return 0;
+}
+
+/* --dry-run: new and merged as an empty store would see them (emails seen before in this
+ * command are merged). */
+static void s_dry_people(s_stats_t *st)
+{
+    if (strcmp(st->kind ? st->kind : "", "lead") != 0) {
+        st->new_people = st->merged = 0;
+    } else if (!st->dups_unknown) {
+        st->merged = st->duplicates;
+        st->new_people = st->accepted - st->duplicates;
+    }
+}
+
+static void s_print_total(const s_stats_t *stats, int nfiles)
+{
+    s_stats_t t = {.file = "(all)", .new_people = 0, .merged = 0};
+    for (int i = 0; i < nfiles; i++) {
+        const s_stats_t *st = &stats[i];
+        t.read += st->read;
+        t.accepted += st->accepted;
+        t.failed += st->failed;
+        t.not_stored += st->not_stored > 0 ? st->not_stored : 0;
+        t.new_people = t.new_people < 0 || st->new_people < 0 ? -1 : t.new_people + st->new_people;
+        t.merged = t.merged < 0 || st->merged < 0 ? -1 : t.merged + st->merged;
+        for (size_t k = 0; k < st->skipped.n; k++) {
+            s_count_n(&t.skipped, st->skipped.r[k].code, st->skipped.r[k].count);
         }
-    } else {
-        if (!ho_client_new) {
-            fprintf(stderr, "handoff import: this build has no broker client library\n");
-            ho_gateway_destroy(&gw);
-            return 1;
-        }
-        const char *ep = endpoint ? endpoint : ho_gateway_endpoint(gw);
-        ho_client_opts_t copts = {.window = (int)window, .timeout_ms = (int)timeout, .retries = 3};
-        if (ho_client_opts_curve) {
-            ho_client_opts_curve(&copts, gw);
-        }
-        /* Fail fast when nobody answers rather than after the resends of the first batch. */
-        ho_client_opts_t popts = copts;
-        popts.window = 1;
-        popts.timeout_ms = 3000;
-        popts.retries = 1;
-        ho_client_t *probe = ho_client_new(ep, &popts, &err);
-        json_t *status = NULL;
-        if (!probe || ho_client_status(probe, &status, &err) != HO_OK) {
-            fprintf(stderr, "handoff import: broker unreachable at %s: %s\n", ep, err.message);
-            if (probe) {
-                ho_client_destroy(&probe);
-            }
-            ho_gateway_destroy(&gw);
-            return 1;
-        }
-        json_decref(status);
-        ho_client_destroy(&probe);
-        s.client = ho_client_new(ep, &copts, &err);
-        if (!s.client) {
-            fprintf(stderr, "handoff import: %s: %s\n", ep, err.message);
-            ho_gateway_destroy(&gw);
-            return 1;
+        for (size_t k = 0; k < st->quarantined.n; k++) {
+            s_count_n(&t.quarantined, st->quarantined.r[k].code, st->quarantined.r[k].count);
         }
     }
+    char nw[32], mg[32];
+    s_num(nw, sizeof nw, t.new_people);
+    s_num(mg, sizeof mg, t.merged);
+    printf("import total files=%d read=%ld accepted=%ld skipped=%ld quarantined=%ld new=%s "
+           "merged=%s",
+           nfiles, t.read, t.accepted, t.skipped.total, t.quarantined.total, nw, mg);
+    if (t.failed || t.not_stored) {
+        printf(" not_stored=%ld", t.failed + t.not_stored);
+    }
+    printf(" check=%s\n", s_balanced(&t) ? "ok" : "MISMATCH");
+    for (size_t k = 0; k < t.skipped.n; k++) {
+        printf("skip total reason=%s count=%ld\n", t.skipped.r[k].code, t.skipped.r[k].count);
+    }
+    for (size_t k = 0; k < t.quarantined.n; k++) {
+        printf("quarantine total reason=%s count=%ld\n", t.quarantined.r[k].code,
+               t.quarantined.r[k].count);
+    }
+}
+
+static int s_run_files(s_sender_t *s, const s_opts_t *o, int nfiles, char **files)
+{
+    ho_err_t err = {0};
     ho_dupcount_t *seen = ho_dupcount_new(0, NULL);
-    int nfiles = argc - optind;
     s_stats_t *stats = calloc((size_t)nfiles, sizeof *stats);
-    int rc = 0;
+    int rc = stats ? 0 : 1;
     for (int i = 0; i < nfiles && stats; i++) {
-        stats[i].file = argv[optind + i];
-        s_ctx_t ctx = {&stats[i], seen};
-        s.ctx = &ctx;
-        int frc = s_import_file(&s, &o, argv[optind + i], &stats[i]);
+        s_stats_t *st = &stats[i];
+        st->file = files[i];
+        st->applied = st->new_people = st->merged = -1;
+        s_ctx_t ctx = {st, seen};
+        s->ctx = &ctx;
+        int frc = s_import_file(s, o, files[i], st);
         seen = ctx.seen; /* NULL once the counter failed */
         if (!seen) {
-            stats[i].dups_unknown = true;
-        } else if (ho_dupcount_close_group(seen, &stats[i].duplicates, &err) != HO_OK) {
+            st->dups_unknown = true;
+        } else if (ho_dupcount_close_group(seen, &st->duplicates, &err) != HO_OK) {
             ho_warn("%s", err.message);
-            stats[i].dups_unknown = true;
+            st->dups_unknown = true;
             ho_dupcount_destroy(&seen);
         }
-        if (stats[i].profile[0]) {
-            s_print(&stats[i]);
+        if (s->dry_run) {
+            s_dry_people(st);
+        }
+        if (st->profile[0]) {
+            s_print(st);
         }
         fflush(stdout);
         if (frc != 0) {
             rc = 1;
-            if (s.io_error) {
-                fprintf(stderr, "handoff import: %s\n", s.error[0] ? s.error : "I/O error");
+            if (s->io_error) {
+                fprintf(stderr, "handoff import: %s\n", s->error[0] ? s->error : "I/O error");
                 break;
             }
         }
     }
     if (nfiles > 1 && stats) {
-        s_stats_t total = {.file = "(all)"};
-        snprintf(total.profile, sizeof total.profile, "-");
-        for (int i = 0; i < nfiles; i++) {
-            total.read += stats[i].read;
-            total.accepted += stats[i].accepted;
-            total.duplicates += stats[i].duplicates;
-            total.dups_unknown = total.dups_unknown || stats[i].dups_unknown;
-            total.failed += stats[i].failed;
-            for (size_t k = 0; k < stats[i].n_reasons; k++) {
-                for (long m = 0; m < stats[i].reasons[k].count; m++) {
-                    s_reason(&total, stats[i].reasons[k].code);
-                }
-            }
-        }
-        char dups[32];
-        printf("import total files=%d read=%ld accepted=%ld duplicates=%s quarantined=%ld\n",
-               nfiles, total.read, total.accepted, s_dups(&total, dups, sizeof dups),
-               total.quarantined);
-        for (size_t k = 0; k < total.n_reasons; k++) {
-            printf("quarantine total reason=%s count=%ld\n", total.reasons[k].code,
-                   total.reasons[k].count);
-        }
+        s_print_total(stats, nfiles);
     }
     free(stats);
     ho_dupcount_destroy(&seen);
+    return rc;
+}
+
+int ho_cmd_import(int argc, char **argv)
+{
+    s_args_t a = {.o = {.progress_mb = 64},
+                  .batch = 500,
+                  .window = 8,
+                  .timeout = 30000,
+                  .max_backlog = 16,
+                  .settle_s = 30};
+    int prc = s_parse(argc, argv, &a);
+    if (prc >= 0) {
+        return prc;
+    }
+    s_sender_t s = {0};
+    s.batch = (size_t)a.batch;
+    s.max_backlog = a.max_backlog;
+    s.settle_ms = a.settle_s * 1000;
+    if (a.now && ho_score_parse_time(a.now, &s.now_ms) != 0) {
+        fprintf(stderr, "handoff import: --now %s: expected YYYY-MM-DD[THH:MM[:SSZ]] or epoch ms\n",
+                a.now);
+        return 2;
+    }
+    ho_err_t err = {0};
+    ho_gateway_t *gw = ho_gateway_load(a.config, &err);
+    if (!gw) {
+        fprintf(stderr, "handoff import: %s\n", err.message);
+        return 1;
+    }
+    a.o.config_dir = ho_gateway_config_dir(gw);
+    int rc = 0;
+    if (a.list) {
+        s_list(a.o.config_dir);
+    } else if (a.dry) {
+        s_dry_init(&s, &a.o, gw);
+        rc = s_run_files(&s, &a.o, argc - optind, argv + optind);
+    } else if ((rc = s_connect(&s, &a, gw)) == 0) {
+        rc = s_run_files(&s, &a.o, argc - optind, argv + optind);
+    }
     if (s.client) {
         ho_client_destroy(&s.client);
+    }
+    if (s.probe) {
+        ho_client_destroy(&s.probe);
     }
     for (int w = 0; w < 2; w++) {
         if (s.dry[w] && s.dry[w]->cb_exit) {

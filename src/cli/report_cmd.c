@@ -11,15 +11,19 @@
 #include "handoff/gateway.h"
 #include "handoff/log.h"
 #include "handoff/report.h"
+#include "handoff/scoring.h" /* ho_score_parse_time */
 
 static void s_usage(FILE *out)
 {
     fprintf(out,
             "usage: handoff report [--week 2026-W47] [-o FILE] [--data-dir DIR]\n"
-            "                      [--timezone ZONE] [-c CONFIG] [--db PATH] [--quiet]\n"
+            "                      [--timezone ZONE] [-c CONFIG] [--db PATH] [--now T]\n"
+            "                      [--quiet]\n"
+            "       handoff report --definitions-md\n"
             "\n"
             "Write the weekly conversion workbook (.xlsx): Summary, Funnel, Sources, Lost\n"
-            "reasons, Reps, Calibration, Handoffs. Reads <data-dir>/handoff.db read-only.\n"
+            "reasons, Lost and rejected, Reps, Calibration, Handoffs, Data quality,\n"
+            "Definitions. Reads <data-dir>/handoff.db read-only.\n"
             "Definitions of every number: reports/README.md.\n"
             "\n"
             "  --week W         ISO week (default: the last complete week in ZONE)\n"
@@ -29,9 +33,13 @@ static void s_usage(FILE *out)
             "                   timezone of the gateway config, else UTC)\n"
             "  -c, --config F   gateway config (handoff.yaml); reasons.yaml is read next to it\n"
             "  --db PATH        the database file (default <data-dir>/handoff.db)\n"
+            "  --now T          the clock (ISO 8601 or epoch ms): picks the default week and\n"
+            "                   dates the document (default: the end of the report week)\n"
             "  -q, --quiet      no progress on stderr\n"
+            "  --definitions-md print the Definitions sheet as the Markdown table of\n"
+            "                   reports/README.md (its one source) and exit\n"
             "\n"
-            "Prints: report week=2026-W47 path=... sheets=7 leads=N\n");
+            "Prints: report week=2026-W47 path=... sheets=10 leads=N\n");
 }
 
 static void s_progress(void *arg, const char *sheet, int64_t rows, bool done)
@@ -69,12 +77,14 @@ int ho_cmd_report(int argc, char **argv)
         {"timezone", required_argument, NULL, 't'},
         {"config", required_argument, NULL, 'c'},
         {"db", required_argument, NULL, 'b'},
+        {"now", required_argument, NULL, 'n'},
+        {"definitions-md", no_argument, NULL, 'm'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *week_arg = NULL, *output = NULL, *data_dir = NULL, *tz = NULL, *config = NULL,
-               *db = NULL;
+               *db = NULL, *now_arg = NULL;
     bool quiet = false;
     optind = 1;
     int c;
@@ -98,6 +108,11 @@ int ho_cmd_report(int argc, char **argv)
         case 'b':
             db = optarg;
             break;
+        case 'n':
+            now_arg = optarg;
+            break;
+        case 'm':
+            return ho_report_definitions_markdown(stdout) == 0 ? 0 : 1;
         case 'q':
             quiet = true;
             break;
@@ -125,8 +140,10 @@ int ho_cmd_report(int argc, char **argv)
     if (!data_dir) {
         data_dir = ho_gateway_data_dir(gw);
     }
+    const ho_node_t *rset = ho_gateway_worker_settings(gw, "report");
+    const ho_node_t *cur = rset ? ho_node_get(rset, "currency") : NULL;
     if (!tz) {
-        const ho_node_t *settings = ho_gateway_worker_settings(gw, "report");
+        const ho_node_t *settings = rset;
         const ho_node_t *z = settings ? ho_node_get(settings, "timezone") : NULL;
         tz = z && ho_node_str(z) && *ho_node_str(z) ? ho_node_str(z) : "UTC";
     }
@@ -135,7 +152,16 @@ int ho_cmd_report(int argc, char **argv)
         rc = 2;
         goto done;
     }
-    ho_report_opts_t opts = {.timezone = tz, .config_dir = ho_gateway_config_dir(gw)};
+    ho_report_opts_t opts = {.timezone = tz,
+                             .config_dir = ho_gateway_config_dir(gw),
+                             .currency = cur && ho_node_str(cur) ? ho_node_str(cur) : "USD"};
+    if (now_arg && (ho_score_parse_time(now_arg, &opts.now_ms) != 0 || opts.now_ms <= 0)) {
+        fprintf(stderr,
+                "handoff report: --now: \"%s\" is not a time (2026-11-23T09:00:00Z or epoch ms)\n",
+                now_arg);
+        rc = 2;
+        goto done;
+    }
     if (week_arg) {
         if (ho_week_parse(week_arg, &opts.week) != HO_REPORT_OK) {
             fprintf(stderr,
@@ -145,7 +171,8 @@ int ho_cmd_report(int argc, char **argv)
             rc = 2;
             goto done;
         }
-    } else if (ho_week_last_complete(ho_now_ms(), tz, &opts.week, &err) != HO_REPORT_OK) {
+    } else if (ho_week_last_complete(opts.now_ms > 0 ? opts.now_ms : ho_now_ms(), tz, &opts.week,
+                                     &err) != HO_REPORT_OK) {
         fprintf(stderr, "handoff report: %s\n", err.message);
         goto done;
     }

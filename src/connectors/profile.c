@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "connectors/profile_crm.h"
 #include "handoff/connector.h"
 #include "handoff/defaults.h"
 
@@ -38,7 +39,8 @@ static const char *const s_lead_fields[] = {
     "original_source", "source_detail",   "campaign",
     "owner",           "created_at",      "source_record_id",
     "website",         "full_name",       "postal_code",
-    "address",         "updated_at",      NULL};
+    "address",         "updated_at",      "is_converted",
+    NULL};
 static const char *const s_activity_fields[] = {
     "activity_id", "email", "activity_type", "activity_date", "url",
     "campaign",    "asset", "source_system", "attributes",    NULL};
@@ -205,7 +207,7 @@ static ho_profile_t *s_build(ho_conf_t *conf, ho_err_t *err)
 {
     static const char *const allowed[] = {
         "name",   "description", "kind",    "connector", "source",  "encoding", "date_formats",
-        "detect", "detect_any",  "columns", "id_fields", "options", NULL};
+        "detect", "detect_any",  "columns", "id_fields", "options", "crm",     NULL};
     ho_profile_t *self = calloc(1, sizeof *self);
     if (!self) {
         ho_conf_destroy(&conf);
@@ -298,6 +300,10 @@ static ho_profile_t *s_build(ho_conf_t *conf, ho_err_t *err)
             ho_profile_destroy(&self);
             return NULL;
         }
+    }
+    if (ho_profile_crm_check(conf, ho_node_get(root, "crm"), err) != HO_OK) {
+        ho_profile_destroy(&self);
+        return NULL;
     }
     self->options = ho_node_get(root, "options");
     return self;

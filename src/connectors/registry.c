@@ -185,6 +185,12 @@ ho_msg_t *ho_connector_record(const ho_profile_t *profile, const char *file, lon
         json_object_set_new(p, "profile", json_string(ho_profile_name(profile)));
     }
     json_object_set_new(p, "source_ref", s_source_ref(file, line));
+    if (kind == HO_KIND_LEAD) {
+        if (!extra) {
+            extra = json_object();
+        }
+        ho_profile_crm_apply(profile, fields, extra); /* crm_stage, owner: the profile's data */
+    }
     json_object_set_new(p, "fields", fields);
     if (extra && json_object_size(extra) > 0) {
         json_object_set_new(p, "extra", extra);

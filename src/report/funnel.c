@@ -56,12 +56,14 @@ ho_report_error_t ho_report_funnel(ho_rctx_t *ctx, lxw_worksheet *ws)
         "Opp\xe2\x86\x92Won",
         "MQL\xe2\x86\x92SQL",
         "MQL\xe2\x86\x92Won",
+        "Maturity",
     };
-    ho_rheader(ctx, ws, 3, cols, 13);
-    worksheet_set_column(ws, 0, 0, 12, NULL);
-    worksheet_set_column(ws, 1, 1, 12, NULL);
-    worksheet_set_column(ws, 2, 6, 11, NULL);
-    worksheet_set_column(ws, 7, 12, 10, NULL);
+    ho_rcols(ctx, ws, 0, 0, 12);
+    ho_rcols(ctx, ws, 1, 1, 12);
+    ho_rcols(ctx, ws, 2, 6, 11);
+    ho_rcols(ctx, ws, 7, 12, 10);
+    ho_rcols(ctx, ws, 13, 13, 24);
+    ho_rheader(ctx, ws, 3, cols, 14);
     worksheet_freeze_panes(ws, 4, 1);
     lxw_row_t first = 4;
     for (int i = 0; i < HO_RW; i++) {
@@ -77,6 +79,10 @@ ho_report_error_t ho_report_funnel(ho_rctx_t *ctx, lxw_worksheet *ws)
         }
         ho_rrate(ctx, ws, row, 11, v[i][2], v[i][0], NULL);
         ho_rrate(ctx, ws, row, 12, v[i][4], v[i][0], NULL);
+        /* young cohorts had less time to convert: their rates are not comparable yet */
+        worksheet_write_string(ws, row, 13,
+                               i >= HO_RW - HO_IMMATURE_WEEKS ? "immature (< 4 weeks old)" : "",
+                               ctx->f_note);
     }
     lxw_row_t last = first + HO_RW - 1;
 

@@ -63,17 +63,29 @@ static void s_join(char *out, size_t cap, const char *a, const char *b, const ch
 
 ho_report_error_t ho_report_handoffs(ho_rctx_t *ctx, lxw_worksheet *ws)
 {
+    /* The score that made each lead of the week an MQL: its latest score at or before its
+     * MQL entry (a later activity's re-score is not why it was handed off). One pass over
+     * scores, the cohort looked up by its primary key. */
+    ho_report_error_t rc = ho_rsql_exec(
+        ctx, "CREATE TEMP TABLE score_mql AS SELECT lead_id, score_id FROM ("
+             " SELECT s.lead_id, s.id AS score_id, row_number() OVER (PARTITION BY s.lead_id"
+             " ORDER BY s.at DESC, s.id DESC) AS rn FROM main.scores s"
+             " JOIN temp.cohort c ON c.idx = 11 AND c.lead_id = s.lead_id WHERE s.at <= c.e)"
+             " WHERE rn = 1");
+    if (rc != HO_REPORT_OK) {
+        return rc;
+    }
     sqlite3_stmt *st;
-    ho_report_error_t rc = ho_rsql_prepare(
+    rc = ho_rsql_prepare(
         ctx,
         "SELECT c.e, l.first_name, l.last_name, l.email, l.company, l.title, l.city, l.state,"
-        " l.country, l.original_source, l.original_campaign, sa.score, sa.grade, sa.quadrant,"
+        " l.country, l.original_source, l.original_campaign, sc.score, sc.grade, sc.quadrant,"
         " sc.explanation_json, a.rep_id, a.rep_name, a.queue, a.assigned_at,"
         " (SELECT h.to_stage FROM temp.transitions h WHERE h.lead_id = c.lead_id"
         "   AND h.at < :asof ORDER BY h.at DESC, h.id DESC LIMIT 1)"
         " FROM temp.cohort c JOIN main.leads l ON l.id = c.lead_id"
-        " LEFT JOIN temp.score_asof sa ON sa.lead_id = c.lead_id"
-        " LEFT JOIN main.scores sc ON sc.id = sa.score_id"
+        " LEFT JOIN temp.score_mql sm ON sm.lead_id = c.lead_id"
+        " LEFT JOIN main.scores sc ON sc.id = sm.score_id"
         " LEFT JOIN main.assignments a ON a.id = (SELECT x.id FROM main.assignments x"
         "   WHERE x.lead_id = c.lead_id AND x.assigned_at < :asof"
         "   ORDER BY x.assigned_at DESC, x.id DESC LIMIT 1)"
@@ -84,54 +96,71 @@ ho_report_error_t ho_report_handoffs(ho_rctx_t *ctx, lxw_worksheet *ws)
     }
     static const char *const cols[] = {
         "MQL at", "Name",  "Email",    "Company",    "Title", "Location",    "Source", "Campaign",
-        "Score",  "Grade", "Quadrant", "Top reason", "Owner", "Assigned at", "Status",
+        "Score at MQL", "Grade", "Fit \xc3\x97 interest", "Top reason", "Owner", "Assigned at",
+        "Status",
     };
     enum { NCOL = 15 };
-    ho_rheader(ctx, ws, 0, cols, NCOL);
-    static const double widths[NCOL] = {16, 22, 30, 24, 24, 26, 16, 24, 7, 7, 14, 44, 20, 16, 12};
+    /* Narrow enough to print one page wide; long text wraps instead of being cut off. */
+    static const double widths[NCOL] = {15, 16, 24, 16, 16, 16, 13, 15, 7, 6, 13, 30, 14, 15, 12};
     for (int i = 0; i < NCOL; i++) {
-        worksheet_set_column(ws, (lxw_col_t)i, (lxw_col_t)i, widths[i], NULL);
+        ho_rcols(ctx, ws, (lxw_col_t)i, (lxw_col_t)i, widths[i]);
     }
+    ho_rheader(ctx, ws, 0, cols, NCOL);
     worksheet_freeze_panes(ws, 1, 0);
 
     lxw_row_t row = 1;
     int s;
     char buf[1024];
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        /* constant memory: the row's height (for its wrapped cells) is set before it */
+        int lines = 1;
+        static const int wrapped[][2] = {{3, 2}, {4, 3}, {5, 4}, {9, 6}, {10, 7}};
+        for (size_t k = 0; k < sizeof wrapped / sizeof wrapped[0]; k++) {
+            int l = ho_rlines(ho_rcol_text(st, wrapped[k][0]), widths[wrapped[k][1]], false);
+            lines = l > lines ? l : lines;
+        }
+        s_top_reason((const char *)sqlite3_column_text(st, 14), buf, sizeof buf);
+        int l = ho_rlines(buf, widths[11], false);
+        lines = l > lines ? l : lines;
+        l = ho_rlines(ho_rquadrant_label(ho_rcol_text(st, 13)), widths[10], false);
+        lines = l > lines ? l : lines;
+        if (lines > 1) {
+            worksheet_set_row(ws, row, 15.0 * lines, NULL);
+        }
         lxw_datetime dt = ho_rdatetime(sqlite3_column_int64(st, 0));
-        worksheet_write_datetime(ws, row, 0, &dt, ctx->f_dt);
+        worksheet_write_datetime(ws, row, 0, &dt, ctx->f_dt_top);
         s_join(buf, sizeof buf, ho_rcol_text(st, 1), ho_rcol_text(st, 2), NULL, " ");
-        worksheet_write_string(ws, row, 1, buf, NULL);
-        worksheet_write_string(ws, row, 2, ho_rcol_text(st, 3), NULL);
-        worksheet_write_string(ws, row, 3, ho_rcol_text(st, 4), NULL);
-        worksheet_write_string(ws, row, 4, ho_rcol_text(st, 5), NULL);
+        worksheet_write_string(ws, row, 1, buf, ctx->f_wrap);
+        worksheet_write_string(ws, row, 2, ho_rcol_text(st, 3), ctx->f_wrap);
+        worksheet_write_string(ws, row, 3, ho_rcol_text(st, 4), ctx->f_wrap);
+        worksheet_write_string(ws, row, 4, ho_rcol_text(st, 5), ctx->f_wrap);
         s_join(buf, sizeof buf, ho_rcol_text(st, 6), ho_rcol_text(st, 7), ho_rcol_text(st, 8),
                ", ");
-        worksheet_write_string(ws, row, 5, buf, NULL);
-        worksheet_write_string(ws, row, 6, ho_rcol_text(st, 9), NULL);
-        worksheet_write_string(ws, row, 7, ho_rcol_text(st, 10), NULL);
+        worksheet_write_string(ws, row, 5, buf, ctx->f_wrap);
+        worksheet_write_string(ws, row, 6, ho_rcol_text(st, 9), ctx->f_wrap);
+        worksheet_write_string(ws, row, 7, ho_rcol_text(st, 10), ctx->f_wrap);
         if (sqlite3_column_type(st, 11) != SQLITE_NULL) {
-            worksheet_write_number(ws, row, 8, (double)sqlite3_column_int64(st, 11), ctx->f_int);
+            worksheet_write_number(ws, row, 8, (double)sqlite3_column_int64(st, 11), ctx->f_int_top);
         }
-        worksheet_write_string(ws, row, 9, ho_rcol_text(st, 12), NULL);
-        worksheet_write_string(ws, row, 10, ho_rcol_text(st, 13), NULL);
+        worksheet_write_string(ws, row, 9, ho_rcol_text(st, 12), ctx->f_top);
+        worksheet_write_string(ws, row, 10, ho_rquadrant_label(ho_rcol_text(st, 13)), ctx->f_wrap);
         s_top_reason((const char *)sqlite3_column_text(st, 14), buf, sizeof buf);
-        worksheet_write_string(ws, row, 11, buf, NULL);
+        worksheet_write_string(ws, row, 11, buf, ctx->f_wrap);
         const char *rep_id = ho_rcol_text(st, 15), *rep_name = ho_rcol_text(st, 16);
         const char *queue = ho_rcol_text(st, 17);
         if (*rep_name) {
-            worksheet_write_string(ws, row, 12, rep_name, NULL);
+            worksheet_write_string(ws, row, 12, rep_name, ctx->f_top);
         } else if (*rep_id) {
-            worksheet_write_string(ws, row, 12, rep_id, NULL);
+            worksheet_write_string(ws, row, 12, rep_id, ctx->f_top);
         } else if (*queue) {
             snprintf(buf, sizeof buf, "queue %s", queue);
-            worksheet_write_string(ws, row, 12, buf, NULL);
+            worksheet_write_string(ws, row, 12, buf, ctx->f_top);
         }
         if (sqlite3_column_type(st, 18) != SQLITE_NULL) {
             dt = ho_rdatetime(sqlite3_column_int64(st, 18));
-            worksheet_write_datetime(ws, row, 13, &dt, ctx->f_dt);
+            worksheet_write_datetime(ws, row, 13, &dt, ctx->f_dt_top);
         }
-        worksheet_write_string(ws, row, 14, ho_rcol_text(st, 19), NULL);
+        worksheet_write_string(ws, row, 14, ho_rstage_label(ctx, ho_rcol_text(st, 19)), ctx->f_top);
         if (row % 10000 == 0) {
             ho_rprogress(ctx, "Handoffs", (int64_t)row, false);
         }

@@ -24,41 +24,109 @@ static void s_free(s_reason_t *r, size_t n)
     free(r);
 }
 
-/* One breakdown table (by source or by rep) from `row` on; returns the next free row. */
-static ho_report_error_t s_breakdown(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t *row,
-                                     const char *title, const char *head, const char *key_sql)
+#define S_MAXKEYS 10 /* matrix columns; the rest are summed under "Other" */
+
+/* A reason x key matrix (key = channel or rep) from *row on: rows in the Pareto's order,
+ * the S_MAXKEYS biggest keys as columns (then "Other"), heat-mapped so the big cells stand
+ * out. Counts are rejected + lost rows of the 12 weeks. */
+static ho_report_error_t s_matrix(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t *row,
+                                  const char *title, const char *key_sql, const s_reason_t *r,
+                                  size_t n, bool channel)
 {
     char sql[1024];
     snprintf(sql, sizeof sql,
-             "SELECT %s AS k, coalesce(nullif(o.reason, ''), 'unspecified') AS code,"
-             " sum(o.outcome = 'rejected'), sum(o.outcome = 'lost'), count(*) AS n"
-             " FROM main.outcomes o LEFT JOIN main.leads l ON l.id = o.lead_id" S_WHERE
-             " GROUP BY k, code ORDER BY k, n DESC, code",
+             "SELECT %s AS k, count(*) AS c FROM main.outcomes o"
+             " LEFT JOIN main.leads l ON l.id = o.lead_id" S_WHERE " GROUP BY k ORDER BY c DESC, k",
              key_sql);
     sqlite3_stmt *st;
     ho_report_error_t rc = ho_rsql_prepare(ctx, sql, &st);
     if (rc != HO_REPORT_OK) {
         return rc;
     }
-    worksheet_write_string(ws, *row, 0, title, ctx->f_bold);
-    (*row)++;
-    const char *cols[] = {head, "Code", "Reason", "Rejected (SAL)", "Lost (after SQL)", "Total"};
-    ho_rheader(ctx, ws, *row, cols, 6);
-    (*row)++;
-    int s;
+    char *keys[S_MAXKEYS] = {0};
+    int nk = 0, s;
+    bool other = false;
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *code = ho_rcol_text(st, 1);
-        worksheet_write_string(ws, *row, 0, ho_rcol_text(st, 0), ctx->f_text);
-        worksheet_write_string(ws, *row, 1, code, ctx->f_text);
-        worksheet_write_string(ws, *row, 2, ho_rreason_label(ctx, code), ctx->f_text);
-        for (int k = 0; k < 3; k++) {
-            worksheet_write_number(ws, *row, (lxw_col_t)(3 + k),
-                                   (double)sqlite3_column_int64(st, 2 + k), ctx->f_int);
+        if (nk < S_MAXKEYS) {
+            keys[nk++] = strdup(ho_rcol_text(st, 0));
+        } else {
+            other = true;
+        }
+    }
+    sqlite3_finalize(st);
+    int ncol = nk + (other ? 1 : 0);
+    double *m = calloc(n * (size_t)(ncol + 1) + 1, sizeof *m);
+    if (s == SQLITE_DONE && m) {
+        snprintf(sql, sizeof sql,
+                 "SELECT coalesce(nullif(o.reason, ''), 'unspecified') AS code, %s AS k, count(*)"
+                 " FROM main.outcomes o LEFT JOIN main.leads l ON l.id = o.lead_id" S_WHERE
+                 " GROUP BY code, k",
+                 key_sql);
+        rc = ho_rsql_prepare(ctx, sql, &st);
+        while (rc == HO_REPORT_OK && (s = sqlite3_step(st)) == SQLITE_ROW) {
+            const char *code = ho_rcol_text(st, 0), *k = ho_rcol_text(st, 1);
+            size_t i = 0;
+            while (i < n && strcmp(r[i].code, code) != 0) {
+                i++;
+            }
+            int j = 0;
+            while (j < nk && strcmp(keys[j], k) != 0) {
+                j++;
+            }
+            if (i < n) {
+                m[i * (size_t)ncol + (size_t)(j < nk ? j : ncol - 1)] +=
+                    (double)sqlite3_column_int64(st, 2);
+            }
+        }
+        if (rc == HO_REPORT_OK) {
+            sqlite3_finalize(st);
+        }
+    }
+    if (rc == HO_REPORT_OK && (s != SQLITE_DONE || !m)) {
+        rc = m ? ho_rsql_fail(ctx, "lost reasons matrix")
+               : (ho_err_set(ctx->err, HO_ERR_NOMEM, "", "out of memory"), HO_REPORT_ERR_NOMEM);
+    }
+    if (rc == HO_REPORT_OK) {
+        worksheet_write_string(ws, *row, 0, title, ctx->f_bold);
+        (*row)++;
+        const char *cols[S_MAXKEYS + 4] = {"Code", "Reason"};
+        char labels[S_MAXKEYS][128];
+        for (int j = 0; j < nk; j++) {
+            cols[2 + j] = channel ? ho_rchannel_label(keys[j], labels[j], sizeof labels[j])
+                                  : keys[j];
+        }
+        if (other) {
+            cols[2 + nk] = "Other";
+        }
+        cols[2 + ncol] = "Total";
+        ho_rheader(ctx, ws, *row, cols, 3 + ncol);
+        (*row)++;
+        lxw_row_t first = *row;
+        for (size_t i = 0; i < n; i++, (*row)++) {
+            worksheet_write_string(ws, *row, 0, r[i].code, ctx->f_text);
+            worksheet_write_string(ws, *row, 1, ho_rreason_label(ctx, r[i].code), ctx->f_text);
+            double t = 0;
+            for (int j = 0; j < ncol; j++) {
+                double v = m[i * (size_t)ncol + (size_t)j];
+                t += v;
+                worksheet_write_number(ws, *row, (lxw_col_t)(2 + j), v, ctx->f_int);
+            }
+            worksheet_write_number(ws, *row, (lxw_col_t)(2 + ncol), t, ctx->f_tot_int);
+        }
+        if (n > 0 && ncol > 0) {
+            lxw_conditional_format heat = {.type = LXW_CONDITIONAL_2_COLOR_SCALE,
+                                           .min_color = 0xFFFFFF,
+                                           .max_color = 0xF8696B};
+            worksheet_conditional_format_range(ws, first, 2, *row - 1, (lxw_col_t)(1 + ncol),
+                                               &heat);
         }
         (*row)++;
     }
-    sqlite3_finalize(st);
-    return s == SQLITE_DONE ? HO_REPORT_OK : ho_rsql_fail(ctx, "lost reasons breakdown");
+    for (int j = 0; j < nk; j++) {
+        free(keys[j]);
+    }
+    free(m);
+    return rc;
 }
 
 ho_report_error_t ho_report_reasons(ho_rctx_t *ctx, lxw_worksheet *ws)
@@ -109,15 +177,16 @@ ho_report_error_t ho_report_reasons(ho_rctx_t *ctx, lxw_worksheet *ws)
     ho_rtitle(ctx, ws, "Lost and rejected reasons (last 12 weeks)", sub);
     static const char *const cols[] = {
         "Code",  "Reason",    "Rejected (SAL)", "Lost (after SQL)",
-        "Total", "This week", "Share",          "Cumulative share",
+        "Total", "This week", "Share",          "Cumulative share", "Owner of the fix",
     };
-    ho_rheader(ctx, ws, 3, cols, 8);
-    worksheet_set_column(ws, 0, 0, 22, NULL);
-    worksheet_set_column(ws, 1, 1, 30, NULL);
-    worksheet_set_column(ws, 2, 7, 13, NULL);
+    ho_rcols(ctx, ws, 0, 0, 22);
+    ho_rcols(ctx, ws, 1, 1, 30);
+    ho_rcols(ctx, ws, 2, 7, 13);
+    ho_rcols(ctx, ws, 8, 8, 14);
+    ho_rheader(ctx, ws, 3, cols, 9);
     worksheet_freeze_panes(ws, 4, 0);
     lxw_row_t row = 4;
-    double cum = 0, trej = 0, tlost = 0, tweek = 0;
+    double cum = 0, trej = 0, tlost = 0, tweek = 0, own[3] = {0};
     for (size_t i = 0; i < n; i++, row++) {
         double total = r[i].rejected + r[i].lost;
         cum += total;
@@ -132,6 +201,9 @@ ho_report_error_t ho_report_reasons(ho_rctx_t *ctx, lxw_worksheet *ws)
         worksheet_write_number(ws, row, 5, r[i].week, ctx->f_int);
         ho_rrate(ctx, ws, row, 6, total, grand, NULL);
         ho_rrate(ctx, ws, row, 7, cum, grand, NULL);
+        const char *owner = ho_rreason_owner(ctx, r[i].code);
+        worksheet_write_string(ws, row, 8, *owner ? owner : "(not in reasons.yaml)", ctx->f_text);
+        own[!strcmp(owner, "marketing") ? 0 : !strcmp(owner, "sales") ? 1 : 2] += total;
     }
     worksheet_write_string(ws, row, 0, "Total", ctx->f_tot_text);
     worksheet_write_blank(ws, row, 1, ctx->f_tot_text);
@@ -139,7 +211,15 @@ ho_report_error_t ho_report_reasons(ho_rctx_t *ctx, lxw_worksheet *ws)
     worksheet_write_number(ws, row, 3, tlost, ctx->f_tot_int);
     worksheet_write_number(ws, row, 4, grand, ctx->f_tot_int);
     worksheet_write_number(ws, row, 5, tweek, ctx->f_tot_int);
-    row++;
+    row += 2;
+    /* the split the meeting argues about: whose fix is it */
+    static const char *const own_names[3] = {"Marketing's to fix", "Sales' to fix",
+                                             "Owner unknown"};
+    for (int k = 0; k < 3; k++, row++) {
+        worksheet_write_string(ws, row, 1, own_names[k], ctx->f_bold);
+        worksheet_write_number(ws, row, 4, own[k], ctx->f_int);
+        ho_rrate(ctx, ws, row, 6, own[k], grand, NULL);
+    }
 
     if (n > 0) {
         /* Bars = total per reason, line = cumulative share on a secondary axis. Built as a
@@ -165,24 +245,24 @@ ho_report_error_t ho_report_reasons(ho_rctx_t *ctx, lxw_worksheet *ws)
         chart_axis_set_name(chart->y_axis, "Leads");
         chart_legend_set_position(chart, LXW_CHART_LEGEND_BOTTOM);
         lxw_chart_options co = {.x_scale = 1.6, .y_scale = 1.3};
-        worksheet_insert_chart_opt(ws, 3, 9, chart, &co);
+        worksheet_insert_chart_opt(ws, 3, 10, chart, &co);
         ctx->pareto = true;
     }
-    s_free(r, n);
 
-    /* Leave room for the chart next to a short table before the breakdowns. */
+    /* Leave room for the chart next to a short table before the matrices. */
     if (row < 24) {
         row = 24;
     } else {
         row++;
     }
-    rc = s_breakdown(ctx, ws, &row, "By original source", "Original source",
-                     "coalesce(nullif(l.original_source, ''), '(none)')");
+    rc = s_matrix(ctx, ws, &row, "Reason \xc3\x97 channel (rejected + lost, 12 weeks)",
+                  "coalesce(nullif(l.source_channel, ''), '(none)')", r, n, true);
     if (rc == HO_REPORT_OK) {
         row++;
-        rc =
-            s_breakdown(ctx, ws, &row, "By rep", "Rep", "coalesce(nullif(o.rep_id, ''), '(none)')");
+        rc = s_matrix(ctx, ws, &row, "Reason \xc3\x97 rep (rejected + lost, 12 weeks)",
+                      "coalesce(nullif(o.rep_id, ''), '(none)')", r, n, false);
     }
+    s_free(r, n);
     if (rc == HO_REPORT_OK) {
         ho_rprogress(ctx, "Lost reasons", (int64_t)row, true);
     }

@@ -31,6 +31,8 @@ int64_t ho_local_day_of_ms(int64_t ms);
 #define HO_RW 12 /* weeks in the trailing window; weeks[HO_RW-1] is the report week */
 #define HO_RW_THIS (HO_RW - 1)
 #define HO_RW_LAST (HO_RW - 2)
+/* cohorts of the last this-many weeks (W-3..W) are immature: less than 4 weeks to convert */
+#define HO_IMMATURE_WEEKS 4
 #define HO_P4 HO_RW /* period index of the 4-week window in the temp table `periods` */
 
 typedef struct {
@@ -49,14 +51,24 @@ typedef struct {
     int64_t as_of;      /* end of the report week: only data before it is read */
     int64_t win4_a;     /* start of the 4-week window (weeks HO_RW-4 .. HO_RW-1) */
     int64_t win12_a;    /* start of the 12-week window */
-    ho_conf_t *reasons; /* reasons.yaml (labels), or NULL */
+    ho_conf_t *reasons;   /* reasons.yaml (labels), or NULL */
+    ho_conf_t *lifecycle; /* lifecycle.yaml (stage display names), or NULL */
+    /* What this store's schema has (issue 12 tables and columns arrive by migration; an
+     * older store still gets a workbook, with the Data quality parts it cannot fill said so) */
+    bool has_imports;        /* imports table (import.summary per file) */
+    bool has_import_results; /* import_results table (what the store did with each record) */
+    bool has_flags;          /* outcomes.flags */
+    bool has_implied;        /* outcomes.implied */
+    bool has_oimport;        /* outcomes.import_id */
     /* formats */
     lxw_format *f_title, *f_sub, *f_head, *f_text, *f_bold, *f_int, *f_avg, *f_money, *f_pct,
         *f_hours, *f_date, *f_dt, *f_dint, *f_dpct, *f_dhours, *f_dmoney, *f_note, *f_tot_text,
-        *f_tot_int, *f_tot_money, *f_tot_pct;
+        *f_tot_int, *f_tot_money, *f_tot_pct, *f_ok, *f_bad, *f_wrap, *f_wrap_bold, *f_small, *f_top,
+        *f_dt_top, *f_int_top;
     /* results */
     int64_t leads_week;
     int64_t mqls_week;
+    double colw[64]; /* column widths of the current sheet (ho_rcols), for header heights */
     bool pareto; /* the Pareto chart was added (needs finishing after close) */
     int charts;  /* charts created so far */
 } ho_rctx_t;
@@ -74,11 +86,23 @@ const char *ho_rcol_text(sqlite3_stmt *st, int i);
 lxw_datetime ho_rdatetime(int64_t ms);
 lxw_datetime ho_rdate_of_days(int64_t days);
 void ho_rtitle(ho_rctx_t *ctx, lxw_worksheet *ws, const char *title, const char *subtitle);
+/* Column widths: worksheet_set_column, remembered so ho_rheader can size its row. */
+void ho_rcols(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_col_t first, lxw_col_t last, double width);
+/* A header row; wrapped headers get the row height their longest one needs (so they never
+ * overlap the first data row). Set the widths (ho_rcols) first. */
 void ho_rheader(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t row, const char *const *cols, int n);
 /* A rate num/den as a percent cell, or a blank (formatted) cell when den == 0. */
 void ho_rrate(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t row, lxw_col_t col, double num,
               double den, lxw_format *fmt);
 const char *ho_rreason_label(ho_rctx_t *ctx, const char *code);
+/* reasons.yaml owner of a reason code ("marketing", "sales"), "" when not given. */
+const char *ho_rreason_owner(ho_rctx_t *ctx, const char *code);
+/* Display name of a stage code (lifecycle.yaml `stages`), else the code. */
+const char *ho_rstage_label(ho_rctx_t *ctx, const char *code);
+/* Display name of a channel code (paid_search -> "Paid search") in buf. Returns buf. */
+const char *ho_rchannel_label(const char *code, char *buf, size_t cap);
+/* Display name of a fit x interest quadrant code (mql_now -> "Good fit, high interest"). */
+const char *ho_rquadrant_label(const char *code);
 void ho_rprogress(ho_rctx_t *ctx, const char *sheet, int64_t rows, bool done);
 lxw_chart *ho_rchart(ho_rctx_t *ctx, uint8_t type);
 
@@ -88,9 +112,28 @@ ho_report_error_t ho_report_summary(ho_rctx_t *ctx, lxw_worksheet *ws);
 ho_report_error_t ho_report_funnel(ho_rctx_t *ctx, lxw_worksheet *ws);
 ho_report_error_t ho_report_sources(ho_rctx_t *ctx, lxw_worksheet *ws);
 ho_report_error_t ho_report_reasons(ho_rctx_t *ctx, lxw_worksheet *ws);
+ho_report_error_t ho_report_drilldown(ho_rctx_t *ctx, lxw_worksheet *ws);
 ho_report_error_t ho_report_reps(ho_rctx_t *ctx, lxw_worksheet *ws);
 ho_report_error_t ho_report_calibration(ho_rctx_t *ctx, lxw_worksheet *ws);
 ho_report_error_t ho_report_handoffs(ho_rctx_t *ctx, lxw_worksheet *ws);
+ho_report_error_t ho_report_quality(ho_rctx_t *ctx, lxw_worksheet *ws);
+ho_report_error_t ho_report_definitions(ho_rctx_t *ctx, lxw_worksheet *ws);
+
+/* One definition (definitions.c): the Definitions sheet and reports/README.md both come
+ * from this list. */
+typedef struct {
+    const char *sheet, *term, *text;
+} ho_report_def_t;
+size_t ho_report_defs(const ho_report_def_t **defs);
+/* Lines text needs in a column of width characters (greedy word wrap). */
+int ho_rlines(const char *text, double width, bool bold);
+
+/* SQL condition: outcome row o carries the flag sales_accepted_without_mql (an outcome on a
+ * lead marketing never qualified). Only valid when ctx->has_flags. */
+#define HO_RSQL_NO_MQL                                                                             \
+    "instr(',' || coalesce(o.flags, '') || ',', ',sales_accepted_without_mql,') > 0"
+/* Summary's data-freshness table (quality.c): last import per source, from *row on. */
+ho_report_error_t ho_report_freshness(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t *row);
 
 /* Title of the Pareto chart: it identifies the chart part to finish. */
 #define HO_REPORT_PARETO_TITLE "Lost and rejected reasons (Pareto)"

@@ -57,11 +57,11 @@ ho_report_error_t ho_report_reps(ho_rctx_t *ctx, lxw_worksheet *ws)
         "SQL rate",
         "Won",
     };
+    ho_rcols(ctx, ws, 0, 0, 14);
+    ho_rcols(ctx, ws, 1, 1, 24);
+    ho_rcols(ctx, ws, 2, 10, 12);
+    ho_rcols(ctx, ws, 5, 5, 16);
     ho_rheader(ctx, ws, 3, cols, 11);
-    worksheet_set_column(ws, 0, 0, 14, NULL);
-    worksheet_set_column(ws, 1, 1, 24, NULL);
-    worksheet_set_column(ws, 2, 10, 12, NULL);
-    worksheet_set_column(ws, 5, 5, 16, NULL);
     worksheet_freeze_panes(ws, 4, 2);
 
     lxw_row_t row = 4;

@@ -1,5 +1,5 @@
 /* workbook.c - the report driver: opens the store read-only, prepares the shared temp
- * tables every sheet reads, writes the seven sheets and closes the workbook.
+ * tables every sheet reads, writes the ten sheets and closes the workbook.
  *
  * All definitions (which timestamp puts an event in a week, what counts as reached) are in
  * reports/README.md; the temp tables below are their building blocks:
@@ -28,7 +28,8 @@
 #include "report/report_int.h"
 
 static const char *const s_sheet_names[HO_REPORT_SHEETS] = {
-    "Summary", "Funnel", "Sources", "Lost reasons", "Reps", "Calibration", "Handoffs",
+    "Summary",     "Funnel",   "Sources",      "Lost reasons", "Lost and rejected",
+    "Reps",        "Calibration", "Handoffs", "Data quality", "Definitions",
 };
 
 const char *ho_report_sheet_name(int index)
@@ -146,8 +147,62 @@ void ho_rtitle(ho_rctx_t *ctx, lxw_worksheet *ws, const char *title, const char 
     worksheet_write_string(ws, 1, 0, subtitle, ctx->f_sub);
 }
 
+void ho_rcols(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_col_t first, lxw_col_t last, double width)
+{
+    for (lxw_col_t c = first; c <= last && c < 64; c++) {
+        ctx->colw[c] = width;
+    }
+    worksheet_set_column(ws, first, last, width, NULL);
+}
+
+/* Greedy word wrap, counting UTF-8 characters; a bold character is taken as 1.15 widths, a
+ * normal one as 1.05 (proportional fonts), a word longer than a line breaks. */
+int ho_rlines(const char *text, double width, bool bold)
+{
+    int cpl = (int)(width / (bold ? 1.15 : 1.05));
+    if (cpl < 1) {
+        cpl = 1;
+    }
+    int lines = 1, used = 0;
+    const char *p = text;
+    while (*p) {
+        while (*p == ' ') {
+            p++;
+        }
+        int w = 0;
+        const char *q = p;
+        while (*q && *q != ' ') {
+            w += ((unsigned char)*q & 0xC0) != 0x80;
+            q++;
+        }
+        if (w == 0) {
+            break;
+        }
+        int need = used ? used + 1 + w : w;
+        if (need <= cpl) {
+            used = need;
+        } else {
+            if (used) {
+                lines++;
+            }
+            lines += (w - 1) / cpl;
+            used = w - ((w - 1) / cpl) * cpl;
+        }
+        p = q;
+    }
+    return lines;
+}
+
 void ho_rheader(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t row, const char *const *cols, int n)
 {
+    int lines = 1;
+    for (int i = 0; i < n && i < 64; i++) {
+        int l = ho_rlines(cols[i], ctx->colw[i], true);
+        lines = l > lines ? l : lines;
+    }
+    if (lines > 1) {
+        worksheet_set_row(ws, row, 15.0 * lines + 2, NULL);
+    }
     for (int i = 0; i < n; i++) {
         worksheet_write_string(ws, row, (lxw_col_t)i, cols[i], ctx->f_head);
     }
@@ -218,6 +273,68 @@ const char *ho_rreason_label(ho_rctx_t *ctx, const char *code)
     return code;
 }
 
+const char *ho_rreason_owner(ho_rctx_t *ctx, const char *code)
+{
+    const ho_node_t *root = ctx->reasons ? ho_conf_root(ctx->reasons) : NULL;
+    const ho_node_t *list = root ? ho_node_get(root, "reasons") : NULL;
+    if (!list) {
+        list = root;
+    }
+    const ho_node_t *v = NULL;
+    if (list && ho_node_kind(list) == HO_NODE_MAP) {
+        v = ho_node_get(list, code);
+    } else if (list && ho_node_kind(list) == HO_NODE_SEQ) {
+        for (size_t i = 0; i < ho_node_size(list) && !v; i++) {
+            const ho_node_t *c = ho_node_get(ho_node_at(list, i), "code");
+            if (c && ho_node_str(c) && !strcmp(ho_node_str(c), code)) {
+                v = ho_node_at(list, i);
+            }
+        }
+    }
+    const ho_node_t *o = v && ho_node_kind(v) == HO_NODE_MAP ? ho_node_get(v, "owner") : NULL;
+    return o && ho_node_str(o) ? ho_node_str(o) : "";
+}
+
+const char *ho_rstage_label(ho_rctx_t *ctx, const char *code)
+{
+    const ho_node_t *stages =
+        ctx->lifecycle ? ho_node_get(ho_conf_root(ctx->lifecycle), "stages") : NULL;
+    const ho_node_t *v = stages ? ho_node_get(stages, code) : NULL;
+    return v && ho_node_str(v) && *ho_node_str(v) ? ho_node_str(v) : code;
+}
+
+const char *ho_rchannel_label(const char *code, char *buf, size_t cap)
+{
+    /* the store's normalized codes (paid_search) as words (Paid search); "(none)" stays */
+    snprintf(buf, cap, "%s", code);
+    for (char *p = buf; *p; p++) {
+        if (*p == '_') {
+            *p = ' ';
+        }
+    }
+    if (buf[0] >= 'a' && buf[0] <= 'z') {
+        buf[0] = (char)(buf[0] - 'a' + 'A');
+    }
+    return buf;
+}
+
+const char *ho_rquadrant_label(const char *code)
+{
+    /* the four quadrants of scoring.yaml (fit x interest) */
+    static const char *const map[][2] = {
+        {"mql_now", "Good fit, high interest"},
+        {"group_offering", "Low fit, high interest"},
+        {"nurture", "Good fit, low interest"},
+        {"never", "Low fit, low interest"},
+    };
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
+        if (!strcmp(code, map[i][0])) {
+            return map[i][1];
+        }
+    }
+    return code;
+}
+
 /* ---- setup ---- */
 
 static ho_report_error_t s_open_db(ho_rctx_t *ctx)
@@ -256,6 +373,24 @@ static ho_report_error_t s_open_db(ho_rctx_t *ctx)
     return HO_REPORT_OK;
 }
 
+/* 1 if the main database has table t (and column c, when c is not NULL). */
+static bool s_has(ho_rctx_t *ctx, const char *t, const char *c)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(ctx->db,
+                           "SELECT count(*) FROM pragma_table_info(?1) WHERE ?2 IS NULL OR name = ?2",
+                           -1, &st, NULL) != SQLITE_OK) {
+        return false;
+    }
+    sqlite3_bind_text(st, 1, t, -1, SQLITE_STATIC);
+    if (c) {
+        sqlite3_bind_text(st, 2, c, -1, SQLITE_STATIC);
+    }
+    bool has = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) > 0;
+    sqlite3_finalize(st);
+    return has;
+}
+
 static ho_report_error_t s_prepare_tables(ho_rctx_t *ctx)
 {
     static const char *const ddl[] = {
@@ -276,15 +411,20 @@ static ho_report_error_t s_prepare_tables(ho_rctx_t *ctx)
         " CROSS JOIN temp.periods p ON h.at >= p.a AND h.at < p.b"
         " WHERE h.to_stage = 'MQL' AND h.at >= :a12 AND h.at < :asof GROUP BY p.idx, h.lead_id",
         "CREATE TEMP TABLE score_asof (lead_id INTEGER PRIMARY KEY, score_id INTEGER, "
-        "score INTEGER, grade TEXT, quadrant TEXT)",
-        "INSERT INTO temp.score_asof SELECT lead_id, id, score, grade, quadrant FROM ("
-        " SELECT lead_id, id, score, grade, quadrant, row_number() OVER"
+        "score INTEGER, grade TEXT, quadrant TEXT, fit INTEGER, interest INTEGER)",
+        "INSERT INTO temp.score_asof SELECT lead_id, id, score, grade, quadrant, fit, interest"
+        " FROM (SELECT lead_id, id, score, grade, quadrant, fit, interest, row_number() OVER"
         " (PARTITION BY lead_id ORDER BY at DESC, id DESC) AS rn"
         " FROM main.scores WHERE at < :asof) WHERE rn = 1",
         "CREATE TEMP TABLE won_amount (lead_id INTEGER PRIMARY KEY, amount REAL)",
         "INSERT INTO temp.won_amount SELECT lead_id, total(amount) FROM main.outcomes"
         " WHERE outcome = 'won' AND occurred_at < :asof GROUP BY lead_id",
     };
+    ctx->has_imports = s_has(ctx, "imports", NULL);
+    ctx->has_import_results = s_has(ctx, "import_results", NULL);
+    ctx->has_flags = s_has(ctx, "outcomes", "flags");
+    ctx->has_implied = s_has(ctx, "outcomes", "implied");
+    ctx->has_oimport = s_has(ctx, "outcomes", "import_id");
     /* Schema v2 adds stage_history.kind: only 'transition' rows are stage changes (the
      * others are notes that repeat the current stage). A v1 database has transitions only. */
     sqlite3_stmt *k;
@@ -377,6 +517,30 @@ static void s_formats(ho_rctx_t *ctx)
     NEWFMT(ctx->f_tot_pct, "0.0%");
     format_set_bold(ctx->f_tot_pct);
     format_set_top(ctx->f_tot_pct, LXW_BORDER_THIN);
+    NEWFMT(ctx->f_wrap, NULL);
+    format_set_text_wrap(ctx->f_wrap);
+    format_set_align(ctx->f_wrap, LXW_ALIGN_VERTICAL_TOP);
+    NEWFMT(ctx->f_wrap_bold, NULL);
+    format_set_text_wrap(ctx->f_wrap_bold);
+    format_set_bold(ctx->f_wrap_bold);
+    format_set_align(ctx->f_wrap_bold, LXW_ALIGN_VERTICAL_TOP);
+    /* list sheets (Handoffs, Lost and rejected): every cell top-aligned, like the wrapped ones */
+    NEWFMT(ctx->f_top, NULL);
+    format_set_align(ctx->f_top, LXW_ALIGN_VERTICAL_TOP);
+    NEWFMT(ctx->f_dt_top, "yyyy-mm-dd hh:mm");
+    format_set_align(ctx->f_dt_top, LXW_ALIGN_VERTICAL_TOP);
+    NEWFMT(ctx->f_int_top, "#,##0");
+    format_set_align(ctx->f_int_top, LXW_ALIGN_VERTICAL_TOP);
+    NEWFMT(ctx->f_small, NULL);
+    format_set_italic(ctx->f_small);
+    format_set_font_color(ctx->f_small, 0x808080);
+    format_set_align(ctx->f_small, LXW_ALIGN_RIGHT);
+    NEWFMT(ctx->f_ok, NULL);
+    format_set_font_color(ctx->f_ok, 0x006100);
+    NEWFMT(ctx->f_bad, NULL);
+    format_set_bold(ctx->f_bad);
+    format_set_font_color(ctx->f_bad, 0x9C0006);
+    format_set_bg_color(ctx->f_bad, 0xFFC7CE);
 #undef NEWFMT
 }
 
@@ -384,9 +548,9 @@ typedef ho_report_error_t(s_sheet_fn)(ho_rctx_t *ctx, lxw_worksheet *ws);
 
 /* Print setup, for the copies handed round at the Monday meeting: landscape, the sheet and
  * page number in the footer, the report week in the header; a single-table sheet repeats its
- * header row on every page (head_row >= 0) and all but the wide Handoffs list print one page
- * wide (the list would shrink to an unreadable size; it pages across instead). */
-static void s_page_setup(ho_rctx_t *ctx, lxw_worksheet *ws, int head_row, bool fit_width)
+ * header row on every page (head_row >= 0); every sheet prints one page wide (the Handoffs
+ * list wraps its long columns to stay readable at that width). */
+static void s_page_setup(ho_rctx_t *ctx, lxw_worksheet *ws, int head_row)
 {
     char header[128];
     snprintf(header, sizeof header, "&Lhandoff weekly conversion report&R%s",
@@ -397,16 +561,14 @@ static void s_page_setup(ho_rctx_t *ctx, lxw_worksheet *ws, int head_row, bool f
     if (head_row >= 0) {
         worksheet_repeat_rows(ws, (lxw_row_t)head_row, (lxw_row_t)head_row);
     }
-    if (fit_width) {
-        worksheet_fit_to_pages(ws, 1, 0);
-    }
+    worksheet_fit_to_pages(ws, 1, 0);
 }
 
 static ho_report_error_t s_write(ho_rctx_t *ctx, const char *tmp_path)
 {
     static s_sheet_fn *const fns[HO_REPORT_SHEETS] = {
         ho_report_summary, ho_report_funnel,      ho_report_sources,  ho_report_reasons,
-        ho_report_reps,    ho_report_calibration, ho_report_handoffs,
+        ho_report_drilldown, ho_report_reps,    ho_report_calibration, ho_report_handoffs, ho_report_quality, ho_report_definitions,
     };
     /* Constant memory: each row is flushed once a later row is written, so the Handoffs
      * list (one row per MQL of the week) never sits in memory. Every sheet writes its rows
@@ -420,14 +582,16 @@ static ho_report_error_t s_write(ho_rctx_t *ctx, const char *tmp_path)
     char title[96];
     snprintf(title, sizeof title, "handoff weekly conversion report %s",
              ctx->weeks[HO_RW_THIS].label);
-    /* Fixed creation date (the end of the report week), never "now": same data, same
-     * week -> the same bytes. */
+    /* Fixed creation date, never the wall clock: the caller's --now when it gives one, else
+     * the end of the report week. Same data, same week and --now -> the same bytes. */
     lxw_doc_properties props = {.title = title,
                                 .subject = "MQL to SQL conversion and lost-lead reasons",
                                 .author = "handoff",
                                 .company = "",
-                                .comments = "Definitions: reports/README.md",
-                                .created = (time_t)(ctx->as_of / 1000)};
+                                .comments = "Definitions: the Definitions sheet",
+                                .created = (time_t)((ctx->opts->now_ms > 0 ? ctx->opts->now_ms
+                                                                           : ctx->as_of) /
+                                                    1000)};
     workbook_set_properties(ctx->wb, &props);
     s_formats(ctx);
     lxw_worksheet *ws[HO_REPORT_SHEETS];
@@ -436,11 +600,14 @@ static ho_report_error_t s_write(ho_rctx_t *ctx, const char *tmp_path)
     }
     ho_report_error_t rc = HO_REPORT_OK;
     /* The header row each sheet repeats on printed pages (-1: several tables, or one page). */
-    static const int head_row[HO_REPORT_SHEETS] = {-1, 3, 3, -1, 3, -1, 0};
+    static const int head_row[HO_REPORT_SHEETS] = {-1, 3, -1, -1, 3, 3, -1, 0, -1, 3};
     for (int i = 0; i < HO_REPORT_SHEETS && rc == HO_REPORT_OK; i++) {
         ho_rprogress(ctx, s_sheet_names[i], 0, false); /* started: says what takes the time */
+        for (int c = 0; c < 64; c++) {
+            ctx->colw[c] = 8.43; /* Excel's default width */
+        }
         rc = fns[i](ctx, ws[i]);
-        s_page_setup(ctx, ws[i], head_row[i], i != HO_REPORT_SHEETS - 1);
+        s_page_setup(ctx, ws[i], head_row[i]);
     }
     lxw_error xrc = workbook_close(ctx->wb);
     ctx->wb = NULL;
@@ -492,6 +659,7 @@ ho_report_error_t ho_report_write(const ho_report_opts_t *opts, ho_report_result
 
     ho_err_t cerr;
     ctx.reasons = ho_conf_load_named(opts->config_dir, "reasons.yaml", &cerr);
+    ctx.lifecycle = ho_conf_load_named(opts->config_dir, "lifecycle.yaml", &cerr);
 
     char tmp_path[4096];
     snprintf(tmp_path, sizeof tmp_path, "%s.tmp-%ld", opts->output, (long)getpid());
@@ -544,6 +712,7 @@ ho_report_error_t ho_report_write(const ho_report_opts_t *opts, ho_report_result
         sqlite3_close_v2(ctx.db);
     }
     ho_conf_destroy(&ctx.reasons);
+    ho_conf_destroy(&ctx.lifecycle);
     ho_tz_pop(&saved);
     return rc;
 }

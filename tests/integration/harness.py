@@ -84,24 +84,35 @@ def source_dir():
         os.path.dirname(os.path.abspath(__file__)))))
 
 
-SUMMARY_FILE = re.compile(r"import file=(\S+) profile=(\S+) read=(\d+) accepted=(\d+) "
-                          r"duplicates=(\d+) quarantined=(\d+)$")
-SUMMARY_REASON = re.compile(r"quarantine file=(\S+) reason=(\S+) count=(\d+)$")
+SUMMARY_FILE = re.compile(r"import file=(\S+) source=(\S+) kind=(\S+) read=(\d+) accepted=(\d+) "
+                          r"skipped=(\d+) quarantined=(\d+) new=(\S+) merged=(\S+)"
+                          r"(?: not_stored=(\d+))? check=(\S+)$")
+SUMMARY_REASON = re.compile(r"(quarantine|skip) file=(\S+) reason=(\S+) count=(\d+)$")
+
+
+def _int_or_none(text):
+    return None if text == "-" else int(text)
 
 
 def parse_summary(text):
-    """{basename: {profile, read, accepted, duplicates, quarantined, reasons: {code: n}}}"""
+    """{basename: {profile, kind, read, accepted, skipped, quarantined, new, merged (None when
+    the store did not say), not_stored, check, reasons: {code: n}, skips: {code: n}}}"""
     out = {}
     for line in text.splitlines():
         m = SUMMARY_FILE.match(line)
         if m:
             out[os.path.basename(m.group(1))] = {
-                "profile": m.group(2), "read": int(m.group(3)), "accepted": int(m.group(4)),
-                "duplicates": int(m.group(5)), "quarantined": int(m.group(6)), "reasons": {}}
+                "path": m.group(1), "profile": m.group(2), "kind": m.group(3),
+                "read": int(m.group(4)), "accepted": int(m.group(5)),
+                "skipped": int(m.group(6)), "quarantined": int(m.group(7)),
+                "new": _int_or_none(m.group(8)), "merged": _int_or_none(m.group(9)),
+                "not_stored": int(m.group(10) or 0), "check": m.group(11),
+                "reasons": {}, "skips": {}}
             continue
         m = SUMMARY_REASON.match(line)
         if m:
-            out[os.path.basename(m.group(1))]["reasons"][m.group(2)] = int(m.group(3))
+            key = "reasons" if m.group(1) == "quarantine" else "skips"
+            out[os.path.basename(m.group(2))][key][m.group(3)] = int(m.group(4))
     return out
 
 

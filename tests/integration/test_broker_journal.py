@@ -105,7 +105,7 @@ class Journal(unittest.TestCase):
                 "--timeout", str(timeout_ms), csv]
 
     def accepted(self, stdout):
-        m = re.search(r"^import file=\S+ profile=csv read=(\d+) accepted=(\d+) ", stdout, re.M)
+        m = re.search(r"^import file=\S+ source=csv kind=lead read=(\d+) accepted=(\d+) ", stdout, re.M)
         self.assertIsNotNone(m, stdout)
         return int(m.group(1)), int(m.group(2))
 

@@ -173,8 +173,8 @@ class DemoStoryTest(unittest.TestCase):
         self.assertLessEqual(assignments, mqls)
         self.assertEqual(self.q("SELECT count(*) FROM quarantine "
                                 "WHERE code = 'illegal_transition'")[0][0], 0)
-        m = re.search(r"^import file=\S+feedback_simulated\.csv profile=feedback read=(\d+) "
-                      r"accepted=(\d+) duplicates=0 quarantined=0$", self.run_result.stdout,
+        m = re.search(r"^import file=\S+feedback_simulated\.csv source=feedback kind=feedback "
+                      r"read=(\d+) accepted=(\d+) skipped=0 quarantined=0 .*check=ok$", self.run_result.stdout,
                       re.M)
         self.assertIsNotNone(m, self.run_result.stdout)
         self.assertEqual(m.group(1), m.group(2))

@@ -4,7 +4,8 @@ workers, the project's own seeded demo files (`handoff demo-data`) and the hand-
 fixture, a real SQLite file read back.
 
 Asserts: the greppable summary of each file equals manifest.json (read, accepted, quarantined
-by reason; duplicates across the three CSV exports in one command); every quarantined record
+by reason; people merged across the lead files in one command, as the store counts them,
+new + merged = accepted; read = accepted + skipped + quarantined); every quarantined record
 of the fixture lands in the store's quarantine table with stage, code, field, file and line;
 the distinct leads and activities land in SQLite; a re-import changes nothing (same event
 ids); an unreachable broker is a non-zero exit with a clear message.
@@ -74,16 +75,19 @@ class Import(unittest.TestCase):
             self.assertEqual(got[name]["accepted"], want["accepted"], name)
             self.assertEqual(got[name]["quarantined"], want["quarantined"], name)
             self.assertEqual(got[name]["reasons"], want["quarantined_by_reason"], name)
-        self.assertEqual(got["hubspot_contacts.csv"]["duplicates"], 0)
-        dups = sum(got[n]["duplicates"] for n in got)
+            self.assertEqual((got[name]["check"], got[name]["skipped"]), ("ok", 0), name)
+            self.assertEqual(got[name]["new"] + got[name]["merged"], want["accepted"], name)
+        self.assertEqual(got["hubspot_contacts.csv"]["merged"], 0)
+        dups = sum(got[n]["merged"] for n in got)
         self.assertEqual(dups, man["import_all_leads"]["duplicates"])
         self.assertGreater(dups, 0)
-        m = re.search(r"^import total files=4 read=(\d+) accepted=(\d+) duplicates=(\d+) "
-                      r"quarantined=(\d+)$", r.stdout, re.M)
+        m = re.search(r"^import total files=4 read=(\d+) accepted=(\d+) skipped=0 "
+                      r"quarantined=(\d+) new=(\d+) merged=(\d+) check=ok$", r.stdout, re.M)
         self.assertIsNotNone(m, r.stdout)
         self.assertEqual([int(x) for x in m.groups()],
-                         [man["import_all_leads"][k] for k in
-                          ("read", "accepted", "duplicates", "quarantined")])
+                         [man["import_all_leads"][k] for k in ("read", "accepted", "quarantined")] +
+                         [man["people_in_lead_files"]["distinct_emails"],
+                          man["import_all_leads"]["duplicates"]])
 
         # every distinct person is one lead in SQLite; every refused record is a row
         distinct = man["import_all_leads"]["accepted"] - man["import_all_leads"]["duplicates"]
@@ -200,8 +204,8 @@ class Import(unittest.TestCase):
         r = subprocess.run([self.bin, "import", "--dry-run", "--source", "salesforce", "-"],
                            input=data, capture_output=True, timeout=60)
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertIn(b"import file=- profile=salesforce read=4 accepted=2 duplicates=0 "
-                      b"quarantined=2\n", r.stdout)
+        self.assertIn(b"import file=- source=salesforce kind=lead read=4 accepted=2 skipped=0 "
+                      b"quarantined=2 new=2 merged=0 check=ok\n", r.stdout)
         r = self.run_cmd(["import", "--help"])
         self.assertEqual(r.returncode, 0)
         self.assertIn("--source", r.stdout)

@@ -168,8 +168,8 @@ class ImportBacklog(unittest.TestCase):
         self.assertEqual(imp.returncode, 0)
         with open(log) as f:
             text = f.read()
-        m = re.search(r"^import file=\S+ profile=csv read=(\d+) accepted=(\d+) "
-                      r"duplicates=0 quarantined=0$", text, re.M)
+        m = re.search(r"^import file=\S+ source=csv kind=lead read=(\d+) accepted=(\d+) "
+                      r"skipped=0 quarantined=0 .*check=ok$", text, re.M)
         self.assertIsNotNone(m, text)
         self.assertEqual((int(m.group(1)), int(m.group(2))), (LEADS, LEADS))
         self.assertLessEqual(most[0], bound)

@@ -108,8 +108,8 @@ class FeedbackLoop(unittest.TestCase):
 
         r = self.run_cmd(["import", "-c", config, out])
         self.assertEqual(r.returncode, 0, r.stderr)
-        m = re.search(r"^import file=\S+ profile=feedback read=(\d+) accepted=(\d+) "
-                      r"duplicates=0 quarantined=(\d+)$", r.stdout, re.M)
+        m = re.search(r"^import file=\S+ source=feedback kind=feedback read=(\d+) accepted=(\d+) "
+                      r"skipped=0 quarantined=(\d+) .*check=ok$", r.stdout, re.M)
         self.assertIsNotNone(m, r.stdout)
         self.assertEqual([int(x) for x in m.groups()], [rows, rows, 0])
 

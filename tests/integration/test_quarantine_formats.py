@@ -28,8 +28,8 @@ import harness  # noqa: E402
 from harness import wait_for  # noqa: E402
 
 
-SUMMARY = re.compile(r"^import file=(\S+) profile=(\S+) read=(\d+) accepted=(\d+) "
-                     r"duplicates=(\d+) quarantined=(\d+)$", re.M)
+SUMMARY = re.compile(r"^import file=(\S+) source=(\S+) kind=\S+ read=(\d+) accepted=(\d+) "
+                     r"skipped=(\d+) quarantined=(\d+) .*check=ok$", re.M)
 
 # file (under tests/fixtures), import options, profile, read, accepted,
 # the quarantined records as (line, stage, code, field), the good records' emails (leads)

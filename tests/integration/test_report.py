@@ -33,6 +33,27 @@ STAGES_FROM = {  # "reached S" = a transition into any of these (reports/README.
 }
 LABELS = {"budget": "No budget", "timing": "Not now", "competitor": "Chose a competitor",
           "unspecified": "No reason given"}
+# display names: lifecycle.yaml (the built-in copy) and the fit x interest quadrants
+STAGE_NAMES = {"ML": "Marketing lead", "MQL": "Marketing qualified", "SAL": "Sales accepted",
+               "SQL": "Sales qualified", "OPPORTUNITY": "Opportunity", "WON": "Won",
+               "LOST": "Lost", "RECYCLED": "Nurture", "DISQUALIFIED": "Disqualified"}
+QUADRANT_NAMES = {"mql_now": "Good fit, high interest", "group_offering": "Low fit, high interest",
+                  "nurture": "Good fit, low interest", "never": "Low fit, low interest"}
+OWNERS = {"budget": "sales", "timing": "sales", "competitor": "sales",
+          "unspecified": "sales"}  # reasons.yaml `owner`; not_a_fit is not in the file
+
+
+def reasons_yaml():
+    return "reasons:\n" + "".join('  %s:\n    label: "%s"\n    owner: %s\n' % (k, v, OWNERS[k])
+                                  for k, v in LABELS.items())
+
+
+def chan_label(code):
+    """The store's channel code as shown: paid_search -> Paid search; (none) stays."""
+    t = code.replace("_", " ")
+    return t[:1].upper() + t[1:] if t[:1].islower() else t
+
+
 HOUR = 3600 * 1000
 DAY = 24 * HOUR
 
@@ -84,6 +105,7 @@ class Builder:
                     company="Company %d" % (i % 23), city=["Berlin", "Austin", None][i % 3],
                     state=[None, "TX", "BY"][i % 3], country=["DE", "US", "DE"][i % 3],
                     original_source=source, original_campaign=campaign,
+                    source_channel=CHANNELS.get(source),
                     created_at=created, updated_at=created)
         cols.update(kw)
         keys = ",".join(cols)
@@ -126,6 +148,8 @@ class Builder:
 REPS = [("r1", "Ana Alves"), ("r2", "Ben Brandt"), ("r3", "Chen Cho"), ("r4", "Dana Dorn")]
 SOURCES = ["Paid Search", "Organic Search", "Email Marketing", "facebook", None, ""]
 CAMPAIGNS = ["Q4 Launch", "Webinar Nov", None]
+CHANNELS = {"Paid Search": "paid_search", "Organic Search": "organic_search",
+            "Email Marketing": "email", "facebook": "paid_social"}  # as the store normalizes
 REASONS = ["budget", "timing", "competitor", "not_a_fit", None, ""]
 
 
@@ -207,7 +231,7 @@ def build_db(db_path, seed=47, n=420):
         stage = "SQL"
         if rnd.random() < 0.6:
             at += rnd.randrange(HOUR, 5 * DAY)
-            b.outcome(lid, rep, "opportunity", at)
+            b.outcome(lid, rep, "opportunity", at, amount=1000.0 * (lid % 7 + 1))
             b.move(lid, "SQL", "OPPORTUNITY", at)
             stage = "OPPORTUNITY"
         r = rnd.random()
@@ -267,7 +291,7 @@ class Expected:
                          ("Opportunities", "OPPORTUNITY"), ("Won", "WON"),
                          ("Recycled", "RECYCLED")):
             d[name] = self.entered(st, a, b)
-        d["Won amount"] = self.v("SELECT coalesce(sum(amount),0) FROM outcomes WHERE"
+        d["Won amount (USD)"] = self.v("SELECT coalesce(sum(amount),0) FROM outcomes WHERE"
                                  " outcome='won' AND occurred_at>=? AND occurred_at<?", a, b)
         coh = self.cohort(a, b)
         d["MQL→SQL rate"] = (sum(self.reached_after(l, "SQL", e) for l, e in coh) / len(coh)
@@ -280,9 +304,31 @@ class Expected:
         durs = [r[0] for r in self.q("SELECT accepted_at-assigned_at FROM assignments WHERE"
                                      " assigned_at>=? AND assigned_at<? AND accepted_at IS NOT"
                                      " NULL AND accepted_at<?", a, b, self.as_of)]
-        d["Median speed-to-lead (h)"] = statistics.median(durs) / HOUR if durs else None
+        d["Median assignment→acceptance (h)"] = statistics.median(durs) / HOUR if durs else None
         d["SLA breaches"] = self.v("SELECT count(DISTINCT assignment_id) FROM sla_breaches"
                                    " WHERE at>=? AND at<?", a, b)
+        d["Rejected"] = rej
+        d["Pipeline opened (USD)"] = self.v("SELECT coalesce(sum(amount),0) FROM outcomes WHERE"
+                                            " outcome='opportunity' AND occurred_at>=? AND"
+                                            " occurred_at<?", a, b)
+        for to, frm in (("SAL", "MQL"), ("SQL", "SAL")):
+            days = []
+            for lid, at in self.q("SELECT lead_id, at FROM stage_history WHERE kind='transition'"
+                                  " AND to_stage=? AND at>=? AND at<?", to, a, b):
+                prev = self.v("SELECT max(at) FROM stage_history WHERE kind='transition' AND"
+                              " lead_id=? AND to_stage=? AND at<=?", lid, frm, at)
+                if prev is not None:
+                    days.append((at - prev) / DAY)
+            d["Median days %s\u2192%s" % (frm, to)] = statistics.median(days) if days else None
+        d["Lost"] = self.v("SELECT count(*) FROM outcomes WHERE outcome='lost' AND occurred_at>=?"
+                           " AND occurred_at<?", a, b)
+        cols = [r[1] for r in self.q("PRAGMA table_info(outcomes)")]
+        if "flags" in cols:  # issue 12: outcomes sales recorded on leads never MQL
+            implied = " AND implied=0" if "implied" in cols else ""
+            d["Outcomes on leads marketing never qualified"] = self.v(
+                "SELECT count(*) FROM outcomes WHERE occurred_at>=? AND occurred_at<? AND"
+                " ','||coalesce(flags,'')||',' LIKE '%,sales_accepted_without_mql,%'" + implied,
+                a, b)
         return d
 
     def summary(self):
@@ -312,10 +358,12 @@ class Expected:
         return self.reached_after(lead, stage, -(2 ** 62))
 
     def sources(self):
+        """{(channel, source, campaign): [leads, mql, sql, won, amount]}"""
         groups = {}
-        for lid, src, camp in self.q("SELECT id, original_source, original_campaign FROM leads"
-                                     " WHERE created_at>=? AND created_at<?", self.a12, self.as_of):
-            key = (src or "(none)", camp or "(none)")
+        for lid, ch, src, camp in self.q("SELECT id, source_channel, original_source,"
+                                         " original_campaign FROM leads WHERE created_at>=? AND"
+                                         " created_at<?", self.a12, self.as_of):
+            key = (ch or "(none)", src or "(none)", camp or "(none)")
             g = groups.setdefault(key, [0, 0, 0, 0, 0.0])
             g[0] += 1
             g[1] += self.reached_ever(lid, "MQL")
@@ -323,31 +371,33 @@ class Expected:
             g[3] += self.reached_ever(lid, "WON")
             g[4] += self.v("SELECT coalesce(sum(amount),0) FROM outcomes WHERE lead_id=? AND"
                            " outcome='won' AND occurred_at<?", lid, self.as_of)
-        return sorted(groups.items(), key=lambda kv: (-kv[1][0], kv[0][0], kv[0][1]))
+        return groups
 
     def reason_rows(self):
-        return self.q("SELECT o.outcome, o.reason, o.rep_id, l.original_source, o.occurred_at"
-                      " FROM outcomes o JOIN leads l ON l.id=o.lead_id WHERE o.outcome IN"
+        return self.q("SELECT o.outcome, o.reason, o.rep_id, l.original_source, o.occurred_at,"
+                      " l.source_channel FROM outcomes o JOIN leads l ON l.id=o.lead_id WHERE o.outcome IN"
                       " ('rejected','lost') AND o.occurred_at>=? AND o.occurred_at<?",
                       self.a12, self.as_of)
 
     def reasons(self):
         by = {}
         wa = self.bounds[self.week][0]
-        for outcome, reason, _rep, _src, at in self.reason_rows():
+        for outcome, reason, _rep, _src, at, _ch in self.reason_rows():
             code = reason or "unspecified"
             g = by.setdefault(code, [0, 0, 0])
             g[0 if outcome == "rejected" else 1] += 1
             g[2] += at >= wa
         return sorted(by.items(), key=lambda kv: (-(kv[1][0] + kv[1][1]), kv[0]))
 
-    def reasons_by(self, which):
-        by = {}
-        for outcome, reason, rep, src, _at in self.reason_rows():
-            k = (rep if which == "rep" else src) or "(none)"
-            g = by.setdefault((k, reason or "unspecified"), [0, 0])
-            g[0 if outcome == "rejected" else 1] += 1
-        return sorted(by.items(), key=lambda kv: (kv[0][0], -(kv[1][0] + kv[1][1]), kv[0][1]))
+    def reason_matrix(self, which):
+        """{(code, key): n} and the column keys: the 10 biggest (count desc, key), + Other."""
+        cells, per_key = {}, {}
+        for _outcome, reason, rep, _src, _at, channel in self.reason_rows():
+            k = (rep if which == "rep" else channel) or "(none)"
+            per_key[k] = per_key.get(k, 0) + 1
+            cells[(reason or "unspecified", k)] = cells.get((reason or "unspecified", k), 0) + 1
+        keys = sorted(per_key, key=lambda k: (-per_key[k], k))
+        return cells, keys[:10], len(keys) > 10
 
     def reps(self):
         out = {}
@@ -404,7 +454,10 @@ class Expected:
             l = self.c.execute("SELECT first_name, last_name, email, company, title, city, state,"
                                " country, original_source, original_campaign FROM leads WHERE"
                                " id=?", (lid,)).fetchone()
-            s = self.score_asof(lid)
+            # the score that made it an MQL: the latest at or before its MQL entry
+            s = self.c.execute("SELECT id, score, grade, quadrant, explanation_json FROM scores"
+                               " WHERE lead_id=? AND at<=? ORDER BY at DESC, id DESC LIMIT 1",
+                               (lid, e)).fetchone()
             top = ""
             if s and s[4]:
                 best = None
@@ -430,8 +483,9 @@ class Expected:
                 dt.datetime.fromtimestamp(e // 1000, z).replace(tzinfo=None),
                 " ".join(x for x in (l[0], l[1]) if x), l[2] or "", l[3] or "", l[4] or "",
                 ", ".join(x for x in (l[5], l[6], l[7]) if x), l[8] or "", l[9] or "",
-                s[1] if s else None, (s[2] or "") if s else "", (s[3] or "") if s else "",
-                top, owner, assigned, status or ""])
+                s[1] if s else None, (s[2] or "") if s else "",
+                QUADRANT_NAMES.get(s[3], s[3] or "") if s else "",
+                top, owner, assigned, STAGE_NAMES.get(status, status or "")])
         return rows
 
 
@@ -480,7 +534,8 @@ def check_summary(wb, exp):
     assert ws.cell(hdr, 2).value == WEEK and ws.cell(hdr, 3).value == week_add(WEEK, -1)
     assert ws.freeze_panes == "B%d" % (hdr + 1)
     s = exp.summary()
-    assert len(s) == 12
+    assert len(s) == len([r for r in range(hdr + 1, ws.max_row + 1)
+                          if ws.cell(r, 6).value and ws.cell(r, 2).data_type == "n"]), len(s)
     for metric, values in s.items():
         r = find_row(ws, metric)
         got = [ws.cell(r, c).value for c in range(2, 6)]
@@ -493,8 +548,9 @@ def check_summary(wb, exp):
         elif metric in ("Leads", "MQLs", "SLA breaches"):
             assert fmt == "#,##0", (metric, fmt)
     # the data set is built so that the week has something in every row
-    for metric in ("Leads", "MQLs", "SALs", "SQLs", "Won"):
-        assert s[metric][0] > 0 or s[metric][1] > 0, metric
+    for metric in ("Leads", "MQLs", "SALs", "SQLs", "Won", "Pipeline opened (USD)",
+                   "Median days MQL\u2192SAL", "Median days SAL\u2192SQL"):
+        assert (s[metric][0] or 0) > 0 or (s[metric][1] or 0) > 0, metric
     return s
 
 
@@ -512,6 +568,9 @@ def check_funnel(wb, exp):
                                         (n[2], n[0]), (n[4], n[0])]):
             close(r[7 + k], rate(num, den), "Funnel %s rate %d" % (w, k))
     assert ws.cell(hdr + 1, 8).number_format == "0.0%"
+    # the 4 youngest cohorts (W-3..W) are marked immature, the older ones are not
+    assert ws.cell(hdr, 14).value == "Maturity"
+    assert [bool(r[13]) for r in rows] == [False] * 8 + [True] * 4, [r[13] for r in rows]
     assert sum(n[0] for _, n in fun) > 50
     assert len(ws._charts) == 1
     ch = ws._charts[0]
@@ -519,27 +578,54 @@ def check_funnel(wb, exp):
     return fun
 
 
+def check_source_row(r, g, what):
+    assert r[:4] == g[:4], (what, r, g)
+    close(r[4], g[4], "Sources amount %s" % (what,))
+    close(r[5], rate(g[1], g[0]), "lead->mql")
+    close(r[6], rate(g[2], g[1]), "mql->sql")
+    close(r[7], rate(g[3], g[2]), "sql->won")
+    close(r[8], rate(g[3], g[0]), "lead->won")
+
+
 def check_sources(wb, exp):
     ws = wb["Sources"]
-    hdr = find_row(ws, "Original source")
+    groups = exp.sources()
+    chans = {}
+    for (ch, _s, _c), g in groups.items():
+        chans[ch] = [x + y for x, y in zip(chans.get(ch, [0, 0, 0, 0, 0.0]), g)]
+    order = sorted(chans, key=lambda c: (-chans[c][0], c))
+    assert len(order) >= 4, order
+    # the roll-up by channel, biggest first, and its Total
+    hdr = find_row(ws, "Channel")
     rows, total_row = rows_until(ws, hdr + 1, "Total")
-    src = exp.sources()
-    assert len(rows) == len(src) and len(src) >= 6
-    tot = [0, 0, 0, 0, 0.0]
-    for r, ((s, c), g) in zip(rows, src):
-        assert (r[0], r[1]) == (s, c)
-        assert r[2:6] == g[:4], (s, c, r[2:6], g)
-        close(r[6], g[4], "Sources amount %s/%s" % (s, c))
-        close(r[7], rate(g[1], g[0]), "lead->mql")
-        close(r[8], rate(g[2], g[1]), "mql->sql")
-        close(r[9], rate(g[3], g[2]), "sql->won")
-        close(r[10], rate(g[3], g[0]), "lead->won")
-        tot = [x + y for x, y in zip(tot, g)]
-    assert ws.cell(total_row, 1).value == "Total"
-    assert [ws.cell(total_row, c).value for c in range(3, 7)] == tot[:4]
+    assert [r[0] for r in rows] == [chan_label(c) for c in order]
+    for r, ch in zip(rows, order):
+        check_source_row(r[3:12], chans[ch], ch)
+    tot = [sum(chans[c][k] for c in order) for k in range(5)]
+    assert [ws.cell(total_row, c).value for c in range(4, 8)] == tot[:4]
+    # the chart: leads, MQL, SQL per channel
+    assert len(ws._charts) == 1 and len(ws._charts[0].series) == 3
+    # the drill-down: channel > source > campaign, a subtotal per channel, outlined
+    t = find_row(ws, "Channel", col=1) + 1
+    t = next(r for r in range(t, ws.max_row + 1) if ws.cell(r, 1).value == "Channel")
+    assert [ws.cell(t, c).value for c in (2, 3, 4)] == ["Original source", "Campaign", "Leads"]
+    r = t + 1
+    for ch in order:
+        details = sorted(((k, g) for k, g in groups.items() if k[0] == ch),
+                         key=lambda kv: (-kv[1][0], kv[0][1], kv[0][2]))
+        for (c, src, camp), g in details:
+            row = [ws.cell(r, k).value for k in range(1, 13)]
+            assert row[:3] == [chan_label(c), src, camp], (row, c, src, camp)
+            check_source_row(row[3:], g, (c, src, camp))
+            assert ws.row_dimensions[r].outline_level == 1, r
+            r += 1
+        assert ws.cell(r, 1).value == "%s total" % chan_label(ch), ws.cell(r, 1).value
+        check_source_row([ws.cell(r, k).value for k in range(4, 13)], chans[ch], ch)
+        assert not ws.row_dimensions[r].outline_level
+        r += 1
+    assert ws.cell(r, 1).value == "Total"
+    assert [ws.cell(r, c).value for c in range(4, 8)] == tot[:4]
     assert ws.column_dimensions["B"].width >= 20
-    # filter by source/campaign over the data rows only (not the Total row)
-    assert ws.auto_filter.ref == "A%d:K%d" % (hdr, total_row - 1), ws.auto_filter.ref
 
 
 def check_reasons(wb, exp):
@@ -562,15 +648,37 @@ def check_reasons(wb, exp):
         sum(g[0] for _, g in rs), sum(g[1] for _, g in rs), grand]
     assert "unspecified" in [c for c, _ in rs]  # blank and NULL reasons are 'unspecified'
     assert ws.cell(hdr + 1, 8).number_format == "0.0%"
-    for title, which, head in (("By original source", "source", "Original source"),
-                               ("By rep", "rep", "Rep")):
+    # reasons.yaml owner of each code, and the marketing/sales split below the Total
+    owners = OWNERS
+    assert ws.cell(hdr, 9).value == "Owner of the fix"
+    for r in rows:
+        assert r[8] == owners.get(r[0], "(not in reasons.yaml)"), r
+    split = {}
+    for code, g in rs:
+        o = owners.get(code, "?")
+        split[o] = split.get(o, 0) + g[0] + g[1]
+    for label, key in (("Marketing's to fix", "marketing"), ("Sales' to fix", "sales"),
+                       ("Owner unknown", "?")):
+        r = find_row(ws, label, col=2)
+        assert ws.cell(r, 5).value == split.get(key, 0), (label, split)
+    # reason x channel and reason x rep: heat-mapped matrices, rows in the Pareto's order
+    for title, which in (("Reason \u00d7 channel (rejected + lost, 12 weeks)", "channel"),
+                         ("Reason \u00d7 rep (rejected + lost, 12 weeks)", "rep")):
         t = find_row(ws, title)
-        assert ws.cell(t + 1, 1).value == head
+        cells, keys, other = exp.reason_matrix(which)
+        head = [ws.cell(t + 1, c).value for c in range(1, 4 + len(keys) + other)]
+        shown = [chan_label(k) for k in keys] if which == "channel" else keys
+        assert head == ["Code", "Reason"] + shown + (["Other"] if other else []) + ["Total"], head
         got, _ = rows_until(ws, t + 2)
-        want = exp.reasons_by(which)
-        assert len(got) == len(want), (title, len(got), len(want))
-        for r, ((k, code), g) in zip(got, want):
-            assert r[:6] == [k, code, LABELS.get(code, code), g[0], g[1], g[0] + g[1]], (r, k, g)
+        assert [g[0] for g in got] == [code for code, _ in rs]
+        for g, (code, tot) in zip(got, rs):
+            want = [cells.get((code, k), 0) for k in keys]
+            assert g[2:2 + len(keys)] == want, (which, code, g, want)
+            assert g[2 + len(keys) + other] == tot[0] + tot[1]  # row total = the Pareto's
+        fmts = [cf for cf in ws.conditional_formatting
+                if str(cf.sqref).startswith("C%d:" % (t + 2))]
+        assert fmts and fmts[0].rules[0].type == "colorScale", ws.conditional_formatting
+        assert len(keys) >= 3
     assert len(ws._charts) == 1
 
 
@@ -579,10 +687,14 @@ def check_pareto_xml(path):
     with zipfile.ZipFile(path) as z:
         assert z.testzip() is None
         charts = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
-        assert len(charts) == 3, charts
+        assert len(charts) == 5, charts
         xmls = [z.read(n).decode() for n in charts]
         pareto = [x for x in xmls if "Pareto" in x]
     assert len(pareto) == 1
+    # the Summary's trend: the Funnel's MQL->SQL column (L) by cohort week (A), a line
+    trend = [x for x in xmls if "by MQL cohort week" in x]
+    assert len(trend) == 1 and "<c:lineChart>" in trend[0]
+    assert "Funnel!$L$5:$L$16" in trend[0] and "Funnel!$A$5:$A$16" in trend[0], trend[0][:2000]
     for x in xmls:  # every chart: a title and both axes labelled; text categories
         assert x.count("<c:title>") >= 3, x[:300]
         assert "<c:cat><c:strRef>" in x and "<c:cat><c:numRef>" not in x
@@ -619,15 +731,16 @@ def check_reps(wb, exp):
 
 def check_print_setup(wb):
     """The Monday meeting prints it: landscape, the week in the page header, single-table
-    sheets repeat their header row, all but the wide Handoffs list fit one page wide."""
-    repeat = {"Funnel": "$4:$4", "Sources": "$4:$4", "Reps": "$4:$4", "Handoffs": "$1:$1"}
+    sheets repeat their header row, every sheet fits one page wide."""
+    repeat = {"Funnel": "$4:$4", "Reps": "$4:$4", "Handoffs": "$1:$1",
+              "Definitions": "$4:$4", "Lost and rejected": "$4:$4"}
     for ws in wb.worksheets:
         assert ws.page_setup.orientation == "landscape", ws.title
         assert WEEK in ws.oddHeader.right.text, (ws.title, ws.oddHeader.right.text)
         assert "&P" in ws.oddFooter.right.text, ws.title
         assert ws.print_title_rows == repeat.get(ws.title), (ws.title, ws.print_title_rows)
         fit = bool(ws.sheet_properties.pageSetUpPr and ws.sheet_properties.pageSetUpPr.fitToPage)
-        assert fit == (ws.title != "Handoffs"), (ws.title, fit)
+        assert fit, ws.title  # every sheet prints one page wide
         if fit:
             assert ws.page_setup.fitToWidth in (1, None) and ws.page_setup.fitToHeight == 0, (
                 ws.title, ws.page_setup.fitToWidth, ws.page_setup.fitToHeight)
@@ -639,7 +752,8 @@ def check_calibration(wb, exp):
     assert any(b < 0 for b, _ in bands)  # negative scores fall in floor bands (-20..-11)
     for title, head, want, key in (("By score band", "Score band", bands,
                                     lambda b: "%d\u2013%d" % (b, b + 9)),
-                                   ("By quadrant", "Quadrant", quads, lambda q: q)):
+                                   ("By quadrant", "Quadrant", quads,
+                                    lambda q: QUADRANT_NAMES.get(q, q))):
         t = find_row(ws, title)
         assert ws.cell(t + 1, 1).value == head
         got, _ = rows_until(ws, t + 2)
@@ -657,6 +771,43 @@ def check_calibration(wb, exp):
     assert ws.cell(t + 2 + len(quads), 1).value is None
     assert note.startswith("How to read:") and "threshold is too high" in note, note
     assert len(ws._charts) == 1
+    check_grid(ws, exp)
+
+
+def check_grid(ws, exp, good_fit=40, high_interest=20):
+    """The fit x interest grid: bands of half a threshold (fit rows best on top, interest
+    columns), leads per cell, then SQL share per cell; "k of n" below 10 leads."""
+    fs, is_ = good_fit // 2, high_interest // 2
+    n, q = {}, {}
+    for (lid,) in exp.q("SELECT id FROM leads WHERE created_at>=? AND created_at<?",
+                        exp.a12, exp.as_of):
+        s = exp.q("SELECT fit, interest FROM scores WHERE lead_id=? AND at<? ORDER BY at DESC,"
+                  " id DESC LIMIT 1", lid, exp.as_of)
+        if not s:
+            continue
+        f = min(max(s[0][0], 0) // fs, 4)
+        i = min(max(s[0][1], 0) // is_, 4)
+        n[(f, i)] = n.get((f, i), 0) + 1
+        q[(f, i)] = q.get((f, i), 0) + exp.reached_ever(lid, "SQL")
+    band = lambda k, st: "%d+" % (4 * st) if k == 4 else "%d\u2013%d" % (k * st, (k + 1) * st - 1)
+    t = find_row(ws, "Leads: fit \u2193 interest \u2192")
+    assert [ws.cell(t, c).value for c in range(2, 7)] == [band(i, is_) for i in range(5)]
+    t2 = find_row(ws, "Reached SQL: fit \u2193 interest \u2192")
+    for k, f in enumerate(range(4, -1, -1)):
+        assert ws.cell(t + 1 + k, 1).value == band(f, fs)
+        assert ws.cell(t2 + 1 + k, 1).value == band(f, fs)
+        for i in range(5):
+            cnt, sq = n.get((f, i), 0), q.get((f, i), 0)
+            assert ws.cell(t + 1 + k, 2 + i).value == cnt, (f, i)
+            got = ws.cell(t2 + 1 + k, 2 + i).value
+            if cnt >= 10:
+                close(got, sq / cnt, "grid %d/%d" % (f, i))
+            elif cnt:
+                assert got == "%d of %d" % (sq, cnt), (f, i, got)
+            else:
+                assert got is None
+    assert sum(n.values()) > 100 and any(0 < v < 10 for v in n.values())
+    assert any(v >= 10 for v in n.values())
 
 
 def check_handoffs(wb, exp):
@@ -694,29 +845,29 @@ def main():
         with open(os.path.join(conf, "handoff.yaml"), "w") as f:
             f.write("data_dir: %s\nworkers:\n  report:\n    timezone: %s\n" % (tmp, TZ))
         with open(os.path.join(conf, "reasons.yaml"), "w") as f:
-            f.write("reasons:\n" + "".join('  %s:\n    label: "%s"\n' % kv for kv in LABELS.items()))
+            f.write(reasons_yaml())
         out = os.path.join(tmp, "w47.xlsx")
         res = run_report(db, out, "-c", os.path.join(conf, "handoff.yaml"))
         assert res.returncode == 0, res.stderr
         exp = Expected(db)
         leads = exp.summary()["Leads"][0]
-        assert res.stdout.strip() == "report week=%s path=%s sheets=7 leads=%d" % (
+        assert res.stdout.strip() == "report week=%s path=%s sheets=10 leads=%d" % (
             WEEK, out, leads), res.stdout
-        for sheet in ("Summary", "Funnel", "Sources", "Lost reasons", "Reps", "Calibration",
-                      "Handoffs"):
+        for sheet in ("Summary", "Funnel", "Sources", "Lost reasons", "Lost and rejected", "Reps",
+                      "Calibration", "Handoffs"):
             assert 'sheet="%s"' % sheet in res.stderr, res.stderr  # progress per sheet
         # each step is announced when it starts and when it is done, in order, the shared
         # tables (the longest step on a big store) first
         steps = [l.split("report: ", 1)[1] for l in res.stderr.splitlines() if "sheet=" in l]
         starts = [l for l in steps if l.endswith(" rows=0")]
         assert starts == ['sheet="%s" rows=0' % s for s in (
-            "(shared tables)", "Summary", "Funnel", "Sources", "Lost reasons", "Reps",
-            "Calibration", "Handoffs")], steps
-        assert steps[-1].startswith('sheet="Handoffs" rows=') and steps[-1].endswith(" done")
+            "(shared tables)", "Summary", "Funnel", "Sources", "Lost reasons", "Lost and rejected", "Reps",
+            "Calibration", "Handoffs", "Data quality", "Definitions")], steps
+        assert steps[-1].startswith('sheet="Definitions" rows=') and steps[-1].endswith(" done")
 
         wb = openpyxl.load_workbook(out)
-        assert wb.sheetnames == ["Summary", "Funnel", "Sources", "Lost reasons", "Reps",
-                                 "Calibration", "Handoffs"]
+        assert wb.sheetnames == ["Summary", "Funnel", "Sources", "Lost reasons", "Lost and rejected", "Reps",
+                                 "Calibration", "Handoffs", "Data quality", "Definitions"]
         check_summary(wb, exp)
         check_funnel(wb, exp)
         check_sources(wb, exp)

@@ -72,13 +72,13 @@ def main():
         # LibreOffice understood the print setup too (what a printed copy looks like)
         for sheet in wb0.sheetnames:
             assert wb1[sheet].page_setup.orientation == "landscape", sheet
-        assert wb1["Sources"].print_title_rows == wb0["Sources"].print_title_rows == "$4:$4"
+        assert wb1["Funnel"].print_title_rows == wb0["Funnel"].print_title_rows == "$4:$4"
         assert wb1["Handoffs"].print_title_rows == "$1:$1", wb1["Handoffs"].print_title_rows
         with zipfile.ZipFile(back) as z:
             charts = [z.read(n).decode() for n in z.namelist()
                       if n.startswith("xl/charts/chart") and n.endswith(".xml")]
-        assert len(charts) == 3, len(charts)
-        combo = [c for c in charts if "<c:lineChart>" in c and "<c:barChart>" in c]
+        assert len(charts) == 5, len(charts)
+        combo = [c for c in charts if "<c:lineChart>" in c and "<c:barChart>" in c]  # Pareto
         assert len(combo) == 1, "LibreOffice lost the Pareto line"
         assert 'c:crosses val="max"' in combo[0]
         print("test_report_libreoffice: ok (%s)" % exe)

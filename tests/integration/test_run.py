@@ -30,7 +30,8 @@ import openpyxl
 
 HO_BIN = os.environ.get("HO_BIN", os.path.join(os.getcwd(), "handoff"))
 DEADLINE = 60.0
-SHEETS = ["Summary", "Funnel", "Sources", "Lost reasons", "Reps", "Calibration", "Handoffs"]
+SHEETS = ["Summary", "Funnel", "Sources", "Lost reasons", "Lost and rejected", "Reps",
+          "Calibration", "Handoffs", "Data quality", "Definitions"]
 WORKERS = ["ingest", "store", "score", "route", "feedback", "report", "outbox"]
 
 
@@ -138,12 +139,13 @@ class RunTest(unittest.TestCase):
         with open(os.path.join(self.data, "demo", "manifest.json")) as f:
             man = json.load(f)
         want = man["import_all_leads"]
-        m = re.search(r"^import total files=4 read=(\d+) accepted=(\d+) duplicates=(\d+) "
-                      r"quarantined=(\d+)$", r.stdout, re.M)
+        m = re.search(r"^import total files=4 read=(\d+) accepted=(\d+) skipped=0 "
+                      r"quarantined=(\d+) new=\S+ merged=(\S+) check=ok$", r.stdout, re.M)
         self.assertIsNotNone(m, r.stdout)
-        self.assertEqual([int(x) for x in m.groups()],
-                         [want["read"], want["accepted"], want["duplicates"],
-                          want["quarantined"]])
+        self.assertEqual([int(x) for x in m.group(1, 2, 3)],
+                         [want["read"], want["accepted"], want["quarantined"]])
+        if m.group(4) != "-":  # the store said how many were merged into an earlier person
+            self.assertEqual(int(m.group(4)), want["duplicates"])
 
         db = sqlite3.connect("file:%s/handoff.db?mode=ro" % self.data, uri=True)
         q = lambda sql, *a: db.execute(sql, a).fetchone()[0]

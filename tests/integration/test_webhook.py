@@ -9,8 +9,8 @@ store under that id; a redelivery is the same event; the Facebook verify handsha
 challenge and refuses a wrong token (403); bad, missing and wrongly prefixed signatures are
 401 and nothing arrives; oversized bodies are 413 (with and without Content-Length);
 malformed JSON is 400 with {error, field}; unknown paths 404, wrong methods 405; a lead
-without an email and a leadgen notification without answers are 422 and land in the
-store's quarantine; /feedback refuses a wrong token (401), takes outcomes, refuses and
+without an email is 422 and lands in the store's quarantine, a leadgen notification without
+answers is 200 "skipped" (notification_only); /feedback refuses a wrong token (401), takes outcomes, refuses and
 quarantines a blank or unknown reason (422); after a burst of garbage the server
 still answers; with no broker the answer is 503.
 
@@ -304,11 +304,10 @@ class Webhook(unittest.TestCase):
         self.assertEqual(status, 422, body)
         self.assertEqual((body["code"], body["field"]), ("missing_email", "email"))
         self.assertEqual(self.quarantined(body["event_id"]), ("webhook", "missing_email", "email"))
+        # a leadgen notification without answers is no lead: skipped, not refused (issue 12)
         status, body = self.post("facebook", fixture("facebook_change_id_only.json"))
-        self.assertEqual(status, 422, body)
-        self.assertEqual(body["code"], "leadgen_not_fetched")
-        self.assertIn("5550001112228888", body["error"])
-        self.assertEqual(self.quarantined(body["event_id"])[:2], ("webhook", "leadgen_not_fetched"))
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body, {"status": "skipped", "code": "notification_only"})
         status, body = self.post("linkedin", fixture("linkedin_unknown_form.json"))
         self.assertEqual(status, 422, body)
         self.assertEqual(body["code"], "unknown_form")
@@ -325,16 +324,13 @@ class Webhook(unittest.TestCase):
                "notes": "Closed lost"}
         self.assertEqual(self.feedback(row, token="wrong")[0], 401)
         self.assertEqual(self.feedback(row, token=None)[0], 401)
-        # a loss without a reason is refused (the protocol requires one), naming the codes
+        # a loss without a reason is taken as `unspecified` (issue 12: reasons never cost an
+        # outcome); the same row with the reason chosen is the same event
         status, body = self.feedback(row)
-        self.assertEqual(status, 422, body)
-        self.assertEqual((body["code"], body["field"]), ("missing_reason", "fields.reason"))
-        self.assertIn("lost needs a reason code", body["error"])
-        self.assertIn("competitor", body["error"])
-        self.assertEqual(self.quarantined(body["event_id"])[:2], ("webhook", "missing_reason"))
-        # the rep choosing `unspecified` is a reason
-        status, body = self.feedback(dict(row, reason="unspecified"))
         self.assertEqual(status, 202, body)
+        status, again = self.feedback(dict(row, reason="unspecified"))
+        self.assertEqual(status, 202, again)
+        self.assertEqual(again["outcome_ids"], body["outcome_ids"])
         # the store has not seen this lead: the outcome waits for it, validated
         rows = wait_for("pending outcome", lambda: self.p.query(
             "SELECT email, body FROM pending_outcomes WHERE email = ?", ("later@pending.example",)))
@@ -343,13 +339,16 @@ class Webhook(unittest.TestCase):
         self.assertEqual(payload["reason"], "unspecified")
         self.assertEqual(payload["reason_owner"], "sales")
         self.assertEqual(payload["notes"], "Closed lost")
-        # an unknown reason code is refused and kept
-        bad = dict(row, feedback_id="HTTP-2", reason="weather")
+        # an unknown reason code is kept as given and flagged; an unknown outcome is refused
+        # and kept
+        status, body = self.feedback(dict(row, feedback_id="HTTP-2", reason="weather"))
+        self.assertEqual(status, 202, body)
+        bad = dict(row, feedback_id="HTTP-5", outcome="on_hold")
         status, body = self.feedback(bad)
         self.assertEqual(status, 422, body)
-        self.assertEqual((body["code"], body["field"]), ("unknown_reason", "fields.reason"))
-        self.assertIn("weather", body["error"])
-        self.assertEqual(self.quarantined(body["event_id"])[:2], ("webhook", "unknown_reason"))
+        self.assertEqual((body["code"], body["field"]), ("unknown_outcome", "fields.outcome"))
+        self.assertIn("on_hold", body["error"])
+        self.assertEqual(self.quarantined(body["event_id"])[:2], ("webhook", "unknown_outcome"))
         # a batch, and a body that is not an outcome
         status, body = self.feedback([dict(row, feedback_id="HTTP-3", outcome="accepted",
                                            reason=None),

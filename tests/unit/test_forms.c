@@ -1,7 +1,8 @@
 /* test_forms.c - the forms library over fixture payloads in the real shapes
  * (tests/fixtures/webhooks/, written for the project): every shape is recognised and mapped
  * onto the canonical fields with its source, source_ref {webhook, id} and the event id made
- * from the submission id; what cannot be a lead comes back with a quarantine code; documents
+ * from the submission id; what cannot be a lead comes back with a quarantine code; test leads,
+ * re-deliveries and bare leadgen notifications come back skipped with their reason; documents
  * of the wrong types never crash; the `forms` import connector reads a JSON Lines capture
  * with every quirk into exact lead and quarantine envelopes with file and line. */
 #include <setjmp.h>
@@ -137,24 +138,25 @@ static void test_facebook_change(void **state)
     s_eq(f, "created_at", "1789371234"); /* epoch seconds, as Facebook sends them */
     ho_form_result_clear(&res);
 
-    /* only the leadgen_id: cannot be fetched here, kept for the quarantine with a reason */
+    /* only the leadgen_id: cannot be fetched here; not a lead, skipped with a reason */
     s_map("facebook_change_id_only.json", NULL, &res, 1);
     ho_form_item_t *it = &res.items[0];
-    assert_string_equal(it->qcode, "leadgen_not_fetched");
+    assert_null(it->qcode);
+    assert_string_equal(it->skip, "notification_only");
     assert_string_equal(it->field, "entry[0].changes[0].value.field_data");
     assert_non_null(strstr(it->reason, "5550001112228888"));
     assert_non_null(strstr(it->reason, "leadgen_id"));
     s_ident(it->msg, "facebook", "5550001112228888");
     const json_t *extra = json_object_get(ho_msg_payload(it->msg), "extra");
     s_eq(json_object_get(extra, "notification"), "leadgen_id", "5550001112228888");
-    /* and its quarantine envelope carries the whole submission */
-    ho_msg_t *q = ho_form_quarantine(it->msg, "webhook", it->qcode, it->field, it->reason);
+    /* its skip envelope names the submission (and is never sent) */
+    ho_msg_t *q = ho_form_skip(it->msg, it->skip, it->reason);
     const json_t *qp = ho_msg_payload(q);
-    s_eq(qp, "stage", "webhook");
-    s_eq(qp, "code", "leadgen_not_fetched");
+    assert_string_equal(ho_msg_type(q), "skip");
+    s_eq(qp, "code", "notification_only");
     s_eq(qp, "event_id", ho_msg_id(it->msg));
     s_eq(qp, "event_type", "lead.raw");
-    assert_true(json_equal(json_object_get(qp, "raw"), ho_msg_payload(it->msg)));
+    s_eq(qp, "source", "facebook");
     ho_msg_destroy(&q);
     ho_form_result_clear(&res);
 }
@@ -453,7 +455,7 @@ static void test_connector(void **state)
         long line;
     } want[] = {
         {"lead.raw", NULL, "first@example.org", 1},  {"quarantine", "bad_json", NULL, 3},
-        {"quarantine", "unknown_shape", NULL, 4},    {"quarantine", "leadgen_not_fetched", NULL, 5},
+        {"quarantine", "unknown_shape", NULL, 4},    {"skip", "notification_only", NULL, 5},
         {"lead.raw", NULL, "second@example.org", 5}, {"lead.raw", NULL, "third@example.org", 6},
         {"quarantine", "bad_record", NULL, 7},
     };
@@ -471,7 +473,9 @@ static void test_connector(void **state)
         assert_int_equal(json_integer_value(json_object_get(ref, "line")), want[n].line);
         if (want[n].code) {
             s_eq(pl, "code", want[n].code);
-            s_eq(pl, "stage", "import");
+            if (strcmp(want[n].type, "quarantine") == 0) {
+                s_eq(pl, "stage", "import");
+            }
             char where[1300];
             snprintf(where, sizeof where, "%s:%ld:", path, want[n].line);
             assert_non_null(strstr(json_string_value(json_object_get(pl, "reason")), where));
@@ -492,6 +496,118 @@ static void test_connector(void **state)
     ho_profile_destroy(&p);
 }
 
+/* Test leads, re-deliveries and bare notifications of a capture (skips.jsonl): skipped with
+ * their reason, line by line; the rest are leads (or a lead ingest will refuse). */
+static void test_skips(void **state)
+{
+    (void)state;
+    const ho_connector_def_t *conn = ho_connector_find("forms");
+    ho_err_t err = {0};
+    ho_profile_t *p = ho_profile_load(NULL, "webhooks", &err);
+    assert_non_null(p);
+    char path[1200];
+    s_path("skips.jsonl", path, sizeof path);
+    ho_connector_args_t args = {path, p, NULL};
+    void *ctx = NULL;
+    assert_int_equal(conn->cb_open(&args, &ctx, &err), HO_OK);
+    static const struct {
+        long line;
+        const char *type, *code;
+    } want[] = {
+        {1, "lead.raw", NULL},
+        {2, "skip", "test_lead"},
+        {3, "lead.raw", NULL},
+        {4, "skip", "notification_only"},
+        {5, "skip", "duplicate_delivery"},
+        {6, "lead.raw", NULL},
+        {7, "skip", "duplicate_delivery"},
+        {8, "skip", "test_lead"},
+        {9, "skip", "test_lead"},
+        {10, "skip", "test_lead"},
+        {11, "lead.raw", NULL},
+        {12, "skip", "duplicate_delivery"},
+        {13, "skip", "duplicate_delivery"},
+        {14, "lead.raw", NULL},
+        {15, "lead.raw", NULL},
+        {16, "lead.raw", NULL},
+        {16, "skip", "notification_only"},
+    };
+    size_t n = 0;
+    ho_msg_t *m;
+    while (conn->cb_next(ctx, &m, &err) == 1) {
+        assert_true(n < sizeof want / sizeof want[0]);
+        const json_t *pl = ho_msg_payload(m);
+        long line =
+            (long)json_integer_value(json_object_get(json_object_get(pl, "source_ref"), "line"));
+        if (strcmp(ho_msg_type(m), want[n].type) != 0 || line != want[n].line ||
+            (want[n].code &&
+             strcmp(json_string_value(json_object_get(pl, "code")), want[n].code) != 0)) {
+            fail_msg("#%zu: got %s %s line %ld, expected %s %s line %ld", n, ho_msg_type(m),
+                     json_string_value(json_object_get(pl, "code")), line, want[n].type,
+                     want[n].code ? want[n].code : "", want[n].line);
+        }
+        if (want[n].code) {
+            char where[1300];
+            snprintf(where, sizeof where, "%s:%ld:", path, want[n].line);
+            assert_non_null(strstr(json_string_value(json_object_get(pl, "reason")), where));
+        }
+        ho_msg_destroy(&m);
+        n++;
+    }
+    assert_int_equal(n, sizeof want / sizeof want[0]);
+    conn->cb_close(&ctx);
+    ho_profile_destroy(&p);
+}
+
+/* Each source's test flag, on its own document. */
+static void test_test_flags(void **state)
+{
+    (void)state;
+    static const char *const docs[] = {
+        "{\"id\":\"55501\",\"is_test\":true,\"field_data\":[{\"name\":\"email\","
+        "\"values\":[\"a@b.co\"]}]}",
+        "{\"id\":\"444444444444\",\"field_data\":[{\"name\":\"email\",\"values\":[\"a@b.co\"]}]}",
+        "{\"id\":\"x\",\"testLead\":true,\"versionedLeadGenFormUrn\":\"u\",\"formResponse\":"
+        "{\"answers\":[]}}",
+        "{\"event_type\":\"form_response\",\"form_response\":{\"token\":\"t\",\"hidden\":"
+        "{\"is_test\":\"1\"},\"answers\":[]}}",
+        "{\"submission_id\":\"w1\",\"email\":\"a@b.co\",\"test\":\"yes\"}",
+        NULL};
+    for (size_t i = 0; docs[i]; i++) {
+        json_t *doc = json_loads(docs[i], 0, NULL);
+        assert_non_null(doc);
+        ho_form_result_t res;
+        ho_err_t err = {0};
+        assert_int_equal(ho_form_map(doc, NULL, &res, &err), HO_OK);
+        assert_int_equal(res.n, 1);
+        if (!res.items[0].skip || strcmp(res.items[0].skip, "test_lead") != 0) {
+            fail_msg("%s: not a test lead (qcode %s)", docs[i],
+                     res.items[0].qcode ? res.items[0].qcode : "-");
+        }
+        ho_form_result_clear(&res);
+        json_decref(doc);
+    }
+    /* testLead false, is_test false: leads */
+    json_t *doc = json_loads("{\"id\":\"55502\",\"is_test\":false,\"field_data\":[]}", 0, NULL);
+    ho_form_result_t res;
+    ho_err_t err = {0};
+    assert_int_equal(ho_form_map(doc, NULL, &res, &err), HO_OK);
+    assert_null(res.items[0].skip);
+    ho_form_result_clear(&res);
+    json_decref(doc);
+    /* the re-delivery set */
+    ho_form_seen_t *seen = ho_form_seen_new();
+    char id[32];
+    for (int k = 0; k < 3000; k++) {
+        snprintf(id, sizeof id, "lead-%d", k);
+        assert_false(ho_form_seen_add(seen, id));
+    }
+    assert_true(ho_form_seen_add(seen, "lead-0"));
+    assert_true(ho_form_seen_add(seen, "lead-2999"));
+    ho_form_seen_destroy(&seen);
+    assert_null(seen);
+}
+
 int main(void)
 {
     const char *src = getenv("HO_SOURCE_DIR");
@@ -508,6 +624,8 @@ int main(void)
         cmocka_unit_test(test_wrong_types),
         cmocka_unit_test(test_linkedin_forms_errors),
         cmocka_unit_test(test_connector),
+        cmocka_unit_test(test_skips),
+        cmocka_unit_test(test_test_flags),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -57,7 +57,7 @@ static void s_make_store(const char *path)
     ho_store_destroy(&s);
 }
 
-static void test_empty_store_gives_seven_sheets(void **state)
+static void test_empty_store_gives_every_sheet(void **state)
 {
     (void)state;
     char db[300], out[300];
@@ -72,9 +72,12 @@ static void test_empty_store_gives_seven_sheets(void **state)
     if (rc != HO_REPORT_OK) {
         fail_msg("%s: %s", ho_report_strerror(rc), err.message);
     }
-    assert_int_equal(res.sheets, 7);
+    assert_int_equal(res.sheets, HO_REPORT_SHEETS);
+    assert_string_equal(res.sheet_names[4], "Lost and rejected");
+    assert_string_equal(res.sheet_names[8], "Data quality");
+    assert_string_equal(res.sheet_names[9], "Definitions");
     assert_string_equal(res.sheet_names[0], "Summary");
-    assert_string_equal(res.sheet_names[6], "Handoffs");
+    assert_string_equal(res.sheet_names[7], "Handoffs");
     assert_int_equal(res.leads, 0);
     assert_int_equal(res.mqls, 0);
     /* 2026-W47 in Berlin (CET, UTC+1): Mon 16 Nov 00:00 = 15 Nov 23:00 UTC. */
@@ -162,7 +165,7 @@ int main(int argc, char **argv)
         return 0;
     }
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_empty_store_gives_seven_sheets),
+        cmocka_unit_test(test_empty_store_gives_every_sheet),
         cmocka_unit_test(test_missing_database),
         cmocka_unit_test(test_foreign_database),
         cmocka_unit_test(test_bad_timezone),

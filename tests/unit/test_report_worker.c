@@ -119,7 +119,7 @@ static void test_request_writes_workbook_and_ready(void **state)
     assert_string_equal(json_string_value(json_object_get(p, "week")), "2026-W47");
     assert_int_equal(json_integer_value(json_object_get(p, "leads")), 3);
     assert_int_equal(json_integer_value(json_object_get(p, "generated_at")), 42);
-    assert_int_equal(json_array_size(json_object_get(p, "sheets")), 7);
+    assert_int_equal(json_array_size(json_object_get(p, "sheets")), HO_REPORT_SHEETS);
     assert_string_equal(json_string_value(json_array_get(json_object_get(p, "sheets"), 3)),
                         "Lost reasons");
     char want[400];

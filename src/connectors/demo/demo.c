@@ -7,6 +7,7 @@
 #include "connectors/demo/demo.h"
 
 #include <errno.h>
+#include <math.h>
 #include <jansson.h>
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -19,6 +20,7 @@
 
 #include "handoff/csvio.h"
 #include "handoff/defaults.h"
+#include "handoff/tz.h"
 
 #define DAY 86400000LL
 #define HOUR 3600000LL
@@ -2408,5 +2410,1161 @@ int ho_demo_feedback(const char *db_path, uint64_t seed, int64_t now_ms, const c
         rc = ho_err_set(err, HO_ERR_IO, "", "%s: write failed", out_path);
     }
     *rows_p = fb.rows;
+    return rc;
+}
+
+/* ==== the realistic corpus (issue 12): `handoff demo-data --people N` ====================
+ *
+ * Streaming: every file is written in one walk over the person indexes (person i is a pure
+ * function of (seed, i)), so memory stays flat at a million people and ten million
+ * activities. Nothing is counted here: the planted dirt is counted by an independent reader
+ * (tests/workload/verify.py), which is the point of it. */
+
+enum { T_CP_SRC = 40, T_CP_DIRT, T_CP_ACT, T_CP_FB, T_CP_WH, T_CP_W };
+
+#define CP_NREPS 12
+#define CP_MAX_PARTS 16
+
+typedef struct {
+    const char *id, *name, *email, *region, *countries, *states, *segments, *emin, *emax, *cap,
+        *tz, *ooo, *ooo_start, *ooo_end, *backup;
+} s_cp_rep_t;
+
+/* A dozen reps in the sales_reps.csv layout, in zones either side of the autumn DST changes. */
+static const s_cp_rep_t s_cp_reps[CP_NREPS] = {
+    {"R01", "Mara Thistlewood", "mara.thistlewood@northwind-pipelines.com", "US East", "US",
+     "CT;DC;DE;FL;GA;MA;MD;ME;NC;NH;NJ;NY;OH;PA;RI;SC;VA;VT", "Enterprise", "1001", "", "30",
+     "America/New_York", "FALSE", "", "", "R02"},
+    {"R02", "Jonah Quarles", "jonah.quarles@northwind-pipelines.com", "US East", "US",
+     "CT;DC;DE;FL;GA;MA;MD;ME;NC;NH;NJ;NY;OH;PA;RI;SC;VA;VT", "SMB;Mid-Market", "1", "1000", "50",
+     "America/New_York", "TRUE", "2026-11-02", "2026-11-13", "R01"},
+    {"R03", "Celestine Obi", "celestine.obi@northwind-pipelines.com", "US Central", "US",
+     "IL;MN;TX;OH;MO;WI", "All", "1", "", "45", "America/Chicago", "FALSE", "", "", "R04"},
+    {"R04", "Teodor Lindahl", "teodor.lindahl@northwind-pipelines.com", "US Mountain", "US",
+     "CO;UT;AZ", "All", "1", "", "40", "America/Denver", "FALSE", "", "", "R05"},
+    {"R05", "Isabeau Marchetti", "isabeau.marchetti@northwind-pipelines.com", "US West", "US",
+     "CA;WA;OR", "Enterprise", "1001", "", "30", "America/Los_Angeles", "FALSE", "", "", "R06"},
+    {"R06", "Kwame Ashford", "kwame.ashford@northwind-pipelines.com", "US West", "US", "CA;WA;OR",
+     "SMB;Mid-Market", "1", "1000", "50", "America/Los_Angeles", "FALSE", "", "", "R05"},
+    {"R07", "Philippa Dunmore", "philippa.dunmore@northwind-pipelines.com", "UK & Ireland",
+     "GB;IE", "", "All", "1", "", "40", "Europe/London", "FALSE", "", "", "R08"},
+    {"R08", "Joost Verhagen", "joost.verhagen@northwind-pipelines.com", "Benelux & Nordics",
+     "NL;BE;SE;DK;NO;FI", "", "All", "1", "", "40", "Europe/Amsterdam", "FALSE", "", "", "R09"},
+    {"R09", "Amaia Etxeberria", "amaia.etxeberria@northwind-pipelines.com", "DACH & South",
+     "DE;AT;CH;FR;ES", "", "All", "1", "", "35", "Europe/Madrid", "FALSE", "", "", "R08"},
+    {"R10", "Kenji Tachibana", "kenji.tachibana@northwind-pipelines.com", "APAC", "JP;SG;IN", "",
+     "All", "1", "", "35", "Asia/Singapore", "FALSE", "", "", "R11"},
+    {"R11", "Lachlan Pryce", "lachlan.pryce@northwind-pipelines.com", "ANZ", "AU;NZ", "", "All",
+     "1", "", "30", "Australia/Sydney", "FALSE", "", "", "R10"},
+    {"R12", "Noor Haddad", "noor.haddad@northwind-pipelines.com", "Americas Other", "CA;US",
+     "NY;NJ;MA;PA;NC;VA;GA;FL", "All", "1", "", "40", "America/Toronto", "FALSE", "", "", "R03"},
+};
+
+/* Stage of a person's first CRM record (what the export says), before the file's wording. */
+typedef enum {
+    CP_ML = 0,
+    CP_MQL,
+    CP_SAL,
+    CP_SQL,
+    CP_OPP,
+    CP_WON,
+    CP_DISQ
+} s_cp_stage_t;
+
+typedef struct {
+    ho_demo_opts_t wo; /* the demo world's options (seed, now, people) for s_person */
+    s_world_t w;
+    const ho_demo_corpus_opts_t *o;
+    ho_tz_t *tz[CP_NREPS];
+    double act_weight_sum;
+    long act_seq; /* numbering of Marketo and ON24 activity ids: unique by construction */
+} s_cp_t;
+
+typedef struct {
+    s_person_t p;
+    s_file_t primary;
+    s_cp_stage_t stage;
+    bool owned;
+    int rep; /* index into s_cp_reps */
+    bool second_form;
+} s_cp_person_t;
+
+static int s_cp_rep_for(const s_person_t *p, s_rng_t *r)
+{
+    const char *cc = s_countries[p->co.country].code;
+    const char *st = p->co.state >= 0 ? s_us_states[p->co.state].code : "";
+    for (int k = 0; k < CP_NREPS; k++) {
+        if (!strstr(s_cp_reps[k].countries, cc)) {
+            continue;
+        }
+        if (s_cp_reps[k].states[0] && st[0] && !strstr(s_cp_reps[k].states, st)) {
+            continue;
+        }
+        if (s_cp_reps[k].emin[0] && strcmp(s_cp_reps[k].emin, "1001") == 0 &&
+            p->co.employees <= 1000) {
+            continue;
+        }
+        return k;
+    }
+    return (int)s_below(r, CP_NREPS);
+}
+
+/* Person i of the corpus: the demo world's person, arriving evenly over the 14 weeks (so a file
+ * written in index order is in creation order), in one to three lead sources. */
+static void s_cp_person(const s_cp_t *cp, long i, s_cp_person_t *cpp)
+{
+    s_person_t *p = &cpp->p;
+    s_person(&cp->w, i, p);
+    s_rng_t r = s_rng(cp->wo.seed, T_CP_SRC, (uint64_t)i, 0);
+    int64_t now = cp->wo.now_ms, n = cp->o->people;
+    int64_t slot = (HISTORY - 2 * DAY) / n;
+    int64_t created = now - HISTORY + (int64_t)i * slot + (int64_t)s_below(&r, (uint64_t)slot + 1);
+    created -= created % 1000;
+    p->created_at = created;
+    memset(p->in_file, 0, sizeof p->in_file);
+    double f = s_unit(&r);
+    cpp->primary = f < 0.35 ? F_HUBSPOT : f < 0.60 ? F_SALESFORCE : f < 0.75 ? F_MARKETO : F_WEBHOOK;
+    p->in_file[cpp->primary] = true;
+    p->file_created[cpp->primary] = created;
+    int extra = s_chance(&r, 0.40) ? (s_chance(&r, 0.2) ? 2 : 1) : 0;
+    for (int e = 0; e < extra; e++) {
+        s_file_t s = (s_file_t)s_below(&r, F_NFILES);
+        while (p->in_file[s]) {
+            s = (s_file_t)((s + 1) % F_NFILES);
+        }
+        p->in_file[s] = true;
+        int64_t later = created + HOUR + (int64_t)s_below(&r, 20 * DAY);
+        if (later > now - HOUR) {
+            later = now - HOUR;
+        }
+        p->file_created[s] = later - later % 60000; /* HubSpot writes minutes */
+    }
+    if (cpp->primary == F_HUBSPOT) {
+        /* HubSpot dates are minutes: the first record's time is a whole minute */
+        p->created_at -= p->created_at % 60000;
+        p->file_created[F_HUBSPOT] = p->created_at;
+    }
+    double u = s_unit(&r);
+    cpp->stage = u < 0.78   ? CP_ML
+                 : u < 0.86 ? CP_MQL
+                 : u < 0.88 ? CP_SAL
+                 : u < 0.91 ? CP_SQL
+                 : u < 0.93 ? CP_OPP
+                 : u < 0.95 ? CP_WON
+                            : CP_DISQ;
+    if (cpp->primary == F_WEBHOOK) {
+        cpp->stage = CP_ML;
+    } else if (cpp->primary == F_SALESFORCE && (cpp->stage == CP_MQL || cpp->stage >= CP_OPP)) {
+        cpp->stage = cpp->stage == CP_DISQ ? CP_DISQ : CP_ML; /* no such Salesforce status */
+    } else if (cpp->primary == F_MARKETO && cpp->stage != CP_MQL) {
+        cpp->stage = CP_ML;
+    }
+    cpp->owned = cpp->stage >= CP_SAL || s_chance(&r, 0.22);
+    cpp->rep = s_cp_rep_for(p, &r);
+    cpp->second_form = p->in_file[F_WEBHOOK] && s_chance(&r, 0.12);
+}
+
+/* An activity-only visitor (never in a lead source): its address matches no lead. */
+static void s_cp_ghost_email(const s_cp_t *cp, long i, char *out, size_t cap)
+{
+    s_company_t co;
+    s_company(&cp->w, i % cp->w.n_companies, &co);
+    snprintf(out, cap, "reader%ld@%s", i, co.domain);
+}
+
+/* How one source writes the person's address: as is mostly, else capitals, spaces or tabs. */
+static void s_cp_email(s_rng_t *r, const char *email, char *out, size_t cap)
+{
+    double u = s_unit(r);
+    if (u < 0.05) {
+        snprintf(out, cap, "\t%s", email);
+    } else if (u < 0.08) {
+        snprintf(out, cap, "%s  ", email);
+    } else {
+        s_email_variant(r, email, out, cap);
+    }
+}
+
+/* A field value that disagrees with the other sources (the title or company as typed there). */
+static void s_cp_disagree(s_rng_t *r, const char *v, char *out, size_t cap)
+{
+    double u = s_unit(r);
+    if (u < 0.3 && v[0]) {
+        snprintf(out, cap, "%s", v);
+        for (char *c = out; *c; c++) {
+            if (*c >= 'a' && *c <= 'z') {
+                *c = (char)(*c - 'a' + 'A');
+            }
+        }
+    } else if (u < 0.55 && v[0]) {
+        snprintf(out, cap, "Sr. %s", v);
+    } else if (u < 0.7) {
+        out[0] = '\0';
+    } else {
+        snprintf(out, cap, "%s", v);
+    }
+}
+
+/* Mojibake of a name: UTF-8 read as Windows-1252 and written back as UTF-8 (valid UTF-8). */
+static void s_cp_mojibake(const char *in, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)in; *p && o + 3 < cap; p++) {
+        if (*p < 0x80) {
+            out[o++] = (char)*p;
+        } else {
+            out[o++] = (char)(0xC0 | (*p >> 6));
+            out[o++] = (char)(0x80 | (*p & 0x3F));
+        }
+    }
+    out[o] = '\0';
+}
+
+static const char *const s_cp_bad_emails[] = {
+    "n/a",         "jane.doe@",           "jane..doe@kestrel-analytics.com",
+    "jane@localhost", "jane@kestrel.c0m", "jane@@kestrel-analytics.com",
+    "j\xc3\xbcrgen.m\xc3\xbcller@basalt-bank.de", "jane doe@kestrel-analytics.com",
+    "jane@-kestrel.com", "jane.doe.kestrel-analytics.com", "jane@kestrel-.com", ".jane@kestrel.com"};
+static const char *const s_cp_bad_dates[] = {"31/13/2026 25:61", "not a date", "2026-13-45 99:00",
+                                             "yesterday", "0000-00-00 00:00", "TBD"};
+
+/* What kind of dirty row, if any, goes before person i in a file (about 1 in 60 each). */
+typedef enum {
+    D_NONE = 0,
+    D_MISSING_EMAIL,
+    D_BLANK_EMAIL,
+    D_BAD_EMAIL,
+    D_BAD_DATE,
+    D_CP1252,
+    D_FEW_FIELDS,
+    D_MANY_FIELDS,
+    D_N
+} s_cp_dirt_t;
+
+static s_cp_dirt_t s_cp_dirt(const s_cp_t *cp, long i, int file)
+{
+    s_rng_t r = s_rng(cp->wo.seed, T_CP_DIRT, (uint64_t)i, (uint64_t)file);
+    if (!s_chance(&r, 0.07)) {
+        return D_NONE;
+    }
+    return (s_cp_dirt_t)(1 + s_below(&r, D_N - 1));
+}
+
+/* Write one export row, with the dirt asked for planted in it. */
+static void s_cp_emit(s_csvw_t *cw, const char **v, int n, s_cp_dirt_t dirt, int i_email,
+                      int i_date, int i_text, s_rng_t *r)
+{
+    const char *bad_text = "We\x92re comparing vendors \x96 caf\xe9 budget approved";
+    int upto = n;
+    switch (dirt) {
+    case D_MISSING_EMAIL:
+        v[i_email] = "";
+        break;
+    case D_BLANK_EMAIL:
+        v[i_email] = " \t ";
+        break;
+    case D_BAD_EMAIL:
+        v[i_email] = PICK(r, s_cp_bad_emails);
+        break;
+    case D_BAD_DATE:
+        v[i_date] = PICK(r, s_cp_bad_dates);
+        break;
+    case D_CP1252:
+        v[i_text] = bad_text;
+        break;
+    case D_FEW_FIELDS:
+        upto = n - 1 - (int)s_below(r, 3);
+        break;
+    default:
+        break;
+    }
+    for (int k = 0; k < upto; k++) {
+        s_cell(cw, v[k]);
+    }
+    if (dirt == D_MANY_FIELDS) {
+        s_cell(cw, "see notes, call back");
+    }
+    s_endrow(cw);
+}
+
+static const char *s_cp_hs_stage(s_rng_t *r, s_cp_stage_t st, const char **status)
+{
+    static const char *const calm[] = {"New", "Open", "", "Bad Timing"};
+    static const char *const working[] = {"In Progress", "Attempted to Contact", "Connected"};
+    *status = PICK(r, calm);
+    switch (st) {
+    case CP_MQL:
+        return "Marketing Qualified Lead";
+    case CP_SAL:
+        *status = PICK(r, working);
+        return "Marketing Qualified Lead";
+    case CP_SQL:
+        return "Sales Qualified Lead";
+    case CP_OPP:
+        if (s_chance(r, 0.5)) {
+            *status = "Open Deal";
+            return "Sales Qualified Lead";
+        }
+        return "Opportunity";
+    case CP_WON:
+        return s_chance(r, 0.8) ? "Customer" : "Evangelist";
+    case CP_DISQ:
+        *status = "Unqualified";
+        return s_chance(r, 0.5) ? "Lead" : "Subscriber";
+    default:
+        return PICK(r, ((const char *const[]){"Subscriber", "Lead", "Lead", "Other"}));
+    }
+}
+
+static void s_cp_hubspot_row(const s_cp_t *cp, const s_cp_person_t *cpp, s_csvw_t *cw,
+                             s_cp_dirt_t dirt)
+{
+    const s_person_t *p = &cpp->p;
+    bool primary = cpp->primary == F_HUBSPOT;
+    s_rng_t r = s_rng(cp->wo.seed, T_FILE, (uint64_t)p->i, 100 + F_HUBSPOT + (dirt ? 50 : 0));
+    char id[24], email[512], phone[48], title[96], company[220], first[160], last[160];
+    char rev[32], score[8], created[32], lastact[32], opened[8], clicked[8], views[8];
+    snprintf(id, sizeof id, "%ld", 10000000000L + (long)(s_next(&r) % 89999999999ULL));
+    s_cp_email(&r, p->email, email, sizeof email);
+    s_phone(&r, p, phone, sizeof phone);
+    if (primary) {
+        snprintf(title, sizeof title, "%s", p->title);
+        snprintf(company, sizeof company, "%s", p->co.name);
+    } else {
+        s_cp_disagree(&r, p->title, title, sizeof title);
+        s_cp_disagree(&r, p->co.name, company, sizeof company);
+    }
+    if (s_chance(&r, 0.03)) {
+        s_cp_mojibake(p->first, first, sizeof first);
+        s_cp_mojibake(p->last, last, sizeof last);
+    } else {
+        snprintf(first, sizeof first, "%s", p->first);
+        snprintf(last, sizeof last, "%s", p->last);
+    }
+    snprintf(rev, sizeof rev, "%lld", p->co.revenue);
+    const char *status;
+    const char *stage = s_cp_hs_stage(&r, primary ? cpp->stage : CP_ML, &status);
+    size_t src = s_below(&r, N_OF(s_hs_sources));
+    snprintf(score, sizeof score, "%d",
+             p->temp == 2 ? 50 + (int)s_below(&r, 45) : (int)s_below(&r, 45));
+    s_fmt_time(p->file_created[F_HUBSPOT], "%Y-%m-%d %H:%M", created, sizeof created);
+    if (!primary && s_chance(&r, 0.06)) {
+        created[0] = '\0'; /* blank date on a later record: the earlier one dates the lead */
+    }
+    int64_t la = p->file_created[F_HUBSPOT] + (int64_t)s_below(&r, 10 * DAY);
+    lastact[0] = '\0';
+    if (la < cp->wo.now_ms && s_chance(&r, 0.8)) {
+        s_fmt_time(la, "%Y-%m-%d %H:%M", lastact, sizeof lastact);
+    }
+    snprintf(opened, sizeof opened, "%d", (int)s_below(&r, 30));
+    snprintf(clicked, sizeof clicked, "%d", (int)s_below(&r, 8));
+    snprintf(views, sizeof views, "%d", (int)s_below(&r, 90));
+    const s_country_t *ct = &s_countries[p->co.country];
+    const char *v[26] = {
+        id,
+        first,
+        last,
+        email,
+        phone,
+        title,
+        company,
+        s_industry_hs(p),
+        p->co.employees && s_chance(&r, 0.8) ? s_hs_bucket(p->co.employees) : "",
+        p->co.revenue ? rev : "",
+        ct->names[s_chance(&r, 0.7) ? 0 : 1],
+        p->co.state >= 0 ? (s_chance(&r, 0.7) ? s_us_states[p->co.state].name
+                                              : s_us_states[p->co.state].code)
+                         : "",
+        s_city(p),
+        stage,
+        status,
+        s_hs_sources[src][0],
+        s_hs_sources[src][1],
+        score,
+        primary && cpp->owned ? s_cp_reps[cpp->rep].name : "",
+        created,
+        lastact,
+        opened,
+        clicked,
+        views,
+        PICK(&r, s_conversions),
+        p->temp == 2 ? PICK(&r, s_messages_hot) : PICK(&r, s_messages_cold),
+    };
+    s_cp_emit(cw, v, 26, dirt, 3, 19, 25, &r);
+}
+
+static int s_cp_hubspot(const s_cp_t *cp, FILE *f)
+{
+    static const char *const cols[] = {
+        "Record ID",        "First Name",       "Last Name",         "Email",
+        "Phone Number",     "Job Title",        "Company Name",      "Industry",
+        "Number of Employees", "Annual Revenue", "Country/Region",   "State/Region",
+        "City",             "Lifecycle Stage",  "Lead Status",       "Original Source",
+        "Original Source Drill-Down 1", "HubSpot Score", "Contact owner", "Create Date",
+        "Last Activity Date", "Marketing emails opened", "Marketing emails clicked",
+        "Number of Pageviews", "Recent Conversion", "Message"};
+    s_csvw_t cw = {f, true, false, "\r\n"};
+    fputs("\xEF\xBB\xBF", f);
+    for (size_t k = 0; k < N_OF(cols); k++) {
+        s_cell(&cw, cols[k]);
+    }
+    s_endrow(&cw);
+    for (long i = 0; i < cp->o->people; i++) {
+        s_cp_person_t cpp;
+        s_cp_person(cp, i, &cpp);
+        s_cp_dirt_t dirt = s_cp_dirt(cp, i, F_HUBSPOT);
+        if (dirt) {
+            s_cp_hubspot_row(cp, &cpp, &cw, dirt);
+        }
+        if (cpp.p.in_file[F_HUBSPOT]) {
+            s_cp_hubspot_row(cp, &cpp, &cw, D_NONE);
+        }
+    }
+    return ferror(f) ? -1 : 0;
+}
+
+static void s_cp_sf_row(const s_cp_t *cp, const s_cp_person_t *cpp, s_csvw_t *cw,
+                        s_cp_dirt_t dirt)
+{
+    const s_person_t *p = &cpp->p;
+    bool primary = cpp->primary == F_SALESFORCE;
+    s_rng_t r = s_rng(cp->wo.seed, T_FILE, (uint64_t)p->i, 100 + F_SALESFORCE + (dirt ? 50 : 0));
+    char id[20], owner[20], email[512], phone[48], title[96], company[220], created[40],
+        modified[40], emp[24], rev[32];
+    s_sf_id(&r, "00Q", id);
+    bool queue = !(primary && cpp->owned) || s_chance(&r, 0.1);
+    s_sf_id(&r, queue ? "00G" : "005", owner);
+    s_cp_email(&r, p->email, email, sizeof email);
+    s_phone(&r, p, phone, sizeof phone);
+    if (primary) {
+        snprintf(title, sizeof title, "%s", p->title);
+        snprintf(company, sizeof company, "%s", p->co.name);
+    } else {
+        s_cp_disagree(&r, p->title, title, sizeof title);
+        s_cp_disagree(&r, p->co.name, company, sizeof company);
+    }
+    s_cp_stage_t st = primary ? cpp->stage : CP_ML;
+    const char *status = st == CP_SAL    ? "Working - Contacted"
+                         : st == CP_SQL  ? "Closed - Converted"
+                         : st == CP_DISQ ? "Closed - Not Converted"
+                                         : "Open - Not Contacted";
+    snprintf(emp, sizeof emp, "%ld", p->co.employees);
+    snprintf(rev, sizeof rev, "%lld", p->co.revenue);
+    s_fmt_time(p->file_created[F_SALESFORCE], "%Y-%m-%dT%H:%M:%S.000Z", created, sizeof created);
+    int64_t mod = p->file_created[F_SALESFORCE] + (int64_t)s_below(&r, 5 * DAY);
+    s_fmt_time(mod < cp->wo.now_ms ? mod : cp->wo.now_ms, "%Y-%m-%dT%H:%M:%S.000Z", modified,
+               sizeof modified);
+    static const char *const rating[] = {"Hot", "Warm", "Cold", ""};
+    const s_country_t *ct = &s_countries[p->co.country];
+    const char *v[21] = {id,
+                         p->first,
+                         p->last,
+                         email,
+                         title,
+                         company[0] ? company : "[not provided]",
+                         s_industry_sf(p),
+                         PICK(&r, s_sf_sources),
+                         status,
+                         p->temp == 2 ? "Hot" : PICK(&r, rating),
+                         phone,
+                         ct->names[s_below(&r, 3)],
+                         p->co.state >= 0 ? s_us_states[p->co.state].code : "",
+                         s_city(p),
+                         p->co.employees && s_chance(&r, 0.85) ? emp : "",
+                         p->co.revenue ? rev : "",
+                         p->temp == 2 ? PICK(&r, s_messages_hot) : "",
+                         owner,
+                         st == CP_SQL ? "true" : "false",
+                         created,
+                         modified};
+    s_cp_emit(cw, v, 21, dirt, 3, 19, 16, &r);
+}
+
+static int s_cp_salesforce(const s_cp_t *cp, FILE *f)
+{
+    static const char *const cols[] = {
+        "Id",    "FirstName", "LastName", "Email",   "Title", "Company", "Industry",
+        "LeadSource", "Status", "Rating", "Phone", "Country", "State", "City",
+        "NumberOfEmployees", "AnnualRevenue", "Description", "OwnerId", "IsConverted",
+        "CreatedDate", "LastModifiedDate"};
+    s_csvw_t cw = {f, true, true, "\n"};
+    for (size_t k = 0; k < N_OF(cols); k++) {
+        s_cell(&cw, cols[k]);
+    }
+    s_endrow(&cw);
+    for (long i = 0; i < cp->o->people; i++) {
+        s_cp_person_t cpp;
+        s_cp_person(cp, i, &cpp);
+        s_cp_dirt_t dirt = s_cp_dirt(cp, i, F_SALESFORCE);
+        if (dirt) {
+            s_cp_sf_row(cp, &cpp, &cw, dirt);
+        }
+        if (cpp.p.in_file[F_SALESFORCE]) {
+            s_cp_sf_row(cp, &cpp, &cw, D_NONE);
+        }
+    }
+    return ferror(f) ? -1 : 0;
+}
+
+static void s_cp_mk_row(const s_cp_t *cp, const s_cp_person_t *cpp, s_csvw_t *cw,
+                        s_cp_dirt_t dirt)
+{
+    const s_person_t *p = &cpp->p;
+    bool primary = cpp->primary == F_MARKETO;
+    s_rng_t r = s_rng(cp->wo.seed, T_FILE, (uint64_t)p->i, 100 + F_MARKETO + (dirt ? 50 : 0));
+    char id[24], email[512], phone[48], title[96], company[220], created[40], updated[40],
+        emp[24], rev[32], score[8];
+    snprintf(id, sizeof id, "%ld", 1000000 + p->i * 2 + (dirt ? 1 : 0));
+    s_cp_email(&r, p->email, email, sizeof email);
+    s_phone(&r, p, phone, sizeof phone);
+    if (primary) {
+        snprintf(title, sizeof title, "%s", p->title);
+        snprintf(company, sizeof company, "%s", p->co.name);
+    } else {
+        s_cp_disagree(&r, p->title, title, sizeof title);
+        s_cp_disagree(&r, p->co.name, company, sizeof company);
+    }
+    snprintf(emp, sizeof emp, "%ld", p->co.employees);
+    snprintf(rev, sizeof rev, "%lld", p->co.revenue);
+    snprintf(score, sizeof score, "%d",
+             p->temp == 2 ? 60 + (int)s_below(&r, 40) : (int)s_below(&r, 50));
+    s_iso(p->file_created[F_MARKETO], created, sizeof created);
+    int64_t up = p->file_created[F_MARKETO] + (int64_t)s_below(&r, 3 * DAY);
+    s_iso(up < cp->wo.now_ms ? up : p->file_created[F_MARKETO], updated, sizeof updated);
+    const s_country_t *ct = &s_countries[p->co.country];
+    const char *status = primary && cpp->stage == CP_MQL ? "Marketing Qualified"
+                                                         : (s_chance(&r, 0.5) ? "New" : "Nurture");
+    const char *v[18] = {id,
+                         p->first,
+                         p->last,
+                         email,
+                         title,
+                         company,
+                         s_industry_sf(p),
+                         p->co.employees && s_chance(&r, 0.7) ? emp : "",
+                         p->co.revenue ? rev : "",
+                         phone,
+                         s_city(p),
+                         p->co.state >= 0 ? s_us_states[p->co.state].name : "",
+                         ct->names[s_chance(&r, 0.85) ? 0 : 2],
+                         PICK(&r, s_mk_sources),
+                         status,
+                         score,
+                         created,
+                         updated};
+    s_cp_emit(cw, v, 18, dirt, 3, 16, 4, &r);
+}
+
+static int s_cp_marketo(const s_cp_t *cp, FILE *f)
+{
+    static const char *const cols[] = {
+        "id",       "firstName",         "lastName",      "email",     "title",     "company",
+        "industry", "numberOfEmployees", "annualRevenue", "phone",     "city",      "state",
+        "country",  "leadSource",        "leadStatus",    "leadScore", "createdAt", "updatedAt"};
+    s_csvw_t cw = {f, true, false, "\n"};
+    for (size_t k = 0; k < N_OF(cols); k++) {
+        s_cell(&cw, cols[k]);
+    }
+    s_endrow(&cw);
+    for (long i = 0; i < cp->o->people; i++) {
+        s_cp_person_t cpp;
+        s_cp_person(cp, i, &cpp);
+        s_cp_dirt_t dirt = s_cp_dirt(cp, i, F_MARKETO);
+        if (dirt) {
+            s_cp_mk_row(cp, &cpp, &cw, dirt);
+        }
+        if (cpp.p.in_file[F_MARKETO]) {
+            s_cp_mk_row(cp, &cpp, &cw, D_NONE);
+        }
+    }
+    return ferror(f) ? -1 : 0;
+}
+
+/* ---- corpus: form webhooks ---- */
+static void s_cp_line(FILE *f, json_t *doc)
+{
+    char *line = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    if (line) {
+        fputs(line, f);
+        fputc('\n', f);
+        free(line);
+    }
+}
+
+/* A Facebook leadgen webhook notification: names the lead, carries none of its fields. */
+static json_t *s_cp_fb_notification(s_rng_t *r, int64_t at)
+{
+    char lead[24];
+    snprintf(lead, sizeof lead, "%llu",
+             8000000000000000ULL + (unsigned long long)s_below(r, 999999999999999ULL));
+    return json_pack("{s:s, s:[{s:s, s:I, s:[{s:s, s:{s:s, s:s, s:s, s:I, s:s, s:s}}]}]}",
+                     "object", "page", "entry", "id", "104839201928374", "time",
+                     (json_int_t)(at / 1000), "changes", "field", "leadgen", "value", "ad_id",
+                     "120210938475610381", "form_id", "1187045529931620", "leadgen_id", lead,
+                     "created_time", (json_int_t)(at / 1000), "page_id", "104839201928374",
+                     "adgroup_id", "120210938475610378");
+}
+
+/* Remove the email answer from a Facebook lead (a form that did not ask for it). */
+static void s_cp_fb_drop_email(json_t *doc)
+{
+    json_t *fd = json_object_get(doc, "field_data");
+    for (size_t k = json_array_size(fd); k-- > 0;) {
+        const char *nm = json_string_value(json_object_get(json_array_get(fd, k), "name"));
+        if (nm && (!strcmp(nm, "email") || !strcmp(nm, "work_email"))) {
+            json_array_remove(fd, k);
+        }
+    }
+}
+
+static void s_cp_webhook_dirt(const s_cp_t *cp, s_cp_person_t *cpp, FILE *f, s_cp_dirt_t dirt)
+{
+    s_person_t p = cpp->p;
+    s_rng_t r = s_rng(cp->wo.seed, T_CP_WH, (uint64_t)p.i, 7);
+    p.file_created[F_WEBHOOK] = p.created_at + (int64_t)s_below(&r, DAY);
+    if (p.file_created[F_WEBHOOK] >= cp->wo.now_ms) {
+        p.file_created[F_WEBHOOK] = p.created_at;
+    }
+    switch (dirt) {
+    case D_CP1252:
+        fputs("{\"id\":\"8384085734441234\",\"created_time\":\"2026-10-21T10:00:00+0000\","
+              "\"field_data\":[{\"name\":\"full_name\",\"values\":[\"Ren\xe9 Caf\xe9\"]},"
+              "{\"name\":\"email\",\"values\":[\"rene.cafe@basalt-bank.de\"]}]}\n",
+              f);
+        return;
+    case D_FEW_FIELDS:
+        fputs("{\"id\":\"8384085734440999\",\"created_time\":\"2026-11-03T10:00:00+0000\","
+              "\"field_data\":[{\"name\":\"email\",\"values\":[\"cut.off@\n",
+              f);
+        return;
+    case D_MANY_FIELDS:
+        s_cp_line(f, s_cp_fb_notification(&r, p.file_created[F_WEBHOOK]));
+        return;
+    default:
+        break;
+    }
+    char email[512];
+    s_cp_email(&r, p.email, email, sizeof email);
+    if (dirt == D_BAD_EMAIL) {
+        snprintf(email, sizeof email, "%s", PICK(&r, s_cp_bad_emails));
+    } else if (dirt == D_BLANK_EMAIL) {
+        snprintf(email, sizeof email, "  ");
+    }
+    if (dirt == D_MISSING_EMAIL || dirt == D_BAD_DATE) {
+        p.shape = W_FACEBOOK;
+    }
+    json_t *doc = s_webhook(&cp->w, &p, &r, email);
+    if (dirt == D_MISSING_EMAIL) {
+        s_cp_fb_drop_email(doc);
+    } else if (dirt == D_BAD_DATE) {
+        json_object_set_new(doc, "created_time", json_string(PICK(&r, s_cp_bad_dates)));
+    }
+    s_cp_line(f, doc);
+}
+
+static void s_cp_webhook_person(const s_cp_t *cp, s_cp_person_t *cpp, FILE *f)
+{
+    s_person_t p = cpp->p;
+    s_rng_t r = s_rng(cp->wo.seed, T_CP_WH, (uint64_t)p.i, 0);
+    char email[512];
+    for (int sub = 0; sub < (cpp->second_form ? 2 : 1); sub++) {
+        if (sub == 1) {
+            /* the same person on another form, days later */
+            p.shape = (s_wshape_t)((p.shape + 1 + s_below(&r, 3)) % 4);
+            int64_t later = p.file_created[F_WEBHOOK] + DAY + (int64_t)s_below(&r, 9 * DAY);
+            p.file_created[F_WEBHOOK] = later < cp->wo.now_ms - HOUR ? later : cp->wo.now_ms - HOUR;
+        }
+        s_cp_email(&r, p.email, email, sizeof email);
+        json_t *doc = s_webhook(&cp->w, &p, &r, email);
+        char *line = json_dumps(doc, JSON_COMPACT);
+        json_decref(doc);
+        if (!line) {
+            continue;
+        }
+        fputs(line, f);
+        fputc('\n', f);
+        if (s_chance(&r, 0.05)) {
+            fputs(line, f); /* re-delivered: the sender did not see our 200 */
+            fputc('\n', f);
+        }
+        free(line);
+    }
+}
+
+static void s_cp_linkedin_test(const s_cp_t *cp, long i, FILE *f)
+{
+    s_rng_t r = s_rng(cp->wo.seed, T_CP_WH, (uint64_t)i, 9);
+    s_person_t p;
+    s_person(&cp->w, i, &p);
+    p.shape = W_LINKEDIN;
+    p.file_created[F_WEBHOOK] = cp->wo.now_ms - HISTORY + i * ((HISTORY - 2 * DAY) / cp->o->people);
+    char email[128];
+    snprintf(email, sizeof email, "linkedin.test.%ld@northwind-pipelines.com", i);
+    json_t *doc = s_webhook(&cp->w, &p, &r, email);
+    json_object_set_new(doc, "testLead", json_true());
+    s_cp_line(f, doc);
+}
+
+static int s_cp_webhooks(const s_cp_t *cp, FILE *f)
+{
+    for (long i = 0; i < cp->o->people; i++) {
+        s_cp_person_t cpp;
+        s_cp_person(cp, i, &cpp);
+        s_cp_dirt_t dirt = s_cp_dirt(cp, i, F_WEBHOOK);
+        if (dirt) {
+            s_cp_webhook_dirt(cp, &cpp, f, dirt);
+        }
+        s_rng_t r = s_rng(cp->wo.seed, T_CP_WH, (uint64_t)i, 3);
+        if (s_chance(&r, 0.01)) {
+            s_cp_linkedin_test(cp, i, f);
+        }
+        if (cpp.p.in_file[F_WEBHOOK]) {
+            s_cp_webhook_person(cp, &cpp, f);
+        }
+    }
+    return ferror(f) ? -1 : 0;
+}
+
+/* ---- corpus: activities ---- */
+
+/* Heavy-tailed engagement: a quarter of people do nothing, most a little, a few (power users,
+ * bots, shared inboxes) thousands of times as much. */
+static double s_cp_act_weight(const s_cp_t *cp, long i)
+{
+    s_rng_t r = s_rng(cp->wo.seed, T_CP_W, (uint64_t)i, 0);
+    double u = s_unit(&r);
+    if (u < 0.25) {
+        return 0.0;
+    }
+    double v = 1.0 - s_unit(&r);
+    double w = pow(v, -1.0 / 1.1);
+    return w > 4000.0 ? 4000.0 : w;
+}
+
+typedef struct {
+    FILE *part[CP_MAX_PARTS];
+    int nparts;
+} s_cp_parts_t;
+
+static void s_cp_act_row(s_csvw_t *cw, const s_activity_t *a, const char *email, const char *when,
+                         s_cp_dirt_t dirt, s_rng_t *r)
+{
+    const char *type = a->type;
+    static const char *const odd_types[] = {"fax_received", "sms_sent", "chat_started",
+                                            "badge_scan"};
+    const char *v[9] = {a->id,     email,     type,      when, a->url, a->campaign, a->asset,
+                        a->system, a->attrs[0] ? a->attrs : "{}"};
+    if (dirt == D_MANY_FIELDS) {
+        v[2] = PICK(r, odd_types); /* an activity type nobody defined */
+        dirt = D_NONE;
+    } else if (dirt == D_BLANK_EMAIL) {
+        v[3] = ""; /* no date */
+        dirt = D_NONE;
+    }
+    s_cp_emit(cw, v, 9, dirt, 1, 3, 6, r);
+}
+
+static void s_cp_activities_of(s_cp_t *cp, const s_person_t *p, const char *email_of, long count,
+                               long k0, s_cp_parts_t *parts)
+{
+    for (long k = 0; k < count; k++) {
+        s_activity_t a;
+        s_activity(&cp->w, p, (int)(k0 + k), &a);
+        s_rng_t r = s_rng(cp->wo.seed, T_CP_ACT, (uint64_t)p->i, (uint64_t)(k0 + k));
+        if (!strcmp(a.system, "marketo")) {
+            snprintf(a.id, sizeof a.id, "%ld", 600000000L + cp->act_seq);
+        } else if (!strcmp(a.system, "on24")) {
+            snprintf(a.id, sizeof a.id, "on24-%08ld", 10000000L + cp->act_seq);
+        }
+        cp->act_seq++;
+        char email[512], when[40];
+        s_cp_email(&r, email_of, email, sizeof email);
+        s_iso(a.at, when, sizeof when);
+        int part = (int)s_below(&r, (uint64_t)parts->nparts);
+        s_csvw_t cw = {parts->part[part], true, false, "\n"};
+        if (s_chance(&r, 0.02)) {
+            s_activity_t d = a;
+            snprintf(d.id, sizeof d.id, "dirty-%ld", cp->act_seq);
+            s_cp_act_row(&cw, &d, email, when, (s_cp_dirt_t)(1 + s_below(&r, D_N - 1)), &r);
+        }
+        s_cp_act_row(&cw, &a, email, when, D_NONE, &r);
+        if (s_chance(&r, 0.01)) {
+            /* re-sent in the next extract, byte for byte */
+            s_csvw_t again = {parts->part[(part + 1) % parts->nparts], true, false, "\n"};
+            s_cp_act_row(&again, &a, email, when, D_NONE, &r);
+        }
+    }
+}
+
+static int s_cp_activities(s_cp_t *cp, s_cp_parts_t *parts)
+{
+    long n = cp->o->people;
+    double real = (double)cp->o->activities * 0.97;
+    double ghost = (double)cp->o->activities - real;
+    double acc = 0.0;
+    long done = 0;
+    for (int k = 0; k < parts->nparts; k++) {
+        fputs("activity_id,email,activity_type,activity_date,url,campaign_name,asset_name,"
+              "source_system,attributes\n",
+              parts->part[k]);
+    }
+    for (long i = 0; i < n; i++) {
+        s_cp_person_t cpp;
+        s_cp_person(cp, i, &cpp);
+        double w = s_cp_act_weight(cp, i);
+        acc += cp->act_weight_sum > 0 ? w * real / cp->act_weight_sum : 0.0;
+        long upto = (long)acc;
+        if (upto > done) {
+            s_cp_activities_of(cp, &cpp.p, cpp.p.email, upto - done, 0, parts);
+            done = upto;
+        }
+        long g = (long)((double)(i + 1) * ghost / (double)n) - (long)((double)i * ghost / (double)n);
+        if (g > 0) {
+            char gmail[256];
+            s_cp_ghost_email(cp, i, gmail, sizeof gmail);
+            s_cp_activities_of(cp, &cpp.p, gmail, g, 100000, parts);
+        }
+    }
+    for (int k = 0; k < parts->nparts; k++) {
+        if (ferror(parts->part[k])) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* ---- corpus: sales feedback ---- */
+typedef struct {
+    const char *outcome;
+    char reason[64];
+    int64_t at;
+    const char *notes;
+    long amount;
+} s_cp_fb_row_t;
+
+typedef struct {
+    FILE *f;
+    long seq;
+    const s_cp_t *cp;
+} s_cp_fbw_t;
+
+/* occurred_at as the rep writes it: local time with the zone's offset then (DST included),
+ * or UTC for about a tenth of rows. */
+static void s_cp_fb_time(const s_cp_t *cp, int rep, int64_t at, s_rng_t *r, char *out, size_t cap)
+{
+    if (s_chance(r, 0.1) || !cp->tz[rep]) {
+        s_iso(at, out, cap);
+        return;
+    }
+    int32_t off = ho_tz_offset(cp->tz[rep], at);
+    char local[32];
+    s_fmt_time(at + (int64_t)off * 1000, "%Y-%m-%dT%H:%M:%S", local, sizeof local);
+    int a = off < 0 ? -off : off;
+    snprintf(out, cap, "%s%c%02d:%02d", local, off < 0 ? '-' : '+', a / 3600, (a % 3600) / 60);
+}
+
+static void s_cp_fb_write(s_cp_fbw_t *fw, const char *email, int rep, const s_cp_fb_row_t *row,
+                          s_cp_dirt_t dirt, s_rng_t *r)
+{
+    char id[32], when[48], amt[24] = "", outcome[32], reason[80];
+    snprintf(id, sizeof id, "NWF-%06ld", ++fw->seq);
+    s_cp_fb_time(fw->cp, rep, row->at, r, when, sizeof when);
+    if (row->amount > 0) {
+        snprintf(amt, sizeof amt, "%ld", row->amount);
+    }
+    snprintf(outcome, sizeof outcome, "%s", row->outcome);
+    double u = s_unit(r);
+    if (u < 0.05) {
+        outcome[0] = (char)(outcome[0] - 'a' + 'A');
+    } else if (u < 0.08) {
+        snprintf(outcome, sizeof outcome, " %s ", row->outcome);
+    }
+    snprintf(reason, sizeof reason, "%s", row->reason);
+    if (reason[0] && s_chance(r, 0.12)) {
+        snprintf(reason, sizeof reason, "  %c%s ", row->reason[0] - 'a' + 'A', row->reason + 1);
+    }
+    const char *v[8] = {id, email, s_cp_reps[rep].id, outcome, reason, when, row->notes, amt};
+    s_csvw_t cw = {fw->f, true, false, "\n"};
+    if (dirt == D_MANY_FIELDS) {
+        v[3] = PICK(r, ((const char *const[]){"maybe_later", "on hold", "follow-up"}));
+        dirt = D_NONE;
+    } else if (dirt == D_BLANK_EMAIL) {
+        v[5] = "";
+        dirt = D_NONE;
+    }
+    s_cp_emit(&cw, v, 8, dirt, 1, 5, 6, r);
+}
+
+/* A reason as reps give it: from the taxonomy mostly, blank sometimes (= unspecified), now and
+ * then one of their own words or a code meant for the other outcome. */
+static void s_cp_reason(s_rng_t *r, const char *outcome, char *out, size_t cap)
+{
+    static const char *const rej[] = {"not_a_fit",   "bad_contact_data", "no_decision_maker",
+                                      "timing",      "budget",           "personal_email",
+                                      "student_or_intern"};
+    static const char *const lost[] = {"competitor", "budget", "timing", "unresponsive",
+                                       "no_decision_maker", "not_a_fit"};
+    static const char *const own[] = {"price too high", "went with spreadsheets",
+                                      "duplicate lead", "legal review stalled"};
+    double u = s_unit(r);
+    bool lostp = !strcmp(outcome, "lost");
+    if (u < 0.08) {
+        out[0] = '\0';
+    } else if (u < 0.12) {
+        snprintf(out, cap, "%s", PICK(r, own));
+    } else if (u < 0.14) {
+        snprintf(out, cap, "%s", lostp ? "bad_contact_data" : "competitor_chosen");
+    } else {
+        snprintf(out, cap, "%s", lostp ? PICK(r, lost) : PICK(r, rej));
+    }
+}
+
+/* One lead's outcome history from when sales first touched it, cut at now. Mostly
+ * accepted -> sql -> opportunity -> won/lost, or rejected; some jump straight to a later stage. */
+static int s_cp_story(const s_cp_t *cp, const s_cp_person_t *cpp, s_rng_t *r, s_cp_fb_row_t *rows)
+{
+    int64_t now = cp->wo.now_ms;
+    int64_t t = cpp->p.created_at + 20 * 60000 + (int64_t)s_below(r, 4 * DAY);
+    int n = 0;
+    static const char *const steps[] = {"accepted", "sql", "opportunity", "won"};
+    int step = 0;
+    if (s_chance(r, 0.06)) {
+        step = 1 + (int)s_below(r, 3); /* a jump: the rep logs a later stage first */
+    } else if (s_chance(r, cpp->p.temp == 2 ? 0.15 : 0.35)) {
+        rows[n] = (s_cp_fb_row_t){"rejected", "", t, "", 0};
+        s_cp_reason(r, "rejected", rows[n].reason, sizeof rows[n].reason);
+        return t < now ? n + 1 : 0;
+    }
+    for (; step < 4; step++) {
+        if (t >= now) {
+            break;
+        }
+        if (n > 0 && s_chance(r, step == 3 ? 0.45 : 0.3)) {
+            rows[n] = (s_cp_fb_row_t){"lost", "", t, "Went dark after the demo", 0};
+            s_cp_reason(r, "lost", rows[n].reason, sizeof rows[n].reason);
+            n++;
+            break;
+        }
+        rows[n] = (s_cp_fb_row_t){steps[step], "", t, step == 0 ? "Booked discovery" : "", 0};
+        if (step == 3) {
+            rows[n].amount = 12000 + 1000 * (long)s_below(r, 80);
+        }
+        n++;
+        if (s_chance(r, 0.25)) {
+            break; /* still being worked */
+        }
+        t += DAY + (int64_t)s_below(r, 12 * DAY);
+        t -= t % 1000;
+    }
+    return n;
+}
+
+static void s_cp_fb_person(s_cp_fbw_t *fw, const s_cp_person_t *cpp, double p_story)
+{
+    const s_cp_t *cp = fw->cp;
+    s_rng_t r = s_rng(cp->wo.seed, T_CP_FB, (uint64_t)cpp->p.i, 0);
+    if (!s_chance(&r, p_story)) {
+        return;
+    }
+    s_cp_dirt_t dirt = s_cp_dirt(cp, cpp->p.i, 17);
+    char email[512];
+    s_cp_email(&r, cpp->p.email, email, sizeof email);
+    if (dirt) {
+        s_cp_fb_row_t d = {"accepted", "", cpp->p.created_at + DAY, "", 0};
+        s_cp_fb_write(fw, email, cpp->rep, &d, dirt, &r);
+    }
+    if (s_chance(&r, 0.05)) {
+        /* feedback from someone nobody sent to sales: an address no lead source has */
+        char ghost[256];
+        s_cp_ghost_email(cp, cpp->p.i, ghost, sizeof ghost);
+        s_cp_fb_row_t g = {"rejected", "", cpp->p.created_at + 2 * HOUR, "Not in our CRM", 0};
+        s_cp_reason(&r, "rejected", g.reason, sizeof g.reason);
+        if (g.at < cp->wo.now_ms) {
+            s_cp_fb_write(fw, ghost, cpp->rep, &g, D_NONE, &r);
+        }
+    }
+    if (cpp->stage != CP_ML && cpp->stage != CP_MQL) {
+        return; /* the CRM already had it past acceptance: no story of ours */
+    }
+    if (s_chance(&r, 0.03)) {
+        /* dated before the lead existed: a typo in the date, or the wrong person */
+        s_cp_fb_row_t b = {"accepted", "",
+                           cpp->p.created_at - 2 * HOUR - (int64_t)s_below(&r, 5 * DAY),
+                           "Logged from memory", 0};
+        s_cp_fb_write(fw, email, cpp->rep, &b, D_NONE, &r);
+    }
+    s_cp_fb_row_t rows[8];
+    int n = s_cp_story(cp, cpp, &r, rows);
+    const char *last = n > 0 ? rows[n - 1].outcome : "";
+    bool deal = !strcmp(last, "sql") || !strcmp(last, "opportunity");
+    bool closed = !strcmp(last, "won") || !strcmp(last, "lost");
+    if ((deal || closed) && s_chance(&r, 0.25)) {
+        /* the rep contradicts the history: rejects a lead already past acceptance, or logs
+         * an acceptance after the deal closed */
+        int64_t at = rows[n - 1].at + HOUR + (int64_t)s_below(&r, 5 * DAY);
+        if (at < cp->wo.now_ms) {
+            rows[n] = (s_cp_fb_row_t){deal ? "rejected" : "accepted", "", at - at % 1000,
+                                      "Wrong contact after all", 0};
+            if (deal) {
+                s_cp_reason(&r, "rejected", rows[n].reason, sizeof rows[n].reason);
+            }
+            n++;
+        }
+    }
+    if (n >= 2 && s_chance(&r, 0.3)) {
+        /* entered out of order: a later step logged before an earlier one */
+        int k = (int)s_below(&r, (uint64_t)(n - 1));
+        s_cp_fb_row_t tmp = rows[k];
+        rows[k] = rows[k + 1];
+        rows[k + 1] = tmp;
+    }
+    for (int k = 0; k < n; k++) {
+        s_cp_fb_write(fw, email, cpp->rep, &rows[k], D_NONE, &r);
+    }
+}
+
+static int s_cp_feedback(const s_cp_t *cp, FILE *f)
+{
+    fputs("feedback_id,lead_email,rep_id,outcome,reason,occurred_at,notes,amount\n", f);
+    s_cp_fbw_t fw = {f, 0, cp};
+    /* about 2 rows per person sales talks to */
+    double p_story = (double)cp->o->feedback / ((double)cp->o->people * 2.0);
+    if (p_story > 1.0) {
+        p_story = 1.0;
+    }
+    for (long i = 0; i < cp->o->people; i++) {
+        s_cp_person_t cpp;
+        s_cp_person(cp, i, &cpp);
+        s_cp_fb_person(&fw, &cpp, p_story);
+    }
+    return ferror(f) ? -1 : 0;
+}
+
+static int s_cp_reps_file(const s_cp_t *cp, FILE *f)
+{
+    (void)cp;
+    fputs("rep_id,name,email,region,countries,us_states,segments,employee_min,employee_max,"
+          "weekly_capacity,timezone,out_of_office,ooo_start,ooo_end,backup_rep_id\n",
+          f);
+    s_csvw_t cw = {f, true, false, "\n"};
+    for (int k = 0; k < CP_NREPS; k++) {
+        const s_cp_rep_t *p = &s_cp_reps[k];
+        const char *v[15] = {p->id,   p->name,   p->email, p->region, p->countries,
+                             p->states, p->segments, p->emin, p->emax, p->cap,
+                             p->tz,   p->ooo,    p->ooo_start, p->ooo_end, p->backup};
+        for (int c = 0; c < 15; c++) {
+            s_cell(&cw, v[c]);
+        }
+        s_endrow(&cw);
+    }
+    return ferror(f) ? -1 : 0;
+}
+
+/* ---- corpus: driver ---- */
+static int s_cp_file(const char *dir, const char *name, int (*fn)(const s_cp_t *, FILE *),
+                     const s_cp_t *cp, ho_err_t *err)
+{
+    char path[4096];
+    FILE *f = s_open(dir, name, path, sizeof path, err);
+    if (!f) {
+        return HO_ERR_IO;
+    }
+    return s_close(f, fn(cp, f), path, err);
+}
+
+static int s_cp_forms_file(const s_cp_t *cp, FILE *f)
+{
+    (void)cp;
+    json_t *forms = s_linkedin_forms();
+    int rc = json_dumpf(forms, f, JSON_INDENT(2));
+    fputc('\n', f);
+    json_decref(forms);
+    return rc;
+}
+
+static int s_cp_activity_files(s_cp_t *cp, ho_err_t *err)
+{
+    s_cp_parts_t parts = {.nparts = cp->o->activity_files};
+    char paths[CP_MAX_PARTS][4096];
+    int rc = HO_OK;
+    for (int k = 0; k < parts.nparts; k++) {
+        char name[64];
+        snprintf(name, sizeof name, "activities_%02d.csv", k + 1);
+        parts.part[k] = s_open(cp->o->out_dir, name, paths[k], sizeof paths[k], err);
+        if (!parts.part[k]) {
+            rc = HO_ERR_IO;
+        }
+    }
+    int wrc = rc == HO_OK ? s_cp_activities(cp, &parts) : -1;
+    for (int k = 0; k < parts.nparts; k++) {
+        if (parts.part[k]) {
+            int crc = s_close(parts.part[k], wrc, paths[k], err);
+            rc = rc == HO_OK ? crc : rc;
+        }
+    }
+    return rc;
+}
+
+int ho_demo_corpus(const ho_demo_corpus_opts_t *opts, ho_err_t *err)
+{
+    ho_demo_corpus_opts_t o = *opts;
+    if (o.people <= 0 || o.activities < 0 || o.feedback < 0) {
+        return ho_err_set(err, HO_ERR_CONFIG, "", "people must be positive, counts not negative");
+    }
+    if (!o.now_ms) {
+        o.now_ms = HO_DEMO_NOW_DEFAULT;
+    }
+    if (o.activity_files <= 0) {
+        o.activity_files = 3;
+    }
+    if (o.activity_files > CP_MAX_PARTS) {
+        o.activity_files = CP_MAX_PARTS;
+    }
+    char sub[4096];
+    snprintf(sub, sizeof sub, "%s/sales_reps", o.out_dir);
+    if ((mkdir(o.out_dir, 0755) != 0 && errno != EEXIST) ||
+        (mkdir(sub, 0755) != 0 && errno != EEXIST)) {
+        return ho_err_set(err, HO_ERR_IO, "", "%s: %s", o.out_dir, strerror(errno));
+    }
+    s_cp_t cp = {.o = &o};
+    cp.wo = (ho_demo_opts_t){.seed = o.seed, .now_ms = o.now_ms, .leads = o.people};
+    cp.w = (s_world_t){&cp.wo, o.people / 4 > 12 ? o.people / 4 : 12};
+    if (cp.w.n_companies > 200000) {
+        cp.w.n_companies = 200000;
+    }
+    for (int k = 0; k < CP_NREPS; k++) {
+        ho_err_t tzerr;
+        cp.tz[k] = ho_tz_load(s_cp_reps[k].tz, &tzerr); /* NULL: that rep writes UTC */
+    }
+    for (long i = 0; i < o.people; i++) {
+        cp.act_weight_sum += s_cp_act_weight(&cp, i);
+    }
+    int rc = s_cp_file(o.out_dir, "hubspot_contacts.csv", s_cp_hubspot, &cp, err);
+    if (rc == HO_OK) {
+        rc = s_cp_file(o.out_dir, "salesforce_leads.csv", s_cp_salesforce, &cp, err);
+    }
+    if (rc == HO_OK) {
+        rc = s_cp_file(o.out_dir, "marketo_leads.csv", s_cp_marketo, &cp, err);
+    }
+    if (rc == HO_OK) {
+        rc = s_cp_file(o.out_dir, "form_webhooks.jsonl", s_cp_webhooks, &cp, err);
+    }
+    if (rc == HO_OK) {
+        rc = s_cp_file(o.out_dir, "linkedin_lead_forms.json", s_cp_forms_file, &cp, err);
+    }
+    if (rc == HO_OK) {
+        rc = s_cp_activity_files(&cp, err);
+    }
+    if (rc == HO_OK) {
+        rc = s_cp_file(o.out_dir, "feedback.csv", s_cp_feedback, &cp, err);
+    }
+    if (rc == HO_OK) {
+        rc = s_cp_file(sub, "reps.csv", s_cp_reps_file, &cp,
+                       err);
+    }
+    for (int k = 0; k < CP_NREPS; k++) {
+        ho_tz_destroy(&cp.tz[k]);
+    }
     return rc;
 }

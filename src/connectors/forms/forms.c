@@ -5,11 +5,13 @@
  * from the internet, so a wrong type is a fact about the record (kept in `extra`, or a
  * `bad_record` item), never a crash. */
 #include <ctype.h>
-#include <stdbool.h>
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "handoff/forms.h"
 
@@ -457,7 +459,8 @@ static ho_form_item_t *s_add(s_build_t *b, ho_msg_t *msg)
 
 /* snprintf that truncates on purpose: diagnostics are cut to their buffer. Through a va_list
  * so GCC's -Wformat-truncation (which cannot see the callers' real lengths) stays quiet. */
-static void s_fmt(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void s_fmt(char *out, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static void s_fmt(char *out, size_t cap, const char *fmt, ...)
 {
     va_list ap;
@@ -528,6 +531,45 @@ static bool s_id_text(const json_t *v, char *out, size_t cap)
         return true;
     }
     return false;
+}
+
+/* ---- test submissions ---- */
+
+static bool s_truthy(const json_t *v)
+{
+    const char *t = json_string_value(v);
+    return json_is_true(v) || (json_is_integer(v) && json_integer_value(v) == 1) ||
+           (t && (!strcasecmp(t, "true") || !strcmp(t, "1") || !strcasecmp(t, "yes")));
+}
+
+/* A source's own test flag on an object: LinkedIn testLead, Facebook is_test, test. */
+static bool s_is_test(const json_t *obj)
+{
+    static const char *const keys[] = {"testLead", "is_test", "isTest", "test", "test_lead", NULL};
+    for (size_t i = 0; json_is_object(obj) && keys[i]; i++) {
+        if (s_truthy(json_object_get(obj, keys[i]))) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The sample lead of Facebook's App Dashboard "Test" button: every id is 444444444444. */
+static bool s_fb_sample_id(const char *id)
+{
+    return id && strlen(id) >= 6 && strspn(id, "4") == strlen(id);
+}
+
+static void s_mark_test(ho_form_item_t *it, const char *source, const char *subid, const char *flag)
+{
+    if (!it) {
+        return;
+    }
+    /* a test is never a lead, whatever else is wrong with it (an unknown test form, say) */
+    it->qcode = NULL;
+    it->skip = "test_lead";
+    s_fmt(it->reason, sizeof it->reason, "%s submission %s is a test lead (%s)", source, subid,
+          flag);
 }
 
 /* ---- Facebook ---- */
@@ -618,6 +660,11 @@ static void s_facebook_lead(s_build_t *b, const json_t *lead, const json_t *sub_
         s_flag(it, "bad_record", "field_data",
                "facebook lead %s: field_data is not an array of {name, values}%s", subid, where);
     }
+    if (s_is_test(lead)) {
+        s_mark_test(it, "facebook", subid, "is_test");
+    } else if (s_fb_sample_id(subid)) {
+        s_mark_test(it, "facebook", subid, "the App Dashboard's sample lead id");
+    }
 }
 
 static int s_facebook_change(s_build_t *b, const json_t *doc, ho_err_t *err)
@@ -648,7 +695,8 @@ static int s_facebook_change(s_build_t *b, const json_t *doc, ho_err_t *err)
                 continue;
             }
             /* Only the id: the answers live behind GET /{leadgen-id}, which needs a page
-             * access token handoff does not hold. Keep the notification, say what to do. */
+             * access token handoff does not hold. Not a lead by itself: skipped, counted,
+             * and the reason says what to do. */
             char subid[256], fieldpath[96];
             if (!s_id_text(lid, subid, sizeof subid)) {
                 s_doc_id(value, subid, sizeof subid);
@@ -658,10 +706,16 @@ static int s_facebook_change(s_build_t *b, const json_t *doc, ho_err_t *err)
             json_object_set(extra, "notification", (json_t *)value);
             ho_form_item_t *it = s_add(b, s_lead("facebook", subid, fields, extra));
             snprintf(fieldpath, sizeof fieldpath, "entry[%zu].changes[%zu].value.field_data", i, k);
-            s_flag(it, "leadgen_not_fetched", fieldpath,
+            s_flag(it, NULL, fieldpath,
                    "facebook leadgen notification for lead %s carries only the leadgen_id: "
                    "fetch the Lead object (GET /%s?fields=field_data,...) and send it instead",
                    subid, subid);
+            if (it) {
+                it->skip = "notification_only";
+            }
+            if (s_is_test(value) || s_fb_sample_id(subid)) {
+                s_mark_test(it, "facebook", subid, "a test notification");
+            }
         }
     }
     if (b->res->n == 0) {
@@ -796,7 +850,7 @@ static void s_linkedin(s_build_t *b, const json_t *doc, const ho_linkedin_forms_
     } else if (!form) {
         char why[160];
         s_fmt(why, sizeof why, "%s is not in the lead form definitions%s", fid,
-                 forms ? "" : " (none loaded)");
+              forms ? "" : " (none loaded)");
         s_flag(it, "unknown_form", "versionedLeadGenFormUrn",
                "linkedin lead %s: form %s; add it to the leadForms file (linkedin_forms)", subid,
                why);
@@ -1012,6 +1066,15 @@ int ho_form_map(const json_t *doc, const ho_form_opts_t *opts, ho_form_result_t 
         s_plain(&b, doc);
         break;
     }
+    /* the other sources flag a test on the document (Typeform: a hidden field) */
+    bool test = shape != HO_FORM_FACEBOOK && shape != HO_FORM_FACEBOOK_CHANGE &&
+                (s_is_test(doc) ||
+                 s_is_test(json_object_get(json_object_get(doc, "form_response"), "hidden")));
+    for (size_t i = 0; rc == HO_OK && test && i < res->n; i++) {
+        const json_t *ref = json_object_get(ho_msg_payload(res->items[i].msg), "source_ref");
+        s_mark_test(&res->items[i], ho_form_shape_source(shape),
+                    json_string_value(json_object_get(ref, "id")), "its test flag");
+    }
     if (rc == HO_OK && res->n == 0) {
         rc = ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
     }
@@ -1062,4 +1125,123 @@ ho_msg_t *ho_form_quarantine(const ho_msg_t *lead, const char *stage, const char
         json_object_set_new(p, "raw", json_deep_copy(lp));
     }
     return q;
+}
+
+/* ---- re-deliveries ---- */
+
+struct ho_form_seen {
+    char **slots; /* open addressing, power of two */
+    size_t cap, n;
+};
+
+ho_form_seen_t *ho_form_seen_new(void)
+{
+    ho_form_seen_t *self = calloc(1, sizeof *self);
+    if (self) {
+        self->cap = 1024;
+        self->slots = calloc(self->cap, sizeof *self->slots);
+        if (!self->slots) {
+            free(self);
+            return NULL;
+        }
+    }
+    return self;
+}
+
+void ho_form_seen_destroy(ho_form_seen_t **self_p)
+{
+    if (!self_p || !*self_p) {
+        return;
+    }
+    ho_form_seen_t *self = *self_p;
+    for (size_t i = 0; i < self->cap; i++) {
+        free(self->slots[i]);
+    }
+    free(self->slots);
+    free(self);
+    *self_p = NULL;
+}
+
+static size_t s_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (; *s; s++) {
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    }
+    return (size_t)h;
+}
+
+/* Insert without growing; true when already there. */
+static bool s_seen_put(char **slots, size_t cap, char *id, bool *taken)
+{
+    size_t i = s_hash(id) & (cap - 1);
+    while (slots[i]) {
+        if (strcmp(slots[i], id) == 0) {
+            return true;
+        }
+        i = (i + 1) & (cap - 1);
+    }
+    slots[i] = id;
+    *taken = true;
+    return false;
+}
+
+bool ho_form_seen_add(ho_form_seen_t *self, const char *id)
+{
+    if (!self || !id) {
+        return false;
+    }
+    if ((self->n + 1) * 2 > self->cap) {
+        size_t cap = self->cap * 2;
+        char **slots = calloc(cap, sizeof *slots);
+        if (slots) {
+            for (size_t i = 0; i < self->cap; i++) {
+                bool taken = false;
+                if (self->slots[i]) {
+                    s_seen_put(slots, cap, self->slots[i], &taken);
+                }
+            }
+            free(self->slots);
+            self->slots = slots;
+            self->cap = cap;
+        }
+    }
+    if (self->n + 1 >= self->cap) {
+        return false; /* out of memory and full: counted as new rather than lost */
+    }
+    char *copy = strdup(id);
+    if (!copy) {
+        return false;
+    }
+    bool taken = false;
+    bool dup = s_seen_put(self->slots, self->cap, copy, &taken);
+    if (taken) {
+        self->n++;
+    } else {
+        free(copy);
+    }
+    return dup;
+}
+
+ho_msg_t *ho_form_skip(const ho_msg_t *lead, const char *code, const char *reason)
+{
+    ho_msg_t *m = ho_msg_new("skip");
+    if (!m) {
+        return NULL;
+    }
+    json_t *p = ho_msg_payload(m);
+    json_object_set_new(p, "code", json_string(code));
+    json_t *why = json_string(reason ? reason : "");
+    json_object_set_new(p, "reason", why ? why : json_string("(reason not valid UTF-8)"));
+    if (lead) {
+        const json_t *lp = ho_msg_payload(lead);
+        ho_msg_set_id(m, ho_msg_id(lead));
+        json_object_set_new(p, "event_id", json_string(ho_msg_id(lead)));
+        json_object_set_new(p, "event_type", json_string(ho_msg_type(lead)));
+        json_object_set_new(p, "source", json_deep_copy(json_object_get(lp, "source")));
+        if (json_object_get(lp, "source_ref")) {
+            json_object_set_new(p, "source_ref", json_deep_copy(json_object_get(lp, "source_ref")));
+        }
+    }
+    return m;
 }

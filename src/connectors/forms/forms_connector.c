@@ -3,10 +3,12 @@
  * forms library (forms.h). Used by the `webhooks` profile.
  *
  * Lines that are not JSON objects are quarantined as bad_json, objects of no known shape as
- * unknown_shape, submissions the library cannot turn into a lead (a leadgen notification
- * without answers, a LinkedIn response of an unknown form) with the library's code; all at
- * stage `import` with the file and line. A lead without an email goes on to ingest, which
- * quarantines it (missing_email) like a CSV row without one.
+ * unknown_shape, submissions the library cannot turn into a lead (a LinkedIn response of an
+ * unknown form) with the library's code; all at stage `import` with the file and line.
+ * Test leads, leadgen notifications without answers and a second delivery of a submission
+ * already in this file come back as `skip` envelopes (test_lead, notification_only,
+ * duplicate_delivery) that `handoff import` counts and does not send. A lead without an email goes
+ * on to ingest, which quarantines it (missing_email) like a CSV row without one.
  *
  * LinkedIn answers need the form definitions: options.linkedin_forms (default
  * linkedin_lead_forms.json), looked for next to the imported file, then in the config folder.
@@ -46,7 +48,8 @@ typedef struct {
     uint64_t offset;
     size_t max;
     ho_linkedin_forms_t *linkedin;
-    ho_msg_t **pending; /* further messages of the current line */
+    ho_form_seen_t *seen; /* submissions of this file: a second one is a re-delivery */
+    ho_msg_t **pending;   /* further messages of the current line */
     size_t n_pending, next_pending;
 } s_ctx_t;
 
@@ -71,6 +74,7 @@ static void s_close(void **ctx_p)
     }
     s_drop_pending(self);
     ho_linkedin_forms_destroy(&self->linkedin);
+    ho_form_seen_destroy(&self->seen);
     free(self->line);
     free(self->file);
     free(self);
@@ -119,7 +123,13 @@ static int s_open(const ho_connector_args_t *args, void **ctx_p, ho_err_t *err)
     self->profile = args->profile;
     self->file = strdup(args->path);
     self->max = opts.max_record_bytes > 0 ? (size_t)opts.max_record_bytes : 4194304;
+    self->seen = ho_form_seen_new();
     void *p = self;
+    if (!self->seen) {
+        ho_config_map_free(s_config, &opts);
+        s_close(&p);
+        return ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
+    }
     int rc = s_load_linkedin(self, opts.linkedin_forms, args->path, args->config_dir, err);
     ho_config_map_free(s_config, &opts);
     if (rc != HO_OK) {
@@ -187,7 +197,18 @@ static int s_line(s_ctx_t *self, const char *p, size_t n, ho_msg_t **msg_p)
     for (size_t i = 0; i < res.n; i++) {
         ho_form_item_t *it = &res.items[i];
         s_file_ref(self, it->msg);
-        if (it->qcode) {
+        if (it->skip) {
+            snprintf(why, sizeof why, "%s:%ld: %s", self->file, self->lineno, it->reason);
+            self->pending[self->n_pending] = ho_form_skip(it->msg, it->skip, why);
+        } else if (ho_form_seen_add(self->seen, ho_msg_id(it->msg))) {
+            const char *sid = json_string_value(
+                json_object_get(json_object_get(ho_msg_payload(it->msg), "source_ref"), "id"));
+            snprintf(why, sizeof why, "%s:%ld: %s submission %s was delivered before in this file",
+                     self->file, self->lineno,
+                     json_string_value(json_object_get(ho_msg_payload(it->msg), "source")),
+                     sid ? sid : ho_msg_id(it->msg));
+            self->pending[self->n_pending] = ho_form_skip(it->msg, "duplicate_delivery", why);
+        } else if (it->qcode) {
             snprintf(why, sizeof why, "%s:%ld: %s", self->file, self->lineno, it->reason);
             self->pending[self->n_pending] =
                 ho_form_quarantine(it->msg, "import", it->qcode, it->field, why);

@@ -622,8 +622,13 @@ static enum MHD_Result s_form(ho_webhook_t *self, struct MHD_Connection *c, s_re
         return s_error(c, MHD_HTTP_BAD_REQUEST, err.field, "%s", err.message);
     }
     s_batch_t b = {0};
+    const char *skipped = NULL;
     for (size_t i = 0; i < res.n; i++) {
         ho_form_item_t *it = &res.items[i];
+        if (it->skip) { /* a test lead or a bare notification (forms.h): not a lead */
+            skipped = it->skip;
+            continue;
+        }
         const char *qcode = it->qcode, *qfield = it->field;
         char why[600];
         snprintf(why, sizeof why, "%s", it->reason);
@@ -656,6 +661,11 @@ static enum MHD_Result s_form(ho_webhook_t *self, struct MHD_Connection *c, s_re
         }
     }
     ho_form_result_clear(&res);
+    if (skipped && b.n_good == 0 && b.n_bad == 0) {
+        ho_info("%s status=200 skipped=%s", path, skipped);
+        return s_json(c, MHD_HTTP_OK, json_pack("{s:s, s:s}", "status", "skipped", "code", skipped),
+                      NULL);
+    }
     ret = s_deliver(self, c, &b, "ingest", path);
     s_batch_free(&b);
     return ret;

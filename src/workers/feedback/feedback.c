@@ -126,25 +126,6 @@ static void s_fmt(char *out, size_t cap, const char *fmt, ...)
     va_end(ap);
 }
 
-/* "timing, competitor, ..." : the codes an outcome may use, cut to the buffer. */
-static void s_codes(const ho_reasons_t *reasons, unsigned outcome, char *out, size_t cap)
-{
-    size_t used = 0;
-    out[0] = '\0';
-    for (size_t i = 0; i < ho_reasons_count(reasons); i++) {
-        const ho_reason_t *r = ho_reasons_at(reasons, i);
-        if (!(r->outcomes & outcome)) {
-            continue;
-        }
-        size_t len = strlen(r->code);
-        if (used + len + 7 >= cap) {
-            snprintf(out + used, cap - used, "%s...", used ? ", " : "");
-            return;
-        }
-        used += (size_t)snprintf(out + used, cap - used, "%s%s", used ? ", " : "", r->code);
-    }
-}
-
 static int s_refuse(ho_feedback_refusal_t *why, const char *where, int rc, const char *code,
                     const char *field, const char *fmt, const char *a, const char *b)
 {
@@ -212,40 +193,25 @@ int ho_feedback_validate_dates(const ho_reasons_t *reasons, ho_profile_dates_t *
                       outcome_raw, NULL);
         goto done;
     }
+    /* the reason as given, trimmed and lower-cased; sales' word is kept either way: a code
+     * outside the taxonomy, or not listed for this outcome, is flagged, never refused */
     snprintf(code, sizeof code, "%.63s", reason_raw);
     for (char *c = code; *c; c++) {
         *c = (char)tolower((unsigned char)*c);
     }
-    if (ho_outcome_needs_reason(outcome)) {
-        if (!code[0]) {
-            const char *blank = ho_reasons_blank(reasons);
-            if (!blank) {
-                char codes[200];
-                s_codes(reasons, outcome, codes, sizeof codes);
-                rc = s_refuse(why, where, HO_ERR_MISSING, "missing_reason", "fields.reason",
-                              "outcome %s needs a reason code from reasons.yaml (one of %s)", word,
-                              codes);
-                goto done;
-            }
-            snprintf(code, sizeof code, "%s", blank);
-        }
+    const char *flags[3] = {NULL, NULL, NULL};
+    size_t n_flags = 0;
+    if (ho_outcome_needs_reason(outcome) && !code[0]) {
+        const char *blank = ho_reasons_blank(reasons);
+        snprintf(code, sizeof code, "%s", blank && blank[0] ? blank : "unspecified");
+    }
+    if (code[0]) {
         r = ho_reasons_find(reasons, code);
         if (!r) {
-            rc = s_refuse(why, where, HO_ERR_FIELD, "unknown_reason", "fields.reason",
-                          "unknown reason code \"%.60s\" (not in reasons.yaml) on outcome %s",
-                          reason_raw, word);
-            goto done;
+            flags[n_flags++] = "reason_outside_taxonomy";
+        } else if (!(r->outcomes & outcome)) {
+            flags[n_flags++] = "reason_not_for_outcome";
         }
-        if (!(r->outcomes & outcome)) {
-            rc = s_refuse(why, where, HO_ERR_FIELD, "reason_not_allowed", "fields.reason",
-                          "reason \"%s\" may not be used on outcome %s (reasons.yaml)", r->code,
-                          word);
-            goto done;
-        }
-    } else if (code[0]) {
-        rc = s_refuse(why, where, HO_ERR_FIELD, "unexpected_reason", "fields.reason",
-                      "outcome %s takes no reason, got \"%.60s\"", word, reason_raw);
-        goto done;
     }
     if (!at_raw[0]) {
         rc = s_refuse(why, where, HO_ERR_MISSING, "missing_date", "fields.occurred_at",
@@ -262,9 +228,9 @@ int ho_feedback_validate_dates(const ho_reasons_t *reasons, ho_profile_dates_t *
         goto done;
     }
     if (has_amount && s_amount(amount_raw, &amount) != 0) {
-        rc = s_refuse(why, where, HO_ERR_FIELD, "bad_amount", "fields.amount",
-                      "amount \"%.60s\" is not a number >= 0%s", amount_raw, NULL);
-        goto done;
+        /* the outcome is still a fact: recorded without the amount, flagged */
+        has_amount = false;
+        flags[n_flags++] = "bad_amount";
     }
 
     ho_msg_t *o = ho_msg_new("lead.outcome");
@@ -286,7 +252,7 @@ int ho_feedback_validate_dates(const ho_reasons_t *reasons, ho_profile_dates_t *
     json_object_set_new(op, "email", json_string(email));
     json_object_set_new(op, "rep_id", rep[0] ? json_string(rep) : json_null());
     json_object_set_new(op, "outcome", json_string(word));
-    json_object_set_new(op, "reason", r ? json_string(r->code) : json_null());
+    json_object_set_new(op, "reason", code[0] ? json_string(code) : json_null());
     json_object_set_new(op, "reason_owner", r ? json_string(r->owner) : json_null());
     json_object_set_new(op, "disposition",
                         r && outcome == HO_OUTCOME_REJECTED && r->disposition
@@ -301,6 +267,14 @@ int ho_feedback_validate_dates(const ho_reasons_t *reasons, ho_profile_dates_t *
     if (s_str(p, "source")) {
         json_object_set(op, "source", json_object_get(p, "source"));
     }
+    if (s_str(p, "import_id")) {
+        json_object_set(op, "import_id", json_object_get(p, "import_id"));
+    }
+    json_t *fl = json_array();
+    for (size_t i = 0; i < n_flags; i++) {
+        json_array_append_new(fl, json_string(flags[i]));
+    }
+    json_object_set_new(op, "flags", fl);
     *out_p = o;
 done:
     free(fid);

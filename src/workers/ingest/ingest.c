@@ -47,6 +47,25 @@ static void s_where(const json_t *payload, char *out, size_t cap)
     }
 }
 
+/* The import a record came from (CONTRACT-12): carried unchanged to what ingest emits. */
+static void s_import_id(const ho_msg_t *in, ho_msg_t *msg)
+{
+    json_t *id = json_object_get(ho_msg_payload(in), "import_id");
+    if (msg && json_is_string(id)) {
+        json_object_set(ho_msg_payload(msg), "import_id", id);
+    }
+}
+
+static int s_quarantine(ho_out_t *out, const ho_msg_t *in, const char *code, const char *field,
+                        const char *why)
+{
+    int rc = ho_out_quarantine(out, in, STAGE, code, field, why);
+    if (rc == HO_OK && ho_out_count(out) > 0) {
+        s_import_id(in, ho_out_at(out, ho_out_count(out) - 1));
+    }
+    return rc;
+}
+
 static int s_refuse(ho_out_t *out, const ho_msg_t *in, const char *code, const char *field,
                     const char *fmt, const char *arg)
 {
@@ -55,7 +74,7 @@ static int s_refuse(ho_out_t *out, const ho_msg_t *in, const char *code, const c
     char msg[700];
     snprintf(msg, sizeof msg, fmt, arg ? arg : "");
     snprintf(why, sizeof why, "%s%s", where, msg);
-    return ho_out_quarantine(out, in, STAGE, code, field, why);
+    return s_quarantine(out, in, code, field, why);
 }
 
 /* The normalized email of a payload's fields, or NULL after quarantining the record. */
@@ -106,7 +125,7 @@ static int s_date(s_ctx_t *ctx, const ho_msg_t *in, ho_out_t *out, const char *f
     } else {
         snprintf(why, sizeof why, "%s%s \"%.200s\" is not a date", where, field, raw);
     }
-    ho_out_quarantine(out, in, STAGE, "bad_date", field, why);
+    s_quarantine(out, in, "bad_date", field, why);
     return -1;
 }
 
@@ -292,6 +311,7 @@ static int s_lead(s_ctx_t *ctx, const ho_msg_t *in, ho_out_t *out)
         json_object_set(np, "extra", extra);
     }
     free(email);
+    s_import_id(in, msg);
     return ho_out_emit(out, &msg);
 }
 
@@ -373,6 +393,7 @@ static int s_activity(s_ctx_t *ctx, const ho_msg_t *in, ho_out_t *out)
     }
     json_object_set_new(np, "attributes", a ? a : json_object());
     free(email);
+    s_import_id(in, msg);
     return ho_out_emit(out, &msg);
 }
 

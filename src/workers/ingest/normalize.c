@@ -1,5 +1,6 @@
 /* normalize.c - field normalizations of the ingest worker; see include/handoff/normalize.h */
 #include "handoff/normalize.h"
+#include "handoff/email.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -103,70 +104,21 @@ char *ho_norm_text(const char *in)
     return nfc;
 }
 
+/* The shared identity (email.h): the store, the feedback worker and the webhook server key and
+ * check addresses the same way, so the same people are counted everywhere. */
 char *ho_norm_email(const char *in)
 {
-    char *t = ho_norm_text(in);
-    if (!t || !t[0]) {
-        free(t);
+    char *key = ho_email_key(in);
+    if (key && !key[0]) {
+        free(key);
         return NULL;
     }
-    /* Lowercase code point by code point, then NFC again (lowercasing can decompose). */
-    char *out = s_lower(t);
-    free(t);
-    if (!out) {
-        return NULL;
-    }
-    if (s_ascii(out)) {
-        return out;
-    }
-    char *nfc = (char *)utf8proc_NFC((const utf8proc_uint8_t *)out);
-    free(out);
-    return nfc;
+    return key;
 }
 
 bool ho_norm_email_valid(const char *email)
 {
-    if (!email) {
-        return false;
-    }
-    const char *at = strchr(email, '@');
-    if (!at || strchr(at + 1, '@') || at == email || at - email > 64 || strlen(email) > 254) {
-        return false;
-    }
-    for (const char *p = email; p < at; p++) {
-        unsigned char c = (unsigned char)*p;
-        if (c <= ' ' || c == '(' || c == ')' || c == ',' || c == ':' || c == ';' || c == '<' ||
-            c == '>' || c == '[' || c == ']' || c == '\\' || c == '"') {
-            return false;
-        }
-    }
-    if (email[0] == '.' || at[-1] == '.' || strstr(email, "..")) {
-        return false;
-    }
-    const char *d = at + 1;
-    if (!*d || *d == '.' || *d == '-') {
-        return false;
-    }
-    const char *last_dot = strrchr(d, '.');
-    if (!last_dot || last_dot[1] == '\0') {
-        return false;
-    }
-    for (const char *p = d; *p; p++) {
-        unsigned char c = (unsigned char)*p;
-        if (!(isalnum(c) || c == '-' || c == '.' || c >= 0x80)) {
-            return false;
-        }
-        if (c == '.' && (p[1] == '.' || p[1] == '\0' || p[1] == '-' || p[-1] == '-')) {
-            return false;
-        }
-    }
-    size_t tld = 0;
-    for (const char *p = last_dot + 1; *p; p++, tld++) {
-        if (!(isalpha((unsigned char)*p) || (unsigned char)*p >= 0x80)) {
-            return false;
-        }
-    }
-    return tld >= 2;
+    return ho_email_valid(email);
 }
 
 bool ho_norm_personal_domain(const char *domain)

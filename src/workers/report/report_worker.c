@@ -23,6 +23,7 @@ typedef struct {
     char *dir;      /* output folder, relative to data_dir */
     char *db;       /* the store's database, relative to data_dir */
     char *state;    /* schedule state file, relative to data_dir */
+    char *currency; /* currency of outcome amounts */
     bool schedule;  /* emit a report.request when a week ends */
 } s_settings_t;
 
@@ -35,6 +36,8 @@ static const ho_config_map_t s_config_map[] = {
      "the store's database (read-only), relative to data_dir"},
     {HO_CFG_STR, "state", "report.state", offsetof(s_settings_t, state),
      "last week the schedule requested, relative to data_dir"},
+    {HO_CFG_STR, "currency", "USD", offsetof(s_settings_t, currency),
+     "ISO 4217 code of the amounts sales records (shown with Won amount, Pipeline opened)"},
     {HO_CFG_BOOL, "schedule", "true", offsetof(s_settings_t, schedule),
      "request the report of the week that just ended when a week boundary passes"},
     {0},
@@ -131,7 +134,10 @@ static int s_request(s_ctx_t *ctx, const ho_msg_t *in, ho_out_t *out)
     json_t *now_j = json_object_get(p, "now");
     int64_t now = json_is_integer(now_j) ? (int64_t)json_integer_value(now_j) : ho_now_ms();
     ho_report_opts_t opts = {.timezone = tz,
-                             .config_dir = ctx->config_dir[0] ? ctx->config_dir : NULL};
+                             .config_dir = ctx->config_dir[0] ? ctx->config_dir : NULL,
+                             .currency = ctx->set.currency,
+                             /* the requester's clock dates the document; none: the week's end */
+                             .now_ms = json_is_integer(now_j) ? now : 0};
     ho_err_t err;
     json_t *week_j = json_object_get(p, "week");
     if (week_j) {

@@ -1,0 +1,122 @@
+/* drilldown.c - the "Lost and rejected" sheet: this week's rejected and lost outcome rows,
+ * one per row, with the lead, where it came from and who recorded it: the list behind the
+ * Lost reasons Pareto to drill into in the meeting (reports/README.md, "Lost and rejected").
+ * Streamed (constant memory). */
+#include <stdio.h>
+#include <string.h>
+
+#include "report/report_int.h"
+
+/* "sales_accepted_without_mql,out_of_order" -> "never MQL; out of order" (what people read). */
+static void s_flags(const char *flags, char *out, size_t cap)
+{
+    static const char *const map[][2] = {
+        {"sales_accepted_without_mql", "never MQL"},
+        {"out_of_order", "out of order"},
+        {"reason_outside_taxonomy", "reason not in the list"},
+        {"reason_not_for_outcome", "reason not for this outcome"},
+    };
+    size_t len = 0;
+    out[0] = '\0';
+    const char *p = flags;
+    while (p && *p) {
+        const char *e = strchr(p, ',');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        const char *word = NULL;
+        for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
+            if (strlen(map[i][0]) == n && !strncmp(p, map[i][0], n)) {
+                word = map[i][1];
+            }
+        }
+        int w = word ? snprintf(out + len, cap - len, "%s%s", len ? "; " : "", word)
+                     : snprintf(out + len, cap - len, "%s%.*s", len ? "; " : "", (int)n, p);
+        if (w < 0 || (size_t)w >= cap - len) {
+            return;
+        }
+        len += (size_t)w;
+        p = e ? e + 1 : NULL;
+    }
+}
+
+ho_report_error_t ho_report_drilldown(ho_rctx_t *ctx, lxw_worksheet *ws)
+{
+    char sql[1400];
+    snprintf(sql, sizeof sql,
+             "SELECT o.occurred_at, o.outcome, coalesce(nullif(o.reason, ''), 'unspecified'),"
+             " trim(coalesce(l.first_name, '') || ' ' || coalesce(l.last_name, '')), l.email,"
+             " l.company, coalesce(nullif(l.source_channel, ''), '(none)'),"
+             " coalesce(nullif(l.original_source, ''), '(none)'),"
+             " coalesce(nullif(l.original_campaign, ''), '(none)'),"
+             " coalesce(nullif(o.rep_id, ''), '(none)'), o.stage_reached, %s"
+             " FROM main.outcomes o LEFT JOIN main.leads l ON l.id = o.lead_id"
+             " WHERE o.outcome IN ('rejected', 'lost') AND o.occurred_at >= :wa"
+             " AND o.occurred_at < :wb ORDER BY o.occurred_at, o.id",
+             ctx->has_flags ? "o.flags" : "NULL");
+    sqlite3_stmt *st;
+    ho_report_error_t rc = ho_rsql_prepare(ctx, sql, &st);
+    if (rc != HO_REPORT_OK) {
+        return rc;
+    }
+    char sub[200];
+    snprintf(sub, sizeof sub,
+             "Every rejected and lost outcome recorded in %s (time zone %s), oldest first: the "
+             "rows behind the Lost reasons sheet's \"This week\" column",
+             ctx->weeks[HO_RW_THIS].label, ctx->tz);
+    ho_rtitle(ctx, ws, "Lost and rejected this week", sub);
+    static const char *const cols[] = {
+        "Recorded at", "Outcome", "Reason", "Owner of the fix", "Lead", "Email", "Company",
+        "Channel",     "Source",  "Campaign", "Rep",        "Stage reached", "Flags",
+    };
+    enum { NCOL = 13 };
+    static const double widths[NCOL] = {15, 9, 22, 10, 16, 24, 16, 13, 13, 14, 9, 12, 14};
+    for (int i = 0; i < NCOL; i++) {
+        ho_rcols(ctx, ws, (lxw_col_t)i, (lxw_col_t)i, widths[i]);
+    }
+    ho_rheader(ctx, ws, 3, cols, NCOL);
+    worksheet_freeze_panes(ws, 4, 0);
+    lxw_row_t row = 4;
+    int s;
+    char buf[512];
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *code = ho_rcol_text(st, 2);
+        const char *label = ho_rreason_label(ctx, code), *owner = ho_rreason_owner(ctx, code);
+        int lines = 1;
+        static const int wrapped[][2] = {{4, 6}, {5, 7}, {7, 8}, {8, 9}};
+        for (size_t k = 0; k < sizeof wrapped / sizeof wrapped[0]; k++) {
+            int l = ho_rlines(ho_rcol_text(st, wrapped[k][0]), widths[wrapped[k][1]], false);
+            lines = l > lines ? l : lines;
+        }
+        int l = ho_rlines(label, widths[2], false);
+        lines = l > lines ? l : lines;
+        if (lines > 1) {
+            worksheet_set_row(ws, row, 15.0 * lines, NULL);
+        }
+        lxw_datetime dt = ho_rdatetime(sqlite3_column_int64(st, 0));
+        worksheet_write_datetime(ws, row, 0, &dt, ctx->f_dt_top);
+        worksheet_write_string(ws, row, 1,
+                               !strcmp(ho_rcol_text(st, 1), "lost") ? "Lost" : "Rejected", ctx->f_top);
+        worksheet_write_string(ws, row, 2, label, ctx->f_wrap);
+        worksheet_write_string(ws, row, 3, *owner ? owner : "(unknown)", ctx->f_top);
+        for (int c = 3; c <= 9; c++) {
+            const char *v = ho_rcol_text(st, c);
+            char cl[256];
+            worksheet_write_string(ws, row, (lxw_col_t)(c + 1),
+                                   c == 6 ? ho_rchannel_label(v, cl, sizeof cl) : v, ctx->f_wrap);
+        }
+        const char *stage = ho_rcol_text(st, 10);
+        worksheet_write_string(ws, row, 11, *stage ? ho_rstage_label(ctx, stage) : "", ctx->f_top);
+        s_flags((const char *)sqlite3_column_text(st, 11), buf, sizeof buf);
+        worksheet_write_string(ws, row, 12, buf, ctx->f_wrap);
+        row++;
+        if ((row - 4) % 10000 == 0) {
+            ho_rprogress(ctx, "Lost and rejected", (int64_t)(row - 4), false);
+        }
+    }
+    sqlite3_finalize(st);
+    if (s != SQLITE_DONE) {
+        return ho_rsql_fail(ctx, "lost and rejected");
+    }
+    worksheet_autofilter(ws, 3, 0, row > 4 ? row - 1 : 4, NCOL - 1);
+    ho_rprogress(ctx, "Lost and rejected", (int64_t)(row - 4), true);
+    return HO_REPORT_OK;
+}

@@ -1,0 +1,416 @@
+/* quality.c - the Data quality sheet: what every import read and what became of each row, by
+ * source and file kind, and the sales outcomes of the report week by feedback source
+ * (reports/README.md, "Data quality"). Also the data-freshness table of the Summary.
+ *
+ * The tables it reads (imports, import_results, outcomes.flags/implied/import_id) arrive
+ * with the issue-12 store migration; on an older store the sheet says what it cannot show
+ * instead of failing the whole workbook. */
+#include <stdio.h>
+#include <string.h>
+
+#include "report/report_int.h"
+
+/* One import_results column of a per-kind table. */
+typedef struct {
+    const char *head;
+    const char *result;
+} s_rescol_t;
+
+#define S_MAXRES 5
+
+typedef struct {
+    const char *kind; /* imports.kind */
+    const char *title;
+    s_rescol_t res[S_MAXRES];
+    int nres;
+    bool no_mql; /* feedback: the "on leads never qualified" column */
+} s_kind_t;
+
+static const s_kind_t s_kinds[] = {
+    {"lead", "Lead files (CRM exports, form submissions)",
+     {{"New people", "new"}, {"Merged into a known person", "merged"}}, 2, false},
+    {"activity", "Activity files",
+     {{"Matched to a lead", "matched"}, {"Unmatched (kept, no lead yet)", "unmatched"}}, 2, false},
+    {"feedback", "Sales feedback files",
+     {{"Outcomes recorded", "recorded"},
+      {"Waiting for the lead (pending)", "pending"},
+      {"Lead unknown after grace", "unknown_lead"},
+      {"Dated before the lead existed", "before_lead_created"},
+      {"Recorded with a flag", "flagged"}},
+     5, true},
+};
+
+/* Sum of the numbers of a JSON object {reason: n} (0 for NULL or malformed text). */
+#define S_JSON_SUM(col)                                                                            \
+    "(SELECT total(value) FROM json_each(CASE WHEN json_valid(" col ") THEN " col                  \
+    " ELSE '{}' END))"
+
+static ho_report_error_t s_prepare(ho_rctx_t *ctx)
+{
+    ho_report_error_t rc = ho_rsql_exec(
+        ctx, "CREATE TEMP TABLE dq_imp (import_id TEXT PRIMARY KEY, source TEXT NOT NULL,"
+             " kind TEXT NOT NULL, file TEXT, finished_at INTEGER, read INTEGER,"
+             " accepted INTEGER, skipped INTEGER, quarantined INTEGER, summary INTEGER)");
+    if (rc != HO_REPORT_OK) {
+        return rc;
+    }
+    if (ctx->has_imports &&
+        (rc = ho_rsql_exec(ctx, "INSERT OR IGNORE INTO temp.dq_imp SELECT import_id,"
+                                " coalesce(nullif(source, ''), '(none)'), coalesce(kind, ''), file,"
+                                " finished_at, coalesce(read, 0), coalesce(accepted, 0),"
+                                " " S_JSON_SUM("skipped_json") ", " S_JSON_SUM(
+                                    "quarantined_json") ", 1 FROM main.imports")) != HO_REPORT_OK) {
+        return rc;
+    }
+    /* Records the store applied for an import it never got a summary of (a crashed import,
+     * a webhook day): still counted, under their own row, so nothing disappears. */
+    if (ctx->has_import_results &&
+        (rc = ho_rsql_exec(
+             ctx, "INSERT OR IGNORE INTO temp.dq_imp SELECT import_id, '(no import summary)',"
+                  " CASE WHEN max(result IN ('new', 'merged')) THEN 'lead'"
+                  " WHEN max(result IN ('matched', 'unmatched')) THEN 'activity'"
+                  " ELSE 'feedback' END, NULL, NULL, 0, 0, 0, 0, 0"
+                  " FROM main.import_results GROUP BY import_id")) != HO_REPORT_OK) {
+        return rc;
+    }
+    if (ctx->has_oimport &&
+        (rc = ho_rsql_exec(ctx, "INSERT OR IGNORE INTO temp.dq_imp SELECT DISTINCT"
+                                " coalesce(import_id, ''), CASE WHEN import_id IS NULL THEN"
+                                " '(not imported)' ELSE '(no import summary)' END, 'feedback',"
+                                " NULL, NULL, 0, 0, 0, 0, 0 FROM main.outcomes")) != HO_REPORT_OK) {
+        return rc;
+    }
+    return HO_REPORT_OK;
+}
+
+static void s_check(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t row, lxw_col_t col, bool ok,
+                    bool total)
+{
+    /* A formula, so the check holds in the file itself: Rows read (D) = Skipped (E) +
+     * Quarantined (F) + Accepted (G). */
+    char f[160];
+    snprintf(f, sizeof f, "=IF(D%u=E%u+F%u+G%u,\"ok\",\"MISMATCH\")", row + 1, row + 1, row + 1,
+             row + 1);
+    worksheet_write_formula_str(ws, row, col, f, ok ? (total ? ctx->f_tot_text : ctx->f_ok)
+                                                    : ctx->f_bad,
+                                ok ? "ok" : "MISMATCH");
+}
+
+static void s_sum_formula(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t row, lxw_col_t col,
+                          lxw_row_t first, double value)
+{
+    char f[96], a[16], b[16];
+    lxw_rowcol_to_cell(a, first, col);
+    lxw_rowcol_to_cell(b, row - 1, col);
+    snprintf(f, sizeof f, "=SUM(%s:%s)", a, b);
+    if (row == first) {
+        snprintf(f, sizeof f, "=0");
+    }
+    worksheet_write_formula_num(ws, row, col, f, ctx->f_tot_int, value);
+}
+
+/* One table (one file kind) from *row on. */
+static ho_report_error_t s_kind_table(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t *row,
+                                      const s_kind_t *k)
+{
+    char sql[3072];
+    size_t len = (size_t)snprintf(sql, sizeof sql,
+                                  "SELECT d.source, sum(d.summary), max(d.finished_at),"
+                                  " total(d.read), total(d.skipped), total(d.quarantined),"
+                                  " total(d.accepted)");
+    for (int i = 0; i < k->nres; i++) {
+        len += (size_t)snprintf(
+            sql + len, sizeof sql - len,
+            ", %s", ctx->has_import_results ? "(SELECT total(r.n) FROM main.import_results r"
+                                              " JOIN temp.dq_imp x ON x.import_id = r.import_id"
+                                              " WHERE x.source = d.source AND x.kind = d.kind"
+                                              " AND r.result = ?)"
+                                            : "NULL");
+    }
+    if (k->no_mql && ctx->has_flags && ctx->has_oimport) {
+        /* implied rows are stages the store inferred, not what sales recorded */
+        len += (size_t)snprintf(sql + len, sizeof sql - len,
+                                ", (SELECT count(*) FROM main.outcomes o JOIN temp.dq_imp x"
+                                " ON x.import_id = coalesce(o.import_id, '')"
+                                " WHERE x.source = d.source AND x.kind = d.kind AND %s"
+                                " AND " HO_RSQL_NO_MQL ")",
+                                ctx->has_implied ? "o.implied = 0" : "1");
+    } else if (k->no_mql) {
+        len += (size_t)snprintf(sql + len, sizeof sql - len, ", NULL");
+    }
+    char final[4200];
+    snprintf(final, sizeof final,
+             "%s FROM temp.dq_imp d WHERE d.kind = ? GROUP BY d.source ORDER BY d.source", sql);
+    sqlite3_stmt *st;
+    ho_report_error_t rc = ho_rsql_prepare(ctx, final, &st);
+    if (rc != HO_REPORT_OK) {
+        return rc;
+    }
+    int p = 1;
+    for (int i = 0; i < k->nres && ctx->has_import_results; i++) {
+        sqlite3_bind_text(st, p++, k->res[i].result, -1, SQLITE_STATIC);
+    }
+    sqlite3_bind_text(st, p, k->kind, -1, SQLITE_STATIC);
+
+    worksheet_write_string(ws, *row, 0, k->title, ctx->f_bold);
+    (*row)++;
+    const char *cols[6 + S_MAXRES + 3] = {"Source", "Files", "Last import", "Rows read",
+                                          "Skipped", "Quarantined", "Accepted"};
+    int nc = 7;
+    for (int i = 0; i < k->nres; i++) {
+        cols[nc++] = k->res[i].head;
+    }
+    if (k->no_mql) {
+        cols[nc++] = "On leads marketing never qualified";
+    }
+    cols[nc++] = "Check";
+    ho_rheader(ctx, ws, *row, cols, nc);
+    (*row)++;
+    lxw_row_t first = *row;
+    double tot[7 + S_MAXRES + 1] = {0};
+    int nnum = nc - 1; /* numeric columns: 1..nc-2 except Last import */
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        worksheet_write_string(ws, *row, 0, ho_rcol_text(st, 0), ctx->f_text);
+        for (int c = 1; c < nnum; c++) {
+            if (c == 2) {
+                if (sqlite3_column_type(st, 2) == SQLITE_NULL) {
+                    worksheet_write_blank(ws, *row, 2, ctx->f_dt);
+                } else {
+                    lxw_datetime d = ho_rdatetime(sqlite3_column_int64(st, 2));
+                    worksheet_write_datetime(ws, *row, 2, &d, ctx->f_dt);
+                }
+                continue;
+            }
+            if (sqlite3_column_type(st, c) == SQLITE_NULL) {
+                worksheet_write_string(ws, *row, (lxw_col_t)c, "n/a", ctx->f_note);
+                continue;
+            }
+            double v = sqlite3_column_double(st, c);
+            tot[c] += v;
+            worksheet_write_number(ws, *row, (lxw_col_t)c, v, ctx->f_int);
+        }
+        double rd = sqlite3_column_double(st, 3), sk = sqlite3_column_double(st, 4),
+               qu = sqlite3_column_double(st, 5), ac = sqlite3_column_double(st, 6);
+        s_check(ctx, ws, *row, (lxw_col_t)(nc - 1), rd == sk + qu + ac, false);
+        (*row)++;
+    }
+    sqlite3_finalize(st);
+    if (s != SQLITE_DONE) {
+        return ho_rsql_fail(ctx, "data quality");
+    }
+    worksheet_write_string(ws, *row, 0, "Total", ctx->f_tot_text);
+    worksheet_write_blank(ws, *row, 2, ctx->f_tot_text);
+    for (int c = 1; c < nnum; c++) {
+        if (c != 2) {
+            s_sum_formula(ctx, ws, *row, (lxw_col_t)c, first, tot[c]);
+        }
+    }
+    s_check(ctx, ws, *row, (lxw_col_t)(nc - 1), tot[3] == tot[4] + tot[5] + tot[6], true);
+    *row += 2;
+    return HO_REPORT_OK;
+}
+
+/* Skipped and quarantined rows by reason, per source and kind (from the import summaries). */
+static ho_report_error_t s_reasons(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t *row)
+{
+    sqlite3_stmt *st;
+    ho_report_error_t rc = ho_rsql_prepare(
+        ctx,
+        "SELECT d.source, d.kind, 'Skipped' AS disp, j.key, total(j.value) FROM main.imports i"
+        " JOIN temp.dq_imp d ON d.import_id = i.import_id, json_each(CASE WHEN"
+        " json_valid(i.skipped_json) THEN i.skipped_json ELSE '{}' END) j GROUP BY 1, 2, 3, 4"
+        " UNION ALL "
+        "SELECT d.source, d.kind, 'Quarantined', j.key, total(j.value) FROM main.imports i"
+        " JOIN temp.dq_imp d ON d.import_id = i.import_id, json_each(CASE WHEN"
+        " json_valid(i.quarantined_json) THEN i.quarantined_json ELSE '{}' END) j"
+        " GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3 DESC, 4",
+        &st);
+    if (rc != HO_REPORT_OK) {
+        return rc;
+    }
+    worksheet_write_string(ws, *row, 0, "Skipped and quarantined rows by reason", ctx->f_bold);
+    (*row)++;
+    static const char *const cols[] = {"Source", "Kind", "Skipped or quarantined", "Reason",
+                                       "Rows"};
+    ho_rheader(ctx, ws, *row, cols, 5);
+    (*row)++;
+    lxw_row_t first = *row;
+    double tot = 0;
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        for (int c = 0; c < 4; c++) {
+            worksheet_write_string(ws, *row, (lxw_col_t)c, ho_rcol_text(st, c), ctx->f_text);
+        }
+        double v = sqlite3_column_double(st, 4);
+        tot += v;
+        worksheet_write_number(ws, *row, 4, v, ctx->f_int);
+        (*row)++;
+    }
+    sqlite3_finalize(st);
+    if (s != SQLITE_DONE) {
+        return ho_rsql_fail(ctx, "data quality reasons");
+    }
+    worksheet_write_string(ws, *row, 0, "Total", ctx->f_tot_text);
+    for (lxw_col_t c = 1; c < 4; c++) {
+        worksheet_write_blank(ws, *row, c, ctx->f_tot_text);
+    }
+    s_sum_formula(ctx, ws, *row, 4, first, tot);
+    *row += 2;
+    return HO_REPORT_OK;
+}
+
+/* The report week's sales outcomes by the feedback source they came from: its Rejected,
+ * Lost and never-qualified totals are the Summary's (a cross-sheet check). */
+static ho_report_error_t s_week_outcomes(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t *row)
+{
+    char sql[2048];
+    snprintf(sql, sizeof sql,
+             "SELECT %s AS src, sum(o.outcome = 'accepted'), sum(o.outcome = 'rejected'),"
+             " sum(o.outcome = 'sql'), sum(o.outcome = 'opportunity'), sum(o.outcome = 'won'),"
+             " sum(o.outcome = 'lost'), %s FROM main.outcomes o %s"
+             " WHERE o.occurred_at >= :wa AND o.occurred_at < :wb AND %s"
+             " GROUP BY src ORDER BY src",
+             ctx->has_oimport ? "coalesce(d.source, '(not imported)')" : "'(source not recorded)'",
+             ctx->has_flags ? "sum(" HO_RSQL_NO_MQL ")" : "NULL",
+             ctx->has_oimport ? "LEFT JOIN temp.dq_imp d ON d.import_id = coalesce(o.import_id, '')"
+                              : "",
+             ctx->has_implied ? "o.implied = 0" : "1");
+    sqlite3_stmt *st;
+    ho_report_error_t rc = ho_rsql_prepare(ctx, sql, &st);
+    if (rc != HO_REPORT_OK) {
+        return rc;
+    }
+    char title[128];
+    snprintf(title, sizeof title, "Sales outcomes recorded in %s, by feedback source",
+             ctx->weeks[HO_RW_THIS].label);
+    worksheet_write_string(ws, *row, 0, title, ctx->f_bold);
+    (*row)++;
+    static const char *const cols[] = {"Source",   "Accepted", "Rejected", "Sales qualified",
+                                       "Opportunity", "Won",   "Lost",
+                                       "On leads marketing never qualified"};
+    ho_rheader(ctx, ws, *row, cols, 8);
+    (*row)++;
+    lxw_row_t first = *row;
+    double tot[8] = {0};
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        worksheet_write_string(ws, *row, 0, ho_rcol_text(st, 0), ctx->f_text);
+        for (int c = 1; c < 8; c++) {
+            if (sqlite3_column_type(st, c) == SQLITE_NULL) {
+                worksheet_write_string(ws, *row, (lxw_col_t)c, "n/a", ctx->f_note);
+                continue;
+            }
+            double v = sqlite3_column_double(st, c);
+            tot[c] += v;
+            worksheet_write_number(ws, *row, (lxw_col_t)c, v, ctx->f_int);
+        }
+        (*row)++;
+    }
+    sqlite3_finalize(st);
+    if (s != SQLITE_DONE) {
+        return ho_rsql_fail(ctx, "data quality outcomes");
+    }
+    worksheet_write_string(ws, *row, 0, "Total", ctx->f_tot_text);
+    for (lxw_col_t c = 1; c < 8; c++) {
+        s_sum_formula(ctx, ws, *row, c, first, tot[c]);
+    }
+    *row += 2;
+    return HO_REPORT_OK;
+}
+
+static ho_report_error_t s_pending_now(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t *row)
+{
+    sqlite3_stmt *st;
+    ho_report_error_t rc =
+        ho_rsql_prepare(ctx, "SELECT count(*) FROM main.pending_outcomes", &st);
+    if (rc != HO_REPORT_OK) {
+        return rc;
+    }
+    int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_finalize(st);
+    worksheet_write_string(ws, *row, 0, "Feedback rows waiting for their lead now", ctx->f_bold);
+    worksheet_write_number(ws, *row, 3, (double)n, ctx->f_int);
+    (*row)++;
+    return HO_REPORT_OK;
+}
+
+ho_report_error_t ho_report_quality(ho_rctx_t *ctx, lxw_worksheet *ws)
+{
+    ho_report_error_t rc = s_prepare(ctx);
+    if (rc != HO_REPORT_OK) {
+        return rc;
+    }
+    ho_rtitle(ctx, ws, "Data quality: what came in and what became of it",
+              "Every import the store has recorded (one file or one webhook day each), by source. "
+              "Rows read = skipped + quarantined + accepted; accepted rows are then new, merged, "
+              "matched, unmatched, recorded or pending.");
+    ho_rcols(ctx, ws, 0, 0, 30);
+    ho_rcols(ctx, ws, 1, 1, 8);
+    ho_rcols(ctx, ws, 2, 2, 16);
+    ho_rcols(ctx, ws, 3, 3, 20); /* also the reason column of the reasons table */
+    ho_rcols(ctx, ws, 4, 13, 12);
+    lxw_row_t row = 3;
+    if (!ctx->has_imports) {
+        worksheet_write_string(ws, row, 0,
+                               "This store records no imports yet (its schema predates the "
+                               "imports table): import counts are not available.",
+                               ctx->f_note);
+        row += 2;
+    }
+    for (size_t i = 0; i < sizeof s_kinds / sizeof s_kinds[0] && rc == HO_REPORT_OK; i++) {
+        rc = s_kind_table(ctx, ws, &row, &s_kinds[i]);
+    }
+    if (rc == HO_REPORT_OK && ctx->has_imports) {
+        rc = s_reasons(ctx, ws, &row);
+    }
+    if (rc == HO_REPORT_OK) {
+        rc = s_week_outcomes(ctx, ws, &row);
+    }
+    if (rc == HO_REPORT_OK) {
+        rc = s_pending_now(ctx, ws, &row);
+    }
+    ho_rprogress(ctx, "Data quality", (int64_t)row, true);
+    return rc;
+}
+
+/* Summary's data-freshness table: when each source (and kind) was last imported. Returns
+ * the next free row. */
+ho_report_error_t ho_report_freshness(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t *row)
+{
+    worksheet_write_string(ws, *row, 0, "Data freshness: last import per source", ctx->f_bold);
+    (*row)++;
+    if (!ctx->has_imports) {
+        worksheet_write_string(ws, *row, 0, "(this store records no imports yet)", ctx->f_note);
+        (*row)++;
+        return HO_REPORT_OK;
+    }
+    sqlite3_stmt *st;
+    ho_report_error_t rc = ho_rsql_prepare(
+        ctx,
+        "SELECT coalesce(nullif(source, ''), '(none)') AS src, coalesce(kind, ''),"
+        " max(finished_at), count(*), total(read) FROM main.imports GROUP BY 1, 2 ORDER BY 1, 2",
+        &st);
+    if (rc != HO_REPORT_OK) {
+        return rc;
+    }
+    static const char *const cols[] = {"Source", "Kind", "Files", "Rows read", "Last import"};
+    ho_rheader(ctx, ws, *row, cols, 5);
+    (*row)++;
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        worksheet_write_string(ws, *row, 0, ho_rcol_text(st, 0), ctx->f_text);
+        worksheet_write_string(ws, *row, 1, ho_rcol_text(st, 1), ctx->f_text);
+        worksheet_write_number(ws, *row, 2, sqlite3_column_double(st, 3), ctx->f_int);
+        worksheet_write_number(ws, *row, 3, sqlite3_column_double(st, 4), ctx->f_int);
+        if (sqlite3_column_type(st, 2) == SQLITE_NULL) {
+            worksheet_write_blank(ws, *row, 4, ctx->f_dt);
+        } else {
+            lxw_datetime d = ho_rdatetime(sqlite3_column_int64(st, 2));
+            worksheet_write_datetime(ws, *row, 4, &d, ctx->f_dt);
+        }
+        (*row)++;
+    }
+    sqlite3_finalize(st);
+    return s == SQLITE_DONE ? HO_REPORT_OK : ho_rsql_fail(ctx, "freshness");
+}
