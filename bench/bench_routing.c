@@ -3,8 +3,9 @@
  *
  *     build/bench_routing [--leads 20000]
  *
- * Prints key=value lines. Each routing decision is one SQLite transaction (counts, rotation,
- * the decision by event id), as in the route worker. */
+ * Prints key=value lines: routing with one SQLite transaction per decision (counts, rotation,
+ * the decision by event id) and with one per batch of 100 (what the route worker does for a
+ * request of 100 envelopes); outbox packet files one fsync each and in group commits of 100. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,23 +29,12 @@ static const char *const s_places[][2] = {{"US", "NY"}, {"US", "TX"}, {"US", "CA
                                           {"DE", ""},   {"FR", ""},   {"SG", ""},   {"US", "MA"},
                                           {"IE", ""},   {"BR", ""}};
 
-int main(int argc, char **argv)
+/* Route `leads` leads in batches of `batch` (1 = one transaction per decision, as before
+ * the route worker decided a request's envelopes in one transaction). */
+static int s_route(const char *deploy, const char *dir, long leads, long batch)
 {
-    long leads = 20000;
-    ho_log_set_level(HO_LOG_WARN);
-    for (int i = 1; i + 1 < argc; i++) {
-        if (!strcmp(argv[i], "--leads")) {
-            leads = atol(argv[++i]);
-        }
-    }
-    char dir[] = "/tmp/ho-bench-routing-XXXXXX";
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
-        return 1;
-    }
-    char deploy[4096], db[4200];
-    snprintf(deploy, sizeof deploy, "%s/deploy", HO_SOURCE_DIR);
-    snprintf(db, sizeof db, "%s/router.db", dir);
+    char db[4200];
+    snprintf(db, sizeof db, "%s/router-%ld.db", dir, batch);
     ho_err_t err = {0};
     ho_routing_t *r = ho_routing_load(deploy, "routing.yaml", &err);
     ho_route_state_t *st = r ? ho_route_state_open(db, &err) : NULL;
@@ -56,6 +46,10 @@ int main(int argc, char **argv)
     long assigned = 0, queued = 0;
     double start = s_now();
     for (long i = 0; i < leads; i++) {
+        if (batch > 1 && i % batch == 0 && ho_route_state_batch_begin(st, &err) != HO_OK) {
+            fprintf(stderr, "bench_routing: %s\n", err.message);
+            return 1;
+        }
         const char *const *pl = s_places[i % 10];
         json_t *req = json_pack("{s:{s:I,s:{s:s,s:s,s:I},s:{s:s,s:s}},s:I,s:n,s:[]}", "lead",
                                 "lead_id", (json_int_t)i, "fields", "country", pl[0], "state",
@@ -76,16 +70,28 @@ int main(int argc, char **argv)
         }
         json_decref(out);
         json_decref(req);
+        if (batch > 1 && (i % batch == batch - 1 || i == leads - 1) &&
+            ho_route_state_batch_commit(st, &err) != HO_OK) {
+            fprintf(stderr, "bench_routing: %s\n", err.message);
+            return 1;
+        }
     }
     double secs = s_now() - start;
-    printf("routing_leads=%ld assigned=%ld queued=%ld seconds=%.3f decisions_per_s=%.0f "
+    printf("routing_leads=%ld batch=%ld assigned=%ld queued=%ld seconds=%.3f decisions_per_s=%.0f "
            "us_per_decision=%.1f\n",
-           leads, assigned, queued, secs, leads / secs, secs * 1e6 / leads);
+           leads, batch, assigned, queued, secs, leads / secs, secs * 1e6 / leads);
     ho_route_state_destroy(&st);
     ho_routing_destroy(&r);
+    return 0;
+}
 
-    /* outbox: file connector only */
-    const char *yaml = "workers:\n  outbox:\n    dir: outbox\n";
+/* `packets` handoff.ready through the outbox worker's handler, `batch` per request (one
+ * group commit per request when batch > 1). */
+static int s_outbox(const char *dir, long packets, long batch)
+{
+    char yaml[200];
+    snprintf(yaml, sizeof yaml, "workers:\n  outbox:\n    dir: outbox-%ld\n", batch);
+    ho_err_t err = {0};
     ho_conf_t *conf = ho_conf_parse(yaml, strlen(yaml), "bench.yaml", &err);
     ho_worker_env_t env = {.name = "outbox",
                            .data_dir = dir,
@@ -98,26 +104,58 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_routing: %s\n", err.message);
         return 1;
     }
-    long packets = leads / 4;
-    start = s_now();
-    for (long i = 0; i < packets; i++) {
-        ho_msg_t *m = ho_msg_new("handoff.ready");
-        ho_msg_set_payload(m, json_pack("{s:I,s:{s:s},s:s}", "lead_id", (json_int_t)i, "rep",
-                                        "rep_id", s_places[i % 10][0], "email", "x@y.test"));
+    double start = s_now();
+    ho_msg_t **msgs = calloc((size_t)batch, sizeof *msgs);
+    for (long i = 0; msgs && i < packets; i += batch) {
+        long n = packets - i < batch ? packets - i : batch;
+        for (long k = 0; k < n; k++) {
+            msgs[k] = ho_msg_new("handoff.ready");
+            ho_msg_set_payload(msgs[k],
+                               json_pack("{s:I,s:{s:s},s:s}", "lead_id", (json_int_t)(i + k),
+                                         "rep", "rep_id", s_places[(i + k) % 10][0], "email",
+                                         "x@y.test"));
+        }
         ho_out_t *out = ho_out_new("bench");
-        ho_worker_call(&ho_worker_outbox, ctx, &m, 1, out);
+        if (ho_worker_call(&ho_worker_outbox, ctx, msgs, (size_t)n, out) != HO_WORKER_OK) {
+            fprintf(stderr, "bench_routing: the outbox handler failed\n");
+        }
         ho_out_destroy(&out);
-        ho_msg_destroy(&m);
+        for (long k = 0; k < n; k++) {
+            ho_msg_destroy(&msgs[k]);
+        }
     }
-    secs = s_now() - start;
-    printf("outbox_file_packets=%ld seconds=%.3f packets_per_s=%.0f (fsync + rename each)\n",
-           packets, secs, packets / secs);
+    free(msgs);
+    double secs = s_now() - start;
+    printf("outbox_file_packets=%ld batch=%ld seconds=%.3f packets_per_s=%.0f (%s)\n", packets,
+           batch, secs, packets / secs,
+           batch > 1 ? "group commit: 2 syncfs + renames per batch" : "fsync + rename each");
     ho_worker_outbox.cb_exit(&ctx);
     ho_conf_destroy(&conf);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    long leads = 20000;
+    ho_log_set_level(HO_LOG_WARN);
+    for (int i = 1; i + 1 < argc; i++) {
+        if (!strcmp(argv[i], "--leads")) {
+            leads = atol(argv[++i]);
+        }
+    }
+    char dir[] = "/tmp/ho-bench-routing-XXXXXX";
+    if (!mkdtemp(dir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    char deploy[4096];
+    snprintf(deploy, sizeof deploy, "%s/deploy", HO_SOURCE_DIR);
+    int rc = s_route(deploy, dir, leads, 1) || s_route(deploy, dir, leads, 100) ||
+             s_outbox(dir, leads / 4, 1) || s_outbox(dir, leads / 4, 100);
     char cmd[4200];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0) {
         fprintf(stderr, "bench_routing: could not remove %s\n", dir);
     }
-    return 0;
+    return rc;
 }

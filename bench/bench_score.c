@@ -60,6 +60,13 @@ static double s_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static double s_cpu(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static json_t *s_lead(long id, size_t *n_acts)
 {
     static const char *const titles[] = {"Chief Data Officer",
@@ -265,6 +272,7 @@ int main(int argc, char **argv)
 {
     long n_leads = 20000;
     int batches = 600, window = 16;
+    bool broker_part = true;
     const char *model_path = NULL;
     char bin[PATH_MAX + 16] = "";
     if (getenv("HO_BIN")) {
@@ -279,11 +287,13 @@ int main(int argc, char **argv)
             window = atoi(argv[++i]);
         } else if (!strcmp(argv[i], "--model") && i + 1 < argc) {
             model_path = argv[++i];
+        } else if (!strcmp(argv[i], "--in-process")) {
+            broker_part = false;
         } else if (!strcmp(argv[i], "--bin") && i + 1 < argc) {
             snprintf(bin, sizeof bin, "%s", argv[++i]);
         } else {
             printf("usage: bench_score [--leads N] [--batches B] [--window W] [--model FILE]\n"
-                   "                   [--bin PATH/handoff]\n"
+                   "                   [--bin PATH/handoff] [--in-process]\n"
                    "(default binary: $HO_BIN, else 'handoff' next to this program)\n");
             return strcmp(argv[i], "--help") == 0 ? 0 : 2;
         }
@@ -322,9 +332,9 @@ int main(int argc, char **argv)
 
     /* ---- part 1: in-process ---- */
     printf("\nin-process, one thread (= one scorer)\n");
-    printf("%-44s %12s %10s\n", "path", "leads/s", "us/lead");
+    printf("%-44s %12s %10s %14s\n", "path", "leads/s", "us/lead", "leads/CPU-s");
     long mql = 0;
-    double t0 = s_now();
+    double t0 = s_now(), c0 = s_cpu();
     for (long i = 0; i < n_leads; i++) {
         ho_score_result_t r;
         if (ho_score_lead(model, leads[i], S_AS_OF, &r, &err) == HO_OK) {
@@ -332,9 +342,21 @@ int main(int argc, char **argv)
         }
         ho_score_result_clear(&r);
     }
-    double dt = s_now() - t0;
-    printf("%-44s %12.0f %10.2f\n", "ho_score_lead", (double)n_leads / dt,
-           dt * 1e6 / (double)n_leads);
+    double dt = s_now() - t0, dc = s_cpu() - c0;
+    printf("%-44s %12.0f %10.2f %14.0f\n", "ho_score_lead (with detail texts)",
+           (double)n_leads / dt, dt * 1e6 / (double)n_leads, (double)n_leads / dc);
+    /* the scorer's own path: no texts (the compact explanation needs none) */
+    t0 = s_now();
+    c0 = s_cpu();
+    for (long i = 0; i < n_leads; i++) {
+        ho_score_result_t r;
+        ho_score_lead_opt(model, leads[i], S_AS_OF, 0, &r, &err);
+        ho_score_result_clear(&r);
+    }
+    dt = s_now() - t0;
+    dc = s_cpu() - c0;
+    printf("%-44s %12.0f %10.2f %14.0f\n", "ho_score_lead_opt (scorer: no texts)",
+           (double)n_leads / dt, dt * 1e6 / (double)n_leads, (double)n_leads / dc);
 
     /* the worker path: decode a batch frame, handle, encode the reply frame */
     size_t n_frames = (size_t)(n_leads / S_BATCH);
@@ -380,6 +402,7 @@ int main(int argc, char **argv)
     }
     size_t out_bytes = 0;
     t0 = s_now();
+    c0 = s_cpu();
     for (size_t b = 0; b < n_frames; b++) {
         ho_msg_t **in = NULL;
         size_t n = 0;
@@ -398,8 +421,10 @@ int main(int argc, char **argv)
         ho_msg_batch_free(&in, n);
     }
     dt = s_now() - t0;
-    printf("%-44s %12.0f %10.2f\n", "worker path (decode + score + encode, x100)",
-           (double)(n_frames * S_BATCH) / dt, dt * 1e6 / (double)(n_frames * S_BATCH));
+    dc = s_cpu() - c0;
+    printf("%-44s %12.0f %10.2f %14.0f\n", "worker path (decode + score + encode, x100)",
+           (double)(n_frames * S_BATCH) / dt, dt * 1e6 / (double)(n_frames * S_BATCH),
+           (double)(n_frames * S_BATCH) / dc);
     printf("(MQLs among them: %ld; reply %.1f KB per lead with its explanation)\n", mql,
            (double)out_bytes / 1024.0 / (double)(n_frames * S_BATCH));
     ho_worker_score.cb_exit(&wctx);
@@ -412,7 +437,7 @@ int main(int argc, char **argv)
            "scorer CPU s", "leads/scorer-CPU-s");
     double one = 0;
     int rc = 0;
-    for (int s = 1; s <= S_MAX_SCORERS; s++) {
+    for (int s = 1; broker_part && s <= S_MAX_SCORERS; s++) {
         double cpu = 0, bcpu = 0;
         double rate =
             s_through_broker(bin, cfg, s, frames, lens, n_frames, batches, window, &cpu, &bcpu);

@@ -66,6 +66,15 @@ int ho_route_state_counts(const ho_routing_t *routing, ho_route_state_t *state, 
 int ho_route_state_forget(const char *path, long long lead_id, const char *email, int *n_p,
                           ho_err_t *err);
 
+/* Decide a batch in one SQLite transaction (one commit, one WAL sync, for all the decisions
+ * of a request) rather than one each: between batch_begin and batch_commit every
+ * ho_routing_decide is a savepoint, so a decision that fails rolls back alone. Nothing of
+ * the batch is durable before batch_commit; batch_rollback forgets all of it (the worker
+ * then retries the whole request, and decisions are by event id). */
+int ho_route_state_batch_begin(ho_route_state_t *state, ho_err_t *err);
+int ho_route_state_batch_commit(ho_route_state_t *state, ho_err_t *err);
+void ho_route_state_batch_rollback(ho_route_state_t *state);
+
 /* What a prune removed. */
 typedef struct {
     int decisions, counts, breaches;

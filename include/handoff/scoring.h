@@ -92,16 +92,37 @@ typedef struct {
 
 /* Score one lead snapshot at as_of (ms). HO_OK, or HO_ERR_FIELD/HO_ERR_MISSING with err.field
  * naming the offending snapshot field ("lead.activities[3].occurred_at"). res is always
- * initialized (clear it either way). */
+ * initialized (clear it either way). Every hit has its detail text. */
 int ho_score_lead(const ho_score_model_t *model, const json_t *lead, int64_t as_of,
                   ho_score_result_t *res, ho_err_t *err);
+
+/* ho_score_lead_opt flags */
+#define HO_SCORE_DETAIL 1u /* write each hit's detail text (else detail is ""): for people */
+
+/* ho_score_lead with flags; without HO_SCORE_DETAIL it is the scorer's hot path (the worker
+ * sends the compact explanation, which needs no text). Same totals, hits and numbers. */
+int ho_score_lead_opt(const ho_score_model_t *model, const json_t *lead, int64_t as_of,
+                      unsigned flags, ho_score_result_t *res, ho_err_t *err);
 void ho_score_result_clear(ho_score_result_t *res);
 
 /* The explanation array of lead.scored: [{rule, kind, points, detail, ...}] (new reference).
  * Interest entries also carry raw, factor, value, age_days, occurred_at. */
 json_t *ho_score_explanation_json(const ho_score_result_t *res);
+/* The compact explanation of lead.scored (proto/messages.md): one entry per rule that fired,
+ * in hit order, {rule, points} for a fit rule or a clamp, and for an interest rule also
+ * n (firings), raw (points per firing before decay) and last (the newest firing's activity
+ * time, ms). The points still add up to fit and interest exactly. New reference. */
+json_t *ho_score_explanation_compact(const ho_score_result_t *res);
+/* "fit" or "interest" for an explanation entry, compact (no kind: an entry with n, or a rule
+ * named interest.*, is interest) or long form. */
+const char *ho_score_entry_kind(const json_t *entry);
+/* One explanation entry as text for people, compact or the older long form ({rule, kind,
+ * points, detail}): "interest  +17  pricing_page: 3 x 10 points, decayed (newest
+ * 2026-11-18T09:00Z, 2.0 d before the score)". as_of is the score's time (0 = unknown).
+ * Writes into buf; returns buf. */
+char *ho_score_explain_entry(const json_t *entry, int64_t as_of, char *buf, size_t cap);
 /* Fill a lead.scored payload object with model_version, fit, interest, score, grade,
- * quadrant, mql, explanation (and as_of). */
+ * quadrant, mql, explanation (compact) and as_of. */
 int ho_score_result_to_payload(const ho_score_result_t *res, json_t *payload);
 
 /* Round half away from zero (the model's only rounding). */

@@ -10,6 +10,7 @@
 #include "handoff/cli.h"
 #include "handoff/gateway.h"
 #include "handoff/lifecycle.h"
+#include "handoff/scoring.h"
 #include "handoff/store.h"
 
 static void s_usage(FILE *out)
@@ -149,10 +150,13 @@ static void s_print(const json_t *view, const ho_lifecycle_t *lc)
                s_i(latest, "score"), s_i(latest, "fit"), s_i(latest, "interest"),
                s_s(latest, "grade"), s_s(latest, "quadrant"), s_i(latest, "mql"),
                s_s(latest, "model_version"), s_time(json_object_get(latest, "at"), t1, sizeof t1));
+        /* stored compact (rule ids and numbers): rendered here, for people */
         json_array_foreach(json_object_get(latest, "explanation"), i, r)
         {
-            printf("         %+4lld %-8s %-24s %s\n", s_i(r, "points"), s_s(r, "kind"),
-                   s_s(r, "rule"), s_s(r, "detail"));
+            char line[400];
+            printf("         %s\n",
+                   ho_score_explain_entry(r, json_integer_value(json_object_get(latest, "at")),
+                                          line, sizeof line));
         }
     } else {
         printf("why      not scored yet\n");

@@ -589,7 +589,10 @@ static int s_demo(s_run_t *run, const char *seed, const char *now_text, int64_t 
 {
     char demo[PATH_MAX], feedback[PATH_MAX];
     s_fmt(demo, sizeof demo, "%s/demo", run->data_dir);
-    s_fmt(feedback, sizeof feedback, "%s/demo/feedback_simulated.csv", run->data_dir);
+    /* one simulation per demo day (the folder says which) */
+    char fbdir[PATH_MAX];
+    s_fmt(fbdir, sizeof fbdir, "%s/demo/feedback-%.10s", run->data_dir, now_text);
+    s_fmt(feedback, sizeof feedback, "%s/feedback_simulated.csv", fbdir);
     char f[6][PATH_MAX];
     static const char *names[6] = {"hubspot_contacts.csv", "salesforce_leads.csv",
                                    "marketo_leads.csv",    "form_webhooks.jsonl",
@@ -621,8 +624,9 @@ static int s_demo(s_run_t *run, const char *seed, const char *now_text, int64_t 
     }
     /* 2. leads from four sources, then their activities (activities name known people) */
     {
-        const char *a[] = {"import", "--connect", run->endpoint, f[0],         f[1],
-                           f[2],     f[3],        conf_args[0],  conf_args[1], NULL};
+        const char *a[] = {"import", "--connect", run->endpoint, "--now",      now_text, f[0],
+                           f[1],     f[2],        f[3],          conf_args[0], conf_args[1],
+                           NULL};
         printf("run step=import-leads\n");
         if (s_step(run, a) != 0) {
             ho_error("import of the demo leads failed");
@@ -635,8 +639,8 @@ static int s_demo(s_run_t *run, const char *seed, const char *now_text, int64_t 
     {
         /* small batches: the store scores a lead once per batch, as of its newest event in
          * it, so a 500-record batch (~2 weeks of demo activity) would stamp MQLs days late */
-        const char *a[] = {"import", "--connect",  run->endpoint, "--batch", "50",
-                           f[4],     conf_args[0], conf_args[1],  NULL};
+        const char *a[] = {"import", "--connect", run->endpoint, "--batch", "50",         "--now",
+                           now_text, f[4],        conf_args[0],  conf_args[1], NULL};
         printf("run step=import-activities\n");
         if (s_step(run, a) != 0) {
             ho_error("import of the demo activities failed");
@@ -646,8 +650,16 @@ static int s_demo(s_run_t *run, const char *seed, const char *now_text, int64_t 
     if (s_wait_idle(run, 600000) != 0) {
         return -1;
     }
-    /* 3. what the assigned reps answered, simulated from the database, sent back in */
-    {
+    /* 3. what the assigned reps answered, simulated from the database, sent back in. The
+     * answers are simulated once per demo clock: a re-run with the same clock sends the same
+     * file again (the same import, nothing new), where a new simulation would answer from the
+     * stages the first answers left and add rows. */
+    if (access(feedback, R_OK) == 0) {
+        printf("run step=feedback reused=%s\n", feedback);
+    } else if (mkdir(fbdir, 0755) != 0 && errno != EEXIST) {
+        ho_error("%s: %s", fbdir, strerror(errno));
+        return -1;
+    } else {
         const char *a[] = {"demo-data", "feedback", "--data-dir", run->data_dir, "--out", feedback,
                            "--seed",    seed,       "--now",      now_text,      NULL};
         printf("run step=feedback\n");
@@ -657,8 +669,9 @@ static int s_demo(s_run_t *run, const char *seed, const char *now_text, int64_t 
         }
     }
     {
-        const char *a[] = {"import", "--connect",  run->endpoint, "--source", "feedback",
-                           feedback, conf_args[0], conf_args[1],  NULL};
+        const char *a[] = {"import",     "--connect", run->endpoint, "--source",   "feedback",
+                           "--now",      now_text,    feedback,      conf_args[0], conf_args[1],
+                           NULL};
         if (s_step(run, a) != 0) {
             ho_error("import of the demo feedback failed");
             return -1;

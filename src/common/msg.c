@@ -662,20 +662,114 @@ static int s_validate(const void *buf, size_t len, ho_err_t *err)
 
 static void s_path(char *out, size_t cap, const char *parent, const char *key, size_t klen)
 {
-    if (parent[0]) {
-        snprintf(out, cap, "%s.%.*s", parent, (int)(klen > 48 ? 48 : klen), key);
-    } else {
-        snprintf(out, cap, "%.*s", (int)(klen > 48 ? 48 : klen), key);
+    /* a cut path is fine in a message: the return value is checked only to say so */
+    int n = parent[0] ? snprintf(out, cap, "%s.%.*s", parent, (int)(klen > 48 ? 48 : klen), key)
+                      : snprintf(out, cap, "%.*s", (int)(klen > 48 ? 48 : klen), key);
+    if (n < 0 && cap) {
+        out[0] = '\0';
     }
 }
 
-static int s_to_json(const msgpack_object *o, const char *path, int depth, json_t **out,
-                     ho_err_t *err)
+/* Where a value sits in the payload ("payload.lead.activities[3].type"), for error messages.
+ * Kept as a chain of stack frames and written out only when an error names it: rendering it
+ * for every value was a third of decoding a score.request (snprintf per key and element). */
+typedef struct s_where {
+    const struct s_where *up; /* NULL at the root, whose text is `key` */
+    const char *key;          /* map key (not NUL-terminated), or NULL for an array element */
+    size_t klen;
+    uint32_t index; /* array element index */
+} s_where_t;
+
+/* The same text the eager version built: "parent.key" (key cut at 48 bytes), "parent[i]",
+ * each level cut at 95 bytes. */
+static void s_where_text(const s_where_t *w, char *out, size_t cap)
+{
+    if (!w->up) {
+        snprintf(out, cap, "%s", w->key);
+        return;
+    }
+    char parent[96];
+    s_where_text(w->up, parent, sizeof parent);
+    if (!w->key) {
+        if (snprintf(out, cap, "%s[%u]", parent, w->index) < 0 && cap) {
+            out[0] = '\0';
+        }
+    } else {
+        s_path(out, cap, parent, w->key, w->klen);
+    }
+}
+
+#define S_WHERE_ERR(w, code, fmt, ...)                                                             \
+    do {                                                                                           \
+        char p_[96];                                                                               \
+        s_where_text((w), p_, sizeof p_);                                                          \
+        return ho_err_set(err, (code), p_, fmt, p_, ##__VA_ARGS__);                                \
+    } while (0)
+
+static int s_to_json_at(const msgpack_object *o, const s_where_t *w, int depth, json_t **out,
+                        ho_err_t *err);
+
+static int s_array_to_json(const msgpack_object *o, const s_where_t *w, int depth, json_t **out,
+                           ho_err_t *err)
+{
+    json_t *arr = json_array();
+    for (uint32_t i = 0; arr && i < o->via.array.size; i++) {
+        s_where_t sub = {.up = w, .index = i};
+        json_t *item;
+        int rc = s_to_json_at(&o->via.array.ptr[i], &sub, depth + 1, &item, err);
+        if (rc != HO_OK) {
+            json_decref(arr);
+            return rc;
+        }
+        json_array_append_new(arr, item);
+    }
+    *out = arr;
+    return HO_OK;
+}
+
+static int s_map_to_json(const msgpack_object *o, const s_where_t *w, int depth, json_t **out,
+                         ho_err_t *err)
+{
+    json_t *obj = json_object();
+    for (uint32_t i = 0; obj && i < o->via.map.size; i++) {
+        const msgpack_object *k = &o->via.map.ptr[i].key;
+        if (k->type != MSGPACK_OBJECT_STR) {
+            json_decref(obj);
+            char p[96];
+            s_where_text(w, p, sizeof p);
+            return ho_err_set(err, HO_ERR_FIELD, p, "%s: map key #%u is not a string",
+                              p[0] ? p : "(root)", i);
+        }
+        s_where_t sub = {.up = w, .key = S_STR(k), .klen = k->via.str.size};
+        if (memchr(S_STR(k), 0, k->via.str.size)) {
+            json_decref(obj);
+            S_WHERE_ERR(&sub, HO_ERR_FIELD, "%s: map key contains a NUL byte");
+        }
+        if (json_object_getn(obj, S_STR(k), k->via.str.size)) {
+            json_decref(obj);
+            S_WHERE_ERR(&sub, HO_ERR_FIELD, "%s: duplicate map key");
+        }
+        json_t *item;
+        int rc = s_to_json_at(&o->via.map.ptr[i].val, &sub, depth + 1, &item, err);
+        if (rc != HO_OK) {
+            json_decref(obj);
+            return rc;
+        }
+        if (json_object_setn_new(obj, S_STR(k), k->via.str.size, item) != 0) {
+            json_decref(obj);
+            S_WHERE_ERR(&sub, HO_ERR_FIELD, "%s: map key is not valid UTF-8");
+        }
+    }
+    *out = obj;
+    return HO_OK;
+}
+
+static int s_to_json_at(const msgpack_object *o, const s_where_t *w, int depth, json_t **out,
+                        ho_err_t *err)
 {
     *out = NULL;
     if (depth > HO_MSG_MAX_DEPTH) {
-        return ho_err_set(err, HO_ERR_TOO_LARGE, path, "%s: nested deeper than %d levels", path,
-                          HO_MSG_MAX_DEPTH);
+        S_WHERE_ERR(w, HO_ERR_TOO_LARGE, "%s: nested deeper than %d levels", HO_MSG_MAX_DEPTH);
     }
     switch (o->type) {
     case MSGPACK_OBJECT_NIL:
@@ -686,7 +780,7 @@ static int s_to_json(const msgpack_object *o, const char *path, int depth, json_
         return HO_OK;
     case MSGPACK_OBJECT_POSITIVE_INTEGER:
         if (o->via.u64 > (uint64_t)INT64_MAX) {
-            return ho_err_set(err, HO_ERR_FIELD, path, "%s: integer out of range", path);
+            S_WHERE_ERR(w, HO_ERR_FIELD, "%s: integer out of range");
         }
         *out = json_integer((json_int_t)o->via.u64);
         break;
@@ -697,75 +791,36 @@ static int s_to_json(const msgpack_object *o, const char *path, int depth, json_
     case MSGPACK_OBJECT_FLOAT64:
         *out = json_real(o->via.f64);
         if (!*out) {
-            return ho_err_set(err, HO_ERR_FIELD, path, "%s: NaN or infinite number", path);
+            S_WHERE_ERR(w, HO_ERR_FIELD, "%s: NaN or infinite number");
         }
         return HO_OK;
     case MSGPACK_OBJECT_STR:
         *out = json_stringn(S_STR(o), o->via.str.size);
         if (!*out) {
-            return ho_err_set(err, HO_ERR_FIELD, path, "%s: invalid UTF-8 in string", path);
+            S_WHERE_ERR(w, HO_ERR_FIELD, "%s: invalid UTF-8 in string");
         }
         return HO_OK;
     case MSGPACK_OBJECT_BIN:
     case MSGPACK_OBJECT_EXT:
-        return ho_err_set(err, HO_ERR_FIELD, path, "%s: binary and ext values are not allowed",
-                          path);
-    case MSGPACK_OBJECT_ARRAY: {
-        json_t *arr = json_array();
-        char sub[96];
-        for (uint32_t i = 0; arr && i < o->via.array.size; i++) {
-            snprintf(sub, sizeof sub, "%s[%u]", path, i);
-            json_t *item;
-            int rc = s_to_json(&o->via.array.ptr[i], sub, depth + 1, &item, err);
-            if (rc != HO_OK) {
-                json_decref(arr);
-                return rc;
-            }
-            json_array_append_new(arr, item);
-        }
-        *out = arr;
-        break;
-    }
-    case MSGPACK_OBJECT_MAP: {
-        json_t *obj = json_object();
-        char sub[96];
-        for (uint32_t i = 0; obj && i < o->via.map.size; i++) {
-            const msgpack_object *k = &o->via.map.ptr[i].key;
-            if (k->type != MSGPACK_OBJECT_STR) {
-                json_decref(obj);
-                return ho_err_set(err, HO_ERR_FIELD, path, "%s: map key #%u is not a string",
-                                  path[0] ? path : "(root)", i);
-            }
-            s_path(sub, sizeof sub, path, S_STR(k), k->via.str.size);
-            if (memchr(S_STR(k), 0, k->via.str.size)) {
-                json_decref(obj);
-                return ho_err_set(err, HO_ERR_FIELD, sub, "%s: map key contains a NUL byte", sub);
-            }
-            if (json_object_getn(obj, S_STR(k), k->via.str.size)) {
-                json_decref(obj);
-                return ho_err_set(err, HO_ERR_FIELD, sub, "%s: duplicate map key", sub);
-            }
-            json_t *item;
-            int rc = s_to_json(&o->via.map.ptr[i].val, sub, depth + 1, &item, err);
-            if (rc != HO_OK) {
-                json_decref(obj);
-                return rc;
-            }
-            if (json_object_setn_new(obj, S_STR(k), k->via.str.size, item) != 0) {
-                json_decref(obj);
-                return ho_err_set(err, HO_ERR_FIELD, sub, "%s: map key is not valid UTF-8", sub);
-            }
-        }
-        *out = obj;
-        break;
-    }
+        S_WHERE_ERR(w, HO_ERR_FIELD, "%s: binary and ext values are not allowed");
+    case MSGPACK_OBJECT_ARRAY:
+        return s_array_to_json(o, w, depth, out, err);
+    case MSGPACK_OBJECT_MAP:
+        return s_map_to_json(o, w, depth, out, err);
     default:
-        return ho_err_set(err, HO_ERR_MALFORMED, path, "%s: unknown msgpack type", path);
+        S_WHERE_ERR(w, HO_ERR_MALFORMED, "%s: unknown msgpack type");
     }
     if (!*out) {
-        return ho_err_set(err, HO_ERR_NOMEM, path, "%s: out of memory", path);
+        S_WHERE_ERR(w, HO_ERR_NOMEM, "%s: out of memory");
     }
     return HO_OK;
+}
+
+static int s_to_json(const msgpack_object *o, const char *path, int depth, json_t **out,
+                     ho_err_t *err)
+{
+    s_where_t root = {.key = path};
+    return s_to_json_at(o, &root, depth, out, err);
 }
 
 static int s_key_is(const msgpack_object *k, const char *name)

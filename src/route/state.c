@@ -58,6 +58,7 @@ struct ho_route_state {
     sqlite3 *db;
     sqlite3_stmt *q[Q_N];
     char *path;
+    bool in_batch; /* a batch transaction is open: decisions are savepoints in it */
 };
 
 void ho_route_state_destroy(ho_route_state_t **self_p)
@@ -166,19 +167,53 @@ static int s_exec(ho_route_state_t *st, const char *sql, ho_err_t *err)
     return HO_OK;
 }
 
+/* One decision is a transaction of its own, or inside a batch (ho_route_state_batch_begin)
+ * a savepoint: a decision that fails rolls back alone, and the batch commits once. */
 int ho_rt_state_begin(ho_route_state_t *st, ho_err_t *err)
 {
-    return s_exec(st, "BEGIN IMMEDIATE", err);
+    return s_exec(st, st->in_batch ? "SAVEPOINT decision" : "BEGIN IMMEDIATE", err);
 }
 
 int ho_rt_state_commit(ho_route_state_t *st, ho_err_t *err)
 {
-    return s_exec(st, "COMMIT", err);
+    return s_exec(st, st->in_batch ? "RELEASE decision" : "COMMIT", err);
 }
 
 void ho_rt_state_rollback(ho_route_state_t *st)
 {
-    sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_exec(st->db, st->in_batch ? "ROLLBACK TO decision; RELEASE decision" : "ROLLBACK",
+                 NULL, NULL, NULL);
+}
+
+int ho_route_state_batch_begin(ho_route_state_t *st, ho_err_t *err)
+{
+    if (st->in_batch) {
+        return ho_err_set(err, HO_ERR_IO, "", "%s: a batch is already open", st->path);
+    }
+    int rc = s_exec(st, "BEGIN IMMEDIATE", err);
+    st->in_batch = rc == HO_OK;
+    return rc;
+}
+
+int ho_route_state_batch_commit(ho_route_state_t *st, ho_err_t *err)
+{
+    if (!st->in_batch) {
+        return HO_OK;
+    }
+    st->in_batch = false;
+    int rc = s_exec(st, "COMMIT", err);
+    if (rc != HO_OK) {
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    }
+    return rc;
+}
+
+void ho_route_state_batch_rollback(ho_route_state_t *st)
+{
+    if (st && st->in_batch) {
+        st->in_batch = false;
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    }
 }
 
 static sqlite3_stmt *s_q(ho_route_state_t *st, int i)

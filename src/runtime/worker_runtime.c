@@ -31,6 +31,7 @@ typedef struct {
     char server_key[41];
     int hb_ms, liveness, credit, retries, backoff_ms;
     int64_t heard_at, sent_at, next_tick;
+    size_t chunk; /* envelopes per handler call (s_handle_chunked); 0 = not measured yet */
     uint64_t requests, inputs, quarantined, failed, reconnects;
 } s_rt_t;
 
@@ -68,10 +69,19 @@ char *ho_rt_base64(const void *data, size_t len)
     return out;
 }
 
+/* At most this many envelopes per frame: the broker makes each frame a request of its own,
+ * and the worker that gets it decodes a frame whole before its first heartbeat chance, so a
+ * reply of thousands of envelopes leaves as several requests of bounded decode time. */
+#define S_FRAME_MAX 500
+
 /* Encode msgs as batch frames appended to zmsg, halving a group whose frame would exceed
- * what a decoder accepts. */
+ * what a decoder accepts or S_FRAME_MAX envelopes. */
 static int s_add_batch(zmsg_t *zmsg, ho_msg_t *const *msgs, size_t n)
 {
+    if (n > S_FRAME_MAX) {
+        int rc = s_add_batch(zmsg, msgs, S_FRAME_MAX);
+        return rc == HO_OK ? s_add_batch(zmsg, msgs + S_FRAME_MAX, n - S_FRAME_MAX) : rc;
+    }
     char *buf = NULL;
     size_t len = 0;
     int rc = ho_msg_encode_batch(msgs, n, &buf, &len);
@@ -316,6 +326,47 @@ static void s_handle(s_rt_t *rt, ho_msg_t *const *in, size_t n, ho_out_t *out)
     ho_out_destroy(&got);
 }
 
+/* No handler call holds the worker past its heartbeat: a request is handed to the handler
+ * in chunks, with a heartbeat to the broker between chunks whenever one is due. The broker
+ * otherwise disconnects a busy live worker (it hears nothing for liveness x heartbeat) and
+ * re-queues its request, which is then done twice. The chunk starts at S_CHUNK_START
+ * envelopes, doubles while a full chunk takes under an eighth of the heartbeat interval,
+ * and shrinks to what fits half of it when a call takes longer: learnt from the calls
+ * themselves, so a fast handler soon gets whole requests and a slow one small pieces. Each
+ * chunk is one handler call (one store transaction, say); the outputs of all chunks go back
+ * in the one reply. */
+#define S_CHUNK_START 500
+#define S_CHUNK_MAX 65536
+
+static void s_heartbeat_if_due(s_rt_t *rt)
+{
+    if (ho_now_ms() - rt->sent_at >= rt->hb_ms / 2) {
+        s_send_command(rt, S_HEARTBEAT);
+    }
+}
+
+static void s_handle_chunked(s_rt_t *rt, ho_msg_t *const *in, size_t n, ho_out_t *out)
+{
+    int64_t budget = rt->hb_ms / 2 > 0 ? rt->hb_ms / 2 : 1;
+    if (!rt->chunk) {
+        rt->chunk = S_CHUNK_START;
+    }
+    for (size_t off = 0; off < n;) {
+        size_t k = rt->chunk < n - off ? rt->chunk : n - off;
+        int64_t t0 = ho_now_ms();
+        s_handle(rt, in + off, k, out);
+        int64_t dt = ho_now_ms() - t0;
+        off += k;
+        if (dt > budget) {
+            size_t fit = (size_t)((double)k * (double)budget / (double)dt);
+            rt->chunk = fit > 0 ? fit : 1;
+        } else if (k == rt->chunk && dt < budget / 4 && rt->chunk < S_CHUNK_MAX) {
+            rt->chunk *= 2;
+        }
+        s_heartbeat_if_due(rt);
+    }
+}
+
 static void s_reply(s_rt_t *rt, const void *token, size_t token_len, ho_out_t *out)
 {
     size_t n = 0;
@@ -368,10 +419,11 @@ static void s_on_request(s_rt_t *rt, zmsg_t *zmsg)
         memcpy(all + n, msgs, k * sizeof *msgs);
         n += k;
         free(msgs);
+        s_heartbeat_if_due(rt); /* decoding a big frame takes time too */
     }
     rt->inputs += n;
     if (n > 0) {
-        s_handle(rt, all, n, out);
+        s_handle_chunked(rt, all, n, out);
     }
     s_reply(rt, zframe_data(token), zframe_size(token), out);
     ho_msg_batch_free(&all, n);

@@ -7,6 +7,8 @@
  * (activities not an array, an activity without a time), naming the field. */
 #include <math.h>
 #include <regex.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +23,8 @@
 /* Bounds that keep every sum far from overflow: rules per section, activities per lead. */
 #define S_MAX_RULES 1000
 #define S_MAX_ACTIVITIES 10000
+
+#define S_N_TYPES 9 /* s_activity_types */
 
 typedef enum { S_MATCH = 1, S_IN, S_EQUALS, S_RANGE, S_MISSING } s_test_t;
 typedef enum { S_EQ_TEXT = 0, S_EQ_BOOL, S_EQ_NUM } s_eq_kind_t;
@@ -53,6 +57,7 @@ typedef struct {
     long long max_per_day; /* 0 = no cap */
     char **types;
     size_t n_types;
+    unsigned type_mask; /* bit per s_activity_types index; 0 = any type */
     regex_t path, url, campaign;
     bool has_path, has_url, has_campaign;
 } s_int_rule_t;
@@ -60,6 +65,7 @@ typedef struct {
 typedef enum { S_DECAY_NONE = 0, S_DECAY_HALF_LIFE, S_DECAY_STEP } s_decay_t;
 
 struct ho_score_model {
+    uint64_t serial; /* unique per loaded model in this process: keys the match memo */
     char *name;
     char *version;
     char **groups;
@@ -78,6 +84,7 @@ struct ho_score_model {
     char **cap_types;
     long long *cap_n;
     size_t n_caps;
+    int cap_of_type[S_N_TYPES]; /* index into cap_types per activity type, -1 = none */
     long long fit_bands[3];
     long long int_bands[3];
     long long good_fit, high_interest;
@@ -92,6 +99,17 @@ static const char *const s_activity_types[] = {
     "demo_request", "free_trial_signup", "unsubscribe", "form_submit",      NULL};
 
 /* ---- small helpers ---- */
+
+/* Index of an activity type in s_activity_types, -1 for a type the model does not know. */
+static int s_type_index(const char *type)
+{
+    for (int i = 0; i < S_N_TYPES; i++) {
+        if (strcmp(s_activity_types[i], type) == 0) {
+            return i;
+        }
+    }
+    return -1;
+}
 
 static void s_strv_free(char **v, size_t n)
 {
@@ -591,6 +609,9 @@ static int s_int_rule(s_load_t *ld, const ho_node_t *node, s_int_rule_t *r)
         }
         rc = s_strings(ld, type ? type : types, type != NULL, &r->types, &r->n_types);
         for (size_t i = 0; rc == HO_OK && i < r->n_types; i++) {
+            r->type_mask |= s_in_list(s_activity_types, r->types[i])
+                                ? 1u << s_type_index(r->types[i])
+                                : 0;
             if (!s_in_list(s_activity_types, r->types[i])) {
                 rc = s_fail(ld, type ? type : ho_node_at(types, i),
                             "unknown activity type '%s' (email_open, email_click, page_view, "
@@ -751,6 +772,13 @@ static int s_load_interest(s_load_t *ld, const ho_node_t *root)
             }
         }
     }
+    for (int t = 0; t < S_N_TYPES; t++) {
+        m->cap_of_type[t] = -1;
+        for (size_t c = 0; c < m->n_caps; c++) {
+            m->cap_of_type[t] = strcmp(m->cap_types[c], s_activity_types[t]) == 0 ? (int)c
+                                                                                   : m->cap_of_type[t];
+        }
+    }
     if (rc == HO_OK) {
         rc = s_rules_seq(ld, sec, &rules);
     }
@@ -864,6 +892,8 @@ ho_score_model_t *ho_score_model_from_conf(const ho_conf_t *conf, ho_err_t *err)
         ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
         return NULL;
     }
+    static atomic_uint_fast64_t serials;
+    m->serial = atomic_fetch_add(&serials, 1) + 1;
     m->name = strdup(ho_conf_name(conf));
     s_load_t ld = {.conf = conf, .m = m, .err = err};
     const ho_node_t *root = ho_conf_root(conf);
@@ -1012,6 +1042,46 @@ static int s_hit_add(ho_score_result_t *res, size_t *cap, ho_score_hit_t **hit_p
     return HO_OK;
 }
 
+/* Regular-expression results memoized per thread. glibc's regexec costs ~1-3 us a call and a
+ * lead needs ~10 of them (titles, tech words, page paths), while the texts repeat heavily
+ * (the same titles and paths over and over): a direct-mapped table keyed by the exact text,
+ * the regex and the model's serial answers most calls with a hash and a memcmp. Exact: a hit
+ * compares the whole text; texts too long for an entry always run regexec. Per thread, so a
+ * model stays shareable between threads without locks. */
+#define S_MEMO_N 2048
+#define S_MEMO_TEXT 46
+typedef struct {
+    uint64_t serial;   /* model; 0 = empty entry (serials start at 1) */
+    const regex_t *re; /* the rule's compiled pattern inside that model */
+    uint8_t len;
+    uint8_t hit;
+    char text[S_MEMO_TEXT];
+} s_memo_t;
+static _Thread_local s_memo_t s_memo[S_MEMO_N];
+
+static bool s_rematch(const ho_score_model_t *m, const regex_t *re, const char *text)
+{
+    size_t len = strlen(text);
+    if (len >= S_MEMO_TEXT) {
+        return regexec(re, text, 0, NULL, 0) == 0;
+    }
+    uint64_t h = 1469598103934665603ull ^ (m->serial * 0x9E3779B97F4A7C15ull) ^ (uintptr_t)re;
+    for (size_t i = 0; i < len; i++) {
+        h = (h ^ (unsigned char)text[i]) * 1099511628211ull;
+    }
+    s_memo_t *e = &s_memo[(h ^ (h >> 29)) & (S_MEMO_N - 1)];
+    if (e->serial == m->serial && e->re == re && e->len == len && memcmp(e->text, text, len) == 0) {
+        return e->hit;
+    }
+    bool hit = regexec(re, text, 0, NULL, 0) == 0;
+    e->serial = m->serial;
+    e->re = re;
+    e->len = (uint8_t)len;
+    e->hit = hit;
+    memcpy(e->text, text, len);
+    return hit;
+}
+
 /* Text form of a field value for regex and list tests; NULL when absent or empty. */
 static const char *s_text(const json_t *v, char *buf, size_t cap)
 {
@@ -1060,31 +1130,39 @@ static bool s_number(const json_t *v, double *out)
     return false;
 }
 
-static bool s_fit_test(const s_fit_rule_t *r, const json_t *v, const char *field, char *detail,
-                       size_t cap)
+/* Does fit rule r fire on value v of field? When detail is not NULL, says what matched. */
+static bool s_fit_test(const ho_score_model_t *m, const s_fit_rule_t *r, const json_t *v,
+                       const char *field, char *detail, size_t cap)
 {
     char buf[64];
-    const char *t = s_text(v, buf, sizeof buf);
+    /* a range test reads the number itself: no text form (snprintf of a real) needed */
+    const char *t = r->test == S_RANGE ? NULL : s_text(v, buf, sizeof buf);
     double d;
     switch (r->test) {
     case S_MISSING:
         if (!t) {
-            snprintf(detail, cap, "%s is missing", field);
+            if (detail) {
+                snprintf(detail, cap, "%s is missing", field);
+            }
             return true;
         }
         return false;
     case S_MATCH:
-        if (t && regexec(&r->re, t, 0, NULL, 0) == 0) {
-            snprintf(detail, cap, "%s \"%s\" matches '%s'", field, s_clip(t, 60, (char[64]){0}),
-                     s_clip(r->pattern, 80, (char[84]){0}));
+        if (t && s_rematch(m, &r->re, t)) {
+            if (detail) {
+                snprintf(detail, cap, "%s \"%s\" matches '%s'", field,
+                         s_clip(t, 60, (char[64]){0}), s_clip(r->pattern, 80, (char[84]){0}));
+            }
             return true;
         }
         return false;
     case S_IN:
         for (size_t i = 0; t && i < r->n_values; i++) {
             if (strcasecmp(t, r->values[i]) == 0) {
-                snprintf(detail, cap, "%s \"%s\" is in the list", field,
-                         s_clip(t, 60, (char[64]){0}));
+                if (detail) {
+                    snprintf(detail, cap, "%s \"%s\" is in the list", field,
+                             s_clip(t, 60, (char[64]){0}));
+                }
                 return true;
             }
         }
@@ -1099,7 +1177,7 @@ static bool s_fit_test(const s_fit_rule_t *r, const json_t *v, const char *field
         } else {
             eq = t && strcasecmp(t, r->values[0]) == 0;
         }
-        if (eq) {
+        if (eq && detail) {
             snprintf(detail, cap, "%s = %s", field,
                      s_clip(t ? t : r->values[0], 60, (char[64]){0}));
         }
@@ -1108,6 +1186,9 @@ static bool s_fit_test(const s_fit_rule_t *r, const json_t *v, const char *field
     case S_RANGE:
         if (!s_number(v, &d) || (r->has_min && d < r->min) || (r->has_max && d >= r->max)) {
             return false;
+        }
+        if (!detail) {
+            return true;
         }
         char lo[32] = "", hi[32] = "";
         if (r->has_min) {
@@ -1122,8 +1203,8 @@ static bool s_fit_test(const s_fit_rule_t *r, const json_t *v, const char *field
     return false;
 }
 
-static int s_clamp(ho_score_result_t *res, size_t *cap, const char *kind, long long *sum,
-                   long long floor_v, long long ceil_v)
+static int s_clamp(ho_score_result_t *res, size_t *cap, const char *kind, bool detail,
+                   long long *sum, long long floor_v, long long ceil_v)
 {
     ho_score_hit_t *h;
     if (*sum >= floor_v && *sum <= ceil_v) {
@@ -1142,14 +1223,18 @@ static int s_clamp(ho_score_result_t *res, size_t *cap, const char *kind, long l
     h->value = h->points;
     h->factor = 1;
     h->age_days = -1;
-    snprintf(h->detail, sizeof h->detail, "%s %lld is %s the %s: %s %lld", kind, *sum,
-             low ? "below" : "above", low ? "floor" : "ceiling", low ? "raised to" : "cut to", to);
+    if (detail) {
+        snprintf(h->detail, sizeof h->detail, "%s %lld is %s the %s: %s %lld", kind, *sum,
+                 low ? "below" : "above", low ? "floor" : "ceiling", low ? "raised to" : "cut to",
+                 to);
+    }
     *sum = to;
     return HO_OK;
 }
 
 typedef struct {
     const json_t *a;
+    const char *type;
     size_t index;
     int64_t at;
 } s_act_t;
@@ -1164,10 +1249,11 @@ static int s_act_cmp(const void *x, const void *y)
     return a->index > b->index ? -1 : a->index < b->index ? 1 : 0;
 }
 
-static bool s_re_field(const regex_t *re, const json_t *a, const char *key)
+static bool s_re_field(const ho_score_model_t *m, const regex_t *re, const json_t *a,
+                       const char *key)
 {
     const char *s = json_string_value(json_object_get(a, key));
-    return s && regexec(re, s, 0, NULL, 0) == 0;
+    return s && s_rematch(m, re, s);
 }
 
 static double s_factor(const ho_score_model_t *m, const s_int_rule_t *r, int64_t age_ms)
@@ -1182,7 +1268,92 @@ static double s_factor(const ho_score_model_t *m, const s_int_rule_t *r, int64_t
     return pow(1.0 - m->percent / 100.0, (double)periods);
 }
 
-static int s_interest(const ho_score_model_t *m, const json_t *acts, int64_t as_of,
+/* The activities of the snapshot inside [as_of - window, as_of], checked, into v (oldest
+ * first); counts the others in res. */
+static int s_acts_in_window(const ho_score_model_t *m, const json_t *acts, int64_t as_of,
+                            s_act_t *v, size_t *k_p, ho_score_result_t *res, ho_err_t *err)
+{
+    size_t n = json_array_size(acts), k = 0;
+    for (size_t i = 0; i < n; i++) {
+        const json_t *a = json_array_get(acts, i);
+        char field[96];
+        const json_t *at = json_object_get(a, "occurred_at");
+        const json_t *type = json_object_get(a, "type");
+        if (!json_is_object(a)) {
+            snprintf(field, sizeof field, "lead.activities[%zu]", i);
+            return ho_err_set(err, HO_ERR_FIELD, field, "%s: expected an activity (a map)", field);
+        }
+        if (!json_is_integer(at)) {
+            snprintf(field, sizeof field, "lead.activities[%zu].occurred_at", i);
+            return ho_err_set(err, at ? HO_ERR_FIELD : HO_ERR_MISSING, field,
+                              "%s: %s (ms since the epoch)", field,
+                              at ? "expected an integer" : "missing");
+        }
+        if (!json_is_string(type)) {
+            snprintf(field, sizeof field, "lead.activities[%zu].type", i);
+            return ho_err_set(err, type ? HO_ERR_FIELD : HO_ERR_MISSING, field,
+                              "%s: expected the activity type (a string)", field);
+        }
+        int64_t t = json_integer_value(at);
+        if (t < 0) {
+            snprintf(field, sizeof field, "lead.activities[%zu].occurred_at", i);
+            return ho_err_set(err, HO_ERR_FIELD, field,
+                              "%s: expected ms since the epoch (not negative)", field);
+        }
+        if (t > as_of) {
+            res->future++;
+        } else if (m->window_ms > 0 && as_of - t > m->window_ms) {
+            res->out_of_window++;
+        } else {
+            v[k++] = (s_act_t){.a = a, .index = i, .at = t, .type = json_string_value(type)};
+        }
+    }
+    qsort(v, k, sizeof *v, s_act_cmp);
+    *k_p = k;
+    return HO_OK;
+}
+
+/* The text a person reads for one interest firing (only made when asked for). */
+static void s_interest_detail(ho_score_hit_t *h, const s_int_rule_t *ru, const s_act_t *act)
+{
+    time_t secs = (time_t)(act->at / 1000);
+    struct tm tm;
+    char date[24];
+    gmtime_r(&secs, &tm);
+    strftime(date, sizeof date, "%Y-%m-%dT%H:%MZ", &tm);
+    const char *path = json_string_value(json_object_get(act->a, "path"));
+    if (path && !path[0]) {
+        path = NULL;
+    }
+    char pbuf[84];
+    if (h->factor == 1.0) {
+        snprintf(h->detail, sizeof h->detail, "%s%s%s at %s (%.2f d old)%s", act->type,
+                 path ? " " : "", path ? s_clip(path, 80, pbuf) : "", date, h->age_days,
+                 ru->decay ? "" : ", no decay");
+    } else {
+        snprintf(h->detail, sizeof h->detail, "%s%s%s at %s (%.2f d old): %d x %.4f = %.2f -> %lld",
+                 act->type, path ? " " : "", path ? s_clip(path, 80, pbuf) : "", date,
+                 h->age_days, h->raw, h->factor, h->value, h->points);
+    }
+    s_utf8_tail(h->detail);
+}
+
+/* Does interest rule ru fire on activity act (of type index ti)? */
+static bool s_int_match(const ho_score_model_t *m, const s_int_rule_t *ru, const s_act_t *act,
+                        int ti)
+{
+    if (ru->type_mask && (ti < 0 || !(ru->type_mask & (1u << ti)))) {
+        return false;
+    }
+    return (!ru->has_path || s_re_field(m, &ru->path, act->a, "path")) &&
+           (!ru->has_url || s_re_field(m, &ru->url, act->a, "url")) &&
+           (!ru->has_campaign || s_re_field(m, &ru->campaign, act->a, "campaign"));
+}
+
+/* Per-call counters, on the stack for the usual model sizes (no malloc per lead). */
+#define S_SMALL 64
+
+static int s_interest(const ho_score_model_t *m, const json_t *acts, int64_t as_of, bool detail,
                       ho_score_result_t *res, size_t *cap, long long *sum, ho_err_t *err)
 {
     size_t n = json_array_size(acts);
@@ -1191,89 +1362,36 @@ static int s_interest(const ho_score_model_t *m, const json_t *acts, int64_t as_
                           "lead.activities: %zu activities, at most %d are scored", n,
                           S_MAX_ACTIVITIES);
     }
-    s_act_t *v = calloc(n ? n : 1, sizeof *v);
-    long long *cap_count = calloc(m->n_caps ? m->n_caps : 1, sizeof *cap_count);
-    long long *rule_count = calloc(m->n_int ? m->n_int : 1, sizeof *rule_count);
-    bool *group_done = calloc(m->n_groups ? m->n_groups : 1, sizeof *group_done);
-    int rc = (v && cap_count && rule_count && group_done)
-                 ? HO_OK
-                 : ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
+    s_act_t v_small[S_SMALL];
+    long long cap_small[S_SMALL], rule_small[S_SMALL];
+    bool group_small[S_SMALL];
+    s_act_t *v = n <= S_SMALL ? v_small : calloc(n, sizeof *v);
+    long long *cap_count = m->n_caps <= S_SMALL ? cap_small : calloc(m->n_caps, sizeof *cap_count);
+    long long *rule_count = m->n_int <= S_SMALL ? rule_small : calloc(m->n_int, sizeof *rule_count);
+    bool *group_done = m->n_groups <= S_SMALL ? group_small : calloc(m->n_groups, sizeof(bool));
     size_t k = 0;
-    for (size_t i = 0; rc == HO_OK && i < n; i++) {
-        const json_t *a = json_array_get(acts, i);
-        char field[96];
-        const json_t *at = json_object_get(a, "occurred_at");
-        if (!json_is_object(a)) {
-            snprintf(field, sizeof field, "lead.activities[%zu]", i);
-            rc = ho_err_set(err, HO_ERR_FIELD, field, "%s: expected an activity (a map)", field);
-        } else if (!json_is_integer(at)) {
-            snprintf(field, sizeof field, "lead.activities[%zu].occurred_at", i);
-            rc = ho_err_set(err, at ? HO_ERR_FIELD : HO_ERR_MISSING, field,
-                            "%s: %s (ms since the epoch)", field,
-                            at ? "expected an integer" : "missing");
-        } else if (!json_is_string(json_object_get(a, "type"))) {
-            snprintf(field, sizeof field, "lead.activities[%zu].type", i);
-            rc = ho_err_set(err, json_object_get(a, "type") ? HO_ERR_FIELD : HO_ERR_MISSING, field,
-                            "%s: expected the activity type (a string)", field);
-        } else {
-            int64_t t = json_integer_value(at);
-            if (t < 0) {
-                snprintf(field, sizeof field, "lead.activities[%zu].occurred_at", i);
-                rc = ho_err_set(err, HO_ERR_FIELD, field,
-                                "%s: expected ms since the epoch (not negative)", field);
-                break;
-            }
-            if (t > as_of) {
-                res->future++;
-            } else if (m->window_ms > 0 && as_of - t > m->window_ms) {
-                res->out_of_window++;
-            } else {
-                v[k++] = (s_act_t){.a = a, .index = i, .at = t};
-            }
-        }
-    }
-    if (rc == HO_OK) {
-        qsort(v, k, sizeof *v, s_act_cmp);
-    }
+    int rc = (v && cap_count && rule_count && group_done)
+                 ? s_acts_in_window(m, acts, as_of, v, &k, res, err)
+                 : ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
     int64_t day = INT64_MIN;
     for (size_t i = 0; rc == HO_OK && i < k; i++) {
-        const json_t *a = v[i].a;
-        int64_t d = v[i].at >= 0 ? v[i].at / HO_DAY_MS : -((-v[i].at + HO_DAY_MS - 1) / HO_DAY_MS);
+        int64_t d = v[i].at / HO_DAY_MS; /* at >= 0 (checked) */
         if (d != day) {
             day = d;
-            memset(cap_count, 0, (m->n_caps ? m->n_caps : 1) * sizeof *cap_count);
-            memset(rule_count, 0, (m->n_int ? m->n_int : 1) * sizeof *rule_count);
+            memset(cap_count, 0, m->n_caps * sizeof *cap_count);
+            memset(rule_count, 0, m->n_int * sizeof *rule_count);
         }
-        const char *type = json_string_value(json_object_get(a, "type"));
-        bool capped = false;
-        for (size_t c = 0; c < m->n_caps; c++) {
-            if (strcmp(m->cap_types[c], type) == 0) {
-                capped = cap_count[c] >= m->cap_n[c];
-                cap_count[c] += !capped;
-            }
-        }
-        if (capped) {
+        int ti = s_type_index(v[i].type);
+        int c = ti >= 0 ? m->cap_of_type[ti] : -1;
+        if (c >= 0 && cap_count[c]++ >= m->cap_n[c]) {
             res->capped++;
             continue;
         }
         res->counted++;
-        memset(group_done, 0, (m->n_groups ? m->n_groups : 1) * sizeof *group_done);
+        memset(group_done, 0, m->n_groups * sizeof *group_done);
         for (size_t r = 0; rc == HO_OK && r < m->n_int; r++) {
             const s_int_rule_t *ru = &m->irules[r];
-            if (ru->group >= 0 && group_done[ru->group]) {
-                continue;
-            }
-            bool ok = true;
-            if (ru->n_types) {
-                ok = false;
-                for (size_t t = 0; t < ru->n_types && !ok; t++) {
-                    ok = strcmp(ru->types[t], type) == 0;
-                }
-            }
-            ok = ok && (!ru->has_path || s_re_field(&ru->path, a, "path"));
-            ok = ok && (!ru->has_url || s_re_field(&ru->url, a, "url"));
-            ok = ok && (!ru->has_campaign || s_re_field(&ru->campaign, a, "campaign"));
-            if (!ok) {
+            if ((ru->group >= 0 && group_done[ru->group]) || !s_int_match(m, ru, &v[i], ti)) {
                 continue;
             }
             if (ru->group >= 0) {
@@ -1297,34 +1415,24 @@ static int s_interest(const ho_score_model_t *m, const json_t *acts, int64_t as_
             h->points = ho_score_round(h->value);
             h->age_days = (double)age_ms / (double)HO_DAY_MS;
             h->occurred_at = v[i].at;
-            time_t secs = (time_t)(v[i].at / 1000);
-            struct tm tm;
-            char date[24];
-            gmtime_r(&secs, &tm);
-            strftime(date, sizeof date, "%Y-%m-%dT%H:%MZ", &tm);
-            const char *path = json_string_value(json_object_get(a, "path"));
-            if (path && !path[0]) {
-                path = NULL;
+            if (detail) {
+                s_interest_detail(h, ru, &v[i]);
             }
-            char pbuf[84];
-            if (h->factor == 1.0) {
-                snprintf(h->detail, sizeof h->detail, "%s%s%s at %s (%.2f d old)%s", type,
-                         path ? " " : "", path ? s_clip(path, 80, pbuf) : "", date, h->age_days,
-                         ru->decay ? "" : ", no decay");
-            } else {
-                snprintf(h->detail, sizeof h->detail,
-                         "%s%s%s at %s (%.2f d old): %d x %.4f = %.2f -> %lld", type,
-                         path ? " " : "", path ? s_clip(path, 80, pbuf) : "", date, h->age_days,
-                         h->raw, h->factor, h->value, h->points);
-            }
-            s_utf8_tail(h->detail);
             *sum += h->points;
         }
     }
-    free(v);
-    free(cap_count);
-    free(rule_count);
-    free(group_done);
+    if (v != v_small) {
+        free(v);
+    }
+    if (cap_count != cap_small) {
+        free(cap_count);
+    }
+    if (rule_count != rule_small) {
+        free(rule_count);
+    }
+    if (group_done != group_small) {
+        free(group_done);
+    }
     return rc;
 }
 
@@ -1336,9 +1444,78 @@ void ho_score_result_clear(ho_score_result_t *res)
     }
 }
 
+/* The fit rules: hits in model order, their sum in *fit. */
+static int s_fit(const ho_score_model_t *m, const json_t *lead, const json_t *fields, bool detail,
+                 ho_score_result_t *res, size_t *cap, long long *fit, ho_err_t *err)
+{
+    bool group_small[S_SMALL];
+    bool *group_done = m->n_groups <= S_SMALL ? group_small : calloc(m->n_groups, sizeof(bool));
+    if (!group_done) {
+        return ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
+    }
+    memset(group_done, 0, m->n_groups * sizeof *group_done);
+    int rc = HO_OK;
+    for (size_t i = 0; rc == HO_OK && i < m->n_fit; i++) {
+        const s_fit_rule_t *r = &m->fit[i];
+        if (r->group >= 0 && group_done[r->group]) {
+            continue;
+        }
+        char text[sizeof res->hits[0].detail];
+        char *dt = detail ? text : NULL;
+        bool fired = false;
+        for (size_t f = 0; f < r->n_fields && !fired; f++) {
+            fired = s_fit_test(m, r, s_field(lead, fields, r->fields[f]), r->fields[f], dt,
+                               sizeof text);
+        }
+        if (!fired) {
+            continue;
+        }
+        if (r->group >= 0) {
+            group_done[r->group] = true;
+        }
+        ho_score_hit_t *h;
+        if (s_hit_add(res, cap, &h) != HO_OK) {
+            rc = ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
+            break;
+        }
+        h->rule = r->name;
+        h->kind = "fit";
+        h->raw = (int)r->points;
+        h->points = r->points;
+        h->value = (double)r->points;
+        h->factor = 1;
+        h->age_days = -1;
+        if (r->disqualify) {
+            res->disqualified = true;
+        }
+        if (detail) {
+            s_utf8_tail(text);
+            if (r->disqualify) {
+                snprintf(h->detail, sizeof h->detail, "%s (disqualifies)",
+                         s_clip(text, 170, (char[174]){0}));
+            } else {
+                memcpy(h->detail, text, sizeof h->detail);
+            }
+            s_utf8_tail(h->detail);
+        }
+        *fit += h->points;
+    }
+    if (group_done != group_small) {
+        free(group_done);
+    }
+    return rc;
+}
+
 int ho_score_lead(const ho_score_model_t *m, const json_t *lead, int64_t as_of,
                   ho_score_result_t *res, ho_err_t *err)
 {
+    return ho_score_lead_opt(m, lead, as_of, HO_SCORE_DETAIL, res, err);
+}
+
+int ho_score_lead_opt(const ho_score_model_t *m, const json_t *lead, int64_t as_of,
+                      unsigned flags, ho_score_result_t *res, ho_err_t *err)
+{
+    bool detail = flags & HO_SCORE_DETAIL;
     memset(res, 0, sizeof *res);
     res->model_version = m->version;
     res->as_of = as_of;
@@ -1357,63 +1534,18 @@ int ho_score_lead(const ho_score_model_t *m, const json_t *lead, int64_t as_of,
     }
     size_t cap = 0;
     long long fit = 0, interest = 0;
-    bool *group_done = calloc(m->n_groups ? m->n_groups : 1, sizeof *group_done);
-    if (!group_done) {
-        return ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
-    }
-    int rc = HO_OK;
-    for (size_t i = 0; rc == HO_OK && i < m->n_fit; i++) {
-        const s_fit_rule_t *r = &m->fit[i];
-        if (r->group >= 0 && group_done[r->group]) {
-            continue;
-        }
-        char detail[sizeof res->hits[0].detail];
-        bool fired = false;
-        for (size_t f = 0; f < r->n_fields && !fired; f++) {
-            fired = s_fit_test(r, s_field(lead, fields, r->fields[f]), r->fields[f], detail,
-                               sizeof detail);
-        }
-        if (!fired) {
-            continue;
-        }
-        s_utf8_tail(detail);
-        if (r->group >= 0) {
-            group_done[r->group] = true;
-        }
-        ho_score_hit_t *h;
-        if (s_hit_add(res, &cap, &h) != HO_OK) {
-            rc = ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
-            break;
-        }
-        h->rule = r->name;
-        h->kind = "fit";
-        h->raw = (int)r->points;
-        h->points = r->points;
-        h->value = (double)r->points;
-        h->factor = 1;
-        h->age_days = -1;
-        if (r->disqualify) {
-            res->disqualified = true;
-            snprintf(h->detail, sizeof h->detail, "%s (disqualifies)",
-                     s_clip(detail, 170, (char[174]){0}));
-        } else {
-            memcpy(h->detail, detail, sizeof h->detail);
-        }
-        s_utf8_tail(h->detail);
-        fit += h->points;
-    }
-    free(group_done);
+    int rc = s_fit(m, lead, fields, detail, res, &cap, &fit, err);
     if (rc == HO_OK) {
-        rc = s_clamp(res, &cap, "fit", &fit, m->fit_floor, m->fit_ceiling);
+        rc = s_clamp(res, &cap, "fit", detail, &fit, m->fit_floor, m->fit_ceiling);
         if (rc != HO_OK) {
             rc = ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
         }
     }
     res->activities = json_array_size(acts);
     if (rc == HO_OK) {
-        rc = s_interest(m, acts, as_of, res, &cap, &interest, err);
+        rc = s_interest(m, acts, as_of, detail, res, &cap, &interest, err);
     }
-    if (rc == HO_OK && s_clamp(res, &cap, "interest", &interest, m->int_floor, m->int_ceiling)) {
+    if (rc == HO_OK && s_clamp(res, &cap, "interest", detail, &interest, m->int_floor, m->int_ceiling)) {
         rc = ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
     }
     if (rc != HO_OK) {
@@ -1473,9 +1605,101 @@ json_t *ho_score_explanation_json(const ho_score_result_t *res)
     return arr;
 }
 
+json_t *ho_score_explanation_compact(const ho_score_result_t *res)
+{
+    /* one entry per rule: rules are few (tens), so a linear search by name pointer (rule
+     * names are the model's own strings) is cheaper than any table */
+    json_t *arr = json_array();
+    const char *seen_small[S_SMALL];
+    json_t *ent_small[S_SMALL];
+    const char **seen = res->n_hits <= S_SMALL ? seen_small : calloc(res->n_hits, sizeof *seen);
+    json_t **ent = res->n_hits <= S_SMALL ? ent_small : calloc(res->n_hits, sizeof *ent);
+    size_t n = 0;
+    bool ok = arr && seen && ent;
+    for (size_t i = 0; ok && i < res->n_hits; i++) {
+        const ho_score_hit_t *h = &res->hits[i];
+        size_t j = 0;
+        while (j < n && seen[j] != h->rule) {
+            j++;
+        }
+        if (j == n) {
+            json_t *e = json_object();
+            ok = e && json_object_set_new_nocheck(e, "rule", json_string(h->rule)) == 0 &&
+                 json_object_set_new_nocheck(e, "points", json_integer(h->points)) == 0 &&
+                 json_array_append_new(arr, e) == 0;
+            if (ok && h->age_days >= 0) { /* an activity's firing (clamps have -1) */
+                ok = json_object_set_new_nocheck(e, "n", json_integer(1)) == 0 &&
+                     json_object_set_new_nocheck(e, "raw", json_integer(h->raw)) == 0 &&
+                     json_object_set_new_nocheck(e, "last", json_integer(h->occurred_at)) == 0;
+            }
+            seen[n] = h->rule;
+            ent[n++] = e;
+            continue;
+        }
+        /* a rule fires again (interest rules only): add up; hits run oldest first */
+        json_t *e = ent[j];
+        json_t *pts = json_object_get(e, "points"), *cnt = json_object_get(e, "n");
+        ok = json_integer_set(pts, json_integer_value(pts) + h->points) == 0 && cnt &&
+             json_integer_set(cnt, json_integer_value(cnt) + 1) == 0 &&
+             json_object_set_new_nocheck(e, "last", json_integer(h->occurred_at)) == 0;
+    }
+    if (seen != seen_small) {
+        free(seen);
+    }
+    if (ent != ent_small) {
+        free(ent);
+    }
+    if (!ok) {
+        json_decref(arr);
+        return NULL;
+    }
+    return arr;
+}
+
+const char *ho_score_entry_kind(const json_t *e)
+{
+    const char *kind = json_string_value(json_object_get(e, "kind"));
+    const char *rule = json_string_value(json_object_get(e, "rule"));
+    if (kind) {
+        return kind;
+    }
+    return json_object_get(e, "n") || (rule && strncmp(rule, "interest.", 9) == 0) ? "interest"
+                                                                                    : "fit";
+}
+
+char *ho_score_explain_entry(const json_t *e, int64_t as_of, char *buf, size_t cap)
+{
+    const char *rule = json_string_value(json_object_get(e, "rule"));
+    const json_t *n = json_object_get(e, "n");
+    long long points = json_integer_value(json_object_get(e, "points"));
+    const char *detail = json_string_value(json_object_get(e, "detail"));
+    const char *kind = ho_score_entry_kind(e);
+    rule = rule ? rule : "?";
+    if (detail || !json_is_integer(n)) {
+        snprintf(buf, cap, "%-8s %+5lld  %s%s%s", kind, points, rule, detail ? ": " : "",
+                 detail ? detail : "");
+        return buf;
+    }
+    long long count = json_integer_value(n), raw = json_integer_value(json_object_get(e, "raw"));
+    int64_t last = json_integer_value(json_object_get(e, "last"));
+    time_t secs = (time_t)(last / 1000);
+    struct tm tm;
+    char date[24] = "?", age[48] = "";
+    if (last > 0 && gmtime_r(&secs, &tm)) {
+        strftime(date, sizeof date, "%Y-%m-%dT%H:%MZ", &tm);
+    }
+    if (as_of > 0 && last > 0 && as_of >= last) {
+        snprintf(age, sizeof age, ", %.1f d before the score", (double)(as_of - last) / HO_DAY_MS);
+    }
+    bool decayed = points != count * raw;
+    snprintf(buf, cap, "%-8s %+5lld  %s: %lld x %lld point%s%s (newest %s%s)", kind, points, rule,
+             count, raw, raw == 1 || raw == -1 ? "" : "s", decayed ? ", decayed" : "", date, age);
+    return buf;
+}
+
 int ho_score_result_to_payload(const ho_score_result_t *res, json_t *p)
 {
-    json_t *ex = ho_score_explanation_json(res);
+    json_t *ex = ho_score_explanation_compact(res);
     if (!ex) {
         return HO_ERR_NOMEM;
     }

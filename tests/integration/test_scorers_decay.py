@@ -140,8 +140,9 @@ class Decay(unittest.TestCase):
                                    "AND at = ?", (lid, now))[0][0])
         demo = [e for e in ex if e["rule"] == "demo"]
         self.assertEqual(len(demo), 1)
-        self.assertEqual((demo[0]["raw"], demo[0]["points"], demo[0]["factor"],
-                          demo[0]["age_days"], demo[0]["occurred_at"]), (40, 5, 0.125, 3.0, T0))
+        # compact explanation: 1 firing of 40 points, decayed to 5, the activity at T0
+        self.assertEqual((demo[0]["raw"], demo[0]["points"], demo[0]["n"], demo[0]["last"]),
+                         (40, 5, 1, T0))
         self.assertEqual(sum(e["points"] for e in ex), 35)
         # owned: the store does not re-score a lead sales holds (the same tick re-scored
         # ada), so bob keeps his stage, score and owner

@@ -168,6 +168,7 @@ class Corpus:
                                      "--endpoint", self.endpoint, "--tick", "0"],
                                     stdout=self.log, stderr=subprocess.STDOUT, cwd=self.dir)
         self.imports = {}
+        self.import_rc = {}
         self.import_out = ""
         try:
             harness.wait_for("run ready", self.ready, 60)
@@ -201,6 +202,7 @@ class Corpus:
                                text=True, timeout=300)
             self.import_out += "$ %s\n%s%s" % (" ".join(args[1:]), r.stdout, r.stderr[-2000:])
             self.imports.update(parse_import(r.stdout))
+            self.import_rc[name] = r.returncode
             wait_idle(self.endpoint)
 
     def stop(self):
@@ -315,6 +317,8 @@ class WorkloadCounts(unittest.TestCase):
                                  {k: str(v) for k, v in want.items()}, name)
                 self.assertEqual(got["skip"], exp["skipped"], name)
                 self.assertEqual(got["quarantine"], exp["quarantined"], name)
+                self.assertEqual((self.c.import_rc[name], got.get("not_stored", "0")), (0, "0"),
+                                 "%s: exit status, records the store never applied" % name)
 
     def test_imports_table(self):
         for name, exp in self.e["files"].items():

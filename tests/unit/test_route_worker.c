@@ -291,6 +291,46 @@ static void test_rotation_survives_worker_restart(void **state)
     s_teardown(&w);
 }
 
+
+/* A request of several envelopes is decided in one router.db transaction: decisions inside
+ * it see each other (rotation, a repeated event id replays), a bad envelope is quarantined
+ * without undoing the others, and everything is durable once the handler returns. */
+static void test_batch_decided_in_one_transaction(void **state)
+{
+    (void)state;
+    s_w_t w;
+    s_setup(&w);
+    ho_msg_t *in[4] = {
+        s_wire("route.request", "rb-1", s_route_request(1, "B1", T0)),
+        s_wire("route.request", "rb-bad", json_pack("{s:I}", "as_of", (json_int_t)T0)),
+        s_wire("route.request", "rb-2", s_route_request(2, "B1", T0)),
+        s_wire("route.request", "rb-1", s_route_request(1, "B1", T0)),
+    };
+    ho_out_t *out = ho_out_new("route@test");
+    assert_int_equal(ho_worker_call(&ho_worker_route, w.ctx, in, 4, out), HO_WORKER_OK);
+    assert_int_equal(ho_out_count(out), 4);
+    assert_string_equal(s_str(ho_out_at(out, 0), "rep_id"), "R1");
+    assert_string_equal(ho_msg_type(ho_out_at(out, 1)), "quarantine");
+    assert_string_equal(s_str(ho_out_at(out, 2), "rep_id"), "R2");
+    assert_string_equal(s_str(ho_out_at(out, 3), "rep_id"), "R1");
+    assert_string_equal(ho_msg_id(ho_out_at(out, 3)), ho_msg_id(ho_out_at(out, 0)));
+    ho_out_destroy(&out);
+    for (int i = 0; i < 4; i++) {
+        ho_msg_destroy(&in[i]);
+    }
+    /* committed: a restarted worker replays both decisions and counted each once */
+    s_stop(&w);
+    s_start(&w);
+    out = s_handle(&w, s_wire("route.request", "rb-2", s_route_request(2, "B1", T0)));
+    assert_string_equal(s_str(ho_out_at(out, 0), "rep_id"), "R2");
+    ho_out_destroy(&out);
+    out = s_handle(&w, s_wire("route.request", "rb-3", s_route_request(3, "B1", T0)));
+    assert_string_equal(s_str(ho_out_at(out, 0), "rep_id"), "R1");
+    assert_non_null(strstr(s_str(ho_out_at(out, 0), "reason"), "2/2 this week"));
+    ho_out_destroy(&out);
+    s_teardown(&w);
+}
+
 static void test_config_error_fails_init_with_file_and_line(void **state)
 {
     (void)state;
@@ -333,6 +373,7 @@ int main(void)
         cmocka_unit_test(test_sla_breach_remind_then_reassign),
         cmocka_unit_test(test_bad_input_is_quarantined),
         cmocka_unit_test(test_rotation_survives_worker_restart),
+        cmocka_unit_test(test_batch_decided_in_one_transaction),
         cmocka_unit_test(test_config_error_fails_init_with_file_and_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

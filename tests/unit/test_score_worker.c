@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "handoff/conf.h"
+#include "handoff/scoring.h"
 #include "handoff/worker.h"
 
 extern const ho_worker_def_t ho_worker_score;
@@ -164,8 +165,14 @@ static void test_request_scored_with_every_field_and_stable_id(void **state)
         assert_int_equal(json_array_size(ex), 2);
         assert_string_equal(json_string_value(json_object_get(json_array_get(ex, 0), "rule")),
                             "vp");
-        assert_string_equal(json_string_value(json_object_get(json_array_get(ex, 0), "kind")),
-                            "fit");
+        /* compact: rule ids and numbers, no texts; kind follows from the entry */
+        assert_null(json_object_get(json_array_get(ex, 0), "detail"));
+        assert_null(json_object_get(json_array_get(ex, 0), "n"));
+        assert_string_equal(ho_score_entry_kind(json_array_get(ex, 0)), "fit");
+        assert_string_equal(ho_score_entry_kind(json_array_get(ex, 1)), "interest");
+        assert_int_equal(json_integer_value(json_object_get(json_array_get(ex, 1), "n")), 1);
+        assert_int_equal(json_integer_value(json_object_get(json_array_get(ex, 1), "last")),
+                         T0 - 10 * DAY);
         assert_string_equal(json_string_value(json_object_get(json_array_get(ex, 1), "rule")),
                             "demo");
         assert_int_equal(json_integer_value(json_object_get(json_array_get(ex, 1), "points")), 15);

@@ -889,6 +889,86 @@ static void test_url_rules_and_remaining_fit_tests(void **state)
     ho_score_model_destroy(&m);
 }
 
+
+/* The worker's explanation is compact: one entry per rule (rule id and numbers), firings of
+ * one rule added up, the points still adding up to the totals; rendered to text on demand. */
+static void test_compact_explanation(void **state)
+{
+    (void)state;
+    ho_score_model_t *m = s_parse(s_model_text);
+    ho_score_result_t r;
+    ho_err_t err = {0};
+    /* pricing twice on one day (7 and 8 after decay), demo once, and a VP title */
+    json_t *acts = json_pack("[ooo]", s_act("page_view", "/pricing", T0 - 5 * DAY),
+                             s_act("page_view", "/pricing/team", T0 - 4 * DAY - HOUR),
+                             s_act("demo_request", "/demo", T0 - 10 * DAY));
+    json_t *lead = s_lead(json_pack("{s:s,s:s}", "title", "VP Data", "company", "Acme"), acts);
+    assert_int_equal(ho_score_lead_opt(m, lead, T0, 0, &r, &err), HO_OK);
+    json_t *ex = ho_score_explanation_compact(&r);
+    char *text = json_dumps(ex, JSON_COMPACT);
+    assert_string_equal(text, "[{\"rule\":\"vp\",\"points\":20},"
+                              "{\"rule\":\"demo\",\"points\":15,\"n\":1,\"raw\":30,"
+                              "\"last\":1794301200000},"
+                              "{\"rule\":\"pricing\",\"points\":15,\"n\":2,\"raw\":10,"
+                              "\"last\":1794816000000}]");
+    free(text);
+    assert_int_equal(r.fit + r.interest, 20 + 15 + 15);
+    char line[300];
+    assert_string_equal(ho_score_explain_entry(json_array_get(ex, 0), T0, line, sizeof line),
+                        "fit        +20  vp");
+    assert_string_equal(ho_score_explain_entry(json_array_get(ex, 2), T0, line, sizeof line),
+                        "interest   +15  pricing: 2 x 10 points, decayed (newest "
+                        "2026-11-16T08:00Z, 4.0 d before the score)");
+    /* the long form of older rows still renders */
+    json_t *old = json_pack("{s:s,s:s,s:i,s:s}", "rule", "vp", "kind", "fit", "points", 20,
+                            "detail", "title \"VP Data\" matches");
+    assert_string_equal(ho_score_explain_entry(old, T0, line, sizeof line),
+                        "fit        +20  vp: title \"VP Data\" matches");
+    json_decref(old);
+    json_decref(ex);
+    ho_score_result_clear(&r);
+    json_decref(lead);
+    ho_score_model_destroy(&m);
+}
+
+/* Without texts the scorer gives the same hits and numbers as with them, also where the
+ * memoized regular-expression results are reused: the same texts again, and a second model
+ * whose patterns differ (loaded after the first is freed, maybe at the same address). */
+static void test_fast_path_same_numbers(void **state)
+{
+    (void)state;
+    static const char *const titles[] = {"VP Data",   "Chief of Kafka", "Director",
+                                         "Student",   "",               "manager of snowflake",
+                                         "VP Data"};
+    for (int round = 0; round < 2; round++) {
+        ho_score_model_t *m =
+            round == 0 ? s_parse(s_model_text) : ho_score_model_load(NULL, "scoring.yaml", NULL);
+        assert_non_null(m);
+        for (size_t t = 0; t < sizeof titles / sizeof titles[0]; t++) {
+            json_t *acts = json_pack("[ooo]", s_act("page_view", "/pricing", T0 - 5 * DAY),
+                                     s_act("page_view", "/careers", T0 - 3 * DAY),
+                                     s_act("email_open", NULL, T0 - DAY));
+            json_t *lead = s_lead(json_pack("{s:s}", "title", titles[t]), acts);
+            ho_score_result_t a, b;
+            ho_err_t err = {0};
+            assert_int_equal(ho_score_lead(m, lead, T0, &a, &err), HO_OK);
+            assert_int_equal(ho_score_lead_opt(m, lead, T0, 0, &b, &err), HO_OK);
+            assert_int_equal(a.n_hits, b.n_hits);
+            assert_int_equal(a.score, b.score);
+            assert_string_equal(a.grade, b.grade);
+            for (size_t i = 0; i < a.n_hits; i++) {
+                assert_string_equal(a.hits[i].rule, b.hits[i].rule);
+                assert_int_equal(a.hits[i].points, b.hits[i].points);
+                assert_string_equal(b.hits[i].detail, "");
+            }
+            ho_score_result_clear(&a);
+            ho_score_result_clear(&b);
+            json_decref(lead);
+        }
+        ho_score_model_destroy(&m);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -908,6 +988,8 @@ int main(void)
         cmocka_unit_test(test_details_stay_valid_utf8),
         cmocka_unit_test(test_big_sums_do_not_overflow),
         cmocka_unit_test(test_shipped_model),
+        cmocka_unit_test(test_compact_explanation),
+        cmocka_unit_test(test_fast_path_same_numbers),
         cmocka_unit_test(test_rounding_and_time_parsing),
         cmocka_unit_test(test_url_rules_and_remaining_fit_tests),
     };

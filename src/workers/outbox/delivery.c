@@ -250,6 +250,31 @@ bool ho_outbox_db_sent(ho_outbox_db_t *self, const char *event_id)
     return seen;
 }
 
+static int s_exec(ho_outbox_db_t *self, const char *sql, ho_err_t *err)
+{
+    if (sqlite3_exec(self->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+        return ho_err_set(err, HO_ERR_IO, "", "%s: %s", self->path, sqlite3_errmsg(self->db));
+    }
+    return HO_OK;
+}
+
+int ho_outbox_db_begin(ho_outbox_db_t *self, ho_err_t *err)
+{
+    return s_exec(self, "BEGIN IMMEDIATE", err);
+}
+
+int ho_outbox_db_commit(ho_outbox_db_t *self, ho_err_t *err)
+{
+    return s_exec(self, "COMMIT", err);
+}
+
+void ho_outbox_db_rollback(ho_outbox_db_t *self)
+{
+    if (!sqlite3_get_autocommit(self->db)) {
+        sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
+    }
+}
+
 int ho_outbox_db_mark_sent(ho_outbox_db_t *self, const char *event_id, const char *path,
                            int64_t now, ho_err_t *err)
 {

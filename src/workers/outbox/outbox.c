@@ -64,9 +64,17 @@ static const ho_config_map_t s_config_map[] = {
     {0},
 };
 
+/* A packet file of a group commit: written to tmp (not yet synced), renamed to path once
+ * the whole batch is on disk. */
+typedef struct {
+    char *tmp, *path, *topic, *body, *event_id;
+} s_pending_t;
+
 typedef struct {
     s_settings_t set;
     char outdir[4096];
+    s_pending_t *pending; /* the batch's files during a group commit (s_handle), else NULL */
+    size_t n_pending;
     ho_outbox_db_t *db;
     CURL *curl;
     zsock_t *pub;
@@ -279,8 +287,10 @@ static void s_fmt(char *out, size_t cap, const char *fmt, ...)
     va_end(ap);
 }
 
+/* Write body to a temp file beside dir/name; with tmp_out (group commit) leave it there,
+ * unsynced, and name it in tmp_out; else fsync it and rename it into place. */
 static int s_write_atomic(const char *dir, const char *name, const char *body, char *path,
-                          size_t cap, char *why, size_t why_cap)
+                          size_t cap, char *why, size_t why_cap, char *tmp_out, size_t tmp_cap)
 {
     char tmp[4200];
     if (s_mkdirs(dir) != 0) {
@@ -308,10 +318,14 @@ static int s_write_atomic(const char *dir, const char *name, const char *body, c
         }
         off += (size_t)w;
     }
-    if (write(fd, "\n", 1) != 1 || fsync(fd) != 0 || close(fd) != 0) {
+    if (write(fd, "\n", 1) != 1 || (!tmp_out && fsync(fd) != 0) || close(fd) != 0) {
         s_fmt(why, why_cap, "%s: %s", tmp, strerror(errno));
         unlink(tmp);
         return -1;
+    }
+    if (tmp_out) {
+        s_fmt(tmp_out, tmp_cap, "%s", tmp);
+        return 0;
     }
     if (rename(tmp, path) != 0) {
         s_fmt(why, why_cap, "%s: %s", path, strerror(errno));
@@ -437,6 +451,106 @@ static void s_flush(s_ctx_t *ctx, int64_t now)
 }
 
 /* Deliver one packet to the file and PUB connectors and queue it for the webhook. */
+/* ---- group commit: the packets of one request with one sync, not one fsync each ----
+ * Every packet of the batch is written to its temp file without a sync; then one syncfs()
+ * makes all of them durable, the renames put them in place, a second syncfs() makes the
+ * renames durable, and only then are they published, recorded as sent (one outbox.db
+ * transaction) and the request answered. A crash before the answer leaves temp files at
+ * most: the broker redelivers the request and the packets are written again. */
+
+static void s_group_free(s_ctx_t *ctx)
+{
+    for (size_t i = 0; i < ctx->n_pending; i++) {
+        s_pending_t *p = &ctx->pending[i];
+        if (p->tmp) {
+            unlink(p->tmp);
+        }
+        free(p->tmp);
+        free(p->path);
+        free(p->topic);
+        free(p->body);
+        free(p->event_id);
+    }
+    free(ctx->pending);
+    ctx->pending = NULL;
+    ctx->n_pending = 0;
+}
+
+static int s_group_add(s_ctx_t *ctx, const char *folder, const char *name, const char *topic,
+                       const char *body, const char *event_id)
+{
+    char dir[4400], path[4800], tmp[4800], why[512];
+    s_fmt(dir, sizeof dir, "%s/%s", ctx->outdir, folder);
+    s_fmt(path, sizeof path, "%s/%s", dir, name);
+    for (size_t i = 1; i < ctx->n_pending; i++) {
+        if (strcmp(ctx->pending[i].path, path) == 0) {
+            return HO_WORKER_OK; /* the same event twice in one batch: written once */
+        }
+    }
+    if (s_write_atomic(dir, name, body, path, sizeof path, why, sizeof why, tmp, sizeof tmp) != 0) {
+        ho_warn("outbox: cannot write packet event=%s: %s", event_id, why);
+        return HO_WORKER_RETRY;
+    }
+    s_pending_t *v = realloc(ctx->pending, (ctx->n_pending + 1) * sizeof *v);
+    if (!v) {
+        unlink(tmp);
+        return HO_WORKER_RETRY;
+    }
+    ctx->pending = v;
+    s_pending_t *p = &v[ctx->n_pending++];
+    *p = (s_pending_t){strdup(tmp), strdup(path), strdup(topic), strdup(body), strdup(event_id)};
+    return p->tmp && p->path && p->topic && p->body && p->event_id ? HO_WORKER_OK
+                                                                    : HO_WORKER_RETRY;
+}
+
+/* syncfs() of the outbox folder's file system: one sync for all the batch's files. */
+static int s_group_sync(const s_ctx_t *ctx)
+{
+    int fd = open(ctx->outdir, O_RDONLY | O_DIRECTORY);
+    if (fd < 0) {
+        return -1;
+    }
+    int rc = syncfs(fd);
+    close(fd);
+    return rc;
+}
+
+static int s_group_finish(s_ctx_t *ctx, int64_t now)
+{
+    /* pending[0] is the marker that a group is open (no file) */
+    if (ctx->n_pending > 1 && s_group_sync(ctx) != 0) {
+        ho_warn("outbox: cannot sync the packets: %s", strerror(errno));
+        return HO_WORKER_RETRY;
+    }
+    for (size_t i = 1; i < ctx->n_pending; i++) {
+        s_pending_t *p = &ctx->pending[i];
+        if (rename(p->tmp, p->path) != 0) {
+            ho_warn("outbox: cannot write packet event=%s: %s: %s", p->event_id, p->path,
+                    strerror(errno));
+            return HO_WORKER_RETRY;
+        }
+        free(p->tmp);
+        p->tmp = NULL;
+    }
+    if (ctx->n_pending > 1 && s_group_sync(ctx) != 0) {
+        ho_warn("outbox: cannot sync the packet folders: %s", strerror(errno));
+        return HO_WORKER_RETRY;
+    }
+    ho_err_t err = {0};
+    for (size_t i = 1; i < ctx->n_pending; i++) {
+        s_pending_t *p = &ctx->pending[i];
+        if (ctx->pub && zsock_send(ctx->pub, "ss", p->topic, p->body) != 0) {
+            ho_warn("outbox: cannot publish event=%s topic=%s", p->event_id, p->topic);
+        }
+        if (ho_outbox_db_mark_sent(ctx->db, p->event_id, p->path, now, &err) != HO_OK) {
+            ho_warn("outbox: %s", err.message);
+        }
+        ho_debug("outbox: delivered event=%s file=%s (group of %zu)", p->event_id, p->path,
+                 ctx->n_pending - 1);
+    }
+    return HO_WORKER_OK;
+}
+
 static int s_deliver(s_ctx_t *ctx, const ho_msg_t *in, int64_t now, ho_out_t *out)
 {
     const char *type = ho_msg_type(in);
@@ -487,10 +601,12 @@ static int s_deliver(s_ctx_t *ctx, const ho_msg_t *in, int64_t now, ho_out_t *ou
     }
     int rc = HO_WORKER_OK;
     ho_err_t err = {0};
-    if (!ho_outbox_db_sent(ctx->db, ho_msg_id(in))) {
+    if (ctx->pending && !ho_outbox_db_sent(ctx->db, ho_msg_id(in))) {
+        rc = s_group_add(ctx, folder, name, topic, body, ho_msg_id(in));
+    } else if (!ho_outbox_db_sent(ctx->db, ho_msg_id(in))) {
         char dir[4400], path[4800], why[512];
         s_fmt(dir, sizeof dir, "%s/%s", ctx->outdir, folder);
-        if (s_write_atomic(dir, name, body, path, sizeof path, why, sizeof why) != 0) {
+        if (s_write_atomic(dir, name, body, path, sizeof path, why, sizeof why, NULL, 0) != 0) {
             ho_warn("outbox: cannot write packet event=%s: %s", ho_msg_id(in), why);
             free(body);
             return HO_WORKER_RETRY;
@@ -515,10 +631,46 @@ static int s_deliver(s_ctx_t *ctx, const ho_msg_t *in, int64_t now, ho_out_t *ou
     return rc;
 }
 
+static int s_handle_each(s_ctx_t *ctx, ho_msg_t *const *in, size_t n, int64_t now,
+                         ho_out_t *out);
+
+/* A request of several packets is one group commit: its files and outbox.db rows become
+ * durable together, before the request is answered (nothing acknowledged is lost). */
 static int s_handle(void *ctx_v, ho_msg_t *const *in, size_t n, ho_out_t *out)
 {
     s_ctx_t *ctx = ctx_v;
     int64_t now = ho_now_ms();
+    ho_err_t err = {0};
+    if (n > 1) {
+        ctx->pending = calloc(1, sizeof *ctx->pending); /* [0]: the group is open */
+        ctx->n_pending = ctx->pending ? 1 : 0;
+        if (!ctx->pending || ho_outbox_db_begin(ctx->db, &err) != HO_OK) {
+            s_group_free(ctx);
+            return HO_WORKER_RETRY;
+        }
+    }
+    int rc = s_handle_each(ctx, in, n, now, out);
+    if (n > 1) {
+        if (rc == HO_WORKER_OK) {
+            rc = s_group_finish(ctx, now);
+        }
+        if (rc == HO_WORKER_OK && ho_outbox_db_commit(ctx->db, &err) != HO_OK) {
+            ho_warn("outbox: %s", err.message);
+            rc = HO_WORKER_RETRY;
+        }
+        if (rc != HO_WORKER_OK) {
+            ho_outbox_db_rollback(ctx->db);
+        }
+        s_group_free(ctx);
+    }
+    if (rc == HO_WORKER_OK) {
+        s_flush(ctx, now);
+    }
+    return rc;
+}
+
+static int s_handle_each(s_ctx_t *ctx, ho_msg_t *const *in, size_t n, int64_t now, ho_out_t *out)
+{
     for (size_t i = 0; i < n; i++) {
         const char *type = ho_msg_type(in[i]);
         int rc;
@@ -538,7 +690,6 @@ static int s_handle(void *ctx_v, ho_msg_t *const *in, size_t n, ho_out_t *out)
             return rc;
         }
     }
-    s_flush(ctx, now);
     return HO_WORKER_OK;
 }
 

@@ -31,6 +31,10 @@ int ho_outbox_db_result(ho_outbox_db_t *self, const ho_outbox_item_t *it, int64_
                         int http_status, const char *error, int64_t backoff_ms, bool give_up,
                         ho_err_t *err);
 bool ho_outbox_db_sent(ho_outbox_db_t *self, const char *event_id);
+/* One transaction around a batch's rows (group commit); rollback is safe without a begin. */
+int ho_outbox_db_begin(ho_outbox_db_t *self, ho_err_t *err);
+int ho_outbox_db_commit(ho_outbox_db_t *self, ho_err_t *err);
+void ho_outbox_db_rollback(ho_outbox_db_t *self);
 int ho_outbox_db_mark_sent(ho_outbox_db_t *self, const char *event_id, const char *path,
                            int64_t now, ho_err_t *err);
 

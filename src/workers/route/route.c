@@ -207,39 +207,57 @@ static int s_remind(s_ctx_t *ctx, const ho_msg_t *in, ho_out_t *out)
     return ho_out_emit(out, &msg) == HO_OK ? HO_WORKER_OK : HO_WORKER_RETRY;
 }
 
+static int s_handle_one(s_ctx_t *ctx, ho_msg_t *in, ho_out_t *out);
+
+/* A request's envelopes are decided in one router.db transaction: one commit for the batch.
+ * The lead.assigned replies leave only after it (the runtime sends what the handler emitted
+ * when it returns OK); on any failure the whole batch is rolled back and retried. */
 static int s_handle(void *ctx_v, ho_msg_t *const *in, size_t n, ho_out_t *out)
 {
     s_ctx_t *ctx = ctx_v;
+    ho_err_t err = {0};
+    if (n > 1 && ho_route_state_batch_begin(ctx->state, &err) != HO_OK) {
+        ho_warn("route: cannot begin a batch: %s", err.message);
+        return HO_WORKER_RETRY;
+    }
     for (size_t i = 0; i < n; i++) {
-        const char *type = ho_msg_type(in[i]);
-        int rc;
-        if (strcmp(type, "route.request") == 0) {
-            rc = s_assign(ctx, in[i], out);
-        } else if (strcmp(type, "sla.breach") == 0) {
-            const char *step = json_string_value(json_object_get(ho_msg_payload(in[i]), "step"));
-            if (step && strcmp(step, "remind") == 0) {
-                rc = s_remind(ctx, in[i], out);
-            } else if (step && strcmp(step, "reassign") == 0) {
-                rc = s_assign(ctx, in[i], out);
-            } else {
-                rc = ho_out_quarantine(out, in[i], "route", "bad_field", "step",
-                                       "step: expected remind or reassign") == HO_OK
-                         ? HO_WORKER_OK
-                         : HO_WORKER_RETRY;
-            }
-        } else {
-            char why[160];
-            snprintf(why, sizeof why, "route handles route.request and sla.breach, not %.64s",
-                     type);
-            rc = ho_out_quarantine(out, in[i], "route", "unknown_type", "type", why) == HO_OK
-                     ? HO_WORKER_OK
-                     : HO_WORKER_RETRY;
-        }
+        int rc = s_handle_one(ctx, in[i], out);
         if (rc != HO_WORKER_OK) {
+            ho_route_state_batch_rollback(ctx->state);
             return rc;
         }
     }
+    if (n > 1 && ho_route_state_batch_commit(ctx->state, &err) != HO_OK) {
+        ho_warn("route: cannot commit a batch of %zu: %s", n, err.message);
+        return HO_WORKER_RETRY;
+    }
     return HO_WORKER_OK;
+}
+
+static int s_handle_one(s_ctx_t *ctx, ho_msg_t *in, ho_out_t *out)
+{
+    const char *type = ho_msg_type(in);
+    if (strcmp(type, "route.request") == 0) {
+        return s_assign(ctx, in, out);
+    }
+    if (strcmp(type, "sla.breach") == 0) {
+        const char *step = json_string_value(json_object_get(ho_msg_payload(in), "step"));
+        if (step && strcmp(step, "remind") == 0) {
+            return s_remind(ctx, in, out);
+        }
+        if (step && strcmp(step, "reassign") == 0) {
+            return s_assign(ctx, in, out);
+        }
+        return ho_out_quarantine(out, in, "route", "bad_field", "step",
+                                 "step: expected remind or reassign") == HO_OK
+                   ? HO_WORKER_OK
+                   : HO_WORKER_RETRY;
+    }
+    char why[160];
+    snprintf(why, sizeof why, "route handles route.request and sla.breach, not %.64s", type);
+    return ho_out_quarantine(out, in, "route", "unknown_type", "type", why) == HO_OK
+               ? HO_WORKER_OK
+               : HO_WORKER_RETRY;
 }
 
 /* Retention of router.db, once an hour (the first a minute after start). */

@@ -96,7 +96,7 @@ static int s_score(s_ctx_t *ctx, const ho_msg_t *in, ho_out_t *out)
     }
     ho_score_result_t res;
     ho_err_t err = {0};
-    int rc = ho_score_lead(ctx->model, lead, json_integer_value(as_of), &res, &err);
+    int rc = ho_score_lead_opt(ctx->model, lead, json_integer_value(as_of), 0, &res, &err);
     if (rc == HO_ERR_NOMEM) {
         ho_score_result_clear(&res);
         return HO_WORKER_RETRY;
