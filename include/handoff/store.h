@@ -189,6 +189,7 @@ typedef enum {
     HO_Q_IMPORT_RESULTS,      /* {import_id}: result, n */
     HO_Q_IMPORT_QUARANTINED,  /* {import_id}: n quarantine rows of that import */
     HO_Q_FIRST_SOURCE,        /* {lead_id}: event_id of the record that created the lead */
+    HO_Q_UNMATCHED_ANY,       /* {}: one row when unmatched_activities has any */
     HO_Q_COUNTER,             /* {name}: value of a store counter */
     HO_X_COUNTER_SET,         /* {name, value} */
     HO_Q_ASSIGNMENT_BY_EVENT, /* {event_id}: id, status of the assignment that event made */

@@ -29,6 +29,9 @@ typedef struct {
     /* per message: lead id -> its to_score entry before the message (null: none), so an
      * undone message takes its entries back without copying the whole batch's map */
     json_t *to_score_undo;
+    /* unmatched_activities may have rows (false: empty when the worker started and none
+     * added since, so a new lead skips the lookup) */
+    bool unmatched_maybe;
 } sw_ctx_t;
 
 /* data errors: the message is kept in quarantine; anything else retries the batch */
