@@ -237,7 +237,8 @@ static int s_crm_facts(sw_ctx_t *self, int64_t lead_id, const ho_msg_t *in, ho_e
         char why[120];
         snprintf(why, sizeof why, "the CRM export says %s", crm);
         rc = ho_store_set_stage(self->store, &lead, crm, at, "crm_import", why, ho_msg_id(in), err);
-    } else if (rc == HO_OK && rank > 0 && (!lead.crm_stage || rank > s_stage_rank(lead.crm_stage))) {
+    } else if (rc == HO_OK && rank > 0 &&
+               (!lead.crm_stage || rank > s_stage_rank(lead.crm_stage))) {
         ho_lead_set(&lead.crm_stage, crm); /* sales already took it further */
         rc = ho_store_lead_put(self->store, &lead, err);
     }
@@ -380,9 +381,9 @@ static int s_activity_unmatched(sw_ctx_t *self, const ho_msg_t *in, const char *
     const json_t *p = ho_msg_payload(in);
     json_t *body = json_pack("{sssssIsO}", "id", ho_msg_id(in), "type", ho_msg_type(in), "ts",
                              (json_int_t)ho_msg_ts(in), "payload", p);
-    json_t *row = json_pack("{sssssosIso}", "event_id", ho_msg_id(in), "email", email, "body",
-                            body, "occurred_at", (json_int_t)at, "import_id",
-                            sw_jstr(sw_str(p, "import_id")));
+    json_t *row =
+        json_pack("{sssssosIso}", "event_id", ho_msg_id(in), "email", email, "body", body,
+                  "occurred_at", (json_int_t)at, "import_id", sw_jstr(sw_str(p, "import_id")));
     int rc = ho_store_add(self->store, HO_T_UNMATCHED_ACTIVITIES, row, NULL, err);
     json_decref(row);
     self->unmatched_maybe = true; /* also when rolled back: one query too many, never too few */

@@ -15,7 +15,6 @@
 
 #include "workers/store/store_worker_int.h"
 
-
 static int s_mkdirs(const char *dir)
 {
     char tmp[PATH_MAX];
