@@ -367,8 +367,9 @@ static const char *const s_queries[HO_Q__COUNT] = {
                          " WHERE event_id = :event_id",
     [HO_Q_IMPORT_RESULTS] = "SELECT result, n FROM import_results WHERE import_id = :import_id"
                             " ORDER BY result",
-    [HO_Q_IMPORT_QUARANTINED] = "SELECT COUNT(*) AS n FROM quarantine"
-                                " WHERE import_id = :import_id",
+    [HO_Q_IMPORT_QUARANTINED] =
+        "SELECT COUNT(*) AS n, COALESCE(SUM(code IN ('retries_exhausted', 'worker_error')), 0)"
+        " AS failed FROM quarantine WHERE import_id = :import_id",
     [HO_Q_UNMATCHED_ANY] = "SELECT 1 AS any FROM unmatched_activities LIMIT 1",
     [HO_Q_COUNTER] = "SELECT value FROM store_counters WHERE name = :name",
     [HO_X_COUNTER_SET] = "INSERT INTO store_counters (name, value) VALUES (:name, :value)"

@@ -316,6 +316,17 @@ static void test_import_summary_and_stats(void **state)
     assert_int_equal(json_integer_value(json_object_get(st, "merged")), 1);
     assert_int_equal(json_integer_value(json_object_get(st, "pending")), 0);
     assert_int_equal(json_integer_value(json_object_get(st, "quarantined")), 0);
+    assert_int_equal(json_integer_value(json_object_get(st, "failed")), 0);
+    /* a record a worker could not apply is quarantined and counted as failed */
+    s_call(t, 1,
+           s_msg("quarantine", "q-1", 7 * H,
+                 json_pack("{sssssssss{ssss}}", "stage", "store", "code", "retries_exhausted",
+                           "field", "", "reason", "disk full", "raw", "email", "c@acme.com",
+                           "import_id", "imp-1")));
+    s_call(t, 1, s_msg("import.stats", "st-2", 8 * H, json_pack("{ss}", "import_id", "imp-1")));
+    st = s_first_out(t, "import.stats");
+    assert_int_equal(json_integer_value(json_object_get(st, "quarantined")), 1);
+    assert_int_equal(json_integer_value(json_object_get(st, "failed")), 1);
     /* the same records again (a redelivery) are not counted again */
     s_call(t, 1, s_lead("l-2", "A@acme.com", 2 * H, NULL, "imp-1"));
     s_expect(t, "SELECT group_concat(result || '=' || n, ',') FROM import_results",
