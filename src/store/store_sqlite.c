@@ -1702,6 +1702,9 @@ static int s_erase(void *db, int64_t lead_id, const char *email, int64_t at, ho_
         " UNION SELECT event_id FROM activities WHERE lead_id = :id"
         " UNION SELECT event_id FROM outcomes WHERE lead_id = :id))",
         "DELETE FROM pending_outcomes WHERE email = :email",
+        /* kept (they are counted) but anonymous: never attached to anyone */
+        "UPDATE unmatched_activities SET email = 'erased@invalid', body = '{}'"
+        " WHERE email = :email",
         "UPDATE leads SET email = 'erased-' || id || '@invalid', first_name = NULL,"
         " last_name = NULL, title = NULL, phone = NULL, company = NULL, city = NULL,"
         " domain = NULL, timezone = NULL, fields_json = '{}', field_sources_json = NULL,"

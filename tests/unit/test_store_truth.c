@@ -255,6 +255,22 @@ static void test_crm_stage_and_owner(void **state)
              "new=3");
 }
 
+/* handoff forget of someone the store only knows from activities: the unmatched rows stay
+ * (they are counted) but no longer name the person */
+static void test_forget_unmatched(void **state)
+{
+    s_t *t = *state;
+    s_call(t, 1,
+           s_msg("activity.normalized", "a-1", 2 * H,
+                 json_pack("{sssssssIss}", "source", "web", "email", "ghost@acme.com", "type",
+                           "page_view", "occurred_at", (json_int_t)(2 * H), "url",
+                           "https://x.example/?e=ghost@acme.com")));
+    s_call(t, 1, s_msg("lead.forget", "f-1", 3 * H, json_pack("{ss}", "email", "Ghost@acme.com")));
+    s_expect(t, "SELECT COUNT(*) || ' ' || email || ' ' || body FROM unmatched_activities",
+             "1 erased@invalid {}");
+    s_expect(t, "SELECT COUNT(*) FROM unmatched_activities WHERE body LIKE '%ghost%'", "0");
+}
+
 /* store.yaml reroute_owned: true: an owner from the CRM does not keep the lead from routing */
 static void test_reroute_owned(void **state)
 {
@@ -410,6 +426,7 @@ int main(void)
         T(test_crm_stage_and_owner),
         cmocka_unit_test(test_reroute_owned),
         T(test_import_summary_and_stats),
+        T(test_forget_unmatched),
         T(test_redelivery_same_downstream),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
