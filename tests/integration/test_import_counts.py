@@ -140,6 +140,27 @@ class ImportCounts(unittest.TestCase):
         self.assertEqual([self.count("SELECT count(*) FROM %s" % t)
                           for t in ("leads", "lead_sources", "quarantine", "imports")], before)
 
+        # records the connector itself refuses (wrong column count, invalid UTF-8) are keyed by
+        # the import and the line, not the path: the copy elsewhere adds no second row
+        quirks = os.path.join(harness.source_dir(), "tests", "fixtures", "hubspot_quirks.csv")
+        copies = []
+        for sub in ("first", "elsewhere"):
+            copies.append(os.path.join(self.pipe.dir, sub, "quirks.csv"))
+            shutil.copy(quirks, copies[-1])
+        q0 = self.count("SELECT count(*) FROM quarantine")
+        r = self.pipe.run(["import", "-c", self.config, "--source", "hubspot", copies[0]])
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        got = parse_summary(r.stdout)["quirks.csv"]
+        self.assertEqual((got["quarantined"], got["check"]), (6, "ok"))
+        wait_for("the quirks' quarantine rows",
+                 lambda: self.count("SELECT count(*) FROM quarantine") == q0 + 6)
+        self.assertEqual(self.count("SELECT count(*) FROM quarantine WHERE stage = 'import' "
+                                    "AND file = ?", (copies[0],)), 3)
+        r = self.pipe.run(["import", "-c", self.config, "--source", "hubspot", copies[1]])
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(parse_summary(r.stdout)["quirks.csv"]["quarantined"], 6)
+        self.assertEqual(self.count("SELECT count(*) FROM quarantine"), q0 + 6)
+
     def test_records_the_store_never_applied_are_not_stored_and_exit_1(self):
         r = self.pipe.run(["import", "-c", self.config, self.first[0]])
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
