@@ -7,6 +7,7 @@
  * worker's complete reply to us as well as routing it on, so the summary counts what the
  * pipeline actually did: accepted = normalized records in the replies, quarantined = the
  * connector's refusals plus the workers' `quarantine` envelopes, by reason. */
+#include <czmq.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -85,8 +86,9 @@ static void s_usage(FILE *out)
         "imported (test_lead, duplicate_delivery, notification_only); new/merged: people the\n"
         "store created / merged into an existing one (\"-\" when it does not say).\n"
         "Exit 0 when every record was read and stored (quarantined rows are kept); 1 on an\n"
-        "I/O error, an unreachable broker, check=MISMATCH, or records not stored (the store\n"
-        "refused them or did not apply them within --settle); 2 on usage errors.\n");
+        "I/O error, an unreachable broker, check=MISMATCH, records not stored (the store\n"
+        "refused them or did not apply them within --settle), or SIGINT/SIGTERM (honoured\n"
+        "at once, wherever the import waits); 2 on usage errors.\n");
 }
 
 /* ---- counters ---- */
@@ -224,6 +226,22 @@ typedef struct {
     int64_t now_ms; /* --now: finished_at of import.summary (0: the clock) */
 } s_sender_t;
 
+/* SIGINT / SIGTERM (CZMQ's handler sets zsys_interrupted; the client then fails what is in
+ * flight at once): the import stops where it is, says so and exits 1. */
+static bool s_stopped(s_sender_t *s)
+{
+    if (!s->client || !zsys_interrupted) {
+        return false;
+    }
+    if (!s->io_error) {
+        snprintf(s->error, sizeof s->error,
+                 "interrupted by a signal: stopped at once (records sent before may be stored; "
+                 "import the file again: the same records are the same events)");
+    }
+    s->io_error = 1;
+    return true;
+}
+
 /* Requests queued in the broker for services that have workers (-1 if the status could not
  * be read). A queue without workers is not drained by waiting: named once, not counted. */
 static long s_backlog(s_sender_t *s, char *worst, size_t cap)
@@ -277,7 +295,7 @@ static void s_throttle(s_sender_t *s)
     }
     ho_info("pipeline backlog: %ld requests queued (most: %s); waiting until %ld or fewer", backlog,
             worst, s->max_backlog / 2);
-    while (backlog > s->max_backlog / 2) {
+    while (backlog > s->max_backlog / 2 && !s_stopped(s)) {
         struct timespec ts = {0, 100 * 1000 * 1000};
         nanosleep(&ts, NULL);
         backlog = s_backlog(s, worst, sizeof worst);
@@ -526,6 +544,10 @@ static void s_wait_stored(s_sender_t *s, s_stats_t *st)
     long last = -1;
     int64_t since = ho_now_ms();
     for (;;) {
+        if (s_stopped(s)) {
+            st->not_stored = st->accepted - (st->applied > 0 ? st->applied : 0);
+            return;
+        }
         json_t *r = NULL;
         int got = s_ask_stats(s, st->import_id, &r);
         if (got == 0) {
@@ -750,7 +772,7 @@ static int s_pump(s_sender_t *s, const s_opts_t *o, const ho_connector_def_t *co
             break;
         }
         s_take(s, st, &data, &quar, msg);
-        if (s->io_error) {
+        if (s->io_error || s_stopped(s)) {
             rc = 1;
             break;
         }

@@ -17,6 +17,7 @@ no test lead, an `imports` row per file equal to the printed line (import.summar
 crm_stage and owner the profiles mapped; importing the same files again from another folder
 adds nothing (same import ids, same quarantine event ids) and prints the same counts. With the
 store stopped (SIGSTOP) an import says not_stored=N and exits 1; resumed, nothing was lost.
+SIGTERM stops an import that waits on a stopped worker at once (exit 1, what it had counted).
 
 Run: HO_BIN=build/handoff /usr/bin/python3 tests/integration/test_import_counts.py
 """
@@ -179,6 +180,27 @@ class ImportCounts(unittest.TestCase):
         wait_for("the waiting leads", lambda: self.count(
             "SELECT count(*) FROM leads WHERE email = 'maren.solberg@fernhill-data.no'") == 1,
             deadline=60)
+
+    def test_sigterm_stops_a_waiting_import_at_once(self):
+        # ingest stopped (SIGSTOP): the import's window fills and it waits for replies it
+        # would otherwise wait --timeout (10 minutes here) for
+        ingest = self.pipe.worker("ingest")
+        os.kill(ingest.pid, signal.SIGSTOP)
+        self.addCleanup(os.kill, ingest.pid, signal.SIGCONT)
+        csv = os.path.join(self.pipe.dir, "many.csv")
+        with open(csv, "w") as f:
+            f.write("email,first_name\n")
+            f.writelines("lead%05d@example.com,L\n" % i for i in range(3000))
+        imp = self.pipe.spawn("import", [
+            self.pipe.bin, "import", "-c", self.config, "--source", "csv", "--batch", "10",
+            "--window", "2", "--timeout", "600000", csv], ready="import_id=")
+        # (its client, and with it the signal handling, exists once it names the import)
+        imp.send_signal(signal.SIGTERM)
+        wait_for("the import to stop", lambda: imp.poll() is not None)
+        self.assertEqual(imp.returncode, 1)
+        self.assertIn("interrupted by a signal", self.pipe.log("import"))
+        self.assertRegex(self.pipe.log("import"), r"(?m)^import file=\S+many\.csv .* "
+                                                  r"check=MISMATCH$")
 
 
 if __name__ == "__main__":
