@@ -18,6 +18,7 @@ crm_stage and owner the profiles mapped; importing the same files again from ano
 adds nothing (same import ids, same quarantine event ids) and prints the same counts. With the
 store stopped (SIGSTOP) an import says not_stored=N and exits 1; resumed, nothing was lost.
 SIGTERM stops an import that waits on a stopped worker at once (exit 1, what it had counted).
+A repeated row and a later export of the same records are the same events: counted once, exit 0.
 
 Run: HO_BIN=build/handoff /usr/bin/python3 tests/integration/test_import_counts.py
 """
@@ -180,6 +181,27 @@ class ImportCounts(unittest.TestCase):
         wait_for("the waiting leads", lambda: self.count(
             "SELECT count(*) FROM leads WHERE email = 'maren.solberg@fernhill-data.no'") == 1,
             deadline=60)
+
+    def test_the_same_event_again_is_not_an_error(self):
+        # a row repeated byte for byte (the same Record ID: the same event) and, later, another
+        # export holding the same records: stored once, counted once, exit 0
+        with open(self.first[0], encoding="utf-8-sig") as f:
+            rows = f.read().splitlines(True)
+        twice = os.path.join(self.pipe.dir, "twice.csv")
+        with open(twice, "w", encoding="utf-8-sig", newline="") as f:
+            f.writelines(rows + [rows[1]])
+        r = self.pipe.run(["import", "-c", self.config, twice])
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        got = parse_summary(r.stdout)["twice.csv"]
+        self.assertEqual((got["read"], got["accepted"], got["new"], got["merged"], got["check"]),
+                         (18, 17, 15, 1, "ok"))
+        self.assertIn("1 accepted records were the same events", r.stderr)
+        r = self.pipe.run(["import", "-c", self.config, self.first[0]])
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        got = parse_summary(r.stdout)["hubspot_stages.csv"]
+        self.assertEqual((got["accepted"], got["new"], got["merged"]), (16, 0, 0))
+        self.assertEqual(self.count("SELECT count(*) FROM leads"), 15)
+        self.assertEqual(self.count("SELECT count(*) FROM lead_sources"), 16)
 
     def test_sigterm_stops_a_waiting_import_at_once(self):
         # ingest stopped (SIGSTOP): the import's window fills and it waits for replies it
