@@ -137,6 +137,91 @@ static int s_refuse(ho_feedback_refusal_t *why, const char *where, int rc, const
     return rc;
 }
 
+/* The reason as given, trimmed and lower-cased into code (a blank one on lost/rejected:
+ * the taxonomy's blank_reason, else unspecified); sales' word is kept either way: a code
+ * outside the taxonomy, or not listed for this outcome, is flagged, never refused. *r_p: the
+ * taxonomy's entry, or NULL. Returns how many flags it put in flags. */
+static size_t s_reason(const ho_reasons_t *reasons, unsigned outcome, const char *raw, char *code,
+                       size_t cap, const ho_reason_t **r_p, const char **flags)
+{
+    size_t n = 0;
+    snprintf(code, cap, "%.63s", raw);
+    for (char *c = code; *c; c++) {
+        *c = (char)tolower((unsigned char)*c);
+    }
+    if (ho_outcome_needs_reason(outcome) && !code[0]) {
+        const char *blank = ho_reasons_blank(reasons);
+        snprintf(code, cap, "%s", blank && blank[0] ? blank : "unspecified");
+    }
+    *r_p = NULL;
+    if (code[0]) {
+        *r_p = ho_reasons_find(reasons, code);
+        if (!*r_p) {
+            flags[n++] = "reason_outside_taxonomy";
+        } else if (!((*r_p)->outcomes & outcome)) {
+            flags[n++] = "reason_not_for_outcome";
+        }
+    }
+    return n;
+}
+
+/* A validated feedback row. */
+typedef struct {
+    const char *fid, *email, *rep, *word, *code, *notes;
+    const ho_reason_t *r;
+    unsigned outcome;
+    int64_t at;
+    bool has_amount;
+    double amount;
+} s_row_t;
+
+/* The lead.outcome of a validated row, or NULL (out of memory). */
+static ho_msg_t *s_outcome_msg(const ho_msg_t *in, const s_row_t *row, const char *const *flags,
+                               size_t n_flags)
+{
+    ho_msg_t *o = ho_msg_new("lead.outcome");
+    if (!o) {
+        return NULL;
+    }
+    const json_t *p = ho_msg_payload(in);
+    const ho_reason_t *r = row->r;
+    /* One feedback row, one event: whichever way it arrived (CSV, HTTP, ZeroMQ). */
+    char id[HO_MSG_MAX_ID];
+    if (row->fid[0]) {
+        ho_msg_make_id(id, sizeof id, "outcome", row->fid, strlen(row->fid));
+    } else {
+        ho_msg_make_id(id, sizeof id, "outcome", ho_msg_id(in), strlen(ho_msg_id(in)));
+    }
+    ho_msg_set_id(o, id);
+    ho_msg_set_ts(o, ho_msg_ts(in));
+    json_t *op = ho_msg_payload(o);
+    json_object_set_new(op, "feedback_id", row->fid[0] ? json_string(row->fid) : json_null());
+    json_object_set_new(op, "email", json_string(row->email));
+    json_object_set_new(op, "rep_id", row->rep[0] ? json_string(row->rep) : json_null());
+    json_object_set_new(op, "outcome", json_string(row->word));
+    json_object_set_new(op, "reason", row->code[0] ? json_string(row->code) : json_null());
+    json_object_set_new(op, "reason_owner", r ? json_string(r->owner) : json_null());
+    json_object_set_new(op, "disposition",
+                        r && row->outcome == HO_OUTCOME_REJECTED && r->disposition
+                            ? json_string(r->disposition)
+                            : json_null());
+    json_object_set_new(op, "occurred_at", json_integer(row->at));
+    json_object_set_new(op, "notes", row->notes[0] ? json_string(row->notes) : json_null());
+    json_object_set_new(op, "amount", row->has_amount ? json_real(row->amount) : json_null());
+    static const char *const copied[] = {"source_ref", "source", "import_id"};
+    for (size_t i = 0; i < sizeof copied / sizeof copied[0]; i++) {
+        if (json_object_get(p, copied[i])) {
+            json_object_set(op, copied[i], json_object_get(p, copied[i]));
+        }
+    }
+    json_t *fl = json_array();
+    for (size_t i = 0; i < n_flags; i++) {
+        json_array_append_new(fl, json_string(flags[i]));
+    }
+    json_object_set_new(op, "flags", fl);
+    return o;
+}
+
 int ho_feedback_validate(const ho_reasons_t *reasons, const ho_msg_t *in, ho_msg_t **out_p,
                          ho_feedback_refusal_t *why)
 {
@@ -193,26 +278,8 @@ int ho_feedback_validate_dates(const ho_reasons_t *reasons, ho_profile_dates_t *
                       outcome_raw, NULL);
         goto done;
     }
-    /* the reason as given, trimmed and lower-cased; sales' word is kept either way: a code
-     * outside the taxonomy, or not listed for this outcome, is flagged, never refused */
-    snprintf(code, sizeof code, "%.63s", reason_raw);
-    for (char *c = code; *c; c++) {
-        *c = (char)tolower((unsigned char)*c);
-    }
     const char *flags[3] = {NULL, NULL, NULL};
-    size_t n_flags = 0;
-    if (ho_outcome_needs_reason(outcome) && !code[0]) {
-        const char *blank = ho_reasons_blank(reasons);
-        snprintf(code, sizeof code, "%s", blank && blank[0] ? blank : "unspecified");
-    }
-    if (code[0]) {
-        r = ho_reasons_find(reasons, code);
-        if (!r) {
-            flags[n_flags++] = "reason_outside_taxonomy";
-        } else if (!(r->outcomes & outcome)) {
-            flags[n_flags++] = "reason_not_for_outcome";
-        }
-    }
+    size_t n_flags = s_reason(reasons, outcome, reason_raw, code, sizeof code, &r, flags);
     if (!at_raw[0]) {
         rc = s_refuse(why, where, HO_ERR_MISSING, "missing_date", "fields.occurred_at",
                       "no occurred_at (when the status changed)%s%s", NULL, NULL);
@@ -233,48 +300,12 @@ int ho_feedback_validate_dates(const ho_reasons_t *reasons, ho_profile_dates_t *
         flags[n_flags++] = "bad_amount";
     }
 
-    ho_msg_t *o = ho_msg_new("lead.outcome");
+    s_row_t row = {fid, email, rep, word, code, notes, r, outcome, at, has_amount, amount};
+    ho_msg_t *o = s_outcome_msg(in, &row, flags, n_flags);
     if (!o) {
         rc = s_refuse(why, where, HO_ERR_NOMEM, "bad_record", "", "out of memory%s%s", NULL, NULL);
         goto done;
     }
-    /* One feedback row, one event: whichever way it arrived (CSV, HTTP, ZeroMQ). */
-    char id[HO_MSG_MAX_ID];
-    if (fid[0]) {
-        ho_msg_make_id(id, sizeof id, "outcome", fid, strlen(fid));
-    } else {
-        ho_msg_make_id(id, sizeof id, "outcome", ho_msg_id(in), strlen(ho_msg_id(in)));
-    }
-    ho_msg_set_id(o, id);
-    ho_msg_set_ts(o, ho_msg_ts(in));
-    json_t *op = ho_msg_payload(o);
-    json_object_set_new(op, "feedback_id", fid[0] ? json_string(fid) : json_null());
-    json_object_set_new(op, "email", json_string(email));
-    json_object_set_new(op, "rep_id", rep[0] ? json_string(rep) : json_null());
-    json_object_set_new(op, "outcome", json_string(word));
-    json_object_set_new(op, "reason", code[0] ? json_string(code) : json_null());
-    json_object_set_new(op, "reason_owner", r ? json_string(r->owner) : json_null());
-    json_object_set_new(op, "disposition",
-                        r && outcome == HO_OUTCOME_REJECTED && r->disposition
-                            ? json_string(r->disposition)
-                            : json_null());
-    json_object_set_new(op, "occurred_at", json_integer(at));
-    json_object_set_new(op, "notes", notes[0] ? json_string(notes) : json_null());
-    json_object_set_new(op, "amount", has_amount ? json_real(amount) : json_null());
-    if (json_object_get(p, "source_ref")) {
-        json_object_set(op, "source_ref", json_object_get(p, "source_ref"));
-    }
-    if (s_str(p, "source")) {
-        json_object_set(op, "source", json_object_get(p, "source"));
-    }
-    if (s_str(p, "import_id")) {
-        json_object_set(op, "import_id", json_object_get(p, "import_id"));
-    }
-    json_t *fl = json_array();
-    for (size_t i = 0; i < n_flags; i++) {
-        json_array_append_new(fl, json_string(flags[i]));
-    }
-    json_object_set_new(op, "flags", fl);
     *out_p = o;
 done:
     free(fid);
