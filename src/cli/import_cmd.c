@@ -43,7 +43,7 @@ static void s_usage(FILE *out)
         out,
         "usage: handoff import FILE... [--source PROFILE | --profile-file PATH]\n"
         "                      [-c CONFIG] [--connect ENDPOINT] [--batch N] [--window N]\n"
-        "                      [--max-backlog N] [--settle S] [--now TIME]\n"
+        "                      [--max-backlog N] [--settle S | --no-wait] [--now TIME]\n"
         "                      [--dry-run] [--progress-mb N] [--list]\n"
         "\n"
         "Read CSV / JSON Lines exports and send their records into the pipeline: leads and\n"
@@ -67,6 +67,8 @@ static void s_usage(FILE *out)
         "  --settle S           after the last record, wait for the store to apply them\n"
         "                       (import.stats) until it has made no progress for S seconds\n"
         "                       (default 30); what it never applied is not_stored\n"
+        "  --no-wait            done once the broker has taken every record: no\n"
+        "                       import.summary, new/merged not known (\"-\")\n"
         "  --now TIME           the import.summary's finished_at (deterministic runs)\n"
         "  --dry-run            no broker: parse and normalize in-process, same summary\n"
         "                       (new/merged as an empty store would count them)\n"
@@ -217,6 +219,7 @@ typedef struct {
     /* the store's import.stats: a client of its own with a short timeout (NULL: --dry-run) */
     ho_client_t *probe;
     bool no_stats;  /* the store answered import.stats with something else: not asked again */
+    bool no_wait;   /* --no-wait: done once the broker has every record */
     long settle_ms; /* give up waiting when the store applied nothing new for this long */
     int64_t now_ms; /* --now: finished_at of import.summary (0: the clock) */
 } s_sender_t;
@@ -781,6 +784,29 @@ static int s_pump(s_sender_t *s, const s_opts_t *o, const ho_connector_def_t *co
     return rc;
 }
 
+/* After the last record of a file: the summary to the store and its word on what it stored.
+ * A store service without a worker (stopped, dead, never started) cannot take either: what
+ * was sent waits in the broker, not stored (asking would only queue more behind it). */
+static void s_after_file(s_sender_t *s, s_stats_t *st)
+{
+    if (s->io_error || !s->probe || s->no_wait) {
+        return;
+    }
+    int store = s_store_state(s);
+    if (store < 0) {
+        ho_warn("the broker knows no store service: import.summary not sent, what was stored is "
+                "not known");
+    } else if (store == 0) {
+        st->not_stored = st->accepted;
+        ho_warn("file=%s: the store service has no worker: %ld accepted records wait in the "
+                "broker, not stored",
+                st->file, st->accepted);
+    } else {
+        s_send_summary(s, st);
+        s_wait_stored(s, st);
+    }
+}
+
 static int s_import_file(s_sender_t *s, const s_opts_t *o, const char *path, s_stats_t *st)
 {
     ho_err_t err = {0};
@@ -821,17 +847,7 @@ static int s_import_file(s_sender_t *s, const s_opts_t *o, const char *path, s_s
     int rc = s_pump(s, o, conn, cctx, path, st, service);
     conn->cb_close(&cctx);
     ho_profile_destroy(&profile);
-    int store = s->io_error || !s->probe ? -1 : s_store_state(s);
-    if (!s->io_error && s->probe && store < 0) {
-        ho_warn("the broker knows no store service: import.summary not sent, what was stored is "
-                "not known");
-    } else if (!s->io_error) {
-        if (store == 0) {
-            ho_warn("the store service has no worker: waiting up to --settle for it");
-        }
-        s_send_summary(s, st);
-        s_wait_stored(s, st);
-    }
+    s_after_file(s, st);
     if (s->io_error || st->failed || st->not_stored > 0 || !s_balanced(st)) {
         rc = 1;
     }
@@ -865,20 +881,29 @@ typedef struct {
     s_opts_t o;
     const char *config, *endpoint, *now;
     long batch, window, timeout, max_backlog, settle_s;
-    bool dry, list;
+    bool dry, list, no_wait;
 } s_args_t;
 
 static int s_parse(int argc, char **argv, s_args_t *a)
 {
     static const struct option longopts[] = {
-        {"source", required_argument, NULL, 's'},  {"profile-file", required_argument, NULL, 'p'},
-        {"config", required_argument, NULL, 'c'},  {"connect", required_argument, NULL, 'e'},
-        {"batch", required_argument, NULL, 'b'},   {"window", required_argument, NULL, 'w'},
-        {"timeout", required_argument, NULL, 't'}, {"max-backlog", required_argument, NULL, 'B'},
-        {"dry-run", no_argument, NULL, 'n'},       {"progress-mb", required_argument, NULL, 'm'},
-        {"list", no_argument, NULL, 'l'},          {"format", required_argument, NULL, 'f'},
-        {"now", required_argument, NULL, 'N'},     {"settle", required_argument, NULL, 'S'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+        {"source", required_argument, NULL, 's'},
+        {"profile-file", required_argument, NULL, 'p'},
+        {"config", required_argument, NULL, 'c'},
+        {"connect", required_argument, NULL, 'e'},
+        {"batch", required_argument, NULL, 'b'},
+        {"window", required_argument, NULL, 'w'},
+        {"timeout", required_argument, NULL, 't'},
+        {"max-backlog", required_argument, NULL, 'B'},
+        {"dry-run", no_argument, NULL, 'n'},
+        {"progress-mb", required_argument, NULL, 'm'},
+        {"list", no_argument, NULL, 'l'},
+        {"format", required_argument, NULL, 'f'},
+        {"now", required_argument, NULL, 'N'},
+        {"settle", required_argument, NULL, 'S'},
+        {"no-wait", no_argument, NULL, 'W'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     optind = 1;
     int c;
@@ -919,6 +944,9 @@ static int s_parse(int argc, char **argv, s_args_t *a)
             break;
         case 'N':
             a->now = optarg;
+            break;
+        case 'W':
+            a->no_wait = true;
             break;
         case 'S':
             a->settle_s = atol(optarg);
@@ -1115,6 +1143,7 @@ int ho_cmd_import(int argc, char **argv)
     s.batch = (size_t)a.batch;
     s.max_backlog = a.max_backlog;
     s.settle_ms = a.settle_s * 1000;
+    s.no_wait = a.no_wait;
     if (a.now && ho_score_parse_time(a.now, &s.now_ms) != 0) {
         fprintf(stderr, "handoff import: --now %s: expected YYYY-MM-DD[THH:MM[:SSZ]] or epoch ms\n",
                 a.now);

@@ -102,7 +102,7 @@ class Journal(unittest.TestCase):
     def import_args(self, csv, batch, timeout_ms=30000):
         return [self.bin, "import", "-c", self.config, "--connect", self.endpoint,
                 "--source", "csv", "--batch", str(batch), "--max-backlog", "0",
-                "--timeout", str(timeout_ms), csv]
+                "--timeout", str(timeout_ms), "--no-wait", csv]
 
     def accepted(self, stdout):
         m = re.search(r"^import file=\S+ source=csv kind=lead read=(\d+) accepted=(\d+) ", stdout, re.M)

@@ -74,7 +74,6 @@ CASES = [
                      ("barnaby@quillfeather.co.uk", "email_open", "2026-10-18T11:28:06Z")]}),
     ("webhooks/mixed.jsonl", [], "webhooks", 7, 3,
      [(3, "import", "bad_json", ""), (4, "import", "unknown_shape", ""),
-      (5, "import", "leadgen_not_fetched", "entry[0].changes[0].value.field_data"),
       (7, "import", "bad_record", "field_data")],
      {"leads": ["first@example.org", "second@example.org", "third@example.org"]}),
 ]

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "handoff/forms.h"
 
@@ -516,6 +517,15 @@ static ho_msg_t *s_lead(const char *source, const char *subid, json_t *fields, j
     } else {
         json_decref(extra);
     }
+    /* received by the webhook server: that source's import of the day (CONTRACT-12); an
+     * import of a capture replaces it with the file's own import_id */
+    time_t now = (time_t)(ho_now_ms() / 1000);
+    struct tm tm;
+    char day[16], imp[96];
+    gmtime_r(&now, &tm);
+    strftime(day, sizeof day, "%Y-%m-%d", &tm);
+    snprintf(imp, sizeof imp, "webhook-%s-%s", source, day);
+    json_object_set_new(p, "import_id", json_string(imp));
     return msg;
 }
 
@@ -1123,6 +1133,9 @@ ho_msg_t *ho_form_quarantine(const ho_msg_t *lead, const char *stage, const char
             json_object_set_new(p, "source_ref", json_deep_copy(json_object_get(lp, "source_ref")));
         }
         json_object_set_new(p, "raw", json_deep_copy(lp));
+        if (json_is_string(json_object_get(lp, "import_id"))) {
+            json_object_set(p, "import_id", json_object_get(lp, "import_id"));
+        }
     }
     return q;
 }
