@@ -3,9 +3,9 @@
  * stands on.
  *
  * The report reads the store's SQLite database READ-ONLY (the store worker owns every
- * write; WAL mode gives the reader a consistent snapshot) and writes one .xlsx with ten
+ * write; WAL mode gives the reader a consistent snapshot) and writes one .xlsx with eleven
  * sheets: Summary, Funnel, Sources, Lost reasons, Lost and rejected, Reps, Calibration,
- * Handoffs, Data quality, Definitions.
+ * Learnings, Handoffs, Data quality, Definitions.
  * Every number is defined in reports/README.md precisely enough that a test recomputes it.
  *
  *     ho_report_opts_t opts = {.db_path = "data/handoff.db", .output = "w47.xlsx",
@@ -111,7 +111,7 @@ typedef struct {
     void *progress_arg;
 } ho_report_opts_t;
 
-#define HO_REPORT_SHEETS 10
+#define HO_REPORT_SHEETS 11
 
 typedef struct {
     int sheets;                                /* sheets written (HO_REPORT_SHEETS) */

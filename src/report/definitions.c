@@ -103,6 +103,15 @@ static const ho_report_def_t s_defs[] = {
     {"Calibration", "Quadrant",
      "Fit x interest: good fit + high interest = MQL now; low fit + high interest = group "
      "offering; good fit + low interest = nurture; low fit + low interest = never."},
+    {"Learnings", "Lift",
+     "For a scoring rule (leads whose latest score has it with non-zero points) or a "
+     "channel/source/campaign: its SAL (SQL) rate divided by the rate of the other leads of "
+     "the 12 weeks (scored leads for rules); 1 = converts like the rest."},
+    {"Learnings", "95% interval, verdict",
+     "The SQL lift's 95 % confidence interval (Katz log method). A rule is CONTRADICTED when "
+     "it adds points but the interval lies below 1 (or takes points and lies above 1), NOT "
+     "SUPPORTED when it takes points and the interval contains 1; under 30 leads: too few "
+     "to judge."},
     {"Handoffs", "Handoff",
      "One row per MQL of the week, with the lead's current profile and its latest "
      "assignment and stage."},

@@ -319,19 +319,35 @@ static ho_report_error_t s_week_outcomes(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_
     return HO_REPORT_OK;
 }
 
+/* Feedback still waiting for its lead at report time (pending_outcomes), and of it the rows
+ * past store.yaml feedback_grace (status unknown_lead, schema 5). */
 static ho_report_error_t s_pending_now(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t *row)
 {
+    bool status = ctx->has_pending_status;
     sqlite3_stmt *st;
-    ho_report_error_t rc =
-        ho_rsql_prepare(ctx, "SELECT count(*) FROM main.pending_outcomes", &st);
+    ho_report_error_t rc = ho_rsql_prepare(
+        ctx,
+        status ? "SELECT count(*), sum(status = 'unknown_lead') FROM main.pending_outcomes"
+               : "SELECT count(*), NULL FROM main.pending_outcomes",
+        &st);
     if (rc != HO_REPORT_OK) {
         return rc;
     }
-    int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    int64_t n = 0, unknown = 0;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        n = sqlite3_column_int64(st, 0);
+        unknown = sqlite3_column_int64(st, 1);
+    }
     sqlite3_finalize(st);
     worksheet_write_string(ws, *row, 0, "Feedback rows waiting for their lead now", ctx->f_bold);
     worksheet_write_number(ws, *row, 3, (double)n, ctx->f_int);
     (*row)++;
+    if (status) {
+        worksheet_write_string(ws, *row, 0, "of which past the grace period (unknown lead)",
+                               ctx->f_text);
+        worksheet_write_number(ws, *row, 3, (double)unknown, ctx->f_int);
+        (*row)++;
+    }
     return HO_REPORT_OK;
 }
 

@@ -60,10 +60,11 @@ typedef struct {
     bool has_flags;          /* outcomes.flags */
     bool has_implied;        /* outcomes.implied */
     bool has_oimport;        /* outcomes.import_id */
+    bool has_pending_status; /* pending_outcomes.status (pending | unknown_lead) */
     /* formats */
     lxw_format *f_title, *f_sub, *f_head, *f_text, *f_bold, *f_int, *f_avg, *f_money, *f_pct,
         *f_hours, *f_date, *f_dt, *f_dint, *f_dpct, *f_dhours, *f_dmoney, *f_note, *f_tot_text,
-        *f_tot_int, *f_tot_money, *f_tot_pct, *f_ok, *f_bad, *f_wrap, *f_wrap_bold, *f_small, *f_top,
+        *f_tot_int, *f_tot_money, *f_tot_pct, *f_ok, *f_bad, *f_wrap, *f_wrap_bold, *f_small, *f_lift, *f_top,
         *f_dt_top, *f_int_top;
     /* results */
     int64_t leads_week;
@@ -115,6 +116,7 @@ ho_report_error_t ho_report_reasons(ho_rctx_t *ctx, lxw_worksheet *ws);
 ho_report_error_t ho_report_drilldown(ho_rctx_t *ctx, lxw_worksheet *ws);
 ho_report_error_t ho_report_reps(ho_rctx_t *ctx, lxw_worksheet *ws);
 ho_report_error_t ho_report_calibration(ho_rctx_t *ctx, lxw_worksheet *ws);
+ho_report_error_t ho_report_learnings(ho_rctx_t *ctx, lxw_worksheet *ws);
 ho_report_error_t ho_report_handoffs(ho_rctx_t *ctx, lxw_worksheet *ws);
 ho_report_error_t ho_report_quality(ho_rctx_t *ctx, lxw_worksheet *ws);
 ho_report_error_t ho_report_definitions(ho_rctx_t *ctx, lxw_worksheet *ws);

@@ -1,5 +1,5 @@
 /* workbook.c - the report driver: opens the store read-only, prepares the shared temp
- * tables every sheet reads, writes the ten sheets and closes the workbook.
+ * tables every sheet reads, writes the eleven sheets and closes the workbook.
  *
  * All definitions (which timestamp puts an event in a week, what counts as reached) are in
  * reports/README.md; the temp tables below are their building blocks:
@@ -29,7 +29,7 @@
 
 static const char *const s_sheet_names[HO_REPORT_SHEETS] = {
     "Summary",     "Funnel",   "Sources",      "Lost reasons", "Lost and rejected",
-    "Reps",        "Calibration", "Handoffs", "Data quality", "Definitions",
+    "Reps",        "Calibration", "Learnings", "Handoffs", "Data quality", "Definitions",
 };
 
 const char *ho_report_sheet_name(int index)
@@ -425,6 +425,7 @@ static ho_report_error_t s_prepare_tables(ho_rctx_t *ctx)
     ctx->has_flags = s_has(ctx, "outcomes", "flags");
     ctx->has_implied = s_has(ctx, "outcomes", "implied");
     ctx->has_oimport = s_has(ctx, "outcomes", "import_id");
+    ctx->has_pending_status = s_has(ctx, "pending_outcomes", "status");
     /* Schema v2 adds stage_history.kind: only 'transition' rows are stage changes (the
      * others are notes that repeat the current stage). A v1 database has transitions only. */
     sqlite3_stmt *k;
@@ -531,6 +532,7 @@ static void s_formats(ho_rctx_t *ctx)
     format_set_align(ctx->f_dt_top, LXW_ALIGN_VERTICAL_TOP);
     NEWFMT(ctx->f_int_top, "#,##0");
     format_set_align(ctx->f_int_top, LXW_ALIGN_VERTICAL_TOP);
+    NEWFMT(ctx->f_lift, "0.00");
     NEWFMT(ctx->f_small, NULL);
     format_set_italic(ctx->f_small);
     format_set_font_color(ctx->f_small, 0x808080);
@@ -568,7 +570,7 @@ static ho_report_error_t s_write(ho_rctx_t *ctx, const char *tmp_path)
 {
     static s_sheet_fn *const fns[HO_REPORT_SHEETS] = {
         ho_report_summary, ho_report_funnel,      ho_report_sources,  ho_report_reasons,
-        ho_report_drilldown, ho_report_reps,    ho_report_calibration, ho_report_handoffs, ho_report_quality, ho_report_definitions,
+        ho_report_drilldown, ho_report_reps,    ho_report_calibration, ho_report_learnings, ho_report_handoffs, ho_report_quality, ho_report_definitions,
     };
     /* Constant memory: each row is flushed once a later row is written, so the Handoffs
      * list (one row per MQL of the week) never sits in memory. Every sheet writes its rows
@@ -600,7 +602,7 @@ static ho_report_error_t s_write(ho_rctx_t *ctx, const char *tmp_path)
     }
     ho_report_error_t rc = HO_REPORT_OK;
     /* The header row each sheet repeats on printed pages (-1: several tables, or one page). */
-    static const int head_row[HO_REPORT_SHEETS] = {-1, 3, -1, -1, 3, 3, -1, 0, -1, 3};
+    static const int head_row[HO_REPORT_SHEETS] = {-1, 3, -1, -1, 3, 3, -1, -1, 0, -1, 3};
     for (int i = 0; i < HO_REPORT_SHEETS && rc == HO_REPORT_OK; i++) {
         ho_rprogress(ctx, s_sheet_names[i], 0, false); /* started: says what takes the time */
         for (int c = 0; c < 64; c++) {

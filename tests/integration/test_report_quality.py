@@ -123,11 +123,30 @@ def fill_imports(db, seed=12):
     c.execute("INSERT INTO outcomes (lead_id, event_id, rep_id, outcome, occurred_at, flags,"
               " implied, import_id, amount) VALUES (?,?,?,?,?,?,0,?,?)",
               (lead, "jump-won", "r1", "won", w47a + 3 * tr.HOUR, NOMQL, feedback[0], 5000.0))
-    c.execute("INSERT INTO pending_outcomes VALUES ('p-1', 'nobody@example.com', '{}', ?)",
-              (w47a,))
+    c.execute("INSERT INTO pending_outcomes (event_id, email, body, received_at) VALUES"
+              " ('p-1', 'nobody@example.com', '{}', ?)", (w47a,))
+    if "status" in [r[1] for r in c.execute("PRAGMA table_info(pending_outcomes)")]:
+        c.execute("INSERT INTO pending_outcomes (event_id, email, body, received_at, status)"
+                  " VALUES ('p-2', 'ghost@example.com', '{}', ?, 'unknown_lead')", (w47a - 9 * tr.DAY,))
     c.commit()
     c.close()
     return imports
+
+
+def make_old(db):
+    """A store from before issue 12: no imports tables, no outcome flags/implied/import_id."""
+    c = sqlite3.connect(db)
+    c.execute("DROP TABLE IF EXISTS imports")
+    c.execute("DROP TABLE IF EXISTS import_results")
+    for idx, in c.execute("SELECT name FROM sqlite_master WHERE type='index' AND"
+                          " tbl_name='outcomes' AND sql IS NOT NULL").fetchall():
+        c.execute("DROP INDEX %s" % idx)
+    cols = [r[1] for r in c.execute("PRAGMA table_info(outcomes)")]
+    for col in ("flags", "implied", "import_id"):
+        if col in cols:
+            c.execute("ALTER TABLE outcomes DROP COLUMN %s" % col)
+    c.commit()
+    c.close()
 
 
 class Expect:
@@ -281,7 +300,10 @@ def check_quality(wb, wbf, exp):
     totals = [ws.cell(total, c).value for c in range(2, 9)]
     assert totals == [sum(g[i] for _, g in want) for i in range(7)]
     r = tr.find_row(ws, "Feedback rows waiting for their lead now")
-    assert ws.cell(r, 4).value == exp.q("SELECT count(*) FROM pending_outcomes")[0][0] == 1
+    assert ws.cell(r, 4).value == exp.q("SELECT count(*) FROM pending_outcomes")[0][0] == 2
+    assert ws.cell(r + 1, 1).value == "of which past the grace period (unknown lead)"
+    assert ws.cell(r + 1, 4).value == exp.q("SELECT count(*) FROM pending_outcomes WHERE"
+                                            " status='unknown_lead'")[0][0] == 1
     return dict(zip(["accepted", "rejected", "sql", "opp", "won", "lost", "nomql"], totals))
 
 
@@ -387,6 +409,7 @@ def main():
         # an old store (no issue-12 tables): the workbook is still written and says so
         old = os.path.join(tmp, "old.db")
         tr.build_db(old)
+        make_old(old)
         out4 = os.path.join(tmp, "old.xlsx")
         res = subprocess.run(cmd[:3] + [out4, "--db", old] + cmd[6:], capture_output=True,
                              text=True, timeout=300)
