@@ -362,6 +362,7 @@ int ho_store_import_stats(ho_store_t *self, const char *import_id, json_t **stat
     }
     json_object_set_new(out, "applied", json_integer(applied));
     json_object_set_new(out, "quarantined", json_integer(s_int(json_array_get(q, 0), "n", 0)));
+    json_object_set_new(out, "failed", json_integer(s_int(json_array_get(q, 0), "failed", 0)));
     json_decref(rows);
     json_decref(q);
     *stats_p = out;

@@ -255,6 +255,22 @@ static void test_crm_stage_and_owner(void **state)
              "new=3");
 }
 
+/* handoff forget of someone the store only knows from activities: the unmatched rows stay
+ * (they are counted) but no longer name the person */
+static void test_forget_unmatched(void **state)
+{
+    s_t *t = *state;
+    s_call(t, 1,
+           s_msg("activity.normalized", "a-1", 2 * H,
+                 json_pack("{sssssssIss}", "source", "web", "email", "ghost@acme.com", "type",
+                           "page_view", "occurred_at", (json_int_t)(2 * H), "url",
+                           "https://x.example/?e=ghost@acme.com")));
+    s_call(t, 1, s_msg("lead.forget", "f-1", 3 * H, json_pack("{ss}", "email", "Ghost@acme.com")));
+    s_expect(t, "SELECT COUNT(*) || ' ' || email || ' ' || body FROM unmatched_activities",
+             "1 erased@invalid {}");
+    s_expect(t, "SELECT COUNT(*) FROM unmatched_activities WHERE body LIKE '%ghost%'", "0");
+}
+
 /* store.yaml reroute_owned: true: an owner from the CRM does not keep the lead from routing */
 static void test_reroute_owned(void **state)
 {
@@ -316,6 +332,17 @@ static void test_import_summary_and_stats(void **state)
     assert_int_equal(json_integer_value(json_object_get(st, "merged")), 1);
     assert_int_equal(json_integer_value(json_object_get(st, "pending")), 0);
     assert_int_equal(json_integer_value(json_object_get(st, "quarantined")), 0);
+    assert_int_equal(json_integer_value(json_object_get(st, "failed")), 0);
+    /* a record a worker could not apply is quarantined and counted as failed */
+    s_call(t, 1,
+           s_msg("quarantine", "q-1", 7 * H,
+                 json_pack("{sssssssss{ssss}}", "stage", "store", "code", "retries_exhausted",
+                           "field", "", "reason", "disk full", "raw", "email", "c@acme.com",
+                           "import_id", "imp-1")));
+    s_call(t, 1, s_msg("import.stats", "st-2", 8 * H, json_pack("{ss}", "import_id", "imp-1")));
+    st = s_first_out(t, "import.stats");
+    assert_int_equal(json_integer_value(json_object_get(st, "quarantined")), 1);
+    assert_int_equal(json_integer_value(json_object_get(st, "failed")), 1);
     /* the same records again (a redelivery) are not counted again */
     s_call(t, 1, s_lead("l-2", "A@acme.com", 2 * H, NULL, "imp-1"));
     s_expect(t, "SELECT group_concat(result || '=' || n, ',') FROM import_results",
@@ -399,6 +426,7 @@ int main(void)
         T(test_crm_stage_and_owner),
         cmocka_unit_test(test_reroute_owned),
         T(test_import_summary_and_stats),
+        T(test_forget_unmatched),
         T(test_redelivery_same_downstream),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -249,7 +249,7 @@ int sw_on_scored(sw_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_t *er
     if (rc == HO_OK && mql) {
         rc = s_mql_in_sales(self, &lead, as_of, ho_msg_id(in), err);
     }
-    bool qualified = false, hold = false;
+    bool hold = false;
     if (rc == HO_OK && mql && lead.stage && strcmp(lead.stage, "RECYCLED") == 0) {
         rc = s_sales_recycled(self, &lead, &hold, err);
     }
@@ -257,7 +257,6 @@ int sw_on_scored(sw_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_t *er
         (strcmp(lead.stage, "ML") == 0 || strcmp(lead.stage, "RECYCLED") == 0)) {
         rc = ho_store_transition(self->store, &lead, "qualify", as_of, "score", why, ho_msg_id(in),
                                  err);
-        qualified = rc == HO_OK;
     } else if (rc == HO_OK && !mql && lead.stage && strcmp(lead.stage, "MQL") == 0 &&
                !lead.owner_rep_id) {
         rc = ho_store_transition(self->store, &lead, "decay", as_of, "score", "score_decayed",
@@ -268,9 +267,6 @@ int sw_on_scored(sw_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_t *er
         if (rc == HO_OK) {
             rc = sw_emit_route(self, &lead, route_as_of, "mql", out, err);
         }
-    }
-    if (rc == HO_OK && qualified) {
-        rc = sw_apply_pending(self, lead.email, out, err);
     }
     ho_lead_clear(&lead);
     return rc;
