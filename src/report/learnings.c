@@ -239,7 +239,8 @@ ho_report_error_t ho_report_learnings(ho_rctx_t *ctx, lxw_worksheet *ws)
     ho_rtitle(ctx, ws, "Learnings: what the outcomes say about the model and the sources", sub);
     ho_rcols(ctx, ws, 0, 0, 20);
     ho_rcols(ctx, ws, 1, 2, 16);
-    ho_rcols(ctx, ws, 3, 9, 10);
+    ho_rcols(ctx, ws, 3, 7, 10);
+    ho_rcols(ctx, ws, 8, 9, 11);
     ho_rcols(ctx, ws, 10, 10, 44);
     lxw_row_t row = 3;
     ho_report_error_t rc = s_rules(ctx, ws, &row);
