@@ -413,8 +413,9 @@ ho_report_error_t ho_report_freshness(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row
     static const char *const cols[] = {"Source", "Kind", "Files", "Rows read", "Last import"};
     ho_rheader(ctx, ws, *row, cols, 5);
     (*row)++;
-    int s;
+    int s, n = 0;
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        n++;
         worksheet_write_string(ws, *row, 0, ho_rcol_text(st, 0), ctx->f_text);
         worksheet_write_string(ws, *row, 1, ho_rcol_text(st, 1), ctx->f_text);
         worksheet_write_number(ws, *row, 2, sqlite3_column_double(st, 3), ctx->f_int);
@@ -428,5 +429,9 @@ ho_report_error_t ho_report_freshness(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row
         (*row)++;
     }
     sqlite3_finalize(st);
+    if (s == SQLITE_DONE && n == 0) {
+        worksheet_write_string(ws, *row, 0, "(no import recorded yet)", ctx->f_note);
+        (*row)++;
+    }
     return s == SQLITE_DONE ? HO_REPORT_OK : ho_rsql_fail(ctx, "freshness");
 }

@@ -115,9 +115,12 @@ static ho_report_error_t s_channels(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t
         chart_axis_set_name(chart->x_axis, "Leads");
         chart_axis_set_reverse(chart->y_axis); /* biggest channel on top, as in the table */
         chart_legend_set_position(chart, LXW_CHART_LEGEND_BOTTOM);
-        lxw_chart_options co = {.x_scale = 1.9, .y_scale = 1.2};
+        /* tall enough for one label per channel (a default chart is 288 px = 15 rows) */
+        int nch = (int)(last - first + 1);
+        double ys = nch > 8 ? 1.2 * nch / 8.0 : 1.2;
+        lxw_chart_options co = {.x_scale = 1.9, .y_scale = ys};
         worksheet_insert_chart_opt(ws, *row, 0, chart, &co);
-        *row += 19; /* the chart's height in rows, then the drill-down */
+        *row += (lxw_row_t)(15.0 * ys + 2); /* the chart's height in rows, then the drill-down */
     }
     return HO_REPORT_OK;
 }
