@@ -244,17 +244,14 @@ ho_report_error_t ho_report_reasons(ho_rctx_t *ctx, lxw_worksheet *ws)
         chart_axis_set_name(chart->x_axis, "Reason");
         chart_axis_set_name(chart->y_axis, "Leads");
         chart_legend_set_position(chart, LXW_CHART_LEGEND_BOTTOM);
-        lxw_chart_options co = {.x_scale = 1.6, .y_scale = 1.3};
-        worksheet_insert_chart_opt(ws, 3, 10, chart, &co);
+        /* below the table, not beside it: the sheet then prints one page wide at a
+         * readable size */
+        lxw_chart_options co = {.x_scale = 2.0, .y_scale = 1.3};
+        worksheet_insert_chart_opt(ws, row + 1, 0, chart, &co);
         ctx->pareto = true;
+        row += 1 + 21; /* the chart's height in rows */
     }
-
-    /* Leave room for the chart next to a short table before the matrices. */
-    if (row < 24) {
-        row = 24;
-    } else {
-        row++;
-    }
+    row++;
     rc = s_matrix(ctx, ws, &row, "Reason \xc3\x97 channel (rejected + lost, 12 weeks)",
                   "coalesce(nullif(l.source_channel, ''), '(none)')", r, n, true);
     if (rc == HO_REPORT_OK) {
