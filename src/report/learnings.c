@@ -110,10 +110,10 @@ static const char *s_verdict(double pts, double n, double lo, double hi)
     return "supported";
 }
 
-static ho_report_error_t s_rules(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t *row)
+ho_report_error_t ho_report_rules_each(ho_rctx_t *ctx, ho_report_rule_fn *fn, void *arg,
+                                       double base[3])
 {
-    double b[3];
-    ho_report_error_t rc = s_base(ctx, true, b);
+    ho_report_error_t rc = s_base(ctx, true, base);
     if (rc != HO_REPORT_OK) {
         return rc;
     }
@@ -132,9 +132,56 @@ static ho_report_error_t s_rules(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t *r
         " WHERE l.created_at >= :a12 AND l.created_at < :asof"
         " AND json_type(j.value, '$.points') = 'integer' AND json_extract(j.value, '$.points') <> 0"
         " AND json_type(j.value, '$.rule') = 'text'"
+        /* a clamp line (fit.ceiling, interest.floor) is not a rule */
+        " AND json_extract(j.value, '$.rule') NOT LIKE '%.ceiling'"
+        " AND json_extract(j.value, '$.rule') NOT LIKE '%.floor'"
         " GROUP BY l.id, rule)"
         " GROUP BY rule ORDER BY rule",
         &st);
+    if (rc != HO_REPORT_OK) {
+        return rc;
+    }
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        ho_report_rule_t r = {.rule = ho_rcol_text(st, 0),
+                              .kind = ho_rcol_text(st, 1),
+                              .points = sqlite3_column_double(st, 2),
+                              .n = (double)sqlite3_column_int64(st, 3),
+                              .sal = (double)sqlite3_column_int64(st, 4),
+                              .sql = (double)sqlite3_column_int64(st, 5)};
+        r.has_lift = s_rr(r.sql, r.n, base[2] - r.sql, base[0] - r.n, &r.sql_lift, &r.lo, &r.hi);
+        r.verdict = s_verdict(r.points, r.n, r.has_lift ? r.lo : NAN, r.has_lift ? r.hi : NAN);
+        r.against = !strncmp(r.verdict, "CONTRADICTED", 12) || !strncmp(r.verdict, "NOT SUPPORTED", 13);
+        fn(arg, &r);
+    }
+    sqlite3_finalize(st);
+    return s == SQLITE_DONE ? HO_REPORT_OK : ho_rsql_fail(ctx, "learnings rules");
+}
+
+typedef struct {
+    ho_rctx_t *ctx;
+    lxw_worksheet *ws;
+    lxw_row_t row;
+    const double *base;
+} s_rows_t;
+
+static void s_rule_row(void *arg, const ho_report_rule_t *r)
+{
+    s_rows_t *a = arg;
+    ho_rctx_t *ctx = a->ctx;
+    worksheet_write_string(a->ws, a->row, 0, r->rule, ctx->f_text);
+    worksheet_write_string(a->ws, a->row, 1, r->kind, ctx->f_text);
+    worksheet_write_number(a->ws, a->row, 2, r->points, ctx->f_dhours);
+    double g[3] = {r->n, r->sal, r->sql}, lo, hi;
+    s_lift_cells(ctx, a->ws, a->row, 3, g, a->base, &lo, &hi);
+    worksheet_write_string(a->ws, a->row, 10, r->verdict, r->against ? ctx->f_bad : ctx->f_text);
+    a->row++;
+}
+
+static ho_report_error_t s_rules(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t *row)
+{
+    double b[3];
+    ho_report_error_t rc = s_base(ctx, true, b);
     if (rc != HO_REPORT_OK) {
         return rc;
     }
@@ -151,26 +198,10 @@ static ho_report_error_t s_rules(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t *r
                                        "SQL lift, 95% low", "SQL lift, 95% high", "Verdict"};
     ho_rheader(ctx, ws, *row, cols, 11);
     (*row)++;
-    int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        double pts = sqlite3_column_double(st, 2);
-        double g[3] = {(double)sqlite3_column_int64(st, 3), (double)sqlite3_column_int64(st, 4),
-                       (double)sqlite3_column_int64(st, 5)};
-        worksheet_write_string(ws, *row, 0, ho_rcol_text(st, 0), ctx->f_text);
-        worksheet_write_string(ws, *row, 1, ho_rcol_text(st, 1), ctx->f_text);
-        worksheet_write_number(ws, *row, 2, pts, ctx->f_dhours);
-        double lo, hi;
-        s_lift_cells(ctx, ws, *row, 3, g, b, &lo, &hi);
-        const char *v = s_verdict(pts, g[0], lo, hi);
-        worksheet_write_string(ws, *row, 10, v,
-                               !strncmp(v, "CONTRADICTED", 12) || !strncmp(v, "NOT SUPPORTED", 13)
-                                   ? ctx->f_bad
-                                   : ctx->f_text);
-        (*row)++;
-    }
-    sqlite3_finalize(st);
-    *row += 1;
-    return s == SQLITE_DONE ? HO_REPORT_OK : ho_rsql_fail(ctx, "learnings rules");
+    s_rows_t a = {.ctx = ctx, .ws = ws, .row = *row, .base = b};
+    rc = ho_report_rules_each(ctx, s_rule_row, &a, b);
+    *row = a.row + 1;
+    return rc;
 }
 
 static ho_report_error_t s_sources(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t *row)

@@ -117,6 +117,10 @@ ho_report_error_t ho_report_drilldown(ho_rctx_t *ctx, lxw_worksheet *ws);
 ho_report_error_t ho_report_reps(ho_rctx_t *ctx, lxw_worksheet *ws);
 ho_report_error_t ho_report_calibration(ho_rctx_t *ctx, lxw_worksheet *ws);
 ho_report_error_t ho_report_learnings(ho_rctx_t *ctx, lxw_worksheet *ws);
+/* The scoring rules' measured lift (learnings.c), one fn call per rule; base = {scored
+ * leads, SAL, SQL} of the 12 weeks. Needs the shared temp tables. */
+ho_report_error_t ho_report_rules_each(ho_rctx_t *ctx, ho_report_rule_fn *fn, void *arg,
+                                       double base[3]);
 ho_report_error_t ho_report_handoffs(ho_rctx_t *ctx, lxw_worksheet *ws);
 ho_report_error_t ho_report_quality(ho_rctx_t *ctx, lxw_worksheet *ws);
 ho_report_error_t ho_report_definitions(ho_rctx_t *ctx, lxw_worksheet *ws);
