@@ -104,8 +104,8 @@ typedef struct {
     const char *timezone;   /* IANA zone of the week boundaries; NULL = "UTC" */
     const char *config_dir; /* where reasons.yaml is looked for; NULL = built-in copy only */
     ho_week_t week;         /* the report week */
-    int64_t now_ms; /* the caller's clock (--now, report.request now): the document's created
-                       date; 0 = the end of the report week. Never read from the wall clock */
+    int64_t now_ms;       /* the caller's clock (--now, report.request now): the document's created
+                             date; 0 = the end of the report week. Never read from the wall clock */
     const char *currency; /* ISO 4217 code of outcome amounts (shown with them); NULL = "USD" */
     ho_report_progress_fn *progress; /* may be NULL */
     void *progress_arg;

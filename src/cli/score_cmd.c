@@ -553,8 +553,7 @@ static int s_suggest(ho_gateway_t *gw, const char *db, const char *current, cons
     } else {
         for (size_t i = 0; i < sg.n; i++) {
             printf("# suggest rule=%s verdict=\"%s\" sql_lift=%.2f low=%.2f high=%.2f leads=%.0f\n",
-                   sg.v[i].name, sg.v[i].verdict, sg.v[i].lift, sg.v[i].lo, sg.v[i].hi,
-                   sg.v[i].n);
+                   sg.v[i].name, sg.v[i].verdict, sg.v[i].lift, sg.v[i].lo, sg.v[i].hi, sg.v[i].n);
         }
         printf("# suggest week=%s rules=%zu against=%zu changed_lines=%d out=%s\n"
                "# try it: handoff score --dry-run --model %s\n",
@@ -566,25 +565,39 @@ static int s_suggest(ho_gateway_t *gw, const char *db, const char *current, cons
     return rc;
 }
 
+/* --suggest: the week (--week, else the last complete one in tz) and the database. */
+static int s_suggest_cmd(ho_gateway_t *gw, const char *db, const char *data_dir,
+                         const char *current, const char *out, const char *week_arg, const char *tz)
+{
+    ho_week_t week;
+    ho_err_t err;
+    char path[4096];
+    snprintf(path, sizeof path, "%.4000s/handoff.db",
+             data_dir ? data_dir : ho_gateway_data_dir(gw));
+    if (!ho_tz_valid(tz)) {
+        fprintf(stderr, "handoff score: --timezone: unknown IANA time zone \"%s\"\n", tz);
+        return 2;
+    }
+    if (week_arg ? ho_week_parse(week_arg, &week) != HO_REPORT_OK
+                 : ho_week_last_complete(ho_now_ms(), tz, &week, &err) != HO_REPORT_OK) {
+        fprintf(stderr, "handoff score: --week: \"%s\" is not an ISO week like 2026-W47\n",
+                week_arg ? week_arg : "");
+        return 2;
+    }
+    return s_suggest(gw, db ? db : path, current, out, week, tz);
+}
+
 int ho_cmd_score(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"explain", required_argument, NULL, 'e'},
-        {"dry-run", no_argument, NULL, 'n'},
-        {"model", required_argument, NULL, 'm'},
-        {"current", required_argument, NULL, 'C'},
-        {"as-of", required_argument, NULL, 'a'},
-        {"limit", required_argument, NULL, 'l'},
-        {"json", no_argument, NULL, 'j'},
-        {"data-dir", required_argument, NULL, 'd'},
-        {"config", required_argument, NULL, 'c'},
-        {"db", required_argument, NULL, 'b'},
-        {"check", no_argument, NULL, 'k'},
-        {"suggest", required_argument, NULL, 'S'},
-        {"week", required_argument, NULL, 'W'},
-        {"timezone", required_argument, NULL, 'T'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"explain", required_argument, NULL, 'e'}, {"dry-run", no_argument, NULL, 'n'},
+        {"model", required_argument, NULL, 'm'},   {"current", required_argument, NULL, 'C'},
+        {"as-of", required_argument, NULL, 'a'},   {"limit", required_argument, NULL, 'l'},
+        {"json", no_argument, NULL, 'j'},          {"data-dir", required_argument, NULL, 'd'},
+        {"config", required_argument, NULL, 'c'},  {"db", required_argument, NULL, 'b'},
+        {"check", no_argument, NULL, 'k'},         {"suggest", required_argument, NULL, 'S'},
+        {"week", required_argument, NULL, 'W'},    {"timezone", required_argument, NULL, 'T'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
     const char *explain = NULL, *model = NULL, *current = NULL, *data_dir = NULL, *config = NULL,
                *db = NULL, *suggest = NULL, *week_arg = NULL, *tz = "UTC";
@@ -679,20 +692,7 @@ int ho_cmd_score(int argc, char **argv)
     ho_score_model_t *cur = NULL, *cand = NULL;
     s_db_t d = {0};
     if (suggest) {
-        ho_week_t week;
-        char p2[4096];
-        snprintf(p2, sizeof p2, "%.4000s/handoff.db", data_dir ? data_dir : ho_gateway_data_dir(gw));
-        if (!ho_tz_valid(tz)) {
-            fprintf(stderr, "handoff score: --timezone: unknown IANA time zone \"%s\"\n", tz);
-            rc = 2;
-        } else if (week_arg ? ho_week_parse(week_arg, &week) != HO_REPORT_OK
-                            : ho_week_last_complete(ho_now_ms(), tz, &week, &err) != HO_REPORT_OK) {
-            fprintf(stderr, "handoff score: --week: \"%s\" is not an ISO week like 2026-W47\n",
-                    week_arg ? week_arg : "");
-            rc = 2;
-        } else {
-            rc = s_suggest(gw, db ? db : p2, current, suggest, week, tz);
-        }
+        rc = s_suggest_cmd(gw, db, data_dir, current, suggest, week_arg, tz);
         goto done;
     }
     cur = s_current_model(gw, explain || check ? model : current, &err);

@@ -32,16 +32,16 @@ static bool s_rr(double a, double n1, double c, double n2, double *rr, double *l
 static ho_report_error_t s_base(ho_rctx_t *ctx, bool scored, double b[3])
 {
     sqlite3_stmt *st;
-    ho_report_error_t rc = ho_rsql_prepare(
-        ctx,
-        scored ? "SELECT count(*), count(r.sal), count(r.sql) FROM main.leads l"
-                 " JOIN temp.score_asof sa ON sa.lead_id = l.id"
-                 " LEFT JOIN temp.reach r ON r.lead_id = l.id"
-                 " WHERE l.created_at >= :a12 AND l.created_at < :asof"
-               : "SELECT count(*), count(r.sal), count(r.sql) FROM main.leads l"
-                 " LEFT JOIN temp.reach r ON r.lead_id = l.id"
-                 " WHERE l.created_at >= :a12 AND l.created_at < :asof",
-        &st);
+    ho_report_error_t rc =
+        ho_rsql_prepare(ctx,
+                        scored ? "SELECT count(*), count(r.sal), count(r.sql) FROM main.leads l"
+                                 " JOIN temp.score_asof sa ON sa.lead_id = l.id"
+                                 " LEFT JOIN temp.reach r ON r.lead_id = l.id"
+                                 " WHERE l.created_at >= :a12 AND l.created_at < :asof"
+                               : "SELECT count(*), count(r.sal), count(r.sql) FROM main.leads l"
+                                 " LEFT JOIN temp.reach r ON r.lead_id = l.id"
+                                 " WHERE l.created_at >= :a12 AND l.created_at < :asof",
+                        &st);
     if (rc != HO_REPORT_OK) {
         return rc;
     }
@@ -151,7 +151,8 @@ ho_report_error_t ho_report_rules_each(ho_rctx_t *ctx, ho_report_rule_fn *fn, vo
                               .sql = (double)sqlite3_column_int64(st, 5)};
         r.has_lift = s_rr(r.sql, r.n, base[2] - r.sql, base[0] - r.n, &r.sql_lift, &r.lo, &r.hi);
         r.verdict = s_verdict(r.points, r.n, r.has_lift ? r.lo : NAN, r.has_lift ? r.hi : NAN);
-        r.against = !strncmp(r.verdict, "CONTRADICTED", 12) || !strncmp(r.verdict, "NOT SUPPORTED", 13);
+        r.against =
+            !strncmp(r.verdict, "CONTRADICTED", 12) || !strncmp(r.verdict, "NOT SUPPORTED", 13);
         fn(arg, &r);
     }
     sqlite3_finalize(st);
@@ -193,9 +194,17 @@ static ho_report_error_t s_rules(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t *r
              b[0] > 0 ? 100 * b[2] / b[0] : 0);
     worksheet_write_string(ws, *row, 0, t, ctx->f_bold);
     (*row)++;
-    static const char *const cols[] = {"Rule",     "Kind",     "Average points", "Leads",
-                                       "SAL rate", "SAL lift", "SQL rate",       "SQL lift",
-                                       "SQL lift, 95% low", "SQL lift, 95% high", "Verdict"};
+    static const char *const cols[] = {"Rule",
+                                       "Kind",
+                                       "Average points",
+                                       "Leads",
+                                       "SAL rate",
+                                       "SAL lift",
+                                       "SQL rate",
+                                       "SQL lift",
+                                       "SQL lift, 95% low",
+                                       "SQL lift, 95% high",
+                                       "Verdict"};
     ho_rheader(ctx, ws, *row, cols, 11);
     (*row)++;
     s_rows_t a = {.ctx = ctx, .ws = ws, .row = *row, .base = b};
@@ -212,16 +221,15 @@ static ho_report_error_t s_sources(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t 
         return rc;
     }
     sqlite3_stmt *st;
-    rc = ho_rsql_prepare(
-        ctx,
-        "SELECT coalesce(nullif(l.source_channel, ''), '(none)') AS ch,"
-        " coalesce(nullif(l.original_source, ''), '(none)') AS src,"
-        " coalesce(nullif(l.original_campaign, ''), '(none)') AS camp,"
-        " count(*) AS n, count(r.sal), count(r.sql) FROM main.leads l"
-        " LEFT JOIN temp.reach r ON r.lead_id = l.id"
-        " WHERE l.created_at >= :a12 AND l.created_at < :asof"
-        " GROUP BY ch, src, camp ORDER BY n DESC, ch, src, camp",
-        &st);
+    rc = ho_rsql_prepare(ctx,
+                         "SELECT coalesce(nullif(l.source_channel, ''), '(none)') AS ch,"
+                         " coalesce(nullif(l.original_source, ''), '(none)') AS src,"
+                         " coalesce(nullif(l.original_campaign, ''), '(none)') AS camp,"
+                         " count(*) AS n, count(r.sal), count(r.sql) FROM main.leads l"
+                         " LEFT JOIN temp.reach r ON r.lead_id = l.id"
+                         " WHERE l.created_at >= :a12 AND l.created_at < :asof"
+                         " GROUP BY ch, src, camp ORDER BY n DESC, ch, src, camp",
+                         &st);
     if (rc != HO_REPORT_OK) {
         return rc;
     }
@@ -232,9 +240,17 @@ static ho_report_error_t s_sources(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t 
              b[0], b[0] > 0 ? 100 * b[1] / b[0] : 0, b[0] > 0 ? 100 * b[2] / b[0] : 0);
     worksheet_write_string(ws, *row, 0, t, ctx->f_bold);
     (*row)++;
-    static const char *const cols[] = {"Channel",  "Source",   "Campaign", "Leads",
-                                       "SAL rate", "SAL lift", "SQL rate", "SQL lift",
-                                       "SQL lift, 95% low", "SQL lift, 95% high", "Reading"};
+    static const char *const cols[] = {"Channel",
+                                       "Source",
+                                       "Campaign",
+                                       "Leads",
+                                       "SAL rate",
+                                       "SAL lift",
+                                       "SQL rate",
+                                       "SQL lift",
+                                       "SQL lift, 95% low",
+                                       "SQL lift, 95% high",
+                                       "Reading"};
     ho_rheader(ctx, ws, *row, cols, 11);
     (*row)++;
     int s;
@@ -242,16 +258,16 @@ static ho_report_error_t s_sources(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t 
         double g[3] = {(double)sqlite3_column_int64(st, 3), (double)sqlite3_column_int64(st, 4),
                        (double)sqlite3_column_int64(st, 5)};
         char cl[256];
-        worksheet_write_string(ws, *row, 0,
-                               ho_rchannel_label(ho_rcol_text(st, 0), cl, sizeof cl), ctx->f_text);
+        worksheet_write_string(ws, *row, 0, ho_rchannel_label(ho_rcol_text(st, 0), cl, sizeof cl),
+                               ctx->f_text);
         worksheet_write_string(ws, *row, 1, ho_rcol_text(st, 1), ctx->f_text);
         worksheet_write_string(ws, *row, 2, ho_rcol_text(st, 2), ctx->f_text);
         double lo, hi;
         s_lift_cells(ctx, ws, *row, 3, g, b, &lo, &hi);
         const char *v = g[0] < S_MIN_N || isnan(lo) ? "too few leads to judge"
-                        : lo > 1                   ? "better than average: more like these"
-                        : hi < 1                   ? "worse than average: fewer like these"
-                                                   : "like the average";
+                        : lo > 1                    ? "better than average: more like these"
+                        : hi < 1                    ? "worse than average: fewer like these"
+                                                    : "like the average";
         worksheet_write_string(ws, *row, 10, v, ctx->f_text);
         (*row)++;
     }

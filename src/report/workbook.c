@@ -28,8 +28,8 @@
 #include "report/report_int.h"
 
 static const char *const s_sheet_names[HO_REPORT_SHEETS] = {
-    "Summary",     "Funnel",   "Sources",      "Lost reasons", "Lost and rejected",
-    "Reps",        "Calibration", "Learnings", "Handoffs", "Data quality", "Definitions",
+    "Summary",     "Funnel",    "Sources",  "Lost reasons", "Lost and rejected", "Reps",
+    "Calibration", "Learnings", "Handoffs", "Data quality", "Definitions",
 };
 
 const char *ho_report_sheet_name(int index)
@@ -377,9 +377,9 @@ static ho_report_error_t s_open_db(ho_rctx_t *ctx)
 static bool s_has(ho_rctx_t *ctx, const char *t, const char *c)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(ctx->db,
-                           "SELECT count(*) FROM pragma_table_info(?1) WHERE ?2 IS NULL OR name = ?2",
-                           -1, &st, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(
+            ctx->db, "SELECT count(*) FROM pragma_table_info(?1) WHERE ?2 IS NULL OR name = ?2", -1,
+            &st, NULL) != SQLITE_OK) {
         return false;
     }
     sqlite3_bind_text(st, 1, t, -1, SQLITE_STATIC);
@@ -569,8 +569,9 @@ static void s_page_setup(ho_rctx_t *ctx, lxw_worksheet *ws, int head_row)
 static ho_report_error_t s_write(ho_rctx_t *ctx, const char *tmp_path)
 {
     static s_sheet_fn *const fns[HO_REPORT_SHEETS] = {
-        ho_report_summary, ho_report_funnel,      ho_report_sources,  ho_report_reasons,
-        ho_report_drilldown, ho_report_reps,    ho_report_calibration, ho_report_learnings, ho_report_handoffs, ho_report_quality, ho_report_definitions,
+        ho_report_summary,   ho_report_funnel,  ho_report_sources,     ho_report_reasons,
+        ho_report_drilldown, ho_report_reps,    ho_report_calibration, ho_report_learnings,
+        ho_report_handoffs,  ho_report_quality, ho_report_definitions,
     };
     /* Constant memory: each row is flushed once a later row is written, so the Handoffs
      * list (one row per MQL of the week) never sits in memory. Every sheet writes its rows
@@ -586,14 +587,13 @@ static ho_report_error_t s_write(ho_rctx_t *ctx, const char *tmp_path)
              ctx->weeks[HO_RW_THIS].label);
     /* Fixed creation date, never the wall clock: the caller's --now when it gives one, else
      * the end of the report week. Same data, same week and --now -> the same bytes. */
-    lxw_doc_properties props = {.title = title,
-                                .subject = "MQL to SQL conversion and lost-lead reasons",
-                                .author = "handoff",
-                                .company = "",
-                                .comments = "Definitions: the Definitions sheet",
-                                .created = (time_t)((ctx->opts->now_ms > 0 ? ctx->opts->now_ms
-                                                                           : ctx->as_of) /
-                                                    1000)};
+    lxw_doc_properties props = {
+        .title = title,
+        .subject = "MQL to SQL conversion and lost-lead reasons",
+        .author = "handoff",
+        .company = "",
+        .comments = "Definitions: the Definitions sheet",
+        .created = (time_t)((ctx->opts->now_ms > 0 ? ctx->opts->now_ms : ctx->as_of) / 1000)};
     workbook_set_properties(ctx->wb, &props);
     s_formats(ctx);
     lxw_worksheet *ws[HO_REPORT_SHEETS];
