@@ -32,16 +32,16 @@ static bool s_rr(double a, double n1, double c, double n2, double *rr, double *l
 static ho_report_error_t s_base(ho_rctx_t *ctx, bool scored, double b[3])
 {
     sqlite3_stmt *st;
-    ho_report_error_t rc = ho_rsql_prepare(
-        ctx,
-        scored ? "SELECT count(*), count(r.sal), count(r.sql) FROM main.leads l"
-                 " JOIN temp.score_asof sa ON sa.lead_id = l.id"
-                 " LEFT JOIN temp.reach r ON r.lead_id = l.id"
-                 " WHERE l.created_at >= :a12 AND l.created_at < :asof"
-               : "SELECT count(*), count(r.sal), count(r.sql) FROM main.leads l"
-                 " LEFT JOIN temp.reach r ON r.lead_id = l.id"
-                 " WHERE l.created_at >= :a12 AND l.created_at < :asof",
-        &st);
+    ho_report_error_t rc =
+        ho_rsql_prepare(ctx,
+                        scored ? "SELECT count(*), count(r.sal), count(r.sql) FROM main.leads l"
+                                 " JOIN temp.score_asof sa ON sa.lead_id = l.id"
+                                 " LEFT JOIN temp.reach r ON r.lead_id = l.id"
+                                 " WHERE l.created_at >= :a12 AND l.created_at < :asof"
+                               : "SELECT count(*), count(r.sal), count(r.sql) FROM main.leads l"
+                                 " LEFT JOIN temp.reach r ON r.lead_id = l.id"
+                                 " WHERE l.created_at >= :a12 AND l.created_at < :asof",
+                        &st);
     if (rc != HO_REPORT_OK) {
         return rc;
     }
@@ -110,10 +110,10 @@ static const char *s_verdict(double pts, double n, double lo, double hi)
     return "supported";
 }
 
-static ho_report_error_t s_rules(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t *row)
+ho_report_error_t ho_report_rules_each(ho_rctx_t *ctx, ho_report_rule_fn *fn, void *arg,
+                                       double base[3])
 {
-    double b[3];
-    ho_report_error_t rc = s_base(ctx, true, b);
+    ho_report_error_t rc = s_base(ctx, true, base);
     if (rc != HO_REPORT_OK) {
         return rc;
     }
@@ -132,9 +132,57 @@ static ho_report_error_t s_rules(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t *r
         " WHERE l.created_at >= :a12 AND l.created_at < :asof"
         " AND json_type(j.value, '$.points') = 'integer' AND json_extract(j.value, '$.points') <> 0"
         " AND json_type(j.value, '$.rule') = 'text'"
+        /* a clamp line (fit.ceiling, interest.floor) is not a rule */
+        " AND json_extract(j.value, '$.rule') NOT LIKE '%.ceiling'"
+        " AND json_extract(j.value, '$.rule') NOT LIKE '%.floor'"
         " GROUP BY l.id, rule)"
         " GROUP BY rule ORDER BY rule",
         &st);
+    if (rc != HO_REPORT_OK) {
+        return rc;
+    }
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        ho_report_rule_t r = {.rule = ho_rcol_text(st, 0),
+                              .kind = ho_rcol_text(st, 1),
+                              .points = sqlite3_column_double(st, 2),
+                              .n = (double)sqlite3_column_int64(st, 3),
+                              .sal = (double)sqlite3_column_int64(st, 4),
+                              .sql = (double)sqlite3_column_int64(st, 5)};
+        r.has_lift = s_rr(r.sql, r.n, base[2] - r.sql, base[0] - r.n, &r.sql_lift, &r.lo, &r.hi);
+        r.verdict = s_verdict(r.points, r.n, r.has_lift ? r.lo : NAN, r.has_lift ? r.hi : NAN);
+        r.against =
+            !strncmp(r.verdict, "CONTRADICTED", 12) || !strncmp(r.verdict, "NOT SUPPORTED", 13);
+        fn(arg, &r);
+    }
+    sqlite3_finalize(st);
+    return s == SQLITE_DONE ? HO_REPORT_OK : ho_rsql_fail(ctx, "learnings rules");
+}
+
+typedef struct {
+    ho_rctx_t *ctx;
+    lxw_worksheet *ws;
+    lxw_row_t row;
+    const double *base;
+} s_rows_t;
+
+static void s_rule_row(void *arg, const ho_report_rule_t *r)
+{
+    s_rows_t *a = arg;
+    ho_rctx_t *ctx = a->ctx;
+    worksheet_write_string(a->ws, a->row, 0, r->rule, ctx->f_text);
+    worksheet_write_string(a->ws, a->row, 1, r->kind, ctx->f_text);
+    worksheet_write_number(a->ws, a->row, 2, r->points, ctx->f_dhours);
+    double g[3] = {r->n, r->sal, r->sql}, lo, hi;
+    s_lift_cells(ctx, a->ws, a->row, 3, g, a->base, &lo, &hi);
+    worksheet_write_string(a->ws, a->row, 10, r->verdict, r->against ? ctx->f_bad : ctx->f_text);
+    a->row++;
+}
+
+static ho_report_error_t s_rules(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t *row)
+{
+    double b[3];
+    ho_report_error_t rc = s_base(ctx, true, b);
     if (rc != HO_REPORT_OK) {
         return rc;
     }
@@ -146,31 +194,23 @@ static ho_report_error_t s_rules(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t *r
              b[0] > 0 ? 100 * b[2] / b[0] : 0);
     worksheet_write_string(ws, *row, 0, t, ctx->f_bold);
     (*row)++;
-    static const char *const cols[] = {"Rule",     "Kind",     "Average points", "Leads",
-                                       "SAL rate", "SAL lift", "SQL rate",       "SQL lift",
-                                       "SQL lift, 95% low", "SQL lift, 95% high", "Verdict"};
+    static const char *const cols[] = {"Rule",
+                                       "Kind",
+                                       "Average points",
+                                       "Leads",
+                                       "SAL rate",
+                                       "SAL lift",
+                                       "SQL rate",
+                                       "SQL lift",
+                                       "SQL lift, 95% low",
+                                       "SQL lift, 95% high",
+                                       "Verdict"};
     ho_rheader(ctx, ws, *row, cols, 11);
     (*row)++;
-    int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        double pts = sqlite3_column_double(st, 2);
-        double g[3] = {(double)sqlite3_column_int64(st, 3), (double)sqlite3_column_int64(st, 4),
-                       (double)sqlite3_column_int64(st, 5)};
-        worksheet_write_string(ws, *row, 0, ho_rcol_text(st, 0), ctx->f_text);
-        worksheet_write_string(ws, *row, 1, ho_rcol_text(st, 1), ctx->f_text);
-        worksheet_write_number(ws, *row, 2, pts, ctx->f_dhours);
-        double lo, hi;
-        s_lift_cells(ctx, ws, *row, 3, g, b, &lo, &hi);
-        const char *v = s_verdict(pts, g[0], lo, hi);
-        worksheet_write_string(ws, *row, 10, v,
-                               !strncmp(v, "CONTRADICTED", 12) || !strncmp(v, "NOT SUPPORTED", 13)
-                                   ? ctx->f_bad
-                                   : ctx->f_text);
-        (*row)++;
-    }
-    sqlite3_finalize(st);
-    *row += 1;
-    return s == SQLITE_DONE ? HO_REPORT_OK : ho_rsql_fail(ctx, "learnings rules");
+    s_rows_t a = {.ctx = ctx, .ws = ws, .row = *row, .base = b};
+    rc = ho_report_rules_each(ctx, s_rule_row, &a, b);
+    *row = a.row + 1;
+    return rc;
 }
 
 static ho_report_error_t s_sources(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t *row)
@@ -181,16 +221,15 @@ static ho_report_error_t s_sources(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t 
         return rc;
     }
     sqlite3_stmt *st;
-    rc = ho_rsql_prepare(
-        ctx,
-        "SELECT coalesce(nullif(l.source_channel, ''), '(none)') AS ch,"
-        " coalesce(nullif(l.original_source, ''), '(none)') AS src,"
-        " coalesce(nullif(l.original_campaign, ''), '(none)') AS camp,"
-        " count(*) AS n, count(r.sal), count(r.sql) FROM main.leads l"
-        " LEFT JOIN temp.reach r ON r.lead_id = l.id"
-        " WHERE l.created_at >= :a12 AND l.created_at < :asof"
-        " GROUP BY ch, src, camp ORDER BY n DESC, ch, src, camp",
-        &st);
+    rc = ho_rsql_prepare(ctx,
+                         "SELECT coalesce(nullif(l.source_channel, ''), '(none)') AS ch,"
+                         " coalesce(nullif(l.original_source, ''), '(none)') AS src,"
+                         " coalesce(nullif(l.original_campaign, ''), '(none)') AS camp,"
+                         " count(*) AS n, count(r.sal), count(r.sql) FROM main.leads l"
+                         " LEFT JOIN temp.reach r ON r.lead_id = l.id"
+                         " WHERE l.created_at >= :a12 AND l.created_at < :asof"
+                         " GROUP BY ch, src, camp ORDER BY n DESC, ch, src, camp",
+                         &st);
     if (rc != HO_REPORT_OK) {
         return rc;
     }
@@ -201,9 +240,17 @@ static ho_report_error_t s_sources(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t 
              b[0], b[0] > 0 ? 100 * b[1] / b[0] : 0, b[0] > 0 ? 100 * b[2] / b[0] : 0);
     worksheet_write_string(ws, *row, 0, t, ctx->f_bold);
     (*row)++;
-    static const char *const cols[] = {"Channel",  "Source",   "Campaign", "Leads",
-                                       "SAL rate", "SAL lift", "SQL rate", "SQL lift",
-                                       "SQL lift, 95% low", "SQL lift, 95% high", "Reading"};
+    static const char *const cols[] = {"Channel",
+                                       "Source",
+                                       "Campaign",
+                                       "Leads",
+                                       "SAL rate",
+                                       "SAL lift",
+                                       "SQL rate",
+                                       "SQL lift",
+                                       "SQL lift, 95% low",
+                                       "SQL lift, 95% high",
+                                       "Reading"};
     ho_rheader(ctx, ws, *row, cols, 11);
     (*row)++;
     int s;
@@ -211,16 +258,16 @@ static ho_report_error_t s_sources(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t 
         double g[3] = {(double)sqlite3_column_int64(st, 3), (double)sqlite3_column_int64(st, 4),
                        (double)sqlite3_column_int64(st, 5)};
         char cl[256];
-        worksheet_write_string(ws, *row, 0,
-                               ho_rchannel_label(ho_rcol_text(st, 0), cl, sizeof cl), ctx->f_text);
+        worksheet_write_string(ws, *row, 0, ho_rchannel_label(ho_rcol_text(st, 0), cl, sizeof cl),
+                               ctx->f_text);
         worksheet_write_string(ws, *row, 1, ho_rcol_text(st, 1), ctx->f_text);
         worksheet_write_string(ws, *row, 2, ho_rcol_text(st, 2), ctx->f_text);
         double lo, hi;
         s_lift_cells(ctx, ws, *row, 3, g, b, &lo, &hi);
         const char *v = g[0] < S_MIN_N || isnan(lo) ? "too few leads to judge"
-                        : lo > 1                   ? "better than average: more like these"
-                        : hi < 1                   ? "worse than average: fewer like these"
-                                                   : "like the average";
+                        : lo > 1                    ? "better than average: more like these"
+                        : hi < 1                    ? "worse than average: fewer like these"
+                                                    : "like the average";
         worksheet_write_string(ws, *row, 10, v, ctx->f_text);
         (*row)++;
     }
@@ -239,7 +286,8 @@ ho_report_error_t ho_report_learnings(ho_rctx_t *ctx, lxw_worksheet *ws)
     ho_rtitle(ctx, ws, "Learnings: what the outcomes say about the model and the sources", sub);
     ho_rcols(ctx, ws, 0, 0, 20);
     ho_rcols(ctx, ws, 1, 2, 16);
-    ho_rcols(ctx, ws, 3, 9, 10);
+    ho_rcols(ctx, ws, 3, 7, 10);
+    ho_rcols(ctx, ws, 8, 9, 11);
     ho_rcols(ctx, ws, 10, 10, 44);
     lxw_row_t row = 3;
     ho_report_error_t rc = s_rules(ctx, ws, &row);

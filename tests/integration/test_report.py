@@ -984,6 +984,7 @@ def main():
         assert wb.sheetnames == ["Summary", "Funnel", "Sources", "Lost reasons", "Lost and rejected", "Reps",
                                  "Calibration", "Learnings", "Handoffs", "Data quality", "Definitions"]
         check_summary(wb, exp)
+        find_row(wb["Summary"], "(no import recorded yet)")  # freshness says so, not empty
         check_funnel(wb, exp)
         check_sources(wb, exp)
         check_reasons(wb, exp)
