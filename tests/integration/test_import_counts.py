@@ -18,7 +18,8 @@ crm_stage and owner the profiles mapped; importing the same files again from ano
 adds nothing (same import ids, same quarantine event ids) and prints the same counts. With the
 store stopped (SIGSTOP) an import says not_stored=N and exits 1; resumed, nothing was lost.
 SIGTERM stops an import that waits on a stopped worker at once (exit 1, what it had counted).
-A repeated row and a later export of the same records are the same events: counted once, exit 0.
+A repeated row and a later export of the same records are the same events: counted once, exit 0;
+a record that changed in a later export is a new fact, merged into the person.
 
 Run: HO_BIN=build/handoff /usr/bin/python3 tests/integration/test_import_counts.py
 """
@@ -185,8 +186,8 @@ class ImportCounts(unittest.TestCase):
     def test_the_same_event_again_is_not_an_error(self):
         # a row repeated byte for byte (the same Record ID: the same event) and, later, another
         # export holding the same records: stored once, counted once, exit 0
-        with open(self.first[0], encoding="utf-8-sig") as f:
-            rows = f.read().splitlines(True)
+        with open(self.first[0], encoding="utf-8-sig", newline="") as f:
+            rows = f.read().splitlines(True)  # CRLF kept: a quoted field holds one too
         twice = os.path.join(self.pipe.dir, "twice.csv")
         with open(twice, "w", encoding="utf-8-sig", newline="") as f:
             f.writelines(rows + [rows[1]])
@@ -202,6 +203,21 @@ class ImportCounts(unittest.TestCase):
         self.assertEqual((got["accepted"], got["new"], got["merged"]), (16, 0, 0))
         self.assertEqual(self.count("SELECT count(*) FROM leads"), 15)
         self.assertEqual(self.count("SELECT count(*) FROM lead_sources"), 16)
+        # next week's export: one contact moved on (Lead -> Marketing Qualified Lead, still
+        # Attempted to Contact: SAL). That record is a new fact, merged; the others are not new.
+        later = os.path.join(self.pipe.dir, "later.csv")
+        with open(later, "w", encoding="utf-8-sig", newline="") as f:
+            f.writelines(row.replace(",Lead,Attempted to Contact,",
+                                     ",Marketing Qualified Lead,Attempted to Contact,")
+                         for row in rows)
+        r = self.pipe.run(["import", "-c", self.config, later])
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        got = parse_summary(r.stdout)["later.csv"]
+        self.assertEqual((got["accepted"], got["new"], got["merged"]), (16, 0, 1))
+        self.assertEqual(self.count("SELECT count(*) FROM lead_sources"), 17)
+        self.assertEqual(json.loads(self.pipe.one(
+            "SELECT fields_json FROM leads WHERE email = 'ines.castell@corvina-retail.es'")[0])
+            .get("crm_stage"), "SAL")
 
     def test_sigterm_stops_a_waiting_import_at_once(self):
         # ingest stopped (SIGSTOP): the import's window fills and it waits for replies it
