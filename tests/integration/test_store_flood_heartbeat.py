@@ -61,7 +61,7 @@ class StoreFlood(unittest.TestCase):
             raise AssertionError("not idle: (busy, unscored) = %r\n%s" % (
                 self.last, pipe.log(pipe.name("broker"))[-3000:]))
         leads = pipe.query("SELECT count(*) FROM leads")[0][0]
-        self.assertGreater(leads, LEADS // 2)
+        self.assertGreater(leads, LEADS // 4)  # the HubSpot share of the people, and more
         log = pipe.log(pipe.name("broker"))
         gone = re.findall(r'worker gone .*reason="heartbeat expired".*', log)
         self.assertEqual(gone, [], "the broker disconnected a live worker")
