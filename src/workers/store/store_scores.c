@@ -7,10 +7,9 @@
 #include "handoff/scoring.h"
 #include "workers/store/store_worker_int.h"
 
-
 /* route.request fields (also carried by sla.breach so route can reassign alone) */
 int sw_route_fields(sw_ctx_t *self, const ho_lead_t *lead, json_t *p, int64_t as_of,
-                          json_t *exclude, const char *reason, ho_err_t *err)
+                    json_t *exclude, const char *reason, ho_err_t *err)
 {
     json_t *snap = sw_snapshot(self, lead, err);
     if (!snap) {
@@ -66,7 +65,7 @@ static int64_t s_route_as_of(sw_ctx_t *self, const ho_lead_t *lead, int64_t as_o
 }
 
 int sw_emit_route(sw_ctx_t *self, const ho_lead_t *lead, int64_t as_of, const char *why,
-                        ho_out_t *out, ho_err_t *err)
+                  ho_out_t *out, ho_err_t *err)
 {
     char key[256];
     snprintf(key, sizeof key, "%s|%lld|%lld", why, (long long)lead->id, (long long)as_of);
@@ -82,7 +81,6 @@ int sw_emit_route(sw_ctx_t *self, const ho_lead_t *lead, int64_t as_of, const ch
     }
     return ho_out_emit(out, &m);
 }
-
 
 /* ---- lead.scored ---- */
 /* Sales sent the lead back (a rejection, not a decayed score) and nothing has happened since:
@@ -142,8 +140,8 @@ static int s_route_again(sw_ctx_t *self, const ho_lead_t *lead, const json_t *p,
                          ho_err_t *err)
 {
     int rc = HO_OK;
-    if (json_is_true(json_object_get(p, "mql")) && lead->stage &&
-        strcmp(lead->stage, "MQL") == 0 && !lead->owner_rep_id) {
+    if (json_is_true(json_object_get(p, "mql")) && lead->stage && strcmp(lead->stage, "MQL") == 0 &&
+        !lead->owner_rep_id) {
         int64_t as_of = sw_int(p, "as_of", 0);
         int64_t route_as_of = s_route_as_of(self, lead, as_of, &rc, err);
         if (rc == HO_OK) {
@@ -239,8 +237,8 @@ int sw_on_scored(sw_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_t *er
     bool same = !older && !moves && lead.scored_at != HO_NULL_INT && lead.fit == fit &&
                 lead.interest == interest && lead.model_version &&
                 !strcmp(lead.model_version, model) && lead.grade && sw_str(p, "grade") &&
-                !strcmp(lead.grade, sw_str(p, "grade")) && lead.quadrant &&
-                sw_str(p, "quadrant") && !strcmp(lead.quadrant, sw_str(p, "quadrant"));
+                !strcmp(lead.grade, sw_str(p, "grade")) && lead.quadrant && sw_str(p, "quadrant") &&
+                !strcmp(lead.quadrant, sw_str(p, "quadrant"));
     rc = same ? HO_OK : ho_store_add(self->store, HO_T_SCORES, row, NULL, err);
     json_decref(row);
     if (rc != HO_OK || older) {
@@ -289,4 +287,3 @@ int sw_on_scored(sw_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_t *er
     ho_lead_clear(&lead);
     return rc;
 }
-
