@@ -142,6 +142,10 @@ class TestCore(BrokerCase):
             svc = [s for s in st["services"] if s["name"] == "lb"][0]
             return svc["queued"] == n - 3 and svc["in_flight"] == 3
         pump_until("3 in flight, the rest queued", settled, held)
+        # the broker counts a request in flight when it sends it; it reaches the worker a moment
+        # later (a loaded machine): wait for the deliveries, then check none holds more
+        pump_until("each worker to receive its request",
+                   lambda: all(len(w.got) >= 1 for w in held), held)
         # credit 1 (a stock READY): each of the three holds exactly one
         self.assertEqual([len(w.got) for w in held], [1, 1, 1])
         # the only worker with credit gets the next request, whichever it is
