@@ -23,13 +23,14 @@
 #define HO_STORE_H
 
 #include <jansson.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "handoff/conf.h"
 #include "handoff/msg.h"
 
-#define HO_STORE_SCHEMA_VERSION 4 /* newest migration this build knows */
+#define HO_STORE_SCHEMA_VERSION 5 /* newest migration this build knows */
 #define HO_NULL_INT INT64_MIN     /* an absent INTEGER column in ho_lead_t */
 
 typedef struct ho_store ho_store_t;
@@ -107,6 +108,7 @@ typedef struct {
     int64_t scored_at, mql_at, first_mql_at;
     int erased;
     int64_t score_seq; /* score.request seq of the score held (HO_NULL_INT: none, or unknown) */
+    char *crm_stage;   /* furthest stage a CRM export gave (lead.normalized fields.crm_stage) */
 } ho_lead_t;
 
 void ho_lead_init(ho_lead_t *lead);
@@ -148,6 +150,7 @@ typedef enum {
     HO_T_PENDING_OUTCOMES,
     HO_T_QUARANTINE,
     HO_T_ERASURES,
+    HO_T_UNMATCHED_ACTIVITIES,
     HO_T__COUNT
 } ho_table_t;
 
@@ -179,6 +182,26 @@ typedef enum {
     HO_Q_ACTIVITY_STATS,      /* {lead_id}: n, first, last occurred_at */
     HO_Q_LEAD_IDS,            /* {}: every lead id, ascending */
     HO_Q_QUARANTINE_BY_EVENT, /* {event_id}: id, replayed_at, at of that quarantine row */
+    HO_Q_OUTCOMES_RECORDED,   /* {lead_id}: outcomes as recorded (not implied), with id */
+    HO_Q_UNMATCHED,           /* {email}: unmatched activities waiting for that lead */
+    HO_Q_PENDING_DUE,         /* {before}: pending outcomes received at or before */
+    HO_Q_PENDING_GET,         /* {event_id}: status, import_id of one pending outcome */
+    HO_Q_IMPORT_RESULTS,      /* {import_id}: result, n */
+    HO_Q_IMPORT_QUARANTINED,  /* {import_id}: n quarantine rows of that import, failed of
+                               * them a worker could not apply (retries_exhausted,
+                               * worker_error) */
+    HO_Q_FIRST_SOURCE,        /* {lead_id}: event_id of the record that created the lead */
+    HO_Q_UNMATCHED_ANY,       /* {}: one row when unmatched_activities has any */
+    HO_Q_COUNTER,             /* {name}: value of a store counter */
+    HO_X_COUNTER_SET,         /* {name, value} */
+    HO_Q_ASSIGNMENT_BY_EVENT, /* {event_id}: id, status of the assignment that event made */
+    /* writes, used through the typed operations below */
+    HO_X_IMPLIED_CLEAR,       /* {lead_id} */
+    HO_X_SALES_HISTORY_CLEAR, /* {lead_id} */
+    HO_X_IMPORT_COUNT,        /* {import_id, result, delta} */
+    HO_X_IMPORT_PUT,          /* the imports row */
+    HO_X_PENDING_STATUS,      /* {event_id, status, at} */
+    HO_X_UNMATCHED_DELETE,    /* {event_id} */
     HO_Q__COUNT
 } ho_query_t;
 
@@ -201,10 +224,57 @@ int ho_store_erase(ho_store_t *self, int64_t lead_id, const char *email, int64_t
  * HO_ERR_STATE with a clear message when the transition is illegal (nothing written). */
 int ho_store_transition(ho_store_t *self, ho_lead_t *lead, const char *event, int64_t at,
                         const char *actor, const char *reason, const char *event_id, ho_err_t *err);
+/* Set the lead's stage as a fact from outside the model (a CRM export: actor crm_import),
+ * without the transition table, and append the stage_history row. */
+int ho_store_set_stage(ho_store_t *self, ho_lead_t *lead, const char *stage, int64_t at,
+                       const char *actor, const char *reason, const char *event_id, ho_err_t *err);
 /* Append a non-transition note to the lead's history (kind = assigned, sla_remind,
  * sla_reassign, ...; from_stage = to_stage = the current stage). */
 int ho_store_note(ho_store_t *self, const ho_lead_t *lead, const char *kind, int64_t at,
                   const char *actor, const char *reason, const char *event_id, ho_err_t *err);
+
+/* ---- sales outcomes (src/store/outcomes.c) ---- */
+/* One outcomes row as recorded (implied rows are written by ho_store_derive_stages). */
+typedef struct {
+    int64_t lead_id;
+    const char *event_id, *feedback_id, *rep_id, *outcome, *reason, *reason_owner;
+    const char *disposition, *notes, *import_id;
+    const char *flags; /* the feedback worker's flags (reason_*), comma-separated, or NULL */
+    int64_t occurred_at;
+    double amount; /* NAN: none */
+    bool not_owner;
+} ho_outcome_row_t;
+/* Insert it. *id_p = the row id, 0 when the event is recorded already. */
+int ho_store_outcome_add(ho_store_t *self, const ho_outcome_row_t *row, int64_t *id_p,
+                         ho_err_t *err);
+/* Re-derive the lead's sales stages from all its recorded outcomes (lifecycle.h,
+ * ho_lifecycle_derive): rewrites its implied outcomes and its `sales` stage_history rows, the
+ * stage_reached and derived flags of every recorded outcome, and the lead's stage when the
+ * derivation's result differs from what it was without new_event_id (the outcome just
+ * recorded; NULL: rows and flags only, the stage stays). *flags_p (may be NULL):
+ * new_event_id's row's flags. */
+int ho_store_derive_stages(ho_store_t *self, ho_lead_t *lead, const char *new_event_id,
+                           char **flags_p, ho_err_t *err);
+
+/* ---- imports (import.summary, import.stats; src/store/outcomes.c) ---- */
+/* import_results[import_id][result] += delta (nothing when import_id is NULL or ""). */
+int ho_store_import_count(ho_store_t *self, const char *import_id, const char *result, int delta,
+                          ho_err_t *err);
+/* Upsert the imports row from an import.summary payload (a re-import replaces it). */
+int ho_store_import_put(ho_store_t *self, const json_t *summary, ho_err_t *err);
+/* {import_id, applied, new, merged, matched, unmatched, recorded, pending, unknown_lead,
+ * before_lead_created, flagged, quarantined, failed} of one import. */
+int ho_store_import_stats(ho_store_t *self, const char *import_id, json_t **stats_p, ho_err_t *err);
+/* pending_outcomes.status = status (pending | unknown_lead), unknown_at = at. */
+int ho_store_pending_mark(ho_store_t *self, const char *event_id, const char *status, int64_t at,
+                          ho_err_t *err);
+/* Hand out n values of a persistent counter (store_counters: no clock, so the same inputs
+ * give the same rows): *first_p = the first of them, each greater than any handed out
+ * before. In the caller's transaction (a rollback takes them back). */
+int ho_store_counter_take(ho_store_t *self, const char *name, int64_t n, int64_t *first_p,
+                          ho_err_t *err);
+/* Drop an unmatched activity (it was attached to its lead). */
+int ho_store_unmatched_delete(ho_store_t *self, const char *event_id, ho_err_t *err);
 
 /* The lead's merged fields (its fields_json) as a new json object the caller owns; an empty
  * object when there are none. Served from the store's memory of recent upserts when that

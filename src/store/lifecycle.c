@@ -129,6 +129,150 @@ const char *ho_lifecycle_outcome_event(const char *outcome, const char *disposit
     return NULL;
 }
 
+/* ---- sales stages derived from the outcome history (lifecycle.h) ---- */
+static const char *const s_outcome_order[] = {"accepted",    "rejected", "sql",
+                                              "opportunity", "won",      "lost"};
+
+static int s_outcome_rank(const char *o)
+{
+    for (int i = 0; o && i < 6; i++) {
+        if (strcmp(o, s_outcome_order[i]) == 0) {
+            return i;
+        }
+    }
+    return 6;
+}
+
+static int s_step_cmp(const void *a, const void *b)
+{
+    const ho_outcome_step_t *x = a, *y = b;
+    if (x->occurred_at != y->occurred_at) {
+        return x->occurred_at < y->occurred_at ? -1 : 1;
+    }
+    int rx = s_outcome_rank(x->outcome), ry = s_outcome_rank(y->outcome);
+    if (rx != ry) {
+        return rx < ry ? -1 : 1;
+    }
+    int c = strcmp(x->tiebreak ? x->tiebreak : "", y->tiebreak ? y->tiebreak : "");
+    if (c != 0) {
+        return c;
+    }
+    return x->ref < y->ref ? -1 : (x->ref > y->ref ? 1 : 0);
+}
+
+/* funnel rank of a stage (lifecycle.h) */
+static int s_funnel(const char *stage)
+{
+    static const char *const ranked[] = {"SAL", "SQL", "OPPORTUNITY", "WON", "LOST"};
+    static const int rank[] = {1, 2, 3, 4, 4};
+    for (int i = 0; stage && i < 5; i++) {
+        if (strcmp(stage, ranked[i]) == 0) {
+            return rank[i];
+        }
+    }
+    return 0;
+}
+
+/* One outcome applied to (cur, r, r_sales). */
+static void s_derive_one(ho_outcome_step_t *s, const char **cur, int *r, int *r_sales)
+{
+    static const char *const by_rank[] = {NULL, "SAL", "SQL", "OPPORTUNITY", "WON"};
+    static const char *const implied_by_rank[] = {NULL, "accepted", "sql", "opportunity"};
+    const char *o = s->outcome ? s->outcome : "";
+    int target = strcmp(o, "accepted") == 0      ? 1
+                 : strcmp(o, "sql") == 0         ? 2
+                 : strcmp(o, "opportunity") == 0 ? 3
+                 : strcmp(o, "won") == 0         ? 4
+                 : strcmp(o, "lost") == 0        ? 4
+                                                 : 0;
+    bool terminal = *r_sales == 4;
+    if (strcmp(o, "rejected") == 0) {
+        if (*r <= 1 && !terminal) {
+            *cur = s->disposition && strcmp(s->disposition, "disqualify") == 0 ? "DISQUALIFIED"
+                                                                               : "RECYCLED";
+            *r = *r_sales = 0;
+            s->moved = true;
+        } else {
+            s->flags |= HO_OFLAG_OUT_OF_ORDER;
+        }
+        return;
+    }
+    if (target == 0) {
+        return; /* not an outcome: nothing moves */
+    }
+    if (terminal || target < *r_sales) {
+        s->flags |= HO_OFLAG_OUT_OF_ORDER;
+        return;
+    }
+    if (target <= *r) {
+        *r_sales = target; /* the stage a CRM export gave already says as much */
+        return;
+    }
+    /* forward: the stages skipped are implied (lost needs only SAL before it) */
+    int last_implied = strcmp(o, "lost") == 0 ? 1 : target - 1;
+    for (int k = *r + 1; k <= last_implied && s->n_implied < 3; k++) {
+        s->implied[s->n_implied++] = implied_by_rank[k];
+    }
+    *cur = strcmp(o, "lost") == 0 ? "LOST" : by_rank[target];
+    *r = *r_sales = target;
+    s->moved = true;
+}
+
+/* Apply the other moves up to time until (inclusive). */
+static void s_moves_until(const ho_stage_move_t *moves, size_t n_moves, size_t *next, int64_t until,
+                          const char **cur, int *r)
+{
+    for (; *next < n_moves && moves[*next].at <= until; (*next)++) {
+        const ho_stage_move_t *m = &moves[*next];
+        int to = ho_stage_parse(m->to);
+        if (to < 0) {
+            continue;
+        }
+        bool apply = m->crm ? s_funnel(m->to) > *r || (*r == 0 && s_funnel(m->to) == 0)
+                            : (m->from && strcmp(m->from, *cur) == 0);
+        if (apply) {
+            *cur = s_stages[to];
+            *r = s_funnel(*cur);
+        }
+    }
+}
+
+const char *ho_lifecycle_derive(ho_outcome_step_t *steps, size_t n, const ho_stage_move_t *moves,
+                                size_t n_moves, int64_t first_mql_at)
+{
+    if (n > 1) {
+        qsort(steps, n, sizeof *steps, s_step_cmp);
+    }
+    const char *cur = "ML";
+    int r = 0, r_sales = 0;
+    size_t next = 0;
+    bool moved = false;
+    for (size_t i = 0; i < n; i++) {
+        ho_outcome_step_t *s = &steps[i];
+        s_moves_until(moves, n_moves, &next, s->occurred_at, &cur, &r);
+        s->flags = 0;
+        s->moved = false;
+        s->n_implied = 0;
+        s->stage_before = cur;
+        if (first_mql_at == INT64_MIN || first_mql_at > s->occurred_at) {
+            s->flags |= HO_OFLAG_WITHOUT_MQL;
+        }
+        s_derive_one(s, &cur, &r, &r_sales);
+        s->stage_after = cur;
+        moved = moved || s->moved;
+    }
+    s_moves_until(moves, n_moves, &next, INT64_MAX, &cur, &r);
+    return moved ? cur : NULL;
+}
+
+const char *ho_outcome_flags_text(unsigned flags, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s%s%s", flags & HO_OFLAG_WITHOUT_MQL ? "sales_accepted_without_mql" : "",
+             (flags & HO_OFLAG_WITHOUT_MQL) && (flags & HO_OFLAG_OUT_OF_ORDER) ? "," : "",
+             flags & HO_OFLAG_OUT_OF_ORDER ? "out_of_order" : "");
+    return buf;
+}
+
 /* ---- display names ---- */
 struct ho_lifecycle {
     char *display[HO_STAGE__COUNT];

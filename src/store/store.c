@@ -291,7 +291,8 @@ void ho_lead_clear(ho_lead_t *lead)
                      &lead->original_campaign,
                      &lead->grade,
                      &lead->quadrant,
-                     &lead->model_version};
+                     &lead->model_version,
+                     &lead->crm_stage};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
         free(*strs[i]);
     }
@@ -1306,6 +1307,7 @@ static int s_history(ho_store_t *self, const ho_lead_t *lead, const char *from, 
     json_object_set_new(row, "interest", s_int_or_null(lead->interest));
     json_object_set_new(row, "event_id", event_id ? json_string(event_id) : json_null());
     json_object_set_new(row, "kind", json_string(kind));
+    json_object_set_new(row, "implied", json_integer(0)); /* NOT NULL: OR IGNORE would drop it */
     int rc = self->be->row_add(self->db, HO_T_STAGE_HISTORY, row, NULL, err);
     json_decref(row);
     return rc;
@@ -1337,6 +1339,30 @@ int ho_store_transition(ho_store_t *self, ho_lead_t *lead, const char *event, in
     rc = self->be->lead_put(self->db, lead, err);
     if (rc == HO_OK) {
         rc = s_history(self, lead, from, to, "transition", at, actor, reason, event_id, err);
+    }
+    free(from);
+    return rc;
+}
+
+int ho_store_set_stage(ho_store_t *self, ho_lead_t *lead, const char *stage, int64_t at,
+                       const char *actor, const char *reason, const char *event_id, ho_err_t *err)
+{
+    if (ho_stage_parse(stage) < 0) {
+        return ho_err_set(err, HO_ERR_FIELD, "stage", "unknown lifecycle stage \"%s\"",
+                          stage ? stage : "(null)");
+    }
+    char *from = lead->stage;
+    lead->stage = strdup(stage);
+    if (!lead->stage) {
+        lead->stage = from;
+        return ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
+    }
+    if (at > lead->updated_at) {
+        lead->updated_at = at;
+    }
+    int rc = self->be->lead_put(self->db, lead, err);
+    if (rc == HO_OK) {
+        rc = s_history(self, lead, from, stage, "transition", at, actor, reason, event_id, err);
     }
     free(from);
     return rc;
@@ -1491,10 +1517,39 @@ static int s_conf_apply(const ho_conf_t *c, const ho_node_t *map, json_t *out, h
     if (!map) {
         return HO_OK;
     }
-    static const char *const keys[] = {"plus_addressing", "precedence", "sla", "rescore",
-                                       "config",          "durability", NULL};
+    static const char *const keys[] = {"plus_addressing", "precedence",     "sla",
+                                       "rescore",         "config",         "durability",
+                                       "reroute_owned",   "feedback_grace", NULL};
     if (ho_conf_check_keys(c, map, keys, err) != HO_OK) {
         return HO_ERR_CONFIG;
+    }
+    if (ho_node_get(map, "reroute_owned")) {
+        bool b = false;
+        if (ho_conf_bool(c, map, "reroute_owned", false, &b, err) != HO_OK) {
+            return HO_ERR_CONFIG;
+        }
+        json_object_set_new(out, "reroute_owned", json_boolean(b));
+    }
+    const char *grace = NULL;
+    if (ho_conf_str(c, map, "feedback_grace", NULL, &grace, err) != HO_OK) {
+        return HO_ERR_CONFIG;
+    }
+    if (grace) {
+        /* "7d", "36h", "90m" or milliseconds */
+        char *end = NULL;
+        long long v = strtoll(grace, &end, 10);
+        long long unit = !end || !*end           ? 1
+                         : strcmp(end, "d") == 0 ? 86400000LL
+                         : strcmp(end, "h") == 0 ? 3600000LL
+                         : strcmp(end, "m") == 0 ? 60000LL
+                         : strcmp(end, "s") == 0 ? 1000LL
+                                                 : -1;
+        if (end == grace || v < 0 || unit < 0) {
+            return ho_conf_fail(c, ho_node_get(map, "feedback_grace"), err, HO_ERR_CONFIG,
+                                "expected a duration like 7d, 36h, 90m or milliseconds, got \"%s\"",
+                                grace);
+        }
+        json_object_set_new(out, "feedback_grace_ms", json_integer(v * unit));
     }
     const char *plus = NULL;
     if (ho_conf_str(c, map, "plus_addressing", NULL, &plus, err) != HO_OK) {
@@ -1552,10 +1607,11 @@ static int s_conf_apply(const ho_conf_t *c, const ho_node_t *map, json_t *out, h
 json_t *ho_store_config_load(const char *config_dir, const ho_conf_t *gateway,
                              const ho_node_t *settings, ho_err_t *err)
 {
-    json_t *out = json_pack("{sssss{}sIsIsIsI}", "plus_addressing", "keep", "durability", "normal",
-                            "precedence", "reassign_after_ms", (json_int_t)0, "rescore_interval_ms",
-                            (json_int_t)3600000, "rescore_window_ms", (json_int_t)(90LL * 86400000),
-                            "rescore_limit", (json_int_t)1000);
+    json_t *out = json_pack("{sssss{}sIsIsIsIsbsI}", "plus_addressing", "keep", "durability",
+                            "normal", "precedence", "reassign_after_ms", (json_int_t)0,
+                            "rescore_interval_ms", (json_int_t)3600000, "rescore_window_ms",
+                            (json_int_t)(90LL * 86400000), "rescore_limit", (json_int_t)1000,
+                            "reroute_owned", 0, "feedback_grace_ms", (json_int_t)(7LL * 86400000));
     const char *name = "store.yaml";
     if (settings && gateway) {
         const char *alt = NULL;

@@ -138,11 +138,35 @@ static const char *const s_migrations[] = {
     "DROP INDEX IF EXISTS leads_domain;"
     "CREATE INDEX leads_domain ON leads(domain) WHERE owner_rep_id IS NOT NULL;"
     "CREATE INDEX lead_sources_lead ON lead_sources(lead_id);",
+    /* 5: sales' word is the record (issue 12): outcomes are never refused for stage order
+     * (flags, implied stages), CRM stage, unmatched activities, imports and their results.
+     * The added columns and their indexes come from s_v5_columns, which runs before this SQL
+     * and skips a table a hand-made older database lacks */
+    "CREATE TABLE unmatched_activities ("
+    " id INTEGER PRIMARY KEY,"
+    " event_id TEXT NOT NULL UNIQUE,"
+    " email TEXT NOT NULL,"
+    " body TEXT NOT NULL,"
+    " occurred_at INTEGER NOT NULL,"
+    " import_id TEXT);"
+    "CREATE INDEX unmatched_activities_email ON unmatched_activities(email);"
+    "CREATE TABLE imports ("
+    " import_id TEXT PRIMARY KEY, source TEXT, kind TEXT, file TEXT, read INT,"
+    " accepted INT, skipped_json TEXT, quarantined_json TEXT, finished_at INT);"
+    "CREATE TABLE import_results ("
+    " import_id TEXT NOT NULL, result TEXT NOT NULL, n INT NOT NULL DEFAULT 0,"
+    " PRIMARY KEY(import_id, result)) WITHOUT ROWID;"
+    /* counters the store keeps instead of reading the clock (score.request seq), starting
+     * above every seq a lead already holds (earlier versions used the clock) */
+    "CREATE TABLE store_counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;"
+    "INSERT INTO store_counters SELECT 'score_seq', COALESCE(MAX(score_seq), 0) FROM leads;",
 };
 #define S_N_MIGRATIONS ((int)(sizeof s_migrations / sizeof s_migrations[0]))
 _Static_assert(S_N_MIGRATIONS == HO_STORE_SCHEMA_VERSION, "store.h names the newest migration");
 /* the migration (its version) that rebuilds lead_sources before its SQL runs */
 #define S_V_LEAD_SOURCES_REBUILD 4
+/* the migration (its version) whose columns s_v5_columns adds before its SQL runs */
+#define S_V_COLUMNS_5 5
 
 /* ---- the lead row, column by column ---- */
 typedef enum { C_S, C_I, C_D, C_B } s_ctype_t;
@@ -195,6 +219,7 @@ static const s_col_t s_lead_cols[] = {
     S_COL(erased, C_B),
     S_COL(field_sources_json, C_S),
     S_COL(score_seq, C_I),
+    S_COL(crm_stage, C_S),
 };
 #define S_N_LEAD_COLS (sizeof s_lead_cols / sizeof s_lead_cols[0])
 _Static_assert(S_N_LEAD_COLS <= 64, "changed-column masks are 64 bits");
@@ -235,7 +260,7 @@ static const s_table_t s_tables[HO_T__COUNT] = {
                           "asset", "source_system"}},
     [HO_T_STAGE_HISTORY] = {"stage_history",
                             {"lead_id", "from_stage", "to_stage", "at", "actor", "reason", "score",
-                             "fit", "interest", "event_id", "kind"}},
+                             "fit", "interest", "event_id", "kind", "implied"}},
     [HO_T_SCORES] = {"scores",
                      {"lead_id", "event_id", "at", "model_version", "fit", "interest", "score",
                       "grade", "quadrant", "mql", "explanation_json"}},
@@ -247,12 +272,17 @@ static const s_table_t s_tables[HO_T__COUNT] = {
     [HO_T_OUTCOMES] = {"outcomes",
                        {"lead_id", "event_id", "feedback_id", "rep_id", "outcome", "reason",
                         "reason_owner", "stage_reached", "occurred_at", "notes", "amount",
-                        "not_owner"}},
-    [HO_T_PENDING_OUTCOMES] = {"pending_outcomes", {"event_id", "email", "body", "received_at"}},
+                        "not_owner", "flags", "implied", "import_id", "disposition"}},
+    [HO_T_PENDING_OUTCOMES] = {"pending_outcomes",
+                               {"event_id", "email", "body", "received_at", "status", "import_id",
+                                "unknown_at"}},
     [HO_T_QUARANTINE] = {"quarantine",
                          {"event_id", "stage", "code", "field", "reason", "source", "file", "line",
-                          "input_event_id", "input_type", "raw_json", "at", "replayed_at"}},
+                          "input_event_id", "input_type", "raw_json", "at", "replayed_at",
+                          "import_id"}},
     [HO_T_ERASURES] = {"erasures", {"lead_id", "at"}},
+    [HO_T_UNMATCHED_ACTIVITIES] = {"unmatched_activities",
+                                   {"event_id", "email", "body", "occurred_at", "import_id"}},
 };
 
 /* ---- named queries (:name parameters are bound from the args object) ---- */
@@ -291,7 +321,7 @@ static const char *const s_queries[HO_Q__COUNT] = {
     [HO_Q_DOMAIN_OWNER] = "SELECT owner_rep_id FROM leads WHERE domain = :domain"
                           " AND personal_email = 0 AND id <> :lead_id AND erased = 0"
                           " AND owner_rep_id IS NOT NULL ORDER BY updated_at DESC, id LIMIT 1",
-    [HO_Q_PENDING] = "SELECT event_id, body FROM pending_outcomes WHERE email = :email"
+    [HO_Q_PENDING] = "SELECT event_id, body, status FROM pending_outcomes WHERE email = :email"
                      " ORDER BY json_extract(body, '$.payload.occurred_at'), event_id",
     [HO_Q_RESCORE] = "SELECT id FROM leads WHERE owner_rep_id IS NULL"
                      " AND stage IN ('ML', 'MQL', 'RECYCLED') AND erased = 0"
@@ -325,6 +355,42 @@ static const char *const s_queries[HO_Q__COUNT] = {
     [HO_Q_LEAD_IDS] = "SELECT id FROM leads ORDER BY id",
     [HO_Q_QUARANTINE_BY_EVENT] = "SELECT id, replayed_at, at FROM quarantine"
                                  " WHERE event_id = :event_id",
+    [HO_Q_OUTCOMES_RECORDED] =
+        "SELECT id, outcome, disposition, occurred_at, feedback_id, event_id, rep_id, reason,"
+        " flags FROM outcomes WHERE lead_id = :lead_id AND implied = 0 ORDER BY occurred_at, id",
+    [HO_Q_UNMATCHED] = "SELECT event_id, body FROM unmatched_activities WHERE email = :email"
+                       " ORDER BY occurred_at, event_id",
+    [HO_Q_PENDING_DUE] = "SELECT event_id, import_id FROM pending_outcomes"
+                         " WHERE status = 'pending' AND received_at <= :before"
+                         " ORDER BY received_at, event_id",
+    [HO_Q_PENDING_GET] = "SELECT event_id, status, import_id FROM pending_outcomes"
+                         " WHERE event_id = :event_id",
+    [HO_Q_IMPORT_RESULTS] = "SELECT result, n FROM import_results WHERE import_id = :import_id"
+                            " ORDER BY result",
+    [HO_Q_IMPORT_QUARANTINED] =
+        "SELECT COUNT(*) AS n, COALESCE(SUM(code IN ('retries_exhausted', 'worker_error')), 0)"
+        " AS failed FROM quarantine WHERE import_id = :import_id",
+    [HO_Q_UNMATCHED_ANY] = "SELECT 1 AS any FROM unmatched_activities LIMIT 1",
+    [HO_Q_COUNTER] = "SELECT value FROM store_counters WHERE name = :name",
+    [HO_X_COUNTER_SET] = "INSERT INTO store_counters (name, value) VALUES (:name, :value)"
+                         " ON CONFLICT (name) DO UPDATE SET value = :value",
+    [HO_Q_FIRST_SOURCE] = "SELECT event_id FROM lead_sources WHERE lead_id = :lead_id"
+                          " ORDER BY id LIMIT 1",
+    [HO_Q_ASSIGNMENT_BY_EVENT] = "SELECT id, status FROM assignments WHERE event_id = :event_id",
+    /* writes behind the typed operations of store.h (they return no rows) */
+    [HO_X_IMPLIED_CLEAR] = "DELETE FROM outcomes WHERE lead_id = :lead_id AND implied = 1",
+    [HO_X_SALES_HISTORY_CLEAR] = "DELETE FROM stage_history WHERE lead_id = :lead_id"
+                                 " AND actor = 'sales' AND kind = 'transition'",
+    [HO_X_IMPORT_COUNT] = "INSERT INTO import_results (import_id, result, n)"
+                          " VALUES (:import_id, :result, :delta)"
+                          " ON CONFLICT (import_id, result) DO UPDATE SET n = n + :delta",
+    [HO_X_IMPORT_PUT] =
+        "INSERT OR REPLACE INTO imports (import_id, source, kind, file, read, accepted,"
+        " skipped_json, quarantined_json, finished_at) VALUES (:import_id, :source, :kind,"
+        " :file, :read, :accepted, :skipped_json, :quarantined_json, :finished_at)",
+    [HO_X_PENDING_STATUS] = "UPDATE pending_outcomes SET status = :status, unknown_at = :at"
+                            " WHERE event_id = :event_id",
+    [HO_X_UNMATCHED_DELETE] = "DELETE FROM unmatched_activities WHERE event_id = :event_id",
 };
 
 /* UPDATE statements of the lead row by the set of columns that changed (bit i = column i
@@ -442,6 +508,65 @@ static int s_read_version(s_db_t *self)
     return version;
 }
 
+/* Version 5's columns, each added when its table exists and lacks it (a hand-made older
+ * database may lack a table or have a column already), then the indexes over them. */
+static int s_v5_columns(s_db_t *self, ho_err_t *err)
+{
+    static const char *const cols[][3] = {
+        {"outcomes", "flags", "TEXT"},
+        {"outcomes", "implied", "INTEGER NOT NULL DEFAULT 0"},
+        {"outcomes", "import_id", "TEXT"},
+        {"outcomes", "disposition", "TEXT"},
+        {"stage_history", "implied", "INTEGER NOT NULL DEFAULT 0"},
+        {"leads", "crm_stage", "TEXT"},
+        {"pending_outcomes", "received_at", "INTEGER"},
+        {"pending_outcomes", "status", "TEXT NOT NULL DEFAULT 'pending'"},
+        {"pending_outcomes", "import_id", "TEXT"},
+        {"pending_outcomes", "unknown_at", "INTEGER"},
+        {"quarantine", "import_id", "TEXT"},
+    };
+    static const char *const idx[][2] = {
+        {"pending_outcomes", "CREATE INDEX pending_outcomes_status ON pending_outcomes(status,"
+                             " received_at)"},
+        {"quarantine", "CREATE INDEX quarantine_import ON quarantine(import_id)"
+                       " WHERE import_id IS NOT NULL"},
+        /* the derivation of an outcome reads the lead's scores (a scan per outcome without) */
+        {"scores", "CREATE INDEX scores_lead ON scores(lead_id, at)"},
+    };
+    sqlite3_stmt *has_t = NULL, *has_c = NULL;
+    int rc = HO_OK;
+    if (sqlite3_prepare_v2(self->db, "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?",
+                           -1, &has_t, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(self->db, "SELECT 1 FROM pragma_table_info(?) WHERE name = ?", -1,
+                           &has_c, NULL) != SQLITE_OK) {
+        rc = s_fail(self, err, "migrate to version 5");
+    }
+    for (size_t i = 0; rc == HO_OK && i < sizeof cols / sizeof cols[0]; i++) {
+        sqlite3_bind_text(has_t, 1, cols[i][0], -1, SQLITE_STATIC);
+        bool table = sqlite3_step(has_t) == SQLITE_ROW;
+        sqlite3_reset(has_t);
+        sqlite3_bind_text(has_c, 1, cols[i][0], -1, SQLITE_STATIC);
+        sqlite3_bind_text(has_c, 2, cols[i][1], -1, SQLITE_STATIC);
+        bool col = sqlite3_step(has_c) == SQLITE_ROW;
+        sqlite3_reset(has_c);
+        if (table && !col) {
+            char sql[200];
+            snprintf(sql, sizeof sql, "ALTER TABLE %s ADD COLUMN %s %s", cols[i][0], cols[i][1],
+                     cols[i][2]);
+            rc = s_exec(self, sql, err);
+        }
+    }
+    for (size_t i = 0; rc == HO_OK && i < sizeof idx / sizeof idx[0]; i++) {
+        sqlite3_bind_text(has_t, 1, idx[i][0], -1, SQLITE_STATIC);
+        bool table = sqlite3_step(has_t) == SQLITE_ROW;
+        sqlite3_reset(has_t);
+        rc = table ? s_exec(self, idx[i][1], err) : HO_OK;
+    }
+    sqlite3_finalize(has_t);
+    sqlite3_finalize(has_c);
+    return rc;
+}
+
 /* lead_sources without UNIQUE(event_id): SQLite drops a constraint only by copying the table
  * into a new one (rows keep their ids; the migration's SQL makes the lead_id index again).
  * Only the columns the old table has are copied: a hand-made older database may lack some. */
@@ -508,6 +633,7 @@ static int s_migrate(s_db_t *self, const char *path, ho_err_t *err)
     }
     for (int v = version; v < S_N_MIGRATIONS; v++) {
         if ((v + 1 == S_V_LEAD_SOURCES_REBUILD && s_lead_sources_rebuild(self, err) != HO_OK) ||
+            (v + 1 == S_V_COLUMNS_5 && s_v5_columns(self, err) != HO_OK) ||
             s_exec(self, s_migrations[v], err) != HO_OK) {
             s_exec(self, "ROLLBACK", NULL);
             return HO_ERR_IO;
@@ -1109,6 +1235,9 @@ static uint64_t s_lead_diff(const ho_lead_t *a, const ho_lead_t *b)
 /* The schema version that added a lead column (1 = the first schema). */
 static int s_lead_col_since(const char *name)
 {
+    if (strcmp(name, "crm_stage") == 0) {
+        return 5;
+    }
     return strcmp(name, "score_seq") == 0 ? 3 : (strcmp(name, "field_sources_json") == 0 ? 2 : 1);
 }
 

@@ -4,8 +4,9 @@ feedback and store workers, `handoff webhook`) and the store's real SQLite file:
 
 - CSV: `handoff import` of a feedback log written here -> validated outcomes wait in the
   store for their leads (pending_outcomes), owners and amounts from the row; a loss without a
-  reason, an unknown reason and an unknown outcome land in the quarantine (stage feedback)
-  with file, line and code;
+  reason waits as `unspecified`, an unknown reason is kept as given and flagged (issue 12:
+  reasons never cost an outcome); only an unknown outcome lands in the quarantine (stage
+  feedback) with file, line and code;
 - HTTP: POST /feedback of a row the CSV already had is the same lead.outcome event (same id,
   no second row); a new row arrives;
 - ZeroMQ: a plain Majordomo client (pyzmq + msgpack, no handoff code) sends feedback.raw to
@@ -65,8 +66,11 @@ class FeedbackPaths(unittest.TestCase):
             [self.p.bin, "import", path, "--source", "feedback", "-c", self.p.config],
             capture_output=True, text=True, timeout=120)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-        pend = wait_for("3 pending outcomes", lambda: len(self.pending()) == 3 and self.pending())
-        self.assertEqual(sorted(pend), ["FBT-1", "FBT-3", "FBT-6"])
+        pend = wait_for("5 pending outcomes", lambda: len(self.pending()) == 5 and self.pending())
+        self.assertEqual(sorted(pend), ["FBT-1", "FBT-2", "FBT-3", "FBT-4", "FBT-6"])
+        self.assertEqual(pend["FBT-2"][1]["reason"], "unspecified")
+        self.assertEqual((pend["FBT-4"][1]["reason"], pend["FBT-4"][1]["flags"]),
+                         ("weather", ["reason_outside_taxonomy"]))
         self.assertEqual(pend["FBT-1"][1]["email"], "ana@paths.example")
         self.assertEqual(pend["FBT-1"][1]["notes"], "Good fit, call booked")
         self.assertIsNone(pend["FBT-1"][1]["reason"])
@@ -74,13 +78,11 @@ class FeedbackPaths(unittest.TestCase):
                           pend["FBT-3"][1]["disposition"]),
                          ("student_or_intern", "marketing", "disqualify"))
         self.assertEqual(pend["FBT-6"][1]["amount"], 12500)
-        q = wait_for("3 quarantined rows", lambda: len(self.p.query(
-            "SELECT code FROM quarantine WHERE stage = 'feedback'") or []) == 3 and self.p.query(
+        q = wait_for("1 quarantined row", lambda: len(self.p.query(
+            "SELECT code FROM quarantine WHERE stage = 'feedback'") or []) == 1 and self.p.query(
             "SELECT code, field, file, line FROM quarantine WHERE stage = 'feedback'"
             " ORDER BY line"))
-        self.assertEqual(q, [("missing_reason", "fields.reason", path, 3),
-                             ("unknown_reason", "fields.reason", path, 5),
-                             ("unknown_outcome", "fields.outcome", path, 6)])
+        self.assertEqual(q, [("unknown_outcome", "fields.outcome", path, 6)])
 
         # HTTP: the same row again is the same event; a new one arrives
         headers = {"Authorization": "Bearer " + SECRETS["feedback_token"],
@@ -97,7 +99,7 @@ class FeedbackPaths(unittest.TestCase):
         self.assertEqual(status, 202, body)
         pend = wait_for("FBT-7", lambda: "FBT-7" in self.pending() and self.pending())
         self.assertEqual(pend["FBT-7"][0], body["outcome_ids"][0])
-        self.assertEqual(len(pend), 4)
+        self.assertEqual(len(pend), 6)
 
         # ZeroMQ: any Majordomo client
         ctx = zmq.Context()

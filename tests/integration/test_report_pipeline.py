@@ -75,7 +75,8 @@ def main():
             "MQLs": [3, 1, 2, 1.0],
             "SALs": [2, 0, 2, 0.5],
             "SQLs": [1, 0, 1, 0.25],
-            "Opportunities": [0, 0, 0, 0.0],
+            # won straight from SQL implies OPPORTUNITY (issue 12: funnels stay monotone)
+            "Opportunities": [1, 0, 1, 0.25],
             "Won": [1, 0, 1, 0.25],
             "Won amount": [12000.5, 0, 12000.5, 3000.125],
             "MQL→SQL rate": [third, 0.0, third, 0.25],

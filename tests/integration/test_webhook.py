@@ -325,16 +325,13 @@ class Webhook(unittest.TestCase):
                "notes": "Closed lost"}
         self.assertEqual(self.feedback(row, token="wrong")[0], 401)
         self.assertEqual(self.feedback(row, token=None)[0], 401)
-        # a loss without a reason is refused (the protocol requires one), naming the codes
+        # a loss without a reason is taken as `unspecified` (issue 12: reasons never cost an
+        # outcome); the same row with the reason chosen is the same event
         status, body = self.feedback(row)
-        self.assertEqual(status, 422, body)
-        self.assertEqual((body["code"], body["field"]), ("missing_reason", "fields.reason"))
-        self.assertIn("lost needs a reason code", body["error"])
-        self.assertIn("competitor", body["error"])
-        self.assertEqual(self.quarantined(body["event_id"])[:2], ("webhook", "missing_reason"))
-        # the rep choosing `unspecified` is a reason
-        status, body = self.feedback(dict(row, reason="unspecified"))
         self.assertEqual(status, 202, body)
+        status, again = self.feedback(dict(row, reason="unspecified"))
+        self.assertEqual(status, 202, again)
+        self.assertEqual(again["outcome_ids"], body["outcome_ids"])
         # the store has not seen this lead: the outcome waits for it, validated
         rows = wait_for("pending outcome", lambda: self.p.query(
             "SELECT email, body FROM pending_outcomes WHERE email = ?", ("later@pending.example",)))
@@ -343,13 +340,16 @@ class Webhook(unittest.TestCase):
         self.assertEqual(payload["reason"], "unspecified")
         self.assertEqual(payload["reason_owner"], "sales")
         self.assertEqual(payload["notes"], "Closed lost")
-        # an unknown reason code is refused and kept
-        bad = dict(row, feedback_id="HTTP-2", reason="weather")
+        # an unknown reason code is kept as given and flagged; an unknown outcome is refused
+        # and kept
+        status, body = self.feedback(dict(row, feedback_id="HTTP-2", reason="weather"))
+        self.assertEqual(status, 202, body)
+        bad = dict(row, feedback_id="HTTP-5", outcome="on_hold")
         status, body = self.feedback(bad)
         self.assertEqual(status, 422, body)
-        self.assertEqual((body["code"], body["field"]), ("unknown_reason", "fields.reason"))
-        self.assertIn("weather", body["error"])
-        self.assertEqual(self.quarantined(body["event_id"])[:2], ("webhook", "unknown_reason"))
+        self.assertEqual((body["code"], body["field"]), ("unknown_outcome", "fields.outcome"))
+        self.assertIn("on_hold", body["error"])
+        self.assertEqual(self.quarantined(body["event_id"])[:2], ("webhook", "unknown_outcome"))
         # a batch, and a body that is not an outcome
         status, body = self.feedback([dict(row, feedback_id="HTTP-3", outcome="accepted",
                                            reason=None),

@@ -171,8 +171,8 @@ static void test_set_refused_per_row(void **state)
 {
     s_t *t = *state;
     s_call(t, s_ingest_refusal(s_raw_lead("jane@@acme", 1 * H))); /* 1: lead.raw */
-    /* 2: an outcome the store refused (kim unknown -> it waits; so make it illegal: a lead in
-     * ML cannot go to sql) */
+    /* 2: an outcome the store refused (kim unknown -> it waits; so date it before kim's lead
+     * was created: before_lead_created) */
     s_call(t, s_msg("lead.normalized", "l-1", 1 * H,
                     json_pack("{sssss{sssi}s{ss}sI}", "source", "hubspot", "email", "kim@acme.com",
                               "source_ref", "file", "x.csv", "line", 2, "fields", "email",
@@ -180,9 +180,9 @@ static void test_set_refused_per_row(void **state)
     s_call(t, s_msg("lead.outcome", "o-bad", 2 * H,
                     json_pack("{sssssssssssI}", "feedback_id", "f1", "email", "kim@acme.com",
                               "rep_id", "r1", "outcome", "sql", "notes", "", "occurred_at",
-                              (json_int_t)(2 * H))));
+                              (json_int_t)(H / 2))));
     s_expect(t, "SELECT code || ' ' || input_type FROM quarantine WHERE id = 2",
-             "illegal_transition lead.outcome");
+             "before_lead_created lead.outcome");
     /* 3: a dead letter; 4: a row the importer could not read (no fields) */
     s_call(t, s_msg("dead.letter", "dl-1", 3 * H,
                     json_pack("{sssisss[{sssss{ss}}]}", "service", "score", "attempts", 5, "reason",

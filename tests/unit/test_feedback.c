@@ -1,9 +1,10 @@
 /* test_feedback.c - the feedback worker driven in-process (cb_init with a gateway-less env,
  * ho_worker_call) with envelopes that went through the codec: every outcome becomes a
- * lead.outcome with the taxonomy's owner and disposition; blank reasons are refused (unless
- * the taxonomy names a blank_reason);
- * unknown or misplaced reasons, unknown outcomes, bad emails, dates and amounts are
- * quarantined with stage, code, field and the raw row while the rest of the batch goes on;
+ * lead.outcome with the taxonomy's owner and disposition; a blank reason on lost/rejected is
+ * `unspecified`; unknown or misplaced reasons and bad amounts are kept and flagged (sales'
+ * word is never thrown away, issue 12); only what cannot be a fact (unknown outcomes, bad
+ * emails and dates) is quarantined with stage, code, field and the raw row while the rest of
+ * the batch goes on;
  * the same feedback_id gives the same event id whichever way it came. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -147,40 +148,42 @@ static void test_every_outcome(void **state)
     ho_out_destroy(&out);
 }
 
-static void test_blank_reason_refused(void **state)
+/* payload.flags of output i as "a,b" ("" for none) */
+static const char *s_flags(ho_out_t *out, size_t i, char *buf, size_t cap)
+{
+    buf[0] = '\0';
+    size_t used = 0, k;
+    json_t *f;
+    json_array_foreach(json_object_get(s_p(out, i), "flags"), k, f)
+    {
+        used +=
+            (size_t)snprintf(buf + used, cap - used, "%s%s", used ? "," : "", json_string_value(f));
+    }
+    return buf;
+}
+
+static void test_blank_reason_unspecified(void **state)
 {
     (void)state;
-    /* the shipped taxonomy: a rejection or loss without a reason is refused (the protocol
-     * requires one), naming the row, the field and the codes that outcome may use */
+    /* a rejection or loss without a reason is recorded as unspecified (issue 12: reasons
+     * never cost an outcome), trimmed and in any case */
     ho_msg_t *in[] = {
         s_row("U1", "ilse@example.nl", "lost", "", "2026-10-22T09:44:16Z", "Closed lost", "", 2),
         s_row("U2", "ilse@example.nl", "rejected", "  ", "2026-10-22T09:44:16Z", NULL, NULL, 3),
-        s_row("U3", "ilse@example.nl", "Rejected", NULL, "2026-10-22T09:44:16Z", NULL, NULL, 4),
-        s_row("U4", "ilse@example.nl", "lost", "unspecified", "2026-10-22T09:44:16Z", NULL, NULL,
+        s_row("U3", "ilse@example.nl", " Rejected ", NULL, "2026-10-22T09:44:16Z", NULL, NULL, 4),
+        s_row("U4", "ilse@example.nl", "lost", " Unspecified ", "2026-10-22T09:44:16Z", NULL, NULL,
               5),
     };
     ho_out_t *out = s_run(in, 4);
     assert_int_equal(ho_out_count(out), 4);
-    for (size_t i = 0; i < 3; i++) {
-        assert_string_equal(ho_msg_type(ho_out_at(out, i)), "quarantine");
-        const json_t *p = s_p(out, i);
-        assert_string_equal(s_s(p, "code"), "missing_reason");
-        assert_string_equal(s_s(p, "field"), "fields.reason");
-        const char *reason = s_s(p, "reason");
-        if (!strstr(reason, "needs a reason code from reasons.yaml (one of ") ||
-            !strstr(reason, "competitor") || !strstr(reason, "fb_test.csv:")) {
-            fail_msg("unclear refusal: %s", reason);
-        }
+    char buf[128];
+    for (size_t i = 0; i < 4; i++) {
+        assert_string_equal(ho_msg_type(ho_out_at(out, i)), "lead.outcome");
+        assert_string_equal(s_s(s_p(out, i), "reason"), "unspecified");
+        assert_string_equal(s_s(s_p(out, i), "reason_owner"), "sales");
+        assert_string_equal(s_flags(out, i, buf, sizeof buf), "");
     }
-    assert_non_null(
-        strstr(s_s(s_p(out, 0), "reason"), "feedback U1 (fb_test.csv:2): outcome lost"));
-    /* a lost reason list does not offer rejection-only codes */
-    assert_null(strstr(s_s(s_p(out, 0), "reason"), "student_or_intern"));
-    assert_non_null(strstr(s_s(s_p(out, 1), "reason"), "student_or_intern"));
-    /* the rep choosing "unspecified" is a reason */
-    assert_string_equal(ho_msg_type(ho_out_at(out, 3)), "lead.outcome");
-    assert_string_equal(s_s(s_p(out, 3), "reason"), "unspecified");
-    assert_string_equal(s_s(s_p(out, 3), "reason_owner"), "sales");
+    assert_string_equal(s_s(s_p(out, 2), "outcome"), "rejected");
     ho_out_destroy(&out);
 }
 
@@ -230,7 +233,7 @@ static void test_refusals(void **state)
 {
     (void)state;
     ho_msg_t *in[] = {
-        s_row("Q1", "a@example.com", "lost", "weather", "2026-10-01T00:00:00Z", "", "", 2),
+        s_row("Q1", "a@example.com", "lost", " Weather ", "2026-10-01T00:00:00Z", "", "", 2),
         s_row("Q2", "a@example.com", "accepted", "timing", "2026-10-01T00:00:00Z", "", "", 3),
         s_row("Q3", "a@example.com", "lost", "bad_contact_data", "2026-10-01T00:00:00Z", "", "", 4),
         s_row("Q4", "a@example.com", "on_hold", "", "2026-10-01T00:00:00Z", "", "", 5),
@@ -244,19 +247,33 @@ static void test_refusals(void **state)
     };
     ho_out_t *out = s_run(in, 11);
     assert_int_equal(ho_out_count(out), 11);
-    s_expect_q(out, 0, "unknown_reason", "fields.reason", "\"weather\"");
-    s_expect_q(out, 1, "unexpected_reason", "fields.reason", "accepted takes no reason");
-    s_expect_q(out, 2, "reason_not_allowed", "fields.reason", "bad_contact_data");
+    char buf[128];
+    /* a reason outside the taxonomy, or not listed for the outcome: kept as given, flagged */
+    assert_string_equal(ho_msg_type(ho_out_at(out, 0)), "lead.outcome");
+    assert_string_equal(s_s(s_p(out, 0), "reason"), "weather");
+    assert_true(json_is_null(json_object_get(s_p(out, 0), "reason_owner")));
+    assert_string_equal(s_flags(out, 0, buf, sizeof buf), "reason_outside_taxonomy");
+    assert_string_equal(ho_msg_type(ho_out_at(out, 1)), "lead.outcome");
+    assert_string_equal(s_s(s_p(out, 1), "reason"), "timing");
+    assert_string_equal(s_flags(out, 1, buf, sizeof buf), "reason_not_for_outcome");
+    assert_string_equal(s_flags(out, 2, buf, sizeof buf), "reason_not_for_outcome");
+    assert_string_equal(s_s(s_p(out, 2), "reason"), "bad_contact_data");
+    /* what cannot be a fact is quarantined */
     s_expect_q(out, 3, "unknown_outcome", "fields.outcome", "\"on_hold\"");
     s_expect_q(out, 4, "missing_email", "fields.email", "Q5");
     s_expect_q(out, 5, "bad_email", "fields.email", "not-an-address");
     s_expect_q(out, 6, "bad_date", "fields.occurred_at", "yesterday");
-    s_expect_q(out, 7, "bad_amount", "fields.amount", "-5");
-    s_expect_q(out, 8, "bad_amount", "fields.amount", "lots");
+    /* an amount that is not one: the outcome without it, flagged */
+    for (size_t i = 7; i <= 8; i++) {
+        assert_string_equal(ho_msg_type(ho_out_at(out, i)), "lead.outcome");
+        assert_true(json_is_null(json_object_get(s_p(out, i), "amount")));
+        assert_string_equal(s_flags(out, i, buf, sizeof buf), "bad_amount");
+    }
     s_expect_q(out, 9, "missing_date", "fields.occurred_at", "Q10");
     /* the good row of the same batch went through */
     assert_string_equal(ho_msg_type(ho_out_at(out, 10)), "lead.outcome");
     assert_true(json_real_value(json_object_get(s_p(out, 10), "amount")) == 18750.0);
+    assert_string_equal(s_flags(out, 10, buf, sizeof buf), "");
     ho_out_destroy(&out);
 }
 
@@ -284,8 +301,8 @@ static void test_duplicates_same_event(void **state)
     ho_out_t *out2 = s_run(again, 1);
     assert_string_equal(ho_msg_id(ho_out_at(out2, 0)), ho_msg_id(ho_out_at(out, 0)));
     /* a redelivered bad row is quarantined under the same id too */
-    ho_msg_t *bad1[] = {s_row("B1", "x@example.com", "lost", "nope", "2026-10-01", "", "", 2)};
-    ho_msg_t *bad2[] = {s_row("B1", "x@example.com", "lost", "nope", "2026-10-01", "", "", 2)};
+    ho_msg_t *bad1[] = {s_row("B1", "x@example.com", "lost", "budget", "never", "", "", 2)};
+    ho_msg_t *bad2[] = {s_row("B1", "x@example.com", "lost", "budget", "never", "", "", 2)};
     ho_out_t *q1 = s_run(bad1, 1), *q2 = s_run(bad2, 1);
     assert_string_equal(ho_msg_id(ho_out_at(q1, 0)), ho_msg_id(ho_out_at(q2, 0)));
     ho_out_destroy(&q1);
@@ -306,9 +323,11 @@ static void test_not_feedback(void **state)
     ho_out_destroy(&out);
 }
 
-static void test_refuse_blank_when_configured(void **state)
+static void test_blank_with_strict_taxonomy(void **state)
 {
     (void)state;
+    /* a taxonomy without blank_reason and without the code: a blank is still unspecified,
+     * recorded and flagged as outside that taxonomy (never refused) */
     const char *yaml = "blank_reason: \"\"\n"
                        "reasons:\n"
                        "  budget: {label: No budget, owner: sales, outcomes: [lost]}\n";
@@ -320,15 +339,17 @@ static void test_refuse_blank_when_configured(void **state)
     ho_msg_t *in = s_row("S1", "a@example.com", "lost", "", "2026-10-01", "", "", 2);
     ho_msg_t *o = NULL;
     ho_feedback_refusal_t why;
-    assert_int_equal(ho_feedback_validate(r, in, &o, &why), HO_ERR_MISSING);
-    assert_null(o);
-    assert_string_equal(why.code, "missing_reason");
-    assert_string_equal(why.field, "fields.reason");
-    assert_non_null(strstr(why.reason, "lost needs a reason"));
+    assert_int_equal(ho_feedback_validate(r, in, &o, &why), HO_OK);
+    assert_string_equal(s_s(ho_msg_payload(o), "reason"), "unspecified");
+    assert_string_equal(
+        json_string_value(json_array_get(json_object_get(ho_msg_payload(o), "flags"), 0)),
+        "reason_outside_taxonomy");
+    ho_msg_destroy(&o);
     ho_msg_destroy(&in);
     in = s_row("S2", "a@example.com", "lost", "budget", "2026-10-01", "", "", 3);
     assert_int_equal(ho_feedback_validate(r, in, &o, &why), HO_OK);
     assert_string_equal(s_s(ho_msg_payload(o), "reason"), "budget");
+    assert_int_equal(json_array_size(json_object_get(ho_msg_payload(o), "flags")), 0);
     ho_msg_destroy(&o);
     ho_msg_destroy(&in);
     ho_reasons_destroy(&r);
@@ -347,12 +368,12 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_outcome),
-        cmocka_unit_test(test_blank_reason_refused),
+        cmocka_unit_test(test_blank_reason_unspecified),
         cmocka_unit_test(test_blank_reason_when_configured),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_duplicates_same_event),
         cmocka_unit_test(test_not_feedback),
-        cmocka_unit_test(test_refuse_blank_when_configured),
+        cmocka_unit_test(test_blank_with_strict_taxonomy),
         cmocka_unit_test(test_registered),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

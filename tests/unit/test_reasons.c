@@ -50,7 +50,9 @@ static void test_shipped_taxonomy(void **state)
         assert_true(strlen(x->label) > 0);
     }
     assert_null(ho_reasons_find(r, "weather"));
-    assert_null(ho_reasons_blank(r)); /* blanks are refused by default */
+    /* a blank reason on lost/rejected is counted as unspecified (issue 12: reasons never
+     * cost an outcome) */
+    assert_string_equal(ho_reasons_blank(r), "unspecified");
     ho_reasons_destroy(&r);
     ho_reasons_destroy(&r);
 }

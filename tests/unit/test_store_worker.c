@@ -16,6 +16,7 @@
 #include <sqlite3.h>
 
 #include "handoff/worker.h"
+#include "store_worker_calls.h"
 #include "store_worker_fixture.h"
 
 #define H 3600000LL
@@ -99,65 +100,6 @@ static ho_msg_t *s_tick(long long now)
     return s_msg("tick", NULL, now, json_pack("{sI}", "now", (json_int_t)now));
 }
 
-/* Apply a batch (takes the messages), check the handler's code. The batch goes through the
- * wire codec first (one msgpack batch frame, decoded again), as the runtime would hand it. */
-static void s_call(s_t *t, int n, ...)
-{
-    ho_msg_t *built[32];
-    va_list ap;
-    va_start(ap, n);
-    for (int i = 0; i < n; i++) {
-        built[i] = va_arg(ap, ho_msg_t *);
-    }
-    va_end(ap);
-    char *frame = NULL;
-    size_t len = 0;
-    assert_int_equal(ho_msg_encode_batch(built, (size_t)n, &frame, &len), HO_OK);
-    for (int i = 0; i < n; i++) {
-        ho_msg_destroy(&built[i]);
-    }
-    ho_msg_t **in = NULL;
-    size_t got = 0;
-    ho_err_t err = {0};
-    assert_int_equal(ho_msg_decode_frame(frame, len, &in, &got, NULL, NULL, &err), HO_OK);
-    free(frame);
-    assert_int_equal((int)got, n);
-    ho_out_clear(t->out);
-    int rc = ho_worker_call(&ho_worker_store, t->ctx, in, (size_t)n, t->out);
-    ho_msg_batch_free(&in, got);
-    assert_int_equal(rc, HO_WORKER_OK);
-}
-
-static int s_count_out(s_t *t, const char *type)
-{
-    int c = 0;
-    for (size_t i = 0; i < ho_out_count(t->out); i++) {
-        c += strcmp(ho_msg_type(ho_out_at(t->out, i)), type) == 0;
-    }
-    return c;
-}
-
-static json_t *s_first_out(s_t *t, const char *type)
-{
-    for (size_t i = 0; i < ho_out_count(t->out); i++) {
-        if (strcmp(ho_msg_type(ho_out_at(t->out, i)), type) == 0) {
-            return ho_msg_payload(ho_out_at(t->out, i));
-        }
-    }
-    fail_msg("no %s in the output", type);
-    return NULL;
-}
-
-static long long s_lead_id(s_t *t, const char *email)
-{
-    char sql[256];
-    snprintf(sql, sizeof sql, "SELECT id FROM leads WHERE email = '%s'", email);
-    char *v = s_q(t, sql);
-    long long id = atoll(v);
-    free(v);
-    return id;
-}
-
 /* Every row of every table, as text, for "the database did not change" checks. */
 static char *s_dump(s_t *t)
 {
@@ -229,16 +171,22 @@ static void test_batch_once_per_lead_and_replay(void **state)
            s_outcome("o-3", "jane@acme.com", "r1", "won", NULL, NULL, 9 * H));
     s_expect(t, "SELECT stage FROM leads WHERE email='jane@acme.com'", "WON");
     char *before = s_dump(t);
-    /* the whole import again, twice: nothing changes, nothing is emitted */
+    /* the whole import again, twice: nothing changes in the database, and the same effects
+     * go out again (issue 14: idempotent is "the same effects again", not silence): one
+     * score.request per lead, the handoff.ready of the assignment; the won lead is not
+     * routed again */
     for (int round = 0; round < 2; round++) {
         s_import(t);
-        assert_int_equal((int)ho_out_count(t->out), 0);
+        assert_int_equal(s_count_out(t, "score.request"), 2);
+        assert_int_equal((int)ho_out_count(t->out), 2);
         s_call(t, 5, s_scored("s-1", jane, 5 * H, 60, 40, true),
                s_assigned("as-1", jane, "r1", 5 * H, 7 * H),
                s_outcome("o-1", "jane@acme.com", "r1", "accepted", NULL, NULL, 6 * H),
                s_outcome("o-2", "jane@acme.com", "r1", "sql", NULL, NULL, 8 * H),
                s_outcome("o-3", "jane@acme.com", "r1", "won", NULL, NULL, 9 * H));
-        assert_int_equal((int)ho_out_count(t->out), 0);
+        assert_int_equal(s_count_out(t, "handoff.ready"), 1);
+        assert_int_equal(s_count_out(t, "route.request"), 0);
+        assert_int_equal((int)ho_out_count(t->out), 1);
         char *after = s_dump(t);
         assert_string_equal(before, after);
         free(after);
@@ -427,35 +375,37 @@ static void test_outcomes(void **state)
     long long jane = s_lead_id(t, "jane@acme.com");
     s_call(t, 2, s_scored("s-1", jane, 5 * H, 60, 40, true),
            s_assigned("as-1", jane, "r1", 5 * H, 7 * H));
-    /* illegal: won straight from MQL is refused, kept in quarantine, the batch goes on */
-    s_call(t, 2, s_outcome("o-bad", "jane@acme.com", "r1", "won", NULL, NULL, 6 * H),
-           s_outcome("o-acc", "jane@acme.com", "r1", "accepted", NULL, NULL, 6 * H));
-    s_expect(t, "SELECT stage FROM leads WHERE email='jane@acme.com'", "SAL");
-    s_expect(t, "SELECT code || ' ' || input_type || ' ' || input_event_id FROM quarantine",
-             "illegal_transition lead.outcome o-bad");
+    /* won straight from MQL is no longer refused (issue 12): recorded, and the stages it
+     * skipped are implied, so the funnel stays monotone; accepted at the same instant sorts
+     * before won */
+    s_call(t, 2, s_outcome("o-acc", "jane@acme.com", "r1", "accepted", NULL, NULL, 6 * H),
+           s_outcome("o-won", "jane@acme.com", "r1", "won", NULL, NULL, 6 * H));
+    s_expect(t, "SELECT stage FROM leads WHERE email='jane@acme.com'", "WON");
+    s_expect(t, "SELECT COUNT(*) FROM quarantine", "0");
     s_expect(t,
-             "SELECT instr(reason, 'illegal transition: win is not allowed from stage MQL') > 0 "
-             "FROM quarantine",
-             "1");
+             "SELECT group_concat(outcome || ':' || implied || ':' || stage_reached, ',') FROM "
+             "(SELECT * FROM outcomes ORDER BY occurred_at, implied DESC, outcome)",
+             "opportunity:1:SQL,sql:1:SAL,accepted:0:MQL,won:0:OPPORTUNITY");
+    s_expect(t,
+             "SELECT group_concat(from_stage || '>' || to_stage || ':' || implied, ',') FROM "
+             "(SELECT * FROM stage_history WHERE actor = 'sales' ORDER BY at, id)",
+             "MQL>SAL:0,SAL>SQL:1,SQL>OPPORTUNITY:1,OPPORTUNITY>WON:0");
     s_expect(t, "SELECT status || ' ' || accepted_at FROM assignments", "accepted 21600000");
-    s_expect(t, "SELECT COUNT(*) FROM outcomes WHERE event_id = 'o-bad'", "0");
-    /* a rep who does not own the lead: recorded, flagged */
+    /* a rep who does not own the lead, after it was won: recorded, flagged twice */
     s_call(t, 1, s_outcome("o-sql", "jane@acme.com", "r9", "sql", NULL, NULL, 7 * H));
     s_expect(t,
-             "SELECT not_owner || ' ' || stage_reached || ' ' || rep_id FROM outcomes WHERE "
-             "event_id = 'o-sql'",
-             "1 SAL r9");
+             "SELECT not_owner || ' ' || stage_reached || ' ' || rep_id || ' ' || flags FROM "
+             "outcomes WHERE event_id = 'o-sql'",
+             "1 WON r9 out_of_order");
     s_expect(t, "SELECT COUNT(*) FROM stage_history WHERE kind = 'outcome_not_owner'", "1");
-    /* missing reason and unknown outcome are quarantined with their own codes */
+    s_expect(t, "SELECT stage FROM leads WHERE email='jane@acme.com'", "WON");
+    /* a blank reason on lost is recorded as unspecified; only an unknown outcome cannot be a
+     * fact and is quarantined */
     s_call(t, 2, s_outcome("o-lost", "jane@acme.com", "r1", "lost", NULL, NULL, 8 * H),
            s_outcome("o-what", "jane@acme.com", "r1", "maybe", "x", NULL, 8 * H));
     s_expect(t, "SELECT group_concat(code, ',') FROM (SELECT code FROM quarantine ORDER BY id)",
-             "illegal_transition,missing_reason,unknown_outcome");
-    /* lost with a reason records the stage reached */
-    s_call(t, 1, s_outcome("o-lost2", "jane@acme.com", "r1", "lost", "competitor", NULL, 9 * H));
-    s_expect(t, "SELECT stage FROM leads WHERE email='jane@acme.com'", "LOST");
-    s_expect(t, "SELECT stage_reached || ' ' || reason FROM outcomes WHERE event_id='o-lost2'",
-             "SQL competitor");
+             "unknown_outcome");
+    s_expect(t, "SELECT reason FROM outcomes WHERE event_id='o-lost'", "unspecified");
     /* rejected with disposition disqualify */
     long long bob = s_lead_id(t, "bob@beta.com");
     s_call(t, 3, s_scored("s-2", bob, 5 * H, 60, 40, true),
@@ -472,15 +422,18 @@ static void test_pending_outcome_out_of_order(void **state)
     s_call(t, 1, s_outcome("o-1", "New.Person@Gamma.com", "r1", "accepted", NULL, NULL, 6 * H));
     s_expect(t, "SELECT COUNT(*) || ' ' || email FROM pending_outcomes", "1 new.person@gamma.com");
     s_expect(t, "SELECT COUNT(*) FROM leads", "0");
-    /* the lead arrives: accepted cannot apply to an ML lead yet, so it keeps waiting */
+    /* the lead arrives (ML): the acceptance is recorded at once, never refused for stage
+     * order, and flagged: marketing never made the lead an MQL */
     s_call(t, 1, s_lead("l-1", "new.person@gamma.com", "hubspot", 1 * H, NULL));
-    s_expect(t, "SELECT COUNT(*) FROM pending_outcomes", "1");
-    s_expect(t, "SELECT COUNT(*) FROM quarantine", "0");
-    long long id = s_lead_id(t, "new.person@gamma.com");
-    s_call(t, 1, s_scored("s-1", id, 5 * H, 60, 40, true));
     s_expect(t, "SELECT COUNT(*) FROM pending_outcomes", "0");
+    s_expect(t, "SELECT COUNT(*) FROM quarantine", "0");
     s_expect(t, "SELECT stage FROM leads", "SAL");
-    s_expect(t, "SELECT outcome || ' ' || occurred_at FROM outcomes", "accepted 21600000");
+    s_expect(t, "SELECT outcome || ' ' || occurred_at || ' ' || flags FROM outcomes",
+             "accepted 21600000 sales_accepted_without_mql");
+    /* a later score cannot move a lead sales has (the state machine guards marketing) */
+    long long id = s_lead_id(t, "new.person@gamma.com");
+    s_call(t, 1, s_scored("s-1", id, 7 * H, 60, 40, true));
+    s_expect(t, "SELECT stage FROM leads", "SAL");
     /* the same outcome again (redelivery) changes nothing */
     char *before = s_dump(t);
     s_call(t, 1, s_outcome("o-1", "New.Person@Gamma.com", "r1", "accepted", NULL, NULL, 6 * H));
@@ -578,21 +531,23 @@ static void test_score_decay_and_owner_kept(void **state)
 static void test_batch_with_refused_message(void **state)
 {
     s_t *t = *state;
+    /* o-bad is dated before ann's lead was created (before_lead_created) */
     s_call(t, 4, s_lead("l-a", "ann@acme.com", "hubspot", 1 * H, NULL),
-           s_outcome("o-bad", "ann@acme.com", "r1", "won", NULL, NULL, 2 * H),
+           s_outcome("o-bad", "ann@acme.com", "r1", "won", NULL, NULL, H / 2),
            s_act("a-1", "ann@acme.com", "page_view", "/pricing", 3 * H),
            s_lead("l-b", "ben@beta.com", "hubspot", 1 * H, NULL));
     s_expect(t, "SELECT COUNT(*) || ' ' || group_concat(email, ',') FROM leads",
              "2 ann@acme.com,ben@beta.com");
     s_expect(t, "SELECT COUNT(*) FROM activities", "1");
-    s_expect(t, "SELECT code || ' ' || input_event_id FROM quarantine", "illegal_transition o-bad");
+    s_expect(t, "SELECT code || ' ' || input_event_id FROM quarantine",
+             "before_lead_created o-bad");
     s_expect(t, "SELECT COUNT(*) FROM events", "3");
     assert_int_equal(s_count_out(t, "score.request"), 2);
     assert_int_equal(json_integer_value(json_object_get(s_first_out(t, "score.request"), "as_of")),
                      3 * H);
     char *before = s_dump(t);
     s_call(t, 4, s_lead("l-a", "ann@acme.com", "hubspot", 1 * H, NULL),
-           s_outcome("o-bad", "ann@acme.com", "r1", "won", NULL, NULL, 2 * H),
+           s_outcome("o-bad", "ann@acme.com", "r1", "won", NULL, NULL, H / 2),
            s_act("a-1", "ann@acme.com", "page_view", "/pricing", 3 * H),
            s_lead("l-b", "ben@beta.com", "hubspot", 1 * H, NULL));
     char *after = s_dump(t);
@@ -607,7 +562,8 @@ static void test_replay_refused_again_reopens(void **state)
 {
     s_t *t = *state;
     s_call(t, 1, s_lead("l-1", "kim@acme.com", "hubspot", 1 * H, NULL));
-    s_call(t, 1, s_outcome("o-bad", "kim@acme.com", "r1", "sql", NULL, NULL, 2 * H));
+    /* dated before kim's lead was created: it cannot be a fact about that lead */
+    s_call(t, 1, s_outcome("o-bad", "kim@acme.com", "r1", "sql", NULL, NULL, H / 2));
     s_call(t, 1,
            s_msg("quarantine", "q-ing-1", 3 * H,
                  json_pack("{sssssssssssss{sssi}s{ss}}", "stage", "ingest", "code", "bad_date",
@@ -617,7 +573,7 @@ static void test_replay_refused_again_reopens(void **state)
     s_call(t, 1, s_msg("dlq.replay", "r-1", 4 * H, json_pack("{s[ii]}", "ids", 1, 2)));
     s_expect(t, "SELECT group_concat(IFNULL(replayed_at, '-'), ',') FROM quarantine",
              "14400000,14400000");
-    /* the replayed outcome is still illegal (kim is still ML): the store refuses it again */
+    /* the replayed outcome is still dated before the lead: the store refuses it again */
     ho_msg_t *again = NULL;
     for (size_t i = 0; i < ho_out_count(t->out); i++) {
         if (strcmp(ho_msg_type(ho_out_at(t->out, i)), "lead.outcome") == 0) {
@@ -638,7 +594,7 @@ static void test_replay_refused_again_reopens(void **state)
                  json_pack("{ssssssss}", "stage", "ingest", "code", "bad_date", "field",
                            "created_at", "reason", "x.csv:7: still not a date")));
     s_expect(t, "SELECT group_concat(IFNULL(replayed_at, '-') || ' ' || code, ',') FROM quarantine",
-             "- illegal_transition,- bad_date");
+             "- before_lead_created,- bad_date");
     s_expect(t, "SELECT at FROM quarantine WHERE id = 2", "21600000");
     s_expect(t, "SELECT reason FROM quarantine WHERE id = 2", "x.csv:7: still not a date");
     s_expect(t, "SELECT COUNT(*) FROM quarantine", "2");
@@ -681,13 +637,31 @@ static void test_late_activity_rescored_as_of_last_scoring(void **state)
 static void test_activity_for_unknown_email(void **state)
 {
     s_t *t = *state;
+    /* only lead sources create leads (issue 12): engagement from an unknown email is kept
+     * unmatched and counted, nothing is scored */
+    ho_msg_t *a = s_act("a-9", "  Visitor@Delta.io ", "webinar_attended", "/webinars/x", 2 * H);
+    json_object_set_new(ho_msg_payload(a), "import_id", json_string("imp-a"));
+    s_call(t, 1, a);
+    s_expect(t, "SELECT COUNT(*) FROM leads", "0");
+    s_expect(t, "SELECT COUNT(*) FROM activities", "0");
+    s_expect(t, "SELECT email || ' ' || event_id || ' ' || import_id FROM unmatched_activities",
+             "visitor@delta.io a-9 imp-a");
+    s_expect(t, "SELECT result || '=' || n FROM import_results", "unmatched=1");
+    assert_int_equal(s_count_out(t, "score.request"), 0);
+    /* the redelivered activity changes nothing */
     s_call(t, 1, s_act("a-9", "  Visitor@Delta.io ", "webinar_attended", "/webinars/x", 2 * H));
-    s_expect(t,
-             "SELECT email || ' ' || stage || ' ' || original_source || ' ' || domain FROM leads",
-             "visitor@delta.io ML web delta.io");
-    s_expect(t, "SELECT COUNT(*) FROM activities", "1");
-    s_expect(t, "SELECT source FROM lead_sources", "web");
-    assert_int_equal(s_count_out(t, "score.request"), 1);
+    s_expect(t, "SELECT COUNT(*) FROM unmatched_activities", "1");
+    /* the person arrives: the activity is attached, counted as matched, and scored */
+    s_call(t, 1, s_lead("l-9", "visitor@delta.io", "hubspot", 3 * H, NULL));
+    s_expect(t, "SELECT COUNT(*) FROM unmatched_activities", "0");
+    s_expect(t, "SELECT type || ' ' || (occurred_at / 3600000) FROM activities",
+             "webinar_attended 2");
+    s_expect(t, "SELECT group_concat(result || '=' || n, ',') FROM import_results",
+             "matched=1,unmatched=0");
+    json_t *sr = s_first_out(t, "score.request");
+    assert_non_null(sr);
+    assert_int_equal(json_array_size(json_object_get(json_object_get(sr, "lead"), "activities")),
+                     1);
     /* a bad activity is quarantined with the field named, not lost */
     s_call(t, 1, s_act("a-10", "nope", "page_view", "/x", 2 * H));
     s_expect(t, "SELECT field || ' ' || input_event_id FROM quarantine", "payload.email a-10");
@@ -701,7 +675,7 @@ static void test_forget_keeps_counts(void **state)
     s_call(t, 3, s_scored("s-1", jane, 5 * H, 60, 40, true),
            s_assigned("as-1", jane, "r1", 5 * H, 7 * H),
            s_outcome("o-1", "jane@acme.com", "r1", "accepted", NULL, NULL, 6 * H));
-    s_call(t, 1, s_outcome("o-bad", "jane@acme.com", "r1", "won", NULL, NULL, 6 * H));
+    s_call(t, 1, s_outcome("o-bad", "jane@acme.com", "r1", "maybe", NULL, NULL, 6 * H));
     s_call(t, 1, s_msg("lead.forget", "f-1", 10 * H, json_pack("{ss}", "email", "JANE@acme.com")));
     json_t *r = s_first_out(t, "lead.forgotten");
     assert_true(json_is_true(json_object_get(r, "found")));
@@ -751,9 +725,14 @@ static void test_full_path_history(void **state)
     s_expect(t,
              "SELECT group_concat(from_stage || '>' || to_stage || '@' || (at / 3600000) || ':' || "
              "actor || ':' || IFNULL(score, '-'), ' ') FROM (SELECT * FROM stage_history WHERE "
-             "kind = 'transition' ORDER BY id)",
-             "ML>MQL@2:score:100 MQL>SAL@3:r1:100 SAL>RECYCLED@4:r1:100 RECYCLED>MQL@10:score:115 "
-             "MQL>SAL@11:r2:115 SAL>SQL@12:r2:115 SQL>WON@13:r2:115");
+             "kind = 'transition' ORDER BY at, id)",
+             "ML>MQL@2:score:100 MQL>SAL@3:sales:100 SAL>RECYCLED@4:sales:100 "
+             "RECYCLED>MQL@10:score:115 MQL>SAL@11:sales:115 SAL>SQL@12:sales:115 "
+             "SQL>OPPORTUNITY@13:sales:115 OPPORTUNITY>WON@13:sales:115");
+    s_expect(t,
+             "SELECT group_concat(implied, '') FROM (SELECT implied FROM stage_history WHERE "
+             "actor = 'sales' ORDER BY at, id)",
+             "000010");
     s_expect(t, "SELECT (first_mql_at / 3600000) || ' ' || (mql_at / 3600000) FROM leads", "2 10");
     s_expect(t, "SELECT amount FROM outcomes WHERE outcome = 'won'", "12000.5");
     s_expect(t,
@@ -825,7 +804,7 @@ static void test_quarantine_dead_letter_and_replay(void **state)
 {
     s_t *t = *state;
     s_call(t, 1, s_lead("l-1", "kim@acme.com", "hubspot", 1 * H, NULL));
-    s_call(t, 1, s_outcome("o-bad", "kim@acme.com", "r1", "sql", NULL, NULL, 2 * H));
+    s_call(t, 1, s_outcome("o-bad", "kim@acme.com", "r1", "sql", NULL, NULL, H / 2));
     /* a quarantine message from ingest and a dead letter from the broker */
     s_call(t, 2,
            s_msg("quarantine", "q-ing-1", 3 * H,
@@ -840,7 +819,7 @@ static void test_quarantine_dead_letter_and_replay(void **state)
     s_expect(t,
              "SELECT group_concat(code || ':' || IFNULL(file, '-') || ':' || IFNULL(line, '-'), "
              "',') FROM (SELECT * FROM quarantine ORDER BY id)",
-             "illegal_transition:-:-,bad_email:x.csv:7,dead_letter:-:-");
+             "before_lead_created:-:-,bad_email:x.csv:7,dead_letter:-:-");
     /* the same quarantine message again is one row */
     s_call(t, 1,
            s_msg("quarantine", "q-ing-1", 3 * H,

@@ -126,25 +126,6 @@ static void s_fmt(char *out, size_t cap, const char *fmt, ...)
     va_end(ap);
 }
 
-/* "timing, competitor, ..." : the codes an outcome may use, cut to the buffer. */
-static void s_codes(const ho_reasons_t *reasons, unsigned outcome, char *out, size_t cap)
-{
-    size_t used = 0;
-    out[0] = '\0';
-    for (size_t i = 0; i < ho_reasons_count(reasons); i++) {
-        const ho_reason_t *r = ho_reasons_at(reasons, i);
-        if (!(r->outcomes & outcome)) {
-            continue;
-        }
-        size_t len = strlen(r->code);
-        if (used + len + 7 >= cap) {
-            snprintf(out + used, cap - used, "%s...", used ? ", " : "");
-            return;
-        }
-        used += (size_t)snprintf(out + used, cap - used, "%s%s", used ? ", " : "", r->code);
-    }
-}
-
 static int s_refuse(ho_feedback_refusal_t *why, const char *where, int rc, const char *code,
                     const char *field, const char *fmt, const char *a, const char *b)
 {
@@ -154,6 +135,91 @@ static int s_refuse(ho_feedback_refusal_t *why, const char *where, int rc, const
     snprintf(why->field, sizeof why->field, "%s", field);
     s_fmt(why->reason, sizeof why->reason, "%s%s", where, msg);
     return rc;
+}
+
+/* The reason as given, trimmed and lower-cased into code (a blank one on lost/rejected:
+ * the taxonomy's blank_reason, else unspecified); sales' word is kept either way: a code
+ * outside the taxonomy, or not listed for this outcome, is flagged, never refused. *r_p: the
+ * taxonomy's entry, or NULL. Returns how many flags it put in flags. */
+static size_t s_reason(const ho_reasons_t *reasons, unsigned outcome, const char *raw, char *code,
+                       size_t cap, const ho_reason_t **r_p, const char **flags)
+{
+    size_t n = 0;
+    snprintf(code, cap, "%.63s", raw);
+    for (char *c = code; *c; c++) {
+        *c = (char)tolower((unsigned char)*c);
+    }
+    if (ho_outcome_needs_reason(outcome) && !code[0]) {
+        const char *blank = ho_reasons_blank(reasons);
+        snprintf(code, cap, "%s", blank && blank[0] ? blank : "unspecified");
+    }
+    *r_p = NULL;
+    if (code[0]) {
+        *r_p = ho_reasons_find(reasons, code);
+        if (!*r_p) {
+            flags[n++] = "reason_outside_taxonomy";
+        } else if (!((*r_p)->outcomes & outcome)) {
+            flags[n++] = "reason_not_for_outcome";
+        }
+    }
+    return n;
+}
+
+/* A validated feedback row. */
+typedef struct {
+    const char *fid, *email, *rep, *word, *code, *notes;
+    const ho_reason_t *r;
+    unsigned outcome;
+    int64_t at;
+    bool has_amount;
+    double amount;
+} s_row_t;
+
+/* The lead.outcome of a validated row, or NULL (out of memory). */
+static ho_msg_t *s_outcome_msg(const ho_msg_t *in, const s_row_t *row, const char *const *flags,
+                               size_t n_flags)
+{
+    ho_msg_t *o = ho_msg_new("lead.outcome");
+    if (!o) {
+        return NULL;
+    }
+    const json_t *p = ho_msg_payload(in);
+    const ho_reason_t *r = row->r;
+    /* One feedback row, one event: whichever way it arrived (CSV, HTTP, ZeroMQ). */
+    char id[HO_MSG_MAX_ID];
+    if (row->fid[0]) {
+        ho_msg_make_id(id, sizeof id, "outcome", row->fid, strlen(row->fid));
+    } else {
+        ho_msg_make_id(id, sizeof id, "outcome", ho_msg_id(in), strlen(ho_msg_id(in)));
+    }
+    ho_msg_set_id(o, id);
+    ho_msg_set_ts(o, ho_msg_ts(in));
+    json_t *op = ho_msg_payload(o);
+    json_object_set_new(op, "feedback_id", row->fid[0] ? json_string(row->fid) : json_null());
+    json_object_set_new(op, "email", json_string(row->email));
+    json_object_set_new(op, "rep_id", row->rep[0] ? json_string(row->rep) : json_null());
+    json_object_set_new(op, "outcome", json_string(row->word));
+    json_object_set_new(op, "reason", row->code[0] ? json_string(row->code) : json_null());
+    json_object_set_new(op, "reason_owner", r ? json_string(r->owner) : json_null());
+    json_object_set_new(op, "disposition",
+                        r && row->outcome == HO_OUTCOME_REJECTED && r->disposition
+                            ? json_string(r->disposition)
+                            : json_null());
+    json_object_set_new(op, "occurred_at", json_integer(row->at));
+    json_object_set_new(op, "notes", row->notes[0] ? json_string(row->notes) : json_null());
+    json_object_set_new(op, "amount", row->has_amount ? json_real(row->amount) : json_null());
+    static const char *const copied[] = {"source_ref", "source", "import_id"};
+    for (size_t i = 0; i < sizeof copied / sizeof copied[0]; i++) {
+        if (json_object_get(p, copied[i])) {
+            json_object_set(op, copied[i], json_object_get(p, copied[i]));
+        }
+    }
+    json_t *fl = json_array();
+    for (size_t i = 0; i < n_flags; i++) {
+        json_array_append_new(fl, json_string(flags[i]));
+    }
+    json_object_set_new(op, "flags", fl);
+    return o;
 }
 
 int ho_feedback_validate(const ho_reasons_t *reasons, const ho_msg_t *in, ho_msg_t **out_p,
@@ -212,41 +278,8 @@ int ho_feedback_validate_dates(const ho_reasons_t *reasons, ho_profile_dates_t *
                       outcome_raw, NULL);
         goto done;
     }
-    snprintf(code, sizeof code, "%.63s", reason_raw);
-    for (char *c = code; *c; c++) {
-        *c = (char)tolower((unsigned char)*c);
-    }
-    if (ho_outcome_needs_reason(outcome)) {
-        if (!code[0]) {
-            const char *blank = ho_reasons_blank(reasons);
-            if (!blank) {
-                char codes[200];
-                s_codes(reasons, outcome, codes, sizeof codes);
-                rc = s_refuse(why, where, HO_ERR_MISSING, "missing_reason", "fields.reason",
-                              "outcome %s needs a reason code from reasons.yaml (one of %s)", word,
-                              codes);
-                goto done;
-            }
-            snprintf(code, sizeof code, "%s", blank);
-        }
-        r = ho_reasons_find(reasons, code);
-        if (!r) {
-            rc = s_refuse(why, where, HO_ERR_FIELD, "unknown_reason", "fields.reason",
-                          "unknown reason code \"%.60s\" (not in reasons.yaml) on outcome %s",
-                          reason_raw, word);
-            goto done;
-        }
-        if (!(r->outcomes & outcome)) {
-            rc = s_refuse(why, where, HO_ERR_FIELD, "reason_not_allowed", "fields.reason",
-                          "reason \"%s\" may not be used on outcome %s (reasons.yaml)", r->code,
-                          word);
-            goto done;
-        }
-    } else if (code[0]) {
-        rc = s_refuse(why, where, HO_ERR_FIELD, "unexpected_reason", "fields.reason",
-                      "outcome %s takes no reason, got \"%.60s\"", word, reason_raw);
-        goto done;
-    }
+    const char *flags[3] = {NULL, NULL, NULL};
+    size_t n_flags = s_reason(reasons, outcome, reason_raw, code, sizeof code, &r, flags);
     if (!at_raw[0]) {
         rc = s_refuse(why, where, HO_ERR_MISSING, "missing_date", "fields.occurred_at",
                       "no occurred_at (when the status changed)%s%s", NULL, NULL);
@@ -262,44 +295,16 @@ int ho_feedback_validate_dates(const ho_reasons_t *reasons, ho_profile_dates_t *
         goto done;
     }
     if (has_amount && s_amount(amount_raw, &amount) != 0) {
-        rc = s_refuse(why, where, HO_ERR_FIELD, "bad_amount", "fields.amount",
-                      "amount \"%.60s\" is not a number >= 0%s", amount_raw, NULL);
-        goto done;
+        /* the outcome is still a fact: recorded without the amount, flagged */
+        has_amount = false;
+        flags[n_flags++] = "bad_amount";
     }
 
-    ho_msg_t *o = ho_msg_new("lead.outcome");
+    s_row_t row = {fid, email, rep, word, code, notes, r, outcome, at, has_amount, amount};
+    ho_msg_t *o = s_outcome_msg(in, &row, flags, n_flags);
     if (!o) {
         rc = s_refuse(why, where, HO_ERR_NOMEM, "bad_record", "", "out of memory%s%s", NULL, NULL);
         goto done;
-    }
-    /* One feedback row, one event: whichever way it arrived (CSV, HTTP, ZeroMQ). */
-    char id[HO_MSG_MAX_ID];
-    if (fid[0]) {
-        ho_msg_make_id(id, sizeof id, "outcome", fid, strlen(fid));
-    } else {
-        ho_msg_make_id(id, sizeof id, "outcome", ho_msg_id(in), strlen(ho_msg_id(in)));
-    }
-    ho_msg_set_id(o, id);
-    ho_msg_set_ts(o, ho_msg_ts(in));
-    json_t *op = ho_msg_payload(o);
-    json_object_set_new(op, "feedback_id", fid[0] ? json_string(fid) : json_null());
-    json_object_set_new(op, "email", json_string(email));
-    json_object_set_new(op, "rep_id", rep[0] ? json_string(rep) : json_null());
-    json_object_set_new(op, "outcome", json_string(word));
-    json_object_set_new(op, "reason", r ? json_string(r->code) : json_null());
-    json_object_set_new(op, "reason_owner", r ? json_string(r->owner) : json_null());
-    json_object_set_new(op, "disposition",
-                        r && outcome == HO_OUTCOME_REJECTED && r->disposition
-                            ? json_string(r->disposition)
-                            : json_null());
-    json_object_set_new(op, "occurred_at", json_integer(at));
-    json_object_set_new(op, "notes", notes[0] ? json_string(notes) : json_null());
-    json_object_set_new(op, "amount", has_amount ? json_real(amount) : json_null());
-    if (json_object_get(p, "source_ref")) {
-        json_object_set(op, "source_ref", json_object_get(p, "source_ref"));
-    }
-    if (s_str(p, "source")) {
-        json_object_set(op, "source", json_object_get(p, "source"));
     }
     *out_p = o;
 done:
