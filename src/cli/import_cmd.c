@@ -71,7 +71,8 @@ static void s_usage(FILE *out)
         "                       what it had not applied is not_stored\n"
         "  --no-wait            done once the broker has taken every record: no\n"
         "                       import.summary, new/merged not known (\"-\")\n"
-        "  --now TIME           the import.summary's finished_at (deterministic runs)\n"
+        "  --now TIME           the import's clock: every message's time and the\n"
+        "                       import.summary's finished_at (deterministic runs)\n"
         "  --dry-run            no broker: parse and normalize in-process, same summary\n"
         "                       (new/merged as an empty store would count them)\n"
         "  --progress-mb N      progress on stderr every N MB read (default 64)\n"
@@ -772,6 +773,11 @@ static void s_take(s_sender_t *s, s_stats_t *st, s_batch_t *data, s_batch_t *qua
         return;
     }
     s_stamp(msg, st->import_id);
+    if (s->now_ms) {
+        /* --now is the import's clock: the store's received_at (pending feedback's grace)
+         * and quarantine times follow it, so a re-run gives the same rows (issue 12 item 7) */
+        ho_msg_set_ts(msg, s->now_ms);
+    }
     if (strcmp(type, "quarantine") == 0) {
         const char *code = json_string_value(json_object_get(p, "code"));
         s_reason(st, code ? code : "unknown");

@@ -273,8 +273,9 @@ static int s_attach(sw_ctx_t *self, ho_lead_t *lead, const char *event_id, const
     return rc;
 }
 
-/* Activities that came before their person did (unmatched_activities): attached now, each
- * moving its count in import_results from unmatched to matched. */
+/* Activities that came before their person did (unmatched_activities): attached now and
+ * scored. Their import_results stay as counted when first applied (`unmatched` for that
+ * import, forever: CONTRACT-12 section 2 counts a record when it is first applied). */
 static int s_attach_unmatched(sw_ctx_t *self, int64_t lead_id, const char *email, ho_err_t *err)
 {
     if (!self->unmatched_maybe) {
@@ -292,12 +293,9 @@ static int s_attach_unmatched(sw_ctx_t *self, int64_t lead_id, const char *email
         json_t *body = json_loads(sw_str(r, "body") ? sw_str(r, "body") : "", 0, NULL);
         const json_t *p = json_object_get(body, "payload");
         const char *eid = sw_str(r, "event_id");
-        const char *imp = sw_str(p, "import_id");
         rc = rc == HO_OK ? ho_store_lead_get(self->store, NULL, lead_id, &lead, err) : rc;
         rc = rc == HO_OK ? s_attach(self, &lead, eid, p, sw_int(p, "occurred_at", 0), err) : rc;
         rc = rc == HO_OK ? ho_store_unmatched_delete(self->store, eid, err) : rc;
-        rc = rc == HO_OK ? ho_store_import_count(self->store, imp, "unmatched", -1, err) : rc;
-        rc = rc == HO_OK ? ho_store_import_count(self->store, imp, "matched", 1, err) : rc;
         json_decref(body);
     }
     ho_lead_clear(&lead);
