@@ -2324,15 +2324,28 @@ int ho_demo_feedback(const char *db_path, uint64_t seed, int64_t now_ms, const c
     }
     sqlite3_busy_timeout(db, 5000);
     /* the current owner of each lead (its newest assignment that was not handed on), the
-     * lead's stage and when it entered it: the rep answers from where the lead really is */
+     * lead's stage and when it entered it: the rep answers from where the lead really is.
+     * A lead the CRM export gave an owner is not routed (issue 12) but its owner works it
+     * all the same, qualified by marketing or not: the owner answers for it too (last
+     * column 1), from its creation on. */
     const char *sql = "SELECT l.id, l.email, a.rep_id, a.assigned_at, l.personal_email, "
                       "COALESCE(l.grade, ''), COALESCE(l.title, ''), "
                       "COALESCE(l.industry_group, ''), l.stage, "
                       "(SELECT max(h.at) FROM stage_history h WHERE h.lead_id = l.id "
-                      "AND h.kind = 'transition') "
+                      "AND h.kind = 'transition'), 0 "
                       "FROM assignments a JOIN leads l ON l.id = a.lead_id "
                       "WHERE a.rep_id IS NOT NULL AND a.status IN ('open', 'accepted') "
-                      "AND l.erased = 0 AND a.assigned_at < ? ORDER BY l.id, a.assigned_at DESC";
+                      "AND l.erased = 0 AND a.assigned_at < ?1 "
+                      "UNION ALL SELECT l.id, l.email, l.owner_rep_id, l.created_at, "
+                      "l.personal_email, COALESCE(l.grade, ''), COALESCE(l.title, ''), "
+                      "COALESCE(l.industry_group, ''), l.stage, "
+                      "(SELECT max(h.at) FROM stage_history h WHERE h.lead_id = l.id "
+                      "AND h.kind = 'transition'), 1 "
+                      "FROM leads l WHERE l.owner_rep_id IS NOT NULL AND l.owner_rep_id <> '' "
+                      "AND l.erased = 0 AND l.created_at < ?1 AND NOT EXISTS (SELECT 1 FROM "
+                      "assignments a WHERE a.lead_id = l.id AND a.rep_id IS NOT NULL "
+                      "AND a.status IN ('open', 'accepted') AND a.assigned_at < ?1) "
+                      "ORDER BY 1, 4 DESC";
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
         int rc = ho_err_set(err, HO_ERR_IO, "", "%s: %s (is it a handoff store?)", db_path,
@@ -2376,6 +2389,10 @@ int ho_demo_feedback(const char *db_path, uint64_t seed, int64_t now_ms, const c
                 stage = k + 1;
             }
         }
+        bool crm_owned = sqlite3_column_int(st, 10) != 0;
+        if (stage == 0 && crm_owned && stage_name && strcmp(stage_name, "ML") == 0) {
+            stage = 1; /* the owner works it although marketing never qualified it */
+        }
         if (stage == 0) {
             continue; /* nothing a rep can answer (recycled, decided, or never qualified) */
         }
@@ -2396,8 +2413,10 @@ int ho_demo_feedback(const char *db_path, uint64_t seed, int64_t now_ms, const c
         snprintf(tag, sizeof tag, "%lld", lead);
         fb.tag = tag;
         fb.step = stage - 1; /* ids SIM-<lead>-<funnel step>: a later run goes on, no clash */
-        s_fb_story(&fb, &r, email, rep, grade && grade[0] ? grade[0] : 'C', kind, stage, since,
-                   now_ms);
+        /* a rep works the leads the CRM gave them as their own pipeline: answered like
+         * the best-fit routed ones (fewer rejections), whatever the model's grade says */
+        char letter = crm_owned ? 'A' : grade && grade[0] ? grade[0] : 'C';
+        s_fb_story(&fb, &r, email, rep, letter, kind, stage, since, now_ms);
     }
     s_fb_flush(&fb);
     int rc = HO_OK;
