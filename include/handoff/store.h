@@ -195,6 +195,7 @@ typedef enum {
     HO_Q_COUNTER,             /* {name}: value of a store counter */
     HO_X_COUNTER_SET,         /* {name, value} */
     HO_Q_ASSIGNMENT_BY_EVENT, /* {event_id}: id, status of the assignment that event made */
+    HO_Q_EVENT_SEEN,          /* {event_id}: one row when that event was applied */
     /* writes, used through the typed operations below */
     HO_X_IMPLIED_CLEAR,       /* {lead_id} */
     HO_X_SALES_HISTORY_CLEAR, /* {lead_id} */

@@ -371,6 +371,7 @@ static const char *const s_queries[HO_Q__COUNT] = {
         "SELECT COUNT(*) AS n, COALESCE(SUM(code IN ('retries_exhausted', 'worker_error')), 0)"
         " AS failed FROM quarantine WHERE import_id = :import_id",
     [HO_Q_UNMATCHED_ANY] = "SELECT 1 AS any FROM unmatched_activities LIMIT 1",
+    [HO_Q_EVENT_SEEN] = "SELECT 1 AS seen FROM events WHERE event_id = :event_id",
     [HO_Q_COUNTER] = "SELECT value FROM store_counters WHERE name = :name",
     [HO_X_COUNTER_SET] = "INSERT INTO store_counters (name, value) VALUES (:name, :value)"
                          " ON CONFLICT (name) DO UPDATE SET value = :value",

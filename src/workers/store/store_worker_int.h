@@ -76,7 +76,10 @@ ho_msg_t *sw_new_msg(const char *type, const char *id_prefix, const char *key);
 json_t *sw_activities(sw_ctx_t *self, int64_t lead_id, int limit, ho_err_t *err);
 json_t *sw_snapshot(sw_ctx_t *self, const ho_lead_t *lead, ho_err_t *err);
 json_t *sw_score_obj(const ho_lead_t *lead);
-void sw_want_score(sw_ctx_t *self, int64_t lead_id, const char *reason, int64_t as_of);
+/* trigger: the id of the event that asks (it names the request); again: that event was
+ * applied before (a redelivery), so the request is the one its first delivery emitted */
+void sw_want_score(sw_ctx_t *self, int64_t lead_id, const char *reason, int64_t as_of,
+                   const char *trigger, bool again);
 int sw_flush_scores(sw_ctx_t *self, ho_out_t *out, ho_err_t *err);
 int sw_on_lead(sw_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_t *err);
 int sw_on_activity(sw_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_t *err);
