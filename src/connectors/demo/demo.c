@@ -2308,6 +2308,19 @@ int ho_demo_generate(const ho_demo_opts_t *opts, ho_err_t *err)
     return rc;
 }
 
+/* The funnel step a rep answers a lead from (1 MQL .. 4 OPPORTUNITY), 0 for none. A lead
+ * the CRM gave an owner is worked by that owner although marketing never qualified it. */
+static int s_sim_stage(const char *stage_name, bool crm_owned)
+{
+    static const char *const open_stages[] = {"MQL", "SAL", "SQL", "OPPORTUNITY"};
+    for (int k = 0; stage_name && k < 4; k++) {
+        if (strcmp(stage_name, open_stages[k]) == 0) {
+            return k + 1;
+        }
+    }
+    return crm_owned && stage_name && strcmp(stage_name, "ML") == 0 ? 1 : 0;
+}
+
 int ho_demo_feedback(const char *db_path, uint64_t seed, int64_t now_ms, const char *out_path,
                      long *rows_p, ho_err_t *err)
 {
@@ -2382,17 +2395,8 @@ int ho_demo_feedback(const char *db_path, uint64_t seed, int64_t now_ms, const c
         const char *group = (const char *)sqlite3_column_text(st, 7);
         const char *stage_name = (const char *)sqlite3_column_text(st, 8);
         int64_t entered = sqlite3_column_int64(st, 9);
-        static const char *const open_stages[] = {"MQL", "SAL", "SQL", "OPPORTUNITY"};
-        int stage = 0;
-        for (int k = 0; stage_name && k < 4; k++) {
-            if (strcmp(stage_name, open_stages[k]) == 0) {
-                stage = k + 1;
-            }
-        }
         bool crm_owned = sqlite3_column_int(st, 10) != 0;
-        if (stage == 0 && crm_owned && stage_name && strcmp(stage_name, "ML") == 0) {
-            stage = 1; /* the owner works it although marketing never qualified it */
-        }
+        int stage = s_sim_stage(stage_name, crm_owned);
         if (stage == 0) {
             continue; /* nothing a rep can answer (recycled, decided, or never qualified) */
         }
