@@ -192,12 +192,9 @@ static int s_apply_outcome(sw_ctx_t *self, ho_lead_t *lead, const char *event_id
     }
     *flagged_p = flags && flags[0];
     free(flags);
-    if (rc == HO_OK && not_owner) {
-        char note[200];
-        snprintf(note, sizeof note, "%s recorded by %.60s, who does not own the lead (owner %.60s)",
-                 outcome, rep, lead->owner_rep_id);
-        rc = ho_store_note(self->store, lead, "outcome_not_owner", at, rep, note, event_id, err);
-    }
+    /* a non-owner's outcome is one fact: its outcomes row (not_owner 1, rep_id) and the
+     * sales history derived from it; no second stage_history row (actor = the rep, repeating
+     * the stage: counted as a second SAL by anyone reading history rows into SAL) */
     if (rc == HO_OK) {
         rc = s_assignment_effects(self, lead, outcome, rep, not_owner, at, err);
     }
