@@ -192,6 +192,7 @@ typedef enum {
                                * worker_error) */
     HO_Q_FIRST_SOURCE,        /* {lead_id}: event_id of the record that created the lead */
     HO_Q_UNMATCHED_ANY,       /* {}: one row when unmatched_activities has any */
+    HO_Q_PENDING_ANY,         /* {}: one row when pending_outcomes has any */
     HO_Q_COUNTER,             /* {name}: value of a store counter */
     HO_X_COUNTER_SET,         /* {name, value} */
     HO_Q_ASSIGNMENT_BY_EVENT, /* {event_id}: id, status of the assignment that event made */

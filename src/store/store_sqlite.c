@@ -371,6 +371,7 @@ static const char *const s_queries[HO_Q__COUNT] = {
         "SELECT COUNT(*) AS n, COALESCE(SUM(code IN ('retries_exhausted', 'worker_error')), 0)"
         " AS failed FROM quarantine WHERE import_id = :import_id",
     [HO_Q_UNMATCHED_ANY] = "SELECT 1 AS any FROM unmatched_activities LIMIT 1",
+    [HO_Q_PENDING_ANY] = "SELECT 1 AS any FROM pending_outcomes LIMIT 1",
     [HO_Q_COUNTER] = "SELECT value FROM store_counters WHERE name = :name",
     [HO_X_COUNTER_SET] = "INSERT INTO store_counters (name, value) VALUES (:name, :value)"
                          " ON CONFLICT (name) DO UPDATE SET value = :value",
@@ -1535,6 +1536,121 @@ static int s_lead_put(void *db, ho_lead_t *lead, ho_err_t *err)
 }
 
 /* ---- generic rows ---- */
+typedef struct {
+    char *p;
+    size_t n, cap;
+} s_buf_t;
+
+static bool s_buf_put(s_buf_t *b, const char *s, size_t n)
+{
+    if (b->n + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 256;
+        while (cap < b->n + n + 1) {
+            cap *= 2;
+        }
+        char *p = realloc(b->p, cap);
+        if (!p) {
+            return false;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+    b->p[b->n] = '\0';
+    return true;
+}
+
+static int s_key_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The text json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS) writes, for the values a score's
+ * explanation holds (arrays, small objects, strings, integers, booleans): jansson's dump sorts
+ * every object's keys through a callback writer and was ~32k instructions per scores row, a
+ * quarter of a lead.scored. false: a value it does not write byte for byte as jansson does (a
+ * real, a control character, a big object, deep nesting); the caller uses json_dumps. */
+static bool s_dump_fast(s_buf_t *b, const json_t *v, int depth)
+{
+    char num[32];
+    if (depth > 8) {
+        return false;
+    }
+    switch (json_typeof(v)) {
+    case JSON_STRING: {
+        const char *s = json_string_value(v);
+        size_t n = json_string_length(v), from = 0;
+        if (!s_buf_put(b, "\"", 1)) {
+            return false;
+        }
+        for (size_t i = 0; i < n; i++) {
+            unsigned char c = (unsigned char)s[i];
+            if (c < 0x20) {
+                return false;
+            }
+            if (c == '"' || c == '\\') {
+                if (!s_buf_put(b, s + from, i - from) || !s_buf_put(b, "\\", 1)) {
+                    return false;
+                }
+                from = i;
+            }
+        }
+        return s_buf_put(b, s + from, n - from) && s_buf_put(b, "\"", 1);
+    }
+    case JSON_INTEGER: {
+        int len = snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        return s_buf_put(b, num, (size_t)len);
+    }
+    case JSON_TRUE:
+        return s_buf_put(b, "true", 4);
+    case JSON_FALSE:
+        return s_buf_put(b, "false", 5);
+    case JSON_NULL:
+        return s_buf_put(b, "null", 4);
+    case JSON_ARRAY: {
+        size_t i;
+        const json_t *e;
+        bool ok = s_buf_put(b, "[", 1);
+        json_array_foreach(v, i, e)
+        {
+            ok = ok && (i == 0 || s_buf_put(b, ",", 1)) && s_dump_fast(b, e, depth + 1);
+        }
+        return ok && s_buf_put(b, "]", 1);
+    }
+    case JSON_OBJECT: {
+        const char *keys[16];
+        size_t nk = 0;
+        const char *k;
+        const json_t *e;
+        if (json_object_size(v) > sizeof keys / sizeof keys[0]) {
+            return false;
+        }
+        json_object_foreach((json_t *)v, k, e)
+        {
+            if (strlen(k) != json_object_iter_key_len(json_object_key_to_iter(k))) {
+                return false; /* a key with a NUL byte */
+            }
+            keys[nk++] = k;
+        }
+        qsort(keys, nk, sizeof keys[0], s_key_cmp);
+        bool ok = s_buf_put(b, "{", 1);
+        for (size_t i = 0; ok && i < nk; i++) {
+            ok = (i == 0 || s_buf_put(b, ",", 1)) && s_buf_put(b, "\"", 1);
+            for (const char *c = keys[i]; ok && *c; c++) {
+                unsigned char uc = (unsigned char)*c;
+                ok = uc >= 0x20 && uc != '"' && uc != '\\';
+            }
+            ok = ok && s_buf_put(b, keys[i], strlen(keys[i])) && s_buf_put(b, "\":", 2) &&
+                 s_dump_fast(b, json_object_get(v, keys[i]), depth + 1);
+        }
+        return ok && s_buf_put(b, "}", 1);
+    }
+    default:
+        return false; /* reals: jansson's own formatting */
+    }
+}
+
 static void s_bind_json(sqlite3_stmt *st, int i, const json_t *v)
 {
     if (!v || json_is_null(v)) {
@@ -1549,6 +1665,12 @@ static void s_bind_json(sqlite3_stmt *st, int i, const json_t *v)
     } else if (json_is_boolean(v)) {
         sqlite3_bind_int(st, i, json_is_true(v));
     } else {
+        s_buf_t b = {0};
+        if (s_dump_fast(&b, v, 0) && b.p) {
+            sqlite3_bind_text(st, i, b.p, (int)b.n, free);
+            return;
+        }
+        free(b.p);
         char *text = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
         if (text) {
             sqlite3_bind_text(st, i, text, -1, free);

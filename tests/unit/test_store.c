@@ -1167,6 +1167,60 @@ static void test_durability(void **state)
     assert_non_null(strstr(err.message, "normal or full"));
 }
 
+/* A score's explanation is stored as the text json_dumps(COMPACT | SORT_KEYS) writes, byte for
+ * byte, whichever writer the store uses (its own for the common values, jansson's otherwise). */
+static void test_json_column_text(void **state)
+{
+    s_tmp_t *t = *state;
+    ho_err_t err = {0};
+    ho_store_t *s = ho_store_open(t->path, &err);
+    assert_non_null(s);
+    s_upsert(s, "e1", "hubspot", "json@example.com", 1000, json_object());
+    const char *cases[] = {
+        "[]",
+        "[{\"rule\":\"fit.title\",\"points\":20},{\"rule\":\"interest.web\",\"points\":-3,"
+        "\"n\":2,\"raw\":9223372036854775807,\"last\":-9223372036854775807}]",
+        "[{\"z\":true,\"a\":false,\"m\":null,\"b\":\"say \\\"hi\\\" \\\\ back/slash\","
+        "\"\xc3\xa9t\xc3\xa9\":\"caf\xc3\xa9 \xe2\x82\xac\"}]",
+        "[{\"b\":[1,[2,{\"y\":1,\"x\":2}]],\"a\":{}}]",
+        "[{\"real\":0.1,\"line\":\"a\\nb\\t\\u0001\"}]",
+        "[{\"k01\":1,\"k02\":2,\"k03\":3,\"k04\":4,\"k05\":5,\"k06\":6,\"k07\":7,\"k08\":8,"
+        "\"k09\":9,\"k10\":10,\"k11\":11,\"k12\":12,\"k13\":13,\"k14\":14,\"k15\":15,\"k16\":16,"
+        "\"k17\":17}]",
+        "[[[[[[[[[[[1]]]]]]]]]]]",
+    };
+    assert_int_equal(ho_store_begin(s, &err), HO_OK);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_t *ex = json_loads(cases[i], 0, NULL);
+        assert_non_null(ex);
+        char eid[16];
+        snprintf(eid, sizeof eid, "sc%zu", i);
+        json_t *row = json_pack("{sIsssIsssisisisssssisO}", "lead_id", (json_int_t)1, "event_id",
+                                eid, "at", (json_int_t)(2000 + i), "model_version", "m", "fit", 1,
+                                "interest", 2, "score", 3, "grade", "A1", "quadrant", "nurture",
+                                "mql", 0, "explanation_json", ex);
+        assert_int_equal(ho_store_add(s, HO_T_SCORES, row, NULL, &err), HO_OK);
+        json_decref(row);
+        json_decref(ex);
+    }
+    assert_int_equal(ho_store_commit(s, &err), HO_OK);
+    json_t *rows = NULL, *args = json_pack("{sI}", "lead_id", (json_int_t)1);
+    assert_int_equal(ho_store_query(s, HO_Q_SCORES, args, &rows, &err), HO_OK);
+    assert_int_equal(json_array_size(rows), sizeof cases / sizeof cases[0]);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        /* newest first */
+        const json_t *r = json_array_get(rows, sizeof cases / sizeof cases[0] - 1 - i);
+        json_t *ex = json_loads(cases[i], 0, NULL);
+        char *want = json_dumps(ex, JSON_COMPACT | JSON_SORT_KEYS);
+        assert_string_equal(json_string_value(json_object_get(r, "explanation_json")), want);
+        free(want);
+        json_decref(ex);
+    }
+    json_decref(args);
+    json_decref(rows);
+    ho_store_destroy(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1192,6 +1246,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_idempotent_upsert, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_config, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_durability, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_json_column_text, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_background_checkpoint, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_known_emails_other_writer, s_setup, s_teardown),
     };
