@@ -170,13 +170,84 @@ static void s_call(void *ctx, ho_msg_t **msgs, size_t k, ho_out_t *out, s_split_
     }
 }
 
+/* Bytes of the worker's database file after a checkpoint (WAL copied back and truncated). */
+static long long s_db_bytes(const char *dir)
+{
+    char path[600];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/handoff.db", dir);
+    sqlite3 *db = NULL;
+    if (sqlite3_open(path, &db) == SQLITE_OK) {
+        sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+    }
+    sqlite3_close(db);
+    return stat(path, &st) == 0 ? (long long)st.st_size : -1;
+}
+
+/* NACT activity.normalized (a page view, a realistic URL with UTM query) spread over the first
+ * leads the worker phase stored, in batches of BATCH, each batch's score.requests answered; the
+ * database bytes they add per activity. */
+static void s_worker_activities(void *ctx, const char *dir, long nact, long leads, long batch)
+{
+    ho_out_t *out = ho_out_new("store@bench");
+    ho_msg_t **msgs = calloc((size_t)batch, sizeof *msgs);
+    s_split_t t = {0}, sc = {0};
+    long long before = s_db_bytes(dir);
+    for (long i = 0; i < nact; i += batch) {
+        long k = 0;
+        for (; k < batch && i + k < nact; k++) {
+            long a = i + k, who = 1000000 + (a * 7919) % leads;
+            char id[HO_MSG_MAX_ID], email[64], url[160], path[64], aid[32];
+            snprintf(aid, sizeof aid, "a-%ld", a); /* ids as ingest makes them */
+            ho_msg_make_id(id, sizeof id, "act-hubspot", aid, strlen(aid));
+            snprintf(email, sizeof email, "person%ld@company%ld.example", who, who % 5000);
+            snprintf(path, sizeof path, "/blog/post-%ld", a % 400);
+            snprintf(url, sizeof url,
+                     "https://www.example.com%s?utm_source=newsletter&utm_medium=email"
+                     "&utm_campaign=bench-q4",
+                     path);
+            msgs[k] = ho_msg_new("activity.normalized");
+            ho_msg_set_id(msgs[k], id);
+            ho_msg_set_ts(msgs[k], 1794000000000LL + a);
+            ho_msg_set_payload(
+                msgs[k], json_pack("{sssssssssIsssssssss{}}", "source", "activities", "email",
+                                   email, "activity_id", aid, "type", "page_view", "occurred_at",
+                                   (json_int_t)(1794000000000LL + a), "url", url, "path", path,
+                                   "campaign", "bench-q4", "source_system", "hubspot",
+                                   "attributes"));
+        }
+        s_call(ctx, msgs, (size_t)k, out, &t);
+        for (long j = 0; j < k; j++) {
+            ho_msg_destroy(&msgs[j]);
+        }
+        size_t nreq = 0;
+        ho_msg_t **reqs = ho_out_take(out, &nreq);
+        for (size_t j = 0; j < nreq; j++) {
+            msgs[j] = s_scored(reqs[j], 1);
+            ho_msg_destroy(&reqs[j]);
+        }
+        free(reqs);
+        s_call(ctx, msgs, nreq, out, &sc);
+        for (size_t j = 0; j < nreq; j++) {
+            ho_msg_destroy(&msgs[j]);
+        }
+    }
+    long long after = s_db_bytes(dir);
+    printf("bench_store worker activities=%ld activity.normalized_per_s=%.0f per_cpu_s=%.0f "
+           "with_rescore_per_cpu_s=%.0f db_bytes_per_activity=%.0f\n",
+           nact, (double)nact / t.wall, (double)nact / t.cpu, (double)nact / (t.cpu + sc.cpu),
+           (double)(after - before) / (double)nact);
+    free(msgs);
+    ho_out_destroy(&out);
+}
+
 /* The store worker's own handler (ho_worker_call, no broker): N new people as lead.normalized
  * envelopes in batches of BATCH, each batch one call (one transaction, a savepoint per message
  * only when one is refused, the score.request per lead built at the end); then the batch's
  * lead.scored answers as one call, as the scorer sends them. Leads (normalized + scored) per
  * wall second; *cpu_rate per CPU. Prints the rate of each tenth of the run (a cost per lead that
  * grows with the tables shows as a falling rate) and the database bytes per lead at the end. */
-static double s_worker(const char *dir, long n, long batch, double *cpu_rate)
+static double s_worker(const char *dir, long n, long batch, long nact, double *cpu_rate)
 {
     ho_worker_env_t env = {.name = "store", .data_dir = dir, .origin = "store@bench"};
     ho_err_t err = {0};
@@ -192,8 +263,9 @@ static double s_worker(const char *dir, long n, long batch, double *cpu_rate)
     for (long i = 0; i < n; i += batch) {
         long k = 0;
         for (; k < batch && i + k < n; k++) {
-            char id[48];
-            snprintf(id, sizeof id, "w-%ld", i + k);
+            char id[HO_MSG_MAX_ID], rec[32];
+            snprintf(rec, sizeof rec, "w-%ld", i + k);
+            ho_msg_make_id(id, sizeof id, "lead-salesforce", rec, strlen(rec));
             msgs[k] = ho_msg_new("lead.normalized");
             ho_msg_set_id(msgs[k], id);
             ho_msg_set_ts(msgs[k], 1793000000000LL + i + k);
@@ -234,25 +306,20 @@ static double s_worker(const char *dir, long n, long batch, double *cpu_rate)
     }
     free(msgs);
     ho_out_destroy(&out);
+    long long bytes = s_db_bytes(dir);
+    printf("bench_store worker db_bytes=%lld db_bytes_per_lead=%.0f\n", bytes,
+           (double)bytes / (double)n);
+    if (nact > 0) {
+        s_worker_activities(ctx, dir, nact, n, batch);
+    }
     ho_worker_store.cb_exit(&ctx);
     char path[600];
-    struct stat st;
-    snprintf(path, sizeof path, "%s/handoff.db", dir);
-    sqlite3 *db = NULL;
-    if (sqlite3_open(path, &db) == SQLITE_OK) {
-        sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
-    }
-    sqlite3_close(db);
-    if (stat(path, &st) == 0) {
-        printf("bench_store worker db_bytes=%lld db_bytes_per_lead=%.0f\n", (long long)st.st_size,
-               (double)st.st_size / (double)n);
-    }
     printf("bench_store worker lead.normalized_per_s=%.0f per_cpu_s=%.0f lead.scored_per_s=%.0f "
            "per_cpu_s=%.0f\n",
            (double)n / norm.wall, (double)n / norm.cpu, (double)n / scored.wall,
            (double)n / scored.cpu);
     const char *sides[] = {"", "-wal", "-shm"};
-    for (int j = 0; j < 3; j++) {
+    for (int j = 0; j < 3 && !getenv("BENCH_STORE_KEEP"); j++) {
         snprintf(path, sizeof path, "%s/handoff.db%s", dir, sides[j]);
         unlink(path);
     }
@@ -371,8 +438,13 @@ int main(int argc, char **argv)
             perror(wdir);
             return 1;
         }
-        wk = s_worker(wdir, run_ins || run_sp ? n / 2 : n, 500, &wk_cpu);
-        rmdir(wdir);
+        wk = s_worker(wdir, run_ins || run_sp ? n / 2 : n, 500,
+                      s_has(phases, "activities") ? (n < 20000 ? n : 20000) * 5 : 0, &wk_cpu);
+        if (getenv("BENCH_STORE_KEEP")) {
+            printf("bench_store worker database kept: %s/handoff.db\n", wdir);
+        } else {
+            rmdir(wdir);
+        }
     }
     double plain = 0, plain_cpu = 0;
     if (run_plain) {

@@ -1561,9 +1561,20 @@ static bool s_buf_put(s_buf_t *b, const char *s, size_t n)
     return true;
 }
 
-static int s_key_cmp(const void *a, const void *b)
+/* An integer as json_dumps writes it ("%lld"), without snprintf (a tenth of a scores row). */
+static bool s_buf_int(s_buf_t *b, json_int_t v)
 {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
+    char tmp[24];
+    size_t n = 0;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        tmp[sizeof tmp - 1 - n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0) {
+        tmp[sizeof tmp - 1 - n++] = '-';
+    }
+    return s_buf_put(b, tmp + sizeof tmp - n, n);
 }
 
 /* The text json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS) writes, for the values a score's
@@ -1573,7 +1584,6 @@ static int s_key_cmp(const void *a, const void *b)
  * real, a control character, a big object, deep nesting); the caller uses json_dumps. */
 static bool s_dump_fast(s_buf_t *b, const json_t *v, int depth)
 {
-    char num[32];
     if (depth > 8) {
         return false;
     }
@@ -1598,10 +1608,8 @@ static bool s_dump_fast(s_buf_t *b, const json_t *v, int depth)
         }
         return s_buf_put(b, s + from, n - from) && s_buf_put(b, "\"", 1);
     }
-    case JSON_INTEGER: {
-        int len = snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        return s_buf_put(b, num, (size_t)len);
-    }
+    case JSON_INTEGER:
+        return s_buf_int(b, json_integer_value(v));
     case JSON_TRUE:
         return s_buf_put(b, "true", 4);
     case JSON_FALSE:
@@ -1619,30 +1627,39 @@ static bool s_dump_fast(s_buf_t *b, const json_t *v, int depth)
         return ok && s_buf_put(b, "]", 1);
     }
     case JSON_OBJECT: {
-        const char *keys[16];
-        size_t nk = 0;
+        /* its members in key order (insertion sort: a handful of keys) */
+        struct {
+            const char *k;
+            json_t *v;
+        } m[16];
+        size_t nk = 0, klen;
         const char *k;
-        const json_t *e;
-        if (json_object_size(v) > sizeof keys / sizeof keys[0]) {
+        json_t *e;
+        if (json_object_size(v) > sizeof m / sizeof m[0]) {
             return false;
         }
-        json_object_foreach((json_t *)v, k, e)
+        json_object_keylen_foreach((json_t *)v, k, klen, e)
         {
-            if (strlen(k) != json_object_iter_key_len(json_object_key_to_iter(k))) {
+            if (strlen(k) != klen) {
                 return false; /* a key with a NUL byte */
             }
-            keys[nk++] = k;
+            size_t at = nk++;
+            while (at > 0 && strcmp(m[at - 1].k, k) > 0) {
+                m[at] = m[at - 1];
+                at--;
+            }
+            m[at].k = k;
+            m[at].v = e;
         }
-        qsort(keys, nk, sizeof keys[0], s_key_cmp);
         bool ok = s_buf_put(b, "{", 1);
         for (size_t i = 0; ok && i < nk; i++) {
             ok = (i == 0 || s_buf_put(b, ",", 1)) && s_buf_put(b, "\"", 1);
-            for (const char *c = keys[i]; ok && *c; c++) {
+            for (const char *c = m[i].k; ok && *c; c++) {
                 unsigned char uc = (unsigned char)*c;
                 ok = uc >= 0x20 && uc != '"' && uc != '\\';
             }
-            ok = ok && s_buf_put(b, keys[i], strlen(keys[i])) && s_buf_put(b, "\":", 2) &&
-                 s_dump_fast(b, json_object_get(v, keys[i]), depth + 1);
+            ok = ok && s_buf_put(b, m[i].k, strlen(m[i].k)) && s_buf_put(b, "\":", 2) &&
+                 s_dump_fast(b, m[i].v, depth + 1);
         }
         return ok && s_buf_put(b, "}", 1);
     }
