@@ -154,6 +154,19 @@ typedef enum {
     HO_T__COUNT
 } ho_table_t;
 
+/* One scores row (docs/store-schema.md), bound column by column: building a JSON row for
+ * ho_store_add was ~6k instructions of a lead.scored. grade, quadrant and explanation bind as
+ * ho_store_add binds json values (NULL json_t: SQL NULL; explanation as compact JSON text). */
+typedef struct {
+    int64_t lead_id;
+    const char *event_id, *model_version;
+    int64_t at, fit, interest, score;
+    const json_t *grade, *quadrant, *explanation;
+    bool mql;
+} ho_score_row_t;
+/* Insert a scores row; a duplicate event id inserts nothing (as ho_store_add). */
+int ho_store_add_score(ho_store_t *self, const ho_score_row_t *row, ho_err_t *err);
+
 /* Insert a row (a json object: column -> value; absent columns are NULL). *id_p = the new
  * row id, or 0 when a UNIQUE constraint made it a duplicate (nothing inserted). */
 int ho_store_add(ho_store_t *self, ho_table_t table, const json_t *row, int64_t *id_p,

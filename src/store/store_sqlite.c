@@ -1760,6 +1760,31 @@ static int s_source_add(void *db, const ho_source_row_t *row, ho_err_t *err)
     return rc == SQLITE_DONE ? HO_OK : s_fail(self, err, "insert into lead_sources");
 }
 
+static int s_score_add(void *db, const ho_score_row_t *row, ho_err_t *err)
+{
+    s_db_t *self = db;
+    /* every parameter is bound before each step (as s_source_add) */
+    if (!self->add[HO_T_SCORES] && s_add_prepare(self, HO_T_SCORES, err) != HO_OK) {
+        return HO_ERR_IO;
+    }
+    sqlite3_stmt *st = self->add[HO_T_SCORES];
+    /* the column order of s_tables[HO_T_SCORES] */
+    sqlite3_bind_int64(st, 1, row->lead_id);
+    s_bind_text(st, 2, row->event_id);
+    sqlite3_bind_int64(st, 3, row->at);
+    s_bind_text(st, 4, row->model_version);
+    sqlite3_bind_int64(st, 5, row->fit);
+    sqlite3_bind_int64(st, 6, row->interest);
+    sqlite3_bind_int64(st, 7, row->score);
+    s_bind_json(st, 8, row->grade);
+    s_bind_json(st, 9, row->quadrant);
+    sqlite3_bind_int(st, 10, row->mql ? 1 : 0);
+    s_bind_json(st, 11, row->explanation);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? HO_OK : s_fail(self, err, "insert into scores");
+}
+
 /* The kept INSERT of a table (prepared on first use; reset and unbound when kept). */
 static int s_add_prepare(s_db_t *self, ho_table_t table, ho_err_t *err)
 {
@@ -1985,6 +2010,7 @@ const ho_store_backend_t ho_store_backend_sqlite = {
     .lead_put = s_lead_put,
     .row_add = s_row_add,
     .source_add = s_source_add,
+    .score_add = s_score_add,
     .row_update = s_row_update,
     .query = s_query,
     .pending_delete = s_pending_delete,
