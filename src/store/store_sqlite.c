@@ -160,6 +160,12 @@ static const char *const s_migrations[] = {
      * above every seq a lead already holds (earlier versions used the clock) */
     "CREATE TABLE store_counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;"
     "INSERT INTO store_counters SELECT 'score_seq', COALESCE(MAX(score_seq), 0) FROM leads;",
+    /* 6: activities without UNIQUE(event_id) (issue 13: ~65 of ~470 bytes per activity):
+     * events(event_id) is the idempotency key, claimed in the same transaction before an
+     * activity row is written, and no query looks an activity up by its event id. The table
+     * is copied by s_activities_rebuild, which runs before this (empty) SQL and skips a
+     * hand-made older database without the table */
+    "",
 };
 #define S_N_MIGRATIONS ((int)(sizeof s_migrations / sizeof s_migrations[0]))
 _Static_assert(S_N_MIGRATIONS == HO_STORE_SCHEMA_VERSION, "store.h names the newest migration");
@@ -167,6 +173,8 @@ _Static_assert(S_N_MIGRATIONS == HO_STORE_SCHEMA_VERSION, "store.h names the new
 #define S_V_LEAD_SOURCES_REBUILD 4
 /* the migration (its version) whose columns s_v5_columns adds before its SQL runs */
 #define S_V_COLUMNS_5 5
+/* the migration (its version) that rebuilds activities */
+#define S_V_ACTIVITIES_REBUILD 6
 
 /* ---- the lead row, column by column ---- */
 typedef enum { C_S, C_I, C_D, C_B } s_ctype_t;
@@ -615,6 +623,38 @@ static int s_lead_sources_rebuild(s_db_t *self, ho_err_t *err)
     return s_exec(self, sql, err);
 }
 
+/* activities without UNIQUE(event_id), rows keeping their ids, and its (lead_id,
+ * occurred_at) index made again. Every column is from version 1. */
+static int s_activities_rebuild(s_db_t *self, ho_err_t *err)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(self->db,
+                           "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'activities'",
+                           -1, &st, NULL) != SQLITE_OK) {
+        return s_fail(self, err, "migrate activities");
+    }
+    bool has = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    if (!has) {
+        return HO_OK;
+    }
+    return s_exec(self,
+                  "CREATE TABLE activities_v6 ("
+                  " id INTEGER PRIMARY KEY,"
+                  " lead_id INTEGER NOT NULL REFERENCES leads(id),"
+                  " event_id TEXT NOT NULL,"
+                  " type TEXT NOT NULL, occurred_at INTEGER NOT NULL,"
+                  " url TEXT, path TEXT, campaign TEXT, asset TEXT, source_system TEXT);"
+                  "INSERT INTO activities_v6 (id, lead_id, event_id, type, occurred_at, url, path,"
+                  " campaign, asset, source_system) SELECT id, lead_id, event_id, type,"
+                  " occurred_at, url, path, campaign, asset, source_system FROM activities"
+                  " ORDER BY id;"
+                  "DROP TABLE activities;"
+                  "ALTER TABLE activities_v6 RENAME TO activities;"
+                  "CREATE INDEX activities_lead ON activities(lead_id, occurred_at);",
+                  err);
+}
+
 static int s_migrate(s_db_t *self, const char *path, ho_err_t *err)
 {
     /* IMMEDIATE: two processes opening a fresh file at once must not both migrate. */
@@ -635,6 +675,7 @@ static int s_migrate(s_db_t *self, const char *path, ho_err_t *err)
     for (int v = version; v < S_N_MIGRATIONS; v++) {
         if ((v + 1 == S_V_LEAD_SOURCES_REBUILD && s_lead_sources_rebuild(self, err) != HO_OK) ||
             (v + 1 == S_V_COLUMNS_5 && s_v5_columns(self, err) != HO_OK) ||
+            (v + 1 == S_V_ACTIVITIES_REBUILD && s_activities_rebuild(self, err) != HO_OK) ||
             s_exec(self, s_migrations[v], err) != HO_OK) {
             s_exec(self, "ROLLBACK", NULL);
             return HO_ERR_IO;

@@ -73,7 +73,7 @@ static void test_create_and_reopen(void **state)
     ho_store_destroy(&s);
     ho_store_destroy(&s);
     s_expect(t->path, "PRAGMA journal_mode", "wal");
-    s_expect(t->path, "SELECT group_concat(version) FROM schema_version", "5");
+    s_expect(t->path, "SELECT group_concat(version) FROM schema_version", "6");
     s_expect(t->path,
              "SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND name IN ('leads',"
              "'lead_sources','activities','stage_history','scores','assignments','sla_breaches',"
@@ -126,7 +126,7 @@ static void test_migrate_from_v1(void **state)
     assert_non_null(s);
     assert_int_equal(ho_store_schema_version(s), HO_STORE_SCHEMA_VERSION);
     ho_store_destroy(&s);
-    s_expect(t->path, "SELECT version FROM schema_version", "5");
+    s_expect(t->path, "SELECT version FROM schema_version", "6");
     s_expect(t->path, "SELECT COUNT(*) FROM pragma_table_info('leads') WHERE name='score_seq'",
              "1");
     s_expect(t->path,
@@ -290,7 +290,7 @@ static void test_migrate_full_v1(void **state)
     s_upsert(s, "ev-old", "hubspot", "old@acme.com", 100, json_pack("{ss}", "city", "Rome"));
     s_upsert(s, "ev-new", "salesforce", "old@acme.com", 200, json_pack("{ss}", "title", "CTO"));
     ho_store_destroy(&s);
-    s_expect(t->path, "SELECT group_concat(version) FROM schema_version", "5");
+    s_expect(t->path, "SELECT group_concat(version) FROM schema_version", "6");
     s_expect(t->path,
              "SELECT (SELECT COUNT(*) FROM leads) || (SELECT COUNT(*) FROM lead_sources) ||"
              " (SELECT COUNT(*) FROM activities) || (SELECT COUNT(*) FROM stage_history) ||"
@@ -299,6 +299,16 @@ static void test_migrate_full_v1(void **state)
              " (SELECT COUNT(*) FROM pending_outcomes) || (SELECT COUNT(*) FROM quarantine) ||"
              " (SELECT COUNT(*) FROM events) || (SELECT COUNT(*) FROM erasures)",
              "121111111121");
+    /* version 6: the activity rows kept (ids, columns), without the UNIQUE(event_id) index,
+     * with the (lead_id, occurred_at) one */
+    s_expect(t->path,
+             "SELECT group_concat(id || ' ' || lead_id || ' ' || event_id || ' ' || type, ';')"
+             " FROM activities",
+             "1 7 act-old page_view");
+    s_expect(t->path,
+             "SELECT group_concat(name) FROM sqlite_master WHERE type = 'index'"
+             " AND tbl_name = 'activities'",
+             "activities_lead");
     s_expect(t->path,
              "SELECT stage || ' ' || first_name || ' ' || title || ' ' || city || ' ' || "
              "original_source || ' ' || json_extract(field_sources_json, '$.title[0]') FROM leads",
@@ -418,7 +428,7 @@ static void test_migrate_populated_v3(void **state)
     json_decref(p);
     ho_store_destroy(&s);
 
-    s_expect(t->path, "SELECT group_concat(version) FROM schema_version", "5");
+    s_expect(t->path, "SELECT group_concat(version) FROM schema_version", "6");
     s_expect(t->path, "PRAGMA integrity_check", "ok");
     s_expect(t->path,
              "SELECT group_concat(id || ':' || lead_id || ':' || event_id || ':' || source || ':'"
@@ -477,7 +487,7 @@ static void test_migrate_empty_file(void **state)
     assert_int_equal(ho_store_schema_version(s), HO_STORE_SCHEMA_VERSION);
     s_upsert(s, "ev-1", "hubspot", "a@acme.com", 1000, json_pack("{ss}", "first_name", "Ann"));
     ho_store_destroy(&s);
-    s_expect(t->path, "SELECT group_concat(version) FROM schema_version", "5");
+    s_expect(t->path, "SELECT group_concat(version) FROM schema_version", "6");
     s_expect(t->path, "PRAGMA journal_mode", "wal");
     s_expect(t->path, "SELECT first_name FROM leads", "Ann");
     /* a read-only opener refuses an empty file that is not a store yet */
