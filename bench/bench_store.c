@@ -3,6 +3,12 @@
  *
  *     bench_store [N=200000] [BATCH=1000] [DIR=/tmp] [PHASES=insert,merge,savepoint,worker,plain]
  *
+ * PHASES may also name "activities" (after the worker phase: 5 activities per lead for up to
+ * 20000 leads, bytes per activity). With "worker" alone the worker phase stores N leads (N/2
+ * otherwise) and prints the rate of each tenth of the run and the database bytes per lead;
+ * BENCH_STORE_KEEP=1 keeps its database. Instructions per lead of the worker path:
+ *     valgrind --tool=callgrind --toggle-collect=s_handle build/bench_store 10000 500 /tmp worker
+ *
  * PHASES picks what runs (merge needs insert: it merges into the people insert stored), so a
  * callgrind run can count one phase alone:
  *     valgrind --tool=callgrind --toggle-collect=ho_store_begin --toggle-collect=ho_store_commit
@@ -184,7 +190,7 @@ static long long s_db_bytes(const char *dir)
     return stat(path, &st) == 0 ? (long long)st.st_size : -1;
 }
 
-/* NACT activity.normalized (a page view, a realistic URL with UTM query) spread over the first
+/* NACT activity.normalized (a page view, a realistic URL with UTM query) spread over the
  * leads the worker phase stored, in batches of BATCH, each batch's score.requests answered; the
  * database bytes they add per activity. */
 static void s_worker_activities(void *ctx, const char *dir, long nact, long leads, long batch)
