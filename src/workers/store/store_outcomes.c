@@ -247,6 +247,9 @@ static int s_pending_refused(sw_ctx_t *self, const json_t *row, const json_t *bo
 int sw_apply_pending(sw_ctx_t *self, const char *email, ho_out_t *out, ho_err_t *err)
 {
     (void)out;
+    if (!self->pending_maybe) {
+        return HO_OK; /* none kept since the worker started on an empty table */
+    }
     json_t *rows = NULL;
     json_t *args = json_pack("{ss}", "email", email);
     int rc = ho_store_query(self->store, HO_Q_PENDING, args, &rows, err);
@@ -309,6 +312,7 @@ static int s_outcome_wait(sw_ctx_t *self, const ho_msg_t *in, const char *email,
                   json_object_get(p, "import_id") ? json_incref(json_object_get(p, "import_id"))
                                                   : json_null());
     int64_t id = 0;
+    self->pending_maybe = true; /* also when rolled back: one query too many, never too few */
     rc = ho_store_add(self->store, HO_T_PENDING_OUTCOMES, row, &id, err);
     json_decref(row);
     if (rc == HO_OK && id != 0) {

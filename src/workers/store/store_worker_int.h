@@ -33,6 +33,9 @@ typedef struct {
     /* unmatched_activities may have rows (false: empty when the worker started and none
      * added since, so a new lead skips the lookup) */
     bool unmatched_maybe;
+    /* the same for pending_outcomes: a new lead skips the lookup of feedback waiting for it
+     * (~8k instructions, a twentieth of a lead.normalized) while none can be waiting */
+    bool pending_maybe;
 } sw_ctx_t;
 
 /* data errors: the message is kept in quarantine; anything else retries the batch */
