@@ -628,9 +628,9 @@ static int s_lead_sources_rebuild(s_db_t *self, ho_err_t *err)
 static int s_activities_rebuild(s_db_t *self, ho_err_t *err)
 {
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(self->db,
-                           "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'activities'",
-                           -1, &st, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(
+            self->db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'activities'",
+            -1, &st, NULL) != SQLITE_OK) {
         return s_fail(self, err, "migrate activities");
     }
     bool has = sqlite3_step(st) == SQLITE_ROW;
