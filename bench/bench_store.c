@@ -215,12 +215,12 @@ static void s_worker_activities(void *ctx, const char *dir, long nact, long lead
             msgs[k] = ho_msg_new("activity.normalized");
             ho_msg_set_id(msgs[k], id);
             ho_msg_set_ts(msgs[k], 1794000000000LL + a);
-            ho_msg_set_payload(
-                msgs[k], json_pack("{sssssssssIsssssssss{}}", "source", "activities", "email",
-                                   email, "activity_id", aid, "type", "page_view", "occurred_at",
-                                   (json_int_t)(1794000000000LL + a), "url", url, "path", path,
-                                   "campaign", "bench-q4", "source_system", "hubspot",
-                                   "attributes"));
+            ho_msg_set_payload(msgs[k],
+                               json_pack("{sssssssssIsssssssss{}}", "source", "activities", "email",
+                                         email, "activity_id", aid, "type", "page_view",
+                                         "occurred_at", (json_int_t)(1794000000000LL + a), "url",
+                                         url, "path", path, "campaign", "bench-q4", "source_system",
+                                         "hubspot", "attributes"));
         }
         s_call(ctx, msgs, (size_t)k, out, &t);
         for (long j = 0; j < k; j++) {

@@ -167,6 +167,16 @@ typedef struct {
 /* Insert a scores row; a duplicate event id inserts nothing (as ho_store_add). */
 int ho_store_add_score(ho_store_t *self, const ho_score_row_t *row, ho_err_t *err);
 
+/* One activities row, bound column by column (the JSON row of ho_store_add was ~6k
+ * instructions of an activity). url .. source_system bind as ho_store_add binds json values. */
+typedef struct {
+    int64_t lead_id;
+    const char *event_id, *type;
+    int64_t occurred_at;
+    const json_t *url, *path, *campaign, *asset, *source_system;
+} ho_activity_row_t;
+int ho_store_add_activity(ho_store_t *self, const ho_activity_row_t *row, ho_err_t *err);
+
 /* Insert a row (a json object: column -> value; absent columns are NULL). *id_p = the new
  * row id, or 0 when a UNIQUE constraint made it a duplicate (nothing inserted). */
 int ho_store_add(ho_store_t *self, ho_table_t table, const json_t *row, int64_t *id_p,

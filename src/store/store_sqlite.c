@@ -628,9 +628,9 @@ static int s_lead_sources_rebuild(s_db_t *self, ho_err_t *err)
 static int s_activities_rebuild(s_db_t *self, ho_err_t *err)
 {
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(self->db,
-                           "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'activities'",
-                           -1, &st, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(
+            self->db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'activities'",
+            -1, &st, NULL) != SQLITE_OK) {
         return s_fail(self, err, "migrate activities");
     }
     bool has = sqlite3_step(st) == SQLITE_ROW;
@@ -1826,6 +1826,29 @@ static int s_score_add(void *db, const ho_score_row_t *row, ho_err_t *err)
     return rc == SQLITE_DONE ? HO_OK : s_fail(self, err, "insert into scores");
 }
 
+static int s_activity_add(void *db, const ho_activity_row_t *row, ho_err_t *err)
+{
+    s_db_t *self = db;
+    /* every parameter is bound before each step (as s_source_add) */
+    if (!self->add[HO_T_ACTIVITIES] && s_add_prepare(self, HO_T_ACTIVITIES, err) != HO_OK) {
+        return HO_ERR_IO;
+    }
+    sqlite3_stmt *st = self->add[HO_T_ACTIVITIES];
+    /* the column order of s_tables[HO_T_ACTIVITIES] */
+    sqlite3_bind_int64(st, 1, row->lead_id);
+    s_bind_text(st, 2, row->event_id);
+    s_bind_text(st, 3, row->type);
+    sqlite3_bind_int64(st, 4, row->occurred_at);
+    s_bind_json(st, 5, row->url);
+    s_bind_json(st, 6, row->path);
+    s_bind_json(st, 7, row->campaign);
+    s_bind_json(st, 8, row->asset);
+    s_bind_json(st, 9, row->source_system);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? HO_OK : s_fail(self, err, "insert into activities");
+}
+
 /* The kept INSERT of a table (prepared on first use; reset and unbound when kept). */
 static int s_add_prepare(s_db_t *self, ho_table_t table, ho_err_t *err)
 {
@@ -2052,6 +2075,7 @@ const ho_store_backend_t ho_store_backend_sqlite = {
     .row_add = s_row_add,
     .source_add = s_source_add,
     .score_add = s_score_add,
+    .activity_add = s_activity_add,
     .row_update = s_row_update,
     .query = s_query,
     .pending_delete = s_pending_delete,

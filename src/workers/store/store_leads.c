@@ -248,17 +248,18 @@ static int s_crm_facts(sw_ctx_t *self, int64_t lead_id, const ho_msg_t *in, ho_e
 static int s_attach(sw_ctx_t *self, ho_lead_t *lead, const char *event_id, const json_t *p,
                     int64_t at, ho_err_t *err)
 {
-    json_t *row = json_object();
-    json_object_set_new(row, "lead_id", json_integer(lead->id));
-    json_object_set_new(row, "event_id", json_string(event_id));
-    json_object_set_new(row, "type", sw_jstr(sw_str(p, "type")));
-    json_object_set_new(row, "occurred_at", json_integer(at));
-    static const char *const cols[] = {"url", "path", "campaign", "asset", "source_system"};
-    for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
-        json_object_set(row, cols[i], json_object_get(p, cols[i]));
-    }
-    int rc = ho_store_add(self->store, HO_T_ACTIVITIES, row, NULL, err);
-    json_decref(row);
+    ho_activity_row_t row = {
+        .lead_id = lead->id,
+        .event_id = event_id,
+        .type = sw_str(p, "type"),
+        .occurred_at = at,
+        .url = json_object_get(p, "url"),
+        .path = json_object_get(p, "path"),
+        .campaign = json_object_get(p, "campaign"),
+        .asset = json_object_get(p, "asset"),
+        .source_system = json_object_get(p, "source_system"),
+    };
+    int rc = ho_store_add_activity(self->store, &row, err);
     if (rc == HO_OK) {
         if (lead->first_touch_at == HO_NULL_INT || at < lead->first_touch_at) {
             lead->first_touch_at = at;
