@@ -1022,24 +1022,15 @@ typedef struct {
 static int s_parse(int argc, char **argv, s_args_t *a)
 {
     static const struct option longopts[] = {
-        {"source", required_argument, NULL, 's'},
-        {"profile-file", required_argument, NULL, 'p'},
-        {"config", required_argument, NULL, 'c'},
-        {"connect", required_argument, NULL, 'e'},
-        {"batch", required_argument, NULL, 'b'},
-        {"window", required_argument, NULL, 'w'},
-        {"timeout", required_argument, NULL, 't'},
-        {"max-backlog", required_argument, NULL, 'B'},
-        {"dry-run", no_argument, NULL, 'n'},
-        {"progress-mb", required_argument, NULL, 'm'},
-        {"list", no_argument, NULL, 'l'},
-        {"format", required_argument, NULL, 'f'},
-        {"now", required_argument, NULL, 'N'},
-        {"settle", required_argument, NULL, 'S'},
-        {"no-wait", no_argument, NULL, 'W'},
-        {"serial", no_argument, NULL, 'Z'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"source", required_argument, NULL, 's'},  {"profile-file", required_argument, NULL, 'p'},
+        {"config", required_argument, NULL, 'c'},  {"connect", required_argument, NULL, 'e'},
+        {"batch", required_argument, NULL, 'b'},   {"window", required_argument, NULL, 'w'},
+        {"timeout", required_argument, NULL, 't'}, {"max-backlog", required_argument, NULL, 'B'},
+        {"dry-run", no_argument, NULL, 'n'},       {"progress-mb", required_argument, NULL, 'm'},
+        {"list", no_argument, NULL, 'l'},          {"format", required_argument, NULL, 'f'},
+        {"now", required_argument, NULL, 'N'},     {"settle", required_argument, NULL, 'S'},
+        {"no-wait", no_argument, NULL, 'W'},       {"serial", no_argument, NULL, 'Z'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
     optind = 1;
     int c;

@@ -183,8 +183,8 @@ int ho_rt_state_commit(ho_route_state_t *st, ho_err_t *err)
 
 void ho_rt_state_rollback(ho_route_state_t *st)
 {
-    sqlite3_exec(st->db, st->in_batch ? "ROLLBACK TO decision; RELEASE decision" : "ROLLBACK",
-                 NULL, NULL, NULL);
+    sqlite3_exec(st->db, st->in_batch ? "ROLLBACK TO decision; RELEASE decision" : "ROLLBACK", NULL,
+                 NULL, NULL);
 }
 
 int ho_route_state_batch_begin(ho_route_state_t *st, ho_err_t *err)
@@ -391,8 +391,8 @@ int ho_rt_state_prune(ho_route_state_t *st, int64_t now_ms, int64_t decided_befo
     int rc = ho_rt_state_begin(st, err);
     sqlite3_stmt *stamp = NULL;
     if (rc == HO_OK &&
-        sqlite3_prepare_v2(st->db, "UPDATE decisions SET decided_at = ?1 WHERE decided_at = 0",
-                           -1, &stamp, NULL) != SQLITE_OK) {
+        sqlite3_prepare_v2(st->db, "UPDATE decisions SET decided_at = ?1 WHERE decided_at = 0", -1,
+                           &stamp, NULL) != SQLITE_OK) {
         rc = ho_err_set(err, HO_ERR_IO, "", "%s: %s", st->path, sqlite3_errmsg(st->db));
     }
     if (rc == HO_OK) {

@@ -398,8 +398,10 @@ static void test_outcomes(void **state)
              "outcomes WHERE event_id = 'o-sql'",
              "1 WON r9 out_of_order");
     /* one fact, one row: no history note of its own besides the outcome (issue 12) */
-    s_expect(t, "SELECT COUNT(*) FROM stage_history WHERE actor NOT IN ('sales', 'score', "
-                "'route', 'store', 'crm_import')", "0");
+    s_expect(t,
+             "SELECT COUNT(*) FROM stage_history WHERE actor NOT IN ('sales', 'score', "
+             "'route', 'store', 'crm_import')",
+             "0");
     s_expect(t, "SELECT stage FROM leads WHERE email='jane@acme.com'", "WON");
     /* a blank reason on lost is recorded as unspecified; only an unknown outcome cannot be a
      * fact and is quarantined */
@@ -659,8 +661,7 @@ static void test_activity_for_unknown_email(void **state)
     s_expect(t, "SELECT COUNT(*) FROM unmatched_activities", "0");
     s_expect(t, "SELECT type || ' ' || (occurred_at / 3600000) FROM activities",
              "webinar_attended 2");
-    s_expect(t, "SELECT group_concat(result || '=' || n, ',') FROM import_results",
-             "unmatched=1");
+    s_expect(t, "SELECT group_concat(result || '=' || n, ',') FROM import_results", "unmatched=1");
     json_t *sr = s_first_out(t, "score.request");
     assert_non_null(sr);
     assert_int_equal(json_array_size(json_object_get(json_object_get(sr, "lead"), "activities")),

@@ -354,8 +354,7 @@ int sw_on_lead(sw_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_t *err)
         /* also when the record changed nothing: a redelivery of it asks again (s_lead_again)
          * with this request's id, which must then be one the first delivery sent */
         int64_t at = sw_int(p, "observed_at", ho_msg_ts(in));
-        sw_want_score(self, res.lead_id, res.created ? "new" : "update", at, ho_msg_id(in),
-                      false);
+        sw_want_score(self, res.lead_id, res.created ? "new" : "update", at, ho_msg_id(in), false);
     }
     if (rc == HO_OK && res.created) {
         /* the new lead's email is the record's, normalized as the upsert keyed it (reading
