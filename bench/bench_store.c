@@ -3,6 +3,12 @@
  *
  *     bench_store [N=200000] [BATCH=1000] [DIR=/tmp] [PHASES=insert,merge,savepoint,worker,plain]
  *
+ * PHASES may also name "activities" (after the worker phase: 5 activities per lead for up to
+ * 20000 leads, bytes per activity). With "worker" alone the worker phase stores N leads (N/2
+ * otherwise) and prints the rate of each tenth of the run and the database bytes per lead;
+ * BENCH_STORE_KEEP=1 keeps its database. Instructions per lead of the worker path:
+ *     valgrind --tool=callgrind --toggle-collect=s_handle build/bench_store 10000 500 /tmp worker
+ *
  * PHASES picks what runs (merge needs insert: it merges into the people insert stored), so a
  * callgrind run can count one phase alone:
  *     valgrind --tool=callgrind --toggle-collect=ho_store_begin --toggle-collect=ho_store_commit
@@ -113,10 +119,141 @@ static double s_phase(ho_store_t *s, long from, long to, long step, long batch, 
     return (double)done / total;
 }
 
+/* The scorer's answer to one score.request, shaped as the score worker sends it (compact
+ * explanation: rule ids and numbers). One lead in twenty is an MQL (qualify + route.request). */
+static ho_msg_t *s_scored(const ho_msg_t *req, long i)
+{
+    const json_t *rp = ho_msg_payload(req);
+    const json_t *lead = json_object_get(rp, "lead");
+    char id[HO_MSG_MAX_ID];
+    ho_msg_make_id(id, sizeof id, "scored", ho_msg_id(req), strlen(ho_msg_id(req)));
+    ho_msg_t *m = ho_msg_new("lead.scored");
+    ho_msg_set_id(m, id);
+    ho_msg_set_ts(m, ho_msg_ts(req));
+    bool mql = i % 20 == 0;
+    json_t *ex = json_pack("[{sssi}{sssi}{sssi}{sssisisisI}]", "rule", "fit.title.vp", "points", 20,
+                           "rule", "fit.employees.mid", "points", 15, "rule", "fit.country.us",
+                           "points", 10, "rule", "interest.web", "points", mql ? 60 : 12, "n", 1,
+                           "raw", mql ? 60 : 12, "last", (json_int_t)ho_msg_ts(req));
+    json_t *p = json_object();
+    json_object_set(p, "lead_id", json_object_get(lead, "lead_id"));
+    json_object_set(p, "email", json_object_get(lead, "email"));
+    json_object_set(p, "as_of", json_object_get(rp, "as_of"));
+    json_object_set(p, "seq", json_object_get(rp, "seq"));
+    json_object_set_new(p, "model_version", json_string("bench-1"));
+    json_object_set_new(p, "fit", json_integer(45));
+    json_object_set_new(p, "interest", json_integer(mql ? 60 : 12));
+    json_object_set_new(p, "score", json_integer(mql ? 105 : 57));
+    json_object_set_new(p, "grade", json_string(mql ? "A1" : "B3"));
+    json_object_set_new(p, "quadrant", json_string(mql ? "mql_now" : "nurture"));
+    json_object_set_new(p, "mql", json_boolean(mql));
+    json_object_set_new(p, "explanation", ex);
+    if (!ex || !json_is_integer(json_object_get(p, "lead_id"))) {
+        fprintf(stderr, "bench_store: cannot build lead.scored\n");
+        exit(1);
+    }
+    ho_msg_set_payload(m, p);
+    return m;
+}
+
+static double s_cpu(void);
+
+typedef struct {
+    double wall, cpu;
+} s_split_t;
+
+/* One ho_worker_call, timed into *t. */
+static void s_call(void *ctx, ho_msg_t **msgs, size_t k, ho_out_t *out, s_split_t *t)
+{
+    ho_out_clear(out);
+    double t0 = s_now(), c0 = s_cpu();
+    int rc = ho_worker_call(&ho_worker_store, ctx, msgs, k, out);
+    t->wall += s_now() - t0;
+    t->cpu += s_cpu() - c0;
+    if (rc != HO_WORKER_OK) {
+        fprintf(stderr, "worker: rc %d for %zu messages\n", rc, k);
+        exit(1);
+    }
+}
+
+/* Bytes of the worker's database file after a checkpoint (WAL copied back and truncated). */
+static long long s_db_bytes(const char *dir)
+{
+    char path[600];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/handoff.db", dir);
+    sqlite3 *db = NULL;
+    if (sqlite3_open(path, &db) == SQLITE_OK) {
+        sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+    }
+    sqlite3_close(db);
+    return stat(path, &st) == 0 ? (long long)st.st_size : -1;
+}
+
+/* NACT activity.normalized (a page view, a realistic URL with UTM query) spread over the
+ * leads the worker phase stored, in batches of BATCH, each batch's score.requests answered; the
+ * database bytes they add per activity. */
+static void s_worker_activities(void *ctx, const char *dir, long nact, long leads, long batch)
+{
+    ho_out_t *out = ho_out_new("store@bench");
+    ho_msg_t **msgs = calloc((size_t)batch, sizeof *msgs);
+    s_split_t t = {0}, sc = {0};
+    long long before = s_db_bytes(dir);
+    for (long i = 0; i < nact; i += batch) {
+        long k = 0;
+        for (; k < batch && i + k < nact; k++) {
+            long a = i + k, who = 1000000 + (a * 7919) % leads;
+            char id[HO_MSG_MAX_ID], email[64], url[160], path[64], aid[32];
+            snprintf(aid, sizeof aid, "a-%ld", a); /* ids as ingest makes them */
+            ho_msg_make_id(id, sizeof id, "act-hubspot", aid, strlen(aid));
+            snprintf(email, sizeof email, "person%ld@company%ld.example", who, who % 5000);
+            snprintf(path, sizeof path, "/blog/post-%ld", a % 400);
+            snprintf(url, sizeof url,
+                     "https://www.example.com%s?utm_source=newsletter&utm_medium=email"
+                     "&utm_campaign=bench-q4",
+                     path);
+            msgs[k] = ho_msg_new("activity.normalized");
+            ho_msg_set_id(msgs[k], id);
+            ho_msg_set_ts(msgs[k], 1794000000000LL + a);
+            ho_msg_set_payload(msgs[k],
+                               json_pack("{sssssssssIsssssssss{}}", "source", "activities", "email",
+                                         email, "activity_id", aid, "type", "page_view",
+                                         "occurred_at", (json_int_t)(1794000000000LL + a), "url",
+                                         url, "path", path, "campaign", "bench-q4", "source_system",
+                                         "hubspot", "attributes"));
+        }
+        s_call(ctx, msgs, (size_t)k, out, &t);
+        for (long j = 0; j < k; j++) {
+            ho_msg_destroy(&msgs[j]);
+        }
+        size_t nreq = 0;
+        ho_msg_t **reqs = ho_out_take(out, &nreq);
+        for (size_t j = 0; j < nreq; j++) {
+            msgs[j] = s_scored(reqs[j], 1);
+            ho_msg_destroy(&reqs[j]);
+        }
+        free(reqs);
+        s_call(ctx, msgs, nreq, out, &sc);
+        for (size_t j = 0; j < nreq; j++) {
+            ho_msg_destroy(&msgs[j]);
+        }
+    }
+    long long after = s_db_bytes(dir);
+    printf("bench_store worker activities=%ld activity.normalized_per_s=%.0f per_cpu_s=%.0f "
+           "with_rescore_per_cpu_s=%.0f db_bytes_per_activity=%.0f\n",
+           nact, (double)nact / t.wall, (double)nact / t.cpu, (double)nact / (t.cpu + sc.cpu),
+           (double)(after - before) / (double)nact);
+    free(msgs);
+    ho_out_destroy(&out);
+}
+
 /* The store worker's own handler (ho_worker_call, no broker): N new people as lead.normalized
- * envelopes in batches of BATCH, each batch one call (one transaction, a savepoint per message,
- * the score.request per lead built at the end). Upserts per wall second; *cpu_rate per CPU. */
-static double s_worker(const char *dir, long n, long batch, double *cpu_rate)
+ * envelopes in batches of BATCH, each batch one call (one transaction, a savepoint per message
+ * only when one is refused, the score.request per lead built at the end); then the batch's
+ * lead.scored answers as one call, as the scorer sends them. Leads (normalized + scored) per
+ * wall second; *cpu_rate per CPU. Prints the rate of each tenth of the run (a cost per lead that
+ * grows with the tables shows as a falling rate) and the database bytes per lead at the end. */
+static double s_worker(const char *dir, long n, long batch, long nact, double *cpu_rate)
 {
     ho_worker_env_t env = {.name = "store", .data_dir = dir, .origin = "store@bench"};
     ho_err_t err = {0};
@@ -127,42 +264,73 @@ static double s_worker(const char *dir, long n, long batch, double *cpu_rate)
     }
     ho_out_t *out = ho_out_new("store@bench");
     ho_msg_t **msgs = calloc((size_t)batch, sizeof *msgs);
-    double total = 0, cpu = 0;
+    s_split_t norm = {0}, scored = {0}, tenth = {0};
+    long tenth_n = n / 10 > 0 ? n / 10 : n, tenth_done = 0, tenth_no = 0;
     for (long i = 0; i < n; i += batch) {
         long k = 0;
         for (; k < batch && i + k < n; k++) {
-            char id[48];
-            snprintf(id, sizeof id, "w-%ld", i + k);
+            char id[HO_MSG_MAX_ID], rec[32];
+            snprintf(rec, sizeof rec, "w-%ld", i + k);
+            ho_msg_make_id(id, sizeof id, "lead-salesforce", rec, strlen(rec));
             msgs[k] = ho_msg_new("lead.normalized");
             ho_msg_set_id(msgs[k], id);
             ho_msg_set_ts(msgs[k], 1793000000000LL + i + k);
             ho_msg_set_payload(msgs[k],
                                s_payload(1000000 + i + k, "salesforce", 1793000000000LL + i + k));
         }
-        ho_out_clear(out);
-        double t0 = s_now(), c0 = s_cpu();
-        int rc = ho_worker_call(&ho_worker_store, ctx, msgs, (size_t)k, out);
-        total += s_now() - t0;
-        cpu += s_cpu() - c0;
-        if (rc != HO_WORKER_OK || ho_out_count(out) != (size_t)k) {
-            fprintf(stderr, "worker: rc %d, %zu replies for %ld\n", rc, ho_out_count(out), k);
-            exit(1);
-        }
+        s_split_t before = {norm.wall + scored.wall, norm.cpu + scored.cpu};
+        s_call(ctx, msgs, (size_t)k, out, &norm);
         for (long j = 0; j < k; j++) {
             ho_msg_destroy(&msgs[j]);
+        }
+        size_t nreq = 0;
+        ho_msg_t **reqs = ho_out_take(out, &nreq);
+        if (nreq != (size_t)k) {
+            fprintf(stderr, "worker: %zu score.request for %ld leads\n", nreq, k);
+            exit(1);
+        }
+        for (size_t j = 0; j < nreq; j++) {
+            msgs[j] = s_scored(reqs[j], i + (long)j);
+            ho_msg_destroy(&reqs[j]);
+        }
+        free(reqs);
+        s_call(ctx, msgs, nreq, out, &scored);
+        for (size_t j = 0; j < nreq; j++) {
+            ho_msg_destroy(&msgs[j]);
+        }
+        tenth.wall += norm.wall + scored.wall - before.wall;
+        tenth.cpu += norm.cpu + scored.cpu - before.cpu;
+        tenth_done += k;
+        if (tenth_done >= tenth_n || i + k >= n) {
+            printf("bench_store worker tenth=%ld leads=%ld leads_per_s=%.0f leads_per_cpu_s=%.0f\n",
+                   ++tenth_no, tenth_done, (double)tenth_done / tenth.wall,
+                   (double)tenth_done / tenth.cpu);
+            fflush(stdout);
+            tenth = (s_split_t){0};
+            tenth_done = 0;
         }
     }
     free(msgs);
     ho_out_destroy(&out);
+    long long bytes = s_db_bytes(dir);
+    printf("bench_store worker db_bytes=%lld db_bytes_per_lead=%.0f\n", bytes,
+           (double)bytes / (double)n);
+    if (nact > 0) {
+        s_worker_activities(ctx, dir, nact, n, batch);
+    }
     ho_worker_store.cb_exit(&ctx);
     char path[600];
+    printf("bench_store worker lead.normalized_per_s=%.0f per_cpu_s=%.0f lead.scored_per_s=%.0f "
+           "per_cpu_s=%.0f\n",
+           (double)n / norm.wall, (double)n / norm.cpu, (double)n / scored.wall,
+           (double)n / scored.cpu);
     const char *sides[] = {"", "-wal", "-shm"};
-    for (int j = 0; j < 3; j++) {
+    for (int j = 0; j < 3 && !getenv("BENCH_STORE_KEEP"); j++) {
         snprintf(path, sizeof path, "%s/handoff.db%s", dir, sides[j]);
         unlink(path);
     }
-    *cpu_rate = (double)n / cpu;
-    return (double)n / total;
+    *cpu_rate = (double)n / (norm.cpu + scored.cpu);
+    return (double)n / (norm.wall + scored.wall);
 }
 
 /* Plain batched inserts: rows per wall second, *cpu_rate per CPU second. */
@@ -276,8 +444,13 @@ int main(int argc, char **argv)
             perror(wdir);
             return 1;
         }
-        wk = s_worker(wdir, n / 2, 500, &wk_cpu);
-        rmdir(wdir);
+        wk = s_worker(wdir, run_ins || run_sp ? n / 2 : n, 500,
+                      s_has(phases, "activities") ? (n < 20000 ? n : 20000) * 5 : 0, &wk_cpu);
+        if (getenv("BENCH_STORE_KEEP")) {
+            printf("bench_store worker database kept: %s/handoff.db\n", wdir);
+        } else {
+            rmdir(wdir);
+        }
     }
     double plain = 0, plain_cpu = 0;
     if (run_plain) {

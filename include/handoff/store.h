@@ -30,7 +30,7 @@
 #include "handoff/conf.h"
 #include "handoff/msg.h"
 
-#define HO_STORE_SCHEMA_VERSION 5 /* newest migration this build knows */
+#define HO_STORE_SCHEMA_VERSION 6 /* newest migration this build knows */
 #define HO_NULL_INT INT64_MIN     /* an absent INTEGER column in ho_lead_t */
 
 typedef struct ho_store ho_store_t;
@@ -154,6 +154,29 @@ typedef enum {
     HO_T__COUNT
 } ho_table_t;
 
+/* One scores row (docs/store-schema.md), bound column by column: building a JSON row for
+ * ho_store_add was ~6k instructions of a lead.scored. grade, quadrant and explanation bind as
+ * ho_store_add binds json values (NULL json_t: SQL NULL; explanation as compact JSON text). */
+typedef struct {
+    int64_t lead_id;
+    const char *event_id, *model_version;
+    int64_t at, fit, interest, score;
+    const json_t *grade, *quadrant, *explanation;
+    bool mql;
+} ho_score_row_t;
+/* Insert a scores row; a duplicate event id inserts nothing (as ho_store_add). */
+int ho_store_add_score(ho_store_t *self, const ho_score_row_t *row, ho_err_t *err);
+
+/* One activities row, bound column by column (the JSON row of ho_store_add was ~6k
+ * instructions of an activity). url .. source_system bind as ho_store_add binds json values. */
+typedef struct {
+    int64_t lead_id;
+    const char *event_id, *type;
+    int64_t occurred_at;
+    const json_t *url, *path, *campaign, *asset, *source_system;
+} ho_activity_row_t;
+int ho_store_add_activity(ho_store_t *self, const ho_activity_row_t *row, ho_err_t *err);
+
 /* Insert a row (a json object: column -> value; absent columns are NULL). *id_p = the new
  * row id, or 0 when a UNIQUE constraint made it a duplicate (nothing inserted). */
 int ho_store_add(ho_store_t *self, ho_table_t table, const json_t *row, int64_t *id_p,
@@ -192,6 +215,7 @@ typedef enum {
                                * worker_error) */
     HO_Q_FIRST_SOURCE,        /* {lead_id}: event_id of the record that created the lead */
     HO_Q_UNMATCHED_ANY,       /* {}: one row when unmatched_activities has any */
+    HO_Q_PENDING_ANY,         /* {}: one row when pending_outcomes has any */
     HO_Q_COUNTER,             /* {name}: value of a store counter */
     HO_X_COUNTER_SET,         /* {name, value} */
     HO_Q_ASSIGNMENT_BY_EVENT, /* {event_id}: id, status of the assignment that event made */

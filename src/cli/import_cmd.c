@@ -46,6 +46,7 @@ static void s_usage(FILE *out)
         "usage: handoff import FILE... [--source PROFILE | --profile-file PATH]\n"
         "                      [-c CONFIG] [--connect ENDPOINT] [--batch N] [--window N]\n"
         "                      [--max-backlog N] [--settle S | --no-wait] [--now TIME]\n"
+        "                      [--serial]\n"
         "                      [--dry-run] [--progress-mb N] [--list]\n"
         "\n"
         "Read CSV / JSON Lines exports and send their records into the pipeline: leads and\n"
@@ -71,7 +72,11 @@ static void s_usage(FILE *out)
         "                       what it had not applied is not_stored\n"
         "  --no-wait            done once the broker has taken every record: no\n"
         "                       import.summary, new/merged not known (\"-\")\n"
-        "  --now TIME           the import.summary's finished_at (deterministic runs)\n"
+        "  --serial             one batch at a time, the next only once the whole pipeline\n"
+        "                       is idle (nothing queued or in flight anywhere): the same\n"
+        "                       file gives the same rows in the same order (the demo)\n"
+        "  --now TIME           the import's clock: every message's time and the\n"
+        "                       import.summary's finished_at (deterministic runs)\n"
         "  --dry-run            no broker: parse and normalize in-process, same summary\n"
         "                       (new/merged as an empty store would count them)\n"
         "  --progress-mb N      progress on stderr every N MB read (default 64)\n"
@@ -245,6 +250,7 @@ typedef struct {
     ho_client_t *probe;
     bool no_stats;  /* the store answered import.stats with something else: not asked again */
     bool no_wait;   /* --no-wait: done once the broker has every record */
+    bool serial;    /* --serial: one batch at a time, each through the whole pipeline */
     long settle_ms; /* give up waiting when the store applied nothing new for this long */
     int64_t now_ms; /* --now: finished_at of import.summary (0: the clock) */
 } s_sender_t;
@@ -329,6 +335,42 @@ static void s_throttle(s_sender_t *s)
     s->waited_ms += ho_now_ms() - now;
 }
 
+/* --serial: after each data batch, wait until no service has anything queued or in flight
+ * (our own request's reply included: the status requests pump it) and the broker's counters
+ * stood still between two polls. Then what the batch set off downstream (scores, routing)
+ * is done before the next batch starts, and concurrent workers cannot interleave two
+ * batches' effects differently from one run to the next. */
+static void s_wait_idle(s_sender_t *s)
+{
+    json_int_t last = -1;
+    int quiet = 0;
+    while (quiet < 2 && !s_stopped(s) && !s_signal) {
+        json_t *st = NULL;
+        ho_err_t err = {0};
+        if (ho_client_status(s->client, &st, &err) != HO_OK) {
+            return; /* the broker went away: the next send says so */
+        }
+        bool busy = false;
+        size_t i;
+        json_t *svc;
+        json_array_foreach(json_object_get(st, "services"), i, svc)
+        {
+            busy = busy || json_integer_value(json_object_get(svc, "queued")) > 0 ||
+                   json_integer_value(json_object_get(svc, "in_flight")) > 0;
+        }
+        json_t *ctr = json_object_get(st, "counters");
+        json_int_t seen = json_integer_value(json_object_get(ctr, "replies")) +
+                          json_integer_value(json_object_get(ctr, "routed"));
+        quiet = !busy && seen == last ? quiet + 1 : 0;
+        last = seen;
+        json_decref(st);
+        if (quiet < 2) {
+            struct timespec ts = {0, 5 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+    }
+}
+
 static void s_flush_batch(s_sender_t *s, s_batch_t *b)
 {
     if (b->n == 0) {
@@ -351,7 +393,12 @@ static void s_flush_batch(s_sender_t *s, s_batch_t *b)
         }
         if (!counted) {
             s->ctx->stats->sent += (long)b->n;
-            s_throttle(s);
+            if (!s->serial) {
+                s_throttle(s);
+            }
+        }
+        if (s->serial) {
+            s_wait_idle(s); /* quarantine batches too: their rows' ids follow the file */
         }
     } else if (!counted && s->dry[strcmp(b->service, "feedback") == 0]) {
         int w = strcmp(b->service, "feedback") == 0;
@@ -772,6 +819,11 @@ static void s_take(s_sender_t *s, s_stats_t *st, s_batch_t *data, s_batch_t *qua
         return;
     }
     s_stamp(msg, st->import_id);
+    if (s->now_ms) {
+        /* --now is the import's clock: the store's received_at (pending feedback's grace)
+         * and quarantine times follow it, so a re-run gives the same rows (issue 12 item 7) */
+        ho_msg_set_ts(msg, s->now_ms);
+    }
     if (strcmp(type, "quarantine") == 0) {
         const char *code = json_string_value(json_object_get(p, "code"));
         s_reason(st, code ? code : "unknown");
@@ -964,29 +1016,21 @@ typedef struct {
     s_opts_t o;
     const char *config, *endpoint, *now;
     long batch, window, timeout, max_backlog, settle_s;
-    bool dry, list, no_wait;
+    bool dry, list, no_wait, serial;
 } s_args_t;
 
 static int s_parse(int argc, char **argv, s_args_t *a)
 {
     static const struct option longopts[] = {
-        {"source", required_argument, NULL, 's'},
-        {"profile-file", required_argument, NULL, 'p'},
-        {"config", required_argument, NULL, 'c'},
-        {"connect", required_argument, NULL, 'e'},
-        {"batch", required_argument, NULL, 'b'},
-        {"window", required_argument, NULL, 'w'},
-        {"timeout", required_argument, NULL, 't'},
-        {"max-backlog", required_argument, NULL, 'B'},
-        {"dry-run", no_argument, NULL, 'n'},
-        {"progress-mb", required_argument, NULL, 'm'},
-        {"list", no_argument, NULL, 'l'},
-        {"format", required_argument, NULL, 'f'},
-        {"now", required_argument, NULL, 'N'},
-        {"settle", required_argument, NULL, 'S'},
-        {"no-wait", no_argument, NULL, 'W'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"source", required_argument, NULL, 's'},  {"profile-file", required_argument, NULL, 'p'},
+        {"config", required_argument, NULL, 'c'},  {"connect", required_argument, NULL, 'e'},
+        {"batch", required_argument, NULL, 'b'},   {"window", required_argument, NULL, 'w'},
+        {"timeout", required_argument, NULL, 't'}, {"max-backlog", required_argument, NULL, 'B'},
+        {"dry-run", no_argument, NULL, 'n'},       {"progress-mb", required_argument, NULL, 'm'},
+        {"list", no_argument, NULL, 'l'},          {"format", required_argument, NULL, 'f'},
+        {"now", required_argument, NULL, 'N'},     {"settle", required_argument, NULL, 'S'},
+        {"no-wait", no_argument, NULL, 'W'},       {"serial", no_argument, NULL, 'Z'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
     optind = 1;
     int c;
@@ -1027,6 +1071,10 @@ static int s_parse(int argc, char **argv, s_args_t *a)
             break;
         case 'N':
             a->now = optarg;
+            break;
+        case 'Z':
+            a->serial = true;
+            a->window = 1;
             break;
         case 'W':
             a->no_wait = true;
@@ -1232,6 +1280,7 @@ int ho_cmd_import(int argc, char **argv)
     s.max_backlog = a.max_backlog;
     s.settle_ms = a.settle_s * 1000;
     s.no_wait = a.no_wait;
+    s.serial = a.serial;
     if (a.now && ho_score_parse_time(a.now, &s.now_ms) != 0) {
         fprintf(stderr, "handoff import: --now %s: expected YYYY-MM-DD[THH:MM[:SSZ]] or epoch ms\n",
                 a.now);

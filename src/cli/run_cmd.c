@@ -73,7 +73,7 @@ typedef struct {
 } s_parts_t;
 
 /* The names --only and --without take. */
-static const char *s_part_names[] = {"broker", "ingest", "store",  "score",  "route",
+static const char *s_part_names[] = {"broker",   "ingest", "store",  "score",  "route",
                                      "feedback", "report", "outbox", "webhook"};
 #define RUN_N_PARTS (sizeof s_part_names / sizeof s_part_names[0])
 
@@ -157,7 +157,8 @@ static void s_usage(FILE *out)
         "                     by then (default 30 s)\n"
         "  -h, --help         this help\n"
         "\n"
-        "stdout (greppable): 'run ready ...', 'run webhook url=URL', the demo steps' own lines ('demo-data ...',\n"
+        "stdout (greppable): 'run ready ...', 'run webhook url=URL', the demo steps' own lines "
+        "('demo-data ...',\n"
         "'import ...'), 'run report week=W leads=N path=P', 'workbook: PATH', 'run stopped ...'.\n"
         "Children's logs go to stderr (HO_LOG_LEVEL, default warn for children).\n"
         "Exit 0 on a clean stop, 1 when a step failed, 2 on usage errors.\n");
@@ -624,8 +625,11 @@ static int s_demo(s_run_t *run, const char *seed, const char *now_text, int64_t 
     }
     /* 2. leads from four sources, then their activities (activities name known people) */
     {
-        const char *a[] = {"import", "--connect", run->endpoint, "--now",      now_text,     f[0],
-                           f[1],     f[2],        f[3],          conf_args[0], conf_args[1], NULL};
+        /* --serial: each batch through the whole pipeline (scores, routing) before the next,
+         * so the router's round robin sees the same order in every run (issue 12 item 7) */
+        const char *a[] = {"import",     "--connect",  run->endpoint, "--serial", "--now",
+                           now_text,     f[0],         f[1],          f[2],       f[3],
+                           conf_args[0], conf_args[1], NULL};
         printf("run step=import-leads\n");
         if (s_step(run, a) != 0) {
             ho_error("import of the demo leads failed");
@@ -638,8 +642,9 @@ static int s_demo(s_run_t *run, const char *seed, const char *now_text, int64_t 
     {
         /* small batches: the store scores a lead once per batch, as of its newest event in
          * it, so a 500-record batch (~2 weeks of demo activity) would stamp MQLs days late */
-        const char *a[] = {"import", "--connect", run->endpoint, "--batch",    "50", "--now",
-                           now_text, f[4],        conf_args[0],  conf_args[1], NULL};
+        const char *a[] = {"import", "--connect",  run->endpoint, "--batch",
+                           "50",     "--serial",   "--now",       now_text,
+                           f[4],     conf_args[0], conf_args[1],  NULL};
         printf("run step=import-activities\n");
         if (s_step(run, a) != 0) {
             ho_error("import of the demo activities failed");
@@ -668,8 +673,9 @@ static int s_demo(s_run_t *run, const char *seed, const char *now_text, int64_t 
         }
     }
     {
-        const char *a[] = {"import", "--connect", run->endpoint, "--source",   "feedback", "--now",
-                           now_text, feedback,    conf_args[0],  conf_args[1], NULL};
+        const char *a[] = {"import",   "--connect",  run->endpoint, "--source",
+                           "feedback", "--serial",   "--now",       now_text,
+                           feedback,   conf_args[0], conf_args[1],  NULL};
         if (s_step(run, a) != 0) {
             ho_error("import of the demo feedback failed");
             return -1;
@@ -681,7 +687,12 @@ static int s_demo(s_run_t *run, const char *seed, const char *now_text, int64_t 
     /* 4. the workbook, from the report worker */
     printf("run step=report\n");
     fflush(stdout);
-    return s_report(run, now_ms);
+    if (s_report(run, now_ms) != 0) {
+        return -1;
+    }
+    /* the outbox delivers report.ready too: done before --once stops it, so a re-run finds
+     * it delivered instead of delivering it for the first time */
+    return s_wait_idle(run, 600000);
 }
 
 /* ---- the command -------------------------------------------------------------------------- */
@@ -730,9 +741,10 @@ static int s_parse_parts(const char *opt, const char *list, bool on[RUN_N_PARTS]
         }
         if (k == RUN_N_PARTS) {
             const char *near = ho_cli_nearest(t, s_part_names, RUN_N_PARTS);
-            fprintf(stderr, "handoff run: %s: unknown part '%s'%s%s%s (parts: broker ingest "
-                    "store score route feedback report outbox webhook)\n", opt, t,
-                    near ? ", did you mean " : "", near ? near : "", near ? "?" : "");
+            fprintf(stderr,
+                    "handoff run: %s: unknown part '%s'%s%s%s (parts: broker ingest "
+                    "store score route feedback report outbox webhook)\n",
+                    opt, t, near ? ", did you mean " : "", near ? near : "", near ? "?" : "");
             rc = -1;
             break;
         }
@@ -1010,8 +1022,8 @@ static void s_report_missing(s_run_t *run, const s_parts_t *parts, bool everywhe
     char missing[256] = "";
     json_t *st = s_status(run);
     for (size_t i = 0; i < RUN_N_WORKERS; i++) {
-        if (!st || s_service_int(st, s_workers[i], "workers") <
-                       s_want_workers(parts, i, everywhere)) {
+        if (!st ||
+            s_service_int(st, s_workers[i], "workers") < s_want_workers(parts, i, everywhere)) {
             size_t n = strlen(missing);
             snprintf(missing + n, sizeof missing - n, " %s", s_workers[i]);
         }
@@ -1097,7 +1109,9 @@ static int s_serve(s_run_t *run, const s_args_t *a, int64_t now_ms, const char *
     while (!once && !s_stop) {
         s_supervise(run);
         if (a->tick_s > 0 && s_mono_ms() >= next_tick) {
-            s_tick(run, s_wall_ms());
+            /* the demo's world stands at its clock: ticks there, never at the wall clock
+             * (the same tick again changes nothing) */
+            s_tick(run, a->demo ? now_ms : s_wall_ms());
             next_tick = s_mono_ms() + a->tick_s * 1000;
         }
         s_sleep_ms(100);

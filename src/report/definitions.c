@@ -24,8 +24,12 @@ static const ho_report_def_t s_defs[] = {
     {"Summary", "Leads",
      "New people: leads whose created_at (earliest source record) is in the "
      "week."},
-    {"Summary", "MQLs, SALs, SQLs, Opportunities, Won, Recycled",
+    {"Summary", "MQLs, SQLs, Opportunities, Won, Recycled",
      "Leads that entered that stage in the week (once per lead)."},
+    {"Summary", "SALs",
+     "Leads whose accepted outcome (recorded by sales, or implied by a later outcome that "
+     "skipped it) occurred in the week (once per lead); a CRM export's stage is no "
+     "acceptance."},
     {"Summary", "Won amount",
      "Sum of the amounts of won outcomes recorded in the week, in the "
      "currency of workers.report.currency (default USD)."},

@@ -51,7 +51,7 @@ static const s_kind_t s_kinds[] = {
 /* Sum of the numbers of a JSON object {reason: n} (0 for NULL or malformed text). */
 #define S_JSON_SUM(col)                                                                            \
     "(SELECT total(value) FROM json_each(CASE WHEN json_valid(" col ") THEN " col " ELSE '{}' "    \
-                                                                                  "END))"
+    "END))"
 
 static ho_report_error_t s_prepare(ho_rctx_t *ctx)
 {
@@ -81,11 +81,21 @@ static ho_report_error_t s_prepare(ho_rctx_t *ctx)
                   " FROM main.import_results GROUP BY import_id")) != HO_REPORT_OK) {
         return rc;
     }
+    /* Implied stages (outcomes.implied = 1, import_id NULL) are no imported record: they
+     * get no row of their own (an all-zero "(not imported)" row otherwise). */
     if (ctx->has_oimport &&
-        (rc = ho_rsql_exec(ctx, "INSERT OR IGNORE INTO temp.dq_imp SELECT DISTINCT"
-                                " coalesce(import_id, ''), CASE WHEN import_id IS NULL THEN"
-                                " '(not imported)' ELSE '(no import summary)' END, 'feedback',"
-                                " NULL, NULL, 0, 0, 0, 0, 0 FROM main.outcomes")) != HO_REPORT_OK) {
+        (rc = ho_rsql_exec(ctx,
+                           ctx->has_implied
+                               ? "INSERT OR IGNORE INTO temp.dq_imp SELECT DISTINCT"
+                                 " coalesce(import_id, ''), CASE WHEN import_id IS NULL THEN"
+                                 " '(not imported)' ELSE '(no import summary)' END,"
+                                 " 'feedback', NULL, NULL, 0, 0, 0, 0, 0 FROM main.outcomes"
+                                 " WHERE implied = 0"
+                               : "INSERT OR IGNORE INTO temp.dq_imp SELECT DISTINCT"
+                                 " coalesce(import_id, ''), CASE WHEN import_id IS NULL THEN"
+                                 " '(not imported)' ELSE '(no import summary)' END,"
+                                 " 'feedback', NULL, NULL, 0, 0, 0, 0, 0 FROM main.outcomes")) !=
+            HO_REPORT_OK) {
         return rc;
     }
     return HO_REPORT_OK;

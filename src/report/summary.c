@@ -178,7 +178,8 @@ typedef struct {
 static const s_metric_t s_metrics[] = {
     {"Leads", K_COUNT, OFF(leads), 0, "new leads: created_at in the week"},
     {"MQLs", K_COUNT, OFF(mql), 0, "leads that entered MQL in the week"},
-    {"SALs", K_COUNT, OFF(sal), 0, "leads that entered SAL (accepted by sales)"},
+    {"SALs", K_COUNT, OFF(sal), 0,
+     "leads whose accepted outcome (recorded or implied) occurred in the period"},
     {"SQLs", K_COUNT, OFF(sql), 0, "leads that entered SQL"},
     {"Opportunities", K_COUNT, OFF(opp), 0, "leads that entered OPPORTUNITY"},
     {"Won", K_COUNT, OFF(won), 0, "leads that entered WON"},
@@ -266,6 +267,28 @@ static void s_write_metric(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t row, con
     }
 }
 
+/* SALs of a period: leads whose `accepted` outcome, recorded or implied, occurred in it
+ * (CONTRACT-12 section 3) -- not every history row into SAL: a CRM export's stage is no
+ * acceptance, and an acceptance the derivation flagged out_of_order moved nothing. Schemas
+ * before outcomes.implied keep the history count. */
+static ho_report_error_t s_sals(ho_rctx_t *ctx, s_period_t *p)
+{
+    if (!ctx->has_implied || !ctx->has_flags) {
+        return HO_REPORT_OK;
+    }
+    for (int i = 0; i < NP; i++) {
+        p[i].sal = 0;
+    }
+    return s_query(ctx,
+                   "SELECT p.idx, 'SAL', count(DISTINCT o.lead_id) FROM main.outcomes o"
+                   " CROSS JOIN temp.periods p ON o.occurred_at >= p.a AND o.occurred_at < p.b"
+                   " WHERE o.outcome = 'accepted' AND o.occurred_at >= :a12"
+                   " AND o.occurred_at < :asof"
+                   " AND instr(',' || coalesce(o.flags, '') || ',', ',out_of_order,') = 0"
+                   " GROUP BY p.idx",
+                   p, s_row_stage);
+}
+
 /* Every metric of every period (the 12 weeks and the 4-week window). */
 static ho_report_error_t s_collect(ho_rctx_t *ctx, s_period_t *p)
 {
@@ -283,6 +306,7 @@ static ho_report_error_t s_collect(ho_rctx_t *ctx, s_period_t *p)
                       " ('MQL','SAL','SQL','OPPORTUNITY','WON','RECYCLED')"
                       " GROUP BY p.idx, h.to_stage",
                       p, s_row_stage)) != HO_REPORT_OK ||
+        (rc = s_sals(ctx, p)) != HO_REPORT_OK ||
         (rc = s_query(ctx,
                       "SELECT p.idx, total(o.amount) FROM main.outcomes o"
                       " CROSS JOIN temp.periods p"

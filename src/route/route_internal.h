@@ -84,9 +84,11 @@ int ho_rt_state_breachers(ho_route_state_t *st, long long lead_id, ho_rt_strs_t 
 int ho_rt_state_add_breacher(ho_route_state_t *st, long long lead_id, const char *rep_id,
                              int64_t at, bool *added_p, ho_err_t *err);
 
-/* Forget decisions recorded before decided_before (wall clock), counts more than keep_days
- * before the newest counted day, breaches before breached_before. */
-int ho_rt_state_prune(ho_route_state_t *st, int64_t decided_before, int64_t keep_days,
-                      int64_t breached_before, ho_rt_pruned_t *out, ho_err_t *err);
+/* Stamp decisions recorded since the last prune with now_ms (wall clock), then forget
+ * decisions stamped before decided_before, counts more than keep_days before the newest
+ * counted day, breaches before breached_before. */
+int ho_rt_state_prune(ho_route_state_t *st, int64_t now_ms, int64_t decided_before,
+                      int64_t keep_days, int64_t breached_before, ho_rt_pruned_t *out,
+                      ho_err_t *err);
 
 #endif

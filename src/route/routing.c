@@ -1020,7 +1020,8 @@ int ho_route_state_prune(const ho_routing_t *routing, ho_route_state_t *state, i
     if (keep_days < window) {
         keep_days = window;
     }
-    return ho_rt_state_prune(state, now_ms - keep_ms, keep_days, now_ms - keep_ms, out, err);
+    return ho_rt_state_prune(state, now_ms, now_ms - keep_ms, keep_days, now_ms - keep_ms, out,
+                             err);
 }
 
 typedef enum { E_OK = 0, E_EXCLUDED, E_INACTIVE, E_OOO, E_DAY_CAP, E_WEEK_CAP, E_WEIGHT0 } s_why_t;

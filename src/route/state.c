@@ -24,8 +24,10 @@ enum {
 
 static const char *const s_sql[Q_N] = {
     "SELECT payload FROM decisions WHERE event_id = ?1",
+    /* decided_at 0: stamped by the next prune (ho_rt_state_prune), not by the wall clock
+     * here, so the same requests give the same router.db (issue 12 item 7) */
     "INSERT OR IGNORE INTO decisions (event_id, payload, at, decided_at)"
-    " VALUES (?1, ?2, ?3, CAST(strftime('%s', 'now') AS INTEGER) * 1000)",
+    " VALUES (?1, ?2, ?3, 0)",
     "SELECT coalesce(sum(n), 0) FROM counts WHERE rep_id = ?1 AND day BETWEEN ?2 AND ?3",
     "INSERT INTO counts (rep_id, day, n) VALUES (?1, ?2, 1) "
     "ON CONFLICT (rep_id, day) DO UPDATE SET n = n + 1",
@@ -370,11 +372,15 @@ int ho_rt_state_add_breacher(ho_route_state_t *st, long long lead_id, const char
     return rc;
 }
 
-int ho_rt_state_prune(ho_route_state_t *st, int64_t decided_before, int64_t keep_days,
-                      int64_t breached_before, ho_rt_pruned_t *out, ho_err_t *err)
+int ho_rt_state_prune(ho_route_state_t *st, int64_t now_ms, int64_t decided_before,
+                      int64_t keep_days, int64_t breached_before, ho_rt_pruned_t *out,
+                      ho_err_t *err)
 {
     static const char *const sql[3] = {
-        "DELETE FROM decisions WHERE decided_at < ?1",
+        /* decisions recorded since the last prune (decided_at 0) were seen first now: they
+         * are kept one retention period from here (so at most one prune interval longer
+         * than from their recording) */
+        "DELETE FROM decisions WHERE decided_at < ?1 AND decided_at <> 0",
         /* counts: relative to the newest day counted (event time), so replaying an old
          * quarter does not lose the counts it is building */
         "DELETE FROM counts WHERE day < (SELECT max(day) FROM counts) - ?1",
@@ -383,6 +389,19 @@ int ho_rt_state_prune(ho_route_state_t *st, int64_t decided_before, int64_t keep
     int64_t arg[3] = {decided_before, keep_days, breached_before};
     int n[3] = {0, 0, 0};
     int rc = ho_rt_state_begin(st, err);
+    sqlite3_stmt *stamp = NULL;
+    if (rc == HO_OK &&
+        sqlite3_prepare_v2(st->db, "UPDATE decisions SET decided_at = ?1 WHERE decided_at = 0", -1,
+                           &stamp, NULL) != SQLITE_OK) {
+        rc = ho_err_set(err, HO_ERR_IO, "", "%s: %s", st->path, sqlite3_errmsg(st->db));
+    }
+    if (rc == HO_OK) {
+        sqlite3_bind_int64(stamp, 1, now_ms);
+        if (sqlite3_step(stamp) != SQLITE_DONE) {
+            rc = ho_err_set(err, HO_ERR_IO, "", "%s: %s", st->path, sqlite3_errmsg(st->db));
+        }
+    }
+    sqlite3_finalize(stamp);
     for (int i = 0; i < 3 && rc == HO_OK; i++) {
         sqlite3_stmt *q = NULL;
         if (sqlite3_prepare_v2(st->db, sql[i], -1, &q, NULL) != SQLITE_OK) {

@@ -86,6 +86,9 @@ int ho_out_quarantine(ho_out_t *self, const ho_msg_t *in, const char *stage, con
     json_t *why = json_string(reason ? reason : "");
     json_object_set_new(p, "reason", why ? why : json_string("(reason not valid UTF-8)"));
     if (in) {
+        /* the refused record's time, never the wall clock: quarantine.at is the same on a
+         * re-run (issue 12 item 7) */
+        ho_msg_set_ts(q, ho_msg_ts(in));
         json_object_set_new(p, "event_id", json_string(ho_msg_id(in)));
         json_object_set_new(p, "event_type", json_string(ho_msg_type(in)));
         json_t *ref = json_object_get(ho_msg_payload(in), "source_ref");

@@ -334,6 +334,16 @@ int ho_store_add(ho_store_t *self, ho_table_t table, const json_t *row, int64_t 
     return self->be->row_add(self->db, table, row, id_p, err);
 }
 
+int ho_store_add_score(ho_store_t *self, const ho_score_row_t *row, ho_err_t *err)
+{
+    return self->be->score_add(self->db, row, err);
+}
+
+int ho_store_add_activity(ho_store_t *self, const ho_activity_row_t *row, ho_err_t *err)
+{
+    return self->be->activity_add(self->db, row, err);
+}
+
 int ho_store_update(ho_store_t *self, ho_table_t table, int64_t id, const json_t *set,
                     ho_err_t *err)
 {

@@ -42,6 +42,10 @@ typedef struct {
     /* The lead_sources row of an upsert, bound column by column (building a JSON row for
      * row_add was ~10% of an insert upsert); the json_t values bind as row_add binds them. */
     int (*source_add)(void *db, const ho_source_row_t *row, ho_err_t *err);
+    /* A scores row, bound column by column (ho_store_add_score). */
+    int (*score_add)(void *db, const ho_score_row_t *row, ho_err_t *err);
+    /* An activities row, bound column by column (ho_store_add_activity). */
+    int (*activity_add)(void *db, const ho_activity_row_t *row, ho_err_t *err);
     int (*row_update)(void *db, ho_table_t t, int64_t id, const json_t *set, ho_err_t *err);
     int (*query)(void *db, ho_query_t q, const json_t *args, json_t **rows_p, ho_err_t *err);
     int (*pending_delete)(void *db, const char *event_id, ho_err_t *err);

@@ -160,6 +160,12 @@ static const char *const s_migrations[] = {
      * above every seq a lead already holds (earlier versions used the clock) */
     "CREATE TABLE store_counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;"
     "INSERT INTO store_counters SELECT 'score_seq', COALESCE(MAX(score_seq), 0) FROM leads;",
+    /* 6: activities without UNIQUE(event_id) (issue 13: ~65 of ~470 bytes per activity):
+     * events(event_id) is the idempotency key, claimed in the same transaction before an
+     * activity row is written, and no query looks an activity up by its event id. The table
+     * is copied by s_activities_rebuild, which runs before this (empty) SQL and skips a
+     * hand-made older database without the table */
+    "",
 };
 #define S_N_MIGRATIONS ((int)(sizeof s_migrations / sizeof s_migrations[0]))
 _Static_assert(S_N_MIGRATIONS == HO_STORE_SCHEMA_VERSION, "store.h names the newest migration");
@@ -167,6 +173,8 @@ _Static_assert(S_N_MIGRATIONS == HO_STORE_SCHEMA_VERSION, "store.h names the new
 #define S_V_LEAD_SOURCES_REBUILD 4
 /* the migration (its version) whose columns s_v5_columns adds before its SQL runs */
 #define S_V_COLUMNS_5 5
+/* the migration (its version) that rebuilds activities */
+#define S_V_ACTIVITIES_REBUILD 6
 
 /* ---- the lead row, column by column ---- */
 typedef enum { C_S, C_I, C_D, C_B } s_ctype_t;
@@ -371,6 +379,7 @@ static const char *const s_queries[HO_Q__COUNT] = {
         "SELECT COUNT(*) AS n, COALESCE(SUM(code IN ('retries_exhausted', 'worker_error')), 0)"
         " AS failed FROM quarantine WHERE import_id = :import_id",
     [HO_Q_UNMATCHED_ANY] = "SELECT 1 AS any FROM unmatched_activities LIMIT 1",
+    [HO_Q_PENDING_ANY] = "SELECT 1 AS any FROM pending_outcomes LIMIT 1",
     [HO_Q_COUNTER] = "SELECT value FROM store_counters WHERE name = :name",
     [HO_X_COUNTER_SET] = "INSERT INTO store_counters (name, value) VALUES (:name, :value)"
                          " ON CONFLICT (name) DO UPDATE SET value = :value",
@@ -614,6 +623,38 @@ static int s_lead_sources_rebuild(s_db_t *self, ho_err_t *err)
     return s_exec(self, sql, err);
 }
 
+/* activities without UNIQUE(event_id), rows keeping their ids, and its (lead_id,
+ * occurred_at) index made again. Every column is from version 1. */
+static int s_activities_rebuild(s_db_t *self, ho_err_t *err)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(
+            self->db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'activities'",
+            -1, &st, NULL) != SQLITE_OK) {
+        return s_fail(self, err, "migrate activities");
+    }
+    bool has = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    if (!has) {
+        return HO_OK;
+    }
+    return s_exec(self,
+                  "CREATE TABLE activities_v6 ("
+                  " id INTEGER PRIMARY KEY,"
+                  " lead_id INTEGER NOT NULL REFERENCES leads(id),"
+                  " event_id TEXT NOT NULL,"
+                  " type TEXT NOT NULL, occurred_at INTEGER NOT NULL,"
+                  " url TEXT, path TEXT, campaign TEXT, asset TEXT, source_system TEXT);"
+                  "INSERT INTO activities_v6 (id, lead_id, event_id, type, occurred_at, url, path,"
+                  " campaign, asset, source_system) SELECT id, lead_id, event_id, type,"
+                  " occurred_at, url, path, campaign, asset, source_system FROM activities"
+                  " ORDER BY id;"
+                  "DROP TABLE activities;"
+                  "ALTER TABLE activities_v6 RENAME TO activities;"
+                  "CREATE INDEX activities_lead ON activities(lead_id, occurred_at);",
+                  err);
+}
+
 static int s_migrate(s_db_t *self, const char *path, ho_err_t *err)
 {
     /* IMMEDIATE: two processes opening a fresh file at once must not both migrate. */
@@ -634,6 +675,7 @@ static int s_migrate(s_db_t *self, const char *path, ho_err_t *err)
     for (int v = version; v < S_N_MIGRATIONS; v++) {
         if ((v + 1 == S_V_LEAD_SOURCES_REBUILD && s_lead_sources_rebuild(self, err) != HO_OK) ||
             (v + 1 == S_V_COLUMNS_5 && s_v5_columns(self, err) != HO_OK) ||
+            (v + 1 == S_V_ACTIVITIES_REBUILD && s_activities_rebuild(self, err) != HO_OK) ||
             s_exec(self, s_migrations[v], err) != HO_OK) {
             s_exec(self, "ROLLBACK", NULL);
             return HO_ERR_IO;
@@ -1535,6 +1577,138 @@ static int s_lead_put(void *db, ho_lead_t *lead, ho_err_t *err)
 }
 
 /* ---- generic rows ---- */
+typedef struct {
+    char *p;
+    size_t n, cap;
+} s_buf_t;
+
+static bool s_buf_put(s_buf_t *b, const char *s, size_t n)
+{
+    if (b->n + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 256;
+        while (cap < b->n + n + 1) {
+            cap *= 2;
+        }
+        char *p = realloc(b->p, cap);
+        if (!p) {
+            return false;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+    b->p[b->n] = '\0';
+    return true;
+}
+
+/* An integer as json_dumps writes it ("%lld"), without snprintf (a tenth of a scores row). */
+static bool s_buf_int(s_buf_t *b, json_int_t v)
+{
+    char tmp[24];
+    size_t n = 0;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        tmp[sizeof tmp - 1 - n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0) {
+        tmp[sizeof tmp - 1 - n++] = '-';
+    }
+    return s_buf_put(b, tmp + sizeof tmp - n, n);
+}
+
+/* The text json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS) writes, for the values a score's
+ * explanation holds (arrays, small objects, strings, integers, booleans): jansson's dump sorts
+ * every object's keys through a callback writer and was ~32k instructions per scores row, a
+ * quarter of a lead.scored. false: a value it does not write byte for byte as jansson does (a
+ * real, a control character, a big object, deep nesting); the caller uses json_dumps. */
+static bool s_dump_fast(s_buf_t *b, const json_t *v, int depth)
+{
+    if (depth > 8) {
+        return false;
+    }
+    switch (json_typeof(v)) {
+    case JSON_STRING: {
+        const char *s = json_string_value(v);
+        size_t n = json_string_length(v), from = 0;
+        if (!s_buf_put(b, "\"", 1)) {
+            return false;
+        }
+        for (size_t i = 0; i < n; i++) {
+            unsigned char c = (unsigned char)s[i];
+            if (c < 0x20) {
+                return false;
+            }
+            if (c == '"' || c == '\\') {
+                if (!s_buf_put(b, s + from, i - from) || !s_buf_put(b, "\\", 1)) {
+                    return false;
+                }
+                from = i;
+            }
+        }
+        return s_buf_put(b, s + from, n - from) && s_buf_put(b, "\"", 1);
+    }
+    case JSON_INTEGER:
+        return s_buf_int(b, json_integer_value(v));
+    case JSON_TRUE:
+        return s_buf_put(b, "true", 4);
+    case JSON_FALSE:
+        return s_buf_put(b, "false", 5);
+    case JSON_NULL:
+        return s_buf_put(b, "null", 4);
+    case JSON_ARRAY: {
+        size_t i;
+        const json_t *e;
+        bool ok = s_buf_put(b, "[", 1);
+        json_array_foreach(v, i, e)
+        {
+            ok = ok && (i == 0 || s_buf_put(b, ",", 1)) && s_dump_fast(b, e, depth + 1);
+        }
+        return ok && s_buf_put(b, "]", 1);
+    }
+    case JSON_OBJECT: {
+        /* its members in key order (insertion sort: a handful of keys) */
+        struct {
+            const char *k;
+            json_t *v;
+        } m[16];
+        size_t nk = 0, klen;
+        const char *k;
+        json_t *e;
+        if (json_object_size(v) > sizeof m / sizeof m[0]) {
+            return false;
+        }
+        json_object_keylen_foreach((json_t *)v, k, klen, e)
+        {
+            if (strlen(k) != klen) {
+                return false; /* a key with a NUL byte */
+            }
+            size_t at = nk++;
+            while (at > 0 && strcmp(m[at - 1].k, k) > 0) {
+                m[at] = m[at - 1];
+                at--;
+            }
+            m[at].k = k;
+            m[at].v = e;
+        }
+        bool ok = s_buf_put(b, "{", 1);
+        for (size_t i = 0; ok && i < nk; i++) {
+            ok = (i == 0 || s_buf_put(b, ",", 1)) && s_buf_put(b, "\"", 1);
+            for (const char *c = m[i].k; ok && *c; c++) {
+                unsigned char uc = (unsigned char)*c;
+                ok = uc >= 0x20 && uc != '"' && uc != '\\';
+            }
+            ok = ok && s_buf_put(b, m[i].k, strlen(m[i].k)) && s_buf_put(b, "\":", 2) &&
+                 s_dump_fast(b, m[i].v, depth + 1);
+        }
+        return ok && s_buf_put(b, "}", 1);
+    }
+    default:
+        return false; /* reals: jansson's own formatting */
+    }
+}
+
 static void s_bind_json(sqlite3_stmt *st, int i, const json_t *v)
 {
     if (!v || json_is_null(v)) {
@@ -1549,6 +1723,12 @@ static void s_bind_json(sqlite3_stmt *st, int i, const json_t *v)
     } else if (json_is_boolean(v)) {
         sqlite3_bind_int(st, i, json_is_true(v));
     } else {
+        s_buf_t b = {0};
+        if (s_dump_fast(&b, v, 0) && b.p) {
+            sqlite3_bind_text(st, i, b.p, (int)b.n, free);
+            return;
+        }
+        free(b.p);
         char *text = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
         if (text) {
             sqlite3_bind_text(st, i, text, -1, free);
@@ -1619,6 +1799,54 @@ static int s_source_add(void *db, const ho_source_row_t *row, ho_err_t *err)
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? HO_OK : s_fail(self, err, "insert into lead_sources");
+}
+
+static int s_score_add(void *db, const ho_score_row_t *row, ho_err_t *err)
+{
+    s_db_t *self = db;
+    /* every parameter is bound before each step (as s_source_add) */
+    if (!self->add[HO_T_SCORES] && s_add_prepare(self, HO_T_SCORES, err) != HO_OK) {
+        return HO_ERR_IO;
+    }
+    sqlite3_stmt *st = self->add[HO_T_SCORES];
+    /* the column order of s_tables[HO_T_SCORES] */
+    sqlite3_bind_int64(st, 1, row->lead_id);
+    s_bind_text(st, 2, row->event_id);
+    sqlite3_bind_int64(st, 3, row->at);
+    s_bind_text(st, 4, row->model_version);
+    sqlite3_bind_int64(st, 5, row->fit);
+    sqlite3_bind_int64(st, 6, row->interest);
+    sqlite3_bind_int64(st, 7, row->score);
+    s_bind_json(st, 8, row->grade);
+    s_bind_json(st, 9, row->quadrant);
+    sqlite3_bind_int(st, 10, row->mql ? 1 : 0);
+    s_bind_json(st, 11, row->explanation);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? HO_OK : s_fail(self, err, "insert into scores");
+}
+
+static int s_activity_add(void *db, const ho_activity_row_t *row, ho_err_t *err)
+{
+    s_db_t *self = db;
+    /* every parameter is bound before each step (as s_source_add) */
+    if (!self->add[HO_T_ACTIVITIES] && s_add_prepare(self, HO_T_ACTIVITIES, err) != HO_OK) {
+        return HO_ERR_IO;
+    }
+    sqlite3_stmt *st = self->add[HO_T_ACTIVITIES];
+    /* the column order of s_tables[HO_T_ACTIVITIES] */
+    sqlite3_bind_int64(st, 1, row->lead_id);
+    s_bind_text(st, 2, row->event_id);
+    s_bind_text(st, 3, row->type);
+    sqlite3_bind_int64(st, 4, row->occurred_at);
+    s_bind_json(st, 5, row->url);
+    s_bind_json(st, 6, row->path);
+    s_bind_json(st, 7, row->campaign);
+    s_bind_json(st, 8, row->asset);
+    s_bind_json(st, 9, row->source_system);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? HO_OK : s_fail(self, err, "insert into activities");
 }
 
 /* The kept INSERT of a table (prepared on first use; reset and unbound when kept). */
@@ -1846,6 +2074,8 @@ const ho_store_backend_t ho_store_backend_sqlite = {
     .lead_put = s_lead_put,
     .row_add = s_row_add,
     .source_add = s_source_add,
+    .score_add = s_score_add,
+    .activity_add = s_activity_add,
     .row_update = s_row_update,
     .query = s_query,
     .pending_delete = s_pending_delete,

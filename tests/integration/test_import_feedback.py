@@ -3,7 +3,7 @@
 and feedback workers (shipped scoring.yaml, routing.yaml, reps.csv, reasons.yaml), the seeded
 demo leads and activities imported, leads scored and routed to reps, then
 `handoff demo-data feedback` reads the store's SQLite read-only and writes outcomes of the
-ASSIGNED reps, and `handoff import` sends them to the feedback worker.
+ASSIGNED reps (and of the owners CRM exports gave to leads that are not routed), and `handoff import` sends them to the feedback worker.
 
 Asserts: every simulated row is accepted by the feedback worker (valid outcomes and reason
 codes), every outcome lands in the store's outcomes table from the lead's own rep (no
@@ -95,12 +95,25 @@ class FeedbackLoop(unittest.TestCase):
         with open(out) as f:
             log = list(csv.DictReader(f))
         self.assertEqual(len(log), rows)
+        # the routed leads' reps, and the owners the CRM exports gave (those leads are not
+        # routed, issue 12, but their owners work them): answered from assignment / creation
         owners = dict(self.query(
-            "SELECT l.email, a.rep_id FROM assignments a JOIN leads l ON l.id = a.lead_id "
-            "WHERE a.rep_id IS NOT NULL AND a.status IN ('open', 'accepted')"))
+            "SELECT l.email, l.owner_rep_id FROM leads l WHERE l.owner_rep_id IS NOT NULL "
+            "AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.lead_id = l.id)"))
         times = dict(self.query(
+            "SELECT l.email, l.created_at FROM leads l WHERE l.owner_rep_id IS NOT NULL "
+            "AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.lead_id = l.id)"))
+        routed = set()
+        for email, rep in self.query(
+                "SELECT l.email, a.rep_id FROM assignments a JOIN leads l ON l.id = a.lead_id "
+                "WHERE a.rep_id IS NOT NULL AND a.status IN ('open', 'accepted')"):
+            owners[email] = rep
+            routed.add(email)
+        times.update(dict(self.query(
             "SELECT l.email, max(a.assigned_at) FROM assignments a JOIN leads l "
-            "ON l.id = a.lead_id WHERE a.rep_id IS NOT NULL GROUP BY l.email"))
+            "ON l.id = a.lead_id WHERE a.rep_id IS NOT NULL GROUP BY l.email")))
+        self.assertTrue(any(row["lead_email"] not in routed for row in log),
+                        "no answer for a lead the CRM gave an owner")
         for row in log:
             self.assertEqual(row["rep_id"], owners[row["lead_email"]])  # the assigned rep
             at = calendar.timegm(time.strptime(row["occurred_at"], "%Y-%m-%dT%H:%M:%SZ"))
@@ -119,7 +132,8 @@ class FeedbackLoop(unittest.TestCase):
         self.assertEqual(self.count("SELECT count(*) FROM quarantine WHERE code IN "
                                     "('illegal_transition', 'unknown_outcome', "
                                     "'unknown_reason', 'missing_reason')"), 0)
-        accepted = {row["lead_email"] for row in log if row["outcome"] == "accepted"}
+        accepted = {row["lead_email"] for row in log
+                    if row["outcome"] == "accepted" and row["lead_email"] in routed}
         if accepted:
             marks = "SELECT count(DISTINCT l.email) FROM assignments a JOIN leads l " \
                     "ON l.id = a.lead_id WHERE a.accepted_at IS NOT NULL"

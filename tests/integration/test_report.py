@@ -270,6 +270,13 @@ class Expected:
         return self.c.execute(sql, args).fetchone()[0]
 
     def entered(self, stage, a, b):
+        if stage == "SAL" and self.v("SELECT count(*) FROM pragma_table_info('outcomes')"
+                                     " WHERE name IN ('implied', 'flags')") == 2:
+            # CONTRACT-12: SAL in P = leads whose accepted outcome (recorded or implied)
+            # occurred in P; an acceptance the derivation flagged out_of_order moved nothing
+            return self.v("SELECT count(DISTINCT lead_id) FROM outcomes WHERE"
+                          " outcome='accepted' AND occurred_at>=? AND occurred_at<? AND"
+                          " instr(','||coalesce(flags,'')||',', ',out_of_order,')=0", a, b)
         return self.v("SELECT count(DISTINCT lead_id) FROM stage_history WHERE kind='transition'"
                       " AND to_stage=? AND at>=? AND at<?", stage, a, b)
 

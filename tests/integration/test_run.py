@@ -165,12 +165,17 @@ class RunTest(unittest.TestCase):
             self.assertEqual(rows[metric][col],
                              q("SELECT count(*) FROM leads WHERE created_at >= ? AND "
                                "created_at < ?", t0, t1), metric)
-        for metric, stage in (("MQLs", "MQL"), ("SALs", "SAL"), ("SQLs", "SQL"),
-                              ("Won", "WON")):
+        for metric, stage in (("MQLs", "MQL"), ("SQLs", "SQL"), ("Won", "WON")):
             self.assertEqual(rows[metric][1],
                              q("SELECT count(DISTINCT lead_id) FROM stage_history WHERE "
                                "kind = 'transition' AND to_stage = ? AND at >= ? AND at < ?",
                                stage, start, end), metric)
+        # CONTRACT-12: SALs = leads whose accepted outcome (recorded or implied) is in the week
+        self.assertEqual(rows["SALs"][1],
+                         q("SELECT count(DISTINCT lead_id) FROM outcomes WHERE outcome = "
+                           "'accepted' AND occurred_at >= ? AND occurred_at < ? AND "
+                           "instr(',' || coalesce(flags, '') || ',', ',out_of_order,') = 0",
+                           start, end), "SALs")
         self.assertGreater(rows["Leads"][1], 0)
         db.close()
 

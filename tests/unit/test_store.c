@@ -73,7 +73,7 @@ static void test_create_and_reopen(void **state)
     ho_store_destroy(&s);
     ho_store_destroy(&s);
     s_expect(t->path, "PRAGMA journal_mode", "wal");
-    s_expect(t->path, "SELECT group_concat(version) FROM schema_version", "5");
+    s_expect(t->path, "SELECT group_concat(version) FROM schema_version", "6");
     s_expect(t->path,
              "SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND name IN ('leads',"
              "'lead_sources','activities','stage_history','scores','assignments','sla_breaches',"
@@ -126,7 +126,7 @@ static void test_migrate_from_v1(void **state)
     assert_non_null(s);
     assert_int_equal(ho_store_schema_version(s), HO_STORE_SCHEMA_VERSION);
     ho_store_destroy(&s);
-    s_expect(t->path, "SELECT version FROM schema_version", "5");
+    s_expect(t->path, "SELECT version FROM schema_version", "6");
     s_expect(t->path, "SELECT COUNT(*) FROM pragma_table_info('leads') WHERE name='score_seq'",
              "1");
     s_expect(t->path,
@@ -290,7 +290,7 @@ static void test_migrate_full_v1(void **state)
     s_upsert(s, "ev-old", "hubspot", "old@acme.com", 100, json_pack("{ss}", "city", "Rome"));
     s_upsert(s, "ev-new", "salesforce", "old@acme.com", 200, json_pack("{ss}", "title", "CTO"));
     ho_store_destroy(&s);
-    s_expect(t->path, "SELECT group_concat(version) FROM schema_version", "5");
+    s_expect(t->path, "SELECT group_concat(version) FROM schema_version", "6");
     s_expect(t->path,
              "SELECT (SELECT COUNT(*) FROM leads) || (SELECT COUNT(*) FROM lead_sources) ||"
              " (SELECT COUNT(*) FROM activities) || (SELECT COUNT(*) FROM stage_history) ||"
@@ -299,6 +299,16 @@ static void test_migrate_full_v1(void **state)
              " (SELECT COUNT(*) FROM pending_outcomes) || (SELECT COUNT(*) FROM quarantine) ||"
              " (SELECT COUNT(*) FROM events) || (SELECT COUNT(*) FROM erasures)",
              "121111111121");
+    /* version 6: the activity rows kept (ids, columns), without the UNIQUE(event_id) index,
+     * with the (lead_id, occurred_at) one */
+    s_expect(t->path,
+             "SELECT group_concat(id || ' ' || lead_id || ' ' || event_id || ' ' || type, ';')"
+             " FROM activities",
+             "1 7 act-old page_view");
+    s_expect(t->path,
+             "SELECT group_concat(name) FROM sqlite_master WHERE type = 'index'"
+             " AND tbl_name = 'activities'",
+             "activities_lead");
     s_expect(t->path,
              "SELECT stage || ' ' || first_name || ' ' || title || ' ' || city || ' ' || "
              "original_source || ' ' || json_extract(field_sources_json, '$.title[0]') FROM leads",
@@ -418,7 +428,7 @@ static void test_migrate_populated_v3(void **state)
     json_decref(p);
     ho_store_destroy(&s);
 
-    s_expect(t->path, "SELECT group_concat(version) FROM schema_version", "5");
+    s_expect(t->path, "SELECT group_concat(version) FROM schema_version", "6");
     s_expect(t->path, "PRAGMA integrity_check", "ok");
     s_expect(t->path,
              "SELECT group_concat(id || ':' || lead_id || ':' || event_id || ':' || source || ':'"
@@ -477,7 +487,7 @@ static void test_migrate_empty_file(void **state)
     assert_int_equal(ho_store_schema_version(s), HO_STORE_SCHEMA_VERSION);
     s_upsert(s, "ev-1", "hubspot", "a@acme.com", 1000, json_pack("{ss}", "first_name", "Ann"));
     ho_store_destroy(&s);
-    s_expect(t->path, "SELECT group_concat(version) FROM schema_version", "5");
+    s_expect(t->path, "SELECT group_concat(version) FROM schema_version", "6");
     s_expect(t->path, "PRAGMA journal_mode", "wal");
     s_expect(t->path, "SELECT first_name FROM leads", "Ann");
     /* a read-only opener refuses an empty file that is not a store yet */
@@ -1167,6 +1177,60 @@ static void test_durability(void **state)
     assert_non_null(strstr(err.message, "normal or full"));
 }
 
+/* A score's explanation is stored as the text json_dumps(COMPACT | SORT_KEYS) writes, byte for
+ * byte, whichever writer the store uses (its own for the common values, jansson's otherwise). */
+static void test_json_column_text(void **state)
+{
+    s_tmp_t *t = *state;
+    ho_err_t err = {0};
+    ho_store_t *s = ho_store_open(t->path, &err);
+    assert_non_null(s);
+    s_upsert(s, "e1", "hubspot", "json@example.com", 1000, json_object());
+    const char *cases[] = {
+        "[]",
+        "[{\"rule\":\"fit.title\",\"points\":20},{\"rule\":\"interest.web\",\"points\":-3,"
+        "\"n\":2,\"raw\":9223372036854775807,\"last\":-9223372036854775807}]",
+        "[{\"z\":true,\"a\":false,\"m\":null,\"b\":\"say \\\"hi\\\" \\\\ back/slash\","
+        "\"\xc3\xa9t\xc3\xa9\":\"caf\xc3\xa9 \xe2\x82\xac\"}]",
+        "[{\"b\":[1,[2,{\"y\":1,\"x\":2}]],\"a\":{}}]",
+        "[{\"real\":0.1,\"line\":\"a\\nb\\t\\u0001\"}]",
+        "[{\"k01\":1,\"k02\":2,\"k03\":3,\"k04\":4,\"k05\":5,\"k06\":6,\"k07\":7,\"k08\":8,"
+        "\"k09\":9,\"k10\":10,\"k11\":11,\"k12\":12,\"k13\":13,\"k14\":14,\"k15\":15,\"k16\":16,"
+        "\"k17\":17}]",
+        "[[[[[[[[[[[1]]]]]]]]]]]",
+    };
+    assert_int_equal(ho_store_begin(s, &err), HO_OK);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_t *ex = json_loads(cases[i], 0, NULL);
+        assert_non_null(ex);
+        char eid[16];
+        snprintf(eid, sizeof eid, "sc%zu", i);
+        json_t *row = json_pack("{sIsssIsssisisisssssisO}", "lead_id", (json_int_t)1, "event_id",
+                                eid, "at", (json_int_t)(2000 + i), "model_version", "m", "fit", 1,
+                                "interest", 2, "score", 3, "grade", "A1", "quadrant", "nurture",
+                                "mql", 0, "explanation_json", ex);
+        assert_int_equal(ho_store_add(s, HO_T_SCORES, row, NULL, &err), HO_OK);
+        json_decref(row);
+        json_decref(ex);
+    }
+    assert_int_equal(ho_store_commit(s, &err), HO_OK);
+    json_t *rows = NULL, *args = json_pack("{sI}", "lead_id", (json_int_t)1);
+    assert_int_equal(ho_store_query(s, HO_Q_SCORES, args, &rows, &err), HO_OK);
+    assert_int_equal(json_array_size(rows), sizeof cases / sizeof cases[0]);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        /* newest first */
+        const json_t *r = json_array_get(rows, sizeof cases / sizeof cases[0] - 1 - i);
+        json_t *ex = json_loads(cases[i], 0, NULL);
+        char *want = json_dumps(ex, JSON_COMPACT | JSON_SORT_KEYS);
+        assert_string_equal(json_string_value(json_object_get(r, "explanation_json")), want);
+        free(want);
+        json_decref(ex);
+    }
+    json_decref(args);
+    json_decref(rows);
+    ho_store_destroy(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1192,6 +1256,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_idempotent_upsert, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_config, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_durability, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_json_column_text, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_background_checkpoint, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_known_emails_other_writer, s_setup, s_teardown),
     };

@@ -2308,6 +2308,19 @@ int ho_demo_generate(const ho_demo_opts_t *opts, ho_err_t *err)
     return rc;
 }
 
+/* The funnel step a rep answers a lead from (1 MQL .. 4 OPPORTUNITY), 0 for none. A lead
+ * the CRM gave an owner is worked by that owner although marketing never qualified it. */
+static int s_sim_stage(const char *stage_name, bool crm_owned)
+{
+    static const char *const open_stages[] = {"MQL", "SAL", "SQL", "OPPORTUNITY"};
+    for (int k = 0; stage_name && k < 4; k++) {
+        if (strcmp(stage_name, open_stages[k]) == 0) {
+            return k + 1;
+        }
+    }
+    return crm_owned && stage_name && strcmp(stage_name, "ML") == 0 ? 1 : 0;
+}
+
 int ho_demo_feedback(const char *db_path, uint64_t seed, int64_t now_ms, const char *out_path,
                      long *rows_p, ho_err_t *err)
 {
@@ -2324,15 +2337,28 @@ int ho_demo_feedback(const char *db_path, uint64_t seed, int64_t now_ms, const c
     }
     sqlite3_busy_timeout(db, 5000);
     /* the current owner of each lead (its newest assignment that was not handed on), the
-     * lead's stage and when it entered it: the rep answers from where the lead really is */
+     * lead's stage and when it entered it: the rep answers from where the lead really is.
+     * A lead the CRM export gave an owner is not routed (issue 12) but its owner works it
+     * all the same, qualified by marketing or not: the owner answers for it too (last
+     * column 1), from its creation on. */
     const char *sql = "SELECT l.id, l.email, a.rep_id, a.assigned_at, l.personal_email, "
                       "COALESCE(l.grade, ''), COALESCE(l.title, ''), "
                       "COALESCE(l.industry_group, ''), l.stage, "
                       "(SELECT max(h.at) FROM stage_history h WHERE h.lead_id = l.id "
-                      "AND h.kind = 'transition') "
+                      "AND h.kind = 'transition'), 0 "
                       "FROM assignments a JOIN leads l ON l.id = a.lead_id "
                       "WHERE a.rep_id IS NOT NULL AND a.status IN ('open', 'accepted') "
-                      "AND l.erased = 0 AND a.assigned_at < ? ORDER BY l.id, a.assigned_at DESC";
+                      "AND l.erased = 0 AND a.assigned_at < ?1 "
+                      "UNION ALL SELECT l.id, l.email, l.owner_rep_id, l.created_at, "
+                      "l.personal_email, COALESCE(l.grade, ''), COALESCE(l.title, ''), "
+                      "COALESCE(l.industry_group, ''), l.stage, "
+                      "(SELECT max(h.at) FROM stage_history h WHERE h.lead_id = l.id "
+                      "AND h.kind = 'transition'), 1 "
+                      "FROM leads l WHERE l.owner_rep_id IS NOT NULL AND l.owner_rep_id <> '' "
+                      "AND l.erased = 0 AND l.created_at < ?1 AND NOT EXISTS (SELECT 1 FROM "
+                      "assignments a WHERE a.lead_id = l.id AND a.rep_id IS NOT NULL "
+                      "AND a.status IN ('open', 'accepted') AND a.assigned_at < ?1) "
+                      "ORDER BY 1, 4 DESC";
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
         int rc = ho_err_set(err, HO_ERR_IO, "", "%s: %s (is it a handoff store?)", db_path,
@@ -2369,13 +2395,8 @@ int ho_demo_feedback(const char *db_path, uint64_t seed, int64_t now_ms, const c
         const char *group = (const char *)sqlite3_column_text(st, 7);
         const char *stage_name = (const char *)sqlite3_column_text(st, 8);
         int64_t entered = sqlite3_column_int64(st, 9);
-        static const char *const open_stages[] = {"MQL", "SAL", "SQL", "OPPORTUNITY"};
-        int stage = 0;
-        for (int k = 0; stage_name && k < 4; k++) {
-            if (strcmp(stage_name, open_stages[k]) == 0) {
-                stage = k + 1;
-            }
-        }
+        bool crm_owned = sqlite3_column_int(st, 10) != 0;
+        int stage = s_sim_stage(stage_name, crm_owned);
         if (stage == 0) {
             continue; /* nothing a rep can answer (recycled, decided, or never qualified) */
         }
@@ -2396,8 +2417,10 @@ int ho_demo_feedback(const char *db_path, uint64_t seed, int64_t now_ms, const c
         snprintf(tag, sizeof tag, "%lld", lead);
         fb.tag = tag;
         fb.step = stage - 1; /* ids SIM-<lead>-<funnel step>: a later run goes on, no clash */
-        s_fb_story(&fb, &r, email, rep, grade && grade[0] ? grade[0] : 'C', kind, stage, since,
-                   now_ms);
+        /* a rep works the leads the CRM gave them as their own pipeline: answered like
+         * the best-fit routed ones (fewer rejections), whatever the model's grade says */
+        char letter = crm_owned ? 'A' : grade && grade[0] ? grade[0] : 'C';
+        s_fb_story(&fb, &r, email, rep, letter, kind, stage, since, now_ms);
     }
     s_fb_flush(&fb);
     int rc = HO_OK;

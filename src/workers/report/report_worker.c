@@ -188,6 +188,12 @@ static int s_request(s_ctx_t *ctx, const ho_msg_t *in, ho_out_t *out)
         return HO_WORKER_RETRY;
     }
     ho_msg_set_payload(ready, body);
+    /* the id follows the request's: the same request again (a redelivery, a demo re-run
+     * with the same clock) is the same report.ready, which the outbox delivered already */
+    char rid[HO_MSG_MAX_ID];
+    ho_msg_make_id(rid, sizeof rid, "report", ho_msg_id(in), strlen(ho_msg_id(in)));
+    ho_msg_set_id(ready, rid);
+    ho_msg_set_ts(ready, now);
     ho_out_emit(out, &ready);
     return HO_WORKER_OK;
 }

@@ -60,8 +60,10 @@ ho_msg_t *sw_new_msg(const char *type, const char *id_prefix, const char *key)
     }
     return m;
 }
-/* One score.request per lead per batch: remember the newest trigger. */
-void sw_want_score(sw_ctx_t *self, int64_t lead_id, const char *reason, int64_t as_of)
+/* One score.request per lead per batch: remember the newest trigger (the first of equal
+ * times: the batch's order), and whether any trigger is applied for the first time. */
+void sw_want_score(sw_ctx_t *self, int64_t lead_id, const char *reason, int64_t as_of,
+                   const char *trigger, bool again)
 {
     char key[32];
     snprintf(key, sizeof key, "%lld", (long long)lead_id);
@@ -71,11 +73,16 @@ void sw_want_score(sw_ctx_t *self, int64_t lead_id, const char *reason, int64_t 
     }
     if (!cur) {
         json_object_set_new(self->to_score, key,
-                            json_pack("{sssI}", "reason", reason, "as_of", (json_int_t)as_of));
+                            json_pack("{sssIsssb}", "reason", reason, "as_of", (json_int_t)as_of,
+                                      "trigger", trigger ? trigger : "", "fresh", !again));
         return;
     }
     if (as_of > sw_int(cur, "as_of", 0)) {
         json_object_set_new(cur, "as_of", json_integer(as_of));
+        json_object_set_new(cur, "trigger", json_string(trigger ? trigger : ""));
+    }
+    if (!again) {
+        json_object_set_new(cur, "fresh", json_true());
     }
     /* "new" beats "update" beats "activity": the scorer learns the lead is new */
     const char *r = sw_str(cur, "reason");
@@ -87,14 +94,18 @@ void sw_want_score(sw_ctx_t *self, int64_t lead_id, const char *reason, int64_t 
 
 int sw_flush_scores(sw_ctx_t *self, ho_out_t *out, ho_err_t *err)
 {
-    const char *key;
-    json_t *v;
     ho_lead_t lead;
     ho_lead_init(&lead);
     /* the batch's seqs in one take (a counter row write per request was a tenth of a new
      * lead's handler) */
     int64_t seq = 0;
-    size_t n = json_object_size(self->to_score);
+    size_t n = 0;
+    const char *key;
+    json_t *v;
+    json_object_foreach(self->to_score, key, v)
+    {
+        n += json_is_true(json_object_get(v, "fresh")); /* a redelivery takes no new seq */
+    }
     int rc = n ? ho_store_counter_take(self->store, "score_seq", (int64_t)n, &seq, err) : HO_OK;
     json_object_foreach(rc == HO_OK ? self->to_score : NULL, key, v)
     {
@@ -120,29 +131,14 @@ int sw_flush_scores(sw_ctx_t *self, ho_out_t *out, ho_err_t *err)
             as_of = lead.scored_at;
         }
         json_t *snap = sw_snapshot(self, &lead, err);
-        /* The id names what is scored, not only when: with as_of clamped, two late records
-         * of one lead ask "as of" the same time, and equal ids would make the second reply a
-         * duplicate of the first (dropped, the lead keeps the score without the new record).
-         * A fingerprint of what the scorer reads (fields, stage, owner, the activities' count
-         * and times) tells them apart and is the same when a batch is redelivered. */
-        uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-        const char *parts[] = {lead.fields_json, lead.stage, lead.owner_rep_id};
-        for (size_t pi = 0; pi < sizeof parts / sizeof parts[0]; pi++) {
-            for (const char *c = parts[pi] ? parts[pi] : ""; *c; c++) {
-                h = (h ^ (unsigned char)*c) * 1099511628211ULL;
-            }
-            h = (h ^ 0xff) * 1099511628211ULL;
-        }
-        size_t ai;
-        json_t *act;
-        json_array_foreach(json_object_get(snap, "activities"), ai, act)
-        {
-            h = (h ^ (uint64_t)sw_int(act, "occurred_at", 0)) * 1099511628211ULL;
-        }
-        char k[256];
-        snprintf(k, sizeof k, "%lld|%lld|%s|%s|%lld|%016llx", (long long)id, (long long)as_of,
-                 sw_str(v, "reason"), lead.updated_at != HO_NULL_INT ? "u" : "", (long long)trigger,
-                 (unsigned long long)h);
+        /* The id names the lead and the event that asked (the batch's newest trigger), never
+         * the lead's state: a redelivered record asks again with the id its first delivery
+         * gave the request, whatever happened to the lead since, so the scorer's lead.scored
+         * (its id derives from this one) is the same event again and changes nothing (issue
+         * 12 item 7). Two late records of one lead are two triggers: two ids. */
+        char k[600];
+        snprintf(k, sizeof k, "%lld|%s|%lld", (long long)id, sw_str(v, "trigger"),
+                 (long long)trigger);
         ho_msg_t *m = sw_new_msg("score.request", "sr", k);
         if (!m || !snap) {
             ho_msg_destroy(&m);
@@ -158,7 +154,9 @@ int sw_flush_scores(sw_ctx_t *self, ho_out_t *out, ho_err_t *err)
          * scorer echoes it in lead.scored, sw_on_scored compares it after as_of). A counter
          * kept in the database, not the clock (leads.score_seq stores it, and the same inputs
          * must give the same rows), strictly increasing across restarts. */
-        json_object_set_new(p, "seq", json_integer(seq++));
+        bool fresh = json_is_true(json_object_get(v, "fresh"));
+        int64_t own = lead.score_seq != HO_NULL_INT ? lead.score_seq : 0;
+        json_object_set_new(p, "seq", json_integer(fresh ? seq++ : own));
         json_object_set(p, "reason", json_object_get(v, "reason"));
         json_object_set_new(p, "lead", snap);
         if ((rc = ho_out_emit(out, &m)) != HO_OK) {
@@ -250,17 +248,18 @@ static int s_crm_facts(sw_ctx_t *self, int64_t lead_id, const ho_msg_t *in, ho_e
 static int s_attach(sw_ctx_t *self, ho_lead_t *lead, const char *event_id, const json_t *p,
                     int64_t at, ho_err_t *err)
 {
-    json_t *row = json_object();
-    json_object_set_new(row, "lead_id", json_integer(lead->id));
-    json_object_set_new(row, "event_id", json_string(event_id));
-    json_object_set_new(row, "type", sw_jstr(sw_str(p, "type")));
-    json_object_set_new(row, "occurred_at", json_integer(at));
-    static const char *const cols[] = {"url", "path", "campaign", "asset", "source_system"};
-    for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
-        json_object_set(row, cols[i], json_object_get(p, cols[i]));
-    }
-    int rc = ho_store_add(self->store, HO_T_ACTIVITIES, row, NULL, err);
-    json_decref(row);
+    ho_activity_row_t row = {
+        .lead_id = lead->id,
+        .event_id = event_id,
+        .type = sw_str(p, "type"),
+        .occurred_at = at,
+        .url = json_object_get(p, "url"),
+        .path = json_object_get(p, "path"),
+        .campaign = json_object_get(p, "campaign"),
+        .asset = json_object_get(p, "asset"),
+        .source_system = json_object_get(p, "source_system"),
+    };
+    int rc = ho_store_add_activity(self->store, &row, err);
     if (rc == HO_OK) {
         if (lead->first_touch_at == HO_NULL_INT || at < lead->first_touch_at) {
             lead->first_touch_at = at;
@@ -273,8 +272,9 @@ static int s_attach(sw_ctx_t *self, ho_lead_t *lead, const char *event_id, const
     return rc;
 }
 
-/* Activities that came before their person did (unmatched_activities): attached now, each
- * moving its count in import_results from unmatched to matched. */
+/* Activities that came before their person did (unmatched_activities): attached now and
+ * scored. Their import_results stay as counted when first applied (`unmatched` for that
+ * import, forever: CONTRACT-12 section 2 counts a record when it is first applied). */
 static int s_attach_unmatched(sw_ctx_t *self, int64_t lead_id, const char *email, ho_err_t *err)
 {
     if (!self->unmatched_maybe) {
@@ -292,12 +292,9 @@ static int s_attach_unmatched(sw_ctx_t *self, int64_t lead_id, const char *email
         json_t *body = json_loads(sw_str(r, "body") ? sw_str(r, "body") : "", 0, NULL);
         const json_t *p = json_object_get(body, "payload");
         const char *eid = sw_str(r, "event_id");
-        const char *imp = sw_str(p, "import_id");
         rc = rc == HO_OK ? ho_store_lead_get(self->store, NULL, lead_id, &lead, err) : rc;
         rc = rc == HO_OK ? s_attach(self, &lead, eid, p, sw_int(p, "occurred_at", 0), err) : rc;
         rc = rc == HO_OK ? ho_store_unmatched_delete(self->store, eid, err) : rc;
-        rc = rc == HO_OK ? ho_store_import_count(self->store, imp, "unmatched", -1, err) : rc;
-        rc = rc == HO_OK ? ho_store_import_count(self->store, imp, "matched", 1, err) : rc;
         json_decref(body);
     }
     ho_lead_clear(&lead);
@@ -327,7 +324,7 @@ static int s_lead_again(sw_ctx_t *self, const ho_msg_t *in, ho_err_t *err)
         bool created = by && strcmp(by, ho_msg_id(in)) == 0;
         int64_t at = sw_int(ho_msg_payload(in), "observed_at", ho_msg_ts(in));
         if (rc == HO_OK) {
-            sw_want_score(self, lead.id, created ? "new" : "update", at);
+            sw_want_score(self, lead.id, created ? "new" : "update", at, ho_msg_id(in), true);
         }
     } else if (rc == HO_ERR_NOT_FOUND) {
         rc = HO_OK; /* erased since */
@@ -353,9 +350,11 @@ int sw_on_lead(sw_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_t *err)
     if (rc == HO_OK) {
         rc = s_crm_facts(self, res.lead_id, in, err);
     }
-    if (rc == HO_OK && (res.created || res.changed)) {
+    if (rc == HO_OK) {
+        /* also when the record changed nothing: a redelivery of it asks again (s_lead_again)
+         * with this request's id, which must then be one the first delivery sent */
         int64_t at = sw_int(p, "observed_at", ho_msg_ts(in));
-        sw_want_score(self, res.lead_id, res.created ? "new" : "update", at);
+        sw_want_score(self, res.lead_id, res.created ? "new" : "update", at, ho_msg_id(in), false);
     }
     if (rc == HO_OK && res.created) {
         /* the new lead's email is the record's, normalized as the upsert keyed it (reading
@@ -419,11 +418,11 @@ int sw_on_activity(sw_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_t *
             rc = ho_store_import_count(self->store, sw_str(p, "import_id"), "matched", 1, err);
         }
         if (rc == HO_OK) {
-            sw_want_score(self, lead.id, "activity", at);
+            sw_want_score(self, lead.id, "activity", at, ho_msg_id(in), false);
         }
     } else if (claimed == 0 && rc == HO_OK && !lead.erased) {
         /* applied before (a redelivery): the same score.request again, never silence */
-        sw_want_score(self, lead.id, "activity", at);
+        sw_want_score(self, lead.id, "activity", at, ho_msg_id(in), true);
     } else if (claimed == 0 && rc == HO_ERR_NOT_FOUND) {
         rc = HO_OK; /* kept unmatched the first time: nothing goes downstream */
     }

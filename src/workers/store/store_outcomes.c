@@ -192,12 +192,9 @@ static int s_apply_outcome(sw_ctx_t *self, ho_lead_t *lead, const char *event_id
     }
     *flagged_p = flags && flags[0];
     free(flags);
-    if (rc == HO_OK && not_owner) {
-        char note[200];
-        snprintf(note, sizeof note, "%s recorded by %.60s, who does not own the lead (owner %.60s)",
-                 outcome, rep, lead->owner_rep_id);
-        rc = ho_store_note(self->store, lead, "outcome_not_owner", at, rep, note, event_id, err);
-    }
+    /* a non-owner's outcome is one fact: its outcomes row (not_owner 1, rep_id) and the
+     * sales history derived from it; no second stage_history row (actor = the rep, repeating
+     * the stage: counted as a second SAL by anyone reading history rows into SAL) */
     if (rc == HO_OK) {
         rc = s_assignment_effects(self, lead, outcome, rep, not_owner, at, err);
     }
@@ -250,6 +247,9 @@ static int s_pending_refused(sw_ctx_t *self, const json_t *row, const json_t *bo
 int sw_apply_pending(sw_ctx_t *self, const char *email, ho_out_t *out, ho_err_t *err)
 {
     (void)out;
+    if (!self->pending_maybe) {
+        return HO_OK; /* none kept since the worker started on an empty table */
+    }
     json_t *rows = NULL;
     json_t *args = json_pack("{ss}", "email", email);
     int rc = ho_store_query(self->store, HO_Q_PENDING, args, &rows, err);
@@ -312,6 +312,7 @@ static int s_outcome_wait(sw_ctx_t *self, const ho_msg_t *in, const char *email,
                   json_object_get(p, "import_id") ? json_incref(json_object_get(p, "import_id"))
                                                   : json_null());
     int64_t id = 0;
+    self->pending_maybe = true; /* also when rolled back: one query too many, never too few */
     rc = ho_store_add(self->store, HO_T_PENDING_OUTCOMES, row, &id, err);
     json_decref(row);
     if (rc == HO_OK && id != 0) {

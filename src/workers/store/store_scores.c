@@ -206,19 +206,21 @@ int sw_on_scored(sw_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_t *er
     int64_t fit = sw_int(p, "fit", 0), interest = sw_int(p, "interest", 0);
     int64_t score = sw_int(p, "score", fit + interest);
     bool mql = json_is_true(json_object_get(p, "mql"));
-    json_t *row = json_object();
-    json_object_set_new(row, "lead_id", json_integer(lead.id));
-    json_object_set_new(row, "event_id", json_string(ho_msg_id(in)));
-    json_object_set_new(row, "at", json_integer(as_of));
-    json_object_set_new(row, "model_version", json_string(model));
-    json_object_set_new(row, "fit", json_integer(fit));
-    json_object_set_new(row, "interest", json_integer(interest));
-    json_object_set_new(row, "score", json_integer(score));
-    json_object_set(row, "grade", json_object_get(p, "grade"));
-    json_object_set(row, "quadrant", json_object_get(p, "quadrant"));
-    json_object_set_new(row, "mql", json_integer(mql));
+    json_t *none = json_array();
     const json_t *ex = json_object_get(p, "explanation");
-    json_object_set(row, "explanation_json", ex ? (json_t *)ex : json_array());
+    ho_score_row_t row = {
+        .lead_id = lead.id,
+        .event_id = ho_msg_id(in),
+        .at = as_of,
+        .model_version = model,
+        .fit = fit,
+        .interest = interest,
+        .score = score,
+        .grade = json_object_get(p, "grade"),
+        .quadrant = json_object_get(p, "quadrant"),
+        .mql = mql,
+        .explanation = ex ? ex : none,
+    };
     /* An older score arriving late is kept in scores but does not move the lead: older =
      * as of an earlier time, or as of the same time but answering an earlier request (its
      * seq, when both the reply and the score the lead holds have one). */
@@ -239,8 +241,8 @@ int sw_on_scored(sw_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_t *er
                 !strcmp(lead.model_version, model) && lead.grade && sw_str(p, "grade") &&
                 !strcmp(lead.grade, sw_str(p, "grade")) && lead.quadrant && sw_str(p, "quadrant") &&
                 !strcmp(lead.quadrant, sw_str(p, "quadrant"));
-    rc = same ? HO_OK : ho_store_add(self->store, HO_T_SCORES, row, NULL, err);
-    json_decref(row);
+    rc = same ? HO_OK : ho_store_add_score(self->store, &row, err);
+    json_decref(none);
     if (rc != HO_OK || older) {
         ho_lead_clear(&lead);
         return rc;
@@ -254,10 +256,6 @@ int sw_on_scored(sw_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_t *er
     ho_lead_set(&lead.model_version, model);
     lead.scored_at = as_of;
     rc = ho_store_lead_put(self->store, &lead, err);
-    char why[160];
-    snprintf(why, sizeof why, "score %lld (fit %lld, interest %lld, %s) by model %s",
-             (long long)score, (long long)fit, (long long)interest,
-             sw_str(p, "grade") ? sw_str(p, "grade") : "-", model);
     if (rc == HO_OK && mql) {
         rc = s_mql_in_sales(self, &lead, as_of, ho_msg_id(in), err);
     }
@@ -267,6 +265,11 @@ int sw_on_scored(sw_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_t *er
     }
     if (rc == HO_OK && mql && !hold && lead.stage &&
         (strcmp(lead.stage, "ML") == 0 || strcmp(lead.stage, "RECYCLED") == 0)) {
+        /* formatted only here: most re-scores move no stage (2k instructions each) */
+        char why[160];
+        snprintf(why, sizeof why, "score %lld (fit %lld, interest %lld, %s) by model %s",
+                 (long long)score, (long long)fit, (long long)interest,
+                 sw_str(p, "grade") ? sw_str(p, "grade") : "-", model);
         rc = ho_store_transition(self->store, &lead, "qualify", as_of, "score", why, ho_msg_id(in),
                                  err);
     } else if (rc == HO_OK && !mql && lead.stage && strcmp(lead.stage, "MQL") == 0 &&

@@ -127,7 +127,7 @@ int sw_on_tick(sw_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_t *err)
         json_decref(args);
         json_array_foreach(ids, i, a)
         {
-            sw_want_score(self, sw_int(a, "id", 0), "rescore", now);
+            sw_want_score(self, sw_int(a, "id", 0), "rescore", now, ho_msg_id(in), false);
         }
         json_decref(ids);
         self->rescored_once = true;

@@ -33,6 +33,9 @@ typedef struct {
     /* unmatched_activities may have rows (false: empty when the worker started and none
      * added since, so a new lead skips the lookup) */
     bool unmatched_maybe;
+    /* the same for pending_outcomes: a new lead skips the lookup of feedback waiting for it
+     * (~8k instructions, a twentieth of a lead.normalized) while none can be waiting */
+    bool pending_maybe;
 } sw_ctx_t;
 
 /* data errors: the message is kept in quarantine; anything else retries the batch */
@@ -76,7 +79,10 @@ ho_msg_t *sw_new_msg(const char *type, const char *id_prefix, const char *key);
 json_t *sw_activities(sw_ctx_t *self, int64_t lead_id, int limit, ho_err_t *err);
 json_t *sw_snapshot(sw_ctx_t *self, const ho_lead_t *lead, ho_err_t *err);
 json_t *sw_score_obj(const ho_lead_t *lead);
-void sw_want_score(sw_ctx_t *self, int64_t lead_id, const char *reason, int64_t as_of);
+/* trigger: the id of the event that asks (it names the request); again: that event was
+ * applied before (a redelivery), so the request is the one its first delivery emitted */
+void sw_want_score(sw_ctx_t *self, int64_t lead_id, const char *reason, int64_t as_of,
+                   const char *trigger, bool again);
 int sw_flush_scores(sw_ctx_t *self, ho_out_t *out, ho_err_t *err);
 int sw_on_lead(sw_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_t *err);
 int sw_on_activity(sw_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_t *err);
