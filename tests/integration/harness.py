@@ -480,6 +480,37 @@ class Pipeline(Procs):
         self.start_broker()
         for w in workers:
             self.start_worker(w)
+        if workers and not self._curve_on():
+            self.wait_registered(workers)
+
+    def _curve_on(self):
+        try:
+            with open(self.config) as f:
+                return re.search(r"(?m)^\s*curve:\s*\n(\s+.*\n)*?\s+enabled:\s*true", f.read())
+        except OSError:
+            return False
+
+    def wait_registered(self, services):
+        """Until the broker lists a worker for each service: a worker prints its ready line
+        when it has sent READY, which the broker may read a moment later on a loaded machine
+        (an import started in that moment finds the service without a worker)."""
+        import zmq
+        ctx = zmq.Context()
+        try:
+            c = MdpClient(ctx, self.endpoint)
+            try:
+                def ok():
+                    st = c.status()
+                    svcs = st.get("services", [])
+                    have = {x["name"]: x.get("workers", 0) for x in svcs} \
+                        if isinstance(svcs, list) else {k: v.get("workers", 0)
+                                                        for k, v in svcs.items()}
+                    return all(have.get(w, 0) > 0 for w in services)
+                wait_for("workers registered: %s" % ", ".join(services), ok)
+            finally:
+                c.close()
+        finally:
+            ctx.destroy(linger=0)
 
     def worker(self, service):
         return self.proc(self.name(service))
