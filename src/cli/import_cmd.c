@@ -23,6 +23,7 @@
 #include "cli/dupcount.h"
 #include "cli/import_hints.h"
 #include "handoff/cli.h"
+#include "handoff/time.h"
 #include "handoff/client.h"
 #include "handoff/connector.h"
 #include "handoff/gateway.h"
@@ -1200,7 +1201,7 @@ int ho_cmd_import(int argc, char **argv)
     s.max_backlog = a.max_backlog;
     s.settle_ms = a.settle_s * 1000;
     s.no_wait = a.no_wait;
-    if (a.now && ho_score_parse_time(a.now, &s.now_ms) != 0) {
+    if (a.now && ho_time_parse(a.now, &s.now_ms) != 0) {
         fprintf(stderr, "handoff import: --now %s: expected YYYY-MM-DD[THH:MM[:SSZ]] or epoch ms\n",
                 a.now);
         return 2;

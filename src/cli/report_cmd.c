@@ -11,7 +11,7 @@
 #include "handoff/gateway.h"
 #include "handoff/log.h"
 #include "handoff/report.h"
-#include "handoff/scoring.h" /* ho_score_parse_time */
+#include "handoff/time.h"
 
 static void s_usage(FILE *out)
 {
@@ -182,7 +182,7 @@ int ho_cmd_report(int argc, char **argv)
     ho_report_opts_t opts = {.timezone = tz,
                              .config_dir = ho_gateway_config_dir(gw),
                              .currency = cur && ho_node_str(cur) ? ho_node_str(cur) : "USD"};
-    if (now_arg && (ho_score_parse_time(now_arg, &opts.now_ms) != 0 || opts.now_ms <= 0)) {
+    if (now_arg && (ho_time_parse(now_arg, &opts.now_ms) != 0 || opts.now_ms <= 0)) {
         fprintf(stderr,
                 "handoff report: --now: \"%s\" is not a time (2026-11-23T09:00:00Z or epoch ms)\n",
                 now_arg);

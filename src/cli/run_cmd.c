@@ -26,6 +26,7 @@
 #include <czmq.h>
 
 #include "handoff/cli.h"
+#include "handoff/time.h"
 #include "handoff/client.h"
 #include "handoff/gateway.h"
 #include "handoff/log.h"
@@ -910,7 +911,7 @@ static int s_resolve_parts(const s_args_t *a, s_parts_t *parts)
 static int s_demo_clock(const char *now_arg, int64_t *now_ms, char *now_text, size_t cap)
 {
     if (now_arg) {
-        if (ho_score_parse_time(now_arg, now_ms) != 0) {
+        if (ho_time_parse(now_arg, now_ms) != 0) {
             fprintf(stderr, "handoff run: --now '%s' is not a time (2026-11-23T00:00:00Z)\n",
                     now_arg);
             return -1;

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "handoff/cli.h"
+#include "handoff/time.h"
 #include "handoff/gateway.h"
 #include "handoff/scoring.h"
 
@@ -416,7 +417,7 @@ int ho_cmd_score(int argc, char **argv)
         case 'a':
             if (strcmp(optarg, "stored") == 0) {
                 as_of = S_AS_OF_STORED;
-            } else if (ho_score_parse_time(optarg, &as_of) != HO_OK) {
+            } else if (ho_time_parse(optarg, &as_of) != HO_OK) {
                 fprintf(stderr,
                         "handoff score: --as-of %s: expected 2026-11-20, 2026-11-20T09:00Z, "
                         "epoch ms or stored\n",
