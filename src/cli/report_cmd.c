@@ -12,6 +12,7 @@
 #include "handoff/log.h"
 #include "handoff/report.h"
 #include "handoff/time.h"
+#include "handoff/util.h"
 
 static void s_usage(FILE *out)
 {
@@ -50,22 +51,6 @@ static void s_progress(void *arg, const char *sheet, int64_t rows, bool done)
     } else {
         ho_info("sheet=\"%s\" rows=%lld", sheet, (long long)rows);
     }
-}
-
-static int s_mkdirs(const char *path)
-{
-    char buf[4096];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(buf, 0755) != 0 && errno != EEXIST) {
-                return -1;
-            }
-            *p = '/';
-        }
-    }
-    return mkdir(buf, 0755) != 0 && errno != EEXIST ? -1 : 0;
 }
 
 /* A week that has not ended has nothing (future) or only part (this week) to count: say so,
@@ -219,7 +204,7 @@ int ho_cmd_report(int argc, char **argv)
             fprintf(stderr, "handoff report: --data-dir: path too long\n");
             goto done;
         }
-        if (s_mkdirs(dir) != 0) {
+        if (ho_mkdirs(dir) != 0) {
             fprintf(stderr, "handoff report: %s: cannot create: %s\n", dir, strerror(errno));
             goto done;
         }

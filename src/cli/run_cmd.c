@@ -32,6 +32,7 @@
 #include "handoff/log.h"
 #include "handoff/scoring.h"
 #include "handoff/webhook.h"
+#include "handoff/util.h"
 
 #define RUN_MAX_CHILDREN 40
 #define RUN_MAX_ARGS 16
@@ -689,22 +690,6 @@ static int s_demo(s_run_t *run, const char *seed, const char *now_text, int64_t 
 
 /* ---- the command -------------------------------------------------------------------------- */
 
-static int s_mkdirs(const char *path)
-{
-    char tmp[PATH_MAX];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(tmp, 0755) != 0 && errno != EEXIST) {
-                return -1;
-            }
-            *p = '/';
-        }
-    }
-    return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
-}
-
 static int s_positive(const char *text, long max, long *out)
 {
     char *end = NULL;
@@ -1074,7 +1059,7 @@ static int s_locate(s_run_t *run, const s_args_t *a)
     snprintf(run->endpoint, sizeof run->endpoint, "%s",
              a->endpoint ? a->endpoint : ho_gateway_endpoint(run->gw));
     const char *dd = a->data_dir ? a->data_dir : ho_gateway_data_dir(run->gw);
-    if (!dd || s_mkdirs(dd) != 0 || !realpath(dd, run->data_dir) ||
+    if (!dd || ho_mkdirs(dd) != 0 || !realpath(dd, run->data_dir) ||
         strlen(run->data_dir) > PATH_MAX - 256) {
         fprintf(stderr, "handoff run: data dir '%s': %s\n", dd ? dd : "(none)", strerror(errno));
         return -1;

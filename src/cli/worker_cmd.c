@@ -13,6 +13,7 @@
 #include "handoff/gateway.h"
 #include "handoff/log.h"
 #include "handoff/runtime.h"
+#include "handoff/util.h"
 
 static void s_list(FILE *out)
 {
@@ -50,22 +51,6 @@ static void s_usage(FILE *out)
             "Built-in workers:\n",
             HO_RUNTIME_CREDIT);
     s_list(out);
-}
-
-static int s_mkdirs(const char *dir)
-{
-    char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s", dir);
-    for (char *p = path + 1; *p; p++) {
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(path, 0775) != 0 && errno != EEXIST) {
-                return -1;
-            }
-            *p = '/';
-        }
-    }
-    return mkdir(path, 0775) != 0 && errno != EEXIST ? -1 : 0;
 }
 
 static int s_valid_service(const char *s)
@@ -176,7 +161,7 @@ int ho_cmd_worker(int argc, char **argv)
         return 1;
     }
     const char *dir = ho_gateway_data_dir(gw);
-    if (dir && dir[0] && s_mkdirs(dir) != 0) {
+    if (dir && dir[0] && ho_mkdirs(dir) != 0) {
         fprintf(stderr, "handoff worker: data dir %s: %s\n", dir, strerror(errno));
         ho_gateway_destroy(&gw);
         return 1;

@@ -11,6 +11,7 @@
 
 #include "handoff/log.h"
 #include "runtime/runtime_int.h"
+#include "handoff/util.h"
 
 #define S_MDPW "MDPW01"
 #define S_READY 0x01
@@ -40,33 +41,6 @@ typedef struct {
 static int s_stopped(const s_rt_t *rt)
 {
     return zsys_interrupted || (rt->opts->stop && *rt->opts->stop);
-}
-
-static const char s_b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-char *ho_rt_base64(const void *data, size_t len)
-{
-    const unsigned char *p = data;
-    char *out = malloc(4 * ((len + 2) / 3) + 1);
-    if (!out) {
-        return NULL;
-    }
-    size_t o = 0;
-    for (size_t i = 0; i < len; i += 3) {
-        uint32_t v = (uint32_t)p[i] << 16;
-        if (i + 1 < len) {
-            v |= (uint32_t)p[i + 1] << 8;
-        }
-        if (i + 2 < len) {
-            v |= p[i + 2];
-        }
-        out[o++] = s_b64[(v >> 18) & 63];
-        out[o++] = s_b64[(v >> 12) & 63];
-        out[o++] = i + 1 < len ? s_b64[(v >> 6) & 63] : '=';
-        out[o++] = i + 2 < len ? s_b64[v & 63] : '=';
-    }
-    out[o] = '\0';
-    return out;
 }
 
 /* At most this many envelopes per frame: the broker makes each frame a request of its own,
@@ -212,7 +186,7 @@ static void s_quarantine_raw(s_rt_t *rt, ho_out_t *out, const uint8_t *data, siz
         json_object_set_new(p, "element", json_integer(element));
     }
     json_object_set_new(p, "bytes", json_integer((json_int_t)len));
-    char *b64 = ho_rt_base64(data, len);
+    char *b64 = ho_base64(data, len);
     json_object_set_new(p, "base64", json_string(b64 ? b64 : ""));
     free(b64);
 

@@ -12,6 +12,7 @@
 #include "handoff/log.h"
 #include "handoff/routing.h"
 #include "handoff/worker.h"
+#include "handoff/util.h"
 
 typedef struct {
     char *rules;     /* routing.yaml name, relative to the config dir */
@@ -37,22 +38,6 @@ typedef struct {
     int64_t keep_ms; /* retention, 0 = forever */
     int64_t pruned_at;
 } s_ctx_t;
-
-static int s_mkdirs(const char *dir)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s", dir);
-    for (char *p = path + 1; *p; p++) {
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(path, 0755) != 0 && errno != EEXIST) {
-                return -1;
-            }
-            *p = '/';
-        }
-    }
-    return mkdir(path, 0755) != 0 && errno != EEXIST ? -1 : 0;
-}
 
 static void s_exit(void **ctx_p)
 {
@@ -93,7 +78,7 @@ static int s_init(const ho_worker_env_t *env, void **ctx_p, ho_err_t *err)
         } else {
             snprintf(path, sizeof path, "%s/%s", dir, set.state);
         }
-        if (set.state[0] != '/' && s_mkdirs(dir) != 0) {
+        if (set.state[0] != '/' && ho_mkdirs(dir) != 0) {
             rc = ho_err_set(err, HO_ERR_IO, "data_dir", "%s: cannot create: %s", dir,
                             strerror(errno));
         } else {

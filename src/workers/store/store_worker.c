@@ -14,23 +14,8 @@
 #include <sys/stat.h>
 
 #include "workers/store/store_worker_int.h"
+#include "handoff/util.h"
 
-
-static int s_mkdirs(const char *dir)
-{
-    char tmp[PATH_MAX];
-    snprintf(tmp, sizeof tmp, "%s", dir);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(tmp, 0755) != 0 && errno != EEXIST) {
-                return -1;
-            }
-            *p = '/';
-        }
-    }
-    return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
-}
 
 /* ---- lifecycle of the worker ---- */
 static void s_exit(void **ctx_p)
@@ -64,7 +49,7 @@ static int s_init(const ho_worker_env_t *env, void **ctx_p, ho_err_t *err)
         return err->code ? err->code : HO_ERR_CONFIG;
     }
     const char *dir = env->data_dir && env->data_dir[0] ? env->data_dir : "./data";
-    if (s_mkdirs(dir) != 0) {
+    if (ho_mkdirs(dir) != 0) {
         s_exit(&vp);
         return ho_err_set(err, HO_ERR_IO, "data_dir", "cannot create data dir %s: %s", dir,
                           strerror(errno));
