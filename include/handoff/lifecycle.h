@@ -10,8 +10,8 @@
  * illegal and refused (HO_ERR_STATE with a sentence naming event, from-stage and what
  * would be legal). The table guards marketing's automatic moves (qualify, decay, recycle).
  * Sales' word is not refused: a lead's sales stages are derived from its whole outcome
- * history (ho_lifecycle_derive), so every outcome is recorded whatever the stage. Stored stage values are the canonical names; display names come from
- * deploy/lifecycle.yaml.
+ * history (ho_lifecycle_derive), so every outcome is recorded whatever the stage. Stored stage
+ * values are the canonical names; display names come from deploy/lifecycle.yaml.
  */
 #ifndef HO_LIFECYCLE_H
 #define HO_LIFECYCLE_H

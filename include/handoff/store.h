@@ -187,8 +187,11 @@ typedef enum {
     HO_Q_PENDING_DUE,         /* {before}: pending outcomes received at or before */
     HO_Q_PENDING_GET,         /* {event_id}: status, import_id of one pending outcome */
     HO_Q_IMPORT_RESULTS,      /* {import_id}: result, n */
-    HO_Q_IMPORT_QUARANTINED,  /* {import_id}: n quarantine rows of that import */
+    HO_Q_IMPORT_QUARANTINED,  /* {import_id}: n quarantine rows of that import, failed of
+                               * them a worker could not apply (retries_exhausted,
+                               * worker_error) */
     HO_Q_FIRST_SOURCE,        /* {lead_id}: event_id of the record that created the lead */
+    HO_Q_UNMATCHED_ANY,       /* {}: one row when unmatched_activities has any */
     HO_Q_COUNTER,             /* {name}: value of a store counter */
     HO_X_COUNTER_SET,         /* {name, value} */
     HO_Q_ASSIGNMENT_BY_EVENT, /* {event_id}: id, status of the assignment that event made */
@@ -255,14 +258,13 @@ int ho_store_derive_stages(ho_store_t *self, ho_lead_t *lead, const char *new_ev
 
 /* ---- imports (import.summary, import.stats; src/store/outcomes.c) ---- */
 /* import_results[import_id][result] += delta (nothing when import_id is NULL or ""). */
-int ho_store_import_count(ho_store_t *self, const char *import_id, const char *result,
-                          int delta, ho_err_t *err);
+int ho_store_import_count(ho_store_t *self, const char *import_id, const char *result, int delta,
+                          ho_err_t *err);
 /* Upsert the imports row from an import.summary payload (a re-import replaces it). */
 int ho_store_import_put(ho_store_t *self, const json_t *summary, ho_err_t *err);
 /* {import_id, applied, new, merged, matched, unmatched, recorded, pending, unknown_lead,
- * before_lead_created, flagged, quarantined} of one import. */
-int ho_store_import_stats(ho_store_t *self, const char *import_id, json_t **stats_p,
-                          ho_err_t *err);
+ * before_lead_created, flagged, quarantined, failed} of one import. */
+int ho_store_import_stats(ho_store_t *self, const char *import_id, json_t **stats_p, ho_err_t *err);
 /* pending_outcomes.status = status (pending | unknown_lead), unknown_at = at. */
 int ho_store_pending_mark(ho_store_t *self, const char *event_id, const char *status, int64_t at,
                           ho_err_t *err);

@@ -130,8 +130,8 @@ const char *ho_lifecycle_outcome_event(const char *outcome, const char *disposit
 }
 
 /* ---- sales stages derived from the outcome history (lifecycle.h) ---- */
-static const char *const s_outcome_order[] = {"accepted", "rejected",    "sql",
-                                              "opportunity", "won",  "lost"};
+static const char *const s_outcome_order[] = {"accepted",    "rejected", "sql",
+                                              "opportunity", "won",      "lost"};
 
 static int s_outcome_rank(const char *o)
 {
@@ -219,8 +219,8 @@ static void s_derive_one(ho_outcome_step_t *s, const char **cur, int *r, int *r_
 }
 
 /* Apply the other moves up to time until (inclusive). */
-static void s_moves_until(const ho_stage_move_t *moves, size_t n_moves, size_t *next,
-                          int64_t until, const char **cur, int *r)
+static void s_moves_until(const ho_stage_move_t *moves, size_t n_moves, size_t *next, int64_t until,
+                          const char **cur, int *r)
 {
     for (; *next < n_moves && moves[*next].at <= until; (*next)++) {
         const ho_stage_move_t *m = &moves[*next];

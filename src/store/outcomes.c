@@ -20,7 +20,7 @@ static const char *s_str(const json_t *o, const char *k)
     return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-static const char *sw_or(const char *s)
+static const char *s_or(const char *s)
 {
     return s ? s : "";
 }
@@ -40,8 +40,7 @@ static int s_exec(ho_store_t *self, ho_query_t q, json_t *args, ho_err_t *err)
     return rc;
 }
 
-int ho_store_outcome_add(ho_store_t *self, const ho_outcome_row_t *r, int64_t *id_p,
-                         ho_err_t *err)
+int ho_store_outcome_add(ho_store_t *self, const ho_outcome_row_t *r, int64_t *id_p, ho_err_t *err)
 {
     json_t *row = json_object();
     json_object_set_new(row, "lead_id", json_integer(r->lead_id));
@@ -77,7 +76,7 @@ static ho_stage_move_t *s_moves(const json_t *history, size_t *n_p)
     json_t *h;
     json_array_foreach(history, i, h)
     {
-        const char *actor = sw_or(s_str(h, "actor")), *kind = s_str(h, "kind");
+        const char *actor = s_or(s_str(h, "actor")), *kind = s_str(h, "kind");
         if (!moves || (kind && strcmp(kind, "transition") != 0) || strcmp(actor, "sales") == 0 ||
             !s_str(h, "to_stage")) {
             continue;
@@ -172,11 +171,11 @@ static int s_write_step(ho_store_t *self, const ho_lead_t *lead, const json_t *s
         char id[300], why[160];
         snprintf(id, sizeof id, "%s/implied/%s", eid, o);
         snprintf(why, sizeof why, "%s: implied by %s", o, s->outcome);
-        json_t *row = json_pack("{sIsssososssssIsisi}", "lead_id", (json_int_t)lead->id,
-                                "event_id", id, "feedback_id", s_jstr(s_str(rec, "feedback_id")),
-                                "rep_id", s_jstr(s_str(rec, "rep_id")), "outcome", o,
-                                "stage_reached", from, "occurred_at", (json_int_t)s->occurred_at,
-                                "implied", 1, "not_owner", 0);
+        json_t *row =
+            json_pack("{sIsssososssssIsisi}", "lead_id", (json_int_t)lead->id, "event_id", id,
+                      "feedback_id", s_jstr(s_str(rec, "feedback_id")), "rep_id",
+                      s_jstr(s_str(rec, "rep_id")), "outcome", o, "stage_reached", from,
+                      "occurred_at", (json_int_t)s->occurred_at, "implied", 1, "not_owner", 0);
         rc = ho_store_add(self, HO_T_OUTCOMES, row, NULL, err);
         json_decref(row);
         if (rc == HO_OK) {
@@ -284,8 +283,8 @@ int ho_store_derive_stages(ho_store_t *self, ho_lead_t *lead, const char *new_ev
     return rc;
 }
 
-int ho_store_import_count(ho_store_t *self, const char *import_id, const char *result,
-                          int delta, ho_err_t *err)
+int ho_store_import_count(ho_store_t *self, const char *import_id, const char *result, int delta,
+                          ho_err_t *err)
 {
     if (!import_id || !import_id[0] || delta == 0) {
         return HO_OK;
@@ -315,8 +314,8 @@ int ho_store_import_put(ho_store_t *self, const json_t *p, ho_err_t *err)
     static const char *const num[] = {"read", "accepted", "finished_at"};
     for (size_t i = 0; i < 3; i++) {
         const json_t *v = json_object_get(p, num[i]);
-        json_object_set_new(args, num[i], json_is_integer(v) ? json_incref((json_t *)v)
-                                                             : json_null());
+        json_object_set_new(args, num[i],
+                            json_is_integer(v) ? json_incref((json_t *)v) : json_null());
     }
     json_object_set_new(args, "skipped_json", s_jstr(skipped));
     json_object_set_new(args, "quarantined_json", s_jstr(quar));
@@ -325,12 +324,12 @@ int ho_store_import_put(ho_store_t *self, const json_t *p, ho_err_t *err)
     return s_exec(self, HO_X_IMPORT_PUT, args, err);
 }
 
-int ho_store_import_stats(ho_store_t *self, const char *import_id, json_t **stats_p,
-                          ho_err_t *err)
+int ho_store_import_stats(ho_store_t *self, const char *import_id, json_t **stats_p, ho_err_t *err)
 {
-    static const char *const results[] = {"new",     "merged",       "matched",
-                                          "unmatched", "recorded",   "pending",
-                                          "unknown_lead", "before_lead_created", "flagged"};
+    static const char *const results[] = {
+        "new",      "merged",  "matched",      "unmatched",
+        "recorded", "pending", "unknown_lead", "before_lead_created",
+        "flagged"};
     json_t *rows = NULL, *q = NULL;
     json_t *args = json_pack("{ss}", "import_id", import_id ? import_id : "");
     int rc = ho_store_query(self, HO_Q_IMPORT_RESULTS, args, &rows, err);
@@ -363,6 +362,7 @@ int ho_store_import_stats(ho_store_t *self, const char *import_id, json_t **stat
     }
     json_object_set_new(out, "applied", json_integer(applied));
     json_object_set_new(out, "quarantined", json_integer(s_int(json_array_get(q, 0), "n", 0)));
+    json_object_set_new(out, "failed", json_integer(s_int(json_array_get(q, 0), "failed", 0)));
     json_decref(rows);
     json_decref(q);
     *stats_p = out;
@@ -372,10 +372,9 @@ int ho_store_import_stats(ho_store_t *self, const char *import_id, json_t **stat
 int ho_store_pending_mark(ho_store_t *self, const char *event_id, const char *status, int64_t at,
                           ho_err_t *err)
 {
-    return s_exec(self, HO_X_PENDING_STATUS,
-                  json_pack("{sssssI}", "event_id", event_id, "status", status, "at",
-                            (json_int_t)at),
-                  err);
+    return s_exec(
+        self, HO_X_PENDING_STATUS,
+        json_pack("{sssssI}", "event_id", event_id, "status", status, "at", (json_int_t)at), err);
 }
 
 int ho_store_unmatched_delete(ho_store_t *self, const char *event_id, ho_err_t *err)

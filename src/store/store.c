@@ -1512,8 +1512,8 @@ static int s_conf_apply(const ho_conf_t *c, const ho_node_t *map, json_t *out, h
     if (!map) {
         return HO_OK;
     }
-    static const char *const keys[] = {"plus_addressing", "precedence",    "sla",
-                                       "rescore",         "config",        "durability",
+    static const char *const keys[] = {"plus_addressing", "precedence",     "sla",
+                                       "rescore",         "config",         "durability",
                                        "reroute_owned",   "feedback_grace", NULL};
     if (ho_conf_check_keys(c, map, keys, err) != HO_OK) {
         return HO_ERR_CONFIG;
@@ -1533,7 +1533,7 @@ static int s_conf_apply(const ho_conf_t *c, const ho_node_t *map, json_t *out, h
         /* "7d", "36h", "90m" or milliseconds */
         char *end = NULL;
         long long v = strtoll(grace, &end, 10);
-        long long unit = !end || !*end              ? 1
+        long long unit = !end || !*end           ? 1
                          : strcmp(end, "d") == 0 ? 86400000LL
                          : strcmp(end, "h") == 0 ? 3600000LL
                          : strcmp(end, "m") == 0 ? 60000LL
@@ -1606,8 +1606,7 @@ json_t *ho_store_config_load(const char *config_dir, const ho_conf_t *gateway,
                             "normal", "precedence", "reassign_after_ms", (json_int_t)0,
                             "rescore_interval_ms", (json_int_t)3600000, "rescore_window_ms",
                             (json_int_t)(90LL * 86400000), "rescore_limit", (json_int_t)1000,
-                            "reroute_owned", 0, "feedback_grace_ms",
-                            (json_int_t)(7LL * 86400000));
+                            "reroute_owned", 0, "feedback_grace_ms", (json_int_t)(7LL * 86400000));
     const char *name = "store.yaml";
     if (settings && gateway) {
         const char *alt = NULL;

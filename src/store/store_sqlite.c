@@ -367,8 +367,10 @@ static const char *const s_queries[HO_Q__COUNT] = {
                          " WHERE event_id = :event_id",
     [HO_Q_IMPORT_RESULTS] = "SELECT result, n FROM import_results WHERE import_id = :import_id"
                             " ORDER BY result",
-    [HO_Q_IMPORT_QUARANTINED] = "SELECT COUNT(*) AS n FROM quarantine"
-                                " WHERE import_id = :import_id",
+    [HO_Q_IMPORT_QUARANTINED] =
+        "SELECT COUNT(*) AS n, COALESCE(SUM(code IN ('retries_exhausted', 'worker_error')), 0)"
+        " AS failed FROM quarantine WHERE import_id = :import_id",
+    [HO_Q_UNMATCHED_ANY] = "SELECT 1 AS any FROM unmatched_activities LIMIT 1",
     [HO_Q_COUNTER] = "SELECT value FROM store_counters WHERE name = :name",
     [HO_X_COUNTER_SET] = "INSERT INTO store_counters (name, value) VALUES (:name, :value)"
                          " ON CONFLICT (name) DO UPDATE SET value = :value",
@@ -1772,6 +1774,9 @@ static int s_erase(void *db, int64_t lead_id, const char *email, int64_t at, ho_
         " UNION SELECT event_id FROM activities WHERE lead_id = :id"
         " UNION SELECT event_id FROM outcomes WHERE lead_id = :id))",
         "DELETE FROM pending_outcomes WHERE email = :email",
+        /* kept (they are counted) but anonymous: never attached to anyone */
+        "UPDATE unmatched_activities SET email = 'erased@invalid', body = '{}'"
+        " WHERE email = :email",
         "UPDATE leads SET email = 'erased-' || id || '@invalid', first_name = NULL,"
         " last_name = NULL, title = NULL, phone = NULL, company = NULL, city = NULL,"
         " domain = NULL, timezone = NULL, fields_json = '{}', field_sources_json = NULL,"

@@ -67,5 +67,4 @@ static inline long long s_lead_id(s_t *t, const char *email)
     return id;
 }
 
-
 #endif

@@ -156,8 +156,8 @@ static const char *s_flags(ho_out_t *out, size_t i, char *buf, size_t cap)
     json_t *f;
     json_array_foreach(json_object_get(s_p(out, i), "flags"), k, f)
     {
-        used += (size_t)snprintf(buf + used, cap - used, "%s%s", used ? "," : "",
-                                 json_string_value(f));
+        used +=
+            (size_t)snprintf(buf + used, cap - used, "%s%s", used ? "," : "", json_string_value(f));
     }
     return buf;
 }

@@ -181,9 +181,9 @@ static void test_crm_stage_and_out_of_order(void **state)
     const ho_outcome_step_t odd[] = {{.outcome = "maybe", .occurred_at = 2 * H}};
     assert_null(s_run(odd, 1, order, NULL, 0, INT64_MIN, r));
     char buf[64];
-    assert_string_equal(ho_outcome_flags_text(HO_OFLAG_WITHOUT_MQL | HO_OFLAG_OUT_OF_ORDER, buf,
-                                              sizeof buf),
-                        "sales_accepted_without_mql,out_of_order");
+    assert_string_equal(
+        ho_outcome_flags_text(HO_OFLAG_WITHOUT_MQL | HO_OFLAG_OUT_OF_ORDER, buf, sizeof buf),
+        "sales_accepted_without_mql,out_of_order");
     assert_string_equal(ho_outcome_flags_text(0, buf, sizeof buf), "");
 }
 

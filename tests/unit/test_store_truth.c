@@ -22,8 +22,8 @@
 #include <sqlite3.h>
 
 #include "handoff/worker.h"
-#include "store_worker_fixture.h"
 #include "store_worker_calls.h"
+#include "store_worker_fixture.h"
 
 #define H 3600000LL
 #define DAY (24 * H)
@@ -71,8 +71,8 @@ static char *s_out_ids(s_t *t, const char *type)
     for (size_t i = 0; i < ho_out_count(t->out); i++) {
         ho_msg_t *m = ho_out_at(t->out, i);
         if (strcmp(ho_msg_type(m), type) == 0) {
-            used += (size_t)snprintf(buf + used, 4096 - used, "%s%s", used ? "," : "",
-                                     ho_msg_id(m));
+            used +=
+                (size_t)snprintf(buf + used, 4096 - used, "%s%s", used ? "," : "", ho_msg_id(m));
         }
     }
     return buf;
@@ -121,8 +121,9 @@ static void test_every_arrival_order(void **state)
         s_call(t, 1, s_lead("l-1", "ana@acme.com", 1 * H, NULL, "imp-l"));
         for (int i = 0; i < 4; i++) {
             /* one message per batch: arrival order is the permutation */
-            s_call(t, 1, s_outcome(ids[order[i]], "ana@acme.com", outcomes[order[i]],
-                                   at[order[i]], "imp-f"));
+            s_call(t, 1,
+                   s_outcome(ids[order[i]], "ana@acme.com", outcomes[order[i]], at[order[i]],
+                             "imp-f"));
         }
         char *rows = s_q(t, s_rows_sql);
         if (!first) {
@@ -131,23 +132,24 @@ static void test_every_arrival_order(void **state)
             assert_string_equal(rows, first);
             free(rows);
         }
-        s_expect(t, "SELECT result || '=' || n FROM import_results WHERE import_id = 'imp-f' "
-                    "AND n <> 0 ORDER BY result",
+        s_expect(t,
+                 "SELECT result || '=' || n FROM import_results WHERE import_id = 'imp-f' "
+                 "AND n <> 0 ORDER BY result",
                  "flagged=4");
-        s_expect(t, "SELECT n FROM import_results WHERE import_id = 'imp-f' AND result = "
-                    "'recorded'",
+        s_expect(t,
+                 "SELECT n FROM import_results WHERE import_id = 'imp-f' AND result = "
+                 "'recorded'",
                  "4");
         s_teardown(&st);
         runs++;
     }
     assert_int_equal(runs, 24);
-    assert_string_equal(
-        first, "WON | accepted:0:ML:sales_accepted_without_mql@2 "
-               "sql:0:SAL:sales_accepted_without_mql@3 opportunity:1:SQL:-@5 "
-               "won:0:OPPORTUNITY:sales_accepted_without_mql@5 "
-               "accepted:0:WON:sales_accepted_without_mql,out_of_order@6 | "
-               "ML>SAL:sales:0@2 SAL>SQL:sales:0@3 SQL>OPPORTUNITY:sales:1@5 "
-               "OPPORTUNITY>WON:sales:0@5");
+    assert_string_equal(first, "WON | accepted:0:ML:sales_accepted_without_mql@2 "
+                               "sql:0:SAL:sales_accepted_without_mql@3 opportunity:1:SQL:-@5 "
+                               "won:0:OPPORTUNITY:sales_accepted_without_mql@5 "
+                               "accepted:0:WON:sales_accepted_without_mql,out_of_order@6 | "
+                               "ML>SAL:sales:0@2 SAL>SQL:sales:0@3 SQL>OPPORTUNITY:sales:1@5 "
+                               "OPPORTUNITY>WON:sales:0@5");
     free(first);
 }
 
@@ -160,11 +162,13 @@ static void test_pending_then_unknown_lead(void **state)
     s_expect(t, "SELECT status || ' ' || received_at FROM pending_outcomes", "pending 3600000");
     s_expect(t, "SELECT n FROM import_results WHERE result = 'pending'", "1");
     /* the grace (7 days by default) counts from its arrival: not yet */
-    s_call(t, 1, s_msg("tick", NULL, 1 * H + 7 * DAY - 1,
-                       json_pack("{sI}", "now", (json_int_t)(1 * H + 7 * DAY - 1))));
+    s_call(t, 1,
+           s_msg("tick", NULL, 1 * H + 7 * DAY - 1,
+                 json_pack("{sI}", "now", (json_int_t)(1 * H + 7 * DAY - 1))));
     s_expect(t, "SELECT status FROM pending_outcomes", "pending");
-    s_call(t, 1, s_msg("tick", NULL, 1 * H + 7 * DAY,
-                       json_pack("{sI}", "now", (json_int_t)(1 * H + 7 * DAY))));
+    s_call(t, 1,
+           s_msg("tick", NULL, 1 * H + 7 * DAY,
+                 json_pack("{sI}", "now", (json_int_t)(1 * H + 7 * DAY))));
     s_expect(t, "SELECT status || ' ' || unknown_at FROM pending_outcomes",
              "unknown_lead 608400000");
     s_expect(t, "SELECT group_concat(result || '=' || n, ',') FROM import_results",
@@ -226,11 +230,11 @@ static void test_crm_stage_and_owner(void **state)
              "kind = 'transition'",
              "ML>SQL crm_import");
     /* a later export that says less does not move it back; one that says more moves on */
-    s_call(t, 1, s_lead("l-2", "sql@acme.com", 2 * H, json_pack("{ss}", "crm_stage", "SAL"),
-                        "imp-crm2"));
+    s_call(t, 1,
+           s_lead("l-2", "sql@acme.com", 2 * H, json_pack("{ss}", "crm_stage", "SAL"), "imp-crm2"));
     s_expect(t, "SELECT stage FROM leads", "SQL");
-    s_call(t, 1, s_lead("l-3", "sql@acme.com", 3 * H, json_pack("{ss}", "crm_stage", "WON"),
-                        "imp-crm3"));
+    s_call(t, 1,
+           s_lead("l-3", "sql@acme.com", 3 * H, json_pack("{ss}", "crm_stage", "WON"), "imp-crm3"));
     s_expect(t, "SELECT stage || ' ' || crm_stage FROM leads", "WON WON");
     /* an owned ML lead keeps its owner: the model's MQL starts no routing (no speed-to-lead) */
     s_call(t, 1,
@@ -251,13 +255,28 @@ static void test_crm_stage_and_owner(void **state)
              "new=3");
 }
 
+/* handoff forget of someone the store only knows from activities: the unmatched rows stay
+ * (they are counted) but no longer name the person */
+static void test_forget_unmatched(void **state)
+{
+    s_t *t = *state;
+    s_call(t, 1,
+           s_msg("activity.normalized", "a-1", 2 * H,
+                 json_pack("{sssssssIss}", "source", "web", "email", "ghost@acme.com", "type",
+                           "page_view", "occurred_at", (json_int_t)(2 * H), "url",
+                           "https://x.example/?e=ghost@acme.com")));
+    s_call(t, 1, s_msg("lead.forget", "f-1", 3 * H, json_pack("{ss}", "email", "Ghost@acme.com")));
+    s_expect(t, "SELECT COUNT(*) || ' ' || email || ' ' || body FROM unmatched_activities",
+             "1 erased@invalid {}");
+    s_expect(t, "SELECT COUNT(*) FROM unmatched_activities WHERE body LIKE '%ghost%'", "0");
+}
+
 /* store.yaml reroute_owned: true: an owner from the CRM does not keep the lead from routing */
 static void test_reroute_owned(void **state)
 {
     (void)state;
     s_t t = {0};
-    assert_int_equal(s_tmp_dir_new(t.dir, sizeof t.dir, t.db, sizeof t.db, "/tmp/ho-rr-XXXXXX"),
-                     0);
+    assert_int_equal(s_tmp_dir_new(t.dir, sizeof t.dir, t.db, sizeof t.db, "/tmp/ho-rr-XXXXXX"), 0);
     char path[160];
     snprintf(path, sizeof path, "%s/store.yaml", t.dir);
     FILE *f = fopen(path, "w");
@@ -269,9 +288,9 @@ static void test_reroute_owned(void **state)
     ho_err_t err = {0};
     assert_int_equal(ho_worker_store.cb_init(&env, &t.ctx, &err), HO_OK);
     t.out = ho_out_new("store@test");
-    s_call(&t, 1,
-           s_lead("l-1", "owned@acme.com", 1 * H, json_pack("{ss}", "owner", "Pat Owner"),
-                  "imp-rr"));
+    s_call(
+        &t, 1,
+        s_lead("l-1", "owned@acme.com", 1 * H, json_pack("{ss}", "owner", "Pat Owner"), "imp-rr"));
     s_expect(&t, "SELECT IFNULL(owner_rep_id, '-') FROM leads", "-");
     s_call(&t, 1, s_scored("s-1", s_lead_id(&t, "owned@acme.com"), 2 * H, true));
     assert_int_equal(s_count_out(&t, "route.request"), 1);
@@ -285,16 +304,16 @@ static void test_reroute_owned(void **state)
 static void test_import_summary_and_stats(void **state)
 {
     s_t *t = *state;
-    json_t *sum = json_pack("{sssssssssisis{si}s{si}sI}", "import_id", "imp-1", "source",
-                            "hubspot", "kind", "lead", "file", "contacts.csv", "read", 5,
-                            "accepted", 3, "skipped", "test_lead", 1, "quarantined", "bad_email", 1,
-                            "finished_at", (json_int_t)(5 * H));
+    json_t *sum =
+        json_pack("{sssssssssisis{si}s{si}sI}", "import_id", "imp-1", "source", "hubspot", "kind",
+                  "lead", "file", "contacts.csv", "read", 5, "accepted", 3, "skipped", "test_lead",
+                  1, "quarantined", "bad_email", 1, "finished_at", (json_int_t)(5 * H));
     s_call(t, 1, s_msg("import.summary", "sum-1", 5 * H, sum));
     /* a re-import of the same file replaces the row */
-    sum = json_pack("{sssssssssisis{si}s{si}sI}", "import_id", "imp-1", "source", "hubspot",
-                    "kind", "lead", "file", "contacts.csv", "read", 5, "accepted", 3, "skipped",
-                    "test_lead", 1, "quarantined", "bad_email", 1, "finished_at",
-                    (json_int_t)(6 * H));
+    sum =
+        json_pack("{sssssssssisis{si}s{si}sI}", "import_id", "imp-1", "source", "hubspot", "kind",
+                  "lead", "file", "contacts.csv", "read", 5, "accepted", 3, "skipped", "test_lead",
+                  1, "quarantined", "bad_email", 1, "finished_at", (json_int_t)(6 * H));
     s_call(t, 1, s_msg("import.summary", "sum-2", 6 * H, sum));
     s_expect(t,
              "SELECT COUNT(*) || ' ' || source || ' ' || kind || ' ' || file || ' ' || read || ' "
@@ -313,6 +332,17 @@ static void test_import_summary_and_stats(void **state)
     assert_int_equal(json_integer_value(json_object_get(st, "merged")), 1);
     assert_int_equal(json_integer_value(json_object_get(st, "pending")), 0);
     assert_int_equal(json_integer_value(json_object_get(st, "quarantined")), 0);
+    assert_int_equal(json_integer_value(json_object_get(st, "failed")), 0);
+    /* a record a worker could not apply is quarantined and counted as failed */
+    s_call(t, 1,
+           s_msg("quarantine", "q-1", 7 * H,
+                 json_pack("{sssssssss{ssss}}", "stage", "store", "code", "retries_exhausted",
+                           "field", "", "reason", "disk full", "raw", "email", "c@acme.com",
+                           "import_id", "imp-1")));
+    s_call(t, 1, s_msg("import.stats", "st-2", 8 * H, json_pack("{ss}", "import_id", "imp-1")));
+    st = s_first_out(t, "import.stats");
+    assert_int_equal(json_integer_value(json_object_get(st, "quarantined")), 1);
+    assert_int_equal(json_integer_value(json_object_get(st, "failed")), 1);
     /* the same records again (a redelivery) are not counted again */
     s_call(t, 1, s_lead("l-2", "A@acme.com", 2 * H, NULL, "imp-1"));
     s_expect(t, "SELECT group_concat(result || '=' || n, ',') FROM import_results",
@@ -335,14 +365,16 @@ static void test_redelivery_same_downstream(void **state)
     free(first);
     free(again);
 
-    s_call(t, 1, s_msg("activity.normalized", "a-1", 2 * H,
-                       json_pack("{sssssssI}", "source", "web", "email", "jo@acme.com", "type",
-                                 "page_view", "occurred_at", (json_int_t)(2 * H))));
+    s_call(t, 1,
+           s_msg("activity.normalized", "a-1", 2 * H,
+                 json_pack("{sssssssI}", "source", "web", "email", "jo@acme.com", "type",
+                           "page_view", "occurred_at", (json_int_t)(2 * H))));
     first = s_out_ids(t, "score.request");
     assert_string_not_equal(first, "");
-    s_call(t, 1, s_msg("activity.normalized", "a-1", 2 * H,
-                       json_pack("{sssssssI}", "source", "web", "email", "jo@acme.com", "type",
-                                 "page_view", "occurred_at", (json_int_t)(2 * H))));
+    s_call(t, 1,
+           s_msg("activity.normalized", "a-1", 2 * H,
+                 json_pack("{sssssssI}", "source", "web", "email", "jo@acme.com", "type",
+                           "page_view", "occurred_at", (json_int_t)(2 * H))));
     again = s_out_ids(t, "score.request");
     assert_string_equal(again, first);
     free(first);
@@ -394,6 +426,7 @@ int main(void)
         T(test_crm_stage_and_owner),
         cmocka_unit_test(test_reroute_owned),
         T(test_import_summary_and_stats),
+        T(test_forget_unmatched),
         T(test_redelivery_same_downstream),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

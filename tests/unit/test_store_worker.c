@@ -16,8 +16,8 @@
 #include <sqlite3.h>
 
 #include "handoff/worker.h"
-#include "store_worker_fixture.h"
 #include "store_worker_calls.h"
+#include "store_worker_fixture.h"
 
 #define H 3600000LL
 
@@ -539,7 +539,8 @@ static void test_batch_with_refused_message(void **state)
     s_expect(t, "SELECT COUNT(*) || ' ' || group_concat(email, ',') FROM leads",
              "2 ann@acme.com,ben@beta.com");
     s_expect(t, "SELECT COUNT(*) FROM activities", "1");
-    s_expect(t, "SELECT code || ' ' || input_event_id FROM quarantine", "before_lead_created o-bad");
+    s_expect(t, "SELECT code || ' ' || input_event_id FROM quarantine",
+             "before_lead_created o-bad");
     s_expect(t, "SELECT COUNT(*) FROM events", "3");
     assert_int_equal(s_count_out(t, "score.request"), 2);
     assert_int_equal(json_integer_value(json_object_get(s_first_out(t, "score.request"), "as_of")),
@@ -728,8 +729,9 @@ static void test_full_path_history(void **state)
              "ML>MQL@2:score:100 MQL>SAL@3:sales:100 SAL>RECYCLED@4:sales:100 "
              "RECYCLED>MQL@10:score:115 MQL>SAL@11:sales:115 SAL>SQL@12:sales:115 "
              "SQL>OPPORTUNITY@13:sales:115 OPPORTUNITY>WON@13:sales:115");
-    s_expect(t, "SELECT group_concat(implied, '') FROM (SELECT implied FROM stage_history WHERE "
-                "actor = 'sales' ORDER BY at, id)",
+    s_expect(t,
+             "SELECT group_concat(implied, '') FROM (SELECT implied FROM stage_history WHERE "
+             "actor = 'sales' ORDER BY at, id)",
              "000010");
     s_expect(t, "SELECT (first_mql_at / 3600000) || ' ' || (mql_at / 3600000) FROM leads", "2 10");
     s_expect(t, "SELECT amount FROM outcomes WHERE outcome = 'won'", "12000.5");

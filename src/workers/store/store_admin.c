@@ -8,12 +8,11 @@
 
 #include "workers/store/store_worker_int.h"
 
-
 /* ---- quarantine rows written by the store itself ---- */
 int sw_quarantine_row(sw_ctx_t *self, const char *qid, const char *stage, const char *code,
-                            const char *field, const char *reason, const json_t *ref,
-                            const char *source, const char *in_id, const char *in_type,
-                            const json_t *raw, int64_t at, ho_err_t *err)
+                      const char *field, const char *reason, const json_t *ref, const char *source,
+                      const char *in_id, const char *in_type, const json_t *raw, int64_t at,
+                      ho_err_t *err)
 {
     json_t *row = json_object();
     json_object_set_new(row, "event_id", json_string(qid));
@@ -57,8 +56,8 @@ int sw_quarantine_row(sw_ctx_t *self, const char *qid, const char *stage, const 
     return rc;
 }
 
-int sw_quarantine_msg(sw_ctx_t *self, const ho_msg_t *in, const char *code,
-                            const ho_err_t *why, ho_err_t *err)
+int sw_quarantine_msg(sw_ctx_t *self, const ho_msg_t *in, const char *code, const ho_err_t *why,
+                      ho_err_t *err)
 {
     char key[512], qid[HO_MSG_MAX_ID];
     int len = snprintf(key, sizeof key, "%s|store|%s|%s", ho_msg_id(in), code, why->field);
@@ -73,8 +72,8 @@ int sw_quarantine_msg(sw_ctx_t *self, const ho_msg_t *in, const char *code,
     /* at: the message's time, never the wall clock (the same input gives the same rows) */
     if (rc == HO_OK) {
         rc = sw_quarantine_row(self, qid, "store", code, why->field, why->message,
-                               json_object_get(p, "source_ref"), sw_str(p, "source"),
-                               ho_msg_id(in), ho_msg_type(in), p, ho_msg_ts(in), err);
+                               json_object_get(p, "source_ref"), sw_str(p, "source"), ho_msg_id(in),
+                               ho_msg_type(in), p, ho_msg_ts(in), err);
     }
     if (rc == HO_OK && !seen && strcmp(code, "before_lead_created") == 0) {
         rc = ho_store_import_count(self->store, sw_str(p, "import_id"), code, 1, err);
@@ -90,9 +89,9 @@ int sw_on_quarantine(sw_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_t
     const json_t *raw = json_object_get(p, "raw");
     const char *source = sw_str(raw, "source");
     return sw_quarantine_row(self, ho_msg_id(in), sw_str(p, "stage"), sw_str(p, "code"),
-                            sw_str(p, "field"), sw_str(p, "reason"), json_object_get(p, "source_ref"),
-                            source, sw_str(p, "event_id"), sw_str(p, "event_type"), raw,
-                            ho_msg_ts(in), err);
+                             sw_str(p, "field"), sw_str(p, "reason"),
+                             json_object_get(p, "source_ref"), source, sw_str(p, "event_id"),
+                             sw_str(p, "event_type"), raw, ho_msg_ts(in), err);
 }
 
 int sw_on_dead_letter(sw_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_t *err)
@@ -108,10 +107,9 @@ int sw_on_dead_letter(sw_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_
              sw_str(p, "service") ? sw_str(p, "service") : "?", (long long)sw_int(p, "attempts", 0),
              sw_str(p, "reason") ? sw_str(p, "reason") : "");
     return sw_quarantine_row(self, ho_msg_id(in), "broker", "dead_letter", "", why, NULL,
-                            sw_str(p, "service"), sw_str(first, "id"), "dead.letter", p,
-                            ho_msg_ts(in), err);
+                             sw_str(p, "service"), sw_str(first, "id"), "dead.letter", p,
+                             ho_msg_ts(in), err);
 }
-
 
 /* ---- lead.forget, dlq.replay ---- */
 int sw_on_forget(sw_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_t *err)
@@ -360,4 +358,3 @@ int sw_on_replay(sw_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_t *er
     json_decref(failed);
     return rc;
 }
-

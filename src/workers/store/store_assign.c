@@ -316,9 +316,6 @@ int sw_on_assigned(sw_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_t *
     if (rc == HO_OK) {
         rc = s_handoff_packet(self, &lead, p, ho_msg_id(in), out, err);
     }
-    if (rc == HO_OK) {
-        rc = sw_apply_pending(self, lead.email, out, err);
-    }
     ho_lead_clear(&lead);
     return rc;
 }

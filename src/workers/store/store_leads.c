@@ -89,10 +89,14 @@ int sw_flush_scores(sw_ctx_t *self, ho_out_t *out, ho_err_t *err)
 {
     const char *key;
     json_t *v;
-    int rc = HO_OK;
     ho_lead_t lead;
     ho_lead_init(&lead);
-    json_object_foreach(self->to_score, key, v)
+    /* the batch's seqs in one take (a counter row write per request was a tenth of a new
+     * lead's handler) */
+    int64_t seq = 0;
+    size_t n = json_object_size(self->to_score);
+    int rc = n ? ho_store_counter_take(self->store, "score_seq", (int64_t)n, &seq, err) : HO_OK;
+    json_object_foreach(rc == HO_OK ? self->to_score : NULL, key, v)
     {
         int64_t id = strtoll(key, NULL, 10);
         rc = ho_store_lead_get(self->store, NULL, id, &lead, err);
@@ -154,13 +158,7 @@ int sw_flush_scores(sw_ctx_t *self, ho_out_t *out, ho_err_t *err)
          * scorer echoes it in lead.scored, sw_on_scored compares it after as_of). A counter
          * kept in the database, not the clock (leads.score_seq stores it, and the same inputs
          * must give the same rows), strictly increasing across restarts. */
-        int64_t seq = 0;
-        if ((rc = ho_store_counter_take(self->store, "score_seq", 1, &seq, err)) != HO_OK) {
-            ho_msg_destroy(&m);
-            json_decref(snap);
-            break;
-        }
-        json_object_set_new(p, "seq", json_integer(seq));
+        json_object_set_new(p, "seq", json_integer(seq++));
         json_object_set(p, "reason", json_object_get(v, "reason"));
         json_object_set_new(p, "lead", snap);
         if ((rc = ho_out_emit(out, &m)) != HO_OK) {
@@ -239,7 +237,8 @@ static int s_crm_facts(sw_ctx_t *self, int64_t lead_id, const ho_msg_t *in, ho_e
         char why[120];
         snprintf(why, sizeof why, "the CRM export says %s", crm);
         rc = ho_store_set_stage(self->store, &lead, crm, at, "crm_import", why, ho_msg_id(in), err);
-    } else if (rc == HO_OK && rank > 0 && (!lead.crm_stage || rank > s_stage_rank(lead.crm_stage))) {
+    } else if (rc == HO_OK && rank > 0 &&
+               (!lead.crm_stage || rank > s_stage_rank(lead.crm_stage))) {
         ho_lead_set(&lead.crm_stage, crm); /* sales already took it further */
         rc = ho_store_lead_put(self->store, &lead, err);
     }
@@ -278,6 +277,9 @@ static int s_attach(sw_ctx_t *self, ho_lead_t *lead, const char *event_id, const
  * moving its count in import_results from unmatched to matched. */
 static int s_attach_unmatched(sw_ctx_t *self, int64_t lead_id, const char *email, ho_err_t *err)
 {
+    if (!self->unmatched_maybe) {
+        return HO_OK; /* none kept since the worker started on an empty table */
+    }
     json_t *rows = NULL, *args = json_pack("{ss}", "email", email);
     int rc = ho_store_query(self->store, HO_Q_UNMATCHED, args, &rows, err);
     json_decref(args);
@@ -379,11 +381,12 @@ static int s_activity_unmatched(sw_ctx_t *self, const ho_msg_t *in, const char *
     const json_t *p = ho_msg_payload(in);
     json_t *body = json_pack("{sssssIsO}", "id", ho_msg_id(in), "type", ho_msg_type(in), "ts",
                              (json_int_t)ho_msg_ts(in), "payload", p);
-    json_t *row = json_pack("{sssssosIso}", "event_id", ho_msg_id(in), "email", email, "body",
-                            body, "occurred_at", (json_int_t)at, "import_id",
-                            sw_jstr(sw_str(p, "import_id")));
+    json_t *row =
+        json_pack("{sssssosIso}", "event_id", ho_msg_id(in), "email", email, "body", body,
+                  "occurred_at", (json_int_t)at, "import_id", sw_jstr(sw_str(p, "import_id")));
     int rc = ho_store_add(self->store, HO_T_UNMATCHED_ACTIVITIES, row, NULL, err);
     json_decref(row);
+    self->unmatched_maybe = true; /* also when rolled back: one query too many, never too few */
     if (rc == HO_OK) {
         rc = ho_store_import_count(self->store, sw_str(p, "import_id"), "unmatched", 1, err);
     }

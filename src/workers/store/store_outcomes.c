@@ -17,8 +17,8 @@
  * deadline and no tick saw the deadline pass (replayed history, a store that was down): the
  * breach is recorded as of the deadline, once per assignment (UNIQUE(assignment_id, step)),
  * with a note on the lead saying how late. */
-static int s_late_answer_breach(sw_ctx_t *self, ho_lead_t *lead, const json_t *a, const char *answer,
-                                int64_t at, ho_err_t *err)
+static int s_late_answer_breach(sw_ctx_t *self, ho_lead_t *lead, const json_t *a,
+                                const char *answer, int64_t at, ho_err_t *err)
 {
     int64_t due = sw_int(a, "sla_due", HO_NULL_INT);
     const char *rep = sw_str(a, "rep_id");
@@ -229,9 +229,9 @@ static int s_pending_refused(sw_ctx_t *self, const json_t *row, const json_t *bo
     char key[512], qid[HO_MSG_MAX_ID];
     int len = snprintf(key, sizeof key, "%s|store|before_lead_created|%s", eid, why->field);
     ho_msg_make_id(qid, sizeof qid, "q", key, len > 0 ? (size_t)len : 0);
-    int rc = sw_quarantine_row(self, qid, "store", "before_lead_created", why->field,
-                               why->message, json_object_get(p, "source_ref"), sw_str(p, "source"),
-                               eid, "lead.outcome", p, sw_int(body, "ts", 0), err);
+    int rc = sw_quarantine_row(self, qid, "store", "before_lead_created", why->field, why->message,
+                               json_object_get(p, "source_ref"), sw_str(p, "source"), eid,
+                               "lead.outcome", p, sw_int(body, "ts", 0), err);
     if (rc == HO_OK) {
         rc = ho_store_import_count(self->store, sw_str(p, "import_id"), "before_lead_created", 1,
                                    err);
@@ -306,10 +306,11 @@ static int s_outcome_wait(sw_ctx_t *self, const ho_msg_t *in, const char *email,
                              (json_int_t)ho_msg_ts(in), "payload", p);
     /* received_at is the message's time (never the wall clock: the same input gives the
      * same rows) */
-    json_t *row = json_pack("{sssssosIssso}", "event_id", ho_msg_id(in), "email", email, "body",
-                            body, "received_at", (json_int_t)ho_msg_ts(in), "status", "pending",
-                            "import_id", json_object_get(p, "import_id") ?
-                                json_incref(json_object_get(p, "import_id")) : json_null());
+    json_t *row =
+        json_pack("{sssssosIssso}", "event_id", ho_msg_id(in), "email", email, "body", body,
+                  "received_at", (json_int_t)ho_msg_ts(in), "status", "pending", "import_id",
+                  json_object_get(p, "import_id") ? json_incref(json_object_get(p, "import_id"))
+                                                  : json_null());
     int64_t id = 0;
     rc = ho_store_add(self->store, HO_T_PENDING_OUTCOMES, row, &id, err);
     json_decref(row);

@@ -6,10 +6,9 @@
 
 #include "workers/store/store_worker_int.h"
 
-
 /* route.request fields (also carried by sla.breach so route can reassign alone) */
 int sw_route_fields(sw_ctx_t *self, const ho_lead_t *lead, json_t *p, int64_t as_of,
-                          json_t *exclude, const char *reason, ho_err_t *err)
+                    json_t *exclude, const char *reason, ho_err_t *err)
 {
     json_t *snap = sw_snapshot(self, lead, err);
     if (!snap) {
@@ -65,7 +64,7 @@ static int64_t s_route_as_of(sw_ctx_t *self, const ho_lead_t *lead, int64_t as_o
 }
 
 int sw_emit_route(sw_ctx_t *self, const ho_lead_t *lead, int64_t as_of, const char *why,
-                        ho_out_t *out, ho_err_t *err)
+                  ho_out_t *out, ho_err_t *err)
 {
     char key[256];
     snprintf(key, sizeof key, "%s|%lld|%lld", why, (long long)lead->id, (long long)as_of);
@@ -81,7 +80,6 @@ int sw_emit_route(sw_ctx_t *self, const ho_lead_t *lead, int64_t as_of, const ch
     }
     return ho_out_emit(out, &m);
 }
-
 
 /* ---- lead.scored ---- */
 /* Sales sent the lead back (a rejection, not a decayed score) and nothing has happened since:
@@ -141,8 +139,8 @@ static int s_route_again(sw_ctx_t *self, const ho_lead_t *lead, const json_t *p,
                          ho_err_t *err)
 {
     int rc = HO_OK;
-    if (json_is_true(json_object_get(p, "mql")) && lead->stage &&
-        strcmp(lead->stage, "MQL") == 0 && !lead->owner_rep_id) {
+    if (json_is_true(json_object_get(p, "mql")) && lead->stage && strcmp(lead->stage, "MQL") == 0 &&
+        !lead->owner_rep_id) {
         int64_t as_of = sw_int(p, "as_of", 0);
         int64_t route_as_of = s_route_as_of(self, lead, as_of, &rc, err);
         if (rc == HO_OK) {
@@ -251,7 +249,7 @@ int sw_on_scored(sw_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_t *er
     if (rc == HO_OK && mql) {
         rc = s_mql_in_sales(self, &lead, as_of, ho_msg_id(in), err);
     }
-    bool qualified = false, hold = false;
+    bool hold = false;
     if (rc == HO_OK && mql && lead.stage && strcmp(lead.stage, "RECYCLED") == 0) {
         rc = s_sales_recycled(self, &lead, &hold, err);
     }
@@ -259,7 +257,6 @@ int sw_on_scored(sw_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_t *er
         (strcmp(lead.stage, "ML") == 0 || strcmp(lead.stage, "RECYCLED") == 0)) {
         rc = ho_store_transition(self->store, &lead, "qualify", as_of, "score", why, ho_msg_id(in),
                                  err);
-        qualified = rc == HO_OK;
     } else if (rc == HO_OK && !mql && lead.stage && strcmp(lead.stage, "MQL") == 0 &&
                !lead.owner_rep_id) {
         rc = ho_store_transition(self->store, &lead, "decay", as_of, "score", "score_decayed",
@@ -271,10 +268,6 @@ int sw_on_scored(sw_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_t *er
             rc = sw_emit_route(self, &lead, route_as_of, "mql", out, err);
         }
     }
-    if (rc == HO_OK && qualified) {
-        rc = sw_apply_pending(self, lead.email, out, err);
-    }
     ho_lead_clear(&lead);
     return rc;
 }
-

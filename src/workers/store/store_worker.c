@@ -66,6 +66,13 @@ static int s_init(const ho_worker_env_t *env, void **ctx_p, ho_err_t *err)
         s_exit(&vp);
         return err->code ? err->code : HO_ERR_IO;
     }
+    json_t *um = NULL;
+    if (ho_store_query(self->store, HO_Q_UNMATCHED_ANY, NULL, &um, err) != HO_OK) {
+        s_exit(&vp);
+        return err->code ? err->code : HO_ERR_IO;
+    }
+    self->unmatched_maybe = json_array_size(um) > 0;
+    json_decref(um);
     /* read back from the engine: what a commit survives (docs/store-schema.md) */
     int sync = ho_store_synchronous(self->store);
     ho_info("store: %s durability %s (synchronous=%d)", path,

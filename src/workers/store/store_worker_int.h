@@ -4,8 +4,9 @@
  * family: store_leads.c (lead.normalized, activity.normalized, the scoring snapshot),
  * store_scores.c (lead.scored), store_assign.c (lead.assigned), store_outcomes.c
  * (lead.outcome, pending outcomes), store_admin.c (quarantine, dead.letter, lead.forget,
- * dlq.replay), store_imports.c (import.summary, import.stats), store_tick.c (tick). Handlers return HO_OK, a data error (sw_data_error: the
- * message is quarantined alone) or another error (the batch is retried). */
+ * dlq.replay), store_imports.c (import.summary, import.stats), store_tick.c (tick). Handlers return
+ * HO_OK, a data error (sw_data_error: the message is quarantined alone) or another error (the batch
+ * is retried). */
 #ifndef HO_STORE_WORKER_INT_H
 #define HO_STORE_WORKER_INT_H
 
@@ -29,6 +30,9 @@ typedef struct {
     /* per message: lead id -> its to_score entry before the message (null: none), so an
      * undone message takes its entries back without copying the whole batch's map */
     json_t *to_score_undo;
+    /* unmatched_activities may have rows (false: empty when the worker started and none
+     * added since, so a new lead skips the lookup) */
+    bool unmatched_maybe;
 } sw_ctx_t;
 
 /* data errors: the message is kept in quarantine; anything else retries the batch */
@@ -94,9 +98,9 @@ int sw_on_outcome(sw_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_t *e
 
 /* store_admin.c */
 int sw_quarantine_row(sw_ctx_t *self, const char *qid, const char *stage, const char *code,
-                      const char *field, const char *reason, const json_t *ref,
-                      const char *source, const char *in_id, const char *in_type,
-                      const json_t *raw, int64_t at, ho_err_t *err);
+                      const char *field, const char *reason, const json_t *ref, const char *source,
+                      const char *in_id, const char *in_type, const json_t *raw, int64_t at,
+                      ho_err_t *err);
 int sw_quarantine_msg(sw_ctx_t *self, const ho_msg_t *in, const char *code, const ho_err_t *why,
                       ho_err_t *err);
 int sw_on_quarantine(sw_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_t *err);
