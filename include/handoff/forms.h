@@ -14,7 +14,8 @@
  *   plain              a flat object with email/first_name..  form          id/submission_id
  *
  * Each submission becomes one lead.raw envelope: payload {source, source_ref {webhook, id},
- * fields (canonical names, raw text), extra (everything else, verbatim)}, event id
+ * fields (canonical names, raw text), extra (everything else, verbatim), import_id
+ * (webhook-<source>-<UTC day of receipt>; `handoff import` sets the file's own)}, event id
  * ho_msg_make_id("lead-<source>", <submission id>), so a webhook redelivery and a later
  * import of the same submission are the same event downstream.
  *

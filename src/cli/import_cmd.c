@@ -67,9 +67,9 @@ static void s_usage(FILE *out)
         "  --max-backlog N      pause while the broker holds more than N queued requests\n"
         "                       for the workers downstream, e.g. a slower store (default\n"
         "                       16; 0 = never pause)\n"
-        "  --settle S           after the last record, wait for the store to apply them\n"
-        "                       (import.stats) until it has made no progress for S seconds\n"
-        "                       (default 30); what it never applied is not_stored\n"
+        "  --settle S           after the last record, wait up to S seconds (default 30)\n"
+        "                       for the store to answer import.stats; when it never does,\n"
+        "                       what it had not applied is not_stored\n"
         "  --no-wait            done once the broker has taken every record: no\n"
         "                       import.summary, new/merged not known (\"-\")\n"
         "  --now TIME           the import.summary's finished_at (deterministic runs)\n"
@@ -250,6 +250,22 @@ typedef struct {
     int64_t now_ms; /* --now: finished_at of import.summary (0: the clock) */
 } s_sender_t;
 
+/* SIGINT / SIGTERM (CZMQ's handler sets zsys_interrupted; the client then fails what is in
+ * flight at once): the import stops where it is, says so and exits 1. */
+static bool s_stopped(s_sender_t *s)
+{
+    if (!s->client || !zsys_interrupted) {
+        return false;
+    }
+    if (!s->io_error) {
+        snprintf(s->error, sizeof s->error,
+                 "interrupted by a signal: stopped at once (records sent before may be stored; "
+                 "import the file again: the same records are the same events)");
+    }
+    s->io_error = 1;
+    return true;
+}
+
 /* Requests queued in the broker for services that have workers (-1 if the status could not
  * be read). A queue without workers is not drained by waiting: named once, not counted. */
 static long s_backlog(s_sender_t *s, char *worst, size_t cap)
@@ -303,7 +319,7 @@ static void s_throttle(s_sender_t *s)
     }
     ho_info("pipeline backlog: %ld requests queued (most: %s); waiting until %ld or fewer", backlog,
             worst, s->max_backlog / 2);
-    while (backlog > s->max_backlog / 2) {
+    while (backlog > s->max_backlog / 2 && !s_stopped(s)) {
         struct timespec ts = {0, 100 * 1000 * 1000};
         nanosleep(&ts, NULL);
         backlog = s_backlog(s, worst, sizeof worst);
@@ -518,7 +534,8 @@ static void s_send_summary(s_sender_t *s, const s_stats_t *st)
 }
 
 /* One import.stats round trip: 1 with the reply's payload (caller decrefs), 0 when the store
- * answered something else (it does not know the request), -1 when nobody answered. */
+ * does not know the request (an older store: unknown_type), -1 when nobody answered or the
+ * store answered with a failure. */
 static int s_ask_stats(s_sender_t *s, const char *import_id, json_t **out)
 {
     ho_msg_t *m = ho_msg_new("import.stats");
@@ -532,13 +549,16 @@ static int s_ask_stats(s_sender_t *s, const char *import_id, json_t **out)
         ho_debug("import.stats: %s", err.message);
         return -1;
     }
-    int found = 0;
-    for (size_t i = 0; i < n && !found; i++) {
+    int found = -1;
+    for (size_t i = 0; i < n && found < 1; i++) {
         const json_t *p = ho_msg_payload(reply[i]);
+        const char *code = json_string_value(json_object_get(p, "code"));
         if (strcmp(ho_msg_type(reply[i]), "import.stats") == 0 &&
             json_is_integer(json_object_get(p, "applied"))) {
             *out = json_deep_copy(p);
             found = 1;
+        } else if (code && strcmp(code, "unknown_type") == 0) {
+            found = 0;
         }
     }
     ho_msg_batch_free(&reply, n);
@@ -550,9 +570,25 @@ static long s_int(const json_t *o, const char *key)
     return (long)json_integer_value(json_object_get(o, key));
 }
 
-/* Wait until the store has applied (or itself quarantined) every accepted record: new and
- * merged come from it. Bounded: gives up after settle_ms without progress, and then the
- * records it never applied are not_stored. */
+/* One import.stats answer into st; returns what the store has done with the records
+ * (applied, plus what it refused itself: its quarantined count holds ours too). */
+static long s_take_stats(s_stats_t *st, const json_t *r)
+{
+    long down = s_int(r, "quarantined") - st->quarantined.total;
+    st->applied = s_int(r, "applied");
+    st->new_people = s_int(r, "new");
+    st->merged = s_int(r, "merged");
+    /* records the store gave up on (an I/O error, a corrupt page) are not stored */
+    st->not_stored = s_int(r, "failed");
+    return st->applied + (down > 0 ? down : 0);
+}
+
+/* Wait until the store has applied (or refused) every accepted record: new and merged come
+ * from it. Its queue is first in, first out, so its first answer already covers what was
+ * routed to it before; then it is asked again while the count grows. Accepted records it
+ * never counts were the same events as records applied before (a repeated row, an earlier
+ * import): said on stderr, not an error. Only a store that does not answer for --settle is:
+ * what it never applied is not_stored. */
 static void s_wait_stored(s_sender_t *s, s_stats_t *st)
 {
     if (!s->probe || s->no_stats) {
@@ -560,7 +596,12 @@ static void s_wait_stored(s_sender_t *s, s_stats_t *st)
     }
     long last = -1;
     int64_t since = ho_now_ms();
+    const int64_t quiet_ms = s->settle_ms < 2000 ? s->settle_ms : 2000;
     for (;;) {
+        if (s_stopped(s)) {
+            st->not_stored = st->accepted - (st->applied > 0 ? st->applied : 0);
+            return;
+        }
         json_t *r = NULL;
         int got = s_ask_stats(s, st->import_id, &r);
         if (got == 0) {
@@ -568,33 +609,24 @@ static void s_wait_stored(s_sender_t *s, s_stats_t *st)
             s->no_stats = true;
             return;
         }
-        /* the store's quarantined counts every row of this import, ours (connector, ingest)
-         * too: only what it refused beyond those was accepted here */
-        long down = got > 0 ? s_int(r, "quarantined") - st->quarantined.total : 0;
-        long done = got > 0 ? s_int(r, "applied") + (down > 0 ? down : 0) : last;
-        if (got > 0) {
-            st->applied = s_int(r, "applied");
-            st->new_people = s_int(r, "new");
-            st->merged = s_int(r, "merged");
-            /* records the store gave up on (an I/O error, a corrupt page) are not stored */
-            st->not_stored =
-                (st->accepted - done > 0 ? st->accepted - done : 0) + s_int(r, "failed");
-        }
+        long done = got > 0 ? s_take_stats(st, r) : last;
         json_decref(r);
         if (got > 0 && done >= st->accepted) {
             return;
         }
-        if (done != last) {
+        if (got > 0 && done != last) {
             last = done;
             since = ho_now_ms();
-        } else if (ho_now_ms() - since >= s->settle_ms) {
-            if (got < 0) {
-                st->not_stored = st->accepted - (st->applied > 0 ? st->applied : 0);
-            }
-            ho_warn("file=%s: the store applied %ld of %ld accepted records and nothing more in "
-                    "%ld ms: %ld not stored",
-                    st->file, st->applied > 0 ? st->applied : 0, st->accepted, s->settle_ms,
-                    st->not_stored);
+        } else if (got > 0 && ho_now_ms() - since >= quiet_ms) {
+            ho_info("file=%s: %ld accepted records were the same events as records the store "
+                    "had applied before (a repeated row, an earlier import): not counted again",
+                    st->file, st->accepted - done);
+            return;
+        } else if (got < 0 && ho_now_ms() - since >= s->settle_ms) {
+            st->not_stored = st->accepted - (last > 0 ? last : 0);
+            ho_warn("file=%s: the store did not answer for %ld ms: %ld accepted records not "
+                    "stored",
+                    st->file, s->settle_ms, st->not_stored);
             return;
         }
         struct timespec ts = {0, 200 * 1000 * 1000};
@@ -796,7 +828,7 @@ static int s_pump(s_sender_t *s, const s_opts_t *o, const ho_connector_def_t *co
             break;
         }
         s_take(s, st, &data, &quar, msg);
-        if (s->io_error || s_signal) {
+        if (s->io_error || s_stopped(s) || s_signal) {
             rc = 1;
             break;
         }

@@ -17,6 +17,9 @@ no test lead, an `imports` row per file equal to the printed line (import.summar
 crm_stage and owner the profiles mapped; importing the same files again from another folder
 adds nothing (same import ids, same quarantine event ids) and prints the same counts. With the
 store stopped (SIGSTOP) an import says not_stored=N and exits 1; resumed, nothing was lost.
+SIGTERM stops an import that waits on a stopped worker at once (exit 1, what it had counted).
+A repeated row and a later export of the same records are the same events: counted once, exit 0;
+a record that changed in a later export is a new fact, merged into the person.
 
 Run: HO_BIN=build/handoff /usr/bin/python3 tests/integration/test_import_counts.py
 """
@@ -140,6 +143,27 @@ class ImportCounts(unittest.TestCase):
         self.assertEqual([self.count("SELECT count(*) FROM %s" % t)
                           for t in ("leads", "lead_sources", "quarantine", "imports")], before)
 
+        # records the connector itself refuses (wrong column count, invalid UTF-8) are keyed by
+        # the import and the line, not the path: the copy elsewhere adds no second row
+        quirks = os.path.join(harness.source_dir(), "tests", "fixtures", "hubspot_quirks.csv")
+        copies = []
+        for sub in ("first", "elsewhere"):
+            copies.append(os.path.join(self.pipe.dir, sub, "quirks.csv"))
+            shutil.copy(quirks, copies[-1])
+        q0 = self.count("SELECT count(*) FROM quarantine")
+        r = self.pipe.run(["import", "-c", self.config, "--source", "hubspot", copies[0]])
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        got = parse_summary(r.stdout)["quirks.csv"]
+        self.assertEqual((got["quarantined"], got["check"]), (6, "ok"))
+        wait_for("the quirks' quarantine rows",
+                 lambda: self.count("SELECT count(*) FROM quarantine") == q0 + 6)
+        self.assertEqual(self.count("SELECT count(*) FROM quarantine WHERE stage = 'import' "
+                                    "AND file = ?", (copies[0],)), 3)
+        r = self.pipe.run(["import", "-c", self.config, "--source", "hubspot", copies[1]])
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(parse_summary(r.stdout)["quirks.csv"]["quarantined"], 6)
+        self.assertEqual(self.count("SELECT count(*) FROM quarantine"), q0 + 6)
+
     def test_records_the_store_never_applied_are_not_stored_and_exit_1(self):
         r = self.pipe.run(["import", "-c", self.config, self.first[0]])
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
@@ -158,6 +182,63 @@ class ImportCounts(unittest.TestCase):
         wait_for("the waiting leads", lambda: self.count(
             "SELECT count(*) FROM leads WHERE email = 'maren.solberg@fernhill-data.no'") == 1,
             deadline=60)
+
+    def test_the_same_event_again_is_not_an_error(self):
+        # a row repeated byte for byte (the same Record ID: the same event) and, later, another
+        # export holding the same records: stored once, counted once, exit 0
+        with open(self.first[0], encoding="utf-8-sig", newline="") as f:
+            rows = f.read().splitlines(True)  # CRLF kept: a quoted field holds one too
+        twice = os.path.join(self.pipe.dir, "twice.csv")
+        with open(twice, "w", encoding="utf-8-sig", newline="") as f:
+            f.writelines(rows + [rows[1]])
+        r = self.pipe.run(["import", "-c", self.config, twice])
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        got = parse_summary(r.stdout)["twice.csv"]
+        self.assertEqual((got["read"], got["accepted"], got["new"], got["merged"], got["check"]),
+                         (18, 17, 15, 1, "ok"))
+        self.assertIn("1 accepted records were the same events", r.stderr)
+        r = self.pipe.run(["import", "-c", self.config, self.first[0]])
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        got = parse_summary(r.stdout)["hubspot_stages.csv"]
+        self.assertEqual((got["accepted"], got["new"], got["merged"]), (16, 0, 0))
+        self.assertEqual(self.count("SELECT count(*) FROM leads"), 15)
+        self.assertEqual(self.count("SELECT count(*) FROM lead_sources"), 16)
+        # next week's export: one contact moved on (Lead -> Marketing Qualified Lead, still
+        # Attempted to Contact: SAL). That record is a new fact, merged; the others are not new.
+        later = os.path.join(self.pipe.dir, "later.csv")
+        with open(later, "w", encoding="utf-8-sig", newline="") as f:
+            f.writelines(row.replace(",Lead,Attempted to Contact,",
+                                     ",Marketing Qualified Lead,Attempted to Contact,")
+                         for row in rows)
+        r = self.pipe.run(["import", "-c", self.config, later])
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        got = parse_summary(r.stdout)["later.csv"]
+        self.assertEqual((got["accepted"], got["new"], got["merged"]), (16, 0, 1))
+        self.assertEqual(self.count("SELECT count(*) FROM lead_sources"), 17)
+        self.assertEqual(json.loads(self.pipe.one(
+            "SELECT fields_json FROM leads WHERE email = 'ines.castell@corvina-retail.es'")[0])
+            .get("crm_stage"), "SAL")
+
+    def test_sigterm_stops_a_waiting_import_at_once(self):
+        # ingest stopped (SIGSTOP): the import's window fills and it waits for replies it
+        # would otherwise wait --timeout (10 minutes here) for
+        ingest = self.pipe.worker("ingest")
+        os.kill(ingest.pid, signal.SIGSTOP)
+        self.addCleanup(os.kill, ingest.pid, signal.SIGCONT)
+        csv = os.path.join(self.pipe.dir, "many.csv")
+        with open(csv, "w") as f:
+            f.write("email,first_name\n")
+            f.writelines("lead%05d@example.com,L\n" % i for i in range(3000))
+        imp = self.pipe.spawn("import", [
+            self.pipe.bin, "import", "-c", self.config, "--source", "csv", "--batch", "10",
+            "--window", "2", "--timeout", "600000", csv], ready="import_id=")
+        # (its client, and with it the signal handling, exists once it names the import)
+        imp.send_signal(signal.SIGTERM)
+        wait_for("the import to stop", lambda: imp.poll() is not None)
+        self.assertEqual(imp.returncode, 1)
+        self.assertIn("interrupted by a signal", self.pipe.log("import"))
+        self.assertRegex(self.pipe.log("import"), r"(?m)^import file=\S+many\.csv .* "
+                                                  r"check=MISMATCH$")
 
 
 if __name__ == "__main__":

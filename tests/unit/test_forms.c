@@ -550,6 +550,15 @@ static void test_skips(void **state)
             char where[1300];
             snprintf(where, sizeof where, "%s:%ld:", path, want[n].line);
             assert_non_null(strstr(json_string_value(json_object_get(pl, "reason")), where));
+        } else {
+            /* the day's webhook import until `handoff import` stamps the file's own */
+            const char *imp = json_string_value(json_object_get(pl, "import_id"));
+            char want_prefix[64];
+            snprintf(want_prefix, sizeof want_prefix, "webhook-%s-20",
+                     json_string_value(json_object_get(pl, "source")));
+            assert_non_null(imp);
+            assert_int_equal(strncmp(imp, want_prefix, strlen(want_prefix)), 0);
+            assert_int_equal(strlen(imp), strlen(want_prefix) + 8); /* YYYY-MM-DD */
         }
         ho_msg_destroy(&m);
         n++;

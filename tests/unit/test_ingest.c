@@ -276,12 +276,55 @@ static void test_registered(void **state)
     assert_ptr_equal(def, &ho_worker_ingest);
 }
 
+/* The import a record came from goes with it: into lead.normalized, activity.normalized and
+ * the quarantine of a refused one (CONTRACT-12); crm_stage and owner pass through. */
+static void test_import_id_and_crm_fields(void **state)
+{
+    (void)state;
+    ho_msg_t *in[3] = {
+        s_msg("lead.raw", "lead-hubspot-77",
+              "{\"source\":\"hubspot\",\"import_id\":\"imp-00112233aabbccdd\","
+              "\"fields\":{\"email\":\"kim@example.io\",\"crm_stage\":\"SQL\","
+              "\"owner\":\"Dana Reyes\"}}"),
+        s_msg("lead.raw", "lead-hubspot-78",
+              "{\"source\":\"hubspot\",\"import_id\":\"imp-00112233aabbccdd\","
+              "\"fields\":{\"email\":\"kim@example..io\"}}"),
+        s_msg("activity.raw", "act-1",
+              "{\"source\":\"activities\",\"import_id\":\"imp-99\",\"fields\":{\"email\":"
+              "\"kim@example.io\",\"activity_type\":\"page_view\",\"activity_date\":"
+              "\"2026-10-14T09:12:45Z\"}}"),
+    };
+    ho_out_t *out = s_call(in, 3);
+    assert_int_equal(ho_out_count(out), 3);
+    for (size_t i = 0; i < 3; i++) {
+        const ho_msg_t *m = ho_out_at(out, i);
+        const char *imp = json_string_value(json_object_get(ho_msg_payload(m), "import_id"));
+        assert_non_null(imp);
+        if (!strcmp(ho_msg_type(m), "lead.normalized")) {
+            assert_string_equal(imp, "imp-00112233aabbccdd");
+            assert_string_equal(json_string_value(s_f(m, "crm_stage")), "SQL");
+            assert_string_equal(json_string_value(s_f(m, "owner")), "Dana Reyes");
+        } else if (!strcmp(ho_msg_type(m), "quarantine")) {
+            assert_string_equal(imp, "imp-00112233aabbccdd");
+            assert_string_equal(json_string_value(json_object_get(ho_msg_payload(m), "code")),
+                                "bad_email");
+        } else {
+            assert_string_equal(ho_msg_type(m), "activity.normalized");
+            assert_string_equal(imp, "imp-99");
+        }
+    }
+    ho_out_destroy(&out);
+    for (size_t i = 0; i < 3; i++) {
+        ho_msg_destroy(&in[i]);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lead_normalized), cmocka_unit_test(test_lead_variants),
         cmocka_unit_test(test_lead_refusals),   cmocka_unit_test(test_activities),
-        cmocka_unit_test(test_registered),
+        cmocka_unit_test(test_registered),      cmocka_unit_test(test_import_id_and_crm_fields),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

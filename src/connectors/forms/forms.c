@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "handoff/forms.h"
 
@@ -516,6 +517,15 @@ static ho_msg_t *s_lead(const char *source, const char *subid, json_t *fields, j
     } else {
         json_decref(extra);
     }
+    /* received by the webhook server: that source's import of the day (CONTRACT-12); an
+     * import of a capture replaces it with the file's own import_id */
+    time_t now = (time_t)(ho_now_ms() / 1000);
+    struct tm tm;
+    char day[16], imp[96];
+    gmtime_r(&now, &tm);
+    strftime(day, sizeof day, "%Y-%m-%d", &tm);
+    snprintf(imp, sizeof imp, "webhook-%s-%s", source, day);
+    json_object_set_new(p, "import_id", json_string(imp));
     return msg;
 }
 
@@ -727,6 +737,81 @@ static int s_facebook_change(s_build_t *b, const json_t *doc, ho_err_t *err)
 
 /* ---- LinkedIn ---- */
 
+/* One LinkedIn answer: a predefined question to its canonical field, the rest to extra by
+ * the question's name; option ids through the form definition. */
+static void s_li_answer(json_t *fields, json_t *extra, const json_t *a, const json_t *questions)
+{
+    size_t k;
+    json_t *q;
+    long long qid = s_num(json_object_get(a, "questionId"));
+    const json_t *question = NULL;
+    json_array_foreach(questions, k, q)
+    {
+        if (s_num(json_object_get(q, "questionId")) == qid) {
+            question = q;
+            break;
+        }
+    }
+    const json_t *det = json_object_get(a, "answerDetails");
+    json_t *v = NULL;
+    const json_t *text = json_object_get(json_object_get(det, "textQuestionAnswer"), "answer");
+    const json_t *opts = json_object_get(json_object_get(det, "multipleChoiceAnswer"), "options");
+    if (text) {
+        v = s_text(text);
+    } else if (json_is_array(opts)) {
+        /* option ids -> their text from the form definition */
+        const json_t *defs =
+            json_object_get(json_object_get(json_object_get(question, "questionDetails"),
+                                            "multipleChoiceQuestionDetails"),
+                            "options");
+        char buf[1024] = "";
+        size_t n = 0, j, m;
+        json_t *o, *d;
+        json_array_foreach(opts, j, o)
+        {
+            const char *label = NULL;
+            char idtxt[32];
+            json_array_foreach(defs, m, d)
+            {
+                if (json_equal(json_object_get(d, "id"), o)) {
+                    label = s_localized(json_object_get(d, "text"));
+                    break;
+                }
+            }
+            if (!label) {
+                snprintf(idtxt, sizeof idtxt, "%lld", s_num(o));
+                label = idtxt; /* unknown option: keep the id rather than lose it */
+            }
+            int w = snprintf(buf + n, sizeof buf - n, "%s%s", n ? "; " : "", label);
+            if (w > 0 && (size_t)w < sizeof buf - n) {
+                n += (size_t)w;
+            }
+        }
+        v = json_string(buf);
+    } else if (det) {
+        v = s_text(det);
+    }
+    if (!v) {
+        return;
+    }
+    const char *canon = question ? s_li_predefined(s_str(question, "predefinedField")) : NULL;
+    if (canon && json_is_string(v)) {
+        s_put(fields, canon, v);
+    } else {
+        char name[64];
+        const char *qn = question ? s_str(question, "name") : NULL;
+        if (!qn) {
+            snprintf(name, sizeof name, "question_%lld", qid);
+            qn = name;
+        }
+        if (!json_object_get(extra, qn)) {
+            json_object_set_new(extra, qn, v);
+        } else {
+            json_decref(v);
+        }
+    }
+}
+
 static void s_linkedin(s_build_t *b, const json_t *doc, const ho_linkedin_forms_t *forms)
 {
     char subid[256];
@@ -762,78 +847,11 @@ static void s_linkedin(s_build_t *b, const json_t *doc, const ho_linkedin_forms_
     }
     bool bad = !json_is_array(answers);
     const json_t *questions = json_object_get(json_object_get(form, "content"), "questions");
-    size_t i, k;
-    json_t *a, *q;
+    size_t i;
+    json_t *a;
     json_array_foreach(answers, i, a)
     {
-        long long qid = s_num(json_object_get(a, "questionId"));
-        const json_t *question = NULL;
-        json_array_foreach(questions, k, q)
-        {
-            if (s_num(json_object_get(q, "questionId")) == qid) {
-                question = q;
-                break;
-            }
-        }
-        const json_t *det = json_object_get(a, "answerDetails");
-        json_t *v = NULL;
-        const json_t *text = json_object_get(json_object_get(det, "textQuestionAnswer"), "answer");
-        const json_t *opts =
-            json_object_get(json_object_get(det, "multipleChoiceAnswer"), "options");
-        if (text) {
-            v = s_text(text);
-        } else if (json_is_array(opts)) {
-            /* option ids -> their text from the form definition */
-            const json_t *defs =
-                json_object_get(json_object_get(json_object_get(question, "questionDetails"),
-                                                "multipleChoiceQuestionDetails"),
-                                "options");
-            char buf[1024] = "";
-            size_t n = 0, j, m;
-            json_t *o, *d;
-            json_array_foreach(opts, j, o)
-            {
-                const char *label = NULL;
-                char idtxt[32];
-                json_array_foreach(defs, m, d)
-                {
-                    if (json_equal(json_object_get(d, "id"), o)) {
-                        label = s_localized(json_object_get(d, "text"));
-                        break;
-                    }
-                }
-                if (!label) {
-                    snprintf(idtxt, sizeof idtxt, "%lld", s_num(o));
-                    label = idtxt; /* unknown option: keep the id rather than lose it */
-                }
-                int w = snprintf(buf + n, sizeof buf - n, "%s%s", n ? "; " : "", label);
-                if (w > 0 && (size_t)w < sizeof buf - n) {
-                    n += (size_t)w;
-                }
-            }
-            v = json_string(buf);
-        } else if (det) {
-            v = s_text(det);
-        }
-        if (!v) {
-            continue;
-        }
-        const char *canon = question ? s_li_predefined(s_str(question, "predefinedField")) : NULL;
-        if (canon && json_is_string(v)) {
-            s_put(fields, canon, v);
-        } else {
-            char name[64];
-            const char *qn = question ? s_str(question, "name") : NULL;
-            if (!qn) {
-                snprintf(name, sizeof name, "question_%lld", qid);
-                qn = name;
-            }
-            if (!json_object_get(extra, qn)) {
-                json_object_set_new(extra, qn, v);
-            } else {
-                json_decref(v);
-            }
-        }
+        s_li_answer(fields, extra, a, questions);
     }
     if (bad && answers) {
         json_object_set(extra, "formResponse", (json_t *)resp);
@@ -1123,6 +1141,9 @@ ho_msg_t *ho_form_quarantine(const ho_msg_t *lead, const char *stage, const char
             json_object_set_new(p, "source_ref", json_deep_copy(json_object_get(lp, "source_ref")));
         }
         json_object_set_new(p, "raw", json_deep_copy(lp));
+        if (json_is_string(json_object_get(lp, "import_id"))) {
+            json_object_set(p, "import_id", json_object_get(lp, "import_id"));
+        }
     }
     return q;
 }

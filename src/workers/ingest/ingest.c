@@ -174,40 +174,10 @@ static bool s_in(const char *const *list, const char *key)
     return false;
 }
 
-static int s_lead(s_ctx_t *ctx, const ho_msg_t *in, ho_out_t *out)
+/* Every field but email, created_at and state into nf, normalized; returns the country code
+ * (NULL when none was recognised) for the state, decided after. */
+static const char *s_lead_fields(json_t *nf, const json_t *fields, const char *const *fmts)
 {
-    const json_t *p = ho_msg_payload(in);
-    const json_t *fields = json_object_get(p, "fields");
-    if (!json_is_object(fields)) {
-        return s_refuse(out, in, "bad_record", "fields", "payload.fields is missing or not a map%s",
-                        "");
-    }
-    char *email = s_email(in, fields, out);
-    if (!email) {
-        return HO_OK;
-    }
-    const char *fmts[16];
-    ho_profile_payload_formats(p, fmts, 16);
-    const char *source = s_str(p, "source");
-    json_t *nf = json_object();
-    json_object_set_new(nf, "email", json_string(email));
-    const char *at = strrchr(email, '@');
-    json_object_set_new(nf, "domain", json_string(at + 1));
-    json_object_set_new(nf, "personal_email", json_boolean(ho_norm_personal_domain(at + 1)));
-
-    int64_t created = 0;
-    bool have_created = false;
-    const char *created_raw = s_str(fields, "created_at");
-    if (created_raw && strspn(created_raw, " \t") != strlen(created_raw)) {
-        if (s_date(ctx, in, out, "created_at", created_raw, fmts, &created) != 0) {
-            json_decref(nf);
-            free(email);
-            return HO_OK;
-        }
-        have_created = true;
-        json_object_set_new(nf, "created_at", json_integer(created));
-    }
-
     const char *country_code = NULL;
     const char *key;
     json_t *val;
@@ -264,6 +234,44 @@ static int s_lead(s_ctx_t *ctx, const ho_msg_t *in, ho_out_t *out)
             s_set_text(nf, key, s); /* fields nobody defined are kept */
         }
     }
+    return country_code;
+}
+
+static int s_lead(s_ctx_t *ctx, const ho_msg_t *in, ho_out_t *out)
+{
+    const json_t *p = ho_msg_payload(in);
+    const json_t *fields = json_object_get(p, "fields");
+    if (!json_is_object(fields)) {
+        return s_refuse(out, in, "bad_record", "fields", "payload.fields is missing or not a map%s",
+                        "");
+    }
+    char *email = s_email(in, fields, out);
+    if (!email) {
+        return HO_OK;
+    }
+    const char *fmts[16];
+    ho_profile_payload_formats(p, fmts, 16);
+    const char *source = s_str(p, "source");
+    json_t *nf = json_object();
+    json_object_set_new(nf, "email", json_string(email));
+    const char *at = strrchr(email, '@');
+    json_object_set_new(nf, "domain", json_string(at + 1));
+    json_object_set_new(nf, "personal_email", json_boolean(ho_norm_personal_domain(at + 1)));
+
+    int64_t created = 0;
+    bool have_created = false;
+    const char *created_raw = s_str(fields, "created_at");
+    if (created_raw && strspn(created_raw, " \t") != strlen(created_raw)) {
+        if (s_date(ctx, in, out, "created_at", created_raw, fmts, &created) != 0) {
+            json_decref(nf);
+            free(email);
+            return HO_OK;
+        }
+        have_created = true;
+        json_object_set_new(nf, "created_at", json_integer(created));
+    }
+
+    const char *country_code = s_lead_fields(nf, fields, fmts);
     const char *state = s_str(fields, "state");
     if (state) {
         const char *usps = ho_norm_us_state(state);
