@@ -3,9 +3,9 @@
  * stands on.
  *
  * The report reads the store's SQLite database READ-ONLY (the store worker owns every
- * write; WAL mode gives the reader a consistent snapshot) and writes one .xlsx with ten
+ * write; WAL mode gives the reader a consistent snapshot) and writes one .xlsx with eleven
  * sheets: Summary, Funnel, Sources, Lost reasons, Lost and rejected, Reps, Calibration,
- * Handoffs, Data quality, Definitions.
+ * Learnings, Handoffs, Data quality, Definitions.
  * Every number is defined in reports/README.md precisely enough that a test recomputes it.
  *
  *     ho_report_opts_t opts = {.db_path = "data/handoff.db", .output = "w47.xlsx",
@@ -86,14 +86,14 @@ typedef struct {
     const char *timezone;   /* IANA zone of the week boundaries; NULL = "UTC" */
     const char *config_dir; /* where reasons.yaml is looked for; NULL = built-in copy only */
     ho_week_t week;         /* the report week */
-    int64_t now_ms; /* the caller's clock (--now, report.request now): the document's created
-                       date; 0 = the end of the report week. Never read from the wall clock */
+    int64_t now_ms;       /* the caller's clock (--now, report.request now): the document's created
+                             date; 0 = the end of the report week. Never read from the wall clock */
     const char *currency; /* ISO 4217 code of outcome amounts (shown with them); NULL = "USD" */
     ho_report_progress_fn *progress; /* may be NULL */
     void *progress_arg;
 } ho_report_opts_t;
 
-#define HO_REPORT_SHEETS 10
+#define HO_REPORT_SHEETS 11
 
 typedef struct {
     int sheets;                                /* sheets written (HO_REPORT_SHEETS) */
@@ -109,6 +109,23 @@ const char *ho_report_sheet_name(int index);
 /* The definitions of the Definitions sheet as the Markdown table of reports/README.md's
  * "Definitions" section (`handoff report --definitions-md`). 0, or -1 on a write error. */
 int ho_report_definitions_markdown(FILE *out);
+
+/* ---- what the outcomes say about the scoring rules (the Learnings sheet's first table) ---- */
+typedef struct {
+    const char *rule, *kind; /* valid during the callback only */
+    double points;           /* average points the rule gave the leads that have it */
+    double n, sal, sql;      /* scored leads of the 12 weeks with the rule; reached SAL, SQL */
+    bool has_lift;           /* sql_lift and its interval are defined */
+    double sql_lift, lo, hi; /* SQL rate with / without the rule, 95 % interval (Katz) */
+    const char *verdict;     /* "supported", "CONTRADICTED: ...", "NOT SUPPORTED: ...", ... */
+    bool against;            /* the verdict is CONTRADICTED or NOT SUPPORTED */
+} ho_report_rule_t;
+typedef void(ho_report_rule_fn)(void *arg, const ho_report_rule_t *rule);
+
+/* Call fn for each scoring rule, in rule order, measured over the 12 weeks ending with
+ * opts->week (opts->output is not used). Definitions: reports/README.md, "Learnings". */
+ho_report_error_t ho_report_rules(const ho_report_opts_t *opts, ho_report_rule_fn *fn, void *arg,
+                                  ho_err_t *err);
 
 /* Write the workbook. res and err may be NULL. On error no partial file is left at
  * opts->output (the workbook is written to a temporary name and renamed). */

@@ -135,12 +135,18 @@ int ho_cmd_demo(int argc, char **argv)
         return s_feedback(argc - 1, argv + 1);
     }
     static const struct option longopts[] = {
-        {"out", required_argument, NULL, 'o'},  {"seed", required_argument, NULL, 's'},
-        {"now", required_argument, NULL, 'n'},  {"leads", required_argument, NULL, 'l'},
-        {"only", required_argument, NULL, 'y'}, {"config-dir", required_argument, NULL, 'c'},
-        {"people", required_argument, NULL, 'P'}, {"activities", required_argument, NULL, 'A'},
-        {"feedback", required_argument, NULL, 'F'}, {"activity-files", required_argument, NULL, 'X'},
-        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
+        {"out", required_argument, NULL, 'o'},
+        {"seed", required_argument, NULL, 's'},
+        {"now", required_argument, NULL, 'n'},
+        {"leads", required_argument, NULL, 'l'},
+        {"only", required_argument, NULL, 'y'},
+        {"config-dir", required_argument, NULL, 'c'},
+        {"people", required_argument, NULL, 'P'},
+        {"activities", required_argument, NULL, 'A'},
+        {"feedback", required_argument, NULL, 'F'},
+        {"activity-files", required_argument, NULL, 'X'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     long people = 0, activities = -1, feedback = -1, parts = 0;
     ho_demo_opts_t o = {.seed = 1, .now_ms = HO_DEMO_NOW_DEFAULT, .leads = 600};
@@ -178,8 +184,10 @@ int ho_cmd_demo(int argc, char **argv)
             long v = strtol(optarg, &end, 10);
             if (*end || v < 0 || (c == 'P' && v == 0)) {
                 fprintf(stderr, "handoff demo-data: --%s: expected a number\n",
-                        c == 'P' ? "people" : c == 'A' ? "activities" : c == 'F' ? "feedback"
-                                                                            : "activity-files");
+                        c == 'P'   ? "people"
+                        : c == 'A' ? "activities"
+                        : c == 'F' ? "feedback"
+                                   : "activity-files");
                 return 2;
             }
             *(c == 'P' ? &people : c == 'A' ? &activities : c == 'F' ? &feedback : &parts) = v;

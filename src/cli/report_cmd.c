@@ -23,8 +23,8 @@ static void s_usage(FILE *out)
             "       handoff report --definitions-md\n"
             "\n"
             "Write the weekly conversion workbook (.xlsx): Summary, Funnel, Sources, Lost\n"
-            "reasons, Lost and rejected, Reps, Calibration, Handoffs, Data quality,\n"
-            "Definitions. Reads <data-dir>/handoff.db read-only.\n"
+            "reasons, Lost and rejected, Reps, Calibration, Learnings, Handoffs, Data\n"
+            "quality, Definitions. Reads <data-dir>/handoff.db read-only.\n"
             "Definitions of every number: reports/README.md.\n"
             "\n"
             "  --week W         ISO week (default: the last complete week in ZONE)\n"
@@ -40,7 +40,7 @@ static void s_usage(FILE *out)
             "  --definitions-md print the Definitions sheet as the Markdown table of\n"
             "                   reports/README.md (its one source) and exit\n"
             "\n"
-            "Prints: report week=2026-W47 path=... sheets=10 leads=N\n");
+            "Prints: report week=2026-W47 path=... sheets=11 leads=N\n");
 }
 
 static void s_progress(void *arg, const char *sheet, int64_t rows, bool done)

@@ -626,9 +626,8 @@ static int s_demo(s_run_t *run, const char *seed, const char *now_text, int64_t 
     }
     /* 2. leads from four sources, then their activities (activities name known people) */
     {
-        const char *a[] = {"import", "--connect", run->endpoint, "--now",      now_text, f[0],
-                           f[1],     f[2],        f[3],          conf_args[0], conf_args[1],
-                           NULL};
+        const char *a[] = {"import", "--connect", run->endpoint, "--now",      now_text,     f[0],
+                           f[1],     f[2],        f[3],          conf_args[0], conf_args[1], NULL};
         printf("run step=import-leads\n");
         if (s_step(run, a) != 0) {
             ho_error("import of the demo leads failed");
@@ -641,7 +640,7 @@ static int s_demo(s_run_t *run, const char *seed, const char *now_text, int64_t 
     {
         /* small batches: the store scores a lead once per batch, as of its newest event in
          * it, so a 500-record batch (~2 weeks of demo activity) would stamp MQLs days late */
-        const char *a[] = {"import", "--connect", run->endpoint, "--batch", "50",         "--now",
+        const char *a[] = {"import", "--connect", run->endpoint, "--batch",    "50", "--now",
                            now_text, f[4],        conf_args[0],  conf_args[1], NULL};
         printf("run step=import-activities\n");
         if (s_step(run, a) != 0) {
@@ -671,9 +670,8 @@ static int s_demo(s_run_t *run, const char *seed, const char *now_text, int64_t 
         }
     }
     {
-        const char *a[] = {"import",     "--connect", run->endpoint, "--source",   "feedback",
-                           "--now",      now_text,    feedback,      conf_args[0], conf_args[1],
-                           NULL};
+        const char *a[] = {"import", "--connect", run->endpoint, "--source",   "feedback", "--now",
+                           now_text, feedback,    conf_args[0],  conf_args[1], NULL};
         if (s_step(run, a) != 0) {
             ho_error("import of the demo feedback failed");
             return -1;

@@ -10,11 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "handoff/cli.h"
-#include "handoff/time.h"
+#include "handoff/defaults.h"
 #include "handoff/gateway.h"
+#include "handoff/report.h"
 #include "handoff/scoring.h"
+#include "handoff/time.h"
 
 #define S_MAX_ACTIVITIES 500 /* what the store puts in a score.request snapshot */
 #define S_AS_OF_STORED (-1)  /* --as-of stored: each lead at its own last scoring time */
@@ -25,6 +28,7 @@ static void s_usage(FILE *out)
             "usage: handoff score --explain EMAIL [--model FILE] [--as-of DATE] [--json]\n"
             "       handoff score --dry-run --model NEW.yaml [--as-of DATE] [--limit N]\n"
             "       handoff score --check [--model FILE]\n"
+            "       handoff score --suggest OUT.yaml [--week W] [--timezone ZONE] [--current F]\n"
             "       common: [-c CONFIG] [--data-dir DIR] [--db PATH]\n"
             "\n"
             "--explain: score one stored lead now (or at --as-of) and print every rule that\n"
@@ -35,6 +39,11 @@ static void s_usage(FILE *out)
             "(became_mql / no_longer_mql). Nothing is written: run it before switching models.\n"
             "--check: load the model (the current one, or --model FILE), print a summary line\n"
             "and exit 0, or print the error (file:line: key: why) and exit 1. No database.\n"
+            "--suggest: measure each scoring rule's SQL lift over the 12 weeks ending with W\n"
+            "(the workbook's Learnings sheet) and write OUT.yaml: the current model with the\n"
+            "points of every rule the outcomes contradict (or do not support, for a penalty)\n"
+            "set to 0 and the version marked; prints the change as a unified diff. Try it with\n"
+            "--dry-run --model OUT.yaml before switching.\n"
             "\n"
             "  --model FILE     model file (--explain: instead of the current one; --dry-run:\n"
             "                   the candidate)\n"
@@ -46,6 +55,8 @@ static void s_usage(FILE *out)
             "  --limit N        --dry-run: list at most N changed leads per direction\n"
             "                   (default 100, 0 = all)\n"
             "  --json           --explain: print the lead.scored payload as JSON\n"
+            "  --week W         --suggest: the last week measured (default: the last complete\n"
+            "                   week); --timezone ZONE its zone (default UTC)\n"
             "  --data-dir DIR   data folder (default: data_dir of the gateway config)\n"
             "  -c, --config F   gateway config (handoff.yaml)\n"
             "  --db PATH        the database file (default <data-dir>/handoff.db)\n"
@@ -373,25 +384,224 @@ static int s_dry_run(s_db_t *d, const ho_score_model_t *cur, const ho_score_mode
     return rc;
 }
 
+/* ---- --suggest: the Learnings sheet's verdicts as a scoring.yaml change ---- */
+
+typedef struct {
+    char name[128];
+    double lift, lo, hi, n;
+    char verdict[96];
+} s_against_t;
+
+typedef struct {
+    s_against_t *v;
+    size_t n, cap, rules;
+} s_suggest_t;
+
+static void s_collect(void *arg, const ho_report_rule_t *r)
+{
+    s_suggest_t *sg = arg;
+    sg->rules++;
+    if (!r->against) {
+        return;
+    }
+    if (sg->n == sg->cap) {
+        size_t cap = sg->cap ? sg->cap * 2 : 16;
+        s_against_t *nv = realloc(sg->v, cap * sizeof *nv);
+        if (!nv) {
+            return;
+        }
+        sg->v = nv;
+        sg->cap = cap;
+    }
+    s_against_t *a = &sg->v[sg->n++];
+    snprintf(a->name, sizeof a->name, "%s", r->rule);
+    snprintf(a->verdict, sizeof a->verdict, "%s", r->verdict);
+    a->lift = r->sql_lift;
+    a->lo = r->lo;
+    a->hi = r->hi;
+    a->n = r->n;
+}
+
+/* The model's YAML text: --current F, else <config>/<workers.score.model>, else built in. */
+static char *s_model_text(ho_gateway_t *gw, const char *override, char *name, size_t cap)
+{
+    const char *m = ho_node_str(ho_node_get(ho_gateway_worker_settings(gw, "score"), "model"));
+    char path[4096];
+    if (override) {
+        snprintf(path, sizeof path, "%s", override);
+    } else if (m && m[0] == '/') {
+        snprintf(path, sizeof path, "%s", m);
+    } else {
+        snprintf(path, sizeof path, "%.2000s/%.2000s",
+                 ho_gateway_config_dir(gw) ? ho_gateway_config_dir(gw) : ".",
+                 m && m[0] ? m : "scoring.yaml");
+    }
+    snprintf(name, cap, "%s", path);
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        size_t len = 0;
+        const char *d = override ? NULL : ho_default_file("scoring.yaml", &len);
+        snprintf(name, cap, "(built-in)/scoring.yaml");
+        return d ? strndup(d, len) : NULL;
+    }
+    char *buf = NULL;
+    size_t len = 0, got;
+    char chunk[8192];
+    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        char *nb = realloc(buf, len + got + 1);
+        if (!nb) {
+            free(buf);
+            fclose(f);
+            return NULL;
+        }
+        buf = nb;
+        memcpy(buf + len, chunk, got);
+        len += got;
+    }
+    fclose(f);
+    if (buf) {
+        buf[len] = '\0';
+    }
+    return buf;
+}
+
+static const s_against_t *s_find(const s_suggest_t *sg, const char *name, size_t len)
+{
+    for (size_t i = 0; i < sg->n; i++) {
+        if (strlen(sg->v[i].name) == len && !strncmp(sg->v[i].name, name, len)) {
+            return &sg->v[i];
+        }
+    }
+    return NULL;
+}
+
+/* Line by line: "- name: X" opens rule X; its "points: N" becomes 0 when X is against; the
+ * top-level version gets a suffix. Every changed line is printed as a zero-context hunk. */
+static int s_rewrite(const char *text, const s_suggest_t *sg, const char *week, FILE *out,
+                     const char *from, const char *to, int *changed)
+{
+    char rule[128] = "";
+    int lineno = 0;
+    *changed = 0;
+    printf("--- %s\n+++ %s\n", from, to);
+    for (const char *p = text; *p;) {
+        const char *e = strchr(p, '\n');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        lineno++;
+        char line[1024], repl[1400] = "";
+        snprintf(line, sizeof line, "%.*s", (int)(len < 1023 ? len : 1023), p);
+        const char *t = line + strspn(line, " ");
+        int indent = (int)(t - line);
+        if (!strncmp(t, "- name:", 7)) {
+            const char *n = t + 7 + strspn(t + 7, " ");
+            snprintf(rule, sizeof rule, "%.*s", (int)strcspn(n, " #\r"), n);
+        } else if (!strncmp(t, "points:", 7) && rule[0]) {
+            const s_against_t *a = s_find(sg, rule, strlen(rule));
+            long pts = strtol(t + 7, NULL, 10);
+            if (a && pts != 0) {
+                snprintf(repl, sizeof repl,
+                         "%*spoints: 0  # was %ld: %s (SQL lift %.2f, 95%% %.2f-%.2f, %.0f leads, "
+                         "12 weeks to %s)",
+                         indent, "", pts, a->verdict, a->lift, a->lo, a->hi, a->n, week);
+            }
+        } else if (indent == 0 && !strncmp(t, "version:", 8)) {
+            const char *v = t + 8 + strspn(t + 8, " \"");
+            snprintf(repl, sizeof repl, "version: \"%.*s-suggested-%s\"", (int)strcspn(v, "\"\r"),
+                     v, week);
+        }
+        if (repl[0]) {
+            printf("@@ -%d +%d @@\n-%s\n+%s\n", lineno, lineno, line, repl);
+            fprintf(out, "%s\n", repl);
+            ++*changed;
+        } else {
+            fprintf(out, "%.*s%s", (int)len, p, e ? "\n" : "");
+        }
+        p = e ? e + 1 : p + len;
+    }
+    return ferror(out) ? -1 : 0;
+}
+
+static int s_suggest(ho_gateway_t *gw, const char *db, const char *current, const char *out_path,
+                     ho_week_t week, const char *tz)
+{
+    s_suggest_t sg = {0};
+    ho_report_opts_t opts = {.db_path = db, .timezone = tz, .week = week};
+    ho_err_t err;
+    ho_report_error_t rrc = ho_report_rules(&opts, s_collect, &sg, &err);
+    if (rrc != HO_REPORT_OK) {
+        fprintf(stderr, "handoff score: --suggest: %s: %s\n", ho_report_strerror(rrc), err.message);
+        free(sg.v);
+        return 1;
+    }
+    char name[4200], wk[16];
+    ho_week_format(week, wk, sizeof wk);
+    char *text = s_model_text(gw, current, name, sizeof name);
+    if (!text) {
+        fprintf(stderr, "handoff score: --suggest: %s: cannot read the model\n", name);
+        free(sg.v);
+        return 1;
+    }
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%.4100s.tmp", out_path);
+    FILE *f = fopen(tmp, "w");
+    int changed = 0, rc = 1;
+    if (!f) {
+        fprintf(stderr, "handoff score: --suggest: %s: cannot write\n", out_path);
+    } else if (s_rewrite(text, &sg, wk, f, name, out_path, &changed) != 0 || fclose(f) != 0 ||
+               rename(tmp, out_path) != 0) {
+        fprintf(stderr, "handoff score: --suggest: %s: cannot write\n", out_path);
+        unlink(tmp);
+    } else {
+        for (size_t i = 0; i < sg.n; i++) {
+            printf("# suggest rule=%s verdict=\"%s\" sql_lift=%.2f low=%.2f high=%.2f leads=%.0f\n",
+                   sg.v[i].name, sg.v[i].verdict, sg.v[i].lift, sg.v[i].lo, sg.v[i].hi, sg.v[i].n);
+        }
+        printf("# suggest week=%s rules=%zu against=%zu changed_lines=%d out=%s\n"
+               "# try it: handoff score --dry-run --model %s\n",
+               wk, sg.rules, sg.n, changed, out_path, out_path);
+        rc = 0;
+    }
+    free(text);
+    free(sg.v);
+    return rc;
+}
+
+/* --suggest: the week (--week, else the last complete one in tz) and the database. */
+static int s_suggest_cmd(ho_gateway_t *gw, const char *db, const char *data_dir,
+                         const char *current, const char *out, const char *week_arg, const char *tz)
+{
+    ho_week_t week;
+    ho_err_t err;
+    char path[4096];
+    snprintf(path, sizeof path, "%.4000s/handoff.db",
+             data_dir ? data_dir : ho_gateway_data_dir(gw));
+    if (!ho_tz_valid(tz)) {
+        fprintf(stderr, "handoff score: --timezone: unknown IANA time zone \"%s\"\n", tz);
+        return 2;
+    }
+    if (week_arg ? ho_week_parse(week_arg, &week) != HO_REPORT_OK
+                 : ho_week_last_complete(ho_now_ms(), tz, &week, &err) != HO_REPORT_OK) {
+        fprintf(stderr, "handoff score: --week: \"%s\" is not an ISO week like 2026-W47\n",
+                week_arg ? week_arg : "");
+        return 2;
+    }
+    return s_suggest(gw, db ? db : path, current, out, week, tz);
+}
+
 int ho_cmd_score(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"explain", required_argument, NULL, 'e'},
-        {"dry-run", no_argument, NULL, 'n'},
-        {"model", required_argument, NULL, 'm'},
-        {"current", required_argument, NULL, 'C'},
-        {"as-of", required_argument, NULL, 'a'},
-        {"limit", required_argument, NULL, 'l'},
-        {"json", no_argument, NULL, 'j'},
-        {"data-dir", required_argument, NULL, 'd'},
-        {"config", required_argument, NULL, 'c'},
-        {"db", required_argument, NULL, 'b'},
-        {"check", no_argument, NULL, 'k'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"explain", required_argument, NULL, 'e'}, {"dry-run", no_argument, NULL, 'n'},
+        {"model", required_argument, NULL, 'm'},   {"current", required_argument, NULL, 'C'},
+        {"as-of", required_argument, NULL, 'a'},   {"limit", required_argument, NULL, 'l'},
+        {"json", no_argument, NULL, 'j'},          {"data-dir", required_argument, NULL, 'd'},
+        {"config", required_argument, NULL, 'c'},  {"db", required_argument, NULL, 'b'},
+        {"check", no_argument, NULL, 'k'},         {"suggest", required_argument, NULL, 'S'},
+        {"week", required_argument, NULL, 'W'},    {"timezone", required_argument, NULL, 'T'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
     const char *explain = NULL, *model = NULL, *current = NULL, *data_dir = NULL, *config = NULL,
-               *db = NULL;
+               *db = NULL, *suggest = NULL, *week_arg = NULL, *tz = "UTC";
     bool dry_run = false, as_json = false, check = false;
     int64_t as_of = ho_now_ms();
     long limit = 100;
@@ -407,6 +617,15 @@ int ho_cmd_score(int argc, char **argv)
             break;
         case 'k':
             check = true;
+            break;
+        case 'S':
+            suggest = optarg;
+            break;
+        case 'W':
+            week_arg = optarg;
+            break;
+        case 'T':
+            tz = optarg;
             break;
         case 'm':
             model = optarg;
@@ -454,8 +673,9 @@ int ho_cmd_score(int argc, char **argv)
             return 2;
         }
     }
-    if (optind != argc || (!!explain + dry_run + check) != 1) {
-        fprintf(stderr, "handoff score: give one of --explain EMAIL, --dry-run or --check\n");
+    if (optind != argc || (!!explain + dry_run + check + !!suggest) != 1) {
+        fprintf(stderr,
+                "handoff score: give one of --explain EMAIL, --dry-run, --check or --suggest\n");
         s_usage(stderr);
         return 2;
     }
@@ -472,6 +692,10 @@ int ho_cmd_score(int argc, char **argv)
     int rc = 1;
     ho_score_model_t *cur = NULL, *cand = NULL;
     s_db_t d = {0};
+    if (suggest) {
+        rc = s_suggest_cmd(gw, db, data_dir, current, suggest, week_arg, tz);
+        goto done;
+    }
     cur = s_current_model(gw, explain || check ? model : current, &err);
     if (!cur) {
         fprintf(stderr, "handoff score: %s\n", err.message);

@@ -37,7 +37,8 @@ static ho_report_error_t s_table(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t *r
             snprintf(label, sizeof label, "%lld\xe2\x80\x93%lld", b, b + 9);
             worksheet_write_string(ws, *row, 0, label, ctx->f_text);
         } else {
-            worksheet_write_string(ws, *row, 0, ho_rquadrant_label(ho_rcol_text(st, 0)), ctx->f_text);
+            worksheet_write_string(ws, *row, 0, ho_rquadrant_label(ho_rcol_text(st, 0)),
+                                   ctx->f_text);
         }
         double n[4];
         for (int k = 0; k < 4; k++) {
@@ -121,8 +122,9 @@ static ho_report_error_t s_grid(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t *ro
     worksheet_write_string(ws, *row, 0, note, ctx->f_bold);
     (*row)++;
     for (int part = 0; part < 2; part++) {
-        const char *cols[S_GRID + 1] = {part == 0 ? "Leads: fit \xe2\x86\x93 interest \xe2\x86\x92"
-                                                  : "Reached SQL: fit \xe2\x86\x93 interest \xe2\x86\x92"};
+        const char *cols[S_GRID + 1] = {
+            part == 0 ? "Leads: fit \xe2\x86\x93 interest \xe2\x86\x92"
+                      : "Reached SQL: fit \xe2\x86\x93 interest \xe2\x86\x92"};
         char heads[S_GRID][32];
         for (int i = 0; i < S_GRID; i++) {
             s_band(heads[i], sizeof heads[i], i, is);
@@ -178,11 +180,10 @@ ho_report_error_t ho_report_calibration(ho_rctx_t *ctx, lxw_worksheet *ws)
         return rc;
     }
     worksheet_write_string(ws, row++, 0, "By score band", ctx->f_bold);
-    rc =
-        s_table(ctx, ws, &row, "Score band",
-                "SELECT sa.score - (((sa.score % 10) + 10) % 10) AS band, count(*), count(r.mql),"
-                " count(r.sql), count(r.won)" S_FROM " GROUP BY band ORDER BY band",
-                true, &bf, &bl);
+    rc = s_table(ctx, ws, &row, "Score band",
+                 "SELECT sa.score - (((sa.score % 10) + 10) % 10) AS band, count(*), count(r.mql),"
+                 " count(r.sql), count(r.won)" S_FROM " GROUP BY band ORDER BY band",
+                 true, &bf, &bl);
     if (rc != HO_REPORT_OK) {
         return rc;
     }

@@ -21,12 +21,14 @@ static const ho_report_def_t s_defs[] = {
     {"All sheets", "Stage names",
      "Display names from lifecycle.yaml (e.g. MQL = Marketing qualified, SAL = Sales "
      "accepted, SQL = Sales qualified, RECYCLED = Nurture)."},
-    {"Summary", "Leads", "New people: leads whose created_at (earliest source record) is in the "
-                         "week."},
+    {"Summary", "Leads",
+     "New people: leads whose created_at (earliest source record) is in the "
+     "week."},
     {"Summary", "MQLs, SALs, SQLs, Opportunities, Won, Recycled",
      "Leads that entered that stage in the week (once per lead)."},
-    {"Summary", "Won amount", "Sum of the amounts of won outcomes recorded in the week, in the "
-                              "currency of workers.report.currency (default USD)."},
+    {"Summary", "Won amount",
+     "Sum of the amounts of won outcomes recorded in the week, in the "
+     "currency of workers.report.currency (default USD)."},
     {"Summary", "Pipeline opened",
      "Sum of the amounts of opportunity outcomes recorded in the week (opportunity value), "
      "same currency."},
@@ -34,8 +36,7 @@ static const ho_report_def_t s_defs[] = {
      "Velocity: for each entry into Sales accepted (Sales qualified) in the week, the days "
      "since the lead's latest MQL (Sales accepted) entry before it; the median. Entries with "
      "no such earlier stage (sales working a lead marketing never qualified) are left out."},
-    {"Summary", "Rejected",
-     "Rejected outcome rows recorded in the week: sales refused the lead."},
+    {"Summary", "Rejected", "Rejected outcome rows recorded in the week: sales refused the lead."},
     {"Summary", "Lost", "Lost outcome rows recorded in the week: closed lost."},
     {"Summary", "Outcomes on leads marketing never qualified",
      "Outcome rows sales recorded in the week (implied stages left out) on a lead that never "
@@ -45,7 +46,9 @@ static const ho_report_def_t s_defs[] = {
      "report week. Young cohorts had less time: they are marked immature on the Funnel."},
     {"Summary", "SAL acceptance rate",
      "Accepted / (accepted + rejected) outcome rows recorded in the week."},
-    {"Summary", "Median assignment\xe2\x86\x92" "acceptance (h)",
+    {"Summary",
+     "Median assignment\xe2\x86\x92"
+     "acceptance (h)",
      "Median hours from a lead's assignment to the rep's acceptance, over assignments made "
      "in the week. This is not the first sales touch (a call or e-mail by the rep): the "
      "store's data has no sales activity to measure that from."},
@@ -103,6 +106,15 @@ static const ho_report_def_t s_defs[] = {
     {"Calibration", "Quadrant",
      "Fit x interest: good fit + high interest = MQL now; low fit + high interest = group "
      "offering; good fit + low interest = nurture; low fit + low interest = never."},
+    {"Learnings", "Lift",
+     "For a scoring rule (leads whose latest score has it with non-zero points) or a "
+     "channel/source/campaign: its SAL (SQL) rate divided by the rate of the other leads of "
+     "the 12 weeks (scored leads for rules); 1 = converts like the rest."},
+    {"Learnings", "95% interval, verdict",
+     "The SQL lift's 95 % confidence interval (Katz log method). A rule is CONTRADICTED when "
+     "it adds points but the interval lies below 1 (or takes points and lies above 1), NOT "
+     "SUPPORTED when it takes points and the interval contains 1; under 30 leads: too few "
+     "to judge."},
     {"Handoffs", "Handoff",
      "One row per MQL of the week, with the lead's current profile and its latest "
      "assignment and stage."},

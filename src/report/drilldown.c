@@ -64,8 +64,9 @@ ho_report_error_t ho_report_drilldown(ho_rctx_t *ctx, lxw_worksheet *ws)
              ctx->weeks[HO_RW_THIS].label, ctx->tz);
     ho_rtitle(ctx, ws, "Lost and rejected this week", sub);
     static const char *const cols[] = {
-        "Recorded at", "Outcome", "Reason", "Owner of the fix", "Lead", "Email", "Company",
-        "Channel",     "Source",  "Campaign", "Rep",        "Stage reached", "Flags",
+        "Recorded at", "Outcome",       "Reason",  "Owner of the fix", "Lead",
+        "Email",       "Company",       "Channel", "Source",           "Campaign",
+        "Rep",         "Stage reached", "Flags",
     };
     enum { NCOL = 13 };
     static const double widths[NCOL] = {15, 9, 22, 10, 16, 24, 16, 13, 13, 14, 9, 12, 14};
@@ -93,8 +94,8 @@ ho_report_error_t ho_report_drilldown(ho_rctx_t *ctx, lxw_worksheet *ws)
         }
         lxw_datetime dt = ho_rdatetime(ctx, sqlite3_column_int64(st, 0));
         worksheet_write_datetime(ws, row, 0, &dt, ctx->f_dt_top);
-        worksheet_write_string(ws, row, 1,
-                               !strcmp(ho_rcol_text(st, 1), "lost") ? "Lost" : "Rejected", ctx->f_top);
+        worksheet_write_string(
+            ws, row, 1, !strcmp(ho_rcol_text(st, 1), "lost") ? "Lost" : "Rejected", ctx->f_top);
         worksheet_write_string(ws, row, 2, label, ctx->f_wrap);
         worksheet_write_string(ws, row, 3, *owner ? owner : "(unknown)", ctx->f_top);
         for (int c = 3; c <= 9; c++) {

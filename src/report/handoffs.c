@@ -61,6 +61,27 @@ static void s_join(char *out, size_t cap, const char *a, const char *b, const ch
     }
 }
 
+/* The lines the row's wrapped cells need at their widths, as its height (top reason into
+ * buf). */
+static void s_row_height(lxw_worksheet *ws, lxw_row_t row, sqlite3_stmt *st, const double *widths,
+                         char *buf, size_t cap)
+{
+    int lines = 1;
+    static const int wrapped[][2] = {{3, 2}, {4, 3}, {5, 4}, {9, 6}, {10, 7}};
+    for (size_t k = 0; k < sizeof wrapped / sizeof wrapped[0]; k++) {
+        int l = ho_rlines(ho_rcol_text(st, wrapped[k][0]), widths[wrapped[k][1]], false);
+        lines = l > lines ? l : lines;
+    }
+    s_top_reason((const char *)sqlite3_column_text(st, 14), buf, cap);
+    int l = ho_rlines(buf, widths[11], false);
+    lines = l > lines ? l : lines;
+    l = ho_rlines(ho_rquadrant_label(ho_rcol_text(st, 13)), widths[10], false);
+    lines = l > lines ? l : lines;
+    if (lines > 1) {
+        worksheet_set_row(ws, row, 15.0 * lines, NULL);
+    }
+}
+
 ho_report_error_t ho_report_handoffs(ho_rctx_t *ctx, lxw_worksheet *ws)
 {
     /* The score that made each lead of the week an MQL: its latest score at or before its
@@ -95,8 +116,20 @@ ho_report_error_t ho_report_handoffs(ho_rctx_t *ctx, lxw_worksheet *ws)
         return rc;
     }
     static const char *const cols[] = {
-        "MQL at", "Name",  "Email",    "Company",    "Title", "Location",    "Source", "Campaign",
-        "Score at MQL", "Grade", "Fit \xc3\x97 interest", "Top reason", "Owner", "Assigned at",
+        "MQL at",
+        "Name",
+        "Email",
+        "Company",
+        "Title",
+        "Location",
+        "Source",
+        "Campaign",
+        "Score at MQL",
+        "Grade",
+        "Fit \xc3\x97 interest",
+        "Top reason",
+        "Owner",
+        "Assigned at",
         "Status",
     };
     enum { NCOL = 15 };
@@ -113,20 +146,7 @@ ho_report_error_t ho_report_handoffs(ho_rctx_t *ctx, lxw_worksheet *ws)
     char buf[1024];
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
         /* constant memory: the row's height (for its wrapped cells) is set before it */
-        int lines = 1;
-        static const int wrapped[][2] = {{3, 2}, {4, 3}, {5, 4}, {9, 6}, {10, 7}};
-        for (size_t k = 0; k < sizeof wrapped / sizeof wrapped[0]; k++) {
-            int l = ho_rlines(ho_rcol_text(st, wrapped[k][0]), widths[wrapped[k][1]], false);
-            lines = l > lines ? l : lines;
-        }
-        s_top_reason((const char *)sqlite3_column_text(st, 14), buf, sizeof buf);
-        int l = ho_rlines(buf, widths[11], false);
-        lines = l > lines ? l : lines;
-        l = ho_rlines(ho_rquadrant_label(ho_rcol_text(st, 13)), widths[10], false);
-        lines = l > lines ? l : lines;
-        if (lines > 1) {
-            worksheet_set_row(ws, row, 15.0 * lines, NULL);
-        }
+        s_row_height(ws, row, st, widths, buf, sizeof buf);
         lxw_datetime dt = ho_rdatetime(ctx, sqlite3_column_int64(st, 0));
         worksheet_write_datetime(ws, row, 0, &dt, ctx->f_dt_top);
         s_join(buf, sizeof buf, ho_rcol_text(st, 1), ho_rcol_text(st, 2), NULL, " ");
@@ -140,7 +160,8 @@ ho_report_error_t ho_report_handoffs(ho_rctx_t *ctx, lxw_worksheet *ws)
         worksheet_write_string(ws, row, 6, ho_rcol_text(st, 9), ctx->f_wrap);
         worksheet_write_string(ws, row, 7, ho_rcol_text(st, 10), ctx->f_wrap);
         if (sqlite3_column_type(st, 11) != SQLITE_NULL) {
-            worksheet_write_number(ws, row, 8, (double)sqlite3_column_int64(st, 11), ctx->f_int_top);
+            worksheet_write_number(ws, row, 8, (double)sqlite3_column_int64(st, 11),
+                                   ctx->f_int_top);
         }
         worksheet_write_string(ws, row, 9, ho_rcol_text(st, 12), ctx->f_top);
         worksheet_write_string(ws, row, 10, ho_rquadrant_label(ho_rcol_text(st, 13)), ctx->f_wrap);

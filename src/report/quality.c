@@ -27,23 +27,31 @@ typedef struct {
 } s_kind_t;
 
 static const s_kind_t s_kinds[] = {
-    {"lead", "Lead files (CRM exports, form submissions)",
-     {{"New people", "new"}, {"Merged into a known person", "merged"}}, 2, false},
-    {"activity", "Activity files",
-     {{"Matched to a lead", "matched"}, {"Unmatched (kept, no lead yet)", "unmatched"}}, 2, false},
-    {"feedback", "Sales feedback files",
+    {"lead",
+     "Lead files (CRM exports, form submissions)",
+     {{"New people", "new"}, {"Merged into a known person", "merged"}},
+     2,
+     false},
+    {"activity",
+     "Activity files",
+     {{"Matched to a lead", "matched"}, {"Unmatched (kept, no lead yet)", "unmatched"}},
+     2,
+     false},
+    {"feedback",
+     "Sales feedback files",
      {{"Outcomes recorded", "recorded"},
       {"Waiting for the lead (pending)", "pending"},
       {"Lead unknown after grace", "unknown_lead"},
       {"Dated before the lead existed", "before_lead_created"},
       {"Recorded with a flag", "flagged"}},
-     5, true},
+     5,
+     true},
 };
 
 /* Sum of the numbers of a JSON object {reason: n} (0 for NULL or malformed text). */
 #define S_JSON_SUM(col)                                                                            \
-    "(SELECT total(value) FROM json_each(CASE WHEN json_valid(" col ") THEN " col                  \
-    " ELSE '{}' END))"
+    "(SELECT total(value) FROM json_each(CASE WHEN json_valid(" col ") THEN " col " ELSE '{}' "    \
+                                                                                  "END))"
 
 static ho_report_error_t s_prepare(ho_rctx_t *ctx)
 {
@@ -91,8 +99,8 @@ static void s_check(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t row, lxw_col_t 
     char f[160];
     snprintf(f, sizeof f, "=IF(D%u=E%u+F%u+G%u,\"ok\",\"MISMATCH\")", row + 1, row + 1, row + 1,
              row + 1);
-    worksheet_write_formula_str(ws, row, col, f, ok ? (total ? ctx->f_tot_text : ctx->f_ok)
-                                                    : ctx->f_bad,
+    worksheet_write_formula_str(ws, row, col, f,
+                                ok ? (total ? ctx->f_tot_text : ctx->f_ok) : ctx->f_bad,
                                 ok ? "ok" : "MISMATCH");
 }
 
@@ -119,13 +127,13 @@ static ho_report_error_t s_kind_table(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row
                                   " total(d.read), total(d.skipped), total(d.quarantined),"
                                   " total(d.accepted)");
     for (int i = 0; i < k->nres; i++) {
-        len += (size_t)snprintf(
-            sql + len, sizeof sql - len,
-            ", %s", ctx->has_import_results ? "(SELECT total(r.n) FROM main.import_results r"
-                                              " JOIN temp.dq_imp x ON x.import_id = r.import_id"
-                                              " WHERE x.source = d.source AND x.kind = d.kind"
-                                              " AND r.result = ?)"
-                                            : "NULL");
+        len += (size_t)snprintf(sql + len, sizeof sql - len, ", %s",
+                                ctx->has_import_results
+                                    ? "(SELECT total(r.n) FROM main.import_results r"
+                                      " JOIN temp.dq_imp x ON x.import_id = r.import_id"
+                                      " WHERE x.source = d.source AND x.kind = d.kind"
+                                      " AND r.result = ?)"
+                                    : "NULL");
     }
     if (k->no_mql && ctx->has_flags && ctx->has_oimport) {
         /* implied rows are stages the store inferred, not what sales recorded */
@@ -154,7 +162,7 @@ static ho_report_error_t s_kind_table(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row
 
     worksheet_write_string(ws, *row, 0, k->title, ctx->f_bold);
     (*row)++;
-    const char *cols[6 + S_MAXRES + 3] = {"Source", "Files", "Last import", "Rows read",
+    const char *cols[6 + S_MAXRES + 3] = {"Source",  "Files",       "Last import", "Rows read",
                                           "Skipped", "Quarantined", "Accepted"};
     int nc = 7;
     for (int i = 0; i < k->nres; i++) {
@@ -286,9 +294,9 @@ static ho_report_error_t s_week_outcomes(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_
              ctx->weeks[HO_RW_THIS].label);
     worksheet_write_string(ws, *row, 0, title, ctx->f_bold);
     (*row)++;
-    static const char *const cols[] = {"Source",   "Accepted", "Rejected", "Sales qualified",
-                                       "Opportunity", "Won",   "Lost",
-                                       "On leads marketing never qualified"};
+    static const char *const cols[] = {
+        "Source",      "Accepted", "Rejected", "Sales qualified",
+        "Opportunity", "Won",      "Lost",     "On leads marketing never qualified"};
     ho_rheader(ctx, ws, *row, cols, 8);
     (*row)++;
     lxw_row_t first = *row;
@@ -413,8 +421,9 @@ ho_report_error_t ho_report_freshness(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row
     static const char *const cols[] = {"Source", "Kind", "Files", "Rows read", "Last import"};
     ho_rheader(ctx, ws, *row, cols, 5);
     (*row)++;
-    int s;
+    int s, n = 0;
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        n++;
         worksheet_write_string(ws, *row, 0, ho_rcol_text(st, 0), ctx->f_text);
         worksheet_write_string(ws, *row, 1, ho_rcol_text(st, 1), ctx->f_text);
         worksheet_write_number(ws, *row, 2, sqlite3_column_double(st, 3), ctx->f_int);
@@ -428,5 +437,9 @@ ho_report_error_t ho_report_freshness(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row
         (*row)++;
     }
     sqlite3_finalize(st);
+    if (s == SQLITE_DONE && n == 0) {
+        worksheet_write_string(ws, *row, 0, "(no import recorded yet)", ctx->f_note);
+        (*row)++;
+    }
     return s == SQLITE_DONE ? HO_REPORT_OK : ho_rsql_fail(ctx, "freshness");
 }

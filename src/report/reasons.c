@@ -92,8 +92,8 @@ static ho_report_error_t s_matrix(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t *
         const char *cols[S_MAXKEYS + 4] = {"Code", "Reason"};
         char labels[S_MAXKEYS][128];
         for (int j = 0; j < nk; j++) {
-            cols[2 + j] = channel ? ho_rchannel_label(keys[j], labels[j], sizeof labels[j])
-                                  : keys[j];
+            cols[2 + j] =
+                channel ? ho_rchannel_label(keys[j], labels[j], sizeof labels[j]) : keys[j];
         }
         if (other) {
             cols[2 + nk] = "Other";
@@ -127,6 +127,37 @@ static ho_report_error_t s_matrix(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t *
     }
     free(m);
     return rc;
+}
+
+/* Bars = total per reason, line = cumulative share on a secondary axis, below the table (not
+ * beside it: the sheet then prints one page wide at a readable size). Built as a two-series
+ * column chart and turned into a bar+line combination after close (ho_report_pareto_patch),
+ * since libxlsxwriter 1.1 cannot combine chart types. */
+static ho_report_error_t s_pareto(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t *row, size_t n)
+{
+    lxw_chart *chart = ho_rchart(ctx, LXW_CHART_COLUMN);
+    if (!chart) {
+        ho_err_set(ctx->err, HO_ERR_NOMEM, "", "lost reasons: cannot create chart");
+        return HO_REPORT_ERR_XLSX;
+    }
+    lxw_row_t first = 4, last = (lxw_row_t)(4 + n - 1);
+    lxw_chart_series *bars = chart_add_series(chart, NULL, NULL);
+    chart_series_set_categories(bars, "Lost reasons", first, 1, last, 1);
+    chart_series_set_values(bars, "Lost reasons", first, 4, last, 4);
+    chart_series_set_name(bars, "Rejected + lost");
+    lxw_chart_series *line = chart_add_series(chart, NULL, NULL);
+    chart_series_set_categories(line, "Lost reasons", first, 1, last, 1);
+    chart_series_set_values(line, "Lost reasons", first, 7, last, 7);
+    chart_series_set_name(line, "Cumulative share");
+    chart_title_set_name(chart, HO_REPORT_PARETO_TITLE);
+    chart_axis_set_name(chart->x_axis, "Reason");
+    chart_axis_set_name(chart->y_axis, "Leads");
+    chart_legend_set_position(chart, LXW_CHART_LEGEND_BOTTOM);
+    lxw_chart_options co = {.x_scale = 2.0, .y_scale = 1.3};
+    worksheet_insert_chart_opt(ws, *row + 1, 0, chart, &co);
+    ctx->pareto = true;
+    *row += 1 + 21; /* the chart's height in rows */
+    return HO_REPORT_OK;
 }
 
 ho_report_error_t ho_report_reasons(ho_rctx_t *ctx, lxw_worksheet *ws)
@@ -176,8 +207,8 @@ ho_report_error_t ho_report_reasons(ho_rctx_t *ctx, lxw_worksheet *ws)
              ctx->weeks[0].label, ctx->weeks[HO_RW_THIS].label, ctx->tz);
     ho_rtitle(ctx, ws, "Lost and rejected reasons (last 12 weeks)", sub);
     static const char *const cols[] = {
-        "Code",  "Reason",    "Rejected (SAL)", "Lost (after SQL)",
-        "Total", "This week", "Share",          "Cumulative share", "Owner of the fix",
+        "Code",      "Reason", "Rejected (SAL)",   "Lost (after SQL)", "Total",
+        "This week", "Share",  "Cumulative share", "Owner of the fix",
     };
     ho_rcols(ctx, ws, 0, 0, 22);
     ho_rcols(ctx, ws, 1, 1, 30);
@@ -221,40 +252,11 @@ ho_report_error_t ho_report_reasons(ho_rctx_t *ctx, lxw_worksheet *ws)
         ho_rrate(ctx, ws, row, 6, own[k], grand, NULL);
     }
 
-    if (n > 0) {
-        /* Bars = total per reason, line = cumulative share on a secondary axis. Built as a
-         * two-series column chart and turned into a bar+line combination after close
-         * (ho_report_pareto_patch), since libxlsxwriter 1.1 cannot combine chart types. */
-        lxw_chart *chart = ho_rchart(ctx, LXW_CHART_COLUMN);
-        if (!chart) {
-            s_free(r, n);
-            ho_err_set(ctx->err, HO_ERR_NOMEM, "", "lost reasons: cannot create chart");
-            return HO_REPORT_ERR_XLSX;
-        }
-        lxw_row_t first = 4, last = (lxw_row_t)(4 + n - 1);
-        lxw_chart_series *bars = chart_add_series(chart, NULL, NULL);
-        chart_series_set_categories(bars, "Lost reasons", first, 1, last, 1);
-        chart_series_set_values(bars, "Lost reasons", first, 4, last, 4);
-        chart_series_set_name(bars, "Rejected + lost");
-        lxw_chart_series *line = chart_add_series(chart, NULL, NULL);
-        chart_series_set_categories(line, "Lost reasons", first, 1, last, 1);
-        chart_series_set_values(line, "Lost reasons", first, 7, last, 7);
-        chart_series_set_name(line, "Cumulative share");
-        chart_title_set_name(chart, HO_REPORT_PARETO_TITLE);
-        chart_axis_set_name(chart->x_axis, "Reason");
-        chart_axis_set_name(chart->y_axis, "Leads");
-        chart_legend_set_position(chart, LXW_CHART_LEGEND_BOTTOM);
-        lxw_chart_options co = {.x_scale = 1.6, .y_scale = 1.3};
-        worksheet_insert_chart_opt(ws, 3, 10, chart, &co);
-        ctx->pareto = true;
+    if (n > 0 && (rc = s_pareto(ctx, ws, &row, n)) != HO_REPORT_OK) {
+        s_free(r, n);
+        return rc;
     }
-
-    /* Leave room for the chart next to a short table before the matrices. */
-    if (row < 24) {
-        row = 24;
-    } else {
-        row++;
-    }
+    row++;
     rc = s_matrix(ctx, ws, &row, "Reason \xc3\x97 channel (rejected + lost, 12 weeks)",
                   "coalesce(nullif(l.source_channel, ''), '(none)')", r, n, true);
     if (rc == HO_REPORT_OK) {

@@ -37,9 +37,9 @@ typedef struct {
     const char *tz;
     ho_tz_t *zone;  /* the zone of tz, loaded once per report */
     ho_rweek_t weeks[HO_RW];
-    int64_t as_of;      /* end of the report week: only data before it is read */
-    int64_t win4_a;     /* start of the 4-week window (weeks HO_RW-4 .. HO_RW-1) */
-    int64_t win12_a;    /* start of the 12-week window */
+    int64_t as_of;        /* end of the report week: only data before it is read */
+    int64_t win4_a;       /* start of the 4-week window (weeks HO_RW-4 .. HO_RW-1) */
+    int64_t win12_a;      /* start of the 12-week window */
     ho_conf_t *reasons;   /* reasons.yaml (labels), or NULL */
     ho_conf_t *lifecycle; /* lifecycle.yaml (stage display names), or NULL */
     /* What this store's schema has (issue 12 tables and columns arrive by migration; an
@@ -53,14 +53,14 @@ typedef struct {
     /* formats */
     lxw_format *f_title, *f_sub, *f_head, *f_text, *f_bold, *f_int, *f_avg, *f_money, *f_pct,
         *f_hours, *f_date, *f_dt, *f_dint, *f_dpct, *f_dhours, *f_dmoney, *f_note, *f_tot_text,
-        *f_tot_int, *f_tot_money, *f_tot_pct, *f_ok, *f_bad, *f_wrap, *f_wrap_bold, *f_small, *f_top,
-        *f_dt_top, *f_int_top;
+        *f_tot_int, *f_tot_money, *f_tot_pct, *f_ok, *f_bad, *f_wrap, *f_wrap_bold, *f_small,
+        *f_lift, *f_top, *f_dt_top, *f_int_top;
     /* results */
     int64_t leads_week;
     int64_t mqls_week;
     double colw[64]; /* column widths of the current sheet (ho_rcols), for header heights */
-    bool pareto; /* the Pareto chart was added (needs finishing after close) */
-    int charts;  /* charts created so far */
+    bool pareto;     /* the Pareto chart was added (needs finishing after close) */
+    int charts;      /* charts created so far */
 } ho_rctx_t;
 
 /* SQL helpers: on failure they fill ctx->err and return HO_REPORT_ERR_SQL. */
@@ -105,6 +105,11 @@ ho_report_error_t ho_report_reasons(ho_rctx_t *ctx, lxw_worksheet *ws);
 ho_report_error_t ho_report_drilldown(ho_rctx_t *ctx, lxw_worksheet *ws);
 ho_report_error_t ho_report_reps(ho_rctx_t *ctx, lxw_worksheet *ws);
 ho_report_error_t ho_report_calibration(ho_rctx_t *ctx, lxw_worksheet *ws);
+ho_report_error_t ho_report_learnings(ho_rctx_t *ctx, lxw_worksheet *ws);
+/* The scoring rules' measured lift (learnings.c), one fn call per rule; base = {scored
+ * leads, SAL, SQL} of the 12 weeks. Needs the shared temp tables. */
+ho_report_error_t ho_report_rules_each(ho_rctx_t *ctx, ho_report_rule_fn *fn, void *arg,
+                                       double base[3]);
 ho_report_error_t ho_report_handoffs(ho_rctx_t *ctx, lxw_worksheet *ws);
 ho_report_error_t ho_report_quality(ho_rctx_t *ctx, lxw_worksheet *ws);
 ho_report_error_t ho_report_definitions(ho_rctx_t *ctx, lxw_worksheet *ws);

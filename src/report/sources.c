@@ -78,8 +78,8 @@ static ho_report_error_t s_channels(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t
         double n[5];
         s_read(st, 1, n);
         char label[256];
-        worksheet_write_string(ws, *row, 0, ho_rchannel_label(ho_rcol_text(st, 0), label, sizeof label),
-                               ctx->f_bold);
+        worksheet_write_string(
+            ws, *row, 0, ho_rchannel_label(ho_rcol_text(st, 0), label, sizeof label), ctx->f_bold);
         s_counts(ctx, ws, *row, 3, n, false);
         for (int k = 0; k < 5; k++) {
             tot[k] += n[k];
@@ -115,9 +115,12 @@ static ho_report_error_t s_channels(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t
         chart_axis_set_name(chart->x_axis, "Leads");
         chart_axis_set_reverse(chart->y_axis); /* biggest channel on top, as in the table */
         chart_legend_set_position(chart, LXW_CHART_LEGEND_BOTTOM);
-        lxw_chart_options co = {.x_scale = 1.9, .y_scale = 1.2};
+        /* tall enough for one label per channel (a default chart is 288 px = 15 rows) */
+        int nch = (int)(last - first + 1);
+        double ys = nch > 8 ? 1.2 * nch / 8.0 : 1.2;
+        lxw_chart_options co = {.x_scale = 1.9, .y_scale = ys};
         worksheet_insert_chart_opt(ws, *row, 0, chart, &co);
-        *row += 19; /* the chart's height in rows, then the drill-down */
+        *row += (lxw_row_t)(15.0 * ys + 2); /* the chart's height in rows, then the drill-down */
     }
     return HO_REPORT_OK;
 }
@@ -142,15 +145,15 @@ ho_report_error_t ho_report_sources(ho_rctx_t *ctx, lxw_worksheet *ws)
         return rc;
     }
     sqlite3_stmt *st;
-    rc = ho_rsql_prepare(
-        ctx,
-        "SELECT ch, src, camp, n, m, q, wn, amt FROM (SELECT " S_CH " AS ch,"
-        " coalesce(nullif(l.original_source, ''), '(none)') AS src,"
-        " coalesce(nullif(l.original_campaign, ''), '(none)') AS camp,"
-        " count(*) AS n, count(r.mql) AS m, count(r.sql) AS q, count(r.won) AS wn,"
-        " total(w.amount) AS amt, sum(count(*)) OVER (PARTITION BY " S_CH ") AS chn" S_FROM
-        " GROUP BY ch, src, camp) ORDER BY chn DESC, ch, n DESC, src, camp",
-        &st);
+    rc = ho_rsql_prepare(ctx,
+                         "SELECT ch, src, camp, n, m, q, wn, amt FROM (SELECT " S_CH " AS ch,"
+                         " coalesce(nullif(l.original_source, ''), '(none)') AS src,"
+                         " coalesce(nullif(l.original_campaign, ''), '(none)') AS camp,"
+                         " count(*) AS n, count(r.mql) AS m, count(r.sql) AS q, count(r.won) AS wn,"
+                         " total(w.amount) AS amt, sum(count(*)) OVER (PARTITION BY " S_CH
+                         ") AS chn" S_FROM
+                         " GROUP BY ch, src, camp) ORDER BY chn DESC, ch, n DESC, src, camp",
+                         &st);
     if (rc != HO_REPORT_OK) {
         return rc;
     }

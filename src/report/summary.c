@@ -10,12 +10,12 @@
 
 typedef struct {
     double leads, mql, sal, sql, opp, won, won_amount, recycled, sla;
-    double rejected, lost; /* outcome rows recorded in the period */
-    double no_mql;         /* outcome rows on leads marketing never qualified */
+    double rejected, lost;     /* outcome rows recorded in the period */
+    double no_mql;             /* outcome rows on leads marketing never qualified */
     double cohort, cohort_sql; /* MQL->SQL: cohort size and how many reached SQL */
     double accepted, decided;  /* SAL acceptance: accepted / (accepted + rejected) */
-    double pipeline;   /* amounts of opportunity outcomes recorded in the period */
-    bool has_med[3];   /* medians: assignment->acceptance (h), MQL->SAL, SAL->SQL (days) */
+    double pipeline;           /* amounts of opportunity outcomes recorded in the period */
+    bool has_med[3];           /* medians: assignment->acceptance (h), MQL->SAL, SAL->SQL (days) */
     double med[3];
 } s_period_t;
 
@@ -149,8 +149,8 @@ static ho_report_error_t s_medians(ho_rctx_t *ctx, s_period_t *p, const char *sq
 /* Velocity: days from the latest `from` entry at or before each `to` entry in a period
  * (transitions with no `from` before them, e.g. sales working a lead never MQL, are left
  * out). The lookup walks stage_history_lead (lead_id, at). */
-static ho_report_error_t s_velocity(ho_rctx_t *ctx, s_period_t *p, const char *to,
-                                    const char *from, int which)
+static ho_report_error_t s_velocity(ho_rctx_t *ctx, s_period_t *p, const char *to, const char *from,
+                                    int which)
 {
     char sql[700];
     snprintf(sql, sizeof sql,
@@ -183,7 +183,8 @@ static const s_metric_t s_metrics[] = {
     {"Opportunities", K_COUNT, OFF(opp), 0, "leads that entered OPPORTUNITY"},
     {"Won", K_COUNT, OFF(won), 0, "leads that entered WON"},
     {"Won amount", K_MONEY, OFF(won_amount), 0, "sum of won amounts recorded in the week"},
-    {"Rejected", K_COUNT, OFF(rejected), 0, "rejected outcomes (sales refused the lead) in the week"},
+    {"Rejected", K_COUNT, OFF(rejected), 0,
+     "rejected outcomes (sales refused the lead) in the week"},
     {"Lost", K_COUNT, OFF(lost), 0, "lost outcomes (closed lost) recorded in the week"},
     {"Outcomes on leads marketing never qualified", K_COUNT, OFF(no_mql), 0,
      "sales outcomes recorded in the week on leads that never were MQL (the model missed them)"},
@@ -197,7 +198,9 @@ static const s_metric_t s_metrics[] = {
      "median days from the MQL entry before it to each SAL entry in the week"},
     {"Median days SAL\xe2\x86\x92SQL", K_HOURS, 2, 0,
      "median days from the SAL entry before it to each SQL entry in the week"},
-    {"Median assignment\xe2\x86\x92" "acceptance (h)", K_HOURS, 0, 0,
+    {"Median assignment\xe2\x86\x92"
+     "acceptance (h)",
+     K_HOURS, 0, 0,
      "median hours from assignment to the rep's acceptance, assignments made in the week"},
     {"SLA breaches", K_COUNT, OFF(sla), 0, "assignments with an SLA breach in the week"},
     {"Recycled", K_COUNT, OFF(recycled), 0, "leads that entered RECYCLED"},
@@ -208,10 +211,64 @@ static double s_get(const s_period_t *p, size_t off)
     return *(const double *)((const char *)p + off);
 }
 
-ho_report_error_t ho_report_summary(ho_rctx_t *ctx, lxw_worksheet *ws)
+/* The this week, last week, delta and 4-week columns of metric m in row. */
+static void s_write_metric(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t row, const s_metric_t *m,
+                           const s_period_t *p)
 {
-    s_period_t p[NP];
-    memset(p, 0, sizeof p);
+    const s_period_t *t = &p[HO_RW_THIS], *l = &p[HO_RW_LAST], *f = &p[HO_P4];
+    switch (m->kind) {
+    case K_COUNT:
+    case K_MONEY: {
+        lxw_format *fv = m->kind == K_COUNT ? ctx->f_int : ctx->f_money;
+        lxw_format *fd = m->kind == K_COUNT ? ctx->f_dint : ctx->f_dmoney;
+        double a = s_get(t, m->off), b = s_get(l, m->off);
+        double avg = 0;
+        for (int k = HO_RW - 4; k < HO_RW; k++) {
+            avg += s_get(&p[k], m->off);
+        }
+        worksheet_write_number(ws, row, 1, a, fv);
+        worksheet_write_number(ws, row, 2, b, fv);
+        worksheet_write_number(ws, row, 3, a - b, fd);
+        worksheet_write_number(ws, row, 4, avg / 4.0,
+                               m->kind == K_COUNT ? ctx->f_avg : ctx->f_money);
+        break;
+    }
+    case K_RATE: {
+        double tn = s_get(t, m->off), td = s_get(t, m->off_den);
+        double ln = s_get(l, m->off), ld = s_get(l, m->off_den);
+        ho_rrate(ctx, ws, row, 1, tn, td, NULL);
+        ho_rrate(ctx, ws, row, 2, ln, ld, NULL);
+        if (td > 0 && ld > 0) {
+            worksheet_write_number(ws, row, 3, tn / td - ln / ld, ctx->f_dpct);
+        } else {
+            worksheet_write_blank(ws, row, 3, ctx->f_dpct);
+        }
+        ho_rrate(ctx, ws, row, 4, s_get(f, m->off), s_get(f, m->off_den), NULL);
+        break;
+    }
+    case K_HOURS: {
+        const s_period_t *ps[3] = {t, l, f};
+        lxw_col_t cs[3] = {1, 2, 4};
+        for (int k = 0; k < 3; k++) {
+            if (ps[k]->has_med[m->off]) {
+                worksheet_write_number(ws, row, cs[k], ps[k]->med[m->off], ctx->f_hours);
+            } else {
+                worksheet_write_blank(ws, row, cs[k], ctx->f_hours);
+            }
+        }
+        if (t->has_med[m->off] && l->has_med[m->off]) {
+            worksheet_write_number(ws, row, 3, t->med[m->off] - l->med[m->off], ctx->f_dhours);
+        } else {
+            worksheet_write_blank(ws, row, 3, ctx->f_dhours);
+        }
+        break;
+    }
+    }
+}
+
+/* Every metric of every period (the 12 weeks and the 4-week window). */
+static ho_report_error_t s_collect(ho_rctx_t *ctx, s_period_t *p)
+{
     ho_report_error_t rc;
     if ((rc = s_query(ctx,
                       "SELECT p.idx, count(*) FROM main.leads l CROSS JOIN temp.periods p"
@@ -278,6 +335,17 @@ ho_report_error_t ho_report_summary(ho_rctx_t *ctx, lxw_worksheet *ws)
         (rc = s_velocity(ctx, p, "SQL", "SAL", 2)) != HO_REPORT_OK) {
         return rc;
     }
+    return HO_REPORT_OK;
+}
+
+ho_report_error_t ho_report_summary(ho_rctx_t *ctx, lxw_worksheet *ws)
+{
+    s_period_t p[NP];
+    memset(p, 0, sizeof p);
+    ho_report_error_t rc = s_collect(ctx, p);
+    if (rc != HO_REPORT_OK) {
+        return rc;
+    }
     ctx->leads_week = (int64_t)p[HO_RW_THIS].leads;
     ctx->mqls_week = (int64_t)p[HO_RW_THIS].mql;
 
@@ -303,7 +371,6 @@ ho_report_error_t ho_report_summary(ho_rctx_t *ctx, lxw_worksheet *ws)
     ho_rheader(ctx, ws, 3, cols, 6);
     worksheet_freeze_panes(ws, 4, 1);
 
-    const s_period_t *t = &p[HO_RW_THIS], *l = &p[HO_RW_LAST], *f = &p[HO_P4];
     lxw_row_t row = 4;
     for (size_t i = 0; i < sizeof s_metrics / sizeof s_metrics[0]; i++, row++) {
         const s_metric_t *m = &s_metrics[i];
@@ -319,55 +386,7 @@ ho_report_error_t ho_report_summary(ho_rctx_t *ctx, lxw_worksheet *ws)
             continue;
         }
         worksheet_write_string(ws, row, 0, name, ctx->f_bold);
-        switch (m->kind) {
-        case K_COUNT:
-        case K_MONEY: {
-            lxw_format *fv = m->kind == K_COUNT ? ctx->f_int : ctx->f_money;
-            lxw_format *fd = m->kind == K_COUNT ? ctx->f_dint : ctx->f_dmoney;
-            double a = s_get(t, m->off), b = s_get(l, m->off);
-            double avg = 0;
-            for (int k = HO_RW - 4; k < HO_RW; k++) {
-                avg += s_get(&p[k], m->off);
-            }
-            worksheet_write_number(ws, row, 1, a, fv);
-            worksheet_write_number(ws, row, 2, b, fv);
-            worksheet_write_number(ws, row, 3, a - b, fd);
-            worksheet_write_number(ws, row, 4, avg / 4.0,
-                                   m->kind == K_COUNT ? ctx->f_avg : ctx->f_money);
-            break;
-        }
-        case K_RATE: {
-            double tn = s_get(t, m->off), td = s_get(t, m->off_den);
-            double ln = s_get(l, m->off), ld = s_get(l, m->off_den);
-            ho_rrate(ctx, ws, row, 1, tn, td, NULL);
-            ho_rrate(ctx, ws, row, 2, ln, ld, NULL);
-            if (td > 0 && ld > 0) {
-                worksheet_write_number(ws, row, 3, tn / td - ln / ld, ctx->f_dpct);
-            } else {
-                worksheet_write_blank(ws, row, 3, ctx->f_dpct);
-            }
-            ho_rrate(ctx, ws, row, 4, s_get(f, m->off), s_get(f, m->off_den), NULL);
-            break;
-        }
-        case K_HOURS: {
-            const s_period_t *ps[3] = {t, l, f};
-            lxw_col_t cs[3] = {1, 2, 4};
-            for (int k = 0; k < 3; k++) {
-                if (ps[k]->has_med[m->off]) {
-                    worksheet_write_number(ws, row, cs[k], ps[k]->med[m->off], ctx->f_hours);
-                } else {
-                    worksheet_write_blank(ws, row, cs[k], ctx->f_hours);
-                }
-            }
-            if (t->has_med[m->off] && l->has_med[m->off]) {
-                worksheet_write_number(ws, row, 3, t->med[m->off] - l->med[m->off],
-                                       ctx->f_dhours);
-            } else {
-                worksheet_write_blank(ws, row, 3, ctx->f_dhours);
-            }
-            break;
-        }
-        }
+        s_write_metric(ctx, ws, row, m, p);
         worksheet_write_string(ws, row, 5, m->note, ctx->f_note);
     }
     row++;
@@ -385,7 +404,8 @@ ho_report_error_t ho_report_summary(ho_rctx_t *ctx, lxw_worksheet *ws)
         chart_series_set_values(ser, "Funnel", 4, 11, 4 + HO_RW - 1, 11);
         chart_series_set_name(ser, "MQL\xe2\x86\x92SQL");
         chart_series_set_marker_type(ser, LXW_CHART_MARKER_CIRCLE);
-        chart_title_set_name(chart, "MQL\xe2\x86\x92SQL by MQL cohort week (last 4 weeks immature)");
+        chart_title_set_name(chart,
+                             "MQL\xe2\x86\x92SQL by MQL cohort week (last 4 weeks immature)");
         chart_legend_set_position(chart, LXW_CHART_LEGEND_NONE);
         chart_axis_set_name(chart->x_axis, "MQL cohort week");
         chart_axis_set_name(chart->y_axis, "Reached SQL");

@@ -1,5 +1,5 @@
 /* workbook.c - the report driver: opens the store read-only, prepares the shared temp
- * tables every sheet reads, writes the ten sheets and closes the workbook.
+ * tables every sheet reads, writes the eleven sheets and closes the workbook.
  *
  * All definitions (which timestamp puts an event in a week, what counts as reached) are in
  * reports/README.md; the temp tables below are their building blocks:
@@ -28,8 +28,8 @@
 #include "report/report_int.h"
 
 static const char *const s_sheet_names[HO_REPORT_SHEETS] = {
-    "Summary",     "Funnel",   "Sources",      "Lost reasons", "Lost and rejected",
-    "Reps",        "Calibration", "Handoffs", "Data quality", "Definitions",
+    "Summary",     "Funnel",    "Sources",  "Lost reasons", "Lost and rejected", "Reps",
+    "Calibration", "Learnings", "Handoffs", "Data quality", "Definitions",
 };
 
 const char *ho_report_sheet_name(int index)
@@ -375,9 +375,9 @@ static ho_report_error_t s_open_db(ho_rctx_t *ctx)
 static bool s_has(ho_rctx_t *ctx, const char *t, const char *c)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(ctx->db,
-                           "SELECT count(*) FROM pragma_table_info(?1) WHERE ?2 IS NULL OR name = ?2",
-                           -1, &st, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(
+            ctx->db, "SELECT count(*) FROM pragma_table_info(?1) WHERE ?2 IS NULL OR name = ?2", -1,
+            &st, NULL) != SQLITE_OK) {
         return false;
     }
     sqlite3_bind_text(st, 1, t, -1, SQLITE_STATIC);
@@ -530,6 +530,7 @@ static void s_formats(ho_rctx_t *ctx)
     format_set_align(ctx->f_dt_top, LXW_ALIGN_VERTICAL_TOP);
     NEWFMT(ctx->f_int_top, "#,##0");
     format_set_align(ctx->f_int_top, LXW_ALIGN_VERTICAL_TOP);
+    NEWFMT(ctx->f_lift, "0.00");
     NEWFMT(ctx->f_small, NULL);
     format_set_italic(ctx->f_small);
     format_set_font_color(ctx->f_small, 0x808080);
@@ -566,8 +567,9 @@ static void s_page_setup(ho_rctx_t *ctx, lxw_worksheet *ws, int head_row)
 static ho_report_error_t s_write(ho_rctx_t *ctx, const char *tmp_path)
 {
     static s_sheet_fn *const fns[HO_REPORT_SHEETS] = {
-        ho_report_summary, ho_report_funnel,      ho_report_sources,  ho_report_reasons,
-        ho_report_drilldown, ho_report_reps,    ho_report_calibration, ho_report_handoffs, ho_report_quality, ho_report_definitions,
+        ho_report_summary,   ho_report_funnel,  ho_report_sources,     ho_report_reasons,
+        ho_report_drilldown, ho_report_reps,    ho_report_calibration, ho_report_learnings,
+        ho_report_handoffs,  ho_report_quality, ho_report_definitions,
     };
     /* Constant memory: each row is flushed once a later row is written, so the Handoffs
      * list (one row per MQL of the week) never sits in memory. Every sheet writes its rows
@@ -583,14 +585,13 @@ static ho_report_error_t s_write(ho_rctx_t *ctx, const char *tmp_path)
              ctx->weeks[HO_RW_THIS].label);
     /* Fixed creation date, never the wall clock: the caller's --now when it gives one, else
      * the end of the report week. Same data, same week and --now -> the same bytes. */
-    lxw_doc_properties props = {.title = title,
-                                .subject = "MQL to SQL conversion and lost-lead reasons",
-                                .author = "handoff",
-                                .company = "",
-                                .comments = "Definitions: the Definitions sheet",
-                                .created = (time_t)((ctx->opts->now_ms > 0 ? ctx->opts->now_ms
-                                                                           : ctx->as_of) /
-                                                    1000)};
+    lxw_doc_properties props = {
+        .title = title,
+        .subject = "MQL to SQL conversion and lost-lead reasons",
+        .author = "handoff",
+        .company = "",
+        .comments = "Definitions: the Definitions sheet",
+        .created = (time_t)((ctx->opts->now_ms > 0 ? ctx->opts->now_ms : ctx->as_of) / 1000)};
     workbook_set_properties(ctx->wb, &props);
     s_formats(ctx);
     lxw_worksheet *ws[HO_REPORT_SHEETS];
@@ -599,7 +600,7 @@ static ho_report_error_t s_write(ho_rctx_t *ctx, const char *tmp_path)
     }
     ho_report_error_t rc = HO_REPORT_OK;
     /* The header row each sheet repeats on printed pages (-1: several tables, or one page). */
-    static const int head_row[HO_REPORT_SHEETS] = {-1, 3, -1, -1, 3, 3, -1, 0, -1, 3};
+    static const int head_row[HO_REPORT_SHEETS] = {-1, 3, -1, -1, 3, 3, -1, -1, 0, -1, 3};
     for (int i = 0; i < HO_REPORT_SHEETS && rc == HO_REPORT_OK; i++) {
         ho_rprogress(ctx, s_sheet_names[i], 0, false); /* started: says what takes the time */
         for (int c = 0; c < 64; c++) {
@@ -618,6 +619,63 @@ static ho_report_error_t s_write(ho_rctx_t *ctx, const char *tmp_path)
         rc =
             ho_report_pareto_patch(tmp_path, ctx->pareto ? HO_REPORT_PARETO_TITLE : NULL, ctx->err);
     }
+    return rc;
+}
+
+/* The 12 report weeks and the windows, with TZ pushed. */
+static void s_weeks(ho_rctx_t *ctx)
+{
+    for (int i = 0; i < HO_RW; i++) {
+        ho_week_t w = ho_week_add(ctx->opts->week, i - HO_RW_THIS);
+        ho_rweek_t *rw = &ctx->weeks[i];
+        ho_week_format(w, rw->label, sizeof rw->label);
+        rw->monday = ho_week_monday(w);
+        rw->a = ho_tz_midnight_ms(ctx->zone, rw->monday);
+        rw->b = ho_tz_midnight_ms(ctx->zone, rw->monday + 7);
+    }
+    ctx->as_of = ctx->weeks[HO_RW_THIS].b;
+    ctx->win4_a = ctx->weeks[HO_RW - 4].a;
+    ctx->win12_a = ctx->weeks[0].a;
+}
+
+ho_report_error_t ho_report_rules(const ho_report_opts_t *opts, ho_report_rule_fn *fn, void *arg,
+                                  ho_err_t *err)
+{
+    ho_err_t dummy;
+    if (!err) {
+        err = &dummy;
+    }
+    memset(err, 0, sizeof *err);
+    if (!opts || !opts->db_path || !fn) {
+        ho_err_set(err, HO_ERR_MISSING, "", "report: database path and callback are required");
+        return HO_REPORT_ERR_ARG;
+    }
+    if (opts->week.week < 1 || opts->week.week > ho_week_count(opts->week.year)) {
+        ho_err_set(err, HO_ERR_FIELD, "week", "week: %d-W%02d does not exist", opts->week.year,
+                   opts->week.week);
+        return HO_REPORT_ERR_WEEK;
+    }
+    ho_rctx_t ctx = {.opts = opts, .err = err, .tz = opts->timezone ? opts->timezone : "UTC"};
+    ctx.zone = ho_report_tz_load(ctx.tz, err);
+    if (!ctx.zone) {
+        return HO_REPORT_ERR_TIMEZONE;
+    }
+    s_weeks(&ctx);
+    ho_report_error_t rc = s_open_db(&ctx);
+    if (rc == HO_REPORT_OK) {
+        rc = ho_rsql_exec(&ctx, "BEGIN");
+    }
+    if (rc == HO_REPORT_OK) {
+        rc = s_prepare_tables(&ctx);
+    }
+    if (rc == HO_REPORT_OK) {
+        double base[3];
+        rc = ho_report_rules_each(&ctx, fn, arg, base);
+    }
+    if (ctx.db) {
+        sqlite3_close_v2(ctx.db);
+    }
+    ho_tz_destroy(&ctx.zone);
     return rc;
 }
 
@@ -644,17 +702,7 @@ ho_report_error_t ho_report_write(const ho_report_opts_t *opts, ho_report_result
         return HO_REPORT_ERR_TIMEZONE;
     }
     ho_report_error_t rc = HO_REPORT_OK;
-    for (int i = 0; i < HO_RW; i++) {
-        ho_week_t w = ho_week_add(opts->week, i - HO_RW_THIS);
-        ho_rweek_t *rw = &ctx.weeks[i];
-        ho_week_format(w, rw->label, sizeof rw->label);
-        rw->monday = ho_week_monday(w);
-        rw->a = ho_tz_midnight_ms(ctx.zone, rw->monday);
-        rw->b = ho_tz_midnight_ms(ctx.zone, rw->monday + 7);
-    }
-    ctx.as_of = ctx.weeks[HO_RW_THIS].b;
-    ctx.win4_a = ctx.weeks[HO_RW - 4].a;
-    ctx.win12_a = ctx.weeks[0].a;
+    s_weeks(&ctx);
 
     ho_err_t cerr;
     ctx.reasons = ho_conf_load_named(opts->config_dir, "reasons.yaml", &cerr);

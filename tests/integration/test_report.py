@@ -840,6 +840,91 @@ def check_grid(ws, exp, good_fit=40, high_interest=20):
     assert any(v >= 10 for v in n.values())
 
 
+def katz(a, n1, c, n2):
+    """Relative risk of a/n1 against c/n2 and its 95 % interval (Katz log method)."""
+    import math
+    if min(n1, n2, a, c) <= 0:
+        return None
+    rr = (a / n1) / (c / n2)
+    se = math.sqrt(1 / a - 1 / n1 + 1 / c - 1 / n2)
+    return rr, math.exp(math.log(rr) - 1.959964 * se), math.exp(math.log(rr) + 1.959964 * se)
+
+
+def check_learnings(wb, exp):
+    """Per scoring rule and per channel/source/campaign: n, SAL/SQL rate, lift against the
+    other leads, the SQL lift's 95 % interval and the verdict, recomputed here."""
+    ws = wb["Learnings"]
+    leads = exp.q("SELECT id, source_channel, original_source, original_campaign FROM leads"
+                  " WHERE created_at>=? AND created_at<?", exp.a12, exp.as_of)
+    info = {}
+    for lid, ch, src, camp in leads:
+        s = exp.score_asof(lid)
+        rules = {}
+        if s and s[4]:
+            for item in json.loads(s[4]):
+                if isinstance(item.get("points"), int) and item["points"] and \
+                        isinstance(item.get("rule"), str):
+                    rules[item["rule"]] = rules.get(item["rule"], 0) + item["points"]
+        info[lid] = dict(scored=s is not None, rules=rules,
+                         key=(chan_label(ch or "(none)"), src or "(none)", camp or "(none)"),
+                         sal=exp.reached_ever(lid, "SAL"), sql=exp.reached_ever(lid, "SQL"))
+
+    def lift_cells(group, pop):
+        g = [len(group), sum(info[l]["sal"] for l in group), sum(info[l]["sql"] for l in group)]
+        b = [len(pop), sum(info[l]["sal"] for l in pop), sum(info[l]["sql"] for l in pop)]
+        sal = katz(g[1], g[0], b[1] - g[1], b[0] - g[0])
+        sql = katz(g[2], g[0], b[2] - g[2], b[0] - g[0])
+        return g, sal, sql
+
+    def check_cells(r, g, sal, sql, what):
+        assert r[3] == g[0], (what, r)
+        close(r[4], rate(g[1], g[0]), "%s SAL rate" % (what,))
+        close(r[5], sal[0] if sal else None, "%s SAL lift" % (what,))
+        close(r[6], rate(g[2], g[0]), "%s SQL rate" % (what,))
+        for k in range(3):
+            close(r[7 + k], sql[k] if sql else None, "%s SQL lift %d" % (what, k))
+
+    scored = [l for l in info if info[l]["scored"]]
+    names = sorted({r for l in scored for r in info[l]["rules"]})
+    hdr = find_row(ws, "Rule")
+    rows, _ = rows_until(ws, hdr + 1)
+    assert [r[0] for r in rows] == names, [r[0] for r in rows]
+    verdicts = set()
+    for r in rows:
+        group = [l for l in scored if r[0] in info[l]["rules"]]
+        g, sal, sql = lift_cells(group, scored)
+        check_cells(r, g, sal, sql, r[0])
+        pts = sum(info[l]["rules"][r[0]] for l in group) / len(group)
+        close(r[2], pts, "points")
+        if g[0] < 30:
+            want = "too few leads to judge"
+        elif not sql:
+            want = "no comparison"
+        elif pts > 0 and sql[2] < 1:
+            want = "CONTRADICTED: adds points"
+        elif pts < 0 and sql[1] > 1:
+            want = "CONTRADICTED: takes points"
+        elif pts < 0:
+            want = "NOT SUPPORTED"
+        elif sql[1] <= 1 <= sql[2]:
+            want = "not shown"
+        else:
+            want = "supported"
+        assert r[10].startswith(want), (r, want)
+        verdicts.add(want)
+    assert len(verdicts) >= 2, verdicts
+    hdr = find_row(ws, "Channel")
+    rows, _ = rows_until(ws, hdr + 1)
+    keys = {}
+    for l in info:
+        keys.setdefault(info[l]["key"], []).append(l)
+    assert len(rows) == len(keys)
+    for r in rows:
+        g, sal, sql = lift_cells(keys[tuple(r[:3])], list(info))
+        check_cells(r, g, sal, sql, tuple(r[:3]))
+    assert [r[3] for r in rows] == sorted((r[3] for r in rows), reverse=True)
+
+
 def check_handoffs(wb, exp):
     ws = wb["Handoffs"]
     assert ws.freeze_panes == "A2"
@@ -881,10 +966,10 @@ def main():
         assert res.returncode == 0, res.stderr
         exp = Expected(db)
         leads = exp.summary()["Leads"][0]
-        assert res.stdout.strip() == "report week=%s path=%s sheets=10 leads=%d" % (
+        assert res.stdout.strip() == "report week=%s path=%s sheets=11 leads=%d" % (
             WEEK, out, leads), res.stdout
         for sheet in ("Summary", "Funnel", "Sources", "Lost reasons", "Lost and rejected", "Reps",
-                      "Calibration", "Handoffs"):
+                      "Calibration", "Learnings", "Handoffs"):
             assert 'sheet="%s"' % sheet in res.stderr, res.stderr  # progress per sheet
         # each step is announced when it starts and when it is done, in order, the shared
         # tables (the longest step on a big store) first
@@ -892,13 +977,14 @@ def main():
         starts = [l for l in steps if l.endswith(" rows=0")]
         assert starts == ['sheet="%s" rows=0' % s for s in (
             "(shared tables)", "Summary", "Funnel", "Sources", "Lost reasons", "Lost and rejected", "Reps",
-            "Calibration", "Handoffs", "Data quality", "Definitions")], steps
+            "Calibration", "Learnings", "Handoffs", "Data quality", "Definitions")], steps
         assert steps[-1].startswith('sheet="Definitions" rows=') and steps[-1].endswith(" done")
 
         wb = openpyxl.load_workbook(out)
         assert wb.sheetnames == ["Summary", "Funnel", "Sources", "Lost reasons", "Lost and rejected", "Reps",
-                                 "Calibration", "Handoffs", "Data quality", "Definitions"]
+                                 "Calibration", "Learnings", "Handoffs", "Data quality", "Definitions"]
         check_summary(wb, exp)
+        find_row(wb["Summary"], "(no import recorded yet)")  # freshness says so, not empty
         check_funnel(wb, exp)
         check_sources(wb, exp)
         check_reasons(wb, exp)
@@ -906,6 +992,7 @@ def main():
         check_reps(wb, exp)
         check_calibration(wb, exp)
         check_handoffs(wb, exp)
+        check_learnings(wb, exp)
         check_print_setup(wb)
         check_header_heights(wb)
         created = wb.properties.created

@@ -33,8 +33,8 @@ def soffice():
 
 # Most pages each sheet may take for the known-outcome database (printed landscape, one page
 # wide). A sheet that stops fitting the width pages across and blows these.
-MAX_PAGES = {"Summary": 1, "Funnel": 1, "Sources": 2, "Lost reasons": 1,
-             "Lost and rejected": 1, "Reps": 1, "Calibration": 1, "Handoffs": 1,
+MAX_PAGES = {"Summary": 1, "Funnel": 1, "Sources": 2, "Lost reasons": 2,
+             "Lost and rejected": 1, "Reps": 1, "Calibration": 1, "Learnings": 1, "Handoffs": 1,
              "Data quality": 1, "Definitions": 2}
 
 

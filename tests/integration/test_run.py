@@ -31,7 +31,7 @@ import openpyxl
 HO_BIN = os.environ.get("HO_BIN", os.path.join(os.getcwd(), "handoff"))
 DEADLINE = 60.0
 SHEETS = ["Summary", "Funnel", "Sources", "Lost reasons", "Lost and rejected", "Reps",
-          "Calibration", "Handoffs", "Data quality", "Definitions"]
+          "Calibration", "Learnings", "Handoffs", "Data quality", "Definitions"]
 WORKERS = ["ingest", "store", "score", "route", "feedback", "report", "outbox"]
 
 

@@ -213,6 +213,8 @@ class Corpus:
             except subprocess.TimeoutExpired:
                 self.run.kill()
                 self.run.wait()
+        self.log.seek(0)
+        self.run_log = self.log.read()
 
     def report(self, out):
         r = subprocess.run([HO_BIN, "report", "--week", REPORT_WEEK, "-c", self.config,
@@ -282,6 +284,10 @@ class WorkloadCounts(unittest.TestCase):
                         "quarantined_json FROM imports WHERE file = ?", name)
         self.assertEqual(len(rows), 1, "imports rows for %s: %r" % (name, rows))
         return rows[0]
+
+    def test_pipeline_stopped_cleanly(self):
+        self.assertEqual(self.c.run.returncode, 0, self.c.run_log[-3000:])
+        self.assertNotIn(harness.SANITIZER, self.c.run_log, self.c.run_log[-3000:])
 
     def test_corpus_has_every_quirk(self):
         e, f = self.e, self.e["files"]

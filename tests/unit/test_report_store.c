@@ -74,10 +74,11 @@ static void test_empty_store_gives_every_sheet(void **state)
     }
     assert_int_equal(res.sheets, HO_REPORT_SHEETS);
     assert_string_equal(res.sheet_names[4], "Lost and rejected");
-    assert_string_equal(res.sheet_names[8], "Data quality");
-    assert_string_equal(res.sheet_names[9], "Definitions");
+    assert_string_equal(res.sheet_names[7], "Learnings");
+    assert_string_equal(res.sheet_names[9], "Data quality");
+    assert_string_equal(res.sheet_names[10], "Definitions");
     assert_string_equal(res.sheet_names[0], "Summary");
-    assert_string_equal(res.sheet_names[7], "Handoffs");
+    assert_string_equal(res.sheet_names[8], "Handoffs");
     assert_int_equal(res.leads, 0);
     assert_int_equal(res.mqls, 0);
     /* 2026-W47 in Berlin (CET, UTC+1): Mon 16 Nov 00:00 = 15 Nov 23:00 UTC. */

@@ -7,8 +7,8 @@
 #include "connectors/demo/demo.h"
 
 #include <errno.h>
-#include <math.h>
 #include <jansson.h>
+#include <math.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -2426,8 +2426,8 @@ enum { T_CP_SRC = 40, T_CP_DIRT, T_CP_ACT, T_CP_FB, T_CP_WH, T_CP_W };
 #define CP_MAX_PARTS 16
 
 typedef struct {
-    const char *id, *name, *email, *region, *countries, *states, *segments, *emin, *emax, *cap,
-        *tz, *ooo, *ooo_start, *ooo_end, *backup;
+    const char *id, *name, *email, *region, *countries, *states, *segments, *emin, *emax, *cap, *tz,
+        *ooo, *ooo_start, *ooo_end, *backup;
 } s_cp_rep_t;
 
 /* A dozen reps in the sales_reps.csv layout, in zones either side of the autumn DST changes. */
@@ -2446,8 +2446,8 @@ static const s_cp_rep_t s_cp_reps[CP_NREPS] = {
      "CA;WA;OR", "Enterprise", "1001", "", "30", "America/Los_Angeles", "FALSE", "", "", "R06"},
     {"R06", "Kwame Ashford", "kwame.ashford@northwind-pipelines.com", "US West", "US", "CA;WA;OR",
      "SMB;Mid-Market", "1", "1000", "50", "America/Los_Angeles", "FALSE", "", "", "R05"},
-    {"R07", "Philippa Dunmore", "philippa.dunmore@northwind-pipelines.com", "UK & Ireland",
-     "GB;IE", "", "All", "1", "", "40", "Europe/London", "FALSE", "", "", "R08"},
+    {"R07", "Philippa Dunmore", "philippa.dunmore@northwind-pipelines.com", "UK & Ireland", "GB;IE",
+     "", "All", "1", "", "40", "Europe/London", "FALSE", "", "", "R08"},
     {"R08", "Joost Verhagen", "joost.verhagen@northwind-pipelines.com", "Benelux & Nordics",
      "NL;BE;SE;DK;NO;FI", "", "All", "1", "", "40", "Europe/Amsterdam", "FALSE", "", "", "R09"},
     {"R09", "Amaia Etxeberria", "amaia.etxeberria@northwind-pipelines.com", "DACH & South",
@@ -2461,15 +2461,7 @@ static const s_cp_rep_t s_cp_reps[CP_NREPS] = {
 };
 
 /* Stage of a person's first CRM record (what the export says), before the file's wording. */
-typedef enum {
-    CP_ML = 0,
-    CP_MQL,
-    CP_SAL,
-    CP_SQL,
-    CP_OPP,
-    CP_WON,
-    CP_DISQ
-} s_cp_stage_t;
+typedef enum { CP_ML = 0, CP_MQL, CP_SAL, CP_SQL, CP_OPP, CP_WON, CP_DISQ } s_cp_stage_t;
 
 typedef struct {
     ho_demo_opts_t wo; /* the demo world's options (seed, now, people) for s_person */
@@ -2523,7 +2515,10 @@ static void s_cp_person(const s_cp_t *cp, long i, s_cp_person_t *cpp)
     p->created_at = created;
     memset(p->in_file, 0, sizeof p->in_file);
     double f = s_unit(&r);
-    cpp->primary = f < 0.35 ? F_HUBSPOT : f < 0.60 ? F_SALESFORCE : f < 0.75 ? F_MARKETO : F_WEBHOOK;
+    cpp->primary = f < 0.35   ? F_HUBSPOT
+                   : f < 0.60 ? F_SALESFORCE
+                   : f < 0.75 ? F_MARKETO
+                              : F_WEBHOOK;
     p->in_file[cpp->primary] = true;
     p->file_created[cpp->primary] = created;
     int extra = s_chance(&r, 0.40) ? (s_chance(&r, 0.2) ? 2 : 1) : 0;
@@ -2620,13 +2615,20 @@ static void s_cp_mojibake(const char *in, char *out, size_t cap)
     out[o] = '\0';
 }
 
-static const char *const s_cp_bad_emails[] = {
-    "n/a",         "jane.doe@",           "jane..doe@kestrel-analytics.com",
-    "jane@localhost", "jane@kestrel.c0m", "jane@@kestrel-analytics.com",
-    "j\xc3\xbcrgen.m\xc3\xbcller@basalt-bank.de", "jane doe@kestrel-analytics.com",
-    "jane@-kestrel.com", "jane.doe.kestrel-analytics.com", "jane@kestrel-.com", ".jane@kestrel.com"};
-static const char *const s_cp_bad_dates[] = {"31/13/2026 25:61", "not a date", "2026-13-45 99:00",
-                                             "yesterday", "0000-00-00 00:00", "TBD"};
+static const char *const s_cp_bad_emails[] = {"n/a",
+                                              "jane.doe@",
+                                              "jane..doe@kestrel-analytics.com",
+                                              "jane@localhost",
+                                              "jane@kestrel.c0m",
+                                              "jane@@kestrel-analytics.com",
+                                              "j\xc3\xbcrgen.m\xc3\xbcller@basalt-bank.de",
+                                              "jane doe@kestrel-analytics.com",
+                                              "jane@-kestrel.com",
+                                              "jane.doe.kestrel-analytics.com",
+                                              "jane@kestrel-.com",
+                                              ".jane@kestrel.com"};
+static const char *const s_cp_bad_dates[] = {
+    "31/13/2026 25:61", "not a date", "2026-13-45 99:00", "yesterday", "0000-00-00 00:00", "TBD"};
 
 /* What kind of dirty row, if any, goes before person i in a file (about 1 in 60 each). */
 typedef enum {
@@ -2772,9 +2774,9 @@ static void s_cp_hubspot_row(const s_cp_t *cp, const s_cp_person_t *cpp, s_csvw_
         p->co.employees && s_chance(&r, 0.8) ? s_hs_bucket(p->co.employees) : "",
         p->co.revenue ? rev : "",
         ct->names[s_chance(&r, 0.7) ? 0 : 1],
-        p->co.state >= 0 ? (s_chance(&r, 0.7) ? s_us_states[p->co.state].name
-                                              : s_us_states[p->co.state].code)
-                         : "",
+        p->co.state >= 0
+            ? (s_chance(&r, 0.7) ? s_us_states[p->co.state].name : s_us_states[p->co.state].code)
+            : "",
         s_city(p),
         stage,
         status,
@@ -2795,14 +2797,32 @@ static void s_cp_hubspot_row(const s_cp_t *cp, const s_cp_person_t *cpp, s_csvw_
 
 static int s_cp_hubspot(const s_cp_t *cp, FILE *f)
 {
-    static const char *const cols[] = {
-        "Record ID",        "First Name",       "Last Name",         "Email",
-        "Phone Number",     "Job Title",        "Company Name",      "Industry",
-        "Number of Employees", "Annual Revenue", "Country/Region",   "State/Region",
-        "City",             "Lifecycle Stage",  "Lead Status",       "Original Source",
-        "Original Source Drill-Down 1", "HubSpot Score", "Contact owner", "Create Date",
-        "Last Activity Date", "Marketing emails opened", "Marketing emails clicked",
-        "Number of Pageviews", "Recent Conversion", "Message"};
+    static const char *const cols[] = {"Record ID",
+                                       "First Name",
+                                       "Last Name",
+                                       "Email",
+                                       "Phone Number",
+                                       "Job Title",
+                                       "Company Name",
+                                       "Industry",
+                                       "Number of Employees",
+                                       "Annual Revenue",
+                                       "Country/Region",
+                                       "State/Region",
+                                       "City",
+                                       "Lifecycle Stage",
+                                       "Lead Status",
+                                       "Original Source",
+                                       "Original Source Drill-Down 1",
+                                       "HubSpot Score",
+                                       "Contact owner",
+                                       "Create Date",
+                                       "Last Activity Date",
+                                       "Marketing emails opened",
+                                       "Marketing emails clicked",
+                                       "Number of Pageviews",
+                                       "Recent Conversion",
+                                       "Message"};
     s_csvw_t cw = {f, true, false, "\r\n"};
     fputs("\xEF\xBB\xBF", f);
     for (size_t k = 0; k < N_OF(cols); k++) {
@@ -2823,8 +2843,7 @@ static int s_cp_hubspot(const s_cp_t *cp, FILE *f)
     return ferror(f) ? -1 : 0;
 }
 
-static void s_cp_sf_row(const s_cp_t *cp, const s_cp_person_t *cpp, s_csvw_t *cw,
-                        s_cp_dirt_t dirt)
+static void s_cp_sf_row(const s_cp_t *cp, const s_cp_person_t *cpp, s_csvw_t *cw, s_cp_dirt_t dirt)
 {
     const s_person_t *p = &cpp->p;
     bool primary = cpp->primary == F_SALESFORCE;
@@ -2882,11 +2901,27 @@ static void s_cp_sf_row(const s_cp_t *cp, const s_cp_person_t *cpp, s_csvw_t *cw
 
 static int s_cp_salesforce(const s_cp_t *cp, FILE *f)
 {
-    static const char *const cols[] = {
-        "Id",    "FirstName", "LastName", "Email",   "Title", "Company", "Industry",
-        "LeadSource", "Status", "Rating", "Phone", "Country", "State", "City",
-        "NumberOfEmployees", "AnnualRevenue", "Description", "OwnerId", "IsConverted",
-        "CreatedDate", "LastModifiedDate"};
+    static const char *const cols[] = {"Id",
+                                       "FirstName",
+                                       "LastName",
+                                       "Email",
+                                       "Title",
+                                       "Company",
+                                       "Industry",
+                                       "LeadSource",
+                                       "Status",
+                                       "Rating",
+                                       "Phone",
+                                       "Country",
+                                       "State",
+                                       "City",
+                                       "NumberOfEmployees",
+                                       "AnnualRevenue",
+                                       "Description",
+                                       "OwnerId",
+                                       "IsConverted",
+                                       "CreatedDate",
+                                       "LastModifiedDate"};
     s_csvw_t cw = {f, true, true, "\n"};
     for (size_t k = 0; k < N_OF(cols); k++) {
         s_cell(&cw, cols[k]);
@@ -2906,14 +2941,13 @@ static int s_cp_salesforce(const s_cp_t *cp, FILE *f)
     return ferror(f) ? -1 : 0;
 }
 
-static void s_cp_mk_row(const s_cp_t *cp, const s_cp_person_t *cpp, s_csvw_t *cw,
-                        s_cp_dirt_t dirt)
+static void s_cp_mk_row(const s_cp_t *cp, const s_cp_person_t *cpp, s_csvw_t *cw, s_cp_dirt_t dirt)
 {
     const s_person_t *p = &cpp->p;
     bool primary = cpp->primary == F_MARKETO;
     s_rng_t r = s_rng(cp->wo.seed, T_FILE, (uint64_t)p->i, 100 + F_MARKETO + (dirt ? 50 : 0));
-    char id[24], email[512], phone[48], title[96], company[220], created[40], updated[40],
-        emp[24], rev[32], score[8];
+    char id[24], email[512], phone[48], title[96], company[220], created[40], updated[40], emp[24],
+        rev[32], score[8];
     snprintf(id, sizeof id, "%ld", 1000000 + p->i * 2 + (dirt ? 1 : 0));
     s_cp_email(&r, p->email, email, sizeof email);
     s_phone(&r, p, phone, sizeof phone);
@@ -2998,12 +3032,12 @@ static json_t *s_cp_fb_notification(s_rng_t *r, int64_t at)
     char lead[24];
     snprintf(lead, sizeof lead, "%llu",
              8000000000000000ULL + (unsigned long long)s_below(r, 999999999999999ULL));
-    return json_pack("{s:s, s:[{s:s, s:I, s:[{s:s, s:{s:s, s:s, s:s, s:I, s:s, s:s}}]}]}",
-                     "object", "page", "entry", "id", "104839201928374", "time",
-                     (json_int_t)(at / 1000), "changes", "field", "leadgen", "value", "ad_id",
-                     "120210938475610381", "form_id", "1187045529931620", "leadgen_id", lead,
-                     "created_time", (json_int_t)(at / 1000), "page_id", "104839201928374",
-                     "adgroup_id", "120210938475610378");
+    return json_pack("{s:s, s:[{s:s, s:I, s:[{s:s, s:{s:s, s:s, s:s, s:I, s:s, s:s}}]}]}", "object",
+                     "page", "entry", "id", "104839201928374", "time", (json_int_t)(at / 1000),
+                     "changes", "field", "leadgen", "value", "ad_id", "120210938475610381",
+                     "form_id", "1187045529931620", "leadgen_id", lead, "created_time",
+                     (json_int_t)(at / 1000), "page_id", "104839201928374", "adgroup_id",
+                     "120210938475610378");
 }
 
 /* Remove the email answer from a Facebook lead (a form that did not ask for it). */
@@ -3153,8 +3187,9 @@ static void s_cp_act_row(s_csvw_t *cw, const s_activity_t *a, const char *email,
     const char *type = a->type;
     static const char *const odd_types[] = {"fax_received", "sms_sent", "chat_started",
                                             "badge_scan"};
-    const char *v[9] = {a->id,     email,     type,      when, a->url, a->campaign, a->asset,
-                        a->system, a->attrs[0] ? a->attrs : "{}"};
+    const char *v[9] = {a->id,    email,     type,
+                        when,     a->url,    a->campaign,
+                        a->asset, a->system, a->attrs[0] ? a->attrs : "{}"};
     if (dirt == D_MANY_FIELDS) {
         v[2] = PICK(r, odd_types); /* an activity type nobody defined */
         dirt = D_NONE;
@@ -3219,7 +3254,8 @@ static int s_cp_activities(s_cp_t *cp, s_cp_parts_t *parts)
             s_cp_activities_of(cp, &cpp.p, cpp.p.email, upto - done, 0, parts);
             done = upto;
         }
-        long g = (long)((double)(i + 1) * ghost / (double)n) - (long)((double)i * ghost / (double)n);
+        long g =
+            (long)((double)(i + 1) * ghost / (double)n) - (long)((double)i * ghost / (double)n);
         if (g > 0) {
             char gmail[256];
             s_cp_ghost_email(cp, i, gmail, sizeof gmail);
@@ -3300,13 +3336,13 @@ static void s_cp_fb_write(s_cp_fbw_t *fw, const char *email, int rep, const s_cp
  * then one of their own words or a code meant for the other outcome. */
 static void s_cp_reason(s_rng_t *r, const char *outcome, char *out, size_t cap)
 {
-    static const char *const rej[] = {"not_a_fit",   "bad_contact_data", "no_decision_maker",
-                                      "timing",      "budget",           "personal_email",
+    static const char *const rej[] = {"not_a_fit",        "bad_contact_data", "no_decision_maker",
+                                      "timing",           "budget",           "personal_email",
                                       "student_or_intern"};
-    static const char *const lost[] = {"competitor", "budget", "timing", "unresponsive",
+    static const char *const lost[] = {"competitor",        "budget",   "timing", "unresponsive",
                                        "no_decision_maker", "not_a_fit"};
-    static const char *const own[] = {"price too high", "went with spreadsheets",
-                                      "duplicate lead", "legal review stalled"};
+    static const char *const own[] = {"price too high", "went with spreadsheets", "duplicate lead",
+                                      "legal review stalled"};
     double u = s_unit(r);
     bool lostp = !strcmp(outcome, "lost");
     if (u < 0.08) {
@@ -3450,9 +3486,9 @@ static int s_cp_reps_file(const s_cp_t *cp, FILE *f)
     s_csvw_t cw = {f, true, false, "\n"};
     for (int k = 0; k < CP_NREPS; k++) {
         const s_cp_rep_t *p = &s_cp_reps[k];
-        const char *v[15] = {p->id,   p->name,   p->email, p->region, p->countries,
-                             p->states, p->segments, p->emin, p->emax, p->cap,
-                             p->tz,   p->ooo,    p->ooo_start, p->ooo_end, p->backup};
+        const char *v[15] = {p->id,     p->name,     p->email,     p->region,  p->countries,
+                             p->states, p->segments, p->emin,      p->emax,    p->cap,
+                             p->tz,     p->ooo,      p->ooo_start, p->ooo_end, p->backup};
         for (int c = 0; c < 15; c++) {
             s_cell(&cw, v[c]);
         }
@@ -3560,8 +3596,7 @@ int ho_demo_corpus(const ho_demo_corpus_opts_t *opts, ho_err_t *err)
         rc = s_cp_file(o.out_dir, "feedback.csv", s_cp_feedback, &cp, err);
     }
     if (rc == HO_OK) {
-        rc = s_cp_file(sub, "reps.csv", s_cp_reps_file, &cp,
-                       err);
+        rc = s_cp_file(sub, "reps.csv", s_cp_reps_file, &cp, err);
     }
     for (int k = 0; k < CP_NREPS; k++) {
         ho_tz_destroy(&cp.tz[k]);

@@ -1,0 +1,299 @@
+/* learnings.c - the Learnings sheet: closing the loop back to marketing. For each scoring
+ * rule and each source/campaign, how leads that have it convert to SAL and SQL against all
+ * other leads of the last 12 weeks (lift), with the sample size and a 95 % interval, and a
+ * verdict that flags rules whose measured lift contradicts their points
+ * (reports/README.md, "Learnings"). */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "report/report_int.h"
+
+#define S_MIN_N 30 /* fewer leads: too few to judge */
+#define S_Z 1.959964
+
+/* Relative risk (a/n1) / (c/n2) of a group (a of n1) against the rest (c of n2), and its
+ * 95 % interval by the Katz log method. false when undefined (an empty side or no success
+ * on one side). */
+static bool s_rr(double a, double n1, double c, double n2, double *rr, double *lo, double *hi)
+{
+    if (n1 <= 0 || n2 <= 0 || a <= 0 || c <= 0) {
+        return false;
+    }
+    *rr = (a / n1) / (c / n2);
+    double se = sqrt(1 / a - 1 / n1 + 1 / c - 1 / n2);
+    *lo = exp(log(*rr) - S_Z * se);
+    *hi = exp(log(*rr) + S_Z * se);
+    return true;
+}
+
+/* Baseline: SAL and SQL shares of all leads created in the window (scored ones only when
+ * scored is true: the population the rules apply to). */
+static ho_report_error_t s_base(ho_rctx_t *ctx, bool scored, double b[3])
+{
+    sqlite3_stmt *st;
+    ho_report_error_t rc =
+        ho_rsql_prepare(ctx,
+                        scored ? "SELECT count(*), count(r.sal), count(r.sql) FROM main.leads l"
+                                 " JOIN temp.score_asof sa ON sa.lead_id = l.id"
+                                 " LEFT JOIN temp.reach r ON r.lead_id = l.id"
+                                 " WHERE l.created_at >= :a12 AND l.created_at < :asof"
+                               : "SELECT count(*), count(r.sal), count(r.sql) FROM main.leads l"
+                                 " LEFT JOIN temp.reach r ON r.lead_id = l.id"
+                                 " WHERE l.created_at >= :a12 AND l.created_at < :asof",
+                        &st);
+    if (rc != HO_REPORT_OK) {
+        return rc;
+    }
+    b[0] = b[1] = b[2] = 0;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        for (int k = 0; k < 3; k++) {
+            b[k] = (double)sqlite3_column_int64(st, k);
+        }
+    }
+    sqlite3_finalize(st);
+    return HO_REPORT_OK;
+}
+
+/* Leads n, SAL rate, SAL lift, SQL rate, SQL lift and its 95 % interval from column c, for
+ * a group g = {n, sal, sql} of the population b: lift = the group's rate / the rate of the
+ * leads outside it. The SQL interval goes to lo/hi (NAN when undefined). */
+static void s_lift_cells(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t row, lxw_col_t c,
+                         const double g[3], const double b[3], double *lo, double *hi)
+{
+    worksheet_write_number(ws, row, c, g[0], ctx->f_int);
+    double rr, l, h;
+    for (int k = 1; k <= 2; k++) {
+        lxw_col_t col = (lxw_col_t)(c + (k == 1 ? 1 : 3));
+        ho_rrate(ctx, ws, row, col, g[k], g[0], NULL);
+        bool ok = s_rr(g[k], g[0], b[k] - g[k], b[0] - g[0], &rr, &l, &h);
+        if (ok) {
+            worksheet_write_number(ws, row, col + 1, rr, ctx->f_lift);
+        } else {
+            worksheet_write_blank(ws, row, col + 1, ctx->f_lift);
+        }
+        if (k == 2) {
+            *lo = ok ? l : NAN;
+            *hi = ok ? h : NAN;
+            if (ok) {
+                worksheet_write_number(ws, row, c + 5, l, ctx->f_lift);
+                worksheet_write_number(ws, row, c + 6, h, ctx->f_lift);
+            } else {
+                worksheet_write_blank(ws, row, c + 5, ctx->f_lift);
+                worksheet_write_blank(ws, row, c + 6, ctx->f_lift);
+            }
+        }
+    }
+}
+
+/* What the measured SQL lift says about a rule's points. */
+static const char *s_verdict(double pts, double n, double lo, double hi)
+{
+    if (n < S_MIN_N) {
+        return "too few leads to judge";
+    }
+    if (isnan(lo)) {
+        return "no comparison: (almost) every lead has it, or none converted";
+    }
+    if (pts > 0 && hi < 1) {
+        return "CONTRADICTED: adds points, converts worse than average";
+    }
+    if (pts < 0 && lo > 1) {
+        return "CONTRADICTED: takes points, converts better than average";
+    }
+    if (pts < 0 && lo <= 1 && hi >= 1) {
+        return "NOT SUPPORTED: takes points, converts like the average";
+    }
+    if (pts > 0 && lo <= 1 && hi >= 1) {
+        return "not shown: adds points, converts like the average";
+    }
+    return "supported";
+}
+
+ho_report_error_t ho_report_rules_each(ho_rctx_t *ctx, ho_report_rule_fn *fn, void *arg,
+                                       double base[3])
+{
+    ho_report_error_t rc = s_base(ctx, true, base);
+    if (rc != HO_REPORT_OK) {
+        return rc;
+    }
+    sqlite3_stmt *st;
+    rc = ho_rsql_prepare(
+        ctx,
+        "SELECT rule, max(kind), avg(pts), count(*), count(sal), count(sql) FROM ("
+        " SELECT l.id, json_extract(j.value, '$.rule') AS rule,"
+        " max(json_extract(j.value, '$.kind')) AS kind,"
+        " total(json_extract(j.value, '$.points')) AS pts, max(r.sal) AS sal, max(r.sql) AS sql"
+        " FROM main.leads l"
+        " JOIN temp.score_asof sa ON sa.lead_id = l.id JOIN main.scores sc ON sc.id = sa.score_id"
+        " LEFT JOIN temp.reach r ON r.lead_id = l.id,"
+        " json_each(CASE WHEN json_valid(sc.explanation_json)"
+        "   AND json_type(sc.explanation_json) = 'array' THEN sc.explanation_json ELSE '[]' END) j"
+        " WHERE l.created_at >= :a12 AND l.created_at < :asof"
+        " AND json_type(j.value, '$.points') = 'integer' AND json_extract(j.value, '$.points') <> 0"
+        " AND json_type(j.value, '$.rule') = 'text'"
+        /* a clamp line (fit.ceiling, interest.floor) is not a rule */
+        " AND json_extract(j.value, '$.rule') NOT LIKE '%.ceiling'"
+        " AND json_extract(j.value, '$.rule') NOT LIKE '%.floor'"
+        " GROUP BY l.id, rule)"
+        " GROUP BY rule ORDER BY rule",
+        &st);
+    if (rc != HO_REPORT_OK) {
+        return rc;
+    }
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        ho_report_rule_t r = {.rule = ho_rcol_text(st, 0),
+                              .kind = ho_rcol_text(st, 1),
+                              .points = sqlite3_column_double(st, 2),
+                              .n = (double)sqlite3_column_int64(st, 3),
+                              .sal = (double)sqlite3_column_int64(st, 4),
+                              .sql = (double)sqlite3_column_int64(st, 5)};
+        r.has_lift = s_rr(r.sql, r.n, base[2] - r.sql, base[0] - r.n, &r.sql_lift, &r.lo, &r.hi);
+        r.verdict = s_verdict(r.points, r.n, r.has_lift ? r.lo : NAN, r.has_lift ? r.hi : NAN);
+        r.against =
+            !strncmp(r.verdict, "CONTRADICTED", 12) || !strncmp(r.verdict, "NOT SUPPORTED", 13);
+        fn(arg, &r);
+    }
+    sqlite3_finalize(st);
+    return s == SQLITE_DONE ? HO_REPORT_OK : ho_rsql_fail(ctx, "learnings rules");
+}
+
+typedef struct {
+    ho_rctx_t *ctx;
+    lxw_worksheet *ws;
+    lxw_row_t row;
+    const double *base;
+} s_rows_t;
+
+static void s_rule_row(void *arg, const ho_report_rule_t *r)
+{
+    s_rows_t *a = arg;
+    ho_rctx_t *ctx = a->ctx;
+    worksheet_write_string(a->ws, a->row, 0, r->rule, ctx->f_text);
+    worksheet_write_string(a->ws, a->row, 1, r->kind, ctx->f_text);
+    worksheet_write_number(a->ws, a->row, 2, r->points, ctx->f_dhours);
+    double g[3] = {r->n, r->sal, r->sql}, lo, hi;
+    s_lift_cells(ctx, a->ws, a->row, 3, g, a->base, &lo, &hi);
+    worksheet_write_string(a->ws, a->row, 10, r->verdict, r->against ? ctx->f_bad : ctx->f_text);
+    a->row++;
+}
+
+static ho_report_error_t s_rules(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t *row)
+{
+    double b[3];
+    ho_report_error_t rc = s_base(ctx, true, b);
+    if (rc != HO_REPORT_OK) {
+        return rc;
+    }
+    char t[200];
+    snprintf(t, sizeof t,
+             "Scoring rules: leads whose score (latest before the end of %s) has the rule, "
+             "against the scored leads without it (%.0f scored leads: SAL %.1f%%, SQL %.1f%%)",
+             ctx->weeks[HO_RW_THIS].label, b[0], b[0] > 0 ? 100 * b[1] / b[0] : 0,
+             b[0] > 0 ? 100 * b[2] / b[0] : 0);
+    worksheet_write_string(ws, *row, 0, t, ctx->f_bold);
+    (*row)++;
+    static const char *const cols[] = {"Rule",
+                                       "Kind",
+                                       "Average points",
+                                       "Leads",
+                                       "SAL rate",
+                                       "SAL lift",
+                                       "SQL rate",
+                                       "SQL lift",
+                                       "SQL lift, 95% low",
+                                       "SQL lift, 95% high",
+                                       "Verdict"};
+    ho_rheader(ctx, ws, *row, cols, 11);
+    (*row)++;
+    s_rows_t a = {.ctx = ctx, .ws = ws, .row = *row, .base = b};
+    rc = ho_report_rules_each(ctx, s_rule_row, &a, b);
+    *row = a.row + 1;
+    return rc;
+}
+
+static ho_report_error_t s_sources(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t *row)
+{
+    double b[3];
+    ho_report_error_t rc = s_base(ctx, false, b);
+    if (rc != HO_REPORT_OK) {
+        return rc;
+    }
+    sqlite3_stmt *st;
+    rc = ho_rsql_prepare(ctx,
+                         "SELECT coalesce(nullif(l.source_channel, ''), '(none)') AS ch,"
+                         " coalesce(nullif(l.original_source, ''), '(none)') AS src,"
+                         " coalesce(nullif(l.original_campaign, ''), '(none)') AS camp,"
+                         " count(*) AS n, count(r.sal), count(r.sql) FROM main.leads l"
+                         " LEFT JOIN temp.reach r ON r.lead_id = l.id"
+                         " WHERE l.created_at >= :a12 AND l.created_at < :asof"
+                         " GROUP BY ch, src, camp ORDER BY n DESC, ch, src, camp",
+                         &st);
+    if (rc != HO_REPORT_OK) {
+        return rc;
+    }
+    char t[200];
+    snprintf(t, sizeof t,
+             "Sources and campaigns, against all other leads (%.0f leads: SAL %.1f%%, SQL "
+             "%.1f%%): bring in more like the ones above 1, fewer like the ones below",
+             b[0], b[0] > 0 ? 100 * b[1] / b[0] : 0, b[0] > 0 ? 100 * b[2] / b[0] : 0);
+    worksheet_write_string(ws, *row, 0, t, ctx->f_bold);
+    (*row)++;
+    static const char *const cols[] = {"Channel",
+                                       "Source",
+                                       "Campaign",
+                                       "Leads",
+                                       "SAL rate",
+                                       "SAL lift",
+                                       "SQL rate",
+                                       "SQL lift",
+                                       "SQL lift, 95% low",
+                                       "SQL lift, 95% high",
+                                       "Reading"};
+    ho_rheader(ctx, ws, *row, cols, 11);
+    (*row)++;
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        double g[3] = {(double)sqlite3_column_int64(st, 3), (double)sqlite3_column_int64(st, 4),
+                       (double)sqlite3_column_int64(st, 5)};
+        char cl[256];
+        worksheet_write_string(ws, *row, 0, ho_rchannel_label(ho_rcol_text(st, 0), cl, sizeof cl),
+                               ctx->f_text);
+        worksheet_write_string(ws, *row, 1, ho_rcol_text(st, 1), ctx->f_text);
+        worksheet_write_string(ws, *row, 2, ho_rcol_text(st, 2), ctx->f_text);
+        double lo, hi;
+        s_lift_cells(ctx, ws, *row, 3, g, b, &lo, &hi);
+        const char *v = g[0] < S_MIN_N || isnan(lo) ? "too few leads to judge"
+                        : lo > 1                    ? "better than average: more like these"
+                        : hi < 1                    ? "worse than average: fewer like these"
+                                                    : "like the average";
+        worksheet_write_string(ws, *row, 10, v, ctx->f_text);
+        (*row)++;
+    }
+    sqlite3_finalize(st);
+    return s == SQLITE_DONE ? HO_REPORT_OK : ho_rsql_fail(ctx, "learnings sources");
+}
+
+ho_report_error_t ho_report_learnings(ho_rctx_t *ctx, lxw_worksheet *ws)
+{
+    char sub[260];
+    snprintf(sub, sizeof sub,
+             "Leads created %s..%s; SAL and SQL reached by the end of %s. Lift = the group's "
+             "rate / the rate of the leads outside it, 95%% interval (Katz); %d+ leads to judge.",
+             ctx->weeks[0].label, ctx->weeks[HO_RW_THIS].label, ctx->weeks[HO_RW_THIS].label,
+             S_MIN_N);
+    ho_rtitle(ctx, ws, "Learnings: what the outcomes say about the model and the sources", sub);
+    ho_rcols(ctx, ws, 0, 0, 20);
+    ho_rcols(ctx, ws, 1, 2, 16);
+    ho_rcols(ctx, ws, 3, 7, 10);
+    ho_rcols(ctx, ws, 8, 9, 11);
+    ho_rcols(ctx, ws, 10, 10, 44);
+    lxw_row_t row = 3;
+    ho_report_error_t rc = s_rules(ctx, ws, &row);
+    if (rc == HO_REPORT_OK) {
+        rc = s_sources(ctx, ws, &row);
+    }
+    ho_rprogress(ctx, "Learnings", (int64_t)row, true);
+    return rc;
+}
