@@ -154,7 +154,8 @@ static int s_parse_listen(const char *listen, struct sockaddr_storage *addr, soc
     }
     char host[256];
     snprintf(host, sizeof host, "%.*s", (int)(colon - listen), listen);
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
     struct addrinfo *res = NULL;
     const char *h = (!host[0] || strcmp(host, "*") == 0) ? NULL : host;
@@ -184,10 +185,10 @@ static int s_serve(s_metrics_t *m, const char *listen)
     if (addr.ss_family == AF_INET6) {
         flags |= MHD_USE_IPv6;
     }
-    struct MHD_Daemon *d = MHD_start_daemon(
-        flags, 0, NULL, NULL, s_handler, m, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned int)64, MHD_OPTION_END);
+    struct MHD_Daemon *d =
+        MHD_start_daemon(flags, 0, NULL, NULL, s_handler, m, MHD_OPTION_SOCK_ADDR,
+                         (struct sockaddr *)&addr, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
+                         MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64, MHD_OPTION_END);
     if (!d) {
         fprintf(stderr, "handoff metrics: cannot listen on %s: %s\n", listen, strerror(errno));
         return 1;
@@ -231,12 +232,15 @@ static void s_outbox_dir(s_metrics_t *m)
 
 int ho_cmd_metrics(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"listen", required_argument, NULL, 'l'},   {"once", no_argument, NULL, 'o'},
-        {"config", required_argument, NULL, 'c'},   {"connect", required_argument, NULL, 'e'},
-        {"data-dir", required_argument, NULL, 'd'}, {"require", required_argument, NULL, 'r'},
-        {"timeout", required_argument, NULL, 't'},  {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"listen", required_argument, NULL, 'l'},
+                                         {"once", no_argument, NULL, 'o'},
+                                         {"config", required_argument, NULL, 'c'},
+                                         {"connect", required_argument, NULL, 'e'},
+                                         {"data-dir", required_argument, NULL, 'd'},
+                                         {"require", required_argument, NULL, 'r'},
+                                         {"timeout", required_argument, NULL, 't'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     const char *listen = NULL, *config = NULL, *connect = NULL, *data_dir = NULL;
     char *require = NULL;
     bool once = false;
@@ -292,8 +296,7 @@ int ho_cmd_metrics(int argc, char **argv)
     }
     char *req_copy = require ? strdup(require) : NULL;
     if (req_copy && s_required(&m, req_copy) != 0) {
-        fprintf(stderr, "handoff metrics: --require: at most %d services\n",
-                METRICS_MAX_REQUIRED);
+        fprintf(stderr, "handoff metrics: --require: at most %d services\n", METRICS_MAX_REQUIRED);
         free(req_copy);
         return 2;
     }

@@ -106,8 +106,8 @@ static size_t s_packets(const char *dir, s_packet_t **out, size_t *reps)
     struct dirent *e;
     while (d && (e = readdir(d))) {
         char sub[PATH_MAX];
-        if (e->d_name[0] == '.' || snprintf(sub, sizeof sub, "%s/%s", dir, e->d_name) >=
-                                       (int)sizeof sub) {
+        if (e->d_name[0] == '.' ||
+            snprintf(sub, sizeof sub, "%s/%s", dir, e->d_name) >= (int)sizeof sub) {
             continue;
         }
         DIR *rd = opendir(sub);
@@ -128,8 +128,7 @@ static size_t s_packets(const char *dir, s_packet_t **out, size_t *reps)
                 *out = grown;
             }
             s_packet_t *p = &(*out)[n];
-            if (snprintf(p->path, sizeof p->path, "%s/%s", sub, f->d_name) >=
-                    (int)sizeof p->path ||
+            if (snprintf(p->path, sizeof p->path, "%s/%s", sub, f->d_name) >= (int)sizeof p->path ||
                 stat(p->path, &st) != 0) {
                 continue;
             }
@@ -192,11 +191,16 @@ static void s_line(const json_t *r)
 int ho_cmd_outbox(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"failed", no_argument, NULL, 'f'},         {"pending", no_argument, NULL, 'p'},
-        {"delivered", no_argument, NULL, 'D'},      {"all", no_argument, NULL, 'a'},
-        {"limit", required_argument, NULL, 'l'},    {"json", no_argument, NULL, 'j'},
-        {"data-dir", required_argument, NULL, 'd'}, {"config", required_argument, NULL, 'c'},
-        {"files", no_argument, NULL, 'F'},          {"help", no_argument, NULL, 'h'},
+        {"failed", no_argument, NULL, 'f'},
+        {"pending", no_argument, NULL, 'p'},
+        {"delivered", no_argument, NULL, 'D'},
+        {"all", no_argument, NULL, 'a'},
+        {"limit", required_argument, NULL, 'l'},
+        {"json", no_argument, NULL, 'j'},
+        {"data-dir", required_argument, NULL, 'd'},
+        {"config", required_argument, NULL, 'c'},
+        {"files", no_argument, NULL, 'F'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *data_dir = NULL, *config = NULL, *which = NULL;

@@ -75,7 +75,7 @@ typedef struct {
 } s_parts_t;
 
 /* The names --only and --without take. */
-static const char *s_part_names[] = {"broker", "ingest", "store",  "score",  "route",
+static const char *s_part_names[] = {"broker",   "ingest", "store",  "score",  "route",
                                      "feedback", "report", "outbox", "webhook"};
 #define RUN_N_PARTS (sizeof s_part_names / sizeof s_part_names[0])
 
@@ -159,7 +159,8 @@ static void s_usage(FILE *out)
         "                     by then (default 30 s)\n"
         "  -h, --help         this help\n"
         "\n"
-        "stdout (greppable): 'run ready ...', 'run webhook url=URL', the demo steps' own lines ('demo-data ...',\n"
+        "stdout (greppable): 'run ready ...', 'run webhook url=URL', the demo steps' own lines "
+        "('demo-data ...',\n"
         "'import ...'), 'run report week=W leads=N path=P', 'workbook: PATH', 'run stopped ...'.\n"
         "Children's logs go to stderr (HO_LOG_LEVEL, default warn for children).\n"
         "Exit 0 on a clean stop, 1 when a step failed, 2 on usage errors.\n");
@@ -716,9 +717,10 @@ static int s_parse_parts(const char *opt, const char *list, bool on[RUN_N_PARTS]
         }
         if (k == RUN_N_PARTS) {
             const char *near = ho_cli_nearest(t, s_part_names, RUN_N_PARTS);
-            fprintf(stderr, "handoff run: %s: unknown part '%s'%s%s%s (parts: broker ingest "
-                    "store score route feedback report outbox webhook)\n", opt, t,
-                    near ? ", did you mean " : "", near ? near : "", near ? "?" : "");
+            fprintf(stderr,
+                    "handoff run: %s: unknown part '%s'%s%s%s (parts: broker ingest "
+                    "store score route feedback report outbox webhook)\n",
+                    opt, t, near ? ", did you mean " : "", near ? near : "", near ? "?" : "");
             rc = -1;
             break;
         }
@@ -996,8 +998,8 @@ static void s_report_missing(s_run_t *run, const s_parts_t *parts, bool everywhe
     char missing[256] = "";
     json_t *st = s_status(run);
     for (size_t i = 0; i < RUN_N_WORKERS; i++) {
-        if (!st || s_service_int(st, s_workers[i], "workers") <
-                       s_want_workers(parts, i, everywhere)) {
+        if (!st ||
+            s_service_int(st, s_workers[i], "workers") < s_want_workers(parts, i, everywhere)) {
             size_t n = strlen(missing);
             snprintf(missing + n, sizeof missing - n, " %s", s_workers[i]);
         }

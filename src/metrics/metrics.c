@@ -190,8 +190,8 @@ static void s_outbox(FILE *f, const char *data_dir, int64_t now_ms)
     const json_t *oldest = json_object_get(ob, "oldest_pending_at");
     s_head(f, "handoff_outbox_oldest_pending_age_seconds", "gauge",
            "age of the oldest pending delivery (0 when none)");
-    double age = json_is_integer(oldest) ? (double)(now_ms - json_integer_value(oldest)) / 1000.0
-                                         : 0.0;
+    double age =
+        json_is_integer(oldest) ? (double)(now_ms - json_integer_value(oldest)) / 1000.0 : 0.0;
     fprintf(f, "handoff_outbox_oldest_pending_age_seconds %.3f\n", age < 0 ? 0.0 : age);
     json_decref(ob);
 }
@@ -291,9 +291,9 @@ bool ho_metrics_ready(const json_t *status, const char *const *required, size_t 
     bool ready = true;
     size_t count = n ? n : json_array_size(services);
     for (size_t k = 0; k < count; k++) {
-        const char *want = n ? required[k]
-                             : json_string_value(json_object_get(json_array_get(services, k),
-                                                                 "name"));
+        const char *want =
+            n ? required[k]
+              : json_string_value(json_object_get(json_array_get(services, k), "name"));
         long long workers = 0;
         size_t i;
         json_t *s;

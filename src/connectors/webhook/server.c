@@ -1072,6 +1072,8 @@ ho_webhook_t *ho_webhook_new(const ho_webhook_settings_t *s, const char *config_
     self->set.typeform_secret = s_dup(s->typeform_secret);
     self->set.form_secret = s_dup(s->form_secret);
     self->set.feedback_token = s_dup(s->feedback_token);
+    self->set.tls_cert = s_dup(s->tls_cert);
+    self->set.tls_key = s_dup(s->tls_key);
     self->endpoint = s_dup(endpoint);
     if (copts) {
         self->copts = *copts;
