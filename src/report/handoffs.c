@@ -85,14 +85,18 @@ static void s_row_height(lxw_worksheet *ws, lxw_row_t row, sqlite3_stmt *st, con
 ho_report_error_t ho_report_handoffs(ho_rctx_t *ctx, lxw_worksheet *ws)
 {
     /* The score that made each lead of the week an MQL: its latest score at or before its
-     * MQL entry (a later activity's re-score is not why it was handed off). One pass over
-     * scores, the cohort looked up by its primary key. */
+     * MQL entry (a later activity's re-score is not why it was handed off). One lookup per
+     * lead of the week on scores(lead_id, at) (store schema 5). */
     ho_report_error_t rc = ho_rsql_exec(
-        ctx, "CREATE TEMP TABLE score_mql AS SELECT lead_id, score_id FROM ("
-             " SELECT s.lead_id, s.id AS score_id, row_number() OVER (PARTITION BY s.lead_id"
-             " ORDER BY s.at DESC, s.id DESC) AS rn FROM main.scores s"
-             " JOIN temp.cohort c ON c.idx = 11 AND c.lead_id = s.lead_id WHERE s.at <= c.e)"
-             " WHERE rn = 1");
+        ctx, "CREATE TEMP TABLE score_mql (lead_id INTEGER PRIMARY KEY, score_id INTEGER)");
+    if (rc != HO_REPORT_OK) {
+        return rc;
+    }
+    rc = ho_rsql_exec(
+        ctx, "INSERT INTO temp.score_mql SELECT c.lead_id, (SELECT s.id FROM"
+             " main.scores s WHERE s.lead_id = c.lead_id AND s.at <= c.e"
+             " ORDER BY s.at DESC, s.id DESC LIMIT 1) AS score_id FROM temp.cohort c"
+             " WHERE c.idx = 11");
     if (rc != HO_REPORT_OK) {
         return rc;
     }

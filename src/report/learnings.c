@@ -3,8 +3,10 @@
  * other leads of the last 12 weeks (lift), with the sample size and a 95 % interval, and a
  * verdict that flags rules whose measured lift contradicts their points
  * (reports/README.md, "Learnings"). */
+#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "report/report_int.h"
@@ -110,6 +112,84 @@ static const char *s_verdict(double pts, double n, double lo, double hi)
     return "supported";
 }
 
+#define S_MAX_RULES 256
+
+typedef struct {
+    char *rule, *kind;
+    double pts, n, sal, sql;
+} s_rule_acc_t;
+
+static int s_rule_cmp(const void *a, const void *b)
+{
+    return strcmp(((const s_rule_acc_t *)a)->rule, ((const s_rule_acc_t *)b)->rule);
+}
+
+/* Add one lead's explanation to the per-rule sums: each rule once per lead (its points
+ * summed), elements without a text rule or non-zero integer points ignored, clamp lines
+ * (fit.ceiling, interest.floor) are not rules. Parsed here with jansson, once per lead: an
+ * SQL json_each over every element was most of the sheet's time. */
+static void s_add_lead(s_rule_acc_t *acc, size_t *nacc, json_t *arr, bool sal, bool sql)
+{
+    size_t i;
+    const char *seen[64];
+    double seen_pts[64];
+    const char *seen_kind[64];
+    size_t nseen = 0;
+    json_t *e;
+    json_array_foreach(arr, i, e)
+    {
+        const char *rule = json_string_value(json_object_get(e, "rule"));
+        json_t *p = json_object_get(e, "points");
+        if (!rule || !json_is_integer(p) || json_integer_value(p) == 0) {
+            continue;
+        }
+        size_t rl = strlen(rule);
+        if ((rl >= 8 && !strcmp(rule + rl - 8, ".ceiling")) ||
+            (rl >= 6 && !strcmp(rule + rl - 6, ".floor"))) {
+            continue;
+        }
+        const char *kind = json_string_value(json_object_get(e, "kind"));
+        size_t k = 0;
+        while (k < nseen && strcmp(seen[k], rule) != 0) {
+            k++;
+        }
+        if (k == nseen && nseen < 64) {
+            seen[nseen] = rule;
+            seen_pts[nseen] = 0;
+            seen_kind[nseen] = kind;
+            nseen++;
+        } else if (k == nseen) {
+            continue;
+        }
+        seen_pts[k] += (double)json_integer_value(p);
+        if (kind && (!seen_kind[k] || strcmp(kind, seen_kind[k]) > 0)) {
+            seen_kind[k] = kind;
+        }
+    }
+    for (size_t k = 0; k < nseen; k++) {
+        size_t j = 0;
+        while (j < *nacc && strcmp(acc[j].rule, seen[k]) != 0) {
+            j++;
+        }
+        if (j == *nacc) {
+            if (*nacc == S_MAX_RULES || !(acc[j].rule = strdup(seen[k]))) {
+                continue;
+            }
+            acc[j].kind = NULL;
+            acc[j].pts = acc[j].n = acc[j].sal = acc[j].sql = 0;
+            (*nacc)++;
+        }
+        if (seen_kind[k] && (!acc[j].kind || strcmp(seen_kind[k], acc[j].kind) > 0)) {
+            free(acc[j].kind);
+            acc[j].kind = strdup(seen_kind[k]);
+        }
+        acc[j].pts += seen_pts[k];
+        acc[j].n += 1;
+        acc[j].sal += sal;
+        acc[j].sql += sql;
+    }
+}
+
 ho_report_error_t ho_report_rules_each(ho_rctx_t *ctx, ho_report_rule_fn *fn, void *arg,
                                        double base[3])
 {
@@ -118,44 +198,54 @@ ho_report_error_t ho_report_rules_each(ho_rctx_t *ctx, ho_report_rule_fn *fn, vo
         return rc;
     }
     sqlite3_stmt *st;
-    rc = ho_rsql_prepare(
-        ctx,
-        "SELECT rule, max(kind), avg(pts), count(*), count(sal), count(sql) FROM ("
-        " SELECT l.id, json_extract(j.value, '$.rule') AS rule,"
-        " max(json_extract(j.value, '$.kind')) AS kind,"
-        " total(json_extract(j.value, '$.points')) AS pts, max(r.sal) AS sal, max(r.sql) AS sql"
-        " FROM main.leads l"
-        " JOIN temp.score_asof sa ON sa.lead_id = l.id JOIN main.scores sc ON sc.id = sa.score_id"
-        " LEFT JOIN temp.reach r ON r.lead_id = l.id,"
-        " json_each(CASE WHEN json_valid(sc.explanation_json)"
-        "   AND json_type(sc.explanation_json) = 'array' THEN sc.explanation_json ELSE '[]' END) j"
-        " WHERE l.created_at >= :a12 AND l.created_at < :asof"
-        " AND json_type(j.value, '$.points') = 'integer' AND json_extract(j.value, '$.points') <> 0"
-        " AND json_type(j.value, '$.rule') = 'text'"
-        /* a clamp line (fit.ceiling, interest.floor) is not a rule */
-        " AND json_extract(j.value, '$.rule') NOT LIKE '%.ceiling'"
-        " AND json_extract(j.value, '$.rule') NOT LIKE '%.floor'"
-        " GROUP BY l.id, rule)"
-        " GROUP BY rule ORDER BY rule",
-        &st);
+    rc = ho_rsql_prepare(ctx,
+                         "SELECT sc.explanation_json, r.sal IS NOT NULL, r.sql IS NOT NULL"
+                         " FROM main.leads l JOIN temp.score_asof sa ON sa.lead_id = l.id"
+                         " JOIN main.scores sc ON sc.id = sa.score_id"
+                         " LEFT JOIN temp.reach r ON r.lead_id = l.id"
+                         " WHERE l.created_at >= :a12 AND l.created_at < :asof",
+                         &st);
     if (rc != HO_REPORT_OK) {
         return rc;
     }
-    int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        ho_report_rule_t r = {.rule = ho_rcol_text(st, 0),
-                              .kind = ho_rcol_text(st, 1),
-                              .points = sqlite3_column_double(st, 2),
-                              .n = (double)sqlite3_column_int64(st, 3),
-                              .sal = (double)sqlite3_column_int64(st, 4),
-                              .sql = (double)sqlite3_column_int64(st, 5)};
-        r.has_lift = s_rr(r.sql, r.n, base[2] - r.sql, base[0] - r.n, &r.sql_lift, &r.lo, &r.hi);
-        r.verdict = s_verdict(r.points, r.n, r.has_lift ? r.lo : NAN, r.has_lift ? r.hi : NAN);
-        r.against =
-            !strncmp(r.verdict, "CONTRADICTED", 12) || !strncmp(r.verdict, "NOT SUPPORTED", 13);
-        fn(arg, &r);
+    s_rule_acc_t *acc = calloc(S_MAX_RULES, sizeof *acc);
+    size_t nacc = 0;
+    int s = SQLITE_NOMEM;
+    while (acc && (s = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *text = (const char *)sqlite3_column_text(st, 0);
+        json_t *arr = text ? json_loads(text, 0, NULL) : NULL;
+        if (json_is_array(arr)) {
+            s_add_lead(acc, &nacc, arr, sqlite3_column_int(st, 1), sqlite3_column_int(st, 2));
+        }
+        json_decref(arr);
     }
     sqlite3_finalize(st);
+    if (s == SQLITE_DONE) {
+        qsort(acc, nacc, sizeof *acc, s_rule_cmp); /* rule order, byte-wise */
+        for (size_t i = 0; i < nacc; i++) {
+            ho_report_rule_t r = {.rule = acc[i].rule,
+                                  .kind = acc[i].kind ? acc[i].kind : "",
+                                  .points = acc[i].pts / acc[i].n,
+                                  .n = acc[i].n,
+                                  .sal = acc[i].sal,
+                                  .sql = acc[i].sql};
+            r.has_lift =
+                s_rr(r.sql, r.n, base[2] - r.sql, base[0] - r.n, &r.sql_lift, &r.lo, &r.hi);
+            r.verdict = s_verdict(r.points, r.n, r.has_lift ? r.lo : NAN, r.has_lift ? r.hi : NAN);
+            r.against =
+                !strncmp(r.verdict, "CONTRADICTED", 12) || !strncmp(r.verdict, "NOT SUPPORTED", 13);
+            fn(arg, &r);
+        }
+    }
+    for (size_t i = 0; i < nacc; i++) {
+        free(acc[i].rule);
+        free(acc[i].kind);
+    }
+    free(acc);
+    if (s == SQLITE_NOMEM) {
+        ho_err_set(ctx->err, HO_ERR_NOMEM, "", "learnings: out of memory");
+        return HO_REPORT_ERR_NOMEM;
+    }
     return s == SQLITE_DONE ? HO_REPORT_OK : ho_rsql_fail(ctx, "learnings rules");
 }
 
