@@ -111,9 +111,8 @@ static int s_outbox(const char *dir, long packets, long batch)
         for (long k = 0; k < n; k++) {
             msgs[k] = ho_msg_new("handoff.ready");
             ho_msg_set_payload(msgs[k],
-                               json_pack("{s:I,s:{s:s},s:s}", "lead_id", (json_int_t)(i + k),
-                                         "rep", "rep_id", s_places[(i + k) % 10][0], "email",
-                                         "x@y.test"));
+                               json_pack("{s:I,s:{s:s},s:s}", "lead_id", (json_int_t)(i + k), "rep",
+                                         "rep_id", s_places[(i + k) % 10][0], "email", "x@y.test"));
         }
         ho_out_t *out = ho_out_new("bench");
         if (ho_worker_call(&ho_worker_outbox, ctx, msgs, (size_t)n, out) != HO_WORKER_OK) {

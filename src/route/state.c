@@ -181,8 +181,8 @@ int ho_rt_state_commit(ho_route_state_t *st, ho_err_t *err)
 
 void ho_rt_state_rollback(ho_route_state_t *st)
 {
-    sqlite3_exec(st->db, st->in_batch ? "ROLLBACK TO decision; RELEASE decision" : "ROLLBACK",
-                 NULL, NULL, NULL);
+    sqlite3_exec(st->db, st->in_batch ? "ROLLBACK TO decision; RELEASE decision" : "ROLLBACK", NULL,
+                 NULL, NULL);
 }
 
 int ho_route_state_batch_begin(ho_route_state_t *st, ho_err_t *err)

@@ -32,7 +32,6 @@ typedef struct {
     char server_key[41];
     int hb_ms, liveness, credit, retries, backoff_ms;
     int64_t heard_at, sent_at, next_tick;
-    size_t chunk; /* envelopes per handler call (s_handle_chunked); 0 = not measured yet */
     uint64_t requests, inputs, quarantined, failed, reconnects;
 } s_rt_t;
 
@@ -47,6 +46,8 @@ static int s_stopped(const s_rt_t *rt)
  * and the worker that gets it decodes a frame whole before its first heartbeat chance, so a
  * reply of thousands of envelopes leaves as several requests of bounded decode time. */
 #define S_FRAME_MAX 500
+/* Envelopes per handler call (s_handle_chunked): a reply frame's worth. */
+#define S_CHUNK S_FRAME_MAX
 
 /* Encode msgs as batch frames appended to zmsg, halving a group whose frame would exceed
  * what a decoder accepts or S_FRAME_MAX envelopes. */
@@ -300,18 +301,14 @@ static void s_handle(s_rt_t *rt, ho_msg_t *const *in, size_t n, ho_out_t *out)
     ho_out_destroy(&got);
 }
 
-/* No handler call holds the worker past its heartbeat: a request is handed to the handler
- * in chunks, with a heartbeat to the broker between chunks whenever one is due. The broker
- * otherwise disconnects a busy live worker (it hears nothing for liveness x heartbeat) and
- * re-queues its request, which is then done twice. The chunk starts at S_CHUNK_START
- * envelopes, doubles while a full chunk takes under an eighth of the heartbeat interval,
- * and shrinks to what fits half of it when a call takes longer: learnt from the calls
- * themselves, so a fast handler soon gets whole requests and a slow one small pieces. Each
- * chunk is one handler call (one store transaction, say); the outputs of all chunks go back
- * in the one reply. */
-#define S_CHUNK_START 500
-#define S_CHUNK_MAX 65536
-
+/* No handler call holds the worker past its heartbeat: a request of more than S_CHUNK
+ * envelopes is handed to the handler in calls of S_CHUNK, with a heartbeat to the broker
+ * between calls whenever one is due. The broker otherwise disconnects a busy live worker
+ * (it hears nothing for liveness x heartbeat) and re-queues its request, which is then done
+ * twice. The size is fixed, not learnt from timings, so what a handler sees per call (the
+ * store scores a lead once per call, as of its newest event) does not depend on the
+ * machine's speed: runs stay reproducible. Each call is one handler transaction; the outputs
+ * of all calls go back in the one reply. */
 static void s_heartbeat_if_due(s_rt_t *rt)
 {
     if (ho_now_ms() - rt->sent_at >= rt->hb_ms / 2) {
@@ -321,22 +318,10 @@ static void s_heartbeat_if_due(s_rt_t *rt)
 
 static void s_handle_chunked(s_rt_t *rt, ho_msg_t *const *in, size_t n, ho_out_t *out)
 {
-    int64_t budget = rt->hb_ms / 2 > 0 ? rt->hb_ms / 2 : 1;
-    if (!rt->chunk) {
-        rt->chunk = S_CHUNK_START;
-    }
     for (size_t off = 0; off < n;) {
-        size_t k = rt->chunk < n - off ? rt->chunk : n - off;
-        int64_t t0 = ho_now_ms();
+        size_t k = S_CHUNK < n - off ? S_CHUNK : n - off;
         s_handle(rt, in + off, k, out);
-        int64_t dt = ho_now_ms() - t0;
         off += k;
-        if (dt > budget) {
-            size_t fit = (size_t)((double)k * (double)budget / (double)dt);
-            rt->chunk = fit > 0 ? fit : 1;
-        } else if (k == rt->chunk && dt < budget / 4 && rt->chunk < S_CHUNK_MAX) {
-            rt->chunk *= 2;
-        }
         s_heartbeat_if_due(rt);
     }
 }

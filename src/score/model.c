@@ -609,9 +609,8 @@ static int s_int_rule(s_load_t *ld, const ho_node_t *node, s_int_rule_t *r)
         }
         rc = s_strings(ld, type ? type : types, type != NULL, &r->types, &r->n_types);
         for (size_t i = 0; rc == HO_OK && i < r->n_types; i++) {
-            r->type_mask |= s_in_list(s_activity_types, r->types[i])
-                                ? 1u << s_type_index(r->types[i])
-                                : 0;
+            r->type_mask |=
+                s_in_list(s_activity_types, r->types[i]) ? 1u << s_type_index(r->types[i]) : 0;
             if (!s_in_list(s_activity_types, r->types[i])) {
                 rc = s_fail(ld, type ? type : ho_node_at(types, i),
                             "unknown activity type '%s' (email_open, email_click, page_view, "
@@ -775,8 +774,8 @@ static int s_load_interest(s_load_t *ld, const ho_node_t *root)
     for (int t = 0; t < S_N_TYPES; t++) {
         m->cap_of_type[t] = -1;
         for (size_t c = 0; c < m->n_caps; c++) {
-            m->cap_of_type[t] = strcmp(m->cap_types[c], s_activity_types[t]) == 0 ? (int)c
-                                                                                   : m->cap_of_type[t];
+            m->cap_of_type[t] =
+                strcmp(m->cap_types[c], s_activity_types[t]) == 0 ? (int)c : m->cap_of_type[t];
         }
     }
     if (rc == HO_OK) {
@@ -1150,8 +1149,8 @@ static bool s_fit_test(const ho_score_model_t *m, const s_fit_rule_t *r, const j
     case S_MATCH:
         if (t && s_rematch(m, &r->re, t)) {
             if (detail) {
-                snprintf(detail, cap, "%s \"%s\" matches '%s'", field,
-                         s_clip(t, 60, (char[64]){0}), s_clip(r->pattern, 80, (char[84]){0}));
+                snprintf(detail, cap, "%s \"%s\" matches '%s'", field, s_clip(t, 60, (char[64]){0}),
+                         s_clip(r->pattern, 80, (char[84]){0}));
             }
             return true;
         }
@@ -1332,8 +1331,8 @@ static void s_interest_detail(ho_score_hit_t *h, const s_int_rule_t *ru, const s
                  ru->decay ? "" : ", no decay");
     } else {
         snprintf(h->detail, sizeof h->detail, "%s%s%s at %s (%.2f d old): %d x %.4f = %.2f -> %lld",
-                 act->type, path ? " " : "", path ? s_clip(path, 80, pbuf) : "", date,
-                 h->age_days, h->raw, h->factor, h->value, h->points);
+                 act->type, path ? " " : "", path ? s_clip(path, 80, pbuf) : "", date, h->age_days,
+                 h->raw, h->factor, h->value, h->points);
     }
     s_utf8_tail(h->detail);
 }
@@ -1512,8 +1511,8 @@ int ho_score_lead(const ho_score_model_t *m, const json_t *lead, int64_t as_of,
     return ho_score_lead_opt(m, lead, as_of, HO_SCORE_DETAIL, res, err);
 }
 
-int ho_score_lead_opt(const ho_score_model_t *m, const json_t *lead, int64_t as_of,
-                      unsigned flags, ho_score_result_t *res, ho_err_t *err)
+int ho_score_lead_opt(const ho_score_model_t *m, const json_t *lead, int64_t as_of, unsigned flags,
+                      ho_score_result_t *res, ho_err_t *err)
 {
     bool detail = flags & HO_SCORE_DETAIL;
     memset(res, 0, sizeof *res);
@@ -1545,7 +1544,8 @@ int ho_score_lead_opt(const ho_score_model_t *m, const json_t *lead, int64_t as_
     if (rc == HO_OK) {
         rc = s_interest(m, acts, as_of, detail, res, &cap, &interest, err);
     }
-    if (rc == HO_OK && s_clamp(res, &cap, "interest", detail, &interest, m->int_floor, m->int_ceiling)) {
+    if (rc == HO_OK &&
+        s_clamp(res, &cap, "interest", detail, &interest, m->int_floor, m->int_ceiling)) {
         rc = ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
     }
     if (rc != HO_OK) {
@@ -1664,7 +1664,7 @@ const char *ho_score_entry_kind(const json_t *e)
         return kind;
     }
     return json_object_get(e, "n") || (rule && strncmp(rule, "interest.", 9) == 0) ? "interest"
-                                                                                    : "fit";
+                                                                                   : "fit";
 }
 
 char *ho_score_explain_entry(const json_t *e, int64_t as_of, char *buf, size_t cap)

@@ -2,7 +2,7 @@
 """No handler holds a worker past its heartbeat: a flood of big requests into the store
 through real processes (`handoff broker`, `worker ingest`, `worker store`, `worker score`,
 `handoff import --batch 10000`) with the harness's heartbeat (250 ms, liveness 3: the broker drops
-a worker it has not heard from for 750 ms). A store call on 10000 activities (each one stored
+a worker it has not heard from for 750 ms; 1 s heartbeat in a sanitizer build). A store call on 10000 activities (each one stored
 and its lead re-scored) takes longer than that;
 the worker runtime hands such requests to the handler in chunks and heartbeats between them,
 so the broker disconnects no worker (no "heartbeat expired" in its log), re-queues nothing
@@ -13,6 +13,7 @@ Run: HO_BIN=build/handoff /usr/bin/python3 tests/integration/test_store_flood_he
 import os
 import re
 import signal
+import subprocess
 import sys
 import unittest
 
@@ -20,6 +21,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 
 LEADS = 3000
+
+
+def sanitized(binary):
+    """Whether the binary is an AddressSanitizer build (it links libasan)."""
+    r = subprocess.run(["ldd", binary], capture_output=True, text=True)
+    return "libasan" in r.stdout
 
 
 class StoreFlood(unittest.TestCase):
@@ -33,6 +40,13 @@ class StoreFlood(unittest.TestCase):
             "  lead.normalized: store\n  activity.normalized: store\n"
             "  score.request: score\n  lead.scored: store\n  quarantine: store\n",
             liveness=3)
+        # a sanitizer build runs the handlers ~4x slower: the heartbeat scales with it (a
+        # store call on the whole 10000-record request still takes far longer than either)
+        if sanitized(pipe.bin):
+            with open(pipe.config) as f:
+                text = f.read().replace("heartbeat_ms: 250", "heartbeat_ms: 1000")
+            with open(pipe.config, "w") as f:
+                f.write(text)
         demo = os.path.join(folder, "demo")
         r = harness.run(["demo-data", "--out", demo, "--seed", "5", "--leads",
                          str(LEADS), "--only", "hubspot,activities"])
@@ -61,7 +75,7 @@ class StoreFlood(unittest.TestCase):
             raise AssertionError("not idle: (busy, unscored) = %r\n%s" % (
                 self.last, pipe.log(pipe.name("broker"))[-3000:]))
         leads = pipe.query("SELECT count(*) FROM leads")[0][0]
-        self.assertGreater(leads, LEADS // 2)
+        self.assertGreater(leads, LEADS // 4)  # the HubSpot share of the people, and more
         log = pipe.log(pipe.name("broker"))
         gone = re.findall(r'worker gone .*reason="heartbeat expired".*', log)
         self.assertEqual(gone, [], "the broker disconnected a live worker")

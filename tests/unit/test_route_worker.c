@@ -291,7 +291,6 @@ static void test_rotation_survives_worker_restart(void **state)
     s_teardown(&w);
 }
 
-
 /* A request of several envelopes is decided in one router.db transaction: decisions inside
  * it see each other (rotation, a repeated event id replays), a bad envelope is quarantined
  * without undoing the others, and everything is durable once the handler returns. */

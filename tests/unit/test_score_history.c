@@ -26,8 +26,8 @@ static void s_apply(s_t *t, ho_msg_t *m)
     ho_out_clear(t->out);
 }
 
-static ho_msg_t *s_scored(const char *id, long long lead_id, long long as_of, int fit,
-                          int interest, const char *grade)
+static ho_msg_t *s_scored(const char *id, long long lead_id, long long as_of, int fit, int interest,
+                          const char *grade)
 {
     return s_msg("lead.scored", id, as_of,
                  json_pack("{sIsIsssisisisssssbs[{sssi}{sssisisisI}]}", "lead_id",
@@ -41,11 +41,11 @@ static ho_msg_t *s_scored(const char *id, long long lead_id, long long as_of, in
 static void test_no_change_writes_no_row(void **state)
 {
     s_t *t = *state;
-    s_apply(t, s_msg("lead.normalized", "l-1", T0,
-                     json_pack("{sssss{ssss}s{ss}sI}", "source", "hubspot", "email",
-                               "ada@acme.example", "source_ref", "file", "x.csv", "line", "2",
-                               "fields", "email", "ada@acme.example", "observed_at",
-                               (json_int_t)T0)));
+    s_apply(t,
+            s_msg("lead.normalized", "l-1", T0,
+                  json_pack("{sssss{ssss}s{ss}sI}", "source", "hubspot", "email",
+                            "ada@acme.example", "source_ref", "file", "x.csv", "line", "2",
+                            "fields", "email", "ada@acme.example", "observed_at", (json_int_t)T0)));
     char *id = s_q(t, "SELECT id FROM leads");
     long long lead = atoll(id);
     free(id);

@@ -890,7 +890,6 @@ static void test_url_rules_and_remaining_fit_tests(void **state)
     ho_score_model_destroy(&m);
 }
 
-
 /* The worker's explanation is compact: one entry per rule (rule id and numbers), firings of
  * one rule added up, the points still adding up to the totals; rendered to text on demand. */
 static void test_compact_explanation(void **state)
@@ -938,9 +937,8 @@ static void test_compact_explanation(void **state)
 static void test_fast_path_same_numbers(void **state)
 {
     (void)state;
-    static const char *const titles[] = {"VP Data",   "Chief of Kafka", "Director",
-                                         "Student",   "",               "manager of snowflake",
-                                         "VP Data"};
+    static const char *const titles[] = {"VP Data", "Chief of Kafka",       "Director", "Student",
+                                         "",        "manager of snowflake", "VP Data"};
     for (int round = 0; round < 2; round++) {
         ho_score_model_t *m =
             round == 0 ? s_parse(s_model_text) : ho_score_model_load(NULL, "scoring.yaml", NULL);

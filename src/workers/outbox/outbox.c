@@ -484,8 +484,7 @@ static int s_group_add(s_ctx_t *ctx, const char *folder, const char *name, const
     ctx->pending = v;
     s_pending_t *p = &v[ctx->n_pending++];
     *p = (s_pending_t){strdup(tmp), strdup(path), strdup(topic), strdup(body), strdup(event_id)};
-    return p->tmp && p->path && p->topic && p->body && p->event_id ? HO_WORKER_OK
-                                                                    : HO_WORKER_RETRY;
+    return p->tmp && p->path && p->topic && p->body && p->event_id ? HO_WORKER_OK : HO_WORKER_RETRY;
 }
 
 /* syncfs() of the outbox folder's file system: one sync for all the batch's files. */
@@ -616,8 +615,7 @@ static int s_deliver(s_ctx_t *ctx, const ho_msg_t *in, int64_t now, ho_out_t *ou
     return rc;
 }
 
-static int s_handle_each(s_ctx_t *ctx, ho_msg_t *const *in, size_t n, int64_t now,
-                         ho_out_t *out);
+static int s_handle_each(s_ctx_t *ctx, ho_msg_t *const *in, size_t n, int64_t now, ho_out_t *out);
 
 /* A request of several packets is one group commit: its files and outbox.db rows become
  * durable together, before the request is answered (nothing acknowledged is lost). */

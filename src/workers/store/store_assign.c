@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "handoff/scoring.h"
 #include "handoff/tz.h"
 
 #include "workers/store/store_worker_int.h"
@@ -63,8 +64,8 @@ static json_t *s_top_reasons(const json_t *explanation, size_t max)
         }
         used[best] = true;
         const json_t *e = json_array_get(explanation, best);
-        json_array_append_new(out, json_pack("{sOsOsOsO}", "kind",
-                                             json_object_get(e, "kind") ?: json_null(), "rule",
+        /* compact explanations (lead.scored) carry no kind: derived from the entry */
+        json_array_append_new(out, json_pack("{sssOsOsO}", "kind", ho_score_entry_kind(e), "rule",
                                              json_object_get(e, "rule") ?: json_null(), "points",
                                              json_object_get(e, "points"), "detail",
                                              json_object_get(e, "detail") ?: json_null()));

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "handoff/scoring.h"
 #include "workers/store/store_worker_int.h"
 
 /* route.request fields (also carried by sla.breach so route can reassign alone) */
@@ -218,8 +219,6 @@ int sw_on_scored(sw_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_t *er
     json_object_set_new(row, "mql", json_integer(mql));
     const json_t *ex = json_object_get(p, "explanation");
     json_object_set(row, "explanation_json", ex ? (json_t *)ex : json_array());
-    rc = ho_store_add(self->store, HO_T_SCORES, row, NULL, err);
-    json_decref(row);
     /* An older score arriving late is kept in scores but does not move the lead: older =
      * as of an earlier time, or as of the same time but answering an earlier request (its
      * seq, when both the reply and the score the lead holds have one). */
@@ -229,6 +228,19 @@ int sw_on_scored(sw_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_t *er
         lead.scored_at != HO_NULL_INT &&
         (as_of < lead.scored_at || (as_of == lead.scored_at && seq != HO_NULL_INT &&
                                     lead.score_seq != HO_NULL_INT && seq < lead.score_seq));
+    /* Scores are a history of changes: a re-score that leaves the lead's score as it is
+     * (same model, fit, interest, grade, quadrant, and no stage change to come from mql)
+     * writes no row; the lead still moves to the newer as_of below. */
+    const char *stage = lead.stage ? lead.stage : "";
+    bool moves = mql ? (!strcmp(stage, "ML") || !strcmp(stage, "RECYCLED"))
+                     : (!strcmp(stage, "MQL") && !lead.owner_rep_id);
+    bool same = !older && !moves && lead.scored_at != HO_NULL_INT && lead.fit == fit &&
+                lead.interest == interest && lead.model_version &&
+                !strcmp(lead.model_version, model) && lead.grade && sw_str(p, "grade") &&
+                !strcmp(lead.grade, sw_str(p, "grade")) && lead.quadrant && sw_str(p, "quadrant") &&
+                !strcmp(lead.quadrant, sw_str(p, "quadrant"));
+    rc = same ? HO_OK : ho_store_add(self->store, HO_T_SCORES, row, NULL, err);
+    json_decref(row);
     if (rc != HO_OK || older) {
         ho_lead_clear(&lead);
         return rc;
