@@ -371,7 +371,7 @@ int ho_rt_state_add_breacher(ho_route_state_t *st, long long lead_id, const char
 }
 
 int ho_rt_state_prune(ho_route_state_t *st, int64_t decided_before, int64_t keep_days,
-                      int64_t breached_before, ho_rt_pruned_t *out, ho_err_t *err)
+                      int64_t breached_before, ho_routing_pruned_t *out, ho_err_t *err)
 {
     static const char *const sql[3] = {
         "DELETE FROM decisions WHERE decided_at < ?1",

@@ -73,7 +73,7 @@ static int s_add_batch(zmsg_t *zmsg, ho_msg_t *const *msgs, size_t n)
     return HO_OK;
 }
 
-int ho_rt_add_grouped(zmsg_t *zmsg, ho_msg_t **msgs, size_t n)
+int ho_runtime_add_grouped(zmsg_t *zmsg, ho_msg_t **msgs, size_t n)
 {
     /* One batch frame per type, in order of first appearance: the broker routes per frame. */
     ho_msg_t **group = malloc((n ? n : 1) * sizeof *group);
@@ -333,7 +333,7 @@ static void s_reply(s_rt_t *rt, const void *token, size_t token_len, ho_out_t *o
     zmsg_t *zmsg = s_header(S_REPLY);
     zmsg_addmem(zmsg, token, token_len);
     zmsg_addmem(zmsg, "", 0);
-    if (ho_rt_add_grouped(zmsg, msgs, n) != HO_OK) {
+    if (ho_runtime_add_grouped(zmsg, msgs, n) != HO_OK) {
         ho_error("cannot encode the reply of %zu envelope(s)", n);
     }
     ho_msg_batch_free(&msgs, n);

@@ -254,7 +254,7 @@ static int s_tick(void *ctx_v, int64_t now_ms, ho_out_t *out)
         return HO_WORKER_OK;
     }
     ctx->pruned_at = now_ms;
-    ho_rt_pruned_t n;
+    ho_routing_pruned_t n;
     ho_err_t err = {0};
     if (ho_route_state_prune(ctx->routing, ctx->state, now_ms, ctx->keep_ms, &n, &err) != HO_OK) {
         ho_warn("route: cannot prune the router state: %s", err.message);
