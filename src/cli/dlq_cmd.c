@@ -15,10 +15,6 @@
 #include "handoff/gateway.h"
 #include "handoff/store.h"
 
-#pragma weak ho_client_new
-#pragma weak ho_client_destroy
-#pragma weak ho_client_request
-
 static void s_usage(FILE *out)
 {
     fprintf(out, "usage: handoff dlq list [--all] [--limit N] [--json]\n"
@@ -163,10 +159,6 @@ static int s_add_edit(json_t *set, const char *arg, bool unset)
 static int s_replay(ho_gateway_t *gw, const char *endpoint, char **ids, int n_ids,
                     const json_t *set)
 {
-    if (!ho_client_new) {
-        fprintf(stderr, "handoff dlq: this build has no broker client library\n");
-        return 1;
-    }
     json_t *arr = json_array();
     for (int i = 0; i < n_ids; i++) {
         char *end = NULL;

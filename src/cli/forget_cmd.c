@@ -31,10 +31,6 @@
 #include "handoff/routing.h"
 
 /* The client library may be left out of a build; then the command says so. */
-#pragma weak ho_client_new
-#pragma weak ho_client_destroy
-#pragma weak ho_client_request
-
 /* ---- what identifies the person: email, "first last", phone ---- */
 typedef struct {
     char *v[3];
@@ -428,10 +424,6 @@ int ho_cmd_forget(int argc, char **argv)
         fprintf(stderr, "handoff forget: expected one EMAIL (and a positive --timeout)\n");
         s_usage(stderr);
         return 2;
-    }
-    if (!ho_client_new && !files_only) {
-        fprintf(stderr, "handoff forget: this build has no broker client library\n");
-        return 1;
     }
     ho_err_t err = {0};
     ho_gateway_t *gw = ho_gateway_load(config, &err);

@@ -32,14 +32,6 @@
 #include "handoff/scoring.h"
 #include "handoff/worker.h"
 
-#pragma weak ho_client_new
-#pragma weak ho_client_destroy
-#pragma weak ho_client_send
-#pragma weak ho_client_flush
-#pragma weak ho_client_status
-#pragma weak ho_client_request
-#pragma weak ho_client_opts_curve
-
 static void s_usage(FILE *out)
 {
     fprintf(
@@ -1088,16 +1080,10 @@ static void s_dry_init(s_sender_t *s, const s_opts_t *o, ho_gateway_t *gw)
 static int s_connect(s_sender_t *s, const s_args_t *a, ho_gateway_t *gw)
 {
     ho_err_t err = {0};
-    if (!ho_client_new) {
-        fprintf(stderr, "handoff import: this build has no broker client library\n");
-        return 1;
-    }
     const char *ep = a->endpoint ? a->endpoint : ho_gateway_endpoint(gw);
     ho_client_opts_t copts = {
         .window = (int)a->window, .timeout_ms = (int)a->timeout, .retries = 3};
-    if (ho_client_opts_curve) {
-        ho_client_opts_curve(&copts, gw);
-    }
+    ho_client_opts_curve(&copts, gw);
     /* Fail fast when nobody answers rather than after the resends of the first batch. */
     ho_client_opts_t popts = copts;
     popts.window = 1;

@@ -10,8 +10,6 @@
 #include "handoff/gateway.h"
 #include "handoff/outbox.h"
 
-#pragma weak ho_outbox_status
-
 static void s_usage(FILE *out)
 {
     fprintf(out,
@@ -216,14 +214,12 @@ int ho_cmd_status(int argc, char **argv)
         }
         goto done;
     }
-    if (ho_outbox_status) {
-        json_t *outbox = NULL;
-        ho_err_t oerr = {0};
-        if (ho_outbox_status(ho_gateway_data_dir(gw), &outbox, &oerr) == HO_OK && outbox) {
-            json_object_set_new(st, "outbox", outbox);
-        } else {
-            fprintf(stderr, "handoff status: outbox: %s\n", oerr.message);
-        }
+    json_t *outbox = NULL;
+    ho_err_t oerr = {0};
+    if (ho_outbox_status(ho_gateway_data_dir(gw), &outbox, &oerr) == HO_OK && outbox) {
+        json_object_set_new(st, "outbox", outbox);
+    } else {
+        fprintf(stderr, "handoff status: outbox: %s\n", oerr.message);
     }
     if (as_json) {
         char *text = json_dumps(st, JSON_INDENT(2));

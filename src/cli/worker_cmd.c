@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,12 +24,29 @@ static void s_list(FILE *out)
     }
 }
 
+/* The worker's config map: what `workers.NAME:` in handoff.yaml takes. */
+static void s_print_map(FILE *out, const ho_worker_def_t *def)
+{
+    static const char *const types[] = {"", "string", "integer", "number", "bool"};
+    fprintf(out, "\nSettings of %s (workers.%s in handoff.yaml):\n", def->name, def->name);
+    if (!def->config_map || !def->config_map[0].key) {
+        fprintf(out, "  (none)\n");
+        return;
+    }
+    for (const ho_config_map_t *m = def->config_map; m->key; m++) {
+        const char *type = m->type >= HO_CFG_STR && m->type <= HO_CFG_BOOL ? types[m->type] : "";
+        fprintf(out, "  %-22s %-7s default %-14s %s\n", m->key, type,
+                m->def && m->def[0] ? m->def : "\"\"", m->desc ? m->desc : "");
+    }
+}
+
 static void s_usage(FILE *out)
 {
     fprintf(out,
             "usage: handoff worker NAME [-c PATH] [--connect ENDPOINT] [--data-dir DIR]\n"
             "                           [--credit N] [--service NAME]\n"
             "       handoff worker --list\n"
+            "       handoff worker NAME --help   (the worker's settings)\n"
             "\n"
             "Run one built-in worker: it registers with the broker for the service NAME, handles\n"
             "the requests the broker hands it and replies with its output, which the broker\n"
@@ -90,6 +108,7 @@ int ho_cmd_worker(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
     const char *config = NULL, *connect = NULL, *data_dir = NULL, *service = NULL;
     long credit = 0;
+    bool help = false;
     int ch;
     optind = 1;
     while ((ch = getopt_long(argc, argv, "c:lh", opts, NULL)) != -1) {
@@ -119,13 +138,21 @@ int ho_cmd_worker(int argc, char **argv)
             s_list(stdout);
             return 0;
         case 'h':
-            s_usage(stdout);
-            return 0;
+            help = true; /* after the loop: with a NAME, its settings too */
+            break;
         default:
             ho_cli_option_hint("worker", argc, argv, opts);
             s_usage(stderr);
             return 2;
         }
+    }
+    if (help) {
+        s_usage(stdout);
+        const ho_worker_def_t *hd = optind < argc ? ho_worker_find(argv[optind]) : NULL;
+        if (hd) {
+            s_print_map(stdout, hd);
+        }
+        return 0;
     }
     if (optind >= argc) {
         fprintf(stderr, "handoff worker: which worker? (handoff worker --list)\n");

@@ -12,8 +12,6 @@
 #include "handoff/metrics.h"
 #include "handoff/outbox.h"
 
-#pragma weak ho_outbox_status
-
 /* A label value with \, " and newline escaped as the exposition format wants. */
 static void s_label(FILE *f, const char *v)
 {
@@ -178,7 +176,7 @@ static void s_outbox(FILE *f, const char *data_dir, int64_t now_ms)
 {
     json_t *ob = NULL;
     ho_err_t err = {0};
-    if (!ho_outbox_status || ho_outbox_status(data_dir, &ob, &err) != HO_OK || !ob) {
+    if (ho_outbox_status(data_dir, &ob, &err) != HO_OK || !ob) {
         return;
     }
     s_head(f, "handoff_outbox_deliveries", "gauge", "CRM webhook deliveries by status");

@@ -705,4 +705,5 @@ const ho_worker_def_t ho_worker_outbox = {
     .cb_tick = s_tick,
     .tick_ms = 1000,
     .cb_exit = s_exit,
+    .config_map = s_config_map,
 };

@@ -268,4 +268,5 @@ const ho_worker_def_t ho_worker_report = {
     .cb_tick = s_tick,
     .tick_ms = 60000,
     .cb_exit = s_exit,
+    .config_map = s_config_map,
 };
