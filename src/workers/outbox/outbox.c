@@ -31,7 +31,7 @@
 #include "handoff/log.h"
 #include "handoff/routing.h" /* ho_parse_duration_ms */
 #include "handoff/worker.h"
-#include "workers/outbox/outbox_int.h"
+#include "outbox/outbox_int.h"
 #include "handoff/util.h"
 
 typedef struct {

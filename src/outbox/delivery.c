@@ -2,7 +2,7 @@
  *
  * One row per (event, connector, target); every attempt is logged with its HTTP status and
  * the backoff chosen, so an operator can see what happened without the worker's logs. */
-#include "workers/outbox/outbox_int.h"
+#include "outbox/outbox_int.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
