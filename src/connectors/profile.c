@@ -31,16 +31,35 @@ struct ho_profile {
 };
 
 static const char *const s_lead_fields[] = {
-    "email",           "first_name",      "last_name",
-    "title",           "company",         "city",
-    "phone",           "message",         "industry",
-    "employees",       "revenue",         "country",
-    "state",           "lifecycle_stage", "lead_status",
-    "original_source", "source_detail",   "campaign",
-    "owner",           "created_at",      "source_record_id",
-    "website",         "full_name",       "postal_code",
-    "address",         "updated_at",      "is_converted",
-    NULL};
+    "email",
+    "first_name",
+    "last_name",
+    "title",
+    "company",
+    "city",
+    "phone",
+    "message",
+    "industry",
+    "employees",
+    "revenue",
+    "country",
+    "state",
+    "lifecycle_stage",
+    "lead_status",
+    "original_source",
+    "source_detail",
+    "campaign",
+    "owner",
+    "created_at",
+    "source_record_id",
+    "website",
+    "full_name",
+    "postal_code",
+    "address",
+    "updated_at",
+    "is_converted",
+    NULL,
+};
 static const char *const s_activity_fields[] = {
     "activity_id", "email", "activity_type", "activity_date", "url",
     "campaign",    "asset", "source_system", "attributes",    NULL};
@@ -207,7 +226,7 @@ static ho_profile_t *s_build(ho_conf_t *conf, ho_err_t *err)
 {
     static const char *const allowed[] = {
         "name",   "description", "kind",    "connector", "source",  "encoding", "date_formats",
-        "detect", "detect_any",  "columns", "id_fields", "options", "crm",     NULL};
+        "detect", "detect_any",  "columns", "id_fields", "options", "crm",      NULL};
     ho_profile_t *self = calloc(1, sizeof *self);
     if (!self) {
         ho_conf_destroy(&conf);
