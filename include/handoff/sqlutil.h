@@ -1,6 +1,6 @@
 /*
- * sqlutil.h - SQLite steps that several databases of handoff share (the router.s and
- * the outbox.s).
+ * sqlutil.h - SQLite steps that several databases of handoff share (the router's and
+ * the outbox's).
  */
 #ifndef HO_SQLUTIL_H
 #define HO_SQLUTIL_H
