@@ -101,27 +101,23 @@ static void s_on_ready(void *arg)
 
 int ho_cmd_worker(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},   {"connect", required_argument, NULL, 'e'},
-        {"data-dir", required_argument, NULL, 'd'}, {"credit", required_argument, NULL, 'k'},
-        {"service", required_argument, NULL, 's'},  {"list", no_argument, NULL, 'l'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
-    const char *config = NULL, *connect = NULL, *data_dir = NULL, *service = NULL;
+    static const struct option opts[] = {HO_CLI_ENV_OPTIONS,
+                                         {"credit", required_argument, NULL, 'k'},
+                                         {"service", required_argument, NULL, 's'},
+                                         {"list", no_argument, NULL, 'l'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    ho_cli_env_t cenv = {.cmd = "worker"};
+    const char *service = NULL;
     long credit = 0;
     bool help = false;
     int ch;
     optind = 1;
     while ((ch = getopt_long(argc, argv, "c:lh", opts, NULL)) != -1) {
+        if (ho_cli_env_option(&cenv, ch, optarg)) {
+            continue;
+        }
         switch (ch) {
-        case 'c':
-            config = optarg;
-            break;
-        case 'e':
-            connect = optarg;
-            break;
-        case 'd':
-            data_dir = optarg;
-            break;
         case 'k': {
             char *end = NULL;
             credit = strtol(optarg, &end, 10);
@@ -176,21 +172,14 @@ int ho_cmd_worker(int argc, char **argv)
                 service);
         return 2;
     }
-    ho_err_t err = {0};
-    ho_gateway_t *gw = ho_gateway_load(config, &err);
-    if (!gw) {
-        fprintf(stderr, "handoff worker: %s\n", err.message);
+    if (ho_cli_env_open(&cenv) != 0) {
         return 1;
     }
-    if (data_dir && ho_gateway_set_data_dir(gw, data_dir) != HO_OK) {
-        fprintf(stderr, "handoff worker: out of memory\n");
-        ho_gateway_destroy(&gw);
-        return 1;
-    }
+    ho_gateway_t *gw = cenv.gw;
     const char *dir = ho_gateway_data_dir(gw);
     if (dir && dir[0] && ho_mkdirs(dir) != 0) {
         fprintf(stderr, "handoff worker: data dir %s: %s\n", dir, strerror(errno));
-        ho_gateway_destroy(&gw);
+        ho_cli_env_close(&cenv);
         return 1;
     }
     char host[128] = "localhost";
@@ -206,7 +195,7 @@ int ho_cmd_worker(int argc, char **argv)
         .origin = origin,
     };
     ho_runtime_opts_t ropts = {
-        .endpoint = connect ? connect : ho_gateway_endpoint(gw),
+        .endpoint = ho_gateway_endpoint(gw),
         .env = &env,
         .service = service,
         .credit = (int)credit,
@@ -225,6 +214,6 @@ int ho_cmd_worker(int argc, char **argv)
     ropts.on_ready = s_on_ready;
     ropts.ready_arg = &ready;
     int rc = ho_worker_run(def, &ropts);
-    ho_gateway_destroy(&gw);
+    ho_cli_env_close(&cenv);
     return rc;
 }
