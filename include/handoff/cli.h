@@ -93,5 +93,8 @@ void ho_cli_env_close(ho_cli_env_t *env);
  * unset), under the data folder unless absolute - what the worker itself opens. */
 void ho_cli_env_worker_path(const ho_cli_env_t *env, const char *worker, const char *key,
                             const char *def, char *out, size_t cap);
+/* The store's database: db (a --db option) when not NULL, else <data folder>/handoff.db,
+ * the file the store worker writes. */
+void ho_cli_env_store_db(const ho_cli_env_t *env, const char *db, char *out, size_t cap);
 
 #endif

@@ -58,3 +58,12 @@ void ho_cli_env_worker_path(const ho_cli_env_t *env, const char *worker, const c
         snprintf(out, cap, "%s/%s", ho_gateway_data_dir(env->gw), name);
     }
 }
+
+void ho_cli_env_store_db(const ho_cli_env_t *env, const char *db, char *out, size_t cap)
+{
+    if (db) {
+        snprintf(out, cap, "%s", db);
+    } else {
+        snprintf(out, cap, "%s/handoff.db", ho_gateway_data_dir(env->gw));
+    }
+}

@@ -581,20 +581,24 @@ int ho_cmd_score(int argc, char **argv)
         {"explain", required_argument, NULL, 'e'}, {"dry-run", no_argument, NULL, 'n'},
         {"model", required_argument, NULL, 'm'},   {"current", required_argument, NULL, 'C'},
         {"as-of", required_argument, NULL, 'a'},   {"limit", required_argument, NULL, 'l'},
-        {"json", no_argument, NULL, 'j'},          {"data-dir", required_argument, NULL, 'd'},
-        {"config", required_argument, NULL, 'c'},  {"db", required_argument, NULL, 'b'},
+        {"json", no_argument, NULL, 'j'},          HO_CLI_ENV_OPTIONS,
+        {"db", required_argument, NULL, 'b'},
         {"check", no_argument, NULL, 'k'},         {"suggest", required_argument, NULL, 'S'},
         {"week", required_argument, NULL, 'W'},    {"timezone", required_argument, NULL, 'T'},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
-    const char *explain = NULL, *model = NULL, *current = NULL, *data_dir = NULL, *config = NULL,
-               *db = NULL, *suggest = NULL, *week_arg = NULL, *tz = "UTC";
+    ho_cli_env_t env = {.cmd = "score"};
+    const char *explain = NULL, *model = NULL, *current = NULL, *db = NULL, *suggest = NULL,
+               *week_arg = NULL, *tz = "UTC";
     bool dry_run = false, as_json = false, check = false;
     int64_t as_of = ho_now_ms();
     long limit = 100;
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+        if (ho_cli_env_option(&env, c, optarg)) {
+            continue;
+        }
         switch (c) {
         case 'e':
             explain = optarg;
@@ -643,12 +647,6 @@ int ho_cmd_score(int argc, char **argv)
         case 'j':
             as_json = true;
             break;
-        case 'd':
-            data_dir = optarg;
-            break;
-        case 'c':
-            config = optarg;
-            break;
         case 'b':
             db = optarg;
             break;
@@ -671,16 +669,15 @@ int ho_cmd_score(int argc, char **argv)
         return 2;
     }
     ho_err_t err = {0};
-    ho_gateway_t *gw = ho_gateway_load(config, &err);
-    if (!gw) {
-        fprintf(stderr, "handoff score: %s\n", err.message);
+    if (ho_cli_env_open(&env) != 0) {
         return 1;
     }
+    ho_gateway_t *gw = env.gw;
     int rc = 1;
     ho_score_model_t *cur = NULL, *cand = NULL;
     s_db_t d = {0};
     if (suggest) {
-        rc = s_suggest_cmd(gw, db, data_dir, current, suggest, week_arg, tz);
+        rc = s_suggest_cmd(gw, db, NULL, current, suggest, week_arg, tz);
         goto done;
     }
     cur = s_current_model(gw, explain || check ? model : current, &err);
@@ -700,12 +697,7 @@ int ho_cmd_score(int argc, char **argv)
         goto done;
     }
     char path[4096];
-    if (db) {
-        snprintf(path, sizeof path, "%s", db);
-    } else {
-        snprintf(path, sizeof path, "%.4000s/handoff.db",
-                 data_dir ? data_dir : ho_gateway_data_dir(gw));
-    }
+    ho_cli_env_store_db(&env, db, path, sizeof path);
     if (s_db_open(&d, path) != 0) {
         goto done;
     }
@@ -715,6 +707,6 @@ done:
     s_db_close(&d);
     ho_score_model_destroy(&cur);
     ho_score_model_destroy(&cand);
-    ho_gateway_destroy(&gw);
+    ho_cli_env_close(&env);
     return rc;
 }
