@@ -93,6 +93,11 @@ void ho_cli_env_close(ho_cli_env_t *env);
  * unset), under the data folder unless absolute - what the worker itself opens. */
 void ho_cli_env_worker_path(const ho_cli_env_t *env, const char *worker, const char *key,
                             const char *def, char *out, size_t cap);
+/* A broker client to the environment's endpoint (--connect, else broker.endpoint), with the
+ * config's CURVE keys: window requests in flight, each waiting timeout_ms, retries resends
+ * (-1: none). NULL after printing "handoff CMD: why". Free with ho_client_destroy. */
+struct ho_client *ho_cli_env_client(const ho_cli_env_t *env, int window, int timeout_ms,
+                                    int retries);
 /* The store's database: db (a --db option) when not NULL, else <data folder>/handoff.db,
  * the file the store worker writes. */
 void ho_cli_env_store_db(const ho_cli_env_t *env, const char *db, char *out, size_t cap);

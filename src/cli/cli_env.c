@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "handoff/cli.h"
+#include "handoff/client.h"
 #include "handoff/conf.h"
 #include "handoff/gateway.h"
 
@@ -66,4 +67,16 @@ void ho_cli_env_store_db(const ho_cli_env_t *env, const char *db, char *out, siz
     } else {
         snprintf(out, cap, "%s/handoff.db", ho_gateway_data_dir(env->gw));
     }
+}
+
+ho_client_t *ho_cli_env_client(const ho_cli_env_t *env, int window, int timeout_ms, int retries)
+{
+    ho_client_opts_t copts = {.window = window, .timeout_ms = timeout_ms, .retries = retries};
+    ho_client_opts_curve(&copts, env->gw);
+    ho_err_t err = {0};
+    ho_client_t *client = ho_client_new(ho_gateway_endpoint(env->gw), &copts, &err);
+    if (!client) {
+        fprintf(stderr, "handoff %s: %s\n", env->cmd, err.message);
+    }
+    return client;
 }
