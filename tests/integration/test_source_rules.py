@@ -27,7 +27,6 @@ KNOWN_LONG_FUNCTIONS = {
     ("store/store.c", "ho_store_upsert_lead"),
     ("cli/dlq_cmd.c", "ho_cmd_dlq"),
     ("route/routing.c", "s_decide"),
-    ("cli/outbox_cmd.c", "ho_cmd_outbox"),
     ("cli/dupcount.c", "ho_dupcount_close_group"),
     ("connectors/demo/demo.c", "ho_demo_generate"),
     ("connectors/demo/demo.c", "s_write_hubspot"),
