@@ -25,7 +25,6 @@ MAX_FILE = 1000
 KNOWN_LONG_FUNCTIONS = {
     ("connectors/demo/demo.c", "s_webhook"),
     ("store/store.c", "ho_store_upsert_lead"),
-    ("cli/dlq_cmd.c", "ho_cmd_dlq"),
     ("route/routing.c", "s_decide"),
     ("cli/dupcount.c", "ho_dupcount_close_group"),
     ("connectors/demo/demo.c", "ho_demo_generate"),
