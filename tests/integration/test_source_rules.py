@@ -39,7 +39,6 @@ KNOWN_LONG_FUNCTIONS = {
     ("connectors/demo/demo.c", "s_write_salesforce"),
     ("common/gateway.c", "s_read"),
     ("runtime/worker_runtime.c", "ho_worker_run"),
-    ("cli/broker_cmd.c", "ho_cmd_broker"),
 }
 
 # over 1,000 lines on 2026-12-07 without a reason in their head comment
