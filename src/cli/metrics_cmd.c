@@ -219,29 +219,17 @@ static int s_required(s_metrics_t *m, char *list)
 }
 
 /* workers.outbox.dir under the data dir (what the outbox worker writes to). */
-static void s_outbox_dir(s_metrics_t *m)
-{
-    const char *rel = ho_node_str(ho_node_get(ho_gateway_worker_settings(m->gw, "outbox"), "dir"));
-    rel = rel && *rel ? rel : "outbox";
-    if (rel[0] == '/') {
-        snprintf(m->outbox_dir, sizeof m->outbox_dir, "%s", rel);
-    } else {
-        snprintf(m->outbox_dir, sizeof m->outbox_dir, "%.2000s/%.2000s", m->data_dir, rel);
-    }
-}
-
 int ho_cmd_metrics(int argc, char **argv)
 {
-    static const struct option opts[] = {{"listen", required_argument, NULL, 'l'},
+    static const struct option opts[] = {HO_CLI_ENV_OPTIONS,
+                                         {"listen", required_argument, NULL, 'l'},
                                          {"once", no_argument, NULL, 'o'},
-                                         {"config", required_argument, NULL, 'c'},
-                                         {"connect", required_argument, NULL, 'e'},
-                                         {"data-dir", required_argument, NULL, 'd'},
                                          {"require", required_argument, NULL, 'r'},
                                          {"timeout", required_argument, NULL, 't'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    const char *listen = NULL, *config = NULL, *connect = NULL, *data_dir = NULL;
+    ho_cli_env_t env = {.cmd = "metrics"};
+    const char *listen = NULL;
     char *require = NULL;
     bool once = false;
     s_metrics_t m;
@@ -250,21 +238,15 @@ int ho_cmd_metrics(int argc, char **argv)
     int ch;
     optind = 1;
     while ((ch = getopt_long(argc, argv, "l:c:t:h", opts, NULL)) != -1) {
+        if (ho_cli_env_option(&env, ch, optarg)) {
+            continue;
+        }
         switch (ch) {
         case 'l':
             listen = optarg;
             break;
         case 'o':
             once = true;
-            break;
-        case 'c':
-            config = optarg;
-            break;
-        case 'e':
-            connect = optarg;
-            break;
-        case 'd':
-            data_dir = optarg;
             break;
         case 'r':
             require = optarg;
@@ -300,16 +282,14 @@ int ho_cmd_metrics(int argc, char **argv)
         free(req_copy);
         return 2;
     }
-    ho_err_t err = {0};
-    m.gw = ho_gateway_load(config, &err);
-    if (!m.gw) {
-        fprintf(stderr, "handoff metrics: %s\n", err.message);
+    if (ho_cli_env_open(&env) != 0) {
         free(req_copy);
         return 1;
     }
-    m.endpoint = connect ? connect : ho_gateway_endpoint(m.gw);
-    snprintf(m.data_dir, sizeof m.data_dir, "%s", data_dir ? data_dir : ho_gateway_data_dir(m.gw));
-    s_outbox_dir(&m);
+    m.gw = env.gw;
+    m.endpoint = ho_gateway_endpoint(m.gw);
+    snprintf(m.data_dir, sizeof m.data_dir, "%s", ho_gateway_data_dir(m.gw));
+    ho_cli_env_worker_path(&env, "outbox", "dir", "outbox", m.outbox_dir, sizeof m.outbox_dir);
     zsys_init(); /* before the HTTP thread makes its first socket (runtime.h) */
     zsys_handler_set(NULL);
     int rc = 0;
@@ -327,7 +307,7 @@ int ho_cmd_metrics(int argc, char **argv)
         sigaction(SIGTERM, &sa, NULL);
         rc = s_serve(&m, listen);
     }
-    ho_gateway_destroy(&m.gw);
+    ho_cli_env_close(&env);
     free(req_copy);
     return rc;
 }
