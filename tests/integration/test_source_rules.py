@@ -31,7 +31,6 @@ KNOWN_LONG_FUNCTIONS = {
     ("connectors/demo/demo.c", "s_write_hubspot"),
     ("common/msg.c", "s_envelope"),
     ("connectors/demo/demo.c", "s_activity"),
-    ("cli/score_cmd.c", "ho_cmd_score"),
     ("report/pareto.c", "ho_report_pareto_patch"),
     ("workers/store/store_assign.c", "s_handoff_packet"),
     ("cli/lead_cmd.c", "s_print"),
