@@ -33,7 +33,6 @@ KNOWN_LONG_FUNCTIONS = {
     ("connectors/demo/demo.c", "s_activity"),
     ("report/pareto.c", "ho_report_pareto_patch"),
     ("workers/store/store_assign.c", "s_handoff_packet"),
-    ("cli/lead_cmd.c", "s_print"),
     ("common/msg.c", "s_check"),
     ("connectors/demo/demo.c", "s_write_salesforce"),
     ("common/gateway.c", "s_read"),
