@@ -60,27 +60,25 @@ int ho_cmd_webhook(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"listen", required_argument, NULL, 'l'},
-        {"connect", required_argument, NULL, 'e'},
-        {"config", required_argument, NULL, 'c'},
+        {"connect", required_argument, NULL, HO_CLI_OPT_CONNECT},
+        {"config", required_argument, NULL, HO_CLI_OPT_CONFIG},
         {"settings", required_argument, NULL, 's'},
         {"max-backlog", required_argument, NULL, 'b'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *listen = NULL, *endpoint = NULL, *config = NULL, *settings = NULL;
+    ho_cli_env_t env = {.cmd = "webhook"};
+    const char *listen = NULL, *settings = NULL;
     long long max_backlog = -1;
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+        if (ho_cli_env_option(&env, c, optarg)) {
+            continue;
+        }
         switch (c) {
         case 'l':
             listen = optarg;
-            break;
-        case 'e':
-            endpoint = optarg;
-            break;
-        case 'c':
-            config = optarg;
             break;
         case 's':
             settings = optarg;
@@ -110,15 +108,14 @@ int ho_cmd_webhook(int argc, char **argv)
     }
     ho_log_set_component("webhook");
     ho_err_t err = {0};
-    ho_gateway_t *gw = ho_gateway_load(config, &err);
-    if (!gw) {
-        fprintf(stderr, "handoff webhook: %s\n", err.message);
+    if (ho_cli_env_open(&env) != 0) {
         return 1;
     }
+    ho_gateway_t *gw = env.gw;
     ho_webhook_settings_t set;
     if (ho_webhook_settings_load(ho_gateway_config_dir(gw), settings, &set, &err) != HO_OK) {
         fprintf(stderr, "handoff webhook: %s\n", err.message);
-        ho_gateway_destroy(&gw);
+        ho_cli_env_close(&env);
         return 1;
     }
     if (max_backlog >= 0) {
@@ -130,7 +127,7 @@ int ho_cmd_webhook(int argc, char **argv)
     }
     ho_client_opts_t copts = {0};
     ho_client_opts_curve(&copts, gw);
-    const char *ep = endpoint ? endpoint : ho_gateway_endpoint(gw);
+    const char *ep = ho_gateway_endpoint(gw);
     /* czmq would install its own handler when the first socket is made (in the server
      * thread); keep ours, and watch both flags */
     setenv("ZSYS_SIGHANDLER", "false", 1);
@@ -158,6 +155,6 @@ int ho_cmd_webhook(int argc, char **argv)
     rc = 0;
 done:
     ho_webhook_settings_free(&set);
-    ho_gateway_destroy(&gw);
+    ho_cli_env_close(&env);
     return rc;
 }
