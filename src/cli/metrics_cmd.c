@@ -75,17 +75,9 @@ static void s_on_signal(int sig)
 /* The broker's status, or NULL when it did not answer within the timeout. */
 static json_t *s_status(s_metrics_t *m)
 {
-    ho_client_opts_t copts = {.window = 1, .timeout_ms = m->timeout_ms, .retries = -1};
+    ho_client_opts_t copts = {0};
     ho_client_opts_curve(&copts, m->gw);
-    ho_err_t err = {0};
-    ho_client_t *c = ho_client_new(m->endpoint, &copts, &err);
-    json_t *st = NULL;
-    if (c && ho_client_status(c, &st, &err) != HO_OK) {
-        ho_debug("status: %s", err.message);
-        st = NULL;
-    }
-    ho_client_destroy(&c);
-    return st;
+    return ho_metrics_status(m->endpoint, &copts, m->timeout_ms);
 }
 
 static char *s_metrics_text(s_metrics_t *m)
@@ -217,18 +209,6 @@ static int s_required(s_metrics_t *m, char *list)
     return 0;
 }
 
-/* workers.outbox.dir under the data dir (what the outbox worker writes to). */
-static void s_outbox_dir(s_metrics_t *m)
-{
-    const char *rel = ho_node_str(ho_node_get(ho_gateway_worker_settings(m->gw, "outbox"), "dir"));
-    rel = rel && *rel ? rel : "outbox";
-    if (rel[0] == '/') {
-        snprintf(m->outbox_dir, sizeof m->outbox_dir, "%s", rel);
-    } else {
-        snprintf(m->outbox_dir, sizeof m->outbox_dir, "%.2000s/%.2000s", m->data_dir, rel);
-    }
-}
-
 int ho_cmd_metrics(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -306,7 +286,7 @@ int ho_cmd_metrics(int argc, char **argv)
     }
     m.endpoint = connect ? connect : ho_gateway_endpoint(m.gw);
     snprintf(m.data_dir, sizeof m.data_dir, "%s", data_dir ? data_dir : ho_gateway_data_dir(m.gw));
-    s_outbox_dir(&m);
+    ho_metrics_outbox_dir(m.gw, m.data_dir, m.outbox_dir, sizeof m.outbox_dir);
     zsys_init(); /* before the HTTP thread makes its first socket (runtime.h) */
     zsys_handler_set(NULL);
     int rc = 0;
