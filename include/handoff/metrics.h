@@ -5,7 +5,9 @@
  *   broker    handoff_up, uptime, request/reply/route/dead-letter/requeue counters, journal
  *   services  workers, queued, in flight, requests, replies, routed in, dead letters
  *   workers   credit, in flight, handled, heartbeat age (seconds since the broker last heard)
- *   data dir  quarantine records by reason (open and replayed), outbox deliveries by status
+ *   data dir  quarantine records by reason (open and replayed), imports and records by
+ *             profile, per worker process handler handled/errors/latency histogram (the
+ *             stats/ files the worker runtime writes), outbox deliveries by status
  *             and the oldest pending one's age, packet files, database and journal file sizes
  *
  * Ownership: ho_metrics_render returns malloc'd text the caller frees.
