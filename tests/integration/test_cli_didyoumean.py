@@ -6,7 +6,8 @@ Asserts:
   with the loader's error and "did you mean --source hubspot?"; a name far from every profile
   gets the error without a guess; a correct --source with --dry-run imports;
 - `handoff config check` on a copy of deploy/ with a misspelt key in handoff.yaml
-  (broker.endpont), then in webhook.yaml (body_limt), names the file:line of the bad key and
+  (broker.endpont), then webhook.yaml (body_limt), then profiles/hubspot.yaml (descripton),
+  names the file:line of the bad key and
   the key it meant;
   a key far from every known one gets "unknown key" with no guess.
 
@@ -73,6 +74,7 @@ class DidYouMeanTest(unittest.TestCase):
         bad = {
             "handoff.yaml": ("endpoint", "endpont"),
             "webhook.yaml": ("body_limit", "body_limt"),
+            os.path.join("profiles", "hubspot.yaml"): ("description", "descripton"),
         }
         for name, (key, wrong) in bad.items():
             path = os.path.join(self.cfg, name)
