@@ -7,9 +7,7 @@ Asserts:
   gets the error without a guess; a correct --source with --dry-run imports;
 - `handoff config check` on a copy of deploy/ with a misspelt key in handoff.yaml
   (broker.endpont), then webhook.yaml (body_limt), then profiles/hubspot.yaml (descripton),
-  names the file:line of the bad key and
-  the key it meant;
-  a key far from every known one gets "unknown key" with no guess.
+  names the file:line of the bad key and the key it meant; a key far from every known one gets "unknown key" with no guess.
 
 Run: HO_BIN=build/handoff /usr/bin/python3 tests/integration/test_cli_didyoumean.py
 """
