@@ -393,16 +393,40 @@ class Soak:
             n += sum(1 for f in files if f.endswith(".json"))
         return n
 
+    def broker_busy(self):
+        """Requests queued or in flight in the broker (mmi.status), or None (no answer): a
+        worker that run restarts after a backoff leaves its queue full meanwhile."""
+        ctx = zmq.Context()
+        sock = ctx.socket(zmq.DEALER)
+        sock.linger = 0
+        sock.connect(self.endpoint)
+        sock.send_multipart([b"", b"MDPC01", b"mmi.status", b""])
+        busy = None
+        if sock.poll(10000):
+            for frame in sock.recv_multipart()[3:]:
+                env = msgpack.unpackb(frame, raw=False)
+                for e in env if isinstance(env, list) else [env]:
+                    if isinstance(e, dict) and e.get("type") == "status":
+                        busy = sum(svc.get("queued", 0) + svc.get("in_flight", 0)
+                                   for svc in e["payload"]["services"])
+        sock.close()
+        ctx.term()
+        return busy
+
     def drain(self):
+        """Until the broker holds nothing and the counts stayed the same for 30 s."""
         log("load stopped; waiting for the pipeline to drain")
         last, same, end = None, 0, time.time() + self.a.drain_max
-        while time.time() < end and same < 4:
+        busy = None
+        while time.time() < end and same < 6:
             time.sleep(5)
             snap = self.snapshot()
-            same = same + 1 if snap is not None and snap == last else 0
+            busy = self.broker_busy()
+            same = same + 1 if snap is not None and snap == last and busy == 0 else 0
             last = snap
-        log("drained: leads, scores, assignments, outcomes, activities, quarantine, packets = %s"
-            % (last,))
+        log("drained=%s broker_requests=%s leads, scores, assignments, outcomes, activities, "
+            "quarantine, packets = %s" % (same >= 6, busy, last))
+        self.drained = same >= 6
 
     def check(self):
         con = self.db()
@@ -481,6 +505,7 @@ class Soak:
             "reports_sent": c.reports_sent,
             "reports_answered": c.reports_answered,
             "dead_letters": dead,
+            "drained": int(self.drained),
         }
         print("soak " + " ".join("%s=%s" % kv for kv in r.items()))
         for t, what in c.kills:

@@ -17,7 +17,7 @@ test_pkgs=(
     python3 python3-openpyxl python3-zmq python3-msgpack python3-xlsxwriter
     sqlite3 clang libclang-rt-14-dev valgrind
     libreoffice-calc-nogui poppler-utils
-    systemd openssl python3-yaml python3-prometheus-client
+    systemd openssl python3-yaml python3-prometheus-client man-db
 )
 
 want=("${build_pkgs[@]}")

@@ -5,24 +5,6 @@
 #include "handoff/cli.h"
 #include "handoff/log.h"
 
-/* Commands are linked from their own modules; weak references let a build leave one out. */
-#pragma weak ho_cmd_broker
-#pragma weak ho_cmd_worker
-#pragma weak ho_cmd_run
-#pragma weak ho_cmd_import
-#pragma weak ho_cmd_webhook
-#pragma weak ho_cmd_status
-#pragma weak ho_cmd_lead
-#pragma weak ho_cmd_report
-#pragma weak ho_cmd_score
-#pragma weak ho_cmd_dlq
-#pragma weak ho_cmd_outbox
-#pragma weak ho_cmd_forget
-#pragma weak ho_cmd_keygen
-#pragma weak ho_cmd_demo
-#pragma weak ho_cmd_metrics
-#pragma weak ho_cmd_config
-
 typedef struct {
     const char *name;
     ho_cmd_fn *fn;

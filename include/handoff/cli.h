@@ -52,4 +52,54 @@ int ho_cli_broker_check(const char *what, const char *endpoint, const struct ho_
 /* `handoff --version`: version, git revision, and the linked libraries' run-time versions. */
 void ho_cli_print_version(FILE *out);
 
+/* ---- the commands' shared environment (src/cli/cli_env.c) ----
+ * The options every command that talks to the installation takes (-c/--config, --data-dir,
+ * --connect), the gateway config they load, and the paths the workers' settings name, so a
+ * command reads the same file a worker writes:
+ *
+ *     ho_cli_env_t env = {.cmd = "report"};
+ *     while ((c = getopt_long (argc, argv, "c:h", opts, NULL)) != -1) {
+ *         if (ho_cli_env_option (&env, c, optarg)) continue;
+ *         ...
+ *     }
+ *     if (ho_cli_env_open (&env) != 0) return 1;
+ *     ho_cli_env_worker_path (&env, "report", "db", "handoff.db", db, sizeof db);
+ *     ...
+ *     ho_cli_env_close (&env);
+ */
+#define HO_CLI_OPT_CONFIG 'c'        /* -c, --config PATH */
+#define HO_CLI_OPT_DATA_DIR 0x4001   /* --data-dir DIR */
+#define HO_CLI_OPT_CONNECT 0x4002    /* --connect ENDPOINT */
+#define HO_CLI_ENV_OPTIONS                                                                      \
+    {"config", required_argument, NULL, HO_CLI_OPT_CONFIG},                                     \
+        {"data-dir", required_argument, NULL, HO_CLI_OPT_DATA_DIR},                             \
+        {"connect", required_argument, NULL, HO_CLI_OPT_CONNECT}
+
+typedef struct {
+    const char *cmd;        /* "report": the prefix of every message */
+    const char *config;     /* --config as given, or NULL (the default search) */
+    const char *data_dir;   /* --data-dir as given, or NULL (data_dir of the config) */
+    const char *endpoint;   /* --connect as given, or NULL (broker.endpoint of the config) */
+    struct ho_gateway *gw;  /* after ho_cli_env_open */
+} ho_cli_env_t;
+
+/* One of the common options from getopt_long: true (and noted) when ch is one of them. */
+int ho_cli_env_option(ho_cli_env_t *env, int ch, const char *arg);
+/* Load the gateway config and apply --data-dir and --connect. 0, or 1 after printing
+ * "handoff CMD: why" to stderr. */
+int ho_cli_env_open(ho_cli_env_t *env);
+void ho_cli_env_close(ho_cli_env_t *env);
+/* The file or folder a worker's setting names: workers.WORKER.KEY of the config (def when
+ * unset), under the data folder unless absolute - what the worker itself opens. */
+void ho_cli_env_worker_path(const ho_cli_env_t *env, const char *worker, const char *key,
+                            const char *def, char *out, size_t cap);
+/* A broker client to the environment's endpoint (--connect, else broker.endpoint), with the
+ * config's CURVE keys: window requests in flight, each waiting timeout_ms, retries resends
+ * (-1: none). NULL after printing "handoff CMD: why". Free with ho_client_destroy. */
+struct ho_client *ho_cli_env_client(const ho_cli_env_t *env, int window, int timeout_ms,
+                                    int retries);
+/* The store's database: db (a --db option) when not NULL, else <data folder>/handoff.db,
+ * the file the store worker writes. */
+void ho_cli_env_store_db(const ho_cli_env_t *env, const char *db, char *out, size_t cap);
+
 #endif

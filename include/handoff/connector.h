@@ -154,4 +154,12 @@ ho_msg_t *ho_connector_quarantine(const ho_profile_t *profile, const char *file,
                                   const char *code, const char *field, const char *reason,
                                   json_t *raw);
 
+/* The next non-blank line of a line-oriented file (JSON Lines): getline into *line (cap *cap,
+ * reused), *lineno and *offset advanced by the line read, a UTF-8 BOM dropped on line 1, the
+ * line end cut and the text NUL-terminated. Lines of only blanks and tabs are skipped.
+ * Returns 1 with *text_p / *len_p (inside *line), 0 at the end of the file, or HO_ERR_IO with
+ * err naming the file. */
+int ho_connector_next_line(FILE *f, const char *file, char **line, size_t *cap, long *lineno,
+                           uint64_t *offset, char **text_p, size_t *len_p, ho_err_t *err);
+
 #endif

@@ -22,7 +22,6 @@
 #include <jansson.h>
 
 #include "handoff/client.h"
-#include "handoff/gateway.h"
 #include "handoff/msg.h"
 
 typedef struct {
@@ -41,10 +40,6 @@ char *ho_metrics_render(const json_t *status, const ho_metrics_opts_t *opts, ho_
  * "no worker for: score route") otherwise. */
 bool ho_metrics_ready(const json_t *status, const char *const *required, size_t n, char *why,
                       size_t cap);
-
-/* The packet folder the outbox worker writes to (workers.outbox.dir, relative to data_dir). */
-void ho_metrics_outbox_dir(const ho_gateway_t *gw, const char *data_dir, char *out,
-                           size_t cap);
 
 /* The broker's mmi.status within timeout_ms, or NULL when it did not answer. copts (CURVE)
  * may be NULL. One client per call: safe from any thread. */

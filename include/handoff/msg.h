@@ -21,6 +21,8 @@
 #ifndef HO_MSG_H
 #define HO_MSG_H
 
+#include "handoff/error.h" /* ho_err_t, ho_rc_t, ho_err_set: kept here for every caller */
+
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -35,33 +37,6 @@
 #define HO_MSG_MAX_TYPE 64                     /* longest type name, in bytes */
 #define HO_MSG_MAX_ORIGIN 256                  /* longest origin, in bytes */
 
-typedef enum {
-    HO_OK = 0,
-    HO_ERR_TRUNCATED = -2,   /* the bytes end inside a msgpack object */
-    HO_ERR_MALFORMED = -3,   /* not msgpack, trailing bytes, or wrong msgpack type */
-    HO_ERR_MISSING = -4,     /* a required field is absent */
-    HO_ERR_FIELD = -5,       /* a field has the wrong type or an invalid value */
-    HO_ERR_VERSION = -6,     /* unknown schema version */
-    HO_ERR_TOO_LARGE = -7,   /* over HO_MSG_MAX_BODY, too deep, or a string too long */
-    HO_ERR_NOMEM = -8,
-    HO_ERR_IO = -9,          /* file or socket error (used by callers) */
-    HO_ERR_CONFIG = -10,     /* configuration error (used by callers) */
-    HO_ERR_STATE = -11,      /* illegal state or transition (used by callers) */
-    HO_ERR_NOT_FOUND = -12,  /* used by callers */
-} ho_rc_t;
-
-/* What went wrong, for the operator: which field, and why. */
-typedef struct {
-    int code;           /* an ho_rc_t */
-    char field[96];     /* dotted path of the offending field, "" when not about a field */
-    char message[256];  /* a full sentence that already includes the field */
-} ho_err_t;
-
-/* Name of a code: "truncated", "malformed", ... */
-const char *ho_strerror(int code);
-/* Fill err (if not NULL) and return code. printf-style message. */
-int ho_err_set(ho_err_t *err, int code, const char *field, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
 
 typedef struct ho_msg ho_msg_t;
 

@@ -20,9 +20,9 @@
  * Determinism: the same database, week and now_ms give a byte-identical file (the document's
  * created date is now_ms, else the end of the report week, never the wall clock).
  *
- * Time zones: week boundaries are local midnights of the configured IANA zone. The
- * implementation sets TZ for the duration of a call (and restores it), so these functions
- * are not thread-safe with respect to other users of localtime/mktime in the process.
+ * Time zones: week boundaries are local midnights of the configured IANA zone, computed with
+ * an explicit ho_tz_t (time.h, tz.h); the process's TZ is never read or set, so a report can
+ * be written from any thread.
  */
 #ifndef HO_REPORT_H
 #define HO_REPORT_H
@@ -32,7 +32,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "handoff/msg.h" /* ho_err_t */
+#include "handoff/msg.h"  /* ho_err_t */
+#include "handoff/time.h" /* ho_week_t, ho_tz_valid */
 
 /* Errors of the report writer (libxlsxwriter style: a typed enum and a strerror). */
 typedef enum {
@@ -51,29 +52,10 @@ typedef enum {
 /* "ok", "bad ISO week", ... (static string). */
 const char *ho_report_strerror(ho_report_error_t code);
 
-/* ---- ISO 8601 weeks ---- */
-typedef struct {
-    int year; /* ISO week-numbering year */
-    int week; /* 1..52 or 53 */
-} ho_week_t;
-
+/* ---- ISO 8601 weeks (the calendar itself, ho_week_t and ho_tz_valid: time.h) ---- */
 /* Parse "2026-W47" (also "2026W47"). HO_REPORT_OK or HO_REPORT_ERR_WEEK. */
 ho_report_error_t ho_week_parse(const char *text, ho_week_t *out);
-/* "2026-W47" into out (at least 9 bytes; 16 is plenty). Returns out. */
-char *ho_week_format(ho_week_t week, char *out, size_t cap);
-/* Number of ISO weeks in an ISO year: 52 or 53. */
-int ho_week_count(int year);
-/* Days since 1970-01-01 of the Monday that starts the week (calendar arithmetic, no zone). */
-int64_t ho_week_monday(ho_week_t week);
-/* The ISO week that contains the calendar day `days` (days since 1970-01-01). */
-ho_week_t ho_week_of_day(int64_t days);
-/* week + n weeks (n may be negative). */
-ho_week_t ho_week_add(ho_week_t week, int n);
-/* Compare: <0, 0, >0. */
-int ho_week_cmp(ho_week_t a, ho_week_t b);
 
-/* True if tz names a zone this machine knows ("UTC" or a file under the zoneinfo folder). */
-bool ho_tz_valid(const char *tz);
 /* [start_ms, end_ms) of the week in zone tz: from the first instant of Monday (local) to
  * the first instant of the next Monday (local), as UTC milliseconds. A week that contains a
  * DST change is 167 or 169 hours long. */

@@ -78,7 +78,7 @@ void ho_route_state_batch_rollback(ho_route_state_t *state);
 /* What a prune removed. */
 typedef struct {
     int decisions, counts, breaches;
-} ho_rt_pruned_t;
+} ho_routing_pruned_t;
 
 /* Retention of router.db, so it does not grow with every lead ever routed. Removes
  * decisions recorded (wall clock) before now_ms - keep_ms: they only make a redelivered
@@ -88,7 +88,7 @@ typedef struct {
  * before now_ms - keep_ms. Rotation positions are kept (one row per team and rep).
  * keep_ms <= 0 removes nothing. out (may be NULL) gets the numbers removed. */
 int ho_route_state_prune(const ho_routing_t *routing, ho_route_state_t *state, int64_t now_ms,
-                         int64_t keep_ms, ho_rt_pruned_t *out, ho_err_t *err);
+                         int64_t keep_ms, ho_routing_pruned_t *out, ho_err_t *err);
 
 /* Decide who gets a lead. request is a route.request payload, or an sla.breach payload with
  * step "reassign" (the breaching rep and every earlier breaching rep of that lead are

@@ -127,7 +127,5 @@ int ho_score_result_to_payload(const ho_score_result_t *res, json_t *payload);
 
 /* Round half away from zero (the model's only rounding). */
 int ho_score_round(double v);
-/* Parse "2026-11-20", "2026-11-20T09:00", "2026-11-20T09:00:00Z" (UTC) or epoch ms. */
-int ho_score_parse_time(const char *text, int64_t *ms_p);
 
 #endif

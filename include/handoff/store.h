@@ -163,7 +163,7 @@ int ho_store_update(ho_store_t *self, ho_table_t table, int64_t id, const json_t
                     ho_err_t *err);
 
 typedef enum {
-    HO_Q_ACTIVITIES = 0,      /* {lead_id, limit}: newest first */
+    HO_Q_ACTIVITIES = 0,      /* {lead_id, limit, until (optional)}: newest first */
     HO_Q_SOURCES,             /* {lead_id} */
     HO_Q_SCORES,              /* {lead_id}: newest first */
     HO_Q_HISTORY,             /* {lead_id}: oldest first */
@@ -280,6 +280,19 @@ int ho_store_unmatched_delete(ho_store_t *self, const char *event_id, ho_err_t *
  * object when there are none. Served from the store's memory of recent upserts when that
  * holds exactly this text, else parsed. */
 json_t *ho_store_lead_fields(ho_store_t *self, const ho_lead_t *lead);
+
+/* The scoring snapshot of a lead, the `lead` of a score.request (proto/messages.md): {lead_id,
+ * email, stage, owner, fields, activities (newest HO_STORE_SNAPSHOT_ACTIVITIES, each {type,
+ * path, url, occurred_at, campaign, asset})}. until_ms > 0 leaves out activities after it
+ * (`handoff score --as-of`). The one builder: the store worker and `handoff score` both call
+ * it, so a dry run scores what the scorer would get. New reference, or NULL with err. */
+#define HO_STORE_SNAPSHOT_ACTIVITIES 500
+/* The activities part alone (also in the handoff packet): the newest `limit` of the lead,
+ * at or before until_ms when > 0. New array, or NULL with err. */
+json_t *ho_store_snapshot_activities(ho_store_t *self, int64_t lead_id, int limit,
+                                     int64_t until_ms, ho_err_t *err);
+json_t *ho_store_score_snapshot(ho_store_t *self, const ho_lead_t *lead, int64_t until_ms,
+                                ho_err_t *err);
 
 /* The lead row as a json object (fields and field_sources parsed). Caller owns it. */
 json_t *ho_store_lead_json(const ho_lead_t *lead);

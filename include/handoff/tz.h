@@ -2,7 +2,8 @@
  * tz.h - IANA time zones without touching the process's TZ: UTC offset of a zone at an
  * instant, and the local calendar day. Routing counts a rep's "today", week and absence
  * dates in the rep's own zone; workers run as threads of one process (`handoff run`), so
- * setenv("TZ") + localtime_r is not an option.
+ * setenv("TZ") + localtime_r is not an option. Calendar arithmetic (civil days, ISO weeks,
+ * local midnights, parsing instants) is in time.h, on top of this.
  *
  * The zone is read once from the system's compiled tzdata (TZif v1..v4 files under $TZDIR
  * or /usr/share/zoneinfo; Debian package tzdata). Instants after the file's last transition

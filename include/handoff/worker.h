@@ -2,7 +2,8 @@
  * worker.h - what a built-in worker is written against.
  *
  * A worker is a descriptor (Fluent Bit style): a name (the service it registers for), a
- * config map, and three callbacks. The runtime (src/runtime/worker_runtime.c) connects to
+ * config map (its settings under workers.<name>, printed by `handoff worker NAME --help`),
+ * and three callbacks. The runtime (src/runtime/worker_runtime.c) connects to
  * the broker, speaks the Majordomo worker dialogue, decodes each REQUEST body into
  * envelopes, calls cb_handle with the whole batch, and sends everything the handler put in
  * `out` back as the REPLY, one batch frame per output type. The broker then routes each
@@ -26,6 +27,7 @@
 #ifndef HO_WORKER_H
 #define HO_WORKER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -109,9 +111,17 @@ typedef struct {
     int tick_ms;
     /* Free the context and null *ctx_p. */
     void (*cb_exit)(void **ctx_p);
+    /* The settings it reads from workers.<name> in handoff.yaml (key, type, default,
+     * description), applied with ho_config_map_apply; `handoff worker NAME --help` prints
+     * it. NULL: no settings. (Appended last so the SDK's layout of the fields above stays.) */
+    const ho_config_map_t *config_map;
+    /* Not part of the pipeline (echo): listed, but `handoff run` does not start it. */
+    bool diagnostic;
 } ho_worker_def_t;
 
-/* The built-in worker table (src/runtime/registry.c). NULL if unknown. */
+/* The built-in worker table (src/runtime/registry.c): the one list of workers, which
+ * `handoff worker --list`, `handoff run` (--only/--without) and the docs follow. NULL if
+ * unknown. */
 const ho_worker_def_t *ho_worker_find(const char *name);
 /* i-th built-in worker, or NULL past the end. */
 const ho_worker_def_t *ho_worker_at(size_t i);

@@ -29,6 +29,7 @@
 #include "broker/journal.h"
 #include "broker/reqpool.h"
 #include "handoff/log.h"
+#include "handoff/util.h"
 
 #define S_MAX_FRAMES 512     /* frames in one message, identity included */
 #define S_BATCH 2048         /* messages handled per poll wake-up */
@@ -726,31 +727,6 @@ static json_t *s_envelope_json(const ho_msg_t *m)
     return o;
 }
 
-static char *s_base64(const unsigned char *p, size_t len)
-{
-    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    char *out = malloc(4 * ((len + 2) / 3) + 1);
-    if (!out) {
-        return NULL;
-    }
-    size_t o = 0;
-    for (size_t i = 0; i < len; i += 3) {
-        uint32_t v = (uint32_t)p[i] << 16;
-        if (i + 1 < len) {
-            v |= (uint32_t)p[i + 1] << 8;
-        }
-        if (i + 2 < len) {
-            v |= p[i + 2];
-        }
-        out[o++] = tab[(v >> 18) & 63];
-        out[o++] = tab[(v >> 12) & 63];
-        out[o++] = i + 1 < len ? tab[(v >> 6) & 63] : '=';
-        out[o++] = i + 2 < len ? tab[v & 63] : '=';
-    }
-    out[o] = '\0';
-    return out;
-}
-
 /* One body frame as JSON: an envelope map, an array of them for a batch, or {"raw": base64}
  * when any part of it cannot be decoded (so nothing is lost either way). */
 static json_t *s_frame_json(zmq_msg_t *frame)
@@ -777,7 +753,7 @@ static json_t *s_frame_json(zmq_msg_t *frame)
     }
     ho_msg_batch_free(&msgs, n);
     if (!out) {
-        char *b64 = s_base64(data, len);
+        char *b64 = ho_base64(data, len);
         out = json_pack("{s:s}", "raw", b64 ? b64 : "");
         free(b64);
     }
@@ -819,7 +795,7 @@ static void s_dead_letter(ho_broker_t *self, ho_req_t *req, const char *reason)
     } else {
         /* nowhere to put it (no route, or the dead-letter service itself keeps failing):
          * the log is the last place the operator can find it */
-        char *b64 = rc == HO_OK ? s_base64((unsigned char *)buf, len) : NULL;
+        char *b64 = rc == HO_OK ? ho_base64(buf, len) : NULL;
         ho_error("dead letter NOT routed (%s) service=%s attempts=%u reason=\"%s\" "
                  "envelope_base64=%s",
                  loop ? "it is itself a dead letter" : "no 'dead.letter' route", svc->name,

@@ -37,33 +37,54 @@ static void s_usage(FILE *out)
             "on exit 'broker stopped requests=... replies=...'.\n");
 }
 
+/* No --bind: broker.endpoint, plus any extra endpoints listed under broker.bind. 0, or 1
+ * after saying which entry is wrong. */
+static int s_config_binds(const ho_gateway_t *gw, const char **binds, size_t *n_binds)
+{
+    binds[(*n_binds)++] = ho_gateway_endpoint(gw);
+    const ho_node_t *extra =
+        ho_node_get(ho_node_get(ho_conf_root(ho_gateway_conf(gw)), "broker"), "bind");
+    if (extra && ho_node_kind(extra) == HO_NODE_SCALAR && ho_node_str(extra)[0]) {
+        binds[(*n_binds)++] = ho_node_str(extra);
+    }
+    for (size_t i = 0; extra && ho_node_kind(extra) == HO_NODE_SEQ && i < ho_node_size(extra) &&
+                       *n_binds < S_MAX_BINDS;
+         i++) {
+        const char *ep = ho_node_str(ho_node_at(extra, i));
+        if (!ep || !ep[0]) {
+            fprintf(stderr, "handoff broker: %s:%d: broker.bind[%zu]: expected an endpoint\n",
+                    ho_gateway_path(gw), ho_node_line(ho_node_at(extra, i)), i);
+            return 1;
+        }
+        binds[(*n_binds)++] = ep;
+    }
+    return 0;
+}
+
 int ho_cmd_broker(int argc, char **argv)
 {
-    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-                                         {"bind", required_argument, NULL, 'b'},
-                                         {"data-dir", required_argument, NULL, 'd'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    const char *config = NULL;
-    const char *data_dir = NULL;
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, HO_CLI_OPT_CONFIG},
+        {"bind", required_argument, NULL, 'b'},
+        {"data-dir", required_argument, NULL, HO_CLI_OPT_DATA_DIR},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    ho_cli_env_t env = {.cmd = "broker"};
     const char *binds[S_MAX_BINDS];
     size_t n_binds = 0;
     int ch;
     optind = 1;
     while ((ch = getopt_long(argc, argv, "c:b:h", opts, NULL)) != -1) {
+        if (ho_cli_env_option(&env, ch, optarg)) {
+            continue;
+        }
         switch (ch) {
-        case 'c':
-            config = optarg;
-            break;
         case 'b':
             if (n_binds == S_MAX_BINDS) {
                 fprintf(stderr, "handoff broker: at most %d --bind options\n", S_MAX_BINDS);
                 return 2;
             }
             binds[n_binds++] = optarg;
-            break;
-        case 'd':
-            data_dir = optarg;
             break;
         case 'h':
             s_usage(stdout);
@@ -79,36 +100,13 @@ int ho_cmd_broker(int argc, char **argv)
         return 2;
     }
     ho_err_t err = {0};
-    ho_gateway_t *gw = ho_gateway_load(config, &err);
-    if (!gw) {
-        fprintf(stderr, "handoff broker: %s\n", err.message);
+    if (ho_cli_env_open(&env) != 0) {
         return 1;
     }
-    if (data_dir && ho_gateway_set_data_dir(gw, data_dir) != HO_OK) {
-        fprintf(stderr, "handoff broker: out of memory\n");
-        ho_gateway_destroy(&gw);
+    ho_gateway_t *gw = env.gw;
+    if (n_binds == 0 && s_config_binds(gw, binds, &n_binds) != 0) {
+        ho_cli_env_close(&env);
         return 1;
-    }
-    if (n_binds == 0) {
-        /* broker.endpoint, plus any extra endpoints listed under broker.bind */
-        binds[n_binds++] = ho_gateway_endpoint(gw);
-        const ho_node_t *extra =
-            ho_node_get(ho_node_get(ho_conf_root(ho_gateway_conf(gw)), "broker"), "bind");
-        if (extra && ho_node_kind(extra) == HO_NODE_SCALAR && ho_node_str(extra)[0]) {
-            binds[n_binds++] = ho_node_str(extra);
-        }
-        for (size_t i = 0; extra && ho_node_kind(extra) == HO_NODE_SEQ &&
-                           i < ho_node_size(extra) && n_binds < S_MAX_BINDS;
-             i++) {
-            const char *ep = ho_node_str(ho_node_at(extra, i));
-            if (!ep || !ep[0]) {
-                fprintf(stderr, "handoff broker: %s:%d: broker.bind[%zu]: expected an endpoint\n",
-                        ho_gateway_path(gw), ho_node_line(ho_node_at(extra, i)), i);
-                ho_gateway_destroy(&gw);
-                return 1;
-            }
-            binds[n_binds++] = ep;
-        }
     }
     /* czmq's handler sets zsys_interrupted on SIGINT/SIGTERM; the broker loop watches it */
     zsys_handler_reset();
@@ -155,6 +153,6 @@ int ho_cmd_broker(int argc, char **argv)
     rc = 0;
 done:
     ho_broker_destroy(&broker);
-    ho_gateway_destroy(&gw);
+    ho_cli_env_close(&env);
     return rc;
 }

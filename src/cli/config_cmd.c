@@ -167,8 +167,7 @@ int ho_cmd_config(int argc, char **argv)
     if (optind != argc - 1 || strcmp(argv[optind], "check") != 0) {
         const char *near = optind < argc ? ho_cli_nearest(argv[optind], subs, 1) : NULL;
         if (near) {
-            fprintf(stderr, "handoff config: unknown '%s', did you mean %s?\n", argv[optind],
-                    near);
+            fprintf(stderr, "handoff config: unknown '%s', did you mean %s?\n", argv[optind], near);
         }
         s_usage(stderr);
         return 2;
@@ -178,8 +177,8 @@ int ho_cmd_config(int argc, char **argv)
     ho_gateway_t *gw = ho_gateway_load(config, &err);
     s_result(&t, config ? config : "handoff.yaml", gw != NULL, &err);
     if (gw) {
-        printf("config dir=%s\n", ho_gateway_config_dir(gw) ? ho_gateway_config_dir(gw)
-                                                            : "(built-in)");
+        printf("config dir=%s\n",
+               ho_gateway_config_dir(gw) ? ho_gateway_config_dir(gw) : "(built-in)");
         s_check_files(gw, &t);
         ho_gateway_destroy(&gw);
     }

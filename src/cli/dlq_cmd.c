@@ -15,10 +15,6 @@
 #include "handoff/gateway.h"
 #include "handoff/store.h"
 
-#pragma weak ho_client_new
-#pragma weak ho_client_destroy
-#pragma weak ho_client_request
-
 static void s_usage(FILE *out)
 {
     fprintf(out, "usage: handoff dlq list [--all] [--limit N] [--json]\n"
@@ -163,10 +159,6 @@ static int s_add_edit(json_t *set, const char *arg, bool unset)
 static int s_replay(ho_gateway_t *gw, const char *endpoint, char **ids, int n_ids,
                     const json_t *set)
 {
-    if (!ho_client_new) {
-        fprintf(stderr, "handoff dlq: this build has no broker client library\n");
-        return 1;
-    }
     json_t *arr = json_array();
     for (int i = 0; i < n_ids; i++) {
         char *end = NULL;
@@ -278,28 +270,118 @@ static void s_show_edits(const json_t *edits)
     }
 }
 
+/* dlq show ID: the row (its raw record parsed) into *rows_p. 0, 1 (said why), 2 (bad id). */
+static int s_get_one(ho_store_t *s, const char *arg, json_t **rows_p)
+{
+    char *end = NULL;
+    long long id = strtoll(arg, &end, 10);
+    if (!end || *end || id <= 0) {
+        fprintf(stderr, "handoff dlq show: \"%s\" is not a quarantine id\n", arg);
+        return 2;
+    }
+    ho_err_t err = {0};
+    json_t *args = json_pack("{sI}", "id", (json_int_t)id);
+    int rc = ho_store_query(s, HO_Q_QUARANTINE_GET, args, rows_p, &err);
+    json_decref(args);
+    if (rc != HO_OK) {
+        fprintf(stderr, "handoff dlq: %s\n", err.message);
+        return 1;
+    }
+    if (json_array_size(*rows_p) == 0) {
+        fprintf(stderr, "handoff dlq show: no quarantine row %lld\n", id);
+        return 1;
+    }
+    json_t *r = json_array_get(*rows_p, 0);
+    const char *raw = json_string_value(json_object_get(r, "raw_json"));
+    json_t *parsed = raw ? json_loads(raw, 0, NULL) : NULL;
+    json_object_set_new(r, "raw", parsed ? parsed : json_null());
+    json_object_del(r, "raw_json");
+    return 0;
+}
+
+static void s_print_rows(const json_t *rows, bool show, bool as_json)
+{
+    if (as_json) {
+        char *text = json_dumps(show ? json_array_get(rows, 0) : rows, JSON_INDENT(2));
+        printf("%s\n", text ? text : "null");
+        free(text);
+        return;
+    }
+    size_t i;
+    json_t *r;
+    json_array_foreach(rows, i, r)
+    {
+        s_line(r);
+    }
+    if (show) {
+        s_show_edits(
+            json_object_get(json_object_get(json_array_get(rows, 0), "raw"), "replay_edits"));
+        char *text = json_dumps(json_object_get(json_array_get(rows, 0), "raw"),
+                                JSON_INDENT(2) | JSON_SORT_KEYS);
+        printf("raw=%s\n", text ? text : "null (erased)");
+        free(text);
+    }
+}
+
+/* dlq list | show ID, read-only on the store's database. The exit code. */
+static int s_list_show(const ho_cli_env_t *env, const char *db, const char *show_id, bool all,
+                       long long limit, bool as_json)
+{
+    char path[4096];
+    ho_cli_env_store_db(env, db, path, sizeof path);
+    ho_store_opts_t opts = {.readonly = true};
+    ho_err_t err = {0};
+    ho_store_t *s = ho_store_open_opts(path, &opts, &err);
+    if (!s) {
+        fprintf(stderr, "handoff dlq: %s\n", err.message);
+        return 1;
+    }
+    json_t *rows = NULL;
+    int rc = 0;
+    if (!show_id) {
+        json_t *args = json_pack("{sIsi}", "limit", (json_int_t)limit, "all", all ? 1 : 0);
+        if (ho_store_query(s, HO_Q_QUARANTINE_LIST, args, &rows, &err) != HO_OK) {
+            fprintf(stderr, "handoff dlq: %s\n", err.message);
+            rc = 1;
+        } else {
+            s_list_edits(rows);
+        }
+        json_decref(args);
+    } else {
+        rc = s_get_one(s, show_id, &rows);
+    }
+    if (rc == 0) {
+        s_print_rows(rows, show_id != NULL, as_json);
+    }
+    json_decref(rows);
+    ho_store_destroy(&s);
+    return rc;
+}
+
 int ho_cmd_dlq(int argc, char **argv)
 {
     static const struct option longopts[] = {
+        HO_CLI_ENV_OPTIONS,
         {"all", no_argument, NULL, 'a'},
         {"limit", required_argument, NULL, 'l'},
         {"json", no_argument, NULL, 'j'},
-        {"data-dir", required_argument, NULL, 'd'},
         {"db", required_argument, NULL, 'b'},
-        {"config", required_argument, NULL, 'c'},
-        {"connect", required_argument, NULL, 'e'},
         {"set", required_argument, NULL, 's'},
         {"unset", required_argument, NULL, 'u'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *data_dir = NULL, *db = NULL, *config = NULL, *endpoint = NULL;
+    ho_cli_env_t env = {.cmd = "dlq"};
+    const char *db = NULL;
     bool all = false, as_json = false;
     long long limit = 100;
     json_t *set = json_object();
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+        if (ho_cli_env_option(&env, c, optarg)) {
+            continue;
+        }
         switch (c) {
         case 'a':
             all = true;
@@ -310,17 +392,8 @@ int ho_cmd_dlq(int argc, char **argv)
         case 'j':
             as_json = true;
             break;
-        case 'd':
-            data_dir = optarg;
-            break;
         case 'b':
             db = optarg;
-            break;
-        case 'c':
-            config = optarg;
-            break;
-        case 'e':
-            endpoint = optarg;
             break;
         case 's':
         case 'u':
@@ -360,90 +433,13 @@ int ho_cmd_dlq(int argc, char **argv)
         json_decref(set);
         return 2;
     }
-    ho_err_t err = {0};
-    ho_gateway_t *gw = ho_gateway_load(config, &err);
-    if (!gw) {
-        fprintf(stderr, "handoff dlq: %s\n", err.message);
+    if (ho_cli_env_open(&env) != 0) {
         json_decref(set);
         return 1;
     }
-    if (replay) {
-        int rc = s_replay(gw, endpoint, argv + optind, argc - optind, set);
-        ho_gateway_destroy(&gw);
-        json_decref(set);
-        return rc;
-    }
+    int rc = replay ? s_replay(env.gw, NULL, argv + optind, argc - optind, set)
+                    : s_list_show(&env, db, show ? argv[optind] : NULL, all, limit, as_json);
     json_decref(set);
-    char path[4096];
-    if (db) {
-        snprintf(path, sizeof path, "%s", db);
-    } else {
-        snprintf(path, sizeof path, "%.4000s/handoff.db",
-                 data_dir ? data_dir : ho_gateway_data_dir(gw));
-    }
-    ho_store_opts_t opts = {.readonly = true};
-    ho_store_t *s = ho_store_open_opts(path, &opts, &err);
-    int rc = 1;
-    json_t *rows = NULL, *args = NULL;
-    if (!s) {
-        fprintf(stderr, "handoff dlq: %s\n", err.message);
-        goto done;
-    }
-    if (list) {
-        args = json_pack("{sIsi}", "limit", (json_int_t)limit, "all", all ? 1 : 0);
-        if (ho_store_query(s, HO_Q_QUARANTINE_LIST, args, &rows, &err) != HO_OK) {
-            fprintf(stderr, "handoff dlq: %s\n", err.message);
-            goto done;
-        }
-        s_list_edits(rows);
-    } else {
-        char *end = NULL;
-        long long id = strtoll(argv[optind], &end, 10);
-        if (!end || *end || id <= 0) {
-            fprintf(stderr, "handoff dlq show: \"%s\" is not a quarantine id\n", argv[optind]);
-            rc = 2;
-            goto done;
-        }
-        args = json_pack("{sI}", "id", (json_int_t)id);
-        if (ho_store_query(s, HO_Q_QUARANTINE_GET, args, &rows, &err) != HO_OK) {
-            fprintf(stderr, "handoff dlq: %s\n", err.message);
-            goto done;
-        }
-        if (json_array_size(rows) == 0) {
-            fprintf(stderr, "handoff dlq show: no quarantine row %lld\n", id);
-            goto done;
-        }
-        json_t *r = json_array_get(rows, 0);
-        const char *raw = json_string_value(json_object_get(r, "raw_json"));
-        json_t *parsed = raw ? json_loads(raw, 0, NULL) : NULL;
-        json_object_set_new(r, "raw", parsed ? parsed : json_null());
-        json_object_del(r, "raw_json");
-    }
-    if (as_json) {
-        char *text = json_dumps(show ? json_array_get(rows, 0) : rows, JSON_INDENT(2));
-        printf("%s\n", text ? text : "null");
-        free(text);
-    } else {
-        size_t i;
-        json_t *r;
-        json_array_foreach(rows, i, r)
-        {
-            s_line(r);
-        }
-        if (show) {
-            s_show_edits(
-                json_object_get(json_object_get(json_array_get(rows, 0), "raw"), "replay_edits"));
-            char *text = json_dumps(json_object_get(json_array_get(rows, 0), "raw"),
-                                    JSON_INDENT(2) | JSON_SORT_KEYS);
-            printf("raw=%s\n", text ? text : "null (erased)");
-            free(text);
-        }
-    }
-    rc = 0;
-done:
-    json_decref(args);
-    json_decref(rows);
-    ho_store_destroy(&s);
-    ho_gateway_destroy(&gw);
+    ho_cli_env_close(&env);
     return rc;
 }

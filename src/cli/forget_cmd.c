@@ -31,10 +31,6 @@
 #include "handoff/routing.h"
 
 /* The client library may be left out of a build; then the command says so. */
-#pragma weak ho_client_new
-#pragma weak ho_client_destroy
-#pragma weak ho_client_request
-
 /* ---- what identifies the person: email, "first last", phone ---- */
 typedef struct {
     char *v[3];
@@ -386,32 +382,24 @@ static void s_usage(FILE *out)
 int ho_cmd_forget(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"connect", required_argument, NULL, 'e'},
-        {"config", required_argument, NULL, 'c'},
+        HO_CLI_ENV_OPTIONS,
         {"timeout", required_argument, NULL, 't'},
-        {"data-dir", required_argument, NULL, 'd'},
         {"files-only", no_argument, NULL, 'f'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *endpoint = NULL, *config = NULL, *data_dir = NULL;
+    ho_cli_env_t env = {.cmd = "forget"};
     int timeout = 10000;
     bool files_only = false;
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+        if (ho_cli_env_option(&env, c, optarg)) {
+            continue;
+        }
         switch (c) {
-        case 'e':
-            endpoint = optarg;
-            break;
-        case 'c':
-            config = optarg;
-            break;
         case 't':
             timeout = atoi(optarg);
-            break;
-        case 'd':
-            data_dir = optarg;
             break;
         case 'f':
             files_only = true;
@@ -429,19 +417,12 @@ int ho_cmd_forget(int argc, char **argv)
         s_usage(stderr);
         return 2;
     }
-    if (!ho_client_new && !files_only) {
-        fprintf(stderr, "handoff forget: this build has no broker client library\n");
-        return 1;
-    }
     ho_err_t err = {0};
-    ho_gateway_t *gw = ho_gateway_load(config, &err);
-    if (!gw) {
-        fprintf(stderr, "handoff forget: %s\n", err.message);
+    if (ho_cli_env_open(&env) != 0) {
         return 1;
     }
-    if (!data_dir) {
-        data_dir = ho_gateway_data_dir(gw);
-    }
+    ho_gateway_t *gw = env.gw;
+    const char *data_dir = ho_gateway_data_dir(gw);
     s_needles_t nd = {0};
     s_needles_load(data_dir, argv[optind], &nd);
     long long lead_id = 0;
@@ -453,16 +434,13 @@ int ho_cmd_forget(int argc, char **argv)
         rc = s_forget_files(gw, data_dir, 0, argv[optind], &nd);
         goto done;
     }
-    const char *ep = endpoint ? endpoint : ho_gateway_endpoint(gw);
+    const char *ep = ho_gateway_endpoint(gw);
     /* a down broker or store fails in 3 s with a hint, not after the request's retries */
     if (ho_cli_broker_check("forget", ep, gw, "store", timeout < 3000 ? timeout : 3000) != 0) {
         goto done;
     }
-    ho_client_opts_t opts = {.window = 1, .timeout_ms = timeout, .retries = 2};
-    ho_client_opts_curve(&opts, gw);
-    client = ho_client_new(ep, &opts, &err);
+    client = ho_cli_env_client(&env, 1, timeout, 2);
     if (!client) {
-        fprintf(stderr, "handoff forget: %s\n", err.message);
         goto done;
     }
     msg = ho_msg_new("lead.forget");
@@ -502,6 +480,6 @@ done:
     if (client) {
         ho_client_destroy(&client);
     }
-    ho_gateway_destroy(&gw);
+    ho_cli_env_close(&env);
     return rc;
 }

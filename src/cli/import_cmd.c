@@ -23,6 +23,7 @@
 #include "cli/dupcount.h"
 #include "cli/import_hints.h"
 #include "handoff/cli.h"
+#include "handoff/time.h"
 #include "handoff/client.h"
 #include "handoff/connector.h"
 #include "handoff/gateway.h"
@@ -30,14 +31,6 @@
 #include "handoff/normalize.h"
 #include "handoff/scoring.h"
 #include "handoff/worker.h"
-
-#pragma weak ho_client_new
-#pragma weak ho_client_destroy
-#pragma weak ho_client_send
-#pragma weak ho_client_flush
-#pragma weak ho_client_status
-#pragma weak ho_client_request
-#pragma weak ho_client_opts_curve
 
 static void s_usage(FILE *out)
 {
@@ -1106,16 +1099,10 @@ static void s_dry_init(s_sender_t *s, const s_opts_t *o, ho_gateway_t *gw)
 static int s_connect(s_sender_t *s, const s_args_t *a, ho_gateway_t *gw)
 {
     ho_err_t err = {0};
-    if (!ho_client_new) {
-        fprintf(stderr, "handoff import: this build has no broker client library\n");
-        return 1;
-    }
     const char *ep = a->endpoint ? a->endpoint : ho_gateway_endpoint(gw);
     ho_client_opts_t copts = {
         .window = (int)a->window, .timeout_ms = (int)a->timeout, .retries = 3};
-    if (ho_client_opts_curve) {
-        ho_client_opts_curve(&copts, gw);
-    }
+    ho_client_opts_curve(&copts, gw);
     /* Fail fast when nobody answers rather than after the resends of the first batch. */
     ho_client_opts_t popts = copts;
     popts.window = 1;
@@ -1268,7 +1255,7 @@ int ho_cmd_import(int argc, char **argv)
     s.max_backlog = a.max_backlog;
     s.settle_ms = a.settle_s * 1000;
     s.no_wait = a.no_wait;
-    if (a.now && ho_score_parse_time(a.now, &s.now_ms) != 0) {
+    if (a.now && ho_time_parse(a.now, &s.now_ms) != 0) {
         fprintf(stderr, "handoff import: --now %s: expected YYYY-MM-DD[THH:MM[:SSZ]] or epoch ms\n",
                 a.now);
         return 2;

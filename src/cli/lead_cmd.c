@@ -244,24 +244,24 @@ static void s_print(const json_t *view, const ho_lifecycle_t *lc)
 int ho_cmd_lead(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"json", no_argument, NULL, 'j'},         {"data-dir", required_argument, NULL, 'd'},
-        {"config", required_argument, NULL, 'c'}, {"db", required_argument, NULL, 'b'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+        HO_CLI_ENV_OPTIONS,
+        {"json", no_argument, NULL, 'j'},
+        {"db", required_argument, NULL, 'b'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
-    const char *data_dir = NULL, *config = NULL, *db = NULL;
+    ho_cli_env_t env = {.cmd = "lead"};
+    const char *db = NULL;
     bool as_json = false;
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+        if (ho_cli_env_option(&env, c, optarg)) {
+            continue;
+        }
         switch (c) {
         case 'j':
             as_json = true;
-            break;
-        case 'd':
-            data_dir = optarg;
-            break;
-        case 'c':
-            config = optarg;
             break;
         case 'b':
             db = optarg;
@@ -282,18 +282,12 @@ int ho_cmd_lead(int argc, char **argv)
     }
     const char *email = argv[optind];
     ho_err_t err = {0};
-    ho_gateway_t *gw = ho_gateway_load(config, &err);
-    if (!gw) {
-        fprintf(stderr, "handoff lead: %s\n", err.message);
+    if (ho_cli_env_open(&env) != 0) {
         return 1;
     }
+    ho_gateway_t *gw = env.gw;
     char path[4096];
-    if (db) {
-        snprintf(path, sizeof path, "%s", db);
-    } else {
-        snprintf(path, sizeof path, "%.4000s/handoff.db",
-                 data_dir ? data_dir : ho_gateway_data_dir(gw));
-    }
+    ho_cli_env_store_db(&env, db, path, sizeof path);
     ho_store_opts_t opts = {.readonly = true};
     ho_store_t *s = ho_store_open_opts(path, &opts, &err);
     int rc = 1;
@@ -342,6 +336,6 @@ done:
     json_decref(view);
     ho_lifecycle_destroy(&lc);
     ho_store_destroy(&s);
-    ho_gateway_destroy(&gw);
+    ho_cli_env_close(&env);
     return rc;
 }

@@ -148,7 +148,8 @@ static int s_parse_listen(const char *listen, struct sockaddr_storage *addr, soc
     }
     char host[256];
     snprintf(host, sizeof host, "%.*s", (int)(colon - listen), listen);
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
     struct addrinfo *res = NULL;
     const char *h = (!host[0] || strcmp(host, "*") == 0) ? NULL : host;
@@ -178,10 +179,10 @@ static int s_serve(s_metrics_t *m, const char *listen)
     if (addr.ss_family == AF_INET6) {
         flags |= MHD_USE_IPv6;
     }
-    struct MHD_Daemon *d = MHD_start_daemon(
-        flags, 0, NULL, NULL, s_handler, m, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned int)64, MHD_OPTION_END);
+    struct MHD_Daemon *d =
+        MHD_start_daemon(flags, 0, NULL, NULL, s_handler, m, MHD_OPTION_SOCK_ADDR,
+                         (struct sockaddr *)&addr, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
+                         MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64, MHD_OPTION_END);
     if (!d) {
         fprintf(stderr, "handoff metrics: cannot listen on %s: %s\n", listen, strerror(errno));
         return 1;
@@ -213,13 +214,15 @@ static int s_required(s_metrics_t *m, char *list)
 
 int ho_cmd_metrics(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"listen", required_argument, NULL, 'l'},   {"once", no_argument, NULL, 'o'},
-        {"config", required_argument, NULL, 'c'},   {"connect", required_argument, NULL, 'e'},
-        {"data-dir", required_argument, NULL, 'd'}, {"require", required_argument, NULL, 'r'},
-        {"timeout", required_argument, NULL, 't'},  {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
-    const char *listen = NULL, *config = NULL, *connect = NULL, *data_dir = NULL;
+    static const struct option opts[] = {HO_CLI_ENV_OPTIONS,
+                                         {"listen", required_argument, NULL, 'l'},
+                                         {"once", no_argument, NULL, 'o'},
+                                         {"require", required_argument, NULL, 'r'},
+                                         {"timeout", required_argument, NULL, 't'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    ho_cli_env_t env = {.cmd = "metrics"};
+    const char *listen = NULL;
     char *require = NULL;
     bool once = false;
     s_metrics_t m;
@@ -228,21 +231,15 @@ int ho_cmd_metrics(int argc, char **argv)
     int ch;
     optind = 1;
     while ((ch = getopt_long(argc, argv, "l:c:t:h", opts, NULL)) != -1) {
+        if (ho_cli_env_option(&env, ch, optarg)) {
+            continue;
+        }
         switch (ch) {
         case 'l':
             listen = optarg;
             break;
         case 'o':
             once = true;
-            break;
-        case 'c':
-            config = optarg;
-            break;
-        case 'e':
-            connect = optarg;
-            break;
-        case 'd':
-            data_dir = optarg;
             break;
         case 'r':
             require = optarg;
@@ -274,21 +271,18 @@ int ho_cmd_metrics(int argc, char **argv)
     }
     char *req_copy = require ? strdup(require) : NULL;
     if (req_copy && s_required(&m, req_copy) != 0) {
-        fprintf(stderr, "handoff metrics: --require: at most %d services\n",
-                METRICS_MAX_REQUIRED);
+        fprintf(stderr, "handoff metrics: --require: at most %d services\n", METRICS_MAX_REQUIRED);
         free(req_copy);
         return 2;
     }
-    ho_err_t err = {0};
-    m.gw = ho_gateway_load(config, &err);
-    if (!m.gw) {
-        fprintf(stderr, "handoff metrics: %s\n", err.message);
+    if (ho_cli_env_open(&env) != 0) {
         free(req_copy);
         return 1;
     }
-    m.endpoint = connect ? connect : ho_gateway_endpoint(m.gw);
-    snprintf(m.data_dir, sizeof m.data_dir, "%s", data_dir ? data_dir : ho_gateway_data_dir(m.gw));
-    ho_metrics_outbox_dir(m.gw, m.data_dir, m.outbox_dir, sizeof m.outbox_dir);
+    m.gw = env.gw;
+    m.endpoint = ho_gateway_endpoint(m.gw);
+    snprintf(m.data_dir, sizeof m.data_dir, "%s", ho_gateway_data_dir(m.gw));
+    ho_cli_env_worker_path(&env, "outbox", "dir", "outbox", m.outbox_dir, sizeof m.outbox_dir);
     zsys_init(); /* before the HTTP thread makes its first socket (runtime.h) */
     zsys_handler_set(NULL);
     int rc = 0;
@@ -306,7 +300,7 @@ int ho_cmd_metrics(int argc, char **argv)
         sigaction(SIGTERM, &sa, NULL);
         rc = s_serve(&m, listen);
     }
-    ho_gateway_destroy(&m.gw);
+    ho_cli_env_close(&env);
     free(req_copy);
     return rc;
 }

@@ -72,17 +72,6 @@ static const char *s_n(const json_t *o, const char *k, char *buf, size_t cap)
 }
 
 /* The packet folder: workers.outbox.dir (default "outbox") under the data dir. */
-static void s_packet_dir(const ho_gateway_t *gw, const char *data_dir, char *out, size_t cap)
-{
-    const char *rel = ho_node_str(ho_node_get(ho_gateway_worker_settings(gw, "outbox"), "dir"));
-    rel = rel && *rel ? rel : "outbox";
-    if (rel[0] == '/') {
-        snprintf(out, cap, "%s", rel);
-    } else {
-        snprintf(out, cap, "%s/%s", data_dir, rel);
-    }
-}
-
 typedef struct {
     char path[PATH_MAX];
     char rep[256];
@@ -106,8 +95,8 @@ static size_t s_packets(const char *dir, s_packet_t **out, size_t *reps)
     struct dirent *e;
     while (d && (e = readdir(d))) {
         char sub[PATH_MAX];
-        if (e->d_name[0] == '.' || snprintf(sub, sizeof sub, "%s/%s", dir, e->d_name) >=
-                                       (int)sizeof sub) {
+        if (e->d_name[0] == '.' ||
+            snprintf(sub, sizeof sub, "%s/%s", dir, e->d_name) >= (int)sizeof sub) {
             continue;
         }
         DIR *rd = opendir(sub);
@@ -128,8 +117,7 @@ static size_t s_packets(const char *dir, s_packet_t **out, size_t *reps)
                 *out = grown;
             }
             s_packet_t *p = &(*out)[n];
-            if (snprintf(p->path, sizeof p->path, "%s/%s", sub, f->d_name) >=
-                    (int)sizeof p->path ||
+            if (snprintf(p->path, sizeof p->path, "%s/%s", sub, f->d_name) >= (int)sizeof p->path ||
                 stat(p->path, &st) != 0) {
                 continue;
             }
@@ -189,22 +177,109 @@ static void s_line(const json_t *r)
            pending ? next : "-", done, s_s(r, "target"), s_s(r, "last_error"));
 }
 
+/* outbox retry EVENT... | --failed: requeue them. The exit code. */
+static int s_retry(const char *dir, char **ids, int n_ids, bool all_failed)
+{
+    int rc = 0;
+    ho_err_t err = {0};
+    for (int i = all_failed ? -1 : 0; i < (all_failed ? 0 : n_ids) && rc == 0; i++) {
+        const char *id = i < 0 ? NULL : ids[i];
+        int n = 0;
+        if (ho_outbox_requeue(dir, id, &n, &err) != HO_OK) {
+            fprintf(stderr, "handoff outbox retry: %s\n", err.message);
+            rc = 1;
+        } else if (id && n == 0) {
+            fprintf(stderr,
+                    "handoff outbox retry: %s: no failed or pending delivery with this "
+                    "event id in %s/outbox.db\n",
+                    id, dir);
+            rc = 1;
+        } else {
+            printf("requeued %d%s%s\n", n, id ? " event=" : " failed", id ? id : "");
+        }
+    }
+    return rc;
+}
+
+/* The delivery rows of list / show, one line each with its attempts. */
+static void s_print_rows(const json_t *rows, bool list, const char *which)
+{
+    size_t i, k;
+    json_t *r, *a;
+    if (list) {
+        printf("outbox deliveries=%zu shown=%s\n", json_array_size(rows),
+               which ? which : "problems");
+    }
+    json_array_foreach(rows, i, r)
+    {
+        s_line(r);
+        json_array_foreach(json_object_get(r, "attempts_log"), k, a)
+        {
+            char at[32], st[24], bo[24];
+            s_time(json_object_get(a, "at"), at, sizeof at);
+            printf("  attempt=%lld at=%s http_status=%s backoff_ms=%s error=\"%s\"\n",
+                   s_i(a, "n"), at, s_n(a, "http_status", st, sizeof st),
+                   s_n(a, "backoff_ms", bo, sizeof bo), s_s(a, "error"));
+        }
+    }
+}
+
+/* list / show: 0, or 1 after saying why. */
+static int s_list_show(const ho_cli_env_t *env, const char *which, const char *event, bool list,
+                       bool as_json, long long limit)
+{
+    const char *dir = ho_gateway_data_dir(env->gw);
+    json_t *rows = NULL;
+    ho_err_t err = {0};
+    if (ho_outbox_list(dir, which, event, event ? 0 : (int)limit, &rows, &err) != HO_OK) {
+        fprintf(stderr, "handoff outbox: %s\n", err.message);
+        return 1;
+    }
+    int rc = 0;
+    if (event && json_array_size(rows) == 0) {
+        fprintf(stderr, "handoff outbox show: no delivery of event %s in %s/outbox.db\n", event,
+                dir);
+        rc = 1;
+    } else if (as_json) {
+        char *text = json_dumps(rows, JSON_INDENT(2));
+        printf("%s\n", text ? text : "[]");
+        free(text);
+    } else {
+        s_print_rows(rows, list, which);
+    }
+    if (list && !as_json) {
+        char pdir[PATH_MAX];
+        ho_cli_env_worker_path(env, "outbox", "dir", "outbox", pdir, sizeof pdir);
+        s_list_packets(pdir, false, limit);
+    }
+    json_decref(rows);
+    return rc;
+}
+
 int ho_cmd_outbox(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"failed", no_argument, NULL, 'f'},         {"pending", no_argument, NULL, 'p'},
-        {"delivered", no_argument, NULL, 'D'},      {"all", no_argument, NULL, 'a'},
-        {"limit", required_argument, NULL, 'l'},    {"json", no_argument, NULL, 'j'},
-        {"data-dir", required_argument, NULL, 'd'}, {"config", required_argument, NULL, 'c'},
-        {"files", no_argument, NULL, 'F'},          {"help", no_argument, NULL, 'h'},
+        HO_CLI_ENV_OPTIONS,
+        {"failed", no_argument, NULL, 'f'},
+        {"pending", no_argument, NULL, 'p'},
+        {"delivered", no_argument, NULL, 'D'},
+        {"all", no_argument, NULL, 'a'},
+        {"limit", required_argument, NULL, 'l'},
+        {"json", no_argument, NULL, 'j'},
+        {"files", no_argument, NULL, 'F'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *data_dir = NULL, *config = NULL, *which = NULL;
+    ho_cli_env_t env = {.cmd = "outbox"};
+    const char *which = NULL;
     bool as_json = false, files = false;
     long long limit = 100;
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+        if (ho_cli_env_option(&env, c, optarg)) {
+            continue;
+        }
         switch (c) {
         case 'f':
             which = "failed";
@@ -234,12 +309,6 @@ int ho_cmd_outbox(int argc, char **argv)
         case 'F':
             files = true;
             break;
-        case 'd':
-            data_dir = optarg;
-            break;
-        case 'c':
-            config = optarg;
-            break;
         case 'h':
             s_usage(stdout);
             return 0;
@@ -265,82 +334,19 @@ int ho_cmd_outbox(int argc, char **argv)
         s_usage(stderr);
         return 2;
     }
-    ho_err_t err = {0};
-    ho_gateway_t *gw = ho_gateway_load(config, &err);
-    if (!gw) {
-        fprintf(stderr, "handoff outbox: %s\n", err.message);
+    if (ho_cli_env_open(&env) != 0) {
         return 1;
     }
-    const char *dir = data_dir ? data_dir : ho_gateway_data_dir(gw);
     int rc = 0;
     if (files) {
         char pdir[PATH_MAX];
-        s_packet_dir(gw, dir, pdir, sizeof pdir);
+        ho_cli_env_worker_path(&env, "outbox", "dir", "outbox", pdir, sizeof pdir);
         s_list_packets(pdir, true, limit);
-        ho_gateway_destroy(&gw);
-        return 0;
-    }
-    if (retry) {
-        for (int i = retry_failed ? -1 : 0; i < (retry_failed ? 0 : n_args) && rc == 0; i++) {
-            const char *id = i < 0 ? NULL : argv[optind + i];
-            int n = 0;
-            if (ho_outbox_requeue(dir, id, &n, &err) != HO_OK) {
-                fprintf(stderr, "handoff outbox retry: %s\n", err.message);
-                rc = 1;
-            } else if (id && n == 0) {
-                fprintf(stderr,
-                        "handoff outbox retry: %s: no failed or pending delivery with this "
-                        "event id in %s/outbox.db\n",
-                        id, dir);
-                rc = 1;
-            } else {
-                printf("requeued %d%s%s\n", n, id ? " event=" : " failed", id ? id : "");
-            }
-        }
-        ho_gateway_destroy(&gw);
-        return rc;
-    }
-    json_t *rows = NULL;
-    if (ho_outbox_list(dir, which, show ? argv[optind] : NULL, show ? 0 : (int)limit, &rows,
-                       &err) != HO_OK) {
-        fprintf(stderr, "handoff outbox: %s\n", err.message);
-        ho_gateway_destroy(&gw);
-        return 1;
-    }
-    if (show && json_array_size(rows) == 0) {
-        fprintf(stderr, "handoff outbox show: no delivery of event %s in %s/outbox.db\n",
-                argv[optind], dir);
-        rc = 1;
-    } else if (as_json) {
-        char *text = json_dumps(rows, JSON_INDENT(2));
-        printf("%s\n", text ? text : "[]");
-        free(text);
+    } else if (retry) {
+        rc = s_retry(ho_gateway_data_dir(env.gw), argv + optind, n_args, retry_failed);
     } else {
-        size_t i, k;
-        json_t *r, *a;
-        if (list) {
-            printf("outbox deliveries=%zu shown=%s\n", json_array_size(rows),
-                   which ? which : "problems");
-        }
-        json_array_foreach(rows, i, r)
-        {
-            s_line(r);
-            json_array_foreach(json_object_get(r, "attempts_log"), k, a)
-            {
-                char at[32], st[24], bo[24];
-                s_time(json_object_get(a, "at"), at, sizeof at);
-                printf("  attempt=%lld at=%s http_status=%s backoff_ms=%s error=\"%s\"\n",
-                       s_i(a, "n"), at, s_n(a, "http_status", st, sizeof st),
-                       s_n(a, "backoff_ms", bo, sizeof bo), s_s(a, "error"));
-            }
-        }
+        rc = s_list_show(&env, which, show ? argv[optind] : NULL, list, as_json, limit);
     }
-    if (list && !as_json) {
-        char pdir[PATH_MAX];
-        s_packet_dir(gw, dir, pdir, sizeof pdir);
-        s_list_packets(pdir, false, limit);
-    }
-    json_decref(rows);
-    ho_gateway_destroy(&gw);
+    ho_cli_env_close(&env);
     return rc;
 }

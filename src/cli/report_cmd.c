@@ -11,7 +11,8 @@
 #include "handoff/gateway.h"
 #include "handoff/log.h"
 #include "handoff/report.h"
-#include "handoff/scoring.h" /* ho_score_parse_time */
+#include "handoff/time.h"
+#include "handoff/util.h"
 
 static void s_usage(FILE *out)
 {
@@ -23,16 +24,18 @@ static void s_usage(FILE *out)
             "\n"
             "Write the weekly conversion workbook (.xlsx): Summary, Funnel, Sources, Lost\n"
             "reasons, Lost and rejected, Reps, Calibration, Learnings, Handoffs, Data\n"
-            "quality, Definitions. Reads <data-dir>/handoff.db read-only.\n"
+            "quality, Definitions. Reads the store's database read-only.\n"
             "Definitions of every number: reports/README.md.\n"
             "\n"
             "  --week W         ISO week (default: the last complete week in ZONE)\n"
-            "  -o, --output F   output file (default <data-dir>/reports/handoff-<week>.xlsx)\n"
+            "  -o, --output F   output file (default <data-dir>/<workers.report.dir, reports>/\n"
+            "                   handoff-<week>.xlsx, where the report worker writes it)\n"
             "  --data-dir DIR   data folder (default: data_dir of the gateway config)\n"
             "  --timezone ZONE  IANA zone of the week boundaries (default: workers.report.\n"
             "                   timezone of the gateway config, else UTC)\n"
             "  -c, --config F   gateway config (handoff.yaml); reasons.yaml is read next to it\n"
-            "  --db PATH        the database file (default <data-dir>/handoff.db)\n"
+            "  --db PATH        the database file (default workers.report.db of the config,\n"
+            "                   else handoff.db, under <data-dir> unless absolute)\n"
             "  --now T          the clock (ISO 8601 or epoch ms): picks the default week and\n"
             "                   dates the document (default: the end of the report week)\n"
             "  -q, --quiet      no progress on stderr\n"
@@ -50,22 +53,6 @@ static void s_progress(void *arg, const char *sheet, int64_t rows, bool done)
     } else {
         ho_info("sheet=\"%s\" rows=%lld", sheet, (long long)rows);
     }
-}
-
-static int s_mkdirs(const char *path)
-{
-    char buf[4096];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(buf, 0755) != 0 && errno != EEXIST) {
-                return -1;
-            }
-            *p = '/';
-        }
-    }
-    return mkdir(buf, 0755) != 0 && errno != EEXIST ? -1 : 0;
 }
 
 /* A week that has not ended has nothing (future) or only part (this week) to count: say so,
@@ -94,14 +81,20 @@ static void s_warn_unfinished(ho_week_t week, const char *tz, int64_t now_ms)
     }
 }
 
-int ho_cmd_report(int argc, char **argv)
+typedef struct {
+    ho_cli_env_t env;
+    const char *week_arg, *output, *tz, *db, *now_arg;
+    bool quiet;
+} s_args_t;
+
+/* Parse argv into a: -1 to go on, else the exit code (help, usage error, --definitions-md). */
+static int s_parse(int argc, char **argv, s_args_t *a)
 {
     static const struct option longopts[] = {
+        HO_CLI_ENV_OPTIONS,
         {"week", required_argument, NULL, 'w'},
         {"output", required_argument, NULL, 'o'},
-        {"data-dir", required_argument, NULL, 'd'},
         {"timezone", required_argument, NULL, 't'},
-        {"config", required_argument, NULL, 'c'},
         {"db", required_argument, NULL, 'b'},
         {"now", required_argument, NULL, 'n'},
         {"definitions-md", no_argument, NULL, 'm'},
@@ -109,38 +102,32 @@ int ho_cmd_report(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *week_arg = NULL, *output = NULL, *data_dir = NULL, *tz = NULL, *config = NULL,
-               *db = NULL, *now_arg = NULL;
-    bool quiet = false;
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "o:c:qh", longopts, NULL)) != -1) {
+        if (ho_cli_env_option(&a->env, c, optarg)) {
+            continue;
+        }
         switch (c) {
         case 'w':
-            week_arg = optarg;
+            a->week_arg = optarg;
             break;
         case 'o':
-            output = optarg;
-            break;
-        case 'd':
-            data_dir = optarg;
+            a->output = optarg;
             break;
         case 't':
-            tz = optarg;
-            break;
-        case 'c':
-            config = optarg;
+            a->tz = optarg;
             break;
         case 'b':
-            db = optarg;
+            a->db = optarg;
             break;
         case 'n':
-            now_arg = optarg;
+            a->now_arg = optarg;
             break;
         case 'm':
             return ho_report_definitions_markdown(stdout) == 0 ? 0 : 1;
         case 'q':
-            quiet = true;
+            a->quiet = true;
             break;
         case 'h':
             s_usage(stdout);
@@ -156,85 +143,104 @@ int ho_cmd_report(int argc, char **argv)
         s_usage(stderr);
         return 2;
     }
-    ho_err_t err;
-    ho_gateway_t *gw = ho_gateway_load(config, &err);
-    if (!gw) {
-        fprintf(stderr, "handoff report: %s\n", err.message);
-        return 1;
-    }
-    int rc = 1;
-    char db_path[4096], out_path[4096];
-    if (!data_dir) {
-        data_dir = ho_gateway_data_dir(gw);
-    }
-    const ho_node_t *rset = ho_gateway_worker_settings(gw, "report");
-    const ho_node_t *cur = rset ? ho_node_get(rset, "currency") : NULL;
+    return -1;
+}
+
+/* The zone, --now and the week into opts: -1 to go on, else the exit code. */
+static int s_when(const s_args_t *a, const ho_node_t *rset, ho_report_opts_t *opts)
+{
+    const char *tz = a->tz;
     if (!tz) {
-        const ho_node_t *settings = rset;
-        const ho_node_t *z = settings ? ho_node_get(settings, "timezone") : NULL;
+        const ho_node_t *z = rset ? ho_node_get(rset, "timezone") : NULL;
         tz = z && ho_node_str(z) && *ho_node_str(z) ? ho_node_str(z) : "UTC";
     }
     if (!ho_tz_valid(tz)) {
         fprintf(stderr, "handoff report: --timezone: unknown IANA time zone \"%s\"\n", tz);
-        rc = 2;
-        goto done;
+        return 2;
     }
-    ho_report_opts_t opts = {.timezone = tz,
-                             .config_dir = ho_gateway_config_dir(gw),
-                             .currency = cur && ho_node_str(cur) ? ho_node_str(cur) : "USD"};
-    if (now_arg && (ho_score_parse_time(now_arg, &opts.now_ms) != 0 || opts.now_ms <= 0)) {
+    opts->timezone = tz;
+    if (a->now_arg && (ho_time_parse(a->now_arg, &opts->now_ms) != 0 || opts->now_ms <= 0)) {
         fprintf(stderr,
                 "handoff report: --now: \"%s\" is not a time (2026-11-23T09:00:00Z or epoch ms)\n",
-                now_arg);
-        rc = 2;
-        goto done;
+                a->now_arg);
+        return 2;
     }
-    if (week_arg) {
-        if (ho_week_parse(week_arg, &opts.week) != HO_REPORT_OK) {
+    ho_err_t err;
+    if (a->week_arg) {
+        if (ho_week_parse(a->week_arg, &opts->week) != HO_REPORT_OK) {
             fprintf(stderr,
                     "handoff report: --week: \"%s\" is not an ISO week like 2026-W47 (or the "
                     "year has no such week)\n",
-                    week_arg);
-            rc = 2;
-            goto done;
+                    a->week_arg);
+            return 2;
         }
-        s_warn_unfinished(opts.week, tz, opts.now_ms);
-    } else if (ho_week_last_complete(opts.now_ms > 0 ? opts.now_ms : ho_now_ms(), tz, &opts.week,
-                                     &err) != HO_REPORT_OK) {
+        s_warn_unfinished(opts->week, tz, opts->now_ms);
+    } else if (ho_week_last_complete(opts->now_ms > 0 ? opts->now_ms : ho_now_ms(), tz,
+                                     &opts->week, &err) != HO_REPORT_OK) {
         fprintf(stderr, "handoff report: %s\n", err.message);
+        return 1;
+    }
+    return -1;
+}
+
+/* Where the workbook goes: -o, else workers.report.dir (under the data folder, created) as
+ * the report worker writes it. 0, or 1 after saying why. */
+static int s_output(const s_args_t *a, const char *week, char *out, size_t cap)
+{
+    if (a->output) {
+        snprintf(out, cap, "%s", a->output);
+        return 0;
+    }
+    char dir[3072];
+    ho_cli_env_worker_path(&a->env, "report", "dir", "reports", dir, sizeof dir);
+    if (ho_mkdirs(dir) != 0) {
+        fprintf(stderr, "handoff report: %s: cannot create: %s\n", dir, strerror(errno));
+        return 1;
+    }
+    if (snprintf(out, cap, "%s/handoff-%s.xlsx", dir, week) >= (int)cap) {
+        fprintf(stderr, "handoff report: --data-dir: path too long\n");
+        return 1;
+    }
+    return 0;
+}
+
+int ho_cmd_report(int argc, char **argv)
+{
+    s_args_t a = {.env = {.cmd = "report"}};
+    int rc = s_parse(argc, argv, &a);
+    if (rc >= 0) {
+        return rc;
+    }
+    if (ho_cli_env_open(&a.env) != 0) {
+        return 1;
+    }
+    rc = 1;
+    const ho_node_t *rset = ho_gateway_worker_settings(a.env.gw, "report");
+    const ho_node_t *cur = rset ? ho_node_get(rset, "currency") : NULL;
+    ho_report_opts_t opts = {.config_dir = ho_gateway_config_dir(a.env.gw),
+                             .currency = cur && ho_node_str(cur) ? ho_node_str(cur) : "USD"};
+    char db_path[4096], out_path[4096], week[16];
+    int when = s_when(&a, rset, &opts);
+    if (when >= 0) {
+        rc = when;
         goto done;
     }
-    char week[16];
     ho_week_format(opts.week, week, sizeof week);
-    if (db) {
-        snprintf(db_path, sizeof db_path, "%s", db);
+    if (a.db) {
+        snprintf(db_path, sizeof db_path, "%s", a.db);
     } else {
-        snprintf(db_path, sizeof db_path, "%s/handoff.db", data_dir);
+        ho_cli_env_worker_path(&a.env, "report", "db", "handoff.db", db_path, sizeof db_path);
     }
-    if (output) {
-        snprintf(out_path, sizeof out_path, "%s", output);
-    } else {
-        char dir[3072];
-        if (snprintf(dir, sizeof dir, "%s/reports", data_dir) >= (int)sizeof dir) {
-            fprintf(stderr, "handoff report: --data-dir: path too long\n");
-            goto done;
-        }
-        if (s_mkdirs(dir) != 0) {
-            fprintf(stderr, "handoff report: %s: cannot create: %s\n", dir, strerror(errno));
-            goto done;
-        }
-        if (snprintf(out_path, sizeof out_path, "%s/handoff-%s.xlsx", dir, week) >=
-            (int)sizeof out_path) {
-            fprintf(stderr, "handoff report: --data-dir: path too long\n");
-            goto done;
-        }
+    if (s_output(&a, week, out_path, sizeof out_path) != 0) {
+        goto done;
     }
     opts.db_path = db_path;
     opts.output = out_path;
-    if (!quiet) {
+    if (!a.quiet) {
         opts.progress = s_progress;
     }
     ho_report_result_t res;
+    ho_err_t err;
     ho_report_error_t rrc = ho_report_write(&opts, &res, &err);
     if (rrc != HO_REPORT_OK) {
         fprintf(stderr, "handoff report: %s: %s\n", ho_report_strerror(rrc), err.message);
@@ -244,6 +250,6 @@ int ho_cmd_report(int argc, char **argv)
            (long long)res.leads);
     rc = 0;
 done:
-    ho_gateway_destroy(&gw);
+    ho_cli_env_close(&a.env);
     return rc;
 }

@@ -26,19 +26,25 @@
 #include <czmq.h>
 
 #include "handoff/cli.h"
+#include "handoff/time.h"
 #include "handoff/client.h"
 #include "handoff/gateway.h"
 #include "handoff/log.h"
 #include "handoff/scoring.h"
 #include "handoff/webhook.h"
+#include "handoff/util.h"
+#include "handoff/worker.h"
 
 #define RUN_MAX_CHILDREN 40
 #define RUN_MAX_ARGS 16
 #define RUN_MAX_SCORERS 32
 
-static const char *s_workers[] = {"ingest",   "store",  "score", "route",
-                                  "feedback", "report", "outbox"};
-#define RUN_N_WORKERS (sizeof s_workers / sizeof s_workers[0])
+/* The pipeline's workers are the registry's (src/runtime/registry.c, the one list), in its
+ * order, less the diagnostic ones (echo); filled by s_init_names. */
+#define RUN_MAX_WORKERS 16
+static const char *s_workers[RUN_MAX_WORKERS];
+static size_t s_n_workers;
+#define RUN_N_WORKERS s_n_workers
 
 typedef struct {
     char label[32];           /* "broker", "worker.score.2", "webhook" */
@@ -67,15 +73,31 @@ typedef struct {
 /* What this supervisor runs: --only / --without / --scorers / --webhook, resolved. */
 typedef struct {
     bool broker;
-    bool worker[RUN_N_WORKERS];
+    bool worker[RUN_MAX_WORKERS];
     bool webhook;
     long scorers; /* score worker processes when worker[score] */
 } s_parts_t;
 
-/* The names --only and --without take. */
-static const char *s_part_names[] = {"broker", "ingest", "store",  "score",  "route",
-                                     "feedback", "report", "outbox", "webhook"};
-#define RUN_N_PARTS (sizeof s_part_names / sizeof s_part_names[0])
+/* The names --only and --without take: broker, the workers, webhook (s_init_names). */
+#define RUN_MAX_PARTS (RUN_MAX_WORKERS + 2)
+static const char *s_part_names[RUN_MAX_PARTS];
+static size_t s_n_parts;
+#define RUN_N_PARTS s_n_parts
+
+static void s_init_names(void)
+{
+    s_n_workers = 0;
+    s_n_parts = 0;
+    s_part_names[s_n_parts++] = "broker";
+    const ho_worker_def_t *def;
+    for (size_t i = 0; (def = ho_worker_at(i)) != NULL && s_n_workers < RUN_MAX_WORKERS; i++) {
+        if (!def->diagnostic) {
+            s_workers[s_n_workers++] = def->name;
+            s_part_names[s_n_parts++] = def->name;
+        }
+    }
+    s_part_names[s_n_parts++] = "webhook";
+}
 
 static volatile sig_atomic_t s_stop = 0;
 
@@ -157,7 +179,8 @@ static void s_usage(FILE *out)
         "                     by then (default 30 s)\n"
         "  -h, --help         this help\n"
         "\n"
-        "stdout (greppable): 'run ready ...', 'run webhook url=URL', the demo steps' own lines ('demo-data ...',\n"
+        "stdout (greppable): 'run ready ...', 'run webhook url=URL', the demo steps' own lines "
+        "('demo-data ...',\n"
         "'import ...'), 'run report week=W leads=N path=P', 'workbook: PATH', 'run stopped ...'.\n"
         "Children's logs go to stderr (HO_LOG_LEVEL, default warn for children).\n"
         "Exit 0 on a clean stop, 1 when a step failed, 2 on usage errors.\n");
@@ -686,22 +709,6 @@ static int s_demo(s_run_t *run, const char *seed, const char *now_text, int64_t 
 
 /* ---- the command -------------------------------------------------------------------------- */
 
-static int s_mkdirs(const char *path)
-{
-    char tmp[PATH_MAX];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(tmp, 0755) != 0 && errno != EEXIST) {
-                return -1;
-            }
-            *p = '/';
-        }
-    }
-    return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
-}
-
 static int s_positive(const char *text, long max, long *out)
 {
     char *end = NULL;
@@ -715,7 +722,7 @@ static int s_positive(const char *text, long max, long *out)
 }
 
 /* One comma-separated --only/--without list into `on`; unknown names are usage errors. */
-static int s_parse_parts(const char *opt, const char *list, bool on[RUN_N_PARTS])
+static int s_parse_parts(const char *opt, const char *list, bool on[RUN_MAX_PARTS])
 {
     char *copy = strdup(list);
     if (!copy) {
@@ -730,9 +737,10 @@ static int s_parse_parts(const char *opt, const char *list, bool on[RUN_N_PARTS]
         }
         if (k == RUN_N_PARTS) {
             const char *near = ho_cli_nearest(t, s_part_names, RUN_N_PARTS);
-            fprintf(stderr, "handoff run: %s: unknown part '%s'%s%s%s (parts: broker ingest "
-                    "store score route feedback report outbox webhook)\n", opt, t,
-                    near ? ", did you mean " : "", near ? near : "", near ? "?" : "");
+            fprintf(stderr,
+                    "handoff run: %s: unknown part '%s'%s%s%s (parts: broker ingest "
+                    "store score route feedback report outbox webhook)\n",
+                    opt, t, near ? ", did you mean " : "", near ? near : "", near ? "?" : "");
             rc = -1;
             break;
         }
@@ -852,7 +860,7 @@ static int s_parse_args(int argc, char **argv, s_args_t *a)
 /* --only / --without / --scorers / --webhook into the parts this host runs. */
 static int s_resolve_parts(const s_args_t *a, s_parts_t *parts)
 {
-    bool on[RUN_N_PARTS];
+    bool on[RUN_MAX_PARTS];
     if (a->only && a->without) {
         fprintf(stderr, "handoff run: --only and --without exclude each other\n");
         return 2;
@@ -864,7 +872,7 @@ static int s_resolve_parts(const s_args_t *a, s_parts_t *parts)
         return 2;
     }
     if (a->without) {
-        bool off[RUN_N_PARTS] = {false};
+        bool off[RUN_MAX_PARTS] = {false};
         if (s_parse_parts("--without", a->without, off) != 0) {
             return 2;
         }
@@ -908,7 +916,7 @@ static int s_resolve_parts(const s_args_t *a, s_parts_t *parts)
 static int s_demo_clock(const char *now_arg, int64_t *now_ms, char *now_text, size_t cap)
 {
     if (now_arg) {
-        if (ho_score_parse_time(now_arg, now_ms) != 0) {
+        if (ho_time_parse(now_arg, now_ms) != 0) {
             fprintf(stderr, "handoff run: --now '%s' is not a time (2026-11-23T00:00:00Z)\n",
                     now_arg);
             return -1;
@@ -1010,8 +1018,8 @@ static void s_report_missing(s_run_t *run, const s_parts_t *parts, bool everywhe
     char missing[256] = "";
     json_t *st = s_status(run);
     for (size_t i = 0; i < RUN_N_WORKERS; i++) {
-        if (!st || s_service_int(st, s_workers[i], "workers") <
-                       s_want_workers(parts, i, everywhere)) {
+        if (!st ||
+            s_service_int(st, s_workers[i], "workers") < s_want_workers(parts, i, everywhere)) {
             size_t n = strlen(missing);
             snprintf(missing + n, sizeof missing - n, " %s", s_workers[i]);
         }
@@ -1071,7 +1079,7 @@ static int s_locate(s_run_t *run, const s_args_t *a)
     snprintf(run->endpoint, sizeof run->endpoint, "%s",
              a->endpoint ? a->endpoint : ho_gateway_endpoint(run->gw));
     const char *dd = a->data_dir ? a->data_dir : ho_gateway_data_dir(run->gw);
-    if (!dd || s_mkdirs(dd) != 0 || !realpath(dd, run->data_dir) ||
+    if (!dd || ho_mkdirs(dd) != 0 || !realpath(dd, run->data_dir) ||
         strlen(run->data_dir) > PATH_MAX - 256) {
         fprintf(stderr, "handoff run: data dir '%s': %s\n", dd ? dd : "(none)", strerror(errno));
         return -1;
@@ -1110,6 +1118,7 @@ static int s_serve(s_run_t *run, const s_args_t *a, int64_t now_ms, const char *
 
 int ho_cmd_run(int argc, char **argv)
 {
+    s_init_names();
     s_args_t a = {.seed = "1", .leads = "600", .scorers = 1, .tick_s = 60, .ready_s = 30};
     int usage = s_parse_args(argc, argv, &a);
     if (usage >= 0) {

@@ -17,8 +17,9 @@
 #include "handoff/gateway.h"
 #include "handoff/report.h"
 #include "handoff/scoring.h"
+#include "handoff/store.h"
+#include "handoff/time.h"
 
-#define S_MAX_ACTIVITIES 500 /* what the store puts in a score.request snapshot */
 #define S_AS_OF_STORED (-1)  /* --as-of stored: each lead at its own last scoring time */
 
 static void s_usage(FILE *out)
@@ -64,13 +65,13 @@ static void s_usage(FILE *out)
 }
 
 typedef struct {
-    sqlite3 *db;
-    sqlite3_stmt *acts;
+    sqlite3 *db;       /* the rows this command lists (read-only) */
+    ho_store_t *store; /* the store library over the same file: the snapshot builder */
 } s_db_t;
 
 static void s_db_close(s_db_t *d)
 {
-    sqlite3_finalize(d->acts);
+    ho_store_destroy(&d->store);
     sqlite3_close(d->db);
     memset(d, 0, sizeof *d);
 }
@@ -85,57 +86,34 @@ static int s_db_open(s_db_t *d, const char *path)
         return -1;
     }
     sqlite3_busy_timeout(d->db, 5000);
-    if (sqlite3_prepare_v2(d->db,
-                           "SELECT type, path, url, occurred_at, campaign FROM activities "
-                           "WHERE lead_id = ?1 AND occurred_at <= ?2 "
-                           "ORDER BY occurred_at DESC, id DESC LIMIT ?3",
-                           -1, &d->acts, NULL) != SQLITE_OK) {
-        fprintf(stderr, "handoff score: %s: not a handoff store: %s\n", path,
-                sqlite3_errmsg(d->db));
+    ho_store_opts_t opts = {.readonly = true};
+    ho_err_t err = {0};
+    d->store = ho_store_open_opts(path, &opts, &err);
+    if (!d->store) {
+        fprintf(stderr, "handoff score: %s: not a handoff store: %s\n", path, err.message);
         s_db_close(d);
         return -1;
     }
     return 0;
 }
 
-static json_t *s_col_str(sqlite3_stmt *st, int i)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return t ? json_string((const char *)t) : json_null();
-}
-
-/* The score.request snapshot of one lead row (id, email, stage, owner_rep_id, fields_json). */
+/* The score.request snapshot of the lead of a row (column 0: its id), as the store builds
+ * it (ho_store_score_snapshot), with the activities up to as_of. NULL on failure (said). */
 static json_t *s_snapshot(s_db_t *d, sqlite3_stmt *row, int64_t as_of)
 {
-    int64_t id = sqlite3_column_int64(row, 0);
-    const unsigned char *fj = sqlite3_column_text(row, 4);
-    json_t *fields = fj ? json_loads((const char *)fj, 0, NULL) : NULL;
-    if (!json_is_object(fields)) {
-        json_decref(fields);
-        fields = json_object();
+    ho_lead_t lead;
+    ho_lead_init(&lead);
+    ho_err_t err = {0};
+    json_t *snap = NULL;
+    if (ho_store_lead_get(d->store, NULL, sqlite3_column_int64(row, 0), &lead, &err) == HO_OK) {
+        snap = ho_store_score_snapshot(d->store, &lead, as_of, &err);
     }
-    json_t *acts = json_array();
-    sqlite3_reset(d->acts);
-    sqlite3_bind_int64(d->acts, 1, id);
-    sqlite3_bind_int64(d->acts, 2, as_of);
-    sqlite3_bind_int(d->acts, 3, S_MAX_ACTIVITIES);
-    while (sqlite3_step(d->acts) == SQLITE_ROW) {
-        json_t *a = json_object();
-        json_object_set_new(a, "type", s_col_str(d->acts, 0));
-        json_object_set_new(a, "path", s_col_str(d->acts, 1));
-        json_object_set_new(a, "url", s_col_str(d->acts, 2));
-        json_object_set_new(a, "occurred_at", json_integer(sqlite3_column_int64(d->acts, 3)));
-        json_object_set_new(a, "campaign", s_col_str(d->acts, 4));
-        json_array_append_new(acts, a);
+    if (!snap) {
+        fprintf(stderr, "handoff score: lead %lld: %s\n", (long long)sqlite3_column_int64(row, 0),
+                err.message);
     }
-    json_t *lead = json_object();
-    json_object_set_new(lead, "lead_id", json_integer(id));
-    json_object_set_new(lead, "email", s_col_str(row, 1));
-    json_object_set_new(lead, "stage", s_col_str(row, 2));
-    json_object_set_new(lead, "owner", s_col_str(row, 3));
-    json_object_set_new(lead, "fields", fields);
-    json_object_set_new(lead, "activities", acts);
-    return lead;
+    ho_lead_clear(&lead);
+    return snap;
 }
 
 static const char *s_time(int64_t ms, char *buf, size_t cap)
@@ -233,6 +211,10 @@ static int s_explain(s_db_t *d, const ho_score_model_t *m, const char *email_in,
             sqlite3_column_type(st, 11) == SQLITE_NULL ? ho_now_ms() : sqlite3_column_int64(st, 11);
     }
     json_t *lead = s_snapshot(d, st, as_of);
+    if (!lead) {
+        sqlite3_finalize(st);
+        return 1;
+    }
     ho_score_result_t r;
     ho_err_t err = {0};
     int rc = 0;
@@ -303,6 +285,12 @@ static int s_dry_run(s_db_t *d, const ho_score_model_t *cur, const ho_score_mode
                                                            : sqlite3_column_int64(st, 5);
         }
         json_t *lead = s_snapshot(d, st, at);
+        if (!lead) {
+            leads++;
+            tc.failed++;
+            tn.failed++;
+            continue;
+        }
         ho_score_result_t a, b;
         ho_err_t ea = {0}, eb = {0};
         int ra = ho_score_lead(cur, lead, at, &a, &ea);
@@ -593,20 +581,24 @@ int ho_cmd_score(int argc, char **argv)
         {"explain", required_argument, NULL, 'e'}, {"dry-run", no_argument, NULL, 'n'},
         {"model", required_argument, NULL, 'm'},   {"current", required_argument, NULL, 'C'},
         {"as-of", required_argument, NULL, 'a'},   {"limit", required_argument, NULL, 'l'},
-        {"json", no_argument, NULL, 'j'},          {"data-dir", required_argument, NULL, 'd'},
-        {"config", required_argument, NULL, 'c'},  {"db", required_argument, NULL, 'b'},
+        {"json", no_argument, NULL, 'j'},          HO_CLI_ENV_OPTIONS,
+        {"db", required_argument, NULL, 'b'},
         {"check", no_argument, NULL, 'k'},         {"suggest", required_argument, NULL, 'S'},
         {"week", required_argument, NULL, 'W'},    {"timezone", required_argument, NULL, 'T'},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
-    const char *explain = NULL, *model = NULL, *current = NULL, *data_dir = NULL, *config = NULL,
-               *db = NULL, *suggest = NULL, *week_arg = NULL, *tz = "UTC";
+    ho_cli_env_t env = {.cmd = "score"};
+    const char *explain = NULL, *model = NULL, *current = NULL, *db = NULL, *suggest = NULL,
+               *week_arg = NULL, *tz = "UTC";
     bool dry_run = false, as_json = false, check = false;
     int64_t as_of = ho_now_ms();
     long limit = 100;
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+        if (ho_cli_env_option(&env, c, optarg)) {
+            continue;
+        }
         switch (c) {
         case 'e':
             explain = optarg;
@@ -635,7 +627,7 @@ int ho_cmd_score(int argc, char **argv)
         case 'a':
             if (strcmp(optarg, "stored") == 0) {
                 as_of = S_AS_OF_STORED;
-            } else if (ho_score_parse_time(optarg, &as_of) != HO_OK) {
+            } else if (ho_time_parse(optarg, &as_of) != HO_OK) {
                 fprintf(stderr,
                         "handoff score: --as-of %s: expected 2026-11-20, 2026-11-20T09:00Z, "
                         "epoch ms or stored\n",
@@ -654,12 +646,6 @@ int ho_cmd_score(int argc, char **argv)
         }
         case 'j':
             as_json = true;
-            break;
-        case 'd':
-            data_dir = optarg;
-            break;
-        case 'c':
-            config = optarg;
             break;
         case 'b':
             db = optarg;
@@ -683,16 +669,15 @@ int ho_cmd_score(int argc, char **argv)
         return 2;
     }
     ho_err_t err = {0};
-    ho_gateway_t *gw = ho_gateway_load(config, &err);
-    if (!gw) {
-        fprintf(stderr, "handoff score: %s\n", err.message);
+    if (ho_cli_env_open(&env) != 0) {
         return 1;
     }
+    ho_gateway_t *gw = env.gw;
     int rc = 1;
     ho_score_model_t *cur = NULL, *cand = NULL;
     s_db_t d = {0};
     if (suggest) {
-        rc = s_suggest_cmd(gw, db, data_dir, current, suggest, week_arg, tz);
+        rc = s_suggest_cmd(gw, db, NULL, current, suggest, week_arg, tz);
         goto done;
     }
     cur = s_current_model(gw, explain || check ? model : current, &err);
@@ -712,12 +697,7 @@ int ho_cmd_score(int argc, char **argv)
         goto done;
     }
     char path[4096];
-    if (db) {
-        snprintf(path, sizeof path, "%s", db);
-    } else {
-        snprintf(path, sizeof path, "%.4000s/handoff.db",
-                 data_dir ? data_dir : ho_gateway_data_dir(gw));
-    }
+    ho_cli_env_store_db(&env, db, path, sizeof path);
     if (s_db_open(&d, path) != 0) {
         goto done;
     }
@@ -727,6 +707,6 @@ done:
     s_db_close(&d);
     ho_score_model_destroy(&cur);
     ho_score_model_destroy(&cand);
-    ho_gateway_destroy(&gw);
+    ho_cli_env_close(&env);
     return rc;
 }

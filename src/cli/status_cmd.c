@@ -10,8 +10,6 @@
 #include "handoff/gateway.h"
 #include "handoff/outbox.h"
 
-#pragma weak ho_outbox_status
-
 static void s_usage(FILE *out)
 {
     fprintf(out,
@@ -134,26 +132,21 @@ static void s_print(const json_t *st)
 
 int ho_cmd_status(int argc, char **argv)
 {
-    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-                                         {"connect", required_argument, NULL, 'e'},
+    static const struct option opts[] = {HO_CLI_ENV_OPTIONS,
                                          {"timeout", required_argument, NULL, 't'},
-                                         {"data-dir", required_argument, NULL, 'd'},
                                          {"json", no_argument, NULL, 'j'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    const char *config = NULL, *connect = NULL, *data_dir = NULL;
+    ho_cli_env_t env = {.cmd = "status"};
     long timeout = 3000;
     int as_json = 0;
     int ch;
     optind = 1;
     while ((ch = getopt_long(argc, argv, "c:t:h", opts, NULL)) != -1) {
+        if (ho_cli_env_option(&env, ch, optarg)) {
+            continue;
+        }
         switch (ch) {
-        case 'c':
-            config = optarg;
-            break;
-        case 'e':
-            connect = optarg;
-            break;
         case 't': {
             char *end = NULL;
             timeout = strtol(optarg, &end, 10);
@@ -164,9 +157,6 @@ int ho_cmd_status(int argc, char **argv)
             }
             break;
         }
-        case 'd':
-            data_dir = optarg;
-            break;
         case 'j':
             as_json = 1;
             break;
@@ -183,26 +173,17 @@ int ho_cmd_status(int argc, char **argv)
         fprintf(stderr, "handoff status: unexpected argument '%s'\n", argv[optind]);
         return 2;
     }
-    ho_err_t err = {0};
-    ho_gateway_t *gw = ho_gateway_load(config, &err);
-    if (!gw) {
-        fprintf(stderr, "handoff status: %s\n", err.message);
+    if (ho_cli_env_open(&env) != 0) {
         return 1;
     }
-    if (data_dir && ho_gateway_set_data_dir(gw, data_dir) != HO_OK) {
-        fprintf(stderr, "handoff status: out of memory\n");
-        ho_gateway_destroy(&gw);
-        return 1;
-    }
-    const char *endpoint = connect ? connect : ho_gateway_endpoint(gw);
-    ho_client_opts_t copts = {.window = 1, .timeout_ms = (int)timeout, .retries = -1};
-    ho_client_opts_curve(&copts, gw);
-    ho_client_t *client = ho_client_new(endpoint, &copts, &err);
+    ho_gateway_t *gw = env.gw;
+    const char *endpoint = ho_gateway_endpoint(gw);
+    ho_client_t *client = ho_cli_env_client(&env, 1, (int)timeout, -1);
     if (!client) {
-        fprintf(stderr, "handoff status: %s\n", err.message);
-        ho_gateway_destroy(&gw);
+        ho_cli_env_close(&env);
         return 1;
     }
+    ho_err_t err = {0};
     json_t *st = NULL;
     int rc = 1;
     if (ho_client_status(client, &st, &err) != HO_OK) {
@@ -216,14 +197,12 @@ int ho_cmd_status(int argc, char **argv)
         }
         goto done;
     }
-    if (ho_outbox_status) {
-        json_t *outbox = NULL;
-        ho_err_t oerr = {0};
-        if (ho_outbox_status(ho_gateway_data_dir(gw), &outbox, &oerr) == HO_OK && outbox) {
-            json_object_set_new(st, "outbox", outbox);
-        } else {
-            fprintf(stderr, "handoff status: outbox: %s\n", oerr.message);
-        }
+    json_t *outbox = NULL;
+    ho_err_t oerr = {0};
+    if (ho_outbox_status(ho_gateway_data_dir(gw), &outbox, &oerr) == HO_OK && outbox) {
+        json_object_set_new(st, "outbox", outbox);
+    } else {
+        fprintf(stderr, "handoff status: outbox: %s\n", oerr.message);
     }
     if (as_json) {
         char *text = json_dumps(st, JSON_INDENT(2));
@@ -236,6 +215,6 @@ int ho_cmd_status(int argc, char **argv)
 done:
     json_decref(st);
     ho_client_destroy(&client);
-    ho_gateway_destroy(&gw);
+    ho_cli_env_close(&env);
     return rc;
 }

@@ -61,27 +61,25 @@ int ho_cmd_webhook(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"listen", required_argument, NULL, 'l'},
-        {"connect", required_argument, NULL, 'e'},
-        {"config", required_argument, NULL, 'c'},
+        {"connect", required_argument, NULL, HO_CLI_OPT_CONNECT},
+        {"config", required_argument, NULL, HO_CLI_OPT_CONFIG},
         {"settings", required_argument, NULL, 's'},
         {"max-backlog", required_argument, NULL, 'b'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *listen = NULL, *endpoint = NULL, *config = NULL, *settings = NULL;
+    ho_cli_env_t env = {.cmd = "webhook"};
+    const char *listen = NULL, *settings = NULL;
     long long max_backlog = -1;
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+        if (ho_cli_env_option(&env, c, optarg)) {
+            continue;
+        }
         switch (c) {
         case 'l':
             listen = optarg;
-            break;
-        case 'e':
-            endpoint = optarg;
-            break;
-        case 'c':
-            config = optarg;
             break;
         case 's':
             settings = optarg;
@@ -111,15 +109,14 @@ int ho_cmd_webhook(int argc, char **argv)
     }
     ho_log_set_component("webhook");
     ho_err_t err = {0};
-    ho_gateway_t *gw = ho_gateway_load(config, &err);
-    if (!gw) {
-        fprintf(stderr, "handoff webhook: %s\n", err.message);
+    if (ho_cli_env_open(&env) != 0) {
         return 1;
     }
+    ho_gateway_t *gw = env.gw;
     ho_webhook_settings_t set;
     if (ho_webhook_settings_load(ho_gateway_config_dir(gw), settings, &set, &err) != HO_OK) {
         fprintf(stderr, "handoff webhook: %s\n", err.message);
-        ho_gateway_destroy(&gw);
+        ho_cli_env_close(&env);
         return 1;
     }
     if (max_backlog >= 0) {
@@ -131,7 +128,7 @@ int ho_cmd_webhook(int argc, char **argv)
     }
     ho_client_opts_t copts = {0};
     ho_client_opts_curve(&copts, gw);
-    const char *ep = endpoint ? endpoint : ho_gateway_endpoint(gw);
+    const char *ep = ho_gateway_endpoint(gw);
     /* czmq would install its own handler when the first socket is made (in the server
      * thread); keep ours, and watch both flags */
     setenv("ZSYS_SIGHANDLER", "false", 1);
@@ -150,7 +147,7 @@ int ho_cmd_webhook(int argc, char **argv)
      * refreshes, so request threads (and /healthz) never wait on a stalled broker */
     if (set.metrics_refresh_ms > 0) {
         char outbox[4096];
-        ho_metrics_outbox_dir(gw, ho_gateway_data_dir(gw), outbox, sizeof outbox);
+        ho_cli_env_worker_path(&env, "outbox", "dir", "outbox", outbox, sizeof outbox);
         ho_metrics_opts_t mo = {.data_dir = ho_gateway_data_dir(gw), .outbox_dir = outbox};
         feed = ho_metrics_feed_new(ep, &copts, &mo, (int)set.metrics_refresh_ms, 1000, &err);
         if (!feed) {
@@ -175,6 +172,6 @@ done:
     ho_webhook_destroy(&w);
     ho_metrics_feed_destroy(&feed);
     ho_webhook_settings_free(&set);
-    ho_gateway_destroy(&gw);
+    ho_cli_env_close(&env);
     return rc;
 }

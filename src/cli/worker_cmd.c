@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "handoff/gateway.h"
 #include "handoff/log.h"
 #include "handoff/runtime.h"
+#include "handoff/util.h"
 
 static void s_list(FILE *out)
 {
@@ -22,12 +24,29 @@ static void s_list(FILE *out)
     }
 }
 
+/* The worker's config map: what `workers.NAME:` in handoff.yaml takes. */
+static void s_print_map(FILE *out, const ho_worker_def_t *def)
+{
+    static const char *const types[] = {"", "string", "integer", "number", "bool"};
+    fprintf(out, "\nSettings of %s (workers.%s in handoff.yaml):\n", def->name, def->name);
+    if (!def->config_map || !def->config_map[0].key) {
+        fprintf(out, "  (none)\n");
+        return;
+    }
+    for (const ho_config_map_t *m = def->config_map; m->key; m++) {
+        const char *type = m->type >= HO_CFG_STR && m->type <= HO_CFG_BOOL ? types[m->type] : "";
+        fprintf(out, "  %-22s %-7s default %-14s %s\n", m->key, type,
+                m->def && m->def[0] ? m->def : "\"\"", m->desc ? m->desc : "");
+    }
+}
+
 static void s_usage(FILE *out)
 {
     fprintf(out,
             "usage: handoff worker NAME [-c PATH] [--connect ENDPOINT] [--data-dir DIR]\n"
             "                           [--credit N] [--service NAME]\n"
             "       handoff worker --list\n"
+            "       handoff worker NAME --help   (the worker's settings)\n"
             "\n"
             "Run one built-in worker: it registers with the broker for the service NAME, handles\n"
             "the requests the broker hands it and replies with its output, which the broker\n"
@@ -50,22 +69,6 @@ static void s_usage(FILE *out)
             "Built-in workers:\n",
             HO_RUNTIME_CREDIT);
     s_list(out);
-}
-
-static int s_mkdirs(const char *dir)
-{
-    char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s", dir);
-    for (char *p = path + 1; *p; p++) {
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(path, 0775) != 0 && errno != EEXIST) {
-                return -1;
-            }
-            *p = '/';
-        }
-    }
-    return mkdir(path, 0775) != 0 && errno != EEXIST ? -1 : 0;
 }
 
 static int s_valid_service(const char *s)
@@ -98,26 +101,23 @@ static void s_on_ready(void *arg)
 
 int ho_cmd_worker(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},   {"connect", required_argument, NULL, 'e'},
-        {"data-dir", required_argument, NULL, 'd'}, {"credit", required_argument, NULL, 'k'},
-        {"service", required_argument, NULL, 's'},  {"list", no_argument, NULL, 'l'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
-    const char *config = NULL, *connect = NULL, *data_dir = NULL, *service = NULL;
+    static const struct option opts[] = {HO_CLI_ENV_OPTIONS,
+                                         {"credit", required_argument, NULL, 'k'},
+                                         {"service", required_argument, NULL, 's'},
+                                         {"list", no_argument, NULL, 'l'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    ho_cli_env_t cenv = {.cmd = "worker"};
+    const char *service = NULL;
     long credit = 0;
+    bool help = false;
     int ch;
     optind = 1;
     while ((ch = getopt_long(argc, argv, "c:lh", opts, NULL)) != -1) {
+        if (ho_cli_env_option(&cenv, ch, optarg)) {
+            continue;
+        }
         switch (ch) {
-        case 'c':
-            config = optarg;
-            break;
-        case 'e':
-            connect = optarg;
-            break;
-        case 'd':
-            data_dir = optarg;
-            break;
         case 'k': {
             char *end = NULL;
             credit = strtol(optarg, &end, 10);
@@ -134,13 +134,21 @@ int ho_cmd_worker(int argc, char **argv)
             s_list(stdout);
             return 0;
         case 'h':
-            s_usage(stdout);
-            return 0;
+            help = true; /* after the loop: with a NAME, its settings too */
+            break;
         default:
             ho_cli_option_hint("worker", argc, argv, opts);
             s_usage(stderr);
             return 2;
         }
+    }
+    if (help) {
+        s_usage(stdout);
+        const ho_worker_def_t *hd = optind < argc ? ho_worker_find(argv[optind]) : NULL;
+        if (hd) {
+            s_print_map(stdout, hd);
+        }
+        return 0;
     }
     if (optind >= argc) {
         fprintf(stderr, "handoff worker: which worker? (handoff worker --list)\n");
@@ -164,21 +172,14 @@ int ho_cmd_worker(int argc, char **argv)
                 service);
         return 2;
     }
-    ho_err_t err = {0};
-    ho_gateway_t *gw = ho_gateway_load(config, &err);
-    if (!gw) {
-        fprintf(stderr, "handoff worker: %s\n", err.message);
+    if (ho_cli_env_open(&cenv) != 0) {
         return 1;
     }
-    if (data_dir && ho_gateway_set_data_dir(gw, data_dir) != HO_OK) {
-        fprintf(stderr, "handoff worker: out of memory\n");
-        ho_gateway_destroy(&gw);
-        return 1;
-    }
+    ho_gateway_t *gw = cenv.gw;
     const char *dir = ho_gateway_data_dir(gw);
-    if (dir && dir[0] && s_mkdirs(dir) != 0) {
+    if (dir && dir[0] && ho_mkdirs(dir) != 0) {
         fprintf(stderr, "handoff worker: data dir %s: %s\n", dir, strerror(errno));
-        ho_gateway_destroy(&gw);
+        ho_cli_env_close(&cenv);
         return 1;
     }
     char host[128] = "localhost";
@@ -194,7 +195,7 @@ int ho_cmd_worker(int argc, char **argv)
         .origin = origin,
     };
     ho_runtime_opts_t ropts = {
-        .endpoint = connect ? connect : ho_gateway_endpoint(gw),
+        .endpoint = ho_gateway_endpoint(gw),
         .env = &env,
         .service = service,
         .credit = (int)credit,
@@ -213,6 +214,6 @@ int ho_cmd_worker(int argc, char **argv)
     ropts.on_ready = s_on_ready;
     ropts.ready_arg = &ready;
     int rc = ho_worker_run(def, &ropts);
-    ho_gateway_destroy(&gw);
+    ho_cli_env_close(&cenv);
     return rc;
 }

@@ -21,32 +21,6 @@ struct ho_msg {
     json_t *extra;
 };
 
-static const char *s_codes[] = {"ok",        "unknown", "truncated", "malformed", "missing",
-                                "bad field", "version", "too large", "no memory", "i/o",
-                                "config",    "state",   "not found"};
-
-const char *ho_strerror(int code)
-{
-    int idx = -code;
-    if (idx < 0 || idx >= (int)(sizeof s_codes / sizeof s_codes[0])) {
-        return "unknown";
-    }
-    return s_codes[idx];
-}
-
-int ho_err_set(ho_err_t *err, int code, const char *field, const char *fmt, ...)
-{
-    if (err) {
-        err->code = code;
-        snprintf(err->field, sizeof err->field, "%s", field ? field : "");
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err->message, sizeof err->message, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
-
 int64_t ho_now_ms(void)
 {
     struct timespec ts;

@@ -2,6 +2,8 @@
  * process-wide TZ. See include/handoff/tz.h. */
 #include "handoff/tz.h"
 
+#include "handoff/time.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
@@ -37,54 +39,22 @@ struct ho_tz {
 
 /* ------------------------------------------------------------------ calendar */
 
-/* Howard Hinnant's days_from_civil / civil_from_days (proleptic Gregorian). */
-static int64_t s_days(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static int64_t s_year(int64_t z)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    int64_t m = mp < 10 ? mp + 3 : mp - 9;
-    return yoe + era * 400 + (m <= 2);
-}
-
-static bool s_leap(int64_t y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-static int64_t s_floor_div(int64_t a, int64_t b)
-{
-    return a >= 0 ? a / b : -((-a + b - 1) / b);
-}
+/* The civil-date arithmetic is time.c's (one copy for the whole program). */
 
 /* Day number (since the epoch) of a rule date in year y. */
 static int64_t s_rule_day(const s_date_t *d, int64_t y)
 {
-    int64_t jan1 = s_days(y, 1, 1);
+    int64_t jan1 = ho_days_from_civil(y, 1, 1);
     switch (d->kind) {
     case 'J':
-        return jan1 + d->a - 1 + (s_leap(y) && d->a >= 60 ? 1 : 0);
+        return jan1 + d->a - 1 + (ho_leap_year(y) && d->a >= 60 ? 1 : 0);
     case 'N':
         return jan1 + d->a;
     default: {
-        static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-        int64_t first = s_days(y, d->a, 1);
+        int64_t first = ho_days_from_civil(y, d->a, 1);
         int dow_first = (int)(((first + 4) % 7 + 7) % 7); /* 1970-01-01 was a Thursday; 0 = Sun */
         int dd = 1 + (d->c - dow_first + 7) % 7 + (d->b - 1) * 7;
-        int len = mdays[d->a - 1] + (d->a == 2 && s_leap(y) ? 1 : 0);
+        int len = ho_days_in_month(y, d->a);
         while (dd > len) {
             dd -= 7;
         }
@@ -98,7 +68,9 @@ static int32_t s_rule_offset(const s_rule_t *r, int64_t t)
     if (!r->has_dst) {
         return r->std_off;
     }
-    int64_t y = s_year(s_floor_div(t + r->std_off, DAY_S));
+    int yy, mm, dd;
+    ho_civil_from_days(ho_floor_div(t + r->std_off, DAY_S), &yy, &mm, &dd);
+    int64_t y = yy;
     /* the change to DST happens at local standard time, the change back at local DST */
     int64_t start = s_rule_day(&r->start, y) * DAY_S + r->start.time - r->std_off;
     int64_t end = s_rule_day(&r->end, y) * DAY_S + r->end.time - r->dst_off;
@@ -433,7 +405,7 @@ const char *ho_tz_name(const ho_tz_t *self)
 
 int32_t ho_tz_offset(const ho_tz_t *self, int64_t at_ms)
 {
-    int64_t t = s_floor_div(at_ms, 1000);
+    int64_t t = ho_floor_div(at_ms, 1000);
     if (self->n == 0 || t >= self->times[self->n - 1]) {
         if (self->rule.ok) {
             return s_rule_offset(&self->rule, t);
@@ -459,7 +431,7 @@ int32_t ho_tz_offset(const ho_tz_t *self, int64_t at_ms)
 
 int64_t ho_tz_day(const ho_tz_t *self, int64_t at_ms)
 {
-    return s_floor_div(at_ms + (int64_t)ho_tz_offset(self, at_ms) * 1000, DAY_S * 1000);
+    return ho_floor_div(at_ms + (int64_t)ho_tz_offset(self, at_ms) * 1000, DAY_S * 1000);
 }
 
 /* ------------------------------------------------------------------ guessing */

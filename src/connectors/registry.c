@@ -2,6 +2,7 @@
  *
  * Each connector lives in its own folder under src/connectors/ and exports one descriptor.
  * Declared weak here, a connector left out of a build is simply absent from the table. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,4 +240,37 @@ ho_msg_t *ho_connector_quarantine(const ho_profile_t *profile, const char *file,
     json_object_set_new(r, "record", raw ? raw : json_null());
     json_object_set_new(p, "raw", r);
     return q;
+}
+
+int ho_connector_next_line(FILE *f, const char *file, char **line, size_t *cap, long *lineno,
+                           uint64_t *offset, char **text_p, size_t *len_p, ho_err_t *err)
+{
+    for (;;) {
+        errno = 0;
+        ssize_t len = getline(line, cap, f);
+        if (len < 0) {
+            if (ferror(f)) {
+                return ho_err_set(err, HO_ERR_IO, "", "%s: read error: %s", file, strerror(errno));
+            }
+            return 0;
+        }
+        (*lineno)++;
+        *offset += (uint64_t)len;
+        char *p = *line;
+        size_t n = (size_t)len;
+        if (*lineno == 1 && n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) {
+            p += 3;
+            n -= 3;
+        }
+        while (n > 0 && (p[n - 1] == '\n' || p[n - 1] == '\r')) {
+            n--;
+        }
+        p[n] = '\0';
+        if (strspn(p, " \t") == n) {
+            continue; /* blank line */
+        }
+        *text_p = p;
+        *len_p = n;
+        return 1;
+    }
 }

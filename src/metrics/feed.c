@@ -12,18 +12,6 @@
 #include "handoff/log.h"
 #include "handoff/metrics.h"
 
-void ho_metrics_outbox_dir(const ho_gateway_t *gw, const char *data_dir, char *out, size_t cap)
-{
-    const char *rel =
-        gw ? ho_node_str(ho_node_get(ho_gateway_worker_settings(gw, "outbox"), "dir")) : NULL;
-    rel = rel && *rel ? rel : "outbox";
-    if (rel[0] == '/') {
-        snprintf(out, cap, "%s", rel);
-    } else {
-        snprintf(out, cap, "%.2000s/%.2000s", data_dir, rel);
-    }
-}
-
 json_t *ho_metrics_status(const char *endpoint, const ho_client_opts_t *copts, int timeout_ms)
 {
     ho_client_opts_t o = {0};

@@ -12,8 +12,6 @@
 #include "handoff/metrics.h"
 #include "handoff/outbox.h"
 
-#pragma weak ho_outbox_status
-
 /* A label value with \, " and newline escaped as the exposition format wants. */
 static void s_label(FILE *f, const char *v)
 {
@@ -312,7 +310,7 @@ static void s_outbox(FILE *f, const char *data_dir, int64_t now_ms)
 {
     json_t *ob = NULL;
     ho_err_t err = {0};
-    if (!ho_outbox_status || ho_outbox_status(data_dir, &ob, &err) != HO_OK || !ob) {
+    if (ho_outbox_status(data_dir, &ob, &err) != HO_OK || !ob) {
         return;
     }
     s_head(f, "handoff_outbox_deliveries", "gauge", "CRM webhook deliveries by status");
@@ -324,8 +322,8 @@ static void s_outbox(FILE *f, const char *data_dir, int64_t now_ms)
     const json_t *oldest = json_object_get(ob, "oldest_pending_at");
     s_head(f, "handoff_outbox_oldest_pending_age_seconds", "gauge",
            "age of the oldest pending delivery (0 when none)");
-    double age = json_is_integer(oldest) ? (double)(now_ms - json_integer_value(oldest)) / 1000.0
-                                         : 0.0;
+    double age =
+        json_is_integer(oldest) ? (double)(now_ms - json_integer_value(oldest)) / 1000.0 : 0.0;
     fprintf(f, "handoff_outbox_oldest_pending_age_seconds %.3f\n", age < 0 ? 0.0 : age);
     json_decref(ob);
 }
@@ -427,9 +425,9 @@ bool ho_metrics_ready(const json_t *status, const char *const *required, size_t 
     bool ready = true;
     size_t count = n ? n : json_array_size(services);
     for (size_t k = 0; k < count; k++) {
-        const char *want = n ? required[k]
-                             : json_string_value(json_object_get(json_array_get(services, k),
-                                                                 "name"));
+        const char *want =
+            n ? required[k]
+              : json_string_value(json_object_get(json_array_get(services, k), "name"));
         long long workers = 0;
         size_t i;
         json_t *s;

@@ -92,7 +92,7 @@ ho_report_error_t ho_report_drilldown(ho_rctx_t *ctx, lxw_worksheet *ws)
         if (lines > 1) {
             worksheet_set_row(ws, row, 15.0 * lines, NULL);
         }
-        lxw_datetime dt = ho_rdatetime(sqlite3_column_int64(st, 0));
+        lxw_datetime dt = ho_rdatetime(ctx, sqlite3_column_int64(st, 0));
         worksheet_write_datetime(ws, row, 0, &dt, ctx->f_dt_top);
         worksheet_write_string(
             ws, row, 1, !strcmp(ho_rcol_text(st, 1), "lost") ? "Lost" : "Rejected", ctx->f_top);

@@ -151,7 +151,7 @@ ho_report_error_t ho_report_handoffs(ho_rctx_t *ctx, lxw_worksheet *ws)
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
         /* constant memory: the row's height (for its wrapped cells) is set before it */
         s_row_height(ws, row, st, widths, buf, sizeof buf);
-        lxw_datetime dt = ho_rdatetime(sqlite3_column_int64(st, 0));
+        lxw_datetime dt = ho_rdatetime(ctx, sqlite3_column_int64(st, 0));
         worksheet_write_datetime(ws, row, 0, &dt, ctx->f_dt_top);
         s_join(buf, sizeof buf, ho_rcol_text(st, 1), ho_rcol_text(st, 2), NULL, " ");
         worksheet_write_string(ws, row, 1, buf, ctx->f_wrap);
@@ -182,7 +182,7 @@ ho_report_error_t ho_report_handoffs(ho_rctx_t *ctx, lxw_worksheet *ws)
             worksheet_write_string(ws, row, 12, buf, ctx->f_top);
         }
         if (sqlite3_column_type(st, 18) != SQLITE_NULL) {
-            dt = ho_rdatetime(sqlite3_column_int64(st, 18));
+            dt = ho_rdatetime(ctx, sqlite3_column_int64(st, 18));
             worksheet_write_datetime(ws, row, 13, &dt, ctx->f_dt_top);
         }
         worksheet_write_string(ws, row, 14, ho_rstage_label(ctx, ho_rcol_text(st, 19)), ctx->f_top);

@@ -185,7 +185,7 @@ static ho_report_error_t s_kind_table(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row
                 if (sqlite3_column_type(st, 2) == SQLITE_NULL) {
                     worksheet_write_blank(ws, *row, 2, ctx->f_dt);
                 } else {
-                    lxw_datetime d = ho_rdatetime(sqlite3_column_int64(st, 2));
+                    lxw_datetime d = ho_rdatetime(ctx, sqlite3_column_int64(st, 2));
                     worksheet_write_datetime(ws, *row, 2, &d, ctx->f_dt);
                 }
                 continue;
@@ -431,7 +431,7 @@ ho_report_error_t ho_report_freshness(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row
         if (sqlite3_column_type(st, 2) == SQLITE_NULL) {
             worksheet_write_blank(ws, *row, 4, ctx->f_dt);
         } else {
-            lxw_datetime d = ho_rdatetime(sqlite3_column_int64(st, 2));
+            lxw_datetime d = ho_rdatetime(ctx, sqlite3_column_int64(st, 2));
             worksheet_write_datetime(ws, *row, 4, &d, ctx->f_dt);
         }
         (*row)++;

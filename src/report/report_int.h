@@ -9,23 +9,11 @@
 
 #include "handoff/conf.h"
 #include "handoff/report.h"
+#include "handoff/time.h"
 
-/* ---- calendar helpers (week.c) ---- */
-int64_t ho_days_from_civil(int64_t y, int m, int d);
-void ho_civil_from_days(int64_t days, int *y, int *m, int *d);
-
-typedef struct {
-    bool had;
-    char value[256];
-} ho_tz_saved_t;
-
-/* Set TZ to tz (validated) until ho_tz_pop. */
-ho_report_error_t ho_tz_push(const char *tz, ho_tz_saved_t *saved, ho_err_t *err);
-void ho_tz_pop(const ho_tz_saved_t *saved);
-/* With TZ pushed: UTC ms of the first instant of local calendar day `days`. */
-int64_t ho_local_midnight_ms(int64_t days);
-/* With TZ pushed: local calendar day (days since 1970-01-01) of instant ms. */
-int64_t ho_local_day_of_ms(int64_t ms);
+/* ---- the report's zone (week.c) ---- */
+/* The zone named tz ("" or NULL: UTC), or NULL with err filled (field "timezone"). */
+ho_tz_t *ho_report_tz_load(const char *tz, ho_err_t *err);
 
 /* ---- the report context ---- */
 #define HO_RW 12 /* weeks in the trailing window; weeks[HO_RW-1] is the report week */
@@ -47,6 +35,7 @@ typedef struct {
     sqlite3 *db;
     lxw_workbook *wb;
     const char *tz;
+    ho_tz_t *zone;  /* the zone of tz, loaded once per report */
     ho_rweek_t weeks[HO_RW];
     int64_t as_of;        /* end of the report week: only data before it is read */
     int64_t win4_a;       /* start of the 4-week window (weeks HO_RW-4 .. HO_RW-1) */
@@ -84,7 +73,7 @@ void ho_rsql_bind_common(ho_rctx_t *ctx, sqlite3_stmt *st);
 const char *ho_rcol_text(sqlite3_stmt *st, int i);
 
 /* Write helpers. */
-lxw_datetime ho_rdatetime(int64_t ms);
+lxw_datetime ho_rdatetime(const ho_rctx_t *ctx, int64_t ms);
 lxw_datetime ho_rdate_of_days(int64_t days);
 void ho_rtitle(ho_rctx_t *ctx, lxw_worksheet *ws, const char *title, const char *subtitle);
 /* Column widths: worksheet_set_column, remembered so ho_rheader can size its row. */

@@ -122,13 +122,11 @@ const char *ho_rcol_text(sqlite3_stmt *st, int i)
 
 /* ---- write helpers ---- */
 
-lxw_datetime ho_rdatetime(int64_t ms)
+lxw_datetime ho_rdatetime(const ho_rctx_t *ctx, int64_t ms)
 {
-    time_t t = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
-    struct tm tm;
-    localtime_r(&t, &tm);
-    lxw_datetime dt = {tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                       tm.tm_hour,        tm.tm_min,     (double)tm.tm_sec};
+    /* whole seconds, as before: the sub-second part of an instant is not shown */
+    ho_civil_time_t c = ho_tz_civil(ctx->zone, ho_floor_div(ms, 1000) * 1000);
+    lxw_datetime dt = {c.year, c.month, c.day, c.hour, c.minute, (double)c.second};
     return dt;
 }
 
@@ -632,8 +630,8 @@ static void s_weeks(ho_rctx_t *ctx)
         ho_rweek_t *rw = &ctx->weeks[i];
         ho_week_format(w, rw->label, sizeof rw->label);
         rw->monday = ho_week_monday(w);
-        rw->a = ho_local_midnight_ms(rw->monday);
-        rw->b = ho_local_midnight_ms(rw->monday + 7);
+        rw->a = ho_tz_midnight_ms(ctx->zone, rw->monday);
+        rw->b = ho_tz_midnight_ms(ctx->zone, rw->monday + 7);
     }
     ctx->as_of = ctx->weeks[HO_RW_THIS].b;
     ctx->win4_a = ctx->weeks[HO_RW - 4].a;
@@ -658,13 +656,12 @@ ho_report_error_t ho_report_rules(const ho_report_opts_t *opts, ho_report_rule_f
         return HO_REPORT_ERR_WEEK;
     }
     ho_rctx_t ctx = {.opts = opts, .err = err, .tz = opts->timezone ? opts->timezone : "UTC"};
-    ho_tz_saved_t saved;
-    ho_report_error_t rc = ho_tz_push(ctx.tz, &saved, err);
-    if (rc != HO_REPORT_OK) {
-        return rc;
+    ctx.zone = ho_report_tz_load(ctx.tz, err);
+    if (!ctx.zone) {
+        return HO_REPORT_ERR_TIMEZONE;
     }
     s_weeks(&ctx);
-    rc = s_open_db(&ctx);
+    ho_report_error_t rc = s_open_db(&ctx);
     if (rc == HO_REPORT_OK) {
         rc = ho_rsql_exec(&ctx, "BEGIN");
     }
@@ -678,7 +675,7 @@ ho_report_error_t ho_report_rules(const ho_report_opts_t *opts, ho_report_rule_f
     if (ctx.db) {
         sqlite3_close_v2(ctx.db);
     }
-    ho_tz_pop(&saved);
+    ho_tz_destroy(&ctx.zone);
     return rc;
 }
 
@@ -700,11 +697,11 @@ ho_report_error_t ho_report_write(const ho_report_opts_t *opts, ho_report_result
         return HO_REPORT_ERR_WEEK;
     }
     ho_rctx_t ctx = {.opts = opts, .err = err, .tz = opts->timezone ? opts->timezone : "UTC"};
-    ho_tz_saved_t saved;
-    ho_report_error_t rc = ho_tz_push(ctx.tz, &saved, err);
-    if (rc != HO_REPORT_OK) {
-        return rc;
+    ctx.zone = ho_report_tz_load(ctx.tz, err);
+    if (!ctx.zone) {
+        return HO_REPORT_ERR_TIMEZONE;
     }
+    ho_report_error_t rc = HO_REPORT_OK;
     s_weeks(&ctx);
 
     ho_err_t cerr;
@@ -763,6 +760,6 @@ ho_report_error_t ho_report_write(const ho_report_opts_t *opts, ho_report_result
     }
     ho_conf_destroy(&ctx.reasons);
     ho_conf_destroy(&ctx.lifecycle);
-    ho_tz_pop(&saved);
+    ho_tz_destroy(&ctx.zone);
     return rc;
 }

@@ -7,6 +7,8 @@
  * deploy/routing.yaml (sla.business_hours) for the syntax. */
 #include "route/route_internal.h"
 
+#include "handoff/time.h"
+
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -172,11 +174,6 @@ int ho_rt_hours_parse(const char *text, ho_rt_hours_t **hours_p, char *why, size
     return HO_OK;
 }
 
-static int64_t s_floor_div(int64_t a, int64_t b)
-{
-    return a >= 0 ? a / b : -((-a + b - 1) / b);
-}
-
 int64_t ho_rt_hours_add(const ho_rt_hours_t *h, const ho_tz_t *tz, int64_t t, int64_t dur_ms)
 {
     int64_t left = dur_ms > 0 ? dur_ms : 0;
@@ -203,7 +200,7 @@ int64_t ho_rt_hours_add(const ho_rt_hours_t *h, const ho_tz_t *tz, int64_t t, in
     for (int pass = 0; pass < 1000000; pass++) {
         int32_t off = ho_tz_offset(tz, t);
         int64_t local = t + (int64_t)off * 1000;
-        int64_t day = s_floor_div(local, DAY_MS);
+        int64_t day = ho_floor_div(local, DAY_MS);
         int64_t in_day = local - day * DAY_MS;
         int dow = (int)(((day + 3) % 7 + 7) % 7); /* 1970-01-01 was a Thursday; 0 = Monday */
         int m = (int)(in_day / MIN_MS);

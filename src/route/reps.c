@@ -4,6 +4,8 @@
  * ignored. Every error names the file, the physical line of the record and the column. */
 #include "route/route_internal.h"
 
+#include "handoff/time.h"
+
 #include <csv.h>
 #include <ctype.h>
 #include <errno.h>
@@ -90,12 +92,10 @@ bool ho_rt_parse_day(const char *text, int64_t *day_p)
         d < 1 || d > 31 || y < 1970 || y > 9999) {
         return false;
     }
-    struct tm tm = {.tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d};
-    time_t t = timegm(&tm);
-    if (tm.tm_mday != d) { /* 2026-02-31 normalizes to March */
+    if (!ho_civil_valid(y, m, d)) { /* 2026-02-31 */
         return false;
     }
-    *day_p = (int64_t)t / 86400;
+    *day_p = ho_days_from_civil(y, m, d);
     return true;
 }
 

@@ -1,4 +1,5 @@
-/* route_internal.h - the routing model shared by routing.c, reps.c and state.c (not public). */
+/* route_internal.h - the routing model shared by routing.c, reps.c, hours.c and state.c (not
+ * public). The ho_rt_ prefix is routing's private one (the worker runtime uses ho_runtime_). */
 #ifndef HO_ROUTE_INTERNAL_H
 #define HO_ROUTE_INTERNAL_H
 
@@ -87,6 +88,6 @@ int ho_rt_state_add_breacher(ho_route_state_t *st, long long lead_id, const char
 /* Forget decisions recorded before decided_before (wall clock), counts more than keep_days
  * before the newest counted day, breaches before breached_before. */
 int ho_rt_state_prune(ho_route_state_t *st, int64_t decided_before, int64_t keep_days,
-                      int64_t breached_before, ho_rt_pruned_t *out, ho_err_t *err);
+                      int64_t breached_before, ho_routing_pruned_t *out, ho_err_t *err);
 
 #endif

@@ -1007,7 +1007,7 @@ int ho_route_state_counts(const ho_routing_t *routing, ho_route_state_t *state, 
 }
 
 int ho_route_state_prune(const ho_routing_t *routing, ho_route_state_t *state, int64_t now_ms,
-                         int64_t keep_ms, ho_rt_pruned_t *out, ho_err_t *err)
+                         int64_t keep_ms, ho_routing_pruned_t *out, ho_err_t *err)
 {
     if (out) {
         memset(out, 0, sizeof *out);

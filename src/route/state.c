@@ -3,6 +3,7 @@
  * event id, and which reps breached a lead's SLA.
  * The store's handoff.db is not touched: routing state belongs to the route worker. */
 #include "route/route_internal.h"
+#include "handoff/sqlutil.h"
 
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -371,7 +372,7 @@ int ho_rt_state_add_breacher(ho_route_state_t *st, long long lead_id, const char
 }
 
 int ho_rt_state_prune(ho_route_state_t *st, int64_t decided_before, int64_t keep_days,
-                      int64_t breached_before, ho_rt_pruned_t *out, ho_err_t *err)
+                      int64_t breached_before, ho_routing_pruned_t *out, ho_err_t *err)
 {
     static const char *const sql[3] = {
         "DELETE FROM decisions WHERE decided_at < ?1",
@@ -427,32 +428,11 @@ int ho_route_state_forget(const char *path, long long lead_id, const char *email
         sqlite3_close(db);
         return rc;
     }
-    sqlite3_busy_timeout(db, 10000);
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_exec(db, "PRAGMA secure_delete = ON", NULL, NULL, NULL);
-    if (rc == SQLITE_OK) {
-        rc = sqlite3_prepare_v2(db,
-                                "DELETE FROM decisions WHERE instr(lower(payload), lower(?1)) > 0"
-                                " OR (?2 > 0 AND json_valid(payload)"
-                                " AND json_extract(payload, '$.lead_id') = ?2)",
-                                -1, &st, NULL);
-    }
-    if (rc == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, email, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 2, lead_id);
-        rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(db);
-        *n_p = sqlite3_changes(db);
-    }
-    sqlite3_finalize(st);
-    if (rc == SQLITE_OK) {
-        rc = sqlite3_exec(db, "VACUUM", NULL, NULL, NULL);
-    }
-    if (rc == SQLITE_OK) {
-        rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
-    }
-    if (rc != SQLITE_OK) {
-        ho_err_set(err, HO_ERR_IO, "", "%s: forget: %s", path, sqlite3_errmsg(db));
-    }
+    int rc = ho_sqlite_forget(db, path,
+        "DELETE FROM decisions WHERE instr(lower(payload), lower(?1)) > 0"
+        " OR (?2 > 0 AND json_valid(payload)"
+        " AND json_extract(payload, '$.lead_id') = ?2)",
+        email, lead_id, n_p, err);
     sqlite3_close(db);
-    return rc == SQLITE_OK ? HO_OK : HO_ERR_IO;
+    return rc;
 }

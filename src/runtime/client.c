@@ -528,7 +528,7 @@ uint64_t ho_client_send(ho_client_t *self, const char *service, ho_msg_t *const 
     }
     /* One batch frame per type (split only if it would exceed the frame limit); the worker
      * decodes every body frame of a request. */
-    int rc = n ? ho_rt_add_grouped(body, (ho_msg_t **)msgs, n) : HO_OK;
+    int rc = n ? ho_runtime_add_grouped(body, (ho_msg_t **)msgs, n) : HO_OK;
     if (rc != HO_OK) {
         zmsg_destroy(&body);
         ho_err_set(err, rc, "", "cannot encode the request: %s", ho_strerror(rc));

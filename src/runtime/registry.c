@@ -1,13 +1,22 @@
 /* registry.c - the table of built-in workers (Fluent Bit's plugin list, as data).
  *
- * Each worker lives in its own folder under src/workers/ and exports one descriptor.
- * A descriptor declared weak here and not linked in is simply absent from the table, so a
- * worker can be left out of a build without touching this file. */
+ * Each worker lives in its own folder under src/workers/ and exports one descriptor. This
+ * table is the one list of built-in workers: `handoff worker --list`, `handoff run` and its
+ * --only/--without follow it, in this order.
+ *
+ * There is no "leave a worker out of the build": the descriptors used to be weak symbols so
+ * that an unlinked worker would silently drop out of the table, but no build option ever
+ * left one out, and one cannot be left out for real - the CLI commands call the workers'
+ * libraries (ingest's normalizer, the feedback validator, outbox delivery, the store), the
+ * pipeline needs every worker, and the binary and libhandoff.so link the whole archive. A
+ * missing descriptor is now a link error instead of a worker that quietly disappears. A
+ * deployment that needs fewer workers runs fewer (`handoff run --only/--without`, one
+ * systemd unit per worker); a new worker is one folder and one line here. */
 #include "handoff/worker.h"
 
 #include <string.h>
 
-#define HO_DECLARE(name) extern const ho_worker_def_t name __attribute__((weak))
+#define HO_DECLARE(name) extern const ho_worker_def_t name
 
 HO_DECLARE(ho_worker_ingest);
 HO_DECLARE(ho_worker_store);

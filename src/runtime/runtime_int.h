@@ -8,11 +8,9 @@
 
 #include "handoff/msg.h"
 
-/* Standard base64 of len bytes; malloc'd, NUL-terminated. */
-char *ho_rt_base64(const void *data, size_t len);
 /* Append msgs to zmsg as batch frames, one per type (in order of first appearance), split
  * so that no frame exceeds HO_MSG_MAX_BODY. */
-int ho_rt_add_grouped(zmsg_t *zmsg, ho_msg_t **msgs, size_t n);
+int ho_runtime_add_grouped(zmsg_t *zmsg, ho_msg_t **msgs, size_t n);
 
 /* Per-worker handler metrics (stats.c): counted in memory on each handler call and written
  * as JSON to <data_dir>/stats/<origin>.json at most once per heartbeat (and every 30 s while

@@ -11,6 +11,7 @@
 
 #include "handoff/log.h"
 #include "runtime/runtime_int.h"
+#include "handoff/util.h"
 
 #define S_MDPW "MDPW01"
 #define S_READY 0x01
@@ -40,33 +41,6 @@ typedef struct {
 static int s_stopped(const s_rt_t *rt)
 {
     return zsys_interrupted || (rt->opts->stop && *rt->opts->stop);
-}
-
-static const char s_b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-char *ho_rt_base64(const void *data, size_t len)
-{
-    const unsigned char *p = data;
-    char *out = malloc(4 * ((len + 2) / 3) + 1);
-    if (!out) {
-        return NULL;
-    }
-    size_t o = 0;
-    for (size_t i = 0; i < len; i += 3) {
-        uint32_t v = (uint32_t)p[i] << 16;
-        if (i + 1 < len) {
-            v |= (uint32_t)p[i + 1] << 8;
-        }
-        if (i + 2 < len) {
-            v |= p[i + 2];
-        }
-        out[o++] = s_b64[(v >> 18) & 63];
-        out[o++] = s_b64[(v >> 12) & 63];
-        out[o++] = i + 1 < len ? s_b64[(v >> 6) & 63] : '=';
-        out[o++] = i + 2 < len ? s_b64[v & 63] : '=';
-    }
-    out[o] = '\0';
-    return out;
 }
 
 /* At most this many envelopes per frame: the broker makes each frame a request of its own,
@@ -100,7 +74,7 @@ static int s_add_batch(zmsg_t *zmsg, ho_msg_t *const *msgs, size_t n)
     return HO_OK;
 }
 
-int ho_rt_add_grouped(zmsg_t *zmsg, ho_msg_t **msgs, size_t n)
+int ho_runtime_add_grouped(zmsg_t *zmsg, ho_msg_t **msgs, size_t n)
 {
     /* One batch frame per type, in order of first appearance: the broker routes per frame. */
     ho_msg_t **group = malloc((n ? n : 1) * sizeof *group);
@@ -214,7 +188,7 @@ static void s_quarantine_raw(s_rt_t *rt, ho_out_t *out, const uint8_t *data, siz
         json_object_set_new(p, "element", json_integer(element));
     }
     json_object_set_new(p, "bytes", json_integer((json_int_t)len));
-    char *b64 = ho_rt_base64(data, len);
+    char *b64 = ho_base64(data, len);
     json_object_set_new(p, "base64", json_string(b64 ? b64 : ""));
     free(b64);
 
@@ -362,7 +336,7 @@ static void s_reply(s_rt_t *rt, const void *token, size_t token_len, ho_out_t *o
     zmsg_t *zmsg = s_header(S_REPLY);
     zmsg_addmem(zmsg, token, token_len);
     zmsg_addmem(zmsg, "", 0);
-    if (ho_rt_add_grouped(zmsg, msgs, n) != HO_OK) {
+    if (ho_runtime_add_grouped(zmsg, msgs, n) != HO_OK) {
         ho_error("cannot encode the reply of %zu envelope(s)", n);
     }
     ho_msg_batch_free(&msgs, n);

@@ -289,6 +289,7 @@ static const s_table_t s_tables[HO_T__COUNT] = {
 static const char *const s_queries[HO_Q__COUNT] = {
     [HO_Q_ACTIVITIES] = "SELECT id, type, occurred_at, url, path, campaign, asset, source_system,"
                         " event_id FROM activities WHERE lead_id = :lead_id"
+                        " AND (:until IS NULL OR occurred_at <= :until)"
                         " ORDER BY occurred_at DESC, id DESC LIMIT :limit",
     [HO_Q_SOURCES] = "SELECT source, source_record_id, original_source, campaign, file, line,"
                      " observed_at, event_id FROM lead_sources WHERE lead_id = :lead_id"

@@ -23,7 +23,7 @@ import tempfile
 
 HO_BIN = os.environ.get("HO_BIN", "")
 KNOWN = {"broker", "worker", "import", "webhook", "status", "lead", "report", "score", "dlq",
-         "forget", "keygen", "demo-data"}
+         "forget", "keygen", "demo-data", "run", "outbox", "metrics", "config"}
 NESTED = [["dlq", "list"], ["dlq", "show"], ["dlq", "replay"], ["demo-data", "feedback"]]
 BAD = "--no-such-option"
 

@@ -1017,6 +1017,25 @@ def main():
         with open(out, "rb") as f1, open(default, "rb") as f2:
             assert f1.read() == f2.read(), "config time zone not used"
 
+        # workers.report.dir and .db are where `handoff report` writes and reads, as for the
+        # report worker: the database moved away from handoff.db, the workbook into another
+        # folder (relative to data_dir; an absolute db path as is)
+        moved = os.path.join(tmp, "moved")
+        os.mkdir(moved)
+        shutil.copy(db, os.path.join(moved, "store.db"))
+        conf2 = os.path.join(conf, "paths.yaml")
+        with open(conf2, "w") as f:
+            f.write("data_dir: %s\nworkers:\n  report:\n    timezone: %s\n    dir: books\n"
+                    "    db: %s\n" % (os.path.join(tmp, "elsewhere"), TZ,
+                                      os.path.join(moved, "store.db")))
+        res = subprocess.run([HO_BIN, "report", "--week", WEEK, "-c", conf2, "-q"],
+                             capture_output=True, text=True, timeout=300)
+        assert res.returncode == 0, res.stderr
+        book = os.path.join(tmp, "elsewhere", "books", "handoff-%s.xlsx" % WEEK)
+        assert "path=%s " % book in res.stdout, res.stdout
+        with open(out, "rb") as f1, open(book, "rb") as f2:
+            assert f1.read() == f2.read(), "workers.report.db not read"
+
         # another zone moves the week boundaries, so the numbers change with them
         out3 = os.path.join(tmp, "ny.xlsx")
         res = run_report(db, out3, "-c", os.path.join(conf, "handoff.yaml"), tz="America/New_York")

@@ -953,7 +953,7 @@ static void test_state_retention(void **state)
     /* keep 30 days: decisions are young (recorded just now) and stay; counts more than 30
      * days before the newest counted day (yesterday's reassignment) go: the leads of days
      * 0..13 and the reassignment 40 days ago; the 40-day-old breach goes */
-    ho_rt_pruned_t n;
+    ho_routing_pruned_t n;
     assert_int_equal(ho_route_state_prune(r, st, wall, 30 * 24 * HOUR, &n, &err), HO_OK);
     assert_int_equal(n.decisions, 0);
     assert_int_equal(n.breaches, 1);

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "handoff/scoring.h"
+#include "handoff/time.h"
 
 #define DAY 86400000LL
 #define HOUR 3600000LL
@@ -820,19 +821,19 @@ static void test_rounding_and_time_parsing(void **state)
     assert_int_equal(ho_score_round(-2.49), -2);
     assert_int_equal(ho_score_round(0.0), 0);
     int64_t t;
-    assert_int_equal(ho_score_parse_time("2026-11-20", &t), HO_OK);
+    assert_int_equal(ho_time_parse("2026-11-20", &t), HO_OK);
     assert_int_equal(t, T0 - 9 * HOUR);
-    assert_int_equal(ho_score_parse_time("2026-11-20T09:00", &t), HO_OK);
+    assert_int_equal(ho_time_parse("2026-11-20T09:00", &t), HO_OK);
     assert_int_equal(t, T0);
-    assert_int_equal(ho_score_parse_time("2026-11-20T09:00:00Z", &t), HO_OK);
+    assert_int_equal(ho_time_parse("2026-11-20T09:00:00Z", &t), HO_OK);
     assert_int_equal(t, T0);
-    assert_int_equal(ho_score_parse_time("1795165200000", &t), HO_OK);
+    assert_int_equal(ho_time_parse("1795165200000", &t), HO_OK);
     assert_int_equal(t, T0);
-    assert_int_not_equal(ho_score_parse_time("2026-13-01", &t), HO_OK);
-    assert_int_not_equal(ho_score_parse_time("2026-02-30", &t), HO_OK);
-    assert_int_equal(ho_score_parse_time("2028-02-29", &t), HO_OK);
-    assert_int_not_equal(ho_score_parse_time("yesterday", &t), HO_OK);
-    assert_int_not_equal(ho_score_parse_time("2026-11-20T09", &t), HO_OK);
+    assert_int_not_equal(ho_time_parse("2026-13-01", &t), HO_OK);
+    assert_int_not_equal(ho_time_parse("2026-02-30", &t), HO_OK);
+    assert_int_equal(ho_time_parse("2028-02-29", &t), HO_OK);
+    assert_int_not_equal(ho_time_parse("yesterday", &t), HO_OK);
+    assert_int_not_equal(ho_time_parse("2026-11-20T09", &t), HO_OK);
 }
 
 /* The rule tests the other cases leave out: an interest rule on the full URL (query string

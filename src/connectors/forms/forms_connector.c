@@ -239,29 +239,12 @@ static int s_next(void *ctx, ho_msg_t **msg_p, ho_err_t *err)
     }
     s_drop_pending(self);
     for (;;) {
-        errno = 0;
-        ssize_t len = getline(&self->line, &self->cap, self->f);
-        if (len < 0) {
-            if (ferror(self->f)) {
-                return ho_err_set(err, HO_ERR_IO, "", "%s: read error: %s", self->file,
-                                  strerror(errno));
-            }
-            return 0;
-        }
-        self->lineno++;
-        self->offset += (uint64_t)len;
-        char *p = self->line;
-        size_t n = (size_t)len;
-        if (self->lineno == 1 && n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) {
-            p += 3;
-            n -= 3;
-        }
-        while (n > 0 && (p[n - 1] == '\n' || p[n - 1] == '\r')) {
-            n--;
-        }
-        p[n] = '\0';
-        if (strspn(p, " \t") == n) {
-            continue; /* blank line */
+        char *p = NULL;
+        size_t n = 0;
+        int got = ho_connector_next_line(self->f, self->file, &self->line, &self->cap,
+                                         &self->lineno, &self->offset, &p, &n, err);
+        if (got <= 0) {
+            return got;
         }
         if (n > self->max) {
             char why[512];

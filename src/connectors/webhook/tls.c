@@ -29,8 +29,8 @@ struct ho_tls {
     unsigned long reloads;
 };
 
-static ho_tls_t *s_tls;               /* the process's one context (callback has no arg) */
-static volatile sig_atomic_t s_hup;   /* SIGHUP seen: reload at the next handshake */
+static ho_tls_t *s_tls;             /* the process's one context (callback has no arg) */
+static volatile sig_atomic_t s_hup; /* SIGHUP seen: reload at the next handshake */
 static struct sigaction s_old_hup;
 
 static void s_on_hup(int sig)
@@ -69,16 +69,15 @@ static s_gen_t *s_load(const char *cert_path, const char *key_path, ho_err_t *er
         goto fail;
     }
     g->n_pcerts = TLS_MAX_CHAIN;
-    if ((rc = gnutls_pcert_list_import_x509_raw(g->pcerts, &g->n_pcerts, &cert,
-                                                GNUTLS_X509_FMT_PEM, 0)) < 0) {
+    if ((rc = gnutls_pcert_list_import_x509_raw(g->pcerts, &g->n_pcerts, &cert, GNUTLS_X509_FMT_PEM,
+                                                0)) < 0) {
         g->n_pcerts = 0;
         ho_err_set(err, HO_ERR_CONFIG, "tls_cert", "tls_cert: %s: not a PEM certificate chain: %s",
                    cert_path, gnutls_strerror(rc));
         goto fail;
     }
     if ((rc = gnutls_load_file(key_path, &key)) < 0) {
-        ho_err_set(err, HO_ERR_CONFIG, "tls_key", "tls_key: %s: %s", key_path,
-                   gnutls_strerror(rc));
+        ho_err_set(err, HO_ERR_CONFIG, "tls_key", "tls_key: %s: %s", key_path, gnutls_strerror(rc));
         goto fail;
     }
     if ((rc = gnutls_privkey_init(&g->key)) < 0 ||

@@ -17,4 +17,5 @@ const ho_worker_def_t ho_worker_echo = {
     .name = "echo",
     .description = "replies each input envelope back unchanged (tests, benchmarks)",
     .cb_handle = s_handle,
+    .diagnostic = true,
 };

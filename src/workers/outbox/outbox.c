@@ -31,7 +31,8 @@
 #include "handoff/log.h"
 #include "handoff/routing.h" /* ho_parse_duration_ms */
 #include "handoff/worker.h"
-#include "workers/outbox/outbox_int.h"
+#include "outbox/outbox_int.h"
+#include "handoff/util.h"
 
 typedef struct {
     char *dir;
@@ -83,22 +84,6 @@ typedef struct {
     int64_t keep_ms; /* retention, 0 = forever */
     int64_t pruned_at;
 } s_ctx_t;
-
-static int s_mkdirs(const char *dir)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s", dir);
-    for (char *p = path + 1; *p; p++) {
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(path, 0755) != 0 && errno != EEXIST) {
-                return -1;
-            }
-            *p = '/';
-        }
-    }
-    return mkdir(path, 0755) != 0 && errno != EEXIST ? -1 : 0;
-}
 
 static void s_exit(void **ctx_p)
 {
@@ -196,7 +181,7 @@ static int s_init(const ho_worker_env_t *env, void **ctx_p, ho_err_t *err)
         } else {
             snprintf(ctx->outdir, sizeof ctx->outdir, "%s/%s", data_dir, ctx->set.dir);
         }
-        if (s_mkdirs(data_dir) != 0 || s_mkdirs(ctx->outdir) != 0) {
+        if (ho_mkdirs(data_dir) != 0 || ho_mkdirs(ctx->outdir) != 0) {
             rc = ho_err_set(err, HO_ERR_IO, "workers.outbox.dir", "%s: cannot create: %s",
                             ctx->outdir, strerror(errno));
         }
@@ -293,7 +278,7 @@ static int s_write_atomic(const char *dir, const char *name, const char *body, c
                           size_t cap, char *why, size_t why_cap, char *tmp_out, size_t tmp_cap)
 {
     char tmp[4200];
-    if (s_mkdirs(dir) != 0) {
+    if (ho_mkdirs(dir) != 0) {
         s_fmt(why, why_cap, "%s: cannot create: %s", dir, strerror(errno));
         return -1;
     }
@@ -720,4 +705,5 @@ const ho_worker_def_t ho_worker_outbox = {
     .cb_tick = s_tick,
     .tick_ms = 1000,
     .cb_exit = s_exit,
+    .config_map = s_config_map,
 };

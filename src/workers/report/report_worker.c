@@ -17,6 +17,7 @@
 
 #include "handoff/report.h"
 #include "handoff/worker.h"
+#include "handoff/util.h"
 
 typedef struct {
     char *timezone; /* IANA zone of the week boundaries */
@@ -58,22 +59,6 @@ static void s_path(char *out, size_t cap, const char *dir, const char *name)
     } else {
         snprintf(out, cap, "%s/%s", dir, name);
     }
-}
-
-static int s_mkdirs(const char *dir)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s", dir);
-    for (char *p = path + 1; *p; p++) {
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(path, 0755) != 0 && errno != EEXIST) {
-                return -1;
-            }
-            *p = '/';
-        }
-    }
-    return mkdir(path, 0755) != 0 && errno != EEXIST ? -1 : 0;
 }
 
 static void s_exit(void **ctx_p)
@@ -157,7 +142,7 @@ static int s_request(s_ctx_t *ctx, const ho_msg_t *in, ho_out_t *out)
     } else {
         char dir[4096];
         s_path(dir, sizeof dir, ctx->data_dir, ctx->set.dir);
-        if (s_mkdirs(dir) != 0) {
+        if (ho_mkdirs(dir) != 0) {
             snprintf(why, sizeof why, "%.400s: cannot create: %s", dir, strerror(errno));
             return s_quarantine(out, in, "report_failed", "", why);
         }
@@ -252,7 +237,7 @@ static int s_tick(void *vctx, int64_t now_ms, ho_out_t *out)
         return HO_WORKER_ERROR;
     }
     if (!s_state_read(ctx->state_path, &done)) {
-        if (s_mkdirs(ctx->data_dir) != 0) {
+        if (ho_mkdirs(ctx->data_dir) != 0) {
             return HO_WORKER_ERROR;
         }
         return s_state_write(ctx->state_path, last) == 0 ? HO_WORKER_OK : HO_WORKER_ERROR;
@@ -283,4 +268,5 @@ const ho_worker_def_t ho_worker_report = {
     .cb_tick = s_tick,
     .tick_ms = 60000,
     .cb_exit = s_exit,
+    .config_map = s_config_map,
 };

@@ -12,6 +12,7 @@
 #include "handoff/log.h"
 #include "handoff/routing.h"
 #include "handoff/worker.h"
+#include "handoff/util.h"
 
 typedef struct {
     char *rules;     /* routing.yaml name, relative to the config dir */
@@ -37,22 +38,6 @@ typedef struct {
     int64_t keep_ms; /* retention, 0 = forever */
     int64_t pruned_at;
 } s_ctx_t;
-
-static int s_mkdirs(const char *dir)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s", dir);
-    for (char *p = path + 1; *p; p++) {
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(path, 0755) != 0 && errno != EEXIST) {
-                return -1;
-            }
-            *p = '/';
-        }
-    }
-    return mkdir(path, 0755) != 0 && errno != EEXIST ? -1 : 0;
-}
 
 static void s_exit(void **ctx_p)
 {
@@ -93,7 +78,7 @@ static int s_init(const ho_worker_env_t *env, void **ctx_p, ho_err_t *err)
         } else {
             snprintf(path, sizeof path, "%s/%s", dir, set.state);
         }
-        if (set.state[0] != '/' && s_mkdirs(dir) != 0) {
+        if (set.state[0] != '/' && ho_mkdirs(dir) != 0) {
             rc = ho_err_set(err, HO_ERR_IO, "data_dir", "%s: cannot create: %s", dir,
                             strerror(errno));
         } else {
@@ -269,7 +254,7 @@ static int s_tick(void *ctx_v, int64_t now_ms, ho_out_t *out)
         return HO_WORKER_OK;
     }
     ctx->pruned_at = now_ms;
-    ho_rt_pruned_t n;
+    ho_routing_pruned_t n;
     ho_err_t err = {0};
     if (ho_route_state_prune(ctx->routing, ctx->state, now_ms, ctx->keep_ms, &n, &err) != HO_OK) {
         ho_warn("route: cannot prune the router state: %s", err.message);
@@ -290,4 +275,5 @@ const ho_worker_def_t ho_worker_route = {
     .cb_tick = s_tick,
     .tick_ms = 60000,
     .cb_exit = s_exit,
+    .config_map = s_config_map,
 };

@@ -155,4 +155,5 @@ const ho_worker_def_t ho_worker_score = {
     .cb_init = s_init,
     .cb_handle = s_handle,
     .cb_exit = s_exit,
+    .config_map = s_config_map,
 };

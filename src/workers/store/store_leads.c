@@ -9,38 +9,12 @@
 /* ---- snapshots ---- */
 json_t *sw_activities(sw_ctx_t *self, int64_t lead_id, int limit, ho_err_t *err)
 {
-    json_t *rows = NULL;
-    json_t *args = json_pack("{sIsi}", "lead_id", (json_int_t)lead_id, "limit", limit);
-    int rc = ho_store_query(self->store, HO_Q_ACTIVITIES, args, &rows, err);
-    json_decref(args);
-    if (rc != HO_OK) {
-        return NULL;
-    }
-    json_t *out = json_array();
-    size_t i;
-    json_t *r;
-    json_array_foreach(rows, i, r)
-    {
-        json_array_append_new(
-            out, json_pack("{sOsOsOsOsOsO}", "type", json_object_get(r, "type"), "path",
-                           json_object_get(r, "path"), "url", json_object_get(r, "url"),
-                           "occurred_at", json_object_get(r, "occurred_at"), "campaign",
-                           json_object_get(r, "campaign"), "asset", json_object_get(r, "asset")));
-    }
-    json_decref(rows);
-    return out;
+    return ho_store_snapshot_activities(self->store, lead_id, limit, 0, err);
 }
 
 json_t *sw_snapshot(sw_ctx_t *self, const ho_lead_t *lead, ho_err_t *err)
 {
-    json_t *acts = sw_activities(self, lead->id, 500, err);
-    if (!acts) {
-        return NULL;
-    }
-    return json_pack("{sIsososososo}", "lead_id", (json_int_t)lead->id, "email",
-                     sw_jstr(lead->email), "stage", sw_jstr(lead->stage), "owner",
-                     sw_jstr(lead->owner_rep_id), "fields", ho_store_lead_fields(self->store, lead),
-                     "activities", acts);
+    return ho_store_score_snapshot(self->store, lead, 0, err);
 }
 
 json_t *sw_score_obj(const ho_lead_t *lead)

@@ -14,22 +14,8 @@
 #include <sys/stat.h>
 
 #include "workers/store/store_worker_int.h"
+#include "handoff/util.h"
 
-static int s_mkdirs(const char *dir)
-{
-    char tmp[PATH_MAX];
-    snprintf(tmp, sizeof tmp, "%s", dir);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(tmp, 0755) != 0 && errno != EEXIST) {
-                return -1;
-            }
-            *p = '/';
-        }
-    }
-    return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
-}
 
 /* ---- lifecycle of the worker ---- */
 static void s_exit(void **ctx_p)
@@ -63,7 +49,7 @@ static int s_init(const ho_worker_env_t *env, void **ctx_p, ho_err_t *err)
         return err->code ? err->code : HO_ERR_CONFIG;
     }
     const char *dir = env->data_dir && env->data_dir[0] ? env->data_dir : "./data";
-    if (s_mkdirs(dir) != 0) {
+    if (ho_mkdirs(dir) != 0) {
         s_exit(&vp);
         return ho_err_set(err, HO_ERR_IO, "data_dir", "cannot create data dir %s: %s", dir,
                           strerror(errno));
@@ -271,6 +257,25 @@ static int s_tick(void *ctx, int64_t now_ms, ho_out_t *out)
     return HO_WORKER_OK;
 }
 
+/* The store's settings are store.yaml's keys, read (nested: precedence, sla, rescore) by
+ * ho_store_config_load, not by ho_config_map_apply: this map is what --help shows of them. */
+static const ho_config_map_t s_config_map[] = {
+    {HO_CFG_STR, "config", "store.yaml", 0, "the store's rules file, under the config folder"},
+    {HO_CFG_STR, "plus_addressing", "keep", 0,
+     "keep | strip: whether a+tag@x.com is the same person as a@x.com"},
+    {HO_CFG_STR, "durability", "normal", 0, "normal | full: SQLite synchronous level"},
+    {HO_CFG_STR, "feedback_grace", "7d", 0,
+     "how long feedback for a lead not (yet) known waits before it is reported"},
+    {HO_CFG_BOOL, "reroute_owned", "false", 0, "route again leads a CRM owner already has"},
+    {HO_CFG_STR, "precedence", "", 0, "map: field -> sources in order of trust"},
+    {HO_CFG_INT, "sla.reassign_after_ms", "0", 0,
+     "reassign a breached lead after this long; 0 = never"},
+    {HO_CFG_INT, "rescore.interval_ms", "3600000", 0, "how often leads are re-scored (decay)"},
+    {HO_CFG_INT, "rescore.window_ms", "7776000000", 0, "re-score leads active this recently"},
+    {HO_CFG_INT, "rescore.limit", "1000", 0, "leads re-scored per interval at most"},
+    {0},
+};
+
 const ho_worker_def_t ho_worker_store = {
     .name = "store",
     .description = "the lead database: dedup/merge, lifecycle, outcomes, SLA clock",
@@ -279,4 +284,5 @@ const ho_worker_def_t ho_worker_store = {
     .cb_tick = s_tick,
     .tick_ms = 60000,
     .cb_exit = s_exit,
+    .config_map = s_config_map,
 };

@@ -11,6 +11,7 @@
 #include <utf8proc.h>
 
 #include "handoff/csvio.h"
+#include "handoff/time.h"
 
 /* ---- text ---- */
 static char *s_lower(const char *in);
@@ -523,35 +524,18 @@ int ho_norm_revenue(const char *in, double *out)
 }
 
 /* ---- dates ---- */
-static bool s_leap(int y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-static int64_t s_days_from_civil(int y, int m, int d)
-{
-    y -= m <= 2;
-    const int64_t era = (y >= 0 ? y : y - 399) / 400;
-    const int64_t yoe = y - era * 400;
-    const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 static bool s_valid_ymdhms(int y, int mo, int d, int h, int mi, int s)
 {
-    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     if (y < 1970 || y > 2200 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 ||
         mi > 59 || s < 0 || s > 60) {
         return false;
     }
-    int md = mdays[mo - 1] + (mo == 2 && s_leap(y));
-    return d <= md;
+    return ho_civil_valid(y, mo, d);
 }
 
 static int64_t s_ms(int y, int mo, int d, int h, int mi, int s, int ms, int off_min)
 {
-    int64_t days = s_days_from_civil(y, mo, d);
+    int64_t days = ho_days_from_civil(y, mo, d);
     return ((days * 86400 + h * 3600 + mi * 60 + s) - (int64_t)off_min * 60) * 1000 + ms;
 }
 

@@ -2,7 +2,8 @@
  *
  * One row per (event, connector, target); every attempt is logged with its HTTP status and
  * the backoff chosen, so an operator can see what happened without the worker's logs. */
-#include "workers/outbox/outbox_int.h"
+#include "outbox/outbox_int.h"
+#include "handoff/sqlutil.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -555,32 +556,11 @@ int ho_outbox_forget(const char *data_dir, long long lead_id, const char *email,
     if (!db) {
         return exists ? HO_ERR_IO : HO_OK;
     }
-    sqlite3_busy_timeout(db, 10000);
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_exec(db, "PRAGMA secure_delete = ON", NULL, NULL, NULL);
-    if (rc == SQLITE_OK) {
-        rc = sqlite3_prepare_v2(db,
-                                "UPDATE deliveries SET body = '{}', last_error = NULL"
-                                " WHERE (?2 > 0 AND lead_id = ?2)"
-                                " OR instr(lower(body), lower(?1)) > 0",
-                                -1, &st, NULL);
-    }
-    if (rc == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, email, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 2, lead_id);
-        rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(db);
-        *n_p = sqlite3_changes(db);
-    }
-    sqlite3_finalize(st);
-    if (rc == SQLITE_OK) {
-        rc = sqlite3_exec(db, "VACUUM", NULL, NULL, NULL);
-    }
-    if (rc == SQLITE_OK) {
-        rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
-    }
-    if (rc != SQLITE_OK) {
-        ho_err_set(err, HO_ERR_IO, "", "%s: forget: %s", path, sqlite3_errmsg(db));
-    }
+    int rc = ho_sqlite_forget(db, path,
+        "UPDATE deliveries SET body = '{}', last_error = NULL"
+        " WHERE (?2 > 0 AND lead_id = ?2)"
+        " OR instr(lower(body), lower(?1)) > 0",
+        email, lead_id, n_p, err);
     sqlite3_close(db);
-    return rc == SQLITE_OK ? HO_OK : HO_ERR_IO;
+    return rc;
 }

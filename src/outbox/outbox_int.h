@@ -1,4 +1,4 @@
-/* outbox_int.h - the outbox worker's retry queue (delivery.c), not public. */
+/* outbox_int.h - the outbox's retry queue (src/outbox/delivery.c), used by the outbox worker; not public. */
 #ifndef HO_OUTBOX_INT_H
 #define HO_OUTBOX_INT_H
 
