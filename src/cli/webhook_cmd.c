@@ -37,6 +37,8 @@ static void s_usage(FILE *out)
         "e.g. a slow store; form vendors retry on 5xx).\n"
         "\n"
         "  GET  /healthz               liveness\n"
+        "  GET  /metrics               Prometheus text of `handoff metrics`, from a snapshot\n"
+        "                              refreshed every metrics_refresh_ms (webhook.yaml)\n"
         "  GET  /webhooks/facebook     subscription handshake (hub.verify_token)\n"
         "  POST /webhooks/facebook     Lead object or leadgen notification (X-Hub-Signature-256)\n"
         "  POST /webhooks/linkedin     leadFormResponses element (X-LI-Signature)\n"
