@@ -111,7 +111,8 @@ static json_t *s_waiting(ho_store_t *s, const char *email)
     return rows;
 }
 
-static void s_print(const json_t *view, const ho_lifecycle_t *lc)
+/* The card: who, where, when, why, the sources and the latest activities. */
+static void s_print_card(const json_t *view, const ho_lifecycle_t *lc)
 {
     char t1[32], t2[32];
     const json_t *l = json_object_get(view, "lead");
@@ -189,6 +190,14 @@ static void s_print(const json_t *view, const ho_lifecycle_t *lc)
         }
         printf("\n");
     }
+}
+
+/* What happened to the lead: stages, assignments, outcomes, what waits, scores. */
+static void s_print_story(const json_t *view)
+{
+    char t1[32], t2[32];
+    size_t i;
+    json_t *r;
     printf("\nstage history\n");
     json_array_foreach(json_object_get(view, "history"), i, r)
     {
@@ -239,6 +248,12 @@ static void s_print(const json_t *view, const ho_lifecycle_t *lc)
                s_i(r, "interest"), s_s(r, "grade"), s_i(r, "mql"), s_s(r, "model_version"),
                json_array_size(json_object_get(r, "explanation")));
     }
+}
+
+static void s_print(const json_t *view, const ho_lifecycle_t *lc)
+{
+    s_print_card(view, lc);
+    s_print_story(view);
 }
 
 int ho_cmd_lead(int argc, char **argv)

@@ -76,8 +76,11 @@ static void s_db_close(s_db_t *d)
     memset(d, 0, sizeof *d);
 }
 
-static int s_db_open(s_db_t *d, const char *path)
+/* The store's database (--db, else the data folder's handoff.db), read-only. */
+static int s_db_open(s_db_t *d, const ho_cli_env_t *env, const char *db)
 {
+    char path[4096];
+    ho_cli_env_store_db(env, db, path, sizeof path);
     memset(d, 0, sizeof *d);
     if (sqlite3_open_v2(path, &d->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
         fprintf(stderr, "handoff score: %s: cannot open: %s\n", path,
@@ -575,6 +578,30 @@ static int s_suggest_cmd(ho_gateway_t *gw, const char *db, const char *data_dir,
     return s_suggest(gw, db ? db : path, current, out, week, tz);
 }
 
+/* --as-of (c 'a') or --limit ('l'): 0, or -1 after saying what is wrong. */
+static int s_number_opt(int c, const char *arg, int64_t *as_of, long *limit)
+{
+    if (c == 'a') {
+        if (strcmp(arg, "stored") == 0) {
+            *as_of = S_AS_OF_STORED;
+        } else if (ho_time_parse(arg, as_of) != HO_OK) {
+            fprintf(stderr,
+                    "handoff score: --as-of %s: expected 2026-11-20, 2026-11-20T09:00Z, "
+                    "epoch ms or stored\n",
+                    arg);
+            return -1;
+        }
+        return 0;
+    }
+    char *end;
+    *limit = strtol(arg, &end, 10);
+    if (*end || end == arg || *limit < 0) {
+        fprintf(stderr, "handoff score: --limit %s: expected a number >= 0\n", arg);
+        return -1;
+    }
+    return 0;
+}
+
 int ho_cmd_score(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -625,25 +652,11 @@ int ho_cmd_score(int argc, char **argv)
             current = optarg;
             break;
         case 'a':
-            if (strcmp(optarg, "stored") == 0) {
-                as_of = S_AS_OF_STORED;
-            } else if (ho_time_parse(optarg, &as_of) != HO_OK) {
-                fprintf(stderr,
-                        "handoff score: --as-of %s: expected 2026-11-20, 2026-11-20T09:00Z, "
-                        "epoch ms or stored\n",
-                        optarg);
+        case 'l':
+            if (s_number_opt(c, optarg, &as_of, &limit) != 0) {
                 return 2;
             }
             break;
-        case 'l': {
-            char *end;
-            limit = strtol(optarg, &end, 10);
-            if (*end || end == optarg || limit < 0) {
-                fprintf(stderr, "handoff score: --limit %s: expected a number >= 0\n", optarg);
-                return 2;
-            }
-            break;
-        }
         case 'j':
             as_json = true;
             break;
@@ -696,9 +709,7 @@ int ho_cmd_score(int argc, char **argv)
         fprintf(stderr, "handoff score: %s\n", err.message);
         goto done;
     }
-    char path[4096];
-    ho_cli_env_store_db(&env, db, path, sizeof path);
-    if (s_db_open(&d, path) != 0) {
+    if (s_db_open(&d, &env, db) != 0) {
         goto done;
     }
     rc = explain ? s_explain(&d, cur, explain, as_of, as_json)
