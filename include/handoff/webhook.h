@@ -51,6 +51,7 @@ typedef struct {
     long long per_ip_limit;         /* open connections from one address at most */
     long long connection_timeout_s; /* close a connection idle this long */
     bool allow_unsigned;            /* endpoints without a configured secret accept anything */
+    long long metrics_refresh_ms;   /* /metrics snapshot taken this often; 0 = no /metrics */
     char *linkedin_forms;           /* LinkedIn leadForms JSON (relative: config folder) */
     char *reasons;                  /* reason taxonomy for /feedback pre-checks */
     char *facebook_app_secret;
@@ -101,6 +102,10 @@ ho_webhook_t *ho_webhook_new(const ho_webhook_settings_t *s, const char *config_
                              const char *endpoint, const ho_client_opts_t *copts, ho_err_t *err);
 /* The bound port (useful with listen port 0). */
 int ho_webhook_port(const ho_webhook_t *self);
+/* Serve GET /metrics from feed's snapshot (borrowed: destroy the server first). Until it is
+ * set, /metrics answers 404. */
+struct ho_metrics_feed;
+void ho_webhook_set_metrics(ho_webhook_t *self, struct ho_metrics_feed *feed);
 void ho_webhook_destroy(ho_webhook_t **self_p);
 
 #endif

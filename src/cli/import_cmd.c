@@ -753,6 +753,24 @@ static void s_say(const char *msg, const char *prefix)
     fputc('\n', stderr);
 }
 
+/* After an unknown --source: the nearest profile name, when one is a likely typo of it. */
+static void s_profile_hint(const s_opts_t *o)
+{
+    if (!o->source || o->profile_file) {
+        return;
+    }
+    char **names = ho_profile_names(o->config_dir);
+    size_t n = 0;
+    while (names && names[n]) {
+        n++;
+    }
+    const char *near = ho_cli_nearest(o->source, (const char *const *)names, n);
+    if (near && strcmp(near, o->source) != 0) {
+        fprintf(stderr, "handoff import: did you mean --source %s?\n", near);
+    }
+    ho_profile_names_free(&names);
+}
+
 /* The profile for path: named, from a file, or by the file's header. NULL after printing why. */
 static ho_profile_t *s_profile_for(const s_opts_t *o, const char *path, char *format, size_t cap)
 {
@@ -788,6 +806,7 @@ static ho_profile_t *s_profile_for(const s_opts_t *o, const char *path, char *fo
     }
     if (!profile) {
         s_say(err.message, path);
+        s_profile_hint(o);
         char hint[600];
         if (strcmp(format, "csv") == 0 &&
             ho_import_hint_header((const char *const *)cols, ncols, hint, sizeof hint)) {
@@ -1250,6 +1269,23 @@ static int s_run_files(s_sender_t *s, const s_opts_t *o, int nfiles, char **file
     return rc;
 }
 
+/* --source NAME names a loadable profile; else print why and the nearest name, -1. */
+static int s_check_source(const s_opts_t *o)
+{
+    if (!o->source || o->profile_file) {
+        return 0;
+    }
+    ho_err_t err = {0};
+    ho_profile_t *p = ho_profile_load(o->config_dir, o->source, &err);
+    if (p) {
+        ho_profile_destroy(&p);
+        return 0;
+    }
+    s_say(err.message, "--source");
+    s_profile_hint(o);
+    return -1;
+}
+
 int ho_cmd_import(int argc, char **argv)
 {
     s_args_t a = {.o = {.progress_mb = 64},
@@ -1281,7 +1317,9 @@ int ho_cmd_import(int argc, char **argv)
     }
     a.o.config_dir = ho_gateway_config_dir(gw);
     int rc = 0;
-    if (a.list) {
+    if (!a.list && s_check_source(&a.o) != 0) {
+        rc = 2; /* a misspelt --source fails before any broker is asked for anything */
+    } else if (a.list) {
         s_list(a.o.config_dir);
     } else if (a.dry) {
         s_dry_init(&s, &a.o, gw);

@@ -32,7 +32,9 @@ static void s_usage(FILE *out)
             "  GET /metrics  Prometheus text format: the broker's counters, per service queue\n"
             "                depth, in flight, requests, replies, dead letters and workers,\n"
             "                per worker credit, handled and heartbeat age; from the data dir\n"
-            "                quarantine records by reason, outbox deliveries and backlog age,\n"
+            "                quarantine records by reason, imports and records by profile,\n"
+            "                per worker process handled, errors and a handler latency\n"
+            "                histogram (DIR/stats), outbox deliveries and backlog age,\n"
             "                packet files, database and journal sizes (handoff_up 0 when the\n"
             "                broker does not answer: the data-dir metrics are still served)\n"
             "  GET /healthz  200 while this process runs\n"
@@ -75,17 +77,9 @@ static void s_on_signal(int sig)
 /* The broker's status, or NULL when it did not answer within the timeout. */
 static json_t *s_status(s_metrics_t *m)
 {
-    ho_client_opts_t copts = {.window = 1, .timeout_ms = m->timeout_ms, .retries = -1};
+    ho_client_opts_t copts = {0};
     ho_client_opts_curve(&copts, m->gw);
-    ho_err_t err = {0};
-    ho_client_t *c = ho_client_new(m->endpoint, &copts, &err);
-    json_t *st = NULL;
-    if (c && ho_client_status(c, &st, &err) != HO_OK) {
-        ho_debug("status: %s", err.message);
-        st = NULL;
-    }
-    ho_client_destroy(&c);
-    return st;
+    return ho_metrics_status(m->endpoint, &copts, m->timeout_ms);
 }
 
 static char *s_metrics_text(s_metrics_t *m)
@@ -218,7 +212,6 @@ static int s_required(s_metrics_t *m, char *list)
     return 0;
 }
 
-/* workers.outbox.dir under the data dir (what the outbox worker writes to). */
 int ho_cmd_metrics(int argc, char **argv)
 {
     static const struct option opts[] = {HO_CLI_ENV_OPTIONS,

@@ -11,6 +11,7 @@
 #include "handoff/cli.h"
 #include "handoff/gateway.h"
 #include "handoff/log.h"
+#include "handoff/metrics.h"
 #include "handoff/webhook.h"
 
 static volatile sig_atomic_t s_stop;
@@ -36,6 +37,8 @@ static void s_usage(FILE *out)
         "e.g. a slow store; form vendors retry on 5xx).\n"
         "\n"
         "  GET  /healthz               liveness\n"
+        "  GET  /metrics               Prometheus text of `handoff metrics`, from a snapshot\n"
+        "                              refreshed every metrics_refresh_ms (webhook.yaml)\n"
         "  GET  /webhooks/facebook     subscription handshake (hub.verify_token)\n"
         "  POST /webhooks/facebook     Lead object or leadgen notification (X-Hub-Signature-256)\n"
         "  POST /webhooks/linkedin     leadFormResponses element (X-LI-Signature)\n"
@@ -135,11 +138,25 @@ int ho_cmd_webhook(int argc, char **argv)
     sa.sa_handler = s_on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    ho_metrics_feed_t *feed = NULL;
     ho_webhook_t *w = ho_webhook_new(&set, ho_gateway_config_dir(gw), ep, &copts, &err);
     int rc = 1;
     if (!w) {
         fprintf(stderr, "handoff webhook: %s\n", err.message);
         goto done;
+    }
+    /* /metrics: the same text as `handoff metrics`, from a snapshot a background thread
+     * refreshes, so request threads (and /healthz) never wait on a stalled broker */
+    if (set.metrics_refresh_ms > 0) {
+        char outbox[4096];
+        ho_cli_env_worker_path(&env, "outbox", "dir", "outbox", outbox, sizeof outbox);
+        ho_metrics_opts_t mo = {.data_dir = ho_gateway_data_dir(gw), .outbox_dir = outbox};
+        feed = ho_metrics_feed_new(ep, &copts, &mo, (int)set.metrics_refresh_ms, 1000, &err);
+        if (!feed) {
+            fprintf(stderr, "handoff webhook: %s\n", err.message);
+            goto done;
+        }
+        ho_webhook_set_metrics(w, feed);
     }
     const char *colon = strrchr(set.listen, ':');
     printf("webhook listening=%.*s:%d broker=%s\n", (int)(colon - set.listen), set.listen,
@@ -154,6 +171,8 @@ int ho_cmd_webhook(int argc, char **argv)
     ho_webhook_destroy(&w);
     rc = 0;
 done:
+    ho_webhook_destroy(&w);
+    ho_metrics_feed_destroy(&feed);
     ho_webhook_settings_free(&set);
     ho_cli_env_close(&env);
     return rc;

@@ -1,5 +1,6 @@
 /* conf.c - YAML (libyaml event parser) to a small tree with line numbers; config maps. */
 #include "handoff/conf.h"
+#include "handoff/cli.h"
 
 #include <errno.h>
 #include <math.h>
@@ -502,6 +503,25 @@ int ho_conf_bool(const ho_conf_t *self, const ho_node_t *map, const char *key, b
     return HO_OK;
 }
 
+/* "unknown key 'X'" at the key's file:line, with the nearest allowed key when it looks like a
+ * typo of one (the CLI's did-you-mean, so commands, options and keys all suggest alike).
+ * allowed is NULL-terminated; NULL (out of memory) gives no suggestion. */
+static int s_unknown_key(const ho_conf_t *self, const ho_node_t *map, size_t i,
+                         const char *const *allowed, ho_err_t *err)
+{
+    size_t n = 0;
+    while (allowed && allowed[n]) {
+        n++;
+    }
+    const char *near = ho_cli_nearest(map->keys[i], allowed, n);
+    if (near) {
+        return ho_conf_fail(self, map->kids[i], err, HO_ERR_CONFIG,
+                            "unknown key '%s' (did you mean %s?)", map->keys[i], near);
+    }
+    return ho_conf_fail(self, map->kids[i], err, HO_ERR_CONFIG, "unknown key '%s'",
+                        map->keys[i]);
+}
+
 int ho_conf_check_keys(const ho_conf_t *self, const ho_node_t *map, const char *const *allowed,
                        ho_err_t *err)
 {
@@ -517,8 +537,7 @@ int ho_conf_check_keys(const ho_conf_t *self, const ho_node_t *map, const char *
             known = strcmp(allowed[j], map->keys[i]) == 0;
         }
         if (!known) {
-            return ho_conf_fail(self, map->kids[i], err, HO_ERR_CONFIG, "unknown key '%s'",
-                                map->keys[i]);
+            return s_unknown_key(self, map, i, allowed, err);
         }
     }
     return HO_OK;
@@ -536,8 +555,17 @@ int ho_config_map_apply(const ho_conf_t *self, const ho_node_t *map,
             known = strcmp(e->key, map->keys[i]) == 0;
         }
         if (!known) {
-            return ho_conf_fail(self, map->kids[i], err, HO_ERR_CONFIG, "unknown key '%s'",
-                                map->keys[i]);
+            size_t n = 0;
+            while (table[n].key) {
+                n++;
+            }
+            const char **keys = calloc(n + 1, sizeof *keys);
+            for (size_t j = 0; keys && j < n; j++) {
+                keys[j] = table[j].key;
+            }
+            int rc = s_unknown_key(self, map, i, keys, err);
+            free(keys);
+            return rc;
         }
     }
     for (const ho_config_map_t *e = table; e->key; e++) {

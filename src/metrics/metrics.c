@@ -172,6 +172,140 @@ static void s_quarantine(FILE *f, const char *data_dir)
     sqlite3_close(db);
 }
 
+/* Imports by profile from the store's imports table (one row per import.summary): the count,
+ * records read and accepted (rate() of them is the import rate), and the newest finish. */
+static void s_imports(FILE *f, const char *data_dir)
+{
+    char path[PATH_MAX + 64];
+    snprintf(path, sizeof path, "file:%s/handoff.db?mode=ro", data_dir);
+    sqlite3 *db = NULL;
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) != SQLITE_OK ||
+        sqlite3_busy_timeout(db, 1000) != SQLITE_OK ||
+        sqlite3_prepare_v2(db,
+                           "SELECT coalesce(source, ''), count(*), coalesce(sum(read), 0), "
+                           "coalesce(sum(accepted), 0), coalesce(max(finished_at), 0) "
+                           "FROM imports GROUP BY 1 ORDER BY 1",
+                           -1, &q, NULL) != SQLITE_OK) {
+        sqlite3_close(db);
+        return; /* no database yet: no series */
+    }
+    FILE *rows[4] = {NULL, NULL, NULL, NULL}; /* one family at a time in the output */
+    char *bufs[4] = {NULL, NULL, NULL, NULL};
+    size_t lens[4] = {0, 0, 0, 0};
+    for (int k = 0; k < 4; k++) {
+        rows[k] = open_memstream(&bufs[k], &lens[k]);
+    }
+    static const char *names[4] = {"handoff_imports_total", "handoff_import_records_read_total",
+                                   "handoff_import_records_accepted_total",
+                                   "handoff_import_last_finished_timestamp_seconds"};
+    while (rows[0] && rows[1] && rows[2] && rows[3] && sqlite3_step(q) == SQLITE_ROW) {
+        for (int k = 0; k < 4; k++) {
+            fprintf(rows[k], "%s{source=\"", names[k]);
+            s_label(rows[k], (const char *)sqlite3_column_text(q, 0));
+            if (k == 3) {
+                fprintf(rows[k], "\"} %.3f\n", (double)sqlite3_column_int64(q, 4) / 1000.0);
+            } else {
+                fprintf(rows[k], "\"} %lld\n", (long long)sqlite3_column_int64(q, k + 1));
+            }
+        }
+    }
+    static const char *helps[4] = {"imports finished, by profile",
+                                   "records read by imports, by profile",
+                                   "records accepted by imports, by profile",
+                                   "when the newest import of the profile finished"};
+    for (int k = 0; k < 4; k++) {
+        if (rows[k]) {
+            fclose(rows[k]);
+        }
+        s_head(f, names[k], k == 3 ? "gauge" : "counter", helps[k]);
+        fputs(bufs[k] ? bufs[k] : "", f);
+        free(bufs[k]);
+    }
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+}
+
+/* Per-worker handler metrics from <data_dir>/stats/ (one JSON file each), which each worker runtime rewrites
+ * at most once per heartbeat and every 30 s (runtime/stats.c); a file not rewritten for
+ * S_STATS_STALE_MS is a worker that died without cleaning up, and is left out. */
+#define S_STATS_STALE_MS 120000
+static json_t *s_stats_load(const char *data_dir, int64_t now_ms)
+{
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s/stats", data_dir);
+    json_t *all = json_array();
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (all && d && (e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        char p[PATH_MAX + 256];
+        if (len < 6 || strcmp(e->d_name + len - 5, ".json") != 0 ||
+            snprintf(p, sizeof p, "%s/%s", dir, e->d_name) >= (int)sizeof p) {
+            continue;
+        }
+        json_t *o = json_load_file(p, 0, NULL);
+        if (o && now_ms - s_int(o, "updated_ms") <= S_STATS_STALE_MS) {
+            json_array_append(all, o);
+        }
+        json_decref(o);
+    }
+    if (d) {
+        closedir(d);
+    }
+    return all;
+}
+
+static void s_stats_labels(FILE *f, const char *name, const json_t *w)
+{
+    fprintf(f, "%s{service=\"", name);
+    s_label(f, json_string_value(json_object_get(w, "service")));
+    fprintf(f, "\",origin=\"");
+    s_label(f, json_string_value(json_object_get(w, "origin")));
+    fputc('"', f);
+}
+
+static void s_worker_stats(FILE *f, const char *data_dir, int64_t now_ms)
+{
+    json_t *all = s_stats_load(data_dir, now_ms);
+    size_t i;
+    json_t *w;
+    s_head(f, "handoff_worker_handler_handled_total", "counter",
+           "handler calls that succeeded, per worker process (origin = name@host:pid)");
+    json_array_foreach(all, i, w)
+    {
+        s_stats_labels(f, "handoff_worker_handler_handled_total", w);
+        fprintf(f, "} %lld\n", s_int(w, "handled"));
+    }
+    s_head(f, "handoff_worker_handler_errors_total", "counter",
+           "handler calls that failed or asked to be retried, per worker process");
+    json_array_foreach(all, i, w)
+    {
+        s_stats_labels(f, "handoff_worker_handler_errors_total", w);
+        fprintf(f, "} %lld\n", s_int(w, "errors"));
+    }
+    s_head(f, "handoff_worker_handler_seconds", "histogram",
+           "handler call latency, per worker process");
+    json_array_foreach(all, i, w)
+    {
+        const json_t *le = json_object_get(w, "le"), *counts = json_object_get(w, "counts");
+        long long cum = 0;
+        for (size_t k = 0; k < json_array_size(le) && k < json_array_size(counts); k++) {
+            cum += (long long)json_integer_value(json_array_get(counts, k));
+            s_stats_labels(f, "handoff_worker_handler_seconds_bucket", w);
+            fprintf(f, ",le=\"%g\"} %lld\n", json_number_value(json_array_get(le, k)), cum);
+        }
+        long long total = s_int(w, "handled") + s_int(w, "errors");
+        s_stats_labels(f, "handoff_worker_handler_seconds_bucket", w);
+        fprintf(f, ",le=\"+Inf\"} %lld\n", total);
+        s_stats_labels(f, "handoff_worker_handler_seconds_sum", w);
+        fprintf(f, "} %.6f\n", json_number_value(json_object_get(w, "sum_seconds")));
+        s_stats_labels(f, "handoff_worker_handler_seconds_count", w);
+        fprintf(f, "} %lld\n", total);
+    }
+    json_decref(all);
+}
+
 static void s_outbox(FILE *f, const char *data_dir, int64_t now_ms)
 {
     json_t *ob = NULL;
@@ -233,6 +367,8 @@ static void s_data_dir(FILE *f, const ho_metrics_opts_t *o, int64_t now_ms)
 {
     char p[PATH_MAX];
     s_quarantine(f, o->data_dir);
+    s_imports(f, o->data_dir);
+    s_worker_stats(f, o->data_dir, now_ms);
     s_outbox(f, o->data_dir, now_ms);
     snprintf(p, sizeof p, "%s/outbox", o->data_dir);
     s_head(f, "handoff_outbox_packet_files", "gauge",

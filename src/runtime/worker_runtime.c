@@ -33,6 +33,7 @@ typedef struct {
     int hb_ms, liveness, credit, retries, backoff_ms;
     int64_t heard_at, sent_at, next_tick;
     uint64_t requests, inputs, quarantined, failed, reconnects;
+    ho_runtime_stats_t stats; /* handler calls and latencies, for metrics (stats.c) */
 } s_rt_t;
 
 /* ---------------------------------------------------------------- helpers */
@@ -250,7 +251,9 @@ static void s_handle(s_rt_t *rt, ho_msg_t *const *in, size_t n, ho_out_t *out)
     int rc = HO_WORKER_ERROR;
     int attempt = 0;
     for (;;) {
+        int64_t t0 = ho_runtime_stats_clock();
         rc = rt->def->cb_handle(rt->ctx, in, n, got);
+        ho_runtime_stats_call(&rt->stats, rc == HO_WORKER_OK, ho_runtime_stats_clock() - t0);
         if (rc == HO_WORKER_OK) {
             break;
         }
@@ -504,6 +507,7 @@ int ho_worker_run(const ho_worker_def_t *def, const ho_runtime_opts_t *opts)
         zcert_destroy(&rt.cert);
         return 1;
     }
+    ho_runtime_stats_open(&rt.stats, env->data_dir, rt.service, rt.origin);
     int rc = 0;
     if (s_connect(&rt) != 0) {
         rc = 1;
@@ -570,6 +574,7 @@ int ho_worker_run(const ho_worker_def_t *def, const ho_runtime_opts_t *opts)
         if (ho_now_ms() - rt.sent_at >= rt.hb_ms) {
             s_send_command(&rt, S_HEARTBEAT);
         }
+        ho_runtime_stats_flush(&rt.stats, rt.hb_ms, false);
     }
     if (rt.sock) {
         /* Tell the broker at once, so it requeues what we held instead of waiting for the
@@ -586,6 +591,7 @@ int ho_worker_run(const ho_worker_def_t *def, const ho_runtime_opts_t *opts)
     if (def->cb_exit) {
         def->cb_exit(&rt.ctx);
     }
+    ho_runtime_stats_close(&rt.stats); /* a stopped worker has no series */
     zcert_destroy(&rt.cert);
     return rc;
 }

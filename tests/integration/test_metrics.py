@@ -95,6 +95,9 @@ class MetricsTest(unittest.TestCase):
         for line in text.splitlines():
             if line and not line.startswith("#"):
                 name = line.split("{")[0].split(" ")[0]
+                family = re.sub(r"_(bucket|sum|count)$", "", name)
+                if types.get(family) == "histogram":
+                    name = family  # a histogram's samples share its HELP and TYPE
                 self.assertIn("# HELP %s " % name, text)
                 self.assertIn("# TYPE %s " % name, text)
         self.assertEqual(got[("handoff_up", frozenset())], 1)

@@ -203,7 +203,8 @@ static void test_check_keys(void **state)
     static const char *const allowed[] = {"model", NULL};
     assert_int_equal(ho_conf_check_keys(c, score, allowed, &err), HO_ERR_CONFIG);
     assert_string_equal(err.message,
-                        "deploy/scoring.yaml:4: workers.score.modle: unknown key 'modle'");
+                        "deploy/scoring.yaml:4: workers.score.modle: unknown key 'modle' (did you "
+                        "mean model?)");
     static const char *const both[] = {"model", "modle", NULL};
     assert_int_equal(ho_conf_check_keys(c, score, both, &err), HO_OK);
     assert_int_equal(ho_conf_check_keys(c, NULL, allowed, &err), HO_OK);
@@ -262,7 +263,8 @@ static void test_config_map_rejects_unknown_and_wrong_types(void **state)
     const ho_node_t *m = ho_node_get(ho_conf_root(c), "outbox");
     assert_int_equal(ho_config_map_apply(c, m, s_map, &s, &err), HO_ERR_CONFIG);
     assert_string_equal(err.message,
-                        "deploy/scoring.yaml:3: outbox.max_atempts: unknown key 'max_atempts'");
+                        "deploy/scoring.yaml:3: outbox.max_atempts: unknown key 'max_atempts' "
+                        "(did you mean max_attempts?)");
     ho_config_map_free(s_map, &s);
     ho_conf_destroy(&c);
 

@@ -28,6 +28,7 @@
 #include "handoff/feedback.h"
 #include "handoff/forms.h"
 #include "handoff/log.h"
+#include "handoff/metrics.h"
 #include "handoff/normalize.h"
 #include "handoff/webhook.h"
 #include "tls.h" /* HTTPS (tls_cert/tls_key), reloaded on SIGHUP */
@@ -56,6 +57,8 @@ const ho_config_map_t ho_webhook_config[] = {
     {HO_CFG_INT, "connection_timeout_s", "10",
      offsetof(ho_webhook_settings_t, connection_timeout_s),
      "close a connection that sends nothing for this long"},
+    {HO_CFG_INT, "metrics_refresh_ms", "5000", offsetof(ho_webhook_settings_t, metrics_refresh_ms),
+     "GET /metrics serves a snapshot taken this often in the background (0 = no /metrics)"},
     {HO_CFG_BOOL, "allow_unsigned", "false", offsetof(ho_webhook_settings_t, allow_unsigned),
      "endpoints without a secret accept unsigned posts"},
     {HO_CFG_STR, "linkedin_forms", "linkedin_lead_forms.json",
@@ -170,6 +173,7 @@ void ho_webhook_settings_free(ho_webhook_settings_t *s)
 typedef enum {
     R_NONE = 0,
     R_HEALTH,
+    R_METRICS,
     R_FACEBOOK,
     R_LINKEDIN,
     R_HUBSPOT,
@@ -184,6 +188,7 @@ static const struct {
     const char *allow; /* methods */
 } s_routes[] = {
     {"/healthz", R_HEALTH, "GET"},
+    {"/metrics", R_METRICS, "GET"},
     {"/webhooks/facebook", R_FACEBOOK, "GET, POST"},
     {"/webhooks/linkedin", R_LINKEDIN, "POST"},
     {"/webhooks/hubspot", R_HUBSPOT, "POST"},
@@ -224,6 +229,7 @@ struct ho_webhook {
      * thread is reading mmi.status (the others use the last count meanwhile) */
     pthread_mutex_t mu;
     ho_tls_t *tls; /* NULL: plain HTTP */
+    ho_metrics_feed_t *metrics; /* atomic; borrowed; NULL: no /metrics */
     int64_t backlog_at;
     long backlog, forwarded;
     bool shedding, polling;
@@ -914,6 +920,20 @@ static enum MHD_Result s_get(ho_webhook_t *self, struct MHD_Connection *c, s_rou
                                 shed),
                       NULL);
     }
+    if (route == R_METRICS) { /* the feed's last snapshot: never waits on the broker */
+        ho_metrics_feed_t *feed = __atomic_load_n(&self->metrics, __ATOMIC_ACQUIRE);
+        if (!feed) {
+            return s_error(c, MHD_HTTP_NOT_FOUND, "", "metrics are off (metrics_refresh_ms: 0)");
+        }
+        char *text = ho_metrics_feed_text(feed);
+        if (!text) {
+            return s_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "", "first metrics snapshot not taken yet");
+        }
+        enum MHD_Result ret =
+            s_send(c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", text, NULL);
+        free(text);
+        return ret;
+    }
     /* Facebook's subscription handshake */
     const char *mode = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "hub.mode");
     const char *token = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "hub.verify_token");
@@ -946,7 +966,8 @@ static enum MHD_Result s_handler(void *cls, struct MHD_Connection *c, const char
         s_route_t route = s_routes[i].route;
         bool get = strcmp(method, "GET") == 0, post = strcmp(method, "POST") == 0;
         bool allowed =
-            (get && (route == R_HEALTH || route == R_FACEBOOK)) || (post && route != R_HEALTH);
+            (get && (route == R_HEALTH || route == R_METRICS || route == R_FACEBOOK)) ||
+            (post && route != R_HEALTH && route != R_METRICS);
         if (!allowed) {
             json_t *body = json_pack("{s:s, s:s}", "error", "method not allowed", "field", "");
             return s_json(c, MHD_HTTP_METHOD_NOT_ALLOWED, body, s_routes[i].allow);
@@ -1174,6 +1195,11 @@ fail:
 int ho_webhook_port(const ho_webhook_t *self)
 {
     return self ? self->port : -1;
+}
+
+void ho_webhook_set_metrics(ho_webhook_t *self, ho_metrics_feed_t *feed)
+{
+    __atomic_store_n(&self->metrics, feed, __ATOMIC_RELEASE);
 }
 
 void ho_webhook_destroy(ho_webhook_t **self_p)
