@@ -41,7 +41,8 @@ static void s_expect(const ho_profile_t *p, const char *life, const char *status
                      const char *converted, const char *want)
 {
     const char *got = s_stage(p, life, status, converted);
-    if ((got == NULL) != (want == NULL) || (got && strcmp(got, want) != 0)) {
+    int same = got && want ? strcmp(got, want) == 0 : got == want;
+    if (!same) {
         fail_msg("%s: lifecycle=%s status=%s converted=%s: expected %s, got %s", ho_profile_name(p),
                  life ? life : "-", status ? status : "-", converted ? converted : "-",
                  want ? want : "(none)", got ? got : "(none)");

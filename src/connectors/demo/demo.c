@@ -2136,7 +2136,11 @@ static bool s_wanted(const ho_demo_opts_t *o, const char *group)
 
 static FILE *s_open(const char *dir, const char *name, char *path, size_t cap, ho_err_t *err)
 {
-    snprintf(path, cap, "%s/%s", dir, name);
+    int len = snprintf(path, cap, "%s/%s", dir, name);
+    if (len < 0 || (size_t)len >= cap) {
+        ho_err_set(err, HO_ERR_IO, "", "%s/%s: path too long", dir, name);
+        return NULL;
+    }
     FILE *f = fopen(path, "wb");
     if (!f) {
         ho_err_set(err, HO_ERR_IO, "", "%s: %s", path, strerror(errno));
