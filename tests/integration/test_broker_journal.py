@@ -322,6 +322,40 @@ class Attempts(unittest.TestCase):
         for s in (c, src, victim):
             s.sock.close()
 
+    def test_answered_personal_data_leaves_the_journal(self):
+        """Issue 14 item 10 (`handoff forget`): a person's email stayed in broker.journal and
+        broker.journal-wal after the pipeline had processed it. With secure_delete and the
+        WAL truncated when the queue drains, once a routed request holding the email is
+        answered, neither file of the *running* broker holds the email's bytes."""
+        self.broker()
+        email = b"erase-me-7f3a9c@forget.example"
+        person = {"email": email.decode(), "name": "Ada Erasable", "phone": "+1 555 0100"}
+        src = self.worker("src", "s", mode=lambda token, body: [pack("test.x", person)])
+        c = MdpClient(self.ctx, self.ipc)
+        for i in range(20):
+            c.send("src", pack("test.in", {"i": i}))
+        for i in range(20):
+            c.recv(pump=[src])
+        path = os.path.join(self.tmp, "data", "broker.journal")
+
+        def holds_email():
+            data = b""
+            for p in (path, path + "-wal"):
+                if os.path.exists(p):
+                    with open(p, "rb") as f:
+                        data += f.read()
+            return email in data
+        self.assertEqual(c.status(pump=[src])["journal_pending"], 20)
+        self.assertTrue(holds_email())  # journaled (what the journal is for)
+        victim = self.worker("victim", "v", mode=lambda token, body: [])
+        pump_until("drained", lambda: c.status(pump=[src, victim])["journal_pending"] == 0,
+                   [src, victim])
+        pump_until("the email gone from broker.journal and its WAL",
+                   lambda: c.status(pump=[src, victim]) and not holds_email(), [src, victim])
+        self.assertIsNone(self.procs.proc("broker").poll())  # still running
+        for s in (c, src, victim):
+            s.sock.close()
+
     def test_attempts_survive_a_restart(self):
         self.broker()
         src = self.worker("src", "s",
