@@ -19,7 +19,7 @@
 #define S_HEARTBEAT 0x04
 #define S_DISCONNECT 0x05
 #define S_RETRY_MAX_MS 2000 /* backoff cap while a transient fault (disk full) lasts */
-#define S_DRAIN 256 /* messages handled per wake-up before timers are looked at again */
+#define S_DRAIN 256         /* messages handled per wake-up before timers are looked at again */
 
 typedef struct {
     const ho_worker_def_t *def;
