@@ -66,7 +66,10 @@ def free_port():
 
 
 def now_iso():
-    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # milliseconds: an outcome sent in the same second the lead was created must not be dated
+    # before it (the store rightly refuses that as before_lead_created)
+    now = datetime.datetime.now(datetime.timezone.utc)
+    return now.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (now.microsecond // 1000)
 
 
 class Counts:

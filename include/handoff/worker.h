@@ -35,32 +35,39 @@
 #include "handoff/msg.h"
 
 /* What cb_handle returns. The broker never sees these codes: the worker runtime
- * (src/runtime/worker_runtime.c) acts on them and always answers the REPLY itself, so a
- * failing handler never leaves a request in flight (and never reaches the broker's dead
- * letters, which are only for requests whose workers died; handoff-protocol.md E6).
+ * (src/runtime/worker_runtime.c) acts on them. A permanent failure is answered (error +
+ * quarantine); a transient one (RETRY) is not answered until it passes, so the broker keeps
+ * the request (handoff-protocol.md E6).
  *
  * On anything but HO_WORKER_OK, whatever the handler put in `out` is dropped (ho_out_clear):
  * a request's output is all or nothing. Then:
- *   HO_WORKER_RETRY  the runtime calls cb_handle again with the same batch, in the same
- *                    process, up to ho_runtime_opts_t.retries more times (default 3), waiting
- *                    retry_backoff_ms (default 50) doubling between attempts and heartbeating
- *                    meanwhile. Still failing after that, or a stop signal arrived: as ERROR,
- *                    with quarantine code "retries_exhausted".
+ *   HO_WORKER_RETRY  a fault of the environment, not of the records (disk full: SQLITE_FULL,
+ *                    ENOSPC, SQLITE_IOERR; the database busy; out of memory). The runtime
+ *                    never quarantines or answers such a request: it calls cb_handle again
+ *                    with the same batch, in the same process, waiting retry_backoff_ms
+ *                    (default 50) doubling up to 2 s between attempts and heartbeating
+ *                    meanwhile, for as long as it takes (a warning every 10 s after the first
+ *                    ho_runtime_opts_t.retries attempts). If a stop signal arrives first, it
+ *                    exits WITHOUT replying: the broker keeps the request (journal) and
+ *                    delivers it again. A request that is never answered this way is taken
+ *                    back by the broker after broker.request_timeout_ms and dead-lettered
+ *                    after max_attempts deliveries (kept, `handoff dlq`).
  *   HO_WORKER_ERROR  (and any other non-zero code) no retry. The REPLY carries, for every
  *                    input envelope, one `error` envelope {code: 500, message, event_id,
  *                    service} and one `quarantine` envelope (code "worker_error") holding the
  *                    input payload, which the broker routes to the store like any quarantine
  *                    (`handoff dlq`): nothing is lost (handoff-protocol.md 8.2, 8.3).
- * So return RETRY for what may pass by itself within a second (SQLITE_BUSY, out of memory),
- * ERROR for what will fail again, and handle bad *records* with ho_out_quarantine and
- * HO_WORKER_OK so the good records of the batch still go on.
+ * So return RETRY for what will pass once the machine is well again (SQLITE_BUSY, SQLITE_FULL,
+ * I/O errors, out of memory), ERROR for what will fail again with the same input, and handle
+ * bad *records* with ho_out_quarantine and HO_WORKER_OK so the good records of the batch
+ * still go on.
  * cb_tick uses the same codes, but a failed tick is neither retried nor quarantined: its
  * output is dropped with a warning and the next tick runs as usual. ho_worker_call (tests)
  * calls cb_handle once and clears `out` on failure; it never retries. */
 typedef enum {
     HO_WORKER_OK = 0,     /* handled; reply with what is in out */
     HO_WORKER_ERROR = -1, /* permanent failure of the whole batch: error + quarantine per input */
-    HO_WORKER_RETRY = -2, /* transient: the runtime re-runs the handler in-process with backoff */
+    HO_WORKER_RETRY = -2, /* transient: re-run with backoff until it passes; never quarantined */
 } ho_worker_rc_t;
 
 /* ---- output collector ---- */

@@ -12,6 +12,8 @@
 #define S_VERSION 1
 #define S_MAX_FRAMES 512
 
+#define S_DRAIN_TRUNCATE_MS 250
+
 static const char S_SCHEMA[] =
     "CREATE TABLE pending ("
     " id INTEGER PRIMARY KEY,"    /* assigned by the broker, increasing: the queue order */
@@ -32,6 +34,7 @@ struct ho_journal {
     bool failed;   /* a write of the open batch failed: commit rolls back */
     char why[200]; /* the first failure of the open batch */
     uint64_t next_id;
+    int64_t drained_at; /* last WAL truncation because the queue drained (ms) */
     ho_journal_stats_t st;
     unsigned char *buf;
     size_t cap;
@@ -152,8 +155,11 @@ ho_journal_t *ho_journal_open(const char *path, ho_err_t *err)
                "requests would be lost)");
         goto fail;
     }
-    if (s_exec(self, "PRAGMA synchronous = FULL; PRAGMA journal_size_limit = 67108864") !=
-        SQLITE_OK) {
+    /* secure_delete: a removed request's bytes (a person's email, name, phone) are zeroed
+     * in the file, not left in free pages for `handoff forget` to miss (issue 14 item 10);
+     * the WAL, which holds them too, is truncated when the queue drains (commit, idle) */
+    if (s_exec(self, "PRAGMA synchronous = FULL; PRAGMA journal_size_limit = 67108864; "
+                     "PRAGMA secure_delete = ON") != SQLITE_OK) {
         s_fail(self, err, "cannot configure");
         goto fail;
     }
@@ -471,6 +477,16 @@ int ho_journal_commit(ho_journal_t *self, ho_err_t *err)
     self->in_txn = false;
     if (!self->failed && s_exec(self, "COMMIT") == SQLITE_OK) {
         self->st.commits++;
+        /* the queue drained: fold the WAL into the (secure_delete) file and cut it to zero,
+         * so removed requests do not linger in it; at most every S_DRAIN_TRUNCATE_MS under
+         * a load that drains often (the idle shrink catches the rest) */
+        int64_t now = s_now_ms();
+        if (self->st.pending == 0 && now - self->drained_at >= S_DRAIN_TRUNCATE_MS) {
+            self->drained_at = now;
+            if (s_exec(self, "PRAGMA wal_checkpoint(TRUNCATE)") == SQLITE_OK) {
+                self->st.shrinks++;
+            }
+        }
         return HO_OK;
     }
     s_failed(self, "commit");

@@ -19,7 +19,8 @@
 #define S_REPLY 0x03
 #define S_HEARTBEAT 0x04
 #define S_DISCONNECT 0x05
-#define S_DRAIN 256 /* messages handled per wake-up before timers are looked at again */
+#define S_RETRY_MAX_MS 2000 /* backoff cap while a transient fault (disk full) lasts */
+#define S_DRAIN 256         /* messages handled per wake-up before timers are looked at again */
 
 typedef struct {
     const ho_worker_def_t *def;
@@ -32,7 +33,7 @@ typedef struct {
     char server_key[41];
     int hb_ms, liveness, credit, retries, backoff_ms;
     int64_t heard_at, sent_at, next_tick;
-    uint64_t requests, inputs, quarantined, failed, reconnects;
+    uint64_t requests, inputs, quarantined, failed, reconnects, retried;
     ho_runtime_stats_t stats; /* handler calls and latencies, for metrics (stats.c) */
 } s_rt_t;
 
@@ -243,13 +244,43 @@ static int s_grow(ho_msg_t ***all, size_t *cap, size_t need)
     return 0;
 }
 
-/* Run the handler with retries; on final failure, answer every input with an "error"
- * envelope and a quarantine envelope so nothing is lost. */
-static void s_handle(s_rt_t *rt, ho_msg_t *const *in, size_t n, ho_out_t *out)
+static void s_heartbeat_if_due(s_rt_t *rt)
+{
+    if (ho_now_ms() - rt->sent_at >= rt->hb_ms / 2) {
+        s_send_command(rt, S_HEARTBEAT);
+    }
+}
+
+/* Sleep ms, heartbeating the broker whenever one is due, so a worker that waits for its
+ * environment (a full disk) is not taken for dead; returns early on a stop signal. */
+static void s_wait_alive(s_rt_t *rt, int ms)
+{
+    int64_t until = ho_now_ms() + ms;
+    while (!s_stopped(rt)) {
+        int64_t left = until - ho_now_ms();
+        if (left <= 0) {
+            break;
+        }
+        int slice = rt->hb_ms / 2 > 0 ? rt->hb_ms / 2 : 1;
+        zclock_sleep((int)(left < slice ? left : slice));
+        s_heartbeat_if_due(rt);
+    }
+}
+
+/* Run the handler. HO_WORKER_RETRY is a fault of the environment (disk full, I/O error,
+ * database busy, out of memory), not of the records: the runtime never quarantines or
+ * answers such a request. It runs the handler again with a backoff doubling up to
+ * S_RETRY_MAX_MS, heartbeating meanwhile, until it passes; on a stop signal it gives up
+ * WITHOUT replying (returns -1), so the broker keeps the request and delivers it again
+ * (to this worker restarted, or another one). Only HO_WORKER_ERROR (permanent) answers
+ * with error + quarantine envelopes ("worker_error"). Returns 0 when `out` holds the
+ * answer. */
+static int s_handle(s_rt_t *rt, ho_msg_t *const *in, size_t n, ho_out_t *out)
 {
     ho_out_t *got = ho_out_new(rt->origin);
     int rc = HO_WORKER_ERROR;
     int attempt = 0;
+    int64_t warned_at = 0;
     for (;;) {
         int64_t t0 = ho_runtime_stats_clock();
         rc = rt->def->cb_handle(rt->ctx, in, n, got);
@@ -258,17 +289,27 @@ static void s_handle(s_rt_t *rt, ho_msg_t *const *in, size_t n, ho_out_t *out)
             break;
         }
         ho_out_clear(got);
-        if (rc != HO_WORKER_RETRY || attempt >= rt->retries || s_stopped(rt)) {
+        if (rc != HO_WORKER_RETRY || s_stopped(rt)) {
             break;
         }
-        int wait = rt->backoff_ms << (attempt < 10 ? attempt : 10);
-        attempt++;
-        ho_info("handler asked to retry: attempt %d of %d in %d ms", attempt + 1, rt->retries + 1,
-                wait);
-        zclock_sleep(wait);
-        if (ho_now_ms() - rt->sent_at >= rt->hb_ms) {
-            s_send_command(rt, S_HEARTBEAT);
+        int shift = attempt < 16 ? attempt : 16;
+        int64_t wait = (int64_t)rt->backoff_ms << shift;
+        if (wait > S_RETRY_MAX_MS) {
+            wait = S_RETRY_MAX_MS;
         }
+        attempt++;
+        if (attempt <= rt->retries) {
+            ho_info("handler asked to retry: attempt %d in %lld ms", attempt + 1, (long long)wait);
+        } else if (ho_now_ms() - warned_at >= 10000) {
+            /* rate-limited: a full disk can last */
+            warned_at = ho_now_ms();
+            ho_warn("worker %s cannot apply a request of %zu envelope(s) (transient fault, "
+                    "e.g. disk full; see above); keeping it and retrying every %lld ms "
+                    "(attempt %d)",
+                    rt->def->name, n, (long long)wait, attempt + 1);
+        }
+        rt->retried++;
+        s_wait_alive(rt, (int)wait);
     }
     if (rc == HO_WORKER_OK) {
         size_t k = 0;
@@ -277,12 +318,17 @@ static void s_handle(s_rt_t *rt, ho_msg_t *const *in, size_t n, ho_out_t *out)
             ho_out_emit(out, &msgs[i]);
         }
         free(msgs);
+    } else if (rc == HO_WORKER_RETRY) {
+        ho_warn("worker %s stopping with a request of %zu envelope(s) not applied: not "
+                "answering it, the broker delivers it again",
+                rt->def->name, n);
+        ho_out_destroy(&got);
+        return -1;
     } else {
-        const char *why =
-            rc == HO_WORKER_RETRY ? "still failing after retries" : "failed (permanent error)";
         char message[200];
-        snprintf(message, sizeof message, "worker %s %s on a request of %zu envelope(s)",
-                 rt->def->name, why, n);
+        snprintf(message, sizeof message,
+                 "worker %s failed (permanent error) on a request of %zu envelope(s)",
+                 rt->def->name, n);
         ho_warn("%s; replying error 500 and quarantining the input", message);
         rt->failed++;
         for (size_t i = 0; i < n; i++) {
@@ -295,13 +341,12 @@ static void s_handle(s_rt_t *rt, ho_msg_t *const *in, size_t n, ho_out_t *out)
                 json_object_set_new(p, "service", json_string(rt->service));
                 ho_out_emit(out, &e);
             }
-            ho_out_quarantine(out, in[i], rt->def->name,
-                              rc == HO_WORKER_RETRY ? "retries_exhausted" : "worker_error", "",
-                              message);
+            ho_out_quarantine(out, in[i], rt->def->name, "worker_error", "", message);
             rt->quarantined++;
         }
     }
     ho_out_destroy(&got);
+    return 0;
 }
 
 /* No handler call holds the worker past its heartbeat: a request of more than S_CHUNK
@@ -312,21 +357,18 @@ static void s_handle(s_rt_t *rt, ho_msg_t *const *in, size_t n, ho_out_t *out)
  * store scores a lead once per call, as of its newest event) does not depend on the
  * machine's speed: runs stay reproducible. Each call is one handler transaction; the outputs
  * of all calls go back in the one reply. */
-static void s_heartbeat_if_due(s_rt_t *rt)
-{
-    if (ho_now_ms() - rt->sent_at >= rt->hb_ms / 2) {
-        s_send_command(rt, S_HEARTBEAT);
-    }
-}
 
-static void s_handle_chunked(s_rt_t *rt, ho_msg_t *const *in, size_t n, ho_out_t *out)
+static int s_handle_chunked(s_rt_t *rt, ho_msg_t *const *in, size_t n, ho_out_t *out)
 {
     for (size_t off = 0; off < n;) {
         size_t k = S_CHUNK < n - off ? S_CHUNK : n - off;
-        s_handle(rt, in + off, k, out);
+        if (s_handle(rt, in + off, k, out) != 0) {
+            return -1; /* not applied: no reply (the chunks before are redone idempotently) */
+        }
         off += k;
         s_heartbeat_if_due(rt);
     }
+    return 0;
 }
 
 static void s_reply(s_rt_t *rt, const void *token, size_t token_len, ho_out_t *out)
@@ -384,10 +426,9 @@ static void s_on_request(s_rt_t *rt, zmsg_t *zmsg)
         s_heartbeat_if_due(rt); /* decoding a big frame takes time too */
     }
     rt->inputs += n;
-    if (n > 0) {
-        s_handle_chunked(rt, all, n, out);
+    if (n == 0 || s_handle_chunked(rt, all, n, out) == 0) {
+        s_reply(rt, zframe_data(token), zframe_size(token), out);
     }
-    s_reply(rt, zframe_data(token), zframe_size(token), out);
     ho_msg_batch_free(&all, n);
     ho_out_destroy(&out);
     zframe_destroy(&token);
@@ -584,10 +625,11 @@ int ho_worker_run(const ho_worker_def_t *def, const ho_runtime_opts_t *opts)
         zsock_set_linger(rt.sock, 1000);
         zsock_destroy(&rt.sock);
     }
-    ho_info("stopped requests=%llu inputs=%llu quarantined=%llu failed=%llu reconnects=%llu",
+    ho_info("stopped requests=%llu inputs=%llu quarantined=%llu failed=%llu retried=%llu "
+            "reconnects=%llu",
             (unsigned long long)rt.requests, (unsigned long long)rt.inputs,
             (unsigned long long)rt.quarantined, (unsigned long long)rt.failed,
-            (unsigned long long)rt.reconnects);
+            (unsigned long long)rt.retried, (unsigned long long)rt.reconnects);
     if (def->cb_exit) {
         def->cb_exit(&rt.ctx);
     }

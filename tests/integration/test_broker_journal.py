@@ -212,8 +212,8 @@ class Attempts(unittest.TestCase):
         self.procs = harness.procs_for(self, "ho-journal-att-")
         self.tmp = self.procs.dir
         self.ipc = "ipc://" + os.path.join(self.tmp, "broker.ipc")
-        self.cfg = write_config(self.tmp, {"test.x": "victim", "dead.letter": "dlq"},
-                                max_attempts=2)
+        self.cfg = write_config(self.tmp, {"test.x": "victim", "dead.letter": "dlq",
+                                           "test.keep": "keeper"}, max_attempts=2)
         self.ctx = harness.zmq_context(self)
 
     def worker(self, service, name, **kw):
@@ -319,6 +319,49 @@ class Attempts(unittest.TestCase):
         self.assertGreater(c.status()["journal_shrinks"], 0)
         self.procs.stop("broker")
         self.assertEqual(harness.query(path, "SELECT count(*) FROM pending"), [(0,)])
+        for s in (c, src, victim):
+            s.sock.close()
+
+    def test_answered_personal_data_leaves_the_journal(self):
+        """Issue 14 item 10 (`handoff forget`): a person's email stayed in broker.journal and
+        broker.journal-wal after the pipeline had processed it. With secure_delete (and the
+        WAL truncated when the queue drains or the broker is quiet), once the routed requests
+        holding the email are answered, neither file of the *running* broker holds the
+        email's bytes, although another request is still pending in the same table page
+        (without secure_delete its deleted neighbours' bytes stay in that page)."""
+        self.broker()
+        email = b"erase-me-7f3a9c@forget.example"
+        person = {"email": email.decode(), "name": "Ada Erasable", "phone": "+1 555 0100"}
+        sent = []
+
+        def emit(token, body):
+            sent.append(token)
+            if len(sent) == 1:
+                return [pack("test.keep", {"n": 1})]  # for a service nobody serves: pending
+            return [pack("test.x", person)]
+        src = self.worker("src", "s", mode=emit)
+        c = MdpClient(self.ctx, self.ipc)
+        for i in range(21):
+            c.send("src", pack("test.in", {"i": i}))
+            c.recv(pump=[src])
+        path = os.path.join(self.tmp, "data", "broker.journal")
+
+        def holds_email():
+            data = b""
+            for p in (path, path + "-wal"):
+                if os.path.exists(p):
+                    with open(p, "rb") as f:
+                        data += f.read()
+            return email in data
+        self.assertEqual(c.status(pump=[src])["journal_pending"], 21)
+        self.assertTrue(holds_email())  # journaled (what the journal is for)
+        victim = self.worker("victim", "v", mode=lambda token, body: [])
+        pump_until("the 20 answered", lambda: c.status(pump=[src, victim])["journal_pending"] == 1,
+                   [src, victim])
+        pump_until("the email gone from broker.journal and its WAL",
+                   lambda: c.status(pump=[src, victim]) and not holds_email(), [src, victim])
+        self.assertIsNone(self.procs.proc("broker").poll())  # still running
+        self.assertEqual(c.status(pump=[src, victim])["journal_pending"], 1)
         for s in (c, src, victim):
             s.sock.close()
 

@@ -584,27 +584,15 @@ static void test_retry_then_error(void **state)
     assert_int_equal(quarantined, 2);
     ho_msg_batch_free(&reply, n);
 
-    /* RETRY every time: the runtime gives up after 1 + 3 calls (worker.h) and answers like
-     * ERROR, with quarantine code retries_exhausted; no partial output of any attempt */
-    s_flaky_calls = -100;
+    /* RETRY past the runtime's 3 quick retries (a transient fault that lasts, e.g. a full
+     * disk): the runtime neither quarantines nor answers; it keeps the request and calls
+     * again with backoff until the handler passes. Five RETRYs, then OK: one reply, the
+     * echo, no error and no retries_exhausted quarantine. */
+    s_flaky_calls = -3;
     assert_int_equal(ho_client_request(c, "flaky", &in, 1, &reply, &n, &err), HO_OK);
-    assert_int_equal(s_flaky_calls, -100 + 4);
-    assert_int_equal(n, 2);
-    errors = quarantined = 0;
-    for (size_t i = 0; i < n; i++) {
-        json_t *p = ho_msg_payload(reply[i]);
-        if (strcmp(ho_msg_type(reply[i]), "error") == 0) {
-            assert_int_equal(json_integer_value(json_object_get(p, "code")), 500);
-            assert_string_equal(json_string_value(json_object_get(p, "event_id")), ho_msg_id(in));
-            errors++;
-        } else {
-            assert_string_equal(ho_msg_type(reply[i]), "quarantine");
-            assert_string_equal(json_string_value(json_object_get(p, "code")), "retries_exhausted");
-            quarantined++;
-        }
-    }
-    assert_int_equal(errors, 1);
-    assert_int_equal(quarantined, 1);
+    assert_int_equal(s_flaky_calls, 3);
+    assert_int_equal(n, 1);
+    s_assert_same(reply[0], in);
     ho_msg_batch_free(&reply, n);
 
     ho_msg_destroy(&in);

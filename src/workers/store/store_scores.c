@@ -221,15 +221,20 @@ int sw_on_scored(sw_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_t *er
         .mql = mql,
         .explanation = ex ? ex : none,
     };
-    /* An older score arriving late is kept in scores but does not move the lead: older =
-     * as of an earlier time, or as of the same time but answering an earlier request (its
-     * seq, when both the reply and the score the lead holds have one). */
+    /* An older score arriving late is kept in scores but does not move the lead. Older =
+     * computed from an earlier snapshot: it answers a score.request with a smaller seq (the
+     * store's counter, taken in the transaction that read the snapshot). Not as_of: a
+     * re-score "as of now" from a snapshot read before an activity arrived has a later
+     * as_of than the request for that activity (as of its event time) and must still lose
+     * to it (a stale interest 0 demoted MQLs to RECYCLED). as_of decides only when one side
+     * has no seq (a reply from before seqs existed). */
     const json_t *jseq = json_object_get(p, "seq");
     int64_t seq = json_is_integer(jseq) ? json_integer_value(jseq) : HO_NULL_INT;
-    bool older =
-        lead.scored_at != HO_NULL_INT &&
-        (as_of < lead.scored_at || (as_of == lead.scored_at && seq != HO_NULL_INT &&
-                                    lead.score_seq != HO_NULL_INT && seq < lead.score_seq));
+    bool older = false;
+    if (lead.scored_at != HO_NULL_INT) {
+        older = seq != HO_NULL_INT && lead.score_seq != HO_NULL_INT ? seq < lead.score_seq
+                                                                    : as_of < lead.scored_at;
+    }
     /* Scores are a history of changes: a re-score that leaves the lead's score as it is
      * (same model, fit, interest, grade, quadrant, and no stage change to come from mql)
      * writes no row; the lead still moves to the newer as_of below. */
