@@ -741,39 +741,66 @@ static long s_dirty_every(long n, long k)
     return k > 0 ? (n / (k + 1) > 0 ? n / (k + 1) : 1) : 0;
 }
 
+/* The export headers, shared by the demo world and the corpus generator. */
+static const char *const s_hubspot_cols[] = {"Record ID",
+                                   "First Name",
+                                   "Last Name",
+                                   "Email",
+                                   "Phone Number",
+                                   "Job Title",
+                                   "Company Name",
+                                   "Industry",
+                                   "Number of Employees",
+                                   "Annual Revenue",
+                                   "Country/Region",
+                                   "State/Region",
+                                   "City",
+                                   "Lifecycle Stage",
+                                   "Lead Status",
+                                   "Original Source",
+                                   "Original Source Drill-Down 1",
+                                   "HubSpot Score",
+                                   "Contact owner",
+                                   "Create Date",
+                                   "Last Activity Date",
+                                   "Marketing emails opened",
+                                   "Marketing emails clicked",
+                                   "Number of Pageviews",
+                                   "Recent Conversion",
+                                   "Message"};
+static const char *const s_salesforce_cols[] = {"Id",
+                                   "FirstName",
+                                   "LastName",
+                                   "Email",
+                                   "Title",
+                                   "Company",
+                                   "Industry",
+                                   "LeadSource",
+                                   "Status",
+                                   "Rating",
+                                   "Phone",
+                                   "Country",
+                                   "State",
+                                   "City",
+                                   "NumberOfEmployees",
+                                   "AnnualRevenue",
+                                   "Description",
+                                   "OwnerId",
+                                   "IsConverted",
+                                   "CreatedDate",
+                                   "LastModifiedDate"};
+static const char *const s_marketo_cols[] = {
+    "id",       "firstName",         "lastName",      "email",     "title",     "company",
+    "industry", "numberOfEmployees", "annualRevenue", "phone",     "city",      "state",
+    "country",  "leadSource",        "leadStatus",    "leadScore", "createdAt", "updatedAt"};
+
 /* ---- HubSpot ---- */
 static int s_write_hubspot(const s_world_t *w, FILE *f, s_count_t *c, char *seen)
 {
-    static const char *const cols[] = {"Record ID",
-                                       "First Name",
-                                       "Last Name",
-                                       "Email",
-                                       "Phone Number",
-                                       "Job Title",
-                                       "Company Name",
-                                       "Industry",
-                                       "Number of Employees",
-                                       "Annual Revenue",
-                                       "Country/Region",
-                                       "State/Region",
-                                       "City",
-                                       "Lifecycle Stage",
-                                       "Lead Status",
-                                       "Original Source",
-                                       "Original Source Drill-Down 1",
-                                       "HubSpot Score",
-                                       "Contact owner",
-                                       "Create Date",
-                                       "Last Activity Date",
-                                       "Marketing emails opened",
-                                       "Marketing emails clicked",
-                                       "Number of Pageviews",
-                                       "Recent Conversion",
-                                       "Message"};
     s_csvw_t cw = {f, true, false, "\r\n"};
     fputs("\xEF\xBB\xBF", f);
-    for (size_t k = 0; k < N_OF(cols); k++) {
-        s_cell(&cw, cols[k]);
+    for (size_t k = 0; k < N_OF(s_hubspot_cols); k++) {
+        s_cell(&cw, s_hubspot_cols[k]);
     }
     s_endrow(&cw);
     long n = w->o->leads;
@@ -902,30 +929,9 @@ static void s_sf_id(s_rng_t *r, const char *prefix, char *out)
 
 static int s_write_salesforce(const s_world_t *w, FILE *f, s_count_t *c, char *seen)
 {
-    static const char *const cols[] = {"Id",
-                                       "FirstName",
-                                       "LastName",
-                                       "Email",
-                                       "Title",
-                                       "Company",
-                                       "Industry",
-                                       "LeadSource",
-                                       "Status",
-                                       "Rating",
-                                       "Phone",
-                                       "Country",
-                                       "State",
-                                       "City",
-                                       "NumberOfEmployees",
-                                       "AnnualRevenue",
-                                       "Description",
-                                       "OwnerId",
-                                       "IsConverted",
-                                       "CreatedDate",
-                                       "LastModifiedDate"};
     s_csvw_t cw = {f, true, true, "\n"};
-    for (size_t k = 0; k < N_OF(cols); k++) {
-        s_cell(&cw, cols[k]);
+    for (size_t k = 0; k < N_OF(s_salesforce_cols); k++) {
+        s_cell(&cw, s_salesforce_cols[k]);
     }
     s_endrow(&cw);
     long n = w->o->leads;
@@ -1029,13 +1035,9 @@ static int s_write_salesforce(const s_world_t *w, FILE *f, s_count_t *c, char *s
 /* ---- Marketo (Bulk Lead Extract: REST API field names) ---- */
 static int s_write_marketo(const s_world_t *w, FILE *f, s_count_t *c, char *seen)
 {
-    static const char *const cols[] = {
-        "id",       "firstName",         "lastName",      "email",     "title",     "company",
-        "industry", "numberOfEmployees", "annualRevenue", "phone",     "city",      "state",
-        "country",  "leadSource",        "leadStatus",    "leadScore", "createdAt", "updatedAt"};
     s_csvw_t cw = {f, true, false, "\n"};
-    for (size_t k = 0; k < N_OF(cols); k++) {
-        s_cell(&cw, cols[k]);
+    for (size_t k = 0; k < N_OF(s_marketo_cols); k++) {
+        s_cell(&cw, s_marketo_cols[k]);
     }
     s_endrow(&cw);
     long n = w->o->leads;
@@ -2824,36 +2826,10 @@ static void s_cp_hubspot_row(const s_cp_t *cp, const s_cp_person_t *cpp, s_csvw_
 
 static int s_cp_hubspot(const s_cp_t *cp, FILE *f)
 {
-    static const char *const cols[] = {"Record ID",
-                                       "First Name",
-                                       "Last Name",
-                                       "Email",
-                                       "Phone Number",
-                                       "Job Title",
-                                       "Company Name",
-                                       "Industry",
-                                       "Number of Employees",
-                                       "Annual Revenue",
-                                       "Country/Region",
-                                       "State/Region",
-                                       "City",
-                                       "Lifecycle Stage",
-                                       "Lead Status",
-                                       "Original Source",
-                                       "Original Source Drill-Down 1",
-                                       "HubSpot Score",
-                                       "Contact owner",
-                                       "Create Date",
-                                       "Last Activity Date",
-                                       "Marketing emails opened",
-                                       "Marketing emails clicked",
-                                       "Number of Pageviews",
-                                       "Recent Conversion",
-                                       "Message"};
     s_csvw_t cw = {f, true, false, "\r\n"};
     fputs("\xEF\xBB\xBF", f);
-    for (size_t k = 0; k < N_OF(cols); k++) {
-        s_cell(&cw, cols[k]);
+    for (size_t k = 0; k < N_OF(s_hubspot_cols); k++) {
+        s_cell(&cw, s_hubspot_cols[k]);
     }
     s_endrow(&cw);
     for (long i = 0; i < cp->o->people; i++) {
@@ -2928,30 +2904,9 @@ static void s_cp_sf_row(const s_cp_t *cp, const s_cp_person_t *cpp, s_csvw_t *cw
 
 static int s_cp_salesforce(const s_cp_t *cp, FILE *f)
 {
-    static const char *const cols[] = {"Id",
-                                       "FirstName",
-                                       "LastName",
-                                       "Email",
-                                       "Title",
-                                       "Company",
-                                       "Industry",
-                                       "LeadSource",
-                                       "Status",
-                                       "Rating",
-                                       "Phone",
-                                       "Country",
-                                       "State",
-                                       "City",
-                                       "NumberOfEmployees",
-                                       "AnnualRevenue",
-                                       "Description",
-                                       "OwnerId",
-                                       "IsConverted",
-                                       "CreatedDate",
-                                       "LastModifiedDate"};
     s_csvw_t cw = {f, true, true, "\n"};
-    for (size_t k = 0; k < N_OF(cols); k++) {
-        s_cell(&cw, cols[k]);
+    for (size_t k = 0; k < N_OF(s_salesforce_cols); k++) {
+        s_cell(&cw, s_salesforce_cols[k]);
     }
     s_endrow(&cw);
     for (long i = 0; i < cp->o->people; i++) {
@@ -3018,13 +2973,9 @@ static void s_cp_mk_row(const s_cp_t *cp, const s_cp_person_t *cpp, s_csvw_t *cw
 
 static int s_cp_marketo(const s_cp_t *cp, FILE *f)
 {
-    static const char *const cols[] = {
-        "id",       "firstName",         "lastName",      "email",     "title",     "company",
-        "industry", "numberOfEmployees", "annualRevenue", "phone",     "city",      "state",
-        "country",  "leadSource",        "leadStatus",    "leadScore", "createdAt", "updatedAt"};
     s_csvw_t cw = {f, true, false, "\n"};
-    for (size_t k = 0; k < N_OF(cols); k++) {
-        s_cell(&cw, cols[k]);
+    for (size_t k = 0; k < N_OF(s_marketo_cols); k++) {
+        s_cell(&cw, s_marketo_cols[k]);
     }
     s_endrow(&cw);
     for (long i = 0; i < cp->o->people; i++) {
