@@ -14,6 +14,7 @@
 #define HO_CLIENT_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -65,5 +66,11 @@ int ho_client_request(ho_client_t *self, const char *service, ho_msg_t *const *m
 /* The broker's status (MMI service "mmi.status", see proto/): services, workers, queue
  * depths, counters. Caller owns the returned object. */
 int ho_client_status(ho_client_t *self, json_t **status_p, ho_err_t *err);
+
+/* Read an mmi.status payload: true when some service has requests queued or in flight.
+ * *progress_p (optional) = the broker's replies + routed counters, which stand still once
+ * nothing moves: a caller that sees "not busy" with the same progress twice knows the
+ * pipeline is idle (nothing in transit between two workers either). */
+bool ho_client_status_busy(const json_t *status, json_int_t *progress_p);
 
 #endif

@@ -343,17 +343,8 @@ static void s_wait_idle(s_sender_t *s)
         if (ho_client_status(s->client, &st, &err) != HO_OK) {
             return; /* the broker went away: the next send says so */
         }
-        bool busy = false;
-        size_t i;
-        json_t *svc;
-        json_array_foreach(json_object_get(st, "services"), i, svc)
-        {
-            busy = busy || json_integer_value(json_object_get(svc, "queued")) > 0 ||
-                   json_integer_value(json_object_get(svc, "in_flight")) > 0;
-        }
-        json_t *ctr = json_object_get(st, "counters");
-        json_int_t seen = json_integer_value(json_object_get(ctr, "replies")) +
-                          json_integer_value(json_object_get(ctr, "routed"));
+        json_int_t seen = 0;
+        bool busy = ho_client_status_busy(st, &seen);
         quiet = !busy && seen == last ? quiet + 1 : 0;
         last = seen;
         json_decref(st);

@@ -501,17 +501,8 @@ static int s_wait_idle(s_run_t *run, int timeout_ms)
         s_supervise(run);
         json_t *st = s_status(run);
         if (st) {
-            bool busy = false;
-            size_t i;
-            json_t *s;
-            json_array_foreach(json_object_get(st, "services"), i, s)
-            {
-                busy = busy || json_integer_value(json_object_get(s, "queued")) > 0 ||
-                       json_integer_value(json_object_get(s, "in_flight")) > 0;
-            }
-            json_t *ctr = json_object_get(st, "counters");
-            json_int_t seen = json_integer_value(json_object_get(ctr, "replies")) +
-                              json_integer_value(json_object_get(ctr, "routed"));
+            json_int_t seen = 0;
+            bool busy = ho_client_status_busy(st, &seen);
             quiet = (!busy && seen == last) ? quiet + 1 : 0;
             last = seen;
             json_decref(st);

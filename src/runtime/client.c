@@ -635,3 +635,21 @@ int ho_client_status(ho_client_t *self, json_t **status_p, ho_err_t *err)
     }
     return HO_OK;
 }
+
+bool ho_client_status_busy(const json_t *status, json_int_t *progress_p)
+{
+    bool busy = false;
+    size_t i;
+    json_t *svc;
+    json_array_foreach(json_object_get(status, "services"), i, svc)
+    {
+        busy = busy || json_integer_value(json_object_get(svc, "queued")) > 0 ||
+               json_integer_value(json_object_get(svc, "in_flight")) > 0;
+    }
+    if (progress_p) {
+        const json_t *ctr = json_object_get(status, "counters");
+        *progress_p = json_integer_value(json_object_get(ctr, "replies")) +
+                      json_integer_value(json_object_get(ctr, "routed"));
+    }
+    return busy;
+}
