@@ -638,6 +638,24 @@ static void s_weeks(ho_rctx_t *ctx)
     ctx->win12_a = ctx->weeks[0].a;
 }
 
+/* What both entry points check and set up first: the week exists, the zone loads, the
+ * week windows. HO_REPORT_OK with ctx ready (its zone to destroy), else the error in err. */
+static ho_report_error_t s_begin(ho_rctx_t *ctx, const ho_report_opts_t *opts, ho_err_t *err)
+{
+    if (opts->week.week < 1 || opts->week.week > ho_week_count(opts->week.year)) {
+        ho_err_set(err, HO_ERR_FIELD, "week", "week: %d-W%02d does not exist", opts->week.year,
+                   opts->week.week);
+        return HO_REPORT_ERR_WEEK;
+    }
+    *ctx = (ho_rctx_t){.opts = opts, .err = err, .tz = opts->timezone ? opts->timezone : "UTC"};
+    ctx->zone = ho_report_tz_load(ctx->tz, err);
+    if (!ctx->zone) {
+        return HO_REPORT_ERR_TIMEZONE;
+    }
+    s_weeks(ctx);
+    return HO_REPORT_OK;
+}
+
 ho_report_error_t ho_report_rules(const ho_report_opts_t *opts, ho_report_rule_fn *fn, void *arg,
                                   ho_err_t *err)
 {
@@ -650,18 +668,12 @@ ho_report_error_t ho_report_rules(const ho_report_opts_t *opts, ho_report_rule_f
         ho_err_set(err, HO_ERR_MISSING, "", "report: database path and callback are required");
         return HO_REPORT_ERR_ARG;
     }
-    if (opts->week.week < 1 || opts->week.week > ho_week_count(opts->week.year)) {
-        ho_err_set(err, HO_ERR_FIELD, "week", "week: %d-W%02d does not exist", opts->week.year,
-                   opts->week.week);
-        return HO_REPORT_ERR_WEEK;
+    ho_rctx_t ctx;
+    ho_report_error_t rc = s_begin(&ctx, opts, err);
+    if (rc != HO_REPORT_OK) {
+        return rc;
     }
-    ho_rctx_t ctx = {.opts = opts, .err = err, .tz = opts->timezone ? opts->timezone : "UTC"};
-    ctx.zone = ho_report_tz_load(ctx.tz, err);
-    if (!ctx.zone) {
-        return HO_REPORT_ERR_TIMEZONE;
-    }
-    s_weeks(&ctx);
-    ho_report_error_t rc = s_open_db(&ctx);
+    rc = s_open_db(&ctx);
     if (rc == HO_REPORT_OK) {
         rc = ho_rsql_exec(&ctx, "BEGIN");
     }
@@ -691,19 +703,11 @@ ho_report_error_t ho_report_write(const ho_report_opts_t *opts, ho_report_result
         ho_err_set(err, HO_ERR_MISSING, "", "report: database path and output are required");
         return HO_REPORT_ERR_ARG;
     }
-    if (opts->week.week < 1 || opts->week.week > ho_week_count(opts->week.year)) {
-        ho_err_set(err, HO_ERR_FIELD, "week", "week: %d-W%02d does not exist", opts->week.year,
-                   opts->week.week);
-        return HO_REPORT_ERR_WEEK;
+    ho_rctx_t ctx;
+    ho_report_error_t rc = s_begin(&ctx, opts, err);
+    if (rc != HO_REPORT_OK) {
+        return rc;
     }
-    ho_rctx_t ctx = {.opts = opts, .err = err, .tz = opts->timezone ? opts->timezone : "UTC"};
-    ctx.zone = ho_report_tz_load(ctx.tz, err);
-    if (!ctx.zone) {
-        return HO_REPORT_ERR_TIMEZONE;
-    }
-    ho_report_error_t rc = HO_REPORT_OK;
-    s_weeks(&ctx);
-
     ho_err_t cerr;
     ctx.reasons = ho_conf_load_named(opts->config_dir, "reasons.yaml", &cerr);
     ctx.lifecycle = ho_conf_load_named(opts->config_dir, "lifecycle.yaml", &cerr);
