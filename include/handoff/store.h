@@ -229,6 +229,9 @@ typedef enum {
     HO_Q__COUNT
 } ho_query_t;
 
+/* The SQL text of a named query (NULL for one out of range): what tests/unit/test_store_plans.c
+ * runs EXPLAIN QUERY PLAN on, so every per-message query is checked against the real schema. */
+const char *ho_store_query_sql(ho_query_t query);
 /* Run a named query with named arguments; *rows_p = a json array of row objects. */
 int ho_store_query(ho_store_t *self, ho_query_t query, const json_t *args, json_t **rows_p,
                    ho_err_t *err);

@@ -316,8 +316,10 @@ static const char *const s_queries[HO_Q__COUNT] = {
     [HO_Q_OUTCOMES] = "SELECT outcome, rep_id, reason, reason_owner, stage_reached, occurred_at,"
                       " notes, amount, not_owner, feedback_id, event_id FROM outcomes"
                       " WHERE lead_id = :lead_id ORDER BY occurred_at, id",
+    /* +status: without it SQLite picks assignments_open (status, sla_due), i.e. every open
+     * assignment of every lead per outcome, over assignments_lead (test_store_plans). */
     [HO_Q_OPEN_ASSIGNMENTS] = "SELECT id, rep_id, assigned_at, sla_due, reassign_due"
-                              " FROM assignments WHERE lead_id = :lead_id AND status = 'open'"
+                              " FROM assignments WHERE lead_id = :lead_id AND +status = 'open'"
                               " ORDER BY assigned_at DESC, id DESC",
     [HO_Q_SLA_DUE] =
         "SELECT a.id, a.lead_id, a.rep_id, a.assigned_at, a.sla_due,"
@@ -402,6 +404,11 @@ static const char *const s_queries[HO_Q__COUNT] = {
                             " WHERE event_id = :event_id",
     [HO_X_UNMATCHED_DELETE] = "DELETE FROM unmatched_activities WHERE event_id = :event_id",
 };
+
+const char *ho_store_query_sql(ho_query_t query)
+{
+    return (int)query >= 0 && query < HO_Q__COUNT ? s_queries[query] : NULL;
+}
 
 /* UPDATE statements of the lead row by the set of columns that changed (bit i = column i
  * of s_lead_cols): an UPDATE that names an indexed column (email, domain, mql_at,
