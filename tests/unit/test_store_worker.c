@@ -212,6 +212,11 @@ static void test_scored_mql_routes_with_account_owner(void **state)
     json_t *score = json_object_get(json_object_get(rr, "lead"), "score");
     assert_int_equal(json_integer_value(json_object_get(score, "fit")), 50);
     assert_string_equal(json_string_value(json_object_get(score, "model_version")), "m1");
+    /* the lead's fields go to the router, its activities do not (routing reads none) */
+    json_t *rl = json_object_get(rr, "lead");
+    assert_true(json_is_object(json_object_get(rl, "fields")));
+    assert_int_equal(json_integer_value(json_object_get(rl, "lead_id")), tom);
+    assert_null(json_object_get(rl, "activities"));
     char sql[256];
     snprintf(sql, sizeof sql,
              "SELECT stage || ' ' || mql_at || ' ' || (SELECT actor || ':' || score || ':' || "

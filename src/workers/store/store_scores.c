@@ -11,10 +11,12 @@
 int sw_route_fields(sw_ctx_t *self, const ho_lead_t *lead, json_t *p, int64_t as_of,
                     json_t *exclude, const char *reason, ho_err_t *err)
 {
-    json_t *snap = sw_snapshot(self, lead, err);
+    /* fields and scores, no activities: routing reads none, and the newest 500 of an active
+     * person were most of every route.request and sla.breach (proto/messages.md) */
+    json_t *snap = ho_store_lead_snapshot(self->store, lead);
     if (!snap) {
         json_decref(exclude);
-        return err->code;
+        return ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
     }
     json_object_set_new(snap, "score", sw_score_obj(lead));
     json_t *owner = json_null();
