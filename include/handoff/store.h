@@ -219,6 +219,8 @@ typedef enum {
     HO_Q_COUNTER,             /* {name}: value of a store counter */
     HO_X_COUNTER_SET,         /* {name, value} */
     HO_Q_ASSIGNMENT_BY_EVENT, /* {event_id}: id, status of the assignment that event made */
+    HO_Q_SNAPSHOT_ACTIVITIES, /* {lead_id, limit, until (optional)}: newest first, the six
+                               * columns of a snapshot activity (ho_store_score_snapshot) */
     /* writes, used through the typed operations below */
     HO_X_IMPLIED_CLEAR,       /* {lead_id} */
     HO_X_SALES_HISTORY_CLEAR, /* {lead_id} */
@@ -314,6 +316,9 @@ json_t *ho_store_lead_fields(ho_store_t *self, const ho_lead_t *lead);
  * (`handoff score --as-of`). The one builder: the store worker and `handoff score` both call
  * it, so a dry run scores what the scorer would get. New reference, or NULL with err. */
 #define HO_STORE_SNAPSHOT_ACTIVITIES 500
+/* The same without activities: the `lead` of a route.request and sla.breach (routing reads
+ * fields and scores only). New reference, or NULL when out of memory. */
+json_t *ho_store_lead_snapshot(ho_store_t *self, const ho_lead_t *lead);
 /* The activities part alone (also in the handoff packet): the newest `limit` of the lead,
  * at or before until_ms when > 0. New array, or NULL with err. */
 json_t *ho_store_snapshot_activities(ho_store_t *self, int64_t lead_id, int limit,

@@ -389,6 +389,11 @@ static const char *const s_queries[HO_Q__COUNT] = {
     [HO_Q_FIRST_SOURCE] = "SELECT event_id FROM lead_sources WHERE lead_id = :lead_id"
                           " ORDER BY id LIMIT 1",
     [HO_Q_ASSIGNMENT_BY_EVENT] = "SELECT id, status FROM assignments WHERE event_id = :event_id",
+    /* the rows are the snapshot's activity objects as they are (no copy into new objects) */
+    [HO_Q_SNAPSHOT_ACTIVITIES] = "SELECT type, path, url, occurred_at, campaign, asset"
+                                 " FROM activities WHERE lead_id = :lead_id"
+                                 " AND (:until IS NULL OR occurred_at <= :until)"
+                                 " ORDER BY occurred_at DESC, id DESC LIMIT :limit",
     /* writes behind the typed operations of store.h (they return no rows) */
     [HO_X_IMPLIED_CLEAR] = "DELETE FROM outcomes WHERE lead_id = :lead_id AND implied = 1",
     [HO_X_SALES_HISTORY_CLEAR] = "DELETE FROM stage_history WHERE lead_id = :lead_id"
