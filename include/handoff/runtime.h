@@ -20,6 +20,7 @@
 #define HO_RUNTIME_H
 
 #include <signal.h>
+#include <stdbool.h>
 
 #include "handoff/worker.h"
 
@@ -35,6 +36,10 @@ typedef struct {
     int retries;                /* extra attempts after HO_WORKER_RETRY; <0 = none; 0 = 3 */
     int retry_backoff_ms;       /* first wait between attempts, doubling; 0 = 50 */
     int max_frame_bytes;        /* ZMQ_MAXMSGSIZE (broker.max_frame_bytes); 0 = HO_MSG_MAX_BODY */
+    /* The worker's own clock (def->cb_tick every def->tick_ms) is not run: a supervisor sends
+     * the clock instead (`handoff run` ticks the store at --tick, or never with --tick 0; the
+     * store's own wall-clock tick came on top of it, at the wall clock even in a demo world). */
+    bool no_tick;
     /* CURVE (E9): this worker's secret cert file and the broker's public cert file. Both set
      * enables CURVE. */
     const char *curve_client_cert;

@@ -960,9 +960,12 @@ static void s_add_children(s_run_t *run, const s_parts_t *parts)
             } else {
                 snprintf(label, sizeof label, "worker.%s", s_workers[w]);
             }
-            const char *a[10] = {"worker",      s_workers[w], "--connect",
+            const char *a[12] = {"worker",      s_workers[w], "--connect",
                                  run->endpoint, "--data-dir", run->data_dir};
             size_t k = 6;
+            if (strcmp(s_workers[w], "store") == 0) {
+                a[k++] = "--no-tick"; /* one clock: run's own --tick (0 = none) */
+            }
             if (config) {
                 a[k++] = "-c";
                 a[k++] = config;

@@ -44,7 +44,7 @@ static void s_usage(FILE *out)
 {
     fprintf(out,
             "usage: handoff worker NAME [-c PATH] [--connect ENDPOINT] [--data-dir DIR]\n"
-            "                           [--credit N] [--service NAME]\n"
+            "                           [--credit N] [--service NAME] [--no-tick]\n"
             "       handoff worker --list\n"
             "       handoff worker NAME --help   (the worker's settings)\n"
             "\n"
@@ -60,6 +60,8 @@ static void s_usage(FILE *out)
             "      --credit N         requests the broker may keep in flight here, 1..1000\n"
             "                         (default %d)\n"
             "      --service NAME     register under another service name (default: NAME)\n"
+            "      --no-tick          no clock of its own: a supervisor sends the store its\n"
+            "                         ticks (handoff run does, at --tick)\n"
             "  -l, --list             list the built-in workers\n"
             "  -h, --help             this help\n"
             "\n"
@@ -104,13 +106,14 @@ int ho_cmd_worker(int argc, char **argv)
     static const struct option opts[] = {HO_CLI_ENV_OPTIONS,
                                          {"credit", required_argument, NULL, 'k'},
                                          {"service", required_argument, NULL, 's'},
+                                         {"no-tick", no_argument, NULL, 'T'},
                                          {"list", no_argument, NULL, 'l'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     ho_cli_env_t cenv = {.cmd = "worker"};
     const char *service = NULL;
     long credit = 0;
-    bool help = false;
+    bool help = false, no_tick = false;
     int ch;
     optind = 1;
     while ((ch = getopt_long(argc, argv, "c:lh", opts, NULL)) != -1) {
@@ -129,6 +132,9 @@ int ho_cmd_worker(int argc, char **argv)
         }
         case 's':
             service = optarg;
+            break;
+        case 'T':
+            no_tick = true;
             break;
         case 'l':
             s_list(stdout);
@@ -202,6 +208,7 @@ int ho_cmd_worker(int argc, char **argv)
         .heartbeat_ms = ho_gateway_heartbeat_ms(gw),
         .liveness = ho_gateway_liveness(gw),
         .max_frame_bytes = ho_gateway_max_frame_bytes(gw),
+        .no_tick = no_tick,
     };
     if (ho_gateway_curve_enabled(gw)) {
         ropts.curve_client_cert = ho_gateway_curve_client_cert(gw);

@@ -559,7 +559,7 @@ int ho_worker_run(const ho_worker_def_t *def, const ho_runtime_opts_t *opts)
             opts->on_ready(opts->ready_arg);
         }
     }
-    int tick_ms = def->cb_tick && def->tick_ms > 0 ? def->tick_ms : 0;
+    int tick_ms = def->cb_tick && def->tick_ms > 0 && !opts->no_tick ? def->tick_ms : 0;
     rt.next_tick = ho_now_ms() + tick_ms;
     while (rc == 0 && !s_stopped(&rt)) {
         int64_t now = ho_now_ms();

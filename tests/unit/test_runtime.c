@@ -127,6 +127,8 @@ static void *s_worker_main(void *arg)
     return NULL;
 }
 
+static bool s_next_no_tick; /* opts.no_tick of the next s_worker_start */
+
 static s_worker_t *s_worker_start(const ho_worker_def_t *def, const char *endpoint,
                                   const char *service)
 {
@@ -139,6 +141,7 @@ static s_worker_t *s_worker_start(const ho_worker_def_t *def, const char *endpoi
     w->opts.credit = 8;
     w->opts.retry_backoff_ms = 5;
     w->opts.stop = &w->stop;
+    w->opts.no_tick = s_next_no_tick;
     assert_int_equal(pthread_create(&w->thread, NULL, s_worker_main, w), 0);
     return w;
 }
@@ -630,6 +633,39 @@ static void test_tick_output_is_routed(void **state)
     s_broker_stop(&b);
 }
 
+/* no_tick: the worker's own clock is off (a supervisor ticks it): in the time the ticker
+ * above sends three, it sends none; the same worker without no_tick does tick. */
+static void test_no_tick_stops_the_own_clock(void **state)
+{
+    (void)state;
+    s_write_config("handoff.yaml", 1000, "  test.tick: sink\n");
+    s_broker_t b = {0};
+    s_broker_start(&b, "handoff.yaml", "tcp://127.0.0.1:*");
+    s_sink_ticks = 0;
+    s_worker_t *sink = s_worker_start(&s_def_sink, b.endpoint, NULL);
+    s_next_no_tick = true;
+    s_worker_t *quiet = s_worker_start(&s_def_ticker, b.endpoint, NULL);
+    s_next_no_tick = false;
+    zclock_sleep(20 * 10); /* ten tick periods */
+    pthread_mutex_lock(&s_sink_lock);
+    int got = s_sink_ticks;
+    pthread_mutex_unlock(&s_sink_lock);
+    assert_int_equal(got, 0);
+    assert_int_equal(s_worker_stop(&quiet), 0);
+    s_worker_t *ticker = s_worker_start(&s_def_ticker, b.endpoint, NULL);
+    int64_t end = zclock_mono() + S_DEADLINE_MS;
+    while (zclock_mono() < end && got < 1) {
+        pthread_mutex_lock(&s_sink_lock);
+        got = s_sink_ticks;
+        pthread_mutex_unlock(&s_sink_lock);
+        zclock_sleep(10);
+    }
+    assert_true(got >= 1);
+    assert_int_equal(s_worker_stop(&ticker), 0);
+    assert_int_equal(s_worker_stop(&sink), 0);
+    s_broker_stop(&b);
+}
+
 typedef struct {
     int done;
     int ok;
@@ -813,6 +849,7 @@ int main(void)
         cmocka_unit_test(test_batch_of_only_bad_envelopes),
         cmocka_unit_test(test_retry_then_error),
         cmocka_unit_test(test_tick_output_is_routed),
+        cmocka_unit_test(test_no_tick_stops_the_own_clock),
         cmocka_unit_test(test_backpressure_503_is_resent),
         cmocka_unit_test(test_worker_reregisters_after_broker_restart),
         cmocka_unit_test(test_client_resends_after_timeout),
