@@ -551,6 +551,9 @@ static void test_batch_with_refused_message(void **state)
     s_expect(t, "SELECT code || ' ' || input_event_id FROM quarantine",
              "before_lead_created o-bad");
     s_expect(t, "SELECT COUNT(*) FROM events", "3");
+    /* the claimed types by their one-letter codes (docs/store-schema.md, events) */
+    s_expect(t, "SELECT group_concat(type, ',') FROM (SELECT type FROM events ORDER BY type)",
+             "A,L,L");
     assert_int_equal(s_count_out(t, "score.request"), 2);
     assert_int_equal(json_integer_value(json_object_get(s_first_out(t, "score.request"), "as_of")),
                      3 * H);
