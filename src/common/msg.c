@@ -4,7 +4,9 @@
 #include "handoff/msg.h"
 
 #include <msgpack.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1009,10 +1011,65 @@ static int s_envelope(const msgpack_object *root, ho_msg_t **msg_p, ho_err_t *er
     return HO_OK;
 }
 
-/* The msgpack object tree of a body, in a zone the caller frees (msgpack_zone_free). One
- * zone sized from the body: msgpack_unpack_next's zone grows in 8 KB chunks, and each of
- * those allocations made glibc consolidate the fast bins the previous batch's frees filled
- * (4% of the store worker's time on a real import, perf). */
+/* The decoder's zone: one per thread, kept from frame to frame and cleared after each (its
+ * first chunk stays). A zone per frame sized from the body (2x, up to megabytes) was one large
+ * malloc per frame, and each made glibc consolidate the fast bins the previous batch's jansson
+ * frees had filled: 8% of the store worker in the activities phase (perf, 2026-12-07). A
+ * nested decode (an error callback that decodes) gets a zone of its own. Freed at thread exit
+ * (pthread key destructor). */
+#define S_ZONE_CHUNK (4u << 20)
+
+typedef struct {
+    msgpack_zone *zone;
+    bool busy;
+} s_zone_slot_t;
+
+static pthread_key_t s_zone_key;
+static pthread_once_t s_zone_once = PTHREAD_ONCE_INIT;
+
+static void s_zone_slot_free(void *p)
+{
+    s_zone_slot_t *slot = p;
+    msgpack_zone_free(slot->zone);
+    free(slot);
+}
+
+static void s_zone_key_make(void)
+{
+    (void)pthread_key_create(&s_zone_key, s_zone_slot_free);
+}
+
+static msgpack_zone *s_zone_take(size_t len)
+{
+    pthread_once(&s_zone_once, s_zone_key_make);
+    s_zone_slot_t *slot = pthread_getspecific(s_zone_key);
+    if (!slot && (slot = calloc(1, sizeof *slot)) != NULL) {
+        slot->zone = msgpack_zone_new(S_ZONE_CHUNK);
+        if (!slot->zone || pthread_setspecific(s_zone_key, slot) != 0) {
+            msgpack_zone_free(slot->zone);
+            free(slot);
+            slot = NULL;
+        }
+    }
+    if (slot && !slot->busy) {
+        slot->busy = true;
+        return slot->zone;
+    }
+    return msgpack_zone_new(len < 4096 ? 8192 : 2 * len);
+}
+
+static void s_zone_give(msgpack_zone *zone)
+{
+    s_zone_slot_t *slot = pthread_getspecific(s_zone_key);
+    if (slot && slot->zone == zone) {
+        msgpack_zone_clear(zone);
+        slot->busy = false;
+        return;
+    }
+    msgpack_zone_free(zone);
+}
+
+/* The msgpack object tree of a body, in a zone the caller gives back (s_zone_give). */
 static int s_unpack(const void *buf, size_t len, msgpack_zone **zone_p, msgpack_object *root,
                     ho_err_t *err)
 {
@@ -1021,14 +1078,14 @@ static int s_unpack(const void *buf, size_t len, msgpack_zone **zone_p, msgpack_
     if (rc != HO_OK) {
         return rc;
     }
-    msgpack_zone *zone = msgpack_zone_new(len < 4096 ? 8192 : 2 * len);
+    msgpack_zone *zone = s_zone_take(len);
     if (!zone) {
         return ho_err_set(err, HO_ERR_NOMEM, "", "out of memory decoding %zu bytes", len);
     }
     size_t off = 0;
     msgpack_unpack_return ret = msgpack_unpack(buf, len, &off, zone, root);
     if (ret != MSGPACK_UNPACK_SUCCESS && ret != MSGPACK_UNPACK_EXTRA_BYTES) {
-        msgpack_zone_free(zone);
+        s_zone_give(zone);
         if (ret == MSGPACK_UNPACK_NOMEM_ERROR) {
             /* msgpack-c reports its nesting limit as NOMEM; the walker keeps us under it, so
              * this is a real allocation failure */
@@ -1050,7 +1107,7 @@ int ho_msg_decode(const void *buf, size_t len, ho_msg_t **msg_p, ho_err_t *err)
         return rc;
     }
     rc = s_envelope(&root, msg_p, err);
-    msgpack_zone_free(zone);
+    s_zone_give(zone);
     return rc;
 }
 
@@ -1068,12 +1125,12 @@ int ho_msg_decode_frame(const void *buf, size_t len, ho_msg_t ***msgs_p, size_t 
     const msgpack_object *root = &top;
     size_t count = root->type == MSGPACK_OBJECT_ARRAY ? root->via.array.size : 1;
     if (root->type != MSGPACK_OBJECT_ARRAY && root->type != MSGPACK_OBJECT_MAP) {
-        msgpack_zone_free(zone);
+        s_zone_give(zone);
         return ho_err_set(err, HO_ERR_MALFORMED, "", "body is neither an envelope nor a batch");
     }
     ho_msg_t **msgs = calloc(count ? count : 1, sizeof *msgs);
     if (!msgs) {
-        msgpack_zone_free(zone);
+        s_zone_give(zone);
         return ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
     }
     size_t n = 0;
@@ -1088,7 +1145,7 @@ int ho_msg_decode_frame(const void *buf, size_t len, ho_msg_t ***msgs_p, size_t 
             on_error(i, &item_err, arg);
         }
     }
-    msgpack_zone_free(zone);
+    s_zone_give(zone);
     *msgs_p = msgs;
     *n_p = n;
     return HO_OK;
