@@ -89,6 +89,8 @@ typedef struct {
     int64_t now_ms;       /* the caller's clock (--now, report.request now): the document's created
                              date; 0 = the end of the report week. Never read from the wall clock */
     const char *currency; /* ISO 4217 code of outcome amounts (shown with them); NULL = "USD" */
+    const char *html; /* also write the report as one self-contained HTML page here (inline
+                         CSS and SVG charts, the same numbers as the workbook); NULL = none */
     ho_report_progress_fn *progress; /* may be NULL */
     void *progress_arg;
 } ho_report_opts_t;
