@@ -7,6 +7,8 @@
  * sheets: Summary, Funnel, Sources, Lost reasons, Lost and rejected, Reps, Calibration,
  * Learnings, Handoffs, Data quality, Definitions.
  * Every number is defined in reports/README.md precisely enough that a test recomputes it.
+ * With opts.html set, the same report is also written as one self-contained HTML page (inline
+ * CSS, charts as inline SVG) from the same numbers, in the same pass.
  *
  *     ho_report_opts_t opts = {.db_path = "data/handoff.db", .output = "w47.xlsx",
  *                              .timezone = "Europe/Berlin"};
