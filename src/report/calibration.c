@@ -58,7 +58,7 @@ static ho_report_error_t s_table(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t *r
 }
 
 #define S_GRID HO_RGRID /* bands per axis: 4 of half a threshold each, then "and above" */
-#define S_SMALL_N 10 /* fewer leads in a cell: the rate is not shown as a rate */
+#define S_SMALL_N 10    /* fewer leads in a cell: the rate is not shown as a rate */
 
 /* A threshold of scoring.yaml `quadrants` (good_fit, high_interest), else def. */
 static int s_threshold(ho_rctx_t *ctx, const char *key, int def)

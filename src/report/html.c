@@ -154,11 +154,11 @@ void ho_rhtml_drill_row(ho_rctx_t *ctx, const ho_rdrill_t *d)
     FILE *f = ctx->html->rows;
     ho_civil_time_t c = ho_tz_civil(ctx->zone, ho_floor_div(d->at, 1000) * 1000);
     char cl[256];
-    const char *cells[] = {d->label, *d->owner ? d->owner : "(unknown)",
-                           d->lead,  d->email,
+    const char *cells[] = {d->label,   *d->owner ? d->owner : "(unknown)",
+                           d->lead,    d->email,
                            d->company, ho_rchannel_label(d->channel, cl, sizeof cl),
-                           d->source, d->campaign,
-                           d->rep,   d->stage,
+                           d->source,  d->campaign,
+                           d->rep,     d->stage,
                            d->flags};
     fprintf(f, "<tr><td>%04d-%02d-%02d %02d:%02d</td><td>%s</td>", c.year, c.month, c.day, c.hour,
             c.minute, d->lost ? "Lost" : "Rejected");
@@ -318,8 +318,7 @@ static void s_summary(ho_rctx_t *ctx, FILE *f)
             "<h2 id=\"summary\">Summary</h2>\n<table class=\"kpi\">\n<tr><th>Metric</th>"
             "<th>%s</th><th>%s</th><th>Delta</th><th>4-week average (%s..%s)</th>"
             "<th>Definition</th></tr>\n",
-            w->label, ctx->weeks[HO_RW_LAST].label, ctx->weeks[HO_RW - 4].label + 5,
-            w->label + 5);
+            w->label, ctx->weeks[HO_RW_LAST].label, ctx->weeks[HO_RW - 4].label + 5, w->label + 5);
     for (size_t i = 0; i < ctx->model.nkpi; i++) {
         const ho_rkpi_t *k = &ctx->model.kpi[i];
         fputs("<tr><th class=\"m\">", f);
@@ -512,8 +511,9 @@ static void s_grid(ho_rctx_t *ctx, FILE *f)
         }
     }
     for (int part = 0; part < 2; part++) {
-        fprintf(f, "<table class=\"grid\">\n<tr><th>%s: fit \xe2\x86\x93 interest "
-                   "\xe2\x86\x92</th>",
+        fprintf(f,
+                "<table class=\"grid\">\n<tr><th>%s: fit \xe2\x86\x93 interest "
+                "\xe2\x86\x92</th>",
                 part == 0 ? "Leads" : "Reached SQL");
         char band[32];
         for (int i = 0; i < HO_RGRID; i++) {
@@ -559,10 +559,11 @@ static int s_drill(ho_rctx_t *ctx, FILE *f)
             "and lost outcome recorded in %s (time zone ",
             ctx->weeks[HO_RW_THIS].label);
     s_esc(f, ctx->tz);
-    fprintf(f, "), oldest first: %lld rows.</p>\n<table class=\"list\">\n<tr><th>Recorded at"
-               "</th><th>Outcome</th><th>Reason</th><th>Owner of the fix</th><th>Lead</th>"
-               "<th>Email</th><th>Company</th><th>Channel</th><th>Source</th><th>Campaign</th>"
-               "<th>Rep</th><th>Stage reached</th><th>Flags</th></tr>\n",
+    fprintf(f,
+            "), oldest first: %lld rows.</p>\n<table class=\"list\">\n<tr><th>Recorded at"
+            "</th><th>Outcome</th><th>Reason</th><th>Owner of the fix</th><th>Lead</th>"
+            "<th>Email</th><th>Company</th><th>Channel</th><th>Source</th><th>Campaign</th>"
+            "<th>Rep</th><th>Stage reached</th><th>Flags</th></tr>\n",
             (long long)h->nrows);
     if (fflush(h->rows) != 0 || fseek(h->rows, 0, SEEK_SET) != 0) {
         return -1;

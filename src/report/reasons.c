@@ -105,9 +105,8 @@ static void s_matrix_write(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t *row, co
         worksheet_write_number(ws, *row, (lxw_col_t)(2 + mx->ncol), t, ctx->f_tot_int);
     }
     if (n > 0 && mx->ncol > 0) {
-        lxw_conditional_format heat = {.type = LXW_CONDITIONAL_2_COLOR_SCALE,
-                                       .min_color = 0xFFFFFF,
-                                       .max_color = 0xF8696B};
+        lxw_conditional_format heat = {
+            .type = LXW_CONDITIONAL_2_COLOR_SCALE, .min_color = 0xFFFFFF, .max_color = 0xF8696B};
         worksheet_conditional_format_range(ws, first, 2, *row - 1, (lxw_col_t)(1 + mx->ncol),
                                            &heat);
     }

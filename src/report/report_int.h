@@ -62,7 +62,7 @@ typedef struct {
 #define HO_RGRID 5     /* calibration grid bands per axis */
 
 typedef struct {
-    char *code; /* leads.source_channel, "(none)" when blank */
+    char *code;  /* leads.source_channel, "(none)" when blank */
     double n[5]; /* leads, MQL, SQL, won, won amount */
 } ho_rchan_t;
 
@@ -86,8 +86,8 @@ typedef struct {
     size_t nch;
     ho_rreason_t *r; /* Lost reasons, Pareto order */
     size_t nr;
-    double grand;           /* rejected + lost rows of the 12 weeks */
-    ho_rmatrix_t by_channel; /* reason x channel */
+    double grand;                                    /* rejected + lost rows of the 12 weeks */
+    ho_rmatrix_t by_channel;                         /* reason x channel */
     int good_fit, high_interest, fit_step, int_step; /* calibration grid bands */
     bool has_grid;
     double grid_n[HO_RGRID][HO_RGRID], grid_q[HO_RGRID][HO_RGRID]; /* [fit][interest] */
@@ -116,7 +116,7 @@ typedef struct {
     sqlite3 *db;
     lxw_workbook *wb;
     const char *tz;
-    ho_tz_t *zone;  /* the zone of tz, loaded once per report */
+    ho_tz_t *zone; /* the zone of tz, loaded once per report */
     ho_rweek_t weeks[HO_RW];
     int64_t as_of;        /* end of the report week: only data before it is read */
     int64_t win4_a;       /* start of the 4-week window (weeks HO_RW-4 .. HO_RW-1) */
@@ -141,9 +141,9 @@ typedef struct {
     int64_t mqls_week;
     ho_rmodel_t model; /* what the HTML page reads after the sheets */
     ho_rhtml_t *html;  /* the HTML page, when opts->html is set */
-    double colw[64]; /* column widths of the current sheet (ho_rcols), for header heights */
-    bool pareto;     /* the Pareto chart was added (needs finishing after close) */
-    int charts;      /* charts created so far */
+    double colw[64];   /* column widths of the current sheet (ho_rcols), for header heights */
+    bool pareto;       /* the Pareto chart was added (needs finishing after close) */
+    int charts;        /* charts created so far */
 } ho_rctx_t;
 
 /* SQL helpers: on failure they fill ctx->err and return HO_REPORT_ERR_SQL. */

@@ -154,7 +154,6 @@ static ho_report_error_t s_velocity(ho_rctx_t *ctx, s_period_t *p, const char *t
     return s_medians(ctx, p, sql, which, 86400000.0);
 }
 
-
 typedef struct {
     const char *name;
     ho_rkind_t kind;

@@ -739,8 +739,7 @@ ho_report_error_t ho_report_write(const ho_report_opts_t *opts, ho_report_result
         }
     }
     char html_tmp[4096];
-    snprintf(html_tmp, sizeof html_tmp, "%s.tmp-%ld", opts->html ? opts->html : "",
-             (long)getpid());
+    snprintf(html_tmp, sizeof html_tmp, "%s.tmp-%ld", opts->html ? opts->html : "", (long)getpid());
     if (rc == HO_REPORT_OK && opts->html) {
         rc = ho_rhtml_open(&ctx, html_tmp); /* fills as the sheets go, written after them */
     }
