@@ -118,7 +118,8 @@ int ho_report_definitions_markdown(FILE *out);
 typedef struct {
     const char *rule, *kind; /* valid during the callback only */
     double points;           /* average points the rule gave the leads that have it */
-    double n, sal, sql;      /* scored leads of the 12 weeks with the rule; reached SAL, SQL */
+    double n, sal, sql;      /* scored leads of the 12 weeks whose score at MQL (never MQL:
+                                latest score) has the rule; of them reached SAL, SQL */
     bool has_lift;           /* sql_lift and its interval are defined */
     double sql_lift, lo, hi; /* SQL rate with / without the rule, 95 % interval (Katz) */
     const char *verdict;     /* "supported", "CONTRADICTED: ...", "NOT SUPPORTED: ...", ... */

@@ -210,6 +210,13 @@ int ho_rlines(const char *text, double width, bool bold);
  * lead marketing never qualified). Only valid when ctx->has_flags. */
 #define HO_RSQL_NO_MQL                                                                             \
     "instr(',' || coalesce(o.flags, '') || ',', ',sales_accepted_without_mql,') > 0"
+/* SQL: the id of lead LEAD's score in force at time AT, its latest scores row at or before AT
+ * (one lookup on scores(lead_id, at)); NULL when it had none. At the lead's MQL entry this is
+ * the score that made it an MQL: the Handoffs' "Score at MQL" and the Learnings' rules. */
+#define HO_RSQL_SCORE_AT(lead, at)                                                                 \
+    "(SELECT s.id FROM main.scores s WHERE s.lead_id = " lead " AND s.at <= " at                   \
+    " ORDER BY s.at DESC, s.id DESC LIMIT 1)"
+
 /* Summary's data-freshness table (quality.c): last import per source, from *row on. */
 ho_report_error_t ho_report_freshness(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t *row);
 

@@ -191,7 +191,8 @@ static const s_metric_t s_metrics[] = {
     {"Median assignment\xe2\x86\x92"
      "acceptance (h)",
      HO_RK_HOURS, 0, 0,
-     "median hours from assignment to the rep's acceptance, assignments made in the week"},
+     "median hours from assignment to the rep's acceptance, assignments made in the week (not "
+     "the first sales touch: no input dates one)"},
     {"SLA breaches", HO_RK_COUNT, OFF(sla), 0, "assignments with an SLA breach in the week"},
     {"Recycled", HO_RK_COUNT, OFF(recycled), 0, "leads that entered RECYCLED"},
 };
