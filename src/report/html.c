@@ -173,14 +173,19 @@ void ho_rhtml_drill_row(ho_rctx_t *ctx, const ho_rdrill_t *d)
 
 /* ---- charts (inline SVG) ---- */
 
-/* The smallest 1, 2 or 5 x 10^k at or above v (the axis maximum), 1 for nothing. */
-static double s_nice(double v)
+/* An axis from 0 for values up to v: a step of 1, 2 or 5 x 10^k giving at most 5 intervals,
+ * and the top (a whole number of steps at or above v). Returns the number of intervals. */
+static int s_axis(double v, double *top, double *step)
 {
-    if (v <= 0) {
-        return 1;
+    double raw = v > 0 ? v / 5.0 : 0.2, p = pow(10, floor(log10(raw)));
+    *step = raw <= p ? p : raw <= 2 * p ? 2 * p : raw <= 5 * p ? 5 * p : 10 * p;
+    if (*step < 1) {
+        *step = 1; /* counts: no half leads on the axis */
     }
-    double p = pow(10, floor(log10(v)));
-    return v <= p ? p : v <= 2 * p ? 2 * p : v <= 5 * p ? 5 * p : 10 * p;
+    int n = (int)ceil(v / *step - 1e-9);
+    n = n < 1 ? 1 : n;
+    *top = n * *step;
+    return n;
 }
 
 static void s_legend(FILE *f, double x, double y, const char *const *names, int n, bool line)
@@ -207,11 +212,11 @@ static void s_trend_svg(ho_rctx_t *ctx, FILE *f)
 {
     const double(*v)[5] = (const double(*)[5])ctx->model.funnel;
     const double W = 760, H = 300, L = 60, R = 60, T = 30, B = 60;
-    double pw = W - L - R, ph = H - T - B, max = 0;
+    double pw = W - L - R, ph = H - T - B, max = 0, step;
     for (int i = 0; i < HO_RW; i++) {
         max = v[i][0] > max ? v[i][0] : max;
     }
-    max = s_nice(max);
+    int nt = s_axis(max, &max, &step);
     double slot = pw / HO_RW, bw = slot * 0.35;
     fprintf(f,
             "<svg class=\"chart\" width=\"%.0f\" "
@@ -223,13 +228,13 @@ static void s_trend_svg(ho_rctx_t *ctx, FILE *f)
             "<text x=\"%.1f\" y=\"%.1f\" class=\"note\">immature</text>\n",
             L + slot * (HO_RW - HO_IMMATURE_WEEKS), T, slot * HO_IMMATURE_WEEKS, ph,
             L + slot * (HO_RW - HO_IMMATURE_WEEKS) + 4, T + 12);
-    for (int t = 0; t <= 5; t++) { /* grid and both axes' labels */
-        double y = T + ph - ph * t / 5.0;
+    for (int t = 0; t <= nt; t++) { /* grid and both axes' labels */
+        double y = T + ph - ph * t / nt;
         fprintf(f,
                 "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#d9d9d9\"/>"
                 "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%.0f</text>"
-                "<text x=\"%.1f\" y=\"%.1f\">%d%%</text>\n",
-                L, y, L + pw, y, L - 6, y + 4, max * t / 5.0, L + pw + 6, y + 4, t * 20);
+                "<text x=\"%.1f\" y=\"%.1f\">%.0f%%</text>\n",
+                L, y, L + pw, y, L - 6, y + 4, step * t, L + pw + 6, y + 4, 100.0 * t / nt);
     }
     for (int i = 0; i < HO_RW; i++) {
         double x = L + slot * i + slot * 0.15;
@@ -266,22 +271,22 @@ static void s_channels_svg(ho_rctx_t *ctx, FILE *f)
 {
     const ho_rmodel_t *m = &ctx->model;
     const double W = 760, L = 150, R = 30, T = 20, row = 36, bh = 10;
-    double pw = W - L - R, ph = row * (double)m->nch, H = T + ph + 60, max = 0;
+    double pw = W - L - R, ph = row * (double)m->nch, H = T + ph + 60, max = 0, step;
     for (size_t i = 0; i < m->nch; i++) {
         max = m->ch[i].n[0] > max ? m->ch[i].n[0] : max;
     }
-    max = s_nice(max);
+    int nt = s_axis(max, &max, &step);
     fprintf(f,
             "<svg class=\"chart\" width=\"%.0f\" "
             "height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" aria-label=\"Leads, MQLs "
             "and SQLs by channel\">\n",
             W, H, W, H);
-    for (int t = 0; t <= 5; t++) {
-        double x = L + pw * t / 5.0;
+    for (int t = 0; t <= nt; t++) {
+        double x = L + pw * t / nt;
         fprintf(f,
                 "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#d9d9d9\"/>"
                 "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%.0f</text>\n",
-                x, T, x, T + ph, x, T + ph + 16, max * t / 5.0);
+                x, T, x, T + ph, x, T + ph + 16, step * t);
     }
     static const int series[3] = {0, 1, 2}; /* leads, MQL, SQL */
     for (size_t i = 0; i < m->nch; i++) {
