@@ -7,6 +7,8 @@
  * sheets: Summary, Funnel, Sources, Lost reasons, Lost and rejected, Reps, Calibration,
  * Learnings, Handoffs, Data quality, Definitions.
  * Every number is defined in reports/README.md precisely enough that a test recomputes it.
+ * With opts.html set, the same report is also written as one self-contained HTML page (inline
+ * CSS, charts as inline SVG) from the same numbers, in the same pass.
  *
  *     ho_report_opts_t opts = {.db_path = "data/handoff.db", .output = "w47.xlsx",
  *                              .timezone = "Europe/Berlin"};
@@ -89,6 +91,8 @@ typedef struct {
     int64_t now_ms;       /* the caller's clock (--now, report.request now): the document's created
                              date; 0 = the end of the report week. Never read from the wall clock */
     const char *currency; /* ISO 4217 code of outcome amounts (shown with them); NULL = "USD" */
+    const char *html; /* also write the report as one self-contained HTML page here (inline
+                         CSS and SVG charts, the same numbers as the workbook); NULL = none */
     ho_report_progress_fn *progress; /* may be NULL */
     void *progress_arg;
 } ho_report_opts_t;
@@ -114,7 +118,8 @@ int ho_report_definitions_markdown(FILE *out);
 typedef struct {
     const char *rule, *kind; /* valid during the callback only */
     double points;           /* average points the rule gave the leads that have it */
-    double n, sal, sql;      /* scored leads of the 12 weeks with the rule; reached SAL, SQL */
+    double n, sal, sql;      /* scored leads of the 12 weeks whose score at MQL (never MQL:
+                                latest score) has the rule; of them reached SAL, SQL */
     bool has_lift;           /* sql_lift and its interval are defined */
     double sql_lift, lo, hi; /* SQL rate with / without the rule, 95 % interval (Katz) */
     const char *verdict;     /* "supported", "CONTRADICTED: ...", "NOT SUPPORTED: ...", ... */

@@ -19,12 +19,13 @@ static void s_usage(FILE *out)
     fprintf(out,
             "usage: handoff report [--week 2026-W47] [-o FILE] [--data-dir DIR]\n"
             "                      [--timezone ZONE] [-c CONFIG] [--db PATH] [--now T]\n"
-            "                      [--quiet]\n"
+            "                      [--html FILE] [--quiet]\n"
             "       handoff report --definitions-md\n"
             "\n"
             "Write the weekly conversion workbook (.xlsx): Summary, Funnel, Sources, Lost\n"
             "reasons, Lost and rejected, Reps, Calibration, Learnings, Handoffs, Data\n"
-            "quality, Definitions. Reads the store's database read-only.\n"
+            "quality, Definitions. Reads the store's database read-only. With --html, also\n"
+            "the same report as one self-contained HTML page for readers without Excel.\n"
             "Definitions of every number: reports/README.md.\n"
             "\n"
             "  --week W         ISO week (default: the last complete week in ZONE)\n"
@@ -38,11 +39,17 @@ static void s_usage(FILE *out)
             "                   else handoff.db, under <data-dir> unless absolute)\n"
             "  --now T          the clock (ISO 8601 or epoch ms): picks the default week and\n"
             "                   dates the document (default: the end of the report week)\n"
+            "  --html FILE      also write the report as one HTML page: Summary KPIs, the\n"
+            "                   MQL cohort trend, Sources by channel, lost and rejected\n"
+            "                   reasons with owners and the reason x channel matrix, the\n"
+            "                   fit x interest grid, this week's lost and rejected leads,\n"
+            "                   Definitions; the same numbers as the workbook (one pass over\n"
+            "                   the store), charts as inline SVG, no script, nothing fetched\n"
             "  -q, --quiet      no progress on stderr\n"
             "  --definitions-md print the Definitions sheet as the Markdown table of\n"
             "                   reports/README.md (its one source) and exit\n"
             "\n"
-            "Prints: report week=2026-W47 path=... sheets=11 leads=N\n");
+            "Prints: report week=2026-W47 path=... sheets=11 leads=N [html=...]\n");
 }
 
 static void s_progress(void *arg, const char *sheet, int64_t rows, bool done)
@@ -83,7 +90,7 @@ static void s_warn_unfinished(ho_week_t week, const char *tz, int64_t now_ms)
 
 typedef struct {
     ho_cli_env_t env;
-    const char *week_arg, *output, *tz, *db, *now_arg;
+    const char *week_arg, *output, *tz, *db, *now_arg, *html;
     bool quiet;
 } s_args_t;
 
@@ -98,6 +105,7 @@ static int s_parse(int argc, char **argv, s_args_t *a)
         {"db", required_argument, NULL, 'b'},
         {"now", required_argument, NULL, 'n'},
         {"definitions-md", no_argument, NULL, 'm'},
+        {"html", required_argument, NULL, 'H'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -123,6 +131,9 @@ static int s_parse(int argc, char **argv, s_args_t *a)
             break;
         case 'n':
             a->now_arg = optarg;
+            break;
+        case 'H':
+            a->html = optarg;
             break;
         case 'm':
             return ho_report_definitions_markdown(stdout) == 0 ? 0 : 1;
@@ -236,6 +247,7 @@ int ho_cmd_report(int argc, char **argv)
     }
     opts.db_path = db_path;
     opts.output = out_path;
+    opts.html = a.html;
     if (!a.quiet) {
         opts.progress = s_progress;
     }
@@ -246,8 +258,12 @@ int ho_cmd_report(int argc, char **argv)
         fprintf(stderr, "handoff report: %s: %s\n", ho_report_strerror(rrc), err.message);
         goto done;
     }
-    printf("report week=%s path=%s sheets=%d leads=%lld\n", week, out_path, res.sheets,
+    printf("report week=%s path=%s sheets=%d leads=%lld", week, out_path, res.sheets,
            (long long)res.leads);
+    if (a.html) {
+        printf(" html=%s", a.html);
+    }
+    printf("\n");
     rc = 0;
 done:
     ho_cli_env_close(&a.env);

@@ -4,6 +4,7 @@
  * threshold is too high, and the other way round (reports/README.md, "Calibration"). */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "handoff/defaults.h"
 
@@ -56,8 +57,8 @@ static ho_report_error_t s_table(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t *r
     return s == SQLITE_DONE ? HO_REPORT_OK : ho_rsql_fail(ctx, "calibration");
 }
 
-#define S_GRID 5     /* bands per axis: 4 of half a threshold each, then "and above" */
-#define S_SMALL_N 10 /* fewer leads in a cell: the rate is not shown as a rate */
+#define S_GRID HO_RGRID /* bands per axis: 4 of half a threshold each, then "and above" */
+#define S_SMALL_N 10    /* fewer leads in a cell: the rate is not shown as a rate */
 
 /* A threshold of scoring.yaml `quadrants` (good_fit, high_interest), else def. */
 static int s_threshold(ho_rctx_t *ctx, const char *key, int def)
@@ -71,9 +72,9 @@ static int s_threshold(ho_rctx_t *ctx, const char *key, int def)
     return t >= 2 ? t : def;
 }
 
-static void s_band(char *out, size_t cap, int i, int step)
+void ho_rband(char *out, size_t cap, int i, int step)
 {
-    if (i == S_GRID - 1) {
+    if (i == HO_RGRID - 1) {
         snprintf(out, cap, "%d+", i * step);
     } else {
         snprintf(out, cap, "%d\xe2\x80\x93%d", i * step, (i + 1) * step - 1);
@@ -100,7 +101,15 @@ static ho_report_error_t s_grid(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t *ro
     if (rc != HO_REPORT_OK) {
         return rc;
     }
-    double n[S_GRID][S_GRID] = {{0}}, q[S_GRID][S_GRID] = {{0}};
+    /* the model: the HTML page's grid reads the same cells */
+    ho_rmodel_t *md = &ctx->model;
+    double(*n)[S_GRID] = md->grid_n, (*q)[S_GRID] = md->grid_q;
+    memset(md->grid_n, 0, sizeof md->grid_n);
+    memset(md->grid_q, 0, sizeof md->grid_q);
+    md->good_fit = gf;
+    md->high_interest = hi;
+    md->fit_step = fs;
+    md->int_step = is;
     int s;
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
         int f = sqlite3_column_int(st, 0), i = sqlite3_column_int(st, 1);
@@ -113,6 +122,7 @@ static ho_report_error_t s_grid(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t *ro
     if (s != SQLITE_DONE) {
         return ho_rsql_fail(ctx, "calibration grid");
     }
+    md->has_grid = true;
     char note[300];
     snprintf(note, sizeof note,
              "Fit \xc3\x97 interest (the MQL rule: fit \xe2\x89\xa5 %d and interest "
@@ -127,7 +137,7 @@ static ho_report_error_t s_grid(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t *ro
                       : "Reached SQL: fit \xe2\x86\x93 interest \xe2\x86\x92"};
         char heads[S_GRID][32];
         for (int i = 0; i < S_GRID; i++) {
-            s_band(heads[i], sizeof heads[i], i, is);
+            ho_rband(heads[i], sizeof heads[i], i, is);
             cols[1 + i] = heads[i];
         }
         ho_rheader(ctx, ws, *row, cols, S_GRID + 1);
@@ -135,7 +145,7 @@ static ho_report_error_t s_grid(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t *ro
         lxw_row_t first = *row;
         for (int f = S_GRID - 1; f >= 0; f--, (*row)++) {
             char band[32];
-            s_band(band, sizeof band, f, fs);
+            ho_rband(band, sizeof band, f, fs);
             worksheet_write_string(ws, *row, 0, band, ctx->f_bold);
             for (int i = 0; i < S_GRID; i++) {
                 bool mql = f * fs >= gf && i * is >= hi;

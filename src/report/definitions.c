@@ -54,8 +54,11 @@ static const ho_report_def_t s_defs[] = {
      "Median assignment\xe2\x86\x92"
      "acceptance (h)",
      "Median hours from a lead's assignment to the rep's acceptance, over assignments made "
-     "in the week. This is not the first sales touch (a call or e-mail by the rep): the "
-     "store's data has no sales activity to measure that from."},
+     "in the week. Speed to lead as far as the data goes: not the first sales touch (a call "
+     "or e-mail by the rep), which no input records with a time: sales feedback has outcomes "
+     "only (accepted, rejected, sql, opportunity, won, lost), activities are marketing "
+     "engagement (e-mail, web, webinar), a CRM export's contact status (Attempted to "
+     "Contact, Working - Contacted) has no date."},
     {"Summary", "SLA breaches",
      "Assignments with an SLA breach in the week (a reminder and a reassignment of the same "
      "assignment count once)."},
@@ -111,9 +114,11 @@ static const ho_report_def_t s_defs[] = {
      "Fit x interest: good fit + high interest = MQL now; low fit + high interest = group "
      "offering; good fit + low interest = nurture; low fit + low interest = never."},
     {"Learnings", "Lift",
-     "For a scoring rule (leads whose latest score has it with non-zero points) or a "
-     "channel/source/campaign: its SAL (SQL) rate divided by the rate of the other leads of "
-     "the 12 weeks (scored leads for rules); 1 = converts like the rest."},
+     "For a scoring rule (leads whose score at MQL has it with non-zero points: the score in "
+     "force at the lead's first MQL entry, what sales was handed, not a re-score after it; "
+     "leads never MQL: their latest score) or a channel/source/campaign: its SAL (SQL) rate "
+     "divided by the rate of the other leads of the 12 weeks (scored leads for rules); 1 = "
+     "converts like the rest."},
     {"Learnings", "95% interval, verdict",
      "The SQL lift's 95 % confidence interval (Katz log method). A rule is CONTRADICTED when "
      "it adds points but the interval lies below 1 (or takes points and lies above 1), NOT "

@@ -38,6 +38,39 @@ static void s_flags(const char *flags, char *out, size_t cap)
     }
 }
 
+enum { NCOL = 13 };
+static const double s_widths[NCOL] = {15, 9, 22, 10, 16, 24, 16, 13, 13, 14, 9, 12, 14};
+
+/* One row of the sheet (the row's height first: constant memory). */
+static void s_write_row(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t row, const ho_rdrill_t *d)
+{
+    const char *cells[] = {d->lead, d->email, d->company, d->channel, d->source, d->campaign};
+    char cl[256];
+    cells[3] = ho_rchannel_label(d->channel, cl, sizeof cl);
+    int lines = ho_rlines(d->label, s_widths[2], false);
+    /* the estimate the sheet has always used (email, company, source, campaign) */
+    const char *est[4] = {d->email, d->company, d->source, d->campaign};
+    static const int est_w[4] = {6, 7, 8, 9};
+    for (int k = 0; k < 4; k++) {
+        int l = ho_rlines(est[k], s_widths[est_w[k]], false);
+        lines = l > lines ? l : lines;
+    }
+    if (lines > 1) {
+        worksheet_set_row(ws, row, 15.0 * lines, NULL);
+    }
+    lxw_datetime dt = ho_rdatetime(ctx, d->at);
+    worksheet_write_datetime(ws, row, 0, &dt, ctx->f_dt_top);
+    worksheet_write_string(ws, row, 1, d->lost ? "Lost" : "Rejected", ctx->f_top);
+    worksheet_write_string(ws, row, 2, d->label, ctx->f_wrap);
+    worksheet_write_string(ws, row, 3, *d->owner ? d->owner : "(unknown)", ctx->f_top);
+    for (int c = 0; c < 6; c++) {
+        worksheet_write_string(ws, row, (lxw_col_t)(4 + c), cells[c], ctx->f_wrap);
+    }
+    worksheet_write_string(ws, row, 10, d->rep, ctx->f_wrap);
+    worksheet_write_string(ws, row, 11, d->stage, ctx->f_top);
+    worksheet_write_string(ws, row, 12, d->flags, ctx->f_wrap);
+}
+
 ho_report_error_t ho_report_drilldown(ho_rctx_t *ctx, lxw_worksheet *ws)
 {
     char sql[1400];
@@ -68,10 +101,8 @@ ho_report_error_t ho_report_drilldown(ho_rctx_t *ctx, lxw_worksheet *ws)
         "Email",       "Company",       "Channel", "Source",           "Campaign",
         "Rep",         "Stage reached", "Flags",
     };
-    enum { NCOL = 13 };
-    static const double widths[NCOL] = {15, 9, 22, 10, 16, 24, 16, 13, 13, 14, 9, 12, 14};
     for (int i = 0; i < NCOL; i++) {
-        ho_rcols(ctx, ws, (lxw_col_t)i, (lxw_col_t)i, widths[i]);
+        ho_rcols(ctx, ws, (lxw_col_t)i, (lxw_col_t)i, s_widths[i]);
     }
     ho_rheader(ctx, ws, 3, cols, NCOL);
     worksheet_freeze_panes(ws, 4, 0);
@@ -79,35 +110,27 @@ ho_report_error_t ho_report_drilldown(ho_rctx_t *ctx, lxw_worksheet *ws)
     int s;
     char buf[512];
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *code = ho_rcol_text(st, 2);
-        const char *label = ho_rreason_label(ctx, code), *owner = ho_rreason_owner(ctx, code);
-        int lines = 1;
-        static const int wrapped[][2] = {{4, 6}, {5, 7}, {7, 8}, {8, 9}};
-        for (size_t k = 0; k < sizeof wrapped / sizeof wrapped[0]; k++) {
-            int l = ho_rlines(ho_rcol_text(st, wrapped[k][0]), widths[wrapped[k][1]], false);
-            lines = l > lines ? l : lines;
-        }
-        int l = ho_rlines(label, widths[2], false);
-        lines = l > lines ? l : lines;
-        if (lines > 1) {
-            worksheet_set_row(ws, row, 15.0 * lines, NULL);
-        }
-        lxw_datetime dt = ho_rdatetime(ctx, sqlite3_column_int64(st, 0));
-        worksheet_write_datetime(ws, row, 0, &dt, ctx->f_dt_top);
-        worksheet_write_string(
-            ws, row, 1, !strcmp(ho_rcol_text(st, 1), "lost") ? "Lost" : "Rejected", ctx->f_top);
-        worksheet_write_string(ws, row, 2, label, ctx->f_wrap);
-        worksheet_write_string(ws, row, 3, *owner ? owner : "(unknown)", ctx->f_top);
-        for (int c = 3; c <= 9; c++) {
-            const char *v = ho_rcol_text(st, c);
-            char cl[256];
-            worksheet_write_string(ws, row, (lxw_col_t)(c + 1),
-                                   c == 6 ? ho_rchannel_label(v, cl, sizeof cl) : v, ctx->f_wrap);
-        }
-        const char *stage = ho_rcol_text(st, 10);
-        worksheet_write_string(ws, row, 11, *stage ? ho_rstage_label(ctx, stage) : "", ctx->f_top);
+        /* one decoded row for both writers: this sheet and the HTML page's table */
+        const char *code = ho_rcol_text(st, 2), *stage = ho_rcol_text(st, 10);
         s_flags((const char *)sqlite3_column_text(st, 11), buf, sizeof buf);
-        worksheet_write_string(ws, row, 12, buf, ctx->f_wrap);
+        ho_rdrill_t d = {.at = sqlite3_column_int64(st, 0),
+                         .lost = !strcmp(ho_rcol_text(st, 1), "lost"),
+                         .code = code,
+                         .label = ho_rreason_label(ctx, code),
+                         .owner = ho_rreason_owner(ctx, code),
+                         .lead = ho_rcol_text(st, 3),
+                         .email = ho_rcol_text(st, 4),
+                         .company = ho_rcol_text(st, 5),
+                         .channel = ho_rcol_text(st, 6),
+                         .source = ho_rcol_text(st, 7),
+                         .campaign = ho_rcol_text(st, 8),
+                         .rep = ho_rcol_text(st, 9),
+                         .stage = *stage ? ho_rstage_label(ctx, stage) : "",
+                         .flags = buf};
+        s_write_row(ctx, ws, row, &d);
+        if (ctx->html) {
+            ho_rhtml_drill_row(ctx, &d);
+        }
         row++;
         if ((row - 4) % 10000 == 0) {
             ho_rprogress(ctx, "Lost and rejected", (int64_t)(row - 4), false);

@@ -8,8 +8,8 @@
 
 ho_report_error_t ho_report_funnel(ho_rctx_t *ctx, lxw_worksheet *ws)
 {
-    double v[HO_RW][5];
-    memset(v, 0, sizeof v);
+    double(*v)[5] = ctx->model.funnel; /* the model: the HTML page's trend chart reads it */
+    memset(ctx->model.funnel, 0, sizeof ctx->model.funnel);
     sqlite3_stmt *st;
     ho_report_error_t rc = ho_rsql_prepare(
         ctx,

@@ -92,11 +92,9 @@ ho_report_error_t ho_report_handoffs(ho_rctx_t *ctx, lxw_worksheet *ws)
     if (rc != HO_REPORT_OK) {
         return rc;
     }
-    rc = ho_rsql_exec(
-        ctx, "INSERT INTO temp.score_mql SELECT c.lead_id, (SELECT s.id FROM"
-             " main.scores s WHERE s.lead_id = c.lead_id AND s.at <= c.e"
-             " ORDER BY s.at DESC, s.id DESC LIMIT 1) AS score_id FROM temp.cohort c"
-             " WHERE c.idx = 11");
+    rc = ho_rsql_exec(ctx,
+                      "INSERT INTO temp.score_mql SELECT c.lead_id, " HO_RSQL_SCORE_AT(
+                          "c.lead_id", "c.e") " AS score_id FROM temp.cohort c WHERE c.idx = 11");
     if (rc != HO_REPORT_OK) {
         return rc;
     }

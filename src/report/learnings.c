@@ -198,13 +198,24 @@ ho_report_error_t ho_report_rules_each(ho_rctx_t *ctx, ho_report_rule_fn *fn, vo
         return rc;
     }
     sqlite3_stmt *st;
-    rc = ho_rsql_prepare(ctx,
-                         "SELECT sc.explanation_json, r.sal IS NOT NULL, r.sql IS NOT NULL"
-                         " FROM main.leads l JOIN temp.score_asof sa ON sa.lead_id = l.id"
-                         " JOIN main.scores sc ON sc.id = sa.score_id"
-                         " LEFT JOIN temp.reach r ON r.lead_id = l.id"
-                         " WHERE l.created_at >= :a12 AND l.created_at < :asof",
-                         &st);
+    /* The rules of the score that made the lead an MQL (in force at its first MQL entry), not
+     * of its latest one: a re-score after the handoff (an activity, a decay) is not what sales
+     * was given. Leads never MQL (or without a score by then): their latest score. */
+    rc = ho_rsql_prepare(
+        ctx,
+        "SELECT sc.explanation_json, x.sal, x.sql FROM (SELECT r.sal IS NOT NULL AS sal,"
+        " r.sql IS NOT NULL AS sql, coalesce(CASE WHEN r.mql IS NOT NULL THEN " HO_RSQL_SCORE_AT(
+            "l.id",
+            "(SELECT min(h.at) FROM temp.transitions h WHERE h.lead_id = l.id"
+            " AND h.to_stage = 'MQL' AND h.at < :asof)") " END, sa.score_id) AS sid"
+                                                         " FROM main.leads l JOIN temp.score_asof "
+                                                         "sa ON sa.lead_id = l.id"
+                                                         " LEFT JOIN temp.reach r ON r.lead_id = "
+                                                         "l.id"
+                                                         " WHERE l.created_at >= :a12 AND "
+                                                         "l.created_at < :asof) x"
+                                                         " JOIN main.scores sc ON sc.id = x.sid",
+        &st);
     if (rc != HO_REPORT_OK) {
         return rc;
     }
@@ -276,10 +287,11 @@ static ho_report_error_t s_rules(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t *r
     if (rc != HO_REPORT_OK) {
         return rc;
     }
-    char t[200];
+    char t[260];
     snprintf(t, sizeof t,
-             "Scoring rules: leads whose score (latest before the end of %s) has the rule, "
-             "against the scored leads without it (%.0f scored leads: SAL %.1f%%, SQL %.1f%%)",
+             "Scoring rules: leads whose score at MQL (never MQL: latest before the end of %s) "
+             "has the rule, against the scored leads without it (%.0f scored leads: SAL "
+             "%.1f%%, SQL %.1f%%)",
              ctx->weeks[HO_RW_THIS].label, b[0], b[0] > 0 ? 100 * b[1] / b[0] : 0,
              b[0] > 0 ? 100 * b[2] / b[0] : 0);
     worksheet_write_string(ws, *row, 0, t, ctx->f_bold);

@@ -11,27 +11,13 @@
     " WHERE o.outcome IN ('rejected', 'lost') AND o.occurred_at >= :a12"                           \
     " AND o.occurred_at < :asof"
 
-typedef struct {
-    char *code;
-    double rejected, lost, week;
-} s_reason_t;
+typedef ho_rreason_t s_reason_t;
 
-static void s_free(s_reason_t *r, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        free(r[i].code);
-    }
-    free(r);
-}
-
-#define S_MAXKEYS 10 /* matrix columns; the rest are summed under "Other" */
-
-/* A reason x key matrix (key = channel or rep) from *row on: rows in the Pareto's order,
- * the S_MAXKEYS biggest keys as columns (then "Other"), heat-mapped so the big cells stand
- * out. Counts are rejected + lost rows of the 12 weeks. */
-static ho_report_error_t s_matrix(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t *row,
-                                  const char *title, const char *key_sql, const s_reason_t *r,
-                                  size_t n, bool channel)
+/* A reason x key matrix (key = channel or rep) into mx: rows = the reasons r in the Pareto's
+ * order, columns = the HO_RMAXKEYS biggest keys (then "Other"). Counts are rejected + lost
+ * rows of the 12 weeks. */
+static ho_report_error_t s_matrix_collect(ho_rctx_t *ctx, const char *key_sql, const s_reason_t *r,
+                                          size_t n, ho_rmatrix_t *mx)
 {
     char sql[1024];
     snprintf(sql, sizeof sql,
@@ -43,90 +29,111 @@ static ho_report_error_t s_matrix(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t *
     if (rc != HO_REPORT_OK) {
         return rc;
     }
-    char *keys[S_MAXKEYS] = {0};
-    int nk = 0, s;
-    bool other = false;
+    int s;
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        if (nk < S_MAXKEYS) {
-            keys[nk++] = strdup(ho_rcol_text(st, 0));
+        if (mx->nk < HO_RMAXKEYS) {
+            mx->keys[mx->nk] = strdup(ho_rcol_text(st, 0));
+            mx->nk += mx->keys[mx->nk] != NULL;
         } else {
-            other = true;
+            mx->other = true;
         }
     }
     sqlite3_finalize(st);
-    int ncol = nk + (other ? 1 : 0);
-    double *m = calloc(n * (size_t)(ncol + 1) + 1, sizeof *m);
-    if (s == SQLITE_DONE && m) {
+    mx->ncol = mx->nk + (mx->other ? 1 : 0);
+    mx->m = calloc(n * (size_t)(mx->ncol + 1) + 1, sizeof *mx->m);
+    if (s == SQLITE_DONE && mx->m) {
         snprintf(sql, sizeof sql,
                  "SELECT coalesce(nullif(o.reason, ''), 'unspecified') AS code, %s AS k, count(*)"
                  " FROM main.outcomes o LEFT JOIN main.leads l ON l.id = o.lead_id" S_WHERE
                  " GROUP BY code, k",
                  key_sql);
-        rc = ho_rsql_prepare(ctx, sql, &st);
-        while (rc == HO_REPORT_OK && (s = sqlite3_step(st)) == SQLITE_ROW) {
+        if ((rc = ho_rsql_prepare(ctx, sql, &st)) != HO_REPORT_OK) {
+            return rc;
+        }
+        while ((s = sqlite3_step(st)) == SQLITE_ROW) {
             const char *code = ho_rcol_text(st, 0), *k = ho_rcol_text(st, 1);
             size_t i = 0;
             while (i < n && strcmp(r[i].code, code) != 0) {
                 i++;
             }
             int j = 0;
-            while (j < nk && strcmp(keys[j], k) != 0) {
+            while (j < mx->nk && strcmp(mx->keys[j], k) != 0) {
                 j++;
             }
             if (i < n) {
-                m[i * (size_t)ncol + (size_t)(j < nk ? j : ncol - 1)] +=
+                mx->m[i * (size_t)mx->ncol + (size_t)(j < mx->nk ? j : mx->ncol - 1)] +=
                     (double)sqlite3_column_int64(st, 2);
             }
         }
-        if (rc == HO_REPORT_OK) {
-            sqlite3_finalize(st);
-        }
+        sqlite3_finalize(st);
     }
-    if (rc == HO_REPORT_OK && (s != SQLITE_DONE || !m)) {
-        rc = m ? ho_rsql_fail(ctx, "lost reasons matrix")
-               : (ho_err_set(ctx->err, HO_ERR_NOMEM, "", "out of memory"), HO_REPORT_ERR_NOMEM);
+    if (!mx->m) {
+        ho_err_set(ctx->err, HO_ERR_NOMEM, "", "out of memory");
+        return HO_REPORT_ERR_NOMEM;
     }
-    if (rc == HO_REPORT_OK) {
-        worksheet_write_string(ws, *row, 0, title, ctx->f_bold);
-        (*row)++;
-        const char *cols[S_MAXKEYS + 4] = {"Code", "Reason"};
-        char labels[S_MAXKEYS][128];
-        for (int j = 0; j < nk; j++) {
-            cols[2 + j] =
-                channel ? ho_rchannel_label(keys[j], labels[j], sizeof labels[j]) : keys[j];
-        }
-        if (other) {
-            cols[2 + nk] = "Other";
-        }
-        cols[2 + ncol] = "Total";
-        ho_rheader(ctx, ws, *row, cols, 3 + ncol);
-        (*row)++;
-        lxw_row_t first = *row;
-        for (size_t i = 0; i < n; i++, (*row)++) {
-            worksheet_write_string(ws, *row, 0, r[i].code, ctx->f_text);
-            worksheet_write_string(ws, *row, 1, ho_rreason_label(ctx, r[i].code), ctx->f_text);
-            double t = 0;
-            for (int j = 0; j < ncol; j++) {
-                double v = m[i * (size_t)ncol + (size_t)j];
-                t += v;
-                worksheet_write_number(ws, *row, (lxw_col_t)(2 + j), v, ctx->f_int);
-            }
-            worksheet_write_number(ws, *row, (lxw_col_t)(2 + ncol), t, ctx->f_tot_int);
-        }
-        if (n > 0 && ncol > 0) {
-            lxw_conditional_format heat = {.type = LXW_CONDITIONAL_2_COLOR_SCALE,
-                                           .min_color = 0xFFFFFF,
-                                           .max_color = 0xF8696B};
-            worksheet_conditional_format_range(ws, first, 2, *row - 1, (lxw_col_t)(1 + ncol),
-                                               &heat);
-        }
-        (*row)++;
+    return s == SQLITE_DONE ? HO_REPORT_OK : ho_rsql_fail(ctx, "lost reasons matrix");
+}
+
+/* The matrix from *row on, heat-mapped so the big cells stand out. */
+static void s_matrix_write(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t *row, const char *title,
+                           const ho_rmatrix_t *mx, const s_reason_t *r, size_t n, bool channel)
+{
+    worksheet_write_string(ws, *row, 0, title, ctx->f_bold);
+    (*row)++;
+    const char *cols[HO_RMAXKEYS + 4] = {"Code", "Reason"};
+    char labels[HO_RMAXKEYS][128];
+    for (int j = 0; j < mx->nk; j++) {
+        cols[2 + j] =
+            channel ? ho_rchannel_label(mx->keys[j], labels[j], sizeof labels[j]) : mx->keys[j];
     }
-    for (int j = 0; j < nk; j++) {
-        free(keys[j]);
+    if (mx->other) {
+        cols[2 + mx->nk] = "Other";
     }
-    free(m);
-    return rc;
+    cols[2 + mx->ncol] = "Total";
+    ho_rheader(ctx, ws, *row, cols, 3 + mx->ncol);
+    (*row)++;
+    lxw_row_t first = *row;
+    for (size_t i = 0; i < n; i++, (*row)++) {
+        worksheet_write_string(ws, *row, 0, r[i].code, ctx->f_text);
+        worksheet_write_string(ws, *row, 1, ho_rreason_label(ctx, r[i].code), ctx->f_text);
+        double t = 0;
+        for (int j = 0; j < mx->ncol; j++) {
+            double v = mx->m[i * (size_t)mx->ncol + (size_t)j];
+            t += v;
+            worksheet_write_number(ws, *row, (lxw_col_t)(2 + j), v, ctx->f_int);
+        }
+        worksheet_write_number(ws, *row, (lxw_col_t)(2 + mx->ncol), t, ctx->f_tot_int);
+    }
+    if (n > 0 && mx->ncol > 0) {
+        lxw_conditional_format heat = {
+            .type = LXW_CONDITIONAL_2_COLOR_SCALE, .min_color = 0xFFFFFF, .max_color = 0xF8696B};
+        worksheet_conditional_format_range(ws, first, 2, *row - 1, (lxw_col_t)(1 + mx->ncol),
+                                           &heat);
+    }
+    (*row)++;
+}
+
+void ho_rmatrix_free(ho_rmatrix_t *m)
+{
+    for (int j = 0; j < m->nk; j++) {
+        free(m->keys[j]);
+    }
+    free(m->m);
+    memset(m, 0, sizeof *m);
+}
+
+void ho_rmodel_free(ho_rmodel_t *m)
+{
+    for (size_t i = 0; i < m->nch; i++) {
+        free(m->ch[i].code);
+    }
+    free(m->ch);
+    for (size_t i = 0; i < m->nr; i++) {
+        free(m->r[i].code);
+    }
+    free(m->r);
+    ho_rmatrix_free(&m->by_channel);
+    memset(m, 0, sizeof *m);
 }
 
 /* Bars = total per reason, line = cumulative share on a secondary axis, below the table (not
@@ -160,7 +167,8 @@ static ho_report_error_t s_pareto(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t *
     return HO_REPORT_OK;
 }
 
-ho_report_error_t ho_report_reasons(ho_rctx_t *ctx, lxw_worksheet *ws)
+/* The reasons of the 12 weeks into the model, in Pareto order (Total descending, code). */
+static ho_report_error_t s_collect(ho_rctx_t *ctx)
 {
     sqlite3_stmt *st;
     ho_report_error_t rc =
@@ -173,34 +181,45 @@ ho_report_error_t ho_report_reasons(ho_rctx_t *ctx, lxw_worksheet *ws)
     if (rc != HO_REPORT_OK) {
         return rc;
     }
-    s_reason_t *r = NULL;
-    size_t n = 0, cap = 0;
-    double grand = 0;
+    ho_rmodel_t *m = &ctx->model;
+    size_t cap = 0;
     int s;
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        if (n == cap) {
+        if (m->nr == cap) {
             cap = cap ? cap * 2 : 16;
-            s_reason_t *nr = realloc(r, cap * sizeof *r);
+            s_reason_t *nr = realloc(m->r, cap * sizeof *nr);
             if (!nr) {
                 break;
             }
-            r = nr;
+            m->r = nr;
         }
-        r[n].code = strdup(ho_rcol_text(st, 0));
-        r[n].rejected = (double)sqlite3_column_int64(st, 1);
-        r[n].lost = (double)sqlite3_column_int64(st, 2);
-        r[n].week = (double)sqlite3_column_int64(st, 3);
-        grand += r[n].rejected + r[n].lost;
-        n++;
+        s_reason_t *r = &m->r[m->nr];
+        if (!(r->code = strdup(ho_rcol_text(st, 0)))) {
+            break;
+        }
+        r->rejected = (double)sqlite3_column_int64(st, 1);
+        r->lost = (double)sqlite3_column_int64(st, 2);
+        r->week = (double)sqlite3_column_int64(st, 3);
+        m->grand += r->rejected + r->lost;
+        m->nr++;
     }
     sqlite3_finalize(st);
-    if (s != SQLITE_DONE) {
-        s_free(r, n);
-        return s == SQLITE_ROW
-                   ? (ho_err_set(ctx->err, HO_ERR_NOMEM, "", "out of memory"), HO_REPORT_ERR_NOMEM)
-                   : ho_rsql_fail(ctx, "lost reasons");
+    if (s == SQLITE_ROW) {
+        ho_err_set(ctx->err, HO_ERR_NOMEM, "", "out of memory");
+        return HO_REPORT_ERR_NOMEM;
     }
+    return s == SQLITE_DONE ? HO_REPORT_OK : ho_rsql_fail(ctx, "lost reasons");
+}
 
+ho_report_error_t ho_report_reasons(ho_rctx_t *ctx, lxw_worksheet *ws)
+{
+    ho_report_error_t rc = s_collect(ctx);
+    if (rc != HO_REPORT_OK) {
+        return rc;
+    }
+    const s_reason_t *r = ctx->model.r;
+    size_t n = ctx->model.nr;
+    double grand = ctx->model.grand;
     char sub[200];
     snprintf(sub, sizeof sub,
              "Rejected and lost outcomes recorded %s..%s by reason code (time zone %s)",
@@ -253,18 +272,23 @@ ho_report_error_t ho_report_reasons(ho_rctx_t *ctx, lxw_worksheet *ws)
     }
 
     if (n > 0 && (rc = s_pareto(ctx, ws, &row, n)) != HO_REPORT_OK) {
-        s_free(r, n);
         return rc;
     }
     row++;
-    rc = s_matrix(ctx, ws, &row, "Reason \xc3\x97 channel (rejected + lost, 12 weeks)",
-                  "coalesce(nullif(l.source_channel, ''), '(none)')", r, n, true);
+    rc = s_matrix_collect(ctx, "coalesce(nullif(l.source_channel, ''), '(none)')", r, n,
+                          &ctx->model.by_channel);
     if (rc == HO_REPORT_OK) {
+        s_matrix_write(ctx, ws, &row, "Reason \xc3\x97 channel (rejected + lost, 12 weeks)",
+                       &ctx->model.by_channel, r, n, true);
         row++;
-        rc = s_matrix(ctx, ws, &row, "Reason \xc3\x97 rep (rejected + lost, 12 weeks)",
-                      "coalesce(nullif(o.rep_id, ''), '(none)')", r, n, false);
+        ho_rmatrix_t by_rep = {0};
+        rc = s_matrix_collect(ctx, "coalesce(nullif(o.rep_id, ''), '(none)')", r, n, &by_rep);
+        if (rc == HO_REPORT_OK) {
+            s_matrix_write(ctx, ws, &row, "Reason \xc3\x97 rep (rejected + lost, 12 weeks)",
+                           &by_rep, r, n, false);
+        }
+        ho_rmatrix_free(&by_rep);
     }
-    s_free(r, n);
     if (rc == HO_REPORT_OK) {
         ho_rprogress(ctx, "Lost reasons", (int64_t)row, true);
     }

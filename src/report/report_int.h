@@ -29,13 +29,94 @@ typedef struct {
     int64_t a, b;   /* [a, b) in UTC ms */
 } ho_rweek_t;
 
+/* ---- the report's data model: the numbers both writers read (the .xlsx sheets and the HTML
+ * page, html.c). Each sheet fills its part once, from its one query, then writes it; the HTML
+ * page is written after the sheets from the same parts. ---- */
+
+/* One period of the Summary (the 12 weeks and the 4-week window). */
+typedef struct {
+    double leads, mql, sal, sql, opp, won, won_amount, recycled, sla;
+    double rejected, lost;     /* outcome rows recorded in the period */
+    double no_mql;             /* outcome rows on leads marketing never qualified */
+    double cohort, cohort_sql; /* MQL->SQL: cohort size and how many reached SQL */
+    double accepted, decided;  /* SAL acceptance: accepted / (accepted + rejected) */
+    double pipeline;           /* amounts of opportunity outcomes recorded in the period */
+    bool has_med[3];           /* medians: assignment->acceptance (h), MQL->SAL, SAL->SQL (days) */
+    double med[3];
+} ho_rperiod_t;
+
+typedef enum { HO_RK_COUNT, HO_RK_MONEY, HO_RK_RATE, HO_RK_HOURS } ho_rkind_t;
+
+/* One Summary row as shown: v = this week, last week, delta, 4-week average; has[k] false =
+ * an empty cell (a rate with nothing to convert, a median of nothing). */
+typedef struct {
+    char name[128];
+    const char *note;
+    ho_rkind_t kind;
+    bool has[4];
+    double v[4];
+} ho_rkpi_t;
+
+#define HO_RKPIS 24
+#define HO_RMAXKEYS 10 /* reason x key matrix columns; the rest are summed under "Other" */
+#define HO_RGRID 5     /* calibration grid bands per axis */
+
+typedef struct {
+    char *code;  /* leads.source_channel, "(none)" when blank */
+    double n[5]; /* leads, MQL, SQL, won, won amount */
+} ho_rchan_t;
+
+typedef struct {
+    char *code; /* reason code, "unspecified" when blank */
+    double rejected, lost, week;
+} ho_rreason_t;
+
+typedef struct {
+    char *keys[HO_RMAXKEYS];
+    int nk, ncol; /* ncol = nk + 1 when there is an "Other" column */
+    bool other;
+    double *m; /* reasons x ncol, row-major */
+} ho_rmatrix_t;
+
+typedef struct {
+    ho_rkpi_t kpi[HO_RKPIS]; /* Summary */
+    size_t nkpi;
+    double funnel[HO_RW][5]; /* Funnel: per cohort week MQL, SAL, SQL, opportunity, won */
+    ho_rchan_t *ch;          /* Sources by channel, in table order */
+    size_t nch;
+    ho_rreason_t *r; /* Lost reasons, Pareto order */
+    size_t nr;
+    double grand;                                    /* rejected + lost rows of the 12 weeks */
+    ho_rmatrix_t by_channel;                         /* reason x channel */
+    int good_fit, high_interest, fit_step, int_step; /* calibration grid bands */
+    bool has_grid;
+    double grid_n[HO_RGRID][HO_RGRID], grid_q[HO_RGRID][HO_RGRID]; /* [fit][interest] */
+} ho_rmodel_t;
+
+void ho_rmatrix_free(ho_rmatrix_t *m);
+/* Label of grid band i of width step ("20\xe2\x80\x9329", the last "80+"). */
+void ho_rband(char *out, size_t cap, int i, int step);
+void ho_rmodel_free(ho_rmodel_t *m);
+
+/* One row of "Lost and rejected" (valid during the callback). */
+typedef struct {
+    int64_t at;
+    bool lost;
+    const char *code, *label, *owner; /* owner "" when not in reasons.yaml */
+    const char *lead, *email, *company, *channel, *source, *campaign, *rep;
+    const char *stage; /* display name, "" when none */
+    const char *flags; /* in words */
+} ho_rdrill_t;
+
+typedef struct ho_rhtml_t ho_rhtml_t; /* the HTML page being written (html.c) */
+
 typedef struct {
     const ho_report_opts_t *opts;
     ho_err_t *err;
     sqlite3 *db;
     lxw_workbook *wb;
     const char *tz;
-    ho_tz_t *zone;  /* the zone of tz, loaded once per report */
+    ho_tz_t *zone; /* the zone of tz, loaded once per report */
     ho_rweek_t weeks[HO_RW];
     int64_t as_of;        /* end of the report week: only data before it is read */
     int64_t win4_a;       /* start of the 4-week window (weeks HO_RW-4 .. HO_RW-1) */
@@ -58,9 +139,11 @@ typedef struct {
     /* results */
     int64_t leads_week;
     int64_t mqls_week;
-    double colw[64]; /* column widths of the current sheet (ho_rcols), for header heights */
-    bool pareto;     /* the Pareto chart was added (needs finishing after close) */
-    int charts;      /* charts created so far */
+    ho_rmodel_t model; /* what the HTML page reads after the sheets */
+    ho_rhtml_t *html;  /* the HTML page, when opts->html is set */
+    double colw[64];   /* column widths of the current sheet (ho_rcols), for header heights */
+    bool pareto;       /* the Pareto chart was added (needs finishing after close) */
+    int charts;        /* charts created so far */
 } ho_rctx_t;
 
 /* SQL helpers: on failure they fill ctx->err and return HO_REPORT_ERR_SQL. */
@@ -127,8 +210,27 @@ int ho_rlines(const char *text, double width, bool bold);
  * lead marketing never qualified). Only valid when ctx->has_flags. */
 #define HO_RSQL_NO_MQL                                                                             \
     "instr(',' || coalesce(o.flags, '') || ',', ',sales_accepted_without_mql,') > 0"
+/* SQL: the id of lead LEAD's score in force at time AT, its latest scores row at or before AT
+ * (one lookup on scores(lead_id, at)); NULL when it had none. At the lead's MQL entry this is
+ * the score that made it an MQL: the Handoffs' "Score at MQL" and the Learnings' rules. */
+#define HO_RSQL_SCORE_AT(lead, at)                                                                 \
+    "(SELECT s.id FROM main.scores s WHERE s.lead_id = " lead " AND s.at <= " at                   \
+    " ORDER BY s.at DESC, s.id DESC LIMIT 1)"
+
 /* Summary's data-freshness table (quality.c): last import per source, from *row on. */
 ho_report_error_t ho_report_freshness(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t *row);
+
+/* ---- the HTML page (html.c) ---- */
+/* Open the page's temporary file and its drill-down row buffer. */
+ho_report_error_t ho_rhtml_open(ho_rctx_t *ctx, const char *tmp_path);
+/* One "Lost and rejected" row into the page's drill-down table (buffered in a temp file). */
+void ho_rhtml_drill_row(ho_rctx_t *ctx, const ho_rdrill_t *row);
+/* Write the page from ctx->model and the buffered rows, close it. */
+ho_report_error_t ho_rhtml_finish(ho_rctx_t *ctx);
+/* Close without writing (on an error); the caller removes the file. */
+void ho_rhtml_abort(ho_rctx_t *ctx);
+/* Format a value as the workbook's number formats show it ("1,234", "41.7%", "+1.5%"). */
+void ho_rfmt(char *out, size_t cap, ho_rkind_t kind, bool delta, bool avg, double v);
 
 /* Title of the Pareto chart: it identifies the chart part to finish. */
 #define HO_REPORT_PARETO_TITLE "Lost and rejected reasons (Pareto)"

@@ -3,6 +3,7 @@
  * a chart, then the drill-down channel > original source > campaign, grouped in an outline
  * (reports/README.md, "Sources"). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "report/report_int.h"
@@ -49,8 +50,8 @@ static const char *const s_rates[] = {
     "Lead\xe2\x86\x92Won",
 };
 
-/* The channel roll-up and its chart, from *row on. */
-static ho_report_error_t s_channels(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t *row)
+/* The channel roll-up into the model (the HTML page reads it too), in table order. */
+static ho_report_error_t s_collect_channels(ho_rctx_t *ctx)
 {
     sqlite3_stmt *st;
     ho_report_error_t rc = ho_rsql_prepare(
@@ -58,6 +59,40 @@ static ho_report_error_t s_channels(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t
         "SELECT " S_CH " AS ch, count(*) AS n, count(r.mql), count(r.sql), count(r.won),"
         " total(w.amount)" S_FROM " GROUP BY ch ORDER BY n DESC, ch",
         &st);
+    if (rc != HO_REPORT_OK) {
+        return rc;
+    }
+    ho_rmodel_t *m = &ctx->model;
+    size_t cap = 0;
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        if (m->nch == cap) {
+            cap = cap ? cap * 2 : 16;
+            ho_rchan_t *nc = realloc(m->ch, cap * sizeof *nc);
+            if (!nc) {
+                break;
+            }
+            m->ch = nc;
+        }
+        ho_rchan_t *c = &m->ch[m->nch];
+        if (!(c->code = strdup(ho_rcol_text(st, 0)))) {
+            break;
+        }
+        s_read(st, 1, c->n);
+        m->nch++;
+    }
+    sqlite3_finalize(st);
+    if (s == SQLITE_ROW) {
+        ho_err_set(ctx->err, HO_ERR_NOMEM, "", "sources: out of memory");
+        return HO_REPORT_ERR_NOMEM;
+    }
+    return s == SQLITE_DONE ? HO_REPORT_OK : ho_rsql_fail(ctx, "sources by channel");
+}
+
+/* The channel roll-up and its chart, from *row on. */
+static ho_report_error_t s_channels(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t *row)
+{
+    ho_report_error_t rc = s_collect_channels(ctx);
     if (rc != HO_REPORT_OK) {
         return rc;
     }
@@ -73,22 +108,16 @@ static ho_report_error_t s_channels(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t
     (*row)++;
     lxw_row_t first = *row;
     double tot[5] = {0};
-    int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        double n[5];
-        s_read(st, 1, n);
+    for (size_t i = 0; i < ctx->model.nch; i++) {
+        const ho_rchan_t *c = &ctx->model.ch[i];
         char label[256];
-        worksheet_write_string(
-            ws, *row, 0, ho_rchannel_label(ho_rcol_text(st, 0), label, sizeof label), ctx->f_bold);
-        s_counts(ctx, ws, *row, 3, n, false);
+        worksheet_write_string(ws, *row, 0, ho_rchannel_label(c->code, label, sizeof label),
+                               ctx->f_bold);
+        s_counts(ctx, ws, *row, 3, c->n, false);
         for (int k = 0; k < 5; k++) {
-            tot[k] += n[k];
+            tot[k] += c->n[k];
         }
         (*row)++;
-    }
-    sqlite3_finalize(st);
-    if (s != SQLITE_DONE) {
-        return ho_rsql_fail(ctx, "sources by channel");
     }
     lxw_row_t last = *row - 1;
     worksheet_write_string(ws, *row, 0, "Total", ctx->f_tot_text);

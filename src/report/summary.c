@@ -8,16 +8,7 @@
 
 #define NP (HO_P4 + 1) /* periods: 12 weeks + the 4-week window */
 
-typedef struct {
-    double leads, mql, sal, sql, opp, won, won_amount, recycled, sla;
-    double rejected, lost;     /* outcome rows recorded in the period */
-    double no_mql;             /* outcome rows on leads marketing never qualified */
-    double cohort, cohort_sql; /* MQL->SQL: cohort size and how many reached SQL */
-    double accepted, decided;  /* SAL acceptance: accepted / (accepted + rejected) */
-    double pipeline;           /* amounts of opportunity outcomes recorded in the period */
-    bool has_med[3];           /* medians: assignment->acceptance (h), MQL->SAL, SAL->SQL (days) */
-    double med[3];
-} s_period_t;
+typedef ho_rperiod_t s_period_t;
 
 static ho_report_error_t s_query(ho_rctx_t *ctx, const char *sql, s_period_t *p,
                                  void (*row)(s_period_t *p, sqlite3_stmt *st))
@@ -163,11 +154,9 @@ static ho_report_error_t s_velocity(ho_rctx_t *ctx, s_period_t *p, const char *t
     return s_medians(ctx, p, sql, which, 86400000.0);
 }
 
-typedef enum { K_COUNT, K_MONEY, K_RATE, K_HOURS } s_kind_t;
-
 typedef struct {
     const char *name;
-    s_kind_t kind;
+    ho_rkind_t kind;
     size_t off;     /* count/money: the value; rate: numerator */
     size_t off_den; /* rate: denominator */
     const char *note;
@@ -176,35 +165,36 @@ typedef struct {
 #define OFF(f) offsetof(s_period_t, f)
 
 static const s_metric_t s_metrics[] = {
-    {"Leads", K_COUNT, OFF(leads), 0, "new leads: created_at in the week"},
-    {"MQLs", K_COUNT, OFF(mql), 0, "leads that entered MQL in the week"},
-    {"SALs", K_COUNT, OFF(sal), 0,
+    {"Leads", HO_RK_COUNT, OFF(leads), 0, "new leads: created_at in the week"},
+    {"MQLs", HO_RK_COUNT, OFF(mql), 0, "leads that entered MQL in the week"},
+    {"SALs", HO_RK_COUNT, OFF(sal), 0,
      "leads whose accepted outcome (recorded or implied) occurred in the period"},
-    {"SQLs", K_COUNT, OFF(sql), 0, "leads that entered SQL"},
-    {"Opportunities", K_COUNT, OFF(opp), 0, "leads that entered OPPORTUNITY"},
-    {"Won", K_COUNT, OFF(won), 0, "leads that entered WON"},
-    {"Won amount", K_MONEY, OFF(won_amount), 0, "sum of won amounts recorded in the week"},
-    {"Rejected", K_COUNT, OFF(rejected), 0,
+    {"SQLs", HO_RK_COUNT, OFF(sql), 0, "leads that entered SQL"},
+    {"Opportunities", HO_RK_COUNT, OFF(opp), 0, "leads that entered OPPORTUNITY"},
+    {"Won", HO_RK_COUNT, OFF(won), 0, "leads that entered WON"},
+    {"Won amount", HO_RK_MONEY, OFF(won_amount), 0, "sum of won amounts recorded in the week"},
+    {"Rejected", HO_RK_COUNT, OFF(rejected), 0,
      "rejected outcomes (sales refused the lead) in the week"},
-    {"Lost", K_COUNT, OFF(lost), 0, "lost outcomes (closed lost) recorded in the week"},
-    {"Outcomes on leads marketing never qualified", K_COUNT, OFF(no_mql), 0,
+    {"Lost", HO_RK_COUNT, OFF(lost), 0, "lost outcomes (closed lost) recorded in the week"},
+    {"Outcomes on leads marketing never qualified", HO_RK_COUNT, OFF(no_mql), 0,
      "sales outcomes recorded in the week on leads that never were MQL (the model missed them)"},
-    {"MQL\xe2\x86\x92SQL rate", K_RATE, OFF(cohort_sql), OFF(cohort),
+    {"MQL\xe2\x86\x92SQL rate", HO_RK_RATE, OFF(cohort_sql), OFF(cohort),
      "share of the week's MQL cohort that reached SQL by the end of the report week"},
-    {"SAL acceptance rate", K_RATE, OFF(accepted), OFF(decided),
+    {"SAL acceptance rate", HO_RK_RATE, OFF(accepted), OFF(decided),
      "accepted / (accepted + rejected) outcomes recorded in the week"},
-    {"Pipeline opened", K_MONEY, OFF(pipeline), 0,
+    {"Pipeline opened", HO_RK_MONEY, OFF(pipeline), 0,
      "sum of the amounts of opportunity outcomes recorded in the week"},
-    {"Median days MQL\xe2\x86\x92SAL", K_HOURS, 1, 0,
+    {"Median days MQL\xe2\x86\x92SAL", HO_RK_HOURS, 1, 0,
      "median days from the MQL entry before it to each SAL entry in the week"},
-    {"Median days SAL\xe2\x86\x92SQL", K_HOURS, 2, 0,
+    {"Median days SAL\xe2\x86\x92SQL", HO_RK_HOURS, 2, 0,
      "median days from the SAL entry before it to each SQL entry in the week"},
     {"Median assignment\xe2\x86\x92"
      "acceptance (h)",
-     K_HOURS, 0, 0,
-     "median hours from assignment to the rep's acceptance, assignments made in the week"},
-    {"SLA breaches", K_COUNT, OFF(sla), 0, "assignments with an SLA breach in the week"},
-    {"Recycled", K_COUNT, OFF(recycled), 0, "leads that entered RECYCLED"},
+     HO_RK_HOURS, 0, 0,
+     "median hours from assignment to the rep's acceptance, assignments made in the week (not "
+     "the first sales touch: no input dates one)"},
+    {"SLA breaches", HO_RK_COUNT, OFF(sla), 0, "assignments with an SLA breach in the week"},
+    {"Recycled", HO_RK_COUNT, OFF(recycled), 0, "leads that entered RECYCLED"},
 };
 
 static double s_get(const s_period_t *p, size_t off)
@@ -212,59 +202,74 @@ static double s_get(const s_period_t *p, size_t off)
     return *(const double *)((const char *)p + off);
 }
 
-/* The this week, last week, delta and 4-week columns of metric m in row. */
-static void s_write_metric(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t row, const s_metric_t *m,
-                           const s_period_t *p)
+/* The this week, last week, delta and 4-week values of metric m (what both writers show). */
+static void s_kpi(const s_metric_t *m, const s_period_t *p, ho_rkpi_t *k)
 {
     const s_period_t *t = &p[HO_RW_THIS], *l = &p[HO_RW_LAST], *f = &p[HO_P4];
+    k->kind = m->kind;
+    k->note = m->note;
     switch (m->kind) {
-    case K_COUNT:
-    case K_MONEY: {
-        lxw_format *fv = m->kind == K_COUNT ? ctx->f_int : ctx->f_money;
-        lxw_format *fd = m->kind == K_COUNT ? ctx->f_dint : ctx->f_dmoney;
-        double a = s_get(t, m->off), b = s_get(l, m->off);
+    case HO_RK_COUNT:
+    case HO_RK_MONEY: {
         double avg = 0;
-        for (int k = HO_RW - 4; k < HO_RW; k++) {
-            avg += s_get(&p[k], m->off);
+        for (int w = HO_RW - 4; w < HO_RW; w++) {
+            avg += s_get(&p[w], m->off);
         }
-        worksheet_write_number(ws, row, 1, a, fv);
-        worksheet_write_number(ws, row, 2, b, fv);
-        worksheet_write_number(ws, row, 3, a - b, fd);
-        worksheet_write_number(ws, row, 4, avg / 4.0,
-                               m->kind == K_COUNT ? ctx->f_avg : ctx->f_money);
+        k->v[0] = s_get(t, m->off);
+        k->v[1] = s_get(l, m->off);
+        k->v[2] = k->v[0] - k->v[1];
+        k->v[3] = avg / 4.0;
+        k->has[0] = k->has[1] = k->has[2] = k->has[3] = true;
         break;
     }
-    case K_RATE: {
-        double tn = s_get(t, m->off), td = s_get(t, m->off_den);
-        double ln = s_get(l, m->off), ld = s_get(l, m->off_den);
-        ho_rrate(ctx, ws, row, 1, tn, td, NULL);
-        ho_rrate(ctx, ws, row, 2, ln, ld, NULL);
-        if (td > 0 && ld > 0) {
-            worksheet_write_number(ws, row, 3, tn / td - ln / ld, ctx->f_dpct);
-        } else {
-            worksheet_write_blank(ws, row, 3, ctx->f_dpct);
-        }
-        ho_rrate(ctx, ws, row, 4, s_get(f, m->off), s_get(f, m->off_den), NULL);
-        break;
-    }
-    case K_HOURS: {
+    case HO_RK_RATE: {
         const s_period_t *ps[3] = {t, l, f};
-        lxw_col_t cs[3] = {1, 2, 4};
-        for (int k = 0; k < 3; k++) {
-            if (ps[k]->has_med[m->off]) {
-                worksheet_write_number(ws, row, cs[k], ps[k]->med[m->off], ctx->f_hours);
-            } else {
-                worksheet_write_blank(ws, row, cs[k], ctx->f_hours);
-            }
+        int at[3] = {0, 1, 3};
+        for (int i = 0; i < 3; i++) {
+            double d = s_get(ps[i], m->off_den);
+            k->has[at[i]] = d > 0;
+            k->v[at[i]] = d > 0 ? s_get(ps[i], m->off) / d : 0;
         }
-        if (t->has_med[m->off] && l->has_med[m->off]) {
-            worksheet_write_number(ws, row, 3, t->med[m->off] - l->med[m->off], ctx->f_dhours);
-        } else {
-            worksheet_write_blank(ws, row, 3, ctx->f_dhours);
+        k->has[2] = k->has[0] && k->has[1];
+        k->v[2] = k->has[2] ? k->v[0] - k->v[1] : 0;
+        break;
+    }
+    case HO_RK_HOURS: {
+        const s_period_t *ps[3] = {t, l, f};
+        int at[3] = {0, 1, 3};
+        for (int i = 0; i < 3; i++) {
+            k->has[at[i]] = ps[i]->has_med[m->off];
+            k->v[at[i]] = k->has[at[i]] ? ps[i]->med[m->off] : 0;
         }
+        k->has[2] = k->has[0] && k->has[1];
+        k->v[2] = k->has[2] ? k->v[0] - k->v[1] : 0;
         break;
     }
     }
+}
+
+/* A Summary row from its model values. */
+static void s_write_kpi(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t row, const ho_rkpi_t *k)
+{
+    lxw_format *fv = k->kind == HO_RK_COUNT   ? ctx->f_int
+                     : k->kind == HO_RK_MONEY ? ctx->f_money
+                     : k->kind == HO_RK_RATE  ? ctx->f_pct
+                                              : ctx->f_hours;
+    lxw_format *fd = k->kind == HO_RK_COUNT   ? ctx->f_dint
+                     : k->kind == HO_RK_MONEY ? ctx->f_dmoney
+                     : k->kind == HO_RK_RATE  ? ctx->f_dpct
+                                              : ctx->f_dhours;
+    lxw_format *fa = k->kind == HO_RK_COUNT ? ctx->f_avg : fv;
+    lxw_format *fmt[4] = {fv, fv, fd, fa};
+    worksheet_write_string(ws, row, 0, k->name, ctx->f_bold);
+    for (int i = 0; i < 4; i++) {
+        if (k->has[i]) {
+            worksheet_write_number(ws, row, (lxw_col_t)(1 + i), k->v[i], fmt[i]);
+        } else {
+            worksheet_write_blank(ws, row, (lxw_col_t)(1 + i), fmt[i]);
+        }
+    }
+    worksheet_write_string(ws, row, 5, k->note, ctx->f_note);
 }
 
 /* SALs of a period: leads whose `accepted` outcome, recorded or implied, occurred in it
@@ -362,6 +367,27 @@ static ho_report_error_t s_collect(ho_rctx_t *ctx, s_period_t *p)
     return HO_REPORT_OK;
 }
 
+/* The Summary rows into the model: names (amounts with their currency), values. */
+static void s_kpis(ho_rctx_t *ctx, const s_period_t *p)
+{
+    ctx->model.nkpi = 0;
+    for (size_t i = 0; i < sizeof s_metrics / sizeof s_metrics[0] && i < HO_RKPIS; i++) {
+        const s_metric_t *m = &s_metrics[i];
+        if (m->off == OFF(no_mql) && !ctx->has_flags) {
+            continue; /* a store without outcome flags cannot tell: no row rather than a 0 */
+        }
+        ho_rkpi_t *k = &ctx->model.kpi[ctx->model.nkpi++];
+        memset(k, 0, sizeof *k);
+        if (m->kind == HO_RK_MONEY) { /* amounts carry their currency */
+            snprintf(k->name, sizeof k->name, "%s (%s)", m->name,
+                     ctx->opts->currency && *ctx->opts->currency ? ctx->opts->currency : "USD");
+        } else {
+            snprintf(k->name, sizeof k->name, "%s", m->name);
+        }
+        s_kpi(m, p, k);
+    }
+}
+
 ho_report_error_t ho_report_summary(ho_rctx_t *ctx, lxw_worksheet *ws)
 {
     s_period_t p[NP];
@@ -372,6 +398,7 @@ ho_report_error_t ho_report_summary(ho_rctx_t *ctx, lxw_worksheet *ws)
     }
     ctx->leads_week = (int64_t)p[HO_RW_THIS].leads;
     ctx->mqls_week = (int64_t)p[HO_RW_THIS].mql;
+    s_kpis(ctx, p);
 
     const ho_rweek_t *w = &ctx->weeks[HO_RW_THIS];
     char title[96], sub[256];
@@ -396,22 +423,8 @@ ho_report_error_t ho_report_summary(ho_rctx_t *ctx, lxw_worksheet *ws)
     worksheet_freeze_panes(ws, 4, 1);
 
     lxw_row_t row = 4;
-    for (size_t i = 0; i < sizeof s_metrics / sizeof s_metrics[0]; i++, row++) {
-        const s_metric_t *m = &s_metrics[i];
-        char name[128];
-        if (m->kind == K_MONEY) { /* amounts carry their currency */
-            snprintf(name, sizeof name, "%s (%s)", m->name,
-                     ctx->opts->currency && *ctx->opts->currency ? ctx->opts->currency : "USD");
-        } else {
-            snprintf(name, sizeof name, "%s", m->name);
-        }
-        if (m->off == OFF(no_mql) && !ctx->has_flags) {
-            row--; /* a store without outcome flags cannot tell: no row rather than a 0 */
-            continue;
-        }
-        worksheet_write_string(ws, row, 0, name, ctx->f_bold);
-        s_write_metric(ctx, ws, row, m, p);
-        worksheet_write_string(ws, row, 5, m->note, ctx->f_note);
+    for (size_t i = 0; i < ctx->model.nkpi; i++, row++) {
+        s_write_kpi(ctx, ws, row, &ctx->model.kpi[i]);
     }
     row++;
     worksheet_write_string(ws, row, 0,
@@ -438,6 +451,6 @@ ho_report_error_t ho_report_summary(ho_rctx_t *ctx, lxw_worksheet *ws)
         worksheet_insert_chart_opt(ws, row, 5, chart, &co);
     }
     ho_report_error_t frc = ho_report_freshness(ctx, ws, &row);
-    ho_rprogress(ctx, "Summary", (int64_t)(sizeof s_metrics / sizeof s_metrics[0]), true);
+    ho_rprogress(ctx, "Summary", (int64_t)ctx->model.nkpi, true);
     return frc;
 }

@@ -738,15 +738,31 @@ ho_report_error_t ho_report_write(const ho_report_opts_t *opts, ho_report_result
             ho_rprogress(&ctx, HO_REPORT_PREPARE, 0, true);
         }
     }
+    char html_tmp[4096];
+    snprintf(html_tmp, sizeof html_tmp, "%s.tmp-%ld", opts->html ? opts->html : "", (long)getpid());
+    if (rc == HO_REPORT_OK && opts->html) {
+        rc = ho_rhtml_open(&ctx, html_tmp); /* fills as the sheets go, written after them */
+    }
     if (rc == HO_REPORT_OK) {
         rc = s_write(&ctx, tmp_path);
     }
+    if (rc == HO_REPORT_OK && ctx.html) {
+        rc = ho_rhtml_finish(&ctx);
+    }
+    ho_rhtml_abort(&ctx); /* after an error: the page is not finished */
     if (rc == HO_REPORT_OK && rename(tmp_path, opts->output) != 0) {
         ho_err_set(err, HO_ERR_IO, "output", "%s: cannot write: %s", opts->output, strerror(errno));
         rc = HO_REPORT_ERR_IO;
     }
+    if (rc == HO_REPORT_OK && opts->html && rename(html_tmp, opts->html) != 0) {
+        ho_err_set(err, HO_ERR_IO, "html", "%s: cannot write: %s", opts->html, strerror(errno));
+        rc = HO_REPORT_ERR_IO;
+    }
     if (rc != HO_REPORT_OK) {
         unlink(tmp_path);
+        if (opts->html) {
+            unlink(html_tmp);
+        }
     }
     if (res && rc == HO_REPORT_OK) {
         memset(res, 0, sizeof *res);
@@ -762,6 +778,7 @@ ho_report_error_t ho_report_write(const ho_report_opts_t *opts, ho_report_result
     if (ctx.db) {
         sqlite3_close_v2(ctx.db);
     }
+    ho_rmodel_free(&ctx.model);
     ho_conf_destroy(&ctx.reasons);
     ho_conf_destroy(&ctx.lifecycle);
     ho_tz_destroy(&ctx.zone);

@@ -159,6 +159,7 @@ def build_db(db_path, seed=47, n=420):
     name: boundaries, re-MQL, note rows, reassignment, blank reasons, negative scores."""
     store_schema(db_path)
     rnd = random.Random(seed)
+    rnd2 = random.Random(seed * 7 + 1)  # the re-scores after MQL (rnd's sequence unchanged)
     b = Builder(db_path)
     first, _ = week_bounds("2026-W33")
     _, last = week_bounds("2026-W48")
@@ -193,6 +194,12 @@ def build_db(db_path, seed=47, n=420):
             b.move(lid, "MQL", "RECYCLED", t2)
             t = t2 + rnd.randrange(HOUR, 5 * DAY)
             b.move(lid, "RECYCLED", "MQL", t)
+        if rnd2.random() < 0.3:  # re-scored after the handoff: not the score that made the MQL
+            b.score(lid, t + 2 * HOUR, rnd2.randrange(20, 130), "B2", quadrant or "nurture",
+                    [{"rule": "post_mql_visit", "kind": "interest", "points": 25,
+                      "detail": "pricing page after the handoff"},
+                     {"rule": "title_cxo", "kind": "fit", "points": 29, "detail": "C-level"}],
+                    False)
         rep, name = REPS[rnd.randrange(len(REPS))]
         if rnd.random() < 0.05:
             asg = b.assign(lid, None, None, t, queue="overflow")
@@ -429,6 +436,18 @@ class Expected:
             if self.reached_after(lid, "WON", at):
                 g["won"].add(lid)
         return out
+
+    def score_at_mql(self, lid):
+        """The score that made the lead an MQL (latest at or before its first MQL entry),
+        else (never MQL, or no score by then) its score as of as_of."""
+        e = self.v("SELECT min(at) FROM stage_history WHERE kind='transition' AND"
+                   " to_stage='MQL' AND lead_id=? AND at<?", lid, self.as_of)
+        s = None
+        if e is not None:
+            s = self.c.execute("SELECT id, score, grade, quadrant, explanation_json FROM scores"
+                               " WHERE lead_id=? AND at<=? ORDER BY at DESC, id DESC LIMIT 1",
+                               (lid, e)).fetchone()
+        return s or self.score_asof(lid)
 
     def score_asof(self, lid):
         return self.c.execute("SELECT id, score, grade, quadrant, explanation_json FROM scores"
@@ -865,14 +884,14 @@ def check_learnings(wb, exp):
                   " WHERE created_at>=? AND created_at<?", exp.a12, exp.as_of)
     info = {}
     for lid, ch, src, camp in leads:
-        s = exp.score_asof(lid)
+        s = exp.score_at_mql(lid)
         rules = {}
         if s and s[4]:
             for item in json.loads(s[4]):
                 if isinstance(item.get("points"), int) and item["points"] and \
                         isinstance(item.get("rule"), str):
                     rules[item["rule"]] = rules.get(item["rule"], 0) + item["points"]
-        info[lid] = dict(scored=s is not None, rules=rules,
+        info[lid] = dict(scored=exp.score_asof(lid) is not None, rules=rules,
                          key=(chan_label(ch or "(none)"), src or "(none)", camp or "(none)"),
                          sal=exp.reached_ever(lid, "SAL"), sql=exp.reached_ever(lid, "SQL"))
 
@@ -896,6 +915,11 @@ def check_learnings(wb, exp):
     hdr = find_row(ws, "Rule")
     rows, _ = rows_until(ws, hdr + 1)
     assert [r[0] for r in rows] == names, [r[0] for r in rows]
+    # leads re-scored after their MQL (before as_of) count with the score that made them MQL:
+    # the re-score's rule is nowhere, though it is the latest score of many leads
+    rescored = [l for l in info if exp.score_asof(l) and
+                "post_mql_visit" in (exp.score_asof(l)[4] or "")]
+    assert len(rescored) >= 30 and "post_mql_visit" not in names, (len(rescored), names)
     verdicts = set()
     for r in rows:
         group = [l for l in scored if r[0] in info[l]["rules"]]

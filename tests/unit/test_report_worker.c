@@ -140,6 +140,34 @@ static void test_request_writes_workbook_and_ready(void **state)
     assert_string_equal(json_string_value(json_object_get(p, "path")), want);
     assert_int_equal(stat(want, &st), 0);
     assert_int_equal(json_integer_value(json_object_get(p, "leads")), 3);
+    assert_null(json_object_get(p, "html")); /* no page unless asked */
+    ho_out_destroy(&out);
+
+    /* payload.html: the same report as an HTML page too, named in report.ready */
+    out = s_call(ctx, "report.request",
+                 json_pack("{s:s, s:s, s:s}", "week", "2026-W47", "output", "w47.xlsx", "html",
+                           "w47.html"));
+    assert_int_equal(ho_out_count(out), 1);
+    p = ho_msg_payload(ho_out_at(out, 0));
+    snprintf(want, sizeof want, "%s/w47.html", s_dir);
+    assert_string_equal(json_string_value(json_object_get(p, "html")), want);
+    FILE *f = fopen(want, "r");
+    assert_non_null(f);
+    char head[32] = "";
+    assert_non_null(fgets(head, sizeof head, f));
+    fclose(f);
+    assert_string_equal(head, "<!DOCTYPE html>\n");
+    ho_out_destroy(&out);
+    ho_worker_report.cb_exit(&ctx);
+    assert_null(ctx);
+
+    /* workers.report.html: every report gets its page beside the workbook */
+    ctx = s_start("timezone: UTC\nhtml: true\n");
+    out = s_call(ctx, "report.request", json_pack("{s:s}", "week", "2026-W46"));
+    p = ho_msg_payload(ho_out_at(out, 0));
+    snprintf(want, sizeof want, "%s/reports/handoff-2026-W46.html", s_dir);
+    assert_string_equal(json_string_value(json_object_get(p, "html")), want);
+    assert_int_equal(stat(want, &st), 0);
     ho_out_destroy(&out);
     ho_worker_report.cb_exit(&ctx);
     assert_null(ctx);

@@ -26,6 +26,7 @@ typedef struct {
     char *state;    /* schedule state file, relative to data_dir */
     char *currency; /* currency of outcome amounts */
     bool schedule;  /* emit a report.request when a week ends */
+    bool html;      /* also write the report as an HTML page beside the workbook */
 } s_settings_t;
 
 static const ho_config_map_t s_config_map[] = {
@@ -41,6 +42,9 @@ static const ho_config_map_t s_config_map[] = {
      "ISO 4217 code of the amounts sales records (shown with Won amount, Pipeline opened)"},
     {HO_CFG_BOOL, "schedule", "true", offsetof(s_settings_t, schedule),
      "request the report of the week that just ended when a week boundary passes"},
+    {HO_CFG_BOOL, "html", "false", offsetof(s_settings_t, html),
+     "also write handoff-<week>.html beside each workbook: the same report as one "
+     "self-contained HTML page (a request's payload.html names its own)"},
     {0},
 };
 
@@ -104,6 +108,23 @@ static int s_quarantine(ho_out_t *out, const ho_msg_t *in, const char *code, con
                                                                            : HO_WORKER_RETRY;
 }
 
+/* The HTML page of a request into out ("" = none): payload.html (relative = under
+ * data_dir), else with workers.report.html the workbook's path with .html for .xlsx. */
+static void s_html_path(const s_ctx_t *ctx, json_t *p, const char *xlsx, char *out, size_t cap)
+{
+    const char *html = json_string_value(json_object_get(p, "html"));
+    out[0] = '\0';
+    if (html && *html) {
+        s_path(out, cap, ctx->data_dir, html);
+    } else if (ctx->set.html) {
+        size_t n = strlen(xlsx);
+        if (n > 5 && !strcmp(xlsx + n - 5, ".xlsx")) {
+            n -= 5;
+        }
+        snprintf(out, cap, "%.*s.html", (int)n, xlsx);
+    }
+}
+
 static int s_request(s_ctx_t *ctx, const ho_msg_t *in, ho_out_t *out)
 {
     json_t *p = ho_msg_payload(in);
@@ -150,6 +171,9 @@ static int s_request(s_ctx_t *ctx, const ho_msg_t *in, ho_out_t *out)
     }
     opts.db_path = ctx->db_path;
     opts.output = path;
+    char html[4096];
+    s_html_path(ctx, p, path, html, sizeof html);
+    opts.html = html[0] ? html : NULL;
     ho_report_result_t res;
     ho_report_error_t rc = ho_report_write(&opts, &res, &err);
     if (rc == HO_REPORT_ERR_SQL) {
@@ -171,6 +195,9 @@ static int s_request(s_ctx_t *ctx, const ho_msg_t *in, ho_out_t *out)
         ho_msg_destroy(&ready);
         json_decref(body);
         return HO_WORKER_RETRY;
+    }
+    if (html[0]) {
+        json_object_set_new(body, "html", json_string(html));
     }
     ho_msg_set_payload(ready, body);
     /* the id follows the request's: the same request again (a redelivery, a demo re-run
