@@ -542,6 +542,71 @@ static void test_batch_of_only_bad_envelopes(void **state)
     s_broker_stop(&b);
 }
 
+/* ZMQ_MAXMSGSIZE on the worker's DEALER (issue 14 item 2, E12): a peer posing as the broker
+ * sends a REQUEST with a frame over 16 MiB. The worker's socket must drop that connection
+ * before allocating the frame (its next message comes from a new connection, i.e. a new
+ * ROUTER identity), not decode it and answer. */
+static void test_worker_refuses_a_frame_over_the_limit(void **state)
+{
+    zsock_t *fake = zsock_new_router("tcp://127.0.0.1:*");
+    assert_non_null(fake);
+    char endpoint[256];
+    char *last = zsock_last_endpoint(fake);
+    snprintf(endpoint, sizeof endpoint, "%s", last);
+    free(last);
+    zsock_set_rcvtimeo(fake, S_DEADLINE_MS);
+    /* slow heartbeats: decoding (and answering) 16 MiB must not be cut short by the worker's
+     * own reconnect after broker silence, or both outcomes would look alike */
+    s_worker_t *w = calloc(1, sizeof *w);
+    w->def = &s_def_echo;
+    w->opts.endpoint = endpoint;
+    w->opts.heartbeat_ms = 2000;
+    w->opts.liveness = 3;
+    w->opts.stop = &w->stop;
+    assert_int_equal(pthread_create(&w->thread, NULL, s_worker_main, w), 0);
+    zmsg_t *ready = zmsg_recv(fake);
+    assert_non_null(ready);
+    zframe_t *id = zmsg_pop(ready);
+    zmsg_destroy(&ready);
+
+    size_t big = HO_MSG_MAX_BODY + 1024;
+    zmsg_t *req = zmsg_new();
+    zmsg_append(req, &(zframe_t *){zframe_dup(id)});
+    zmsg_addmem(req, "", 0);
+    zmsg_addstr(req, "MDPW01");
+    zmsg_addmem(req, "\x02", 1);
+    zmsg_addmem(req, "12345678", 8);
+    zmsg_addmem(req, "", 0);
+    zframe_t *body = zframe_new(NULL, big);
+    memset(zframe_data(body), 0xc1, big);
+    zmsg_append(req, &body);
+    assert_int_equal(zmsg_send(&req, fake), 0);
+
+    /* the first message that is not a heartbeat of the old connection */
+    int from_new = 0, replied = 0;
+    int64_t end = zclock_mono() + S_DEADLINE_MS;
+    while (!from_new && !replied && zclock_mono() < end) {
+        zmsg_t *m = zmsg_recv(fake);
+        if (!m) {
+            break;
+        }
+        zframe_t *who = zmsg_first(m);
+        zmsg_next(m); /* "" */
+        zmsg_next(m); /* MDPW01 */
+        zframe_t *cmd = zmsg_next(m);
+        int same = zframe_eq(who, id);
+        int is_reply = cmd && zframe_size(cmd) == 1 && zframe_data(cmd)[0] == 0x03;
+        replied = same && is_reply;
+        from_new = !same;
+        zmsg_destroy(&m);
+    }
+    assert_false(replied);
+    assert_true(from_new);
+    zframe_destroy(&id);
+    assert_int_equal(s_worker_stop(&w), 0);
+    zsock_destroy(&fake);
+}
+
 static void test_retry_then_error(void **state)
 {
     s_write_config("handoff.yaml", 1000, NULL);
@@ -823,6 +888,7 @@ int main(void)
         cmocka_unit_test(test_window_matches_replies),
         cmocka_unit_test(test_bad_frames_quarantined_good_ones_pass),
         cmocka_unit_test(test_batch_of_only_bad_envelopes),
+        cmocka_unit_test(test_worker_refuses_a_frame_over_the_limit),
         cmocka_unit_test(test_retry_then_error),
         cmocka_unit_test(test_tick_output_is_routed),
         cmocka_unit_test(test_backpressure_503_is_resent),
