@@ -542,6 +542,132 @@ static void test_batch_of_only_bad_envelopes(void **state)
     s_broker_stop(&b);
 }
 
+/* ZMQ_MAXMSGSIZE on the worker's DEALER (issue 14 item 2, E12): a peer posing as the broker
+ * sends a REQUEST with a frame over 16 MiB. The worker's socket must drop that connection
+ * before allocating the frame (its next message comes from a new connection, i.e. a new
+ * ROUTER identity), not decode it and answer. */
+static void test_worker_refuses_a_frame_over_the_limit(void **state)
+{
+    zsock_t *fake = zsock_new_router("tcp://127.0.0.1:*");
+    assert_non_null(fake);
+    char endpoint[256];
+    char *last = zsock_last_endpoint(fake);
+    snprintf(endpoint, sizeof endpoint, "%s", last);
+    free(last);
+    zsock_set_rcvtimeo(fake, S_DEADLINE_MS);
+    /* slow heartbeats: decoding (and answering) 16 MiB must not be cut short by the worker's
+     * own reconnect after broker silence, or both outcomes would look alike */
+    s_worker_t *w = calloc(1, sizeof *w);
+    w->def = &s_def_echo;
+    w->opts.endpoint = endpoint;
+    w->opts.heartbeat_ms = 2000;
+    w->opts.liveness = 3;
+    w->opts.stop = &w->stop;
+    assert_int_equal(pthread_create(&w->thread, NULL, s_worker_main, w), 0);
+    zmsg_t *ready = zmsg_recv(fake);
+    assert_non_null(ready);
+    zframe_t *id = zmsg_pop(ready);
+    zmsg_destroy(&ready);
+
+    size_t big = HO_MSG_MAX_BODY + 1024;
+    zmsg_t *req = zmsg_new();
+    zmsg_append(req, &(zframe_t *){zframe_dup(id)});
+    zmsg_addmem(req, "", 0);
+    zmsg_addstr(req, "MDPW01");
+    zmsg_addmem(req, "\x02", 1);
+    zmsg_addmem(req, "12345678", 8);
+    zmsg_addmem(req, "", 0);
+    zframe_t *body = zframe_new(NULL, big);
+    memset(zframe_data(body), 0xc1, big);
+    zmsg_append(req, &body);
+    assert_int_equal(zmsg_send(&req, fake), 0);
+
+    /* the first message that is not a heartbeat of the old connection */
+    int from_new = 0, replied = 0;
+    int64_t end = zclock_mono() + S_DEADLINE_MS;
+    while (!from_new && !replied && zclock_mono() < end) {
+        zmsg_t *m = zmsg_recv(fake);
+        if (!m) {
+            break;
+        }
+        zframe_t *who = zmsg_first(m);
+        zmsg_next(m); /* "" */
+        zmsg_next(m); /* MDPW01 */
+        zframe_t *cmd = zmsg_next(m);
+        int same = zframe_eq(who, id);
+        int is_reply = cmd && zframe_size(cmd) == 1 && zframe_data(cmd)[0] == 0x03;
+        replied = same && is_reply;
+        from_new = !same;
+        zmsg_destroy(&m);
+    }
+    assert_false(replied);
+    assert_true(from_new);
+    zframe_destroy(&id);
+    assert_int_equal(s_worker_stop(&w), 0);
+    zsock_destroy(&fake);
+}
+
+/* Actor for the test below: answers the first request on the fake ROUTER with a frame just
+ * over 16 MiB and reports whether the requester's identity had the HDP prefix. */
+static void s_big_responder(zsock_t *pipe, void *arg)
+{
+    zsock_t *fake = arg;
+    zsock_signal(pipe, 0);
+    zsock_set_rcvtimeo(fake, S_DEADLINE_MS);
+    zmsg_t *req = zmsg_recv(fake);
+    int hdp = 0;
+    if (req) {
+        zframe_t *id = zmsg_pop(req);
+        hdp = zframe_size(id) > 4 && memcmp(zframe_data(id), "HDP1", 4) == 0;
+        zmsg_t *rep = zmsg_new();
+        zmsg_append(rep, &id);
+        zmsg_addmem(rep, "", 0);
+        zmsg_addstr(rep, "MDPC01");
+        zmsg_addstr(rep, "x");
+        size_t big = HO_MSG_MAX_BODY + 1024;
+        zframe_t *body = zframe_new(NULL, big);
+        memset(zframe_data(body), 0x90, big);
+        zmsg_append(rep, &body);
+        zmsg_send(&rep, fake);
+        zmsg_destroy(&req);
+    }
+    zstr_sendf(pipe, "hdp=%d", hdp);
+    /* wait for $TERM */
+    char *cmd = zstr_recv(pipe);
+    zstr_free(&cmd);
+}
+
+/* The client library's side of E12: it marks itself as an HDP client (identity "HDP1...",
+ * so the broker answers it 503 instead of holding it back) and its DEALER refuses a frame
+ * over max_frame_bytes: a fake broker's 17 MiB reply cuts the connection instead of being
+ * taken as the answer, so the request ends as "no answer" (no resends configured). */
+static void test_client_is_hdp_and_refuses_a_frame_over_the_limit(void **state)
+{
+    zsock_t *fake = zsock_new_router("tcp://127.0.0.1:*");
+    assert_non_null(fake);
+    char endpoint[256];
+    char *last = zsock_last_endpoint(fake);
+    snprintf(endpoint, sizeof endpoint, "%s", last);
+    free(last);
+    zactor_t *responder = zactor_new(s_big_responder, fake);
+    ho_client_t *c = s_client(endpoint, 1, 1500, -1);
+    ho_msg_t *m = s_lead(1);
+    ho_msg_t **reply = NULL;
+    size_t n = 0;
+    ho_err_t err = {0};
+    int rc = ho_client_request(c, "x", &m, 1, &reply, &n, &err);
+    ho_msg_batch_free(&reply, n);
+    ho_msg_destroy(&m);
+    ho_client_destroy(&c);
+    char *seen = zstr_recv(responder); /* "hdp=1" when the request came from an HDP1 identity */
+    assert_non_null(seen);
+    assert_string_equal(seen, "hdp=1");
+    zstr_free(&seen);
+    zactor_destroy(&responder);
+    zsock_destroy(&fake);
+    assert_int_equal(rc, HO_ERR_IO);
+}
+
 static void test_retry_then_error(void **state)
 {
     s_write_config("handoff.yaml", 1000, NULL);
@@ -811,6 +937,8 @@ int main(void)
         cmocka_unit_test(test_window_matches_replies),
         cmocka_unit_test(test_bad_frames_quarantined_good_ones_pass),
         cmocka_unit_test(test_batch_of_only_bad_envelopes),
+        cmocka_unit_test(test_worker_refuses_a_frame_over_the_limit),
+        cmocka_unit_test(test_client_is_hdp_and_refuses_a_frame_over_the_limit),
         cmocka_unit_test(test_retry_then_error),
         cmocka_unit_test(test_tick_output_is_routed),
         cmocka_unit_test(test_backpressure_503_is_resent),
