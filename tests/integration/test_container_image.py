@@ -43,7 +43,7 @@ SRC = harness.source_dir()
 DEPLOY = os.path.join(SRC, "deploy")
 IMAGE = os.environ.get("HO_IMAGE", "handoff:ctest")
 WORKERS = ["ingest", "store", "score", "route", "feedback", "report", "outbox"]
-BUILD_SECONDS = 900
+BUILD_SECONDS = 1200
 
 
 def docker(*args, check=True, timeout=300, **kw):
