@@ -36,7 +36,8 @@ typedef struct {
 } ho_client_opts_t;
 
 /* Fill the CURVE fields of opts from the gateway config when broker.curve.enabled (client_cert
- * and server_public); leaves them alone otherwise. The strings are borrowed from gw. */
+ * and server_public); leaves them alone otherwise. The strings are borrowed from gw. Also sets
+ * max_frame_bytes from broker.max_frame_bytes when it is 0 (every CLI client calls this). */
 struct ho_gateway;
 void ho_client_opts_curve(ho_client_opts_t *opts, const struct ho_gateway *gw);
 

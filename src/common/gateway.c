@@ -81,31 +81,12 @@ static int s_set(char **slot, const char *value)
     return HO_OK;
 }
 
-static int s_read(ho_gateway_t *self, ho_err_t *err)
+/* The integer keys of broker:, each with its default and range. */
+static int s_read_ints(ho_gateway_t *self, const ho_node_t *broker, ho_err_t *err)
 {
     const ho_conf_t *c = self->conf;
-    const ho_node_t *root = ho_conf_root(c);
-    static const char *const top[] = {"broker", "data_dir", "routes", "workers", NULL};
-    int rc = ho_conf_check_keys(c, root, top, err);
-    if (rc != HO_OK) {
-        return rc;
-    }
-    const ho_node_t *broker = ho_node_get(root, "broker");
-    static const char *const bkeys[] = {"endpoint",        "bind",
-                                        "heartbeat_ms",    "liveness",
-                                        "max_queue",       "max_attempts",
-                                        "max_frame_bytes", "max_queue_bytes",
-                                        "request_timeout_ms", "curve",
-                                        "journal",         NULL};
-    if ((rc = ho_conf_check_keys(c, broker, bkeys, err)) != HO_OK) {
-        return rc;
-    }
-    const char *s;
     long long v;
-    if ((rc = ho_conf_str(c, broker, "endpoint", "tcp://127.0.0.1:5570", &s, err)) != HO_OK ||
-        (rc = s_set(&self->endpoint, s)) != HO_OK) {
-        return rc;
-    }
+    int rc;
     struct {
         const char *key;
         long long def, min, max;
@@ -126,6 +107,33 @@ static int s_read(ho_gateway_t *self, ho_err_t *err)
                                 "must be between %lld and %lld", ints[i].min, ints[i].max);
         }
         *ints[i].slot = (int)v;
+    }
+    return HO_OK;
+}
+
+static int s_read(ho_gateway_t *self, ho_err_t *err)
+{
+    const ho_conf_t *c = self->conf;
+    const ho_node_t *root = ho_conf_root(c);
+    static const char *const top[] = {"broker", "data_dir", "routes", "workers", NULL};
+    int rc = ho_conf_check_keys(c, root, top, err);
+    if (rc != HO_OK) {
+        return rc;
+    }
+    const ho_node_t *broker = ho_node_get(root, "broker");
+    static const char *const bkeys[] = {
+        "endpoint",        "bind",         "heartbeat_ms", "liveness", "max_queue", "max_attempts",
+        "max_frame_bytes", "max_queue_bytes", "request_timeout_ms", "curve", "journal", NULL};
+    if ((rc = ho_conf_check_keys(c, broker, bkeys, err)) != HO_OK) {
+        return rc;
+    }
+    const char *s;
+    if ((rc = ho_conf_str(c, broker, "endpoint", "tcp://127.0.0.1:5570", &s, err)) != HO_OK ||
+        (rc = s_set(&self->endpoint, s)) != HO_OK) {
+        return rc;
+    }
+    if ((rc = s_read_ints(self, broker, err)) != HO_OK) {
+        return rc;
     }
     /* broker.journal: a file under data_dir (or absolute); "", false or null = no journal */
     if ((rc = ho_conf_str(c, broker, "journal", "broker.journal", &s, err)) != HO_OK) {

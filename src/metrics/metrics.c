@@ -376,13 +376,22 @@ static void s_data_dir(FILE *f, const ho_metrics_opts_t *o, int64_t now_ms)
     fprintf(f, "handoff_outbox_packet_files %lld\n",
             s_count_json_files(o->outbox_dir ? o->outbox_dir : p));
     s_head(f, "handoff_file_bytes", "gauge", "size of the data dir's files (-wal included)");
-    static const char *files[] = {"handoff.db", "handoff.db-wal", "router.db", "outbox.db"};
+    /* every SQLite file is in WAL mode: between checkpoints most of its growth is in -wal */
+    static const char *files[] = {"handoff.db", "handoff.db-wal", "router.db",
+                                  "router.db-wal", "outbox.db", "outbox.db-wal"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         snprintf(p, sizeof p, "%s/%s", o->data_dir, files[i]);
         s_file_size(f, files[i], p);
     }
-    snprintf(p, sizeof p, "%s/broker.journal", o->data_dir);
-    s_file_size(f, "broker.journal", o->journal ? o->journal : p);
+    if (o->journal) {
+        snprintf(p, sizeof p, "%s", o->journal);
+    } else {
+        snprintf(p, sizeof p, "%s/broker.journal", o->data_dir);
+    }
+    s_file_size(f, "broker.journal", p);
+    char wal[PATH_MAX + 8];
+    snprintf(wal, sizeof wal, "%s-wal", p);
+    s_file_size(f, "broker.journal-wal", wal);
 }
 
 char *ho_metrics_render(const json_t *status, const ho_metrics_opts_t *opts, ho_err_t *err)

@@ -66,6 +66,9 @@ struct ho_client {
 
 void ho_client_opts_curve(ho_client_opts_t *opts, const struct ho_gateway *gw)
 {
+    if (opts && gw && opts->max_frame_bytes <= 0) {
+        opts->max_frame_bytes = ho_gateway_max_frame_bytes(gw); /* E12 */
+    }
     if (opts && gw && ho_gateway_curve_enabled(gw)) {
         opts->curve_cert_path = ho_gateway_curve_client_cert(gw);
         opts->curve_server_cert = ho_gateway_curve_server_public(gw);

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
-"""Dockerfile and deploy/compose.yaml, checked without a container runtime (none runs here):
-the files parse, say what the operations guide promises, and the compose services' commands
-run for real as processes with the compose config (CURVE on, keys made by `handoff keygen`).
+"""Dockerfile and deploy/compose.yaml, checked without a container runtime (for the image built
+and run in an engine see test_container_image.py): the files parse, say what the operations
+guide promises, and the compose services' commands run for real as processes with the compose
+config (CURVE on, keys made by `handoff keygen`).
 
 Asserts:
 - Dockerfile: a build stage and a Debian slim runtime stage, a non-root USER, a HEALTHCHECK and

@@ -53,6 +53,46 @@ def samples(text):
     return out, types
 
 
+SELECTOR = re.compile(r"\b(handoff_[a-z0-9_]+)(\{([^}]*)\})?")
+MATCHER = re.compile(r'([a-zA-Z_]\w*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"')
+GROUPING = re.compile(r"\b(?:by|without)\s*\(([^)]*)\)")
+
+
+def query_problems(expr, legend, text):
+    """What in a PromQL query (and its Grafana legend) names nothing in the scrape `text`:
+    metric names (histogram _bucket/_sum/_count included), label matchers (an = value must
+    occur on a sample of that metric, a =~ regex must match one), by (...) labels and the
+    legend's {{label}}s (those a `by` keeps, else those of the query's metrics)."""
+    series = {}
+    for fam in text_string_to_metric_families(text):
+        for s in fam.samples:
+            series.setdefault(s.name, []).append(s.labels)
+    problems, labels = [], set()
+    for name, _, body in SELECTOR.findall(expr):
+        if name not in series:
+            problems.append("no series %s" % name)
+            continue
+        labels |= {k for lab in series[name] for k in lab}
+        for label, op, value in MATCHER.findall(body or ""):
+            value = re.sub(r"\\(.)", r"\1", value)
+            values = {lab.get(label) for lab in series[name]} - {None}
+            if op == "=" and value not in values:
+                problems.append('%s{%s="%s"}: served %s' % (name, label, value, sorted(values)))
+            elif op == "=~" and not any(re.fullmatch(value, v) for v in values):
+                problems.append('%s{%s=~"%s"}: served %s' % (name, label, value, sorted(values)))
+            elif not values:
+                problems.append("%s has no label %s" % (name, label))
+    kept = None
+    for group in GROUPING.findall(expr):
+        by = {g.strip() for g in group.split(",") if g.strip()}
+        problems += ["by (%s): no such label in %s" % (b, expr) for b in by - labels]
+        kept = by if kept is None else kept & by
+    for want in re.findall(r"\{\{\s*(\w+)\s*\}\}", legend):
+        if want not in (kept if kept is not None else labels):
+            problems.append("legend {{%s}} not a label of %s" % (want, expr))
+    return problems
+
+
 class MetricsTest(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="ho-metrics-")
@@ -136,18 +176,28 @@ class MetricsTest(unittest.TestCase):
         self.assertEqual(got[("handoff_outbox_packet_files", frozenset())], files)
         self.assertIn(("handoff_outbox_deliveries", frozenset({"status": "failed"}.items())), got)
 
-        # the shipped dashboard and alert rules use only metrics this endpoint serves
+        # the shipped dashboard and alert rules use only series this endpoint serves
         src = os.environ.get("HO_SOURCE_DIR", os.path.dirname(os.path.dirname(os.path.dirname(
             os.path.abspath(__file__)))))
         with open(os.path.join(src, "deploy", "grafana", "handoff-dashboard.json")) as f:
-            exprs = [t["expr"] for p in json.load(f)["panels"] for t in p["targets"]]
+            queries = [(t["expr"], t.get("legendFormat", "")) for p in json.load(f)["panels"]
+                       for t in p["targets"]]
         with open(os.path.join(src, "deploy", "prometheus", "alerts.yaml")) as f:
             import yaml
-            exprs += [r["expr"] for g in yaml.safe_load(f)["groups"] for r in g["rules"]]
-        served = set(re.findall(r"^# HELP (\S+) ", text, re.M))
-        for expr in exprs:
-            for name in re.findall(r"handoff_[a-z_]+", expr):
-                self.assertIn(name, served, expr)
+            queries += [(r["expr"], "") for g in yaml.safe_load(f)["groups"] for r in g["rules"]]
+        self.assertIn("handoff_worker_handler_seconds_bucket", "".join(e for e, _ in queries))
+        self.assertEqual([p for e, l in queries for p in query_problems(e, l, text)], [])
+        # and the check sees a typo in each part of a query
+        for expr, legend in [
+                ("histogram_quantile(0.99, sum by (service, le) "
+                 "(rate(handoff_worker_handler_second_bucket[5m])))", ""),
+                ('handoff_quarantine_records{state="opem"}', ""),
+                ('handoff_file_bytes{file=~"broker\\\\.jornal"}', ""),
+                ("sum by (sevice) (rate(handoff_worker_handler_handled_total[5m]))", ""),
+                ("sum by (service) (rate(handoff_worker_handler_handled_total[5m]))",
+                 "{{origin}}"),
+                ("handoff_outbox_deliveries", "{{stauts}}")]:
+            self.assertNotEqual(query_problems(expr, legend, text), [], (expr, legend))
 
         self.assertEqual(get(base + "/healthz")[0], 200)
         self.assertEqual(get(base + "/readyz")[:3:2], (200, "ready\n"))

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "handoff/client.h"
+#include "handoff/gateway.h"
 #include "handoff/runtime.h"
 
 #define S_DEADLINE_MS 10000
@@ -525,7 +526,7 @@ static void test_batch_of_only_bad_envelopes(void **state)
     for (int round = 0; round < 2; round++) {
         zmsg_t *body = zmsg_new();
         zmsg_addmem(body, "\x92\x01\xa1x", 4); /* [1, "x"]: two elements, neither an envelope */
-        zmsg_addmem(body, "\x90", 1);            /* [] */
+        zmsg_addmem(body, "\x90", 1);          /* [] */
         zmsg_t *reply = s_raw_request(b.endpoint, "echo", body);
         assert_non_null(reply);
         size_t n = 0;
@@ -534,15 +535,184 @@ static void test_batch_of_only_bad_envelopes(void **state)
         assert_non_null(s_find(all, n, "quarantine", "field", "frame[0][0]"));
         assert_non_null(s_find(all, n, "quarantine", "field", "frame[0][1]"));
         for (size_t i = 0; i < n; i++) {
-            assert_string_equal(
-                json_string_value(json_object_get(ho_msg_payload(all[i]), "code")),
-                "bad_envelope");
+            assert_string_equal(json_string_value(json_object_get(ho_msg_payload(all[i]), "code")),
+                                "bad_envelope");
         }
         ho_msg_batch_free(&all, n);
         zmsg_destroy(&reply);
     }
     assert_int_equal(s_worker_stop(&w), 0);
     s_broker_stop(&b);
+}
+
+/* ZMQ_MAXMSGSIZE on the worker's DEALER (issue 14 item 2, E12): a peer posing as the broker
+ * sends a REQUEST with a frame over 16 MiB. The worker's socket must drop that connection
+ * before allocating the frame (its next message comes from a new connection, i.e. a new
+ * ROUTER identity), not decode it and answer. */
+static void test_worker_refuses_a_frame_over_the_limit(void **state)
+{
+    zsock_t *fake = zsock_new_router("tcp://127.0.0.1:*");
+    assert_non_null(fake);
+    char endpoint[256];
+    char *last = zsock_last_endpoint(fake);
+    snprintf(endpoint, sizeof endpoint, "%s", last);
+    free(last);
+    zsock_set_rcvtimeo(fake, S_DEADLINE_MS);
+    /* slow heartbeats: decoding (and answering) 16 MiB must not be cut short by the worker's
+     * own reconnect after broker silence, or both outcomes would look alike */
+    s_worker_t *w = calloc(1, sizeof *w);
+    w->def = &s_def_echo;
+    w->opts.endpoint = endpoint;
+    w->opts.heartbeat_ms = 2000;
+    w->opts.liveness = 3;
+    w->opts.stop = &w->stop;
+    assert_int_equal(pthread_create(&w->thread, NULL, s_worker_main, w), 0);
+    zmsg_t *ready = zmsg_recv(fake);
+    assert_non_null(ready);
+    zframe_t *id = zmsg_pop(ready);
+    zmsg_destroy(&ready);
+
+    size_t big = HO_MSG_MAX_BODY + 1024;
+    zmsg_t *req = zmsg_new();
+    zmsg_append(req, &(zframe_t *){zframe_dup(id)});
+    zmsg_addmem(req, "", 0);
+    zmsg_addstr(req, "MDPW01");
+    zmsg_addmem(req, "\x02", 1);
+    zmsg_addmem(req, "12345678", 8);
+    zmsg_addmem(req, "", 0);
+    zframe_t *body = zframe_new(NULL, big);
+    memset(zframe_data(body), 0xc1, big);
+    zmsg_append(req, &body);
+    assert_int_equal(zmsg_send(&req, fake), 0);
+
+    /* the first message that is not a heartbeat of the old connection */
+    int from_new = 0, replied = 0;
+    int64_t end = zclock_mono() + S_DEADLINE_MS;
+    while (!from_new && !replied && zclock_mono() < end) {
+        zmsg_t *m = zmsg_recv(fake);
+        if (!m) {
+            break;
+        }
+        zframe_t *who = zmsg_first(m);
+        zmsg_next(m); /* "" */
+        zmsg_next(m); /* MDPW01 */
+        zframe_t *cmd = zmsg_next(m);
+        int same = zframe_eq(who, id);
+        int is_reply = cmd && zframe_size(cmd) == 1 && zframe_data(cmd)[0] == 0x03;
+        replied = same && is_reply;
+        from_new = !same;
+        zmsg_destroy(&m);
+    }
+    assert_false(replied);
+    assert_true(from_new);
+    zframe_destroy(&id);
+    assert_int_equal(s_worker_stop(&w), 0);
+    zsock_destroy(&fake);
+}
+
+/* Actor for the test below: answers the first request on the fake ROUTER with a frame just
+ * over 16 MiB and reports whether the requester's identity had the HDP prefix. */
+typedef struct {
+    zsock_t *fake;
+    size_t size; /* of the reply's body frame */
+} s_big_t;
+
+static void s_big_responder(zsock_t *pipe, void *arg)
+{
+    s_big_t *big = arg;
+    zsock_t *fake = big->fake;
+    zsock_signal(pipe, 0);
+    zsock_set_rcvtimeo(fake, S_DEADLINE_MS);
+    zmsg_t *req = zmsg_recv(fake);
+    int hdp = 0;
+    if (req) {
+        zframe_t *id = zmsg_pop(req);
+        hdp = zframe_size(id) > 4 && memcmp(zframe_data(id), "HDP1", 4) == 0;
+        zmsg_t *rep = zmsg_new();
+        zmsg_append(rep, &id);
+        zmsg_addmem(rep, "", 0);
+        zmsg_addstr(rep, "MDPC01");
+        zmsg_addstr(rep, "x");
+        zframe_t *body = zframe_new(NULL, big->size);
+        memset(zframe_data(body), 0x90, big->size);
+        zmsg_append(rep, &body);
+        zmsg_send(&rep, fake);
+        zmsg_destroy(&req);
+    }
+    zstr_sendf(pipe, "hdp=%d", hdp);
+    /* wait for $TERM */
+    char *cmd = zstr_recv(pipe);
+    zstr_free(&cmd);
+}
+
+/* One request to a fake broker that answers with a body of `size` bytes; the client's rc. */
+static int s_request_big_reply(const ho_client_opts_t *opts, size_t size, char **seen)
+{
+    s_big_t big = {.fake = zsock_new_router("tcp://127.0.0.1:*"), .size = size};
+    assert_non_null(big.fake);
+    char *endpoint = zsock_last_endpoint(big.fake);
+    zactor_t *responder = zactor_new(s_big_responder, &big);
+    ho_err_t err = {0};
+    ho_client_t *c = ho_client_new(endpoint, opts, &err);
+    assert_non_null(c);
+    free(endpoint);
+    ho_msg_t *m = s_lead(1);
+    ho_msg_t **reply = NULL;
+    size_t n = 0;
+    int rc = ho_client_request(c, "x", &m, 1, &reply, &n, &err);
+    ho_msg_batch_free(&reply, n);
+    ho_msg_destroy(&m);
+    ho_client_destroy(&c);
+    *seen = zstr_recv(responder); /* "hdp=1" when the request came from an HDP1 identity */
+    assert_non_null(*seen);
+    zactor_destroy(&responder);
+    zsock_destroy(&big.fake);
+    return rc;
+}
+
+/* The client library's side of E12: it marks itself as an HDP client (identity "HDP1...",
+ * so the broker answers it 503 instead of holding it back) and its DEALER refuses a frame
+ * over max_frame_bytes: a fake broker's 17 MiB reply cuts the connection instead of being
+ * taken as the answer, so the request ends as "no answer" (no resends configured). */
+static void test_client_is_hdp_and_refuses_a_frame_over_the_limit(void **state)
+{
+    ho_client_opts_t opts = {.window = 1, .timeout_ms = 1500, .retries = -1};
+    char *seen = NULL;
+    int rc = s_request_big_reply(&opts, HO_MSG_MAX_BODY + 1024, &seen);
+    assert_string_equal(seen, "hdp=1");
+    zstr_free(&seen);
+    assert_int_equal(rc, HO_ERR_IO);
+}
+
+/* Every CLI client fills its options with ho_client_opts_curve: broker.max_frame_bytes of the
+ * config (here 64 KiB) becomes the DEALER's ZMQ_MAXMSGSIZE, so a 256 KiB reply is cut off
+ * ("no answer"); the same reply is taken by a client left at the default limit (16 MiB). */
+static void test_client_takes_max_frame_bytes_from_the_config(void **state)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/frame.yaml", s_dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "broker:\n  endpoint: tcp://127.0.0.1:5570\n  max_frame_bytes: 65536\n");
+    fclose(f);
+    ho_err_t err = {0};
+    ho_gateway_t *gw = ho_gateway_load(path, &err);
+    assert_non_null(gw);
+    ho_client_opts_t opts = {.window = 1, .timeout_ms = 1500, .retries = -1};
+    ho_client_opts_curve(&opts, gw);
+    assert_int_equal(opts.max_frame_bytes, 65536);
+    char *seen = NULL;
+    assert_int_equal(s_request_big_reply(&opts, 256 * 1024, &seen), HO_ERR_IO);
+    zstr_free(&seen);
+    ho_client_opts_t plain = {.window = 1, .timeout_ms = 1500, .retries = -1};
+    int rc = s_request_big_reply(&plain, 256 * 1024, &seen);
+    zstr_free(&seen);
+    assert_int_equal(rc, HO_OK);
+    /* a value the caller set is kept */
+    ho_client_opts_t own = {.max_frame_bytes = 5000};
+    ho_client_opts_curve(&own, gw);
+    assert_int_equal(own.max_frame_bytes, 5000);
+    ho_gateway_destroy(&gw);
 }
 
 static void test_retry_then_error(void **state)
@@ -847,6 +1017,8 @@ int main(void)
         cmocka_unit_test(test_window_matches_replies),
         cmocka_unit_test(test_bad_frames_quarantined_good_ones_pass),
         cmocka_unit_test(test_batch_of_only_bad_envelopes),
+        cmocka_unit_test(test_worker_refuses_a_frame_over_the_limit),
+        cmocka_unit_test(test_client_is_hdp_and_refuses_a_frame_over_the_limit),
         cmocka_unit_test(test_retry_then_error),
         cmocka_unit_test(test_tick_output_is_routed),
         cmocka_unit_test(test_no_tick_stops_the_own_clock),
@@ -856,6 +1028,7 @@ int main(void)
         cmocka_unit_test(test_client_gives_up_without_broker),
         cmocka_unit_test(test_client_bad_curve_config),
         cmocka_unit_test(test_worker_init_failure),
+        cmocka_unit_test(test_client_takes_max_frame_bytes_from_the_config),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     char cmd[300];
