@@ -101,6 +101,35 @@ static void s_on_ready(void *arg)
     fflush(stdout);
 }
 
+/* The worker NAME (argv[optind], the only argument left) and --service checked: its
+ * descriptor, or NULL after saying why on stderr. */
+static const ho_worker_def_t *s_target(int argc, char **argv, const char *service)
+{
+    if (optind >= argc) {
+        fprintf(stderr, "handoff worker: which worker? (handoff worker --list)\n");
+        return NULL;
+    }
+    if (optind + 1 < argc) {
+        fprintf(stderr, "handoff worker: unexpected argument '%s'\n", argv[optind + 1]);
+        return NULL;
+    }
+    const char *name = argv[optind];
+    const ho_worker_def_t *def = ho_worker_find(name);
+    if (!def) {
+        fprintf(stderr, "handoff worker: unknown worker '%s'; built-in workers:\n", name);
+        s_list(stderr);
+        return NULL;
+    }
+    if (service && !s_valid_service(service)) {
+        fprintf(stderr,
+                "handoff worker: --service: '%s' is not a service name (1-64 of a-z 0-9 . _ -, "
+                "not mmi.*)\n",
+                service);
+        return NULL;
+    }
+    return def;
+}
+
 int ho_cmd_worker(int argc, char **argv)
 {
     static const struct option opts[] = {HO_CLI_ENV_OPTIONS,
@@ -156,28 +185,11 @@ int ho_cmd_worker(int argc, char **argv)
         }
         return 0;
     }
-    if (optind >= argc) {
-        fprintf(stderr, "handoff worker: which worker? (handoff worker --list)\n");
-        return 2;
-    }
-    if (optind + 1 < argc) {
-        fprintf(stderr, "handoff worker: unexpected argument '%s'\n", argv[optind + 1]);
+    const ho_worker_def_t *def = s_target(argc, argv, service);
+    if (!def) {
         return 2;
     }
     const char *name = argv[optind];
-    const ho_worker_def_t *def = ho_worker_find(name);
-    if (!def) {
-        fprintf(stderr, "handoff worker: unknown worker '%s'; built-in workers:\n", name);
-        s_list(stderr);
-        return 2;
-    }
-    if (service && !s_valid_service(service)) {
-        fprintf(stderr,
-                "handoff worker: --service: '%s' is not a service name (1-64 of a-z 0-9 . _ -, "
-                "not mmi.*)\n",
-                service);
-        return 2;
-    }
     if (ho_cli_env_open(&cenv) != 0) {
         return 1;
     }
