@@ -12,7 +12,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends \
         build-essential cmake pkg-config dpkg-dev file git ca-certificates \
         libzmq3-dev libczmq-dev libsodium-dev libmsgpack-dev libxlsxwriter-dev \
         libsqlite3-dev libcsv-dev libyaml-dev libjansson-dev libmicrohttpd-dev \
-        libcurl4-openssl-dev libutf8proc-dev zlib1g-dev libgnutls28-dev \
+        libcurl4-openssl-dev libutf8proc-dev zlib1g-dev libgnutls28-dev libjemalloc-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .

@@ -28,7 +28,10 @@ command -v valgrind >/dev/null || { echo "valgrind.sh: valgrind is not installed
 T=$(mktemp -d /tmp/ho-valgrind-XXXXXX)
 EP="ipc://$T/broker.ipc"
 read -r -a VG_MORE <<<"${VG_EXTRA:-}"
-VG=(valgrind --leak-check=full --error-exitcode=1 --num-callers=30 "${VG_MORE[@]}")
+# --soname-synonyms: the binary allocates through jemalloc (CMake HO_JEMALLOC); valgrind must
+# replace its malloc/free as it does glibc's, or it sees no heap at all.
+VG=(valgrind --leak-check=full --error-exitcode=1 --num-callers=30
+    --soname-synonyms='somalloc=*jemalloc*' "${VG_MORE[@]}")
 declare -A PIDS=()
 NAMES=()
 WORKERS=(ingest store score route feedback report outbox)

@@ -11,6 +11,7 @@ build_pkgs=(
     libzmq3-dev libczmq-dev libsodium-dev libmsgpack-dev libxlsxwriter-dev
     libsqlite3-dev libcsv-dev libyaml-dev libjansson-dev libmicrohttpd-dev
     libcurl4-openssl-dev libutf8proc-dev libcmocka-dev zlib1g-dev libgnutls28-dev
+    libjemalloc-dev
     tzdata
 )
 test_pkgs=(
