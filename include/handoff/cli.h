@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "handoff/error.h"
+
 struct option;
 
 typedef int(ho_cmd_fn)(int argc, char **argv);
@@ -88,6 +90,9 @@ int ho_cli_env_option(ho_cli_env_t *env, int ch, const char *arg);
 /* Load the gateway config and apply --data-dir and --connect. 0, or 1 after printing
  * "handoff CMD: why" to stderr. */
 int ho_cli_env_open(ho_cli_env_t *env);
+/* The same without printing, for a command that reports a bad config its own way (config
+ * check): HO_OK, or the error in err. */
+int ho_cli_env_load(ho_cli_env_t *env, ho_err_t *err);
 void ho_cli_env_close(ho_cli_env_t *env);
 /* The file or folder a worker's setting names: workers.WORKER.KEY of the config (def when
  * unset), under the data folder unless absolute - what the worker itself opens. */

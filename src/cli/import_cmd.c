@@ -23,13 +23,13 @@
 #include "cli/dupcount.h"
 #include "cli/import_hints.h"
 #include "handoff/cli.h"
-#include "handoff/time.h"
 #include "handoff/client.h"
 #include "handoff/connector.h"
 #include "handoff/gateway.h"
 #include "handoff/log.h"
 #include "handoff/normalize.h"
 #include "handoff/scoring.h"
+#include "handoff/time.h"
 #include "handoff/worker.h"
 
 static void s_usage(FILE *out)
@@ -37,7 +37,8 @@ static void s_usage(FILE *out)
     fprintf(
         out,
         "usage: handoff import FILE... [--source PROFILE | --profile-file PATH]\n"
-        "                      [-c CONFIG] [--connect ENDPOINT] [--batch N] [--window N]\n"
+        "                      [-c CONFIG] [--connect ENDPOINT] [--data-dir DIR]\n"
+        "                      [--batch N] [--window N]\n"
         "                      [--max-backlog N] [--settle S | --no-wait] [--now TIME]\n"
         "                      [--serial]\n"
         "                      [--dry-run] [--progress-mb N] [--list]\n"
@@ -54,6 +55,8 @@ static void s_usage(FILE *out)
         "  --profile-file PATH  a profile YAML file outside the config folder\n"
         "  -c, --config F       gateway config (handoff.yaml): endpoint, config folder\n"
         "  --connect EP         broker endpoint (default: broker.endpoint of the config)\n"
+        "  --data-dir DIR       data folder the in-process workers of --dry-run are given\n"
+        "                       (default: data_dir of the config)\n"
         "  --batch N            records per request (default 500)\n"
         "  --window N           requests in flight (default 8)\n"
         "  --timeout MS         resend a request unanswered this long (default 30000)\n"
@@ -1017,7 +1020,8 @@ static void s_list(const char *config_dir)
 
 typedef struct {
     s_opts_t o;
-    const char *config, *endpoint, *now;
+    ho_cli_env_t env;
+    const char *now;
     long batch, window, timeout, max_backlog, settle_s;
     bool dry, list, no_wait, serial;
 } s_args_t;
@@ -1025,31 +1029,36 @@ typedef struct {
 static int s_parse(int argc, char **argv, s_args_t *a)
 {
     static const struct option longopts[] = {
-        {"source", required_argument, NULL, 's'},  {"profile-file", required_argument, NULL, 'p'},
-        {"config", required_argument, NULL, 'c'},  {"connect", required_argument, NULL, 'e'},
-        {"batch", required_argument, NULL, 'b'},   {"window", required_argument, NULL, 'w'},
-        {"timeout", required_argument, NULL, 't'}, {"max-backlog", required_argument, NULL, 'B'},
-        {"dry-run", no_argument, NULL, 'n'},       {"progress-mb", required_argument, NULL, 'm'},
-        {"list", no_argument, NULL, 'l'},          {"format", required_argument, NULL, 'f'},
-        {"now", required_argument, NULL, 'N'},     {"settle", required_argument, NULL, 'S'},
-        {"no-wait", no_argument, NULL, 'W'},       {"serial", no_argument, NULL, 'Z'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+        HO_CLI_ENV_OPTIONS,
+        {"source", required_argument, NULL, 's'},
+        {"profile-file", required_argument, NULL, 'p'},
+        {"batch", required_argument, NULL, 'b'},
+        {"window", required_argument, NULL, 'w'},
+        {"timeout", required_argument, NULL, 't'},
+        {"max-backlog", required_argument, NULL, 'B'},
+        {"dry-run", no_argument, NULL, 'n'},
+        {"progress-mb", required_argument, NULL, 'm'},
+        {"list", no_argument, NULL, 'l'},
+        {"format", required_argument, NULL, 'f'},
+        {"now", required_argument, NULL, 'N'},
+        {"settle", required_argument, NULL, 'S'},
+        {"no-wait", no_argument, NULL, 'W'},
+        {"serial", no_argument, NULL, 'Z'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "hc:", longopts, NULL)) != -1) {
+        if (ho_cli_env_option(&a->env, c, optarg)) {
+            continue;
+        }
         switch (c) {
         case 's':
             a->o.source = optarg;
             break;
         case 'p':
             a->o.profile_file = optarg;
-            break;
-        case 'c':
-            a->config = optarg;
-            break;
-        case 'e':
-            a->endpoint = optarg;
             break;
         case 'b':
             a->batch = atol(optarg);
@@ -1122,6 +1131,7 @@ static void s_dry_init(s_sender_t *s, const s_opts_t *o, ho_gateway_t *gw)
         ho_err_t err = {0};
         ho_worker_env_t env = {.name = names[w],
                                .config_dir = o->config_dir,
+                               .data_dir = ho_gateway_data_dir(gw),
                                .conf = ho_gateway_conf(gw),
                                .settings = ho_gateway_worker_settings(gw, names[w]),
                                .origin = "import@dry-run"};
@@ -1135,32 +1145,24 @@ static void s_dry_init(s_sender_t *s, const s_opts_t *o, ho_gateway_t *gw)
 }
 
 /* The broker clients: one for the records, one with a short timeout for import.stats. */
-static int s_connect(s_sender_t *s, const s_args_t *a, ho_gateway_t *gw)
+static int s_connect(s_sender_t *s, const s_args_t *a)
 {
     ho_err_t err = {0};
-    const char *ep = a->endpoint ? a->endpoint : ho_gateway_endpoint(gw);
-    ho_client_opts_t copts = {
-        .window = (int)a->window, .timeout_ms = (int)a->timeout, .retries = 3};
-    ho_client_opts_curve(&copts, gw);
     /* Fail fast when nobody answers rather than after the resends of the first batch. */
-    ho_client_opts_t popts = copts;
-    popts.window = 1;
-    popts.timeout_ms = 3000;
-    popts.retries = 1;
-    s->probe = ho_client_new(ep, &popts, &err);
+    s->probe = ho_cli_env_client(&a->env, 1, 3000, 1);
+    if (!s->probe) {
+        return 1;
+    }
     json_t *status = NULL;
-    if (!s->probe || ho_client_status(s->probe, &status, &err) != HO_OK) {
-        fprintf(stderr, "handoff import: broker unreachable at %s: %s\n", ep, err.message);
+    if (ho_client_status(s->probe, &status, &err) != HO_OK) {
+        fprintf(stderr, "handoff import: broker unreachable at %s: %s\n",
+                ho_gateway_endpoint(a->env.gw), err.message);
         return 1;
     }
     json_decref(status);
     s_catch_signals(); /* after czmq's own handler (installed with the first socket) */
-    s->client = ho_client_new(ep, &copts, &err);
-    if (!s->client) {
-        fprintf(stderr, "handoff import: %s: %s\n", ep, err.message);
-        return 1;
-    }
-    return 0;
+    s->client = ho_cli_env_client(&a->env, (int)a->window, (int)a->timeout, 3);
+    return s->client ? 0 : 1;
 }
 
 /* --dry-run: new and merged as an empty store would see them (emails seen before in this
@@ -1280,6 +1282,7 @@ static int s_check_source(const s_opts_t *o)
 int ho_cmd_import(int argc, char **argv)
 {
     s_args_t a = {.o = {.progress_mb = 64},
+                  .env = {.cmd = "import"},
                   .batch = 500,
                   .window = 8,
                   .timeout = 30000,
@@ -1300,22 +1303,19 @@ int ho_cmd_import(int argc, char **argv)
                 a.now);
         return 2;
     }
-    ho_err_t err = {0};
-    ho_gateway_t *gw = ho_gateway_load(a.config, &err);
-    if (!gw) {
-        fprintf(stderr, "handoff import: %s\n", err.message);
+    if (ho_cli_env_open(&a.env) != 0) {
         return 1;
     }
-    a.o.config_dir = ho_gateway_config_dir(gw);
+    a.o.config_dir = ho_gateway_config_dir(a.env.gw);
     int rc = 0;
     if (!a.list && s_check_source(&a.o) != 0) {
         rc = 2; /* a misspelt --source fails before any broker is asked for anything */
     } else if (a.list) {
         s_list(a.o.config_dir);
     } else if (a.dry) {
-        s_dry_init(&s, &a.o, gw);
+        s_dry_init(&s, &a.o, a.env.gw);
         rc = s_run_files(&s, &a.o, argc - optind, argv + optind);
-    } else if ((rc = s_connect(&s, &a, gw)) == 0) {
+    } else if ((rc = s_connect(&s, &a)) == 0) {
         rc = s_run_files(&s, &a.o, argc - optind, argv + optind);
     }
     if (s.client) {
@@ -1329,6 +1329,6 @@ int ho_cmd_import(int argc, char **argv)
             s.dry[w]->cb_exit(&s.dry_ctx[w]);
         }
     }
-    ho_gateway_destroy(&gw);
+    ho_cli_env_close(&a.env);
     return rc;
 }

@@ -26,13 +26,13 @@
 #include <czmq.h>
 
 #include "handoff/cli.h"
-#include "handoff/time.h"
 #include "handoff/client.h"
 #include "handoff/gateway.h"
 #include "handoff/log.h"
 #include "handoff/scoring.h"
-#include "handoff/webhook.h"
+#include "handoff/time.h"
 #include "handoff/util.h"
+#include "handoff/webhook.h"
 #include "handoff/worker.h"
 
 #define RUN_MAX_CHILDREN 40
@@ -58,9 +58,8 @@ typedef struct {
 typedef struct {
     char exe[PATH_MAX];
     char data_dir[PATH_MAX];
-    const char *config; /* -c as given, or NULL */
     char endpoint[512];
-    ho_gateway_t *gw;
+    ho_cli_env_t env; /* -c as given (passed on to the children), the loaded config */
     s_child_t children[RUN_MAX_CHILDREN];
     size_t n_children;
     pid_t step_pid; /* the demo step running now, or 0 */
@@ -141,7 +140,7 @@ static void s_usage(FILE *out)
 {
     fprintf(
         out,
-        "usage: handoff run [-c CONFIG] [--data-dir DIR] [--endpoint EP] [--scorers N]\n"
+        "usage: handoff run [-c CONFIG] [--data-dir DIR] [--connect EP] [--scorers N]\n"
         "                   [--only LIST | --without LIST] [--webhook] [--tick SECONDS]\n"
         "                   [--ready-timeout S]\n"
         "                   [--demo [--seed N] [--now TIME] [--leads N]] [--once]\n"
@@ -155,14 +154,15 @@ static void s_usage(FILE *out)
         "                     built-in defaults)\n"
         "      --data-dir DIR state folder: handoff.db, router.db, outbox/, reports/\n"
         "                     (default: data_dir of the config)\n"
-        "      --endpoint EP  broker endpoint, tcp://HOST:PORT or ipc:///path\n"
-        "                     (default: broker.endpoint of the config)\n"
+        "      --connect EP   broker endpoint, tcp://HOST:PORT or ipc:///path\n"
+        "                     (default: broker.endpoint of the config; --endpoint EP\n"
+        "                     is the same)\n"
         "      --scorers N    score worker processes (default 1; 0 = no scorer here)\n"
         "      --only LIST    run just these parts, comma-separated: broker ingest store\n"
         "                     score route feedback report outbox webhook\n"
         "                     (a host of a multi-machine layout: --only broker,store,report)\n"
         "      --without LIST everything but these parts (--without score)\n"
-        "                     Without `broker` the workers connect to --endpoint, a broker\n"
+        "                     Without `broker` the workers join the broker at --connect\n"
         "                     that runs elsewhere; readiness then waits for this host's parts.\n"
         "      --webhook      also run `handoff webhook` (form webhooks, /feedback); prints\n"
         "                     'run webhook url=URL'\n"
@@ -418,14 +418,7 @@ static int s_step(s_run_t *run, const char *const *args)
 
 static ho_client_t *s_client(s_run_t *run, int timeout_ms)
 {
-    ho_client_opts_t opts = {.window = 4, .timeout_ms = timeout_ms, .retries = -1};
-    ho_client_opts_curve(&opts, run->gw);
-    ho_err_t err = {0};
-    ho_client_t *c = ho_client_new(run->endpoint, &opts, &err);
-    if (!c) {
-        ho_error("client for %s: %s", run->endpoint, err.message);
-    }
-    return c;
+    return ho_cli_env_client(&run->env, 4, timeout_ms, -1);
 }
 
 /* One status poll. Returns NULL when the broker did not answer. */
@@ -615,12 +608,12 @@ static int s_demo(s_run_t *run, const char *seed, const char *now_text, int64_t 
         s_fmt(f[i], sizeof f[i], "%s/%s", demo, names[i]);
     }
     const char *conf_args[3] = {NULL, NULL, NULL};
-    if (run->config) {
+    if (run->env.config) {
         conf_args[0] = "-c";
-        conf_args[1] = run->config;
+        conf_args[1] = run->env.config;
     }
     char config_dir[PATH_MAX] = "";
-    const char *cdir = ho_gateway_config_dir(run->gw);
+    const char *cdir = ho_gateway_config_dir(run->env.gw);
     if (cdir && s_exists(cdir, "reps.csv")) {
         s_fmt(config_dir, sizeof config_dir, "%s", cdir);
     }
@@ -752,7 +745,8 @@ static int s_parse_parts(const char *opt, const char *list, bool on[RUN_MAX_PART
 }
 
 typedef struct {
-    const char *config, *data_dir, *endpoint, *seed, *now_arg, *leads;
+    ho_cli_env_t env;
+    const char *seed, *now_arg, *leads;
     const char *only, *without;
     long scorers, tick_s, ready_s;
     bool scorers_given, webhook, demo, once;
@@ -761,29 +755,30 @@ typedef struct {
 /* Returns -1 to go on, else the exit code (0 after --help, 2 on a usage error). */
 static int s_parse_args(int argc, char **argv, s_args_t *a)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},   {"data-dir", required_argument, NULL, 'd'},
-        {"endpoint", required_argument, NULL, 'e'}, {"scorers", required_argument, NULL, 'S'},
-        {"webhook", no_argument, NULL, 'w'},        {"tick", required_argument, NULL, 't'},
-        {"demo", no_argument, NULL, 'D'},           {"seed", required_argument, NULL, 's'},
-        {"now", required_argument, NULL, 'n'},      {"leads", required_argument, NULL, 'l'},
-        {"once", no_argument, NULL, 'o'},           {"ready-timeout", required_argument, NULL, 'R'},
-        {"only", required_argument, NULL, 'O'},     {"without", required_argument, NULL, 'W'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {HO_CLI_ENV_OPTIONS,
+                                         /* --endpoint: run's older name of --connect */
+                                         {"endpoint", required_argument, NULL, HO_CLI_OPT_CONNECT},
+                                         {"scorers", required_argument, NULL, 'S'},
+                                         {"webhook", no_argument, NULL, 'w'},
+                                         {"tick", required_argument, NULL, 't'},
+                                         {"demo", no_argument, NULL, 'D'},
+                                         {"seed", required_argument, NULL, 's'},
+                                         {"now", required_argument, NULL, 'n'},
+                                         {"leads", required_argument, NULL, 'l'},
+                                         {"once", no_argument, NULL, 'o'},
+                                         {"ready-timeout", required_argument, NULL, 'R'},
+                                         {"only", required_argument, NULL, 'O'},
+                                         {"without", required_argument, NULL, 'W'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     long tmp = 0;
     int ch;
     optind = 1;
     while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+        if (ho_cli_env_option(&a->env, ch, optarg)) {
+            continue;
+        }
         switch (ch) {
-        case 'c':
-            a->config = optarg;
-            break;
-        case 'd':
-            a->data_dir = optarg;
-            break;
-        case 'e':
-            a->endpoint = optarg;
-            break;
         case 'S':
             if (s_positive(optarg, RUN_MAX_SCORERS, &a->scorers) != 0) {
                 fprintf(stderr, "handoff run: --scorers wants 0..%d, not '%s'\n", RUN_MAX_SCORERS,
@@ -936,7 +931,7 @@ static int s_demo_clock(const char *now_arg, int64_t *now_ms, char *now_text, si
 /* The broker (index 0 when run here), then the workers, then the webhook server. */
 static void s_add_children(s_run_t *run, const s_parts_t *parts)
 {
-    const char *config = run->config;
+    const char *config = run->env.config;
     run->has_broker = parts->broker;
     if (parts->broker) {
         const char *a[8] = {"broker", "--bind", run->endpoint, "--data-dir", run->data_dir};
@@ -1038,7 +1033,7 @@ static void s_print_webhook_url(s_run_t *run)
     ho_webhook_settings_t set;
     memset(&set, 0, sizeof set);
     ho_err_t err = {0};
-    if (ho_webhook_settings_load(ho_gateway_config_dir(run->gw), NULL, &set, &err) != HO_OK) {
+    if (ho_webhook_settings_load(ho_gateway_config_dir(run->env.gw), NULL, &set, &err) != HO_OK) {
         ho_warn("webhook settings: %s", err.message);
         return;
     }
@@ -1068,8 +1063,9 @@ static void s_install_signals(void)
     setenv("HO_LOG_LEVEL", "warn", 0); /* children: warnings and errors unless asked */
 }
 
-/* Own binary, endpoint and data dir (created) of the run. */
-static int s_locate(s_run_t *run, const s_args_t *a)
+/* Own binary, endpoint and data dir (created) of the run: --connect / --data-dir as the
+ * environment applied them to the config. */
+static int s_locate(s_run_t *run)
 {
     ssize_t len = readlink("/proc/self/exe", run->exe, sizeof run->exe - 1);
     if (len <= 0) {
@@ -1077,9 +1073,8 @@ static int s_locate(s_run_t *run, const s_args_t *a)
         return -1;
     }
     run->exe[len] = '\0';
-    snprintf(run->endpoint, sizeof run->endpoint, "%s",
-             a->endpoint ? a->endpoint : ho_gateway_endpoint(run->gw));
-    const char *dd = a->data_dir ? a->data_dir : ho_gateway_data_dir(run->gw);
+    snprintf(run->endpoint, sizeof run->endpoint, "%s", ho_gateway_endpoint(run->env.gw));
+    const char *dd = ho_gateway_data_dir(run->env.gw);
     if (!dd || ho_mkdirs(dd) != 0 || !realpath(dd, run->data_dir) ||
         strlen(run->data_dir) > PATH_MAX - 256) {
         fprintf(stderr, "handoff run: data dir '%s': %s\n", dd ? dd : "(none)", strerror(errno));
@@ -1122,7 +1117,12 @@ static int s_serve(s_run_t *run, const s_args_t *a, int64_t now_ms, const char *
 int ho_cmd_run(int argc, char **argv)
 {
     s_init_names();
-    s_args_t a = {.seed = "1", .leads = "600", .scorers = 1, .tick_s = 60, .ready_s = 30};
+    s_args_t a = {.env = {.cmd = "run"},
+                  .seed = "1",
+                  .leads = "600",
+                  .scorers = 1,
+                  .tick_s = 60,
+                  .ready_s = 30};
     int usage = s_parse_args(argc, argv, &a);
     if (usage >= 0) {
         return usage;
@@ -1143,15 +1143,12 @@ int ho_cmd_run(int argc, char **argv)
         return 1;
     }
     int rc = 1;
-    ho_err_t err = {0};
-    run->gw = ho_gateway_load(a.config, &err);
-    if (!run->gw) {
-        fprintf(stderr, "handoff run: %s\n", err.message);
+    run->env = a.env;
+    if (ho_cli_env_open(&run->env) != 0) {
         free(run);
         return 1;
     }
-    run->config = a.config;
-    if (s_locate(run, &a) != 0) {
+    if (s_locate(run) != 0) {
         goto done;
     }
     s_add_children(run, &parts);
@@ -1173,7 +1170,7 @@ int ho_cmd_run(int argc, char **argv)
     size_t n_workers = run->n_children - (run->has_broker ? 1 : 0) - (parts.webhook ? 1 : 0);
     printf("run ready endpoint=%s data_dir=%s workers=%zu scorers=%ld broker=%s config=%s\n",
            run->endpoint, run->data_dir, n_workers, parts.scorers,
-           run->has_broker ? "here" : "remote", ho_gateway_path(run->gw));
+           run->has_broker ? "here" : "remote", ho_gateway_path(run->env.gw));
     fflush(stdout);
     if (parts.webhook) {
         s_print_webhook_url(run);
@@ -1181,7 +1178,7 @@ int ho_cmd_run(int argc, char **argv)
     rc = s_serve(run, &a, now_ms, now_text);
 done:
     s_children_free(run);
-    ho_gateway_destroy(&run->gw);
+    ho_cli_env_close(&run->env);
     free(run);
     return rc;
 }
