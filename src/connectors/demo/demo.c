@@ -1185,202 +1185,217 @@ static json_t *s_li_answer(int qid, const char *text)
                      "answer", text);
 }
 
-static json_t *s_webhook(const s_world_t *w, const s_person_t *p, s_rng_t *r, const char *email)
+/* A Facebook Lead Ads webhook lead (Graph API leadgen shape). */
+static json_t *s_wh_facebook(const s_person_t *p, s_rng_t *r, const char *email, int64_t at)
 {
-    int64_t at = p->file_created[F_WEBHOOK];
-    char iso[40], hex[40];
-    static const char hexd[] = "0123456789abcdef";
-    const char *country = s_countries[p->co.country].names[0];
-    switch (p->shape) {
-    case W_FACEBOOK: {
-        char created[40], id[24], name[120];
-        s_fmt_time(at, "%Y-%m-%dT%H:%M:%S+0000", created, sizeof created);
-        snprintf(id, sizeof id, "%llu",
-                 8000000000000000ULL + (unsigned long long)s_below(r, 999999999999999ULL));
-        json_t *fd = json_array();
-        if (s_chance(r, 0.5)) {
-            snprintf(name, sizeof name, "%s %s", p->first, p->last);
-            json_array_append_new(fd,
-                                  json_pack("{s:s, s:[s]}", "name", "full_name", "values", name));
-        } else {
-            json_array_append_new(
-                fd, json_pack("{s:s, s:[s]}", "name", "first_name", "values", p->first));
-            json_array_append_new(
-                fd, json_pack("{s:s, s:[s]}", "name", "last_name", "values", p->last));
-        }
-        json_array_append_new(fd, json_pack("{s:s, s:[s]}", "name",
-                                            s_chance(r, 0.3) ? "work_email" : "email", "values",
-                                            email));
-        if (p->co.name[0]) {
-            json_array_append_new(
-                fd, json_pack("{s:s, s:[s]}", "name", "company_name", "values", p->co.name));
-        }
+    char created[40], id[24], name[120];
+    s_fmt_time(at, "%Y-%m-%dT%H:%M:%S+0000", created, sizeof created);
+    snprintf(id, sizeof id, "%llu",
+             8000000000000000ULL + (unsigned long long)s_below(r, 999999999999999ULL));
+    json_t *fd = json_array();
+    if (s_chance(r, 0.5)) {
+        snprintf(name, sizeof name, "%s %s", p->first, p->last);
+        json_array_append_new(fd, json_pack("{s:s, s:[s]}", "name", "full_name", "values", name));
+    } else {
         json_array_append_new(fd,
-                              json_pack("{s:s, s:[s]}", "name", "job_title", "values", p->title));
-        if (p->co.state >= 0) {
-            json_array_append_new(fd, json_pack("{s:s, s:[s]}", "name", "state", "values",
-                                                s_us_states[p->co.state].name));
-        }
+                              json_pack("{s:s, s:[s]}", "name", "first_name", "values", p->first));
         json_array_append_new(fd,
-                              json_pack("{s:s, s:[s]}", "name", "how_many_pipelines_do_you_run?",
+                              json_pack("{s:s, s:[s]}", "name", "last_name", "values", p->last));
+    }
+    json_array_append_new(fd,
+                          json_pack("{s:s, s:[s]}", "name",
+                                    s_chance(r, 0.3) ? "work_email" : "email", "values", email));
+    if (p->co.name[0]) {
+        json_array_append_new(
+            fd, json_pack("{s:s, s:[s]}", "name", "company_name", "values", p->co.name));
+    }
+    json_array_append_new(fd, json_pack("{s:s, s:[s]}", "name", "job_title", "values", p->title));
+    if (p->co.state >= 0) {
+        json_array_append_new(fd, json_pack("{s:s, s:[s]}", "name", "state", "values",
+                                            s_us_states[p->co.state].name));
+    }
+    json_array_append_new(fd, json_pack("{s:s, s:[s]}", "name", "how_many_pipelines_do_you_run?",
                                         "values", p->temp == 2 ? "more_than_50" : "1-10"));
-        bool retarget = s_chance(r, 0.5);
-        return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:b, s:s}", "id", id,
-                         "created_time", created, "ad_id", "120210938475610381", "ad_name",
-                         retarget ? "Retargeting - Pricing Page Visitors - Ad 3"
-                                  : "Benchmark Report - Lookalike - Ad 1",
-                         "adset_id", "120210938475610378", "adset_name",
-                         retarget ? "Retargeting - Pricing Page Visitors - Adset"
-                                  : "Benchmark Report - Lookalike - Adset",
-                         "campaign_id", "120210938475610377", "campaign_name",
-                         retarget ? "Retargeting - Pricing Page Visitors" : "Benchmark Report 2026",
-                         "form_id", "1187045529931620", "field_data", fd, "is_organic", 0,
-                         "platform", s_chance(r, 0.6) ? "fb" : "ig");
-    }
-    case W_LINKEDIN: {
-        bool demo = s_chance(r, 0.5);
-        char id[64], urn[96], person[40];
-        snprintf(id, sizeof id, "%08llx-%04llx-4%03llx-a%03llx-%012llx-%d",
-                 (unsigned long long)s_below(r, 0xFFFFFFFFULL),
-                 (unsigned long long)s_below(r, 0xFFFF), (unsigned long long)s_below(r, 0xFFF),
-                 (unsigned long long)s_below(r, 0xFFF),
-                 (unsigned long long)s_below(r, 0xFFFFFFFFFFFFULL), (int)s_below(r, 9));
-        snprintf(urn, sizeof urn, "urn:li:versionedLeadGenForm:(urn:li:leadGenForm:%s,%s)",
-                 demo ? "6031877" : "6025514", demo ? "1" : "3");
-        snprintf(person, sizeof person, "urn:li:person:%c%c%c%c_%c%c%cZ-",
-                 'A' + (int)s_below(r, 26), 'a' + (int)s_below(r, 26), 'A' + (int)s_below(r, 26),
-                 'a' + (int)s_below(r, 26), '0' + (int)s_below(r, 10), 'A' + (int)s_below(r, 26),
-                 'a' + (int)s_below(r, 26));
-        json_t *ans = json_array();
-        int base = demo ? 51201 : 40117;
-        json_array_append_new(ans, s_li_answer(base, p->first));
-        json_array_append_new(ans, s_li_answer(base + 1, p->last));
-        json_array_append_new(ans, s_li_answer(base + 2, email));
+    bool retarget = s_chance(r, 0.5);
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:b, s:s}", "id", id,
+                     "created_time", created, "ad_id", "120210938475610381", "ad_name",
+                     retarget ? "Retargeting - Pricing Page Visitors - Ad 3"
+                              : "Benchmark Report - Lookalike - Ad 1",
+                     "adset_id", "120210938475610378", "adset_name",
+                     retarget ? "Retargeting - Pricing Page Visitors - Adset"
+                              : "Benchmark Report - Lookalike - Adset",
+                     "campaign_id", "120210938475610377", "campaign_name",
+                     retarget ? "Retargeting - Pricing Page Visitors" : "Benchmark Report 2026",
+                     "form_id", "1187045529931620", "field_data", fd, "is_organic", 0, "platform",
+                     s_chance(r, 0.6) ? "fb" : "ig");
+}
+
+/* A LinkedIn Lead Gen Forms lead (versioned form response). */
+static json_t *s_wh_linkedin(const s_person_t *p, s_rng_t *r, const char *email, int64_t at,
+                             const char *country)
+{
+    bool demo = s_chance(r, 0.5);
+    char id[64], urn[96], person[40];
+    snprintf(id, sizeof id, "%08llx-%04llx-4%03llx-a%03llx-%012llx-%d",
+             (unsigned long long)s_below(r, 0xFFFFFFFFULL), (unsigned long long)s_below(r, 0xFFFF),
+             (unsigned long long)s_below(r, 0xFFF), (unsigned long long)s_below(r, 0xFFF),
+             (unsigned long long)s_below(r, 0xFFFFFFFFFFFFULL), (int)s_below(r, 9));
+    snprintf(urn, sizeof urn, "urn:li:versionedLeadGenForm:(urn:li:leadGenForm:%s,%s)",
+             demo ? "6031877" : "6025514", demo ? "1" : "3");
+    snprintf(person, sizeof person, "urn:li:person:%c%c%c%c_%c%c%cZ-", 'A' + (int)s_below(r, 26),
+             'a' + (int)s_below(r, 26), 'A' + (int)s_below(r, 26), 'a' + (int)s_below(r, 26),
+             '0' + (int)s_below(r, 10), 'A' + (int)s_below(r, 26), 'a' + (int)s_below(r, 26));
+    json_t *ans = json_array();
+    int base = demo ? 51201 : 40117;
+    json_array_append_new(ans, s_li_answer(base, p->first));
+    json_array_append_new(ans, s_li_answer(base + 1, p->last));
+    json_array_append_new(ans, s_li_answer(base + 2, email));
+    json_array_append_new(ans, s_li_answer(base + 3, p->co.name[0] ? p->co.name : "Self-employed"));
+    if (demo) {
+        int opt = p->co.employees > 1000 ? 3 : p->co.employees > 50 ? 2 : 1;
         json_array_append_new(ans,
-                              s_li_answer(base + 3, p->co.name[0] ? p->co.name : "Self-employed"));
-        if (demo) {
-            int opt = p->co.employees > 1000 ? 3 : p->co.employees > 50 ? 2 : 1;
-            json_array_append_new(ans, json_pack("{s:i, s:{s:{s:[i]}}}", "questionId", 51205,
-                                                 "answerDetails", "multipleChoiceAnswer", "options",
-                                                 opt));
-            json_array_append_new(ans, json_pack("{s:i, s:{s:{s:[i]}}}", "questionId", 51206,
-                                                 "answerDetails", "multipleChoiceAnswer", "options",
-                                                 p->temp == 2 ? 1 : 3));
-        } else {
-            json_array_append_new(ans, s_li_answer(40121, p->title));
-            json_array_append_new(ans, s_li_answer(40122, country));
-        }
-        return json_pack("{s:s, s:{s:s}, s:s, s:s, s:s, s:b, s:I, s:{s:{s:s}}, s:{s:s}, s:{s:o, "
-                         "s:[{s:b, s:i}]}}",
-                         "id", id, "owner", "sponsoredAccount", "urn:li:sponsoredAccount:518804412",
-                         "submitter", person, "versionedLeadGenFormUrn", urn, "leadType",
-                         "SPONSORED", "testLead", 0, "submittedAt", (json_int_t)at, "leadMetadata",
-                         "sponsoredLeadMetadata", "campaign", "urn:li:sponsoredCampaign:402217731",
-                         "associatedEntity", "associatedCreative",
-                         "urn:li:sponsoredCreative:461576644", "formResponse", "answers", ans,
-                         "consentResponses", "accepted", 1, "consentId", 1);
+                              json_pack("{s:i, s:{s:{s:[i]}}}", "questionId", 51205,
+                                        "answerDetails", "multipleChoiceAnswer", "options", opt));
+        json_array_append_new(ans, json_pack("{s:i, s:{s:{s:[i]}}}", "questionId", 51206,
+                                             "answerDetails", "multipleChoiceAnswer", "options",
+                                             p->temp == 2 ? 1 : 3));
+    } else {
+        json_array_append_new(ans, s_li_answer(40121, p->title));
+        json_array_append_new(ans, s_li_answer(40122, country));
     }
-    case W_HSFORM: {
-        for (int k = 0; k < 32; k++) {
-            hex[k] = hexd[s_below(r, 16)];
-        }
-        hex[32] = '\0';
-        char sub[24], ip[24];
-        snprintf(sub, sizeof sub, "%lld", (long long)at);
-        snprintf(ip, sizeof ip, "198.51.100.%d", 1 + (int)s_below(r, 254));
-        json_t *fields = json_array();
+    return json_pack("{s:s, s:{s:s}, s:s, s:s, s:s, s:b, s:I, s:{s:{s:s}}, s:{s:s}, s:{s:o, "
+                     "s:[{s:b, s:i}]}}",
+                     "id", id, "owner", "sponsoredAccount", "urn:li:sponsoredAccount:518804412",
+                     "submitter", person, "versionedLeadGenFormUrn", urn, "leadType", "SPONSORED",
+                     "testLead", 0, "submittedAt", (json_int_t)at, "leadMetadata",
+                     "sponsoredLeadMetadata", "campaign", "urn:li:sponsoredCampaign:402217731",
+                     "associatedEntity", "associatedCreative", "urn:li:sponsoredCreative:461576644",
+                     "formResponse", "answers", ans, "consentResponses", "accepted", 1, "consentId",
+                     1);
+}
+
+/* A HubSpot forms submission (forms API v3 shape). */
+static json_t *s_wh_hsform(const s_person_t *p, s_rng_t *r, const char *email, int64_t at,
+                           const char *country)
+{
+    static const char hexd[] = "0123456789abcdef";
+    char hex[40];
+    for (int k = 0; k < 32; k++) {
+        hex[k] = hexd[s_below(r, 16)];
+    }
+    hex[32] = '\0';
+    char sub[24], ip[24];
+    snprintf(sub, sizeof sub, "%lld", (long long)at);
+    snprintf(ip, sizeof ip, "198.51.100.%d", 1 + (int)s_below(r, 254));
+    json_t *fields = json_array();
 #define HSF(nm, val)                                                                               \
     json_array_append_new(                                                                         \
         fields, json_pack("{s:s, s:s, s:s}", "objectTypeId", "0-1", "name", nm, "value", val))
-        HSF("email", email);
-        HSF("firstname", p->first);
-        HSF("lastname", p->last);
-        if (p->co.name[0]) {
-            HSF("company", p->co.name);
-        }
-        HSF("jobtitle", p->title);
-        HSF("country", country);
-        if (p->co.state >= 0) {
-            HSF("state", s_us_states[p->co.state].code);
-        }
-        if (p->co.employees) {
-            HSF("numemployees", s_hs_bucket(p->co.employees));
-        }
-        if (p->temp == 2) {
-            HSF("message", "Looking for pricing, we run 60+ pipelines.");
-        }
+    HSF("email", email);
+    HSF("firstname", p->first);
+    HSF("lastname", p->last);
+    if (p->co.name[0]) {
+        HSF("company", p->co.name);
+    }
+    HSF("jobtitle", p->title);
+    HSF("country", country);
+    if (p->co.state >= 0) {
+        HSF("state", s_us_states[p->co.state].code);
+    }
+    if (p->co.employees) {
+        HSF("numemployees", s_hs_bucket(p->co.employees));
+    }
+    if (p->temp == 2) {
+        HSF("message", "Looking for pricing, we run 60+ pipelines.");
+    }
 #undef HSF
-        bool pricing = p->temp == 2 || s_chance(r, 0.3);
-        return json_pack(
-            "{s:o, s:s, s:{s:s, s:s, s:s, s:s}, s:{s:{s:b, s:s, s:[{s:b, s:i, s:s}]}}}", "fields",
-            fields, "submittedAt", sub, "context", "hutk", hex, "pageUri",
-            pricing ? "https://www.northwind-pipelines.com/pricing"
-                    : "https://www.northwind-pipelines.com/resources",
-            "pageName",
-            pricing ? "Pricing | Northwind Pipelines" : "Resources | Northwind Pipelines",
-            "ipAddress", ip, "legalConsentOptions", "consent", "consentToProcess", 1, "text",
-            "I agree to allow Northwind Pipelines to store and process my personal data.",
-            "communications", "value", 0, "subscriptionTypeId", 4417, "text",
-            "I agree to receive marketing email from Northwind Pipelines.");
+    bool pricing = p->temp == 2 || s_chance(r, 0.3);
+    return json_pack(
+        "{s:o, s:s, s:{s:s, s:s, s:s, s:s}, s:{s:{s:b, s:s, s:[{s:b, s:i, s:s}]}}}", "fields",
+        fields, "submittedAt", sub, "context", "hutk", hex, "pageUri",
+        pricing ? "https://www.northwind-pipelines.com/pricing"
+                : "https://www.northwind-pipelines.com/resources",
+        "pageName", pricing ? "Pricing | Northwind Pipelines" : "Resources | Northwind Pipelines",
+        "ipAddress", ip, "legalConsentOptions", "consent", "consentToProcess", 1, "text",
+        "I agree to allow Northwind Pipelines to store and process my personal data.",
+        "communications", "value", 0, "subscriptionTypeId", 4417, "text",
+        "I agree to receive marketing email from Northwind Pipelines.");
+}
+
+/* A Typeform form_response webhook. */
+static json_t *s_wh_typeform(const s_person_t *p, s_rng_t *r, const char *email, int64_t at)
+{
+    char iso[40];
+    static const char b32[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    char evid[32], token[40], landed[40];
+    for (int k = 0; k < 26; k++) {
+        evid[k] = b32[s_below(r, 32)];
     }
+    evid[26] = '\0';
+    for (int k = 0; k < 32; k++) {
+        token[k] = "0123456789abcdefghijklmnopqrstuvwxyz"[s_below(r, 36)];
+    }
+    token[32] = '\0';
+    s_iso(at - 60000 - (int64_t)s_below(r, 600000), landed, sizeof landed);
+    s_iso(at, iso, sizeof iso);
+    json_t *def =
+        json_loads("{\"id\":\"Xq3dR8vN\",\"title\":\"Pipeline health check\",\"fields\":["
+                   "{\"id\":\"Jk2mPq9sLw4T\",\"title\":\"First, what's your first "
+                   "name?\",\"type\":\"short_text\",\"ref\":\"first_name\",\"properties\":{}},"
+                   "{\"id\":\"Rt7vBn3cXz8Q\",\"title\":\"And your last "
+                   "name?\",\"type\":\"short_text\",\"ref\":\"last_name\",\"properties\":{}},"
+                   "{\"id\":\"Hy6uGf1dSa5E\",\"title\":\"Which email should we send your score "
+                   "to?\",\"type\":\"email\",\"ref\":\"email\",\"properties\":{}},"
+                   "{\"id\":\"Ml0kNj4hBg2W\",\"title\":\"Where do you "
+                   "work?\",\"type\":\"short_text\",\"ref\":\"company\",\"properties\":{}},"
+                   "{\"id\":\"Pq8wEr5tYu1I\",\"title\":\"What's your "
+                   "role?\",\"type\":\"short_text\",\"ref\":\"role\",\"properties\":{}},"
+                   "{\"id\":\"Zx9cVb6nMa3S\",\"title\":\"How many pipelines do you run in "
+                   "production?\",\"type\":\"multiple_choice\",\"ref\":\"pipeline_count\","
+                   "\"properties\":{}}]}",
+                   0, NULL);
+    json_t *ans = json_array();
+    json_array_append_new(ans, json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "type", "text", "text",
+                                         p->first, "field", "id", "Jk2mPq9sLw4T", "type",
+                                         "short_text", "ref", "first_name"));
+    json_array_append_new(ans, json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "type", "text", "text",
+                                         p->last, "field", "id", "Rt7vBn3cXz8Q", "type",
+                                         "short_text", "ref", "last_name"));
+    json_array_append_new(ans, json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "type", "email", "email",
+                                         email, "field", "id", "Hy6uGf1dSa5E", "type", "email",
+                                         "ref", "email"));
+    json_array_append_new(ans, json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "type", "text", "text",
+                                         p->co.name[0] ? p->co.name : "Freelance", "field", "id",
+                                         "Ml0kNj4hBg2W", "type", "short_text", "ref", "company"));
+    json_array_append_new(ans, json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "type", "text", "text",
+                                         p->title, "field", "id", "Pq8wEr5tYu1I", "type",
+                                         "short_text", "ref", "role"));
+    json_array_append_new(ans, json_pack("{s:s, s:{s:s}, s:{s:s, s:s, s:s}}", "type", "choice",
+                                         "choice", "label", p->temp == 2 ? "50+" : "1-5", "field",
+                                         "id", "Zx9cVb6nMa3S", "type", "multiple_choice", "ref",
+                                         "pipeline_count"));
+    return json_pack("{s:s, s:s, s:{s:s, s:s, s:s, s:s, s:{s:s, s:s}, s:o, s:o}}", "event_id", evid,
+                     "event_type", "form_response", "form_response", "form_id", "Xq3dR8vN", "token",
+                     token, "landed_at", landed, "submitted_at", iso, "hidden", "utm_source",
+                     s_chance(r, 0.5) ? "google" : "linkedin", "utm_campaign",
+                     "pipeline-health-check", "definition", def, "answers", ans);
+}
+
+/* One form-webhook lead of person p in the payload shape of its source. */
+static json_t *s_webhook(const s_person_t *p, s_rng_t *r, const char *email)
+{
+    int64_t at = p->file_created[F_WEBHOOK];
+    const char *country = s_countries[p->co.country].names[0];
+    switch (p->shape) {
+    case W_FACEBOOK:
+        return s_wh_facebook(p, r, email, at);
+    case W_LINKEDIN:
+        return s_wh_linkedin(p, r, email, at, country);
+    case W_HSFORM:
+        return s_wh_hsform(p, r, email, at, country);
     case W_TYPEFORM:
-    default: {
-        static const char b32[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-        char evid[32], token[40], landed[40];
-        for (int k = 0; k < 26; k++) {
-            evid[k] = b32[s_below(r, 32)];
-        }
-        evid[26] = '\0';
-        for (int k = 0; k < 32; k++) {
-            token[k] = "0123456789abcdefghijklmnopqrstuvwxyz"[s_below(r, 36)];
-        }
-        token[32] = '\0';
-        s_iso(at - 60000 - (int64_t)s_below(r, 600000), landed, sizeof landed);
-        s_iso(at, iso, sizeof iso);
-        json_t *def =
-            json_loads("{\"id\":\"Xq3dR8vN\",\"title\":\"Pipeline health check\",\"fields\":["
-                       "{\"id\":\"Jk2mPq9sLw4T\",\"title\":\"First, what's your first "
-                       "name?\",\"type\":\"short_text\",\"ref\":\"first_name\",\"properties\":{}},"
-                       "{\"id\":\"Rt7vBn3cXz8Q\",\"title\":\"And your last "
-                       "name?\",\"type\":\"short_text\",\"ref\":\"last_name\",\"properties\":{}},"
-                       "{\"id\":\"Hy6uGf1dSa5E\",\"title\":\"Which email should we send your score "
-                       "to?\",\"type\":\"email\",\"ref\":\"email\",\"properties\":{}},"
-                       "{\"id\":\"Ml0kNj4hBg2W\",\"title\":\"Where do you "
-                       "work?\",\"type\":\"short_text\",\"ref\":\"company\",\"properties\":{}},"
-                       "{\"id\":\"Pq8wEr5tYu1I\",\"title\":\"What's your "
-                       "role?\",\"type\":\"short_text\",\"ref\":\"role\",\"properties\":{}},"
-                       "{\"id\":\"Zx9cVb6nMa3S\",\"title\":\"How many pipelines do you run in "
-                       "production?\",\"type\":\"multiple_choice\",\"ref\":\"pipeline_count\","
-                       "\"properties\":{}}]}",
-                       0, NULL);
-        json_t *ans = json_array();
-        json_array_append_new(ans, json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "type", "text",
-                                             "text", p->first, "field", "id", "Jk2mPq9sLw4T",
-                                             "type", "short_text", "ref", "first_name"));
-        json_array_append_new(ans, json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "type", "text",
-                                             "text", p->last, "field", "id", "Rt7vBn3cXz8Q", "type",
-                                             "short_text", "ref", "last_name"));
-        json_array_append_new(ans, json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "type", "email",
-                                             "email", email, "field", "id", "Hy6uGf1dSa5E", "type",
-                                             "email", "ref", "email"));
-        json_array_append_new(ans,
-                              json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "type", "text", "text",
-                                        p->co.name[0] ? p->co.name : "Freelance", "field", "id",
-                                        "Ml0kNj4hBg2W", "type", "short_text", "ref", "company"));
-        json_array_append_new(ans, json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "type", "text",
-                                             "text", p->title, "field", "id", "Pq8wEr5tYu1I",
-                                             "type", "short_text", "ref", "role"));
-        json_array_append_new(ans, json_pack("{s:s, s:{s:s}, s:{s:s, s:s, s:s}}", "type", "choice",
-                                             "choice", "label", p->temp == 2 ? "50+" : "1-5",
-                                             "field", "id", "Zx9cVb6nMa3S", "type",
-                                             "multiple_choice", "ref", "pipeline_count"));
-        return json_pack("{s:s, s:s, s:{s:s, s:s, s:s, s:s, s:{s:s, s:s}, s:o, s:o}}", "event_id",
-                         evid, "event_type", "form_response", "form_response", "form_id",
-                         "Xq3dR8vN", "token", token, "landed_at", landed, "submitted_at", iso,
-                         "hidden", "utm_source", s_chance(r, 0.5) ? "google" : "linkedin",
-                         "utm_campaign", "pipeline-health-check", "definition", def, "answers",
-                         ans);
-    }
+    default:
+        return s_wh_typeform(p, r, email, at);
     }
 }
 
@@ -1460,7 +1475,7 @@ static int s_write_webhooks(const s_world_t *w, FILE *f, s_count_t *c, char *see
             s_rng_t r = s_rng(w->o->seed, T_FILE, (uint64_t)list[k].i, F_WEBHOOK);
             char email[512];
             s_email_variant(&r, p.email, email, sizeof email);
-            doc = s_webhook(w, &p, &r, email);
+            doc = s_webhook(&p, &r, email);
             c->accepted++;
             if (seen) {
                 seen[list[k].i] |= 8;
@@ -3066,7 +3081,7 @@ static void s_cp_webhook_dirt(const s_cp_t *cp, s_cp_person_t *cpp, FILE *f, s_c
     if (dirt == D_MISSING_EMAIL || dirt == D_BAD_DATE) {
         p.shape = W_FACEBOOK;
     }
-    json_t *doc = s_webhook(&cp->w, &p, &r, email);
+    json_t *doc = s_webhook(&p, &r, email);
     if (dirt == D_MISSING_EMAIL) {
         s_cp_fb_drop_email(doc);
     } else if (dirt == D_BAD_DATE) {
@@ -3088,7 +3103,7 @@ static void s_cp_webhook_person(const s_cp_t *cp, s_cp_person_t *cpp, FILE *f)
             p.file_created[F_WEBHOOK] = later < cp->wo.now_ms - HOUR ? later : cp->wo.now_ms - HOUR;
         }
         s_cp_email(&r, p.email, email, sizeof email);
-        json_t *doc = s_webhook(&cp->w, &p, &r, email);
+        json_t *doc = s_webhook(&p, &r, email);
         char *line = json_dumps(doc, JSON_COMPACT);
         json_decref(doc);
         if (!line) {
@@ -3113,7 +3128,7 @@ static void s_cp_linkedin_test(const s_cp_t *cp, long i, FILE *f)
     p.file_created[F_WEBHOOK] = cp->wo.now_ms - HISTORY + i * ((HISTORY - 2 * DAY) / cp->o->people);
     char email[128];
     snprintf(email, sizeof email, "linkedin.test.%ld@northwind-pipelines.com", i);
-    json_t *doc = s_webhook(&cp->w, &p, &r, email);
+    json_t *doc = s_webhook(&p, &r, email);
     json_object_set_new(doc, "testLead", json_true());
     s_cp_line(f, doc);
 }
