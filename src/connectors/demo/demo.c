@@ -1536,10 +1536,10 @@ typedef struct {
 static const char *const s_blog[] = {"exactly-once-in-practice", "backfills-without-tears",
                                      "airflow-vs-cron", "cdc-for-humans", "schema-drift-playbook"};
 
-static void s_activity(const s_world_t *w, const s_person_t *p, int k, s_activity_t *a)
+/* When activity k of person p happened, and its type. */
+static const char *s_act_when(const s_world_t *w, const s_person_t *p, int k, s_rng_t *r,
+                              s_activity_t *a)
 {
-    s_rng_t r = s_rng(w->o->seed, T_ACT, (uint64_t)p->i, (uint64_t)k);
-    memset(a, 0, sizeof *a);
     /* People engage in a burst around the time they become known (a few days before, most
      * in the weeks after), then taper off; a hot lead asks for the demo within two days.
      * (Spread evenly up to now, interest kept piling up: early leads qualified weeks late,
@@ -1550,11 +1550,11 @@ static void s_activity(const s_world_t *w, const s_person_t *p, int k, s_activit
         start = floor;
     }
     int64_t end = w->o->now_ms - 60000;
-    double when = s_unit(&r);
+    double when = s_unit(r);
     int64_t at = p->temp == 2 && k == 0 ? p->created_at + (int64_t)(when * 2 * DAY)
                                         : start + (int64_t)(when * when * 45 * DAY);
     if (at >= end) {
-        at = start + (int64_t)s_below(&r, (uint64_t)(end - start));
+        at = start + (int64_t)s_below(r, (uint64_t)(end - start));
     }
     a->at = at - at % 1000;
     static const char *const hot_types[] = {
@@ -1563,73 +1563,78 @@ static void s_activity(const s_world_t *w, const s_person_t *p, int k, s_activit
     static const char *const cold_types[] = {"email_open", "email_open",  "email_open",
                                              "page_view",  "email_click", "content_download",
                                              "unsubscribe"};
-    const char *type = p->temp == 2 ? PICK(&r, hot_types) : PICK(&r, cold_types);
+    const char *type = p->temp == 2 ? PICK(r, hot_types) : PICK(r, cold_types);
     if (p->temp == 2 && k == 0) {
         type = "demo_request";
     }
-    a->type = type;
-    const char *site = "https://www.northwind-pipelines.com";
-    char ip[24];
-    snprintf(ip, sizeof ip, "%s.%d", s_chance(&r, 0.5) ? "198.51.100" : "192.0.2",
-             1 + (int)s_below(&r, 254));
-    if (!strcmp(type, "email_open") || !strcmp(type, "email_click") ||
-        !strcmp(type, "unsubscribe")) {
-        bool sg = s_chance(&r, 0.5);
-        static const char *const camps[][2] = {
-            {"Trial Onboarding Day 2", "Connect your first source"},
-            {"Q4 Nurture", "The real cost of broken pipelines"},
-            {"Streaming ETL Webinar Invite", "You're invited: streaming ETL"},
-            {"Monthly Newsletter November", "Pipeline notes #11"}};
-        size_t ci = s_below(&r, N_OF(camps));
-        a->campaign = camps[ci][0];
-        a->asset = camps[ci][1];
-        if (sg) {
-            a->system = "sendgrid";
-            static const char b64[] =
-                "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-            for (int q = 0; q < 22; q++) {
-                a->id[q] = b64[s_below(&r, 64)];
-            }
-            char msgid[40];
-            for (int q = 0; q < 22; q++) {
-                msgid[q] = b64[s_below(&r, 64)];
-            }
-            msgid[22] = '\0';
-            snprintf(a->attrs, sizeof a->attrs,
-                     "{\"sg_message_id\":\"%s.filter0001\",\"ip\":\"%s\",\"asm_group_id\":%d}",
-                     msgid, ip, 4417 + (int)s_below(&r, 3));
-        } else {
-            a->system = "marketo";
-            snprintf(a->id, sizeof a->id, "%d", 600000000 + (int)s_below(&r, 99999999));
-            bool mobile = s_chance(&r, 0.4);
-            snprintf(a->attrs, sizeof a->attrs,
-                     "{\"Campaign Run ID\":%d,\"Device\":\"%s\",\"Is Mobile "
-                     "Device\":%s,\"Platform\":\"%s\"}",
-                     29000 + (int)s_below(&r, 999), mobile ? "Mobile" : "Desktop",
-                     mobile ? "true" : "false", mobile ? "iOS" : "Windows");
+    return type;
+}
+
+/* An e-mail event (open, click, unsubscribe) from SendGrid or Marketo. */
+static void s_act_email(s_activity_t *a, s_rng_t *r, const char *type, const char *site,
+                        const char *ip)
+{
+    bool sg = s_chance(r, 0.5);
+    static const char *const camps[][2] = {
+        {"Trial Onboarding Day 2", "Connect your first source"},
+        {"Q4 Nurture", "The real cost of broken pipelines"},
+        {"Streaming ETL Webinar Invite", "You're invited: streaming ETL"},
+        {"Monthly Newsletter November", "Pipeline notes #11"}};
+    size_t ci = s_below(r, N_OF(camps));
+    a->campaign = camps[ci][0];
+    a->asset = camps[ci][1];
+    if (sg) {
+        a->system = "sendgrid";
+        static const char b64[] =
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        for (int q = 0; q < 22; q++) {
+            a->id[q] = b64[s_below(r, 64)];
         }
-        if (!strcmp(type, "email_click")) {
-            snprintf(a->url, sizeof a->url, "%s/blog/%s?utm_source=email&utm_campaign=q4-nurture",
-                     site, PICK(&r, s_blog));
+        char msgid[40];
+        for (int q = 0; q < 22; q++) {
+            msgid[q] = b64[s_below(r, 64)];
         }
-        return;
+        msgid[22] = '\0';
+        snprintf(a->attrs, sizeof a->attrs,
+                 "{\"sg_message_id\":\"%s.filter0001\",\"ip\":\"%s\",\"asm_group_id\":%d}",
+                 msgid, ip, 4417 + (int)s_below(r, 3));
+    } else {
+        a->system = "marketo";
+        snprintf(a->id, sizeof a->id, "%d", 600000000 + (int)s_below(r, 99999999));
+        bool mobile = s_chance(r, 0.4);
+        snprintf(a->attrs, sizeof a->attrs,
+                 "{\"Campaign Run ID\":%d,\"Device\":\"%s\",\"Is Mobile "
+                 "Device\":%s,\"Platform\":\"%s\"}",
+                 29000 + (int)s_below(r, 999), mobile ? "Mobile" : "Desktop",
+                 mobile ? "true" : "false", mobile ? "iOS" : "Windows");
     }
-    if (!strcmp(type, "webinar_attended")) {
-        a->system = "on24";
-        snprintf(a->id, sizeof a->id, "on24-%08d", 10000000 + (int)s_below(&r, 89999999));
-        a->campaign = "Streaming ETL Webinar Series";
-        a->asset = "Streaming ETL without the pager";
-        snprintf(a->attrs, sizeof a->attrs, "{\"Minutes Attended\":%d,\"Registered\":true}",
-                 5 + (int)s_below(&r, 55));
-        return;
+    if (!strcmp(type, "email_click")) {
+        snprintf(a->url, sizeof a->url, "%s/blog/%s?utm_source=email&utm_campaign=q4-nurture",
+                 site, PICK(r, s_blog));
     }
+}
+
+static void s_act_webinar(s_activity_t *a, s_rng_t *r)
+{
+    a->system = "on24";
+    snprintf(a->id, sizeof a->id, "on24-%08d", 10000000 + (int)s_below(r, 89999999));
+    a->campaign = "Streaming ETL Webinar Series";
+    a->asset = "Streaming ETL without the pager";
+    snprintf(a->attrs, sizeof a->attrs, "{\"Minutes Attended\":%d,\"Registered\":true}",
+             5 + (int)s_below(r, 55));
+}
+
+/* A website event: page view, download, demo request, trial signup. */
+static void s_act_web(const s_person_t *p, s_activity_t *a, s_rng_t *r, const char *type,
+                      const char *site, const char *ip)
+{
     a->system = "website";
     static const char hexd[] = "0123456789abcdef";
     int q = 0;
     for (int g = 0; g < 5; g++) {
         static const int len[] = {8, 4, 4, 4, 12};
         for (int x = 0; x < len[g]; x++) {
-            a->id[q++] = g == 2 && x == 0 ? '4' : hexd[s_below(&r, 16)];
+            a->id[q++] = g == 2 && x == 0 ? '4' : hexd[s_below(r, 16)];
         }
         if (g < 4) {
             a->id[q++] = '-';
@@ -1637,25 +1642,25 @@ static void s_activity(const s_world_t *w, const s_person_t *p, int k, s_activit
     }
     a->id[q] = '\0';
     const char *ref =
-        PICK(&r, ((const char *const[]){"https://www.google.com/", "https://www.linkedin.com/",
+        PICK(r, ((const char *const[]){"https://www.google.com/", "https://www.linkedin.com/",
                                         "https://www.northwind-pipelines.com/",
                                         "https://news.ycombinator.com/"}));
     if (!strcmp(type, "page_view")) {
-        double u = s_unit(&r);
+        double u = s_unit(r);
         if (p->temp == 2 && u < 0.35) {
             snprintf(a->url, sizeof a->url, "%s/pricing%s", site,
-                     s_chance(&r, 0.3)   ? "?plan=enterprise"
-                     : s_chance(&r, 0.3) ? "#faq"
+                     s_chance(r, 0.3)   ? "?plan=enterprise"
+                     : s_chance(r, 0.3) ? "#faq"
                                          : "");
         } else if (u < 0.55) {
-            snprintf(a->url, sizeof a->url, "%s/blog/%s%s", site, PICK(&r, s_blog),
-                     s_chance(&r, 0.3) ? "?utm_source=linkedin&utm_campaign=fy27-q1-linkedin" : "");
+            snprintf(a->url, sizeof a->url, "%s/blog/%s%s", site, PICK(r, s_blog),
+                     s_chance(r, 0.3) ? "?utm_source=linkedin&utm_campaign=fy27-q1-linkedin" : "");
             if (strstr(a->url, "utm_campaign")) {
                 a->campaign = "fy27-q1-linkedin";
             }
         } else if (u < 0.7) {
             snprintf(a->url, sizeof a->url, "%s/product/%s", site,
-                     PICK(&r, ((const char *const[]){"connectors", "observability", "streaming",
+                     PICK(r, ((const char *const[]){"connectors", "observability", "streaming",
                                                      "security"})));
         } else if (u < 0.8) {
             snprintf(a->url, sizeof a->url, "%s/careers", site);
@@ -1673,11 +1678,31 @@ static void s_activity(const s_world_t *w, const s_person_t *p, int k, s_activit
         snprintf(a->url, sizeof a->url, "%s/signup", site);
         a->asset = "Free Trial Signup";
         snprintf(a->attrs, sizeof a->attrs, "{\"Plan\":\"%s\",\"Client IP Address\":\"%s\"}",
-                 s_chance(&r, 0.5) ? "Team" : "Business", ip);
+                 s_chance(r, 0.5) ? "Team" : "Business", ip);
         return;
     }
     snprintf(a->attrs, sizeof a->attrs, "{\"Referrer URL\":\"%s\",\"Client IP Address\":\"%s\"}",
              ref, ip);
+}
+
+static void s_activity(const s_world_t *w, const s_person_t *p, int k, s_activity_t *a)
+{
+    s_rng_t r = s_rng(w->o->seed, T_ACT, (uint64_t)p->i, (uint64_t)k);
+    memset(a, 0, sizeof *a);
+    const char *type = s_act_when(w, p, k, &r, a);
+    a->type = type;
+    const char *site = "https://www.northwind-pipelines.com";
+    char ip[24];
+    snprintf(ip, sizeof ip, "%s.%d", s_chance(&r, 0.5) ? "198.51.100" : "192.0.2",
+             1 + (int)s_below(&r, 254));
+    if (!strcmp(type, "email_open") || !strcmp(type, "email_click") ||
+        !strcmp(type, "unsubscribe")) {
+        s_act_email(a, &r, type, site, ip);
+    } else if (!strcmp(type, "webinar_attended")) {
+        s_act_webinar(a, &r);
+    } else {
+        s_act_web(p, a, &r, type, site, ip);
+    }
 }
 
 static int s_write_activities(const s_world_t *w, FILE *f, s_count_t *c)
