@@ -2199,6 +2199,158 @@ static int s_close(FILE *f, int wrc, const char *path, ho_err_t *err)
     return HO_OK;
 }
 
+/* What manifest.json says: per file, and the lead files imported together. */
+typedef struct {
+    json_t *files, *lead_files, *lead_reasons;
+    long lead_read, lead_acc, lead_q;
+} s_manifest_t;
+
+/* The people behind the accepted lead records (seen[i]: bit per lead file that accepted
+ * person i; the low three bits are the CSV exports). */
+typedef struct {
+    long distinct, hot, personal, students, nonprofits;
+    long csv_distinct, csv_acc;
+} s_people_count_t;
+
+/* The demo world's files in manifest order; which picks the writer (s_write_one). */
+static const struct {
+    const char *group, *file, *profile, *kind;
+    int which;
+} s_plan[] = {
+    {"hubspot", "hubspot_contacts.csv", "hubspot", "lead", 0},
+    {"salesforce", "salesforce_leads.csv", "salesforce", "lead", 1},
+    {"marketo", "marketo_leads.csv", "marketo", "lead", 2},
+    {"webhooks", "form_webhooks.jsonl", "webhooks", "lead", 3},
+    {"activities", "activities.csv", "activities", "activity", 4},
+    {"feedback", "feedback.csv", "feedback", "feedback", 5},
+};
+
+static int s_write_one(const s_world_t *w, int which, FILE *f, s_count_t *c, char *seen)
+{
+    switch (which) {
+    case 0:
+        return s_write_hubspot(w, f, c, seen);
+    case 1:
+        return s_write_salesforce(w, f, c, seen);
+    case 2:
+        return s_write_marketo(w, f, c, seen);
+    case 3:
+        return s_write_webhooks(w, f, c, seen);
+    case 4:
+        return s_write_activities(w, f, c);
+    default:
+        return s_write_feedback(w, f, c);
+    }
+}
+
+/* DIR/NAME as indented JSON (the document stays the caller's). */
+static int s_write_json(const char *dir, const char *name, json_t *doc, ho_err_t *err)
+{
+    char path[4096];
+    FILE *f = s_open(dir, name, path, sizeof path, err);
+    if (!f) {
+        return HO_ERR_IO;
+    }
+    int drc = json_dumpf(doc, f, JSON_INDENT(2));
+    fputc('\n', f);
+    return s_close(f, drc, path, err);
+}
+
+/* A lead file's counts into the totals of importing every lead file at once. */
+static void s_add_lead_file(s_manifest_t *m, const char *file, const s_count_t *c, json_t *cj)
+{
+    json_array_append_new(m->lead_files, json_string(file));
+    m->lead_read += c->records;
+    m->lead_acc += c->accepted;
+    const char *key;
+    json_t *val;
+    json_object_foreach(json_object_get(cj, "quarantined_by_reason"), key, val)
+    {
+        m->lead_q += (long)json_integer_value(val);
+        json_int_t prev = json_integer_value(json_object_get(m->lead_reasons, key));
+        json_object_set_new(m->lead_reasons, key, json_integer(prev + json_integer_value(val)));
+    }
+}
+
+/* Every wanted file of the plan (and LinkedIn's form definitions with the webhooks). */
+static int s_write_files(const s_world_t *w, char *seen, s_manifest_t *m, ho_err_t *err)
+{
+    const ho_demo_opts_t *o = w->o;
+    char path[4096];
+    int rc = HO_OK;
+    for (size_t k = 0; k < N_OF(s_plan) && rc == HO_OK; k++) {
+        if (!s_wanted(o, s_plan[k].group)) {
+            continue;
+        }
+        s_count_t c = {
+            s_plan[k].file, s_plan[k].profile, s_plan[k].kind, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+        FILE *f = s_open(o->out_dir, s_plan[k].file, path, sizeof path, err);
+        if (!f) {
+            return HO_ERR_IO;
+        }
+        rc = s_close(f, s_write_one(w, s_plan[k].which, f, &c, seen), path, err);
+        json_t *cj = s_count_json(&c);
+        json_object_set_new(m->files, s_plan[k].file, cj);
+        if (s_plan[k].which <= 3) {
+            s_add_lead_file(m, s_plan[k].file, &c, cj);
+        }
+        if (s_plan[k].which == 3 && rc == HO_OK) {
+            json_t *forms = s_linkedin_forms();
+            rc = s_write_json(o->out_dir, "linkedin_lead_forms.json", forms, err);
+            json_decref(forms);
+        }
+    }
+    return rc;
+}
+
+static void s_count_people(const s_world_t *w, const char *seen, s_people_count_t *n)
+{
+    memset(n, 0, sizeof *n);
+    for (long i = 0; i < w->o->leads; i++) {
+        int csv_bits = seen[i] & 7;
+        n->csv_distinct += csv_bits != 0;
+        n->csv_acc += (csv_bits & 1) + ((csv_bits >> 1) & 1) + ((csv_bits >> 2) & 1);
+        if (!seen[i]) {
+            continue;
+        }
+        n->distinct++;
+        s_person_t p;
+        s_person(w, i, &p);
+        n->hot += p.temp == 2 && p.kind == P_NORMAL;
+        n->personal += p.kind == P_PERSONAL;
+        n->students += p.kind == P_STUDENT;
+        n->nonprofits += p.kind == P_NONPROFIT;
+    }
+}
+
+/* manifest.json; takes the manifest's JSON (m's objects are consumed). */
+static int s_write_manifest(const ho_demo_opts_t *o, s_manifest_t *mf, const s_people_count_t *n,
+                            ho_err_t *err)
+{
+    char now[40];
+    s_iso(o->now_ms, now, sizeof now);
+    json_t *m = json_pack(
+        "{s:s, s:I, s:s, s:I, s:o, s:{s:o, s:I, s:I, s:I, s:I, s:o}, s:{s:I, s:I, s:I, s:I}}",
+        "generator", "handoff demo-data", "seed", (json_int_t)o->seed, "now", now, "people",
+        (json_int_t)o->leads, "files", mf->files, "import_all_leads", "files", mf->lead_files,
+        "read", (json_int_t)mf->lead_read, "accepted", (json_int_t)mf->lead_acc, "duplicates",
+        (json_int_t)(mf->lead_acc - n->distinct), "quarantined", (json_int_t)mf->lead_q,
+        "quarantined_by_reason", mf->lead_reasons, "people_in_lead_files", "distinct_emails",
+        (json_int_t)n->distinct, "hot", (json_int_t)n->hot, "personal_email",
+        (json_int_t)n->personal, "students", (json_int_t)n->students);
+    json_object_set_new(json_object_get(m, "people_in_lead_files"), "nonprofits",
+                        json_integer(n->nonprofits));
+    /* the three CSV lead exports alone (no webhooks) in one command */
+    json_object_set_new(m, "import_csv_leads",
+                        json_pack("{s:[sss], s:I, s:I}", "files", "hubspot_contacts.csv",
+                                  "salesforce_leads.csv", "marketo_leads.csv", "accepted",
+                                  (json_int_t)n->csv_acc, "duplicates",
+                                  (json_int_t)(n->csv_acc - n->csv_distinct)));
+    int rc = s_write_json(o->out_dir, "manifest.json", m, err);
+    json_decref(m);
+    return rc;
+}
+
 int ho_demo_generate(const ho_demo_opts_t *opts, ho_err_t *err)
 {
     ho_demo_opts_t o = *opts;
@@ -2219,137 +2371,17 @@ int ho_demo_generate(const ho_demo_opts_t *opts, ho_err_t *err)
     if (!seen) {
         return ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
     }
-    json_t *files = json_object();
-    char path[4096];
-    int rc = HO_OK;
-    struct {
-        const char *group, *file, *profile, *kind;
-        int which;
-    } plan[] = {
-        {"hubspot", "hubspot_contacts.csv", "hubspot", "lead", 0},
-        {"salesforce", "salesforce_leads.csv", "salesforce", "lead", 1},
-        {"marketo", "marketo_leads.csv", "marketo", "lead", 2},
-        {"webhooks", "form_webhooks.jsonl", "webhooks", "lead", 3},
-        {"activities", "activities.csv", "activities", "activity", 4},
-        {"feedback", "feedback.csv", "feedback", "feedback", 5},
-    };
-    json_t *lead_files = json_array();
-    long lead_read = 0, lead_acc = 0, lead_q = 0;
-    json_t *lead_reasons = json_object();
-    for (size_t k = 0; k < N_OF(plan) && rc == HO_OK; k++) {
-        if (!s_wanted(&o, plan[k].group)) {
-            continue;
-        }
-        s_count_t c = {plan[k].file, plan[k].profile, plan[k].kind, 0, 0, 0, 0, 0, 0, 0, 0, 0};
-        FILE *f = s_open(o.out_dir, plan[k].file, path, sizeof path, err);
-        if (!f) {
-            rc = HO_ERR_IO;
-            break;
-        }
-        int wrc;
-        switch (plan[k].which) {
-        case 0:
-            wrc = s_write_hubspot(&w, f, &c, seen);
-            break;
-        case 1:
-            wrc = s_write_salesforce(&w, f, &c, seen);
-            break;
-        case 2:
-            wrc = s_write_marketo(&w, f, &c, seen);
-            break;
-        case 3:
-            wrc = s_write_webhooks(&w, f, &c, seen);
-            break;
-        case 4:
-            wrc = s_write_activities(&w, f, &c);
-            break;
-        default:
-            wrc = s_write_feedback(&w, f, &c);
-            break;
-        }
-        rc = s_close(f, wrc, path, err);
-        json_t *cj = s_count_json(&c);
-        json_object_set_new(files, plan[k].file, cj);
-        if (plan[k].which <= 3) {
-            json_array_append_new(lead_files, json_string(plan[k].file));
-            lead_read += c.records;
-            lead_acc += c.accepted;
-            const char *key;
-            json_t *val;
-            json_object_foreach(json_object_get(cj, "quarantined_by_reason"), key, val)
-            {
-                lead_q += (long)json_integer_value(val);
-                json_int_t prev = json_integer_value(json_object_get(lead_reasons, key));
-                json_object_set_new(lead_reasons, key,
-                                    json_integer(prev + json_integer_value(val)));
-            }
-        }
-        if (plan[k].which == 3 && rc == HO_OK) {
-            FILE *lf = s_open(o.out_dir, "linkedin_lead_forms.json", path, sizeof path, err);
-            if (!lf) {
-                rc = HO_ERR_IO;
-                break;
-            }
-            json_t *forms = s_linkedin_forms();
-            int drc = json_dumpf(forms, lf, JSON_INDENT(2));
-            fputc('\n', lf);
-            json_decref(forms);
-            rc = s_close(lf, drc, path, err);
-        }
-    }
-    /* the people behind the accepted lead records: an import of all lead files in one
-     * command reports accepted - distinct as duplicates */
-    long distinct = 0, hot = 0, personal = 0, students = 0, nonprofits = 0;
-    long csv_distinct = 0, csv_acc = 0;
-    for (long i = 0; i < o.leads; i++) {
-        int csv_bits = seen[i] & 7;
-        csv_distinct += csv_bits != 0;
-        csv_acc += (csv_bits & 1) + ((csv_bits >> 1) & 1) + ((csv_bits >> 2) & 1);
-        if (!seen[i]) {
-            continue;
-        }
-        distinct++;
-        s_person_t p;
-        s_person(&w, i, &p);
-        hot += p.temp == 2 && p.kind == P_NORMAL;
-        personal += p.kind == P_PERSONAL;
-        students += p.kind == P_STUDENT;
-        nonprofits += p.kind == P_NONPROFIT;
-    }
+    s_manifest_t m = {json_object(), json_array(), json_object(), 0, 0, 0};
+    int rc = s_write_files(&w, seen, &m, err);
+    s_people_count_t people;
+    s_count_people(&w, seen, &people);
     free(seen);
     if (rc == HO_OK) {
-        char now[40];
-        s_iso(o.now_ms, now, sizeof now);
-        json_t *m = json_pack(
-            "{s:s, s:I, s:s, s:I, s:o, s:{s:o, s:I, s:I, s:I, s:I, s:o}, s:{s:I, s:I, s:I, s:I}}",
-            "generator", "handoff demo-data", "seed", (json_int_t)o.seed, "now", now, "people",
-            (json_int_t)o.leads, "files", files, "import_all_leads", "files", lead_files, "read",
-            (json_int_t)lead_read, "accepted", (json_int_t)lead_acc, "duplicates",
-            (json_int_t)(lead_acc - distinct), "quarantined", (json_int_t)lead_q,
-            "quarantined_by_reason", lead_reasons, "people_in_lead_files", "distinct_emails",
-            (json_int_t)distinct, "hot", (json_int_t)hot, "personal_email", (json_int_t)personal,
-            "students", (json_int_t)students);
-        json_object_set_new(json_object_get(m, "people_in_lead_files"), "nonprofits",
-                            json_integer(nonprofits));
-        /* the three CSV lead exports alone (no webhooks) in one command */
-        json_object_set_new(m, "import_csv_leads",
-                            json_pack("{s:[sss], s:I, s:I}", "files", "hubspot_contacts.csv",
-                                      "salesforce_leads.csv", "marketo_leads.csv", "accepted",
-                                      (json_int_t)csv_acc, "duplicates",
-                                      (json_int_t)(csv_acc - csv_distinct)));
-        FILE *mf = s_open(o.out_dir, "manifest.json", path, sizeof path, err);
-        if (!mf) {
-            rc = HO_ERR_IO;
-        } else {
-            int drc = json_dumpf(m, mf, JSON_INDENT(2));
-            fputc('\n', mf);
-            rc = s_close(mf, drc, path, err);
-        }
-        json_decref(m);
+        rc = s_write_manifest(&o, &m, &people, err);
     } else {
-        json_decref(files);
-        json_decref(lead_files);
-        json_decref(lead_reasons);
+        json_decref(m.files);
+        json_decref(m.lead_files);
+        json_decref(m.lead_reasons);
     }
     return rc;
 }
