@@ -1294,6 +1294,163 @@ static int s_get_time(const json_t *req, const char *key, int64_t *out, ho_err_t
     return HO_OK;
 }
 
+/* Who must not get the lead into *exclude: the request's exclusions, the rep it leaves
+ * (*from: the reassigned or breaching owner, else NULL), and its earlier breachers. */
+static int s_exclusions(const ho_routing_t *self, ho_route_state_t *st, const json_t *req,
+                        const s_lead_t *l, int64_t as_of, ho_rt_strs_t *exclude, const char **from,
+                        ho_err_t *err)
+{
+    int rc = HO_OK;
+    const char *step = json_string_value(json_object_get(req, "step"));
+    const char *why_req = json_string_value(json_object_get(req, "reason"));
+    const json_t *ex = json_object_get(req, "exclude");
+    for (size_t i = 0; json_is_array(ex) && i < json_array_size(ex); i++) {
+        const char *id = json_string_value(json_array_get(ex, i));
+        if (id && !ho_rt_strs_has(exclude, id) && s_push(exclude, id, false)) {
+            rc = ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
+        }
+    }
+    *from = NULL;
+    if (step && strcmp(step, "reassign") == 0) {
+        *from = json_string_value(json_object_get(req, "rep_id"));
+    } else if (why_req && strcmp(why_req, "sla_breach") == 0) {
+        *from = json_string_value(json_object_get(json_object_get(req, "lead"), "owner"));
+    }
+    bool first_breach = false;
+    if (*from && st && rc == HO_OK) {
+        rc = ho_rt_state_add_breacher(st, l->lead_id, *from, as_of, &first_breach, err);
+    }
+    /* The rep ignored the lead and it leaves them: it no longer counts in their open load
+     * (the capacity window), once per lead and rep, on the day it was counted. The daily cap
+     * still counts it: it limits how many leads one rep is handed in a day, and a rep who lets
+     * leads lapse must not be handed more of them that same day. */
+    const json_t *was = json_object_get(req, "assigned_at");
+    const ho_rt_rep_t *gone = s_rep(self, *from);
+    if (first_breach && gone && json_is_integer(was) && rc == HO_OK) {
+        rc = ho_rt_state_release(st, *from, ho_tz_day(gone->tz, json_integer_value(was)), err);
+    }
+    if (st && rc == HO_OK && ho_rt_state_breachers(st, l->lead_id, exclude) != HO_OK) {
+        rc = ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
+    }
+    if (*from && rc == HO_OK && !ho_rt_strs_has(exclude, *from) && s_push(exclude, *from, false)) {
+        rc = ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
+    }
+    return rc;
+}
+
+/* The decision being made: the rep or the queue, the rule that chose, the rep's counts
+ * (today, the capacity window) before this lead, and the explanation. */
+typedef struct {
+    const ho_rt_rep_t *rep;
+    const char *queue, *rule_name;
+    int dn, wn;
+    s_buf_t b;
+} s_choice_t;
+
+/* 1. lead-to-account matching: the company already has an owner (or their backup). */
+static void s_by_account(const s_ctx_t *c, const json_t *req, const s_lead_t *l, s_choice_t *ch)
+{
+    const ho_routing_t *self = c->self;
+    const char *owner = json_string_value(json_object_get(req, "account_owner"));
+    const ho_rt_rep_t *o = self->account_match ? s_rep(self, owner) : NULL;
+    if (!o) {
+        return;
+    }
+    s_why_t w = s_can_take(c, o, false, &ch->dn, &ch->wn);
+    const ho_rt_rep_t *b2 = s_rep(self, o->backup);
+    if (w == E_OK) {
+        ch->rep = o;
+        s_add(&ch->b, "account match: %s is owned by %s (%s)",
+              l->domain ? l->domain : "the company", o->rep_id, o->name);
+    } else if (w == E_OOO && b2 && s_can_take(c, b2, false, &ch->dn, &ch->wn) == E_OK) {
+        ch->rep = b2;
+        s_add(&ch->b, "account match: %s is owned by %s, out of office until %s; backup %s (%s)",
+              l->domain ? l->domain : "the company", o->rep_id,
+              o->ooo_end[0] ? o->ooo_end : "further notice", b2->rep_id, b2->name);
+    }
+    if (ch->rep) {
+        ch->rule_name = "account_match";
+    }
+}
+
+/* The explanation of a round-robin pick: weight, out-of-office hand-over, the rep's counts. */
+static void s_pick_text(const s_ctx_t *c, const s_rule_t *matched, const s_lead_t *l,
+                        const s_cand_t *pick, s_choice_t *ch)
+{
+    const ho_routing_t *self = c->self;
+    const ho_rt_rep_t *rep = ch->rep;
+    char wl[32];
+    s_rule_text(&ch->b, self, matched, l, pick->rep);
+    if (pick->takes != pick->rep) {
+        s_add(&ch->b, ", round robin weight %lld: %s out of office", pick->rep->weight,
+              pick->rep->rep_id);
+        if (pick->rep->ooo_end[0]) {
+            s_add(&ch->b, " until %s", pick->rep->ooo_end);
+        }
+        s_add(&ch->b, ", backup %s", rep->rep_id);
+    } else {
+        s_add(&ch->b, ", round robin weight %lld", rep->weight);
+    }
+    if (rep->weekly_capacity >= 0) {
+        s_add(&ch->b, ", %d/%lld %s", ch->wn + 1, rep->weekly_capacity,
+              s_window_label(self, wl, sizeof wl));
+    } else {
+        s_add(&ch->b, ", %d %s", ch->wn + 1, s_window_label(self, wl, sizeof wl));
+    }
+    long long per_day = rep->daily_capacity >= 0 ? rep->daily_capacity : self->per_day;
+    if (per_day >= 0) {
+        s_add(&ch->b, ", %d/%lld today", ch->dn + 1, per_day);
+    }
+}
+
+/* 2. the matched rule: its team queue, or its round robin (the overflow queue when nobody
+ * in it can take the lead). */
+static int s_by_rule(const s_ctx_t *c, const s_rule_t *matched, const s_lead_t *l, s_choice_t *ch,
+                     ho_err_t *err)
+{
+    const ho_routing_t *self = c->self;
+    ch->rule_name = matched->name;
+    if (matched->kind == TEAM_QUEUE) {
+        s_rule_text(&ch->b, self, matched, l, NULL);
+        ch->queue = matched->queue;
+        s_add(&ch->b, "; queue %s", ch->queue);
+        return HO_OK;
+    }
+    s_cand_t pick;
+    s_buf_t whynot = {{0}, 0};
+    int rc = s_rotate(c, matched, l, &pick, &whynot, err);
+    if (rc != HO_OK) {
+        return rc;
+    }
+    if (pick.takes) {
+        ch->rep = pick.takes;
+        ch->dn = pick.day_n;
+        ch->wn = pick.win_n;
+        s_pick_text(c, matched, l, &pick, ch);
+    } else {
+        ch->queue = matched->overflow ? matched->overflow : self->fallback_queue;
+        s_rule_text(&ch->b, self, matched, l, NULL);
+        s_add(&ch->b, "; nobody available (%s); queue %s", whynot.text, ch->queue);
+    }
+    return HO_OK;
+}
+
+/* 3. no rule matched: the fallback queue, saying what the lead looked like. */
+static void s_by_fallback(const ho_routing_t *self, const s_lead_t *l, s_choice_t *ch)
+{
+    ch->queue = self->fallback_queue;
+    ch->rule_name = "fallback";
+    s_add(&ch->b, "no rule matched (");
+    s_where(&ch->b, l);
+    if (l->has_emp) {
+        s_add(&ch->b, ", %lld employees", l->employees);
+    }
+    if (l->grade) {
+        s_add(&ch->b, ", grade %s", l->grade);
+    }
+    s_add(&ch->b, "); queue %s", ch->queue);
+}
+
 static int s_decide(const ho_routing_t *self, ho_route_state_t *st, const json_t *req, json_t **out,
                     ho_err_t *err)
 {
@@ -1303,156 +1460,44 @@ static int s_decide(const ho_routing_t *self, ho_route_state_t *st, const json_t
         return rc;
     }
     const char *step = json_string_value(json_object_get(req, "step"));
-    const char *why_req = json_string_value(json_object_get(req, "reason"));
     bool reassign = step && strcmp(step, "reassign") == 0;
     int64_t as_of = 0;
     if ((rc = s_get_time(req, reassign ? "now" : "as_of", &as_of, err))) {
         return rc;
     }
-    /* who must not get it: the request's exclusions, the breaching rep, earlier breachers */
     ho_rt_strs_t exclude = {0};
     const char *from = NULL;
-    const json_t *ex = json_object_get(req, "exclude");
-    for (size_t i = 0; json_is_array(ex) && i < json_array_size(ex); i++) {
-        const char *id = json_string_value(json_array_get(ex, i));
-        if (id && !ho_rt_strs_has(&exclude, id) && s_push(&exclude, id, false)) {
-            rc = ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
-        }
-    }
-    if (reassign) {
-        from = json_string_value(json_object_get(req, "rep_id"));
-    } else if (why_req && strcmp(why_req, "sla_breach") == 0) {
-        from = json_string_value(json_object_get(json_object_get(req, "lead"), "owner"));
-    }
-    bool first_breach = false;
-    if (from && st && rc == HO_OK) {
-        rc = ho_rt_state_add_breacher(st, l.lead_id, from, as_of, &first_breach, err);
-    }
-    /* The rep ignored the lead and it leaves them: it no longer counts in their open load
-     * (the capacity window), once per lead and rep, on the day it was counted. The daily cap
-     * still counts it: it limits how many leads one rep is handed in a day, and a rep who lets
-     * leads lapse must not be handed more of them that same day. */
-    const json_t *was = json_object_get(req, "assigned_at");
-    const ho_rt_rep_t *gone = s_rep(self, from);
-    if (first_breach && gone && json_is_integer(was) && rc == HO_OK) {
-        rc = ho_rt_state_release(st, from, ho_tz_day(gone->tz, json_integer_value(was)), err);
-    }
-    if (st && rc == HO_OK && ho_rt_state_breachers(st, l.lead_id, &exclude) != HO_OK) {
-        rc = ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
-    }
-    if (from && rc == HO_OK && !ho_rt_strs_has(&exclude, from) && s_push(&exclude, from, false)) {
-        rc = ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
-    }
-    if (rc != HO_OK) {
+    if ((rc = s_exclusions(self, st, req, &l, as_of, &exclude, &from, err)) != HO_OK) {
         ho_rt_strs_free(&exclude);
         return rc;
     }
-
     s_ctx_t c = {.self = self, .st = st, .as_of = as_of, .exclude = &exclude};
-    s_buf_t b = {{0}, 0};
-    const ho_rt_rep_t *rep = NULL;
-    const char *queue = NULL, *rule_name = NULL;
-    int dn = 0, wn = 0;
-
-    /* 1. lead-to-account matching: the company already has an owner */
-    const char *owner = json_string_value(json_object_get(req, "account_owner"));
-    const ho_rt_rep_t *o = self->account_match ? s_rep(self, owner) : NULL;
-    if (o) {
-        s_why_t w = s_can_take(&c, o, false, &dn, &wn);
-        const ho_rt_rep_t *b2 = s_rep(self, o->backup);
-        if (w == E_OK) {
-            rep = o;
-            s_add(&b, "account match: %s is owned by %s (%s)", l.domain ? l.domain : "the company",
-                  o->rep_id, o->name);
-        } else if (w == E_OOO && b2 && s_can_take(&c, b2, false, &dn, &wn) == E_OK) {
-            rep = b2;
-            s_add(&b, "account match: %s is owned by %s, out of office until %s; backup %s (%s)",
-                  l.domain ? l.domain : "the company", o->rep_id,
-                  o->ooo_end[0] ? o->ooo_end : "further notice", b2->rep_id, b2->name);
-        }
-        if (rep) {
-            rule_name = "account_match";
-        }
-    }
-
-    /* 2. ordered rules, first match wins */
+    s_choice_t ch = {.rep = NULL};
+    s_by_account(&c, req, &l, &ch);
     const s_rule_t *matched = NULL;
-    for (size_t i = 0; !rep && i < self->n_rules && !matched; i++) {
+    for (size_t i = 0; !ch.rep && i < self->n_rules && !matched; i++) {
         if (s_cond_match(self, &self->rules[i].when, &l)) {
-            matched = &self->rules[i];
+            matched = &self->rules[i]; /* ordered rules, first match wins */
         }
     }
     if (matched) {
-        rule_name = matched->name;
-        if (matched->kind == TEAM_QUEUE) {
-            s_rule_text(&b, self, matched, &l, NULL);
-            queue = matched->queue;
-            s_add(&b, "; queue %s", queue);
-        } else {
-            s_cand_t pick;
-            s_buf_t whynot = {{0}, 0};
-            if ((rc = s_rotate(&c, matched, &l, &pick, &whynot, err)) != HO_OK) {
-                ho_rt_strs_free(&exclude);
-                return rc;
-            }
-            if (pick.takes) {
-                char wl[32];
-                rep = pick.takes;
-                dn = pick.day_n;
-                wn = pick.win_n;
-                s_rule_text(&b, self, matched, &l, pick.rep);
-                if (pick.takes != pick.rep) {
-                    s_add(&b, ", round robin weight %lld: %s out of office", pick.rep->weight,
-                          pick.rep->rep_id);
-                    if (pick.rep->ooo_end[0]) {
-                        s_add(&b, " until %s", pick.rep->ooo_end);
-                    }
-                    s_add(&b, ", backup %s", rep->rep_id);
-                } else {
-                    s_add(&b, ", round robin weight %lld", rep->weight);
-                }
-                if (rep->weekly_capacity >= 0) {
-                    s_add(&b, ", %d/%lld %s", wn + 1, rep->weekly_capacity,
-                          s_window_label(self, wl, sizeof wl));
-                } else {
-                    s_add(&b, ", %d %s", wn + 1, s_window_label(self, wl, sizeof wl));
-                }
-                long long per_day = rep->daily_capacity >= 0 ? rep->daily_capacity : self->per_day;
-                if (per_day >= 0) {
-                    s_add(&b, ", %d/%lld today", dn + 1, per_day);
-                }
-            } else {
-                queue = matched->overflow ? matched->overflow : self->fallback_queue;
-                s_rule_text(&b, self, matched, &l, NULL);
-                s_add(&b, "; nobody available (%s); queue %s", whynot.text, queue);
-            }
-        }
-    } else if (!rep) {
-        queue = self->fallback_queue;
-        rule_name = "fallback";
-        s_add(&b, "no rule matched (");
-        s_where(&b, &l);
-        if (l.has_emp) {
-            s_add(&b, ", %lld employees", l.employees);
-        }
-        if (l.grade) {
-            s_add(&b, ", grade %s", l.grade);
-        }
-        s_add(&b, "); queue %s", queue);
+        rc = s_by_rule(&c, matched, &l, &ch, err);
+    } else if (!ch.rep) {
+        s_by_fallback(self, &l, &ch);
     }
-    if (rep && st) {
-        rc = ho_rt_state_add(st, rep->rep_id, ho_tz_day(rep->tz, as_of), err);
+    if (rc == HO_OK && ch.rep && st) {
+        rc = ho_rt_state_add(st, ch.rep->rep_id, ho_tz_day(ch.rep->tz, as_of), err);
     }
     ho_rt_strs_free(&exclude);
     if (rc != HO_OK) {
         return rc;
     }
     if (from) {
-        s_add(&b, "; reassigned from %s after the follow-up SLA was missed", from);
+        s_add(&ch.b, "; reassigned from %s after the follow-up SLA was missed", from);
     }
     int64_t due, re_due;
-    ho_routing_sla(self, req, rep ? rep->rep_id : NULL, as_of, &due, &re_due);
-    *out = s_payload(&l, rep, queue, rule_name, b.text, as_of, due, re_due, from);
+    ho_routing_sla(self, req, ch.rep ? ch.rep->rep_id : NULL, as_of, &due, &re_due);
+    *out = s_payload(&l, ch.rep, ch.queue, ch.rule_name, ch.b.text, as_of, due, re_due, from);
     return *out ? HO_OK : ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
 }
 
