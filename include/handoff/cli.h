@@ -51,6 +51,9 @@ struct ho_gateway;
  * of it. 0, or -1 after printing to stderr why and what to start ("handoff WHAT: ..."). */
 int ho_cli_broker_check(const char *what, const char *endpoint, const struct ho_gateway *gw,
                         const char *service, int timeout_ms);
+/* SIGINT and SIGTERM both call handler from now on (no flags, nothing blocked): a command
+ * that stops cleanly on either sets its flag there. */
+void ho_cli_on_stop_signals(void (*handler)(int));
 /* `handoff --version`: version, git revision, and the linked libraries' run-time versions. */
 void ho_cli_print_version(FILE *out);
 

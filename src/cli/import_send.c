@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "handoff/cli.h"
 #include "handoff/log.h"
 #include "handoff/time.h"
 
@@ -29,12 +30,7 @@ static void s_on_signal(int sig)
 
 void ho_import_catch_signals(void)
 {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = s_on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    ho_cli_on_stop_signals(s_on_signal);
 }
 
 /* ---- counters ---- */
@@ -141,27 +137,12 @@ static long s_backlog(ho_import_sender_t *s, char *worst, size_t cap)
         ho_debug("backlog: %s", err.message);
         return -1;
     }
-    long total = 0, most = -1;
-    size_t i;
-    json_t *svc;
-    json_array_foreach(json_object_get(st, "services"), i, svc)
-    {
-        const char *name = json_string_value(json_object_get(svc, "name"));
-        long queued = (long)json_integer_value(json_object_get(svc, "queued"));
-        long workers = (long)json_integer_value(json_object_get(svc, "workers"));
-        if (workers <= 0) {
-            if (queued > s->max_backlog && !s->warned_orphans) {
-                ho_warn("service %s has %ld queued requests and no workers", name ? name : "?",
-                        queued);
-                s->warned_orphans = true;
-            }
-            continue;
-        }
-        total += queued;
-        if (queued > most) {
-            most = queued;
-            snprintf(worst, cap, "%s=%ld", name ? name : "?", queued);
-        }
+    char orphan[64];
+    long orphan_queued = 0;
+    long total = ho_client_status_backlog(st, worst, cap, orphan, sizeof orphan, &orphan_queued);
+    if (orphan_queued > s->max_backlog && !s->warned_orphans) {
+        ho_warn("service %s has %ld queued requests and no workers", orphan, orphan_queued);
+        s->warned_orphans = true;
     }
     json_decref(st);
     return total;

@@ -275,11 +275,6 @@ void ho_run_install_signals(void)
     /* signals: a flag; the loop does the rest. czmq would install its own SIGINT/SIGTERM
      * handlers when the first client socket is made, replacing this one: tell it not to. */
     zsys_handler_set(NULL);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = s_on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    ho_cli_on_stop_signals(s_on_signal);
     setenv("HO_LOG_LEVEL", "warn", 0); /* children: warnings and errors unless asked */
 }

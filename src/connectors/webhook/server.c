@@ -380,23 +380,7 @@ static long s_broker_backlog(ho_webhook_t *self, char *worst, size_t cap, ho_err
         s_client_drop(self);
         return -1;
     }
-    long total = 0, most = 0;
-    snprintf(worst, cap, "none");
-    size_t i;
-    json_t *svc;
-    json_array_foreach(json_object_get(st, "services"), i, svc)
-    {
-        const char *name = json_string_value(json_object_get(svc, "name"));
-        long queued = (long)json_integer_value(json_object_get(svc, "queued"));
-        if (json_integer_value(json_object_get(svc, "workers")) <= 0) {
-            continue;
-        }
-        total += queued;
-        if (queued > most) {
-            most = queued;
-            snprintf(worst, cap, "%.60s=%ld", name ? name : "?", queued);
-        }
-    }
+    long total = ho_client_status_backlog(st, worst, cap, NULL, 0, NULL);
     json_decref(st);
     return total;
 }
