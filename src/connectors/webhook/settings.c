@@ -1,6 +1,6 @@
 /* settings.c - webhook.yaml: ho_webhook_settings_load and its config map ho_webhook_config
- * (keys, defaults, meanings): listen address, limits, secrets (env:NAME read from the environment),
- * TLS files; see webhook.h. */
+ * (keys, defaults, meanings): listen address, limits, secrets (env:NAME read from the
+ * environment), TLS files; see webhook.h. */
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
