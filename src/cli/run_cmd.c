@@ -6,7 +6,8 @@
  *
  * Every step is the real thing: children are `handoff broker` / `handoff worker NAME`, the demo
  * steps are `handoff demo-data` / `handoff import` processes, and the workbook comes from a
- * report.request sent through the broker to the report worker. */
+ * report.request sent through the broker to the report worker. This file decides what runs
+ * and the demo's steps; starting, restarting and stopping the processes is run_supervise.c. */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
