@@ -324,6 +324,23 @@ static int s_name(s_load_t *ld, const ho_node_t *rule, char **out)
     return HO_OK;
 }
 
+/* What every rule has: only known keys, a unique name, a group, points. */
+static int s_rule_head(s_load_t *ld, const ho_node_t *node, const char *const *keys, char **name,
+                       int *group, long long *points)
+{
+    int rc = ho_conf_check_keys(ld->conf, node, keys, ld->err);
+    if (rc == HO_OK) {
+        rc = s_name(ld, node, name);
+    }
+    if (rc == HO_OK) {
+        rc = s_group(ld, node, group);
+    }
+    if (rc == HO_OK) {
+        rc = s_points(ld, node, points);
+    }
+    return rc;
+}
+
 static int s_fit_rule(s_load_t *ld, const ho_node_t *node, ho_sm_fit_rule_t *r)
 {
     static const char *const keys[] = {"name",    "description", "group",      "field", "fields",
@@ -332,16 +349,7 @@ static int s_fit_rule(s_load_t *ld, const ho_node_t *node, ho_sm_fit_rule_t *r)
     if (ho_node_kind(node) != HO_NODE_MAP) {
         return s_fail(ld, node, "expected a rule (a map with name, field, a test, points)%s", "");
     }
-    int rc = ho_conf_check_keys(ld->conf, node, keys, ld->err);
-    if (rc == HO_OK) {
-        rc = s_name(ld, node, &r->name);
-    }
-    if (rc == HO_OK) {
-        rc = s_group(ld, node, &r->group);
-    }
-    if (rc == HO_OK) {
-        rc = s_points(ld, node, &r->points);
-    }
+    int rc = s_rule_head(ld, node, keys, &r->name, &r->group, &r->points);
     if (rc == HO_OK) {
         rc = ho_conf_bool(ld->conf, node, "disqualify", false, &r->disqualify, ld->err);
     }
@@ -427,16 +435,7 @@ static int s_int_rule(s_load_t *ld, const ho_node_t *node, ho_sm_int_rule_t *r)
     if (ho_node_kind(node) != HO_NODE_MAP) {
         return s_fail(ld, node, "expected a rule (a map with name, type/path, points)%s", "");
     }
-    int rc = ho_conf_check_keys(ld->conf, node, keys, ld->err);
-    if (rc == HO_OK) {
-        rc = s_name(ld, node, &r->name);
-    }
-    if (rc == HO_OK) {
-        rc = s_group(ld, node, &r->group);
-    }
-    if (rc == HO_OK) {
-        rc = s_points(ld, node, &r->points);
-    }
+    int rc = s_rule_head(ld, node, keys, &r->name, &r->group, &r->points);
     if (rc == HO_OK) {
         rc = ho_conf_bool(ld->conf, node, "decay", true, &r->decay, ld->err);
     }
