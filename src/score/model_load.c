@@ -505,15 +505,21 @@ static int s_floor_ceiling(s_load_t *ld, const ho_node_t *map, long long *floor_
     return rc;
 }
 
-static int s_rules_seq(s_load_t *ld, const ho_node_t *sec, const ho_node_t **out)
+/* The section's rules: a list (*out) of at most HO_SM_MAX_RULES (*n_p). */
+static int s_rules_seq(s_load_t *ld, const ho_node_t *sec, const ho_node_t **out, size_t *n_p)
 {
     const ho_node_t *rules = ho_node_get(sec, "rules");
     *out = rules;
+    *n_p = 0;
     if (!rules) {
         return s_fail(ld, sec, "missing required key '%s'", "rules");
     }
     if (ho_node_kind(rules) != HO_NODE_SEQ) {
         return s_fail(ld, rules, "expected a list of rules%s", "");
+    }
+    *n_p = ho_node_size(rules);
+    if (*n_p > HO_SM_MAX_RULES) {
+        return s_fail(ld, rules, "more than 1000 rules%s", "");
     }
     return HO_OK;
 }
@@ -522,19 +528,16 @@ static int s_load_fit(s_load_t *ld, const ho_node_t *root)
 {
     static const char *const keys[] = {"floor", "ceiling", "rules", NULL};
     const ho_node_t *sec, *rules;
+    size_t n = 0;
     int rc = s_map(ld, root, "fit", true, keys, &sec);
     if (rc == HO_OK) {
         rc = s_floor_ceiling(ld, sec, &ld->m->fit_floor, &ld->m->fit_ceiling);
     }
     if (rc == HO_OK) {
-        rc = s_rules_seq(ld, sec, &rules);
+        rc = s_rules_seq(ld, sec, &rules, &n);
     }
     if (rc != HO_OK) {
         return rc;
-    }
-    size_t n = ho_node_size(rules);
-    if (n > HO_SM_MAX_RULES) {
-        return s_fail(ld, rules, "more than 1000 rules%s", "");
     }
     ld->m->fit = calloc(n ? n : 1, sizeof(ho_sm_fit_rule_t));
     for (size_t i = 0; rc == HO_OK && i < n; i++) {
@@ -551,6 +554,7 @@ static int s_load_interest(s_load_t *ld, const ho_node_t *root)
     static const char *const dkeys[] = {"half_life_days", "percent", "every_days", NULL};
     ho_score_model_t *m = ld->m;
     const ho_node_t *sec, *rules, *decay, *caps;
+    size_t n = 0;
     int rc = s_map(ld, root, "interest", true, keys, &sec);
     if (rc == HO_OK) {
         rc = s_floor_ceiling(ld, sec, &m->int_floor, &m->int_ceiling);
@@ -604,10 +608,10 @@ static int s_load_interest(s_load_t *ld, const ho_node_t *root)
         rc = s_map(ld, sec, "daily_caps", false, NULL, &caps);
     }
     if (rc == HO_OK && caps) {
-        size_t n = ho_node_size(caps);
-        m->cap_types = calloc(n ? n : 1, sizeof(char *));
-        m->cap_n = calloc(n ? n : 1, sizeof(long long));
-        for (size_t i = 0; rc == HO_OK && i < n; i++) {
+        size_t nc = ho_node_size(caps);
+        m->cap_types = calloc(nc ? nc : 1, sizeof(char *));
+        m->cap_n = calloc(nc ? nc : 1, sizeof(long long));
+        for (size_t i = 0; rc == HO_OK && i < nc; i++) {
             const char *type = ho_node_key_at(caps, i);
             if (!ho_sm_in_list(ho_sm_activity_types, type)) {
                 rc = s_fail(ld, ho_node_at(caps, i), "unknown activity type '%s'", type);
@@ -629,14 +633,10 @@ static int s_load_interest(s_load_t *ld, const ho_node_t *root)
         }
     }
     if (rc == HO_OK) {
-        rc = s_rules_seq(ld, sec, &rules);
+        rc = s_rules_seq(ld, sec, &rules, &n);
     }
     if (rc != HO_OK) {
         return rc;
-    }
-    size_t n = ho_node_size(rules);
-    if (n > HO_SM_MAX_RULES) {
-        return s_fail(ld, rules, "more than 1000 rules%s", "");
     }
     m->irules = calloc(n ? n : 1, sizeof(ho_sm_int_rule_t));
     for (size_t i = 0; rc == HO_OK && i < n; i++) {
