@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "handoff/error.h"
+
 struct option;
 
 typedef int(ho_cmd_fn)(int argc, char **argv);
@@ -49,6 +51,9 @@ struct ho_gateway;
  * of it. 0, or -1 after printing to stderr why and what to start ("handoff WHAT: ..."). */
 int ho_cli_broker_check(const char *what, const char *endpoint, const struct ho_gateway *gw,
                         const char *service, int timeout_ms);
+/* SIGINT and SIGTERM both call handler from now on (no flags, nothing blocked): a command
+ * that stops cleanly on either sets its flag there. */
+void ho_cli_on_stop_signals(void (*handler)(int));
 /* `handoff --version`: version, git revision, and the linked libraries' run-time versions. */
 void ho_cli_print_version(FILE *out);
 
@@ -88,6 +93,9 @@ int ho_cli_env_option(ho_cli_env_t *env, int ch, const char *arg);
 /* Load the gateway config and apply --data-dir and --connect. 0, or 1 after printing
  * "handoff CMD: why" to stderr. */
 int ho_cli_env_open(ho_cli_env_t *env);
+/* The same without printing, for a command that reports a bad config its own way (config
+ * check): HO_OK, or the error in err. */
+int ho_cli_env_load(ho_cli_env_t *env, ho_err_t *err);
 void ho_cli_env_close(ho_cli_env_t *env);
 /* The file or folder a worker's setting names: workers.WORKER.KEY of the config (def when
  * unset), under the data folder unless absolute - what the worker itself opens. */

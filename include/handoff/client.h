@@ -74,4 +74,12 @@ int ho_client_status(ho_client_t *self, json_t **status_p, ho_err_t *err);
  * pipeline is idle (nothing in transit between two workers either). */
 bool ho_client_status_busy(const json_t *status, json_int_t *progress_p);
 
+/* Read an mmi.status payload: the requests queued for services that have workers (what
+ * waiting drains; import's --max-backlog and the webhook's shedding count them), the
+ * longest of those queues as "NAME=N" in worst ("none" when nothing is queued). orphan
+ * (optional, may be NULL) gets the name of the longest queue of a service without workers
+ * and *orphan_queued_p its length (0 and "" when there is none): waiting never drains it. */
+long ho_client_status_backlog(const json_t *status, char *worst, size_t cap, char *orphan,
+                              size_t ocap, long *orphan_queued_p);
+
 #endif

@@ -18,6 +18,9 @@
  * Everything is returned, never printed. Strings in ho_lead_t are owned by the struct
  * (free with ho_lead_clear). JSON results (query, lead view) are new references the caller
  * releases with json_decref.
+ *
+ * Who may read the database besides the store worker, what each reader reads and what it
+ * can rely on: "the read contract", near the end of this file.
  */
 #ifndef HO_STORE_H
 #define HO_STORE_H
@@ -325,6 +328,59 @@ json_t *ho_store_snapshot_activities(ho_store_t *self, int64_t lead_id, int limi
                                      int64_t until_ms, ho_err_t *err);
 json_t *ho_store_score_snapshot(ho_store_t *self, const ho_lead_t *lead, int64_t until_ms,
                                 ho_err_t *err);
+
+/* ---- the read contract ----
+ * What other processes may read, and what they may rely on. Keep it true: a change to what a
+ * reader below reads, or to a guarantee, changes this comment in the same commit.
+ *
+ * Writer and readers. The store worker is the database's only writer (one writable
+ * ho_store_t). Every other process opens the same file read-only: through ho_store_open_opts
+ * with .readonly (`handoff lead`, `handoff dlq`, `handoff score`), or as a plain SQLite
+ * connection opened read-only (the report, `handoff metrics`, `handoff forget`'s preview,
+ * `handoff demo-data feedback`). The database is in WAL mode: a reader never blocks the
+ * writer and the writer never blocks a reader; a reader sees committed data only.
+ *
+ * Unit of visibility. The worker applies a batch of messages in one transaction
+ * (ho_store_begin .. ho_store_commit; a refused message is undone alone inside it and
+ * quarantined): a reader sees every effect of a batch or none of it, never half a message
+ * (e.g. a lead.scored's scores row without the lead row's new score, or an outcome without
+ * its stage_history rows).
+ *
+ * The read model, by reader (the named queries are engine-agnostic; the SQL readers read
+ * the tables and columns of docs/store-schema.md):
+ *   - `handoff lead EMAIL`: ho_store_lead_view (below: the lead row, then HO_Q_SOURCES,
+ *     HO_Q_ACTIVITIES (newest 50), HO_Q_SCORES, HO_Q_HISTORY, HO_Q_ASSIGNMENTS,
+ *     HO_Q_OUTCOMES, HO_Q_TOP_PAGES, HO_Q_ACTIVITY_STATS) and HO_Q_PENDING (outcomes waiting
+ *     for that email).
+ *   - `handoff dlq list | show`: HO_Q_QUARANTINE_LIST, HO_Q_QUARANTINE_GET (a replay is a
+ *     dlq.replay message to the worker, not a read).
+ *   - `handoff score --explain | --dry-run`: ho_store_lead_get, ho_store_score_snapshot (the
+ *     same snapshot the worker sends the scorer), and SQL over leads (id, email, stage,
+ *     owner_rep_id, fields_json, the score columns).
+ *   - the report (worker and `handoff report`): SQL over leads, stage_history, scores,
+ *     assignments, sla_breaches, outcomes, pending_outcomes, imports and import_results; it
+ *     refuses a file whose schema_version is missing, and looks a column up
+ *     (pragma_table_info) before it relies on one an older schema lacks.
+ *   - `handoff metrics`: SQL over quarantine (by code, replayed or not) and imports.
+ *   - `handoff demo-data feedback`: SQL over leads, assignments, stage_history.
+ *   - `handoff status` reads no store: the broker's counters and outbox.db.
+ *
+ * Consistency a reader gets:
+ *   - one statement (one named query, one SELECT) reads one committed state;
+ *   - the report reads every sheet inside one read transaction (BEGIN ... ): the whole
+ *     workbook is one moment of the store, so its sheets agree with each other;
+ *   - ho_store_lead_view runs its parts as separate statements without a read transaction:
+ *     each part is consistent in itself, but a batch the worker commits between two parts
+ *     can show in the later parts only (a score in `scores` newer than the lead row's
+ *     score). `handoff lead` is an operator's look, not an audit; read it again for a
+ *     settled picture;
+ *   - nothing orders two readers: two commands may see two different moments.
+ *
+ * Stability: the schema only grows (docs/store-schema.md: new tables and columns, new
+ * indexes; a table copied to drop a constraint keeps its columns and ids), so a reader of
+ * version N reads version N+1. Stored values are canonical (stage names, rep ids, epoch ms in
+ * UTC); display names are the readers' business. Erased people (handoff forget) stay as rows
+ * (erased = 1, no personal data), so every count that included them still does. */
 
 /* The lead row as a json object (fields and field_sources parsed). Caller owns it. */
 json_t *ho_store_lead_json(const ho_lead_t *lead);

@@ -26,18 +26,25 @@ int ho_cli_env_option(ho_cli_env_t *env, int ch, const char *arg)
     }
 }
 
-int ho_cli_env_open(ho_cli_env_t *env)
+int ho_cli_env_load(ho_cli_env_t *env, ho_err_t *err)
 {
-    ho_err_t err = {0};
-    env->gw = ho_gateway_load(env->config, &err);
+    env->gw = ho_gateway_load(env->config, err);
     if (!env->gw) {
-        fprintf(stderr, "handoff %s: %s\n", env->cmd, err.message);
-        return 1;
+        return err->code ? err->code : HO_ERR_CONFIG;
     }
     if ((env->data_dir && ho_gateway_set_data_dir(env->gw, env->data_dir) != HO_OK) ||
         (env->endpoint && ho_gateway_set_endpoint(env->gw, env->endpoint) != HO_OK)) {
-        fprintf(stderr, "handoff %s: out of memory\n", env->cmd);
         ho_gateway_destroy(&env->gw);
+        return ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
+    }
+    return HO_OK;
+}
+
+int ho_cli_env_open(ho_cli_env_t *env)
+{
+    ho_err_t err = {0};
+    if (ho_cli_env_load(env, &err) != HO_OK) {
+        fprintf(stderr, "handoff %s: %s\n", env->cmd, err.message);
         return 1;
     }
     return 0;

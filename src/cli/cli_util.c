@@ -1,5 +1,6 @@
 /* cli_util.c - helpers every subcommand shares: did-you-mean for commands, options and names. */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -188,4 +189,14 @@ int ho_cli_broker_check(const char *what, const char *endpoint, const struct ho_
         return -1;
     }
     return 0;
+}
+
+void ho_cli_on_stop_signals(void (*handler)(int))
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = handler;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
 }

@@ -22,7 +22,7 @@
 static void s_usage(FILE *out)
 {
     fprintf(out,
-            "usage: handoff config check [-c PATH]\n"
+            "usage: handoff config check [-c PATH] [--data-dir DIR]\n"
             "\n"
             "Load every config file as the workers do: handoff.yaml, scoring.yaml,\n"
             "routing.yaml with its reps CSV, reasons.yaml, lifecycle.yaml, store.yaml,\n"
@@ -31,6 +31,7 @@ static void s_usage(FILE *out)
             "\n"
             "  -c, --config PATH  gateway config (default: $HANDOFF_CONFIG,\n"
             "                     ./deploy/handoff.yaml, /etc/handoff/handoff.yaml, built-in)\n"
+            "  --data-dir DIR     data folder (default: data_dir of the config)\n"
             "  -h, --help         this help\n"
             "\n"
             "stdout: 'config ok file=NAME' per file, then 'config checked files=N errors=E'.\n"
@@ -145,24 +146,23 @@ static void s_check_files(const ho_gateway_t *gw, s_tally_t *t)
 
 int ho_cmd_config(int argc, char **argv)
 {
-    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        HO_CLI_ENV_OPTIONS, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     static const char *subs[] = {"check"};
-    const char *config = NULL;
+    ho_cli_env_t env = {.cmd = "config"};
     int ch;
     optind = 1;
     while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-        if (ch == 'c') {
-            config = optarg;
-        } else if (ch == 'h') {
+        if (ho_cli_env_option(&env, ch, optarg)) {
+            continue;
+        }
+        if (ch == 'h') {
             s_usage(stdout);
             return 0;
-        } else {
-            ho_cli_option_hint("config", argc, argv, opts);
-            s_usage(stderr);
-            return 2;
         }
+        ho_cli_option_hint("config", argc, argv, opts);
+        s_usage(stderr);
+        return 2;
     }
     if (optind != argc - 1 || strcmp(argv[optind], "check") != 0) {
         const char *near = optind < argc ? ho_cli_nearest(argv[optind], subs, 1) : NULL;
@@ -174,13 +174,14 @@ int ho_cmd_config(int argc, char **argv)
     }
     s_tally_t t = {0, 0};
     ho_err_t err = {0};
-    ho_gateway_t *gw = ho_gateway_load(config, &err);
-    s_result(&t, config ? config : "handoff.yaml", gw != NULL, &err);
-    if (gw) {
+    /* a gateway config that does not load is one of the problems counted, not the end */
+    bool loaded = ho_cli_env_load(&env, &err) == HO_OK;
+    s_result(&t, env.config ? env.config : "handoff.yaml", loaded, &err);
+    if (loaded) {
         printf("config dir=%s\n",
-               ho_gateway_config_dir(gw) ? ho_gateway_config_dir(gw) : "(built-in)");
-        s_check_files(gw, &t);
-        ho_gateway_destroy(&gw);
+               ho_gateway_config_dir(env.gw) ? ho_gateway_config_dir(env.gw) : "(built-in)");
+        s_check_files(env.gw, &t);
+        ho_cli_env_close(&env);
     }
     printf("config checked files=%d errors=%d\n", t.files, t.errors);
     return t.errors ? 1 : 0;

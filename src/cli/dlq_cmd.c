@@ -156,8 +156,7 @@ static int s_add_edit(json_t *set, const char *arg, bool unset)
     return 0;
 }
 
-static int s_replay(ho_gateway_t *gw, const char *endpoint, char **ids, int n_ids,
-                    const json_t *set)
+static int s_replay(const ho_cli_env_t *env, char **ids, int n_ids, const json_t *set)
 {
     json_t *arr = json_array();
     for (int i = 0; i < n_ids; i++) {
@@ -171,17 +170,14 @@ static int s_replay(ho_gateway_t *gw, const char *endpoint, char **ids, int n_id
         json_array_append_new(arr, json_integer(id));
     }
     ho_err_t err = {0};
-    const char *ep = endpoint ? endpoint : ho_gateway_endpoint(gw);
     /* a down broker or store fails in 3 s with a hint, not after the request's retries */
-    if (ho_cli_broker_check("dlq replay", ep, gw, "store", 3000) != 0) {
+    if (ho_cli_broker_check("dlq replay", ho_gateway_endpoint(env->gw), env->gw, "store", 3000) !=
+        0) {
         json_decref(arr);
         return 1;
     }
-    ho_client_opts_t opts = {.window = 1, .timeout_ms = 10000, .retries = 2};
-    ho_client_opts_curve(&opts, gw);
-    ho_client_t *client = ho_client_new(ep, &opts, &err);
+    ho_client_t *client = ho_cli_env_client(env, 1, 10000, 2);
     if (!client) {
-        fprintf(stderr, "handoff dlq replay: %s\n", err.message);
         json_decref(arr);
         return 1;
     }
@@ -437,7 +433,10 @@ int ho_cmd_dlq(int argc, char **argv)
         json_decref(set);
         return 1;
     }
-    int rc = replay ? s_replay(env.gw, NULL, argv + optind, argc - optind, set)
+    if (replay) {
+        env.cmd = "dlq replay"; /* the prefix of its messages */
+    }
+    int rc = replay ? s_replay(&env, argv + optind, argc - optind, set)
                     : s_list_show(&env, db, show ? argv[optind] : NULL, all, limit, as_json);
     json_decref(set);
     ho_cli_env_close(&env);

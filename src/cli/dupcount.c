@@ -350,86 +350,67 @@ static int s_heap_pop(s_heap_t *hp, uint64_t *h)
     return 1;
 }
 
-int ho_dupcount_close_group(ho_dupcount_t *self, long *dups_p, ho_err_t *err)
+/* The group's sources in hp (src[0..k)): the sorted buffer alone, or every spilled run. */
+static int s_group_heap(ho_dupcount_t *self, size_t k, uint64_t *bufs, s_heap_t *hp, ho_err_t *err)
 {
-    *dups_p = 0;
-    if (self->broken) {
-        return ho_err_set(err, HO_ERR_IO, "", "%s", self->broken_msg);
-    }
-    if (self->group_keys == 0) {
-        return HO_OK;
-    }
-    /* the group's sources: the sorted buffer alone, or every run once something spilled */
-    if (self->n_runs > 0 && self->n > 0 && s_spill(self, err) != HO_OK) {
-        return HO_ERR_IO;
-    }
-    size_t k = self->n_runs ? self->n_runs : 1;
-    s_src_t *src = calloc(k + 1, sizeof *src);
-    uint64_t *bufs = calloc((k + 1) * S_IO_KEYS, sizeof *bufs);
-    uint64_t *head = calloc(k, sizeof *head);
-    size_t *idx = calloc(k, sizeof *idx);
-    s_sink_t *sink = calloc(1, sizeof *sink);
-    uint64_t *out_mem = NULL;
-    int rc = HO_OK;
-    if (!src || !bufs || !head || !idx || !sink) {
-        errno = ENOMEM;
-        rc = s_fail(self, err, "no memory to merge");
-        goto done;
-    }
     if (self->n_runs == 0) {
         qsort(self->buf, self->n, sizeof *self->buf, s_cmp);
-        s_src_mem(&src[0], self->buf, self->n);
+        s_src_mem(&hp->src[0], self->buf, self->n);
     } else {
         for (size_t i = 0; i < k; i++) {
-            s_src_file(&src[i], self->fd_runs, self->runs[i].off, self->runs[i].n,
+            s_src_file(&hp->src[i], self->fd_runs, self->runs[i].off, self->runs[i].n,
                        bufs + i * S_IO_KEYS);
         }
     }
-    s_heap_t hp = {src, head, idx, 0};
     for (size_t i = 0; i < k; i++) {
-        int r = s_src_peek(&src[i], &head[i]);
+        int r = s_src_peek(&hp->src[i], &hp->head[i]);
         if (r < 0) {
-            rc = s_fail(self, err, "cannot read a run");
-            goto done;
+            return s_fail(self, err, "cannot read a run");
         }
         if (r > 0) {
-            idx[hp.n++] = i;
+            hp->idx[hp->n++] = i;
         }
     }
-    for (size_t i = hp.n / 2; i-- > 0;) {
-        s_heap_down(&hp, i);
+    for (size_t i = hp->n / 2; i-- > 0;) {
+        s_heap_down(hp, i);
     }
-    s_src_t *seen = &src[k];
-    if (self->seen_on_disk) {
-        s_src_file(seen, self->fd_seen[self->cur], 0, self->n_seen, bufs + k * S_IO_KEYS);
-    } else {
-        s_src_mem(seen, self->seen_mem, self->n_seen);
-    }
-    /* the new seen set stays in memory while it is small for sure */
-    bool to_disk = self->seen_on_disk || self->n_seen + self->group_keys > self->seen_cap;
-    int out_i = self->seen_on_disk ? 1 - self->cur : 0;
-    if (to_disk) {
-        if (self->fd_seen[out_i] < 0 && (self->fd_seen[out_i] = s_tmpfile(self)) < 0) {
-            rc = s_fail(self, err, "cannot create a temporary file");
-            goto done;
-        }
-        if (ftruncate(self->fd_seen[out_i], 0) != 0) {
-            rc = s_fail(self, err, "cannot truncate a temporary file");
-            goto done;
-        }
-        sink->fd = self->fd_seen[out_i];
-    } else {
-        out_mem = malloc((self->n_seen + self->group_keys) * sizeof *out_mem);
-        if (!out_mem) {
+    return HO_OK;
+}
+
+/* Where the new seen set goes: the other seen file (*to_disk, fd_seen[*out_i]), or memory
+ * (*out_mem) while it is small for sure. */
+static int s_open_sink(ho_dupcount_t *self, s_sink_t *sink, bool *to_disk, int *out_i,
+                       uint64_t **out_mem, ho_err_t *err)
+{
+    *to_disk = self->seen_on_disk || self->n_seen + self->group_keys > self->seen_cap;
+    *out_i = self->seen_on_disk ? 1 - self->cur : 0;
+    if (!*to_disk) {
+        *out_mem = malloc((self->n_seen + self->group_keys) * sizeof **out_mem);
+        if (!*out_mem) {
             errno = ENOMEM;
-            rc = s_fail(self, err, "no memory to merge");
-            goto done;
+            return s_fail(self, err, "no memory to merge");
         }
-        sink->mem = out_mem;
+        sink->mem = *out_mem;
+        return HO_OK;
     }
+    if (self->fd_seen[*out_i] < 0 && (self->fd_seen[*out_i] = s_tmpfile(self)) < 0) {
+        return s_fail(self, err, "cannot create a temporary file");
+    }
+    if (ftruncate(self->fd_seen[*out_i], 0) != 0) {
+        return s_fail(self, err, "cannot truncate a temporary file");
+    }
+    sink->fd = self->fd_seen[*out_i];
+    return HO_OK;
+}
+
+/* Merge the group (hp) with the seen set (seen) into sink, every hash once; *dups_p: the
+ * group's keys seen in an earlier group or repeated in this one. 0, -1 when a read failed,
+ * -2 when a write failed. */
+static int s_merge(s_heap_t *hp, s_src_t *seen, s_sink_t *sink, long *dups_p)
+{
     long dups = 0;
     uint64_t h, s = 0;
-    int have_h = s_heap_pop(&hp, &h);
+    int have_h = s_heap_pop(hp, &h);
     int have_s = s_src_peek(seen, &s);
     while (have_h > 0) {
         /* copy the seen hashes below h, then take every copy of h in the group */
@@ -446,7 +427,7 @@ int ho_dupcount_close_group(ho_dupcount_t *self, long *dups_p, ho_err_t *err)
         }
         long copies = 1;
         uint64_t next = 0;
-        while ((have_h = s_heap_pop(&hp, &next)) > 0 && next == h) {
+        while ((have_h = s_heap_pop(hp, &next)) > 0 && next == h) {
             copies++;
         }
         if (have_s > 0 && s == h) {
@@ -470,35 +451,84 @@ int ho_dupcount_close_group(ho_dupcount_t *self, long *dups_p, ho_err_t *err)
         s_src_next(seen);
         have_s = s_src_peek(seen, &s);
     }
-    if (have_h < 0 || have_s == -1) {
-        rc = s_fail(self, err, "cannot read a temporary file");
-        goto done;
-    }
-    if (have_s == -2 || s_sink_flush(sink) != 0) {
-        rc = s_fail(self, err, "cannot write a temporary file");
-        goto done;
-    }
-    /* the merge is the new seen set; the group starts over */
+    *dups_p = dups;
+    return have_h < 0 || have_s == -1 ? -1 : have_s == -2 ? -2 : 0;
+}
+
+/* The merge is the new seen set (n hashes); the group starts over. */
+static int s_adopt(ho_dupcount_t *self, bool to_disk, int out_i, uint64_t **out_mem, size_t n,
+                   ho_err_t *err)
+{
+    free(self->seen_mem);
+    self->seen_mem = NULL;
     if (to_disk) {
         self->cur = out_i;
         self->seen_on_disk = true;
-        free(self->seen_mem);
-        self->seen_mem = NULL;
     } else {
-        free(self->seen_mem);
-        self->seen_mem = out_mem;
-        out_mem = NULL;
+        self->seen_mem = *out_mem;
+        *out_mem = NULL;
     }
-    self->n_seen = sink->n;
+    self->n_seen = n;
     self->n = 0;
     self->n_runs = 0;
     self->runs_end = 0;
     self->group_keys = 0;
     if (self->fd_runs >= 0 && ftruncate(self->fd_runs, 0) != 0) {
-        rc = s_fail(self, err, "cannot truncate a temporary file");
+        return s_fail(self, err, "cannot truncate a temporary file");
+    }
+    return HO_OK;
+}
+
+int ho_dupcount_close_group(ho_dupcount_t *self, long *dups_p, ho_err_t *err)
+{
+    *dups_p = 0;
+    if (self->broken) {
+        return ho_err_set(err, HO_ERR_IO, "", "%s", self->broken_msg);
+    }
+    if (self->group_keys == 0) {
+        return HO_OK;
+    }
+    /* the group's sources: the sorted buffer alone, or every run once something spilled */
+    if (self->n_runs > 0 && self->n > 0 && s_spill(self, err) != HO_OK) {
+        return HO_ERR_IO;
+    }
+    size_t k = self->n_runs ? self->n_runs : 1;
+    s_src_t *src = calloc(k + 1, sizeof *src);
+    uint64_t *bufs = calloc((k + 1) * S_IO_KEYS, sizeof *bufs);
+    uint64_t *head = calloc(k, sizeof *head);
+    size_t *idx = calloc(k, sizeof *idx);
+    s_sink_t *sink = calloc(1, sizeof *sink);
+    uint64_t *out_mem = NULL;
+    s_heap_t hp = {src, head, idx, 0};
+    bool to_disk = false;
+    int out_i = 0;
+    long dups = 0;
+    int rc = HO_OK;
+    if (!src || !bufs || !head || !idx || !sink) {
+        errno = ENOMEM;
+        rc = s_fail(self, err, "no memory to merge");
         goto done;
     }
-    *dups_p = dups;
+    if ((rc = s_group_heap(self, k, bufs, &hp, err)) != HO_OK) {
+        goto done;
+    }
+    s_src_t *seen = &src[k];
+    if (self->seen_on_disk) {
+        s_src_file(seen, self->fd_seen[self->cur], 0, self->n_seen, bufs + k * S_IO_KEYS);
+    } else {
+        s_src_mem(seen, self->seen_mem, self->n_seen);
+    }
+    if ((rc = s_open_sink(self, sink, &to_disk, &out_i, &out_mem, err)) != HO_OK) {
+        goto done;
+    }
+    int mrc = s_merge(&hp, seen, sink, &dups);
+    if (mrc == -1) {
+        rc = s_fail(self, err, "cannot read a temporary file");
+    } else if (mrc == -2 || s_sink_flush(sink) != 0) {
+        rc = s_fail(self, err, "cannot write a temporary file");
+    } else if ((rc = s_adopt(self, to_disk, out_i, &out_mem, sink->n, err)) == HO_OK) {
+        *dups_p = dups;
+    }
 done:
     free(out_mem);
     free(sink);

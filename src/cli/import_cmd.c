@@ -6,8 +6,10 @@
  * connector could not read to "store" as `quarantine` envelopes. The broker forwards each
  * worker's complete reply to us as well as routing it on, so the summary counts what the
  * pipeline actually did: accepted = normalized records in the replies, quarantined = the
- * connector's refusals plus the workers' `quarantine` envelopes, by reason. */
-#include <czmq.h> /* zsys_interrupted: the broker client stops waiting when it is set */
+ * connector's refusals plus the workers' `quarantine` envelopes, by reason.
+ *
+ * This file reads the files and prints; sending, backpressure and counting the replies are
+ * in import_send.c. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -22,14 +24,15 @@
 
 #include "cli/dupcount.h"
 #include "cli/import_hints.h"
+#include "cli/import_send.h"
 #include "handoff/cli.h"
-#include "handoff/time.h"
 #include "handoff/client.h"
 #include "handoff/connector.h"
 #include "handoff/gateway.h"
 #include "handoff/log.h"
 #include "handoff/normalize.h"
 #include "handoff/scoring.h"
+#include "handoff/time.h"
 #include "handoff/worker.h"
 
 static void s_usage(FILE *out)
@@ -37,7 +40,8 @@ static void s_usage(FILE *out)
     fprintf(
         out,
         "usage: handoff import FILE... [--source PROFILE | --profile-file PATH]\n"
-        "                      [-c CONFIG] [--connect ENDPOINT] [--batch N] [--window N]\n"
+        "                      [-c CONFIG] [--connect ENDPOINT] [--data-dir DIR]\n"
+        "                      [--batch N] [--window N]\n"
         "                      [--max-backlog N] [--settle S | --no-wait] [--now TIME]\n"
         "                      [--serial]\n"
         "                      [--dry-run] [--progress-mb N] [--list]\n"
@@ -54,6 +58,8 @@ static void s_usage(FILE *out)
         "  --profile-file PATH  a profile YAML file outside the config folder\n"
         "  -c, --config F       gateway config (handoff.yaml): endpoint, config folder\n"
         "  --connect EP         broker endpoint (default: broker.endpoint of the config)\n"
+        "  --data-dir DIR       data folder the in-process workers of --dry-run are given\n"
+        "                       (default: data_dir of the config)\n"
         "  --batch N            records per request (default 500)\n"
         "  --window N           requests in flight (default 8)\n"
         "  --timeout MS         resend a request unanswered this long (default 30000)\n"
@@ -91,341 +97,6 @@ static void s_usage(FILE *out)
         "exit 1, also while it waits for the backlog. SIGINT / SIGTERM stop it at once:\n"
         "nothing more is sent, and it prints what was sent and exits 130 / 143:\n"
         "  import interrupted signal=TERM file=F read=N sent=N accepted=N unanswered=N\n");
-}
-
-/* ---- signals: SIGINT/SIGTERM stop the import at once (the client watches zsys_interrupted) */
-static volatile sig_atomic_t s_signal;
-
-static void s_on_signal(int sig)
-{
-    s_signal = sig;
-    zsys_interrupted = 1;
-}
-
-static void s_catch_signals(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = s_on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-}
-
-/* ---- counters ---- */
-typedef struct {
-    char code[48];
-    long count;
-} s_reason_t;
-
-typedef struct {
-    s_reason_t r[32];
-    size_t n;
-    long total;
-} s_counts_t;
-
-typedef struct {
-    const char *file;
-    char profile[64];
-    const char *kind;
-    char import_id[32];
-    long read, accepted, failed, sent;
-    s_counts_t skipped, quarantined;
-    long duplicates;   /* leads whose email was seen before in this command (--dry-run) */
-    bool dups_unknown; /* the duplicate counter failed (no temporary space) */
-    /* from the store's import.stats: -1 = not known */
-    long applied, new_people, merged, not_stored;
-} s_stats_t;
-
-typedef struct {
-    s_stats_t *stats;
-    ho_dupcount_t *seen; /* normalized emails of this command, counted on disk (dupcount.h) */
-} s_ctx_t;
-
-static void s_count_n(s_counts_t *c, const char *code, long k)
-{
-    const size_t cap = sizeof c->r / sizeof c->r[0];
-    c->total += k;
-    for (int pass = 0; pass < 2; pass++) {
-        for (size_t i = 0; i < c->n; i++) {
-            if (strcmp(c->r[i].code, code) == 0) {
-                c->r[i].count += k;
-                return;
-            }
-        }
-        if (c->n < cap - 1 || (c->n < cap && strcmp(code, "other") == 0)) {
-            snprintf(c->r[c->n].code, sizeof c->r[0].code, "%s", code);
-            c->r[c->n++].count = k;
-            return;
-        }
-        code = "other"; /* more reasons than slots: the rest counted under one name */
-    }
-}
-
-static void s_count(s_counts_t *c, const char *code)
-{
-    s_count_n(c, code, 1);
-}
-
-static void s_reason(s_stats_t *st, const char *code)
-{
-    s_count(&st->quarantined, code);
-}
-
-/* Count one worker reply: what the pipeline made of our records. */
-static void s_count_reply(s_ctx_t *c, ho_msg_t *const *msgs, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        const char *type = ho_msg_type(msgs[i]);
-        const json_t *p = ho_msg_payload(msgs[i]);
-        if (!strcmp(type, "lead.normalized")) {
-            c->stats->accepted++;
-            const char *email = json_string_value(json_object_get(p, "email"));
-            ho_err_t err;
-            if (email && c->seen && ho_dupcount_add(c->seen, email, &err) != HO_OK) {
-                ho_warn("%s", err.message); /* once: the counter stops, the import goes on */
-                c->stats->dups_unknown = true;
-                ho_dupcount_destroy(&c->seen);
-            }
-        } else if (!strcmp(type, "activity.normalized") || !strcmp(type, "lead.outcome")) {
-            c->stats->accepted++;
-        } else if (!strcmp(type, "quarantine")) {
-            const char *code = json_string_value(json_object_get(p, "code"));
-            s_reason(c->stats, code ? code : "unknown");
-        } else if (!strcmp(type, "error")) {
-            const char *m = json_string_value(json_object_get(p, "message"));
-            ho_warn("worker refused a batch: %s", m ? m : "(no message)");
-        }
-    }
-}
-
-typedef struct {
-    s_ctx_t *ctx;
-    long records; /* in this request */
-} s_req_t;
-
-static void s_on_reply(void *arg, uint64_t tag, ho_msg_t *const *msgs, size_t n)
-{
-    (void)tag;
-    s_req_t *req = arg;
-    if (!msgs) {
-        req->ctx->stats->failed += req->records;
-    } else {
-        s_count_reply(req->ctx, msgs, n);
-    }
-    free(req);
-}
-
-/* ---- sending: one batch buffer per service ---- */
-typedef struct {
-    const char *service;
-    ho_msg_t **msgs;
-    size_t n;
-} s_batch_t;
-
-typedef struct {
-    ho_client_t *client; /* NULL in --dry-run */
-    bool dry_run;
-    /* in-process workers for --dry-run: [0] ingest, [1] feedback (NULL when not built in) */
-    const ho_worker_def_t *dry[2];
-    void *dry_ctx[2];
-    size_t batch;
-    s_ctx_t *ctx;
-    int io_error;
-    char error[300];
-    /* downstream backpressure: the window bounds our requests to ingest, but the broker
-     * forwards ingest's replies to the store as requests of its own, which it never refuses;
-     * a store slower than ingest would queue the whole file in the broker's memory */
-    long max_backlog;
-    int64_t waited_ms;
-    bool warned_orphans;
-    /* the store's import.stats: a client of its own with a short timeout (NULL: --dry-run) */
-    ho_client_t *probe;
-    bool no_stats;  /* the store answered import.stats with something else: not asked again */
-    bool no_wait;   /* --no-wait: done once the broker has every record */
-    bool serial;    /* --serial: one batch at a time, each through the whole pipeline */
-    long settle_ms; /* give up waiting when the store applied nothing new for this long */
-    int64_t now_ms; /* --now: finished_at of import.summary (0: the clock) */
-} s_sender_t;
-
-/* SIGINT / SIGTERM (CZMQ's handler sets zsys_interrupted; the client then fails what is in
- * flight at once): the import stops where it is, says so and exits 1. */
-static bool s_stopped(s_sender_t *s)
-{
-    if (!s->client || !zsys_interrupted) {
-        return false;
-    }
-    if (!s->io_error) {
-        snprintf(s->error, sizeof s->error,
-                 "interrupted by a signal: stopped at once (records sent before may be stored; "
-                 "import the file again: the same records are the same events)");
-    }
-    s->io_error = 1;
-    return true;
-}
-
-/* Requests queued in the broker for services that have workers (-1 if the status could not
- * be read). A queue without workers is not drained by waiting: named once, not counted. */
-static long s_backlog(s_sender_t *s, char *worst, size_t cap)
-{
-    json_t *st = NULL;
-    ho_err_t err = {0};
-    if (ho_client_status(s->client, &st, &err) != HO_OK) {
-        ho_debug("backlog: %s", err.message);
-        return -1;
-    }
-    long total = 0, most = -1;
-    size_t i;
-    json_t *svc;
-    json_array_foreach(json_object_get(st, "services"), i, svc)
-    {
-        const char *name = json_string_value(json_object_get(svc, "name"));
-        long queued = (long)json_integer_value(json_object_get(svc, "queued"));
-        long workers = (long)json_integer_value(json_object_get(svc, "workers"));
-        if (workers <= 0) {
-            if (queued > s->max_backlog && !s->warned_orphans) {
-                ho_warn("service %s has %ld queued requests and no workers", name ? name : "?",
-                        queued);
-                s->warned_orphans = true;
-            }
-            continue;
-        }
-        total += queued;
-        if (queued > most) {
-            most = queued;
-            snprintf(worst, cap, "%s=%ld", name ? name : "?", queued);
-        }
-    }
-    json_decref(st);
-    return total;
-}
-
-/* After each data batch (one mmi.status round trip to the broker, answered by the broker
- * itself): above max_backlog, wait until the queues are down to half. The status requests
- * keep our own replies flowing meanwhile. So the broker holds at most about max_backlog +
- * window requests of this import, whatever the file size. */
-static void s_throttle(s_sender_t *s)
-{
-    if (!s->client || s->max_backlog <= 0 || s->io_error) {
-        return;
-    }
-    int64_t now = ho_now_ms();
-    char worst[96] = "";
-    long backlog = s_backlog(s, worst, sizeof worst);
-    if (backlog <= s->max_backlog) {
-        return;
-    }
-    ho_info("pipeline backlog: %ld requests queued (most: %s); waiting until %ld or fewer", backlog,
-            worst, s->max_backlog / 2);
-    while (backlog > s->max_backlog / 2 && !s_stopped(s)) {
-        struct timespec ts = {0, 100 * 1000 * 1000};
-        nanosleep(&ts, NULL);
-        backlog = s_backlog(s, worst, sizeof worst);
-        if (backlog < 0 || s_signal) {
-            break; /* the broker went away (the next send says so) or we were stopped */
-        }
-    }
-    s->waited_ms += ho_now_ms() - now;
-}
-
-/* --serial: after each data batch, wait until no service has anything queued or in flight
- * (our own request's reply included: the status requests pump it) and the broker's counters
- * stood still between two polls. Then what the batch set off downstream (scores, routing)
- * is done before the next batch starts, and concurrent workers cannot interleave two
- * batches' effects differently from one run to the next. */
-static void s_wait_idle(s_sender_t *s)
-{
-    json_int_t last = -1;
-    int quiet = 0;
-    while (quiet < 2 && !s_stopped(s) && !s_signal) {
-        json_t *st = NULL;
-        ho_err_t err = {0};
-        if (ho_client_status(s->client, &st, &err) != HO_OK) {
-            return; /* the broker went away: the next send says so */
-        }
-        json_int_t seen = 0;
-        bool busy = ho_client_status_busy(st, &seen);
-        quiet = !busy && seen == last ? quiet + 1 : 0;
-        last = seen;
-        json_decref(st);
-        if (quiet < 2) {
-            struct timespec ts = {0, 5 * 1000 * 1000};
-            nanosleep(&ts, NULL);
-        }
-    }
-}
-
-static void s_flush_batch(s_sender_t *s, s_batch_t *b)
-{
-    if (b->n == 0) {
-        return;
-    }
-    bool counted = strcmp(b->service, "store") == 0; /* quarantines: counted when read */
-    if (s->client) {
-        s_req_t *req = calloc(1, sizeof *req);
-        req->ctx = s->ctx;
-        req->records = counted ? 0 : (long)b->n;
-        ho_err_t err = {0};
-        uint64_t tag = ho_client_send(s->client, b->service, b->msgs, b->n, s_on_reply, req, &err);
-        if (tag == 0) {
-            free(req);
-            s->ctx->stats->failed += counted ? 0 : (long)b->n;
-            if (!s->io_error) {
-                snprintf(s->error, sizeof s->error, "send to %s: %s", b->service, err.message);
-            }
-            s->io_error = 1;
-        }
-        if (!counted) {
-            s->ctx->stats->sent += (long)b->n;
-            if (!s->serial) {
-                s_throttle(s);
-            }
-        }
-        if (s->serial) {
-            s_wait_idle(s); /* quarantine batches too: their rows' ids follow the file */
-        }
-    } else if (!counted && s->dry[strcmp(b->service, "feedback") == 0]) {
-        int w = strcmp(b->service, "feedback") == 0;
-        ho_out_t *out = ho_out_new("import@dry-run");
-        int rc = ho_worker_call(s->dry[w], s->dry_ctx[w], b->msgs, b->n, out);
-        if (rc == HO_WORKER_OK) {
-            size_t n = ho_out_count(out);
-            ho_msg_t **res = malloc((n ? n : 1) * sizeof *res);
-            for (size_t i = 0; res && i < n; i++) {
-                res[i] = ho_out_at(out, i);
-            }
-            if (res) {
-                s_count_reply(s->ctx, res, n);
-            }
-            free(res);
-        } else {
-            s->ctx->stats->failed += (long)b->n;
-        }
-        ho_out_destroy(&out);
-    } else if (!counted) {
-        s->ctx->stats->accepted += (long)b->n; /* dry run without a worker for the kind */
-    }
-    for (size_t i = 0; i < b->n; i++) {
-        ho_msg_destroy(&b->msgs[i]);
-    }
-    b->n = 0;
-}
-
-/* A batch that will not be sent (SIGINT/SIGTERM). */
-static void s_drop(s_batch_t *b)
-{
-    for (size_t i = 0; i < b->n; i++) {
-        ho_msg_destroy(&b->msgs[i]);
-    }
-    b->n = 0;
-}
-
-static void s_add(s_sender_t *s, s_batch_t *b, ho_msg_t *msg)
-{
-    b->msgs[b->n++] = msg;
-    if (b->n >= s->batch) {
-        s_flush_batch(s, b);
-    }
 }
 
 /* ---- one file ---- */
@@ -503,167 +174,6 @@ static void s_stamp(ho_msg_t *msg, const char *import_id)
     ho_msg_set_id(msg, id);
 }
 
-static json_t *s_counts_json(const s_counts_t *c)
-{
-    json_t *o = json_object();
-    for (size_t i = 0; i < c->n; i++) {
-        json_object_set_new(o, c->r[i].code, json_integer(c->r[i].count));
-    }
-    return o;
-}
-
-/* Service "store" at the broker (mmi.status): 1 with workers, 0 known but without workers (it
- * stopped or died: what was routed to it waits, not stored), -1 not there at all (a pipeline
- * that routes elsewhere: nobody can say what was stored) or no answer. */
-static int s_store_state(s_sender_t *s)
-{
-    json_t *st = NULL;
-    ho_err_t err = {0};
-    if (!s->probe || ho_client_status(s->probe, &st, &err) != HO_OK) {
-        return -1;
-    }
-    int state = -1;
-    size_t i;
-    json_t *svc;
-    json_array_foreach(json_object_get(st, "services"), i, svc)
-    {
-        const char *name = json_string_value(json_object_get(svc, "name"));
-        if (name && strcmp(name, "store") == 0) {
-            state = json_integer_value(json_object_get(svc, "workers")) > 0 ? 1 : 0;
-        }
-    }
-    json_decref(st);
-    return state;
-}
-
-/* import.summary to the store (CONTRACT-12): upserted there by import_id. */
-static void s_send_summary(s_sender_t *s, const s_stats_t *st)
-{
-    if (!s->probe) {
-        return;
-    }
-    const char *base = strrchr(st->file, '/') ? strrchr(st->file, '/') + 1 : st->file;
-    ho_msg_t *m = ho_msg_new("import.summary");
-    char id[HO_MSG_MAX_ID];
-    ho_msg_make_id(id, sizeof id, "imp-summary", st->import_id, strlen(st->import_id));
-    ho_msg_set_id(m, id);
-    ho_msg_set_payload(
-        m, json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:o, s:o, s:I}", "import_id", st->import_id,
-                     "source", st->profile, "kind", st->kind, "file", base, "read",
-                     (json_int_t)st->read, "accepted", (json_int_t)st->accepted, "skipped",
-                     s_counts_json(&st->skipped), "quarantined", s_counts_json(&st->quarantined),
-                     "finished_at", (json_int_t)(s->now_ms ? s->now_ms : ho_now_ms())));
-    ho_msg_t **reply = NULL;
-    size_t n = 0;
-    ho_err_t err = {0};
-    if (ho_client_request(s->probe, "store", &m, 1, &reply, &n, &err) != HO_OK) {
-        ho_warn("import.summary of %s not delivered: %s", st->file, err.message);
-    }
-    ho_msg_batch_free(&reply, n);
-    ho_msg_destroy(&m);
-}
-
-/* One import.stats round trip: 1 with the reply's payload (caller decrefs), 0 when the store
- * does not know the request (an older store: unknown_type), -1 when nobody answered or the
- * store answered with a failure. */
-static int s_ask_stats(s_sender_t *s, const char *import_id, json_t **out)
-{
-    ho_msg_t *m = ho_msg_new("import.stats");
-    ho_msg_set_payload(m, json_pack("{s:s}", "import_id", import_id));
-    ho_msg_t **reply = NULL;
-    size_t n = 0;
-    ho_err_t err = {0};
-    int rc = ho_client_request(s->probe, "store", &m, 1, &reply, &n, &err);
-    ho_msg_destroy(&m);
-    if (rc != HO_OK) {
-        ho_debug("import.stats: %s", err.message);
-        return -1;
-    }
-    int found = -1;
-    for (size_t i = 0; i < n && found < 1; i++) {
-        const json_t *p = ho_msg_payload(reply[i]);
-        const char *code = json_string_value(json_object_get(p, "code"));
-        if (strcmp(ho_msg_type(reply[i]), "import.stats") == 0 &&
-            json_is_integer(json_object_get(p, "applied"))) {
-            *out = json_deep_copy(p);
-            found = 1;
-        } else if (code && strcmp(code, "unknown_type") == 0) {
-            found = 0;
-        }
-    }
-    ho_msg_batch_free(&reply, n);
-    return found;
-}
-
-static long s_int(const json_t *o, const char *key)
-{
-    return (long)json_integer_value(json_object_get(o, key));
-}
-
-/* One import.stats answer into st; returns what the store has done with the records
- * (applied, plus what it refused itself: its quarantined count holds ours too). */
-static long s_take_stats(s_stats_t *st, const json_t *r)
-{
-    long down = s_int(r, "quarantined") - st->quarantined.total;
-    st->applied = s_int(r, "applied");
-    st->new_people = s_int(r, "new");
-    st->merged = s_int(r, "merged");
-    /* records the store gave up on (an I/O error, a corrupt page) are not stored */
-    st->not_stored = s_int(r, "failed");
-    return st->applied + (down > 0 ? down : 0);
-}
-
-/* Wait until the store has applied (or refused) every accepted record: new and merged come
- * from it. Its queue is first in, first out, so its first answer already covers what was
- * routed to it before; then it is asked again while the count grows. Accepted records it
- * never counts were the same events as records applied before (a repeated row, an earlier
- * import): said on stderr, not an error. Only a store that does not answer for --settle is:
- * what it never applied is not_stored. */
-static void s_wait_stored(s_sender_t *s, s_stats_t *st)
-{
-    if (!s->probe || s->no_stats) {
-        return;
-    }
-    long last = -1;
-    int64_t since = ho_now_ms();
-    const int64_t quiet_ms = s->settle_ms < 2000 ? s->settle_ms : 2000;
-    for (;;) {
-        if (s_stopped(s)) {
-            st->not_stored = st->accepted - (st->applied > 0 ? st->applied : 0);
-            return;
-        }
-        json_t *r = NULL;
-        int got = s_ask_stats(s, st->import_id, &r);
-        if (got == 0) {
-            ho_warn("the store does not answer import.stats: new and merged are not known");
-            s->no_stats = true;
-            return;
-        }
-        long done = got > 0 ? s_take_stats(st, r) : last;
-        json_decref(r);
-        if (got > 0 && done >= st->accepted) {
-            return;
-        }
-        if (got > 0 && done != last) {
-            last = done;
-            since = ho_now_ms();
-        } else if (got > 0 && ho_now_ms() - since >= quiet_ms) {
-            ho_info("file=%s: %ld accepted records were the same events as records the store "
-                    "had applied before (a repeated row, an earlier import): not counted again",
-                    st->file, st->accepted - done);
-            return;
-        } else if (got < 0 && ho_now_ms() - since >= s->settle_ms) {
-            st->not_stored = st->accepted - (last > 0 ? last : 0);
-            ho_warn("file=%s: the store did not answer for %ld ms: %ld accepted records not "
-                    "stored",
-                    st->file, s->settle_ms, st->not_stored);
-            return;
-        }
-        struct timespec ts = {0, 200 * 1000 * 1000};
-        nanosleep(&ts, NULL);
-    }
-}
-
 static void s_num(char *buf, size_t cap, long v)
 {
     if (v < 0) {
@@ -673,12 +183,12 @@ static void s_num(char *buf, size_t cap, long v)
     }
 }
 
-static bool s_balanced(const s_stats_t *st)
+static bool s_balanced(const ho_import_stats_t *st)
 {
     return st->read == st->accepted + st->skipped.total + st->quarantined.total;
 }
 
-static void s_print(const s_stats_t *st)
+static void s_print(const ho_import_stats_t *st)
 {
     char nw[32], mg[32];
     s_num(nw, sizeof nw, st->new_people);
@@ -702,14 +212,14 @@ static void s_print(const s_stats_t *st)
 }
 
 /* The summary of an import stopped by SIGINT/SIGTERM; its exit status (130 / 143). */
-static int s_print_interrupted(const s_stats_t *st)
+static int s_print_interrupted(const ho_import_stats_t *st)
 {
     printf("import interrupted signal=%s file=%s read=%ld sent=%ld accepted=%ld "
            "unanswered=%ld\n",
-           s_signal == SIGINT ? "INT" : "TERM", st->file, st->read, st->sent, st->accepted,
+           ho_import_signal() == SIGINT ? "INT" : "TERM", st->file, st->read, st->sent, st->accepted,
            st->failed);
     fflush(stdout);
-    return 128 + s_signal;
+    return 128 + ho_import_signal();
 }
 
 static long s_peak_rss_kb(void)
@@ -809,14 +319,14 @@ static ho_profile_t *s_profile_for(const s_opts_t *o, const char *path, char *fo
 }
 
 /* One record from the connector: counted, stamped, skipped or queued for sending. */
-static void s_take(s_sender_t *s, s_stats_t *st, s_batch_t *data, s_batch_t *quar, ho_msg_t *msg)
+static void s_take(ho_import_sender_t *s, ho_import_stats_t *st, ho_import_batch_t *data, ho_import_batch_t *quar, ho_msg_t *msg)
 {
     st->read++;
     const char *type = ho_msg_type(msg);
     const json_t *p = ho_msg_payload(msg);
     if (strcmp(type, "skip") == 0) {
         const char *code = json_string_value(json_object_get(p, "code"));
-        s_count(&st->skipped, code ? code : "other");
+        ho_import_count(&st->skipped, code ? code : "other");
         ho_debug("skip %s", json_string_value(json_object_get(p, "reason")));
         ho_msg_destroy(&msg);
         return;
@@ -829,16 +339,16 @@ static void s_take(s_sender_t *s, s_stats_t *st, s_batch_t *data, s_batch_t *qua
     }
     if (strcmp(type, "quarantine") == 0) {
         const char *code = json_string_value(json_object_get(p, "code"));
-        s_reason(st, code ? code : "unknown");
-        s_add(s, quar, msg);
+        ho_import_reason(st, code ? code : "unknown");
+        ho_import_add(s, quar, msg);
     } else {
-        s_add(s, data, msg);
+        ho_import_add(s, data, msg);
     }
 }
 
 /* Progress on stderr: records and MB read, the rate, and with the file's size (a regular
  * file, size > 0) the percent done and the time left at the rate so far. */
-static void s_progress(const char *path, const s_stats_t *st, uint64_t off, uint64_t size,
+static void s_progress(const char *path, const ho_import_stats_t *st, uint64_t off, uint64_t size,
                        int64_t t0)
 {
     double secs = (double)(ho_now_ms() - t0) / 1000.0;
@@ -855,12 +365,12 @@ static void s_progress(const char *path, const s_stats_t *st, uint64_t off, uint
 }
 
 /* Read every record of an open connector and send it. 0, or 1 on an I/O error. */
-static int s_pump(s_sender_t *s, const s_opts_t *o, const ho_connector_def_t *conn, void *cctx,
-                  const char *path, s_stats_t *st, const char *service)
+static int s_pump(ho_import_sender_t *s, const s_opts_t *o, const ho_connector_def_t *conn, void *cctx,
+                  const char *path, ho_import_stats_t *st, const char *service)
 {
     ho_msg_t *data_buf[s->batch], *q_buf[s->batch];
-    s_batch_t data = {service, data_buf, 0};
-    s_batch_t quar = {"store", q_buf, 0};
+    ho_import_batch_t data = {service, data_buf, 0};
+    ho_import_batch_t quar = {"store", q_buf, 0};
     uint64_t step = (uint64_t)(o->progress_mb > 0 ? o->progress_mb : 64) << 20;
     uint64_t next_report = step;
     int64_t t0 = ho_now_ms(), last_report = t0;
@@ -882,7 +392,7 @@ static int s_pump(s_sender_t *s, const s_opts_t *o, const ho_connector_def_t *co
             break;
         }
         s_take(s, st, &data, &quar, msg);
-        if (s->io_error || s_stopped(s) || s_signal) {
+        if (s->io_error || ho_import_stopped(s) || ho_import_signal()) {
             rc = 1;
             break;
         }
@@ -900,13 +410,13 @@ static int s_pump(s_sender_t *s, const s_opts_t *o, const ho_connector_def_t *co
             }
         }
     }
-    if (s_signal) { /* stopped: send nothing more; what is in flight is reported unanswered */
-        s_drop(&data);
-        s_drop(&quar);
+    if (ho_import_signal()) { /* stopped: send nothing more; what is in flight is reported unanswered */
+        ho_import_drop(&data);
+        ho_import_drop(&quar);
     }
-    s_flush_batch(s, &data);
-    s_flush_batch(s, &quar);
-    if (s_signal && s->client) {
+    ho_import_flush(s, &data);
+    ho_import_flush(s, &quar);
+    if (ho_import_signal() && s->client) {
         ho_client_flush(s->client, NULL); /* fails what is in flight at once */
     } else if (s->client && ho_client_flush(s->client, &err) != HO_OK) {
         if (!s->io_error) {
@@ -925,12 +435,12 @@ static int s_pump(s_sender_t *s, const s_opts_t *o, const ho_connector_def_t *co
 /* After the last record of a file: the summary to the store and its word on what it stored.
  * A store service without a worker (stopped, dead, never started) cannot take either: what
  * was sent waits in the broker, not stored (asking would only queue more behind it). */
-static void s_after_file(s_sender_t *s, s_stats_t *st)
+static void s_after_file(ho_import_sender_t *s, ho_import_stats_t *st)
 {
-    if (s->io_error || s_signal || !s->probe || s->no_wait) {
+    if (s->io_error || ho_import_signal() || !s->probe || s->no_wait) {
         return;
     }
-    int store = s_store_state(s);
+    int store = ho_import_store_state(s);
     if (store < 0) {
         ho_warn("the broker knows no store service: import.summary not sent, what was stored is "
                 "not known");
@@ -940,12 +450,12 @@ static void s_after_file(s_sender_t *s, s_stats_t *st)
                 "broker, not stored",
                 st->file, st->accepted);
     } else {
-        s_send_summary(s, st);
-        s_wait_stored(s, st);
+        ho_import_send_summary(s, st);
+        ho_import_wait_stored(s, st);
     }
 }
 
-static int s_import_file(s_sender_t *s, const s_opts_t *o, const char *path, s_stats_t *st)
+static int s_import_file(ho_import_sender_t *s, const s_opts_t *o, const char *path, ho_import_stats_t *st)
 {
     ho_err_t err = {0};
     char format[16];
@@ -1017,7 +527,8 @@ static void s_list(const char *config_dir)
 
 typedef struct {
     s_opts_t o;
-    const char *config, *endpoint, *now;
+    ho_cli_env_t env;
+    const char *now;
     long batch, window, timeout, max_backlog, settle_s;
     bool dry, list, no_wait, serial;
 } s_args_t;
@@ -1025,31 +536,36 @@ typedef struct {
 static int s_parse(int argc, char **argv, s_args_t *a)
 {
     static const struct option longopts[] = {
-        {"source", required_argument, NULL, 's'},  {"profile-file", required_argument, NULL, 'p'},
-        {"config", required_argument, NULL, 'c'},  {"connect", required_argument, NULL, 'e'},
-        {"batch", required_argument, NULL, 'b'},   {"window", required_argument, NULL, 'w'},
-        {"timeout", required_argument, NULL, 't'}, {"max-backlog", required_argument, NULL, 'B'},
-        {"dry-run", no_argument, NULL, 'n'},       {"progress-mb", required_argument, NULL, 'm'},
-        {"list", no_argument, NULL, 'l'},          {"format", required_argument, NULL, 'f'},
-        {"now", required_argument, NULL, 'N'},     {"settle", required_argument, NULL, 'S'},
-        {"no-wait", no_argument, NULL, 'W'},       {"serial", no_argument, NULL, 'Z'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+        HO_CLI_ENV_OPTIONS,
+        {"source", required_argument, NULL, 's'},
+        {"profile-file", required_argument, NULL, 'p'},
+        {"batch", required_argument, NULL, 'b'},
+        {"window", required_argument, NULL, 'w'},
+        {"timeout", required_argument, NULL, 't'},
+        {"max-backlog", required_argument, NULL, 'B'},
+        {"dry-run", no_argument, NULL, 'n'},
+        {"progress-mb", required_argument, NULL, 'm'},
+        {"list", no_argument, NULL, 'l'},
+        {"format", required_argument, NULL, 'f'},
+        {"now", required_argument, NULL, 'N'},
+        {"settle", required_argument, NULL, 'S'},
+        {"no-wait", no_argument, NULL, 'W'},
+        {"serial", no_argument, NULL, 'Z'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "hc:", longopts, NULL)) != -1) {
+        if (ho_cli_env_option(&a->env, c, optarg)) {
+            continue;
+        }
         switch (c) {
         case 's':
             a->o.source = optarg;
             break;
         case 'p':
             a->o.profile_file = optarg;
-            break;
-        case 'c':
-            a->config = optarg;
-            break;
-        case 'e':
-            a->endpoint = optarg;
             break;
         case 'b':
             a->batch = atol(optarg);
@@ -1114,7 +630,7 @@ static int s_parse(int argc, char **argv, s_args_t *a)
 }
 
 /* The in-process workers of --dry-run: ingest and feedback. */
-static void s_dry_init(s_sender_t *s, const s_opts_t *o, ho_gateway_t *gw)
+static void s_dry_init(ho_import_sender_t *s, const s_opts_t *o, ho_gateway_t *gw)
 {
     static const char *const names[2] = {"ingest", "feedback"};
     s->dry_run = true;
@@ -1122,6 +638,7 @@ static void s_dry_init(s_sender_t *s, const s_opts_t *o, ho_gateway_t *gw)
         ho_err_t err = {0};
         ho_worker_env_t env = {.name = names[w],
                                .config_dir = o->config_dir,
+                               .data_dir = ho_gateway_data_dir(gw),
                                .conf = ho_gateway_conf(gw),
                                .settings = ho_gateway_worker_settings(gw, names[w]),
                                .origin = "import@dry-run"};
@@ -1135,37 +652,29 @@ static void s_dry_init(s_sender_t *s, const s_opts_t *o, ho_gateway_t *gw)
 }
 
 /* The broker clients: one for the records, one with a short timeout for import.stats. */
-static int s_connect(s_sender_t *s, const s_args_t *a, ho_gateway_t *gw)
+static int s_connect(ho_import_sender_t *s, const s_args_t *a)
 {
     ho_err_t err = {0};
-    const char *ep = a->endpoint ? a->endpoint : ho_gateway_endpoint(gw);
-    ho_client_opts_t copts = {
-        .window = (int)a->window, .timeout_ms = (int)a->timeout, .retries = 3};
-    ho_client_opts_curve(&copts, gw);
     /* Fail fast when nobody answers rather than after the resends of the first batch. */
-    ho_client_opts_t popts = copts;
-    popts.window = 1;
-    popts.timeout_ms = 3000;
-    popts.retries = 1;
-    s->probe = ho_client_new(ep, &popts, &err);
+    s->probe = ho_cli_env_client(&a->env, 1, 3000, 1);
+    if (!s->probe) {
+        return 1;
+    }
     json_t *status = NULL;
-    if (!s->probe || ho_client_status(s->probe, &status, &err) != HO_OK) {
-        fprintf(stderr, "handoff import: broker unreachable at %s: %s\n", ep, err.message);
+    if (ho_client_status(s->probe, &status, &err) != HO_OK) {
+        fprintf(stderr, "handoff import: broker unreachable at %s: %s\n",
+                ho_gateway_endpoint(a->env.gw), err.message);
         return 1;
     }
     json_decref(status);
-    s_catch_signals(); /* after czmq's own handler (installed with the first socket) */
-    s->client = ho_client_new(ep, &copts, &err);
-    if (!s->client) {
-        fprintf(stderr, "handoff import: %s: %s\n", ep, err.message);
-        return 1;
-    }
-    return 0;
+    ho_import_catch_signals(); /* after czmq's own handler (installed with the first socket) */
+    s->client = ho_cli_env_client(&a->env, (int)a->window, (int)a->timeout, 3);
+    return s->client ? 0 : 1;
 }
 
 /* --dry-run: new and merged as an empty store would see them (emails seen before in this
  * command are merged). */
-static void s_dry_people(s_stats_t *st)
+static void s_dry_people(ho_import_stats_t *st)
 {
     if (strcmp(st->kind ? st->kind : "", "lead") != 0) {
         st->new_people = st->merged = 0;
@@ -1175,11 +684,11 @@ static void s_dry_people(s_stats_t *st)
     }
 }
 
-static void s_print_total(const s_stats_t *stats, int nfiles)
+static void s_print_total(const ho_import_stats_t *stats, int nfiles)
 {
-    s_stats_t t = {.file = "(all)", .new_people = 0, .merged = 0};
+    ho_import_stats_t t = {.file = "(all)", .new_people = 0, .merged = 0};
     for (int i = 0; i < nfiles; i++) {
-        const s_stats_t *st = &stats[i];
+        const ho_import_stats_t *st = &stats[i];
         t.read += st->read;
         t.accepted += st->accepted;
         t.failed += st->failed;
@@ -1187,10 +696,10 @@ static void s_print_total(const s_stats_t *stats, int nfiles)
         t.new_people = t.new_people < 0 || st->new_people < 0 ? -1 : t.new_people + st->new_people;
         t.merged = t.merged < 0 || st->merged < 0 ? -1 : t.merged + st->merged;
         for (size_t k = 0; k < st->skipped.n; k++) {
-            s_count_n(&t.skipped, st->skipped.r[k].code, st->skipped.r[k].count);
+            ho_import_count_n(&t.skipped, st->skipped.r[k].code, st->skipped.r[k].count);
         }
         for (size_t k = 0; k < st->quarantined.n; k++) {
-            s_count_n(&t.quarantined, st->quarantined.r[k].code, st->quarantined.r[k].count);
+            ho_import_count_n(&t.quarantined, st->quarantined.r[k].code, st->quarantined.r[k].count);
         }
     }
     char nw[32], mg[32];
@@ -1212,17 +721,17 @@ static void s_print_total(const s_stats_t *stats, int nfiles)
     }
 }
 
-static int s_run_files(s_sender_t *s, const s_opts_t *o, int nfiles, char **files)
+static int s_run_files(ho_import_sender_t *s, const s_opts_t *o, int nfiles, char **files)
 {
     ho_err_t err = {0};
     ho_dupcount_t *seen = ho_dupcount_new(0, NULL);
-    s_stats_t *stats = calloc((size_t)nfiles, sizeof *stats);
+    ho_import_stats_t *stats = calloc((size_t)nfiles, sizeof *stats);
     int rc = stats ? 0 : 1;
     for (int i = 0; i < nfiles && stats; i++) {
-        s_stats_t *st = &stats[i];
+        ho_import_stats_t *st = &stats[i];
         st->file = files[i];
         st->applied = st->new_people = st->merged = -1;
-        s_ctx_t ctx = {st, seen};
+        ho_import_ctx_t ctx = {st, seen};
         s->ctx = &ctx;
         int frc = s_import_file(s, o, files[i], st);
         seen = ctx.seen; /* NULL once the counter failed */
@@ -1239,7 +748,7 @@ static int s_run_files(s_sender_t *s, const s_opts_t *o, int nfiles, char **file
         if (st->profile[0]) {
             s_print(st);
         }
-        if (s_signal) {
+        if (ho_import_signal()) {
             rc = s_print_interrupted(&stats[i]);
             break;
         }
@@ -1280,6 +789,7 @@ static int s_check_source(const s_opts_t *o)
 int ho_cmd_import(int argc, char **argv)
 {
     s_args_t a = {.o = {.progress_mb = 64},
+                  .env = {.cmd = "import"},
                   .batch = 500,
                   .window = 8,
                   .timeout = 30000,
@@ -1289,7 +799,7 @@ int ho_cmd_import(int argc, char **argv)
     if (prc >= 0) {
         return prc;
     }
-    s_sender_t s = {0};
+    ho_import_sender_t s = {0};
     s.batch = (size_t)a.batch;
     s.max_backlog = a.max_backlog;
     s.settle_ms = a.settle_s * 1000;
@@ -1300,22 +810,19 @@ int ho_cmd_import(int argc, char **argv)
                 a.now);
         return 2;
     }
-    ho_err_t err = {0};
-    ho_gateway_t *gw = ho_gateway_load(a.config, &err);
-    if (!gw) {
-        fprintf(stderr, "handoff import: %s\n", err.message);
+    if (ho_cli_env_open(&a.env) != 0) {
         return 1;
     }
-    a.o.config_dir = ho_gateway_config_dir(gw);
+    a.o.config_dir = ho_gateway_config_dir(a.env.gw);
     int rc = 0;
     if (!a.list && s_check_source(&a.o) != 0) {
         rc = 2; /* a misspelt --source fails before any broker is asked for anything */
     } else if (a.list) {
         s_list(a.o.config_dir);
     } else if (a.dry) {
-        s_dry_init(&s, &a.o, gw);
+        s_dry_init(&s, &a.o, a.env.gw);
         rc = s_run_files(&s, &a.o, argc - optind, argv + optind);
-    } else if ((rc = s_connect(&s, &a, gw)) == 0) {
+    } else if ((rc = s_connect(&s, &a)) == 0) {
         rc = s_run_files(&s, &a.o, argc - optind, argv + optind);
     }
     if (s.client) {
@@ -1329,6 +836,6 @@ int ho_cmd_import(int argc, char **argv)
             s.dry[w]->cb_exit(&s.dry_ctx[w]);
         }
     }
-    ho_gateway_destroy(&gw);
+    ho_cli_env_close(&a.env);
     return rc;
 }

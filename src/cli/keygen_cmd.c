@@ -9,11 +9,12 @@
 #include <unistd.h>
 
 #include "handoff/cli.h"
+#include "handoff/gateway.h"
 
 static void s_usage(FILE *out)
 {
     fprintf(out,
-            "usage: handoff keygen NAME [--dir DIR] [--force]\n"
+            "usage: handoff keygen NAME [--dir DIR | -c CONFIG] [--force]\n"
             "\n"
             "Make a CURVE key pair (czmq certificate format) for the broker or a worker/client:\n"
             "DIR/NAME.cert holds the public key (give it to the other side: the broker's goes\n"
@@ -21,30 +22,35 @@ static void s_usage(FILE *out)
             "broker.curve.allowed_keys folder), DIR/NAME.cert_secret holds both keys (keep it\n"
             "private, mode 0600).\n"
             "\n"
-            "  -d, --dir DIR   where to write (default: keys; created if missing)\n"
+            "  -d, --dir DIR   where to write (default: keys, or with -c the config folder's\n"
+            "                  keys/, where broker.curve's defaults look; created if missing)\n"
+            "  -c, --config F  gateway config (handoff.yaml) whose keys/ folder is the default\n"
             "  -f, --force     overwrite existing certificates\n"
             "  -h, --help      this help\n"
             "\n"
             "stdout: 'public_key=<Z85> cert=DIR/NAME.cert secret=DIR/NAME.cert_secret'\n");
 }
 
-int ho_cmd_keygen(int argc, char **argv)
+/* Parse argv: -1 to go on (dir and force set), else the exit code. */
+static int s_parse(int argc, char **argv, ho_cli_env_t *env, const char **dir, int *force)
 {
-    static const struct option opts[] = {{"dir", required_argument, NULL, 'd'},
+    static const struct option opts[] = {HO_CLI_ENV_OPTIONS,
+                                         {"dir", required_argument, NULL, 'd'},
                                          {"force", no_argument, NULL, 'f'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    const char *dir = "keys";
-    int force = 0;
     int ch;
     optind = 1;
-    while ((ch = getopt_long(argc, argv, "d:fh", opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "c:d:fh", opts, NULL)) != -1) {
+        if (ho_cli_env_option(env, ch, optarg)) {
+            continue;
+        }
         switch (ch) {
         case 'd':
-            dir = optarg;
+            *dir = optarg;
             break;
         case 'f':
-            force = 1;
+            *force = 1;
             break;
         case 'h':
             s_usage(stdout);
@@ -59,6 +65,18 @@ int ho_cmd_keygen(int argc, char **argv)
         fprintf(stderr, "handoff keygen: give exactly one NAME (e.g. broker, store-1)\n");
         return 2;
     }
+    return -1;
+}
+
+int ho_cmd_keygen(int argc, char **argv)
+{
+    ho_cli_env_t env = {.cmd = "keygen"};
+    const char *dir = NULL;
+    int force = 0;
+    int rc = s_parse(argc, argv, &env, &dir, &force);
+    if (rc >= 0) {
+        return rc;
+    }
     const char *name = argv[optind];
     size_t n = strlen(name);
     if (n == 0 || n > 64 ||
@@ -67,6 +85,18 @@ int ho_cmd_keygen(int argc, char **argv)
         name[0] == '.') {
         fprintf(stderr, "handoff keygen: NAME '%s': use 1-64 of A-Z a-z 0-9 . _ -\n", name);
         return 2;
+    }
+    char keys[PATH_MAX] = "keys";
+    if (!dir && env.config) {
+        /* the folder the config's broker.curve defaults (keys/...) resolve to */
+        if (ho_cli_env_open(&env) != 0) {
+            return 1;
+        }
+        ho_gateway_resolve(env.gw, "keys", keys, sizeof keys);
+        ho_cli_env_close(&env);
+    }
+    if (!dir) {
+        dir = keys;
     }
     if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
         fprintf(stderr, "handoff keygen: cannot create %s: %s\n", dir, strerror(errno));
@@ -88,7 +118,7 @@ int ho_cmd_keygen(int argc, char **argv)
     zcert_set_meta(cert, "name", "%s", name);
     zcert_set_meta(cert, "created-by", "handoff keygen");
     /* zcert_save writes <path> (public) and <path>_secret (both keys, mode 0600). */
-    int rc = zcert_save(cert, pub);
+    rc = zcert_save(cert, pub);
     if (rc != 0) {
         fprintf(stderr, "handoff keygen: cannot write %s: %s\n", pub, strerror(errno));
         zcert_destroy(&cert);

@@ -292,12 +292,7 @@ int ho_cmd_metrics(int argc, char **argv)
         rc = text ? 0 : 1;
         free(text);
     } else {
-        struct sigaction sa;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = s_on_signal;
-        sigemptyset(&sa.sa_mask);
-        sigaction(SIGINT, &sa, NULL);
-        sigaction(SIGTERM, &sa, NULL);
+        ho_cli_on_stop_signals(s_on_signal);
         rc = s_serve(&m, listen);
     }
     ho_cli_env_close(&env);

@@ -6,9 +6,9 @@
  *
  * Every step is the real thing: children are `handoff broker` / `handoff worker NAME`, the demo
  * steps are `handoff demo-data` / `handoff import` processes, and the workbook comes from a
- * report.request sent through the broker to the report worker. */
+ * report.request sent through the broker to the report worker. This file decides what runs
+ * and the demo's steps; starting, restarting and stopping the processes is run_supervise.c. */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -17,26 +17,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <czmq.h>
 
+#include "cli/run_supervise.h"
 #include "handoff/cli.h"
-#include "handoff/time.h"
 #include "handoff/client.h"
 #include "handoff/gateway.h"
 #include "handoff/log.h"
 #include "handoff/scoring.h"
-#include "handoff/webhook.h"
+#include "handoff/time.h"
 #include "handoff/util.h"
+#include "handoff/webhook.h"
 #include "handoff/worker.h"
 
-#define RUN_MAX_CHILDREN 40
-#define RUN_MAX_ARGS 16
 #define RUN_MAX_SCORERS 32
 
 /* The pipeline's workers are the registry's (src/runtime/registry.c, the one list), in its
@@ -45,30 +42,6 @@
 static const char *s_workers[RUN_MAX_WORKERS];
 static size_t s_n_workers;
 #define RUN_N_WORKERS s_n_workers
-
-typedef struct {
-    char label[32];           /* "broker", "worker.score.2", "webhook" */
-    char *argv[RUN_MAX_ARGS]; /* owned strings, NULL-terminated */
-    pid_t pid;                /* 0 when not running */
-    int restarts;
-    int backoff_ms;
-    int64_t start_at; /* monotonic ms of the next (re)start when pid == 0 */
-} s_child_t;
-
-typedef struct {
-    char exe[PATH_MAX];
-    char data_dir[PATH_MAX];
-    const char *config; /* -c as given, or NULL */
-    char endpoint[512];
-    ho_gateway_t *gw;
-    s_child_t children[RUN_MAX_CHILDREN];
-    size_t n_children;
-    pid_t step_pid; /* the demo step running now, or 0 */
-    int step_status;
-    bool step_done;
-    int restarts;
-    bool has_broker; /* children[0] is the broker (else it runs elsewhere) */
-} s_run_t;
 
 /* What this supervisor runs: --only / --without / --scorers / --webhook, resolved. */
 typedef struct {
@@ -99,20 +72,6 @@ static void s_init_names(void)
     s_part_names[s_n_parts++] = "webhook";
 }
 
-static volatile sig_atomic_t s_stop = 0;
-
-static void s_on_signal(int sig)
-{
-    s_stop = sig;
-}
-
-static int64_t s_mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int64_t s_wall_ms(void)
 {
     struct timespec ts;
@@ -131,17 +90,11 @@ static void s_fmt(char *out, size_t cap, const char *fmt, ...)
     va_end(ap);
 }
 
-static void s_sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 static void s_usage(FILE *out)
 {
     fprintf(
         out,
-        "usage: handoff run [-c CONFIG] [--data-dir DIR] [--endpoint EP] [--scorers N]\n"
+        "usage: handoff run [-c CONFIG] [--data-dir DIR] [--connect EP] [--scorers N]\n"
         "                   [--only LIST | --without LIST] [--webhook] [--tick SECONDS]\n"
         "                   [--ready-timeout S]\n"
         "                   [--demo [--seed N] [--now TIME] [--leads N]] [--once]\n"
@@ -155,14 +108,15 @@ static void s_usage(FILE *out)
         "                     built-in defaults)\n"
         "      --data-dir DIR state folder: handoff.db, router.db, outbox/, reports/\n"
         "                     (default: data_dir of the config)\n"
-        "      --endpoint EP  broker endpoint, tcp://HOST:PORT or ipc:///path\n"
-        "                     (default: broker.endpoint of the config)\n"
+        "      --connect EP   broker endpoint, tcp://HOST:PORT or ipc:///path\n"
+        "                     (default: broker.endpoint of the config; --endpoint EP\n"
+        "                     is the same)\n"
         "      --scorers N    score worker processes (default 1; 0 = no scorer here)\n"
         "      --only LIST    run just these parts, comma-separated: broker ingest store\n"
         "                     score route feedback report outbox webhook\n"
         "                     (a host of a multi-machine layout: --only broker,store,report)\n"
         "      --without LIST everything but these parts (--without score)\n"
-        "                     Without `broker` the workers connect to --endpoint, a broker\n"
+        "                     Without `broker` the workers join the broker at --connect\n"
         "                     that runs elsewhere; readiness then waits for this host's parts.\n"
         "      --webhook      also run `handoff webhook` (form webhooks, /feedback); prints\n"
         "                     'run webhook url=URL'\n"
@@ -186,250 +140,15 @@ static void s_usage(FILE *out)
         "Exit 0 on a clean stop, 1 when a step failed, 2 on usage errors.\n");
 }
 
-/* ---- children --------------------------------------------------------------------------- */
-
-static s_child_t *s_child_add(s_run_t *run, const char *label, const char *const *args)
-{
-    if (run->n_children >= RUN_MAX_CHILDREN) {
-        return NULL;
-    }
-    s_child_t *c = &run->children[run->n_children++];
-    memset(c, 0, sizeof *c);
-    snprintf(c->label, sizeof c->label, "%s", label);
-    size_t n = 0;
-    c->argv[n++] = strdup(run->exe);
-    for (size_t i = 0; args[i] && n < RUN_MAX_ARGS - 1; i++) {
-        c->argv[n++] = strdup(args[i]);
-    }
-    c->argv[n] = NULL;
-    c->backoff_ms = 1000;
-    return c;
-}
-
-static void s_children_free(s_run_t *run)
-{
-    for (size_t i = 0; i < run->n_children; i++) {
-        for (size_t k = 0; run->children[i].argv[k]; k++) {
-            free(run->children[i].argv[k]);
-        }
-    }
-    run->n_children = 0;
-}
-
-/* fork + exec. quiet: stdout to /dev/null (daemons); otherwise inherited (demo steps). */
-static pid_t s_spawn(char *const *argv, bool quiet)
-{
-    fflush(stdout);
-    fflush(stderr);
-    pid_t pid = fork();
-    if (pid < 0) {
-        return -1;
-    }
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGTERM); /* the supervisor died: go too */
-        signal(SIGINT, SIG_DFL);
-        signal(SIGTERM, SIG_DFL);
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        if (quiet) {
-            int fd = open("/dev/null", O_WRONLY);
-            if (fd >= 0) {
-                dup2(fd, 1);
-                close(fd);
-            }
-        }
-        execv(argv[0], argv);
-        fprintf(stderr, "handoff run: cannot exec %s: %s\n", argv[0], strerror(errno));
-        _exit(127);
-    }
-    return pid;
-}
-
-static int s_child_start(s_child_t *c)
-{
-    c->pid = s_spawn(c->argv, true);
-    if (c->pid < 0) {
-        c->pid = 0;
-        ho_error("cannot fork %s: %s", c->label, strerror(errno));
-        return -1;
-    }
-    ho_debug("started %s pid=%d", c->label, (int)c->pid);
-    return 0;
-}
-
-static void s_describe_status(int status, char *out, size_t cap)
-{
-    if (WIFEXITED(status)) {
-        snprintf(out, cap, "exit=%d", WEXITSTATUS(status));
-    } else if (WIFSIGNALED(status)) {
-        snprintf(out, cap, "signal=%s", strsignal(WTERMSIG(status)));
-    } else {
-        snprintf(out, cap, "status=%d", status);
-    }
-}
-
-/* Reap every exited process; schedule restarts unless stopping. */
-static void s_reap(s_run_t *run)
-{
-    int status;
-    pid_t pid;
-    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-        if (run->step_pid && pid == run->step_pid) {
-            run->step_status = status;
-            run->step_done = true;
-            run->step_pid = 0;
-            continue;
-        }
-        for (size_t i = 0; i < run->n_children; i++) {
-            s_child_t *c = &run->children[i];
-            if (c->pid != pid) {
-                continue;
-            }
-            c->pid = 0;
-            if (s_stop) {
-                break;
-            }
-            char how[64];
-            s_describe_status(status, how, sizeof how);
-            ho_warn("%s died (%s); restarting in %d ms", c->label, how, c->backoff_ms);
-            c->start_at = s_mono_ms() + c->backoff_ms;
-            c->backoff_ms = c->backoff_ms * 2 > 30000 ? 30000 : c->backoff_ms * 2;
-            c->restarts++;
-            run->restarts++;
-            break;
-        }
-    }
-}
-
-/* Reap, and start the children whose restart is due. */
-static void s_supervise(s_run_t *run)
-{
-    s_reap(run);
-    if (s_stop) {
-        return;
-    }
-    int64_t now = s_mono_ms();
-    for (size_t i = 0; i < run->n_children; i++) {
-        s_child_t *c = &run->children[i];
-        if (c->pid == 0 && c->start_at <= now) {
-            if (s_child_start(c) == 0 && c->restarts) {
-                printf("run restarted %s pid=%d restarts=%d\n", c->label, (int)c->pid, c->restarts);
-                fflush(stdout);
-            }
-        }
-    }
-}
-
-/* SIGTERM to every running child in [from, to), then wait up to grace_ms; SIGKILL the rest.
- * Returns how many had to be killed. */
-static int s_stop_range(s_run_t *run, size_t from, size_t to, int grace_ms)
-{
-    for (size_t i = from; i < to; i++) {
-        if (run->children[i].pid > 0) {
-            kill(run->children[i].pid, SIGTERM);
-        }
-    }
-    int64_t deadline = s_mono_ms() + grace_ms;
-    for (;;) {
-        s_reap(run);
-        bool alive = false;
-        for (size_t i = from; i < to; i++) {
-            alive = alive || run->children[i].pid > 0;
-        }
-        if (!alive) {
-            return 0;
-        }
-        if (s_mono_ms() >= deadline) {
-            break;
-        }
-        s_sleep_ms(20);
-    }
-    int killed = 0;
-    for (size_t i = from; i < to; i++) {
-        s_child_t *c = &run->children[i];
-        if (c->pid > 0) {
-            ho_warn("%s did not stop within %d ms: SIGKILL", c->label, grace_ms);
-            kill(c->pid, SIGKILL);
-            waitpid(c->pid, NULL, 0);
-            c->pid = 0;
-            killed++;
-        }
-    }
-    return killed;
-}
-
-/* Workers first (they say DISCONNECT to a live broker), then the broker (child 0). */
-static int s_stop_all(s_run_t *run)
-{
-    if (!s_stop) {
-        s_stop = SIGTERM;
-    }
-    if (run->step_pid > 0) {
-        kill(run->step_pid, SIGTERM);
-    }
-    size_t first_worker = run->has_broker ? 1 : 0;
-    int killed = s_stop_range(run, first_worker, run->n_children, 10000);
-    killed += s_stop_range(run, 0, first_worker, 5000);
-    if (run->step_pid > 0) {
-        waitpid(run->step_pid, NULL, 0);
-        run->step_pid = 0;
-    }
-    return killed;
-}
-
-/* Run one foreground step (demo-data, import) while supervising the children.
- * Returns its exit code, or -1 when it did not finish (stop requested, or killed). */
-static int s_step(s_run_t *run, const char *const *args)
-{
-    char *argv[RUN_MAX_ARGS + 2];
-    size_t n = 0;
-    argv[n++] = run->exe;
-    for (size_t i = 0; args[i] && n < RUN_MAX_ARGS; i++) {
-        argv[n++] = (char *)args[i];
-    }
-    argv[n] = NULL;
-    run->step_done = false;
-    run->step_pid = s_spawn(argv, false);
-    if (run->step_pid < 0) {
-        run->step_pid = 0;
-        ho_error("cannot fork %s: %s", args[0], strerror(errno));
-        return -1;
-    }
-    while (!run->step_done) {
-        if (s_stop) {
-            return -1;
-        }
-        s_supervise(run);
-        if (!run->step_done) {
-            s_sleep_ms(20);
-        }
-    }
-    if (WIFEXITED(run->step_status)) {
-        return WEXITSTATUS(run->step_status);
-    }
-    char how[64];
-    s_describe_status(run->step_status, how, sizeof how);
-    ho_error("%s ended by %s", args[0], how);
-    return -1;
-}
-
 /* ---- the broker's view --------------------------------------------------------------------- */
 
-static ho_client_t *s_client(s_run_t *run, int timeout_ms)
+static ho_client_t *s_client(ho_run_t *run, int timeout_ms)
 {
-    ho_client_opts_t opts = {.window = 4, .timeout_ms = timeout_ms, .retries = -1};
-    ho_client_opts_curve(&opts, run->gw);
-    ho_err_t err = {0};
-    ho_client_t *c = ho_client_new(run->endpoint, &opts, &err);
-    if (!c) {
-        ho_error("client for %s: %s", run->endpoint, err.message);
-    }
-    return c;
+    return ho_cli_env_client(&run->env, 4, timeout_ms, -1);
 }
 
 /* One status poll. Returns NULL when the broker did not answer. */
-static json_t *s_status(s_run_t *run)
+static json_t *s_status(ho_run_t *run)
 {
     ho_client_t *c = s_client(run, 1000);
     if (!c) {
@@ -468,11 +187,11 @@ static int s_want_workers(const s_parts_t *parts, size_t i, bool everywhere)
 }
 
 /* Wait until every worker has registered: broker answers and each service has its count. */
-static int s_wait_ready(s_run_t *run, const s_parts_t *parts, bool everywhere, int timeout_ms)
+static int s_wait_ready(ho_run_t *run, const s_parts_t *parts, bool everywhere, int timeout_ms)
 {
-    int64_t deadline = s_mono_ms() + timeout_ms;
-    while (!s_stop && s_mono_ms() < deadline) {
-        s_supervise(run);
+    int64_t deadline = ho_run_mono_ms() + timeout_ms;
+    while (!ho_run_stopping() && ho_run_mono_ms() < deadline) {
+        ho_run_supervise(run);
         json_t *st = s_status(run);
         if (st) {
             bool all = true;
@@ -485,20 +204,20 @@ static int s_wait_ready(s_run_t *run, const s_parts_t *parts, bool everywhere, i
                 return 0;
             }
         }
-        s_sleep_ms(100);
+        ho_run_sleep_ms(100);
     }
     return -1;
 }
 
 /* Wait until the pipeline has drained: nothing queued or in flight anywhere, and the broker's
  * counters unchanged, over three polls in a row. */
-static int s_wait_idle(s_run_t *run, int timeout_ms)
+static int s_wait_idle(ho_run_t *run, int timeout_ms)
 {
-    int64_t deadline = s_mono_ms() + timeout_ms;
+    int64_t deadline = ho_run_mono_ms() + timeout_ms;
     int quiet = 0;
     json_int_t last = -1;
-    while (!s_stop && s_mono_ms() < deadline) {
-        s_supervise(run);
+    while (!ho_run_stopping() && ho_run_mono_ms() < deadline) {
+        ho_run_supervise(run);
         json_t *st = s_status(run);
         if (st) {
             json_int_t seen = 0;
@@ -510,14 +229,14 @@ static int s_wait_idle(s_run_t *run, int timeout_ms)
                 return 0;
             }
         }
-        s_sleep_ms(100);
+        ho_run_sleep_ms(100);
     }
     return -1;
 }
 
 /* One envelope {now} of `type` to `service`, waiting for the reply (caller frees it with
  * ho_msg_batch_free). Returns HO_OK or an error code with err filled. */
-static int s_request(s_run_t *run, int timeout_ms, const char *service, const char *type,
+static int s_request(ho_run_t *run, int timeout_ms, const char *service, const char *type,
                      const char *id, int64_t now_ms, ho_msg_t ***reply_p, size_t *n_p,
                      ho_err_t *err)
 {
@@ -537,7 +256,7 @@ static int s_request(s_run_t *run, int timeout_ms, const char *service, const ch
     return rc;
 }
 
-static int s_tick(s_run_t *run, int64_t now_ms)
+static int s_tick(ho_run_t *run, int64_t now_ms)
 {
     char id[64];
     snprintf(id, sizeof id, "tick-%lld", (long long)now_ms);
@@ -553,7 +272,7 @@ static int s_tick(s_run_t *run, int64_t now_ms)
 }
 
 /* report.request through the broker to the report worker; prints where the workbook is. */
-static int s_report(s_run_t *run, int64_t now_ms)
+static int s_report(ho_run_t *run, int64_t now_ms)
 {
     char id[64];
     snprintf(id, sizeof id, "run-report-%lld", (long long)now_ms);
@@ -598,7 +317,7 @@ static bool s_exists(const char *dir, const char *name)
     return access(path, R_OK) == 0;
 }
 
-static int s_demo(s_run_t *run, const char *seed, const char *now_text, int64_t now_ms,
+static int s_demo(ho_run_t *run, const char *seed, const char *now_text, int64_t now_ms,
                   const char *leads)
 {
     char demo[PATH_MAX], feedback[PATH_MAX];
@@ -615,12 +334,12 @@ static int s_demo(s_run_t *run, const char *seed, const char *now_text, int64_t 
         s_fmt(f[i], sizeof f[i], "%s/%s", demo, names[i]);
     }
     const char *conf_args[3] = {NULL, NULL, NULL};
-    if (run->config) {
+    if (run->env.config) {
         conf_args[0] = "-c";
-        conf_args[1] = run->config;
+        conf_args[1] = run->env.config;
     }
     char config_dir[PATH_MAX] = "";
-    const char *cdir = ho_gateway_config_dir(run->gw);
+    const char *cdir = ho_gateway_config_dir(run->env.gw);
     if (cdir && s_exists(cdir, "reps.csv")) {
         s_fmt(config_dir, sizeof config_dir, "%s", cdir);
     }
@@ -631,7 +350,7 @@ static int s_demo(s_run_t *run, const char *seed, const char *now_text, int64_t 
             "demo-data", "--out",  demo,      "--seed", seed,
             "--now",     now_text, "--leads", leads,    config_dir[0] ? "--config-dir" : NULL,
             config_dir,  NULL};
-        if (s_step(run, a) != 0) {
+        if (ho_run_step(run, a) != 0) {
             ho_error("demo-data failed");
             return -1;
         }
@@ -644,7 +363,7 @@ static int s_demo(s_run_t *run, const char *seed, const char *now_text, int64_t 
                            now_text,     f[0],         f[1],          f[2],       f[3],
                            conf_args[0], conf_args[1], NULL};
         printf("run step=import-leads\n");
-        if (s_step(run, a) != 0) {
+        if (ho_run_step(run, a) != 0) {
             ho_error("import of the demo leads failed");
             return -1;
         }
@@ -659,7 +378,7 @@ static int s_demo(s_run_t *run, const char *seed, const char *now_text, int64_t 
                            "50",     "--serial",   "--now",       now_text,
                            f[4],     conf_args[0], conf_args[1],  NULL};
         printf("run step=import-activities\n");
-        if (s_step(run, a) != 0) {
+        if (ho_run_step(run, a) != 0) {
             ho_error("import of the demo activities failed");
             return -1;
         }
@@ -680,7 +399,7 @@ static int s_demo(s_run_t *run, const char *seed, const char *now_text, int64_t 
         const char *a[] = {"demo-data", "feedback", "--data-dir", run->data_dir, "--out", feedback,
                            "--seed",    seed,       "--now",      now_text,      NULL};
         printf("run step=feedback\n");
-        if (s_step(run, a) != 0) {
+        if (ho_run_step(run, a) != 0) {
             ho_error("demo feedback simulation failed");
             return -1;
         }
@@ -689,7 +408,7 @@ static int s_demo(s_run_t *run, const char *seed, const char *now_text, int64_t 
         const char *a[] = {"import",   "--connect",  run->endpoint, "--source",
                            "feedback", "--serial",   "--now",       now_text,
                            feedback,   conf_args[0], conf_args[1],  NULL};
-        if (s_step(run, a) != 0) {
+        if (ho_run_step(run, a) != 0) {
             ho_error("import of the demo feedback failed");
             return -1;
         }
@@ -752,7 +471,8 @@ static int s_parse_parts(const char *opt, const char *list, bool on[RUN_MAX_PART
 }
 
 typedef struct {
-    const char *config, *data_dir, *endpoint, *seed, *now_arg, *leads;
+    ho_cli_env_t env;
+    const char *seed, *now_arg, *leads;
     const char *only, *without;
     long scorers, tick_s, ready_s;
     bool scorers_given, webhook, demo, once;
@@ -761,29 +481,30 @@ typedef struct {
 /* Returns -1 to go on, else the exit code (0 after --help, 2 on a usage error). */
 static int s_parse_args(int argc, char **argv, s_args_t *a)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},   {"data-dir", required_argument, NULL, 'd'},
-        {"endpoint", required_argument, NULL, 'e'}, {"scorers", required_argument, NULL, 'S'},
-        {"webhook", no_argument, NULL, 'w'},        {"tick", required_argument, NULL, 't'},
-        {"demo", no_argument, NULL, 'D'},           {"seed", required_argument, NULL, 's'},
-        {"now", required_argument, NULL, 'n'},      {"leads", required_argument, NULL, 'l'},
-        {"once", no_argument, NULL, 'o'},           {"ready-timeout", required_argument, NULL, 'R'},
-        {"only", required_argument, NULL, 'O'},     {"without", required_argument, NULL, 'W'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {HO_CLI_ENV_OPTIONS,
+                                         /* --endpoint: run's older name of --connect */
+                                         {"endpoint", required_argument, NULL, HO_CLI_OPT_CONNECT},
+                                         {"scorers", required_argument, NULL, 'S'},
+                                         {"webhook", no_argument, NULL, 'w'},
+                                         {"tick", required_argument, NULL, 't'},
+                                         {"demo", no_argument, NULL, 'D'},
+                                         {"seed", required_argument, NULL, 's'},
+                                         {"now", required_argument, NULL, 'n'},
+                                         {"leads", required_argument, NULL, 'l'},
+                                         {"once", no_argument, NULL, 'o'},
+                                         {"ready-timeout", required_argument, NULL, 'R'},
+                                         {"only", required_argument, NULL, 'O'},
+                                         {"without", required_argument, NULL, 'W'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     long tmp = 0;
     int ch;
     optind = 1;
     while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+        if (ho_cli_env_option(&a->env, ch, optarg)) {
+            continue;
+        }
         switch (ch) {
-        case 'c':
-            a->config = optarg;
-            break;
-        case 'd':
-            a->data_dir = optarg;
-            break;
-        case 'e':
-            a->endpoint = optarg;
-            break;
         case 'S':
             if (s_positive(optarg, RUN_MAX_SCORERS, &a->scorers) != 0) {
                 fprintf(stderr, "handoff run: --scorers wants 0..%d, not '%s'\n", RUN_MAX_SCORERS,
@@ -934,9 +655,9 @@ static int s_demo_clock(const char *now_arg, int64_t *now_ms, char *now_text, si
 }
 
 /* The broker (index 0 when run here), then the workers, then the webhook server. */
-static void s_add_children(s_run_t *run, const s_parts_t *parts)
+static void s_add_children(ho_run_t *run, const s_parts_t *parts)
 {
-    const char *config = run->config;
+    const char *config = run->env.config;
     run->has_broker = parts->broker;
     if (parts->broker) {
         const char *a[8] = {"broker", "--bind", run->endpoint, "--data-dir", run->data_dir};
@@ -946,7 +667,7 @@ static void s_add_children(s_run_t *run, const s_parts_t *parts)
             a[k++] = config;
         }
         a[k] = NULL;
-        s_child_add(run, "broker", a);
+        ho_run_child_add(run, "broker", a);
     }
     for (size_t w = 0; w < RUN_N_WORKERS; w++) {
         if (!parts->worker[w]) {
@@ -971,7 +692,7 @@ static void s_add_children(s_run_t *run, const s_parts_t *parts)
                 a[k++] = config;
             }
             a[k] = NULL;
-            s_child_add(run, label, a);
+            ho_run_child_add(run, label, a);
         }
     }
     if (parts->webhook) {
@@ -982,29 +703,29 @@ static void s_add_children(s_run_t *run, const s_parts_t *parts)
             a[k++] = config;
         }
         a[k] = NULL;
-        s_child_add(run, "webhook", a);
+        ho_run_child_add(run, "webhook", a);
     }
 }
 
 /* Start the broker (when it is ours) and wait for it to answer, then every other child.
  * Without a broker here, wait for the one at the endpoint just the same. */
-static int s_start_children(s_run_t *run)
+static int s_start_children(ho_run_t *run)
 {
-    if (run->has_broker && s_child_start(&run->children[0]) != 0) {
+    if (run->has_broker && ho_run_child_start(&run->children[0]) != 0) {
         return -1;
     }
     /* the broker binds before workers connect (ipc needs the socket file) */
-    int64_t deadline = s_mono_ms() + 10000;
+    int64_t deadline = ho_run_mono_ms() + 10000;
     json_t *st = NULL;
-    while (!s_stop && s_mono_ms() < deadline && !(st = s_status(run))) {
-        s_supervise(run);
+    while (!ho_run_stopping() && ho_run_mono_ms() < deadline && !(st = s_status(run))) {
+        ho_run_supervise(run);
         if (run->has_broker && run->children[0].pid == 0) {
             break;
         }
-        s_sleep_ms(50);
+        ho_run_sleep_ms(50);
     }
     if (!st) {
-        if (!s_stop) {
+        if (!ho_run_stopping()) {
             fprintf(stderr, "handoff run: the broker did not %s on %s\n",
                     run->has_broker ? "come up" : "answer", run->endpoint);
         }
@@ -1012,12 +733,12 @@ static int s_start_children(s_run_t *run)
     }
     json_decref(st);
     for (size_t i = run->has_broker ? 1 : 0; i < run->n_children; i++) {
-        s_child_start(&run->children[i]);
+        ho_run_child_start(&run->children[i]);
     }
     return 0;
 }
 
-static void s_report_missing(s_run_t *run, const s_parts_t *parts, bool everywhere, long ready_s)
+static void s_report_missing(ho_run_t *run, const s_parts_t *parts, bool everywhere, long ready_s)
 {
     char missing[256] = "";
     json_t *st = s_status(run);
@@ -1036,12 +757,12 @@ static void s_report_missing(s_run_t *run, const s_parts_t *parts, bool everywhe
 }
 
 /* Where the webhook server listens, from webhook.yaml (what `handoff webhook` binds). */
-static void s_print_webhook_url(s_run_t *run)
+static void s_print_webhook_url(ho_run_t *run)
 {
     ho_webhook_settings_t set;
     memset(&set, 0, sizeof set);
     ho_err_t err = {0};
-    if (ho_webhook_settings_load(ho_gateway_config_dir(run->gw), NULL, &set, &err) != HO_OK) {
+    if (ho_webhook_settings_load(ho_gateway_config_dir(run->env.gw), NULL, &set, &err) != HO_OK) {
         ho_warn("webhook settings: %s", err.message);
         return;
     }
@@ -1051,28 +772,15 @@ static void s_print_webhook_url(s_run_t *run)
     ho_webhook_settings_free(&set);
 }
 
-static void s_print_stopped(s_run_t *run, int sig, int killed)
+static void s_print_stopped(ho_run_t *run, int sig, int killed)
 {
     printf("run stopped%s%s restarts=%d killed=%d\n", sig ? " signal=" : "",
            sig ? (sig == SIGINT ? "INT" : "TERM") : "", run->restarts, killed);
 }
 
-static void s_install_signals(void)
-{
-    /* signals: a flag; the loop does the rest. czmq would install its own SIGINT/SIGTERM
-     * handlers when the first client socket is made, replacing this one: tell it not to. */
-    zsys_handler_set(NULL);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = s_on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    setenv("HO_LOG_LEVEL", "warn", 0); /* children: warnings and errors unless asked */
-}
-
-/* Own binary, endpoint and data dir (created) of the run. */
-static int s_locate(s_run_t *run, const s_args_t *a)
+/* Own binary, endpoint and data dir (created) of the run: --connect / --data-dir as the
+ * environment applied them to the config. */
+static int s_locate(ho_run_t *run)
 {
     ssize_t len = readlink("/proc/self/exe", run->exe, sizeof run->exe - 1);
     if (len <= 0) {
@@ -1080,9 +788,8 @@ static int s_locate(s_run_t *run, const s_args_t *a)
         return -1;
     }
     run->exe[len] = '\0';
-    snprintf(run->endpoint, sizeof run->endpoint, "%s",
-             a->endpoint ? a->endpoint : ho_gateway_endpoint(run->gw));
-    const char *dd = a->data_dir ? a->data_dir : ho_gateway_data_dir(run->gw);
+    snprintf(run->endpoint, sizeof run->endpoint, "%s", ho_gateway_endpoint(run->env.gw));
+    const char *dd = ho_gateway_data_dir(run->env.gw);
     if (!dd || ho_mkdirs(dd) != 0 || !realpath(dd, run->data_dir) ||
         strlen(run->data_dir) > PATH_MAX - 256) {
         fprintf(stderr, "handoff run: data dir '%s': %s\n", dd ? dd : "(none)", strerror(errno));
@@ -1092,7 +799,7 @@ static int s_locate(s_run_t *run, const s_args_t *a)
 }
 
 /* Supervise until stopped (or at once with --once); the demo first when asked. */
-static int s_serve(s_run_t *run, const s_args_t *a, int64_t now_ms, const char *now_text)
+static int s_serve(ho_run_t *run, const s_args_t *a, int64_t now_ms, const char *now_text)
 {
     int result = 0;
     bool once = a->once;
@@ -1100,24 +807,24 @@ static int s_serve(s_run_t *run, const s_args_t *a, int64_t now_ms, const char *
         printf("run demo seed=%s now=%s leads=%s dir=%s/demo\n", a->seed, now_text, a->leads,
                run->data_dir);
         fflush(stdout);
-        if (s_demo(run, a->seed, now_text, now_ms, a->leads) != 0 && !s_stop) {
+        if (s_demo(run, a->seed, now_text, now_ms, a->leads) != 0 && !ho_run_stopping()) {
             result = 1;
             once = true;
         }
     }
-    int64_t next_tick = s_mono_ms() + a->tick_s * 1000;
-    while (!once && !s_stop) {
-        s_supervise(run);
-        if (a->tick_s > 0 && s_mono_ms() >= next_tick) {
+    int64_t next_tick = ho_run_mono_ms() + a->tick_s * 1000;
+    while (!once && !ho_run_stopping()) {
+        ho_run_supervise(run);
+        if (a->tick_s > 0 && ho_run_mono_ms() >= next_tick) {
             /* the demo's world stands at its clock: ticks there, never at the wall clock
              * (the same tick again changes nothing) */
             s_tick(run, a->demo ? now_ms : s_wall_ms());
-            next_tick = s_mono_ms() + a->tick_s * 1000;
+            next_tick = ho_run_mono_ms() + a->tick_s * 1000;
         }
-        s_sleep_ms(100);
+        ho_run_sleep_ms(100);
     }
-    int sig = (int)s_stop;
-    int killed = s_stop_all(run);
+    int sig = ho_run_stopping();
+    int killed = ho_run_stop_all(run);
     s_print_stopped(run, sig, killed);
     return result != 0 ? 1 : killed ? 1 : 0;
 }
@@ -1125,7 +832,12 @@ static int s_serve(s_run_t *run, const s_args_t *a, int64_t now_ms, const char *
 int ho_cmd_run(int argc, char **argv)
 {
     s_init_names();
-    s_args_t a = {.seed = "1", .leads = "600", .scorers = 1, .tick_s = 60, .ready_s = 30};
+    s_args_t a = {.env = {.cmd = "run"},
+                  .seed = "1",
+                  .leads = "600",
+                  .scorers = 1,
+                  .tick_s = 60,
+                  .ready_s = 30};
     int usage = s_parse_args(argc, argv, &a);
     if (usage >= 0) {
         return usage;
@@ -1141,50 +853,47 @@ int ho_cmd_run(int argc, char **argv)
     if (s_demo_clock(a.now_arg, &now_ms, now_text, sizeof now_text) != 0) {
         return 2;
     }
-    s_run_t *run = calloc(1, sizeof *run);
+    ho_run_t *run = calloc(1, sizeof *run);
     if (!run) {
         return 1;
     }
     int rc = 1;
-    ho_err_t err = {0};
-    run->gw = ho_gateway_load(a.config, &err);
-    if (!run->gw) {
-        fprintf(stderr, "handoff run: %s\n", err.message);
+    run->env = a.env;
+    if (ho_cli_env_open(&run->env) != 0) {
         free(run);
         return 1;
     }
-    run->config = a.config;
-    if (s_locate(run, &a) != 0) {
+    if (s_locate(run) != 0) {
         goto done;
     }
     s_add_children(run, &parts);
-    s_install_signals();
+    ho_run_install_signals();
     if (s_start_children(run) != 0) {
-        s_stop_all(run);
+        ho_run_stop_all(run);
         goto done;
     }
     /* the demo needs the whole pipeline, from this host or others */
     if (s_wait_ready(run, &parts, a.demo, (int)a.ready_s * 1000) != 0) {
-        int sig = (int)s_stop;
+        int sig = ho_run_stopping();
         if (!sig) {
             s_report_missing(run, &parts, a.demo, a.ready_s);
         }
-        s_print_stopped(run, sig, s_stop_all(run));
+        s_print_stopped(run, sig, ho_run_stop_all(run));
         rc = sig ? 0 : 1;
         goto done;
     }
     size_t n_workers = run->n_children - (run->has_broker ? 1 : 0) - (parts.webhook ? 1 : 0);
     printf("run ready endpoint=%s data_dir=%s workers=%zu scorers=%ld broker=%s config=%s\n",
            run->endpoint, run->data_dir, n_workers, parts.scorers,
-           run->has_broker ? "here" : "remote", ho_gateway_path(run->gw));
+           run->has_broker ? "here" : "remote", ho_gateway_path(run->env.gw));
     fflush(stdout);
     if (parts.webhook) {
         s_print_webhook_url(run);
     }
     rc = s_serve(run, &a, now_ms, now_text);
 done:
-    s_children_free(run);
-    ho_gateway_destroy(&run->gw);
+    ho_run_children_free(run);
+    ho_cli_env_close(&run->env);
     free(run);
     return rc;
 }

@@ -134,10 +134,7 @@ int ho_cmd_webhook(int argc, char **argv)
     /* czmq would install its own handler when the first socket is made (in the server
      * thread); keep ours, and watch both flags */
     setenv("ZSYS_SIGHANDLER", "false", 1);
-    struct sigaction sa = {0};
-    sa.sa_handler = s_on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    ho_cli_on_stop_signals(s_on_signal);
     ho_metrics_feed_t *feed = NULL;
     ho_webhook_t *w = ho_webhook_new(&set, ho_gateway_config_dir(gw), ep, &copts, &err);
     int rc = 1;

@@ -81,12 +81,17 @@ static int s_set(char **slot, const char *value)
     return HO_OK;
 }
 
-/* The integer keys of broker:, each with its default and range. */
-static int s_read_ints(ho_gateway_t *self, const ho_node_t *broker, ho_err_t *err)
+/* broker.endpoint, its limits and broker.journal. */
+static int s_read_broker(ho_gateway_t *self, const ho_node_t *broker, ho_err_t *err)
 {
     const ho_conf_t *c = self->conf;
+    const char *s;
     long long v;
     int rc;
+    if ((rc = ho_conf_str(c, broker, "endpoint", "tcp://127.0.0.1:5570", &s, err)) != HO_OK ||
+        (rc = s_set(&self->endpoint, s)) != HO_OK) {
+        return rc;
+    }
     struct {
         const char *key;
         long long def, min, max;
@@ -108,33 +113,6 @@ static int s_read_ints(ho_gateway_t *self, const ho_node_t *broker, ho_err_t *er
         }
         *ints[i].slot = (int)v;
     }
-    return HO_OK;
-}
-
-static int s_read(ho_gateway_t *self, ho_err_t *err)
-{
-    const ho_conf_t *c = self->conf;
-    const ho_node_t *root = ho_conf_root(c);
-    static const char *const top[] = {"broker", "data_dir", "routes", "workers", NULL};
-    int rc = ho_conf_check_keys(c, root, top, err);
-    if (rc != HO_OK) {
-        return rc;
-    }
-    const ho_node_t *broker = ho_node_get(root, "broker");
-    static const char *const bkeys[] = {
-        "endpoint",        "bind",         "heartbeat_ms", "liveness", "max_queue", "max_attempts",
-        "max_frame_bytes", "max_queue_bytes", "request_timeout_ms", "curve", "journal", NULL};
-    if ((rc = ho_conf_check_keys(c, broker, bkeys, err)) != HO_OK) {
-        return rc;
-    }
-    const char *s;
-    if ((rc = ho_conf_str(c, broker, "endpoint", "tcp://127.0.0.1:5570", &s, err)) != HO_OK ||
-        (rc = s_set(&self->endpoint, s)) != HO_OK) {
-        return rc;
-    }
-    if ((rc = s_read_ints(self, broker, err)) != HO_OK) {
-        return rc;
-    }
     /* broker.journal: a file under data_dir (or absolute); "", false or null = no journal */
     if ((rc = ho_conf_str(c, broker, "journal", "broker.journal", &s, err)) != HO_OK) {
         return rc;
@@ -143,43 +121,42 @@ static int s_read(ho_gateway_t *self, ho_err_t *err)
         strcmp(s, "~") == 0 || strcmp(s, "null") == 0) {
         s = "";
     }
-    if ((rc = s_set(&self->journal, s)) != HO_OK) {
-        return rc;
-    }
-    const ho_node_t *curve = ho_node_get(broker, "curve");
+    return s_set(&self->journal, s);
+}
+
+/* broker.curve: on or off, and its four key files resolved against the config folder. */
+static int s_read_curve(ho_gateway_t *self, const ho_node_t *curve, ho_err_t *err)
+{
+    const ho_conf_t *c = self->conf;
     static const char *const ckeys[] = {"enabled",     "server_cert",   "allowed_keys",
                                         "client_cert", "server_public", NULL};
+    int rc;
     if ((rc = ho_conf_check_keys(c, curve, ckeys, err)) != HO_OK ||
         (rc = ho_conf_bool(c, curve, "enabled", false, &self->curve, err)) != HO_OK) {
         return rc;
     }
+    struct {
+        const char *key, *def;
+        char **slot;
+    } files[] = {{"server_cert", "keys/broker.cert_secret", &self->server_cert},
+                 {"allowed_keys", "keys/allowed", &self->allowed_keys},
+                 {"client_cert", "keys/client.cert_secret", &self->client_cert},
+                 {"server_public", "keys/broker.cert", &self->server_public}};
     char path[4096];
-    if ((rc = ho_conf_str(c, curve, "server_cert", "keys/broker.cert_secret", &s, err)) != HO_OK ||
-        (rc = s_set(&self->server_cert, ho_gateway_resolve(self, s, path, sizeof path))) !=
-            HO_OK) {
-        return rc;
+    const char *s;
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        if ((rc = ho_conf_str(c, curve, files[i].key, files[i].def, &s, err)) != HO_OK ||
+            (rc = s_set(files[i].slot, ho_gateway_resolve(self, s, path, sizeof path))) != HO_OK) {
+            return rc;
+        }
     }
-    if ((rc = ho_conf_str(c, curve, "allowed_keys", "keys/allowed", &s, err)) != HO_OK ||
-        (rc = s_set(&self->allowed_keys, ho_gateway_resolve(self, s, path, sizeof path))) !=
-            HO_OK) {
-        return rc;
-    }
-    if ((rc = ho_conf_str(c, curve, "client_cert", "keys/client.cert_secret", &s, err)) !=
-            HO_OK ||
-        (rc = s_set(&self->client_cert, ho_gateway_resolve(self, s, path, sizeof path))) !=
-            HO_OK) {
-        return rc;
-    }
-    if ((rc = ho_conf_str(c, curve, "server_public", "keys/broker.cert", &s, err)) != HO_OK ||
-        (rc = s_set(&self->server_public, ho_gateway_resolve(self, s, path, sizeof path))) !=
-            HO_OK) {
-        return rc;
-    }
-    if ((rc = ho_conf_str(c, root, "data_dir", "./data", &s, err)) != HO_OK ||
-        (rc = s_set(&self->data_dir, s)) != HO_OK) {
-        return rc;
-    }
-    const ho_node_t *routes = ho_node_get(root, "routes");
+    return HO_OK;
+}
+
+/* routes: message type -> service, each type a valid one. */
+static int s_read_routes(ho_gateway_t *self, const ho_node_t *routes, ho_err_t *err)
+{
+    const ho_conf_t *c = self->conf;
     if (routes && ho_node_kind(routes) != HO_NODE_MAP) {
         return ho_conf_fail(c, routes, err, HO_ERR_CONFIG, "expected a map of type: service");
     }
@@ -207,6 +184,32 @@ static int s_read(ho_gateway_t *self, ho_err_t *err)
         if (!self->routes[i].type || !self->routes[i].service) {
             return ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
         }
+    }
+    return HO_OK;
+}
+
+static int s_read(ho_gateway_t *self, ho_err_t *err)
+{
+    const ho_conf_t *c = self->conf;
+    const ho_node_t *root = ho_conf_root(c);
+    static const char *const top[] = {"broker", "data_dir", "routes", "workers", NULL};
+    int rc = ho_conf_check_keys(c, root, top, err);
+    if (rc != HO_OK) {
+        return rc;
+    }
+    const ho_node_t *broker = ho_node_get(root, "broker");
+    static const char *const bkeys[] = {
+        "endpoint",           "bind",         "heartbeat_ms",    "liveness",
+        "max_queue",          "max_attempts", "max_frame_bytes", "max_queue_bytes",
+        "request_timeout_ms", "curve",        "journal",         NULL};
+    const char *s;
+    if ((rc = ho_conf_check_keys(c, broker, bkeys, err)) != HO_OK ||
+        (rc = s_read_broker(self, broker, err)) != HO_OK ||
+        (rc = s_read_curve(self, ho_node_get(broker, "curve"), err)) != HO_OK ||
+        (rc = ho_conf_str(c, root, "data_dir", "./data", &s, err)) != HO_OK ||
+        (rc = s_set(&self->data_dir, s)) != HO_OK ||
+        (rc = s_read_routes(self, ho_node_get(root, "routes"), err)) != HO_OK) {
+        return rc;
     }
     const ho_node_t *workers = ho_node_get(root, "workers");
     if (workers && ho_node_kind(workers) != HO_NODE_MAP) {

@@ -15,7 +15,6 @@
 #include <string.h>
 #include <strings.h>
 
-#define DAY_MS 86400000LL
 #define MIN_MS 60000LL
 #define MIN_T (-62167219200000LL) /* 0000-01-01T00:00:00Z */
 #define MAX_T 253402300799000LL   /* 9999-12-31T23:59:59Z */

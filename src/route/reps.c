@@ -456,3 +456,20 @@ int ho_rt_reps_parse(const char *text, size_t len, const char *name, ho_rt_rep_t
     *n_p = p.n_reps;
     return HO_OK;
 }
+
+int ho_rt_strs_push(ho_rt_strs_t *s, const char *v, bool upper)
+{
+    char **grown = realloc(s->v, (s->n + 1) * sizeof *grown);
+    if (!grown) {
+        return HO_ERR_NOMEM;
+    }
+    s->v = grown;
+    if (!(s->v[s->n] = strdup(v))) {
+        return HO_ERR_NOMEM;
+    }
+    for (char *q = s->v[s->n]; upper && *q; q++) {
+        *q = (char)toupper((unsigned char)*q);
+    }
+    s->n++;
+    return HO_OK;
+}

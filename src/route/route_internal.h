@@ -10,6 +10,8 @@
 #include "handoff/routing.h"
 #include "handoff/tz.h"
 
+#define DAY_MS 86400000LL /* one UTC day */
+
 typedef struct {
     char **v;
     size_t n;
@@ -91,5 +93,75 @@ int ho_rt_state_add_breacher(ho_route_state_t *st, long long lead_id, const char
 int ho_rt_state_prune(ho_route_state_t *st, int64_t now_ms, int64_t decided_before,
                       int64_t keep_days, int64_t breached_before, ho_routing_pruned_t *out,
                       ho_err_t *err);
+
+/* Append a copy of v (upper-cased when upper). HO_OK or HO_ERR_NOMEM. */
+int ho_rt_strs_push(ho_rt_strs_t *s, const char *v, bool upper);
+
+/* ---- the routing model: what routing_load.c reads from routing.yaml, routing.c decides
+ * with ---- */
+typedef struct {
+    char *name;
+    long long emp_min, emp_max; /* -1 = no bound */
+    double rev_min, rev_max;    /* < 0 = no bound */
+    bool has_emp, has_rev;
+} ho_rt_segment_t;
+
+typedef struct {
+    char *name;
+    ho_rt_strs_t countries, states;
+} ho_rt_region_t;
+
+typedef struct {
+    ho_rt_strs_t countries, states, regions, segments, industries, grades, quadrants;
+    bool has_emp, has_rev;
+    long long emp_min, emp_max;
+    double rev_min, rev_max;
+} ho_rt_cond_t;
+
+typedef enum {
+    HO_RT_TEAM_TERRITORY = 1,
+    HO_RT_TEAM_REPS,
+    HO_RT_TEAM_REGION,
+    HO_RT_TEAM_QUEUE
+} ho_rt_team_kind_t;
+
+typedef struct {
+    char *name;
+    int line;
+    ho_rt_cond_t when;
+    ho_rt_team_kind_t kind;
+    ho_rt_strs_t reps; /* HO_RT_TEAM_REPS */
+    char *region;      /* HO_RT_TEAM_REGION */
+    char *queue;       /* HO_RT_TEAM_QUEUE */
+    char *overflow;    /* queue when nobody of the team is available (NULL = fallback) */
+} ho_rt_rule_t;
+
+typedef struct {
+    ho_rt_cond_t when;
+    int64_t deadline_ms, reassign_after_ms; /* reassign_after_ms < 0: the default */
+} ho_rt_sla_t;
+
+struct ho_routing {
+    ho_rt_rep_t *reps;
+    size_t n_reps;
+    char *fallback_queue;
+    long long per_day;     /* default daily cap per rep, -1 = none */
+    long long window_days; /* 0 = ISO calendar week (Monday..Sunday, UTC) */
+    bool account_match;
+    ho_rt_segment_t *segments;
+    size_t n_segments;
+    ho_rt_region_t *regions;
+    size_t n_regions;
+    ho_rt_rule_t *rules;
+    size_t n_rules;
+    int64_t sla_deadline_ms, sla_reassign_after_ms;
+    ho_rt_sla_t *sla;
+    size_t n_sla;
+    ho_rt_hours_t *sla_hours; /* sla.business_hours: every rep's default; NULL = 24/7 */
+    ho_tz_t *sla_tz;          /* sla.timezone: the zone of a queued lead's SLA clock */
+};
+
+/* The rep of that id, or NULL (id NULL too). */
+const ho_rt_rep_t *ho_rt_rep_find(const ho_routing_t *self, const char *id);
 
 #endif

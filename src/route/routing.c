@@ -1,4 +1,5 @@
-/* routing.c - the routing engine: deploy/routing.yaml + reps CSV + router state -> decision.
+/* routing.c - the routing engine: deploy/routing.yaml + reps CSV + router state -> decision
+ * (loading the model is routing_load.c).
  * See include/handoff/routing.h and the comments in deploy/routing.yaml. */
 #include "route/route_internal.h"
 
@@ -10,158 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "handoff/conf.h"
-#include "handoff/defaults.h"
-
-#define DAY_MS 86400000LL
-
-typedef struct {
-    char *name;
-    long long emp_min, emp_max; /* -1 = no bound */
-    double rev_min, rev_max;    /* < 0 = no bound */
-    bool has_emp, has_rev;
-} s_segment_t;
-
-typedef struct {
-    char *name;
-    ho_rt_strs_t countries, states;
-} s_region_t;
-
-typedef struct {
-    ho_rt_strs_t countries, states, regions, segments, industries, grades, quadrants;
-    bool has_emp, has_rev;
-    long long emp_min, emp_max;
-    double rev_min, rev_max;
-} s_cond_t;
-
-typedef enum { TEAM_TERRITORY = 1, TEAM_REPS, TEAM_REGION, TEAM_QUEUE } s_team_kind_t;
-
-typedef struct {
-    char *name;
-    int line;
-    s_cond_t when;
-    s_team_kind_t kind;
-    ho_rt_strs_t reps; /* TEAM_REPS */
-    char *region;      /* TEAM_REGION */
-    char *queue;       /* TEAM_QUEUE */
-    char *overflow;    /* queue when nobody of the team is available (NULL = fallback) */
-} s_rule_t;
-
-typedef struct {
-    s_cond_t when;
-    int64_t deadline_ms, reassign_after_ms; /* reassign_after_ms < 0: the default */
-} s_sla_t;
-
-struct ho_routing {
-    ho_rt_rep_t *reps;
-    size_t n_reps;
-    char *fallback_queue;
-    long long per_day;     /* default daily cap per rep, -1 = none */
-    long long window_days; /* 0 = ISO calendar week (Monday..Sunday, UTC) */
-    bool account_match;
-    s_segment_t *segments;
-    size_t n_segments;
-    s_region_t *regions;
-    size_t n_regions;
-    s_rule_t *rules;
-    size_t n_rules;
-    int64_t sla_deadline_ms, sla_reassign_after_ms;
-    s_sla_t *sla;
-    size_t n_sla;
-    ho_rt_hours_t *sla_hours; /* sla.business_hours: every rep's default; NULL = 24/7 */
-    ho_tz_t *sla_tz;          /* sla.timezone: the zone of a queued lead's SLA clock */
-};
-
 /* ------------------------------------------------------------------ helpers */
-
-int ho_parse_duration_ms(const char *text, int64_t *ms_p)
-{
-    if (!text || !*text) {
-        return HO_ERR_FIELD;
-    }
-    const char *s = text;
-    int64_t total = 0;
-    while (*s) {
-        if (!isdigit((unsigned char)*s)) {
-            return HO_ERR_FIELD;
-        }
-        char *end;
-        long long n = strtoll(s, &end, 10);
-        if (n < 0 || n > 100000000LL) {
-            return HO_ERR_FIELD;
-        }
-        int64_t unit;
-        switch (*end) {
-        case 'd':
-            unit = DAY_MS;
-            break;
-        case 'h':
-            unit = 3600000;
-            break;
-        case 'm':
-            unit = 60000;
-            break;
-        case 's':
-            unit = 1000;
-            break;
-        default:
-            return HO_ERR_FIELD;
-        }
-        total += n * unit;
-        s = end + 1;
-    }
-    *ms_p = total;
-    return HO_OK;
-}
-
-static void s_cond_free(s_cond_t *c)
-{
-    ho_rt_strs_free(&c->countries);
-    ho_rt_strs_free(&c->states);
-    ho_rt_strs_free(&c->regions);
-    ho_rt_strs_free(&c->segments);
-    ho_rt_strs_free(&c->industries);
-    ho_rt_strs_free(&c->grades);
-    ho_rt_strs_free(&c->quadrants);
-}
-
-void ho_routing_destroy(ho_routing_t **self_p)
-{
-    if (!self_p || !*self_p) {
-        return;
-    }
-    ho_routing_t *self = *self_p;
-    ho_rt_reps_free(self->reps, self->n_reps);
-    free(self->fallback_queue);
-    for (size_t i = 0; i < self->n_segments; i++) {
-        free(self->segments[i].name);
-    }
-    free(self->segments);
-    for (size_t i = 0; i < self->n_regions; i++) {
-        free(self->regions[i].name);
-        ho_rt_strs_free(&self->regions[i].countries);
-        ho_rt_strs_free(&self->regions[i].states);
-    }
-    free(self->regions);
-    for (size_t i = 0; i < self->n_rules; i++) {
-        s_rule_t *r = &self->rules[i];
-        free(r->name);
-        s_cond_free(&r->when);
-        ho_rt_strs_free(&r->reps);
-        free(r->region);
-        free(r->queue);
-        free(r->overflow);
-    }
-    free(self->rules);
-    for (size_t i = 0; i < self->n_sla; i++) {
-        s_cond_free(&self->sla[i].when);
-    }
-    free(self->sla);
-    free(self->sla_hours);
-    ho_tz_destroy(&self->sla_tz);
-    free(self);
-    *self_p = NULL;
-}
 
 size_t ho_routing_rep_count(const ho_routing_t *self)
 {
@@ -178,7 +28,7 @@ const char *ho_routing_fallback_queue(const ho_routing_t *self)
     return self->fallback_queue;
 }
 
-static const ho_rt_rep_t *s_rep(const ho_routing_t *self, const char *id)
+const ho_rt_rep_t *ho_rt_rep_find(const ho_routing_t *self, const char *id)
 {
     for (size_t i = 0; id && i < self->n_reps; i++) {
         if (strcmp(self->reps[i].rep_id, id) == 0) {
@@ -191,7 +41,7 @@ static const ho_rt_rep_t *s_rep(const ho_routing_t *self, const char *id)
 bool ho_routing_rep(const ho_routing_t *self, const char *rep_id, const char **name_p,
                     const char **email_p)
 {
-    const ho_rt_rep_t *r = s_rep(self, rep_id);
+    const ho_rt_rep_t *r = ho_rt_rep_find(self, rep_id);
     if (r) {
         if (name_p) {
             *name_p = r->name;
@@ -203,501 +53,6 @@ bool ho_routing_rep(const ho_routing_t *self, const char *rep_id, const char **n
     return r != NULL;
 }
 
-static int s_push(ho_rt_strs_t *s, const char *v, bool upper)
-{
-    char **grown = realloc(s->v, (s->n + 1) * sizeof *grown);
-    if (!grown) {
-        return HO_ERR_NOMEM;
-    }
-    s->v = grown;
-    if (!(s->v[s->n] = strdup(v))) {
-        return HO_ERR_NOMEM;
-    }
-    for (char *q = s->v[s->n]; upper && *q; q++) {
-        *q = (char)toupper((unsigned char)*q);
-    }
-    s->n++;
-    return HO_OK;
-}
-
-/* ------------------------------------------------------------------ loading */
-
-typedef struct {
-    ho_routing_t *r;
-    const ho_conf_t *conf;
-    ho_err_t *err;
-} s_loader_t;
-
-/* A scalar or a sequence of scalars -> list. */
-static int s_load_list(s_loader_t *L, const ho_node_t *node, bool upper, ho_rt_strs_t *out)
-{
-    if (!node) {
-        return HO_OK;
-    }
-    if (ho_node_kind(node) == HO_NODE_SCALAR) {
-        return s_push(out, ho_node_str(node), upper);
-    }
-    if (ho_node_kind(node) != HO_NODE_SEQ) {
-        return ho_conf_fail(L->conf, node, L->err, HO_ERR_CONFIG,
-                            "expected a value or a list of values");
-    }
-    for (size_t i = 0; i < ho_node_size(node); i++) {
-        const ho_node_t *item = ho_node_at(node, i);
-        if (ho_node_kind(item) != HO_NODE_SCALAR) {
-            return ho_conf_fail(L->conf, item, L->err, HO_ERR_CONFIG, "expected a single value");
-        }
-        if (s_push(out, ho_node_str(item), upper) != HO_OK) {
-            return ho_err_set(L->err, HO_ERR_NOMEM, "", "out of memory");
-        }
-    }
-    return HO_OK;
-}
-
-static bool s_region_known(const ho_routing_t *r, const char *name)
-{
-    for (size_t i = 0; i < r->n_regions; i++) {
-        if (strcasecmp(r->regions[i].name, name) == 0) {
-            return true;
-        }
-    }
-    for (size_t i = 0; i < r->n_reps; i++) {
-        if (strcasecmp(r->reps[i].region, name) == 0) {
-            return true;
-        }
-    }
-    return false;
-}
-
-static bool s_segment_known(const ho_routing_t *r, const char *name)
-{
-    for (size_t i = 0; i < r->n_segments; i++) {
-        if (strcasecmp(r->segments[i].name, name) == 0) {
-            return true;
-        }
-    }
-    return false;
-}
-
-static int s_load_band(s_loader_t *L, const ho_node_t *map, bool *has, double *lo, double *hi)
-{
-    static const char *const keys[] = {"min", "max", NULL};
-    if (!map) {
-        return HO_OK;
-    }
-    int rc;
-    if ((rc = ho_conf_check_keys(L->conf, map, keys, L->err)) ||
-        (rc = ho_conf_double(L->conf, map, "min", -1, lo, L->err)) ||
-        (rc = ho_conf_double(L->conf, map, "max", -1, hi, L->err))) {
-        return rc;
-    }
-    *has = true;
-    return HO_OK;
-}
-
-static int s_load_cond(s_loader_t *L, const ho_node_t *map, s_cond_t *c)
-{
-    static const char *const keys[] = {"country", "state",    "region",    "segment", "industry",
-                                       "grade",   "quadrant", "employees", "revenue", NULL};
-    int rc;
-    if (!map) {
-        return HO_OK;
-    }
-    if ((rc = ho_conf_check_keys(L->conf, map, keys, L->err)) ||
-        (rc = s_load_list(L, ho_node_get(map, "country"), true, &c->countries)) ||
-        (rc = s_load_list(L, ho_node_get(map, "state"), true, &c->states)) ||
-        (rc = s_load_list(L, ho_node_get(map, "region"), false, &c->regions)) ||
-        (rc = s_load_list(L, ho_node_get(map, "segment"), false, &c->segments)) ||
-        (rc = s_load_list(L, ho_node_get(map, "industry"), false, &c->industries)) ||
-        (rc = s_load_list(L, ho_node_get(map, "grade"), true, &c->grades)) ||
-        (rc = s_load_list(L, ho_node_get(map, "quadrant"), false, &c->quadrants))) {
-        return rc;
-    }
-    for (size_t i = 0; i < c->regions.n; i++) {
-        if (!s_region_known(L->r, c->regions.v[i])) {
-            return ho_conf_fail(L->conf, ho_node_get(map, "region"), L->err, HO_ERR_CONFIG,
-                                "unknown region \"%.40s\" (not in regions: nor in the reps file)",
-                                c->regions.v[i]);
-        }
-    }
-    for (size_t i = 0; i < c->segments.n; i++) {
-        if (!s_segment_known(L->r, c->segments.v[i])) {
-            return ho_conf_fail(L->conf, ho_node_get(map, "segment"), L->err, HO_ERR_CONFIG,
-                                "unknown segment \"%.40s\" (define it under segments:)",
-                                c->segments.v[i]);
-        }
-    }
-    double lo = -1, hi = -1;
-    if ((rc = s_load_band(L, ho_node_get(map, "employees"), &c->has_emp, &lo, &hi))) {
-        return rc;
-    }
-    c->emp_min = lo < 0 ? -1 : (long long)lo;
-    c->emp_max = hi < 0 ? -1 : (long long)hi;
-    return s_load_band(L, ho_node_get(map, "revenue"), &c->has_rev, &c->rev_min, &c->rev_max);
-}
-
-static int s_load_duration(s_loader_t *L, const ho_node_t *map, const char *key, int64_t def,
-                           int64_t *out)
-{
-    const char *text;
-    int rc = ho_conf_str(L->conf, map, key, NULL, &text, L->err);
-    if (rc != HO_OK) {
-        return rc;
-    }
-    if (!text) {
-        *out = def;
-        return HO_OK;
-    }
-    if (ho_parse_duration_ms(text, out) != HO_OK) {
-        return ho_conf_fail(L->conf, ho_node_get(map, key), L->err, HO_ERR_CONFIG,
-                            "expected a duration like 2h, 90m or 1d, got \"%.40s\"", text);
-    }
-    return HO_OK;
-}
-
-static int s_load_segments(s_loader_t *L, const ho_node_t *seq)
-{
-    static const char *const keys[] = {"name",        "employee_min", "employee_max",
-                                       "revenue_min", "revenue_max",  NULL};
-    if (!seq) {
-        return HO_OK;
-    }
-    if (ho_node_kind(seq) != HO_NODE_SEQ) {
-        return ho_conf_fail(L->conf, seq, L->err, HO_ERR_CONFIG, "expected a list of segments");
-    }
-    L->r->segments = calloc(ho_node_size(seq) + 1, sizeof *L->r->segments);
-    if (!L->r->segments) {
-        return ho_err_set(L->err, HO_ERR_NOMEM, "", "out of memory");
-    }
-    for (size_t i = 0; i < ho_node_size(seq); i++) {
-        const ho_node_t *m = ho_node_at(seq, i);
-        s_segment_t *s = &L->r->segments[L->r->n_segments++];
-        const char *name;
-        int rc;
-        double rmin, rmax;
-        if ((rc = ho_conf_check_keys(L->conf, m, keys, L->err)) ||
-            (rc = ho_conf_need_str(L->conf, m, "name", &name, L->err)) ||
-            (rc = ho_conf_int(L->conf, m, "employee_min", -1, &s->emp_min, L->err)) ||
-            (rc = ho_conf_int(L->conf, m, "employee_max", -1, &s->emp_max, L->err)) ||
-            (rc = ho_conf_double(L->conf, m, "revenue_min", -1, &rmin, L->err)) ||
-            (rc = ho_conf_double(L->conf, m, "revenue_max", -1, &rmax, L->err))) {
-            return rc;
-        }
-        if (!(s->name = strdup(name))) {
-            return ho_err_set(L->err, HO_ERR_NOMEM, "", "out of memory");
-        }
-        s->rev_min = rmin;
-        s->rev_max = rmax;
-        s->has_emp = s->emp_min >= 0 || s->emp_max >= 0;
-        s->has_rev = rmin >= 0 || rmax >= 0;
-        if (!s->has_emp && !s->has_rev) {
-            return ho_conf_fail(L->conf, m, L->err, HO_ERR_CONFIG,
-                                "segment \"%.40s\" needs an employee or revenue band", name);
-        }
-    }
-    return HO_OK;
-}
-
-static int s_load_regions(s_loader_t *L, const ho_node_t *map)
-{
-    static const char *const keys[] = {"countries", "us_states", NULL};
-    if (!map) {
-        return HO_OK;
-    }
-    if (ho_node_kind(map) != HO_NODE_MAP) {
-        return ho_conf_fail(L->conf, map, L->err, HO_ERR_CONFIG,
-                            "expected a map of region name -> {countries, us_states}");
-    }
-    L->r->regions = calloc(ho_node_size(map) + 1, sizeof *L->r->regions);
-    if (!L->r->regions) {
-        return ho_err_set(L->err, HO_ERR_NOMEM, "", "out of memory");
-    }
-    for (size_t i = 0; i < ho_node_size(map); i++) {
-        const ho_node_t *m = ho_node_at(map, i);
-        s_region_t *g = &L->r->regions[L->r->n_regions++];
-        int rc;
-        if (!(g->name = strdup(ho_node_key_at(map, i)))) {
-            return ho_err_set(L->err, HO_ERR_NOMEM, "", "out of memory");
-        }
-        if ((rc = ho_conf_check_keys(L->conf, m, keys, L->err)) ||
-            (rc = s_load_list(L, ho_node_get(m, "countries"), true, &g->countries)) ||
-            (rc = s_load_list(L, ho_node_get(m, "us_states"), true, &g->states))) {
-            return rc;
-        }
-    }
-    return HO_OK;
-}
-
-static int s_load_rules(s_loader_t *L, const ho_node_t *seq)
-{
-    static const char *const keys[] = {"name", "when", "team", "queue", "overflow", NULL};
-    if (!seq || ho_node_kind(seq) != HO_NODE_SEQ) {
-        return ho_conf_fail(L->conf, seq ? seq : ho_conf_root(L->conf), L->err, HO_ERR_CONFIG,
-                            "expected rules: a list of routing rules");
-    }
-    L->r->rules = calloc(ho_node_size(seq) + 1, sizeof *L->r->rules);
-    if (!L->r->rules) {
-        return ho_err_set(L->err, HO_ERR_NOMEM, "", "out of memory");
-    }
-    for (size_t i = 0; i < ho_node_size(seq); i++) {
-        const ho_node_t *m = ho_node_at(seq, i);
-        s_rule_t *rule = &L->r->rules[L->r->n_rules++];
-        const char *name, *queue, *overflow;
-        int rc;
-        rule->line = ho_node_line(m);
-        if ((rc = ho_conf_check_keys(L->conf, m, keys, L->err)) ||
-            (rc = ho_conf_need_str(L->conf, m, "name", &name, L->err)) ||
-            (rc = ho_conf_str(L->conf, m, "queue", NULL, &queue, L->err)) ||
-            (rc = ho_conf_str(L->conf, m, "overflow", NULL, &overflow, L->err))) {
-            return rc;
-        }
-        for (size_t k = 0; k + 1 < L->r->n_rules; k++) {
-            if (strcmp(L->r->rules[k].name, name) == 0) {
-                return ho_conf_fail(L->conf, ho_node_get(m, "name"), L->err, HO_ERR_CONFIG,
-                                    "duplicate rule name \"%.40s\"", name);
-            }
-        }
-        if (!(rule->name = strdup(name)) || (queue && !(rule->queue = strdup(queue))) ||
-            (overflow && !(rule->overflow = strdup(overflow)))) {
-            return ho_err_set(L->err, HO_ERR_NOMEM, "", "out of memory");
-        }
-        const ho_node_t *when = ho_node_get(m, "when");
-        if (when && ho_node_kind(when) != HO_NODE_MAP) {
-            return ho_conf_fail(L->conf, when, L->err, HO_ERR_CONFIG,
-                                "expected a map of conditions");
-        }
-        if ((rc = s_load_cond(L, when, &rule->when))) {
-            return rc;
-        }
-        const ho_node_t *team = ho_node_get(m, "team");
-        if (queue && team) {
-            return ho_conf_fail(L->conf, team, L->err, HO_ERR_CONFIG,
-                                "a rule sends leads to a team or to a queue, not both");
-        }
-        if (queue) {
-            rule->kind = TEAM_QUEUE;
-            continue;
-        }
-        if (!team) {
-            return ho_conf_fail(L->conf, m, L->err, HO_ERR_CONFIG,
-                                "rule \"%.40s\" needs team: or queue:", name);
-        }
-        if (ho_node_kind(team) == HO_NODE_SCALAR && strcmp(ho_node_str(team), "territory") == 0) {
-            rule->kind = TEAM_TERRITORY;
-        } else if (ho_node_kind(team) == HO_NODE_MAP && ho_node_size(team) == 1 &&
-                   ho_node_get(team, "region")) {
-            const char *region;
-            if ((rc = ho_conf_str(L->conf, team, "region", "", &region, L->err))) {
-                return rc;
-            }
-            if (!s_region_known(L->r, region)) {
-                return ho_conf_fail(L->conf, ho_node_get(team, "region"), L->err, HO_ERR_CONFIG,
-                                    "no rep of the reps file has region \"%.40s\"", region);
-            }
-            rule->kind = TEAM_REGION;
-            if (!(rule->region = strdup(region))) {
-                return ho_err_set(L->err, HO_ERR_NOMEM, "", "out of memory");
-            }
-        } else if (ho_node_kind(team) == HO_NODE_SEQ) {
-            rule->kind = TEAM_REPS;
-            if ((rc = s_load_list(L, team, false, &rule->reps))) {
-                return rc;
-            }
-            for (size_t k = 0; k < rule->reps.n; k++) {
-                if (!s_rep(L->r, rule->reps.v[k])) {
-                    return ho_conf_fail(L->conf, ho_node_at(team, k), L->err, HO_ERR_CONFIG,
-                                        "unknown rep \"%.40s\" (not in the reps file)",
-                                        rule->reps.v[k]);
-                }
-            }
-        } else {
-            return ho_conf_fail(L->conf, team, L->err, HO_ERR_CONFIG,
-                                "expected territory, {region: NAME} or a list of rep ids");
-        }
-    }
-    return HO_OK;
-}
-
-/* sla.business_hours and sla.timezone: the default working hours of every rep, and the zone
- * of the SLA clock of a lead that went to a queue. */
-static int s_load_sla_clock(s_loader_t *L, const ho_node_t *map)
-{
-    const char *hours, *zone;
-    int rc;
-    if ((rc = ho_conf_str(L->conf, map, "business_hours", NULL, &hours, L->err)) ||
-        (rc = ho_conf_str(L->conf, map, "timezone", "UTC", &zone, L->err))) {
-        return rc;
-    }
-    if (hours) {
-        char why[160];
-        rc = ho_rt_hours_parse(hours, &L->r->sla_hours, why, sizeof why);
-        if (rc == HO_ERR_NOMEM) {
-            return ho_err_set(L->err, HO_ERR_NOMEM, "", "out of memory");
-        }
-        if (rc != HO_OK) {
-            return ho_conf_fail(L->conf, ho_node_get(map, "business_hours"), L->err, HO_ERR_CONFIG,
-                                "%s", why);
-        }
-    }
-    ho_err_t tz_err = {0};
-    if (!(L->r->sla_tz = ho_tz_load(zone, &tz_err))) {
-        return ho_conf_fail(L->conf, ho_node_get(map, "timezone"), L->err, HO_ERR_CONFIG, "%s",
-                            tz_err.message);
-    }
-    return HO_OK;
-}
-
-static int s_load_sla(s_loader_t *L, const ho_node_t *map)
-{
-    static const char *const keys[] = {"deadline",       "reassign_after", "rules",
-                                       "business_hours", "timezone",       NULL};
-    static const char *const rkeys[] = {"when", "deadline", "reassign_after", NULL};
-    int rc;
-    L->r->sla_deadline_ms = 24 * 3600000LL;
-    L->r->sla_reassign_after_ms = 2 * 3600000LL;
-    if (map && (rc = ho_conf_check_keys(L->conf, map, keys, L->err))) {
-        return rc;
-    }
-    if ((rc = s_load_sla_clock(L, map))) {
-        return rc;
-    }
-    if (!map) {
-        return HO_OK;
-    }
-    if ((rc = s_load_duration(L, map, "deadline", L->r->sla_deadline_ms, &L->r->sla_deadline_ms)) ||
-        (rc = s_load_duration(L, map, "reassign_after", L->r->sla_reassign_after_ms,
-                              &L->r->sla_reassign_after_ms))) {
-        return rc;
-    }
-    const ho_node_t *seq = ho_node_get(map, "rules");
-    if (!seq) {
-        return HO_OK;
-    }
-    if (ho_node_kind(seq) != HO_NODE_SEQ) {
-        return ho_conf_fail(L->conf, seq, L->err, HO_ERR_CONFIG, "expected a list of SLA rules");
-    }
-    L->r->sla = calloc(ho_node_size(seq) + 1, sizeof *L->r->sla);
-    if (!L->r->sla) {
-        return ho_err_set(L->err, HO_ERR_NOMEM, "", "out of memory");
-    }
-    for (size_t i = 0; i < ho_node_size(seq); i++) {
-        const ho_node_t *m = ho_node_at(seq, i);
-        s_sla_t *s = &L->r->sla[L->r->n_sla++];
-        if ((rc = ho_conf_check_keys(L->conf, m, rkeys, L->err))) {
-            return rc;
-        }
-        if (!ho_node_get(m, "deadline")) {
-            return ho_conf_fail(L->conf, m, L->err, HO_ERR_CONFIG,
-                                "missing required key 'deadline'");
-        }
-        if ((rc = s_load_cond(L, ho_node_get(m, "when"), &s->when)) ||
-            (rc = s_load_duration(L, m, "deadline", 0, &s->deadline_ms)) ||
-            (rc = s_load_duration(L, m, "reassign_after", -1, &s->reassign_after_ms))) {
-            return rc;
-        }
-    }
-    return HO_OK;
-}
-
-static int s_load(s_loader_t *L)
-{
-    static const char *const keys[] = {"reps",     "fallback_queue", "account_match", "capacity",
-                                       "segments", "regions",        "rules",         "sla",
-                                       NULL};
-    static const char *const cap_keys[] = {"per_day", "window", NULL};
-    const ho_node_t *root = ho_conf_root(L->conf);
-    int rc;
-    const char *fallback;
-    if ((rc = ho_conf_check_keys(L->conf, root, keys, L->err)) ||
-        (rc = ho_conf_str(L->conf, root, "fallback_queue", "unassigned", &fallback, L->err)) ||
-        (rc = ho_conf_bool(L->conf, root, "account_match", true, &L->r->account_match, L->err))) {
-        return rc;
-    }
-    if (!fallback[0]) {
-        return ho_conf_fail(L->conf, ho_node_get(root, "fallback_queue"), L->err, HO_ERR_CONFIG,
-                            "the fallback queue needs a name");
-    }
-    if (!(L->r->fallback_queue = strdup(fallback))) {
-        return ho_err_set(L->err, HO_ERR_NOMEM, "", "out of memory");
-    }
-    const ho_node_t *cap = ho_node_get(root, "capacity");
-    const char *window;
-    if ((cap && (rc = ho_conf_check_keys(L->conf, cap, cap_keys, L->err))) ||
-        (rc = ho_conf_int(L->conf, cap, "per_day", 0, &L->r->per_day, L->err)) ||
-        (rc = ho_conf_str(L->conf, cap, "window", "week", &window, L->err))) {
-        return rc;
-    }
-    if (L->r->per_day <= 0) {
-        L->r->per_day = -1;
-    }
-    if (strcmp(window, "week") == 0) {
-        L->r->window_days = 0;
-    } else {
-        char *end;
-        L->r->window_days = strtoll(window, &end, 10);
-        if (*end || L->r->window_days < 1 || L->r->window_days > 366) {
-            return ho_conf_fail(L->conf, ho_node_get(cap, "window"), L->err, HO_ERR_CONFIG,
-                                "expected week or a number of days 1..366, got \"%.40s\"", window);
-        }
-    }
-    if ((rc = s_load_segments(L, ho_node_get(root, "segments"))) ||
-        (rc = s_load_regions(L, ho_node_get(root, "regions"))) ||
-        (rc = s_load_rules(L, ho_node_get(root, "rules"))) ||
-        (rc = s_load_sla(L, ho_node_get(root, "sla")))) {
-        return rc;
-    }
-    return HO_OK;
-}
-
-static ho_routing_t *s_build(const ho_conf_t *conf, const char *csv, size_t csv_len,
-                             const char *csv_name, ho_err_t *err)
-{
-    ho_routing_t *r = calloc(1, sizeof *r);
-    if (!r) {
-        ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
-        return NULL;
-    }
-    s_loader_t L = {.r = r, .conf = conf, .err = err};
-    if (ho_rt_reps_parse(csv, csv_len, csv_name, &r->reps, &r->n_reps, err) != HO_OK ||
-        s_load(&L) != HO_OK) {
-        ho_routing_destroy(&r);
-    }
-    return r;
-}
-
-ho_routing_t *ho_routing_parse(const char *yaml, size_t yaml_len, const char *yaml_name,
-                               const char *reps_csv, size_t csv_len, const char *csv_name,
-                               ho_err_t *err)
-{
-    ho_conf_t *conf = ho_conf_parse(yaml, yaml_len, yaml_name, err);
-    if (!conf) {
-        return NULL;
-    }
-    ho_routing_t *r = s_build(conf, reps_csv, csv_len, csv_name, err);
-    ho_conf_destroy(&conf);
-    return r;
-}
-
-ho_routing_t *ho_routing_load(const char *config_dir, const char *name, ho_err_t *err)
-{
-    ho_conf_t *conf = ho_conf_load_named(config_dir, name ? name : "routing.yaml", err);
-    if (!conf) {
-        return NULL;
-    }
-    const char *reps_name;
-    ho_routing_t *r = NULL;
-    if (ho_conf_str(conf, ho_conf_root(conf), "reps", "reps.csv", &reps_name, err) == HO_OK) {
-        char from[4096];
-        size_t len;
-        char *csv = ho_file_load_named(config_dir, reps_name, &len, from, sizeof from, err);
-        if (csv) {
-            r = s_build(conf, csv, len, from, err);
-            free(csv);
-        }
-    }
-    ho_conf_destroy(&conf);
-    return r;
-}
-
 /* ------------------------------------------------------------------ the lead */
 
 typedef struct {
@@ -706,7 +61,7 @@ typedef struct {
     bool has_emp, has_rev;
     long long employees;
     double revenue;
-    const s_segment_t *segment;
+    const ho_rt_segment_t *segment;
 } s_lead_t;
 
 static const char *s_str(const json_t *fields, const json_t *lead, const char *key)
@@ -739,7 +94,7 @@ static bool s_num(const json_t *fields, const json_t *lead, const char *key, dou
     return false;
 }
 
-static bool s_segment_fits(const s_segment_t *s, const s_lead_t *l)
+static bool s_segment_fits(const ho_rt_segment_t *s, const s_lead_t *l)
 {
     bool checked = false;
     if (s->has_emp && l->has_emp) {
@@ -833,7 +188,7 @@ static bool s_rep_band(const ho_rt_rep_t *r, const s_lead_t *l)
 static bool s_in_region(const ho_routing_t *self, const char *name, const s_lead_t *l)
 {
     for (size_t i = 0; i < self->n_regions; i++) {
-        const s_region_t *g = &self->regions[i];
+        const ho_rt_region_t *g = &self->regions[i];
         if (strcasecmp(g->name, name) == 0) {
             if (!ho_rt_strs_has(&g->countries, l->country)) {
                 return false;
@@ -864,7 +219,7 @@ static bool s_grade_match(const ho_rt_strs_t *grades, const char *grade)
     return false;
 }
 
-static bool s_cond_match(const ho_routing_t *self, const s_cond_t *c, const s_lead_t *l)
+static bool s_cond_match(const ho_routing_t *self, const ho_rt_cond_t *c, const s_lead_t *l)
 {
     if (c->countries.n && !ho_rt_strs_has(&c->countries, l->country)) {
         return false;
@@ -923,7 +278,7 @@ void ho_routing_sla(const ho_routing_t *self, const json_t *request, const char 
     }
     /* the clock runs in the rep's working hours (own, else the default), in the rep's zone;
      * a queued lead (or a rep this config does not know) in the default hours and zone */
-    const ho_rt_rep_t *rep = s_rep(self, rep_id);
+    const ho_rt_rep_t *rep = ho_rt_rep_find(self, rep_id);
     const ho_rt_hours_t *hours = rep && rep->own_hours ? rep->hours : self->sla_hours;
     const ho_tz_t *tz = rep ? rep->tz : self->sla_tz;
     *sla_due_p = ho_rt_hours_add(hours, tz, assigned_at, deadline);
@@ -994,7 +349,7 @@ static const char *s_window_label(const ho_routing_t *self, char *buf, size_t ca
 int ho_route_state_counts(const ho_routing_t *routing, ho_route_state_t *state, const char *rep_id,
                           int64_t at_ms, int *day_p, int *window_p)
 {
-    const ho_rt_rep_t *r = s_rep(routing, rep_id);
+    const ho_rt_rep_t *r = ho_rt_rep_find(routing, rep_id);
     int64_t day =
         r ? ho_tz_day(r->tz, at_ms) : (at_ms >= 0 ? at_ms / DAY_MS : (at_ms - DAY_MS + 1) / DAY_MS);
     if (day_p) {
@@ -1093,17 +448,17 @@ static void s_why_text(s_buf_t *b, const s_ctx_t *c, const ho_rt_rep_t *r, s_why
     }
 }
 
-static bool s_in_team(const ho_routing_t *self, const s_rule_t *rule, const ho_rt_rep_t *r,
+static bool s_in_team(const ho_routing_t *self, const ho_rt_rule_t *rule, const ho_rt_rep_t *r,
                       const s_lead_t *l)
 {
     switch (rule->kind) {
-    case TEAM_TERRITORY:
+    case HO_RT_TEAM_TERRITORY:
         return s_rep_territory(r, l) && s_rep_band(r, l);
-    case TEAM_REGION:
+    case HO_RT_TEAM_REGION:
         return strcasecmp(r->region, rule->region) == 0;
-    case TEAM_REPS:
+    case HO_RT_TEAM_REPS:
         return ho_rt_strs_has(&rule->reps, r->rep_id);
-    case TEAM_QUEUE:
+    case HO_RT_TEAM_QUEUE:
         break;
     }
     (void)self;
@@ -1113,7 +468,7 @@ static bool s_in_team(const ho_routing_t *self, const s_rule_t *rule, const ho_r
 /* Smooth weighted round robin (nginx): every eligible rep gains its weight, the one with the
  * most current weight is picked and pays back the total. Over any run of sum(weights)
  * picks each rep gets exactly its share, interleaved rather than in bursts. */
-static int s_rotate(const s_ctx_t *c, const s_rule_t *rule, const s_lead_t *l, s_cand_t *pick,
+static int s_rotate(const s_ctx_t *c, const ho_rt_rule_t *rule, const s_lead_t *l, s_cand_t *pick,
                     s_buf_t *why, ho_err_t *err)
 {
     const ho_routing_t *self = c->self;
@@ -1124,10 +479,10 @@ static int s_rotate(const s_ctx_t *c, const s_rule_t *rule, const s_lead_t *l, s
     size_t n = 0, members = 0;
     long long total = 0;
     /* team order: the rule's list order for explicit teams, else the reps file order */
-    size_t order_n = rule->kind == TEAM_REPS ? rule->reps.n : self->n_reps;
+    size_t order_n = rule->kind == HO_RT_TEAM_REPS ? rule->reps.n : self->n_reps;
     for (size_t i = 0; i < order_n; i++) {
         const ho_rt_rep_t *r =
-            rule->kind == TEAM_REPS ? s_rep(self, rule->reps.v[i]) : &self->reps[i];
+            rule->kind == HO_RT_TEAM_REPS ? ho_rt_rep_find(self, rule->reps.v[i]) : &self->reps[i];
         if (!r || !s_in_team(self, rule, r, l)) {
             continue;
         }
@@ -1136,7 +491,7 @@ static int s_rotate(const s_ctx_t *c, const s_rule_t *rule, const s_lead_t *l, s
         s_why_t w = r->weight <= 0 ? E_WEIGHT0 : s_can_take(c, r, true, &dn, &wn);
         const ho_rt_rep_t *takes = r;
         if (w == E_OOO) {
-            const ho_rt_rep_t *b = s_rep(self, r->backup);
+            const ho_rt_rep_t *b = ho_rt_rep_find(self, r->backup);
             s_why_t bw = b ? s_can_take(c, b, true, &dn, &wn) : E_OOO;
             if (bw == E_OK) {
                 takes = b;
@@ -1202,7 +557,7 @@ static void s_where(s_buf_t *b, const s_lead_t *l)
 
 static void s_segment_text(s_buf_t *b, const s_lead_t *l, const char *sep)
 {
-    const s_segment_t *s = l->segment;
+    const ho_rt_segment_t *s = l->segment;
     if (s) {
         if (s->has_emp && l->has_emp) {
             if (s->emp_max < 0) {
@@ -1219,12 +574,12 @@ static void s_segment_text(s_buf_t *b, const s_lead_t *l, const char *sep)
     }
 }
 
-static void s_rule_text(s_buf_t *b, const ho_routing_t *self, const s_rule_t *rule,
+static void s_rule_text(s_buf_t *b, const ho_routing_t *self, const ho_rt_rule_t *rule,
                         const s_lead_t *l, const ho_rt_rep_t *rep)
 {
-    const s_cond_t *c = &rule->when;
-    bool geo = c->countries.n || c->states.n || c->regions.n || rule->kind == TEAM_TERRITORY ||
-               rule->kind == TEAM_REGION;
+    const ho_rt_cond_t *c = &rule->when;
+    bool geo = c->countries.n || c->states.n || c->regions.n ||
+               rule->kind == HO_RT_TEAM_TERRITORY || rule->kind == HO_RT_TEAM_REGION;
     s_add(b, "rule %s: ", rule->name);
     size_t body = b->len;
     if (geo) {
@@ -1241,7 +596,8 @@ static void s_rule_text(s_buf_t *b, const ho_routing_t *self, const s_rule_t *ru
             s_add(b, ")");
         }
     }
-    if (c->segments.n || c->has_emp || c->has_rev || l->segment || rule->kind == TEAM_TERRITORY) {
+    if (c->segments.n || c->has_emp || c->has_rev || l->segment ||
+        rule->kind == HO_RT_TEAM_TERRITORY) {
         s_segment_text(b, l, b->len > body ? ", " : "");
     }
     if (c->industries.n) {
@@ -1294,6 +650,164 @@ static int s_get_time(const json_t *req, const char *key, int64_t *out, ho_err_t
     return HO_OK;
 }
 
+/* Who must not get the lead into *exclude: the request's exclusions, the rep it leaves
+ * (*from: the reassigned or breaching owner, else NULL), and its earlier breachers. */
+static int s_exclusions(const ho_routing_t *self, ho_route_state_t *st, const json_t *req,
+                        const s_lead_t *l, int64_t as_of, ho_rt_strs_t *exclude, const char **from,
+                        ho_err_t *err)
+{
+    int rc = HO_OK;
+    const char *step = json_string_value(json_object_get(req, "step"));
+    const char *why_req = json_string_value(json_object_get(req, "reason"));
+    const json_t *ex = json_object_get(req, "exclude");
+    for (size_t i = 0; json_is_array(ex) && i < json_array_size(ex); i++) {
+        const char *id = json_string_value(json_array_get(ex, i));
+        if (id && !ho_rt_strs_has(exclude, id) && ho_rt_strs_push(exclude, id, false)) {
+            rc = ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
+        }
+    }
+    *from = NULL;
+    if (step && strcmp(step, "reassign") == 0) {
+        *from = json_string_value(json_object_get(req, "rep_id"));
+    } else if (why_req && strcmp(why_req, "sla_breach") == 0) {
+        *from = json_string_value(json_object_get(json_object_get(req, "lead"), "owner"));
+    }
+    bool first_breach = false;
+    if (*from && st && rc == HO_OK) {
+        rc = ho_rt_state_add_breacher(st, l->lead_id, *from, as_of, &first_breach, err);
+    }
+    /* The rep ignored the lead and it leaves them: it no longer counts in their open load
+     * (the capacity window), once per lead and rep, on the day it was counted. The daily cap
+     * still counts it: it limits how many leads one rep is handed in a day, and a rep who lets
+     * leads lapse must not be handed more of them that same day. */
+    const json_t *was = json_object_get(req, "assigned_at");
+    const ho_rt_rep_t *gone = ho_rt_rep_find(self, *from);
+    if (first_breach && gone && json_is_integer(was) && rc == HO_OK) {
+        rc = ho_rt_state_release(st, *from, ho_tz_day(gone->tz, json_integer_value(was)), err);
+    }
+    if (st && rc == HO_OK && ho_rt_state_breachers(st, l->lead_id, exclude) != HO_OK) {
+        rc = ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
+    }
+    if (*from && rc == HO_OK && !ho_rt_strs_has(exclude, *from) &&
+        ho_rt_strs_push(exclude, *from, false)) {
+        rc = ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
+    }
+    return rc;
+}
+
+/* The decision being made: the rep or the queue, the rule that chose, the rep's counts
+ * (today, the capacity window) before this lead, and the explanation. */
+typedef struct {
+    const ho_rt_rep_t *rep;
+    const char *queue, *rule_name;
+    int dn, wn;
+    s_buf_t b;
+} s_choice_t;
+
+/* 1. lead-to-account matching: the company already has an owner (or their backup). */
+static void s_by_account(const s_ctx_t *c, const json_t *req, const s_lead_t *l, s_choice_t *ch)
+{
+    const ho_routing_t *self = c->self;
+    const char *owner = json_string_value(json_object_get(req, "account_owner"));
+    const ho_rt_rep_t *o = self->account_match ? ho_rt_rep_find(self, owner) : NULL;
+    if (!o) {
+        return;
+    }
+    s_why_t w = s_can_take(c, o, false, &ch->dn, &ch->wn);
+    const ho_rt_rep_t *b2 = ho_rt_rep_find(self, o->backup);
+    if (w == E_OK) {
+        ch->rep = o;
+        s_add(&ch->b, "account match: %s is owned by %s (%s)",
+              l->domain ? l->domain : "the company", o->rep_id, o->name);
+    } else if (w == E_OOO && b2 && s_can_take(c, b2, false, &ch->dn, &ch->wn) == E_OK) {
+        ch->rep = b2;
+        s_add(&ch->b, "account match: %s is owned by %s, out of office until %s; backup %s (%s)",
+              l->domain ? l->domain : "the company", o->rep_id,
+              o->ooo_end[0] ? o->ooo_end : "further notice", b2->rep_id, b2->name);
+    }
+    if (ch->rep) {
+        ch->rule_name = "account_match";
+    }
+}
+
+/* The explanation of a round-robin pick: weight, out-of-office hand-over, the rep's counts. */
+static void s_pick_text(const s_ctx_t *c, const ho_rt_rule_t *matched, const s_lead_t *l,
+                        const s_cand_t *pick, s_choice_t *ch)
+{
+    const ho_routing_t *self = c->self;
+    const ho_rt_rep_t *rep = ch->rep;
+    char wl[32];
+    s_rule_text(&ch->b, self, matched, l, pick->rep);
+    if (pick->takes != pick->rep) {
+        s_add(&ch->b, ", round robin weight %lld: %s out of office", pick->rep->weight,
+              pick->rep->rep_id);
+        if (pick->rep->ooo_end[0]) {
+            s_add(&ch->b, " until %s", pick->rep->ooo_end);
+        }
+        s_add(&ch->b, ", backup %s", rep->rep_id);
+    } else {
+        s_add(&ch->b, ", round robin weight %lld", rep->weight);
+    }
+    if (rep->weekly_capacity >= 0) {
+        s_add(&ch->b, ", %d/%lld %s", ch->wn + 1, rep->weekly_capacity,
+              s_window_label(self, wl, sizeof wl));
+    } else {
+        s_add(&ch->b, ", %d %s", ch->wn + 1, s_window_label(self, wl, sizeof wl));
+    }
+    long long per_day = rep->daily_capacity >= 0 ? rep->daily_capacity : self->per_day;
+    if (per_day >= 0) {
+        s_add(&ch->b, ", %d/%lld today", ch->dn + 1, per_day);
+    }
+}
+
+/* 2. the matched rule: its team queue, or its round robin (the overflow queue when nobody
+ * in it can take the lead). */
+static int s_by_rule(const s_ctx_t *c, const ho_rt_rule_t *matched, const s_lead_t *l,
+                     s_choice_t *ch, ho_err_t *err)
+{
+    const ho_routing_t *self = c->self;
+    ch->rule_name = matched->name;
+    if (matched->kind == HO_RT_TEAM_QUEUE) {
+        s_rule_text(&ch->b, self, matched, l, NULL);
+        ch->queue = matched->queue;
+        s_add(&ch->b, "; queue %s", ch->queue);
+        return HO_OK;
+    }
+    s_cand_t pick;
+    s_buf_t whynot = {{0}, 0};
+    int rc = s_rotate(c, matched, l, &pick, &whynot, err);
+    if (rc != HO_OK) {
+        return rc;
+    }
+    if (pick.takes) {
+        ch->rep = pick.takes;
+        ch->dn = pick.day_n;
+        ch->wn = pick.win_n;
+        s_pick_text(c, matched, l, &pick, ch);
+    } else {
+        ch->queue = matched->overflow ? matched->overflow : self->fallback_queue;
+        s_rule_text(&ch->b, self, matched, l, NULL);
+        s_add(&ch->b, "; nobody available (%s); queue %s", whynot.text, ch->queue);
+    }
+    return HO_OK;
+}
+
+/* 3. no rule matched: the fallback queue, saying what the lead looked like. */
+static void s_by_fallback(const ho_routing_t *self, const s_lead_t *l, s_choice_t *ch)
+{
+    ch->queue = self->fallback_queue;
+    ch->rule_name = "fallback";
+    s_add(&ch->b, "no rule matched (");
+    s_where(&ch->b, l);
+    if (l->has_emp) {
+        s_add(&ch->b, ", %lld employees", l->employees);
+    }
+    if (l->grade) {
+        s_add(&ch->b, ", grade %s", l->grade);
+    }
+    s_add(&ch->b, "); queue %s", ch->queue);
+}
+
 static int s_decide(const ho_routing_t *self, ho_route_state_t *st, const json_t *req, json_t **out,
                     ho_err_t *err)
 {
@@ -1303,156 +817,44 @@ static int s_decide(const ho_routing_t *self, ho_route_state_t *st, const json_t
         return rc;
     }
     const char *step = json_string_value(json_object_get(req, "step"));
-    const char *why_req = json_string_value(json_object_get(req, "reason"));
     bool reassign = step && strcmp(step, "reassign") == 0;
     int64_t as_of = 0;
     if ((rc = s_get_time(req, reassign ? "now" : "as_of", &as_of, err))) {
         return rc;
     }
-    /* who must not get it: the request's exclusions, the breaching rep, earlier breachers */
     ho_rt_strs_t exclude = {0};
     const char *from = NULL;
-    const json_t *ex = json_object_get(req, "exclude");
-    for (size_t i = 0; json_is_array(ex) && i < json_array_size(ex); i++) {
-        const char *id = json_string_value(json_array_get(ex, i));
-        if (id && !ho_rt_strs_has(&exclude, id) && s_push(&exclude, id, false)) {
-            rc = ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
-        }
-    }
-    if (reassign) {
-        from = json_string_value(json_object_get(req, "rep_id"));
-    } else if (why_req && strcmp(why_req, "sla_breach") == 0) {
-        from = json_string_value(json_object_get(json_object_get(req, "lead"), "owner"));
-    }
-    bool first_breach = false;
-    if (from && st && rc == HO_OK) {
-        rc = ho_rt_state_add_breacher(st, l.lead_id, from, as_of, &first_breach, err);
-    }
-    /* The rep ignored the lead and it leaves them: it no longer counts in their open load
-     * (the capacity window), once per lead and rep, on the day it was counted. The daily cap
-     * still counts it: it limits how many leads one rep is handed in a day, and a rep who lets
-     * leads lapse must not be handed more of them that same day. */
-    const json_t *was = json_object_get(req, "assigned_at");
-    const ho_rt_rep_t *gone = s_rep(self, from);
-    if (first_breach && gone && json_is_integer(was) && rc == HO_OK) {
-        rc = ho_rt_state_release(st, from, ho_tz_day(gone->tz, json_integer_value(was)), err);
-    }
-    if (st && rc == HO_OK && ho_rt_state_breachers(st, l.lead_id, &exclude) != HO_OK) {
-        rc = ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
-    }
-    if (from && rc == HO_OK && !ho_rt_strs_has(&exclude, from) && s_push(&exclude, from, false)) {
-        rc = ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
-    }
-    if (rc != HO_OK) {
+    if ((rc = s_exclusions(self, st, req, &l, as_of, &exclude, &from, err)) != HO_OK) {
         ho_rt_strs_free(&exclude);
         return rc;
     }
-
     s_ctx_t c = {.self = self, .st = st, .as_of = as_of, .exclude = &exclude};
-    s_buf_t b = {{0}, 0};
-    const ho_rt_rep_t *rep = NULL;
-    const char *queue = NULL, *rule_name = NULL;
-    int dn = 0, wn = 0;
-
-    /* 1. lead-to-account matching: the company already has an owner */
-    const char *owner = json_string_value(json_object_get(req, "account_owner"));
-    const ho_rt_rep_t *o = self->account_match ? s_rep(self, owner) : NULL;
-    if (o) {
-        s_why_t w = s_can_take(&c, o, false, &dn, &wn);
-        const ho_rt_rep_t *b2 = s_rep(self, o->backup);
-        if (w == E_OK) {
-            rep = o;
-            s_add(&b, "account match: %s is owned by %s (%s)", l.domain ? l.domain : "the company",
-                  o->rep_id, o->name);
-        } else if (w == E_OOO && b2 && s_can_take(&c, b2, false, &dn, &wn) == E_OK) {
-            rep = b2;
-            s_add(&b, "account match: %s is owned by %s, out of office until %s; backup %s (%s)",
-                  l.domain ? l.domain : "the company", o->rep_id,
-                  o->ooo_end[0] ? o->ooo_end : "further notice", b2->rep_id, b2->name);
-        }
-        if (rep) {
-            rule_name = "account_match";
-        }
-    }
-
-    /* 2. ordered rules, first match wins */
-    const s_rule_t *matched = NULL;
-    for (size_t i = 0; !rep && i < self->n_rules && !matched; i++) {
+    s_choice_t ch = {.rep = NULL};
+    s_by_account(&c, req, &l, &ch);
+    const ho_rt_rule_t *matched = NULL;
+    for (size_t i = 0; !ch.rep && i < self->n_rules && !matched; i++) {
         if (s_cond_match(self, &self->rules[i].when, &l)) {
-            matched = &self->rules[i];
+            matched = &self->rules[i]; /* ordered rules, first match wins */
         }
     }
     if (matched) {
-        rule_name = matched->name;
-        if (matched->kind == TEAM_QUEUE) {
-            s_rule_text(&b, self, matched, &l, NULL);
-            queue = matched->queue;
-            s_add(&b, "; queue %s", queue);
-        } else {
-            s_cand_t pick;
-            s_buf_t whynot = {{0}, 0};
-            if ((rc = s_rotate(&c, matched, &l, &pick, &whynot, err)) != HO_OK) {
-                ho_rt_strs_free(&exclude);
-                return rc;
-            }
-            if (pick.takes) {
-                char wl[32];
-                rep = pick.takes;
-                dn = pick.day_n;
-                wn = pick.win_n;
-                s_rule_text(&b, self, matched, &l, pick.rep);
-                if (pick.takes != pick.rep) {
-                    s_add(&b, ", round robin weight %lld: %s out of office", pick.rep->weight,
-                          pick.rep->rep_id);
-                    if (pick.rep->ooo_end[0]) {
-                        s_add(&b, " until %s", pick.rep->ooo_end);
-                    }
-                    s_add(&b, ", backup %s", rep->rep_id);
-                } else {
-                    s_add(&b, ", round robin weight %lld", rep->weight);
-                }
-                if (rep->weekly_capacity >= 0) {
-                    s_add(&b, ", %d/%lld %s", wn + 1, rep->weekly_capacity,
-                          s_window_label(self, wl, sizeof wl));
-                } else {
-                    s_add(&b, ", %d %s", wn + 1, s_window_label(self, wl, sizeof wl));
-                }
-                long long per_day = rep->daily_capacity >= 0 ? rep->daily_capacity : self->per_day;
-                if (per_day >= 0) {
-                    s_add(&b, ", %d/%lld today", dn + 1, per_day);
-                }
-            } else {
-                queue = matched->overflow ? matched->overflow : self->fallback_queue;
-                s_rule_text(&b, self, matched, &l, NULL);
-                s_add(&b, "; nobody available (%s); queue %s", whynot.text, queue);
-            }
-        }
-    } else if (!rep) {
-        queue = self->fallback_queue;
-        rule_name = "fallback";
-        s_add(&b, "no rule matched (");
-        s_where(&b, &l);
-        if (l.has_emp) {
-            s_add(&b, ", %lld employees", l.employees);
-        }
-        if (l.grade) {
-            s_add(&b, ", grade %s", l.grade);
-        }
-        s_add(&b, "); queue %s", queue);
+        rc = s_by_rule(&c, matched, &l, &ch, err);
+    } else if (!ch.rep) {
+        s_by_fallback(self, &l, &ch);
     }
-    if (rep && st) {
-        rc = ho_rt_state_add(st, rep->rep_id, ho_tz_day(rep->tz, as_of), err);
+    if (rc == HO_OK && ch.rep && st) {
+        rc = ho_rt_state_add(st, ch.rep->rep_id, ho_tz_day(ch.rep->tz, as_of), err);
     }
     ho_rt_strs_free(&exclude);
     if (rc != HO_OK) {
         return rc;
     }
     if (from) {
-        s_add(&b, "; reassigned from %s after the follow-up SLA was missed", from);
+        s_add(&ch.b, "; reassigned from %s after the follow-up SLA was missed", from);
     }
     int64_t due, re_due;
-    ho_routing_sla(self, req, rep ? rep->rep_id : NULL, as_of, &due, &re_due);
-    *out = s_payload(&l, rep, queue, rule_name, b.text, as_of, due, re_due, from);
+    ho_routing_sla(self, req, ch.rep ? ch.rep->rep_id : NULL, as_of, &due, &re_due);
+    *out = s_payload(&l, ch.rep, ch.queue, ch.rule_name, ch.b.text, as_of, due, re_due, from);
     return *out ? HO_OK : ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
 }
 

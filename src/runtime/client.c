@@ -656,3 +656,36 @@ bool ho_client_status_busy(const json_t *status, json_int_t *progress_p)
     }
     return busy;
 }
+
+long ho_client_status_backlog(const json_t *status, char *worst, size_t cap, char *orphan,
+                              size_t ocap, long *orphan_queued_p)
+{
+    long total = 0, most = 0, orphan_most = 0;
+    snprintf(worst, cap, "none");
+    if (orphan) {
+        snprintf(orphan, ocap, "%s", "");
+    }
+    size_t i;
+    json_t *svc;
+    json_array_foreach(json_object_get(status, "services"), i, svc)
+    {
+        const char *name = json_string_value(json_object_get(svc, "name"));
+        long queued = (long)json_integer_value(json_object_get(svc, "queued"));
+        if (json_integer_value(json_object_get(svc, "workers")) <= 0) {
+            if (orphan && queued > orphan_most) {
+                orphan_most = queued;
+                snprintf(orphan, ocap, "%.60s", name ? name : "?");
+            }
+            continue;
+        }
+        total += queued;
+        if (queued > most) {
+            most = queued;
+            snprintf(worst, cap, "%.60s=%ld", name ? name : "?", queued);
+        }
+    }
+    if (orphan_queued_p) {
+        *orphan_queued_p = orphan_most;
+    }
+    return total;
+}

@@ -223,6 +223,30 @@ class WorkerCliTest(unittest.TestCase):
                             fields["public_key"])
         self.assertEqual(run(["keygen", "../evil", "--dir", keys]).returncode, 2)
 
+    def test_keygen_with_a_config_writes_its_keys_folder(self):
+        # -c CONFIG without --dir: the keys/ folder next to the config, where broker.curve's
+        # default paths (keys/broker.cert, ...) look; --dir still wins
+        sub = os.path.join(self.dir, "etc")
+        os.makedirs(sub)
+        config = write_config(sub)
+        r = run(["keygen", "broker", "-c", config])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        want = os.path.join(os.path.dirname(config), "keys", "broker.cert")
+        self.assertEqual(os.path.realpath(dict(kv.split("=", 1) for kv in r.stdout.split())[
+            "cert"]), os.path.realpath(want))
+        self.assertTrue(os.path.exists(want + "_secret"))
+        other = os.path.join(self.dir, "other")
+        r = run(["keygen", "broker", "-c", config, "--dir", other])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(os.path.exists(os.path.join(other, "broker.cert")))
+        # a config that does not load is an error, not keys written somewhere else
+        bad = os.path.join(self.dir, "bad.yaml")
+        with open(bad, "w") as f:
+            f.write("broker:\n  no_such_key: 1\n")
+        r = run(["keygen", "worker", "-c", bad])
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("bad.yaml", r.stderr)
+
     def test_curve_end_to_end(self):
         keys = os.path.join(self.dir, "keys")
         allowed = os.path.join(keys, "allowed")

@@ -1185,202 +1185,217 @@ static json_t *s_li_answer(int qid, const char *text)
                      "answer", text);
 }
 
-static json_t *s_webhook(const s_world_t *w, const s_person_t *p, s_rng_t *r, const char *email)
+/* A Facebook Lead Ads webhook lead (Graph API leadgen shape). */
+static json_t *s_wh_facebook(const s_person_t *p, s_rng_t *r, const char *email, int64_t at)
 {
-    int64_t at = p->file_created[F_WEBHOOK];
-    char iso[40], hex[40];
-    static const char hexd[] = "0123456789abcdef";
-    const char *country = s_countries[p->co.country].names[0];
-    switch (p->shape) {
-    case W_FACEBOOK: {
-        char created[40], id[24], name[120];
-        s_fmt_time(at, "%Y-%m-%dT%H:%M:%S+0000", created, sizeof created);
-        snprintf(id, sizeof id, "%llu",
-                 8000000000000000ULL + (unsigned long long)s_below(r, 999999999999999ULL));
-        json_t *fd = json_array();
-        if (s_chance(r, 0.5)) {
-            snprintf(name, sizeof name, "%s %s", p->first, p->last);
-            json_array_append_new(fd,
-                                  json_pack("{s:s, s:[s]}", "name", "full_name", "values", name));
-        } else {
-            json_array_append_new(
-                fd, json_pack("{s:s, s:[s]}", "name", "first_name", "values", p->first));
-            json_array_append_new(
-                fd, json_pack("{s:s, s:[s]}", "name", "last_name", "values", p->last));
-        }
-        json_array_append_new(fd, json_pack("{s:s, s:[s]}", "name",
-                                            s_chance(r, 0.3) ? "work_email" : "email", "values",
-                                            email));
-        if (p->co.name[0]) {
-            json_array_append_new(
-                fd, json_pack("{s:s, s:[s]}", "name", "company_name", "values", p->co.name));
-        }
+    char created[40], id[24], name[120];
+    s_fmt_time(at, "%Y-%m-%dT%H:%M:%S+0000", created, sizeof created);
+    snprintf(id, sizeof id, "%llu",
+             8000000000000000ULL + (unsigned long long)s_below(r, 999999999999999ULL));
+    json_t *fd = json_array();
+    if (s_chance(r, 0.5)) {
+        snprintf(name, sizeof name, "%s %s", p->first, p->last);
+        json_array_append_new(fd, json_pack("{s:s, s:[s]}", "name", "full_name", "values", name));
+    } else {
         json_array_append_new(fd,
-                              json_pack("{s:s, s:[s]}", "name", "job_title", "values", p->title));
-        if (p->co.state >= 0) {
-            json_array_append_new(fd, json_pack("{s:s, s:[s]}", "name", "state", "values",
-                                                s_us_states[p->co.state].name));
-        }
+                              json_pack("{s:s, s:[s]}", "name", "first_name", "values", p->first));
         json_array_append_new(fd,
-                              json_pack("{s:s, s:[s]}", "name", "how_many_pipelines_do_you_run?",
+                              json_pack("{s:s, s:[s]}", "name", "last_name", "values", p->last));
+    }
+    json_array_append_new(fd,
+                          json_pack("{s:s, s:[s]}", "name",
+                                    s_chance(r, 0.3) ? "work_email" : "email", "values", email));
+    if (p->co.name[0]) {
+        json_array_append_new(
+            fd, json_pack("{s:s, s:[s]}", "name", "company_name", "values", p->co.name));
+    }
+    json_array_append_new(fd, json_pack("{s:s, s:[s]}", "name", "job_title", "values", p->title));
+    if (p->co.state >= 0) {
+        json_array_append_new(fd, json_pack("{s:s, s:[s]}", "name", "state", "values",
+                                            s_us_states[p->co.state].name));
+    }
+    json_array_append_new(fd, json_pack("{s:s, s:[s]}", "name", "how_many_pipelines_do_you_run?",
                                         "values", p->temp == 2 ? "more_than_50" : "1-10"));
-        bool retarget = s_chance(r, 0.5);
-        return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:b, s:s}", "id", id,
-                         "created_time", created, "ad_id", "120210938475610381", "ad_name",
-                         retarget ? "Retargeting - Pricing Page Visitors - Ad 3"
-                                  : "Benchmark Report - Lookalike - Ad 1",
-                         "adset_id", "120210938475610378", "adset_name",
-                         retarget ? "Retargeting - Pricing Page Visitors - Adset"
-                                  : "Benchmark Report - Lookalike - Adset",
-                         "campaign_id", "120210938475610377", "campaign_name",
-                         retarget ? "Retargeting - Pricing Page Visitors" : "Benchmark Report 2026",
-                         "form_id", "1187045529931620", "field_data", fd, "is_organic", 0,
-                         "platform", s_chance(r, 0.6) ? "fb" : "ig");
-    }
-    case W_LINKEDIN: {
-        bool demo = s_chance(r, 0.5);
-        char id[64], urn[96], person[40];
-        snprintf(id, sizeof id, "%08llx-%04llx-4%03llx-a%03llx-%012llx-%d",
-                 (unsigned long long)s_below(r, 0xFFFFFFFFULL),
-                 (unsigned long long)s_below(r, 0xFFFF), (unsigned long long)s_below(r, 0xFFF),
-                 (unsigned long long)s_below(r, 0xFFF),
-                 (unsigned long long)s_below(r, 0xFFFFFFFFFFFFULL), (int)s_below(r, 9));
-        snprintf(urn, sizeof urn, "urn:li:versionedLeadGenForm:(urn:li:leadGenForm:%s,%s)",
-                 demo ? "6031877" : "6025514", demo ? "1" : "3");
-        snprintf(person, sizeof person, "urn:li:person:%c%c%c%c_%c%c%cZ-",
-                 'A' + (int)s_below(r, 26), 'a' + (int)s_below(r, 26), 'A' + (int)s_below(r, 26),
-                 'a' + (int)s_below(r, 26), '0' + (int)s_below(r, 10), 'A' + (int)s_below(r, 26),
-                 'a' + (int)s_below(r, 26));
-        json_t *ans = json_array();
-        int base = demo ? 51201 : 40117;
-        json_array_append_new(ans, s_li_answer(base, p->first));
-        json_array_append_new(ans, s_li_answer(base + 1, p->last));
-        json_array_append_new(ans, s_li_answer(base + 2, email));
+    bool retarget = s_chance(r, 0.5);
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:b, s:s}", "id", id,
+                     "created_time", created, "ad_id", "120210938475610381", "ad_name",
+                     retarget ? "Retargeting - Pricing Page Visitors - Ad 3"
+                              : "Benchmark Report - Lookalike - Ad 1",
+                     "adset_id", "120210938475610378", "adset_name",
+                     retarget ? "Retargeting - Pricing Page Visitors - Adset"
+                              : "Benchmark Report - Lookalike - Adset",
+                     "campaign_id", "120210938475610377", "campaign_name",
+                     retarget ? "Retargeting - Pricing Page Visitors" : "Benchmark Report 2026",
+                     "form_id", "1187045529931620", "field_data", fd, "is_organic", 0, "platform",
+                     s_chance(r, 0.6) ? "fb" : "ig");
+}
+
+/* A LinkedIn Lead Gen Forms lead (versioned form response). */
+static json_t *s_wh_linkedin(const s_person_t *p, s_rng_t *r, const char *email, int64_t at,
+                             const char *country)
+{
+    bool demo = s_chance(r, 0.5);
+    char id[64], urn[96], person[40];
+    snprintf(id, sizeof id, "%08llx-%04llx-4%03llx-a%03llx-%012llx-%d",
+             (unsigned long long)s_below(r, 0xFFFFFFFFULL), (unsigned long long)s_below(r, 0xFFFF),
+             (unsigned long long)s_below(r, 0xFFF), (unsigned long long)s_below(r, 0xFFF),
+             (unsigned long long)s_below(r, 0xFFFFFFFFFFFFULL), (int)s_below(r, 9));
+    snprintf(urn, sizeof urn, "urn:li:versionedLeadGenForm:(urn:li:leadGenForm:%s,%s)",
+             demo ? "6031877" : "6025514", demo ? "1" : "3");
+    snprintf(person, sizeof person, "urn:li:person:%c%c%c%c_%c%c%cZ-", 'A' + (int)s_below(r, 26),
+             'a' + (int)s_below(r, 26), 'A' + (int)s_below(r, 26), 'a' + (int)s_below(r, 26),
+             '0' + (int)s_below(r, 10), 'A' + (int)s_below(r, 26), 'a' + (int)s_below(r, 26));
+    json_t *ans = json_array();
+    int base = demo ? 51201 : 40117;
+    json_array_append_new(ans, s_li_answer(base, p->first));
+    json_array_append_new(ans, s_li_answer(base + 1, p->last));
+    json_array_append_new(ans, s_li_answer(base + 2, email));
+    json_array_append_new(ans, s_li_answer(base + 3, p->co.name[0] ? p->co.name : "Self-employed"));
+    if (demo) {
+        int opt = p->co.employees > 1000 ? 3 : p->co.employees > 50 ? 2 : 1;
         json_array_append_new(ans,
-                              s_li_answer(base + 3, p->co.name[0] ? p->co.name : "Self-employed"));
-        if (demo) {
-            int opt = p->co.employees > 1000 ? 3 : p->co.employees > 50 ? 2 : 1;
-            json_array_append_new(ans, json_pack("{s:i, s:{s:{s:[i]}}}", "questionId", 51205,
-                                                 "answerDetails", "multipleChoiceAnswer", "options",
-                                                 opt));
-            json_array_append_new(ans, json_pack("{s:i, s:{s:{s:[i]}}}", "questionId", 51206,
-                                                 "answerDetails", "multipleChoiceAnswer", "options",
-                                                 p->temp == 2 ? 1 : 3));
-        } else {
-            json_array_append_new(ans, s_li_answer(40121, p->title));
-            json_array_append_new(ans, s_li_answer(40122, country));
-        }
-        return json_pack("{s:s, s:{s:s}, s:s, s:s, s:s, s:b, s:I, s:{s:{s:s}}, s:{s:s}, s:{s:o, "
-                         "s:[{s:b, s:i}]}}",
-                         "id", id, "owner", "sponsoredAccount", "urn:li:sponsoredAccount:518804412",
-                         "submitter", person, "versionedLeadGenFormUrn", urn, "leadType",
-                         "SPONSORED", "testLead", 0, "submittedAt", (json_int_t)at, "leadMetadata",
-                         "sponsoredLeadMetadata", "campaign", "urn:li:sponsoredCampaign:402217731",
-                         "associatedEntity", "associatedCreative",
-                         "urn:li:sponsoredCreative:461576644", "formResponse", "answers", ans,
-                         "consentResponses", "accepted", 1, "consentId", 1);
+                              json_pack("{s:i, s:{s:{s:[i]}}}", "questionId", 51205,
+                                        "answerDetails", "multipleChoiceAnswer", "options", opt));
+        json_array_append_new(ans, json_pack("{s:i, s:{s:{s:[i]}}}", "questionId", 51206,
+                                             "answerDetails", "multipleChoiceAnswer", "options",
+                                             p->temp == 2 ? 1 : 3));
+    } else {
+        json_array_append_new(ans, s_li_answer(40121, p->title));
+        json_array_append_new(ans, s_li_answer(40122, country));
     }
-    case W_HSFORM: {
-        for (int k = 0; k < 32; k++) {
-            hex[k] = hexd[s_below(r, 16)];
-        }
-        hex[32] = '\0';
-        char sub[24], ip[24];
-        snprintf(sub, sizeof sub, "%lld", (long long)at);
-        snprintf(ip, sizeof ip, "198.51.100.%d", 1 + (int)s_below(r, 254));
-        json_t *fields = json_array();
+    return json_pack("{s:s, s:{s:s}, s:s, s:s, s:s, s:b, s:I, s:{s:{s:s}}, s:{s:s}, s:{s:o, "
+                     "s:[{s:b, s:i}]}}",
+                     "id", id, "owner", "sponsoredAccount", "urn:li:sponsoredAccount:518804412",
+                     "submitter", person, "versionedLeadGenFormUrn", urn, "leadType", "SPONSORED",
+                     "testLead", 0, "submittedAt", (json_int_t)at, "leadMetadata",
+                     "sponsoredLeadMetadata", "campaign", "urn:li:sponsoredCampaign:402217731",
+                     "associatedEntity", "associatedCreative", "urn:li:sponsoredCreative:461576644",
+                     "formResponse", "answers", ans, "consentResponses", "accepted", 1, "consentId",
+                     1);
+}
+
+/* A HubSpot forms submission (forms API v3 shape). */
+static json_t *s_wh_hsform(const s_person_t *p, s_rng_t *r, const char *email, int64_t at,
+                           const char *country)
+{
+    static const char hexd[] = "0123456789abcdef";
+    char hex[40];
+    for (int k = 0; k < 32; k++) {
+        hex[k] = hexd[s_below(r, 16)];
+    }
+    hex[32] = '\0';
+    char sub[24], ip[24];
+    snprintf(sub, sizeof sub, "%lld", (long long)at);
+    snprintf(ip, sizeof ip, "198.51.100.%d", 1 + (int)s_below(r, 254));
+    json_t *fields = json_array();
 #define HSF(nm, val)                                                                               \
     json_array_append_new(                                                                         \
         fields, json_pack("{s:s, s:s, s:s}", "objectTypeId", "0-1", "name", nm, "value", val))
-        HSF("email", email);
-        HSF("firstname", p->first);
-        HSF("lastname", p->last);
-        if (p->co.name[0]) {
-            HSF("company", p->co.name);
-        }
-        HSF("jobtitle", p->title);
-        HSF("country", country);
-        if (p->co.state >= 0) {
-            HSF("state", s_us_states[p->co.state].code);
-        }
-        if (p->co.employees) {
-            HSF("numemployees", s_hs_bucket(p->co.employees));
-        }
-        if (p->temp == 2) {
-            HSF("message", "Looking for pricing, we run 60+ pipelines.");
-        }
+    HSF("email", email);
+    HSF("firstname", p->first);
+    HSF("lastname", p->last);
+    if (p->co.name[0]) {
+        HSF("company", p->co.name);
+    }
+    HSF("jobtitle", p->title);
+    HSF("country", country);
+    if (p->co.state >= 0) {
+        HSF("state", s_us_states[p->co.state].code);
+    }
+    if (p->co.employees) {
+        HSF("numemployees", s_hs_bucket(p->co.employees));
+    }
+    if (p->temp == 2) {
+        HSF("message", "Looking for pricing, we run 60+ pipelines.");
+    }
 #undef HSF
-        bool pricing = p->temp == 2 || s_chance(r, 0.3);
-        return json_pack(
-            "{s:o, s:s, s:{s:s, s:s, s:s, s:s}, s:{s:{s:b, s:s, s:[{s:b, s:i, s:s}]}}}", "fields",
-            fields, "submittedAt", sub, "context", "hutk", hex, "pageUri",
-            pricing ? "https://www.northwind-pipelines.com/pricing"
-                    : "https://www.northwind-pipelines.com/resources",
-            "pageName",
-            pricing ? "Pricing | Northwind Pipelines" : "Resources | Northwind Pipelines",
-            "ipAddress", ip, "legalConsentOptions", "consent", "consentToProcess", 1, "text",
-            "I agree to allow Northwind Pipelines to store and process my personal data.",
-            "communications", "value", 0, "subscriptionTypeId", 4417, "text",
-            "I agree to receive marketing email from Northwind Pipelines.");
+    bool pricing = p->temp == 2 || s_chance(r, 0.3);
+    return json_pack(
+        "{s:o, s:s, s:{s:s, s:s, s:s, s:s}, s:{s:{s:b, s:s, s:[{s:b, s:i, s:s}]}}}", "fields",
+        fields, "submittedAt", sub, "context", "hutk", hex, "pageUri",
+        pricing ? "https://www.northwind-pipelines.com/pricing"
+                : "https://www.northwind-pipelines.com/resources",
+        "pageName", pricing ? "Pricing | Northwind Pipelines" : "Resources | Northwind Pipelines",
+        "ipAddress", ip, "legalConsentOptions", "consent", "consentToProcess", 1, "text",
+        "I agree to allow Northwind Pipelines to store and process my personal data.",
+        "communications", "value", 0, "subscriptionTypeId", 4417, "text",
+        "I agree to receive marketing email from Northwind Pipelines.");
+}
+
+/* A Typeform form_response webhook. */
+static json_t *s_wh_typeform(const s_person_t *p, s_rng_t *r, const char *email, int64_t at)
+{
+    char iso[40];
+    static const char b32[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    char evid[32], token[40], landed[40];
+    for (int k = 0; k < 26; k++) {
+        evid[k] = b32[s_below(r, 32)];
     }
+    evid[26] = '\0';
+    for (int k = 0; k < 32; k++) {
+        token[k] = "0123456789abcdefghijklmnopqrstuvwxyz"[s_below(r, 36)];
+    }
+    token[32] = '\0';
+    s_iso(at - 60000 - (int64_t)s_below(r, 600000), landed, sizeof landed);
+    s_iso(at, iso, sizeof iso);
+    json_t *def =
+        json_loads("{\"id\":\"Xq3dR8vN\",\"title\":\"Pipeline health check\",\"fields\":["
+                   "{\"id\":\"Jk2mPq9sLw4T\",\"title\":\"First, what's your first "
+                   "name?\",\"type\":\"short_text\",\"ref\":\"first_name\",\"properties\":{}},"
+                   "{\"id\":\"Rt7vBn3cXz8Q\",\"title\":\"And your last "
+                   "name?\",\"type\":\"short_text\",\"ref\":\"last_name\",\"properties\":{}},"
+                   "{\"id\":\"Hy6uGf1dSa5E\",\"title\":\"Which email should we send your score "
+                   "to?\",\"type\":\"email\",\"ref\":\"email\",\"properties\":{}},"
+                   "{\"id\":\"Ml0kNj4hBg2W\",\"title\":\"Where do you "
+                   "work?\",\"type\":\"short_text\",\"ref\":\"company\",\"properties\":{}},"
+                   "{\"id\":\"Pq8wEr5tYu1I\",\"title\":\"What's your "
+                   "role?\",\"type\":\"short_text\",\"ref\":\"role\",\"properties\":{}},"
+                   "{\"id\":\"Zx9cVb6nMa3S\",\"title\":\"How many pipelines do you run in "
+                   "production?\",\"type\":\"multiple_choice\",\"ref\":\"pipeline_count\","
+                   "\"properties\":{}}]}",
+                   0, NULL);
+    json_t *ans = json_array();
+    json_array_append_new(ans, json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "type", "text", "text",
+                                         p->first, "field", "id", "Jk2mPq9sLw4T", "type",
+                                         "short_text", "ref", "first_name"));
+    json_array_append_new(ans, json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "type", "text", "text",
+                                         p->last, "field", "id", "Rt7vBn3cXz8Q", "type",
+                                         "short_text", "ref", "last_name"));
+    json_array_append_new(ans, json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "type", "email", "email",
+                                         email, "field", "id", "Hy6uGf1dSa5E", "type", "email",
+                                         "ref", "email"));
+    json_array_append_new(ans, json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "type", "text", "text",
+                                         p->co.name[0] ? p->co.name : "Freelance", "field", "id",
+                                         "Ml0kNj4hBg2W", "type", "short_text", "ref", "company"));
+    json_array_append_new(ans, json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "type", "text", "text",
+                                         p->title, "field", "id", "Pq8wEr5tYu1I", "type",
+                                         "short_text", "ref", "role"));
+    json_array_append_new(ans, json_pack("{s:s, s:{s:s}, s:{s:s, s:s, s:s}}", "type", "choice",
+                                         "choice", "label", p->temp == 2 ? "50+" : "1-5", "field",
+                                         "id", "Zx9cVb6nMa3S", "type", "multiple_choice", "ref",
+                                         "pipeline_count"));
+    return json_pack("{s:s, s:s, s:{s:s, s:s, s:s, s:s, s:{s:s, s:s}, s:o, s:o}}", "event_id", evid,
+                     "event_type", "form_response", "form_response", "form_id", "Xq3dR8vN", "token",
+                     token, "landed_at", landed, "submitted_at", iso, "hidden", "utm_source",
+                     s_chance(r, 0.5) ? "google" : "linkedin", "utm_campaign",
+                     "pipeline-health-check", "definition", def, "answers", ans);
+}
+
+/* One form-webhook lead of person p in the payload shape of its source. */
+static json_t *s_webhook(const s_person_t *p, s_rng_t *r, const char *email)
+{
+    int64_t at = p->file_created[F_WEBHOOK];
+    const char *country = s_countries[p->co.country].names[0];
+    switch (p->shape) {
+    case W_FACEBOOK:
+        return s_wh_facebook(p, r, email, at);
+    case W_LINKEDIN:
+        return s_wh_linkedin(p, r, email, at, country);
+    case W_HSFORM:
+        return s_wh_hsform(p, r, email, at, country);
     case W_TYPEFORM:
-    default: {
-        static const char b32[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-        char evid[32], token[40], landed[40];
-        for (int k = 0; k < 26; k++) {
-            evid[k] = b32[s_below(r, 32)];
-        }
-        evid[26] = '\0';
-        for (int k = 0; k < 32; k++) {
-            token[k] = "0123456789abcdefghijklmnopqrstuvwxyz"[s_below(r, 36)];
-        }
-        token[32] = '\0';
-        s_iso(at - 60000 - (int64_t)s_below(r, 600000), landed, sizeof landed);
-        s_iso(at, iso, sizeof iso);
-        json_t *def =
-            json_loads("{\"id\":\"Xq3dR8vN\",\"title\":\"Pipeline health check\",\"fields\":["
-                       "{\"id\":\"Jk2mPq9sLw4T\",\"title\":\"First, what's your first "
-                       "name?\",\"type\":\"short_text\",\"ref\":\"first_name\",\"properties\":{}},"
-                       "{\"id\":\"Rt7vBn3cXz8Q\",\"title\":\"And your last "
-                       "name?\",\"type\":\"short_text\",\"ref\":\"last_name\",\"properties\":{}},"
-                       "{\"id\":\"Hy6uGf1dSa5E\",\"title\":\"Which email should we send your score "
-                       "to?\",\"type\":\"email\",\"ref\":\"email\",\"properties\":{}},"
-                       "{\"id\":\"Ml0kNj4hBg2W\",\"title\":\"Where do you "
-                       "work?\",\"type\":\"short_text\",\"ref\":\"company\",\"properties\":{}},"
-                       "{\"id\":\"Pq8wEr5tYu1I\",\"title\":\"What's your "
-                       "role?\",\"type\":\"short_text\",\"ref\":\"role\",\"properties\":{}},"
-                       "{\"id\":\"Zx9cVb6nMa3S\",\"title\":\"How many pipelines do you run in "
-                       "production?\",\"type\":\"multiple_choice\",\"ref\":\"pipeline_count\","
-                       "\"properties\":{}}]}",
-                       0, NULL);
-        json_t *ans = json_array();
-        json_array_append_new(ans, json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "type", "text",
-                                             "text", p->first, "field", "id", "Jk2mPq9sLw4T",
-                                             "type", "short_text", "ref", "first_name"));
-        json_array_append_new(ans, json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "type", "text",
-                                             "text", p->last, "field", "id", "Rt7vBn3cXz8Q", "type",
-                                             "short_text", "ref", "last_name"));
-        json_array_append_new(ans, json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "type", "email",
-                                             "email", email, "field", "id", "Hy6uGf1dSa5E", "type",
-                                             "email", "ref", "email"));
-        json_array_append_new(ans,
-                              json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "type", "text", "text",
-                                        p->co.name[0] ? p->co.name : "Freelance", "field", "id",
-                                        "Ml0kNj4hBg2W", "type", "short_text", "ref", "company"));
-        json_array_append_new(ans, json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "type", "text",
-                                             "text", p->title, "field", "id", "Pq8wEr5tYu1I",
-                                             "type", "short_text", "ref", "role"));
-        json_array_append_new(ans, json_pack("{s:s, s:{s:s}, s:{s:s, s:s, s:s}}", "type", "choice",
-                                             "choice", "label", p->temp == 2 ? "50+" : "1-5",
-                                             "field", "id", "Zx9cVb6nMa3S", "type",
-                                             "multiple_choice", "ref", "pipeline_count"));
-        return json_pack("{s:s, s:s, s:{s:s, s:s, s:s, s:s, s:{s:s, s:s}, s:o, s:o}}", "event_id",
-                         evid, "event_type", "form_response", "form_response", "form_id",
-                         "Xq3dR8vN", "token", token, "landed_at", landed, "submitted_at", iso,
-                         "hidden", "utm_source", s_chance(r, 0.5) ? "google" : "linkedin",
-                         "utm_campaign", "pipeline-health-check", "definition", def, "answers",
-                         ans);
-    }
+    default:
+        return s_wh_typeform(p, r, email, at);
     }
 }
 
@@ -1460,7 +1475,7 @@ static int s_write_webhooks(const s_world_t *w, FILE *f, s_count_t *c, char *see
             s_rng_t r = s_rng(w->o->seed, T_FILE, (uint64_t)list[k].i, F_WEBHOOK);
             char email[512];
             s_email_variant(&r, p.email, email, sizeof email);
-            doc = s_webhook(w, &p, &r, email);
+            doc = s_webhook(&p, &r, email);
             c->accepted++;
             if (seen) {
                 seen[list[k].i] |= 8;
@@ -1521,10 +1536,10 @@ typedef struct {
 static const char *const s_blog[] = {"exactly-once-in-practice", "backfills-without-tears",
                                      "airflow-vs-cron", "cdc-for-humans", "schema-drift-playbook"};
 
-static void s_activity(const s_world_t *w, const s_person_t *p, int k, s_activity_t *a)
+/* When activity k of person p happened, and its type. */
+static const char *s_act_when(const s_world_t *w, const s_person_t *p, int k, s_rng_t *r,
+                              s_activity_t *a)
 {
-    s_rng_t r = s_rng(w->o->seed, T_ACT, (uint64_t)p->i, (uint64_t)k);
-    memset(a, 0, sizeof *a);
     /* People engage in a burst around the time they become known (a few days before, most
      * in the weeks after), then taper off; a hot lead asks for the demo within two days.
      * (Spread evenly up to now, interest kept piling up: early leads qualified weeks late,
@@ -1535,11 +1550,11 @@ static void s_activity(const s_world_t *w, const s_person_t *p, int k, s_activit
         start = floor;
     }
     int64_t end = w->o->now_ms - 60000;
-    double when = s_unit(&r);
+    double when = s_unit(r);
     int64_t at = p->temp == 2 && k == 0 ? p->created_at + (int64_t)(when * 2 * DAY)
                                         : start + (int64_t)(when * when * 45 * DAY);
     if (at >= end) {
-        at = start + (int64_t)s_below(&r, (uint64_t)(end - start));
+        at = start + (int64_t)s_below(r, (uint64_t)(end - start));
     }
     a->at = at - at % 1000;
     static const char *const hot_types[] = {
@@ -1548,73 +1563,78 @@ static void s_activity(const s_world_t *w, const s_person_t *p, int k, s_activit
     static const char *const cold_types[] = {"email_open", "email_open",  "email_open",
                                              "page_view",  "email_click", "content_download",
                                              "unsubscribe"};
-    const char *type = p->temp == 2 ? PICK(&r, hot_types) : PICK(&r, cold_types);
+    const char *type = p->temp == 2 ? PICK(r, hot_types) : PICK(r, cold_types);
     if (p->temp == 2 && k == 0) {
         type = "demo_request";
     }
-    a->type = type;
-    const char *site = "https://www.northwind-pipelines.com";
-    char ip[24];
-    snprintf(ip, sizeof ip, "%s.%d", s_chance(&r, 0.5) ? "198.51.100" : "192.0.2",
-             1 + (int)s_below(&r, 254));
-    if (!strcmp(type, "email_open") || !strcmp(type, "email_click") ||
-        !strcmp(type, "unsubscribe")) {
-        bool sg = s_chance(&r, 0.5);
-        static const char *const camps[][2] = {
-            {"Trial Onboarding Day 2", "Connect your first source"},
-            {"Q4 Nurture", "The real cost of broken pipelines"},
-            {"Streaming ETL Webinar Invite", "You're invited: streaming ETL"},
-            {"Monthly Newsletter November", "Pipeline notes #11"}};
-        size_t ci = s_below(&r, N_OF(camps));
-        a->campaign = camps[ci][0];
-        a->asset = camps[ci][1];
-        if (sg) {
-            a->system = "sendgrid";
-            static const char b64[] =
-                "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-            for (int q = 0; q < 22; q++) {
-                a->id[q] = b64[s_below(&r, 64)];
-            }
-            char msgid[40];
-            for (int q = 0; q < 22; q++) {
-                msgid[q] = b64[s_below(&r, 64)];
-            }
-            msgid[22] = '\0';
-            snprintf(a->attrs, sizeof a->attrs,
-                     "{\"sg_message_id\":\"%s.filter0001\",\"ip\":\"%s\",\"asm_group_id\":%d}",
-                     msgid, ip, 4417 + (int)s_below(&r, 3));
-        } else {
-            a->system = "marketo";
-            snprintf(a->id, sizeof a->id, "%d", 600000000 + (int)s_below(&r, 99999999));
-            bool mobile = s_chance(&r, 0.4);
-            snprintf(a->attrs, sizeof a->attrs,
-                     "{\"Campaign Run ID\":%d,\"Device\":\"%s\",\"Is Mobile "
-                     "Device\":%s,\"Platform\":\"%s\"}",
-                     29000 + (int)s_below(&r, 999), mobile ? "Mobile" : "Desktop",
-                     mobile ? "true" : "false", mobile ? "iOS" : "Windows");
+    return type;
+}
+
+/* An e-mail event (open, click, unsubscribe) from SendGrid or Marketo. */
+static void s_act_email(s_activity_t *a, s_rng_t *r, const char *type, const char *site,
+                        const char *ip)
+{
+    bool sg = s_chance(r, 0.5);
+    static const char *const camps[][2] = {
+        {"Trial Onboarding Day 2", "Connect your first source"},
+        {"Q4 Nurture", "The real cost of broken pipelines"},
+        {"Streaming ETL Webinar Invite", "You're invited: streaming ETL"},
+        {"Monthly Newsletter November", "Pipeline notes #11"}};
+    size_t ci = s_below(r, N_OF(camps));
+    a->campaign = camps[ci][0];
+    a->asset = camps[ci][1];
+    if (sg) {
+        a->system = "sendgrid";
+        static const char b64[] =
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        for (int q = 0; q < 22; q++) {
+            a->id[q] = b64[s_below(r, 64)];
         }
-        if (!strcmp(type, "email_click")) {
-            snprintf(a->url, sizeof a->url, "%s/blog/%s?utm_source=email&utm_campaign=q4-nurture",
-                     site, PICK(&r, s_blog));
+        char msgid[40];
+        for (int q = 0; q < 22; q++) {
+            msgid[q] = b64[s_below(r, 64)];
         }
-        return;
+        msgid[22] = '\0';
+        snprintf(a->attrs, sizeof a->attrs,
+                 "{\"sg_message_id\":\"%s.filter0001\",\"ip\":\"%s\",\"asm_group_id\":%d}",
+                 msgid, ip, 4417 + (int)s_below(r, 3));
+    } else {
+        a->system = "marketo";
+        snprintf(a->id, sizeof a->id, "%d", 600000000 + (int)s_below(r, 99999999));
+        bool mobile = s_chance(r, 0.4);
+        snprintf(a->attrs, sizeof a->attrs,
+                 "{\"Campaign Run ID\":%d,\"Device\":\"%s\",\"Is Mobile "
+                 "Device\":%s,\"Platform\":\"%s\"}",
+                 29000 + (int)s_below(r, 999), mobile ? "Mobile" : "Desktop",
+                 mobile ? "true" : "false", mobile ? "iOS" : "Windows");
     }
-    if (!strcmp(type, "webinar_attended")) {
-        a->system = "on24";
-        snprintf(a->id, sizeof a->id, "on24-%08d", 10000000 + (int)s_below(&r, 89999999));
-        a->campaign = "Streaming ETL Webinar Series";
-        a->asset = "Streaming ETL without the pager";
-        snprintf(a->attrs, sizeof a->attrs, "{\"Minutes Attended\":%d,\"Registered\":true}",
-                 5 + (int)s_below(&r, 55));
-        return;
+    if (!strcmp(type, "email_click")) {
+        snprintf(a->url, sizeof a->url, "%s/blog/%s?utm_source=email&utm_campaign=q4-nurture",
+                 site, PICK(r, s_blog));
     }
+}
+
+static void s_act_webinar(s_activity_t *a, s_rng_t *r)
+{
+    a->system = "on24";
+    snprintf(a->id, sizeof a->id, "on24-%08d", 10000000 + (int)s_below(r, 89999999));
+    a->campaign = "Streaming ETL Webinar Series";
+    a->asset = "Streaming ETL without the pager";
+    snprintf(a->attrs, sizeof a->attrs, "{\"Minutes Attended\":%d,\"Registered\":true}",
+             5 + (int)s_below(r, 55));
+}
+
+/* A website event: page view, download, demo request, trial signup. */
+static void s_act_web(const s_person_t *p, s_activity_t *a, s_rng_t *r, const char *type,
+                      const char *site, const char *ip)
+{
     a->system = "website";
     static const char hexd[] = "0123456789abcdef";
     int q = 0;
     for (int g = 0; g < 5; g++) {
         static const int len[] = {8, 4, 4, 4, 12};
         for (int x = 0; x < len[g]; x++) {
-            a->id[q++] = g == 2 && x == 0 ? '4' : hexd[s_below(&r, 16)];
+            a->id[q++] = g == 2 && x == 0 ? '4' : hexd[s_below(r, 16)];
         }
         if (g < 4) {
             a->id[q++] = '-';
@@ -1622,25 +1642,25 @@ static void s_activity(const s_world_t *w, const s_person_t *p, int k, s_activit
     }
     a->id[q] = '\0';
     const char *ref =
-        PICK(&r, ((const char *const[]){"https://www.google.com/", "https://www.linkedin.com/",
+        PICK(r, ((const char *const[]){"https://www.google.com/", "https://www.linkedin.com/",
                                         "https://www.northwind-pipelines.com/",
                                         "https://news.ycombinator.com/"}));
     if (!strcmp(type, "page_view")) {
-        double u = s_unit(&r);
+        double u = s_unit(r);
         if (p->temp == 2 && u < 0.35) {
             snprintf(a->url, sizeof a->url, "%s/pricing%s", site,
-                     s_chance(&r, 0.3)   ? "?plan=enterprise"
-                     : s_chance(&r, 0.3) ? "#faq"
+                     s_chance(r, 0.3)   ? "?plan=enterprise"
+                     : s_chance(r, 0.3) ? "#faq"
                                          : "");
         } else if (u < 0.55) {
-            snprintf(a->url, sizeof a->url, "%s/blog/%s%s", site, PICK(&r, s_blog),
-                     s_chance(&r, 0.3) ? "?utm_source=linkedin&utm_campaign=fy27-q1-linkedin" : "");
+            snprintf(a->url, sizeof a->url, "%s/blog/%s%s", site, PICK(r, s_blog),
+                     s_chance(r, 0.3) ? "?utm_source=linkedin&utm_campaign=fy27-q1-linkedin" : "");
             if (strstr(a->url, "utm_campaign")) {
                 a->campaign = "fy27-q1-linkedin";
             }
         } else if (u < 0.7) {
             snprintf(a->url, sizeof a->url, "%s/product/%s", site,
-                     PICK(&r, ((const char *const[]){"connectors", "observability", "streaming",
+                     PICK(r, ((const char *const[]){"connectors", "observability", "streaming",
                                                      "security"})));
         } else if (u < 0.8) {
             snprintf(a->url, sizeof a->url, "%s/careers", site);
@@ -1658,11 +1678,31 @@ static void s_activity(const s_world_t *w, const s_person_t *p, int k, s_activit
         snprintf(a->url, sizeof a->url, "%s/signup", site);
         a->asset = "Free Trial Signup";
         snprintf(a->attrs, sizeof a->attrs, "{\"Plan\":\"%s\",\"Client IP Address\":\"%s\"}",
-                 s_chance(&r, 0.5) ? "Team" : "Business", ip);
+                 s_chance(r, 0.5) ? "Team" : "Business", ip);
         return;
     }
     snprintf(a->attrs, sizeof a->attrs, "{\"Referrer URL\":\"%s\",\"Client IP Address\":\"%s\"}",
              ref, ip);
+}
+
+static void s_activity(const s_world_t *w, const s_person_t *p, int k, s_activity_t *a)
+{
+    s_rng_t r = s_rng(w->o->seed, T_ACT, (uint64_t)p->i, (uint64_t)k);
+    memset(a, 0, sizeof *a);
+    const char *type = s_act_when(w, p, k, &r, a);
+    a->type = type;
+    const char *site = "https://www.northwind-pipelines.com";
+    char ip[24];
+    snprintf(ip, sizeof ip, "%s.%d", s_chance(&r, 0.5) ? "198.51.100" : "192.0.2",
+             1 + (int)s_below(&r, 254));
+    if (!strcmp(type, "email_open") || !strcmp(type, "email_click") ||
+        !strcmp(type, "unsubscribe")) {
+        s_act_email(a, &r, type, site, ip);
+    } else if (!strcmp(type, "webinar_attended")) {
+        s_act_webinar(a, &r);
+    } else {
+        s_act_web(p, a, &r, type, site, ip);
+    }
 }
 
 static int s_write_activities(const s_world_t *w, FILE *f, s_count_t *c)
@@ -2159,6 +2199,158 @@ static int s_close(FILE *f, int wrc, const char *path, ho_err_t *err)
     return HO_OK;
 }
 
+/* What manifest.json says: per file, and the lead files imported together. */
+typedef struct {
+    json_t *files, *lead_files, *lead_reasons;
+    long lead_read, lead_acc, lead_q;
+} s_manifest_t;
+
+/* The people behind the accepted lead records (seen[i]: bit per lead file that accepted
+ * person i; the low three bits are the CSV exports). */
+typedef struct {
+    long distinct, hot, personal, students, nonprofits;
+    long csv_distinct, csv_acc;
+} s_people_count_t;
+
+/* The demo world's files in manifest order; which picks the writer (s_write_one). */
+static const struct {
+    const char *group, *file, *profile, *kind;
+    int which;
+} s_plan[] = {
+    {"hubspot", "hubspot_contacts.csv", "hubspot", "lead", 0},
+    {"salesforce", "salesforce_leads.csv", "salesforce", "lead", 1},
+    {"marketo", "marketo_leads.csv", "marketo", "lead", 2},
+    {"webhooks", "form_webhooks.jsonl", "webhooks", "lead", 3},
+    {"activities", "activities.csv", "activities", "activity", 4},
+    {"feedback", "feedback.csv", "feedback", "feedback", 5},
+};
+
+static int s_write_one(const s_world_t *w, int which, FILE *f, s_count_t *c, char *seen)
+{
+    switch (which) {
+    case 0:
+        return s_write_hubspot(w, f, c, seen);
+    case 1:
+        return s_write_salesforce(w, f, c, seen);
+    case 2:
+        return s_write_marketo(w, f, c, seen);
+    case 3:
+        return s_write_webhooks(w, f, c, seen);
+    case 4:
+        return s_write_activities(w, f, c);
+    default:
+        return s_write_feedback(w, f, c);
+    }
+}
+
+/* DIR/NAME as indented JSON (the document stays the caller's). */
+static int s_write_json(const char *dir, const char *name, json_t *doc, ho_err_t *err)
+{
+    char path[4096];
+    FILE *f = s_open(dir, name, path, sizeof path, err);
+    if (!f) {
+        return HO_ERR_IO;
+    }
+    int drc = json_dumpf(doc, f, JSON_INDENT(2));
+    fputc('\n', f);
+    return s_close(f, drc, path, err);
+}
+
+/* A lead file's counts into the totals of importing every lead file at once. */
+static void s_add_lead_file(s_manifest_t *m, const char *file, const s_count_t *c, json_t *cj)
+{
+    json_array_append_new(m->lead_files, json_string(file));
+    m->lead_read += c->records;
+    m->lead_acc += c->accepted;
+    const char *key;
+    json_t *val;
+    json_object_foreach(json_object_get(cj, "quarantined_by_reason"), key, val)
+    {
+        m->lead_q += (long)json_integer_value(val);
+        json_int_t prev = json_integer_value(json_object_get(m->lead_reasons, key));
+        json_object_set_new(m->lead_reasons, key, json_integer(prev + json_integer_value(val)));
+    }
+}
+
+/* Every wanted file of the plan (and LinkedIn's form definitions with the webhooks). */
+static int s_write_files(const s_world_t *w, char *seen, s_manifest_t *m, ho_err_t *err)
+{
+    const ho_demo_opts_t *o = w->o;
+    char path[4096];
+    int rc = HO_OK;
+    for (size_t k = 0; k < N_OF(s_plan) && rc == HO_OK; k++) {
+        if (!s_wanted(o, s_plan[k].group)) {
+            continue;
+        }
+        s_count_t c = {
+            s_plan[k].file, s_plan[k].profile, s_plan[k].kind, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+        FILE *f = s_open(o->out_dir, s_plan[k].file, path, sizeof path, err);
+        if (!f) {
+            return HO_ERR_IO;
+        }
+        rc = s_close(f, s_write_one(w, s_plan[k].which, f, &c, seen), path, err);
+        json_t *cj = s_count_json(&c);
+        json_object_set_new(m->files, s_plan[k].file, cj);
+        if (s_plan[k].which <= 3) {
+            s_add_lead_file(m, s_plan[k].file, &c, cj);
+        }
+        if (s_plan[k].which == 3 && rc == HO_OK) {
+            json_t *forms = s_linkedin_forms();
+            rc = s_write_json(o->out_dir, "linkedin_lead_forms.json", forms, err);
+            json_decref(forms);
+        }
+    }
+    return rc;
+}
+
+static void s_count_people(const s_world_t *w, const char *seen, s_people_count_t *n)
+{
+    memset(n, 0, sizeof *n);
+    for (long i = 0; i < w->o->leads; i++) {
+        int csv_bits = seen[i] & 7;
+        n->csv_distinct += csv_bits != 0;
+        n->csv_acc += (csv_bits & 1) + ((csv_bits >> 1) & 1) + ((csv_bits >> 2) & 1);
+        if (!seen[i]) {
+            continue;
+        }
+        n->distinct++;
+        s_person_t p;
+        s_person(w, i, &p);
+        n->hot += p.temp == 2 && p.kind == P_NORMAL;
+        n->personal += p.kind == P_PERSONAL;
+        n->students += p.kind == P_STUDENT;
+        n->nonprofits += p.kind == P_NONPROFIT;
+    }
+}
+
+/* manifest.json; takes the manifest's JSON (m's objects are consumed). */
+static int s_write_manifest(const ho_demo_opts_t *o, s_manifest_t *mf, const s_people_count_t *n,
+                            ho_err_t *err)
+{
+    char now[40];
+    s_iso(o->now_ms, now, sizeof now);
+    json_t *m = json_pack(
+        "{s:s, s:I, s:s, s:I, s:o, s:{s:o, s:I, s:I, s:I, s:I, s:o}, s:{s:I, s:I, s:I, s:I}}",
+        "generator", "handoff demo-data", "seed", (json_int_t)o->seed, "now", now, "people",
+        (json_int_t)o->leads, "files", mf->files, "import_all_leads", "files", mf->lead_files,
+        "read", (json_int_t)mf->lead_read, "accepted", (json_int_t)mf->lead_acc, "duplicates",
+        (json_int_t)(mf->lead_acc - n->distinct), "quarantined", (json_int_t)mf->lead_q,
+        "quarantined_by_reason", mf->lead_reasons, "people_in_lead_files", "distinct_emails",
+        (json_int_t)n->distinct, "hot", (json_int_t)n->hot, "personal_email",
+        (json_int_t)n->personal, "students", (json_int_t)n->students);
+    json_object_set_new(json_object_get(m, "people_in_lead_files"), "nonprofits",
+                        json_integer(n->nonprofits));
+    /* the three CSV lead exports alone (no webhooks) in one command */
+    json_object_set_new(m, "import_csv_leads",
+                        json_pack("{s:[sss], s:I, s:I}", "files", "hubspot_contacts.csv",
+                                  "salesforce_leads.csv", "marketo_leads.csv", "accepted",
+                                  (json_int_t)n->csv_acc, "duplicates",
+                                  (json_int_t)(n->csv_acc - n->csv_distinct)));
+    int rc = s_write_json(o->out_dir, "manifest.json", m, err);
+    json_decref(m);
+    return rc;
+}
+
 int ho_demo_generate(const ho_demo_opts_t *opts, ho_err_t *err)
 {
     ho_demo_opts_t o = *opts;
@@ -2179,137 +2371,17 @@ int ho_demo_generate(const ho_demo_opts_t *opts, ho_err_t *err)
     if (!seen) {
         return ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
     }
-    json_t *files = json_object();
-    char path[4096];
-    int rc = HO_OK;
-    struct {
-        const char *group, *file, *profile, *kind;
-        int which;
-    } plan[] = {
-        {"hubspot", "hubspot_contacts.csv", "hubspot", "lead", 0},
-        {"salesforce", "salesforce_leads.csv", "salesforce", "lead", 1},
-        {"marketo", "marketo_leads.csv", "marketo", "lead", 2},
-        {"webhooks", "form_webhooks.jsonl", "webhooks", "lead", 3},
-        {"activities", "activities.csv", "activities", "activity", 4},
-        {"feedback", "feedback.csv", "feedback", "feedback", 5},
-    };
-    json_t *lead_files = json_array();
-    long lead_read = 0, lead_acc = 0, lead_q = 0;
-    json_t *lead_reasons = json_object();
-    for (size_t k = 0; k < N_OF(plan) && rc == HO_OK; k++) {
-        if (!s_wanted(&o, plan[k].group)) {
-            continue;
-        }
-        s_count_t c = {plan[k].file, plan[k].profile, plan[k].kind, 0, 0, 0, 0, 0, 0, 0, 0, 0};
-        FILE *f = s_open(o.out_dir, plan[k].file, path, sizeof path, err);
-        if (!f) {
-            rc = HO_ERR_IO;
-            break;
-        }
-        int wrc;
-        switch (plan[k].which) {
-        case 0:
-            wrc = s_write_hubspot(&w, f, &c, seen);
-            break;
-        case 1:
-            wrc = s_write_salesforce(&w, f, &c, seen);
-            break;
-        case 2:
-            wrc = s_write_marketo(&w, f, &c, seen);
-            break;
-        case 3:
-            wrc = s_write_webhooks(&w, f, &c, seen);
-            break;
-        case 4:
-            wrc = s_write_activities(&w, f, &c);
-            break;
-        default:
-            wrc = s_write_feedback(&w, f, &c);
-            break;
-        }
-        rc = s_close(f, wrc, path, err);
-        json_t *cj = s_count_json(&c);
-        json_object_set_new(files, plan[k].file, cj);
-        if (plan[k].which <= 3) {
-            json_array_append_new(lead_files, json_string(plan[k].file));
-            lead_read += c.records;
-            lead_acc += c.accepted;
-            const char *key;
-            json_t *val;
-            json_object_foreach(json_object_get(cj, "quarantined_by_reason"), key, val)
-            {
-                lead_q += (long)json_integer_value(val);
-                json_int_t prev = json_integer_value(json_object_get(lead_reasons, key));
-                json_object_set_new(lead_reasons, key,
-                                    json_integer(prev + json_integer_value(val)));
-            }
-        }
-        if (plan[k].which == 3 && rc == HO_OK) {
-            FILE *lf = s_open(o.out_dir, "linkedin_lead_forms.json", path, sizeof path, err);
-            if (!lf) {
-                rc = HO_ERR_IO;
-                break;
-            }
-            json_t *forms = s_linkedin_forms();
-            int drc = json_dumpf(forms, lf, JSON_INDENT(2));
-            fputc('\n', lf);
-            json_decref(forms);
-            rc = s_close(lf, drc, path, err);
-        }
-    }
-    /* the people behind the accepted lead records: an import of all lead files in one
-     * command reports accepted - distinct as duplicates */
-    long distinct = 0, hot = 0, personal = 0, students = 0, nonprofits = 0;
-    long csv_distinct = 0, csv_acc = 0;
-    for (long i = 0; i < o.leads; i++) {
-        int csv_bits = seen[i] & 7;
-        csv_distinct += csv_bits != 0;
-        csv_acc += (csv_bits & 1) + ((csv_bits >> 1) & 1) + ((csv_bits >> 2) & 1);
-        if (!seen[i]) {
-            continue;
-        }
-        distinct++;
-        s_person_t p;
-        s_person(&w, i, &p);
-        hot += p.temp == 2 && p.kind == P_NORMAL;
-        personal += p.kind == P_PERSONAL;
-        students += p.kind == P_STUDENT;
-        nonprofits += p.kind == P_NONPROFIT;
-    }
+    s_manifest_t m = {json_object(), json_array(), json_object(), 0, 0, 0};
+    int rc = s_write_files(&w, seen, &m, err);
+    s_people_count_t people;
+    s_count_people(&w, seen, &people);
     free(seen);
     if (rc == HO_OK) {
-        char now[40];
-        s_iso(o.now_ms, now, sizeof now);
-        json_t *m = json_pack(
-            "{s:s, s:I, s:s, s:I, s:o, s:{s:o, s:I, s:I, s:I, s:I, s:o}, s:{s:I, s:I, s:I, s:I}}",
-            "generator", "handoff demo-data", "seed", (json_int_t)o.seed, "now", now, "people",
-            (json_int_t)o.leads, "files", files, "import_all_leads", "files", lead_files, "read",
-            (json_int_t)lead_read, "accepted", (json_int_t)lead_acc, "duplicates",
-            (json_int_t)(lead_acc - distinct), "quarantined", (json_int_t)lead_q,
-            "quarantined_by_reason", lead_reasons, "people_in_lead_files", "distinct_emails",
-            (json_int_t)distinct, "hot", (json_int_t)hot, "personal_email", (json_int_t)personal,
-            "students", (json_int_t)students);
-        json_object_set_new(json_object_get(m, "people_in_lead_files"), "nonprofits",
-                            json_integer(nonprofits));
-        /* the three CSV lead exports alone (no webhooks) in one command */
-        json_object_set_new(m, "import_csv_leads",
-                            json_pack("{s:[sss], s:I, s:I}", "files", "hubspot_contacts.csv",
-                                      "salesforce_leads.csv", "marketo_leads.csv", "accepted",
-                                      (json_int_t)csv_acc, "duplicates",
-                                      (json_int_t)(csv_acc - csv_distinct)));
-        FILE *mf = s_open(o.out_dir, "manifest.json", path, sizeof path, err);
-        if (!mf) {
-            rc = HO_ERR_IO;
-        } else {
-            int drc = json_dumpf(m, mf, JSON_INDENT(2));
-            fputc('\n', mf);
-            rc = s_close(mf, drc, path, err);
-        }
-        json_decref(m);
+        rc = s_write_manifest(&o, &m, &people, err);
     } else {
-        json_decref(files);
-        json_decref(lead_files);
-        json_decref(lead_reasons);
+        json_decref(m.files);
+        json_decref(m.lead_files);
+        json_decref(m.lead_reasons);
     }
     return rc;
 }
@@ -3066,7 +3138,7 @@ static void s_cp_webhook_dirt(const s_cp_t *cp, s_cp_person_t *cpp, FILE *f, s_c
     if (dirt == D_MISSING_EMAIL || dirt == D_BAD_DATE) {
         p.shape = W_FACEBOOK;
     }
-    json_t *doc = s_webhook(&cp->w, &p, &r, email);
+    json_t *doc = s_webhook(&p, &r, email);
     if (dirt == D_MISSING_EMAIL) {
         s_cp_fb_drop_email(doc);
     } else if (dirt == D_BAD_DATE) {
@@ -3088,7 +3160,7 @@ static void s_cp_webhook_person(const s_cp_t *cp, s_cp_person_t *cpp, FILE *f)
             p.file_created[F_WEBHOOK] = later < cp->wo.now_ms - HOUR ? later : cp->wo.now_ms - HOUR;
         }
         s_cp_email(&r, p.email, email, sizeof email);
-        json_t *doc = s_webhook(&cp->w, &p, &r, email);
+        json_t *doc = s_webhook(&p, &r, email);
         char *line = json_dumps(doc, JSON_COMPACT);
         json_decref(doc);
         if (!line) {
@@ -3113,7 +3185,7 @@ static void s_cp_linkedin_test(const s_cp_t *cp, long i, FILE *f)
     p.file_created[F_WEBHOOK] = cp->wo.now_ms - HISTORY + i * ((HISTORY - 2 * DAY) / cp->o->people);
     char email[128];
     snprintf(email, sizeof email, "linkedin.test.%ld@northwind-pipelines.com", i);
-    json_t *doc = s_webhook(&cp->w, &p, &r, email);
+    json_t *doc = s_webhook(&p, &r, email);
     json_object_set_new(doc, "testLead", json_true());
     s_cp_line(f, doc);
 }

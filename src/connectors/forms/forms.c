@@ -3,7 +3,10 @@
  *
  * Every accessor here tolerates any JSON type where it expects another: form payloads come
  * from the internet, so a wrong type is a fact about the record (kept in `extra`, or a
- * `bad_record` item), never a crash. */
+ * `bad_record` item), never a crash.
+ *
+ * LinkedIn's form definitions are read in forms_linkedin.c, re-deliveries are told apart in
+ * forms_seen.c. */
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -15,6 +18,8 @@
 #include <time.h>
 
 #include "handoff/forms.h"
+
+#include "connectors/forms/forms_internal.h"
 
 /* ---- small helpers ---- */
 
@@ -254,180 +259,6 @@ ho_form_shape_t ho_form_detect(const json_t *doc)
         }
     }
     return HO_FORM_UNKNOWN;
-}
-
-/* ---- LinkedIn definitions ---- */
-
-struct ho_linkedin_forms {
-    json_t *elements; /* array of form objects */
-};
-
-ho_linkedin_forms_t *ho_linkedin_forms_from_json(const json_t *doc, const char *origin,
-                                                 ho_err_t *err)
-{
-    const json_t *el = json_object_get(doc, "elements");
-    if (!json_is_array(el)) {
-        ho_err_set(err, HO_ERR_FIELD, "elements",
-                   "%s: elements: expected the leadForms response {\"elements\": [form, ...]}",
-                   origin);
-        return NULL;
-    }
-    size_t i;
-    json_t *form;
-    json_array_foreach(el, i, form)
-    {
-        if (!json_is_object(form) || !json_object_get(form, "id") ||
-            !json_is_array(json_object_get(json_object_get(form, "content"), "questions"))) {
-            ho_err_set(err, HO_ERR_FIELD, "elements",
-                       "%s: elements[%zu]: a form needs id and content.questions[]", origin, i);
-            return NULL;
-        }
-    }
-    ho_linkedin_forms_t *self = calloc(1, sizeof *self);
-    if (!self || !(self->elements = json_deep_copy(el))) {
-        free(self);
-        ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
-        return NULL;
-    }
-    return self;
-}
-
-ho_linkedin_forms_t *ho_linkedin_forms_load(const char *path, ho_err_t *err)
-{
-    json_error_t jerr;
-    json_t *doc = json_load_file(path, 0, &jerr);
-    if (!doc) {
-        ho_err_set(err, HO_ERR_CONFIG, "", "%s:%d: %s", path, jerr.line, jerr.text);
-        return NULL;
-    }
-    ho_linkedin_forms_t *self = ho_linkedin_forms_from_json(doc, path, err);
-    json_decref(doc);
-    return self;
-}
-
-void ho_linkedin_forms_destroy(ho_linkedin_forms_t **self_p)
-{
-    if (!self_p || !*self_p) {
-        return;
-    }
-    json_decref((*self_p)->elements);
-    free(*self_p);
-    *self_p = NULL;
-}
-
-size_t ho_linkedin_forms_count(const ho_linkedin_forms_t *self)
-{
-    return self ? json_array_size(self->elements) : 0;
-}
-
-static long long s_num(const json_t *v)
-{
-    if (json_is_integer(v)) {
-        return (long long)json_integer_value(v);
-    }
-    if (json_is_string(v)) {
-        char *end;
-        long long n = strtoll(json_string_value(v), &end, 10);
-        return *end == '\0' ? n : -1;
-    }
-    return -1;
-}
-
-/* The form for "urn:li:versionedLeadGenForm:(urn:li:leadGenForm:ID,VERSION)": the exact
- * version, else the same form id (another version of its questions is better than none). */
-static const json_t *s_li_form(const ho_linkedin_forms_t *forms, const char *urn, long long *id_p,
-                               long long *ver_p)
-{
-    *id_p = *ver_p = -1;
-    if (!urn) {
-        return NULL;
-    }
-    const char *p = strstr(urn, "leadGenForm:");
-    if (!p) {
-        return NULL;
-    }
-    p += strlen("leadGenForm:");
-    char *end;
-    *id_p = strtoll(p, &end, 10);
-    if (end == p) {
-        *id_p = -1;
-        return NULL;
-    }
-    if (*end == ',') {
-        *ver_p = strtoll(end + 1, NULL, 10);
-    }
-    if (!forms) {
-        return NULL;
-    }
-    const json_t *same_id = NULL;
-    size_t i;
-    json_t *f;
-    json_array_foreach(forms->elements, i, f)
-    {
-        if (s_num(json_object_get(f, "id")) != *id_p) {
-            continue;
-        }
-        if (s_num(json_object_get(f, "versionId")) == *ver_p) {
-            return f;
-        }
-        if (!same_id) {
-            same_id = f;
-        }
-    }
-    return same_id;
-}
-
-/* Localized text: a string, or {"localized": {"en_US": ...}} (first locale when no en_US). */
-static const char *s_localized(const json_t *v)
-{
-    if (json_is_string(v)) {
-        return json_string_value(v);
-    }
-    const json_t *loc = json_object_get(v, "localized");
-    const char *s = s_str(loc, "en_US");
-    if (s) {
-        return s;
-    }
-    const char *k;
-    json_t *x;
-    json_object_foreach((json_t *)loc, k, x)
-    {
-        if (json_is_string(x)) {
-            return json_string_value(x);
-        }
-    }
-    return NULL;
-}
-
-static const char *s_li_predefined(const char *pre)
-{
-    static const struct {
-        const char *pre, *field;
-    } table[] = {
-        {"FIRST_NAME", "first_name"},
-        {"LAST_NAME", "last_name"},
-        {"EMAIL", "email"},
-        {"WORK_EMAIL", "email"},
-        {"COMPANY_NAME", "company"},
-        {"JOB_TITLE", "title"},
-        {"COUNTRY", "country"},
-        {"COMPANY_SIZE", "employees"},
-        {"PHONE_NUMBER", "phone"},
-        {"WORK_PHONE", "phone"},
-        {"CITY", "city"},
-        {"STATE", "state"},
-        {"POSTAL_CODE", "postal_code"},
-        {"ZIP_CODE", "postal_code"},
-        {"INDUSTRY", "industry"},
-        {"COMPANY_WEBSITE", "website"},
-        {NULL, NULL},
-    };
-    for (size_t i = 0; pre && table[i].pre; i++) {
-        if (strcmp(pre, table[i].pre) == 0) {
-            return table[i].field;
-        }
-    }
-    return NULL;
 }
 
 /* ---- building ---- */
@@ -743,11 +574,11 @@ static void s_li_answer(json_t *fields, json_t *extra, const json_t *a, const js
 {
     size_t k;
     json_t *q;
-    long long qid = s_num(json_object_get(a, "questionId"));
+    long long qid = ho_forms_num(json_object_get(a, "questionId"));
     const json_t *question = NULL;
     json_array_foreach(questions, k, q)
     {
-        if (s_num(json_object_get(q, "questionId")) == qid) {
+        if (ho_forms_num(json_object_get(q, "questionId")) == qid) {
             question = q;
             break;
         }
@@ -774,12 +605,12 @@ static void s_li_answer(json_t *fields, json_t *extra, const json_t *a, const js
             json_array_foreach(defs, m, d)
             {
                 if (json_equal(json_object_get(d, "id"), o)) {
-                    label = s_localized(json_object_get(d, "text"));
+                    label = ho_li_localized(json_object_get(d, "text"));
                     break;
                 }
             }
             if (!label) {
-                snprintf(idtxt, sizeof idtxt, "%lld", s_num(o));
+                snprintf(idtxt, sizeof idtxt, "%lld", ho_forms_num(o));
                 label = idtxt; /* unknown option: keep the id rather than lose it */
             }
             int w = snprintf(buf + n, sizeof buf - n, "%s%s", n ? "; " : "", label);
@@ -794,7 +625,7 @@ static void s_li_answer(json_t *fields, json_t *extra, const json_t *a, const js
     if (!v) {
         return;
     }
-    const char *canon = question ? s_li_predefined(s_str(question, "predefinedField")) : NULL;
+    const char *canon = question ? ho_li_predefined(s_str(question, "predefinedField")) : NULL;
     if (canon && json_is_string(v)) {
         s_put(fields, canon, v);
     } else {
@@ -821,7 +652,7 @@ static void s_linkedin(s_build_t *b, const json_t *doc, const ho_linkedin_forms_
     json_t *fields = json_object(), *extra = json_object();
     const char *urn = s_str(doc, "versionedLeadGenFormUrn");
     long long form_id, version;
-    const json_t *form = s_li_form(forms, urn, &form_id, &version);
+    const json_t *form = ho_li_form_find(forms, urn, &form_id, &version);
     s_put_str(fields, "original_source", "linkedin");
     s_put(fields, "created_at", s_text(json_object_get(doc, "submittedAt")));
     s_put_str(fields, "campaign",
@@ -1146,123 +977,4 @@ ho_msg_t *ho_form_quarantine(const ho_msg_t *lead, const char *stage, const char
         }
     }
     return q;
-}
-
-/* ---- re-deliveries ---- */
-
-struct ho_form_seen {
-    char **slots; /* open addressing, power of two */
-    size_t cap, n;
-};
-
-ho_form_seen_t *ho_form_seen_new(void)
-{
-    ho_form_seen_t *self = calloc(1, sizeof *self);
-    if (self) {
-        self->cap = 1024;
-        self->slots = calloc(self->cap, sizeof *self->slots);
-        if (!self->slots) {
-            free(self);
-            return NULL;
-        }
-    }
-    return self;
-}
-
-void ho_form_seen_destroy(ho_form_seen_t **self_p)
-{
-    if (!self_p || !*self_p) {
-        return;
-    }
-    ho_form_seen_t *self = *self_p;
-    for (size_t i = 0; i < self->cap; i++) {
-        free(self->slots[i]);
-    }
-    free(self->slots);
-    free(self);
-    *self_p = NULL;
-}
-
-static size_t s_hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (; *s; s++) {
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    }
-    return (size_t)h;
-}
-
-/* Insert without growing; true when already there. */
-static bool s_seen_put(char **slots, size_t cap, char *id, bool *taken)
-{
-    size_t i = s_hash(id) & (cap - 1);
-    while (slots[i]) {
-        if (strcmp(slots[i], id) == 0) {
-            return true;
-        }
-        i = (i + 1) & (cap - 1);
-    }
-    slots[i] = id;
-    *taken = true;
-    return false;
-}
-
-bool ho_form_seen_add(ho_form_seen_t *self, const char *id)
-{
-    if (!self || !id) {
-        return false;
-    }
-    if ((self->n + 1) * 2 > self->cap) {
-        size_t cap = self->cap * 2;
-        char **slots = calloc(cap, sizeof *slots);
-        if (slots) {
-            for (size_t i = 0; i < self->cap; i++) {
-                bool taken = false;
-                if (self->slots[i]) {
-                    s_seen_put(slots, cap, self->slots[i], &taken);
-                }
-            }
-            free(self->slots);
-            self->slots = slots;
-            self->cap = cap;
-        }
-    }
-    if (self->n + 1 >= self->cap) {
-        return false; /* out of memory and full: counted as new rather than lost */
-    }
-    char *copy = strdup(id);
-    if (!copy) {
-        return false;
-    }
-    bool taken = false;
-    bool dup = s_seen_put(self->slots, self->cap, copy, &taken);
-    if (taken) {
-        self->n++;
-    } else {
-        free(copy);
-    }
-    return dup;
-}
-
-ho_msg_t *ho_form_skip(const ho_msg_t *lead, const char *code, const char *reason)
-{
-    ho_msg_t *m = ho_msg_new("skip");
-    if (!m) {
-        return NULL;
-    }
-    json_t *p = ho_msg_payload(m);
-    json_object_set_new(p, "code", json_string(code));
-    json_t *why = json_string(reason ? reason : "");
-    json_object_set_new(p, "reason", why ? why : json_string("(reason not valid UTF-8)"));
-    if (lead) {
-        const json_t *lp = ho_msg_payload(lead);
-        ho_msg_set_id(m, ho_msg_id(lead));
-        json_object_set_new(p, "event_id", json_string(ho_msg_id(lead)));
-        json_object_set_new(p, "event_type", json_string(ho_msg_type(lead)));
-        json_object_set_new(p, "source", json_deep_copy(json_object_get(lp, "source")));
-        if (json_object_get(lp, "source_ref")) {
-            json_object_set_new(p, "source_ref", json_deep_copy(json_object_get(lp, "source_ref")));
-        }
-    }
-    return m;
 }

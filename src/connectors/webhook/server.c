@@ -11,7 +11,10 @@
  * sends only after the messages that reply caused (lead.normalized for the store, ...) are in
  * its journal (E11). What the broker does not refuse is a backlog behind a slow worker: the
  * webhook reads mmi.status (at most every S_BACKLOG_POLL_MS) and answers 503 with
- * Retry-After, before forwarding anything, while more than max_backlog requests wait. */
+ * Retry-After, before forwarding anything, while more than max_backlog requests wait.
+ *
+ * webhook.yaml is read in settings.c, answers are written by reply.c, and a /feedback
+ * object becomes feedback.raw in feedback_body.c. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <microhttpd.h>
@@ -32,141 +35,9 @@
 #include "handoff/normalize.h"
 #include "handoff/webhook.h"
 #include "tls.h" /* HTTPS (tls_cert/tls_key), reloaded on SIGHUP */
+#include "webhook_internal.h"
 
 #define S_BACKLOG_POLL_MS 200 /* read the broker's queues at most this often */
-
-/* ---- settings ---- */
-
-const ho_config_map_t ho_webhook_config[] = {
-    {HO_CFG_STR, "listen", "127.0.0.1:8080", offsetof(ho_webhook_settings_t, listen),
-     "address:port to bind (port 0 = any free port)"},
-    {HO_CFG_INT, "body_limit", "1048576", offsetof(ho_webhook_settings_t, body_limit),
-     "largest request body in bytes (413 above)"},
-    {HO_CFG_INT, "broker_timeout_ms", "5000", offsetof(ho_webhook_settings_t, broker_timeout_ms),
-     "wait for the broker this long before answering 503"},
-    {HO_CFG_INT, "max_backlog", "100", offsetof(ho_webhook_settings_t, max_backlog),
-     "answer 503 while more requests than this wait in the broker (0 = off)"},
-    {HO_CFG_INT, "retry_after_s", "5", offsetof(ho_webhook_settings_t, retry_after_s),
-     "Retry-After seconds of a backlog 503"},
-    {HO_CFG_INT, "threads", "4", offsetof(ho_webhook_settings_t, threads),
-     "request threads; a POST waiting on the broker holds one, /healthz never waits"},
-    {HO_CFG_INT, "connection_limit", "1024", offsetof(ho_webhook_settings_t, connection_limit),
-     "open connections at most"},
-    {HO_CFG_INT, "per_ip_limit", "32", offsetof(ho_webhook_settings_t, per_ip_limit),
-     "open connections from one address at most (slowloris)"},
-    {HO_CFG_INT, "connection_timeout_s", "10",
-     offsetof(ho_webhook_settings_t, connection_timeout_s),
-     "close a connection that sends nothing for this long"},
-    {HO_CFG_INT, "metrics_refresh_ms", "5000", offsetof(ho_webhook_settings_t, metrics_refresh_ms),
-     "GET /metrics serves a snapshot taken this often in the background (0 = no /metrics)"},
-    {HO_CFG_BOOL, "allow_unsigned", "false", offsetof(ho_webhook_settings_t, allow_unsigned),
-     "endpoints without a secret accept unsigned posts"},
-    {HO_CFG_STR, "linkedin_forms", "linkedin_lead_forms.json",
-     offsetof(ho_webhook_settings_t, linkedin_forms), "LinkedIn leadForms JSON"},
-    {HO_CFG_STR, "reasons", "reasons.yaml", offsetof(ho_webhook_settings_t, reasons),
-     "reason taxonomy"},
-    {HO_CFG_STR, "facebook_app_secret", NULL, offsetof(ho_webhook_settings_t, facebook_app_secret),
-     "Facebook app secret (X-Hub-Signature-256)"},
-    {HO_CFG_STR, "facebook_verify_token", NULL,
-     offsetof(ho_webhook_settings_t, facebook_verify_token), "verify token of the GET handshake"},
-    {HO_CFG_STR, "linkedin_secret", NULL, offsetof(ho_webhook_settings_t, linkedin_secret),
-     "LinkedIn client secret (X-LI-Signature)"},
-    {HO_CFG_STR, "hubspot_secret", NULL, offsetof(ho_webhook_settings_t, hubspot_secret),
-     "X-Handoff-Secret of /webhooks/hubspot"},
-    {HO_CFG_STR, "typeform_secret", NULL, offsetof(ho_webhook_settings_t, typeform_secret),
-     "Typeform webhook secret (Typeform-Signature)"},
-    {HO_CFG_STR, "form_secret", NULL, offsetof(ho_webhook_settings_t, form_secret),
-     "X-Handoff-Secret of /webhooks/form"},
-    {HO_CFG_STR, "feedback_token", NULL, offsetof(ho_webhook_settings_t, feedback_token),
-     "bearer token of /feedback"},
-    {HO_CFG_STR, "tls_cert", NULL, offsetof(ho_webhook_settings_t, tls_cert),
-     "PEM certificate chain: serve HTTPS (relative: config folder; reloaded on SIGHUP)"},
-    {HO_CFG_STR, "tls_key", NULL, offsetof(ho_webhook_settings_t, tls_key),
-     "PEM private key of tls_cert"},
-    {0},
-};
-
-/* "env:NAME" -> the variable's value (a missing variable is an error: a silently empty
- * secret would turn signature checks off). */
-static int s_env_secret(char **slot, const char *key, const char *origin, ho_err_t *err)
-{
-    if (!*slot || strncmp(*slot, "env:", 4) != 0) {
-        return HO_OK;
-    }
-    const char *v = getenv(*slot + 4);
-    if (!v) {
-        return ho_err_set(err, HO_ERR_CONFIG, key, "%s: %s: environment variable %s is not set",
-                          origin, key, *slot + 4);
-    }
-    char *copy = strdup(v);
-    if (!copy) {
-        return ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
-    }
-    free(*slot);
-    *slot = copy;
-    return HO_OK;
-}
-
-int ho_webhook_settings_load(const char *config_dir, const char *path, ho_webhook_settings_t *s,
-                             ho_err_t *err)
-{
-    memset(s, 0, sizeof *s);
-    ho_conf_t *conf =
-        path ? ho_conf_load(path, err) : ho_conf_load_named(config_dir, "webhook.yaml", err);
-    if (!conf) {
-        return err->code ? err->code : HO_ERR_CONFIG;
-    }
-    int rc = ho_config_map_apply(conf, ho_conf_root(conf), ho_webhook_config, s, err);
-    struct {
-        char **slot;
-        const char *key;
-    } secrets[] = {
-        {&s->facebook_app_secret, "facebook_app_secret"},
-        {&s->facebook_verify_token, "facebook_verify_token"},
-        {&s->linkedin_secret, "linkedin_secret"},
-        {&s->hubspot_secret, "hubspot_secret"},
-        {&s->typeform_secret, "typeform_secret"},
-        {&s->form_secret, "form_secret"},
-        {&s->feedback_token, "feedback_token"},
-    };
-    for (size_t i = 0; rc == HO_OK && i < sizeof secrets / sizeof secrets[0]; i++) {
-        rc = s_env_secret(secrets[i].slot, secrets[i].key, ho_conf_name(conf), err);
-    }
-    if (rc == HO_OK && (s->body_limit < 1 || s->body_limit > 64LL * 1024 * 1024)) {
-        rc = ho_err_set(err, HO_ERR_CONFIG, "body_limit", "%s: body_limit: expected 1..67108864",
-                        ho_conf_name(conf));
-    }
-    if (rc == HO_OK && (s->threads < 1 || s->threads > 64 || s->connection_limit < 8 ||
-                        s->connection_limit > 65536 || s->per_ip_limit < 1 ||
-                        s->connection_timeout_s < 1 || s->connection_timeout_s > 3600)) {
-        rc = ho_err_set(err, HO_ERR_CONFIG, "threads",
-                        "%s: expected threads 1..64, connection_limit 8..65536, per_ip_limit >= 1, "
-                        "connection_timeout_s 1..3600",
-                        ho_conf_name(conf));
-    }
-    if (rc == HO_OK && s->broker_timeout_ms < 100) {
-        rc = ho_err_set(err, HO_ERR_CONFIG, "broker_timeout_ms",
-                        "%s: broker_timeout_ms: expected at least 100", ho_conf_name(conf));
-    }
-    if (rc == HO_OK && (s->max_backlog < 0 || s->max_backlog > 1000000)) {
-        rc = ho_err_set(err, HO_ERR_CONFIG, "max_backlog",
-                        "%s: max_backlog: expected 0 (off) .. 1000000", ho_conf_name(conf));
-    }
-    if (rc == HO_OK && (s->retry_after_s < 1 || s->retry_after_s > 3600)) {
-        rc = ho_err_set(err, HO_ERR_CONFIG, "retry_after_s", "%s: retry_after_s: expected 1..3600",
-                        ho_conf_name(conf));
-    }
-    ho_conf_destroy(&conf);
-    if (rc != HO_OK) {
-        ho_webhook_settings_free(s);
-    }
-    return rc;
-}
-
-void ho_webhook_settings_free(ho_webhook_settings_t *s)
-{
-    ho_config_map_free(ho_webhook_config, s);
-}
 
 /* ---- routes ---- */
 
@@ -251,63 +122,6 @@ typedef struct {
     bool too_large;
 } s_req_t;
 
-static enum MHD_Result s_send_h(struct MHD_Connection *c, unsigned status, const char *type,
-                                const char *body, const char *hname, const char *hval)
-{
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
-    if (!r) {
-        return MHD_NO;
-    }
-    MHD_add_response_header(r, "Content-Type", type);
-    if (hname && hval) {
-        MHD_add_response_header(r, hname, hval);
-    }
-    enum MHD_Result ret = MHD_queue_response(c, status, r);
-    MHD_destroy_response(r);
-    return ret;
-}
-
-static enum MHD_Result s_send(struct MHD_Connection *c, unsigned status, const char *type,
-                              const char *body, const char *allow)
-{
-    return s_send_h(c, status, type, body, "Allow", allow);
-}
-
-/* A JSON answer (body stolen). */
-static enum MHD_Result s_json(struct MHD_Connection *c, unsigned status, json_t *body,
-                              const char *allow)
-{
-    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-    json_decref(body);
-    enum MHD_Result ret = s_send(c, status, "application/json", text ? text : "{}", allow);
-    free(text);
-    return ret;
-}
-
-static enum MHD_Result s_error(struct MHD_Connection *c, unsigned status, const char *field,
-                               const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static enum MHD_Result s_error(struct MHD_Connection *c, unsigned status, const char *field,
-                               const char *fmt, ...)
-{
-    char msg[600];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    json_t *body = json_object();
-    json_t *m = json_string(msg);
-    json_object_set_new(body, "error", m ? m : json_string("(message not valid UTF-8)"));
-    json_t *f = json_string(field ? field : "");
-    json_object_set_new(body, "field", f ? f : json_string(""));
-    return s_json(c, status, body, NULL);
-}
-
-static const char *s_header(struct MHD_Connection *c, const char *name)
-{
-    return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
-}
-
 /* This thread's broker client slot (NULL when out of memory). */
 static s_slot_t *s_slot(ho_webhook_t *self)
 {
@@ -380,23 +194,7 @@ static long s_broker_backlog(ho_webhook_t *self, char *worst, size_t cap, ho_err
         s_client_drop(self);
         return -1;
     }
-    long total = 0, most = 0;
-    snprintf(worst, cap, "none");
-    size_t i;
-    json_t *svc;
-    json_array_foreach(json_object_get(st, "services"), i, svc)
-    {
-        const char *name = json_string_value(json_object_get(svc, "name"));
-        long queued = (long)json_integer_value(json_object_get(svc, "queued"));
-        if (json_integer_value(json_object_get(svc, "workers")) <= 0) {
-            continue;
-        }
-        total += queued;
-        if (queued > most) {
-            most = queued;
-            snprintf(worst, cap, "%.60s=%ld", name ? name : "?", queued);
-        }
-    }
+    long total = ho_client_status_backlog(st, worst, cap, NULL, 0, NULL);
     json_decref(st);
     return total;
 }
@@ -441,8 +239,8 @@ static int s_shed_answer(ho_webhook_t *self, struct MHD_Connection *c, const cha
     char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
     json_decref(body);
     ho_info("%s status=503 backlog=%ld", path, estimate);
-    *ret = s_send_h(c, MHD_HTTP_SERVICE_UNAVAILABLE, "application/json", text ? text : "{}",
-                    "Retry-After", retry);
+    *ret = ho_wh_send_h(c, MHD_HTTP_SERVICE_UNAVAILABLE, "application/json", text ? text : "{}",
+                        "Retry-After", retry);
     free(text);
     return -1;
 }
@@ -478,8 +276,8 @@ static int s_admit(ho_webhook_t *self, struct MHD_Connection *c, const char *pat
         pthread_mutex_unlock(&self->mu);
         if (b < 0) {
             ho_warn("%s: broker status unavailable: %s", path, err.message);
-            *ret =
-                s_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "", "broker unavailable: %s", err.message);
+            *ret = ho_wh_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "", "broker unavailable: %s",
+                               err.message);
             return -1;
         }
     }
@@ -520,10 +318,10 @@ static int s_auth(ho_webhook_t *self, struct MHD_Connection *c, s_req_t *rq, enu
         if (s->allow_unsigned) {
             return 0;
         }
-        *ret = s_error(c, MHD_HTTP_UNAUTHORIZED, "",
-                       "this endpoint has no secret configured (webhook.yaml %s) and "
-                       "allow_unsigned is false",
-                       name);
+        *ret = ho_wh_error(c, MHD_HTTP_UNAUTHORIZED, "",
+                           "this endpoint has no secret configured (webhook.yaml %s) and "
+                           "allow_unsigned is false",
+                           name);
         return -1;
     }
     int rc = HO_SIG_OK;
@@ -531,20 +329,21 @@ static int s_auth(ho_webhook_t *self, struct MHD_Connection *c, s_req_t *rq, enu
     switch (rq->route) {
     case R_FACEBOOK:
         hname = "X-Hub-Signature-256";
-        rc = ho_webhook_verify_hex(secret, rq->buf, rq->len, s_header(c, hname), "sha256=", false);
+        rc = ho_webhook_verify_hex(secret, rq->buf, rq->len, ho_wh_header(c, hname),
+                                   "sha256=", false);
         break;
     case R_LINKEDIN:
         hname = "X-LI-Signature";
-        rc = ho_webhook_verify_hex(secret, rq->buf, rq->len, s_header(c, hname),
+        rc = ho_webhook_verify_hex(secret, rq->buf, rq->len, ho_wh_header(c, hname),
                                    "hmacsha256=", true);
         break;
     case R_TYPEFORM:
         hname = "Typeform-Signature";
-        rc = ho_webhook_verify_base64(secret, rq->buf, rq->len, s_header(c, hname), "sha256=");
+        rc = ho_webhook_verify_base64(secret, rq->buf, rq->len, ho_wh_header(c, hname), "sha256=");
         break;
     case R_FEEDBACK: {
         hname = "Authorization";
-        const char *h = s_header(c, hname);
+        const char *h = ho_wh_header(c, hname);
         if (!h || !h[0]) {
             rc = HO_SIG_MISSING;
         } else if (strncasecmp(h, "Bearer ", 7) != 0) {
@@ -556,7 +355,7 @@ static int s_auth(ho_webhook_t *self, struct MHD_Connection *c, s_req_t *rq, enu
     }
     default: {
         hname = "X-Handoff-Secret";
-        const char *h = s_header(c, hname);
+        const char *h = ho_wh_header(c, hname);
         rc = !h || !h[0]                          ? HO_SIG_MISSING
              : ho_webhook_secret_equal(h, secret) ? HO_SIG_OK
                                                   : HO_SIG_MISMATCH;
@@ -566,7 +365,7 @@ static int s_auth(ho_webhook_t *self, struct MHD_Connection *c, s_req_t *rq, enu
     if (rc == HO_SIG_OK) {
         return 0;
     }
-    *ret = s_error(c, MHD_HTTP_UNAUTHORIZED, hname, "%s: %s", hname, ho_sig_strerror(rc));
+    *ret = ho_wh_error(c, MHD_HTTP_UNAUTHORIZED, hname, "%s: %s", hname, ho_sig_strerror(rc));
     return -1;
 }
 
@@ -575,10 +374,10 @@ static json_t *s_parse(struct MHD_Connection *c, s_req_t *rq, enum MHD_Result *r
     json_error_t jerr;
     json_t *doc = rq->len ? json_loadb(rq->buf, rq->len, JSON_REJECT_DUPLICATES, &jerr) : NULL;
     if (!doc) {
-        *ret = rq->len ? s_error(c, MHD_HTTP_BAD_REQUEST, "body",
-                                 "malformed JSON: %s (line %d, column %d)", jerr.text, jerr.line,
-                                 jerr.column)
-                       : s_error(c, MHD_HTTP_BAD_REQUEST, "body", "empty body: expected JSON");
+        *ret = rq->len ? ho_wh_error(c, MHD_HTTP_BAD_REQUEST, "body",
+                                     "malformed JSON: %s (line %d, column %d)", jerr.text,
+                                     jerr.line, jerr.column)
+                       : ho_wh_error(c, MHD_HTTP_BAD_REQUEST, "body", "empty body: expected JSON");
     }
     return doc;
 }
@@ -629,20 +428,22 @@ static enum MHD_Result s_deliver(ho_webhook_t *self, struct MHD_Connection *c, s
     enum MHD_Result ret;
     if (s_request(self, service, b->good, b->n_good, &reply, &n_reply, &err) != HO_OK) {
         ho_warn("%s: broker did not take it: %s", path, err.message);
-        ret = s_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "", "broker unavailable: %s", err.message);
+        ret =
+            ho_wh_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "", "broker unavailable: %s", err.message);
         goto done;
     }
     const ho_msg_t *error = s_refusal(reply, n_reply, "error");
     if (error) {
         const char *m = json_string_value(json_object_get(ho_msg_payload(error), "message"));
         ho_warn("%s: %s answered error: %s", path, service, m ? m : "");
-        ret = s_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "", "%s refused the request: %s", service,
-                      m ? m : "(no message)");
+        ret = ho_wh_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "", "%s refused the request: %s",
+                          service, m ? m : "(no message)");
         goto done;
     }
     if (s_request(self, "store", b->bad, b->n_bad, &qreply, &n_qreply, &err) != HO_OK) {
         ho_warn("%s: quarantine not taken: %s", path, err.message);
-        ret = s_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "", "broker unavailable: %s", err.message);
+        ret =
+            ho_wh_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "", "broker unavailable: %s", err.message);
         goto done;
     }
     /* the downstream worker may itself have quarantined one (a date that is no date) */
@@ -662,7 +463,7 @@ static enum MHD_Result s_deliver(ho_webhook_t *self, struct MHD_Connection *c, s
         ho_info("%s status=422 code=%s event_id=%s", path,
                 json_string_value(json_object_get(q, "code")),
                 json_string_value(json_object_get(q, "event_id")));
-        ret = s_json(c, MHD_HTTP_UNPROCESSABLE_CONTENT, body, NULL);
+        ret = ho_wh_json(c, MHD_HTTP_UNPROCESSABLE_CONTENT, body, NULL);
         goto done;
     }
     json_t *body = json_object();
@@ -684,7 +485,7 @@ static enum MHD_Result s_deliver(ho_webhook_t *self, struct MHD_Connection *c, s
     json_decref(outcomes);
     ho_info("%s status=202 event_id=%s n=%zu", path, json_string_value(json_array_get(ids, 0)),
             json_array_size(ids));
-    ret = s_json(c, MHD_HTTP_ACCEPTED, body, NULL);
+    ret = ho_wh_json(c, MHD_HTTP_ACCEPTED, body, NULL);
 done:
     json_decref(ids);
     ho_msg_batch_free(&reply, n_reply);
@@ -723,7 +524,7 @@ static enum MHD_Result s_form(ho_webhook_t *self, struct MHD_Connection *c, s_re
     int rc = ho_form_map(doc, &fo, &res, &err);
     json_decref(doc);
     if (rc != HO_OK) {
-        return s_error(c, MHD_HTTP_BAD_REQUEST, err.field, "%s", err.message);
+        return ho_wh_error(c, MHD_HTTP_BAD_REQUEST, err.field, "%s", err.message);
     }
     s_batch_t b = {0};
     const char *skipped = NULL;
@@ -767,89 +568,12 @@ static enum MHD_Result s_form(ho_webhook_t *self, struct MHD_Connection *c, s_re
     ho_form_result_clear(&res);
     if (skipped && b.n_good == 0 && b.n_bad == 0) {
         ho_info("%s status=200 skipped=%s", path, skipped);
-        return s_json(c, MHD_HTTP_OK, json_pack("{s:s, s:s}", "status", "skipped", "code", skipped),
-                      NULL);
+        return ho_wh_json(c, MHD_HTTP_OK,
+                          json_pack("{s:s, s:s}", "status", "skipped", "code", skipped), NULL);
     }
     ret = s_deliver(self, c, &b, "ingest", path);
     s_batch_free(&b);
     return ret;
-}
-
-/* One outcome object of POST /feedback -> feedback.raw. */
-static ho_msg_t *s_feedback_raw(const json_t *obj, size_t index)
-{
-    static const struct {
-        const char *key, *field;
-    } names[] = {{"feedback_id", "feedback_id"}, {"email", "email"},
-                 {"lead_email", "email"},        {"rep_id", "rep_id"},
-                 {"outcome", "outcome"},         {"reason", "reason"},
-                 {"occurred_at", "occurred_at"}, {"notes", "notes"},
-                 {"amount", "amount"},           {NULL, NULL}};
-    json_t *fields = json_object(), *extra = json_object();
-    const char *key;
-    json_t *val;
-    json_object_foreach((json_t *)obj, key, val)
-    {
-        const char *f = NULL;
-        for (size_t i = 0; names[i].key && !f; i++) {
-            f = strcmp(key, names[i].key) == 0 ? names[i].field : NULL;
-        }
-        if (!f) {
-            json_object_set(extra, key, val);
-            continue;
-        }
-        json_t *text = NULL;
-        if (json_is_string(val)) {
-            text = json_incref(val);
-        } else if (!json_is_null(val)) {
-            char *t = json_dumps(val, JSON_COMPACT | JSON_ENCODE_ANY);
-            text = t ? json_string(t) : NULL;
-            free(t);
-        }
-        if (text && !json_object_get(fields, f)) {
-            json_object_set_new(fields, f, text);
-        } else {
-            json_decref(text);
-        }
-    }
-    /* live traffic: event time is now when the sender did not say */
-    if (!json_object_get(fields, "occurred_at")) {
-        char iso[40];
-        time_t now = (time_t)(ho_now_ms() / 1000);
-        struct tm tm;
-        gmtime_r(&now, &tm);
-        strftime(iso, sizeof iso, "%Y-%m-%dT%H:%M:%SZ", &tm);
-        json_object_set_new(fields, "occurred_at", json_string(iso));
-    }
-    char sid[HO_MSG_MAX_ID], id[HO_MSG_MAX_ID];
-    const char *fid = json_string_value(json_object_get(fields, "feedback_id"));
-    if (fid && fid[0]) {
-        snprintf(sid, sizeof sid, "%s", fid);
-    } else {
-        char *t = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
-        ho_msg_make_id(sid, sizeof sid, "doc", t ? t : "", t ? strlen(t) : 0);
-        free(t);
-    }
-    ho_msg_make_id(id, sizeof id, "fb-http", sid, strlen(sid));
-    ho_msg_t *m = ho_msg_new("feedback.raw");
-    if (!m) {
-        json_decref(fields);
-        json_decref(extra);
-        return NULL;
-    }
-    ho_msg_set_id(m, id);
-    json_t *p = ho_msg_payload(m);
-    json_object_set_new(p, "source", json_string("http"));
-    json_t *ref =
-        json_pack("{s:s, s:s, s:I}", "webhook", "feedback", "id", sid, "index", (json_int_t)index);
-    json_object_set_new(p, "source_ref", ref ? ref : json_object());
-    json_object_set_new(p, "fields", fields);
-    if (json_object_size(extra)) {
-        json_object_set_new(p, "extra", extra);
-    } else {
-        json_decref(extra);
-    }
-    return m;
 }
 
 static enum MHD_Result s_feedback(ho_webhook_t *self, struct MHD_Connection *c, s_req_t *rq,
@@ -866,23 +590,23 @@ static enum MHD_Result s_feedback(ho_webhook_t *self, struct MHD_Connection *c, 
     size_t n = json_array_size(list);
     if (n == 0 || n > 1000) {
         json_decref(list);
-        return s_error(c, MHD_HTTP_BAD_REQUEST, "body",
-                       "expected one outcome object or an array of 1..1000 of them");
+        return ho_wh_error(c, MHD_HTTP_BAD_REQUEST, "body",
+                           "expected one outcome object or an array of 1..1000 of them");
     }
     for (size_t i = 0; i < n; i++) {
         if (!json_is_object(json_array_get(list, i))) {
             json_decref(list);
             char field[32];
             snprintf(field, sizeof field, "[%zu]", i);
-            return s_error(c, MHD_HTTP_BAD_REQUEST, field,
-                           "%s: expected an object {feedback_id, email, outcome, reason, "
-                           "occurred_at, notes, amount}",
-                           was_array ? field : "body");
+            return ho_wh_error(c, MHD_HTTP_BAD_REQUEST, field,
+                               "%s: expected an object {feedback_id, email, outcome, reason, "
+                               "occurred_at, notes, amount}",
+                               was_array ? field : "body");
         }
     }
     s_batch_t b = {0};
     for (size_t i = 0; i < n; i++) {
-        ho_msg_t *m = s_feedback_raw(json_array_get(list, i), i);
+        ho_msg_t *m = ho_wh_feedback_raw(json_array_get(list, i), i);
         if (!m) {
             continue;
         }
@@ -914,23 +638,25 @@ static enum MHD_Result s_get(ho_webhook_t *self, struct MHD_Connection *c, s_rou
         json_int_t shed = (json_int_t)self->shed;
         pthread_mutex_unlock(&self->mu);
         json_int_t requests = (json_int_t)__atomic_load_n(&self->requests, __ATOMIC_RELAXED);
-        return s_json(c, MHD_HTTP_OK,
-                      json_pack("{s:s, s:I, s:b, s:I, s:I}", "status", "ok", "requests", requests,
-                                "accepting", accepting, "backlog", backlog, "refused_backlog",
-                                shed),
-                      NULL);
+        return ho_wh_json(c, MHD_HTTP_OK,
+                          json_pack("{s:s, s:I, s:b, s:I, s:I}", "status", "ok", "requests",
+                                    requests, "accepting", accepting, "backlog", backlog,
+                                    "refused_backlog", shed),
+                          NULL);
     }
     if (route == R_METRICS) { /* the feed's last snapshot: never waits on the broker */
         ho_metrics_feed_t *feed = __atomic_load_n(&self->metrics, __ATOMIC_ACQUIRE);
         if (!feed) {
-            return s_error(c, MHD_HTTP_NOT_FOUND, "", "metrics are off (metrics_refresh_ms: 0)");
+            return ho_wh_error(c, MHD_HTTP_NOT_FOUND, "",
+                               "metrics are off (metrics_refresh_ms: 0)");
         }
         char *text = ho_metrics_feed_text(feed);
         if (!text) {
-            return s_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "", "first metrics snapshot not taken yet");
+            return ho_wh_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "",
+                               "first metrics snapshot not taken yet");
         }
         enum MHD_Result ret =
-            s_send(c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", text, NULL);
+            ho_wh_send(c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", text, NULL);
         free(text);
         return ret;
     }
@@ -939,15 +665,16 @@ static enum MHD_Result s_get(ho_webhook_t *self, struct MHD_Connection *c, s_rou
     const char *token = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "hub.verify_token");
     const char *challenge = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "hub.challenge");
     if (!mode || strcmp(mode, "subscribe") != 0 || !challenge) {
-        return s_error(c, MHD_HTTP_BAD_REQUEST, mode ? "hub.challenge" : "hub.mode",
-                       "expected hub.mode=subscribe, hub.verify_token and hub.challenge");
+        return ho_wh_error(c, MHD_HTTP_BAD_REQUEST, mode ? "hub.challenge" : "hub.mode",
+                           "expected hub.mode=subscribe, hub.verify_token and hub.challenge");
     }
     if (!ho_webhook_secret_equal(token, self->set.facebook_verify_token)) {
         ho_warn("facebook verify handshake with a wrong token");
-        return s_error(c, MHD_HTTP_FORBIDDEN, "hub.verify_token", "verify token does not match");
+        return ho_wh_error(c, MHD_HTTP_FORBIDDEN, "hub.verify_token",
+                           "verify token does not match");
     }
     ho_info("facebook subscription verified");
-    return s_send(c, MHD_HTTP_OK, "text/plain", challenge, NULL);
+    return ho_wh_send(c, MHD_HTTP_OK, "text/plain", challenge, NULL);
 }
 
 static enum MHD_Result s_handler(void *cls, struct MHD_Connection *c, const char *url,
@@ -961,7 +688,7 @@ static enum MHD_Result s_handler(void *cls, struct MHD_Connection *c, const char
         __atomic_fetch_add(&self->requests, 1, __ATOMIC_RELAXED);
         int i = s_find_route(url);
         if (i < 0) {
-            return s_error(c, MHD_HTTP_NOT_FOUND, "", "no such endpoint");
+            return ho_wh_error(c, MHD_HTTP_NOT_FOUND, "", "no such endpoint");
         }
         s_route_t route = s_routes[i].route;
         bool get = strcmp(method, "GET") == 0, post = strcmp(method, "POST") == 0;
@@ -970,15 +697,16 @@ static enum MHD_Result s_handler(void *cls, struct MHD_Connection *c, const char
             (post && route != R_HEALTH && route != R_METRICS);
         if (!allowed) {
             json_t *body = json_pack("{s:s, s:s}", "error", "method not allowed", "field", "");
-            return s_json(c, MHD_HTTP_METHOD_NOT_ALLOWED, body, s_routes[i].allow);
+            return ho_wh_json(c, MHD_HTTP_METHOD_NOT_ALLOWED, body, s_routes[i].allow);
         }
         if (get) {
             return s_get(self, c, route);
         }
-        const char *cl = s_header(c, "Content-Length");
+        const char *cl = ho_wh_header(c, "Content-Length");
         if (cl && strtoull(cl, NULL, 10) > (unsigned long long)self->set.body_limit) {
-            return s_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "body",
-                           "body of %s bytes is over the limit of %lld", cl, self->set.body_limit);
+            return ho_wh_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "body",
+                               "body of %s bytes is over the limit of %lld", cl,
+                               self->set.body_limit);
         }
         rq = calloc(1, sizeof *rq);
         if (!rq) {
@@ -1018,8 +746,8 @@ static enum MHD_Result s_handler(void *cls, struct MHD_Connection *c, const char
         return MHD_YES;
     }
     if (rq->too_large) {
-        return s_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "body",
-                       "body is over the limit of %lld bytes", self->set.body_limit);
+        return ho_wh_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "body",
+                           "body is over the limit of %lld bytes", self->set.body_limit);
     }
     enum MHD_Result ret = MHD_NO;
     if (s_auth(self, c, rq, &ret) != 0) {
