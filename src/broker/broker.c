@@ -12,130 +12,14 @@
  *     queued --(worker with credit)--> in flight --(REPLY with its token)--> done
  *        ^                                |
  *        +------(worker died: front of the queue)---+-- attempts >= max_attempts --> dead letter
+ *
+ * This file: the loop, services and their queues, the client side and the life cycle. The
+ * worker side is broker_worker.c, the journal broker_journal.c, dead letters
+ * broker_deadletter.c, mmi.* broker_status.c; what they share is broker_internal.h.
  */
 #include "handoff/broker.h"
 
-#include <czmq.h>
-#include <errno.h>
-#include <jansson.h>
-#include <stdarg.h>
-#include <stdatomic.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-
-#include "broker/idmap.h"
-#include "broker/journal.h"
-#include "broker/reqpool.h"
-#include "handoff/log.h"
-#include "handoff/util.h"
-
-#define S_MAX_FRAMES 512     /* frames in one message, identity included */
-#define S_BATCH 2048         /* messages handled per poll wake-up */
-#define S_MAX_SERVICES 4096  /* distinct service names the broker will keep */
-#define S_SERVICE_MAX 64     /* longest service name (E8) */
-#define S_MAX_CREDIT 1000    /* largest READY credit (E4) */
-#define S_HWM 100000         /* ROUTER high-water marks; max_queue is the real bound */
-#define S_LOG_EVERY_MS 1000  /* at most one protocol-error line per second */
-#define S_JOURNAL_MAX_MS 20  /* longest a journal batch stays open when no client waits */
-#define S_JOURNAL_IDLE_MS 1000 /* quiet time after the last commit before the journal shrinks */
-/* A client whose ROUTER identity starts with this speaks HDP (the handoff client library):
- * it understands the broker's own "error" replies (503, 413). Anyone else is a plain MDP/0.1
- * client and gets backpressure instead (E12). */
-#define S_AWARE_PREFIX HO_BROKER_CLIENT_PREFIX
-
-enum {
-    S_READY = 0x01,
-    S_REQUEST = 0x02,
-    S_REPLY = 0x03,
-    S_HEARTBEAT = 0x04,
-    S_DISCONNECT = 0x05,
-};
-
-static const char S_MDPC[] = "MDPC01";
-static const char S_MDPW[] = "MDPW01";
-
-typedef struct s_worker s_worker_t;
-
-/* A plain MDP client with requests parked on one service (E12). */
-typedef struct s_pclient s_pclient_t;
-struct s_pclient {
-    ho_req_list_t reqs;   /* its parked requests, in arrival order */
-    s_pclient_t *next;    /* in the service's ring of clients with parked requests */
-    size_t idlen;
-    unsigned char id[HO_IDMAP_MAX_KEY];
-};
-
-typedef struct {
-    char name[S_SERVICE_MAX + 1];
-    size_t len;
-    ho_req_list_t queue;
-    s_worker_t *ready_head, *ready_tail; /* workers with credit left, round robin */
-    size_t n_workers;
-    size_t in_flight;
-    /* plain MDP clients' requests waiting for room in queue (E12): per client, taken in turn
-     * so one client's burst does not hold up the others */
-    size_t parked;
-    ho_idmap_t *pclients; /* identity -> s_pclient_t */
-    s_pclient_t *ring_head, *ring_tail;
-    uint64_t requests, replies, routed_in, dead_letters;
-} s_service_t;
-
-struct s_worker {
-    unsigned char id[HO_IDMAP_MAX_KEY];
-    size_t idlen;
-    char label[2 * 12 + 1]; /* hex of the identity, for logs and mmi.status */
-    s_service_t *service;
-    int credit;
-    int in_flight;
-    ho_req_list_t inflight;
-    bool ready;
-    s_worker_t *rprev, *rnext; /* in service->ready_* */
-    s_worker_t *prev, *next;   /* in broker->wfirst/wlast */
-    int64_t last_seen, expiry;
-    uint64_t handled;
-};
-
-/* One rate limiter of log lines: at most one line per S_LOG_EVERY_MS. */
-typedef struct {
-    int64_t last;
-    uint64_t suppressed;
-} s_limit_t;
-
-struct ho_broker {
-    const ho_gateway_t *gw;
-    zsock_t *router;
-    void *sock;
-    zactor_t *auth;
-    zcert_t *cert;
-    zhashx_t *services; /* name -> s_service_t (owned) */
-    zhashx_t *routes;   /* type -> s_service_t (borrowed from services) */
-    ho_idmap_t *workers;
-    s_worker_t *wfirst, *wlast;
-    ho_reqpool_t *pool;
-    ho_journal_t *journal; /* NULL: routed requests live in memory only */
-    ho_req_list_t acks;    /* client replies held until the journal batch is on disk */
-    uint64_t recovered;    /* requests loaded from the journal at start */
-    int64_t batch_opened;  /* when the open journal batch was first seen; 0: none */
-    int64_t last_commit;   /* when the journal was last written (or a rewrite failed) */
-    bool maintained;       /* ho_journal_idle ran since the last write */
-    bool resync;           /* a batch was rolled back: rewrite the journal from memory */
-    int hb_ms, liveness, max_queue, max_attempts, request_timeout_ms;
-    int64_t max_queue_bytes; /* E12: bytes of requests held at most */
-    int64_t held_bytes;      /* bytes of every request held now (queued, parked, in flight) */
-    int64_t now, started, next_hb;
-    char **endpoints;
-    size_t n_endpoints;
-    atomic_int stop;
-    ho_broker_counters_t c;
-    s_limit_t proto_log;  /* protocol errors */
-    /* refusals, drops and backpressure, each its own kind: a flood of one must neither flood
-     * the log nor hide the first line of another */
-    s_limit_t refuse_log, drop_log, park_log;
-    zmq_msg_t in[S_MAX_FRAMES];
-    zmq_msg_t scratch;
-};
+#include "broker/broker_internal.h"
 
 /* ------------------------------------------------------------------------------------ */
 /* small helpers */
@@ -156,7 +40,7 @@ int ho_broker_valid_service(const void *name, size_t len)
     return 1;
 }
 
-static void s_hex(const void *data, size_t len, char *out, size_t cap)
+void ho_broker_hex(const void *data, size_t len, char *out, size_t cap)
 {
     static const char hex[] = "0123456789abcdef";
     const unsigned char *p = data;
@@ -168,17 +52,15 @@ static void s_hex(const void *data, size_t len, char *out, size_t cap)
     out[n] = '\0';
 }
 
-static bool s_is(zmq_msg_t *m, const char *lit, size_t len)
+bool ho_broker_is(zmq_msg_t *m, const char *lit, size_t len)
 {
     return zmq_msg_size(m) == len && memcmp(zmq_msg_data(m), lit, len) == 0;
 }
 
 /* Protocol errors and similar peer faults: counted always, logged at most once a second so a
  * flood of garbage cannot flood the log too. */
-static void s_limited_log(ho_broker_t *self, s_limit_t *lim, const zmq_msg_t *peer,
-                          const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static void s_limited_log(ho_broker_t *self, s_limit_t *lim, const zmq_msg_t *peer,
-                          const char *fmt, ...)
+void ho_broker_limited_log(ho_broker_t *self, ho_broker_limit_t *lim, const zmq_msg_t *peer,
+                           const char *fmt, ...)
 {
     if (lim->last && self->now - lim->last < S_LOG_EVERY_MS) {
         lim->suppressed++;
@@ -191,7 +73,8 @@ static void s_limited_log(ho_broker_t *self, s_limit_t *lim, const zmq_msg_t *pe
     va_end(ap);
     char hex[33] = "?";
     if (peer) {
-        s_hex(zmq_msg_data((zmq_msg_t *)peer), zmq_msg_size((zmq_msg_t *)peer), hex, sizeof hex);
+        ho_broker_hex(zmq_msg_data((zmq_msg_t *)peer), zmq_msg_size((zmq_msg_t *)peer), hex,
+                      sizeof hex);
     }
     if (lim->suppressed) {
         ho_warn("%s peer=%s (%llu similar lines suppressed)", what, hex,
@@ -203,13 +86,6 @@ static void s_limited_log(ho_broker_t *self, s_limit_t *lim, const zmq_msg_t *pe
     lim->suppressed = 0;
 }
 
-#define s_limited_warn(self, peer, ...)                                                        \
-    s_limited_log((self), &(self)->proto_log, (peer), __VA_ARGS__)
-#define s_refusal_warn(self, peer, ...)                                                        \
-    s_limited_log((self), &(self)->refuse_log, (peer), __VA_ARGS__)
-#define s_drop_warn(self, peer, ...) s_limited_log((self), &(self)->drop_log, (peer), __VA_ARGS__)
-#define s_park_warn(self, peer, ...) s_limited_log((self), &(self)->park_log, (peer), __VA_ARGS__)
-
 /* What a request counts against broker.max_queue_bytes: its frames and its bookkeeping. */
 static size_t s_req_bytes(ho_req_t *req)
 {
@@ -220,31 +96,25 @@ static size_t s_req_bytes(ho_req_t *req)
     return n;
 }
 
-static void s_req_hold(ho_broker_t *self, ho_req_t *req)
+void ho_broker_req_hold(ho_broker_t *self, ho_req_t *req)
 {
     req->bytes = s_req_bytes(req);
     self->held_bytes += (int64_t)req->bytes;
 }
 
 /* Every request the broker is done with goes back through here (byte accounting, E12). */
-static void s_req_free(ho_broker_t *self, ho_req_t *req)
+void ho_broker_req_free(ho_broker_t *self, ho_req_t *req)
 {
     self->held_bytes -= (int64_t)req->bytes;
     ho_reqpool_free(self->pool, req);
 }
-
-#define s_proto_error(self, peer, ...)                                                         \
-    do {                                                                                       \
-        (self)->c.protocol_errors++;                                                           \
-        s_limited_warn((self), (peer), "protocol error: " __VA_ARGS__);                        \
-    } while (0)
 
 static inline int s_send(ho_broker_t *self, const void *data, size_t len, bool more)
 {
     return zmq_send(self->sock, data, len, more ? ZMQ_SNDMORE : 0);
 }
 
-static void s_send_command(ho_broker_t *self, const void *id, size_t idlen, unsigned char cmd)
+void ho_broker_send_command(ho_broker_t *self, const void *id, size_t idlen, unsigned char cmd)
 {
     s_send(self, id, idlen, true);
     s_send(self, "", 0, true);
@@ -253,8 +123,8 @@ static void s_send_command(ho_broker_t *self, const void *id, size_t idlen, unsi
 }
 
 /* Send a reply to a client: consumes client (an identity) and the body frames. */
-static void s_send_client(ho_broker_t *self, zmq_msg_t *client, const char *service, size_t slen,
-                          zmq_msg_t *frames, size_t n)
+void ho_broker_send_client(ho_broker_t *self, zmq_msg_t *client, const char *service, size_t slen,
+                           zmq_msg_t *frames, size_t n)
 {
     zmq_msg_send(client, self->sock, ZMQ_SNDMORE);
     s_send(self, "", 0, true);
@@ -265,20 +135,20 @@ static void s_send_client(ho_broker_t *self, zmq_msg_t *client, const char *serv
     }
 }
 
-static void s_send_client_bytes(ho_broker_t *self, zmq_msg_t *client, const char *service,
-                                size_t slen, const void *body, size_t blen)
+void ho_broker_send_client_bytes(ho_broker_t *self, zmq_msg_t *client, const char *service,
+                                 size_t slen, const void *body, size_t blen)
 {
     zmq_msg_t frame;
     if (zmq_msg_init_size(&frame, blen) != 0) {
         return;
     }
     memcpy(zmq_msg_data(&frame), body, blen);
-    s_send_client(self, client, service, slen, &frame, 1);
+    ho_broker_send_client(self, client, service, slen, &frame, 1);
     zmq_msg_close(&frame);
 }
 
 /* Encode an envelope made by the broker itself (error, status, dead.letter). Steals payload. */
-static int s_envelope(const char *type, json_t *payload, char **buf, size_t *len)
+int ho_broker_envelope(const char *type, json_t *payload, char **buf, size_t *len)
 {
     ho_msg_t *msg = ho_msg_new(type);
     if (!msg || !payload) {
@@ -300,9 +170,9 @@ static int s_error_envelope(const char *service, size_t slen, int code, const ch
     size_t n = slen < S_SERVICE_MAX ? slen : S_SERVICE_MAX;
     memcpy(name, service, n);
     name[n] = '\0';
-    json_t *payload = json_pack("{s:i, s:s, s:s}", "code", code, "message", message, "service",
-                                name);
-    return s_envelope("error", payload, buf, len);
+    json_t *payload =
+        json_pack("{s:i, s:s, s:s}", "code", code, "message", message, "service", name);
+    return ho_broker_envelope("error", payload, buf, len);
 }
 
 /* Answer a client with one "error" envelope (E5, E6). Consumes client. */
@@ -312,7 +182,7 @@ static void s_send_error(ho_broker_t *self, zmq_msg_t *client, const char *servi
     char *buf = NULL;
     size_t len = 0;
     if (s_error_envelope(service, slen, code, message, &buf, &len) == HO_OK) {
-        s_send_client_bytes(self, client, service, slen, buf, len);
+        ho_broker_send_client_bytes(self, client, service, slen, buf, len);
     }
     free(buf);
 }
@@ -322,9 +192,9 @@ static void s_send_error(ho_broker_t *self, zmq_msg_t *client, const char *servi
 
 static void s_service_free(void **item)
 {
-    s_service_t *svc = *item;
+    ho_broker_service_t *svc = *item;
     while (svc->ring_head) {
-        s_pclient_t *pc = svc->ring_head;
+        ho_broker_pclient_t *pc = svc->ring_head;
         svc->ring_head = pc->next;
         free(pc); /* its requests belong to the pool */
     }
@@ -333,7 +203,7 @@ static void s_service_free(void **item)
     *item = NULL;
 }
 
-static void s_ring_push(s_service_t *svc, s_pclient_t *pc)
+static void s_ring_push(ho_broker_service_t *svc, ho_broker_pclient_t *pc)
 {
     pc->next = NULL;
     if (svc->ring_tail) {
@@ -345,14 +215,14 @@ static void s_ring_push(s_service_t *svc, s_pclient_t *pc)
 }
 
 /* Park a plain client's request behind that client's earlier ones. -1: out of memory. */
-static int s_park(s_service_t *svc, ho_req_t *req)
+static int s_park(ho_broker_service_t *svc, ho_req_t *req)
 {
     const void *id = zmq_msg_data(&req->client);
     size_t len = zmq_msg_size(&req->client);
     if (!svc->pclients && !(svc->pclients = ho_idmap_new())) {
         return -1;
     }
-    s_pclient_t *pc = ho_idmap_get(svc->pclients, id, len);
+    ho_broker_pclient_t *pc = ho_idmap_get(svc->pclients, id, len);
     if (!pc) {
         pc = len >= 1 && len <= HO_IDMAP_MAX_KEY ? calloc(1, sizeof *pc) : NULL;
         if (!pc || ho_idmap_put(svc->pclients, id, len, pc) != 0) {
@@ -369,9 +239,9 @@ static int s_park(s_service_t *svc, ho_req_t *req)
 }
 
 /* The next parked request, taking the clients in turn; NULL when none is parked. */
-static ho_req_t *s_unpark(s_service_t *svc)
+static ho_req_t *s_unpark(ho_broker_service_t *svc)
 {
-    s_pclient_t *pc = svc->ring_head;
+    ho_broker_pclient_t *pc = svc->ring_head;
     if (!pc) {
         return NULL;
     }
@@ -390,7 +260,7 @@ static ho_req_t *s_unpark(s_service_t *svc)
     return req;
 }
 
-static s_service_t *s_service_require(ho_broker_t *self, const void *name, size_t len)
+ho_broker_service_t *ho_broker_service_require(ho_broker_t *self, const void *name, size_t len)
 {
     char key[S_SERVICE_MAX + 1];
     if (len > S_SERVICE_MAX) {
@@ -398,7 +268,7 @@ static s_service_t *s_service_require(ho_broker_t *self, const void *name, size_
     }
     memcpy(key, name, len);
     key[len] = '\0';
-    s_service_t *svc = zhashx_lookup(self->services, key);
+    ho_broker_service_t *svc = zhashx_lookup(self->services, key);
     if (svc) {
         return svc;
     }
@@ -415,7 +285,7 @@ static s_service_t *s_service_require(ho_broker_t *self, const void *name, size_
     return svc;
 }
 
-static void s_ready_push(s_service_t *svc, s_worker_t *w)
+void ho_broker_ready_push(ho_broker_service_t *svc, ho_broker_worker_t *w)
 {
     w->ready = true;
     w->rnext = NULL;
@@ -428,7 +298,7 @@ static void s_ready_push(s_service_t *svc, s_worker_t *w)
     svc->ready_tail = w;
 }
 
-static void s_ready_remove(s_service_t *svc, s_worker_t *w)
+void ho_broker_ready_remove(ho_broker_service_t *svc, ho_broker_worker_t *w)
 {
     if (!w->ready) {
         return;
@@ -447,7 +317,7 @@ static void s_ready_remove(s_service_t *svc, s_worker_t *w)
     w->ready = false;
 }
 
-static void s_deliver(ho_broker_t *self, s_worker_t *w, ho_req_t *req)
+static void s_deliver(ho_broker_t *self, ho_broker_worker_t *w, ho_req_t *req)
 {
     uint8_t token[8];
     ho_token_put(token, ho_reqpool_retoken(self->pool, req));
@@ -477,15 +347,15 @@ static void s_deliver(ho_broker_t *self, s_worker_t *w, ho_req_t *req)
 
 /* Hand queued requests to workers with credit, round robin; refill the queue from the
  * parked requests of plain MDP clients as room appears (E12). */
-static void s_dispatch(ho_broker_t *self, s_service_t *svc)
+void ho_broker_dispatch(ho_broker_t *self, ho_broker_service_t *svc)
 {
     for (;;) {
         while (svc->queue.head && svc->ready_head) {
-            s_worker_t *w = svc->ready_head;
+            ho_broker_worker_t *w = svc->ready_head;
             s_deliver(self, w, ho_req_list_pop_front(&svc->queue));
-            s_ready_remove(svc, w);
+            ho_broker_ready_remove(svc, w);
             if (w->in_flight < w->credit) {
-                s_ready_push(svc, w);
+                ho_broker_ready_push(svc, w);
             }
         }
         if (!svc->parked || (int)svc->queue.count >= self->max_queue) {
@@ -502,13 +372,13 @@ static void s_dispatch(ho_broker_t *self, s_service_t *svc)
 
 /* Answer a client with a worker's reply. With a journal, the answer acknowledges everything
  * the reply caused (journaled: routed requests, a dead letter), so it waits in self->acks
- * until the batch is committed (s_flush, E11); a reply that caused nothing (journaled 0)
+ * until the batch is committed (ho_broker_flush, E11); a reply that caused nothing (journaled 0)
  * goes at once. Consumes client and moves the frames. */
-static void s_ack(ho_broker_t *self, zmq_msg_t *client, s_service_t *svc, zmq_msg_t *frames,
-                  size_t n, bool journaled)
+void ho_broker_ack(ho_broker_t *self, zmq_msg_t *client, ho_broker_service_t *svc,
+                   zmq_msg_t *frames, size_t n, bool journaled)
 {
     if (!self->journal || !journaled) {
-        s_send_client(self, client, svc->name, svc->len, frames, n);
+        ho_broker_send_client(self, client, svc->name, svc->len, frames, n);
         return;
     }
     ho_req_t *ack = ho_reqpool_alloc(self->pool, n);
@@ -523,13 +393,13 @@ static void s_ack(ho_broker_t *self, zmq_msg_t *client, s_service_t *svc, zmq_ms
         zmq_msg_move(&ack->frames[i], &frames[i]);
     }
     ack->service = svc;
-    s_req_hold(self, ack);
+    ho_broker_req_hold(self, ack);
     ho_req_list_push_back(&self->acks, ack);
 }
 
-/* s_ack for an "error" envelope made by the broker (E6). */
-static void s_ack_error(ho_broker_t *self, zmq_msg_t *client, s_service_t *svc, int code,
-                        const char *message)
+/* ho_broker_ack for an "error" envelope made by the broker (E6). */
+void ho_broker_ack_error(ho_broker_t *self, zmq_msg_t *client, ho_broker_service_t *svc, int code,
+                         const char *message)
 {
     char *buf = NULL;
     size_t len = 0;
@@ -537,126 +407,13 @@ static void s_ack_error(ho_broker_t *self, zmq_msg_t *client, s_service_t *svc, 
     if (s_error_envelope(svc->name, svc->len, code, message, &buf, &len) == HO_OK &&
         zmq_msg_init_size(&frame, len) == 0) {
         memcpy(zmq_msg_data(&frame), buf, len);
-        s_ack(self, client, svc, &frame, 1, true);
+        ho_broker_ack(self, client, svc, &frame, 1, true);
         zmq_msg_close(&frame);
     }
     free(buf);
 }
-
-/* Make the journal batch durable, then send the replies that waited for it. When the commit
- * fails nothing of the batch is durable: the replies are dropped so the clients resend (their
- * effects are idempotent), and internal requests whose removal was rolled back stay in the
- * file to be delivered again after a restart.
- *
- * A batch without a client waiting (only internal requests answered and routed) acknowledges
- * nothing, so it may stay open for up to S_JOURNAL_MAX_MS and share its fsync with what
- * follows: a crash before its commit rolls it back to the parents, which are delivered again.
- * force: commit whatever is open (the broker stops). */
-static void s_flush(ho_broker_t *self, bool force)
-{
-    if (!self->journal) {
-        return;
-    }
-    bool durable = true;
-    if (ho_journal_dirty(self->journal)) {
-        if (!self->batch_opened) {
-            self->batch_opened = self->now ? self->now : 1;
-        }
-        if (!force && self->acks.count == 0 && self->now - self->batch_opened < S_JOURNAL_MAX_MS) {
-            return;
-        }
-        self->batch_opened = 0;
-        ho_err_t err = {0};
-        self->last_commit = self->now;
-        self->maintained = false;
-        if (ho_journal_commit(self->journal, &err) != HO_OK) {
-            durable = false;
-            self->resync = true;
-            ho_error("%s; %zu client replies withheld (the clients resend)", err.message,
-                     self->acks.count);
-        }
-    }
-    ho_req_t *ack;
-    while ((ack = ho_req_list_pop_front(&self->acks))) {
-        if (durable) {
-            s_service_t *svc = ack->service;
-            s_send_client(self, &ack->client, svc->name, svc->len, ack->frames, ack->nframes);
-        }
-        s_req_free(self, ack);
-    }
-}
-
-/* Put one internal request back into the journal under its id (s_resync). */
-static void s_journal_put(ho_broker_t *self, ho_req_t *req)
-{
-    if (req->has_client || !req->jid || req->nframes > S_MAX_FRAMES) {
-        return;
-    }
-    const void *data[S_MAX_FRAMES];
-    size_t lens[S_MAX_FRAMES];
-    for (size_t i = 0; i < req->nframes; i++) {
-        data[i] = zmq_msg_data(&req->frames[i]);
-        lens[i] = zmq_msg_size(&req->frames[i]);
-    }
-    s_service_t *svc = req->service;
-    ho_journal_put(self->journal, req->jid, svc->name, req->attempts, data, lens, req->nframes);
-}
-
-/* After a rolled-back batch the file and memory disagree: rows whose removal was undone
- * (answered requests that would be delivered again only after a restart, "pending forever"
- * until then) and routed requests that exist only in memory. Memory is the truth: the file
- * is rewritten from the internal requests queued and in flight, in one batch. */
-static void s_resync(ho_broker_t *self)
-{
-    ho_journal_clear(self->journal);
-    for (s_service_t *svc = zhashx_first(self->services); svc; svc = zhashx_next(self->services)) {
-        for (ho_req_t *r = svc->queue.head; r; r = r->next) {
-            s_journal_put(self, r);
-        }
-    }
-    for (s_worker_t *w = self->wfirst; w; w = w->next) {
-        for (ho_req_t *r = w->inflight.head; r; r = r->next) {
-            s_journal_put(self, r);
-        }
-    }
-    ho_err_t err = {0};
-    if (ho_journal_commit(self->journal, &err) != HO_OK) {
-        ho_error("%s; the journal is rewritten again in %d ms", err.message, S_JOURNAL_IDLE_MS);
-        return;
-    }
-    self->resync = false;
-    ho_journal_stats_t js;
-    ho_journal_stats(self->journal, &js);
-    ho_info("journal resynced from memory after a rolled-back batch pending=%llu",
-            (unsigned long long)js.pending);
-}
-
-/* When nothing has been written for S_JOURNAL_IDLE_MS: rewrite it if a batch was rolled
- * back, then shrink the file and its WAL (issue 14 item 9: an empty journal stayed at the
- * size of its largest backlog). Once per quiet period. */
-static void s_journal_idle(ho_broker_t *self)
-{
-    if (!self->journal || self->maintained || ho_journal_dirty(self->journal) ||
-        self->acks.count || self->now - self->last_commit < S_JOURNAL_IDLE_MS) {
-        return;
-    }
-    if (self->resync) {
-        s_resync(self);
-        if (self->resync) {
-            self->last_commit = self->now; /* try again after another quiet period */
-            return;
-        }
-    }
-    ho_err_t err = {0};
-    if (ho_journal_idle(self->journal, &err) != HO_OK) {
-        ho_warn("%s (the journal stays larger than it needs to be; nothing is lost)",
-                err.message);
-    }
-    self->maintained = true;
-}
-
-static void s_enqueue_internal(ho_broker_t *self, s_service_t *target, zmq_msg_t *frame,
-                               bool move)
+void ho_broker_enqueue_internal(ho_broker_t *self, ho_broker_service_t *target, zmq_msg_t *frame,
+                                bool move)
 {
     ho_req_t *req = ho_reqpool_alloc(self->pool, 1);
     if (!req) {
@@ -669,9 +426,9 @@ static void s_enqueue_internal(ho_broker_t *self, s_service_t *target, zmq_msg_t
         zmq_msg_copy(&req->frames[0], frame);
     }
     req->service = target;
-    s_req_hold(self, req); /* counted, never refused: it is a worker's output (E12) */
+    ho_broker_req_hold(self, req); /* counted, never refused: it is a worker's output (E12) */
     if (self->journal) {
-        /* a failure marks the batch; s_flush then withholds its acknowledgements */
+        /* a failure marks the batch; ho_broker_flush then withholds its acknowledgements */
         const void *data = zmq_msg_data(&req->frames[0]);
         size_t len = zmq_msg_size(&req->frames[0]);
         ho_journal_add(self->journal, target->name, 0, &data, &len, 1, &req->jid);
@@ -679,12 +436,12 @@ static void s_enqueue_internal(ho_broker_t *self, s_service_t *target, zmq_msg_t
     target->routed_in++;
     self->c.routed++;
     ho_req_list_push_back(&target->queue, req);
-    s_dispatch(self, target);
+    ho_broker_dispatch(self, target);
 }
 
 /* E2/E3: every body frame whose type is in the routing table becomes a new internal request
  * to the routed service. Returns the number of frames routed. */
-static size_t s_route_frames(ho_broker_t *self, zmq_msg_t *frames, size_t n, bool move)
+size_t ho_broker_route_frames(ho_broker_t *self, zmq_msg_t *frames, size_t n, bool move)
 {
     size_t routed = 0;
     char type[HO_MSG_MAX_TYPE];
@@ -693,439 +450,13 @@ static size_t s_route_frames(ho_broker_t *self, zmq_msg_t *frames, size_t n, boo
                              sizeof type) != HO_OK) {
             continue;
         }
-        s_service_t *target = zhashx_lookup(self->routes, type);
+        ho_broker_service_t *target = zhashx_lookup(self->routes, type);
         if (target) {
-            s_enqueue_internal(self, target, &frames[i], move);
+            ho_broker_enqueue_internal(self, target, &frames[i], move);
             routed++;
         }
     }
     return routed;
-}
-
-/* ------------------------------------------------------------------------------------ */
-/* dead letters (E6) */
-
-static void s_count_bad(size_t index, const ho_err_t *err, void *arg)
-{
-    (void)index;
-    (void)err;
-    (*(int *)arg)++;
-}
-
-static json_t *s_envelope_json(const ho_msg_t *m)
-{
-    json_t *o = json_deep_copy(ho_msg_extra(m));
-    if (!o) {
-        o = json_object();
-    }
-    json_object_set_new(o, "v", json_integer(ho_msg_version(m)));
-    json_object_set_new(o, "type", json_string(ho_msg_type(m)));
-    json_object_set_new(o, "id", json_string(ho_msg_id(m)));
-    json_object_set_new(o, "ts", json_integer(ho_msg_ts(m)));
-    json_object_set_new(o, "origin", json_string(ho_msg_origin(m)));
-    json_object_set_new(o, "payload", json_deep_copy(ho_msg_payload(m)));
-    return o;
-}
-
-/* One body frame as JSON: an envelope map, an array of them for a batch, or {"raw": base64}
- * when any part of it cannot be decoded (so nothing is lost either way). */
-static json_t *s_frame_json(zmq_msg_t *frame)
-{
-    const unsigned char *data = zmq_msg_data(frame);
-    size_t len = zmq_msg_size(frame);
-    ho_msg_t **msgs = NULL;
-    size_t n = 0;
-    int bad = 0;
-    ho_err_t err;
-    json_t *out = NULL;
-    if (ho_msg_decode_frame(data, len, &msgs, &n, s_count_bad, &bad, &err) == HO_OK && !bad &&
-        n > 0) {
-        bool batch = len > 0 && ((data[0] >= 0x90 && data[0] <= 0x9f) || data[0] == 0xdc ||
-                                 data[0] == 0xdd);
-        if (batch) {
-            out = json_array();
-            for (size_t i = 0; i < n; i++) {
-                json_array_append_new(out, s_envelope_json(msgs[i]));
-            }
-        } else {
-            out = s_envelope_json(msgs[0]);
-        }
-    }
-    ho_msg_batch_free(&msgs, n);
-    if (!out) {
-        char *b64 = ho_base64(data, len);
-        out = json_pack("{s:s}", "raw", b64 ? b64 : "");
-        free(b64);
-    }
-    return out;
-}
-
-/* Give up on req: emit a dead.letter routed by the table, answer its client 500, free it. */
-static void s_dead_letter(ho_broker_t *self, ho_req_t *req, const char *reason)
-{
-    s_service_t *svc = req->service;
-    svc->dead_letters++;
-    self->c.dead_letters++;
-    bool loop = false;
-    json_t *frames = json_array();
-    char type[HO_MSG_MAX_TYPE];
-    for (size_t i = 0; i < req->nframes; i++) {
-        json_array_append_new(frames, s_frame_json(&req->frames[i]));
-        if (ho_msg_peek_type(zmq_msg_data(&req->frames[i]), zmq_msg_size(&req->frames[i]), type,
-                             sizeof type) == HO_OK &&
-            strcmp(type, "dead.letter") == 0) {
-            loop = true;
-        }
-    }
-    json_t *payload = json_pack("{s:s, s:i, s:s, s:o}", "service", svc->name, "attempts",
-                                (int)req->attempts, "reason", reason, "frames", frames);
-    char *buf = NULL;
-    size_t len = 0;
-    s_service_t *target = zhashx_lookup(self->routes, "dead.letter");
-    int rc = s_envelope("dead.letter", payload, &buf, &len);
-    if (rc == HO_OK && target && !loop) {
-        zmq_msg_t frame;
-        if (zmq_msg_init_size(&frame, len) == 0) {
-            memcpy(zmq_msg_data(&frame), buf, len);
-            s_enqueue_internal(self, target, &frame, true);
-            zmq_msg_close(&frame);
-        }
-        ho_warn("dead letter service=%s attempts=%u reason=\"%s\" routed_to=%s", svc->name,
-                req->attempts, reason, target->name);
-    } else {
-        /* nowhere to put it (no route, or the dead-letter service itself keeps failing):
-         * the log is the last place the operator can find it */
-        char *b64 = rc == HO_OK ? ho_base64(buf, len) : NULL;
-        ho_error("dead letter NOT routed (%s) service=%s attempts=%u reason=\"%s\" "
-                 "envelope_base64=%s",
-                 loop ? "it is itself a dead letter" : "no 'dead.letter' route", svc->name,
-                 req->attempts, reason, b64 ? b64 : "(encode failed)");
-        free(b64);
-    }
-    free(buf);
-    if (req->jid) {
-        ho_journal_remove(self->journal, req->jid); /* the dead.letter took its place */
-    }
-    if (req->has_client) {
-        char message[200];
-        snprintf(message, sizeof message, "gave up after %u deliveries: %s", req->attempts,
-                 reason);
-        s_ack_error(self, &req->client, svc, 500, message);
-    }
-    s_req_free(self, req);
-}
-
-/* ------------------------------------------------------------------------------------ */
-
-static void s_worker_delete(ho_broker_t *self, s_worker_t *w, bool send_disconnect,
-                            const char *reason)
-{
-    if (send_disconnect) {
-        s_send_command(self, w->id, w->idlen, S_DISCONNECT);
-    }
-    s_service_t *svc = w->service;
-    size_t requeued = w->inflight.count;
-    /* from the tail, so the requeued requests keep their order at the front of the queue */
-    while (w->inflight.tail) {
-        ho_req_t *req = w->inflight.tail;
-        ho_req_list_remove(&w->inflight, req);
-        svc->in_flight--;
-        req->worker = NULL;
-        req->token = 0; /* a late reply for this delivery is now stale */
-        if ((int)req->attempts >= self->max_attempts) {
-            s_dead_letter(self, req, reason);
-        } else {
-            ho_req_list_push_front(&svc->queue, req);
-            self->c.requeued++;
-            if (req->jid) {
-                ho_journal_set_attempts(self->journal, req->jid, req->attempts);
-            }
-        }
-    }
-    s_ready_remove(svc, w);
-    svc->n_workers--;
-    ho_idmap_remove(self->workers, w->id, w->idlen);
-    if (w->prev) {
-        w->prev->next = w->next;
-    } else {
-        self->wfirst = w->next;
-    }
-    if (w->next) {
-        w->next->prev = w->prev;
-    } else {
-        self->wlast = w->prev;
-    }
-    ho_info("worker gone service=%s id=%s reason=\"%s\" requeued=%zu", svc->name, w->label,
-            reason, requeued);
-    free(w);
-    s_dispatch(self, svc);
-}
-
-static void s_worker_ready(ho_broker_t *self, zmq_msg_t *f, size_t n)
-{
-    zmq_msg_t *id = &f[0];
-    if (n < 5 || n > 6) {
-        s_proto_error(self, id, "READY needs a service frame and at most a credit frame");
-        s_send_command(self, zmq_msg_data(id), zmq_msg_size(id), S_DISCONNECT);
-        return;
-    }
-    const char *name = zmq_msg_data(&f[4]);
-    size_t len = zmq_msg_size(&f[4]);
-    if (!ho_broker_valid_service(name, len) || (len >= 4 && memcmp(name, "mmi.", 4) == 0)) {
-        s_proto_error(self, id, "READY with an invalid or reserved service name");
-        s_send_command(self, zmq_msg_data(id), zmq_msg_size(id), S_DISCONNECT);
-        return;
-    }
-    int credit = 1;
-    if (n == 6) {
-        size_t clen = zmq_msg_size(&f[5]);
-        const char *c = zmq_msg_data(&f[5]);
-        long v = 0;
-        bool ok = clen >= 1 && clen <= 4;
-        for (size_t i = 0; ok && i < clen; i++) {
-            ok = c[i] >= '0' && c[i] <= '9';
-            v = v * 10 + (c[i] - '0');
-        }
-        if (!ok || v < 1 || v > S_MAX_CREDIT) {
-            s_proto_error(self, id, "READY credit must be ASCII decimal 1..%d", S_MAX_CREDIT);
-            s_send_command(self, zmq_msg_data(id), zmq_msg_size(id), S_DISCONNECT);
-            return;
-        }
-        credit = (int)v;
-    }
-    s_service_t *svc = s_service_require(self, name, len);
-    s_worker_t *w = svc ? calloc(1, sizeof *w) : NULL;
-    if (!w || ho_idmap_put(self->workers, zmq_msg_data(id), zmq_msg_size(id), w) != 0) {
-        free(w);
-        ho_error("cannot register a worker (too many services or out of memory)");
-        s_send_command(self, zmq_msg_data(id), zmq_msg_size(id), S_DISCONNECT);
-        return;
-    }
-    w->idlen = zmq_msg_size(id);
-    memcpy(w->id, zmq_msg_data(id), w->idlen);
-    s_hex(w->id, w->idlen, w->label, sizeof w->label);
-    w->service = svc;
-    w->credit = credit;
-    w->last_seen = self->now;
-    w->expiry = self->now + (int64_t)self->hb_ms * self->liveness;
-    w->prev = self->wlast;
-    if (self->wlast) {
-        self->wlast->next = w;
-    } else {
-        self->wfirst = w;
-    }
-    self->wlast = w;
-    svc->n_workers++;
-    s_ready_push(svc, w);
-    ho_info("worker ready service=%s id=%s credit=%d", svc->name, w->label, credit);
-    s_dispatch(self, svc);
-}
-
-static void s_worker_reply(ho_broker_t *self, s_worker_t *w, zmq_msg_t *f, size_t n)
-{
-    if (n < 6 || zmq_msg_size(&f[5]) != 0 ||
-        (zmq_msg_size(&f[4]) != 0 && zmq_msg_size(&f[4]) != 8)) {
-        s_proto_error(self, &f[0], "REPLY needs [token (0 or 8 bytes)][empty][body...]");
-        s_worker_delete(self, w, true, "protocol error");
-        return;
-    }
-    zmq_msg_t *body = &f[6];
-    size_t nbody = n - 6;
-    if (zmq_msg_size(&f[4]) == 0) {
-        /* E3: unsolicited output, routed by type only */
-        if (s_route_frames(self, body, nbody, true) < nbody) {
-            s_limited_warn(self, &f[0], "unsolicited REPLY frame(s) with no route dropped "
-                                        "service=%s", w->service->name);
-        }
-        return;
-    }
-    ho_req_t *req = ho_reqpool_find(self->pool, ho_token_get(zmq_msg_data(&f[4])));
-    if (!req || req->worker != w) {
-        /* a late duplicate: the request was requeued (and maybe answered) already */
-        self->c.stale_replies++;
-        return;
-    }
-    s_service_t *svc = w->service;
-    ho_req_list_remove(&w->inflight, req);
-    w->in_flight--;
-    w->handled++;
-    svc->in_flight--;
-    svc->replies++;
-    self->c.replies++;
-    if (req->jid) {
-        ho_journal_remove(self->journal, req->jid); /* same batch as its routed children */
-    }
-    if (req->has_client) {
-        size_t routed = s_route_frames(self, body, nbody, false);
-        s_ack(self, &req->client, svc, body, nbody, routed > 0);
-    } else {
-        s_route_frames(self, body, nbody, true);
-    }
-    s_req_free(self, req);
-    if (!w->ready && w->in_flight < w->credit) {
-        s_ready_push(svc, w);
-    }
-    s_dispatch(self, svc);
-}
-
-static void s_worker_msg(ho_broker_t *self, zmq_msg_t *f, size_t n)
-{
-    zmq_msg_t *id = &f[0];
-    s_worker_t *w = ho_idmap_get(self->workers, zmq_msg_data(id), zmq_msg_size(id));
-    unsigned char cmd = n >= 4 && zmq_msg_size(&f[3]) == 1 ? *(unsigned char *)zmq_msg_data(&f[3])
-                                                            : 0;
-    if (cmd < S_READY || cmd > S_DISCONNECT || cmd == S_REQUEST) {
-        s_proto_error(self, id, "bad or missing worker command");
-        if (w) {
-            s_worker_delete(self, w, true, "protocol error");
-        } else {
-            s_send_command(self, zmq_msg_data(id), zmq_msg_size(id), S_DISCONNECT);
-        }
-        return;
-    }
-    if (cmd == S_READY) {
-        if (w) {
-            s_proto_error(self, id, "READY from a worker that is already registered");
-            s_worker_delete(self, w, true, "protocol error: second READY");
-        } else {
-            s_worker_ready(self, f, n);
-        }
-        return;
-    }
-    if (!w) {
-        /* e.g. a worker we expired, or one left over from before a broker restart: tell it
-         * to reconnect and register again */
-        if (cmd != S_DISCONNECT) {
-            s_send_command(self, zmq_msg_data(id), zmq_msg_size(id), S_DISCONNECT);
-        }
-        return;
-    }
-    w->last_seen = self->now;
-    w->expiry = self->now + (int64_t)self->hb_ms * self->liveness;
-    if (cmd == S_REPLY) {
-        s_worker_reply(self, w, f, n);
-    } else if (cmd == S_DISCONNECT) {
-        s_worker_delete(self, w, false, "worker disconnected");
-    } else if (n != 4) {
-        s_proto_error(self, id, "HEARTBEAT with extra frames");
-        s_worker_delete(self, w, true, "protocol error");
-    }
-}
-
-/* ------------------------------------------------------------------------------------ */
-/* MMI (E7) */
-
-static int s_cmp_str(const void *a, const void *b)
-{
-    return strcmp((const char *)a, (const char *)b);
-}
-
-static json_t *s_status(ho_broker_t *self)
-{
-    json_t *services = json_array();
-    zlistx_t *names = zhashx_keys(self->services);
-    if (names) {
-        zlistx_set_comparator(names, s_cmp_str);
-        zlistx_sort(names);
-        for (const char *name = zlistx_first(names); name; name = zlistx_next(names)) {
-            s_service_t *s = zhashx_lookup(self->services, name);
-            json_array_append_new(
-                services,
-                json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "name", s->name,
-                          "workers", (json_int_t)s->n_workers, "queued",
-                          (json_int_t)s->queue.count,
-                          "in_flight", (json_int_t)s->in_flight, "requests",
-                          (json_int_t)s->requests, "replies", (json_int_t)s->replies,
-                          "routed_in", (json_int_t)s->routed_in, "dead_letters",
-                          (json_int_t)s->dead_letters, "parked", (json_int_t)s->parked));
-        }
-        zlistx_destroy(&names);
-    }
-    json_t *workers = json_array();
-    for (s_worker_t *w = self->wfirst; w; w = w->next) {
-        json_array_append_new(workers,
-                              json_pack("{s:s, s:s, s:i, s:i, s:I, s:I}", "id", w->label,
-                                        "service", w->service->name, "credit", w->credit,
-                                        "in_flight", w->in_flight, "handled",
-                                        (json_int_t)w->handled, "last_seen_ms",
-                                        (json_int_t)(self->now - w->last_seen)));
-    }
-    json_t *routes = json_object();
-    for (size_t i = 0; i < ho_gateway_route_count(self->gw); i++) {
-        const char *service = NULL;
-        const char *type = ho_gateway_route_at(self->gw, i, &service);
-        json_object_set_new(routes, type, json_string(service));
-    }
-    json_t *endpoints = json_array();
-    for (size_t i = 0; i < self->n_endpoints; i++) {
-        json_array_append_new(endpoints, json_string(self->endpoints[i]));
-    }
-    const ho_broker_counters_t *c = &self->c;
-    json_t *counters = json_pack(
-        "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "requests",
-        (json_int_t)c->requests,
-        "replies", (json_int_t)c->replies, "routed", (json_int_t)c->routed, "dead_letters",
-        (json_int_t)c->dead_letters, "protocol_errors", (json_int_t)c->protocol_errors,
-        "refused", (json_int_t)c->refused, "requeued", (json_int_t)c->requeued,
-        "stale_replies", (json_int_t)c->stale_replies, "parked", (json_int_t)c->parked,
-        "dropped", (json_int_t)c->dropped, "timeouts", (json_int_t)c->timeouts);
-    json_t *st = json_pack("{s:I, s:s, s:o, s:o, s:o, s:o, s:o, s:i, s:i}", "uptime_ms",
-                           (json_int_t)(self->now - self->started), "endpoint",
-                           self->n_endpoints ? self->endpoints[0] : "", "endpoints", endpoints,
-                           "services", services, "workers", workers, "routes", routes, "counters",
-                           counters, "heartbeat_ms", self->hb_ms, "liveness", self->liveness);
-    if (st) {
-        json_object_set_new(st, "held_bytes", json_integer((json_int_t)self->held_bytes));
-        json_object_set_new(st, "max_queue_bytes",
-                            json_integer((json_int_t)self->max_queue_bytes));
-    }
-    /* E11: scalars, so `handoff status` prints them on its broker line */
-    if (st && self->journal) {
-        ho_journal_stats_t js;
-        ho_journal_stats(self->journal, &js);
-        json_object_set_new(st, "journal", json_string(ho_journal_path(self->journal)));
-        json_object_set_new(st, "journal_pending", json_integer((json_int_t)js.pending));
-        json_object_set_new(st, "journal_bytes", json_integer((json_int_t)js.bytes));
-        json_object_set_new(st, "journal_commits", json_integer((json_int_t)js.commits));
-        json_object_set_new(st, "journal_failures", json_integer((json_int_t)js.failures));
-        json_object_set_new(st, "journal_shrinks", json_integer((json_int_t)js.shrinks));
-        /* a rolled-back batch not yet rewritten from memory (s_resync) */
-        json_object_set_new(st, "journal_resync", json_boolean(self->resync));
-        json_object_set_new(st, "journal_recovered", json_integer((json_int_t)self->recovered));
-        /* a batch of internal work not yet committed (at most S_JOURNAL_MAX_MS old) */
-        json_object_set_new(st, "journal_open", json_boolean(ho_journal_dirty(self->journal)));
-    } else if (st) {
-        json_object_set_new(st, "journal", json_string("off"));
-    }
-    return st;
-}
-
-static void s_mmi(ho_broker_t *self, zmq_msg_t *f, size_t n)
-{
-    zmq_msg_t *svcf = &f[3];
-    const char *name = zmq_msg_data(svcf);
-    size_t len = zmq_msg_size(svcf);
-    if (s_is(svcf, "mmi.service", 11)) {
-        char key[S_SERVICE_MAX + 1] = "";
-        size_t klen = zmq_msg_size(&f[4]);
-        s_service_t *s = NULL;
-        if (ho_broker_valid_service(zmq_msg_data(&f[4]), klen)) {
-            memcpy(key, zmq_msg_data(&f[4]), klen);
-            key[klen] = '\0';
-            s = zhashx_lookup(self->services, key);
-        }
-        const char *code = s && s->n_workers > 0 ? "200" : "404";
-        s_send_client_bytes(self, &f[0], name, len, code, 3);
-    } else if (s_is(svcf, "mmi.status", 10)) {
-        char *buf = NULL;
-        size_t blen = 0;
-        if (s_envelope("status", s_status(self), &buf, &blen) == HO_OK) {
-            s_send_client_bytes(self, &f[0], name, len, buf, blen);
-        }
-        free(buf);
-    } else {
-        s_send_client_bytes(self, &f[0], name, len, "501", 3);
-    }
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -1145,20 +476,20 @@ static void s_refuse(ho_broker_t *self, zmq_msg_t *f, int code, const char *mess
     size_t len = zmq_msg_size(&f[3]);
     if (s_aware(&f[0])) {
         self->c.refused++;
-        s_refusal_warn(self, &f[0], "refused service=%.*s code=%d: %s", (int)len, name, code,
-                       message);
+        ho_broker_refusal_warn(self, &f[0], "refused service=%.*s code=%d: %s", (int)len, name,
+                               code, message);
         s_send_error(self, &f[0], name, len, code, message);
     } else {
         self->c.dropped++;
-        s_drop_warn(self, &f[0],
-                       "dropped a plain MDP client's request service=%.*s (no error reply: it "
-                       "would look like the worker's; the client times out and resends): %s",
-                       (int)len, name, message);
+        ho_broker_drop_warn(self, &f[0],
+                            "dropped a plain MDP client's request service=%.*s (no error reply: it "
+                            "would look like the worker's; the client times out and resends): %s",
+                            (int)len, name, message);
     }
 }
 
 /* E5/E12: admit, park or refuse a client request of `bytes`. */
-static void s_client_admit(ho_broker_t *self, zmq_msg_t *f, size_t n, s_service_t *svc,
+static void s_client_admit(ho_broker_t *self, zmq_msg_t *f, size_t n, ho_broker_service_t *svc,
                            size_t bytes)
 {
     char message[200];
@@ -1170,8 +501,8 @@ static void s_client_admit(ho_broker_t *self, zmq_msg_t *f, size_t n, s_service_
     }
     if ((int64_t)bytes > self->max_queue_bytes) {
         snprintf(message, sizeof message,
-                 "request of %zu bytes is larger than broker.max_queue_bytes=%lld; split it",
-                 bytes, (long long)self->max_queue_bytes);
+                 "request of %zu bytes is larger than broker.max_queue_bytes=%lld; split it", bytes,
+                 (long long)self->max_queue_bytes);
         s_refuse(self, f, 413, message);
         return;
     }
@@ -1203,62 +534,63 @@ static void s_client_admit(ho_broker_t *self, zmq_msg_t *f, size_t n, s_service_
         zmq_msg_move(&req->frames[i - 4], &f[i]);
     }
     req->service = svc;
-    s_req_hold(self, req);
+    ho_broker_req_hold(self, req);
     svc->requests++;
     self->c.requests++;
     /* a plain MDP client: its request is not taken into the queue until the queue has room;
      * behind its own earlier parked requests, so its order holds (when the queue has room
-     * nothing is parked: s_dispatch refills it first) */
+     * nothing is parked: ho_broker_dispatch refills it first) */
     if ((count_full || svc->parked) && s_park(svc, req) == 0) {
         self->c.parked++;
-        s_park_warn(self, &req->client,
-                       "backpressure service=%s queued=%zu parked=%zu: a plain MDP client's "
-                       "request waits until the queue has room",
-                       svc->name, svc->queue.count, svc->parked);
+        ho_broker_park_warn(self, &req->client,
+                            "backpressure service=%s queued=%zu parked=%zu: a plain MDP client's "
+                            "request waits until the queue has room",
+                            svc->name, svc->queue.count, svc->parked);
         return;
     }
     ho_req_list_push_back(&svc->queue, req);
-    s_dispatch(self, svc);
+    ho_broker_dispatch(self, svc);
 }
 
 static void s_client_msg(ho_broker_t *self, zmq_msg_t *f, size_t n)
 {
     if (n < 5) {
-        s_proto_error(self, &f[0], "client request needs a service frame and a body");
+        ho_broker_proto_error(self, &f[0], "client request needs a service frame and a body");
         return;
     }
     const char *name = zmq_msg_data(&f[3]);
     size_t len = zmq_msg_size(&f[3]);
     if (!ho_broker_valid_service(name, len)) {
-        s_proto_error(self, &f[0], "client request for an invalid service name");
+        ho_broker_proto_error(self, &f[0], "client request for an invalid service name");
         s_send_error(self, &f[0], name, len > S_SERVICE_MAX ? S_SERVICE_MAX : len, 400,
                      "invalid service name (1-64 bytes of a-z 0-9 . _ -)");
         return;
     }
     if (len >= 4 && memcmp(name, "mmi.", 4) == 0) {
-        s_mmi(self, f, n);
+        ho_broker_mmi(self, f, n);
         return;
     }
     size_t bytes = sizeof(ho_req_t) + (n - 4) * sizeof(zmq_msg_t);
     for (size_t i = 4; i < n; i++) {
         bytes += zmq_msg_size(&f[i]);
     }
-    s_client_admit(self, f, n, s_service_require(self, name, len), bytes);
+    s_client_admit(self, f, n, ho_broker_service_require(self, name, len), bytes);
 }
 
 static void s_handle(ho_broker_t *self, size_t n)
 {
     zmq_msg_t *f = self->in;
     if (n < 3 || zmq_msg_size(&f[1]) != 0) {
-        s_proto_error(self, &f[0], "message without an empty delimiter and a protocol header");
+        ho_broker_proto_error(self, &f[0],
+                              "message without an empty delimiter and a protocol header");
         return;
     }
-    if (s_is(&f[2], S_MDPW, 6)) {
-        s_worker_msg(self, f, n);
-    } else if (s_is(&f[2], S_MDPC, 6)) {
+    if (ho_broker_is(&f[2], S_MDPW, 6)) {
+        ho_broker_worker_msg(self, f, n);
+    } else if (ho_broker_is(&f[2], S_MDPC, 6)) {
         s_client_msg(self, f, n);
     } else {
-        s_proto_error(self, &f[0], "unknown protocol header (want MDPC01 or MDPW01)");
+        ho_broker_proto_error(self, &f[0], "unknown protocol header (want MDPC01 or MDPW01)");
     }
 }
 
@@ -1269,12 +601,12 @@ static void s_handle(ho_broker_t *self, size_t n)
 static void s_overflow(ho_broker_t *self)
 {
     zmq_msg_t *f = self->in;
-    if (zmq_msg_size(&f[1]) != 0 || !s_is(&f[2], S_MDPW, 6)) {
+    if (zmq_msg_size(&f[1]) != 0 || !ho_broker_is(&f[2], S_MDPW, 6)) {
         return;
     }
-    s_worker_t *w = ho_idmap_get(self->workers, zmq_msg_data(&f[0]), zmq_msg_size(&f[0]));
+    ho_broker_worker_t *w = ho_idmap_get(self->workers, zmq_msg_data(&f[0]), zmq_msg_size(&f[0]));
     if (w) {
-        s_worker_delete(self, w, true, "protocol error: message longer than 512 frames");
+        ho_broker_worker_delete(self, w, true, "protocol error: message longer than 512 frames");
     }
 }
 
@@ -1305,7 +637,7 @@ static int s_recv(ho_broker_t *self)
         }
     }
     if (overflow) {
-        s_proto_error(self, &self->in[0], "message longer than %d frames", S_MAX_FRAMES);
+        ho_broker_proto_error(self, &self->in[0], "message longer than %d frames", S_MAX_FRAMES);
         s_overflow(self);
     } else {
         s_handle(self, n);
@@ -1325,19 +657,19 @@ static int s_recv(ho_broker_t *self)
 
 static void s_heartbeat(ho_broker_t *self)
 {
-    s_worker_t *w = self->wfirst;
+    ho_broker_worker_t *w = self->wfirst;
     while (w) {
-        s_worker_t *next = w->next;
+        ho_broker_worker_t *next = w->next;
         if (self->now >= w->expiry) {
-            s_worker_delete(self, w, true, "heartbeat expired");
+            ho_broker_worker_delete(self, w, true, "heartbeat expired");
         } else if (w->inflight.head &&
                    self->now - w->inflight.head->delivered_at >= self->request_timeout_ms) {
             /* alive but not answering: the reply may have been lost or refused; another
              * worker (or this one, registered again) gets the request */
             self->c.timeouts++;
-            s_worker_delete(self, w, true, "request timed out (broker.request_timeout_ms)");
+            ho_broker_worker_delete(self, w, true, "request timed out (broker.request_timeout_ms)");
         } else {
-            s_send_command(self, w->id, w->idlen, S_HEARTBEAT);
+            ho_broker_send_command(self, w->id, w->idlen, S_HEARTBEAT);
         }
         w = next;
     }
@@ -1378,85 +710,6 @@ static int s_setup_curve(ho_broker_t *self, ho_err_t *err)
     zsock_set_zap_domain(self->router, "global");
     zsock_set_curve_server(self->router, 1);
     zcert_apply(self->cert, self->router);
-    return HO_OK;
-}
-
-/* One journaled request back into its service queue, in journal order (E11). */
-static int s_journal_row(void *arg, const ho_journal_row_t *row)
-{
-    ho_broker_t *self = arg;
-    size_t len = strlen(row->service);
-    if (!ho_broker_valid_service(row->service, len) || strncmp(row->service, "mmi.", 4) == 0) {
-        return HO_ERR_FIELD;
-    }
-    s_service_t *svc = s_service_require(self, row->service, len);
-    ho_req_t *req = svc ? ho_reqpool_alloc(self->pool, row->nframes) : NULL;
-    if (!req) {
-        return HO_ERR_NOMEM;
-    }
-    for (size_t i = 0; i < row->nframes; i++) {
-        if (zmq_msg_init_size(&req->frames[i], row->lens[i]) != 0) {
-            ho_reqpool_free(self->pool, req);
-            return HO_ERR_NOMEM;
-        }
-        if (row->lens[i]) {
-            memcpy(zmq_msg_data(&req->frames[i]), row->frames[i], row->lens[i]);
-        }
-    }
-    req->service = svc;
-    req->attempts = row->attempts;
-    req->jid = row->id;
-    s_req_hold(self, req);
-    ho_req_list_push_back(&svc->queue, req);
-    self->recovered++;
-    return HO_OK;
-}
-
-/* Open broker.journal under the data dir (unless it is off) and queue what it holds. */
-static int s_journal_open(ho_broker_t *self, ho_err_t *err)
-{
-    const char *rel = ho_gateway_journal(self->gw);
-    if (!rel || !rel[0]) {
-        return HO_OK;
-    }
-    char path[4096];
-    const char *dir = ho_gateway_data_dir(self->gw);
-    int n = rel[0] == '/' || !dir || !dir[0] ? snprintf(path, sizeof path, "%s", rel)
-                                             : snprintf(path, sizeof path, "%s/%s", dir, rel);
-    if (n < 0 || (size_t)n >= sizeof path) {
-        return ho_err_set(err, HO_ERR_CONFIG, "broker.journal", "broker.journal: path too long");
-    }
-    char *slash = strrchr(path, '/');
-    if (slash && slash != path) {
-        *slash = '\0';
-        int rc = zsys_dir_create("%s", path);
-        int mode = zsys_file_mode(path);
-        if (rc != 0 || mode == -1 || !S_ISDIR((mode_t)mode)) {
-            ho_err_set(err, HO_ERR_IO, "broker.journal",
-                       "broker journal: cannot create the folder '%s'", path);
-            return HO_ERR_IO;
-        }
-        *slash = '/';
-    }
-    self->journal = ho_journal_open(path, err);
-    if (!self->journal) {
-        return err ? err->code : HO_ERR_IO;
-    }
-    ho_err_t lerr = {0};
-    int rc = ho_journal_load(self->journal, s_journal_row, self, &lerr);
-    if (rc != HO_OK) {
-        if (lerr.message[0]) {
-            if (err) {
-                *err = lerr;
-            }
-        } else {
-            ho_err_set(err, rc, "broker.journal",
-                       "broker journal %s: a pending request names an invalid service, or out "
-                       "of memory while loading",
-                       path);
-        }
-        return rc;
-    }
     return HO_OK;
 }
 
@@ -1506,7 +759,7 @@ ho_broker_t *ho_broker_new(const ho_gateway_t *gateway, ho_err_t *err)
                        ho_gateway_path(gateway), type, service);
             goto err;
         }
-        s_service_t *svc = s_service_require(self, service, len);
+        ho_broker_service_t *svc = ho_broker_service_require(self, service, len);
         if (!svc) {
             ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
             goto err;
@@ -1516,7 +769,7 @@ ho_broker_t *ho_broker_new(const ho_gateway_t *gateway, ho_err_t *err)
     if (ho_gateway_curve_enabled(gateway) && s_setup_curve(self, err) != HO_OK) {
         goto err;
     }
-    if (s_journal_open(self, err) != HO_OK) {
+    if (ho_broker_journal_open(self, err) != HO_OK) {
         goto err;
     }
     self->started = self->now = zclock_mono();
@@ -1532,9 +785,9 @@ void ho_broker_destroy(ho_broker_t **self_p)
         return;
     }
     ho_broker_t *self = *self_p;
-    s_worker_t *w = self->wfirst;
+    ho_broker_worker_t *w = self->wfirst;
     while (w) {
-        s_worker_t *next = w->next;
+        ho_broker_worker_t *next = w->next;
         free(w);
         w = next;
     }
@@ -1639,7 +892,7 @@ int ho_broker_run(ho_broker_t *self)
                 }
                 if (r < 0) {
                     int e = zmq_errno();
-                    s_flush(self, true);
+                    ho_broker_flush(self, true);
                     if (e == ETERM) {
                         return HO_OK;
                     }
@@ -1651,15 +904,15 @@ int ho_broker_run(ho_broker_t *self)
         }
         /* group commit: one transaction + fsync for everything this pass did, then the
          * acknowledgements (E11); a batch no client waits for may wait a little longer */
-        s_flush(self, false);
+        ho_broker_flush(self, false);
         self->now = zclock_mono();
         if (self->now >= self->next_hb) {
             s_heartbeat(self);
-            s_flush(self, false); /* requeues and dead letters of expired workers */
+            ho_broker_flush(self, false); /* requeues and dead letters of expired workers */
             self->next_hb = self->now + self->hb_ms;
         }
-        s_journal_idle(self);
+        ho_broker_journal_idle(self);
     }
-    s_flush(self, true);
+    ho_broker_flush(self, true);
     return HO_OK;
 }
