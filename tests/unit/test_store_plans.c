@@ -120,18 +120,26 @@ static const char *s_plan(sqlite3 *h, const char *sql, char *lines, size_t cap)
     return bad;
 }
 
+/* A new database in a new dir made by the store (the real schema, every migration applied),
+ * opened read-only: the handle, dir filled in for s_tmp_dir_remove. */
+static sqlite3 *s_fresh_schema(char *dir, size_t dir_cap)
+{
+    char db[128];
+    assert_int_equal(s_tmp_dir_new(dir, dir_cap, db, sizeof db, "/tmp/ho-plans-XXXXXX"), 0);
+    ho_err_t err = {0};
+    ho_store_t *st = ho_store_open(db, &err);
+    assert_non_null(st);
+    ho_store_destroy(&st);
+    sqlite3 *h = NULL;
+    assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    return h;
+}
+
 static void test_every_named_query_uses_an_index(void **state)
 {
     (void)state;
-    char dir[64], db[128];
-    assert_int_equal(s_tmp_dir_new(dir, sizeof dir, db, sizeof db, "/tmp/ho-plans-XXXXXX"), 0);
-    ho_err_t err = {0};
-    ho_store_t *st = ho_store_open(db, &err); /* the real schema, every migration applied */
-    assert_non_null(st);
-    ho_store_destroy(&st);
-
-    sqlite3 *h = NULL;
-    assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    char dir[64];
+    sqlite3 *h = s_fresh_schema(dir, sizeof dir);
     int checked = 0, refused = 0;
     for (int q = 0; q < HO_Q__COUNT; q++) {
         const char *sql = ho_store_query_sql((ho_query_t)q);
@@ -171,14 +179,8 @@ static void test_judge(void **state)
 static void test_open_assignments_by_lead(void **state)
 {
     (void)state;
-    char dir[64], db[128];
-    assert_int_equal(s_tmp_dir_new(dir, sizeof dir, db, sizeof db, "/tmp/ho-plans-XXXXXX"), 0);
-    ho_err_t err = {0};
-    ho_store_t *st = ho_store_open(db, &err);
-    assert_non_null(st);
-    ho_store_destroy(&st);
-    sqlite3 *h = NULL;
-    assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    char dir[64];
+    sqlite3 *h = s_fresh_schema(dir, sizeof dir);
     char lines[2048];
     assert_null(s_plan(h, ho_store_query_sql(HO_Q_OPEN_ASSIGNMENTS), lines, sizeof lines));
     if (!strstr(lines, "assignments_lead (lead_id=?)")) {
