@@ -26,7 +26,6 @@ KNOWN_LONG_FUNCTIONS = {
     ("store/store.c", "ho_store_upsert_lead"),
     ("common/msg.c", "s_envelope"),
     ("report/pareto.c", "ho_report_pareto_patch"),
-    ("workers/store/store_assign.c", "s_handoff_packet"),
     ("common/msg.c", "s_check"),
     ("runtime/worker_runtime.c", "ho_worker_run"),
 }
