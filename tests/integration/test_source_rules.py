@@ -25,7 +25,6 @@ MAX_FILE = 1000
 KNOWN_LONG_FUNCTIONS = {
     ("store/store.c", "ho_store_upsert_lead"),
     ("common/msg.c", "s_envelope"),
-    ("report/pareto.c", "ho_report_pareto_patch"),
     ("common/msg.c", "s_check"),
     ("runtime/worker_runtime.c", "ho_worker_run"),
 }
