@@ -26,7 +26,6 @@ KNOWN_LONG_FUNCTIONS = {
     ("store/store.c", "ho_store_upsert_lead"),
     ("common/msg.c", "s_envelope"),
     ("common/msg.c", "s_check"),
-    ("runtime/worker_runtime.c", "ho_worker_run"),
 }
 
 # over 1,000 lines on 2026-12-07 without a reason in their head comment
