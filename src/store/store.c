@@ -1102,6 +1102,128 @@ json_t *ho_store_lead_fields(ho_store_t *self, const ho_lead_t *lead)
     return f;
 }
 
+/* The documented rule, field by field (see store.h and deploy/store.yaml): merges a record's
+ * fields into an existing lead's merged fields, each taken when the lead has none, or when
+ * the record's source ranks higher in the field's precedence list (equal rank: the later
+ * observation wins); meta records [source, observed_at] for every field taken (*trail_p, made
+ * once). Returns true when a value changed. */
+static bool s_merge_fields(ho_store_t *self, const json_t *fields, json_t *merged, json_t *meta,
+                           const char *source, int64_t observed, json_t **trail_p)
+{
+    const char *key;
+    json_t *val;
+    bool changed = false;
+    json_t *first = NULL;
+    json_object_foreach((json_t *)fields, key, val)
+    {
+        if (s_empty(val) || strcmp(key, "email") == 0) {
+            continue;
+        }
+        json_t *cur = json_object_get(merged, key);
+        bool take = s_empty(cur);
+        if (!take) {
+            /* "_" is who set every field without an entry of its own (the first record):
+             * keeps the merge trail small for the common single-source lead */
+            json_t *m = json_object_get(meta, key);
+            if (!m) {
+                if (!first) {
+                    first = json_object_get(meta, "_");
+                }
+                m = first;
+            }
+            const char *cur_src = json_string_value(json_array_get(m, 0));
+            int64_t cur_at = json_integer_value(json_array_get(m, 1));
+            /* fields without a list rank every source equal */
+            const json_t *list = self->precedence ? json_object_get(self->precedence, key) : NULL;
+            size_t r_in = list ? s_rank(list, source) : 0;
+            size_t r_cur = list ? s_rank(list, cur_src) : 0;
+            take = r_in < r_cur || (r_in == r_cur && observed >= cur_at);
+        }
+        if (take) {
+            bool same = cur && json_equal(cur, val);
+            if (!same) {
+                changed = true;
+            }
+            /* an equal string, integer or boolean is written the same way: the value read
+             * back stays (objects may list their keys in another order, reals -0.0 and 0.0) */
+            if (!same || !(json_is_string(val) || json_is_integer(val) || json_is_boolean(val))) {
+                json_object_set(merged, key, val); /* shared, never modified */
+            }
+            /* one [source, observed_at] for every field this record sets: meta is only
+             * written out, never changed through it */
+            if (!*trail_p) {
+                *trail_p = s_trail(source, observed);
+            }
+            json_object_set(meta, key, *trail_p);
+        }
+    }
+    return changed;
+}
+
+/* Original source and campaign are those of the earliest record (deploy/store.yaml),
+ * whatever order the records arrive in: an earlier record replaces both, even with no
+ * campaign, exactly as if it had come first (its source name stands for an original
+ * source it does not name). A row without an original source (older data) is filled. The
+ * lead's creation and first and last touch follow the record's observation. Returns true
+ * when any of them changed. */
+static bool s_origin_and_touches(ho_lead_t *lead, const json_t *fields, const char *source,
+                                 int64_t observed, bool created)
+{
+    bool changed = false;
+    const char *osrc = s_str(fields, "original_source");
+    const char *camp = s_str(fields, "campaign");
+    if (osrc && !osrc[0]) {
+        osrc = NULL;
+    }
+    if (camp && !camp[0]) {
+        camp = NULL;
+    }
+    if (created || observed < lead->created_at || !lead->original_source) {
+        bool earliest = created || observed < lead->created_at;
+        ho_lead_set(&lead->original_source, osrc ? osrc : source);
+        ho_lead_set(&lead->source_channel, s_str(fields, "source_channel"));
+        if (earliest || !lead->original_campaign) {
+            ho_lead_set(&lead->original_campaign, camp);
+        }
+        changed = true;
+    }
+    if (observed < lead->created_at) {
+        lead->created_at = observed;
+        changed = true;
+    }
+    if (lead->first_touch_at == HO_NULL_INT || observed < lead->first_touch_at) {
+        lead->first_touch_at = observed;
+        changed = true;
+    }
+    if (lead->last_touch_at == HO_NULL_INT || observed > lead->last_touch_at) {
+        lead->last_touch_at = observed;
+        changed = true;
+    }
+    return changed;
+}
+
+/* The lead_sources row that says which source record (file and line, or webhook) this
+ * record came from, so every lead can be traced to each export that named it. */
+static int s_add_source_row(ho_store_t *self, const char *event_id, const json_t *payload,
+                            int64_t lead_id, const char *source, int64_t observed, ho_err_t *err)
+{
+    const json_t *fields = json_object_get(payload, "fields");
+    const json_t *ref = json_object_get(payload, "source_ref");
+    const json_t *file = json_object_get(ref, "file");
+    ho_source_row_t row = {
+        .lead_id = lead_id,
+        .event_id = event_id,
+        .source = source,
+        .source_record_id = json_object_get(fields, "source_record_id"),
+        .original_source = json_object_get(fields, "original_source"),
+        .campaign = json_object_get(fields, "campaign"),
+        .file = file ? file : json_object_get(ref, "webhook"),
+        .line = json_object_get(ref, "line"),
+        .observed_at = observed,
+    };
+    return self->be->source_add(self->db, &row, err);
+}
+
 int ho_store_upsert_lead(ho_store_t *self, const char *event_id, const json_t *payload,
                          ho_upsert_t *res, ho_err_t *err)
 {
@@ -1161,87 +1283,14 @@ int ho_store_upsert_lead(ho_store_t *self, const char *event_id, const json_t *p
         }
     }
 
-    /* the documented rule, field by field (see store.h and deploy/store.yaml) */
-    const char *key;
-    json_t *val;
-    bool changed = res->created;
-    json_t *trail = NULL, *first = NULL;
     /* a new lead takes every non-empty field of its record: written from the record below */
-    json_object_foreach(res->created ? NULL : (json_t *)fields, key, val)
-    {
-        if (s_empty(val) || strcmp(key, "email") == 0) {
-            continue;
-        }
-        json_t *cur = json_object_get(merged, key);
-        bool take = s_empty(cur);
-        if (!take) {
-            /* "_" is who set every field without an entry of its own (the first record):
-             * keeps the merge trail small for the common single-source lead */
-            json_t *m = json_object_get(meta, key);
-            if (!m) {
-                if (!first) {
-                    first = json_object_get(meta, "_");
-                }
-                m = first;
-            }
-            const char *cur_src = json_string_value(json_array_get(m, 0));
-            int64_t cur_at = json_integer_value(json_array_get(m, 1));
-            /* fields without a list rank every source equal */
-            const json_t *list = self->precedence ? json_object_get(self->precedence, key) : NULL;
-            size_t r_in = list ? s_rank(list, source) : 0;
-            size_t r_cur = list ? s_rank(list, cur_src) : 0;
-            take = r_in < r_cur || (r_in == r_cur && observed >= cur_at);
-        }
-        if (take) {
-            bool same = cur && json_equal(cur, val);
-            if (!same) {
-                changed = true;
-            }
-            /* an equal string, integer or boolean is written the same way: the value read
-             * back stays (objects may list their keys in another order, reals -0.0 and 0.0) */
-            if (!same || !(json_is_string(val) || json_is_integer(val) || json_is_boolean(val))) {
-                json_object_set(merged, key, val); /* shared, never modified */
-            }
-            /* one [source, observed_at] for every field this record sets: meta is only
-             * written out, never changed through it */
-            if (!trail) {
-                trail = s_trail(source, observed);
-            }
-            json_object_set(meta, key, trail);
-        }
+    bool changed = res->created;
+    json_t *trail = NULL;
+    if (!res->created) {
+        changed = s_merge_fields(self, fields, merged, meta, source, observed, &trail);
     }
 
-    /* Original source and campaign are those of the earliest record (deploy/store.yaml),
-     * whatever order the records arrive in: an earlier record replaces both, even with no
-     * campaign, exactly as if it had come first (its source name stands for an original
-     * source it does not name). A row without an original source (older data) is filled. */
-    const char *osrc = s_str(fields, "original_source");
-    const char *camp = s_str(fields, "campaign");
-    if (osrc && !osrc[0]) {
-        osrc = NULL;
-    }
-    if (camp && !camp[0]) {
-        camp = NULL;
-    }
-    if (res->created || observed < lead.created_at || !lead.original_source) {
-        bool earliest = res->created || observed < lead.created_at;
-        ho_lead_set(&lead.original_source, osrc ? osrc : source);
-        ho_lead_set(&lead.source_channel, s_str(fields, "source_channel"));
-        if (earliest || !lead.original_campaign) {
-            ho_lead_set(&lead.original_campaign, camp);
-        }
-        changed = true;
-    }
-    if (observed < lead.created_at) {
-        lead.created_at = observed;
-        changed = true;
-    }
-    if (lead.first_touch_at == HO_NULL_INT || observed < lead.first_touch_at) {
-        lead.first_touch_at = observed;
-        changed = true;
-    }
-    if (lead.last_touch_at == HO_NULL_INT || observed > lead.last_touch_at) {
-        lead.last_touch_at = observed;
+    if (s_origin_and_touches(&lead, fields, source, observed, res->created)) {
         changed = true;
     }
     if (observed > lead.updated_at) {
@@ -1269,20 +1318,7 @@ int ho_store_upsert_lead(ho_store_t *self, const char *event_id, const json_t *p
     }
     json_decref(merged);
     if (rc == HO_OK) {
-        const json_t *ref = json_object_get(payload, "source_ref");
-        const json_t *file = json_object_get(ref, "file");
-        ho_source_row_t row = {
-            .lead_id = lead.id,
-            .event_id = event_id,
-            .source = source,
-            .source_record_id = json_object_get(fields, "source_record_id"),
-            .original_source = json_object_get(fields, "original_source"),
-            .campaign = json_object_get(fields, "campaign"),
-            .file = file ? file : json_object_get(ref, "webhook"),
-            .line = json_object_get(ref, "line"),
-            .observed_at = observed,
-        };
-        rc = self->be->source_add(self->db, &row, err);
+        rc = s_add_source_row(self, event_id, payload, lead.id, source, observed, err);
     }
     res->lead_id = lead.id;
     res->changed = changed;
