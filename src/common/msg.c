@@ -1,7 +1,10 @@
 /* msg.c - the envelope and its msgpack codec; see include/handoff/msg.h and
  * proto/handoff-protocol.md. The decoder validates the raw bytes before msgpack-c builds
- * objects, so a hostile length prefix cannot make it allocate more than the input justifies. */
+ * objects (msg_check.c), so a hostile length prefix cannot make it allocate more than the
+ * input justifies. */
 #include "handoff/msg.h"
+
+#include "common/msg_internal.h"
 
 #include <msgpack.h>
 #include <pthread.h>
@@ -164,21 +167,6 @@ static int s_replace(char **slot, const char *value)
     return HO_OK;
 }
 
-static int s_valid_type(const char *s, size_t len)
-{
-    if (len == 0 || len >= HO_MSG_MAX_TYPE) {
-        return 0;
-    }
-    for (size_t i = 0; i < len; i++) {
-        char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-              c == '-')) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
 static int s_valid_id(const char *s, size_t len)
 {
     if (len == 0 || len > HO_MSG_MAX_ID) {
@@ -195,7 +183,7 @@ static int s_valid_id(const char *s, size_t len)
 
 int ho_msg_set_type(ho_msg_t *self, const char *type)
 {
-    if (!type || !s_valid_type(type, strlen(type))) {
+    if (!type || !ho_msg_valid_type(type, strlen(type))) {
         return HO_ERR_FIELD;
     }
     return s_replace(&self->type, type);
@@ -214,12 +202,10 @@ void ho_msg_set_ts(ho_msg_t *self, int64_t ts_ms)
     self->ts = ts_ms;
 }
 
-static int s_utf8_valid(const char *s, size_t len);
-
 int ho_msg_set_origin(ho_msg_t *self, const char *origin)
 {
     size_t len = origin ? strlen(origin) : 0;
-    if (len > HO_MSG_MAX_ORIGIN || (origin && !s_utf8_valid(origin, len))) {
+    if (len > HO_MSG_MAX_ORIGIN || (origin && !ho_msg_utf8_valid(origin, len))) {
         return HO_ERR_FIELD;
     }
     return s_replace(&self->origin, origin);
@@ -455,181 +441,6 @@ int ho_msg_encode_batch(ho_msg_t *const *msgs, size_t n, char **buf_p, size_t *l
     return s_finish(&sbuf, rc, buf_p, len_p);
 }
 
-/* ---------------------------------------------------------------- validation
- * A single pass over the raw bytes: every length must fit in what is left, containers may
- * not claim more elements than bytes remain, and nesting is bounded. */
-
-static int s_need(size_t len, size_t off, size_t n)
-{
-    return n <= len && off <= len - n;
-}
-
-static uint64_t s_be(const uint8_t *p, int n)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < n; i++) {
-        v = (v << 8) | p[i];
-    }
-    return v;
-}
-
-static int s_check(const uint8_t *p, size_t len, size_t *off, int depth)
-{
-    if (depth > HO_MSG_MAX_DEPTH + 2) {
-        return HO_ERR_TOO_LARGE;
-    }
-    if (!s_need(len, *off, 1)) {
-        return HO_ERR_TRUNCATED;
-    }
-    uint8_t b = p[(*off)++];
-    uint64_t count = 0; /* container elements to follow */
-    uint64_t skip = 0;  /* raw bytes to follow */
-    int lenbytes = 0;
-
-    if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3) {
-        return HO_OK;
-    } else if (b >= 0x80 && b <= 0x8f) {
-        count = 2u * (b & 0x0f);
-    } else if (b >= 0x90 && b <= 0x9f) {
-        count = b & 0x0f;
-    } else if (b >= 0xa0 && b <= 0xbf) {
-        skip = b & 0x1f;
-    } else {
-        switch (b) {
-        case 0xc4:
-        case 0xd9:
-            lenbytes = 1;
-            break;
-        case 0xc5:
-        case 0xda:
-            lenbytes = 2;
-            break;
-        case 0xc6:
-        case 0xdb:
-            lenbytes = 4;
-            break;
-        case 0xc7:
-            lenbytes = 1;
-            skip = 1;
-            break;
-        case 0xc8:
-            lenbytes = 2;
-            skip = 1;
-            break;
-        case 0xc9:
-            lenbytes = 4;
-            skip = 1;
-            break;
-        case 0xca:
-            skip = 4;
-            break;
-        case 0xcb:
-            skip = 8;
-            break;
-        case 0xcc:
-        case 0xd0:
-            skip = 1;
-            break;
-        case 0xcd:
-        case 0xd1:
-            skip = 2;
-            break;
-        case 0xce:
-        case 0xd2:
-            skip = 4;
-            break;
-        case 0xcf:
-        case 0xd3:
-            skip = 8;
-            break;
-        case 0xd4:
-            skip = 2;
-            break;
-        case 0xd5:
-            skip = 3;
-            break;
-        case 0xd6:
-            skip = 5;
-            break;
-        case 0xd7:
-            skip = 9;
-            break;
-        case 0xd8:
-            skip = 17;
-            break;
-        case 0xdc:
-        case 0xdd:
-        case 0xde:
-        case 0xdf: {
-            int n = (b == 0xdc || b == 0xde) ? 2 : 4;
-            if (!s_need(len, *off, (size_t)n)) {
-                return HO_ERR_TRUNCATED;
-            }
-            count = s_be(p + *off, n);
-            *off += (size_t)n;
-            if (b >= 0xde) {
-                count *= 2;
-            }
-            break;
-        }
-        default:
-            return HO_ERR_MALFORMED; /* 0xc1 is never used */
-        }
-        if (lenbytes) {
-            if (!s_need(len, *off, (size_t)lenbytes)) {
-                return HO_ERR_TRUNCATED;
-            }
-            skip += s_be(p + *off, lenbytes);
-            *off += (size_t)lenbytes;
-        }
-    }
-    if (skip) {
-        if (skip > len || !s_need(len, *off, (size_t)skip)) {
-            return HO_ERR_TRUNCATED;
-        }
-        *off += (size_t)skip;
-        return HO_OK;
-    }
-    if (count > len - *off) {
-        return HO_ERR_TRUNCATED; /* every element needs at least one byte */
-    }
-    for (uint64_t i = 0; i < count; i++) {
-        int rc = s_check(p, len, off, depth + 1);
-        if (rc != HO_OK) {
-            return rc;
-        }
-    }
-    return HO_OK;
-}
-
-/* Validate buf as exactly one msgpack object. */
-static int s_validate(const void *buf, size_t len, ho_err_t *err)
-{
-    if (!buf || len == 0) {
-        return ho_err_set(err, HO_ERR_TRUNCATED, "", "empty body");
-    }
-    if (len > HO_MSG_MAX_BODY) {
-        return ho_err_set(err, HO_ERR_TOO_LARGE, "", "body of %zu bytes exceeds the limit of %u",
-                          len, HO_MSG_MAX_BODY);
-    }
-    size_t off = 0;
-    int rc = s_check(buf, len, &off, 0);
-    if (rc == HO_ERR_TRUNCATED) {
-        return ho_err_set(err, rc, "", "truncated msgpack at byte %zu of %zu", off, len);
-    }
-    if (rc == HO_ERR_TOO_LARGE) {
-        return ho_err_set(err, rc, "", "msgpack nested deeper than %d levels", HO_MSG_MAX_DEPTH);
-    }
-    if (rc != HO_OK) {
-        return ho_err_set(err, rc, "", "not msgpack: invalid byte at offset %zu", off - 1);
-    }
-    if (off != len) {
-        return ho_err_set(err, HO_ERR_MALFORMED, "", "%zu trailing bytes after the msgpack object",
-                          len - off);
-    }
-    return HO_OK;
-}
-
 /* ---------------------------------------------------------------- decoding */
 
 /* msgpack-c may hand out a NULL pointer for a zero-length str; every consumer here wants a
@@ -805,48 +616,6 @@ static int s_key_is(const msgpack_object *k, const char *name)
     return k->type == MSGPACK_OBJECT_STR && k->via.str.size == n && memcmp(S_STR(k), name, n) == 0;
 }
 
-/* Well-formed UTF-8 (no overlongs, no surrogates, at most U+10FFFF). */
-static int s_utf8_valid(const char *s, size_t len)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0;
-    while (i < len) {
-        unsigned char c = p[i];
-        size_t n;
-        uint32_t cp;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if (c >= 0xc2 && c <= 0xdf) {
-            n = 1;
-            cp = c & 0x1f;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            n = 2;
-            cp = c & 0x0f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            n = 3;
-            cp = c & 0x07;
-        } else {
-            return 0;
-        }
-        if (len - i <= n) {
-            return 0;
-        }
-        for (size_t k = 1; k <= n; k++) {
-            if ((p[i + k] & 0xc0) != 0x80) {
-                return 0;
-            }
-            cp = (cp << 6) | (p[i + k] & 0x3f);
-        }
-        if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
-            (cp >= 0xd800 && cp <= 0xdfff)) {
-            return 0;
-        }
-        i += n + 1;
-    }
-    return 1;
-}
-
 static int s_get_str(const msgpack_object *v, const char *name, char **out, ho_err_t *err)
 {
     if (v->type != MSGPACK_OBJECT_STR) {
@@ -859,10 +628,69 @@ static int s_get_str(const msgpack_object *v, const char *name, char **out, ho_e
     if (strlen(*out) != v->via.str.size) {
         return ho_err_set(err, HO_ERR_FIELD, name, "%s: contains a NUL byte", name);
     }
-    if (!s_utf8_valid(*out, v->via.str.size)) {
+    if (!ho_msg_utf8_valid(*out, v->via.str.size)) {
         return ho_err_set(err, HO_ERR_FIELD, name, "%s: invalid UTF-8 in string", name);
     }
     return HO_OK;
+}
+
+/* The version decides how to read everything else, so an unknown version is reported as
+ * such whatever else is wrong with the envelope: looked for before any other key is read. */
+static int s_version_first(const msgpack_object *root, ho_err_t *err)
+{
+    int rc = HO_OK;
+    for (uint32_t i = 0; i < root->via.map.size; i++) {
+        const msgpack_object *k = &root->via.map.ptr[i].key;
+        const msgpack_object *v = &root->via.map.ptr[i].val;
+        if (s_key_is(k, "v") && v->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
+            v->via.u64 != HO_SCHEMA_VERSION) {
+            rc = ho_err_set(err, HO_ERR_VERSION, "v",
+                            "v: unsupported schema version %llu (this build speaks %d)",
+                            (unsigned long long)v->via.u64, HO_SCHEMA_VERSION);
+        }
+    }
+    return rc;
+}
+
+/* An envelope key this build does not know: kept in extra, so a newer peer's fields
+ * survive a hop. */
+static int s_extra_key(ho_msg_t *self, const msgpack_object *k, const msgpack_object *v,
+                       ho_err_t *err)
+{
+    char name[64];
+    s_path(name, sizeof name, "", S_STR(k), k->via.str.size);
+    json_t *item = NULL;
+    if (memchr(S_STR(k), 0, k->via.str.size)) {
+        /* it could not be written back: keys are NUL-terminated in memory */
+        return ho_err_set(err, HO_ERR_FIELD, name, "%s: envelope key contains a NUL byte", name);
+    }
+    if (json_object_getn(self->extra, S_STR(k), k->via.str.size)) {
+        return ho_err_set(err, HO_ERR_FIELD, name, "%s: duplicate envelope key", name);
+    }
+    int rc = s_to_json(v, name, 1, &item, err);
+    if (rc == HO_OK && json_object_setn_new(self->extra, S_STR(k), k->via.str.size, item) != 0) {
+        rc = ho_err_set(err, HO_ERR_FIELD, name, "%s: key is not valid UTF-8", name);
+    }
+    return rc;
+}
+
+/* The envelope fields every message must carry, the version first so an unknown version
+ * is reported as such. */
+static int s_required(const ho_msg_t *self, int have_v, int have_ts, ho_err_t *err)
+{
+    int rc = HO_OK;
+    if (!have_v) {
+        rc = ho_err_set(err, HO_ERR_MISSING, "v", "v: missing schema version");
+    } else if (!self->type) {
+        rc = ho_err_set(err, HO_ERR_MISSING, "type", "type: missing");
+    } else if (!self->id) {
+        rc = ho_err_set(err, HO_ERR_MISSING, "id", "id: missing event id");
+    } else if (!have_ts) {
+        rc = ho_err_set(err, HO_ERR_MISSING, "ts", "ts: missing timestamp");
+    } else if (!self->payload) {
+        rc = ho_err_set(err, HO_ERR_MISSING, "payload", "payload: missing");
+    }
+    return rc;
 }
 
 static int s_envelope(const msgpack_object *root, ho_msg_t **msg_p, ho_err_t *err)
@@ -876,21 +704,9 @@ static int s_envelope(const msgpack_object *root, ho_msg_t **msg_p, ho_err_t *er
         return ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
     }
     self->extra = json_object();
-    int rc = HO_OK;
     int have_v = 0;
     int have_ts = 0;
-    /* The version decides how to read everything else, so an unknown version is reported
-     * as such whatever else is wrong with the envelope. */
-    for (uint32_t i = 0; i < root->via.map.size; i++) {
-        const msgpack_object *k = &root->via.map.ptr[i].key;
-        const msgpack_object *v = &root->via.map.ptr[i].val;
-        if (s_key_is(k, "v") && v->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
-            v->via.u64 != HO_SCHEMA_VERSION) {
-            rc = ho_err_set(err, HO_ERR_VERSION, "v",
-                            "v: unsupported schema version %llu (this build speaks %d)",
-                            (unsigned long long)v->via.u64, HO_SCHEMA_VERSION);
-        }
-    }
+    int rc = s_version_first(root, err);
     static const char *const known[] = {"v", "type", "id", "ts", "origin", "payload"};
     unsigned seen = 0;
     for (uint32_t i = 0; rc == HO_OK && i < root->via.map.size; i++) {
@@ -923,7 +739,7 @@ static int s_envelope(const msgpack_object *root, ho_msg_t **msg_p, ho_err_t *er
             free(self->type);
             self->type = NULL;
             rc = s_get_str(v, "type", &self->type, err);
-            if (rc == HO_OK && !s_valid_type(self->type, strlen(self->type))) {
+            if (rc == HO_OK && !ho_msg_valid_type(self->type, strlen(self->type))) {
                 rc = ho_err_set(err, HO_ERR_FIELD, "type",
                                 "type: must be 1-%d characters of a-z 0-9 . _ -",
                                 HO_MSG_MAX_TYPE - 1);
@@ -960,42 +776,13 @@ static int s_envelope(const msgpack_object *root, ho_msg_t **msg_p, ho_err_t *er
                 rc = s_to_json(v, "payload", 0, &self->payload, err);
             }
         } else if (k->type == MSGPACK_OBJECT_STR) {
-            /* Unknown envelope keys are kept, so a newer peer's fields survive a hop. */
-            char name[64];
-            s_path(name, sizeof name, "", S_STR(k), k->via.str.size);
-            json_t *item = NULL;
-            if (memchr(S_STR(k), 0, k->via.str.size)) {
-                /* it could not be written back: keys are NUL-terminated in memory */
-                rc = ho_err_set(err, HO_ERR_FIELD, name, "%s: envelope key contains a NUL byte",
-                                name);
-                break;
-            }
-            if (json_object_getn(self->extra, S_STR(k), k->via.str.size)) {
-                rc = ho_err_set(err, HO_ERR_FIELD, name, "%s: duplicate envelope key", name);
-                break;
-            }
-            rc = s_to_json(v, name, 1, &item, err);
-            if (rc == HO_OK &&
-                json_object_setn_new(self->extra, S_STR(k), k->via.str.size, item) != 0) {
-                rc = ho_err_set(err, HO_ERR_FIELD, name, "%s: key is not valid UTF-8", name);
-            }
+            rc = s_extra_key(self, k, v, err);
         } else {
             rc = ho_err_set(err, HO_ERR_FIELD, "", "envelope key #%u is not a string", i);
         }
     }
     if (rc == HO_OK) {
-        /* The version is checked first so an unknown version is reported as such. */
-        if (!have_v) {
-            rc = ho_err_set(err, HO_ERR_MISSING, "v", "v: missing schema version");
-        } else if (!self->type) {
-            rc = ho_err_set(err, HO_ERR_MISSING, "type", "type: missing");
-        } else if (!self->id) {
-            rc = ho_err_set(err, HO_ERR_MISSING, "id", "id: missing event id");
-        } else if (!have_ts) {
-            rc = ho_err_set(err, HO_ERR_MISSING, "ts", "ts: missing timestamp");
-        } else if (!self->payload) {
-            rc = ho_err_set(err, HO_ERR_MISSING, "payload", "payload: missing");
-        }
+        rc = s_required(self, have_v, have_ts, err);
     }
     if (rc == HO_OK && !self->origin) {
         self->origin = strdup("");
@@ -1074,7 +861,7 @@ static int s_unpack(const void *buf, size_t len, msgpack_zone **zone_p, msgpack_
                     ho_err_t *err)
 {
     *zone_p = NULL;
-    int rc = s_validate(buf, len, err);
+    int rc = ho_msg_validate_body(buf, len, err);
     if (rc != HO_OK) {
         return rc;
     }
@@ -1161,122 +948,4 @@ void ho_msg_batch_free(ho_msg_t ***msgs_p, size_t n)
     }
     free(*msgs_p);
     *msgs_p = NULL;
-}
-
-int ho_msg_frame_element(const void *buf, size_t len, size_t index, size_t *off_p, size_t *len_p)
-{
-    const uint8_t *p = buf;
-    if (!p || len == 0 || len > HO_MSG_MAX_BODY) {
-        return HO_ERR_TRUNCATED;
-    }
-    size_t off = 0;
-    uint64_t count = 1;
-    uint8_t b = p[0];
-    if ((b >= 0x90 && b <= 0x9f) || b == 0xdc || b == 0xdd) {
-        int n = b <= 0x9f ? 0 : (b == 0xdc ? 2 : 4);
-        if (!s_need(len, 1, (size_t)n)) {
-            return HO_ERR_TRUNCATED;
-        }
-        count = n ? s_be(p + 1, n) : (uint64_t)(b & 0x0f);
-        off = 1 + (size_t)n;
-    }
-    if (index >= count) {
-        return HO_ERR_NOT_FOUND;
-    }
-    for (size_t i = 0;; i++) {
-        size_t start = off;
-        int rc = s_check(p, len, &off, 1);
-        if (rc != HO_OK) {
-            return rc;
-        }
-        if (i == index) {
-            *off_p = start;
-            *len_p = off - start;
-            return HO_OK;
-        }
-    }
-}
-
-/* Walk the top-level map without building objects: the broker calls this for every frame. */
-static int s_read_str_header(const uint8_t *p, size_t len, size_t *off, size_t *slen)
-{
-    if (!s_need(len, *off, 1)) {
-        return -1;
-    }
-    uint8_t b = p[*off];
-    int n = 0;
-    if (b >= 0xa0 && b <= 0xbf) {
-        *slen = b & 0x1f;
-    } else if (b == 0xd9 || b == 0xda || b == 0xdb) {
-        n = b == 0xd9 ? 1 : b == 0xda ? 2 : 4;
-        if (!s_need(len, *off + 1, (size_t)n)) {
-            return -1;
-        }
-        *slen = (size_t)s_be(p + *off + 1, n);
-    } else {
-        return 0; /* not a string */
-    }
-    *off += 1 + (size_t)n;
-    return s_need(len, *off, *slen) ? 1 : -1;
-}
-
-int ho_msg_peek_type(const void *buf, size_t len, char *type, size_t cap)
-{
-    const uint8_t *p = buf;
-    size_t off = 0;
-    if (!p || len == 0 || cap == 0) {
-        return HO_ERR_TRUNCATED;
-    }
-    type[0] = '\0';
-    uint8_t b = p[0];
-    /* a batch: step into the first element */
-    if ((b >= 0x90 && b <= 0x9f) || b == 0xdc || b == 0xdd) {
-        off = b <= 0x9f ? 1 : (b == 0xdc ? 3 : 5);
-        if (!s_need(len, off, 1)) {
-            return HO_ERR_TRUNCATED;
-        }
-        b = p[off];
-    }
-    uint64_t pairs;
-    if (b >= 0x80 && b <= 0x8f) {
-        pairs = b & 0x0f;
-        off += 1;
-    } else if (b == 0xde || b == 0xdf) {
-        int n = b == 0xde ? 2 : 4;
-        if (!s_need(len, off + 1, (size_t)n)) {
-            return HO_ERR_TRUNCATED;
-        }
-        pairs = s_be(p + off + 1, n);
-        off += 1 + (size_t)n;
-    } else {
-        return HO_ERR_MALFORMED;
-    }
-    for (uint64_t i = 0; i < pairs; i++) {
-        size_t klen;
-        int r = s_read_str_header(p, len, &off, &klen);
-        if (r <= 0) {
-            return r < 0 ? HO_ERR_TRUNCATED : HO_ERR_MALFORMED;
-        }
-        int is_type = klen == 4 && memcmp(p + off, "type", 4) == 0;
-        off += klen;
-        if (is_type) {
-            size_t vlen;
-            r = s_read_str_header(p, len, &off, &vlen);
-            if (r <= 0) {
-                return r < 0 ? HO_ERR_TRUNCATED : HO_ERR_FIELD;
-            }
-            if (vlen + 1 > cap || !s_valid_type((const char *)p + off, vlen)) {
-                return HO_ERR_FIELD;
-            }
-            memcpy(type, p + off, vlen);
-            type[vlen] = '\0';
-            return HO_OK;
-        }
-        /* skip the value */
-        int rc = s_check(p, len, &off, 1);
-        if (rc != HO_OK) {
-            return rc;
-        }
-    }
-    return HO_ERR_MISSING;
 }

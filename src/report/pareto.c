@@ -214,16 +214,12 @@ static char *s_inflate(const unsigned char *p, size_t clen, size_t ulen, uint16_
     return out;
 }
 
-ho_report_error_t ho_report_pareto_patch(const char *path, const char *pareto_title, ho_err_t *err)
+/* Find the end of central directory record: the last 22 bytes, or further back over an
+ * archive comment (libxlsxwriter writes none). Only the tail is read into memory. Copies
+ * the record to end and returns its offset, or -1 when in is not a zip archive. */
+static long s_find_end(FILE *in, unsigned char end[22])
 {
-    FILE *in = fopen(path, "rb");
-    if (!in) {
-        return s_fail(err, path, "cannot read the workbook back");
-    }
     long len = fseek(in, 0, SEEK_END) == 0 ? ftell(in) : -1;
-    /* End of central directory: the last 22 bytes, or further back over an archive comment
-     * (libxlsxwriter writes none). Only the tail and the central directory are read into
-     * memory; entries are streamed. */
     unsigned char tail[65557 + 22];
     size_t tlen = len < 0 ? 0 : (size_t)len < sizeof tail ? (size_t)len : sizeof tail;
     long tail_off = len - (long)tlen;
@@ -239,12 +235,93 @@ ho_report_error_t ho_report_pareto_patch(const char *path, const char *pareto_ti
             }
         }
     }
+    if (eocd >= 0) {
+        memcpy(end, tail + (eocd - tail_off), 22);
+    }
+    return eocd;
+}
+
+/* Copy one entry, whose central directory record is at cdir + *p, to out at offset
+ * *written: a chart part is inflated, patched and stored uncompressed, any other entry is
+ * copied byte for byte. Its updated central directory record is appended to cd, and *p and
+ * *written move past it. Returns what went wrong, or NULL. */
+static const char *s_entry(FILE *in, FILE *out, const unsigned char *cdir, size_t cd_size,
+                           size_t *p, long eocd, const char *pareto_title, size_t *written,
+                           s_buf_t *cd)
+{
+    if (*p + 46 > cd_size || s_u32(cdir + *p) != 0x02014b50) {
+        return "bad central directory entry";
+    }
+    unsigned char hdr[46], loc[30];
+    memcpy(hdr, cdir + *p, 46);
+    uint16_t nlen = s_u16(hdr + 28), xlen = s_u16(hdr + 30), clen_c = s_u16(hdr + 32);
+    uint16_t method = s_u16(hdr + 10);
+    uint32_t csize = s_u32(hdr + 20), usize = s_u32(hdr + 24), loff = s_u32(hdr + 42);
+    if (*p + 46 + nlen + xlen + clen_c > cd_size || csize == 0xFFFFFFFFu || usize == 0xFFFFFFFFu ||
+        loff == 0xFFFFFFFFu || !s_pread(in, (long)loff, loc, 30)) {
+        return "unsupported zip entry (zip64) or truncated archive";
+    }
+    const unsigned char *name = cdir + *p + 46;
+    long data = (long)loff + 30 + s_u16(loc + 26) + s_u16(loc + 28);
+    if (data + (long)csize > eocd) {
+        return "truncated zip entry";
+    }
+    char *patched = NULL;
+    size_t plen = csize;
+    if (nlen > 15 && !memcmp(name, "xl/charts/chart", 15) && (method == 0 || method == 8)) {
+        unsigned char *raw = malloc(csize ? csize : 1);
+        char *xml =
+            raw && s_pread(in, data, raw, csize) ? s_inflate(raw, csize, usize, method) : NULL;
+        patched = xml ? s_patch_chart(xml, pareto_title) : NULL;
+        free(xml);
+        free(raw);
+        if (!patched) {
+            return "cannot rewrite a chart part";
+        }
+        plen = strlen(patched);
+        s_put16(hdr + 10, 0); /* stored */
+        s_put32(hdr + 16, (uint32_t)crc32(0L, (const Bytef *)patched, (uInt)plen));
+        s_put32(hdr + 20, (uint32_t)plen);
+        s_put32(hdr + 24, (uint32_t)plen);
+    }
+    s_put16(hdr + 8, (uint16_t)(s_u16(hdr + 8) & ~0x0008u)); /* sizes are in the header */
+    s_put32(hdr + 42, (uint32_t)*written);
+    s_put32(loc, 0x04034b50);
+    memcpy(loc + 4, hdr + 6, 2);    /* version needed */
+    memcpy(loc + 6, hdr + 8, 2);    /* flags */
+    memcpy(loc + 8, hdr + 10, 2);   /* method */
+    memcpy(loc + 10, hdr + 12, 4);  /* time, date */
+    memcpy(loc + 14, hdr + 16, 12); /* crc, sizes */
+    s_put16(loc + 26, nlen);
+    s_put16(loc + 28, 0);
+    bool ok = fwrite(loc, 1, 30, out) == 30 && fwrite(name, 1, nlen, out) == nlen;
+    if (ok && patched) {
+        ok = fwrite(patched, 1, plen, out) == plen;
+    } else if (ok) {
+        ok = s_copy(in, data, plen, out);
+    }
+    const char *problem = ok ? NULL : "read or write error";
+    *written += 30u + nlen + plen;
+    s_add(cd, (const char *)hdr, 46);
+    s_add(cd, (const char *)name, (size_t)nlen + xlen + clen_c);
+    free(patched);
+    *p += 46u + nlen + xlen + clen_c;
+    return problem;
+}
+
+/* Entries are streamed; only the central directory is held in memory. */
+ho_report_error_t ho_report_pareto_patch(const char *path, const char *pareto_title, ho_err_t *err)
+{
+    FILE *in = fopen(path, "rb");
+    if (!in) {
+        return s_fail(err, path, "cannot read the workbook back");
+    }
+    unsigned char end[22];
+    long eocd = s_find_end(in, end);
     if (eocd < 0) {
         fclose(in);
         return s_fail(err, path, "not a zip archive");
     }
-    unsigned char end[22];
-    memcpy(end, tail + (eocd - tail_off), 22);
     uint16_t count = s_u16(end + 10);
     uint32_t cd_size = s_u32(end + 12), cd_off = s_u32(end + 16);
     unsigned char *cdir = malloc(cd_size ? cd_size : 1);
@@ -265,69 +342,7 @@ ho_report_error_t ho_report_pareto_patch(const char *path, const char *pareto_ti
     const char *problem = NULL;
     size_t p = 0, written = 0;
     for (uint16_t k = 0; k < count && !problem; k++) {
-        if (p + 46 > cd_size || s_u32(cdir + p) != 0x02014b50) {
-            problem = "bad central directory entry";
-            break;
-        }
-        unsigned char hdr[46], loc[30];
-        memcpy(hdr, cdir + p, 46);
-        uint16_t nlen = s_u16(hdr + 28), xlen = s_u16(hdr + 30), clen_c = s_u16(hdr + 32);
-        uint16_t method = s_u16(hdr + 10);
-        uint32_t csize = s_u32(hdr + 20), usize = s_u32(hdr + 24), loff = s_u32(hdr + 42);
-        if (p + 46 + nlen + xlen + clen_c > cd_size || csize == 0xFFFFFFFFu ||
-            usize == 0xFFFFFFFFu || loff == 0xFFFFFFFFu || !s_pread(in, (long)loff, loc, 30)) {
-            problem = "unsupported zip entry (zip64) or truncated archive";
-            break;
-        }
-        const unsigned char *name = cdir + p + 46;
-        long data = (long)loff + 30 + s_u16(loc + 26) + s_u16(loc + 28);
-        if (data + (long)csize > eocd) {
-            problem = "truncated zip entry";
-            break;
-        }
-        char *patched = NULL;
-        size_t plen = csize;
-        if (nlen > 15 && !memcmp(name, "xl/charts/chart", 15) && (method == 0 || method == 8)) {
-            unsigned char *raw = malloc(csize ? csize : 1);
-            char *xml =
-                raw && s_pread(in, data, raw, csize) ? s_inflate(raw, csize, usize, method) : NULL;
-            patched = xml ? s_patch_chart(xml, pareto_title) : NULL;
-            free(xml);
-            free(raw);
-            if (!patched) {
-                problem = "cannot rewrite a chart part";
-                break;
-            }
-            plen = strlen(patched);
-            s_put16(hdr + 10, 0); /* stored */
-            s_put32(hdr + 16, (uint32_t)crc32(0L, (const Bytef *)patched, (uInt)plen));
-            s_put32(hdr + 20, (uint32_t)plen);
-            s_put32(hdr + 24, (uint32_t)plen);
-        }
-        s_put16(hdr + 8, (uint16_t)(s_u16(hdr + 8) & ~0x0008u)); /* sizes are in the header */
-        s_put32(hdr + 42, (uint32_t)written);
-        s_put32(loc, 0x04034b50);
-        memcpy(loc + 4, hdr + 6, 2);    /* version needed */
-        memcpy(loc + 6, hdr + 8, 2);    /* flags */
-        memcpy(loc + 8, hdr + 10, 2);   /* method */
-        memcpy(loc + 10, hdr + 12, 4);  /* time, date */
-        memcpy(loc + 14, hdr + 16, 12); /* crc, sizes */
-        s_put16(loc + 26, nlen);
-        s_put16(loc + 28, 0);
-        bool ok = fwrite(loc, 1, 30, out) == 30 && fwrite(name, 1, nlen, out) == nlen;
-        if (ok && patched) {
-            ok = fwrite(patched, 1, plen, out) == plen;
-        } else if (ok) {
-            ok = s_copy(in, data, plen, out);
-        }
-        if (!ok) {
-            problem = "read or write error";
-        }
-        written += 30u + nlen + plen;
-        s_add(&cd, (const char *)hdr, 46);
-        s_add(&cd, (const char *)name, (size_t)nlen + xlen + clen_c);
-        free(patched);
-        p += 46u + nlen + xlen + clen_c;
+        problem = s_entry(in, out, cdir, cd_size, &p, eocd, pareto_title, &written, &cd);
     }
     if (!problem && cd.oom) {
         problem = "out of memory";

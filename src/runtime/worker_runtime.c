@@ -510,6 +510,52 @@ static int s_load_curve(s_rt_t *rt)
 
 /* ---------------------------------------------------------------- main loop */
 
+/* How long to wait for the broker: until the next heartbeat is due, the broker would be
+ * declared silent or the next tick is due, and never over 500 ms. */
+static int64_t s_poll_wait(const s_rt_t *rt, int tick_ms, int64_t now)
+{
+    int64_t wait = rt->sent_at + rt->hb_ms - now;
+    int64_t expire = rt->heard_at + (int64_t)rt->hb_ms * rt->liveness - now;
+    if (expire < wait) {
+        wait = expire;
+    }
+    if (tick_ms && rt->next_tick - now < wait) {
+        wait = rt->next_tick - now;
+    }
+    if (wait < 0) {
+        wait = 0;
+    }
+    if (wait > 500) {
+        wait = 500; /* look at the stop flag at least twice a second */
+    }
+    return wait;
+}
+
+/* What a worker does after each poll, whatever arrived: reconnect to a silent broker, run
+ * the tick when due, send the heartbeat when due and flush the stats. Returns 1 when the
+ * reconnection fails. */
+static int s_housekeeping(s_rt_t *rt, int tick_ms)
+{
+    int64_t now = ho_now_ms();
+    if (now - rt->heard_at > (int64_t)rt->hb_ms * rt->liveness) {
+        ho_warn("broker silent for %lld ms; reconnecting to %s", (long long)(now - rt->heard_at),
+                rt->opts->endpoint);
+        rt->reconnects++;
+        if (s_connect(rt) != 0) {
+            return 1;
+        }
+    }
+    if (tick_ms && now >= rt->next_tick && !s_stopped(rt)) {
+        s_tick(rt, now);
+        rt->next_tick = ho_now_ms() + tick_ms;
+    }
+    if (ho_now_ms() - rt->sent_at >= rt->hb_ms) {
+        s_send_command(rt, S_HEARTBEAT);
+    }
+    ho_runtime_stats_flush(&rt->stats, rt->hb_ms, false);
+    return 0;
+}
+
 int ho_worker_run(const ho_worker_def_t *def, const ho_runtime_opts_t *opts)
 {
     static char component[96];
@@ -563,20 +609,7 @@ int ho_worker_run(const ho_worker_def_t *def, const ho_runtime_opts_t *opts)
     rt.next_tick = ho_now_ms() + tick_ms;
     while (rc == 0 && !s_stopped(&rt)) {
         int64_t now = ho_now_ms();
-        int64_t wait = rt.sent_at + rt.hb_ms - now;
-        int64_t expire = rt.heard_at + (int64_t)rt.hb_ms * rt.liveness - now;
-        if (expire < wait) {
-            wait = expire;
-        }
-        if (tick_ms && rt.next_tick - now < wait) {
-            wait = rt.next_tick - now;
-        }
-        if (wait < 0) {
-            wait = 0;
-        }
-        if (wait > 500) {
-            wait = 500; /* look at the stop flag at least twice a second */
-        }
+        int64_t wait = s_poll_wait(&rt, tick_ms, now);
         zmq_pollitem_t item = {zsock_resolve(rt.sock), 0, ZMQ_POLLIN, 0};
         int ready = zmq_poll(&item, 1, (long)wait);
         if (ready < 0 && errno != EINTR) {
@@ -598,24 +631,10 @@ int ho_worker_run(const ho_worker_def_t *def, const ho_runtime_opts_t *opts)
                 }
             }
         }
-        now = ho_now_ms();
-        if (now - rt.heard_at > (int64_t)rt.hb_ms * rt.liveness) {
-            ho_warn("broker silent for %lld ms; reconnecting to %s", (long long)(now - rt.heard_at),
-                    opts->endpoint);
-            rt.reconnects++;
-            if (s_connect(&rt) != 0) {
-                rc = 1;
-                break;
-            }
+        if (s_housekeeping(&rt, tick_ms) != 0) {
+            rc = 1;
+            break;
         }
-        if (tick_ms && now >= rt.next_tick && !s_stopped(&rt)) {
-            s_tick(&rt, now);
-            rt.next_tick = ho_now_ms() + tick_ms;
-        }
-        if (ho_now_ms() - rt.sent_at >= rt.hb_ms) {
-            s_send_command(&rt, S_HEARTBEAT);
-        }
-        ho_runtime_stats_flush(&rt.stats, rt.hb_ms, false);
     }
     if (rt.sock) {
         /* Tell the broker at once, so it requeues what we held instead of waiting for the

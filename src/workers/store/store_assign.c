@@ -74,6 +74,95 @@ static json_t *s_top_reasons(const json_t *explanation, size_t max)
     return out;
 }
 
+/* handoff.ready's journey_stage and engagement: what the lead engaged with, early
+ * (awareness) to late (decision) stage, and how often; takes over the reference to top. */
+static void s_engagement(json_t *o, const ho_lead_t *lead, const json_t *acts, const json_t *stats,
+                         json_t *top, int64_t at)
+{
+    json_t *recent = json_array();
+    int by_stage[3] = {0, 0, 0}, journey = 0, last_7d = 0, last_30d = 0;
+    size_t i;
+    json_t *a;
+    json_array_foreach(acts, i, a)
+    {
+        int stage = s_act_stage(a);
+        int64_t when = sw_int(a, "occurred_at", 0);
+        by_stage[stage]++;
+        journey = stage > journey ? stage : journey;
+        last_7d += when <= at && when > at - 7 * 86400000LL;
+        last_30d += when <= at && when > at - 30 * 86400000LL;
+        if (i < 10) {
+            json_array_append_new(
+                recent,
+                json_pack("{sOsOsOsOsOss}", "type", json_object_get(a, "type"), "path",
+                          json_object_get(a, "path") ?: json_null(), "occurred_at",
+                          json_object_get(a, "occurred_at"), "campaign",
+                          json_object_get(a, "campaign") ?: json_null(), "asset",
+                          json_object_get(a, "asset") ?: json_null(), "journey", s_stages[stage]));
+        }
+    }
+    json_object_set_new(o, "journey_stage", json_string(s_stages[journey]));
+    json_t *st = json_array_get(stats, 0);
+    int64_t first = sw_int(st, "first", HO_NULL_INT), last = sw_int(st, "last", HO_NULL_INT);
+    if (lead->first_touch_at != HO_NULL_INT &&
+        (first == HO_NULL_INT || lead->first_touch_at < first)) {
+        first = lead->first_touch_at;
+    }
+    if (lead->last_touch_at != HO_NULL_INT && (last == HO_NULL_INT || lead->last_touch_at > last)) {
+        last = lead->last_touch_at;
+    }
+    int64_t n_acts = sw_int(st, "n", 0);
+    double weeks = first != HO_NULL_INT && last > first ? (double)(last - first) / 604800000.0 : 0;
+    json_object_set_new(
+        o, "engagement",
+        json_pack("{sososIsisisfsososisisi}", "first_touch_at", sw_jint(first), "last_touch_at",
+                  sw_jint(last), "activity_count", (json_int_t)n_acts, "last_7d", last_7d,
+                  "last_30d", last_30d, "per_week",
+                  (double)(long long)(10.0 * (double)n_acts / (weeks > 1 ? weeks : 1) + 0.5) / 10,
+                  "recent", recent, "top_pages", top, "awareness", by_stage[0], "consideration",
+                  by_stage[1], "decision", by_stage[2]));
+}
+
+/* handoff.ready's score: the lead's score, its latest explanation and the top reasons. */
+static void s_score(json_t *o, const ho_lead_t *lead, const json_t *scores)
+{
+    json_t *score = sw_score_obj(lead);
+    json_t *latest = json_array_get(scores, 0);
+    const char *ex = sw_str(latest, "explanation_json");
+    json_t *exj = ex ? json_loads(ex, 0, NULL) : NULL;
+    json_object_set_new(score, "score", sw_jint(lead->score));
+    json_object_set_new(score, "mql_at", sw_jint(lead->mql_at));
+    json_object_set_new(score, "top_reasons", s_top_reasons(exj, 5));
+    json_object_set_new(score, "explanation", exj ? exj : json_array());
+    json_object_set_new(o, "score", score);
+}
+
+/* handoff.ready's source: the original source and campaign, and every source that
+ * reported the lead, each named once. */
+static void s_sources(json_t *o, const ho_lead_t *lead, const json_t *sources)
+{
+    size_t i;
+    json_t *a;
+    json_t *names = json_array();
+    json_array_foreach(sources, i, a)
+    {
+        const json_t *src = json_object_get(a, "source");
+        size_t k;
+        json_t *seen;
+        bool dup = false;
+        json_array_foreach(names, k, seen)
+        {
+            dup = dup || json_equal(seen, src);
+        }
+        if (!dup && src) {
+            json_array_append(names, (json_t *)src);
+        }
+    }
+    json_object_set_new(o, "source",
+                        json_pack("{sososo}", "original_source", sw_jstr(lead->original_source),
+                                  "campaign", sw_jstr(lead->original_campaign), "sources", names));
+}
+
 static int s_handoff_packet(sw_ctx_t *self, const ho_lead_t *lead, const json_t *p,
                             const char *in_id, ho_out_t *out, ho_err_t *err)
 {
@@ -132,76 +221,9 @@ static int s_handoff_packet(sw_ctx_t *self, const ho_lead_t *lead, const json_t 
                                   sw_jstr(lead->state), "city", sw_jstr(lead->city), "timezone",
                                   sw_jstr(tz), "timezone_inferred", !lead->timezone && tz));
     json_object_set_new(o, "stage", sw_jstr(lead->stage));
-    /* what they engaged with, early (awareness) to late (decision) stage, and how often */
-    json_t *recent = json_array();
-    int by_stage[3] = {0, 0, 0}, journey = 0, last_7d = 0, last_30d = 0;
-    size_t i;
-    json_t *a;
-    json_array_foreach(acts, i, a)
-    {
-        int stage = s_act_stage(a);
-        int64_t when = sw_int(a, "occurred_at", 0);
-        by_stage[stage]++;
-        journey = stage > journey ? stage : journey;
-        last_7d += when <= at && when > at - 7 * 86400000LL;
-        last_30d += when <= at && when > at - 30 * 86400000LL;
-        if (i < 10) {
-            json_array_append_new(
-                recent,
-                json_pack("{sOsOsOsOsOss}", "type", json_object_get(a, "type"), "path",
-                          json_object_get(a, "path") ?: json_null(), "occurred_at",
-                          json_object_get(a, "occurred_at"), "campaign",
-                          json_object_get(a, "campaign") ?: json_null(), "asset",
-                          json_object_get(a, "asset") ?: json_null(), "journey", s_stages[stage]));
-        }
-    }
-    json_object_set_new(o, "journey_stage", json_string(s_stages[journey]));
-    json_t *st = json_array_get(stats, 0);
-    int64_t first = sw_int(st, "first", HO_NULL_INT), last = sw_int(st, "last", HO_NULL_INT);
-    if (lead->first_touch_at != HO_NULL_INT &&
-        (first == HO_NULL_INT || lead->first_touch_at < first)) {
-        first = lead->first_touch_at;
-    }
-    if (lead->last_touch_at != HO_NULL_INT && (last == HO_NULL_INT || lead->last_touch_at > last)) {
-        last = lead->last_touch_at;
-    }
-    int64_t n_acts = sw_int(st, "n", 0);
-    double weeks = first != HO_NULL_INT && last > first ? (double)(last - first) / 604800000.0 : 0;
-    json_object_set_new(
-        o, "engagement",
-        json_pack("{sososIsisisfsososisisi}", "first_touch_at", sw_jint(first), "last_touch_at",
-                  sw_jint(last), "activity_count", (json_int_t)n_acts, "last_7d", last_7d,
-                  "last_30d", last_30d, "per_week",
-                  (double)(long long)(10.0 * (double)n_acts / (weeks > 1 ? weeks : 1) + 0.5) / 10,
-                  "recent", recent, "top_pages", top, "awareness", by_stage[0], "consideration",
-                  by_stage[1], "decision", by_stage[2]));
-    json_t *score = sw_score_obj(lead);
-    json_t *latest = json_array_get(scores, 0);
-    const char *ex = sw_str(latest, "explanation_json");
-    json_t *exj = ex ? json_loads(ex, 0, NULL) : NULL;
-    json_object_set_new(score, "score", sw_jint(lead->score));
-    json_object_set_new(score, "mql_at", sw_jint(lead->mql_at));
-    json_object_set_new(score, "top_reasons", s_top_reasons(exj, 5));
-    json_object_set_new(score, "explanation", exj ? exj : json_array());
-    json_object_set_new(o, "score", score);
-    json_t *names = json_array();
-    json_array_foreach(sources, i, a)
-    {
-        const json_t *src = json_object_get(a, "source");
-        size_t k;
-        json_t *seen;
-        bool dup = false;
-        json_array_foreach(names, k, seen)
-        {
-            dup = dup || json_equal(seen, src);
-        }
-        if (!dup && src) {
-            json_array_append(names, (json_t *)src);
-        }
-    }
-    json_object_set_new(o, "source",
-                        json_pack("{sososo}", "original_source", sw_jstr(lead->original_source),
-                                  "campaign", sw_jstr(lead->original_campaign), "sources", names));
+    s_engagement(o, lead, acts, stats, top, at);
+    s_score(o, lead, scores);
+    s_sources(o, lead, sources);
     json_object_set(o, "sla_due", json_object_get(p, "sla_due") ?: json_null());
     json_object_set_new(o, "handed_off_at", json_integer(at));
     json_object_set(o, "reason", json_object_get(p, "reason") ?: json_null());
