@@ -34,6 +34,12 @@ typedef struct {
     char endpoint[256];
 } s_broker_t;
 
+/* Each test writes its config once and gets a data dir of its own: the broker journal lives
+ * there (on by default), and a request a stopped broker left in it must not be replayed into
+ * the next test (a tick of test_tick_output_is_routed reached test_no_tick's sink that way
+ * on a loaded machine). A broker restarted inside one test keeps its journal. */
+static int s_config_n;
+
 static void s_write_config(const char *name, int max_queue, const char *routes)
 {
     char path[512];
@@ -42,8 +48,8 @@ static void s_write_config(const char *name, int max_queue, const char *routes)
     assert_non_null(f);
     fprintf(f,
             "broker:\n  endpoint: tcp://127.0.0.1:5570\n  heartbeat_ms: 100\n  liveness: 3\n"
-            "  max_queue: %d\n  max_attempts: 5\ndata_dir: %s/data\nroutes:\n%s",
-            max_queue, s_dir, routes ? routes : "  test.none: nowhere\n");
+            "  max_queue: %d\n  max_attempts: 5\ndata_dir: %s/data-%d\nroutes:\n%s",
+            max_queue, s_dir, ++s_config_n, routes ? routes : "  test.none: nowhere\n");
     fclose(f);
 }
 
