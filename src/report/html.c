@@ -21,7 +21,9 @@
 struct ho_rhtml_t {
     FILE *f;    /* the page (temporary name until the report renames it) */
     FILE *rows; /* the drill-down table's rows, until the page reaches them */
-    int64_t nrows;
+    FILE *hand; /* the Handoffs rows, likewise */
+    FILE *lift; /* the Learnings rows by channel, source and campaign, likewise */
+    int64_t nrows, nhand, nlift;
     char path[4096];
 };
 
@@ -116,6 +118,20 @@ static void s_rate(FILE *f, double num, double den, const char *cls)
     s_num(f, den > 0, den > 0 ? num / den : 0, HO_RK_RATE, false, false, cls);
 }
 
+/* Close the page and its row buffers, free h. false when a close failed. */
+static bool s_close(ho_rhtml_t *h)
+{
+    bool ok = true;
+    FILE *fs[4] = {h->f, h->rows, h->hand, h->lift};
+    for (int i = 0; i < 4; i++) {
+        if (fs[i] && fclose(fs[i]) != 0) {
+            ok = false;
+        }
+    }
+    free(h);
+    return ok;
+}
+
 ho_report_error_t ho_rhtml_open(ho_rctx_t *ctx, const char *tmp_path)
 {
     ho_rhtml_t *h = calloc(1, sizeof *h);
@@ -126,13 +142,12 @@ ho_report_error_t ho_rhtml_open(ho_rctx_t *ctx, const char *tmp_path)
     snprintf(h->path, sizeof h->path, "%s", tmp_path);
     h->f = fopen(tmp_path, "w");
     h->rows = h->f ? tmpfile() : NULL;
-    if (!h->f || !h->rows) {
+    h->hand = h->rows ? tmpfile() : NULL;
+    h->lift = h->hand ? tmpfile() : NULL;
+    if (!h->lift) {
         ho_err_set(ctx->err, HO_ERR_IO, "html", "%s: cannot write: %s", ctx->opts->html,
                    strerror(errno));
-        if (h->f) {
-            fclose(h->f);
-        }
-        free(h);
+        s_close(h);
         return HO_REPORT_ERR_IO;
     }
     ctx->html = h;
@@ -142,9 +157,7 @@ ho_report_error_t ho_rhtml_open(ho_rctx_t *ctx, const char *tmp_path)
 void ho_rhtml_abort(ho_rctx_t *ctx)
 {
     if (ctx->html) {
-        fclose(ctx->html->f);
-        fclose(ctx->html->rows);
-        free(ctx->html);
+        s_close(ctx->html);
         ctx->html = NULL;
     }
 }
@@ -169,6 +182,92 @@ void ho_rhtml_drill_row(ho_rctx_t *ctx, const ho_rdrill_t *d)
     }
     fputs("</tr>\n", f);
     ctx->html->nrows++;
+}
+
+/* A text cell. */
+static void s_td(FILE *f, const char *t)
+{
+    fputs("<td>", f);
+    s_esc(f, t);
+    fputs("</td>", f);
+}
+
+/* A time cell in the report's zone, to the minute as the workbook shows it (empty when !has). */
+static void s_td_time(ho_rctx_t *ctx, FILE *f, bool has, int64_t ms)
+{
+    if (!has) {
+        fputs("<td></td>", f);
+        return;
+    }
+    ho_civil_time_t c = ho_tz_civil(ctx->zone, ho_floor_div(ms, 1000) * 1000);
+    fprintf(f, "<td class=\"t\">%04d-%02d-%02d %02d:%02d</td>", c.year, c.month, c.day, c.hour,
+            c.minute);
+}
+
+/* A lift (the workbook's "0.00"), exact in data-v; empty when !has. */
+static void s_lift(FILE *f, bool has, double v)
+{
+    if (!has) {
+        fputs("<td class=\"n\"></td>", f);
+        return;
+    }
+    double a = fabs(v) * 100;
+    a = round(a + a * 1e-14) / 100; /* half away from zero, as the spreadsheet shows it */
+    fprintf(f, "<td class=\"n\" data-v=\"%.17g\">%s%.2f</td>", v, v < 0 && a > 0 ? "-" : "", a);
+}
+
+void ho_rhtml_handoff_row(ho_rctx_t *ctx, const ho_rhandoff_t *d)
+{
+    FILE *f = ctx->html->hand;
+    fputs("<tr>", f);
+    s_td_time(ctx, f, true, d->mql_at);
+    const char *texts[] = {d->name,     d->email,  d->company, d->title,
+                           d->location, d->source, d->campaign};
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        s_td(f, texts[i]);
+    }
+    s_num(f, d->has_score, d->score, HO_RK_COUNT, false, false, "");
+    s_td(f, d->grade);
+    s_td(f, d->quadrant);
+    s_td(f, d->top_reason);
+    s_td(f, d->owner);
+    s_td_time(ctx, f, d->has_assigned, d->assigned_at);
+    s_td(f, d->status);
+    fputs("</tr>\n", f);
+    ctx->html->nhand++;
+}
+
+/* A Learnings row: rule, kind, average points / channel, source, campaign; then leads, the
+ * SAL rate and lift, the SQL rate and lift, its interval and the verdict. */
+static void s_lift_row(FILE *f, const ho_rlift_t *r, bool rule)
+{
+    fprintf(f, "<tr%s>", r->against ? " class=\"against\"" : "");
+    if (rule) {
+        s_td(f, r->a);
+        s_td(f, r->b);
+        s_num(f, true, r->points, HO_RK_HOURS, true, false, "");
+    } else {
+        char cl[256];
+        s_td(f, ho_rchannel_label(r->a, cl, sizeof cl));
+        s_td(f, r->b);
+        s_td(f, r->c);
+    }
+    s_num(f, true, r->g[0], HO_RK_COUNT, false, false, "");
+    for (int k = 1; k <= 2; k++) {
+        s_rate(f, r->g[k], r->g[0], "");
+        s_lift(f, r->has_lift[k - 1], r->lift[k - 1]);
+    }
+    s_lift(f, r->has_ci, r->lo);
+    s_lift(f, r->has_ci, r->hi);
+    fprintf(f, "<td%s>", r->against ? " class=\"bad\"" : "");
+    s_esc(f, r->verdict);
+    fputs("</td></tr>\n", f);
+}
+
+void ho_rhtml_lift_row(ho_rctx_t *ctx, const ho_rlift_t *r)
+{
+    s_lift_row(ctx->html->lift, r, false);
+    ctx->html->nlift++;
 }
 
 /* ---- charts (inline SVG) ---- */
@@ -314,13 +413,80 @@ static void s_channels_svg(ho_rctx_t *ctx, FILE *f)
     fputs("</svg>\n", f);
 }
 
+/* The Pareto of the lost and rejected reasons: bars = rejected + lost per reason (left axis),
+ * line = the cumulative share (right axis, 0-100 %), the reasons in the table's order. Each
+ * bar and point carries its exact value (data-v), the same numbers as the table. */
+static void s_pareto_svg(ho_rctx_t *ctx, FILE *f)
+{
+    const ho_rmodel_t *m = &ctx->model;
+    const double W = 760, H = 420, L = 60, R = 60, T = 30, B = 170;
+    double pw = W - L - R, ph = H - T - B, max = 0, step;
+    for (size_t i = 0; i < m->nr; i++) {
+        double t = m->r[i].rejected + m->r[i].lost;
+        max = t > max ? t : max;
+    }
+    int nt = s_axis(max, &max, &step);
+    double slot = pw / (double)m->nr, bw = slot * 0.6;
+    fprintf(f,
+            "<svg class=\"chart pareto\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f "
+            "%.0f\" role=\"img\" aria-label=\"Lost and rejected reasons (Pareto)\">\n",
+            W, H, W, H);
+    for (int t = 0; t <= nt; t++) {
+        double y = T + ph - ph * t / nt;
+        fprintf(f,
+                "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#d9d9d9\"/>"
+                "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%.0f</text>"
+                "<text x=\"%.1f\" y=\"%.1f\">%.0f%%</text>\n",
+                L, y, L + pw, y, L - 6, y + 4, step * t, L + pw + 6, y + 4, 100.0 * t / nt);
+    }
+    for (size_t i = 0; i < m->nr; i++) {
+        double t = m->r[i].rejected + m->r[i].lost, hgt = ph * t / max;
+        double x = L + slot * (double)i + (slot - bw) / 2, cx = L + slot * (double)i + slot / 2;
+        fprintf(f,
+                "<rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+                "fill=\"%s\" data-v=\"%.17g\"><title>",
+                x, T + ph - hgt, bw, hgt, s_colors[0], t);
+        s_esc(f, ho_rreason_label(ctx, m->r[i].code));
+        fprintf(f, ": %.0f</title></rect>", t);
+        fprintf(f, "<text transform=\"translate(%.1f,%.1f) rotate(-40)\" text-anchor=\"end\">", cx,
+                T + ph + 12);
+        s_esc(f, ho_rreason_label(ctx, m->r[i].code));
+        fputs("</text>\n", f);
+    }
+    fputs("<polyline fill=\"none\" stroke=\"#c00000\" stroke-width=\"2\" points=\"", f);
+    double cum = 0;
+    for (size_t i = 0; i < m->nr && m->grand > 0; i++) {
+        cum += m->r[i].rejected + m->r[i].lost;
+        fprintf(f, "%.1f,%.1f ", L + slot * (double)i + slot / 2, T + ph - ph * cum / m->grand);
+    }
+    fputs("\"/>\n", f);
+    cum = 0;
+    for (size_t i = 0; i < m->nr && m->grand > 0; i++) {
+        cum += m->r[i].rejected + m->r[i].lost;
+        char t[64];
+        ho_rfmt(t, sizeof t, HO_RK_RATE, false, false, cum / m->grand);
+        fprintf(f,
+                "<circle class=\"cum\" cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"#c00000\" "
+                "data-v=\"%.17g\"><title>cumulative %s</title></circle>",
+                L + slot * (double)i + slot / 2, T + ph - ph * cum / m->grand, cum / m->grand, t);
+    }
+    fprintf(f,
+            "\n<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#595959\"/>"
+            "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" transform=\"rotate(-90 %.1f "
+            "%.1f)\">Rejected + lost</text>",
+            L, T + ph, L + pw, T + ph, L - 44, T + ph / 2, L - 44, T + ph / 2);
+    static const char *const names[] = {"Rejected + lost", "Cumulative share (right axis)"};
+    s_legend(f, L, H - 8, names, 2, true);
+    fputs("</svg>\n", f);
+}
+
 /* ---- the sections ---- */
 
 static void s_summary(ho_rctx_t *ctx, FILE *f)
 {
     const ho_rweek_t *w = &ctx->weeks[HO_RW_THIS];
     fprintf(f,
-            "<h2 id=\"summary\">Summary</h2>\n<table class=\"kpi\">\n<tr><th>Metric</th>"
+            "<h2>Summary</h2>\n<table class=\"kpi\">\n<tr><th>Metric</th>"
             "<th>%s</th><th>%s</th><th>Delta</th><th>4-week average (%s..%s)</th>"
             "<th>Definition</th></tr>\n",
             w->label, ctx->weeks[HO_RW_LAST].label, ctx->weeks[HO_RW - 4].label + 5, w->label + 5);
@@ -338,10 +504,65 @@ static void s_summary(ho_rctx_t *ctx, FILE *f)
     }
     fputs("</table>\n<p class=\"note\">4-week average: counts and amounts are the mean of the "
           "four weekly values; rates and the medians are computed over the four weeks "
-          "together.</p>\n<h3>MQL cohorts: MQLs, reached SQL and MQL\xe2\x86\x92SQL by week "
-          "(last 4 weeks immature)</h3>\n",
+          "together.</p>\n<h3>Data freshness: last import per source</h3>\n",
+          f);
+    const ho_rmodel_t *m = &ctx->model;
+    if (!m->has_fresh) {
+        fputs("<p class=\"note\">(this store records no imports yet)</p>\n", f);
+    } else if (m->nfresh == 0) {
+        fputs("<p class=\"note\">(no import recorded yet)</p>\n", f);
+    } else {
+        fputs("<table class=\"fresh\" data-table=\"freshness\">\n<tr><th>Source</th><th>Kind"
+              "</th><th>Files</th><th>Rows read</th><th>Last import</th></tr>\n",
+              f);
+        for (size_t i = 0; i < m->nfresh; i++) {
+            const ho_rfresh_t *r = &m->fresh[i];
+            fputs("<tr>", f);
+            s_td(f, r->source);
+            s_td(f, r->kind);
+            s_num(f, true, r->files, HO_RK_COUNT, false, false, "");
+            s_num(f, true, r->read, HO_RK_COUNT, false, false, "");
+            s_td_time(ctx, f, r->has_last, r->last);
+            fputs("</tr>\n", f);
+        }
+        fputs("</table>\n", f);
+    }
+    fputs("<h3>MQL cohorts: MQLs, reached SQL and MQL\xe2\x86\x92SQL by week (last 4 weeks "
+          "immature)</h3>\n",
           f);
     s_trend_svg(ctx, f);
+}
+
+/* The Funnel sheet: per MQL cohort week the stages reached and the conversions. */
+static void s_funnel(ho_rctx_t *ctx, FILE *f)
+{
+    const double(*v)[5] = (const double(*)[5])ctx->model.funnel;
+    fprintf(f,
+            "<h2>Funnel by weekly MQL cohort</h2>\n<p class=\"note\">Cohort = leads that entered "
+            "MQL in the week; stages reached by the end of %s. The last %d cohorts are immature "
+            "(less than 4 weeks to convert).</p>\n<table class=\"funnel\" data-table=\"funnel\">"
+            "\n<tr><th>MQL cohort</th><th>Week starts</th><th>MQL</th><th>SAL</th><th>SQL</th>"
+            "<th>Opportunity</th><th>Won</th><th>MQL\xe2\x86\x92SAL</th><th>SAL\xe2\x86\x92SQL"
+            "</th><th>SQL\xe2\x86\x92Opp</th><th>Opp\xe2\x86\x92Won</th><th>MQL\xe2\x86\x92SQL"
+            "</th><th>MQL\xe2\x86\x92Won</th><th>Maturity</th></tr>\n",
+            ctx->weeks[HO_RW_THIS].label, HO_IMMATURE_WEEKS);
+    for (int i = 0; i < HO_RW; i++) {
+        bool young = i >= HO_RW - HO_IMMATURE_WEEKS;
+        int y, mo, d;
+        ho_civil_from_days(ctx->weeks[i].monday, &y, &mo, &d);
+        fprintf(f, "<tr%s><th class=\"m\">%s</th><td>%04d-%02d-%02d</td>",
+                young ? " class=\"young\"" : "", ctx->weeks[i].label, y, mo, d);
+        for (int k = 0; k < 5; k++) {
+            s_num(f, true, v[i][k], HO_RK_COUNT, false, false, "");
+        }
+        for (int k = 0; k < 4; k++) {
+            s_rate(f, v[i][k + 1], v[i][k], "");
+        }
+        s_rate(f, v[i][2], v[i][0], "");
+        s_rate(f, v[i][4], v[i][0], "");
+        fprintf(f, "<td class=\"note\">%s</td></tr>\n", young ? "immature (&lt; 4 weeks old)" : "");
+    }
+    fputs("</table>\n", f);
 }
 
 /* The channel roll-up's row (or Total): leads, MQL, SQL, won, amount, four rates. */
@@ -361,7 +582,7 @@ static void s_sources(ho_rctx_t *ctx, FILE *f)
 {
     const ho_rmodel_t *m = &ctx->model;
     fprintf(f,
-            "<h2 id=\"sources\">Sources by channel</h2>\n<p class=\"note\">Leads created %s..%s "
+            "<h2>Sources by channel</h2>\n<p class=\"note\">Leads created %s..%s "
             "by channel (normalized by the store); stages reached by the end of %s.</p>\n"
             "<table class=\"sources\">\n<tr><th>Channel</th><th>Leads</th><th>MQL</th>"
             "<th>SQL</th><th>Won</th><th>Won amount (",
@@ -406,20 +627,20 @@ static void s_heat(FILE *f, double v, double max, const char *rgb_max, bool bold
     fprintf(f, "%s</td>", t2);
 }
 
-static void s_matrix(ho_rctx_t *ctx, FILE *f)
+static void s_matrix(ho_rctx_t *ctx, FILE *f, const ho_rmatrix_t *mx, bool channel)
 {
     const ho_rmodel_t *m = &ctx->model;
-    const ho_rmatrix_t *mx = &m->by_channel;
     if (!mx->m || m->nr == 0) {
         return;
     }
-    fputs("<h3>Reason \xc3\x97 channel (rejected + lost, 12 weeks; darker = more)</h3>\n"
-          "<table class=\"matrix\">\n<tr><th>Reason</th>",
-          f);
+    fprintf(f,
+            "<h3>Reason \xc3\x97 %s (rejected + lost, 12 weeks; darker = more)</h3>\n"
+            "<table class=\"matrix\" data-table=\"%s\">\n<tr><th>Reason</th>",
+            channel ? "channel" : "rep", channel ? "by-channel" : "by-rep");
     for (int j = 0; j < mx->nk; j++) {
         char cl[256];
         fputs("<th>", f);
-        s_esc(f, ho_rchannel_label(mx->keys[j], cl, sizeof cl));
+        s_esc(f, channel ? ho_rchannel_label(mx->keys[j], cl, sizeof cl) : mx->keys[j]);
         fputs("</th>", f);
     }
     fputs(mx->other ? "<th>Other</th><th>Total</th></tr>\n" : "<th>Total</th></tr>\n", f);
@@ -447,7 +668,7 @@ static void s_reasons(ho_rctx_t *ctx, FILE *f)
 {
     const ho_rmodel_t *m = &ctx->model;
     fprintf(f,
-            "<h2 id=\"reasons\">Lost and rejected reasons</h2>\n<p class=\"note\">Rejected and "
+            "<h2>Lost and rejected reasons</h2>\n<p class=\"note\">Rejected and "
             "lost outcomes recorded %s..%s by reason, with the owner of the fix "
             "(reasons.yaml).</p>\n<table class=\"reasons\">\n<tr><th>Code</th><th>Reason</th>"
             "<th>Rejected (SAL)</th><th>Lost (after SQL)</th><th>Total</th><th>This week</th>"
@@ -490,7 +711,12 @@ static void s_reasons(ho_rctx_t *ctx, FILE *f)
         fputs("</tr>\n", f);
     }
     fputs("</table>\n", f);
-    s_matrix(ctx, f);
+    if (m->nr > 0) {
+        fputs("<h3>Pareto: the few reasons that make most of the rows</h3>\n", f);
+        s_pareto_svg(ctx, f);
+    }
+    s_matrix(ctx, f, &m->by_channel, true);
+    s_matrix(ctx, f, &m->by_rep, false);
 }
 
 /* The fit x interest grid: leads per cell, then the share that reached SQL ("k of n" under
@@ -498,11 +724,12 @@ static void s_reasons(ho_rctx_t *ctx, FILE *f)
 static void s_grid(ho_rctx_t *ctx, FILE *f)
 {
     const ho_rmodel_t *m = &ctx->model;
+    fputs("<h2>Calibration: is the MQL rule right?</h2>\n", f);
     if (!m->has_grid) {
         return;
     }
     fprintf(f,
-            "<h2 id=\"calibration\">Calibration: fit \xc3\x97 interest</h2>\n<p class=\"note\">"
+            "<h3>Fit \xc3\x97 interest</h3>\n<p class=\"note\">"
             "Scored leads created %s..%s by fit band (rows, best on top) and interest band "
             "(columns). The MQL rule: fit \xe2\x89\xa5 %d and interest \xe2\x89\xa5 %d (bold "
             "cells). Cells with fewer than 10 leads show \"k of n\", not a rate.</p>\n",
@@ -555,12 +782,206 @@ static void s_grid(ho_rctx_t *ctx, FILE *f)
     }
 }
 
+/* The model's small tables of one group (Calibration's by band and by quadrant, Data
+ * quality's), each under its title, cell by cell as the sheet wrote them. */
+static void s_tabs(ho_rctx_t *ctx, FILE *f, int group)
+{
+    const ho_rmodel_t *m = &ctx->model;
+    for (size_t i = 0; i < m->ntabs; i++) {
+        const ho_rtab_t *t = &m->tabs[i];
+        if (t->group != group) {
+            continue;
+        }
+        fputs("<h3>", f);
+        s_esc(f, t->title);
+        fputs("</h3>\n<table class=\"tab\" data-table=\"", f);
+        s_esc(f, t->title);
+        fputs("\">\n<tr>", f);
+        for (int c = 0; c < t->nc; c++) {
+            fputs("<th>", f);
+            s_esc(f, t->cols[c]);
+            fputs("</th>", f);
+        }
+        fputs("</tr>\n", f);
+        for (size_t r = 0; r < t->nrows; r++) {
+            bool total = r >= t->total_from;
+            fputs(total ? "<tr class=\"total\">" : "<tr>", f);
+            for (int c = 0; c < t->nc; c++) {
+                const ho_rcell_t *x = &t->cells[r * (size_t)t->nc + (size_t)c];
+                switch (x->type) {
+                case HO_RC_BLANK:
+                    fputs("<td></td>", f);
+                    break;
+                case HO_RC_TEXT:
+                    fputs(x->bad ? "<td class=\"bad\">" : "<td>", f);
+                    s_esc(f, x->s);
+                    fputs("</td>", f);
+                    break;
+                case HO_RC_NUM:
+                    s_num(f, true, x->v, x->kind, false, false, "");
+                    break;
+                case HO_RC_TIME:
+                    s_td_time(ctx, f, true, x->at);
+                    break;
+                }
+            }
+            fputs("</tr>\n", f);
+        }
+        fputs("</table>\n", f);
+    }
+}
+
+static void s_calibration_tables(ho_rctx_t *ctx, FILE *f)
+{
+    s_tabs(ctx, f, HO_RTAB_CALIBRATION);
+    fputs("<p class=\"note\">How to read: the MQL rate column shows where the MQL line falls. If "
+          "the bands just below it reach SQL about as often as the bands just above it, the "
+          "threshold is too high (good leads wait in nurture); if the bands just above it "
+          "rarely reach SQL, it is too low (sales gets leads it rejects).</p>\n",
+          f);
+}
+
+/* A buffered table body into the page. */
+static int s_copy(FILE *from, FILE *to)
+{
+    if (fflush(from) != 0 || fseek(from, 0, SEEK_SET) != 0) {
+        return -1;
+    }
+    char buf[8192];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, from)) > 0) {
+        if (fwrite(buf, 1, n, to) != n) {
+            return -1;
+        }
+    }
+    return ferror(from) ? -1 : 0;
+}
+
+/* Reps: speed to lead as the data has it (assignment -> acceptance), SLA, conversion. */
+static void s_reps(ho_rctx_t *ctx, FILE *f)
+{
+    const ho_rmodel_t *m = &ctx->model;
+    fprintf(f,
+            "<h2>Reps: speed to lead, SLA and conversion</h2>\n<p class=\"note\">Assignments made "
+            "%s..%s, acceptance, SQL and won by the end of %s. Speed to lead is measured from "
+            "assignment to the rep's acceptance: no input dates the first sales touch (a call "
+            "or e-mail).</p>\n<table class=\"reps\" data-table=\"reps\">\n<tr><th>Rep</th>"
+            "<th>Name</th><th>Assigned</th><th>Accepted</th><th>Acceptance rate</th><th>Median "
+            "assignment\xe2\x86\x92"
+            "acceptance (h)</th><th>SLA breaches</th><th>Leads</th>"
+            "<th>SQL</th><th>SQL rate</th><th>Won</th></tr>\n",
+            ctx->weeks[HO_RW - 4].label, ctx->weeks[HO_RW_THIS].label,
+            ctx->weeks[HO_RW_THIS].label);
+    for (size_t i = 0; i < m->nreps; i++) {
+        const ho_rrep_t *r = &m->reps[i];
+        fputs("<tr>", f);
+        s_td(f, r->rep);
+        s_td(f, r->name);
+        s_num(f, true, r->assigned, HO_RK_COUNT, false, false, "");
+        s_num(f, true, r->accepted, HO_RK_COUNT, false, false, "");
+        s_rate(f, r->accepted, r->assigned, "");
+        s_num(f, r->has_med, r->med_h, HO_RK_HOURS, false, false, "");
+        s_num(f, true, r->sla, HO_RK_COUNT, false, false, "");
+        s_num(f, true, r->leads, HO_RK_COUNT, false, false, "");
+        s_num(f, true, r->sql, HO_RK_COUNT, false, false, "");
+        s_rate(f, r->sql, r->leads, "");
+        s_num(f, true, r->won, HO_RK_COUNT, false, false, "");
+        fputs("</tr>\n", f);
+    }
+    fputs("</table>\n", f);
+    if (m->nreps == 0) {
+        fputs("<p class=\"note\">(no assignment to a rep in these weeks)</p>\n", f);
+    }
+}
+
+static void s_lift_head(FILE *f, const char *table, const char *const first[3], const char *last)
+{
+    fprintf(f, "<table class=\"lift\" data-table=\"%s\">\n<tr>", table);
+    for (int k = 0; k < 3; k++) {
+        fprintf(f, "<th>%s</th>", first[k]);
+    }
+    fprintf(f,
+            "<th>Leads</th><th>SAL rate</th><th>SAL lift</th><th>SQL rate</th><th>SQL lift</th>"
+            "<th>SQL lift, 95%% low</th><th>SQL lift, 95%% high</th><th>%s</th></tr>\n",
+            last);
+}
+
+/* Learnings: each scoring rule's and each source's lift with its sample size and interval. */
+static int s_learnings(ho_rctx_t *ctx, FILE *f)
+{
+    const ho_rmodel_t *m = &ctx->model;
+    const double *b = m->rules_base;
+    fprintf(f,
+            "<h2>Learnings: what the outcomes say about the model and the sources</h2>\n<p "
+            "class=\"note\">Leads created %s..%s; SAL and SQL reached by the end of %s. Lift = "
+            "the group's rate / the rate of the leads outside it (1 = like the rest), with the "
+            "SQL lift's 95%% interval (Katz); 30+ leads to judge.</p>\n<h3>Scoring rules (score "
+            "at MQL; %.0f scored leads: SAL %.1f%%, SQL %.1f%%)</h3>\n",
+            ctx->weeks[0].label, ctx->weeks[HO_RW_THIS].label, ctx->weeks[HO_RW_THIS].label, b[0],
+            b[0] > 0 ? 100 * b[1] / b[0] : 0, b[0] > 0 ? 100 * b[2] / b[0] : 0);
+    static const char *const rh[3] = {"Rule", "Kind", "Average points"};
+    s_lift_head(f, "rules", rh, "Verdict");
+    size_t against = 0;
+    for (size_t i = 0; i < m->nrules; i++) {
+        s_lift_row(f, &m->rules[i], true);
+        against += m->rules[i].against;
+    }
+    fputs("</table>\n", f);
+    fprintf(f,
+            "<p class=\"note\">%zu rule%s whose measured lift contradicts its points (marked): "
+            "<code>handoff score --suggest</code> writes the change to try.</p>\n",
+            against, against == 1 ? "" : "s");
+    b = m->src_base;
+    fprintf(f,
+            "<h3>Sources and campaigns, against all other leads (%.0f leads: SAL %.1f%%, SQL "
+            "%.1f%%)</h3>\n",
+            b[0], b[0] > 0 ? 100 * b[1] / b[0] : 0, b[0] > 0 ? 100 * b[2] / b[0] : 0);
+    static const char *const sh[3] = {"Channel", "Source", "Campaign"};
+    s_lift_head(f, "sources", sh, "Reading");
+    int rc = s_copy(ctx->html->lift, f);
+    fputs("</table>\n", f);
+    return rc;
+}
+
+/* Handoffs: this week's MQLs, every row the sheet wrote (streamed: the list can be long). */
+static int s_handoffs(ho_rctx_t *ctx, FILE *f)
+{
+    fprintf(f,
+            "<h2>Handoffs: this week's MQLs</h2>\n<p class=\"note\">Every lead that became an "
+            "MQL in %s (%lld), by the time it did; score, fit \xc3\x97 interest and top reason "
+            "from the score that made it an MQL; owner and status as of the end of the week."
+            "</p>\n<table class=\"list handoffs\" data-table=\"handoffs\">\n<tr><th>MQL at</th>"
+            "<th>Name</th><th>Email</th><th>Company</th><th>Title</th><th>Location</th>"
+            "<th>Source</th><th>Campaign</th><th>Score at MQL</th><th>Grade</th><th>Fit "
+            "\xc3\x97 interest</th><th>Top reason</th><th>Owner</th><th>Assigned at</th>"
+            "<th>Status</th></tr>\n",
+            ctx->weeks[HO_RW_THIS].label, (long long)ctx->html->nhand);
+    int rc = s_copy(ctx->html->hand, f);
+    fputs("</table>\n", f);
+    return rc;
+}
+
+static void s_quality(ho_rctx_t *ctx, FILE *f)
+{
+    fputs("<h2>Data quality: what came in and what became of it</h2>\n<p class=\"note\">Every "
+          "import the store has recorded (one file or one webhook day each), by source. Rows "
+          "read = skipped + quarantined + accepted (Check); accepted rows are then new, merged, "
+          "matched, unmatched, recorded or pending.</p>\n",
+          f);
+    if (ctx->model.dq_note) {
+        fputs("<p class=\"note\">", f);
+        s_esc(f, ctx->model.dq_note);
+        fputs("</p>\n", f);
+    }
+    s_tabs(ctx, f, HO_RTAB_QUALITY);
+}
+
 /* This week's lost and rejected leads: the rows the drill-down sheet wrote, buffered. */
 static int s_drill(ho_rctx_t *ctx, FILE *f)
 {
     ho_rhtml_t *h = ctx->html;
     fprintf(f,
-            "<h2 id=\"lost\">Lost and rejected this week</h2>\n<p class=\"note\">Every rejected "
+            "<h2>Lost and rejected this week</h2>\n<p class=\"note\">Every rejected "
             "and lost outcome recorded in %s (time zone ",
             ctx->weeks[HO_RW_THIS].label);
     s_esc(f, ctx->tz);
@@ -570,25 +991,16 @@ static int s_drill(ho_rctx_t *ctx, FILE *f)
             "<th>Email</th><th>Company</th><th>Channel</th><th>Source</th><th>Campaign</th>"
             "<th>Rep</th><th>Stage reached</th><th>Flags</th></tr>\n",
             (long long)h->nrows);
-    if (fflush(h->rows) != 0 || fseek(h->rows, 0, SEEK_SET) != 0) {
-        return -1;
-    }
-    char buf[8192];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, h->rows)) > 0) {
-        if (fwrite(buf, 1, n, f) != n) {
-            return -1;
-        }
-    }
+    int rc = s_copy(h->rows, f);
     fputs("</table>\n", f);
-    return ferror(h->rows) ? -1 : 0;
+    return rc;
 }
 
 static void s_definitions(FILE *f)
 {
     const ho_report_def_t *d;
     size_t n = ho_report_defs(&d);
-    fputs("<h2 id=\"definitions\">Definitions</h2>\n<table class=\"defs\">\n<tr><th>Sheet</th>"
+    fputs("<h2>Definitions</h2>\n<table class=\"defs\">\n<tr><th>Sheet</th>"
           "<th>Term</th><th>Definition</th></tr>\n",
           f);
     for (size_t i = 0; i < n; i++) {
@@ -617,8 +1029,25 @@ static const char s_style[] =
     ".note,td.note{color:#595959;font-style:italic}tr.total td,tr.total th{border-top:2px "
     "solid #595959;font-weight:bold}\n"
     "svg.chart{font-size:11px;max-width:100%;height:auto}svg.chart text{fill:#404040}\n"
-    "nav a{margin-right:12px}table.list{font-size:12px}\n"
-    "@media print{body{margin:0}h2{page-break-after:avoid}table,svg{page-break-inside:auto}}\n";
+    "nav a{margin-right:12px}table.list{font-size:12px}td.t{white-space:nowrap}\n"
+    ".bad,tr.against td.bad{color:#9c0006;background:#ffc7ce}tr.young td{background:#f2f2f2}\n"
+    "code{font-family:Consolas,'DejaVu Sans Mono',monospace}\n"
+    "@page{size:A4 landscape;margin:10mm}\n"
+    "@media print{body{margin:0;max-width:none;font-size:10px}section{break-before:page}"
+    "section:first-of-type{break-before:auto}h2,h3{break-after:avoid;page-break-after:avoid}"
+    "table{width:100%;max-width:100%}th,td{padding:1px 3px;overflow-wrap:anywhere}"
+    "td.n,td.t{white-space:normal}table.list{font-size:7px}tr{break-inside:avoid}"
+    "svg.chart{width:100%;height:auto;break-inside:avoid}nav{display:none}}\n";
+
+/* The sections, in the workbook's sheet order: one per sheet. */
+static const struct {
+    const char *id, *name;
+} s_sections[] = {
+    {"summary", "Summary"},         {"funnel", "Funnel"},           {"sources", "Sources"},
+    {"reasons", "Lost reasons"},    {"lost", "Lost and rejected"},  {"reps", "Reps"},
+    {"calibration", "Calibration"}, {"learnings", "Learnings"},     {"handoffs", "Handoffs"},
+    {"quality", "Data quality"},    {"definitions", "Definitions"},
+};
 
 static void s_head(ho_rctx_t *ctx, FILE *f)
 {
@@ -634,31 +1063,70 @@ static void s_head(ho_rctx_t *ctx, FILE *f)
             "time zone ",
             w->label, s_style, w->label, y1, m1, d1, y2, m2, d2);
     s_esc(f, ctx->tz);
-    fputs(". Data before the end of the week only. The same numbers as the workbook; "
-          "definitions at the end.</p>\n<nav><a href=\"#summary\">Summary</a><a "
-          "href=\"#sources\">Sources</a><a href=\"#reasons\">Reasons</a><a "
-          "href=\"#calibration\">Calibration</a><a href=\"#lost\">Lost and rejected</a><a "
-          "href=\"#definitions\">Definitions</a></nav>\n",
+    fputs(". Data before the end of the week only. The same numbers as the workbook, one section "
+          "per sheet; definitions at the end.</p>\n<nav>",
           f);
+    for (size_t i = 0; i < sizeof s_sections / sizeof s_sections[0]; i++) {
+        fprintf(f, "<a href=\"#%s\">%s</a>", s_sections[i].id, s_sections[i].name);
+    }
+    fputs("</nav>\n", f);
 }
 
 ho_report_error_t ho_rhtml_finish(ho_rctx_t *ctx)
 {
     ho_rhtml_t *h = ctx->html;
     FILE *f = h->f;
+    int drc = 0;
     s_head(ctx, f);
-    s_summary(ctx, f);
-    s_sources(ctx, f);
-    s_reasons(ctx, f);
-    s_grid(ctx, f);
-    int drc = s_drill(ctx, f);
-    s_definitions(f);
+    for (size_t i = 0; i < sizeof s_sections / sizeof s_sections[0]; i++) {
+        fprintf(f, "<section id=\"%s\">\n", s_sections[i].id);
+        switch (i) {
+        case 0:
+            s_summary(ctx, f);
+            break;
+        case 1:
+            s_funnel(ctx, f);
+            break;
+        case 2:
+            s_sources(ctx, f);
+            break;
+        case 3:
+            s_reasons(ctx, f);
+            break;
+        case 4:
+            drc |= s_drill(ctx, f);
+            break;
+        case 5:
+            s_reps(ctx, f);
+            break;
+        case 6:
+            s_grid(ctx, f);
+            s_calibration_tables(ctx, f);
+            break;
+        case 7:
+            drc |= s_learnings(ctx, f);
+            break;
+        case 8:
+            drc |= s_handoffs(ctx, f);
+            break;
+        case 9:
+            s_quality(ctx, f);
+            break;
+        default:
+            s_definitions(f);
+        }
+        fputs("</section>\n", f);
+    }
     fputs("</body>\n</html>\n", f);
     bool bad = drc != 0 || ferror(f);
+    h->f = NULL;
     bad = fclose(f) != 0 || bad;
-    fclose(h->rows);
+    bad = !s_close(h) || bad;
     ctx->html = NULL;
-    free(h);
+    if (ctx->model.failed) { /* a table of the model could not be recorded: no partial page */
+        ho_err_set(ctx->err, HO_ERR_NOMEM, "html", "%s: out of memory", ctx->opts->html);
+        return HO_REPORT_ERR_NOMEM;
+    }
     if (bad) {
         ho_err_set(ctx->err, HO_ERR_IO, "html", "%s: cannot write: %s", ctx->opts->html,
                    strerror(errno));

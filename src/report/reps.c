@@ -101,8 +101,9 @@ ho_report_error_t ho_report_reps(ho_rctx_t *ctx, lxw_worksheet *ws)
         worksheet_write_number(ws, row, 2, assigned, ctx->f_int);
         worksheet_write_number(ws, row, 3, accepted, ctx->f_int);
         ho_rrate(ctx, ws, row, 4, accepted, assigned, NULL);
-        double m;
-        if (ho_report_median(v, n, &m)) {
+        double m = 0;
+        bool has_med = ho_report_median(v, n, &m);
+        if (has_med) {
             worksheet_write_number(ws, row, 5, m / 3600000.0, ctx->f_hours);
         } else {
             worksheet_write_blank(ws, row, 5, ctx->f_hours);
@@ -112,6 +113,16 @@ ho_report_error_t ho_report_reps(ho_rctx_t *ctx, lxw_worksheet *ws)
         worksheet_write_number(ws, row, 8, sql, ctx->f_int);
         ho_rrate(ctx, ws, row, 9, sql, leads, NULL);
         worksheet_write_number(ws, row, 10, (double)sqlite3_column_int64(st, 7), ctx->f_int);
+        ho_rmodel_rep(&ctx->model, &(ho_rrep_t){.rep = (char *)rep,
+                                                .name = (char *)ho_rcol_text(st, 1),
+                                                .assigned = assigned,
+                                                .accepted = accepted,
+                                                .sla = (double)sqlite3_column_int64(st, 4),
+                                                .leads = leads,
+                                                .sql = sql,
+                                                .won = (double)sqlite3_column_int64(st, 7),
+                                                .has_med = has_med,
+                                                .med_h = m / 3600000.0});
         row++;
     }
     free(v);
