@@ -23,6 +23,7 @@ struct ho_rhtml_t {
     FILE *rows; /* the drill-down table's rows, until the page reaches them */
     FILE *hand; /* the Handoffs rows, likewise */
     FILE *lift; /* the Learnings rows by channel, source and campaign, likewise */
+    FILE *src;  /* the Sources drill-down rows, likewise */
     int64_t nrows, nhand, nlift;
     char path[4096];
 };
@@ -122,8 +123,8 @@ static void s_rate(FILE *f, double num, double den, const char *cls)
 static bool s_close(ho_rhtml_t *h)
 {
     bool ok = true;
-    FILE *fs[4] = {h->f, h->rows, h->hand, h->lift};
-    for (int i = 0; i < 4; i++) {
+    FILE *fs[5] = {h->f, h->rows, h->hand, h->lift, h->src};
+    for (int i = 0; i < 5; i++) {
         if (fs[i] && fclose(fs[i]) != 0) {
             ok = false;
         }
@@ -144,7 +145,8 @@ ho_report_error_t ho_rhtml_open(ho_rctx_t *ctx, const char *tmp_path)
     h->rows = h->f ? tmpfile() : NULL;
     h->hand = h->rows ? tmpfile() : NULL;
     h->lift = h->hand ? tmpfile() : NULL;
-    if (!h->lift) {
+    h->src = h->lift ? tmpfile() : NULL;
+    if (!h->src) {
         ho_err_set(ctx->err, HO_ERR_IO, "html", "%s: cannot write: %s", ctx->opts->html,
                    strerror(errno));
         s_close(h);
@@ -182,6 +184,22 @@ void ho_rhtml_drill_row(ho_rctx_t *ctx, const ho_rdrill_t *d)
     }
     fputs("</tr>\n", f);
     ctx->html->nrows++;
+}
+
+/* A buffered table body into the page. */
+static int s_copy(FILE *from, FILE *to)
+{
+    if (fflush(from) != 0 || fseek(from, 0, SEEK_SET) != 0) {
+        return -1;
+    }
+    char buf[8192];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, from)) > 0) {
+        if (fwrite(buf, 1, n, to) != n) {
+            return -1;
+        }
+    }
+    return ferror(from) ? -1 : 0;
 }
 
 /* A text cell. */
@@ -578,6 +596,18 @@ static void s_chan_cells(FILE *f, const double n[5], const char *cls)
     s_rate(f, n[3], n[0], cls);
 }
 
+void ho_rhtml_source_row(ho_rctx_t *ctx, const char *channel, const char *source,
+                         const char *campaign, const double n[5], bool total)
+{
+    FILE *f = ctx->html->src;
+    fputs(total ? "<tr class=\"total\">" : "<tr>", f);
+    s_td(f, channel);
+    s_td(f, source);
+    s_td(f, campaign);
+    s_chan_cells(f, n, "");
+    fputs("</tr>\n", f);
+}
+
 static void s_sources(ho_rctx_t *ctx, FILE *f)
 {
     const ho_rmodel_t *m = &ctx->model;
@@ -609,6 +639,21 @@ static void s_sources(ho_rctx_t *ctx, FILE *f)
     if (m->nch > 0) {
         s_channels_svg(ctx, f);
     }
+}
+
+/* The drill-down channel > original source > campaign, with each channel's subtotal and the
+ * Total (buffered as the sheet wrote it). */
+static int s_sources_drill(ho_rctx_t *ctx, FILE *f)
+{
+    fputs("<h3>Drill-down: channel \xe2\x80\xba original source \xe2\x80\xba campaign</h3>\n"
+          "<table class=\"sources\" data-table=\"sources-drill\">\n<tr><th>Channel</th>"
+          "<th>Original source</th><th>Campaign</th><th>Leads</th><th>MQL</th><th>SQL</th>"
+          "<th>Won</th><th>Won amount</th><th>Lead\xe2\x86\x92MQL</th><th>MQL\xe2\x86\x92SQL"
+          "</th><th>SQL\xe2\x86\x92Won</th><th>Lead\xe2\x86\x92Won</th></tr>\n",
+          f);
+    int rc = s_copy(ctx->html->src, f);
+    fputs("</table>\n", f);
+    return rc;
 }
 
 /* A heat-map cell: white to red (max = the biggest cell of the table). */
@@ -839,22 +884,6 @@ static void s_calibration_tables(ho_rctx_t *ctx, FILE *f)
           "threshold is too high (good leads wait in nurture); if the bands just above it "
           "rarely reach SQL, it is too low (sales gets leads it rejects).</p>\n",
           f);
-}
-
-/* A buffered table body into the page. */
-static int s_copy(FILE *from, FILE *to)
-{
-    if (fflush(from) != 0 || fseek(from, 0, SEEK_SET) != 0) {
-        return -1;
-    }
-    char buf[8192];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, from)) > 0) {
-        if (fwrite(buf, 1, n, to) != n) {
-            return -1;
-        }
-    }
-    return ferror(from) ? -1 : 0;
 }
 
 /* Reps: speed to lead as the data has it (assignment -> acceptance), SLA, conversion. */
@@ -1089,6 +1118,7 @@ ho_report_error_t ho_rhtml_finish(ho_rctx_t *ctx)
             break;
         case 2:
             s_sources(ctx, f);
+            drc |= s_sources_drill(ctx, f);
             break;
         case 3:
             s_reasons(ctx, f);

@@ -324,6 +324,10 @@ void ho_rhtml_drill_row(ho_rctx_t *ctx, const ho_rdrill_t *row);
 /* One Handoffs row into the page's Handoffs table (buffered in a temp file: the list can be
  * long). */
 void ho_rhtml_handoff_row(ho_rctx_t *ctx, const ho_rhandoff_t *row);
+/* One row of the Sources drill-down into the page (buffered likewise: one per campaign); a
+ * total row (a channel's subtotal, the Total) in bold. n = leads, MQL, SQL, won, amount. */
+void ho_rhtml_source_row(ho_rctx_t *ctx, const char *channel, const char *source,
+                         const char *campaign, const double n[5], bool total);
 /* One Learnings source/campaign row into the page (buffered likewise: one per campaign). */
 void ho_rhtml_lift_row(ho_rctx_t *ctx, const ho_rlift_t *row);
 /* Write the page from ctx->model and the buffered rows, close it. */

@@ -189,6 +189,21 @@ def check_funnel(page, wb):
     assert sum(num(r[2]) for r in t[1:]) > 0  # not all zero
 
 
+def check_sources_drill(page, wb):
+    """The drill-down channel > source > campaign, its subtotals and Total, as on the sheet."""
+    ws = wb["Sources"]
+    x = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "Channel"
+             and ws.cell(r, 2).value == "Original source")
+    t = named(page, "sources-drill")
+    assert head(t) == sheet_head(ws, x, 12), head(t)
+    xl, total = tr.rows_until(ws, x + 1, "Total")
+    assert len(t) - 1 == len(xl) + 1 >= 10, (len(t), len(xl))
+    same_rows(t[1:], ws, x + 1, 12, "Sources drill-down")
+    assert [r.cls == "total" for r in t[1:]] == [
+        str(r[0]).endswith(" total") for r in xl] + [True]
+    return len(xl)
+
+
 def check_pareto(page, wb):
     """The Pareto chart: one bar per reason = the table's Total, one point per reason = its
     Cumulative share, in the table's order, ending at 100 %."""
@@ -471,6 +486,7 @@ def main():
         nfresh = check_freshness(page, wbv)
         check_funnel(page, wbv)
         check_sources(page, wb)
+        check_sources_drill(page, wbv)
         check_reasons(page, wb)
         check_pareto(page, wbv)
         check_matrix(page, wbv["Lost reasons"], "Reason \u00d7 rep (rejected + lost, 12 weeks)",
