@@ -507,6 +507,12 @@ def main():
         assert res.returncode == 0, res.stderr
         with open(html, "rb") as f1, open(html2, "rb") as f2:
             assert f1.read() == f2.read(), "two runs differ"
+        # recording for the page changes nothing in the workbook: the same bytes without it
+        plain = os.path.join(tmp, "plain.xlsx")
+        res = tr.run_report(db, plain, "-c", cfg, "-q")
+        assert res.returncode == 0, res.stderr
+        with open(out, "rb") as f1, open(plain, "rb") as f2:
+            assert f1.read() == f2.read(), "the workbook differs with --html"
 
         # an empty store: every section still there and well-formed, zeros and empty rates
         empty = os.path.join(tmp, "empty.db")
