@@ -527,6 +527,21 @@ def main():
         assert [c[1] for c in rate_row[1:5]] == ["", "", "", ""], rate_row
         assert table_after(e, "Recorded at")[1:] == [] and e.svgs == 1  # trend only
 
+        # a store from before the imports tables: the page says what it cannot show, as the
+        # workbook does
+        old = os.path.join(tmp, "old.db")
+        tr.build_db(old)
+        tq.make_old(old)
+        res = tr.run_report(old, os.path.join(tmp, "o.xlsx"), "--html",
+                            os.path.join(tmp, "o.html"), "-q")
+        assert res.returncode == 0, res.stderr
+        o = check_page(os.path.join(tmp, "o.html"), markup=False)
+        body = "".join(o.text)
+        assert "(this store records no imports yet)" in body and "records no imports yet (its " \
+            "schema predates the imports table)" in body
+        assert "freshness" not in o.named and "Lead files (CRM exports, form submissions)" in \
+            o.named and "reps" in o.named and "handoffs" in o.named
+
         # a page that cannot be written fails the run, names the file, leaves nothing behind
         bad_out = os.path.join(tmp, "bad.xlsx")
         bad = os.path.join(tmp, "no-such-dir", "w.html")
