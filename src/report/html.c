@@ -28,7 +28,8 @@ struct ho_rhtml_t {
     char path[4096];
 };
 
-static const char *const s_colors[] = {"#4472c4", "#ed7d31", "#a5a5a5", "#70ad47"};
+static const char *const s_colors[] = {"#4472c4", "#ed7d31", "#a5a5a5", "#70ad47", "#ffc000"};
+#define S_NCOLORS (sizeof s_colors / sizeof s_colors[0])
 
 /* Text as HTML: & < > " ' as entities, control characters (never shown) as spaces. */
 static void s_esc(FILE *f, const char *t)
@@ -307,7 +308,7 @@ static int s_axis(double v, double *top, double *step)
 
 static void s_legend(FILE *f, double x, double y, const char *const *names, int n, bool line)
 {
-    for (int k = 0; k < n; k++, x += 150) {
+    for (int k = 0; k < n; k++, x += 130) {
         if (line && k == n - 1) {
             fprintf(f,
                     "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#c00000\" "
@@ -315,7 +316,7 @@ static void s_legend(FILE *f, double x, double y, const char *const *names, int 
                     x, y - 4, x + 14, y - 4);
         } else {
             fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"10\" fill=\"%s\"/>", x,
-                    y - 9, s_colors[k % 4]);
+                    y - 9, s_colors[(size_t)k % S_NCOLORS]);
         }
         fprintf(f, "<text x=\"%.1f\" y=\"%.1f\">", x + 18, y);
         s_esc(f, names[k]);
@@ -428,6 +429,61 @@ static void s_channels_svg(ho_rctx_t *ctx, FILE *f)
             L, T, L, T + ph, L + pw / 2, T + ph + 34);
     static const char *const names[] = {"Leads", "MQL", "SQL"};
     s_legend(f, L, H - 6, names, 3, false);
+    fputs("</svg>\n", f);
+}
+
+/* Clustered columns: per category (cats, ncat) one column per series (names, nser), values
+ * v[cat * nser + series] (shares when pct: a percent axis); each column carries its exact
+ * value (data-v). The Funnel's and Calibration's charts, as in the workbook. */
+static void s_columns_svg(FILE *f, const char *cls, const char *aria, const char *xname,
+                          size_t ncat, const char *const *cats, int nser, const char *const *names,
+                          const double *v, bool pct)
+{
+    const double W = 760, H = 300, L = 60, R = 20, T = 20, B = 64;
+    double pw = W - L - R, ph = H - T - B, max = 0, step, k = pct ? 100 : 1;
+    for (size_t i = 0; i < ncat * (size_t)nser; i++) {
+        max = v[i] * k > max ? v[i] * k : max;
+    }
+    int nt = s_axis(max, &max, &step);
+    double slot = pw / (double)ncat, bw = slot * 0.8 / nser;
+    fprintf(f,
+            "<svg class=\"chart %s\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" "
+            "role=\"img\" aria-label=\"%s\">\n",
+            cls, W, H, W, H, aria);
+    for (int t = 0; t <= nt; t++) {
+        double y = T + ph - ph * t / nt;
+        fprintf(f,
+                "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#d9d9d9\"/>"
+                "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%.0f%s</text>\n",
+                L, y, L + pw, y, L - 6, y + 4, step * t, pct ? "%" : "");
+    }
+    for (size_t i = 0; i < ncat; i++) {
+        double x = L + slot * (double)i + slot * 0.1;
+        for (int j = 0; j < nser; j++) {
+            double val = v[i * (size_t)nser + (size_t)j], hgt = ph * val * k / max;
+            char t[64];
+            ho_rfmt(t, sizeof t, pct ? HO_RK_RATE : HO_RK_COUNT, false, false, val);
+            fprintf(f,
+                    "<rect class=\"col\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+                    "fill=\"%s\" data-v=\"%.17g\"><title>",
+                    x + bw * j, T + ph - hgt, bw, hgt, s_colors[(size_t)j % S_NCOLORS], val);
+            s_esc(f, cats[i]);
+            fputs(" ", f);
+            s_esc(f, names[j]);
+            fprintf(f, ": %s</title></rect>", t);
+        }
+        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">",
+                L + slot * (double)i + slot / 2, T + ph + 16);
+        s_esc(f, cats[i]);
+        fputs("</text>\n", f);
+    }
+    fprintf(f,
+            "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#595959\"/>"
+            "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">",
+            L, T + ph, L + pw, T + ph, L + pw / 2, T + ph + 34);
+    s_esc(f, xname);
+    fputs("</text>", f);
+    s_legend(f, L, H - 8, names, nser, false);
     fputs("</svg>\n", f);
 }
 
@@ -580,7 +636,14 @@ static void s_funnel(ho_rctx_t *ctx, FILE *f)
         s_rate(f, v[i][4], v[i][0], "");
         fprintf(f, "<td class=\"note\">%s</td></tr>\n", young ? "immature (&lt; 4 weeks old)" : "");
     }
-    fputs("</table>\n", f);
+    fputs("</table>\n<h3>MQL cohorts: stages reached</h3>\n", f);
+    const char *cats[HO_RW];
+    for (int i = 0; i < HO_RW; i++) {
+        cats[i] = ctx->weeks[i].label + 5; /* W47 */
+    }
+    static const char *const names[] = {"MQL", "SAL", "SQL", "Opportunity", "Won"};
+    s_columns_svg(f, "funnel", "MQL cohorts: stages reached", "MQL cohort week", HO_RW, cats, 5,
+                  names, &v[0][0], false);
 }
 
 /* The channel roll-up's row (or Total): leads, MQL, SQL, won, amount, four rates. */
@@ -876,9 +939,43 @@ static void s_tabs(ho_rctx_t *ctx, FILE *f, int group)
     }
 }
 
+/* Calibration's chart: SQL rate and Won rate per score band (the band table's columns). */
+static void s_bands_svg(ho_rctx_t *ctx, FILE *f)
+{
+    const ho_rmodel_t *m = &ctx->model;
+    const ho_rtab_t *t = NULL;
+    for (size_t i = 0; i < m->ntabs && !t; i++) {
+        t = m->tabs[i].group == HO_RTAB_CALIBRATION && !strcmp(m->tabs[i].title, "By score band")
+                ? &m->tabs[i]
+                : NULL;
+    }
+    if (!t || t->nrows == 0) {
+        return;
+    }
+    const char **cats = calloc(t->nrows, sizeof *cats);
+    double *v = calloc(t->nrows * 2, sizeof *v);
+    if (cats && v) {
+        for (size_t r = 0; r < t->nrows; r++) {
+            const ho_rcell_t *row = &t->cells[r * (size_t)t->nc];
+            cats[r] = row[0].s ? row[0].s : "";
+            v[r * 2] = row[6].type == HO_RC_NUM ? row[6].v : 0;     /* SQL rate */
+            v[r * 2 + 1] = row[7].type == HO_RC_NUM ? row[7].v : 0; /* Won rate */
+        }
+        static const char *const names[] = {"SQL rate", "Won rate"};
+        fputs("<h3>Conversion by score band</h3>\n", f);
+        s_columns_svg(f, "bands", "Conversion by score band", "Score band", t->nrows, cats, 2,
+                      names, v, true);
+    } else {
+        ctx->model.failed = true; /* out of memory: the page fails, never half a chart */
+    }
+    free(cats);
+    free(v);
+}
+
 static void s_calibration_tables(ho_rctx_t *ctx, FILE *f)
 {
     s_tabs(ctx, f, HO_RTAB_CALIBRATION);
+    s_bands_svg(ctx, f);
     fputs("<p class=\"note\">How to read: the MQL rate column shows where the MQL line falls. If "
           "the bands just below it reach SQL about as often as the bands just above it, the "
           "threshold is too high (good leads wait in nurture); if the bands just above it "

@@ -187,6 +187,9 @@ def check_funnel(page, wb):
     same_rows(t[1:], ws, 5, 14, "Funnel")
     assert [r.cls for r in t[1:]] == [""] * 8 + ["young"] * 4
     assert sum(num(r[2]) for r in t[1:]) > 0  # not all zero
+    # its chart: the five counts per cohort week, as the sheet's column chart
+    cols = [v for svg, cls, v in page.marks if "funnel" in svg.split() and cls == "col"]
+    assert cols == [float(ws.cell(5 + i, 3 + k).value) for i in range(12) for k in range(5)]
 
 
 def check_sources_drill(page, wb):
@@ -255,6 +258,14 @@ def check_calibration_tables(page, wb):
         xl, _ = tr.rows_until(ws, x + 1)
         assert len(t) - 1 == len(xl) >= 3, (title, len(t), len(xl))
         same_rows(t[1:], ws, x + 1, 9, title)
+    # the chart: SQL rate and Won rate per score band (the sheet's chart's columns G and H)
+    x = tr.find_row(ws, "By score band") + 1
+    xl, _ = tr.rows_until(ws, x + 1)
+    cols = [v for svg, cls, v in page.marks if "bands" in svg.split() and cls == "col"]
+    assert len(cols) == 2 * len(xl)
+    for i, r in enumerate(xl):
+        tr.close(cols[2 * i], r[6] or 0, "band %s SQL rate" % r[0])
+        tr.close(cols[2 * i + 1], r[7] or 0, "band %s Won rate" % r[0])
     quads = [r[0][1] for r in named(page, "By quadrant")[1:]]
     assert not {"mql_now", "nurture", "never", "group_offering"} & set(quads), quads
 
@@ -525,7 +536,7 @@ def main():
         assert kpi[1][0][1] == "Leads" and kpi[1][1][1] == "0", kpi[1]
         rate_row = next(r for r in kpi if r[0][1] == "MQL\u2192SQL rate")
         assert [c[1] for c in rate_row[1:5]] == ["", "", "", ""], rate_row
-        assert table_after(e, "Recorded at")[1:] == [] and e.svgs == 1  # trend only
+        assert table_after(e, "Recorded at")[1:] == [] and e.svgs == 2  # trend and funnel
 
         # a store from before the imports tables: the page says what it cannot show, as the
         # workbook does
