@@ -1157,13 +1157,14 @@ static const char s_style[] =
     "svg.chart{font-size:11px;max-width:100%;height:auto}svg.chart text{fill:#404040}\n"
     "nav a{margin-right:12px}table.list{font-size:12px}td.t{white-space:nowrap}\n"
     ".bad,tr.against td.bad{color:#9c0006;background:#ffc7ce}tr.young td{background:#f2f2f2}\n"
-    "code{font-family:Consolas,'DejaVu Sans Mono',monospace}\n"
+    "code{font-family:Consolas,'DejaVu Sans Mono',monospace}section{overflow-x:auto}\n"
     "@page{size:A4 landscape;margin:10mm}\n"
     "@media print{body{margin:0;max-width:none;font-size:10px}section{break-before:page}"
     "section:first-of-type{break-before:auto}h2,h3{break-after:avoid;page-break-after:avoid}"
     "table{width:100%;max-width:100%}th,td{padding:1px 3px;overflow-wrap:anywhere}"
     "td.n,td.t{white-space:normal}table.list{font-size:7px}tr{break-inside:avoid}"
-    "svg.chart{width:100%;height:auto;break-inside:avoid}nav{display:none}}\n";
+    "svg.chart{width:100%;height:auto;break-inside:avoid}nav{display:none}"
+    "section{overflow:visible}}\n";
 
 /* The sections, in the workbook's sheet order: one per sheet. */
 static const struct {
