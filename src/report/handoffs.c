@@ -82,6 +82,31 @@ static void s_row_height(lxw_worksheet *ws, lxw_row_t row, sqlite3_stmt *st, con
     }
 }
 
+/* The row as the sheet shows it, into the HTML page (name, location, top reason and owner
+ * as written to the sheet). */
+static void s_html_row(ho_rctx_t *ctx, sqlite3_stmt *st, const char *name, const char *loc,
+                       const char *top, const char *owner)
+{
+    ho_rhandoff_t h = {.mql_at = sqlite3_column_int64(st, 0),
+                       .name = name,
+                       .email = ho_rcol_text(st, 3),
+                       .company = ho_rcol_text(st, 4),
+                       .title = ho_rcol_text(st, 5),
+                       .location = loc,
+                       .source = ho_rcol_text(st, 9),
+                       .campaign = ho_rcol_text(st, 10),
+                       .has_score = sqlite3_column_type(st, 11) != SQLITE_NULL,
+                       .score = (double)sqlite3_column_int64(st, 11),
+                       .grade = ho_rcol_text(st, 12),
+                       .quadrant = ho_rquadrant_label(ho_rcol_text(st, 13)),
+                       .top_reason = top,
+                       .owner = owner,
+                       .has_assigned = sqlite3_column_type(st, 18) != SQLITE_NULL,
+                       .assigned_at = sqlite3_column_int64(st, 18),
+                       .status = ho_rstage_label(ctx, ho_rcol_text(st, 19))};
+    ho_rhtml_handoff_row(ctx, &h);
+}
+
 ho_report_error_t ho_report_handoffs(ho_rctx_t *ctx, lxw_worksheet *ws)
 {
     /* The score that made each lead of the week an MQL: its latest score at or before its
@@ -183,24 +208,7 @@ ho_report_error_t ho_report_handoffs(ho_rctx_t *ctx, lxw_worksheet *ws)
         }
         worksheet_write_string(ws, row, 14, ho_rstage_label(ctx, ho_rcol_text(st, 19)), ctx->f_top);
         if (ctx->html) { /* the same row into the page (streamed: the list can be long) */
-            ho_rhandoff_t h = {.mql_at = sqlite3_column_int64(st, 0),
-                               .name = name,
-                               .email = ho_rcol_text(st, 3),
-                               .company = ho_rcol_text(st, 4),
-                               .title = ho_rcol_text(st, 5),
-                               .location = loc,
-                               .source = ho_rcol_text(st, 9),
-                               .campaign = ho_rcol_text(st, 10),
-                               .has_score = sqlite3_column_type(st, 11) != SQLITE_NULL,
-                               .score = (double)sqlite3_column_int64(st, 11),
-                               .grade = ho_rcol_text(st, 12),
-                               .quadrant = ho_rquadrant_label(ho_rcol_text(st, 13)),
-                               .top_reason = buf,
-                               .owner = owner,
-                               .has_assigned = sqlite3_column_type(st, 18) != SQLITE_NULL,
-                               .assigned_at = sqlite3_column_int64(st, 18),
-                               .status = ho_rstage_label(ctx, ho_rcol_text(st, 19))};
-            ho_rhtml_handoff_row(ctx, &h);
+            s_html_row(ctx, st, name, loc, buf, owner);
         }
         if (row % 10000 == 0) {
             ho_rprogress(ctx, "Handoffs", (int64_t)row, false);

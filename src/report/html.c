@@ -1,13 +1,15 @@
 /* html.c - the weekly report as one self-contained HTML page, for the people who do not open
- * Excel: the Summary KPIs, the MQL cohort trend, Sources by channel, the lost and rejected
- * reasons with their owner and the reason x channel matrix, the fit x interest grid, this
- * week's lost and rejected leads and the Definitions (reports/README.md, "HTML page").
+ * Excel: one section per sheet, in the workbook's order (Summary with the data freshness and
+ * the MQL cohort trend, Funnel, Sources with the drill-down, Lost reasons with the Pareto and
+ * both matrices, Lost and rejected, Reps, Calibration, Learnings, Handoffs, Data quality,
+ * Definitions; reports/README.md, "HTML page").
  *
  * It writes no number of its own: everything comes from the report's data model
- * (report_int.h, ho_rmodel_t) that the sheets filled from their queries, and the drill-down
- * rows arrive one by one from the "Lost and rejected" sheet's query (buffered in a temporary
- * file, so a long list does not sit in memory). No external resource: inline CSS, charts as
- * inline SVG drawn here, no script. Every text is HTML-escaped (lead names, companies and
+ * (report_int.h, ho_rmodel_t; model.c) that the sheets filled where they read their
+ * queries, and the long lists (Lost and rejected, Handoffs, the Sources drill-down, Learnings
+ * by campaign) arrive row by row from the sheets' one pass (buffered in temporary files, so
+ * a long list does not sit in memory). No external resource: inline CSS, charts as inline
+ * SVG (html_chart.c), no script. Every text is HTML-escaped (lead names, companies and
  * reason codes come from outside). Nothing depends on the clock: same store and week, same
  * bytes. */
 #include <errno.h>
@@ -28,11 +30,8 @@ struct ho_rhtml_t {
     char path[4096];
 };
 
-static const char *const s_colors[] = {"#4472c4", "#ed7d31", "#a5a5a5", "#70ad47", "#ffc000"};
-#define S_NCOLORS (sizeof s_colors / sizeof s_colors[0])
-
 /* Text as HTML: & < > " ' as entities, control characters (never shown) as spaces. */
-static void s_esc(FILE *f, const char *t)
+void ho_rhtml_esc(FILE *f, const char *t)
 {
     for (const unsigned char *p = (const unsigned char *)(t ? t : ""); *p; p++) {
         switch (*p) {
@@ -180,7 +179,7 @@ void ho_rhtml_drill_row(ho_rctx_t *ctx, const ho_rdrill_t *d)
             c.minute, d->lost ? "Lost" : "Rejected");
     for (size_t i = 0; i < sizeof cells / sizeof cells[0]; i++) {
         fputs("<td>", f);
-        s_esc(f, cells[i]);
+        ho_rhtml_esc(f, cells[i]);
         fputs("</td>", f);
     }
     fputs("</tr>\n", f);
@@ -207,7 +206,7 @@ static int s_copy(FILE *from, FILE *to)
 static void s_td(FILE *f, const char *t)
 {
     fputs("<td>", f);
-    s_esc(f, t);
+    ho_rhtml_esc(f, t);
     fputs("</td>", f);
 }
 
@@ -279,7 +278,7 @@ static void s_lift_row(FILE *f, const ho_rlift_t *r, bool rule)
     s_lift(f, r->has_ci, r->lo);
     s_lift(f, r->has_ci, r->hi);
     fprintf(f, "<td%s>", r->against ? " class=\"bad\"" : "");
-    s_esc(f, r->verdict);
+    ho_rhtml_esc(f, r->verdict);
     fputs("</td></tr>\n", f);
 }
 
@@ -287,271 +286,6 @@ void ho_rhtml_lift_row(ho_rctx_t *ctx, const ho_rlift_t *r)
 {
     s_lift_row(ctx->html->lift, r, false);
     ctx->html->nlift++;
-}
-
-/* ---- charts (inline SVG) ---- */
-
-/* An axis from 0 for values up to v: a step of 1, 2 or 5 x 10^k giving at most 5 intervals,
- * and the top (a whole number of steps at or above v). Returns the number of intervals. */
-static int s_axis(double v, double *top, double *step)
-{
-    double raw = v > 0 ? v / 5.0 : 0.2, p = pow(10, floor(log10(raw)));
-    *step = raw <= p ? p : raw <= 2 * p ? 2 * p : raw <= 5 * p ? 5 * p : 10 * p;
-    if (*step < 1) {
-        *step = 1; /* counts: no half leads on the axis */
-    }
-    int n = (int)ceil(v / *step - 1e-9);
-    n = n < 1 ? 1 : n;
-    *top = n * *step;
-    return n;
-}
-
-static void s_legend(FILE *f, double x, double y, const char *const *names, int n, bool line)
-{
-    for (int k = 0; k < n; k++, x += 130) {
-        if (line && k == n - 1) {
-            fprintf(f,
-                    "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#c00000\" "
-                    "stroke-width=\"2\"/>",
-                    x, y - 4, x + 14, y - 4);
-        } else {
-            fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"10\" fill=\"%s\"/>", x,
-                    y - 9, s_colors[(size_t)k % S_NCOLORS]);
-        }
-        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\">", x + 18, y);
-        s_esc(f, names[k]);
-        fputs("</text>", f);
-    }
-}
-
-/* The trend: per MQL cohort week, bars of MQLs and of those that reached SQL (left axis),
- * the MQL->SQL rate as a line (right axis, percent); immature cohorts shaded. */
-static void s_trend_svg(ho_rctx_t *ctx, FILE *f)
-{
-    const double(*v)[5] = (const double(*)[5])ctx->model.funnel;
-    const double W = 760, H = 300, L = 60, R = 60, T = 30, B = 60;
-    double pw = W - L - R, ph = H - T - B, max = 0, step;
-    for (int i = 0; i < HO_RW; i++) {
-        max = v[i][0] > max ? v[i][0] : max;
-    }
-    int nt = s_axis(max, &max, &step);
-    double slot = pw / HO_RW, bw = slot * 0.35;
-    fprintf(f,
-            "<svg class=\"chart\" width=\"%.0f\" "
-            "height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" aria-label=\"MQL cohort "
-            "trend\">\n",
-            W, H, W, H);
-    fprintf(f,
-            "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#f2f2f2\"/>"
-            "<text x=\"%.1f\" y=\"%.1f\" class=\"note\">immature</text>\n",
-            L + slot * (HO_RW - HO_IMMATURE_WEEKS), T, slot * HO_IMMATURE_WEEKS, ph,
-            L + slot * (HO_RW - HO_IMMATURE_WEEKS) + 4, T + 12);
-    for (int t = 0; t <= nt; t++) { /* grid and both axes' labels */
-        double y = T + ph - ph * t / nt;
-        fprintf(f,
-                "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#d9d9d9\"/>"
-                "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%.0f</text>"
-                "<text x=\"%.1f\" y=\"%.1f\">%.0f%%</text>\n",
-                L, y, L + pw, y, L - 6, y + 4, step * t, L + pw + 6, y + 4, 100.0 * t / nt);
-    }
-    for (int i = 0; i < HO_RW; i++) {
-        double x = L + slot * i + slot * 0.15;
-        for (int k = 0; k < 2; k++) {
-            double val = v[i][k == 0 ? 0 : 2], hgt = ph * val / max;
-            fprintf(f,
-                    "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\">"
-                    "<title>%s %s: %.0f</title></rect>",
-                    x + k * bw, T + ph - hgt, bw, hgt, s_colors[k], ctx->weeks[i].label,
-                    k == 0 ? "MQL" : "reached SQL", val);
-        }
-        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n",
-                L + slot * i + slot / 2, T + ph + 16, ctx->weeks[i].label + 5);
-    }
-    fputs("<polyline fill=\"none\" stroke=\"#c00000\" stroke-width=\"2\" points=\"", f);
-    for (int i = 0; i < HO_RW; i++) { /* a cohort with no MQL has no rate: no point */
-        if (v[i][0] > 0) {
-            fprintf(f, "%.1f,%.1f ", L + slot * i + slot / 2, T + ph - ph * v[i][2] / v[i][0]);
-        }
-    }
-    fputs("\"/>\n", f);
-    fprintf(f,
-            "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#595959\"/>"
-            "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">MQL cohort week</text>",
-            L, T + ph, L + pw, T + ph, L + pw / 2, T + ph + 34);
-    static const char *const names[] = {"MQL (cohort)", "Reached SQL",
-                                        "MQL\xe2\x86\x92SQL (right axis)"};
-    s_legend(f, L, H - 8, names, 3, true);
-    fputs("</svg>\n", f);
-}
-
-/* Leads, MQL and SQL per channel as horizontal bars, biggest channel on top (table order). */
-static void s_channels_svg(ho_rctx_t *ctx, FILE *f)
-{
-    const ho_rmodel_t *m = &ctx->model;
-    const double W = 760, L = 150, R = 30, T = 20, row = 36, bh = 10;
-    double pw = W - L - R, ph = row * (double)m->nch, H = T + ph + 60, max = 0, step;
-    for (size_t i = 0; i < m->nch; i++) {
-        max = m->ch[i].n[0] > max ? m->ch[i].n[0] : max;
-    }
-    int nt = s_axis(max, &max, &step);
-    fprintf(f,
-            "<svg class=\"chart\" width=\"%.0f\" "
-            "height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" aria-label=\"Leads, MQLs "
-            "and SQLs by channel\">\n",
-            W, H, W, H);
-    for (int t = 0; t <= nt; t++) {
-        double x = L + pw * t / nt;
-        fprintf(f,
-                "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#d9d9d9\"/>"
-                "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%.0f</text>\n",
-                x, T, x, T + ph, x, T + ph + 16, step * t);
-    }
-    static const int series[3] = {0, 1, 2}; /* leads, MQL, SQL */
-    for (size_t i = 0; i < m->nch; i++) {
-        double y = T + row * (double)i + 3;
-        char cl[256];
-        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">", L - 6, y + 18);
-        s_esc(f, ho_rchannel_label(m->ch[i].code, cl, sizeof cl));
-        fputs("</text>", f);
-        for (int k = 0; k < 3; k++) {
-            double val = m->ch[i].n[series[k]];
-            fprintf(f,
-                    "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\">"
-                    "<title>%.0f</title></rect>",
-                    L, y + bh * k, pw * val / max, bh, s_colors[k], val);
-        }
-        fputc('\n', f);
-    }
-    fprintf(f,
-            "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#595959\"/>"
-            "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">Leads created in the 12 weeks"
-            "</text>",
-            L, T, L, T + ph, L + pw / 2, T + ph + 34);
-    static const char *const names[] = {"Leads", "MQL", "SQL"};
-    s_legend(f, L, H - 6, names, 3, false);
-    fputs("</svg>\n", f);
-}
-
-/* Clustered columns: per category (cats, ncat) one column per series (names, nser), values
- * v[cat * nser + series] (shares when pct: a percent axis); each column carries its exact
- * value (data-v). The Funnel's and Calibration's charts, as in the workbook. */
-static void s_columns_svg(FILE *f, const char *cls, const char *aria, const char *xname,
-                          size_t ncat, const char *const *cats, int nser, const char *const *names,
-                          const double *v, bool pct)
-{
-    const double W = 760, H = 300, L = 60, R = 20, T = 20, B = 64;
-    double pw = W - L - R, ph = H - T - B, max = 0, step, k = pct ? 100 : 1;
-    for (size_t i = 0; i < ncat * (size_t)nser; i++) {
-        max = v[i] * k > max ? v[i] * k : max;
-    }
-    int nt = s_axis(max, &max, &step);
-    double slot = pw / (double)ncat, bw = slot * 0.8 / nser;
-    fprintf(f,
-            "<svg class=\"chart %s\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" "
-            "role=\"img\" aria-label=\"%s\">\n",
-            cls, W, H, W, H, aria);
-    for (int t = 0; t <= nt; t++) {
-        double y = T + ph - ph * t / nt;
-        fprintf(f,
-                "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#d9d9d9\"/>"
-                "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%.0f%s</text>\n",
-                L, y, L + pw, y, L - 6, y + 4, step * t, pct ? "%" : "");
-    }
-    for (size_t i = 0; i < ncat; i++) {
-        double x = L + slot * (double)i + slot * 0.1;
-        for (int j = 0; j < nser; j++) {
-            double val = v[i * (size_t)nser + (size_t)j], hgt = ph * val * k / max;
-            char t[64];
-            ho_rfmt(t, sizeof t, pct ? HO_RK_RATE : HO_RK_COUNT, false, false, val);
-            fprintf(f,
-                    "<rect class=\"col\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
-                    "fill=\"%s\" data-v=\"%.17g\"><title>",
-                    x + bw * j, T + ph - hgt, bw, hgt, s_colors[(size_t)j % S_NCOLORS], val);
-            s_esc(f, cats[i]);
-            fputs(" ", f);
-            s_esc(f, names[j]);
-            fprintf(f, ": %s</title></rect>", t);
-        }
-        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">",
-                L + slot * (double)i + slot / 2, T + ph + 16);
-        s_esc(f, cats[i]);
-        fputs("</text>\n", f);
-    }
-    fprintf(f,
-            "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#595959\"/>"
-            "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">",
-            L, T + ph, L + pw, T + ph, L + pw / 2, T + ph + 34);
-    s_esc(f, xname);
-    fputs("</text>", f);
-    s_legend(f, L, H - 8, names, nser, false);
-    fputs("</svg>\n", f);
-}
-
-/* The Pareto of the lost and rejected reasons: bars = rejected + lost per reason (left axis),
- * line = the cumulative share (right axis, 0-100 %), the reasons in the table's order. Each
- * bar and point carries its exact value (data-v), the same numbers as the table. */
-static void s_pareto_svg(ho_rctx_t *ctx, FILE *f)
-{
-    const ho_rmodel_t *m = &ctx->model;
-    const double W = 760, H = 420, L = 60, R = 60, T = 30, B = 170;
-    double pw = W - L - R, ph = H - T - B, max = 0, step;
-    for (size_t i = 0; i < m->nr; i++) {
-        double t = m->r[i].rejected + m->r[i].lost;
-        max = t > max ? t : max;
-    }
-    int nt = s_axis(max, &max, &step);
-    double slot = pw / (double)m->nr, bw = slot * 0.6;
-    fprintf(f,
-            "<svg class=\"chart pareto\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f "
-            "%.0f\" role=\"img\" aria-label=\"Lost and rejected reasons (Pareto)\">\n",
-            W, H, W, H);
-    for (int t = 0; t <= nt; t++) {
-        double y = T + ph - ph * t / nt;
-        fprintf(f,
-                "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#d9d9d9\"/>"
-                "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%.0f</text>"
-                "<text x=\"%.1f\" y=\"%.1f\">%.0f%%</text>\n",
-                L, y, L + pw, y, L - 6, y + 4, step * t, L + pw + 6, y + 4, 100.0 * t / nt);
-    }
-    for (size_t i = 0; i < m->nr; i++) {
-        double t = m->r[i].rejected + m->r[i].lost, hgt = ph * t / max;
-        double x = L + slot * (double)i + (slot - bw) / 2, cx = L + slot * (double)i + slot / 2;
-        fprintf(f,
-                "<rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
-                "fill=\"%s\" data-v=\"%.17g\"><title>",
-                x, T + ph - hgt, bw, hgt, s_colors[0], t);
-        s_esc(f, ho_rreason_label(ctx, m->r[i].code));
-        fprintf(f, ": %.0f</title></rect>", t);
-        fprintf(f, "<text transform=\"translate(%.1f,%.1f) rotate(-40)\" text-anchor=\"end\">", cx,
-                T + ph + 12);
-        s_esc(f, ho_rreason_label(ctx, m->r[i].code));
-        fputs("</text>\n", f);
-    }
-    fputs("<polyline fill=\"none\" stroke=\"#c00000\" stroke-width=\"2\" points=\"", f);
-    double cum = 0;
-    for (size_t i = 0; i < m->nr && m->grand > 0; i++) {
-        cum += m->r[i].rejected + m->r[i].lost;
-        fprintf(f, "%.1f,%.1f ", L + slot * (double)i + slot / 2, T + ph - ph * cum / m->grand);
-    }
-    fputs("\"/>\n", f);
-    cum = 0;
-    for (size_t i = 0; i < m->nr && m->grand > 0; i++) {
-        cum += m->r[i].rejected + m->r[i].lost;
-        char t[64];
-        ho_rfmt(t, sizeof t, HO_RK_RATE, false, false, cum / m->grand);
-        fprintf(f,
-                "<circle class=\"cum\" cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"#c00000\" "
-                "data-v=\"%.17g\"><title>cumulative %s</title></circle>",
-                L + slot * (double)i + slot / 2, T + ph - ph * cum / m->grand, cum / m->grand, t);
-    }
-    fprintf(f,
-            "\n<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#595959\"/>"
-            "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" transform=\"rotate(-90 %.1f "
-            "%.1f)\">Rejected + lost</text>",
-            L, T + ph, L + pw, T + ph, L - 44, T + ph / 2, L - 44, T + ph / 2);
-    static const char *const names[] = {"Rejected + lost", "Cumulative share (right axis)"};
-    s_legend(f, L, H - 8, names, 2, true);
-    fputs("</svg>\n", f);
 }
 
 /* ---- the sections ---- */
@@ -567,13 +301,13 @@ static void s_summary(ho_rctx_t *ctx, FILE *f)
     for (size_t i = 0; i < ctx->model.nkpi; i++) {
         const ho_rkpi_t *k = &ctx->model.kpi[i];
         fputs("<tr><th class=\"m\">", f);
-        s_esc(f, k->name);
+        ho_rhtml_esc(f, k->name);
         fputs("</th>", f);
         for (int c = 0; c < 4; c++) {
             s_num(f, k->has[c], k->v[c], k->kind, c == 2, c == 3, "");
         }
         fputs("<td class=\"note\">", f);
-        s_esc(f, k->note);
+        ho_rhtml_esc(f, k->note);
         fputs("</td></tr>\n", f);
     }
     fputs("</table>\n<p class=\"note\">4-week average: counts and amounts are the mean of the "
@@ -604,7 +338,7 @@ static void s_summary(ho_rctx_t *ctx, FILE *f)
     fputs("<h3>MQL cohorts: MQLs, reached SQL and MQL\xe2\x86\x92SQL by week (last 4 weeks "
           "immature)</h3>\n",
           f);
-    s_trend_svg(ctx, f);
+    ho_rsvg_trend(ctx, f);
 }
 
 /* The Funnel sheet: per MQL cohort week the stages reached and the conversions. */
@@ -642,8 +376,8 @@ static void s_funnel(ho_rctx_t *ctx, FILE *f)
         cats[i] = ctx->weeks[i].label + 5; /* W47 */
     }
     static const char *const names[] = {"MQL", "SAL", "SQL", "Opportunity", "Won"};
-    s_columns_svg(f, "funnel", "MQL cohorts: stages reached", "MQL cohort week", HO_RW, cats, 5,
-                  names, &v[0][0], false);
+    ho_rsvg_columns(f, "funnel", "MQL cohorts: stages reached", "MQL cohort week", HO_RW, cats, 5,
+                    names, &v[0][0], false);
 }
 
 /* The channel roll-up's row (or Total): leads, MQL, SQL, won, amount, four rates. */
@@ -680,7 +414,7 @@ static void s_sources(ho_rctx_t *ctx, FILE *f)
             "<table class=\"sources\">\n<tr><th>Channel</th><th>Leads</th><th>MQL</th>"
             "<th>SQL</th><th>Won</th><th>Won amount (",
             ctx->weeks[0].label, ctx->weeks[HO_RW_THIS].label, ctx->weeks[HO_RW_THIS].label);
-    s_esc(f, ctx->opts->currency && *ctx->opts->currency ? ctx->opts->currency : "USD");
+    ho_rhtml_esc(f, ctx->opts->currency && *ctx->opts->currency ? ctx->opts->currency : "USD");
     fputs(")</th><th>Lead\xe2\x86\x92MQL</th><th>MQL\xe2\x86\x92SQL</th><th>SQL\xe2\x86\x92Won"
           "</th><th>Lead\xe2\x86\x92Won</th></tr>\n",
           f);
@@ -688,7 +422,7 @@ static void s_sources(ho_rctx_t *ctx, FILE *f)
     for (size_t i = 0; i < m->nch; i++) {
         char cl[256];
         fputs("<tr><th class=\"m\">", f);
-        s_esc(f, ho_rchannel_label(m->ch[i].code, cl, sizeof cl));
+        ho_rhtml_esc(f, ho_rchannel_label(m->ch[i].code, cl, sizeof cl));
         fputs("</th>", f);
         s_chan_cells(f, m->ch[i].n, "");
         fputs("</tr>\n", f);
@@ -700,7 +434,7 @@ static void s_sources(ho_rctx_t *ctx, FILE *f)
     s_chan_cells(f, tot, "");
     fputs("</tr>\n</table>\n", f);
     if (m->nch > 0) {
-        s_channels_svg(ctx, f);
+        ho_rsvg_channels(ctx, f);
     }
 }
 
@@ -748,7 +482,7 @@ static void s_matrix(ho_rctx_t *ctx, FILE *f, const ho_rmatrix_t *mx, bool chann
     for (int j = 0; j < mx->nk; j++) {
         char cl[256];
         fputs("<th>", f);
-        s_esc(f, channel ? ho_rchannel_label(mx->keys[j], cl, sizeof cl) : mx->keys[j]);
+        ho_rhtml_esc(f, channel ? ho_rchannel_label(mx->keys[j], cl, sizeof cl) : mx->keys[j]);
         fputs("</th>", f);
     }
     fputs(mx->other ? "<th>Other</th><th>Total</th></tr>\n" : "<th>Total</th></tr>\n", f);
@@ -758,7 +492,7 @@ static void s_matrix(ho_rctx_t *ctx, FILE *f, const ho_rmatrix_t *mx, bool chann
     }
     for (size_t i = 0; i < m->nr; i++) {
         fputs("<tr><th class=\"m\">", f);
-        s_esc(f, ho_rreason_label(ctx, m->r[i].code));
+        ho_rhtml_esc(f, ho_rreason_label(ctx, m->r[i].code));
         fputs("</th>", f);
         double t = 0;
         for (int j = 0; j < mx->ncol; j++) {
@@ -791,9 +525,9 @@ static void s_reasons(ho_rctx_t *ctx, FILE *f)
         own[!strcmp(owner, "marketing") ? 0 : !strcmp(owner, "sales") ? 1 : 2] += total;
         double t4[4] = {r->rejected, r->lost, total, r->week};
         fputs("<tr><td>", f);
-        s_esc(f, r->code);
+        ho_rhtml_esc(f, r->code);
         fputs("</td><td>", f);
-        s_esc(f, ho_rreason_label(ctx, r->code));
+        ho_rhtml_esc(f, ho_rreason_label(ctx, r->code));
         fputs("</td>", f);
         for (int k = 0; k < 4; k++) {
             s_num(f, true, t4[k], HO_RK_COUNT, false, false, "");
@@ -802,7 +536,7 @@ static void s_reasons(ho_rctx_t *ctx, FILE *f)
         s_rate(f, total, m->grand, "");
         s_rate(f, cum, m->grand, "");
         fputs("<td>", f);
-        s_esc(f, *owner ? owner : "(not in reasons.yaml)");
+        ho_rhtml_esc(f, *owner ? owner : "(not in reasons.yaml)");
         fputs("</td></tr>\n", f);
     }
     fputs("<tr class=\"total\"><th class=\"m\">Total</th><td></td>", f);
@@ -821,7 +555,7 @@ static void s_reasons(ho_rctx_t *ctx, FILE *f)
     fputs("</table>\n", f);
     if (m->nr > 0) {
         fputs("<h3>Pareto: the few reasons that make most of the rows</h3>\n", f);
-        s_pareto_svg(ctx, f);
+        ho_rsvg_pareto(ctx, f);
     }
     s_matrix(ctx, f, &m->by_channel, true);
     s_matrix(ctx, f, &m->by_rep, false);
@@ -901,13 +635,13 @@ static void s_tabs(ho_rctx_t *ctx, FILE *f, int group)
             continue;
         }
         fputs("<h3>", f);
-        s_esc(f, t->title);
+        ho_rhtml_esc(f, t->title);
         fputs("</h3>\n<table class=\"tab\" data-table=\"", f);
-        s_esc(f, t->title);
+        ho_rhtml_esc(f, t->title);
         fputs("\">\n<tr>", f);
         for (int c = 0; c < t->nc; c++) {
             fputs("<th>", f);
-            s_esc(f, t->cols[c]);
+            ho_rhtml_esc(f, t->cols[c]);
             fputs("</th>", f);
         }
         fputs("</tr>\n", f);
@@ -922,7 +656,7 @@ static void s_tabs(ho_rctx_t *ctx, FILE *f, int group)
                     break;
                 case HO_RC_TEXT:
                     fputs(x->bad ? "<td class=\"bad\">" : "<td>", f);
-                    s_esc(f, x->s);
+                    ho_rhtml_esc(f, x->s);
                     fputs("</td>", f);
                     break;
                 case HO_RC_NUM:
@@ -963,8 +697,8 @@ static void s_bands_svg(ho_rctx_t *ctx, FILE *f)
         }
         static const char *const names[] = {"SQL rate", "Won rate"};
         fputs("<h3>Conversion by score band</h3>\n", f);
-        s_columns_svg(f, "bands", "Conversion by score band", "Score band", t->nrows, cats, 2,
-                      names, v, true);
+        ho_rsvg_columns(f, "bands", "Conversion by score band", "Score band", t->nrows, cats, 2,
+                        names, v, true);
     } else {
         ctx->model.failed = true; /* out of memory: the page fails, never half a chart */
     }
@@ -1096,7 +830,7 @@ static void s_quality(ho_rctx_t *ctx, FILE *f)
           f);
     if (ctx->model.dq_note) {
         fputs("<p class=\"note\">", f);
-        s_esc(f, ctx->model.dq_note);
+        ho_rhtml_esc(f, ctx->model.dq_note);
         fputs("</p>\n", f);
     }
     s_tabs(ctx, f, HO_RTAB_QUALITY);
@@ -1110,7 +844,7 @@ static int s_drill(ho_rctx_t *ctx, FILE *f)
             "<h2>Lost and rejected this week</h2>\n<p class=\"note\">Every rejected "
             "and lost outcome recorded in %s (time zone ",
             ctx->weeks[HO_RW_THIS].label);
-    s_esc(f, ctx->tz);
+    ho_rhtml_esc(f, ctx->tz);
     fprintf(f,
             "), oldest first: %lld rows.</p>\n<table class=\"list\">\n<tr><th>Recorded at"
             "</th><th>Outcome</th><th>Reason</th><th>Owner of the fix</th><th>Lead</th>"
@@ -1131,11 +865,11 @@ static void s_definitions(FILE *f)
           f);
     for (size_t i = 0; i < n; i++) {
         fputs("<tr><td>", f);
-        s_esc(f, d[i].sheet);
+        ho_rhtml_esc(f, d[i].sheet);
         fputs("</td><th class=\"m\">", f);
-        s_esc(f, d[i].term);
+        ho_rhtml_esc(f, d[i].term);
         fputs("</th><td>", f);
-        s_esc(f, d[i].text);
+        ho_rhtml_esc(f, d[i].text);
         fputs("</td></tr>\n", f);
     }
     fputs("</table>\n", f);
@@ -1189,7 +923,7 @@ static void s_head(ho_rctx_t *ctx, FILE *f)
             "report %s</h1>\n<p class=\"note\">Monday %04d-%02d-%02d to Sunday %04d-%02d-%02d, "
             "time zone ",
             w->label, s_style, w->label, y1, m1, d1, y2, m2, d2);
-    s_esc(f, ctx->tz);
+    ho_rhtml_esc(f, ctx->tz);
     fputs(". Data before the end of the week only. The same numbers as the workbook, one section "
           "per sheet; definitions at the end.</p>\n<nav>",
           f);

@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <xlsxwriter.h>
 
 #include "handoff/conf.h"
@@ -334,6 +335,18 @@ void ho_rhtml_lift_row(ho_rctx_t *ctx, const ho_rlift_t *row);
 ho_report_error_t ho_rhtml_finish(ho_rctx_t *ctx);
 /* Close without writing (on an error); the caller removes the file. */
 void ho_rhtml_abort(ho_rctx_t *ctx);
+/* Text as HTML: & < > " ' as entities, control characters as spaces. */
+void ho_rhtml_esc(FILE *f, const char *t);
+/* The page's charts (html_chart.c), inline SVG: the MQL cohort trend (the model's funnel),
+ * Leads/MQL/SQL per channel, the reasons' Pareto (bars + cumulative line), and clustered
+ * columns: per category cats[i] one column per series names[j] of value v[i * nser + j]
+ * (shares on a percent axis when pct); cls names the chart. */
+void ho_rsvg_trend(ho_rctx_t *ctx, FILE *f);
+void ho_rsvg_channels(ho_rctx_t *ctx, FILE *f);
+void ho_rsvg_pareto(ho_rctx_t *ctx, FILE *f);
+void ho_rsvg_columns(FILE *f, const char *cls, const char *aria, const char *xname, size_t ncat,
+                     const char *const *cats, int nser, const char *const *names, const double *v,
+                     bool pct);
 /* Format a value as the workbook's number formats show it ("1,234", "41.7%", "+1.5%"). */
 void ho_rfmt(char *out, size_t cap, ho_rkind_t kind, bool delta, bool avg, double v);
 
