@@ -28,28 +28,40 @@ static ho_report_error_t s_table(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t *r
                           "SQL",      "Won",      "MQL rate",
                           "SQL rate", "Won rate", "MQL\xe2\x86\x92SQL"};
     ho_rheader(ctx, ws, *row, cols, 9);
+    ho_rtab_t *t = ho_rtab_new(&ctx->model, HO_RTAB_CALIBRATION,
+                               band ? "By score band" : "By quadrant", cols, 9);
     (*row)++;
     *first = *row;
     int s;
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        ho_rcell_t *m = ho_rtab_row(&ctx->model, t); /* the row for the page, NULL: none */
         if (band) {
             char label[48];
             long long b = sqlite3_column_int64(st, 0);
             snprintf(label, sizeof label, "%lld\xe2\x80\x93%lld", b, b + 9);
             worksheet_write_string(ws, *row, 0, label, ctx->f_text);
+            ho_rtab_text(&ctx->model, m, label);
         } else {
             worksheet_write_string(ws, *row, 0, ho_rquadrant_label(ho_rcol_text(st, 0)),
                                    ctx->f_text);
+            ho_rtab_text(&ctx->model, m, ho_rquadrant_label(ho_rcol_text(st, 0)));
         }
         double n[4];
         for (int k = 0; k < 4; k++) {
             n[k] = (double)sqlite3_column_int64(st, 1 + k);
             worksheet_write_number(ws, *row, (lxw_col_t)(1 + k), n[k], ctx->f_int);
+            ho_rtab_num(m ? &m[1 + k] : NULL, n[k], HO_RK_COUNT);
         }
         ho_rrate(ctx, ws, *row, 5, n[1], n[0], NULL);
         ho_rrate(ctx, ws, *row, 6, n[2], n[0], NULL);
         ho_rrate(ctx, ws, *row, 7, n[3], n[0], NULL);
         ho_rrate(ctx, ws, *row, 8, n[2], n[1], NULL);
+        if (m) {
+            ho_rtab_rate(&m[5], n[1], n[0]);
+            ho_rtab_rate(&m[6], n[2], n[0]);
+            ho_rtab_rate(&m[7], n[3], n[0]);
+            ho_rtab_rate(&m[8], n[2], n[1]);
+        }
         (*row)++;
     }
     *last = *row - 1;

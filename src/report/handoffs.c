@@ -82,6 +82,31 @@ static void s_row_height(lxw_worksheet *ws, lxw_row_t row, sqlite3_stmt *st, con
     }
 }
 
+/* The row as the sheet shows it, into the HTML page (name, location, top reason and owner
+ * as written to the sheet). */
+static void s_html_row(ho_rctx_t *ctx, sqlite3_stmt *st, const char *name, const char *loc,
+                       const char *top, const char *owner)
+{
+    ho_rhandoff_t h = {.mql_at = sqlite3_column_int64(st, 0),
+                       .name = name,
+                       .email = ho_rcol_text(st, 3),
+                       .company = ho_rcol_text(st, 4),
+                       .title = ho_rcol_text(st, 5),
+                       .location = loc,
+                       .source = ho_rcol_text(st, 9),
+                       .campaign = ho_rcol_text(st, 10),
+                       .has_score = sqlite3_column_type(st, 11) != SQLITE_NULL,
+                       .score = (double)sqlite3_column_int64(st, 11),
+                       .grade = ho_rcol_text(st, 12),
+                       .quadrant = ho_rquadrant_label(ho_rcol_text(st, 13)),
+                       .top_reason = top,
+                       .owner = owner,
+                       .has_assigned = sqlite3_column_type(st, 18) != SQLITE_NULL,
+                       .assigned_at = sqlite3_column_int64(st, 18),
+                       .status = ho_rstage_label(ctx, ho_rcol_text(st, 19))};
+    ho_rhtml_handoff_row(ctx, &h);
+}
+
 ho_report_error_t ho_report_handoffs(ho_rctx_t *ctx, lxw_worksheet *ws)
 {
     /* The score that made each lead of the week an MQL: its latest score at or before its
@@ -145,20 +170,20 @@ ho_report_error_t ho_report_handoffs(ho_rctx_t *ctx, lxw_worksheet *ws)
 
     lxw_row_t row = 1;
     int s;
-    char buf[1024];
+    char buf[1024], name[1024], loc[1024], owner[1024];
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
         /* constant memory: the row's height (for its wrapped cells) is set before it */
-        s_row_height(ws, row, st, widths, buf, sizeof buf);
+        s_row_height(ws, row, st, widths, buf, sizeof buf); /* and the top reason into buf */
         lxw_datetime dt = ho_rdatetime(ctx, sqlite3_column_int64(st, 0));
         worksheet_write_datetime(ws, row, 0, &dt, ctx->f_dt_top);
-        s_join(buf, sizeof buf, ho_rcol_text(st, 1), ho_rcol_text(st, 2), NULL, " ");
-        worksheet_write_string(ws, row, 1, buf, ctx->f_wrap);
+        s_join(name, sizeof name, ho_rcol_text(st, 1), ho_rcol_text(st, 2), NULL, " ");
+        worksheet_write_string(ws, row, 1, name, ctx->f_wrap);
         worksheet_write_string(ws, row, 2, ho_rcol_text(st, 3), ctx->f_wrap);
         worksheet_write_string(ws, row, 3, ho_rcol_text(st, 4), ctx->f_wrap);
         worksheet_write_string(ws, row, 4, ho_rcol_text(st, 5), ctx->f_wrap);
-        s_join(buf, sizeof buf, ho_rcol_text(st, 6), ho_rcol_text(st, 7), ho_rcol_text(st, 8),
+        s_join(loc, sizeof loc, ho_rcol_text(st, 6), ho_rcol_text(st, 7), ho_rcol_text(st, 8),
                ", ");
-        worksheet_write_string(ws, row, 5, buf, ctx->f_wrap);
+        worksheet_write_string(ws, row, 5, loc, ctx->f_wrap);
         worksheet_write_string(ws, row, 6, ho_rcol_text(st, 9), ctx->f_wrap);
         worksheet_write_string(ws, row, 7, ho_rcol_text(st, 10), ctx->f_wrap);
         if (sqlite3_column_type(st, 11) != SQLITE_NULL) {
@@ -167,23 +192,24 @@ ho_report_error_t ho_report_handoffs(ho_rctx_t *ctx, lxw_worksheet *ws)
         }
         worksheet_write_string(ws, row, 9, ho_rcol_text(st, 12), ctx->f_top);
         worksheet_write_string(ws, row, 10, ho_rquadrant_label(ho_rcol_text(st, 13)), ctx->f_wrap);
-        s_top_reason((const char *)sqlite3_column_text(st, 14), buf, sizeof buf);
         worksheet_write_string(ws, row, 11, buf, ctx->f_wrap);
         const char *rep_id = ho_rcol_text(st, 15), *rep_name = ho_rcol_text(st, 16);
         const char *queue = ho_rcol_text(st, 17);
-        if (*rep_name) {
-            worksheet_write_string(ws, row, 12, rep_name, ctx->f_top);
-        } else if (*rep_id) {
-            worksheet_write_string(ws, row, 12, rep_id, ctx->f_top);
-        } else if (*queue) {
-            snprintf(buf, sizeof buf, "queue %s", queue);
-            worksheet_write_string(ws, row, 12, buf, ctx->f_top);
+        snprintf(owner, sizeof owner, "%s", *rep_name ? rep_name : rep_id);
+        if (!*owner && *queue) {
+            snprintf(owner, sizeof owner, "queue %s", queue);
+        }
+        if (*owner) {
+            worksheet_write_string(ws, row, 12, owner, ctx->f_top);
         }
         if (sqlite3_column_type(st, 18) != SQLITE_NULL) {
             dt = ho_rdatetime(ctx, sqlite3_column_int64(st, 18));
             worksheet_write_datetime(ws, row, 13, &dt, ctx->f_dt_top);
         }
         worksheet_write_string(ws, row, 14, ho_rstage_label(ctx, ho_rcol_text(st, 19)), ctx->f_top);
+        if (ctx->html) { /* the same row into the page (streamed: the list can be long) */
+            s_html_row(ctx, st, name, loc, buf, owner);
+        }
         if (row % 10000 == 0) {
             ho_rprogress(ctx, "Handoffs", (int64_t)row, false);
         }

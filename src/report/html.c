@@ -1,13 +1,15 @@
 /* html.c - the weekly report as one self-contained HTML page, for the people who do not open
- * Excel: the Summary KPIs, the MQL cohort trend, Sources by channel, the lost and rejected
- * reasons with their owner and the reason x channel matrix, the fit x interest grid, this
- * week's lost and rejected leads and the Definitions (reports/README.md, "HTML page").
+ * Excel: one section per sheet, in the workbook's order (Summary with the data freshness and
+ * the MQL cohort trend, Funnel, Sources with the drill-down, Lost reasons with the Pareto and
+ * both matrices, Lost and rejected, Reps, Calibration, Learnings, Handoffs, Data quality,
+ * Definitions; reports/README.md, "HTML page").
  *
  * It writes no number of its own: everything comes from the report's data model
- * (report_int.h, ho_rmodel_t) that the sheets filled from their queries, and the drill-down
- * rows arrive one by one from the "Lost and rejected" sheet's query (buffered in a temporary
- * file, so a long list does not sit in memory). No external resource: inline CSS, charts as
- * inline SVG drawn here, no script. Every text is HTML-escaped (lead names, companies and
+ * (report_int.h, ho_rmodel_t; model.c) that the sheets filled where they read their
+ * queries, and the long lists (Lost and rejected, Handoffs, the Sources drill-down, Learnings
+ * by campaign) arrive row by row from the sheets' one pass (buffered in temporary files, so
+ * a long list does not sit in memory). No external resource: inline CSS, charts as inline
+ * SVG (html_chart.c), no script. Every text is HTML-escaped (lead names, companies and
  * reason codes come from outside). Nothing depends on the clock: same store and week, same
  * bytes. */
 #include <errno.h>
@@ -21,14 +23,15 @@
 struct ho_rhtml_t {
     FILE *f;    /* the page (temporary name until the report renames it) */
     FILE *rows; /* the drill-down table's rows, until the page reaches them */
-    int64_t nrows;
+    FILE *hand; /* the Handoffs rows, likewise */
+    FILE *lift; /* the Learnings rows by channel, source and campaign, likewise */
+    FILE *src;  /* the Sources drill-down rows, likewise */
+    int64_t nrows, nhand, nlift;
     char path[4096];
 };
 
-static const char *const s_colors[] = {"#4472c4", "#ed7d31", "#a5a5a5", "#70ad47"};
-
 /* Text as HTML: & < > " ' as entities, control characters (never shown) as spaces. */
-static void s_esc(FILE *f, const char *t)
+void ho_rhtml_esc(FILE *f, const char *t)
 {
     for (const unsigned char *p = (const unsigned char *)(t ? t : ""); *p; p++) {
         switch (*p) {
@@ -116,6 +119,20 @@ static void s_rate(FILE *f, double num, double den, const char *cls)
     s_num(f, den > 0, den > 0 ? num / den : 0, HO_RK_RATE, false, false, cls);
 }
 
+/* Close the page and its row buffers, free h. false when a close failed. */
+static bool s_close(ho_rhtml_t *h)
+{
+    bool ok = true;
+    FILE *fs[5] = {h->f, h->rows, h->hand, h->lift, h->src};
+    for (int i = 0; i < 5; i++) {
+        if (fs[i] && fclose(fs[i]) != 0) {
+            ok = false;
+        }
+    }
+    free(h);
+    return ok;
+}
+
 ho_report_error_t ho_rhtml_open(ho_rctx_t *ctx, const char *tmp_path)
 {
     ho_rhtml_t *h = calloc(1, sizeof *h);
@@ -126,13 +143,13 @@ ho_report_error_t ho_rhtml_open(ho_rctx_t *ctx, const char *tmp_path)
     snprintf(h->path, sizeof h->path, "%s", tmp_path);
     h->f = fopen(tmp_path, "w");
     h->rows = h->f ? tmpfile() : NULL;
-    if (!h->f || !h->rows) {
+    h->hand = h->rows ? tmpfile() : NULL;
+    h->lift = h->hand ? tmpfile() : NULL;
+    h->src = h->lift ? tmpfile() : NULL;
+    if (!h->src) {
         ho_err_set(ctx->err, HO_ERR_IO, "html", "%s: cannot write: %s", ctx->opts->html,
                    strerror(errno));
-        if (h->f) {
-            fclose(h->f);
-        }
-        free(h);
+        s_close(h);
         return HO_REPORT_ERR_IO;
     }
     ctx->html = h;
@@ -142,9 +159,7 @@ ho_report_error_t ho_rhtml_open(ho_rctx_t *ctx, const char *tmp_path)
 void ho_rhtml_abort(ho_rctx_t *ctx)
 {
     if (ctx->html) {
-        fclose(ctx->html->f);
-        fclose(ctx->html->rows);
-        free(ctx->html);
+        s_close(ctx->html);
         ctx->html = NULL;
     }
 }
@@ -164,154 +179,113 @@ void ho_rhtml_drill_row(ho_rctx_t *ctx, const ho_rdrill_t *d)
             c.minute, d->lost ? "Lost" : "Rejected");
     for (size_t i = 0; i < sizeof cells / sizeof cells[0]; i++) {
         fputs("<td>", f);
-        s_esc(f, cells[i]);
+        ho_rhtml_esc(f, cells[i]);
         fputs("</td>", f);
     }
     fputs("</tr>\n", f);
     ctx->html->nrows++;
 }
 
-/* ---- charts (inline SVG) ---- */
-
-/* An axis from 0 for values up to v: a step of 1, 2 or 5 x 10^k giving at most 5 intervals,
- * and the top (a whole number of steps at or above v). Returns the number of intervals. */
-static int s_axis(double v, double *top, double *step)
+/* A buffered table body into the page. */
+static int s_copy(FILE *from, FILE *to)
 {
-    double raw = v > 0 ? v / 5.0 : 0.2, p = pow(10, floor(log10(raw)));
-    *step = raw <= p ? p : raw <= 2 * p ? 2 * p : raw <= 5 * p ? 5 * p : 10 * p;
-    if (*step < 1) {
-        *step = 1; /* counts: no half leads on the axis */
+    if (fflush(from) != 0 || fseek(from, 0, SEEK_SET) != 0) {
+        return -1;
     }
-    int n = (int)ceil(v / *step - 1e-9);
-    n = n < 1 ? 1 : n;
-    *top = n * *step;
-    return n;
-}
-
-static void s_legend(FILE *f, double x, double y, const char *const *names, int n, bool line)
-{
-    for (int k = 0; k < n; k++, x += 150) {
-        if (line && k == n - 1) {
-            fprintf(f,
-                    "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#c00000\" "
-                    "stroke-width=\"2\"/>",
-                    x, y - 4, x + 14, y - 4);
-        } else {
-            fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"10\" fill=\"%s\"/>", x,
-                    y - 9, s_colors[k % 4]);
-        }
-        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\">", x + 18, y);
-        s_esc(f, names[k]);
-        fputs("</text>", f);
-    }
-}
-
-/* The trend: per MQL cohort week, bars of MQLs and of those that reached SQL (left axis),
- * the MQL->SQL rate as a line (right axis, percent); immature cohorts shaded. */
-static void s_trend_svg(ho_rctx_t *ctx, FILE *f)
-{
-    const double(*v)[5] = (const double(*)[5])ctx->model.funnel;
-    const double W = 760, H = 300, L = 60, R = 60, T = 30, B = 60;
-    double pw = W - L - R, ph = H - T - B, max = 0, step;
-    for (int i = 0; i < HO_RW; i++) {
-        max = v[i][0] > max ? v[i][0] : max;
-    }
-    int nt = s_axis(max, &max, &step);
-    double slot = pw / HO_RW, bw = slot * 0.35;
-    fprintf(f,
-            "<svg class=\"chart\" width=\"%.0f\" "
-            "height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" aria-label=\"MQL cohort "
-            "trend\">\n",
-            W, H, W, H);
-    fprintf(f,
-            "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#f2f2f2\"/>"
-            "<text x=\"%.1f\" y=\"%.1f\" class=\"note\">immature</text>\n",
-            L + slot * (HO_RW - HO_IMMATURE_WEEKS), T, slot * HO_IMMATURE_WEEKS, ph,
-            L + slot * (HO_RW - HO_IMMATURE_WEEKS) + 4, T + 12);
-    for (int t = 0; t <= nt; t++) { /* grid and both axes' labels */
-        double y = T + ph - ph * t / nt;
-        fprintf(f,
-                "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#d9d9d9\"/>"
-                "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%.0f</text>"
-                "<text x=\"%.1f\" y=\"%.1f\">%.0f%%</text>\n",
-                L, y, L + pw, y, L - 6, y + 4, step * t, L + pw + 6, y + 4, 100.0 * t / nt);
-    }
-    for (int i = 0; i < HO_RW; i++) {
-        double x = L + slot * i + slot * 0.15;
-        for (int k = 0; k < 2; k++) {
-            double val = v[i][k == 0 ? 0 : 2], hgt = ph * val / max;
-            fprintf(f,
-                    "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\">"
-                    "<title>%s %s: %.0f</title></rect>",
-                    x + k * bw, T + ph - hgt, bw, hgt, s_colors[k], ctx->weeks[i].label,
-                    k == 0 ? "MQL" : "reached SQL", val);
-        }
-        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n",
-                L + slot * i + slot / 2, T + ph + 16, ctx->weeks[i].label + 5);
-    }
-    fputs("<polyline fill=\"none\" stroke=\"#c00000\" stroke-width=\"2\" points=\"", f);
-    for (int i = 0; i < HO_RW; i++) { /* a cohort with no MQL has no rate: no point */
-        if (v[i][0] > 0) {
-            fprintf(f, "%.1f,%.1f ", L + slot * i + slot / 2, T + ph - ph * v[i][2] / v[i][0]);
+    char buf[8192];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, from)) > 0) {
+        if (fwrite(buf, 1, n, to) != n) {
+            return -1;
         }
     }
-    fputs("\"/>\n", f);
-    fprintf(f,
-            "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#595959\"/>"
-            "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">MQL cohort week</text>",
-            L, T + ph, L + pw, T + ph, L + pw / 2, T + ph + 34);
-    static const char *const names[] = {"MQL (cohort)", "Reached SQL",
-                                        "MQL\xe2\x86\x92SQL (right axis)"};
-    s_legend(f, L, H - 8, names, 3, true);
-    fputs("</svg>\n", f);
+    return ferror(from) ? -1 : 0;
 }
 
-/* Leads, MQL and SQL per channel as horizontal bars, biggest channel on top (table order). */
-static void s_channels_svg(ho_rctx_t *ctx, FILE *f)
+/* A text cell. */
+static void s_td(FILE *f, const char *t)
 {
-    const ho_rmodel_t *m = &ctx->model;
-    const double W = 760, L = 150, R = 30, T = 20, row = 36, bh = 10;
-    double pw = W - L - R, ph = row * (double)m->nch, H = T + ph + 60, max = 0, step;
-    for (size_t i = 0; i < m->nch; i++) {
-        max = m->ch[i].n[0] > max ? m->ch[i].n[0] : max;
+    fputs("<td>", f);
+    ho_rhtml_esc(f, t);
+    fputs("</td>", f);
+}
+
+/* A time cell in the report's zone, to the minute as the workbook shows it (empty when !has). */
+static void s_td_time(ho_rctx_t *ctx, FILE *f, bool has, int64_t ms)
+{
+    if (!has) {
+        fputs("<td></td>", f);
+        return;
     }
-    int nt = s_axis(max, &max, &step);
-    fprintf(f,
-            "<svg class=\"chart\" width=\"%.0f\" "
-            "height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" aria-label=\"Leads, MQLs "
-            "and SQLs by channel\">\n",
-            W, H, W, H);
-    for (int t = 0; t <= nt; t++) {
-        double x = L + pw * t / nt;
-        fprintf(f,
-                "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#d9d9d9\"/>"
-                "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%.0f</text>\n",
-                x, T, x, T + ph, x, T + ph + 16, step * t);
+    ho_civil_time_t c = ho_tz_civil(ctx->zone, ho_floor_div(ms, 1000) * 1000);
+    fprintf(f, "<td class=\"t\">%04d-%02d-%02d %02d:%02d</td>", c.year, c.month, c.day, c.hour,
+            c.minute);
+}
+
+/* A lift (the workbook's "0.00"), exact in data-v; empty when !has. */
+static void s_lift(FILE *f, bool has, double v)
+{
+    if (!has) {
+        fputs("<td class=\"n\"></td>", f);
+        return;
     }
-    static const int series[3] = {0, 1, 2}; /* leads, MQL, SQL */
-    for (size_t i = 0; i < m->nch; i++) {
-        double y = T + row * (double)i + 3;
+    double a = fabs(v) * 100;
+    a = round(a + a * 1e-14) / 100; /* half away from zero, as the spreadsheet shows it */
+    fprintf(f, "<td class=\"n\" data-v=\"%.17g\">%s%.2f</td>", v, v < 0 && a > 0 ? "-" : "", a);
+}
+
+void ho_rhtml_handoff_row(ho_rctx_t *ctx, const ho_rhandoff_t *d)
+{
+    FILE *f = ctx->html->hand;
+    fputs("<tr>", f);
+    s_td_time(ctx, f, true, d->mql_at);
+    const char *texts[] = {d->name,     d->email,  d->company, d->title,
+                           d->location, d->source, d->campaign};
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        s_td(f, texts[i]);
+    }
+    s_num(f, d->has_score, d->score, HO_RK_COUNT, false, false, "");
+    s_td(f, d->grade);
+    s_td(f, d->quadrant);
+    s_td(f, d->top_reason);
+    s_td(f, d->owner);
+    s_td_time(ctx, f, d->has_assigned, d->assigned_at);
+    s_td(f, d->status);
+    fputs("</tr>\n", f);
+    ctx->html->nhand++;
+}
+
+/* A Learnings row: rule, kind, average points / channel, source, campaign; then leads, the
+ * SAL rate and lift, the SQL rate and lift, its interval and the verdict. */
+static void s_lift_row(FILE *f, const ho_rlift_t *r, bool rule)
+{
+    fprintf(f, "<tr%s>", r->against ? " class=\"against\"" : "");
+    if (rule) {
+        s_td(f, r->a);
+        s_td(f, r->b);
+        s_num(f, true, r->points, HO_RK_HOURS, true, false, "");
+    } else {
         char cl[256];
-        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">", L - 6, y + 18);
-        s_esc(f, ho_rchannel_label(m->ch[i].code, cl, sizeof cl));
-        fputs("</text>", f);
-        for (int k = 0; k < 3; k++) {
-            double val = m->ch[i].n[series[k]];
-            fprintf(f,
-                    "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\">"
-                    "<title>%.0f</title></rect>",
-                    L, y + bh * k, pw * val / max, bh, s_colors[k], val);
-        }
-        fputc('\n', f);
+        s_td(f, ho_rchannel_label(r->a, cl, sizeof cl));
+        s_td(f, r->b);
+        s_td(f, r->c);
     }
-    fprintf(f,
-            "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#595959\"/>"
-            "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">Leads created in the 12 weeks"
-            "</text>",
-            L, T, L, T + ph, L + pw / 2, T + ph + 34);
-    static const char *const names[] = {"Leads", "MQL", "SQL"};
-    s_legend(f, L, H - 6, names, 3, false);
-    fputs("</svg>\n", f);
+    s_num(f, true, r->g[0], HO_RK_COUNT, false, false, "");
+    for (int k = 1; k <= 2; k++) {
+        s_rate(f, r->g[k], r->g[0], "");
+        s_lift(f, r->has_lift[k - 1], r->lift[k - 1]);
+    }
+    s_lift(f, r->has_ci, r->lo);
+    s_lift(f, r->has_ci, r->hi);
+    fprintf(f, "<td%s>", r->against ? " class=\"bad\"" : "");
+    ho_rhtml_esc(f, r->verdict);
+    fputs("</td></tr>\n", f);
+}
+
+void ho_rhtml_lift_row(ho_rctx_t *ctx, const ho_rlift_t *r)
+{
+    s_lift_row(ctx->html->lift, r, false);
+    ctx->html->nlift++;
 }
 
 /* ---- the sections ---- */
@@ -320,28 +294,90 @@ static void s_summary(ho_rctx_t *ctx, FILE *f)
 {
     const ho_rweek_t *w = &ctx->weeks[HO_RW_THIS];
     fprintf(f,
-            "<h2 id=\"summary\">Summary</h2>\n<table class=\"kpi\">\n<tr><th>Metric</th>"
+            "<h2>Summary</h2>\n<table class=\"kpi\">\n<tr><th>Metric</th>"
             "<th>%s</th><th>%s</th><th>Delta</th><th>4-week average (%s..%s)</th>"
             "<th>Definition</th></tr>\n",
             w->label, ctx->weeks[HO_RW_LAST].label, ctx->weeks[HO_RW - 4].label + 5, w->label + 5);
     for (size_t i = 0; i < ctx->model.nkpi; i++) {
         const ho_rkpi_t *k = &ctx->model.kpi[i];
         fputs("<tr><th class=\"m\">", f);
-        s_esc(f, k->name);
+        ho_rhtml_esc(f, k->name);
         fputs("</th>", f);
         for (int c = 0; c < 4; c++) {
             s_num(f, k->has[c], k->v[c], k->kind, c == 2, c == 3, "");
         }
         fputs("<td class=\"note\">", f);
-        s_esc(f, k->note);
+        ho_rhtml_esc(f, k->note);
         fputs("</td></tr>\n", f);
     }
     fputs("</table>\n<p class=\"note\">4-week average: counts and amounts are the mean of the "
           "four weekly values; rates and the medians are computed over the four weeks "
-          "together.</p>\n<h3>MQL cohorts: MQLs, reached SQL and MQL\xe2\x86\x92SQL by week "
-          "(last 4 weeks immature)</h3>\n",
+          "together.</p>\n<h3>Data freshness: last import per source</h3>\n",
           f);
-    s_trend_svg(ctx, f);
+    const ho_rmodel_t *m = &ctx->model;
+    if (!m->has_fresh) {
+        fputs("<p class=\"note\">(this store records no imports yet)</p>\n", f);
+    } else if (m->nfresh == 0) {
+        fputs("<p class=\"note\">(no import recorded yet)</p>\n", f);
+    } else {
+        fputs("<table class=\"fresh\" data-table=\"freshness\">\n<tr><th>Source</th><th>Kind"
+              "</th><th>Files</th><th>Rows read</th><th>Last import</th></tr>\n",
+              f);
+        for (size_t i = 0; i < m->nfresh; i++) {
+            const ho_rfresh_t *r = &m->fresh[i];
+            fputs("<tr>", f);
+            s_td(f, r->source);
+            s_td(f, r->kind);
+            s_num(f, true, r->files, HO_RK_COUNT, false, false, "");
+            s_num(f, true, r->read, HO_RK_COUNT, false, false, "");
+            s_td_time(ctx, f, r->has_last, r->last);
+            fputs("</tr>\n", f);
+        }
+        fputs("</table>\n", f);
+    }
+    fputs("<h3>MQL cohorts: MQLs, reached SQL and MQL\xe2\x86\x92SQL by week (last 4 weeks "
+          "immature)</h3>\n",
+          f);
+    ho_rsvg_trend(ctx, f);
+}
+
+/* The Funnel sheet: per MQL cohort week the stages reached and the conversions. */
+static void s_funnel(ho_rctx_t *ctx, FILE *f)
+{
+    const double(*v)[5] = (const double(*)[5])ctx->model.funnel;
+    fprintf(f,
+            "<h2>Funnel by weekly MQL cohort</h2>\n<p class=\"note\">Cohort = leads that entered "
+            "MQL in the week; stages reached by the end of %s. The last %d cohorts are immature "
+            "(less than 4 weeks to convert).</p>\n<table class=\"funnel\" data-table=\"funnel\">"
+            "\n<tr><th>MQL cohort</th><th>Week starts</th><th>MQL</th><th>SAL</th><th>SQL</th>"
+            "<th>Opportunity</th><th>Won</th><th>MQL\xe2\x86\x92SAL</th><th>SAL\xe2\x86\x92SQL"
+            "</th><th>SQL\xe2\x86\x92Opp</th><th>Opp\xe2\x86\x92Won</th><th>MQL\xe2\x86\x92SQL"
+            "</th><th>MQL\xe2\x86\x92Won</th><th>Maturity</th></tr>\n",
+            ctx->weeks[HO_RW_THIS].label, HO_IMMATURE_WEEKS);
+    for (int i = 0; i < HO_RW; i++) {
+        bool young = i >= HO_RW - HO_IMMATURE_WEEKS;
+        int y, mo, d;
+        ho_civil_from_days(ctx->weeks[i].monday, &y, &mo, &d);
+        fprintf(f, "<tr%s><th class=\"m\">%s</th><td>%04d-%02d-%02d</td>",
+                young ? " class=\"young\"" : "", ctx->weeks[i].label, y, mo, d);
+        for (int k = 0; k < 5; k++) {
+            s_num(f, true, v[i][k], HO_RK_COUNT, false, false, "");
+        }
+        for (int k = 0; k < 4; k++) {
+            s_rate(f, v[i][k + 1], v[i][k], "");
+        }
+        s_rate(f, v[i][2], v[i][0], "");
+        s_rate(f, v[i][4], v[i][0], "");
+        fprintf(f, "<td class=\"note\">%s</td></tr>\n", young ? "immature (&lt; 4 weeks old)" : "");
+    }
+    fputs("</table>\n<h3>MQL cohorts: stages reached</h3>\n", f);
+    const char *cats[HO_RW];
+    for (int i = 0; i < HO_RW; i++) {
+        cats[i] = ctx->weeks[i].label + 5; /* W47 */
+    }
+    static const char *const names[] = {"MQL", "SAL", "SQL", "Opportunity", "Won"};
+    ho_rsvg_columns(f, "funnel", "MQL cohorts: stages reached", "MQL cohort week", HO_RW, cats, 5,
+                    names, &v[0][0], false);
 }
 
 /* The channel roll-up's row (or Total): leads, MQL, SQL, won, amount, four rates. */
@@ -357,16 +393,28 @@ static void s_chan_cells(FILE *f, const double n[5], const char *cls)
     s_rate(f, n[3], n[0], cls);
 }
 
+void ho_rhtml_source_row(ho_rctx_t *ctx, const char *channel, const char *source,
+                         const char *campaign, const double n[5], bool total)
+{
+    FILE *f = ctx->html->src;
+    fputs(total ? "<tr class=\"total\">" : "<tr>", f);
+    s_td(f, channel);
+    s_td(f, source);
+    s_td(f, campaign);
+    s_chan_cells(f, n, "");
+    fputs("</tr>\n", f);
+}
+
 static void s_sources(ho_rctx_t *ctx, FILE *f)
 {
     const ho_rmodel_t *m = &ctx->model;
     fprintf(f,
-            "<h2 id=\"sources\">Sources by channel</h2>\n<p class=\"note\">Leads created %s..%s "
+            "<h2>Sources by channel</h2>\n<p class=\"note\">Leads created %s..%s "
             "by channel (normalized by the store); stages reached by the end of %s.</p>\n"
             "<table class=\"sources\">\n<tr><th>Channel</th><th>Leads</th><th>MQL</th>"
             "<th>SQL</th><th>Won</th><th>Won amount (",
             ctx->weeks[0].label, ctx->weeks[HO_RW_THIS].label, ctx->weeks[HO_RW_THIS].label);
-    s_esc(f, ctx->opts->currency && *ctx->opts->currency ? ctx->opts->currency : "USD");
+    ho_rhtml_esc(f, ctx->opts->currency && *ctx->opts->currency ? ctx->opts->currency : "USD");
     fputs(")</th><th>Lead\xe2\x86\x92MQL</th><th>MQL\xe2\x86\x92SQL</th><th>SQL\xe2\x86\x92Won"
           "</th><th>Lead\xe2\x86\x92Won</th></tr>\n",
           f);
@@ -374,7 +422,7 @@ static void s_sources(ho_rctx_t *ctx, FILE *f)
     for (size_t i = 0; i < m->nch; i++) {
         char cl[256];
         fputs("<tr><th class=\"m\">", f);
-        s_esc(f, ho_rchannel_label(m->ch[i].code, cl, sizeof cl));
+        ho_rhtml_esc(f, ho_rchannel_label(m->ch[i].code, cl, sizeof cl));
         fputs("</th>", f);
         s_chan_cells(f, m->ch[i].n, "");
         fputs("</tr>\n", f);
@@ -386,8 +434,23 @@ static void s_sources(ho_rctx_t *ctx, FILE *f)
     s_chan_cells(f, tot, "");
     fputs("</tr>\n</table>\n", f);
     if (m->nch > 0) {
-        s_channels_svg(ctx, f);
+        ho_rsvg_channels(ctx, f);
     }
+}
+
+/* The drill-down channel > original source > campaign, with each channel's subtotal and the
+ * Total (buffered as the sheet wrote it). */
+static int s_sources_drill(ho_rctx_t *ctx, FILE *f)
+{
+    fputs("<h3>Drill-down: channel \xe2\x80\xba original source \xe2\x80\xba campaign</h3>\n"
+          "<table class=\"sources\" data-table=\"sources-drill\">\n<tr><th>Channel</th>"
+          "<th>Original source</th><th>Campaign</th><th>Leads</th><th>MQL</th><th>SQL</th>"
+          "<th>Won</th><th>Won amount</th><th>Lead\xe2\x86\x92MQL</th><th>MQL\xe2\x86\x92SQL"
+          "</th><th>SQL\xe2\x86\x92Won</th><th>Lead\xe2\x86\x92Won</th></tr>\n",
+          f);
+    int rc = s_copy(ctx->html->src, f);
+    fputs("</table>\n", f);
+    return rc;
 }
 
 /* A heat-map cell: white to red (max = the biggest cell of the table). */
@@ -406,20 +469,20 @@ static void s_heat(FILE *f, double v, double max, const char *rgb_max, bool bold
     fprintf(f, "%s</td>", t2);
 }
 
-static void s_matrix(ho_rctx_t *ctx, FILE *f)
+static void s_matrix(ho_rctx_t *ctx, FILE *f, const ho_rmatrix_t *mx, bool channel)
 {
     const ho_rmodel_t *m = &ctx->model;
-    const ho_rmatrix_t *mx = &m->by_channel;
     if (!mx->m || m->nr == 0) {
         return;
     }
-    fputs("<h3>Reason \xc3\x97 channel (rejected + lost, 12 weeks; darker = more)</h3>\n"
-          "<table class=\"matrix\">\n<tr><th>Reason</th>",
-          f);
+    fprintf(f,
+            "<h3>Reason \xc3\x97 %s (rejected + lost, 12 weeks; darker = more)</h3>\n"
+            "<table class=\"matrix\" data-table=\"%s\">\n<tr><th>Reason</th>",
+            channel ? "channel" : "rep", channel ? "by-channel" : "by-rep");
     for (int j = 0; j < mx->nk; j++) {
         char cl[256];
         fputs("<th>", f);
-        s_esc(f, ho_rchannel_label(mx->keys[j], cl, sizeof cl));
+        ho_rhtml_esc(f, channel ? ho_rchannel_label(mx->keys[j], cl, sizeof cl) : mx->keys[j]);
         fputs("</th>", f);
     }
     fputs(mx->other ? "<th>Other</th><th>Total</th></tr>\n" : "<th>Total</th></tr>\n", f);
@@ -429,7 +492,7 @@ static void s_matrix(ho_rctx_t *ctx, FILE *f)
     }
     for (size_t i = 0; i < m->nr; i++) {
         fputs("<tr><th class=\"m\">", f);
-        s_esc(f, ho_rreason_label(ctx, m->r[i].code));
+        ho_rhtml_esc(f, ho_rreason_label(ctx, m->r[i].code));
         fputs("</th>", f);
         double t = 0;
         for (int j = 0; j < mx->ncol; j++) {
@@ -447,7 +510,7 @@ static void s_reasons(ho_rctx_t *ctx, FILE *f)
 {
     const ho_rmodel_t *m = &ctx->model;
     fprintf(f,
-            "<h2 id=\"reasons\">Lost and rejected reasons</h2>\n<p class=\"note\">Rejected and "
+            "<h2>Lost and rejected reasons</h2>\n<p class=\"note\">Rejected and "
             "lost outcomes recorded %s..%s by reason, with the owner of the fix "
             "(reasons.yaml).</p>\n<table class=\"reasons\">\n<tr><th>Code</th><th>Reason</th>"
             "<th>Rejected (SAL)</th><th>Lost (after SQL)</th><th>Total</th><th>This week</th>"
@@ -462,9 +525,9 @@ static void s_reasons(ho_rctx_t *ctx, FILE *f)
         own[!strcmp(owner, "marketing") ? 0 : !strcmp(owner, "sales") ? 1 : 2] += total;
         double t4[4] = {r->rejected, r->lost, total, r->week};
         fputs("<tr><td>", f);
-        s_esc(f, r->code);
+        ho_rhtml_esc(f, r->code);
         fputs("</td><td>", f);
-        s_esc(f, ho_rreason_label(ctx, r->code));
+        ho_rhtml_esc(f, ho_rreason_label(ctx, r->code));
         fputs("</td>", f);
         for (int k = 0; k < 4; k++) {
             s_num(f, true, t4[k], HO_RK_COUNT, false, false, "");
@@ -473,7 +536,7 @@ static void s_reasons(ho_rctx_t *ctx, FILE *f)
         s_rate(f, total, m->grand, "");
         s_rate(f, cum, m->grand, "");
         fputs("<td>", f);
-        s_esc(f, *owner ? owner : "(not in reasons.yaml)");
+        ho_rhtml_esc(f, *owner ? owner : "(not in reasons.yaml)");
         fputs("</td></tr>\n", f);
     }
     fputs("<tr class=\"total\"><th class=\"m\">Total</th><td></td>", f);
@@ -490,7 +553,12 @@ static void s_reasons(ho_rctx_t *ctx, FILE *f)
         fputs("</tr>\n", f);
     }
     fputs("</table>\n", f);
-    s_matrix(ctx, f);
+    if (m->nr > 0) {
+        fputs("<h3>Pareto: the few reasons that make most of the rows</h3>\n", f);
+        ho_rsvg_pareto(ctx, f);
+    }
+    s_matrix(ctx, f, &m->by_channel, true);
+    s_matrix(ctx, f, &m->by_rep, false);
 }
 
 /* The fit x interest grid: leads per cell, then the share that reached SQL ("k of n" under
@@ -498,11 +566,12 @@ static void s_reasons(ho_rctx_t *ctx, FILE *f)
 static void s_grid(ho_rctx_t *ctx, FILE *f)
 {
     const ho_rmodel_t *m = &ctx->model;
+    fputs("<h2>Calibration: is the MQL rule right?</h2>\n", f);
     if (!m->has_grid) {
         return;
     }
     fprintf(f,
-            "<h2 id=\"calibration\">Calibration: fit \xc3\x97 interest</h2>\n<p class=\"note\">"
+            "<h3>Fit \xc3\x97 interest</h3>\n<p class=\"note\">"
             "Scored leads created %s..%s by fit band (rows, best on top) and interest band "
             "(columns). The MQL rule: fit \xe2\x89\xa5 %d and interest \xe2\x89\xa5 %d (bold "
             "cells). Cells with fewer than 10 leads show \"k of n\", not a rate.</p>\n",
@@ -555,49 +624,252 @@ static void s_grid(ho_rctx_t *ctx, FILE *f)
     }
 }
 
+/* The model's small tables of one group (Calibration's by band and by quadrant, Data
+ * quality's), each under its title, cell by cell as the sheet wrote them. */
+static void s_tabs(ho_rctx_t *ctx, FILE *f, int group)
+{
+    const ho_rmodel_t *m = &ctx->model;
+    for (size_t i = 0; i < m->ntabs; i++) {
+        const ho_rtab_t *t = &m->tabs[i];
+        if (t->group != group) {
+            continue;
+        }
+        fputs("<h3>", f);
+        ho_rhtml_esc(f, t->title);
+        fputs("</h3>\n<table class=\"tab\" data-table=\"", f);
+        ho_rhtml_esc(f, t->title);
+        fputs("\">\n<tr>", f);
+        for (int c = 0; c < t->nc; c++) {
+            fputs("<th>", f);
+            ho_rhtml_esc(f, t->cols[c]);
+            fputs("</th>", f);
+        }
+        fputs("</tr>\n", f);
+        for (size_t r = 0; r < t->nrows; r++) {
+            bool total = r >= t->total_from;
+            fputs(total ? "<tr class=\"total\">" : "<tr>", f);
+            for (int c = 0; c < t->nc; c++) {
+                const ho_rcell_t *x = &t->cells[r * (size_t)t->nc + (size_t)c];
+                switch (x->type) {
+                case HO_RC_BLANK:
+                    fputs("<td></td>", f);
+                    break;
+                case HO_RC_TEXT:
+                    fputs(x->bad ? "<td class=\"bad\">" : "<td>", f);
+                    ho_rhtml_esc(f, x->s);
+                    fputs("</td>", f);
+                    break;
+                case HO_RC_NUM:
+                    s_num(f, true, x->v, x->kind, false, false, "");
+                    break;
+                case HO_RC_TIME:
+                    s_td_time(ctx, f, true, x->at);
+                    break;
+                }
+            }
+            fputs("</tr>\n", f);
+        }
+        fputs("</table>\n", f);
+    }
+}
+
+/* Calibration's chart: SQL rate and Won rate per score band (the band table's columns). */
+static void s_bands_svg(ho_rctx_t *ctx, FILE *f)
+{
+    const ho_rmodel_t *m = &ctx->model;
+    const ho_rtab_t *t = NULL;
+    for (size_t i = 0; i < m->ntabs && !t; i++) {
+        t = m->tabs[i].group == HO_RTAB_CALIBRATION && !strcmp(m->tabs[i].title, "By score band")
+                ? &m->tabs[i]
+                : NULL;
+    }
+    if (!t || t->nrows == 0) {
+        return;
+    }
+    const char **cats = calloc(t->nrows, sizeof *cats);
+    double *v = calloc(t->nrows * 2, sizeof *v);
+    if (cats && v) {
+        for (size_t r = 0; r < t->nrows; r++) {
+            const ho_rcell_t *row = &t->cells[r * (size_t)t->nc];
+            cats[r] = row[0].s ? row[0].s : "";
+            v[r * 2] = row[6].type == HO_RC_NUM ? row[6].v : 0;     /* SQL rate */
+            v[r * 2 + 1] = row[7].type == HO_RC_NUM ? row[7].v : 0; /* Won rate */
+        }
+        static const char *const names[] = {"SQL rate", "Won rate"};
+        fputs("<h3>Conversion by score band</h3>\n", f);
+        ho_rsvg_columns(f, "bands", "Conversion by score band", "Score band", t->nrows, cats, 2,
+                        names, v, true);
+    } else {
+        ctx->model.failed = true; /* out of memory: the page fails, never half a chart */
+    }
+    free(cats);
+    free(v);
+}
+
+static void s_calibration_tables(ho_rctx_t *ctx, FILE *f)
+{
+    s_tabs(ctx, f, HO_RTAB_CALIBRATION);
+    s_bands_svg(ctx, f);
+    fputs("<p class=\"note\">How to read: the MQL rate column shows where the MQL line falls. If "
+          "the bands just below it reach SQL about as often as the bands just above it, the "
+          "threshold is too high (good leads wait in nurture); if the bands just above it "
+          "rarely reach SQL, it is too low (sales gets leads it rejects).</p>\n",
+          f);
+}
+
+/* Reps: speed to lead as the data has it (assignment -> acceptance), SLA, conversion. */
+static void s_reps(ho_rctx_t *ctx, FILE *f)
+{
+    const ho_rmodel_t *m = &ctx->model;
+    fprintf(f,
+            "<h2>Reps: speed to lead, SLA and conversion</h2>\n<p class=\"note\">Assignments made "
+            "%s..%s, acceptance, SQL and won by the end of %s. Speed to lead is measured from "
+            "assignment to the rep's acceptance: no input dates the first sales touch (a call "
+            "or e-mail).</p>\n<table class=\"reps\" data-table=\"reps\">\n<tr><th>Rep</th>"
+            "<th>Name</th><th>Assigned</th><th>Accepted</th><th>Acceptance rate</th><th>Median "
+            "assignment\xe2\x86\x92"
+            "acceptance (h)</th><th>SLA breaches</th><th>Leads</th>"
+            "<th>SQL</th><th>SQL rate</th><th>Won</th></tr>\n",
+            ctx->weeks[HO_RW - 4].label, ctx->weeks[HO_RW_THIS].label,
+            ctx->weeks[HO_RW_THIS].label);
+    for (size_t i = 0; i < m->nreps; i++) {
+        const ho_rrep_t *r = &m->reps[i];
+        fputs("<tr>", f);
+        s_td(f, r->rep);
+        s_td(f, r->name);
+        s_num(f, true, r->assigned, HO_RK_COUNT, false, false, "");
+        s_num(f, true, r->accepted, HO_RK_COUNT, false, false, "");
+        s_rate(f, r->accepted, r->assigned, "");
+        s_num(f, r->has_med, r->med_h, HO_RK_HOURS, false, false, "");
+        s_num(f, true, r->sla, HO_RK_COUNT, false, false, "");
+        s_num(f, true, r->leads, HO_RK_COUNT, false, false, "");
+        s_num(f, true, r->sql, HO_RK_COUNT, false, false, "");
+        s_rate(f, r->sql, r->leads, "");
+        s_num(f, true, r->won, HO_RK_COUNT, false, false, "");
+        fputs("</tr>\n", f);
+    }
+    fputs("</table>\n", f);
+    if (m->nreps == 0) {
+        fputs("<p class=\"note\">(no assignment to a rep in these weeks)</p>\n", f);
+    }
+}
+
+static void s_lift_head(FILE *f, const char *table, const char *const first[3], const char *last)
+{
+    fprintf(f, "<table class=\"lift\" data-table=\"%s\">\n<tr>", table);
+    for (int k = 0; k < 3; k++) {
+        fprintf(f, "<th>%s</th>", first[k]);
+    }
+    fprintf(f,
+            "<th>Leads</th><th>SAL rate</th><th>SAL lift</th><th>SQL rate</th><th>SQL lift</th>"
+            "<th>SQL lift, 95%% low</th><th>SQL lift, 95%% high</th><th>%s</th></tr>\n",
+            last);
+}
+
+/* Learnings: each scoring rule's and each source's lift with its sample size and interval. */
+static int s_learnings(ho_rctx_t *ctx, FILE *f)
+{
+    const ho_rmodel_t *m = &ctx->model;
+    const double *b = m->rules_base;
+    fprintf(f,
+            "<h2>Learnings: what the outcomes say about the model and the sources</h2>\n<p "
+            "class=\"note\">Leads created %s..%s; SAL and SQL reached by the end of %s. Lift = "
+            "the group's rate / the rate of the leads outside it (1 = like the rest), with the "
+            "SQL lift's 95%% interval (Katz); 30+ leads to judge.</p>\n<h3>Scoring rules (score "
+            "at MQL; %.0f scored leads: SAL %.1f%%, SQL %.1f%%)</h3>\n",
+            ctx->weeks[0].label, ctx->weeks[HO_RW_THIS].label, ctx->weeks[HO_RW_THIS].label, b[0],
+            b[0] > 0 ? 100 * b[1] / b[0] : 0, b[0] > 0 ? 100 * b[2] / b[0] : 0);
+    static const char *const rh[3] = {"Rule", "Kind", "Average points"};
+    s_lift_head(f, "rules", rh, "Verdict");
+    size_t against = 0;
+    for (size_t i = 0; i < m->nrules; i++) {
+        s_lift_row(f, &m->rules[i], true);
+        against += m->rules[i].against;
+    }
+    fputs("</table>\n", f);
+    fprintf(f,
+            "<p class=\"note\">%zu rule%s whose measured lift contradicts its points (marked): "
+            "<code>handoff score --suggest</code> writes the change to try.</p>\n",
+            against, against == 1 ? "" : "s");
+    b = m->src_base;
+    fprintf(f,
+            "<h3>Sources and campaigns, against all other leads (%.0f leads: SAL %.1f%%, SQL "
+            "%.1f%%)</h3>\n",
+            b[0], b[0] > 0 ? 100 * b[1] / b[0] : 0, b[0] > 0 ? 100 * b[2] / b[0] : 0);
+    static const char *const sh[3] = {"Channel", "Source", "Campaign"};
+    s_lift_head(f, "sources", sh, "Reading");
+    int rc = s_copy(ctx->html->lift, f);
+    fputs("</table>\n", f);
+    return rc;
+}
+
+/* Handoffs: this week's MQLs, every row the sheet wrote (streamed: the list can be long). */
+static int s_handoffs(ho_rctx_t *ctx, FILE *f)
+{
+    fprintf(f,
+            "<h2>Handoffs: this week's MQLs</h2>\n<p class=\"note\">Every lead that became an "
+            "MQL in %s (%lld), by the time it did; score, fit \xc3\x97 interest and top reason "
+            "from the score that made it an MQL; owner and status as of the end of the week."
+            "</p>\n<table class=\"list handoffs\" data-table=\"handoffs\">\n<tr><th>MQL at</th>"
+            "<th>Name</th><th>Email</th><th>Company</th><th>Title</th><th>Location</th>"
+            "<th>Source</th><th>Campaign</th><th>Score at MQL</th><th>Grade</th><th>Fit "
+            "\xc3\x97 interest</th><th>Top reason</th><th>Owner</th><th>Assigned at</th>"
+            "<th>Status</th></tr>\n",
+            ctx->weeks[HO_RW_THIS].label, (long long)ctx->html->nhand);
+    int rc = s_copy(ctx->html->hand, f);
+    fputs("</table>\n", f);
+    return rc;
+}
+
+static void s_quality(ho_rctx_t *ctx, FILE *f)
+{
+    fputs("<h2>Data quality: what came in and what became of it</h2>\n<p class=\"note\">Every "
+          "import the store has recorded (one file or one webhook day each), by source. Rows "
+          "read = skipped + quarantined + accepted (Check); accepted rows are then new, merged, "
+          "matched, unmatched, recorded or pending.</p>\n",
+          f);
+    if (ctx->model.dq_note) {
+        fputs("<p class=\"note\">", f);
+        ho_rhtml_esc(f, ctx->model.dq_note);
+        fputs("</p>\n", f);
+    }
+    s_tabs(ctx, f, HO_RTAB_QUALITY);
+}
+
 /* This week's lost and rejected leads: the rows the drill-down sheet wrote, buffered. */
 static int s_drill(ho_rctx_t *ctx, FILE *f)
 {
     ho_rhtml_t *h = ctx->html;
     fprintf(f,
-            "<h2 id=\"lost\">Lost and rejected this week</h2>\n<p class=\"note\">Every rejected "
+            "<h2>Lost and rejected this week</h2>\n<p class=\"note\">Every rejected "
             "and lost outcome recorded in %s (time zone ",
             ctx->weeks[HO_RW_THIS].label);
-    s_esc(f, ctx->tz);
+    ho_rhtml_esc(f, ctx->tz);
     fprintf(f,
             "), oldest first: %lld rows.</p>\n<table class=\"list\">\n<tr><th>Recorded at"
             "</th><th>Outcome</th><th>Reason</th><th>Owner of the fix</th><th>Lead</th>"
             "<th>Email</th><th>Company</th><th>Channel</th><th>Source</th><th>Campaign</th>"
             "<th>Rep</th><th>Stage reached</th><th>Flags</th></tr>\n",
             (long long)h->nrows);
-    if (fflush(h->rows) != 0 || fseek(h->rows, 0, SEEK_SET) != 0) {
-        return -1;
-    }
-    char buf[8192];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, h->rows)) > 0) {
-        if (fwrite(buf, 1, n, f) != n) {
-            return -1;
-        }
-    }
+    int rc = s_copy(h->rows, f);
     fputs("</table>\n", f);
-    return ferror(h->rows) ? -1 : 0;
+    return rc;
 }
 
 static void s_definitions(FILE *f)
 {
     const ho_report_def_t *d;
     size_t n = ho_report_defs(&d);
-    fputs("<h2 id=\"definitions\">Definitions</h2>\n<table class=\"defs\">\n<tr><th>Sheet</th>"
+    fputs("<h2>Definitions</h2>\n<table class=\"defs\">\n<tr><th>Sheet</th>"
           "<th>Term</th><th>Definition</th></tr>\n",
           f);
     for (size_t i = 0; i < n; i++) {
         fputs("<tr><td>", f);
-        s_esc(f, d[i].sheet);
+        ho_rhtml_esc(f, d[i].sheet);
         fputs("</td><th class=\"m\">", f);
-        s_esc(f, d[i].term);
+        ho_rhtml_esc(f, d[i].term);
         fputs("</th><td>", f);
-        s_esc(f, d[i].text);
+        ho_rhtml_esc(f, d[i].text);
         fputs("</td></tr>\n", f);
     }
     fputs("</table>\n", f);
@@ -617,8 +889,26 @@ static const char s_style[] =
     ".note,td.note{color:#595959;font-style:italic}tr.total td,tr.total th{border-top:2px "
     "solid #595959;font-weight:bold}\n"
     "svg.chart{font-size:11px;max-width:100%;height:auto}svg.chart text{fill:#404040}\n"
-    "nav a{margin-right:12px}table.list{font-size:12px}\n"
-    "@media print{body{margin:0}h2{page-break-after:avoid}table,svg{page-break-inside:auto}}\n";
+    "nav a{margin-right:12px}table.list{font-size:12px}td.t{white-space:nowrap}\n"
+    ".bad,tr.against td.bad{color:#9c0006;background:#ffc7ce}tr.young td{background:#f2f2f2}\n"
+    "code{font-family:Consolas,'DejaVu Sans Mono',monospace}section{overflow-x:auto}\n"
+    "@page{size:A4 landscape;margin:10mm}\n"
+    "@media print{body{margin:0;max-width:none;font-size:10px}section{break-before:page}"
+    "section:first-of-type{break-before:auto}h2,h3{break-after:avoid;page-break-after:avoid}"
+    "table{width:100%;max-width:100%}th,td{padding:1px 3px;overflow-wrap:anywhere}"
+    "td.n,td.t{white-space:normal}table.list{font-size:7px}tr{break-inside:avoid}"
+    "svg.chart{width:100%;height:auto;break-inside:avoid}nav{display:none}"
+    "section{overflow:visible}}\n";
+
+/* The sections, in the workbook's sheet order: one per sheet. */
+static const struct {
+    const char *id, *name;
+} s_sections[] = {
+    {"summary", "Summary"},         {"funnel", "Funnel"},           {"sources", "Sources"},
+    {"reasons", "Lost reasons"},    {"lost", "Lost and rejected"},  {"reps", "Reps"},
+    {"calibration", "Calibration"}, {"learnings", "Learnings"},     {"handoffs", "Handoffs"},
+    {"quality", "Data quality"},    {"definitions", "Definitions"},
+};
 
 static void s_head(ho_rctx_t *ctx, FILE *f)
 {
@@ -633,32 +923,72 @@ static void s_head(ho_rctx_t *ctx, FILE *f)
             "report %s</h1>\n<p class=\"note\">Monday %04d-%02d-%02d to Sunday %04d-%02d-%02d, "
             "time zone ",
             w->label, s_style, w->label, y1, m1, d1, y2, m2, d2);
-    s_esc(f, ctx->tz);
-    fputs(". Data before the end of the week only. The same numbers as the workbook; "
-          "definitions at the end.</p>\n<nav><a href=\"#summary\">Summary</a><a "
-          "href=\"#sources\">Sources</a><a href=\"#reasons\">Reasons</a><a "
-          "href=\"#calibration\">Calibration</a><a href=\"#lost\">Lost and rejected</a><a "
-          "href=\"#definitions\">Definitions</a></nav>\n",
+    ho_rhtml_esc(f, ctx->tz);
+    fputs(". Data before the end of the week only. The same numbers as the workbook, one section "
+          "per sheet; definitions at the end.</p>\n<nav>",
           f);
+    for (size_t i = 0; i < sizeof s_sections / sizeof s_sections[0]; i++) {
+        fprintf(f, "<a href=\"#%s\">%s</a>", s_sections[i].id, s_sections[i].name);
+    }
+    fputs("</nav>\n", f);
 }
 
 ho_report_error_t ho_rhtml_finish(ho_rctx_t *ctx)
 {
     ho_rhtml_t *h = ctx->html;
     FILE *f = h->f;
+    int drc = 0;
     s_head(ctx, f);
-    s_summary(ctx, f);
-    s_sources(ctx, f);
-    s_reasons(ctx, f);
-    s_grid(ctx, f);
-    int drc = s_drill(ctx, f);
-    s_definitions(f);
+    for (size_t i = 0; i < sizeof s_sections / sizeof s_sections[0]; i++) {
+        fprintf(f, "<section id=\"%s\">\n", s_sections[i].id);
+        switch (i) {
+        case 0:
+            s_summary(ctx, f);
+            break;
+        case 1:
+            s_funnel(ctx, f);
+            break;
+        case 2:
+            s_sources(ctx, f);
+            drc |= s_sources_drill(ctx, f);
+            break;
+        case 3:
+            s_reasons(ctx, f);
+            break;
+        case 4:
+            drc |= s_drill(ctx, f);
+            break;
+        case 5:
+            s_reps(ctx, f);
+            break;
+        case 6:
+            s_grid(ctx, f);
+            s_calibration_tables(ctx, f);
+            break;
+        case 7:
+            drc |= s_learnings(ctx, f);
+            break;
+        case 8:
+            drc |= s_handoffs(ctx, f);
+            break;
+        case 9:
+            s_quality(ctx, f);
+            break;
+        default:
+            s_definitions(f);
+        }
+        fputs("</section>\n", f);
+    }
     fputs("</body>\n</html>\n", f);
     bool bad = drc != 0 || ferror(f);
+    h->f = NULL;
     bad = fclose(f) != 0 || bad;
-    fclose(h->rows);
+    bad = !s_close(h) || bad;
     ctx->html = NULL;
-    free(h);
+    if (ctx->model.failed) { /* a table of the model could not be recorded: no partial page */
+        ho_err_set(ctx->err, HO_ERR_NOMEM, "html", "%s: out of memory", ctx->opts->html);
+        return HO_REPORT_ERR_NOMEM;
+    }
     if (bad) {
         ho_err_set(ctx->err, HO_ERR_IO, "html", "%s: cannot write: %s", ctx->opts->html,
                    strerror(errno));

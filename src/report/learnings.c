@@ -59,16 +59,21 @@ static ho_report_error_t s_base(ho_rctx_t *ctx, bool scored, double b[3])
 
 /* Leads n, SAL rate, SAL lift, SQL rate, SQL lift and its 95 % interval from column c, for
  * a group g = {n, sal, sql} of the population b: lift = the group's rate / the rate of the
- * leads outside it. The SQL interval goes to lo/hi (NAN when undefined). */
+ * leads outside it. The SQL interval goes to lo/hi (NAN when undefined); the same numbers to
+ * out (the page's row). */
 static void s_lift_cells(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t row, lxw_col_t c,
-                         const double g[3], const double b[3], double *lo, double *hi)
+                         const double g[3], const double b[3], double *lo, double *hi,
+                         ho_rlift_t *out)
 {
+    memcpy(out->g, g, sizeof out->g);
     worksheet_write_number(ws, row, c, g[0], ctx->f_int);
     double rr, l, h;
     for (int k = 1; k <= 2; k++) {
         lxw_col_t col = (lxw_col_t)(c + (k == 1 ? 1 : 3));
         ho_rrate(ctx, ws, row, col, g[k], g[0], NULL);
         bool ok = s_rr(g[k], g[0], b[k] - g[k], b[0] - g[0], &rr, &l, &h);
+        out->has_lift[k - 1] = ok;
+        out->lift[k - 1] = ok ? rr : 0;
         if (ok) {
             worksheet_write_number(ws, row, col + 1, rr, ctx->f_lift);
         } else {
@@ -77,6 +82,9 @@ static void s_lift_cells(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t row, lxw_c
         if (k == 2) {
             *lo = ok ? l : NAN;
             *hi = ok ? h : NAN;
+            out->has_ci = ok;
+            out->lo = ok ? l : 0;
+            out->hi = ok ? h : 0;
             if (ok) {
                 worksheet_write_number(ws, row, c + 5, l, ctx->f_lift);
                 worksheet_write_number(ws, row, c + 6, h, ctx->f_lift);
@@ -319,8 +327,14 @@ static void s_rule_row(void *arg, const ho_report_rule_t *r)
     worksheet_write_string(a->ws, a->row, 1, r->kind, ctx->f_text);
     worksheet_write_number(a->ws, a->row, 2, r->points, ctx->f_dhours);
     double g[3] = {r->n, r->sal, r->sql}, lo, hi;
-    s_lift_cells(ctx, a->ws, a->row, 3, g, a->base, &lo, &hi);
+    ho_rlift_t m = {.a = (char *)r->rule,
+                    .b = (char *)r->kind,
+                    .points = r->points,
+                    .verdict = r->verdict,
+                    .against = r->against};
+    s_lift_cells(ctx, a->ws, a->row, 3, g, a->base, &lo, &hi, &m);
     worksheet_write_string(a->ws, a->row, 10, r->verdict, r->against ? ctx->f_bad : ctx->f_text);
+    ho_rmodel_rule(&ctx->model, &m);
     a->row++;
 }
 
@@ -353,6 +367,7 @@ static ho_report_error_t s_rules(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t *r
                                        "Verdict"};
     ho_rheader(ctx, ws, *row, cols, 11);
     (*row)++;
+    memcpy(ctx->model.rules_base, b, sizeof b);
     s_rows_t a = {.ctx = ctx, .ws = ws, .row = *row, .base = b};
     rc = ho_report_rules_each(ctx, s_rule_row, &a, b);
     *row = a.row + 1;
@@ -379,6 +394,7 @@ static ho_report_error_t s_sources(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t 
     if (rc != HO_REPORT_OK) {
         return rc;
     }
+    memcpy(ctx->model.src_base, b, sizeof b);
     char t[200];
     snprintf(t, sizeof t,
              "Sources and campaigns, against all other leads (%.0f leads: SAL %.1f%%, SQL "
@@ -409,12 +425,19 @@ static ho_report_error_t s_sources(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t 
         worksheet_write_string(ws, *row, 1, ho_rcol_text(st, 1), ctx->f_text);
         worksheet_write_string(ws, *row, 2, ho_rcol_text(st, 2), ctx->f_text);
         double lo, hi;
-        s_lift_cells(ctx, ws, *row, 3, g, b, &lo, &hi);
+        ho_rlift_t m = {.a = (char *)ho_rcol_text(st, 0),
+                        .b = (char *)ho_rcol_text(st, 1),
+                        .c = (char *)ho_rcol_text(st, 2)};
+        s_lift_cells(ctx, ws, *row, 3, g, b, &lo, &hi, &m);
         const char *v = g[0] < S_MIN_N || isnan(lo) ? "too few leads to judge"
                         : lo > 1                    ? "better than average: more like these"
                         : hi < 1                    ? "worse than average: fewer like these"
                                                     : "like the average";
         worksheet_write_string(ws, *row, 10, v, ctx->f_text);
+        if (ctx->html) { /* one row per campaign: streamed to the page, not kept */
+            m.verdict = v;
+            ho_rhtml_lift_row(ctx, &m);
+        }
         (*row)++;
     }
     sqlite3_finalize(st);

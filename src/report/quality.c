@@ -102,8 +102,12 @@ static ho_report_error_t s_prepare(ho_rctx_t *ctx)
 }
 
 static void s_check(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t row, lxw_col_t col, bool ok,
-                    bool total)
+                    bool total, ho_rcell_t *cell)
 {
+    ho_rtab_text(&ctx->model, cell, ok ? "ok" : "MISMATCH");
+    if (cell) {
+        cell->bad = !ok;
+    }
     /* A formula, so the check holds in the file itself: Rows read (D) = Skipped (E) +
      * Quarantined (F) + Accepted (G). */
     char f[160];
@@ -183,13 +187,16 @@ static ho_report_error_t s_kind_table(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row
     }
     cols[nc++] = "Check";
     ho_rheader(ctx, ws, *row, cols, nc);
+    ho_rtab_t *t = ho_rtab_new(&ctx->model, HO_RTAB_QUALITY, k->title, cols, nc);
     (*row)++;
     lxw_row_t first = *row;
     double tot[7 + S_MAXRES + 1] = {0};
     int nnum = nc - 1; /* numeric columns: 1..nc-2 except Last import */
     int s;
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        ho_rcell_t *m = ho_rtab_row(&ctx->model, t); /* the row for the page, NULL: none */
         worksheet_write_string(ws, *row, 0, ho_rcol_text(st, 0), ctx->f_text);
+        ho_rtab_text(&ctx->model, m, ho_rcol_text(st, 0));
         for (int c = 1; c < nnum; c++) {
             if (c == 2) {
                 if (sqlite3_column_type(st, 2) == SQLITE_NULL) {
@@ -197,34 +204,45 @@ static ho_report_error_t s_kind_table(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row
                 } else {
                     lxw_datetime d = ho_rdatetime(ctx, sqlite3_column_int64(st, 2));
                     worksheet_write_datetime(ws, *row, 2, &d, ctx->f_dt);
+                    ho_rtab_time(m ? &m[2] : NULL, sqlite3_column_int64(st, 2));
                 }
                 continue;
             }
             if (sqlite3_column_type(st, c) == SQLITE_NULL) {
                 worksheet_write_string(ws, *row, (lxw_col_t)c, "n/a", ctx->f_note);
+                ho_rtab_text(&ctx->model, m ? &m[c] : NULL, "n/a");
                 continue;
             }
             double v = sqlite3_column_double(st, c);
             tot[c] += v;
             worksheet_write_number(ws, *row, (lxw_col_t)c, v, ctx->f_int);
+            ho_rtab_num(m ? &m[c] : NULL, v, HO_RK_COUNT);
         }
         double rd = sqlite3_column_double(st, 3), sk = sqlite3_column_double(st, 4),
                qu = sqlite3_column_double(st, 5), ac = sqlite3_column_double(st, 6);
-        s_check(ctx, ws, *row, (lxw_col_t)(nc - 1), rd == sk + qu + ac, false);
+        s_check(ctx, ws, *row, (lxw_col_t)(nc - 1), rd == sk + qu + ac, false,
+                m ? &m[nc - 1] : NULL);
         (*row)++;
     }
     sqlite3_finalize(st);
     if (s != SQLITE_DONE) {
         return ho_rsql_fail(ctx, "data quality");
     }
+    if (t) {
+        t->total_from = t->nrows;
+    }
+    ho_rcell_t *m = ho_rtab_row(&ctx->model, t);
+    ho_rtab_text(&ctx->model, m, "Total");
     worksheet_write_string(ws, *row, 0, "Total", ctx->f_tot_text);
     worksheet_write_blank(ws, *row, 2, ctx->f_tot_text);
     for (int c = 1; c < nnum; c++) {
         if (c != 2) {
             s_sum_formula(ctx, ws, *row, (lxw_col_t)c, first, tot[c]);
+            ho_rtab_num(m ? &m[c] : NULL, tot[c], HO_RK_COUNT);
         }
     }
-    s_check(ctx, ws, *row, (lxw_col_t)(nc - 1), tot[3] == tot[4] + tot[5] + tot[6], true);
+    s_check(ctx, ws, *row, (lxw_col_t)(nc - 1), tot[3] == tot[4] + tot[5] + tot[6], true,
+            m ? &m[nc - 1] : NULL);
     *row += 2;
     return HO_REPORT_OK;
 }
@@ -252,17 +270,22 @@ static ho_report_error_t s_reasons(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t 
     static const char *const cols[] = {"Source", "Kind", "Skipped or quarantined", "Reason",
                                        "Rows"};
     ho_rheader(ctx, ws, *row, cols, 5);
+    ho_rtab_t *t = ho_rtab_new(&ctx->model, HO_RTAB_QUALITY,
+                               "Skipped and quarantined rows by reason", cols, 5);
     (*row)++;
     lxw_row_t first = *row;
     double tot = 0;
     int s;
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        ho_rcell_t *m = ho_rtab_row(&ctx->model, t);
         for (int c = 0; c < 4; c++) {
             worksheet_write_string(ws, *row, (lxw_col_t)c, ho_rcol_text(st, c), ctx->f_text);
+            ho_rtab_text(&ctx->model, m ? &m[c] : NULL, ho_rcol_text(st, c));
         }
         double v = sqlite3_column_double(st, 4);
         tot += v;
         worksheet_write_number(ws, *row, 4, v, ctx->f_int);
+        ho_rtab_num(m ? &m[4] : NULL, v, HO_RK_COUNT);
         (*row)++;
     }
     sqlite3_finalize(st);
@@ -274,6 +297,12 @@ static ho_report_error_t s_reasons(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t 
         worksheet_write_blank(ws, *row, c, ctx->f_tot_text);
     }
     s_sum_formula(ctx, ws, *row, 4, first, tot);
+    if (t) {
+        t->total_from = t->nrows;
+    }
+    ho_rcell_t *m = ho_rtab_row(&ctx->model, t);
+    ho_rtab_text(&ctx->model, m, "Total");
+    ho_rtab_num(m ? &m[4] : NULL, tot, HO_RK_COUNT);
     *row += 2;
     return HO_REPORT_OK;
 }
@@ -308,20 +337,25 @@ static ho_report_error_t s_week_outcomes(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_
         "Source",      "Accepted", "Rejected", "Sales qualified",
         "Opportunity", "Won",      "Lost",     "On leads marketing never qualified"};
     ho_rheader(ctx, ws, *row, cols, 8);
+    ho_rtab_t *t = ho_rtab_new(&ctx->model, HO_RTAB_QUALITY, title, cols, 8);
     (*row)++;
     lxw_row_t first = *row;
     double tot[8] = {0};
     int s;
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        ho_rcell_t *m = ho_rtab_row(&ctx->model, t);
         worksheet_write_string(ws, *row, 0, ho_rcol_text(st, 0), ctx->f_text);
+        ho_rtab_text(&ctx->model, m, ho_rcol_text(st, 0));
         for (int c = 1; c < 8; c++) {
             if (sqlite3_column_type(st, c) == SQLITE_NULL) {
                 worksheet_write_string(ws, *row, (lxw_col_t)c, "n/a", ctx->f_note);
+                ho_rtab_text(&ctx->model, m ? &m[c] : NULL, "n/a");
                 continue;
             }
             double v = sqlite3_column_double(st, c);
             tot[c] += v;
             worksheet_write_number(ws, *row, (lxw_col_t)c, v, ctx->f_int);
+            ho_rtab_num(m ? &m[c] : NULL, v, HO_RK_COUNT);
         }
         (*row)++;
     }
@@ -330,8 +364,14 @@ static ho_report_error_t s_week_outcomes(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_
         return ho_rsql_fail(ctx, "data quality outcomes");
     }
     worksheet_write_string(ws, *row, 0, "Total", ctx->f_tot_text);
+    if (t) {
+        t->total_from = t->nrows;
+    }
+    ho_rcell_t *m = ho_rtab_row(&ctx->model, t);
+    ho_rtab_text(&ctx->model, m, "Total");
     for (lxw_col_t c = 1; c < 8; c++) {
         s_sum_formula(ctx, ws, *row, c, first, tot[c]);
+        ho_rtab_num(m ? &m[c] : NULL, tot[c], HO_RK_COUNT);
     }
     *row += 2;
     return HO_REPORT_OK;
@@ -357,13 +397,22 @@ static ho_report_error_t s_pending_now(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_ro
         unknown = sqlite3_column_int64(st, 1);
     }
     sqlite3_finalize(st);
+    static const char *const cols[] = {"Feedback waiting for its lead", "Rows"};
+    ho_rtab_t *t =
+        ho_rtab_new(&ctx->model, HO_RTAB_QUALITY, "Feedback waiting for its lead", cols, 2);
+    ho_rcell_t *m = ho_rtab_row(&ctx->model, t);
     worksheet_write_string(ws, *row, 0, "Feedback rows waiting for their lead now", ctx->f_bold);
     worksheet_write_number(ws, *row, 3, (double)n, ctx->f_int);
+    ho_rtab_text(&ctx->model, m, "Feedback rows waiting for their lead now");
+    ho_rtab_num(m ? &m[1] : NULL, (double)n, HO_RK_COUNT);
     (*row)++;
     if (status) {
         worksheet_write_string(ws, *row, 0, "of which past the grace period (unknown lead)",
                                ctx->f_text);
         worksheet_write_number(ws, *row, 3, (double)unknown, ctx->f_int);
+        m = ho_rtab_row(&ctx->model, t);
+        ho_rtab_text(&ctx->model, m, "of which past the grace period (unknown lead)");
+        ho_rtab_num(m ? &m[1] : NULL, (double)unknown, HO_RK_COUNT);
         (*row)++;
     }
     return HO_REPORT_OK;
@@ -386,10 +435,9 @@ ho_report_error_t ho_report_quality(ho_rctx_t *ctx, lxw_worksheet *ws)
     ho_rcols(ctx, ws, 4, 13, 12);
     lxw_row_t row = 3;
     if (!ctx->has_imports) {
-        worksheet_write_string(ws, row, 0,
-                               "This store records no imports yet (its schema predates the "
-                               "imports table): import counts are not available.",
-                               ctx->f_note);
+        ctx->model.dq_note = "This store records no imports yet (its schema predates the "
+                             "imports table): import counts are not available.";
+        worksheet_write_string(ws, row, 0, ctx->model.dq_note, ctx->f_note);
         row += 2;
     }
     for (size_t i = 0; i < sizeof s_kinds / sizeof s_kinds[0] && rc == HO_REPORT_OK; i++) {
@@ -430,6 +478,7 @@ ho_report_error_t ho_report_freshness(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row
     }
     static const char *const cols[] = {"Source", "Kind", "Files", "Rows read", "Last import"};
     ho_rheader(ctx, ws, *row, cols, 5);
+    ctx->model.has_fresh = true;
     (*row)++;
     int s, n = 0;
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
@@ -438,6 +487,9 @@ ho_report_error_t ho_report_freshness(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row
         worksheet_write_string(ws, *row, 1, ho_rcol_text(st, 1), ctx->f_text);
         worksheet_write_number(ws, *row, 2, sqlite3_column_double(st, 3), ctx->f_int);
         worksheet_write_number(ws, *row, 3, sqlite3_column_double(st, 4), ctx->f_int);
+        ho_rmodel_fresh(&ctx->model, ho_rcol_text(st, 0), ho_rcol_text(st, 1),
+                        sqlite3_column_double(st, 3), sqlite3_column_double(st, 4),
+                        sqlite3_column_type(st, 2) != SQLITE_NULL, sqlite3_column_int64(st, 2));
         if (sqlite3_column_type(st, 2) == SQLITE_NULL) {
             worksheet_write_blank(ws, *row, 4, ctx->f_dt);
         } else {

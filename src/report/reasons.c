@@ -122,20 +122,6 @@ void ho_rmatrix_free(ho_rmatrix_t *m)
     memset(m, 0, sizeof *m);
 }
 
-void ho_rmodel_free(ho_rmodel_t *m)
-{
-    for (size_t i = 0; i < m->nch; i++) {
-        free(m->ch[i].code);
-    }
-    free(m->ch);
-    for (size_t i = 0; i < m->nr; i++) {
-        free(m->r[i].code);
-    }
-    free(m->r);
-    ho_rmatrix_free(&m->by_channel);
-    memset(m, 0, sizeof *m);
-}
-
 /* Bars = total per reason, line = cumulative share on a secondary axis, below the table (not
  * beside it: the sheet then prints one page wide at a readable size). Built as a two-series
  * column chart and turned into a bar+line combination after close (ho_report_pareto_patch),
@@ -281,13 +267,12 @@ ho_report_error_t ho_report_reasons(ho_rctx_t *ctx, lxw_worksheet *ws)
         s_matrix_write(ctx, ws, &row, "Reason \xc3\x97 channel (rejected + lost, 12 weeks)",
                        &ctx->model.by_channel, r, n, true);
         row++;
-        ho_rmatrix_t by_rep = {0};
-        rc = s_matrix_collect(ctx, "coalesce(nullif(o.rep_id, ''), '(none)')", r, n, &by_rep);
+        rc = s_matrix_collect(ctx, "coalesce(nullif(o.rep_id, ''), '(none)')", r, n,
+                              &ctx->model.by_rep);
         if (rc == HO_REPORT_OK) {
             s_matrix_write(ctx, ws, &row, "Reason \xc3\x97 rep (rejected + lost, 12 weeks)",
-                           &by_rep, r, n, false);
+                           &ctx->model.by_rep, r, n, false);
         }
-        ho_rmatrix_free(&by_rep);
     }
     if (rc == HO_REPORT_OK) {
         ho_rprogress(ctx, "Lost reasons", (int64_t)row, true);

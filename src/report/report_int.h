@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <xlsxwriter.h>
 
 #include "handoff/conf.h"
@@ -78,6 +79,60 @@ typedef struct {
     double *m; /* reasons x ncol, row-major */
 } ho_rmatrix_t;
 
+/* Summary's data freshness: one (source, kind) of the imports table. */
+typedef struct {
+    char *source, *kind;
+    double files, read;
+    bool has_last;
+    int64_t last; /* greatest finished_at, UTC ms */
+} ho_rfresh_t;
+
+/* One Reps row: the counts as read, the median hours to accept (has_med false: none). */
+typedef struct {
+    char *rep, *name;
+    double assigned, accepted, sla, leads, sql, won;
+    bool has_med;
+    double med_h;
+} ho_rrep_t;
+
+/* One Learnings row (a scoring rule, or a channel/source/campaign): g = leads, SAL, SQL; the
+ * SAL and SQL lifts and the SQL lift's 95 % interval as the sheet computed them. */
+typedef struct {
+    char *a, *b, *c; /* rule, kind, NULL / channel (code), source, campaign */
+    double points;   /* rules: average points */
+    double g[3];
+    bool has_lift[2];
+    double lift[2];
+    bool has_ci;
+    double lo, hi;
+    const char *verdict; /* a static text */
+    bool against;        /* a rule whose lift contradicts its points */
+} ho_rlift_t;
+
+/* A small table as the sheet wrote it, cell by cell (Data quality's tables, Calibration's band
+ * and quadrant tables): what the page shows without knowing the sheet's layout. */
+typedef enum { HO_RC_BLANK, HO_RC_TEXT, HO_RC_NUM, HO_RC_TIME } ho_rcell_type_t;
+typedef struct {
+    ho_rcell_type_t type;
+    ho_rkind_t kind; /* HO_RC_NUM: how it is shown */
+    bool bad;        /* shown as a problem (a Check that says MISMATCH) */
+    double v;
+    int64_t at; /* HO_RC_TIME: UTC ms */
+    char *s;    /* HO_RC_TEXT */
+} ho_rcell_t;
+
+#define HO_RTAB_MAXCOL 16
+typedef struct {
+    char *title;
+    const char *cols[HO_RTAB_MAXCOL]; /* static texts */
+    int nc;
+    ho_rcell_t *cells; /* nrows x nc */
+    size_t nrows, cap;
+    size_t total_from; /* rows from here on are Total rows (bold); SIZE_MAX when none */
+    int group;         /* which section the table belongs to (HO_RTAB_*) */
+} ho_rtab_t;
+enum { HO_RTAB_QUALITY, HO_RTAB_CALIBRATION };
+
 typedef struct {
     ho_rkpi_t kpi[HO_RKPIS]; /* Summary */
     size_t nkpi;
@@ -91,12 +146,54 @@ typedef struct {
     int good_fit, high_interest, fit_step, int_step; /* calibration grid bands */
     bool has_grid;
     double grid_n[HO_RGRID][HO_RGRID], grid_q[HO_RGRID][HO_RGRID]; /* [fit][interest] */
+    ho_rmatrix_t by_rep;                                           /* reason x rep */
+    ho_rfresh_t *fresh; /* Summary's data freshness, in table order */
+    size_t nfresh;
+    bool has_fresh; /* the store records imports */
+    ho_rrep_t *reps;
+    size_t nreps;
+    ho_rlift_t *rules; /* Learnings' scoring rules (a few hundred at most) */
+    size_t nrules;
+    double rules_base[3], src_base[3]; /* Learnings: the populations {leads, SAL, SQL} */
+    ho_rtab_t *tabs;                   /* small tables, in sheet order */
+    size_t ntabs;
+    const char *dq_note; /* Data quality: what an older store cannot show, or NULL */
+    bool failed;         /* out of memory while recording: the page is not written */
 } ho_rmodel_t;
 
 void ho_rmatrix_free(ho_rmatrix_t *m);
+/* Recording into the model (model.c). On out of memory they set m->failed (the page then
+ * fails with HO_REPORT_ERR_NOMEM; the workbook is never affected). */
+void ho_rmodel_fresh(ho_rmodel_t *m, const char *source, const char *kind, double files,
+                     double read, bool has_last, int64_t last);
+void ho_rmodel_rep(ho_rmodel_t *m, const ho_rrep_t *r);   /* copies r->rep and r->name */
+void ho_rmodel_rule(ho_rmodel_t *m, const ho_rlift_t *r); /* copies r->a, r->b */
+/* A new table of the model (cols: static texts), NULL on out of memory; valid until the
+ * next ho_rtab_new. */
+ho_rtab_t *ho_rtab_new(ho_rmodel_t *m, int group, const char *title, const char *const *cols,
+                       int nc);
+/* Start a row of t (every cell blank); NULL when out of memory (then m->failed). */
+ho_rcell_t *ho_rtab_row(ho_rmodel_t *m, ho_rtab_t *t);
+void ho_rtab_text(ho_rmodel_t *m, ho_rcell_t *c, const char *s);
+void ho_rtab_num(ho_rcell_t *c, double v, ho_rkind_t kind);
+/* A rate num/den (a blank cell when den == 0, as ho_rrate writes it). */
+void ho_rtab_rate(ho_rcell_t *c, double num, double den);
+void ho_rtab_time(ho_rcell_t *c, int64_t at);
 /* Label of grid band i of width step ("20\xe2\x80\x9329", the last "80+"). */
 void ho_rband(char *out, size_t cap, int i, int step);
 void ho_rmodel_free(ho_rmodel_t *m);
+
+/* One row of Handoffs (valid during the call; the strings as the sheet shows them). */
+typedef struct {
+    int64_t mql_at;
+    const char *name, *email, *company, *title, *location, *source, *campaign;
+    bool has_score;
+    double score;
+    const char *grade, *quadrant, *top_reason, *owner;
+    bool has_assigned;
+    int64_t assigned_at;
+    const char *status;
+} ho_rhandoff_t;
 
 /* One row of "Lost and rejected" (valid during the callback). */
 typedef struct {
@@ -225,10 +322,31 @@ ho_report_error_t ho_report_freshness(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row
 ho_report_error_t ho_rhtml_open(ho_rctx_t *ctx, const char *tmp_path);
 /* One "Lost and rejected" row into the page's drill-down table (buffered in a temp file). */
 void ho_rhtml_drill_row(ho_rctx_t *ctx, const ho_rdrill_t *row);
+/* One Handoffs row into the page's Handoffs table (buffered in a temp file: the list can be
+ * long). */
+void ho_rhtml_handoff_row(ho_rctx_t *ctx, const ho_rhandoff_t *row);
+/* One row of the Sources drill-down into the page (buffered likewise: one per campaign); a
+ * total row (a channel's subtotal, the Total) in bold. n = leads, MQL, SQL, won, amount. */
+void ho_rhtml_source_row(ho_rctx_t *ctx, const char *channel, const char *source,
+                         const char *campaign, const double n[5], bool total);
+/* One Learnings source/campaign row into the page (buffered likewise: one per campaign). */
+void ho_rhtml_lift_row(ho_rctx_t *ctx, const ho_rlift_t *row);
 /* Write the page from ctx->model and the buffered rows, close it. */
 ho_report_error_t ho_rhtml_finish(ho_rctx_t *ctx);
 /* Close without writing (on an error); the caller removes the file. */
 void ho_rhtml_abort(ho_rctx_t *ctx);
+/* Text as HTML: & < > " ' as entities, control characters as spaces. */
+void ho_rhtml_esc(FILE *f, const char *t);
+/* The page's charts (html_chart.c), inline SVG: the MQL cohort trend (the model's funnel),
+ * Leads/MQL/SQL per channel, the reasons' Pareto (bars + cumulative line), and clustered
+ * columns: per category cats[i] one column per series names[j] of value v[i * nser + j]
+ * (shares on a percent axis when pct); cls names the chart. */
+void ho_rsvg_trend(ho_rctx_t *ctx, FILE *f);
+void ho_rsvg_channels(ho_rctx_t *ctx, FILE *f);
+void ho_rsvg_pareto(ho_rctx_t *ctx, FILE *f);
+void ho_rsvg_columns(FILE *f, const char *cls, const char *aria, const char *xname, size_t ncat,
+                     const char *const *cats, int nser, const char *const *names, const double *v,
+                     bool pct);
 /* Format a value as the workbook's number formats show it ("1,234", "41.7%", "+1.5%"). */
 void ho_rfmt(char *out, size_t cap, ho_rkind_t kind, bool delta, bool avg, double v);
 

@@ -10,6 +10,31 @@
     " WHERE s.rep_id IS NOT NULL AND s.rep_id <> '' AND s.assigned_at >= :a4"                      \
     " AND s.assigned_at < :asof"
 
+/* The median time to accept (h) of the rep's acceptance times v (column 5, blank when there
+ * is none), and the rep's row (st's columns, the median) into the model for the HTML page. */
+static void s_median(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t row, sqlite3_stmt *st, int64_t *v,
+                     size_t n)
+{
+    double m = 0;
+    bool has_med = ho_report_median(v, n, &m);
+    if (has_med) {
+        worksheet_write_number(ws, row, 5, m / 3600000.0, ctx->f_hours);
+    } else {
+        worksheet_write_blank(ws, row, 5, ctx->f_hours);
+    }
+    ho_rrep_t r = {.rep = (char *)ho_rcol_text(st, 0),
+                   .name = (char *)ho_rcol_text(st, 1),
+                   .assigned = (double)sqlite3_column_int64(st, 2),
+                   .accepted = (double)sqlite3_column_int64(st, 3),
+                   .sla = (double)sqlite3_column_int64(st, 4),
+                   .leads = (double)sqlite3_column_int64(st, 5),
+                   .sql = (double)sqlite3_column_int64(st, 6),
+                   .won = (double)sqlite3_column_int64(st, 7),
+                   .has_med = has_med,
+                   .med_h = m / 3600000.0};
+    ho_rmodel_rep(&ctx->model, &r);
+}
+
 ho_report_error_t ho_report_reps(ho_rctx_t *ctx, lxw_worksheet *ws)
 {
     sqlite3_stmt *st, *med;
@@ -101,12 +126,7 @@ ho_report_error_t ho_report_reps(ho_rctx_t *ctx, lxw_worksheet *ws)
         worksheet_write_number(ws, row, 2, assigned, ctx->f_int);
         worksheet_write_number(ws, row, 3, accepted, ctx->f_int);
         ho_rrate(ctx, ws, row, 4, accepted, assigned, NULL);
-        double m;
-        if (ho_report_median(v, n, &m)) {
-            worksheet_write_number(ws, row, 5, m / 3600000.0, ctx->f_hours);
-        } else {
-            worksheet_write_blank(ws, row, 5, ctx->f_hours);
-        }
+        s_median(ctx, ws, row, st, v, n); /* and the row into the model */
         worksheet_write_number(ws, row, 6, (double)sqlite3_column_int64(st, 4), ctx->f_int);
         worksheet_write_number(ws, row, 7, leads, ctx->f_int);
         worksheet_write_number(ws, row, 8, sql, ctx->f_int);

@@ -214,6 +214,9 @@ ho_report_error_t ho_report_sources(ho_rctx_t *ctx, lxw_worksheet *ws)
             worksheet_write_blank(ws, row, 1, ctx->f_tot_text);
             worksheet_write_blank(ws, row, 2, ctx->f_tot_text);
             s_counts(ctx, ws, row, 3, sub_n, true);
+            if (ctx->html) {
+                ho_rhtml_source_row(ctx, label, "", "", sub_n, true);
+            }
             row++;
             memset(sub_n, 0, sizeof sub_n);
         }
@@ -230,6 +233,9 @@ ho_report_error_t ho_report_sources(ho_rctx_t *ctx, lxw_worksheet *ws)
         worksheet_write_string(ws, row, 1, ho_rcol_text(st, 1), ctx->f_text);
         worksheet_write_string(ws, row, 2, ho_rcol_text(st, 2), ctx->f_text);
         s_counts(ctx, ws, row, 3, n, false);
+        if (ctx->html) { /* one row per campaign: streamed to the page, not kept */
+            ho_rhtml_source_row(ctx, cl, ho_rcol_text(st, 1), ho_rcol_text(st, 2), n, false);
+        }
         for (int k = 0; k < 5; k++) {
             sub_n[k] += n[k];
             tot[k] += n[k];
@@ -244,6 +250,9 @@ ho_report_error_t ho_report_sources(ho_rctx_t *ctx, lxw_worksheet *ws)
     worksheet_write_blank(ws, row, 1, ctx->f_tot_text);
     worksheet_write_blank(ws, row, 2, ctx->f_tot_text);
     s_counts(ctx, ws, row, 3, tot, true);
+    if (ctx->html) {
+        ho_rhtml_source_row(ctx, "Total", "", "", tot, true);
+    }
     worksheet_outline_settings(ws, LXW_TRUE, LXW_TRUE, LXW_TRUE, LXW_FALSE);
     ho_rprogress(ctx, "Sources", (int64_t)row, true);
     return HO_REPORT_OK;

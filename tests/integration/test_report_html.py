@@ -1,13 +1,20 @@
 #!/usr/bin/python3
 """The weekly report as one HTML page (`handoff report --html FILE`): the test_report store
-(schema from the store's own migrations) plus a lead, a channel and a reason full of markup,
+(schema from the store's own migrations) with test_report_quality's imports (every kind and
+source, a summary that does not add up) plus a lead, a channel and a reason full of markup,
 the workbook and the page written in one run, the page parsed with Python's html.parser and
 every number in it compared with the same cell of the .xlsx read back with openpyxl (the
-workbook itself is checked against an independent computation in test_report.py, and its
-Summary again here). Also: no external resource and no script, every tag closed (each SVG
+workbook itself is checked against an independent computation in test_report.py and
+test_report_quality.py, and its Summary again here). One section per sheet, each compared
+cell by cell: Summary (KPIs and the data freshness), Funnel, Sources, Lost reasons (the
+Pareto table, its chart's bars and cumulative points, both matrices), Lost and rejected,
+Reps (speed to lead), Calibration (grids, bands, quadrants), Learnings (rules with their
+lifts, intervals and verdicts; sources), Handoffs, Data quality (every table, its totals and
+checks), Definitions. Also: no external resource and no script, every tag closed (each SVG
 chart), the markup from the data shown as text, the same bytes on a second run, and a page
 that cannot be written fails the run without leaving a workbook behind.
 """
+import datetime as dt
 import os
 import shutil
 import sqlite3
@@ -21,12 +28,18 @@ import openpyxl
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_report as tr  # noqa: E402  (the store builder and the independent Summary)
+import test_report_quality as tq  # noqa: E402  (the imports of every kind)
 
 EVIL_COMPANY = '<script>alert("x")</script> & Sons'
 EVIL_NAME = "Eve <b>& Mallory"
 EVIL_CHANNEL = "web<img src=x onerror=alert(1)>&co"
 EVIL_REASON = "<script>steal()</script>&amp"
 VOID = {"meta", "br", "img", "input", "link", "hr"}
+
+
+class Row(list):
+    """A table row's cells; cls = the row's class ("total", "against", ...)."""
+    cls = ""
 
 
 class Page(HTMLParser):
@@ -36,24 +49,41 @@ class Page(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.stack, self.errors, self.tags, self.attrs = [], [], [], []
         self.tables, self.row, self.cell, self.text, self.svgs = [], None, None, [], 0
+        self.named, self.marks, self.sections, self.ids = {}, [], [], []
+        self.svg_class = None
 
     def handle_starttag(self, tag, attrs):
         self.tags.append(tag)
         self.attrs.extend(attrs)
+        a = dict(attrs)
+        if "id" in a:
+            self.ids.append(a["id"])
         if tag == "svg":
             self.svgs += 1
+            self.svg_class = a.get("class", "")
         if tag not in VOID:
             self.stack.append(tag)
+        if tag == "section":
+            self.sections.append(a.get("id"))
+        if tag in ("rect", "circle") and "data-v" in a:  # a chart's value mark
+            self.marks.append((self.svg_class, a.get("class"), float(a["data-v"])))
         if tag == "table":
             self.tables.append([])
+            if "data-table" in a:
+                assert a["data-table"] not in self.named, a
+                self.named[a["data-table"]] = self.tables[-1]
         elif tag == "tr":
-            self.row = []
+            self.row = Row()
+            self.row.cls = a.get("class", "")
         elif tag in ("td", "th"):
-            self.cell = [tag, "", dict(attrs)]
+            self.cell = [tag, "", a]
 
     def handle_startendtag(self, tag, attrs):  # <rect .../>: complete in itself
         self.tags.append(tag)
         self.attrs.extend(attrs)
+        a = dict(attrs)
+        if tag in ("rect", "circle") and "data-v" in a:
+            self.marks.append((self.svg_class, a.get("class"), float(a["data-v"])))
 
     def handle_endtag(self, tag):
         if not self.stack or self.stack[-1] != tag:
@@ -98,6 +128,202 @@ def same(html_cell, xl_value, what, fmt=None):
     tr.close(num(html_cell), xl_value, what)
     if fmt and xl_value is not None:
         assert html_cell[1] == excel_text(xl_value, fmt), (what, html_cell[1], fmt, xl_value)
+
+
+def same_cell(h, x, what):
+    """An HTML cell shows what the workbook cell x shows: the value in its number format
+    (exact in data-v), a date or time as yyyy-mm-dd [hh:mm], a text as is, a blank as empty."""
+    v = x.value
+    if isinstance(v, dt.datetime):
+        f = "%Y-%m-%d %H:%M" if "h" in x.number_format else "%Y-%m-%d"
+        assert h[1] == v.strftime(f) and num(h) is None, (what, h, v)
+    elif isinstance(v, (int, float)) and not isinstance(v, bool):
+        assert num(h) is not None, (what, h, v)
+        same(h, v, what, x.number_format)
+    elif v is None:
+        assert h[1] == "" and num(h) is None, (what, h)
+    else:
+        assert h[1] == v and num(h) is None, (what, h[1], v)
+
+
+def same_rows(rows, ws, r0, ncols, what, c0=1):
+    """HTML rows = the sheet's rows r0.. (ncols cells from column c0), cell by cell."""
+    for i, r in enumerate(rows):
+        assert len(r) == ncols, (what, i, len(r), ncols)
+        for k in range(ncols):
+            same_cell(r[k], ws.cell(r0 + i, c0 + k), "%s row %d col %d" % (what, i + 1, k + 1))
+
+
+def head(t):
+    return [c[1] for c in t[0]]
+
+
+def sheet_head(ws, row, n, c0=1):
+    return [ws.cell(row, c0 + k).value for k in range(n)]
+
+
+def named(page, name):
+    assert name in page.named, (name, sorted(page.named))
+    return page.named[name]
+
+
+def check_freshness(page, wb):
+    """Summary's data freshness: when each source was last imported (the imports table)."""
+    ws = wb["Summary"]
+    x = tr.find_row(ws, "Data freshness: last import per source") + 1
+    t = named(page, "freshness")
+    assert head(t) == sheet_head(ws, x, 5), head(t)
+    xl, _ = tr.rows_until(ws, x + 1)
+    assert len(t) - 1 == len(xl) >= 7, (len(t), len(xl))
+    same_rows(t[1:], ws, x + 1, 5, "freshness")
+    return len(xl)
+
+
+def check_funnel(page, wb):
+    ws = wb["Funnel"]
+    t = named(page, "funnel")
+    assert head(t) == sheet_head(ws, 4, 14), head(t)
+    assert len(t) == 13
+    same_rows(t[1:], ws, 5, 14, "Funnel")
+    assert [r.cls for r in t[1:]] == [""] * 8 + ["young"] * 4
+    assert sum(num(r[2]) for r in t[1:]) > 0  # not all zero
+    # its chart: the five counts per cohort week, as the sheet's column chart
+    cols = [v for svg, cls, v in page.marks if "funnel" in svg.split() and cls == "col"]
+    assert cols == [float(ws.cell(5 + i, 3 + k).value) for i in range(12) for k in range(5)]
+
+
+def check_sources_drill(page, wb):
+    """The drill-down channel > source > campaign, its subtotals and Total, as on the sheet."""
+    ws = wb["Sources"]
+    x = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "Channel"
+             and ws.cell(r, 2).value == "Original source")
+    t = named(page, "sources-drill")
+    assert head(t) == sheet_head(ws, x, 12), head(t)
+    xl, total = tr.rows_until(ws, x + 1, "Total")
+    assert len(t) - 1 == len(xl) + 1 >= 10, (len(t), len(xl))
+    same_rows(t[1:], ws, x + 1, 12, "Sources drill-down")
+    assert [r.cls == "total" for r in t[1:]] == [
+        str(r[0]).endswith(" total") for r in xl] + [True]
+    return len(xl)
+
+
+def check_pareto(page, wb):
+    """The Pareto chart: one bar per reason = the table's Total, one point per reason = its
+    Cumulative share, in the table's order, ending at 100 %."""
+    ws = wb["Lost reasons"]
+    xl, _ = tr.rows_until(ws, tr.find_row(ws, "Code") + 1, "Total")
+    bars = [v for svg, cls, v in page.marks if "pareto" in svg and cls == "bar"]
+    cum = [v for svg, cls, v in page.marks if "pareto" in svg and cls == "cum"]
+    assert len(bars) == len(cum) == len(xl) >= 5, (len(bars), len(cum), len(xl))
+    for b, c, x in zip(bars, cum, xl):
+        tr.close(b, x[4], "pareto bar %s" % x[0])
+        tr.close(c, x[7], "pareto cumulative %s" % x[0])
+    tr.close(cum[-1], 1.0, "pareto ends at 100%")
+    assert bars == sorted(bars, reverse=True)
+
+
+def check_matrix(page, ws, title, name):
+    t = named(page, name)
+    x0 = tr.find_row(ws, title) + 1
+    hd = [ws.cell(x0, c).value for c in range(3, ws.max_column + 1)]
+    hd = hd[:hd.index("Total") + 1]
+    assert head(t)[1:] == hd, (head(t), hd)
+    xl, _ = tr.rows_until(ws, x0 + 1)
+    assert len(t) - 1 == len(xl) >= 5
+    for i, r in enumerate(t[1:]):
+        assert r[0][1] == xl[i][1]
+    same_rows([r[1:] for r in t[1:]], ws, x0 + 1, len(hd), name, c0=3)
+
+
+def check_reps(page, wb):
+    """Speed to lead per rep (named as what it is: assignment -> acceptance)."""
+    ws = wb["Reps"]
+    t = named(page, "reps")
+    want = sheet_head(ws, 4, 11)
+    want[5] = "Median assignment\u2192acceptance (h)"  # the sheet: "Median time to accept (h)"
+    assert head(t) == want, head(t)
+    xl, _ = tr.rows_until(ws, 5)
+    assert len(t) - 1 == len(xl) >= 3, (len(t), len(xl))
+    same_rows(t[1:], ws, 5, 11, "Reps")
+    assert all(num(r[5]) is not None for r in t[1:])  # every rep has a median here
+    return len(xl)
+
+
+def check_calibration_tables(page, wb):
+    ws = wb["Calibration"]
+    for title in ("By score band", "By quadrant"):
+        t = named(page, title)
+        x = tr.find_row(ws, title) + 1
+        assert head(t) == sheet_head(ws, x, 9), head(t)
+        xl, _ = tr.rows_until(ws, x + 1)
+        assert len(t) - 1 == len(xl) >= 3, (title, len(t), len(xl))
+        same_rows(t[1:], ws, x + 1, 9, title)
+    # the chart: SQL rate and Won rate per score band (the sheet's chart's columns G and H)
+    x = tr.find_row(ws, "By score band") + 1
+    xl, _ = tr.rows_until(ws, x + 1)
+    cols = [v for svg, cls, v in page.marks if "bands" in svg.split() and cls == "col"]
+    assert len(cols) == 2 * len(xl)
+    for i, r in enumerate(xl):
+        tr.close(cols[2 * i], r[6] or 0, "band %s SQL rate" % r[0])
+        tr.close(cols[2 * i + 1], r[7] or 0, "band %s Won rate" % r[0])
+    quads = [r[0][1] for r in named(page, "By quadrant")[1:]]
+    assert not {"mql_now", "nurture", "never", "group_offering"} & set(quads), quads
+
+
+def check_learnings(page, wb):
+    """Every rule's and every source's lifts, sample size, interval and verdict; the rules
+    whose lift contradicts their points are marked."""
+    ws = wb["Learnings"]
+    out = []
+    for name, first in (("rules", "Rule"), ("sources", "Channel")):
+        t = named(page, name)
+        x = tr.find_row(ws, first)
+        assert head(t) == sheet_head(ws, x, 11), head(t)
+        xl, _ = tr.rows_until(ws, x + 1)
+        assert len(t) - 1 == len(xl) >= 3, (name, len(t), len(xl))
+        same_rows(t[1:], ws, x + 1, 11, "Learnings " + name)
+        assert sum(num(r[5]) is not None for r in t[1:]) >= 2  # lifts there
+        out.append(len(xl))
+    for r in named(page, "rules")[1:]:
+        against = r[10][1].startswith(("CONTRADICTED", "NOT SUPPORTED"))
+        assert (r.cls == "against") == against and \
+            ("bad" in r[10][2].get("class", "")) == against, r
+    return out
+
+
+def check_handoffs(page, wb):
+    """This week's handed-off leads: every row, display names (no stage or quadrant codes)."""
+    ws = wb["Handoffs"]
+    t = named(page, "handoffs")
+    assert head(t) == sheet_head(ws, 1, 15), head(t)
+    assert len(t) - 1 == ws.max_row - 1 >= 5, (len(t), ws.max_row)
+    same_rows(t[1:], ws, 2, 15, "Handoffs")
+    codes = {"NEW", "MQL", "SAL", "SQL", "OPPORTUNITY", "WON", "LOST", "RECYCLED",
+             "DISQUALIFIED", "mql_now", "nurture", "never", "group_offering"}
+    assert not codes & {c[1] for r in t[1:] for c in (r[10], r[14])}
+    return len(t) - 1
+
+
+def check_quality(page, wbv):
+    """Data quality: every table, its Total row (the SUM formulas' values) and its Check."""
+    ws = wbv["Data quality"]
+    titles = [k[0] for k in tq.KINDS] + ["Skipped and quarantined rows by reason",
+                                        "Sales outcomes recorded in %s, by feedback source" % tr.WEEK]
+    for title in titles:
+        t = named(page, title)
+        hdr, rows, total = tq.table_at(ws, title)
+        assert head(t) == sheet_head(ws, hdr, len(t[0])), (title, head(t))
+        assert len(t) - 1 == len(rows) + 1 and t[-1].cls == "total", (title, len(t), len(rows))
+        same_rows(t[1:], ws, hdr + 1, len(t[0]), title)
+    checks = [r[-1] for k in tq.KINDS for r in named(page, k[0])[1:]]
+    assert {c[1] for c in checks} == {"ok", "MISMATCH"}
+    assert all(("bad" in c[2].get("class", "")) == (c[1] == "MISMATCH") for c in checks)
+    t = named(page, "Feedback waiting for its lead")
+    for r in t[1:]:
+        x = tr.find_row(ws, r[0][1])
+        same_cell(r[1], ws.cell(x, 4), r[0][1])
+    assert len(t) - 1 >= 1
+    return len(titles) + 1
 
 
 def add_markup(db):
@@ -224,6 +450,13 @@ def check_page(path, markup=True):
         if name in ("src", "href", "xlink:href", "action"):
             assert value.startswith("#"), (name, value)
     assert "url(" not in text and "@import" not in text and "http" not in text
+    # one section per workbook sheet, in its order, each reachable from the page's links
+    assert page.sections == ["summary", "funnel", "sources", "reasons", "lost", "reps",
+                             "calibration", "learnings", "handoffs", "quality", "definitions"]
+    assert len(page.ids) == len(set(page.ids))
+    links = [v[1:] for n, v in page.attrs if n == "href"]
+    assert sorted(links) == sorted(page.sections), links
+    assert "@media print" in text and "@page" in text
     if not markup:
         return page
     # the markup from the data is text on the page, never markup
@@ -240,6 +473,7 @@ def main():
     try:
         db = os.path.join(tmp, "handoff.db")
         tr.build_db(db)
+        tq.fill_imports(db)
         add_markup(db)
         conf = os.path.join(tmp, "conf")
         os.mkdir(conf)
@@ -257,12 +491,24 @@ def main():
                                                     if n.startswith("handoff.db-")])
         page = check_page(html)
         wb = openpyxl.load_workbook(out)
+        wbv = openpyxl.load_workbook(out, data_only=True)  # the formulas' values
         tr.check_summary(wb, tr.Expected(db))  # the workbook's numbers are true ...
         n = check_summary(page, wb)  # ... and the page shows the same ones
+        nfresh = check_freshness(page, wbv)
+        check_funnel(page, wbv)
         check_sources(page, wb)
+        check_sources_drill(page, wbv)
         check_reasons(page, wb)
+        check_pareto(page, wbv)
+        check_matrix(page, wbv["Lost reasons"], "Reason \u00d7 rep (rejected + lost, 12 weeks)",
+                     "by-rep")
         check_grid(page, wb)
+        check_calibration_tables(page, wbv)
         check_drilldown(page, wb)
+        nreps = check_reps(page, wbv)
+        nlearn = check_learnings(page, wbv)
+        nhand = check_handoffs(page, wbv)
+        ndq = check_quality(page, wbv)
         assert table_after(page, "Sheet")[1:] and any(
             r[1][1] == "Median assignment\u2192acceptance (h)" for r in table_after(page, "Sheet"))
 
@@ -272,6 +518,12 @@ def main():
         assert res.returncode == 0, res.stderr
         with open(html, "rb") as f1, open(html2, "rb") as f2:
             assert f1.read() == f2.read(), "two runs differ"
+        # recording for the page changes nothing in the workbook: the same bytes without it
+        plain = os.path.join(tmp, "plain.xlsx")
+        res = tr.run_report(db, plain, "-c", cfg, "-q")
+        assert res.returncode == 0, res.stderr
+        with open(out, "rb") as f1, open(plain, "rb") as f2:
+            assert f1.read() == f2.read(), "the workbook differs with --html"
 
         # an empty store: every section still there and well-formed, zeros and empty rates
         empty = os.path.join(tmp, "empty.db")
@@ -284,7 +536,22 @@ def main():
         assert kpi[1][0][1] == "Leads" and kpi[1][1][1] == "0", kpi[1]
         rate_row = next(r for r in kpi if r[0][1] == "MQL\u2192SQL rate")
         assert [c[1] for c in rate_row[1:5]] == ["", "", "", ""], rate_row
-        assert table_after(e, "Recorded at")[1:] == [] and e.svgs == 1  # trend only
+        assert table_after(e, "Recorded at")[1:] == [] and e.svgs == 2  # trend and funnel
+
+        # a store from before the imports tables: the page says what it cannot show, as the
+        # workbook does
+        old = os.path.join(tmp, "old.db")
+        tr.build_db(old)
+        tq.make_old(old)
+        res = tr.run_report(old, os.path.join(tmp, "o.xlsx"), "--html",
+                            os.path.join(tmp, "o.html"), "-q")
+        assert res.returncode == 0, res.stderr
+        o = check_page(os.path.join(tmp, "o.html"), markup=False)
+        body = "".join(o.text)
+        assert "(this store records no imports yet)" in body and "records no imports yet (its " \
+            "schema predates the imports table)" in body
+        assert "freshness" not in o.named and "Lead files (CRM exports, form submissions)" in \
+            o.named and "reps" in o.named and "handoffs" in o.named
 
         # a page that cannot be written fails the run, names the file, leaves nothing behind
         bad_out = os.path.join(tmp, "bad.xlsx")
@@ -296,8 +563,10 @@ def main():
         h = subprocess.run([tr.HO_BIN, "report", "--help"], capture_output=True, text=True,
                            timeout=30)
         assert "--html FILE" in h.stdout
-        print("test_report_html: ok (%d KPI rows, %d tables, %d charts, %d bytes)" % (
-            n, len(page.tables), page.svgs, os.path.getsize(html)))
+        print("test_report_html: ok (%d KPI rows, %d freshness rows, %d reps, %d rules, %d "
+              "sources, %d handoffs, %d quality tables; %d tables, %d charts, %d bytes)" % (
+                  n, nfresh, nreps, nlearn[0], nlearn[1], nhand, ndq, len(page.tables),
+                  page.svgs, os.path.getsize(html)))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
