@@ -46,8 +46,95 @@ typedef enum {
     /* `handoff demo-data feedback` (src/connectors/demo/demo_feedback.c) */
     HO_RQ_DEMO_FEEDBACK_OWNERS, /* {?1 now}: each owned lead, its owner, stage and entry */
     /* `handoff score` (src/cli/score_cmd.c) */
-    HO_RQ_SCORE_EXPLAIN_LEAD, /* {?1 email}: the lead row's id, snapshot and score columns */
+    HO_RQ_SCORE_EXPLAIN_LEAD,  /* {?1 email}: the lead row's id, snapshot and score columns */
     HO_RQ_SCORE_DRY_RUN_LEADS, /* {}: every lead not erased, by id */
+    /* the report (src/report/: the worker and `handoff report`), one name per statement of a
+     * sheet, in the order the workbook runs them; _WITHOUT_X: the same for a store whose
+     * schema predates X (ho_reader_has) */
+    /* the report: the shared temp tables (workbook.c), in the order they are made */
+    HO_RQ_REPORT_SETUP_TRANSITIONS,
+    HO_RQ_REPORT_SETUP_TRANSITIONS_WITHOUT_KIND,
+    HO_RQ_REPORT_SETUP_PERIODS,
+    HO_RQ_REPORT_SETUP_PERIODS_ROW,
+    HO_RQ_REPORT_SETUP_REACH,
+    HO_RQ_REPORT_SETUP_REACH_FILL,
+    HO_RQ_REPORT_SETUP_COHORT,
+    HO_RQ_REPORT_SETUP_COHORT_FILL,
+    HO_RQ_REPORT_SETUP_SCORE_ASOF,
+    HO_RQ_REPORT_SETUP_SCORE_ASOF_FILL,
+    HO_RQ_REPORT_SETUP_WON_AMOUNT,
+    HO_RQ_REPORT_SETUP_WON_AMOUNT_FILL,
+    /* Summary (summary.c) */
+    HO_RQ_REPORT_SUMMARY_LEADS,
+    HO_RQ_REPORT_SUMMARY_STAGES,
+    HO_RQ_REPORT_SUMMARY_SALS,
+    HO_RQ_REPORT_SUMMARY_WON_AMOUNT,
+    HO_RQ_REPORT_SUMMARY_ACCEPTANCE,
+    HO_RQ_REPORT_SUMMARY_COHORTS,
+    HO_RQ_REPORT_SUMMARY_SLA,
+    HO_RQ_REPORT_SUMMARY_LOST,
+    HO_RQ_REPORT_SUMMARY_NO_MQL,
+    HO_RQ_REPORT_SUMMARY_NO_MQL_WITHOUT_IMPLIED,
+    HO_RQ_REPORT_SUMMARY_PIPELINE,
+    HO_RQ_REPORT_SUMMARY_TIME_TO_ACCEPT,
+    HO_RQ_REPORT_SUMMARY_VELOCITY,
+    /* Summary's data-freshness table (quality.c: ho_report_freshness) */
+    HO_RQ_REPORT_FRESHNESS,
+    /* Funnel (funnel.c) */
+    HO_RQ_REPORT_FUNNEL_COHORTS,
+    /* Sources (sources.c) */
+    HO_RQ_REPORT_SOURCES_CHANNELS,
+    HO_RQ_REPORT_SOURCES_DRILL,
+    /* Lost reasons (reasons.c) */
+    HO_RQ_REPORT_REASONS_PARETO,
+    HO_RQ_REPORT_REASONS_KEYS,
+    HO_RQ_REPORT_REASONS_CELLS,
+    HO_RQ_REPORT_REASONS_KEY_CHANNEL,
+    HO_RQ_REPORT_REASONS_KEY_REP,
+    /* Lost and rejected (drilldown.c) */
+    HO_RQ_REPORT_DRILLDOWN_ROWS,
+    HO_RQ_REPORT_DRILLDOWN_FLAGS,
+    HO_RQ_REPORT_DRILLDOWN_NO_FLAGS,
+    /* Reps (reps.c) */
+    HO_RQ_REPORT_REPS_ROWS,
+    HO_RQ_REPORT_REPS_TIME_TO_ACCEPT,
+    /* Calibration (calibration.c) */
+    HO_RQ_REPORT_CALIBRATION_GRID,
+    HO_RQ_REPORT_CALIBRATION_BANDS,
+    HO_RQ_REPORT_CALIBRATION_QUADRANTS,
+    /* Learnings (learnings.c; ho_report_rules too) */
+    HO_RQ_REPORT_LEARNINGS_BASE_SCORED,
+    HO_RQ_REPORT_LEARNINGS_BASE,
+    HO_RQ_REPORT_LEARNINGS_RULES,
+    HO_RQ_REPORT_LEARNINGS_SOURCES,
+    /* Handoffs (handoffs.c) */
+    HO_RQ_REPORT_SETUP_SCORE_MQL,
+    HO_RQ_REPORT_SETUP_SCORE_MQL_FILL,
+    HO_RQ_REPORT_HANDOFFS_ROWS,
+    /* Data quality (quality.c) */
+    HO_RQ_REPORT_SETUP_DQ_IMP,
+    HO_RQ_REPORT_SETUP_DQ_IMP_IMPORTS,
+    HO_RQ_REPORT_SETUP_DQ_IMP_RESULTS,
+    HO_RQ_REPORT_SETUP_DQ_IMP_OUTCOMES,
+    HO_RQ_REPORT_SETUP_DQ_IMP_OUTCOMES_WITHOUT_IMPLIED,
+    HO_RQ_REPORT_QUALITY_KIND,
+    HO_RQ_REPORT_QUALITY_KIND_HEAD,
+    HO_RQ_REPORT_QUALITY_KIND_RESULT,
+    HO_RQ_REPORT_QUALITY_KIND_NO_RESULT,
+    HO_RQ_REPORT_QUALITY_KIND_NO_MQL,
+    HO_RQ_REPORT_QUALITY_KIND_NO_MQL_NULL,
+    HO_RQ_REPORT_QUALITY_NOT_IMPLIED,
+    HO_RQ_REPORT_QUALITY_ALL_OUTCOMES,
+    HO_RQ_REPORT_QUALITY_REASONS,
+    HO_RQ_REPORT_QUALITY_WEEK_OUTCOMES,
+    HO_RQ_REPORT_QUALITY_WEEK_SOURCE,
+    HO_RQ_REPORT_QUALITY_WEEK_SOURCE_UNRECORDED,
+    HO_RQ_REPORT_QUALITY_WEEK_NO_MQL,
+    HO_RQ_REPORT_QUALITY_WEEK_NO_MQL_NULL,
+    HO_RQ_REPORT_QUALITY_WEEK_JOIN_IMPORTS,
+    HO_RQ_REPORT_QUALITY_WEEK_NO_JOIN,
+    HO_RQ_REPORT_QUALITY_PENDING,
+    HO_RQ_REPORT_QUALITY_PENDING_WITHOUT_STATUS,
     HO_RQ__COUNT
 } ho_rq_t;
 

@@ -44,11 +44,12 @@ static const ho_rq_def_t s_defs[] = {
          "AND a.status IN ('open', 'accepted') AND a.assigned_at < ?1) "
          "ORDER BY 1, 4 DESC",
          0},
-    [HO_RQ_SCORE_EXPLAIN_LEAD] = {"score.explain_lead",
-                                  "SELECT id, email, stage, owner_rep_id, fields_json, fit, interest, "
-                                  "score, grade, quadrant, model_version, scored_at FROM leads "
-                                  "WHERE email = ?1 AND erased = 0",
-                                  0},
+    [HO_RQ_SCORE_EXPLAIN_LEAD] =
+        {"score.explain_lead",
+         "SELECT id, email, stage, owner_rep_id, fields_json, fit, interest, "
+         "score, grade, quadrant, model_version, scored_at FROM leads "
+         "WHERE email = ?1 AND erased = 0",
+         0},
     [HO_RQ_SCORE_DRY_RUN_LEADS] = {"score.dry_run_leads",
                                    "SELECT id, email, stage, owner_rep_id, fields_json, scored_at "
                                    "FROM leads WHERE erased = 0 ORDER BY id",

@@ -18,6 +18,7 @@ struct ho_reader {
     int version;
     sqlite3_stmt *stmts[HO_RQ__COUNT];
     char *texts[HO_RQ__COUNT]; /* a format query's text as last filled */
+    char failed[512];          /* why ho_reader_exec failed (its cleanup runs after) */
 };
 
 static const ho_rq_def_t *s_def(ho_rq_t q)
@@ -25,7 +26,11 @@ static const ho_rq_def_t *s_def(ho_rq_t q)
     if ((unsigned)q >= HO_RQ__COUNT) {
         return NULL;
     }
-    return ho_rq_def_cli(q);
+    const ho_rq_def_t *d = ho_rq_def_cli(q);
+    if (!d) {
+        d = ho_rq_def_report(q);
+    }
+    return d ? d : ho_rq_def_report_scores(q);
 }
 
 const char *ho_reader_sql(ho_rq_t q)
@@ -65,7 +70,8 @@ ho_reader_t *ho_reader_open(const char *path, int busy_ms, ho_err_t *err)
 {
     struct stat st;
     if (stat(path, &st) != 0) {
-        ho_err_set(err, HO_ERR_NOT_FOUND, "db", "%s: no database (%s); has the store run?", path,
+        ho_err_set(err, HO_ERR_NOT_FOUND, "db",
+                   "%s: no database (%s); has the store run with this data dir?", path,
                    strerror(errno));
         return NULL;
     }
@@ -100,8 +106,8 @@ ho_reader_t *ho_reader_open(const char *path, int busy_ms, ho_err_t *err)
     }
     if (self->version > HO_STORE_SCHEMA_VERSION) {
         ho_err_set(err, HO_ERR_VERSION, "schema_version",
-                   "%s: schema version %d is newer than this build knows (%d)", path,
-                   self->version, HO_STORE_SCHEMA_VERSION);
+                   "%s: schema version %d is newer than this build knows (%d)", path, self->version,
+                   HO_STORE_SCHEMA_VERSION);
         ho_reader_destroy(&self);
         return NULL;
     }
@@ -136,7 +142,7 @@ int ho_reader_schema_version(const ho_reader_t *self)
 
 const char *ho_reader_errmsg(const ho_reader_t *self)
 {
-    return sqlite3_errmsg(self->db);
+    return self->failed[0] ? self->failed : sqlite3_errmsg(self->db);
 }
 
 static int s_exec(ho_reader_t *self, const char *sql, ho_err_t *err)
@@ -210,6 +216,7 @@ static void s_hand_out(ho_reader_t *self, ho_rq_t q, sqlite3_stmt **st_p)
 int ho_reader_stmt(ho_reader_t *self, ho_rq_t q, sqlite3_stmt **st_p, ho_err_t *err)
 {
     *st_p = NULL;
+    self->failed[0] = '\0';
     const ho_rq_def_t *d = s_def(q);
     if (!d || (d->flags & (HO_RQF_FORMAT | HO_RQF_PART))) {
         return ho_err_set(err, HO_ERR_STATE, "", "read query %d: not a statement", (int)q);
@@ -224,6 +231,7 @@ int ho_reader_stmt(ho_reader_t *self, ho_rq_t q, sqlite3_stmt **st_p, ho_err_t *
 int ho_reader_stmt_fmt(ho_reader_t *self, ho_rq_t q, sqlite3_stmt **st_p, ho_err_t *err, ...)
 {
     *st_p = NULL;
+    self->failed[0] = '\0';
     const ho_rq_def_t *d = s_def(q);
     if (!d || !(d->flags & HO_RQF_FORMAT)) {
         return ho_err_set(err, HO_ERR_STATE, "", "read query %d: not a format", (int)q);
@@ -253,6 +261,7 @@ int ho_reader_stmt_fmt(ho_reader_t *self, ho_rq_t q, sqlite3_stmt **st_p, ho_err
 int ho_reader_exec(ho_reader_t *self, sqlite3_stmt *st, ho_err_t *err)
 {
     /* a setup statement writes the reader's temp tables: query_only is lifted for it alone */
+    self->failed[0] = '\0';
     bool writes = !sqlite3_stmt_readonly(st);
     if (writes && s_exec(self, "PRAGMA query_only = 0", err) != HO_OK) {
         return HO_ERR_IO;
@@ -262,7 +271,8 @@ int ho_reader_exec(ho_reader_t *self, sqlite3_stmt *st, ho_err_t *err)
     }
     int rc = HO_OK;
     if (s != SQLITE_DONE) {
-        rc = ho_err_set(err, HO_ERR_IO, "db", "%s: %s", self->path, sqlite3_errmsg(self->db));
+        snprintf(self->failed, sizeof self->failed, "%s", sqlite3_errmsg(self->db));
+        rc = ho_err_set(err, HO_ERR_IO, "db", "%s: %s", self->path, self->failed);
     }
     sqlite3_reset(st);
     if (writes && s_exec(self, "PRAGMA query_only = 1", rc == HO_OK ? err : NULL) != HO_OK &&
