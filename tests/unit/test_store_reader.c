@@ -20,14 +20,37 @@
 #include "handoff/reader.h"
 #include "handoff/store.h"
 
-/* A new dir with a database the store made (every migration applied): db filled in. */
-static void s_fresh_store(char *dir, size_t dir_cap, char *db, size_t db_cap)
+/* Each test's fixture: a new dir with a database the store made (every migration applied),
+ * and a reader open on it. */
+typedef struct {
+    char dir[64], db[128];
+    ho_reader_t *r;
+} s_fix_t;
+
+static int s_setup(void **state)
 {
-    assert_int_equal(s_tmp_dir_new(dir, dir_cap, db, db_cap, "/tmp/ho-reader-XXXXXX"), 0);
+    s_fix_t *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    assert_int_equal(
+        s_tmp_dir_new(f->dir, sizeof f->dir, f->db, sizeof f->db, "/tmp/ho-reader-XXXXXX"), 0);
     ho_err_t err = {0};
-    ho_store_t *st = ho_store_open(db, &err);
+    ho_store_t *st = ho_store_open(f->db, &err);
     assert_non_null(st);
     ho_store_destroy(&st);
+    f->r = ho_reader_open(f->db, 0, &err);
+    assert_non_null(f->r);
+    *state = f;
+    return 0;
+}
+
+static int s_teardown(void **state)
+{
+    s_fix_t *f = *state;
+    ho_reader_destroy(&f->r);
+    ho_reader_destroy(&f->r); /* safe twice */
+    int rc = s_tmp_dir_remove(f->dir);
+    free(f);
+    return rc;
 }
 
 static bool s_used[HO_RQ__COUNT];
@@ -160,19 +183,16 @@ static void s_check(ho_reader_t *r, const char *db, ho_rq_t q)
 
 static void test_every_named_query_prepares(void **state)
 {
-    (void)state;
-    char dir[64], db[128];
-    s_fresh_store(dir, sizeof dir, db, sizeof db);
+    s_fix_t *f = *state;
+    ho_reader_t *r = f->r;
     ho_err_t err = {0};
-    ho_reader_t *r = ho_reader_open(db, 0, &err);
-    assert_non_null(r);
     assert_int_equal(ho_reader_schema_version(r), HO_STORE_SCHEMA_VERSION);
     memset(s_used, 0, sizeof s_used);
     assert_int_equal(ho_reader_begin(r, &err), HO_OK);
     for (int q = 0; q < HO_RQ__COUNT; q++) {
         assert_non_null(ho_reader_sql((ho_rq_t)q));
         assert_non_null(ho_reader_query_name((ho_rq_t)q));
-        s_check(r, db, (ho_rq_t)q);
+        s_check(r, f->db, (ho_rq_t)q);
     }
     for (int q = 0; q < HO_RQ__COUNT; q++) {
         if ((ho_reader_query_flags((ho_rq_t)q) & HO_RQF_PART) && !s_used[q]) {
@@ -181,9 +201,6 @@ static void test_every_named_query_prepares(void **state)
     }
     assert_int_equal(ho_reader_end(r, &err), HO_OK);
     assert_null(ho_reader_sql(HO_RQ__COUNT));
-    ho_reader_destroy(&r);
-    ho_reader_destroy(&r); /* safe twice */
-    assert_int_equal(s_tmp_dir_remove(dir), 0);
 }
 
 /* Names are unique: each says which reader and statement it is. */
@@ -201,45 +218,46 @@ static void test_names_unique(void **state)
 /* The kinds of named query are kept apart: a format or a part is no statement. */
 static void test_kinds_refused(void **state)
 {
-    (void)state;
-    char dir[64], db[128];
-    s_fresh_store(dir, sizeof dir, db, sizeof db);
+    ho_reader_t *r = ((s_fix_t *)*state)->r;
     ho_err_t err = {0};
-    ho_reader_t *r = ho_reader_open(db, 0, &err);
-    assert_non_null(r);
     sqlite3_stmt *st = (sqlite3_stmt *)r;
     assert_int_equal(ho_reader_stmt(r, HO_RQ_REPORT_SUMMARY_VELOCITY, &st, &err), HO_ERR_STATE);
     assert_null(st);
     assert_int_equal(ho_reader_stmt(r, HO_RQ_REPORT_DRILLDOWN_FLAGS, &st, &err), HO_ERR_STATE);
     assert_int_equal(ho_reader_stmt_fmt(r, HO_RQ_METRICS_IMPORTS, &st, &err), HO_ERR_STATE);
     assert_int_equal(ho_reader_stmt(r, HO_RQ__COUNT, &st, &err), HO_ERR_STATE);
-    ho_reader_destroy(&r);
-    assert_int_equal(s_tmp_dir_remove(dir), 0);
 }
 
 static void test_has_column(void **state)
 {
-    (void)state;
-    char dir[64], db[128];
-    s_fresh_store(dir, sizeof dir, db, sizeof db);
-    ho_err_t err = {0};
-    ho_reader_t *r = ho_reader_open(db, 0, &err);
-    assert_non_null(r);
+    ho_reader_t *r = ((s_fix_t *)*state)->r;
     assert_true(ho_reader_has(r, "leads", NULL));
     assert_true(ho_reader_has(r, "leads", "email"));
     assert_true(ho_reader_has(r, "outcomes", "implied"));
     assert_false(ho_reader_has(r, "leads", "no_such_column"));
     assert_false(ho_reader_has(r, "no_such_table", NULL));
-    ho_reader_destroy(&r);
-    assert_int_equal(s_tmp_dir_remove(dir), 0);
+}
+
+/* Run sql on the file at path (created if need be), then: the reader refuses to open it, with
+ * HO_ERR_VERSION and a message naming the file and saying why. */
+static void s_refused_after(const char *path, const char *sql, const char *why)
+{
+    sqlite3 *h = NULL;
+    assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(h);
+    ho_err_t err = {0};
+    assert_null(ho_reader_open(path, 0, &err));
+    assert_int_equal(err.code, HO_ERR_VERSION);
+    assert_non_null(strstr(err.message, path));
+    assert_non_null(strstr(err.message, why));
 }
 
 /* What is not a store of this build is refused at the open, the file named. */
 static void test_open_refuses(void **state)
 {
-    (void)state;
-    char dir[64], db[128];
-    s_fresh_store(dir, sizeof dir, db, sizeof db);
+    s_fix_t *f = *state;
+    const char *dir = f->dir, *db = f->db;
     ho_err_t err = {0};
     char path[200];
 
@@ -249,40 +267,24 @@ static void test_open_refuses(void **state)
     assert_non_null(strstr(err.message, path));
     assert_int_not_equal(access(path, F_OK), 0); /* read-only: never creates one */
 
+    /* a file of another program */
     snprintf(path, sizeof path, "%s/foreign.db", dir);
-    sqlite3 *h = NULL;
-    assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(h, "CREATE TABLE t(x)", NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(h);
-    memset(&err, 0, sizeof err);
-    assert_null(ho_reader_open(path, 0, &err));
-    assert_int_equal(err.code, HO_ERR_VERSION);
-    assert_non_null(strstr(err.message, path));
-    assert_non_null(strstr(err.message, "schema_version"));
-
+    s_refused_after(path, "CREATE TABLE t(x)", "schema_version");
     /* a newer store than this build knows: its columns may mean something else */
-    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
     char sql[96];
     snprintf(sql, sizeof sql, "INSERT INTO schema_version (version) VALUES (%d)",
              HO_STORE_SCHEMA_VERSION + 1);
-    assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(h);
-    memset(&err, 0, sizeof err);
-    assert_null(ho_reader_open(db, 0, &err));
-    assert_int_equal(err.code, HO_ERR_VERSION);
-    assert_non_null(strstr(err.message, db));
-    assert_non_null(strstr(err.message, "newer"));
-    assert_int_equal(s_tmp_dir_remove(dir), 0);
+    s_refused_after(db, sql, "newer");
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_every_named_query_prepares),
+        cmocka_unit_test_setup_teardown(test_every_named_query_prepares, s_setup, s_teardown),
         cmocka_unit_test(test_names_unique),
-        cmocka_unit_test(test_kinds_refused),
-        cmocka_unit_test(test_has_column),
-        cmocka_unit_test(test_open_refuses),
+        cmocka_unit_test_setup_teardown(test_kinds_refused, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_has_column, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_open_refuses, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
