@@ -50,8 +50,8 @@ typedef enum {
     HO_RQ_SCORE_DRY_RUN_LEADS, /* {}: every lead not erased, by id */
     /* the report (src/report/: the worker and `handoff report`), one name per statement of a
      * sheet, in the order the workbook runs them; _WITHOUT_X: the same for a store whose
-     * schema predates X (ho_reader_has) */
-    /* the report: the shared temp tables (workbook.c), in the order they are made */
+     * schema predates X (ho_reader_has). The shared temp tables (workbook.c), in the order
+     * they are made: */
     HO_RQ_REPORT_SETUP_TRANSITIONS,
     HO_RQ_REPORT_SETUP_TRANSITIONS_WITHOUT_KIND,
     HO_RQ_REPORT_SETUP_PERIODS,
