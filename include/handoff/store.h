@@ -388,8 +388,11 @@ json_t *ho_store_score_snapshot(ho_store_t *self, const ho_lead_t *lead, int64_t
  *   - nothing orders two readers: two commands may see two different moments.
  *
  * Stability: the schema only grows (docs/store-schema.md: new tables and columns, new
- * indexes; a table copied to drop a constraint keeps its columns and ids), so a reader of
- * version N reads version N+1. Stored values are canonical (stage names, rep ids, epoch ms in
+ * indexes; a table copied to drop a constraint keeps its columns and ids), so a reader built
+ * for version N reads every older version (looking up what it lacks) and its queries would
+ * still prepare on N+1; yet both read-only opens refuse a file newer than the build
+ * (HO_ERR_VERSION, the file named): a skew is said, not half-read, and the readers are
+ * upgraded with the store. Stored values are canonical (stage names, rep ids, epoch ms in
  * UTC); display names are the readers' business. Erased people (handoff forget) stay as rows
  * (erased = 1, no personal data), so every count that included them still does. */
 
