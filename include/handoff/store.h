@@ -335,10 +335,15 @@ json_t *ho_store_score_snapshot(ho_store_t *self, const ho_lead_t *lead, int64_t
  *
  * Writer and readers. The store worker is the database's only writer (one writable
  * ho_store_t). Every other process opens the same file read-only: through ho_store_open_opts
- * with .readonly (`handoff lead`, `handoff dlq`, `handoff score`), or as a plain SQLite
- * connection opened read-only (the report, `handoff metrics`, `handoff forget`'s preview,
- * `handoff demo-data feedback`). The database is in WAL mode: a reader never blocks the
- * writer and the writer never blocks a reader; a reader sees committed data only.
+ * with .readonly (`handoff lead`, `handoff dlq`, `handoff score`'s snapshots), or through the
+ * read model, reader.h (the report, `handoff metrics`, `handoff score`'s lead rows, `handoff
+ * forget`'s preview, `handoff demo-data feedback`): ho_reader_open opens the file read-only
+ * with PRAGMA query_only and refuses a file without schema_version or newer than
+ * HO_STORE_SCHEMA_VERSION, and every query it runs is named (ho_rq_t, its SQL in
+ * src/store/read_queries_*.c), so no reader carries SQL. (`handoff forget` then VACUUMs the
+ * file: a compaction after the store's erasure, no read.) The database is in WAL mode: a
+ * reader never blocks the writer and the writer never blocks a reader; a reader sees
+ * committed data only.
  *
  * Unit of visibility. The worker applies a batch of messages in one transaction
  * (ho_store_begin .. ho_store_commit; a refused message is undone alone inside it and
@@ -346,8 +351,8 @@ json_t *ho_store_score_snapshot(ho_store_t *self, const ho_lead_t *lead, int64_t
  * (e.g. a lead.scored's scores row without the lead row's new score, or an outcome without
  * its stage_history rows).
  *
- * The read model, by reader (the named queries are engine-agnostic; the SQL readers read
- * the tables and columns of docs/store-schema.md):
+ * The read model, by reader (HO_Q_ names are the store's engine-agnostic queries, HO_RQ_
+ * names the read model's SQL over the tables and columns of docs/store-schema.md):
  *   - `handoff lead EMAIL`: ho_store_lead_view (below: the lead row, then HO_Q_SOURCES,
  *     HO_Q_ACTIVITIES (newest 50), HO_Q_SCORES, HO_Q_HISTORY, HO_Q_ASSIGNMENTS,
  *     HO_Q_OUTCOMES, HO_Q_TOP_PAGES, HO_Q_ACTIVITY_STATS) and HO_Q_PENDING (outcomes waiting
@@ -355,19 +360,25 @@ json_t *ho_store_score_snapshot(ho_store_t *self, const ho_lead_t *lead, int64_t
  *   - `handoff dlq list | show`: HO_Q_QUARANTINE_LIST, HO_Q_QUARANTINE_GET (a replay is a
  *     dlq.replay message to the worker, not a read).
  *   - `handoff score --explain | --dry-run`: ho_store_lead_get, ho_store_score_snapshot (the
- *     same snapshot the worker sends the scorer), and SQL over leads (id, email, stage,
- *     owner_rep_id, fields_json, the score columns).
- *   - the report (worker and `handoff report`): SQL over leads, stage_history, scores,
- *     assignments, sla_breaches, outcomes, pending_outcomes, imports and import_results; it
- *     refuses a file whose schema_version is missing, and looks a column up
- *     (pragma_table_info) before it relies on one an older schema lacks.
- *   - `handoff metrics`: SQL over quarantine (by code, replayed or not) and imports.
- *   - `handoff demo-data feedback`: SQL over leads, assignments, stage_history.
+ *     same snapshot the worker sends the scorer), and HO_RQ_SCORE_EXPLAIN_LEAD (one lead by
+ *     email) / HO_RQ_SCORE_DRY_RUN_LEADS (every lead not erased) over leads (id, email,
+ *     stage, owner_rep_id, fields_json, the score columns).
+ *   - the report (worker and `handoff report`, and `handoff score --suggest` through
+ *     ho_report_rules): the HO_RQ_REPORT_ names, over leads, stage_history, scores,
+ *     assignments, sla_breaches, outcomes, pending_outcomes, imports and import_results;
+ *     HO_RQ_REPORT_SETUP_ ones build its temp tables first (the only statements a reader may
+ *     run that write, to temp only). It looks a table or column up (ho_reader_has) before it
+ *     relies on one an older schema lacks, and then picks the _WITHOUT_ variant.
+ *   - `handoff metrics`: HO_RQ_METRICS_QUARANTINE (quarantine by code, replayed or not) and
+ *     HO_RQ_METRICS_IMPORTS (imports by profile).
+ *   - `handoff forget`'s preview: HO_RQ_FORGET_NEEDLES (the lead's name and phone by email).
+ *   - `handoff demo-data feedback`: HO_RQ_DEMO_FEEDBACK_OWNERS over leads, assignments,
+ *     stage_history.
  *   - `handoff status` reads no store: the broker's counters and outbox.db.
  *
  * Consistency a reader gets:
  *   - one statement (one named query, one SELECT) reads one committed state;
- *   - the report reads every sheet inside one read transaction (BEGIN ... ): the whole
+ *   - the report reads every sheet inside one read transaction (ho_reader_begin): the whole
  *     workbook is one moment of the store, so its sheets agree with each other;
  *   - ho_store_lead_view runs its parts as separate statements without a read transaction:
  *     each part is consistent in itself, but a batch the worker commits between two parts
@@ -377,8 +388,11 @@ json_t *ho_store_score_snapshot(ho_store_t *self, const ho_lead_t *lead, int64_t
  *   - nothing orders two readers: two commands may see two different moments.
  *
  * Stability: the schema only grows (docs/store-schema.md: new tables and columns, new
- * indexes; a table copied to drop a constraint keeps its columns and ids), so a reader of
- * version N reads version N+1. Stored values are canonical (stage names, rep ids, epoch ms in
+ * indexes; a table copied to drop a constraint keeps its columns and ids), so a reader built
+ * for version N reads every older version (looking up what it lacks) and its queries would
+ * still prepare on N+1; yet both read-only opens refuse a file newer than the build
+ * (HO_ERR_VERSION, the file named): a skew is said, not half-read, and the readers are
+ * upgraded with the store. Stored values are canonical (stage names, rep ids, epoch ms in
  * UTC); display names are the readers' business. Erased people (handoff forget) stay as rows
  * (erased = 1, no personal data), so every count that included them still does. */
 

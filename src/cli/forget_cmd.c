@@ -28,6 +28,7 @@
 #include "handoff/conf.h"
 #include "handoff/gateway.h"
 #include "handoff/outbox.h"
+#include "handoff/reader.h"
 #include "handoff/routing.h"
 
 /* The client library may be left out of a build; then the command says so. */
@@ -60,14 +61,9 @@ static void s_needles_load(const char *data_dir, const char *email, s_needles_t 
     s_needle_add(nd, email);
     char path[4096];
     snprintf(path, sizeof path, "%s/handoff.db", data_dir);
-    sqlite3 *db = NULL;
+    ho_reader_t *r = ho_reader_open(path, 5000, NULL);
     sqlite3_stmt *st = NULL;
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
-        sqlite3_prepare_v2(db,
-                           "SELECT first_name, last_name, phone FROM leads"
-                           " WHERE email = lower(trim(?1))",
-                           -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_busy_timeout(db, 5000);
+    if (r && ho_reader_stmt(r, HO_RQ_FORGET_NEEDLES, &st, NULL) == HO_OK) {
         sqlite3_bind_text(st, 1, email, -1, SQLITE_STATIC);
         if (sqlite3_step(st) == SQLITE_ROW) {
             const char *first = (const char *)sqlite3_column_text(st, 0);
@@ -80,8 +76,7 @@ static void s_needles_load(const char *data_dir, const char *email, s_needles_t 
             s_needle_add(nd, (const char *)sqlite3_column_text(st, 2));
         }
     }
-    sqlite3_finalize(st);
-    sqlite3_close(db);
+    ho_reader_destroy(&r);
 }
 
 static bool s_names(const char *hay, size_t len, const s_needles_t *nd)

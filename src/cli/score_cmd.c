@@ -15,6 +15,7 @@
 #include "handoff/cli.h"
 #include "handoff/defaults.h"
 #include "handoff/gateway.h"
+#include "handoff/reader.h"
 #include "handoff/report.h"
 #include "handoff/scoring.h"
 #include "handoff/store.h"
@@ -65,14 +66,14 @@ static void s_usage(FILE *out)
 }
 
 typedef struct {
-    sqlite3 *db;       /* the rows this command lists (read-only) */
+    ho_reader_t *db;   /* the rows this command lists (read-only) */
     ho_store_t *store; /* the store library over the same file: the snapshot builder */
 } s_db_t;
 
 static void s_db_close(s_db_t *d)
 {
     ho_store_destroy(&d->store);
-    sqlite3_close(d->db);
+    ho_reader_destroy(&d->db);
     memset(d, 0, sizeof *d);
 }
 
@@ -82,15 +83,14 @@ static int s_db_open(s_db_t *d, const ho_cli_env_t *env, const char *db)
     char path[4096];
     ho_cli_env_store_db(env, db, path, sizeof path);
     memset(d, 0, sizeof *d);
-    if (sqlite3_open_v2(path, &d->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-        fprintf(stderr, "handoff score: %s: cannot open: %s\n", path,
-                d->db ? sqlite3_errmsg(d->db) : "out of memory");
+    ho_err_t err = {0};
+    d->db = ho_reader_open(path, 5000, &err);
+    if (!d->db) {
+        fprintf(stderr, "handoff score: %s\n", err.message);
         s_db_close(d);
         return -1;
     }
-    sqlite3_busy_timeout(d->db, 5000);
     ho_store_opts_t opts = {.readonly = true};
-    ho_err_t err = {0};
     d->store = ho_store_open_opts(path, &opts, &err);
     if (!d->store) {
         fprintf(stderr, "handoff score: %s: not a handoff store: %s\n", path, err.message);
@@ -195,18 +195,14 @@ static int s_explain(s_db_t *d, const ho_score_model_t *m, const char *email_in,
     }
     email[k] = '\0';
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(d->db,
-                           "SELECT id, email, stage, owner_rep_id, fields_json, fit, interest, "
-                           "score, grade, quadrant, model_version, scored_at FROM leads "
-                           "WHERE email = ?1 AND erased = 0",
-                           -1, &st, NULL) != SQLITE_OK) {
-        fprintf(stderr, "handoff score: %s\n", sqlite3_errmsg(d->db));
+    if (ho_reader_stmt(d->db, HO_RQ_SCORE_EXPLAIN_LEAD, &st, NULL) != HO_OK) {
+        fprintf(stderr, "handoff score: %s\n", ho_reader_errmsg(d->db));
         return 1;
     }
     sqlite3_bind_text(st, 1, email, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_ROW) {
         fprintf(stderr, "handoff score: no lead with email %s\n", email);
-        sqlite3_finalize(st);
+        sqlite3_reset(st);
         return 1;
     }
     if (as_of == S_AS_OF_STORED) {
@@ -215,7 +211,7 @@ static int s_explain(s_db_t *d, const ho_score_model_t *m, const char *email_in,
     }
     json_t *lead = s_snapshot(d, st, as_of);
     if (!lead) {
-        sqlite3_finalize(st);
+        sqlite3_reset(st);
         return 1;
     }
     ho_score_result_t r;
@@ -237,7 +233,7 @@ static int s_explain(s_db_t *d, const ho_score_model_t *m, const char *email_in,
     }
     ho_score_result_clear(&r);
     json_decref(lead);
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return rc;
 }
 
@@ -270,11 +266,8 @@ static int s_dry_run(s_db_t *d, const ho_score_model_t *cur, const ho_score_mode
                      int64_t as_of, long limit)
 {
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(d->db,
-                           "SELECT id, email, stage, owner_rep_id, fields_json, scored_at "
-                           "FROM leads WHERE erased = 0 ORDER BY id",
-                           -1, &st, NULL) != SQLITE_OK) {
-        fprintf(stderr, "handoff score: %s\n", sqlite3_errmsg(d->db));
+    if (ho_reader_stmt(d->db, HO_RQ_SCORE_DRY_RUN_LEADS, &st, NULL) != HO_OK) {
+        fprintf(stderr, "handoff score: %s\n", ho_reader_errmsg(d->db));
         return 1;
     }
     s_tally_t tc = {0}, tn = {0};
@@ -339,7 +332,7 @@ static int s_dry_run(s_db_t *d, const ho_score_model_t *cur, const ho_score_mode
     }
     int rc = 0;
     if (src != SQLITE_DONE) {
-        fprintf(stderr, "handoff score: reading leads: %s\n", sqlite3_errmsg(d->db));
+        fprintf(stderr, "handoff score: reading leads: %s\n", ho_reader_errmsg(d->db));
         rc = 1;
     }
     char t1[32];
@@ -370,7 +363,7 @@ static int s_dry_run(s_db_t *d, const ho_score_model_t *cur, const ho_score_mode
            ho_score_model_name(cand), ho_score_model_name(cur));
     json_decref(became_l);
     json_decref(dropped_l);
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return rc;
 }
 

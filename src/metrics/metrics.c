@@ -7,10 +7,9 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include <sqlite3.h>
-
 #include "handoff/metrics.h"
 #include "handoff/outbox.h"
+#include "handoff/reader.h"
 
 /* A label value with \, " and newline escaped as the exposition format wants. */
 static void s_label(FILE *f, const char *v)
@@ -145,21 +144,12 @@ static void s_workers(FILE *f, const json_t *st)
 }
 
 /* Quarantine rows by reason code, open and replayed (read-only; the store owns the file). */
-static void s_quarantine(FILE *f, const char *data_dir)
+static void s_quarantine(FILE *f, ho_reader_t *r)
 {
-    char path[PATH_MAX + 64];
-    snprintf(path, sizeof path, "file:%s/handoff.db?mode=ro", data_dir);
-    sqlite3 *db = NULL;
     sqlite3_stmt *q = NULL;
     s_head(f, "handoff_quarantine_records", "gauge",
            "quarantined records by reason code; state=open (not replayed) or replayed");
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) != SQLITE_OK ||
-        sqlite3_busy_timeout(db, 1000) != SQLITE_OK ||
-        sqlite3_prepare_v2(db,
-                           "SELECT coalesce(code, ''), replayed_at IS NOT NULL, count(*) "
-                           "FROM quarantine GROUP BY 1, 2 ORDER BY 1, 2",
-                           -1, &q, NULL) != SQLITE_OK) {
-        sqlite3_close(db);
+    if (!r || ho_reader_stmt(r, HO_RQ_METRICS_QUARANTINE, &q, NULL) != HO_OK) {
         return; /* no database yet (or no quarantine table): no series */
     }
     while (sqlite3_step(q) == SQLITE_ROW) {
@@ -168,26 +158,15 @@ static void s_quarantine(FILE *f, const char *data_dir)
         fprintf(f, "\",state=\"%s\"} %lld\n", sqlite3_column_int(q, 1) ? "replayed" : "open",
                 (long long)sqlite3_column_int64(q, 2));
     }
-    sqlite3_finalize(q);
-    sqlite3_close(db);
+    sqlite3_reset(q);
 }
 
 /* Imports by profile from the store's imports table (one row per import.summary): the count,
  * records read and accepted (rate() of them is the import rate), and the newest finish. */
-static void s_imports(FILE *f, const char *data_dir)
+static void s_imports(FILE *f, ho_reader_t *r)
 {
-    char path[PATH_MAX + 64];
-    snprintf(path, sizeof path, "file:%s/handoff.db?mode=ro", data_dir);
-    sqlite3 *db = NULL;
     sqlite3_stmt *q = NULL;
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) != SQLITE_OK ||
-        sqlite3_busy_timeout(db, 1000) != SQLITE_OK ||
-        sqlite3_prepare_v2(db,
-                           "SELECT coalesce(source, ''), count(*), coalesce(sum(read), 0), "
-                           "coalesce(sum(accepted), 0), coalesce(max(finished_at), 0) "
-                           "FROM imports GROUP BY 1 ORDER BY 1",
-                           -1, &q, NULL) != SQLITE_OK) {
-        sqlite3_close(db);
+    if (!r || ho_reader_stmt(r, HO_RQ_METRICS_IMPORTS, &q, NULL) != HO_OK) {
         return; /* no database yet: no series */
     }
     FILE *rows[4] = {NULL, NULL, NULL, NULL}; /* one family at a time in the output */
@@ -222,8 +201,7 @@ static void s_imports(FILE *f, const char *data_dir)
         fputs(bufs[k] ? bufs[k] : "", f);
         free(bufs[k]);
     }
-    sqlite3_finalize(q);
-    sqlite3_close(db);
+    sqlite3_reset(q);
 }
 
 /* Per-worker handler metrics from <data_dir>/stats/ (one JSON file each), which each worker runtime rewrites
@@ -366,8 +344,11 @@ static void s_file_size(FILE *f, const char *file, const char *path)
 static void s_data_dir(FILE *f, const ho_metrics_opts_t *o, int64_t now_ms)
 {
     char p[PATH_MAX];
-    s_quarantine(f, o->data_dir);
-    s_imports(f, o->data_dir);
+    snprintf(p, sizeof p, "%s/handoff.db", o->data_dir);
+    ho_reader_t *r = ho_reader_open(p, 1000, NULL);
+    s_quarantine(f, r);
+    s_imports(f, r);
+    ho_reader_destroy(&r);
     s_worker_stats(f, o->data_dir, now_ms);
     s_outbox(f, o->data_dir, now_ms);
     snprintf(p, sizeof p, "%s/outbox", o->data_dir);

@@ -10,17 +10,12 @@
 
 #include "report/report_int.h"
 
-#define S_FROM                                                                                     \
-    " FROM main.leads l JOIN temp.score_asof sa ON sa.lead_id = l.id"                              \
-    " LEFT JOIN temp.reach r ON r.lead_id = l.id"                                                  \
-    " WHERE l.created_at >= :a12 AND l.created_at < :asof AND sa.score IS NOT NULL"
-
 static ho_report_error_t s_table(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t *row,
-                                 const char *head, const char *sql, bool band, lxw_row_t *first,
+                                 const char *head, ho_rq_t q, bool band, lxw_row_t *first,
                                  lxw_row_t *last)
 {
     sqlite3_stmt *st;
-    ho_report_error_t rc = ho_rsql_prepare(ctx, sql, &st);
+    ho_report_error_t rc = ho_rsql_prepare(ctx, q, &st);
     if (rc != HO_REPORT_OK) {
         return rc;
     }
@@ -65,7 +60,7 @@ static ho_report_error_t s_table(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t *r
         (*row)++;
     }
     *last = *row - 1;
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return s == SQLITE_DONE ? HO_REPORT_OK : ho_rsql_fail(ctx, "calibration");
 }
 
@@ -101,15 +96,12 @@ static ho_report_error_t s_grid(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t *ro
 {
     int gf = s_threshold(ctx, "good_fit", 40), hi = s_threshold(ctx, "high_interest", 20);
     int fs = gf / 2, is = hi / 2;
-    char sql[1200];
-    snprintf(sql, sizeof sql,
-             "SELECT CASE WHEN sa.fit < 0 THEN 0 WHEN sa.fit >= %d THEN %d ELSE sa.fit / %d END"
-             " AS f, CASE WHEN sa.interest < 0 THEN 0 WHEN sa.interest >= %d THEN %d"
-             " ELSE sa.interest / %d END AS i, count(*), count(r.sql)" S_FROM
-             " AND sa.fit IS NOT NULL AND sa.interest IS NOT NULL GROUP BY f, i",
-             (S_GRID - 1) * fs, S_GRID - 1, fs, (S_GRID - 1) * is, S_GRID - 1, is);
     sqlite3_stmt *st;
-    ho_report_error_t rc = ho_rsql_prepare(ctx, sql, &st);
+    ho_report_error_t rc = ho_rsql_prepared(
+        ctx,
+        ho_reader_stmt_fmt(ctx->rd, HO_RQ_REPORT_CALIBRATION_GRID, &st, NULL, (S_GRID - 1) * fs,
+                           S_GRID - 1, fs, (S_GRID - 1) * is, S_GRID - 1, is),
+        &st);
     if (rc != HO_REPORT_OK) {
         return rc;
     }
@@ -130,7 +122,7 @@ static ho_report_error_t s_grid(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t *ro
             q[f][i] = (double)sqlite3_column_int64(st, 3);
         }
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     if (s != SQLITE_DONE) {
         return ho_rsql_fail(ctx, "calibration grid");
     }
@@ -202,22 +194,14 @@ ho_report_error_t ho_report_calibration(ho_rctx_t *ctx, lxw_worksheet *ws)
         return rc;
     }
     worksheet_write_string(ws, row++, 0, "By score band", ctx->f_bold);
-    rc = s_table(ctx, ws, &row, "Score band",
-                 "SELECT sa.score - (((sa.score % 10) + 10) % 10) AS band, count(*), count(r.mql),"
-                 " count(r.sql), count(r.won)" S_FROM " GROUP BY band ORDER BY band",
-                 true, &bf, &bl);
+    rc = s_table(ctx, ws, &row, "Score band", HO_RQ_REPORT_CALIBRATION_BANDS, true, &bf, &bl);
     if (rc != HO_REPORT_OK) {
         return rc;
     }
     int64_t rows = (int64_t)(bl + 1 - bf);
     row++;
     worksheet_write_string(ws, row++, 0, "By quadrant", ctx->f_bold);
-    rc = s_table(ctx, ws, &row, "Quadrant",
-                 "SELECT coalesce(nullif(sa.quadrant, ''), '(none)') AS q, count(*),"
-                 " count(r.mql), count(r.sql), count(r.won)" S_FROM
-                 " GROUP BY q ORDER BY CASE q WHEN 'mql_now' THEN 0 WHEN 'group_offering'"
-                 " THEN 1 WHEN 'nurture' THEN 2 WHEN 'never' THEN 3 ELSE 4 END, q",
-                 false, &qf, &ql);
+    rc = s_table(ctx, ws, &row, "Quadrant", HO_RQ_REPORT_CALIBRATION_QUADRANTS, false, &qf, &ql);
     if (rc != HO_REPORT_OK) {
         return rc;
     }

@@ -73,20 +73,13 @@ static void s_write_row(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t row, const 
 
 ho_report_error_t ho_report_drilldown(ho_rctx_t *ctx, lxw_worksheet *ws)
 {
-    char sql[1400];
-    snprintf(sql, sizeof sql,
-             "SELECT o.occurred_at, o.outcome, coalesce(nullif(o.reason, ''), 'unspecified'),"
-             " trim(coalesce(l.first_name, '') || ' ' || coalesce(l.last_name, '')), l.email,"
-             " l.company, coalesce(nullif(l.source_channel, ''), '(none)'),"
-             " coalesce(nullif(l.original_source, ''), '(none)'),"
-             " coalesce(nullif(l.original_campaign, ''), '(none)'),"
-             " coalesce(nullif(o.rep_id, ''), '(none)'), o.stage_reached, %s"
-             " FROM main.outcomes o LEFT JOIN main.leads l ON l.id = o.lead_id"
-             " WHERE o.outcome IN ('rejected', 'lost') AND o.occurred_at >= :wa"
-             " AND o.occurred_at < :wb ORDER BY o.occurred_at, o.id",
-             ctx->has_flags ? "o.flags" : "NULL");
     sqlite3_stmt *st;
-    ho_report_error_t rc = ho_rsql_prepare(ctx, sql, &st);
+    ho_report_error_t rc = ho_rsql_prepared(
+        ctx,
+        ho_reader_stmt_fmt(ctx->rd, HO_RQ_REPORT_DRILLDOWN_ROWS, &st, NULL,
+                           ho_reader_sql(ctx->has_flags ? HO_RQ_REPORT_DRILLDOWN_FLAGS
+                                                        : HO_RQ_REPORT_DRILLDOWN_NO_FLAGS)),
+        &st);
     if (rc != HO_REPORT_OK) {
         return rc;
     }
@@ -136,7 +129,7 @@ ho_report_error_t ho_report_drilldown(ho_rctx_t *ctx, lxw_worksheet *ws)
             ho_rprogress(ctx, "Lost and rejected", (int64_t)(row - 4), false);
         }
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     if (s != SQLITE_DONE) {
         return ho_rsql_fail(ctx, "lost and rejected");
     }

@@ -11,14 +11,7 @@ ho_report_error_t ho_report_funnel(ho_rctx_t *ctx, lxw_worksheet *ws)
     double(*v)[5] = ctx->model.funnel; /* the model: the HTML page's trend chart reads it */
     memset(ctx->model.funnel, 0, sizeof ctx->model.funnel);
     sqlite3_stmt *st;
-    ho_report_error_t rc = ho_rsql_prepare(
-        ctx,
-        "SELECT c.idx, count(*), count(CASE WHEN r.sal >= c.e THEN 1 END),"
-        " count(CASE WHEN r.sql >= c.e THEN 1 END), count(CASE WHEN r.opp >= c.e THEN 1 END),"
-        " count(CASE WHEN r.won >= c.e THEN 1 END)"
-        " FROM temp.cohort c LEFT JOIN temp.reach r ON r.lead_id = c.lead_id"
-        " WHERE c.idx < 12 GROUP BY c.idx",
-        &st);
+    ho_report_error_t rc = ho_rsql_prepare(ctx, HO_RQ_REPORT_FUNNEL_COHORTS, &st);
     if (rc != HO_REPORT_OK) {
         return rc;
     }
@@ -31,7 +24,7 @@ ho_report_error_t ho_report_funnel(ho_rctx_t *ctx, lxw_worksheet *ws)
             }
         }
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     if (s != SQLITE_DONE) {
         return ho_rsql_fail(ctx, "funnel");
     }

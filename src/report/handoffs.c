@@ -112,33 +112,16 @@ ho_report_error_t ho_report_handoffs(ho_rctx_t *ctx, lxw_worksheet *ws)
     /* The score that made each lead of the week an MQL: its latest score at or before its
      * MQL entry (a later activity's re-score is not why it was handed off). One lookup per
      * lead of the week on scores(lead_id, at) (store schema 5). */
-    ho_report_error_t rc = ho_rsql_exec(
-        ctx, "CREATE TEMP TABLE score_mql (lead_id INTEGER PRIMARY KEY, score_id INTEGER)");
+    ho_report_error_t rc = ho_rsql_exec(ctx, HO_RQ_REPORT_SETUP_SCORE_MQL);
     if (rc != HO_REPORT_OK) {
         return rc;
     }
-    rc = ho_rsql_exec(ctx,
-                      "INSERT INTO temp.score_mql SELECT c.lead_id, " HO_RSQL_SCORE_AT(
-                          "c.lead_id", "c.e") " AS score_id FROM temp.cohort c WHERE c.idx = 11");
+    rc = ho_rsql_exec(ctx, HO_RQ_REPORT_SETUP_SCORE_MQL_FILL);
     if (rc != HO_REPORT_OK) {
         return rc;
     }
     sqlite3_stmt *st;
-    rc = ho_rsql_prepare(
-        ctx,
-        "SELECT c.e, l.first_name, l.last_name, l.email, l.company, l.title, l.city, l.state,"
-        " l.country, l.original_source, l.original_campaign, sc.score, sc.grade, sc.quadrant,"
-        " sc.explanation_json, a.rep_id, a.rep_name, a.queue, a.assigned_at,"
-        " (SELECT h.to_stage FROM temp.transitions h WHERE h.lead_id = c.lead_id"
-        "   AND h.at < :asof ORDER BY h.at DESC, h.id DESC LIMIT 1)"
-        " FROM temp.cohort c JOIN main.leads l ON l.id = c.lead_id"
-        " LEFT JOIN temp.score_mql sm ON sm.lead_id = c.lead_id"
-        " LEFT JOIN main.scores sc ON sc.id = sm.score_id"
-        " LEFT JOIN main.assignments a ON a.id = (SELECT x.id FROM main.assignments x"
-        "   WHERE x.lead_id = c.lead_id AND x.assigned_at < :asof"
-        "   ORDER BY x.assigned_at DESC, x.id DESC LIMIT 1)"
-        " WHERE c.idx = 11 ORDER BY c.e, c.lead_id",
-        &st);
+    rc = ho_rsql_prepare(ctx, HO_RQ_REPORT_HANDOFFS_ROWS, &st);
     if (rc != HO_REPORT_OK) {
         return rc;
     }
@@ -215,7 +198,7 @@ ho_report_error_t ho_report_handoffs(ho_rctx_t *ctx, lxw_worksheet *ws)
         }
         row++;
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     if (s != SQLITE_DONE) {
         return ho_rsql_fail(ctx, "handoffs");
     }

@@ -34,16 +34,8 @@ static bool s_rr(double a, double n1, double c, double n2, double *rr, double *l
 static ho_report_error_t s_base(ho_rctx_t *ctx, bool scored, double b[3])
 {
     sqlite3_stmt *st;
-    ho_report_error_t rc =
-        ho_rsql_prepare(ctx,
-                        scored ? "SELECT count(*), count(r.sal), count(r.sql) FROM main.leads l"
-                                 " JOIN temp.score_asof sa ON sa.lead_id = l.id"
-                                 " LEFT JOIN temp.reach r ON r.lead_id = l.id"
-                                 " WHERE l.created_at >= :a12 AND l.created_at < :asof"
-                               : "SELECT count(*), count(r.sal), count(r.sql) FROM main.leads l"
-                                 " LEFT JOIN temp.reach r ON r.lead_id = l.id"
-                                 " WHERE l.created_at >= :a12 AND l.created_at < :asof",
-                        &st);
+    ho_report_error_t rc = ho_rsql_prepare(
+        ctx, scored ? HO_RQ_REPORT_LEARNINGS_BASE_SCORED : HO_RQ_REPORT_LEARNINGS_BASE, &st);
     if (rc != HO_REPORT_OK) {
         return rc;
     }
@@ -53,7 +45,7 @@ static ho_report_error_t s_base(ho_rctx_t *ctx, bool scored, double b[3])
             b[k] = (double)sqlite3_column_int64(st, k);
         }
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return HO_REPORT_OK;
 }
 
@@ -244,21 +236,7 @@ ho_report_error_t ho_report_rules_each(ho_rctx_t *ctx, ho_report_rule_fn *fn, vo
     /* The rules of the score that made the lead an MQL (in force at its first MQL entry), not
      * of its latest one: a re-score after the handoff (an activity, a decay) is not what sales
      * was given. Leads never MQL (or without a score by then): their latest score. */
-    rc = ho_rsql_prepare(
-        ctx,
-        "SELECT sc.explanation_json, x.sal, x.sql FROM (SELECT r.sal IS NOT NULL AS sal,"
-        " r.sql IS NOT NULL AS sql, coalesce(CASE WHEN r.mql IS NOT NULL THEN " HO_RSQL_SCORE_AT(
-            "l.id",
-            "(SELECT min(h.at) FROM temp.transitions h WHERE h.lead_id = l.id"
-            " AND h.to_stage = 'MQL' AND h.at < :asof)") " END, sa.score_id) AS sid"
-                                                         " FROM main.leads l JOIN temp.score_asof "
-                                                         "sa ON sa.lead_id = l.id"
-                                                         " LEFT JOIN temp.reach r ON r.lead_id = "
-                                                         "l.id"
-                                                         " WHERE l.created_at >= :a12 AND "
-                                                         "l.created_at < :asof) x"
-                                                         " JOIN main.scores sc ON sc.id = x.sid",
-        &st);
+    rc = ho_rsql_prepare(ctx, HO_RQ_REPORT_LEARNINGS_RULES, &st);
     if (rc != HO_REPORT_OK) {
         return rc;
     }
@@ -277,7 +255,7 @@ ho_report_error_t ho_report_rules_each(ho_rctx_t *ctx, ho_report_rule_fn *fn, vo
             s_add_lead(acc, &nacc, arr, sqlite3_column_int(st, 1), sqlite3_column_int(st, 2));
         }
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     for (size_t i = 0; memo && i < S_MEMO; i++) {
         free(memo[i].text);
         json_decref(memo[i].arr);
@@ -382,15 +360,7 @@ static ho_report_error_t s_sources(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t 
         return rc;
     }
     sqlite3_stmt *st;
-    rc = ho_rsql_prepare(ctx,
-                         "SELECT coalesce(nullif(l.source_channel, ''), '(none)') AS ch,"
-                         " coalesce(nullif(l.original_source, ''), '(none)') AS src,"
-                         " coalesce(nullif(l.original_campaign, ''), '(none)') AS camp,"
-                         " count(*) AS n, count(r.sal), count(r.sql) FROM main.leads l"
-                         " LEFT JOIN temp.reach r ON r.lead_id = l.id"
-                         " WHERE l.created_at >= :a12 AND l.created_at < :asof"
-                         " GROUP BY ch, src, camp ORDER BY n DESC, ch, src, camp",
-                         &st);
+    rc = ho_rsql_prepare(ctx, HO_RQ_REPORT_LEARNINGS_SOURCES, &st);
     if (rc != HO_REPORT_OK) {
         return rc;
     }
@@ -440,7 +410,7 @@ static ho_report_error_t s_sources(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t 
         }
         (*row)++;
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return s == SQLITE_DONE ? HO_REPORT_OK : ho_rsql_fail(ctx, "learnings sources");
 }
 

@@ -48,53 +48,28 @@ static const s_kind_t s_kinds[] = {
      true},
 };
 
-/* Sum of the numbers of a JSON object {reason: n} (0 for NULL or malformed text). */
-#define S_JSON_SUM(col)                                                                            \
-    "(SELECT total(value) FROM json_each(CASE WHEN json_valid(" col ") THEN " col " ELSE '{}' "    \
-    "END))"
-
 static ho_report_error_t s_prepare(ho_rctx_t *ctx)
 {
-    ho_report_error_t rc = ho_rsql_exec(
-        ctx, "CREATE TEMP TABLE dq_imp (import_id TEXT PRIMARY KEY, source TEXT NOT NULL,"
-             " kind TEXT NOT NULL, file TEXT, finished_at INTEGER, read INTEGER,"
-             " accepted INTEGER, skipped INTEGER, quarantined INTEGER, summary INTEGER)");
+    ho_report_error_t rc = ho_rsql_exec(ctx, HO_RQ_REPORT_SETUP_DQ_IMP);
     if (rc != HO_REPORT_OK) {
         return rc;
     }
     if (ctx->has_imports &&
-        (rc = ho_rsql_exec(ctx, "INSERT OR IGNORE INTO temp.dq_imp SELECT import_id,"
-                                " coalesce(nullif(source, ''), '(none)'), coalesce(kind, ''), file,"
-                                " finished_at, coalesce(read, 0), coalesce(accepted, 0),"
-                                " " S_JSON_SUM("skipped_json") ", " S_JSON_SUM(
-                                    "quarantined_json") ", 1 FROM main.imports")) != HO_REPORT_OK) {
+        (rc = ho_rsql_exec(ctx, HO_RQ_REPORT_SETUP_DQ_IMP_IMPORTS)) != HO_REPORT_OK) {
         return rc;
     }
     /* Records the store applied for an import it never got a summary of (a crashed import,
      * a webhook day): still counted, under their own row, so nothing disappears. */
     if (ctx->has_import_results &&
-        (rc = ho_rsql_exec(
-             ctx, "INSERT OR IGNORE INTO temp.dq_imp SELECT import_id, '(no import summary)',"
-                  " CASE WHEN max(result IN ('new', 'merged')) THEN 'lead'"
-                  " WHEN max(result IN ('matched', 'unmatched')) THEN 'activity'"
-                  " ELSE 'feedback' END, NULL, NULL, 0, 0, 0, 0, 0"
-                  " FROM main.import_results GROUP BY import_id")) != HO_REPORT_OK) {
+        (rc = ho_rsql_exec(ctx, HO_RQ_REPORT_SETUP_DQ_IMP_RESULTS)) != HO_REPORT_OK) {
         return rc;
     }
     /* Implied stages (outcomes.implied = 1, import_id NULL) are no imported record: they
      * get no row of their own (an all-zero "(not imported)" row otherwise). */
     if (ctx->has_oimport &&
-        (rc = ho_rsql_exec(ctx,
-                           ctx->has_implied
-                               ? "INSERT OR IGNORE INTO temp.dq_imp SELECT DISTINCT"
-                                 " coalesce(import_id, ''), CASE WHEN import_id IS NULL THEN"
-                                 " '(not imported)' ELSE '(no import summary)' END,"
-                                 " 'feedback', NULL, NULL, 0, 0, 0, 0, 0 FROM main.outcomes"
-                                 " WHERE implied = 0"
-                               : "INSERT OR IGNORE INTO temp.dq_imp SELECT DISTINCT"
-                                 " coalesce(import_id, ''), CASE WHEN import_id IS NULL THEN"
-                                 " '(not imported)' ELSE '(no import summary)' END,"
-                                 " 'feedback', NULL, NULL, 0, 0, 0, 0, 0 FROM main.outcomes")) !=
+        (rc = ho_rsql_exec(ctx, ctx->has_implied
+                                    ? HO_RQ_REPORT_SETUP_DQ_IMP_OUTCOMES
+                                    : HO_RQ_REPORT_SETUP_DQ_IMP_OUTCOMES_WITHOUT_IMPLIED)) !=
             HO_REPORT_OK) {
         return rc;
     }
@@ -136,35 +111,27 @@ static ho_report_error_t s_kind_table(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row
                                       const s_kind_t *k)
 {
     char sql[3072];
-    size_t len = (size_t)snprintf(sql, sizeof sql,
-                                  "SELECT d.source, sum(d.summary), max(d.finished_at),"
-                                  " total(d.read), total(d.skipped), total(d.quarantined),"
-                                  " total(d.accepted)");
+    size_t len =
+        (size_t)snprintf(sql, sizeof sql, "%s", ho_reader_sql(HO_RQ_REPORT_QUALITY_KIND_HEAD));
     for (int i = 0; i < k->nres; i++) {
         len += (size_t)snprintf(sql + len, sizeof sql - len, ", %s",
-                                ctx->has_import_results
-                                    ? "(SELECT total(r.n) FROM main.import_results r"
-                                      " JOIN temp.dq_imp x ON x.import_id = r.import_id"
-                                      " WHERE x.source = d.source AND x.kind = d.kind"
-                                      " AND r.result = ?)"
-                                    : "NULL");
+                                ho_reader_sql(ctx->has_import_results
+                                                  ? HO_RQ_REPORT_QUALITY_KIND_RESULT
+                                                  : HO_RQ_REPORT_QUALITY_KIND_NO_RESULT));
     }
     if (k->no_mql && ctx->has_flags && ctx->has_oimport) {
         /* implied rows are stages the store inferred, not what sales recorded */
-        len += (size_t)snprintf(sql + len, sizeof sql - len,
-                                ", (SELECT count(*) FROM main.outcomes o JOIN temp.dq_imp x"
-                                " ON x.import_id = coalesce(o.import_id, '')"
-                                " WHERE x.source = d.source AND x.kind = d.kind AND %s"
-                                " AND " HO_RSQL_NO_MQL ")",
-                                ctx->has_implied ? "o.implied = 0" : "1");
+        len += (size_t)snprintf(
+            sql + len, sizeof sql - len, ho_reader_sql(HO_RQ_REPORT_QUALITY_KIND_NO_MQL),
+            ho_reader_sql(ctx->has_implied ? HO_RQ_REPORT_QUALITY_NOT_IMPLIED
+                                           : HO_RQ_REPORT_QUALITY_ALL_OUTCOMES));
     } else if (k->no_mql) {
-        len += (size_t)snprintf(sql + len, sizeof sql - len, ", NULL");
+        len += (size_t)snprintf(sql + len, sizeof sql - len, "%s",
+                                ho_reader_sql(HO_RQ_REPORT_QUALITY_KIND_NO_MQL_NULL));
     }
-    char final[4200];
-    snprintf(final, sizeof final,
-             "%s FROM temp.dq_imp d WHERE d.kind = ? GROUP BY d.source ORDER BY d.source", sql);
     sqlite3_stmt *st;
-    ho_report_error_t rc = ho_rsql_prepare(ctx, final, &st);
+    ho_report_error_t rc = ho_rsql_prepared(
+        ctx, ho_reader_stmt_fmt(ctx->rd, HO_RQ_REPORT_QUALITY_KIND, &st, NULL, sql), &st);
     if (rc != HO_REPORT_OK) {
         return rc;
     }
@@ -224,7 +191,7 @@ static ho_report_error_t s_kind_table(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row
                 m ? &m[nc - 1] : NULL);
         (*row)++;
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     if (s != SQLITE_DONE) {
         return ho_rsql_fail(ctx, "data quality");
     }
@@ -251,17 +218,7 @@ static ho_report_error_t s_kind_table(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row
 static ho_report_error_t s_reasons(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t *row)
 {
     sqlite3_stmt *st;
-    ho_report_error_t rc = ho_rsql_prepare(
-        ctx,
-        "SELECT d.source, d.kind, 'Skipped' AS disp, j.key, total(j.value) FROM main.imports i"
-        " JOIN temp.dq_imp d ON d.import_id = i.import_id, json_each(CASE WHEN"
-        " json_valid(i.skipped_json) THEN i.skipped_json ELSE '{}' END) j GROUP BY 1, 2, 3, 4"
-        " UNION ALL "
-        "SELECT d.source, d.kind, 'Quarantined', j.key, total(j.value) FROM main.imports i"
-        " JOIN temp.dq_imp d ON d.import_id = i.import_id, json_each(CASE WHEN"
-        " json_valid(i.quarantined_json) THEN i.quarantined_json ELSE '{}' END) j"
-        " GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3 DESC, 4",
-        &st);
+    ho_report_error_t rc = ho_rsql_prepare(ctx, HO_RQ_REPORT_QUALITY_REASONS, &st);
     if (rc != HO_REPORT_OK) {
         return rc;
     }
@@ -288,7 +245,7 @@ static ho_report_error_t s_reasons(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t 
         ho_rtab_num(m ? &m[4] : NULL, v, HO_RK_COUNT);
         (*row)++;
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     if (s != SQLITE_DONE) {
         return ho_rsql_fail(ctx, "data quality reasons");
     }
@@ -311,20 +268,20 @@ static ho_report_error_t s_reasons(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t 
  * Lost and never-qualified totals are the Summary's (a cross-sheet check). */
 static ho_report_error_t s_week_outcomes(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t *row)
 {
-    char sql[2048];
-    snprintf(sql, sizeof sql,
-             "SELECT %s AS src, sum(o.outcome = 'accepted'), sum(o.outcome = 'rejected'),"
-             " sum(o.outcome = 'sql'), sum(o.outcome = 'opportunity'), sum(o.outcome = 'won'),"
-             " sum(o.outcome = 'lost'), %s FROM main.outcomes o %s"
-             " WHERE o.occurred_at >= :wa AND o.occurred_at < :wb AND %s"
-             " GROUP BY src ORDER BY src",
-             ctx->has_oimport ? "coalesce(d.source, '(not imported)')" : "'(source not recorded)'",
-             ctx->has_flags ? "sum(" HO_RSQL_NO_MQL ")" : "NULL",
-             ctx->has_oimport ? "LEFT JOIN temp.dq_imp d ON d.import_id = coalesce(o.import_id, '')"
-                              : "",
-             ctx->has_implied ? "o.implied = 0" : "1");
     sqlite3_stmt *st;
-    ho_report_error_t rc = ho_rsql_prepare(ctx, sql, &st);
+    ho_report_error_t rc = ho_rsql_prepared(
+        ctx,
+        ho_reader_stmt_fmt(ctx->rd, HO_RQ_REPORT_QUALITY_WEEK_OUTCOMES, &st, NULL,
+                           ho_reader_sql(ctx->has_oimport
+                                             ? HO_RQ_REPORT_QUALITY_WEEK_SOURCE
+                                             : HO_RQ_REPORT_QUALITY_WEEK_SOURCE_UNRECORDED),
+                           ho_reader_sql(ctx->has_flags ? HO_RQ_REPORT_QUALITY_WEEK_NO_MQL
+                                                        : HO_RQ_REPORT_QUALITY_WEEK_NO_MQL_NULL),
+                           ho_reader_sql(ctx->has_oimport ? HO_RQ_REPORT_QUALITY_WEEK_JOIN_IMPORTS
+                                                          : HO_RQ_REPORT_QUALITY_WEEK_NO_JOIN),
+                           ho_reader_sql(ctx->has_implied ? HO_RQ_REPORT_QUALITY_NOT_IMPLIED
+                                                          : HO_RQ_REPORT_QUALITY_ALL_OUTCOMES)),
+        &st);
     if (rc != HO_REPORT_OK) {
         return rc;
     }
@@ -359,7 +316,7 @@ static ho_report_error_t s_week_outcomes(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_
         }
         (*row)++;
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     if (s != SQLITE_DONE) {
         return ho_rsql_fail(ctx, "data quality outcomes");
     }
@@ -384,9 +341,7 @@ static ho_report_error_t s_pending_now(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_ro
     bool status = ctx->has_pending_status;
     sqlite3_stmt *st;
     ho_report_error_t rc = ho_rsql_prepare(
-        ctx,
-        status ? "SELECT count(*), sum(status = 'unknown_lead') FROM main.pending_outcomes"
-               : "SELECT count(*), NULL FROM main.pending_outcomes",
+        ctx, status ? HO_RQ_REPORT_QUALITY_PENDING : HO_RQ_REPORT_QUALITY_PENDING_WITHOUT_STATUS,
         &st);
     if (rc != HO_REPORT_OK) {
         return rc;
@@ -396,7 +351,7 @@ static ho_report_error_t s_pending_now(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_ro
         n = sqlite3_column_int64(st, 0);
         unknown = sqlite3_column_int64(st, 1);
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     static const char *const cols[] = {"Feedback waiting for its lead", "Rows"};
     ho_rtab_t *t =
         ho_rtab_new(&ctx->model, HO_RTAB_QUALITY, "Feedback waiting for its lead", cols, 2);
@@ -468,11 +423,7 @@ ho_report_error_t ho_report_freshness(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row
         return HO_REPORT_OK;
     }
     sqlite3_stmt *st;
-    ho_report_error_t rc = ho_rsql_prepare(
-        ctx,
-        "SELECT coalesce(nullif(source, ''), '(none)') AS src, coalesce(kind, ''),"
-        " max(finished_at), count(*), total(read) FROM main.imports GROUP BY 1, 2 ORDER BY 1, 2",
-        &st);
+    ho_report_error_t rc = ho_rsql_prepare(ctx, HO_RQ_REPORT_FRESHNESS, &st);
     if (rc != HO_REPORT_OK) {
         return rc;
     }
@@ -498,7 +449,7 @@ ho_report_error_t ho_report_freshness(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row
         }
         (*row)++;
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     if (s == SQLITE_DONE && n == 0) {
         worksheet_write_string(ws, *row, 0, "(no import recorded yet)", ctx->f_note);
         (*row)++;

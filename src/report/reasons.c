@@ -7,25 +7,18 @@
 
 #include "report/report_int.h"
 
-#define S_WHERE                                                                                    \
-    " WHERE o.outcome IN ('rejected', 'lost') AND o.occurred_at >= :a12"                           \
-    " AND o.occurred_at < :asof"
-
 typedef ho_rreason_t s_reason_t;
 
 /* A reason x key matrix (key = channel or rep) into mx: rows = the reasons r in the Pareto's
  * order, columns = the HO_RMAXKEYS biggest keys (then "Other"). Counts are rejected + lost
  * rows of the 12 weeks. */
-static ho_report_error_t s_matrix_collect(ho_rctx_t *ctx, const char *key_sql, const s_reason_t *r,
+static ho_report_error_t s_matrix_collect(ho_rctx_t *ctx, ho_rq_t key, const s_reason_t *r,
                                           size_t n, ho_rmatrix_t *mx)
 {
-    char sql[1024];
-    snprintf(sql, sizeof sql,
-             "SELECT %s AS k, count(*) AS c FROM main.outcomes o"
-             " LEFT JOIN main.leads l ON l.id = o.lead_id" S_WHERE " GROUP BY k ORDER BY c DESC, k",
-             key_sql);
+    const char *key_sql = ho_reader_sql(key);
     sqlite3_stmt *st;
-    ho_report_error_t rc = ho_rsql_prepare(ctx, sql, &st);
+    ho_report_error_t rc = ho_rsql_prepared(
+        ctx, ho_reader_stmt_fmt(ctx->rd, HO_RQ_REPORT_REASONS_KEYS, &st, NULL, key_sql), &st);
     if (rc != HO_REPORT_OK) {
         return rc;
     }
@@ -38,16 +31,13 @@ static ho_report_error_t s_matrix_collect(ho_rctx_t *ctx, const char *key_sql, c
             mx->other = true;
         }
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     mx->ncol = mx->nk + (mx->other ? 1 : 0);
     mx->m = calloc(n * (size_t)(mx->ncol + 1) + 1, sizeof *mx->m);
     if (s == SQLITE_DONE && mx->m) {
-        snprintf(sql, sizeof sql,
-                 "SELECT coalesce(nullif(o.reason, ''), 'unspecified') AS code, %s AS k, count(*)"
-                 " FROM main.outcomes o LEFT JOIN main.leads l ON l.id = o.lead_id" S_WHERE
-                 " GROUP BY code, k",
-                 key_sql);
-        if ((rc = ho_rsql_prepare(ctx, sql, &st)) != HO_REPORT_OK) {
+        if ((rc = ho_rsql_prepared(
+                 ctx, ho_reader_stmt_fmt(ctx->rd, HO_RQ_REPORT_REASONS_CELLS, &st, NULL, key_sql),
+                 &st)) != HO_REPORT_OK) {
             return rc;
         }
         while ((s = sqlite3_step(st)) == SQLITE_ROW) {
@@ -65,7 +55,7 @@ static ho_report_error_t s_matrix_collect(ho_rctx_t *ctx, const char *key_sql, c
                     (double)sqlite3_column_int64(st, 2);
             }
         }
-        sqlite3_finalize(st);
+        sqlite3_reset(st);
     }
     if (!mx->m) {
         ho_err_set(ctx->err, HO_ERR_NOMEM, "", "out of memory");
@@ -157,13 +147,7 @@ static ho_report_error_t s_pareto(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t *
 static ho_report_error_t s_collect(ho_rctx_t *ctx)
 {
     sqlite3_stmt *st;
-    ho_report_error_t rc =
-        ho_rsql_prepare(ctx,
-                        "SELECT coalesce(nullif(o.reason, ''), 'unspecified') AS code,"
-                        " sum(o.outcome = 'rejected'), sum(o.outcome = 'lost'),"
-                        " sum(o.occurred_at >= :wa), count(*) AS n FROM main.outcomes o" S_WHERE
-                        " GROUP BY code ORDER BY n DESC, code",
-                        &st);
+    ho_report_error_t rc = ho_rsql_prepare(ctx, HO_RQ_REPORT_REASONS_PARETO, &st);
     if (rc != HO_REPORT_OK) {
         return rc;
     }
@@ -189,7 +173,7 @@ static ho_report_error_t s_collect(ho_rctx_t *ctx)
         m->grand += r->rejected + r->lost;
         m->nr++;
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     if (s == SQLITE_ROW) {
         ho_err_set(ctx->err, HO_ERR_NOMEM, "", "out of memory");
         return HO_REPORT_ERR_NOMEM;
@@ -261,14 +245,12 @@ ho_report_error_t ho_report_reasons(ho_rctx_t *ctx, lxw_worksheet *ws)
         return rc;
     }
     row++;
-    rc = s_matrix_collect(ctx, "coalesce(nullif(l.source_channel, ''), '(none)')", r, n,
-                          &ctx->model.by_channel);
+    rc = s_matrix_collect(ctx, HO_RQ_REPORT_REASONS_KEY_CHANNEL, r, n, &ctx->model.by_channel);
     if (rc == HO_REPORT_OK) {
         s_matrix_write(ctx, ws, &row, "Reason \xc3\x97 channel (rejected + lost, 12 weeks)",
                        &ctx->model.by_channel, r, n, true);
         row++;
-        rc = s_matrix_collect(ctx, "coalesce(nullif(o.rep_id, ''), '(none)')", r, n,
-                              &ctx->model.by_rep);
+        rc = s_matrix_collect(ctx, HO_RQ_REPORT_REASONS_KEY_REP, r, n, &ctx->model.by_rep);
         if (rc == HO_REPORT_OK) {
             s_matrix_write(ctx, ws, &row, "Reason \xc3\x97 rep (rejected + lost, 12 weeks)",
                            &ctx->model.by_rep, r, n, false);

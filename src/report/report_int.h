@@ -9,6 +9,7 @@
 #include <xlsxwriter.h>
 
 #include "handoff/conf.h"
+#include "handoff/reader.h"
 #include "handoff/report.h"
 #include "handoff/time.h"
 
@@ -210,7 +211,7 @@ typedef struct ho_rhtml_t ho_rhtml_t; /* the HTML page being written (html.c) */
 typedef struct {
     const ho_report_opts_t *opts;
     ho_err_t *err;
-    sqlite3 *db;
+    ho_reader_t *rd; /* the store, read-only: every query is a named one (reader.h) */
     lxw_workbook *wb;
     const char *tz;
     ho_tz_t *zone; /* the zone of tz, loaded once per report */
@@ -243,9 +244,14 @@ typedef struct {
     int charts;        /* charts created so far */
 } ho_rctx_t;
 
-/* SQL helpers: on failure they fill ctx->err and return HO_REPORT_ERR_SQL. */
-ho_report_error_t ho_rsql_prepare(ho_rctx_t *ctx, const char *sql, sqlite3_stmt **st);
-ho_report_error_t ho_rsql_exec(ho_rctx_t *ctx, const char *sql);
+/* SQL helpers: on failure they fill ctx->err and return HO_REPORT_ERR_SQL. A statement is
+ * the read model's, cached: reset it when done, never finalize it. */
+ho_report_error_t ho_rsql_prepare(ho_rctx_t *ctx, ho_rq_t q, sqlite3_stmt **st);
+/* After ho_reader_stmt_fmt (rc its result, *st the statement it gave): bind the common
+ * parameters, or fail. */
+ho_report_error_t ho_rsql_prepared(ho_rctx_t *ctx, int rc, sqlite3_stmt *const *st);
+/* Run a setup statement (a temp table of the report) to its end. */
+ho_report_error_t ho_rsql_exec(ho_rctx_t *ctx, ho_rq_t q);
 ho_report_error_t ho_rsql_fail(ho_rctx_t *ctx, const char *what);
 /* Bind :asof, :a4, :a12, :wa, :wb (this week) if the statement has them. */
 void ho_rsql_bind_common(ho_rctx_t *ctx, sqlite3_stmt *st);
@@ -302,17 +308,6 @@ typedef struct {
 size_t ho_report_defs(const ho_report_def_t **defs);
 /* Lines text needs in a column of width characters (greedy word wrap). */
 int ho_rlines(const char *text, double width, bool bold);
-
-/* SQL condition: outcome row o carries the flag sales_accepted_without_mql (an outcome on a
- * lead marketing never qualified). Only valid when ctx->has_flags. */
-#define HO_RSQL_NO_MQL                                                                             \
-    "instr(',' || coalesce(o.flags, '') || ',', ',sales_accepted_without_mql,') > 0"
-/* SQL: the id of lead LEAD's score in force at time AT, its latest scores row at or before AT
- * (one lookup on scores(lead_id, at)); NULL when it had none. At the lead's MQL entry this is
- * the score that made it an MQL: the Handoffs' "Score at MQL" and the Learnings' rules. */
-#define HO_RSQL_SCORE_AT(lead, at)                                                                 \
-    "(SELECT s.id FROM main.scores s WHERE s.lead_id = " lead " AND s.at <= " at                   \
-    " ORDER BY s.at DESC, s.id DESC LIMIT 1)"
 
 /* Summary's data-freshness table (quality.c): last import per source, from *row on. */
 ho_report_error_t ho_report_freshness(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t *row);

@@ -6,10 +6,6 @@
 
 #include "report/report_int.h"
 
-#define S_WHERE                                                                                    \
-    " WHERE s.rep_id IS NOT NULL AND s.rep_id <> '' AND s.assigned_at >= :a4"                      \
-    " AND s.assigned_at < :asof"
-
 /* The median time to accept (h) of the rep's acceptance times v (column 5, blank when there
  * is none), and the rep's row (st's columns, the median) into the model for the HTML page. */
 static void s_median(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t row, sqlite3_stmt *st, int64_t *v,
@@ -38,29 +34,13 @@ static void s_median(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t row, sqlite3_s
 ho_report_error_t ho_report_reps(ho_rctx_t *ctx, lxw_worksheet *ws)
 {
     sqlite3_stmt *st, *med;
-    ho_report_error_t rc = ho_rsql_prepare(
-        ctx,
-        "SELECT s.rep_id, coalesce(max(nullif(s.rep_name, '')), ''), count(*),"
-        " count(CASE WHEN s.accepted_at IS NOT NULL AND s.accepted_at < :asof THEN 1 END),"
-        " count(CASE WHEN EXISTS (SELECT 1 FROM main.sla_breaches b"
-        "   WHERE b.assignment_id = s.id AND b.at < :asof) THEN 1 END),"
-        " count(DISTINCT s.lead_id),"
-        " count(DISTINCT CASE WHEN r.sql >= s.assigned_at THEN s.lead_id END),"
-        " count(DISTINCT CASE WHEN r.won >= s.assigned_at THEN s.lead_id END)"
-        " FROM main.assignments s LEFT JOIN temp.reach r ON r.lead_id = s.lead_id" S_WHERE
-        " GROUP BY s.rep_id ORDER BY s.rep_id",
-        &st);
+    ho_report_error_t rc = ho_rsql_prepare(ctx, HO_RQ_REPORT_REPS_ROWS, &st);
     if (rc != HO_REPORT_OK) {
         return rc;
     }
-    rc = ho_rsql_prepare(
-        ctx,
-        "SELECT s.rep_id, s.accepted_at - s.assigned_at FROM main.assignments s" S_WHERE
-        " AND s.accepted_at IS NOT NULL AND s.accepted_at < :asof"
-        " ORDER BY s.rep_id",
-        &med);
+    rc = ho_rsql_prepare(ctx, HO_RQ_REPORT_REPS_TIME_TO_ACCEPT, &med);
     if (rc != HO_REPORT_OK) {
-        sqlite3_finalize(st);
+        sqlite3_reset(st);
         return rc;
     }
     char sub[200];
@@ -135,8 +115,8 @@ ho_report_error_t ho_report_reps(ho_rctx_t *ctx, lxw_worksheet *ws)
         row++;
     }
     free(v);
-    sqlite3_finalize(st);
-    sqlite3_finalize(med);
+    sqlite3_reset(st);
+    sqlite3_reset(med);
     if (rc == HO_REPORT_ERR_NOMEM) {
         ho_err_set(ctx->err, HO_ERR_NOMEM, "", "reps: out of memory");
         return rc;

@@ -8,12 +8,6 @@
 
 #include "report/report_int.h"
 
-#define S_CH "coalesce(nullif(l.source_channel, ''), '(none)')"
-#define S_FROM                                                                                     \
-    " FROM main.leads l LEFT JOIN temp.reach r ON r.lead_id = l.id"                                \
-    " LEFT JOIN temp.won_amount w ON w.lead_id = l.id"                                             \
-    " WHERE l.created_at >= :a12 AND l.created_at < :asof"
-
 /* Leads, MQL, SQL, Won, Won amount and the four rates from column c0 on. */
 static void s_counts(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t row, lxw_col_t c0,
                      const double n[5], bool total)
@@ -54,11 +48,7 @@ static const char *const s_rates[] = {
 static ho_report_error_t s_collect_channels(ho_rctx_t *ctx)
 {
     sqlite3_stmt *st;
-    ho_report_error_t rc = ho_rsql_prepare(
-        ctx,
-        "SELECT " S_CH " AS ch, count(*) AS n, count(r.mql), count(r.sql), count(r.won),"
-        " total(w.amount)" S_FROM " GROUP BY ch ORDER BY n DESC, ch",
-        &st);
+    ho_report_error_t rc = ho_rsql_prepare(ctx, HO_RQ_REPORT_SOURCES_CHANNELS, &st);
     if (rc != HO_REPORT_OK) {
         return rc;
     }
@@ -81,7 +71,7 @@ static ho_report_error_t s_collect_channels(ho_rctx_t *ctx)
         s_read(st, 1, c->n);
         m->nch++;
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     if (s == SQLITE_ROW) {
         ho_err_set(ctx->err, HO_ERR_NOMEM, "", "sources: out of memory");
         return HO_REPORT_ERR_NOMEM;
@@ -174,15 +164,7 @@ ho_report_error_t ho_report_sources(ho_rctx_t *ctx, lxw_worksheet *ws)
         return rc;
     }
     sqlite3_stmt *st;
-    rc = ho_rsql_prepare(ctx,
-                         "SELECT ch, src, camp, n, m, q, wn, amt FROM (SELECT " S_CH " AS ch,"
-                         " coalesce(nullif(l.original_source, ''), '(none)') AS src,"
-                         " coalesce(nullif(l.original_campaign, ''), '(none)') AS camp,"
-                         " count(*) AS n, count(r.mql) AS m, count(r.sql) AS q, count(r.won) AS wn,"
-                         " total(w.amount) AS amt, sum(count(*)) OVER (PARTITION BY " S_CH
-                         ") AS chn" S_FROM
-                         " GROUP BY ch, src, camp) ORDER BY chn DESC, ch, n DESC, src, camp",
-                         &st);
+    rc = ho_rsql_prepare(ctx, HO_RQ_REPORT_SOURCES_DRILL, &st);
     if (rc != HO_REPORT_OK) {
         return rc;
     }
@@ -242,7 +224,7 @@ ho_report_error_t ho_report_sources(ho_rctx_t *ctx, lxw_worksheet *ws)
         }
         row++;
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     if (s != SQLITE_DONE) {
         return ho_rsql_fail(ctx, "sources");
     }

@@ -10,11 +10,11 @@
 
 typedef ho_rperiod_t s_period_t;
 
-static ho_report_error_t s_query(ho_rctx_t *ctx, const char *sql, s_period_t *p,
+static ho_report_error_t s_query(ho_rctx_t *ctx, ho_rq_t q, s_period_t *p,
                                  void (*row)(s_period_t *p, sqlite3_stmt *st))
 {
     sqlite3_stmt *st;
-    ho_report_error_t rc = ho_rsql_prepare(ctx, sql, &st);
+    ho_report_error_t rc = ho_rsql_prepare(ctx, q, &st);
     if (rc != HO_REPORT_OK) {
         return rc;
     }
@@ -25,7 +25,7 @@ static ho_report_error_t s_query(ho_rctx_t *ctx, const char *sql, s_period_t *p,
             row(&p[idx], st);
         }
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return s == SQLITE_DONE ? HO_REPORT_OK : ho_rsql_fail(ctx, "summary");
 }
 
@@ -93,14 +93,9 @@ static void s_row_sla(s_period_t *p, sqlite3_stmt *st)
 
 /* Medians need every value: stream them ordered by period, cut at each period change.
  * sql yields (period, milliseconds); the median is stored as med[which] in unit ms. */
-static ho_report_error_t s_medians(ho_rctx_t *ctx, s_period_t *p, const char *sql, int which,
-                                   double unit)
+static ho_report_error_t s_medians_of(ho_rctx_t *ctx, s_period_t *p, sqlite3_stmt *st, int which,
+                                      double unit)
 {
-    sqlite3_stmt *st;
-    ho_report_error_t rc = ho_rsql_prepare(ctx, sql, &st);
-    if (rc != HO_REPORT_OK) {
-        return rc;
-    }
     size_t n = 0, cap = 0;
     int64_t *v = NULL;
     int cur = -1, s;
@@ -124,7 +119,7 @@ static ho_report_error_t s_medians(ho_rctx_t *ctx, s_period_t *p, const char *sq
             int64_t *nv = realloc(v, cap * sizeof *v);
             if (!nv) {
                 free(v);
-                sqlite3_finalize(st);
+                sqlite3_reset(st);
                 ho_err_set(ctx->err, HO_ERR_NOMEM, "", "summary: out of memory");
                 return HO_REPORT_ERR_NOMEM;
             }
@@ -133,8 +128,15 @@ static ho_report_error_t s_medians(ho_rctx_t *ctx, s_period_t *p, const char *sq
         v[n++] = sqlite3_column_int64(st, 1);
     }
     free(v);
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return s == SQLITE_DONE ? HO_REPORT_OK : ho_rsql_fail(ctx, "summary medians");
+}
+
+static ho_report_error_t s_medians(ho_rctx_t *ctx, s_period_t *p, ho_rq_t q, int which, double unit)
+{
+    sqlite3_stmt *st;
+    ho_report_error_t rc = ho_rsql_prepare(ctx, q, &st);
+    return rc != HO_REPORT_OK ? rc : s_medians_of(ctx, p, st, which, unit);
 }
 
 /* Velocity: days from the latest `from` entry at or before each `to` entry in a period
@@ -143,15 +145,10 @@ static ho_report_error_t s_medians(ho_rctx_t *ctx, s_period_t *p, const char *sq
 static ho_report_error_t s_velocity(ho_rctx_t *ctx, s_period_t *p, const char *to, const char *from,
                                     int which)
 {
-    char sql[700];
-    snprintf(sql, sizeof sql,
-             "SELECT idx, d FROM (SELECT p.idx AS idx, h.at - (SELECT max(m.at) FROM"
-             " temp.transitions m WHERE m.lead_id = h.lead_id AND m.to_stage = '%s'"
-             " AND m.at <= h.at) AS d FROM temp.transitions h CROSS JOIN temp.periods p"
-             " ON h.at >= p.a AND h.at < p.b WHERE h.to_stage = '%s' AND h.at >= :a12"
-             " AND h.at < :asof) WHERE d IS NOT NULL ORDER BY idx",
-             from, to);
-    return s_medians(ctx, p, sql, which, 86400000.0);
+    sqlite3_stmt *st;
+    ho_report_error_t rc = ho_rsql_prepared(
+        ctx, ho_reader_stmt_fmt(ctx->rd, HO_RQ_REPORT_SUMMARY_VELOCITY, &st, NULL, from, to), &st);
+    return rc != HO_REPORT_OK ? rc : s_medians_of(ctx, p, st, which, 86400000.0);
 }
 
 typedef struct {
@@ -284,82 +281,29 @@ static ho_report_error_t s_sals(ho_rctx_t *ctx, s_period_t *p)
     for (int i = 0; i < NP; i++) {
         p[i].sal = 0;
     }
-    return s_query(ctx,
-                   "SELECT p.idx, 'SAL', count(DISTINCT o.lead_id) FROM main.outcomes o"
-                   " CROSS JOIN temp.periods p ON o.occurred_at >= p.a AND o.occurred_at < p.b"
-                   " WHERE o.outcome = 'accepted' AND o.occurred_at >= :a12"
-                   " AND o.occurred_at < :asof"
-                   " AND instr(',' || coalesce(o.flags, '') || ',', ',out_of_order,') = 0"
-                   " GROUP BY p.idx",
-                   p, s_row_stage);
+    return s_query(ctx, HO_RQ_REPORT_SUMMARY_SALS, p, s_row_stage);
 }
 
 /* Every metric of every period (the 12 weeks and the 4-week window). */
 static ho_report_error_t s_collect(ho_rctx_t *ctx, s_period_t *p)
 {
     ho_report_error_t rc;
-    if ((rc = s_query(ctx,
-                      "SELECT p.idx, count(*) FROM main.leads l CROSS JOIN temp.periods p"
-                      " ON l.created_at >= p.a AND l.created_at < p.b"
-                      " WHERE l.created_at >= :a12 AND l.created_at < :asof GROUP BY p.idx",
-                      p, s_row_leads)) != HO_REPORT_OK ||
-        (rc = s_query(ctx,
-                      "SELECT p.idx, h.to_stage, count(DISTINCT h.lead_id)"
-                      " FROM temp.transitions h CROSS JOIN temp.periods p"
-                      " ON h.at >= p.a AND h.at < p.b"
-                      " WHERE h.at >= :a12 AND h.at < :asof AND h.to_stage IN"
-                      " ('MQL','SAL','SQL','OPPORTUNITY','WON','RECYCLED')"
-                      " GROUP BY p.idx, h.to_stage",
-                      p, s_row_stage)) != HO_REPORT_OK ||
+    if ((rc = s_query(ctx, HO_RQ_REPORT_SUMMARY_LEADS, p, s_row_leads)) != HO_REPORT_OK ||
+        (rc = s_query(ctx, HO_RQ_REPORT_SUMMARY_STAGES, p, s_row_stage)) != HO_REPORT_OK ||
         (rc = s_sals(ctx, p)) != HO_REPORT_OK ||
-        (rc = s_query(ctx,
-                      "SELECT p.idx, total(o.amount) FROM main.outcomes o"
-                      " CROSS JOIN temp.periods p"
-                      " ON o.occurred_at >= p.a AND o.occurred_at < p.b"
-                      " WHERE o.outcome = 'won' GROUP BY p.idx",
-                      p, s_row_amount)) != HO_REPORT_OK ||
-        (rc = s_query(ctx,
-                      "SELECT p.idx, sum(o.outcome = 'accepted'), count(*)"
-                      " FROM main.outcomes o CROSS JOIN temp.periods p"
-                      " ON o.occurred_at >= p.a AND o.occurred_at < p.b"
-                      " WHERE o.outcome IN ('accepted', 'rejected') GROUP BY p.idx",
-                      p, s_row_accept)) != HO_REPORT_OK ||
-        (rc = s_query(ctx,
-                      "SELECT c.idx, count(*), count(CASE WHEN r.sql >= c.e THEN 1 END)"
-                      " FROM temp.cohort c LEFT JOIN temp.reach r ON r.lead_id = c.lead_id"
-                      " GROUP BY c.idx",
-                      p, s_row_cohort)) != HO_REPORT_OK ||
-        (rc = s_query(ctx,
-                      "SELECT p.idx, count(DISTINCT b.assignment_id) FROM main.sla_breaches b"
-                      " CROSS JOIN temp.periods p ON b.at >= p.a AND b.at < p.b GROUP BY p.idx",
-                      p, s_row_sla)) != HO_REPORT_OK ||
-        (rc = s_query(ctx,
-                      "SELECT p.idx, sum(o.outcome = 'rejected'), sum(o.outcome = 'lost')"
-                      " FROM main.outcomes o CROSS JOIN temp.periods p"
-                      " ON o.occurred_at >= p.a AND o.occurred_at < p.b"
-                      " WHERE o.outcome IN ('rejected', 'lost') GROUP BY p.idx",
-                      p, s_row_lost)) != HO_REPORT_OK ||
+        (rc = s_query(ctx, HO_RQ_REPORT_SUMMARY_WON_AMOUNT, p, s_row_amount)) != HO_REPORT_OK ||
+        (rc = s_query(ctx, HO_RQ_REPORT_SUMMARY_ACCEPTANCE, p, s_row_accept)) != HO_REPORT_OK ||
+        (rc = s_query(ctx, HO_RQ_REPORT_SUMMARY_COHORTS, p, s_row_cohort)) != HO_REPORT_OK ||
+        (rc = s_query(ctx, HO_RQ_REPORT_SUMMARY_SLA, p, s_row_sla)) != HO_REPORT_OK ||
+        (rc = s_query(ctx, HO_RQ_REPORT_SUMMARY_LOST, p, s_row_lost)) != HO_REPORT_OK ||
         (ctx->has_flags &&
          (rc = s_query(ctx,
-                       ctx->has_implied
-                           ? "SELECT p.idx, count(*) FROM main.outcomes o CROSS JOIN temp.periods p"
-                             " ON o.occurred_at >= p.a AND o.occurred_at < p.b"
-                             " WHERE o.implied = 0 AND " HO_RSQL_NO_MQL " GROUP BY p.idx"
-                           : "SELECT p.idx, count(*) FROM main.outcomes o CROSS JOIN temp.periods p"
-                             " ON o.occurred_at >= p.a AND o.occurred_at < p.b"
-                             " WHERE " HO_RSQL_NO_MQL " GROUP BY p.idx",
+                       ctx->has_implied ? HO_RQ_REPORT_SUMMARY_NO_MQL
+                                        : HO_RQ_REPORT_SUMMARY_NO_MQL_WITHOUT_IMPLIED,
                        p, s_row_no_mql)) != HO_REPORT_OK) ||
-        (rc = s_query(ctx,
-                      "SELECT p.idx, total(o.amount) FROM main.outcomes o"
-                      " CROSS JOIN temp.periods p"
-                      " ON o.occurred_at >= p.a AND o.occurred_at < p.b"
-                      " WHERE o.outcome = 'opportunity' GROUP BY p.idx",
-                      p, s_row_pipeline)) != HO_REPORT_OK ||
-        (rc = s_medians(ctx, p,
-                        "SELECT p.idx, s.accepted_at - s.assigned_at FROM main.assignments s"
-                        " CROSS JOIN temp.periods p ON s.assigned_at >= p.a AND s.assigned_at < p.b"
-                        " WHERE s.accepted_at IS NOT NULL AND s.accepted_at < :asof ORDER BY p.idx",
-                        0, 3600000.0)) != HO_REPORT_OK ||
+        (rc = s_query(ctx, HO_RQ_REPORT_SUMMARY_PIPELINE, p, s_row_pipeline)) != HO_REPORT_OK ||
+        (rc = s_medians(ctx, p, HO_RQ_REPORT_SUMMARY_TIME_TO_ACCEPT, 0, 3600000.0)) !=
+            HO_REPORT_OK ||
         (rc = s_velocity(ctx, p, "SAL", "MQL", 1)) != HO_REPORT_OK ||
         (rc = s_velocity(ctx, p, "SQL", "SAL", 2)) != HO_REPORT_OK) {
         return rc;

@@ -1,8 +1,10 @@
-/* workbook.c - the report driver: opens the store read-only, prepares the shared temp
- * tables every sheet reads, writes the eleven sheets and closes the workbook.
+/* workbook.c - the report driver: opens the store read-only (the read model, reader.h),
+ * prepares the shared temp tables every sheet reads, writes the eleven sheets and closes the
+ * workbook.
  *
  * All definitions (which timestamp puts an event in a week, what counts as reached) are in
- * reports/README.md; the temp tables below are their building blocks:
+ * reports/README.md; the temp tables below are their building blocks (their SQL, like every
+ * sheet's, is named in src/store/read_queries_report*.c):
  *   periods(idx, a, b)       idx 0..11 = the 12 weeks ending with the report week,
  *                            idx 12    = the 4-week window (weeks 8..11)
  *   transitions              view: the stage_history rows that are stage changes
@@ -69,32 +71,32 @@ const char *ho_report_strerror(ho_report_error_t code)
 ho_report_error_t ho_rsql_fail(ho_rctx_t *ctx, const char *what)
 {
     ho_err_set(ctx->err, HO_ERR_IO, "", "%s: %s: %s", ctx->opts->db_path, what,
-               sqlite3_errmsg(ctx->db));
+               ho_reader_errmsg(ctx->rd));
     return HO_REPORT_ERR_SQL;
 }
 
-ho_report_error_t ho_rsql_prepare(ho_rctx_t *ctx, const char *sql, sqlite3_stmt **st)
+ho_report_error_t ho_rsql_prepared(ho_rctx_t *ctx, int rc, sqlite3_stmt *const *st)
 {
-    if (sqlite3_prepare_v2(ctx->db, sql, -1, st, NULL) != SQLITE_OK) {
-        *st = NULL;
+    if (rc != HO_OK) {
         return ho_rsql_fail(ctx, "prepare");
     }
     ho_rsql_bind_common(ctx, *st);
     return HO_REPORT_OK;
 }
 
-ho_report_error_t ho_rsql_exec(ho_rctx_t *ctx, const char *sql)
+ho_report_error_t ho_rsql_prepare(ho_rctx_t *ctx, ho_rq_t q, sqlite3_stmt **st)
+{
+    return ho_rsql_prepared(ctx, ho_reader_stmt(ctx->rd, q, st, NULL), st);
+}
+
+ho_report_error_t ho_rsql_exec(ho_rctx_t *ctx, ho_rq_t q)
 {
     sqlite3_stmt *st;
-    ho_report_error_t rc = ho_rsql_prepare(ctx, sql, &st);
+    ho_report_error_t rc = ho_rsql_prepare(ctx, q, &st);
     if (rc != HO_REPORT_OK) {
         return rc;
     }
-    int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-    }
-    sqlite3_finalize(st);
-    return s == SQLITE_DONE ? HO_REPORT_OK : ho_rsql_fail(ctx, "exec");
+    return ho_reader_exec(ctx->rd, st, NULL) == HO_OK ? HO_REPORT_OK : ho_rsql_fail(ctx, "exec");
 }
 
 static void s_bind(sqlite3_stmt *st, const char *name, int64_t v)
@@ -337,126 +339,51 @@ const char *ho_rquadrant_label(const char *code)
 
 static ho_report_error_t s_open_db(ho_rctx_t *ctx)
 {
-    struct stat st;
-    if (stat(ctx->opts->db_path, &st) != 0) {
-        ho_err_set(ctx->err, HO_ERR_NOT_FOUND, "db",
-                   "%s: no database (%s); has the store run with this data dir?",
-                   ctx->opts->db_path, strerror(errno));
-        return HO_REPORT_ERR_DB_OPEN;
-    }
-    /* Read-only: the store worker is the only writer; WAL lets us read while it writes. */
-    if (sqlite3_open_v2(ctx->opts->db_path, &ctx->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-        ho_err_set(ctx->err, HO_ERR_IO, "db", "%s: cannot open read-only: %s", ctx->opts->db_path,
-                   ctx->db ? sqlite3_errmsg(ctx->db) : "out of memory");
-        return HO_REPORT_ERR_DB_OPEN;
-    }
-    sqlite3_busy_timeout(ctx->db, 10000);
-    sqlite3_stmt *s = NULL;
-    int version = -1;
-    if (sqlite3_prepare_v2(ctx->db, "SELECT max(version) FROM schema_version", -1, &s, NULL) ==
-            SQLITE_OK &&
-        sqlite3_step(s) == SQLITE_ROW) {
-        version = sqlite3_column_type(s, 0) == SQLITE_NULL ? -1 : sqlite3_column_int(s, 0);
-    }
-    const char *why = sqlite3_errmsg(ctx->db);
-    char msg[200];
-    snprintf(msg, sizeof msg, "%s", why ? why : "");
-    sqlite3_finalize(s);
-    if (version < 1) {
-        ho_err_set(ctx->err, HO_ERR_CONFIG, "schema_version",
-                   "%s: not a handoff store database (schema_version: %s)", ctx->opts->db_path,
-                   version == -1 ? msg : "empty");
-        return HO_REPORT_ERR_SCHEMA;
+    ho_err_t err = {0};
+    ctx->rd = ho_reader_open(ctx->opts->db_path, 10000, &err);
+    if (!ctx->rd) {
+        ho_err_set(ctx->err, err.code, err.field, "%s", err.message);
+        return err.code == HO_ERR_VERSION ? HO_REPORT_ERR_SCHEMA : HO_REPORT_ERR_DB_OPEN;
     }
     return HO_REPORT_OK;
 }
 
-/* 1 if the main database has table t (and column c, when c is not NULL). */
-static bool s_has(ho_rctx_t *ctx, const char *t, const char *c)
-{
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(
-            ctx->db, "SELECT count(*) FROM pragma_table_info(?1) WHERE ?2 IS NULL OR name = ?2", -1,
-            &st, NULL) != SQLITE_OK) {
-        return false;
-    }
-    sqlite3_bind_text(st, 1, t, -1, SQLITE_STATIC);
-    if (c) {
-        sqlite3_bind_text(st, 2, c, -1, SQLITE_STATIC);
-    }
-    bool has = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) > 0;
-    sqlite3_finalize(st);
-    return has;
-}
-
 static ho_report_error_t s_prepare_tables(ho_rctx_t *ctx)
 {
-    static const char *const ddl[] = {
-        "CREATE TEMP TABLE periods (idx INTEGER PRIMARY KEY, a INTEGER NOT NULL, "
-        "b INTEGER NOT NULL)",
-        "CREATE TEMP TABLE reach (lead_id INTEGER PRIMARY KEY, mql INTEGER, sal INTEGER, "
-        "sql INTEGER, opp INTEGER, won INTEGER)",
-        "INSERT INTO temp.reach SELECT lead_id,"
-        " max(CASE WHEN to_stage IN ('MQL','SAL','SQL','OPPORTUNITY','WON') THEN at END),"
-        " max(CASE WHEN to_stage IN ('SAL','SQL','OPPORTUNITY','WON') THEN at END),"
-        " max(CASE WHEN to_stage IN ('SQL','OPPORTUNITY','WON') THEN at END),"
-        " max(CASE WHEN to_stage IN ('OPPORTUNITY','WON') THEN at END),"
-        " max(CASE WHEN to_stage = 'WON' THEN at END)"
-        " FROM temp.transitions WHERE at < :asof GROUP BY lead_id",
-        "CREATE TEMP TABLE cohort (idx INTEGER NOT NULL, lead_id INTEGER NOT NULL, "
-        "e INTEGER NOT NULL, PRIMARY KEY (idx, lead_id))",
-        "INSERT INTO temp.cohort SELECT p.idx, h.lead_id, min(h.at) FROM temp.transitions h"
-        " CROSS JOIN temp.periods p ON h.at >= p.a AND h.at < p.b"
-        " WHERE h.to_stage = 'MQL' AND h.at >= :a12 AND h.at < :asof GROUP BY p.idx, h.lead_id",
-        "CREATE TEMP TABLE score_asof (lead_id INTEGER PRIMARY KEY, score_id INTEGER, "
-        "score INTEGER, grade TEXT, quadrant TEXT, fit INTEGER, interest INTEGER)",
-        "INSERT INTO temp.score_asof SELECT lead_id, id, score, grade, quadrant, fit, interest"
-        " FROM (SELECT lead_id, id, score, grade, quadrant, fit, interest, row_number() OVER"
-        " (PARTITION BY lead_id ORDER BY at DESC, id DESC) AS rn"
-        " FROM main.scores WHERE at < :asof) WHERE rn = 1",
-        "CREATE TEMP TABLE won_amount (lead_id INTEGER PRIMARY KEY, amount REAL)",
-        "INSERT INTO temp.won_amount SELECT lead_id, total(amount) FROM main.outcomes"
-        " WHERE outcome = 'won' AND occurred_at < :asof GROUP BY lead_id",
+    static const ho_rq_t ddl[] = {
+        HO_RQ_REPORT_SETUP_PERIODS,         HO_RQ_REPORT_SETUP_REACH,
+        HO_RQ_REPORT_SETUP_REACH_FILL,      HO_RQ_REPORT_SETUP_COHORT,
+        HO_RQ_REPORT_SETUP_COHORT_FILL,     HO_RQ_REPORT_SETUP_SCORE_ASOF,
+        HO_RQ_REPORT_SETUP_SCORE_ASOF_FILL, HO_RQ_REPORT_SETUP_WON_AMOUNT,
+        HO_RQ_REPORT_SETUP_WON_AMOUNT_FILL,
     };
-    ctx->has_imports = s_has(ctx, "imports", NULL);
-    ctx->has_import_results = s_has(ctx, "import_results", NULL);
-    ctx->has_flags = s_has(ctx, "outcomes", "flags");
-    ctx->has_implied = s_has(ctx, "outcomes", "implied");
-    ctx->has_oimport = s_has(ctx, "outcomes", "import_id");
-    ctx->has_pending_status = s_has(ctx, "pending_outcomes", "status");
+    ctx->has_imports = ho_reader_has(ctx->rd, "imports", NULL);
+    ctx->has_import_results = ho_reader_has(ctx->rd, "import_results", NULL);
+    ctx->has_flags = ho_reader_has(ctx->rd, "outcomes", "flags");
+    ctx->has_implied = ho_reader_has(ctx->rd, "outcomes", "implied");
+    ctx->has_oimport = ho_reader_has(ctx->rd, "outcomes", "import_id");
+    ctx->has_pending_status = ho_reader_has(ctx->rd, "pending_outcomes", "status");
     /* Schema v2 adds stage_history.kind: only 'transition' rows are stage changes (the
      * others are notes that repeat the current stage). A v1 database has transitions only. */
-    sqlite3_stmt *k;
-    ho_report_error_t rc = ho_rsql_prepare(
-        ctx, "SELECT count(*) FROM pragma_table_info('stage_history') WHERE name = 'kind'", &k);
-    if (rc != HO_REPORT_OK) {
-        return rc;
-    }
-    bool has_kind = sqlite3_step(k) == SQLITE_ROW && sqlite3_column_int(k, 0) > 0;
-    sqlite3_finalize(k);
-    rc = ho_rsql_exec(ctx, has_kind ? "CREATE TEMP VIEW transitions AS SELECT * FROM"
-                                      " main.stage_history WHERE kind = 'transition'"
-                                    : "CREATE TEMP VIEW transitions AS SELECT * FROM"
-                                      " main.stage_history");
+    bool has_kind = ho_reader_has(ctx->rd, "stage_history", "kind");
+    ho_report_error_t rc;
+    rc = ho_rsql_exec(ctx, has_kind ? HO_RQ_REPORT_SETUP_TRANSITIONS
+                                    : HO_RQ_REPORT_SETUP_TRANSITIONS_WITHOUT_KIND);
     if (rc != HO_REPORT_OK || (rc = ho_rsql_exec(ctx, ddl[0])) != HO_REPORT_OK) {
         return rc;
     }
     sqlite3_stmt *st;
-    if ((rc = ho_rsql_prepare(ctx, "INSERT INTO temp.periods VALUES (?, ?, ?)", &st)) !=
-        HO_REPORT_OK) {
+    if ((rc = ho_rsql_prepare(ctx, HO_RQ_REPORT_SETUP_PERIODS_ROW, &st)) != HO_REPORT_OK) {
         return rc;
     }
     for (int i = 0; i <= HO_P4; i++) {
         sqlite3_bind_int(st, 1, i);
         sqlite3_bind_int64(st, 2, i < HO_RW ? ctx->weeks[i].a : ctx->win4_a);
         sqlite3_bind_int64(st, 3, i < HO_RW ? ctx->weeks[i].b : ctx->as_of);
-        if (sqlite3_step(st) != SQLITE_DONE) {
-            sqlite3_finalize(st);
+        if (ho_reader_exec(ctx->rd, st, NULL) != HO_OK) {
             return ho_rsql_fail(ctx, "periods");
         }
-        sqlite3_reset(st);
     }
-    sqlite3_finalize(st);
     for (size_t i = 1; i < sizeof ddl / sizeof ddl[0]; i++) {
         if ((rc = ho_rsql_exec(ctx, ddl[i])) != HO_REPORT_OK) {
             return rc;
@@ -675,7 +602,7 @@ ho_report_error_t ho_report_rules(const ho_report_opts_t *opts, ho_report_rule_f
     }
     rc = s_open_db(&ctx);
     if (rc == HO_REPORT_OK) {
-        rc = ho_rsql_exec(&ctx, "BEGIN");
+        rc = ho_reader_begin(ctx.rd, NULL) == HO_OK ? HO_REPORT_OK : ho_rsql_fail(&ctx, "begin");
     }
     if (rc == HO_REPORT_OK) {
         rc = s_prepare_tables(&ctx);
@@ -684,9 +611,7 @@ ho_report_error_t ho_report_rules(const ho_report_opts_t *opts, ho_report_rule_f
         double base[3];
         rc = ho_report_rules_each(&ctx, fn, arg, base);
     }
-    if (ctx.db) {
-        sqlite3_close_v2(ctx.db);
-    }
+    ho_reader_destroy(&ctx.rd);
     ho_tz_destroy(&ctx.zone);
     return rc;
 }
@@ -727,7 +652,7 @@ ho_report_error_t ho_report_write(const ho_report_opts_t *opts, ho_report_result
     }
     if (rc == HO_REPORT_OK) {
         /* One read transaction: every sheet sees the same snapshot of the store. */
-        rc = ho_rsql_exec(&ctx, "BEGIN");
+        rc = ho_reader_begin(ctx.rd, NULL) == HO_OK ? HO_REPORT_OK : ho_rsql_fail(&ctx, "begin");
     }
     if (rc == HO_REPORT_OK) {
         /* The shared temp tables read every stage change and score once: on a big store the
@@ -775,9 +700,7 @@ ho_report_error_t ho_report_write(const ho_report_opts_t *opts, ho_report_result
         res->week_start_ms = ctx.weeks[HO_RW_THIS].a;
         res->week_end_ms = ctx.weeks[HO_RW_THIS].b;
     }
-    if (ctx.db) {
-        sqlite3_close_v2(ctx.db);
-    }
+    ho_reader_destroy(&ctx.rd);
     ho_rmodel_free(&ctx.model);
     ho_conf_destroy(&ctx.reasons);
     ho_conf_destroy(&ctx.lifecycle);

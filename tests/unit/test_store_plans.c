@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "db_file_fixture.h"
+#include "handoff/reader.h"
 #include "handoff/store.h"
 
 /* Queries allowed to scan, and why. Everything else must search a selective index. */
@@ -190,12 +191,34 @@ static void test_open_assignments_by_lead(void **state)
     assert_int_equal(s_tmp_dir_remove(dir), 0);
 }
 
+/* The read model's lookups of one lead (reader.h) find it through an index, like the
+ * store's own: `handoff score --explain` and `handoff forget`'s preview, by email. The
+ * report's and the other commands' queries read the whole store on purpose. */
+static void test_reader_per_lead_lookups(void **state)
+{
+    (void)state;
+    static const ho_rq_t per_lead[] = {HO_RQ_FORGET_NEEDLES, HO_RQ_SCORE_EXPLAIN_LEAD};
+    char dir[64];
+    sqlite3 *h = s_fresh_schema(dir, sizeof dir);
+    for (size_t i = 0; i < sizeof per_lead / sizeof per_lead[0]; i++) {
+        char lines[2048];
+        const char *bad = s_plan(h, ho_reader_sql(per_lead[i]), lines, sizeof lines);
+        if (bad || !strstr(lines, "(email=?)")) {
+            fail_msg("%s: %s\n  plan: %s", ho_reader_query_name(per_lead[i]),
+                     bad ? bad : "not by email", lines);
+        }
+    }
+    sqlite3_close(h);
+    assert_int_equal(s_tmp_dir_remove(dir), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_judge),
         cmocka_unit_test(test_every_named_query_uses_an_index),
         cmocka_unit_test(test_open_assignments_by_lead),
+        cmocka_unit_test(test_reader_per_lead_lookups),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

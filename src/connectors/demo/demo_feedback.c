@@ -2,6 +2,8 @@
  * (outcomes simulated from the store's database); see demo_internal.h */
 #include "connectors/demo/demo_internal.h"
 
+#include "handoff/reader.h"
+
 /* ---- feedback (initial demo log: reps chosen by territory from reps.csv) ---- */
 typedef struct {
     char id[16];
@@ -376,49 +378,21 @@ int ho_demo_feedback(const char *db_path, uint64_t seed, int64_t now_ms, const c
     if (!now_ms) {
         now_ms = HO_DEMO_NOW_DEFAULT;
     }
-    sqlite3 *db = NULL;
-    if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-        int rc = ho_err_set(err, HO_ERR_IO, "", "%s: %s", db_path,
-                            db ? sqlite3_errmsg(db) : "cannot open");
-        sqlite3_close(db);
-        return rc;
+    ho_reader_t *db = ho_reader_open(db_path, 5000, err);
+    if (!db) {
+        return err ? err->code : HO_ERR_IO;
     }
-    sqlite3_busy_timeout(db, 5000);
-    /* the current owner of each lead (its newest assignment that was not handed on), the
-     * lead's stage and when it entered it: the rep answers from where the lead really is.
-     * A lead the CRM export gave an owner is not routed (issue 12) but its owner works it
-     * all the same, qualified by marketing or not: the owner answers for it too (last
-     * column 1), from its creation on. */
-    const char *sql = "SELECT l.id, l.email, a.rep_id, a.assigned_at, l.personal_email, "
-                      "COALESCE(l.grade, ''), COALESCE(l.title, ''), "
-                      "COALESCE(l.industry_group, ''), l.stage, "
-                      "(SELECT max(h.at) FROM stage_history h WHERE h.lead_id = l.id "
-                      "AND h.kind = 'transition'), 0 "
-                      "FROM assignments a JOIN leads l ON l.id = a.lead_id "
-                      "WHERE a.rep_id IS NOT NULL AND a.status IN ('open', 'accepted') "
-                      "AND l.erased = 0 AND a.assigned_at < ?1 "
-                      "UNION ALL SELECT l.id, l.email, l.owner_rep_id, l.created_at, "
-                      "l.personal_email, COALESCE(l.grade, ''), COALESCE(l.title, ''), "
-                      "COALESCE(l.industry_group, ''), l.stage, "
-                      "(SELECT max(h.at) FROM stage_history h WHERE h.lead_id = l.id "
-                      "AND h.kind = 'transition'), 1 "
-                      "FROM leads l WHERE l.owner_rep_id IS NOT NULL AND l.owner_rep_id <> '' "
-                      "AND l.erased = 0 AND l.created_at < ?1 AND NOT EXISTS (SELECT 1 FROM "
-                      "assignments a WHERE a.lead_id = l.id AND a.rep_id IS NOT NULL "
-                      "AND a.status IN ('open', 'accepted') AND a.assigned_at < ?1) "
-                      "ORDER BY 1, 4 DESC";
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+    if (ho_reader_stmt(db, HO_RQ_DEMO_FEEDBACK_OWNERS, &st, NULL) != HO_OK) {
         int rc = ho_err_set(err, HO_ERR_IO, "", "%s: %s (is it a handoff store?)", db_path,
-                            sqlite3_errmsg(db));
-        sqlite3_close(db);
+                            ho_reader_errmsg(db));
+        ho_reader_destroy(&db);
         return rc;
     }
     sqlite3_bind_int64(st, 1, now_ms);
     FILE *f = fopen(out_path, "wb");
     if (!f) {
-        sqlite3_finalize(st);
-        sqlite3_close(db);
+        ho_reader_destroy(&db);
         return ho_err_set(err, HO_ERR_IO, "", "%s: %s", out_path, strerror(errno));
     }
     fputs("feedback_id,lead_email,rep_id,outcome,reason,occurred_at,notes,amount\n", f);
@@ -473,10 +447,9 @@ int ho_demo_feedback(const char *db_path, uint64_t seed, int64_t now_ms, const c
     s_fb_flush(&fb);
     int rc = HO_OK;
     if (src != SQLITE_DONE) {
-        rc = ho_err_set(err, HO_ERR_IO, "", "%s: %s", db_path, sqlite3_errmsg(db));
+        rc = ho_err_set(err, HO_ERR_IO, "", "%s: %s", db_path, ho_reader_errmsg(db));
     }
-    sqlite3_finalize(st);
-    sqlite3_close(db);
+    ho_reader_destroy(&db);
     if (fclose(f) != 0 && rc == HO_OK) {
         rc = ho_err_set(err, HO_ERR_IO, "", "%s: write failed", out_path);
     }

@@ -1,0 +1,269 @@
+/* read_queries_report.c - the read model's queries of the report (workbook.c and the sheets),
+ * part one: the shared temp tables, Summary, Funnel, Sources, Lost reasons, Lost and rejected,
+ * Reps. Moved verbatim from the sheet that runs each (named after it); the sheet binds
+ * (:asof, :a4, :a12, :wa, :wb: ho_rsql_bind_common) and steps. Part two:
+ * read_queries_report_scores.c. */
+#include <stddef.h>
+
+#include "store/read_queries.h"
+
+static const ho_rq_def_t s_defs[] = {
+    /* ---- the shared temp tables (workbook.c: s_prepare_tables), in the order it makes them ----
+     */
+    [HO_RQ_REPORT_SETUP_TRANSITIONS] = {"report.setup_transitions",
+                                        "CREATE TEMP VIEW transitions AS SELECT * FROM"
+                                        " main.stage_history WHERE kind = 'transition'",
+                                        HO_RQF_SETUP},
+    [HO_RQ_REPORT_SETUP_TRANSITIONS_WITHOUT_KIND] = {"report.setup_transitions_without_kind",
+                                                     "CREATE TEMP VIEW transitions AS SELECT * FROM"
+                                                     " main.stage_history",
+                                                     HO_RQF_SETUP | HO_RQF_ALT},
+    [HO_RQ_REPORT_SETUP_PERIODS] =
+        {"report.setup_periods",
+         "CREATE TEMP TABLE periods (idx INTEGER PRIMARY KEY, a INTEGER NOT NULL, "
+         "b INTEGER NOT NULL)",
+         HO_RQF_SETUP},
+    [HO_RQ_REPORT_SETUP_PERIODS_ROW] = {"report.setup_periods_row",
+                                        "INSERT INTO temp.periods VALUES (?, ?, ?)", HO_RQF_SETUP},
+    [HO_RQ_REPORT_SETUP_REACH] =
+        {"report.setup_reach",
+         "CREATE TEMP TABLE reach (lead_id INTEGER PRIMARY KEY, mql INTEGER, sal INTEGER, "
+         "sql INTEGER, opp INTEGER, won INTEGER)",
+         HO_RQF_SETUP},
+    [HO_RQ_REPORT_SETUP_REACH_FILL] =
+        {"report.setup_reach_fill",
+         "INSERT INTO temp.reach SELECT lead_id,"
+         " max(CASE WHEN to_stage IN ('MQL','SAL','SQL','OPPORTUNITY','WON') THEN at END),"
+         " max(CASE WHEN to_stage IN ('SAL','SQL','OPPORTUNITY','WON') THEN at END),"
+         " max(CASE WHEN to_stage IN ('SQL','OPPORTUNITY','WON') THEN at END),"
+         " max(CASE WHEN to_stage IN ('OPPORTUNITY','WON') THEN at END),"
+         " max(CASE WHEN to_stage = 'WON' THEN at END)"
+         " FROM temp.transitions WHERE at < :asof GROUP BY lead_id",
+         HO_RQF_SETUP},
+    [HO_RQ_REPORT_SETUP_COHORT] =
+        {"report.setup_cohort",
+         "CREATE TEMP TABLE cohort (idx INTEGER NOT NULL, lead_id INTEGER NOT NULL, "
+         "e INTEGER NOT NULL, PRIMARY KEY (idx, lead_id))",
+         HO_RQF_SETUP},
+    [HO_RQ_REPORT_SETUP_COHORT_FILL] =
+        {"report.setup_cohort_fill",
+         "INSERT INTO temp.cohort SELECT p.idx, h.lead_id, min(h.at) FROM temp.transitions h"
+         " CROSS JOIN temp.periods p ON h.at >= p.a AND h.at < p.b"
+         " WHERE h.to_stage = 'MQL' AND h.at >= :a12 AND h.at < :asof GROUP BY p.idx, h.lead_id",
+         HO_RQF_SETUP},
+    [HO_RQ_REPORT_SETUP_SCORE_ASOF] =
+        {"report.setup_score_asof",
+         "CREATE TEMP TABLE score_asof (lead_id INTEGER PRIMARY KEY, score_id INTEGER, "
+         "score INTEGER, grade TEXT, quadrant TEXT, fit INTEGER, interest INTEGER)",
+         HO_RQF_SETUP},
+    [HO_RQ_REPORT_SETUP_SCORE_ASOF_FILL] =
+        {"report.setup_score_asof_fill",
+         "INSERT INTO temp.score_asof SELECT lead_id, id, score, grade, quadrant, fit, interest"
+         " FROM (SELECT lead_id, id, score, grade, quadrant, fit, interest, row_number() OVER"
+         " (PARTITION BY lead_id ORDER BY at DESC, id DESC) AS rn"
+         " FROM main.scores WHERE at < :asof) WHERE rn = 1",
+         HO_RQF_SETUP},
+    [HO_RQ_REPORT_SETUP_WON_AMOUNT] =
+        {"report.setup_won_amount",
+         "CREATE TEMP TABLE won_amount (lead_id INTEGER PRIMARY KEY, amount REAL)", HO_RQF_SETUP},
+    [HO_RQ_REPORT_SETUP_WON_AMOUNT_FILL] =
+        {"report.setup_won_amount_fill",
+         "INSERT INTO temp.won_amount SELECT lead_id, total(amount) FROM main.outcomes"
+         " WHERE outcome = 'won' AND occurred_at < :asof GROUP BY lead_id",
+         HO_RQF_SETUP},
+    /* ---- Summary (summary.c) ---- */
+    [HO_RQ_REPORT_SUMMARY_LEADS] =
+        {"report.summary_leads",
+         "SELECT p.idx, count(*) FROM main.leads l CROSS JOIN temp.periods p"
+         " ON l.created_at >= p.a AND l.created_at < p.b"
+         " WHERE l.created_at >= :a12 AND l.created_at < :asof GROUP BY p.idx",
+         0},
+    [HO_RQ_REPORT_SUMMARY_STAGES] = {"report.summary_stages",
+                                     "SELECT p.idx, h.to_stage, count(DISTINCT h.lead_id)"
+                                     " FROM temp.transitions h CROSS JOIN temp.periods p"
+                                     " ON h.at >= p.a AND h.at < p.b"
+                                     " WHERE h.at >= :a12 AND h.at < :asof AND h.to_stage IN"
+                                     " ('MQL','SAL','SQL','OPPORTUNITY','WON','RECYCLED')"
+                                     " GROUP BY p.idx, h.to_stage",
+                                     0},
+    [HO_RQ_REPORT_SUMMARY_SALS] =
+        {"report.summary_sals",
+         "SELECT p.idx, 'SAL', count(DISTINCT o.lead_id) FROM main.outcomes o"
+         " CROSS JOIN temp.periods p ON o.occurred_at >= p.a AND o.occurred_at < p.b"
+         " WHERE o.outcome = 'accepted' AND o.occurred_at >= :a12"
+         " AND o.occurred_at < :asof"
+         " AND instr(',' || coalesce(o.flags, '') || ',', ',out_of_order,') = 0"
+         " GROUP BY p.idx",
+         0},
+    [HO_RQ_REPORT_SUMMARY_WON_AMOUNT] = {"report.summary_won_amount",
+                                         "SELECT p.idx, total(o.amount) FROM main.outcomes o"
+                                         " CROSS JOIN temp.periods p"
+                                         " ON o.occurred_at >= p.a AND o.occurred_at < p.b"
+                                         " WHERE o.outcome = 'won' GROUP BY p.idx",
+                                         0},
+    [HO_RQ_REPORT_SUMMARY_ACCEPTANCE] =
+        {"report.summary_acceptance",
+         "SELECT p.idx, sum(o.outcome = 'accepted'), count(*)"
+         " FROM main.outcomes o CROSS JOIN temp.periods p"
+         " ON o.occurred_at >= p.a AND o.occurred_at < p.b"
+         " WHERE o.outcome IN ('accepted', 'rejected') GROUP BY p.idx",
+         0},
+    [HO_RQ_REPORT_SUMMARY_COHORTS] =
+        {"report.summary_cohorts",
+         "SELECT c.idx, count(*), count(CASE WHEN r.sql >= c.e THEN 1 END)"
+         " FROM temp.cohort c LEFT JOIN temp.reach r ON r.lead_id = c.lead_id"
+         " GROUP BY c.idx",
+         0},
+    [HO_RQ_REPORT_SUMMARY_SLA] =
+        {"report.summary_sla",
+         "SELECT p.idx, count(DISTINCT b.assignment_id) FROM main.sla_breaches b"
+         " CROSS JOIN temp.periods p ON b.at >= p.a AND b.at < p.b GROUP BY p.idx",
+         0},
+    [HO_RQ_REPORT_SUMMARY_LOST] =
+        {"report.summary_lost",
+         "SELECT p.idx, sum(o.outcome = 'rejected'), sum(o.outcome = 'lost')"
+         " FROM main.outcomes o CROSS JOIN temp.periods p"
+         " ON o.occurred_at >= p.a AND o.occurred_at < p.b"
+         " WHERE o.outcome IN ('rejected', 'lost') GROUP BY p.idx",
+         0},
+    [HO_RQ_REPORT_SUMMARY_NO_MQL] =
+        {"report.summary_no_mql",
+         "SELECT p.idx, count(*) FROM main.outcomes o CROSS JOIN temp.periods p"
+         " ON o.occurred_at >= p.a AND o.occurred_at < p.b"
+         " WHERE o.implied = 0 AND " HO_RSQL_NO_MQL " GROUP BY p.idx",
+         0},
+    [HO_RQ_REPORT_SUMMARY_NO_MQL_WITHOUT_IMPLIED] =
+        {"report.summary_no_mql_without_implied",
+         "SELECT p.idx, count(*) FROM main.outcomes o CROSS JOIN temp.periods p"
+         " ON o.occurred_at >= p.a AND o.occurred_at < p.b"
+         " WHERE " HO_RSQL_NO_MQL " GROUP BY p.idx",
+         0},
+    [HO_RQ_REPORT_SUMMARY_PIPELINE] = {"report.summary_pipeline",
+                                       "SELECT p.idx, total(o.amount) FROM main.outcomes o"
+                                       " CROSS JOIN temp.periods p"
+                                       " ON o.occurred_at >= p.a AND o.occurred_at < p.b"
+                                       " WHERE o.outcome = 'opportunity' GROUP BY p.idx",
+                                       0},
+    [HO_RQ_REPORT_SUMMARY_TIME_TO_ACCEPT] =
+        {"report.summary_time_to_accept",
+         "SELECT p.idx, s.accepted_at - s.assigned_at FROM main.assignments s"
+         " CROSS JOIN temp.periods p ON s.assigned_at >= p.a AND s.assigned_at < p.b"
+         " WHERE s.accepted_at IS NOT NULL AND s.accepted_at < :asof ORDER BY p.idx",
+         0},
+    [HO_RQ_REPORT_SUMMARY_VELOCITY] =
+        {"report.summary_velocity",
+         "SELECT idx, d FROM (SELECT p.idx AS idx, h.at - (SELECT max(m.at) FROM"
+         " temp.transitions m WHERE m.lead_id = h.lead_id AND m.to_stage = '%s'"
+         " AND m.at <= h.at) AS d FROM temp.transitions h CROSS JOIN temp.periods p"
+         " ON h.at >= p.a AND h.at < p.b WHERE h.to_stage = '%s' AND h.at >= :a12"
+         " AND h.at < :asof) WHERE d IS NOT NULL ORDER BY idx",
+         HO_RQF_FORMAT},
+    /* ---- Summary's data-freshness table (quality.c: ho_report_freshness) ---- */
+    [HO_RQ_REPORT_FRESHNESS] =
+        {"report.freshness",
+         "SELECT coalesce(nullif(source, ''), '(none)') AS src, coalesce(kind, ''),"
+         " max(finished_at), count(*), total(read) FROM main.imports GROUP BY 1, 2 ORDER BY 1, 2",
+         0},
+    /* ---- Funnel (funnel.c) ---- */
+    [HO_RQ_REPORT_FUNNEL_COHORTS] =
+        {"report.funnel_cohorts",
+         "SELECT c.idx, count(*), count(CASE WHEN r.sal >= c.e THEN 1 END),"
+         " count(CASE WHEN r.sql >= c.e THEN 1 END), count(CASE WHEN r.opp >= c.e THEN 1 END),"
+         " count(CASE WHEN r.won >= c.e THEN 1 END)"
+         " FROM temp.cohort c LEFT JOIN temp.reach r ON r.lead_id = c.lead_id"
+         " WHERE c.idx < 12 GROUP BY c.idx",
+         0},
+/* ---- Sources (sources.c) ---- */
+#define S_CH "coalesce(nullif(l.source_channel, ''), '(none)')"
+#define S_FROM                                                                                     \
+    " FROM main.leads l LEFT JOIN temp.reach r ON r.lead_id = l.id"                                \
+    " LEFT JOIN temp.won_amount w ON w.lead_id = l.id"                                             \
+    " WHERE l.created_at >= :a12 AND l.created_at < :asof"
+    [HO_RQ_REPORT_SOURCES_CHANNELS] =
+        {"report.sources_channels",
+         "SELECT " S_CH " AS ch, count(*) AS n, count(r.mql), count(r.sql), count(r.won),"
+         " total(w.amount)" S_FROM " GROUP BY ch ORDER BY n DESC, ch",
+         0},
+    [HO_RQ_REPORT_SOURCES_DRILL] =
+        {"report.sources_drill",
+         "SELECT ch, src, camp, n, m, q, wn, amt FROM (SELECT " S_CH " AS ch,"
+         " coalesce(nullif(l.original_source, ''), '(none)') AS src,"
+         " coalesce(nullif(l.original_campaign, ''), '(none)') AS camp,"
+         " count(*) AS n, count(r.mql) AS m, count(r.sql) AS q, count(r.won) AS wn,"
+         " total(w.amount) AS amt, sum(count(*)) OVER (PARTITION BY " S_CH ") AS chn" S_FROM
+         " GROUP BY ch, src, camp) ORDER BY chn DESC, ch, n DESC, src, camp",
+         0},
+#undef S_CH
+#undef S_FROM
+/* ---- Lost reasons (reasons.c) ---- */
+#define S_WHERE                                                                                    \
+    " WHERE o.outcome IN ('rejected', 'lost') AND o.occurred_at >= :a12"                           \
+    " AND o.occurred_at < :asof"
+    [HO_RQ_REPORT_REASONS_PARETO] =
+        {"report.reasons_pareto",
+         "SELECT coalesce(nullif(o.reason, ''), 'unspecified') AS code,"
+         " sum(o.outcome = 'rejected'), sum(o.outcome = 'lost'),"
+         " sum(o.occurred_at >= :wa), count(*) AS n FROM main.outcomes o" S_WHERE
+         " GROUP BY code ORDER BY n DESC, code",
+         0},
+    [HO_RQ_REPORT_REASONS_KEYS] = {"report.reasons_keys",
+                                   "SELECT %s AS k, count(*) AS c FROM main.outcomes o"
+                                   " LEFT JOIN main.leads l ON l.id = o.lead_id" S_WHERE
+                                   " GROUP BY k ORDER BY c DESC, k",
+                                   HO_RQF_FORMAT},
+    [HO_RQ_REPORT_REASONS_CELLS] =
+        {"report.reasons_cells",
+         "SELECT coalesce(nullif(o.reason, ''), 'unspecified') AS code, %s AS k, count(*)"
+         " FROM main.outcomes o LEFT JOIN main.leads l ON l.id = o.lead_id" S_WHERE
+         " GROUP BY code, k",
+         HO_RQF_FORMAT},
+    [HO_RQ_REPORT_REASONS_KEY_CHANNEL] = {"report.reasons_key_channel",
+                                          "coalesce(nullif(l.source_channel, ''), '(none)')",
+                                          HO_RQF_PART},
+    [HO_RQ_REPORT_REASONS_KEY_REP] = {"report.reasons_key_rep",
+                                      "coalesce(nullif(o.rep_id, ''), '(none)')", HO_RQF_PART},
+#undef S_WHERE
+    /* ---- Lost and rejected (drilldown.c) ---- */
+    [HO_RQ_REPORT_DRILLDOWN_ROWS] =
+        {"report.drilldown_rows",
+         "SELECT o.occurred_at, o.outcome, coalesce(nullif(o.reason, ''), 'unspecified'),"
+         " trim(coalesce(l.first_name, '') || ' ' || coalesce(l.last_name, '')), l.email,"
+         " l.company, coalesce(nullif(l.source_channel, ''), '(none)'),"
+         " coalesce(nullif(l.original_source, ''), '(none)'),"
+         " coalesce(nullif(l.original_campaign, ''), '(none)'),"
+         " coalesce(nullif(o.rep_id, ''), '(none)'), o.stage_reached, %s"
+         " FROM main.outcomes o LEFT JOIN main.leads l ON l.id = o.lead_id"
+         " WHERE o.outcome IN ('rejected', 'lost') AND o.occurred_at >= :wa"
+         " AND o.occurred_at < :wb ORDER BY o.occurred_at, o.id",
+         HO_RQF_FORMAT},
+    [HO_RQ_REPORT_DRILLDOWN_FLAGS] = {"report.drilldown_flags", "o.flags", HO_RQF_PART},
+    [HO_RQ_REPORT_DRILLDOWN_NO_FLAGS] = {"report.drilldown_no_flags", "NULL", HO_RQF_PART},
+/* ---- Reps (reps.c) ---- */
+#define S_WHERE                                                                                    \
+    " WHERE s.rep_id IS NOT NULL AND s.rep_id <> '' AND s.assigned_at >= :a4"                      \
+    " AND s.assigned_at < :asof"
+    [HO_RQ_REPORT_REPS_ROWS] =
+        {"report.reps_rows",
+         "SELECT s.rep_id, coalesce(max(nullif(s.rep_name, '')), ''), count(*),"
+         " count(CASE WHEN s.accepted_at IS NOT NULL AND s.accepted_at < :asof THEN 1 END),"
+         " count(CASE WHEN EXISTS (SELECT 1 FROM main.sla_breaches b"
+         "   WHERE b.assignment_id = s.id AND b.at < :asof) THEN 1 END),"
+         " count(DISTINCT s.lead_id),"
+         " count(DISTINCT CASE WHEN r.sql >= s.assigned_at THEN s.lead_id END),"
+         " count(DISTINCT CASE WHEN r.won >= s.assigned_at THEN s.lead_id END)"
+         " FROM main.assignments s LEFT JOIN temp.reach r ON r.lead_id = s.lead_id" S_WHERE
+         " GROUP BY s.rep_id ORDER BY s.rep_id",
+         0},
+    [HO_RQ_REPORT_REPS_TIME_TO_ACCEPT] =
+        {"report.reps_time_to_accept",
+         "SELECT s.rep_id, s.accepted_at - s.assigned_at FROM main.assignments s" S_WHERE
+         " AND s.accepted_at IS NOT NULL AND s.accepted_at < :asof"
+         " ORDER BY s.rep_id",
+         0},
+#undef S_WHERE
+};
+
+const ho_rq_def_t *ho_rq_def_report(ho_rq_t q)
+{
+    return (size_t)q < sizeof s_defs / sizeof s_defs[0] && s_defs[q].sql ? &s_defs[q] : NULL;
+}

@@ -1,0 +1,283 @@
+/* reader.c - the read model (reader.h): the one read-only connection of a reader to the
+ * store's file, its schema check, its read transaction and the cache of its named queries. */
+#include "handoff/reader.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "handoff/store.h"
+#include "store/read_queries.h"
+
+struct ho_reader {
+    sqlite3 *db;
+    char *path;
+    int version;
+    sqlite3_stmt *stmts[HO_RQ__COUNT];
+    char *texts[HO_RQ__COUNT]; /* a format query's text as last filled */
+    char failed[512];          /* why ho_reader_exec failed (its cleanup runs after) */
+};
+
+static const ho_rq_def_t *s_def(ho_rq_t q)
+{
+    if ((unsigned)q >= HO_RQ__COUNT) {
+        return NULL;
+    }
+    const ho_rq_def_t *d = ho_rq_def_cli(q);
+    if (!d) {
+        d = ho_rq_def_report(q);
+    }
+    return d ? d : ho_rq_def_report_scores(q);
+}
+
+const char *ho_reader_sql(ho_rq_t q)
+{
+    const ho_rq_def_t *d = s_def(q);
+    return d ? d->sql : NULL;
+}
+
+const char *ho_reader_query_name(ho_rq_t q)
+{
+    const ho_rq_def_t *d = s_def(q);
+    return d ? d->name : NULL;
+}
+
+unsigned ho_reader_query_flags(ho_rq_t q)
+{
+    const ho_rq_def_t *d = s_def(q);
+    return d ? d->flags : 0;
+}
+
+/* max(version) of schema_version; -1 with why filled when it cannot be read, 0 when empty. */
+static int s_version(sqlite3 *db, char *why, size_t cap)
+{
+    sqlite3_stmt *s = NULL;
+    int version = -1;
+    if (sqlite3_prepare_v2(db, "SELECT max(version) FROM schema_version", -1, &s, NULL) ==
+            SQLITE_OK &&
+        sqlite3_step(s) == SQLITE_ROW) {
+        version = sqlite3_column_type(s, 0) == SQLITE_NULL ? 0 : sqlite3_column_int(s, 0);
+    }
+    snprintf(why, cap, "%s", version == 0 ? "empty" : sqlite3_errmsg(db));
+    sqlite3_finalize(s);
+    return version;
+}
+
+ho_reader_t *ho_reader_open(const char *path, int busy_ms, ho_err_t *err)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        ho_err_set(err, HO_ERR_NOT_FOUND, "db",
+                   "%s: no database (%s); has the store run with this data dir?", path,
+                   strerror(errno));
+        return NULL;
+    }
+    ho_reader_t *self = calloc(1, sizeof *self);
+    if (!self || !(self->path = strdup(path))) {
+        free(self);
+        ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
+        return NULL;
+    }
+    /* Read-only: the store worker is the only writer; WAL lets a reader read while it writes.
+     * query_only on top: a reader's statements cannot write, setup ones aside (ho_reader_exec,
+     * to temp only). */
+    if (sqlite3_open_v2(path, &self->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        ho_err_set(err, HO_ERR_IO, "db", "%s: cannot open read-only: %s", path,
+                   self->db ? sqlite3_errmsg(self->db) : "out of memory");
+        ho_reader_destroy(&self);
+        return NULL;
+    }
+    sqlite3_busy_timeout(self->db, busy_ms > 0 ? busy_ms : 5000);
+    if (sqlite3_exec(self->db, "PRAGMA query_only = 1", NULL, NULL, NULL) != SQLITE_OK) {
+        ho_err_set(err, HO_ERR_IO, "db", "%s: %s", path, sqlite3_errmsg(self->db));
+        ho_reader_destroy(&self);
+        return NULL;
+    }
+    char why[200];
+    self->version = s_version(self->db, why, sizeof why);
+    if (self->version < 1) {
+        ho_err_set(err, HO_ERR_VERSION, "schema_version",
+                   "%s: not a handoff store database (schema_version: %s)", path, why);
+        ho_reader_destroy(&self);
+        return NULL;
+    }
+    if (self->version > HO_STORE_SCHEMA_VERSION) {
+        ho_err_set(err, HO_ERR_VERSION, "schema_version",
+                   "%s: schema version %d is newer than this build knows (%d)", path, self->version,
+                   HO_STORE_SCHEMA_VERSION);
+        ho_reader_destroy(&self);
+        return NULL;
+    }
+    return self;
+}
+
+void ho_reader_destroy(ho_reader_t **self_p)
+{
+    ho_reader_t *self = self_p ? *self_p : NULL;
+    if (!self) {
+        return;
+    }
+    for (int i = 0; i < HO_RQ__COUNT; i++) {
+        sqlite3_finalize(self->stmts[i]);
+        free(self->texts[i]);
+    }
+    sqlite3_close_v2(self->db);
+    free(self->path);
+    free(self);
+    *self_p = NULL;
+}
+
+const char *ho_reader_path(const ho_reader_t *self)
+{
+    return self->path;
+}
+
+int ho_reader_schema_version(const ho_reader_t *self)
+{
+    return self->version;
+}
+
+const char *ho_reader_errmsg(const ho_reader_t *self)
+{
+    return self->failed[0] ? self->failed : sqlite3_errmsg(self->db);
+}
+
+static int s_exec(ho_reader_t *self, const char *sql, ho_err_t *err)
+{
+    if (sqlite3_exec(self->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+        return ho_err_set(err, HO_ERR_IO, "db", "%s: %s: %s", self->path, sql,
+                          sqlite3_errmsg(self->db));
+    }
+    return HO_OK;
+}
+
+int ho_reader_begin(ho_reader_t *self, ho_err_t *err)
+{
+    return s_exec(self, "BEGIN", err);
+}
+
+int ho_reader_end(ho_reader_t *self, ho_err_t *err)
+{
+    for (int i = 0; i < HO_RQ__COUNT; i++) {
+        if (self->stmts[i]) {
+            sqlite3_reset(self->stmts[i]);
+        }
+    }
+    return s_exec(self, "COMMIT", err);
+}
+
+bool ho_reader_has(ho_reader_t *self, const char *table, const char *column)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(
+            self->db, "SELECT count(*) FROM pragma_table_info(?1) WHERE ?2 IS NULL OR name = ?2",
+            -1, &st, NULL) != SQLITE_OK) {
+        return false;
+    }
+    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+    if (column) {
+        sqlite3_bind_text(st, 2, column, -1, SQLITE_STATIC);
+    }
+    bool has = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) > 0;
+    sqlite3_finalize(st);
+    return has;
+}
+
+/* Prepare text as the statement of q (replacing any it had). */
+static int s_prepare(ho_reader_t *self, ho_rq_t q, const ho_rq_def_t *d, const char *text,
+                     ho_err_t *err)
+{
+    sqlite3_finalize(self->stmts[q]);
+    self->stmts[q] = NULL;
+    if (sqlite3_prepare_v2(self->db, text, -1, &self->stmts[q], NULL) != SQLITE_OK) {
+        sqlite3_finalize(self->stmts[q]);
+        self->stmts[q] = NULL;
+        return ho_err_set(err, HO_ERR_IO, "db", "%s: %s: %s", self->path, d->name,
+                          sqlite3_errmsg(self->db));
+    }
+    if (!sqlite3_stmt_readonly(self->stmts[q]) && !(d->flags & HO_RQF_SETUP)) {
+        sqlite3_finalize(self->stmts[q]);
+        self->stmts[q] = NULL;
+        return ho_err_set(err, HO_ERR_STATE, "", "%s: a read query writes", d->name);
+    }
+    return HO_OK;
+}
+
+static void s_hand_out(ho_reader_t *self, ho_rq_t q, sqlite3_stmt **st_p)
+{
+    sqlite3_reset(self->stmts[q]);
+    sqlite3_clear_bindings(self->stmts[q]);
+    *st_p = self->stmts[q];
+}
+
+int ho_reader_stmt(ho_reader_t *self, ho_rq_t q, sqlite3_stmt **st_p, ho_err_t *err)
+{
+    *st_p = NULL;
+    self->failed[0] = '\0';
+    const ho_rq_def_t *d = s_def(q);
+    if (!d || (d->flags & (HO_RQF_FORMAT | HO_RQF_PART))) {
+        return ho_err_set(err, HO_ERR_STATE, "", "read query %d: not a statement", (int)q);
+    }
+    int rc = self->stmts[q] ? HO_OK : s_prepare(self, q, d, d->sql, err);
+    if (rc == HO_OK) {
+        s_hand_out(self, q, st_p);
+    }
+    return rc;
+}
+
+int ho_reader_stmt_fmt(ho_reader_t *self, ho_rq_t q, sqlite3_stmt **st_p, ho_err_t *err, ...)
+{
+    *st_p = NULL;
+    self->failed[0] = '\0';
+    const ho_rq_def_t *d = s_def(q);
+    if (!d || !(d->flags & HO_RQF_FORMAT)) {
+        return ho_err_set(err, HO_ERR_STATE, "", "read query %d: not a format", (int)q);
+    }
+    va_list ap;
+    va_start(ap, err);
+    char *text = NULL;
+    int n = vasprintf(&text, d->sql, ap);
+    va_end(ap);
+    if (n < 0) {
+        return ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
+    }
+    int rc = HO_OK;
+    if (self->stmts[q] && self->texts[q] && strcmp(self->texts[q], text) == 0) {
+        free(text);
+    } else {
+        free(self->texts[q]);
+        self->texts[q] = text;
+        rc = s_prepare(self, q, d, text, err);
+    }
+    if (rc == HO_OK) {
+        s_hand_out(self, q, st_p);
+    }
+    return rc;
+}
+
+int ho_reader_exec(ho_reader_t *self, sqlite3_stmt *st, ho_err_t *err)
+{
+    /* a setup statement writes the reader's temp tables: query_only is lifted for it alone */
+    self->failed[0] = '\0';
+    bool writes = !sqlite3_stmt_readonly(st);
+    if (writes && s_exec(self, "PRAGMA query_only = 0", err) != HO_OK) {
+        return HO_ERR_IO;
+    }
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+    }
+    int rc = HO_OK;
+    if (s != SQLITE_DONE) {
+        snprintf(self->failed, sizeof self->failed, "%s", sqlite3_errmsg(self->db));
+        rc = ho_err_set(err, HO_ERR_IO, "db", "%s: %s", self->path, self->failed);
+    }
+    sqlite3_reset(st);
+    if (writes && s_exec(self, "PRAGMA query_only = 1", rc == HO_OK ? err : NULL) != HO_OK &&
+        rc == HO_OK) {
+        rc = HO_ERR_IO;
+    }
+    return rc;
+}

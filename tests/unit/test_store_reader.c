@@ -1,0 +1,290 @@
+/* test_store_reader.c - the read model (reader.h) against a real file the store made: every
+ * named read query prepares against the current schema (a renamed column fails here, not in
+ * a report on Monday), the formats with every part they take, and the open refuses what is
+ * not a store of this build. The plans of the per-lead lookups: test_store_plans.c. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h> /* after the four above, which it needs */
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "db_file_fixture.h"
+#include "handoff/reader.h"
+#include "handoff/store.h"
+
+/* Each test's fixture: a new dir with a database the store made (every migration applied),
+ * and a reader open on it. */
+typedef struct {
+    char dir[64], db[128];
+    ho_reader_t *r;
+} s_fix_t;
+
+static int s_setup(void **state)
+{
+    s_fix_t *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    assert_int_equal(
+        s_tmp_dir_new(f->dir, sizeof f->dir, f->db, sizeof f->db, "/tmp/ho-reader-XXXXXX"), 0);
+    ho_err_t err = {0};
+    ho_store_t *st = ho_store_open(f->db, &err);
+    assert_non_null(st);
+    ho_store_destroy(&st);
+    f->r = ho_reader_open(f->db, 0, &err);
+    assert_non_null(f->r);
+    *state = f;
+    return 0;
+}
+
+static int s_teardown(void **state)
+{
+    s_fix_t *f = *state;
+    ho_reader_destroy(&f->r);
+    ho_reader_destroy(&f->r); /* safe twice */
+    int rc = s_tmp_dir_remove(f->dir);
+    free(f);
+    return rc;
+}
+
+static bool s_used[HO_RQ__COUNT];
+
+/* The text of a part, marked as used by some format below. */
+static const char *s_part(ho_rq_t q)
+{
+    assert_int_equal(ho_reader_query_flags(q) & HO_RQF_PART, HO_RQF_PART);
+    s_used[q] = true;
+    return ho_reader_sql(q);
+}
+
+/* The Data quality kind table as quality.c composes it: two result columns, the never-MQL
+ * column in each of its forms. */
+static int s_quality_kind(ho_reader_t *r, ho_rq_t result, ho_rq_t no_mql, ho_rq_t implied)
+{
+    char sql[4096];
+    size_t len = (size_t)snprintf(sql, sizeof sql, "%s", s_part(HO_RQ_REPORT_QUALITY_KIND_HEAD));
+    for (int i = 0; i < 2; i++) {
+        len += (size_t)snprintf(sql + len, sizeof sql - len, ", %s", s_part(result));
+    }
+    if (implied != HO_RQ__COUNT) {
+        len += (size_t)snprintf(sql + len, sizeof sql - len, s_part(no_mql), s_part(implied));
+    } else {
+        len += (size_t)snprintf(sql + len, sizeof sql - len, "%s", s_part(no_mql));
+    }
+    sqlite3_stmt *st;
+    return ho_reader_stmt_fmt(r, HO_RQ_REPORT_QUALITY_KIND, &st, NULL, sql);
+}
+
+/* Every format filled the ways its reader fills it; each must prepare. */
+static void s_formats(ho_reader_t *r, ho_rq_t q)
+{
+    sqlite3_stmt *st;
+    ho_err_t err = {0};
+    switch (q) {
+    case HO_RQ_REPORT_SUMMARY_VELOCITY:
+        assert_int_equal(ho_reader_stmt_fmt(r, q, &st, &err, "MQL", "SAL"), HO_OK);
+        assert_int_equal(ho_reader_stmt_fmt(r, q, &st, &err, "SAL", "SQL"), HO_OK);
+        break;
+    case HO_RQ_REPORT_REASONS_KEYS:
+    case HO_RQ_REPORT_REASONS_CELLS:
+        assert_int_equal(
+            ho_reader_stmt_fmt(r, q, &st, &err, s_part(HO_RQ_REPORT_REASONS_KEY_CHANNEL)), HO_OK);
+        assert_int_equal(ho_reader_stmt_fmt(r, q, &st, &err, s_part(HO_RQ_REPORT_REASONS_KEY_REP)),
+                         HO_OK);
+        break;
+    case HO_RQ_REPORT_DRILLDOWN_ROWS:
+        assert_int_equal(ho_reader_stmt_fmt(r, q, &st, &err, s_part(HO_RQ_REPORT_DRILLDOWN_FLAGS)),
+                         HO_OK);
+        assert_int_equal(
+            ho_reader_stmt_fmt(r, q, &st, &err, s_part(HO_RQ_REPORT_DRILLDOWN_NO_FLAGS)), HO_OK);
+        break;
+    case HO_RQ_REPORT_CALIBRATION_GRID:
+        assert_int_equal(ho_reader_stmt_fmt(r, q, &st, &err, 80, 4, 20, 40, 4, 10), HO_OK);
+        break;
+    case HO_RQ_REPORT_QUALITY_KIND:
+        for (int v = 0; v < 2; v++) {
+            ho_rq_t res =
+                v ? HO_RQ_REPORT_QUALITY_KIND_NO_RESULT : HO_RQ_REPORT_QUALITY_KIND_RESULT;
+            assert_int_equal(s_quality_kind(r, res, HO_RQ_REPORT_QUALITY_KIND_NO_MQL,
+                                            HO_RQ_REPORT_QUALITY_NOT_IMPLIED),
+                             HO_OK);
+            assert_int_equal(s_quality_kind(r, res, HO_RQ_REPORT_QUALITY_KIND_NO_MQL,
+                                            HO_RQ_REPORT_QUALITY_ALL_OUTCOMES),
+                             HO_OK);
+            assert_int_equal(
+                s_quality_kind(r, res, HO_RQ_REPORT_QUALITY_KIND_NO_MQL_NULL, HO_RQ__COUNT), HO_OK);
+        }
+        break;
+    case HO_RQ_REPORT_QUALITY_WEEK_OUTCOMES:
+        for (int v = 0; v < 8; v++) { /* outcomes.import_id (the source and its join), flags,
+                                       * implied: present or not */
+            ho_rq_t src = v & 1 ? HO_RQ_REPORT_QUALITY_WEEK_SOURCE
+                                : HO_RQ_REPORT_QUALITY_WEEK_SOURCE_UNRECORDED;
+            ho_rq_t join =
+                v & 1 ? HO_RQ_REPORT_QUALITY_WEEK_JOIN_IMPORTS : HO_RQ_REPORT_QUALITY_WEEK_NO_JOIN;
+            ho_rq_t no_mql =
+                v & 2 ? HO_RQ_REPORT_QUALITY_WEEK_NO_MQL : HO_RQ_REPORT_QUALITY_WEEK_NO_MQL_NULL;
+            ho_rq_t implied =
+                v & 4 ? HO_RQ_REPORT_QUALITY_NOT_IMPLIED : HO_RQ_REPORT_QUALITY_ALL_OUTCOMES;
+            if (ho_reader_stmt_fmt(r, q, &st, &err, s_part(src), s_part(no_mql), s_part(join),
+                                   s_part(implied)) != HO_OK) {
+                fail_msg("week outcomes variant %d: %s", v, err.message);
+            }
+        }
+        break;
+    default:
+        fail_msg("format %s: no sample here; add one", ho_reader_query_name(q));
+    }
+}
+
+/* One named query on r: a statement prepares (a setup that creates runs, so the queries
+ * after it find its table), a format prepares filled, a part is checked by its formats, an
+ * alternative setup prepares on a reader of its own (it would make what the one before made). */
+static void s_check(ho_reader_t *r, const char *db, ho_rq_t q)
+{
+    unsigned flags = ho_reader_query_flags(q);
+    sqlite3_stmt *st;
+    ho_err_t err = {0};
+    if (flags & HO_RQF_PART) {
+        return;
+    }
+    if (flags & HO_RQF_FORMAT) {
+        s_formats(r, q);
+        return;
+    }
+    if (flags & HO_RQF_ALT) {
+        ho_reader_t *alone = ho_reader_open(db, 0, &err);
+        assert_non_null(alone);
+        if (ho_reader_stmt(alone, q, &st, &err) != HO_OK) {
+            fail_msg("%s: %s", ho_reader_query_name(q), err.message);
+        }
+        assert_int_equal(ho_reader_exec(alone, st, &err), HO_OK);
+        ho_reader_destroy(&alone);
+        return;
+    }
+    if (ho_reader_stmt(r, q, &st, &err) != HO_OK) {
+        fail_msg("%s: %s", ho_reader_query_name(q), err.message);
+    }
+    if (flags & HO_RQF_SETUP) {
+        if (strncmp(ho_reader_sql(q), "CREATE", 6) == 0) {
+            assert_int_equal(ho_reader_exec(r, st, &err), HO_OK);
+        }
+    } else {
+        /* a read query never writes: the reader refuses one that would */
+        assert_true(sqlite3_stmt_readonly(st));
+    }
+}
+
+static void test_every_named_query_prepares(void **state)
+{
+    s_fix_t *f = *state;
+    ho_reader_t *r = f->r;
+    ho_err_t err = {0};
+    assert_int_equal(ho_reader_schema_version(r), HO_STORE_SCHEMA_VERSION);
+    memset(s_used, 0, sizeof s_used);
+    assert_int_equal(ho_reader_begin(r, &err), HO_OK);
+    for (int q = 0; q < HO_RQ__COUNT; q++) {
+        assert_non_null(ho_reader_sql((ho_rq_t)q));
+        assert_non_null(ho_reader_query_name((ho_rq_t)q));
+        s_check(r, f->db, (ho_rq_t)q);
+    }
+    for (int q = 0; q < HO_RQ__COUNT; q++) {
+        if ((ho_reader_query_flags((ho_rq_t)q) & HO_RQF_PART) && !s_used[q]) {
+            fail_msg("part %s: no format here uses it", ho_reader_query_name((ho_rq_t)q));
+        }
+    }
+    assert_int_equal(ho_reader_end(r, &err), HO_OK);
+    assert_null(ho_reader_sql(HO_RQ__COUNT));
+}
+
+/* Names are unique: each says which reader and statement it is. */
+static void test_names_unique(void **state)
+{
+    (void)state;
+    for (int a = 0; a < HO_RQ__COUNT; a++) {
+        for (int b = a + 1; b < HO_RQ__COUNT; b++) {
+            assert_string_not_equal(ho_reader_query_name((ho_rq_t)a),
+                                    ho_reader_query_name((ho_rq_t)b));
+        }
+    }
+}
+
+/* The kinds of named query are kept apart: a format or a part is no statement. */
+static void test_kinds_refused(void **state)
+{
+    ho_reader_t *r = ((s_fix_t *)*state)->r;
+    ho_err_t err = {0};
+    sqlite3_stmt *st = (sqlite3_stmt *)r;
+    assert_int_equal(ho_reader_stmt(r, HO_RQ_REPORT_SUMMARY_VELOCITY, &st, &err), HO_ERR_STATE);
+    assert_null(st);
+    assert_int_equal(ho_reader_stmt(r, HO_RQ_REPORT_DRILLDOWN_FLAGS, &st, &err), HO_ERR_STATE);
+    assert_int_equal(ho_reader_stmt_fmt(r, HO_RQ_METRICS_IMPORTS, &st, &err), HO_ERR_STATE);
+    assert_int_equal(ho_reader_stmt(r, HO_RQ__COUNT, &st, &err), HO_ERR_STATE);
+}
+
+static void test_has_column(void **state)
+{
+    ho_reader_t *r = ((s_fix_t *)*state)->r;
+    assert_true(ho_reader_has(r, "leads", NULL));
+    assert_true(ho_reader_has(r, "leads", "email"));
+    assert_true(ho_reader_has(r, "outcomes", "implied"));
+    assert_false(ho_reader_has(r, "leads", "no_such_column"));
+    assert_false(ho_reader_has(r, "no_such_table", NULL));
+}
+
+/* Run sql on the file at path (created if need be), then: the reader refuses to open it, with
+ * HO_ERR_VERSION and a message naming the file and saying why. */
+static void s_refused_after(const char *path, const char *sql, const char *why)
+{
+    sqlite3 *h = NULL;
+    assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(h);
+    ho_err_t err = {0};
+    assert_null(ho_reader_open(path, 0, &err));
+    assert_int_equal(err.code, HO_ERR_VERSION);
+    assert_non_null(strstr(err.message, path));
+    assert_non_null(strstr(err.message, why));
+}
+
+/* What is not a store of this build is refused at the open, the file named. */
+static void test_open_refuses(void **state)
+{
+    s_fix_t *f = *state;
+    const char *dir = f->dir, *db = f->db;
+    ho_err_t err = {0};
+    char path[200];
+
+    snprintf(path, sizeof path, "%s/none.db", dir);
+    assert_null(ho_reader_open(path, 0, &err));
+    assert_int_equal(err.code, HO_ERR_NOT_FOUND);
+    assert_non_null(strstr(err.message, path));
+    assert_int_not_equal(access(path, F_OK), 0); /* read-only: never creates one */
+
+    /* a file of another program */
+    snprintf(path, sizeof path, "%s/foreign.db", dir);
+    s_refused_after(path, "CREATE TABLE t(x)", "schema_version");
+    /* a newer store than this build knows: its columns may mean something else */
+    char sql[96];
+    snprintf(sql, sizeof sql, "INSERT INTO schema_version (version) VALUES (%d)",
+             HO_STORE_SCHEMA_VERSION + 1);
+    s_refused_after(db, sql, "newer");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_every_named_query_prepares, s_setup, s_teardown),
+        cmocka_unit_test(test_names_unique),
+        cmocka_unit_test_setup_teardown(test_kinds_refused, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_has_column, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_open_refuses, s_setup, s_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
