@@ -11,7 +11,7 @@
 #include "report/report_int.h"
 
 #define S_FROM                                                                                     \
-    " FROM main.leads l JOIN temp.score_asof sa ON sa.lead_id = l.id"                              \
+    " FROM temp.lead_rows l JOIN temp.score_asof sa ON sa.lead_id = l.id"                          \
     " LEFT JOIN temp.reach r ON r.lead_id = l.id"                                                  \
     " WHERE l.created_at >= :a12 AND l.created_at < :asof AND sa.score IS NOT NULL"
 

@@ -36,11 +36,11 @@ static ho_report_error_t s_base(ho_rctx_t *ctx, bool scored, double b[3])
     sqlite3_stmt *st;
     ho_report_error_t rc =
         ho_rsql_prepare(ctx,
-                        scored ? "SELECT count(*), count(r.sal), count(r.sql) FROM main.leads l"
+                        scored ? "SELECT count(*), count(r.sal), count(r.sql) FROM temp.lead_rows l"
                                  " JOIN temp.score_asof sa ON sa.lead_id = l.id"
                                  " LEFT JOIN temp.reach r ON r.lead_id = l.id"
                                  " WHERE l.created_at >= :a12 AND l.created_at < :asof"
-                               : "SELECT count(*), count(r.sal), count(r.sql) FROM main.leads l"
+                               : "SELECT count(*), count(r.sal), count(r.sql) FROM temp.lead_rows l"
                                  " LEFT JOIN temp.reach r ON r.lead_id = l.id"
                                  " WHERE l.created_at >= :a12 AND l.created_at < :asof",
                         &st);
@@ -241,9 +241,8 @@ ho_report_error_t ho_report_rules_each(ho_rctx_t *ctx, ho_report_rule_fn *fn, vo
         "SELECT sc.explanation_json, x.sal, x.sql FROM (SELECT r.sal IS NOT NULL AS sal,"
         " r.sql IS NOT NULL AS sql, coalesce(CASE WHEN r.mql IS NOT NULL THEN " HO_RSQL_SCORE_AT(
             "l.id",
-            "(SELECT min(h.at) FROM temp.transitions h WHERE h.lead_id = l.id"
-            " AND h.to_stage = 'MQL' AND h.at < :asof)") " END, sa.score_id) AS sid"
-                                                         " FROM main.leads l JOIN temp.score_asof "
+            "r.first_mql") " END, sa.score_id) AS sid"
+                                                         " FROM temp.lead_rows l JOIN temp.score_asof "
                                                          "sa ON sa.lead_id = l.id"
                                                          " LEFT JOIN temp.reach r ON r.lead_id = "
                                                          "l.id"
@@ -371,7 +370,7 @@ static ho_report_error_t s_sources(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t 
                          "SELECT coalesce(nullif(l.source_channel, ''), '(none)') AS ch,"
                          " coalesce(nullif(l.original_source, ''), '(none)') AS src,"
                          " coalesce(nullif(l.original_campaign, ''), '(none)') AS camp,"
-                         " count(*) AS n, count(r.sal), count(r.sql) FROM main.leads l"
+                         " count(*) AS n, count(r.sal), count(r.sql) FROM temp.lead_rows l"
                          " LEFT JOIN temp.reach r ON r.lead_id = l.id"
                          " WHERE l.created_at >= :a12 AND l.created_at < :asof"
                          " GROUP BY ch, src, camp ORDER BY n DESC, ch, src, camp",

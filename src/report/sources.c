@@ -10,7 +10,7 @@
 
 #define S_CH "coalesce(nullif(l.source_channel, ''), '(none)')"
 #define S_FROM                                                                                     \
-    " FROM main.leads l LEFT JOIN temp.reach r ON r.lead_id = l.id"                                \
+    " FROM temp.lead_rows l LEFT JOIN temp.reach r ON r.lead_id = l.id"                            \
     " LEFT JOIN temp.won_amount w ON w.lead_id = l.id"                                             \
     " WHERE l.created_at >= :a12 AND l.created_at < :asof"
 

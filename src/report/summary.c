@@ -299,7 +299,7 @@ static ho_report_error_t s_collect(ho_rctx_t *ctx, s_period_t *p)
 {
     ho_report_error_t rc;
     if ((rc = s_query(ctx,
-                      "SELECT p.idx, count(*) FROM main.leads l CROSS JOIN temp.periods p"
+                      "SELECT p.idx, count(*) FROM temp.lead_rows l CROSS JOIN temp.periods p"
                       " ON l.created_at >= p.a AND l.created_at < p.b"
                       " WHERE l.created_at >= :a12 AND l.created_at < :asof GROUP BY p.idx",
                       p, s_row_leads)) != HO_REPORT_OK ||

@@ -12,7 +12,14 @@
  *   cohort(idx, lead_id, e)  MQL cohorts: leads with an MQL entry in period idx; e = the
  *                            first such entry
  *   score_asof(lead_id, score_id, score, grade, quadrant)
- *                            the lead's latest score before as_of */
+ *                            the lead's latest score before as_of
+ *   lead_rows(id, created_at, source_channel, original_source, original_campaign)
+ *                            view: the lead columns the per-lead passes group by
+ * On a store with the roll-ups of schema version 8 (main.lead_facts, kept by the store as
+ * it applies events) reach, score_asof and lead_rows are views over lead_facts: a value
+ * before as_of is used as it is, a later one sends that lead to its history (a report re-run
+ * for an older week); otherwise (an older store, opened read-only, not migrated yet) they are
+ * computed from the raw history as before. Same definitions, same cells either way. */
 #include "handoff/report.h"
 
 #include <errno.h>
@@ -389,31 +396,98 @@ static bool s_has(ho_rctx_t *ctx, const char *t, const char *c)
     return has;
 }
 
+/* reach, score_asof and lead_rows from the raw history (a store without lead_facts) */
+static const char *const s_raw_ddl[] = {
+    "CREATE TEMP TABLE reach (lead_id INTEGER PRIMARY KEY, mql INTEGER, sal INTEGER, "
+    "sql INTEGER, opp INTEGER, won INTEGER, first_mql INTEGER)",
+    "INSERT INTO temp.reach SELECT lead_id,"
+    " max(CASE WHEN to_stage IN ('MQL','SAL','SQL','OPPORTUNITY','WON') THEN at END),"
+    " max(CASE WHEN to_stage IN ('SAL','SQL','OPPORTUNITY','WON') THEN at END),"
+    " max(CASE WHEN to_stage IN ('SQL','OPPORTUNITY','WON') THEN at END),"
+    " max(CASE WHEN to_stage IN ('OPPORTUNITY','WON') THEN at END),"
+    " max(CASE WHEN to_stage = 'WON' THEN at END),"
+    " min(CASE WHEN to_stage = 'MQL' THEN at END)"
+    " FROM temp.transitions WHERE at < :asof GROUP BY lead_id",
+    "CREATE TEMP TABLE score_asof (lead_id INTEGER PRIMARY KEY, score_id INTEGER, "
+    "score INTEGER, grade TEXT, quadrant TEXT, fit INTEGER, interest INTEGER)",
+    "INSERT INTO temp.score_asof SELECT lead_id, id, score, grade, quadrant, fit, interest"
+    " FROM (SELECT lead_id, id, score, grade, quadrant, fit, interest, row_number() OVER"
+    " (PARTITION BY lead_id ORDER BY at DESC, id DESC) AS rn"
+    " FROM main.scores WHERE at < :asof) WHERE rn = 1",
+    "CREATE TEMP VIEW lead_rows AS SELECT id, created_at, source_channel, original_source,"
+    " original_campaign FROM main.leads",
+};
+
+/* The same three as views over the store's roll-up (schema 8, docs/store-schema.md): each
+ * kept value before as_of is used as it is; a later one (a re-run for an older week) sends
+ * that lead to its own history through stage_history_lead / scores_lead. A view takes no
+ * parameters: %1$lld stands for as_of (s_with_asof). */
+#define S_REACH_COL(col, set)                                                                      \
+    " CASE WHEN f." col " < %1$lld THEN f." col " WHEN f." col " IS NOT NULL THEN"                 \
+    " (SELECT max(h.at) FROM temp.transitions h WHERE h.lead_id = f.id AND h.to_stage IN " set    \
+    " AND h.at < %1$lld) END"
+#define S_SID                                                                                      \
+    "(SELECT s.id FROM main.scores s WHERE s.lead_id = f.id AND s.at < %1$lld"                     \
+    " ORDER BY s.at DESC, s.id DESC LIMIT 1)"
+#define S_SCORE_COL(col)                                                                           \
+    " CASE WHEN f.score_at < %1$lld THEN f." col " ELSE (SELECT s2." col                           \
+    " FROM main.scores s2 WHERE s2.id = " S_SID ") END AS " col
+static const char *const s_facts_ddl[] = {
+    "CREATE TEMP VIEW reach AS SELECT f.id AS lead_id,"
+    S_REACH_COL("reach_mql", "('MQL','SAL','SQL','OPPORTUNITY','WON')") " AS mql,"
+    S_REACH_COL("reach_sal", "('SAL','SQL','OPPORTUNITY','WON')") " AS sal,"
+    S_REACH_COL("reach_sql", "('SQL','OPPORTUNITY','WON')") " AS sql,"
+    S_REACH_COL("reach_opp", "('OPPORTUNITY','WON')") " AS opp,"
+    S_REACH_COL("reach_won", "('WON')") " AS won,"
+    " CASE WHEN f.first_mql < %1$lld THEN f.first_mql END AS first_mql FROM main.lead_facts f",
+    "CREATE TEMP VIEW score_asof AS SELECT f.id AS lead_id,"
+    " CASE WHEN f.score_at < %1$lld THEN f.score_id ELSE " S_SID " END AS score_id,"
+    S_SCORE_COL("score") "," S_SCORE_COL("grade") "," S_SCORE_COL("quadrant") ","
+    S_SCORE_COL("fit") "," S_SCORE_COL("interest") " FROM main.lead_facts f"
+    " WHERE f.score_at < %1$lld OR (f.score_at IS NOT NULL AND EXISTS (SELECT 1"
+    " FROM main.scores s WHERE s.lead_id = f.id AND s.at < %1$lld))",
+    "CREATE TEMP VIEW lead_rows AS SELECT id, created_at, source_channel, original_source,"
+    " original_campaign FROM main.lead_facts WHERE created_at IS NOT NULL",
+};
+
+/* tmpl with every "%1$lld" replaced by as_of (malloc'd; NULL when out of memory). */
+static char *s_with_asof(const char *tmpl, int64_t as_of)
+{
+    static const char tok[] = "%1$lld";
+    char num[24];
+    int nl = snprintf(num, sizeof num, "%lld", (long long)as_of);
+    size_t n = 0;
+    for (const char *p = strstr(tmpl, tok); p; p = strstr(p + 1, tok)) {
+        n++;
+    }
+    char *out = malloc(strlen(tmpl) + n * (size_t)nl + 1);
+    if (!out) {
+        return NULL;
+    }
+    char *o = out;
+    for (const char *p = tmpl; *p;) {
+        if (strncmp(p, tok, sizeof tok - 1) == 0) {
+            memcpy(o, num, (size_t)nl);
+            o += nl;
+            p += sizeof tok - 1;
+        } else {
+            *o++ = *p++;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
 static ho_report_error_t s_prepare_tables(ho_rctx_t *ctx)
 {
     static const char *const ddl[] = {
         "CREATE TEMP TABLE periods (idx INTEGER PRIMARY KEY, a INTEGER NOT NULL, "
         "b INTEGER NOT NULL)",
-        "CREATE TEMP TABLE reach (lead_id INTEGER PRIMARY KEY, mql INTEGER, sal INTEGER, "
-        "sql INTEGER, opp INTEGER, won INTEGER)",
-        "INSERT INTO temp.reach SELECT lead_id,"
-        " max(CASE WHEN to_stage IN ('MQL','SAL','SQL','OPPORTUNITY','WON') THEN at END),"
-        " max(CASE WHEN to_stage IN ('SAL','SQL','OPPORTUNITY','WON') THEN at END),"
-        " max(CASE WHEN to_stage IN ('SQL','OPPORTUNITY','WON') THEN at END),"
-        " max(CASE WHEN to_stage IN ('OPPORTUNITY','WON') THEN at END),"
-        " max(CASE WHEN to_stage = 'WON' THEN at END)"
-        " FROM temp.transitions WHERE at < :asof GROUP BY lead_id",
         "CREATE TEMP TABLE cohort (idx INTEGER NOT NULL, lead_id INTEGER NOT NULL, "
         "e INTEGER NOT NULL, PRIMARY KEY (idx, lead_id))",
         "INSERT INTO temp.cohort SELECT p.idx, h.lead_id, min(h.at) FROM temp.transitions h"
         " CROSS JOIN temp.periods p ON h.at >= p.a AND h.at < p.b"
         " WHERE h.to_stage = 'MQL' AND h.at >= :a12 AND h.at < :asof GROUP BY p.idx, h.lead_id",
-        "CREATE TEMP TABLE score_asof (lead_id INTEGER PRIMARY KEY, score_id INTEGER, "
-        "score INTEGER, grade TEXT, quadrant TEXT, fit INTEGER, interest INTEGER)",
-        "INSERT INTO temp.score_asof SELECT lead_id, id, score, grade, quadrant, fit, interest"
-        " FROM (SELECT lead_id, id, score, grade, quadrant, fit, interest, row_number() OVER"
-        " (PARTITION BY lead_id ORDER BY at DESC, id DESC) AS rn"
-        " FROM main.scores WHERE at < :asof) WHERE rn = 1",
         "CREATE TEMP TABLE won_amount (lead_id INTEGER PRIMARY KEY, amount REAL)",
         "INSERT INTO temp.won_amount SELECT lead_id, total(amount) FROM main.outcomes"
         " WHERE outcome = 'won' AND occurred_at < :asof GROUP BY lead_id",
@@ -424,20 +498,15 @@ static ho_report_error_t s_prepare_tables(ho_rctx_t *ctx)
     ctx->has_implied = s_has(ctx, "outcomes", "implied");
     ctx->has_oimport = s_has(ctx, "outcomes", "import_id");
     ctx->has_pending_status = s_has(ctx, "pending_outcomes", "status");
+    ctx->has_facts = s_has(ctx, "lead_facts", "first_mql");
     /* Schema v2 adds stage_history.kind: only 'transition' rows are stage changes (the
      * others are notes that repeat the current stage). A v1 database has transitions only. */
-    sqlite3_stmt *k;
-    ho_report_error_t rc = ho_rsql_prepare(
-        ctx, "SELECT count(*) FROM pragma_table_info('stage_history') WHERE name = 'kind'", &k);
-    if (rc != HO_REPORT_OK) {
-        return rc;
-    }
-    bool has_kind = sqlite3_step(k) == SQLITE_ROW && sqlite3_column_int(k, 0) > 0;
-    sqlite3_finalize(k);
-    rc = ho_rsql_exec(ctx, has_kind ? "CREATE TEMP VIEW transitions AS SELECT * FROM"
-                                      " main.stage_history WHERE kind = 'transition'"
-                                    : "CREATE TEMP VIEW transitions AS SELECT * FROM"
-                                      " main.stage_history");
+    bool has_kind = s_has(ctx, "stage_history", "kind");
+    ho_report_error_t rc = ho_rsql_exec(ctx, has_kind ? "CREATE TEMP VIEW transitions AS SELECT"
+                                                        " * FROM main.stage_history WHERE kind ="
+                                                        " 'transition'"
+                                                      : "CREATE TEMP VIEW transitions AS SELECT"
+                                                        " * FROM main.stage_history");
     if (rc != HO_REPORT_OK || (rc = ho_rsql_exec(ctx, ddl[0])) != HO_REPORT_OK) {
         return rc;
     }
@@ -457,12 +526,26 @@ static ho_report_error_t s_prepare_tables(ho_rctx_t *ctx)
         sqlite3_reset(st);
     }
     sqlite3_finalize(st);
-    for (size_t i = 1; i < sizeof ddl / sizeof ddl[0]; i++) {
-        if ((rc = ho_rsql_exec(ctx, ddl[i])) != HO_REPORT_OK) {
-            return rc;
+    for (size_t i = 0; i < 3 && rc == HO_REPORT_OK; i++) {
+        if (ctx->has_facts) {
+            char *sql = s_with_asof(s_facts_ddl[i], ctx->as_of);
+            if (!sql) {
+                ho_err_set(ctx->err, HO_ERR_NOMEM, "", "report: out of memory");
+                return HO_REPORT_ERR_NOMEM;
+            }
+            rc = ho_rsql_exec(ctx, sql);
+            free(sql);
+        } else {
+            rc = ho_rsql_exec(ctx, s_raw_ddl[2 * i]);
+            if (rc == HO_REPORT_OK && i < 2) {
+                rc = ho_rsql_exec(ctx, s_raw_ddl[2 * i + 1]);
+            }
         }
     }
-    return HO_REPORT_OK;
+    for (size_t i = 1; i < sizeof ddl / sizeof ddl[0] && rc == HO_REPORT_OK; i++) {
+        rc = ho_rsql_exec(ctx, ddl[i]);
+    }
+    return rc;
 }
 
 static void s_formats(ho_rctx_t *ctx)
