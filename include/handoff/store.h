@@ -324,8 +324,8 @@ json_t *ho_store_lead_fields(ho_store_t *self, const ho_lead_t *lead);
 json_t *ho_store_lead_snapshot(ho_store_t *self, const ho_lead_t *lead);
 /* The activities part alone (also in the handoff packet): the newest `limit` of the lead,
  * at or before until_ms when > 0. New array, or NULL with err. */
-json_t *ho_store_snapshot_activities(ho_store_t *self, int64_t lead_id, int limit,
-                                     int64_t until_ms, ho_err_t *err);
+json_t *ho_store_snapshot_activities(ho_store_t *self, int64_t lead_id, int limit, int64_t until_ms,
+                                     ho_err_t *err);
 json_t *ho_store_score_snapshot(ho_store_t *self, const ho_lead_t *lead, int64_t until_ms,
                                 ho_err_t *err);
 
@@ -358,9 +358,12 @@ json_t *ho_store_score_snapshot(ho_store_t *self, const ho_lead_t *lead, int64_t
  *     same snapshot the worker sends the scorer), and SQL over leads (id, email, stage,
  *     owner_rep_id, fields_json, the score columns).
  *   - the report (worker and `handoff report`): SQL over leads, stage_history, scores,
- *     assignments, sla_breaches, outcomes, pending_outcomes, imports and import_results; it
- *     refuses a file whose schema_version is missing, and looks a column up
- *     (pragma_table_info) before it relies on one an older schema lacks.
+ *     assignments, sla_breaches, outcomes, pending_outcomes, imports and import_results, and
+ *     lead_facts (schema 8: the per-lead roll-up the store keeps by trigger in the
+ *     transaction of each write; a kept value at or after the report's end sends that lead to
+ *     its history); it refuses a file whose schema_version is missing, and looks a table or
+ *     column up (pragma_table_info) before it relies on one an older schema lacks (no
+ *     lead_facts: the same numbers from the raw tables).
  *   - `handoff metrics`: SQL over quarantine (by code, replayed or not) and imports.
  *   - `handoff demo-data feedback`: SQL over leads, assignments, stage_history.
  *   - `handoff status` reads no store: the broker's counters and outbox.db.

@@ -240,15 +240,14 @@ ho_report_error_t ho_report_rules_each(ho_rctx_t *ctx, ho_report_rule_fn *fn, vo
         ctx,
         "SELECT sc.explanation_json, x.sal, x.sql FROM (SELECT r.sal IS NOT NULL AS sal,"
         " r.sql IS NOT NULL AS sql, coalesce(CASE WHEN r.mql IS NOT NULL THEN " HO_RSQL_SCORE_AT(
-            "l.id",
-            "r.first_mql") " END, sa.score_id) AS sid"
-                                                         " FROM temp.lead_rows l JOIN temp.score_asof "
-                                                         "sa ON sa.lead_id = l.id"
-                                                         " LEFT JOIN temp.reach r ON r.lead_id = "
-                                                         "l.id"
-                                                         " WHERE l.created_at >= :a12 AND "
-                                                         "l.created_at < :asof) x"
-                                                         " JOIN main.scores sc ON sc.id = x.sid",
+            "l.id", "r.first_mql") " END, sa.score_id) AS sid"
+                                   " FROM temp.lead_rows l JOIN temp.score_asof "
+                                   "sa ON sa.lead_id = l.id"
+                                   " LEFT JOIN temp.reach r ON r.lead_id = "
+                                   "l.id"
+                                   " WHERE l.created_at >= :a12 AND "
+                                   "l.created_at < :asof) x"
+                                   " JOIN main.scores sc ON sc.id = x.sid",
         &st);
     if (rc != HO_REPORT_OK) {
         return rc;

@@ -422,9 +422,11 @@ static const char *const s_raw_ddl[] = {
  * kept value before as_of is used as it is; a later one (a re-run for an older week) sends
  * that lead to its own history through stage_history_lead / scores_lead. A view takes no
  * parameters: %1$lld stands for as_of (s_with_asof). */
+/* SQL assembled from macros, one clause a line */
+// clang-format off
 #define S_REACH_COL(col, set)                                                                      \
     " CASE WHEN f." col " < %1$lld THEN f." col " WHEN f." col " IS NOT NULL THEN"                 \
-    " (SELECT max(h.at) FROM temp.transitions h WHERE h.lead_id = f.id AND h.to_stage IN " set    \
+    " (SELECT max(h.at) FROM temp.transitions h WHERE h.lead_id = f.id AND h.to_stage IN " set     \
     " AND h.at < %1$lld) END"
 #define S_SID                                                                                      \
     "(SELECT s.id FROM main.scores s WHERE s.lead_id = f.id AND s.at < %1$lld"                     \
@@ -449,6 +451,7 @@ static const char *const s_facts_ddl[] = {
     "CREATE TEMP VIEW lead_rows AS SELECT id, created_at, source_channel, original_source,"
     " original_campaign FROM main.lead_facts WHERE created_at IS NOT NULL",
 };
+// clang-format on
 
 /* tmpl with every "%1$lld" replaced by as_of (malloc'd; NULL when out of memory). */
 static char *s_with_asof(const char *tmpl, int64_t as_of)

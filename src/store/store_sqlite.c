@@ -25,6 +25,8 @@
  * asking "as of T" uses a value that is < T as it is, and looks the lead's history up
  * otherwise (a report re-run for an older week). Kept by triggers, so no write path (new
  * lead, merge, stage change, sales history re-derived, score, erasure) can forget it. ---- */
+/* SQL assembled from macros, one clause a line */
+// clang-format off
 #define S_STAGES_MQL "('MQL','SAL','SQL','OPPORTUNITY','WON')"
 #define S_STAGES_SAL "('SAL','SQL','OPPORTUNITY','WON')"
 #define S_STAGES_SQL "('SQL','OPPORTUNITY','WON')"
@@ -32,10 +34,10 @@
 #define S_FACTS_TABLE                                                                              \
     "CREATE TABLE lead_facts ("                                                                    \
     " id INTEGER PRIMARY KEY,"                                                                     \
-    " created_at INTEGER, source_channel TEXT, original_source TEXT, original_campaign TEXT,"     \
+    " created_at INTEGER, source_channel TEXT, original_source TEXT, original_campaign TEXT,"      \
     " reach_mql INTEGER, reach_sal INTEGER, reach_sql INTEGER, reach_opp INTEGER,"                 \
     " reach_won INTEGER, first_mql INTEGER,"                                                       \
-    " score_id INTEGER, score_at INTEGER, score INTEGER, grade TEXT, quadrant TEXT,"                \
+    " score_id INTEGER, score_at INTEGER, score INTEGER, grade TEXT, quadrant TEXT,"               \
     " fit INTEGER, interest INTEGER);"
 /* the reach columns of lead L recomputed from its stage_history rows */
 #define S_REACH_OF(L, set, agg)                                                                    \
@@ -46,7 +48,7 @@
     " reach_sal = " S_REACH_OF(L, S_STAGES_SAL, "max") ","                                         \
     " reach_sql = " S_REACH_OF(L, S_STAGES_SQL, "max") ","                                         \
     " reach_opp = " S_REACH_OF(L, S_STAGES_OPP, "max") ","                                         \
-    " reach_won = " S_REACH_OF(L, "('WON')", "max") ","                                           \
+    " reach_won = " S_REACH_OF(L, "('WON')", "max") ","                                            \
     " first_mql = " S_REACH_OF(L, "('MQL')", "min") " WHERE id = " L ";"
 /* the score columns of lead L recomputed from its scores rows */
 #define S_FACTS_SCORE_RECOMPUTE(L)                                                                 \
@@ -75,7 +77,7 @@
     " GROUP BY lead_id) r WHERE lead_facts.id = r.lead_id;"                                        \
     "UPDATE lead_facts SET score_id = s.id, score_at = s.at, score = s.score, grade = s.grade,"    \
     " quadrant = s.quadrant, fit = s.fit, interest = s.interest FROM (SELECT lead_id, id, at,"     \
-    " score, grade, quadrant, fit, interest, row_number() OVER (PARTITION BY lead_id"             \
+    " score, grade, quadrant, fit, interest, row_number() OVER (PARTITION BY lead_id"              \
     " ORDER BY at DESC, id DESC) AS rn FROM scores) s"                                             \
     " WHERE s.rn = 1 AND lead_facts.id = s.lead_id;"
 /* Row statements only (INSERT OR IGNORE + UPDATE, never an upsert or REPLACE): an outer
@@ -83,13 +85,13 @@
 #define S_FACTS_TRIGGERS                                                                           \
     "CREATE TRIGGER lead_facts_lead_new AFTER INSERT ON leads BEGIN"                               \
     " INSERT OR IGNORE INTO lead_facts (id) VALUES (NEW.id);"                                      \
-    " UPDATE lead_facts SET created_at = NEW.created_at, source_channel = NEW.source_channel,"    \
-    " original_source = NEW.original_source, original_campaign = NEW.original_campaign"           \
+    " UPDATE lead_facts SET created_at = NEW.created_at, source_channel = NEW.source_channel,"     \
+    " original_source = NEW.original_source, original_campaign = NEW.original_campaign"            \
     " WHERE id = NEW.id; END;"                                                                     \
     "CREATE TRIGGER lead_facts_lead_set AFTER UPDATE OF created_at, source_channel,"               \
     " original_source, original_campaign ON leads BEGIN"                                           \
-    " UPDATE lead_facts SET created_at = NEW.created_at, source_channel = NEW.source_channel,"    \
-    " original_source = NEW.original_source, original_campaign = NEW.original_campaign"           \
+    " UPDATE lead_facts SET created_at = NEW.created_at, source_channel = NEW.source_channel,"     \
+    " original_source = NEW.original_source, original_campaign = NEW.original_campaign"            \
     " WHERE id = NEW.id; END;"                                                                     \
     "CREATE TRIGGER lead_facts_stage_new AFTER INSERT ON stage_history"                            \
     " WHEN NEW.kind = 'transition' AND NEW.to_stage IN " S_STAGES_MQL " BEGIN"                     \
@@ -125,6 +127,7 @@
     " fit, interest ON scores BEGIN"                                                               \
     " INSERT OR IGNORE INTO lead_facts (id) VALUES (NEW.lead_id); "                                \
     S_FACTS_SCORE_RECOMPUTE("OLD.lead_id") S_FACTS_SCORE_RECOMPUTE("NEW.lead_id") " END;"
+// clang-format on
 
 /* ---- migrations: index i brings the schema from version i to i+1; never edit a shipped
  * one, append a new one ---- */
@@ -796,13 +799,13 @@ static int s_activities_rebuild(s_db_t *self, ho_err_t *err)
 static int s_facts_build(s_db_t *self, ho_err_t *err)
 {
     static const char *const need[][2] = {
-        {"leads", "created_at"},        {"leads", "source_channel"},
-        {"leads", "original_source"},   {"leads", "original_campaign"},
-        {"stage_history", "lead_id"},   {"stage_history", "to_stage"},
-        {"stage_history", "at"},        {"stage_history", "kind"},
-        {"scores", "lead_id"},          {"scores", "at"},
-        {"scores", "score"},            {"scores", "grade"},
-        {"scores", "quadrant"},         {"scores", "fit"},
+        {"leads", "created_at"},      {"leads", "source_channel"},
+        {"leads", "original_source"}, {"leads", "original_campaign"},
+        {"stage_history", "lead_id"}, {"stage_history", "to_stage"},
+        {"stage_history", "at"},      {"stage_history", "kind"},
+        {"scores", "lead_id"},        {"scores", "at"},
+        {"scores", "score"},          {"scores", "grade"},
+        {"scores", "quadrant"},       {"scores", "fit"},
         {"scores", "interest"},
     };
     sqlite3_stmt *st = NULL;

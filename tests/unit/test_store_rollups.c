@@ -57,10 +57,11 @@ static void s_sql(const char *db, const char *sql)
  * the latest transition into each "at least" set, the first MQL entry, the latest score by
  * (at, id) and its columns. */
 #define S_FROM_HISTORY                                                                             \
-    "SELECT i.id, l.created_at, l.source_channel, l.original_source, l.original_campaign,"        \
+    "SELECT i.id, l.created_at, l.source_channel, l.original_source, l.original_campaign,"         \
     " (SELECT max(at) FROM t WHERE lead_id = i.id AND to_stage IN"                                 \
     "  ('MQL','SAL','SQL','OPPORTUNITY','WON')),"                                                  \
-    " (SELECT max(at) FROM t WHERE lead_id = i.id AND to_stage IN ('SAL','SQL','OPPORTUNITY','WON')),"  \
+    " (SELECT max(at) FROM t WHERE lead_id = i.id AND to_stage IN "                                \
+    "('SAL','SQL','OPPORTUNITY','WON')),"                                                          \
     " (SELECT max(at) FROM t WHERE lead_id = i.id AND to_stage IN ('SQL','OPPORTUNITY','WON')),"   \
     " (SELECT max(at) FROM t WHERE lead_id = i.id AND to_stage IN ('OPPORTUNITY','WON')),"         \
     " (SELECT max(at) FROM t WHERE lead_id = i.id AND to_stage = 'WON'),"                          \
@@ -128,8 +129,10 @@ static void test_migrate_v6_and_keep(void **state)
                    "DROP TRIGGER lead_facts_score_gone; DROP TRIGGER lead_facts_score_set;"
                    "DROP TABLE lead_facts; UPDATE schema_version SET version = 6;");
     s_sql(t->path, s_history);
-    s_db_expect(t->path, "SELECT count(*) FROM sqlite_master WHERE name LIKE 'lead_facts%'"
-                         " OR tbl_name = 'lead_facts'", "0");
+    s_db_expect(t->path,
+                "SELECT count(*) FROM sqlite_master WHERE name LIKE 'lead_facts%'"
+                " OR tbl_name = 'lead_facts'",
+                "0");
 
     s = ho_store_open(t->path, &err);
     assert_non_null(s);
