@@ -13,11 +13,10 @@ ho_report_error_t ho_report_funnel(ho_rctx_t *ctx, lxw_worksheet *ws)
     sqlite3_stmt *st;
     ho_report_error_t rc = ho_rsql_prepare(
         ctx,
-        "SELECT c.idx, count(*), count(CASE WHEN r.sal >= c.e THEN 1 END),"
-        " count(CASE WHEN r.sql >= c.e THEN 1 END), count(CASE WHEN r.opp >= c.e THEN 1 END),"
-        " count(CASE WHEN r.won >= c.e THEN 1 END)"
-        " FROM temp.cohort c LEFT JOIN temp.reach r ON r.lead_id = c.lead_id"
-        " WHERE c.idx < 12 GROUP BY c.idx",
+        "SELECT c.idx, count(*), count(CASE WHEN c.sal >= c.e THEN 1 END),"
+        " count(CASE WHEN c.sql >= c.e THEN 1 END), count(CASE WHEN c.opp >= c.e THEN 1 END),"
+        " count(CASE WHEN c.won >= c.e THEN 1 END)"
+        " FROM temp.cohort c WHERE c.idx < 12 GROUP BY c.idx",
         &st);
     if (rc != HO_REPORT_OK) {
         return rc;

@@ -325,9 +325,8 @@ static ho_report_error_t s_collect(ho_rctx_t *ctx, s_period_t *p)
                       " WHERE o.outcome IN ('accepted', 'rejected') GROUP BY p.idx",
                       p, s_row_accept)) != HO_REPORT_OK ||
         (rc = s_query(ctx,
-                      "SELECT c.idx, count(*), count(CASE WHEN r.sql >= c.e THEN 1 END)"
-                      " FROM temp.cohort c LEFT JOIN temp.reach r ON r.lead_id = c.lead_id"
-                      " GROUP BY c.idx",
+                      "SELECT c.idx, count(*), count(CASE WHEN c.sql >= c.e THEN 1 END)"
+                      " FROM temp.cohort c GROUP BY c.idx",
                       p, s_row_cohort)) != HO_REPORT_OK ||
         (rc = s_query(ctx,
                       "SELECT p.idx, count(DISTINCT b.assignment_id) FROM main.sla_breaches b"

@@ -6,11 +6,13 @@
  *   periods(idx, a, b)       idx 0..11 = the 12 weeks ending with the report week,
  *                            idx 12    = the 4-week window (weeks 8..11)
  *   transitions              view: the stage_history rows that are stage changes
- *   reach(lead_id, mql, sal, sql, opp, won)
+ *   reach(lead_id, mql, sal, sql, opp, won, first_mql)
  *                            per lead, the LATEST time before as_of it entered a stage of
- *                            each "at least" set (so "reached S at or after t" = reach.S >= t)
- *   cohort(idx, lead_id, e)  MQL cohorts: leads with an MQL entry in period idx; e = the
- *                            first such entry
+ *                            each "at least" set (so "reached S at or after t" = reach.S >= t);
+ *                            first_mql: its first MQL entry before as_of
+ *   cohort(idx, lead_id, e, sal, sql, opp, won)
+ *                            MQL cohorts: leads with an MQL entry in period idx; e = the
+ *                            first such entry; sal..won = the lead's reach
  *   score_asof(lead_id, score_id, score, grade, quadrant)
  *                            the lead's latest score before as_of
  *   lead_rows(id, created_at, source_channel, original_source, original_campaign)
@@ -487,10 +489,14 @@ static ho_report_error_t s_prepare_tables(ho_rctx_t *ctx)
         "CREATE TEMP TABLE periods (idx INTEGER PRIMARY KEY, a INTEGER NOT NULL, "
         "b INTEGER NOT NULL)",
         "CREATE TEMP TABLE cohort (idx INTEGER NOT NULL, lead_id INTEGER NOT NULL, "
-        "e INTEGER NOT NULL, PRIMARY KEY (idx, lead_id))",
-        "INSERT INTO temp.cohort SELECT p.idx, h.lead_id, min(h.at) FROM temp.transitions h"
-        " CROSS JOIN temp.periods p ON h.at >= p.a AND h.at < p.b"
-        " WHERE h.to_stage = 'MQL' AND h.at >= :a12 AND h.at < :asof GROUP BY p.idx, h.lead_id",
+        "e INTEGER NOT NULL, sal INTEGER, sql INTEGER, opp INTEGER, won INTEGER, "
+        "PRIMARY KEY (idx, lead_id))",
+        /* the member's reach copied in once: Funnel and Summary read it from here */
+        "INSERT INTO temp.cohort SELECT x.idx, x.lead_id, x.e, r.sal, r.sql, r.opp, r.won"
+        " FROM (SELECT p.idx AS idx, h.lead_id AS lead_id, min(h.at) AS e"
+        " FROM temp.transitions h CROSS JOIN temp.periods p ON h.at >= p.a AND h.at < p.b"
+        " WHERE h.to_stage = 'MQL' AND h.at >= :a12 AND h.at < :asof GROUP BY p.idx, h.lead_id) x"
+        " LEFT JOIN temp.reach r ON r.lead_id = x.lead_id",
         "CREATE TEMP TABLE won_amount (lead_id INTEGER PRIMARY KEY, amount REAL)",
         "INSERT INTO temp.won_amount SELECT lead_id, total(amount) FROM main.outcomes"
         " WHERE outcome = 'won' AND occurred_at < :asof GROUP BY lead_id",

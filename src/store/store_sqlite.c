@@ -80,7 +80,9 @@
     " score, grade, quadrant, fit, interest, row_number() OVER (PARTITION BY lead_id"              \
     " ORDER BY at DESC, id DESC) AS rn FROM scores) s"                                             \
     " WHERE s.rn = 1 AND lead_facts.id = s.lead_id;"
-/* Row statements only (INSERT OR IGNORE + UPDATE, never an upsert or REPLACE): an outer
+/* A deleted transition changes a max or min only when its time is one of them: the others
+ * leave the row as it is without reading the lead's history.
+ * Row statements only (INSERT OR IGNORE + UPDATE, never an upsert or REPLACE): an outer
  * INSERT OR IGNORE (the kept row INSERTs) imposes its policy on a trigger's statements. */
 #define S_FACTS_TRIGGERS                                                                           \
     "CREATE TRIGGER lead_facts_lead_new AFTER INSERT ON leads BEGIN"                               \
@@ -109,7 +111,9 @@
     " THEN min(coalesce(first_mql, NEW.at), NEW.at) ELSE first_mql END"                            \
     " WHERE id = NEW.lead_id; END;"                                                                \
     "CREATE TRIGGER lead_facts_stage_gone AFTER DELETE ON stage_history"                           \
-    " WHEN OLD.kind = 'transition' AND OLD.to_stage IN " S_STAGES_MQL " BEGIN "                    \
+    " WHEN OLD.kind = 'transition' AND OLD.to_stage IN " S_STAGES_MQL                              \
+    " AND EXISTS (SELECT 1 FROM lead_facts WHERE id = OLD.lead_id AND OLD.at IN (reach_mql,"       \
+    " reach_sal, reach_sql, reach_opp, reach_won, first_mql)) BEGIN "                              \
     S_FACTS_REACH_RECOMPUTE("OLD.lead_id") " END;"                                                 \
     "CREATE TRIGGER lead_facts_stage_set AFTER UPDATE OF lead_id, to_stage, at, kind"              \
     " ON stage_history BEGIN "                                                                     \
