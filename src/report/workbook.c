@@ -495,7 +495,7 @@ static ho_report_error_t s_prepare_tables(ho_rctx_t *ctx)
         "INSERT INTO temp.cohort SELECT x.idx, x.lead_id, x.e, r.sal, r.sql, r.opp, r.won"
         " FROM (SELECT p.idx AS idx, h.lead_id AS lead_id, min(h.at) AS e"
         " FROM temp.transitions h CROSS JOIN temp.periods p ON h.at >= p.a AND h.at < p.b"
-        " WHERE h.to_stage = 'MQL' AND h.at >= :a12 AND h.at < :asof GROUP BY p.idx, h.lead_id) x"
+        " WHERE h.to_stage = 'MQL' AND h.at >= :a12 AND h.at < :asof GROUP BY h.lead_id, p.idx) x"
         " LEFT JOIN temp.reach r ON r.lead_id = x.lead_id",
         "CREATE TEMP TABLE won_amount (lead_id INTEGER PRIMARY KEY, amount REAL)",
         "INSERT INTO temp.won_amount SELECT lead_id, total(amount) FROM main.outcomes"
