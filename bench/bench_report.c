@@ -421,6 +421,28 @@ int main(int argc, char **argv)
             return 1;
         }
         gen = s_now() - t0;
+    } else {
+        /* An existing store is opened by the store once (in a child, as above): a store of an
+         * older schema migrates, which builds its roll-ups from history (schema 8). */
+        double t0 = s_now();
+        pid_t pid = fork();
+        if (pid == 0) {
+            ho_err_t err;
+            ho_store_t *store = ho_store_open(db, &err);
+            if (!store) {
+                fprintf(stderr, "bench_report: %s\n", err.message);
+                _exit(1);
+            }
+            ho_store_destroy(&store);
+            _exit(0);
+        }
+        int status = 0;
+        waitpid(pid, &status, 0);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+            fprintf(stderr, "bench_report: opening (migrating) the database failed\n");
+            return 1;
+        }
+        printf("bench_report: opened (migrated) in %.1fs\n", s_now() - t0);
     }
     printf("bench_report: leads=%ld activities=%ld db=%s (%.0f MB) generated_in=%.1fs week=%s\n",
            leads, activities, db, s_mb(db), gen, WEEK);

@@ -24,7 +24,10 @@
  *   - HO_RQF_PART: a piece of SQL spliced into a format, never run alone;
  *   - HO_RQF_SETUP: builds a temp table or view of the reader's own (the report's building
  *     blocks); run with ho_reader_exec, the only statements that may write (and only to
- *     temp: the file itself is opened read-only).
+ *     temp: the file itself is opened read-only). A setup may be one of two ways to build
+ *     the same table: HO_RQF_RAW from the raw history, HO_RQF_FACTS over the store's
+ *     roll-up lead_facts (schema 8; ho_reader_has says which the file has). A _FACTS view
+ *     takes no parameters, so one that needs the report's end is a format (%1$lld: as_of).
  */
 #ifndef HO_READER_H
 #define HO_READER_H
@@ -56,12 +59,18 @@ typedef enum {
     HO_RQ_REPORT_SETUP_TRANSITIONS_WITHOUT_KIND,
     HO_RQ_REPORT_SETUP_PERIODS,
     HO_RQ_REPORT_SETUP_PERIODS_ROW,
+    /* reach, score_asof, lead_rows: from the raw history, or (_FACTS) as views over
+     * lead_facts on a store that has it (schema 8) */
     HO_RQ_REPORT_SETUP_REACH,
     HO_RQ_REPORT_SETUP_REACH_FILL,
-    HO_RQ_REPORT_SETUP_COHORT,
-    HO_RQ_REPORT_SETUP_COHORT_FILL,
+    HO_RQ_REPORT_SETUP_REACH_FACTS, /* %1$lld: as_of */
     HO_RQ_REPORT_SETUP_SCORE_ASOF,
     HO_RQ_REPORT_SETUP_SCORE_ASOF_FILL,
+    HO_RQ_REPORT_SETUP_SCORE_ASOF_FACTS, /* %1$lld: as_of */
+    HO_RQ_REPORT_SETUP_LEAD_ROWS,
+    HO_RQ_REPORT_SETUP_LEAD_ROWS_FACTS,
+    HO_RQ_REPORT_SETUP_COHORT,
+    HO_RQ_REPORT_SETUP_COHORT_FILL,
     HO_RQ_REPORT_SETUP_WON_AMOUNT,
     HO_RQ_REPORT_SETUP_WON_AMOUNT_FILL,
     /* Summary (summary.c) */
@@ -142,6 +151,8 @@ typedef enum {
 #define HO_RQF_PART 2u   /* a fragment of a format: not a statement */
 #define HO_RQF_SETUP 4u  /* writes a temp table or view: ho_reader_exec */
 #define HO_RQF_ALT 8u    /* a setup that replaces the one before it (an older schema's) */
+#define HO_RQF_RAW 16u   /* a setup for a store without lead_facts: from the raw history */
+#define HO_RQF_FACTS 32u /* a setup for a store with lead_facts: the same over that roll-up */
 
 /* Open the store file at path read-only. busy_ms: how long a statement waits for a lock
  * (0: 5000). NULL with err: HO_ERR_NOT_FOUND (no file), HO_ERR_IO (cannot open),

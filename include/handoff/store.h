@@ -33,7 +33,7 @@
 #include "handoff/conf.h"
 #include "handoff/msg.h"
 
-#define HO_STORE_SCHEMA_VERSION 6 /* newest migration this build knows */
+#define HO_STORE_SCHEMA_VERSION 8 /* newest migration this build knows */
 #define HO_NULL_INT INT64_MIN     /* an absent INTEGER column in ho_lead_t */
 
 typedef struct ho_store ho_store_t;
@@ -324,8 +324,8 @@ json_t *ho_store_lead_fields(ho_store_t *self, const ho_lead_t *lead);
 json_t *ho_store_lead_snapshot(ho_store_t *self, const ho_lead_t *lead);
 /* The activities part alone (also in the handoff packet): the newest `limit` of the lead,
  * at or before until_ms when > 0. New array, or NULL with err. */
-json_t *ho_store_snapshot_activities(ho_store_t *self, int64_t lead_id, int limit,
-                                     int64_t until_ms, ho_err_t *err);
+json_t *ho_store_snapshot_activities(ho_store_t *self, int64_t lead_id, int limit, int64_t until_ms,
+                                     ho_err_t *err);
 json_t *ho_store_score_snapshot(ho_store_t *self, const ho_lead_t *lead, int64_t until_ms,
                                 ho_err_t *err);
 
@@ -365,10 +365,14 @@ json_t *ho_store_score_snapshot(ho_store_t *self, const ho_lead_t *lead, int64_t
  *     stage, owner_rep_id, fields_json, the score columns).
  *   - the report (worker and `handoff report`, and `handoff score --suggest` through
  *     ho_report_rules): the HO_RQ_REPORT_ names, over leads, stage_history, scores,
- *     assignments, sla_breaches, outcomes, pending_outcomes, imports and import_results;
- *     HO_RQ_REPORT_SETUP_ ones build its temp tables first (the only statements a reader may
- *     run that write, to temp only). It looks a table or column up (ho_reader_has) before it
- *     relies on one an older schema lacks, and then picks the _WITHOUT_ variant.
+ *     assignments, sla_breaches, outcomes, pending_outcomes, imports and import_results, and
+ *     lead_facts (schema 8: the per-lead roll-up the store keeps by trigger in the
+ *     transaction of each write; a kept value at or after the report's end sends that lead to
+ *     its history); HO_RQ_REPORT_SETUP_ ones build its temp tables first (the only statements
+ *     a reader may run that write, to temp only): reach, score_asof and lead_rows as views
+ *     over lead_facts (the _FACTS names) when the file has it, from the raw tables otherwise
+ *     (same numbers). It looks a table or column up (ho_reader_has) before it relies on one
+ *     an older schema lacks, and then picks the _WITHOUT_ variant.
  *   - `handoff metrics`: HO_RQ_METRICS_QUARANTINE (quarantine by code, replayed or not) and
  *     HO_RQ_METRICS_IMPORTS (imports by profile).
  *   - `handoff forget`'s preview: HO_RQ_FORGET_NEEDLES (the lead's name and phone by email).

@@ -229,6 +229,7 @@ typedef struct {
     bool has_implied;        /* outcomes.implied */
     bool has_oimport;        /* outcomes.import_id */
     bool has_pending_status; /* pending_outcomes.status (pending | unknown_lead) */
+    bool has_facts;          /* lead_facts (schema 8): reach, score_asof, lead_rows read it */
     /* formats */
     lxw_format *f_title, *f_sub, *f_head, *f_text, *f_bold, *f_int, *f_avg, *f_money, *f_pct,
         *f_hours, *f_date, *f_dt, *f_dint, *f_dpct, *f_dhours, *f_dmoney, *f_note, *f_tot_text,

@@ -8,13 +8,23 @@
  *   periods(idx, a, b)       idx 0..11 = the 12 weeks ending with the report week,
  *                            idx 12    = the 4-week window (weeks 8..11)
  *   transitions              view: the stage_history rows that are stage changes
- *   reach(lead_id, mql, sal, sql, opp, won)
+ *   reach(lead_id, mql, sal, sql, opp, won, first_mql)
  *                            per lead, the LATEST time before as_of it entered a stage of
- *                            each "at least" set (so "reached S at or after t" = reach.S >= t)
- *   cohort(idx, lead_id, e)  MQL cohorts: leads with an MQL entry in period idx; e = the
- *                            first such entry
+ *                            each "at least" set (so "reached S at or after t" = reach.S >= t);
+ *                            first_mql: its first MQL entry before as_of
+ *   cohort(idx, lead_id, e, sal, sql, opp, won)
+ *                            MQL cohorts: leads with an MQL entry in period idx; e = the
+ *                            first such entry; sal..won = the lead's reach
  *   score_asof(lead_id, score_id, score, grade, quadrant)
- *                            the lead's latest score before as_of */
+ *                            the lead's latest score before as_of
+ *   lead_rows(id, created_at, source_channel, original_source, original_campaign)
+ *                            view: the lead columns the per-lead passes group by
+ * On a store with the roll-ups of schema version 8 (main.lead_facts, kept by the store as
+ * it applies events) reach, score_asof and lead_rows are views over lead_facts (the _FACTS
+ * setups): a value before as_of is used as it is, a later one sends that lead to its history
+ * (a report re-run for an older week); otherwise (an older store, opened read-only, not
+ * migrated yet) they are computed from the raw history as before. Same definitions, same
+ * cells either way. */
 #include "handoff/report.h"
 
 #include <errno.h>
@@ -348,13 +358,36 @@ static ho_report_error_t s_open_db(ho_rctx_t *ctx)
     return HO_REPORT_OK;
 }
 
+/* Run the setup q, a format whose one argument is as_of (a _FACTS view). */
+static ho_report_error_t s_exec_asof(ho_rctx_t *ctx, ho_rq_t q)
+{
+    sqlite3_stmt *st;
+    ho_report_error_t rc = ho_rsql_prepared(
+        ctx, ho_reader_stmt_fmt(ctx->rd, q, &st, NULL, (long long)ctx->as_of), &st);
+    if (rc != HO_REPORT_OK) {
+        return rc;
+    }
+    return ho_reader_exec(ctx->rd, st, NULL) == HO_OK ? HO_REPORT_OK : ho_rsql_fail(ctx, "exec");
+}
+
 static ho_report_error_t s_prepare_tables(ho_rctx_t *ctx)
 {
+    /* reach, score_asof and lead_rows: from the raw history, or over lead_facts */
+    static const ho_rq_t raw[] = {
+        HO_RQ_REPORT_SETUP_REACH,      HO_RQ_REPORT_SETUP_REACH_FILL,
+        HO_RQ_REPORT_SETUP_SCORE_ASOF, HO_RQ_REPORT_SETUP_SCORE_ASOF_FILL,
+        HO_RQ_REPORT_SETUP_LEAD_ROWS,
+    };
+    static const ho_rq_t facts[] = {
+        HO_RQ_REPORT_SETUP_REACH_FACTS,
+        HO_RQ_REPORT_SETUP_SCORE_ASOF_FACTS,
+        HO_RQ_REPORT_SETUP_LEAD_ROWS_FACTS,
+    };
+    /* then the tables that read them */
     static const ho_rq_t ddl[] = {
-        HO_RQ_REPORT_SETUP_PERIODS,         HO_RQ_REPORT_SETUP_REACH,
-        HO_RQ_REPORT_SETUP_REACH_FILL,      HO_RQ_REPORT_SETUP_COHORT,
-        HO_RQ_REPORT_SETUP_COHORT_FILL,     HO_RQ_REPORT_SETUP_SCORE_ASOF,
-        HO_RQ_REPORT_SETUP_SCORE_ASOF_FILL, HO_RQ_REPORT_SETUP_WON_AMOUNT,
+        HO_RQ_REPORT_SETUP_COHORT,
+        HO_RQ_REPORT_SETUP_COHORT_FILL,
+        HO_RQ_REPORT_SETUP_WON_AMOUNT,
         HO_RQ_REPORT_SETUP_WON_AMOUNT_FILL,
     };
     ctx->has_imports = ho_reader_has(ctx->rd, "imports", NULL);
@@ -363,13 +396,15 @@ static ho_report_error_t s_prepare_tables(ho_rctx_t *ctx)
     ctx->has_implied = ho_reader_has(ctx->rd, "outcomes", "implied");
     ctx->has_oimport = ho_reader_has(ctx->rd, "outcomes", "import_id");
     ctx->has_pending_status = ho_reader_has(ctx->rd, "pending_outcomes", "status");
+    ctx->has_facts = ho_reader_has(ctx->rd, "lead_facts", "first_mql");
     /* Schema v2 adds stage_history.kind: only 'transition' rows are stage changes (the
      * others are notes that repeat the current stage). A v1 database has transitions only. */
     bool has_kind = ho_reader_has(ctx->rd, "stage_history", "kind");
     ho_report_error_t rc;
     rc = ho_rsql_exec(ctx, has_kind ? HO_RQ_REPORT_SETUP_TRANSITIONS
                                     : HO_RQ_REPORT_SETUP_TRANSITIONS_WITHOUT_KIND);
-    if (rc != HO_REPORT_OK || (rc = ho_rsql_exec(ctx, ddl[0])) != HO_REPORT_OK) {
+    if (rc != HO_REPORT_OK ||
+        (rc = ho_rsql_exec(ctx, HO_RQ_REPORT_SETUP_PERIODS)) != HO_REPORT_OK) {
         return rc;
     }
     sqlite3_stmt *st;
@@ -384,12 +419,20 @@ static ho_report_error_t s_prepare_tables(ho_rctx_t *ctx)
             return ho_rsql_fail(ctx, "periods");
         }
     }
-    for (size_t i = 1; i < sizeof ddl / sizeof ddl[0]; i++) {
-        if ((rc = ho_rsql_exec(ctx, ddl[i])) != HO_REPORT_OK) {
-            return rc;
+    if (ctx->has_facts) {
+        for (size_t i = 0; i < sizeof facts / sizeof facts[0] && rc == HO_REPORT_OK; i++) {
+            rc = ho_reader_query_flags(facts[i]) & HO_RQF_FORMAT ? s_exec_asof(ctx, facts[i])
+                                                                 : ho_rsql_exec(ctx, facts[i]);
+        }
+    } else {
+        for (size_t i = 0; i < sizeof raw / sizeof raw[0] && rc == HO_REPORT_OK; i++) {
+            rc = ho_rsql_exec(ctx, raw[i]);
         }
     }
-    return HO_REPORT_OK;
+    for (size_t i = 0; i < sizeof ddl / sizeof ddl[0] && rc == HO_REPORT_OK; i++) {
+        rc = ho_rsql_exec(ctx, ddl[i]);
+    }
+    return rc;
 }
 
 static void s_formats(ho_rctx_t *ctx)

@@ -7,6 +7,36 @@
 
 #include "store/read_queries.h"
 
+/* The _FACTS views' SQL assembled from macros, one clause a line (%1$lld: as_of) */
+// clang-format off
+#define S_REACH_COL(col, set)                                                                      \
+    " CASE WHEN f." col " < %1$lld THEN f." col " WHEN f." col " IS NOT NULL THEN"                 \
+    " (SELECT max(h.at) FROM temp.transitions h WHERE h.lead_id = f.id AND h.to_stage IN " set     \
+    " AND h.at < %1$lld) END"
+#define S_SID                                                                                      \
+    "(SELECT s.id FROM main.scores s WHERE s.lead_id = f.id AND s.at < %1$lld"                     \
+    " ORDER BY s.at DESC, s.id DESC LIMIT 1)"
+#define S_SCORE_COL(col)                                                                           \
+    " CASE WHEN f.score_at < %1$lld THEN f." col " ELSE (SELECT s2." col                           \
+    " FROM main.scores s2 WHERE s2.id = " S_SID ") END AS " col
+#define S_REACH_FACTS                                                                              \
+    "CREATE TEMP VIEW reach AS SELECT f.id AS lead_id,"                                            \
+    S_REACH_COL("reach_mql", "('MQL','SAL','SQL','OPPORTUNITY','WON')") " AS mql,"                 \
+    S_REACH_COL("reach_sal", "('SAL','SQL','OPPORTUNITY','WON')") " AS sal,"                       \
+    S_REACH_COL("reach_sql", "('SQL','OPPORTUNITY','WON')") " AS sql,"                             \
+    S_REACH_COL("reach_opp", "('OPPORTUNITY','WON')") " AS opp,"                                   \
+    S_REACH_COL("reach_won", "('WON')") " AS won,"                                                 \
+    " CASE WHEN f.first_mql < %1$lld THEN f.first_mql END AS first_mql"                            \
+    " FROM main.lead_facts f"
+#define S_SCORE_ASOF_FACTS                                                                         \
+    "CREATE TEMP VIEW score_asof AS SELECT f.id AS lead_id,"                                       \
+    " CASE WHEN f.score_at < %1$lld THEN f.score_id ELSE " S_SID " END AS score_id,"               \
+    S_SCORE_COL("score") "," S_SCORE_COL("grade") "," S_SCORE_COL("quadrant") ","                  \
+    S_SCORE_COL("fit") "," S_SCORE_COL("interest") " FROM main.lead_facts f"                       \
+    " WHERE f.score_at < %1$lld OR (f.score_at IS NOT NULL AND EXISTS (SELECT 1"                   \
+    " FROM main.scores s WHERE s.lead_id = f.id AND s.at < %1$lld))"
+// clang-format on
+
 static const ho_rq_def_t s_defs[] = {
     /* ---- the shared temp tables (workbook.c: s_prepare_tables), in the order it makes them ----
      */
@@ -25,11 +55,15 @@ static const ho_rq_def_t s_defs[] = {
          HO_RQF_SETUP},
     [HO_RQ_REPORT_SETUP_PERIODS_ROW] = {"report.setup_periods_row",
                                         "INSERT INTO temp.periods VALUES (?, ?, ?)", HO_RQF_SETUP},
+    /* reach, score_asof and lead_rows: from the raw history (HO_RQF_RAW), or, on a store with
+     * lead_facts (schema 8), as views over that roll-up (HO_RQF_FACTS): each kept value before
+     * as_of is used as it is, a later one (a re-run for an older week) sends that lead to its
+     * own history. A view takes no parameters: %1$lld stands for as_of (ho_reader_stmt_fmt). */
     [HO_RQ_REPORT_SETUP_REACH] =
         {"report.setup_reach",
          "CREATE TEMP TABLE reach (lead_id INTEGER PRIMARY KEY, mql INTEGER, sal INTEGER, "
-         "sql INTEGER, opp INTEGER, won INTEGER)",
-         HO_RQF_SETUP},
+         "sql INTEGER, opp INTEGER, won INTEGER, first_mql INTEGER)",
+         HO_RQF_SETUP | HO_RQF_RAW},
     [HO_RQ_REPORT_SETUP_REACH_FILL] =
         {"report.setup_reach_fill",
          "INSERT INTO temp.reach SELECT lead_id,"
@@ -37,31 +71,57 @@ static const ho_rq_def_t s_defs[] = {
          " max(CASE WHEN to_stage IN ('SAL','SQL','OPPORTUNITY','WON') THEN at END),"
          " max(CASE WHEN to_stage IN ('SQL','OPPORTUNITY','WON') THEN at END),"
          " max(CASE WHEN to_stage IN ('OPPORTUNITY','WON') THEN at END),"
-         " max(CASE WHEN to_stage = 'WON' THEN at END)"
+         " max(CASE WHEN to_stage = 'WON' THEN at END),"
+         " min(CASE WHEN to_stage = 'MQL' THEN at END)"
          " FROM temp.transitions WHERE at < :asof GROUP BY lead_id",
-         HO_RQF_SETUP},
-    [HO_RQ_REPORT_SETUP_COHORT] =
-        {"report.setup_cohort",
-         "CREATE TEMP TABLE cohort (idx INTEGER NOT NULL, lead_id INTEGER NOT NULL, "
-         "e INTEGER NOT NULL, PRIMARY KEY (idx, lead_id))",
-         HO_RQF_SETUP},
-    [HO_RQ_REPORT_SETUP_COHORT_FILL] =
-        {"report.setup_cohort_fill",
-         "INSERT INTO temp.cohort SELECT p.idx, h.lead_id, min(h.at) FROM temp.transitions h"
-         " CROSS JOIN temp.periods p ON h.at >= p.a AND h.at < p.b"
-         " WHERE h.to_stage = 'MQL' AND h.at >= :a12 AND h.at < :asof GROUP BY p.idx, h.lead_id",
-         HO_RQF_SETUP},
+         HO_RQF_SETUP | HO_RQF_RAW},
+    [HO_RQ_REPORT_SETUP_REACH_FACTS] = {"report.setup_reach_facts", S_REACH_FACTS,
+                                        HO_RQF_SETUP | HO_RQF_FORMAT | HO_RQF_FACTS},
     [HO_RQ_REPORT_SETUP_SCORE_ASOF] =
         {"report.setup_score_asof",
          "CREATE TEMP TABLE score_asof (lead_id INTEGER PRIMARY KEY, score_id INTEGER, "
          "score INTEGER, grade TEXT, quadrant TEXT, fit INTEGER, interest INTEGER)",
-         HO_RQF_SETUP},
+         HO_RQF_SETUP | HO_RQF_RAW},
     [HO_RQ_REPORT_SETUP_SCORE_ASOF_FILL] =
         {"report.setup_score_asof_fill",
          "INSERT INTO temp.score_asof SELECT lead_id, id, score, grade, quadrant, fit, interest"
          " FROM (SELECT lead_id, id, score, grade, quadrant, fit, interest, row_number() OVER"
          " (PARTITION BY lead_id ORDER BY at DESC, id DESC) AS rn"
          " FROM main.scores WHERE at < :asof) WHERE rn = 1",
+         HO_RQF_SETUP | HO_RQF_RAW},
+    [HO_RQ_REPORT_SETUP_SCORE_ASOF_FACTS] = {"report.setup_score_asof_facts", S_SCORE_ASOF_FACTS,
+                                             HO_RQF_SETUP | HO_RQF_FORMAT | HO_RQF_FACTS},
+#undef S_REACH_COL
+#undef S_SID
+#undef S_SCORE_COL
+#undef S_REACH_FACTS
+#undef S_SCORE_ASOF_FACTS
+    /* lead_rows: the lead columns the per-lead passes group by */
+    [HO_RQ_REPORT_SETUP_LEAD_ROWS] =
+        {"report.setup_lead_rows",
+         "CREATE TEMP VIEW lead_rows AS SELECT id, created_at, source_channel, original_source,"
+         " original_campaign FROM main.leads",
+         HO_RQF_SETUP | HO_RQF_RAW},
+    [HO_RQ_REPORT_SETUP_LEAD_ROWS_FACTS] =
+        {"report.setup_lead_rows_facts",
+         "CREATE TEMP VIEW lead_rows AS SELECT id, created_at, source_channel, original_source,"
+         " original_campaign FROM main.lead_facts WHERE created_at IS NOT NULL",
+         HO_RQF_SETUP | HO_RQF_FACTS},
+    [HO_RQ_REPORT_SETUP_COHORT] =
+        {"report.setup_cohort",
+         "CREATE TEMP TABLE cohort (idx INTEGER NOT NULL, lead_id INTEGER NOT NULL, "
+         "e INTEGER NOT NULL, sal INTEGER, sql INTEGER, opp INTEGER, won INTEGER, "
+         "PRIMARY KEY (idx, lead_id))",
+         HO_RQF_SETUP},
+    /* the member's reach copied in once (looked up in lead order): Funnel and Summary read it
+     * from here */
+    [HO_RQ_REPORT_SETUP_COHORT_FILL] =
+        {"report.setup_cohort_fill",
+         "INSERT INTO temp.cohort SELECT x.idx, x.lead_id, x.e, r.sal, r.sql, r.opp, r.won"
+         " FROM (SELECT p.idx AS idx, h.lead_id AS lead_id, min(h.at) AS e"
+         " FROM temp.transitions h CROSS JOIN temp.periods p ON h.at >= p.a AND h.at < p.b"
+         " WHERE h.to_stage = 'MQL' AND h.at >= :a12 AND h.at < :asof GROUP BY h.lead_id, p.idx) x"
+         " LEFT JOIN temp.reach r ON r.lead_id = x.lead_id",
          HO_RQF_SETUP},
     [HO_RQ_REPORT_SETUP_WON_AMOUNT] =
         {"report.setup_won_amount",
@@ -74,7 +134,7 @@ static const ho_rq_def_t s_defs[] = {
     /* ---- Summary (summary.c) ---- */
     [HO_RQ_REPORT_SUMMARY_LEADS] =
         {"report.summary_leads",
-         "SELECT p.idx, count(*) FROM main.leads l CROSS JOIN temp.periods p"
+         "SELECT p.idx, count(*) FROM temp.lead_rows l CROSS JOIN temp.periods p"
          " ON l.created_at >= p.a AND l.created_at < p.b"
          " WHERE l.created_at >= :a12 AND l.created_at < :asof GROUP BY p.idx",
          0},
@@ -110,9 +170,8 @@ static const ho_rq_def_t s_defs[] = {
          0},
     [HO_RQ_REPORT_SUMMARY_COHORTS] =
         {"report.summary_cohorts",
-         "SELECT c.idx, count(*), count(CASE WHEN r.sql >= c.e THEN 1 END)"
-         " FROM temp.cohort c LEFT JOIN temp.reach r ON r.lead_id = c.lead_id"
-         " GROUP BY c.idx",
+         "SELECT c.idx, count(*), count(CASE WHEN c.sql >= c.e THEN 1 END)"
+         " FROM temp.cohort c GROUP BY c.idx",
          0},
     [HO_RQ_REPORT_SUMMARY_SLA] =
         {"report.summary_sla",
@@ -167,16 +226,15 @@ static const ho_rq_def_t s_defs[] = {
     /* ---- Funnel (funnel.c) ---- */
     [HO_RQ_REPORT_FUNNEL_COHORTS] =
         {"report.funnel_cohorts",
-         "SELECT c.idx, count(*), count(CASE WHEN r.sal >= c.e THEN 1 END),"
-         " count(CASE WHEN r.sql >= c.e THEN 1 END), count(CASE WHEN r.opp >= c.e THEN 1 END),"
-         " count(CASE WHEN r.won >= c.e THEN 1 END)"
-         " FROM temp.cohort c LEFT JOIN temp.reach r ON r.lead_id = c.lead_id"
-         " WHERE c.idx < 12 GROUP BY c.idx",
+         "SELECT c.idx, count(*), count(CASE WHEN c.sal >= c.e THEN 1 END),"
+         " count(CASE WHEN c.sql >= c.e THEN 1 END), count(CASE WHEN c.opp >= c.e THEN 1 END),"
+         " count(CASE WHEN c.won >= c.e THEN 1 END)"
+         " FROM temp.cohort c WHERE c.idx < 12 GROUP BY c.idx",
          0},
 /* ---- Sources (sources.c) ---- */
 #define S_CH "coalesce(nullif(l.source_channel, ''), '(none)')"
 #define S_FROM                                                                                     \
-    " FROM main.leads l LEFT JOIN temp.reach r ON r.lead_id = l.id"                                \
+    " FROM temp.lead_rows l LEFT JOIN temp.reach r ON r.lead_id = l.id"                            \
     " LEFT JOIN temp.won_amount w ON w.lead_id = l.id"                                             \
     " WHERE l.created_at >= :a12 AND l.created_at < :asof"
     [HO_RQ_REPORT_SOURCES_CHANNELS] =

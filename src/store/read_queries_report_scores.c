@@ -8,7 +8,7 @@
 static const ho_rq_def_t s_defs[] = {
 /* ---- Calibration (calibration.c) ---- */
 #define S_FROM                                                                                     \
-    " FROM main.leads l JOIN temp.score_asof sa ON sa.lead_id = l.id"                              \
+    " FROM temp.lead_rows l JOIN temp.score_asof sa ON sa.lead_id = l.id"                          \
     " LEFT JOIN temp.reach r ON r.lead_id = l.id"                                                  \
     " WHERE l.created_at >= :a12 AND l.created_at < :asof AND sa.score IS NOT NULL"
     [HO_RQ_REPORT_CALIBRATION_GRID] =
@@ -34,37 +34,36 @@ static const ho_rq_def_t s_defs[] = {
     /* ---- Learnings (learnings.c; ho_report_rules too) ---- */
     [HO_RQ_REPORT_LEARNINGS_BASE_SCORED] =
         {"report.learnings_base_scored",
-         "SELECT count(*), count(r.sal), count(r.sql) FROM main.leads l"
+         "SELECT count(*), count(r.sal), count(r.sql) FROM temp.lead_rows l"
          " JOIN temp.score_asof sa ON sa.lead_id = l.id"
          " LEFT JOIN temp.reach r ON r.lead_id = l.id"
          " WHERE l.created_at >= :a12 AND l.created_at < :asof",
          0},
-    [HO_RQ_REPORT_LEARNINGS_BASE] = {"report.learnings_base",
-                                     "SELECT count(*), count(r.sal), count(r.sql) FROM main.leads l"
-                                     " LEFT JOIN temp.reach r ON r.lead_id = l.id"
-                                     " WHERE l.created_at >= :a12 AND l.created_at < :asof",
-                                     0},
+    [HO_RQ_REPORT_LEARNINGS_BASE] =
+        {"report.learnings_base",
+         "SELECT count(*), count(r.sal), count(r.sql) FROM temp.lead_rows l"
+         " LEFT JOIN temp.reach r ON r.lead_id = l.id"
+         " WHERE l.created_at >= :a12 AND l.created_at < :asof",
+         0},
     [HO_RQ_REPORT_LEARNINGS_RULES] =
         {"report.learnings_rules",
          "SELECT sc.explanation_json, x.sal, x.sql FROM (SELECT r.sal IS NOT NULL AS sal,"
          " r.sql IS NOT NULL AS sql, coalesce(CASE WHEN r.mql IS NOT NULL THEN " HO_RSQL_SCORE_AT(
-             "l.id",
-             "(SELECT min(h.at) FROM temp.transitions h WHERE h.lead_id = l.id"
-             " AND h.to_stage = 'MQL' AND h.at < :asof)") " END, sa.score_id) AS sid"
-                                                          " FROM main.leads l JOIN temp.score_asof "
-                                                          "sa ON sa.lead_id = l.id"
-                                                          " LEFT JOIN temp.reach r ON r.lead_id = "
-                                                          "l.id"
-                                                          " WHERE l.created_at >= :a12 AND "
-                                                          "l.created_at < :asof) x"
-                                                          " JOIN main.scores sc ON sc.id = x.sid",
+             "l.id", "r.first_mql") " END, sa.score_id) AS sid"
+                                    " FROM temp.lead_rows l JOIN temp.score_asof "
+                                    "sa ON sa.lead_id = l.id"
+                                    " LEFT JOIN temp.reach r ON r.lead_id = "
+                                    "l.id"
+                                    " WHERE l.created_at >= :a12 AND "
+                                    "l.created_at < :asof) x"
+                                    " JOIN main.scores sc ON sc.id = x.sid",
          0},
     [HO_RQ_REPORT_LEARNINGS_SOURCES] =
         {"report.learnings_sources",
          "SELECT coalesce(nullif(l.source_channel, ''), '(none)') AS ch,"
          " coalesce(nullif(l.original_source, ''), '(none)') AS src,"
          " coalesce(nullif(l.original_campaign, ''), '(none)') AS camp,"
-         " count(*) AS n, count(r.sal), count(r.sql) FROM main.leads l"
+         " count(*) AS n, count(r.sal), count(r.sql) FROM temp.lead_rows l"
          " LEFT JOIN temp.reach r ON r.lead_id = l.id"
          " WHERE l.created_at >= :a12 AND l.created_at < :asof"
          " GROUP BY ch, src, camp ORDER BY n DESC, ch, src, camp",

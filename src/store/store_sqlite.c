@@ -18,6 +18,121 @@
 
 #include "store/store_backend.h"
 
+/* ---- lead_facts (version 8, docs/store-schema.md): one row per lead with what the weekly
+ * report otherwise recomputes from all history on every run. reach_* = the lead's LATEST
+ * stage change into each "at least" stage set (MQL+, SAL+, SQL+, OPPORTUNITY+, WON),
+ * first_mql = its first MQL entry, score_* = its latest scores row by (at, id). A reader
+ * asking "as of T" uses a value that is < T as it is, and looks the lead's history up
+ * otherwise (a report re-run for an older week). Kept by triggers, so no write path (new
+ * lead, merge, stage change, sales history re-derived, score, erasure) can forget it. ---- */
+/* SQL assembled from macros, one clause a line */
+// clang-format off
+#define S_STAGES_MQL "('MQL','SAL','SQL','OPPORTUNITY','WON')"
+#define S_STAGES_SAL "('SAL','SQL','OPPORTUNITY','WON')"
+#define S_STAGES_SQL "('SQL','OPPORTUNITY','WON')"
+#define S_STAGES_OPP "('OPPORTUNITY','WON')"
+#define S_FACTS_TABLE                                                                              \
+    "CREATE TABLE lead_facts ("                                                                    \
+    " id INTEGER PRIMARY KEY,"                                                                     \
+    " created_at INTEGER, source_channel TEXT, original_source TEXT, original_campaign TEXT,"      \
+    " reach_mql INTEGER, reach_sal INTEGER, reach_sql INTEGER, reach_opp INTEGER,"                 \
+    " reach_won INTEGER, first_mql INTEGER,"                                                       \
+    " score_id INTEGER, score_at INTEGER, score INTEGER, grade TEXT, quadrant TEXT,"               \
+    " fit INTEGER, interest INTEGER);"
+/* the reach columns of lead L recomputed from its stage_history rows */
+#define S_REACH_OF(L, set, agg)                                                                    \
+    "(SELECT " agg "(h.at) FROM stage_history h WHERE h.lead_id = " L                              \
+    " AND h.kind = 'transition' AND h.to_stage IN " set ")"
+#define S_FACTS_REACH_RECOMPUTE(L)                                                                 \
+    "UPDATE lead_facts SET reach_mql = " S_REACH_OF(L, S_STAGES_MQL, "max") ","                    \
+    " reach_sal = " S_REACH_OF(L, S_STAGES_SAL, "max") ","                                         \
+    " reach_sql = " S_REACH_OF(L, S_STAGES_SQL, "max") ","                                         \
+    " reach_opp = " S_REACH_OF(L, S_STAGES_OPP, "max") ","                                         \
+    " reach_won = " S_REACH_OF(L, "('WON')", "max") ","                                            \
+    " first_mql = " S_REACH_OF(L, "('MQL')", "min") " WHERE id = " L ";"
+/* the score columns of lead L recomputed from its scores rows */
+#define S_FACTS_SCORE_RECOMPUTE(L)                                                                 \
+    "UPDATE lead_facts SET score_id = NULL, score_at = NULL, score = NULL, grade = NULL,"          \
+    " quadrant = NULL, fit = NULL, interest = NULL WHERE id = " L ";"                              \
+    "UPDATE lead_facts SET score_id = s.id, score_at = s.at, score = s.score, grade = s.grade,"    \
+    " quadrant = s.quadrant, fit = s.fit, interest = s.interest FROM (SELECT id, at, score,"       \
+    " grade, quadrant, fit, interest FROM scores WHERE lead_id = " L                               \
+    " ORDER BY at DESC, id DESC LIMIT 1) s WHERE lead_facts.id = " L ";"
+/* From history: every lead, and every lead id history names (a row the report could join). */
+#define S_FACTS_BACKFILL                                                                           \
+    "INSERT INTO lead_facts (id, created_at, source_channel, original_source, original_campaign)"  \
+    " SELECT id, created_at, source_channel, original_source, original_campaign FROM leads;"       \
+    "INSERT OR IGNORE INTO lead_facts (id) SELECT DISTINCT lead_id FROM stage_history"             \
+    " WHERE kind = 'transition' AND to_stage IN " S_STAGES_MQL ";"                                 \
+    "INSERT OR IGNORE INTO lead_facts (id) SELECT DISTINCT lead_id FROM scores;"                   \
+    "UPDATE lead_facts SET reach_mql = r.m, reach_sal = r.sa, reach_sql = r.sq, reach_opp = r.o,"  \
+    " reach_won = r.w, first_mql = r.f FROM (SELECT lead_id,"                                      \
+    " max(CASE WHEN to_stage IN " S_STAGES_MQL " THEN at END) AS m,"                               \
+    " max(CASE WHEN to_stage IN " S_STAGES_SAL " THEN at END) AS sa,"                              \
+    " max(CASE WHEN to_stage IN " S_STAGES_SQL " THEN at END) AS sq,"                              \
+    " max(CASE WHEN to_stage IN " S_STAGES_OPP " THEN at END) AS o,"                               \
+    " max(CASE WHEN to_stage = 'WON' THEN at END) AS w,"                                           \
+    " min(CASE WHEN to_stage = 'MQL' THEN at END) AS f"                                            \
+    " FROM stage_history WHERE kind = 'transition' AND to_stage IN " S_STAGES_MQL                  \
+    " GROUP BY lead_id) r WHERE lead_facts.id = r.lead_id;"                                        \
+    "UPDATE lead_facts SET score_id = s.id, score_at = s.at, score = s.score, grade = s.grade,"    \
+    " quadrant = s.quadrant, fit = s.fit, interest = s.interest FROM (SELECT lead_id, id, at,"     \
+    " score, grade, quadrant, fit, interest, row_number() OVER (PARTITION BY lead_id"              \
+    " ORDER BY at DESC, id DESC) AS rn FROM scores) s"                                             \
+    " WHERE s.rn = 1 AND lead_facts.id = s.lead_id;"
+/* A deleted transition changes a max or min only when its time is one of them: the others
+ * leave the row as it is without reading the lead's history.
+ * Row statements only (INSERT OR IGNORE + UPDATE, never an upsert or REPLACE): an outer
+ * INSERT OR IGNORE (the kept row INSERTs) imposes its policy on a trigger's statements. */
+#define S_FACTS_TRIGGERS                                                                           \
+    "CREATE TRIGGER lead_facts_lead_new AFTER INSERT ON leads BEGIN"                               \
+    " INSERT OR IGNORE INTO lead_facts (id) VALUES (NEW.id);"                                      \
+    " UPDATE lead_facts SET created_at = NEW.created_at, source_channel = NEW.source_channel,"     \
+    " original_source = NEW.original_source, original_campaign = NEW.original_campaign"            \
+    " WHERE id = NEW.id; END;"                                                                     \
+    "CREATE TRIGGER lead_facts_lead_set AFTER UPDATE OF created_at, source_channel,"               \
+    " original_source, original_campaign ON leads BEGIN"                                           \
+    " UPDATE lead_facts SET created_at = NEW.created_at, source_channel = NEW.source_channel,"     \
+    " original_source = NEW.original_source, original_campaign = NEW.original_campaign"            \
+    " WHERE id = NEW.id; END;"                                                                     \
+    "CREATE TRIGGER lead_facts_stage_new AFTER INSERT ON stage_history"                            \
+    " WHEN NEW.kind = 'transition' AND NEW.to_stage IN " S_STAGES_MQL " BEGIN"                     \
+    " INSERT OR IGNORE INTO lead_facts (id) VALUES (NEW.lead_id);"                                 \
+    " UPDATE lead_facts SET reach_mql = max(coalesce(reach_mql, NEW.at), NEW.at),"                 \
+    " reach_sal = CASE WHEN NEW.to_stage IN " S_STAGES_SAL                                         \
+    " THEN max(coalesce(reach_sal, NEW.at), NEW.at) ELSE reach_sal END,"                           \
+    " reach_sql = CASE WHEN NEW.to_stage IN " S_STAGES_SQL                                         \
+    " THEN max(coalesce(reach_sql, NEW.at), NEW.at) ELSE reach_sql END,"                           \
+    " reach_opp = CASE WHEN NEW.to_stage IN " S_STAGES_OPP                                         \
+    " THEN max(coalesce(reach_opp, NEW.at), NEW.at) ELSE reach_opp END,"                           \
+    " reach_won = CASE WHEN NEW.to_stage = 'WON'"                                                  \
+    " THEN max(coalesce(reach_won, NEW.at), NEW.at) ELSE reach_won END,"                           \
+    " first_mql = CASE WHEN NEW.to_stage = 'MQL'"                                                  \
+    " THEN min(coalesce(first_mql, NEW.at), NEW.at) ELSE first_mql END"                            \
+    " WHERE id = NEW.lead_id; END;"                                                                \
+    "CREATE TRIGGER lead_facts_stage_gone AFTER DELETE ON stage_history"                           \
+    " WHEN OLD.kind = 'transition' AND OLD.to_stage IN " S_STAGES_MQL                              \
+    " AND EXISTS (SELECT 1 FROM lead_facts WHERE id = OLD.lead_id AND OLD.at IN (reach_mql,"       \
+    " reach_sal, reach_sql, reach_opp, reach_won, first_mql)) BEGIN "                              \
+    S_FACTS_REACH_RECOMPUTE("OLD.lead_id") " END;"                                                 \
+    "CREATE TRIGGER lead_facts_stage_set AFTER UPDATE OF lead_id, to_stage, at, kind"              \
+    " ON stage_history BEGIN "                                                                     \
+    " INSERT OR IGNORE INTO lead_facts (id) VALUES (NEW.lead_id);"                                 \
+    S_FACTS_REACH_RECOMPUTE("OLD.lead_id") S_FACTS_REACH_RECOMPUTE("NEW.lead_id") " END;"          \
+    "CREATE TRIGGER lead_facts_score_new AFTER INSERT ON scores BEGIN"                             \
+    " INSERT OR IGNORE INTO lead_facts (id) VALUES (NEW.lead_id);"                                 \
+    " UPDATE lead_facts SET score_id = NEW.id, score_at = NEW.at, score = NEW.score,"              \
+    " grade = NEW.grade, quadrant = NEW.quadrant, fit = NEW.fit, interest = NEW.interest"          \
+    " WHERE id = NEW.lead_id AND (score_at IS NULL OR NEW.at > score_at"                           \
+    " OR (NEW.at = score_at AND NEW.id > score_id)); END;"                                         \
+    "CREATE TRIGGER lead_facts_score_gone AFTER DELETE ON scores BEGIN "                           \
+    S_FACTS_SCORE_RECOMPUTE("OLD.lead_id") " END;"                                                 \
+    "CREATE TRIGGER lead_facts_score_set AFTER UPDATE OF lead_id, at, score, grade, quadrant,"     \
+    " fit, interest ON scores BEGIN"                                                               \
+    " INSERT OR IGNORE INTO lead_facts (id) VALUES (NEW.lead_id); "                                \
+    S_FACTS_SCORE_RECOMPUTE("OLD.lead_id") S_FACTS_SCORE_RECOMPUTE("NEW.lead_id") " END;"
+// clang-format on
+
 /* ---- migrations: index i brings the schema from version i to i+1; never edit a shipped
  * one, append a new one ---- */
 static const char *const s_migrations[] = {
@@ -171,6 +286,13 @@ static const char *const s_migrations[] = {
      * is copied by s_activities_rebuild, which runs before this (empty) SQL and skips a
      * hand-made older database without the table */
     "",
+    /* 7: reserved for the activities/events storage of issue 13 (branch h-bytes); empty here
+     * so the roll-ups below are version 8 on every branch (the lead renumbers at merge) */
+    "",
+    /* 8: the report's per-lead roll-up (issue 17), kept by the triggers of S_FACTS_TRIGGERS in
+     * the transaction of the write that changes it, built once from history by s_facts_build,
+     * which runs before this (empty) SQL */
+    "",
 };
 #define S_N_MIGRATIONS ((int)(sizeof s_migrations / sizeof s_migrations[0]))
 _Static_assert(S_N_MIGRATIONS == HO_STORE_SCHEMA_VERSION, "store.h names the newest migration");
@@ -180,6 +302,8 @@ _Static_assert(S_N_MIGRATIONS == HO_STORE_SCHEMA_VERSION, "store.h names the new
 #define S_V_COLUMNS_5 5
 /* the migration (its version) that rebuilds activities */
 #define S_V_ACTIVITIES_REBUILD 6
+/* the migration (its version) that builds lead_facts */
+#define S_V_FACTS 8
 
 /* ---- the lead row, column by column ---- */
 typedef enum { C_S, C_I, C_D, C_B } s_ctype_t;
@@ -673,6 +797,37 @@ static int s_activities_rebuild(s_db_t *self, ho_err_t *err)
                   err);
 }
 
+/* lead_facts, its backfill from history and its triggers, when the database has every
+ * column they read; a hand-made older database that lacks one gets no roll-up (a reader then
+ * computes from the raw tables, as it does on a file not migrated yet). */
+static int s_facts_build(s_db_t *self, ho_err_t *err)
+{
+    static const char *const need[][2] = {
+        {"leads", "created_at"},      {"leads", "source_channel"},
+        {"leads", "original_source"}, {"leads", "original_campaign"},
+        {"stage_history", "lead_id"}, {"stage_history", "to_stage"},
+        {"stage_history", "at"},      {"stage_history", "kind"},
+        {"scores", "lead_id"},        {"scores", "at"},
+        {"scores", "score"},          {"scores", "grade"},
+        {"scores", "quadrant"},       {"scores", "fit"},
+        {"scores", "interest"},
+    };
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(self->db, "SELECT 1 FROM pragma_table_info(?) WHERE name = ?", -1, &st,
+                           NULL) != SQLITE_OK) {
+        return s_fail(self, err, "migrate to version 8");
+    }
+    bool all = true;
+    for (size_t i = 0; all && i < sizeof need / sizeof need[0]; i++) {
+        sqlite3_bind_text(st, 1, need[i][0], -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, need[i][1], -1, SQLITE_STATIC);
+        all = sqlite3_step(st) == SQLITE_ROW;
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    return all ? s_exec(self, S_FACTS_TABLE S_FACTS_BACKFILL S_FACTS_TRIGGERS, err) : HO_OK;
+}
+
 static int s_migrate(s_db_t *self, const char *path, ho_err_t *err)
 {
     /* IMMEDIATE: two processes opening a fresh file at once must not both migrate. */
@@ -694,6 +849,7 @@ static int s_migrate(s_db_t *self, const char *path, ho_err_t *err)
         if ((v + 1 == S_V_LEAD_SOURCES_REBUILD && s_lead_sources_rebuild(self, err) != HO_OK) ||
             (v + 1 == S_V_COLUMNS_5 && s_v5_columns(self, err) != HO_OK) ||
             (v + 1 == S_V_ACTIVITIES_REBUILD && s_activities_rebuild(self, err) != HO_OK) ||
+            (v + 1 == S_V_FACTS && s_facts_build(self, err) != HO_OK) ||
             s_exec(self, s_migrations[v], err) != HO_OK) {
             s_exec(self, "ROLLBACK", NULL);
             return HO_ERR_IO;

@@ -73,7 +73,7 @@ static void test_create_and_reopen(void **state)
     ho_store_destroy(&s);
     ho_store_destroy(&s);
     s_expect(t->path, "PRAGMA journal_mode", "wal");
-    s_expect(t->path, "SELECT group_concat(version) FROM schema_version", "6");
+    s_expect(t->path, "SELECT group_concat(version) FROM schema_version", "8");
     s_expect(t->path,
              "SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND name IN ('leads',"
              "'lead_sources','activities','stage_history','scores','assignments','sla_breaches',"
@@ -126,7 +126,7 @@ static void test_migrate_from_v1(void **state)
     assert_non_null(s);
     assert_int_equal(ho_store_schema_version(s), HO_STORE_SCHEMA_VERSION);
     ho_store_destroy(&s);
-    s_expect(t->path, "SELECT version FROM schema_version", "6");
+    s_expect(t->path, "SELECT version FROM schema_version", "8");
     s_expect(t->path, "SELECT COUNT(*) FROM pragma_table_info('leads') WHERE name='score_seq'",
              "1");
     s_expect(t->path,
@@ -290,7 +290,7 @@ static void test_migrate_full_v1(void **state)
     s_upsert(s, "ev-old", "hubspot", "old@acme.com", 100, json_pack("{ss}", "city", "Rome"));
     s_upsert(s, "ev-new", "salesforce", "old@acme.com", 200, json_pack("{ss}", "title", "CTO"));
     ho_store_destroy(&s);
-    s_expect(t->path, "SELECT group_concat(version) FROM schema_version", "6");
+    s_expect(t->path, "SELECT group_concat(version) FROM schema_version", "8");
     s_expect(t->path,
              "SELECT (SELECT COUNT(*) FROM leads) || (SELECT COUNT(*) FROM lead_sources) ||"
              " (SELECT COUNT(*) FROM activities) || (SELECT COUNT(*) FROM stage_history) ||"
@@ -428,7 +428,7 @@ static void test_migrate_populated_v3(void **state)
     json_decref(p);
     ho_store_destroy(&s);
 
-    s_expect(t->path, "SELECT group_concat(version) FROM schema_version", "6");
+    s_expect(t->path, "SELECT group_concat(version) FROM schema_version", "8");
     s_expect(t->path, "PRAGMA integrity_check", "ok");
     s_expect(t->path,
              "SELECT group_concat(id || ':' || lead_id || ':' || event_id || ':' || source || ':'"
@@ -487,7 +487,7 @@ static void test_migrate_empty_file(void **state)
     assert_int_equal(ho_store_schema_version(s), HO_STORE_SCHEMA_VERSION);
     s_upsert(s, "ev-1", "hubspot", "a@acme.com", 1000, json_pack("{ss}", "first_name", "Ann"));
     ho_store_destroy(&s);
-    s_expect(t->path, "SELECT group_concat(version) FROM schema_version", "6");
+    s_expect(t->path, "SELECT group_concat(version) FROM schema_version", "8");
     s_expect(t->path, "PRAGMA journal_mode", "wal");
     s_expect(t->path, "SELECT first_name FROM leads", "Ann");
     /* a read-only opener refuses an empty file that is not a store yet */

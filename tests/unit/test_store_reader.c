@@ -1,7 +1,10 @@
 /* test_store_reader.c - the read model (reader.h) against a real file the store made: every
  * named read query prepares against the current schema (a renamed column fails here, not in
  * a report on Monday), the formats with every part they take, and the open refuses what is
- * not a store of this build. The plans of the per-lead lookups: test_store_plans.c. */
+ * not a store of this build. Both ways the report builds its temp tables are run: over the
+ * roll-up lead_facts (the _FACTS setups, a store of this build) and from the raw history (the
+ * _RAW ones, the same file with lead_facts dropped, as an older store has none). The plans of
+ * the per-lead lookups: test_store_plans.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -104,6 +107,14 @@ static void s_formats(ho_reader_t *r, ho_rq_t q)
         assert_int_equal(
             ho_reader_stmt_fmt(r, q, &st, &err, s_part(HO_RQ_REPORT_DRILLDOWN_NO_FLAGS)), HO_OK);
         break;
+    case HO_RQ_REPORT_SETUP_REACH_FACTS:
+    case HO_RQ_REPORT_SETUP_SCORE_ASOF_FACTS: /* %1$lld: as_of; the view is made, so the
+                                               * queries after it read it */
+        if (ho_reader_stmt_fmt(r, q, &st, &err, (long long)1700000000000) != HO_OK) {
+            fail_msg("%s: %s", ho_reader_query_name(q), err.message);
+        }
+        assert_int_equal(ho_reader_exec(r, st, &err), HO_OK);
+        break;
     case HO_RQ_REPORT_CALIBRATION_GRID:
         assert_int_equal(ho_reader_stmt_fmt(r, q, &st, &err, 80, 4, 20, 40, 4, 10), HO_OK);
         break;
@@ -145,13 +156,15 @@ static void s_formats(ho_reader_t *r, ho_rq_t q)
 
 /* One named query on r: a statement prepares (a setup that creates runs, so the queries
  * after it find its table), a format prepares filled, a part is checked by its formats, an
- * alternative setup prepares on a reader of its own (it would make what the one before made). */
-static void s_check(ho_reader_t *r, const char *db, ho_rq_t q)
+ * alternative setup prepares on a reader of its own (it would make what the one before made).
+ * facts: the store has lead_facts, so the report builds with the _FACTS setups, not the raw
+ * ones (and the other way round). */
+static void s_check(ho_reader_t *r, const char *db, ho_rq_t q, bool facts)
 {
     unsigned flags = ho_reader_query_flags(q);
     sqlite3_stmt *st;
     ho_err_t err = {0};
-    if (flags & HO_RQF_PART) {
+    if ((flags & HO_RQF_PART) || (flags & (facts ? HO_RQF_RAW : HO_RQF_FACTS))) {
         return;
     }
     if (flags & HO_RQF_FORMAT) {
@@ -181,18 +194,18 @@ static void s_check(ho_reader_t *r, const char *db, ho_rq_t q)
     }
 }
 
-static void test_every_named_query_prepares(void **state)
+/* Every named query on r, in order, the way a store with (facts) or without lead_facts is
+ * read. */
+static void s_check_all(ho_reader_t *r, const char *db, bool facts)
 {
-    s_fix_t *f = *state;
-    ho_reader_t *r = f->r;
     ho_err_t err = {0};
-    assert_int_equal(ho_reader_schema_version(r), HO_STORE_SCHEMA_VERSION);
+    assert_int_equal(ho_reader_has(r, "lead_facts", NULL), facts);
     memset(s_used, 0, sizeof s_used);
     assert_int_equal(ho_reader_begin(r, &err), HO_OK);
     for (int q = 0; q < HO_RQ__COUNT; q++) {
         assert_non_null(ho_reader_sql((ho_rq_t)q));
         assert_non_null(ho_reader_query_name((ho_rq_t)q));
-        s_check(r, f->db, (ho_rq_t)q);
+        s_check(r, db, (ho_rq_t)q, facts);
     }
     for (int q = 0; q < HO_RQ__COUNT; q++) {
         if ((ho_reader_query_flags((ho_rq_t)q) & HO_RQF_PART) && !s_used[q]) {
@@ -201,6 +214,45 @@ static void test_every_named_query_prepares(void **state)
     }
     assert_int_equal(ho_reader_end(r, &err), HO_OK);
     assert_null(ho_reader_sql(HO_RQ__COUNT));
+}
+
+static void test_every_named_query_prepares(void **state)
+{
+    s_fix_t *f = *state;
+    assert_int_equal(ho_reader_schema_version(f->r), HO_STORE_SCHEMA_VERSION);
+    s_check_all(f->r, f->db, true);
+}
+
+/* A store without the roll-up (an older file not migrated yet; here this build's with
+ * lead_facts and its triggers dropped): the raw setups, and everything after them. */
+static void test_every_named_query_prepares_raw(void **state)
+{
+    s_fix_t *f = *state;
+    ho_reader_destroy(&f->r);
+    sqlite3 *h = NULL;
+    assert_int_equal(sqlite3_open(f->db, &h), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(h,
+                                        "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+                                        " AND tbl_name != 'lead_facts' AND sql LIKE '%lead_facts%'",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    char drop[4096] = "DROP TABLE lead_facts;";
+    size_t len = strlen(drop);
+    int triggers = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        len += (size_t)snprintf(drop + len, sizeof drop - len, "DROP TRIGGER \"%s\";",
+                                (const char *)sqlite3_column_text(st, 0));
+        triggers++;
+    }
+    sqlite3_finalize(st);
+    assert_true(triggers > 0 && len < sizeof drop);
+    assert_int_equal(sqlite3_exec(h, drop, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(h);
+    ho_err_t err = {0};
+    f->r = ho_reader_open(f->db, 0, &err);
+    assert_non_null(f->r);
+    s_check_all(f->r, f->db, false);
 }
 
 /* Names are unique: each says which reader and statement it is. */
@@ -281,6 +333,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_every_named_query_prepares, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_every_named_query_prepares_raw, s_setup, s_teardown),
         cmocka_unit_test(test_names_unique),
         cmocka_unit_test_setup_teardown(test_kinds_refused, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_has_column, s_setup, s_teardown),
