@@ -279,7 +279,7 @@ static const s_table_t s_tables[HO_T__COUNT] = {
                             "campaign", "file", "line", "observed_at"}},
     [HO_T_ACTIVITIES] = {"activities",
                          /* the stored columns of version 7 (s_activity_add binds them) */
-                         {"lead_id", "event_key", "type_key", "occurred_at", "url", "path_key",
+                         {"lead_id", "event_key", "type_key", "occurred_at", "url_key", "path_key",
                           "campaign", "asset", "source_key"}},
     [HO_T_STAGE_HISTORY] = {"stage_history",
                             {"lead_id", "from_stage", "to_stage", "at", "actor", "reason", "score",
@@ -616,27 +616,38 @@ static int s_hex_val(char c)
 }
 
 /* An event id "<prefix>-<32 lowercase hex digits>" (act-..., scored-..., lead-hubspot-...:
- * what ingest and the scorer make) as its prefix bytes followed by the 16 bytes the digits
- * spell: 19-28 bytes instead of 36-45. Returns the key's length, or 0 when the id has another
- * form (it is stored as text, as it was). */
+ * what ingest and the scorer make) as its prefix followed by the 16 bytes the digits spell:
+ * the prefixes act and scored (an activity's, a score's) as one byte 0x01 / 0x02, any other
+ * as its bytes (its first byte printable, so never one of those codes): 17-28 bytes instead
+ * of 36-45. Returns the key's length, or 0 when the id has another form (it is stored as
+ * text, as it was). */
 static size_t s_event_key(const char *id, unsigned char out[S_KEY_MAX])
 {
     size_t n = id ? strlen(id) : 0;
     if (n < S_HEX_DIGITS + 2 || n - S_HEX_DIGITS - 1 + S_HEX_DIGITS / 2 > S_KEY_MAX ||
-        id[n - S_HEX_DIGITS - 1] != '-') {
+        id[n - S_HEX_DIGITS - 1] != '-' || (unsigned char)id[0] < 0x20) {
         return 0;
     }
     size_t pre = n - S_HEX_DIGITS - 1;
     const char *hex = id + pre + 1;
+    size_t at = pre;
+    if (pre == 3 && memcmp(id, "act", 3) == 0) {
+        out[0] = 0x01;
+        at = 1;
+    } else if (pre == 6 && memcmp(id, "scored", 6) == 0) {
+        out[0] = 0x02;
+        at = 1;
+    } else {
+        memcpy(out, id, pre);
+    }
     for (size_t i = 0; i < S_HEX_DIGITS / 2; i++) {
         int hi = s_hex_val(hex[2 * i]), lo = s_hex_val(hex[2 * i + 1]);
         if (hi < 0 || lo < 0) {
             return 0;
         }
-        out[pre + i] = (unsigned char)(hi << 4 | lo);
+        out[at + i] = (unsigned char)(hi << 4 | lo);
     }
-    memcpy(out, id, pre);
-    return pre + S_HEX_DIGITS / 2;
+    return at + S_HEX_DIGITS / 2;
 }
 
 static void s_bind_event_key(sqlite3_stmt *st, int i, const char *id)
@@ -671,6 +682,36 @@ static int s_code(const char *const *codes, size_t n, const char *s)
 }
 #define S_TYPE_CODE(s) s_code(s_type_codes, sizeof s_type_codes / sizeof s_type_codes[0], s)
 #define S_SOURCE_CODE(s) s_code(s_source_codes, sizeof s_source_codes / sizeof s_source_codes[0], s)
+
+/* The url's usual beginnings, as one byte 0x01..0x04 before the rest of it (url_key). */
+static const char *const s_url_codes[] = {"https://www.", "https://", "http://www.", "http://"};
+
+static void s_bind_url_key(sqlite3_stmt *st, int i, const char *url)
+{
+    for (size_t k = 0; url && k < sizeof s_url_codes / sizeof s_url_codes[0]; k++) {
+        size_t n = strlen(s_url_codes[k]);
+        if (strncmp(url, s_url_codes[k], n) == 0) {
+            size_t rest = strlen(url + n);
+            unsigned char small[256];
+            unsigned char *key = rest < sizeof small ? small : malloc(rest + 1);
+            if (!key) {
+                break;
+            }
+            key[0] = (unsigned char)(k + 1);
+            memcpy(key + 1, url + n, rest);
+            sqlite3_bind_blob(st, i, key, (int)rest + 1, SQLITE_TRANSIENT);
+            if (key != small) {
+                free(key);
+            }
+            return;
+        }
+    }
+    if (url) {
+        sqlite3_bind_text(st, i, url, -1, SQLITE_STATIC);
+    } else {
+        sqlite3_bind_null(st, i);
+    }
+}
 
 /* A path that is a piece of its url (what ingest derives: "/pricing" of
  * "https://www.example.com/pricing?utm_source=x") as (1-based offset << 7 | length), 2 bytes
@@ -707,6 +748,32 @@ static void s_fn_event_key(sqlite3_context *cx, int argc, sqlite3_value **argv)
     } else {
         sqlite3_result_value(cx, argv[0]);
     }
+}
+
+static void s_fn_url_key(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    if (sqlite3_value_type(argv[0]) != SQLITE_TEXT) {
+        sqlite3_result_value(cx, argv[0]);
+        return;
+    }
+    const char *url = (const char *)sqlite3_value_text(argv[0]);
+    for (size_t k = 0; k < sizeof s_url_codes / sizeof s_url_codes[0]; k++) {
+        size_t n = strlen(s_url_codes[k]);
+        if (strncmp(url, s_url_codes[k], n) == 0) {
+            size_t rest = strlen(url + n);
+            unsigned char *key = sqlite3_malloc64(rest + 1);
+            if (!key) {
+                sqlite3_result_error_nomem(cx);
+                return;
+            }
+            key[0] = (unsigned char)(k + 1);
+            memcpy(key + 1, url + n, rest);
+            sqlite3_result_blob(cx, key, (int)rest + 1, sqlite3_free);
+            return;
+        }
+    }
+    sqlite3_result_value(cx, argv[0]);
 }
 
 static void s_fn_code(sqlite3_context *cx, int argc, sqlite3_value **argv)
@@ -749,13 +816,19 @@ static void s_fn_path_key(sqlite3_context *cx, int argc, sqlite3_value **argv)
     " event_key BLOB NOT NULL,"                                                                    \
     " type_key BLOB NOT NULL,"                                                                     \
     " occurred_at INTEGER NOT NULL,"                                                               \
-    " url TEXT,"                                                                                   \
+    " url_key BLOB,"                                                                               \
     " path_key BLOB,"                                                                              \
     " campaign TEXT, asset TEXT,"                                                                  \
     " source_key BLOB,"                                                                            \
     " event_id TEXT GENERATED ALWAYS AS (CASE WHEN typeof(event_key) = 'blob' THEN"                \
-    " CAST(substr(event_key, 1, length(event_key) - 16) AS TEXT) || '-' ||"                        \
+    " CASE WHEN length(event_key) = 17 AND substr(event_key, 1, 1) = X'01' THEN 'act'"             \
+    " WHEN length(event_key) = 17 AND substr(event_key, 1, 1) = X'02' THEN 'scored'"               \
+    " ELSE CAST(substr(event_key, 1, length(event_key) - 16) AS TEXT) END || '-' ||"               \
     " lower(hex(substr(event_key, -16))) ELSE event_key END) VIRTUAL,"                             \
+    " url TEXT GENERATED ALWAYS AS (CASE WHEN typeof(url_key) = 'blob' THEN"                       \
+    " CASE substr(url_key, 1, 1) WHEN X'01' THEN 'https://www.' WHEN X'02' THEN 'https://'"        \
+    " WHEN X'03' THEN 'http://www.' WHEN X'04' THEN 'http://' END ||"                              \
+    " CAST(substr(url_key, 2) AS TEXT) ELSE url_key END) VIRTUAL,"                                 \
     " type TEXT GENERATED ALWAYS AS (CASE type_key WHEN 1 THEN 'email_open'"                       \
     " WHEN 2 THEN 'email_click' WHEN 3 THEN 'page_view' WHEN 4 THEN 'webinar_attended'"            \
     " WHEN 5 THEN 'content_download' WHEN 6 THEN 'demo_request'"                                   \
@@ -782,7 +855,9 @@ static int s_v7_compact(s_db_t *self, ho_err_t *err)
                                    SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, s_fn_code, NULL,
                                    NULL, NULL) != SQLITE_OK ||
         sqlite3_create_function_v2(self->db, "ho_path_key", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
-                                   NULL, s_fn_path_key, NULL, NULL, NULL) != SQLITE_OK) {
+                                   NULL, s_fn_path_key, NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_create_function_v2(self->db, "ho_url_key", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+                                   NULL, s_fn_url_key, NULL, NULL, NULL) != SQLITE_OK) {
         return s_fail(self, err, "migrate to version 7");
     }
     sqlite3_stmt *st = NULL;
@@ -803,9 +878,9 @@ static int s_v7_compact(s_db_t *self, ho_err_t *err)
     if (has[0]) {
         snprintf(sql, sizeof sql,
                  S_ACTIVITIES_V7
-                 "INSERT INTO activities_v7 (id, lead_id, event_key, type_key, occurred_at, url,"
+                 "INSERT INTO activities_v7 (id, lead_id, event_key, type_key, occurred_at, url_key,"
                  " path_key, campaign, asset, source_key) SELECT id, lead_id,"
-                 " ho_event_key(event_id), ho_type_key(type), occurred_at, url,"
+                 " ho_event_key(event_id), ho_type_key(type), occurred_at, ho_url_key(url),"
                  " ho_path_key(url, path), campaign, asset, ho_source_key(source_system)"
                  " FROM activities ORDER BY id;"
                  "DROP TABLE activities;"
@@ -2113,7 +2188,11 @@ static int s_activity_add(void *db, const ho_activity_row_t *row, ho_err_t *err)
         s_bind_text(st, 3, row->type);
     }
     sqlite3_bind_int64(st, 4, row->occurred_at);
-    s_bind_json(st, 5, row->url);
+    if (json_is_string(row->url)) {
+        s_bind_url_key(st, 5, json_string_value(row->url));
+    } else {
+        s_bind_json(st, 5, row->url);
+    }
     int64_t path = json_is_string(row->url) && json_is_string(row->path)
                        ? s_path_key(json_string_value(row->url), json_string_value(row->path))
                        : 0;
@@ -2297,7 +2376,7 @@ static int s_erase(void *db, int64_t lead_id, const char *email, int64_t at, ho_
         " domain = NULL, timezone = NULL, fields_json = '{}', field_sources_json = NULL,"
         " erased = 1, updated_at = :at WHERE id = :id",
         /* a path kept as a piece of the url becomes text first (path: the old row's) */
-        "UPDATE activities SET path_key = path, url = NULL WHERE lead_id = :id",
+        "UPDATE activities SET path_key = path, url_key = NULL WHERE lead_id = :id",
         "UPDATE lead_sources SET source_record_id = NULL WHERE lead_id = :id",
         "UPDATE outcomes SET notes = NULL WHERE lead_id = :id",
         "UPDATE scores SET explanation_json = NULL WHERE lead_id = :id",

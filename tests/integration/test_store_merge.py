@@ -167,9 +167,10 @@ class StoreMerge(unittest.TestCase):
     @staticmethod
     def event_text(key):
         """An events key as its event id (schema version 7 keeps <prefix>-<32 hex digits> as
-        the prefix's bytes and the 16 bytes the digits spell)."""
+        the prefix, act and scored as the bytes 1 and 2, and the 16 bytes the digits spell)."""
         if isinstance(key, bytes):
-            return key[:-16].decode() + "-" + key[-16:].hex()
+            prefix = {b"\x01": "act", b"\x02": "scored"}.get(key[:-16]) or key[:-16].decode()
+            return prefix + "-" + key[-16:].hex()
         return key
 
     def dump(self):

@@ -587,11 +587,14 @@ static void test_migrate_v6_compact(void **state)
     /* the usual forms are stored compactly, the others as they were */
     s_expect(t->path,
              "SELECT group_concat(id || ':' || typeof(event_key) || ':' || typeof(type_key) || ':'"
-             " || typeof(path_key) || ':' || typeof(source_key), ' ')"
+             " || typeof(url_key) || ':' || typeof(path_key) || ':' || typeof(source_key), ' ')"
              " FROM (SELECT * FROM activities ORDER BY id)",
-             "3:blob:integer:integer:integer 4:text:text:text:text 5:text:integer:text:integer "
-             "6:blob:integer:null:null 9:blob:integer:text:text");
-    s_expect(t->path, "SELECT length(event_key) FROM activities WHERE id = 3", "19");
+             "3:blob:integer:blob:integer:integer 4:text:text:blob:text:text "
+             "5:text:integer:text:text:integer 6:blob:integer:null:null:null "
+             "9:blob:integer:blob:text:text");
+    s_expect(t->path,
+             "SELECT length(event_key) || ' ' || length(url_key) FROM activities WHERE id = 3",
+             "17 30");
     s_expect(t->path, "SELECT COUNT(*) || ' ' || SUM(typeof(event_id) = 'blob') FROM events",
              "8 5");
     s_expect(t->path,
@@ -624,15 +627,17 @@ static void test_activity_compact_round_trip(void **state)
     static const char *const sources[] = {"website",    "sendgrid", "marketo",  "on24", "hubspot",
                                           "salesforce", "linkedin", "facebook", "zoho", NULL};
     static const char *const urls[][2] = {
-        {"https://www.acme.com/a/b?x=1", "/a/b"}, {"https://acme.com/", "/"},
-        {"www.acme.com/pricing/", "/pricing"},     {"https://acme.com/q?p=/r", "/r"},
+        {"https://www.acme.com/a/b?x=1", "/a/b"}, {"http://acme.com/", "/"},
+        {"www.acme.com/pricing/", "/pricing"},     {"http://www.acme.com/q?p=/r", "/r"},
         {"https://\xc3\xa9.com/p", "/p"},          {NULL, "/only-path"},
-        {"https://acme.com/x", NULL},              {"", ""},
+        {"https://www.", NULL},                    {"", ""},
         {"https://acme.com/x", "/y"},              {"https://acme.com/x", "3"}};
     char id[64], want[4096] = "";
     size_t used = 0;
     for (int i = 0; i < 10; i++) {
-        snprintf(id, sizeof id, i % 2 ? "act-%032x" : "ev-%d", i);
+        static const char *const forms[] = {"ev-%d", "act-%032x", "scored-%032x", "lead-x-%032x",
+                                            "a-%032x"};
+        snprintf(id, sizeof id, forms[i % 5], i);
         json_t *url = urls[i][0] ? json_string(urls[i][0]) : NULL;
         json_t *path = urls[i][1] ? json_string(urls[i][1]) : NULL;
         json_t *src = sources[i] ? json_string(sources[i]) : NULL;
