@@ -2170,6 +2170,13 @@ static int s_score_add(void *db, const ho_score_row_t *row, ho_err_t *err)
     return rc == SQLITE_DONE ? HO_OK : s_fail(self, err, "insert into scores");
 }
 
+/* A JSON string's text when it has no NUL in it, else NULL. */
+static const char *s_plain_text(const json_t *v)
+{
+    const char *s = json_string_value(v);
+    return s && strlen(s) == json_string_length(v) ? s : NULL;
+}
+
 static int s_activity_add(void *db, const ho_activity_row_t *row, ho_err_t *err)
 {
     s_db_t *self = db;
@@ -2188,14 +2195,14 @@ static int s_activity_add(void *db, const ho_activity_row_t *row, ho_err_t *err)
         s_bind_text(st, 3, row->type);
     }
     sqlite3_bind_int64(st, 4, row->occurred_at);
-    if (json_is_string(row->url)) {
-        s_bind_url_key(st, 5, json_string_value(row->url));
+    /* the compact forms only for strings without a NUL in them (C string functions) */
+    const char *url = s_plain_text(row->url), *path_text = s_plain_text(row->path);
+    if (url) {
+        s_bind_url_key(st, 5, url);
     } else {
         s_bind_json(st, 5, row->url);
     }
-    int64_t path = json_is_string(row->url) && json_is_string(row->path)
-                       ? s_path_key(json_string_value(row->url), json_string_value(row->path))
-                       : 0;
+    int64_t path = url && path_text ? s_path_key(url, path_text) : 0;
     if (path) {
         sqlite3_bind_int64(st, 6, path);
     } else {
@@ -2203,8 +2210,7 @@ static int s_activity_add(void *db, const ho_activity_row_t *row, ho_err_t *err)
     }
     s_bind_json(st, 7, row->campaign);
     s_bind_json(st, 8, row->asset);
-    code = json_is_string(row->source_system) ? S_SOURCE_CODE(json_string_value(row->source_system))
-                                              : 0;
+    code = S_SOURCE_CODE(s_plain_text(row->source_system));
     if (code) {
         sqlite3_bind_int(st, 9, code);
     } else {
