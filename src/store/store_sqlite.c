@@ -686,27 +686,46 @@ static int s_code(const char *const *codes, size_t n, const char *s)
 /* The url's usual beginnings, as one byte 0x01..0x04 before the rest of it (url_key). */
 static const char *const s_url_codes[] = {"https://www.", "https://", "http://www.", "http://"};
 
-static void s_bind_url_key(sqlite3_stmt *st, int i, const char *url)
+/* The code of url's beginning (1..4; *skip = its length), or 0. */
+static int s_url_code(const char *url, size_t *skip)
 {
     for (size_t k = 0; url && k < sizeof s_url_codes / sizeof s_url_codes[0]; k++) {
         size_t n = strlen(s_url_codes[k]);
         if (strncmp(url, s_url_codes[k], n) == 0) {
-            size_t rest = strlen(url + n);
-            unsigned char small[256];
-            unsigned char *key = rest < sizeof small ? small : malloc(rest + 1);
-            if (!key) {
-                break;
-            }
-            key[0] = (unsigned char)(k + 1);
-            memcpy(key + 1, url + n, rest);
-            sqlite3_bind_blob(st, i, key, (int)rest + 1, SQLITE_TRANSIENT);
-            if (key != small) {
-                free(key);
-            }
-            return;
+            *skip = n;
+            return (int)k + 1;
         }
     }
-    if (url) {
+    *skip = 0;
+    return 0;
+}
+
+/* url_key: the code byte and the rest of the url (a BLOB), or the url as text. Returns a
+ * malloc'd key (*n bytes), or NULL when the url is kept as text (or out of memory). */
+static unsigned char *s_url_key(const char *url, size_t *n)
+{
+    size_t skip;
+    int code = s_url_code(url, &skip);
+    if (!code) {
+        return NULL;
+    }
+    size_t rest = strlen(url + skip);
+    unsigned char *key = malloc(rest + 1);
+    if (key) {
+        key[0] = (unsigned char)code;
+        memcpy(key + 1, url + skip, rest);
+        *n = rest + 1;
+    }
+    return key;
+}
+
+static void s_bind_url_key(sqlite3_stmt *st, int i, const char *url)
+{
+    size_t n = 0;
+    unsigned char *key = s_url_key(url, &n);
+    if (key) {
+        sqlite3_bind_blob(st, i, key, (int)n, free);
+    } else if (url) {
         sqlite3_bind_text(st, i, url, -1, SQLITE_STATIC);
     } else {
         sqlite3_bind_null(st, i);
@@ -714,26 +733,30 @@ static void s_bind_url_key(sqlite3_stmt *st, int i, const char *url)
 }
 
 /* A path that is a piece of its url (what ingest derives: "/pricing" of
- * "https://www.example.com/pricing?utm_source=x") as (1-based offset << 7 | length), 2 bytes
- * instead of the text; 0 when it is not one, or the url before it is not plain ASCII (SQL's
- * substr counts characters). */
+ * "https://www.example.com/pricing?utm_source=x") as its place in url_key: (1-based offset
+ * << 7 | length), 2 bytes instead of the text, read back without rebuilding the url. 0 when
+ * it is not one, or url_key before it is not plain ASCII (SQL's substr counts characters of
+ * a text). */
 static int64_t s_path_key(const char *url, const char *path)
 {
+    size_t skip;
+    int code = url ? s_url_code(url, &skip) : 0;
     if (!url || !path || !path[0]) {
         return 0;
     }
-    const char *at = strstr(url, path);
+    const char *base = url + skip;
+    const char *at = strstr(base, path);
     size_t len = strlen(path);
     if (!at || len >= 128) {
         return 0;
     }
-    size_t end = (size_t)(at - url) + len;
+    size_t end = (size_t)(at - base) + len;
     for (size_t i = 0; i < end; i++) {
-        if ((unsigned char)url[i] >= 0x80) {
+        if ((unsigned char)base[i] >= 0x80) {
             return 0;
         }
     }
-    return (int64_t)((size_t)(at - url) + 1) << 7 | (int64_t)len;
+    return (int64_t)((size_t)(at - base) + 1 + (code ? 1 : 0)) << 7 | (int64_t)len;
 }
 
 /* The same as SQL functions, for the migration's copy of the stored rows. */
@@ -757,23 +780,13 @@ static void s_fn_url_key(sqlite3_context *cx, int argc, sqlite3_value **argv)
         sqlite3_result_value(cx, argv[0]);
         return;
     }
-    const char *url = (const char *)sqlite3_value_text(argv[0]);
-    for (size_t k = 0; k < sizeof s_url_codes / sizeof s_url_codes[0]; k++) {
-        size_t n = strlen(s_url_codes[k]);
-        if (strncmp(url, s_url_codes[k], n) == 0) {
-            size_t rest = strlen(url + n);
-            unsigned char *key = sqlite3_malloc64(rest + 1);
-            if (!key) {
-                sqlite3_result_error_nomem(cx);
-                return;
-            }
-            key[0] = (unsigned char)(k + 1);
-            memcpy(key + 1, url + n, rest);
-            sqlite3_result_blob(cx, key, (int)rest + 1, sqlite3_free);
-            return;
-        }
+    size_t n = 0;
+    unsigned char *key = s_url_key((const char *)sqlite3_value_text(argv[0]), &n);
+    if (key) {
+        sqlite3_result_blob(cx, key, (int)n, free);
+    } else {
+        sqlite3_result_value(cx, argv[0]);
     }
-    sqlite3_result_value(cx, argv[0]);
 }
 
 static void s_fn_code(sqlite3_context *cx, int argc, sqlite3_value **argv)
@@ -835,7 +848,7 @@ static void s_fn_path_key(sqlite3_context *cx, int argc, sqlite3_value **argv)
     " WHEN 7 THEN 'free_trial_signup' WHEN 8 THEN 'unsubscribe' WHEN 9 THEN 'form_submit'"         \
     " ELSE type_key END) VIRTUAL,"                                                                 \
     " path TEXT GENERATED ALWAYS AS (CASE WHEN typeof(path_key) = 'integer' THEN"                  \
-    " substr(url, path_key >> 7, path_key & 127) ELSE path_key END) VIRTUAL,"                      \
+    " CAST(substr(url_key, path_key >> 7, path_key & 127) AS TEXT) ELSE path_key END) VIRTUAL,"    \
     " source_system TEXT GENERATED ALWAYS AS (CASE source_key WHEN 1 THEN 'website'"               \
     " WHEN 2 THEN 'sendgrid' WHEN 3 THEN 'marketo' WHEN 4 THEN 'on24' WHEN 5 THEN 'hubspot'"       \
     " WHEN 6 THEN 'salesforce' WHEN 7 THEN 'linkedin' WHEN 8 THEN 'facebook'"                      \
