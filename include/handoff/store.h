@@ -377,7 +377,9 @@ json_t *ho_store_score_snapshot(ho_store_t *self, const ho_lead_t *lead, int64_t
  *   - nothing orders two readers: two commands may see two different moments.
  *
  * Stability: the schema only grows (docs/store-schema.md: new tables and columns, new
- * indexes; a table copied to drop a constraint keeps its columns and ids), so a reader of
+ * indexes; a table copied to drop a constraint keeps its columns and ids; version 7 stores
+ * activities compactly and keeps each of its columns, with the same values, as a generated
+ * column, while events.event_id becomes a compact key that only counts read), so a reader of
  * version N reads version N+1. Stored values are canonical (stage names, rep ids, epoch ms in
  * UTC); display names are the readers' business. Erased people (handoff forget) stay as rows
  * (erased = 1, no personal data), so every count that included them still does. */
