@@ -124,7 +124,9 @@ static void s_generate(const char *db_path, long leads, long activities)
             " VALUES (?,?,?,?,?,?,?)");
     sqlite3_stmt *act = s_prep(
         db,
-        "INSERT INTO activities (lead_id, event_id, type, occurred_at, path) VALUES (?,?,?,?,?)");
+        /* the stored columns of schema version 7 (text reads back as given) */
+        "INSERT INTO activities (lead_id, event_key, type_key, occurred_at, path_key)"
+        " VALUES (?,?,?,?,?)");
     ho_week_t w;
     ho_week_parse(WEEK, &w);
     int64_t a, b;

@@ -392,7 +392,9 @@ json_t *ho_store_score_snapshot(ho_store_t *self, const ho_lead_t *lead, int64_t
  *   - nothing orders two readers: two commands may see two different moments.
  *
  * Stability: the schema only grows (docs/store-schema.md: new tables and columns, new
- * indexes; a table copied to drop a constraint keeps its columns and ids), so a reader built
+ * indexes; a table copied to drop a constraint keeps its columns and ids; version 7 stores
+ * activities compactly and keeps each of its columns, with the same values, as a generated
+ * column, while events.event_id becomes a compact key that only counts read), so a reader built
  * for version N reads every older version (looking up what it lacks) and its queries would
  * still prepare on N+1; yet both read-only opens refuse a file newer than the build
  * (HO_ERR_VERSION, the file named): a skew is said, not half-read, and the readers are

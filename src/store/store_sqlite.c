@@ -286,8 +286,12 @@ static const char *const s_migrations[] = {
      * is copied by s_activities_rebuild, which runs before this (empty) SQL and skips a
      * hand-made older database without the table */
     "",
-    /* 7: reserved for the activities/events storage of issue 13 (branch h-bytes); empty here
-     * so the roll-ups below are version 8 on every branch (the lead renumbers at merge) */
+    /* 7: compact activities and events (issue 13: bytes per activity): event ids of the
+     * form <prefix>-<32 hex digits> as prefix + 16 bytes, activity types and source systems
+     * as small codes, a path that is a piece of the url as its place in it; the text
+     * columns readers know are virtual generated columns of the stored ones (only built-in
+     * SQL, so any SQLite reader sees the same values). s_v7_compact copies both tables
+     * before this (empty) SQL and skips a table a hand-made older database lacks */
     "",
     /* 8: the report's per-lead roll-up (issue 17), kept by the triggers of S_FACTS_TRIGGERS in
      * the transaction of the write that changes it, built once from history by s_facts_build,
@@ -302,6 +306,8 @@ _Static_assert(S_N_MIGRATIONS == HO_STORE_SCHEMA_VERSION, "store.h names the new
 #define S_V_COLUMNS_5 5
 /* the migration (its version) that rebuilds activities */
 #define S_V_ACTIVITIES_REBUILD 6
+/* the migration (its version) that copies activities and events into their compact form */
+#define S_V_COMPACT 7
 /* the migration (its version) that builds lead_facts */
 #define S_V_FACTS 8
 
@@ -393,8 +399,9 @@ static const s_table_t s_tables[HO_T__COUNT] = {
                            {"lead_id", "event_id", "source", "source_record_id", "original_source",
                             "campaign", "file", "line", "observed_at"}},
     [HO_T_ACTIVITIES] = {"activities",
-                         {"lead_id", "event_id", "type", "occurred_at", "url", "path", "campaign",
-                          "asset", "source_system"}},
+                         /* the stored columns of version 7 (s_activity_add binds them) */
+                         {"lead_id", "event_key", "type_key", "occurred_at", "url_key", "path_key",
+                          "campaign", "asset", "source_key"}},
     [HO_T_STAGE_HISTORY] = {"stage_history",
                             {"lead_id", "from_stage", "to_stage", "at", "actor", "reason", "score",
                              "fit", "interest", "event_id", "kind", "implied"}},
@@ -718,6 +725,318 @@ static int s_v5_columns(s_db_t *self, ho_err_t *err)
     return rc;
 }
 
+/* ---- compact keys of activities and events (version 7, docs/store-schema.md) ----
+ * Each is undone by the SQL of the generated columns in S_ACTIVITIES_V7 (built-in functions
+ * only); test_store_compact checks that every value reads back as it was given. */
+#define S_HEX_DIGITS 32
+#define S_KEY_MAX 256 /* longest compact event key: longer ids stay text */
+
+static int s_hex_val(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* An event id "<prefix>-<32 lowercase hex digits>" (act-..., scored-..., lead-hubspot-...:
+ * what ingest and the scorer make) as its prefix followed by the 16 bytes the digits spell:
+ * the prefixes act and scored (an activity's, a score's) as one byte 0x01 / 0x02, any other
+ * as its bytes (its first byte printable, so never one of those codes): 17-28 bytes instead
+ * of 36-45. Returns the key's length, or 0 when the id has another form (it is stored as
+ * text, as it was). */
+static size_t s_event_key(const char *id, unsigned char out[S_KEY_MAX])
+{
+    size_t n = id ? strlen(id) : 0;
+    if (n < S_HEX_DIGITS + 2 || n - S_HEX_DIGITS - 1 + S_HEX_DIGITS / 2 > S_KEY_MAX ||
+        id[n - S_HEX_DIGITS - 1] != '-' || (unsigned char)id[0] < 0x20) {
+        return 0;
+    }
+    size_t pre = n - S_HEX_DIGITS - 1;
+    const char *hex = id + pre + 1;
+    size_t at = pre;
+    if (pre == 3 && memcmp(id, "act", 3) == 0) {
+        out[0] = 0x01;
+        at = 1;
+    } else if (pre == 6 && memcmp(id, "scored", 6) == 0) {
+        out[0] = 0x02;
+        at = 1;
+    } else {
+        memcpy(out, id, pre);
+    }
+    for (size_t i = 0; i < S_HEX_DIGITS / 2; i++) {
+        int hi = s_hex_val(hex[2 * i]), lo = s_hex_val(hex[2 * i + 1]);
+        if (hi < 0 || lo < 0) {
+            return 0;
+        }
+        out[at + i] = (unsigned char)(hi << 4 | lo);
+    }
+    return at + S_HEX_DIGITS / 2;
+}
+
+static void s_bind_event_key(sqlite3_stmt *st, int i, const char *id)
+{
+    unsigned char key[S_KEY_MAX];
+    size_t n = s_event_key(id, key);
+    if (n) {
+        sqlite3_bind_blob(st, i, key, (int)n, SQLITE_TRANSIENT);
+    } else if (id) {
+        sqlite3_bind_text(st, i, id, -1, SQLITE_STATIC);
+    } else {
+        sqlite3_bind_null(st, i);
+    }
+}
+
+/* The codes of activities.type_key and source_key (1..n; anything else is kept as text).
+ * Never reorder or remove: stored rows hold the numbers. */
+static const char *const s_type_codes[] = {
+    "email_open",   "email_click", "page_view",   "webinar_attended", "content_download",
+    "demo_request", "free_trial_signup", "unsubscribe", "form_submit"};
+static const char *const s_source_codes[] = {"website", "sendgrid", "marketo",    "on24",
+                                             "hubspot", "salesforce", "linkedin", "facebook"};
+
+static int s_code(const char *const *codes, size_t n, const char *s)
+{
+    for (size_t i = 0; s && i < n; i++) {
+        if (strcmp(codes[i], s) == 0) {
+            return (int)i + 1;
+        }
+    }
+    return 0;
+}
+#define S_TYPE_CODE(s) s_code(s_type_codes, sizeof s_type_codes / sizeof s_type_codes[0], s)
+#define S_SOURCE_CODE(s) s_code(s_source_codes, sizeof s_source_codes / sizeof s_source_codes[0], s)
+
+/* The url's usual beginnings, as one byte 0x01..0x04 before the rest of it (url_key). */
+static const char *const s_url_codes[] = {"https://www.", "https://", "http://www.", "http://"};
+
+/* The code of url's beginning (1..4; *skip = its length), or 0. */
+static int s_url_code(const char *url, size_t *skip)
+{
+    for (size_t k = 0; url && k < sizeof s_url_codes / sizeof s_url_codes[0]; k++) {
+        size_t n = strlen(s_url_codes[k]);
+        if (strncmp(url, s_url_codes[k], n) == 0) {
+            *skip = n;
+            return (int)k + 1;
+        }
+    }
+    *skip = 0;
+    return 0;
+}
+
+/* url_key: the code byte and the rest of the url (a BLOB), or the url as text. Returns a
+ * malloc'd key (*n bytes), or NULL when the url is kept as text (or out of memory). */
+static unsigned char *s_url_key(const char *url, size_t *n)
+{
+    size_t skip;
+    int code = s_url_code(url, &skip);
+    if (!code) {
+        return NULL;
+    }
+    size_t rest = strlen(url + skip);
+    unsigned char *key = malloc(rest + 1);
+    if (key) {
+        key[0] = (unsigned char)code;
+        memcpy(key + 1, url + skip, rest);
+        *n = rest + 1;
+    }
+    return key;
+}
+
+static void s_bind_url_key(sqlite3_stmt *st, int i, const char *url)
+{
+    size_t n = 0;
+    unsigned char *key = s_url_key(url, &n);
+    if (key) {
+        sqlite3_bind_blob(st, i, key, (int)n, free);
+    } else if (url) {
+        sqlite3_bind_text(st, i, url, -1, SQLITE_STATIC);
+    } else {
+        sqlite3_bind_null(st, i);
+    }
+}
+
+/* A path that is a piece of its url (what ingest derives: "/pricing" of
+ * "https://www.example.com/pricing?utm_source=x") as its place in url_key: (1-based offset
+ * << 7 | length), 2 bytes instead of the text, read back without rebuilding the url. 0 when
+ * it is not one, or url_key before it is not plain ASCII (SQL's substr counts characters of
+ * a text). */
+static int64_t s_path_key(const char *url, const char *path)
+{
+    size_t skip;
+    int code = url ? s_url_code(url, &skip) : 0;
+    if (!url || !path || !path[0]) {
+        return 0;
+    }
+    const char *base = url + skip;
+    const char *at = strstr(base, path);
+    size_t len = strlen(path);
+    if (!at || len >= 128) {
+        return 0;
+    }
+    size_t end = (size_t)(at - base) + len;
+    for (size_t i = 0; i < end; i++) {
+        if ((unsigned char)base[i] >= 0x80) {
+            return 0;
+        }
+    }
+    return (int64_t)((size_t)(at - base) + 1 + (code ? 1 : 0)) << 7 | (int64_t)len;
+}
+
+/* The same as SQL functions, for the migration's copy of the stored rows. */
+static void s_fn_event_key(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    unsigned char key[S_KEY_MAX];
+    const char *id = (const char *)sqlite3_value_text(argv[0]);
+    size_t n = sqlite3_value_type(argv[0]) == SQLITE_TEXT ? s_event_key(id, key) : 0;
+    if (n) {
+        sqlite3_result_blob(cx, key, (int)n, SQLITE_TRANSIENT);
+    } else {
+        sqlite3_result_value(cx, argv[0]);
+    }
+}
+
+static void s_fn_url_key(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    if (sqlite3_value_type(argv[0]) != SQLITE_TEXT) {
+        sqlite3_result_value(cx, argv[0]);
+        return;
+    }
+    size_t n = 0;
+    unsigned char *key = s_url_key((const char *)sqlite3_value_text(argv[0]), &n);
+    if (key) {
+        sqlite3_result_blob(cx, key, (int)n, free);
+    } else {
+        sqlite3_result_value(cx, argv[0]);
+    }
+}
+
+static void s_fn_code(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    bool type = sqlite3_user_data(cx) != NULL;
+    int code = 0;
+    if (sqlite3_value_type(argv[0]) == SQLITE_TEXT) {
+        const char *s = (const char *)sqlite3_value_text(argv[0]);
+        code = type ? S_TYPE_CODE(s) : S_SOURCE_CODE(s);
+    }
+    if (code) {
+        sqlite3_result_int(cx, code);
+    } else {
+        sqlite3_result_value(cx, argv[0]);
+    }
+}
+
+static void s_fn_path_key(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    int64_t key = 0;
+    if (sqlite3_value_type(argv[0]) == SQLITE_TEXT && sqlite3_value_type(argv[1]) == SQLITE_TEXT) {
+        key = s_path_key((const char *)sqlite3_value_text(argv[0]),
+                         (const char *)sqlite3_value_text(argv[1]));
+    }
+    if (key) {
+        sqlite3_result_int64(cx, key);
+    } else {
+        sqlite3_result_value(cx, argv[1]);
+    }
+}
+
+/* Version 7's activities: the stored columns and, under the names readers know, virtual
+ * columns that give back the values as they were given (%s: the table's name). */
+#define S_ACTIVITIES_V7                                                                            \
+    "CREATE TABLE %s ("                                                                            \
+    " id INTEGER PRIMARY KEY,"                                                                     \
+    " lead_id INTEGER NOT NULL REFERENCES leads(id),"                                              \
+    " event_key BLOB NOT NULL,"                                                                    \
+    " type_key BLOB NOT NULL,"                                                                     \
+    " occurred_at INTEGER NOT NULL,"                                                               \
+    " url_key BLOB,"                                                                               \
+    " path_key BLOB,"                                                                              \
+    " campaign TEXT, asset TEXT,"                                                                  \
+    " source_key BLOB,"                                                                            \
+    " event_id TEXT GENERATED ALWAYS AS (CASE WHEN typeof(event_key) = 'blob' THEN"                \
+    " CASE WHEN length(event_key) = 17 AND substr(event_key, 1, 1) = X'01' THEN 'act'"             \
+    " WHEN length(event_key) = 17 AND substr(event_key, 1, 1) = X'02' THEN 'scored'"               \
+    " ELSE CAST(substr(event_key, 1, length(event_key) - 16) AS TEXT) END || '-' ||"               \
+    " lower(hex(substr(event_key, -16))) ELSE event_key END) VIRTUAL,"                             \
+    " url TEXT GENERATED ALWAYS AS (CASE WHEN typeof(url_key) = 'blob' THEN"                       \
+    " CASE substr(url_key, 1, 1) WHEN X'01' THEN 'https://www.' WHEN X'02' THEN 'https://'"        \
+    " WHEN X'03' THEN 'http://www.' WHEN X'04' THEN 'http://' END ||"                              \
+    " CAST(substr(url_key, 2) AS TEXT) ELSE url_key END) VIRTUAL,"                                 \
+    " type TEXT GENERATED ALWAYS AS (CASE type_key WHEN 1 THEN 'email_open'"                       \
+    " WHEN 2 THEN 'email_click' WHEN 3 THEN 'page_view' WHEN 4 THEN 'webinar_attended'"            \
+    " WHEN 5 THEN 'content_download' WHEN 6 THEN 'demo_request'"                                   \
+    " WHEN 7 THEN 'free_trial_signup' WHEN 8 THEN 'unsubscribe' WHEN 9 THEN 'form_submit'"         \
+    " ELSE type_key END) VIRTUAL,"                                                                 \
+    " path TEXT GENERATED ALWAYS AS (CASE WHEN typeof(path_key) = 'integer' THEN"                  \
+    " CAST(substr(url_key, path_key >> 7, path_key & 127) AS TEXT) ELSE path_key END) VIRTUAL,"    \
+    " source_system TEXT GENERATED ALWAYS AS (CASE source_key WHEN 1 THEN 'website'"               \
+    " WHEN 2 THEN 'sendgrid' WHEN 3 THEN 'marketo' WHEN 4 THEN 'on24' WHEN 5 THEN 'hubspot'"       \
+    " WHEN 6 THEN 'salesforce' WHEN 7 THEN 'linkedin' WHEN 8 THEN 'facebook'"                      \
+    " ELSE source_key END) VIRTUAL);"
+
+/* Version 7: activities and events copied into their compact form (rows keep their ids;
+ * the events keys are sorted, so the copy's pages are full). */
+static int s_v7_compact(s_db_t *self, ho_err_t *err)
+{
+    if (sqlite3_create_function_v2(self->db, "ho_event_key", 1,
+                                   SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, s_fn_event_key, NULL,
+                                   NULL, NULL) != SQLITE_OK ||
+        sqlite3_create_function_v2(self->db, "ho_type_key", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+                                   (void *)s_type_codes, s_fn_code, NULL, NULL,
+                                   NULL) != SQLITE_OK ||
+        sqlite3_create_function_v2(self->db, "ho_source_key", 1,
+                                   SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, s_fn_code, NULL,
+                                   NULL, NULL) != SQLITE_OK ||
+        sqlite3_create_function_v2(self->db, "ho_path_key", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+                                   NULL, s_fn_path_key, NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_create_function_v2(self->db, "ho_url_key", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+                                   NULL, s_fn_url_key, NULL, NULL, NULL) != SQLITE_OK) {
+        return s_fail(self, err, "migrate to version 7");
+    }
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(self->db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                           -1, &st, NULL) != SQLITE_OK) {
+        return s_fail(self, err, "migrate to version 7");
+    }
+    bool has[2];
+    static const char *const names[] = {"activities", "events"};
+    for (int i = 0; i < 2; i++) {
+        sqlite3_bind_text(st, 1, names[i], -1, SQLITE_STATIC);
+        has[i] = sqlite3_step(st) == SQLITE_ROW;
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    char sql[4096];
+    int rc = HO_OK;
+    if (has[0]) {
+        snprintf(sql, sizeof sql,
+                 S_ACTIVITIES_V7
+                 "INSERT INTO activities_v7 (id, lead_id, event_key, type_key, occurred_at, url_key,"
+                 " path_key, campaign, asset, source_key) SELECT id, lead_id,"
+                 " ho_event_key(event_id), ho_type_key(type), occurred_at, ho_url_key(url),"
+                 " ho_path_key(url, path), campaign, asset, ho_source_key(source_system)"
+                 " FROM activities ORDER BY id;"
+                 "DROP TABLE activities;"
+                 "ALTER TABLE activities_v7 RENAME TO activities;"
+                 "CREATE INDEX activities_lead ON activities(lead_id, occurred_at);",
+                 "activities_v7");
+        rc = s_exec(self, sql, err);
+    }
+    if (rc == HO_OK && has[1]) {
+        rc = s_exec(self,
+                    "CREATE TABLE events_v7 ("
+                    " event_id BLOB PRIMARY KEY, type TEXT NOT NULL, applied_at INTEGER NOT NULL"
+                    ") WITHOUT ROWID;"
+                    "INSERT INTO events_v7 (event_id, type, applied_at) SELECT"
+                    " ho_event_key(event_id), type, applied_at FROM events ORDER BY 1;"
+                    "DROP TABLE events;"
+                    "ALTER TABLE events_v7 RENAME TO events;",
+                    err);
+    }
+    return rc;
+}
+
 /* lead_sources without UNIQUE(event_id): SQLite drops a constraint only by copying the table
  * into a new one (rows keep their ids; the migration's SQL makes the lead_id index again).
  * Only the columns the old table has are copied: a hand-made older database may lack some. */
@@ -849,6 +1168,7 @@ static int s_migrate(s_db_t *self, const char *path, ho_err_t *err)
         if ((v + 1 == S_V_LEAD_SOURCES_REBUILD && s_lead_sources_rebuild(self, err) != HO_OK) ||
             (v + 1 == S_V_COLUMNS_5 && s_v5_columns(self, err) != HO_OK) ||
             (v + 1 == S_V_ACTIVITIES_REBUILD && s_activities_rebuild(self, err) != HO_OK) ||
+            (v + 1 == S_V_COMPACT && s_v7_compact(self, err) != HO_OK) ||
             (v + 1 == S_V_FACTS && s_facts_build(self, err) != HO_OK) ||
             s_exec(self, s_migrations[v], err) != HO_OK) {
             s_exec(self, "ROLLBACK", NULL);
@@ -1369,7 +1689,7 @@ static int s_event_claim(void *db, const char *event_id, const char *type, int64
                   err) != HO_OK) {
         return HO_ERR_IO;
     }
-    s_bind_text(self->claim, 1, event_id);
+    s_bind_event_key(self->claim, 1, event_id); /* version 7: compact when it can be */
     s_bind_text(self->claim, 2, s_event_code(type));
     sqlite3_bind_int64(self->claim, 3, at);
     int rc = sqlite3_step(self->claim);
@@ -2016,6 +2336,13 @@ static int s_score_add(void *db, const ho_score_row_t *row, ho_err_t *err)
     return rc == SQLITE_DONE ? HO_OK : s_fail(self, err, "insert into scores");
 }
 
+/* A JSON string's text when it has no NUL in it, else NULL. */
+static const char *s_plain_text(const json_t *v)
+{
+    const char *s = json_string_value(v);
+    return s && strlen(s) == json_string_length(v) ? s : NULL;
+}
+
 static int s_activity_add(void *db, const ho_activity_row_t *row, ho_err_t *err)
 {
     s_db_t *self = db;
@@ -2026,14 +2353,35 @@ static int s_activity_add(void *db, const ho_activity_row_t *row, ho_err_t *err)
     sqlite3_stmt *st = self->add[HO_T_ACTIVITIES];
     /* the column order of s_tables[HO_T_ACTIVITIES] */
     sqlite3_bind_int64(st, 1, row->lead_id);
-    s_bind_text(st, 2, row->event_id);
-    s_bind_text(st, 3, row->type);
+    s_bind_event_key(st, 2, row->event_id);
+    int code = S_TYPE_CODE(row->type);
+    if (code) {
+        sqlite3_bind_int(st, 3, code);
+    } else {
+        s_bind_text(st, 3, row->type);
+    }
     sqlite3_bind_int64(st, 4, row->occurred_at);
-    s_bind_json(st, 5, row->url);
-    s_bind_json(st, 6, row->path);
+    /* the compact forms only for strings without a NUL in them (C string functions) */
+    const char *url = s_plain_text(row->url), *path_text = s_plain_text(row->path);
+    if (url) {
+        s_bind_url_key(st, 5, url);
+    } else {
+        s_bind_json(st, 5, row->url);
+    }
+    int64_t path = url && path_text ? s_path_key(url, path_text) : 0;
+    if (path) {
+        sqlite3_bind_int64(st, 6, path);
+    } else {
+        s_bind_json(st, 6, row->path);
+    }
     s_bind_json(st, 7, row->campaign);
     s_bind_json(st, 8, row->asset);
-    s_bind_json(st, 9, row->source_system);
+    code = S_SOURCE_CODE(s_plain_text(row->source_system));
+    if (code) {
+        sqlite3_bind_int(st, 9, code);
+    } else {
+        s_bind_json(st, 9, row->source_system);
+    }
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? HO_OK : s_fail(self, err, "insert into activities");
@@ -2199,7 +2547,8 @@ static int s_erase(void *db, int64_t lead_id, const char *email, int64_t at, ho_
         " last_name = NULL, title = NULL, phone = NULL, company = NULL, city = NULL,"
         " domain = NULL, timezone = NULL, fields_json = '{}', field_sources_json = NULL,"
         " erased = 1, updated_at = :at WHERE id = :id",
-        "UPDATE activities SET url = NULL WHERE lead_id = :id",
+        /* a path kept as a piece of the url becomes text first (path: the old row's) */
+        "UPDATE activities SET path_key = path, url_key = NULL WHERE lead_id = :id",
         "UPDATE lead_sources SET source_record_id = NULL WHERE lead_id = :id",
         "UPDATE outcomes SET notes = NULL WHERE lead_id = :id",
         "UPDATE scores SET explanation_json = NULL WHERE lead_id = :id",

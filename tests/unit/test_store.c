@@ -474,6 +474,199 @@ static void test_migrate_populated_v3(void **state)
     free(plan);
 }
 
+/* Versions 4-6 as shipped (docs/store-schema.md), written out here independently of the
+ * migration code: applied to a version-3 database (s_v1_schema, s_v2_v3_schema) they make a
+ * version-6 one (lead_sources keeps its UNIQUE index: version 4 only dropped it). */
+static const char s_v4_v6_schema[] =
+    "DROP INDEX leads_mql_at;"
+    "CREATE INDEX leads_mql_at ON leads(mql_at) WHERE mql_at IS NOT NULL;"
+    "DROP INDEX leads_domain;"
+    "CREATE INDEX leads_domain ON leads(domain) WHERE owner_rep_id IS NOT NULL;"
+    "ALTER TABLE outcomes ADD COLUMN flags TEXT;"
+    "ALTER TABLE outcomes ADD COLUMN implied INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE outcomes ADD COLUMN import_id TEXT;"
+    "ALTER TABLE outcomes ADD COLUMN disposition TEXT;"
+    "ALTER TABLE stage_history ADD COLUMN implied INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE leads ADD COLUMN crm_stage TEXT;"
+    "ALTER TABLE pending_outcomes ADD COLUMN status TEXT NOT NULL DEFAULT 'pending';"
+    "ALTER TABLE pending_outcomes ADD COLUMN import_id TEXT;"
+    "ALTER TABLE pending_outcomes ADD COLUMN unknown_at INTEGER;"
+    "CREATE INDEX pending_outcomes_status ON pending_outcomes(status, received_at);"
+    "ALTER TABLE quarantine ADD COLUMN import_id TEXT;"
+    "CREATE INDEX quarantine_import ON quarantine(import_id) WHERE import_id IS NOT NULL;"
+    "CREATE INDEX scores_lead ON scores(lead_id, at);"
+    "CREATE TABLE store_counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;"
+    "INSERT INTO store_counters VALUES ('score_seq', 0);"
+    "CREATE TABLE unmatched_activities (id INTEGER PRIMARY KEY, event_id TEXT NOT NULL UNIQUE,"
+    " email TEXT NOT NULL, body TEXT NOT NULL, occurred_at INTEGER NOT NULL, import_id TEXT);"
+    "CREATE INDEX unmatched_activities_email ON unmatched_activities(email);"
+    "CREATE TABLE imports (import_id TEXT PRIMARY KEY, source TEXT, kind TEXT, file TEXT,"
+    " read INT, accepted INT, skipped_json TEXT, quarantined_json TEXT, finished_at INT);"
+    "CREATE TABLE import_results (import_id TEXT NOT NULL, result TEXT NOT NULL,"
+    " n INT NOT NULL DEFAULT 0, PRIMARY KEY(import_id, result)) WITHOUT ROWID;"
+    "DROP TABLE activities;"
+    "CREATE TABLE activities (id INTEGER PRIMARY KEY,"
+    " lead_id INTEGER NOT NULL REFERENCES leads(id), event_id TEXT NOT NULL,"
+    " type TEXT NOT NULL, occurred_at INTEGER NOT NULL,"
+    " url TEXT, path TEXT, campaign TEXT, asset TEXT, source_system TEXT);"
+    "CREATE INDEX activities_lead ON activities(lead_id, occurred_at);";
+
+#define S_HEX1 "0123456789abcdef0123456789abcdef"
+#define S_HEX2 "ffeeddccbbaa99887766554433221100"
+/* every column of every activity, as readers see them */
+#define S_ACTS_SQL                                                                                 \
+    "SELECT group_concat(id || '|' || lead_id || '|' || event_id || '|' || type || '|' ||"         \
+    " occurred_at || '|' || IFNULL(url, '-') || '|' || quote(path) || '|' ||"                      \
+    " IFNULL(campaign, '-') || '|' || IFNULL(asset, '-') || '|' || quote(source_system), ';')"     \
+    " FROM (SELECT * FROM activities ORDER BY id)"
+
+/* A populated version-6 database: version 7 keeps every activity as readers see it (event
+ * ids, types, paths and source systems given back by the generated columns, in any form:
+ * compact or not), stores the usual forms compactly, keeps every event id known (a
+ * redelivered event is still a duplicate), and a forget keeps the path of an erased url. */
+static void test_migrate_v6_compact(void **state)
+{
+    s_tmp_t *t = *state;
+    sqlite3 *h = NULL;
+    assert_int_equal(sqlite3_open(t->path, &h), SQLITE_OK);
+    char *msg = NULL;
+    if (sqlite3_exec(h, s_v1_schema, NULL, NULL, &msg) != SQLITE_OK ||
+        sqlite3_exec(h, s_v2_v3_schema, NULL, NULL, &msg) != SQLITE_OK ||
+        sqlite3_exec(h, s_v4_v6_schema, NULL, NULL, &msg) != SQLITE_OK) {
+        fail_msg("v6 schema: %s", msg);
+    }
+    if (sqlite3_exec(
+            h,
+            "INSERT INTO schema_version VALUES (6);"
+            "INSERT INTO leads (id, email, stage, created_at, updated_at, fields_json) VALUES "
+            "(7, 'ann@acme.com', 'ML', 100, 100, '{}');"
+            "INSERT INTO activities (id, lead_id, event_id, type, occurred_at, url, path,"
+            " campaign, asset, source_system) VALUES "
+            "(3, 7, 'act-" S_HEX1 "', 'page_view', 130,"
+            " 'https://www.acme.com/pricing?utm_source=x', '/pricing', 'Q4', 'Deck', 'website'),"
+            "(4, 7, 'act-old', 'custom_touch', 131, 'https://b\xc3\xbc" "cher.example/x', '/x',"
+            " NULL, NULL, 'crm-x'),"
+            "(5, 7, 'act-UPPER" S_HEX2 "', 'email_open', 132, '', '', 'C', 'A', 'sendgrid'),"
+            "(6, 7, 'x-" S_HEX2 "', 'form_submit', 133, NULL, NULL, NULL, NULL, NULL),"
+            "(9, 7, 'act-" S_HEX2 "', 'page_view', 134, 'https://acme.com/Pricing/', '/pricing',"
+            " NULL, NULL, '42');"
+            "INSERT INTO events VALUES ('act-" S_HEX1 "', 'A', 130), ('act-old', 'A', 131),"
+            "('act-UPPER" S_HEX2 "', 'A', 132), ('x-" S_HEX2 "', 'A', 133),"
+            "('act-" S_HEX2 "', 'A', 134), ('lead-hubspot-" S_HEX1 "', 'L', 100),"
+            "('scored-" S_HEX2 "', 'lead.scored', 140);",
+            NULL, NULL, &msg) != SQLITE_OK) {
+        fail_msg("v6 rows: %s", msg);
+    }
+    sqlite3_close(h);
+    char *before = s_db_text(t->path, S_ACTS_SQL);
+    assert_non_null(before);
+
+    ho_err_t err = {0};
+    ho_store_t *s = ho_store_open(t->path, &err);
+    assert_non_null(s);
+    assert_int_equal(ho_store_schema_version(s), HO_STORE_SCHEMA_VERSION);
+    /* every old event id is still applied; a new one is not */
+    static const char *const old[] = {"act-" S_HEX1,         "act-old", "act-UPPER" S_HEX2,
+                                      "x-" S_HEX2,           "act-" S_HEX2,
+                                      "lead-hubspot-" S_HEX1, "scored-" S_HEX2};
+    for (size_t i = 0; i < sizeof old / sizeof old[0]; i++) {
+        if (ho_store_claim_event(s, old[i], "activity.normalized", 200, &err) != 0) {
+            fail_msg("%s claimed again after the migration", old[i]);
+        }
+    }
+    assert_int_equal(ho_store_claim_event(s, "act-" S_HEX1 "0", "activity.normalized", 200, &err),
+                     1);
+    assert_int_equal(ho_store_claim_event(s, "act-" S_HEX1 "0", "activity.normalized", 200, &err),
+                     0);
+    ho_store_destroy(&s);
+
+    s_expect(t->path, "SELECT group_concat(version) FROM schema_version", "7");
+    s_expect(t->path, "PRAGMA integrity_check", "ok");
+    s_expect(t->path, S_ACTS_SQL, before);
+    free(before);
+    /* the usual forms are stored compactly, the others as they were */
+    s_expect(t->path,
+             "SELECT group_concat(id || ':' || typeof(event_key) || ':' || typeof(type_key) || ':'"
+             " || typeof(url_key) || ':' || typeof(path_key) || ':' || typeof(source_key), ' ')"
+             " FROM (SELECT * FROM activities ORDER BY id)",
+             "3:blob:integer:blob:integer:integer 4:text:text:blob:text:text "
+             "5:text:integer:text:text:integer 6:blob:integer:null:null:null "
+             "9:blob:integer:blob:text:text");
+    s_expect(t->path,
+             "SELECT length(event_key) || ' ' || length(url_key) FROM activities WHERE id = 3",
+             "17 30");
+    s_expect(t->path, "SELECT COUNT(*) || ' ' || SUM(typeof(event_id) = 'blob') FROM events",
+             "8 5");
+    s_expect(t->path,
+             "SELECT group_concat(name) FROM sqlite_master WHERE type = 'index'"
+             " AND tbl_name = 'activities'",
+             "activities_lead");
+    /* forget: the url goes, the path it held stays */
+    s = ho_store_open(t->path, &err);
+    assert_non_null(s);
+    assert_int_equal(ho_store_erase(s, 7, "ann@acme.com", 300, &err), HO_OK);
+    ho_store_destroy(&s);
+    s_expect(t->path,
+             "SELECT group_concat(quote(url) || ' ' || quote(path), ';')"
+             " FROM (SELECT * FROM activities ORDER BY id)",
+             "NULL '/pricing';NULL '/x';NULL '';NULL NULL;NULL '/pricing'");
+}
+
+/* Activities added through the store read back as given, whatever their form: every type
+ * and source system code, paths in and out of their url, ids compact or not. */
+static void test_activity_compact_round_trip(void **state)
+{
+    s_tmp_t *t = *state;
+    ho_err_t err = {0};
+    ho_store_t *s = ho_store_open(t->path, &err);
+    assert_non_null(s);
+    s_upsert(s, "ev-1", "hubspot", "ann@acme.com", 100, json_object());
+    static const char *const types[] = {
+        "email_open",   "email_click",       "page_view",   "webinar_attended", "content_download",
+        "demo_request", "free_trial_signup", "unsubscribe", "form_submit",      "other_thing"};
+    static const char *const sources[] = {"website",    "sendgrid", "marketo",  "on24", "hubspot",
+                                          "salesforce", "linkedin", "facebook", "zoho", NULL};
+    static const char *const urls[][2] = {
+        {"https://www.acme.com/a/b?x=1", "/a/b"}, {"http://acme.com/", "/"},
+        {"www.acme.com/pricing/", "/pricing"},     {"http://www.acme.com/q?p=/r", "/r"},
+        {"https://\xc3\xa9.com/p", "/p"},          {NULL, "/only-path"},
+        {"https://www.", NULL},                    {"", ""},
+        {"https://acme.com/x", "/y"},              {"https://acme.com/x", "3"}};
+    char id[64], want[4096] = "";
+    size_t used = 0;
+    for (int i = 0; i < 10; i++) {
+        static const char *const forms[] = {"ev-%d", "act-%032x", "scored-%032x", "lead-x-%032x",
+                                            "a-%032x"};
+        snprintf(id, sizeof id, forms[i % 5], i);
+        json_t *url = urls[i][0] ? json_string(urls[i][0]) : NULL;
+        json_t *path = urls[i][1] ? json_string(urls[i][1]) : NULL;
+        json_t *src = sources[i] ? json_string(sources[i]) : NULL;
+        ho_activity_row_t row = {.lead_id = 1,
+                                 .event_id = id,
+                                 .type = types[i],
+                                 .occurred_at = 1000 + i,
+                                 .url = url,
+                                 .path = path,
+                                 .source_system = src};
+        assert_int_equal(ho_store_add_activity(s, &row, &err), HO_OK);
+        used += (size_t)snprintf(want + used, sizeof want - used, "%s%s|%s|%s|%s|%s", i ? ";" : "",
+                                 id, types[i], urls[i][0] ? urls[i][0] : "-",
+                                 urls[i][1] ? urls[i][1] : "-", sources[i] ? sources[i] : "-");
+        json_decref(url);
+        json_decref(path);
+        json_decref(src);
+    }
+    ho_store_destroy(&s);
+    s_expect(t->path,
+             "SELECT group_concat(event_id || '|' || type || '|' || IFNULL(url, '-') || '|' ||"
+             " IFNULL(path, '-') || '|' || IFNULL(source_system, '-'), ';')"
+             " FROM (SELECT * FROM activities ORDER BY id)",
+             want);
+    /* the lead's own query (handoff lead) and the top pages read the same */
+    s_expect(t->path,
+             "SELECT COUNT(*) FROM activities WHERE type = 'page_view' AND path = '/pricing'", "1");
+}
+
 /* An empty (zero-byte) file, as `touch data/handoff.db` leaves it, is a new database. */
 static void test_migrate_empty_file(void **state)
 {
@@ -1239,6 +1432,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_migrate_full_v1, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_migrate_empty_file, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_migrate_populated_v3, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_migrate_v6_compact, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_activity_compact_round_trip, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_merge_tie_and_order, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_fields_json_text, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_lead_put_after_other_read_and_undo, s_setup,

@@ -31,19 +31,30 @@ static void test_snapshot(void **state)
     ho_lead_set(&lead.stage, "MQL");
     ho_lead_set(&lead.fields_json, "{\"title\":\"CTO\"}");
     assert_int_equal(ho_store_lead_put(st, &lead, &err), HO_OK);
+    /* through the store (schema version 7 stores activities in compact columns) */
+    static const char *const rows[][7] = {
+        {"a1", "page_view", "u1", "/pricing", "c1", NULL},
+        {"a2", "content_download", "u2", "/wp", "c2", "whitepaper.pdf"},
+        {"a3", "demo_request", NULL, NULL, NULL, NULL}};
+    for (int i = 0; i < 3; i++) {
+        json_t *v[4];
+        for (int k = 0; k < 4; k++) {
+            v[k] = rows[i][2 + k] ? json_string(rows[i][2 + k]) : NULL;
+        }
+        ho_activity_row_t row = {.lead_id = lead.id,
+                                 .event_id = rows[i][0],
+                                 .type = rows[i][1],
+                                 .occurred_at = 1000 * (i + 1),
+                                 .url = v[0],
+                                 .path = v[1],
+                                 .campaign = v[2],
+                                 .asset = v[3]};
+        assert_int_equal(ho_store_add_activity(st, &row, &err), HO_OK);
+        for (int k = 0; k < 4; k++) {
+            json_decref(v[k]);
+        }
+    }
     ho_store_destroy(&st);
-
-    sqlite3 *s = NULL;
-    assert_int_equal(sqlite3_open(db, &s), SQLITE_OK);
-    char sql[512];
-    snprintf(sql, sizeof sql,
-             "INSERT INTO activities (lead_id, event_id, type, occurred_at, url, path, campaign,"
-             " asset) VALUES (%lld, 'a1', 'page_view', 1000, 'u1', '/pricing', 'c1', NULL),"
-             " (%lld, 'a2', 'content_download', 2000, 'u2', '/wp', 'c2', 'whitepaper.pdf'),"
-             " (%lld, 'a3', 'demo_request', 3000, NULL, NULL, NULL, NULL)",
-             (long long)lead.id, (long long)lead.id, (long long)lead.id);
-    assert_int_equal(sqlite3_exec(s, sql, NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(s);
 
     st = ho_store_open(db, &err);
     assert_non_null(st);
