@@ -580,7 +580,7 @@ static void test_migrate_v6_compact(void **state)
                      0);
     ho_store_destroy(&s);
 
-    s_expect(t->path, "SELECT group_concat(version) FROM schema_version", "7");
+    s_expect(t->path, "SELECT group_concat(version) FROM schema_version", "8");
     s_expect(t->path, "PRAGMA integrity_check", "ok");
     s_expect(t->path, S_ACTS_SQL, before);
     free(before);
