@@ -46,6 +46,17 @@ static void s_legend(FILE *f, double x, double y, const char *const *names, int 
 
 /* The trend: per MQL cohort week, bars of MQLs and of those that reached SQL (left axis),
  * the MQL->SQL rate as a line (right axis, percent); immature cohorts shaded. */
+/* One grid line of a chart with a count axis on the left and a 0-100 % axis on the right:
+ * plot area from x = l, pw wide; the line at y, labelled n (left) and pct (right). */
+static void s_grid_line(FILE *f, double l, double pw, double y, double n, double pct)
+{
+    fprintf(f,
+            "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#d9d9d9\"/>"
+            "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%.0f</text>"
+            "<text x=\"%.1f\" y=\"%.1f\">%.0f%%</text>\n",
+            l, y, l + pw, y, l - 6, y + 4, n, l + pw + 6, y + 4, pct);
+}
+
 void ho_rsvg_trend(ho_rctx_t *ctx, FILE *f)
 {
     const double(*v)[5] = (const double(*)[5])ctx->model.funnel;
@@ -68,11 +79,7 @@ void ho_rsvg_trend(ho_rctx_t *ctx, FILE *f)
             L + slot * (HO_RW - HO_IMMATURE_WEEKS) + 4, T + 12);
     for (int t = 0; t <= nt; t++) { /* grid and both axes' labels */
         double y = T + ph - ph * t / nt;
-        fprintf(f,
-                "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#d9d9d9\"/>"
-                "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%.0f</text>"
-                "<text x=\"%.1f\" y=\"%.1f\">%.0f%%</text>\n",
-                L, y, L + pw, y, L - 6, y + 4, step * t, L + pw + 6, y + 4, 100.0 * t / nt);
+        s_grid_line(f, L, pw, y, step * t, 100.0 * t / nt);
     }
     for (int i = 0; i < HO_RW; i++) {
         double x = L + slot * i + slot * 0.15;
@@ -227,11 +234,7 @@ void ho_rsvg_pareto(ho_rctx_t *ctx, FILE *f)
             W, H, W, H);
     for (int t = 0; t <= nt; t++) {
         double y = T + ph - ph * t / nt;
-        fprintf(f,
-                "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#d9d9d9\"/>"
-                "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%.0f</text>"
-                "<text x=\"%.1f\" y=\"%.1f\">%.0f%%</text>\n",
-                L, y, L + pw, y, L - 6, y + 4, step * t, L + pw + 6, y + 4, 100.0 * t / nt);
+        s_grid_line(f, L, pw, y, step * t, 100.0 * t / nt);
     }
     for (size_t i = 0; i < m->nr; i++) {
         double t = m->r[i].rejected + m->r[i].lost, hgt = ph * t / max;

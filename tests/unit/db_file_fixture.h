@@ -31,6 +31,32 @@ static inline int s_tmp_dir_remove(const char *dir)
     return system(cmd) == 0 ? 0 : -1;
 }
 
+/* A test's temp dir and its handoff.db, made by s_tmp_setup (a cmocka setup: *state) and
+ * removed by s_tmp_teardown. */
+typedef struct {
+    char dir[64];
+    char path[128];
+} s_tmp_t;
+
+static inline int s_tmp_setup(void **state, const char *tmpl)
+{
+    s_tmp_t *t = calloc(1, sizeof *t);
+    if (!t || s_tmp_dir_new(t->dir, sizeof t->dir, t->path, sizeof t->path, tmpl) != 0) {
+        free(t);
+        return -1;
+    }
+    *state = t;
+    return 0;
+}
+
+static inline int s_tmp_teardown(void **state)
+{
+    s_tmp_t *t = *state;
+    int rc = s_tmp_dir_remove(t->dir);
+    free(t);
+    return rc;
+}
+
 /* The first column of the first row of sql on the database file db (opened read-only), as
  * malloc'd text ("(null)" for none); a query that does not prepare fails the test. */
 static inline char *s_db_text(const char *db, const char *sql)

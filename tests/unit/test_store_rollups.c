@@ -18,28 +18,14 @@
 #include "db_file_fixture.h"
 #include "handoff/store.h"
 
-typedef struct {
-    char dir[64];
-    char path[128];
-} s_tmp_t;
-
 static int s_setup(void **state)
 {
-    s_tmp_t *t = calloc(1, sizeof *t);
-    if (s_tmp_dir_new(t->dir, sizeof t->dir, t->path, sizeof t->path, "/tmp/ho-rollup-XXXXXX")) {
-        free(t);
-        return -1;
-    }
-    *state = t;
-    return 0;
+    return s_tmp_setup(state, "/tmp/ho-rollup-XXXXXX");
 }
 
 static int s_teardown(void **state)
 {
-    s_tmp_t *t = *state;
-    int rc = s_tmp_dir_remove(t->dir);
-    free(t);
-    return rc;
+    return s_tmp_teardown(state);
 }
 
 static void s_sql(const char *db, const char *sql)
