@@ -18,4 +18,9 @@ int ho_mkdirs(const char *dir);
  * NULL when out of memory. */
 char *ho_base64(const void *data, size_t len);
 
+/* snprintf into out (cap bytes) that truncates on purpose: a path or a diagnostic cut to its
+ * buffer. Through a va_list, so GCC's -Wformat-truncation, which cannot see the callers' real
+ * lengths, does not fail the build. */
+void ho_fmt(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 #endif

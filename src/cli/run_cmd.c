@@ -12,7 +12,6 @@
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,17 +76,6 @@ static int64_t s_wall_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Paths are checked against PATH_MAX - 256 up front; through a va_list GCC does not guess. */
-static void s_fmt(char *out, size_t cap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void s_fmt(char *out, size_t cap, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(out, cap, fmt, ap);
-    va_end(ap);
 }
 
 static void s_usage(FILE *out)
@@ -242,7 +230,7 @@ static int s_request(ho_run_t *run, int timeout_ms, const char *service, const c
 {
     ho_client_t *c = s_client(run, timeout_ms);
     if (!c) {
-        s_fmt(err->message, sizeof err->message, "no client for %s", run->endpoint);
+        ho_fmt(err->message, sizeof err->message, "no client for %s", run->endpoint);
         return HO_ERR_IO;
     }
     ho_msg_t *m = ho_msg_new(type);
@@ -313,7 +301,7 @@ static int s_report(ho_run_t *run, int64_t now_ms)
 static bool s_exists(const char *dir, const char *name)
 {
     char path[PATH_MAX];
-    s_fmt(path, sizeof path, "%s/%s", dir, name);
+    ho_fmt(path, sizeof path, "%s/%s", dir, name);
     return access(path, R_OK) == 0;
 }
 
@@ -321,17 +309,17 @@ static int s_demo(ho_run_t *run, const char *seed, const char *now_text, int64_t
                   const char *leads)
 {
     char demo[PATH_MAX], feedback[PATH_MAX];
-    s_fmt(demo, sizeof demo, "%s/demo", run->data_dir);
+    ho_fmt(demo, sizeof demo, "%s/demo", run->data_dir);
     /* one simulation per demo day (the folder says which) */
     char fbdir[PATH_MAX];
-    s_fmt(fbdir, sizeof fbdir, "%s/demo/feedback-%.10s", run->data_dir, now_text);
-    s_fmt(feedback, sizeof feedback, "%s/feedback_simulated.csv", fbdir);
+    ho_fmt(fbdir, sizeof fbdir, "%s/demo/feedback-%.10s", run->data_dir, now_text);
+    ho_fmt(feedback, sizeof feedback, "%s/feedback_simulated.csv", fbdir);
     char f[6][PATH_MAX];
     static const char *names[6] = {"hubspot_contacts.csv", "salesforce_leads.csv",
                                    "marketo_leads.csv",    "form_webhooks.jsonl",
                                    "activities.csv",       "linkedin_lead_forms.json"};
     for (int i = 0; i < 6; i++) {
-        s_fmt(f[i], sizeof f[i], "%s/%s", demo, names[i]);
+        ho_fmt(f[i], sizeof f[i], "%s/%s", demo, names[i]);
     }
     const char *conf_args[3] = {NULL, NULL, NULL};
     if (run->env.config) {
@@ -341,7 +329,7 @@ static int s_demo(ho_run_t *run, const char *seed, const char *now_text, int64_t
     char config_dir[PATH_MAX] = "";
     const char *cdir = ho_gateway_config_dir(run->env.gw);
     if (cdir && s_exists(cdir, "reps.csv")) {
-        s_fmt(config_dir, sizeof config_dir, "%s", cdir);
+        ho_fmt(config_dir, sizeof config_dir, "%s", cdir);
     }
 
     /* 1. the lead sources */

@@ -8,7 +8,6 @@
  * the field; the rest of the batch goes on. The store applies the outcome to the lifecycle. */
 #include <ctype.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +15,7 @@
 #include "handoff/connector.h"
 #include "handoff/feedback.h"
 #include "handoff/normalize.h"
-
+#include "handoff/util.h"
 
 static const char *s_str(const json_t *obj, const char *key)
 {
@@ -113,18 +112,6 @@ static void s_where(const json_t *p, const char *fid, char *out, size_t cap)
     snprintf(out, cap, "feedback %.80s%s: ", fid[0] ? fid : "(no feedback_id)", at);
 }
 
-/* snprintf that truncates on purpose (diagnostics cut to their buffer), through a va_list so
- * GCC's -Wformat-truncation estimate of the callers' lengths does not fail the build. */
-static void s_fmt(char *out, size_t cap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void s_fmt(char *out, size_t cap, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(out, cap, fmt, ap);
-    va_end(ap);
-}
-
 static int s_refuse(ho_feedback_refusal_t *why, const char *where, int rc, const char *code,
                     const char *field, const char *fmt, const char *a, const char *b)
 {
@@ -132,7 +119,7 @@ static int s_refuse(ho_feedback_refusal_t *why, const char *where, int rc, const
     snprintf(msg, sizeof msg, fmt, a ? a : "", b ? b : "");
     why->code = code;
     snprintf(why->field, sizeof why->field, "%s", field);
-    s_fmt(why->reason, sizeof why->reason, "%s%s", where, msg);
+    ho_fmt(why->reason, sizeof why->reason, "%s%s", where, msg);
     return rc;
 }
 

@@ -8,7 +8,6 @@
  * LinkedIn's form definitions are read in forms_linkedin.c, re-deliveries are told apart in
  * forms_seen.c. */
 #include <ctype.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -18,6 +17,7 @@
 #include <time.h>
 
 #include "handoff/forms.h"
+#include "handoff/util.h"
 
 #include "connectors/forms/forms_internal.h"
 
@@ -289,18 +289,6 @@ static ho_form_item_t *s_add(s_build_t *b, ho_msg_t *msg)
     return it;
 }
 
-/* snprintf that truncates on purpose: diagnostics are cut to their buffer. Through a va_list
- * so GCC's -Wformat-truncation (which cannot see the callers' real lengths) stays quiet. */
-static void s_fmt(char *out, size_t cap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void s_fmt(char *out, size_t cap, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(out, cap, fmt, ap);
-    va_end(ap);
-}
-
 static void s_flag(ho_form_item_t *it, const char *qcode, const char *field, const char *fmt,
                    const char *a, const char *b2)
 {
@@ -309,7 +297,7 @@ static void s_flag(ho_form_item_t *it, const char *qcode, const char *field, con
     }
     it->qcode = qcode;
     snprintf(it->field, sizeof it->field, "%s", field);
-    s_fmt(it->reason, sizeof it->reason, fmt, a ? a : "", b2 ? b2 : "");
+    ho_fmt(it->reason, sizeof it->reason, fmt, a ? a : "", b2 ? b2 : "");
 }
 
 /* A deterministic id for a submission that carries none: the hash of its canonical text. */
@@ -409,8 +397,8 @@ static void s_mark_test(ho_form_item_t *it, const char *source, const char *subi
     /* a test is never a lead, whatever else is wrong with it (an unknown test form, say) */
     it->qcode = NULL;
     it->skip = "test_lead";
-    s_fmt(it->reason, sizeof it->reason, "%s submission %s is a test lead (%s)", source, subid,
-          flag);
+    ho_fmt(it->reason, sizeof it->reason, "%s submission %s is a test lead (%s)", source, subid,
+           flag);
 }
 
 /* ---- Facebook ---- */
@@ -698,8 +686,8 @@ static void s_linkedin(s_build_t *b, const json_t *doc, const ho_linkedin_forms_
                "linkedin lead %s: versionedLeadGenFormUrn does not name a lead form%s", subid, "");
     } else if (!form) {
         char why[160];
-        s_fmt(why, sizeof why, "%s is not in the lead form definitions%s", fid,
-              forms ? "" : " (none loaded)");
+        ho_fmt(why, sizeof why, "%s is not in the lead form definitions%s", fid,
+               forms ? "" : " (none loaded)");
         s_flag(it, "unknown_form", "versionedLeadGenFormUrn",
                "linkedin lead %s: form %s; add it to the leadForms file (linkedin_forms)", subid,
                why);

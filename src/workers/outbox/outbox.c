@@ -20,7 +20,6 @@
 #include <czmq.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -261,17 +260,6 @@ static void s_topic(char *out, size_t cap, const char *prefix, const char *id)
     out[n] = '\0';
 }
 
-/* Formatting through a helper: paths may be long, and a cut message is fine. */
-static void s_fmt(char *out, size_t cap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void s_fmt(char *out, size_t cap, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(out, cap, fmt, ap);
-    va_end(ap);
-}
-
 /* Write body to a temp file beside dir/name; with tmp_out (group commit) leave it there,
  * unsynced, and name it in tmp_out; else fsync it and rename it into place. */
 static int s_write_atomic(const char *dir, const char *name, const char *body, char *path,
@@ -279,14 +267,14 @@ static int s_write_atomic(const char *dir, const char *name, const char *body, c
 {
     char tmp[4200];
     if (ho_mkdirs(dir) != 0) {
-        s_fmt(why, why_cap, "%s: cannot create: %s", dir, strerror(errno));
+        ho_fmt(why, why_cap, "%s: cannot create: %s", dir, strerror(errno));
         return -1;
     }
-    s_fmt(path, cap, "%s/%s", dir, name);
-    s_fmt(tmp, sizeof tmp, "%s/.%s.tmp.%d", dir, name, (int)getpid());
+    ho_fmt(path, cap, "%s/%s", dir, name);
+    ho_fmt(tmp, sizeof tmp, "%s/.%s.tmp.%d", dir, name, (int)getpid());
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd < 0) {
-        s_fmt(why, why_cap, "%s: %s", tmp, strerror(errno));
+        ho_fmt(why, why_cap, "%s: %s", tmp, strerror(errno));
         return -1;
     }
     size_t len = strlen(body), off = 0;
@@ -296,7 +284,7 @@ static int s_write_atomic(const char *dir, const char *name, const char *body, c
             continue;
         }
         if (w <= 0) {
-            s_fmt(why, why_cap, "%s: %s", tmp, strerror(errno));
+            ho_fmt(why, why_cap, "%s: %s", tmp, strerror(errno));
             close(fd);
             unlink(tmp);
             return -1;
@@ -304,16 +292,16 @@ static int s_write_atomic(const char *dir, const char *name, const char *body, c
         off += (size_t)w;
     }
     if (write(fd, "\n", 1) != 1 || (!tmp_out && fsync(fd) != 0) || close(fd) != 0) {
-        s_fmt(why, why_cap, "%s: %s", tmp, strerror(errno));
+        ho_fmt(why, why_cap, "%s: %s", tmp, strerror(errno));
         unlink(tmp);
         return -1;
     }
     if (tmp_out) {
-        s_fmt(tmp_out, tmp_cap, "%s", tmp);
+        ho_fmt(tmp_out, tmp_cap, "%s", tmp);
         return 0;
     }
     if (rename(tmp, path) != 0) {
-        s_fmt(why, why_cap, "%s: %s", path, strerror(errno));
+        ho_fmt(why, why_cap, "%s: %s", path, strerror(errno));
         unlink(tmp);
         return -1;
     }
@@ -465,8 +453,8 @@ static int s_group_add(s_ctx_t *ctx, const char *folder, const char *name, const
                        const char *body, const char *event_id)
 {
     char dir[4400], path[4800], tmp[4800], why[512];
-    s_fmt(dir, sizeof dir, "%s/%s", ctx->outdir, folder);
-    s_fmt(path, sizeof path, "%s/%s", dir, name);
+    ho_fmt(dir, sizeof dir, "%s/%s", ctx->outdir, folder);
+    ho_fmt(path, sizeof path, "%s/%s", dir, name);
     for (size_t i = 1; i < ctx->n_pending; i++) {
         if (strcmp(ctx->pending[i].path, path) == 0) {
             return HO_WORKER_OK; /* the same event twice in one batch: written once */
@@ -589,7 +577,7 @@ static int s_deliver(s_ctx_t *ctx, const ho_msg_t *in, int64_t now, ho_out_t *ou
         rc = s_group_add(ctx, folder, name, topic, body, ho_msg_id(in));
     } else if (!ho_outbox_db_sent(ctx->db, ho_msg_id(in))) {
         char dir[4400], path[4800], why[512];
-        s_fmt(dir, sizeof dir, "%s/%s", ctx->outdir, folder);
+        ho_fmt(dir, sizeof dir, "%s/%s", ctx->outdir, folder);
         if (s_write_atomic(dir, name, body, path, sizeof path, why, sizeof why, NULL, 0) != 0) {
             ho_warn("outbox: cannot write packet event=%s: %s", ho_msg_id(in), why);
             free(body);
