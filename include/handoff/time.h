@@ -65,11 +65,17 @@ bool ho_week_read(const char *text, ho_week_t *out);
 char *ho_week_format(ho_week_t week, char *out, size_t cap);
 
 /* ---- instants ---- */
+/* Exactly n decimal digits at *p: true, their value in *out and *p moved past them; false
+ * (nothing moved) when any of the n is not a digit. The field reader of the parsers. */
+bool ho_read_digits(const char **p, int n, int *out);
 /* An instant from the command line or a config: milliseconds since the epoch ("1795165200000",
  * at most 15 digits), a UTC date ("2026-11-20" = its midnight), or a UTC date and time
  * ("2026-11-20T09:00", "2026-11-20 09:00:05", an optional trailing "Z"). HO_OK (0) and *ms_p,
  * or HO_ERR_FIELD (a date that does not exist, like 2026-02-30, is refused). */
 int ho_time_parse(const char *text, int64_t *ms_p);
+/* Instant ms as UTC to the second, "2026-11-20T09:00:00Z", into out (at least 21 bytes; 32 is
+ * plenty). Returns out. */
+char *ho_time_format(int64_t ms, char *out, size_t cap);
 
 /* ---- zones (ho_tz_t: tz.h) ---- */
 /* True if tz names a zone this machine knows: "UTC", "Z", "GMT", "Etc/UTC" or a TZif file

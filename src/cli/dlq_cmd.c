@@ -14,6 +14,7 @@
 #include "handoff/client.h"
 #include "handoff/gateway.h"
 #include "handoff/store.h"
+#include "handoff/time.h"
 
 static void s_usage(FILE *out)
 {
@@ -69,11 +70,7 @@ static const char *s_time(const json_t *v, char *buf, size_t cap)
     if (!json_is_integer(v)) {
         return "-";
     }
-    time_t t = (time_t)(json_integer_value(v) / 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
+    return ho_time_format(json_integer_value(v), buf, cap);
 }
 
 /* The names of the fields the operator's edits (`replay_edits` of the row's payload) set or

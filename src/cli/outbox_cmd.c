@@ -13,6 +13,7 @@
 #include "handoff/cli.h"
 #include "handoff/gateway.h"
 #include "handoff/outbox.h"
+#include "handoff/time.h"
 
 static void s_usage(FILE *out)
 {
@@ -43,10 +44,7 @@ static void s_time(const json_t *v, char *buf, size_t cap)
         snprintf(buf, cap, "-");
         return;
     }
-    time_t t = (time_t)(json_integer_value(v) / 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    ho_time_format(json_integer_value(v), buf, cap);
 }
 
 static const char *s_s(const json_t *o, const char *k)
@@ -147,16 +145,12 @@ static void s_list_packets(const char *dir, bool each, long long limit)
     size_t n = s_packets(dir, &p, &reps);
     char newest[32] = "-";
     if (n) {
-        struct tm tm;
-        gmtime_r(&p[0].mtime, &tm);
-        strftime(newest, sizeof newest, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        ho_time_format((int64_t)p[0].mtime * 1000, newest, sizeof newest);
     }
     printf("outbox packets dir=%s count=%zu reps=%zu newest=%s\n", dir, n, reps, newest);
     for (size_t i = 0; each && i < n && (long long)i < limit; i++) {
         char at[32];
-        struct tm tm;
-        gmtime_r(&p[i].mtime, &tm);
-        strftime(at, sizeof at, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        ho_time_format((int64_t)p[i].mtime * 1000, at, sizeof at);
         printf("packet folder=%s written=%s file=%s\n", p[i].rep, at, p[i].path);
     }
     free(p);

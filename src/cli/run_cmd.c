@@ -635,10 +635,7 @@ static int s_demo_clock(const char *now_arg, int64_t *now_ms, char *now_text, si
         int64_t day = s_wall_ms() / 86400000; /* 1970-01-01 was a Thursday */
         *now_ms = (day - (day + 3) % 7) * 86400000;
     }
-    time_t secs = (time_t)(*now_ms / 1000);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    strftime(now_text, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    ho_time_format(*now_ms, now_text, cap);
     return 0;
 }
 

@@ -119,15 +119,6 @@ static json_t *s_snapshot(s_db_t *d, sqlite3_stmt *row, int64_t as_of)
     return snap;
 }
 
-static const char *s_time(int64_t ms, char *buf, size_t cap)
-{
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
-
 static ho_score_model_t *s_current_model(ho_gateway_t *gw, const char *override, ho_err_t *err)
 {
     if (override) {
@@ -152,7 +143,7 @@ static void s_print_explain(const json_t *lead, const ho_score_result_t *r,
            json_string_value(json_object_get(lead, "stage"))
                ? json_string_value(json_object_get(lead, "stage"))
                : "-",
-           ho_score_model_version(m), s_time(r->as_of, t1, sizeof t1));
+           ho_score_model_version(m), ho_time_format(r->as_of, t1, sizeof t1));
     printf("model file=%s window_days=%lld\n", ho_score_model_name(m),
            (long long)(ho_score_model_window_ms(m) / HO_DAY_MS));
     printf("activities total=%zu counted=%zu out_of_window=%zu future=%zu capped=%zu\n",
@@ -173,7 +164,7 @@ static void s_print_explain(const json_t *lead, const ho_score_result_t *r,
                sqlite3_column_text(row, 8) ? (const char *)sqlite3_column_text(row, 8) : "-",
                sqlite3_column_text(row, 9) ? (const char *)sqlite3_column_text(row, 9) : "-",
                sqlite3_column_text(row, 10) ? (const char *)sqlite3_column_text(row, 10) : "-",
-               s_time(sqlite3_column_int64(row, 11), t1, sizeof t1));
+               ho_time_format(sqlite3_column_int64(row, 11), t1, sizeof t1));
     } else {
         printf("stored none (not scored yet)\n");
     }
@@ -337,7 +328,7 @@ static int s_dry_run(s_db_t *d, const ho_score_model_t *cur, const ho_score_mode
     }
     char t1[32];
     printf("dry-run leads=%zu as_of=%s\n", leads,
-           as_of == S_AS_OF_STORED ? "stored" : s_time(as_of, t1, sizeof t1));
+           as_of == S_AS_OF_STORED ? "stored" : ho_time_format(as_of, t1, sizeof t1));
     s_print_tally("current", cur, &tc);
     s_print_tally("new", cand, &tn);
     printf("change mql_delta=%+ld became_mql=%zu no_longer_mql=%zu grade_changed=%zu\n",

@@ -1,5 +1,6 @@
 /* log.c - see include/handoff/log.h */
 #include "handoff/log.h"
+#include "handoff/time.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -52,10 +53,7 @@ void ho_log(ho_log_level_t level, const char *fmt, ...)
         return;
     }
     char stamp[32];
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    ho_time_format((int64_t)time(NULL) * 1000, stamp, sizeof stamp);
 
     char line[2048];
     int n = snprintf(line, sizeof line, "%s %s %s: ", stamp, s_names[level], s_component);

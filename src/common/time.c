@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define DAY_MS INT64_C(86400000)
 
@@ -155,8 +156,7 @@ char *ho_week_format(ho_week_t week, char *out, size_t cap)
 
 /* ------------------------------------------------------------------ instants */
 
-/* Exactly n digits at *p. */
-static bool s_digits(const char **p, int n, int *out)
+bool ho_read_digits(const char **p, int n, int *out)
 {
     int v = 0;
     for (int i = 0; i < n; i++) {
@@ -185,18 +185,18 @@ int ho_time_parse(const char *text, int64_t *ms_p)
     }
     const char *p = text;
     int y, mo, d, h = 0, mi = 0, s = 0;
-    if (!s_digits(&p, 4, &y) || *p++ != '-' || !s_digits(&p, 2, &mo) || *p++ != '-' ||
-        !s_digits(&p, 2, &d)) {
+    if (!ho_read_digits(&p, 4, &y) || *p++ != '-' || !ho_read_digits(&p, 2, &mo) || *p++ != '-' ||
+        !ho_read_digits(&p, 2, &d)) {
         return HO_ERR_FIELD;
     }
     if (*p == 'T' || *p == ' ') {
         p++;
-        if (!s_digits(&p, 2, &h) || *p++ != ':' || !s_digits(&p, 2, &mi)) {
+        if (!ho_read_digits(&p, 2, &h) || *p++ != ':' || !ho_read_digits(&p, 2, &mi)) {
             return HO_ERR_FIELD;
         }
         if (*p == ':') {
             p++;
-            if (!s_digits(&p, 2, &s)) {
+            if (!ho_read_digits(&p, 2, &s)) {
                 return HO_ERR_FIELD;
             }
         }
@@ -209,6 +209,15 @@ int ho_time_parse(const char *text, int64_t *ms_p)
     }
     *ms_p = ((ho_days_from_civil(y, mo, d) * 24 + h) * 60 + mi) * 60000 + (int64_t)s * 1000;
     return HO_OK;
+}
+
+char *ho_time_format(int64_t ms, char *out, size_t cap)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return out;
 }
 
 /* ------------------------------------------------------------------ zones */

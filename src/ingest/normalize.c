@@ -539,21 +539,6 @@ static int64_t s_ms(int y, int mo, int d, int h, int mi, int s, int ms, int off_
     return ((days * 86400 + h * 3600 + mi * 60 + s) - (int64_t)off_min * 60) * 1000 + ms;
 }
 
-/* Read exactly n digits. */
-static bool s_digits(const char **p, int n, int *out)
-{
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        if (!isdigit((unsigned char)(*p)[i])) {
-            return false;
-        }
-        v = v * 10 + ((*p)[i] - '0');
-    }
-    *p += n;
-    *out = v;
-    return true;
-}
-
 /* Parse [T| ]HH:MM[:SS[.fff]][Z|+HH[:]MM] after a date; "" is allowed (midnight UTC). */
 static bool s_time_tail(const char *p, int *h, int *mi, int *s, int *ms, int *off)
 {
@@ -565,12 +550,12 @@ static bool s_time_tail(const char *p, int *h, int *mi, int *s, int *ms, int *of
         return false;
     }
     p++;
-    if (!s_digits(&p, 2, h) || *p++ != ':' || !s_digits(&p, 2, mi)) {
+    if (!ho_read_digits(&p, 2, h) || *p++ != ':' || !ho_read_digits(&p, 2, mi)) {
         return false;
     }
     if (*p == ':') {
         p++;
-        if (!s_digits(&p, 2, s)) {
+        if (!ho_read_digits(&p, 2, s)) {
             return false;
         }
         if (*p == '.' || *p == ',') {
@@ -602,13 +587,13 @@ static bool s_time_tail(const char *p, int *h, int *mi, int *s, int *ms, int *of
     } else if (*p == '+' || *p == '-') {
         int sign = *p == '-' ? -1 : 1, oh, om = 0;
         p++;
-        if (!s_digits(&p, 2, &oh)) {
+        if (!ho_read_digits(&p, 2, &oh)) {
             return false;
         }
         if (*p == ':') {
             p++;
         }
-        if (isdigit((unsigned char)*p) && !s_digits(&p, 2, &om)) {
+        if (isdigit((unsigned char)*p) && !ho_read_digits(&p, 2, &om)) {
             return false;
         }
         if (oh > 14 || om > 59) {
@@ -635,9 +620,9 @@ static int s_fixed_formats(const char *t, int64_t *out)
         return 0;
     }
     /* YYYY-MM-DD... */
-    if (s_digits(&p, 4, &y) && *p == '-') {
+    if (ho_read_digits(&p, 4, &y) && *p == '-') {
         p++;
-        if (!s_digits(&p, 2, &mo) || *p++ != '-' || !s_digits(&p, 2, &d)) {
+        if (!ho_read_digits(&p, 2, &mo) || *p++ != '-' || !ho_read_digits(&p, 2, &d)) {
             return -1;
         }
         if (!s_time_tail(p, &h, &mi, &s, &ms, &off) || !s_valid_ymdhms(y, mo, d, h, mi, s)) {
@@ -648,9 +633,9 @@ static int s_fixed_formats(const char *t, int64_t *out)
     }
     /* MM/DD/YYYY (US exports) */
     p = t;
-    if (s_digits(&p, 2, &mo) && *p == '/') {
+    if (ho_read_digits(&p, 2, &mo) && *p == '/') {
         p++;
-        if (!s_digits(&p, 2, &d) || *p++ != '/' || !s_digits(&p, 4, &y)) {
+        if (!ho_read_digits(&p, 2, &d) || *p++ != '/' || !ho_read_digits(&p, 4, &y)) {
             return -1;
         }
         if (!s_time_tail(p, &h, &mi, &s, &ms, &off) || !s_valid_ymdhms(y, mo, d, h, mi, s)) {
