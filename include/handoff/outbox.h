@@ -19,6 +19,9 @@
 #define HO_OUTBOX_H
 
 #include <jansson.h>
+#include <limits.h>
+#include <stddef.h>
+#include <time.h>
 
 #include "handoff/msg.h"
 
@@ -53,5 +56,19 @@ int ho_outbox_requeue(const char *data_dir, const char *event_id, int *n_p, ho_e
  * folder). */
 int ho_outbox_forget(const char *data_dir, long long lead_id, const char *email, int *n_p,
                      ho_err_t *err);
+
+/* A packet file: <dir>/<rep>/<name>.json, the rep folder's name and the file's mtime. */
+typedef struct {
+    char path[PATH_MAX];
+    char rep[256];
+    time_t mtime;
+} ho_outbox_packet_t;
+
+/* The packet files under dir (the worker's workers.outbox.dir): every <dir>/<rep>/<name>.json
+ * (temp files, which do not end in .json, are not). Returns how many. With out, *out (caller
+ * frees) holds them newest first, a file that cannot be stat'ed left out; without (NULL),
+ * they are only counted. reps (may be NULL): the rep folders holding any (not _reports, the
+ * report.ready folder). `handoff outbox list|--files` and `handoff metrics` both read this. */
+size_t ho_outbox_packets(const char *dir, ho_outbox_packet_t **out, size_t *reps);
 
 #endif

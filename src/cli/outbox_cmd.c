@@ -1,13 +1,11 @@
 /* outbox_cmd.c - `handoff outbox`: the webhook deliveries of the outbox worker
  * (<data_dir>/outbox.db): list them, show one with every attempt, and retry failed ones.
  * Works whether or not the worker runs; a requeued delivery is tried at its next tick. */
-#include <dirent.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include "handoff/cli.h"
@@ -69,80 +67,12 @@ static const char *s_n(const json_t *o, const char *k, char *buf, size_t cap)
     return buf;
 }
 
-/* The packet folder: workers.outbox.dir (default "outbox") under the data dir. */
-typedef struct {
-    char path[PATH_MAX];
-    char rep[256];
-    time_t mtime;
-} s_packet_t;
-
-static int s_newest_first(const void *a, const void *b)
-{
-    const s_packet_t *x = a, *y = b;
-    return x->mtime < y->mtime ? 1 : x->mtime > y->mtime ? -1 : strcmp(x->path, y->path);
-}
-
-/* Every <dir>/<rep>/<name>.json (temp files, which do not end in .json, are skipped).
- * Returns how many; *out (caller frees) holds them, *reps the number of rep folders. */
-static size_t s_packets(const char *dir, s_packet_t **out, size_t *reps)
-{
-    size_t n = 0, cap = 0;
-    *out = NULL;
-    *reps = 0;
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    while (d && (e = readdir(d))) {
-        char sub[PATH_MAX];
-        if (e->d_name[0] == '.' ||
-            snprintf(sub, sizeof sub, "%s/%s", dir, e->d_name) >= (int)sizeof sub) {
-            continue;
-        }
-        DIR *rd = opendir(sub);
-        struct dirent *f;
-        size_t before = n;
-        while (rd && (f = readdir(rd))) {
-            size_t len = strlen(f->d_name);
-            struct stat st;
-            if (len < 6 || strcmp(f->d_name + len - 5, ".json") != 0) {
-                continue;
-            }
-            if (n == cap) {
-                cap = cap ? cap * 2 : 64;
-                s_packet_t *grown = realloc(*out, cap * sizeof **out);
-                if (!grown) {
-                    break;
-                }
-                *out = grown;
-            }
-            s_packet_t *p = &(*out)[n];
-            if (snprintf(p->path, sizeof p->path, "%s/%s", sub, f->d_name) >= (int)sizeof p->path ||
-                stat(p->path, &st) != 0) {
-                continue;
-            }
-            snprintf(p->rep, sizeof p->rep, "%s", e->d_name);
-            p->mtime = st.st_mtime;
-            n++;
-        }
-        *reps += n > before && e->d_name[0] != '_'; /* _reports: report.ready, not a rep */
-        if (rd) {
-            closedir(rd);
-        }
-    }
-    if (d) {
-        closedir(d);
-    }
-    if (n) {
-        qsort(*out, n, sizeof **out, s_newest_first);
-    }
-    return n;
-}
-
 /* 'outbox packets dir=D count=N reps=R newest=T', then with `each` one line per packet. */
 static void s_list_packets(const char *dir, bool each, long long limit)
 {
-    s_packet_t *p = NULL;
+    ho_outbox_packet_t *p = NULL;
     size_t reps = 0;
-    size_t n = s_packets(dir, &p, &reps);
+    size_t n = ho_outbox_packets(dir, &p, &reps);
     char newest[32] = "-";
     if (n) {
         ho_time_format((int64_t)p[0].mtime * 1000, newest, sizeof newest);

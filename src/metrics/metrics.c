@@ -306,33 +306,6 @@ static void s_outbox(FILE *f, const char *data_dir, int64_t now_ms)
     json_decref(ob);
 }
 
-static long long s_count_json_files(const char *dir)
-{
-    long long n = 0;
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    while (d && (e = readdir(d))) {
-        char sub[PATH_MAX];
-        if (e->d_name[0] == '.' ||
-            snprintf(sub, sizeof sub, "%s/%s", dir, e->d_name) >= (int)sizeof sub) {
-            continue;
-        }
-        DIR *rd = opendir(sub);
-        struct dirent *g;
-        while (rd && (g = readdir(rd))) {
-            size_t len = strlen(g->d_name);
-            n += len > 5 && strcmp(g->d_name + len - 5, ".json") == 0;
-        }
-        if (rd) {
-            closedir(rd);
-        }
-    }
-    if (d) {
-        closedir(d);
-    }
-    return n;
-}
-
 static void s_file_size(FILE *f, const char *file, const char *path)
 {
     struct stat st;
@@ -354,8 +327,8 @@ static void s_data_dir(FILE *f, const ho_metrics_opts_t *o, int64_t now_ms)
     snprintf(p, sizeof p, "%s/outbox", o->data_dir);
     s_head(f, "handoff_outbox_packet_files", "gauge",
            "handoff packets written as JSON files (one folder per rep)");
-    fprintf(f, "handoff_outbox_packet_files %lld\n",
-            s_count_json_files(o->outbox_dir ? o->outbox_dir : p));
+    fprintf(f, "handoff_outbox_packet_files %zu\n",
+            ho_outbox_packets(o->outbox_dir ? o->outbox_dir : p, NULL, NULL));
     s_head(f, "handoff_file_bytes", "gauge", "size of the data dir's files (-wal included)");
     /* every SQLite file is in WAL mode: between checkpoints most of its growth is in -wal */
     static const char *files[] = {"handoff.db", "handoff.db-wal", "router.db",
