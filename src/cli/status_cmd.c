@@ -70,6 +70,20 @@ static void s_kv(const json_t *obj, const char *skip)
     }
 }
 
+/* One line a member of the array: "WHAT KEY=<its key>" first, then its other scalars. */
+static void s_print_list(const json_t *items, const char *what, const char *key)
+{
+    size_t i;
+    json_t *item;
+    json_array_foreach(items, i, item)
+    {
+        const char *name = json_string_value(json_object_get(item, key));
+        printf("%s %s=%s", what, key, name ? name : "?");
+        s_kv(item, key);
+        printf("\n");
+    }
+}
+
 static void s_print(const json_t *st)
 {
     printf("broker");
@@ -93,22 +107,8 @@ static void s_print(const json_t *st)
     }
     size_t i;
     json_t *item;
-    json_array_foreach(json_object_get(st, "services"), i, item)
-    {
-        printf("service name=%s", json_string_value(json_object_get(item, "name"))
-                                      ? json_string_value(json_object_get(item, "name"))
-                                      : "?");
-        s_kv(item, "name");
-        printf("\n");
-    }
-    json_array_foreach(json_object_get(st, "workers"), i, item)
-    {
-        printf("worker id=%s", json_string_value(json_object_get(item, "id"))
-                                   ? json_string_value(json_object_get(item, "id"))
-                                   : "?");
-        s_kv(item, "id");
-        printf("\n");
-    }
+    s_print_list(json_object_get(st, "services"), "service", "name");
+    s_print_list(json_object_get(st, "workers"), "worker", "id");
     const char *type;
     json_t *service;
     json_object_foreach(json_object_get(st, "routes"), type, service)
