@@ -66,6 +66,35 @@ static void test_parse_instants(void **state)
     assert_int_not_equal(ho_time_parse("", &t), HO_OK);
 }
 
+/* ho_time_format is what dlq, outbox, score, run and the log print; ho_read_digits is the
+ * field reader of ho_time_parse and of normalize's date parser. */
+static void test_format_and_digits(void **state)
+{
+    (void)state;
+    char buf[32];
+    assert_string_equal(ho_time_format(s_utc_ms(2026, 11, 20, 9, 5) + 7999, buf, sizeof buf),
+                        "2026-11-20T09:05:07Z"); /* milliseconds are cut, not rounded */
+    assert_string_equal(ho_time_format(0, buf, sizeof buf), "1970-01-01T00:00:00Z");
+    int64_t t = 0;
+    assert_int_equal(ho_time_parse(ho_time_format(1795165200000, buf, sizeof buf), &t), HO_OK);
+    assert_int_equal(t, 1795165200000);
+
+    const char *p = "2026x";
+    int v = -1;
+    assert_true(ho_read_digits(&p, 4, &v));
+    assert_int_equal(v, 2026);
+    assert_string_equal(p, "x");
+    p = "12x4";
+    v = -1;
+    assert_false(ho_read_digits(&p, 4, &v)); /* not moved, nothing set */
+    assert_string_equal(p, "12x4");
+    assert_int_equal(v, -1);
+    p = "07";
+    assert_true(ho_read_digits(&p, 2, &v));
+    assert_int_equal(v, 7);
+    assert_string_equal(p, "");
+}
+
 static void test_midnights(void **state)
 {
     (void)state;
@@ -119,6 +148,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_civil_round_trip),
         cmocka_unit_test(test_parse_instants),
+        cmocka_unit_test(test_format_and_digits),
         cmocka_unit_test(test_midnights),
         cmocka_unit_test(test_zone_names),
     };

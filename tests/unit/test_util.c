@@ -1,5 +1,5 @@
-/* test_util.c - util.h: mkdir -p over a real temporary folder, and base64 against the RFC 4648
- * test vectors. */
+/* test_util.c - util.h: mkdir -p over a real temporary folder, base64 against the RFC 4648
+ * test vectors, and the truncating ho_fmt. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -65,11 +65,22 @@ static void test_base64(void **state)
     free(got);
 }
 
+static void test_fmt(void **state)
+{
+    (void)state;
+    char buf[8];
+    ho_fmt(buf, sizeof buf, "%s/%d", "ab", 42);
+    assert_string_equal(buf, "ab/42");
+    ho_fmt(buf, sizeof buf, "%s", "a longer text"); /* cut to the buffer, terminated */
+    assert_string_equal(buf, "a longe");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mkdirs),
         cmocka_unit_test(test_base64),
+        cmocka_unit_test(test_fmt),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
