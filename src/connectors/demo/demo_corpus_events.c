@@ -476,10 +476,7 @@ int ho_demo_cp_reps_file(const ho_demo_cp_t *cp, FILE *f)
         const char *v[15] = {p->id,     p->name,     p->email,     p->region,  p->countries,
                              p->states, p->segments, p->emin,      p->emax,    p->cap,
                              p->tz,     p->ooo,      p->ooo_start, p->ooo_end, p->backup};
-        for (int c = 0; c < 15; c++) {
-            ho_demo_cell(&cw, v[c]);
-        }
-        ho_demo_endrow(&cw);
+        ho_demo_row(&cw, v, 15);
     }
     return ferror(f) ? -1 : 0;
 }

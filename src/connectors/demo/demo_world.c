@@ -349,3 +349,11 @@ void ho_demo_endrow(ho_demo_csvw_t *w)
     fputs(w->eol, w->f);
     w->first = true;
 }
+
+void ho_demo_row(ho_demo_csvw_t *w, const char *const *v, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        ho_demo_cell(w, v[k]);
+    }
+    ho_demo_endrow(w);
+}
