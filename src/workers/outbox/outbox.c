@@ -29,9 +29,9 @@
 #include <unistd.h>
 
 #include "handoff/log.h"
-#include "handoff/routing.h" /* ho_parse_duration_ms */
 #include "handoff/worker.h"
 #include "outbox/outbox_int.h"
+#include "workers/workers_int.h"
 #include "handoff/util.h"
 
 typedef struct {
@@ -168,12 +168,9 @@ static int s_init(const ho_worker_env_t *env, void **ctx_p, ho_err_t *err)
                         "workers.outbox: max_attempts and webhook_timeout_ms must be >= 1, "
                         "backoff_ms >= 0");
     }
-    if (rc == HO_OK && strcmp(ctx->set.retention, "0") != 0 &&
-        ho_parse_duration_ms(ctx->set.retention, &ctx->keep_ms) != HO_OK) {
-        rc = ho_err_set(err, HO_ERR_CONFIG, "workers.outbox.retention",
-                        "workers.outbox.retention: expected a duration like 30d or 0, got "
-                        "\"%.40s\"",
-                        ctx->set.retention);
+    if (rc == HO_OK) {
+        rc = ho_worker_retention(ctx->set.retention, "workers.outbox.retention", "30d",
+                                 &ctx->keep_ms, err);
     }
     if (rc == HO_OK) {
         if (ctx->set.dir[0] == '/') {
@@ -676,15 +673,12 @@ static int s_handle_each(s_ctx_t *ctx, ho_msg_t *const *in, size_t n, int64_t no
     return HO_WORKER_OK;
 }
 
-#define PRUNE_EVERY_MS 3600000LL
-
 static int s_tick(void *ctx_v, int64_t now_ms, ho_out_t *out)
 {
     s_ctx_t *ctx = ctx_v;
     (void)out;
     s_flush(ctx, now_ms);
-    if (ctx->keep_ms && (!ctx->pruned_at || now_ms - ctx->pruned_at >= PRUNE_EVERY_MS)) {
-        ctx->pruned_at = now_ms;
+    if (ho_worker_prune_due(ctx->keep_ms, &ctx->pruned_at, now_ms)) {
         int n = 0;
         ho_err_t err = {0};
         if (ho_outbox_db_prune(ctx->db, now_ms - ctx->keep_ms, &n, &err) != HO_OK) {
