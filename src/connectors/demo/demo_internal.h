@@ -244,6 +244,8 @@ void ho_demo_cellf(ho_demo_csvw_t *w, const char *fmt, ...) __attribute__((forma
 void ho_demo_endrow(ho_demo_csvw_t *w);
 /* n cells then the end of the row: an export's header line */
 void ho_demo_row(ho_demo_csvw_t *w, const char *const *v, size_t n);
+/* doc (stolen) as one compact JSON line; nothing when it cannot be written */
+void ho_demo_json_line(FILE *f, json_t *doc);
 
 /* ---- demo.c ---- */
 long ho_demo_dirty_every(long n, long k);
