@@ -38,8 +38,8 @@ void ho_lines_close(ho_lines_t *in)
 int ho_lines_next(ho_lines_t *in, char **p, size_t *n, ho_msg_t **msg_p, ho_err_t *err)
 {
     *msg_p = NULL;
-    int got = ho_connector_next_line(in->f, in->file, &in->line, &in->cap, &in->lineno,
-                                     &in->offset, p, n, err);
+    int got = ho_connector_next_line(in->f, in->file, &in->line, &in->cap, &in->lineno, &in->offset,
+                                     p, n, err);
     if (got <= 0 || *n <= in->max) {
         return got;
     }
@@ -47,8 +47,8 @@ int ho_lines_next(ho_lines_t *in, char **p, size_t *n, ho_msg_t **msg_p, ho_err_
     snprintf(why, sizeof why, "%s:%ld: line of %zu bytes is longer than the limit", in->file,
              in->lineno, *n);
     *p = NULL;
-    *msg_p = ho_connector_quarantine(in->profile, in->file, in->lineno, "record_too_large", "",
-                                     why, NULL);
+    *msg_p = ho_connector_quarantine(in->profile, in->file, in->lineno, "record_too_large", "", why,
+                                     NULL);
     return *msg_p ? 1 : HO_ERR_NOMEM;
 }
 

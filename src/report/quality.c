@@ -109,8 +109,8 @@ static void s_sum_formula(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t row, lxw_
 /* One table (one file kind) from *row on. */
 /* Count column c of a row into the sheet, the page's row m and the total tot[c]; a NULL
  * (nothing to count) is "n/a". */
-static void s_count_cell(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t row, sqlite3_stmt *st,
-                         int c, ho_rcell_t *m, double *tot)
+static void s_count_cell(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t row, sqlite3_stmt *st, int c,
+                         ho_rcell_t *m, double *tot)
 {
     if (sqlite3_column_type(st, c) == SQLITE_NULL) {
         worksheet_write_string(ws, row, (lxw_col_t)c, "n/a", ctx->f_note);

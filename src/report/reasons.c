@@ -160,8 +160,8 @@ static bool s_reason_row(ho_rctx_t *ctx, sqlite3_stmt *st, void *elem)
 static ho_report_error_t s_collect(ho_rctx_t *ctx)
 {
     ho_rmodel_t *m = &ctx->model;
-    return ho_rsql_collect(ctx, HO_RQ_REPORT_REASONS_PARETO, "lost reasons", (void **)&m->r,
-                           &m->nr, sizeof *m->r, s_reason_row);
+    return ho_rsql_collect(ctx, HO_RQ_REPORT_REASONS_PARETO, "lost reasons", (void **)&m->r, &m->nr,
+                           sizeof *m->r, s_reason_row);
 }
 
 ho_report_error_t ho_report_reasons(ho_rctx_t *ctx, lxw_worksheet *ws)

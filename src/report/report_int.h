@@ -279,7 +279,7 @@ void ho_rheader(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t row, const char *co
 /* A long list's header: column i widths[i] wide, the header row (ho_rheader), frozen above the
  * rows under it. */
 void ho_rlist_header(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t row, const char *const *cols,
-                    const double *widths, int n);
+                     const double *widths, int n);
 /* A rate num/den as a percent cell, or a blank (formatted) cell when den == 0. */
 void ho_rrate(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t row, lxw_col_t col, double num,
               double den, lxw_format *fmt);

@@ -251,7 +251,7 @@ void ho_rheader(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t row, const char *co
 }
 
 void ho_rlist_header(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t row, const char *const *cols,
-                    const double *widths, int n)
+                     const double *widths, int n)
 {
     for (int i = 0; i < n; i++) {
         ho_rcols(ctx, ws, (lxw_col_t)i, (lxw_col_t)i, widths[i]);

@@ -137,8 +137,8 @@ static void s_file_ref(s_ctx_t *self, ho_msg_t *msg)
 {
     json_t *p = ho_msg_payload(msg);
     json_t *ref = json_object_get(p, "source_ref");
-    json_t *nref = json_pack("{s:s, s:I}", "file", self->in.file, "line",
-                             (json_int_t)self->in.lineno);
+    json_t *nref =
+        json_pack("{s:s, s:I}", "file", self->in.file, "line", (json_int_t)self->in.lineno);
     if (json_is_object(ref)) {
         json_object_update_missing(nref, ref);
     }

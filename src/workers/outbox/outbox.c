@@ -81,8 +81,7 @@ typedef struct {
     zsock_t *pub;
     zactor_t *auth; /* zauth for the PUB socket when broker.curve.enabled */
     zcert_t *cert;
-    int64_t keep_ms; /* retention, 0 = forever */
-    int64_t pruned_at;
+    ho_worker_retention_t retention;
 } s_ctx_t;
 
 static void s_exit(void **ctx_p)
@@ -170,7 +169,7 @@ static int s_init(const ho_worker_env_t *env, void **ctx_p, ho_err_t *err)
     }
     if (rc == HO_OK) {
         rc = ho_worker_retention(ctx->set.retention, "workers.outbox.retention", "30d",
-                                 &ctx->keep_ms, err);
+                                 &ctx->retention, err);
     }
     if (rc == HO_OK) {
         if (ctx->set.dir[0] == '/') {
@@ -678,10 +677,10 @@ static int s_tick(void *ctx_v, int64_t now_ms, ho_out_t *out)
     s_ctx_t *ctx = ctx_v;
     (void)out;
     s_flush(ctx, now_ms);
-    if (ho_worker_prune_due(ctx->keep_ms, &ctx->pruned_at, now_ms)) {
+    if (ho_worker_prune_due(&ctx->retention, now_ms)) {
         int n = 0;
         ho_err_t err = {0};
-        if (ho_outbox_db_prune(ctx->db, now_ms - ctx->keep_ms, &n, &err) != HO_OK) {
+        if (ho_outbox_db_prune(ctx->db, now_ms - ctx->retention.keep_ms, &n, &err) != HO_OK) {
             ho_warn("outbox: cannot prune outbox.db: %s", err.message);
         } else if (n) {
             ho_info("outbox: forgot %d delivered webhook deliveries older than %s", n,

@@ -34,8 +34,7 @@ static const ho_config_map_t s_config_map[] = {
 typedef struct {
     ho_routing_t *routing;
     ho_route_state_t *state;
-    int64_t keep_ms; /* retention, 0 = forever */
-    int64_t pruned_at;
+    ho_worker_retention_t retention;
 } s_ctx_t;
 
 static void s_exit(void **ctx_p)
@@ -59,7 +58,7 @@ static int s_init(const ho_worker_env_t *env, void **ctx_p, ho_err_t *err)
         rc = ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
     }
     if (rc == HO_OK) {
-        rc = ho_worker_retention(set.retention, "workers.route.retention", "90d", &ctx->keep_ms,
+        rc = ho_worker_retention(set.retention, "workers.route.retention", "90d", &ctx->retention,
                                  err);
     }
     if (rc == HO_OK) {
@@ -246,12 +245,13 @@ static int s_tick(void *ctx_v, int64_t now_ms, ho_out_t *out)
 {
     s_ctx_t *ctx = ctx_v;
     (void)out;
-    if (!ho_worker_prune_due(ctx->keep_ms, &ctx->pruned_at, now_ms)) {
+    if (!ho_worker_prune_due(&ctx->retention, now_ms)) {
         return HO_WORKER_OK;
     }
     ho_routing_pruned_t n;
     ho_err_t err = {0};
-    if (ho_route_state_prune(ctx->routing, ctx->state, now_ms, ctx->keep_ms, &n, &err) != HO_OK) {
+    if (ho_route_state_prune(ctx->routing, ctx->state, now_ms, ctx->retention.keep_ms, &n, &err) !=
+        HO_OK) {
         ho_warn("route: cannot prune the router state: %s", err.message);
         return HO_WORKER_OK;
     }
