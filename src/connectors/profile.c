@@ -442,6 +442,22 @@ static int s_cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Room in *v (cap *cap) for one more name after the n there and the NULL that ends them;
+ * false on out of memory (*v and *cap as they were). */
+static bool s_names_room(char ***v, size_t n, size_t *cap)
+{
+    if (n + 1 < *cap) {
+        return true;
+    }
+    char **g = realloc(*v, *cap * 2 * sizeof *g);
+    if (!g) {
+        return false;
+    }
+    *v = g;
+    *cap *= 2;
+    return true;
+}
+
 char **ho_profile_names(const char *config_dir)
 {
     size_t n = 0, cap = 16;
@@ -453,13 +469,8 @@ char **ho_profile_names(const char *config_dir)
     for (size_t i = 0; (f = ho_default_file_at(i)) != NULL; i++) {
         size_t len = strlen(f);
         if (strncmp(f, "profiles/", 9) == 0 && len > 14 && strcmp(f + len - 5, ".yaml") == 0) {
-            if (n + 1 >= cap) {
-                cap *= 2;
-                char **g = realloc(v, cap * sizeof *g);
-                if (!g) {
-                    break;
-                }
-                v = g;
+            if (!s_names_room(&v, n, &cap)) {
+                break;
             }
             v[n++] = strndup(f + 9, len - 14);
         }
@@ -474,13 +485,8 @@ char **ho_profile_names(const char *config_dir)
             if (len <= 5 || strcmp(e->d_name + len - 5, ".yaml") != 0 || e->d_name[0] == '.') {
                 continue;
             }
-            if (n + 1 >= cap) {
-                cap *= 2;
-                char **g = realloc(v, cap * sizeof *g);
-                if (!g) {
-                    break;
-                }
-                v = g;
+            if (!s_names_room(&v, n, &cap)) {
+                break;
             }
             v[n++] = strndup(e->d_name, len - 5);
         }

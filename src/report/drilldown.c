@@ -94,11 +94,7 @@ ho_report_error_t ho_report_drilldown(ho_rctx_t *ctx, lxw_worksheet *ws)
         "Email",       "Company",       "Channel", "Source",           "Campaign",
         "Rep",         "Stage reached", "Flags",
     };
-    for (int i = 0; i < NCOL; i++) {
-        ho_rcols(ctx, ws, (lxw_col_t)i, (lxw_col_t)i, s_widths[i]);
-    }
-    ho_rheader(ctx, ws, 3, cols, NCOL);
-    worksheet_freeze_panes(ws, 4, 0);
+    ho_rlist_header(ctx, ws, 3, cols, s_widths, NCOL);
     lxw_row_t row = 4;
     int s;
     char buf[512];

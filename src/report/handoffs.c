@@ -145,11 +145,7 @@ ho_report_error_t ho_report_handoffs(ho_rctx_t *ctx, lxw_worksheet *ws)
     enum { NCOL = 15 };
     /* Narrow enough to print one page wide; long text wraps instead of being cut off. */
     static const double widths[NCOL] = {15, 16, 24, 16, 16, 16, 13, 15, 7, 6, 13, 30, 14, 15, 12};
-    for (int i = 0; i < NCOL; i++) {
-        ho_rcols(ctx, ws, (lxw_col_t)i, (lxw_col_t)i, widths[i]);
-    }
-    ho_rheader(ctx, ws, 0, cols, NCOL);
-    worksheet_freeze_panes(ws, 1, 0);
+    ho_rlist_header(ctx, ws, 0, cols, widths, NCOL);
 
     lxw_row_t row = 1;
     int s;

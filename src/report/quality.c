@@ -107,6 +107,22 @@ static void s_sum_formula(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t row, lxw_
 }
 
 /* One table (one file kind) from *row on. */
+/* Count column c of a row into the sheet, the page's row m and the total tot[c]; a NULL
+ * (nothing to count) is "n/a". */
+static void s_count_cell(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t row, sqlite3_stmt *st, int c,
+                         ho_rcell_t *m, double *tot)
+{
+    if (sqlite3_column_type(st, c) == SQLITE_NULL) {
+        worksheet_write_string(ws, row, (lxw_col_t)c, "n/a", ctx->f_note);
+        ho_rtab_text(&ctx->model, m ? &m[c] : NULL, "n/a");
+        return;
+    }
+    double v = sqlite3_column_double(st, c);
+    tot[c] += v;
+    worksheet_write_number(ws, row, (lxw_col_t)c, v, ctx->f_int);
+    ho_rtab_num(m ? &m[c] : NULL, v, HO_RK_COUNT);
+}
+
 static ho_report_error_t s_kind_table(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t *row,
                                       const s_kind_t *k)
 {
@@ -175,15 +191,7 @@ static ho_report_error_t s_kind_table(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row
                 }
                 continue;
             }
-            if (sqlite3_column_type(st, c) == SQLITE_NULL) {
-                worksheet_write_string(ws, *row, (lxw_col_t)c, "n/a", ctx->f_note);
-                ho_rtab_text(&ctx->model, m ? &m[c] : NULL, "n/a");
-                continue;
-            }
-            double v = sqlite3_column_double(st, c);
-            tot[c] += v;
-            worksheet_write_number(ws, *row, (lxw_col_t)c, v, ctx->f_int);
-            ho_rtab_num(m ? &m[c] : NULL, v, HO_RK_COUNT);
+            s_count_cell(ctx, ws, *row, st, c, m, tot);
         }
         double rd = sqlite3_column_double(st, 3), sk = sqlite3_column_double(st, 4),
                qu = sqlite3_column_double(st, 5), ac = sqlite3_column_double(st, 6);
@@ -304,15 +312,7 @@ static ho_report_error_t s_week_outcomes(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_
         worksheet_write_string(ws, *row, 0, ho_rcol_text(st, 0), ctx->f_text);
         ho_rtab_text(&ctx->model, m, ho_rcol_text(st, 0));
         for (int c = 1; c < 8; c++) {
-            if (sqlite3_column_type(st, c) == SQLITE_NULL) {
-                worksheet_write_string(ws, *row, (lxw_col_t)c, "n/a", ctx->f_note);
-                ho_rtab_text(&ctx->model, m ? &m[c] : NULL, "n/a");
-                continue;
-            }
-            double v = sqlite3_column_double(st, c);
-            tot[c] += v;
-            worksheet_write_number(ws, *row, (lxw_col_t)c, v, ctx->f_int);
-            ho_rtab_num(m ? &m[c] : NULL, v, HO_RK_COUNT);
+            s_count_cell(ctx, ws, *row, st, c, m, tot);
         }
         (*row)++;
     }

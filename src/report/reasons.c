@@ -144,41 +144,24 @@ static ho_report_error_t s_pareto(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t *
 }
 
 /* The reasons of the 12 weeks into the model, in Pareto order (Total descending, code). */
+static bool s_reason_row(ho_rctx_t *ctx, sqlite3_stmt *st, void *elem)
+{
+    s_reason_t *r = elem;
+    if (!(r->code = strdup(ho_rcol_text(st, 0)))) {
+        return false;
+    }
+    r->rejected = (double)sqlite3_column_int64(st, 1);
+    r->lost = (double)sqlite3_column_int64(st, 2);
+    r->week = (double)sqlite3_column_int64(st, 3);
+    ctx->model.grand += r->rejected + r->lost;
+    return true;
+}
+
 static ho_report_error_t s_collect(ho_rctx_t *ctx)
 {
-    sqlite3_stmt *st;
-    ho_report_error_t rc = ho_rsql_prepare(ctx, HO_RQ_REPORT_REASONS_PARETO, &st);
-    if (rc != HO_REPORT_OK) {
-        return rc;
-    }
     ho_rmodel_t *m = &ctx->model;
-    size_t cap = 0;
-    int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        if (m->nr == cap) {
-            cap = cap ? cap * 2 : 16;
-            s_reason_t *nr = realloc(m->r, cap * sizeof *nr);
-            if (!nr) {
-                break;
-            }
-            m->r = nr;
-        }
-        s_reason_t *r = &m->r[m->nr];
-        if (!(r->code = strdup(ho_rcol_text(st, 0)))) {
-            break;
-        }
-        r->rejected = (double)sqlite3_column_int64(st, 1);
-        r->lost = (double)sqlite3_column_int64(st, 2);
-        r->week = (double)sqlite3_column_int64(st, 3);
-        m->grand += r->rejected + r->lost;
-        m->nr++;
-    }
-    sqlite3_reset(st);
-    if (s == SQLITE_ROW) {
-        ho_err_set(ctx->err, HO_ERR_NOMEM, "", "out of memory");
-        return HO_REPORT_ERR_NOMEM;
-    }
-    return s == SQLITE_DONE ? HO_REPORT_OK : ho_rsql_fail(ctx, "lost reasons");
+    return ho_rsql_collect(ctx, HO_RQ_REPORT_REASONS_PARETO, "lost reasons", (void **)&m->r, &m->nr,
+                           sizeof *m->r, s_reason_row);
 }
 
 ho_report_error_t ho_report_reasons(ho_rctx_t *ctx, lxw_worksheet *ws)

@@ -254,6 +254,14 @@ ho_report_error_t ho_rsql_prepared(ho_rctx_t *ctx, int rc, sqlite3_stmt *const *
 /* Run a setup statement (a temp table of the report) to its end. */
 ho_report_error_t ho_rsql_exec(ho_rctx_t *ctx, ho_rq_t q);
 ho_report_error_t ho_rsql_fail(ho_rctx_t *ctx, const char *what);
+/* Read one row of a collected query into elem (zeroed or not: set every field); false on out
+ * of memory. */
+typedef bool (*ho_rrow_fn)(ho_rctx_t *ctx, sqlite3_stmt *st, void *elem);
+/* Every row of query q appended to the array *arr of *n elements of size (grown as it goes):
+ * HO_REPORT_ERR_NOMEM when it or row runs out of memory, HO_REPORT_ERR_SQL ("what: ...")
+ * when the query fails. */
+ho_report_error_t ho_rsql_collect(ho_rctx_t *ctx, ho_rq_t q, const char *what, void **arr,
+                                  size_t *n, size_t size, ho_rrow_fn row);
 /* Bind :asof, :a4, :a12, :wa, :wb (this week) if the statement has them. */
 void ho_rsql_bind_common(ho_rctx_t *ctx, sqlite3_stmt *st);
 /* Text of column i, "" for NULL. */
@@ -268,6 +276,10 @@ void ho_rcols(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_col_t first, lxw_col_t last
 /* A header row; wrapped headers get the row height their longest one needs (so they never
  * overlap the first data row). Set the widths (ho_rcols) first. */
 void ho_rheader(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t row, const char *const *cols, int n);
+/* A long list's header: column i widths[i] wide, the header row (ho_rheader), frozen above the
+ * rows under it. */
+void ho_rlist_header(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t row, const char *const *cols,
+                     const double *widths, int n);
 /* A rate num/den as a percent cell, or a blank (formatted) cell when den == 0. */
 void ho_rrate(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t row, lxw_col_t col, double num,
               double den, lxw_format *fmt);

@@ -45,38 +45,22 @@ static const char *const s_rates[] = {
 };
 
 /* The channel roll-up into the model (the HTML page reads it too), in table order. */
+static bool s_channel_row(ho_rctx_t *ctx, sqlite3_stmt *st, void *elem)
+{
+    (void)ctx;
+    ho_rchan_t *c = elem;
+    if (!(c->code = strdup(ho_rcol_text(st, 0)))) {
+        return false;
+    }
+    s_read(st, 1, c->n);
+    return true;
+}
+
 static ho_report_error_t s_collect_channels(ho_rctx_t *ctx)
 {
-    sqlite3_stmt *st;
-    ho_report_error_t rc = ho_rsql_prepare(ctx, HO_RQ_REPORT_SOURCES_CHANNELS, &st);
-    if (rc != HO_REPORT_OK) {
-        return rc;
-    }
     ho_rmodel_t *m = &ctx->model;
-    size_t cap = 0;
-    int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        if (m->nch == cap) {
-            cap = cap ? cap * 2 : 16;
-            ho_rchan_t *nc = realloc(m->ch, cap * sizeof *nc);
-            if (!nc) {
-                break;
-            }
-            m->ch = nc;
-        }
-        ho_rchan_t *c = &m->ch[m->nch];
-        if (!(c->code = strdup(ho_rcol_text(st, 0)))) {
-            break;
-        }
-        s_read(st, 1, c->n);
-        m->nch++;
-    }
-    sqlite3_reset(st);
-    if (s == SQLITE_ROW) {
-        ho_err_set(ctx->err, HO_ERR_NOMEM, "", "sources: out of memory");
-        return HO_REPORT_ERR_NOMEM;
-    }
-    return s == SQLITE_DONE ? HO_REPORT_OK : ho_rsql_fail(ctx, "sources by channel");
+    return ho_rsql_collect(ctx, HO_RQ_REPORT_SOURCES_CHANNELS, "sources by channel",
+                           (void **)&m->ch, &m->nch, sizeof *m->ch, s_channel_row);
 }
 
 /* The channel roll-up and its chart, from *row on. */

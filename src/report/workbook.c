@@ -109,6 +109,38 @@ ho_report_error_t ho_rsql_exec(ho_rctx_t *ctx, ho_rq_t q)
     return ho_reader_exec(ctx->rd, st, NULL) == HO_OK ? HO_REPORT_OK : ho_rsql_fail(ctx, "exec");
 }
 
+ho_report_error_t ho_rsql_collect(ho_rctx_t *ctx, ho_rq_t q, const char *what, void **arr,
+                                  size_t *n, size_t size, ho_rrow_fn row)
+{
+    sqlite3_stmt *st;
+    ho_report_error_t rc = ho_rsql_prepare(ctx, q, &st);
+    if (rc != HO_REPORT_OK) {
+        return rc;
+    }
+    size_t cap = 0;
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 16;
+            char *grown = realloc(*arr, cap * size);
+            if (!grown) {
+                break;
+            }
+            *arr = grown;
+        }
+        if (!row(ctx, st, (char *)*arr + *n * size)) {
+            break;
+        }
+        (*n)++;
+    }
+    sqlite3_reset(st);
+    if (s == SQLITE_ROW) {
+        ho_err_set(ctx->err, HO_ERR_NOMEM, "", "%s: out of memory", what);
+        return HO_REPORT_ERR_NOMEM;
+    }
+    return s == SQLITE_DONE ? HO_REPORT_OK : ho_rsql_fail(ctx, what);
+}
+
 static void s_bind(sqlite3_stmt *st, const char *name, int64_t v)
 {
     int i = sqlite3_bind_parameter_index(st, name);
@@ -216,6 +248,16 @@ void ho_rheader(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t row, const char *co
     for (int i = 0; i < n; i++) {
         worksheet_write_string(ws, row, (lxw_col_t)i, cols[i], ctx->f_head);
     }
+}
+
+void ho_rlist_header(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t row, const char *const *cols,
+                     const double *widths, int n)
+{
+    for (int i = 0; i < n; i++) {
+        ho_rcols(ctx, ws, (lxw_col_t)i, (lxw_col_t)i, widths[i]);
+    }
+    ho_rheader(ctx, ws, row, cols, n);
+    worksheet_freeze_panes(ws, row + 1, 0);
 }
 
 void ho_rrate(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t row, lxw_col_t col, double num,

@@ -593,6 +593,21 @@ static json_t *s_parse_number(const char **pp)
     return v;
 }
 
+/* Whether an object or array goes on: 0 at its closing bracket (consumed), 1 when a member
+ * follows (first: right after the opening bracket; else after a comma, consumed), -1 on
+ * anything else. */
+static int s_parse_more(const char **pp, char close, bool first)
+{
+    if (**pp == close) {
+        (*pp)++;
+        return 0;
+    }
+    if (first) {
+        return 1;
+    }
+    return *(*pp)++ == ',' ? 1 : -1;
+}
+
 static json_t *s_parse_value(const char **pp, int depth)
 {
     const char *p = *pp;
@@ -601,14 +616,11 @@ static json_t *s_parse_value(const char **pp, int depth)
         return NULL;
     }
     switch (*p) {
-    case '{':
+    case '{': {
         v = json_object();
         p++;
-        if (*p == '}') {
-            p++;
-            break;
-        }
-        for (;;) {
+        int more = s_parse_more(&p, '}', true);
+        while (more > 0) {
             const char *k;
             size_t klen;
             char *kown = NULL;
@@ -621,39 +633,32 @@ static json_t *s_parse_value(const char **pp, int depth)
                 return NULL;
             }
             free(kown);
-            if (*p == '}') {
-                p++;
-                break;
-            }
-            if (*p++ != ',') {
-                json_decref(v);
-                return NULL;
-            }
+            more = s_parse_more(&p, '}', false);
+        }
+        if (more < 0) {
+            json_decref(v);
+            return NULL;
         }
         break;
-    case '[':
+    }
+    case '[': {
         v = json_array();
         p++;
-        if (*p == ']') {
-            p++;
-            break;
-        }
-        for (;;) {
+        int more = s_parse_more(&p, ']', true);
+        while (more > 0) {
             json_t *item = s_parse_value(&p, depth + 1);
             if (!item || json_array_append_new(v, item) != 0) {
                 json_decref(v);
                 return NULL;
             }
-            if (*p == ']') {
-                p++;
-                break;
-            }
-            if (*p++ != ',') {
-                json_decref(v);
-                return NULL;
-            }
+            more = s_parse_more(&p, ']', false);
+        }
+        if (more < 0) {
+            json_decref(v);
+            return NULL;
         }
         break;
+    }
     case '"': {
         const char *str;
         size_t len;

@@ -2287,15 +2287,32 @@ static int s_row_add(void *db, ho_table_t table, const json_t *row, int64_t *id_
     return HO_OK;
 }
 
+/* The kept INSERT of a typed add (s_source_add, s_score_add, s_activity_add), or NULL. Each
+ * binds every parameter before each step: no reset + clear_bindings of the kept statement
+ * (s_add_prepare only prepares it once). */
+static sqlite3_stmt *s_typed_add_stmt(s_db_t *self, ho_table_t table, ho_err_t *err)
+{
+    if (!self->add[table] && s_add_prepare(self, table, err) != HO_OK) {
+        return NULL;
+    }
+    return self->add[table];
+}
+
+/* Step a typed add's INSERT and leave it ready for the next row. */
+static int s_typed_add_step(s_db_t *self, sqlite3_stmt *st, const char *what, ho_err_t *err)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? HO_OK : s_fail(self, err, what);
+}
+
 static int s_source_add(void *db, const ho_source_row_t *row, ho_err_t *err)
 {
     s_db_t *self = db;
-    /* every parameter is bound before each step: no reset + clear_bindings of the kept
-     * statement (s_add_prepare only prepares it once) */
-    if (!self->add[HO_T_LEAD_SOURCES] && s_add_prepare(self, HO_T_LEAD_SOURCES, err) != HO_OK) {
+    sqlite3_stmt *st = s_typed_add_stmt(self, HO_T_LEAD_SOURCES, err);
+    if (!st) {
         return HO_ERR_IO;
     }
-    sqlite3_stmt *st = self->add[HO_T_LEAD_SOURCES];
     /* the column order of s_tables[HO_T_LEAD_SOURCES] */
     sqlite3_bind_int64(st, 1, row->lead_id);
     s_bind_text(st, 2, row->event_id);
@@ -2306,19 +2323,16 @@ static int s_source_add(void *db, const ho_source_row_t *row, ho_err_t *err)
     s_bind_json(st, 7, row->file);
     s_bind_json(st, 8, row->line);
     sqlite3_bind_int64(st, 9, row->observed_at);
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? HO_OK : s_fail(self, err, "insert into lead_sources");
+    return s_typed_add_step(self, st, "insert into lead_sources", err);
 }
 
 static int s_score_add(void *db, const ho_score_row_t *row, ho_err_t *err)
 {
     s_db_t *self = db;
-    /* every parameter is bound before each step (as s_source_add) */
-    if (!self->add[HO_T_SCORES] && s_add_prepare(self, HO_T_SCORES, err) != HO_OK) {
+    sqlite3_stmt *st = s_typed_add_stmt(self, HO_T_SCORES, err);
+    if (!st) {
         return HO_ERR_IO;
     }
-    sqlite3_stmt *st = self->add[HO_T_SCORES];
     /* the column order of s_tables[HO_T_SCORES] */
     sqlite3_bind_int64(st, 1, row->lead_id);
     s_bind_text(st, 2, row->event_id);
@@ -2331,9 +2345,7 @@ static int s_score_add(void *db, const ho_score_row_t *row, ho_err_t *err)
     s_bind_json(st, 9, row->quadrant);
     sqlite3_bind_int(st, 10, row->mql ? 1 : 0);
     s_bind_json(st, 11, row->explanation);
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? HO_OK : s_fail(self, err, "insert into scores");
+    return s_typed_add_step(self, st, "insert into scores", err);
 }
 
 /* A JSON string's text when it has no NUL in it, else NULL. */
@@ -2346,11 +2358,10 @@ static const char *s_plain_text(const json_t *v)
 static int s_activity_add(void *db, const ho_activity_row_t *row, ho_err_t *err)
 {
     s_db_t *self = db;
-    /* every parameter is bound before each step (as s_source_add) */
-    if (!self->add[HO_T_ACTIVITIES] && s_add_prepare(self, HO_T_ACTIVITIES, err) != HO_OK) {
+    sqlite3_stmt *st = s_typed_add_stmt(self, HO_T_ACTIVITIES, err);
+    if (!st) {
         return HO_ERR_IO;
     }
-    sqlite3_stmt *st = self->add[HO_T_ACTIVITIES];
     /* the column order of s_tables[HO_T_ACTIVITIES] */
     sqlite3_bind_int64(st, 1, row->lead_id);
     s_bind_event_key(st, 2, row->event_id);
@@ -2382,9 +2393,7 @@ static int s_activity_add(void *db, const ho_activity_row_t *row, ho_err_t *err)
     } else {
         s_bind_json(st, 9, row->source_system);
     }
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? HO_OK : s_fail(self, err, "insert into activities");
+    return s_typed_add_step(self, st, "insert into activities", err);
 }
 
 /* The kept INSERT of a table (prepared on first use; reset and unbound when kept). */

@@ -48,6 +48,16 @@ long ho_demo_dirty_every(long n, long k)
     return k > 0 ? (n / (k + 1) > 0 ? n / (k + 1) : 1) : 0;
 }
 
+/* Which of the k dirty kinds goes before good row i (every from ho_demo_dirty_every;
+ * *dirty_no counts the ones written), or -1 for none. */
+int ho_demo_dirty_slot(long i, long every, long k, long *dirty_no)
+{
+    if (every && i > 0 && i % every == 0 && *dirty_no < k) {
+        return (int)(*dirty_no)++;
+    }
+    return -1;
+}
+
 /* ---- driver ---- */
 static bool s_wanted(const ho_demo_opts_t *o, const char *group)
 {

@@ -160,6 +160,19 @@ static void s_cp_disagree(ho_demo_rng_t *r, const char *v, char *out, size_t cap
 }
 
 /* Mojibake of a name: UTF-8 read as Windows-1252 and written back as UTF-8 (valid UTF-8). */
+/* The primary file carries the true title and company; the others may disagree. */
+static void s_cp_title_company(ho_demo_rng_t *r, const ho_demo_person_t *p, bool primary,
+                               char *title, size_t tcap, char *company, size_t ccap)
+{
+    if (primary) {
+        snprintf(title, tcap, "%s", p->title);
+        snprintf(company, ccap, "%s", p->co.name);
+    } else {
+        s_cp_disagree(r, p->title, title, tcap);
+        s_cp_disagree(r, p->co.name, company, ccap);
+    }
+}
+
 static void s_cp_mojibake(const char *in, char *out, size_t cap)
 {
     size_t o = 0;
@@ -235,6 +248,26 @@ void ho_demo_cp_emit(ho_demo_csvw_t *cw, const char **v, int n, ho_demo_cp_dirt_
     ho_demo_endrow(cw);
 }
 
+typedef void (*s_cp_row_fn)(const ho_demo_cp_t *cp, const ho_demo_cp_person_t *cpp,
+                            ho_demo_csvw_t *cw, ho_demo_cp_dirt_t dirt);
+
+/* A CRM export's rows: each person's dirty copy (if the file gets one) before its clean row. */
+static int s_cp_crm_rows(const ho_demo_cp_t *cp, ho_demo_csvw_t *cw, int file, s_cp_row_fn row)
+{
+    for (long i = 0; i < cp->o->people; i++) {
+        ho_demo_cp_person_t cpp;
+        ho_demo_cp_person(cp, i, &cpp);
+        ho_demo_cp_dirt_t dirt = ho_demo_cp_dirt(cp, i, file);
+        if (dirt) {
+            row(cp, &cpp, cw, dirt);
+        }
+        if (cpp.p.in_file[file]) {
+            row(cp, &cpp, cw, D_NONE);
+        }
+    }
+    return ferror(cw->f) ? -1 : 0;
+}
+
 static const char *s_cp_hs_stage(ho_demo_rng_t *r, ho_demo_cp_stage_t st, const char **status)
 {
     static const char *const calm[] = {"New", "Open", "", "Bad Timing"};
@@ -276,13 +309,7 @@ static void s_cp_hubspot_row(const ho_demo_cp_t *cp, const ho_demo_cp_person_t *
     snprintf(id, sizeof id, "%ld", 10000000000L + (long)(ho_demo_next(&r) % 89999999999ULL));
     ho_demo_cp_email(&r, p->email, email, sizeof email);
     ho_demo_phone(&r, p, phone, sizeof phone);
-    if (primary) {
-        snprintf(title, sizeof title, "%s", p->title);
-        snprintf(company, sizeof company, "%s", p->co.name);
-    } else {
-        s_cp_disagree(&r, p->title, title, sizeof title);
-        s_cp_disagree(&r, p->co.name, company, sizeof company);
-    }
+    s_cp_title_company(&r, p, primary, title, sizeof title, company, sizeof company);
     if (ho_demo_chance(&r, 0.03)) {
         s_cp_mojibake(p->first, first, sizeof first);
         s_cp_mojibake(p->last, last, sizeof last);
@@ -346,22 +373,8 @@ static int s_cp_hubspot(const ho_demo_cp_t *cp, FILE *f)
 {
     ho_demo_csvw_t cw = {f, true, false, "\r\n"};
     fputs("\xEF\xBB\xBF", f);
-    for (size_t k = 0; k < N_OF(ho_demo_hubspot_cols); k++) {
-        ho_demo_cell(&cw, ho_demo_hubspot_cols[k]);
-    }
-    ho_demo_endrow(&cw);
-    for (long i = 0; i < cp->o->people; i++) {
-        ho_demo_cp_person_t cpp;
-        ho_demo_cp_person(cp, i, &cpp);
-        ho_demo_cp_dirt_t dirt = ho_demo_cp_dirt(cp, i, F_HUBSPOT);
-        if (dirt) {
-            s_cp_hubspot_row(cp, &cpp, &cw, dirt);
-        }
-        if (cpp.p.in_file[F_HUBSPOT]) {
-            s_cp_hubspot_row(cp, &cpp, &cw, D_NONE);
-        }
-    }
-    return ferror(f) ? -1 : 0;
+    ho_demo_row(&cw, ho_demo_hubspot_cols, N_OF(ho_demo_hubspot_cols));
+    return s_cp_crm_rows(cp, &cw, F_HUBSPOT, s_cp_hubspot_row);
 }
 
 static void s_cp_sf_row(const ho_demo_cp_t *cp, const ho_demo_cp_person_t *cpp, ho_demo_csvw_t *cw,
@@ -378,13 +391,7 @@ static void s_cp_sf_row(const ho_demo_cp_t *cp, const ho_demo_cp_person_t *cpp, 
     ho_demo_sf_id(&r, queue ? "00G" : "005", owner);
     ho_demo_cp_email(&r, p->email, email, sizeof email);
     ho_demo_phone(&r, p, phone, sizeof phone);
-    if (primary) {
-        snprintf(title, sizeof title, "%s", p->title);
-        snprintf(company, sizeof company, "%s", p->co.name);
-    } else {
-        s_cp_disagree(&r, p->title, title, sizeof title);
-        s_cp_disagree(&r, p->co.name, company, sizeof company);
-    }
+    s_cp_title_company(&r, p, primary, title, sizeof title, company, sizeof company);
     ho_demo_cp_stage_t st = primary ? cpp->stage : CP_ML;
     const char *status = st == CP_SAL    ? "Working - Contacted"
                          : st == CP_SQL  ? "Closed - Converted"
@@ -426,22 +433,8 @@ static void s_cp_sf_row(const ho_demo_cp_t *cp, const ho_demo_cp_person_t *cpp, 
 static int s_cp_salesforce(const ho_demo_cp_t *cp, FILE *f)
 {
     ho_demo_csvw_t cw = {f, true, true, "\n"};
-    for (size_t k = 0; k < N_OF(ho_demo_salesforce_cols); k++) {
-        ho_demo_cell(&cw, ho_demo_salesforce_cols[k]);
-    }
-    ho_demo_endrow(&cw);
-    for (long i = 0; i < cp->o->people; i++) {
-        ho_demo_cp_person_t cpp;
-        ho_demo_cp_person(cp, i, &cpp);
-        ho_demo_cp_dirt_t dirt = ho_demo_cp_dirt(cp, i, F_SALESFORCE);
-        if (dirt) {
-            s_cp_sf_row(cp, &cpp, &cw, dirt);
-        }
-        if (cpp.p.in_file[F_SALESFORCE]) {
-            s_cp_sf_row(cp, &cpp, &cw, D_NONE);
-        }
-    }
-    return ferror(f) ? -1 : 0;
+    ho_demo_row(&cw, ho_demo_salesforce_cols, N_OF(ho_demo_salesforce_cols));
+    return s_cp_crm_rows(cp, &cw, F_SALESFORCE, s_cp_sf_row);
 }
 
 static void s_cp_mk_row(const ho_demo_cp_t *cp, const ho_demo_cp_person_t *cpp, ho_demo_csvw_t *cw,
@@ -456,13 +449,7 @@ static void s_cp_mk_row(const ho_demo_cp_t *cp, const ho_demo_cp_person_t *cpp, 
     snprintf(id, sizeof id, "%ld", 1000000 + p->i * 2 + (dirt ? 1 : 0));
     ho_demo_cp_email(&r, p->email, email, sizeof email);
     ho_demo_phone(&r, p, phone, sizeof phone);
-    if (primary) {
-        snprintf(title, sizeof title, "%s", p->title);
-        snprintf(company, sizeof company, "%s", p->co.name);
-    } else {
-        s_cp_disagree(&r, p->title, title, sizeof title);
-        s_cp_disagree(&r, p->co.name, company, sizeof company);
-    }
+    s_cp_title_company(&r, p, primary, title, sizeof title, company, sizeof company);
     snprintf(emp, sizeof emp, "%ld", p->co.employees);
     snprintf(rev, sizeof rev, "%lld", p->co.revenue);
     snprintf(score, sizeof score, "%d",
@@ -498,22 +485,8 @@ static void s_cp_mk_row(const ho_demo_cp_t *cp, const ho_demo_cp_person_t *cpp, 
 static int s_cp_marketo(const ho_demo_cp_t *cp, FILE *f)
 {
     ho_demo_csvw_t cw = {f, true, false, "\n"};
-    for (size_t k = 0; k < N_OF(ho_demo_marketo_cols); k++) {
-        ho_demo_cell(&cw, ho_demo_marketo_cols[k]);
-    }
-    ho_demo_endrow(&cw);
-    for (long i = 0; i < cp->o->people; i++) {
-        ho_demo_cp_person_t cpp;
-        ho_demo_cp_person(cp, i, &cpp);
-        ho_demo_cp_dirt_t dirt = ho_demo_cp_dirt(cp, i, F_MARKETO);
-        if (dirt) {
-            s_cp_mk_row(cp, &cpp, &cw, dirt);
-        }
-        if (cpp.p.in_file[F_MARKETO]) {
-            s_cp_mk_row(cp, &cpp, &cw, D_NONE);
-        }
-    }
-    return ferror(f) ? -1 : 0;
+    ho_demo_row(&cw, ho_demo_marketo_cols, N_OF(ho_demo_marketo_cols));
+    return s_cp_crm_rows(cp, &cw, F_MARKETO, s_cp_mk_row);
 }
 
 /* ---- corpus: driver ---- */

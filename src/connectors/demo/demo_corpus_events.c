@@ -3,16 +3,6 @@
 #include "connectors/demo/demo_internal.h"
 
 /* ---- corpus: form webhooks ---- */
-static void s_cp_line(FILE *f, json_t *doc)
-{
-    char *line = json_dumps(doc, JSON_COMPACT);
-    json_decref(doc);
-    if (line) {
-        fputs(line, f);
-        fputc('\n', f);
-        free(line);
-    }
-}
 
 /* A Facebook leadgen webhook notification: names the lead, carries none of its fields. */
 static json_t *s_cp_fb_notification(ho_demo_rng_t *r, int64_t at)
@@ -62,7 +52,7 @@ static void s_cp_webhook_dirt(const ho_demo_cp_t *cp, ho_demo_cp_person_t *cpp, 
               f);
         return;
     case D_MANY_FIELDS:
-        s_cp_line(f, s_cp_fb_notification(&r, p.file_created[F_WEBHOOK]));
+        ho_demo_json_line(f, s_cp_fb_notification(&r, p.file_created[F_WEBHOOK]));
         return;
     default:
         break;
@@ -83,7 +73,7 @@ static void s_cp_webhook_dirt(const ho_demo_cp_t *cp, ho_demo_cp_person_t *cpp, 
     } else if (dirt == D_BAD_DATE) {
         json_object_set_new(doc, "created_time", json_string(PICK(&r, ho_demo_cp_bad_dates)));
     }
-    s_cp_line(f, doc);
+    ho_demo_json_line(f, doc);
 }
 
 static void s_cp_webhook_person(const ho_demo_cp_t *cp, ho_demo_cp_person_t *cpp, FILE *f)
@@ -126,7 +116,7 @@ static void s_cp_linkedin_test(const ho_demo_cp_t *cp, long i, FILE *f)
     snprintf(email, sizeof email, "linkedin.test.%ld@northwind-pipelines.com", i);
     json_t *doc = ho_demo_webhook(&p, &r, email);
     json_object_set_new(doc, "testLead", json_true());
-    s_cp_line(f, doc);
+    ho_demo_json_line(f, doc);
 }
 
 int ho_demo_cp_webhooks(const ho_demo_cp_t *cp, FILE *f)
@@ -476,10 +466,7 @@ int ho_demo_cp_reps_file(const ho_demo_cp_t *cp, FILE *f)
         const char *v[15] = {p->id,     p->name,     p->email,     p->region,  p->countries,
                              p->states, p->segments, p->emin,      p->emax,    p->cap,
                              p->tz,     p->ooo,      p->ooo_start, p->ooo_end, p->backup};
-        for (int c = 0; c < 15; c++) {
-            ho_demo_cell(&cw, v[c]);
-        }
-        ho_demo_endrow(&cw);
+        ho_demo_row(&cw, v, 15);
     }
     return ferror(f) ? -1 : 0;
 }

@@ -242,9 +242,14 @@ void ho_demo_phone(ho_demo_rng_t *r, const ho_demo_person_t *p, char *out, size_
 void ho_demo_cell(ho_demo_csvw_t *w, const char *s);
 void ho_demo_cellf(ho_demo_csvw_t *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void ho_demo_endrow(ho_demo_csvw_t *w);
+/* n cells then the end of the row: an export's header line */
+void ho_demo_row(ho_demo_csvw_t *w, const char *const *v, size_t n);
+/* doc (stolen) as one compact JSON line; nothing when it cannot be written */
+void ho_demo_json_line(FILE *f, json_t *doc);
 
 /* ---- demo.c ---- */
 long ho_demo_dirty_every(long n, long k);
+int ho_demo_dirty_slot(long i, long every, long k, long *dirty_no);
 FILE *ho_demo_open(const char *dir, const char *name, char *path, size_t cap, ho_err_t *err);
 int ho_demo_close(FILE *f, int wrc, const char *path, ho_err_t *err);
 

@@ -98,19 +98,16 @@ int ho_demo_write_hubspot(const ho_demo_world_t *w, FILE *f, ho_demo_count_t *c,
 {
     ho_demo_csvw_t cw = {f, true, false, "\r\n"};
     fputs("\xEF\xBB\xBF", f);
-    for (size_t k = 0; k < N_OF(ho_demo_hubspot_cols); k++) {
-        ho_demo_cell(&cw, ho_demo_hubspot_cols[k]);
-    }
-    ho_demo_endrow(&cw);
+    ho_demo_row(&cw, ho_demo_hubspot_cols, N_OF(ho_demo_hubspot_cols));
     long n = w->o->leads;
     long kd = n / 200 + 1;
     long every = ho_demo_dirty_every(n, 4);
     long dirty_no = 0;
     for (long i = 0; i < n; i++) {
-        if (every && i > 0 && i % every == 0 && dirty_no < 4) {
-            /* dirty rows: missing email, bad date, bad email, too few columns (x kd for the
-             * first two) */
-            int what = (int)dirty_no++;
+        /* dirty rows: missing email, bad date, bad email, too few columns (x kd for the
+         * first two) */
+        int what = ho_demo_dirty_slot(i, every, 4, &dirty_no);
+        if (what >= 0) {
             long reps = what < 2 ? kd : 1;
             s_hubspot_dirty(w, f, &cw, c, what, reps);
         }
@@ -202,17 +199,14 @@ void ho_demo_sf_id(ho_demo_rng_t *r, const char *prefix, char *out)
 int ho_demo_write_salesforce(const ho_demo_world_t *w, FILE *f, ho_demo_count_t *c, char *seen)
 {
     ho_demo_csvw_t cw = {f, true, true, "\n"};
-    for (size_t k = 0; k < N_OF(ho_demo_salesforce_cols); k++) {
-        ho_demo_cell(&cw, ho_demo_salesforce_cols[k]);
-    }
-    ho_demo_endrow(&cw);
+    ho_demo_row(&cw, ho_demo_salesforce_cols, N_OF(ho_demo_salesforce_cols));
     long n = w->o->leads;
     long kd = n / 300 + 1;
     long every = ho_demo_dirty_every(n, 3);
     long dirty_no = 0;
     for (long i = 0; i < n; i++) {
-        if (every && i > 0 && i % every == 0 && dirty_no < 3) {
-            int what = (int)dirty_no++;
+        int what = ho_demo_dirty_slot(i, every, 3, &dirty_no);
+        if (what >= 0) {
             long reps = what == 0 ? kd : 1;
             for (long d = 0; d < reps; d++) {
                 ho_demo_rng_t r = ho_demo_rng(w->o->seed, T_DIRTY, 200 + what, (uint64_t)d);
@@ -310,16 +304,13 @@ int ho_demo_write_salesforce(const ho_demo_world_t *w, FILE *f, ho_demo_count_t 
 int ho_demo_write_marketo(const ho_demo_world_t *w, FILE *f, ho_demo_count_t *c, char *seen)
 {
     ho_demo_csvw_t cw = {f, true, false, "\n"};
-    for (size_t k = 0; k < N_OF(ho_demo_marketo_cols); k++) {
-        ho_demo_cell(&cw, ho_demo_marketo_cols[k]);
-    }
-    ho_demo_endrow(&cw);
+    ho_demo_row(&cw, ho_demo_marketo_cols, N_OF(ho_demo_marketo_cols));
     long n = w->o->leads;
     long every = ho_demo_dirty_every(n, 2);
     long dirty_no = 0;
     for (long i = 0; i < n; i++) {
-        if (every && i > 0 && i % every == 0 && dirty_no < 2) {
-            int what = (int)dirty_no++;
+        int what = ho_demo_dirty_slot(i, every, 2, &dirty_no);
+        if (what >= 0) {
             if (what == 0) {
                 fputs("9900001,Nomail,Person,,Analyst,Tamarack Freight Inc.,Transportation,,,,"
                       "Denver,Colorado,United States,Website,New,0,2026-10-01T08:00:00Z,"

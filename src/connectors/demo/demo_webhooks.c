@@ -375,13 +375,7 @@ int ho_demo_write_webhooks(const ho_demo_world_t *w, FILE *f, ho_demo_count_t *c
                 seen[list[k].i] |= 8;
             }
         }
-        char *line = json_dumps(doc, JSON_COMPACT);
-        json_decref(doc);
-        if (line) {
-            fputs(line, f);
-            fputc('\n', f);
-            free(line);
-        }
+        ho_demo_json_line(f, doc);
     }
     free(list);
     return ferror(f) ? -1 : 0;

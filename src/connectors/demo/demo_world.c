@@ -349,3 +349,22 @@ void ho_demo_endrow(ho_demo_csvw_t *w)
     fputs(w->eol, w->f);
     w->first = true;
 }
+
+void ho_demo_json_line(FILE *f, json_t *doc)
+{
+    char *line = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    if (line) {
+        fputs(line, f);
+        fputc('\n', f);
+        free(line);
+    }
+}
+
+void ho_demo_row(ho_demo_csvw_t *w, const char *const *v, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        ho_demo_cell(w, v[k]);
+    }
+    ho_demo_endrow(w);
+}

@@ -22,7 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "handoff/connector.h"
+#include "connectors/connectors_int.h"
 #include "handoff/forms.h"
 
 typedef struct {
@@ -39,14 +39,7 @@ static const ho_config_map_t s_config[] = {
 };
 
 typedef struct {
-    const ho_profile_t *profile;
-    char *file;
-    FILE *f;
-    char *line;
-    size_t cap;
-    long lineno;
-    uint64_t offset;
-    size_t max;
+    ho_lines_t in;
     ho_linkedin_forms_t *linkedin;
     ho_form_seen_t *seen; /* submissions of this file: a second one is a re-delivery */
     ho_msg_t **pending;   /* further messages of the current line */
@@ -69,14 +62,10 @@ static void s_close(void **ctx_p)
         return;
     }
     s_ctx_t *self = *ctx_p;
-    if (self->f && self->f != stdin) {
-        fclose(self->f);
-    }
+    ho_lines_close(&self->in);
     s_drop_pending(self);
     ho_linkedin_forms_destroy(&self->linkedin);
     ho_form_seen_destroy(&self->seen);
-    free(self->line);
-    free(self->file);
     free(self);
     *ctx_p = NULL;
 }
@@ -120,9 +109,6 @@ static int s_open(const ho_connector_args_t *args, void **ctx_p, ho_err_t *err)
         ho_config_map_free(s_config, &opts);
         return ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
     }
-    self->profile = args->profile;
-    self->file = strdup(args->path);
-    self->max = opts.max_record_bytes > 0 ? (size_t)opts.max_record_bytes : 4194304;
     self->seen = ho_form_seen_new();
     void *p = self;
     if (!self->seen) {
@@ -130,17 +116,17 @@ static int s_open(const ho_connector_args_t *args, void **ctx_p, ho_err_t *err)
         s_close(&p);
         return ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
     }
+    long long max = opts.max_record_bytes;
     int rc = s_load_linkedin(self, opts.linkedin_forms, args->path, args->config_dir, err);
     ho_config_map_free(s_config, &opts);
     if (rc != HO_OK) {
         s_close(&p);
         return rc;
     }
-    self->f = strcmp(args->path, "-") == 0 ? stdin : fopen(args->path, "rb");
-    if (!self->f) {
-        ho_err_set(err, HO_ERR_IO, "", "%s: %s", args->path, strerror(errno));
+    rc = ho_lines_open(&self->in, args->profile, args->path, max, err);
+    if (rc != HO_OK) {
         s_close(&p);
-        return HO_ERR_IO;
+        return rc;
     }
     *ctx_p = self;
     return HO_OK;
@@ -151,7 +137,8 @@ static void s_file_ref(s_ctx_t *self, ho_msg_t *msg)
 {
     json_t *p = ho_msg_payload(msg);
     json_t *ref = json_object_get(p, "source_ref");
-    json_t *nref = json_pack("{s:s, s:I}", "file", self->file, "line", (json_int_t)self->lineno);
+    json_t *nref =
+        json_pack("{s:s, s:I}", "file", self->in.file, "line", (json_int_t)self->in.lineno);
     if (json_is_object(ref)) {
         json_object_update_missing(nref, ref);
     }
@@ -160,31 +147,24 @@ static void s_file_ref(s_ctx_t *self, ho_msg_t *msg)
 
 static int s_line(s_ctx_t *self, const char *p, size_t n, ho_msg_t **msg_p)
 {
+    const char *file = self->in.file;
+    long lineno = self->in.lineno;
     char why[700];
     json_error_t jerr;
     json_t *doc = json_loadb(p, n, 0, &jerr);
     if (!json_is_object(doc)) {
-        snprintf(why, sizeof why, "%s:%ld: not a JSON object: %s", self->file, self->lineno,
-                 doc ? "a JSON value of another type" : jerr.text);
+        *msg_p = ho_lines_bad_json(&self->in, p, n, doc, &jerr);
         json_decref(doc);
-        char *u = strndup(p, n);
-        json_t *raw = u ? json_string(u) : NULL;
-        free(u);
-        *msg_p = ho_connector_quarantine(self->profile, self->file, self->lineno, "bad_json", "",
-                                         why, raw);
         return *msg_p ? 1 : HO_ERR_NOMEM;
     }
     ho_form_opts_t fo = {.linkedin = self->linkedin};
     ho_form_result_t res;
     ho_err_t ferr = {0};
     if (ho_form_map(doc, &fo, &res, &ferr) != HO_OK) {
-        snprintf(why, sizeof why, "%s:%ld: %s", self->file, self->lineno, ferr.message);
-        char *u = strndup(p, n);
-        json_t *raw = u ? json_string(u) : NULL;
-        free(u);
-        *msg_p = ho_connector_quarantine(self->profile, self->file, self->lineno,
+        snprintf(why, sizeof why, "%s:%ld: %s", file, lineno, ferr.message);
+        *msg_p = ho_connector_quarantine(self->in.profile, file, lineno,
                                          ferr.code == HO_ERR_NOMEM ? "bad_record" : "unknown_shape",
-                                         ferr.field, why, raw);
+                                         ferr.field, why, ho_lines_raw(p, n));
         json_decref(doc);
         return *msg_p ? 1 : HO_ERR_NOMEM;
     }
@@ -198,18 +178,18 @@ static int s_line(s_ctx_t *self, const char *p, size_t n, ho_msg_t **msg_p)
         ho_form_item_t *it = &res.items[i];
         s_file_ref(self, it->msg);
         if (it->skip) {
-            snprintf(why, sizeof why, "%s:%ld: %s", self->file, self->lineno, it->reason);
+            snprintf(why, sizeof why, "%s:%ld: %s", file, lineno, it->reason);
             self->pending[self->n_pending] = ho_form_skip(it->msg, it->skip, why);
         } else if (ho_form_seen_add(self->seen, ho_msg_id(it->msg))) {
             const char *sid = json_string_value(
                 json_object_get(json_object_get(ho_msg_payload(it->msg), "source_ref"), "id"));
             snprintf(why, sizeof why, "%s:%ld: %s submission %s was delivered before in this file",
-                     self->file, self->lineno,
+                     file, lineno,
                      json_string_value(json_object_get(ho_msg_payload(it->msg), "source")),
                      sid ? sid : ho_msg_id(it->msg));
             self->pending[self->n_pending] = ho_form_skip(it->msg, "duplicate_delivery", why);
         } else if (it->qcode) {
-            snprintf(why, sizeof why, "%s:%ld: %s", self->file, self->lineno, it->reason);
+            snprintf(why, sizeof why, "%s:%ld: %s", file, lineno, it->reason);
             self->pending[self->n_pending] =
                 ho_form_quarantine(it->msg, "import", it->qcode, it->field, why);
         } else {
@@ -238,33 +218,22 @@ static int s_next(void *ctx, ho_msg_t **msg_p, ho_err_t *err)
         return 1;
     }
     s_drop_pending(self);
-    for (;;) {
-        char *p = NULL;
-        size_t n = 0;
-        int got = ho_connector_next_line(self->f, self->file, &self->line, &self->cap,
-                                         &self->lineno, &self->offset, &p, &n, err);
-        if (got <= 0) {
-            return got;
-        }
-        if (n > self->max) {
-            char why[512];
-            snprintf(why, sizeof why, "%s:%ld: line of %zu bytes is longer than the limit",
-                     self->file, self->lineno, n);
-            *msg_p = ho_connector_quarantine(self->profile, self->file, self->lineno,
-                                             "record_too_large", "", why, NULL);
-            return *msg_p ? 1 : HO_ERR_NOMEM;
-        }
-        int rc = s_line(self, p, n, msg_p);
-        if (rc == HO_ERR_NOMEM) {
-            return ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
-        }
-        return rc;
+    char *p = NULL;
+    size_t n = 0;
+    int got = ho_lines_next(&self->in, &p, &n, msg_p, err);
+    if (got <= 0 || *msg_p) {
+        return got;
     }
+    int rc = s_line(self, p, n, msg_p);
+    if (rc == HO_ERR_NOMEM) {
+        return ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
+    }
+    return rc;
 }
 
 static uint64_t s_offset(void *ctx)
 {
-    return ((s_ctx_t *)ctx)->offset;
+    return ((s_ctx_t *)ctx)->in.offset;
 }
 
 const ho_connector_def_t ho_connector_forms = {

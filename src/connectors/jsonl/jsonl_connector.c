@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "handoff/connector.h"
+#include "connectors/connectors_int.h"
 
 typedef struct {
     long long max_record_bytes;
@@ -24,14 +24,7 @@ static const ho_config_map_t s_config[] = {
 };
 
 typedef struct {
-    const ho_profile_t *profile;
-    char *file;
-    FILE *f;
-    char *line;
-    size_t cap;
-    long lineno;
-    uint64_t offset;
-    size_t max;
+    ho_lines_t in;
 } s_ctx_t;
 
 static void s_close(void **ctx_p)
@@ -40,11 +33,7 @@ static void s_close(void **ctx_p)
         return;
     }
     s_ctx_t *self = *ctx_p;
-    if (self->f && self->f != stdin) {
-        fclose(self->f);
-    }
-    free(self->line);
-    free(self->file);
+    ho_lines_close(&self->in);
     free(self);
     *ctx_p = NULL;
 }
@@ -60,15 +49,10 @@ static int s_open(const ho_connector_args_t *args, void **ctx_p, ho_err_t *err)
     if (!self) {
         return ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
     }
-    self->profile = args->profile;
-    self->file = strdup(args->path);
-    self->max = opts.max_record_bytes > 0 ? (size_t)opts.max_record_bytes : 4194304;
-    self->f = strcmp(args->path, "-") == 0 ? stdin : fopen(args->path, "rb");
-    if (!self->f) {
-        ho_err_set(err, HO_ERR_IO, "", "%s: %s", args->path, strerror(errno));
-        void *p = self;
-        s_close(&p);
-        return HO_ERR_IO;
+    int rc = ho_lines_open(&self->in, args->profile, args->path, opts.max_record_bytes, err);
+    if (rc != HO_OK) {
+        free(self);
+        return rc;
     }
     *ctx_p = self;
     return HO_OK;
@@ -94,71 +78,51 @@ static json_t *s_as_text(json_t *v, bool keep_structured)
 static int s_next(void *ctx, ho_msg_t **msg_p, ho_err_t *err)
 {
     s_ctx_t *self = ctx;
-    for (;;) {
-        char *p = NULL;
-        size_t n = 0;
-        int got = ho_connector_next_line(self->f, self->file, &self->line, &self->cap,
-                                         &self->lineno, &self->offset, &p, &n, err);
-        if (got <= 0) {
-            return got;
-        }
-        char why[512];
-        if (n > self->max) {
-            snprintf(why, sizeof why, "%s:%ld: line of %zu bytes is longer than the limit",
-                     self->file, self->lineno, n);
-            *msg_p = ho_connector_quarantine(self->profile, self->file, self->lineno,
-                                             "record_too_large", "", why, NULL);
-            return *msg_p ? 1 : HO_ERR_NOMEM;
-        }
-        json_error_t jerr;
-        json_t *doc = json_loadb(p, n, 0, &jerr);
-        if (!json_is_object(doc)) {
-            snprintf(why, sizeof why, "%s:%ld: not a JSON object: %s", self->file, self->lineno,
-                     doc ? "a JSON value of another type" : jerr.text);
-            json_decref(doc);
-            char *u = malloc(n + 1);
-            json_t *raw = NULL;
-            if (u) {
-                memcpy(u, p, n);
-                u[n] = '\0';
-                raw = json_string(u); /* NULL when not UTF-8: the reason says so */
-                free(u);
-            }
-            *msg_p = ho_connector_quarantine(self->profile, self->file, self->lineno, "bad_json",
-                                             "", why, raw);
-            return *msg_p ? 1 : HO_ERR_NOMEM;
-        }
-        json_t *fields = json_object();
-        json_t *extra = json_object();
-        const char *key;
-        json_t *val;
-        json_object_foreach(doc, key, val)
-        {
-            const char *f = ho_profile_field(self->profile, key);
-            json_t *v = s_as_text(val, !f || strcmp(f, "attributes") == 0);
-            if (!v || (json_is_string(v) && json_string_length(v) == 0)) {
-                json_decref(v);
-                continue;
-            }
-            if (f) {
-                if (!json_object_get(fields, f)) {
-                    json_object_set_new(fields, f, v);
-                } else {
-                    json_decref(v);
-                }
-            } else {
-                json_object_set_new(extra, key, v);
-            }
-        }
-        json_decref(doc);
-        *msg_p = ho_connector_record(self->profile, self->file, self->lineno, fields, extra, p, n);
-        return *msg_p ? 1 : ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
+    const ho_profile_t *profile = self->in.profile;
+    char *p = NULL;
+    size_t n = 0;
+    int got = ho_lines_next(&self->in, &p, &n, msg_p, err);
+    if (got <= 0 || *msg_p) {
+        return got;
     }
+    json_error_t jerr;
+    json_t *doc = json_loadb(p, n, 0, &jerr);
+    if (!json_is_object(doc)) {
+        /* not UTF-8: no raw record (jansson refuses it), the reason says so */
+        *msg_p = ho_lines_bad_json(&self->in, p, n, doc, &jerr);
+        json_decref(doc);
+        return *msg_p ? 1 : HO_ERR_NOMEM;
+    }
+    json_t *fields = json_object();
+    json_t *extra = json_object();
+    const char *key;
+    json_t *val;
+    json_object_foreach(doc, key, val)
+    {
+        const char *f = ho_profile_field(profile, key);
+        json_t *v = s_as_text(val, !f || strcmp(f, "attributes") == 0);
+        if (!v || (json_is_string(v) && json_string_length(v) == 0)) {
+            json_decref(v);
+            continue;
+        }
+        if (f) {
+            if (!json_object_get(fields, f)) {
+                json_object_set_new(fields, f, v);
+            } else {
+                json_decref(v);
+            }
+        } else {
+            json_object_set_new(extra, key, v);
+        }
+    }
+    json_decref(doc);
+    *msg_p = ho_connector_record(profile, self->in.file, self->in.lineno, fields, extra, p, n);
+    return *msg_p ? 1 : ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
 }
 
 static uint64_t s_offset(void *ctx)
 {
-    return ((s_ctx_t *)ctx)->offset;
+    return ((s_ctx_t *)ctx)->in.offset;
 }
 
 const ho_connector_def_t ho_connector_jsonl = {

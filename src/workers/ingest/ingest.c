@@ -100,6 +100,21 @@ static char *s_email(const ho_msg_t *in, const json_t *fields, ho_out_t *out)
     return email;
 }
 
+/* A raw record's fields (*fields_p) and their normalized email, or NULL after quarantining the
+ * record (*rc: what the handler returns). */
+static char *s_record_email(const ho_msg_t *in, ho_out_t *out, const json_t **fields_p, int *rc)
+{
+    const json_t *fields = json_object_get(ho_msg_payload(in), "fields");
+    *fields_p = fields;
+    if (!json_is_object(fields)) {
+        *rc = s_refuse(out, in, "bad_record", "fields", "payload.fields is missing or not a map%s",
+                       "");
+        return NULL;
+    }
+    *rc = HO_OK;
+    return s_email(in, fields, out);
+}
+
 /* Parse a date field: the record's formats and the built-in forms, then its profile's current
  * formats. 0 and *ms, or -1 after quarantining the record with a reason that says which
  * formats were tried and where to add one. */
@@ -240,14 +255,11 @@ static const char *s_lead_fields(json_t *nf, const json_t *fields, const char *c
 static int s_lead(s_ctx_t *ctx, const ho_msg_t *in, ho_out_t *out)
 {
     const json_t *p = ho_msg_payload(in);
-    const json_t *fields = json_object_get(p, "fields");
-    if (!json_is_object(fields)) {
-        return s_refuse(out, in, "bad_record", "fields", "payload.fields is missing or not a map%s",
-                        "");
-    }
-    char *email = s_email(in, fields, out);
+    const json_t *fields;
+    int rc;
+    char *email = s_record_email(in, out, &fields, &rc);
     if (!email) {
-        return HO_OK;
+        return rc;
     }
     const char *fmts[16];
     ho_profile_payload_formats(p, fmts, 16);
@@ -326,14 +338,11 @@ static int s_lead(s_ctx_t *ctx, const ho_msg_t *in, ho_out_t *out)
 static int s_activity(s_ctx_t *ctx, const ho_msg_t *in, ho_out_t *out)
 {
     const json_t *p = ho_msg_payload(in);
-    const json_t *fields = json_object_get(p, "fields");
-    if (!json_is_object(fields)) {
-        return s_refuse(out, in, "bad_record", "fields", "payload.fields is missing or not a map%s",
-                        "");
-    }
-    char *email = s_email(in, fields, out);
+    const json_t *fields;
+    int rc;
+    char *email = s_record_email(in, out, &fields, &rc);
     if (!email) {
-        return HO_OK;
+        return rc;
     }
     const char *type_raw = s_str(fields, "activity_type");
     const char *type = ho_norm_activity_type(type_raw);

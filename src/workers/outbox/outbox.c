@@ -28,9 +28,9 @@
 #include <unistd.h>
 
 #include "handoff/log.h"
-#include "handoff/routing.h" /* ho_parse_duration_ms */
 #include "handoff/worker.h"
 #include "outbox/outbox_int.h"
+#include "workers/workers_int.h"
 #include "handoff/util.h"
 
 typedef struct {
@@ -80,8 +80,7 @@ typedef struct {
     zsock_t *pub;
     zactor_t *auth; /* zauth for the PUB socket when broker.curve.enabled */
     zcert_t *cert;
-    int64_t keep_ms; /* retention, 0 = forever */
-    int64_t pruned_at;
+    ho_worker_retention_t retention;
 } s_ctx_t;
 
 static void s_exit(void **ctx_p)
@@ -167,12 +166,9 @@ static int s_init(const ho_worker_env_t *env, void **ctx_p, ho_err_t *err)
                         "workers.outbox: max_attempts and webhook_timeout_ms must be >= 1, "
                         "backoff_ms >= 0");
     }
-    if (rc == HO_OK && strcmp(ctx->set.retention, "0") != 0 &&
-        ho_parse_duration_ms(ctx->set.retention, &ctx->keep_ms) != HO_OK) {
-        rc = ho_err_set(err, HO_ERR_CONFIG, "workers.outbox.retention",
-                        "workers.outbox.retention: expected a duration like 30d or 0, got "
-                        "\"%.40s\"",
-                        ctx->set.retention);
+    if (rc == HO_OK) {
+        rc = ho_worker_retention(ctx->set.retention, "workers.outbox.retention", "30d",
+                                 &ctx->retention, err);
     }
     if (rc == HO_OK) {
         if (ctx->set.dir[0] == '/') {
@@ -664,18 +660,15 @@ static int s_handle_each(s_ctx_t *ctx, ho_msg_t *const *in, size_t n, int64_t no
     return HO_WORKER_OK;
 }
 
-#define PRUNE_EVERY_MS 3600000LL
-
 static int s_tick(void *ctx_v, int64_t now_ms, ho_out_t *out)
 {
     s_ctx_t *ctx = ctx_v;
     (void)out;
     s_flush(ctx, now_ms);
-    if (ctx->keep_ms && (!ctx->pruned_at || now_ms - ctx->pruned_at >= PRUNE_EVERY_MS)) {
-        ctx->pruned_at = now_ms;
+    if (ho_worker_prune_due(&ctx->retention, now_ms)) {
         int n = 0;
         ho_err_t err = {0};
-        if (ho_outbox_db_prune(ctx->db, now_ms - ctx->keep_ms, &n, &err) != HO_OK) {
+        if (ho_outbox_db_prune(ctx->db, now_ms - ctx->retention.keep_ms, &n, &err) != HO_OK) {
             ho_warn("outbox: cannot prune outbox.db: %s", err.message);
         } else if (n) {
             ho_info("outbox: forgot %d delivered webhook deliveries older than %s", n,

@@ -13,6 +13,7 @@
 #include "handoff/routing.h"
 #include "handoff/worker.h"
 #include "handoff/util.h"
+#include "workers/workers_int.h"
 
 typedef struct {
     char *rules;     /* routing.yaml name, relative to the config dir */
@@ -30,13 +31,10 @@ static const ho_config_map_t s_config_map[] = {
     {0},
 };
 
-#define PRUNE_EVERY_MS 3600000LL
-
 typedef struct {
     ho_routing_t *routing;
     ho_route_state_t *state;
-    int64_t keep_ms; /* retention, 0 = forever */
-    int64_t pruned_at;
+    ho_worker_retention_t retention;
 } s_ctx_t;
 
 static void s_exit(void **ctx_p)
@@ -59,12 +57,9 @@ static int s_init(const ho_worker_env_t *env, void **ctx_p, ho_err_t *err)
     if (rc == HO_OK && !ctx) {
         rc = ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
     }
-    if (rc == HO_OK && strcmp(set.retention, "0") != 0 &&
-        ho_parse_duration_ms(set.retention, &ctx->keep_ms) != HO_OK) {
-        rc = ho_err_set(err, HO_ERR_CONFIG, "workers.route.retention",
-                        "workers.route.retention: expected a duration like 90d or 0, got "
-                        "\"%.40s\"",
-                        set.retention);
+    if (rc == HO_OK) {
+        rc = ho_worker_retention(set.retention, "workers.route.retention", "90d", &ctx->retention,
+                                 err);
     }
     if (rc == HO_OK) {
         ctx->routing = ho_routing_load(env->config_dir, set.rules, err);
@@ -250,13 +245,13 @@ static int s_tick(void *ctx_v, int64_t now_ms, ho_out_t *out)
 {
     s_ctx_t *ctx = ctx_v;
     (void)out;
-    if (!ctx->keep_ms || (ctx->pruned_at && now_ms - ctx->pruned_at < PRUNE_EVERY_MS)) {
+    if (!ho_worker_prune_due(&ctx->retention, now_ms)) {
         return HO_WORKER_OK;
     }
-    ctx->pruned_at = now_ms;
     ho_routing_pruned_t n;
     ho_err_t err = {0};
-    if (ho_route_state_prune(ctx->routing, ctx->state, now_ms, ctx->keep_ms, &n, &err) != HO_OK) {
+    if (ho_route_state_prune(ctx->routing, ctx->state, now_ms, ctx->retention.keep_ms, &n, &err) !=
+        HO_OK) {
         ho_warn("route: cannot prune the router state: %s", err.message);
         return HO_WORKER_OK;
     }

@@ -385,9 +385,8 @@ int sw_on_activity(sw_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_t *
     if (!type || !type[0]) {
         return ho_err_set(err, HO_ERR_MISSING, "payload.type", "activity has no type");
     }
-    char *email = ho_store_normalize_email(self->store, sw_str(p, "email"), err);
+    char *email = sw_payload_email(self, p, err);
     if (!email) {
-        snprintf(err->field, sizeof err->field, "payload.email");
         return err->code;
     }
     int64_t at = sw_int(p, "occurred_at", ho_msg_ts(in));

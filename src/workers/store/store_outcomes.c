@@ -325,9 +325,8 @@ int sw_on_outcome(sw_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_t *e
 {
     (void)out;
     const json_t *p = ho_msg_payload(in);
-    char *email = ho_store_normalize_email(self->store, sw_str(p, "email"), err);
+    char *email = sw_payload_email(self, p, err);
     if (!email) {
-        snprintf(err->field, sizeof err->field, "payload.email");
         return err->code;
     }
     ho_lead_t lead;

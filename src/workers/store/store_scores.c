@@ -116,6 +116,15 @@ static int s_sales_recycled(sw_ctx_t *self, const ho_lead_t *lead, bool *hold, h
     return rc;
 }
 
+char *sw_payload_email(sw_ctx_t *self, const json_t *p, ho_err_t *err)
+{
+    char *email = ho_store_normalize_email(self->store, sw_str(p, "email"), err);
+    if (!email) {
+        snprintf(err->field, sizeof err->field, "payload.email");
+    }
+    return email;
+}
+
 int sw_find_lead(sw_ctx_t *self, const json_t *p, ho_lead_t *lead, ho_err_t *err)
 {
     int64_t id = sw_int(p, "lead_id", 0);

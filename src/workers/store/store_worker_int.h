@@ -93,6 +93,8 @@ int sw_route_fields(sw_ctx_t *self, const ho_lead_t *lead, json_t *p, int64_t as
 int sw_emit_route(sw_ctx_t *self, const ho_lead_t *lead, int64_t as_of, const char *why,
                   ho_out_t *out, ho_err_t *err);
 int sw_find_lead(sw_ctx_t *self, const json_t *p, ho_lead_t *lead, ho_err_t *err);
+/* The payload's email, normalized (the caller frees it); NULL with err naming payload.email. */
+char *sw_payload_email(sw_ctx_t *self, const json_t *p, ho_err_t *err);
 int sw_on_scored(sw_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_t *err);
 
 /* store_assign.c */
