@@ -267,6 +267,36 @@ void ho_rsql_bind_common(ho_rctx_t *ctx, sqlite3_stmt *st);
 /* Text of column i, "" for NULL. */
 const char *ho_rcol_text(sqlite3_stmt *st, int i);
 
+/* ---- Aggregation (agg.c): GROUP BY in C over one scan of a table. A scan query (named, its
+ * common parameters bound) only filters and computes per-row values; each grouping of it
+ * (ho_rgroup_t) sums its columns per distinct key and writes the groups into a temp table
+ * (its insert query: parameters 1..nkeys the key, then the sums), which the sheets' queries
+ * read. Sums: an INTEGER column adds as int64, a REAL as double, NULL adds nothing;
+ * HO_RAGG_DISTINCT counts each non-NULL integer once per group (count(DISTINCT x));
+ * HO_RAGG_MIN / HO_RAGG_MAX keep the least / greatest integer (NULL when none). ---- */
+enum { HO_RAGG_SUM = 0, HO_RAGG_DISTINCT, HO_RAGG_MIN, HO_RAGG_MAX };
+typedef struct ho_ragg ho_ragg_t;
+/* cols: the scan column of each key then of each sum (NULL: 0, 1, ...); kinds: per sum
+ * (NULL: all HO_RAGG_SUM). Both arrays must outlive the aggregation. */
+ho_ragg_t *ho_ragg_new(int nkeys, int nsums, const int *cols, const int *kinds);
+void ho_ragg_destroy(ho_ragg_t **self_p);
+/* Add one row of the scan; false on out of memory. */
+bool ho_ragg_add(ho_ragg_t *self, sqlite3_stmt *row);
+size_t ho_ragg_groups(const ho_ragg_t *self);
+/* Bind each group into ins (key, then sums) and call step(arg, ins); false when a step fails. */
+bool ho_ragg_write(const ho_ragg_t *self, sqlite3_stmt *ins,
+                   bool (*step)(void *arg, sqlite3_stmt *ins), void *arg);
+typedef struct {
+    int nkeys, nsums;
+    const int *cols;
+    const int *kinds;
+    ho_rq_t insert; /* the setup query that inserts one group into the temp table */
+} ho_rgroup_t;
+/* Run scan once, group its rows by each of groups[0..n) (n <= 8) and write each grouping's
+ * groups into its temp table. */
+ho_report_error_t ho_rscan(ho_rctx_t *ctx, ho_rq_t scan, const ho_rgroup_t *groups, size_t n,
+                           const char *what);
+
 /* Write helpers. */
 lxw_datetime ho_rdatetime(const ho_rctx_t *ctx, int64_t ms);
 lxw_datetime ho_rdate_of_days(int64_t days);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "handoff/store.h"
 #include "store/read_queries.h"
@@ -19,6 +20,11 @@ struct ho_reader {
     sqlite3_stmt *stmts[HO_RQ__COUNT];
     char *texts[HO_RQ__COUNT]; /* a format query's text as last filled */
     char failed[512];          /* why ho_reader_exec failed (its cleanup runs after) */
+    /* HANDOFF_SQL_PROFILE=1: CPU time per named query, printed to stderr on destroy */
+    bool profile;
+    double started[HO_RQ__COUNT]; /* process CPU seconds at the statement's first step */
+    double cpu[HO_RQ__COUNT];     /* its CPU seconds in all */
+    unsigned runs[HO_RQ__COUNT];
 };
 
 static const ho_rq_def_t *s_def(ho_rq_t q)
@@ -49,6 +55,58 @@ unsigned ho_reader_query_flags(ho_rq_t q)
 {
     const ho_rq_def_t *d = s_def(q);
     return d ? d->flags : 0;
+}
+
+static double s_cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int s_query_of(const ho_reader_t *self, const void *stmt)
+{
+    for (int i = 0; i < HO_RQ__COUNT; i++) {
+        if (self->stmts[i] == stmt) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+/* sqlite3_trace_v2: a named statement's first step starts its clock, its end (reset,
+ * finalize or done) adds the CPU time since. */
+static int s_trace(unsigned type, void *ctx, void *p, void *x)
+{
+    (void)x;
+    ho_reader_t *self = ctx;
+    int q = s_query_of(self, p);
+    if (q < 0) {
+        return 0;
+    }
+    if (type == SQLITE_TRACE_STMT) {
+        self->started[q] = s_cpu_now();
+    } else if (type == SQLITE_TRACE_PROFILE && self->started[q] > 0) {
+        self->cpu[q] += s_cpu_now() - self->started[q];
+        self->runs[q]++;
+        self->started[q] = 0;
+    }
+    return 0;
+}
+
+static void s_profile_print(const ho_reader_t *self)
+{
+    double total = 0;
+    for (int i = 0; i < HO_RQ__COUNT; i++) {
+        total += self->cpu[i];
+    }
+    fprintf(stderr, "sql-profile total_cpu_s=%.3f process_cpu_s=%.3f\n", total, s_cpu_now());
+    for (int i = 0; i < HO_RQ__COUNT; i++) {
+        if (self->runs[i]) {
+            fprintf(stderr, "sql-profile query=%s runs=%u cpu_s=%.3f\n", ho_reader_query_name(i),
+                    self->runs[i], self->cpu[i]);
+        }
+    }
 }
 
 /* max(version) of schema_version; -1 with why filled when it cannot be read, 0 when empty. */
@@ -96,6 +154,11 @@ ho_reader_t *ho_reader_open(const char *path, int busy_ms, ho_err_t *err)
         ho_reader_destroy(&self);
         return NULL;
     }
+    const char *prof = getenv("HANDOFF_SQL_PROFILE");
+    if (prof && *prof && strcmp(prof, "0") != 0) {
+        self->profile = true;
+        sqlite3_trace_v2(self->db, SQLITE_TRACE_STMT | SQLITE_TRACE_PROFILE, s_trace, self);
+    }
     char why[200];
     self->version = s_version(self->db, why, sizeof why);
     if (self->version < 1) {
@@ -119,6 +182,9 @@ void ho_reader_destroy(ho_reader_t **self_p)
     ho_reader_t *self = self_p ? *self_p : NULL;
     if (!self) {
         return;
+    }
+    if (self->profile) {
+        s_profile_print(self);
     }
     for (int i = 0; i < HO_RQ__COUNT; i++) {
         sqlite3_finalize(self->stmts[i]);
