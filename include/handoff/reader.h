@@ -6,7 +6,8 @@
  * checked) and holds the SQL: every query a reader runs is named (ho_rq_t) and its text lives
  * in src/store/read_queries_*.c, one file per reader. A reader asks for the prepared
  * statement of a name, binds, steps and resets it itself; the statement is cached until the
- * reader is destroyed.
+ * reader is destroyed. A reader belongs to one thread at a time (its connection is opened
+ * without SQLite's per-call mutex).
  *
  *     ho_err_t err = {0};
  *     ho_reader_t *r = ho_reader_open ("data/handoff.db", 5000, &err);
@@ -69,10 +70,26 @@ typedef enum {
     HO_RQ_REPORT_SETUP_SCORE_ASOF_FACTS, /* %1$lld: as_of */
     HO_RQ_REPORT_SETUP_LEAD_ROWS,
     HO_RQ_REPORT_SETUP_LEAD_ROWS_FACTS,
+    HO_RQ_REPORT_SETUP_LEAD_ASOF, /* lead_rows + reach + score_asof, one row a lead */
+    HO_RQ_REPORT_SETUP_LEAD_ASOF_FACTS, /* %1$lld: as_of */
     HO_RQ_REPORT_SETUP_COHORT,
     HO_RQ_REPORT_SETUP_COHORT_FILL,
     HO_RQ_REPORT_SETUP_WON_AMOUNT,
     HO_RQ_REPORT_SETUP_WON_AMOUNT_FILL,
+    /* the lead pass (scan_leads.c): one scan of the 12 weeks' leads grouped in C (agg.c) into
+     * the temp tables Summary's Leads, Sources, Learnings' baselines and by-source tables and
+     * Calibration read */
+    HO_RQ_REPORT_SCAN_LEADS,
+    HO_RQ_REPORT_SETUP_AGG_SRC,
+    HO_RQ_REPORT_SETUP_AGG_SRC_ROW,
+    HO_RQ_REPORT_SETUP_AGG_BAND,
+    HO_RQ_REPORT_SETUP_AGG_BAND_ROW,
+    HO_RQ_REPORT_SETUP_AGG_QUAD,
+    HO_RQ_REPORT_SETUP_AGG_QUAD_ROW,
+    HO_RQ_REPORT_SETUP_AGG_FI,
+    HO_RQ_REPORT_SETUP_AGG_FI_ROW,
+    HO_RQ_REPORT_SETUP_AGG_EXPL,
+    HO_RQ_REPORT_SETUP_AGG_EXPL_ROW,
     /* Summary (summary.c) */
     HO_RQ_REPORT_SUMMARY_LEADS,
     HO_RQ_REPORT_SUMMARY_STAGES,

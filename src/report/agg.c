@@ -133,29 +133,23 @@ static bool s_reserve(unsigned char **p, size_t *cap, size_t need)
 
 /* The key of the row's first nkeys columns: per column a type byte, then 8 bytes (an integer
  * or a double) or a 4-byte length and the text. */
-static bool s_key(ho_ragg_t *self, sqlite3_stmt *row, size_t *len)
+static bool s_key(ho_ragg_t *self, const ho_rval_t *row, size_t *len)
 {
     size_t n = 0;
     for (int k = 0; k < self->nkeys; k++) {
-        int c = s_col(self, k);
-        int t = sqlite3_column_type(row, c);
-        const unsigned char *txt = NULL;
-        uint32_t tl = 0;
-        if (t == SQLITE_TEXT || t == SQLITE_BLOB) {
-            txt = t == SQLITE_TEXT ? sqlite3_column_text(row, c) : sqlite3_column_blob(row, c);
-            tl = (uint32_t)sqlite3_column_bytes(row, c);
-        }
+        const ho_rval_t *v = &row[s_col(self, k)];
+        int t = v->type;
+        const unsigned char *txt = v->text;
+        uint32_t tl = (uint32_t)v->len;
         if (!s_reserve(&self->buf, &self->buf_cap, n + 1 + 8 + tl)) {
             return false;
         }
         self->buf[n++] = (unsigned char)t;
         if (t == SQLITE_INTEGER) {
-            int64_t v = sqlite3_column_int64(row, c);
-            memcpy(self->buf + n, &v, 8);
+            memcpy(self->buf + n, &v->i, 8);
             n += 8;
         } else if (t == SQLITE_FLOAT) {
-            double v = sqlite3_column_double(row, c);
-            memcpy(self->buf + n, &v, 8);
+            memcpy(self->buf + n, &v->d, 8);
             n += 8;
         } else if (t != SQLITE_NULL) {
             memcpy(self->buf + n, &tl, 4);
@@ -283,7 +277,7 @@ static int s_first_seen(ho_ragg_t *self, size_t gi, int col, int64_t value)
     return 1;
 }
 
-bool ho_ragg_add(ho_ragg_t *self, sqlite3_stmt *row)
+bool ho_ragg_add(ho_ragg_t *self, const ho_rval_t *row)
 {
     size_t len;
     if (!s_key(self, row, &len)) {
@@ -295,30 +289,30 @@ bool ho_ragg_add(ho_ragg_t *self, sqlite3_stmt *row)
     }
     size_t base = gi * (size_t)self->nsums;
     for (int k = 0; k < self->nsums; k++) {
-        int c = s_col(self, self->nkeys + k);
-        int t = sqlite3_column_type(row, c);
+        const ho_rval_t *v = &row[s_col(self, self->nkeys + k)];
+        int t = v->type;
         if (t == SQLITE_NULL) {
             continue;
         }
         int kind = self->kinds ? self->kinds[k] : HO_RAGG_SUM;
         if (kind == HO_RAGG_MIN || kind == HO_RAGG_MAX) {
             /* integers only; the double slot says the group has a value */
-            int64_t v = sqlite3_column_int64(row, c);
+            int64_t x = t == SQLITE_INTEGER ? v->i : (int64_t)v->d;
             int64_t *cur = &self->isum[base + (size_t)k];
-            if (self->dsum[base + (size_t)k] == 0 || (kind == HO_RAGG_MIN ? v < *cur : v > *cur)) {
-                *cur = v;
+            if (self->dsum[base + (size_t)k] == 0 || (kind == HO_RAGG_MIN ? x < *cur : x > *cur)) {
+                *cur = x;
                 self->dsum[base + (size_t)k] = 1;
             }
         } else if (kind == HO_RAGG_DISTINCT) {
-            int first = s_first_seen(self, gi, k, sqlite3_column_int64(row, c));
+            int first = s_first_seen(self, gi, k, t == SQLITE_INTEGER ? v->i : (int64_t)v->d);
             if (first < 0) {
                 return false;
             }
             self->isum[base + (size_t)k] += first;
         } else if (t == SQLITE_INTEGER) {
-            self->isum[base + (size_t)k] += sqlite3_column_int64(row, c);
+            self->isum[base + (size_t)k] += v->i;
         } else {
-            self->dsum[base + (size_t)k] += sqlite3_column_double(row, c);
+            self->dsum[base + (size_t)k] += v->d;
             self->real[k] = 1;
         }
     }
@@ -388,6 +382,27 @@ bool ho_ragg_write(const ho_ragg_t *self, sqlite3_stmt *ins,
 
 /* ---- the scan driver ---- */
 
+void ho_rval_read(sqlite3_stmt *st, int ncols, ho_rval_t *vals)
+{
+    for (int c = 0; c < ncols; c++) {
+        ho_rval_t *v = &vals[c];
+        v->type = sqlite3_column_type(st, c);
+        v->text = NULL;
+        v->len = 0;
+        if (v->type == SQLITE_INTEGER) {
+            v->i = sqlite3_column_int64(st, c);
+        } else if (v->type == SQLITE_FLOAT) {
+            v->d = sqlite3_column_double(st, c);
+        } else if (v->type == SQLITE_TEXT) {
+            v->text = sqlite3_column_text(st, c);
+            v->len = (size_t)sqlite3_column_bytes(st, c);
+        } else if (v->type == SQLITE_BLOB) {
+            v->text = sqlite3_column_blob(st, c);
+            v->len = (size_t)sqlite3_column_bytes(st, c);
+        }
+    }
+}
+
 static bool s_step_insert(void *arg, sqlite3_stmt *ins)
 {
     ho_rctx_t *ctx = arg;
@@ -412,10 +427,16 @@ ho_report_error_t ho_rscan(ho_rctx_t *ctx, ho_rq_t scan, const ho_rgroup_t *grou
     if (rc == HO_REPORT_OK) {
         rc = ho_rsql_prepare(ctx, scan, &st);
     }
+    ho_rval_t vals[64];
+    int ncols = st ? sqlite3_column_count(st) : 0;
+    if (ncols > 64) {
+        rc = ho_rsql_fail(ctx, what);
+    }
     int s = SQLITE_DONE;
     while (rc == HO_REPORT_OK && (s = sqlite3_step(st)) == SQLITE_ROW) {
+        ho_rval_read(st, ncols, vals);
         for (size_t i = 0; i < n; i++) {
-            if (!ho_ragg_add(aggs[i], st)) {
+            if (!ho_ragg_add(aggs[i], vals)) {
                 rc = HO_REPORT_ERR_NOMEM;
                 break;
             }

@@ -276,12 +276,21 @@ const char *ho_rcol_text(sqlite3_stmt *st, int i);
  * HO_RAGG_MIN / HO_RAGG_MAX keep the least / greatest integer (NULL when none). ---- */
 enum { HO_RAGG_SUM = 0, HO_RAGG_DISTINCT, HO_RAGG_MIN, HO_RAGG_MAX };
 typedef struct ho_ragg ho_ragg_t;
+/* One column of a scan's current row, read once (sqlite3_column_* are not free). */
+typedef struct {
+    int type; /* SQLITE_INTEGER, _FLOAT, _TEXT, _BLOB, _NULL */
+    int64_t i;
+    double d;
+    const unsigned char *text; /* valid until the next step */
+    size_t len;
+} ho_rval_t;
+void ho_rval_read(sqlite3_stmt *st, int ncols, ho_rval_t *vals);
 /* cols: the scan column of each key then of each sum (NULL: 0, 1, ...); kinds: per sum
  * (NULL: all HO_RAGG_SUM). Both arrays must outlive the aggregation. */
 ho_ragg_t *ho_ragg_new(int nkeys, int nsums, const int *cols, const int *kinds);
 void ho_ragg_destroy(ho_ragg_t **self_p);
-/* Add one row of the scan; false on out of memory. */
-bool ho_ragg_add(ho_ragg_t *self, sqlite3_stmt *row);
+/* Add one row of the scan (its columns, ho_rval_read); false on out of memory. */
+bool ho_ragg_add(ho_ragg_t *self, const ho_rval_t *row);
 size_t ho_ragg_groups(const ho_ragg_t *self);
 /* Bind each group into ins (key, then sums) and call step(arg, ins); false when a step fails. */
 bool ho_ragg_write(const ho_ragg_t *self, sqlite3_stmt *ins,
@@ -296,6 +305,10 @@ typedef struct {
  * groups into its temp table. */
 ho_report_error_t ho_rscan(ho_rctx_t *ctx, ho_rq_t scan, const ho_rgroup_t *groups, size_t n,
                            const char *what);
+
+/* The lead pass (scan_leads.c): the agg_* temp tables of the leads created in the 12 weeks;
+ * after the shared temp tables (it reads reach, score_asof, lead_rows, won_amount). */
+ho_report_error_t ho_report_scan_leads(ho_rctx_t *ctx);
 
 /* Write helpers. */
 lxw_datetime ho_rdatetime(const ho_rctx_t *ctx, int64_t ms);

@@ -19,6 +19,11 @@
  *                            the lead's latest score before as_of
  *   lead_rows(id, created_at, source_channel, original_source, original_campaign)
  *                            view: the lead columns the per-lead passes group by
+ *   lead_asof                view: lead_rows, reach and score_asof of a lead in one row
+ *   agg_src, agg_band, agg_quad, agg_fi, agg_expl
+ *                            the lead pass (scan_leads.c): one scan of lead_asof over the
+ *                            12 weeks, grouped in C (agg.c); Summary's Leads, Sources,
+ *                            Calibration and Learnings read these few hundred rows
  * On a store with the roll-ups of schema version 8 (main.lead_facts, kept by the store as
  * it applies events) reach, score_asof and lead_rows are views over lead_facts (the _FACTS
  * setups): a value before as_of is used as it is, a later one sends that lead to its history
@@ -156,6 +161,14 @@ void ho_rsql_bind_common(ho_rctx_t *ctx, sqlite3_stmt *st)
     s_bind(st, ":a12", ctx->win12_a);
     s_bind(st, ":wa", ctx->weeks[HO_RW_THIS].a);
     s_bind(st, ":wb", ctx->weeks[HO_RW_THIS].b);
+    /* the week starts HO_RSQL_WEEK_IDX compares with */
+    if (sqlite3_bind_parameter_index(st, ":w1") > 0) {
+        for (int i = 1; i < HO_RW; i++) {
+            char name[8];
+            snprintf(name, sizeof name, ":w%d", i);
+            s_bind(st, name, ctx->weeks[i].a);
+        }
+    }
 }
 
 const char *ho_rcol_text(sqlite3_stmt *st, int i)
@@ -418,12 +431,13 @@ static ho_report_error_t s_prepare_tables(ho_rctx_t *ctx)
     static const ho_rq_t raw[] = {
         HO_RQ_REPORT_SETUP_REACH,      HO_RQ_REPORT_SETUP_REACH_FILL,
         HO_RQ_REPORT_SETUP_SCORE_ASOF, HO_RQ_REPORT_SETUP_SCORE_ASOF_FILL,
-        HO_RQ_REPORT_SETUP_LEAD_ROWS,
+        HO_RQ_REPORT_SETUP_LEAD_ROWS,  HO_RQ_REPORT_SETUP_LEAD_ASOF,
     };
     static const ho_rq_t facts[] = {
         HO_RQ_REPORT_SETUP_REACH_FACTS,
         HO_RQ_REPORT_SETUP_SCORE_ASOF_FACTS,
         HO_RQ_REPORT_SETUP_LEAD_ROWS_FACTS,
+        HO_RQ_REPORT_SETUP_LEAD_ASOF_FACTS,
     };
     /* then the tables that read them */
     static const ho_rq_t ddl[] = {
@@ -474,7 +488,7 @@ static ho_report_error_t s_prepare_tables(ho_rctx_t *ctx)
     for (size_t i = 0; i < sizeof ddl / sizeof ddl[0] && rc == HO_REPORT_OK; i++) {
         rc = ho_rsql_exec(ctx, ddl[i]);
     }
-    return rc;
+    return rc == HO_REPORT_OK ? ho_report_scan_leads(ctx) : rc;
 }
 
 static void s_formats(ho_rctx_t *ctx)

@@ -19,22 +19,34 @@
 #define S_SCORE_COL(col)                                                                           \
     " CASE WHEN f.score_at < %1$lld THEN f." col " ELSE (SELECT s2." col                           \
     " FROM main.scores s2 WHERE s2.id = " S_SID ") END AS " col
-#define S_REACH_FACTS                                                                              \
-    "CREATE TEMP VIEW reach AS SELECT f.id AS lead_id,"                                            \
+#define S_REACH_COLS                                                                               \
     S_REACH_COL("reach_mql", "('MQL','SAL','SQL','OPPORTUNITY','WON')") " AS mql,"                 \
     S_REACH_COL("reach_sal", "('SAL','SQL','OPPORTUNITY','WON')") " AS sal,"                       \
     S_REACH_COL("reach_sql", "('SQL','OPPORTUNITY','WON')") " AS sql,"                             \
     S_REACH_COL("reach_opp", "('OPPORTUNITY','WON')") " AS opp,"                                   \
     S_REACH_COL("reach_won", "('WON')") " AS won,"                                                 \
-    " CASE WHEN f.first_mql < %1$lld THEN f.first_mql END AS first_mql"                            \
-    " FROM main.lead_facts f"
-#define S_SCORE_ASOF_FACTS                                                                         \
-    "CREATE TEMP VIEW score_asof AS SELECT f.id AS lead_id,"                                       \
+    " CASE WHEN f.first_mql < %1$lld THEN f.first_mql END AS first_mql"
+/* the lead has a score before as_of (a score_asof row) */
+#define S_HAS_SCORE                                                                                \
+    " (f.score_at < %1$lld OR (f.score_at IS NOT NULL AND EXISTS (SELECT 1"                        \
+    " FROM main.scores s WHERE s.lead_id = f.id AND s.at < %1$lld)))"
+#define S_SCORE_COLS                                                                               \
     " CASE WHEN f.score_at < %1$lld THEN f.score_id ELSE " S_SID " END AS score_id,"               \
     S_SCORE_COL("score") "," S_SCORE_COL("grade") "," S_SCORE_COL("quadrant") ","                  \
-    S_SCORE_COL("fit") "," S_SCORE_COL("interest") " FROM main.lead_facts f"                       \
-    " WHERE f.score_at < %1$lld OR (f.score_at IS NOT NULL AND EXISTS (SELECT 1"                   \
-    " FROM main.scores s WHERE s.lead_id = f.id AND s.at < %1$lld))"
+    S_SCORE_COL("fit") "," S_SCORE_COL("interest")
+#define S_REACH_FACTS                                                                              \
+    "CREATE TEMP VIEW reach AS SELECT f.id AS lead_id," S_REACH_COLS " FROM main.lead_facts f"
+#define S_SCORE_ASOF_FACTS                                                                         \
+    "CREATE TEMP VIEW score_asof AS SELECT f.id AS lead_id," S_SCORE_COLS                          \
+    " FROM main.lead_facts f WHERE" S_HAS_SCORE
+/* lead_asof: lead_rows, reach and score_asof of one lead in one row (one read of its
+ * lead_facts row instead of three) */
+#define S_LEAD_ASOF_FACTS                                                                          \
+    "CREATE TEMP VIEW lead_asof AS SELECT f.id AS id, f.created_at AS created_at,"                 \
+    " f.source_channel AS source_channel, f.original_source AS original_source,"                   \
+    " f.original_campaign AS original_campaign," S_REACH_COLS ","                                  \
+    S_HAS_SCORE " AS has_score," S_SCORE_COLS                                                      \
+    " FROM main.lead_facts f WHERE f.created_at IS NOT NULL"
 // clang-format on
 
 static const ho_rq_def_t s_defs[] = {
@@ -91,11 +103,28 @@ static const ho_rq_def_t s_defs[] = {
          HO_RQF_SETUP | HO_RQF_RAW},
     [HO_RQ_REPORT_SETUP_SCORE_ASOF_FACTS] = {"report.setup_score_asof_facts", S_SCORE_ASOF_FACTS,
                                              HO_RQF_SETUP | HO_RQF_FORMAT | HO_RQF_FACTS},
+    [HO_RQ_REPORT_SETUP_LEAD_ASOF] =
+        {"report.setup_lead_asof",
+         "CREATE TEMP VIEW lead_asof AS SELECT l.id AS id, l.created_at AS created_at,"
+         " l.source_channel AS source_channel, l.original_source AS original_source,"
+         " l.original_campaign AS original_campaign, r.mql AS mql, r.sal AS sal, r.sql AS sql,"
+         " r.opp AS opp, r.won AS won, r.first_mql AS first_mql,"
+         " sa.lead_id IS NOT NULL AS has_score, sa.score_id AS score_id, sa.score AS score,"
+         " sa.grade AS grade, sa.quadrant AS quadrant, sa.fit AS fit, sa.interest AS interest"
+         " FROM temp.lead_rows l LEFT JOIN temp.reach r ON r.lead_id = l.id"
+         " LEFT JOIN temp.score_asof sa ON sa.lead_id = l.id",
+         HO_RQF_SETUP | HO_RQF_RAW},
+    [HO_RQ_REPORT_SETUP_LEAD_ASOF_FACTS] = {"report.setup_lead_asof_facts", S_LEAD_ASOF_FACTS,
+                                            HO_RQF_SETUP | HO_RQF_FORMAT | HO_RQF_FACTS},
 #undef S_REACH_COL
 #undef S_SID
 #undef S_SCORE_COL
+#undef S_REACH_COLS
+#undef S_HAS_SCORE
+#undef S_SCORE_COLS
 #undef S_REACH_FACTS
 #undef S_SCORE_ASOF_FACTS
+#undef S_LEAD_ASOF_FACTS
     /* lead_rows: the lead columns the per-lead passes group by */
     [HO_RQ_REPORT_SETUP_LEAD_ROWS] =
         {"report.setup_lead_rows",
@@ -131,12 +160,75 @@ static const ho_rq_def_t s_defs[] = {
          "INSERT INTO temp.won_amount SELECT lead_id, total(amount) FROM main.outcomes"
          " WHERE outcome = 'won' AND occurred_at < :asof GROUP BY lead_id",
          HO_RQF_SETUP},
+    /* ---- the lead pass (scan_leads.c): per lead created in the 12 weeks, its week (idx
+     * 0..11), channel, source, campaign, reach flags, won amount and score as of the report's
+     * end; agg.c groups the rows into the agg_* tables below (one row per group: the sums) ---- */
+    [HO_RQ_REPORT_SCAN_LEADS] =
+        {"report.scan_leads",
+         "SELECT " HO_RSQL_WEEK_IDX("l.created_at") ","
+         " coalesce(nullif(l.source_channel, ''), '(none)'),"
+         " coalesce(nullif(l.original_source, ''), '(none)'),"
+         " coalesce(nullif(l.original_campaign, ''), '(none)'), 1,"
+         " l.mql IS NOT NULL, l.sal IS NOT NULL, l.sql IS NOT NULL, l.won IS NOT NULL, w.amount,"
+         " l.has_score, l.has_score AND l.sal IS NOT NULL, l.has_score AND l.sql IS NOT NULL,"
+         " CASE WHEN l.score IS NOT NULL THEN l.score - (((l.score % 10) + 10) % 10) END,"
+         " CASE WHEN l.score IS NOT NULL THEN coalesce(nullif(l.quadrant, ''), '(none)') END,"
+         " CASE WHEN l.score IS NOT NULL THEN l.fit END,"
+         " CASE WHEN l.score IS NOT NULL THEN l.interest END, sc.explanation_json"
+         " FROM temp.lead_asof l LEFT JOIN temp.won_amount w ON w.lead_id = l.id"
+         /* the Learnings' rules: those of the score that made the lead an MQL (in force at
+          * its first MQL entry), else of its latest score (learnings.c) */
+         " LEFT JOIN main.scores sc ON sc.id = CASE WHEN l.has_score THEN coalesce(CASE WHEN"
+         " l.mql IS NOT NULL THEN " HO_RSQL_SCORE_AT("l.id", "l.first_mql") " END, l.score_id) END"
+         " WHERE l.created_at >= :a12 AND l.created_at < :asof",
+         0},
+    /* by week and source: leads, reached MQL / SAL / SQL / won, won amount; and of those with
+     * a score as of the end (an = leads, asal, asql) */
+    [HO_RQ_REPORT_SETUP_AGG_SRC] =
+        {"report.setup_agg_src",
+         "CREATE TEMP TABLE agg_src (idx INTEGER, ch TEXT, src TEXT, camp TEXT, n INTEGER,"
+         " mql INTEGER, sal INTEGER, sql INTEGER, won INTEGER, amt REAL, an INTEGER,"
+         " asal INTEGER, asql INTEGER)",
+         HO_RQF_SETUP},
+    [HO_RQ_REPORT_SETUP_AGG_SRC_ROW] = {"report.setup_agg_src_row",
+                                        "INSERT INTO temp.agg_src VALUES (?, ?, ?, ?, ?, ?, ?, ?,"
+                                        " ?, ?, ?, ?, ?)",
+                                        HO_RQF_SETUP},
+    /* the scored leads (band, quadrant and fit x interest NULL for the others) */
+    [HO_RQ_REPORT_SETUP_AGG_BAND] = {"report.setup_agg_band",
+                                     "CREATE TEMP TABLE agg_band (band INTEGER, n INTEGER,"
+                                     " mql INTEGER, sql INTEGER, won INTEGER)",
+                                     HO_RQF_SETUP},
+    [HO_RQ_REPORT_SETUP_AGG_BAND_ROW] = {"report.setup_agg_band_row",
+                                         "INSERT INTO temp.agg_band VALUES (?, ?, ?, ?, ?)",
+                                         HO_RQF_SETUP},
+    [HO_RQ_REPORT_SETUP_AGG_QUAD] = {"report.setup_agg_quad",
+                                     "CREATE TEMP TABLE agg_quad (q TEXT, n INTEGER,"
+                                     " mql INTEGER, sql INTEGER, won INTEGER)",
+                                     HO_RQF_SETUP},
+    [HO_RQ_REPORT_SETUP_AGG_QUAD_ROW] = {"report.setup_agg_quad_row",
+                                         "INSERT INTO temp.agg_quad VALUES (?, ?, ?, ?, ?)",
+                                         HO_RQF_SETUP},
+    [HO_RQ_REPORT_SETUP_AGG_FI] = {"report.setup_agg_fi",
+                                   "CREATE TEMP TABLE agg_fi (fit INTEGER, interest INTEGER,"
+                                   " n INTEGER, sql INTEGER)",
+                                   HO_RQF_SETUP},
+    [HO_RQ_REPORT_SETUP_AGG_FI_ROW] = {"report.setup_agg_fi_row",
+                                       "INSERT INTO temp.agg_fi VALUES (?, ?, ?, ?)",
+                                       HO_RQF_SETUP},
+    /* the scored leads by the explanation of the score Learnings reads: leads, reached SAL, SQL */
+    [HO_RQ_REPORT_SETUP_AGG_EXPL] = {"report.setup_agg_expl",
+                                     "CREATE TEMP TABLE agg_expl (expl TEXT, n INTEGER,"
+                                     " sal INTEGER, sql INTEGER)",
+                                     HO_RQF_SETUP},
+    [HO_RQ_REPORT_SETUP_AGG_EXPL_ROW] = {"report.setup_agg_expl_row",
+                                         "INSERT INTO temp.agg_expl VALUES (?, ?, ?, ?)",
+                                         HO_RQF_SETUP},
     /* ---- Summary (summary.c) ---- */
     [HO_RQ_REPORT_SUMMARY_LEADS] =
         {"report.summary_leads",
-         "SELECT p.idx, count(*) FROM temp.lead_rows l CROSS JOIN temp.periods p"
-         " ON l.created_at >= p.a AND l.created_at < p.b"
-         " WHERE l.created_at >= :a12 AND l.created_at < :asof GROUP BY p.idx",
+         "SELECT idx, sum(n) FROM temp.agg_src GROUP BY idx"
+         " UNION ALL SELECT 12, sum(n) FROM temp.agg_src WHERE idx >= 8 HAVING count(*) > 0",
          0},
     [HO_RQ_REPORT_SUMMARY_STAGES] = {"report.summary_stages",
                                      "SELECT p.idx, h.to_stage, count(DISTINCT h.lead_id)"
@@ -232,27 +324,18 @@ static const ho_rq_def_t s_defs[] = {
          " FROM temp.cohort c WHERE c.idx < 12 GROUP BY c.idx",
          0},
 /* ---- Sources (sources.c) ---- */
-#define S_CH "coalesce(nullif(l.source_channel, ''), '(none)')"
-#define S_FROM                                                                                     \
-    " FROM temp.lead_rows l LEFT JOIN temp.reach r ON r.lead_id = l.id"                            \
-    " LEFT JOIN temp.won_amount w ON w.lead_id = l.id"                                             \
-    " WHERE l.created_at >= :a12 AND l.created_at < :asof"
-    [HO_RQ_REPORT_SOURCES_CHANNELS] =
-        {"report.sources_channels",
-         "SELECT " S_CH " AS ch, count(*) AS n, count(r.mql), count(r.sql), count(r.won),"
-         " total(w.amount)" S_FROM " GROUP BY ch ORDER BY n DESC, ch",
-         0},
+    [HO_RQ_REPORT_SOURCES_CHANNELS] = {"report.sources_channels",
+                                       "SELECT ch, sum(n) AS n, sum(mql), sum(sql), sum(won),"
+                                       " total(amt) FROM temp.agg_src GROUP BY ch"
+                                       " ORDER BY n DESC, ch",
+                                       0},
     [HO_RQ_REPORT_SOURCES_DRILL] =
         {"report.sources_drill",
-         "SELECT ch, src, camp, n, m, q, wn, amt FROM (SELECT " S_CH " AS ch,"
-         " coalesce(nullif(l.original_source, ''), '(none)') AS src,"
-         " coalesce(nullif(l.original_campaign, ''), '(none)') AS camp,"
-         " count(*) AS n, count(r.mql) AS m, count(r.sql) AS q, count(r.won) AS wn,"
-         " total(w.amount) AS amt, sum(count(*)) OVER (PARTITION BY " S_CH ") AS chn" S_FROM
-         " GROUP BY ch, src, camp) ORDER BY chn DESC, ch, n DESC, src, camp",
+         "SELECT ch, src, camp, n, m, q, wn, amt FROM (SELECT ch, src, camp, sum(n) AS n,"
+         " sum(mql) AS m, sum(sql) AS q, sum(won) AS wn, total(amt) AS amt,"
+         " sum(sum(n)) OVER (PARTITION BY ch) AS chn FROM temp.agg_src GROUP BY ch, src, camp)"
+         " ORDER BY chn DESC, ch, n DESC, src, camp",
          0},
-#undef S_CH
-#undef S_FROM
 /* ---- Lost reasons (reasons.c) ---- */
 #define S_WHERE                                                                                    \
     " WHERE o.outcome IN ('rejected', 'lost') AND o.occurred_at >= :a12"                           \

@@ -6,68 +6,44 @@
 #include "store/read_queries.h"
 
 static const ho_rq_def_t s_defs[] = {
-/* ---- Calibration (calibration.c) ---- */
-#define S_FROM                                                                                     \
-    " FROM temp.lead_rows l JOIN temp.score_asof sa ON sa.lead_id = l.id"                          \
-    " LEFT JOIN temp.reach r ON r.lead_id = l.id"                                                  \
-    " WHERE l.created_at >= :a12 AND l.created_at < :asof AND sa.score IS NOT NULL"
+/* ---- Calibration (calibration.c): the scored leads of the lead pass (agg_band, agg_quad,
+ * agg_fi: scan_leads.c) ---- */
     [HO_RQ_REPORT_CALIBRATION_GRID] =
         {"report.calibration_grid",
-         "SELECT CASE WHEN sa.fit < 0 THEN 0 WHEN sa.fit >= %d THEN %d ELSE sa.fit / %d END"
-         " AS f, CASE WHEN sa.interest < 0 THEN 0 WHEN sa.interest >= %d THEN %d"
-         " ELSE sa.interest / %d END AS i, count(*), count(r.sql)" S_FROM
-         " AND sa.fit IS NOT NULL AND sa.interest IS NOT NULL GROUP BY f, i",
+         "SELECT CASE WHEN fit < 0 THEN 0 WHEN fit >= %d THEN %d ELSE fit / %d END"
+         " AS f, CASE WHEN interest < 0 THEN 0 WHEN interest >= %d THEN %d"
+         " ELSE interest / %d END AS i, sum(n), sum(sql) FROM temp.agg_fi"
+         " WHERE fit IS NOT NULL AND interest IS NOT NULL GROUP BY f, i",
          HO_RQF_FORMAT},
-    [HO_RQ_REPORT_CALIBRATION_BANDS] =
-        {"report.calibration_bands",
-         "SELECT sa.score - (((sa.score % 10) + 10) % 10) AS band, count(*), count(r.mql),"
-         " count(r.sql), count(r.won)" S_FROM " GROUP BY band ORDER BY band",
-         0},
+    [HO_RQ_REPORT_CALIBRATION_BANDS] = {"report.calibration_bands",
+                                        "SELECT band, sum(n), sum(mql), sum(sql), sum(won)"
+                                        " FROM temp.agg_band WHERE band IS NOT NULL"
+                                        " GROUP BY band ORDER BY band",
+                                        0},
     [HO_RQ_REPORT_CALIBRATION_QUADRANTS] =
         {"report.calibration_quadrants",
-         "SELECT coalesce(nullif(sa.quadrant, ''), '(none)') AS q, count(*),"
-         " count(r.mql), count(r.sql), count(r.won)" S_FROM
-         " GROUP BY q ORDER BY CASE q WHEN 'mql_now' THEN 0 WHEN 'group_offering'"
-         " THEN 1 WHEN 'nurture' THEN 2 WHEN 'never' THEN 3 ELSE 4 END, q",
+         "SELECT q, sum(n), sum(mql), sum(sql), sum(won) FROM temp.agg_quad"
+         " WHERE q IS NOT NULL GROUP BY q ORDER BY CASE q WHEN 'mql_now' THEN 0"
+         " WHEN 'group_offering' THEN 1 WHEN 'nurture' THEN 2 WHEN 'never' THEN 3 ELSE 4 END, q",
          0},
-#undef S_FROM
     /* ---- Learnings (learnings.c; ho_report_rules too) ---- */
-    [HO_RQ_REPORT_LEARNINGS_BASE_SCORED] =
-        {"report.learnings_base_scored",
-         "SELECT count(*), count(r.sal), count(r.sql) FROM temp.lead_rows l"
-         " JOIN temp.score_asof sa ON sa.lead_id = l.id"
-         " LEFT JOIN temp.reach r ON r.lead_id = l.id"
-         " WHERE l.created_at >= :a12 AND l.created_at < :asof",
-         0},
-    [HO_RQ_REPORT_LEARNINGS_BASE] =
-        {"report.learnings_base",
-         "SELECT count(*), count(r.sal), count(r.sql) FROM temp.lead_rows l"
-         " LEFT JOIN temp.reach r ON r.lead_id = l.id"
-         " WHERE l.created_at >= :a12 AND l.created_at < :asof",
-         0},
-    [HO_RQ_REPORT_LEARNINGS_RULES] =
-        {"report.learnings_rules",
-         "SELECT sc.explanation_json, x.sal, x.sql FROM (SELECT r.sal IS NOT NULL AS sal,"
-         " r.sql IS NOT NULL AS sql, coalesce(CASE WHEN r.mql IS NOT NULL THEN " HO_RSQL_SCORE_AT(
-             "l.id", "r.first_mql") " END, sa.score_id) AS sid"
-                                    " FROM temp.lead_rows l JOIN temp.score_asof "
-                                    "sa ON sa.lead_id = l.id"
-                                    " LEFT JOIN temp.reach r ON r.lead_id = "
-                                    "l.id"
-                                    " WHERE l.created_at >= :a12 AND "
-                                    "l.created_at < :asof) x"
-                                    " JOIN main.scores sc ON sc.id = x.sid",
-         0},
-    [HO_RQ_REPORT_LEARNINGS_SOURCES] =
-        {"report.learnings_sources",
-         "SELECT coalesce(nullif(l.source_channel, ''), '(none)') AS ch,"
-         " coalesce(nullif(l.original_source, ''), '(none)') AS src,"
-         " coalesce(nullif(l.original_campaign, ''), '(none)') AS camp,"
-         " count(*) AS n, count(r.sal), count(r.sql) FROM temp.lead_rows l"
-         " LEFT JOIN temp.reach r ON r.lead_id = l.id"
-         " WHERE l.created_at >= :a12 AND l.created_at < :asof"
-         " GROUP BY ch, src, camp ORDER BY n DESC, ch, src, camp",
-         0},
+    [HO_RQ_REPORT_LEARNINGS_BASE_SCORED] = {"report.learnings_base_scored",
+                                            "SELECT coalesce(sum(an), 0), coalesce(sum(asal), 0),"
+                                            " coalesce(sum(asql), 0) FROM temp.agg_src",
+                                            0},
+    [HO_RQ_REPORT_LEARNINGS_BASE] = {"report.learnings_base",
+                                     "SELECT coalesce(sum(n), 0), coalesce(sum(sal), 0),"
+                                     " coalesce(sum(sql), 0) FROM temp.agg_src",
+                                     0},
+    [HO_RQ_REPORT_LEARNINGS_RULES] = {"report.learnings_rules",
+                                      "SELECT expl, n, sal, sql FROM temp.agg_expl"
+                                      " WHERE expl IS NOT NULL",
+                                      0},
+    [HO_RQ_REPORT_LEARNINGS_SOURCES] = {"report.learnings_sources",
+                                        "SELECT ch, src, camp, sum(n) AS n, sum(sal), sum(sql)"
+                                        " FROM temp.agg_src GROUP BY ch, src, camp"
+                                        " ORDER BY n DESC, ch, src, camp",
+                                        0},
     /* ---- Handoffs (handoffs.c) ---- */
     [HO_RQ_REPORT_SETUP_SCORE_MQL] =
         {"report.setup_score_mql",

@@ -108,8 +108,9 @@ static void s_formats(ho_reader_t *r, ho_rq_t q)
             ho_reader_stmt_fmt(r, q, &st, &err, s_part(HO_RQ_REPORT_DRILLDOWN_NO_FLAGS)), HO_OK);
         break;
     case HO_RQ_REPORT_SETUP_REACH_FACTS:
-    case HO_RQ_REPORT_SETUP_SCORE_ASOF_FACTS: /* %1$lld: as_of; the view is made, so the
-                                               * queries after it read it */
+    case HO_RQ_REPORT_SETUP_SCORE_ASOF_FACTS:
+    case HO_RQ_REPORT_SETUP_LEAD_ASOF_FACTS: /* %1$lld: as_of; the view is made, so the
+                                              * queries after it read it */
         if (ho_reader_stmt_fmt(r, q, &st, &err, (long long)1700000000000) != HO_OK) {
             fail_msg("%s: %s", ho_reader_query_name(q), err.message);
         }
