@@ -182,6 +182,12 @@ int ho_reader_stmt(ho_reader_t *self, ho_rq_t q, sqlite3_stmt **st_p, ho_err_t *
 int ho_reader_stmt_fmt(ho_reader_t *self, ho_rq_t q, sqlite3_stmt **st_p, ho_err_t *err, ...);
 /* Step a setup statement (bound by the caller) to its end and reset it. */
 int ho_reader_exec(ho_reader_t *self, sqlite3_stmt *st, ho_err_t *err);
+/* A run of setup statements, e.g. a temp table filled row by row: query_only is lifted once
+ * for the run instead of around each ho_reader_exec (two PRAGMAs a row cost more than the
+ * insert). Read queries still cannot write: the reader refuses them at prepare. _end without
+ * a run is a no-op; a second _begin is HO_ERR_STATE. */
+int ho_reader_setup_begin(ho_reader_t *self, ho_err_t *err);
+int ho_reader_setup_end(ho_reader_t *self, ho_err_t *err);
 
 /* The text, name ("metrics.quarantine") and HO_RQF_ flags of a named query; NULL / 0 out of
  * range. */
