@@ -90,10 +90,6 @@ static void s_formats(ho_reader_t *r, ho_rq_t q)
     sqlite3_stmt *st;
     ho_err_t err = {0};
     switch (q) {
-    case HO_RQ_REPORT_SUMMARY_VELOCITY:
-        assert_int_equal(ho_reader_stmt_fmt(r, q, &st, &err, "MQL", "SAL"), HO_OK);
-        assert_int_equal(ho_reader_stmt_fmt(r, q, &st, &err, "SAL", "SQL"), HO_OK);
-        break;
     case HO_RQ_REPORT_REASONS_KEYS:
     case HO_RQ_REPORT_REASONS_CELLS:
         assert_int_equal(
@@ -319,8 +315,8 @@ static void test_setup_run(void **state)
     assert_int_equal(s_step_row(st, 7), SQLITE_READONLY);
     sqlite3_stmt *count;
     assert_int_equal(sqlite3_prepare_v2(sqlite3_db_handle(st),
-                                        "SELECT group_concat(idx) FROM temp.periods", -1,
-                                        &count, NULL),
+                                        "SELECT group_concat(idx) FROM temp.periods", -1, &count,
+                                        NULL),
                      SQLITE_OK);
     assert_int_equal(sqlite3_step(count), SQLITE_ROW);
     assert_string_equal((const char *)sqlite3_column_text(count, 0), "2,3,4,6");
