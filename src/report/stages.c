@@ -1,13 +1,14 @@
-/* stages.c - the report's one pass over the stage changes (report_int.h, "Stage pass").
+/* stages.c - the report's one pass over the stage changes (report_int.h, "the stage pass").
  *
  * Summary's stage counts and velocities, the MQL cohorts of Summary and Funnel and the report
  * week's cohort that Handoffs lists all read the transitions before as_of. As SQL they were a
  * count(DISTINCT lead_id) per period and stage, a min(at) per period and lead, and a
  * correlated lookup per SAL or SQL entry, over the ~1.3M transitions of a 1M-lead store's 12
  * weeks: 1.4-1.8 CPU-s each, mostly SQLite's sorter. Here one scan reads every transition
- * before as_of in (lead_id, at, id) order (the index stage_history_lead gives that order:
- * no sort, ~0.2 s) and works each lead's rows out together, with the definitions of the SQL
- * it replaces (reports/README.md):
+ * before as_of in (lead_id, at, id) order (the index stage_history_lead gives that order, so
+ * nothing is sorted: the whole pass, its inserts included, costs ~0.5 CPU-s there) and works
+ * each lead's rows out together, with the definitions of the SQL it replaces
+ * (reports/README.md):
  *   - stage counts: per period and stage, whether the lead entered it in the period (so it
  *     counts once however often it did);
  *   - velocity: for each SAL (SQL) entry in a period, the time since the lead's latest MQL
