@@ -72,8 +72,17 @@ typedef enum {
     HO_RQ_REPORT_SETUP_LEAD_ROWS_FACTS,
     HO_RQ_REPORT_SETUP_LEAD_ASOF, /* lead_rows + reach + score_asof, one row a lead */
     HO_RQ_REPORT_SETUP_LEAD_ASOF_FACTS, /* %1$lld: as_of */
-    HO_RQ_REPORT_SETUP_COHORT,
-    HO_RQ_REPORT_SETUP_COHORT_FILL,
+    /* the stage pass (stages.c): one scan of the transitions in lead order, its results
+     * written into four temp tables */
+    HO_RQ_REPORT_STAGES_SCAN,
+    HO_RQ_REPORT_SETUP_STAGE_COUNTS,
+    HO_RQ_REPORT_SETUP_STAGE_COUNTS_ROW,
+    HO_RQ_REPORT_SETUP_VELOCITY,
+    HO_RQ_REPORT_SETUP_VELOCITY_ROW,
+    HO_RQ_REPORT_SETUP_COHORT_COUNTS,
+    HO_RQ_REPORT_SETUP_COHORT_COUNTS_ROW,
+    HO_RQ_REPORT_SETUP_WEEK_COHORT,
+    HO_RQ_REPORT_SETUP_WEEK_COHORT_ROW,
     HO_RQ_REPORT_SETUP_WON_AMOUNT,
     HO_RQ_REPORT_SETUP_WON_AMOUNT_FILL,
     /* the lead pass (scan_leads.c): one scan of the 12 weeks' leads grouped in C (agg.c) into
@@ -199,6 +208,12 @@ int ho_reader_stmt(ho_reader_t *self, ho_rq_t q, sqlite3_stmt **st_p, ho_err_t *
 int ho_reader_stmt_fmt(ho_reader_t *self, ho_rq_t q, sqlite3_stmt **st_p, ho_err_t *err, ...);
 /* Step a setup statement (bound by the caller) to its end and reset it. */
 int ho_reader_exec(ho_reader_t *self, sqlite3_stmt *st, ho_err_t *err);
+/* A run of setup statements, e.g. a temp table filled row by row: query_only is lifted once
+ * for the run instead of around each ho_reader_exec (two PRAGMAs a row cost more than the
+ * insert). Read queries still cannot write: the reader refuses them at prepare. _end without
+ * a run is a no-op; a second _begin is HO_ERR_STATE. */
+int ho_reader_setup_begin(ho_reader_t *self, ho_err_t *err);
+int ho_reader_setup_end(ho_reader_t *self, ho_err_t *err);
 
 /* The text, name ("metrics.quarantine") and HO_RQF_ flags of a named query; NULL / 0 out of
  * range. */

@@ -309,6 +309,13 @@ ho_report_error_t ho_rscan(ho_rctx_t *ctx, ho_rq_t scan, const ho_rgroup_t *grou
 /* The lead pass (scan_leads.c): the agg_* temp tables of the leads created in the 12 weeks;
  * after the shared temp tables (it reads reach, score_asof, lead_rows, won_amount). */
 ho_report_error_t ho_report_scan_leads(ho_rctx_t *ctx);
+/* ---- the stage pass (stages.c): one scan of the transitions before as_of, in lead order,
+ * into the temp tables stage_counts, velocity, cohort_counts and week_cohort (workbook.c
+ * says what each holds). Needs the periods. ---- */
+ho_report_error_t ho_report_stages(ho_rctx_t *ctx);
+/* [a, b) of period idx (0..HO_RW-1 the weeks, HO_P4 the 4-week window), as temp.periods has
+ * it. */
+void ho_rperiod_bounds(const ho_rctx_t *ctx, int idx, int64_t *a, int64_t *b);
 
 /* Write helpers. */
 lxw_datetime ho_rdatetime(const ho_rctx_t *ctx, int64_t ms);

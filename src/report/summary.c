@@ -141,14 +141,27 @@ static ho_report_error_t s_medians(ho_rctx_t *ctx, s_period_t *p, ho_rq_t q, int
 
 /* Velocity: days from the latest `from` entry at or before each `to` entry in a period
  * (transitions with no `from` before them, e.g. sales working a lead never MQL, are left
- * out). The lookup walks stage_history_lead (lead_id, at). */
+ * out). The stage pass (stages.c) has the median of each period. */
 static ho_report_error_t s_velocity(ho_rctx_t *ctx, s_period_t *p, const char *to, const char *from,
                                     int which)
 {
     sqlite3_stmt *st;
-    ho_report_error_t rc = ho_rsql_prepared(
-        ctx, ho_reader_stmt_fmt(ctx->rd, HO_RQ_REPORT_SUMMARY_VELOCITY, &st, NULL, from, to), &st);
-    return rc != HO_REPORT_OK ? rc : s_medians_of(ctx, p, st, which, 86400000.0);
+    ho_report_error_t rc = ho_rsql_prepare(ctx, HO_RQ_REPORT_SUMMARY_VELOCITY, &st);
+    if (rc != HO_REPORT_OK) {
+        return rc;
+    }
+    sqlite3_bind_text(st, 1, from, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, to, -1, SQLITE_STATIC);
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        int idx = sqlite3_column_int(st, 0);
+        if (idx >= 0 && idx < NP) {
+            p[idx].has_med[which] = true;
+            p[idx].med[which] = sqlite3_column_double(st, 1) / 86400000.0;
+        }
+    }
+    sqlite3_reset(st);
+    return s == SQLITE_DONE ? HO_REPORT_OK : ho_rsql_fail(ctx, "summary velocity");
 }
 
 typedef struct {

@@ -12,9 +12,6 @@
  *                            per lead, the LATEST time before as_of it entered a stage of
  *                            each "at least" set (so "reached S at or after t" = reach.S >= t);
  *                            first_mql: its first MQL entry before as_of
- *   cohort(idx, lead_id, e, sal, sql, opp, won)
- *                            MQL cohorts: leads with an MQL entry in period idx; e = the
- *                            first such entry; sal..won = the lead's reach
  *   score_asof(lead_id, score_id, score, grade, quadrant)
  *                            the lead's latest score before as_of
  *   lead_rows(id, created_at, source_channel, original_source, original_campaign)
@@ -24,6 +21,18 @@
  *                            the lead pass (scan_leads.c): one scan of lead_asof over the
  *                            12 weeks, grouped in C (agg.c); Summary's Leads, Sources,
  *                            Calibration and Learnings read these few hundred rows
+ * and, from one pass over the transitions in lead order (stages.c):
+ *   stage_counts(idx, to_stage, n)
+ *                            leads that entered the stage in period idx
+ *   velocity(idx, from_stage, to_stage, median_ms)
+ *                            median ms from the latest from_stage entry at or before each
+ *                            to_stage entry in period idx (MQL->SAL, SAL->SQL)
+ *   cohort_counts(idx, n, sal, sql, opp, won)
+ *                            MQL cohorts: the n leads with an MQL entry in period idx, and
+ *                            how many reached SAL..won at or after their first such entry
+ *   week_cohort(lead_id, e, stage)
+ *                            the report week's MQL cohort: e = the lead's first MQL entry
+ *                            in the week, stage = its latest stage before as_of
  * On a store with the roll-ups of schema version 8 (main.lead_facts, kept by the store as
  * it applies events) reach, score_asof and lead_rows are views over lead_facts (the _FACTS
  * setups): a value before as_of is used as it is, a later one sends that lead to its history
@@ -425,6 +434,12 @@ static ho_report_error_t s_exec_asof(ho_rctx_t *ctx, ho_rq_t q)
     return ho_reader_exec(ctx->rd, st, NULL) == HO_OK ? HO_REPORT_OK : ho_rsql_fail(ctx, "exec");
 }
 
+void ho_rperiod_bounds(const ho_rctx_t *ctx, int idx, int64_t *a, int64_t *b)
+{
+    *a = idx < HO_RW ? ctx->weeks[idx].a : ctx->win4_a;
+    *b = idx < HO_RW ? ctx->weeks[idx].b : ctx->as_of;
+}
+
 static ho_report_error_t s_prepare_tables(ho_rctx_t *ctx)
 {
     /* reach, score_asof and lead_rows: from the raw history, or over lead_facts */
@@ -441,8 +456,6 @@ static ho_report_error_t s_prepare_tables(ho_rctx_t *ctx)
     };
     /* then the tables that read them */
     static const ho_rq_t ddl[] = {
-        HO_RQ_REPORT_SETUP_COHORT,
-        HO_RQ_REPORT_SETUP_COHORT_FILL,
         HO_RQ_REPORT_SETUP_WON_AMOUNT,
         HO_RQ_REPORT_SETUP_WON_AMOUNT_FILL,
     };
@@ -468,9 +481,11 @@ static ho_report_error_t s_prepare_tables(ho_rctx_t *ctx)
         return rc;
     }
     for (int i = 0; i <= HO_P4; i++) {
+        int64_t a, b;
+        ho_rperiod_bounds(ctx, i, &a, &b);
         sqlite3_bind_int(st, 1, i);
-        sqlite3_bind_int64(st, 2, i < HO_RW ? ctx->weeks[i].a : ctx->win4_a);
-        sqlite3_bind_int64(st, 3, i < HO_RW ? ctx->weeks[i].b : ctx->as_of);
+        sqlite3_bind_int64(st, 2, a);
+        sqlite3_bind_int64(st, 3, b);
         if (ho_reader_exec(ctx->rd, st, NULL) != HO_OK) {
             return ho_rsql_fail(ctx, "periods");
         }
@@ -487,6 +502,9 @@ static ho_report_error_t s_prepare_tables(ho_rctx_t *ctx)
     }
     for (size_t i = 0; i < sizeof ddl / sizeof ddl[0] && rc == HO_REPORT_OK; i++) {
         rc = ho_rsql_exec(ctx, ddl[i]);
+    }
+    if (rc == HO_REPORT_OK) {
+        rc = ho_report_stages(ctx);
     }
     return rc == HO_REPORT_OK ? ho_report_scan_leads(ctx) : rc;
 }

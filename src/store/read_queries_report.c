@@ -136,22 +136,54 @@ static const ho_rq_def_t s_defs[] = {
          "CREATE TEMP VIEW lead_rows AS SELECT id, created_at, source_channel, original_source,"
          " original_campaign FROM main.lead_facts WHERE created_at IS NOT NULL",
          HO_RQF_SETUP | HO_RQF_FACTS},
-    [HO_RQ_REPORT_SETUP_COHORT] =
-        {"report.setup_cohort",
-         "CREATE TEMP TABLE cohort (idx INTEGER NOT NULL, lead_id INTEGER NOT NULL, "
-         "e INTEGER NOT NULL, sal INTEGER, sql INTEGER, opp INTEGER, won INTEGER, "
-         "PRIMARY KEY (idx, lead_id))",
+    /* the stage pass (stages.c): every transition before as_of, each lead's together and in
+     * time order (the index stage_history_lead gives that order without a sort; id breaks a
+     * tie as the Handoffs' latest stage always did) */
+    [HO_RQ_REPORT_STAGES_SCAN] = {"report.stages_scan",
+                                  "SELECT lead_id, at, to_stage FROM temp.transitions"
+                                  " WHERE at < :asof ORDER BY lead_id, at, id",
+                                  0},
+    /* per period (idx) and stage: the leads that entered it in the period */
+    [HO_RQ_REPORT_SETUP_STAGE_COUNTS] =
+        {"report.setup_stage_counts",
+         "CREATE TEMP TABLE stage_counts (idx INTEGER NOT NULL, to_stage TEXT NOT NULL, "
+         "n INTEGER NOT NULL, PRIMARY KEY (idx, to_stage))",
          HO_RQF_SETUP},
-    /* the member's reach copied in once (looked up in lead order): Funnel and Summary read it
-     * from here */
-    [HO_RQ_REPORT_SETUP_COHORT_FILL] =
-        {"report.setup_cohort_fill",
-         "INSERT INTO temp.cohort SELECT x.idx, x.lead_id, x.e, r.sal, r.sql, r.opp, r.won"
-         " FROM (SELECT p.idx AS idx, h.lead_id AS lead_id, min(h.at) AS e"
-         " FROM temp.transitions h CROSS JOIN temp.periods p ON h.at >= p.a AND h.at < p.b"
-         " WHERE h.to_stage = 'MQL' AND h.at >= :a12 AND h.at < :asof GROUP BY h.lead_id, p.idx) x"
-         " LEFT JOIN temp.reach r ON r.lead_id = x.lead_id",
+    [HO_RQ_REPORT_SETUP_STAGE_COUNTS_ROW] = {"report.setup_stage_counts_row",
+                                             "INSERT INTO temp.stage_counts VALUES (?, ?, ?)",
+                                             HO_RQF_SETUP},
+    /* per period and step (MQL -> SAL, SAL -> SQL): the median milliseconds from the latest
+     * from_stage entry at or before each to_stage entry of the period */
+    [HO_RQ_REPORT_SETUP_VELOCITY] =
+        {"report.setup_velocity",
+         "CREATE TEMP TABLE velocity (idx INTEGER NOT NULL, from_stage TEXT NOT NULL, "
+         "to_stage TEXT NOT NULL, median_ms REAL NOT NULL, PRIMARY KEY (idx, from_stage, "
+         "to_stage))",
          HO_RQF_SETUP},
+    [HO_RQ_REPORT_SETUP_VELOCITY_ROW] = {"report.setup_velocity_row",
+                                         "INSERT INTO temp.velocity VALUES (?, ?, ?, ?)",
+                                         HO_RQF_SETUP},
+    /* per period: its MQL cohort (leads with an MQL entry in it) and how many of them reached
+     * SAL, SQL, opportunity, won at or after their first MQL entry of the period */
+    [HO_RQ_REPORT_SETUP_COHORT_COUNTS] =
+        {"report.setup_cohort_counts",
+         "CREATE TEMP TABLE cohort_counts (idx INTEGER PRIMARY KEY, n INTEGER NOT NULL, "
+         "sal INTEGER NOT NULL, sql INTEGER NOT NULL, opp INTEGER NOT NULL, "
+         "won INTEGER NOT NULL)",
+         HO_RQF_SETUP},
+    [HO_RQ_REPORT_SETUP_COHORT_COUNTS_ROW] = {"report.setup_cohort_counts_row",
+                                              "INSERT INTO temp.cohort_counts VALUES"
+                                              " (?, ?, ?, ?, ?, ?)",
+                                              HO_RQF_SETUP},
+    /* the report week's MQL cohort, lead by lead (Handoffs) */
+    [HO_RQ_REPORT_SETUP_WEEK_COHORT] =
+        {"report.setup_week_cohort",
+         "CREATE TEMP TABLE week_cohort (lead_id INTEGER PRIMARY KEY, e INTEGER NOT NULL, "
+         "stage TEXT)",
+         HO_RQF_SETUP},
+    [HO_RQ_REPORT_SETUP_WEEK_COHORT_ROW] = {"report.setup_week_cohort_row",
+                                            "INSERT INTO temp.week_cohort VALUES (?, ?, ?)",
+                                            HO_RQF_SETUP},
     [HO_RQ_REPORT_SETUP_WON_AMOUNT] =
         {"report.setup_won_amount",
          "CREATE TEMP TABLE won_amount (lead_id INTEGER PRIMARY KEY, amount REAL)", HO_RQF_SETUP},
@@ -231,12 +263,8 @@ static const ho_rq_def_t s_defs[] = {
          " UNION ALL SELECT 12, sum(n) FROM temp.agg_src WHERE idx >= 8 HAVING count(*) > 0",
          0},
     [HO_RQ_REPORT_SUMMARY_STAGES] = {"report.summary_stages",
-                                     "SELECT p.idx, h.to_stage, count(DISTINCT h.lead_id)"
-                                     " FROM temp.transitions h CROSS JOIN temp.periods p"
-                                     " ON h.at >= p.a AND h.at < p.b"
-                                     " WHERE h.at >= :a12 AND h.at < :asof AND h.to_stage IN"
-                                     " ('MQL','SAL','SQL','OPPORTUNITY','WON','RECYCLED')"
-                                     " GROUP BY p.idx, h.to_stage",
+                                     "SELECT idx, to_stage, n FROM temp.stage_counts"
+                                     " ORDER BY idx, to_stage",
                                      0},
     [HO_RQ_REPORT_SUMMARY_SALS] =
         {"report.summary_sals",
@@ -260,11 +288,8 @@ static const ho_rq_def_t s_defs[] = {
          " ON o.occurred_at >= p.a AND o.occurred_at < p.b"
          " WHERE o.outcome IN ('accepted', 'rejected') GROUP BY p.idx",
          0},
-    [HO_RQ_REPORT_SUMMARY_COHORTS] =
-        {"report.summary_cohorts",
-         "SELECT c.idx, count(*), count(CASE WHEN c.sql >= c.e THEN 1 END)"
-         " FROM temp.cohort c GROUP BY c.idx",
-         0},
+    [HO_RQ_REPORT_SUMMARY_COHORTS] = {"report.summary_cohorts",
+                                      "SELECT idx, n, sql FROM temp.cohort_counts ORDER BY idx", 0},
     [HO_RQ_REPORT_SUMMARY_SLA] =
         {"report.summary_sla",
          "SELECT p.idx, count(DISTINCT b.assignment_id) FROM main.sla_breaches b"
@@ -301,14 +326,10 @@ static const ho_rq_def_t s_defs[] = {
          " CROSS JOIN temp.periods p ON s.assigned_at >= p.a AND s.assigned_at < p.b"
          " WHERE s.accepted_at IS NOT NULL AND s.accepted_at < :asof ORDER BY p.idx",
          0},
-    [HO_RQ_REPORT_SUMMARY_VELOCITY] =
-        {"report.summary_velocity",
-         "SELECT idx, d FROM (SELECT p.idx AS idx, h.at - (SELECT max(m.at) FROM"
-         " temp.transitions m WHERE m.lead_id = h.lead_id AND m.to_stage = '%s'"
-         " AND m.at <= h.at) AS d FROM temp.transitions h CROSS JOIN temp.periods p"
-         " ON h.at >= p.a AND h.at < p.b WHERE h.to_stage = '%s' AND h.at >= :a12"
-         " AND h.at < :asof) WHERE d IS NOT NULL ORDER BY idx",
-         HO_RQF_FORMAT},
+    [HO_RQ_REPORT_SUMMARY_VELOCITY] = {"report.summary_velocity",
+                                       "SELECT idx, median_ms FROM temp.velocity"
+                                       " WHERE from_stage = ?1 AND to_stage = ?2 ORDER BY idx",
+                                       0},
     /* ---- Summary's data-freshness table (quality.c: ho_report_freshness) ---- */
     [HO_RQ_REPORT_FRESHNESS] =
         {"report.freshness",
@@ -316,13 +337,10 @@ static const ho_rq_def_t s_defs[] = {
          " max(finished_at), count(*), total(read) FROM main.imports GROUP BY 1, 2 ORDER BY 1, 2",
          0},
     /* ---- Funnel (funnel.c) ---- */
-    [HO_RQ_REPORT_FUNNEL_COHORTS] =
-        {"report.funnel_cohorts",
-         "SELECT c.idx, count(*), count(CASE WHEN c.sal >= c.e THEN 1 END),"
-         " count(CASE WHEN c.sql >= c.e THEN 1 END), count(CASE WHEN c.opp >= c.e THEN 1 END),"
-         " count(CASE WHEN c.won >= c.e THEN 1 END)"
-         " FROM temp.cohort c WHERE c.idx < 12 GROUP BY c.idx",
-         0},
+    [HO_RQ_REPORT_FUNNEL_COHORTS] = {"report.funnel_cohorts",
+                                     "SELECT idx, n, sal, sql, opp, won FROM temp.cohort_counts"
+                                     " WHERE idx < 12 ORDER BY idx",
+                                     0},
 /* ---- Sources (sources.c) ---- */
     [HO_RQ_REPORT_SOURCES_CHANNELS] = {"report.sources_channels",
                                        "SELECT ch, sum(n) AS n, sum(mql), sum(sql), sum(won),"

@@ -52,22 +52,20 @@ static const ho_rq_def_t s_defs[] = {
     [HO_RQ_REPORT_SETUP_SCORE_MQL_FILL] =
         {"report.setup_score_mql_fill",
          "INSERT INTO temp.score_mql SELECT c.lead_id, " HO_RSQL_SCORE_AT(
-             "c.lead_id", "c.e") " AS score_id FROM temp.cohort c WHERE c.idx = 11",
+             "c.lead_id", "c.e") " AS score_id FROM temp.week_cohort c",
          HO_RQF_SETUP},
     [HO_RQ_REPORT_HANDOFFS_ROWS] =
         {"report.handoffs_rows",
          "SELECT c.e, l.first_name, l.last_name, l.email, l.company, l.title, l.city, l.state,"
          " l.country, l.original_source, l.original_campaign, sc.score, sc.grade, sc.quadrant,"
-         " sc.explanation_json, a.rep_id, a.rep_name, a.queue, a.assigned_at,"
-         " (SELECT h.to_stage FROM temp.transitions h WHERE h.lead_id = c.lead_id"
-         "   AND h.at < :asof ORDER BY h.at DESC, h.id DESC LIMIT 1)"
-         " FROM temp.cohort c JOIN main.leads l ON l.id = c.lead_id"
+         " sc.explanation_json, a.rep_id, a.rep_name, a.queue, a.assigned_at, c.stage"
+         " FROM temp.week_cohort c JOIN main.leads l ON l.id = c.lead_id"
          " LEFT JOIN temp.score_mql sm ON sm.lead_id = c.lead_id"
          " LEFT JOIN main.scores sc ON sc.id = sm.score_id"
          " LEFT JOIN main.assignments a ON a.id = (SELECT x.id FROM main.assignments x"
          "   WHERE x.lead_id = c.lead_id AND x.assigned_at < :asof"
          "   ORDER BY x.assigned_at DESC, x.id DESC LIMIT 1)"
-         " WHERE c.idx = 11 ORDER BY c.e, c.lead_id",
+         " ORDER BY c.e, c.lead_id",
          0},
 /* ---- Data quality (quality.c) ---- */
 /* Sum of the numbers of a JSON object {reason: n} (0 for NULL or malformed text). */

@@ -249,8 +249,42 @@ def build_db(db_path, seed=47, n=420):
         elif r < 0.75:
             b.outcome(lid, rep, "lost", at, REASONS[rnd.randrange(len(REASONS))])
             b.move(lid, stage, "LOST", at)
+    add_same_instant_leads(b, n)
     b.c.commit()
     b.c.close()
+
+
+def add_same_instant_leads(b, n):
+    """Stage histories whose entries share an instant or repeat (the report reads them in
+    one pass in (lead, at, id) order, so order within an instant must not matter): an MQL
+    entry at the same instant as the SAL entry it precedes but with a later id (0 days, and
+    the later id is the latest stage); re-MQLs in one week (one cohort member, counted once)
+    and across the 4-week window; a SAL before any MQL (no velocity, and not reached after
+    the cohort entry); an MQL long before the 12 weeks; an entry at the week's end (ignored)."""
+    w47a, w47b = week_bounds(WEEK)
+    w45a, _ = week_bounds(week_add(WEEK, -2))
+    old, _ = week_bounds(week_add(WEEK, -16))
+    t, t4 = w47a + 2 * DAY, w45a + DAY
+    lid = b.lead(n, w47a, "Paid Search", "Q4 Launch")
+    b.move(lid, "ML", "SAL", t)
+    b.move(lid, "ML", "MQL", t)
+    lid = b.lead(n + 1, w45a, "Paid Search", "Q4 Launch")
+    for at in (t4, t4 + HOUR, t, t + HOUR):
+        b.move(lid, "RECYCLED", "MQL", at)
+    b.move(lid, "MQL", "SAL", t + 2 * HOUR)
+    b.move(lid, "SAL", "SQL", t + 3 * HOUR)
+    b.move(lid, "SQL", "SAL", t + 3 * HOUR)
+    lid = b.lead(n + 2, old, "Organic Search", None)
+    b.move(lid, "ML", "MQL", old + HOUR)
+    b.move(lid, "MQL", "SAL", t4)
+    b.move(lid, "SAL", "SQL", t)
+    lid = b.lead(n + 3, w47a, "Email Marketing", None)
+    b.move(lid, "ML", "SAL", t)
+    b.move(lid, "SAL", "MQL", t + 2 * HOUR)
+    lid = b.lead(n + 4, w47a, "facebook", None)
+    b.move(lid, "ML", "MQL", t)
+    b.move(lid, "MQL", "SAL", w47b)
+    b.move(lid, "SAL", "SQL", w47b)
 
 
 def asg_due(t):

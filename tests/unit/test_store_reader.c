@@ -90,10 +90,6 @@ static void s_formats(ho_reader_t *r, ho_rq_t q)
     sqlite3_stmt *st;
     ho_err_t err = {0};
     switch (q) {
-    case HO_RQ_REPORT_SUMMARY_VELOCITY:
-        assert_int_equal(ho_reader_stmt_fmt(r, q, &st, &err, "MQL", "SAL"), HO_OK);
-        assert_int_equal(ho_reader_stmt_fmt(r, q, &st, &err, "SAL", "SQL"), HO_OK);
-        break;
     case HO_RQ_REPORT_REASONS_KEYS:
     case HO_RQ_REPORT_REASONS_CELLS:
         assert_int_equal(
@@ -274,11 +270,59 @@ static void test_kinds_refused(void **state)
     ho_reader_t *r = ((s_fix_t *)*state)->r;
     ho_err_t err = {0};
     sqlite3_stmt *st = (sqlite3_stmt *)r;
-    assert_int_equal(ho_reader_stmt(r, HO_RQ_REPORT_SUMMARY_VELOCITY, &st, &err), HO_ERR_STATE);
+    assert_int_equal(ho_reader_stmt(r, HO_RQ_REPORT_REASONS_KEYS, &st, &err), HO_ERR_STATE);
     assert_null(st);
     assert_int_equal(ho_reader_stmt(r, HO_RQ_REPORT_DRILLDOWN_FLAGS, &st, &err), HO_ERR_STATE);
     assert_int_equal(ho_reader_stmt_fmt(r, HO_RQ_METRICS_IMPORTS, &st, &err), HO_ERR_STATE);
     assert_int_equal(ho_reader_stmt(r, HO_RQ__COUNT, &st, &err), HO_ERR_STATE);
+}
+
+/* Step the periods insert of row id directly (not through ho_reader_exec). */
+static int s_step_row(sqlite3_stmt *st, int id)
+{
+    sqlite3_bind_int(st, 1, id);
+    sqlite3_bind_int(st, 2, 1000 + id);
+    sqlite3_bind_int(st, 3, 2000 + id);
+    int s = sqlite3_step(st);
+    sqlite3_reset(st);
+    return s;
+}
+
+/* A setup run lifts query_only once for many setup statements, and its end puts it back:
+ * outside a run only ho_reader_exec may write (a temp table). */
+static void test_setup_run(void **state)
+{
+    ho_reader_t *r = ((s_fix_t *)*state)->r;
+    ho_err_t err = {0};
+    sqlite3_stmt *st;
+    assert_int_equal(ho_reader_begin(r, &err), HO_OK);
+    assert_int_equal(ho_reader_stmt(r, HO_RQ_REPORT_SETUP_PERIODS, &st, &err), HO_OK);
+    assert_int_equal(ho_reader_exec(r, st, &err), HO_OK);
+    assert_int_equal(ho_reader_stmt(r, HO_RQ_REPORT_SETUP_PERIODS_ROW, &st, &err), HO_OK);
+    assert_int_equal(s_step_row(st, 1), SQLITE_READONLY);
+
+    assert_int_equal(ho_reader_setup_begin(r, &err), HO_OK);
+    assert_int_equal(ho_reader_setup_begin(r, &err), HO_ERR_STATE);
+    assert_int_equal(s_step_row(st, 2), SQLITE_DONE);
+    assert_int_equal(s_step_row(st, 3), SQLITE_DONE);
+    sqlite3_bind_int(st, 1, 4);
+    assert_int_equal(ho_reader_exec(r, st, &err), HO_OK);
+    assert_int_equal(ho_reader_setup_end(r, &err), HO_OK);
+    assert_int_equal(ho_reader_setup_end(r, &err), HO_OK); /* no run: nothing to end */
+
+    assert_int_equal(s_step_row(st, 5), SQLITE_READONLY);
+    sqlite3_bind_int(st, 1, 6);
+    assert_int_equal(ho_reader_exec(r, st, &err), HO_OK); /* exec still lifts it for itself */
+    assert_int_equal(s_step_row(st, 7), SQLITE_READONLY);
+    sqlite3_stmt *count;
+    assert_int_equal(sqlite3_prepare_v2(sqlite3_db_handle(st),
+                                        "SELECT group_concat(idx) FROM temp.periods", -1, &count,
+                                        NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(count), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(count, 0), "2,3,4,6");
+    sqlite3_finalize(count);
+    assert_int_equal(ho_reader_end(r, &err), HO_OK);
 }
 
 static void test_has_column(void **state)
@@ -337,6 +381,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_every_named_query_prepares_raw, s_setup, s_teardown),
         cmocka_unit_test(test_names_unique),
         cmocka_unit_test_setup_teardown(test_kinds_refused, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_setup_run, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_has_column, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_open_refuses, s_setup, s_teardown),
     };
