@@ -124,14 +124,11 @@ static int s_rule_cmp(const void *a, const void *b)
     return strcmp(((const s_rule_acc_t *)a)->rule, ((const s_rule_acc_t *)b)->rule);
 }
 
-/* Add the explanation of n leads (sal of them reached SAL, sql SQL) to the per-rule sums:
- * each rule once per lead (its points summed), elements without a text rule or non-zero
- * integer points ignored, clamp lines (fit.ceiling, interest.floor) are not rules. The leads
- * come grouped by explanation text (the lead pass, scan_leads.c), so each distinct text is
- * parsed once, with jansson: an SQL json_each over every element was most of the sheet's
- * time, and so was a parse per lead. */
-static void s_add_leads(s_rule_acc_t *acc, size_t *nacc, json_t *arr, double n, double sal,
-                        double sql)
+/* Add one lead's explanation to the per-rule sums: each rule once per lead (its points
+ * summed), elements without a text rule or non-zero integer points ignored, clamp lines
+ * (fit.ceiling, interest.floor) are not rules. Parsed here with jansson, once per lead: an
+ * SQL json_each over every element was most of the sheet's time. */
+static void s_add_lead(s_rule_acc_t *acc, size_t *nacc, json_t *arr, bool sal, bool sql)
 {
     size_t i;
     const char *seen[64];
@@ -186,11 +183,46 @@ static void s_add_leads(s_rule_acc_t *acc, size_t *nacc, json_t *arr, double n, 
             free(acc[j].kind);
             acc[j].kind = strdup(seen_kind[k]);
         }
-        acc[j].pts += seen_pts[k] * n;
-        acc[j].n += n;
+        acc[j].pts += seen_pts[k];
+        acc[j].n += 1;
         acc[j].sal += sal;
         acc[j].sql += sql;
     }
+}
+
+/* Parsed explanations by text: leads scored by the same rules carry the same explanation,
+ * so most leads' texts were parsed before (a fixed-size table, one entry per slot: memory
+ * stays bounded whatever the store size). The parse was most of the rule pass's time. */
+#define S_MEMO 1024
+
+typedef struct {
+    char *text;
+    json_t *arr; /* json_loads of text (NULL when not JSON) */
+} s_memo_t;
+
+/* The parse of text, from the table or parsed now (then kept in its slot). false when out of
+ * memory. The returned tree belongs to the table. */
+static bool s_memo_parse(s_memo_t *memo, const char *text, json_t **arr)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        h = (h ^ *p) * 1099511628211ull;
+    }
+    s_memo_t *m = &memo[h % S_MEMO];
+    if (m->text && strcmp(m->text, text) == 0) {
+        *arr = m->arr;
+        return true;
+    }
+    char *copy = strdup(text);
+    if (!copy) {
+        return false;
+    }
+    free(m->text);
+    json_decref(m->arr);
+    m->text = copy;
+    m->arr = json_loads(text, 0, NULL);
+    *arr = m->arr;
+    return true;
 }
 
 ho_report_error_t ho_report_rules_each(ho_rctx_t *ctx, ho_report_rule_fn *fn, void *arg,
@@ -209,18 +241,26 @@ ho_report_error_t ho_report_rules_each(ho_rctx_t *ctx, ho_report_rule_fn *fn, vo
         return rc;
     }
     s_rule_acc_t *acc = calloc(S_MAX_RULES, sizeof *acc);
+    s_memo_t *memo = calloc(S_MEMO, sizeof *memo);
     size_t nacc = 0;
     int s = SQLITE_NOMEM;
-    while (acc && (s = sqlite3_step(st)) == SQLITE_ROW) {
+    while (acc && memo && (s = sqlite3_step(st)) == SQLITE_ROW) {
         const char *text = (const char *)sqlite3_column_text(st, 0);
-        json_t *arr = text ? json_loads(text, 0, NULL) : NULL;
-        if (json_is_array(arr)) {
-            s_add_leads(acc, &nacc, arr, (double)sqlite3_column_int64(st, 1),
-                        (double)sqlite3_column_int64(st, 2), (double)sqlite3_column_int64(st, 3));
+        json_t *arr = NULL;
+        if (text && !s_memo_parse(memo, text, &arr)) {
+            s = SQLITE_NOMEM;
+            break;
         }
-        json_decref(arr);
+        if (json_is_array(arr)) {
+            s_add_lead(acc, &nacc, arr, sqlite3_column_int(st, 1), sqlite3_column_int(st, 2));
+        }
     }
     sqlite3_reset(st);
+    for (size_t i = 0; memo && i < S_MEMO; i++) {
+        free(memo[i].text);
+        json_decref(memo[i].arr);
+    }
+    free(memo);
     if (s == SQLITE_DONE) {
         qsort(acc, nacc, sizeof *acc, s_rule_cmp); /* rule order, byte-wise */
         for (size_t i = 0; i < nacc; i++) {

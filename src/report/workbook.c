@@ -17,7 +17,7 @@
  *   lead_rows(id, created_at, source_channel, original_source, original_campaign)
  *                            view: the lead columns the per-lead passes group by
  *   lead_asof                view: lead_rows, reach and score_asof of a lead in one row
- *   agg_src, agg_band, agg_quad, agg_fi, agg_expl
+ *   agg_src, agg_band, agg_quad, agg_fi
  *                            the lead pass (scan_leads.c): one scan of lead_asof over the
  *                            12 weeks, grouped in C (agg.c); Summary's Leads, Sources,
  *                            Calibration and Learnings read these few hundred rows

@@ -206,12 +206,8 @@ static const ho_rq_def_t s_defs[] = {
          " CASE WHEN l.score IS NOT NULL THEN l.score - (((l.score % 10) + 10) % 10) END,"
          " CASE WHEN l.score IS NOT NULL THEN coalesce(nullif(l.quadrant, ''), '(none)') END,"
          " CASE WHEN l.score IS NOT NULL THEN l.fit END,"
-         " CASE WHEN l.score IS NOT NULL THEN l.interest END, sc.explanation_json"
+         " CASE WHEN l.score IS NOT NULL THEN l.interest END"
          " FROM temp.lead_asof l LEFT JOIN temp.won_amount w ON w.lead_id = l.id"
-         /* the Learnings' rules: those of the score that made the lead an MQL (in force at
-          * its first MQL entry), else of its latest score (learnings.c) */
-         " LEFT JOIN main.scores sc ON sc.id = CASE WHEN l.has_score THEN coalesce(CASE WHEN"
-         " l.mql IS NOT NULL THEN " HO_RSQL_SCORE_AT("l.id", "l.first_mql") " END, l.score_id) END"
          " WHERE l.created_at >= :a12 AND l.created_at < :asof",
          0},
     /* by week and source: leads, reached MQL / SAL / SQL / won, won amount; and of those with
@@ -248,14 +244,6 @@ static const ho_rq_def_t s_defs[] = {
     [HO_RQ_REPORT_SETUP_AGG_FI_ROW] = {"report.setup_agg_fi_row",
                                        "INSERT INTO temp.agg_fi VALUES (?, ?, ?, ?)",
                                        HO_RQF_SETUP},
-    /* the scored leads by the explanation of the score Learnings reads: leads, reached SAL, SQL */
-    [HO_RQ_REPORT_SETUP_AGG_EXPL] = {"report.setup_agg_expl",
-                                     "CREATE TEMP TABLE agg_expl (expl TEXT, n INTEGER,"
-                                     " sal INTEGER, sql INTEGER)",
-                                     HO_RQF_SETUP},
-    [HO_RQ_REPORT_SETUP_AGG_EXPL_ROW] = {"report.setup_agg_expl_row",
-                                         "INSERT INTO temp.agg_expl VALUES (?, ?, ?, ?)",
-                                         HO_RQF_SETUP},
     /* ---- Summary (summary.c) ---- */
     [HO_RQ_REPORT_SUMMARY_LEADS] =
         {"report.summary_leads",

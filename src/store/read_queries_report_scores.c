@@ -6,8 +6,8 @@
 #include "store/read_queries.h"
 
 static const ho_rq_def_t s_defs[] = {
-/* ---- Calibration (calibration.c): the scored leads of the lead pass (agg_band, agg_quad,
- * agg_fi: scan_leads.c) ---- */
+    /* ---- Calibration (calibration.c): the scored leads of the lead pass (agg_band, agg_quad,
+     * agg_fi: scan_leads.c) ---- */
     [HO_RQ_REPORT_CALIBRATION_GRID] =
         {"report.calibration_grid",
          "SELECT CASE WHEN fit < 0 THEN 0 WHEN fit >= %d THEN %d ELSE fit / %d END"
@@ -35,10 +35,16 @@ static const ho_rq_def_t s_defs[] = {
                                      "SELECT coalesce(sum(n), 0), coalesce(sum(sal), 0),"
                                      " coalesce(sum(sql), 0) FROM temp.agg_src",
                                      0},
-    [HO_RQ_REPORT_LEARNINGS_RULES] = {"report.learnings_rules",
-                                      "SELECT expl, n, sal, sql FROM temp.agg_expl"
-                                      " WHERE expl IS NOT NULL",
-                                      0},
+    /* per scored lead (the explanations of a real store's leads are nearly all different, so
+     * grouping them would cost memory, not time) */
+    [HO_RQ_REPORT_LEARNINGS_RULES] =
+        {"report.learnings_rules",
+         "SELECT sc.explanation_json, x.sal, x.sql FROM (SELECT l.sal IS NOT NULL AS sal,"
+         " l.sql IS NOT NULL AS sql, coalesce(CASE WHEN l.mql IS NOT NULL THEN " HO_RSQL_SCORE_AT(
+             "l.id", "l.first_mql") " END, l.score_id) AS sid FROM temp.lead_asof l"
+                                    " WHERE l.created_at >= :a12 AND l.created_at < :asof"
+                                    " AND l.has_score) x JOIN main.scores sc ON sc.id = x.sid",
+         0},
     [HO_RQ_REPORT_LEARNINGS_SOURCES] = {"report.learnings_sources",
                                         "SELECT ch, src, camp, sum(n) AS n, sum(sal), sum(sql)"
                                         " FROM temp.agg_src GROUP BY ch, src, camp"
