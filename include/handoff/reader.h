@@ -70,7 +70,7 @@ typedef enum {
     HO_RQ_REPORT_SETUP_SCORE_ASOF_FACTS, /* %1$lld: as_of */
     HO_RQ_REPORT_SETUP_LEAD_ROWS,
     HO_RQ_REPORT_SETUP_LEAD_ROWS_FACTS,
-    HO_RQ_REPORT_SETUP_LEAD_ASOF, /* lead_rows + reach + score_asof, one row a lead */
+    HO_RQ_REPORT_SETUP_LEAD_ASOF,       /* lead_rows + reach + score_asof, one row a lead */
     HO_RQ_REPORT_SETUP_LEAD_ASOF_FACTS, /* %1$lld: as_of */
     HO_RQ_REPORT_SETUP_COHORT,
     HO_RQ_REPORT_SETUP_COHORT_FILL,
@@ -80,6 +80,8 @@ typedef enum {
      * the temp tables Summary's Leads, Sources, Learnings' baselines and by-source tables and
      * Calibration read */
     HO_RQ_REPORT_SCAN_LEADS,
+    HO_RQ_REPORT_SCAN_LEADS_FACTS, /* the same from lead_facts' kept values (store with them) */
+    HO_RQ_REPORT_SCAN_LEAD_ASOF,   /* {?1 lead id}: one lead's values of the scan, as of */
     HO_RQ_REPORT_SETUP_AGG_SRC,
     HO_RQ_REPORT_SETUP_AGG_SRC_ROW,
     HO_RQ_REPORT_SETUP_AGG_BAND,
