@@ -169,7 +169,7 @@ typedef enum {
 #define HO_RQF_SETUP 4u  /* writes a temp table or view: ho_reader_exec */
 #define HO_RQF_ALT 8u    /* a setup that replaces the one before it (an older schema's) */
 #define HO_RQF_RAW 16u   /* a setup for a store without lead_facts: from the raw history */
-#define HO_RQF_FACTS 32u /* a setup for a store with lead_facts: the same over that roll-up */
+#define HO_RQF_FACTS 32u /* for a store with lead_facts only: a setup over that roll-up, or a scan of it */
 
 /* Open the store file at path read-only. busy_ms: how long a statement waits for a lock
  * (0: 5000). NULL with err: HO_ERR_NOT_FOUND (no file), HO_ERR_IO (cannot open),

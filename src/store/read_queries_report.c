@@ -203,7 +203,7 @@ static const ho_rq_def_t s_defs[] = {
                              " FROM main.lead_facts f LEFT JOIN temp.won_amount w ON w.lead_id = "
                              "f.id"
                              " WHERE f.created_at >= :a12 AND f.created_at < :asof",
-         0},
+         HO_RQF_FACTS},
     [HO_RQ_REPORT_SCAN_LEAD_ASOF] =
         {"report.scan_lead_asof",
          "SELECT l.mql IS NOT NULL, l.sal IS NOT NULL, l.sql IS NOT NULL, l.won IS NOT NULL,"
