@@ -70,7 +70,7 @@ typedef enum {
     HO_RQ_REPORT_SETUP_SCORE_ASOF_FACTS, /* %1$lld: as_of */
     HO_RQ_REPORT_SETUP_LEAD_ROWS,
     HO_RQ_REPORT_SETUP_LEAD_ROWS_FACTS,
-    HO_RQ_REPORT_SETUP_LEAD_ASOF, /* lead_rows + reach + score_asof, one row a lead */
+    HO_RQ_REPORT_SETUP_LEAD_ASOF,       /* lead_rows + reach + score_asof, one row a lead */
     HO_RQ_REPORT_SETUP_LEAD_ASOF_FACTS, /* %1$lld: as_of */
     /* the stage pass (stages.c): one scan of the transitions in lead order, its results
      * written into four temp tables */
@@ -89,6 +89,8 @@ typedef enum {
      * the temp tables Summary's Leads, Sources, Learnings' baselines and by-source tables and
      * Calibration read */
     HO_RQ_REPORT_SCAN_LEADS,
+    HO_RQ_REPORT_SCAN_LEADS_FACTS, /* the same from lead_facts' kept values (store with them) */
+    HO_RQ_REPORT_SCAN_LEAD_ASOF,   /* {?1 lead id}: one lead's values of the scan, as of */
     HO_RQ_REPORT_SETUP_AGG_SRC,
     HO_RQ_REPORT_SETUP_AGG_SRC_ROW,
     HO_RQ_REPORT_SETUP_AGG_BAND,
@@ -176,7 +178,7 @@ typedef enum {
 #define HO_RQF_SETUP 4u  /* writes a temp table or view: ho_reader_exec */
 #define HO_RQF_ALT 8u    /* a setup that replaces the one before it (an older schema's) */
 #define HO_RQF_RAW 16u   /* a setup for a store without lead_facts: from the raw history */
-#define HO_RQF_FACTS 32u /* a setup for a store with lead_facts: the same over that roll-up */
+#define HO_RQF_FACTS 32u /* for a store with lead_facts only: a setup over that roll-up, or a scan of it */
 
 /* Open the store file at path read-only. busy_ms: how long a statement waits for a lock
  * (0: 5000). NULL with err: HO_ERR_NOT_FOUND (no file), HO_ERR_IO (cannot open),

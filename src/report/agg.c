@@ -412,6 +412,12 @@ static bool s_step_insert(void *arg, sqlite3_stmt *ins)
 ho_report_error_t ho_rscan(ho_rctx_t *ctx, ho_rq_t scan, const ho_rgroup_t *groups, size_t n,
                            const char *what)
 {
+    return ho_rscan_map(ctx, scan, NULL, NULL, groups, n, what);
+}
+
+ho_report_error_t ho_rscan_map(ho_rctx_t *ctx, ho_rq_t scan, ho_rrow_map_fn map, void *arg,
+                               const ho_rgroup_t *groups, size_t n, const char *what)
+{
     ho_ragg_t *aggs[8] = {0};
     if (n > sizeof aggs / sizeof aggs[0]) {
         return ho_rsql_fail(ctx, what);
@@ -434,7 +440,11 @@ ho_report_error_t ho_rscan(ho_rctx_t *ctx, ho_rq_t scan, const ho_rgroup_t *grou
     }
     int s = SQLITE_DONE;
     while (rc == HO_REPORT_OK && (s = sqlite3_step(st)) == SQLITE_ROW) {
-        ho_rval_read(st, ncols, vals);
+        if (!map) {
+            ho_rval_read(st, ncols, vals);
+        } else if ((rc = map(ctx, st, vals, arg)) != HO_REPORT_OK) {
+            break;
+        }
         for (size_t i = 0; i < n; i++) {
             if (!ho_ragg_add(aggs[i], vals)) {
                 rc = HO_REPORT_ERR_NOMEM;

@@ -305,6 +305,12 @@ typedef struct {
  * groups into its temp table. */
 ho_report_error_t ho_rscan(ho_rctx_t *ctx, ho_rq_t scan, const ho_rgroup_t *groups, size_t n,
                            const char *what);
+/* The same with each scanned row turned into the groupings' columns by map (up to 64 values;
+ * its failure ends the scan with its code). */
+typedef ho_report_error_t (*ho_rrow_map_fn)(ho_rctx_t *ctx, sqlite3_stmt *st, ho_rval_t *vals,
+                                            void *arg);
+ho_report_error_t ho_rscan_map(ho_rctx_t *ctx, ho_rq_t scan, ho_rrow_map_fn map, void *arg,
+                               const ho_rgroup_t *groups, size_t n, const char *what);
 
 /* The lead pass (scan_leads.c): the agg_* temp tables of the leads created in the 12 weeks;
  * after the shared temp tables (it reads reach, score_asof, lead_rows, won_amount). */

@@ -197,18 +197,54 @@ static const ho_rq_def_t s_defs[] = {
      * end; agg.c groups the rows into the agg_* tables below (one row per group: the sums) ---- */
     [HO_RQ_REPORT_SCAN_LEADS] =
         {"report.scan_leads",
-         "SELECT " HO_RSQL_WEEK_IDX("l.created_at") ","
-         " coalesce(nullif(l.source_channel, ''), '(none)'),"
-         " coalesce(nullif(l.original_source, ''), '(none)'),"
-         " coalesce(nullif(l.original_campaign, ''), '(none)'), 1,"
-         " l.mql IS NOT NULL, l.sal IS NOT NULL, l.sql IS NOT NULL, l.won IS NOT NULL, w.amount,"
-         " l.has_score, l.has_score AND l.sal IS NOT NULL, l.has_score AND l.sql IS NOT NULL,"
+         "SELECT " HO_RSQL_WEEK_IDX(
+             "l.created_at") ","
+                             " coalesce(nullif(l.source_channel, ''), '(none)'),"
+                             " coalesce(nullif(l.original_source, ''), '(none)'),"
+                             " coalesce(nullif(l.original_campaign, ''), '(none)'), 1,"
+                             " l.mql IS NOT NULL, l.sal IS NOT NULL, l.sql IS NOT NULL, l.won IS "
+                             "NOT NULL, w.amount,"
+                             " l.has_score, l.has_score AND l.sal IS NOT NULL, l.has_score AND "
+                             "l.sql IS NOT NULL,"
+                             " CASE WHEN l.score IS NOT NULL THEN l.score - (((l.score % 10) + 10) "
+                             "% 10) END,"
+                             " CASE WHEN l.score IS NOT NULL THEN coalesce(nullif(l.quadrant, ''), "
+                             "'(none)') END,"
+                             " CASE WHEN l.score IS NOT NULL THEN l.fit END,"
+                             " CASE WHEN l.score IS NOT NULL THEN l.interest END"
+                             " FROM temp.lead_asof l LEFT JOIN temp.won_amount w ON w.lead_id = "
+                             "l.id"
+                             " WHERE l.created_at >= :a12 AND l.created_at < :asof",
+         0},
+    /* On a store with lead_facts: the kept values as they are (a plain read of one row a
+     * lead, ~4x cheaper than lead_asof's CASEs); scan_leads.c uses them when every one of
+     * them is before as_of and the lead has a score (then they ARE lead_asof's values),
+     * and reads the lead's row of lead_asof (report.scan_lead_asof) otherwise. */
+    [HO_RQ_REPORT_SCAN_LEADS_FACTS] =
+        {"report.scan_leads_facts",
+         "SELECT " HO_RSQL_WEEK_IDX(
+             "f.created_at") ","
+                             " coalesce(nullif(f.source_channel, ''), '(none)'),"
+                             " coalesce(nullif(f.original_source, ''), '(none)'),"
+                             " coalesce(nullif(f.original_campaign, ''), '(none)'), f.id,"
+                             " f.reach_mql, f.reach_sal, f.reach_sql, f.reach_won, w.amount, "
+                             "f.score_at, f.score,"
+                             " f.score - (((f.score % 10) + 10) % 10), coalesce(nullif(f.quadrant, "
+                             "''), '(none)'),"
+                             " f.fit, f.interest"
+                             " FROM main.lead_facts f LEFT JOIN temp.won_amount w ON w.lead_id = "
+                             "f.id"
+                             " WHERE f.created_at >= :a12 AND f.created_at < :asof",
+         HO_RQF_FACTS},
+    [HO_RQ_REPORT_SCAN_LEAD_ASOF] =
+        {"report.scan_lead_asof",
+         "SELECT l.mql IS NOT NULL, l.sal IS NOT NULL, l.sql IS NOT NULL, l.won IS NOT NULL,"
+         " l.has_score,"
          " CASE WHEN l.score IS NOT NULL THEN l.score - (((l.score % 10) + 10) % 10) END,"
          " CASE WHEN l.score IS NOT NULL THEN coalesce(nullif(l.quadrant, ''), '(none)') END,"
          " CASE WHEN l.score IS NOT NULL THEN l.fit END,"
          " CASE WHEN l.score IS NOT NULL THEN l.interest END"
-         " FROM temp.lead_asof l LEFT JOIN temp.won_amount w ON w.lead_id = l.id"
-         " WHERE l.created_at >= :a12 AND l.created_at < :asof",
+         " FROM temp.lead_asof l WHERE l.id = ?1",
          0},
     /* by week and source: leads, reached MQL / SAL / SQL / won, won amount; and of those with
      * a score as of the end (an = leads, asal, asql) */
@@ -242,8 +278,7 @@ static const ho_rq_def_t s_defs[] = {
                                    " n INTEGER, sql INTEGER)",
                                    HO_RQF_SETUP},
     [HO_RQ_REPORT_SETUP_AGG_FI_ROW] = {"report.setup_agg_fi_row",
-                                       "INSERT INTO temp.agg_fi VALUES (?, ?, ?, ?)",
-                                       HO_RQF_SETUP},
+                                       "INSERT INTO temp.agg_fi VALUES (?, ?, ?, ?)", HO_RQF_SETUP},
     /* ---- Summary (summary.c) ---- */
     [HO_RQ_REPORT_SUMMARY_LEADS] =
         {"report.summary_leads",
