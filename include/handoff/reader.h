@@ -182,6 +182,11 @@ int ho_reader_stmt(ho_reader_t *self, ho_rq_t q, sqlite3_stmt **st_p, ho_err_t *
 int ho_reader_stmt_fmt(ho_reader_t *self, ho_rq_t q, sqlite3_stmt **st_p, ho_err_t *err, ...);
 /* Step a setup statement (bound by the caller) to its end and reset it. */
 int ho_reader_exec(ho_reader_t *self, sqlite3_stmt *st, ho_err_t *err);
+/* A batch of setup statements (the rows of a temp table, inserted one by one): query_only is
+ * lifted once at begin and set again at end, instead of around every ho_reader_exec. Only
+ * setup statements may run in between; end is safe to call when no batch is open. */
+int ho_reader_setup_batch_begin(ho_reader_t *self, ho_err_t *err);
+int ho_reader_setup_batch_end(ho_reader_t *self, ho_err_t *err);
 
 /* The text, name ("metrics.quarantine") and HO_RQF_ flags of a named query; NULL / 0 out of
  * range. */

@@ -20,6 +20,7 @@ struct ho_reader {
     sqlite3_stmt *stmts[HO_RQ__COUNT];
     char *texts[HO_RQ__COUNT]; /* a format query's text as last filled */
     char failed[512];          /* why ho_reader_exec failed (its cleanup runs after) */
+    bool batch;                /* ho_reader_setup_batch_begin: query_only stays lifted */
     /* HANDOFF_SQL_PROFILE=1: CPU time per named query, printed to stderr on destroy */
     bool profile;
     double started[HO_RQ__COUNT]; /* process CPU seconds at the statement's first step */
@@ -324,11 +325,31 @@ int ho_reader_stmt_fmt(ho_reader_t *self, ho_rq_t q, sqlite3_stmt **st_p, ho_err
     return rc;
 }
 
+int ho_reader_setup_batch_begin(ho_reader_t *self, ho_err_t *err)
+{
+    if (self->batch) {
+        return ho_err_set(err, HO_ERR_STATE, "", "%s: a setup batch is open", self->path);
+    }
+    int rc = s_exec(self, "PRAGMA query_only = 0", err);
+    self->batch = rc == HO_OK;
+    return rc;
+}
+
+int ho_reader_setup_batch_end(ho_reader_t *self, ho_err_t *err)
+{
+    if (!self->batch) {
+        return HO_OK;
+    }
+    self->batch = false;
+    return s_exec(self, "PRAGMA query_only = 1", err);
+}
+
 int ho_reader_exec(ho_reader_t *self, sqlite3_stmt *st, ho_err_t *err)
 {
-    /* a setup statement writes the reader's temp tables: query_only is lifted for it alone */
+    /* a setup statement writes the reader's temp tables: query_only is lifted for it alone
+     * (or for the whole batch it runs in) */
     self->failed[0] = '\0';
-    bool writes = !sqlite3_stmt_readonly(st);
+    bool writes = !self->batch && !sqlite3_stmt_readonly(st);
     if (writes && s_exec(self, "PRAGMA query_only = 0", err) != HO_OK) {
         return HO_ERR_IO;
     }
