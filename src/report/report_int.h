@@ -274,8 +274,15 @@ const char *ho_rcol_text(sqlite3_stmt *st, int i);
  * read. Sums: an INTEGER column adds as int64, a REAL as double, NULL adds nothing;
  * HO_RAGG_DISTINCT counts each non-NULL integer once per group (count(DISTINCT x));
  * HO_RAGG_MIN / HO_RAGG_MAX keep the least / greatest integer (NULL when none). ---- */
-enum { HO_RAGG_SUM = 0, HO_RAGG_DISTINCT, HO_RAGG_MIN, HO_RAGG_MAX };
+enum { HO_RAGG_SUM = 0, HO_RAGG_DISTINCT, HO_RAGG_MIN, HO_RAGG_MAX, HO_RAGG_MEDIAN };
 typedef struct ho_ragg ho_ragg_t;
+/* A value computed in C: type SQLITE_NULL (adds nothing), SQLITE_INTEGER (i) or
+ * SQLITE_FLOAT (d). HO_RAGG_MEDIAN keeps integers and writes their median as a REAL. */
+typedef struct {
+    int type;
+    int64_t i;
+    double d;
+} ho_rval_t;
 /* cols: the scan column of each key then of each sum (NULL: 0, 1, ...); kinds: per sum
  * (NULL: all HO_RAGG_SUM). Both arrays must outlive the aggregation. */
 ho_ragg_t *ho_ragg_new(int nkeys, int nsums, const int *cols, const int *kinds);
@@ -283,9 +290,18 @@ void ho_ragg_destroy(ho_ragg_t **self_p);
 /* Add one row of the scan; false on out of memory. */
 bool ho_ragg_add(ho_ragg_t *self, sqlite3_stmt *row);
 size_t ho_ragg_groups(const ho_ragg_t *self);
+/* A row computed in C: its key, column by column (ho_ragg_key_*), then its sums v[0..nsums);
+ * false on out of memory. */
+void ho_ragg_key_null(ho_ragg_t *self);
+void ho_ragg_key_int(ho_ragg_t *self, int64_t v);
+void ho_ragg_key_text(ho_ragg_t *self, const char *s, size_t n);
+bool ho_ragg_add_vals(ho_ragg_t *self, const ho_rval_t *v);
 /* Bind each group into ins (key, then sums) and call step(arg, ins); false when a step fails. */
 bool ho_ragg_write(const ho_ragg_t *self, sqlite3_stmt *ins,
                    bool (*step)(void *arg, sqlite3_stmt *ins), void *arg);
+/* Write the groups into a temp table with the setup query insert (one row per group). */
+ho_report_error_t ho_ragg_flush(ho_rctx_t *ctx, const ho_ragg_t *agg, ho_rq_t insert,
+                                const char *what);
 typedef struct {
     int nkeys, nsums;
     const int *cols;
