@@ -313,6 +313,12 @@ typedef struct {
 ho_report_error_t ho_rscan(ho_rctx_t *ctx, ho_rq_t scan, const ho_rgroup_t *groups, size_t n,
                            const char *what);
 
+/* ---- Passes (scans.c): one scan each of outcomes, assignments and sla_breaches, grouped
+ * into the temp tables Summary, Lost reasons, Lost and rejected, Reps and Data quality read
+ * (outcome_*, assign_periods, rep_rows, rep_names, sla_periods). Run after the shared temp
+ * tables (it reads temp.reach), before the sheets. ---- */
+ho_report_error_t ho_report_passes(ho_rctx_t *ctx);
+
 /* Write helpers. */
 lxw_datetime ho_rdatetime(const ho_rctx_t *ctx, int64_t ms);
 lxw_datetime ho_rdate_of_days(int64_t days);

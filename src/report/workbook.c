@@ -19,6 +19,9 @@
  *                            the lead's latest score before as_of
  *   lead_rows(id, created_at, source_channel, original_source, original_campaign)
  *                            view: the lead columns the per-lead passes group by
+ *   outcome_*, assign_periods, rep_rows, rep_names, sla_periods
+ *                            the passes (scans.c): outcomes, assignments and sla_breaches
+ *                            each scanned once and grouped in C for the sheets that count them
  * On a store with the roll-ups of schema version 8 (main.lead_facts, kept by the store as
  * it applies events) reach, score_asof and lead_rows are views over lead_facts (the _FACTS
  * setups): a value before as_of is used as it is, a later one sends that lead to its history
@@ -744,6 +747,9 @@ ho_report_error_t ho_report_write(const ho_report_opts_t *opts, ho_report_result
          * longest step, so it is announced like a sheet. */
         ho_rprogress(&ctx, HO_REPORT_PREPARE, 0, false);
         rc = s_prepare_tables(&ctx);
+        if (rc == HO_REPORT_OK) {
+            rc = ho_report_passes(&ctx);
+        }
         if (rc == HO_REPORT_OK) {
             ho_rprogress(&ctx, HO_REPORT_PREPARE, 0, true);
         }
