@@ -87,7 +87,19 @@ static bool s_has_flag(const char *flags, const char *w)
 
 /* ---- outcomes ---- */
 
-enum { O_ID, O_AT, O_OUTCOME, O_LEAD, O_AMOUNT, O_REASON, O_REP, O_FLAGS, O_IMPLIED, O_IMPORT, O_CH };
+enum {
+    O_ID,
+    O_AT,
+    O_OUTCOME,
+    O_LEAD,
+    O_AMOUNT,
+    O_REASON,
+    O_REP,
+    O_FLAGS,
+    O_IMPLIED,
+    O_IMPORT,
+    O_CH
+};
 typedef enum { OC_ACCEPTED, OC_REJECTED, OC_SQL, OC_OPPORTUNITY, OC_WON, OC_LOST, OC_OTHER } s_oc_t;
 
 typedef struct {
@@ -100,8 +112,8 @@ static const int s_period_kinds[8] = {HO_RAGG_DISTINCT, HO_RAGG_SUM, HO_RAGG_SUM
 
 static s_oc_t s_outcome(const char *o)
 {
-    static const char *const names[] = {"accepted", "rejected",   "sql",
-                                        "opportunity", "won",     "lost"};
+    static const char *const names[] = {"accepted",    "rejected", "sql",
+                                        "opportunity", "won",      "lost"};
     for (int i = 0; i < OC_OTHER; i++) {
         if (!strcmp(o, names[i])) {
             return (s_oc_t)i;
@@ -156,8 +168,8 @@ static bool s_outcome_reasons(ho_rctx_t *ctx, s_oaggs_t *a, sqlite3_stmt *st, s_
 
 /* Every row, by its import id, as Data quality counts it: the rows sales recorded (not implied)
  * of all time, and those of the report week by outcome. */
-static bool s_outcome_imports(s_oaggs_t *a, sqlite3_stmt *st, bool week, s_oc_t oc,
-                              bool recorded, bool no_mql)
+static bool s_outcome_imports(s_oaggs_t *a, sqlite3_stmt *st, bool week, s_oc_t oc, bool recorded,
+                              bool no_mql)
 {
     if (sqlite3_column_type(st, O_IMPORT) == SQLITE_NULL) {
         ho_ragg_key_null(a->imports);
@@ -166,11 +178,16 @@ static bool s_outcome_imports(s_oaggs_t *a, sqlite3_stmt *st, bool week, s_oc_t 
         ho_ragg_key_text(a->imports, id, (size_t)sqlite3_column_bytes(st, O_IMPORT));
     }
     bool w = week && recorded;
-    ho_rval_t v[10] = {s_int(recorded),           s_int(recorded && no_mql),
-                       s_int(w && oc == OC_ACCEPTED), s_int(w && oc == OC_REJECTED),
-                       s_int(w && oc == OC_SQL),      s_int(w && oc == OC_OPPORTUNITY),
-                       s_int(w && oc == OC_WON),      s_int(w && oc == OC_LOST),
-                       s_int(w && no_mql),            s_int(w)};
+    ho_rval_t v[10] = {s_int(recorded),
+                       s_int(recorded && no_mql),
+                       s_int(w && oc == OC_ACCEPTED),
+                       s_int(w && oc == OC_REJECTED),
+                       s_int(w && oc == OC_SQL),
+                       s_int(w && oc == OC_OPPORTUNITY),
+                       s_int(w && oc == OC_WON),
+                       s_int(w && oc == OC_LOST),
+                       s_int(w && no_mql),
+                       s_int(w)};
     return ho_ragg_add_vals(a->imports, v);
 }
 
@@ -291,8 +308,9 @@ typedef struct {
 } s_aaggs_t;
 
 static const int s_median_kind[1] = {HO_RAGG_MEDIAN};
-static const int s_rep_kinds[7] = {HO_RAGG_SUM,      HO_RAGG_SUM,      HO_RAGG_SUM,   HO_RAGG_DISTINCT,
-                                   HO_RAGG_DISTINCT, HO_RAGG_DISTINCT, HO_RAGG_MEDIAN};
+static const int s_rep_kinds[7] = {HO_RAGG_SUM,      HO_RAGG_SUM,      HO_RAGG_SUM,
+                                   HO_RAGG_DISTINCT, HO_RAGG_DISTINCT, HO_RAGG_DISTINCT,
+                                   HO_RAGG_MEDIAN};
 
 /* The lead when its reach column c (the latest entry into SQL / WON) is at or after the
  * assignment: what count(DISTINCT CASE WHEN r.sql >= s.assigned_at THEN lead END) counts. */

@@ -225,8 +225,7 @@ static const ho_rq_def_t s_defs[] = {
                                       "CREATE TEMP TABLE rep_names (rep_id TEXT, rep_name TEXT)",
                                       HO_RQF_SETUP},
     [HO_RQ_REPORT_SETUP_REP_NAMES_ROW] = {"report.setup_rep_names_row",
-                                          "INSERT INTO temp.rep_names VALUES (?, ?)",
-                                          HO_RQF_SETUP},
+                                          "INSERT INTO temp.rep_names VALUES (?, ?)", HO_RQF_SETUP},
     /* the assignments of the 12 weeks; the reach and the breach only for the rows of the
      * Reps sheet (assigned in the 4 weeks, to a rep) */
     [HO_RQ_REPORT_SCAN_ASSIGNMENTS] =
@@ -347,8 +346,7 @@ static const ho_rq_def_t s_defs[] = {
                                     "SELECT code, k, n FROM temp.outcome_reason_keys"
                                     " WHERE by = %s",
                                     HO_RQF_FORMAT},
-    [HO_RQ_REPORT_REASONS_KEY_CHANNEL] = {"report.reasons_key_channel", "'channel'",
-                                          HO_RQF_PART},
+    [HO_RQ_REPORT_REASONS_KEY_CHANNEL] = {"report.reasons_key_channel", "'channel'", HO_RQF_PART},
     [HO_RQ_REPORT_REASONS_KEY_REP] = {"report.reasons_key_rep", "'rep'", HO_RQF_PART},
     /* ---- Lost and rejected (drilldown.c) ---- */
     [HO_RQ_REPORT_DRILLDOWN_ROWS] =
