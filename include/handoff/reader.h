@@ -72,7 +72,7 @@ typedef enum {
     HO_RQ_REPORT_SETUP_COHORT,
     HO_RQ_REPORT_SETUP_COHORT_FILL,
     HO_RQ_REPORT_SETUP_WON_AMOUNT,
-    HO_RQ_REPORT_SETUP_WON_AMOUNT_FILL,
+    HO_RQ_REPORT_SETUP_WON_AMOUNT_ROW, /* filled by the outcomes pass (scans.c) */
     /* the passes over outcomes, assignments and sla_breaches (scans.c): one scan of each,
      * grouped in C into the small temp tables the sheets read */
     HO_RQ_REPORT_SETUP_OUTCOME_PERIODS,

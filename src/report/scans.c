@@ -1,7 +1,7 @@
 /* scans.c - the report's passes over outcomes, assignments and sla_breaches (report_int.h,
  * "Passes"): one scan of each table, grouped in C (agg.c), the groups written into the small
- * temp tables that Summary, Lost reasons, Lost and rejected, Reps and Data quality read
- * (read_queries_report.c says what each holds).
+ * temp tables that Summary, Sources (won_amount), Lost reasons, Lost and rejected, Reps and
+ * Data quality read (read_queries_report.c says what each holds).
  *
  * Why C and not SQL: each sheet used to group the same table again, and SQLite groups by
  * sorting (GROUP BY, count(DISTINCT), ORDER BY), about 5.5 CPU-s over the 875k outcomes and
@@ -103,7 +103,7 @@ enum {
 typedef enum { OC_ACCEPTED, OC_REJECTED, OC_SQL, OC_OPPORTUNITY, OC_WON, OC_LOST, OC_OTHER } s_oc_t;
 
 typedef struct {
-    ho_ragg_t *periods, *reasons, *keys, *imports, *week_lost;
+    ho_ragg_t *periods, *reasons, *keys, *imports, *week_lost, *won_amount;
 } s_oaggs_t;
 
 /* The groupings of the outcomes pass, in the column order of their temp tables. */
@@ -211,6 +211,13 @@ static bool s_outcome_row(ho_rctx_t *ctx, s_oaggs_t *a, sqlite3_stmt *st)
     if (wk >= 0 && lost && !s_outcome_reasons(ctx, a, st, oc)) {
         return false;
     }
+    if (oc == OC_WON && at < ctx->as_of) { /* a lead with only NULL amounts: 0.0, as total() */
+        ho_rval_t amount = s_col_val(st, O_AMOUNT);
+        ho_ragg_key_int(a->won_amount, sqlite3_column_int64(st, O_LEAD));
+        if (!ho_ragg_add_vals(a->won_amount, &amount)) {
+            return false;
+        }
+    }
     if (week && lost) {
         ho_ragg_key_int(a->week_lost, at);
         ho_ragg_key_int(a->week_lost, sqlite3_column_int64(st, O_ID));
@@ -270,14 +277,16 @@ static ho_report_error_t s_outcomes(ho_rctx_t *ctx)
         .keys = ho_ragg_new(3, 1, NULL, NULL),
         .imports = ho_ragg_new(1, 10, NULL, NULL),
         .week_lost = ho_ragg_new(2, 0, NULL, NULL),
+        .won_amount = ho_ragg_new(1, 1, NULL, NULL),
     };
-    ho_ragg_t *aggs[] = {a.periods, a.reasons, a.keys, a.imports, a.week_lost};
+    ho_ragg_t *aggs[] = {a.periods, a.reasons, a.keys, a.imports, a.week_lost, a.won_amount};
     static const ho_rq_t tables[][2] = {
         {HO_RQ_REPORT_SETUP_OUTCOME_PERIODS, HO_RQ_REPORT_SETUP_OUTCOME_PERIODS_ROW},
         {HO_RQ_REPORT_SETUP_OUTCOME_REASONS, HO_RQ_REPORT_SETUP_OUTCOME_REASONS_ROW},
         {HO_RQ_REPORT_SETUP_OUTCOME_REASON_KEYS, HO_RQ_REPORT_SETUP_OUTCOME_REASON_KEYS_ROW},
         {HO_RQ_REPORT_SETUP_OUTCOME_IMPORTS, HO_RQ_REPORT_SETUP_OUTCOME_IMPORTS_ROW},
         {HO_RQ_REPORT_SETUP_OUTCOME_WEEK_LOST, HO_RQ_REPORT_SETUP_OUTCOME_WEEK_LOST_ROW},
+        {HO_RQ_REPORT_SETUP_WON_AMOUNT, HO_RQ_REPORT_SETUP_WON_AMOUNT_ROW},
     };
     size_t n = sizeof aggs / sizeof aggs[0];
     ho_report_error_t rc = HO_REPORT_OK;

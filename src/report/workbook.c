@@ -432,8 +432,6 @@ static ho_report_error_t s_prepare_tables(ho_rctx_t *ctx)
     static const ho_rq_t ddl[] = {
         HO_RQ_REPORT_SETUP_COHORT,
         HO_RQ_REPORT_SETUP_COHORT_FILL,
-        HO_RQ_REPORT_SETUP_WON_AMOUNT,
-        HO_RQ_REPORT_SETUP_WON_AMOUNT_FILL,
     };
     ctx->has_imports = ho_reader_has(ctx->rd, "imports", NULL);
     ctx->has_import_results = ho_reader_has(ctx->rd, "import_results", NULL);

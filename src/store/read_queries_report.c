@@ -126,11 +126,10 @@ static const ho_rq_def_t s_defs[] = {
     [HO_RQ_REPORT_SETUP_WON_AMOUNT] =
         {"report.setup_won_amount",
          "CREATE TEMP TABLE won_amount (lead_id INTEGER PRIMARY KEY, amount REAL)", HO_RQF_SETUP},
-    [HO_RQ_REPORT_SETUP_WON_AMOUNT_FILL] =
-        {"report.setup_won_amount_fill",
-         "INSERT INTO temp.won_amount SELECT lead_id, total(amount) FROM main.outcomes"
-         " WHERE outcome = 'won' AND occurred_at < :asof GROUP BY lead_id",
-         HO_RQF_SETUP},
+    /* per lead, total(amount) of its won outcomes before as_of (the outcomes pass) */
+    [HO_RQ_REPORT_SETUP_WON_AMOUNT_ROW] = {"report.setup_won_amount_row",
+                                           "INSERT INTO temp.won_amount VALUES (?, ?)",
+                                           HO_RQF_SETUP},
     /* ---- the passes (scans.c): each scan only filters and reads per-row values (no GROUP BY,
      * no sorter, no CROSS JOIN with the periods: the week of a row is found in C); its groups
      * land in these temp tables, one row per group. idx: the period as in temp.periods. ---- */
