@@ -9,7 +9,6 @@
  * sheets' WHERE clauses made (which week, which outcome, which flags) is made once in C. The
  * definitions are those of the queries replaced (reports/README.md): a row's period is the
  * week [a, b) holding its time, and the 4-week window (HO_P4) for the last four. */
-#include <stdlib.h>
 #include <string.h>
 
 #include "report/report_int.h"
@@ -106,7 +105,7 @@ typedef struct {
     ho_ragg_t *periods, *reasons, *keys, *imports, *week_lost, *won_amount;
 } s_oaggs_t;
 
-/* The groupings of the outcomes pass, in the column order of their temp tables. */
+/* outcome_periods' columns: sals counts each lead once, the others add up. */
 static const int s_period_kinds[8] = {HO_RAGG_DISTINCT, HO_RAGG_SUM, HO_RAGG_SUM, HO_RAGG_SUM,
                                       HO_RAGG_SUM,      HO_RAGG_SUM, HO_RAGG_SUM, HO_RAGG_SUM};
 
