@@ -9,8 +9,15 @@
  * Same arithmetic as the SQL it replaces: an INTEGER adds to a 64-bit integer sum, a REAL
  * to a double (the store's amounts are whole numbers, so the order of the additions does not
  * change a sum); NULL adds nothing; a distinct column counts each non-NULL integer once per
- * group, HO_RAGG_MIN / HO_RAGG_MAX keep the least / greatest integer (NULL when none). Memory: the
- * groups, plus for a distinct column one entry per (group, value). */
+ * group, HO_RAGG_MIN / HO_RAGG_MAX keep the least / greatest integer (NULL when none),
+ * HO_RAGG_MEDIAN keeps every integer to write their median (ho_report_median's, NULL when none).
+ * Memory: the groups, plus for a distinct or median column one entry per value added. The
+ * distinct values are counted when written, each group's sorted: appending is sequential,
+ * where a hash set of (group, value) missed the cache on nearly every row (0.2 CPU-s for the
+ * ~1M values of the outcomes and assignments passes).
+ *
+ * A row may also be computed in C (ho_ragg_key_* then ho_ragg_add_vals): a pass whose per-row
+ * decisions (which week, which flags) SQL would only make dearer. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,9 +30,9 @@ typedef struct {
 } s_group_t;
 
 typedef struct {
-    uint64_t group; /* group index + 1 (0: empty slot) */
+    uint64_t gk; /* group index x nsums + column */
     int64_t value;
-} s_seen_t;
+} s_val_t;
 
 struct ho_ragg {
     int nkeys;
@@ -42,10 +49,14 @@ struct ho_ragg {
     size_t keys_len, keys_cap;
     size_t *slots; /* open addressing: group index + 1 */
     size_t nslots;
-    s_seen_t *seen; /* (group, column, value) of the distinct columns */
-    size_t nseen, nseen_slots;
+    size_t last;   /* the previous row's group + 1: a scan in time order repeats it, unhashed */
+    s_val_t *vals; /* the values of the distinct and median columns, in the order added */
+    size_t nvals, capvals;
     unsigned char *buf; /* the current row's key */
     size_t buf_cap;
+    size_t klen;    /* ho_ragg_key_*: the length of the key built so far */
+    bool key_oom;   /* ho_ragg_key_*: out of memory while building it */
+    ho_rval_t *row; /* ho_ragg_add: the row's sum columns */
 };
 
 static int s_col(const ho_ragg_t *self, int i)
@@ -62,15 +73,6 @@ static uint64_t s_hash(const unsigned char *p, size_t n)
     return h ^ (h >> 29);
 }
 
-static uint64_t s_mix(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ULL;
-    return x ^ (x >> 33);
-}
-
 ho_ragg_t *ho_ragg_new(int nkeys, int nsums, const int *cols, const int *kinds)
 {
     ho_ragg_t *self = calloc(1, sizeof *self);
@@ -84,7 +86,8 @@ ho_ragg_t *ho_ragg_new(int nkeys, int nsums, const int *cols, const int *kinds)
     self->nslots = 256;
     self->slots = calloc(self->nslots, sizeof *self->slots);
     self->real = calloc((size_t)(nsums > 0 ? nsums : 1), 1);
-    if (!self->slots || !self->real) {
+    self->row = calloc((size_t)(nsums > 0 ? nsums : 1), sizeof *self->row);
+    if (!self->slots || !self->real || !self->row) {
         ho_ragg_destroy(&self);
     }
     return self;
@@ -102,8 +105,9 @@ void ho_ragg_destroy(ho_ragg_t **self_p)
     free(self->real);
     free(self->keys);
     free(self->slots);
-    free(self->seen);
+    free(self->vals);
     free(self->buf);
+    free(self->row);
     free(self);
     *self_p = NULL;
 }
@@ -131,37 +135,61 @@ static bool s_reserve(unsigned char **p, size_t *cap, size_t need)
     return true;
 }
 
-/* The key of the row's first nkeys columns: per column a type byte, then 8 bytes (an integer
- * or a double) or a 4-byte length and the text. */
+/* Append one key column to self->buf at self->klen: a type byte, then 8 bytes (an integer or
+ * a double) or a 4-byte length and the text. */
+static bool s_key_put(ho_ragg_t *self, int t, int64_t iv, double dv, const void *txt, uint32_t tl)
+{
+    size_t n = self->klen;
+    if (!s_reserve(&self->buf, &self->buf_cap, n + 1 + 8 + tl)) {
+        return false;
+    }
+    self->buf[n++] = (unsigned char)t;
+    if (t == SQLITE_INTEGER) {
+        memcpy(self->buf + n, &iv, 8);
+        n += 8;
+    } else if (t == SQLITE_FLOAT) {
+        memcpy(self->buf + n, &dv, 8);
+        n += 8;
+    } else if (t != SQLITE_NULL) {
+        memcpy(self->buf + n, &tl, 4);
+        n += 4;
+        if (tl) {
+            memcpy(self->buf + n, txt, tl);
+        }
+        n += tl;
+    }
+    self->klen = n;
+    return true;
+}
+
+/* The key of the row's key columns (ho_rval_read's values) into self->buf. */
 static bool s_key(ho_ragg_t *self, const ho_rval_t *row, size_t *len)
 {
-    size_t n = 0;
+    self->klen = 0;
     for (int k = 0; k < self->nkeys; k++) {
         const ho_rval_t *v = &row[s_col(self, k)];
-        int t = v->type;
-        const unsigned char *txt = v->text;
-        uint32_t tl = (uint32_t)v->len;
-        if (!s_reserve(&self->buf, &self->buf_cap, n + 1 + 8 + tl)) {
+        if (!s_key_put(self, v->type, v->i, v->d, v->text, (uint32_t)v->len)) {
             return false;
         }
-        self->buf[n++] = (unsigned char)t;
-        if (t == SQLITE_INTEGER) {
-            memcpy(self->buf + n, &v->i, 8);
-            n += 8;
-        } else if (t == SQLITE_FLOAT) {
-            memcpy(self->buf + n, &v->d, 8);
-            n += 8;
-        } else if (t != SQLITE_NULL) {
-            memcpy(self->buf + n, &tl, 4);
-            n += 4;
-            if (tl) {
-                memcpy(self->buf + n, txt, tl);
-            }
-            n += tl;
-        }
     }
-    *len = n;
+    *len = self->klen;
+    self->klen = 0;
     return true;
+}
+
+void ho_ragg_key_null(ho_ragg_t *self)
+{
+    self->key_oom |= !s_key_put(self, SQLITE_NULL, 0, 0, NULL, 0);
+}
+
+void ho_ragg_key_int(ho_ragg_t *self, int64_t v)
+{
+    self->key_oom |= !s_key_put(self, SQLITE_INTEGER, v, 0, NULL, 0);
+}
+
+void ho_ragg_key_text(ho_ragg_t *self, const char *s, size_t n)
+{
+    self->key_oom |= !s_key_put(self, SQLITE_TEXT, 0, 0, s, (uint32_t)n);
 }
 
 static bool s_rehash(ho_ragg_t *self)
@@ -185,7 +213,7 @@ static bool s_rehash(ho_ragg_t *self)
 }
 
 /* The group index of the key in self->buf, made when new; SIZE_MAX when out of memory. */
-static size_t s_group(ho_ragg_t *self, size_t len)
+static size_t s_group_find(ho_ragg_t *self, size_t len)
 {
     uint64_t h = s_hash(self->buf, len);
     size_t i = h & (self->nslots - 1);
@@ -235,46 +263,65 @@ static size_t s_group(ho_ragg_t *self, size_t len)
     return gi;
 }
 
-static bool s_seen_grow(ho_ragg_t *self)
+/* The group of the key in self->buf (s_group_find), the previous row's first. */
+static size_t s_group(ho_ragg_t *self, size_t len)
 {
-    size_t ns = self->nseen_slots ? self->nseen_slots * 2 : 1024;
-    s_seen_t *t = calloc(ns, sizeof *t);
-    if (!t) {
-        return false;
-    }
-    for (size_t i = 0; i < self->nseen_slots; i++) {
-        s_seen_t e = self->seen[i];
-        if (e.group) {
-            size_t j = s_mix(e.group * 0x9e3779b97f4a7c15ULL ^ (uint64_t)e.value) & (ns - 1);
-            while (t[j].group) {
-                j = (j + 1) & (ns - 1);
-            }
-            t[j] = e;
+    if (self->last) {
+        const s_group_t *g = &self->groups[self->last - 1];
+        if (g->key_len == len && memcmp(self->keys + g->key_off, self->buf, len) == 0) {
+            return self->last - 1;
         }
     }
-    free(self->seen);
-    self->seen = t;
-    self->nseen_slots = ns;
+    size_t gi = s_group_find(self, len);
+    self->last = gi == SIZE_MAX ? 0 : gi + 1;
+    return gi;
+}
+
+static bool s_val_put(ho_ragg_t *self, size_t gi, int k, int64_t v)
+{
+    if (self->nvals == self->capvals) {
+        size_t c = self->capvals ? self->capvals * 2 : 1024;
+        s_val_t *nv = realloc(self->vals, c * sizeof *nv);
+        if (!nv) {
+            return false;
+        }
+        self->vals = nv;
+        self->capvals = c;
+    }
+    self->vals[self->nvals++] = (s_val_t){gi * (uint64_t)self->nsums + (uint64_t)k, v};
     return true;
 }
 
-/* true when (group, column, value) is new (and records it); -1 when out of memory */
-static int s_first_seen(ho_ragg_t *self, size_t gi, int col, int64_t value)
+/* Add the values v[0..nsums) to group gi, each as its column's kind says. */
+static bool s_add(ho_ragg_t *self, size_t gi, const ho_rval_t *v)
 {
-    if ((self->nseen + 1) * 2 > self->nseen_slots && !s_seen_grow(self)) {
-        return -1;
-    }
-    uint64_t g = (uint64_t)gi * (uint64_t)self->nsums + (uint64_t)col + 1;
-    size_t j = s_mix(g * 0x9e3779b97f4a7c15ULL ^ (uint64_t)value) & (self->nseen_slots - 1);
-    while (self->seen[j].group) {
-        if (self->seen[j].group == g && self->seen[j].value == value) {
-            return 0;
+    size_t base = gi * (size_t)self->nsums;
+    for (int k = 0; k < self->nsums; k++) {
+        int t = v[k].type;
+        if (t == SQLITE_NULL) {
+            continue;
         }
-        j = (j + 1) & (self->nseen_slots - 1);
+        int kind = self->kinds ? self->kinds[k] : HO_RAGG_SUM;
+        if (kind == HO_RAGG_MIN || kind == HO_RAGG_MAX) {
+            /* integers only; the double slot says the group has a value */
+            int64_t *cur = &self->isum[base + (size_t)k];
+            if (self->dsum[base + (size_t)k] == 0 ||
+                (kind == HO_RAGG_MIN ? v[k].i < *cur : v[k].i > *cur)) {
+                *cur = v[k].i;
+                self->dsum[base + (size_t)k] = 1;
+            }
+        } else if (kind == HO_RAGG_DISTINCT || kind == HO_RAGG_MEDIAN) {
+            if (!s_val_put(self, gi, k, v[k].i)) {
+                return false;
+            }
+        } else if (t == SQLITE_INTEGER) {
+            self->isum[base + (size_t)k] += v[k].i;
+        } else {
+            self->dsum[base + (size_t)k] += v[k].d;
+            self->real[k] = 1;
+        }
     }
-    self->seen[j] = (s_seen_t){g, value};
-    self->nseen++;
-    return 1;
+    return true;
 }
 
 bool ho_ragg_add(ho_ragg_t *self, const ho_rval_t *row)
@@ -287,36 +334,29 @@ bool ho_ragg_add(ho_ragg_t *self, const ho_rval_t *row)
     if (gi == SIZE_MAX) {
         return false;
     }
-    size_t base = gi * (size_t)self->nsums;
     for (int k = 0; k < self->nsums; k++) {
-        const ho_rval_t *v = &row[s_col(self, self->nkeys + k)];
-        int t = v->type;
-        if (t == SQLITE_NULL) {
-            continue;
-        }
+        const ho_rval_t *c = &row[s_col(self, self->nkeys + k)];
         int kind = self->kinds ? self->kinds[k] : HO_RAGG_SUM;
-        if (kind == HO_RAGG_MIN || kind == HO_RAGG_MAX) {
-            /* integers only; the double slot says the group has a value */
-            int64_t x = t == SQLITE_INTEGER ? v->i : (int64_t)v->d;
-            int64_t *cur = &self->isum[base + (size_t)k];
-            if (self->dsum[base + (size_t)k] == 0 || (kind == HO_RAGG_MIN ? x < *cur : x > *cur)) {
-                *cur = x;
-                self->dsum[base + (size_t)k] = 1;
-            }
-        } else if (kind == HO_RAGG_DISTINCT) {
-            int first = s_first_seen(self, gi, k, t == SQLITE_INTEGER ? v->i : (int64_t)v->d);
-            if (first < 0) {
-                return false;
-            }
-            self->isum[base + (size_t)k] += first;
-        } else if (t == SQLITE_INTEGER) {
-            self->isum[base + (size_t)k] += v->i;
-        } else {
-            self->dsum[base + (size_t)k] += v->d;
-            self->real[k] = 1;
+        ho_rval_t *v = &self->row[k];
+        *v = *c; /* the non-sum kinds count integers: i, sqlite3_column_int64's reading */
+        if (kind == HO_RAGG_SUM && c->type != SQLITE_INTEGER && c->type != SQLITE_NULL) {
+            v->type = SQLITE_FLOAT; /* a real, or a text's sqlite3_column_double */
         }
     }
-    return true;
+    return s_add(self, gi, self->row);
+}
+
+bool ho_ragg_add_vals(ho_ragg_t *self, const ho_rval_t *v)
+{
+    size_t len = self->klen;
+    bool oom = self->key_oom;
+    self->klen = 0;
+    self->key_oom = false;
+    if (oom) {
+        return false;
+    }
+    size_t gi = s_group(self, len);
+    return gi != SIZE_MAX && s_add(self, gi, v);
 }
 
 /* Bind the serialized key at p as parameters 1..nkeys. */
@@ -350,37 +390,159 @@ static void s_bind_key(const ho_ragg_t *self, sqlite3_stmt *ins, const unsigned 
     }
 }
 
-bool ho_ragg_write(const ho_ragg_t *self, sqlite3_stmt *ins,
-                   bool (*step)(void *arg, sqlite3_stmt *ins), void *arg)
+/* The distinct and median columns' values grouped by (group, column) (a counting sort: linear in
+ * the values): (*out)[(*at)[gk] .. (*at)[gk + 1]) are those of gk. false when out of memory. */
+static bool s_values_index(const ho_ragg_t *self, int64_t **out, size_t **at)
 {
-    for (size_t g = 0; g < self->ngroups; g++) {
-        sqlite3_reset(ins);
-        s_bind_key(self, ins, self->keys + self->groups[g].key_off);
-        size_t base = g * (size_t)self->nsums;
-        for (int k = 0; k < self->nsums; k++) {
-            int p = self->nkeys + k + 1;
-            int kind = self->kinds ? self->kinds[k] : HO_RAGG_SUM;
-            if ((kind == HO_RAGG_MIN || kind == HO_RAGG_MAX) && self->dsum[base + (size_t)k] == 0) {
-                sqlite3_bind_null(ins, p);
-            } else if (kind == HO_RAGG_MIN || kind == HO_RAGG_MAX) {
-                sqlite3_bind_int64(ins, p, self->isum[base + (size_t)k]);
-            } else if (self->real[k]) {
-                sqlite3_bind_double(
-                    ins, p, self->dsum[base + (size_t)k] + (double)self->isum[base + (size_t)k]);
-            } else {
-                sqlite3_bind_int64(ins, p, self->isum[base + (size_t)k]);
-            }
-        }
-        if (!step(arg, ins)) {
-            sqlite3_reset(ins);
-            return false;
-        }
+    size_t ngk = self->ngroups * (size_t)self->nsums;
+    *out = malloc((self->nvals ? self->nvals : 1) * sizeof **out);
+    *at = calloc(ngk + 2, sizeof **at);
+    if (!*out || !*at) {
+        return false;
     }
-    sqlite3_reset(ins);
+    for (size_t i = 0; i < self->nvals; i++) {
+        (*at)[self->vals[i].gk + 2]++;
+    }
+    for (size_t g = 2; g < ngk + 2; g++) {
+        (*at)[g] += (*at)[g - 1];
+    }
+    for (size_t i = 0; i < self->nvals; i++) {
+        (*out)[(*at)[self->vals[i].gk + 1]++] = self->vals[i].value;
+    }
     return true;
 }
 
+static int s_cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Sort v[0..n) ascending: a radix sort, 8 bits a pass from the lowest (the sign bit flipped,
+ * so negative values come first), a pass whose byte is the same in every value skipped; tmp
+ * has room for n values. A few times faster than qsort on the ~1M values of the passes. */
+static void s_sort(int64_t *v, size_t n, int64_t *tmp)
+{
+    if (n < 64) {
+        qsort(v, n, sizeof *v, s_cmp_i64);
+        return;
+    }
+    uint64_t *a = (uint64_t *)v, *b = (uint64_t *)tmp;
+    for (int shift = 0; shift < 64; shift += 8) {
+        size_t count[257] = {0};
+        for (size_t i = 0; i < n; i++) {
+            count[(((a[i] ^ (1ULL << 63)) >> shift) & 0xff) + 1]++;
+        }
+        if (count[(((a[0] ^ (1ULL << 63)) >> shift) & 0xff) + 1] == n) {
+            continue; /* every value has this byte */
+        }
+        for (int d = 1; d < 257; d++) {
+            count[d] += count[d - 1];
+        }
+        for (size_t i = 0; i < n; i++) {
+            b[count[((a[i] ^ (1ULL << 63)) >> shift) & 0xff]++] = a[i];
+        }
+        uint64_t *t = a;
+        a = b;
+        b = t;
+    }
+    if (a != (uint64_t *)v) {
+        memcpy(v, a, n * sizeof *v);
+    }
+}
+
+/* How many different values the sorted v[0..n) holds. */
+static size_t s_distinct(const int64_t *v, size_t n)
+{
+    size_t d = 0;
+    for (size_t i = 0; i < n; i++) {
+        d += i == 0 || v[i] != v[i - 1];
+    }
+    return d;
+}
+
+/* The median of the sorted v[0..n), n > 0: ho_report_median's arithmetic, without its sort. */
+static double s_median(const int64_t *v, size_t n)
+{
+    return n % 2 ? (double)v[n / 2] : ((double)v[n / 2 - 1] + (double)v[n / 2]) / 2.0;
+}
+
+/* Bind sum column k of group g as parameter p. */
+static void s_bind_sum(const ho_ragg_t *self, sqlite3_stmt *ins, size_t g, int k, int p,
+                       int64_t *vals, const size_t *at, int64_t *tmp)
+{
+    size_t base = g * (size_t)self->nsums;
+    int kind = self->kinds ? self->kinds[k] : HO_RAGG_SUM;
+    size_t gk = base + (size_t)k, n = at[gk + 1] - at[gk];
+    if (kind == HO_RAGG_DISTINCT || kind == HO_RAGG_MEDIAN) {
+        s_sort(vals + at[gk], n, tmp);
+    }
+    if (kind == HO_RAGG_DISTINCT) {
+        sqlite3_bind_int64(ins, p, (int64_t)s_distinct(vals + at[gk], n));
+    } else if (kind == HO_RAGG_MEDIAN && n == 0) {
+        sqlite3_bind_null(ins, p);
+    } else if (kind == HO_RAGG_MEDIAN) {
+        sqlite3_bind_double(ins, p, s_median(vals + at[gk], n));
+    } else if ((kind == HO_RAGG_MIN || kind == HO_RAGG_MAX) && self->dsum[base + (size_t)k] == 0) {
+        sqlite3_bind_null(ins, p);
+    } else if (kind == HO_RAGG_MIN || kind == HO_RAGG_MAX) {
+        sqlite3_bind_int64(ins, p, self->isum[base + (size_t)k]);
+    } else if (self->real[k]) {
+        sqlite3_bind_double(ins, p,
+                            self->dsum[base + (size_t)k] + (double)self->isum[base + (size_t)k]);
+    } else {
+        sqlite3_bind_int64(ins, p, self->isum[base + (size_t)k]);
+    }
+}
+
+bool ho_ragg_write(const ho_ragg_t *self, sqlite3_stmt *ins,
+                   bool (*step)(void *arg, sqlite3_stmt *ins), void *arg)
+{
+    int64_t *vals = NULL;
+    size_t *at = NULL;
+    int64_t *tmp = malloc((self->nvals ? self->nvals : 1) * sizeof *tmp);
+    bool ok = s_values_index(self, &vals, &at) && tmp;
+    for (size_t g = 0; ok && g < self->ngroups; g++) {
+        sqlite3_reset(ins);
+        s_bind_key(self, ins, self->keys + self->groups[g].key_off);
+        for (int k = 0; k < self->nsums; k++) {
+            s_bind_sum(self, ins, g, k, self->nkeys + k + 1, vals, at, tmp);
+        }
+        ok = step(arg, ins);
+    }
+    sqlite3_reset(ins);
+    free(vals);
+    free(at);
+    free(tmp);
+    return ok;
+}
+
 /* ---- the scan driver ---- */
+
+static bool s_step_insert(void *arg, sqlite3_stmt *ins)
+{
+    ho_rctx_t *ctx = arg;
+    return ho_reader_exec(ctx->rd, ins, NULL) == HO_OK;
+}
+
+ho_report_error_t ho_ragg_flush(ho_rctx_t *ctx, const ho_ragg_t *agg, ho_rq_t insert,
+                                const char *what)
+{
+    sqlite3_stmt *ins;
+    ho_report_error_t rc = ho_rsql_prepare(ctx, insert, &ins);
+    if (rc != HO_REPORT_OK) {
+        return rc;
+    }
+    /* one lift of query_only for all the rows, not two PRAGMAs per row */
+    if (ho_reader_setup_begin(ctx->rd, NULL) != HO_OK) {
+        return ho_rsql_fail(ctx, what);
+    }
+    bool ok = ho_ragg_write(agg, ins, s_step_insert, ctx);
+    if (ho_reader_setup_end(ctx->rd, NULL) != HO_OK || !ok) {
+        return ho_rsql_fail(ctx, what);
+    }
+    return HO_REPORT_OK;
+}
 
 void ho_rval_read(sqlite3_stmt *st, int ncols, ho_rval_t *vals)
 {
@@ -389,11 +551,19 @@ void ho_rval_read(sqlite3_stmt *st, int ncols, ho_rval_t *vals)
         v->type = sqlite3_column_type(st, c);
         v->text = NULL;
         v->len = 0;
+        v->i = 0;
+        v->d = 0;
         if (v->type == SQLITE_INTEGER) {
             v->i = sqlite3_column_int64(st, c);
-        } else if (v->type == SQLITE_FLOAT) {
-            v->d = sqlite3_column_double(st, c);
-        } else if (v->type == SQLITE_TEXT) {
+            continue;
+        }
+        if (v->type == SQLITE_NULL) {
+            continue;
+        }
+        /* a real or a text: its numeric readings too (a sum adds d, the other kinds count i) */
+        v->i = sqlite3_column_int64(st, c);
+        v->d = sqlite3_column_double(st, c);
+        if (v->type == SQLITE_TEXT) {
             v->text = sqlite3_column_text(st, c);
             v->len = (size_t)sqlite3_column_bytes(st, c);
         } else if (v->type == SQLITE_BLOB) {
@@ -401,12 +571,6 @@ void ho_rval_read(sqlite3_stmt *st, int ncols, ho_rval_t *vals)
             v->len = (size_t)sqlite3_column_bytes(st, c);
         }
     }
-}
-
-static bool s_step_insert(void *arg, sqlite3_stmt *ins)
-{
-    ho_rctx_t *ctx = arg;
-    return ho_reader_exec(ctx->rd, ins, NULL) == HO_OK;
 }
 
 ho_report_error_t ho_rscan(ho_rctx_t *ctx, ho_rq_t scan, const ho_rgroup_t *groups, size_t n,
@@ -433,9 +597,10 @@ ho_report_error_t ho_rscan_map(ho_rctx_t *ctx, ho_rq_t scan, ho_rrow_map_fn map,
     if (rc == HO_REPORT_OK) {
         rc = ho_rsql_prepare(ctx, scan, &st);
     }
+    /* each column read once a row (sqlite3_column_* calls are not free), then grouped */
     ho_rval_t vals[64];
     int ncols = st ? sqlite3_column_count(st) : 0;
-    if (ncols > 64) {
+    if (rc == HO_REPORT_OK && ncols > 64) {
         rc = ho_rsql_fail(ctx, what);
     }
     int s = SQLITE_DONE;
@@ -459,11 +624,7 @@ ho_report_error_t ho_rscan_map(ho_rctx_t *ctx, ho_rq_t scan, ho_rrow_map_fn map,
         rc = ho_rsql_fail(ctx, what);
     }
     for (size_t i = 0; i < n && rc == HO_REPORT_OK; i++) {
-        sqlite3_stmt *ins;
-        if ((rc = ho_rsql_prepare(ctx, groups[i].insert, &ins)) == HO_REPORT_OK &&
-            !ho_ragg_write(aggs[i], ins, s_step_insert, ctx)) {
-            rc = ho_rsql_fail(ctx, what);
-        }
+        rc = ho_ragg_flush(ctx, aggs[i], groups[i].insert, what);
     }
     if (rc == HO_REPORT_ERR_NOMEM) {
         ho_err_set(ctx->err, HO_ERR_NOMEM, "", "%s: out of memory", what);

@@ -67,10 +67,7 @@ static ho_report_error_t s_prepare(ho_rctx_t *ctx)
     /* Implied stages (outcomes.implied = 1, import_id NULL) are no imported record: they
      * get no row of their own (an all-zero "(not imported)" row otherwise). */
     if (ctx->has_oimport &&
-        (rc = ho_rsql_exec(ctx, ctx->has_implied
-                                    ? HO_RQ_REPORT_SETUP_DQ_IMP_OUTCOMES
-                                    : HO_RQ_REPORT_SETUP_DQ_IMP_OUTCOMES_WITHOUT_IMPLIED)) !=
-            HO_REPORT_OK) {
+        (rc = ho_rsql_exec(ctx, HO_RQ_REPORT_SETUP_DQ_IMP_OUTCOMES)) != HO_REPORT_OK) {
         return rc;
     }
     return HO_REPORT_OK;
@@ -136,11 +133,9 @@ static ho_report_error_t s_kind_table(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row
                                                   : HO_RQ_REPORT_QUALITY_KIND_NO_RESULT));
     }
     if (k->no_mql && ctx->has_flags && ctx->has_oimport) {
-        /* implied rows are stages the store inferred, not what sales recorded */
-        len += (size_t)snprintf(
-            sql + len, sizeof sql - len, ho_reader_sql(HO_RQ_REPORT_QUALITY_KIND_NO_MQL),
-            ho_reader_sql(ctx->has_implied ? HO_RQ_REPORT_QUALITY_NOT_IMPLIED
-                                           : HO_RQ_REPORT_QUALITY_ALL_OUTCOMES));
+        /* counted by the outcomes pass (scans.c), implied rows left out */
+        len += (size_t)snprintf(sql + len, sizeof sql - len, "%s",
+                                ho_reader_sql(HO_RQ_REPORT_QUALITY_KIND_NO_MQL));
     } else if (k->no_mql) {
         len += (size_t)snprintf(sql + len, sizeof sql - len, "%s",
                                 ho_reader_sql(HO_RQ_REPORT_QUALITY_KIND_NO_MQL_NULL));
@@ -286,9 +281,7 @@ static ho_report_error_t s_week_outcomes(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_
                            ho_reader_sql(ctx->has_flags ? HO_RQ_REPORT_QUALITY_WEEK_NO_MQL
                                                         : HO_RQ_REPORT_QUALITY_WEEK_NO_MQL_NULL),
                            ho_reader_sql(ctx->has_oimport ? HO_RQ_REPORT_QUALITY_WEEK_JOIN_IMPORTS
-                                                          : HO_RQ_REPORT_QUALITY_WEEK_NO_JOIN),
-                           ho_reader_sql(ctx->has_implied ? HO_RQ_REPORT_QUALITY_NOT_IMPLIED
-                                                          : HO_RQ_REPORT_QUALITY_ALL_OUTCOMES)),
+                                                          : HO_RQ_REPORT_QUALITY_WEEK_NO_JOIN)),
         &st);
     if (rc != HO_REPORT_OK) {
         return rc;

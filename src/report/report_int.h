@@ -274,16 +274,20 @@ const char *ho_rcol_text(sqlite3_stmt *st, int i);
  * read. Sums: an INTEGER column adds as int64, a REAL as double, NULL adds nothing;
  * HO_RAGG_DISTINCT counts each non-NULL integer once per group (count(DISTINCT x));
  * HO_RAGG_MIN / HO_RAGG_MAX keep the least / greatest integer (NULL when none). ---- */
-enum { HO_RAGG_SUM = 0, HO_RAGG_DISTINCT, HO_RAGG_MIN, HO_RAGG_MAX };
+enum { HO_RAGG_SUM = 0, HO_RAGG_DISTINCT, HO_RAGG_MIN, HO_RAGG_MAX, HO_RAGG_MEDIAN };
 typedef struct ho_ragg ho_ragg_t;
-/* One column of a scan's current row, read once (sqlite3_column_* are not free). */
+/* One value of a row: a scan's column read once (ho_rval_read: sqlite3_column_* calls are not
+ * free; text valid until the next step), or a value computed in C: SQLITE_NULL (adds
+ * nothing), SQLITE_INTEGER (i) or SQLITE_FLOAT (d). HO_RAGG_MEDIAN keeps integers and writes
+ * their median as a REAL. */
 typedef struct {
     int type; /* SQLITE_INTEGER, _FLOAT, _TEXT, _BLOB, _NULL */
-    int64_t i;
-    double d;
-    const unsigned char *text; /* valid until the next step */
+    int64_t i; /* an integer; of a real or a text, sqlite3_column_int64's reading */
+    double d;  /* a real; of a text, sqlite3_column_double's reading */
+    const unsigned char *text;
     size_t len;
 } ho_rval_t;
+/* Read ncols columns of st's current row into vals. */
 void ho_rval_read(sqlite3_stmt *st, int ncols, ho_rval_t *vals);
 /* cols: the scan column of each key then of each sum (NULL: 0, 1, ...); kinds: per sum
  * (NULL: all HO_RAGG_SUM). Both arrays must outlive the aggregation. */
@@ -292,9 +296,18 @@ void ho_ragg_destroy(ho_ragg_t **self_p);
 /* Add one row of the scan (its columns, ho_rval_read); false on out of memory. */
 bool ho_ragg_add(ho_ragg_t *self, const ho_rval_t *row);
 size_t ho_ragg_groups(const ho_ragg_t *self);
+/* A row computed in C: its key, column by column (ho_ragg_key_*), then its sums v[0..nsums);
+ * false on out of memory. */
+void ho_ragg_key_null(ho_ragg_t *self);
+void ho_ragg_key_int(ho_ragg_t *self, int64_t v);
+void ho_ragg_key_text(ho_ragg_t *self, const char *s, size_t n);
+bool ho_ragg_add_vals(ho_ragg_t *self, const ho_rval_t *v);
 /* Bind each group into ins (key, then sums) and call step(arg, ins); false when a step fails. */
 bool ho_ragg_write(const ho_ragg_t *self, sqlite3_stmt *ins,
                    bool (*step)(void *arg, sqlite3_stmt *ins), void *arg);
+/* Write the groups into a temp table with the setup query insert (one row per group). */
+ho_report_error_t ho_ragg_flush(ho_rctx_t *ctx, const ho_ragg_t *agg, ho_rq_t insert,
+                                const char *what);
 typedef struct {
     int nkeys, nsums;
     const int *cols;
@@ -322,6 +335,12 @@ ho_report_error_t ho_report_stages(ho_rctx_t *ctx);
 /* [a, b) of period idx (0..HO_RW-1 the weeks, HO_P4 the 4-week window), as temp.periods has
  * it. */
 void ho_rperiod_bounds(const ho_rctx_t *ctx, int idx, int64_t *a, int64_t *b);
+
+/* ---- Passes (scans.c): one scan each of outcomes, assignments and sla_breaches, grouped
+ * into the temp tables Summary, Lost reasons, Lost and rejected, Reps and Data quality read
+ * (outcome_*, assign_periods, rep_rows, rep_names, sla_periods). Run after the shared temp
+ * tables (it reads temp.reach), before the sheets. ---- */
+ho_report_error_t ho_report_passes(ho_rctx_t *ctx);
 
 /* Write helpers. */
 lxw_datetime ho_rdatetime(const ho_rctx_t *ctx, int64_t ms);

@@ -6,13 +6,13 @@
 
 #include "report/report_int.h"
 
-/* The median time to accept (h) of the rep's acceptance times v (column 5, blank when there
- * is none), and the rep's row (st's columns, the median) into the model for the HTML page. */
-static void s_median(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t row, sqlite3_stmt *st, int64_t *v,
-                     size_t n)
+/* The median time to accept (h) of the rep (column 8, in ms, from the assignments pass:
+ * scans.c; column 5 of the sheet, blank when none was accepted), and the rep's row (st's
+ * columns, the median) into the model for the HTML page. */
+static void s_median(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t row, sqlite3_stmt *st)
 {
-    double m = 0;
-    bool has_med = ho_report_median(v, n, &m);
+    bool has_med = sqlite3_column_type(st, 8) != SQLITE_NULL;
+    double m = has_med ? sqlite3_column_double(st, 8) : 0;
     if (has_med) {
         worksheet_write_number(ws, row, 5, m / 3600000.0, ctx->f_hours);
     } else {
@@ -33,14 +33,9 @@ static void s_median(ho_rctx_t *ctx, lxw_worksheet *ws, lxw_row_t row, sqlite3_s
 
 ho_report_error_t ho_report_reps(ho_rctx_t *ctx, lxw_worksheet *ws)
 {
-    sqlite3_stmt *st, *med;
+    sqlite3_stmt *st;
     ho_report_error_t rc = ho_rsql_prepare(ctx, HO_RQ_REPORT_REPS_ROWS, &st);
     if (rc != HO_REPORT_OK) {
-        return rc;
-    }
-    rc = ho_rsql_prepare(ctx, HO_RQ_REPORT_REPS_TIME_TO_ACCEPT, &med);
-    if (rc != HO_REPORT_OK) {
-        sqlite3_reset(st);
         return rc;
     }
     char sub[200];
@@ -70,33 +65,9 @@ ho_report_error_t ho_report_reps(ho_rctx_t *ctx, lxw_worksheet *ws)
     worksheet_freeze_panes(ws, 4, 2);
 
     lxw_row_t row = 4;
-    int s, ms = sqlite3_step(med);
-    int64_t *v = NULL;
-    size_t cap = 0;
-    rc = HO_REPORT_OK;
+    int s;
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
         const char *rep = ho_rcol_text(st, 0);
-        /* Both queries are ordered by rep id: collect this rep's acceptance times. */
-        size_t n = 0;
-        while (ms == SQLITE_ROW && strcmp(ho_rcol_text(med, 0), rep) < 0) {
-            ms = sqlite3_step(med);
-        }
-        while (ms == SQLITE_ROW && !strcmp(ho_rcol_text(med, 0), rep)) {
-            if (n == cap) {
-                cap = cap ? cap * 2 : 256;
-                int64_t *nv = realloc(v, cap * sizeof *v);
-                if (!nv) {
-                    rc = HO_REPORT_ERR_NOMEM;
-                    break;
-                }
-                v = nv;
-            }
-            v[n++] = sqlite3_column_int64(med, 1);
-            ms = sqlite3_step(med);
-        }
-        if (rc != HO_REPORT_OK) {
-            break;
-        }
         double assigned = (double)sqlite3_column_int64(st, 2);
         double accepted = (double)sqlite3_column_int64(st, 3);
         double leads = (double)sqlite3_column_int64(st, 5);
@@ -106,7 +77,7 @@ ho_report_error_t ho_report_reps(ho_rctx_t *ctx, lxw_worksheet *ws)
         worksheet_write_number(ws, row, 2, assigned, ctx->f_int);
         worksheet_write_number(ws, row, 3, accepted, ctx->f_int);
         ho_rrate(ctx, ws, row, 4, accepted, assigned, NULL);
-        s_median(ctx, ws, row, st, v, n); /* and the row into the model */
+        s_median(ctx, ws, row, st); /* and the row into the model */
         worksheet_write_number(ws, row, 6, (double)sqlite3_column_int64(st, 4), ctx->f_int);
         worksheet_write_number(ws, row, 7, leads, ctx->f_int);
         worksheet_write_number(ws, row, 8, sql, ctx->f_int);
@@ -114,13 +85,7 @@ ho_report_error_t ho_report_reps(ho_rctx_t *ctx, lxw_worksheet *ws)
         worksheet_write_number(ws, row, 10, (double)sqlite3_column_int64(st, 7), ctx->f_int);
         row++;
     }
-    free(v);
     sqlite3_reset(st);
-    sqlite3_reset(med);
-    if (rc == HO_REPORT_ERR_NOMEM) {
-        ho_err_set(ctx->err, HO_ERR_NOMEM, "", "reps: out of memory");
-        return rc;
-    }
     if (s != SQLITE_DONE) {
         return ho_rsql_fail(ctx, "reps");
     }

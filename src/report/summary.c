@@ -91,52 +91,11 @@ static void s_row_sla(s_period_t *p, sqlite3_stmt *st)
     p->sla = (double)sqlite3_column_int64(st, 1);
 }
 
-/* Medians need every value: stream them ordered by period, cut at each period change.
- * sql yields (period, milliseconds); the median is stored as med[which] in unit ms. */
-static ho_report_error_t s_medians_of(ho_rctx_t *ctx, s_period_t *p, sqlite3_stmt *st, int which,
-                                      double unit)
+/* the median time to accept (ms), computed by the assignments pass (scans.c), in hours */
+static void s_row_time_to_accept(s_period_t *p, sqlite3_stmt *st)
 {
-    size_t n = 0, cap = 0;
-    int64_t *v = NULL;
-    int cur = -1, s;
-    for (;;) {
-        s = sqlite3_step(st);
-        int idx = s == SQLITE_ROW ? sqlite3_column_int(st, 0) : -2;
-        if (idx != cur && cur >= 0 && cur < NP) {
-            double m;
-            if (ho_report_median(v, n, &m)) {
-                p[cur].has_med[which] = true;
-                p[cur].med[which] = m / unit;
-            }
-            n = 0;
-        }
-        if (s != SQLITE_ROW) {
-            break;
-        }
-        cur = idx;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 1024;
-            int64_t *nv = realloc(v, cap * sizeof *v);
-            if (!nv) {
-                free(v);
-                sqlite3_reset(st);
-                ho_err_set(ctx->err, HO_ERR_NOMEM, "", "summary: out of memory");
-                return HO_REPORT_ERR_NOMEM;
-            }
-            v = nv;
-        }
-        v[n++] = sqlite3_column_int64(st, 1);
-    }
-    free(v);
-    sqlite3_reset(st);
-    return s == SQLITE_DONE ? HO_REPORT_OK : ho_rsql_fail(ctx, "summary medians");
-}
-
-static ho_report_error_t s_medians(ho_rctx_t *ctx, s_period_t *p, ho_rq_t q, int which, double unit)
-{
-    sqlite3_stmt *st;
-    ho_report_error_t rc = ho_rsql_prepare(ctx, q, &st);
-    return rc != HO_REPORT_OK ? rc : s_medians_of(ctx, p, st, which, unit);
+    p->has_med[0] = true;
+    p->med[0] = sqlite3_column_double(st, 1) / 3600000.0;
 }
 
 /* Velocity: days from the latest `from` entry at or before each `to` entry in a period
@@ -310,12 +269,9 @@ static ho_report_error_t s_collect(ho_rctx_t *ctx, s_period_t *p)
         (rc = s_query(ctx, HO_RQ_REPORT_SUMMARY_SLA, p, s_row_sla)) != HO_REPORT_OK ||
         (rc = s_query(ctx, HO_RQ_REPORT_SUMMARY_LOST, p, s_row_lost)) != HO_REPORT_OK ||
         (ctx->has_flags &&
-         (rc = s_query(ctx,
-                       ctx->has_implied ? HO_RQ_REPORT_SUMMARY_NO_MQL
-                                        : HO_RQ_REPORT_SUMMARY_NO_MQL_WITHOUT_IMPLIED,
-                       p, s_row_no_mql)) != HO_REPORT_OK) ||
+         (rc = s_query(ctx, HO_RQ_REPORT_SUMMARY_NO_MQL, p, s_row_no_mql)) != HO_REPORT_OK) ||
         (rc = s_query(ctx, HO_RQ_REPORT_SUMMARY_PIPELINE, p, s_row_pipeline)) != HO_REPORT_OK ||
-        (rc = s_medians(ctx, p, HO_RQ_REPORT_SUMMARY_TIME_TO_ACCEPT, 0, 3600000.0)) !=
+        (rc = s_query(ctx, HO_RQ_REPORT_SUMMARY_TIME_TO_ACCEPT, p, s_row_time_to_accept)) !=
             HO_REPORT_OK ||
         (rc = s_velocity(ctx, p, "SAL", "MQL", 1)) != HO_REPORT_OK ||
         (rc = s_velocity(ctx, p, "SQL", "SAL", 2)) != HO_REPORT_OK) {

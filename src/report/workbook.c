@@ -33,6 +33,9 @@
  *   week_cohort(lead_id, e, stage)
  *                            the report week's MQL cohort: e = the lead's first MQL entry
  *                            in the week, stage = its latest stage before as_of
+ *   outcome_*, assign_periods, rep_rows, rep_names, sla_periods
+ *                            the passes (scans.c): outcomes, assignments and sla_breaches
+ *                            each scanned once and grouped in C for the sheets that count them
  * On a store with the roll-ups of schema version 8 (main.lead_facts, kept by the store as
  * it applies events) reach, score_asof and lead_rows are views over lead_facts (the _FACTS
  * setups): a value before as_of is used as it is, a later one sends that lead to its history
@@ -454,11 +457,6 @@ static ho_report_error_t s_prepare_tables(ho_rctx_t *ctx)
         HO_RQ_REPORT_SETUP_LEAD_ROWS_FACTS,
         HO_RQ_REPORT_SETUP_LEAD_ASOF_FACTS,
     };
-    /* then the tables that read them */
-    static const ho_rq_t ddl[] = {
-        HO_RQ_REPORT_SETUP_WON_AMOUNT,
-        HO_RQ_REPORT_SETUP_WON_AMOUNT_FILL,
-    };
     ctx->has_imports = ho_reader_has(ctx->rd, "imports", NULL);
     ctx->has_import_results = ho_reader_has(ctx->rd, "import_results", NULL);
     ctx->has_flags = ho_reader_has(ctx->rd, "outcomes", "flags");
@@ -500,13 +498,7 @@ static ho_report_error_t s_prepare_tables(ho_rctx_t *ctx)
             rc = ho_rsql_exec(ctx, raw[i]);
         }
     }
-    for (size_t i = 0; i < sizeof ddl / sizeof ddl[0] && rc == HO_REPORT_OK; i++) {
-        rc = ho_rsql_exec(ctx, ddl[i]);
-    }
-    if (rc == HO_REPORT_OK) {
-        rc = ho_report_stages(ctx);
-    }
-    return rc == HO_REPORT_OK ? ho_report_scan_leads(ctx) : rc;
+    return rc == HO_REPORT_OK ? ho_report_stages(ctx) : rc;
 }
 
 static void s_formats(ho_rctx_t *ctx)
@@ -776,6 +768,12 @@ ho_report_error_t ho_report_write(const ho_report_opts_t *opts, ho_report_result
          * longest step, so it is announced like a sheet. */
         ho_rprogress(&ctx, HO_REPORT_PREPARE, 0, false);
         rc = s_prepare_tables(&ctx);
+        if (rc == HO_REPORT_OK) {
+            rc = ho_report_passes(&ctx);
+        }
+        if (rc == HO_REPORT_OK) { /* it reads won_amount, which the outcomes pass fills */
+            rc = ho_report_scan_leads(&ctx);
+        }
         if (rc == HO_REPORT_OK) {
             ho_rprogress(&ctx, HO_REPORT_PREPARE, 0, true);
         }

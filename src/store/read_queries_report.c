@@ -187,10 +187,18 @@ static const ho_rq_def_t s_defs[] = {
     [HO_RQ_REPORT_SETUP_WON_AMOUNT] =
         {"report.setup_won_amount",
          "CREATE TEMP TABLE won_amount (lead_id INTEGER PRIMARY KEY, amount REAL)", HO_RQF_SETUP},
-    [HO_RQ_REPORT_SETUP_WON_AMOUNT_FILL] =
-        {"report.setup_won_amount_fill",
-         "INSERT INTO temp.won_amount SELECT lead_id, total(amount) FROM main.outcomes"
-         " WHERE outcome = 'won' AND occurred_at < :asof GROUP BY lead_id",
+    /* per lead, total(amount) of its won outcomes before as_of (the outcomes pass) */
+    [HO_RQ_REPORT_SETUP_WON_AMOUNT_ROW] = {"report.setup_won_amount_row",
+                                           "INSERT INTO temp.won_amount VALUES (?, ?)",
+                                           HO_RQF_SETUP},
+    /* ---- the passes (scans.c): each scan only filters and reads per-row values (no GROUP BY,
+     * no sorter, no CROSS JOIN with the periods: the week of a row is found in C); its groups
+     * land in these temp tables, one row per group. idx: the period as in temp.periods. ---- */
+    [HO_RQ_REPORT_SETUP_OUTCOME_PERIODS] =
+        {"report.setup_outcome_periods",
+         "CREATE TEMP TABLE outcome_periods (idx INTEGER PRIMARY KEY, sals INTEGER,"
+         " accepted INTEGER, decided INTEGER, rejected INTEGER, lost INTEGER, no_mql INTEGER,"
+         " won_amount REAL, pipeline REAL)",
          HO_RQF_SETUP},
     /* ---- the lead pass (scan_leads.c): per lead created in the 12 weeks, its week (idx
      * 0..11), channel, source, campaign, reach flags, won amount and score as of the report's
@@ -279,6 +287,113 @@ static const ho_rq_def_t s_defs[] = {
                                    HO_RQF_SETUP},
     [HO_RQ_REPORT_SETUP_AGG_FI_ROW] = {"report.setup_agg_fi_row",
                                        "INSERT INTO temp.agg_fi VALUES (?, ?, ?, ?)", HO_RQF_SETUP},
+    [HO_RQ_REPORT_SETUP_OUTCOME_PERIODS_ROW] = {"report.setup_outcome_periods_row",
+                                                "INSERT INTO temp.outcome_periods VALUES"
+                                                " (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                                HO_RQF_SETUP},
+    /* rejected and lost outcomes of the 12 weeks by reason code ('unspecified' when blank) */
+    [HO_RQ_REPORT_SETUP_OUTCOME_REASONS] =
+        {"report.setup_outcome_reasons",
+         "CREATE TEMP TABLE outcome_reasons (code TEXT PRIMARY KEY, rejected INTEGER,"
+         " lost INTEGER, week INTEGER, n INTEGER)",
+         HO_RQF_SETUP},
+    [HO_RQ_REPORT_SETUP_OUTCOME_REASONS_ROW] = {"report.setup_outcome_reasons_row",
+                                                "INSERT INTO temp.outcome_reasons VALUES"
+                                                " (?, ?, ?, ?, ?)",
+                                                HO_RQF_SETUP},
+    /* the same by reason and key: by = 'channel' (the lead's, '(none)' when blank) or 'rep' */
+    [HO_RQ_REPORT_SETUP_OUTCOME_REASON_KEYS] =
+        {"report.setup_outcome_reason_keys",
+         "CREATE TEMP TABLE outcome_reason_keys (by TEXT NOT NULL, code TEXT NOT NULL,"
+         " k TEXT NOT NULL, n INTEGER, PRIMARY KEY (by, code, k))",
+         HO_RQF_SETUP},
+    [HO_RQ_REPORT_SETUP_OUTCOME_REASON_KEYS_ROW] = {"report.setup_outcome_reason_keys_row",
+                                                    "INSERT INTO temp.outcome_reason_keys"
+                                                    " VALUES (?, ?, ?, ?)",
+                                                    HO_RQF_SETUP},
+    /* per outcomes.import_id (NULL: not imported) the rows sales recorded (not implied):
+     * listed = how many (all time), no_mql = of them on leads never MQL; w_*: the report
+     * week's by outcome */
+    [HO_RQ_REPORT_SETUP_OUTCOME_IMPORTS] =
+        {"report.setup_outcome_imports",
+         "CREATE TEMP TABLE outcome_imports (import_id TEXT, listed INTEGER, no_mql INTEGER,"
+         " w_acc INTEGER, w_rej INTEGER, w_sql INTEGER, w_opp INTEGER, w_won INTEGER,"
+         " w_lost INTEGER, w_no_mql INTEGER, w_n INTEGER)",
+         HO_RQF_SETUP},
+    [HO_RQ_REPORT_SETUP_OUTCOME_IMPORTS_ROW] = {"report.setup_outcome_imports_row",
+                                                "INSERT INTO temp.outcome_imports VALUES"
+                                                " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                                HO_RQF_SETUP},
+    /* the report week's rejected and lost outcomes, in the Lost and rejected sheet's order */
+    [HO_RQ_REPORT_SETUP_OUTCOME_WEEK_LOST] =
+        {"report.setup_outcome_week_lost",
+         "CREATE TEMP TABLE outcome_week_lost (at INTEGER NOT NULL, id INTEGER NOT NULL,"
+         " PRIMARY KEY (at, id)) WITHOUT ROWID",
+         HO_RQF_SETUP},
+    [HO_RQ_REPORT_SETUP_OUTCOME_WEEK_LOST_ROW] = {"report.setup_outcome_week_lost_row",
+                                                  "INSERT INTO temp.outcome_week_lost"
+                                                  " VALUES (?, ?)",
+                                                  HO_RQF_SETUP},
+    /* every outcome (the Data quality counts are of all time); the lead's channel only for
+     * the rejected and lost rows of the 12 weeks (the Lost reasons matrix) */
+    [HO_RQ_REPORT_SCAN_OUTCOMES] =
+        {"report.scan_outcomes",
+         "SELECT o.id, o.occurred_at, o.outcome, o.lead_id, o.amount, o.reason, o.rep_id,"
+         " %s, %s, %s, CASE WHEN o.outcome IN ('rejected', 'lost') AND o.occurred_at >= :a12"
+         " AND o.occurred_at < :asof THEN coalesce((SELECT nullif(l.source_channel, '')"
+         " FROM main.leads l WHERE l.id = o.lead_id), '(none)') END FROM main.outcomes o",
+         HO_RQF_FORMAT},
+    [HO_RQ_REPORT_SCAN_OUTCOMES_FLAGS] = {"report.scan_outcomes_flags", "o.flags", HO_RQF_PART},
+    [HO_RQ_REPORT_SCAN_OUTCOMES_IMPLIED] = {"report.scan_outcomes_implied", "o.implied",
+                                            HO_RQF_PART},
+    [HO_RQ_REPORT_SCAN_OUTCOMES_IMPORT_ID] = {"report.scan_outcomes_import_id", "o.import_id",
+                                              HO_RQF_PART},
+    [HO_RQ_REPORT_SCAN_NULL] = {"report.scan_null", "NULL", HO_RQF_PART},
+    [HO_RQ_REPORT_SCAN_ZERO] = {"report.scan_zero", "0", HO_RQF_PART},
+    /* the median time to accept (ms) of the assignments made in each period */
+    [HO_RQ_REPORT_SETUP_ASSIGN_PERIODS] =
+        {"report.setup_assign_periods",
+         "CREATE TEMP TABLE assign_periods (idx INTEGER PRIMARY KEY, med REAL)", HO_RQF_SETUP},
+    [HO_RQ_REPORT_SETUP_ASSIGN_PERIODS_ROW] = {"report.setup_assign_periods_row",
+                                               "INSERT INTO temp.assign_periods VALUES (?, ?)",
+                                               HO_RQF_SETUP},
+    /* per rep, the assignments of the 4 weeks: the Reps sheet's counts and median (ms) */
+    [HO_RQ_REPORT_SETUP_REP_ROWS] =
+        {"report.setup_rep_rows",
+         "CREATE TEMP TABLE rep_rows (rep_id TEXT PRIMARY KEY, assigned INTEGER,"
+         " accepted INTEGER, sla INTEGER, leads INTEGER, sql INTEGER, won INTEGER, med REAL)",
+         HO_RQF_SETUP},
+    [HO_RQ_REPORT_SETUP_REP_ROWS_ROW] = {"report.setup_rep_rows_row",
+                                         "INSERT INTO temp.rep_rows VALUES"
+                                         " (?, ?, ?, ?, ?, ?, ?, ?)",
+                                         HO_RQF_SETUP},
+    /* each (rep, name) seen: the sheet shows the greatest name, as max() does */
+    [HO_RQ_REPORT_SETUP_REP_NAMES] = {"report.setup_rep_names",
+                                      "CREATE TEMP TABLE rep_names (rep_id TEXT, rep_name TEXT)",
+                                      HO_RQF_SETUP},
+    [HO_RQ_REPORT_SETUP_REP_NAMES_ROW] = {"report.setup_rep_names_row",
+                                          "INSERT INTO temp.rep_names VALUES (?, ?)", HO_RQF_SETUP},
+    /* the assignments of the 12 weeks; the reach and the breach only for the rows of the
+     * Reps sheet (assigned in the 4 weeks, to a rep) */
+    [HO_RQ_REPORT_SCAN_ASSIGNMENTS] =
+        {"report.scan_assignments",
+         "SELECT s.lead_id, s.rep_id, s.rep_name, s.assigned_at, s.accepted_at,"
+         " CASE WHEN s.assigned_at >= :a4 AND s.rep_id <> '' THEN EXISTS (SELECT 1"
+         " FROM main.sla_breaches b WHERE b.assignment_id = s.id AND b.at < :asof) END,"
+         " r.sql, r.won FROM main.assignments s LEFT JOIN temp.reach r"
+         " ON r.lead_id = s.lead_id AND s.assigned_at >= :a4 AND s.rep_id <> ''"
+         " WHERE s.assigned_at >= :a12 AND s.assigned_at < :asof",
+         0},
+    [HO_RQ_REPORT_SETUP_SLA_PERIODS] =
+        {"report.setup_sla_periods",
+         "CREATE TEMP TABLE sla_periods (idx INTEGER PRIMARY KEY, n INTEGER)", HO_RQF_SETUP},
+    [HO_RQ_REPORT_SETUP_SLA_PERIODS_ROW] = {"report.setup_sla_periods_row",
+                                            "INSERT INTO temp.sla_periods VALUES (?, ?)",
+                                            HO_RQF_SETUP},
+    [HO_RQ_REPORT_SCAN_SLA] = {"report.scan_sla",
+                               "SELECT b.at, b.assignment_id FROM main.sla_breaches b"
+                               " WHERE b.at >= :a12 AND b.at < :asof",
+                               0},
     /* ---- Summary (summary.c) ---- */
     [HO_RQ_REPORT_SUMMARY_LEADS] =
         {"report.summary_leads",
@@ -289,66 +404,30 @@ static const ho_rq_def_t s_defs[] = {
                                      "SELECT idx, to_stage, n FROM temp.stage_counts"
                                      " ORDER BY idx, to_stage",
                                      0},
-    [HO_RQ_REPORT_SUMMARY_SALS] =
-        {"report.summary_sals",
-         "SELECT p.idx, 'SAL', count(DISTINCT o.lead_id) FROM main.outcomes o"
-         " CROSS JOIN temp.periods p ON o.occurred_at >= p.a AND o.occurred_at < p.b"
-         " WHERE o.outcome = 'accepted' AND o.occurred_at >= :a12"
-         " AND o.occurred_at < :asof"
-         " AND instr(',' || coalesce(o.flags, '') || ',', ',out_of_order,') = 0"
-         " GROUP BY p.idx",
-         0},
+    /* the passes' periods (scans.c): SALs = distinct leads with an accepted outcome not
+     * flagged out_of_order */
+    [HO_RQ_REPORT_SUMMARY_SALS] = {"report.summary_sals",
+                                   "SELECT idx, 'SAL', sals FROM temp.outcome_periods", 0},
     [HO_RQ_REPORT_SUMMARY_WON_AMOUNT] = {"report.summary_won_amount",
-                                         "SELECT p.idx, total(o.amount) FROM main.outcomes o"
-                                         " CROSS JOIN temp.periods p"
-                                         " ON o.occurred_at >= p.a AND o.occurred_at < p.b"
-                                         " WHERE o.outcome = 'won' GROUP BY p.idx",
+                                         "SELECT idx, won_amount FROM temp.outcome_periods", 0},
+    [HO_RQ_REPORT_SUMMARY_ACCEPTANCE] = {"report.summary_acceptance",
+                                         "SELECT idx, accepted, decided FROM temp.outcome_periods",
                                          0},
-    [HO_RQ_REPORT_SUMMARY_ACCEPTANCE] =
-        {"report.summary_acceptance",
-         "SELECT p.idx, sum(o.outcome = 'accepted'), count(*)"
-         " FROM main.outcomes o CROSS JOIN temp.periods p"
-         " ON o.occurred_at >= p.a AND o.occurred_at < p.b"
-         " WHERE o.outcome IN ('accepted', 'rejected') GROUP BY p.idx",
-         0},
     [HO_RQ_REPORT_SUMMARY_COHORTS] = {"report.summary_cohorts",
                                       "SELECT idx, n, sql FROM temp.cohort_counts ORDER BY idx", 0},
-    [HO_RQ_REPORT_SUMMARY_SLA] =
-        {"report.summary_sla",
-         "SELECT p.idx, count(DISTINCT b.assignment_id) FROM main.sla_breaches b"
-         " CROSS JOIN temp.periods p ON b.at >= p.a AND b.at < p.b GROUP BY p.idx",
-         0},
-    [HO_RQ_REPORT_SUMMARY_LOST] =
-        {"report.summary_lost",
-         "SELECT p.idx, sum(o.outcome = 'rejected'), sum(o.outcome = 'lost')"
-         " FROM main.outcomes o CROSS JOIN temp.periods p"
-         " ON o.occurred_at >= p.a AND o.occurred_at < p.b"
-         " WHERE o.outcome IN ('rejected', 'lost') GROUP BY p.idx",
-         0},
-    [HO_RQ_REPORT_SUMMARY_NO_MQL] =
-        {"report.summary_no_mql",
-         "SELECT p.idx, count(*) FROM main.outcomes o CROSS JOIN temp.periods p"
-         " ON o.occurred_at >= p.a AND o.occurred_at < p.b"
-         " WHERE o.implied = 0 AND " HO_RSQL_NO_MQL " GROUP BY p.idx",
-         0},
-    [HO_RQ_REPORT_SUMMARY_NO_MQL_WITHOUT_IMPLIED] =
-        {"report.summary_no_mql_without_implied",
-         "SELECT p.idx, count(*) FROM main.outcomes o CROSS JOIN temp.periods p"
-         " ON o.occurred_at >= p.a AND o.occurred_at < p.b"
-         " WHERE " HO_RSQL_NO_MQL " GROUP BY p.idx",
-         0},
+    [HO_RQ_REPORT_SUMMARY_SLA] = {"report.summary_sla", "SELECT idx, n FROM temp.sla_periods", 0},
+    [HO_RQ_REPORT_SUMMARY_LOST] = {"report.summary_lost",
+                                   "SELECT idx, rejected, lost FROM temp.outcome_periods", 0},
+    /* implied rows left out where the store has outcomes.implied (scans.c) */
+    [HO_RQ_REPORT_SUMMARY_NO_MQL] = {"report.summary_no_mql",
+                                     "SELECT idx, no_mql FROM temp.outcome_periods", 0},
     [HO_RQ_REPORT_SUMMARY_PIPELINE] = {"report.summary_pipeline",
-                                       "SELECT p.idx, total(o.amount) FROM main.outcomes o"
-                                       " CROSS JOIN temp.periods p"
-                                       " ON o.occurred_at >= p.a AND o.occurred_at < p.b"
-                                       " WHERE o.outcome = 'opportunity' GROUP BY p.idx",
-                                       0},
-    [HO_RQ_REPORT_SUMMARY_TIME_TO_ACCEPT] =
-        {"report.summary_time_to_accept",
-         "SELECT p.idx, s.accepted_at - s.assigned_at FROM main.assignments s"
-         " CROSS JOIN temp.periods p ON s.assigned_at >= p.a AND s.assigned_at < p.b"
-         " WHERE s.accepted_at IS NOT NULL AND s.accepted_at < :asof ORDER BY p.idx",
-         0},
+                                       "SELECT idx, pipeline FROM temp.outcome_periods", 0},
+    /* the median (ms) of each period that has one */
+    [HO_RQ_REPORT_SUMMARY_TIME_TO_ACCEPT] = {"report.summary_time_to_accept",
+                                             "SELECT idx, med FROM temp.assign_periods"
+                                             " WHERE med IS NOT NULL ORDER BY idx",
+                                             0},
     [HO_RQ_REPORT_SUMMARY_VELOCITY] = {"report.summary_velocity",
                                        "SELECT idx, median_ms FROM temp.velocity"
                                        " WHERE from_stage = ?1 AND to_stage = ?2 ORDER BY idx",
@@ -377,34 +456,23 @@ static const ho_rq_def_t s_defs[] = {
          " sum(sum(n)) OVER (PARTITION BY ch) AS chn FROM temp.agg_src GROUP BY ch, src, camp)"
          " ORDER BY chn DESC, ch, n DESC, src, camp",
          0},
-/* ---- Lost reasons (reasons.c) ---- */
-#define S_WHERE                                                                                    \
-    " WHERE o.outcome IN ('rejected', 'lost') AND o.occurred_at >= :a12"                           \
-    " AND o.occurred_at < :asof"
-    [HO_RQ_REPORT_REASONS_PARETO] =
-        {"report.reasons_pareto",
-         "SELECT coalesce(nullif(o.reason, ''), 'unspecified') AS code,"
-         " sum(o.outcome = 'rejected'), sum(o.outcome = 'lost'),"
-         " sum(o.occurred_at >= :wa), count(*) AS n FROM main.outcomes o" S_WHERE
-         " GROUP BY code ORDER BY n DESC, code",
-         0},
+#undef S_CH
+#undef S_FROM
+    /* ---- Lost reasons (reasons.c): from the outcomes pass (scans.c) ---- */
+    [HO_RQ_REPORT_REASONS_PARETO] = {"report.reasons_pareto",
+                                     "SELECT code, rejected, lost, week, n"
+                                     " FROM temp.outcome_reasons ORDER BY n DESC, code",
+                                     0},
     [HO_RQ_REPORT_REASONS_KEYS] = {"report.reasons_keys",
-                                   "SELECT %s AS k, count(*) AS c FROM main.outcomes o"
-                                   " LEFT JOIN main.leads l ON l.id = o.lead_id" S_WHERE
-                                   " GROUP BY k ORDER BY c DESC, k",
+                                   "SELECT k, sum(n) AS c FROM temp.outcome_reason_keys"
+                                   " WHERE by = %s GROUP BY k ORDER BY c DESC, k",
                                    HO_RQF_FORMAT},
-    [HO_RQ_REPORT_REASONS_CELLS] =
-        {"report.reasons_cells",
-         "SELECT coalesce(nullif(o.reason, ''), 'unspecified') AS code, %s AS k, count(*)"
-         " FROM main.outcomes o LEFT JOIN main.leads l ON l.id = o.lead_id" S_WHERE
-         " GROUP BY code, k",
-         HO_RQF_FORMAT},
-    [HO_RQ_REPORT_REASONS_KEY_CHANNEL] = {"report.reasons_key_channel",
-                                          "coalesce(nullif(l.source_channel, ''), '(none)')",
-                                          HO_RQF_PART},
-    [HO_RQ_REPORT_REASONS_KEY_REP] = {"report.reasons_key_rep",
-                                      "coalesce(nullif(o.rep_id, ''), '(none)')", HO_RQF_PART},
-#undef S_WHERE
+    [HO_RQ_REPORT_REASONS_CELLS] = {"report.reasons_cells",
+                                    "SELECT code, k, n FROM temp.outcome_reason_keys"
+                                    " WHERE by = %s",
+                                    HO_RQF_FORMAT},
+    [HO_RQ_REPORT_REASONS_KEY_CHANNEL] = {"report.reasons_key_channel", "'channel'", HO_RQF_PART},
+    [HO_RQ_REPORT_REASONS_KEY_REP] = {"report.reasons_key_rep", "'rep'", HO_RQF_PART},
     /* ---- Lost and rejected (drilldown.c) ---- */
     [HO_RQ_REPORT_DRILLDOWN_ROWS] =
         {"report.drilldown_rows",
@@ -414,35 +482,19 @@ static const ho_rq_def_t s_defs[] = {
          " coalesce(nullif(l.original_source, ''), '(none)'),"
          " coalesce(nullif(l.original_campaign, ''), '(none)'),"
          " coalesce(nullif(o.rep_id, ''), '(none)'), o.stage_reached, %s"
-         " FROM main.outcomes o LEFT JOIN main.leads l ON l.id = o.lead_id"
-         " WHERE o.outcome IN ('rejected', 'lost') AND o.occurred_at >= :wa"
-         " AND o.occurred_at < :wb ORDER BY o.occurred_at, o.id",
+         " FROM temp.outcome_week_lost w JOIN main.outcomes o ON o.id = w.id"
+         " LEFT JOIN main.leads l ON l.id = o.lead_id ORDER BY w.at, w.id",
          HO_RQF_FORMAT},
     [HO_RQ_REPORT_DRILLDOWN_FLAGS] = {"report.drilldown_flags", "o.flags", HO_RQF_PART},
     [HO_RQ_REPORT_DRILLDOWN_NO_FLAGS] = {"report.drilldown_no_flags", "NULL", HO_RQF_PART},
-/* ---- Reps (reps.c) ---- */
-#define S_WHERE                                                                                    \
-    " WHERE s.rep_id IS NOT NULL AND s.rep_id <> '' AND s.assigned_at >= :a4"                      \
-    " AND s.assigned_at < :asof"
+    /* ---- Reps (reps.c): from the assignments pass (scans.c); med: the median time to
+     * accept (ms), NULL when none was accepted ---- */
     [HO_RQ_REPORT_REPS_ROWS] =
         {"report.reps_rows",
-         "SELECT s.rep_id, coalesce(max(nullif(s.rep_name, '')), ''), count(*),"
-         " count(CASE WHEN s.accepted_at IS NOT NULL AND s.accepted_at < :asof THEN 1 END),"
-         " count(CASE WHEN EXISTS (SELECT 1 FROM main.sla_breaches b"
-         "   WHERE b.assignment_id = s.id AND b.at < :asof) THEN 1 END),"
-         " count(DISTINCT s.lead_id),"
-         " count(DISTINCT CASE WHEN r.sql >= s.assigned_at THEN s.lead_id END),"
-         " count(DISTINCT CASE WHEN r.won >= s.assigned_at THEN s.lead_id END)"
-         " FROM main.assignments s LEFT JOIN temp.reach r ON r.lead_id = s.lead_id" S_WHERE
-         " GROUP BY s.rep_id ORDER BY s.rep_id",
+         "SELECT r.rep_id, coalesce((SELECT max(nullif(n.rep_name, '')) FROM temp.rep_names n"
+         " WHERE n.rep_id = r.rep_id), ''), r.assigned, r.accepted, r.sla, r.leads, r.sql, r.won,"
+         " r.med FROM temp.rep_rows r ORDER BY r.rep_id",
          0},
-    [HO_RQ_REPORT_REPS_TIME_TO_ACCEPT] =
-        {"report.reps_time_to_accept",
-         "SELECT s.rep_id, s.accepted_at - s.assigned_at FROM main.assignments s" S_WHERE
-         " AND s.accepted_at IS NOT NULL AND s.accepted_at < :asof"
-         " ORDER BY s.rep_id",
-         0},
-#undef S_WHERE
 };
 
 const ho_rq_def_t *ho_rq_def_report(ho_rq_t q)

@@ -99,20 +99,15 @@ static const ho_rq_def_t s_defs[] = {
          " ELSE 'feedback' END, NULL, NULL, 0, 0, 0, 0, 0"
          " FROM main.import_results GROUP BY import_id",
          HO_RQF_SETUP},
+    /* the import ids of the outcomes sales recorded (the outcomes pass, scans.c, leaves
+     * implied rows out) */
     [HO_RQ_REPORT_SETUP_DQ_IMP_OUTCOMES] =
         {"report.setup_dq_imp_outcomes",
-         "INSERT OR IGNORE INTO temp.dq_imp SELECT DISTINCT"
+         "INSERT OR IGNORE INTO temp.dq_imp SELECT"
          " coalesce(import_id, ''), CASE WHEN import_id IS NULL THEN"
          " '(not imported)' ELSE '(no import summary)' END,"
-         " 'feedback', NULL, NULL, 0, 0, 0, 0, 0 FROM main.outcomes"
-         " WHERE implied = 0",
-         HO_RQF_SETUP},
-    [HO_RQ_REPORT_SETUP_DQ_IMP_OUTCOMES_WITHOUT_IMPLIED] =
-        {"report.setup_dq_imp_outcomes_without_implied",
-         "INSERT OR IGNORE INTO temp.dq_imp SELECT DISTINCT"
-         " coalesce(import_id, ''), CASE WHEN import_id IS NULL THEN"
-         " '(not imported)' ELSE '(no import summary)' END,"
-         " 'feedback', NULL, NULL, 0, 0, 0, 0, 0 FROM main.outcomes",
+         " 'feedback', NULL, NULL, 0, 0, 0, 0, 0 FROM temp.outcome_imports"
+         " WHERE listed > 0",
          HO_RQF_SETUP},
     [HO_RQ_REPORT_QUALITY_KIND] =
         {"report.quality_kind",
@@ -132,16 +127,12 @@ static const ho_rq_def_t s_defs[] = {
     [HO_RQ_REPORT_QUALITY_KIND_NO_RESULT] = {"report.quality_kind_no_result", "NULL", HO_RQF_PART},
     [HO_RQ_REPORT_QUALITY_KIND_NO_MQL] =
         {"report.quality_kind_no_mql",
-         ", (SELECT count(*) FROM main.outcomes o JOIN temp.dq_imp x"
-         " ON x.import_id = coalesce(o.import_id, '')"
-         " WHERE x.source = d.source AND x.kind = d.kind AND %s"
-         " AND " HO_RSQL_NO_MQL ")",
+         ", (SELECT coalesce(sum(oi.no_mql), 0) FROM temp.outcome_imports oi JOIN temp.dq_imp x"
+         " ON x.import_id = coalesce(oi.import_id, '')"
+         " WHERE x.source = d.source AND x.kind = d.kind)",
          HO_RQF_PART},
     [HO_RQ_REPORT_QUALITY_KIND_NO_MQL_NULL] = {"report.quality_kind_no_mql_null", ", NULL",
                                                HO_RQF_PART},
-    [HO_RQ_REPORT_QUALITY_NOT_IMPLIED] = {"report.quality_not_implied", "o.implied = 0",
-                                          HO_RQF_PART},
-    [HO_RQ_REPORT_QUALITY_ALL_OUTCOMES] = {"report.quality_all_outcomes", "1", HO_RQF_PART},
     [HO_RQ_REPORT_QUALITY_REASONS] =
         {"report.quality_reasons",
          "SELECT d.source, d.kind, 'Skipped' AS disp, j.key, total(j.value) FROM main.imports i"
@@ -155,23 +146,21 @@ static const ho_rq_def_t s_defs[] = {
          0},
     [HO_RQ_REPORT_QUALITY_WEEK_OUTCOMES] =
         {"report.quality_week_outcomes",
-         "SELECT %s AS src, sum(o.outcome = 'accepted'), sum(o.outcome = 'rejected'),"
-         " sum(o.outcome = 'sql'), sum(o.outcome = 'opportunity'), sum(o.outcome = 'won'),"
-         " sum(o.outcome = 'lost'), %s FROM main.outcomes o %s"
-         " WHERE o.occurred_at >= :wa AND o.occurred_at < :wb AND %s"
+         "SELECT %s AS src, sum(x.w_acc), sum(x.w_rej), sum(x.w_sql), sum(x.w_opp),"
+         " sum(x.w_won), sum(x.w_lost), %s FROM temp.outcome_imports x %s WHERE x.w_n > 0"
          " GROUP BY src ORDER BY src",
          HO_RQF_FORMAT},
     [HO_RQ_REPORT_QUALITY_WEEK_SOURCE] = {"report.quality_week_source",
                                           "coalesce(d.source, '(not imported)')", HO_RQF_PART},
     [HO_RQ_REPORT_QUALITY_WEEK_SOURCE_UNRECORDED] = {"report.quality_week_source_unrecorded",
                                                      "'(source not recorded)'", HO_RQF_PART},
-    [HO_RQ_REPORT_QUALITY_WEEK_NO_MQL] = {"report.quality_week_no_mql", "sum(" HO_RSQL_NO_MQL ")",
+    [HO_RQ_REPORT_QUALITY_WEEK_NO_MQL] = {"report.quality_week_no_mql", "sum(x.w_no_mql)",
                                           HO_RQF_PART},
     [HO_RQ_REPORT_QUALITY_WEEK_NO_MQL_NULL] = {"report.quality_week_no_mql_null", "NULL",
                                                HO_RQF_PART},
     [HO_RQ_REPORT_QUALITY_WEEK_JOIN_IMPORTS] =
         {"report.quality_week_join_imports",
-         "LEFT JOIN temp.dq_imp d ON d.import_id = coalesce(o.import_id, '')", HO_RQF_PART},
+         "LEFT JOIN temp.dq_imp d ON d.import_id = coalesce(x.import_id, '')", HO_RQF_PART},
     [HO_RQ_REPORT_QUALITY_WEEK_NO_JOIN] = {"report.quality_week_no_join", "", HO_RQF_PART},
     [HO_RQ_REPORT_QUALITY_PENDING] =
         {"report.quality_pending",

@@ -1,213 +1,198 @@
-/* test_report_agg.c - the report's GROUP BY in C (src/report/agg.c) gives what SQLite's
- * GROUP BY gives over the same rows: sums of integers and of reals, count(DISTINCT), min,
- * max, text / integer / NULL keys, several groupings of one scan with their own columns. */
+/* test_report_agg.c - the report's GROUP BY in C (src/report/agg.c) against SQLite's own
+ * GROUP BY over the same rows: sums, count(DISTINCT), the median of ho_report_median, for
+ * rows read from a statement's columns and for rows computed in C (ho_ragg_key_* +
+ * ho_ragg_add_vals). Values are negative and positive, repeated, and more than the radix sort's
+ * threshold per group. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include <cmocka.h> /* after the four above, which it needs */
+
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "report/report_int.h"
 
-static sqlite3 *s_db;
+enum { NROWS = 5000, NGROUPS = 7 };
 
-static void s_sql(const char *sql)
+static const int s_kinds[3] = {HO_RAGG_SUM, HO_RAGG_DISTINCT, HO_RAGG_MEDIAN};
+
+static void s_exec(sqlite3 *db, const char *sql)
 {
     char *msg = NULL;
-    if (sqlite3_exec(s_db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
         fail_msg("%s: %s", sql, msg);
     }
 }
 
-static int64_t s_count(const char *sql)
+/* t(g, v, x): group g (a text key, NULL for some rows), a value to sum, a value to count
+ * once and to take the median of (NULL for some rows). Deterministic. */
+static sqlite3 *s_db(void)
 {
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(s_db, sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int64_t n = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return n;
-}
-
-/* t: rows with repeated text and integer keys (some NULL), integer values (some NULL), whole
- * reals (some NULL: the store's amounts are whole numbers) and lead ids that repeat. */
-static int s_setup(void **state)
-{
-    (void)state;
-    assert_int_equal(sqlite3_open(":memory:", &s_db), SQLITE_OK);
-    s_sql("CREATE TABLE t (ch TEXT, wk INTEGER, v INTEGER, amt REAL, lead INTEGER)");
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+    s_exec(db, "CREATE TABLE t (g TEXT, v INTEGER, x INTEGER);"
+               "CREATE TABLE out (g TEXT, s INTEGER, d INTEGER, m REAL)");
     sqlite3_stmt *ins;
-    assert_int_equal(
-        sqlite3_prepare_v2(s_db, "INSERT INTO t VALUES (?, ?, ?, ?, ?)", -1, &ins, NULL),
-        SQLITE_OK);
-    static const char *const chans[] = {"web", "Web", "email", "", "paid \xe2\x80\x94 social"};
-    unsigned x = 12345;
-    for (int i = 0; i < 20000; i++) {
-        x = x * 1103515245u + 12345u;
-        unsigned r = x >> 8;
-        if (r % 11 == 0) {
+    assert_int_equal(sqlite3_prepare_v2(db, "INSERT INTO t VALUES (?, ?, ?)", -1, &ins, NULL),
+                     SQLITE_OK);
+    uint64_t r = 42;
+    for (int i = 0; i < NROWS; i++) {
+        r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+        int g = (int)((r >> 33) % NGROUPS);
+        char key[16];
+        snprintf(key, sizeof key, "g%d", g);
+        if (g == 0) {
             sqlite3_bind_null(ins, 1);
         } else {
-            sqlite3_bind_text(ins, 1, chans[r % 5], -1, SQLITE_STATIC);
+            sqlite3_bind_text(ins, 1, key, -1, SQLITE_TRANSIENT);
         }
-        if (r % 13 == 0) {
-            sqlite3_bind_null(ins, 2);
-        } else {
-            sqlite3_bind_int(ins, 2, (int)(r % 12));
-        }
-        if (r % 7 == 0) {
+        sqlite3_bind_int64(ins, 2, (int64_t)((r >> 20) % 1000) - 300);
+        if ((r >> 40) % 10 == 0) {
             sqlite3_bind_null(ins, 3);
-        } else {
-            sqlite3_bind_int64(ins, 3, (int64_t)(r % 1000) - 300);
-        }
-        if (r % 3 == 0) {
-            sqlite3_bind_null(ins, 4);
-        } else {
-            sqlite3_bind_double(ins, 4, (double)(r % 50000));
-        }
-        if (r % 17 == 0) {
-            sqlite3_bind_null(ins, 5);
-        } else {
-            sqlite3_bind_int64(ins, 5, (int64_t)(r % 3000) + 1700000000000LL);
+        } else { /* repeats, both signs, some far from 0 */
+            int64_t x = (int64_t)((r >> 44) % 900) - 450;
+            sqlite3_bind_int64(ins, 3, g == 3 ? x * 1000000000000LL : x);
         }
         assert_int_equal(sqlite3_step(ins), SQLITE_DONE);
         sqlite3_reset(ins);
     }
     sqlite3_finalize(ins);
-    return 0;
-}
-
-static int s_teardown(void **state)
-{
-    (void)state;
-    sqlite3_close(s_db);
-    return 0;
+    return db;
 }
 
 static bool s_step(void *arg, sqlite3_stmt *ins)
 {
     (void)arg;
-    return sqlite3_step(ins) == SQLITE_DONE;
+    int s = sqlite3_step(ins);
+    sqlite3_reset(ins);
+    return s == SQLITE_DONE;
 }
 
-/* Group the scan's rows with a, write them with insert. */
-static void s_group(ho_ragg_t *a, const char *scan, const char *insert)
+/* The groups of agg in table out. */
+static void s_write(sqlite3 *db, const ho_ragg_t *agg)
 {
-    sqlite3_stmt *st, *ins;
-    assert_int_equal(sqlite3_prepare_v2(s_db, scan, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(s_db, insert, -1, &ins, NULL), SQLITE_OK);
-    ho_rval_t vals[16];
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        ho_rval_read(st, sqlite3_column_count(st), vals);
-        assert_true(ho_ragg_add(a, vals));
-    }
-    assert_true(ho_ragg_write(a, ins, s_step, NULL));
-    sqlite3_finalize(st);
-    sqlite3_finalize(ins);
-}
-
-/* Rows of a that b lacks and of b that a lacks: none. */
-static void s_same(const char *a, const char *b)
-{
-    char sql[2048];
-    snprintf(sql, sizeof sql, "SELECT count(*) FROM (%s EXCEPT %s)", a, b);
-    assert_int_equal(s_count(sql), 0);
-    snprintf(sql, sizeof sql, "SELECT count(*) FROM (%s EXCEPT %s)", b, a);
-    assert_int_equal(s_count(sql), 0);
-}
-
-static void test_sums_distinct_min_max_match_sqlite(void **state)
-{
-    (void)state;
-    s_sql("CREATE TABLE g (ch TEXT, wk INTEGER, n INTEGER, v INTEGER, amt REAL, leads INTEGER,"
-          " first INTEGER, last INTEGER)");
-    static const int kinds[] = {HO_RAGG_SUM,      HO_RAGG_SUM, HO_RAGG_SUM,
-                                HO_RAGG_DISTINCT, HO_RAGG_MIN, HO_RAGG_MAX};
-    ho_ragg_t *a = ho_ragg_new(2, 6, NULL, kinds);
-    assert_non_null(a);
-    s_group(a, "SELECT ch, wk, 1, v, amt, lead, lead, lead FROM t",
-            "INSERT INTO g VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-    assert_int_equal(ho_ragg_groups(a), s_count("SELECT count(*) FROM (SELECT 1 FROM t GROUP BY"
-                                                " ch, wk)"));
-    ho_ragg_destroy(&a);
-    assert_null(a);
-    s_same("SELECT ch, wk, n, v, amt, leads, first, last FROM g",
-           "SELECT ch, wk, count(*), coalesce(sum(v), 0), total(amt), count(DISTINCT lead),"
-           " min(lead), max(lead) FROM t GROUP BY ch, wk");
-    /* the types: an integer sum stays an integer, a sum of reals is a real */
-    assert_int_equal(s_count("SELECT count(*) FROM g WHERE typeof(v) <> 'integer'"), 0);
-    assert_int_equal(s_count("SELECT count(*) FROM g WHERE typeof(amt) <> 'real'"), 0);
-    s_sql("DROP TABLE g");
-}
-
-static void test_groupings_of_one_scan_pick_their_columns(void **state)
-{
-    (void)state;
-    s_sql("CREATE TABLE by_ch (ch TEXT, n INTEGER, amt REAL)");
-    s_sql("CREATE TABLE by_wk (wk INTEGER, leads INTEGER)");
-    static const int ch_cols[] = {0, 2, 4};
-    static const int wk_cols[] = {1, 3};
-    static const int wk_kinds[] = {HO_RAGG_DISTINCT};
-    ho_ragg_t *by_ch = ho_ragg_new(1, 2, ch_cols, NULL);
-    ho_ragg_t *by_wk = ho_ragg_new(1, 1, wk_cols, wk_kinds);
-    assert_non_null(by_ch);
-    assert_non_null(by_wk);
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(s_db, "SELECT ch, wk, 1, lead, amt FROM t", -1, &st, NULL),
-                     SQLITE_OK);
-    ho_rval_t vals[8];
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        ho_rval_read(st, 5, vals);
-        assert_true(ho_ragg_add(by_ch, vals));
-        assert_true(ho_ragg_add(by_wk, vals));
-    }
-    sqlite3_finalize(st);
+    s_exec(db, "DELETE FROM out");
     sqlite3_stmt *ins;
-    assert_int_equal(sqlite3_prepare_v2(s_db, "INSERT INTO by_ch VALUES (?, ?, ?)", -1, &ins, NULL),
+    assert_int_equal(sqlite3_prepare_v2(db, "INSERT INTO out VALUES (?, ?, ?, ?)", -1, &ins, NULL),
                      SQLITE_OK);
-    assert_true(ho_ragg_write(by_ch, ins, s_step, NULL));
+    assert_true(ho_ragg_write(agg, ins, s_step, NULL));
     sqlite3_finalize(ins);
-    assert_int_equal(sqlite3_prepare_v2(s_db, "INSERT INTO by_wk VALUES (?, ?)", -1, &ins, NULL),
-                     SQLITE_OK);
-    assert_true(ho_ragg_write(by_wk, ins, s_step, NULL));
-    sqlite3_finalize(ins);
-    ho_ragg_destroy(&by_ch);
-    ho_ragg_destroy(&by_wk);
-    s_same("SELECT ch, n, amt FROM by_ch", "SELECT ch, count(*), total(amt) FROM t GROUP BY ch");
-    s_same("SELECT wk, leads FROM by_wk", "SELECT wk, count(DISTINCT lead) FROM t GROUP BY wk");
-    /* '' and NULL are different keys, as in SQL */
-    assert_int_equal(s_count("SELECT count(*) FROM by_ch WHERE ch IS NULL"), 1);
-    assert_int_equal(s_count("SELECT count(*) FROM by_ch WHERE ch = ''"), 1);
 }
 
-static void test_min_max_of_a_group_without_values_is_null(void **state)
+/* The median of group g's x as ho_report_median computes it, from SQL's rows. */
+static bool s_median(sqlite3 *db, const unsigned char *g, double *m)
+{
+    sqlite3_stmt *st;
+    assert_int_equal(
+        sqlite3_prepare_v2(db, "SELECT x FROM t WHERE g IS ? AND x IS NOT NULL", -1, &st, NULL),
+        SQLITE_OK);
+    if (g) {
+        sqlite3_bind_text(st, 1, (const char *)g, -1, SQLITE_TRANSIENT);
+    }
+    int64_t *v = malloc(NROWS * sizeof *v);
+    assert_non_null(v);
+    size_t n = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        v[n++] = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    bool has = ho_report_median(v, n, m);
+    free(v);
+    return has;
+}
+
+/* out holds exactly what SQLite's GROUP BY says of t. */
+static void s_check(sqlite3 *db)
+{
+    sqlite3_stmt *st;
+    assert_int_equal(
+        sqlite3_prepare_v2(db,
+                           "SELECT t.g, sum(t.v), count(DISTINCT t.x), o.s, o.d, o.m, o.g IS NULL"
+                           " FROM t LEFT JOIN out o ON o.g IS t.g GROUP BY t.g",
+                           -1, &st, NULL),
+        SQLITE_OK);
+    int groups = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        groups++;
+        assert_int_equal(sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 1));
+        assert_int_equal(sqlite3_column_int64(st, 4), sqlite3_column_int64(st, 2));
+        double m;
+        if (s_median(db, sqlite3_column_text(st, 0), &m)) {
+            assert_true(sqlite3_column_double(st, 5) == m);
+        } else {
+            assert_int_equal(sqlite3_column_type(st, 5), SQLITE_NULL);
+        }
+    }
+    sqlite3_finalize(st);
+    assert_int_equal(groups, NGROUPS);
+    assert_true(sqlite3_prepare_v2(db, "SELECT count(*) FROM out", -1, &st, NULL) == SQLITE_OK &&
+                sqlite3_step(st) == SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), NGROUPS); /* one row per group, no more */
+    sqlite3_finalize(st);
+}
+
+static void test_rows_from_a_statement_group_as_sql_does(void **state)
 {
     (void)state;
-    s_sql("CREATE TABLE m (k INTEGER, lo INTEGER, hi INTEGER, s INTEGER)");
-    static const int kinds[] = {HO_RAGG_MIN, HO_RAGG_MAX, HO_RAGG_SUM};
-    ho_ragg_t *a = ho_ragg_new(1, 3, NULL, kinds);
-    assert_non_null(a);
-    s_group(a, "SELECT 1, NULL, NULL, NULL UNION ALL SELECT 2, -5, -5, 3",
-            "INSERT INTO m VALUES (?, ?, ?, ?)");
-    ho_ragg_destroy(&a);
-    assert_int_equal(s_count("SELECT count(*) FROM m WHERE k = 1 AND lo IS NULL AND hi IS NULL"
-                             " AND s = 0"),
-                     1);
-    assert_int_equal(s_count("SELECT count(*) FROM m WHERE k = 2 AND lo = -5 AND hi = -5"
-                             " AND s = 3"),
-                     1);
+    sqlite3 *db = s_db();
+    /* the key, then the sums: v, x counted once, x for the median */
+    ho_ragg_t *agg = ho_ragg_new(1, 3, NULL, s_kinds);
+    assert_non_null(agg);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT g, v, x, x FROM t", -1, &st, NULL), SQLITE_OK);
+    ho_rval_t vals[4];
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        ho_rval_read(st, 4, vals);
+        assert_true(ho_ragg_add(agg, vals));
+    }
+    sqlite3_finalize(st);
+    assert_int_equal(ho_ragg_groups(agg), NGROUPS);
+    s_write(db, agg);
+    s_check(db);
+    ho_ragg_destroy(&agg);
+    ho_ragg_destroy(&agg); /* safe twice */
+    sqlite3_close(db);
+}
+
+static void test_rows_computed_in_c_group_as_sql_does(void **state)
+{
+    (void)state;
+    sqlite3 *db = s_db();
+    ho_ragg_t *agg = ho_ragg_new(1, 3, NULL, s_kinds);
+    assert_non_null(agg);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT g, v, x FROM t", -1, &st, NULL), SQLITE_OK);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (sqlite3_column_type(st, 0) == SQLITE_NULL) {
+            ho_ragg_key_null(agg);
+        } else {
+            ho_ragg_key_text(agg, (const char *)sqlite3_column_text(st, 0),
+                             (size_t)sqlite3_column_bytes(st, 0));
+        }
+        ho_rval_t x = sqlite3_column_type(st, 2) == SQLITE_NULL
+                          ? (ho_rval_t){.type = SQLITE_NULL}
+                          : (ho_rval_t){.type = SQLITE_INTEGER, .i = sqlite3_column_int64(st, 2)};
+        ho_rval_t v[3] = {{.type = SQLITE_INTEGER, .i = sqlite3_column_int64(st, 1)}, x, x};
+        assert_true(ho_ragg_add_vals(agg, v));
+    }
+    sqlite3_finalize(st);
+    s_write(db, agg);
+    s_check(db);
+    ho_ragg_destroy(&agg);
+    sqlite3_close(db);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sums_distinct_min_max_match_sqlite),
-        cmocka_unit_test(test_groupings_of_one_scan_pick_their_columns),
-        cmocka_unit_test(test_min_max_of_a_group_without_values_is_null),
+        cmocka_unit_test(test_rows_from_a_statement_group_as_sql_does),
+        cmocka_unit_test(test_rows_computed_in_c_group_as_sql_does),
     };
-    return cmocka_run_group_tests(tests, s_setup, s_teardown);
+    return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -68,18 +68,14 @@ static const char *s_part(ho_rq_t q)
 
 /* The Data quality kind table as quality.c composes it: two result columns, the never-MQL
  * column in each of its forms. */
-static int s_quality_kind(ho_reader_t *r, ho_rq_t result, ho_rq_t no_mql, ho_rq_t implied)
+static int s_quality_kind(ho_reader_t *r, ho_rq_t result, ho_rq_t no_mql)
 {
     char sql[4096];
     size_t len = (size_t)snprintf(sql, sizeof sql, "%s", s_part(HO_RQ_REPORT_QUALITY_KIND_HEAD));
     for (int i = 0; i < 2; i++) {
         len += (size_t)snprintf(sql + len, sizeof sql - len, ", %s", s_part(result));
     }
-    if (implied != HO_RQ__COUNT) {
-        len += (size_t)snprintf(sql + len, sizeof sql - len, s_part(no_mql), s_part(implied));
-    } else {
-        len += (size_t)snprintf(sql + len, sizeof sql - len, "%s", s_part(no_mql));
-    }
+    snprintf(sql + len, sizeof sql - len, "%s", s_part(no_mql));
     sqlite3_stmt *st;
     return ho_reader_stmt_fmt(r, HO_RQ_REPORT_QUALITY_KIND, &st, NULL, sql);
 }
@@ -115,33 +111,37 @@ static void s_formats(ho_reader_t *r, ho_rq_t q)
     case HO_RQ_REPORT_CALIBRATION_GRID:
         assert_int_equal(ho_reader_stmt_fmt(r, q, &st, &err, 80, 4, 20, 40, 4, 10), HO_OK);
         break;
+    case HO_RQ_REPORT_SCAN_OUTCOMES:
+        for (int v = 0; v < 8; v++) { /* outcomes.flags, implied, import_id: present or not */
+            ho_rq_t flags = v & 1 ? HO_RQ_REPORT_SCAN_OUTCOMES_FLAGS : HO_RQ_REPORT_SCAN_NULL;
+            ho_rq_t implied = v & 2 ? HO_RQ_REPORT_SCAN_OUTCOMES_IMPLIED : HO_RQ_REPORT_SCAN_ZERO;
+            ho_rq_t import = v & 4 ? HO_RQ_REPORT_SCAN_OUTCOMES_IMPORT_ID : HO_RQ_REPORT_SCAN_NULL;
+            if (ho_reader_stmt_fmt(r, q, &st, &err, s_part(flags), s_part(implied),
+                                   s_part(import)) != HO_OK) {
+                fail_msg("outcomes scan variant %d: %s", v, err.message);
+            }
+            assert_true(sqlite3_stmt_readonly(st));
+        }
+        break;
     case HO_RQ_REPORT_QUALITY_KIND:
         for (int v = 0; v < 2; v++) {
             ho_rq_t res =
                 v ? HO_RQ_REPORT_QUALITY_KIND_NO_RESULT : HO_RQ_REPORT_QUALITY_KIND_RESULT;
-            assert_int_equal(s_quality_kind(r, res, HO_RQ_REPORT_QUALITY_KIND_NO_MQL,
-                                            HO_RQ_REPORT_QUALITY_NOT_IMPLIED),
-                             HO_OK);
-            assert_int_equal(s_quality_kind(r, res, HO_RQ_REPORT_QUALITY_KIND_NO_MQL,
-                                            HO_RQ_REPORT_QUALITY_ALL_OUTCOMES),
-                             HO_OK);
-            assert_int_equal(
-                s_quality_kind(r, res, HO_RQ_REPORT_QUALITY_KIND_NO_MQL_NULL, HO_RQ__COUNT), HO_OK);
+            assert_int_equal(s_quality_kind(r, res, HO_RQ_REPORT_QUALITY_KIND_NO_MQL), HO_OK);
+            assert_int_equal(s_quality_kind(r, res, HO_RQ_REPORT_QUALITY_KIND_NO_MQL_NULL), HO_OK);
         }
         break;
     case HO_RQ_REPORT_QUALITY_WEEK_OUTCOMES:
-        for (int v = 0; v < 8; v++) { /* outcomes.import_id (the source and its join), flags,
-                                       * implied: present or not */
+        for (int v = 0; v < 4; v++) { /* outcomes.import_id (the source and its join), flags:
+                                       * present or not */
             ho_rq_t src = v & 1 ? HO_RQ_REPORT_QUALITY_WEEK_SOURCE
                                 : HO_RQ_REPORT_QUALITY_WEEK_SOURCE_UNRECORDED;
             ho_rq_t join =
                 v & 1 ? HO_RQ_REPORT_QUALITY_WEEK_JOIN_IMPORTS : HO_RQ_REPORT_QUALITY_WEEK_NO_JOIN;
             ho_rq_t no_mql =
                 v & 2 ? HO_RQ_REPORT_QUALITY_WEEK_NO_MQL : HO_RQ_REPORT_QUALITY_WEEK_NO_MQL_NULL;
-            ho_rq_t implied =
-                v & 4 ? HO_RQ_REPORT_QUALITY_NOT_IMPLIED : HO_RQ_REPORT_QUALITY_ALL_OUTCOMES;
-            if (ho_reader_stmt_fmt(r, q, &st, &err, s_part(src), s_part(no_mql), s_part(join),
-                                   s_part(implied)) != HO_OK) {
+            if (ho_reader_stmt_fmt(r, q, &st, &err, s_part(src), s_part(no_mql), s_part(join)) !=
+                HO_OK) {
                 fail_msg("week outcomes variant %d: %s", v, err.message);
             }
         }
