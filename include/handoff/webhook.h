@@ -1,6 +1,7 @@
 /*
  * webhook.h - `handoff webhook`: the HTTP server that takes form webhooks and sales feedback
- * and hands them to the broker (libmicrohttpd, one internal polling thread).
+ * and hands them to the broker (libmicrohttpd: `threads` HTTP threads that never wait on the
+ * broker, and `threads` sender threads that take the POSTs to it; server.c).
  *
  *   GET  /healthz                 200 {"status":"ok"}
  *   GET  /webhooks/facebook       verify handshake: hub.mode=subscribe, hub.verify_token,
@@ -46,7 +47,8 @@ typedef struct {
     long long broker_timeout_ms;    /* wait for the broker's answer before 503 */
     long long max_backlog;          /* 503 + Retry-After above this many queued requests; 0 = off */
     long long retry_after_s;        /* Retry-After of those 503 answers, seconds */
-    long long threads;              /* request threads (a POST waiting on the broker holds one) */
+    long long threads;              /* HTTP threads, and as many senders (a POST waiting on
+                                     * the broker holds a sender, never an HTTP thread) */
     long long connection_limit;     /* open connections at most */
     long long per_ip_limit;         /* open connections from one address at most */
     long long connection_timeout_s; /* close a connection idle this long */
@@ -97,7 +99,8 @@ void ho_webhook_hmac_hex(const char *secret, const void *body, size_t len, char 
 /* ---- the server ---- */
 typedef struct ho_webhook ho_webhook_t;
 
-/* Start listening (MHD internal polling thread). endpoint = the broker; copts may be NULL. */
+/* Start listening (MHD thread pool, and the sender threads). endpoint = the broker; copts may
+ * be NULL. */
 ho_webhook_t *ho_webhook_new(const ho_webhook_settings_t *s, const char *config_dir,
                              const char *endpoint, const ho_client_opts_t *copts, ho_err_t *err);
 /* The bound port (useful with listen port 0). */

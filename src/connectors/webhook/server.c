@@ -1,7 +1,15 @@
 /* server.c - the webhook HTTP server (webhook.h): libmicrohttpd with a pool of `threads`
- * internal threads (epoll). Each thread has a broker client of its own (ZeroMQ sockets stay in
- * the thread that made them), so a POST waiting on a slow broker holds one thread, not the
- * server, and /healthz never talks to the broker. Against slow or idle peers (slowloris):
+ * internal threads (epoll), which never wait on the broker, and `threads` sender threads
+ * (senders.c), which do. MHD gives each connection to the thread that accepted it, and that
+ * thread serves all of its connections in turn: a handler that waited there for the broker
+ * would hold back every other connection of its thread, /healthz too. So once a POST's body is
+ * in and its signature checked, the connection is suspended (MHD_suspend_connection) and a
+ * sender thread takes the request: the backlog check, the mapping and the broker request. It
+ * keeps the answer in the request and resumes the connection; MHD calls the handler again,
+ * which queues that answer in the connection's own thread. Each sender has a broker client of
+ * its own, so a POST waiting on a slow broker holds one sender (later POSTs wait, suspended,
+ * for a free one), and /healthz never talks to the broker nor waits behind a request that
+ * does. Against slow or idle peers (slowloris):
  * connections idle for connection_timeout_s are closed, one address may hold at most
  * per_ip_limit connections and all together connection_limit, bodies over body_limit get 413.
  * Each request is answered only once the broker has taken its message: a webhook sender's
@@ -90,8 +98,7 @@ struct ho_webhook {
     int port;
     char *endpoint;
     ho_client_opts_t copts;
-    pthread_key_t key; /* -> s_slot_t: the calling MHD thread's broker client */
-    bool have_key;
+    bool have_mu;
     ho_linkedin_forms_t *linkedin;
     ho_reasons_t *reasons;
     unsigned long requests; /* atomic */
@@ -106,58 +113,20 @@ struct ho_webhook {
     bool shedding, polling;
     unsigned long shed; /* 503s for the backlog */
     char worst[96];     /* "store=12": the longest queue at the last read */
-    struct s_slot *slots; /* every thread's client (under mu), destroyed with the server */
+    ho_wh_senders_t *senders; /* take the suspended POSTs */
 };
-
-/* One MHD thread's broker client: made in that thread on first use, used only there. */
-typedef struct s_slot {
-    ho_client_t *client;
-    struct s_slot *next;
-} s_slot_t;
 
 typedef struct {
     s_route_t route;
     char *buf;
     size_t len, cap;
     bool too_large;
+    /* handed to a sender: the connection stays suspended until answered */
+    struct MHD_Connection *conn;
+    char *url;
+    bool answered;
+    ho_wh_answer_t answer; /* made by the sender, queued by the handler */
 } s_req_t;
-
-/* This thread's broker client slot (NULL when out of memory). */
-static s_slot_t *s_slot(ho_webhook_t *self)
-{
-    s_slot_t *t = pthread_getspecific(self->key);
-    if (!t && (t = calloc(1, sizeof *t)) != NULL) {
-        pthread_setspecific(self->key, t);
-        pthread_mutex_lock(&self->mu);
-        t->next = self->slots;
-        self->slots = t;
-        pthread_mutex_unlock(&self->mu);
-    }
-    return t;
-}
-
-/* The broker client of this thread, made on first use. */
-static ho_client_t *s_client(ho_webhook_t *self, ho_err_t *err)
-{
-    s_slot_t *t = s_slot(self);
-    if (!t) {
-        ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
-        return NULL;
-    }
-    if (!t->client) {
-        t->client = ho_client_new(self->endpoint, &self->copts, err);
-    }
-    return t->client;
-}
-
-/* Drop this thread's client: whatever its socket still waits for is stale. */
-static void s_client_drop(ho_webhook_t *self)
-{
-    s_slot_t *t = pthread_getspecific(self->key);
-    if (t) {
-        ho_client_destroy(&t->client);
-    }
-}
 
 /* Send msgs to service and wait. HO_OK and the reply (caller frees) or an error. */
 static int s_request(ho_webhook_t *self, const char *service, ho_msg_t **msgs, size_t n,
@@ -168,13 +137,13 @@ static int s_request(ho_webhook_t *self, const char *service, ho_msg_t **msgs, s
     if (n == 0) {
         return HO_OK;
     }
-    ho_client_t *cl = s_client(self, err);
+    ho_client_t *cl = ho_wh_sender_client(self->senders, err);
     if (!cl) {
         return err->code ? err->code : HO_ERR_IO;
     }
     int rc = ho_client_request(cl, service, msgs, n, reply_p, n_reply_p, err);
     if (rc != HO_OK) {
-        s_client_drop(self); /* a fresh socket next time */
+        ho_wh_sender_client_drop(self->senders); /* a fresh socket next time */
     } else {
         pthread_mutex_lock(&self->mu);
         self->forwarded++; /* one more request the broker routes on (to the store) */
@@ -188,10 +157,10 @@ static int s_request(ho_webhook_t *self, const char *service, ho_msg_t **msgs, s
  * the broker does not answer. */
 static long s_broker_backlog(ho_webhook_t *self, char *worst, size_t cap, ho_err_t *err)
 {
-    ho_client_t *cl = s_client(self, err);
+    ho_client_t *cl = ho_wh_sender_client(self->senders, err);
     json_t *st = NULL;
     if (!cl || ho_client_status(cl, &st, err) != HO_OK) {
-        s_client_drop(self);
+        ho_wh_sender_client_drop(self->senders);
         return -1;
     }
     long total = ho_client_status_backlog(st, worst, cap, NULL, 0, NULL);
@@ -222,9 +191,9 @@ static long s_shed_decide(ho_webhook_t *self, long limit, char *worst, size_t ca
     return estimate;
 }
 
-/* The 503 + Retry-After of a shed request. Returns -1 (an answer was queued). */
-static int s_shed_answer(ho_webhook_t *self, struct MHD_Connection *c, const char *path,
-                         long estimate, const char *worst, enum MHD_Result *ret)
+/* The 503 + Retry-After of a shed request. Returns -1 (the answer is in a). */
+static int s_shed_answer(ho_webhook_t *self, ho_wh_answer_t *a, const char *path, long estimate,
+                         const char *worst, enum MHD_Result *ret)
 {
     long limit = (long)self->set.max_backlog;
     char msg[300], retry[24];
@@ -239,17 +208,16 @@ static int s_shed_answer(ho_webhook_t *self, struct MHD_Connection *c, const cha
     char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
     json_decref(body);
     ho_info("%s status=503 backlog=%ld", path, estimate);
-    *ret = ho_wh_send_h(c, MHD_HTTP_SERVICE_UNAVAILABLE, "application/json", text ? text : "{}",
+    *ret = ho_wh_send_h(a, MHD_HTTP_SERVICE_UNAVAILABLE, "application/json", text ? text : "{}",
                         "Retry-After", retry);
     free(text);
     return -1;
 }
 
-/* May a submission be taken now? 0 yes; else a 503 was queued (with Retry-After when the
+/* May a submission be taken now? 0 yes; else a 503 is in a (with Retry-After when the
  * pipeline is backed up; without when the broker does not answer its status). One thread
  * at a time reads mmi.status, without the lock; the others use the last count meanwhile. */
-static int s_admit(ho_webhook_t *self, struct MHD_Connection *c, const char *path,
-                   enum MHD_Result *ret)
+static int s_admit(ho_webhook_t *self, ho_wh_answer_t *a, const char *path, enum MHD_Result *ret)
 {
     long limit = (long)self->set.max_backlog;
     if (limit <= 0) {
@@ -276,7 +244,7 @@ static int s_admit(ho_webhook_t *self, struct MHD_Connection *c, const char *pat
         pthread_mutex_unlock(&self->mu);
         if (b < 0) {
             ho_warn("%s: broker status unavailable: %s", path, err.message);
-            *ret = ho_wh_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "", "broker unavailable: %s",
+            *ret = ho_wh_error(a, MHD_HTTP_SERVICE_UNAVAILABLE, "", "broker unavailable: %s",
                                err.message);
             return -1;
         }
@@ -284,11 +252,11 @@ static int s_admit(ho_webhook_t *self, struct MHD_Connection *c, const char *pat
     pthread_mutex_lock(&self->mu);
     long estimate = s_shed_decide(self, limit, worst, sizeof worst);
     pthread_mutex_unlock(&self->mu);
-    return estimate < 0 ? 0 : s_shed_answer(self, c, path, estimate, worst, ret);
+    return estimate < 0 ? 0 : s_shed_answer(self, a, path, estimate, worst, ret);
 }
 
-/* Is the request signed/authorised for its route? 0 ok, else an answer was queued. */
-static int s_auth(ho_webhook_t *self, struct MHD_Connection *c, s_req_t *rq, enum MHD_Result *ret)
+/* Is the request signed/authorised for its route? 0 ok, else the answer is in a. */
+static int s_auth(ho_webhook_t *self, ho_wh_answer_t *a, s_req_t *rq, enum MHD_Result *ret)
 {
     const ho_webhook_settings_t *s = &self->set;
     const char *secret = NULL, *name = NULL;
@@ -318,7 +286,7 @@ static int s_auth(ho_webhook_t *self, struct MHD_Connection *c, s_req_t *rq, enu
         if (s->allow_unsigned) {
             return 0;
         }
-        *ret = ho_wh_error(c, MHD_HTTP_UNAUTHORIZED, "",
+        *ret = ho_wh_error(a, MHD_HTTP_UNAUTHORIZED, "",
                            "this endpoint has no secret configured (webhook.yaml %s) and "
                            "allow_unsigned is false",
                            name);
@@ -329,21 +297,22 @@ static int s_auth(ho_webhook_t *self, struct MHD_Connection *c, s_req_t *rq, enu
     switch (rq->route) {
     case R_FACEBOOK:
         hname = "X-Hub-Signature-256";
-        rc = ho_webhook_verify_hex(secret, rq->buf, rq->len, ho_wh_header(c, hname),
+        rc = ho_webhook_verify_hex(secret, rq->buf, rq->len, ho_wh_header(a->c, hname),
                                    "sha256=", false);
         break;
     case R_LINKEDIN:
         hname = "X-LI-Signature";
-        rc = ho_webhook_verify_hex(secret, rq->buf, rq->len, ho_wh_header(c, hname),
+        rc = ho_webhook_verify_hex(secret, rq->buf, rq->len, ho_wh_header(a->c, hname),
                                    "hmacsha256=", true);
         break;
     case R_TYPEFORM:
         hname = "Typeform-Signature";
-        rc = ho_webhook_verify_base64(secret, rq->buf, rq->len, ho_wh_header(c, hname), "sha256=");
+        rc = ho_webhook_verify_base64(secret, rq->buf, rq->len, ho_wh_header(a->c, hname),
+                                      "sha256=");
         break;
     case R_FEEDBACK: {
         hname = "Authorization";
-        const char *h = ho_wh_header(c, hname);
+        const char *h = ho_wh_header(a->c, hname);
         if (!h || !h[0]) {
             rc = HO_SIG_MISSING;
         } else if (strncasecmp(h, "Bearer ", 7) != 0) {
@@ -355,7 +324,7 @@ static int s_auth(ho_webhook_t *self, struct MHD_Connection *c, s_req_t *rq, enu
     }
     default: {
         hname = "X-Handoff-Secret";
-        const char *h = ho_wh_header(c, hname);
+        const char *h = ho_wh_header(a->c, hname);
         rc = !h || !h[0]                          ? HO_SIG_MISSING
              : ho_webhook_secret_equal(h, secret) ? HO_SIG_OK
                                                   : HO_SIG_MISMATCH;
@@ -365,19 +334,19 @@ static int s_auth(ho_webhook_t *self, struct MHD_Connection *c, s_req_t *rq, enu
     if (rc == HO_SIG_OK) {
         return 0;
     }
-    *ret = ho_wh_error(c, MHD_HTTP_UNAUTHORIZED, hname, "%s: %s", hname, ho_sig_strerror(rc));
+    *ret = ho_wh_error(a, MHD_HTTP_UNAUTHORIZED, hname, "%s: %s", hname, ho_sig_strerror(rc));
     return -1;
 }
 
-static json_t *s_parse(struct MHD_Connection *c, s_req_t *rq, enum MHD_Result *ret)
+static json_t *s_parse(ho_wh_answer_t *a, s_req_t *rq, enum MHD_Result *ret)
 {
     json_error_t jerr;
     json_t *doc = rq->len ? json_loadb(rq->buf, rq->len, JSON_REJECT_DUPLICATES, &jerr) : NULL;
     if (!doc) {
-        *ret = rq->len ? ho_wh_error(c, MHD_HTTP_BAD_REQUEST, "body",
+        *ret = rq->len ? ho_wh_error(a, MHD_HTTP_BAD_REQUEST, "body",
                                      "malformed JSON: %s (line %d, column %d)", jerr.text,
                                      jerr.line, jerr.column)
-                       : ho_wh_error(c, MHD_HTTP_BAD_REQUEST, "body", "empty body: expected JSON");
+                       : ho_wh_error(a, MHD_HTTP_BAD_REQUEST, "body", "empty body: expected JSON");
     }
     return doc;
 }
@@ -415,7 +384,7 @@ static void s_batch_free(s_batch_t *b)
 }
 
 /* Send the batch: good ones to `service`, refused ones to the store's quarantine; answer. */
-static enum MHD_Result s_deliver(ho_webhook_t *self, struct MHD_Connection *c, s_batch_t *b,
+static enum MHD_Result s_deliver(ho_webhook_t *self, ho_wh_answer_t *a, s_batch_t *b,
                                  const char *service, const char *path)
 {
     ho_err_t err = {0};
@@ -429,21 +398,21 @@ static enum MHD_Result s_deliver(ho_webhook_t *self, struct MHD_Connection *c, s
     if (s_request(self, service, b->good, b->n_good, &reply, &n_reply, &err) != HO_OK) {
         ho_warn("%s: broker did not take it: %s", path, err.message);
         ret =
-            ho_wh_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "", "broker unavailable: %s", err.message);
+            ho_wh_error(a, MHD_HTTP_SERVICE_UNAVAILABLE, "", "broker unavailable: %s", err.message);
         goto done;
     }
     const ho_msg_t *error = s_refusal(reply, n_reply, "error");
     if (error) {
         const char *m = json_string_value(json_object_get(ho_msg_payload(error), "message"));
         ho_warn("%s: %s answered error: %s", path, service, m ? m : "");
-        ret = ho_wh_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "", "%s refused the request: %s",
+        ret = ho_wh_error(a, MHD_HTTP_SERVICE_UNAVAILABLE, "", "%s refused the request: %s",
                           service, m ? m : "(no message)");
         goto done;
     }
     if (s_request(self, "store", b->bad, b->n_bad, &qreply, &n_qreply, &err) != HO_OK) {
         ho_warn("%s: quarantine not taken: %s", path, err.message);
         ret =
-            ho_wh_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "", "broker unavailable: %s", err.message);
+            ho_wh_error(a, MHD_HTTP_SERVICE_UNAVAILABLE, "", "broker unavailable: %s", err.message);
         goto done;
     }
     /* the downstream worker may itself have quarantined one (a date that is no date) */
@@ -463,7 +432,7 @@ static enum MHD_Result s_deliver(ho_webhook_t *self, struct MHD_Connection *c, s
         ho_info("%s status=422 code=%s event_id=%s", path,
                 json_string_value(json_object_get(q, "code")),
                 json_string_value(json_object_get(q, "event_id")));
-        ret = ho_wh_json(c, MHD_HTTP_UNPROCESSABLE_CONTENT, body, NULL);
+        ret = ho_wh_json(a, MHD_HTTP_UNPROCESSABLE_CONTENT, body, NULL);
         goto done;
     }
     json_t *body = json_object();
@@ -485,7 +454,7 @@ static enum MHD_Result s_deliver(ho_webhook_t *self, struct MHD_Connection *c, s
     json_decref(outcomes);
     ho_info("%s status=202 event_id=%s n=%zu", path, json_string_value(json_array_get(ids, 0)),
             json_array_size(ids));
-    ret = ho_wh_json(c, MHD_HTTP_ACCEPTED, body, NULL);
+    ret = ho_wh_json(a, MHD_HTTP_ACCEPTED, body, NULL);
 done:
     json_decref(ids);
     ho_msg_batch_free(&reply, n_reply);
@@ -505,11 +474,10 @@ static int s_push(ho_msg_t ***arr, size_t *n, ho_msg_t *m)
     return 0;
 }
 
-static enum MHD_Result s_form(ho_webhook_t *self, struct MHD_Connection *c, s_req_t *rq,
-                              const char *path)
+static enum MHD_Result s_form(ho_webhook_t *self, ho_wh_answer_t *a, s_req_t *rq, const char *path)
 {
     enum MHD_Result ret = MHD_NO;
-    json_t *doc = s_parse(c, rq, &ret);
+    json_t *doc = s_parse(a, rq, &ret);
     if (!doc) {
         return ret;
     }
@@ -524,7 +492,7 @@ static enum MHD_Result s_form(ho_webhook_t *self, struct MHD_Connection *c, s_re
     int rc = ho_form_map(doc, &fo, &res, &err);
     json_decref(doc);
     if (rc != HO_OK) {
-        return ho_wh_error(c, MHD_HTTP_BAD_REQUEST, err.field, "%s", err.message);
+        return ho_wh_error(a, MHD_HTTP_BAD_REQUEST, err.field, "%s", err.message);
     }
     s_batch_t b = {0};
     const char *skipped = NULL;
@@ -568,19 +536,19 @@ static enum MHD_Result s_form(ho_webhook_t *self, struct MHD_Connection *c, s_re
     ho_form_result_clear(&res);
     if (skipped && b.n_good == 0 && b.n_bad == 0) {
         ho_info("%s status=200 skipped=%s", path, skipped);
-        return ho_wh_json(c, MHD_HTTP_OK,
+        return ho_wh_json(a, MHD_HTTP_OK,
                           json_pack("{s:s, s:s}", "status", "skipped", "code", skipped), NULL);
     }
-    ret = s_deliver(self, c, &b, "ingest", path);
+    ret = s_deliver(self, a, &b, "ingest", path);
     s_batch_free(&b);
     return ret;
 }
 
-static enum MHD_Result s_feedback(ho_webhook_t *self, struct MHD_Connection *c, s_req_t *rq,
+static enum MHD_Result s_feedback(ho_webhook_t *self, ho_wh_answer_t *a, s_req_t *rq,
                                   const char *path)
 {
     enum MHD_Result ret = MHD_NO;
-    json_t *doc = s_parse(c, rq, &ret);
+    json_t *doc = s_parse(a, rq, &ret);
     if (!doc) {
         return ret;
     }
@@ -590,7 +558,7 @@ static enum MHD_Result s_feedback(ho_webhook_t *self, struct MHD_Connection *c, 
     size_t n = json_array_size(list);
     if (n == 0 || n > 1000) {
         json_decref(list);
-        return ho_wh_error(c, MHD_HTTP_BAD_REQUEST, "body",
+        return ho_wh_error(a, MHD_HTTP_BAD_REQUEST, "body",
                            "expected one outcome object or an array of 1..1000 of them");
     }
     for (size_t i = 0; i < n; i++) {
@@ -598,7 +566,7 @@ static enum MHD_Result s_feedback(ho_webhook_t *self, struct MHD_Connection *c, 
             json_decref(list);
             char field[32];
             snprintf(field, sizeof field, "[%zu]", i);
-            return ho_wh_error(c, MHD_HTTP_BAD_REQUEST, field,
+            return ho_wh_error(a, MHD_HTTP_BAD_REQUEST, field,
                                "%s: expected an object {feedback_id, email, outcome, reason, "
                                "occurred_at, notes, amount}",
                                was_array ? field : "body");
@@ -624,12 +592,12 @@ static enum MHD_Result s_feedback(ho_webhook_t *self, struct MHD_Connection *c, 
         }
     }
     json_decref(list);
-    ret = s_deliver(self, c, &b, "feedback", path);
+    ret = s_deliver(self, a, &b, "feedback", path);
     s_batch_free(&b);
     return ret;
 }
 
-static enum MHD_Result s_get(ho_webhook_t *self, struct MHD_Connection *c, s_route_t route)
+static enum MHD_Result s_get(ho_webhook_t *self, ho_wh_answer_t *a, s_route_t route)
 {
     if (route == R_HEALTH) { /* never waits on the broker: the last counts it gave */
         pthread_mutex_lock(&self->mu);
@@ -638,7 +606,7 @@ static enum MHD_Result s_get(ho_webhook_t *self, struct MHD_Connection *c, s_rou
         json_int_t shed = (json_int_t)self->shed;
         pthread_mutex_unlock(&self->mu);
         json_int_t requests = (json_int_t)__atomic_load_n(&self->requests, __ATOMIC_RELAXED);
-        return ho_wh_json(c, MHD_HTTP_OK,
+        return ho_wh_json(a, MHD_HTTP_OK,
                           json_pack("{s:s, s:I, s:b, s:I, s:I}", "status", "ok", "requests",
                                     requests, "accepting", accepting, "backlog", backlog,
                                     "refused_backlog", shed),
@@ -647,34 +615,78 @@ static enum MHD_Result s_get(ho_webhook_t *self, struct MHD_Connection *c, s_rou
     if (route == R_METRICS) { /* the feed's last snapshot: never waits on the broker */
         ho_metrics_feed_t *feed = __atomic_load_n(&self->metrics, __ATOMIC_ACQUIRE);
         if (!feed) {
-            return ho_wh_error(c, MHD_HTTP_NOT_FOUND, "",
+            return ho_wh_error(a, MHD_HTTP_NOT_FOUND, "",
                                "metrics are off (metrics_refresh_ms: 0)");
         }
         char *text = ho_metrics_feed_text(feed);
         if (!text) {
-            return ho_wh_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "",
+            return ho_wh_error(a, MHD_HTTP_SERVICE_UNAVAILABLE, "",
                                "first metrics snapshot not taken yet");
         }
         enum MHD_Result ret =
-            ho_wh_send(c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", text, NULL);
+            ho_wh_send(a, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", text, NULL);
         free(text);
         return ret;
     }
     /* Facebook's subscription handshake */
-    const char *mode = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "hub.mode");
-    const char *token = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "hub.verify_token");
-    const char *challenge = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "hub.challenge");
+    const char *mode = MHD_lookup_connection_value(a->c, MHD_GET_ARGUMENT_KIND, "hub.mode");
+    const char *token =
+        MHD_lookup_connection_value(a->c, MHD_GET_ARGUMENT_KIND, "hub.verify_token");
+    const char *challenge =
+        MHD_lookup_connection_value(a->c, MHD_GET_ARGUMENT_KIND, "hub.challenge");
     if (!mode || strcmp(mode, "subscribe") != 0 || !challenge) {
-        return ho_wh_error(c, MHD_HTTP_BAD_REQUEST, mode ? "hub.challenge" : "hub.mode",
+        return ho_wh_error(a, MHD_HTTP_BAD_REQUEST, mode ? "hub.challenge" : "hub.mode",
                            "expected hub.mode=subscribe, hub.verify_token and hub.challenge");
     }
     if (!ho_webhook_secret_equal(token, self->set.facebook_verify_token)) {
         ho_warn("facebook verify handshake with a wrong token");
-        return ho_wh_error(c, MHD_HTTP_FORBIDDEN, "hub.verify_token",
+        return ho_wh_error(a, MHD_HTTP_FORBIDDEN, "hub.verify_token",
                            "verify token does not match");
     }
     ho_info("facebook subscription verified");
-    return ho_wh_send(c, MHD_HTTP_OK, "text/plain", challenge, NULL);
+    return ho_wh_send(a, MHD_HTTP_OK, "text/plain", challenge, NULL);
+}
+
+/* ---- the requests that wait on the broker ---- */
+
+/* A sender's part of a POST (senders.c calls it): the backlog check, then the mapping and the
+ * broker request; the answer is kept in the request and its connection resumed, so that the
+ * handler, called again, queues it. */
+static void s_send(void *arg, void *item)
+{
+    ho_webhook_t *self = arg;
+    s_req_t *rq = item;
+    ho_wh_answer_t *a = &rq->answer; /* kept: queued by the connection's thread */
+    enum MHD_Result ret = MHD_NO;
+    if (s_admit(self, a, rq->url, &ret) == 0) {
+        if (rq->route == R_FEEDBACK) {
+            s_feedback(self, a, rq, rq->url);
+        } else {
+            s_form(self, a, rq, rq->url);
+        }
+    }
+    rq->answered = true;
+    MHD_resume_connection(rq->conn);
+}
+
+/* Hand a POST to the senders: suspend its connection (this thread goes on serving the others)
+ * and queue it. Not taken (a stopping server): 503, through the same resume. */
+static enum MHD_Result s_hand_over(ho_webhook_t *self, struct MHD_Connection *c, s_req_t *rq,
+                                   const char *url)
+{
+    rq->url = strdup(url);
+    if (!rq->url) {
+        return MHD_NO;
+    }
+    rq->conn = c;
+    MHD_suspend_connection(c); /* before a sender can resume it */
+    if (ho_wh_senders_push(self->senders, rq) != 0) {
+        ho_info("%s status=503 not taken (stopping)", url);
+        ho_wh_error(&rq->answer, MHD_HTTP_SERVICE_UNAVAILABLE, "", "the server is stopping");
+        rq->answered = true;
+        MHD_resume_connection(c);
+    }
+    return MHD_YES;
 }
 
 static enum MHD_Result s_handler(void *cls, struct MHD_Connection *c, const char *url,
@@ -684,11 +696,15 @@ static enum MHD_Result s_handler(void *cls, struct MHD_Connection *c, const char
     (void)version;
     ho_webhook_t *self = cls;
     s_req_t *rq = *con_cls;
+    ho_wh_answer_t now = {.c = c}, *a = &now; /* answers queued at once, in this thread */
+    if (rq && rq->answered) {                 /* resumed: the sender's answer */
+        return ho_wh_queue(c, &rq->answer);
+    }
     if (!rq) {
         __atomic_fetch_add(&self->requests, 1, __ATOMIC_RELAXED);
         int i = s_find_route(url);
         if (i < 0) {
-            return ho_wh_error(c, MHD_HTTP_NOT_FOUND, "", "no such endpoint");
+            return ho_wh_error(a, MHD_HTTP_NOT_FOUND, "", "no such endpoint");
         }
         s_route_t route = s_routes[i].route;
         bool get = strcmp(method, "GET") == 0, post = strcmp(method, "POST") == 0;
@@ -697,14 +713,14 @@ static enum MHD_Result s_handler(void *cls, struct MHD_Connection *c, const char
             (post && route != R_HEALTH && route != R_METRICS);
         if (!allowed) {
             json_t *body = json_pack("{s:s, s:s}", "error", "method not allowed", "field", "");
-            return ho_wh_json(c, MHD_HTTP_METHOD_NOT_ALLOWED, body, s_routes[i].allow);
+            return ho_wh_json(a, MHD_HTTP_METHOD_NOT_ALLOWED, body, s_routes[i].allow);
         }
         if (get) {
-            return s_get(self, c, route);
+            return s_get(self, a, route);
         }
         const char *cl = ho_wh_header(c, "Content-Length");
         if (cl && strtoull(cl, NULL, 10) > (unsigned long long)self->set.body_limit) {
-            return ho_wh_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "body",
+            return ho_wh_error(a, MHD_HTTP_CONTENT_TOO_LARGE, "body",
                                "body of %s bytes is over the limit of %lld", cl,
                                self->set.body_limit);
         }
@@ -746,18 +762,15 @@ static enum MHD_Result s_handler(void *cls, struct MHD_Connection *c, const char
         return MHD_YES;
     }
     if (rq->too_large) {
-        return ho_wh_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "body",
+        return ho_wh_error(a, MHD_HTTP_CONTENT_TOO_LARGE, "body",
                            "body is over the limit of %lld bytes", self->set.body_limit);
     }
     enum MHD_Result ret = MHD_NO;
-    if (s_auth(self, c, rq, &ret) != 0) {
+    if (s_auth(self, a, rq, &ret) != 0) {
         ho_info("%s status=401", url);
         return ret;
     }
-    if (s_admit(self, c, url, &ret) != 0) {
-        return ret;
-    }
-    return rq->route == R_FEEDBACK ? s_feedback(self, c, rq, url) : s_form(self, c, rq, url);
+    return s_hand_over(self, c, rq, url); /* the rest may wait on the broker */
 }
 
 static void s_completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -766,7 +779,9 @@ static void s_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     (void)cls, (void)c, (void)toe;
     s_req_t *rq = *con_cls;
     if (rq) {
+        ho_wh_answer_clear(&rq->answer);
         free(rq->buf);
+        free(rq->url);
         free(rq);
         *con_cls = NULL;
     }
@@ -830,14 +845,16 @@ ho_webhook_t *ho_webhook_new(const ho_webhook_settings_t *s, const char *config_
     self->copts.window = 1;
     self->copts.timeout_ms = (int)s->broker_timeout_ms;
     self->copts.retries = -1; /* no resend: the webhook sender retries, we answer 503 */
-    if (pthread_mutex_init(&self->mu, NULL) != 0 || pthread_key_create(&self->key, NULL) != 0) {
+    self->have_mu = pthread_mutex_init(&self->mu, NULL) == 0;
+    if (!self->have_mu) {
         ho_err_set(err, HO_ERR_NOMEM, "", "cannot create the request threads' state");
-        free(self->endpoint);
-        ho_webhook_settings_free(&self->set);
-        free(self);
-        return NULL;
+        goto fail;
     }
-    self->have_key = true;
+    self->senders =
+        ho_wh_senders_new((int)s->threads, self->endpoint, &self->copts, s_send, self, err);
+    if (!self->senders) {
+        goto fail;
+    }
 
     char path[4096];
     if (s_resolve(config_dir, s->linkedin_forms, path, sizeof path) == 0) {
@@ -892,8 +909,8 @@ ho_webhook_t *ho_webhook_new(const ho_webhook_settings_t *s, const char *config_
     struct MHD_OptionItem tls_opts[2];
     ho_tls_mhd_options(self->tls, tls_opts);
     self->daemon = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
-            ho_tls_mhd_flags(self->tls),
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+            MHD_USE_ERROR_LOG | ho_tls_mhd_flags(self->tls),
         0, NULL, NULL, s_handler, self, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
         MHD_OPTION_NOTIFY_COMPLETED, s_completed, self, MHD_OPTION_THREAD_POOL_SIZE,
         (unsigned int)s->threads, MHD_OPTION_CONNECTION_TIMEOUT,
@@ -936,17 +953,14 @@ void ho_webhook_destroy(ho_webhook_t **self_p)
         return;
     }
     ho_webhook_t *self = *self_p;
+    /* first the senders, which answer and resume every POST they have: MHD must not stop
+     * with a connection suspended (later POSTs are answered 503 at once) */
+    ho_wh_senders_stop(self->senders);
     if (self->daemon) {
-        MHD_stop_daemon(self->daemon); /* joins the threads that owned the clients */
+        MHD_stop_daemon(self->daemon);
     }
-    while (self->slots) {
-        s_slot_t *t = self->slots;
-        self->slots = t->next;
-        ho_client_destroy(&t->client);
-        free(t);
-    }
-    if (self->have_key) {
-        pthread_key_delete(self->key);
+    ho_wh_senders_destroy(&self->senders);
+    if (self->have_mu) {
         pthread_mutex_destroy(&self->mu);
     }
     ho_linkedin_forms_destroy(&self->linkedin);

@@ -23,7 +23,8 @@ const ho_config_map_t ho_webhook_config[] = {
     {HO_CFG_INT, "retry_after_s", "5", offsetof(ho_webhook_settings_t, retry_after_s),
      "Retry-After seconds of a backlog 503"},
     {HO_CFG_INT, "threads", "4", offsetof(ho_webhook_settings_t, threads),
-     "request threads; a POST waiting on the broker holds one, /healthz never waits"},
+     "HTTP threads, and as many sender threads; a POST waiting on the broker holds a sender, "
+     "/healthz never waits"},
     {HO_CFG_INT, "connection_limit", "1024", offsetof(ho_webhook_settings_t, connection_limit),
      "open connections at most"},
     {HO_CFG_INT, "per_ip_limit", "32", offsetof(ho_webhook_settings_t, per_ip_limit),
