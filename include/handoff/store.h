@@ -371,10 +371,15 @@ json_t *ho_store_score_snapshot(ho_store_t *self, const ho_lead_t *lead, int64_t
  *     its history); HO_RQ_REPORT_SETUP_ ones build its temp tables first (the only statements
  *     a reader may run that write, to temp only): reach, score_asof and lead_rows as views
  *     over lead_facts (the _FACTS names) when the file has it, from the raw tables otherwise
- *     (same numbers). Its stage counts, velocity and cohorts read the transitions in one
- *     pass in (lead_id, at, id) order, which the index stage_history_lead serves without a
- *     sort (HO_RQ_REPORT_STAGES_SCAN). It looks a table or column up (ho_reader_has) before
- *     it relies on one an older schema lacks, and then picks the _WITHOUT_ variant.
+ *     (same numbers). It reads each big table once and groups in C (src/report/agg.c):
+ *     the transitions in (lead_id, at, id) order, which the index stage_history_lead serves
+ *     without a sort (HO_RQ_REPORT_STAGES_SCAN: stage counts, velocity, cohorts); outcomes,
+ *     assignments and sla_breaches in table order (HO_RQ_REPORT_SCAN_OUTCOMES, _ASSIGNMENTS,
+ *     _SLA); the leads created in the 12 weeks (HO_RQ_REPORT_SCAN_LEADS_FACTS: lead_facts'
+ *     kept values as they are when every one is before the report's end, the lead's
+ *     lead_asof row otherwise; HO_RQ_REPORT_SCAN_LEADS on a store without lead_facts). It
+ *     looks a table or column up (ho_reader_has) before it relies on one an older schema
+ *     lacks, and then picks the _WITHOUT_ variant or reads NULL for it.
  *   - `handoff metrics`: HO_RQ_METRICS_QUARANTINE (quarantine by code, replayed or not) and
  *     HO_RQ_METRICS_IMPORTS (imports by profile).
  *   - `handoff forget`'s preview: HO_RQ_FORGET_NEEDLES (the lead's name and phone by email).

@@ -498,7 +498,14 @@ static ho_report_error_t s_prepare_tables(ho_rctx_t *ctx)
             rc = ho_rsql_exec(ctx, raw[i]);
         }
     }
-    return rc == HO_REPORT_OK ? ho_report_stages(ctx) : rc;
+    if (rc == HO_REPORT_OK) {
+        rc = ho_report_stages(ctx);
+    }
+    if (rc == HO_REPORT_OK) {
+        rc = ho_report_passes(ctx);
+    }
+    /* the lead pass reads won_amount, which the outcomes pass fills */
+    return rc == HO_REPORT_OK ? ho_report_scan_leads(ctx) : rc;
 }
 
 static void s_formats(ho_rctx_t *ctx)
@@ -768,12 +775,6 @@ ho_report_error_t ho_report_write(const ho_report_opts_t *opts, ho_report_result
          * longest step, so it is announced like a sheet. */
         ho_rprogress(&ctx, HO_REPORT_PREPARE, 0, false);
         rc = s_prepare_tables(&ctx);
-        if (rc == HO_REPORT_OK) {
-            rc = ho_report_passes(&ctx);
-        }
-        if (rc == HO_REPORT_OK) { /* it reads won_amount, which the outcomes pass fills */
-            rc = ho_report_scan_leads(&ctx);
-        }
         if (rc == HO_REPORT_OK) {
             ho_rprogress(&ctx, HO_REPORT_PREPARE, 0, true);
         }
