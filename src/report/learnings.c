@@ -249,8 +249,7 @@ ho_report_error_t ho_report_rules_each(ho_rctx_t *ctx, ho_report_rule_fn *fn, vo
     while (acc && (s = sqlite3_step(st)) == SQLITE_ROW) {
         a.sal = sqlite3_column_int(st, 1);
         a.sql = sqlite3_column_int(st, 2);
-        if (!ho_expl_read((const char *)sqlite3_column_text(st, 0), s_add_lead, &a) ||
-            a.nomem) {
+        if (!ho_expl_read((const char *)sqlite3_column_text(st, 0), s_add_lead, &a) || a.nomem) {
             s = SQLITE_NOMEM;
             break;
         }

@@ -13,7 +13,7 @@
 
 typedef struct {
     json_t *want; /* the elements json_loads gives, [[rule, kind or null, points], ...] */
-    size_t n;        /* elements fn was given; (size_t)-1 until it is called */
+    size_t n;     /* elements fn was given; (size_t)-1 until it is called */
 } s_cmp_t;
 
 static void s_check(void *arg, const ho_expl_item_t *items, size_t n)
@@ -28,8 +28,8 @@ static void s_check(void *arg, const ho_expl_item_t *items, size_t n)
         const char *kind = json_string_value(json_array_get(w, 1));
         if (items[i].rule_n != strlen(rule) || memcmp(items[i].rule, rule, items[i].rule_n) ||
             !items[i].kind != !kind ||
-            (kind && (items[i].kind_n != strlen(kind) ||
-                      memcmp(items[i].kind, kind, items[i].kind_n))) ||
+            (kind &&
+             (items[i].kind_n != strlen(kind) || memcmp(items[i].kind, kind, items[i].kind_n))) ||
             items[i].points != json_integer_value(json_array_get(w, 2))) {
             __builtin_trap();
         }

@@ -41,8 +41,7 @@ static void s_collect(void *arg, const ho_expl_item_t *items, size_t n)
 {
     s_list_t *l = arg;
     for (size_t i = 0; i < n; i++) {
-        s_push(l, items[i].rule, items[i].rule_n, items[i].kind, items[i].kind_n,
-               items[i].points);
+        s_push(l, items[i].rule, items[i].rule_n, items[i].kind, items[i].kind_n, items[i].points);
         size_t tn = strlen(l->text);
         l->in_text += items[i].rule >= l->text && items[i].rule < l->text + tn;
     }
@@ -61,8 +60,7 @@ static void s_reference(const char *text, s_list_t *l)
             const char *kind = json_string_value(json_object_get(e, "kind"));
             json_t *p = json_object_get(e, "points");
             if (rule && json_is_integer(p) && json_integer_value(p) != 0) {
-                s_push(l, rule, strlen(rule), kind, kind ? strlen(kind) : 0,
-                       json_integer_value(p));
+                s_push(l, rule, strlen(rule), kind, kind ? strlen(kind) : 0, json_integer_value(p));
             }
         }
     }
@@ -131,7 +129,7 @@ static size_t s_check(const char *text)
 }
 
 #define S_CANON                                                                                    \
-    "[{\"rule\":\"title\",\"kind\":\"fit\",\"points\":24,\"detail\":\"title\"},"                  \
+    "[{\"rule\":\"title\",\"kind\":\"fit\",\"points\":24,\"detail\":\"title\"},"                   \
     "{\"rule\":\"pricing\",\"kind\":\"interest\",\"points\":5,\"detail\":\"\"}]"
 
 /* What the scorers write is read without jansson, and the same as jansson reads it. */
@@ -139,9 +137,10 @@ static void test_scorer_texts_fast(void **state)
 {
     (void)state;
     assert_int_equal(s_check(S_CANON), 2);
-    assert_int_equal(s_check("[{\"points\":10,\"rule\":\"region_core\"},{\"points\":-20,"
-                             "\"rule\":\"personal_email\"},{\"points\":15,\"rule\":\"fit.floor\"}]"),
-                     3);
+    assert_int_equal(
+        s_check("[{\"points\":10,\"rule\":\"region_core\"},{\"points\":-20,"
+                "\"rule\":\"personal_email\"},{\"points\":15,\"rule\":\"fit.floor\"}]"),
+        3);
     /* reordered keys, jansson's whitespace, repeated rules and keys, literals */
     assert_int_equal(s_check(" \t\n\r[ {\"detail\" : null , \"points\" :\t-7,\"kind\":\"a\","
                              "\"rule\":\"x\"} ,\r\n{\"rule\":\"x\",\"kind\":\"b\",\"points\":3,"
@@ -257,12 +256,12 @@ static void test_many_elements(void **state)
     assert_non_null(t);
     *p++ = '[';
     for (int i = 0; i < 300; i++) {
-        p += snprintf(p, cap - (size_t)(p - t), "%s{\"rule\":\"r%d\",\"points\":%d}",
-                      i ? "," : "", i % 70, i - 150);
+        p += snprintf(p, cap - (size_t)(p - t), "%s{\"rule\":\"r%d\",\"points\":%d}", i ? "," : "",
+                      i % 70, i - 150);
     }
     strcpy(p, "]");
     assert_int_equal(s_check(t), 0); /* past what the fast path holds */
-    t[1] = '['; /* no longer valid JSON */
+    t[1] = '[';                      /* no longer valid JSON */
     assert_int_equal(s_check(t), 0);
     free(t);
 }
@@ -312,10 +311,8 @@ static void test_mutations(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_scorer_texts_fast),
-        cmocka_unit_test(test_other_texts_as_jansson),
-        cmocka_unit_test(test_truncated),
-        cmocka_unit_test(test_many_elements),
+        cmocka_unit_test(test_scorer_texts_fast), cmocka_unit_test(test_other_texts_as_jansson),
+        cmocka_unit_test(test_truncated),         cmocka_unit_test(test_many_elements),
         cmocka_unit_test(test_mutations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
