@@ -200,8 +200,8 @@ static void test_other_texts_as_jansson(void **state)
         "[{\"rule\":\"x\",\"points\":2,\"detail\":0.25}]",
         /* nesting */
         "[{\"rule\":\"x\",\"points\":2,\"detail\":{\"a\":[1,{\"b\":2}]}}]",
-        "[{\"rule\":{\"x\":1},\"points\":2},[{\"rule\":\"y\",\"points\":1}],{\"rule\":\"z\","
-        "\"points\":1}]",
+        "[{\"rule\":{\"x\":1},\"points\":2},[{\"rule\":\"y\",\"points\":1}],{}]",
+        "[{\"rule\":\"z\",\"points\":1},[{\"rule\":\"y\",\"points\":1}]]",
         "[[[[[]]]]]",
         /* literals and syntax */
         "[{\"rule\":\"x\",\"points\":2,\"ok\":truex}]",
