@@ -3,12 +3,12 @@
  * other leads of the last 12 weeks (lift), with the sample size and a 95 % interval, and a
  * verdict that flags rules whose measured lift contradicts their points
  * (reports/README.md, "Learnings"). */
-#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "report/expl.h"
 #include "report/report_int.h"
 
 #define S_MIN_N 30 /* fewer leads: too few to judge */
@@ -112,10 +112,12 @@ static const char *s_verdict(double pts, double n, double lo, double hi)
     return "supported";
 }
 
-#define S_MAX_RULES 256
+#define S_MAX_RULES 256 /* distinct rules kept; a new rule past these is not counted */
+#define S_LEAD_RULES 64 /* distinct rules of one lead; a new rule past these is not counted */
 
 typedef struct {
     char *rule, *kind;
+    size_t rule_n, kind_n;
     double pts, n, sal, sql;
 } s_rule_acc_t;
 
@@ -124,105 +126,106 @@ static int s_rule_cmp(const void *a, const void *b)
     return strcmp(((const s_rule_acc_t *)a)->rule, ((const s_rule_acc_t *)b)->rule);
 }
 
-/* Add one lead's explanation to the per-rule sums: each rule once per lead (its points
- * summed), elements without a text rule or non-zero integer points ignored, clamp lines
- * (fit.ceiling, interest.floor) are not rules. Parsed here with jansson, once per lead: an
- * SQL json_each over every element was most of the sheet's time. */
-static void s_add_lead(s_rule_acc_t *acc, size_t *nacc, json_t *arr, bool sal, bool sql)
+/* The rule pass's sums and the lead being added. */
+typedef struct {
+    s_rule_acc_t *acc;
+    size_t nacc;
+    bool sal, sql, nomem;
+} s_rules_t;
+
+static bool s_same(const char *a, size_t an, const char *b, size_t bn)
 {
-    size_t i;
-    const char *seen[64];
-    double seen_pts[64];
-    const char *seen_kind[64];
-    size_t nseen = 0;
-    json_t *e;
-    json_array_foreach(arr, i, e)
-    {
-        const char *rule = json_string_value(json_object_get(e, "rule"));
-        json_t *p = json_object_get(e, "points");
-        if (!rule || !json_is_integer(p) || json_integer_value(p) == 0) {
-            continue;
-        }
-        size_t rl = strlen(rule);
-        if ((rl >= 8 && !strcmp(rule + rl - 8, ".ceiling")) ||
-            (rl >= 6 && !strcmp(rule + rl - 6, ".floor"))) {
-            continue;
-        }
-        const char *kind = json_string_value(json_object_get(e, "kind"));
-        size_t k = 0;
-        while (k < nseen && strcmp(seen[k], rule) != 0) {
-            k++;
-        }
-        if (k == nseen && nseen < 64) {
-            seen[nseen] = rule;
-            seen_pts[nseen] = 0;
-            seen_kind[nseen] = kind;
-            nseen++;
-        } else if (k == nseen) {
-            continue;
-        }
-        seen_pts[k] += (double)json_integer_value(p);
-        if (kind && (!seen_kind[k] || strcmp(kind, seen_kind[k]) > 0)) {
-            seen_kind[k] = kind;
-        }
-    }
-    for (size_t k = 0; k < nseen; k++) {
-        size_t j = 0;
-        while (j < *nacc && strcmp(acc[j].rule, seen[k]) != 0) {
-            j++;
-        }
-        if (j == *nacc) {
-            if (*nacc == S_MAX_RULES || !(acc[j].rule = strdup(seen[k]))) {
-                continue;
-            }
-            acc[j].kind = NULL;
-            acc[j].pts = acc[j].n = acc[j].sal = acc[j].sql = 0;
-            (*nacc)++;
-        }
-        if (seen_kind[k] && (!acc[j].kind || strcmp(seen_kind[k], acc[j].kind) > 0)) {
-            free(acc[j].kind);
-            acc[j].kind = strdup(seen_kind[k]);
-        }
-        acc[j].pts += seen_pts[k];
-        acc[j].n += 1;
-        acc[j].sal += sal;
-        acc[j].sql += sql;
-    }
+    return an == bn && !memcmp(a, b, an);
 }
 
-/* Parsed explanations by text: leads scored by the same rules carry the same explanation,
- * so most leads' texts were parsed before (a fixed-size table, one entry per slot: memory
- * stays bounded whatever the store size). The parse was most of the rule pass's time. */
-#define S_MEMO 1024
-
-typedef struct {
-    char *text;
-    json_t *arr; /* json_loads of text (NULL when not JSON) */
-} s_memo_t;
-
-/* The parse of text, from the table or parsed now (then kept in its slot). false when out of
- * memory. The returned tree belongs to the table. */
-static bool s_memo_parse(s_memo_t *memo, const char *text, json_t **arr)
+/* Whether kind (kn bytes; NULL: none) is byte-wise greater than the kind held so far. */
+static bool s_kind_gt(const char *kind, size_t kn, const char *cur, size_t cn)
 {
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
-        h = (h ^ *p) * 1099511628211ull;
+    return kind && (!cur || ho_expl_cmp(kind, kn, cur, cn) > 0);
+}
+
+/* Clamp lines (fit.ceiling, interest.floor) are not rules. */
+static bool s_clamp(const ho_expl_item_t *it)
+{
+    size_t n = it->rule_n;
+    return (n >= 8 && !memcmp(it->rule + n - 8, ".ceiling", 8)) ||
+           (n >= 6 && !memcmp(it->rule + n - 6, ".floor", 6));
+}
+
+/* The accumulator of rule (n bytes), added when new (NULL when full or out of memory: a
+ * copy of the name is made only then, not per lead). */
+static s_rule_acc_t *s_acc_of(s_rules_t *a, const char *rule, size_t n)
+{
+    for (size_t j = 0; j < a->nacc; j++) {
+        if (s_same(a->acc[j].rule, a->acc[j].rule_n, rule, n)) {
+            return &a->acc[j];
+        }
     }
-    s_memo_t *m = &memo[h % S_MEMO];
-    if (m->text && strcmp(m->text, text) == 0) {
-        *arr = m->arr;
-        return true;
+    if (a->nacc == S_MAX_RULES) {
+        return NULL;
     }
-    char *copy = strdup(text);
-    if (!copy) {
-        return false;
+    s_rule_acc_t *r = &a->acc[a->nacc];
+    if (!(r->rule = strndup(rule, n))) {
+        a->nomem = true;
+        return NULL;
     }
-    free(m->text);
-    json_decref(m->arr);
-    m->text = copy;
-    m->arr = json_loads(text, 0, NULL);
-    *arr = m->arr;
-    return true;
+    r->rule_n = n;
+    r->kind = NULL;
+    r->kind_n = 0;
+    r->pts = r->n = r->sal = r->sql = 0;
+    a->nacc++;
+    return r;
+}
+
+/* Add one lead's rule elements (ho_expl_read) to the per-rule sums: each rule once per lead
+ * (its points summed, its greatest kind), clamp lines left out. */
+static void s_add_lead(void *arg, const ho_expl_item_t *items, size_t n)
+{
+    s_rules_t *a = arg;
+    ho_expl_item_t seen[S_LEAD_RULES];
+    double pts[S_LEAD_RULES];
+    size_t nseen = 0;
+    for (size_t i = 0; i < n; i++) {
+        const ho_expl_item_t *it = &items[i];
+        if (s_clamp(it)) {
+            continue;
+        }
+        size_t k = 0;
+        while (k < nseen && !s_same(seen[k].rule, seen[k].rule_n, it->rule, it->rule_n)) {
+            k++;
+        }
+        if (k == nseen) {
+            if (nseen == S_LEAD_RULES) {
+                continue;
+            }
+            seen[nseen] = *it;
+            pts[nseen++] = 0;
+        } else if (s_kind_gt(it->kind, it->kind_n, seen[k].kind, seen[k].kind_n)) {
+            seen[k].kind = it->kind;
+            seen[k].kind_n = it->kind_n;
+        }
+        pts[k] += (double)it->points;
+    }
+    for (size_t k = 0; k < nseen; k++) {
+        s_rule_acc_t *r = s_acc_of(a, seen[k].rule, seen[k].rule_n);
+        if (!r) {
+            continue;
+        }
+        if (s_kind_gt(seen[k].kind, seen[k].kind_n, r->kind, r->kind_n)) {
+            char *kind = strndup(seen[k].kind, seen[k].kind_n);
+            if (!kind) {
+                a->nomem = true;
+                continue;
+            }
+            free(r->kind);
+            r->kind = kind;
+            r->kind_n = seen[k].kind_n;
+        }
+        r->pts += pts[k];
+        r->n += 1;
+        r->sal += a->sal;
+        r->sql += a->sql;
+    }
 }
 
 ho_report_error_t ho_report_rules_each(ho_rctx_t *ctx, ho_report_rule_fn *fn, void *arg,
@@ -240,27 +243,19 @@ ho_report_error_t ho_report_rules_each(ho_rctx_t *ctx, ho_report_rule_fn *fn, vo
     if (rc != HO_REPORT_OK) {
         return rc;
     }
-    s_rule_acc_t *acc = calloc(S_MAX_RULES, sizeof *acc);
-    s_memo_t *memo = calloc(S_MEMO, sizeof *memo);
-    size_t nacc = 0;
+    s_rules_t a = {.acc = calloc(S_MAX_RULES, sizeof *a.acc)};
+    s_rule_acc_t *acc = a.acc;
     int s = SQLITE_NOMEM;
-    while (acc && memo && (s = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *text = (const char *)sqlite3_column_text(st, 0);
-        json_t *arr = NULL;
-        if (text && !s_memo_parse(memo, text, &arr)) {
+    while (acc && (s = sqlite3_step(st)) == SQLITE_ROW) {
+        a.sal = sqlite3_column_int(st, 1);
+        a.sql = sqlite3_column_int(st, 2);
+        if (!ho_expl_read((const char *)sqlite3_column_text(st, 0), s_add_lead, &a) || a.nomem) {
             s = SQLITE_NOMEM;
             break;
         }
-        if (json_is_array(arr)) {
-            s_add_lead(acc, &nacc, arr, sqlite3_column_int(st, 1), sqlite3_column_int(st, 2));
-        }
     }
     sqlite3_reset(st);
-    for (size_t i = 0; memo && i < S_MEMO; i++) {
-        free(memo[i].text);
-        json_decref(memo[i].arr);
-    }
-    free(memo);
+    size_t nacc = a.nacc;
     if (s == SQLITE_DONE) {
         qsort(acc, nacc, sizeof *acc, s_rule_cmp); /* rule order, byte-wise */
         for (size_t i = 0; i < nacc; i++) {

@@ -4,7 +4,8 @@
 # (proto/vectors/*.hex, as binary) for fuzz_msg, the shipped deploy/*.yaml for fuzz_conf,
 # deploy/*.csv for fuzz_routing, the CSV fixtures and profiles-shaped exports for fuzz_import,
 # and for fuzz_scoring the shipped and test models each joined by a NUL to lead snapshots
-# (tests/fuzz/scoring_seeds/), and two stored-JSON texts for fuzz_stored_json. Prints each
+# (tests/fuzz/scoring_seeds/), two stored-JSON texts for fuzz_stored_json, and two scores'
+# explanations for fuzz_expl. Prints each
 # fuzzer's executions; exits non-zero on a crash
 # or on an input slower than HO_FUZZ_TIMEOUT seconds (default 30; the input is left as
 # build-fuzz/crash-* or timeout-*).
@@ -24,7 +25,7 @@ cmake --build "$build" -j2 >/dev/null
 corpus=$build/corpus
 rm -rf "$corpus"
 mkdir -p "$corpus/fuzz_msg" "$corpus/fuzz_conf" "$corpus/fuzz_routing" "$corpus/fuzz_import" \
-    "$corpus/fuzz_scoring" "$corpus/fuzz_stored_json"
+    "$corpus/fuzz_scoring" "$corpus/fuzz_stored_json" "$corpus/fuzz_expl"
 for f in "$src"/proto/vectors/*.hex; do
     tr -d ' \n' <"$f" | xxd -r -p >"$corpus/fuzz_msg/$(basename "$f" .hex).bin"
 done
@@ -47,6 +48,11 @@ printf '%s' '{"domain":"acme.se","personal_email":false,"employees":1001,"revenu
     >"$corpus/fuzz_stored_json/fields.json"
 printf '%s' '{"_":["hubspot",1000],"title":["salesforce",1500],"phone":["form",-2.5e-3]}' \
     >"$corpus/fuzz_stored_json/trail.json"
+# a score's explanation as the scorers write it, and one that jansson must read
+printf '%s' '[{"rule":"title","kind":"fit","points":24,"detail":"title"},{"points":-5,"rule":"pricing","kind":"interest","detail":""},{"rule":"fit.ceiling","points":-3}]' \
+    >"$corpus/fuzz_expl/scorer.json"
+printf '%s' '[{"rule":"caf\u00e9","points":1.5,"detail":{"n":[1e3,null,true]}},{"rule":"x","rule":"y","points":-9223372036854775808}]' \
+    >"$corpus/fuzz_expl/other.json"
 
 status=0
 cd "$build"
