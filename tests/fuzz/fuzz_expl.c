@@ -59,12 +59,11 @@ static json_t *s_want(const char *text)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *text = malloc(size + 1);
+    /* the text as the store hands it over: a C string (up to the first NUL) */
+    char *text = strndup((const char *)data, size);
     if (!text) {
         return 0;
     }
-    memcpy(text, data, size);
-    text[size] = '\0';
     s_cmp_t c = {.want = s_want(text), .n = (size_t)-1};
     if (!c.want || !ho_expl_read(text, s_check, &c) || c.n != json_array_size(c.want)) {
         __builtin_trap(); /* out of memory aside, fn is called exactly once */
