@@ -1,15 +1,15 @@
 /* expl.c - a score's explanation text read for the Learnings rule pass (and the Handoffs
- * sheet's top reason, 0.35 CPU-s of json_loads for 33k rows) without building a tree. Why by hand: on a 1M-person store the pass reads one ~250-byte text per scored lead
- * (600k, nearly all distinct, so no memo helps), and json_loads' tree building (allocations,
- * hash tables, string copies) was measured at 36 % of the whole report's CPU plus ~10 % in
- * malloc / free / strcmp. This reader walks the text once and allocates nothing, but
- * understands only what the scorer writes: one array of flat objects whose strings hold no
- * escape and only printable ASCII, whose numbers are plain integers of at most 18 digits.
- * Anything else (an escape, a non-ASCII or control byte, a nested value, a real, a longer
- * integer, any syntax it does not expect, more elements than it holds) sends that one text to
- * json_loads, so the answer is always what jansson's reading gives: the fast path must only
- * ever accept text jansson accepts, and read it the same way (tests/unit/test_report_expl.c
- * and tests/fuzz/fuzz_expl.c compare the two). */
+ * sheet's top reason, 0.35 CPU-s of json_loads for 33k rows) without building a tree. Why by hand:
+ * on a 1M-person store the pass reads one ~250-byte text per scored lead (600k, nearly all
+ * distinct, so no memo helps), and json_loads' tree building (allocations, hash tables, string
+ * copies) was measured at 36 % of the whole report's CPU plus ~10 % in malloc / free / strcmp. This
+ * reader walks the text once and allocates nothing, but understands only what the scorer writes:
+ * one array of flat objects whose strings hold no escape and only printable ASCII, whose numbers
+ * are plain integers of at most 18 digits. Anything else (an escape, a non-ASCII or control byte, a
+ * nested value, a real, a longer integer, any syntax it does not expect, more elements than it
+ * holds) sends that one text to json_loads, so the answer is always what jansson's reading gives:
+ * the fast path must only ever accept text jansson accepts, and read it the same way
+ * (tests/unit/test_report_expl.c and tests/fuzz/fuzz_expl.c compare the two). */
 #include "report/expl.h"
 
 #include <jansson.h>
