@@ -1,19 +1,20 @@
-/* expl.c - a score's explanation text read for the Learnings rule pass without building a
- * tree. Why by hand: on a 1M-person store the pass reads one ~250-byte text per scored lead
- * (600k, nearly all distinct, so no memo helps), and json_loads' tree building (allocations,
- * hash tables, string copies) was measured at 36 % of the whole report's CPU plus ~10 % in
- * malloc / free / strcmp. This reader walks the text once and allocates nothing, but
- * understands only what the scorer writes: one array of flat objects whose strings hold no
- * escape and only printable ASCII, whose numbers are plain integers of at most 18 digits.
- * Anything else (an escape, a non-ASCII or control byte, a nested value, a real, a longer
- * integer, any syntax it does not expect, more elements than it holds) sends that one text to
- * json_loads, so the answer is always what jansson's reading gives: the fast path must only
- * ever accept text jansson accepts, and read it the same way (tests/unit/test_report_expl.c
- * and tests/fuzz/fuzz_expl.c compare the two). */
+/* expl.c - a score's explanation text read for the Learnings rule pass (and the Handoffs
+ * sheet's top reason, 0.35 CPU-s of json_loads for 33k rows) without building a tree. Why by hand:
+ * on a 1M-person store the pass reads one ~250-byte text per scored lead (600k, nearly all
+ * distinct, so no memo helps), and json_loads' tree building (allocations, hash tables, string
+ * copies) was measured at 36 % of the whole report's CPU plus ~10 % in malloc / free / strcmp. This
+ * reader walks the text once and allocates nothing, but understands only what the scorer writes:
+ * one array of flat objects whose strings hold no escape and only printable ASCII, whose numbers
+ * are plain integers of at most 18 digits. Anything else (an escape, a non-ASCII or control byte, a
+ * nested value, a real, a longer integer, any syntax it does not expect, more elements than it
+ * holds) sends that one text to json_loads, so the answer is always what jansson's reading gives:
+ * the fast path must only ever accept text jansson accepts, and read it the same way
+ * (tests/unit/test_report_expl.c and tests/fuzz/fuzz_expl.c compare the two). */
 #include "report/expl.h"
 
 #include <jansson.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +23,7 @@
 typedef struct {
     const unsigned char *p;
     size_t n;
+    bool all; /* every element with integer points (ho_expl_read_points) */
     ho_expl_item_t items[S_MAX_ITEMS];
 } s_rd_t;
 
@@ -131,7 +133,7 @@ static bool s_next(s_rd_t *r, unsigned char close, bool *end)
 
 /* One flat object at r->p ('{'). The last value of a repeated key counts, as in jansson's
  * object (json_object_set replaces); the element names a rule when that value of "rule" is
- * a string and that of "points" a non-zero integer. */
+ * a string and that of "points" a non-zero integer (r->all: when "points" is an integer). */
 static bool s_object(s_rd_t *r)
 {
     ho_expl_item_t it = {0};
@@ -167,10 +169,17 @@ static bool s_object(s_rd_t *r)
         } else if (kn == 6 && !memcmp(k, "points", 6)) {
             points = type == S_INT;
             it.points = v;
+        } else if (kn == 6 && !memcmp(k, "detail", 6)) {
+            it.detail = type == S_STR ? s : NULL;
+            it.detail_n = type == S_STR ? n : 0;
         }
     }
-    if (!rule || !points || it.points == 0) {
+    if (r->all ? !points : (!rule || !points || it.points == 0)) {
         return true;
+    }
+    if (!rule) {
+        it.rule = NULL;
+        it.rule_n = 0;
     }
     if (r->n == S_MAX_ITEMS) {
         return false;
@@ -206,7 +215,7 @@ static bool s_array(s_rd_t *r)
 
 /* The text this reader does not take: json_loads, then the same reading of its tree as the
  * rule pass had before (json_string_value / json_is_integer of each element's members). */
-static bool s_jansson(const char *text, ho_expl_fn *fn, void *arg)
+static bool s_jansson(const char *text, bool all, ho_expl_fn *fn, void *arg)
 {
     json_t *arr = json_loads(text, 0, NULL);
     size_t cap = json_is_array(arr) ? json_array_size(arr) : 0;
@@ -221,14 +230,18 @@ static bool s_jansson(const char *text, ho_expl_fn *fn, void *arg)
     {
         const char *rule = json_string_value(json_object_get(e, "rule"));
         const char *kind = json_string_value(json_object_get(e, "kind"));
+        const char *detail = json_string_value(json_object_get(e, "detail"));
         json_t *p = json_object_get(e, "points");
-        if (!rule || !json_is_integer(p) || json_integer_value(p) == 0) {
+        if (all ? !json_is_integer(p)
+                : !rule || !json_is_integer(p) || json_integer_value(p) == 0) {
             continue;
         }
         items[n++] = (ho_expl_item_t){.rule = rule,
-                                      .rule_n = strlen(rule),
+                                      .rule_n = rule ? strlen(rule) : 0,
                                       .kind = kind,
                                       .kind_n = kind ? strlen(kind) : 0,
+                                      .detail = detail,
+                                      .detail_n = detail ? strlen(detail) : 0,
                                       .points = (long long)json_integer_value(p)};
     }
     fn(arg, items, n);
@@ -237,7 +250,7 @@ static bool s_jansson(const char *text, ho_expl_fn *fn, void *arg)
     return true;
 }
 
-bool ho_expl_read(const char *text, ho_expl_fn *fn, void *arg)
+static bool s_read(const char *text, bool all, ho_expl_fn *fn, void *arg)
 {
     if (!text) {
         fn(arg, NULL, 0);
@@ -246,11 +259,56 @@ bool ho_expl_read(const char *text, ho_expl_fn *fn, void *arg)
     s_rd_t r; /* not zeroed: only items[0..n) are read */
     r.p = (const unsigned char *)text;
     r.n = 0;
+    r.all = all;
     if (!s_array(&r)) {
-        return s_jansson(text, fn, arg);
+        return s_jansson(text, all, fn, arg);
     }
     fn(arg, r.items, r.n);
     return true;
+}
+
+bool ho_expl_read(const char *text, ho_expl_fn *fn, void *arg)
+{
+    return s_read(text, false, fn, arg);
+}
+
+bool ho_expl_read_points(const char *text, ho_expl_fn *fn, void *arg)
+{
+    return s_read(text, true, fn, arg);
+}
+
+typedef struct {
+    char *out;
+    size_t cap;
+} s_top_t;
+
+static void s_top(void *arg, const ho_expl_item_t *items, size_t n)
+{
+    s_top_t *t = arg;
+    const ho_expl_item_t *best = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (!best || items[i].points > best->points) {
+            best = &items[i];
+        }
+    }
+    if (best) {
+        bool d = best->detail && best->detail_n;
+        snprintf(t->out, t->cap, "%.*s (%+lld)%s%.*s", best->rule ? (int)best->rule_n : 1,
+                 best->rule ? best->rule : "?", best->points, d ? ": " : "",
+                 d ? (int)best->detail_n : 0, d ? best->detail : "");
+    }
+}
+
+void ho_expl_top_reason(const char *text, char *out, size_t cap)
+{
+    out[0] = '\0';
+    if (!text || !*text) {
+        return;
+    }
+    s_top_t t = {out, cap};
+    if (!ho_expl_read_points(text, s_top, &t)) {
+        out[0] = '\0';
+    }
 }
 
 int ho_expl_cmp(const char *a, size_t an, const char *b, size_t bn)

@@ -1,48 +1,11 @@
 /* handoffs.c - the Handoffs sheet: this week's MQLs with their handoff context, one row per
  * lead, for the handoff meeting (reports/README.md, "Handoffs"). Can be long: rows are
  * streamed (constant-memory workbook) and progress is reported every 10,000 rows. */
-#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "report/expl.h"
 #include "report/report_int.h"
-
-/* The explanation rule with the most points (the first one on a tie), as
- * "rule (+15): detail". Empty when there is none. */
-static void s_top_reason(const char *json, char *out, size_t cap)
-{
-    out[0] = '\0';
-    if (!json || !*json) {
-        return;
-    }
-    json_t *arr = json_loads(json, 0, NULL);
-    if (!json_is_array(arr)) {
-        json_decref(arr);
-        return;
-    }
-    json_t *best = NULL;
-    json_int_t best_pts = 0;
-    size_t i;
-    json_t *e;
-    json_array_foreach(arr, i, e)
-    {
-        json_t *pts = json_object_get(e, "points");
-        if (!json_is_integer(pts)) {
-            continue;
-        }
-        if (!best || json_integer_value(pts) > best_pts) {
-            best = e;
-            best_pts = json_integer_value(pts);
-        }
-    }
-    if (best) {
-        const char *rule = json_string_value(json_object_get(best, "rule"));
-        const char *detail = json_string_value(json_object_get(best, "detail"));
-        snprintf(out, cap, "%s (%+lld)%s%s", rule ? rule : "?", (long long)best_pts,
-                 detail && *detail ? ": " : "", detail && *detail ? detail : "");
-    }
-    json_decref(arr);
-}
 
 static void s_join(char *out, size_t cap, const char *a, const char *b, const char *c,
                    const char *sep)
@@ -72,7 +35,7 @@ static void s_row_height(lxw_worksheet *ws, lxw_row_t row, sqlite3_stmt *st, con
         int l = ho_rlines(ho_rcol_text(st, wrapped[k][0]), widths[wrapped[k][1]], false);
         lines = l > lines ? l : lines;
     }
-    s_top_reason((const char *)sqlite3_column_text(st, 14), buf, cap);
+    ho_expl_top_reason((const char *)sqlite3_column_text(st, 14), buf, cap);
     int l = ho_rlines(buf, widths[11], false);
     lines = l > lines ? l : lines;
     l = ho_rlines(ho_rquadrant_label(ho_rcol_text(st, 13)), widths[10], false);

@@ -5,7 +5,7 @@
 # deploy/*.csv for fuzz_routing, the CSV fixtures and profiles-shaped exports for fuzz_import,
 # and for fuzz_scoring the shipped and test models each joined by a NUL to lead snapshots
 # (tests/fuzz/scoring_seeds/), two stored-JSON texts for fuzz_stored_json, and two scores'
-# explanations for fuzz_expl. Prints each
+# explanations for fuzz_expl (and one for its Handoffs top reason). Prints each
 # fuzzer's executions; exits non-zero on a crash
 # or on an input slower than HO_FUZZ_TIMEOUT seconds (default 30; the input is left as
 # build-fuzz/crash-* or timeout-*).
@@ -53,6 +53,9 @@ printf '%s' '[{"rule":"title","kind":"fit","points":24,"detail":"title"},{"point
     >"$corpus/fuzz_expl/scorer.json"
 printf '%s' '[{"rule":"caf\u00e9","points":1.5,"detail":{"n":[1e3,null,true]}},{"rule":"x","rule":"y","points":-9223372036854775808}]' \
     >"$corpus/fuzz_expl/other.json"
+# what the Handoffs top reason reads too: zero points, a rule that is not a string, more members
+printf '%s' '[{"points":0,"rule":"title","detail":"t"},{"last":1795245225000,"n":1,"points":3,"raw":3,"rule":"email_click"},{"rule":7,"points":3,"detail":"d"}]' \
+    >"$corpus/fuzz_expl/handoffs.json"
 
 status=0
 cd "$build"

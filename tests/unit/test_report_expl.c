@@ -2,7 +2,9 @@
  * exactly what reading the text with json_loads gives: the same rule elements in the same
  * order (rule, kind, points), hence the same per-rule sums, for the scorer's texts (read
  * without jansson) and for every text it hands to jansson: escapes, non-ASCII, repeated
- * keys and rules, odd points, missing members, nesting, truncation, garbage, non-arrays. */
+ * keys and rules, odd points, missing members, nesting, truncation, garbage, non-arrays.
+ * The same texts give the Handoffs sheet's reading (every element with integer points, its
+ * rule or none, its detail) and top reason exactly as the sheet's jansson code gave them. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,7 +22,7 @@
 
 /* A list of rule elements with their own copies of the strings. */
 typedef struct {
-    char *rule[S_MAX], *kind[S_MAX];
+    char *rule[S_MAX], *kind[S_MAX], *detail[S_MAX];
     long long points[S_MAX];
     size_t n;
     const char *text; /* the text read, to tell the fast path from jansson's */
@@ -28,11 +30,12 @@ typedef struct {
 } s_list_t;
 
 static void s_push(s_list_t *l, const char *rule, size_t rn, const char *kind, size_t kn,
-                   long long points)
+                   const char *detail, size_t dn, long long points)
 {
     assert_true(l->n < S_MAX);
-    l->rule[l->n] = strndup(rule, rn);
+    l->rule[l->n] = rule ? strndup(rule, rn) : NULL;
     l->kind[l->n] = kind ? strndup(kind, kn) : NULL;
+    l->detail[l->n] = detail ? strndup(detail, dn) : NULL;
     l->points[l->n] = points;
     l->n++;
 }
@@ -41,14 +44,16 @@ static void s_collect(void *arg, const ho_expl_item_t *items, size_t n)
 {
     s_list_t *l = arg;
     for (size_t i = 0; i < n; i++) {
-        s_push(l, items[i].rule, items[i].rule_n, items[i].kind, items[i].kind_n, items[i].points);
+        s_push(l, items[i].rule, items[i].rule_n, items[i].kind, items[i].kind_n, items[i].detail,
+               items[i].detail_n, items[i].points);
         size_t tn = strlen(l->text);
-        l->in_text += items[i].rule >= l->text && items[i].rule < l->text + tn;
+        l->in_text += items[i].rule && items[i].rule >= l->text && items[i].rule < l->text + tn;
     }
 }
 
-/* The reference: the rule pass's reading before expl.c, straight from jansson's tree. */
-static void s_reference(const char *text, s_list_t *l)
+/* The reference: the rule pass's reading before expl.c, straight from jansson's tree (all:
+ * the Handoffs reading, every element with integer points whatever its rule). */
+static void s_reference(const char *text, bool all, s_list_t *l)
 {
     json_t *arr = json_loads(text, 0, NULL);
     if (json_is_array(arr)) {
@@ -58,9 +63,12 @@ static void s_reference(const char *text, s_list_t *l)
         {
             const char *rule = json_string_value(json_object_get(e, "rule"));
             const char *kind = json_string_value(json_object_get(e, "kind"));
+            const char *detail = json_string_value(json_object_get(e, "detail"));
             json_t *p = json_object_get(e, "points");
-            if (rule && json_is_integer(p) && json_integer_value(p) != 0) {
-                s_push(l, rule, strlen(rule), kind, kind ? strlen(kind) : 0, json_integer_value(p));
+            if (all ? json_is_integer(p)
+                    : rule && json_is_integer(p) && json_integer_value(p) != 0) {
+                s_push(l, rule, rule ? strlen(rule) : 0, kind, kind ? strlen(kind) : 0, detail,
+                       detail ? strlen(detail) : 0, json_integer_value(p));
             }
         }
     }
@@ -72,6 +80,7 @@ static void s_free(s_list_t *l)
     for (size_t i = 0; i < l->n; i++) {
         free(l->rule[i]);
         free(l->kind[i]);
+        free(l->detail[i]);
     }
     free(l);
 }
@@ -94,15 +103,94 @@ static size_t s_sums(const s_list_t *l, const char **rules, long long *sums)
     return n;
 }
 
-/* text read both ways gives the same elements; returns how many were read without jansson. */
-static size_t s_check(const char *text)
+/* The reference top reason: the Handoffs sheet's s_top_reason before expl.c, verbatim. */
+static void s_top_reason(const char *json, char *out, size_t cap)
+{
+    out[0] = '\0';
+    if (!json || !*json) {
+        return;
+    }
+    json_t *arr = json_loads(json, 0, NULL);
+    if (!json_is_array(arr)) {
+        json_decref(arr);
+        return;
+    }
+    json_t *best = NULL;
+    json_int_t best_pts = 0;
+    size_t i;
+    json_t *e;
+    json_array_foreach(arr, i, e)
+    {
+        json_t *pts = json_object_get(e, "points");
+        if (!json_is_integer(pts)) {
+            continue;
+        }
+        if (!best || json_integer_value(pts) > best_pts) {
+            best = e;
+            best_pts = json_integer_value(pts);
+        }
+    }
+    if (best) {
+        const char *rule = json_string_value(json_object_get(best, "rule"));
+        const char *detail = json_string_value(json_object_get(best, "detail"));
+        snprintf(out, cap, "%s (%+lld)%s%s", rule ? rule : "?", (long long)best_pts,
+                 detail && *detail ? ": " : "", detail && *detail ? detail : "");
+    }
+    json_decref(arr);
+}
+
+static void s_str_eq(const char *a, const char *b)
+{
+    assert_int_equal(!a, !b);
+    if (a) {
+        assert_string_equal(a, b);
+    }
+}
+
+/* The Handoffs reading of text both ways: the same elements, the same top reason (whole and
+ * cut short as the sheet's buffer and a tiny one cut it). */
+static size_t s_check_points(const char *text)
 {
     s_list_t *got = calloc(1, sizeof *got), *want = calloc(1, sizeof *want);
     assert_non_null(got);
     assert_non_null(want);
     got->text = text;
+    assert_true(ho_expl_read_points(text, s_collect, got));
+    s_reference(text, true, want);
+    if (got->n != want->n) {
+        fail_msg("%s: %zu elements, jansson %zu", text, got->n, want->n);
+    }
+    for (size_t i = 0; i < got->n; i++) {
+        s_str_eq(got->rule[i], want->rule[i]);
+        s_str_eq(got->kind[i], want->kind[i]);
+        s_str_eq(got->detail[i], want->detail[i]);
+        assert_int_equal(got->points[i], want->points[i]);
+    }
+    size_t fast = got->in_text;
+    s_free(got);
+    s_free(want);
+    static const size_t caps[] = {1024, 9, 1};
+    for (size_t k = 0; k < sizeof caps / sizeof *caps; k++) {
+        char g[1024], w[1024];
+        memset(g, 'g', sizeof g);
+        memset(w, 'w', sizeof w);
+        ho_expl_top_reason(text, g, caps[k]);
+        s_top_reason(text, w, caps[k]);
+        assert_string_equal(g, w);
+    }
+    return fast;
+}
+
+/* text read both ways gives the same elements; returns how many were read without jansson. */
+static size_t s_check(const char *text)
+{
+    s_check_points(text);
+    s_list_t *got = calloc(1, sizeof *got), *want = calloc(1, sizeof *want);
+    assert_non_null(got);
+    assert_non_null(want);
+    got->text = text;
     assert_true(ho_expl_read(text, s_collect, got));
-    s_reference(text, want);
+    s_reference(text, false, want);
     if (got->n != want->n) {
         fail_msg("%s: %zu elements, jansson %zu", text, got->n, want->n);
     }
@@ -308,12 +396,62 @@ static void test_mutations(void **state)
     assert_true(fast > 0); /* some edits stay in what the fast path reads */
 }
 
+/* The Handoffs top reason: greatest integer points, first on a tie, zero and negative points
+ * and rules that are not strings included, details present, empty, repeated or not strings;
+ * the scorers' texts without jansson. */
+static void test_top_reasons(void **state)
+{
+    (void)state;
+    /* bench/e2e's scorer: eight elements with more members */
+    assert_int_equal(
+        s_check_points(
+            "[{\"points\":8,\"rule\":\"title_manager\"},{\"points\":15,\"rule\":\"industry_core\"},"
+            "{\"points\":15,\"rule\":\"employees_midmarket\"},{\"last\":1795245225000,\"n\":1,"
+            "\"points\":3,\"raw\":3,\"rule\":\"email_click\"}]"),
+        4);
+    assert_int_equal(s_check_points("[{\"rule\":\"title\",\"kind\":\"fit\",\"points\":0,"
+                                    "\"detail\":\"title\"},{\"rule\":\"pricing\",\"points\":0}]"),
+                     2);
+    assert_int_equal(s_check_points("[{\"rule\":\"a\",\"points\":-5,\"detail\":\"x\"},"
+                                    "{\"rule\":\"b\",\"points\":-3,\"detail\":\"\"}]"),
+                     2);
+    assert_int_equal(s_check_points("[{\"rule\":7,\"points\":9,\"detail\":\"d\"},"
+                                    "{\"rule\":\"b\",\"points\":3}]"),
+                     1);
+    assert_int_equal(s_check_points("[{\"points\":9},{\"rule\":null,\"points\":9}]"), 0);
+    assert_int_equal(s_check_points("[{\"rule\":\"a\",\"points\":4,\"detail\":\"one\","
+                                    "\"detail\":\"two\"},{\"rule\":\"b\",\"points\":4,"
+                                    "\"detail\":\"three\",\"detail\":5}]"),
+                     2);
+    assert_int_equal(s_check_points("[{\"rule\":\"a\",\"points\":\"9\",\"detail\":\"s\"},"
+                                    "{\"rule\":\"b\",\"points\":1,\"detail\":null},"
+                                    "1,\"x\"]"),
+                     1);
+    assert_int_equal(
+        s_check_points("[{\"rule\":\"c\",\"points\":1.5},{\"rule\":\"d\",\"points\":-1}]"),
+        0); /* a real: jansson's reading */
+    assert_int_equal(s_check_points("[{\"rule\":\"a\",\"points\":1,\"rule\":false}]"), 0);
+    assert_int_equal(s_check_points("[{\"rule\":\"a\",\"points\":2,\"detail\":\"caf\\u00e9\"}]"),
+                     0);
+    assert_int_equal(s_check_points("[{\"rule\":\"\\u0041\",\"points\":2}]"), 0);
+    assert_int_equal(s_check_points("[{\"rule\":\"a\",\"points\":999999999999999999},"
+                                    "{\"rule\":\"b\",\"points\":-999999999999999999}]"),
+                     2);
+    /* a detail longer than the sheet's buffer is cut as snprintf cuts it */
+    char t[3000];
+    int n = snprintf(t, sizeof t, "[{\"rule\":\"long\",\"points\":1,\"detail\":\"");
+    memset(t + n, 'd', 2000);
+    strcpy(t + n + 2000, "\"}]");
+    assert_int_equal(s_check_points(t), 1);
+    s_check_points(NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_scorer_texts_fast), cmocka_unit_test(test_other_texts_as_jansson),
         cmocka_unit_test(test_truncated),         cmocka_unit_test(test_many_elements),
-        cmocka_unit_test(test_mutations),
+        cmocka_unit_test(test_mutations),         cmocka_unit_test(test_top_reasons),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
