@@ -227,45 +227,51 @@ static bool s_outcome_row(ho_rctx_t *ctx, s_oaggs_t *a, sqlite3_stmt *st)
     return s_outcome_imports(a, st, week, oc, recorded, flag_no_mql);
 }
 
-static ho_report_error_t s_outcomes_scan(ho_rctx_t *ctx, s_oaggs_t *a)
+/* One row of a pass's scan into its groupings (arg: the pass's aggregations); false when
+ * out of memory. */
+typedef bool (*s_row_fn)(ho_rctx_t *ctx, void *arg, sqlite3_stmt *st);
+
+/* A pass: every row of st (prepared with result rc) through row, then the n groupings made
+ * into their temp tables (tables[i]: create, insert). The aggregations are destroyed whatever
+ * happens. */
+static ho_report_error_t s_pass(ho_rctx_t *ctx, ho_report_error_t rc, sqlite3_stmt *st,
+                                s_row_fn row, void *arg, ho_ragg_t **aggs,
+                                const ho_rq_t (*tables)[2], size_t n, const char *what)
 {
-    sqlite3_stmt *st;
-    ho_rq_t none = HO_RQ_REPORT_SCAN_NULL;
-    ho_report_error_t rc = ho_rsql_prepared(
-        ctx,
-        ho_reader_stmt_fmt(
-            ctx->rd, HO_RQ_REPORT_SCAN_OUTCOMES, &st, NULL,
-            ho_reader_sql(ctx->has_flags ? HO_RQ_REPORT_SCAN_OUTCOMES_FLAGS : none),
-            ho_reader_sql(ctx->has_implied ? HO_RQ_REPORT_SCAN_OUTCOMES_IMPLIED
-                                           : HO_RQ_REPORT_SCAN_ZERO),
-            ho_reader_sql(ctx->has_oimport ? HO_RQ_REPORT_SCAN_OUTCOMES_IMPORT_ID : none)),
-        &st);
-    if (rc != HO_REPORT_OK) {
-        return rc;
-    }
-    int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        if (!s_outcome_row(ctx, a, st)) {
-            sqlite3_reset(st);
-            ho_err_set(ctx->err, HO_ERR_NOMEM, "", "outcomes pass: out of memory");
-            return HO_REPORT_ERR_NOMEM;
+    for (size_t i = 0; i < n && rc == HO_REPORT_OK; i++) {
+        if (!aggs[i]) {
+            rc = HO_REPORT_ERR_NOMEM;
         }
     }
-    sqlite3_reset(st);
-    return s == SQLITE_DONE ? HO_REPORT_OK : ho_rsql_fail(ctx, "outcomes pass");
-}
-
-/* Make the temp tables (create, insert) of n groupings and fill them. */
-static ho_report_error_t s_flush(ho_rctx_t *ctx, ho_ragg_t *const *aggs, const ho_rq_t (*tables)[2],
-                                 size_t n, const char *what)
-{
-    ho_report_error_t rc = HO_REPORT_OK;
+    int s = SQLITE_DONE;
+    while (rc == HO_REPORT_OK && (s = sqlite3_step(st)) == SQLITE_ROW) {
+        if (!row(ctx, arg, st)) {
+            rc = HO_REPORT_ERR_NOMEM;
+        }
+    }
+    if (st) {
+        sqlite3_reset(st);
+    }
+    if (rc == HO_REPORT_OK && s != SQLITE_DONE) {
+        rc = ho_rsql_fail(ctx, what);
+    }
     for (size_t i = 0; i < n && rc == HO_REPORT_OK; i++) {
         if ((rc = ho_rsql_exec(ctx, tables[i][0])) == HO_REPORT_OK) {
             rc = ho_ragg_flush(ctx, aggs[i], tables[i][1], what);
         }
     }
+    if (rc == HO_REPORT_ERR_NOMEM) {
+        ho_err_set(ctx->err, HO_ERR_NOMEM, "", "%s: out of memory", what);
+    }
+    for (size_t i = 0; i < n; i++) {
+        ho_ragg_destroy(&aggs[i]);
+    }
     return rc;
+}
+
+static bool s_outcome_pass_row(ho_rctx_t *ctx, void *arg, sqlite3_stmt *st)
+{
+    return s_outcome_row(ctx, arg, st);
 }
 
 static ho_report_error_t s_outcomes(ho_rctx_t *ctx)
@@ -287,24 +293,19 @@ static ho_report_error_t s_outcomes(ho_rctx_t *ctx)
         {HO_RQ_REPORT_SETUP_OUTCOME_WEEK_LOST, HO_RQ_REPORT_SETUP_OUTCOME_WEEK_LOST_ROW},
         {HO_RQ_REPORT_SETUP_WON_AMOUNT, HO_RQ_REPORT_SETUP_WON_AMOUNT_ROW},
     };
-    size_t n = sizeof aggs / sizeof aggs[0];
-    ho_report_error_t rc = HO_REPORT_OK;
-    for (size_t i = 0; i < n; i++) {
-        if (!aggs[i]) {
-            ho_err_set(ctx->err, HO_ERR_NOMEM, "", "outcomes pass: out of memory");
-            rc = HO_REPORT_ERR_NOMEM;
-        }
-    }
-    if (rc == HO_REPORT_OK) {
-        rc = s_outcomes_scan(ctx, &a);
-    }
-    if (rc == HO_REPORT_OK) {
-        rc = s_flush(ctx, aggs, tables, n, "outcomes pass");
-    }
-    for (size_t i = 0; i < n; i++) {
-        ho_ragg_destroy(&aggs[i]);
-    }
-    return rc;
+    sqlite3_stmt *st = NULL;
+    ho_rq_t none = HO_RQ_REPORT_SCAN_NULL;
+    ho_report_error_t rc = ho_rsql_prepared(
+        ctx,
+        ho_reader_stmt_fmt(
+            ctx->rd, HO_RQ_REPORT_SCAN_OUTCOMES, &st, NULL,
+            ho_reader_sql(ctx->has_flags ? HO_RQ_REPORT_SCAN_OUTCOMES_FLAGS : none),
+            ho_reader_sql(ctx->has_implied ? HO_RQ_REPORT_SCAN_OUTCOMES_IMPLIED
+                                           : HO_RQ_REPORT_SCAN_ZERO),
+            ho_reader_sql(ctx->has_oimport ? HO_RQ_REPORT_SCAN_OUTCOMES_IMPORT_ID : none)),
+        &st);
+    return s_pass(ctx, rc, st, s_outcome_pass_row, &a, aggs, tables, sizeof aggs / sizeof aggs[0],
+                  "outcomes pass");
 }
 
 /* ---- assignments ---- */
@@ -375,23 +376,9 @@ static bool s_assignment_row(ho_rctx_t *ctx, s_aaggs_t *a, sqlite3_stmt *st)
     return !(to_rep && assigned >= ctx->win4_a) || s_assignment_rep(a, st, accepted, tta);
 }
 
-static ho_report_error_t s_assignments_scan(ho_rctx_t *ctx, s_aaggs_t *a)
+static bool s_assignment_pass_row(ho_rctx_t *ctx, void *arg, sqlite3_stmt *st)
 {
-    sqlite3_stmt *st;
-    ho_report_error_t rc = ho_rsql_prepare(ctx, HO_RQ_REPORT_SCAN_ASSIGNMENTS, &st);
-    if (rc != HO_REPORT_OK) {
-        return rc;
-    }
-    int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        if (!s_assignment_row(ctx, a, st)) {
-            sqlite3_reset(st);
-            ho_err_set(ctx->err, HO_ERR_NOMEM, "", "assignments pass: out of memory");
-            return HO_REPORT_ERR_NOMEM;
-        }
-    }
-    sqlite3_reset(st);
-    return s == SQLITE_DONE ? HO_REPORT_OK : ho_rsql_fail(ctx, "assignments pass");
+    return s_assignment_row(ctx, arg, st);
 }
 
 static ho_report_error_t s_assignments(ho_rctx_t *ctx)
@@ -407,47 +394,19 @@ static ho_report_error_t s_assignments(ho_rctx_t *ctx)
         {HO_RQ_REPORT_SETUP_REP_ROWS, HO_RQ_REPORT_SETUP_REP_ROWS_ROW},
         {HO_RQ_REPORT_SETUP_REP_NAMES, HO_RQ_REPORT_SETUP_REP_NAMES_ROW},
     };
-    size_t n = sizeof aggs / sizeof aggs[0];
-    ho_report_error_t rc = HO_REPORT_OK;
-    for (size_t i = 0; i < n; i++) {
-        if (!aggs[i]) {
-            ho_err_set(ctx->err, HO_ERR_NOMEM, "", "assignments pass: out of memory");
-            rc = HO_REPORT_ERR_NOMEM;
-        }
-    }
-    if (rc == HO_REPORT_OK) {
-        rc = s_assignments_scan(ctx, &a);
-    }
-    if (rc == HO_REPORT_OK) {
-        rc = s_flush(ctx, aggs, tables, n, "assignments pass");
-    }
-    for (size_t i = 0; i < n; i++) {
-        ho_ragg_destroy(&aggs[i]);
-    }
-    return rc;
+    sqlite3_stmt *st = NULL;
+    ho_report_error_t rc = ho_rsql_prepare(ctx, HO_RQ_REPORT_SCAN_ASSIGNMENTS, &st);
+    return s_pass(ctx, rc, st, s_assignment_pass_row, &a, aggs, tables,
+                  sizeof aggs / sizeof aggs[0], "assignments pass");
 }
 
 /* ---- sla_breaches: the assignments with a breach in each period ---- */
 
-static ho_report_error_t s_sla_scan(ho_rctx_t *ctx, ho_ragg_t *periods)
+static bool s_sla_row(ho_rctx_t *ctx, void *arg, sqlite3_stmt *st)
 {
-    sqlite3_stmt *st;
-    ho_report_error_t rc = ho_rsql_prepare(ctx, HO_RQ_REPORT_SCAN_SLA, &st);
-    if (rc != HO_REPORT_OK) {
-        return rc;
-    }
-    int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        int wk = s_week(ctx, sqlite3_column_int64(st, 0));
-        ho_rval_t v = s_int(sqlite3_column_int64(st, 1));
-        if (wk >= 0 && !s_add_periods(periods, wk, &v)) {
-            sqlite3_reset(st);
-            ho_err_set(ctx->err, HO_ERR_NOMEM, "", "sla pass: out of memory");
-            return HO_REPORT_ERR_NOMEM;
-        }
-    }
-    sqlite3_reset(st);
-    return s == SQLITE_DONE ? HO_REPORT_OK : ho_rsql_fail(ctx, "sla pass");
+    int wk = s_week(ctx, sqlite3_column_int64(st, 0));
+    ho_rval_t v = s_int(sqlite3_column_int64(st, 1));
+    return wk < 0 || s_add_periods(arg, wk, &v);
 }
 
 static ho_report_error_t s_sla(ho_rctx_t *ctx)
@@ -455,17 +414,10 @@ static ho_report_error_t s_sla(ho_rctx_t *ctx)
     static const int distinct[1] = {HO_RAGG_DISTINCT};
     static const ho_rq_t tables[][2] = {
         {HO_RQ_REPORT_SETUP_SLA_PERIODS, HO_RQ_REPORT_SETUP_SLA_PERIODS_ROW}};
-    ho_ragg_t *periods = ho_ragg_new(1, 1, NULL, distinct);
-    if (!periods) {
-        ho_err_set(ctx->err, HO_ERR_NOMEM, "", "sla pass: out of memory");
-        return HO_REPORT_ERR_NOMEM;
-    }
-    ho_report_error_t rc = s_sla_scan(ctx, periods);
-    if (rc == HO_REPORT_OK) {
-        rc = s_flush(ctx, &periods, tables, 1, "sla pass");
-    }
-    ho_ragg_destroy(&periods);
-    return rc;
+    ho_ragg_t *aggs[] = {ho_ragg_new(1, 1, NULL, distinct)};
+    sqlite3_stmt *st = NULL;
+    ho_report_error_t rc = ho_rsql_prepare(ctx, HO_RQ_REPORT_SCAN_SLA, &st);
+    return s_pass(ctx, rc, st, s_sla_row, aggs[0], aggs, tables, 1, "sla pass");
 }
 
 ho_report_error_t ho_report_passes(ho_rctx_t *ctx)
