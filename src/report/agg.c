@@ -573,12 +573,6 @@ void ho_rval_read(sqlite3_stmt *st, int ncols, ho_rval_t *vals)
     }
 }
 
-ho_report_error_t ho_rscan(ho_rctx_t *ctx, ho_rq_t scan, const ho_rgroup_t *groups, size_t n,
-                           const char *what)
-{
-    return ho_rscan_map(ctx, scan, NULL, NULL, groups, n, what);
-}
-
 ho_report_error_t ho_rscan_map(ho_rctx_t *ctx, ho_rq_t scan, ho_rrow_map_fn map, void *arg,
                                const ho_rgroup_t *groups, size_t n, const char *what)
 {

@@ -264,6 +264,9 @@ ho_report_error_t ho_rsql_collect(ho_rctx_t *ctx, ho_rq_t q, const char *what, v
                                   size_t *n, size_t size, ho_rrow_fn row);
 /* Bind :asof, :a4, :a12, :wa, :wb (this week) if the statement has them. */
 void ho_rsql_bind_common(ho_rctx_t *ctx, sqlite3_stmt *st);
+/* The report week (0..HO_RW-1) holding instant t, -1 outside the 12 weeks. The weeks are
+ * contiguous (weeks[i].b == weeks[i + 1].a), so it is the last one starting at or before t. */
+int ho_rweek_idx(const ho_rctx_t *ctx, int64_t t);
 /* Text of column i, "" for NULL. */
 const char *ho_rcol_text(sqlite3_stmt *st, int i);
 
@@ -281,7 +284,7 @@ typedef struct ho_ragg ho_ragg_t;
  * nothing), SQLITE_INTEGER (i) or SQLITE_FLOAT (d). HO_RAGG_MEDIAN keeps integers and writes
  * their median as a REAL. */
 typedef struct {
-    int type; /* SQLITE_INTEGER, _FLOAT, _TEXT, _BLOB, _NULL */
+    int type;  /* SQLITE_INTEGER, _FLOAT, _TEXT, _BLOB, _NULL */
     int64_t i; /* an integer; of a real or a text, sqlite3_column_int64's reading */
     double d;  /* a real; of a text, sqlite3_column_double's reading */
     const unsigned char *text;
@@ -314,12 +317,9 @@ typedef struct {
     const int *kinds;
     ho_rq_t insert; /* the setup query that inserts one group into the temp table */
 } ho_rgroup_t;
-/* Run scan once, group its rows by each of groups[0..n) (n <= 8) and write each grouping's
- * groups into its temp table. */
-ho_report_error_t ho_rscan(ho_rctx_t *ctx, ho_rq_t scan, const ho_rgroup_t *groups, size_t n,
-                           const char *what);
-/* The same with each scanned row turned into the groupings' columns by map (up to 64 values;
- * its failure ends the scan with its code). */
+/* Run scan once, each row turned into the groupings' columns by map (up to 64 values; its
+ * failure ends the scan with its code; NULL: the row's columns as they are), group the rows by
+ * each of groups[0..n) (n <= 8) and write each grouping's groups into its temp table. */
 typedef ho_report_error_t (*ho_rrow_map_fn)(ho_rctx_t *ctx, sqlite3_stmt *st, ho_rval_t *vals,
                                             void *arg);
 ho_report_error_t ho_rscan_map(ho_rctx_t *ctx, ho_rq_t scan, ho_rrow_map_fn map, void *arg,

@@ -33,7 +33,7 @@ enum {
 /* The columns of report.scan_leads_facts (the kept values) and of report.scan_lead_asof (one
  * lead's values as of the end). */
 enum {
-    F_IDX,
+    F_CREATED,
     F_CH,
     F_SRC,
     F_CAMP,
@@ -126,7 +126,7 @@ static ho_report_error_t s_map(ho_rctx_t *ctx, sqlite3_stmt *st, ho_rval_t *vals
 {
     ho_rval_t f[F__COUNT];
     ho_rval_read(st, F__COUNT, f);
-    vals[C_IDX] = f[F_IDX];
+    s_int(&vals[C_IDX], ho_rweek_idx(ctx, f[F_CREATED].i));
     vals[C_CH] = f[F_CH];
     vals[C_SRC] = f[F_SRC];
     vals[C_CAMP] = f[F_CAMP];
@@ -155,6 +155,16 @@ static ho_report_error_t s_map(ho_rctx_t *ctx, sqlite3_stmt *st, ho_rval_t *vals
     return HO_REPORT_OK;
 }
 
+/* A row of report.scan_leads (a store without lead_facts: lead_asof over the raw history):
+ * its columns as they are, the creation time turned into the week. */
+static ho_report_error_t s_map_raw(ho_rctx_t *ctx, sqlite3_stmt *st, ho_rval_t *vals, void *arg)
+{
+    (void)arg;
+    ho_rval_read(st, C_INTEREST + 1, vals);
+    s_int(&vals[C_IDX], ho_rweek_idx(ctx, vals[C_IDX].i));
+    return HO_REPORT_OK;
+}
+
 ho_report_error_t ho_report_scan_leads(ho_rctx_t *ctx)
 {
     static const ho_rq_t tables[] = {HO_RQ_REPORT_SETUP_AGG_SRC, HO_RQ_REPORT_SETUP_AGG_BAND,
@@ -178,8 +188,8 @@ ho_report_error_t ho_report_scan_leads(ho_rctx_t *ctx)
         return rc;
     }
     if (!ctx->has_facts) {
-        return ho_rscan(ctx, HO_RQ_REPORT_SCAN_LEADS, groups, sizeof groups / sizeof groups[0],
-                        "the lead pass");
+        return ho_rscan_map(ctx, HO_RQ_REPORT_SCAN_LEADS, s_map_raw, NULL, groups,
+                            sizeof groups / sizeof groups[0], "the lead pass");
     }
     s_map_t m = {0};
     rc = ho_rscan_map(ctx, HO_RQ_REPORT_SCAN_LEADS_FACTS, s_map, &m, groups,

@@ -13,25 +13,6 @@
 
 #include "report/report_int.h"
 
-/* The week (0..HO_RW-1) holding t, -1 outside the 12 weeks. The weeks are contiguous
- * (weeks[i].b == weeks[i + 1].a), so the last one starting at or before t holds it. */
-static int s_week(const ho_rctx_t *ctx, int64_t t)
-{
-    if (t < ctx->weeks[0].a || t >= ctx->weeks[HO_RW - 1].b) {
-        return -1;
-    }
-    int lo = 0, hi = HO_RW - 1;
-    while (lo < hi) {
-        int mid = (lo + hi + 1) / 2;
-        if (ctx->weeks[mid].a <= t) {
-            lo = mid;
-        } else {
-            hi = mid - 1;
-        }
-    }
-    return lo;
-}
-
 /* Add the row v to the group of week wk and, for the last four weeks, of the window too. */
 static bool s_add_periods(ho_ragg_t *agg, int wk, const ho_rval_t *v)
 {
@@ -193,7 +174,7 @@ static bool s_outcome_imports(s_oaggs_t *a, sqlite3_stmt *st, bool week, s_oc_t 
 static bool s_outcome_row(ho_rctx_t *ctx, s_oaggs_t *a, sqlite3_stmt *st)
 {
     int64_t at = sqlite3_column_int64(st, O_AT);
-    int wk = s_week(ctx, at);
+    int wk = ho_rweek_idx(ctx, at);
     s_oc_t oc = s_outcome(ho_rcol_text(st, O_OUTCOME));
     const char *flags = ho_rcol_text(st, O_FLAGS); /* the NULL part when the store has none */
     bool flag_no_mql = s_has_flag(flags, "sales_accepted_without_mql");
@@ -361,7 +342,7 @@ static bool s_assignment_rep(s_aaggs_t *a, sqlite3_stmt *st, bool accepted, int6
 static bool s_assignment_row(ho_rctx_t *ctx, s_aaggs_t *a, sqlite3_stmt *st)
 {
     int64_t assigned = sqlite3_column_int64(st, A_ASSIGNED);
-    int wk = s_week(ctx, assigned);
+    int wk = ho_rweek_idx(ctx, assigned);
     bool accepted = sqlite3_column_type(st, A_ACCEPTED) != SQLITE_NULL &&
                     sqlite3_column_int64(st, A_ACCEPTED) < ctx->as_of;
     int64_t tta = sqlite3_column_int64(st, A_ACCEPTED) - assigned;
@@ -404,7 +385,7 @@ static ho_report_error_t s_assignments(ho_rctx_t *ctx)
 
 static bool s_sla_row(ho_rctx_t *ctx, void *arg, sqlite3_stmt *st)
 {
-    int wk = s_week(ctx, sqlite3_column_int64(st, 0));
+    int wk = ho_rweek_idx(ctx, sqlite3_column_int64(st, 0));
     ho_rval_t v = s_int(sqlite3_column_int64(st, 1));
     return wk < 0 || s_add_periods(arg, wk, &v);
 }

@@ -173,14 +173,23 @@ void ho_rsql_bind_common(ho_rctx_t *ctx, sqlite3_stmt *st)
     s_bind(st, ":a12", ctx->win12_a);
     s_bind(st, ":wa", ctx->weeks[HO_RW_THIS].a);
     s_bind(st, ":wb", ctx->weeks[HO_RW_THIS].b);
-    /* the week starts HO_RSQL_WEEK_IDX compares with */
-    if (sqlite3_bind_parameter_index(st, ":w1") > 0) {
-        for (int i = 1; i < HO_RW; i++) {
-            char name[8];
-            snprintf(name, sizeof name, ":w%d", i);
-            s_bind(st, name, ctx->weeks[i].a);
+}
+
+int ho_rweek_idx(const ho_rctx_t *ctx, int64_t t)
+{
+    if (t < ctx->weeks[0].a || t >= ctx->weeks[HO_RW - 1].b) {
+        return -1;
+    }
+    int lo = 0, hi = HO_RW - 1;
+    while (lo < hi) {
+        int mid = (lo + hi + 1) / 2;
+        if (ctx->weeks[mid].a <= t) {
+            lo = mid;
+        } else {
+            hi = mid - 1;
         }
     }
+    return lo;
 }
 
 const char *ho_rcol_text(sqlite3_stmt *st, int i)

@@ -17,14 +17,6 @@ const ho_rq_def_t *ho_rq_def_report(ho_rq_t q);
 const ho_rq_def_t *ho_rq_def_report_scores(ho_rq_t q);
 
 /* Pieces of SQL several report queries share. */
-/* SQL: the report week (period idx 0..11) of an instant T known to be in [:a12, :asof): the
- * week starts :w1..:w11 are bound by the report (ho_rsql_bind_common). A chain of compares,
- * ~10x cheaper per row than looking the week up in temp.periods. */
-#define HO_RSQL_WEEK_IDX(t)                                                                        \
-    "CASE WHEN " t " < :w1 THEN 0 WHEN " t " < :w2 THEN 1 WHEN " t " < :w3 THEN 2"                  \
-    " WHEN " t " < :w4 THEN 3 WHEN " t " < :w5 THEN 4 WHEN " t " < :w6 THEN 5"                      \
-    " WHEN " t " < :w7 THEN 6 WHEN " t " < :w8 THEN 7 WHEN " t " < :w9 THEN 8"                      \
-    " WHEN " t " < :w10 THEN 9 WHEN " t " < :w11 THEN 10 ELSE 11 END"
 /* SQL condition: outcome row o carries the flag sales_accepted_without_mql (an outcome on a
  * lead marketing never qualified). Only valid when outcomes has flags. */
 #define HO_RSQL_NO_MQL                                                                             \

@@ -200,29 +200,29 @@ static const ho_rq_def_t s_defs[] = {
          " accepted INTEGER, decided INTEGER, rejected INTEGER, lost INTEGER, no_mql INTEGER,"
          " won_amount REAL, pipeline REAL)",
          HO_RQF_SETUP},
-    /* ---- the lead pass (scan_leads.c): per lead created in the 12 weeks, its week (idx
-     * 0..11), channel, source, campaign, reach flags, won amount and score as of the report's
-     * end; agg.c groups the rows into the agg_* tables below (one row per group: the sums) ---- */
+    /* ---- the lead pass (scan_leads.c): per lead created in the 12 weeks, its creation (the
+     * pass finds its week, ho_rweek_idx), channel, source, campaign, reach flags, won amount and
+     * score as of the report's end; agg.c groups the rows into the agg_* tables below (one row per
+     * group: the sums) ---- */
     [HO_RQ_REPORT_SCAN_LEADS] =
         {"report.scan_leads",
-         "SELECT " HO_RSQL_WEEK_IDX(
-             "l.created_at") ","
-                             " coalesce(nullif(l.source_channel, ''), '(none)'),"
-                             " coalesce(nullif(l.original_source, ''), '(none)'),"
-                             " coalesce(nullif(l.original_campaign, ''), '(none)'), 1,"
-                             " l.mql IS NOT NULL, l.sal IS NOT NULL, l.sql IS NOT NULL, l.won IS "
-                             "NOT NULL, w.amount,"
-                             " l.has_score, l.has_score AND l.sal IS NOT NULL, l.has_score AND "
-                             "l.sql IS NOT NULL,"
-                             " CASE WHEN l.score IS NOT NULL THEN l.score - (((l.score % 10) + 10) "
-                             "% 10) END,"
-                             " CASE WHEN l.score IS NOT NULL THEN coalesce(nullif(l.quadrant, ''), "
-                             "'(none)') END,"
-                             " CASE WHEN l.score IS NOT NULL THEN l.fit END,"
-                             " CASE WHEN l.score IS NOT NULL THEN l.interest END"
-                             " FROM temp.lead_asof l LEFT JOIN temp.won_amount w ON w.lead_id = "
-                             "l.id"
-                             " WHERE l.created_at >= :a12 AND l.created_at < :asof",
+         "SELECT l.created_at,"
+         " coalesce(nullif(l.source_channel, ''), '(none)'),"
+         " coalesce(nullif(l.original_source, ''), '(none)'),"
+         " coalesce(nullif(l.original_campaign, ''), '(none)'), 1,"
+         " l.mql IS NOT NULL, l.sal IS NOT NULL, l.sql IS NOT NULL, l.won IS "
+         "NOT NULL, w.amount,"
+         " l.has_score, l.has_score AND l.sal IS NOT NULL, l.has_score AND "
+         "l.sql IS NOT NULL,"
+         " CASE WHEN l.score IS NOT NULL THEN l.score - (((l.score % 10) + 10) "
+         "% 10) END,"
+         " CASE WHEN l.score IS NOT NULL THEN coalesce(nullif(l.quadrant, ''), "
+         "'(none)') END,"
+         " CASE WHEN l.score IS NOT NULL THEN l.fit END,"
+         " CASE WHEN l.score IS NOT NULL THEN l.interest END"
+         " FROM temp.lead_asof l LEFT JOIN temp.won_amount w ON w.lead_id = "
+         "l.id"
+         " WHERE l.created_at >= :a12 AND l.created_at < :asof",
          0},
     /* On a store with lead_facts: the kept values as they are (a plain read of one row a
      * lead, ~4x cheaper than lead_asof's CASEs); scan_leads.c uses them when every one of
@@ -230,19 +230,18 @@ static const ho_rq_def_t s_defs[] = {
      * and reads the lead's row of lead_asof (report.scan_lead_asof) otherwise. */
     [HO_RQ_REPORT_SCAN_LEADS_FACTS] =
         {"report.scan_leads_facts",
-         "SELECT " HO_RSQL_WEEK_IDX(
-             "f.created_at") ","
-                             " coalesce(nullif(f.source_channel, ''), '(none)'),"
-                             " coalesce(nullif(f.original_source, ''), '(none)'),"
-                             " coalesce(nullif(f.original_campaign, ''), '(none)'), f.id,"
-                             " f.reach_mql, f.reach_sal, f.reach_sql, f.reach_won, w.amount, "
-                             "f.score_at, f.score,"
-                             " f.score - (((f.score % 10) + 10) % 10), coalesce(nullif(f.quadrant, "
-                             "''), '(none)'),"
-                             " f.fit, f.interest"
-                             " FROM main.lead_facts f LEFT JOIN temp.won_amount w ON w.lead_id = "
-                             "f.id"
-                             " WHERE f.created_at >= :a12 AND f.created_at < :asof",
+         "SELECT f.created_at,"
+         " coalesce(nullif(f.source_channel, ''), '(none)'),"
+         " coalesce(nullif(f.original_source, ''), '(none)'),"
+         " coalesce(nullif(f.original_campaign, ''), '(none)'), f.id,"
+         " f.reach_mql, f.reach_sal, f.reach_sql, f.reach_won, w.amount, "
+         "f.score_at, f.score,"
+         " f.score - (((f.score % 10) + 10) % 10), coalesce(nullif(f.quadrant, "
+         "''), '(none)'),"
+         " f.fit, f.interest"
+         " FROM main.lead_facts f LEFT JOIN temp.won_amount w ON w.lead_id = "
+         "f.id"
+         " WHERE f.created_at >= :a12 AND f.created_at < :asof",
          HO_RQF_FACTS},
     [HO_RQ_REPORT_SCAN_LEAD_ASOF] =
         {"report.scan_lead_asof",
@@ -443,7 +442,7 @@ static const ho_rq_def_t s_defs[] = {
                                      "SELECT idx, n, sal, sql, opp, won FROM temp.cohort_counts"
                                      " WHERE idx < 12 ORDER BY idx",
                                      0},
-/* ---- Sources (sources.c) ---- */
+    /* ---- Sources (sources.c) ---- */
     [HO_RQ_REPORT_SOURCES_CHANNELS] = {"report.sources_channels",
                                        "SELECT ch, sum(n) AS n, sum(mql), sum(sql), sum(won),"
                                        " total(amt) FROM temp.agg_src GROUP BY ch"
