@@ -90,6 +90,7 @@ typedef enum {
      * Calibration read */
     HO_RQ_REPORT_SCAN_LEADS,
     HO_RQ_REPORT_SCAN_LEADS_FACTS, /* the same from lead_facts' kept values (store with them) */
+    HO_RQ_REPORT_SCAN_LEADS_AMOUNTS, /* and their won amounts */
     HO_RQ_REPORT_SCAN_LEAD_ASOF,   /* {?1 lead id}: one lead's values of the scan, as of */
     HO_RQ_REPORT_SETUP_AGG_SRC,
     HO_RQ_REPORT_SETUP_AGG_SRC_ROW,

@@ -377,7 +377,8 @@ json_t *ho_store_score_snapshot(ho_store_t *self, const ho_lead_t *lead, int64_t
  *     assignments and sla_breaches in table order (HO_RQ_REPORT_SCAN_OUTCOMES, _ASSIGNMENTS,
  *     _SLA); the leads created in the 12 weeks (HO_RQ_REPORT_SCAN_LEADS_FACTS: lead_facts'
  *     kept values as they are when every one is before the report's end, the lead's
- *     lead_asof row otherwise; HO_RQ_REPORT_SCAN_LEADS on a store without lead_facts). It
+ *     lead_asof row otherwise, then their won amounts by HO_RQ_REPORT_SCAN_LEADS_AMOUNTS;
+ *     HO_RQ_REPORT_SCAN_LEADS on a store without lead_facts). It
  *     looks a table or column up (ho_reader_has) before it relies on one an older schema
  *     lacks, and then picks the _WITHOUT_ variant or reads NULL for it.
  *   - `handoff metrics`: HO_RQ_METRICS_QUARANTINE (quarantine by code, replayed or not) and

@@ -544,7 +544,7 @@ ho_report_error_t ho_ragg_flush(ho_rctx_t *ctx, const ho_ragg_t *agg, ho_rq_t in
     return HO_REPORT_OK;
 }
 
-void ho_rval_read(sqlite3_stmt *st, int ncols, ho_rval_t *vals)
+void ho_rval_read_keys(sqlite3_stmt *st, int ncols, ho_rval_t *vals, uint64_t keys)
 {
     for (int c = 0; c < ncols; c++) {
         ho_rval_t *v = &vals[c];
@@ -560,9 +560,14 @@ void ho_rval_read(sqlite3_stmt *st, int ncols, ho_rval_t *vals)
         if (v->type == SQLITE_NULL) {
             continue;
         }
-        /* a real or a text: its numeric readings too (a sum adds d, the other kinds count i) */
-        v->i = sqlite3_column_int64(st, c);
-        v->d = sqlite3_column_double(st, c);
+        /* a real or a text: its numeric readings too (a sum adds d, the other kinds count i),
+         * but not of a key-only text: turning each row's source name into two numbers that
+         * nobody reads was a third of the lead pass's reading */
+        bool key_text = v->type == SQLITE_TEXT && c < 64 && (keys >> c & 1u);
+        if (!key_text) {
+            v->i = sqlite3_column_int64(st, c);
+            v->d = sqlite3_column_double(st, c);
+        }
         if (v->type == SQLITE_TEXT) {
             v->text = sqlite3_column_text(st, c);
             v->len = (size_t)sqlite3_column_bytes(st, c);
@@ -573,34 +578,42 @@ void ho_rval_read(sqlite3_stmt *st, int ncols, ho_rval_t *vals)
     }
 }
 
-ho_report_error_t ho_rscan_map(ho_rctx_t *ctx, ho_rq_t scan, ho_rrow_map_fn map, void *arg,
-                               const ho_rgroup_t *groups, size_t n, const char *what)
+void ho_rval_read(sqlite3_stmt *st, int ncols, ho_rval_t *vals)
 {
-    ho_ragg_t *aggs[8] = {0};
-    if (n > sizeof aggs / sizeof aggs[0]) {
-        return ho_rsql_fail(ctx, what);
-    }
-    ho_report_error_t rc = HO_REPORT_OK;
-    for (size_t i = 0; i < n && rc == HO_REPORT_OK; i++) {
-        aggs[i] = ho_ragg_new(groups[i].nkeys, groups[i].nsums, groups[i].cols, groups[i].kinds);
-        if (!aggs[i]) {
-            rc = HO_REPORT_ERR_NOMEM;
+    ho_rval_read_keys(st, ncols, vals, 0);
+}
+
+uint64_t ho_rgroup_key_only(const ho_rgroup_t *groups, size_t n)
+{
+    uint64_t keys = 0, sums = 0;
+    for (size_t g = 0; g < n; g++) {
+        for (int k = 0; k < groups[g].nkeys + groups[g].nsums; k++) {
+            int c = groups[g].cols ? groups[g].cols[k] : k;
+            if (c >= 0 && c < 64) {
+                *(k < groups[g].nkeys ? &keys : &sums) |= (uint64_t)1 << c;
+            }
         }
     }
+    return keys & ~sums;
+}
+
+ho_report_error_t ho_rscan_into(ho_rctx_t *ctx, ho_rq_t scan, ho_rrow_map_fn map, void *arg,
+                                const ho_rgroup_t *groups, ho_ragg_t *const *aggs, size_t n,
+                                const char *what)
+{
     sqlite3_stmt *st = NULL;
-    if (rc == HO_REPORT_OK) {
-        rc = ho_rsql_prepare(ctx, scan, &st);
-    }
+    ho_report_error_t rc = ho_rsql_prepare(ctx, scan, &st);
     /* each column read once a row (sqlite3_column_* calls are not free), then grouped */
     ho_rval_t vals[64];
     int ncols = st ? sqlite3_column_count(st) : 0;
     if (rc == HO_REPORT_OK && ncols > 64) {
         rc = ho_rsql_fail(ctx, what);
     }
+    uint64_t keys = ho_rgroup_key_only(groups, n);
     int s = SQLITE_DONE;
     while (rc == HO_REPORT_OK && (s = sqlite3_step(st)) == SQLITE_ROW) {
         if (!map) {
-            ho_rval_read(st, ncols, vals);
+            ho_rval_read_keys(st, ncols, vals, keys);
         } else if ((rc = map(ctx, st, vals, arg)) != HO_REPORT_OK) {
             break;
         }
@@ -617,11 +630,35 @@ ho_report_error_t ho_rscan_map(ho_rctx_t *ctx, ho_rq_t scan, ho_rrow_map_fn map,
     if (rc == HO_REPORT_OK && s != SQLITE_DONE) {
         rc = ho_rsql_fail(ctx, what);
     }
-    for (size_t i = 0; i < n && rc == HO_REPORT_OK; i++) {
-        rc = ho_ragg_flush(ctx, aggs[i], groups[i].insert, what);
-    }
     if (rc == HO_REPORT_ERR_NOMEM) {
         ho_err_set(ctx->err, HO_ERR_NOMEM, "", "%s: out of memory", what);
+    }
+    return rc;
+}
+
+ho_report_error_t ho_rscan_map(ho_rctx_t *ctx, ho_rq_t scan, ho_rrow_map_fn map, void *arg,
+                               const ho_rgroup_t *groups, size_t n, const char *what)
+{
+    ho_ragg_t *aggs[8] = {0};
+    if (n > sizeof aggs / sizeof aggs[0]) {
+        return ho_rsql_fail(ctx, what);
+    }
+    ho_report_error_t rc = HO_REPORT_OK;
+    for (size_t i = 0; i < n && rc == HO_REPORT_OK; i++) {
+        aggs[i] = ho_ragg_new(groups[i].nkeys, groups[i].nsums, groups[i].cols, groups[i].kinds);
+        if (!aggs[i]) {
+            rc = HO_REPORT_ERR_NOMEM;
+            ho_err_set(ctx->err, HO_ERR_NOMEM, "", "%s: out of memory", what);
+        }
+    }
+    if (rc == HO_REPORT_OK) {
+        rc = ho_rscan_into(ctx, scan, map, arg, groups, aggs, n, what);
+    }
+    for (size_t i = 0; i < n && rc == HO_REPORT_OK; i++) {
+        rc = ho_ragg_flush(ctx, aggs[i], groups[i].insert, what);
+        if (rc == HO_REPORT_ERR_NOMEM) {
+            ho_err_set(ctx->err, HO_ERR_NOMEM, "", "%s: out of memory", what);
+        }
     }
     for (size_t i = 0; i < n; i++) {
         ho_ragg_destroy(&aggs[i]);

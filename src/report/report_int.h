@@ -292,6 +292,9 @@ typedef struct {
 } ho_rval_t;
 /* Read ncols columns of st's current row into vals. */
 void ho_rval_read(sqlite3_stmt *st, int ncols, ho_rval_t *vals);
+/* The same, a text in a column whose bit is set in keys read as text only (i and d 0): for
+ * the columns that are only ever keys, never summed. */
+void ho_rval_read_keys(sqlite3_stmt *st, int ncols, ho_rval_t *vals, uint64_t keys);
 /* cols: the scan column of each key then of each sum (NULL: 0, 1, ...); kinds: per sum
  * (NULL: all HO_RAGG_SUM). Both arrays must outlive the aggregation. */
 ho_ragg_t *ho_ragg_new(int nkeys, int nsums, const int *cols, const int *kinds);
@@ -317,6 +320,9 @@ typedef struct {
     const int *kinds;
     ho_rq_t insert; /* the setup query that inserts one group into the temp table */
 } ho_rgroup_t;
+/* The scan columns (bit c: column c < 64) that are a key of some grouping of groups[0..n) and
+ * a sum of none: ho_rscan_into reads a text there as text only (ho_rval_read_keys). */
+uint64_t ho_rgroup_key_only(const ho_rgroup_t *groups, size_t n);
 /* Run scan once, each row turned into the groupings' columns by map (up to 64 values; its
  * failure ends the scan with its code; NULL: the row's columns as they are), group the rows by
  * each of groups[0..n) (n <= 8) and write each grouping's groups into its temp table. */
@@ -324,6 +330,11 @@ typedef ho_report_error_t (*ho_rrow_map_fn)(ho_rctx_t *ctx, sqlite3_stmt *st, ho
                                             void *arg);
 ho_report_error_t ho_rscan_map(ho_rctx_t *ctx, ho_rq_t scan, ho_rrow_map_fn map, void *arg,
                                const ho_rgroup_t *groups, size_t n, const char *what);
+/* The scan part of ho_rscan_map: the rows added to aggs[0..n) (one per groups[i], made by the
+ * caller with ho_ragg_new), nothing flushed; so that a second scan can add to the same groups. */
+ho_report_error_t ho_rscan_into(ho_rctx_t *ctx, ho_rq_t scan, ho_rrow_map_fn map, void *arg,
+                                const ho_rgroup_t *groups, ho_ragg_t *const *aggs, size_t n,
+                                const char *what);
 
 /* The lead pass (scan_leads.c): the agg_* temp tables of the leads created in the 12 weeks;
  * after the shared temp tables (it reads reach, score_asof, lead_rows, won_amount). */

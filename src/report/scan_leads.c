@@ -30,8 +30,8 @@ enum {
     C_INTEREST,
 };
 
-/* The columns of report.scan_leads_facts (the kept values) and of report.scan_lead_asof (one
- * lead's values as of the end). */
+/* The columns of report.scan_leads_facts (the kept values, raw), of report.scan_lead_asof
+ * (one lead's values as of the end) and of report.scan_leads_amounts. */
 enum {
     F_CREATED,
     F_CH,
@@ -42,16 +42,16 @@ enum {
     F_SAL,
     F_SQL,
     F_WON,
-    F_AMT,
     F_SCORE_AT,
     F_SCORE,
-    F_BAND,
     F_QUAD,
     F_FIT,
     F_INTEREST,
     F__COUNT
 };
+#define F_KEYS ((1u << F_CH) | (1u << F_SRC) | (1u << F_CAMP) | (1u << F_QUAD))
 enum { A_MQL, A_SAL, A_SQL, A_WON, A_SCORED, A_BAND, A_QUAD, A_FIT, A_INTEREST, A__COUNT };
+enum { W_CREATED, W_CH, W_SRC, W_CAMP, W_AMT, W__COUNT };
 
 typedef struct {
     char *quad; /* a copy of the quadrant read from lead_asof (valid until the next lead) */
@@ -61,6 +61,32 @@ typedef struct {
 static void s_int(ho_rval_t *v, int64_t i)
 {
     *v = (ho_rval_t){.type = SQLITE_INTEGER, .i = i};
+}
+
+/* coalesce(nullif(v, ''), '(none)') */
+static void s_none(ho_rval_t *v)
+{
+    if (v->type == SQLITE_NULL || (v->type == SQLITE_TEXT && v->len == 0)) {
+        *v = (ho_rval_t){.type = SQLITE_TEXT, .text = (const unsigned char *)"(none)", .len = 6};
+    }
+}
+
+/* The score's band, as SQL's score - (((score % 10) + 10) % 10) gives it: % of integers (a
+ * real truncated to one), the subtraction in the score's own type. False for a score that is
+ * neither integer nor real (a text: the lead then takes its lead_asof row, where SQL says). */
+static bool s_band(const ho_rval_t *score, ho_rval_t *band)
+{
+    if (score->type == SQLITE_INTEGER) {
+        int64_t m = ((score->i % 10) + 10) % 10;
+        s_int(band, score->i - m);
+        return true;
+    }
+    if (score->type == SQLITE_FLOAT && score->d > -9.2e18 && score->d < 9.2e18) {
+        int64_t m = (((int64_t)score->d % 10) + 10) % 10;
+        *band = (ho_rval_t){.type = SQLITE_FLOAT, .d = score->d - (double)m};
+        return true;
+    }
+    return false;
 }
 
 /* A kept time that lead_asof takes as it is: NULL (never reached) or before as_of. */
@@ -125,17 +151,22 @@ static ho_report_error_t s_from_asof(ho_rctx_t *ctx, s_map_t *m, int64_t id, ho_
 static ho_report_error_t s_map(ho_rctx_t *ctx, sqlite3_stmt *st, ho_rval_t *vals, void *arg)
 {
     ho_rval_t f[F__COUNT];
-    ho_rval_read(st, F__COUNT, f);
+    ho_rval_read_keys(st, F__COUNT, f, F_KEYS);
     s_int(&vals[C_IDX], ho_rweek_idx(ctx, f[F_CREATED].i));
     vals[C_CH] = f[F_CH];
     vals[C_SRC] = f[F_SRC];
     vals[C_CAMP] = f[F_CAMP];
+    s_none(&vals[C_CH]);
+    s_none(&vals[C_SRC]);
+    s_none(&vals[C_CAMP]);
     s_int(&vals[C_ONE], 1);
-    vals[C_AMT] = f[F_AMT];
+    vals[C_AMT] = (ho_rval_t){.type = SQLITE_NULL}; /* report.scan_leads_amounts adds them */
     int64_t as_of = ctx->as_of;
+    bool scored = f[F_SCORE].type != SQLITE_NULL;
+    ho_rval_t none = {.type = SQLITE_NULL}, band = none;
     bool kept = s_kept(&f[F_MQL], as_of) && s_kept(&f[F_SAL], as_of) && s_kept(&f[F_SQL], as_of) &&
                 s_kept(&f[F_WON], as_of) && f[F_SCORE_AT].type == SQLITE_INTEGER &&
-                f[F_SCORE_AT].i < as_of;
+                f[F_SCORE_AT].i < as_of && (!scored || s_band(&f[F_SCORE], &band));
     if (!kept) {
         return s_from_asof(ctx, arg, f[F_ID].i, vals);
     }
@@ -146,12 +177,34 @@ static ho_report_error_t s_map(ho_rctx_t *ctx, sqlite3_stmt *st, ho_rval_t *vals
     s_int(&vals[C_SCORED], 1);
     s_int(&vals[C_SCORED_SAL], f[F_SAL].type != SQLITE_NULL);
     s_int(&vals[C_SCORED_SQL], f[F_SQL].type != SQLITE_NULL);
-    bool scored = f[F_SCORE].type != SQLITE_NULL;
-    ho_rval_t none = {.type = SQLITE_NULL};
-    vals[C_BAND] = scored ? f[F_BAND] : none;
-    vals[C_QUAD] = scored ? f[F_QUAD] : none;
+    vals[C_BAND] = band;
+    vals[C_QUAD] = f[F_QUAD];
+    s_none(&vals[C_QUAD]);
+    vals[C_QUAD] = scored ? vals[C_QUAD] : none;
     vals[C_FIT] = scored ? f[F_FIT] : none;
     vals[C_INTEREST] = scored ? f[F_INTEREST] : none;
+    return HO_REPORT_OK;
+}
+
+/* A row of report.scan_leads_amounts: a won amount into its lead's group of agg_src (every
+ * other sum NULL: adds nothing). */
+static ho_report_error_t s_map_amount(ho_rctx_t *ctx, sqlite3_stmt *st, ho_rval_t *vals,
+                                      void *arg)
+{
+    (void)arg;
+    ho_rval_t w[W__COUNT];
+    ho_rval_read_keys(st, W__COUNT, w, (1u << W_CH) | (1u << W_SRC) | (1u << W_CAMP));
+    for (int c = 0; c <= C_INTEREST; c++) {
+        vals[c] = (ho_rval_t){.type = SQLITE_NULL};
+    }
+    s_int(&vals[C_IDX], ho_rweek_idx(ctx, w[W_CREATED].i));
+    vals[C_CH] = w[W_CH];
+    vals[C_SRC] = w[W_SRC];
+    vals[C_CAMP] = w[W_CAMP];
+    s_none(&vals[C_CH]);
+    s_none(&vals[C_SRC]);
+    s_none(&vals[C_CAMP]);
+    vals[C_AMT] = w[W_AMT];
     return HO_REPORT_OK;
 }
 
@@ -191,9 +244,31 @@ ho_report_error_t ho_report_scan_leads(ho_rctx_t *ctx)
         return ho_rscan_map(ctx, HO_RQ_REPORT_SCAN_LEADS, s_map_raw, NULL, groups,
                             sizeof groups / sizeof groups[0], "the lead pass");
     }
+    /* the leads, then their won amounts into the same agg_src groups */
+    enum { NG = sizeof groups / sizeof groups[0] };
+    ho_ragg_t *aggs[NG] = {0};
+    for (size_t i = 0; i < NG && rc == HO_REPORT_OK; i++) {
+        aggs[i] = ho_ragg_new(groups[i].nkeys, groups[i].nsums, groups[i].cols, groups[i].kinds);
+        if (!aggs[i]) {
+            ho_err_set(ctx->err, HO_ERR_NOMEM, "", "the lead pass: out of memory");
+            rc = HO_REPORT_ERR_NOMEM;
+        }
+    }
     s_map_t m = {0};
-    rc = ho_rscan_map(ctx, HO_RQ_REPORT_SCAN_LEADS_FACTS, s_map, &m, groups,
-                      sizeof groups / sizeof groups[0], "the lead pass");
+    if (rc == HO_REPORT_OK) {
+        rc = ho_rscan_into(ctx, HO_RQ_REPORT_SCAN_LEADS_FACTS, s_map, &m, groups, aggs, NG,
+                           "the lead pass");
+    }
     free(m.quad);
+    if (rc == HO_REPORT_OK) {
+        rc = ho_rscan_into(ctx, HO_RQ_REPORT_SCAN_LEADS_AMOUNTS, s_map_amount, NULL, groups, aggs,
+                           1, "the lead pass: won amounts");
+    }
+    for (size_t i = 0; i < NG && rc == HO_REPORT_OK; i++) {
+        rc = ho_ragg_flush(ctx, aggs[i], groups[i].insert, "the lead pass");
+    }
+    for (size_t i = 0; i < NG; i++) {
+        ho_ragg_destroy(&aggs[i]);
+    }
     return rc;
 }

@@ -227,21 +227,25 @@ static const ho_rq_def_t s_defs[] = {
     /* On a store with lead_facts: the kept values as they are (a plain read of one row a
      * lead, ~4x cheaper than lead_asof's CASEs); scan_leads.c uses them when every one of
      * them is before as_of and the lead has a score (then they ARE lead_asof's values),
-     * and reads the lead's row of lead_asof (report.scan_lead_asof) otherwise. */
+     * and reads the lead's row of lead_asof (report.scan_lead_asof) otherwise. The columns
+     * raw: scan_leads.c makes '(none)' of a blank and the band of the score (SQL expressions
+     * evaluated for each of ~800k rows cost more than the C), and adds the won amounts from
+     * report.scan_leads_amounts (a join probe per lead for ~5% of them that have one). */
     [HO_RQ_REPORT_SCAN_LEADS_FACTS] =
         {"report.scan_leads_facts",
-         "SELECT f.created_at,"
-         " coalesce(nullif(f.source_channel, ''), '(none)'),"
-         " coalesce(nullif(f.original_source, ''), '(none)'),"
-         " coalesce(nullif(f.original_campaign, ''), '(none)'), f.id,"
-         " f.reach_mql, f.reach_sal, f.reach_sql, f.reach_won, w.amount, "
-         "f.score_at, f.score,"
-         " f.score - (((f.score % 10) + 10) % 10), coalesce(nullif(f.quadrant, "
-         "''), '(none)'),"
-         " f.fit, f.interest"
-         " FROM main.lead_facts f LEFT JOIN temp.won_amount w ON w.lead_id = "
-         "f.id"
+         "SELECT f.created_at, f.source_channel, f.original_source, f.original_campaign, f.id,"
+         " f.reach_mql, f.reach_sal, f.reach_sql, f.reach_won, f.score_at, f.score, f.quadrant,"
+         " f.fit, f.interest FROM main.lead_facts f"
          " WHERE f.created_at >= :a12 AND f.created_at < :asof",
+         HO_RQF_FACTS},
+    /* the won amounts (temp.won_amount, the outcomes pass) of the leads of the lead pass, in
+     * lead id order as the lead scan adds them (so each group's sum adds in the same order);
+     * CROSS JOIN: the ~50k amounts drive, not the 1M leads */
+    [HO_RQ_REPORT_SCAN_LEADS_AMOUNTS] =
+        {"report.scan_leads_amounts",
+         "SELECT f.created_at, f.source_channel, f.original_source, f.original_campaign,"
+         " w.amount FROM temp.won_amount w CROSS JOIN main.lead_facts f ON f.id = w.lead_id"
+         " WHERE f.created_at >= :a12 AND f.created_at < :asof ORDER BY w.lead_id",
          HO_RQF_FACTS},
     [HO_RQ_REPORT_SCAN_LEAD_ASOF] =
         {"report.scan_lead_asof",

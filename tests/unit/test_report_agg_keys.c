@@ -202,12 +202,69 @@ static void test_min_max_of_a_group_without_values_is_null(void **state)
                      1);
 }
 
+/* A text read as text only (a key-only column) groups as the full reading does; a column
+ * that one grouping sums is not key-only, so a text there still sums as its number. */
+static void test_key_only_texts_group_the_same_and_summed_texts_still_add(void **state)
+{
+    (void)state;
+    static const int by_ch_cols[] = {0, 1};
+    static const int by_wk_cols[] = {2, 0}; /* wk: key; ch: summed (a text's number) */
+    const ho_rgroup_t groups[] = {{1, 1, by_ch_cols, NULL, 0}, {1, 1, by_wk_cols, NULL, 0}};
+    assert_int_equal(ho_rgroup_key_only(groups, 1), 1u << 0);
+    /* ch is summed by the second: not key-only; wk is only its key */
+    assert_int_equal(ho_rgroup_key_only(groups, 2), 1u << 2);
+    ho_ragg_t *full = ho_ragg_new(1, 1, by_ch_cols, NULL);
+    ho_ragg_t *keys = ho_ragg_new(1, 1, by_ch_cols, NULL);
+    ho_ragg_t *sum = ho_ragg_new(1, 1, by_wk_cols, NULL);
+    assert_non_null(full);
+    assert_non_null(keys);
+    assert_non_null(sum);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(s_db,
+                                        "SELECT ch, 1, wk FROM t UNION ALL"
+                                        " SELECT '12.5', 1, -1 UNION ALL SELECT '7', 1, -1",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    ho_rval_t vals[3];
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        ho_rval_read(st, 3, vals);
+        assert_true(ho_ragg_add(full, vals));
+        assert_true(ho_ragg_add(sum, vals));
+        ho_rval_read_keys(st, 3, vals, ho_rgroup_key_only(groups, 1));
+        assert_true(vals[0].type != SQLITE_TEXT || (vals[0].i == 0 && vals[0].d == 0));
+        assert_true(ho_ragg_add(keys, vals));
+    }
+    sqlite3_finalize(st);
+    s_sql("CREATE TABLE kf (ch TEXT, n INTEGER)");
+    s_sql("CREATE TABLE kk (ch TEXT, n INTEGER)");
+    s_sql("CREATE TABLE ks (wk INTEGER, s REAL)");
+    sqlite3_stmt *ins;
+    const char *const inserts[] = {"INSERT INTO kf VALUES (?, ?)", "INSERT INTO kk VALUES (?, ?)",
+                                   "INSERT INTO ks VALUES (?, ?)"};
+    ho_ragg_t *aggs[] = {full, keys, sum};
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(sqlite3_prepare_v2(s_db, inserts[i], -1, &ins, NULL), SQLITE_OK);
+        assert_true(ho_ragg_write(aggs[i], ins, s_step, NULL));
+        sqlite3_finalize(ins);
+        ho_ragg_destroy(&aggs[i]);
+    }
+    s_same("SELECT ch, n FROM kf", "SELECT ch, n FROM kk");
+    assert_int_equal(s_count("SELECT count(*) FROM kk"),
+                     s_count("SELECT count(*) FROM (SELECT 1 FROM t GROUP BY ch)") + 2);
+    /* SQLite's own sum of the texts '12.5' and '7' */
+    assert_int_equal(s_count("SELECT count(*) FROM ks WHERE wk = -1 AND s = 19.5"), 1);
+    assert_int_equal(s_count("SELECT sum(ch) = 19.5 FROM (SELECT '12.5' AS ch UNION ALL"
+                             " SELECT '7')"),
+                     1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sums_distinct_min_max_match_sqlite),
         cmocka_unit_test(test_groupings_of_one_scan_pick_their_columns),
         cmocka_unit_test(test_min_max_of_a_group_without_values_is_null),
+        cmocka_unit_test(test_key_only_texts_group_the_same_and_summed_texts_still_add),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }
