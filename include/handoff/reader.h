@@ -219,6 +219,13 @@ const char *ho_reader_errmsg(const ho_reader_t *self);
 /* A read transaction: every statement between begin and end reads one committed state. */
 int ho_reader_begin(ho_reader_t *self, ho_err_t *err);
 int ho_reader_end(ho_reader_t *self, ho_err_t *err);
+/* Read transactions on self and other (two connections to one file) that read one and the
+ * same committed state, for one job read by two threads. While they begin, a connection of
+ * its own holds the file's write lock, waiting up to wait_ms for it: so the file must be
+ * writable by this process, and a writer waits for those few reads. HO_OK with both
+ * begun; else an error (HO_ERR_STATE: a writer held the lock all that time; HO_ERR_IO: the
+ * file cannot be opened for writing) with neither begun: read through one connection. */
+int ho_reader_begin_pair(ho_reader_t *self, ho_reader_t *other, int wait_ms, ho_err_t *err);
 
 /* The store's database has table (and column, when not NULL): what a reader checks before
  * it relies on a column an older schema lacks. */

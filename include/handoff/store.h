@@ -391,7 +391,11 @@ json_t *ho_store_score_snapshot(ho_store_t *self, const ho_lead_t *lead, int64_t
  * Consistency a reader gets:
  *   - one statement (one named query, one SELECT) reads one committed state;
  *   - the report reads every sheet inside one read transaction (ho_reader_begin): the whole
- *     workbook is one moment of the store, so its sheets agree with each other;
+ *     workbook is one moment of the store, so its sheets agree with each other. When it
+ *     reads through two connections in two threads (src/report/side.c), their transactions
+ *     begin while a third connection of the report holds the write lock
+ *     (ho_reader_begin_pair: a few microseconds; the store worker's busy timeout waits), so
+ *     both read the same moment; when that lock cannot be had it reads through one;
  *   - ho_store_lead_view runs its parts as separate statements without a read transaction:
  *     each part is consistent in itself, but a batch the worker commits between two parts
  *     can show in the later parts only (a score in `scores` newer than the lead row's

@@ -3,6 +3,7 @@
 #include "handoff/reader.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,11 +59,18 @@ unsigned ho_reader_query_flags(ho_rq_t q)
     return d ? d->flags : 0;
 }
 
-static double s_cpu_now(void)
+static double s_clock(clockid_t clock)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    clock_gettime(clock, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The calling thread's CPU time: a reader is one thread's (reader.h), and the report reads
+ * through two readers in two threads at once (src/report/side.c). */
+static double s_cpu_now(void)
+{
+    return s_clock(CLOCK_THREAD_CPUTIME_ID);
 }
 
 static int s_query_of(const ho_reader_t *self, const void *stmt)
@@ -101,7 +109,8 @@ static void s_profile_print(const ho_reader_t *self)
     for (int i = 0; i < HO_RQ__COUNT; i++) {
         total += self->cpu[i];
     }
-    fprintf(stderr, "sql-profile total_cpu_s=%.3f process_cpu_s=%.3f\n", total, s_cpu_now());
+    fprintf(stderr, "sql-profile total_cpu_s=%.3f process_cpu_s=%.3f\n", total,
+            s_clock(CLOCK_PROCESS_CPUTIME_ID));
     for (int i = 0; i < HO_RQ__COUNT; i++) {
         if (self->runs[i]) {
             fprintf(stderr, "sql-profile query=%s runs=%u cpu_s=%.3f\n", ho_reader_query_name(i),
@@ -125,8 +134,20 @@ static int s_version(sqlite3 *db, char *why, size_t cap)
     return version;
 }
 
+/* SQLite's memory statistics (nothing in handoff reads them) take a global mutex around
+ * every allocation; the report's two connections in two threads (src/report/side.c) then
+ * contend on it for every cursor and record. Process-wide, and possible only before SQLite
+ * initializes: the first reader (or store, store_sqlite.c) of a process turns it off; when
+ * something else initialized SQLite first, sqlite3_config refuses and nothing changes. */
+static void s_memstatus_off(void)
+{
+    (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 ho_reader_t *ho_reader_open(const char *path, int busy_ms, ho_err_t *err)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, s_memstatus_off);
     struct stat st;
     if (stat(path, &st) != 0) {
         ho_err_set(err, HO_ERR_NOT_FOUND, "db",
@@ -227,6 +248,48 @@ static int s_exec(ho_reader_t *self, const char *sql, ho_err_t *err)
 int ho_reader_begin(ho_reader_t *self, ho_err_t *err)
 {
     return s_exec(self, "BEGIN", err);
+}
+
+/* Start self's read transaction now: BEGIN is deferred, the snapshot is taken at the first
+ * read of the database (page 1, by the schema cookie check). */
+static int s_begin_now(ho_reader_t *self, ho_err_t *err)
+{
+    int rc = s_exec(self, "BEGIN", err);
+    if (rc == HO_OK &&
+        (rc = s_exec(self, "SELECT 1 FROM main.sqlite_schema LIMIT 1", err)) != HO_OK) {
+        s_exec(self, "ROLLBACK", NULL);
+    }
+    return rc;
+}
+
+int ho_reader_begin_pair(ho_reader_t *self, ho_reader_t *other, int wait_ms, ho_err_t *err)
+{
+    /* No commit can land between the two snapshots while a connection of our own holds the
+     * write lock; SQLite's snapshot API (sqlite3_snapshot_open) would say the same without
+     * the lock, but Debian's library is built without it. The lock is held for two reads of
+     * page 1, and never used to write. */
+    sqlite3 *lock = NULL;
+    int rc = HO_OK;
+    if (sqlite3_open_v2(self->path, &lock, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+        SQLITE_OK) {
+        rc = ho_err_set(err, HO_ERR_IO, "db", "%s: cannot open to pair readers: %s", self->path,
+                        lock ? sqlite3_errmsg(lock) : "out of memory");
+    } else {
+        sqlite3_busy_timeout(lock, wait_ms > 0 ? wait_ms : 0);
+        if (sqlite3_exec(lock, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+            rc = ho_err_set(err, HO_ERR_STATE, "db", "%s: no write lock to pair readers: %s",
+                            self->path, sqlite3_errmsg(lock));
+        }
+    }
+    if (rc == HO_OK && (rc = s_begin_now(self, err)) == HO_OK &&
+        (rc = s_begin_now(other, err)) != HO_OK) {
+        s_exec(self, "ROLLBACK", NULL);
+    }
+    if (lock) {
+        sqlite3_exec(lock, "ROLLBACK", NULL, NULL, NULL);
+        sqlite3_close(lock);
+    }
+    return rc;
 }
 
 int ho_reader_end(ho_reader_t *self, ho_err_t *err)
