@@ -95,6 +95,8 @@ typedef struct {
                          CSS and SVG charts, the same numbers as the workbook); NULL = none */
     ho_report_progress_fn *progress; /* may be NULL */
     void *progress_arg;
+    int threads; /* 1: read through one connection; else (0 = default) two threads on two
+                    connections reading one committed state, when the store allows it */
 } ho_report_opts_t;
 
 #define HO_REPORT_SHEETS 11
@@ -105,6 +107,7 @@ typedef struct {
     int64_t leads;                      /* leads created in the report week (Summary "Leads") */
     int64_t mqls;                       /* MQLs of the report week (rows of Handoffs) */
     int64_t week_start_ms, week_end_ms; /* the report week's bounds (UTC ms) */
+    int threads;                        /* 2: read by two connections at once; 1: by one */
 } ho_report_result_t;
 
 /* The sheet names in workbook order (static). */

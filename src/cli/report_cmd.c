@@ -19,7 +19,7 @@ static void s_usage(FILE *out)
     fprintf(out,
             "usage: handoff report [--week 2026-W47] [-o FILE] [--data-dir DIR]\n"
             "                      [--timezone ZONE] [-c CONFIG] [--db PATH] [--now T]\n"
-            "                      [--html FILE] [--quiet]\n"
+            "                      [--html FILE] [--threads 1|2] [--quiet]\n"
             "       handoff report --definitions-md\n"
             "\n"
             "Write the weekly conversion workbook (.xlsx): Summary, Funnel, Sources, Lost\n"
@@ -45,11 +45,15 @@ static void s_usage(FILE *out)
             "                   fit x interest grid, this week's lost and rejected leads,\n"
             "                   Definitions; the same numbers as the workbook (one pass over\n"
             "                   the store), charts as inline SVG, no script, nothing fetched\n"
+            "  --threads N      1: read the store through one connection; 2 (default):\n"
+            "                   two threads on two connections that read one committed\n"
+            "                   state (when the store file is writable by this user: the\n"
+            "                   write lock is held for a moment to pair them; else one)\n"
             "  -q, --quiet      no progress on stderr\n"
             "  --definitions-md print the Definitions sheet as the Markdown table of\n"
             "                   reports/README.md (its one source) and exit\n"
             "\n"
-            "Prints: report week=2026-W47 path=... sheets=11 leads=N [html=...]\n");
+            "Prints: report week=2026-W47 path=... sheets=11 leads=N threads=T [html=...]\n");
 }
 
 static void s_progress(void *arg, const char *sheet, int64_t rows, bool done)
@@ -91,6 +95,7 @@ static void s_warn_unfinished(ho_week_t week, const char *tz, int64_t now_ms)
 typedef struct {
     ho_cli_env_t env;
     const char *week_arg, *output, *tz, *db, *now_arg, *html;
+    int threads;
     bool quiet;
 } s_args_t;
 
@@ -106,6 +111,7 @@ static int s_parse(int argc, char **argv, s_args_t *a)
         {"now", required_argument, NULL, 'n'},
         {"definitions-md", no_argument, NULL, 'm'},
         {"html", required_argument, NULL, 'H'},
+        {"threads", required_argument, NULL, 'T'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -134,6 +140,13 @@ static int s_parse(int argc, char **argv, s_args_t *a)
             break;
         case 'H':
             a->html = optarg;
+            break;
+        case 'T':
+            if (strcmp(optarg, "1") != 0 && strcmp(optarg, "2") != 0) {
+                fprintf(stderr, "handoff report: --threads: \"%s\" is not 1 or 2\n", optarg);
+                return 2;
+            }
+            a->threads = atoi(optarg);
             break;
         case 'm':
             return ho_report_definitions_markdown(stdout) == 0 ? 0 : 1;
@@ -248,6 +261,7 @@ int ho_cmd_report(int argc, char **argv)
     opts.db_path = db_path;
     opts.output = out_path;
     opts.html = a.html;
+    opts.threads = a.threads;
     if (!a.quiet) {
         opts.progress = s_progress;
     }
@@ -258,8 +272,8 @@ int ho_cmd_report(int argc, char **argv)
         fprintf(stderr, "handoff report: %s: %s\n", ho_report_strerror(rrc), err.message);
         goto done;
     }
-    printf("report week=%s path=%s sheets=%d leads=%lld", week, out_path, res.sheets,
-           (long long)res.leads);
+    printf("report week=%s path=%s sheets=%d leads=%lld threads=%d", week, out_path, res.sheets,
+           (long long)res.leads, res.threads);
     if (a.html) {
         printf(" html=%s", a.html);
     }

@@ -228,6 +228,64 @@ static void s_add_lead(void *arg, const ho_expl_item_t *items, size_t n)
     }
 }
 
+/* The rule pass's result (report_int.h): the per-rule sums, in rule order once reported. */
+struct ho_rrules {
+    s_rules_t a;
+};
+
+void ho_rrules_destroy(ho_rrules_t **self_p)
+{
+    ho_rrules_t *self = *self_p;
+    if (!self) {
+        return;
+    }
+    for (size_t i = 0; i < self->a.nacc; i++) {
+        free(self->a.acc[i].rule);
+        free(self->a.acc[i].kind);
+    }
+    free(self->a.acc);
+    free(self);
+    *self_p = NULL;
+}
+
+ho_report_error_t ho_report_rules_scan(ho_rctx_t *ctx, ho_rrules_t **out)
+{
+    *out = NULL;
+    sqlite3_stmt *st;
+    /* The rules of the score that made the lead an MQL (in force at its first MQL entry), not
+     * of its latest one: a re-score after the handoff (an activity, a decay) is not what sales
+     * was given. Leads never MQL (or without a score by then): their latest score. */
+    ho_report_error_t rc = ho_rsql_prepare(ctx, HO_RQ_REPORT_LEARNINGS_RULES, &st);
+    if (rc != HO_REPORT_OK) {
+        return rc;
+    }
+    ho_rrules_t *self = calloc(1, sizeof *self);
+    s_rules_t *a = self ? &self->a : NULL;
+    if (a) {
+        a->acc = calloc(S_MAX_RULES, sizeof *a->acc);
+    }
+    int s = SQLITE_NOMEM;
+    while (a && a->acc && (s = sqlite3_step(st)) == SQLITE_ROW) {
+        a->sal = sqlite3_column_int(st, 1);
+        a->sql = sqlite3_column_int(st, 2);
+        if (!ho_expl_read((const char *)sqlite3_column_text(st, 0), s_add_lead, a) || a->nomem) {
+            s = SQLITE_NOMEM;
+            break;
+        }
+    }
+    sqlite3_reset(st);
+    if (s == SQLITE_DONE) {
+        *out = self;
+        return HO_REPORT_OK;
+    }
+    ho_rrules_destroy(&self);
+    if (s == SQLITE_NOMEM) {
+        ho_err_set(ctx->err, HO_ERR_NOMEM, "", "learnings: out of memory");
+        return HO_REPORT_ERR_NOMEM;
+    }
+    return ho_rsql_fail(ctx, "learnings rules");
+}
+
 ho_report_error_t ho_report_rules_each(ho_rctx_t *ctx, ho_report_rule_fn *fn, void *arg,
                                        double base[3])
 {
@@ -235,54 +293,32 @@ ho_report_error_t ho_report_rules_each(ho_rctx_t *ctx, ho_report_rule_fn *fn, vo
     if (rc != HO_REPORT_OK) {
         return rc;
     }
-    sqlite3_stmt *st;
-    /* The rules of the score that made the lead an MQL (in force at its first MQL entry), not
-     * of its latest one: a re-score after the handoff (an activity, a decay) is not what sales
-     * was given. Leads never MQL (or without a score by then): their latest score. */
-    rc = ho_rsql_prepare(ctx, HO_RQ_REPORT_LEARNINGS_RULES, &st);
-    if (rc != HO_REPORT_OK) {
-        return rc;
-    }
-    s_rules_t a = {.acc = calloc(S_MAX_RULES, sizeof *a.acc)};
-    s_rule_acc_t *acc = a.acc;
-    int s = SQLITE_NOMEM;
-    while (acc && (s = sqlite3_step(st)) == SQLITE_ROW) {
-        a.sal = sqlite3_column_int(st, 1);
-        a.sql = sqlite3_column_int(st, 2);
-        if (!ho_expl_read((const char *)sqlite3_column_text(st, 0), s_add_lead, &a) || a.nomem) {
-            s = SQLITE_NOMEM;
-            break;
+    /* the pass made beside the others (ctx->rules, workbook.c), else made now */
+    ho_rrules_t *own = NULL, *rules = ctx->rules;
+    if (!rules) {
+        if ((rc = ho_report_rules_scan(ctx, &own)) != HO_REPORT_OK) {
+            return rc;
         }
+        rules = own;
     }
-    sqlite3_reset(st);
-    size_t nacc = a.nacc;
-    if (s == SQLITE_DONE) {
-        qsort(acc, nacc, sizeof *acc, s_rule_cmp); /* rule order, byte-wise */
-        for (size_t i = 0; i < nacc; i++) {
-            ho_report_rule_t r = {.rule = acc[i].rule,
-                                  .kind = acc[i].kind ? acc[i].kind : "",
-                                  .points = acc[i].pts / acc[i].n,
-                                  .n = acc[i].n,
-                                  .sal = acc[i].sal,
-                                  .sql = acc[i].sql};
-            r.has_lift =
-                s_rr(r.sql, r.n, base[2] - r.sql, base[0] - r.n, &r.sql_lift, &r.lo, &r.hi);
-            r.verdict = s_verdict(r.points, r.n, r.has_lift ? r.lo : NAN, r.has_lift ? r.hi : NAN);
-            r.against =
-                !strncmp(r.verdict, "CONTRADICTED", 12) || !strncmp(r.verdict, "NOT SUPPORTED", 13);
-            fn(arg, &r);
-        }
-    }
+    s_rule_acc_t *acc = rules->a.acc;
+    size_t nacc = rules->a.nacc;
+    qsort(acc, nacc, sizeof *acc, s_rule_cmp); /* rule order, byte-wise */
     for (size_t i = 0; i < nacc; i++) {
-        free(acc[i].rule);
-        free(acc[i].kind);
+        ho_report_rule_t r = {.rule = acc[i].rule,
+                              .kind = acc[i].kind ? acc[i].kind : "",
+                              .points = acc[i].pts / acc[i].n,
+                              .n = acc[i].n,
+                              .sal = acc[i].sal,
+                              .sql = acc[i].sql};
+        r.has_lift = s_rr(r.sql, r.n, base[2] - r.sql, base[0] - r.n, &r.sql_lift, &r.lo, &r.hi);
+        r.verdict = s_verdict(r.points, r.n, r.has_lift ? r.lo : NAN, r.has_lift ? r.hi : NAN);
+        r.against =
+            !strncmp(r.verdict, "CONTRADICTED", 12) || !strncmp(r.verdict, "NOT SUPPORTED", 13);
+        fn(arg, &r);
     }
-    free(acc);
-    if (s == SQLITE_NOMEM) {
-        ho_err_set(ctx->err, HO_ERR_NOMEM, "", "learnings: out of memory");
-        return HO_REPORT_ERR_NOMEM;
-    }
-    return s == SQLITE_DONE ? HO_REPORT_OK : ho_rsql_fail(ctx, "learnings rules");
+    ho_rrules_destroy(&own);
+    return HO_REPORT_OK;
 }
 
 typedef struct {

@@ -208,6 +208,11 @@ typedef struct {
 
 typedef struct ho_rhtml_t ho_rhtml_t; /* the HTML page being written (html.c) */
 
+typedef struct ho_rrules ho_rrules_t; /* the rule pass's sums (learnings.c) */
+typedef struct ho_rleads ho_rleads_t; /* the lead pass's groups (scan_leads.c) */
+typedef struct ho_rside ho_rside_t;   /* the second connection and its thread (side.c) */
+typedef struct ho_rpass ho_rpass_t;   /* the assignment and SLA passes' groups (scans.c) */
+
 typedef struct {
     const ho_report_opts_t *opts;
     ho_err_t *err;
@@ -230,6 +235,12 @@ typedef struct {
     bool has_oimport;        /* outcomes.import_id */
     bool has_pending_status; /* pending_outcomes.status (pending | unknown_lead) */
     bool has_facts;          /* lead_facts (schema 8): reach, score_asof, lead_rows read it */
+    /* made by a second connection in a thread of its own while this one makes the others
+     * (workbook.c: s_prepare_tables), NULL when read through one connection */
+    ho_rrules_t *rules;
+    ho_rleads_t *leads;
+    ho_rpass_t *assign;
+    ho_rside_t *side;
     /* formats */
     lxw_format *f_title, *f_sub, *f_head, *f_text, *f_bold, *f_int, *f_avg, *f_money, *f_pct,
         *f_hours, *f_date, *f_dt, *f_dint, *f_dpct, *f_dhours, *f_dmoney, *f_note, *f_tot_text,
@@ -336,9 +347,33 @@ ho_report_error_t ho_rscan_into(ho_rctx_t *ctx, ho_rq_t scan, ho_rrow_map_fn map
                                 const ho_rgroup_t *groups, ho_ragg_t *const *aggs, size_t n,
                                 const char *what);
 
+/* The views every pass reads (transitions, and over lead_facts: reach, score_asof,
+ * lead_rows, lead_asof), on ctx's connection (workbook.c). */
+ho_report_error_t ho_report_setup_views(ho_rctx_t *ctx, bool has_kind);
+
+/* ---- the second connection (side.c) ---- */
+/* Begin the report's read transaction: on the main connection and, when the store has
+ * lead_facts and opts->threads is not 1, on a second one that reads the same committed
+ * state (ctx->side set); else on the main one alone (ctx->side NULL). */
+ho_report_error_t ho_rside_begin(ho_rctx_t *ctx);
+/* After the main connection's views (ctx's has_* known): the second connection's views,
+ * then its thread, which makes the lead scan, the assignment and SLA passes' scans and the
+ * rule pass. No-op without ctx->side. */
+ho_report_error_t ho_rside_start(ho_rctx_t *ctx, bool has_kind);
+/* Wait for the thread: its lead scan into ctx->leads, its assignment and SLA passes into
+ * ctx->assign, its rule pass into ctx->rules, or its error into ctx->err. */
+ho_report_error_t ho_rside_join(ho_rctx_t *ctx);
+/* Close the second connection (joining a thread still running) and free ctx->leads,
+ * ctx->assign and ctx->rules. */
+void ho_rside_destroy(ho_rctx_t *ctx);
+
 /* The lead pass (scan_leads.c): the agg_* temp tables of the leads created in the 12 weeks;
  * after the shared temp tables (it reads reach, score_asof, lead_rows, won_amount). */
 ho_report_error_t ho_report_scan_leads(ho_rctx_t *ctx);
+/* Its scan of lead_facts alone (a store with it), grouped in C and not yet written: reads
+ * main.lead_facts and the lead_asof view only, so it can run on a second connection. */
+ho_report_error_t ho_report_leads_scan(ho_rctx_t *ctx, ho_rleads_t **out);
+void ho_rleads_destroy(ho_rleads_t **self_p);
 /* ---- the stage pass (stages.c): one scan of the transitions before as_of, in lead order,
  * into the temp tables stage_counts, velocity, cohort_counts and week_cohort (workbook.c
  * says what each holds). Needs the periods. ---- */
@@ -352,6 +387,12 @@ void ho_rperiod_bounds(const ho_rctx_t *ctx, int idx, int64_t *a, int64_t *b);
  * (outcome_*, assign_periods, rep_rows, rep_names, sla_periods). Run after the shared temp
  * tables (it reads temp.reach), before the sheets. ---- */
 ho_report_error_t ho_report_passes(ho_rctx_t *ctx);
+/* With a second connection (ctx->side), ho_report_passes makes the outcomes pass alone; the
+ * assignment and SLA passes are scanned there (ho_report_assign_scan: main tables and the
+ * reach view only) and written here after the join (ho_report_assign_write). */
+ho_report_error_t ho_report_assign_scan(ho_rctx_t *ctx, ho_rpass_t **out);
+ho_report_error_t ho_report_assign_write(ho_rctx_t *ctx, const ho_rpass_t *p);
+void ho_rpass_destroy(ho_rpass_t **self_p);
 
 /* Write helpers. */
 lxw_datetime ho_rdatetime(const ho_rctx_t *ctx, int64_t ms);
@@ -391,8 +432,14 @@ ho_report_error_t ho_report_drilldown(ho_rctx_t *ctx, lxw_worksheet *ws);
 ho_report_error_t ho_report_reps(ho_rctx_t *ctx, lxw_worksheet *ws);
 ho_report_error_t ho_report_calibration(ho_rctx_t *ctx, lxw_worksheet *ws);
 ho_report_error_t ho_report_learnings(ho_rctx_t *ctx, lxw_worksheet *ws);
+/* The rule pass (learnings.c): the rules of each scored lead of the 12 weeks (its score at
+ * its first MQL entry, else its latest) summed per rule. It reads the lead_asof view and
+ * scores only, so it can run on a second connection (workbook.c). */
+ho_report_error_t ho_report_rules_scan(ho_rctx_t *ctx, ho_rrules_t **out);
+void ho_rrules_destroy(ho_rrules_t **self_p);
 /* The scoring rules' measured lift (learnings.c), one fn call per rule; base = {scored
- * leads, SAL, SQL} of the 12 weeks. Needs the shared temp tables. */
+ * leads, SAL, SQL} of the 12 weeks. Needs the shared temp tables; uses ctx->rules when the
+ * rule pass was made beside the others, else makes it. */
 ho_report_error_t ho_report_rules_each(ho_rctx_t *ctx, ho_report_rule_fn *fn, void *arg,
                                        double base[3]);
 ho_report_error_t ho_report_handoffs(ho_rctx_t *ctx, lxw_worksheet *ws);

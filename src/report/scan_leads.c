@@ -188,8 +188,7 @@ static ho_report_error_t s_map(ho_rctx_t *ctx, sqlite3_stmt *st, ho_rval_t *vals
 
 /* A row of report.scan_leads_amounts: a won amount into its lead's group of agg_src (every
  * other sum NULL: adds nothing). */
-static ho_report_error_t s_map_amount(ho_rctx_t *ctx, sqlite3_stmt *st, ho_rval_t *vals,
-                                      void *arg)
+static ho_report_error_t s_map_amount(ho_rctx_t *ctx, sqlite3_stmt *st, ho_rval_t *vals, void *arg)
 {
     (void)arg;
     ho_rval_t w[W__COUNT];
@@ -218,21 +217,68 @@ static ho_report_error_t s_map_raw(ho_rctx_t *ctx, sqlite3_stmt *st, ho_rval_t *
     return HO_REPORT_OK;
 }
 
+static const int s_src[] = {C_IDX, C_CH,  C_SRC, C_CAMP,   C_ONE,        C_MQL,       C_SAL,
+                            C_SQL, C_WON, C_AMT, C_SCORED, C_SCORED_SAL, C_SCORED_SQL};
+static const int s_band_cols[] = {C_BAND, C_ONE, C_MQL, C_SQL, C_WON};
+static const int s_quad[] = {C_QUAD, C_ONE, C_MQL, C_SQL, C_WON};
+static const int s_fi[] = {C_FIT, C_INTEREST, C_ONE, C_SQL};
+/* agg_src first: the won amounts add to it alone */
+static const ho_rgroup_t s_groups[] = {
+    {4, 9, s_src, NULL, HO_RQ_REPORT_SETUP_AGG_SRC_ROW},
+    {1, 4, s_band_cols, NULL, HO_RQ_REPORT_SETUP_AGG_BAND_ROW},
+    {1, 4, s_quad, NULL, HO_RQ_REPORT_SETUP_AGG_QUAD_ROW},
+    {2, 2, s_fi, NULL, HO_RQ_REPORT_SETUP_AGG_FI_ROW},
+};
+enum { S_NG = sizeof s_groups / sizeof s_groups[0] };
+
+/* The lead scan's groups, not yet written (report_int.h). */
+struct ho_rleads {
+    ho_ragg_t *aggs[S_NG];
+};
+
+void ho_rleads_destroy(ho_rleads_t **self_p)
+{
+    ho_rleads_t *self = *self_p;
+    if (!self) {
+        return;
+    }
+    for (size_t i = 0; i < S_NG; i++) {
+        ho_ragg_destroy(&self->aggs[i]);
+    }
+    free(self);
+    *self_p = NULL;
+}
+
+ho_report_error_t ho_report_leads_scan(ho_rctx_t *ctx, ho_rleads_t **out)
+{
+    ho_rleads_t *self = calloc(1, sizeof *self);
+    ho_report_error_t rc = self ? HO_REPORT_OK : HO_REPORT_ERR_NOMEM;
+    for (size_t i = 0; i < S_NG && rc == HO_REPORT_OK; i++) {
+        const ho_rgroup_t *g = &s_groups[i];
+        if (!(self->aggs[i] = ho_ragg_new(g->nkeys, g->nsums, g->cols, g->kinds))) {
+            rc = HO_REPORT_ERR_NOMEM;
+        }
+    }
+    if (rc == HO_REPORT_ERR_NOMEM) {
+        ho_err_set(ctx->err, HO_ERR_NOMEM, "", "the lead pass: out of memory");
+    }
+    s_map_t m = {0};
+    if (rc == HO_REPORT_OK) {
+        rc = ho_rscan_into(ctx, HO_RQ_REPORT_SCAN_LEADS_FACTS, s_map, &m, s_groups, self->aggs,
+                           S_NG, "the lead pass");
+    }
+    free(m.quad);
+    if (rc != HO_REPORT_OK) {
+        ho_rleads_destroy(&self);
+    }
+    *out = self;
+    return rc;
+}
+
 ho_report_error_t ho_report_scan_leads(ho_rctx_t *ctx)
 {
     static const ho_rq_t tables[] = {HO_RQ_REPORT_SETUP_AGG_SRC, HO_RQ_REPORT_SETUP_AGG_BAND,
                                      HO_RQ_REPORT_SETUP_AGG_QUAD, HO_RQ_REPORT_SETUP_AGG_FI};
-    static const int src[] = {C_IDX, C_CH,  C_SRC, C_CAMP,   C_ONE,        C_MQL,       C_SAL,
-                              C_SQL, C_WON, C_AMT, C_SCORED, C_SCORED_SAL, C_SCORED_SQL};
-    static const int band[] = {C_BAND, C_ONE, C_MQL, C_SQL, C_WON};
-    static const int quad[] = {C_QUAD, C_ONE, C_MQL, C_SQL, C_WON};
-    static const int fi[] = {C_FIT, C_INTEREST, C_ONE, C_SQL};
-    static const ho_rgroup_t groups[] = {
-        {4, 9, src, NULL, HO_RQ_REPORT_SETUP_AGG_SRC_ROW},
-        {1, 4, band, NULL, HO_RQ_REPORT_SETUP_AGG_BAND_ROW},
-        {1, 4, quad, NULL, HO_RQ_REPORT_SETUP_AGG_QUAD_ROW},
-        {2, 2, fi, NULL, HO_RQ_REPORT_SETUP_AGG_FI_ROW},
-    };
     ho_report_error_t rc = HO_REPORT_OK;
     for (size_t i = 0; i < sizeof tables / sizeof tables[0] && rc == HO_REPORT_OK; i++) {
         rc = ho_rsql_exec(ctx, tables[i]);
@@ -241,34 +287,21 @@ ho_report_error_t ho_report_scan_leads(ho_rctx_t *ctx)
         return rc;
     }
     if (!ctx->has_facts) {
-        return ho_rscan_map(ctx, HO_RQ_REPORT_SCAN_LEADS, s_map_raw, NULL, groups,
-                            sizeof groups / sizeof groups[0], "the lead pass");
+        return ho_rscan_map(ctx, HO_RQ_REPORT_SCAN_LEADS, s_map_raw, NULL, s_groups, S_NG,
+                            "the lead pass");
     }
-    /* the leads, then their won amounts into the same agg_src groups */
-    enum { NG = sizeof groups / sizeof groups[0] };
-    ho_ragg_t *aggs[NG] = {0};
-    for (size_t i = 0; i < NG && rc == HO_REPORT_OK; i++) {
-        aggs[i] = ho_ragg_new(groups[i].nkeys, groups[i].nsums, groups[i].cols, groups[i].kinds);
-        if (!aggs[i]) {
-            ho_err_set(ctx->err, HO_ERR_NOMEM, "", "the lead pass: out of memory");
-            rc = HO_REPORT_ERR_NOMEM;
-        }
+    /* the leads (scanned beside the other passes, ctx->leads, or now), then their won
+     * amounts (temp.won_amount: the outcomes pass) into the same agg_src groups */
+    ho_rleads_t *own = NULL, *leads = ctx->leads;
+    if (!leads && (rc = ho_report_leads_scan(ctx, &own)) != HO_REPORT_OK) {
+        return rc;
     }
-    s_map_t m = {0};
-    if (rc == HO_REPORT_OK) {
-        rc = ho_rscan_into(ctx, HO_RQ_REPORT_SCAN_LEADS_FACTS, s_map, &m, groups, aggs, NG,
-                           "the lead pass");
+    leads = leads ? leads : own;
+    rc = ho_rscan_into(ctx, HO_RQ_REPORT_SCAN_LEADS_AMOUNTS, s_map_amount, NULL, s_groups,
+                       leads->aggs, 1, "the lead pass: won amounts");
+    for (size_t i = 0; i < S_NG && rc == HO_REPORT_OK; i++) {
+        rc = ho_ragg_flush(ctx, leads->aggs[i], s_groups[i].insert, "the lead pass");
     }
-    free(m.quad);
-    if (rc == HO_REPORT_OK) {
-        rc = ho_rscan_into(ctx, HO_RQ_REPORT_SCAN_LEADS_AMOUNTS, s_map_amount, NULL, groups, aggs,
-                           1, "the lead pass: won amounts");
-    }
-    for (size_t i = 0; i < NG && rc == HO_REPORT_OK; i++) {
-        rc = ho_ragg_flush(ctx, aggs[i], groups[i].insert, "the lead pass");
-    }
-    for (size_t i = 0; i < NG; i++) {
-        ho_ragg_destroy(&aggs[i]);
-    }
+    ho_rleads_destroy(&own);
     return rc;
 }

@@ -9,6 +9,7 @@
  * sheets' WHERE clauses made (which week, which outcome, which flags) is made once in C. The
  * definitions are those of the queries replaced (reports/README.md): a row's period is the
  * week [a, b) holding its time, and the 4-week window (HO_P4) for the last four. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "report/report_int.h"
@@ -212,12 +213,11 @@ static bool s_outcome_row(ho_rctx_t *ctx, s_oaggs_t *a, sqlite3_stmt *st)
  * out of memory. */
 typedef bool (*s_row_fn)(ho_rctx_t *ctx, void *arg, sqlite3_stmt *st);
 
-/* A pass: every row of st (prepared with result rc) through row, then the n groupings made
- * into their temp tables (tables[i]: create, insert). The aggregations are destroyed whatever
- * happens. */
-static ho_report_error_t s_pass(ho_rctx_t *ctx, ho_report_error_t rc, sqlite3_stmt *st,
-                                s_row_fn row, void *arg, ho_ragg_t **aggs,
-                                const ho_rq_t (*tables)[2], size_t n, const char *what)
+/* A pass's scan: every row of st (prepared with result rc) through row, into its groupings
+ * (aggs[0..n), all made: NULL is out of memory). */
+static ho_report_error_t s_pass_scan(ho_rctx_t *ctx, ho_report_error_t rc, sqlite3_stmt *st,
+                                     s_row_fn row, void *arg, ho_ragg_t *const *aggs, size_t n,
+                                     const char *what)
 {
     for (size_t i = 0; i < n && rc == HO_REPORT_OK; i++) {
         if (!aggs[i]) {
@@ -236,6 +236,17 @@ static ho_report_error_t s_pass(ho_rctx_t *ctx, ho_report_error_t rc, sqlite3_st
     if (rc == HO_REPORT_OK && s != SQLITE_DONE) {
         rc = ho_rsql_fail(ctx, what);
     }
+    if (rc == HO_REPORT_ERR_NOMEM) {
+        ho_err_set(ctx->err, HO_ERR_NOMEM, "", "%s: out of memory", what);
+    }
+    return rc;
+}
+
+/* A pass's groupings made into their temp tables (tables[i]: create, insert). */
+static ho_report_error_t s_pass_write(ho_rctx_t *ctx, ho_ragg_t *const *aggs,
+                                      const ho_rq_t (*tables)[2], size_t n, const char *what)
+{
+    ho_report_error_t rc = HO_REPORT_OK;
     for (size_t i = 0; i < n && rc == HO_REPORT_OK; i++) {
         if ((rc = ho_rsql_exec(ctx, tables[i][0])) == HO_REPORT_OK) {
             rc = ho_ragg_flush(ctx, aggs[i], tables[i][1], what);
@@ -243,6 +254,19 @@ static ho_report_error_t s_pass(ho_rctx_t *ctx, ho_report_error_t rc, sqlite3_st
     }
     if (rc == HO_REPORT_ERR_NOMEM) {
         ho_err_set(ctx->err, HO_ERR_NOMEM, "", "%s: out of memory", what);
+    }
+    return rc;
+}
+
+/* A pass: its scan, then its groupings into their temp tables. The aggregations are
+ * destroyed whatever happens. */
+static ho_report_error_t s_pass(ho_rctx_t *ctx, ho_report_error_t rc, sqlite3_stmt *st,
+                                s_row_fn row, void *arg, ho_ragg_t **aggs,
+                                const ho_rq_t (*tables)[2], size_t n, const char *what)
+{
+    rc = s_pass_scan(ctx, rc, st, row, arg, aggs, n, what);
+    if (rc == HO_REPORT_OK) {
+        rc = s_pass_write(ctx, aggs, tables, n, what);
     }
     for (size_t i = 0; i < n; i++) {
         ho_ragg_destroy(&aggs[i]);
@@ -362,23 +386,24 @@ static bool s_assignment_pass_row(ho_rctx_t *ctx, void *arg, sqlite3_stmt *st)
     return s_assignment_row(ctx, arg, st);
 }
 
-static ho_report_error_t s_assignments(ho_rctx_t *ctx)
+/* The assignment pass's groupings then the SLA pass's, scanned and not yet written: both
+ * read main tables and the reach view only, so they can run on the second connection. */
+struct ho_rpass {
+    ho_ragg_t *aggs[4];
+};
+enum { S_NA = 3 }; /* aggs[0..S_NA): assignments; aggs[S_NA]: sla_breaches */
+
+void ho_rpass_destroy(ho_rpass_t **self_p)
 {
-    s_aaggs_t a = {
-        .periods = ho_ragg_new(1, 1, NULL, s_median_kind),
-        .reps = ho_ragg_new(1, 7, NULL, s_rep_kinds),
-        .names = ho_ragg_new(2, 0, NULL, NULL),
-    };
-    ho_ragg_t *aggs[] = {a.periods, a.reps, a.names};
-    static const ho_rq_t tables[][2] = {
-        {HO_RQ_REPORT_SETUP_ASSIGN_PERIODS, HO_RQ_REPORT_SETUP_ASSIGN_PERIODS_ROW},
-        {HO_RQ_REPORT_SETUP_REP_ROWS, HO_RQ_REPORT_SETUP_REP_ROWS_ROW},
-        {HO_RQ_REPORT_SETUP_REP_NAMES, HO_RQ_REPORT_SETUP_REP_NAMES_ROW},
-    };
-    sqlite3_stmt *st = NULL;
-    ho_report_error_t rc = ho_rsql_prepare(ctx, HO_RQ_REPORT_SCAN_ASSIGNMENTS, &st);
-    return s_pass(ctx, rc, st, s_assignment_pass_row, &a, aggs, tables,
-                  sizeof aggs / sizeof aggs[0], "assignments pass");
+    ho_rpass_t *self = *self_p;
+    if (!self) {
+        return;
+    }
+    for (size_t i = 0; i < sizeof self->aggs / sizeof self->aggs[0]; i++) {
+        ho_ragg_destroy(&self->aggs[i]);
+    }
+    free(self);
+    *self_p = NULL;
 }
 
 /* ---- sla_breaches: the assignments with a breach in each period ---- */
@@ -390,25 +415,56 @@ static bool s_sla_row(ho_rctx_t *ctx, void *arg, sqlite3_stmt *st)
     return wk < 0 || s_add_periods(arg, wk, &v);
 }
 
-static ho_report_error_t s_sla(ho_rctx_t *ctx)
+ho_report_error_t ho_report_assign_scan(ho_rctx_t *ctx, ho_rpass_t **out)
 {
     static const int distinct[1] = {HO_RAGG_DISTINCT};
-    static const ho_rq_t tables[][2] = {
-        {HO_RQ_REPORT_SETUP_SLA_PERIODS, HO_RQ_REPORT_SETUP_SLA_PERIODS_ROW}};
-    ho_ragg_t *aggs[] = {ho_ragg_new(1, 1, NULL, distinct)};
+    *out = NULL;
+    ho_rpass_t *self = calloc(1, sizeof *self);
+    if (!self) {
+        ho_err_set(ctx->err, HO_ERR_NOMEM, "", "assignments pass: out of memory");
+        return HO_REPORT_ERR_NOMEM;
+    }
+    self->aggs[0] = ho_ragg_new(1, 1, NULL, s_median_kind);
+    self->aggs[1] = ho_ragg_new(1, 7, NULL, s_rep_kinds);
+    self->aggs[2] = ho_ragg_new(2, 0, NULL, NULL);
+    self->aggs[S_NA] = ho_ragg_new(1, 1, NULL, distinct);
+    s_aaggs_t a = {.periods = self->aggs[0], .reps = self->aggs[1], .names = self->aggs[2]};
     sqlite3_stmt *st = NULL;
-    ho_report_error_t rc = ho_rsql_prepare(ctx, HO_RQ_REPORT_SCAN_SLA, &st);
-    return s_pass(ctx, rc, st, s_sla_row, aggs[0], aggs, tables, 1, "sla pass");
+    ho_report_error_t rc = ho_rsql_prepare(ctx, HO_RQ_REPORT_SCAN_ASSIGNMENTS, &st);
+    rc = s_pass_scan(ctx, rc, st, s_assignment_pass_row, &a, self->aggs, S_NA, "assignments pass");
+    if (rc == HO_REPORT_OK) {
+        rc = ho_rsql_prepare(ctx, HO_RQ_REPORT_SCAN_SLA, &st);
+        rc =
+            s_pass_scan(ctx, rc, st, s_sla_row, self->aggs[S_NA], self->aggs + S_NA, 1, "sla pass");
+    }
+    if (rc != HO_REPORT_OK) {
+        ho_rpass_destroy(&self);
+    }
+    *out = self;
+    return rc;
+}
+
+ho_report_error_t ho_report_assign_write(ho_rctx_t *ctx, const ho_rpass_t *p)
+{
+    static const ho_rq_t tables[][2] = {
+        {HO_RQ_REPORT_SETUP_ASSIGN_PERIODS, HO_RQ_REPORT_SETUP_ASSIGN_PERIODS_ROW},
+        {HO_RQ_REPORT_SETUP_REP_ROWS, HO_RQ_REPORT_SETUP_REP_ROWS_ROW},
+        {HO_RQ_REPORT_SETUP_REP_NAMES, HO_RQ_REPORT_SETUP_REP_NAMES_ROW},
+        {HO_RQ_REPORT_SETUP_SLA_PERIODS, HO_RQ_REPORT_SETUP_SLA_PERIODS_ROW},
+    };
+    return s_pass_write(ctx, p->aggs, tables, sizeof tables / sizeof tables[0], "assignments pass");
 }
 
 ho_report_error_t ho_report_passes(ho_rctx_t *ctx)
 {
     ho_report_error_t rc = s_outcomes(ctx);
-    if (rc == HO_REPORT_OK) {
-        rc = s_assignments(ctx);
+    if (rc != HO_REPORT_OK || ctx->side) {
+        return rc; /* the second connection scans assignments and sla_breaches (side.c) */
     }
-    if (rc == HO_REPORT_OK) {
-        rc = s_sla(ctx);
+    ho_rpass_t *p = NULL;
+    if ((rc = ho_report_assign_scan(ctx, &p)) == HO_REPORT_OK) {
+        rc = ho_report_assign_write(ctx, p);
     }
+    ho_rpass_destroy(&p);
     return rc;
 }

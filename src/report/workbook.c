@@ -452,6 +452,25 @@ void ho_rperiod_bounds(const ho_rctx_t *ctx, int idx, int64_t *a, int64_t *b)
     *b = idx < HO_RW ? ctx->weeks[idx].b : ctx->as_of;
 }
 
+ho_report_error_t ho_report_setup_views(ho_rctx_t *ctx, bool has_kind)
+{
+    static const ho_rq_t facts[] = {
+        HO_RQ_REPORT_SETUP_REACH_FACTS,
+        HO_RQ_REPORT_SETUP_SCORE_ASOF_FACTS,
+        HO_RQ_REPORT_SETUP_LEAD_ROWS_FACTS,
+        HO_RQ_REPORT_SETUP_LEAD_ASOF_FACTS,
+    };
+    ho_report_error_t rc =
+        ho_rsql_exec(ctx, has_kind ? HO_RQ_REPORT_SETUP_TRANSITIONS
+                                   : HO_RQ_REPORT_SETUP_TRANSITIONS_WITHOUT_KIND);
+    for (size_t i = 0; ctx->has_facts && i < sizeof facts / sizeof facts[0] && rc == HO_REPORT_OK;
+         i++) {
+        rc = ho_reader_query_flags(facts[i]) & HO_RQF_FORMAT ? s_exec_asof(ctx, facts[i])
+                                                             : ho_rsql_exec(ctx, facts[i]);
+    }
+    return rc;
+}
+
 static ho_report_error_t s_prepare_tables(ho_rctx_t *ctx)
 {
     /* reach, score_asof and lead_rows: from the raw history, or over lead_facts */
@@ -459,12 +478,6 @@ static ho_report_error_t s_prepare_tables(ho_rctx_t *ctx)
         HO_RQ_REPORT_SETUP_REACH,      HO_RQ_REPORT_SETUP_REACH_FILL,
         HO_RQ_REPORT_SETUP_SCORE_ASOF, HO_RQ_REPORT_SETUP_SCORE_ASOF_FILL,
         HO_RQ_REPORT_SETUP_LEAD_ROWS,  HO_RQ_REPORT_SETUP_LEAD_ASOF,
-    };
-    static const ho_rq_t facts[] = {
-        HO_RQ_REPORT_SETUP_REACH_FACTS,
-        HO_RQ_REPORT_SETUP_SCORE_ASOF_FACTS,
-        HO_RQ_REPORT_SETUP_LEAD_ROWS_FACTS,
-        HO_RQ_REPORT_SETUP_LEAD_ASOF_FACTS,
     };
     ctx->has_imports = ho_reader_has(ctx->rd, "imports", NULL);
     ctx->has_import_results = ho_reader_has(ctx->rd, "import_results", NULL);
@@ -476,9 +489,7 @@ static ho_report_error_t s_prepare_tables(ho_rctx_t *ctx)
     /* Schema v2 adds stage_history.kind: only 'transition' rows are stage changes (the
      * others are notes that repeat the current stage). A v1 database has transitions only. */
     bool has_kind = ho_reader_has(ctx->rd, "stage_history", "kind");
-    ho_report_error_t rc;
-    rc = ho_rsql_exec(ctx, has_kind ? HO_RQ_REPORT_SETUP_TRANSITIONS
-                                    : HO_RQ_REPORT_SETUP_TRANSITIONS_WITHOUT_KIND);
+    ho_report_error_t rc = ho_report_setup_views(ctx, has_kind);
     if (rc != HO_REPORT_OK ||
         (rc = ho_rsql_exec(ctx, HO_RQ_REPORT_SETUP_PERIODS)) != HO_REPORT_OK) {
         return rc;
@@ -497,15 +508,14 @@ static ho_report_error_t s_prepare_tables(ho_rctx_t *ctx)
             return ho_rsql_fail(ctx, "periods");
         }
     }
-    if (ctx->has_facts) {
-        for (size_t i = 0; i < sizeof facts / sizeof facts[0] && rc == HO_REPORT_OK; i++) {
-            rc = ho_reader_query_flags(facts[i]) & HO_RQF_FORMAT ? s_exec_asof(ctx, facts[i])
-                                                                 : ho_rsql_exec(ctx, facts[i]);
-        }
-    } else {
-        for (size_t i = 0; i < sizeof raw / sizeof raw[0] && rc == HO_REPORT_OK; i++) {
-            rc = ho_rsql_exec(ctx, raw[i]);
-        }
+    for (size_t i = 0; !ctx->has_facts && i < sizeof raw / sizeof raw[0] && rc == HO_REPORT_OK;
+         i++) {
+        rc = ho_rsql_exec(ctx, raw[i]);
+    }
+    /* the lead scan and the rule pass on the second connection (side.c), if there is one,
+     * while this one makes the stage, outcome, assignment and SLA passes */
+    if (rc == HO_REPORT_OK) {
+        rc = ho_rside_start(ctx, has_kind);
     }
     if (rc == HO_REPORT_OK) {
         rc = ho_report_stages(ctx);
@@ -513,8 +523,24 @@ static ho_report_error_t s_prepare_tables(ho_rctx_t *ctx)
     if (rc == HO_REPORT_OK) {
         rc = ho_report_passes(ctx);
     }
-    /* the lead pass reads won_amount, which the outcomes pass fills */
-    return rc == HO_REPORT_OK ? ho_report_scan_leads(ctx) : rc;
+    return rc;
+}
+
+/* The rest of the shared temp tables, once the second connection's thread is done (side.c):
+ * the assignment and SLA passes' and the lead pass's (agg_*; it adds won_amount, which the
+ * outcomes pass fills). */
+static ho_report_error_t s_finish_tables(ho_rctx_t *ctx)
+{
+    ho_report_error_t rc = ho_rside_join(ctx);
+    if (rc == HO_REPORT_OK && ctx->assign) {
+        rc = ho_report_assign_write(ctx, ctx->assign);
+    }
+    if (rc == HO_REPORT_OK) {
+        rc = ho_report_scan_leads(ctx);
+    }
+    ho_rpass_destroy(&ctx->assign); /* written into their temp tables */
+    ho_rleads_destroy(&ctx->leads);
+    return rc;
 }
 
 static void s_formats(ho_rctx_t *ctx)
@@ -653,7 +679,17 @@ static ho_report_error_t s_write(ho_rctx_t *ctx, const char *tmp_path)
     ho_report_error_t rc = HO_REPORT_OK;
     /* The header row each sheet repeats on printed pages (-1: several tables, or one page). */
     static const int head_row[HO_REPORT_SHEETS] = {-1, 3, -1, -1, 3, 3, -1, -1, 0, -1, 3};
-    for (int i = 0; i < HO_REPORT_SHEETS && rc == HO_REPORT_OK; i++) {
+    /* The order the sheets are filled in (each its own rows, so any order makes the same
+     * file): first those that read nothing of the second connection's passes, while its
+     * thread may still be scanning (side.c), then (-1) those passes' tables, then Summary,
+     * Sources, Reps, Calibration and Learnings, which read them. */
+    static const int order[HO_REPORT_SHEETS + 1] = {1, 3, 4, 8, 9, 10, -1, 0, 2, 5, 6, 7};
+    for (int k = 0; k <= HO_REPORT_SHEETS && rc == HO_REPORT_OK; k++) {
+        int i = order[k];
+        if (i < 0) {
+            rc = s_finish_tables(ctx);
+            continue;
+        }
         ho_rprogress(ctx, s_sheet_names[i], 0, false); /* started: says what takes the time */
         for (int c = 0; c < 64; c++) {
             ctx->colw[c] = 8.43; /* Excel's default width */
@@ -733,9 +769,13 @@ ho_report_error_t ho_report_rules(const ho_report_opts_t *opts, ho_report_rule_f
         rc = s_prepare_tables(&ctx);
     }
     if (rc == HO_REPORT_OK) {
+        rc = s_finish_tables(&ctx);
+    }
+    if (rc == HO_REPORT_OK) {
         double base[3];
         rc = ho_report_rules_each(&ctx, fn, arg, base);
     }
+    ho_rside_destroy(&ctx);
     ho_reader_destroy(&ctx.rd);
     ho_tz_destroy(&ctx.zone);
     return rc;
@@ -776,8 +816,9 @@ ho_report_error_t ho_report_write(const ho_report_opts_t *opts, ho_report_result
         rc = s_open_db(&ctx);
     }
     if (rc == HO_REPORT_OK) {
-        /* One read transaction: every sheet sees the same snapshot of the store. */
-        rc = ho_reader_begin(ctx.rd, NULL) == HO_OK ? HO_REPORT_OK : ho_rsql_fail(&ctx, "begin");
+        /* One read transaction (or two reading one committed state, side.c): every sheet
+         * sees the same snapshot of the store. */
+        rc = ho_rside_begin(&ctx);
     }
     if (rc == HO_REPORT_OK) {
         /* The shared temp tables read every stage change and score once: on a big store the
@@ -824,7 +865,9 @@ ho_report_error_t ho_report_write(const ho_report_opts_t *opts, ho_report_result
         res->mqls = ctx.mqls_week;
         res->week_start_ms = ctx.weeks[HO_RW_THIS].a;
         res->week_end_ms = ctx.weeks[HO_RW_THIS].b;
+        res->threads = ctx.side ? 2 : 1;
     }
+    ho_rside_destroy(&ctx);
     ho_reader_destroy(&ctx.rd);
     ho_rmodel_free(&ctx.model);
     ho_conf_destroy(&ctx.reasons);

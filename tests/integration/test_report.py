@@ -1031,19 +1031,23 @@ def main():
         assert res.returncode == 0, res.stderr
         exp = Expected(db)
         leads = exp.summary()["Leads"][0]
-        assert res.stdout.strip() == "report week=%s path=%s sheets=11 leads=%d" % (
+        # threads=2: the lead scan, the assignment and SLA passes and the rule pass read by a
+        # second connection beside the others (src/report/side.c)
+        assert res.stdout.strip() == "report week=%s path=%s sheets=11 leads=%d threads=2" % (
             WEEK, out, leads), res.stdout
         for sheet in ("Summary", "Funnel", "Sources", "Lost reasons", "Lost and rejected", "Reps",
                       "Calibration", "Learnings", "Handoffs"):
             assert 'sheet="%s"' % sheet in res.stderr, res.stderr  # progress per sheet
         # each step is announced when it starts and when it is done, in order, the shared
-        # tables (the longest step on a big store) first
+        # tables (the longest step on a big store) first; then the sheets that need nothing of
+        # the second connection's passes, then those that read them
         steps = [l.split("report: ", 1)[1] for l in res.stderr.splitlines() if "sheet=" in l]
         starts = [l for l in steps if l.endswith(" rows=0")]
         assert starts == ['sheet="%s" rows=0' % s for s in (
-            "(shared tables)", "Summary", "Funnel", "Sources", "Lost reasons", "Lost and rejected", "Reps",
-            "Calibration", "Learnings", "Handoffs", "Data quality", "Definitions")], steps
-        assert steps[-1].startswith('sheet="Definitions" rows=') and steps[-1].endswith(" done")
+            "(shared tables)", "Funnel", "Lost reasons", "Lost and rejected", "Handoffs",
+            "Data quality", "Definitions", "Summary", "Sources", "Reps", "Calibration",
+            "Learnings")], steps
+        assert steps[-1].startswith('sheet="Learnings" rows=') and steps[-1].endswith(" done")
 
         wb = openpyxl.load_workbook(out)
         assert wb.sheetnames == ["Summary", "Funnel", "Sources", "Lost reasons", "Lost and rejected", "Reps",
@@ -1071,6 +1075,31 @@ def main():
         assert res.stderr == ""
         with open(out, "rb") as f1, open(out2, "rb") as f2:
             assert f1.read() == f2.read(), "two runs differ"
+
+        # read through one connection (--threads 1), or through two while a writer holds
+        # the write lock past the pairing's wait (it falls back to one): the same bytes
+        out1 = os.path.join(tmp, "one.xlsx")
+        res = run_report(db, out1, "-c", os.path.join(conf, "handoff.yaml"), "-q",
+                         "--threads", "1")
+        assert res.returncode == 0, res.stderr
+        assert res.stdout.strip().endswith(" threads=1"), res.stdout
+        with open(out, "rb") as f1, open(out1, "rb") as f2:
+            assert f1.read() == f2.read(), "one connection and two differ"
+        writer = sqlite3.connect(db, isolation_level=None)
+        writer.execute("BEGIN IMMEDIATE")  # held (uncommitted) for the whole run
+        writer.execute("INSERT INTO quarantine (event_id, code, at) VALUES ('held', 'x', 1)")
+        try:
+            locked = os.path.join(tmp, "locked.xlsx")
+            res = run_report(db, locked, "-c", os.path.join(conf, "handoff.yaml"), "-q")
+        finally:
+            writer.execute("ROLLBACK")
+            writer.close()
+        assert res.returncode == 0, res.stderr
+        assert res.stdout.strip().endswith(" threads=1"), res.stdout
+        with open(out, "rb") as f1, open(locked, "rb") as f2:
+            assert f1.read() == f2.read(), "the fallback to one connection differs"
+        bad = run_report(db, os.path.join(tmp, "bad.xlsx"), "--threads", "3")
+        assert bad.returncode == 2 and "--threads" in bad.stderr, bad.stderr
 
         # the default output path under the data dir, and the config's time zone
         res = subprocess.run([HO_BIN, "report", "--week", WEEK, "-c",

@@ -64,7 +64,7 @@ def main():
                               out, "-q"],
                              capture_output=True, text=True, timeout=120)
         assert res.returncode == 0, res.stderr
-        assert res.stdout.strip() == "report week=2026-W47 path=%s sheets=11 leads=4" % out
+        assert res.stdout.strip() == "report week=2026-W47 path=%s sheets=11 leads=4 threads=2" % out
         wb = openpyxl.load_workbook(out)
         third, half = 1 / 3, 0.5
 

@@ -1,0 +1,130 @@
+/* side.c - the report's second connection: the lead pass's scan, the assignment and SLA
+ * passes' scans and the rule pass, read by a thread of their own while the main connection
+ * makes the stage and outcome passes and fills the sheets that need nothing of them (Funnel,
+ * Lost reasons, Lost and rejected, Handoffs, Data quality, Definitions). They are about half
+ * of a 1M-lead report's CPU and read only main tables and the views over lead_facts, so on
+ * two cores the report's time is the longer of the two halves (then the sheets that read
+ * them, and the file's compression), not their sum.
+ *
+ * Both connections read one committed state: their read transactions begin while a third
+ * connection holds the write lock (ho_reader_begin_pair). When that cannot be had (a file
+ * this process may not write, a writer holding the lock past the wait), when the store has
+ * no lead_facts (the raw path), or when opts->threads is 1, the report reads through the
+ * main connection alone, as before; the numbers are the same either way (tests:
+ * test_report_threads). */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report/report_int.h"
+
+#define S_PAIR_WAIT_MS 2000 /* how long to wait for a writer's lock before reading alone */
+
+struct ho_rside {
+    ho_rctx_t ctx; /* a copy of the main context with the second reader and its own error */
+    ho_err_t err;
+    pthread_t thread;
+    bool started;
+    ho_report_error_t rc;
+    ho_rleads_t *leads;
+    ho_rpass_t *assign;
+    ho_rrules_t *rules;
+};
+
+ho_report_error_t ho_rside_begin(ho_rctx_t *ctx)
+{
+    ctx->side = NULL;
+    bool want = ctx->opts->threads != 1 && ho_reader_has(ctx->rd, "lead_facts", "first_mql");
+    ho_rside_t *side = want ? calloc(1, sizeof *side) : NULL;
+    ho_err_t err;
+    ho_reader_t *rd2 = side ? ho_reader_open(ctx->opts->db_path, 10000, &err) : NULL;
+    if (rd2 && ho_reader_begin_pair(ctx->rd, rd2, S_PAIR_WAIT_MS, &err) == HO_OK) {
+        side->ctx = *ctx;
+        side->ctx.rd = rd2;
+        side->ctx.err = &side->err;
+        ctx->side = side;
+        return HO_REPORT_OK;
+    }
+    ho_reader_destroy(&rd2);
+    free(side);
+    /* one connection: one read transaction, every sheet one snapshot */
+    return ho_reader_begin(ctx->rd, NULL) == HO_OK ? HO_REPORT_OK : ho_rsql_fail(ctx, "begin");
+}
+
+static void *s_main(void *arg)
+{
+    ho_rside_t *side = arg;
+    side->rc = ho_report_leads_scan(&side->ctx, &side->leads);
+    if (side->rc == HO_REPORT_OK) {
+        side->rc = ho_report_assign_scan(&side->ctx, &side->assign);
+    }
+    if (side->rc == HO_REPORT_OK) {
+        side->rc = ho_report_rules_scan(&side->ctx, &side->rules);
+    }
+    return NULL;
+}
+
+ho_report_error_t ho_rside_start(ho_rctx_t *ctx, bool has_kind)
+{
+    ho_rside_t *side = ctx->side;
+    if (!side) {
+        return HO_REPORT_OK;
+    }
+    /* what the main connection has learnt of the schema, and the views over it (temp objects
+     * are a connection's own) */
+    ho_reader_t *rd2 = side->ctx.rd;
+    side->ctx = *ctx;
+    side->ctx.rd = rd2;
+    side->ctx.err = &side->err;
+    side->ctx.side = NULL;
+    ho_report_error_t rc = ho_report_setup_views(&side->ctx, has_kind);
+    if (rc == HO_REPORT_OK && pthread_create(&side->thread, NULL, s_main, side) != 0) {
+        ho_err_set(&side->err, HO_ERR_NOMEM, "", "report: cannot start a thread");
+        rc = HO_REPORT_ERR_NOMEM;
+    }
+    side->started = rc == HO_REPORT_OK;
+    if (rc != HO_REPORT_OK) {
+        *ctx->err = side->err;
+    }
+    return rc;
+}
+
+ho_report_error_t ho_rside_join(ho_rctx_t *ctx)
+{
+    ho_rside_t *side = ctx->side;
+    if (!side || !side->started) {
+        return HO_REPORT_OK;
+    }
+    pthread_join(side->thread, NULL);
+    side->started = false;
+    if (side->rc != HO_REPORT_OK) {
+        *ctx->err = side->err;
+        return side->rc;
+    }
+    ctx->leads = side->leads;
+    ctx->assign = side->assign;
+    ctx->rules = side->rules;
+    side->leads = NULL;
+    side->assign = NULL;
+    side->rules = NULL;
+    return HO_REPORT_OK;
+}
+
+void ho_rside_destroy(ho_rctx_t *ctx)
+{
+    ho_rside_t *side = ctx->side;
+    if (side) {
+        if (side->started) { /* the main connection failed first: let the thread finish */
+            pthread_join(side->thread, NULL);
+        }
+        ho_rleads_destroy(&side->leads);
+        ho_rpass_destroy(&side->assign);
+        ho_rrules_destroy(&side->rules);
+        ho_reader_destroy(&side->ctx.rd);
+        free(side);
+        ctx->side = NULL;
+    }
+    ho_rleads_destroy(&ctx->leads);
+    ho_rpass_destroy(&ctx->assign);
+    ho_rrules_destroy(&ctx->rules);
+}
