@@ -4,6 +4,8 @@
  * verdict that flags rules whose measured lift contradicts their points
  * (reports/README.md, "Learnings"). */
 #include <math.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,10 +128,10 @@ static int s_rule_cmp(const void *a, const void *b)
     return strcmp(((const s_rule_acc_t *)a)->rule, ((const s_rule_acc_t *)b)->rule);
 }
 
-/* The rule pass's sums and the lead being added. */
+/* The rule pass's sums (up to cap rules) and the lead being added. */
 typedef struct {
     s_rule_acc_t *acc;
-    size_t nacc;
+    size_t nacc, cap;
     bool sal, sql, nomem;
 } s_rules_t;
 
@@ -161,7 +163,7 @@ static s_rule_acc_t *s_acc_of(s_rules_t *a, const char *rule, size_t n)
             return &a->acc[j];
         }
     }
-    if (a->nacc == S_MAX_RULES) {
+    if (a->nacc == a->cap) {
         return NULL;
     }
     s_rule_acc_t *r = &a->acc[a->nacc];
@@ -233,24 +235,32 @@ struct ho_rrules {
     s_rules_t a;
 };
 
+static void s_rules_free(s_rules_t *a)
+{
+    for (size_t i = 0; i < a->nacc; i++) {
+        free(a->acc[i].rule);
+        free(a->acc[i].kind);
+    }
+    free(a->acc);
+    a->acc = NULL;
+    a->nacc = 0;
+}
+
 void ho_rrules_destroy(ho_rrules_t **self_p)
 {
     ho_rrules_t *self = *self_p;
     if (!self) {
         return;
     }
-    for (size_t i = 0; i < self->a.nacc; i++) {
-        free(self->a.acc[i].rule);
-        free(self->a.acc[i].kind);
-    }
-    free(self->a.acc);
+    s_rules_free(&self->a);
     free(self);
     *self_p = NULL;
 }
 
-ho_report_error_t ho_report_rules_scan(ho_rctx_t *ctx, ho_rrules_t **out)
+/* The rules of the scored leads with lo <= id < hi, in id order, added to a (its acc made,
+ * cap set). ctx->err says what failed. */
+static ho_report_error_t s_rules_scan(ho_rctx_t *ctx, int64_t lo, int64_t hi, s_rules_t *a)
 {
-    *out = NULL;
     sqlite3_stmt *st;
     /* The rules of the score that made the lead an MQL (in force at its first MQL entry), not
      * of its latest one: a re-score after the handoff (an activity, a decay) is not what sales
@@ -259,13 +269,10 @@ ho_report_error_t ho_report_rules_scan(ho_rctx_t *ctx, ho_rrules_t **out)
     if (rc != HO_REPORT_OK) {
         return rc;
     }
-    ho_rrules_t *self = calloc(1, sizeof *self);
-    s_rules_t *a = self ? &self->a : NULL;
-    if (a) {
-        a->acc = calloc(S_MAX_RULES, sizeof *a->acc);
-    }
+    sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":lo"), lo);
+    sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":hi"), hi);
     int s = SQLITE_NOMEM;
-    while (a && a->acc && (s = sqlite3_step(st)) == SQLITE_ROW) {
+    while (a->acc && (s = sqlite3_step(st)) == SQLITE_ROW) {
         a->sal = sqlite3_column_int(st, 1);
         a->sql = sqlite3_column_int(st, 2);
         if (!ho_expl_read((const char *)sqlite3_column_text(st, 0), s_add_lead, a) || a->nomem) {
@@ -275,15 +282,164 @@ ho_report_error_t ho_report_rules_scan(ho_rctx_t *ctx, ho_rrules_t **out)
     }
     sqlite3_reset(st);
     if (s == SQLITE_DONE) {
-        *out = self;
         return HO_REPORT_OK;
     }
-    ho_rrules_destroy(&self);
     if (s == SQLITE_NOMEM) {
         ho_err_set(ctx->err, HO_ERR_NOMEM, "", "learnings: out of memory");
         return HO_REPORT_ERR_NOMEM;
     }
     return ho_rsql_fail(ctx, "learnings rules");
+}
+
+ho_report_error_t ho_report_rules_scan(ho_rctx_t *ctx, ho_rrules_t **out)
+{
+    *out = NULL;
+    ho_rrules_t *self = calloc(1, sizeof *self);
+    if (self) {
+        self->a.cap = S_MAX_RULES;
+        self->a.acc = calloc(S_MAX_RULES, sizeof *self->a.acc);
+    }
+    ho_report_error_t rc =
+        s_rules_scan(ctx, INT64_MIN, INT64_MAX, self ? &self->a : &(s_rules_t){0});
+    if (rc == HO_REPORT_OK) {
+        *out = self;
+    } else {
+        ho_rrules_destroy(&self);
+    }
+    return rc;
+}
+
+/* ---- the rule pass in chunks, for two threads (side.c) ----
+ * The leads by id in S_CHUNKS ranges; each thread takes the next range not taken and sums it
+ * on its own connection; the ranges' sums are then added in range order. Every sum is of
+ * integers (points are JSON integers, the rest counts), so the result is exactly one pass's,
+ * whichever thread summed which range; the rules a range may hold are many more than
+ * S_MAX_RULES, so the merge keeps the first S_MAX_RULES in lead order, as one pass does. */
+#define S_CHUNKS 16
+#define S_CHUNK_RULES 4096
+
+typedef struct {
+    s_rules_t a;
+    ho_report_error_t rc;
+    ho_err_t err;
+} s_chunk_t;
+
+struct ho_rrules_job {
+    int64_t lo, step;
+    atomic_int next;
+    atomic_bool failed;
+    s_chunk_t chunk[S_CHUNKS];
+};
+
+ho_report_error_t ho_rrules_job_new(ho_rctx_t *ctx, ho_rrules_job_t **out)
+{
+    *out = NULL;
+    sqlite3_stmt *st;
+    ho_report_error_t rc = ho_rsql_prepare(ctx, HO_RQ_REPORT_LEAD_ID_BOUNDS, &st);
+    if (rc != HO_REPORT_OK) {
+        return rc;
+    }
+    int s = sqlite3_step(st);
+    int64_t lo = s == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    int64_t hi = s == SQLITE_ROW ? sqlite3_column_int64(st, 1) : 0; /* NULLs: 0, 0 */
+    sqlite3_reset(st);
+    if (s != SQLITE_ROW) {
+        return ho_rsql_fail(ctx, "learnings rules: lead ids");
+    }
+    ho_rrules_job_t *job = calloc(1, sizeof *job);
+    if (!job) {
+        ho_err_set(ctx->err, HO_ERR_NOMEM, "", "learnings: out of memory");
+        return HO_REPORT_ERR_NOMEM;
+    }
+    job->lo = lo;
+    job->step = (hi - lo) / S_CHUNKS + 1;
+    atomic_init(&job->next, 0);
+    atomic_init(&job->failed, false);
+    *out = job;
+    return HO_REPORT_OK;
+}
+
+void ho_rrules_job_work(ho_rctx_t *ctx, ho_rrules_job_t *job)
+{
+    int i;
+    while (!atomic_load(&job->failed) && (i = atomic_fetch_add(&job->next, 1)) < S_CHUNKS) {
+        s_chunk_t *c = &job->chunk[i];
+        c->a.cap = S_CHUNK_RULES;
+        c->a.acc = calloc(S_CHUNK_RULES, sizeof *c->a.acc);
+        int64_t a = job->lo + job->step * i;
+        /* the last range is open-ended: nothing past the greatest id is left out */
+        c->rc = s_rules_scan(ctx, a, i == S_CHUNKS - 1 ? INT64_MAX : a + job->step, &c->a);
+        if (c->rc != HO_REPORT_OK) {
+            c->err = *ctx->err;
+            atomic_store(&job->failed, true);
+        }
+    }
+}
+
+/* Add the sums of rule r (of a range) to dst's, the rule added when new and dst not full. */
+static bool s_merge_rule(s_rules_t *dst, const s_rule_acc_t *r)
+{
+    s_rule_acc_t *d = s_acc_of(dst, r->rule, r->rule_n);
+    if (!d) {
+        return !dst->nomem;
+    }
+    if (s_kind_gt(r->kind, r->kind_n, d->kind, d->kind_n)) {
+        char *kind = strndup(r->kind, r->kind_n);
+        if (!kind) {
+            return false;
+        }
+        free(d->kind);
+        d->kind = kind;
+        d->kind_n = r->kind_n;
+    }
+    d->pts += r->pts;
+    d->n += r->n;
+    d->sal += r->sal;
+    d->sql += r->sql;
+    return true;
+}
+
+ho_report_error_t ho_rrules_job_finish(ho_rctx_t *ctx, ho_rrules_job_t *job, ho_rrules_t **out)
+{
+    *out = NULL;
+    for (int i = 0; i < S_CHUNKS; i++) {
+        if (job->chunk[i].rc != HO_REPORT_OK) {
+            *ctx->err = job->chunk[i].err;
+            return job->chunk[i].rc;
+        }
+    }
+    ho_rrules_t *self = calloc(1, sizeof *self);
+    bool ok = self && (self->a.acc = calloc(S_MAX_RULES, sizeof *self->a.acc));
+    if (self) {
+        self->a.cap = S_MAX_RULES;
+    }
+    for (int i = 0; ok && i < S_CHUNKS; i++) {
+        const s_rules_t *c = &job->chunk[i].a;
+        ok = atomic_load(&job->next) > i && c->acc; /* every range summed */
+        for (size_t k = 0; ok && k < c->nacc; k++) {
+            ok = s_merge_rule(&self->a, &c->acc[k]);
+        }
+    }
+    if (!ok) {
+        ho_rrules_destroy(&self);
+        ho_err_set(ctx->err, HO_ERR_NOMEM, "", "learnings: out of memory");
+        return HO_REPORT_ERR_NOMEM;
+    }
+    *out = self;
+    return HO_REPORT_OK;
+}
+
+void ho_rrules_job_destroy(ho_rrules_job_t **job_p)
+{
+    ho_rrules_job_t *job = *job_p;
+    if (!job) {
+        return;
+    }
+    for (int i = 0; i < S_CHUNKS; i++) {
+        s_rules_free(&job->chunk[i].a);
+    }
+    free(job);
+    *job_p = NULL;
 }
 
 ho_report_error_t ho_report_rules_each(ho_rctx_t *ctx, ho_report_rule_fn *fn, void *arg,

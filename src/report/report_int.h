@@ -360,8 +360,9 @@ ho_report_error_t ho_rside_begin(ho_rctx_t *ctx);
  * then its thread, which makes the lead scan, the assignment and SLA passes' scans and the
  * rule pass. No-op without ctx->side. */
 ho_report_error_t ho_rside_start(ho_rctx_t *ctx, bool has_kind);
-/* Wait for the thread: its lead scan into ctx->leads, its assignment and SLA passes into
- * ctx->assign, its rule pass into ctx->rules, or its error into ctx->err. */
+/* Share the rule pass's ranges with the thread, then wait for it: its lead scan into
+ * ctx->leads, its assignment and SLA passes into ctx->assign, the rule pass into ctx->rules,
+ * or the error into ctx->err. */
 ho_report_error_t ho_rside_join(ho_rctx_t *ctx);
 /* Close the second connection (joining a thread still running) and free ctx->leads,
  * ctx->assign and ctx->rules. */
@@ -437,6 +438,15 @@ ho_report_error_t ho_report_learnings(ho_rctx_t *ctx, lxw_worksheet *ws);
  * scores only, so it can run on a second connection (workbook.c). */
 ho_report_error_t ho_report_rules_scan(ho_rctx_t *ctx, ho_rrules_t **out);
 void ho_rrules_destroy(ho_rrules_t **self_p);
+/* The same pass shared by threads: _new (the leads' id range, on ctx's connection) splits it
+ * into ranges; each thread calls _work with its own context (connection) and sums the ranges
+ * no one has taken; once every thread is done, _finish adds them up in range order (the same
+ * sums as ho_report_rules_scan) or gives the first range's error. */
+typedef struct ho_rrules_job ho_rrules_job_t;
+ho_report_error_t ho_rrules_job_new(ho_rctx_t *ctx, ho_rrules_job_t **out);
+void ho_rrules_job_work(ho_rctx_t *ctx, ho_rrules_job_t *job);
+ho_report_error_t ho_rrules_job_finish(ho_rctx_t *ctx, ho_rrules_job_t *job, ho_rrules_t **out);
+void ho_rrules_job_destroy(ho_rrules_job_t **job_p);
 /* The scoring rules' measured lift (learnings.c), one fn call per rule; base = {scored
  * leads, SAL, SQL} of the 12 weeks. Needs the shared temp tables; uses ctx->rules when the
  * rule pass was made beside the others, else makes it. */

@@ -43,8 +43,13 @@ static const ho_rq_def_t s_defs[] = {
          " l.sql IS NOT NULL AS sql, coalesce(CASE WHEN l.mql IS NOT NULL THEN " HO_RSQL_SCORE_AT(
              "l.id", "l.first_mql") " END, l.score_id) AS sid FROM temp.lead_asof l"
                                     " WHERE l.created_at >= :a12 AND l.created_at < :asof"
-                                    " AND l.has_score) x JOIN main.scores sc ON sc.id = x.sid",
+                                    " AND l.has_score AND l.id >= :lo AND l.id < :hi) x"
+                                    " JOIN main.scores sc ON sc.id = x.sid",
          0},
+    /* the leads' id range, for the rule pass in ranges of ids (learnings.c) */
+    [HO_RQ_REPORT_LEAD_ID_BOUNDS] = {"report.lead_id_bounds",
+                                     "SELECT min(id), max(id) FROM main.lead_facts",
+                                     HO_RQF_FACTS},
     [HO_RQ_REPORT_LEARNINGS_SOURCES] = {"report.learnings_sources",
                                         "SELECT ch, src, camp, sum(n) AS n, sum(sal), sum(sql)"
                                         " FROM temp.agg_src GROUP BY ch, src, camp"
