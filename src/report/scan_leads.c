@@ -145,6 +145,23 @@ static ho_report_error_t s_from_asof(ho_rctx_t *ctx, s_map_t *m, int64_t id, ho_
     return ok ? HO_REPORT_OK : HO_REPORT_ERR_NOMEM;
 }
 
+/* agg_src's key (week, channel, source, campaign: '(none)' for a blank) from r's first four
+ * columns, which both lead_facts scans put first: created_at, source_channel,
+ * original_source, original_campaign. */
+static void s_group_key(ho_rctx_t *ctx, const ho_rval_t *r, ho_rval_t *vals)
+{
+    _Static_assert((int)F_CREATED == (int)W_CREATED && (int)F_CH == (int)W_CH &&
+                       (int)F_SRC == (int)W_SRC && (int)F_CAMP == (int)W_CAMP,
+                   "the two scans' key columns");
+    s_int(&vals[C_IDX], ho_rweek_idx(ctx, r[F_CREATED].i));
+    vals[C_CH] = r[F_CH];
+    vals[C_SRC] = r[F_SRC];
+    vals[C_CAMP] = r[F_CAMP];
+    s_none(&vals[C_CH]);
+    s_none(&vals[C_SRC]);
+    s_none(&vals[C_CAMP]);
+}
+
 /* A row of report.scan_leads_facts into the lead pass's columns (report.scan_leads'): the
  * kept values when lead_asof takes them as they are (every kept time before as_of and a
  * score kept before it: its CASEs then give exactly these), the lead's row of it otherwise. */
@@ -152,13 +169,7 @@ static ho_report_error_t s_map(ho_rctx_t *ctx, sqlite3_stmt *st, ho_rval_t *vals
 {
     ho_rval_t f[F__COUNT];
     ho_rval_read_keys(st, F__COUNT, f, F_KEYS);
-    s_int(&vals[C_IDX], ho_rweek_idx(ctx, f[F_CREATED].i));
-    vals[C_CH] = f[F_CH];
-    vals[C_SRC] = f[F_SRC];
-    vals[C_CAMP] = f[F_CAMP];
-    s_none(&vals[C_CH]);
-    s_none(&vals[C_SRC]);
-    s_none(&vals[C_CAMP]);
+    s_group_key(ctx, f, vals);
     s_int(&vals[C_ONE], 1);
     vals[C_AMT] = (ho_rval_t){.type = SQLITE_NULL}; /* report.scan_leads_amounts adds them */
     int64_t as_of = ctx->as_of;
@@ -196,13 +207,7 @@ static ho_report_error_t s_map_amount(ho_rctx_t *ctx, sqlite3_stmt *st, ho_rval_
     for (int c = 0; c <= C_INTEREST; c++) {
         vals[c] = (ho_rval_t){.type = SQLITE_NULL};
     }
-    s_int(&vals[C_IDX], ho_rweek_idx(ctx, w[W_CREATED].i));
-    vals[C_CH] = w[W_CH];
-    vals[C_SRC] = w[W_SRC];
-    vals[C_CAMP] = w[W_CAMP];
-    s_none(&vals[C_CH]);
-    s_none(&vals[C_SRC]);
-    s_none(&vals[C_CAMP]);
+    s_group_key(ctx, w, vals);
     vals[C_AMT] = w[W_AMT];
     return HO_REPORT_OK;
 }
