@@ -11,8 +11,9 @@
  * connection holds the write lock (ho_reader_begin_pair). When that cannot be had (a file
  * this process may not write, a writer holding the lock past the wait), when the store has
  * no lead_facts (the raw path), or when opts->threads is 1, the report reads through the
- * main connection alone, as before; the numbers are the same either way (tests:
- * test_report_threads). */
+ * main connection alone, as before; the numbers are the same either way
+ * (tests/integration/test_report.py asserts the same bytes; tests/unit/test_reader_pair.c the
+ * pairing). */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
