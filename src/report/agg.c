@@ -597,6 +597,21 @@ uint64_t ho_rgroup_key_only(const ho_rgroup_t *groups, size_t n)
     return keys & ~sums;
 }
 
+ho_report_error_t ho_rscan_end(ho_rctx_t *ctx, sqlite3_stmt *st, ho_report_error_t rc, int s,
+                               const char *what)
+{
+    if (st) {
+        sqlite3_reset(st);
+    }
+    if (rc == HO_REPORT_OK && s != SQLITE_DONE) {
+        rc = ho_rsql_fail(ctx, what);
+    }
+    if (rc == HO_REPORT_ERR_NOMEM) {
+        ho_err_set(ctx->err, HO_ERR_NOMEM, "", "%s: out of memory", what);
+    }
+    return rc;
+}
+
 ho_report_error_t ho_rscan_into(ho_rctx_t *ctx, ho_rq_t scan, ho_rrow_map_fn map, void *arg,
                                 const ho_rgroup_t *groups, ho_ragg_t *const *aggs, size_t n,
                                 const char *what)
@@ -624,16 +639,7 @@ ho_report_error_t ho_rscan_into(ho_rctx_t *ctx, ho_rq_t scan, ho_rrow_map_fn map
             }
         }
     }
-    if (st) {
-        sqlite3_reset(st);
-    }
-    if (rc == HO_REPORT_OK && s != SQLITE_DONE) {
-        rc = ho_rsql_fail(ctx, what);
-    }
-    if (rc == HO_REPORT_ERR_NOMEM) {
-        ho_err_set(ctx->err, HO_ERR_NOMEM, "", "%s: out of memory", what);
-    }
-    return rc;
+    return ho_rscan_end(ctx, st, rc, s, what);
 }
 
 ho_report_error_t ho_rscan_map(ho_rctx_t *ctx, ho_rq_t scan, ho_rrow_map_fn map, void *arg,

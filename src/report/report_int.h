@@ -341,6 +341,11 @@ typedef ho_report_error_t (*ho_rrow_map_fn)(ho_rctx_t *ctx, sqlite3_stmt *st, ho
                                             void *arg);
 ho_report_error_t ho_rscan_map(ho_rctx_t *ctx, ho_rq_t scan, ho_rrow_map_fn map, void *arg,
                                const ho_rgroup_t *groups, size_t n, const char *what);
+/* The end of a scan's step loop (s: the last sqlite3_step's result, rc: the loop's): st
+ * reset; a step that ended otherwise than SQLITE_DONE is the query's failure; out of memory
+ * said in ctx->err with what. */
+ho_report_error_t ho_rscan_end(ho_rctx_t *ctx, sqlite3_stmt *st, ho_report_error_t rc, int s,
+                               const char *what);
 /* The scan part of ho_rscan_map: the rows added to aggs[0..n) (one per groups[i], made by the
  * caller with ho_ragg_new), nothing flushed; so that a second scan can add to the same groups. */
 ho_report_error_t ho_rscan_into(ho_rctx_t *ctx, ho_rq_t scan, ho_rrow_map_fn map, void *arg,

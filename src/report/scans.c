@@ -230,16 +230,7 @@ static ho_report_error_t s_pass_scan(ho_rctx_t *ctx, ho_report_error_t rc, sqlit
             rc = HO_REPORT_ERR_NOMEM;
         }
     }
-    if (st) {
-        sqlite3_reset(st);
-    }
-    if (rc == HO_REPORT_OK && s != SQLITE_DONE) {
-        rc = ho_rsql_fail(ctx, what);
-    }
-    if (rc == HO_REPORT_ERR_NOMEM) {
-        ho_err_set(ctx->err, HO_ERR_NOMEM, "", "%s: out of memory", what);
-    }
-    return rc;
+    return ho_rscan_end(ctx, st, rc, s, what);
 }
 
 /* A pass's groupings made into their temp tables (tables[i]: create, insert). */
