@@ -27,6 +27,9 @@ struct ho_reader {
     double started[HO_RQ__COUNT]; /* process CPU seconds at the statement's first step */
     double cpu[HO_RQ__COUNT];     /* its CPU seconds in all */
     unsigned runs[HO_RQ__COUNT];
+    int missed[HO_RQ__COUNT];      /* the connection's page-cache misses at the first step */
+    long long pages[HO_RQ__COUNT]; /* pages it read from the file (or the WAL), nested
+                                    * statements' included */
 };
 
 static const ho_rq_def_t *s_def(ho_rq_t q)
@@ -93,10 +96,14 @@ static int s_trace(unsigned type, void *ctx, void *p, void *x)
     if (q < 0) {
         return 0;
     }
+    int miss = 0, hi = 0;
+    (void)sqlite3_db_status(self->db, SQLITE_DBSTATUS_CACHE_MISS, &miss, &hi, 0);
     if (type == SQLITE_TRACE_STMT) {
         self->started[q] = s_cpu_now();
+        self->missed[q] = miss;
     } else if (type == SQLITE_TRACE_PROFILE && self->started[q] > 0) {
         self->cpu[q] += s_cpu_now() - self->started[q];
+        self->pages[q] += miss - self->missed[q];
         self->runs[q]++;
         self->started[q] = 0;
     }
@@ -113,8 +120,8 @@ static void s_profile_print(const ho_reader_t *self)
             s_clock(CLOCK_PROCESS_CPUTIME_ID));
     for (int i = 0; i < HO_RQ__COUNT; i++) {
         if (self->runs[i]) {
-            fprintf(stderr, "sql-profile query=%s runs=%u cpu_s=%.3f\n", ho_reader_query_name(i),
-                    self->runs[i], self->cpu[i]);
+            fprintf(stderr, "sql-profile query=%s runs=%u cpu_s=%.3f pages_read=%lld\n",
+                    ho_reader_query_name(i), self->runs[i], self->cpu[i], self->pages[i]);
         }
     }
 }
