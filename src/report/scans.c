@@ -298,7 +298,9 @@ static ho_report_error_t s_outcomes(ho_rctx_t *ctx)
             ho_reader_sql(ctx->has_flags ? HO_RQ_REPORT_SCAN_OUTCOMES_FLAGS : none),
             ho_reader_sql(ctx->has_implied ? HO_RQ_REPORT_SCAN_OUTCOMES_IMPLIED
                                            : HO_RQ_REPORT_SCAN_ZERO),
-            ho_reader_sql(ctx->has_oimport ? HO_RQ_REPORT_SCAN_OUTCOMES_IMPORT_ID : none)),
+            ho_reader_sql(ctx->has_oimport ? HO_RQ_REPORT_SCAN_OUTCOMES_IMPORT_ID : none),
+            ho_reader_sql(ctx->has_facts ? HO_RQ_REPORT_SCAN_OUTCOMES_CHANNEL_FACTS
+                                         : HO_RQ_REPORT_SCAN_OUTCOMES_CHANNEL_LEADS)),
         &st);
     return s_pass(ctx, rc, st, s_outcome_pass_row, &a, aggs, tables, sizeof aggs / sizeof aggs[0],
                   "outcomes pass");

@@ -344,8 +344,16 @@ static const ho_rq_def_t s_defs[] = {
          "SELECT o.id, o.occurred_at, o.outcome, o.lead_id, o.amount, o.reason, o.rep_id,"
          " %s, %s, %s, CASE WHEN o.outcome IN ('rejected', 'lost') AND o.occurred_at >= :a12"
          " AND o.occurred_at < :asof THEN coalesce((SELECT nullif(l.source_channel, '')"
-         " FROM main.leads l WHERE l.id = o.lead_id), '(none)') END FROM main.outcomes o",
+         " FROM %s l WHERE l.id = o.lead_id), '(none)') END FROM main.outcomes o",
          HO_RQF_FORMAT},
+    /* where the outcomes pass reads a lead's channel: lead_facts where the store keeps it
+     * (the same value, kept by trigger; ~80 bytes a row, not the ~1.3 KB of a leads row,
+     * so a week's outcomes read a few pages, not one each) */
+    [HO_RQ_REPORT_SCAN_OUTCOMES_CHANNEL_FACTS] = {"report.scan_outcomes_channel_facts",
+                                                  "main.lead_facts",
+                                                  HO_RQF_PART | HO_RQF_FACTS},
+    [HO_RQ_REPORT_SCAN_OUTCOMES_CHANNEL_LEADS] = {"report.scan_outcomes_channel_leads",
+                                                  "main.leads", HO_RQF_PART},
     [HO_RQ_REPORT_SCAN_OUTCOMES_FLAGS] = {"report.scan_outcomes_flags", "o.flags", HO_RQF_PART},
     [HO_RQ_REPORT_SCAN_OUTCOMES_IMPLIED] = {"report.scan_outcomes_implied", "o.implied",
                                             HO_RQF_PART},

@@ -81,7 +81,7 @@ static int s_quality_kind(ho_reader_t *r, ho_rq_t result, ho_rq_t no_mql)
 }
 
 /* Every format filled the ways its reader fills it; each must prepare. */
-static void s_formats(ho_reader_t *r, ho_rq_t q)
+static void s_formats(ho_reader_t *r, ho_rq_t q, bool facts)
 {
     sqlite3_stmt *st;
     ho_err_t err = {0};
@@ -112,12 +112,16 @@ static void s_formats(ho_reader_t *r, ho_rq_t q)
         assert_int_equal(ho_reader_stmt_fmt(r, q, &st, &err, 80, 4, 20, 40, 4, 10), HO_OK);
         break;
     case HO_RQ_REPORT_SCAN_OUTCOMES:
-        for (int v = 0; v < 8; v++) { /* outcomes.flags, implied, import_id: present or not */
+        /* outcomes.flags, implied, import_id: present or not; the lead's channel from
+         * lead_facts (a file that has it) or leads */
+        for (int v = 0; v < (facts ? 16 : 8); v++) {
             ho_rq_t flags = v & 1 ? HO_RQ_REPORT_SCAN_OUTCOMES_FLAGS : HO_RQ_REPORT_SCAN_NULL;
             ho_rq_t implied = v & 2 ? HO_RQ_REPORT_SCAN_OUTCOMES_IMPLIED : HO_RQ_REPORT_SCAN_ZERO;
             ho_rq_t import = v & 4 ? HO_RQ_REPORT_SCAN_OUTCOMES_IMPORT_ID : HO_RQ_REPORT_SCAN_NULL;
+            ho_rq_t channel = v & 8 ? HO_RQ_REPORT_SCAN_OUTCOMES_CHANNEL_FACTS
+                                    : HO_RQ_REPORT_SCAN_OUTCOMES_CHANNEL_LEADS;
             if (ho_reader_stmt_fmt(r, q, &st, &err, s_part(flags), s_part(implied),
-                                   s_part(import)) != HO_OK) {
+                                   s_part(import), s_part(channel)) != HO_OK) {
                 fail_msg("outcomes scan variant %d: %s", v, err.message);
             }
             assert_true(sqlite3_stmt_readonly(st));
@@ -165,7 +169,7 @@ static void s_check(ho_reader_t *r, const char *db, ho_rq_t q, bool facts)
         return;
     }
     if (flags & HO_RQF_FORMAT) {
-        s_formats(r, q);
+        s_formats(r, q, facts);
         return;
     }
     if (flags & HO_RQF_ALT) {
@@ -205,7 +209,9 @@ static void s_check_all(ho_reader_t *r, const char *db, bool facts)
         s_check(r, db, (ho_rq_t)q, facts);
     }
     for (int q = 0; q < HO_RQ__COUNT; q++) {
-        if ((ho_reader_query_flags((ho_rq_t)q) & HO_RQF_PART) && !s_used[q]) {
+        unsigned fl = ho_reader_query_flags((ho_rq_t)q);
+        /* a part over lead_facts has no use on a file without it */
+        if ((fl & HO_RQF_PART) && !s_used[q] && (facts || !(fl & HO_RQF_FACTS))) {
             fail_msg("part %s: no format here uses it", ho_reader_query_name((ho_rq_t)q));
         }
     }
