@@ -6,7 +6,8 @@
  * correlated lookup per SAL or SQL entry, over the ~1.3M transitions of a 1M-lead store's 12
  * weeks: 1.4-1.8 CPU-s each, mostly SQLite's sorter. Here one scan reads every transition
  * before as_of in (lead_id, at, id) order (the index stage_history_lead gives that order, so
- * nothing is sorted: the whole pass, its inserts included, costs ~0.5 CPU-s there) and works
+ * nothing is sorted, and since schema 9 every column read, so the table is not read: the whole
+ * pass, its inserts included, costs ~0.2-0.35 CPU-s there) and works
  * each lead's rows out together, with the definitions of the SQL it replaces
  * (reports/README.md):
  *   - stage counts: per period and stage, whether the lead entered it in the period (so it

@@ -58,7 +58,7 @@ static void test_create_and_reopen(void **state)
     ho_store_destroy(&s);
     ho_store_destroy(&s);
     s_expect(t->path, "PRAGMA journal_mode", "wal");
-    s_expect(t->path, "SELECT group_concat(version) FROM schema_version", "8");
+    s_expect(t->path, "SELECT group_concat(version) FROM schema_version", "9");
     s_expect(t->path,
              "SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND name IN ('leads',"
              "'lead_sources','activities','stage_history','scores','assignments','sla_breaches',"
@@ -111,7 +111,7 @@ static void test_migrate_from_v1(void **state)
     assert_non_null(s);
     assert_int_equal(ho_store_schema_version(s), HO_STORE_SCHEMA_VERSION);
     ho_store_destroy(&s);
-    s_expect(t->path, "SELECT version FROM schema_version", "8");
+    s_expect(t->path, "SELECT version FROM schema_version", "9");
     s_expect(t->path, "SELECT COUNT(*) FROM pragma_table_info('leads') WHERE name='score_seq'",
              "1");
     s_expect(t->path,
@@ -275,7 +275,7 @@ static void test_migrate_full_v1(void **state)
     s_upsert(s, "ev-old", "hubspot", "old@acme.com", 100, json_pack("{ss}", "city", "Rome"));
     s_upsert(s, "ev-new", "salesforce", "old@acme.com", 200, json_pack("{ss}", "title", "CTO"));
     ho_store_destroy(&s);
-    s_expect(t->path, "SELECT group_concat(version) FROM schema_version", "8");
+    s_expect(t->path, "SELECT group_concat(version) FROM schema_version", "9");
     s_expect(t->path,
              "SELECT (SELECT COUNT(*) FROM leads) || (SELECT COUNT(*) FROM lead_sources) ||"
              " (SELECT COUNT(*) FROM activities) || (SELECT COUNT(*) FROM stage_history) ||"
@@ -413,7 +413,7 @@ static void test_migrate_populated_v3(void **state)
     json_decref(p);
     ho_store_destroy(&s);
 
-    s_expect(t->path, "SELECT group_concat(version) FROM schema_version", "8");
+    s_expect(t->path, "SELECT group_concat(version) FROM schema_version", "9");
     s_expect(t->path, "PRAGMA integrity_check", "ok");
     s_expect(t->path,
              "SELECT group_concat(id || ':' || lead_id || ':' || event_id || ':' || source || ':'"
@@ -565,7 +565,7 @@ static void test_migrate_v6_compact(void **state)
                      0);
     ho_store_destroy(&s);
 
-    s_expect(t->path, "SELECT group_concat(version) FROM schema_version", "8");
+    s_expect(t->path, "SELECT group_concat(version) FROM schema_version", "9");
     s_expect(t->path, "PRAGMA integrity_check", "ok");
     s_expect(t->path, S_ACTS_SQL, before);
     free(before);
@@ -665,7 +665,7 @@ static void test_migrate_empty_file(void **state)
     assert_int_equal(ho_store_schema_version(s), HO_STORE_SCHEMA_VERSION);
     s_upsert(s, "ev-1", "hubspot", "a@acme.com", 1000, json_pack("{ss}", "first_name", "Ann"));
     ho_store_destroy(&s);
-    s_expect(t->path, "SELECT group_concat(version) FROM schema_version", "8");
+    s_expect(t->path, "SELECT group_concat(version) FROM schema_version", "9");
     s_expect(t->path, "PRAGMA journal_mode", "wal");
     s_expect(t->path, "SELECT first_name FROM leads", "Ann");
     /* a read-only opener refuses an empty file that is not a store yet */

@@ -212,6 +212,36 @@ static void test_reader_per_lead_lookups(void **state)
     assert_int_equal(s_tmp_dir_remove(dir), 0);
 }
 
+/* Schema 9: stage_history_lead covers what is read of a lead's transitions. The report's stage
+ * pass reads every transition in (lead_id, at, id) order from the index alone (no seek into
+ * the table per row, no sort), and the roll-up's triggers read a lead's transitions by kind
+ * and stage from it too. */
+static void test_stage_reads_cover(void **state)
+{
+    (void)state;
+    char dir[64];
+    sqlite3 *h = s_fresh_schema(dir, sizeof dir);
+    assert_int_equal(sqlite3_exec(h, ho_reader_sql(HO_RQ_REPORT_SETUP_TRANSITIONS), NULL, NULL,
+                                  NULL),
+                     SQLITE_OK);
+    char lines[2048];
+    (void)s_plan(h, ho_reader_sql(HO_RQ_REPORT_STAGES_SCAN), lines, sizeof lines);
+    if (!strstr(lines, "stage_history USING COVERING INDEX stage_history_lead") ||
+        strstr(lines, "TEMP B-TREE")) {
+        fail_msg("report.stages_scan plan: %s", lines);
+    }
+    /* what lead_facts_stage_gone / _stage_set recompute a lead's reach with */
+    assert_null(s_plan(h,
+                       "SELECT max(h.at) FROM stage_history h WHERE h.lead_id = ?"
+                       " AND h.kind = 'transition' AND h.to_stage IN ('SQL','OPPORTUNITY','WON')",
+                       lines, sizeof lines));
+    if (!strstr(lines, "USING COVERING INDEX stage_history_lead (lead_id=?)")) {
+        fail_msg("a lead's reach plan: %s", lines);
+    }
+    sqlite3_close(h);
+    assert_int_equal(s_tmp_dir_remove(dir), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -219,6 +249,7 @@ int main(void)
         cmocka_unit_test(test_every_named_query_uses_an_index),
         cmocka_unit_test(test_open_assignments_by_lead),
         cmocka_unit_test(test_reader_per_lead_lookups),
+        cmocka_unit_test(test_stage_reads_cover),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

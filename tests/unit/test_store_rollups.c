@@ -124,7 +124,7 @@ static void test_migrate_v6_and_keep(void **state)
     assert_non_null(s);
     assert_int_equal(ho_store_schema_version(s), HO_STORE_SCHEMA_VERSION);
     ho_store_destroy(&s);
-    s_db_expect(t->path, "SELECT version FROM schema_version", "8");
+    s_db_expect(t->path, "SELECT version FROM schema_version", "9");
     s_check(t->path, 3);
     /* what the definitions say for lead 1, spelled out once */
     s_db_expect(t->path,
@@ -171,6 +171,43 @@ static void test_migrate_v6_and_keep(void **state)
     s_check(t->path, 4);
 }
 
+/* Version 9: a version-8 file (the two-column stage_history_lead) with history migrates to the
+ * covering index; the rows and the roll-up are as they were, and its triggers keep it after. */
+static void test_migrate_v8_stage_index(void **state)
+{
+    s_tmp_t *t = *state;
+    ho_err_t err = {0};
+    ho_store_t *s = ho_store_open(t->path, &err);
+    assert_non_null(s);
+    ho_store_destroy(&s);
+    s_sql(t->path, "DROP INDEX stage_history_lead;"
+                   "CREATE INDEX stage_history_lead ON stage_history(lead_id, at);"
+                   "UPDATE schema_version SET version = 8;");
+    s_sql(t->path, s_history);
+    s_check(t->path, 3);
+    s_db_expect(t->path, "SELECT group_concat(name) FROM pragma_index_info('stage_history_lead')",
+                "lead_id,at");
+
+    s = ho_store_open(t->path, &err);
+    assert_non_null(s);
+    assert_int_equal(ho_store_schema_version(s), HO_STORE_SCHEMA_VERSION);
+    ho_store_destroy(&s);
+    s_db_expect(t->path, "SELECT version FROM schema_version", "9");
+    s_db_expect(t->path, "SELECT group_concat(name) FROM pragma_index_info('stage_history_lead')",
+                "lead_id,at,id,kind,to_stage");
+    s_db_expect(t->path, "SELECT count(*) FROM stage_history", "7");
+    s_check(t->path, 3);
+    /* a transition deleted and one written after the migration: recomputed through it */
+    s_sql(t->path,
+          "DELETE FROM stage_history WHERE lead_id = 1 AND actor = 'sales' AND kind = 'transition';"
+          "INSERT INTO stage_history (lead_id, from_stage, to_stage, at, actor) VALUES"
+          " (1, 'MQL', 'SAL', 320, 'sales');");
+    s_check(t->path, 3);
+    s_db_expect(t->path,
+                "SELECT reach_sal || ' ' || ifnull(reach_sql, '-') FROM lead_facts WHERE id = 1",
+                "320 -");
+}
+
 /* Through the store's own writes (its typed API): a lead upserted is in the roll-up at once. */
 static void test_store_writes_kept(void **state)
 {
@@ -192,6 +229,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_migrate_v6_and_keep, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_store_writes_kept, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_migrate_v8_stage_index, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
