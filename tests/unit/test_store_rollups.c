@@ -101,14 +101,37 @@ static const char s_history[] =
     " (1, 's3', 170, 'm', 1, 2, 3, 'D', 'never', 0),"
     " (3, 's4', 130, 'm', 5, 5, 10, 'C', 'never', 0);";
 
+/* Open the file with the store (which makes or migrates it to the newest schema) and close it. */
+static void s_store_open_close(const char *path)
+{
+    ho_err_t err = {0};
+    ho_store_t *s = ho_store_open(path, &err);
+    if (!s) {
+        fail_msg("open %s: %s", path, err.message);
+    }
+    assert_int_equal(ho_store_schema_version(s), HO_STORE_SCHEMA_VERSION);
+    ho_store_destroy(&s);
+}
+
+/* Lead 1's sales history re-derived (HO_X_SALES_HISTORY_CLEAR) and written again, shorter:
+ * the roll-up of the file's n leads still equals history, lead 1 now SAL at 320, no SQL. */
+static void s_rederive_lead1(const char *path, int n)
+{
+    s_sql(path,
+          "DELETE FROM stage_history WHERE lead_id = 1 AND actor = 'sales' AND kind = 'transition';"
+          "INSERT INTO stage_history (lead_id, from_stage, to_stage, at, actor) VALUES"
+          " (1, 'MQL', 'SAL', 320, 'sales');");
+    s_check(path, n);
+    s_db_expect(path,
+                "SELECT reach_sal || ' ' || ifnull(reach_sql, '-') FROM lead_facts WHERE id = 1",
+                "320 -");
+}
+
 static void test_migrate_v6_and_keep(void **state)
 {
     s_tmp_t *t = *state;
     /* A version-6 file: today's schema without the roll-up (version 7 is empty here). */
-    ho_err_t err = {0};
-    ho_store_t *s = ho_store_open(t->path, &err);
-    assert_non_null(s);
-    ho_store_destroy(&s);
+    s_store_open_close(t->path);
     s_sql(t->path, "DROP TRIGGER lead_facts_lead_new; DROP TRIGGER lead_facts_lead_set;"
                    "DROP TRIGGER lead_facts_stage_new; DROP TRIGGER lead_facts_stage_gone;"
                    "DROP TRIGGER lead_facts_stage_set; DROP TRIGGER lead_facts_score_new;"
@@ -120,10 +143,7 @@ static void test_migrate_v6_and_keep(void **state)
                 " OR tbl_name = 'lead_facts'",
                 "0");
 
-    s = ho_store_open(t->path, &err);
-    assert_non_null(s);
-    assert_int_equal(ho_store_schema_version(s), HO_STORE_SCHEMA_VERSION);
-    ho_store_destroy(&s);
+    s_store_open_close(t->path);
     s_db_expect(t->path, "SELECT version FROM schema_version", "9");
     s_check(t->path, 3);
     /* what the definitions say for lead 1, spelled out once */
@@ -154,15 +174,7 @@ static void test_migrate_v6_and_keep(void **state)
           " (4, 's7', 610, 'm', 2, 2, 2, 'D', 'never', 0),"
           " (4, 's8', 620, 'm', 3, 3, 3, 'D', 'never', 0);");
     s_check(t->path, 4);
-    /* the sales history re-derived (HO_X_SALES_HISTORY_CLEAR) and written again, shorter */
-    s_sql(t->path,
-          "DELETE FROM stage_history WHERE lead_id = 1 AND actor = 'sales' AND kind = 'transition';"
-          "INSERT INTO stage_history (lead_id, from_stage, to_stage, at, actor) VALUES"
-          " (1, 'MQL', 'SAL', 320, 'sales');");
-    s_check(t->path, 4);
-    s_db_expect(t->path,
-                "SELECT reach_sal || ' ' || ifnull(reach_sql, '-') FROM lead_facts WHERE id = 1",
-                "320 -");
+    s_rederive_lead1(t->path, 4);
     /* erasure blanks explanations only; a score row deleted or moved is recomputed */
     s_sql(t->path, "UPDATE scores SET explanation_json = NULL WHERE lead_id = 4;"
                    "DELETE FROM scores WHERE event_id = 's8';"
@@ -176,10 +188,7 @@ static void test_migrate_v6_and_keep(void **state)
 static void test_migrate_v8_stage_index(void **state)
 {
     s_tmp_t *t = *state;
-    ho_err_t err = {0};
-    ho_store_t *s = ho_store_open(t->path, &err);
-    assert_non_null(s);
-    ho_store_destroy(&s);
+    s_store_open_close(t->path);
     s_sql(t->path, "DROP INDEX stage_history_lead;"
                    "CREATE INDEX stage_history_lead ON stage_history(lead_id, at);"
                    "UPDATE schema_version SET version = 8;");
@@ -188,24 +197,14 @@ static void test_migrate_v8_stage_index(void **state)
     s_db_expect(t->path, "SELECT group_concat(name) FROM pragma_index_info('stage_history_lead')",
                 "lead_id,at");
 
-    s = ho_store_open(t->path, &err);
-    assert_non_null(s);
-    assert_int_equal(ho_store_schema_version(s), HO_STORE_SCHEMA_VERSION);
-    ho_store_destroy(&s);
+    s_store_open_close(t->path);
     s_db_expect(t->path, "SELECT version FROM schema_version", "9");
     s_db_expect(t->path, "SELECT group_concat(name) FROM pragma_index_info('stage_history_lead')",
                 "lead_id,at,id,kind,to_stage");
     s_db_expect(t->path, "SELECT count(*) FROM stage_history", "7");
     s_check(t->path, 3);
-    /* a transition deleted and one written after the migration: recomputed through it */
-    s_sql(t->path,
-          "DELETE FROM stage_history WHERE lead_id = 1 AND actor = 'sales' AND kind = 'transition';"
-          "INSERT INTO stage_history (lead_id, from_stage, to_stage, at, actor) VALUES"
-          " (1, 'MQL', 'SAL', 320, 'sales');");
-    s_check(t->path, 3);
-    s_db_expect(t->path,
-                "SELECT reach_sal || ' ' || ifnull(reach_sql, '-') FROM lead_facts WHERE id = 1",
-                "320 -");
+    /* transitions deleted and one written after the migration: recomputed through the index */
+    s_rederive_lead1(t->path, 3);
 }
 
 /* Through the store's own writes (its typed API): a lead upserted is in the roll-up at once. */
