@@ -41,9 +41,8 @@ ho_report_error_t ho_rside_begin(ho_rctx_t *ctx)
     ho_err_t err;
     ho_reader_t *rd2 = side ? ho_reader_open(ctx->opts->db_path, 10000, &err) : NULL;
     if (rd2 && ho_reader_begin_pair(ctx->rd, rd2, S_PAIR_WAIT_MS, &err) == HO_OK) {
-        side->ctx = *ctx;
-        side->ctx.rd = rd2;
-        side->ctx.err = &side->err;
+        side->ctx.rd = rd2; /* the rest of its context once the main one has its views:
+                             * ho_rside_start */
         ctx->side = side;
         return HO_REPORT_OK;
     }
