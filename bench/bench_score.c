@@ -406,7 +406,9 @@ int main(int argc, char **argv)
     for (size_t b = 0; b < n_frames; b++) {
         ho_msg_t **in = NULL;
         size_t n = 0;
-        ho_msg_decode_frame(frames[b], lens[b], &in, &n, NULL, NULL, &err);
+        ho_msg_decode_frame_opt(frames[b], lens[b],
+                                ho_worker_score.packed_payload ? HO_MSG_RAW_PAYLOAD : 0, &in, &n,
+                                NULL, NULL, &err);
         ho_out_t *out = ho_out_new("score@bench");
         ho_worker_call(&ho_worker_score, wctx, in, n, out);
         size_t no = 0;

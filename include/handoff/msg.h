@@ -9,6 +9,11 @@
  *
  * In memory the payload is a jansson json_t object, so workers read and build payloads with
  * jansson's API. Unknown envelope keys are kept in `extra` and written back on encode.
+ * A worker on a hot path may instead keep the payload packed: decoded with
+ * HO_MSG_RAW_PAYLOAD (checked by the same rules, not built) it is read with
+ * ho_msg_payload_packed, and a reply's payload packed with msgpack-c is handed over with
+ * ho_msg_set_payload_packed; ho_msg_payload still works on such a message (it decodes the
+ * bytes on first use).
  *
  * Ownership: ho_msg_new / ho_msg_decode return a message the caller owns and frees with
  * ho_msg_destroy (&msg), which nulls the pointer and is safe twice. Setters copy strings;
@@ -61,6 +66,17 @@ void ho_msg_set_ts(ho_msg_t *self, int64_t ts_ms);
 int ho_msg_set_origin(ho_msg_t *self, const char *origin);
 /* Steals the reference to payload, which must be an object. */
 int ho_msg_set_payload(ho_msg_t *self, json_t *payload);
+/* The payload as the msgpack bytes of one map. Borrowed (valid until the message changes or
+ * goes) when the message holds it packed; else packed now into *owned_p, which the caller
+ * frees (NULL otherwise). HO_OK or HO_ERR_NOMEM. */
+int ho_msg_payload_packed(const ho_msg_t *self, const char **buf_p, size_t *len_p,
+                          char **owned_p);
+/* Take *buf_p (malloc'd: one msgpack map of len bytes, packed with msgpack-c from values the
+ * decoder accepts: UTF-8 strings, unique string keys, no bin/ext) as the payload, and null
+ * *buf_p. Trusted, not walked (only its first byte must be a map's): whoever decodes the
+ * message checks it as any other, and ho_msg_payload returns NULL for bytes it refuses.
+ * HO_OK, or HO_ERR_FIELD (the buffer is freed either way). */
+int ho_msg_set_payload_packed(ho_msg_t *self, char **buf_p, size_t len);
 
 /* Encode one envelope as a msgpack map. *buf_p is malloc'd, caller frees. */
 int ho_msg_encode(const ho_msg_t *self, char **buf_p, size_t *len_p);
@@ -79,6 +95,13 @@ typedef void(ho_msg_error_fn)(size_t index, const ho_err_t *err, void *arg);
 int ho_msg_decode_frame(const void *buf, size_t len, ho_msg_t ***msgs_p, size_t *n_p,
                         ho_msg_error_fn *on_error, void *arg, ho_err_t *err);
 void ho_msg_batch_free(ho_msg_t ***msgs_p, size_t n);
+
+/* ho_msg_decode_frame_opt flags */
+#define HO_MSG_RAW_PAYLOAD 1u /* keep each payload packed (see above): same checks, no tree */
+
+/* ho_msg_decode_frame with flags. */
+int ho_msg_decode_frame_opt(const void *buf, size_t len, unsigned flags, ho_msg_t ***msgs_p,
+                            size_t *n_p, ho_msg_error_fn *on_error, void *arg, ho_err_t *err);
 
 /* Where the index-th element of a batch frame lies in buf (for a single envelope, index 0 is
  * the whole frame), so a bad element can be quarantined as its own raw bytes. HO_OK and

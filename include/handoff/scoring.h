@@ -27,6 +27,7 @@
 #define HO_SCORING_H
 
 #include <jansson.h>
+#include <msgpack.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -104,6 +105,74 @@ int ho_score_lead(const ho_score_model_t *model, const json_t *lead, int64_t as_
 int ho_score_lead_opt(const ho_score_model_t *model, const json_t *lead, int64_t as_of,
                       unsigned flags, ho_score_result_t *res, ho_err_t *err);
 void ho_score_result_clear(ho_score_result_t *res);
+
+/* ---- the snapshot as the model reads it ----
+ * ho_score_lead takes a jansson tree; a scorer on the hot path reads the score.request's
+ * msgpack straight into this view instead (ho_score_snap_from_msgpack) and scores it with
+ * ho_score_snap: no tree, no allocation per value. Both routes give the same result, errors
+ * included (ho_score_lead builds this view from its tree). Everything is borrowed. */
+typedef enum {
+    HO_SV_ABSENT = 0, /* no such key */
+    HO_SV_NULL,
+    HO_SV_STR,
+    HO_SV_INT,
+    HO_SV_REAL,
+    HO_SV_BOOL,
+    HO_SV_MAP,
+    HO_SV_ARRAY,
+} ho_sv_kind_t;
+
+typedef struct {
+    ho_sv_kind_t kind;
+    const char *s; /* HO_SV_STR: NUL-terminated (a string holding a NUL reads up to it) */
+    int64_t i;     /* HO_SV_INT */
+    double d;      /* HO_SV_REAL */
+    bool b;        /* HO_SV_BOOL */
+} ho_sv_t;
+
+typedef struct {
+    const char *key; /* klen bytes, not NUL-terminated */
+    size_t klen;
+    ho_sv_t v;
+} ho_score_kv_t;
+
+typedef struct {
+    bool is_map; /* the element is a map (else the other members are absent) */
+    ho_sv_t occurred_at, type, path, url, campaign;
+} ho_score_act_t;
+
+typedef struct {
+    const ho_score_kv_t *top; /* every key of the lead map */
+    size_t n_top;
+    ho_sv_kind_t fields_kind; /* lead.fields: ABSENT, NULL, MAP, or another kind (refused) */
+    const ho_score_kv_t *fields;
+    size_t n_fields;
+    ho_sv_kind_t acts_kind; /* lead.activities: ABSENT, NULL, ARRAY, or another kind (refused) */
+    const ho_score_act_t *acts; /* NULL when n_acts > the model's limit (refused unread) */
+    size_t n_acts;
+} ho_score_snap_t;
+
+/* Score a snapshot view (the lead map's own shape is the caller's to check). Same contract
+ * as ho_score_lead_opt. */
+int ho_score_snap(const ho_score_model_t *model, const ho_score_snap_t *snap, int64_t as_of,
+                  unsigned flags, ho_score_result_t *res, ho_err_t *err);
+
+/* Space for a view of a msgpack snapshot, reused from lead to lead (one per thread). */
+typedef struct ho_score_snapbuf ho_score_snapbuf_t;
+ho_score_snapbuf_t *ho_score_snapbuf_new(void);
+void ho_score_snapbuf_destroy(ho_score_snapbuf_t **self_p);
+/* The view of a lead map unpacked by msgpack-c (of type MAP) from packed_len bytes that
+ * passed the message decoder's checks, valid until the next call on buf. Strings are copied
+ * NUL-terminated into buf (they fit in packed_len: each has a header byte at least).
+ * HO_OK or HO_ERR_NOMEM. */
+int ho_score_snap_from_msgpack(ho_score_snapbuf_t *buf, const msgpack_object *lead,
+                               size_t packed_len, ho_score_snap_t *snap);
+
+/* The lead.scored fields of ho_score_result_to_payload as msgpack key/value pairs (no map
+ * header: the caller's map counts HO_SCORE_PAYLOAD_PAIRS more than its own pairs). Same
+ * values and key order as the jansson form. HO_OK or HO_ERR_NOMEM. */
+#define HO_SCORE_PAYLOAD_PAIRS 9
+int ho_score_result_pack(const ho_score_result_t *res, msgpack_packer *pk);
 
 /* The explanation array of lead.scored: [{rule, kind, points, detail, ...}] (new reference).
  * Interest entries also carry raw, factor, value, age_days, occurred_at. */

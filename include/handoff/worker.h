@@ -124,6 +124,10 @@ typedef struct {
     const ho_config_map_t *config_map;
     /* Not part of the pipeline (echo): listed, but `handoff run` does not start it. */
     bool diagnostic;
+    /* The runtime decodes requests with HO_MSG_RAW_PAYLOAD (msg.h): payloads stay packed
+     * for a handler that reads them with ho_msg_payload_packed (the scorer's hot path);
+     * ho_msg_payload still works on them. */
+    bool packed_payload;
 } ho_worker_def_t;
 
 /* The built-in worker table (src/runtime/registry.c): the one list of workers, which

@@ -22,9 +22,17 @@ struct ho_msg {
     char *id;
     int64_t ts;
     char *origin;
-    json_t *payload;
+    json_t *payload; /* NULL while the payload is held packed (raw) */
     json_t *extra;
+    /* The payload as the msgpack bytes of one map, when it was decoded with
+     * HO_MSG_RAW_PAYLOAD or set with ho_msg_set_payload_packed; ho_msg_payload turns it into
+     * `payload` on first use. At most one of payload and raw is set. */
+    char *raw;
+    size_t raw_len;
 };
+
+static json_t *s_materialize(ho_msg_t *self);
+static int s_pack_json(msgpack_packer *pk, const json_t *value);
 
 int64_t ho_now_ms(void)
 {
@@ -104,6 +112,7 @@ void ho_msg_destroy(ho_msg_t **self_p)
     free(self->origin);
     json_decref(self->payload);
     json_decref(self->extra);
+    free(self->raw);
     free(self);
     *self_p = NULL;
 }
@@ -119,9 +128,18 @@ ho_msg_t *ho_msg_dup(const ho_msg_t *self)
     copy->id = s_strdup(self->id);
     copy->ts = self->ts;
     copy->origin = s_strdup(self->origin);
-    copy->payload = json_deep_copy(self->payload);
+    if (self->raw) {
+        copy->raw = malloc(self->raw_len);
+        if (copy->raw) {
+            memcpy(copy->raw, self->raw, self->raw_len);
+            copy->raw_len = self->raw_len;
+        }
+    } else {
+        copy->payload = json_deep_copy(self->payload);
+    }
     copy->extra = json_deep_copy(self->extra);
-    if (!copy->type || !copy->id || !copy->origin || !copy->payload || !copy->extra) {
+    if (!copy->type || !copy->id || !copy->origin || (!copy->payload && !copy->raw) ||
+        !copy->extra) {
         ho_msg_destroy(&copy);
     }
     return copy;
@@ -149,7 +167,51 @@ const char *ho_msg_origin(const ho_msg_t *self)
 }
 json_t *ho_msg_payload(const ho_msg_t *self)
 {
+    if (!self->payload && self->raw) {
+        /* logically const: the same payload, in the form the caller asks for */
+        return s_materialize((ho_msg_t *)self);
+    }
     return self->payload;
+}
+
+int ho_msg_payload_packed(const ho_msg_t *self, const char **buf_p, size_t *len_p, char **owned_p)
+{
+    *owned_p = NULL;
+    if (self->raw) {
+        *buf_p = self->raw;
+        *len_p = self->raw_len;
+        return HO_OK;
+    }
+    msgpack_sbuffer sbuf;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&sbuf);
+    msgpack_packer_init(&pk, &sbuf, msgpack_sbuffer_write);
+    if (s_pack_json(&pk, self->payload) != 0 || !sbuf.data) {
+        msgpack_sbuffer_destroy(&sbuf);
+        return HO_ERR_NOMEM;
+    }
+    *owned_p = sbuf.data;
+    *buf_p = sbuf.data;
+    *len_p = sbuf.size;
+    return HO_OK;
+}
+
+int ho_msg_set_payload_packed(ho_msg_t *self, char **buf_p, size_t len)
+{
+    char *buf = *buf_p;
+    *buf_p = NULL;
+    uint8_t b = buf && len ? (uint8_t)buf[0] : 0;
+    bool map = (b >= 0x80 && b <= 0x8f) || b == 0xde || b == 0xdf;
+    if (!map || len > HO_MSG_MAX_BODY) {
+        free(buf);
+        return HO_ERR_FIELD;
+    }
+    json_decref(self->payload);
+    self->payload = NULL;
+    free(self->raw);
+    self->raw = buf;
+    self->raw_len = len;
+    return HO_OK;
 }
 json_t *ho_msg_extra(const ho_msg_t *self)
 {
@@ -222,7 +284,12 @@ json_t *ho_msg_to_json(const ho_msg_t *self)
     json_object_set_new(obj, "id", json_string(self->id));
     json_object_set_new(obj, "ts", json_integer(self->ts));
     json_object_set_new(obj, "origin", json_string(self->origin));
-    json_object_set_new(obj, "payload", json_deep_copy(self->payload));
+    json_t *payload = ho_msg_payload(self);
+    if (!payload) {
+        json_decref(obj);
+        return NULL;
+    }
+    json_object_set_new(obj, "payload", json_deep_copy(payload));
     const char *key;
     json_t *item;
     json_object_foreach(self->extra, key, item)
@@ -310,6 +377,9 @@ int ho_msg_set_payload(ho_msg_t *self, json_t *payload)
     }
     json_decref(self->payload);
     self->payload = payload;
+    free(self->raw);
+    self->raw = NULL;
+    self->raw_len = 0;
     return HO_OK;
 }
 
@@ -391,7 +461,8 @@ static int s_pack_envelope(msgpack_packer *pk, const ho_msg_t *self)
     s_pack_cstr(pk, "origin");
     s_pack_cstr(pk, self->origin);
     s_pack_cstr(pk, "payload");
-    if (s_pack_json(pk, self->payload) != 0) {
+    if (self->raw ? pk->callback(pk->data, self->raw, self->raw_len) != 0
+                  : s_pack_json(pk, self->payload) != 0) {
         return -1;
     }
     const char *key;
@@ -443,172 +514,7 @@ int ho_msg_encode_batch(ho_msg_t *const *msgs, size_t n, char **buf_p, size_t *l
 
 /* ---------------------------------------------------------------- decoding */
 
-/* msgpack-c may hand out a NULL pointer for a zero-length str; every consumer here wants a
- * valid pointer (memchr, jansson), so an empty string reads as "". */
-#define S_STR(o) ((o)->via.str.size ? (o)->via.str.ptr : "")
-
-static void s_path(char *out, size_t cap, const char *parent, const char *key, size_t klen)
-{
-    /* a cut path is fine in a message: the return value is checked only to say so */
-    int n = parent[0] ? snprintf(out, cap, "%s.%.*s", parent, (int)(klen > 48 ? 48 : klen), key)
-                      : snprintf(out, cap, "%.*s", (int)(klen > 48 ? 48 : klen), key);
-    if (n < 0 && cap) {
-        out[0] = '\0';
-    }
-}
-
-/* Where a value sits in the payload ("payload.lead.activities[3].type"), for error messages.
- * Kept as a chain of stack frames and written out only when an error names it: rendering it
- * for every value was a third of decoding a score.request (snprintf per key and element). */
-typedef struct s_where {
-    const struct s_where *up; /* NULL at the root, whose text is `key` */
-    const char *key;          /* map key (not NUL-terminated), or NULL for an array element */
-    size_t klen;
-    uint32_t index; /* array element index */
-} s_where_t;
-
-/* The same text the eager version built: "parent.key" (key cut at 48 bytes), "parent[i]",
- * each level cut at 95 bytes. */
-static void s_where_text(const s_where_t *w, char *out, size_t cap)
-{
-    if (!w->up) {
-        snprintf(out, cap, "%s", w->key);
-        return;
-    }
-    char parent[96];
-    s_where_text(w->up, parent, sizeof parent);
-    if (!w->key) {
-        if (snprintf(out, cap, "%s[%u]", parent, w->index) < 0 && cap) {
-            out[0] = '\0';
-        }
-    } else {
-        s_path(out, cap, parent, w->key, w->klen);
-    }
-}
-
-#define S_WHERE_ERR(w, code, fmt, ...)                                                             \
-    do {                                                                                           \
-        char p_[96];                                                                               \
-        s_where_text((w), p_, sizeof p_);                                                          \
-        return ho_err_set(err, (code), p_, fmt, p_, ##__VA_ARGS__);                                \
-    } while (0)
-
-static int s_to_json_at(const msgpack_object *o, const s_where_t *w, int depth, json_t **out,
-                        ho_err_t *err);
-
-static int s_array_to_json(const msgpack_object *o, const s_where_t *w, int depth, json_t **out,
-                           ho_err_t *err)
-{
-    json_t *arr = json_array();
-    for (uint32_t i = 0; arr && i < o->via.array.size; i++) {
-        s_where_t sub = {.up = w, .index = i};
-        json_t *item;
-        int rc = s_to_json_at(&o->via.array.ptr[i], &sub, depth + 1, &item, err);
-        if (rc != HO_OK) {
-            json_decref(arr);
-            return rc;
-        }
-        json_array_append_new(arr, item);
-    }
-    *out = arr;
-    return HO_OK;
-}
-
-static int s_map_to_json(const msgpack_object *o, const s_where_t *w, int depth, json_t **out,
-                         ho_err_t *err)
-{
-    json_t *obj = json_object();
-    for (uint32_t i = 0; obj && i < o->via.map.size; i++) {
-        const msgpack_object *k = &o->via.map.ptr[i].key;
-        if (k->type != MSGPACK_OBJECT_STR) {
-            json_decref(obj);
-            char p[96];
-            s_where_text(w, p, sizeof p);
-            return ho_err_set(err, HO_ERR_FIELD, p, "%s: map key #%u is not a string",
-                              p[0] ? p : "(root)", i);
-        }
-        s_where_t sub = {.up = w, .key = S_STR(k), .klen = k->via.str.size};
-        if (memchr(S_STR(k), 0, k->via.str.size)) {
-            json_decref(obj);
-            S_WHERE_ERR(&sub, HO_ERR_FIELD, "%s: map key contains a NUL byte");
-        }
-        if (json_object_getn(obj, S_STR(k), k->via.str.size)) {
-            json_decref(obj);
-            S_WHERE_ERR(&sub, HO_ERR_FIELD, "%s: duplicate map key");
-        }
-        json_t *item;
-        int rc = s_to_json_at(&o->via.map.ptr[i].val, &sub, depth + 1, &item, err);
-        if (rc != HO_OK) {
-            json_decref(obj);
-            return rc;
-        }
-        if (json_object_setn_new(obj, S_STR(k), k->via.str.size, item) != 0) {
-            json_decref(obj);
-            S_WHERE_ERR(&sub, HO_ERR_FIELD, "%s: map key is not valid UTF-8");
-        }
-    }
-    *out = obj;
-    return HO_OK;
-}
-
-static int s_to_json_at(const msgpack_object *o, const s_where_t *w, int depth, json_t **out,
-                        ho_err_t *err)
-{
-    *out = NULL;
-    if (depth > HO_MSG_MAX_DEPTH) {
-        S_WHERE_ERR(w, HO_ERR_TOO_LARGE, "%s: nested deeper than %d levels", HO_MSG_MAX_DEPTH);
-    }
-    switch (o->type) {
-    case MSGPACK_OBJECT_NIL:
-        *out = json_null();
-        return HO_OK;
-    case MSGPACK_OBJECT_BOOLEAN:
-        *out = json_boolean(o->via.boolean);
-        return HO_OK;
-    case MSGPACK_OBJECT_POSITIVE_INTEGER:
-        if (o->via.u64 > (uint64_t)INT64_MAX) {
-            S_WHERE_ERR(w, HO_ERR_FIELD, "%s: integer out of range");
-        }
-        *out = json_integer((json_int_t)o->via.u64);
-        break;
-    case MSGPACK_OBJECT_NEGATIVE_INTEGER:
-        *out = json_integer((json_int_t)o->via.i64);
-        break;
-    case MSGPACK_OBJECT_FLOAT32:
-    case MSGPACK_OBJECT_FLOAT64:
-        *out = json_real(o->via.f64);
-        if (!*out) {
-            S_WHERE_ERR(w, HO_ERR_FIELD, "%s: NaN or infinite number");
-        }
-        return HO_OK;
-    case MSGPACK_OBJECT_STR:
-        *out = json_stringn(S_STR(o), o->via.str.size);
-        if (!*out) {
-            S_WHERE_ERR(w, HO_ERR_FIELD, "%s: invalid UTF-8 in string");
-        }
-        return HO_OK;
-    case MSGPACK_OBJECT_BIN:
-    case MSGPACK_OBJECT_EXT:
-        S_WHERE_ERR(w, HO_ERR_FIELD, "%s: binary and ext values are not allowed");
-    case MSGPACK_OBJECT_ARRAY:
-        return s_array_to_json(o, w, depth, out, err);
-    case MSGPACK_OBJECT_MAP:
-        return s_map_to_json(o, w, depth, out, err);
-    default:
-        S_WHERE_ERR(w, HO_ERR_MALFORMED, "%s: unknown msgpack type");
-    }
-    if (!*out) {
-        S_WHERE_ERR(w, HO_ERR_NOMEM, "%s: out of memory");
-    }
-    return HO_OK;
-}
-
-static int s_to_json(const msgpack_object *o, const char *path, int depth, json_t **out,
-                     ho_err_t *err)
-{
-    s_where_t root = {.key = path};
-    return s_to_json_at(o, &root, depth, out, err);
-}
+#define S_STR(o) HO_MSG_STR(o)
 
 static int s_key_is(const msgpack_object *k, const char *name)
 {
@@ -658,7 +564,7 @@ static int s_extra_key(ho_msg_t *self, const msgpack_object *k, const msgpack_ob
                        ho_err_t *err)
 {
     char name[64];
-    s_path(name, sizeof name, "", S_STR(k), k->via.str.size);
+    ho_msg_path(name, sizeof name, "", S_STR(k), k->via.str.size);
     json_t *item = NULL;
     if (memchr(S_STR(k), 0, k->via.str.size)) {
         /* it could not be written back: keys are NUL-terminated in memory */
@@ -667,7 +573,7 @@ static int s_extra_key(ho_msg_t *self, const msgpack_object *k, const msgpack_ob
     if (json_object_getn(self->extra, S_STR(k), k->via.str.size)) {
         return ho_err_set(err, HO_ERR_FIELD, name, "%s: duplicate envelope key", name);
     }
-    int rc = s_to_json(v, name, 1, &item, err);
+    int rc = ho_msg_value_to_json(v, name, 1, &item, err);
     if (rc == HO_OK && json_object_setn_new(self->extra, S_STR(k), k->via.str.size, item) != 0) {
         rc = ho_err_set(err, HO_ERR_FIELD, name, "%s: key is not valid UTF-8", name);
     }
@@ -687,13 +593,50 @@ static int s_required(const ho_msg_t *self, int have_v, int have_ts, ho_err_t *e
         rc = ho_err_set(err, HO_ERR_MISSING, "id", "id: missing event id");
     } else if (!have_ts) {
         rc = ho_err_set(err, HO_ERR_MISSING, "ts", "ts: missing timestamp");
-    } else if (!self->payload) {
+    } else if (!self->payload && !self->raw) {
         rc = ho_err_set(err, HO_ERR_MISSING, "payload", "payload: missing");
     }
     return rc;
 }
 
-static int s_envelope(const msgpack_object *root, ho_msg_t **msg_p, ho_err_t *err)
+/* Copy the bytes of the value of the index-th pair of the (validated) map at raw. */
+static int s_raw_value(const uint8_t *raw, size_t raw_len, uint32_t index, char **out_p,
+                       size_t *len_p, ho_err_t *err)
+{
+    size_t off = 0;
+    uint32_t pairs = 0;
+    int rc = ho_msg_raw_map_head(raw, raw_len, &off, &pairs);
+    for (uint32_t j = 0; rc == HO_OK && j < index; j++) {
+        rc = ho_msg_raw_skip(raw, raw_len, &off);
+        if (rc == HO_OK) {
+            rc = ho_msg_raw_skip(raw, raw_len, &off);
+        }
+    }
+    if (rc == HO_OK) {
+        rc = ho_msg_raw_skip(raw, raw_len, &off); /* the key */
+    }
+    size_t start = off;
+    if (rc == HO_OK && index + 1 == pairs) {
+        off = raw_len; /* the last pair (where the encoder puts it): no walk over the payload */
+    } else if (rc == HO_OK) {
+        rc = ho_msg_raw_skip(raw, raw_len, &off);
+    }
+    if (rc != HO_OK || off > raw_len) {
+        return ho_err_set(err, HO_ERR_MALFORMED, "payload", "payload: cannot be walked");
+    }
+    *out_p = malloc(off - start);
+    if (!*out_p) {
+        return ho_err_set(err, HO_ERR_NOMEM, "payload", "payload: out of memory");
+    }
+    memcpy(*out_p, raw + start, off - start);
+    *len_p = off - start;
+    return HO_OK;
+}
+
+/* root: the envelope's objects; raw (NULL unless the payload is to stay packed): the same
+ * envelope's bytes. */
+static int s_envelope(const msgpack_object *root, const uint8_t *raw, size_t raw_len,
+                      ho_msg_t **msg_p, ho_err_t *err)
 {
     *msg_p = NULL;
     if (root->type != MSGPACK_OBJECT_MAP) {
@@ -771,9 +714,14 @@ static int s_envelope(const msgpack_object *root, ho_msg_t **msg_p, ho_err_t *er
         } else if (s_key_is(k, "payload")) {
             if (v->type != MSGPACK_OBJECT_MAP) {
                 rc = ho_err_set(err, HO_ERR_FIELD, "payload", "payload: expected a map");
+            } else if (raw) {
+                rc = ho_msg_value_check(v, "payload", err);
+                if (rc == HO_OK) {
+                    rc = s_raw_value(raw, raw_len, i, &self->raw, &self->raw_len, err);
+                }
             } else {
                 json_decref(self->payload);
-                rc = s_to_json(v, "payload", 0, &self->payload, err);
+                rc = ho_msg_value_to_json(v, "payload", 0, &self->payload, err);
             }
         } else if (k->type == MSGPACK_OBJECT_STR) {
             rc = s_extra_key(self, k, v, err);
@@ -884,6 +832,32 @@ static int s_unpack(const void *buf, size_t len, msgpack_zone **zone_p, msgpack_
     return HO_OK;
 }
 
+/* A packed payload turned into the jansson tree (it passed the decoder's checks, or came
+ * from ho_msg_set_payload_packed); the bytes are dropped. NULL if that fails (out of memory,
+ * or packed bytes the checks refuse), the message unchanged. */
+static json_t *s_materialize(ho_msg_t *self)
+{
+    msgpack_zone *zone;
+    msgpack_object root;
+    ho_err_t err = {0};
+    if (s_unpack(self->raw, self->raw_len, &zone, &root, &err) != HO_OK) {
+        return NULL;
+    }
+    json_t *payload = NULL;
+    int rc = root.type == MSGPACK_OBJECT_MAP
+                 ? ho_msg_value_to_json(&root, "payload", 0, &payload, &err)
+                 : HO_ERR_FIELD;
+    s_zone_give(zone);
+    if (rc != HO_OK) {
+        return NULL;
+    }
+    free(self->raw);
+    self->raw = NULL;
+    self->raw_len = 0;
+    self->payload = payload;
+    return payload;
+}
+
 int ho_msg_decode(const void *buf, size_t len, ho_msg_t **msg_p, ho_err_t *err)
 {
     *msg_p = NULL;
@@ -893,7 +867,7 @@ int ho_msg_decode(const void *buf, size_t len, ho_msg_t **msg_p, ho_err_t *err)
     if (rc != HO_OK) {
         return rc;
     }
-    rc = s_envelope(&root, msg_p, err);
+    rc = s_envelope(&root, NULL, 0, msg_p, err);
     s_zone_give(zone);
     return rc;
 }
@@ -901,8 +875,70 @@ int ho_msg_decode(const void *buf, size_t len, ho_msg_t **msg_p, ho_err_t *err)
 int ho_msg_decode_frame(const void *buf, size_t len, ho_msg_t ***msgs_p, size_t *n_p,
                         ho_msg_error_fn *on_error, void *arg, ho_err_t *err)
 {
+    return ho_msg_decode_frame_opt(buf, len, 0, msgs_p, n_p, on_error, arg, err);
+}
+
+/* HO_MSG_RAW_PAYLOAD: each element unpacked on its own, so msgpack-c says where it ends
+ * and the envelope's bytes are known without a walk. */
+static int s_decode_frame_raw(const uint8_t *p, size_t len, ho_msg_t ***msgs_p, size_t *n_p,
+                              ho_msg_error_fn *on_error, void *arg, ho_err_t *err)
+{
+    int rc = ho_msg_validate_body(p, len, err);
+    if (rc != HO_OK) {
+        return rc;
+    }
+    uint8_t b = p[0];
+    bool map = (b >= 0x80 && b <= 0x8f) || b == 0xde || b == 0xdf;
+    bool array = (b >= 0x90 && b <= 0x9f) || b == 0xdc || b == 0xdd;
+    if (!map && !array) {
+        return ho_err_set(err, HO_ERR_MALFORMED, "", "body is neither an envelope nor a batch");
+    }
+    size_t off = 0;
+    uint32_t count = 1;
+    if (array && ho_msg_raw_array_head(p, len, &off, &count) != HO_OK) {
+        return ho_err_set(err, HO_ERR_MALFORMED, "", "msgpack decoder rejected the body");
+    }
+    ho_msg_t **msgs = calloc(count ? count : 1, sizeof *msgs);
+    msgpack_zone *zone = msgs ? s_zone_take(len) : NULL;
+    if (!zone) {
+        free(msgs);
+        return ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
+    }
+    size_t n = 0;
+    for (uint32_t i = 0; i < count; i++) {
+        ho_err_t item_err = {0};
+        ho_msg_t *msg = NULL;
+        size_t start = off;
+        msgpack_object o;
+        msgpack_unpack_return ret = msgpack_unpack((const char *)p, len, &off, zone, &o);
+        if (ret != MSGPACK_UNPACK_SUCCESS && ret != MSGPACK_UNPACK_EXTRA_BYTES) {
+            /* the body passed the walk, so only memory can fail here; the rest is unread */
+            ho_err_set(&item_err, HO_ERR_NOMEM, "", "out of memory decoding element %u", i);
+            for (uint32_t j = i; on_error && j < count; j++) {
+                on_error(j, &item_err, arg);
+            }
+            break;
+        }
+        if (s_envelope(&o, p + start, off - start, &msg, &item_err) == HO_OK) {
+            msgs[n++] = msg;
+        } else if (on_error) {
+            on_error(i, &item_err, arg);
+        }
+    }
+    s_zone_give(zone);
+    *msgs_p = msgs;
+    *n_p = n;
+    return HO_OK;
+}
+
+int ho_msg_decode_frame_opt(const void *buf, size_t len, unsigned flags, ho_msg_t ***msgs_p,
+                            size_t *n_p, ho_msg_error_fn *on_error, void *arg, ho_err_t *err)
+{
     *msgs_p = NULL;
     *n_p = 0;
+    if (flags & HO_MSG_RAW_PAYLOAD) {
+        return s_decode_frame_raw(buf, len, msgs_p, n_p, on_error, arg, err);
+    }
     msgpack_zone *zone;
     msgpack_object top;
     int rc = s_unpack(buf, len, &zone, &top, err);
@@ -926,7 +962,7 @@ int ho_msg_decode_frame(const void *buf, size_t len, ho_msg_t ***msgs_p, size_t 
             root->type == MSGPACK_OBJECT_ARRAY ? &root->via.array.ptr[i] : root;
         ho_err_t item_err = {0};
         ho_msg_t *msg = NULL;
-        if (s_envelope(o, &msg, &item_err) == HO_OK) {
+        if (s_envelope(o, NULL, 0, &msg, &item_err) == HO_OK) {
             msgs[n++] = msg;
         } else if (on_error) {
             on_error(i, &item_err, arg);

@@ -3,6 +3,7 @@
  * prefix cannot make it allocate more than the input justifies), the byte-level field rules
  * (type names, UTF-8), and the walks the broker does on every frame (the type of a message,
  * one element of a batch). Split from msg.c, which builds and reads the envelope. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -30,6 +31,18 @@ int ho_msg_utf8_valid(const char *s, size_t len)
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;
     while (i < len) {
+        /* ASCII, most text here, eight bytes at a time */
+        while (len - i >= 8) {
+            uint64_t w;
+            memcpy(&w, p + i, 8);
+            if (w & 0x8080808080808080ull) {
+                break;
+            }
+            i += 8;
+        }
+        if (i == len) {
+            break;
+        }
         unsigned char c = p[i];
         size_t n;
         uint32_t cp;
@@ -226,6 +239,41 @@ static int s_check(const uint8_t *p, size_t len, size_t *off, int depth)
         rc = s_check(p, len, off, depth + 1);
     }
     return rc;
+}
+
+static int s_container_head(const void *buf, size_t len, size_t *off, uint32_t *n_p, bool map)
+{
+    uint64_t count, skip;
+    const uint8_t *p = buf;
+    if (*off >= len) {
+        return HO_ERR_TRUNCATED;
+    }
+    uint8_t b = p[*off];
+    bool is_map = (b >= 0x80 && b <= 0x8f) || b == 0xde || b == 0xdf;
+    bool is_array = (b >= 0x90 && b <= 0x9f) || b == 0xdc || b == 0xdd;
+    if (map ? !is_map : !is_array) {
+        return HO_ERR_FIELD;
+    }
+    int rc = s_head(p, len, off, &count, &skip);
+    if (rc == HO_OK) {
+        *n_p = (uint32_t)(map ? count / 2 : count);
+    }
+    return rc;
+}
+
+int ho_msg_raw_map_head(const void *buf, size_t len, size_t *off, uint32_t *pairs_p)
+{
+    return s_container_head(buf, len, off, pairs_p, true);
+}
+
+int ho_msg_raw_array_head(const void *buf, size_t len, size_t *off, uint32_t *n_p)
+{
+    return s_container_head(buf, len, off, n_p, false);
+}
+
+int ho_msg_raw_skip(const void *buf, size_t len, size_t *off)
+{
+    return s_check(buf, len, off, 1);
 }
 
 /* Validate buf as exactly one msgpack object. */

@@ -3,6 +3,8 @@
 #ifndef HO_MSG_INTERNAL_H
 #define HO_MSG_INTERNAL_H
 
+#include <jansson.h>
+#include <msgpack.h>
 #include <stddef.h>
 
 #include "handoff/msg.h"
@@ -17,5 +19,25 @@ int ho_msg_utf8_valid(const char *s, size_t len);
 /* Validate buf as exactly one msgpack object, every length within the buffer and nesting
  * bounded, before msgpack-c unpacks it; HO_OK or the error, set in err. */
 int ho_msg_validate_body(const void *buf, size_t len, ho_err_t *err);
+
+/* Walks over validated bytes. The map (array) header at *off: its pairs (elements), *off
+ * moved to the first key (element); HO_ERR_FIELD if another kind of object is there. Or
+ * past one whole object. HO_OK or the error. */
+int ho_msg_raw_map_head(const void *buf, size_t len, size_t *off, uint32_t *pairs_p);
+int ho_msg_raw_array_head(const void *buf, size_t len, size_t *off, uint32_t *n_p);
+int ho_msg_raw_skip(const void *buf, size_t len, size_t *off);
+
+/* msgpack-c may hand out a NULL pointer for a zero-length str; every consumer here wants a
+ * valid pointer (memchr, jansson), so an empty string reads as "". */
+#define HO_MSG_STR(o) ((o)->via.str.size ? (o)->via.str.ptr : "")
+
+/* msg_payload.c. "parent.key" into out (key cut at 48 bytes; parent "" gives "key"). */
+void ho_msg_path(char *out, size_t cap, const char *parent, const char *key, size_t klen);
+/* The value o as a new jansson value (*out); path names it in errors ("payload"), depth is
+ * its nesting (a payload's own values are at 1). HO_OK or the error, naming where. */
+int ho_msg_value_to_json(const msgpack_object *o, const char *path, int depth, json_t **out,
+                         ho_err_t *err);
+/* The same rules, same errors, nothing built: HO_OK or the first error to_json would give. */
+int ho_msg_value_check(const msgpack_object *o, const char *path, ho_err_t *err);
 
 #endif

@@ -405,8 +405,9 @@ static void s_on_request(s_rt_t *rt, zmsg_t *zmsg)
         size_t k = 0;
         ho_err_t err = {0};
         s_bad_t bad = {rt, out, zframe_data(f), zframe_size(f), index};
-        if (ho_msg_decode_frame(zframe_data(f), zframe_size(f), &msgs, &k, s_on_bad_element, &bad,
-                                &err) != HO_OK) {
+        if (ho_msg_decode_frame_opt(zframe_data(f), zframe_size(f),
+                                    rt->def->packed_payload ? HO_MSG_RAW_PAYLOAD : 0, &msgs, &k,
+                                    s_on_bad_element, &bad, &err) != HO_OK) {
             s_quarantine_raw(rt, out, zframe_data(f), zframe_size(f), index, -1, &err);
             continue;
         }

@@ -164,44 +164,57 @@ static bool s_rematch(const ho_score_model_t *m, const regex_t *re, const char *
 }
 
 /* Text form of a field value for regex and list tests; NULL when absent or empty. */
-static const char *s_text(const json_t *v, char *buf, size_t cap)
+static const char *s_text(const ho_sv_t *v, char *buf, size_t cap)
 {
-    if (json_is_string(v)) {
-        const char *s = json_string_value(v);
-        return s[0] ? s : NULL;
-    }
-    if (json_is_integer(v)) {
-        snprintf(buf, cap, "%lld", (long long)json_integer_value(v));
+    switch (v ? v->kind : HO_SV_ABSENT) {
+    case HO_SV_STR:
+        return v->s[0] ? v->s : NULL;
+    case HO_SV_INT:
+        snprintf(buf, cap, "%lld", (long long)v->i);
         return buf;
-    }
-    if (json_is_real(v)) {
-        snprintf(buf, cap, "%.15g", json_real_value(v));
+    case HO_SV_REAL:
+        snprintf(buf, cap, "%.15g", v->d);
         return buf;
+    case HO_SV_BOOL:
+        return v->b ? "true" : "false";
+    default:
+        return NULL;
     }
-    if (json_is_boolean(v)) {
-        return json_is_true(v) ? "true" : "false";
+}
+
+static const ho_sv_t *s_kv_get(const ho_score_kv_t *kv, size_t n, const char *name, size_t len)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (kv[i].klen == len && memcmp(kv[i].key, name, len) == 0) {
+            return &kv[i].v;
+        }
     }
     return NULL;
 }
 
-static const json_t *s_field(const json_t *lead, const json_t *fields, const char *name)
+/* lead.fields.NAME, else the lead's own NAME (lead_id, email, stage, ...); NULL if neither
+ * is there or not null. */
+static const ho_sv_t *s_field(const ho_score_snap_t *snap, const char *name)
 {
-    const json_t *v = json_object_get(fields, name);
-    if (!v || json_is_null(v)) {
-        v = json_object_get(lead, name);
+    size_t len = strlen(name);
+    const ho_sv_t *v = snap->fields_kind == HO_SV_MAP
+                           ? s_kv_get(snap->fields, snap->n_fields, name, len)
+                           : NULL;
+    if (!v || v->kind == HO_SV_NULL) {
+        v = s_kv_get(snap->top, snap->n_top, name, len);
     }
-    return v && !json_is_null(v) ? v : NULL;
+    return v && v->kind != HO_SV_NULL ? v : NULL;
 }
 
-static bool s_number(const json_t *v, double *out)
+static bool s_number(const ho_sv_t *v, double *out)
 {
-    if (json_is_number(v)) {
-        *out = json_number_value(v);
+    if (v && (v->kind == HO_SV_INT || v->kind == HO_SV_REAL)) {
+        *out = v->kind == HO_SV_INT ? (double)v->i : v->d;
         return true;
     }
-    if (json_is_string(v)) {
+    if (v && v->kind == HO_SV_STR) {
         char *end;
-        const char *s = json_string_value(v);
+        const char *s = v->s;
         double d = strtod(s, &end);
         if (end != s && !*end && isfinite(d)) {
             *out = d;
@@ -212,7 +225,7 @@ static bool s_number(const json_t *v, double *out)
 }
 
 /* Does fit rule r fire on value v of field? When detail is not NULL, says what matched. */
-static bool s_fit_test(const ho_score_model_t *m, const ho_sm_fit_rule_t *r, const json_t *v,
+static bool s_fit_test(const ho_score_model_t *m, const ho_sm_fit_rule_t *r, const ho_sv_t *v,
                        const char *field, char *detail, size_t cap)
 {
     char buf[64];
@@ -252,7 +265,7 @@ static bool s_fit_test(const ho_score_model_t *m, const ho_sm_fit_rule_t *r, con
     case HO_SM_EQUALS: {
         bool eq = false;
         if (r->eq_kind == HO_SM_EQ_BOOL) {
-            eq = json_is_boolean(v) ? json_is_true(v) == r->eq_bool
+            eq = v && v->kind == HO_SV_BOOL ? v->b == r->eq_bool
                                     : (t && strcasecmp(t, r->values[0]) == 0);
         } else if (r->eq_kind == HO_SM_EQ_NUM) {
             eq = s_number(v, &d) && d == r->eq_num;
@@ -315,7 +328,7 @@ static int s_clamp(ho_score_result_t *res, size_t *cap, const char *kind, bool d
 }
 
 typedef struct {
-    const json_t *a;
+    const ho_score_act_t *a;
     const char *type;
     size_t index;
     int64_t at;
@@ -331,11 +344,9 @@ static int s_act_cmp(const void *x, const void *y)
     return a->index > b->index ? -1 : a->index < b->index ? 1 : 0;
 }
 
-static bool s_re_field(const ho_score_model_t *m, const regex_t *re, const json_t *a,
-                       const char *key)
+static bool s_re_field(const ho_score_model_t *m, const regex_t *re, const ho_sv_t *v)
 {
-    const char *s = json_string_value(json_object_get(a, key));
-    return s && s_rematch(m, re, s);
+    return v->kind == HO_SV_STR && s_rematch(m, re, v->s);
 }
 
 static double s_factor(const ho_score_model_t *m, const ho_sm_int_rule_t *r, int64_t age_ms)
@@ -352,31 +363,32 @@ static double s_factor(const ho_score_model_t *m, const ho_sm_int_rule_t *r, int
 
 /* The activities of the snapshot inside [as_of - window, as_of], checked, into v (oldest
  * first); counts the others in res. */
-static int s_acts_in_window(const ho_score_model_t *m, const json_t *acts, int64_t as_of,
-                            s_act_t *v, size_t *k_p, ho_score_result_t *res, ho_err_t *err)
+static int s_acts_in_window(const ho_score_model_t *m, const ho_score_act_t *acts, size_t n,
+                            int64_t as_of, s_act_t *v, size_t *k_p, ho_score_result_t *res,
+                            ho_err_t *err)
 {
-    size_t n = json_array_size(acts), k = 0;
+    size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-        const json_t *a = json_array_get(acts, i);
+        const ho_score_act_t *a = &acts[i];
         char field[96];
-        const json_t *at = json_object_get(a, "occurred_at");
-        const json_t *type = json_object_get(a, "type");
-        if (!json_is_object(a)) {
+        const ho_sv_t *at = &a->occurred_at, *type = &a->type;
+        if (!a->is_map) {
             snprintf(field, sizeof field, "lead.activities[%zu]", i);
             return ho_err_set(err, HO_ERR_FIELD, field, "%s: expected an activity (a map)", field);
         }
-        if (!json_is_integer(at)) {
+        if (at->kind != HO_SV_INT) {
+            bool there = at->kind != HO_SV_ABSENT;
             snprintf(field, sizeof field, "lead.activities[%zu].occurred_at", i);
-            return ho_err_set(err, at ? HO_ERR_FIELD : HO_ERR_MISSING, field,
+            return ho_err_set(err, there ? HO_ERR_FIELD : HO_ERR_MISSING, field,
                               "%s: %s (ms since the epoch)", field,
-                              at ? "expected an integer" : "missing");
+                              there ? "expected an integer" : "missing");
         }
-        if (!json_is_string(type)) {
+        if (type->kind != HO_SV_STR) {
             snprintf(field, sizeof field, "lead.activities[%zu].type", i);
-            return ho_err_set(err, type ? HO_ERR_FIELD : HO_ERR_MISSING, field,
-                              "%s: expected the activity type (a string)", field);
+            return ho_err_set(err, type->kind != HO_SV_ABSENT ? HO_ERR_FIELD : HO_ERR_MISSING,
+                              field, "%s: expected the activity type (a string)", field);
         }
-        int64_t t = json_integer_value(at);
+        int64_t t = at->i;
         if (t < 0) {
             snprintf(field, sizeof field, "lead.activities[%zu].occurred_at", i);
             return ho_err_set(err, HO_ERR_FIELD, field,
@@ -387,7 +399,7 @@ static int s_acts_in_window(const ho_score_model_t *m, const json_t *acts, int64
         } else if (m->window_ms > 0 && as_of - t > m->window_ms) {
             res->out_of_window++;
         } else {
-            v[k++] = (s_act_t){.a = a, .index = i, .at = t, .type = json_string_value(type)};
+            v[k++] = (s_act_t){.a = a, .index = i, .at = t, .type = type->s};
         }
     }
     qsort(v, k, sizeof *v, s_act_cmp);
@@ -403,7 +415,7 @@ static void s_interest_detail(ho_score_hit_t *h, const ho_sm_int_rule_t *ru, con
     char date[24];
     gmtime_r(&secs, &tm);
     strftime(date, sizeof date, "%Y-%m-%dT%H:%MZ", &tm);
-    const char *path = json_string_value(json_object_get(act->a, "path"));
+    const char *path = act->a->path.kind == HO_SV_STR ? act->a->path.s : NULL;
     if (path && !path[0]) {
         path = NULL;
     }
@@ -427,19 +439,20 @@ static bool s_int_match(const ho_score_model_t *m, const ho_sm_int_rule_t *ru, c
     if (ru->type_mask && (ti < 0 || !(ru->type_mask & (1u << ti)))) {
         return false;
     }
-    return (!ru->has_path || s_re_field(m, &ru->path, act->a, "path")) &&
-           (!ru->has_url || s_re_field(m, &ru->url, act->a, "url")) &&
-           (!ru->has_campaign || s_re_field(m, &ru->campaign, act->a, "campaign"));
+    return (!ru->has_path || s_re_field(m, &ru->path, &act->a->path)) &&
+           (!ru->has_url || s_re_field(m, &ru->url, &act->a->url)) &&
+           (!ru->has_campaign || s_re_field(m, &ru->campaign, &act->a->campaign));
 }
 
 /* Per-call counters, on the stack for the usual model sizes (no malloc per lead). */
 #define S_SMALL 64
 
-static int s_interest(const ho_score_model_t *m, const json_t *acts, int64_t as_of, bool detail,
-                      ho_score_result_t *res, size_t *cap, long long *sum, ho_err_t *err)
+static int s_interest(const ho_score_model_t *m, const ho_score_snap_t *snap, int64_t as_of,
+                      bool detail, ho_score_result_t *res, size_t *cap, long long *sum,
+                      ho_err_t *err)
 {
-    size_t n = json_array_size(acts);
-    if (n > HO_SM_MAX_ACTIVITIES) {
+    size_t n = snap->acts_kind == HO_SV_ARRAY ? snap->n_acts : 0;
+    if (n > HO_SM_MAX_ACTIVITIES || (n && !snap->acts)) {
         return ho_err_set(err, HO_ERR_TOO_LARGE, "lead.activities",
                           "lead.activities: %zu activities, at most %d are scored", n,
                           HO_SM_MAX_ACTIVITIES);
@@ -453,7 +466,7 @@ static int s_interest(const ho_score_model_t *m, const json_t *acts, int64_t as_
     bool *group_done = m->n_groups <= S_SMALL ? group_small : calloc(m->n_groups, sizeof(bool));
     size_t k = 0;
     int rc = (v && cap_count && rule_count && group_done)
-                 ? s_acts_in_window(m, acts, as_of, v, &k, res, err)
+                 ? s_acts_in_window(m, snap->acts, n, as_of, v, &k, res, err)
                  : ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
     int64_t day = INT64_MIN;
     for (size_t i = 0; rc == HO_OK && i < k; i++) {
@@ -527,7 +540,7 @@ void ho_score_result_clear(ho_score_result_t *res)
 }
 
 /* The fit rules: hits in model order, their sum in *fit. */
-static int s_fit(const ho_score_model_t *m, const json_t *lead, const json_t *fields, bool detail,
+static int s_fit(const ho_score_model_t *m, const ho_score_snap_t *snap, bool detail,
                  ho_score_result_t *res, size_t *cap, long long *fit, ho_err_t *err)
 {
     bool group_small[S_SMALL];
@@ -546,8 +559,7 @@ static int s_fit(const ho_score_model_t *m, const json_t *lead, const json_t *fi
         char *dt = detail ? text : NULL;
         bool fired = false;
         for (size_t f = 0; f < r->n_fields && !fired; f++) {
-            fired = s_fit_test(m, r, s_field(lead, fields, r->fields[f]), r->fields[f], dt,
-                               sizeof text);
+            fired = s_fit_test(m, r, s_field(snap, r->fields[f]), r->fields[f], dt, sizeof text);
         }
         if (!fired) {
             continue;
@@ -597,35 +609,55 @@ int ho_score_lead(const ho_score_model_t *m, const json_t *lead, int64_t as_of,
 int ho_score_lead_opt(const ho_score_model_t *m, const json_t *lead, int64_t as_of, unsigned flags,
                       ho_score_result_t *res, ho_err_t *err)
 {
+    if (!json_is_object(lead)) {
+        memset(res, 0, sizeof *res);
+        res->model_version = m->version;
+        res->as_of = as_of;
+        res->quadrant = "never";
+        return ho_err_set(err, HO_ERR_FIELD, "lead", "lead: expected the lead snapshot (a map)");
+    }
+    ho_score_snap_t snap;
+    ho_sm_jview_t mem;
+    int rc = ho_sm_snap_from_json(lead, &snap, &mem);
+    if (rc == HO_OK) {
+        rc = ho_score_snap(m, &snap, as_of, flags, res, err);
+    } else {
+        memset(res, 0, sizeof *res);
+        rc = ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
+    }
+    ho_sm_jview_free(&mem);
+    return rc;
+}
+
+int ho_score_snap(const ho_score_model_t *m, const ho_score_snap_t *snap, int64_t as_of,
+                  unsigned flags, ho_score_result_t *res, ho_err_t *err)
+{
     bool detail = flags & HO_SCORE_DETAIL;
     memset(res, 0, sizeof *res);
     res->model_version = m->version;
     res->as_of = as_of;
     res->quadrant = "never";
-    if (!json_is_object(lead)) {
-        return ho_err_set(err, HO_ERR_FIELD, "lead", "lead: expected the lead snapshot (a map)");
-    }
-    const json_t *fields = json_object_get(lead, "fields");
-    if (fields && !json_is_null(fields) && !json_is_object(fields)) {
+    if (snap->fields_kind != HO_SV_ABSENT && snap->fields_kind != HO_SV_NULL &&
+        snap->fields_kind != HO_SV_MAP) {
         return ho_err_set(err, HO_ERR_FIELD, "lead.fields", "lead.fields: expected a map");
     }
-    const json_t *acts = json_object_get(lead, "activities");
-    if (acts && !json_is_null(acts) && !json_is_array(acts)) {
+    if (snap->acts_kind != HO_SV_ABSENT && snap->acts_kind != HO_SV_NULL &&
+        snap->acts_kind != HO_SV_ARRAY) {
         return ho_err_set(err, HO_ERR_FIELD, "lead.activities",
                           "lead.activities: expected an array");
     }
     size_t cap = 0;
     long long fit = 0, interest = 0;
-    int rc = s_fit(m, lead, fields, detail, res, &cap, &fit, err);
+    int rc = s_fit(m, snap, detail, res, &cap, &fit, err);
     if (rc == HO_OK) {
         rc = s_clamp(res, &cap, "fit", detail, &fit, m->fit_floor, m->fit_ceiling);
         if (rc != HO_OK) {
             rc = ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
         }
     }
-    res->activities = json_array_size(acts);
+    res->activities = snap->acts_kind == HO_SV_ARRAY ? snap->n_acts : 0;
     if (rc == HO_OK) {
-        rc = s_interest(m, acts, as_of, detail, res, &cap, &interest, err);
+        rc = s_interest(m, snap, as_of, detail, res, &cap, &interest, err);
     }
     if (rc == HO_OK &&
         s_clamp(res, &cap, "interest", detail, &interest, m->int_floor, m->int_ceiling)) {
@@ -796,4 +828,98 @@ int ho_score_result_to_payload(const ho_score_result_t *res, json_t *p)
     json_object_set_new(p, "mql", json_boolean(res->mql));
     json_object_set_new(p, "explanation", ex);
     return HO_OK;
+}
+
+static int s_pack_str(msgpack_packer *pk, const char *s)
+{
+    size_t n = strlen(s);
+    return msgpack_pack_str(pk, n) | msgpack_pack_str_body(pk, s, n);
+}
+
+/* One entry of the compact explanation, added up as ho_score_explanation_compact does. */
+typedef struct {
+    const char *rule;
+    long long points, n;
+    int raw;
+    int64_t last;
+    bool interest; /* has n, raw, last */
+} s_entry_t;
+
+int ho_score_result_pack(const ho_score_result_t *res, msgpack_packer *pk)
+{
+    s_entry_t small[S_SMALL];
+    s_entry_t *ent = res->n_hits <= S_SMALL ? small : calloc(res->n_hits, sizeof *ent);
+    if (!ent) {
+        return HO_ERR_NOMEM;
+    }
+    size_t n = 0;
+    int rc = HO_OK;
+    for (size_t i = 0; rc == HO_OK && i < res->n_hits; i++) {
+        const ho_score_hit_t *h = &res->hits[i];
+        size_t j = 0;
+        while (j < n && ent[j].rule != h->rule) {
+            j++;
+        }
+        if (j == n) {
+            bool interest = h->age_days >= 0; /* an activity's firing (clamps have -1) */
+            ent[n++] = (s_entry_t){.rule = h->rule,
+                                   .points = h->points,
+                                   .n = 1,
+                                   .raw = h->raw,
+                                   .last = h->occurred_at,
+                                   .interest = interest};
+        } else if (ent[j].interest) {
+            ent[j].points += h->points;
+            ent[j].n++;
+            ent[j].last = h->occurred_at;
+        } else {
+            rc = HO_ERR_NOMEM; /* as the jansson form: a fit rule or a clamp fires once */
+        }
+    }
+    if (rc == HO_OK) {
+        int e = 0; /* a packer write failed: out of memory */
+        e |= s_pack_str(pk, "as_of");
+        e |= msgpack_pack_int64(pk, res->as_of);
+        e |= s_pack_str(pk, "model_version");
+        e |= s_pack_str(pk, res->model_version);
+        e |= s_pack_str(pk, "fit");
+        e |= msgpack_pack_int64(pk, res->fit);
+        e |= s_pack_str(pk, "interest");
+        e |= msgpack_pack_int64(pk, res->interest);
+        e |= s_pack_str(pk, "score");
+        e |= msgpack_pack_int64(pk, res->score);
+        e |= s_pack_str(pk, "grade");
+        e |= s_pack_str(pk, res->grade);
+        e |= s_pack_str(pk, "quadrant");
+        e |= s_pack_str(pk, res->quadrant);
+        e |= s_pack_str(pk, "mql");
+        if (res->mql) {
+            e |= msgpack_pack_true(pk);
+        } else {
+            e |= msgpack_pack_false(pk);
+        }
+        e |= s_pack_str(pk, "explanation");
+        e |= msgpack_pack_array(pk, n);
+        for (size_t j = 0; j < n; j++) {
+            const s_entry_t *x = &ent[j];
+            e |= msgpack_pack_map(pk, x->interest ? 5 : 2);
+            e |= s_pack_str(pk, "rule");
+            e |= s_pack_str(pk, x->rule);
+            e |= s_pack_str(pk, "points");
+            e |= msgpack_pack_int64(pk, x->points);
+            if (x->interest) {
+                e |= s_pack_str(pk, "n");
+                e |= msgpack_pack_int64(pk, x->n);
+                e |= s_pack_str(pk, "raw");
+                e |= msgpack_pack_int64(pk, x->raw);
+                e |= s_pack_str(pk, "last");
+                e |= msgpack_pack_int64(pk, x->last);
+            }
+        }
+        rc = e ? HO_ERR_NOMEM : HO_OK;
+    }
+    if (ent != small) {
+        free(ent);
+    }
+    return rc;
 }

@@ -99,4 +99,13 @@ const char *ho_sm_clip(const char *in, size_t max, char *out);
 /* After a snprintf that may have truncated: drop an incomplete UTF-8 sequence at the end. */
 void ho_sm_utf8_tail(char *s);
 
+/* snapshot.c: the view of a jansson snapshot (lead: an object), its arrays in mem (free
+ * with ho_sm_jview_free, whatever the result). HO_OK or HO_ERR_NOMEM. */
+typedef struct {
+    ho_score_kv_t *top, *fields;
+    ho_score_act_t *acts;
+} ho_sm_jview_t;
+int ho_sm_snap_from_json(const json_t *lead, ho_score_snap_t *snap, ho_sm_jview_t *mem);
+void ho_sm_jview_free(ho_sm_jview_t *mem);
+
 #endif

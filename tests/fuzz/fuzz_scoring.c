@@ -13,7 +13,10 @@
  * explanation adds up exactly to fit + interest (the model's promise in scoring.h), the grade
  * is a letter A-D and a digit 1-4, the quadrant is one of four, a disqualified lead is never
  * an MQL, the explanation is valid JSON text (UTF-8) and the payload encodes; a refused lead
- * names the snapshot field. Never crash, leak or run without bound.
+ * names the snapshot field. The score worker's route (the lead packed as msgpack, read into
+ * the model's view by ho_score_snap_from_msgpack, the result packed by
+ * ho_score_result_pack) gives the same result, refusal and payload as the jansson route.
+ * Never crash, leak or run without bound.
  *     CC=clang cmake -DHO_FUZZ=ON ... && ./fuzz_scoring -max_total_time=120 corpus */
 #include <stdbool.h>
 #include <stddef.h>
@@ -86,6 +89,71 @@ static void s_check_scored(const ho_score_result_t *r)
     ho_msg_destroy(&msg);
 }
 
+/* The packed route agrees with ho_score_lead's result r (rc and err from it). */
+static void s_same_packed(const ho_score_model_t *m, json_t *lead, int64_t as_of, int rc,
+                          const ho_score_result_t *r, const ho_err_t *err)
+{
+    ho_msg_t *req = ho_msg_new("score.request");
+    const char *buf;
+    size_t len, off = 0;
+    char *owned = NULL;
+    if (!req || json_object_set(ho_msg_payload(req), "lead", lead) != 0 ||
+        ho_msg_payload_packed(req, &buf, &len, &owned) != HO_OK) {
+        abort();
+    }
+    msgpack_zone *zone = msgpack_zone_new(8192);
+    msgpack_object p;
+    if (!zone || msgpack_unpack(buf, len, &off, zone, &p) != MSGPACK_UNPACK_SUCCESS ||
+        p.type != MSGPACK_OBJECT_MAP || p.via.map.size != 1) {
+        abort();
+    }
+    ho_score_snapbuf_t *sb = ho_score_snapbuf_new();
+    ho_score_snap_t snap;
+    ho_score_result_t r2;
+    ho_err_t err2 = {0};
+    if (!sb || ho_score_snap_from_msgpack(sb, &p.via.map.ptr[0].val, len, &snap) != HO_OK) {
+        abort();
+    }
+    int rc2 = ho_score_snap(m, &snap, as_of, HO_SCORE_DETAIL, &r2, &err2);
+    if (rc2 != rc || strcmp(err2.field, err->field) != 0 ||
+        strcmp(err2.message, err->message) != 0) {
+        abort();
+    }
+    if (rc == HO_OK) {
+        if (r2.fit != r->fit || r2.interest != r->interest || r2.mql != r->mql ||
+            r2.n_hits != r->n_hits || strcmp(r2.grade, r->grade) != 0 ||
+            r2.counted != r->counted || r2.capped != r->capped) {
+            abort();
+        }
+        for (size_t i = 0; i < r->n_hits; i++) {
+            if (r2.hits[i].rule != r->hits[i].rule || r2.hits[i].points != r->hits[i].points ||
+                strcmp(r2.hits[i].detail, r->hits[i].detail) != 0) {
+                abort();
+            }
+        }
+        /* the packed payload decodes to the jansson one */
+        msgpack_sbuffer sbuf;
+        msgpack_packer pk;
+        msgpack_sbuffer_init(&sbuf);
+        msgpack_packer_init(&pk, &sbuf, msgpack_sbuffer_write);
+        ho_msg_t *a = ho_msg_new("lead.scored"), *b = ho_msg_new("lead.scored");
+        if (msgpack_pack_map(&pk, HO_SCORE_PAYLOAD_PAIRS) != 0 ||
+            ho_score_result_pack(&r2, &pk) != HO_OK ||
+            ho_msg_set_payload_packed(a, &sbuf.data, sbuf.size) != HO_OK ||
+            ho_score_result_to_payload(r, ho_msg_payload(b)) != HO_OK ||
+            !json_equal(ho_msg_payload(a), ho_msg_payload(b))) {
+            abort();
+        }
+        ho_msg_destroy(&a);
+        ho_msg_destroy(&b);
+    }
+    ho_score_result_clear(&r2);
+    ho_score_snapbuf_destroy(&sb);
+    msgpack_zone_free(zone);
+    free(owned);
+    ho_msg_destroy(&req);
+}
+
 static void s_score(const ho_score_model_t *m, json_t *lead)
 {
     int64_t as_of = T0;
@@ -96,6 +164,9 @@ static void s_score(const ho_score_model_t *m, json_t *lead)
     ho_score_result_t r;
     ho_err_t err = {0};
     int rc = ho_score_lead(m, lead, as_of, &r, &err);
+    if (json_is_object(lead)) {
+        s_same_packed(m, lead, as_of, rc, &r, &err);
+    }
     if (rc == HO_OK) {
         s_check_scored(&r);
     } else if (err.field[0] == '\0' || err.message[0] == '\0') {

@@ -1176,6 +1176,194 @@ static void test_duplicate_keys_refused(void **state)
     s_buf_free(&b);
 }
 
+
+/* ---------------------------------------------------------------- packed payloads */
+
+/* Each element's outcome of one decode: the envelope as JSON, or its refusal. */
+static void s_on_error_msg(size_t index, const ho_err_t *err, void *arg)
+{
+    json_t *errors = arg;
+    json_array_append_new(errors, json_pack("{s:I,s:i,s:s,s:s}", "index", (json_int_t)index,
+                                            "code", err->code, "field", err->field, "message",
+                                            err->message));
+}
+
+/* The frame decoded with and without HO_MSG_RAW_PAYLOAD: same rc, same refusals with the
+ * same messages, same envelopes; the packed messages lend their bytes, which re-encode to
+ * the same envelopes. Returns the number of envelopes. */
+static size_t s_same_packed(const void *buf, size_t len, const char *what)
+{
+    ho_msg_t **a = NULL, **b = NULL;
+    size_t na = 0, nb = 0;
+    json_t *ea = json_array(), *eb = json_array();
+    ho_err_t erra = {0}, errb = {0};
+    int rca = ho_msg_decode_frame(buf, len, &a, &na, s_on_error_msg, ea, &erra);
+    int rcb = ho_msg_decode_frame_opt(buf, len, HO_MSG_RAW_PAYLOAD, &b, &nb, s_on_error_msg, eb,
+                                      &errb);
+    if (rca != rcb || na != nb || !json_equal(ea, eb) ||
+        (rca != HO_OK && strcmp(erra.message, errb.message) != 0)) {
+        char *ja = json_dumps(ea, 0), *jb = json_dumps(eb, 0);
+        fail_msg("%s: tree rc=%d n=%zu %s / packed rc=%d n=%zu %s", what, rca, na, ja, rcb, nb,
+                 jb);
+    }
+    for (size_t i = 0; i < na; i++) {
+        const char *pb;
+        size_t pl;
+        char *owned = NULL;
+        assert_int_equal(ho_msg_payload_packed(b[i], &pb, &pl, &owned), HO_OK);
+        assert_null(owned); /* its own bytes, lent */
+        json_t *ja = ho_msg_to_json(a[i]);
+        char *enc = NULL;
+        size_t enc_len = 0;
+        ho_msg_t *again = NULL;
+        assert_int_equal(ho_msg_encode(b[i], &enc, &enc_len), HO_OK);
+        assert_int_equal(ho_msg_decode(enc, enc_len, &again, NULL), HO_OK);
+        json_t *jagain = ho_msg_to_json(again);
+        json_t *jb = ho_msg_to_json(b[i]); /* decodes the packed payload */
+        if (!json_equal(ja, jb) || !json_equal(ja, jagain)) {
+            fail_msg("%s: element %zu differs when packed", what, i);
+        }
+        json_decref(ja);
+        json_decref(jb);
+        json_decref(jagain);
+        ho_msg_destroy(&again);
+        free(enc);
+    }
+    ho_msg_batch_free(&a, na);
+    ho_msg_batch_free(&b, nb);
+    json_decref(ea);
+    json_decref(eb);
+    return na;
+}
+
+static void test_packed_payload_same_as_tree(void **state)
+{
+    /* every vector, good and bad */
+    DIR *d = opendir(s_vector_dir());
+    assert_non_null(d);
+    struct dirent *e;
+    size_t envelopes = 0;
+    int files = 0;
+    while ((e = readdir(d)) != NULL) {
+        size_t n = strlen(e->d_name);
+        if (n < 5 || strcmp(e->d_name + n - 4, ".hex") != 0) {
+            continue;
+        }
+        char path[2048];
+        snprintf(path, sizeof path, "%s/%s", s_vector_dir(), e->d_name);
+        s_buf_t b = s_read_hex(path);
+        envelopes += s_same_packed(b.data, b.len, e->d_name);
+        s_buf_free(&b);
+        files++;
+    }
+    closedir(d);
+    assert_true(files >= 30);
+    assert_true(envelopes >= 30);
+
+    /* refusals deep in a payload, each as the tree decoder words it */
+    static const char *const env = "{\"v\":1,\"type\":\"t\",\"id\":\"i\",\"ts\":5,\"payload\":%s}";
+    static const struct {
+        const char *payload, *marker, *with;
+        size_t n;
+    } bad[] = {
+        {"{\"lead\":{\"fields\":{\"title\":\"OKAY\"}}}", "OKAY", "\xc3\x28zz", 4}, /* UTF-8 */
+        {"{\"lead\":{\"fields\":{\"tiQQe\":1}}}", "QQ", "\x00x", 2},             /* NUL key */
+        {"{\"lead\":{\"fields\":{\"tiQQe\":1}}}", "QQ", "\xff\xfe", 2},          /* bad key */
+        {"{\"a\":[1,2,{\"k1\":1,\"k2\":2}]}", "k2", "k1", 2},                    /* dup */
+        /* a map of 20 keys (sorted, not pairwise) with a repeat after a good key */
+        {"{\"m\":{\"a00\":0,\"a01\":1,\"a02\":2,\"a03\":3,\"a04\":4,\"a05\":5,\"a06\":6,"
+         "\"a07\":7,\"a08\":8,\"a09\":9,\"a10\":0,\"a11\":1,\"a12\":2,\"a13\":3,\"a14\":4,"
+         "\"a15\":5,\"a16\":6,\"a17\":7,\"b18\":8,\"a19\":9}}",
+         "b18", "a03", 3},
+        {"{\"n\":1.5}", "\xcb\x3f\xf8", "\xcb\x7f\xf8", 3},                         /* NaN */
+        {"{\"n\":1.5}", "\xcb\x3f\xf8", "\xcb\x7f\xf0", 3},                         /* inf */
+        {"{\"u\":72340172838076673}", "\xcf\x01\x01", "\xcf\xff\x01", 3}, /* > int64 */
+        {"{\"u\":72340172838076673}", "", "", 0},                             /* fine */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char text[1024];
+        snprintf(text, sizeof text, env, bad[i].payload);
+        s_buf_t b = s_pack_text(text);
+        if (bad[i].n) {
+            s_patch(&b, bad[i].marker, bad[i].with, bad[i].n);
+        }
+        size_t got = s_same_packed(b.data, b.len, bad[i].payload);
+        assert_int_equal(got, bad[i].n ? 0 : 1); /* the patched ones are refused */
+        s_buf_free(&b);
+    }
+    /* a value nested too deep */
+    char deep[512] = "{\"v\":1,\"type\":\"t\",\"id\":\"i\",\"ts\":5,\"payload\":";
+    for (int i = 0; i < HO_MSG_MAX_DEPTH + 1; i++) {
+        strcat(deep, "{\"k\":");
+    }
+    strcat(deep, "1");
+    for (int i = 0; i < HO_MSG_MAX_DEPTH + 2; i++) {
+        strcat(deep, "}");
+    }
+    s_buf_t b = s_pack_text(deep);
+    assert_int_equal(s_same_packed(b.data, b.len, "deep"), 0);
+    s_buf_free(&b);
+
+    /* the payload not the last key (an unknown key after it): its bytes are walked */
+    b = s_pack_text("{\"v\":1,\"type\":\"t\",\"id\":\"i\",\"ts\":5,\"payload\":{\"a\":[1,{\"b\":"
+                    "\"c\"}]},\"zz\":{\"y\":2}}");
+    assert_int_equal(s_same_packed(b.data, b.len, "extra after payload"), 1);
+    s_buf_free(&b);
+    /* a batch of both, one bad in the middle */
+    b = s_pack_text("[{\"v\":1,\"type\":\"t\",\"id\":\"i1\",\"ts\":5,\"payload\":{\"a\":1}},"
+                    "{\"v\":1,\"type\":\"t\",\"id\":\"i2\",\"ts\":5,\"payload\":{\"a\":\"OKAY\"}},"
+                    "{\"v\":1,\"type\":\"t\",\"id\":\"i3\",\"ts\":5,\"payload\":{\"a\":3},\"x\":0}]");
+    s_patch(&b, "OKAY", "\xed\xa0\x80z", 4); /* a surrogate */
+    assert_int_equal(s_same_packed(b.data, b.len, "batch"), 2);
+    s_buf_free(&b);
+}
+
+static void test_packed_payload_api(void **state)
+{
+    /* a jansson payload is packed on request, into bytes the caller owns */
+    ho_msg_t *m = ho_msg_new("t");
+    json_object_set_new(ho_msg_payload(m), "k", json_string("v"));
+    const char *pb;
+    size_t pl;
+    char *owned = NULL;
+    assert_int_equal(ho_msg_payload_packed(m, &pb, &pl, &owned), HO_OK);
+    assert_non_null(owned);
+    assert_ptr_equal(pb, owned);
+    /* handed to another message as its payload: same JSON, and a copy keeps it */
+    ho_msg_t *p = ho_msg_new("t");
+    char *copy = malloc(pl);
+    memcpy(copy, pb, pl);
+    assert_int_equal(ho_msg_set_payload_packed(p, &copy, pl), HO_OK);
+    assert_null(copy);
+    ho_msg_t *d = ho_msg_dup(p);
+    assert_true(json_equal(ho_msg_payload(m), ho_msg_payload(d)));
+    assert_true(json_equal(ho_msg_payload(m), ho_msg_payload(p)));
+    /* after ho_msg_payload it is a tree: changes are encoded */
+    json_object_set_new(ho_msg_payload(p), "n", json_integer(2));
+    char *enc = NULL;
+    size_t enc_len = 0;
+    ho_msg_t *back = NULL;
+    assert_int_equal(ho_msg_encode(p, &enc, &enc_len), HO_OK);
+    assert_int_equal(ho_msg_decode(enc, enc_len, &back, NULL), HO_OK);
+    assert_int_equal(json_integer_value(json_object_get(ho_msg_payload(back), "n")), 2);
+    free(enc);
+    free(owned);
+    /* not a map: refused, and the buffer freed either way (ASan checks) */
+    char *arr = malloc(1);
+    arr[0] = (char)0x90;
+    assert_int_equal(ho_msg_set_payload_packed(p, &arr, 1), HO_ERR_FIELD);
+    assert_null(arr);
+    /* set_payload after packed bytes: the tree wins */
+    char *again = malloc(1);
+    again[0] = (char)0x80;
+    assert_int_equal(ho_msg_set_payload_packed(m, &again, 1), HO_OK);
+    assert_int_equal(json_object_size(ho_msg_payload(m)), 0);
+    ho_msg_destroy(&back);
+    ho_msg_destroy(&d);
+    ho_msg_destroy(&p);
+    ho_msg_destroy(&m);
+}
+
 static void test_setters_and_new(void **state)
 {
     ho_msg_t *m = ho_msg_new("lead.raw");
@@ -1283,6 +1471,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_batch_with_one_bad_element),
         cmocka_unit_test(test_peek_type),
         cmocka_unit_test(test_duplicate_keys_refused),
+        cmocka_unit_test(test_packed_payload_same_as_tree),
+        cmocka_unit_test(test_packed_payload_api),
         cmocka_unit_test(test_setters_and_new),
         cmocka_unit_test(test_strerror),
         cmocka_unit_test(test_large_batch_splits_nothing_lost),

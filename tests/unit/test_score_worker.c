@@ -3,7 +3,9 @@
  * score.request -> lead.scored with every catalog field, an event id derived from the request
  * (redelivery gives the same reply), malformed requests quarantined with the field named while
  * the good ones of the same batch go through, the model file from workers.score.model in the
- * config folder, the built-in model by default, and a bad model failing init with file:line. */
+ * config folder, the built-in model by default, and a bad model failing init with file:line.
+ * The packed hot path (payloads kept as msgpack, HO_MSG_RAW_PAYLOAD) answers 300 seeded leads
+ * of every field kind and shape exactly as the model's jansson route does. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -342,6 +344,291 @@ static void test_request_seq_echoed(void **state)
     s_stop(&w);
 }
 
+
+/* ---- the packed path against the model's jansson route ---- */
+
+static uint64_t s_rng = 0x2545F4914F6CDD1Dull;
+
+static uint32_t s_rand(uint32_t n)
+{
+    s_rng ^= s_rng << 13;
+    s_rng ^= s_rng >> 7;
+    s_rng ^= s_rng << 17;
+    return (uint32_t)((s_rng >> 16) % n);
+}
+
+/* A field value of any kind the model may meet. */
+static json_t *s_any(const char *const *texts, size_t n_texts)
+{
+    switch (s_rand(9)) {
+    case 0:
+        return json_null();
+    case 1:
+        return json_integer((json_int_t)s_rand(20000));
+    case 2:
+        return json_real((double)s_rand(100000) * 1234.5);
+    case 3:
+        return json_boolean(s_rand(2));
+    case 4:
+        return json_string("");
+    case 5:
+        return json_pack("[i]", 1);
+    default:
+        return json_string(texts[s_rand((uint32_t)n_texts)]);
+    }
+}
+
+static json_t *s_random_lead(long long id, int *bad)
+{
+    static const char *const texts[] = {"VP Data Engineering", "Student", "Head of BI",
+                                        "Director", "software", "US", "DE", "gmail.com",
+                                        "true", "1500", "2.5e8", "kafka and dbt", "caf\xc3\xa9"};
+    static const char *const types[] = {"page_view", "email_open", "demo_request", "unsubscribe",
+                                        "webinar_attended", "free_trial_signup", "mystery"};
+    static const char *const paths[] = {"/pricing", "/demo", "/careers", "/blog/x", ""};
+    static const char *const names[] = {"title", "industry_group", "country", "employees",
+                                        "revenue", "domain", "personal_email", "company",
+                                        "message"};
+    json_t *fields = json_object();
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (s_rand(4)) {
+            json_object_set_new(fields, names[i], s_any(texts, sizeof texts / sizeof texts[0]));
+        }
+    }
+    json_t *acts = json_array();
+    uint32_t k = s_rand(4) == 0 ? 60 + s_rand(80) : s_rand(30);
+    for (uint32_t i = 0; i < k; i++) {
+        json_t *a = json_pack("{s:s,s:I}", "type", types[s_rand(7)], "occurred_at",
+                              (json_int_t)(T0 - (int64_t)s_rand(200 * 24) * 3600000LL +
+                                           (s_rand(20) == 0 ? 5 * DAY : 0)));
+        if (s_rand(3)) {
+            json_object_set_new(a, "path", json_string(paths[s_rand(5)]));
+        }
+        if (s_rand(4) == 0) {
+            json_object_set_new(a, "url", s_rand(2) ? json_string("https://x.example/pricing")
+                                                    : json_null());
+        }
+        if (s_rand(5) == 0) {
+            json_object_set_new(a, "campaign", s_rand(2) ? json_string("Q4-launch")
+                                                         : json_integer(4));
+        }
+        json_array_append_new(acts, a);
+    }
+    json_t *lead = json_pack("{s:I,s:s,s:s,s:n,s:o,s:o}", "lead_id", (json_int_t)id, "email",
+                             "pat@acme.test", "stage", "ML", "owner", "fields", fields,
+                             "activities", acts);
+    if (s_rand(4) == 0) { /* a buyer who asked for a demo: an MQL unless something else fires */
+        json_object_set_new(fields, "title", json_string("VP Data Engineering"));
+        json_object_set_new(fields, "industry_group", json_string("software"));
+        json_object_set_new(fields, "country", json_string("US"));
+        json_object_set_new(fields, "employees", json_integer(5000));
+        json_array_append_new(acts, json_pack("{s:s,s:I}", "type", "demo_request",
+                                              "occurred_at", (json_int_t)(T0 - DAY)));
+    }
+    if (s_rand(5) == 0) { /* a field at the top, not in fields */
+        json_object_set_new(lead, "title", json_string("VP Data"));
+    }
+    *bad = 0;
+    switch (s_rand(40)) { /* shapes the model refuses, naming the field */
+    case 0:
+        json_array_append_new(acts, json_integer(3));
+        *bad = 1;
+        break;
+    case 1:
+        json_array_append_new(acts, json_pack("{s:s}", "type", "page_view"));
+        *bad = 1;
+        break;
+    case 2:
+        json_array_append_new(acts, json_pack("{s:s,s:s}", "type", "x", "occurred_at", "soon"));
+        *bad = 1;
+        break;
+    case 3:
+        json_array_append_new(acts, json_pack("{s:i,s:I}", "type", 7, "occurred_at",
+                                              (json_int_t)T0));
+        *bad = 1;
+        break;
+    case 4:
+        json_object_set_new(lead, "fields", json_string("nope"));
+        *bad = 1;
+        break;
+    case 5:
+        json_object_set_new(lead, "activities", json_object());
+        *bad = 1;
+        break;
+    case 6:
+        json_object_set_new(lead, "email", json_null());
+        break;
+    case 7:
+        json_object_del(lead, "email");
+        break;
+    }
+    return lead;
+}
+
+static json_t *s_outputs(ho_out_t *out)
+{
+    json_t *all = json_array();
+    for (size_t i = 0; i < ho_out_count(out); i++) {
+        json_array_append_new(all, ho_msg_to_json(ho_out_at(out, i)));
+    }
+    return all;
+}
+
+/* Every test and match a model has: equals on a flag and on text, in, ranges, missing, a
+ * regex over two fields; interest on path, url and campaign, a cap, a per-day limit, groups. */
+static const char s_rich[] =
+    "version: rich-1\n"
+    "fit:\n"
+    "  rules:\n"
+    "    - {name: vp, fields: [title, message], match: '\\b(vp|head)\\b', points: 20}\n"
+    "    - {name: soft, field: industry_group, in: [software, finance], points: 10}\n"
+    "    - {name: us, field: country, equals: US, points: 5}\n"
+    "    - {name: big, field: employees, min: 1000, points: 10, group: size}\n"
+    "    - {name: mid, field: employees, min: 50, max: 1000, points: 5, group: size}\n"
+    "    - {name: rich, field: revenue, min: 100000000, points: 5}\n"
+    "    - {name: free, field: personal_email, equals: true, points: -20}\n"
+    "    - {name: nodomain, field: domain, missing: true, points: -5}\n"
+    "    - {name: student, field: title, match: 'student', disqualify: true, points: -50}\n"
+    "interest:\n"
+    "  window_days: 90\n"
+    "  decay: {half_life_days: 20}\n"
+    "  daily_caps: {page_view: 3}\n"
+    "  rules:\n"
+    "    - {name: pricing_url, type: page_view, url: 'pricing', points: 9}\n"
+    "    - {name: pricing, type: page_view, path: '^/pricing', points: 8, group: pages}\n"
+    "    - {name: page, type: page_view, points: 1, group: pages, max_per_day: 2}\n"
+    "    - {name: launch, campaign: 'launch', points: 4}\n"
+    "    - {name: demo, type: demo_request, points: 30, decay: false}\n"
+    "    - {name: unsub, type: unsubscribe, points: -10}\n"
+    "grades:\n"
+    "  fit_bands: {A: 30, B: 20, C: 10}\n"
+    "  interest_bands: {\"1\": 30, \"2\": 10, \"3\": 5}\n"
+    "quadrants: {good_fit: 20, high_interest: 10}\n"
+    "mql: {quadrants: [mql_now]}\n";
+
+/* 300 seeded leads through the worker, packed and as trees, against the model's own
+ * jansson route (ho_score_lead_opt + ho_score_result_to_payload). */
+static void s_same_as_model(void *ctx, const ho_score_model_t *model)
+{
+    enum { N = 300 };
+    ho_msg_t *reqs[N];
+    json_t *leads[N];
+    int bad[N], n_bad = 0, n_mql = 0;
+    ho_err_t err = {0};
+    for (int i = 0; i < N; i++) {
+        leads[i] = s_random_lead(1000 + i, &bad[i]);
+        n_bad += bad[i];
+        char id[32];
+        snprintf(id, sizeof id, "sr-p%d", i);
+        reqs[i] = ho_msg_new("score.request");
+        ho_msg_set_id(reqs[i], id);
+        ho_msg_set_payload(reqs[i], json_pack("{s:I,s:O,s:I}", "as_of", (json_int_t)T0, "lead",
+                                              leads[i], "seq", (json_int_t)i));
+    }
+    char *frame;
+    size_t len;
+    assert_int_equal(ho_msg_encode_batch(reqs, N, &frame, &len), HO_OK);
+    /* as the runtime hands them to the scorer (packed) and as before (trees) */
+    ho_msg_t **packed = NULL, **tree = NULL;
+    size_t np = 0, nt = 0;
+    assert_int_equal(ho_msg_decode_frame_opt(frame, len, HO_MSG_RAW_PAYLOAD, &packed, &np, NULL,
+                                             NULL, &err),
+                     HO_OK);
+    assert_int_equal(ho_msg_decode_frame(frame, len, &tree, &nt, NULL, NULL, &err), HO_OK);
+    assert_int_equal(np, N);
+    assert_int_equal(nt, N);
+    ho_out_t *op = ho_out_new("score@test"), *ot = ho_out_new("score@test");
+    assert_int_equal(ho_worker_call(&ho_worker_score, ctx, packed, np, op), HO_WORKER_OK);
+    assert_int_equal(ho_worker_call(&ho_worker_score, ctx, tree, nt, ot), HO_WORKER_OK);
+    json_t *jp = s_outputs(op), *jt = s_outputs(ot);
+    assert_int_equal(json_array_size(jp), N);
+    assert_true(json_equal(jp, jt));
+    for (int i = 0; i < N; i++) {
+        const json_t *got = json_object_get(json_array_get(jp, (size_t)i), "payload");
+        const char *type =
+            json_string_value(json_object_get(json_array_get(jp, (size_t)i), "type"));
+        ho_score_result_t r;
+        ho_err_t e = {0};
+        int rc = ho_score_lead_opt(model, leads[i], T0, 0, &r, &e);
+        if (bad[i]) {
+            assert_int_not_equal(rc, HO_OK);
+            assert_string_equal(type, "quarantine");
+            assert_string_equal(json_string_value(json_object_get(got, "field")), e.field);
+            assert_string_equal(json_string_value(json_object_get(got, "reason")), e.message);
+        } else {
+            assert_int_equal(rc, HO_OK);
+            assert_string_equal(type, "lead.scored");
+            json_t *want = json_object();
+            assert_int_equal(ho_score_result_to_payload(&r, want), HO_OK);
+            json_object_set_new(want, "lead_id", json_integer(1000 + i));
+            const json_t *email = json_object_get(leads[i], "email");
+            json_object_set_new(want, "email", email ? json_deep_copy(email) : json_null());
+            json_object_set_new(want, "seq", json_integer(i));
+            if (!json_equal(want, got)) {
+                char *a = json_dumps(want, JSON_SORT_KEYS), *b = json_dumps(got, JSON_SORT_KEYS);
+                fail_msg("lead %d: model says %s, worker sent %s", i, a, b);
+            }
+            n_mql += r.mql;
+            json_decref(want);
+        }
+        ho_score_result_clear(&r);
+    }
+    /* the sample reaches both kinds of answer */
+    assert_true(n_bad >= 10 && n_bad < N / 2);
+    assert_true(n_mql >= 5);
+    json_decref(jp);
+    json_decref(jt);
+    ho_out_destroy(&op);
+    ho_out_destroy(&ot);
+    ho_msg_batch_free(&packed, np);
+    ho_msg_batch_free(&tree, nt);
+    free(frame);
+    for (int i = 0; i < N; i++) {
+        ho_msg_destroy(&reqs[i]);
+        json_decref(leads[i]);
+    }
+}
+
+static void test_packed_path_same_as_model(void **state)
+{
+    (void)state;
+    /* the shipped model */
+    s_w_t w = {0};
+    ho_err_t err = {0};
+    if (s_start(&w, "routes: {}\n", &err) != HO_OK) {
+        fail_msg("init: %s", err.message);
+    }
+    ho_score_model_t *model = ho_score_model_load(NULL, "scoring.yaml", &err);
+    assert_non_null(model);
+    s_same_as_model(w.ctx, model);
+    ho_score_model_destroy(&model);
+    /* a model with every kind of test */
+    ho_worker_score.cb_exit(&w.ctx);
+    s_write(w.dir, "rich.yaml", s_rich);
+    char path[256];
+    snprintf(path, sizeof path, "%s/rich.yaml", w.dir);
+    model = ho_score_model_load_file(path, &err);
+    if (!model) {
+        fail_msg("rich.yaml: %s", err.message);
+    }
+    const char *yaml = "workers:\n  score:\n    model: rich.yaml\n";
+    ho_conf_t *conf = ho_conf_parse(yaml, strlen(yaml), "handoff.yaml", &err);
+    ho_worker_env_t env = {
+        .name = "score",
+        .data_dir = w.dir,
+        .config_dir = w.dir,
+        .conf = conf,
+        .settings = ho_node_get(ho_node_get(ho_conf_root(conf), "workers"), "score"),
+        .origin = "score@test",
+    };
+    assert_int_equal(ho_worker_score.cb_init(&env, &w.ctx, &err), HO_OK);
+    s_same_as_model(w.ctx, model);
+    ho_score_model_destroy(&model);
+    ho_conf_destroy(&conf);
+    unlink(path);
+    s_stop(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -349,6 +636,7 @@ int main(void)
         cmocka_unit_test(test_malformed_requests_quarantined_rest_go_through),
         cmocka_unit_test(test_model_settings),
         cmocka_unit_test(test_request_seq_echoed),
+        cmocka_unit_test(test_packed_path_same_as_model),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
