@@ -29,6 +29,7 @@
 #include "handoff/error.h" /* ho_err_t, ho_rc_t, ho_err_set: kept here for every caller */
 
 #include <jansson.h>
+#include <msgpack.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -77,6 +78,11 @@ int ho_msg_payload_packed(const ho_msg_t *self, const char **buf_p, size_t *len_
  * message checks it as any other, and ho_msg_payload returns NULL for bytes it refuses.
  * HO_OK, or HO_ERR_FIELD (the buffer is freed either way). */
 int ho_msg_set_payload_packed(ho_msg_t *self, char **buf_p, size_t len);
+
+/* A jansson value packed as the encoder packs payloads (integers as int64, reals as
+ * doubles, keys in the object's order). HO_OK, or HO_ERR_NOMEM when the packer's writer
+ * failed. */
+int ho_msg_pack_json(msgpack_packer *pk, const json_t *value);
 
 /* Encode one envelope as a msgpack map. *buf_p is malloc'd, caller frees. */
 int ho_msg_encode(const ho_msg_t *self, char **buf_p, size_t *len_p);

@@ -328,6 +328,11 @@ json_t *ho_store_snapshot_activities(ho_store_t *self, int64_t lead_id, int limi
                                      ho_err_t *err);
 json_t *ho_store_score_snapshot(ho_store_t *self, const ho_lead_t *lead, int64_t until_ms,
                                 ho_err_t *err);
+/* The same snapshot packed into pk as one msgpack map, the same keys and values, with no
+ * tree in between: the store worker's score.request on its hot path (a snapshot is up to
+ * HO_STORE_SNAPSHOT_ACTIVITIES activities of six values). HO_OK or the error. */
+int ho_store_score_snapshot_pack(ho_store_t *self, const ho_lead_t *lead, int64_t until_ms,
+                                 msgpack_packer *pk, ho_err_t *err);
 
 /* ---- the read contract ----
  * What other processes may read, and what they may rely on. Keep it true: a change to what a

@@ -387,17 +387,18 @@ int ho_msg_set_payload(ho_msg_t *self, json_t *payload)
 
 static int s_pack_json(msgpack_packer *pk, const json_t *value)
 {
+    /* every write checked: a writer that failed (out of memory) fails the whole packing */
     switch (json_typeof(value)) {
     case JSON_OBJECT: {
         const char *key;
         json_t *item;
-        msgpack_pack_map(pk, json_object_size(value));
+        if (msgpack_pack_map(pk, json_object_size(value)) != 0) {
+            return -1;
+        }
         json_object_foreach((json_t *)value, key, item)
         {
             size_t klen = strlen(key);
-            msgpack_pack_str(pk, klen);
-            msgpack_pack_str_body(pk, key, klen);
-            if (s_pack_json(pk, item) != 0) {
+            if (msgpack_pack_str_with_body(pk, key, klen) != 0 || s_pack_json(pk, item) != 0) {
                 return -1;
             }
         }
@@ -406,7 +407,9 @@ static int s_pack_json(msgpack_packer *pk, const json_t *value)
     case JSON_ARRAY: {
         size_t i;
         json_t *item;
-        msgpack_pack_array(pk, json_array_size(value));
+        if (msgpack_pack_array(pk, json_array_size(value)) != 0) {
+            return -1;
+        }
         json_array_foreach(value, i, item)
         {
             if (s_pack_json(pk, item) != 0) {
@@ -415,27 +418,18 @@ static int s_pack_json(msgpack_packer *pk, const json_t *value)
         }
         return 0;
     }
-    case JSON_STRING: {
-        size_t len = json_string_length(value);
-        msgpack_pack_str(pk, len);
-        msgpack_pack_str_body(pk, json_string_value(value), len);
-        return 0;
-    }
+    case JSON_STRING:
+        return msgpack_pack_str_with_body(pk, json_string_value(value), json_string_length(value));
     case JSON_INTEGER:
-        msgpack_pack_int64(pk, (int64_t)json_integer_value(value));
-        return 0;
+        return msgpack_pack_int64(pk, (int64_t)json_integer_value(value));
     case JSON_REAL:
-        msgpack_pack_double(pk, json_real_value(value));
-        return 0;
+        return msgpack_pack_double(pk, json_real_value(value));
     case JSON_TRUE:
-        msgpack_pack_true(pk);
-        return 0;
+        return msgpack_pack_true(pk);
     case JSON_FALSE:
-        msgpack_pack_false(pk);
-        return 0;
+        return msgpack_pack_false(pk);
     case JSON_NULL:
-        msgpack_pack_nil(pk);
-        return 0;
+        return msgpack_pack_nil(pk);
     }
     return -1;
 }
@@ -475,6 +469,11 @@ static int s_pack_envelope(msgpack_packer *pk, const ho_msg_t *self)
         }
     }
     return 0;
+}
+
+int ho_msg_pack_json(msgpack_packer *pk, const json_t *value)
+{
+    return s_pack_json(pk, value) == 0 ? HO_OK : HO_ERR_NOMEM;
 }
 
 static int s_finish(msgpack_sbuffer *sbuf, int rc, char **buf_p, size_t *len_p)

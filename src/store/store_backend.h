@@ -58,6 +58,10 @@ typedef struct {
      * database file beside the writer), or -1 when it runs none (readers, engines without
      * a log). NULL = -1. */
     long (*background_checkpoints)(void *db);
+    /* query, its rows packed into pk as one msgpack array of maps (column name -> value,
+     * the same values query gives as JSON; the columns' names distinct). */
+    int (*query_pack)(void *db, ho_query_t q, const json_t *args, msgpack_packer *pk,
+                      ho_err_t *err);
 } ho_store_backend_t;
 
 extern const ho_store_backend_t ho_store_backend_sqlite;

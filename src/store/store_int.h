@@ -28,4 +28,8 @@ struct ho_store {
     ho_store_fcache_t *fcache; /* HO_STORE_FCACHE entries, or NULL */
 };
 
+/* store_merge.c: ho_store_lead_fields packed into pk (from the memory of recent upserts
+ * without a copy). HO_OK or HO_ERR_NOMEM. */
+int ho_store_lead_fields_pack(ho_store_t *self, const ho_lead_t *lead, msgpack_packer *pk);
+
 #endif

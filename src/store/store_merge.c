@@ -756,6 +756,24 @@ json_t *ho_store_lead_fields(ho_store_t *self, const ho_lead_t *lead)
     return f;
 }
 
+int ho_store_lead_fields_pack(ho_store_t *self, const ho_lead_t *lead, msgpack_packer *pk)
+{
+    if (!lead->fields_json) {
+        return msgpack_pack_map(pk, 0) == 0 ? HO_OK : HO_ERR_NOMEM;
+    }
+    ho_store_fcache_t *e =
+        self->fcache && lead->id ? &self->fcache[(uint64_t)lead->id % HO_STORE_FCACHE] : NULL;
+    if (e && e->obj && e->id == lead->id && strcmp(e->text, lead->fields_json) == 0 &&
+        json_is_object(e->obj)) {
+        return ho_msg_pack_json(pk, e->obj);
+    }
+    json_t *f = s_load_object(lead->fields_json);
+    int rc = json_is_object(f) ? ho_msg_pack_json(pk, f)
+                               : (msgpack_pack_map(pk, 0) == 0 ? HO_OK : HO_ERR_NOMEM);
+    json_decref(f);
+    return rc;
+}
+
 /* The documented rule, field by field (see store.h and deploy/store.yaml): merges a record's
  * fields into an existing lead's merged fields, each taken when the lead has none, or when
  * the record's source ranks higher in the field's precedence list (equal rank: the later

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/msg_internal.h"
 #include "store/store_backend.h"
 
 /* ---- lead_facts (version 8, docs/store-schema.md): one row per lead with what the weekly
@@ -2520,9 +2521,10 @@ static json_t *s_col_json(sqlite3_stmt *st, int i)
     }
 }
 
-static int s_query(void *db, ho_query_t q, const json_t *args, json_t **rows_p, ho_err_t *err)
+/* Query q prepared (cached) with args bound, in *st_p. */
+static int s_query_bind(s_db_t *self, ho_query_t q, const json_t *args, sqlite3_stmt **st_p,
+                        ho_err_t *err)
 {
-    s_db_t *self = db;
     if ((int)q < 0 || q >= HO_Q__COUNT || !s_queries[q]) {
         return ho_err_set(err, HO_ERR_FIELD, "query", "unknown query %d", (int)q);
     }
@@ -2542,6 +2544,18 @@ static int s_query(void *db, ho_query_t q, const json_t *args, json_t **rows_p, 
             s_bind_json(st, i, v);
         }
     }
+    *st_p = st;
+    return HO_OK;
+}
+
+static int s_query(void *db, ho_query_t q, const json_t *args, json_t **rows_p, ho_err_t *err)
+{
+    s_db_t *self = db;
+    sqlite3_stmt *st;
+    int brc = s_query_bind(self, q, args, &st, err);
+    if (brc != HO_OK) {
+        return brc;
+    }
     json_t *rows = json_array();
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -2560,6 +2574,89 @@ static int s_query(void *db, ho_query_t q, const json_t *args, json_t **rows_p, 
     }
     *rows_p = rows;
     return HO_OK;
+}
+
+/* A column as s_col_json gives it, packed; false when that gives no value (a BLOB that is
+ * not UTF-8, an infinite REAL: the key is left out, as json_object_set_new leaves it). */
+static bool s_col_packable(sqlite3_stmt *st, int i)
+{
+    switch (sqlite3_column_type(st, i)) {
+    case SQLITE_BLOB:
+        return ho_msg_utf8_valid(sqlite3_column_blob(st, i), (size_t)sqlite3_column_bytes(st, i));
+    case SQLITE_FLOAT:
+        return isfinite(sqlite3_column_double(st, i));
+    default:
+        return true;
+    }
+}
+
+static int s_col_pack(msgpack_packer *pk, sqlite3_stmt *st, int i)
+{
+    switch (sqlite3_column_type(st, i)) {
+    case SQLITE_INTEGER:
+        return msgpack_pack_int64(pk, sqlite3_column_int64(st, i));
+    case SQLITE_FLOAT:
+        return msgpack_pack_double(pk, sqlite3_column_double(st, i));
+    case SQLITE_TEXT: {
+        const char *t = (const char *)sqlite3_column_text(st, i);
+        size_t n = (size_t)sqlite3_column_bytes(st, i);
+        if (!t || !ho_msg_utf8_valid(t, n)) {
+            t = "(invalid UTF-8)";
+            n = strlen(t);
+        }
+        return msgpack_pack_str_with_body(pk, t, n);
+    }
+    case SQLITE_BLOB:
+        return msgpack_pack_str_with_body(pk, sqlite3_column_blob(st, i),
+                                          (size_t)sqlite3_column_bytes(st, i));
+    default:
+        return msgpack_pack_nil(pk);
+    }
+}
+
+static int s_query_pack(void *db, ho_query_t q, const json_t *args, msgpack_packer *pk,
+                        ho_err_t *err)
+{
+    s_db_t *self = db;
+    sqlite3_stmt *st;
+    int brc = s_query_bind(self, q, args, &st, err);
+    if (brc != HO_OK) {
+        return brc;
+    }
+    /* the rows into a buffer of their own first: the array's header counts them */
+    msgpack_sbuffer rows;
+    msgpack_packer rp;
+    msgpack_sbuffer_init(&rows);
+    msgpack_packer_init(&rp, &rows, msgpack_sbuffer_write);
+    uint32_t n = 0;
+    int e = 0, rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int nc = sqlite3_column_count(st), keys = 0;
+        for (int c = 0; c < nc; c++) {
+            keys += s_col_packable(st, c);
+        }
+        e |= msgpack_pack_map(&rp, (size_t)keys);
+        for (int c = 0; c < nc; c++) {
+            if (s_col_packable(st, c)) {
+                const char *name = sqlite3_column_name(st, c);
+                e |= msgpack_pack_str_with_body(&rp, name, strlen(name));
+                e |= s_col_pack(&rp, st, c);
+            }
+        }
+        n++;
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc != SQLITE_DONE) {
+        msgpack_sbuffer_destroy(&rows);
+        return s_fail(self, err, "query");
+    }
+    e |= msgpack_pack_array(pk, n);
+    if (rows.size) {
+        e |= pk->callback(pk->data, rows.data, rows.size);
+    }
+    msgpack_sbuffer_destroy(&rows);
+    return e ? ho_err_set(err, HO_ERR_NOMEM, "", "out of memory packing query rows") : HO_OK;
 }
 
 static int s_pending_delete(void *db, const char *event_id, ho_err_t *err)
@@ -2667,6 +2764,7 @@ const ho_store_backend_t ho_store_backend_sqlite = {
     .activity_add = s_activity_add,
     .row_update = s_row_update,
     .query = s_query,
+    .query_pack = s_query_pack,
     .pending_delete = s_pending_delete,
     .erase = s_erase,
     .synchronous = s_synchronous,

@@ -1,7 +1,10 @@
 /* test_store_snapshot.c - ho_store_score_snapshot, the one scoring snapshot the store worker
  * sends and `handoff score` scores: every activity field the scorer gets (asset too, which
  * the CLI's own copy used to leave out), newest first, and --as-of's cut-off. A real SQLite
- * file: the store creates it, the activities go in by plain SQL as the store writes them. */
+ * file: the store creates it, the activities go in by plain SQL as the store writes them.
+ * The packed snapshot (ho_store_score_snapshot_pack, the store worker's score.request) is the
+ * same map as the tree, for leads with and without fields, over the 500-activity limit, with
+ * and without a cut-off. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -87,8 +90,105 @@ static void test_snapshot(void **state)
     s_tmp_dir_remove(dir);
 }
 
+
+/* The packed snapshot, read back by the codec, as a tree. */
+static json_t *s_packed(ho_store_t *st, const ho_lead_t *lead, int64_t until)
+{
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    ho_err_t err = {0};
+    assert_int_equal(ho_store_score_snapshot_pack(st, lead, until, &pk, &err), HO_OK);
+    ho_msg_t *m = ho_msg_new("score.request");
+    assert_int_equal(ho_msg_set_payload_packed(m, &sb.data, sb.size), HO_OK);
+    json_t *tree = ho_msg_payload(m);
+    assert_non_null(tree); /* the decoder's checks pass */
+    json_incref(tree);
+    ho_msg_destroy(&m);
+    return tree;
+}
+
+static void s_same(ho_store_t *st, const ho_lead_t *lead, int64_t until, size_t want_acts)
+{
+    ho_err_t err = {0};
+    json_t *tree = ho_store_score_snapshot(st, lead, until, &err);
+    assert_non_null(tree);
+    json_t *packed = s_packed(st, lead, until);
+    if (!json_equal(tree, packed)) {
+        char *a = json_dumps(tree, JSON_SORT_KEYS), *b = json_dumps(packed, JSON_SORT_KEYS);
+        fail_msg("lead %lld until %lld:\ntree   %.600s\npacked %.600s", (long long)lead->id,
+                 (long long)until, a, b);
+    }
+    assert_int_equal(json_array_size(json_object_get(packed, "activities")), want_acts);
+    json_decref(tree);
+    json_decref(packed);
+}
+
+static void test_packed_snapshot_same_as_tree(void **state)
+{
+    (void)state;
+    char dir[64], db[128];
+    assert_int_equal(s_tmp_dir_new(dir, sizeof dir, db, sizeof db, "/tmp/ho-snap-XXXXXX"), 0);
+    ho_err_t err = {0};
+    ho_store_t *st = ho_store_open(db, &err);
+    assert_non_null(st);
+    /* a lead with every kind of field value, and 620 activities (over the limit of 500) */
+    ho_lead_t a;
+    ho_lead_init(&a);
+    ho_lead_set(&a.email, "z\xc3\xa9lie@example.com");
+    ho_lead_set(&a.stage, "MQL");
+    ho_lead_set(&a.owner_rep_id, "rep-7");
+    ho_lead_set(&a.fields_json,
+                "{\"title\":\"Directrice des donn\\u00e9es\",\"employees\":1200,\"revenue\":2.5e8,"
+                "\"personal_email\":false,\"tags\":[\"a\",1,null],\"address\":{\"city\":\"Lyon\"},"
+                "\"empty\":\"\",\"nothing\":null}");
+    assert_int_equal(ho_store_lead_put(st, &a, &err), HO_OK);
+    static const char *const types[] = {"page_view", "email_open", "demo_request", "form_submit"};
+    for (int i = 0; i < 620; i++) {
+        char id[32], path[32];
+        snprintf(id, sizeof id, "act-%d", i);
+        snprintf(path, sizeof path, "/p/%d", i % 7);
+        json_t *url = i % 3 ? json_string("https://example.com/x?y=1") : NULL;
+        json_t *p = i % 5 ? json_string(path) : NULL;
+        json_t *camp = i % 11 == 0 ? json_string("Q4 \xe2\x80\x94 launch") : NULL;
+        json_t *asset = i % 13 == 0 ? json_string("deck.pdf") : NULL;
+        ho_activity_row_t row = {.lead_id = a.id,
+                                 .event_id = id,
+                                 .type = types[i % 4],
+                                 .occurred_at = 1000000 + (i / 2) * 1000, /* pairs at one time */
+                                 .url = url,
+                                 .path = p,
+                                 .campaign = camp,
+                                 .asset = asset};
+        assert_int_equal(ho_store_add_activity(st, &row, &err), HO_OK);
+        json_decref(url);
+        json_decref(p);
+        json_decref(camp);
+        json_decref(asset);
+    }
+    /* a lead with nothing: no fields, no owner, no activities (a stage it must have) */
+    ho_lead_t b;
+    ho_lead_init(&b);
+    ho_lead_set(&b.email, "bare@example.com");
+    ho_lead_set(&b.stage, "subscriber");
+    if (ho_store_lead_put(st, &b, &err) != HO_OK) {
+        fail_msg("lead b: %s", err.message);
+    }
+
+    s_same(st, &a, 0, 500);
+    s_same(st, &a, 1000000 + 100 * 1000, 202); /* the cut-off: times 0..100 s, two each */
+    s_same(st, &a, 999, 0);
+    s_same(st, &b, 0, 0);
+    ho_lead_clear(&a);
+    ho_lead_clear(&b);
+    ho_store_destroy(&st);
+    s_tmp_dir_remove(dir);
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_snapshot)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_snapshot),
+                                       cmocka_unit_test(test_packed_snapshot_same_as_tree)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,11 +12,6 @@ json_t *sw_activities(sw_ctx_t *self, int64_t lead_id, int limit, ho_err_t *err)
     return ho_store_snapshot_activities(self->store, lead_id, limit, 0, err);
 }
 
-json_t *sw_snapshot(sw_ctx_t *self, const ho_lead_t *lead, ho_err_t *err)
-{
-    return ho_store_score_snapshot(self->store, lead, 0, err);
-}
-
 json_t *sw_score_obj(const ho_lead_t *lead)
 {
     return json_pack("{sososososo}", "fit", sw_jint(lead->fit), "interest", sw_jint(lead->interest),
@@ -104,7 +99,6 @@ int sw_flush_scores(sw_ctx_t *self, ho_out_t *out, ho_err_t *err)
         if (lead.scored_at != HO_NULL_INT && lead.scored_at > as_of) {
             as_of = lead.scored_at;
         }
-        json_t *snap = sw_snapshot(self, &lead, err);
         /* The id names the lead and the event that asked (the batch's newest trigger), never
          * the lead's state: a redelivered record asks again with the id its first delivery
          * gave the request, whatever happened to the lead since, so the scorer's lead.scored
@@ -114,15 +108,11 @@ int sw_flush_scores(sw_ctx_t *self, ho_out_t *out, ho_err_t *err)
         snprintf(k, sizeof k, "%lld|%s|%lld", (long long)id, sw_str(v, "trigger"),
                  (long long)trigger);
         ho_msg_t *m = sw_new_msg("score.request", "sr", k);
-        if (!m || !snap) {
-            ho_msg_destroy(&m);
-            json_decref(snap);
-            rc = err->code ? err->code : HO_ERR_NOMEM;
+        if (!m) {
+            rc = ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
             break;
         }
         ho_msg_set_ts(m, as_of);
-        json_t *p = ho_msg_payload(m);
-        json_object_set_new(p, "as_of", json_integer(as_of));
         /* Two requests of one lead can be as of the same time (as_of clamped above) and be
          * answered in either order by two scorers: seq says which snapshot is newer (the
          * scorer echoes it in lead.scored, sw_on_scored compares it after as_of). A counter
@@ -130,9 +120,33 @@ int sw_flush_scores(sw_ctx_t *self, ho_out_t *out, ho_err_t *err)
          * must give the same rows), strictly increasing across restarts. */
         bool fresh = json_is_true(json_object_get(v, "fresh"));
         int64_t own = lead.score_seq != HO_NULL_INT ? lead.score_seq : 0;
-        json_object_set_new(p, "seq", json_integer(fresh ? seq++ : own));
-        json_object_set(p, "reason", json_object_get(v, "reason"));
-        json_object_set_new(p, "lead", snap);
+        /* packed straight from the rows (ho_store_score_snapshot_pack): a snapshot of
+         * hundreds of activities as a jansson tree, encoded and freed, was most of an active
+         * person's re-score */
+        const json_t *reason = json_object_get(v, "reason");
+        msgpack_sbuffer sb;
+        msgpack_packer pk;
+        msgpack_sbuffer_init(&sb);
+        msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+        int e = msgpack_pack_map(&pk, reason ? 4 : 3);
+        e |= msgpack_pack_str_with_body(&pk, "as_of", 5) | msgpack_pack_int64(&pk, as_of);
+        e |= msgpack_pack_str_with_body(&pk, "seq", 3) |
+             msgpack_pack_int64(&pk, fresh ? seq++ : own);
+        if (reason) {
+            e |= msgpack_pack_str_with_body(&pk, "reason", 6) |
+                 (ho_msg_pack_json(&pk, reason) != HO_OK);
+        }
+        e |= msgpack_pack_str_with_body(&pk, "lead", 4);
+        rc = e ? ho_err_set(err, HO_ERR_NOMEM, "", "out of memory")
+               : ho_store_score_snapshot_pack(self->store, &lead, 0, &pk, err);
+        if (rc == HO_OK && ho_msg_set_payload_packed(m, &sb.data, sb.size) != HO_OK) {
+            rc = ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
+        }
+        free(sb.data); /* NULL once the message took it */
+        if (rc != HO_OK) {
+            ho_msg_destroy(&m);
+            break;
+        }
         if ((rc = ho_out_emit(out, &m)) != HO_OK) {
             break;
         }

@@ -77,7 +77,6 @@ static inline json_t *sw_jint(int64_t v)
 /* store_leads.c */
 ho_msg_t *sw_new_msg(const char *type, const char *id_prefix, const char *key);
 json_t *sw_activities(sw_ctx_t *self, int64_t lead_id, int limit, ho_err_t *err);
-json_t *sw_snapshot(sw_ctx_t *self, const ho_lead_t *lead, ho_err_t *err);
 json_t *sw_score_obj(const ho_lead_t *lead);
 /* trigger: the id of the event that asks (it names the request); again: that event was
  * applied before (a redelivery), so the request is the one its first delivery emitted */
