@@ -72,6 +72,11 @@ int ho_msg_set_payload(ho_msg_t *self, json_t *payload);
  * frees (NULL otherwise). HO_OK or HO_ERR_NOMEM. */
 int ho_msg_payload_packed(const ho_msg_t *self, const char **buf_p, size_t *len_p,
                           char **owned_p);
+/* The packed payload's msgpack-c objects, when the decoder kept them (a message decoded with
+ * HO_MSG_RAW_PAYLOAD: the objects it checked, shared with the other messages of its frame);
+ * valid while the message lives and its payload is not changed. NULL otherwise: unpack the
+ * bytes of ho_msg_payload_packed. */
+const msgpack_object *ho_msg_payload_unpacked(const ho_msg_t *self);
 /* Take *buf_p (malloc'd: one msgpack map of len bytes, packed with msgpack-c from values the
  * decoder accepts: UTF-8 strings, unique string keys, no bin/ext) as the payload, and null
  * *buf_p. Trusted, not walked (only its first byte must be a map's): whoever decodes the

@@ -29,9 +29,23 @@ int ho_msg_valid_type(const char *s, size_t len)
 int ho_msg_utf8_valid(const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s;
+    /* all ASCII (most text here, and most strings are short): one pass, no decoding */
+    uint64_t high = 0;
+    size_t at = 0;
+    for (; len - at >= 8; at += 8) {
+        uint64_t w;
+        memcpy(&w, p + at, 8);
+        high |= w;
+    }
+    for (; at < len; at++) {
+        high |= p[at];
+    }
+    if (!(high & 0x8080808080808080ull)) {
+        return 1;
+    }
     size_t i = 0;
     while (i < len) {
-        /* ASCII, most text here, eight bytes at a time */
+        /* ASCII runs, eight bytes at a time */
         while (len - i >= 8) {
             uint64_t w;
             memcpy(&w, p + i, 8);

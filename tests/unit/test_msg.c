@@ -1212,6 +1212,23 @@ static size_t s_same_packed(const void *buf, size_t len, const char *what)
         char *owned = NULL;
         assert_int_equal(ho_msg_payload_packed(b[i], &pb, &pl, &owned), HO_OK);
         assert_null(owned); /* its own bytes, lent */
+        /* the objects the decoder kept are that payload, in a copy too */
+        ho_msg_t *dup = ho_msg_dup(b[i]);
+        const msgpack_object *kept = ho_msg_payload_unpacked(dup);
+        assert_non_null(kept);
+        assert_int_equal(kept->type, MSGPACK_OBJECT_MAP);
+        msgpack_sbuffer ks;
+        msgpack_packer kp;
+        msgpack_sbuffer_init(&ks);
+        msgpack_packer_init(&kp, &ks, msgpack_sbuffer_write);
+        assert_int_equal(msgpack_pack_object(&kp, *kept), 0);
+        ho_msg_t *from_kept = ho_msg_new("t");
+        assert_int_equal(ho_msg_set_payload_packed(from_kept, &ks.data, ks.size), HO_OK);
+        if (!json_equal(ho_msg_payload(from_kept), ho_msg_payload(a[i]))) {
+            fail_msg("%s: element %zu: the kept objects are not the payload", what, i);
+        }
+        ho_msg_destroy(&from_kept);
+        ho_msg_destroy(&dup);
         json_t *ja = ho_msg_to_json(a[i]);
         char *enc = NULL;
         size_t enc_len = 0;

@@ -209,6 +209,10 @@ static int s_score(s_ctx_t *ctx, const ho_msg_t *in, ho_out_t *out)
     if (ho_msg_payload_packed(in, &buf, &len, &owned) != HO_OK) {
         return HO_WORKER_RETRY;
     }
+    const msgpack_object *kept = ho_msg_payload_unpacked(in);
+    if (kept) { /* the objects the decoder checked: no second unpack */
+        return s_score_obj(ctx, in, kept, len, out);
+    }
     msgpack_object p;
     msgpack_unpack_return ret = msgpack_unpack(buf, len, &off, ctx->zone, &p);
     int rc;
