@@ -49,7 +49,13 @@ typedef struct {
     /* store.yaml durability: "normal" (default; NULL too) or "full" (PRAGMA synchronous
      * NORMAL / FULL of the writer, docs/store-schema.md "Write path and durability") */
     const char *durability;
+    /* store.yaml cache_mb: the writer's page cache in MB (0 = HO_STORE_CACHE_MB). More keeps
+     * more of the growing indexes in memory, so an insert reads fewer pages back, at as
+     * much more resident memory (docs/throughput.md). */
+    int cache_mb;
 } ho_store_opts_t;
+#define HO_STORE_CACHE_MB 64
+#define HO_STORE_CACHE_MB_MAX 16384
 
 /* Load deploy/store.yaml (config dir copy or built-in) into a json object
  * {plus_addressing, precedence, sla: {...}, rescore: {...}}; settings (workers.store of
@@ -70,6 +76,9 @@ int ho_store_synchronous(const ho_store_t *self);
  * by a thread of its own, so no commit waits for that), or -1 when this connection runs none
  * (read-only, or the thread could not start: the engine then checkpoints inside commits). */
 long ho_store_background_checkpoints(const ho_store_t *self);
+/* The page cache in force on this connection, in MB (SQLite: PRAGMA cache_size read back);
+ * -1 when it cannot be read. */
+int ho_store_cache_mb(const ho_store_t *self);
 const char *ho_store_backend_name(const ho_store_t *self);
 
 /* ---- transactions: begin/commit wrap a whole batch; save/release/undo nest inside it so

@@ -48,6 +48,11 @@ ho_store_t *ho_store_open_opts(const char *path, const ho_store_opts_t *opts, ho
                    "durability: expected normal or full, got \"%s\"", opts->durability);
         return NULL;
     }
+    if (opts->cache_mb < 0 || opts->cache_mb > HO_STORE_CACHE_MB_MAX) {
+        ho_err_set(err, HO_ERR_CONFIG, "cache_mb", "cache_mb: expected 1-%d (MB), got %d",
+                   HO_STORE_CACHE_MB_MAX, opts->cache_mb);
+        return NULL;
+    }
     ho_store_t *self = calloc(1, sizeof *self);
     if (!self) {
         ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
@@ -61,6 +66,11 @@ ho_store_t *ho_store_open_opts(const char *path, const ho_store_opts_t *opts, ho
     if (be->open(path, opts->readonly, &self->db, err) != HO_OK) {
         json_decref(self->precedence);
         free(self);
+        return NULL;
+    }
+    if (!opts->readonly && opts->cache_mb > 0 &&
+        be->cache_mb(self->db, opts->cache_mb, err) != opts->cache_mb) {
+        ho_store_destroy(&self);
         return NULL;
     }
     int got = opts->readonly ? sync : be->synchronous(self->db, sync, err);
@@ -100,6 +110,11 @@ int ho_store_schema_version(const ho_store_t *self)
 int ho_store_synchronous(const ho_store_t *self)
 {
     return self->be->synchronous(self->db, -1, NULL);
+}
+
+int ho_store_cache_mb(const ho_store_t *self)
+{
+    return self->be->cache_mb(self->db, 0, NULL);
 }
 
 long ho_store_background_checkpoints(const ho_store_t *self)
@@ -583,7 +598,8 @@ static int s_conf_apply(const ho_conf_t *c, const ho_node_t *map, json_t *out, h
     }
     static const char *const keys[] = {"plus_addressing", "precedence",     "sla",
                                        "rescore",         "config",         "durability",
-                                       "reroute_owned",   "feedback_grace", NULL};
+                                       "reroute_owned",   "feedback_grace", "cache_mb",
+                                       NULL};
     if (ho_conf_check_keys(c, map, keys, err) != HO_OK) {
         return HO_ERR_CONFIG;
     }
@@ -625,6 +641,18 @@ static int s_conf_apply(const ho_conf_t *c, const ho_node_t *map, json_t *out, h
                                 "expected keep or strip, got \"%s\"", plus);
         }
         json_object_set_new(out, "plus_addressing", json_string(plus));
+    }
+    if (ho_node_get(map, "cache_mb")) {
+        long long mb = 0;
+        if (ho_conf_int(c, map, "cache_mb", 0, &mb, err) != HO_OK) {
+            return HO_ERR_CONFIG;
+        }
+        if (mb < 1 || mb > HO_STORE_CACHE_MB_MAX) {
+            return ho_conf_fail(c, ho_node_get(map, "cache_mb"), err, HO_ERR_CONFIG,
+                                "expected 1-%d (MB of page cache), got %lld",
+                                HO_STORE_CACHE_MB_MAX, mb);
+        }
+        json_object_set_new(out, "cache_mb", json_integer(mb));
     }
     const char *dur = NULL;
     if (ho_conf_str(c, map, "durability", NULL, &dur, err) != HO_OK) {
@@ -671,11 +699,12 @@ static int s_conf_apply(const ho_conf_t *c, const ho_node_t *map, json_t *out, h
 json_t *ho_store_config_load(const char *config_dir, const ho_conf_t *gateway,
                              const ho_node_t *settings, ho_err_t *err)
 {
-    json_t *out = json_pack("{sssss{}sIsIsIsIsbsI}", "plus_addressing", "keep", "durability",
+    json_t *out = json_pack("{sssss{}sIsIsIsIsbsIsi}", "plus_addressing", "keep", "durability",
                             "normal", "precedence", "reassign_after_ms", (json_int_t)0,
                             "rescore_interval_ms", (json_int_t)3600000, "rescore_window_ms",
                             (json_int_t)(90LL * 86400000), "rescore_limit", (json_int_t)1000,
-                            "reroute_owned", 0, "feedback_grace_ms", (json_int_t)(7LL * 86400000));
+                            "reroute_owned", 0, "feedback_grace_ms", (json_int_t)(7LL * 86400000),
+                            "cache_mb", HO_STORE_CACHE_MB);
     const char *name = "store.yaml";
     if (settings && gateway) {
         const char *alt = NULL;

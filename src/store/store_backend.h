@@ -62,6 +62,9 @@ typedef struct {
      * the same values query gives as JSON; the columns' names distinct). */
     int (*query_pack)(void *db, ho_query_t q, const json_t *args, msgpack_packer *pk,
                       ho_err_t *err);
+    /* The connection's page cache: set it when mb > 0, then read it back. MB in force, or -1
+     * with err. */
+    int (*cache_mb)(void *db, int mb, ho_err_t *err);
 } ho_store_backend_t;
 
 extern const ho_store_backend_t ho_store_backend_sqlite;

@@ -1499,7 +1499,7 @@ static int s_open(const char *path, bool readonly, void **db_p, ho_err_t *err)
         rc = s_exec(self,
                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
                     " PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"
-                    " PRAGMA cache_size=-65536;",
+                    " PRAGMA cache_size=-65536;", /* HO_STORE_CACHE_MB; cache_mb sets it */
                     err);
         if (rc == HO_OK) {
             rc = s_migrate(self, path, err);
@@ -2749,6 +2749,42 @@ static int s_synchronous(void *db, int level, ho_err_t *err)
     return got;
 }
 
+/* PRAGMA cache_size of this connection in MB (negative in the pragma: KiB). */
+static int s_cache_mb(void *db, int mb, ho_err_t *err)
+{
+    s_db_t *self = db;
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA cache_size=%lld", -(long long)mb * 1024);
+    if (mb > 0 && s_exec(self, sql, err) != HO_OK) {
+        return -1;
+    }
+    sqlite3_stmt *st = NULL;
+    long long got = 0;
+    bool ok = sqlite3_prepare_v2(self->db, "PRAGMA cache_size", -1, &st, NULL) == SQLITE_OK &&
+              sqlite3_step(st) == SQLITE_ROW;
+    if (ok) {
+        got = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    if (!ok) {
+        s_fail(self, err, "PRAGMA cache_size");
+        return -1;
+    }
+    /* negative: KiB; positive: pages */
+    long long bytes = got < 0 ? -got * 1024 : 0;
+    if (got > 0) {
+        int page = 4096;
+        sqlite3_stmt *ps = NULL;
+        if (sqlite3_prepare_v2(self->db, "PRAGMA page_size", -1, &ps, NULL) == SQLITE_OK &&
+            sqlite3_step(ps) == SQLITE_ROW) {
+            page = sqlite3_column_int(ps, 0);
+        }
+        sqlite3_finalize(ps);
+        bytes = got * page;
+    }
+    return (int)(bytes / (1024 * 1024));
+}
+
 const ho_store_backend_t ho_store_backend_sqlite = {
     .name = "sqlite",
     .open = s_open,
@@ -2765,6 +2801,7 @@ const ho_store_backend_t ho_store_backend_sqlite = {
     .row_update = s_row_update,
     .query = s_query,
     .query_pack = s_query_pack,
+    .cache_mb = s_cache_mb,
     .pending_delete = s_pending_delete,
     .erase = s_erase,
     .synchronous = s_synchronous,

@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""store.yaml / workers.store `durability` reaches SQLite in a real store worker process.
+"""store.yaml / workers.store `durability` and `cache_mb` reach SQLite in a real store worker
+process.
 
 `handoff worker store` opens its database and logs the PRAGMA synchronous it reads back
 from its own connection (another connection has its own setting, so only the store can say):
@@ -7,7 +8,9 @@ from its own connection (another connection has its own setting, so only the sto
   - workers.store durability: full in handoff.yaml: synchronous=2 (FULL);
   - durability: full in the config folder's store.yaml: synchronous=2;
   - a value other than normal|full: the worker does not start, the error names the file,
-    line and key.
+    line and key;
+  - cache_mb: 64 MB by default, what workers.store or store.yaml says otherwise (PRAGMA
+    cache_size read back, on the same line), 0 refused naming file, line and key.
 The worker needs no broker to open its database; it is stopped with SIGTERM (its own pid).
 
 Run: HO_BIN=build/handoff /usr/bin/python3 tests/integration/test_store_durability.py
@@ -44,7 +47,7 @@ class StoreDurabilityTest(unittest.TestCase):
                 fh.write(store_yaml)
         return os.path.join(conf, "handoff.yaml")
 
-    def synchronous(self, conf):
+    def synchronous(self, conf, cache=False):
         """Start the store worker, read its durability line, stop it."""
         proc = subprocess.Popen([HO_BIN, "worker", "store", "-c", conf],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -56,9 +59,11 @@ class StoreDurabilityTest(unittest.TestCase):
                 line = proc.stderr.readline()
                 if not line or "durability" in line:
                     break
-            m = re.search(r"store: \S+/data/handoff\.db durability (\w+) \(synchronous=(\d)\)",
-                          line)
+            m = re.search(r"store: \S+/data/handoff\.db durability (\w+) \(synchronous=(\d)\)"
+                          r" cache_mb=(\d+)", line)
             self.assertIsNotNone(m, line)
+            if cache:
+                return int(m.group(3))
             return m.group(1), int(m.group(2))
         finally:
             if proc.poll() is None:
@@ -86,6 +91,20 @@ class StoreDurabilityTest(unittest.TestCase):
         self.assertNotEqual(r.returncode, 0)
         self.assertRegex(r.stderr, r"handoff\.yaml:6: (workers\.store\.)?durability: "
                          r"expected normal or full")
+
+    def test_cache_mb(self):
+        self.assertEqual(self.synchronous(self.config(), cache=True), 64)
+        self.assertEqual(self.synchronous(self.config("    cache_mb: 200\n"), cache=True), 200)
+        conf = self.config(store_yaml="plus_addressing: keep\ncache_mb: 96\n")
+        self.assertEqual(self.synchronous(conf, cache=True), 96)
+
+    def test_cache_mb_out_of_range_refused(self):
+        conf = self.config("    cache_mb: 0\n")
+        r = subprocess.run([HO_BIN, "worker", "store", "-c", conf], capture_output=True,
+                           text=True, timeout=30)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertRegex(r.stderr, r"handoff\.yaml:6: (workers\.store\.)?cache_mb: "
+                         r"expected 1-16384")
 
 
 if __name__ == "__main__":

@@ -1355,6 +1355,47 @@ static void test_durability(void **state)
     assert_non_null(strstr(err.message, "normal or full"));
 }
 
+/* store.yaml cache_mb reaches SQLite: PRAGMA cache_size of the writer's connection, read back;
+ * out of range refused before the file is opened, and in store.yaml naming the line. */
+static void test_cache_mb(void **state)
+{
+    s_tmp_t *t = *state;
+    ho_err_t err = {0};
+    ho_store_t *s = ho_store_open(t->path, &err);
+    assert_non_null(s);
+    assert_int_equal(ho_store_cache_mb(s), HO_STORE_CACHE_MB);
+    ho_store_destroy(&s);
+    ho_store_opts_t opts = {.cache_mb = 256};
+    s = ho_store_open_opts(t->path, &opts, &err);
+    assert_non_null(s);
+    assert_int_equal(ho_store_cache_mb(s), 256);
+    ho_store_destroy(&s);
+    opts.cache_mb = HO_STORE_CACHE_MB_MAX + 1;
+    assert_null(ho_store_open_opts(t->path, &opts, &err));
+    assert_non_null(strstr(err.message, "cache_mb"));
+    /* the config: 64 by default; store.yaml may say otherwise, within 1-16384 */
+    json_t *c = ho_store_config_load(NULL, NULL, NULL, &err);
+    assert_non_null(c);
+    assert_int_equal(json_integer_value(json_object_get(c, "cache_mb")), HO_STORE_CACHE_MB);
+    json_decref(c);
+    char path[256];
+    snprintf(path, sizeof path, "%s/store.yaml", t->dir);
+    FILE *f = fopen(path, "w");
+    fputs("plus_addressing: keep\ncache_mb: 512\n", f);
+    fclose(f);
+    c = ho_store_config_load(t->dir, NULL, NULL, &err);
+    assert_non_null(c);
+    assert_int_equal(json_integer_value(json_object_get(c, "cache_mb")), 512);
+    json_decref(c);
+    f = fopen(path, "w");
+    fputs("plus_addressing: keep\ncache_mb: 0\n", f);
+    fclose(f);
+    assert_null(ho_store_config_load(t->dir, NULL, NULL, &err));
+    assert_non_null(strstr(err.message, "store.yaml:2"));
+    assert_non_null(strstr(err.message, "1-16384"));
+    unlink(path);
+}
+
 /* A score's explanation is stored as the text json_dumps(COMPACT | SORT_KEYS) writes, byte for
  * byte, whichever writer the store uses (its own for the common values, jansson's otherwise). */
 static void test_json_column_text(void **state)
@@ -1436,6 +1477,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_idempotent_upsert, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_config, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_durability, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_cache_mb, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_json_column_text, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_background_checkpoint, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_known_emails_other_writer, s_setup, s_teardown),

@@ -60,6 +60,7 @@ static int s_init(const ho_worker_env_t *env, void **ctx_p, ho_err_t *err)
         .strip_plus = strcmp(sw_str(self->conf, "plus_addressing"), "strip") == 0,
         .precedence = json_object_get(self->conf, "precedence"),
         .durability = sw_str(self->conf, "durability"),
+        .cache_mb = (int)sw_int(self->conf, "cache_mb", HO_STORE_CACHE_MB),
     };
     self->store = ho_store_open_opts(path, &opts, err);
     if (!self->store) {
@@ -82,8 +83,9 @@ static int s_init(const ho_worker_env_t *env, void **ctx_p, ho_err_t *err)
     json_decref(um);
     /* read back from the engine: what a commit survives (docs/store-schema.md) */
     int sync = ho_store_synchronous(self->store);
-    ho_info("store: %s durability %s (synchronous=%d)", path,
-            sync == 2 ? "full" : (sync == 1 ? "normal" : "other"), sync);
+    ho_info("store: %s durability %s (synchronous=%d) cache_mb=%d", path,
+            sync == 2 ? "full" : (sync == 1 ? "normal" : "other"), sync,
+            ho_store_cache_mb(self->store));
     *ctx_p = self;
     return HO_OK;
 }
@@ -271,6 +273,8 @@ static const ho_config_map_t s_config_map[] = {
     {HO_CFG_STR, "plus_addressing", "keep", 0,
      "keep | strip: whether a+tag@x.com is the same person as a@x.com"},
     {HO_CFG_STR, "durability", "normal", 0, "normal | full: SQLite synchronous level"},
+    {HO_CFG_INT, "cache_mb", "64", 0,
+     "the writer's SQLite page cache (MB): more = fewer page reads per insert, more RSS"},
     {HO_CFG_STR, "feedback_grace", "7d", 0,
      "how long feedback for a lead not (yet) known waits before it is reported"},
     {HO_CFG_BOOL, "reroute_owned", "false", 0, "route again leads a CRM owner already has"},
