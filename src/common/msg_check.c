@@ -234,6 +234,24 @@ static int s_check(const uint8_t *p, size_t len, size_t *off, int depth)
     if (depth > HO_MSG_MAX_DEPTH + 2) {
         return HO_ERR_TOO_LARGE;
     }
+    /* most objects are one-byte scalars or short strings (keys, types, small numbers): no
+     * s_head for them; the same checks, the same *off on failure */
+    if (*off < len) {
+        uint8_t b = p[*off];
+        if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3) {
+            (*off)++;
+            return HO_OK;
+        }
+        if (b >= 0xa0 && b <= 0xbf) {
+            size_t n = b & 0x1f;
+            (*off)++;
+            if (n && !s_need(len, *off, n)) {
+                return HO_ERR_TRUNCATED;
+            }
+            *off += n;
+            return HO_OK;
+        }
+    }
     uint64_t count = 0, skip = 0;
     int rc = s_head(p, len, off, &count, &skip);
     if (rc != HO_OK) {

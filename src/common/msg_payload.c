@@ -214,10 +214,13 @@ static uint32_t s_first_dup(const msgpack_object *o)
     if (n <= 16) {
         for (uint32_t i = 1; i < n && first == UINT32_MAX; i++) {
             const msgpack_object *k = &kv[i].key;
+            uint32_t kn = k->via.str.size;
             for (uint32_t j = 0; j < i && k->type == MSGPACK_OBJECT_STR; j++) {
                 const msgpack_object *e = &kv[j].key;
-                if (e->type == MSGPACK_OBJECT_STR && e->via.str.size == k->via.str.size &&
-                    memcmp(S_STR(e), S_STR(k), k->via.str.size) == 0) {
+                /* length and first byte before memcmp: keys of a map mostly differ there */
+                if (e->type == MSGPACK_OBJECT_STR && e->via.str.size == kn &&
+                    (kn == 0 || (e->via.str.ptr[0] == k->via.str.ptr[0] &&
+                                 memcmp(e->via.str.ptr, k->via.str.ptr, kn) == 0))) {
                     first = i;
                     break;
                 }
@@ -249,6 +252,17 @@ static uint32_t s_first_dup(const msgpack_object *o)
     return first;
 }
 
+/* memchr(s, 0, n) for the short keys of a payload, without the call */
+static bool s_has_nul(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '\0') {
+            return true;
+        }
+    }
+    return false;
+}
+
 static int s_check_map(const msgpack_object *o, const s_where_t *w, int depth, ho_err_t *err)
 {
     uint32_t dup = s_first_dup(o);
@@ -264,7 +278,7 @@ static int s_check_map(const msgpack_object *o, const s_where_t *w, int depth, h
                               p[0] ? p : "(root)", i);
         }
         s_where_t sub = {.up = w, .key = S_STR(k), .klen = k->via.str.size};
-        if (memchr(S_STR(k), 0, k->via.str.size)) {
+        if (s_has_nul(S_STR(k), k->via.str.size)) {
             S_WHERE_ERR(&sub, HO_ERR_FIELD, "%s: map key contains a NUL byte");
         }
         if (i == dup) {

@@ -836,6 +836,17 @@ static int s_pack_str(msgpack_packer *pk, const char *s)
     return msgpack_pack_str(pk, n) | msgpack_pack_str_body(pk, s, n);
 }
 
+/* A short constant key (under 32 bytes: a fixstr), header and bytes in one write. */
+static int s_key(msgpack_packer *pk, const char *k, size_t n)
+{
+    char buf[32];
+    buf[0] = (char)(0xa0 | n);
+    memcpy(buf + 1, k, n);
+    return pk->callback(pk->data, buf, n + 1);
+}
+#define S_KEY(pk, k) s_key((pk), (k), sizeof(k) - 1)
+_Static_assert(sizeof("model_version") - 1 < 32, "S_KEY keys are fixstr");
+
 /* One entry of the compact explanation, added up as ho_score_explanation_compact does. */
 typedef struct {
     const char *rule;
@@ -878,41 +889,41 @@ int ho_score_result_pack(const ho_score_result_t *res, msgpack_packer *pk)
     }
     if (rc == HO_OK) {
         int e = 0; /* a packer write failed: out of memory */
-        e |= s_pack_str(pk, "as_of");
+        e |= S_KEY(pk, "as_of");
         e |= msgpack_pack_int64(pk, res->as_of);
-        e |= s_pack_str(pk, "model_version");
+        e |= S_KEY(pk, "model_version");
         e |= s_pack_str(pk, res->model_version);
-        e |= s_pack_str(pk, "fit");
+        e |= S_KEY(pk, "fit");
         e |= msgpack_pack_int64(pk, res->fit);
-        e |= s_pack_str(pk, "interest");
+        e |= S_KEY(pk, "interest");
         e |= msgpack_pack_int64(pk, res->interest);
-        e |= s_pack_str(pk, "score");
+        e |= S_KEY(pk, "score");
         e |= msgpack_pack_int64(pk, res->score);
-        e |= s_pack_str(pk, "grade");
+        e |= S_KEY(pk, "grade");
         e |= s_pack_str(pk, res->grade);
-        e |= s_pack_str(pk, "quadrant");
+        e |= S_KEY(pk, "quadrant");
         e |= s_pack_str(pk, res->quadrant);
-        e |= s_pack_str(pk, "mql");
+        e |= S_KEY(pk, "mql");
         if (res->mql) {
             e |= msgpack_pack_true(pk);
         } else {
             e |= msgpack_pack_false(pk);
         }
-        e |= s_pack_str(pk, "explanation");
+        e |= S_KEY(pk, "explanation");
         e |= msgpack_pack_array(pk, n);
         for (size_t j = 0; j < n; j++) {
             const s_entry_t *x = &ent[j];
             e |= msgpack_pack_map(pk, x->interest ? 5 : 2);
-            e |= s_pack_str(pk, "rule");
+            e |= S_KEY(pk, "rule");
             e |= s_pack_str(pk, x->rule);
-            e |= s_pack_str(pk, "points");
+            e |= S_KEY(pk, "points");
             e |= msgpack_pack_int64(pk, x->points);
             if (x->interest) {
-                e |= s_pack_str(pk, "n");
+                e |= S_KEY(pk, "n");
                 e |= msgpack_pack_int64(pk, x->n);
-                e |= s_pack_str(pk, "raw");
+                e |= S_KEY(pk, "raw");
                 e |= msgpack_pack_int64(pk, x->raw);
-                e |= s_pack_str(pk, "last");
+                e |= S_KEY(pk, "last");
                 e |= msgpack_pack_int64(pk, x->last);
             }
         }
