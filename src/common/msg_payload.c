@@ -55,12 +55,18 @@ static void s_where_text(const s_where_t *w, char *out, size_t cap)
     }
 }
 
-#define S_WHERE_ERR(w, code, fmt, ...)                                                             \
-    do {                                                                                           \
-        char p_[96];                                                                               \
-        s_where_text((w), p_, sizeof p_);                                                          \
-        return ho_err_set(err, (code), p_, fmt, p_, ##__VA_ARGS__);                                \
-    } while (0)
+/* "<where>: <what>" into err, field <where>; what may hold one %d, filled with arg. Off the
+ * hot path (cold): the walks' loops stay small. */
+__attribute__((cold, noinline)) static int s_where_fail(ho_err_t *err, const s_where_t *w,
+                                                        int code, const char *what, int arg)
+{
+    char p[96], msg[160];
+    s_where_text(w, p, sizeof p);
+    snprintf(msg, sizeof msg, what, arg);
+    return ho_err_set(err, code, p, "%s: %s", p, msg);
+}
+
+#define S_WHERE_ERR(w, code, what) return s_where_fail(err, (w), (code), (what), 0)
 
 static int s_to_json_at(const msgpack_object *o, const s_where_t *w, int depth, json_t **out,
                         ho_err_t *err);
@@ -83,49 +89,74 @@ static int s_array_to_json(const msgpack_object *o, const s_where_t *w, int dept
     return HO_OK;
 }
 
+static int s_map_walk(const msgpack_object *o, const s_where_t *w, int depth, json_t *obj,
+                      ho_err_t *err);
+
 static int s_map_to_json(const msgpack_object *o, const s_where_t *w, int depth, json_t **out,
                          ho_err_t *err)
 {
     json_t *obj = json_object();
-    for (uint32_t i = 0; obj && i < o->via.map.size; i++) {
-        const msgpack_object *k = &o->via.map.ptr[i].key;
-        if (k->type != MSGPACK_OBJECT_STR) {
-            json_decref(obj);
-            char p[96];
-            s_where_text(w, p, sizeof p);
-            return ho_err_set(err, HO_ERR_FIELD, p, "%s: map key #%u is not a string",
-                              p[0] ? p : "(root)", i);
-        }
-        s_where_t sub = {.up = w, .key = S_STR(k), .klen = k->via.str.size};
-        if (memchr(S_STR(k), 0, k->via.str.size)) {
-            json_decref(obj);
-            S_WHERE_ERR(&sub, HO_ERR_FIELD, "%s: map key contains a NUL byte");
-        }
-        if (json_object_getn(obj, S_STR(k), k->via.str.size)) {
-            json_decref(obj);
-            S_WHERE_ERR(&sub, HO_ERR_FIELD, "%s: duplicate map key");
-        }
-        json_t *item;
-        int rc = s_to_json_at(&o->via.map.ptr[i].val, &sub, depth + 1, &item, err);
-        if (rc != HO_OK) {
-            json_decref(obj);
-            return rc;
-        }
-        if (json_object_setn_new(obj, S_STR(k), k->via.str.size, item) != 0) {
-            json_decref(obj);
-            S_WHERE_ERR(&sub, HO_ERR_FIELD, "%s: map key is not valid UTF-8");
-        }
+    if (!obj) {
+        return s_where_fail(err, w, HO_ERR_NOMEM, "out of memory", 0);
+    }
+    int rc = s_map_walk(o, w, depth, obj, err);
+    if (rc != HO_OK) {
+        json_decref(obj);
+        return rc;
     }
     *out = obj;
     return HO_OK;
+}
+
+/* The rules of one value that need no look inside it, shared by both walks so they refuse
+ * alike: nesting, an integer beyond int64, NaN or infinity, bin and ext, an unknown type, and
+ * (when utf8) a string that is not UTF-8 (the tree walk leaves that to json_stringn, which
+ * checks the same). */
+static inline int s_value_rules(const msgpack_object *o, const s_where_t *w, int depth, bool utf8,
+                         ho_err_t *err)
+{
+    if (depth > HO_MSG_MAX_DEPTH) {
+        return s_where_fail(err, w, HO_ERR_TOO_LARGE, "nested deeper than %d levels",
+                            HO_MSG_MAX_DEPTH);
+    }
+    switch (o->type) {
+    case MSGPACK_OBJECT_NIL:
+    case MSGPACK_OBJECT_BOOLEAN:
+    case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+    case MSGPACK_OBJECT_ARRAY:
+    case MSGPACK_OBJECT_MAP:
+        return HO_OK;
+    case MSGPACK_OBJECT_POSITIVE_INTEGER:
+        if (o->via.u64 > (uint64_t)INT64_MAX) {
+            S_WHERE_ERR(w, HO_ERR_FIELD, "integer out of range");
+        }
+        return HO_OK;
+    case MSGPACK_OBJECT_FLOAT32:
+    case MSGPACK_OBJECT_FLOAT64:
+        if (!isfinite(o->via.f64)) {
+            S_WHERE_ERR(w, HO_ERR_FIELD, "NaN or infinite number");
+        }
+        return HO_OK;
+    case MSGPACK_OBJECT_STR:
+        if (utf8 && !ho_msg_utf8_valid(S_STR(o), o->via.str.size)) {
+            S_WHERE_ERR(w, HO_ERR_FIELD, "invalid UTF-8 in string");
+        }
+        return HO_OK;
+    case MSGPACK_OBJECT_BIN:
+    case MSGPACK_OBJECT_EXT:
+        S_WHERE_ERR(w, HO_ERR_FIELD, "binary and ext values are not allowed");
+    default:
+        S_WHERE_ERR(w, HO_ERR_MALFORMED, "unknown msgpack type");
+    }
 }
 
 static int s_to_json_at(const msgpack_object *o, const s_where_t *w, int depth, json_t **out,
                         ho_err_t *err)
 {
     *out = NULL;
-    if (depth > HO_MSG_MAX_DEPTH) {
-        S_WHERE_ERR(w, HO_ERR_TOO_LARGE, "%s: nested deeper than %d levels", HO_MSG_MAX_DEPTH);
+    int rc = s_value_rules(o, w, depth, false, err);
+    if (rc != HO_OK) {
+        return rc;
     }
     switch (o->type) {
     case MSGPACK_OBJECT_NIL:
@@ -135,9 +166,6 @@ static int s_to_json_at(const msgpack_object *o, const s_where_t *w, int depth, 
         *out = json_boolean(o->via.boolean);
         return HO_OK;
     case MSGPACK_OBJECT_POSITIVE_INTEGER:
-        if (o->via.u64 > (uint64_t)INT64_MAX) {
-            S_WHERE_ERR(w, HO_ERR_FIELD, "%s: integer out of range");
-        }
         *out = json_integer((json_int_t)o->via.u64);
         break;
     case MSGPACK_OBJECT_NEGATIVE_INTEGER:
@@ -146,28 +174,20 @@ static int s_to_json_at(const msgpack_object *o, const s_where_t *w, int depth, 
     case MSGPACK_OBJECT_FLOAT32:
     case MSGPACK_OBJECT_FLOAT64:
         *out = json_real(o->via.f64);
-        if (!*out) {
-            S_WHERE_ERR(w, HO_ERR_FIELD, "%s: NaN or infinite number");
-        }
-        return HO_OK;
+        break;
     case MSGPACK_OBJECT_STR:
         *out = json_stringn(S_STR(o), o->via.str.size);
         if (!*out) {
-            S_WHERE_ERR(w, HO_ERR_FIELD, "%s: invalid UTF-8 in string");
+            S_WHERE_ERR(w, HO_ERR_FIELD, "invalid UTF-8 in string");
         }
         return HO_OK;
-    case MSGPACK_OBJECT_BIN:
-    case MSGPACK_OBJECT_EXT:
-        S_WHERE_ERR(w, HO_ERR_FIELD, "%s: binary and ext values are not allowed");
     case MSGPACK_OBJECT_ARRAY:
         return s_array_to_json(o, w, depth, out, err);
-    case MSGPACK_OBJECT_MAP:
+    default: /* a map: the rules refused every other type */
         return s_map_to_json(o, w, depth, out, err);
-    default:
-        S_WHERE_ERR(w, HO_ERR_MALFORMED, "%s: unknown msgpack type");
     }
     if (!*out) {
-        S_WHERE_ERR(w, HO_ERR_NOMEM, "%s: out of memory");
+        S_WHERE_ERR(w, HO_ERR_NOMEM, "out of memory");
     }
     return HO_OK;
 }
@@ -263,9 +283,14 @@ static bool s_has_nul(const char *s, size_t n)
     return false;
 }
 
-static int s_check_map(const msgpack_object *o, const s_where_t *w, int depth, ho_err_t *err)
+/* A map's keys and values, by one set of rules for both walks: obj NULL checks, else each
+ * value is built into obj. Refused: a key that is not a string, holds a NUL, repeats (the
+ * tree asks obj; the check finds the first repeat up front) or is not UTF-8 (after its
+ * value, as jansson finds it on insert), and whatever the value's walk refuses. */
+static int s_map_walk(const msgpack_object *o, const s_where_t *w, int depth, json_t *obj,
+                      ho_err_t *err)
 {
-    uint32_t dup = s_first_dup(o);
+    uint32_t dup = obj ? UINT32_MAX : s_first_dup(o);
     if (dup == S_DUP_NOMEM) {
         return ho_err_set(err, HO_ERR_NOMEM, "", "out of memory");
     }
@@ -277,19 +302,24 @@ static int s_check_map(const msgpack_object *o, const s_where_t *w, int depth, h
             return ho_err_set(err, HO_ERR_FIELD, p, "%s: map key #%u is not a string",
                               p[0] ? p : "(root)", i);
         }
-        s_where_t sub = {.up = w, .key = S_STR(k), .klen = k->via.str.size};
-        if (s_has_nul(S_STR(k), k->via.str.size)) {
-            S_WHERE_ERR(&sub, HO_ERR_FIELD, "%s: map key contains a NUL byte");
+        const char *key = S_STR(k);
+        size_t klen = k->via.str.size;
+        s_where_t sub = {.up = w, .key = key, .klen = klen};
+        if (s_has_nul(key, klen)) {
+            S_WHERE_ERR(&sub, HO_ERR_FIELD, "map key contains a NUL byte");
         }
-        if (i == dup) {
-            S_WHERE_ERR(&sub, HO_ERR_FIELD, "%s: duplicate map key");
+        if (obj ? json_object_getn(obj, key, klen) != NULL : i == dup) {
+            S_WHERE_ERR(&sub, HO_ERR_FIELD, "duplicate map key");
         }
-        int rc = s_check_at(&o->via.map.ptr[i].val, &sub, depth + 1, err);
+        json_t *item = NULL;
+        int rc = obj ? s_to_json_at(&o->via.map.ptr[i].val, &sub, depth + 1, &item, err)
+                     : s_check_at(&o->via.map.ptr[i].val, &sub, depth + 1, err);
         if (rc != HO_OK) {
             return rc;
         }
-        if (!ho_msg_utf8_valid(S_STR(k), k->via.str.size)) {
-            S_WHERE_ERR(&sub, HO_ERR_FIELD, "%s: map key is not valid UTF-8");
+        if (obj ? json_object_setn_new(obj, key, klen, item) != 0
+                : !ho_msg_utf8_valid(key, klen)) {
+            S_WHERE_ERR(&sub, HO_ERR_FIELD, "map key is not valid UTF-8");
         }
     }
     return HO_OK;
@@ -297,47 +327,18 @@ static int s_check_map(const msgpack_object *o, const s_where_t *w, int depth, h
 
 static int s_check_at(const msgpack_object *o, const s_where_t *w, int depth, ho_err_t *err)
 {
-    if (depth > HO_MSG_MAX_DEPTH) {
-        S_WHERE_ERR(w, HO_ERR_TOO_LARGE, "%s: nested deeper than %d levels", HO_MSG_MAX_DEPTH);
+    int rc = s_value_rules(o, w, depth, true, err);
+    if (rc != HO_OK || o->type == MSGPACK_OBJECT_MAP) {
+        return rc != HO_OK ? rc : s_map_walk(o, w, depth, NULL, err);
     }
-    switch (o->type) {
-    case MSGPACK_OBJECT_NIL:
-    case MSGPACK_OBJECT_BOOLEAN:
-    case MSGPACK_OBJECT_NEGATIVE_INTEGER:
-        return HO_OK;
-    case MSGPACK_OBJECT_POSITIVE_INTEGER:
-        if (o->via.u64 > (uint64_t)INT64_MAX) {
-            S_WHERE_ERR(w, HO_ERR_FIELD, "%s: integer out of range");
+    for (uint32_t i = 0; o->type == MSGPACK_OBJECT_ARRAY && i < o->via.array.size; i++) {
+        s_where_t sub = {.up = w, .index = i};
+        rc = s_check_at(&o->via.array.ptr[i], &sub, depth + 1, err);
+        if (rc != HO_OK) {
+            return rc;
         }
-        return HO_OK;
-    case MSGPACK_OBJECT_FLOAT32:
-    case MSGPACK_OBJECT_FLOAT64:
-        if (!isfinite(o->via.f64)) {
-            S_WHERE_ERR(w, HO_ERR_FIELD, "%s: NaN or infinite number");
-        }
-        return HO_OK;
-    case MSGPACK_OBJECT_STR:
-        if (!ho_msg_utf8_valid(S_STR(o), o->via.str.size)) {
-            S_WHERE_ERR(w, HO_ERR_FIELD, "%s: invalid UTF-8 in string");
-        }
-        return HO_OK;
-    case MSGPACK_OBJECT_BIN:
-    case MSGPACK_OBJECT_EXT:
-        S_WHERE_ERR(w, HO_ERR_FIELD, "%s: binary and ext values are not allowed");
-    case MSGPACK_OBJECT_ARRAY:
-        for (uint32_t i = 0; i < o->via.array.size; i++) {
-            s_where_t sub = {.up = w, .index = i};
-            int rc = s_check_at(&o->via.array.ptr[i], &sub, depth + 1, err);
-            if (rc != HO_OK) {
-                return rc;
-            }
-        }
-        return HO_OK;
-    case MSGPACK_OBJECT_MAP:
-        return s_check_map(o, w, depth, err);
-    default:
-        S_WHERE_ERR(w, HO_ERR_MALFORMED, "%s: unknown msgpack type");
     }
+    return HO_OK;
 }
 
 int ho_msg_value_check(const msgpack_object *o, const char *path, ho_err_t *err)
