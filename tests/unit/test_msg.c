@@ -517,20 +517,32 @@ static const char *s_vector_dir(void)
     return dir;
 }
 
+/* The next vector file of d (*.hex): its entry, and its bytes in *b; NULL at the end. */
+static struct dirent *s_next_vector(DIR *d, s_buf_t *b)
+{
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        size_t n = strlen(e->d_name);
+        if (n >= 5 && strcmp(e->d_name + n - 4, ".hex") == 0) {
+            char path[2048];
+            snprintf(path, sizeof path, "%s/%s", s_vector_dir(), e->d_name);
+            *b = s_read_hex(path);
+            return e;
+        }
+    }
+    return NULL;
+}
+
 static void test_vectors_round_trip(void **state)
 {
     DIR *d = opendir(s_vector_dir());
     assert_non_null(d);
     struct dirent *e;
     int checked = 0, encoded = 0;
-    while ((e = readdir(d)) != NULL) {
+    s_buf_t b;
+    while ((e = s_next_vector(d, &b)) != NULL) {
         size_t n = strlen(e->d_name);
-        if (n < 5 || strcmp(e->d_name + n - 4, ".hex") != 0) {
-            continue;
-        }
         char path[2048];
-        snprintf(path, sizeof path, "%s/%s", s_vector_dir(), e->d_name);
-        s_buf_t b = s_read_hex(path);
         snprintf(path, sizeof path, "%s/%.*s.json", s_vector_dir(), (int)(n - 4), e->d_name);
         json_error_t jerr;
         json_t *want = json_load_file(path, 0, &jerr);
@@ -1261,16 +1273,10 @@ static void test_packed_payload_same_as_tree(void **state)
     struct dirent *e;
     size_t envelopes = 0;
     int files = 0;
-    while ((e = readdir(d)) != NULL) {
-        size_t n = strlen(e->d_name);
-        if (n < 5 || strcmp(e->d_name + n - 4, ".hex") != 0) {
-            continue;
-        }
-        char path[2048];
-        snprintf(path, sizeof path, "%s/%s", s_vector_dir(), e->d_name);
-        s_buf_t b = s_read_hex(path);
-        envelopes += s_same_packed(b.data, b.len, e->d_name);
-        s_buf_free(&b);
+    s_buf_t vb;
+    while ((e = s_next_vector(d, &vb)) != NULL) {
+        envelopes += s_same_packed(vb.data, vb.len, e->d_name);
+        s_buf_free(&vb);
         files++;
     }
     closedir(d);

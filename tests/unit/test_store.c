@@ -1312,6 +1312,20 @@ static void test_background_checkpoint(void **state)
     ho_store_destroy(&s);
 }
 
+/* The store config with text as the config folder's store.yaml (NULL when refused, err set). */
+static json_t *s_store_yaml(const s_tmp_t *t, const char *text, ho_err_t *err)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/store.yaml", t->dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    json_t *c = ho_store_config_load(t->dir, NULL, NULL, err);
+    unlink(path);
+    return c;
+}
+
 /* store.yaml durability reaches SQLite: PRAGMA synchronous of the writer's connection, read
  * back from that connection (another connection has its own). */
 static void test_durability(void **state)
@@ -1338,19 +1352,11 @@ static void test_durability(void **state)
     json_t *c = ho_store_config_load(NULL, NULL, NULL, &err);
     assert_string_equal(json_string_value(json_object_get(c, "durability")), "normal");
     json_decref(c);
-    char path[256];
-    snprintf(path, sizeof path, "%s/store.yaml", t->dir);
-    FILE *f = fopen(path, "w");
-    fputs("plus_addressing: keep\ndurability: full\n", f);
-    fclose(f);
-    c = ho_store_config_load(t->dir, NULL, NULL, &err);
+    c = s_store_yaml(t, "plus_addressing: keep\ndurability: full\n", &err);
     assert_non_null(c);
     assert_string_equal(json_string_value(json_object_get(c, "durability")), "full");
     json_decref(c);
-    f = fopen(path, "w");
-    fputs("plus_addressing: keep\ndurability: always\n", f);
-    fclose(f);
-    assert_null(ho_store_config_load(t->dir, NULL, NULL, &err));
+    assert_null(s_store_yaml(t, "plus_addressing: keep\ndurability: always\n", &err));
     assert_non_null(strstr(err.message, "store.yaml:2"));
     assert_non_null(strstr(err.message, "normal or full"));
 }
@@ -1378,22 +1384,13 @@ static void test_cache_mb(void **state)
     assert_non_null(c);
     assert_int_equal(json_integer_value(json_object_get(c, "cache_mb")), HO_STORE_CACHE_MB);
     json_decref(c);
-    char path[256];
-    snprintf(path, sizeof path, "%s/store.yaml", t->dir);
-    FILE *f = fopen(path, "w");
-    fputs("plus_addressing: keep\ncache_mb: 512\n", f);
-    fclose(f);
-    c = ho_store_config_load(t->dir, NULL, NULL, &err);
+    c = s_store_yaml(t, "plus_addressing: keep\ncache_mb: 512\n", &err);
     assert_non_null(c);
     assert_int_equal(json_integer_value(json_object_get(c, "cache_mb")), 512);
     json_decref(c);
-    f = fopen(path, "w");
-    fputs("plus_addressing: keep\ncache_mb: 0\n", f);
-    fclose(f);
-    assert_null(ho_store_config_load(t->dir, NULL, NULL, &err));
+    assert_null(s_store_yaml(t, "plus_addressing: keep\ncache_mb: 0\n", &err));
     assert_non_null(strstr(err.message, "store.yaml:2"));
     assert_non_null(strstr(err.message, "1-16384"));
-    unlink(path);
 }
 
 /* A score's explanation is stored as the text json_dumps(COMPACT | SORT_KEYS) writes, byte for

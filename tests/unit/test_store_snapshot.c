@@ -20,20 +20,38 @@
 #include "db_file_fixture.h"
 #include "handoff/store.h"
 
+/* A new store (in a temp dir: dir, db) holding one lead (owner and fields may be NULL). */
+static ho_store_t *s_store_with_lead(char dir[64], char db[128], ho_lead_t *lead,
+                                     const char *email, const char *stage, const char *owner,
+                                     const char *fields)
+{
+    assert_int_equal(s_tmp_dir_new(dir, 64, db, 128, "/tmp/ho-snap-XXXXXX"), 0);
+    ho_err_t err = {0};
+    ho_store_t *st = ho_store_open(db, &err);
+    assert_non_null(st);
+    ho_lead_init(lead);
+    ho_lead_set(&lead->email, email);
+    ho_lead_set(&lead->stage, stage);
+    if (owner) {
+        ho_lead_set(&lead->owner_rep_id, owner);
+    }
+    if (fields) {
+        ho_lead_set(&lead->fields_json, fields);
+    }
+    if (ho_store_lead_put(st, lead, &err) != HO_OK) {
+        fail_msg("lead %s: %s", email, err.message);
+    }
+    return st;
+}
+
 static void test_snapshot(void **state)
 {
     (void)state;
     char dir[64], db[128];
-    assert_int_equal(s_tmp_dir_new(dir, sizeof dir, db, sizeof db, "/tmp/ho-snap-XXXXXX"), 0);
     ho_err_t err = {0};
-    ho_store_t *st = ho_store_open(db, &err);
-    assert_non_null(st);
     ho_lead_t lead;
-    ho_lead_init(&lead);
-    ho_lead_set(&lead.email, "ada@example.com");
-    ho_lead_set(&lead.stage, "MQL");
-    ho_lead_set(&lead.fields_json, "{\"title\":\"CTO\"}");
-    assert_int_equal(ho_store_lead_put(st, &lead, &err), HO_OK);
+    ho_store_t *st =
+        s_store_with_lead(dir, db, &lead, "ada@example.com", "MQL", NULL, "{\"title\":\"CTO\"}");
     /* through the store (schema version 7 stores activities in compact columns) */
     static const char *const rows[][7] = {
         {"a1", "page_view", "u1", "/pricing", "c1", NULL},
@@ -129,21 +147,14 @@ static void test_packed_snapshot_same_as_tree(void **state)
 {
     (void)state;
     char dir[64], db[128];
-    assert_int_equal(s_tmp_dir_new(dir, sizeof dir, db, sizeof db, "/tmp/ho-snap-XXXXXX"), 0);
     ho_err_t err = {0};
-    ho_store_t *st = ho_store_open(db, &err);
-    assert_non_null(st);
     /* a lead with every kind of field value, and 620 activities (over the limit of 500) */
     ho_lead_t a;
-    ho_lead_init(&a);
-    ho_lead_set(&a.email, "z\xc3\xa9lie@example.com");
-    ho_lead_set(&a.stage, "MQL");
-    ho_lead_set(&a.owner_rep_id, "rep-7");
-    ho_lead_set(&a.fields_json,
-                "{\"title\":\"Directrice des donn\\u00e9es\",\"employees\":1200,\"revenue\":2.5e8,"
-                "\"personal_email\":false,\"tags\":[\"a\",1,null],\"address\":{\"city\":\"Lyon\"},"
-                "\"empty\":\"\",\"nothing\":null}");
-    assert_int_equal(ho_store_lead_put(st, &a, &err), HO_OK);
+    ho_store_t *st = s_store_with_lead(
+        dir, db, &a, "z\xc3\xa9lie@example.com", "MQL", "rep-7",
+        "{\"title\":\"Directrice des donn\\u00e9es\",\"employees\":1200,\"revenue\":2.5e8,"
+        "\"personal_email\":false,\"tags\":[\"a\",1,null],\"address\":{\"city\":\"Lyon\"},"
+        "\"empty\":\"\",\"nothing\":null}");
     static const char *const types[] = {"page_view", "email_open", "demo_request", "form_submit"};
     for (int i = 0; i < 620; i++) {
         char id[32], path[32];
