@@ -836,16 +836,18 @@ static int s_pack_str(msgpack_packer *pk, const char *s)
     return msgpack_pack_str(pk, n) | msgpack_pack_str_body(pk, s, n);
 }
 
-/* A short constant key (under 32 bytes: a fixstr), header and bytes in one write. */
+/* A constant key, header and bytes in one write when it is a fixstr (under 32 bytes). */
 static int s_key(msgpack_packer *pk, const char *k, size_t n)
 {
+    if (n >= 32) {
+        return msgpack_pack_str_with_body(pk, k, n);
+    }
     char buf[32];
     buf[0] = (char)(0xa0 | n);
     memcpy(buf + 1, k, n);
     return pk->callback(pk->data, buf, n + 1);
 }
 #define S_KEY(pk, k) s_key((pk), (k), sizeof(k) - 1)
-_Static_assert(sizeof("model_version") - 1 < 32, "S_KEY keys are fixstr");
 
 /* One entry of the compact explanation, added up as ho_score_explanation_compact does. */
 typedef struct {

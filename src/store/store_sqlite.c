@@ -2632,12 +2632,17 @@ static int s_query_pack(void *db, ho_query_t q, const json_t *args, msgpack_pack
     int e = 0, rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         int nc = sqlite3_column_count(st), keys = 0;
+        bool ok[64]; /* the named queries have a handful of columns */
         for (int c = 0; c < nc; c++) {
-            keys += s_col_packable(st, c);
+            bool k = s_col_packable(st, c);
+            if (c < 64) {
+                ok[c] = k;
+            }
+            keys += k;
         }
         e |= msgpack_pack_map(&rp, (size_t)keys);
         for (int c = 0; c < nc; c++) {
-            if (s_col_packable(st, c)) {
+            if (c < 64 ? ok[c] : s_col_packable(st, c)) {
                 const char *name = sqlite3_column_name(st, c);
                 e |= msgpack_pack_str_with_body(&rp, name, strlen(name));
                 e |= s_col_pack(&rp, st, c);
