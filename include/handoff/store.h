@@ -33,7 +33,7 @@
 #include "handoff/conf.h"
 #include "handoff/msg.h"
 
-#define HO_STORE_SCHEMA_VERSION 9 /* newest migration this build knows */
+#define HO_STORE_SCHEMA_VERSION 10 /* newest migration this build knows */
 #define HO_NULL_INT INT64_MIN     /* an absent INTEGER column in ho_lead_t */
 
 typedef struct ho_store ho_store_t;
@@ -187,6 +187,9 @@ typedef struct {
     int64_t occurred_at;
     const json_t *url, *path, *campaign, *asset, *source_system;
 } ho_activity_row_t;
+/* 1 = inserted; 0 = not inserted because the lead already holds this event id at this
+ * occurred_at (the activity's idempotency key, schema version 10: a redelivery); < 0 = error
+ * (an event id or type missing: HO_ERR_MISSING). */
 int ho_store_add_activity(ho_store_t *self, const ho_activity_row_t *row, ho_err_t *err);
 
 /* Insert a row (a json object: column -> value; absent columns are NULL). *id_p = the new

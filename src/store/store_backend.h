@@ -44,7 +44,8 @@ typedef struct {
     int (*source_add)(void *db, const ho_source_row_t *row, ho_err_t *err);
     /* A scores row, bound column by column (ho_store_add_score). */
     int (*score_add)(void *db, const ho_score_row_t *row, ho_err_t *err);
-    /* An activities row, bound column by column (ho_store_add_activity). */
+    /* An activities row, bound column by column: 1 inserted, 0 already there
+     * (ho_store_add_activity). */
     int (*activity_add)(void *db, const ho_activity_row_t *row, ho_err_t *err);
     int (*row_update)(void *db, ho_table_t t, int64_t id, const json_t *set, ho_err_t *err);
     int (*query)(void *db, ho_query_t q, const json_t *args, json_t **rows_p, ho_err_t *err);

@@ -306,6 +306,18 @@ static const char *const s_migrations[] = {
      * 28.7k-page table). s_v9_stage_index builds it before this (empty) SQL, and skips a
      * hand-made older database whose stage_history lacks a column */
     "",
+    /* 10: a matched activity is its own idempotency key (issue 13, cost per activity as the
+     * store grows): activities_lead is UNIQUE (lead_id, occurred_at, event_key) and an
+     * activity of a known lead is inserted OR IGNOREd against it instead of claiming an
+     * events row first. The events row was a second random B-tree insert per activity (the
+     * events keys are hashes: every insert lands on another leaf, ~45% of the WAL pages an
+     * activity wrote at 2M activities), and the index's leaf is the one the activity row's
+     * entry is written to anyway. Activities of unknown people (unmatched_activities) still
+     * claim events rows; the rows of activities applied before this version stay (and a
+     * redelivery of one finds its activity through the index). s_v10_activity_key builds
+     * the index before this (empty) SQL, and skips a hand-made older database without the
+     * columns */
+    "",
 };
 #define S_N_MIGRATIONS ((int)(sizeof s_migrations / sizeof s_migrations[0]))
 _Static_assert(S_N_MIGRATIONS == HO_STORE_SCHEMA_VERSION, "store.h names the newest migration");
@@ -321,6 +333,8 @@ _Static_assert(S_N_MIGRATIONS == HO_STORE_SCHEMA_VERSION, "store.h names the new
 #define S_V_FACTS 8
 /* the migration (its version) that makes stage_history_lead a covering index */
 #define S_V_STAGE_INDEX 9
+/* the migration (its version) that makes activities_lead the activities' idempotency key */
+#define S_V_ACTIVITY_KEY 10
 
 /* ---- the lead row, column by column ---- */
 typedef enum { C_S, C_I, C_D, C_B } s_ctype_t;
@@ -1188,6 +1202,25 @@ static int s_v9_stage_index(s_db_t *self, ho_err_t *err)
                : HO_OK;
 }
 
+/* Version 10: activities_lead UNIQUE (lead_id, occurred_at, event_key). Every stored
+ * activity's event id was claimed once in events, so no two rows share an event_key and the
+ * index builds on any store this build migrated. */
+static int s_v10_activity_key(s_db_t *self, ho_err_t *err)
+{
+    static const char *const need[][2] = {
+        {"activities", "lead_id"}, {"activities", "occurred_at"}, {"activities", "event_key"}};
+    int has = s_has_columns(self, need, sizeof need / sizeof need[0]);
+    if (has < 0) {
+        return s_fail(self, err, "migrate to version 10");
+    }
+    return has ? s_exec(self,
+                        "DROP INDEX IF EXISTS activities_lead;"
+                        "CREATE UNIQUE INDEX activities_lead ON activities(lead_id, occurred_at,"
+                        " event_key);",
+                        err)
+               : HO_OK;
+}
+
 static int s_migrate(s_db_t *self, const char *path, ho_err_t *err)
 {
     /* IMMEDIATE: two processes opening a fresh file at once must not both migrate. */
@@ -1212,6 +1245,7 @@ static int s_migrate(s_db_t *self, const char *path, ho_err_t *err)
             (v + 1 == S_V_COMPACT && s_v7_compact(self, err) != HO_OK) ||
             (v + 1 == S_V_FACTS && s_facts_build(self, err) != HO_OK) ||
             (v + 1 == S_V_STAGE_INDEX && s_v9_stage_index(self, err) != HO_OK) ||
+            (v + 1 == S_V_ACTIVITY_KEY && s_v10_activity_key(self, err) != HO_OK) ||
             s_exec(self, s_migrations[v], err) != HO_OK) {
             s_exec(self, "ROLLBACK", NULL);
             return HO_ERR_IO;
@@ -2397,9 +2431,16 @@ static const char *s_plain_text(const json_t *v)
     return s && strlen(s) == json_string_length(v) ? s : NULL;
 }
 
+/* 1 = inserted, 0 = the lead already has this event at this time (version 10's UNIQUE
+ * activities_lead: a redelivery), < 0 = error. The columns OR IGNORE would also skip for a
+ * NULL are refused first, so 0 only ever means the same activity. */
 static int s_activity_add(void *db, const ho_activity_row_t *row, ho_err_t *err)
 {
     s_db_t *self = db;
+    if (!row->event_id || !row->event_id[0] || !row->type) {
+        return ho_err_set(err, HO_ERR_MISSING, !row->type ? "payload.type" : "id",
+                          "an activity needs an event id and a type");
+    }
     sqlite3_stmt *st = s_typed_add_stmt(self, HO_T_ACTIVITIES, err);
     if (!st) {
         return HO_ERR_IO;
@@ -2435,7 +2476,8 @@ static int s_activity_add(void *db, const ho_activity_row_t *row, ho_err_t *err)
     } else {
         s_bind_json(st, 9, row->source_system);
     }
-    return s_typed_add_step(self, st, "insert into activities", err);
+    int rc = s_typed_add_step(self, st, "insert into activities", err);
+    return rc != HO_OK ? rc : sqlite3_changes(self->db) > 0 ? 1 : 0;
 }
 
 /* The kept INSERT of a table (prepared on first use; reset and unbound when kept). */

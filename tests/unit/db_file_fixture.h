@@ -10,6 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The newest schema version as the text a query of schema_version prints. */
+#define HO_FIX_STR_(x) #x
+#define HO_FIX_STR(x) HO_FIX_STR_(x)
+#define HO_FIX_SCHEMA_V HO_FIX_STR(HO_STORE_SCHEMA_VERSION)
+
 /* A new directory made from tmpl ("/tmp/ho-NAME-XXXXXX") in dir, and db = dir/handoff.db.
  * 0, or -1 when mkdtemp fails. */
 static inline int s_tmp_dir_new(char *dir, size_t dir_cap, char *db, size_t db_cap,

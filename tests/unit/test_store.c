@@ -58,7 +58,7 @@ static void test_create_and_reopen(void **state)
     ho_store_destroy(&s);
     ho_store_destroy(&s);
     s_expect(t->path, "PRAGMA journal_mode", "wal");
-    s_expect(t->path, "SELECT group_concat(version) FROM schema_version", "9");
+    s_expect(t->path, "SELECT group_concat(version) FROM schema_version", HO_FIX_SCHEMA_V);
     s_expect(t->path,
              "SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND name IN ('leads',"
              "'lead_sources','activities','stage_history','scores','assignments','sla_breaches',"
@@ -111,7 +111,7 @@ static void test_migrate_from_v1(void **state)
     assert_non_null(s);
     assert_int_equal(ho_store_schema_version(s), HO_STORE_SCHEMA_VERSION);
     ho_store_destroy(&s);
-    s_expect(t->path, "SELECT version FROM schema_version", "9");
+    s_expect(t->path, "SELECT version FROM schema_version", HO_FIX_SCHEMA_V);
     s_expect(t->path, "SELECT COUNT(*) FROM pragma_table_info('leads') WHERE name='score_seq'",
              "1");
     s_expect(t->path,
@@ -275,7 +275,7 @@ static void test_migrate_full_v1(void **state)
     s_upsert(s, "ev-old", "hubspot", "old@acme.com", 100, json_pack("{ss}", "city", "Rome"));
     s_upsert(s, "ev-new", "salesforce", "old@acme.com", 200, json_pack("{ss}", "title", "CTO"));
     ho_store_destroy(&s);
-    s_expect(t->path, "SELECT group_concat(version) FROM schema_version", "9");
+    s_expect(t->path, "SELECT group_concat(version) FROM schema_version", HO_FIX_SCHEMA_V);
     s_expect(t->path,
              "SELECT (SELECT COUNT(*) FROM leads) || (SELECT COUNT(*) FROM lead_sources) ||"
              " (SELECT COUNT(*) FROM activities) || (SELECT COUNT(*) FROM stage_history) ||"
@@ -413,7 +413,7 @@ static void test_migrate_populated_v3(void **state)
     json_decref(p);
     ho_store_destroy(&s);
 
-    s_expect(t->path, "SELECT group_concat(version) FROM schema_version", "9");
+    s_expect(t->path, "SELECT group_concat(version) FROM schema_version", HO_FIX_SCHEMA_V);
     s_expect(t->path, "PRAGMA integrity_check", "ok");
     s_expect(t->path,
              "SELECT group_concat(id || ':' || lead_id || ':' || event_id || ':' || source || ':'"
@@ -563,9 +563,28 @@ static void test_migrate_v6_compact(void **state)
                      1);
     assert_int_equal(ho_store_claim_event(s, "act-" S_HEX1 "0", "activity.normalized", 200, &err),
                      0);
+    /* version 10: an activity stored before is found again by its row (lead, time, event id),
+     * whatever else the redelivery says; the same id at another time is another activity */
+    static const struct {
+        const char *id;
+        long long at;
+    } acts[] = {{"act-" S_HEX1, 130},
+                {"act-old", 131},
+                {"act-UPPER" S_HEX2, 132},
+                {"x-" S_HEX2, 133},
+                {"act-" S_HEX2, 134}};
+    for (size_t i = 0; i < sizeof acts / sizeof acts[0]; i++) {
+        ho_activity_row_t row = {
+            .lead_id = 7, .event_id = acts[i].id, .type = "page_view", .occurred_at = acts[i].at};
+        if (ho_store_add_activity(s, &row, &err) != 0) {
+            fail_msg("%s stored again after the migration", acts[i].id);
+        }
+    }
     ho_store_destroy(&s);
+    s_expect(t->path, "SELECT sql FROM sqlite_master WHERE name = 'activities_lead'",
+             "CREATE UNIQUE INDEX activities_lead ON activities(lead_id, occurred_at, event_key)");
 
-    s_expect(t->path, "SELECT group_concat(version) FROM schema_version", "9");
+    s_expect(t->path, "SELECT group_concat(version) FROM schema_version", HO_FIX_SCHEMA_V);
     s_expect(t->path, "PRAGMA integrity_check", "ok");
     s_expect(t->path, S_ACTS_SQL, before);
     free(before);
@@ -633,7 +652,9 @@ static void test_activity_compact_round_trip(void **state)
                                  .url = url,
                                  .path = path,
                                  .source_system = src};
-        assert_int_equal(ho_store_add_activity(s, &row, &err), HO_OK);
+        assert_int_equal(ho_store_add_activity(s, &row, &err), 1);
+        /* the same event at the same time is the same activity (schema version 10) */
+        assert_int_equal(ho_store_add_activity(s, &row, &err), 0);
         used += (size_t)snprintf(want + used, sizeof want - used, "%s%s|%s|%s|%s|%s", i ? ";" : "",
                                  id, types[i], urls[i][0] ? urls[i][0] : "-",
                                  urls[i][1] ? urls[i][1] : "-", sources[i] ? sources[i] : "-");
@@ -665,7 +686,7 @@ static void test_migrate_empty_file(void **state)
     assert_int_equal(ho_store_schema_version(s), HO_STORE_SCHEMA_VERSION);
     s_upsert(s, "ev-1", "hubspot", "a@acme.com", 1000, json_pack("{ss}", "first_name", "Ann"));
     ho_store_destroy(&s);
-    s_expect(t->path, "SELECT group_concat(version) FROM schema_version", "9");
+    s_expect(t->path, "SELECT group_concat(version) FROM schema_version", HO_FIX_SCHEMA_V);
     s_expect(t->path, "PRAGMA journal_mode", "wal");
     s_expect(t->path, "SELECT first_name FROM leads", "Ann");
     /* a read-only opener refuses an empty file that is not a store yet */

@@ -144,7 +144,7 @@ static void test_migrate_v6_and_keep(void **state)
                 "0");
 
     s_store_open_close(t->path);
-    s_db_expect(t->path, "SELECT version FROM schema_version", "9");
+    s_db_expect(t->path, "SELECT version FROM schema_version", HO_FIX_SCHEMA_V);
     s_check(t->path, 3);
     /* what the definitions say for lead 1, spelled out once */
     s_db_expect(t->path,
@@ -198,7 +198,7 @@ static void test_migrate_v8_stage_index(void **state)
                 "lead_id,at");
 
     s_store_open_close(t->path);
-    s_db_expect(t->path, "SELECT version FROM schema_version", "9");
+    s_db_expect(t->path, "SELECT version FROM schema_version", HO_FIX_SCHEMA_V);
     s_db_expect(t->path, "SELECT group_concat(name) FROM pragma_index_info('stage_history_lead')",
                 "lead_id,at,id,kind,to_stage");
     s_db_expect(t->path, "SELECT count(*) FROM stage_history", "7");

@@ -232,7 +232,8 @@ static int s_crm_facts(sw_ctx_t *self, int64_t lead_id, const ho_msg_t *in, ho_e
     return rc;
 }
 
-/* The activity row of a known lead and its touch times. */
+/* The activity row of a known lead and its touch times. 1 = attached, 0 = the lead already
+ * holds it (the same event id at the same time: applied before), < 0 = error. */
 static int s_attach(sw_ctx_t *self, ho_lead_t *lead, const char *event_id, const json_t *p,
                     int64_t at, ho_err_t *err)
 {
@@ -247,8 +248,12 @@ static int s_attach(sw_ctx_t *self, ho_lead_t *lead, const char *event_id, const
         .asset = json_object_get(p, "asset"),
         .source_system = json_object_get(p, "source_system"),
     };
-    int rc = ho_store_add_activity(self->store, &row, err);
-    if (rc == HO_OK) {
+    int added = ho_store_add_activity(self->store, &row, err);
+    if (added != 1) {
+        return added;
+    }
+    int rc = HO_OK;
+    {
         if (lead->first_touch_at == HO_NULL_INT || at < lead->first_touch_at) {
             lead->first_touch_at = at;
         }
@@ -257,7 +262,7 @@ static int s_attach(sw_ctx_t *self, ho_lead_t *lead, const char *event_id, const
         }
         rc = ho_store_lead_put(self->store, lead, err);
     }
-    return rc;
+    return rc == HO_OK ? 1 : rc;
 }
 
 /* Activities that came before their person did (unmatched_activities): attached now and
@@ -281,7 +286,10 @@ static int s_attach_unmatched(sw_ctx_t *self, int64_t lead_id, const char *email
         const json_t *p = json_object_get(body, "payload");
         const char *eid = sw_str(r, "event_id");
         rc = rc == HO_OK ? ho_store_lead_get(self->store, NULL, lead_id, &lead, err) : rc;
-        rc = rc == HO_OK ? s_attach(self, &lead, eid, p, sw_int(p, "occurred_at", 0), err) : rc;
+        if (rc == HO_OK) {
+            int attached = s_attach(self, &lead, eid, p, sw_int(p, "occurred_at", 0), err);
+            rc = attached < 0 ? attached : HO_OK;
+        }
         rc = rc == HO_OK ? ho_store_unmatched_delete(self->store, eid, err) : rc;
         json_decref(body);
     }
@@ -404,25 +412,36 @@ int sw_on_activity(sw_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_t *
         return err->code;
     }
     int64_t at = sw_int(p, "occurred_at", ho_msg_ts(in));
-    int claimed = ho_store_claim_event(self->store, ho_msg_id(in), "activity.normalized", at, err);
     ho_lead_t lead;
     ho_lead_init(&lead);
-    int rc = claimed < 0 ? claimed : ho_store_lead_get(self->store, email, 0, &lead, err);
-    if (claimed == 1 && rc == HO_ERR_NOT_FOUND) {
-        rc = s_activity_unmatched(self, in, email, at, err);
-    } else if (claimed == 1 && rc == HO_OK) {
-        rc = s_attach(self, &lead, ho_msg_id(in), p, at, err);
-        if (rc == HO_OK) {
+    /* The idempotency key of a known person's activity is its row (schema version 10:
+     * UNIQUE lead, time, event id), not an events row: one B-tree insert less per activity.
+     * An unknown person's activity claims its event id as every other message does. A lead
+     * is never re-keyed, and an activity kept unmatched is attached (same id, same time) in
+     * the transaction that makes its lead, so a redelivery always finds what was applied. */
+    int rc = ho_store_lead_get(self->store, email, 0, &lead, err);
+    if (rc == HO_ERR_NOT_FOUND) {
+        int claimed =
+            ho_store_claim_event(self->store, ho_msg_id(in), "activity.normalized", at, err);
+        /* 0: kept unmatched the first time: nothing goes downstream */
+        if (claimed == 1) {
+            rc = s_activity_unmatched(self, in, email, at, err);
+        } else {
+            rc = claimed == 0 ? HO_OK : claimed;
+        }
+    } else if (rc == HO_OK) {
+        int attached = s_attach(self, &lead, ho_msg_id(in), p, at, err);
+        if (attached == 1) {
             rc = ho_store_import_count(self->store, sw_str(p, "import_id"), "matched", 1, err);
+            if (rc == HO_OK) {
+                sw_want_score(self, lead.id, "activity", at, ho_msg_id(in), false);
+            }
+        } else if (attached == 0 && !lead.erased) {
+            /* applied before (a redelivery): the same score.request again, never silence */
+            sw_want_score(self, lead.id, "activity", at, ho_msg_id(in), true);
+        } else if (attached < 0) {
+            rc = attached;
         }
-        if (rc == HO_OK) {
-            sw_want_score(self, lead.id, "activity", at, ho_msg_id(in), false);
-        }
-    } else if (claimed == 0 && rc == HO_OK && !lead.erased) {
-        /* applied before (a redelivery): the same score.request again, never silence */
-        sw_want_score(self, lead.id, "activity", at, ho_msg_id(in), true);
-    } else if (claimed == 0 && rc == HO_ERR_NOT_FOUND) {
-        rc = HO_OK; /* kept unmatched the first time: nothing goes downstream */
     }
     free(email);
     ho_lead_clear(&lead);
