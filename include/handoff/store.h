@@ -100,6 +100,11 @@ char *ho_store_normalize_email(const ho_store_t *self, const char *email, ho_err
  * (skip it), < 0 = error. */
 int ho_store_claim_event(ho_store_t *self, const char *event_id, const char *type, int64_t at,
                          ho_err_t *err);
+/* Whether event id was claimed: 1 yes, 0 no, < 0 error. Writes nothing (a reader of the key,
+ * for a message whose application is recorded by a row of its own when it writes one). */
+int ho_store_event_seen(ho_store_t *self, const char *event_id, ho_err_t *err);
+/* Whether a scores row has event id (the lead.scored that wrote it): 1 yes, 0 no, < 0 error. */
+int ho_store_score_seen(ho_store_t *self, const char *event_id, ho_err_t *err);
 
 /* ---- the lead row ---- */
 typedef struct {
@@ -176,7 +181,8 @@ typedef struct {
     const json_t *grade, *quadrant, *explanation;
     bool mql;
 } ho_score_row_t;
-/* Insert a scores row; a duplicate event id inserts nothing (as ho_store_add). */
+/* Insert a scores row: 1 inserted, 0 a row with that event id is there (nothing inserted:
+ * the reply was applied before), < 0 error. */
 int ho_store_add_score(ho_store_t *self, const ho_score_row_t *row, ho_err_t *err);
 
 /* One activities row, bound column by column (the JSON row of ho_store_add was ~6k

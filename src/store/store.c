@@ -166,6 +166,22 @@ int ho_store_claim_event(ho_store_t *self, const char *event_id, const char *typ
     return self->be->event_claim(self->db, event_id, type ? type : "", at, err);
 }
 
+int ho_store_event_seen(ho_store_t *self, const char *event_id, ho_err_t *err)
+{
+    if (!event_id || !event_id[0]) {
+        return ho_err_set(err, HO_ERR_MISSING, "id", "message has no event id");
+    }
+    return self->be->event_seen(self->db, event_id, err);
+}
+
+int ho_store_score_seen(ho_store_t *self, const char *event_id, ho_err_t *err)
+{
+    if (!event_id || !event_id[0]) {
+        return ho_err_set(err, HO_ERR_MISSING, "id", "message has no event id");
+    }
+    return self->be->score_seen(self->db, event_id, err);
+}
+
 /* ---- identity ---- */
 static char *s_email_check(const ho_store_t *self, char *out, ho_err_t *err);
 

@@ -36,13 +36,18 @@ typedef struct {
     int (*tx)(void *db, ho_tx_t op, ho_err_t *err);
     /* 1 new, 0 already applied. */
     int (*event_claim)(void *db, const char *event_id, const char *type, int64_t at, ho_err_t *err);
+    /* 1 claimed before, 0 not: a lookup that writes nothing. */
+    int (*event_seen)(void *db, const char *event_id, ho_err_t *err);
+    /* 1 a scores row has this event id, 0 none: a lookup. */
+    int (*score_seen)(void *db, const char *event_id, ho_err_t *err);
     int (*lead_get)(void *db, const char *email, int64_t id, ho_lead_t *lead, ho_err_t *err);
     int (*lead_put)(void *db, ho_lead_t *lead, ho_err_t *err);
     int (*row_add)(void *db, ho_table_t t, const json_t *row, int64_t *id_p, ho_err_t *err);
     /* The lead_sources row of an upsert, bound column by column (building a JSON row for
      * row_add was ~10% of an insert upsert); the json_t values bind as row_add binds them. */
     int (*source_add)(void *db, const ho_source_row_t *row, ho_err_t *err);
-    /* A scores row, bound column by column (ho_store_add_score). */
+    /* A scores row, bound column by column: 1 inserted, 0 a row with its event id is there
+     * (ho_store_add_score). */
     int (*score_add)(void *db, const ho_score_row_t *row, ho_err_t *err);
     /* An activities row, bound column by column: 1 inserted, 0 already there
      * (ho_store_add_activity). */

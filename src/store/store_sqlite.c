@@ -595,7 +595,7 @@ typedef struct {
     bool readonly;
     int version;
     int save_depth;
-    sqlite3_stmt *claim, *get_email, *get_id, *update;
+    sqlite3_stmt *claim, *seen, *score_seen, *get_email, *get_id, *update;
     /* SAVEPOINT, RELEASE, ROLLBACK TO: one pair per message of a batch, so prepared once
      * (sqlite3_exec parsed them again for every message) */
     sqlite3_stmt *sp_save, *sp_release, *sp_undo;
@@ -1386,6 +1386,8 @@ static void s_close(void **db_p)
     s_db_t *self = *db_p;
     s_ckpt_stop(self);
     sqlite3_finalize(self->claim);
+    sqlite3_finalize(self->seen);
+    sqlite3_finalize(self->score_seen);
     sqlite3_finalize(self->get_email);
     sqlite3_finalize(self->get_id);
     sqlite3_finalize(self->update);
@@ -1774,6 +1776,40 @@ static int s_event_claim(void *db, const char *event_id, const char *type, int64
         return s_fail(self, err, "record event");
     }
     return sqlite3_changes(self->db) > 0 ? 1 : 0;
+}
+
+/* Step a kept one-row lookup with its key bound: 1 a row, 0 none. */
+static int s_seen_step(s_db_t *self, sqlite3_stmt *st, ho_err_t *err)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        return s_fail(self, err, "look up event");
+    }
+    return rc == SQLITE_ROW ? 1 : 0;
+}
+
+static int s_event_seen(void *db, const char *event_id, ho_err_t *err)
+{
+    s_db_t *self = db;
+    if (!self->seen &&
+        s_prepare(self, &self->seen, "SELECT 1 FROM events WHERE event_id = ?", err) != HO_OK) {
+        return HO_ERR_IO;
+    }
+    s_bind_event_key(self->seen, 1, event_id);
+    return s_seen_step(self, self->seen, err);
+}
+
+static int s_score_seen(void *db, const char *event_id, ho_err_t *err)
+{
+    s_db_t *self = db;
+    if (!self->score_seen &&
+        s_prepare(self, &self->score_seen, "SELECT 1 FROM scores WHERE event_id = ?", err) !=
+            HO_OK) {
+        return HO_ERR_IO;
+    }
+    s_bind_text(self->score_seen, 1, event_id);
+    return s_seen_step(self, self->score_seen, err);
 }
 
 /* ---- leads ---- */
@@ -2421,7 +2457,8 @@ static int s_score_add(void *db, const ho_score_row_t *row, ho_err_t *err)
     s_bind_json(st, 9, row->quadrant);
     sqlite3_bind_int(st, 10, row->mql ? 1 : 0);
     s_bind_json(st, 11, row->explanation);
-    return s_typed_add_step(self, st, "insert into scores", err);
+    int rc = s_typed_add_step(self, st, "insert into scores", err);
+    return rc != HO_OK ? rc : sqlite3_changes(self->db) > 0 ? 1 : 0;
 }
 
 /* A JSON string's text when it has no NUL in it, else NULL. */
@@ -2839,6 +2876,8 @@ const ho_store_backend_t ho_store_backend_sqlite = {
     .version = s_version,
     .tx = s_tx,
     .event_claim = s_event_claim,
+    .event_seen = s_event_seen,
+    .score_seen = s_score_seen,
     .lead_get = s_lead_get,
     .lead_put = s_lead_put,
     .row_add = s_row_add,

@@ -1092,11 +1092,54 @@ static void test_scores_applied_in_request_order(void **state)
     s_expect(t, "SELECT interest FROM leads WHERE email='jane@acme.com'", "4");
 }
 
+/* A lead.scored is recorded by its scores row when it writes one, by an events row only when
+ * it changes nothing (issue 13: no events insert per reply). Every redelivery, whichever way it
+ * was recorded and whether a newer reply came since, changes nothing in the database and sends
+ * the unowned MQL's route.request again. */
+static void test_scored_recorded_by_row_or_claim(void **state)
+{
+    s_t *t = *state;
+    s_import(t);
+    const char *jane = "jane@acme.com";
+    json_t *req[3];
+    for (int k = 0; k < 3; k++) {
+        char aid[32];
+        snprintf(aid, sizeof aid, "r-%d", k);
+        s_call(t, 1, s_act(aid, jane, "page_view", "/docs", (5 + k) * H));
+        req[k] = json_incref(s_first_out(t, "score.request"));
+    }
+    /* a row; the same values again (no row: a claim); new values (a row) */
+    s_call(t, 1, s_scored_for("sc-0", req[0], 40));
+    s_call(t, 1, s_scored_for("sc-1", req[1], 40));
+    s_call(t, 1, s_scored_for("sc-2", req[2], 45));
+    s_expect(t, "SELECT group_concat(event_id, ',') FROM (SELECT event_id FROM scores ORDER BY id)",
+             "sc-0,sc-2");
+    s_expect(t, "SELECT COUNT(*) FROM events WHERE type = 'S'", "1");
+    s_expect(t, "SELECT interest || ' ' || stage FROM leads WHERE email = 'jane@acme.com'",
+             "45 MQL");
+    char *before = s_dump(t);
+    /* the held reply (its seq), an older one with a row, an older one with a claim */
+    static const char *const again[] = {"sc-2", "sc-0", "sc-1"};
+    for (int k = 0; k < 3; k++) {
+        int which = again[k][3] - '0';
+        s_call(t, 1, s_scored_for(again[k], req[which], which == 2 ? 45 : 40));
+        assert_int_equal(s_count_out(t, "route.request"), 1);
+        char *after = s_dump(t);
+        assert_string_equal(before, after);
+        free(after);
+    }
+    free(before);
+    for (int k = 0; k < 3; k++) {
+        json_decref(req[k]);
+    }
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, s_setup, s_teardown)
     const struct CMUnitTest tests[] = {
         T(test_batch_once_per_lead_and_replay),
+        T(test_scored_recorded_by_row_or_claim),
         T(test_scored_mql_routes_with_account_owner),
         T(test_rescore_before_assignment_repeats_route),
         T(test_handoff_packet),

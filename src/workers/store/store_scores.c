@@ -187,6 +187,84 @@ static int s_mql_in_sales(sw_ctx_t *self, ho_lead_t *lead, int64_t as_of, const 
     return rc == HO_OK ? ho_store_derive_stages(self->store, lead, NULL, NULL, err) : rc;
 }
 
+/* Applied before? A reply is recorded by its scores row when it writes one (the row's UNIQUE
+ * event id: ho_store_add_score says 0 when it is there), by an events row only when it writes
+ * none (a re-score that changes nothing): claiming every reply was a random insert into the
+ * store's biggest B-tree (issue 13), a lookup is a read. The reply to the request whose score
+ * the lead holds (the store's seq, one per request) is known without either. 1 applied
+ * before, 0 not, < 0 error. */
+static int s_seen(sw_ctx_t *self, const ho_lead_t *lead, const char *id, int64_t seq,
+                  ho_err_t *err)
+{
+    if (seq != HO_NULL_INT && seq == lead->score_seq) {
+        return 1;
+    }
+    return ho_store_event_seen(self->store, id, err);
+}
+
+/* Record a reply s_seen has not seen: its scores row, or (no change to record) its events
+ * claim. 1 recorded, 0 its row was there after all (applied before), < 0 error. *older_p:
+ * it answers an earlier request than the lead's score (kept in scores, moves nothing). */
+static int s_record(sw_ctx_t *self, const ho_lead_t *lead, const ho_msg_t *in, int64_t seq,
+                    int64_t as_of, bool *older_p, ho_err_t *err)
+{
+    const json_t *p = ho_msg_payload(in);
+    const char *model = sw_str(p, "model_version");
+    int64_t fit = sw_int(p, "fit", 0), interest = sw_int(p, "interest", 0);
+    bool mql = json_is_true(json_object_get(p, "mql"));
+    /* An older score arriving late is kept in scores but does not move the lead. Older =
+     * computed from an earlier snapshot: it answers a score.request with a smaller seq (the
+     * store's counter, taken in the transaction that read the snapshot). Not as_of: a
+     * re-score "as of now" from a snapshot read before an activity arrived has a later
+     * as_of than the request for that activity (as of its event time) and must still lose
+     * to it (a stale interest 0 demoted MQLs to RECYCLED). as_of decides only when one side
+     * has no seq (a reply from before seqs existed). */
+    bool older = false;
+    if (lead->scored_at != HO_NULL_INT) {
+        older = seq != HO_NULL_INT && lead->score_seq != HO_NULL_INT ? seq < lead->score_seq
+                                                                     : as_of < lead->scored_at;
+    }
+    *older_p = older;
+    /* Scores are a history of changes: a re-score that leaves the lead's score as it is
+     * (same model, fit, interest, grade, quadrant, and no stage change to come from mql)
+     * writes no row; the lead still moves to the newer as_of. */
+    const char *stage = lead->stage ? lead->stage : "";
+    bool moves = mql ? (!strcmp(stage, "ML") || !strcmp(stage, "RECYCLED"))
+                     : (!strcmp(stage, "MQL") && !lead->owner_rep_id);
+    bool same = !older && !moves && lead->scored_at != HO_NULL_INT && lead->fit == fit &&
+                lead->interest == interest && lead->model_version &&
+                !strcmp(lead->model_version, model) && lead->grade && sw_str(p, "grade") &&
+                !strcmp(lead->grade, sw_str(p, "grade")) && lead->quadrant &&
+                sw_str(p, "quadrant") && !strcmp(lead->quadrant, sw_str(p, "quadrant"));
+    if (same) {
+        /* no row to write: the claim records it, unless its row is there from the first
+         * delivery (a redelivery finds the lead holding its own score) */
+        int rc = ho_store_score_seen(self->store, ho_msg_id(in), err);
+        if (rc == 0) {
+            return ho_store_claim_event(self->store, ho_msg_id(in), "lead.scored", as_of, err);
+        }
+        return rc == 1 ? 0 : rc;
+    }
+    json_t *none = json_array();
+    const json_t *ex = json_object_get(p, "explanation");
+    ho_score_row_t row = {
+        .lead_id = lead->id,
+        .event_id = ho_msg_id(in),
+        .at = as_of,
+        .model_version = model,
+        .fit = fit,
+        .interest = interest,
+        .score = sw_int(p, "score", fit + interest),
+        .grade = json_object_get(p, "grade"),
+        .quadrant = json_object_get(p, "quadrant"),
+        .mql = mql,
+        .explanation = ex ? ex : none,
+    };
+    int rc = ho_store_add_score(self->store, &row, err);
+    json_decref(none);
+    return rc;
+}
+
 int sw_on_scored(sw_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_t *err)
 {
     const json_t *p = ho_msg_payload(in);
@@ -204,65 +282,30 @@ int sw_on_scored(sw_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_t *er
         return ho_err_set(err, HO_ERR_MISSING, "payload.model_version",
                           "lead.scored needs model_version, fit and interest");
     }
-    rc = ho_store_claim_event(self->store, ho_msg_id(in), "lead.scored", as_of, err);
-    if (rc == 0) {
+    const json_t *jseq = json_object_get(p, "seq");
+    int64_t seq = json_is_integer(jseq) ? json_integer_value(jseq) : HO_NULL_INT;
+    bool older = false;
+    bool seen = false;
+    rc = s_seen(self, &lead, ho_msg_id(in), seq, err);
+    if (rc >= 0) {
+        seen = rc == 1;
+        rc = seen ? HO_OK : s_record(self, &lead, in, seq, as_of, &older, err);
+        if (rc == 0) {
+            seen = true; /* its row was there */
+        }
+    }
+    if (seen) {
         /* applied before (a redelivery): the route.request of an unowned MQL again, with the
          * id the first delivery gave it, never silence (issue 14) */
         rc = s_route_again(self, &lead, p, out, err);
     }
-    if (rc <= 0) {
+    if (rc < 0 || seen || older) {
         ho_lead_clear(&lead);
-        return rc;
+        return rc < 0 ? rc : HO_OK;
     }
     int64_t fit = sw_int(p, "fit", 0), interest = sw_int(p, "interest", 0);
     int64_t score = sw_int(p, "score", fit + interest);
     bool mql = json_is_true(json_object_get(p, "mql"));
-    json_t *none = json_array();
-    const json_t *ex = json_object_get(p, "explanation");
-    ho_score_row_t row = {
-        .lead_id = lead.id,
-        .event_id = ho_msg_id(in),
-        .at = as_of,
-        .model_version = model,
-        .fit = fit,
-        .interest = interest,
-        .score = score,
-        .grade = json_object_get(p, "grade"),
-        .quadrant = json_object_get(p, "quadrant"),
-        .mql = mql,
-        .explanation = ex ? ex : none,
-    };
-    /* An older score arriving late is kept in scores but does not move the lead. Older =
-     * computed from an earlier snapshot: it answers a score.request with a smaller seq (the
-     * store's counter, taken in the transaction that read the snapshot). Not as_of: a
-     * re-score "as of now" from a snapshot read before an activity arrived has a later
-     * as_of than the request for that activity (as of its event time) and must still lose
-     * to it (a stale interest 0 demoted MQLs to RECYCLED). as_of decides only when one side
-     * has no seq (a reply from before seqs existed). */
-    const json_t *jseq = json_object_get(p, "seq");
-    int64_t seq = json_is_integer(jseq) ? json_integer_value(jseq) : HO_NULL_INT;
-    bool older = false;
-    if (lead.scored_at != HO_NULL_INT) {
-        older = seq != HO_NULL_INT && lead.score_seq != HO_NULL_INT ? seq < lead.score_seq
-                                                                    : as_of < lead.scored_at;
-    }
-    /* Scores are a history of changes: a re-score that leaves the lead's score as it is
-     * (same model, fit, interest, grade, quadrant, and no stage change to come from mql)
-     * writes no row; the lead still moves to the newer as_of below. */
-    const char *stage = lead.stage ? lead.stage : "";
-    bool moves = mql ? (!strcmp(stage, "ML") || !strcmp(stage, "RECYCLED"))
-                     : (!strcmp(stage, "MQL") && !lead.owner_rep_id);
-    bool same = !older && !moves && lead.scored_at != HO_NULL_INT && lead.fit == fit &&
-                lead.interest == interest && lead.model_version &&
-                !strcmp(lead.model_version, model) && lead.grade && sw_str(p, "grade") &&
-                !strcmp(lead.grade, sw_str(p, "grade")) && lead.quadrant && sw_str(p, "quadrant") &&
-                !strcmp(lead.quadrant, sw_str(p, "quadrant"));
-    rc = same ? HO_OK : ho_store_add_score(self->store, &row, err);
-    json_decref(none);
-    if (rc != HO_OK || older) {
-        ho_lead_clear(&lead);
-        return rc;
-    }
     lead.score_seq = seq;
     lead.fit = fit;
     lead.interest = interest;
