@@ -53,6 +53,11 @@ typedef struct {
      * more of the growing indexes in memory, so an insert reads fewer pages back, at as
      * much more resident memory (docs/throughput.md). */
     int cache_mb;
+    /* Called once before a writer migrates an existing database (schema version from >= 1)
+     * to `to`, so a caller can say so: on a large store a migration takes minutes
+     * (docs/store-schema.md gives each version's time at full size). May be NULL. */
+    void (*on_migrate)(int from, int to, void *arg);
+    void *migrate_arg;
 } ho_store_opts_t;
 #define HO_STORE_CACHE_MB 64
 #define HO_STORE_CACHE_MB_MAX 16384

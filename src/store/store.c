@@ -63,7 +63,7 @@ ho_store_t *ho_store_open_opts(const char *path, const ho_store_opts_t *opts, ho
     if (opts->precedence && json_is_object(opts->precedence)) {
         self->precedence = json_deep_copy(opts->precedence);
     }
-    if (be->open(path, opts->readonly, &self->db, err) != HO_OK) {
+    if (be->open(path, opts, &self->db, err) != HO_OK) {
         json_decref(self->precedence);
         free(self);
         return NULL;

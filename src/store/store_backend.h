@@ -30,7 +30,7 @@ typedef struct {
 
 typedef struct {
     const char *name;
-    int (*open)(const char *path, bool readonly, void **db_p, ho_err_t *err);
+    int (*open)(const char *path, const ho_store_opts_t *opts, void **db_p, ho_err_t *err);
     void (*close)(void **db_p);
     int (*version)(void *db);
     int (*tx)(void *db, ho_tx_t op, ho_err_t *err);

@@ -1221,7 +1221,8 @@ static int s_v10_activity_key(s_db_t *self, ho_err_t *err)
                : HO_OK;
 }
 
-static int s_migrate(s_db_t *self, const char *path, ho_err_t *err)
+static int s_migrate(s_db_t *self, const char *path, const ho_store_opts_t *opts,
+                     ho_err_t *err)
 {
     /* IMMEDIATE: two processes opening a fresh file at once must not both migrate. */
     if (s_exec(self, "BEGIN IMMEDIATE", err) != HO_OK) {
@@ -1237,6 +1238,9 @@ static int s_migrate(s_db_t *self, const char *path, ho_err_t *err)
         return ho_err_set(err, HO_ERR_VERSION, "schema_version",
                           "%s: schema version %d is newer than this build knows (%d)", path,
                           version, S_N_MIGRATIONS);
+    }
+    if (version >= 1 && version < S_N_MIGRATIONS && opts->on_migrate) {
+        opts->on_migrate(version, S_N_MIGRATIONS, opts->migrate_arg);
     }
     for (int v = version; v < S_N_MIGRATIONS; v++) {
         if ((v + 1 == S_V_LEAD_SOURCES_REBUILD && s_lead_sources_rebuild(self, err) != HO_OK) ||
@@ -1496,8 +1500,9 @@ static int s_quick_check(s_db_t *self, const char *path, ho_err_t *err)
                       path, s_code_name(code), first, rows > 1 ? ", ..." : "");
 }
 
-static int s_open(const char *path, bool readonly, void **db_p, ho_err_t *err)
+static int s_open(const char *path, const ho_store_opts_t *opts, void **db_p, ho_err_t *err)
 {
+    bool readonly = opts->readonly;
     s_config_once();
     s_db_t *self = calloc(1, sizeof *self);
     if (!self) {
@@ -1538,7 +1543,7 @@ static int s_open(const char *path, bool readonly, void **db_p, ho_err_t *err)
                     " PRAGMA cache_size=-65536;", /* HO_STORE_CACHE_MB; cache_mb sets it */
                     err);
         if (rc == HO_OK) {
-            rc = s_migrate(self, path, err);
+            rc = s_migrate(self, path, opts, err);
         }
         if (rc == HO_OK) {
             s_ckpt_start(self, path);

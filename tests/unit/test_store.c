@@ -509,6 +509,14 @@ static const char s_v4_v6_schema[] =
  * ids, types, paths and source systems given back by the generated columns, in any form:
  * compact or not), stores the usual forms compactly, keeps every event id known (a
  * redelivered event is still a duplicate), and a forget keeps the path of an erased url. */
+static void s_said_migrate(int from, int to, void *arg)
+{
+    int *said = arg;
+    said[0]++;
+    said[1] = from;
+    said[2] = to;
+}
+
 static void test_migrate_v6_compact(void **state)
 {
     s_tmp_t *t = *state;
@@ -547,9 +555,15 @@ static void test_migrate_v6_compact(void **state)
     assert_non_null(before);
 
     ho_err_t err = {0};
-    ho_store_t *s = ho_store_open(t->path, &err);
+    int said[3] = {0, 0, 0}; /* calls, from, to */
+    ho_store_opts_t opts = {.on_migrate = s_said_migrate, .migrate_arg = said};
+    ho_store_t *s = ho_store_open_opts(t->path, &opts, &err);
     assert_non_null(s);
     assert_int_equal(ho_store_schema_version(s), HO_STORE_SCHEMA_VERSION);
+    /* the caller was told once, before, from which version to which */
+    assert_int_equal(said[0], 1);
+    assert_int_equal(said[1], 6);
+    assert_int_equal(said[2], HO_STORE_SCHEMA_VERSION);
     /* every old event id is still applied; a new one is not */
     static const char *const old[] = {"act-" S_HEX1,         "act-old", "act-UPPER" S_HEX2,
                                       "x-" S_HEX2,           "act-" S_HEX2,
@@ -681,9 +695,12 @@ static void test_migrate_empty_file(void **state)
     assert_non_null(f);
     fclose(f);
     ho_err_t err = {0};
-    ho_store_t *s = ho_store_open(t->path, &err);
+    int said[3] = {0, 0, 0};
+    ho_store_opts_t opts = {.on_migrate = s_said_migrate, .migrate_arg = said};
+    ho_store_t *s = ho_store_open_opts(t->path, &opts, &err);
     assert_non_null(s);
     assert_int_equal(ho_store_schema_version(s), HO_STORE_SCHEMA_VERSION);
+    assert_int_equal(said[0], 0); /* a new database is made, not migrated */
     s_upsert(s, "ev-1", "hubspot", "a@acme.com", 1000, json_pack("{ss}", "first_name", "Ann"));
     ho_store_destroy(&s);
     s_expect(t->path, "SELECT group_concat(version) FROM schema_version", HO_FIX_SCHEMA_V);

@@ -33,6 +33,15 @@ static void s_exit(void **ctx_p)
     *ctx_p = NULL;
 }
 
+/* A migration of a large store takes minutes (and the store answers nothing meanwhile):
+ * say it is one before it starts. */
+static void s_on_migrate(int from, int to, void *arg)
+{
+    ho_info("store: %s migrating schema %d -> %d (minutes on a large store; "
+            "docs/store-schema.md)",
+            (const char *)arg, from, to);
+}
+
 static int s_init(const ho_worker_env_t *env, void **ctx_p, ho_err_t *err)
 {
     sw_ctx_t *self = calloc(1, sizeof *self);
@@ -61,6 +70,8 @@ static int s_init(const ho_worker_env_t *env, void **ctx_p, ho_err_t *err)
         .precedence = json_object_get(self->conf, "precedence"),
         .durability = sw_str(self->conf, "durability"),
         .cache_mb = (int)sw_int(self->conf, "cache_mb", HO_STORE_CACHE_MB),
+        .on_migrate = s_on_migrate,
+        .migrate_arg = (void *)path,
     };
     self->store = ho_store_open_opts(path, &opts, err);
     if (!self->store) {
