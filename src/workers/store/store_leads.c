@@ -252,16 +252,13 @@ static int s_attach(sw_ctx_t *self, ho_lead_t *lead, const char *event_id, const
     if (added != 1) {
         return added;
     }
-    int rc = HO_OK;
-    {
-        if (lead->first_touch_at == HO_NULL_INT || at < lead->first_touch_at) {
-            lead->first_touch_at = at;
-        }
-        if (lead->last_touch_at == HO_NULL_INT || at > lead->last_touch_at) {
-            lead->last_touch_at = at;
-        }
-        rc = ho_store_lead_put(self->store, lead, err);
+    if (lead->first_touch_at == HO_NULL_INT || at < lead->first_touch_at) {
+        lead->first_touch_at = at;
     }
+    if (lead->last_touch_at == HO_NULL_INT || at > lead->last_touch_at) {
+        lead->last_touch_at = at;
+    }
+    int rc = ho_store_lead_put(self->store, lead, err);
     return rc == HO_OK ? 1 : rc;
 }
 

@@ -285,23 +285,21 @@ int sw_on_scored(sw_ctx_t *self, const ho_msg_t *in, ho_out_t *out, ho_err_t *er
     const json_t *jseq = json_object_get(p, "seq");
     int64_t seq = json_is_integer(jseq) ? json_integer_value(jseq) : HO_NULL_INT;
     bool older = false;
-    bool seen = false;
-    rc = s_seen(self, &lead, ho_msg_id(in), seq, err);
-    if (rc >= 0) {
-        seen = rc == 1;
-        rc = seen ? HO_OK : s_record(self, &lead, in, seq, as_of, &older, err);
-        if (rc == 0) {
-            seen = true; /* its row was there */
-        }
+    int seen = s_seen(self, &lead, ho_msg_id(in), seq, err); /* 1 applied before, < 0 error */
+    if (seen == 0) {
+        int recorded = s_record(self, &lead, in, seq, as_of, &older, err);
+        seen = recorded < 0 ? recorded : !recorded; /* recorded 0: its row was there */
     }
-    if (seen) {
+    if (seen == 1) {
         /* applied before (a redelivery): the route.request of an unowned MQL again, with the
          * id the first delivery gave it, never silence (issue 14) */
         rc = s_route_again(self, &lead, p, out, err);
-    }
-    if (rc < 0 || seen || older) {
         ho_lead_clear(&lead);
-        return rc < 0 ? rc : HO_OK;
+        return rc;
+    }
+    if (seen < 0 || older) {
+        ho_lead_clear(&lead);
+        return seen < 0 ? seen : HO_OK;
     }
     int64_t fit = sw_int(p, "fit", 0), interest = sw_int(p, "interest", 0);
     int64_t score = sw_int(p, "score", fit + interest);
